@@ -1,0 +1,27 @@
+// Risk limits of advanced_config.json (`risk`). Owned by the engine; dollar amounts are strings
+// so no float ever holds money.
+import { z } from "zod";
+
+const dollars = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .refine((s) => /^\d+(\.\d{1,6})?$/.test(s), { message: "expected a dollar amount such as \"25\" or \"25.50\"" });
+
+export const riskSchema = z
+  .strictObject({
+    max_contracts_per_order: z.number().int().min(1).default(10),
+    max_position_per_market: z.number().int().min(1).default(25),
+    max_event_exposure_dollars: dollars.default("50"),
+    max_total_exposure_dollars: dollars.default("200"),
+    max_order_dollars: dollars.default("10"),
+    max_daily_loss_dollars: dollars.default("25"),
+    max_drawdown_pct: z.number().min(0).max(100).default(20),
+    max_orders_per_minute: z.number().int().min(1).default(30),
+    min_price: z.string().regex(/^0\.\d{1,4}$/).default("0.02"),
+    max_price: z.string().regex(/^0\.\d{1,4}$/).default("0.98"),
+    min_cash_reserve_dollars: dollars.default("0"),
+    timezone: z.string().min(1).default("America/New_York"),
+  })
+  .prefault({});
+
+export type RiskConfig = z.output<typeof riskSchema>;

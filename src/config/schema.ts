@@ -1,0 +1,95 @@
+// The schema of advanced_config.json: the single place where keys, types and defaults live.
+// Strict objects everywhere: a typo is an error with its path, never silently ignored.
+import { z } from "zod";
+import { riskSchema } from "./risk-schema.ts";
+import { strategiesSchema } from "./strategies-schema.ts";
+
+const tickerList = z.array(z.string().min(1)).default([]);
+const dollarString = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .refine((s) => /^\d+(\.\d{1,6})?$/.test(s), { message: "expected a dollar amount such as \"25\" or \"25.50\"" });
+
+export const exchangeSchema = z
+  .strictObject({
+    environment: z.enum(["sim", "demo", "production"]).default("sim"),
+    base_url: z.url({ protocol: /^https?$/ }).optional().describe("Override the REST base URL (…/trade-api/v2); the WebSocket URL is derived from it"),
+    api_key_id: z.string().min(1).optional().describe("Kalshi API key id; env KALSHI_API_KEY_ID overrides"),
+    private_key_path: z.string().min(1).optional().describe("PEM private key (0600); env KALSHI_PRIVATE_KEY_PATH overrides"),
+    rate_tier: z.enum(["basic", "advanced", "premier", "paragon", "prime"]).default("basic"),
+    request_timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+    use_legacy_host: z.boolean().default(false).describe("Use api.elections.kalshi.com / demo-api.kalshi.co instead of the dedicated hosts"),
+  })
+  .prefault({});
+
+export const simSchema = z
+  .strictObject({
+    seed: z.number().int().default(42),
+    markets: z.number().int().min(1).max(10_000).default(40),
+    balance_dollars: dollarString.default("1000"),
+    speed: z.number().positive().max(10_000).default(1),
+    scenario: z.string().min(1).optional().describe("Scenario JSON file for the embedded exchange"),
+  })
+  .prefault({});
+
+export const tradingSchema = z
+  .strictObject({
+    dry_run: z.boolean().default(true),
+    autonomous_mode: z.boolean().default(false),
+    non_interactive: z.boolean().default(false),
+    cycle_interval_seconds: z.number().int().min(1).max(86_400).default(60),
+    series_tickers: tickerList,
+    allowed_market_tickers: tickerList,
+    allowed_event_tickers: tickerList,
+    cancel_resting_on_kill_switch: z.boolean().default(true),
+    reconcile_every_cycles: z.number().int().min(1).max(10_000).default(5),
+    strategies: strategiesSchema,
+  })
+  .prefault({});
+
+export const pathsSchema = z
+  .strictObject({
+    database: z.string().min(1).default("data/kalshi.sqlite"),
+    backups_dir: z.string().min(1).default("backups"),
+    reports_dir: z.string().min(1).default("reports"),
+    lock_file: z.string().min(1).default("/tmp/kalshi-bot.lock"),
+    logs_dir: z.string().min(1).default("logs"),
+  })
+  .prefault({});
+
+export const backupSchema = z
+  .strictObject({
+    keep: z.number().int().min(1).max(10_000).default(14),
+  })
+  .prefault({});
+
+export const watchdogSchema = z
+  .strictObject({
+    max_heartbeat_age_seconds: z.number().int().min(1).optional().describe("Default: cycle interval + 120 s"),
+    min_bankroll_dollars: dollarString.default("0"),
+    alert_webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .prefault({});
+
+export const loggingSchema = z
+  .strictObject({
+    level: z.enum(["error", "warn", "info", "debug", "trace"]).default("info"),
+    format: z.enum(["auto", "pretty", "journald", "json"]).default("auto"),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    exchange: exchangeSchema,
+    sim: simSchema,
+    trading: tradingSchema,
+    risk: riskSchema,
+    paths: pathsSchema,
+    backup: backupSchema,
+    watchdog: watchdogSchema,
+    logging: loggingSchema,
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
