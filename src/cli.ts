@@ -1,2 +1,5 @@
-import { main } from "./cli/main.ts";
+// citty colours its help even when piped; plain text for pipes, logs and journald.
+if (!process.stdout.isTTY && process.env.NO_COLOR === undefined) process.env.NO_COLOR = "1";
+const { main } = await import("./cli/main.ts");
 await main(process.argv.slice(2));
+export {};

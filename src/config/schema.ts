@@ -52,7 +52,7 @@ export const pathsSchema = z
     database: z.string().min(1).default("data/kalshi.sqlite"),
     backups_dir: z.string().min(1).default("backups"),
     reports_dir: z.string().min(1).default("reports"),
-    lock_file: z.string().min(1).default("/tmp/kalshi-bot.lock"),
+    lock_file: z.string().min(1).optional().describe("Default: /var/run/kalshi-bot.lock in production, /tmp/kalshi-bot.lock otherwise"),
     logs_dir: z.string().min(1).default("logs"),
   })
   .prefault({});

@@ -1,0 +1,32 @@
+// Exit codes are part of the public interface (systemd's RestartPreventExitStatus, cron, scripts).
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1, // a bug: unexpected error, printed with its stack only under --verbose
+  USAGE: 2, // bad flags, invalid config, --verify-config found problems
+  LOCKED: 3, // another instance holds the lock
+  EXCHANGE: 4, // exchange unreachable or authentication failed (retryable)
+  BACKUP: 5, // backup or restore failed
+  UNHEALTHY: 6, // watchdog verdict: the running bot is not healthy
+  RECONCILE: 7, // reconciliation with the exchange failed; the bot refused to trade (retryable)
+  HALTED: 10, // a risk limit halted trading; systemd must not restart
+  LIVE_REFUSED: 11, // live trading refused: the autonomous checklist is not met; systemd must not restart
+  INTERRUPTED: 130, // Ctrl+C at a prompt
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * An error the user can fix. Printed as one line (message already names the problem and the fix),
+ * never with a stack, and mapped to its exit code at the CLI boundary.
+ */
+export class UserError extends Error {
+  override name = "UserError";
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode = EXIT.USAGE,
+    /** Extra lines printed after the message (e.g. every problem found by verify). */
+    readonly details: string[] = [],
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,111 @@
+// Entry dispatch. The guide's spellings (`kalshi-bot --mode trade --once`, `--backup`,
+// `--verify-config`) run through the root command; subcommands are the tidy spelling. citty would
+// read `--mode trade` as a subcommand named "trade", so the choice is made here, before citty.
+import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
+import { VERSION } from "../version.ts";
+import { configArgs, guarded, runArgs, UserError, EXIT } from "./shared.ts";
+import { log } from "../ops/log.ts";
+
+type Loader = () => Promise<CommandDef<any>>;
+
+export const SUBCOMMANDS: Record<string, Loader> = {
+  run: () => import("./run.ts").then((m) => m.default),
+  backup: () => import("./backup.ts").then((m) => m.default),
+  restore: () => import("./restore.ts").then((m) => m.default),
+  verify: () => import("./verify.ts").then((m) => m.default),
+  watchdog: () => import("./watchdog.ts").then((m) => m.default),
+  status: () => import("./status.ts").then((m) => m.default),
+  setup: () => import("./setup.ts").then((m) => m.default),
+  sim: () => import("./sim.ts").then((m) => m.default),
+  config: () => import("./config.ts").then((m) => m.default),
+};
+
+const DESCRIPTIONS: Record<string, string> = {
+  run: "Run the bot (daemon, or one cycle with --once)",
+  backup: "Write a verified, timestamped backup of the database",
+  restore: "Restore the database from a backup (replaces restore_db.sh)",
+  verify: "Check everything a live run needs (same as --verify-config)",
+  watchdog: "Judge the running bot's health from its heartbeat (exit status + reason)",
+  status: "Heartbeat, bankroll, positions, open orders, today's P&L",
+  setup: "Interactive setup wizard: writes advanced_config.json",
+  sim: "Run the local Kalshi-compatible exchange",
+  config: "Show the merged configuration or print its JSON Schema",
+};
+
+export const rootCommand = defineCommand({
+  meta: { name: "kalshi-bot", version: VERSION, description: "Autonomous trading bot for Kalshi" },
+  args: {
+    ...configArgs,
+    ...runArgs,
+    backup: { type: "boolean", description: "Write a timestamped backup to backups/ and exit (safe while the bot runs)" },
+    "verify-config": { type: "boolean", description: "Check the configuration for a live run (with --mode trade) and exit" },
+    version: { type: "boolean", description: "Print the version" },
+  },
+  run: guarded(async (ctx) => {
+    const a = ctx.args;
+    if (a.backup && a["verify-config"]) throw new UserError("--backup and --verify-config cannot be combined; run them one at a time");
+    if (a.backup || a["verify-config"]) {
+      const bad = (["once", "skip-setup-wizard"] as const).filter((k) => a[k]);
+      if (bad.length) throw new UserError(`--${bad[0]} has no meaning with ${a.backup ? "--backup" : "--verify-config"}; remove it`);
+    }
+    const { backupMain } = await import("./backup.ts");
+    const { verifyMain } = await import("./verify.ts");
+    const { runMain } = await import("./run.ts");
+    if (a.backup) return backupMain(a);
+    if (a["verify-config"]) return verifyMain(a);
+    return runMain(a);
+  }),
+});
+
+async function rootUsage(): Promise<string> {
+  const usage = await renderUsage(rootCommand);
+  const cmds = Object.keys(SUBCOMMANDS)
+    .map((k) => `  ${k.padEnd(10)} ${DESCRIPTIONS[k] ?? ""}`)
+    .join("\n");
+  return `${usage}\n\nCOMMANDS\n\n${cmds}\n\nUse kalshi-bot <command> --help for the options of a command.\nExit codes: 0 ok, 1 internal error, 2 usage/invalid config, 3 lock held, 4 exchange unreachable, 5 backup/restore failed, 6 unhealthy, 7 reconciliation failed, 10 halted by a risk limit, 11 live trading refused, 130 interrupted.\n`;
+}
+
+function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end >= 0 ? argv.slice(0, end) : argv).some((a) => a === "--help" || a === "-h");
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    const first = argv[0];
+    if (first === "--version" || first === "-V" || (argv.length === 1 && first === "version")) {
+      process.stdout.write(`${VERSION}\n`);
+      return;
+    }
+    if (first !== undefined && !first.startsWith("-")) {
+      const loader = SUBCOMMANDS[first];
+      if (!loader) {
+        log.error(`Unknown command "${first}". Commands: ${Object.keys(SUBCOMMANDS).join(", ")}. See kalshi-bot --help.`);
+        process.exitCode = EXIT.USAGE;
+        return;
+      }
+      const cmd = await loader();
+      if (wantsHelp(argv.slice(1)) && !(cmd.subCommands && argv[1] && !argv[1].startsWith("-"))) {
+        process.stdout.write((await renderUsage(cmd, rootCommand as CommandDef<any>)) + "\n");
+        return;
+      }
+      await runCommand(cmd, { rawArgs: argv.slice(1) });
+      return;
+    }
+    if (wantsHelp(argv)) {
+      process.stdout.write(await rootUsage());
+      return;
+    }
+    await runCommand(rootCommand, { rawArgs: argv });
+  } catch (e) {
+    // citty's own errors (bad enum value, missing required positional) are usage errors.
+    const err = e as Error & { code?: string };
+    if (err?.name === "CLIError" || err?.code?.startsWith?.("E_")) {
+      log.error(`${err.message} See --help.`);
+      process.exitCode = EXIT.USAGE;
+      return;
+    }
+    log.error(`Internal error: ${err?.message ?? String(e)}`);
+    process.exitCode = EXIT.INTERNAL;
+  }
+}

@@ -1,0 +1,127 @@
+// What every command shares: argument fragments spelled as the operations guide spells them, and
+// guarded(), the one error boundary (unknown flags, user errors as one line, exit codes).
+import type { ArgsDef, CommandContext } from "citty";
+import { EXIT, UserError } from "./exit-codes.ts";
+import { configureLogger, log, type LogFormat, type LogLevelName } from "../ops/log.ts";
+
+export { EXIT, UserError };
+
+export const configArgs = {
+  config: { type: "string", description: "Path to advanced_config.json (default ./advanced_config.json or $KALSHI_BOT_CONFIG)", valueHint: "PATH" },
+  "log-format": { type: "enum", options: ["auto", "pretty", "plain", "journald", "json"], description: "Log format (auto: journald under systemd, pretty on a terminal)" },
+  verbose: { type: "boolean", description: "Debug logging; print stacks of internal errors" },
+} as const satisfies ArgsDef;
+
+export const lockArgs = {
+  "lock-file": { type: "string", description: "Lock file path (overrides paths.lock_file)", valueHint: "PATH" },
+} as const satisfies ArgsDef;
+
+export const runArgs = {
+  mode: { type: "enum", options: ["trade", "scan"], description: "trade: place orders (dry-run by default); scan: show what strategies would do" },
+  once: { type: "boolean", description: "Run one cycle and exit" },
+  "skip-setup-wizard": { type: "boolean", description: "Never start the interactive setup wizard" },
+  "non-interactive": { type: "boolean", description: "Never prompt (implied when stdin is not a terminal)" },
+  ...lockArgs,
+} as const satisfies ArgsDef;
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** citty accepts unknown flags silently (a typo must never be ignored on a money-moving tool). */
+export function findArgProblems(rawArgs: string[], def: ArgsDef): string | null {
+  const flags = new Map<string, { takesValue: boolean; boolean: boolean }>();
+  let positionals = 0;
+  for (const [name, d] of Object.entries(def)) {
+    if (d.type === "positional") {
+      positionals++;
+      continue;
+    }
+    const takesValue = d.type === "string" || d.type === "enum";
+    const alias = (d as { alias?: string | string[] }).alias;
+    const names = [name, kebab(name), ...(Array.isArray(alias) ? alias : alias ? [alias] : [])];
+    for (const n of names) flags.set(n, { takesValue, boolean: d.type === "boolean" });
+  }
+  flags.set("help", { takesValue: false, boolean: true });
+  flags.set("h", { takesValue: false, boolean: true });
+  let seenPositionals = 0;
+  for (let i = 0; i < rawArgs.length; i++) {
+    const tok = rawArgs[i]!;
+    if (tok === "--") {
+      seenPositionals += rawArgs.length - i - 1;
+      break;
+    }
+    if (tok.startsWith("-") && tok !== "-") {
+      const body = tok.replace(/^--?/, "");
+      const eq = body.indexOf("=");
+      let name = eq >= 0 ? body.slice(0, eq) : body;
+      let spec = flags.get(name);
+      if (!spec && name.startsWith("no-")) {
+        const base = flags.get(name.slice(3));
+        if (base?.boolean) spec = base;
+        name = name.slice(3);
+      }
+      if (!spec) return `Unknown option ${tok.split("=")[0]}. See --help for the options of this command.`;
+      if (spec.takesValue && eq < 0) {
+        const next = rawArgs[i + 1];
+        if (next === undefined || (next.startsWith("--") && next.length > 2)) return `Option --${name} needs a value. See --help.`;
+        i++;
+      }
+      continue;
+    }
+    seenPositionals++;
+  }
+  if (seenPositionals > positionals) {
+    return `Unexpected argument${seenPositionals - positionals > 1 ? "s" : ""}. See --help for the usage of this command.`;
+  }
+  return null;
+}
+
+export interface CommonFlags {
+  verbose?: boolean;
+  "log-format"?: string;
+}
+
+let verbose = false;
+
+/** Set up logging from the common flags before a command does anything else. */
+export function applyLogFlags(args: CommonFlags, configFormat?: LogFormat, configLevel?: LogLevelName): void {
+  verbose = Boolean(args.verbose);
+  const format = (args["log-format"] as LogFormat | undefined) ?? configFormat ?? "auto";
+  configureLogger(format, verbose ? "debug" : (configLevel ?? "info"));
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof UserError) {
+    log.error(e.message);
+    for (const d of e.details) log.error(`  ${d}`);
+    return e.exitCode;
+  }
+  const err = e as Error;
+  if (err?.name === "ConsolaPromptCancelledError") {
+    log.error("Cancelled.");
+    return EXIT.INTERRUPTED;
+  }
+  log.error(`Internal error: ${err?.message ?? String(e)}${verbose ? "" : " (run again with --verbose for details)"}`);
+  if (verbose && err?.stack) log.debug(err.stack);
+  return EXIT.INTERNAL;
+}
+
+/** The one error boundary of every command. Sets process.exitCode; never throws. */
+export function guarded<T extends ArgsDef>(fn: (ctx: CommandContext<T>) => Promise<number | void> | number | void) {
+  return async (ctx: CommandContext<T>): Promise<void> => {
+    const problem = findArgProblems(ctx.rawArgs, (ctx.cmd.args ?? {}) as ArgsDef);
+    applyLogFlags(ctx.args as CommonFlags);
+    if (problem) {
+      log.error(problem);
+      process.exitCode = EXIT.USAGE;
+      return;
+    }
+    try {
+      const code = await fn(ctx);
+      process.exitCode = typeof code === "number" ? code : (process.exitCode ?? 0);
+    } catch (e) {
+      process.exitCode = reportError(e);
+    }
+  };
+}

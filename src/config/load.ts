@@ -1,0 +1,164 @@
+// Load advanced_config.json: defaults → file → environment → flags, then resolve paths against the
+// config file's folder. Every problem becomes a ConfigError naming the key's path and the fix.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { z } from "zod";
+import { configSchema, type Config } from "./schema.ts";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(
+    message: string,
+    readonly problems: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export const DEFAULT_CONFIG_FILE = "advanced_config.json";
+export const CREDENTIAL_KEY_NAME = "kalshi-private-key";
+
+export interface ResolvedPaths {
+  database: string;
+  backupsDir: string;
+  reportsDir: string;
+  heartbeat: string;
+  lockFile: string;
+  logsDir: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute path of the file read, or null when running on defaults. */
+  file: string | null;
+  /** Folder relative paths resolve against. */
+  baseDir: string;
+  paths: ResolvedPaths;
+  apiKeyId?: string;
+  privateKeyPath?: string;
+  /** Where the key path came from, for messages (never the key itself). */
+  keySource?: "config" | "env" | "systemd-credential";
+}
+
+export interface LoadOptions {
+  configPath?: string;
+  lockFile?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** When the file is missing and was not named explicitly, fall back to defaults. */
+  allowMissing?: boolean;
+}
+
+/** zod issues as "path: message" lines. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => {
+    const path = i.path.map(String).join(".");
+    let msg = i.message;
+    if (i.code === "unrecognized_keys") {
+      const keys = (i as { keys: string[] }).keys;
+      return keys.map((k) => `${path ? `${path}.` : ""}${k}: unknown key (remove it or check its spelling)`).join("\n");
+    }
+    return `${path || "(top level)"}: ${msg}`;
+  }).flatMap((l) => l.split("\n"));
+}
+
+export function configFilePath(opts: LoadOptions = {}): { path: string; explicit: boolean } {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  if (opts.configPath !== undefined) {
+    if (opts.configPath === "") throw new ConfigError("--config needs a path, e.g. --config ./advanced_config.json");
+    return { path: resolve(cwd, opts.configPath), explicit: true };
+  }
+  if (env.KALSHI_BOT_CONFIG) return { path: resolve(cwd, env.KALSHI_BOT_CONFIG), explicit: true };
+  return { path: resolve(cwd, DEFAULT_CONFIG_FILE), explicit: false };
+}
+
+export function parseConfigText(text: string, file: string): Config {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file} is not valid JSON (${(e as Error).message}); fix the syntax or regenerate it with \`kalshi-bot setup\``);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(`${file} must contain a JSON object; see \`kalshi-bot config schema\``);
+  }
+  const r = configSchema.safeParse(raw);
+  if (!r.success) {
+    const problems = formatIssues(r.error);
+    throw new ConfigError(`${file} is invalid (${problems.length} problem${problems.length > 1 ? "s" : ""}); fix these keys:`, problems);
+  }
+  return r.data;
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const { path, explicit } = configFilePath(opts);
+  let config: Config;
+  let file: string | null = path;
+  if (!existsSync(path)) {
+    if (explicit || opts.allowMissing === false) {
+      throw new ConfigError(`config file ${path} not found; create it with \`kalshi-bot setup\` or copy the shipped advanced_config.json`);
+    }
+    config = configSchema.parse({});
+    file = null;
+  } else {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new ConfigError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check its permissions`);
+    }
+    config = parseConfigText(text, path);
+  }
+  const baseDir = file ? dirname(file) : (opts.cwd ?? process.cwd());
+  const abs = (p: string) => (isAbsolute(p) ? p : join(baseDir, p));
+
+  let apiKeyId = config.exchange.api_key_id;
+  let privateKeyPath = config.exchange.private_key_path ? abs(config.exchange.private_key_path) : undefined;
+  let keySource: LoadedConfig["keySource"] = privateKeyPath ? "config" : undefined;
+  if (env.KALSHI_API_KEY_ID) apiKeyId = env.KALSHI_API_KEY_ID;
+  if (env.KALSHI_PRIVATE_KEY_PATH) {
+    privateKeyPath = resolve(opts.cwd ?? process.cwd(), env.KALSHI_PRIVATE_KEY_PATH);
+    keySource = "env";
+  }
+  if (env.CREDENTIALS_DIRECTORY) {
+    const cred = join(env.CREDENTIALS_DIRECTORY, CREDENTIAL_KEY_NAME);
+    if (existsSync(cred)) {
+      privateKeyPath = cred;
+      keySource = "systemd-credential";
+    }
+  }
+
+  const lockFile = opts.lockFile !== undefined ? opts.lockFile : undefined;
+  if (lockFile === "") throw new ConfigError("--lock-file needs a path, e.g. --lock-file ./custom.lock");
+  const reportsDir = abs(config.paths.reports_dir);
+  const paths: ResolvedPaths = {
+    database: abs(config.paths.database),
+    backupsDir: abs(config.paths.backups_dir),
+    reportsDir,
+    heartbeat: join(reportsDir, "heartbeat.json"),
+    lockFile: lockFile ? resolve(opts.cwd ?? process.cwd(), lockFile) : abs(config.paths.lock_file ?? defaultLockFile(config)),
+    logsDir: abs(config.paths.logs_dir),
+  };
+  return { config, file, baseDir, paths, apiKeyId, privateKeyPath, keySource };
+}
+
+/** The guide's locations: production /var/run/kalshi-bot.lock, everything else /tmp/kalshi-bot.lock. */
+export function defaultLockFile(config: Config): string {
+  return config.exchange.environment === "production" ? "/var/run/kalshi-bot.lock" : "/tmp/kalshi-bot.lock";
+}
+
+/** The merged configuration with secrets redacted, for `config show`. */
+export function redactedConfig(loaded: LoadedConfig): unknown {
+  const c = structuredClone(loaded.config) as Config;
+  const id = loaded.apiKeyId;
+  c.exchange.api_key_id = id ? `${id.slice(0, 4)}…(redacted)` : undefined;
+  c.exchange.private_key_path = loaded.privateKeyPath;
+  return { ...c, _resolved: { file: loaded.file, paths: loaded.paths, key_source: loaded.keySource ?? null } };
+}
+
+/** JSON Schema for editors (`kalshi-bot config schema`). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
+}

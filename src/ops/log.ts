@@ -1,0 +1,81 @@
+// One logger for the whole program. Format: pretty on a terminal, syslog-prefixed plain lines
+// under journald (JOURNAL_STREAM set), JSON for log shippers. Every line passes through redact().
+import { createConsola, LogLevels, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola";
+import { formatWithOptions } from "node:util";
+import { redact } from "./redact.ts";
+
+export type LogFormat = "auto" | "pretty" | "plain" | "journald" | "json";
+export type LogLevelName = "error" | "warn" | "info" | "debug" | "trace";
+
+const LEVEL_NUM: Record<LogLevelName, number> = { error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
+
+function message(o: LogObject): string {
+  return redact(formatWithOptions({ colors: false, depth: 4 }, ...o.args));
+}
+
+function stream(o: LogObject): NodeJS.WriteStream {
+  return o.level < LogLevels.log ? process.stderr : process.stdout;
+}
+
+const jsonReporter: ConsolaReporter = {
+  log(o) {
+    const line = JSON.stringify({ time: o.date.toISOString(), level: o.type, tag: o.tag || undefined, msg: message(o) });
+    stream(o).write(line + "\n");
+  },
+};
+
+// sd-daemon(3) priorities: journald stores them as the line's severity.
+function syslogPrefix(level: number): string {
+  if (level <= 0) return "<3>";
+  if (level === 1) return "<4>";
+  if (level >= 4) return "<7>";
+  return "<6>";
+}
+
+const journaldReporter: ConsolaReporter = {
+  log(o) {
+    stream(o).write(`${syslogPrefix(o.level)}${o.tag ? `[${o.tag}] ` : ""}${message(o)}\n`);
+  },
+};
+
+const plainReporter: ConsolaReporter = {
+  log(o) {
+    stream(o).write(`${o.date.toISOString()} ${o.type.toUpperCase().padEnd(5)} ${o.tag ? `[${o.tag}] ` : ""}${message(o)}\n`);
+  },
+};
+
+function resolveFormat(format: LogFormat): Exclude<LogFormat, "auto"> {
+  if (format !== "auto") return format;
+  if (process.env.JOURNAL_STREAM) return "journald";
+  if (process.stderr.isTTY) return "pretty";
+  return "plain";
+}
+
+function build(format: LogFormat, level: LogLevelName): ConsolaInstance {
+  const f = resolveFormat(format);
+  const lvl = LEVEL_NUM[level];
+  // Never pass `reporters: undefined`: consola then drops its default reporter.
+  if (f === "pretty") {
+    const c = createConsola({ level: lvl, formatOptions: { date: false } });
+    const fancy = c.options.reporters;
+    c.setReporters(
+      fancy.map((r) => ({ log: (o: LogObject, ctx: Parameters<ConsolaReporter["log"]>[1]) => r.log({ ...o, args: [message(o)] }, ctx) })),
+    );
+    return c;
+  }
+  const reporter = f === "json" ? jsonReporter : f === "journald" ? journaldReporter : plainReporter;
+  return createConsola({ level: lvl, reporters: [reporter] });
+}
+
+export let log: ConsolaInstance = build("auto", "info");
+let current = { format: "auto" as LogFormat, level: "info" as LogLevelName };
+
+export function configureLogger(format: LogFormat = current.format, level: LogLevelName = current.level): ConsolaInstance {
+  current = { format, level };
+  log = build(format, level);
+  return log;
+}
+
+export function loggerSettings(): { format: LogFormat; level: LogLevelName } {
+  return { ...current };
+}
