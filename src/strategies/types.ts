@@ -1,0 +1,124 @@
+// The contract between the engine and strategies. Strategies are pure functions of these values:
+// no network, no database, no clock (the engine passes `nowMs`). All money in money.ts units.
+import type { Count, FeeType, Micros, Price } from "../kalshi/money.ts";
+
+export type BookSide = "bid" | "ask"; // YES book: bid = buy YES, ask = sell YES / buy NO at 1 − price
+export type TimeInForce = "good_till_canceled" | "immediate_or_cancel" | "fill_or_kill";
+
+export interface PriceRange {
+  start: Price;
+  end: Price;
+  step: Price;
+}
+
+/** Bid levels per leg as Kalshi sends them (NO leg in NO prices), best last. */
+export interface BookDepth {
+  yes: Array<[Price, Count]>;
+  no: Array<[Price, Count]>;
+}
+
+export interface MarketView {
+  ticker: string;
+  eventTicker: string;
+  seriesTicker: string;
+  status: string; // Kalshi market status field: active, closed, …
+  yesBid: Price | null;
+  yesBidSize: Count;
+  yesAsk: Price | null;
+  yesAskSize: Count;
+  lastPrice: Price | null;
+  volume: Count;
+  openInterest: Count;
+  priceRanges: PriceRange[];
+  feeType: FeeType;
+  feeMultiplierE4: number;
+  closeTimeMs: number | null;
+  /** Present only when a strategy asked for depth (needsDepth) and the engine fetched it. */
+  book?: BookDepth;
+}
+
+export interface EventView {
+  eventTicker: string;
+  seriesTicker: string;
+  mutuallyExclusive: boolean;
+  marketTickers: string[];
+}
+
+export interface PositionView {
+  ticker: string;
+  /** Signed: positive = YES contracts, negative = NO contracts. */
+  position: Count;
+  costMicros: Micros;
+}
+
+export interface RestingOrderView {
+  orderId: string;
+  clientOrderId: string;
+  ticker: string;
+  side: BookSide;
+  price: Price;
+  remaining: Count;
+  strategy: string | null;
+}
+
+export interface PortfolioView {
+  cashMicros: Micros;
+  positions: Map<string, PositionView>;
+  restingOrders: RestingOrderView[];
+}
+
+export interface CreateIntent {
+  kind: "create";
+  strategy: string;
+  ticker: string;
+  eventTicker: string;
+  side: BookSide;
+  price: Price;
+  count: Count;
+  timeInForce: TimeInForce;
+  postOnly: boolean;
+  reduceOnly: boolean;
+  reason: string;
+  /** Expected edge after fees for the whole intent, for the scan table and the audit log. */
+  edgeMicros?: Micros;
+  feeMicros?: Micros;
+  /** Intents sharing a group key form one set (e.g. all legs of an arbitrage). */
+  groupKey?: string;
+}
+
+export interface CancelIntent {
+  kind: "cancel";
+  strategy: string;
+  ticker: string;
+  orderId: string;
+  reason: string;
+}
+
+export interface AmendIntent {
+  kind: "amend";
+  strategy: string;
+  ticker: string;
+  orderId: string;
+  side: BookSide;
+  price: Price;
+  /** New total count (filled + desired remaining), as Kalshi's amend wants. */
+  count: Count;
+  reason: string;
+}
+
+export type Intent = CreateIntent | CancelIntent | AmendIntent;
+
+export interface StrategyInput<P> {
+  markets: ReadonlyMap<string, MarketView>;
+  events: ReadonlyMap<string, EventView>;
+  portfolio: PortfolioView;
+  params: P;
+  nowMs: number;
+}
+
+export interface Strategy<P = unknown> {
+  name: string;
+  /** Which markets need full depth this cycle (the rest use top of book from the market list). */
+  needsDepth(market: MarketView, params: P): boolean;
+  decide(input: StrategyInput<P>): Intent[];
+}
