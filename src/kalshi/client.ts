@@ -1,0 +1,844 @@
+// The Kalshi REST client: signed requests, typed bodies, rate-limited, retrying only what is safe
+// to retry. Everything in kalshi-bot that talks to an exchange (Kalshi production, demo, or our
+// local one) goes through this class; only the base URL and the key differ.
+import { randomUUID, type KeyObject } from "node:crypto";
+import { z } from "zod";
+import { authHeaders } from "./signer.ts";
+import { KalshiApiError, errorFromNetwork, errorFromResponse } from "./errors.ts";
+import { RateLimiter, backoffMs, sleep, type Tier } from "./rate-limit.ts";
+import { normalizeBaseUrl, wsUrlFromBaseUrl } from "./urls.ts";
+import * as W from "./wire/index.ts";
+import type { Count, Price } from "./money.ts";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type Logger = (level: LogLevel, msg: string) => void;
+type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface KalshiClientOptions {
+  /** REST base, e.g. KALSHI_HOSTS.demo.rest or `http://127.0.0.1:PORT` for the local exchange. */
+  baseUrl: string;
+  apiKeyId?: string;
+  privateKey?: KeyObject;
+  /** Usage tier, for the token buckets until /account/limits says otherwise. Default basic. */
+  tier?: Tier;
+  /** Per attempt, covering connect, headers and the whole body. Default 10 s. */
+  timeoutMs?: number;
+  logger?: Logger;
+  fetch?: FetchLike;
+  /** Retries for reads and cancels: attempts in total (default 5) and overall time budget (default 30 s). */
+  maxAttempts?: number;
+  retryBudgetMs?: number;
+  /** Backoff base for retries (default 250 ms, capped at 8 s); tests shorten it. */
+  backoffBaseMs?: number;
+  /** Inject a limiter (shared between clients on the same key, or tuned in tests). */
+  rateLimiter?: RateLimiter;
+}
+
+/** How a request may be retried. */
+type RetryClass =
+  | "read" // idempotent: retry on 429, 5xx, 408, network, timeout
+  | "cancel" // idempotent in effect: same as read
+  | "once"; // order create/amend/decrease, order-group create: never resent
+
+interface Call<S extends z.ZodType> {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Endpoint template for errors and logs, e.g. `/markets/{ticker}`. */
+  endpoint: string;
+  /** Concrete path under the base URL, e.g. `/markets/ABC`. */
+  path: string;
+  query?: Record<string, QueryValue> | undefined;
+  body?: unknown;
+  schema: S;
+  auth: boolean;
+  retry: RetryClass;
+  /** Batch endpoints cost per item. */
+  items?: number;
+  clientOrderId?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string>;
+
+/** A book level: [price (1/10,000 $), resting count (1/100 contract)]. */
+export type Level = readonly [Price, Count];
+export interface Orderbook {
+  ticker: string;
+  /** YES bids, best (highest) first. */
+  yes: Level[];
+  /** NO bids in NO-leg prices, best (highest) first. A NO bid at p is a YES ask at 1 − p. */
+  no: Level[];
+}
+
+export interface Page<T> {
+  items: T[];
+  /** "" or undefined on the last page. */
+  cursor: string | undefined;
+}
+
+// ---- query parameter shapes -----------------------------------------------------------------------
+
+export interface MarketsQuery {
+  limit?: number;
+  cursor?: string;
+  event_ticker?: string;
+  series_ticker?: string;
+  min_created_ts?: number;
+  max_created_ts?: number;
+  min_updated_ts?: number;
+  max_close_ts?: number;
+  min_close_ts?: number;
+  min_settled_ts?: number;
+  max_settled_ts?: number;
+  status?: W.MarketStatusFilter;
+  tickers?: ReadonlyArray<string>;
+  mve_filter?: "only" | "exclude";
+}
+export interface EventsQuery {
+  limit?: number;
+  cursor?: string;
+  with_nested_markets?: boolean;
+  with_milestones?: boolean;
+  status?: W.EventStatusFilter;
+  series_ticker?: string;
+  tickers?: ReadonlyArray<string>;
+  min_close_ts?: number;
+  min_updated_ts?: number;
+}
+export interface SeriesListQuery {
+  category?: string;
+  tags?: string;
+  include_product_metadata?: boolean;
+  include_volume?: boolean;
+  min_updated_ts?: number;
+}
+export interface TradesQuery {
+  limit?: number;
+  cursor?: string;
+  ticker?: string;
+  min_ts?: number;
+  max_ts?: number;
+  is_block_trade?: boolean;
+}
+export interface CandlesticksQuery {
+  start_ts: number;
+  end_ts: number;
+  period_interval: 1 | 60 | 1440;
+  include_latest_before_start?: boolean;
+}
+export interface AccountScope {
+  subaccount?: number;
+  exchange_index?: number;
+}
+export interface PositionsQuery extends AccountScope {
+  limit?: number;
+  cursor?: string;
+  count_filter?: string;
+  ticker?: string;
+  event_ticker?: string;
+}
+export interface FillsQuery extends AccountScope {
+  limit?: number;
+  cursor?: string;
+  ticker?: string;
+  order_id?: string;
+  min_ts?: number;
+  max_ts?: number;
+}
+export interface SettlementsQuery {
+  limit?: number;
+  cursor?: string;
+  ticker?: string;
+  event_ticker?: string;
+  min_ts?: number;
+  max_ts?: number;
+  subaccount?: number;
+}
+export interface OrdersQuery extends AccountScope {
+  limit?: number;
+  cursor?: string;
+  ticker?: string;
+  event_ticker?: string;
+  min_ts?: number;
+  max_ts?: number;
+  status?: "resting" | "canceled" | "executed";
+}
+export interface CancelScope extends AccountScope {
+  market_ticker?: string;
+}
+
+/** A V2 order in integer units; `client_order_id` is generated when absent. */
+export type CreateOrderInput = Omit<W.CreateOrderV2, "client_order_id"> & { client_order_id?: string };
+export type CreateOrderResult = W.CreateOrderV2Result & { client_order_id: string };
+
+export const MAX_PAGE = {
+  markets: 1000,
+  events: 200,
+  trades: 1000,
+  positions: 1000,
+  fills: 1000,
+  settlements: 1000,
+  orders: 1000,
+} as const;
+
+export interface WalkOptions {
+  /** Stop after this many pages (a guard for callers, not a pagination limit). */
+  maxPages?: number;
+  signal?: AbortSignal;
+}
+
+// ---- the client -----------------------------------------------------------------------------------
+
+export class KalshiClient {
+  readonly baseUrl: string;
+  readonly wsUrl: string;
+  readonly limiter: RateLimiter;
+  private readonly apiKeyId: string | undefined;
+  private readonly privateKey: KeyObject | undefined;
+  private readonly timeoutMs: number;
+  private readonly log: Logger;
+  private readonly fetchImpl: FetchLike;
+  private readonly maxAttempts: number;
+  private readonly retryBudgetMs: number;
+  private readonly backoffBaseMs: number;
+  /** Pathname prefix of baseUrl (`/trade-api/v2`, or longer behind a proxy); part of what is signed. */
+  private readonly basePath: string;
+
+  constructor(opts: KalshiClientOptions) {
+    this.baseUrl = normalizeBaseUrl(opts.baseUrl);
+    this.wsUrl = wsUrlFromBaseUrl(this.baseUrl);
+    this.basePath = new URL(this.baseUrl).pathname;
+    this.apiKeyId = opts.apiKeyId;
+    this.privateKey = opts.privateKey;
+    if ((this.apiKeyId === undefined) !== (this.privateKey === undefined)) {
+      throw new Error("KalshiClient: apiKeyId and privateKey must be given together");
+    }
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.log = opts.logger ?? (() => {});
+    this.fetchImpl = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
+    this.retryBudgetMs = opts.retryBudgetMs ?? 30_000;
+    this.backoffBaseMs = opts.backoffBaseMs ?? 250;
+    this.limiter = opts.rateLimiter ?? new RateLimiter({ tier: opts.tier ?? "basic" });
+  }
+
+  get hasCredentials(): boolean {
+    return this.privateKey !== undefined;
+  }
+
+  /** Signed headers for an arbitrary method + pathname (the WebSocket handshake uses this too). */
+  signHeaders(method: string, pathname: string): Record<string, string> {
+    if (!this.apiKeyId || !this.privateKey) return {};
+    return { ...authHeaders(this.apiKeyId, this.privateKey, method, pathname) };
+  }
+
+  // ---- core ---------------------------------------------------------------------------------------
+
+  private async call<S extends z.ZodType>(c: Call<S>): Promise<z.output<S>> {
+    const endpointLabel = c.endpoint;
+    if (c.auth && !this.privateKey) {
+      throw new KalshiApiError({
+        kind: "invalid_request",
+        status: 0,
+        code: "missing_credentials",
+        message: "this endpoint needs an API key id and private key",
+        method: c.method,
+        endpoint: endpointLabel,
+        outcome: "rejected",
+        clientOrderId: c.clientOrderId,
+      });
+    }
+    const qs = buildQuery(c.query);
+    const url = `${this.baseUrl}${c.path}${qs}`;
+    const signPath = `${this.basePath}${c.path}`;
+    const bodyText = c.body === undefined ? undefined : JSON.stringify(c.body);
+    const maxAttempts = c.retry === "once" ? 1 : this.maxAttempts;
+    const started = performance.now();
+    let attempt = 0;
+    let lastError: KalshiApiError | undefined;
+
+    while (attempt < maxAttempts) {
+      attempt++;
+      if (c.signal?.aborted) throw c.signal.reason ?? new Error("aborted");
+      const res = await this.limiter.acquire(c.method, signPath, c.items ?? 1, c.signal);
+      const headers: Record<string, string> = { accept: "application/json" };
+      if (bodyText !== undefined) headers["content-type"] = "application/json";
+      // Signed per attempt: the timestamp must be fresh, and the window is only seconds wide.
+      if (this.privateKey && this.apiKeyId) Object.assign(headers, authHeaders(this.apiKeyId, this.privateKey, c.method, signPath));
+
+      const t0 = performance.now();
+      let status = 0;
+      let text = "";
+      const ctrl = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        ctrl.abort(new Error("timeout"));
+      }, this.timeoutMs);
+      const onOuterAbort = () => ctrl.abort(c.signal?.reason);
+      c.signal?.addEventListener("abort", onOuterAbort, { once: true });
+      try {
+        const resp = await this.fetchImpl(url, { method: c.method, headers, body: bodyText, signal: ctrl.signal });
+        status = resp.status;
+        // The timeout keeps running while the body streams in: a stalled body is a timeout too.
+        text = await resp.text();
+      } catch (e) {
+        if (c.signal?.aborted && !timedOut) throw c.signal.reason ?? e;
+        lastError = errorFromNetwork(e, {
+          method: c.method,
+          endpoint: endpointLabel,
+          clientOrderId: c.clientOrderId,
+          timedOut,
+          timeoutMs: this.timeoutMs,
+          attempts: attempt,
+        });
+        this.log("warn", `${c.method} ${endpointLabel}: ${lastError.code} after ${Math.round(performance.now() - t0)} ms (attempt ${attempt})`);
+        if (await this.shouldRetry(attempt, maxAttempts, started, c.signal)) continue;
+        throw lastError;
+      } finally {
+        clearTimeout(timer);
+        c.signal?.removeEventListener("abort", onOuterAbort);
+      }
+
+      const ms = Math.round(performance.now() - t0);
+      if (status >= 200 && status < 300) {
+        this.log("debug", `${c.method} ${endpointLabel} ${status} ${ms} ms (cost ${res.cost}, waited ${Math.round(res.waitedMs)} ms)`);
+        return this.parseBody(c, status, text, attempt);
+      }
+      lastError = errorFromResponse(status, text, { method: c.method, endpoint: endpointLabel, clientOrderId: c.clientOrderId, attempts: attempt });
+      if (status === 429) this.limiter.onRateLimited(res.bucket);
+      this.log(status >= 500 || status === 429 ? "warn" : "debug", `${c.method} ${endpointLabel} ${status} ${lastError.code} ${ms} ms (attempt ${attempt})`);
+      if (lastError.retryable && (await this.shouldRetry(attempt, maxAttempts, started, c.signal))) continue;
+      throw lastError;
+    }
+    throw lastError ?? new Error("unreachable");
+  }
+
+  private async shouldRetry(attempt: number, maxAttempts: number, started: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (attempt >= maxAttempts) return false;
+    const delay = backoffMs(attempt - 1, this.backoffBaseMs);
+    if (performance.now() - started + delay > this.retryBudgetMs) return false;
+    await sleep(delay, signal);
+    return true;
+  }
+
+  private parseBody<S extends z.ZodType>(c: Call<S>, status: number, text: string, attempts: number): z.output<S> {
+    let json: unknown = {};
+    if (status !== 204 && text.trim() !== "") {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw this.badResponse(c, "body is not JSON", attempts);
+      }
+    }
+    const r = c.schema.safeParse(json);
+    if (r.success) return r.data;
+    const first = r.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "(body)"}: ${i.message}`);
+    throw this.badResponse(c, first.join("; "), attempts);
+  }
+
+  private badResponse(c: Call<z.ZodType>, message: string, attempts: number): KalshiApiError {
+    return new KalshiApiError({
+      kind: "invalid_response",
+      status: 200,
+      code: "invalid_response",
+      message,
+      method: c.method,
+      endpoint: c.endpoint,
+      // A write that answered 2xx was accepted; we just cannot read the answer: look it up.
+      outcome: c.method === "GET" ? "rejected" : "unknown",
+      clientOrderId: c.clientOrderId,
+      attempts,
+    });
+  }
+
+  private encode<S extends z.ZodType>(schema: S, value: z.output<S>, method: string, endpoint: string, clientOrderId?: string): z.input<S> {
+    const r = z.safeEncode(schema, value);
+    if (r.success) return r.data;
+    throw new KalshiApiError({
+      kind: "invalid_request",
+      status: 0,
+      code: "invalid_request",
+      message: r.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
+        .join("; "),
+      method,
+      endpoint,
+      outcome: "rejected",
+      clientOrderId,
+    });
+  }
+
+  /** Walk a cursor-paginated endpoint to the end (the last page has `cursor: ""`). */
+  async *paginate<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>, opts: WalkOptions = {}): AsyncGenerator<T[], void, void> {
+    let cursor: string | undefined;
+    const seen = new Set<string>();
+    for (let pages = 0; opts.maxPages === undefined || pages < opts.maxPages; pages++) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
+      const page = await fetchPage(cursor);
+      yield page.items;
+      if (!page.cursor) return;
+      // A server that hands back a cursor it already gave would loop forever.
+      if (seen.has(page.cursor)) throw new Error(`pagination loop: cursor repeated after ${pages + 1} pages`);
+      seen.add(page.cursor);
+      cursor = page.cursor;
+    }
+  }
+
+  private async collect<T>(gen: AsyncGenerator<T[], void, void>): Promise<T[]> {
+    const out: T[] = [];
+    for await (const items of gen) for (const it of items) out.push(it);
+    return out;
+  }
+
+  // ---- exchange -----------------------------------------------------------------------------------
+
+  getExchangeStatus(signal?: AbortSignal): Promise<W.ExchangeStatus> {
+    return this.call({ method: "GET", endpoint: "/exchange/status", path: "/exchange/status", schema: W.ExchangeStatus, auth: false, retry: "read", signal });
+  }
+
+  async getExchangeSchedule(signal?: AbortSignal): Promise<W.ExchangeSchedule> {
+    const r = await this.call({ method: "GET", endpoint: "/exchange/schedule", path: "/exchange/schedule", schema: W.ExchangeScheduleResponse, auth: false, retry: "read", signal });
+    return r.schedule;
+  }
+
+  /** When portfolio data (balance, orders, fills, positions) was last validated. */
+  async getUserDataTimestamp(signal?: AbortSignal): Promise<string> {
+    const r = await this.call({ method: "GET", endpoint: "/exchange/user_data_timestamp", path: "/exchange/user_data_timestamp", schema: W.UserDataTimestampResponse, auth: false, retry: "read", signal });
+    return r.as_of_time;
+  }
+
+  // ---- series & events ----------------------------------------------------------------------------
+
+  async getSeries(seriesTicker: string, query: { include_volume?: boolean } = {}, signal?: AbortSignal): Promise<W.Series> {
+    const r = await this.call({ method: "GET", endpoint: "/series/{series_ticker}", path: `/series/${enc(seriesTicker)}`, query: { ...query }, schema: W.GetSeriesResponse, auth: false, retry: "read", signal });
+    return r.series;
+  }
+
+  async listSeries(query: SeriesListQuery = {}, signal?: AbortSignal): Promise<W.Series[]> {
+    const r = await this.call({ method: "GET", endpoint: "/series", path: "/series", query: { ...query }, schema: W.GetSeriesListResponse, auth: false, retry: "read", signal });
+    return r.series;
+  }
+
+  async listEvents(query: EventsQuery = {}, signal?: AbortSignal): Promise<Page<W.EventData>> {
+    const r = await this.call({ method: "GET", endpoint: "/events", path: "/events", query: { ...query }, schema: W.GetEventsResponse, auth: false, retry: "read", signal });
+    return { items: r.events, cursor: r.cursor };
+  }
+
+  walkEvents(query: Omit<EventsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.EventData[], void, void> {
+    const q = { limit: MAX_PAGE.events, ...query };
+    return this.paginate((cursor) => this.listEvents({ ...q, cursor }, opts.signal), opts);
+  }
+
+  allEvents(query: Omit<EventsQuery, "cursor"> = {}, opts: WalkOptions = {}): Promise<W.EventData[]> {
+    return this.collect(this.walkEvents(query, opts));
+  }
+
+  /** One event; with `with_nested_markets` its markets are in `event.markets`. */
+  getEvent(eventTicker: string, query: { with_nested_markets?: boolean } = {}, signal?: AbortSignal): Promise<W.GetEventResponse> {
+    return this.call({ method: "GET", endpoint: "/events/{event_ticker}", path: `/events/${enc(eventTicker)}`, query: { ...query }, schema: W.GetEventResponse, auth: false, retry: "read", signal });
+  }
+
+  // ---- markets ------------------------------------------------------------------------------------
+
+  async listMarkets(query: MarketsQuery = {}, signal?: AbortSignal): Promise<Page<W.Market>> {
+    const r = await this.call({ method: "GET", endpoint: "/markets", path: "/markets", query: { ...query }, schema: W.GetMarketsResponse, auth: false, retry: "read", signal });
+    return { items: r.markets, cursor: r.cursor };
+  }
+
+  /** Pages of markets at the maximum page size (1000), to the last page. */
+  walkMarkets(query: Omit<MarketsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Market[], void, void> {
+    const q = { limit: MAX_PAGE.markets, ...query };
+    return this.paginate((cursor) => this.listMarkets({ ...q, cursor }, opts.signal), opts);
+  }
+
+  allMarkets(query: Omit<MarketsQuery, "cursor"> = {}, opts: WalkOptions = {}): Promise<W.Market[]> {
+    return this.collect(this.walkMarkets(query, opts));
+  }
+
+  async getMarket(ticker: string, signal?: AbortSignal): Promise<W.Market> {
+    const r = await this.call({ method: "GET", endpoint: "/markets/{ticker}", path: `/markets/${enc(ticker)}`, schema: W.GetMarketResponse, auth: false, retry: "read", signal });
+    return r.market;
+  }
+
+  /** The order book (bids per side). `depth` 1–100 levels; omitted or 0 = all. Signed, per the 3.30 spec. */
+  async getOrderbook(ticker: string, depth?: number, signal?: AbortSignal): Promise<Orderbook> {
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/markets/{ticker}/orderbook",
+      path: `/markets/${enc(ticker)}/orderbook`,
+      query: { depth },
+      schema: W.GetMarketOrderbookResponse,
+      auth: this.hasCredentials,
+      retry: "read",
+      signal,
+    });
+    return toOrderbook(ticker, r.orderbook_fp ?? {});
+  }
+
+  async getOrderbooks(tickers: ReadonlyArray<string>, signal?: AbortSignal): Promise<Orderbook[]> {
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/markets/orderbooks",
+      path: "/markets/orderbooks",
+      // Repeated `tickers=` parameters, as the official SDK sends them.
+      query: { tickers: new RepeatedParam(tickers) as unknown as ReadonlyArray<string> },
+      schema: W.GetMarketOrderbooksResponse,
+      auth: true,
+      retry: "read",
+      signal,
+    });
+    return r.orderbooks.map((b) => toOrderbook(b.ticker, b.orderbook_fp));
+  }
+
+  async listTrades(query: TradesQuery = {}, signal?: AbortSignal): Promise<Page<W.Trade>> {
+    const r = await this.call({ method: "GET", endpoint: "/markets/trades", path: "/markets/trades", query: { ...query }, schema: W.GetTradesResponse, auth: false, retry: "read", signal });
+    return { items: r.trades, cursor: r.cursor };
+  }
+
+  walkTrades(query: Omit<TradesQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Trade[], void, void> {
+    const q = { limit: MAX_PAGE.trades, ...query };
+    return this.paginate((cursor) => this.listTrades({ ...q, cursor }, opts.signal), opts);
+  }
+
+  async getCandlesticks(seriesTicker: string, ticker: string, query: CandlesticksQuery, signal?: AbortSignal): Promise<W.MarketCandlestick[]> {
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/series/{series_ticker}/markets/{ticker}/candlesticks",
+      path: `/series/${enc(seriesTicker)}/markets/${enc(ticker)}/candlesticks`,
+      query: { ...query },
+      schema: W.GetMarketCandlesticksResponse,
+      auth: false,
+      retry: "read",
+      signal,
+    });
+    return r.candlesticks;
+  }
+
+  /** Candles for up to 100 markets in one request. */
+  async getCandlesticksBatch(tickers: ReadonlyArray<string>, query: CandlesticksQuery, signal?: AbortSignal): Promise<Map<string, W.MarketCandlestick[]>> {
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/markets/candlesticks",
+      path: "/markets/candlesticks",
+      query: { market_tickers: tickers, ...query },
+      schema: W.BatchGetMarketCandlesticksResponse,
+      auth: false,
+      retry: "read",
+      signal,
+    });
+    return new Map(r.markets.map((m) => [m.market_ticker, m.candlesticks]));
+  }
+
+  // ---- portfolio ----------------------------------------------------------------------------------
+
+  /** Balance: `balance` and `portfolio_value` stay integer cents as on the wire; `balance_dollars` is Micros. */
+  getBalance(scope: AccountScope = {}, signal?: AbortSignal): Promise<W.Balance> {
+    return this.call({ method: "GET", endpoint: "/portfolio/balance", path: "/portfolio/balance", query: { ...scope }, schema: W.GetBalanceResponse, auth: true, retry: "read", signal });
+  }
+
+  async listPositions(query: PositionsQuery = {}, signal?: AbortSignal): Promise<W.Positions> {
+    return this.call({ method: "GET", endpoint: "/portfolio/positions", path: "/portfolio/positions", query: { ...query }, schema: W.GetPositionsResponse, auth: true, retry: "read", signal });
+  }
+
+  /** Every market and event position, walking all pages. */
+  async allPositions(query: Omit<PositionsQuery, "cursor"> = {}, opts: WalkOptions = {}): Promise<{ market_positions: W.MarketPosition[]; event_positions: W.EventPosition[] }> {
+    const market_positions: W.MarketPosition[] = [];
+    const event_positions: W.EventPosition[] = [];
+    const q = { limit: MAX_PAGE.positions, ...query };
+    const gen = this.paginate(async (cursor) => {
+      const r = await this.listPositions({ ...q, cursor }, opts.signal);
+      event_positions.push(...r.event_positions);
+      return { items: r.market_positions, cursor: r.cursor };
+    }, opts);
+    for await (const items of gen) market_positions.push(...items);
+    return { market_positions, event_positions };
+  }
+
+  async listFills(query: FillsQuery = {}, signal?: AbortSignal): Promise<Page<W.Fill>> {
+    const r = await this.call({ method: "GET", endpoint: "/portfolio/fills", path: "/portfolio/fills", query: { ...query }, schema: W.GetFillsResponse, auth: true, retry: "read", signal });
+    return { items: r.fills, cursor: r.cursor };
+  }
+
+  walkFills(query: Omit<FillsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Fill[], void, void> {
+    const q = { limit: MAX_PAGE.fills, ...query };
+    return this.paginate((cursor) => this.listFills({ ...q, cursor }, opts.signal), opts);
+  }
+
+  allFills(query: Omit<FillsQuery, "cursor"> = {}, opts: WalkOptions = {}): Promise<W.Fill[]> {
+    return this.collect(this.walkFills(query, opts));
+  }
+
+  async listSettlements(query: SettlementsQuery = {}, signal?: AbortSignal): Promise<Page<W.Settlement>> {
+    const r = await this.call({ method: "GET", endpoint: "/portfolio/settlements", path: "/portfolio/settlements", query: { ...query }, schema: W.GetSettlementsResponse, auth: true, retry: "read", signal });
+    return { items: r.settlements, cursor: r.cursor };
+  }
+
+  walkSettlements(query: Omit<SettlementsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Settlement[], void, void> {
+    const q = { limit: MAX_PAGE.settlements, ...query };
+    return this.paginate((cursor) => this.listSettlements({ ...q, cursor }, opts.signal), opts);
+  }
+
+  allSettlements(query: Omit<SettlementsQuery, "cursor"> = {}, opts: WalkOptions = {}): Promise<W.Settlement[]> {
+    return this.collect(this.walkSettlements(query, opts));
+  }
+
+  // ---- orders: reads --------------------------------------------------------------------------------
+
+  async listOrders(query: OrdersQuery = {}, signal?: AbortSignal): Promise<Page<W.Order>> {
+    const r = await this.call({ method: "GET", endpoint: "/portfolio/orders", path: "/portfolio/orders", query: { ...query }, schema: W.GetOrdersResponse, auth: true, retry: "read", signal });
+    return { items: r.orders, cursor: r.cursor };
+  }
+
+  walkOrders(query: Omit<OrdersQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Order[], void, void> {
+    const q = { limit: MAX_PAGE.orders, ...query };
+    return this.paginate((cursor) => this.listOrders({ ...q, cursor }, opts.signal), opts);
+  }
+
+  allOrders(query: Omit<OrdersQuery, "cursor"> = {}, opts: WalkOptions = {}): Promise<W.Order[]> {
+    return this.collect(this.walkOrders(query, opts));
+  }
+
+  async getOrder(orderId: string, signal?: AbortSignal): Promise<W.Order> {
+    const r = await this.call({ method: "GET", endpoint: "/portfolio/orders/{order_id}", path: `/portfolio/orders/${enc(orderId)}`, schema: W.GetOrderResponse, auth: true, retry: "read", signal });
+    return r.order;
+  }
+
+  /**
+   * Resolve an order whose create came back `unknown`: list orders (narrowed by ticker and time when
+   * given) and match the client_order_id. null = the exchange has no such order.
+   */
+  async findOrderByClientOrderId(
+    clientOrderId: string,
+    scope: { ticker?: string; min_ts?: number; subaccount?: number; exchange_index?: number } = {},
+    opts: WalkOptions = {},
+  ): Promise<W.Order | null> {
+    for await (const page of this.walkOrders(scope, opts)) {
+      const hit = page.find((o) => o.client_order_id === clientOrderId);
+      if (hit) return hit;
+    }
+    return null;
+  }
+
+  // ---- orders: writes (V2) ------------------------------------------------------------------------------
+
+  /**
+   * Create one order. NEVER retried: on a timeout, 5xx or dropped connection this throws a
+   * KalshiApiError with outcome "unknown" and the client_order_id, for the caller to look up.
+   */
+  async createOrder(input: CreateOrderInput, signal?: AbortSignal): Promise<CreateOrderResult> {
+    const clientOrderId = input.client_order_id ?? randomUUID();
+    const endpoint = "/portfolio/events/orders";
+    const body = this.encode(W.CreateOrderV2Request, { ...input, client_order_id: clientOrderId }, "POST", endpoint, clientOrderId);
+    const r = await this.call({ method: "POST", endpoint, path: endpoint, body, schema: W.CreateOrderV2Response, auth: true, retry: "once", clientOrderId, signal });
+    return { ...r, client_order_id: r.client_order_id ?? clientOrderId };
+  }
+
+  /**
+   * Create several orders in one request (each costs a create). Per-order failures come back in
+   * `orders[i].error`; a transport failure throws outcome "unknown" for the whole batch.
+   */
+  async batchCreateOrders(inputs: ReadonlyArray<CreateOrderInput>, signal?: AbortSignal): Promise<{ orders: Array<W.BatchCreateOrdersV2Result["orders"][number] & { client_order_id: string }> }> {
+    const endpoint = "/portfolio/events/orders/batched";
+    const withIds = inputs.map((o) => ({ ...o, client_order_id: o.client_order_id ?? randomUUID() }));
+    const body = this.encode(W.BatchCreateOrdersV2Request, { orders: withIds }, "POST", endpoint);
+    const r = await this.call({
+      method: "POST",
+      endpoint,
+      path: endpoint,
+      body,
+      schema: W.BatchCreateOrdersV2Response,
+      auth: true,
+      retry: "once",
+      items: inputs.length,
+      clientOrderId: withIds.map((o) => o.client_order_id).join(","),
+      signal,
+    });
+    return { orders: r.orders.map((o, i) => ({ ...o, client_order_id: o.client_order_id ?? withIds[i]?.client_order_id ?? "" })) };
+  }
+
+  /** Cancel one order. Retried on transient failures; a 404 on a retry means an earlier attempt won. */
+  cancelOrder(orderId: string, scope: CancelScope = {}, signal?: AbortSignal): Promise<W.CancelOrderV2Result> {
+    return this.call({
+      method: "DELETE",
+      endpoint: "/portfolio/events/orders/{order_id}",
+      path: `/portfolio/events/orders/${enc(orderId)}`,
+      query: { ...scope },
+      schema: W.CancelOrderV2Response,
+      auth: true,
+      retry: "cancel",
+      signal,
+    });
+  }
+
+  batchCancelOrders(orders: ReadonlyArray<W.BatchCancelItem>, signal?: AbortSignal): Promise<W.BatchCancelOrdersV2Result> {
+    const endpoint = "/portfolio/events/orders/batched";
+    const body = this.encode(W.BatchCancelOrdersV2Request, { orders: [...orders] }, "DELETE", endpoint);
+    return this.call({ method: "DELETE", endpoint, path: endpoint, body, schema: W.BatchCancelOrdersV2Response, auth: true, retry: "cancel", items: orders.length, signal });
+  }
+
+  /** Cancel every resting order (of one subaccount when given). 204 on success. */
+  async cancelAllOrders(scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
+    await this.call({ method: "DELETE", endpoint: "/portfolio/events/orders", path: "/portfolio/events/orders", query: { ...scope }, schema: W.EmptyResponse, auth: true, retry: "cancel", signal });
+  }
+
+  /** Amend price and/or size; `count` is the new total (filled + desired remaining). Not retried. */
+  amendOrder(orderId: string, input: W.AmendOrderV2, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<W.AmendOrderV2Result> {
+    const endpoint = "/portfolio/events/orders/{order_id}/amend";
+    const body = this.encode(W.AmendOrderV2Request, input, "POST", endpoint, input.client_order_id);
+    return this.call({
+      method: "POST",
+      endpoint,
+      path: `/portfolio/events/orders/${enc(orderId)}/amend`,
+      query: { ...scope },
+      body,
+      schema: W.AmendOrderV2Response,
+      auth: true,
+      retry: "once",
+      clientOrderId: input.updated_client_order_id ?? input.client_order_id,
+      signal,
+    });
+  }
+
+  /** Reduce a resting order by (`reduce_by`) or to (`reduce_to`) a count. Not retried. */
+  decreaseOrder(orderId: string, input: W.DecreaseOrderV2, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<W.DecreaseOrderV2Result> {
+    const endpoint = "/portfolio/events/orders/{order_id}/decrease";
+    const body = this.encode(W.DecreaseOrderV2Request, input, "POST", endpoint);
+    return this.call({
+      method: "POST",
+      endpoint,
+      path: `/portfolio/events/orders/${enc(orderId)}/decrease`,
+      query: { ...scope },
+      body,
+      schema: W.DecreaseOrderV2Response,
+      auth: true,
+      retry: "once",
+      signal,
+    });
+  }
+
+  // ---- order groups -----------------------------------------------------------------------------------
+
+  createOrderGroup(input: W.CreateOrderGroup, signal?: AbortSignal): Promise<W.CreateOrderGroupResult> {
+    const endpoint = "/portfolio/order_groups/create";
+    const body = this.encode(W.CreateOrderGroupRequest, input, "POST", endpoint);
+    return this.call({ method: "POST", endpoint, path: endpoint, body, schema: W.CreateOrderGroupResponse, auth: true, retry: "once", signal });
+  }
+
+  getOrderGroup(orderGroupId: string, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<W.OrderGroupInfo> {
+    return this.call({
+      method: "GET",
+      endpoint: "/portfolio/order_groups/{order_group_id}",
+      path: `/portfolio/order_groups/${enc(orderGroupId)}`,
+      query: { ...scope },
+      schema: W.GetOrderGroupResponse,
+      auth: true,
+      retry: "read",
+      signal,
+    });
+  }
+
+  async listOrderGroups(scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<Array<z.output<typeof W.OrderGroup>>> {
+    const r = await this.call({ method: "GET", endpoint: "/portfolio/order_groups", path: "/portfolio/order_groups", query: { ...scope }, schema: W.GetOrderGroupsResponse, auth: true, retry: "read", signal });
+    return r.order_groups ?? [];
+  }
+
+  /** Cancel all orders of the group and block new ones until reset. Idempotent, so retried. */
+  async triggerOrderGroup(orderGroupId: string, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
+    await this.groupAction("PUT", orderGroupId, "/trigger", scope, signal);
+  }
+
+  async resetOrderGroup(orderGroupId: string, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
+    await this.groupAction("PUT", orderGroupId, "/reset", scope, signal);
+  }
+
+  async deleteOrderGroup(orderGroupId: string, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
+    await this.groupAction("DELETE", orderGroupId, "", scope, signal);
+  }
+
+  async updateOrderGroupLimit(orderGroupId: string, limit: { contracts_limit?: number; contracts_limit_fp?: Count }, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
+    const endpoint = "/portfolio/order_groups/{order_group_id}/limit";
+    const body = this.encode(W.UpdateOrderGroupLimitRequest, limit, "PUT", endpoint);
+    await this.call({ method: "PUT", endpoint, path: `/portfolio/order_groups/${enc(orderGroupId)}/limit`, query: { ...scope }, body, schema: W.EmptyResponse, auth: true, retry: "read", signal });
+  }
+
+  private async groupAction(method: "PUT" | "DELETE", id: string, suffix: string, scope: { subaccount?: number }, signal?: AbortSignal): Promise<void> {
+    await this.call({
+      method,
+      endpoint: `/portfolio/order_groups/{order_group_id}${suffix}`,
+      path: `/portfolio/order_groups/${enc(id)}${suffix}`,
+      query: { ...scope },
+      schema: W.EmptyResponse,
+      auth: true,
+      retry: "cancel",
+      signal,
+    });
+  }
+
+  // ---- account ------------------------------------------------------------------------------------
+
+  getAccountLimits(signal?: AbortSignal): Promise<W.AccountLimits> {
+    return this.call({ method: "GET", endpoint: "/account/limits", path: "/account/limits", schema: W.GetAccountLimitsResponse, auth: true, retry: "read", signal });
+  }
+
+  getEndpointCosts(signal?: AbortSignal): Promise<W.EndpointCosts> {
+    return this.call({ method: "GET", endpoint: "/account/endpoint_costs", path: "/account/endpoint_costs", schema: W.GetEndpointCostsResponse, auth: false, retry: "read", signal });
+  }
+
+  /**
+   * Refresh the limiter from /account/endpoint_costs and (with credentials) /account/limits.
+   * Failures are logged and leave the built-in table in place: the buckets must never block startup.
+   */
+  async refreshRateLimits(signal?: AbortSignal): Promise<{ costs: boolean; limits: boolean }> {
+    const out = { costs: false, limits: false };
+    try {
+      this.limiter.setEndpointCosts(await this.getEndpointCosts(signal));
+      out.costs = true;
+    } catch (e) {
+      this.log("warn", `endpoint costs not refreshed: ${(e as Error).message}`);
+    }
+    if (this.hasCredentials) {
+      try {
+        this.limiter.setLimits(await this.getAccountLimits(signal));
+        out.limits = true;
+      } catch (e) {
+        this.log("warn", `account limits not refreshed: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  }
+}
+
+// ---- helpers --------------------------------------------------------------------------------------
+
+const enc = (s: string): string => encodeURIComponent(s);
+
+/** Marks an array parameter that is sent as repeated `key=v` pairs instead of a comma list. */
+class RepeatedParam {
+  constructor(readonly values: ReadonlyArray<string>) {}
+}
+
+function buildQuery(q: Record<string, QueryValue> | undefined): string {
+  if (!q) return "";
+  const sp = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null) continue;
+    if ((v as unknown) instanceof RepeatedParam) {
+      for (const x of (v as unknown as RepeatedParam).values) sp.append(k, x);
+    } else if (Array.isArray(v)) {
+      if (v.length) sp.set(k, v.join(","));
+    } else sp.set(k, String(v));
+  }
+  const s = sp.toString();
+  return s ? `?${s}` : "";
+}
+
+function toOrderbook(ticker: string, fp: W.OrderbookFp): Orderbook {
+  // Kalshi documents ascending order but its spec prose says best-first: sort ourselves.
+  const desc = (a: Level, b: Level) => b[0] - a[0];
+  return {
+    ticker,
+    yes: (fp.yes_dollars ?? []).map((l) => [l[0], l[1]] as const).sort(desc),
+    no: (fp.no_dollars ?? []).map((l) => [l[0], l[1]] as const).sort(desc),
+  };
+}
