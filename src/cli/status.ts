@@ -1,13 +1,183 @@
-// Placeholder until the owning engineer lands the real command.
+// `kalshi-bot status`: what the bot is doing, from the heartbeat and a read-only look at the ledger.
+// Takes no lock and never writes: safe while the bot runs, and says so plainly when there is
+// nothing yet (no heartbeat, no database).
+import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
 import { defineCommand } from "citty";
-import { configArgs, guarded, UserError } from "./shared.ts";
+import { configArgs, guarded, EXIT } from "./shared.ts";
+import { loadOrExplain } from "./config.ts";
+import { displayPath } from "./backup.ts";
+import { readHeartbeat, HeartbeatError, type Heartbeat } from "../ops/heartbeat.ts";
+import { isLockHeld, readLockHolder } from "../ops/lock.ts";
+import { judgeHeartbeat } from "../ops/watchdog.ts";
+import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
 
-export async function statusMain(_args: Record<string, unknown>): Promise<number> {
-  throw new UserError("'status' is not implemented yet");
+const OPEN_STATUSES = ["pending", "resting", "unknown"];
+
+interface PositionRow { ticker: string; position: number; cost_micros: number; realized_pnl_micros: number; fees_micros: number; updated_at: number }
+interface OrderRow { client_order_id: string; order_id: string | null; ticker: string; side: string; price: number; count: number; remaining_count: number; status: string; strategy: string | null; created_at: number }
+interface CycleRow { id: number; started_at: number; ended_at: number | null; mode: string; status: string; orders_placed: number; error: string | null }
+
+export interface StatusReport {
+  heartbeat: { path: string; present: boolean; error: string | null; data: Heartbeat | null; verdict: { healthy: boolean; reason: string } | null };
+  lock: { path: string; held: boolean; pid: number | null };
+  database: { path: string; present: boolean; error: string | null };
+  ledger: "paper" | "live";
+  positions: PositionRow[];
+  open_orders: OrderRow[];
+  today: { date: string; fills: number; fees_dollars: string; realized_pnl_dollars: string; settlements: number } | null;
+  totals: { realized_pnl_dollars: string; fees_dollars: string } | null;
+  last_cycles: CycleRow[];
+  balance: { cash_dollars: string; portfolio_value_dollars: string; at: string } | null;
+}
+
+function iso(ms: number | null): string {
+  return ms === null ? "-" : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function hasTable(db: Database, name: string): boolean {
+  return db.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?").get(name) !== null;
+}
+
+export function collectStatus(args: Record<string, unknown>, now = new Date()): StatusReport {
+  const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string });
+  const hbPath = loaded.paths.heartbeat;
+  let hb: Heartbeat | null = null;
+  let hbError: string | null = null;
+  try {
+    hb = readHeartbeat(hbPath);
+  } catch (e) {
+    hbError = e instanceof HeartbeatError ? e.message : (e as Error).message;
+  }
+  const verdict = hb
+    ? judgeHeartbeat(hbPath, {
+        maxAgeSeconds: loaded.config.watchdog.max_heartbeat_age_seconds,
+        fallbackIntervalSeconds: loaded.config.trading.cycle_interval_seconds,
+        minBankrollDollars: loaded.config.watchdog.min_bankroll_dollars,
+        now,
+      })
+    : null;
+  const paper = hb ? hb.dry_run : loaded.config.trading.dry_run;
+  const report: StatusReport = {
+    heartbeat: { path: hbPath, present: hb !== null, error: hbError, data: hb, verdict: verdict ? { healthy: verdict.healthy, reason: verdict.reason } : null },
+    lock: { path: loaded.paths.lockFile, held: isLockHeld(loaded.paths.lockFile), pid: readLockHolder(loaded.paths.lockFile) },
+    database: { path: loaded.paths.database, present: existsSync(loaded.paths.database), error: null },
+    ledger: paper ? "paper" : "live",
+    positions: [],
+    open_orders: [],
+    today: null,
+    totals: null,
+    last_cycles: [],
+    balance: null,
+  };
+  if (!report.database.present) return report;
+  let db: Database;
+  try {
+    db = new Database(loaded.paths.database, { readonly: true });
+  } catch (e) {
+    report.database.error = `cannot open ${loaded.paths.database} read-only (${(e as Error).message})`;
+    return report;
+  }
+  try {
+    db.run("PRAGMA busy_timeout = 5000");
+    if (!hasTable(db, "positions") || !hasTable(db, "orders") || !hasTable(db, "cycles")) {
+      report.database.error = `${loaded.paths.database} is not a kalshi-bot ledger (tables missing)`;
+      return report;
+    }
+    const p = paper ? 1 : 0;
+    report.positions = db
+      .query("SELECT ticker, position, cost_micros, realized_pnl_micros, fees_micros, updated_at FROM positions WHERE paper = ? AND position != 0 ORDER BY ticker")
+      .all(p) as PositionRow[];
+    report.open_orders = db
+      .query(`SELECT client_order_id, order_id, ticker, side, price, count, remaining_count, status, strategy, created_at FROM orders WHERE paper = ? AND status IN (${OPEN_STATUSES.map(() => "?").join(",")}) ORDER BY created_at`)
+      .all(p, ...OPEN_STATUSES) as OrderRow[];
+    const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    const fills = db.query("SELECT count(*) AS n, coalesce(sum(fee_micros), 0) AS fees FROM fills WHERE paper = ? AND created_at >= ?").get(p, dayStart) as { n: number; fees: number };
+    const realizedToday = db
+      .query("SELECT coalesce(sum(realized_pnl_micros), 0) AS r FROM positions WHERE paper = ? AND updated_at >= ?")
+      .get(p, dayStart) as { r: number };
+    const settlements = hasTable(db, "settlements")
+      ? (db.query("SELECT count(*) AS n FROM settlements WHERE paper = ? AND settled_time >= ?").get(p, new Date(dayStart).toISOString()) as { n: number }).n
+      : 0;
+    report.today = {
+      date: new Date(dayStart).toISOString().slice(0, 10),
+      fills: fills.n,
+      fees_dollars: formatDollars2(fills.fees),
+      realized_pnl_dollars: formatDollars2(realizedToday.r),
+      settlements,
+    };
+    const totals = db.query("SELECT coalesce(sum(realized_pnl_micros), 0) AS r, coalesce(sum(fees_micros), 0) AS f FROM positions WHERE paper = ?").get(p) as { r: number; f: number };
+    report.totals = { realized_pnl_dollars: formatDollars2(totals.r), fees_dollars: formatDollars2(totals.f) };
+    report.last_cycles = db.query("SELECT id, started_at, ended_at, mode, status, orders_placed, error FROM cycles ORDER BY id DESC LIMIT 5").all() as CycleRow[];
+    if (hasTable(db, "balance_snapshots")) {
+      const b = db.query("SELECT cash_micros, portfolio_value_micros, at FROM balance_snapshots WHERE paper = ? ORDER BY id DESC LIMIT 1").get(p) as
+        | { cash_micros: number; portfolio_value_micros: number; at: number }
+        | null;
+      if (b) report.balance = { cash_dollars: formatDollars2(b.cash_micros), portfolio_value_dollars: formatDollars2(b.portfolio_value_micros), at: iso(b.at) };
+    }
+  } catch (e) {
+    report.database.error = `cannot read ${loaded.paths.database} (${(e as Error).message})`;
+  } finally {
+    db.close();
+  }
+  return report;
+}
+
+export function renderStatus(r: StatusReport): string {
+  const out: string[] = [];
+  const hb = r.heartbeat.data;
+  if (hb) {
+    out.push(`Bot:        ${hb.status}${r.heartbeat.verdict ? (r.heartbeat.verdict.healthy ? " (healthy)" : ` (UNHEALTHY: ${r.heartbeat.verdict.reason})`) : ""}`);
+    out.push(`            PID ${hb.pid}, kalshi-bot ${hb.version}, mode ${hb.mode}, ${hb.environment}${hb.dry_run ? ", dry-run" : ", LIVE"}${hb.kill_switch ? ", kill switch ON" : ""}`);
+    out.push(`            cycle ${hb.cycle} every ${hb.cycle_interval_seconds}s, heartbeat ${hb.updated_at}${hb.next_cycle_at ? `, next cycle ${hb.next_cycle_at}` : ""}`);
+    if (hb.last_error) out.push(`            last error: ${hb.last_error}`);
+    if (hb.bankroll) out.push(`Bankroll:   $${hb.bankroll.total_dollars} (cash $${hb.bankroll.cash_dollars}, portfolio $${hb.bankroll.portfolio_value_dollars})`);
+  } else {
+    out.push(`Bot:        no heartbeat (${r.heartbeat.error ?? "missing"})`);
+  }
+  out.push(`Lock:       ${r.lock.held ? `held by PID ${r.lock.pid ?? "?"}` : "free (no bot running)"} — ${displayPath(r.lock.path)}`);
+  if (!r.database.present) {
+    out.push(`Database:   none yet at ${displayPath(r.database.path)} (the bot creates it on its first run: kalshi-bot --mode trade --once)`);
+    return out.join("\n") + "\n";
+  }
+  if (r.database.error) {
+    out.push(`Database:   ${r.database.error}`);
+    return out.join("\n") + "\n";
+  }
+  out.push(`Database:   ${displayPath(r.database.path)} (${r.ledger} ledger)`);
+  if (!hb && r.balance) out.push(`Bankroll:   cash $${r.balance.cash_dollars}, portfolio $${r.balance.portfolio_value_dollars} (snapshot ${r.balance.at})`);
+  out.push(`Positions:  ${r.positions.length === 0 ? "none" : ""}`);
+  for (const p of r.positions) {
+    out.push(`  ${p.ticker.padEnd(34)} ${formatCount(p.position).padStart(10)} contracts  cost $${formatDollars2(p.cost_micros)}  realized $${formatDollars2(p.realized_pnl_micros)}  fees $${formatDollars2(p.fees_micros)}`);
+  }
+  out.push(`Open orders: ${r.open_orders.length === 0 ? "none" : ""}`);
+  for (const o of r.open_orders) {
+    out.push(`  ${o.ticker.padEnd(34)} ${o.side} ${formatCount(o.remaining_count)}/${formatCount(o.count)} @ ${formatPrice(o.price)}  ${o.status}  ${o.client_order_id}${o.strategy ? `  (${o.strategy})` : ""}`);
+  }
+  if (r.today) {
+    out.push(`Today (UTC ${r.today.date}): ${r.today.fills} fill(s), fees $${r.today.fees_dollars}, realized P&L $${r.today.realized_pnl_dollars} (positions updated today), ${r.today.settlements} settlement(s)`);
+  }
+  if (r.totals) out.push(`All time:   realized P&L $${r.totals.realized_pnl_dollars}, fees $${r.totals.fees_dollars}`);
+  out.push(`Last cycles: ${r.last_cycles.length === 0 ? "none yet" : ""}`);
+  for (const c of r.last_cycles) {
+    out.push(`  #${c.id} ${iso(c.started_at)} ${c.mode} ${c.status}, ${c.orders_placed} order(s)${c.ended_at ? `, ${((c.ended_at - c.started_at) / 1000).toFixed(1)}s` : ""}${c.error ? `, error: ${c.error}` : ""}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+export async function statusMain(args: Record<string, unknown>): Promise<number> {
+  const r = collectStatus(args);
+  if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+  else process.stdout.write(renderStatus(r));
+  return EXIT.OK;
 }
 
 export default defineCommand({
-  meta: { name: "status", description: "status" },
-  args: { ...configArgs },
+  meta: { name: "status", description: "Heartbeat, bankroll, positions, open orders, today's P&L and the last cycles (read-only; safe while the bot runs)" },
+  args: {
+    ...configArgs,
+    "lock-file": { type: "string", description: "Lock file to report on (overrides paths.lock_file)", valueHint: "PATH" },
+    json: { type: "boolean", description: "Print everything as JSON" },
+  },
   run: guarded(async ({ args }) => statusMain(args)),
 });
