@@ -6,3 +6,5 @@ export * from "./rate-limit.ts";
 export * from "./urls.ts";
 export * from "./signer.ts";
 export * as wire from "./wire/index.ts";
+export * from "./orderbook.ts";
+export * from "./ws.ts";
