@@ -153,7 +153,7 @@ export const Market = z.looseObject({
   previous_yes_bid_dollars: PriceStr.optional(),
   previous_yes_ask_dollars: PriceStr.optional(),
   previous_price_dollars: PriceStr.optional(),
-  liquidity_dollars: MicrosStr.optional(),
+  liquidity_dollars: Micros4Str.optional(),
   settlement_value_dollars: PriceStr.optional(),
   settlement_ts: optStrNull,
   expiration_value: str.optional(),
