@@ -106,6 +106,7 @@ BIN_LINK="$root/usr/local/bin/kalshi-bot"
 # --- ownership -----------------------------------------------------------------------------------
 group_name=""
 can_chown=0
+iown=()
 resolve_owner() {
   if [ "$is_root" -eq 0 ]; then
     note "not running as root: skipping user creation and chown (files keep your ownership; modes are still set)"
@@ -124,6 +125,7 @@ resolve_owner() {
   fi
   group_name=$(id -gn "$user_name")
   can_chown=1
+  iown=(-o root -g root)
 }
 
 # own OWNER:GROUP-spec PATH... ; spec "bot" = user:group, "rootgrp" = root:group, "root" = root:root
@@ -137,15 +139,17 @@ own() {
   esac
 }
 
-# put MODE SRC DEST: atomic copy (temp file in the destination folder, then rename)
+# put MODE SRC DEST: atomic copy (temp file beside DEST, then rename), owned by root when we can chown
 put() {
-  local mode=$1 from=$2 to=$3 tmp
-  mkdir -p "$(dirname "$to")"
-  tmp=$(mktemp "$(dirname "$to")/.install.XXXXXX")
-  cat "$from" >"$tmp"
-  chmod "$mode" "$tmp"
-  if [ "$can_chown" -eq 1 ]; then chown root:root "$tmp"; fi
-  mv -f "$tmp" "$to"
+  local tmp="$3.install-tmp.$$"
+  install -m "$1" "${iown[@]}" -- "$2" "$tmp"
+  mv -f -- "$tmp" "$3"
+}
+# put_all MODE DIR FILE...: copy several files into DIR (not atomic per file; used for data files)
+put_all() {
+  local m=$1 d=$2; shift 2
+  mkdir -p "$d"
+  install -m "$m" "${iown[@]}" -t "$d" -- "$@"
 }
 
 # Units and config snippets name the kalshi-bot user; --user rewrites them.
@@ -211,22 +215,22 @@ mkdir -p "$OPT"
 chmod 0755 "$OPT"
 own root "$OPT"
 put 0755 "$binary" "$OPT/kalshi-bot"
+# /opt/kalshi-bot/scripts/install.sh and manage.sh find their data in /opt/kalshi-bot/deploy (updates and
+# instances can be run from /opt/kalshi-bot alone). When run from there, src is $OPT: nothing to copy.
+if [ "$src" != "$OPT" ]; then
+  mapfile -t units_src < <(unit_files | sed "s#^#$src/deploy/systemd/#")
+  put_all 0755 "$OPT" "$src/scripts/restore_db.sh" "$src/deploy/systemd/manage.sh"
+  put_all 0644 "$OPT" "$src/deploy/README.md"
+  put_all 0755 "$OPT/scripts" "$src/scripts/install.sh" "$src/scripts/restore_db.sh"
+  put_all 0644 "$OPT/deploy" "$src/deploy/README.md"
+  put_all 0644 "$OPT/deploy/config" "$src/deploy/config/advanced_config.json"
+  put_all 0644 "$OPT/deploy/journald" "$src/deploy/journald/kalshi-bot.conf"
+  put_all 0644 "$OPT/deploy/logrotate" "$src/deploy/logrotate/kalshi-bot"
+  put_all 0644 "$OPT/deploy/cron" "$src/deploy/cron/kalshi-bot"
+  put_all 0644 "$OPT/deploy/systemd" "${units_src[@]}"
+  put_all 0755 "$OPT/deploy/systemd" "$src/deploy/systemd/manage.sh" "$src/deploy/systemd/kalshi-bot-alert.sh"
+fi
 put 0755 "$src/deploy/systemd/kalshi-bot-alert.sh" "$OPT/kalshi-bot-alert"
-put 0755 "$src/deploy/systemd/manage.sh" "$OPT/manage.sh"
-put 0755 "$src/scripts/restore_db.sh" "$OPT/restore_db.sh"
-put 0644 "$src/deploy/README.md" "$OPT/README.md"
-# /opt/kalshi-bot/scripts/install.sh and manage.sh find their data here (updates and instances
-# can be run from /opt/kalshi-bot alone). Files are replaced one by one: src may be $OPT itself.
-mkdir -p "$OPT/deploy/systemd" "$OPT/deploy/config" "$OPT/deploy/journald" "$OPT/deploy/logrotate" "$OPT/deploy/cron"
-for f in README.md config/advanced_config.json journald/kalshi-bot.conf logrotate/kalshi-bot cron/kalshi-bot; do
-  put 0644 "$src/deploy/$f" "$OPT/deploy/$f"
-done
-while read -r u; do put 0644 "$src/deploy/systemd/$u" "$OPT/deploy/systemd/$u"; done < <(unit_files)
-put 0755 "$src/deploy/systemd/manage.sh" "$OPT/deploy/systemd/manage.sh"
-put 0755 "$src/deploy/systemd/kalshi-bot-alert.sh" "$OPT/deploy/systemd/kalshi-bot-alert.sh"
-mkdir -p "$OPT/scripts"
-put 0755 "$src/scripts/install.sh" "$OPT/scripts/install.sh"
-put 0755 "$src/scripts/restore_db.sh" "$OPT/scripts/restore_db.sh"
 chmod -R go-w "$OPT"
 mkdir -p "$(dirname "$BIN_LINK")"
 ln -sfn /opt/kalshi-bot/kalshi-bot "$BIN_LINK"
@@ -288,19 +292,17 @@ fi
 
 # --- units and log retention ----------------------------------------------------------------------
 mkdir -p "$UNITS" "$JOURNALD" "$LOGROTATE"
-render_put() { # render_put MODE SRC DEST
-  local tmp
-  tmp=$(mktemp)
-  render "$2" >"$tmp"
-  put "$1" "$tmp" "$3"
-  rm -f "$tmp"
-}
-while read -r u; do render_put 0644 "$src/deploy/systemd/$u" "$UNITS/$u"; done < <(unit_files)
+staged=$(mktemp -d)
+trap 'rm -rf "$staged"' EXIT
+while read -r u; do render "$src/deploy/systemd/$u" >"$staged/$u"; done < <(unit_files)
+put_all 0644 "$UNITS" "$staged"/*
 put 0644 "$src/deploy/journald/kalshi-bot.conf" "$JOURNALD/kalshi-bot.conf"
-render_put 0644 "$src/deploy/logrotate/kalshi-bot" "$LOGROTATE/kalshi-bot"
+render "$src/deploy/logrotate/kalshi-bot" >"$staged/logrotate"
+put 0644 "$staged/logrotate" "$LOGROTATE/kalshi-bot"
 if [ "$want_cron" -eq 1 ]; then
   mkdir -p "$CRON"
-  render_put 0644 "$src/deploy/cron/kalshi-bot" "$CRON/kalshi-bot"
+  render "$src/deploy/cron/kalshi-bot" >"$staged/cron"
+  put 0644 "$staged/cron" "$CRON/kalshi-bot"
   note "installed /etc/cron.d/kalshi-bot (daily backup at 02:00); do not also enable kalshi-bot-backup.timer"
 fi
 note "installed systemd units to ${UNITS#"$root"}"
