@@ -1,5 +1,5 @@
-// Risk limits of advanced_config.json (`risk`). Owned by the engine; dollar amounts are strings
-// so no float ever holds money.
+// Risk limits of advanced_config.json (`risk`). Dollar amounts are strings so no float ever holds
+// money; src/engine/risk.ts resolveRiskLimits turns them into integers once.
 import { z } from "zod";
 
 const dollars = z
@@ -15,7 +15,10 @@ export const riskSchema = z
     max_total_exposure_dollars: dollars.default("200"),
     max_order_dollars: dollars.default("10"),
     max_daily_loss_dollars: dollars.default("25"),
+    /** Drawdown from the bankroll's high-water mark that halts trading; 0 disables the check. */
     max_drawdown_pct: z.number().min(0).max(100).default(20),
+    /** Share of the daily-loss or drawdown limit at which the bot only reduces positions. */
+    reduce_at_pct: z.number().min(0).max(100).default(80),
     max_orders_per_minute: z.number().int().min(1).default(30),
     min_price: z.string().regex(/^0\.\d{1,4}$/).default("0.02"),
     max_price: z.string().regex(/^0\.\d{1,4}$/).default("0.98"),

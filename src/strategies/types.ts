@@ -58,7 +58,11 @@ export interface RestingOrderView {
   side: BookSide;
   price: Price;
   remaining: Count;
+  /** Already filled, when the engine knows it; amend counts are filled + desired remaining. */
+  filled?: Count;
   strategy: string | null;
+  /** The set an order belongs to (arbitrage legs), when the ledger recorded one. */
+  groupKey?: string;
 }
 
 export interface PortfolioView {
@@ -108,6 +112,18 @@ export interface AmendIntent {
 
 export type Intent = CreateIntent | CancelIntent | AmendIntent;
 
+/**
+ * One public trade print, as the paper model needs it: YES price and size. `takerBookSide` is the
+ * side of the aggressor when known (bid = a buyer of YES lifted asks).
+ */
+export interface TradePrint {
+  ticker: string;
+  price: Price;
+  count: Count;
+  takerBookSide?: BookSide;
+  tsMs: number;
+}
+
 export interface StrategyInput<P> {
   markets: ReadonlyMap<string, MarketView>;
   events: ReadonlyMap<string, EventView>;
@@ -118,7 +134,10 @@ export interface StrategyInput<P> {
 
 export interface Strategy<P = unknown> {
   name: string;
-  /** Which markets need full depth this cycle (the rest use top of book from the market list). */
-  needsDepth(market: MarketView, params: P): boolean;
+  /**
+   * Which markets need full depth this cycle (the rest use top of book from the market list).
+   * `portfolio` is optional so a strategy can ask for depth only where it already has orders.
+   */
+  needsDepth(market: MarketView, params: P, portfolio?: PortfolioView): boolean;
   decide(input: StrategyInput<P>): Intent[];
 }
