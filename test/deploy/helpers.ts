@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dir, "../..");
-export const DIST_BINARY = join(REPO, "dist/kalshi-bot");
+/** The binary under test: dist/kalshi-bot, or $KALSHI_BOT_BINARY to test another build. */
+export const DIST_BINARY = process.env.KALSHI_BOT_BINARY || join(REPO, "dist/kalshi-bot");
 export const IS_ROOT = process.getuid?.() === 0;
 
 /** A system account that exists on Debian, used as the bot user when the tests run as root. */
