@@ -1,0 +1,190 @@
+// The dry-run fill model. Pure and deliberately pessimistic, because a dry run that looks better
+// than live is worse than none:
+//   - an order is validated like the exchange would (grid, size, post_only cross, cash);
+//   - a marketable order takes only what the VISIBLE book shows at or better than its limit, level by
+//     level at the resting prices, and pays the taker fee on every level it takes;
+//   - what is left rests (GTC) and fills only when the market later TRADES THROUGH its price
+//     (strictly better than it): a print at our price may have gone to the queue ahead of us;
+//   - a resting fill takes at most the size of the print that went through it, and pays maker fees
+//     where the series charges them.
+// Prices are on the YES scale like the API: a bid buys YES at p, an ask buys NO at 1 − p.
+import {
+  PRICE_ONE,
+  makerFee,
+  takerFee,
+  type Count,
+  type FeeType,
+  type Micros,
+  type Price,
+} from "../kalshi/money.ts";
+import { isOnGrid } from "../strategies/price-grid.ts";
+import type { BookDepth, BookSide, CreateIntent, PriceRange, TradePrint } from "../strategies/types.ts";
+
+export interface PaperMarketInfo {
+  priceRanges: PriceRange[];
+  feeType: FeeType;
+  feeMultiplierE4: number;
+}
+
+/** Top of book, as the market list carries it. */
+export interface TopOfBook {
+  yesBid: Price | null;
+  yesBidSize: Count;
+  yesAsk: Price | null;
+  yesAskSize: Count;
+}
+
+export type PaperBook = BookDepth | TopOfBook;
+
+export interface PaperAccount {
+  /** Cash not held for resting orders (what Kalshi calls the balance). */
+  availableMicros: Micros;
+  /** Signed position in the market: + YES, − NO. */
+  position: Count;
+}
+
+export interface PaperFill {
+  /** YES-scale execution price. */
+  price: Price;
+  count: Count;
+  feeMicros: Micros;
+  isTaker: boolean;
+}
+
+export interface PaperResult {
+  fills: PaperFill[];
+  /** What rests on the paper book afterwards (GTC remainder); 0 for IOC/FOK and rejections. */
+  restingCount: Count;
+  /** Set when the order is refused as the exchange would refuse it; then nothing fills or rests. */
+  rejected?: string;
+}
+
+export const legPrice = (side: BookSide, price: Price): Price => (side === "bid" ? price : PRICE_ONE - price);
+
+const isDepth = (b: PaperBook): b is BookDepth => "yes" in b && "no" in b;
+
+/**
+ * The levels an order on `side` can take, best first, on the YES scale.
+ * A bid takes YES asks, which Kalshi's book shows as NO bids at 1 − p; an ask takes YES bids.
+ */
+export function oppositeLevels(book: PaperBook, side: BookSide): Array<[Price, Count]> {
+  if (isDepth(book)) {
+    const levels: Array<[Price, Count]> =
+      side === "bid" ? book.no.map(([q, c]) => [PRICE_ONE - q, c] as [Price, Count]) : book.yes.map(([p, c]) => [p, c] as [Price, Count]);
+    const live = levels.filter(([p, c]) => c > 0 && p > 0 && p < PRICE_ONE);
+    return side === "bid" ? live.sort((a, b) => a[0] - b[0]) : live.sort((a, b) => b[0] - a[0]);
+  }
+  if (side === "bid") {
+    return book.yesAsk !== null && book.yesAskSize > 0 && book.yesAsk < PRICE_ONE ? [[book.yesAsk, book.yesAskSize]] : [];
+  }
+  return book.yesBid !== null && book.yesBidSize > 0 && book.yesBid > 0 ? [[book.yesBid, book.yesBidSize]] : [];
+}
+
+const takes = (side: BookSide, limit: Price, level: Price) => (side === "bid" ? level <= limit : level >= limit);
+
+function closable(position: Count, side: BookSide, count: Count): Count {
+  const opposite = side === "bid" ? Math.max(0, -position) : Math.max(0, position);
+  return Math.min(count, opposite);
+}
+
+/** Validation the exchange applies at create, in the same order. Null when the order is acceptable. */
+export function validatePaperOrder(intent: CreateIntent, book: PaperBook, market: PaperMarketInfo, account: PaperAccount): string | null {
+  if (!Number.isSafeInteger(intent.count) || intent.count <= 0) return "invalid count";
+  if (!isOnGrid(intent.price, market.priceRanges)) return "invalid_price: off the market's price grid";
+  const levels = oppositeLevels(book, intent.side);
+  const crosses = levels.some(([p]) => takes(intent.side, intent.price, p));
+  if (intent.postOnly && crosses) return "post only cross";
+  let count = intent.count;
+  if (intent.reduceOnly) {
+    count = closable(account.position, intent.side, count);
+    if (count <= 0) return "reduce_only with nothing to reduce";
+  }
+  const opening = count - closable(account.position, intent.side, count);
+  // Like the exchange: collateral for the opening part at the limit, plus the taker fee if it crosses.
+  const need = legPrice(intent.side, intent.price) * opening + (crosses ? takerFee(intent.price, count, market.feeMultiplierE4) : 0);
+  if (need > account.availableMicros) return "insufficient_balance";
+  return null;
+}
+
+/**
+ * Execute a create intent against the visible book. Fills walk the opposite side from the best level
+ * toward the limit, at each level's price, never more than the level shows. FOK fills in full or not
+ * at all; IOC drops the rest; GTC rests it.
+ */
+export function paperExecute(intent: CreateIntent, book: PaperBook, market: PaperMarketInfo, account: PaperAccount): PaperResult {
+  const why = validatePaperOrder(intent, book, market, account);
+  if (why) return { fills: [], restingCount: 0, rejected: why };
+  let want = intent.reduceOnly ? closable(account.position, intent.side, intent.count) : intent.count;
+  const fills: PaperFill[] = [];
+  if (!intent.postOnly) {
+    const levels = oppositeLevels(book, intent.side).filter(([p]) => takes(intent.side, intent.price, p));
+    const visible = levels.reduce((a, [, c]) => a + c, 0);
+    if (intent.timeInForce === "fill_or_kill" && visible < want) return { fills: [], restingCount: 0 };
+    for (const [p, c] of levels) {
+      if (want <= 0) break;
+      const q = Math.min(want, c);
+      fills.push({ price: p, count: q, feeMicros: takerFee(p, q, market.feeMultiplierE4), isTaker: true });
+      want -= q;
+    }
+  } else if (intent.timeInForce === "fill_or_kill") {
+    return { fills: [], restingCount: 0 };
+  }
+  const restingCount = intent.timeInForce === "good_till_canceled" ? want : 0;
+  return { fills, restingCount };
+}
+
+/** The book after paper fills took from it, so two paper orders in one cycle do not share liquidity. */
+export function consumeBook(book: BookDepth, side: BookSide, fills: readonly PaperFill[]): BookDepth {
+  const take = new Map<Price, Count>();
+  for (const f of fills) if (f.isTaker) take.set(f.price, (take.get(f.price) ?? 0) + f.count);
+  if (side === "bid") {
+    return {
+      yes: book.yes.map(([p, c]) => [p, c] as [Price, Count]),
+      no: book.no.map(([q, c]) => [q, Math.max(0, c - (take.get(PRICE_ONE - q) ?? 0))] as [Price, Count]).filter(([, c]) => c > 0),
+    };
+  }
+  return {
+    yes: book.yes.map(([p, c]) => [p, Math.max(0, c - (take.get(p) ?? 0))] as [Price, Count]).filter(([, c]) => c > 0),
+    no: book.no.map(([q, c]) => [q, c] as [Price, Count]),
+  };
+}
+
+export interface PaperRestingOrder {
+  ticker: string;
+  side: BookSide;
+  price: Price;
+  remaining: Count;
+}
+
+/**
+ * Fills of a resting paper order from the public trades printed since the last check. Only a print
+ * strictly through the order's price counts (below a bid, above an ask), each fills at most its own
+ * size, at the order's price, as maker.
+ */
+export function paperRestingFills(
+  order: PaperRestingOrder,
+  trades: readonly TradePrint[],
+  market: Pick<PaperMarketInfo, "feeType" | "feeMultiplierE4">,
+  sinceMs = Number.NEGATIVE_INFINITY,
+): { fills: PaperFill[]; remaining: Count } {
+  let remaining = order.remaining;
+  const fills: PaperFill[] = [];
+  const ordered = [...trades].sort((a, b) => a.tsMs - b.tsMs);
+  for (const t of ordered) {
+    if (remaining <= 0) break;
+    if (t.ticker !== order.ticker || t.tsMs <= sinceMs || t.count <= 0) continue;
+    const through = order.side === "bid" ? t.price < order.price : t.price > order.price;
+    if (!through) continue;
+    const q = Math.min(remaining, t.count);
+    fills.push({ price: order.price, count: q, feeMicros: makerFee(market.feeType, order.price, q, market.feeMultiplierE4), isTaker: false });
+    remaining -= q;
+  }
+  return { fills, remaining };
+}
+
+/** Cash effect of a paper fill for the account (collateral out, netting of closing contracts in). */
+export function fillCashDelta(side: BookSide, fill: PaperFill, positionBefore: Count): Micros {
+  const lp = legPrice(side, fill.price);
+  const closing = closable(positionBefore, side, fill.count);
+  return -(lp * fill.count) - fill.feeMicros + PRICE_ONE * closing;
+}
