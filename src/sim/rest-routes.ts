@@ -1,0 +1,640 @@
+// The REST surface under /trade-api/v2: Kalshi's paths, query parameters, limits, status codes and
+// body shapes. Handlers translate between the wire and the Exchange; they hold no state.
+import { z } from "zod";
+import {
+  AmendOrderV2Request, BatchCancelOrdersV2Request, CreateOrderGroupRequest, CreateOrderV2Request, DecreaseOrderV2Request, UpdateOrderGroupLimitRequest,
+} from "../kalshi/wire/index.ts";
+import { formatCount, formatPrice, microsToCents, parseCount, parseFixed, PRICE_ONE, type Count } from "../kalshi/money.ts";
+import type { Account } from "./accounts.ts";
+import * as E from "./errors.ts";
+import type { Exchange, NewOrder } from "./exchange.ts";
+import { page, parseLimit } from "./paging.ts";
+import { ENDPOINT_COSTS, DEFAULT_COST, type RateLimiter } from "./rate-limit.ts";
+import type { BookSide, Market, MarketStatus, Order, Position, TimeInForce } from "./types.ts";
+import * as W from "./wire-format.ts";
+
+export interface Ctx {
+  ex: Exchange;
+  url: URL;
+  q: URLSearchParams;
+  params: Record<string, string>;
+  /** Null on public endpoints called without a signature. */
+  account: Account | null;
+  rawBody: string;
+  limiter: RateLimiter;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+export interface Route {
+  method: string;
+  path: string;
+  /** "required": Kalshi answers 401 without a signature; "optional": verified only when sent. */
+  auth: "required" | "optional" | "none";
+  write: boolean;
+  handle: (c: Ctx) => Reply;
+  segments: string[];
+  cost: number;
+}
+
+const ok = (body: unknown, status = 200): Reply => ({ status, body });
+const me = (c: Ctx): Account => {
+  if (!c.account) throw E.authMissing();
+  return c.account;
+};
+
+// ---- bodies -------------------------------------------------------------------------------------
+
+function jsonBody(c: Ctx): Record<string, unknown> {
+  if (!c.rawBody.trim()) throw E.flatBadRequest("EOF");
+  let v: unknown;
+  try {
+    v = JSON.parse(c.rawBody);
+  } catch (e) {
+    throw E.flatBadRequest(`invalid character in JSON body: ${(e as Error).message}`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw E.flatBadRequest(`json: cannot unmarshal ${goType(v)} into Go value of type object`);
+  return v as Record<string, unknown>;
+}
+
+function goType(v: unknown): string {
+  if (Array.isArray(v)) return "array";
+  if (v === null) return "null";
+  if (typeof v === "boolean") return "bool";
+  return typeof v;
+}
+
+/** Kalshi's Go decoder rejects a JSON number where it wants a string, in the flat shape. */
+function requireStrings(body: Record<string, unknown>, fields: string[], struct: string): void {
+  for (const f of fields) {
+    const v = body[f];
+    if (v !== undefined && v !== null && typeof v !== "string") {
+      throw E.flatBadRequest(`json: cannot unmarshal ${goType(v)} into Go struct field ${struct}.${f} of type string`);
+    }
+  }
+}
+
+/** Zod issues → Kalshi's answer: an off-range price is invalid_price, anything else invalid_parameters. */
+function validation(err: z.ZodError): E.SimError {
+  const first = err.issues[0];
+  const path = first?.path.join(".") ?? "";
+  if (path === "price" || path.endsWith(".price")) return E.invalidPrice();
+  const details = err.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+  return E.nested(400, "invalid_parameters", { message: "invalid parameters", details });
+}
+
+function parseWith<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const r = schema.safeParse(body);
+  if (!r.success) throw validation(r.error);
+  return r.data;
+}
+
+// ---- helpers --------------------------------------------------------------------------------------
+
+function market(c: Ctx, ticker: string): Market {
+  const m = c.ex.markets.get(ticker);
+  if (!m) throw E.nested(404, "not_found", { details: `market ${ticker} not found` });
+  return m;
+}
+
+const STATUS_FILTER: Record<string, MarketStatus[]> = {
+  unopened: ["initialized"],
+  open: ["active"],
+  paused: ["inactive"],
+  closed: ["closed", "determined"],
+  settled: ["finalized"],
+};
+
+function statusFilter(raw: string | null, op: string, allowed: string[]): MarketStatus[] | null {
+  if (!raw) return null;
+  const s = STATUS_FILTER[raw];
+  if (!s || !allowed.includes(raw)) throw E.bare(`Parameter validation failed for ${op}: Key: '${op}Params.Status' Error:Field validation for 'Status' failed on the 'oneof' tag`);
+  return s;
+}
+
+function intParam(c: Ctx, name: string): number | null {
+  const v = c.q.get(name);
+  if (v === null || v === "") return null;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw E.bare(`Parameter validation failed: invalid value "${v}" for ${name}`);
+  return n;
+}
+
+function listParam(c: Ctx, name: string): string[] | null {
+  const all = c.q.getAll(name).flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
+  return all.length > 0 ? all : null;
+}
+
+function bookJson(c: Ctx, ticker: string, depth: number): { yes_dollars: [string, string][]; no_dollars: [string, string][] } {
+  const b = c.ex.book(ticker);
+  const max = depth > 0 ? depth : Infinity;
+  const yes = b.depth("bid", max);
+  const no = b.depth("ask", max).map(([p, n]): [number, Count] => [PRICE_ONE - p, n]);
+  return { no_dollars: W.levelsJson(no), yes_dollars: W.levelsJson(yes) };
+}
+
+function v2CreateReply(o: Order, tsMs: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ...W.averages(o),
+    fill_count: formatCount(o.filled),
+    order_id: o.id,
+    remaining_count: formatCount(o.status === "resting" ? o.remaining : 0),
+    ts_ms: tsMs,
+  };
+  if (o.clientOrderId) out.client_order_id = o.clientOrderId;
+  return out;
+}
+
+function v2Order(c: Ctx, body: unknown, struct = "CreateOrderV2Request"): NewOrder {
+  if (typeof body === "object" && body !== null && !Array.isArray(body)) {
+    requireStrings(body as Record<string, unknown>, ["ticker", "side", "count", "price", "time_in_force", "self_trade_prevention_type", "client_order_id", "order_group_id"], struct);
+  }
+  const r = parseWith(CreateOrderV2Request, body);
+  return {
+    ticker: r.ticker,
+    side: r.side,
+    price: r.price,
+    count: r.count,
+    tif: r.time_in_force,
+    stp: r.self_trade_prevention_type,
+    clientOrderId: r.client_order_id,
+    expirationTs: r.expiration_time ?? null,
+    postOnly: r.post_only,
+    reduceOnly: r.reduce_only,
+    cancelOnPause: r.cancel_order_on_pause,
+    subaccount: r.subaccount,
+    orderGroupId: r.order_group_id ?? null,
+  };
+}
+
+function errorDetail(e: unknown): Record<string, unknown> {
+  if (e instanceof E.SimError) {
+    const b = e.body as { error?: unknown; code?: string; message?: string; details?: string; msg?: string };
+    if (b.error && typeof b.error === "object") return b.error as Record<string, unknown>;
+    return { code: b.code ?? "bad_request", message: b.message ?? b.msg ?? "bad request", details: b.details };
+  }
+  throw e;
+}
+
+const LEGACY_TIF: Record<string, TimeInForce> = {
+  fill_or_kill: "fill_or_kill",
+  good_till_canceled: "good_till_canceled",
+  immediate_or_cancel: "immediate_or_cancel",
+};
+
+/** Legacy `POST /portfolio/orders`: yes/no + buy/sell, integer cents or dollar strings. */
+function legacyOrder(body: Record<string, unknown>): NewOrder {
+  const side = body.side;
+  const action = body.action;
+  if (side !== "yes" && side !== "no") throw E.nested(400, "invalid_parameters", { message: "invalid parameters", details: "side must be yes or no" });
+  if (action !== "buy" && action !== "sell") throw E.nested(400, "invalid_parameters", { message: "invalid parameters", details: "action must be buy or sell" });
+  if (typeof body.ticker !== "string" || !body.ticker) throw E.nested(400, "invalid_parameters", { message: "invalid parameters", details: "ticker is required" });
+  let count: number;
+  if (typeof body.count_fp === "string") count = parseCount(body.count_fp);
+  else if (typeof body.count === "number" && Number.isInteger(body.count)) count = body.count * 100;
+  else throw E.nested(400, "invalid_parameters", { message: "invalid parameters", details: "count is required" });
+  const priceOf = (cents: unknown, dollars: unknown): number | null => {
+    if (typeof dollars === "string") return parseFixed(dollars, 4, "price");
+    if (typeof cents === "number" && Number.isInteger(cents)) return cents * 100;
+    return null;
+  };
+  const yes = priceOf(body.yes_price, body.yes_price_dollars);
+  const no = priceOf(body.no_price, body.no_price_dollars);
+  let price: number;
+  if (yes !== null) price = yes;
+  else if (no !== null) price = PRICE_ONE - no;
+  else throw E.invalidPrice();
+  // buy YES / sell NO rest on the bid; buy NO / sell YES on the ask.
+  const bookSide: BookSide = (side === "yes") === (action === "buy") ? "bid" : "ask";
+  let tif: TimeInForce = LEGACY_TIF[String(body.time_in_force ?? "")] ?? "good_till_canceled";
+  if (body.buy_max_cost !== undefined) tif = "fill_or_kill";
+  return {
+    ticker: body.ticker,
+    side: bookSide,
+    price,
+    count,
+    tif,
+    stp: body.self_trade_prevention_type === "maker" ? "maker" : "taker_at_cross",
+    clientOrderId: typeof body.client_order_id === "string" ? body.client_order_id : undefined,
+    expirationTs: typeof body.expiration_ts === "number" ? body.expiration_ts : null,
+    postOnly: body.post_only === true,
+    reduceOnly: body.reduce_only === true,
+    cancelOnPause: body.cancel_order_on_pause === true,
+    orderGroupId: typeof body.order_group_id === "string" ? body.order_group_id : null,
+    subaccount: typeof body.subaccount === "number" ? body.subaccount : 0,
+    legacy: true,
+  };
+}
+
+function positionsOf(c: Ctx, a: Account): { market: Position[]; resting: Map<string, number> } {
+  const filter = c.q.get("count_filter");
+  const ticker = c.q.get("ticker");
+  const eventTicker = c.q.get("event_ticker");
+  const resting = new Map<string, number>();
+  for (const [t, set] of a.resting) resting.set(t, set.size);
+  const out: Position[] = [];
+  for (const p of a.positions.values()) {
+    if (ticker && p.ticker !== ticker) continue;
+    const m = c.ex.markets.get(p.ticker);
+    if (eventTicker && m?.eventTicker !== eventTicker) continue;
+    const live = p.position !== 0 || (resting.get(p.ticker) ?? 0) > 0 || (m?.status !== "finalized" && p.totalTraded > 0);
+    if (filter === "position" ? p.position === 0 : filter === "total_traded" ? p.totalTraded === 0 : !live) continue;
+    out.push(p);
+  }
+  out.sort((x, y) => y.updatedMs - x.updatedMs || (x.ticker < y.ticker ? -1 : 1));
+  return { market: out, resting };
+}
+
+// ---- routes ---------------------------------------------------------------------------------------
+
+type Def = [method: string, path: string, auth: Route["auth"], handle: (c: Ctx) => Reply];
+
+const DEFS: Def[] = [
+  ["GET", "/exchange/status", "none", (c) => ok({ exchange_active: c.ex.exchangeActive, trading_active: c.ex.tradingActive })],
+  ["GET", "/exchange/schedule", "none", () => {
+    const day = [{ close_time: "23:59", open_time: "00:00" }];
+    return ok({
+      schedule: {
+        maintenance_windows: [],
+        standard_hours: [{ end_time: "2100-01-01T00:00:00Z", friday: day, monday: day, saturday: day, start_time: "2020-01-01T00:00:00Z", sunday: day, thursday: day, tuesday: day, wednesday: day }],
+      },
+    });
+  }],
+  ["GET", "/exchange/user_data_timestamp", "none", (c) => ok({ as_of_time: W.isoMicro(c.ex.now()) })],
+  ["GET", "/series/fee_changes", "none", () => ok({ series_fee_change_arr: [] })],
+  ["GET", "/series", "none", (c) => {
+    const cat = c.q.get("category");
+    return ok({ series: [...c.ex.series.values()].filter((s) => !cat || s.category === cat).map(W.seriesJson) });
+  }],
+  ["GET", "/series/:series_ticker", "none", (c) => {
+    const s = c.ex.series.get(c.params.series_ticker!);
+    if (!s) throw E.notFound();
+    return ok({ series: W.seriesJson(s) });
+  }],
+  ["GET", "/events", "none", (c) => {
+    const limit = parseLimit(c.q.get("limit"), 200, 200, "GetEvents");
+    const status = statusFilter(c.q.get("status"), "GetEvents", ["unopened", "open", "closed", "settled"]);
+    const series = c.q.get("series_ticker");
+    const tickers = listParam(c, "tickers");
+    const nested = c.q.get("with_nested_markets") === "true";
+    const evs = [...c.ex.events.values()].filter((e) => {
+      if (series && e.seriesTicker !== series) return false;
+      if (tickers && !tickers.includes(e.eventTicker)) return false;
+      if (status) return e.marketTickers.some((t) => status.includes(c.ex.markets.get(t)?.status ?? "initialized"));
+      return true;
+    });
+    const p = page(evs, c.q.get("cursor"), limit);
+    return ok({
+      cursor: p.cursor,
+      events: p.items.map((e) => W.eventJson(e, nested ? e.marketTickers.map((t) => W.marketJson(c.ex, c.ex.markets.get(t)!)) : undefined)),
+      milestones: [],
+    });
+  }],
+  ["GET", "/events/:event_ticker", "none", (c) => {
+    const e = c.ex.events.get(c.params.event_ticker!);
+    if (!e) throw E.notFound();
+    const markets = e.marketTickers.map((t) => W.marketJson(c.ex, c.ex.markets.get(t)!));
+    return c.q.get("with_nested_markets") === "true" ? ok({ event: W.eventJson(e, markets), markets: [] }) : ok({ event: W.eventJson(e), markets });
+  }],
+  ["GET", "/markets", "none", (c) => {
+    const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetMarkets");
+    const status = statusFilter(c.q.get("status"), "GetMarkets", ["unopened", "open", "paused", "closed", "settled"]);
+    const ev = c.q.get("event_ticker");
+    const series = c.q.get("series_ticker");
+    const tickers = listParam(c, "tickers");
+    const minClose = intParam(c, "min_close_ts");
+    const maxClose = intParam(c, "max_close_ts");
+    const ms = [...c.ex.markets.values()].filter((m) => {
+      if (status && !status.includes(m.status)) return false;
+      if (ev && m.eventTicker !== ev) return false;
+      if (series && m.seriesTicker !== series) return false;
+      if (tickers && !tickers.includes(m.ticker)) return false;
+      if (minClose !== null && m.closeMs < minClose * 1000) return false;
+      if (maxClose !== null && m.closeMs > maxClose * 1000) return false;
+      return true;
+    });
+    const p = page(ms, c.q.get("cursor"), limit);
+    return ok({ cursor: p.cursor, markets: p.items.map((m) => W.marketJson(c.ex, m)) });
+  }],
+  ["GET", "/markets/trades", "none", (c) => {
+    const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetTrades");
+    const ticker = c.q.get("ticker");
+    const minTs = intParam(c, "min_ts");
+    const maxTs = intParam(c, "max_ts");
+    const all = [];
+    for (let i = c.ex.trades.length - 1; i >= 0; i--) {
+      const t = c.ex.trades[i]!;
+      if (ticker && t.ticker !== ticker) continue;
+      if (minTs !== null && t.tsMs < minTs * 1000) continue;
+      if (maxTs !== null && t.tsMs > maxTs * 1000) continue;
+      all.push(t);
+    }
+    const p = page(all, c.q.get("cursor"), limit);
+    return ok({ cursor: p.cursor, trades: p.items.map(W.tradeJson) });
+  }],
+  ["GET", "/markets/orderbooks", "required", (c) => {
+    const tickers = listParam(c, "tickers") ?? [];
+    if (tickers.length === 0) throw E.bare("Parameter validation failed for GetMarketOrderbooks: Key: 'GetMarketOrderbooksParams.Tickers' Error:Field validation for 'Tickers' failed on the 'required' tag");
+    return ok({ orderbooks: tickers.map((t) => ({ orderbook_fp: bookJson(c, market(c, t).ticker, 0), ticker: t })) });
+  }],
+  ["GET", "/markets/:ticker", "none", (c) => ok({ market: W.marketJson(c.ex, market(c, c.params.ticker!)) })],
+  ["GET", "/markets/:ticker/orderbook", "optional", (c) => {
+    const m = market(c, c.params.ticker!);
+    const depth = intParam(c, "depth") ?? 0;
+    if (depth > 100) throw E.bare("Parameter validation failed for GetMarketOrderbook: Key: 'GetMarketOrderbookParams.Depth' Error:Field validation for 'Depth' failed on the 'lte' tag");
+    return ok({ orderbook_fp: bookJson(c, m.ticker, depth) });
+  }],
+  ["GET", "/series/:series_ticker/markets/:ticker/candlesticks", "none", (c) => candles(c)],
+  ["GET", "/account/endpoint_costs", "none", () => ok({ default_cost: DEFAULT_COST, endpoint_costs: ENDPOINT_COSTS })],
+  ["GET", "/account/limits", "required", (c) => ok(c.limiter.limitsJson())],
+
+  // ---- portfolio reads ----
+  ["GET", "/portfolio/balance", "required", (c) => {
+    const a = me(c);
+    return ok(W.balanceJson(a.available(), c.ex.positionsValue(a.userId), c.ex.now()));
+  }],
+  ["GET", "/portfolio/positions", "required", (c) => {
+    const a = me(c);
+    const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetPositions");
+    const { market: ps, resting } = positionsOf(c, a);
+    const p = page(ps, c.q.get("cursor"), limit);
+    const byEvent = new Map<string, Position[]>();
+    for (const pos of p.items) {
+      const ev = c.ex.markets.get(pos.ticker)?.eventTicker ?? pos.ticker;
+      byEvent.set(ev, [...(byEvent.get(ev) ?? []), pos]);
+    }
+    return ok({
+      cursor: p.cursor,
+      event_positions: [...byEvent].map(([ev, list]) => W.eventPositionJson(ev, list)),
+      market_positions: p.items.map((pos) => W.marketPositionJson(pos, resting.get(pos.ticker) ?? 0)),
+    });
+  }],
+  ["GET", "/portfolio/fills", "required", (c) => {
+    const a = me(c);
+    const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetFills");
+    const ticker = c.q.get("ticker");
+    const orderId = c.q.get("order_id");
+    const minTs = intParam(c, "min_ts");
+    const maxTs = intParam(c, "max_ts");
+    const out = [];
+    for (let i = a.fills.length - 1; i >= 0; i--) {
+      const f = a.fills[i]!;
+      if (ticker && f.ticker !== ticker) continue;
+      if (orderId && f.orderId !== orderId) continue;
+      if (minTs !== null && f.tsMs < minTs * 1000) continue;
+      if (maxTs !== null && f.tsMs > maxTs * 1000) continue;
+      out.push(f);
+    }
+    const p = page(out, c.q.get("cursor"), limit);
+    return ok({ cursor: p.cursor, fills: p.items.map(W.fillJson) });
+  }],
+  ["GET", "/portfolio/settlements", "required", (c) => {
+    const a = me(c);
+    const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetSettlements");
+    const ticker = c.q.get("ticker");
+    const ev = c.q.get("event_ticker");
+    const out = [...a.settlements].reverse().filter((s) => (!ticker || s.ticker === ticker) && (!ev || s.eventTicker === ev));
+    const p = page(out, c.q.get("cursor"), limit);
+    return ok({ cursor: p.cursor, settlements: p.items.map(W.settlementJson) });
+  }],
+  ["GET", "/portfolio/summary/total_resting_order_value", "required", (c) => {
+    const a = me(c);
+    return ok({ resting_order_value_breakdown: [], total_resting_order_value: microsToCents(a.reserved) });
+  }],
+  ["GET", "/portfolio/orders", "required", (c) => {
+    const a = me(c);
+    const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetOrders");
+    const status = c.q.get("status");
+    if (status && !["resting", "canceled", "executed"].includes(status)) throw E.bare("Parameter validation failed for GetOrders: Key: 'GetOrdersParams.Status' Error:Field validation for 'Status' failed on the 'oneof' tag");
+    const ticker = c.q.get("ticker");
+    const events = listParam(c, "event_ticker");
+    const minTs = intParam(c, "min_ts");
+    const maxTs = intParam(c, "max_ts");
+    const out = [];
+    for (let i = a.orders.length - 1; i >= 0; i--) {
+      const o = a.orders[i]!;
+      if (status && o.status !== status) continue;
+      if (ticker && o.ticker !== ticker) continue;
+      if (events && !events.includes(c.ex.markets.get(o.ticker)?.eventTicker ?? "")) continue;
+      if (minTs !== null && o.createdMs < minTs * 1000) continue;
+      if (maxTs !== null && o.createdMs > maxTs * 1000) continue;
+      out.push(o);
+    }
+    const p = page(out, c.q.get("cursor"), limit);
+    return ok({ cursor: p.cursor, orders: p.items.map(W.orderJson) });
+  }],
+  ["GET", "/portfolio/orders/queue_positions", "required", (c) => {
+    const a = me(c);
+    const tickers = listParam(c, "market_tickers");
+    const ev = c.q.get("event_ticker");
+    const out = [];
+    for (const set of a.resting.values()) {
+      for (const o of set) {
+        if (tickers && !tickers.includes(o.ticker)) continue;
+        if (ev && c.ex.markets.get(o.ticker)?.eventTicker !== ev) continue;
+        out.push({ market_ticker: o.ticker, order_id: o.id, queue_position_fp: formatCount(c.ex.book(o.ticker).queuePosition(o)) });
+      }
+    }
+    return ok({ queue_positions: out });
+  }],
+  ["GET", "/portfolio/orders/:order_id", "required", (c) => {
+    const o = c.ex.orders.get(c.params.order_id!);
+    if (!o || o.userId !== me(c).userId) throw E.notFound();
+    return ok({ order: W.orderJson(o) });
+  }],
+  ["GET", "/portfolio/orders/:order_id/queue_position", "required", (c) => {
+    const o = c.ex.orders.get(c.params.order_id!);
+    if (!o || o.userId !== me(c).userId) throw E.notFound();
+    return ok({ queue_position_fp: formatCount(o.status === "resting" ? c.ex.book(o.ticker).queuePosition(o) : 0) });
+  }],
+
+  // ---- V2 order writes ----
+  ["POST", "/portfolio/events/orders", "required", (c) => {
+    const { order } = c.ex.placeOrder(me(c).userId, v2Order(c, jsonBody(c)));
+    return ok(v2CreateReply(order, c.ex.now()), 201);
+  }],
+  ["POST", "/portfolio/events/orders/batched", "required", (c) => {
+    const body = jsonBody(c);
+    if (!Array.isArray(body.orders) || body.orders.length === 0) throw E.nested(400, "invalid_parameters", { message: "invalid parameters", details: "orders is required" });
+    const a = me(c);
+    const orders = body.orders.map((raw: unknown) => {
+      try {
+        const { order } = c.ex.placeOrder(a.userId, v2Order(c, raw));
+        return v2CreateReply(order, c.ex.now());
+      } catch (e) {
+        const cid = (raw as { client_order_id?: unknown })?.client_order_id;
+        return { client_order_id: typeof cid === "string" ? cid : null, error: errorDetail(e) };
+      }
+    });
+    return ok({ orders }, 201);
+  }],
+  ["DELETE", "/portfolio/events/orders/batched", "required", (c) => {
+    const r = parseWith(BatchCancelOrdersV2Request, jsonBody(c));
+    const a = me(c);
+    const orders = r.orders.map((it) => {
+      try {
+        const { order, reducedBy } = c.ex.cancelOrder(a.userId, it.order_id);
+        return { client_order_id: order.clientOrderId || null, order_id: order.id, reduced_by: formatCount(reducedBy), ts_ms: c.ex.now() };
+      } catch (e) {
+        return { error: errorDetail(e), order_id: it.order_id };
+      }
+    });
+    return ok({ orders });
+  }],
+  ["DELETE", "/portfolio/events/orders", "required", (c) => {
+    const sub = intParam(c, "subaccount");
+    c.ex.cancelAll(me(c).userId, sub ?? undefined);
+    return { status: 204 };
+  }],
+  ["DELETE", "/portfolio/events/orders/:order_id", "required", (c) => {
+    const { order, reducedBy } = c.ex.cancelOrder(me(c).userId, c.params.order_id!);
+    const out: Record<string, unknown> = { order_id: order.id, reduced_by: formatCount(reducedBy), ts_ms: c.ex.now() };
+    if (order.clientOrderId) out.client_order_id = order.clientOrderId;
+    return ok(out);
+  }],
+  ["POST", "/portfolio/events/orders/:order_id/amend", "required", (c) => {
+    const body = jsonBody(c);
+    requireStrings(body, ["ticker", "side", "price", "count", "client_order_id", "updated_client_order_id"], "AmendOrderV2Request");
+    const r = parseWith(AmendOrderV2Request, body);
+    const a = me(c);
+    const existing = c.ex.liveOrder(a.userId, c.params.order_id!);
+    if (existing.ticker !== r.ticker || existing.side !== r.side) throw E.invalidOrder("ticker and side must match the order");
+    const { order } = c.ex.amendOrder(a.userId, existing.id, r.price, r.count, r.updated_client_order_id);
+    const out: Record<string, unknown> = { ...W.averages(order), fill_count: formatCount(order.filled), order_id: order.id, remaining_count: formatCount(order.remaining), ts_ms: c.ex.now() };
+    if (order.clientOrderId) out.client_order_id = order.clientOrderId;
+    return ok(out);
+  }],
+  ["POST", "/portfolio/events/orders/:order_id/decrease", "required", (c) => {
+    const body = jsonBody(c);
+    requireStrings(body, ["reduce_by", "reduce_to"], "DecreaseOrderV2Request");
+    const r = parseWith(DecreaseOrderV2Request, body);
+    const o = c.ex.decreaseOrder(me(c).userId, c.params.order_id!, { reduceBy: r.reduce_by, reduceTo: r.reduce_to });
+    const out: Record<string, unknown> = { order_id: o.id, remaining_count: formatCount(o.remaining), ts_ms: c.ex.now() };
+    if (o.clientOrderId) out.client_order_id = o.clientOrderId;
+    return ok(out);
+  }],
+
+  // ---- legacy order writes (still answering on Kalshi) ----
+  ["POST", "/portfolio/orders", "required", (c) => {
+    const { order } = c.ex.placeOrder(me(c).userId, legacyOrder(jsonBody(c)));
+    return ok({ order: W.orderJson(order) }, 201);
+  }],
+  ["DELETE", "/portfolio/orders/:order_id", "required", (c) => {
+    const { order, reducedBy } = c.ex.cancelOrder(me(c).userId, c.params.order_id!);
+    return ok({ order: W.orderJson(order), reduced_by_fp: formatCount(reducedBy) });
+  }],
+  ["POST", "/portfolio/orders/:order_id/decrease", "required", (c) => {
+    const body = jsonBody(c);
+    const num = (k: string) => (typeof body[k] === "number" ? (body[k] as number) * 100 : typeof body[`${k}_fp`] === "string" ? parseCount(body[`${k}_fp`] as string) : undefined);
+    const o = c.ex.decreaseOrder(me(c).userId, c.params.order_id!, { reduceBy: num("reduce_by"), reduceTo: num("reduce_to") });
+    return ok({ order: W.orderJson(o) });
+  }],
+
+  // ---- order groups ----
+  ["POST", "/portfolio/order_groups/create", "required", (c) => {
+    const r = parseWith(CreateOrderGroupRequest, jsonBody(c));
+    const limit = r.contracts_limit_fp ?? (r.contracts_limit ?? 0) * 100;
+    const g = c.ex.createOrderGroup(me(c).userId, limit, r.subaccount ?? 0);
+    return ok({ order_group_id: g.id, subaccount: g.subaccount }, 201);
+  }],
+  ["GET", "/portfolio/order_groups", "required", (c) => {
+    const a = me(c);
+    const groups = [...c.ex.orderGroups.values()].filter((g) => g.userId === a.userId);
+    return ok({ order_groups: groups.map((g) => ({ contracts_limit_fp: formatCount(g.contractsLimit), id: g.id, is_auto_cancel_enabled: g.triggered })) });
+  }],
+  ["GET", "/portfolio/order_groups/:id", "required", (c) => {
+    const a = me(c);
+    const g = c.ex.orderGroup(a.userId, c.params.id!);
+    const orders = a.orders.filter((o) => o.orderGroupId === g.id && o.status === "resting").map((o) => o.id);
+    return ok({ contracts_limit_fp: formatCount(g.contractsLimit), is_auto_cancel_enabled: g.triggered, orders });
+  }],
+  ["DELETE", "/portfolio/order_groups/:id", "required", (c) => {
+    c.ex.deleteOrderGroup(me(c).userId, c.params.id!);
+    return ok({});
+  }],
+  ["PUT", "/portfolio/order_groups/:id/reset", "required", (c) => {
+    c.ex.resetOrderGroup(me(c).userId, c.params.id!);
+    return ok({});
+  }],
+  ["PUT", "/portfolio/order_groups/:id/trigger", "required", (c) => {
+    c.ex.triggerOrderGroup(me(c).userId, c.params.id!);
+    return ok({});
+  }],
+  ["PUT", "/portfolio/order_groups/:id/limit", "required", (c) => {
+    const r = parseWith(UpdateOrderGroupLimitRequest, jsonBody(c));
+    c.ex.setOrderGroupLimit(me(c).userId, c.params.id!, r.contracts_limit_fp ?? (r.contracts_limit ?? 0) * 100);
+    return ok({});
+  }],
+];
+
+/** Candlesticks built from the tape (trades only; quotes are not recorded per period). */
+function candles(c: Ctx): Reply {
+  const m = market(c, c.params.ticker!);
+  const period = intParam(c, "period_interval");
+  if (period === null || ![1, 60, 1440].includes(period)) throw E.bare("Parameter validation failed for GetMarketCandlesticks: Key: 'GetMarketCandlesticksParams.PeriodInterval' Error:Field validation for 'PeriodInterval' failed on the 'oneof' tag");
+  const start = intParam(c, "start_ts") ?? 0;
+  const end = intParam(c, "end_ts") ?? Math.floor(c.ex.now() / 1000);
+  const span = period * 60;
+  const buckets = new Map<number, { o: number; h: number; l: number; c: number; v: number }>();
+  for (const t of c.ex.trades) {
+    if (t.ticker !== m.ticker) continue;
+    const s = Math.floor(t.tsMs / 1000);
+    if (s < start || s > end) continue;
+    const endTs = (Math.floor(s / span) + 1) * span;
+    const b = buckets.get(endTs);
+    if (!b) buckets.set(endTs, { o: t.price, h: t.price, l: t.price, c: t.price, v: t.count });
+    else {
+      b.h = Math.max(b.h, t.price);
+      b.l = Math.min(b.l, t.price);
+      b.c = t.price;
+      b.v += t.count;
+    }
+  }
+  const fmt = formatPrice;
+  return ok({
+    candlesticks: [...buckets].sort((a, b) => a[0] - b[0]).map(([endTs, b]) => ({
+      end_period_ts: endTs,
+      open_interest_fp: formatCount(m.openInterest),
+      price: { close_dollars: fmt(b.c), high_dollars: fmt(b.h), low_dollars: fmt(b.l), open_dollars: fmt(b.o) },
+      volume_fp: formatCount(b.v),
+      yes_ask: {},
+      yes_bid: {},
+    })),
+    ticker: m.ticker,
+  });
+}
+
+const PREFIX = "/trade-api/v2";
+
+export const ROUTES: Route[] = DEFS.map(([method, path, auth, handle]) => {
+  const full = PREFIX + path;
+  const costPath = full.replace(/:[a-z_]+/g, (s) => (s === ":id" ? ":order_group_id" : s));
+  const cost = ENDPOINT_COSTS.find((e) => e.method === method && e.path === costPath)?.cost ?? DEFAULT_COST;
+  const write = method !== "GET" && path.startsWith("/portfolio");
+  return { method, path: full, auth, write, handle, segments: full.split("/").filter(Boolean), cost };
+});
+
+export function matchRoute(method: string, pathname: string): { route: Route; params: Record<string, string> } | "method" | null {
+  const segs = pathname.replace(/\/+$/, "").split("/").filter(Boolean);
+  let pathMatched = false;
+  for (const r of ROUTES) {
+    if (r.segments.length !== segs.length) continue;
+    const params: Record<string, string> = {};
+    let okm = true;
+    for (let i = 0; i < segs.length; i++) {
+      const p = r.segments[i]!;
+      if (p.startsWith(":")) params[p.slice(1)] = decodeURIComponent(segs[i]!);
+      else if (p !== segs[i]) {
+        okm = false;
+        break;
+      }
+    }
+    if (!okm) continue;
+    pathMatched = true;
+    if (r.method === method) return { route: r, params };
+  }
+  return pathMatched ? "method" : null;
+}
