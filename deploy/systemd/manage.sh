@@ -185,7 +185,7 @@ case "$cmd" in
   health)
     need_installed
     rc=0
-    as_bot "$BIN" watchdog --config "$CONFIG" || rc=$?
+    as_bot "$BIN" watchdog --no-alert --config "$CONFIG" || rc=$?
     exit "$rc"
     ;;
   verify)
