@@ -60,6 +60,7 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
   acks: WsMessage[];
   expectAcks: number;
+  subscribing?: Subscription[] | undefined;
 }
 
 export class KalshiWsError extends Error {
@@ -199,18 +200,12 @@ export class KalshiWs {
       if (o.use_yes_price !== undefined && group.some((s) => s.channel === "orderbook_delta")) params.use_yes_price = o.use_yes_price;
       if (o.send_initial_snapshot !== undefined) params.send_initial_snapshot = o.send_initial_snapshot;
       if (o.skip_ticker_ack !== undefined) params.skip_ticker_ack = o.skip_ticker_ack;
-      const acks = await this.command("subscribe", params, group.length);
-      for (const ack of acks) {
-        if (ack.type !== "subscribed") continue;
-        const s = group.find((g) => g.channel === ack.msg.channel && g.sid === undefined);
-        if (!s) continue;
-        s.sid = ack.msg.sid;
-        this.subBySid.set(s.sid, s);
-      }
+      // sids are bound as each ack arrives (see onAck), before the snapshot that follows it.
+      await this.command("subscribe", params, group.length, group);
     }
   }
 
-  private command(cmd: string, params: Record<string, unknown> | undefined, expectAcks: number): Promise<WsMessage[]> {
+  private command(cmd: string, params: Record<string, unknown> | undefined, expectAcks: number, subscribing?: Subscription[]): Promise<WsMessage[]> {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new KalshiWsError(`${cmd}: not connected`));
     const id = this.nextId++;
@@ -219,7 +214,7 @@ export class KalshiWs {
         this.pending.delete(id);
         reject(new KalshiWsError(`${cmd} (id ${id}): no answer within ${this.opts.commandTimeoutMs} ms`));
       }, this.opts.commandTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer, acks: [], expectAcks });
+      this.pending.set(id, { resolve, reject, timer, acks: [], expectAcks, subscribing });
       ws.send(JSON.stringify(params === undefined ? { id, cmd } : { id, cmd, params }));
     });
   }
@@ -449,6 +444,13 @@ export class KalshiWs {
     if (id === undefined) return;
     const p = this.pending.get(id);
     if (!p) return;
+    if (m.type === "subscribed" && p.subscribing) {
+      const s = p.subscribing.find((g) => g.channel === m.msg.channel && g.sid === undefined);
+      if (s) {
+        s.sid = m.msg.sid;
+        this.subBySid.set(s.sid, s);
+      }
+    }
     p.acks.push(m);
     if (p.acks.length >= p.expectAcks) {
       clearTimeout(p.timer);
