@@ -113,7 +113,7 @@ describe("config template (deploy/config/advanced_config.json)", () => {
     expect(cfg.trading.non_interactive).toBe(true);
     expect(cfg.exchange.environment).toBe("production");
     for (const p of [cfg.paths.database, cfg.paths.backups_dir, cfg.paths.reports_dir, cfg.paths.lock_file, cfg.paths.logs_dir]) {
-      expect(p.startsWith("/var/lib/kalshi-bot/")).toBe(true);
+      expect(String(p).startsWith("/var/lib/kalshi-bot/")).toBe(true);
     }
     // The unit passes the same lock path: manual runs, restore and the service agree on one lock.
     expect(cfg.paths.lock_file).toBe(flag(execArgs(MAIN), "--lock-file")!);
