@@ -277,6 +277,27 @@ describe("rate limiting", () => {
     expect(elapsed).toBeLessThan(2500);
   });
 
+  test("starting from a full server bucket, a long run stays under budget with zero 429s", async () => {
+    let tokens = 200;
+    let last = performance.now();
+    let rejected = 0;
+    const s = serve(() => {
+      const now = performance.now();
+      tokens = Math.min(200, tokens + ((now - last) * 200) / 1000);
+      last = now;
+      if (tokens < 10) {
+        rejected++;
+        return json({ error: "too many requests" }, 429);
+      }
+      tokens -= 10;
+      return json(fixture("exchange__status"));
+    });
+    const c = client(s.url, { maxAttempts: 1 });
+    await Promise.all(Array.from({ length: 50 }, () => c.getExchangeStatus()));
+    expect(rejected).toBe(0);
+    expect(s.hits.length).toBe(50);
+  });
+
   test("orderbooks batch sends repeated tickers= parameters", async () => {
     const s = serve(() => json({ orderbooks: [{ ticker: "A", orderbook_fp: { yes_dollars: [["0.4000", "1.00"], ["0.4500", "2.00"]], no_dollars: [] } }] }));
     const books = await client(s.url).getOrderbooks(["A", "B"]);
