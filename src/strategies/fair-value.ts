@@ -58,6 +58,7 @@ export function probabilityToPrice(text: string): Price | null {
   if (!m) return null;
   const whole = Number(m[1]);
   const frac = m[2] ?? "";
+  if (whole > 1 || (whole === 1 && /[1-9]/.test(frac))) return null; // above 1, even if it would round to 1
   let v = whole * PRICE_ONE + Number(frac.slice(0, 4).padEnd(4, "0"));
   if ((frac[4] ?? "0") >= "5") v += 1;
   return Number.isSafeInteger(v) && v >= 0 && v <= PRICE_ONE ? v : null;

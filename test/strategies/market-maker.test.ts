@@ -1,0 +1,153 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { strategiesSchema } from "../../src/config/strategies-schema.ts";
+import { chooseMarkets, computeQuotes, externalTop, marketMaker, resolveMarketMakerParams, type MarketMakerParams } from "../../src/strategies/market-maker.ts";
+import { isOnGrid, rangesForStructure } from "../../src/strategies/price-grid.ts";
+import type { AmendIntent, CreateIntent, Intent, MarketView, RestingOrderView } from "../../src/strategies/types.ts";
+import { mapOf, market, portfolio } from "./helpers.ts";
+
+const params = (over: Record<string, unknown> = {}): MarketMakerParams =>
+  resolveMarketMakerParams(strategiesSchema.parse({ market_maker: over }).market_maker);
+
+const mk = (over: Partial<MarketView> = {}) => market("MM", { yesBid: 4000, yesAsk: 5000, yesBidSize: 1000, yesAskSize: 1000, ...over });
+const resting = (side: "bid" | "ask", price: number, remaining = 200, orderId = `${side}-${price}`, ticker = "MM"): RestingOrderView => ({
+  orderId, clientOrderId: `c-${orderId}`, ticker, side, price, remaining, strategy: "market_maker",
+});
+const decide = (ms: MarketView[], pf = portfolio(), p = params({ markets: ["MM"] })) =>
+  marketMaker.decide({ markets: mapOf(ms), events: new Map(), portfolio: pf, params: p, nowMs: 0 });
+
+describe("market_maker quotes", () => {
+  test("around the mid with the spread: 0.40/0.50 → 0.43/0.47, post_only GTC, quote_size", () => {
+    const intents = decide([mk()]) as CreateIntent[];
+    expect(intents).toHaveLength(2);
+    expect(intents[0]).toMatchObject({ kind: "create", side: "bid", price: 4300, count: 200, postOnly: true, timeInForce: "good_till_canceled" });
+    expect(intents[1]).toMatchObject({ kind: "create", side: "ask", price: 4700, count: 200, postOnly: true });
+  });
+
+  test("skewed by inventory: long 5 with 0.002/contract shifts both down by 0.01", () => {
+    const pf = portfolio({ positions: [{ ticker: "MM", position: 500, costMicros: 2_000_000 }] });
+    const intents = decide([mk()], pf) as CreateIntent[];
+    expect(intents.map((i) => [i.side, i.price])).toEqual([["bid", 4200], ["ask", 4600]]);
+  });
+
+  test("inventory cap: at max no bid, near max a smaller bid; short at max no ask", () => {
+    const at = decide([mk()], portfolio({ positions: [{ ticker: "MM", position: 1000, costMicros: 0 }] })) as CreateIntent[];
+    expect(at.map((i) => i.side)).toEqual(["ask"]);
+    const near = decide([mk()], portfolio({ positions: [{ ticker: "MM", position: 900, costMicros: 0 }] })) as CreateIntent[];
+    expect(near.find((i) => i.side === "bid")!.count).toBe(100);
+    const short = decide([mk()], portfolio({ positions: [{ ticker: "MM", position: -1000, costMicros: 0 }] })) as CreateIntent[];
+    expect(short.map((i) => i.side)).toEqual(["bid"]);
+  });
+
+  test("never crosses: a heavy skew is clamped inside the book", () => {
+    const p = params({ markets: ["MM"], skew_per_contract: "0.01" });
+    const m = mk({ yesBid: 4000, yesAsk: 4200 });
+    const q = computeQuotes(m, externalTop(m, [])!, -800, p);
+    const bid = q.find((x) => x.side === "bid")!;
+    expect(bid.price).toBe(4100);
+    for (const x of q) {
+      if (x.side === "bid") expect(x.price).toBeLessThan(4200);
+      else expect(x.price).toBeGreaterThan(4000);
+    }
+  });
+
+  test("amend on price change, keep on same price, cancel duplicates", () => {
+    const keep = decide([mk()], portfolio({ restingOrders: [resting("bid", 4300), resting("ask", 4700)] }));
+    expect(keep).toEqual([]);
+    const moved = decide([mk()], portfolio({ restingOrders: [resting("bid", 4200, 200, "b1"), resting("ask", 4700), resting("ask", 4800, 200, "dup")] }));
+    expect(moved).toContainEqual(expect.objectContaining({ kind: "amend", orderId: "b1", side: "bid", price: 4300, count: 200 }));
+    expect(moved).toContainEqual(expect.objectContaining({ kind: "cancel", orderId: "dup" }));
+    expect(moved.filter((i) => i.kind === "create")).toEqual([]);
+  });
+
+  test("amend count is filled + desired remaining", () => {
+    const o = { ...resting("bid", 4200, 100, "b1"), filled: 100 };
+    const out = decide([mk()], portfolio({ restingOrders: [o, resting("ask", 4700)] }));
+    expect(out).toEqual([expect.objectContaining({ kind: "amend", orderId: "b1", price: 4300, count: 300 })]);
+  });
+
+  test("same price but too big for the inventory cap is shrunk", () => {
+    const pf = portfolio({ positions: [{ ticker: "MM", position: 900, costMicros: 0 }], restingOrders: [resting("bid", 4100, 200, "b1"), resting("ask", 4600)] });
+    // position 9 → skew 0.018 → centre 0.432 → 0.412 down to 0.41 / 0.452 up to 0.46
+    const out = decide([mk()], pf);
+    expect(out).toEqual([expect.objectContaining({ kind: "amend", orderId: "b1", price: 4100, count: 100 })]);
+  });
+
+  test("our own quote as the whole top level: held, not chased", () => {
+    const m = mk({ yesBid: 4300, yesBidSize: 200, yesAsk: 4700, yesAskSize: 200 });
+    expect(externalTop(m, [resting("bid", 4300), resting("ask", 4700)])).toBeNull();
+    expect(decide([m], portfolio({ restingOrders: [resting("bid", 4300), resting("ask", 4700)] }))).toEqual([]);
+  });
+
+  test("with depth our orders are subtracted from the book", () => {
+    // YES bids 0.40×10, ours 0.43×2; NO bids 0.50×10 (YES ask 0.50), ours as NO bid 0.53 (YES ask 0.47)
+    const m = mk({ yesBid: 4300, yesBidSize: 200, yesAsk: 4700, yesAskSize: 200, book: { yes: [[4000, 1000], [4300, 200]], no: [[5000, 1000], [5300, 200]] } });
+    const top = externalTop(m, [resting("bid", 4300), resting("ask", 4700)])!;
+    expect(top).toEqual({ bid: 4000, bidSize: 1000, ask: 5000, askSize: 1000 });
+    expect(decide([m], portfolio({ restingOrders: [resting("bid", 4300), resting("ask", 4700)] }))).toEqual([]);
+  });
+
+  test("microprice leans toward the thin side", () => {
+    const m = mk({ yesBidSize: 300, yesAskSize: 100 });
+    const q = computeQuotes(m, externalTop(m, [])!, 0, params({ fair_value: "microprice" }));
+    // (0.40×1 + 0.50×3)/4 = 0.475 → 0.455/0.495 → 0.45 / 0.50 (joins the best ask, does not cross)
+    expect(q.map((x) => x.price)).toEqual([4500, 5000]);
+  });
+
+  test("market choice: most liquid with a two-sided book and ≥ 2 ticks spread", () => {
+    const ms = [
+      market("A", { volume: 100, yesBid: 4000, yesAsk: 4400 }),
+      market("B", { volume: 900, yesBid: 4000, yesAsk: 4100 }), // one tick
+      market("C", { volume: 500, yesBid: 4000, yesAsk: 4300 }),
+      market("D", { volume: 800, yesBid: null, yesAsk: 4300 }),
+      market("E", { volume: 700, status: "closed" }),
+      market("F", { volume: 300 }),
+    ];
+    expect(chooseMarkets(mapOf(ms), portfolio(), params({ max_markets: 2 })).map((m) => m.ticker)).toEqual(["C", "F"]);
+    // a market we already quote stays even if our quotes narrowed it
+    const pf = portfolio({ restingOrders: [resting("bid", 4000, 200, "x", "B")] });
+    expect(chooseMarkets(mapOf(ms), pf, params({ max_markets: 2 })).map((m) => m.ticker)).toEqual(["B", "C"]);
+  });
+
+  test("quotes in markets no longer chosen are cancelled", () => {
+    const out = decide([mk()], portfolio({ restingOrders: [resting("bid", 4000, 200, "old", "GONE")] }));
+    expect(out).toContainEqual(expect.objectContaining({ kind: "cancel", orderId: "old", ticker: "GONE" }));
+  });
+
+  test("property: quotes are on grid, never cross, never push |inventory| beyond the cap", () => {
+    const grids = [rangesForStructure("linear_cent"), rangesForStructure("deci_cent"), rangesForStructure("tapered_deci_cent")];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 1, max: 9_990 }),
+        fc.integer({ min: 1, max: 3_000 }),
+        fc.integer({ min: -1_500, max: 1_500 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 10, max: 2_000 }),
+        (g, bidRaw, width, pos, skew, spread) => {
+          const r = grids[g]!;
+          const bid = Math.floor(bidRaw / 10) * 10;
+          const ask = Math.min(9_990, bid + Math.max(10, Math.floor(width / 10) * 10));
+          if (!isOnGrid(bid, r) || !isOnGrid(ask, r) || bid >= ask) return;
+          const m = mk({ yesBid: bid, yesAsk: ask, priceRanges: r });
+          const p = { ...params({ markets: ["MM"] }), skewPerContract: skew, spread };
+          const intents: Intent[] = decide([m], portfolio({ positions: [{ ticker: "MM", position: pos, costMicros: 0 }] }), p);
+          for (const i of intents) {
+            if (i.kind !== "create") continue;
+            expect(isOnGrid(i.price, r)).toBe(true);
+            if (i.side === "bid") {
+              expect(i.price).toBeLessThan(ask);
+              expect(pos + i.count).toBeLessThanOrEqual(p.maxInventory);
+            } else {
+              expect(i.price).toBeGreaterThan(bid);
+              expect(pos - i.count).toBeGreaterThanOrEqual(-p.maxInventory);
+            }
+          }
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+});
+
+export type { AmendIntent };
