@@ -4,6 +4,7 @@
 // consola's prompt hangs forever when stdin is not a terminal (../shared/STYLE.md), so every entry
 // point goes through shouldRunWizard() first, and runSetupWizard() re-checks the TTY itself.
 import { existsSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline/promises";
 import { consola } from "consola";
 import { writeFileAtomic } from "./atomic.ts";
 import { configSchema } from "../config/schema.ts";
@@ -41,7 +42,29 @@ type PromptOpts =
 /** The prompt function (consola.prompt); injectable for tests. */
 export type Prompter = (message: string, opts: PromptOpts) => Promise<unknown>;
 
-const defaultPrompter: Prompter = (message, opts) => consola.prompt(message, { ...(opts as object), cancel: "reject" } as never);
+/**
+ * consola (clack) for choices; node:readline for free text. Under Bun 1.4.5 clack's text prompt
+ * returns its default whatever is typed (readline clears the line before clack reads it; measured
+ * through a pty in the compiled binary), so text answers are read line by line instead.
+ */
+const defaultPrompter: Prompter = async (message, opts) => {
+  if (opts.type !== "text") return consola.prompt(message, { ...(opts as object), cancel: "reject" } as never);
+  const def = opts.default ?? "";
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  try {
+    const answer = await new Promise<string>((res, rej) => {
+      rl.on("SIGINT", () => {
+        const e = new Error("Cancelled");
+        e.name = "ConsolaPromptCancelledError";
+        rej(e);
+      });
+      rl.question(`? ${message}${def ? ` [${def}]` : opts.placeholder ? ` (e.g. ${opts.placeholder})` : ""}: `).then(res, rej);
+    });
+    return answer.trim() || def;
+  } finally {
+    rl.close();
+  }
+};
 
 export interface WizardResult {
   path: string;

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, ROOT, cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
+import { BIN, BUN, ROOT, childEnv, cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(cleanup);
@@ -150,6 +150,34 @@ describe("setup wizard", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("needs an interactive terminal");
   });
+
+  test.skipIf(!Bun.which("script"))("through a real terminal (pty via script(1)): choices and typed text reach the config", async () => {
+    const d = tempDir();
+    const cfg = join(d, "cfg.json");
+    const proc = Bun.spawn(["script", "-qec", `${BIN} setup --config ${cfg}`, "/dev/null"], {
+      cwd: d,
+      env: childEnv({ CI: undefined, TERM: "xterm" }),
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const keys = ["\r", "\r", "KXHIGHNY, kxinx\r"]; // sim (default), dry-run yes (default), scope
+    for (const k of keys) {
+      await Bun.sleep(1200);
+      proc.stdin.write(k);
+      await proc.stdin.flush();
+    }
+    const killer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+    await Bun.sleep(1500);
+    proc.stdin.end();
+    const code = await proc.exited;
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    const written = JSON.parse(readFileSync(cfg, "utf8"));
+    expect(written.exchange.environment).toBe("sim");
+    expect(written.trading.dry_run).toBe(true);
+    expect(written.trading.series_tickers).toEqual(["KXHIGHNY", "KXINX"]);
+  }, 30_000);
 
   test("shouldRunWizard honours every opt-out", async () => {
     const { shouldRunWizard } = await import("../../src/ops/setup-wizard.ts");
