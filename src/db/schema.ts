@@ -44,6 +44,8 @@ export const orders = sqliteTable(
     strategy: text(),
     reason: text(),
     orderGroupId: text("order_group_id"),
+    /** Orders sent as one set (arbitrage legs) share it; a broken set is found by it. */
+    groupKey: text("group_key"),
     cycleId: integer("cycle_id").references(() => cycles.id),
     error: text(),
     createdAt: integer("created_at").notNull().default(now),
@@ -82,6 +84,9 @@ export const fills = sqliteTable(
     count: integer().notNull(),
     feeMicros: integer("fee_micros").notNull(),
     isTaker: integer("is_taker", { mode: "boolean" }).notNull(),
+    /** What the fill did to the account's cash (purchase, fee, pair redemption), so the ledger's
+     * cash is an exact sum and can be compared with the exchange's balance to the micro. */
+    cashDeltaMicros: integer("cash_delta_micros").notNull().default(0),
     createdAt: integer("created_at").notNull().default(now),
   },
   (t) => [uniqueIndex("fills_fill_id").on(t.paper, t.fillId), index("fills_ticker").on(t.ticker)],

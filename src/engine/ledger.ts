@@ -1,0 +1,358 @@
+// The ledger repository: every read and write the engine makes to the database goes through here.
+// One Ledger per book (`paper` true for dry-run, false for live), so paper and live rows are never
+// mixed: every query filters on the flag. Writes that belong together (an order row and its event,
+// a fill and the position it moves) share one transaction.
+import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/open.ts";
+import { schema } from "../db/open.ts";
+import type { Count, Micros, Price } from "../kalshi/money.ts";
+import type { BookSide, TimeInForce } from "../strategies/types.ts";
+import type { RiskRow } from "./risk.ts";
+import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
+
+const { orders, orderEvents, fills, positions, meta, cycles, balanceSnapshots, settlements, auditLog, riskState, marketSnapshots } = schema;
+
+export type OrderStatus = "pending" | "resting" | "executed" | "canceled" | "rejected" | "unknown";
+export type OrderRow = typeof orders.$inferSelect;
+export type PositionRow = typeof positions.$inferSelect;
+
+export interface NewOrder {
+  clientOrderId: string;
+  ticker: string;
+  eventTicker: string | null;
+  side: BookSide;
+  price: Price;
+  count: Count;
+  timeInForce: TimeInForce;
+  postOnly: boolean;
+  reduceOnly: boolean;
+  strategy: string | null;
+  reason: string | null;
+  orderGroupId: string | null;
+  groupKey: string | null;
+  cycleId: number | null;
+}
+
+export interface FillRecord {
+  fillId: string;
+  orderId: string | null;
+  clientOrderId: string | null;
+  ticker: string;
+  eventTicker?: string | null;
+  side: BookSide;
+  price: Price;
+  count: Count;
+  feeMicros: Micros;
+  isTaker: boolean;
+  tsMs: number;
+}
+
+export interface SettlementRecord {
+  ticker: string;
+  eventTicker: string | null;
+  result: string;
+  yesCount: Count;
+  noCount: Count;
+  revenueMicros: Micros;
+  feeMicros: Micros;
+  settledTime: string | null;
+}
+
+export class Ledger {
+  constructor(
+    readonly db: Db,
+    readonly paper: boolean,
+  ) {}
+
+  private get p() {
+    return this.paper;
+  }
+
+  // ---- meta (key/value; keys are namespaced by book) ------------------------------------------------
+
+  private k(key: string): string {
+    return `${this.paper ? "paper" : "live"}.${key}`;
+  }
+
+  getMeta(key: string, shared = false): string | null {
+    const r = this.db.select().from(meta).where(eq(meta.key, shared ? key : this.k(key))).get();
+    return r?.value ?? null;
+  }
+
+  setMeta(key: string, value: string, shared = false): void {
+    const k = shared ? key : this.k(key);
+    this.db.insert(meta).values({ key: k, value }).onConflictDoUpdate({ target: meta.key, set: { value } }).run();
+  }
+
+  // ---- cycles ----------------------------------------------------------------------------------------
+
+  startCycle(mode: "trade" | "scan"): number {
+    const r = this.db.insert(cycles).values({ mode, dryRun: this.p }).returning({ id: cycles.id }).get();
+    return r.id;
+  }
+
+  endCycle(id: number, status: string, ordersPlaced: number, error: string | null): void {
+    this.db.update(cycles).set({ endedAt: Date.now(), status, ordersPlaced, error }).where(eq(cycles.id, id)).run();
+  }
+
+  // ---- orders ----------------------------------------------------------------------------------------
+
+  /** Rows for orders about to be sent, status `pending`, in one transaction, BEFORE any request. */
+  insertPending(rows: NewOrder[]): OrderRow[] {
+    return this.db.transaction((tx) => {
+      const out: OrderRow[] = [];
+      for (const r of rows) {
+        const row = tx
+          .insert(orders)
+          .values({ ...r, paper: this.p, origin: "bot", status: "pending", remainingCount: r.count, filledCount: 0 })
+          .returning()
+          .get();
+        tx.insert(orderEvents).values({ orderRowId: row.id, status: "pending", detail: r.reason }).run();
+        out.push(row);
+      }
+      return out;
+    });
+  }
+
+  /** Move an order to a new status (and/or new counts), with an event row explaining why. */
+  updateOrder(
+    rowId: number,
+    patch: { status?: OrderStatus; orderId?: string | null; filledCount?: Count; remainingCount?: Count; price?: Price; count?: Count; error?: string | null; clientOrderId?: string },
+    detail: string,
+  ): void {
+    this.db.transaction((tx) => {
+      tx.update(orders).set({ ...patch, updatedAt: Date.now() }).where(eq(orders.id, rowId)).run();
+      tx.insert(orderEvents).values({ orderRowId: rowId, status: patch.status ?? "update", detail }).run();
+    });
+  }
+
+  orderByClientId(clientOrderId: string): OrderRow | undefined {
+    return this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.clientOrderId, clientOrderId))).get();
+  }
+
+  orderByOrderId(orderId: string): OrderRow | undefined {
+    return this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.orderId, orderId))).get();
+  }
+
+  ordersWithStatus(statuses: OrderStatus[]): OrderRow[] {
+    return this.db.select().from(orders).where(and(eq(orders.paper, this.p), inArray(orders.status, statuses))).all();
+  }
+
+  /** Markets with an order whose outcome is not known yet: they take no new order until resolved. */
+  blockedTickers(): Set<string> {
+    return new Set(this.ordersWithStatus(["pending", "unknown"]).map((r) => r.ticker));
+  }
+
+  /** An order found on the exchange that the ledger never recorded (placed by hand or another tool). */
+  adoptExternal(o: { orderId: string; clientOrderId: string; ticker: string; side: BookSide; price: Price; count: Count; filled: Count; remaining: Count; status: OrderStatus; orderGroupId: string | null }): OrderRow {
+    return this.db.transaction((tx) => {
+      const row = tx
+        .insert(orders)
+        .values({
+          clientOrderId: o.clientOrderId || `external:${o.orderId}`,
+          orderId: o.orderId,
+          paper: this.p,
+          origin: "external",
+          ticker: o.ticker,
+          side: o.side,
+          price: o.price,
+          count: o.count,
+          filledCount: o.filled,
+          remainingCount: o.remaining,
+          timeInForce: "good_till_canceled",
+          status: o.status,
+          orderGroupId: o.orderGroupId,
+          reason: "adopted: found on the exchange, unknown to the ledger",
+        })
+        .returning()
+        .get();
+      tx.insert(orderEvents).values({ orderRowId: row.id, status: o.status, detail: "adopted as external" }).run();
+      return row;
+    });
+  }
+
+  /** Send times of orders (creates) since `sinceMs`, for the risk gate's per-minute limit. */
+  sendTimesSince(sinceMs: number): number[] {
+    return this.db
+      .select({ at: orders.createdAt })
+      .from(orders)
+      .where(and(eq(orders.paper, this.p), eq(orders.origin, "bot"), gte(orders.createdAt, sinceMs)))
+      .all()
+      .map((r) => r.at);
+  }
+
+  countOrders(): { total: number; byStatus: Record<string, number> } {
+    const rows = this.db
+      .select({ status: orders.status, n: sql<number>`count(*)` })
+      .from(orders)
+      .where(eq(orders.paper, this.p))
+      .groupBy(orders.status)
+      .all();
+    const byStatus: Record<string, number> = {};
+    let total = 0;
+    for (const r of rows) {
+      byStatus[r.status] = r.n;
+      total += r.n;
+    }
+    return { total, byStatus };
+  }
+
+  // ---- fills and positions ------------------------------------------------------------------------------
+
+  hasFill(fillId: string): boolean {
+    return this.db.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, fillId))).get() !== undefined;
+  }
+
+  /**
+   * Record a fill once (by fill_id), move its position and its order's filled count, in one
+   * transaction. Returns false when the fill was already known.
+   */
+  recordFill(f: FillRecord): boolean {
+    return this.db.transaction((tx) => {
+      const known = tx.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, f.fillId))).get();
+      if (known) return false;
+      const cur = tx.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, f.ticker))).get();
+      const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
+      const eff = applyFill(state, f.side, f.price, f.count, f.feeMicros);
+      tx.insert(fills)
+        .values({
+          fillId: f.fillId,
+          paper: this.p,
+          orderId: f.orderId,
+          clientOrderId: f.clientOrderId,
+          ticker: f.ticker,
+          side: f.side,
+          price: f.price,
+          count: f.count,
+          feeMicros: f.feeMicros,
+          isTaker: f.isTaker,
+          cashDeltaMicros: eff.cashDeltaMicros,
+          createdAt: f.tsMs,
+        })
+        .run();
+      this.writePosition(tx as unknown as Db, f.ticker, f.eventTicker ?? cur?.eventTicker ?? null, eff.next);
+      return true;
+    });
+  }
+
+  private writePosition(tx: Db, ticker: string, eventTicker: string | null, s: PositionState): void {
+    tx.insert(positions)
+      .values({ paper: this.p, ticker, eventTicker, ...s, updatedAt: Date.now() })
+      .onConflictDoUpdate({ target: [positions.paper, positions.ticker], set: { ...s, eventTicker, updatedAt: Date.now() } })
+      .run();
+  }
+
+  /** Seed a position the ledger did not build from fills (first start on an account with history). */
+  seedPosition(ticker: string, eventTicker: string | null, s: PositionState): void {
+    this.writePosition(this.db, ticker, eventTicker, s);
+  }
+
+  positions(): Map<string, PositionRow> {
+    const rows = this.db.select().from(positions).where(eq(positions.paper, this.p)).all();
+    return new Map(rows.map((r) => [r.ticker, r]));
+  }
+
+  /** Record a settlement once per market, closing the position and paying out, in one transaction. */
+  recordSettlement(s: SettlementRecord): boolean {
+    return this.db.transaction((tx) => {
+      const known = tx.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
+      if (known) return false;
+      const cur = tx.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, s.ticker))).get();
+      const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
+      const eff = applySettlement(state, s.result, s.revenueMicros, s.feeMicros);
+      tx.insert(settlements)
+        .values({
+          paper: this.p,
+          ticker: s.ticker,
+          eventTicker: s.eventTicker,
+          result: s.result,
+          yesCount: s.yesCount,
+          noCount: s.noCount,
+          // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
+          revenueCents: Math.round(s.revenueMicros / 10_000),
+          feeMicros: s.feeMicros,
+          settledTime: s.settledTime,
+        })
+        .run();
+      this.writePosition(tx as unknown as Db, s.ticker, s.eventTicker ?? cur?.eventTicker ?? null, eff.next);
+      return true;
+    });
+  }
+
+  // ---- cash ----------------------------------------------------------------------------------------------
+
+  /**
+   * The ledger's cash including what resting orders hold: the anchor (the account's cash when this
+   * ledger started following it, or the paper bankroll) plus every fill's and settlement's effect.
+   * Compared with the exchange's balance + held collateral at every reconciliation.
+   */
+  cashMicros(): Micros | null {
+    const anchor = this.getMeta("cash_anchor_micros");
+    if (anchor === null) return null;
+    const f = this.db.select({ s: sql<number>`coalesce(sum(${fills.cashDeltaMicros}), 0)` }).from(fills).where(eq(fills.paper, this.p)).get();
+    const s = this.db
+      .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * 10000 - ${settlements.feeMicros}), 0)` })
+      .from(settlements)
+      .where(eq(settlements.paper, this.p))
+      .get();
+    const adj = Number(this.getMeta("cash_adjust_micros") ?? "0");
+    return Number(anchor) + (f?.s ?? 0) + (s?.s ?? 0) + adj;
+  }
+
+  setCashAnchor(micros: Micros): void {
+    this.setMeta("cash_anchor_micros", String(micros));
+  }
+
+  /** Deposits, withdrawals or drift accepted by reconciliation: recorded, never silently absorbed. */
+  adjustCash(deltaMicros: Micros, why: string): void {
+    const cur = Number(this.getMeta("cash_adjust_micros") ?? "0");
+    this.setMeta("cash_adjust_micros", String(cur + deltaMicros));
+    this.audit("cash_adjust", why, { data: { deltaMicros } });
+  }
+
+  totals(): { realizedPnlMicros: Micros; feesMicros: Micros } {
+    const r = this.db
+      .select({ r: sql<number>`coalesce(sum(${positions.realizedPnlMicros}), 0)`, f: sql<number>`coalesce(sum(${positions.feesMicros}), 0)` })
+      .from(positions)
+      .where(eq(positions.paper, this.p))
+      .get();
+    return { realizedPnlMicros: r?.r ?? 0, feesMicros: r?.f ?? 0 };
+  }
+
+  snapshotBalance(cycleId: number | null, cashMicros: Micros, portfolioValueMicros: Micros): void {
+    this.db.insert(balanceSnapshots).values({ paper: this.p, cycleId, cashMicros, portfolioValueMicros }).run();
+  }
+
+  lastBalance(): { cashMicros: Micros; portfolioValueMicros: Micros } | undefined {
+    return this.db.select().from(balanceSnapshots).where(eq(balanceSnapshots.paper, this.p)).orderBy(desc(balanceSnapshots.id)).limit(1).get();
+  }
+
+  snapshotMarket(cycleId: number, m: { ticker: string; yesBid: Price | null; yesAsk: Price | null; lastPrice: Price | null; volume: Count }): void {
+    this.db.insert(marketSnapshots).values({ cycleId, ...m }).run();
+  }
+
+  // ---- risk state --------------------------------------------------------------------------------------
+
+  loadRisk(): RiskRow | null {
+    const r = this.db.select().from(riskState).where(eq(riskState.paper, this.p)).get();
+    if (!r) return null;
+    return { state: r.state, reason: r.reason, since: r.since, highWaterMicros: r.highWaterMicros, day: r.day, dayStartEquityMicros: r.dayStartEquityMicros };
+  }
+
+  saveRisk(row: RiskRow): void {
+    this.db
+      .insert(riskState)
+      .values({ paper: this.p, ...row })
+      .onConflictDoUpdate({ target: riskState.paper, set: { ...row } })
+      .run();
+  }
+
+  // ---- audit -------------------------------------------------------------------------------------------
+
+  audit(kind: string, message: string, extra: { cycleId?: number | null; ticker?: string | null; strategy?: string | null; data?: unknown } = {}): void {
+    this.db
+      .insert(auditLog)
+      .values({ kind, message, cycleId: extra.cycleId ?? null, ticker: extra.ticker ?? null, strategy: extra.strategy ?? null, data: (extra.data ?? null) as never })
+      .run();
+  }
+}

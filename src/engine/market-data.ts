@@ -1,0 +1,200 @@
+// Market data for the scope, in as few requests as the API allows:
+//   whole exchange / series → GET /events?with_nested_markets=true (events + their markets, 200 per page)
+//   allowed_event_tickers   → the same, filtered by `tickers`
+//   allowed_market_tickers  → GET /markets?tickers=… (+ their events once, cached)
+// Market lists carry the top of book; order books are fetched (batched) only for markets a
+// strategy needs depth in. Series fee parameters are static enough to cache for the process.
+import type { KalshiClient } from "../kalshi/index.ts";
+import type * as W from "../kalshi/wire/rest.ts";
+import { multiplierE4, PRICE_ONE, type FeeType } from "../kalshi/money.ts";
+import type { EventView, MarketView, Strategy, TradePrint } from "../strategies/types.ts";
+
+export interface Scope {
+  seriesTickers: string[];
+  eventTickers: string[];
+  marketTickers: string[];
+  /** No explicit scope: the whole (small) exchange. Only allowed in dry-run or sim. */
+  whole: boolean;
+}
+
+export function inScope(scope: Scope, m: { ticker: string; eventTicker: string; seriesTicker: string }): boolean {
+  if (scope.whole) return true;
+  return scope.marketTickers.includes(m.ticker) || scope.eventTickers.includes(m.eventTicker) || scope.seriesTickers.includes(m.seriesTicker);
+}
+
+export interface MarketData {
+  markets: Map<string, MarketView>;
+  events: Map<string, EventView>;
+  requests: number;
+  /** Markets in scope that are not open (closed, determined…): used for paper settlement and marks. */
+  inactive: Map<string, MarketView>;
+}
+
+interface SeriesInfo {
+  feeType: FeeType;
+  feeMultiplierE4: number;
+}
+
+const BATCH_TICKERS = 100;
+const FEE_TYPES = new Set(["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat"]);
+
+export class MarketDataSource {
+  private readonly series = new Map<string, SeriesInfo>();
+  private readonly eventMeta = new Map<string, { seriesTicker: string; mutuallyExclusive: boolean }>();
+  requests = 0;
+
+  constructor(private readonly client: KalshiClient) {}
+
+  private async seriesInfo(ticker: string): Promise<SeriesInfo> {
+    let s = this.series.get(ticker);
+    if (!s) {
+      this.requests++;
+      try {
+        const r = await this.client.getSeries(ticker);
+        s = { feeType: (FEE_TYPES.has(r.fee_type) ? r.fee_type : "quadratic") as FeeType, feeMultiplierE4: multiplierE4(r.fee_multiplier) };
+      } catch {
+        // Unknown series: assume the standard taker schedule (×1), never a cheaper one.
+        s = { feeType: "quadratic", feeMultiplierE4: 10_000 };
+      }
+      this.series.set(ticker, s);
+    }
+    return s;
+  }
+
+  toView(m: W.Market, seriesTicker: string, fee: SeriesInfo): MarketView {
+    const bidSize = m.yes_bid_size_fp ?? 0;
+    const askSize = m.yes_ask_size_fp ?? 0;
+    return {
+      ticker: m.ticker,
+      eventTicker: m.event_ticker,
+      seriesTicker,
+      status: m.status,
+      yesBid: m.yes_bid_dollars > 0 && bidSize > 0 ? m.yes_bid_dollars : null,
+      yesBidSize: bidSize,
+      yesAsk: m.yes_ask_dollars < PRICE_ONE && askSize > 0 ? m.yes_ask_dollars : null,
+      yesAskSize: askSize,
+      lastPrice: m.last_price_dollars > 0 ? m.last_price_dollars : null,
+      volume: m.volume_fp,
+      openInterest: m.open_interest_fp,
+      priceRanges: m.price_ranges.map((r) => ({ start: r.start, end: r.end, step: r.step })),
+      feeType: fee.feeType,
+      feeMultiplierE4: fee.feeMultiplierE4,
+      closeTimeMs: m.close_time ? Date.parse(m.close_time) : null,
+      ...(m.result ? { result: m.result } : {}),
+    } as MarketView;
+  }
+
+  private async addEvent(out: MarketData, ev: W.EventData, markets: W.Market[], scope: Scope): Promise<void> {
+    this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive });
+    const fee = await this.seriesInfo(ev.series_ticker);
+    const tickers: string[] = [];
+    for (const m of markets) {
+      const view = this.toView(m, ev.series_ticker, fee);
+      if (!inScope(scope, view)) continue;
+      tickers.push(m.ticker);
+      if (m.status === "active") out.markets.set(m.ticker, view);
+      else out.inactive.set(m.ticker, view);
+    }
+    if (tickers.length) {
+      out.events.set(ev.event_ticker, { eventTicker: ev.event_ticker, seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive, marketTickers: markets.map((m) => m.ticker) });
+    }
+  }
+
+  private async walkEvents(out: MarketData, q: Parameters<KalshiClient["walkEvents"]>[0], scope: Scope): Promise<void> {
+    for await (const page of this.client.walkEvents({ ...q, with_nested_markets: true })) {
+      this.requests++;
+      for (const ev of page) await this.addEvent(out, ev, ev.markets ?? [], scope);
+    }
+  }
+
+  /** One cycle's market data for the scope. `extraTickers`: markets outside the lists we must mark (positions). */
+  async load(scope: Scope, extraTickers: readonly string[] = []): Promise<MarketData> {
+    const before = this.requests;
+    const out: MarketData = { markets: new Map(), events: new Map(), requests: 0, inactive: new Map() };
+    if (scope.whole) {
+      await this.walkEvents(out, { status: "open" }, scope);
+    } else {
+      for (const s of scope.seriesTickers) await this.walkEvents(out, { series_ticker: s, status: "open" }, scope);
+      for (let i = 0; i < scope.eventTickers.length; i += BATCH_TICKERS) {
+        await this.walkEvents(out, { tickers: scope.eventTickers.slice(i, i + BATCH_TICKERS) }, scope);
+      }
+      const loose = scope.marketTickers.filter((t) => !out.markets.has(t) && !out.inactive.has(t));
+      await this.loadTickers(out, loose, scope);
+    }
+    const missing = extraTickers.filter((t) => !out.markets.has(t) && !out.inactive.has(t));
+    // Positions outside the lists (out of scope, or markets that closed): fetched for marks and
+    // settlement only; an out-of-scope market never reaches the strategies.
+    await this.loadTickers(out, missing, { ...scope, whole: true }, true);
+    out.requests = this.requests - before;
+    return out;
+  }
+
+  private async loadTickers(out: MarketData, tickers: readonly string[], scope: Scope, markOnly = false): Promise<void> {
+    for (let i = 0; i < tickers.length; i += BATCH_TICKERS) {
+      const chunk = tickers.slice(i, i + BATCH_TICKERS);
+      const ms: W.Market[] = [];
+      for await (const page of this.client.walkMarkets({ tickers: chunk })) {
+        this.requests++;
+        ms.push(...page);
+      }
+      const unknownEvents = [...new Set(ms.map((m) => m.event_ticker))].filter((e) => !this.eventMeta.has(e));
+      for (let j = 0; j < unknownEvents.length; j += BATCH_TICKERS) {
+        for await (const page of this.client.walkEvents({ tickers: unknownEvents.slice(j, j + BATCH_TICKERS) })) {
+          this.requests++;
+          for (const ev of page) this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive });
+        }
+      }
+      for (const m of ms) {
+        const meta = this.eventMeta.get(m.event_ticker);
+        const seriesTicker = meta?.seriesTicker ?? "";
+        const view = this.toView(m, seriesTicker, seriesTicker ? await this.seriesInfo(seriesTicker) : { feeType: "quadratic", feeMultiplierE4: 10_000 });
+        if (!markOnly && !inScope(scope, view)) continue;
+        if (m.status === "active" && !markOnly) out.markets.set(m.ticker, view);
+        else out.inactive.set(m.ticker, view);
+        if (!markOnly && meta && !out.events.has(m.event_ticker)) {
+          // Only the listed markets of this event are known here; arbitrage needs the whole event, and
+          // event_arbitrage checks that every market of the event is present before it trades.
+          out.events.set(m.event_ticker, { eventTicker: m.event_ticker, seriesTicker, mutuallyExclusive: meta.mutuallyExclusive, marketTickers: [] });
+        }
+        if (!markOnly) out.events.get(m.event_ticker)?.marketTickers.push(m.ticker);
+      }
+    }
+  }
+
+  /** Full depth for the markets any strategy asks depth for, batched. */
+  async loadDepth(data: MarketData, strategies: ReadonlyArray<{ strategy: Strategy<unknown>; params: unknown }>): Promise<number> {
+    const want = [...data.markets.values()].filter((m) => strategies.some((s) => s.strategy.needsDepth(m, s.params))).map((m) => m.ticker);
+    let n = 0;
+    for (let i = 0; i < want.length; i += BATCH_TICKERS) {
+      this.requests++;
+      n++;
+      const books = await this.client.getOrderbooks(want.slice(i, i + BATCH_TICKERS));
+      for (const b of books) {
+        const m = data.markets.get(b.ticker);
+        if (m) m.book = { yes: b.yes.map(([p, c]) => [p, c]), no: b.no.map(([p, c]) => [p, c]) };
+      }
+    }
+    data.requests += n;
+    return n;
+  }
+
+  /**
+   * Public trades of one market newer than `afterMs` (exchange time), oldest first, for paper fills;
+   * `latestMs` is the newest print seen (the next call's `afterMs`). With afterMs null only the
+   * mark is taken: prints from before our order rested must never fill it.
+   */
+  async tradesSince(ticker: string, afterMs: number | null): Promise<{ prints: TradePrint[]; latestMs: number }> {
+    const prints: TradePrint[] = [];
+    const q = afterMs === null ? { ticker, limit: 1 } : { ticker, min_ts: Math.floor(afterMs / 1000), limit: 1000 };
+    this.requests++;
+    const page = await this.client.listTrades(q);
+    let latest = afterMs ?? 0;
+    for (const t of page.items) {
+      const ts = Date.parse(t.created_time);
+      latest = Math.max(latest, ts);
+      if (afterMs === null || ts <= afterMs) continue;
+      prints.push({ ticker, price: t.yes_price_dollars, count: t.count_fp, takerBookSide: t.taker_book_side, tsMs: ts });
+    }
+    return { prints: prints.sort((a, b) => a.tsMs - b.tsMs), latestMs: latest };
+  }
+}

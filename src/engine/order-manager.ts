@@ -1,0 +1,350 @@
+// The order manager: the only code that creates, amends or cancels orders. For every create:
+//   risk gate (at that instant) → ledger row `pending` with a fresh client_order_id (committed) →
+//   kill switch (at that instant) → request → resting / executed / canceled / rejected / unknown.
+// `unknown` is never resent: the market is blocked until a lookup by client_order_id resolves it
+// (resolveOpen, here, called at start-up, right after any unknown, and at every reconciliation).
+import { randomUUID } from "node:crypto";
+import type { Count } from "../kalshi/money.ts";
+import type { AmendIntent, CancelIntent, CreateIntent, Intent } from "../strategies/types.ts";
+import type { Ledger, OrderRow, OrderStatus } from "./ledger.ts";
+import { evaluateIntents, type BatchVerdict, type ResolvedRiskLimits, type RiskSnapshot } from "./risk.ts";
+import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport } from "./transport.ts";
+
+export interface RiskGate {
+  snapshot: RiskSnapshot;
+  limits: ResolvedRiskLimits;
+}
+
+export interface Decision {
+  intent: Intent;
+  /** allowed | resized | rejected by risk | blocked (unknown outcome) | skipped (kill switch, operator) | sent outcome */
+  result: string;
+  detail: string;
+  count?: Count;
+}
+
+export interface ExecSummary {
+  decisions: Decision[];
+  created: number;
+  canceled: number;
+  amended: number;
+  rejected: number;
+  unknown: number;
+  filledImmediately: Count;
+}
+
+export interface OrderManagerDeps {
+  ledger: Ledger;
+  transport: OrderTransport;
+  gate: RiskGate;
+  /** True when trading is disabled (BOT_DISABLE_TRADING), read fresh at every call. */
+  killSwitchActive: () => boolean;
+  orderGroupId: string | null;
+  /** Interactive per-order confirmation (live, autonomous_mode false, a terminal). */
+  confirm?: (text: string) => Promise<boolean>;
+  now?: () => number;
+  log?: (level: "info" | "warn" | "debug", msg: string) => void;
+}
+
+/** How long after its row was written an order that the exchange does not know counts as never placed. */
+export function notFoundGraceMs(requestTimeoutMs: number): number {
+  return 2 * requestTimeoutMs + 5_000;
+}
+
+export function statusFromAccepted(filled: Count, remaining: Count): OrderStatus {
+  if (remaining > 0) return "resting";
+  return filled > 0 ? "executed" : "canceled";
+}
+
+export function describeIntent(i: Intent): string {
+  if (i.kind === "cancel") return `cancel ${i.orderId} on ${i.ticker}`;
+  const what = i.side === "bid" ? "buy YES" : "buy NO (sell YES)";
+  const price = (i.price / 10_000).toFixed(4);
+  return `${i.kind === "amend" ? "amend to " : ""}${what} ${(i.count / 100).toFixed(2)} × ${i.ticker} @ ${price} YES`;
+}
+
+export class OrderManager {
+  private readonly now: () => number;
+  private readonly log: NonNullable<OrderManagerDeps["log"]>;
+  /** Set when an outcome was unknown or an order vanished: reconcile before the next order. */
+  needsReconcile = false;
+
+  constructor(private readonly d: OrderManagerDeps) {
+    this.now = d.now ?? Date.now;
+    this.log = d.log ?? (() => {});
+  }
+
+  async execute(intents: readonly Intent[], cycleId: number | null): Promise<ExecSummary> {
+    const sum: ExecSummary = { decisions: [], created: 0, canceled: 0, amended: 0, rejected: 0, unknown: 0, filledImmediately: 0 };
+    const cancels = intents.filter((i): i is CancelIntent => i.kind === "cancel");
+    const amends = intents.filter((i): i is AmendIntent => i.kind === "amend");
+    const creates = intents.filter((i): i is CreateIntent => i.kind === "create");
+    // Cancels first: they free collateral and are always allowed, even halted or disabled.
+    await this.cancel(cancels, sum);
+    for (const a of amends) await this.amend(a, sum);
+    await this.create(creates, cycleId, sum);
+    return sum;
+  }
+
+  // ---- cancels -------------------------------------------------------------------------------------
+
+  async cancel(cancels: readonly CancelIntent[], sum: ExecSummary): Promise<void> {
+    const targets: Array<{ intent: CancelIntent; row: OrderRow }> = [];
+    for (const c of cancels) {
+      const row = this.d.ledger.orderByOrderId(c.orderId);
+      if (!row || row.status !== "resting") {
+        sum.decisions.push({ intent: c, result: "skipped", detail: "not resting in the ledger" });
+        continue;
+      }
+      targets.push({ intent: c, row });
+    }
+    if (targets.length === 0) return;
+    const res = await this.d.transport.cancel(targets.map((t) => ({ orderId: t.row.orderId!, ticker: t.row.ticker })));
+    targets.forEach((t, i) => {
+      const r = res[i]!;
+      if (r.kind === "ok") {
+        this.d.ledger.updateOrder(t.row.id, { status: "canceled", remainingCount: 0 }, `canceled: ${t.intent.reason}`);
+        sum.canceled++;
+        sum.decisions.push({ intent: t.intent, result: "canceled", detail: t.intent.reason });
+      } else {
+        // Gone (already filled or canceled) or unknown: the exchange's report decides, at reconciliation.
+        this.needsReconcile = true;
+        this.d.ledger.audit("cancel_failed", `${t.row.ticker} ${t.row.orderId}: ${r.error}`, { ticker: t.row.ticker });
+        sum.decisions.push({ intent: t.intent, result: r.kind === "unknown" ? "unknown" : "cancel failed", detail: r.error });
+      }
+    });
+  }
+
+  /** Cancel every resting bot order (kill switch, halt, shutdown policy). */
+  async cancelAllResting(reason: string, sum: ExecSummary): Promise<void> {
+    const rows = this.d.ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot" && r.orderId);
+    await this.cancel(
+      rows.map((r) => ({ kind: "cancel", strategy: "engine", ticker: r.ticker, orderId: r.orderId!, reason })),
+      sum,
+    );
+  }
+
+  // ---- amends --------------------------------------------------------------------------------------
+
+  private async amend(a: AmendIntent, sum: ExecSummary): Promise<void> {
+    const row = this.d.ledger.orderByOrderId(a.orderId);
+    if (!row || row.status !== "resting") {
+      sum.decisions.push({ intent: a, result: "skipped", detail: "not resting in the ledger" });
+      return;
+    }
+    if (this.d.ledger.blockedTickers().has(a.ticker)) {
+      sum.decisions.push({ intent: a, result: "blocked", detail: "an order on this market has an unknown outcome" });
+      return;
+    }
+    const bv = evaluateIntents([a], this.d.gate.snapshot, this.d.gate.limits, this.now()).verdicts[0]!;
+    const v = bv.verdict;
+    if (v.verdict === "reject") {
+      sum.decisions.push({ intent: a, result: "risk rejected", detail: v.reason });
+      return;
+    }
+    const total = v.verdict === "resize" ? v.count : a.count;
+    if (this.d.killSwitchActive()) {
+      sum.decisions.push({ intent: a, result: "skipped", detail: "kill switch active" });
+      return;
+    }
+    if (this.d.confirm && !(await this.d.confirm(describeIntent(a)))) {
+      sum.decisions.push({ intent: a, result: "skipped", detail: "declined by the operator" });
+      return;
+    }
+    const newCid = randomUUID();
+    const remaining = total - row.filledCount;
+    // A pure size reduction at the same price keeps queue priority: decrease instead of amend.
+    const decrease = a.price === row.price && remaining < row.remainingCount && remaining > 0;
+    this.d.gate.snapshot = evaluateIntents([{ ...a, count: total }], this.d.gate.snapshot, this.d.gate.limits, this.now()).snapshot;
+    this.d.ledger.updateOrder(row.id, {}, `${decrease ? "decrease" : "amend"} requested: price ${a.price} total ${total}${decrease ? "" : ` new client_order_id ${newCid}`} (${a.reason})`);
+    // The kill switch is read once more right before the request leaves.
+    if (this.d.killSwitchActive()) {
+      sum.decisions.push({ intent: a, result: "skipped", detail: "kill switch active" });
+      return;
+    }
+    const r = decrease
+      ? await this.d.transport.decrease({ orderId: row.orderId!, ticker: row.ticker }, remaining)
+      : await this.d.transport.amend({ orderId: row.orderId!, ticker: row.ticker, side: row.side, clientOrderId: row.clientOrderId }, a.price, total, newCid);
+    if (r.kind === "ok") {
+      const rem = r.remaining ?? remaining;
+      const filled = r.filled ?? row.filledCount;
+      this.d.ledger.updateOrder(
+        row.id,
+        { price: a.price, count: filled + rem, filledCount: filled, remainingCount: rem, status: statusFromAccepted(filled, rem), ...(decrease ? {} : { clientOrderId: newCid }) },
+        decrease ? "decreased" : "amended",
+      );
+      sum.amended++;
+      sum.decisions.push({ intent: a, result: decrease ? "decreased" : "amended", detail: a.reason, count: total });
+    } else if (r.kind === "rejected") {
+      if (r.gone) this.needsReconcile = true;
+      this.d.ledger.audit("amend_rejected", `${row.ticker} ${row.orderId}: ${r.error}`, { ticker: row.ticker });
+      sum.decisions.push({ intent: a, result: "amend rejected", detail: r.error });
+    } else {
+      // The amend may have happened: the row is unknown (its market blocked) until the exchange says.
+      this.d.ledger.updateOrder(row.id, { status: "unknown", error: `amend outcome unknown (new client_order_id ${newCid}): ${r.error}` }, "amend unknown");
+      this.needsReconcile = true;
+      sum.unknown++;
+      sum.decisions.push({ intent: a, result: "unknown", detail: r.error });
+    }
+  }
+
+  // ---- creates ---------------------------------------------------------------------------------------
+
+  private async create(creates: readonly CreateIntent[], cycleId: number | null, sum: ExecSummary): Promise<void> {
+    if (creates.length === 0) return;
+    const blocked = this.d.ledger.blockedTickers();
+    const eligible: CreateIntent[] = [];
+    for (const c of creates) {
+      if (blocked.has(c.ticker)) {
+        sum.decisions.push({ intent: c, result: "blocked", detail: "an order on this market has an unknown outcome; waiting for the lookup" });
+        continue;
+      }
+      eligible.push(c);
+    }
+    // A set (arbitrage legs) must not lose a leg to blocking: drop the whole set instead.
+    const blockedSets = new Set(creates.filter((c) => c.groupKey && blocked.has(c.ticker)).map((c) => c.groupKey));
+    const ready = eligible.filter((c) => {
+      if (c.groupKey && blockedSets.has(c.groupKey)) {
+        sum.decisions.push({ intent: c, result: "blocked", detail: "another leg of this set is blocked" });
+        return false;
+      }
+      return true;
+    });
+    if (ready.length === 0) return;
+    if (this.d.killSwitchActive()) {
+      for (const c of ready) sum.decisions.push({ intent: c, result: "skipped", detail: "kill switch active" });
+      return;
+    }
+
+    // Risk gate, at this instant, over the whole batch (sets pass or fail together).
+    const { verdicts, snapshot } = evaluateIntents(ready, this.d.gate.snapshot, this.d.gate.limits, this.now());
+    const toSend: Array<{ intent: CreateIntent; count: Count; verdict: BatchVerdict["verdict"] }> = [];
+    for (const bv of verdicts) {
+      const c = bv.intent as CreateIntent;
+      if (bv.verdict.verdict === "reject") {
+        sum.decisions.push({ intent: c, result: "risk rejected", detail: bv.verdict.reason });
+        continue;
+      }
+      toSend.push({ intent: c, count: bv.verdict.verdict === "resize" ? bv.verdict.count : c.count, verdict: bv.verdict });
+    }
+    if (toSend.length === 0) return;
+
+    let confirmed = toSend;
+    if (this.d.confirm) {
+      confirmed = [];
+      const declinedSets = new Set<string>();
+      for (const s of toSend) {
+        if (s.intent.groupKey && declinedSets.has(s.intent.groupKey)) continue;
+        if (await this.d.confirm(`${describeIntent({ ...s.intent, count: s.count })} — ${s.intent.strategy}: ${s.intent.reason}`)) confirmed.push(s);
+        else {
+          if (s.intent.groupKey) declinedSets.add(s.intent.groupKey);
+          sum.decisions.push({ intent: s.intent, result: "skipped", detail: "declined by the operator" });
+        }
+      }
+      confirmed = confirmed.filter((s) => !(s.intent.groupKey && declinedSets.has(s.intent.groupKey)));
+      if (confirmed.length === 0) return;
+    }
+    this.d.gate.snapshot = snapshot;
+
+    // The rows exist (committed) before any byte leaves: a crash from here on leaves `pending`
+    // rows that start-up resolves by lookup, never a request the ledger does not know about.
+    const rows = this.d.ledger.insertPending(
+      confirmed.map((s) => ({
+        clientOrderId: randomUUID(),
+        ticker: s.intent.ticker,
+        eventTicker: s.intent.eventTicker,
+        side: s.intent.side,
+        price: s.intent.price,
+        count: s.count,
+        timeInForce: s.intent.timeInForce,
+        postOnly: s.intent.postOnly,
+        reduceOnly: s.intent.reduceOnly,
+        strategy: s.intent.strategy,
+        reason: s.verdict.verdict === "resize" ? `${s.intent.reason} [${s.verdict.reason}]` : s.intent.reason,
+        orderGroupId: this.d.orderGroupId,
+        groupKey: s.intent.groupKey ?? null,
+        cycleId,
+      })),
+    );
+    // Kill switch once more, immediately before the request.
+    if (this.d.killSwitchActive()) {
+      for (const row of rows) this.d.ledger.updateOrder(row.id, { status: "rejected", error: "kill switch became active before sending; not sent" }, "not sent");
+      for (const s of confirmed) sum.decisions.push({ intent: s.intent, result: "skipped", detail: "kill switch active" });
+      return;
+    }
+    const reqs: OrderRequest[] = rows.map((row) => ({
+      clientOrderId: row.clientOrderId,
+      ticker: row.ticker,
+      eventTicker: row.eventTicker ?? "",
+      side: row.side,
+      price: row.price,
+      count: row.count,
+      timeInForce: row.timeInForce as OrderRequest["timeInForce"],
+      postOnly: row.postOnly,
+      reduceOnly: row.reduceOnly,
+      orderGroupId: row.orderGroupId,
+    }));
+    const outcomes = await this.d.transport.create(reqs);
+    rows.forEach((row, i) => this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum));
+  }
+
+  private applyCreateOutcome(row: OrderRow, o: CreateOutcome, s: { intent: CreateIntent; count: Count }, sum: ExecSummary): void {
+    if (o.kind === "accepted") {
+      const status = statusFromAccepted(o.filled, o.remaining);
+      this.d.ledger.updateOrder(row.id, { status, orderId: o.orderId, filledCount: o.filled, remainingCount: o.remaining }, `accepted: filled ${o.filled}, remaining ${o.remaining}`);
+      sum.created++;
+      sum.filledImmediately += o.filled;
+      sum.decisions.push({ intent: s.intent, result: status, detail: s.intent.reason, count: s.count });
+    } else if (o.kind === "rejected") {
+      this.d.ledger.updateOrder(row.id, { status: "rejected", remainingCount: 0, error: o.error }, `rejected: ${o.error}`);
+      sum.rejected++;
+      sum.decisions.push({ intent: s.intent, result: "rejected", detail: o.error, count: s.count });
+    } else {
+      this.d.ledger.updateOrder(row.id, { status: "unknown", error: o.error }, `outcome unknown: ${o.error}`);
+      this.needsReconcile = true;
+      sum.unknown++;
+      sum.decisions.push({ intent: s.intent, result: "unknown", detail: o.error, count: s.count });
+      this.log("warn", `order ${row.clientOrderId} on ${row.ticker}: outcome unknown (${o.error}); market blocked until it is looked up`);
+    }
+  }
+
+  // ---- resolution of pending / unknown rows ------------------------------------------------------------
+
+  /**
+   * Look every pending or unknown row up by its client_order_id. Found: the exchange's state is
+   * recorded. Not found and older than the grace period: it never reached the exchange (rejected).
+   * Not found but younger: stays unknown (the request may still land). Returns the rows still open.
+   */
+  async resolveOpen(graceMs: number): Promise<{ resolved: number; open: number }> {
+    const rows = this.d.ledger.ordersWithStatus(["pending", "unknown"]);
+    let resolved = 0;
+    for (const row of rows) {
+      const amendCid = /new client_order_id ([0-9a-f-]{36})/.exec(row.error ?? "")?.[1];
+      const minTsSec = Math.floor(row.createdAt / 1000) - 60;
+      let found: ExchangeOrder | null = null;
+      if (amendCid) found = await this.d.transport.findByClientOrderId(amendCid, { ticker: row.ticker, minTsSec });
+      if (!found) found = await this.d.transport.findByClientOrderId(row.clientOrderId, { ticker: row.ticker, minTsSec });
+      if (found) {
+        const status: OrderStatus = found.status === "resting" || found.status === "executed" || found.status === "canceled" ? found.status : "unknown";
+        if (status === "unknown") continue;
+        this.d.ledger.updateOrder(
+          row.id,
+          { status, orderId: found.orderId, price: found.price, count: found.initial, filledCount: found.filled, remainingCount: found.remaining, clientOrderId: found.clientOrderId, error: null },
+          `resolved by lookup: ${status}`,
+        );
+        resolved++;
+        continue;
+      }
+      if (row.status === "unknown" && amendCid && row.orderId) {
+        // An amend whose outcome is unknown and whose order is no longer listed under either id:
+        // reconciliation's order refresh (by order id) settles it.
+        continue;
+      }
+      if (this.now() - row.updatedAt > graceMs) {
+        this.d.ledger.updateOrder(row.id, { status: "rejected", remainingCount: 0, error: `${row.error ?? ""} — not on the exchange after ${Math.round(graceMs / 1000)} s: never placed` }, "resolved: not on the exchange");
+        resolved++;
+      }
+    }
+    return { resolved, open: this.d.ledger.ordersWithStatus(["pending", "unknown"]).length };
+  }
+}

@@ -1,0 +1,59 @@
+// The narrow interface between the order manager and whatever executes orders: the live exchange
+// (live-transport.ts, through KalshiClient) or the paper model (paper-transport.ts). Everything
+// above it — ledger rows, risk gate, kill switch, blocking of markets with unknown outcomes — is
+// the same code in dry-run and live; only this layer differs.
+import type { Count, Price } from "../kalshi/money.ts";
+import type { BookSide, TimeInForce } from "../strategies/types.ts";
+
+export interface OrderRequest {
+  clientOrderId: string;
+  ticker: string;
+  eventTicker: string;
+  side: BookSide;
+  price: Price;
+  count: Count;
+  timeInForce: TimeInForce;
+  postOnly: boolean;
+  reduceOnly: boolean;
+  orderGroupId: string | null;
+}
+
+/**
+ * What became of one create. `accepted`: the exchange has the order (it may have filled at once);
+ * `rejected`: it definitely did not act; `unknown`: it may have (timeout, 5xx, dropped connection)
+ * — never resent, resolved by looking the client_order_id up.
+ */
+export type CreateOutcome =
+  | { kind: "accepted"; orderId: string; filled: Count; remaining: Count }
+  | { kind: "rejected"; error: string }
+  | { kind: "unknown"; error: string };
+
+export type WriteOutcome = { kind: "ok"; remaining?: Count; filled?: Count } | { kind: "rejected"; error: string; gone?: boolean } | { kind: "unknown"; error: string };
+
+/** An order as the exchange reports it, in ledger terms. */
+export interface ExchangeOrder {
+  orderId: string;
+  clientOrderId: string;
+  ticker: string;
+  side: BookSide;
+  price: Price;
+  filled: Count;
+  remaining: Count;
+  initial: Count;
+  status: "resting" | "executed" | "canceled" | "pending" | "unknown";
+  orderGroupId: string | null;
+  createdMs: number | null;
+}
+
+export interface OrderTransport {
+  readonly paper: boolean;
+  /** Several creates go out as one batch request when the venue supports it. */
+  create(reqs: OrderRequest[]): Promise<CreateOutcome[]>;
+  cancel(orders: ReadonlyArray<{ orderId: string; ticker: string }>): Promise<WriteOutcome[]>;
+  /** New price and total count (filled + desired remaining), as Kalshi's amend wants. */
+  amend(order: { orderId: string; ticker: string; side: BookSide; clientOrderId: string }, price: Price, totalCount: Count, updatedClientOrderId: string): Promise<WriteOutcome>;
+  /** Shrink a resting order to `remaining` contracts without losing its queue position. */
+  decrease(order: { orderId: string; ticker: string }, remaining: Count): Promise<WriteOutcome>;
+  /** Look an order up by its client_order_id (the only way to resolve an unknown outcome). */
+  findByClientOrderId(clientOrderId: string, scope: { ticker: string; minTsSec?: number }): Promise<ExchangeOrder | null>;
+}
