@@ -318,19 +318,53 @@ export function haltNow(s: RiskSnapshot, reason: string, nowMs: number): RiskSna
 /** What a buy of one leg costs per contract: the YES price for a bid, 1 − p (NO) for an ask. */
 export const legPrice = (side: BookSide, price: Price): Price => (side === "bid" ? price : PRICE_ONE - price);
 
-const restingCollateral = (o: RiskRestingOrder): Micros => legPrice(o.side, o.price) * o.remaining;
+/**
+ * Collateral the resting orders of one market side lock beyond what merely closes the opposite
+ * position (closing contracts net out against held ones and lock nothing). Which orders will close
+ * is unknown, so the closing share is credited to the cheapest orders: the larger figure.
+ */
+export function openingCollateral(s: RiskSnapshot, ticker: string, side: BookSide, extra?: { price: Price; count: Count }): Micros {
+  const pos = s.positions[ticker]?.position ?? 0;
+  let closing = side === "bid" ? Math.max(0, -pos) : Math.max(0, pos);
+  const orders: Array<[Price, Count]> = [];
+  for (const o of s.resting) if (o.ticker === ticker && o.side === side) orders.push([legPrice(side, o.price), o.remaining]);
+  if (extra) orders.push([legPrice(side, extra.price), extra.count]);
+  orders.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  for (const [lp, r] of orders) {
+    const c = Math.min(closing, r);
+    closing -= c;
+    total += lp * (r - c);
+  }
+  return total;
+}
 
+function restingSides(s: RiskSnapshot, eventTicker?: string): Array<[string, BookSide]> {
+  const seen = new Set<string>();
+  const out: Array<[string, BookSide]> = [];
+  for (const o of s.resting) {
+    if (eventTicker !== undefined && o.eventTicker !== eventTicker) continue;
+    const k = `${o.side}\u0000${o.ticker}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push([o.ticker, o.side]);
+    }
+  }
+  return out;
+}
+
+/** Cost basis of the event's positions plus the opening collateral of its resting orders. */
 export function eventExposureMicros(s: RiskSnapshot, eventTicker: string): Micros {
   let e = 0;
   for (const p of Object.values(s.positions)) if (p.eventTicker === eventTicker) e += Math.abs(p.costMicros);
-  for (const o of s.resting) if (o.eventTicker === eventTicker) e += restingCollateral(o);
+  for (const [t, side] of restingSides(s, eventTicker)) e += openingCollateral(s, t, side);
   return e;
 }
 
 export function totalExposureMicros(s: RiskSnapshot): Micros {
   let e = 0;
   for (const p of Object.values(s.positions)) e += Math.abs(p.costMicros);
-  for (const o of s.resting) e += restingCollateral(o);
+  for (const [t, side] of restingSides(s)) e += openingCollateral(s, t, side);
   return e;
 }
 
@@ -375,7 +409,8 @@ function createChecks(o: OrderShape, s: RiskSnapshot, L: ResolvedRiskLimits): Ch
   const asks = restingOn(s, o.ticker, "ask");
   // Contracts of this order that close an existing position not already claimed by resting orders.
   const closable = o.side === "bid" ? Math.max(0, -pos - bids) : Math.max(0, pos - asks);
-  const increasing = (n: Count) => Math.max(0, n - closable);
+  const before = openingCollateral(s, o.ticker, o.side);
+  const added = (n: Count) => openingCollateral(s, o.ticker, o.side, { price: o.price, count: n }) - before;
   const fee = (n: Count) => takerFee(lp, n, feeMult(s, o.ticker));
   const ev = eventExposureMicros(s, o.eventTicker);
   const tot = totalExposureMicros(s);
@@ -392,9 +427,9 @@ function createChecks(o: OrderShape, s: RiskSnapshot, L: ResolvedRiskLimits): Ch
       ok: (n) => (o.side === "bid" ? pos + bids + n <= L.maxPositionPerMarket : pos - asks - n >= -L.maxPositionPerMarket),
     },
     { name: `order cost at most $${formatDollars2(L.maxOrderMicros)}`, ok: (n) => lp * n + fee(n) <= L.maxOrderMicros },
-    { name: `event exposure at most $${formatDollars2(L.maxEventExposureMicros)}`, ok: (n) => ev + lp * increasing(n) <= L.maxEventExposureMicros },
-    { name: `total exposure at most $${formatDollars2(L.maxTotalExposureMicros)}`, ok: (n) => tot + lp * increasing(n) <= L.maxTotalExposureMicros },
-    { name: "cash available after resting orders and the reserve", ok: (n) => lp * increasing(n) + fee(n) <= available },
+    { name: `event exposure at most $${formatDollars2(L.maxEventExposureMicros)}`, ok: (n) => ev + added(n) <= L.maxEventExposureMicros },
+    { name: `total exposure at most $${formatDollars2(L.maxTotalExposureMicros)}`, ok: (n) => tot + added(n) <= L.maxTotalExposureMicros },
+    { name: "cash available after resting orders and the reserve", ok: (n) => added(n) + fee(n) <= available },
   );
   return checks;
 }
@@ -480,10 +515,9 @@ export function applyIntent(s: RiskSnapshot, intent: Intent, count: Count | unde
   if (intent.kind === "create") {
     const n = count ?? intent.count;
     const lp = legPrice(intent.side, intent.price);
-    const pos = s.positions[intent.ticker]?.position ?? 0;
-    const same = restingOn(s, intent.ticker, intent.side);
-    const closable = intent.side === "bid" ? Math.max(0, -pos - same) : Math.max(0, pos - same);
-    const spend = lp * Math.max(0, n - closable) + takerFee(lp, n, feeMult(s, intent.ticker));
+    const added =
+      openingCollateral(s, intent.ticker, intent.side, { price: intent.price, count: n }) - openingCollateral(s, intent.ticker, intent.side);
+    const spend = added + takerFee(lp, n, feeMult(s, intent.ticker));
     const o: RiskRestingOrder = {
       orderId: orderId ?? `pending:${intent.ticker}:${intent.side}:${intent.price}:${nowMs}:${s.resting.length}`,
       ticker: intent.ticker,
@@ -499,7 +533,12 @@ export function applyIntent(s: RiskSnapshot, intent: Intent, count: Count | unde
   const total = count ?? intent.count;
   const remaining = Math.max(0, total - (old.filled ?? 0));
   const lp = legPrice(intent.side, intent.price);
-  const spend = lp * remaining + takerFee(lp, remaining, feeMult(s, intent.ticker));
+  // As a cancel that credits nothing plus a new order: never more cash than the exchange would show.
+  const without: RiskSnapshot = { ...s, resting: s.resting.filter((o) => o !== old) };
+  const added =
+    openingCollateral(without, intent.ticker, intent.side, { price: intent.price, count: remaining }) -
+    openingCollateral(without, intent.ticker, intent.side);
+  const spend = added + takerFee(lp, remaining, feeMult(s, intent.ticker));
   return {
     ...s,
     cashMicros: s.cashMicros - spend,
