@@ -25,7 +25,7 @@ async function authenticatedRead(loaded: LoadedConfig): Promise<CheckResult> {
   }
   let key;
   try {
-    key = loadPrivateKey(loaded.privateKeyPath);
+    key = loadPrivateKey(loaded.privateKeyPath, { systemdCredential: loaded.keySource === "systemd-credential" });
   } catch {
     return { name: "exchange authentication", ok: false, skipped: true, detail: "skipped: the private key could not be loaded (see above)" };
   }
@@ -56,7 +56,7 @@ export async function runChecks(args: VerifyArgs): Promise<{ results: CheckResul
   results.push(...credentialPresence(loaded));
   if (loaded.privateKeyPath) {
     try {
-      loadPrivateKey(loaded.privateKeyPath);
+      loadPrivateKey(loaded.privateKeyPath, { systemdCredential: loaded.keySource === "systemd-credential" });
       results.push({ name: "private key", ok: true, detail: `${loaded.privateKeyPath} (${loaded.keySource}) is a private RSA key with safe permissions` });
     } catch (e) {
       results.push({ name: "private key", ok: false, detail: e instanceof KeyFileError ? e.message : `private key ${loaded.privateKeyPath} is unusable` });

@@ -21,6 +21,12 @@ const MAX_KEY_BYTES = 64 * 1024;
 export interface LoadKeyOptions {
   /** The uid that must own the file; defaults to the current process's uid. */
   uid?: number;
+  /**
+   * The file is a systemd credential ($CREDENTIALS_DIRECTORY). systemd hands it over as 0400 owned
+   * by root (or nobody under PrivateUsers) with a read ACL for the service user, which `stat` shows
+   * as 0440: accept that, as long as nobody else can read it and nobody can write it.
+   */
+  systemdCredential?: boolean;
 }
 
 /** Open, check and parse a PEM RSA private key (PKCS#1 or PKCS#8). Throws KeyFileError with a one-line fix. */
@@ -40,10 +46,18 @@ export function loadPrivateKey(path: string, opts: LoadKeyOptions = {}): KeyObje
     const st = fstatSync(fd);
     if (!st.isFile()) throw new KeyFileError(`private key path ${path} is not a regular file`, path, "not_a_file");
     const uid = opts.uid ?? process.getuid?.();
-    if (uid !== undefined && st.uid !== uid) {
+    if (opts.systemdCredential) {
+      if (uid !== undefined && st.uid !== uid && st.uid !== 0 && st.uid !== 65534) {
+        throw new KeyFileError(`credential ${path} is owned by uid ${st.uid}; systemd's LoadCredential should provide it`, path, "wrong_owner");
+      }
+      if ((st.mode & 0o227) !== 0) {
+        const mode = (st.mode & 0o777).toString(8).padStart(3, "0");
+        throw new KeyFileError(`credential ${path} has mode ${mode} (writable or readable by others); fix the source file with: chmod 600`, path, "too_open");
+      }
+    } else if (uid !== undefined && st.uid !== uid) {
       throw new KeyFileError(`private key file ${path} is owned by uid ${st.uid}, not by this user (uid ${uid}); fix with: chown ${uid} ${path}`, path, "wrong_owner");
     }
-    if ((st.mode & 0o077) !== 0) {
+    if (!opts.systemdCredential && (st.mode & 0o077) !== 0) {
       const mode = (st.mode & 0o777).toString(8).padStart(3, "0");
       throw new KeyFileError(`private key file ${path} is readable by group or others (mode ${mode}); fix with: chmod 600 ${path}`, path, "too_open");
     }

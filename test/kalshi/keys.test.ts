@@ -45,6 +45,15 @@ describe("loadPrivateKey", () => {
       expect(e.message.split("\n").length).toBe(1);
     });
   }
+  test("a systemd credential (0440 under the ACL mask, owned by root) is accepted; world bits or write bits are not", () => {
+    const p = write("cred.key", keys.pkcs1Pem, 0o440);
+    expect(loadPrivateKey(p, { systemdCredential: true }).type).toBe("private");
+    expect(refusal(() => loadPrivateKey(p)).reason).toBe("too_open");
+    chmodSync(p, 0o444);
+    expect(refusal(() => loadPrivateKey(p, { systemdCredential: true })).reason).toBe("too_open");
+    chmodSync(p, 0o640);
+    expect(refusal(() => loadPrivateKey(p, { systemdCredential: true })).reason).toBe("too_open");
+  });
   test("wrong owner is refused", () => {
     const p = write("owner.key", keys.pkcs1Pem, 0o600);
     const e = refusal(() => loadPrivateKey(p, { uid: (process.getuid?.() ?? 0) + 1 }));
