@@ -1,0 +1,133 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { makerFee, takerFee, type Count, type Price } from "../../src/kalshi/money.ts";
+import { consumeBook, oppositeLevels, paperExecute, paperRestingFills, type PaperMarketInfo } from "../../src/engine/paper.ts";
+import { rangesForStructure } from "../../src/strategies/price-grid.ts";
+import type { BookDepth, BookSide, CreateIntent, TimeInForce } from "../../src/strategies/types.ts";
+
+const mkt = (over: Partial<PaperMarketInfo> = {}): PaperMarketInfo => ({ priceRanges: rangesForStructure("linear_cent"), feeType: "quadratic", feeMultiplierE4: 10_000, ...over });
+const order = (over: Partial<CreateIntent> = {}): CreateIntent => ({
+  kind: "create", strategy: "t", ticker: "A", eventTicker: "E", side: "bid", price: 5500, count: 1000,
+  timeInForce: "immediate_or_cancel", postOnly: false, reduceOnly: false, reason: "t", ...over,
+});
+const rich = { availableMicros: 1_000_000_000, position: 0 };
+// YES bids 0.48×3, 0.50×2 (best last); NO bids 0.45×4, 0.47×1 → YES asks 0.53×1, 0.55×4
+const book: BookDepth = { yes: [[4800, 300], [5000, 200]], no: [[4500, 400], [4700, 100]] };
+
+describe("paperExecute", () => {
+  test("walks YES asks (from NO bids) up to the limit, at the resting prices, taker fee per level", () => {
+    const r = paperExecute(order({ price: 5500, count: 1000 }), book, mkt(), rich);
+    expect(r.fills).toEqual([
+      { price: 5300, count: 100, feeMicros: takerFee(5300, 100), isTaker: true },
+      { price: 5500, count: 400, feeMicros: takerFee(5500, 400), isTaker: true },
+    ]);
+    expect(r.restingCount).toBe(0);
+  });
+
+  test("limit stops the walk; GTC rests the rest", () => {
+    const r = paperExecute(order({ price: 5400, count: 300, timeInForce: "good_till_canceled" }), book, mkt(), rich);
+    expect(r.fills.map((f) => [f.price, f.count])).toEqual([[5300, 100]]);
+    expect(r.restingCount).toBe(200);
+  });
+
+  test("an ask walks YES bids down to its limit", () => {
+    const r = paperExecute(order({ side: "ask", price: 4800, count: 400 }), book, mkt(), rich);
+    expect(r.fills.map((f) => [f.price, f.count])).toEqual([[5000, 200], [4800, 200]]);
+  });
+
+  test("FOK: all or nothing against the visible book", () => {
+    expect(paperExecute(order({ price: 5500, count: 600, timeInForce: "fill_or_kill" }), book, mkt(), rich).fills).toEqual([]);
+    expect(paperExecute(order({ price: 5500, count: 500, timeInForce: "fill_or_kill" }), book, mkt(), rich).fills).toHaveLength(2);
+  });
+
+  test("top of book only shows one level", () => {
+    const top = { yesBid: 5000, yesBidSize: 200, yesAsk: 5300, yesAskSize: 100 };
+    const r = paperExecute(order({ price: 9000, count: 1000 }), top, mkt(), rich);
+    expect(r.fills).toEqual([{ price: 5300, count: 100, feeMicros: takerFee(5300, 100), isTaker: true }]);
+  });
+
+  test("validation like live: grid, size, post_only cross, cash, reduce_only", () => {
+    expect(paperExecute(order({ price: 5450 }), book, mkt(), rich).rejected).toMatch(/invalid_price/);
+    expect(paperExecute(order({ price: 5450 }), book, mkt({ priceRanges: rangesForStructure("deci_cent") }), rich).rejected).toBeUndefined();
+    expect(paperExecute(order({ count: 0 }), book, mkt(), rich).rejected).toMatch(/count/);
+    expect(paperExecute(order({ postOnly: true, timeInForce: "good_till_canceled" }), book, mkt(), rich).rejected).toMatch(/post only/);
+    const po = paperExecute(order({ postOnly: true, price: 5200, timeInForce: "good_till_canceled" }), book, mkt(), rich);
+    expect(po).toEqual({ fills: [], restingCount: 1000 });
+    expect(paperExecute(order({ count: 1000 }), book, mkt(), { availableMicros: 5_000_000, position: 0 }).rejected).toMatch(/insufficient/);
+    // closing contracts need no collateral
+    expect(paperExecute(order({ side: "ask", price: 4800, count: 500 }), book, mkt(), { availableMicros: 200_000, position: 500 }).rejected).toBeUndefined();
+    expect(paperExecute(order({ side: "ask", price: 4800, reduceOnly: true }), book, mkt(), rich).rejected).toMatch(/reduce_only/);
+  });
+
+  test("fee multiplier", () => {
+    const r = paperExecute(order({ price: 5300, count: 100 }), book, mkt({ feeMultiplierE4: 5_000 }), rich);
+    expect(r.fills[0]!.feeMicros).toBe(takerFee(5300, 100, 5_000));
+  });
+
+  test("consumeBook: a second order does not reuse liquidity", () => {
+    const r = paperExecute(order({ price: 5500, count: 300 }), book, mkt(), rich);
+    const after = consumeBook(book, "bid", r.fills);
+    expect(oppositeLevels(after, "bid")).toEqual([[5500, 200]]);
+  });
+
+  test("property: never more than visible, never better than the book, fees exact", () => {
+    const level = fc.tuple(fc.integer({ min: 1, max: 99 }).map((c) => c * 100), fc.integer({ min: 1, max: 2_000 }));
+    fc.assert(
+      fc.property(
+        fc.array(level, { maxLength: 6 }),
+        fc.array(level, { maxLength: 6 }),
+        fc.constantFrom<BookSide>("bid", "ask"),
+        fc.integer({ min: 1, max: 99 }).map((c) => c * 100),
+        fc.integer({ min: 1, max: 5_000 }),
+        fc.constantFrom<TimeInForce>("immediate_or_cancel", "fill_or_kill", "good_till_canceled"),
+        (yes, no, side, price, count, tif) => {
+          const b: BookDepth = { yes: yes as Array<[Price, Count]>, no: no as Array<[Price, Count]> };
+          const r = paperExecute(order({ side, price, count, timeInForce: tif }), b, mkt({ feeMultiplierE4: 7_500 }), rich);
+          const levels = oppositeLevels(b, side).filter(([p]) => (side === "bid" ? p <= price : p >= price));
+          const visible = levels.reduce((a, [, c]) => a + c, 0);
+          const filled = r.fills.reduce((a, f) => a + f.count, 0);
+          expect(filled).toBeLessThanOrEqual(Math.min(visible, count));
+          expect(filled + r.restingCount).toBeLessThanOrEqual(count);
+          if (tif === "fill_or_kill") expect(filled === 0 || filled === count).toBe(true);
+          for (const f of r.fills) {
+            if (side === "bid") expect(f.price).toBeLessThanOrEqual(price);
+            else expect(f.price).toBeGreaterThanOrEqual(price);
+            const lvl = levels.filter(([p]) => p === f.price).reduce((a, [, c]) => a + c, 0);
+            expect(f.count).toBeLessThanOrEqual(lvl);
+            // never a better price than the best the book offered
+            expect(side === "bid" ? f.price >= levels[0]![0] : f.price <= levels[0]![0]).toBe(true);
+            expect(f.feeMicros).toBe(takerFee(f.price, f.count, 7_500));
+            expect(f.isTaker).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+});
+
+describe("paperRestingFills", () => {
+  const rest = { ticker: "A", side: "bid" as const, price: 5000, remaining: 500 };
+  test("only trades strictly through the price fill, at most their size, at our price, as maker", () => {
+    const trades = [
+      { ticker: "A", price: 5000, count: 1000, tsMs: 1 }, // at our price: the queue ahead may have taken it
+      { ticker: "A", price: 4900, count: 200, tsMs: 2 },
+      { ticker: "B", price: 100, count: 1000, tsMs: 3 },
+      { ticker: "A", price: 4800, count: 1000, tsMs: 4 },
+    ];
+    const r = paperRestingFills(rest, trades, { feeType: "quadratic", feeMultiplierE4: 10_000 });
+    expect(r.fills).toEqual([
+      { price: 5000, count: 200, feeMicros: 0, isTaker: false },
+      { price: 5000, count: 300, feeMicros: 0, isTaker: false },
+    ]);
+    expect(r.remaining).toBe(0);
+  });
+  test("maker fees on quadratic_with_maker_fees series", () => {
+    const r = paperRestingFills({ ...rest, side: "ask", price: 6000 }, [{ ticker: "A", price: 6100, count: 100, tsMs: 5 }], { feeType: "quadratic_with_maker_fees", feeMultiplierE4: 10_000 });
+    expect(r.fills).toEqual([{ price: 6000, count: 100, feeMicros: makerFee("quadratic_with_maker_fees", 6000, 100), isTaker: false }]);
+    expect(r.fills[0]!.feeMicros).toBe(4_200);
+  });
+  test("trades before the last check are ignored", () => {
+    expect(paperRestingFills(rest, [{ ticker: "A", price: 4000, count: 100, tsMs: 10 }], { feeType: "quadratic", feeMultiplierE4: 10_000 }, 10).fills).toEqual([]);
+  });
+});
