@@ -83,6 +83,7 @@ export class Exchange {
   private orderSeq = 0;
   /** While a scheduled item runs, time is its due time, so replays do not depend on tick cadence. */
   private pinnedNow: number | null = null;
+  private lastAdvance = 0;
   private pendingGroupTriggers = new Set<string>();
   /** Orders matched per tick, for the bench. */
   matchedCount = 0;
@@ -114,10 +115,14 @@ export class Exchange {
   }
 
   advanceTo(t: number): number {
+    // Items due before the previous advance (scheduled into the past) run at that time, so sim
+    // time never goes backwards across ticks.
+    const floor = this.lastAdvance;
     const n = this.scheduler.runUntil(t, (at) => {
-      this.pinnedNow = at;
+      this.pinnedNow = Math.max(at, floor);
     });
     this.pinnedNow = null;
+    this.lastAdvance = Math.max(this.lastAdvance, t);
     return n;
   }
 

@@ -109,7 +109,7 @@ function openEvent(ex: Exchange, parts: Participants, spec: EventSpec, eventTick
   }
   parts.addEvent(eventTicker, proc, [...markets.values()], liquidity, spec.mutually_exclusive, seed);
   for (const mp of spec.mispricings) {
-    ex.at(openMs + mp.at_s * 1000, () => {
+    ex.at(Math.max(openMs, now) + mp.at_s * 1000, () => {
       if ([...markets.values()].every((m) => m.status === "active")) parts.startEpisode(eventTicker, mp.duration_s * 1000, mp.edge);
     });
   }
