@@ -17,7 +17,7 @@ import {
   type Micros,
   type Price,
 } from "../kalshi/money.ts";
-import { isOnGrid } from "../strategies/price-grid.ts";
+import { isOnGrid } from "../kalshi/price-grid.ts";
 import type { BookDepth, BookSide, CreateIntent, PriceRange, TradePrint } from "../strategies/types.ts";
 
 export interface PaperMarketInfo {

@@ -11,7 +11,7 @@
 // of that group; repairArbSet says how to complete or unwind it.
 import { COUNT_ONE, PRICE_ONE, parseDollars, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { StrategiesConfig } from "../config/strategies-schema.ts";
-import { isOnGrid } from "./price-grid.ts";
+import { isOnGrid } from "../kalshi/price-grid.ts";
 import type { BookSide, CreateIntent, EventView, Intent, MarketView, Strategy, StrategyInput, TimeInForce } from "./types.ts";
 
 export const EVENT_ARBITRAGE = "event_arbitrage";

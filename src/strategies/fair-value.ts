@@ -16,7 +16,7 @@
 import { z } from "zod";
 import { COUNT_ONE, PRICE_ONE, parseDollars, parsePrice, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { StrategiesConfig } from "../config/strategies-schema.ts";
-import { isOnGrid } from "./price-grid.ts";
+import { isOnGrid } from "../kalshi/price-grid.ts";
 import type { BookSide, CreateIntent, Intent, MarketView, PortfolioView, Strategy, StrategyInput } from "./types.ts";
 
 export const FAIR_VALUE = "fair_value";

@@ -10,7 +10,7 @@
 // max_inventory. The risk gate's limits apply on top.
 import { COUNT_ONE, PRICE_ONE, parsePrice, type Count, type Price } from "../kalshi/money.ts";
 import type { StrategiesConfig } from "../config/strategies-schema.ts";
-import { isOnGrid, nextDown, nextUp, snapDown, snapUp, ticksBetween } from "./price-grid.ts";
+import { isOnGrid, nextDown, nextUp, snapDown, snapUp, ticksBetween } from "../kalshi/price-grid.ts";
 import type { BookSide, Intent, MarketView, PortfolioView, RestingOrderView, Strategy, StrategyInput } from "./types.ts";
 
 export const MARKET_MAKER = "market_maker";

@@ -5,11 +5,8 @@ import type { Count, FeeType, Micros, Price } from "../kalshi/money.ts";
 export type BookSide = "bid" | "ask"; // YES book: bid = buy YES, ask = sell YES / buy NO at 1 − price
 export type TimeInForce = "good_till_canceled" | "immediate_or_cancel" | "fill_or_kill";
 
-export interface PriceRange {
-  start: Price;
-  end: Price;
-  step: Price;
-}
+export type { PriceRange } from "../kalshi/price-grid.ts";
+import type { PriceRange } from "../kalshi/price-grid.ts";
 
 /** Bid levels per leg as Kalshi sends them (NO leg in NO prices), best last. */
 export interface BookDepth {

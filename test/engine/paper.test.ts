@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { makerFee, takerFee, type Count, type Price } from "../../src/kalshi/money.ts";
 import { consumeBook, oppositeLevels, paperExecute, paperRestingFills, type PaperMarketInfo } from "../../src/engine/paper.ts";
-import { rangesForStructure } from "../../src/strategies/price-grid.ts";
+import { rangesForStructure } from "../../src/kalshi/price-grid.ts";
 import type { BookDepth, BookSide, CreateIntent, TimeInForce } from "../../src/strategies/types.ts";
 
 const mkt = (over: Partial<PaperMarketInfo> = {}): PaperMarketInfo => ({ priceRanges: rangesForStructure("linear_cent"), feeType: "quadratic", feeMultiplierE4: 10_000, ...over });

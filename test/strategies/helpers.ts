@@ -1,6 +1,6 @@
 // Builders for strategy tests: a market view with sane defaults, portfolios, events.
 import type { EventView, MarketView, PortfolioView, PositionView, RestingOrderView } from "../../src/strategies/types.ts";
-import { rangesForStructure } from "../../src/strategies/price-grid.ts";
+import { rangesForStructure } from "../../src/kalshi/price-grid.ts";
 
 export function market(ticker: string, over: Partial<MarketView> = {}): MarketView {
   return {

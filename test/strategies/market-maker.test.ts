@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { strategiesSchema } from "../../src/config/strategies-schema.ts";
 import { chooseMarkets, computeQuotes, externalTop, marketMaker, resolveMarketMakerParams, type MarketMakerParams } from "../../src/strategies/market-maker.ts";
-import { isOnGrid, rangesForStructure } from "../../src/strategies/price-grid.ts";
+import { isOnGrid, rangesForStructure } from "../../src/kalshi/price-grid.ts";
 import type { AmendIntent, CreateIntent, Intent, MarketView, RestingOrderView } from "../../src/strategies/types.ts";
 import { mapOf, market, portfolio } from "./helpers.ts";
 

@@ -1,8 +1,15 @@
 // Per-market price grids. Kalshi answers an off-grid price with 400 `invalid_price`, and grids differ
 // by market (linear_cent, deci_cent, tapered_deci_cent), so every price a strategy emits goes
-// through here instead of assuming whole cents.
-import { PRICE_ONE, type Price } from "../kalshi/money.ts";
-import type { PriceRange } from "./types.ts";
+// through here instead of assuming whole cents. Shared by the strategies, the paper model and the
+// local exchange: one definition of "on the grid".
+import { PRICE_ONE, type Price } from "./money.ts";
+
+/** One band of a market's `price_ranges`, in Price units. */
+export interface PriceRange {
+  start: Price;
+  end: Price;
+  step: Price;
+}
 
 export type PriceLevelStructure = "linear_cent" | "deci_cent" | "tapered_deci_cent";
 

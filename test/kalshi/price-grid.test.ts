@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { isOnGrid, nextDown, nextUp, rangesForStructure, snapDown, snapUp, tickAt, ticksBetween } from "../../src/strategies/price-grid.ts";
+import { isOnGrid, nextDown, nextUp, rangesForStructure, snapDown, snapUp, tickAt, ticksBetween } from "../../src/kalshi/price-grid.ts";
 
 const linear = rangesForStructure("linear_cent");
 const deci = rangesForStructure("deci_cent");
