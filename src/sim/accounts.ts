@@ -19,6 +19,8 @@ export class Account {
   /** Resting orders by market, for collateral and cancel-all without scanning history. */
   readonly resting = new Map<string, Set<Order>>();
   readonly clientOrderIds = new Set<string>();
+  /** Sum of closingQty of resting orders per "ticker|side", so placement need not scan them. */
+  readonly claimed = new Map<string, number>();
   updatedMs = 0;
 
   constructor(
@@ -69,8 +71,7 @@ export function closableQty(a: Account, ticker: string, side: BookSide, count: C
   const pos = a.positions.get(ticker)?.position ?? 0;
   const opposite = pos * dirOf(side) < 0 ? Math.abs(pos) : 0;
   if (opposite === 0) return 0;
-  let claimed = 0;
-  for (const o of a.resting.get(ticker) ?? []) if (o.side === side) claimed += o.closingQty;
+  const claimed = a.claimed.get(`${ticker}|${side}`) ?? 0;
   return Math.max(0, Math.min(count, opposite - claimed));
 }
 
@@ -78,6 +79,7 @@ export function closableQty(a: Account, ticker: string, side: BookSide, count: C
 export function reserveFor(a: Account, o: Order): void {
   const closing = closableQty(a, o.ticker, o.side, o.remaining);
   o.closingQty = closing;
+  addClaim(a, o, closing);
   o.reserved = legPrice(o.side, o.price) * (o.remaining - closing);
   a.reserved += o.reserved;
 }
@@ -86,6 +88,7 @@ export function reserveFor(a: Account, o: Order): void {
 export function releaseFor(a: Account, o: Order, q: Count): void {
   const closePart = Math.min(q, o.closingQty);
   o.closingQty -= closePart;
+  addClaim(a, o, -closePart);
   const release = Math.min(o.reserved, legPrice(o.side, o.price) * (q - closePart));
   o.reserved -= release;
   a.reserved -= release;
@@ -94,7 +97,16 @@ export function releaseFor(a: Account, o: Order, q: Count): void {
 export function releaseAll(a: Account, o: Order): void {
   a.reserved -= o.reserved;
   o.reserved = 0;
+  addClaim(a, o, -o.closingQty);
   o.closingQty = 0;
+}
+
+function addClaim(a: Account, o: Order, delta: Count): void {
+  if (delta === 0) return;
+  const k = `${o.ticker}|${o.side}`;
+  const v = (a.claimed.get(k) ?? 0) + delta;
+  if (v === 0) a.claimed.delete(k);
+  else a.claimed.set(k, v);
 }
 
 /** Book a fill on the account. Returns the position after the fill. */
