@@ -68,7 +68,20 @@ export interface SimServer {
   tick(): void;
   /** Register another account while running. */
   addAccount(a: SimAccountOptions): Account;
+  /** What an account holds right now (for tests and the embedding bot), or undefined for an unknown key. */
+  accountSnapshot(apiKeyId: string): AccountSnapshot | undefined;
   stop(): Promise<void>;
+}
+
+export interface AccountSnapshot {
+  userId: string;
+  /** Kalshi's balance: cash not held for resting orders. */
+  balanceMicros: number;
+  cashMicros: number;
+  reservedMicros: number;
+  positions: { ticker: string; position: number; costMicros: number; realizedPnlMicros: number; feesPaidMicros: number }[];
+  restingOrders: number;
+  settlements: number;
 }
 
 const REST_PREFIX = "/trade-api/v2";
@@ -220,6 +233,21 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     scenario,
     tick: () => void ex.tick(),
     addAccount,
+    accountSnapshot(apiKeyId) {
+      const a = ex.accountsByKey.get(apiKeyId);
+      if (!a) return undefined;
+      let resting = 0;
+      for (const set of a.resting.values()) resting += set.size;
+      return {
+        userId: a.userId,
+        balanceMicros: a.available(),
+        cashMicros: a.cash,
+        reservedMicros: a.reserved,
+        positions: [...a.positions.values()].filter((p) => p.position !== 0).map((p) => ({ ticker: p.ticker, position: p.position, costMicros: p.cost, realizedPnlMicros: p.realizedPnl, feesPaidMicros: p.feesPaid })),
+        restingOrders: resting,
+        settlements: a.settlements.length,
+      };
+    },
     async stop() {
       if (stopping) return;
       stopping = true;

@@ -233,3 +233,50 @@ describe("determinism", () => {
     for (const f of readdirSync(dir)) expect([f, /Math\.random/.test(readFileSync(join(dir, f), "utf8").replace(/\/\/.*$/gm, ""))]).toEqual([f, false]);
   });
 });
+
+describe("more faults and order expiry", () => {
+  test("timeout: the answer never comes and the connection is dropped after timeout_ms", async () => {
+    const { a } = await start({ scenario: handScenario(), tier: "unlimited", faults: "timeout=1,timeout_ms=300" });
+    const t = performance.now();
+    await expect(a.get("/exchange/status")).rejects.toThrow();
+    expect(performance.now() - t).toBeGreaterThanOrEqual(250);
+  });
+
+  test("ws_skip_seq leaves gaps in seq; ws_disconnect closes the socket", async () => {
+    const { s } = await start({ scenario: handScenario(), tier: "unlimited", faults: "ws_skip_seq=0.5", seed: 3 });
+    const { authHeaders, privateKeyFromPem } = await import("../../src/kalshi/signer.ts");
+    const hdr = () => authHeaders("key-a", privateKeyFromPem(testKeys().privateKeyPem), "GET", "/trade-api/ws/v2");
+    const ws = new WebSocket(s.wsUrl, { headers: hdr() } as any);
+    const frames: any[] = [];
+    ws.onmessage = (e) => frames.push(JSON.parse(String(e.data)));
+    await new Promise<void>((r) => (ws.onopen = () => r()));
+    ws.send(JSON.stringify({ id: 1, cmd: "subscribe", params: { channels: ["orderbook_delta"], market_tickers: [T_BIN] } }));
+    while (!frames.some((f) => f.type === "orderbook_snapshot")) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 10; i++) s.exchange.placeOrder(s.exchange.accountsByKey.get("key-a")!.userId, { ticker: T_BIN, side: "bid", price: 1000 + i * 100, count: 100, tif: "good_till_canceled", stp: "taker_at_cross" });
+    await new Promise((r) => setTimeout(r, 200));
+    const seqs = frames.filter((f) => typeof f.seq === "number").map((f) => f.seq as number);
+    expect(seqs.length).toBe(11);
+    expect(seqs.some((x, i) => i > 0 && x !== seqs[i - 1]! + 1)).toBe(true);
+    ws.close();
+
+    const { s: s2 } = await start({ scenario: handScenario(), tier: "unlimited", faults: "ws_disconnect=1" });
+    const ws2 = new WebSocket(s2.wsUrl, { headers: hdr() } as any);
+    const closed = new Promise<void>((r) => (ws2.onclose = () => r()));
+    await new Promise<void>((r) => (ws2.onopen = () => r()));
+    ws2.send(JSON.stringify({ id: 1, cmd: "subscribe", params: { channels: ["ticker"] } }));
+    await closed;
+  });
+
+  test("good_till_canceled with expiration_time is cancelled when it expires (sim time)", async () => {
+    const clock = new ManualClock();
+    const { s, a } = await start({ scenario: handScenario(), tier: "unlimited", clock });
+    const exp = Math.floor(clock.now() / 1000) + 60;
+    const r = await a.post("/portfolio/events/orders", order({ expiration_time: exp }));
+    expect(r.status).toBe(201);
+    expect((await a.post("/portfolio/events/orders", order({ expiration_time: exp, time_in_force: "immediate_or_cancel" }))).status).toBe(400);
+    clock.advance(61_000);
+    s.tick();
+    expect((await a.get(`/portfolio/orders/${r.body.order_id}`)).body.order.status).toBe("canceled");
+    expect(s.accountSnapshot("key-a")!.reservedMicros).toBe(0);
+  });
+});
