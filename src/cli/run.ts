@@ -1,13 +1,36 @@
-// Placeholder until the owning engineer lands the real command.
+// `kalshi-bot run` and the guide's root spelling (`kalshi-bot --mode trade --once …`): load the
+// config (offering the setup wizard on a first interactive start), then hand over to the engine's
+// lifecycle (src/engine/bot.ts), which owns the lock, the heartbeat and the exit codes.
 import { defineCommand } from "citty";
-import { configArgs, guarded, UserError } from "./shared.ts";
+import { existsSync } from "node:fs";
+import { configArgs, guarded, runArgs, UserError, applyLogFlags } from "./shared.ts";
+import { loadOrExplain } from "./config.ts";
+import { configFilePath } from "../config/load.ts";
+import { shouldRunWizard, runSetupWizard } from "../ops/setup-wizard.ts";
+import { runBot } from "../engine/bot.ts";
+import type { LogFormat, LogLevelName } from "../ops/log.ts";
 
-export async function runMain(_args: Record<string, unknown>): Promise<number> {
-  throw new UserError("'run' is not implemented yet");
+export async function runMain(args: Record<string, unknown>): Promise<number> {
+  const mode = (args.mode as string | undefined) ?? "trade";
+  if (mode !== "trade" && mode !== "scan") throw new UserError(`--mode must be trade or scan, not "${mode}"`);
+  const nonInteractive = Boolean(args["non-interactive"]);
+  // First interactive start without a config: the setup wizard writes one (never under systemd,
+  // in CI, without a terminal, or with the opt-out flags).
+  const cfgPath = configFilePath({ configPath: args.config as string | undefined });
+  if (!existsSync(cfgPath.path) && !cfgPath.explicit && shouldRunWizard({ skipSetupWizard: Boolean(args["skip-setup-wizard"]), nonInteractive })) {
+    await runSetupWizard(cfgPath.path);
+  }
+  const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string });
+  applyLogFlags(args as { verbose?: boolean; "log-format"?: string }, loaded.config.logging.format as LogFormat, loaded.config.logging.level as LogLevelName);
+  return runBot(loaded, { mode, once: Boolean(args.once), nonInteractive, resetHalt: Boolean(args["reset-halt"]) });
 }
 
 export default defineCommand({
-  meta: { name: "run", description: "run" },
-  args: { ...configArgs },
+  meta: { name: "run", description: "Run the bot: a daemon of trading cycles, or one cycle with --once" },
+  args: {
+    ...configArgs,
+    ...runArgs,
+    "reset-halt": { type: "boolean", description: "Clear a persisted risk halt (after review) and resume trading" },
+  },
   run: guarded(async ({ args }) => runMain(args)),
 });

@@ -289,18 +289,48 @@ export class Ledger {
   cashMicros(): Micros | null {
     const anchor = this.getMeta("cash_anchor_micros");
     if (anchor === null) return null;
-    const f = this.db.select({ s: sql<number>`coalesce(sum(${fills.cashDeltaMicros}), 0)` }).from(fills).where(eq(fills.paper, this.p)).get();
+    // Only fills and settlements after the anchor count (an embedded exchange restarts the book).
+    const fromFill = Number(this.getMeta("cash_anchor_fill_row") ?? "0");
+    const fromSettlement = Number(this.getMeta("cash_anchor_settlement_row") ?? "0");
+    const f = this.db
+      .select({ s: sql<number>`coalesce(sum(${fills.cashDeltaMicros}), 0)` })
+      .from(fills)
+      .where(and(eq(fills.paper, this.p), sql`${fills.id} > ${fromFill}`))
+      .get();
     const s = this.db
       .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * 10000 - ${settlements.feeMicros}), 0)` })
       .from(settlements)
-      .where(eq(settlements.paper, this.p))
+      .where(and(eq(settlements.paper, this.p), sql`${settlements.id} > ${fromSettlement}`))
       .get();
     const adj = Number(this.getMeta("cash_adjust_micros") ?? "0");
     return Number(anchor) + (f?.s ?? 0) + (s?.s ?? 0) + adj;
   }
 
   setCashAnchor(micros: Micros): void {
+    const maxFill = this.db.select({ m: sql<number>`coalesce(max(${fills.id}), 0)` }).from(fills).get()?.m ?? 0;
+    const maxSettle = this.db.select({ m: sql<number>`coalesce(max(${settlements.id}), 0)` }).from(settlements).get()?.m ?? 0;
+    this.setMeta("cash_anchor_fill_row", String(maxFill));
+    this.setMeta("cash_anchor_settlement_row", String(maxSettle));
+    this.setMeta("cash_adjust_micros", "0");
     this.setMeta("cash_anchor_micros", String(micros));
+  }
+
+  /**
+   * Start the book over (the embedded exchange is new at every start): open orders are closed,
+   * positions dropped, cursors and the cash anchor cleared. History rows stay for the audit trail.
+   */
+  restartBook(why: string): void {
+    const sqlite = this.db.$client;
+    const p = this.p ? 1 : 0;
+    sqlite.transaction(() => {
+      sqlite.run(`update orders set status = 'canceled', remaining_count = 0, error = ? where paper = ? and status in ('pending','unknown','resting')`, [why, p]);
+      sqlite.run(`delete from positions where paper = ?`, [p]);
+      // Settlements are unique per market and book: a restarted exchange may reuse tickers.
+      sqlite.run(`delete from settlements where paper = ?`, [p]);
+      sqlite.run(`delete from meta where key like ?`, [`${this.p ? "paper" : "live"}.%`]);
+      sqlite.run(`delete from risk_state where paper = ?`, [p]);
+    })();
+    this.audit("book_restart", why);
   }
 
   /** Deposits, withdrawals or drift accepted by reconciliation: recorded, never silently absorbed. */

@@ -58,7 +58,7 @@ export function statusFromAccepted(filled: Count, remaining: Count): OrderStatus
 
 export function describeIntent(i: Intent): string {
   if (i.kind === "cancel") return `cancel ${i.orderId} on ${i.ticker}`;
-  const what = i.side === "bid" ? "buy YES" : "buy NO (sell YES)";
+  const what = i.side === "bid" ? "buy YES" : "sell YES (buy NO)";
   const price = (i.price / 10_000).toFixed(4);
   return `${i.kind === "amend" ? "amend to " : ""}${what} ${(i.count / 100).toFixed(2)} × ${i.ticker} @ ${price} YES`;
 }

@@ -1,0 +1,291 @@
+// The lifecycle of `kalshi-bot --mode trade|scan [--once]`:
+//   live-trading refusal → lock → database → exchange session → (operator halt reset) → cycles
+//   (reconciliation before the first order, inside the first cycle) → clean stop on SIGTERM/SIGINT.
+// Exit codes: 0 ok/stopped, 3 lock, 4 exchange unreachable (--once), 7 reconciliation failed
+// (--once), 10 halted by a risk limit (sticky until --reset-halt), 11 live trading refused.
+//
+// Decisions worth writing down:
+// - `--mode scan` takes the lock as well. It reconciles the same ledger as trading (fills, orders),
+//   and two writers of one ledger is exactly what the lock exists to prevent. To look at a running
+//   bot, use `kalshi-bot status`.
+// - Halted is sticky: the daemon exits 10 (RestartPreventExitStatus in the unit), and every later
+//   start exits 10 again after cancelling resting orders, until `--reset-halt` after review.
+// - The daemon never exits on an exchange or reconciliation failure: it retries with backoff and a
+//   heartbeat `error`, so systemd's watchdog sees a live process that says what is wrong.
+import { KalshiApiError } from "../kalshi/index.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import { EXIT, UserError } from "../cli/exit-codes.ts";
+import { openDb, type Db } from "../db/open.ts";
+import { acquireLock, type LockHandle } from "../ops/lock.ts";
+import { writeHeartbeat, type Heartbeat, type HeartbeatStatus } from "../ops/heartbeat.ts";
+import { killSwitch } from "../ops/kill-switch.ts";
+import { log } from "../ops/log.ts";
+import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
+import { VERSION } from "../version.ts";
+import { formatDollars2 } from "../kalshi/money.ts";
+import { resolveRiskLimits } from "./risk.ts";
+import { Engine, type CycleReport } from "./cycle.ts";
+import { openSession, type ExchangeSession } from "./exchange-session.ts";
+import { Ledger } from "./ledger.ts";
+import { LiveTransport } from "./live-transport.ts";
+import { MarketDataSource, type Scope } from "./market-data.ts";
+import { PaperTransport } from "./paper-transport.ts";
+import { ReconcileError } from "./reconcile.ts";
+import { cycleSummary, scanTable } from "./scan-report.ts";
+import { checkLiveTrading, resolveScope } from "./live-guard.ts";
+
+export interface RunOptions {
+  mode: "trade" | "scan";
+  once: boolean;
+  nonInteractive: boolean;
+  resetHalt: boolean;
+  /** Print the human summary to stdout (off for json logs). */
+  print?: (text: string) => void;
+}
+
+type EngineLog = (level: "info" | "warn" | "debug" | "error", msg: string) => void;
+const engineLog: EngineLog = (level, msg) => log[level](msg);
+
+class Heart {
+  private base: Pick<Heartbeat, "pid" | "version" | "mode" | "environment" | "dry_run" | "cycle_interval_seconds" | "started_at">;
+  cycle = 0;
+  bankroll: Heartbeat["bankroll"] = null;
+  openOrders = 0;
+  lastError: string | null = null;
+  risk: Heartbeat["risk_state"];
+  constructor(
+    private readonly path: string,
+    loaded: LoadedConfig,
+    mode: "trade" | "scan",
+  ) {
+    this.base = {
+      pid: process.pid,
+      version: VERSION,
+      mode,
+      environment: loaded.config.exchange.environment,
+      dry_run: loaded.config.trading.dry_run,
+      cycle_interval_seconds: loaded.config.trading.cycle_interval_seconds,
+      started_at: new Date().toISOString(),
+    };
+  }
+  write(status: HeartbeatStatus, nextCycleAt: Date | null = null): void {
+    try {
+      writeHeartbeat(this.path, {
+        ...this.base,
+        status,
+        updated_at: new Date().toISOString(),
+        cycle: this.cycle,
+        next_cycle_at: nextCycleAt ? nextCycleAt.toISOString() : null,
+        bankroll: this.bankroll,
+        open_orders: this.openOrders,
+        last_error: this.lastError,
+        kill_switch: killSwitch().active,
+        rss_bytes: process.memoryUsage().rss,
+        ...(this.risk ? { risk_state: this.risk } : {}),
+      });
+    } catch (e) {
+      log.warn(`heartbeat not written: ${(e as Error).message}`);
+    }
+  }
+  fromReport(r: CycleReport): void {
+    this.bankroll = { cash_dollars: formatDollars2(r.cashMicros), portfolio_value_dollars: formatDollars2(r.portfolioValueMicros), total_dollars: formatDollars2(r.totalMicros) };
+    this.openOrders = r.openOrders;
+    this.risk = r.riskState;
+  }
+}
+
+/** Interactive per-order confirmation: only on a real terminal (consola's prompt hangs on a pipe). */
+async function confirmOrder(text: string): Promise<boolean> {
+  if (process.stdin.isTTY !== true) return false;
+  const answer = await log.prompt(`Send this LIVE order? ${text}`, { type: "confirm", initial: false, cancel: "null" });
+  return answer === true;
+}
+
+/**
+ * The embedded exchange is new at every start (fresh account, fresh markets): the previous book —
+ * live or paper — refers to orders and markets that are gone, so it restarts from the new account.
+ * A persisted risk halt survives this (it is the operator's to clear, not the exchange's).
+ */
+function restartBookIfNewExchange(ledger: Ledger, session: ExchangeSession): void {
+  if (!session.embedded) return;
+  const prev = ledger.getMeta("exchange_instance");
+  if (prev === session.instanceId) return;
+  const risk = ledger.loadRisk();
+  if (prev) ledger.restartBook("the embedded exchange is new at every start: book restarted from its fresh account");
+  if (risk?.state === "halted") ledger.saveRisk({ ...risk, highWaterMicros: null, dayStartEquityMicros: null, day: null });
+  ledger.setMeta("exchange_instance", session.instanceId);
+}
+
+export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<number> {
+  const cfg = loaded.config;
+  const dryRun = cfg.trading.dry_run;
+  const print = opts.print ?? ((t: string) => process.stdout.write(`${t}\n`));
+  const interactive = !opts.nonInteractive && !cfg.trading.non_interactive && process.stdin.isTTY === true;
+
+  // ---- refusals before anything is touched ----
+  const scope: Scope = resolveScope(loaded);
+  if (opts.mode === "trade") checkLiveTrading(loaded, { interactive });
+  const limits = (() => {
+    try {
+      return resolveRiskLimits(cfg.risk);
+    } catch (e) {
+      throw new UserError(`risk limits: ${(e as Error).message}`);
+    }
+  })();
+
+  const lock: LockHandle = acquireLock(loaded.paths.lockFile);
+  let db: Db | null = null;
+  let session: ExchangeSession | null = null;
+  const heart = new Heart(loaded.paths.heartbeat, loaded, opts.mode);
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  const onSignal = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${sig}: stopping at the next safe point`);
+    sdNotify("STOPPING=1");
+    wake?.();
+  };
+  const sigterm = () => onSignal("SIGTERM");
+  const sigint = () => onSignal("SIGINT");
+  process.on("SIGTERM", sigterm);
+  process.on("SIGINT", sigint);
+  let lastCycleEnd = Date.now();
+  const stopWatchdog = startSdWatchdog(() => Date.now() - lastCycleEnd < Math.max(600_000, cfg.trading.cycle_interval_seconds * 3000));
+
+  try {
+    heart.write("starting");
+    try {
+      db = openDb(loaded.paths.database);
+    } catch (e) {
+      throw new UserError((e as Error).message, EXIT.USAGE);
+    }
+    const ledger = new Ledger(db, dryRun);
+    session = await openSession(loaded, engineLog);
+    restartBookIfNewExchange(ledger, session);
+    const marketData = new MarketDataSource(session.client);
+    const paperTransport = dryRun ? new PaperTransport(ledger) : null;
+    const engine = new Engine({
+      loaded,
+      session,
+      ledger,
+      marketData,
+      transport: paperTransport ?? new LiveTransport(session.client),
+      paperTransport,
+      limits,
+      scope,
+      mode: opts.mode,
+      log: engineLog,
+      ...(!dryRun && !cfg.trading.autonomous_mode && interactive ? { confirm: confirmOrder } : {}),
+    });
+
+    const persisted = engine.riskRow();
+    if (opts.resetHalt) {
+      if (persisted?.state === "halted") {
+        engine.resetHalt();
+        log.warn(`risk halt cleared by --reset-halt (was: ${persisted.reason ?? "risk limit"}); day start and high-water mark rebase to the current bankroll`);
+      } else log.info("--reset-halt: the bot was not halted");
+    } else if (persisted?.state === "halted" && opts.mode === "trade") {
+      log.error(`halted by a risk limit: ${persisted.reason ?? "unknown"}. Review, then start once with --reset-halt to resume.`);
+    }
+
+    log.info(
+      `${opts.mode === "scan" ? "scan" : dryRun ? "dry-run (paper) trading" : "LIVE trading"} on ${session.environment}${session.embedded ? " (embedded local exchange)" : ` ${session.baseUrl}`}; scope: ${scope.whole ? "whole exchange" : [...scope.seriesTickers.map((s) => `series ${s}`), ...scope.eventTickers.map((e) => `event ${e}`), ...scope.marketTickers].join(", ")}`,
+    );
+    sdNotify("READY=1");
+
+    let failures = 0;
+    for (;;) {
+      if (!lock.stillOwned()) {
+        heart.lastError = "lock file removed or taken over: stopping so two instances never trade";
+        heart.write("error");
+        throw new UserError(`lock file ${loaded.paths.lockFile} no longer belongs to this process; stopping`, EXIT.LOCKED);
+      }
+      heart.cycle++;
+      heart.write(statusBefore(engine), null);
+      let report: CycleReport;
+      try {
+        report = await engine.run();
+        failures = 0;
+        heart.lastError = null;
+      } catch (e) {
+        failures++;
+        const msg = (e as Error).message;
+        heart.lastError = msg;
+        const partial = (e as { report?: CycleReport }).report;
+        if (partial && partial.cashMicros) heart.fromReport(partial);
+        const recon = e instanceof ReconcileError;
+        const exch = e instanceof KalshiApiError || /fetch|ECONNREFUSED|network|timeout|socket/i.test(msg);
+        log.error(`cycle ${heart.cycle} failed: ${msg}`);
+        if (opts.once || stopping) {
+          heart.write(stopping ? "stopped" : "error");
+          if (recon) return EXIT.RECONCILE;
+          if (exch) return EXIT.EXCHANGE;
+          throw e;
+        }
+        const backoff = Math.min(cfg.trading.cycle_interval_seconds * 1000, 5_000 * 2 ** Math.min(failures - 1, 6));
+        const next = new Date(Date.now() + backoff);
+        heart.write("error", next);
+        await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping);
+        if (stopping) break;
+        continue;
+      }
+      lastCycleEnd = Date.now();
+      heart.fromReport(report);
+      const text = opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun, mode: opts.mode });
+      print(text);
+      const status = report.status;
+      if (status === "halted" && opts.mode === "trade") {
+        heart.write("halted");
+        log.error(`trading halted: ${report.statusReason}. Resting orders were cancelled. Start with --reset-halt after review.`);
+        return EXIT.HALTED;
+      }
+      if (opts.once || stopping) {
+        heart.write(stopping ? "stopped" : status === "error" ? "error" : status, null);
+        if (!stopping && opts.once) {
+          // --once ends with the heartbeat of the cycle, then `stopped` is not written: the watchdog
+          // should judge the last cycle, not the exit.
+        }
+        break;
+      }
+      const next = new Date(Date.now() + cfg.trading.cycle_interval_seconds * 1000);
+      heart.write(status, next);
+      sdNotify(`STATUS=${status}: cycle ${heart.cycle}, ${report.openOrders} open orders`);
+      await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping);
+      if (stopping) break;
+    }
+    if (stopping) heart.write("stopped");
+    return EXIT.OK;
+  } finally {
+    process.off("SIGTERM", sigterm);
+    process.off("SIGINT", sigint);
+    stopWatchdog();
+    try {
+      await session?.close();
+    } catch {}
+    try {
+      db?.$client.close();
+    } catch {}
+    lock.release();
+  }
+}
+
+function statusBefore(engine: Engine): HeartbeatStatus {
+  if (engine.gate.snapshot.state === "halted") return "halted";
+  if (killSwitch().active) return "disabled";
+  return "active";
+}
+
+/** Sleep until `at`, waking early when a signal arrives. */
+async function sleepUntil(at: number, setWake: (w: (() => void) | null) => void, stopped: () => boolean): Promise<void> {
+  while (!stopped() && Date.now() < at) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, Math.min(1_000, at - Date.now()));
+      setWake(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+  setWake(null);
+}

@@ -1,0 +1,218 @@
+// The portfolio, read from the exchange and folded into the ledger: balance, positions, resting
+// orders, new fills, new settlements. Fills and settlements are recorded once (by fill_id / market)
+// and move the ledger's positions, cost basis, realized P&L, fees and cash; the exchange's own
+// position and order reports are what reconciliation compares the ledger with.
+import type { KalshiClient } from "../kalshi/index.ts";
+import type { Count, Micros, Price } from "../kalshi/money.ts";
+import type { MarketView, PortfolioView, PositionView, RestingOrderView } from "../strategies/types.ts";
+import type { Ledger, OrderRow, PositionRow } from "./ledger.ts";
+import { toExchangeOrder } from "./live-transport.ts";
+import { orderCollateral, positionValue } from "./position-math.ts";
+import type { ExchangeOrder } from "./transport.ts";
+import { PRICE_ONE } from "../kalshi/money.ts";
+
+export interface ExchangePortfolio {
+  /** Kalshi's balance: cash not held for resting orders (micros). */
+  balanceMicros: Micros;
+  portfolioValueMicros: Micros;
+  positions: Map<string, Count>;
+  resting: ExchangeOrder[];
+  requests: number;
+}
+
+export async function fetchExchangePortfolio(client: KalshiClient): Promise<ExchangePortfolio> {
+  let requests = 0;
+  const bal = await client.getBalance();
+  requests++;
+  const positions = new Map<string, Count>();
+  const pos = await client.allPositions({ count_filter: "position" });
+  requests++;
+  for (const p of pos.market_positions) if (p.position_fp !== 0) positions.set(p.ticker, p.position_fp);
+  const resting: ExchangeOrder[] = [];
+  for await (const page of client.walkOrders({ status: "resting" })) {
+    requests++;
+    for (const o of page) resting.push(toExchangeOrder(o));
+  }
+  return {
+    balanceMicros: bal.balance_dollars ?? bal.balance * 10_000,
+    portfolioValueMicros: bal.portfolio_value * 10_000,
+    positions,
+    resting,
+    requests,
+  };
+}
+
+function tsOf(f: { created_time?: string | undefined; ts?: number | undefined }): number {
+  if (f.created_time) {
+    const t = Date.parse(f.created_time);
+    if (Number.isFinite(t)) return t;
+  }
+  return (f.ts ?? 0) * 1000;
+}
+
+/** New fills since the ledger's cursor, recorded once each. Returns [new fills, requests]. */
+export async function syncFills(client: KalshiClient, ledger: Ledger, eventOf: (ticker: string) => string | null): Promise<[number, number]> {
+  const cursor = Number(ledger.getMeta("fills_cursor_ms") ?? "0");
+  // A second of overlap: fills in the cursor's own second may have arrived after we read it.
+  const minTs = cursor > 0 ? Math.floor(cursor / 1000) - 1 : undefined;
+  let added = 0;
+  let requests = 0;
+  let newest = cursor;
+  const all = [];
+  for await (const page of client.walkFills(minTs !== undefined ? { min_ts: minTs } : {})) {
+    requests++;
+    all.push(...page);
+  }
+  // Oldest first, so positions move in the order the exchange applied the fills.
+  all.sort((a, b) => tsOf(a) - tsOf(b) || a.fill_id.localeCompare(b.fill_id));
+  for (const f of all) {
+    const ts = tsOf(f);
+    newest = Math.max(newest, ts);
+    if (
+      ledger.recordFill({
+        fillId: f.fill_id,
+        orderId: f.order_id,
+        clientOrderId: f.client_order_id ?? null,
+        ticker: f.ticker,
+        eventTicker: eventOf(f.ticker),
+        side: f.book_side,
+        price: f.yes_price_dollars,
+        count: f.count_fp,
+        feeMicros: f.fee_cost,
+        isTaker: f.is_taker,
+        tsMs: ts,
+      })
+    )
+      added++;
+  }
+  if (newest > cursor) ledger.setMeta("fills_cursor_ms", String(newest));
+  return [added, requests];
+}
+
+/** New settlements, recorded once per market (paid into the ledger's cash). Returns [new, requests]. */
+export async function syncSettlements(client: KalshiClient, ledger: Ledger): Promise<[number, number]> {
+  const cursor = Number(ledger.getMeta("settlements_cursor_ms") ?? "0");
+  const minTs = cursor > 0 ? Math.floor(cursor / 1000) - 1 : undefined;
+  let added = 0;
+  let requests = 0;
+  let newest = cursor;
+  const all = [];
+  for await (const page of client.walkSettlements(minTs !== undefined ? { min_ts: minTs } : {})) {
+    requests++;
+    all.push(...page);
+  }
+  all.sort((a, b) => Date.parse(a.settled_time) - Date.parse(b.settled_time));
+  for (const s of all) {
+    newest = Math.max(newest, Date.parse(s.settled_time) || 0);
+    if (
+      ledger.recordSettlement({
+        ticker: s.ticker,
+        eventTicker: s.event_ticker,
+        result: s.market_result,
+        yesCount: s.yes_count_fp,
+        noCount: s.no_count_fp,
+        revenueMicros: s.revenue * 10_000,
+        feeMicros: s.fee_cost,
+        settledTime: s.settled_time,
+      })
+    )
+      added++;
+  }
+  if (newest > cursor) ledger.setMeta("settlements_cursor_ms", String(newest));
+  return [added, requests];
+}
+
+/**
+ * Bring the ledger's order rows in line with the exchange's resting list: counts and prices of
+ * known orders, vanished resting orders looked up by id (filled or canceled), unknown ones adopted
+ * as external. Returns the external orders adopted (reported by the caller) and requests made.
+ */
+export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: ExchangeOrder[]): Promise<{ adopted: OrderRow[]; requests: number }> {
+  let requests = 0;
+  const adopted: OrderRow[] = [];
+  const seen = new Set<string>();
+  for (const o of resting) {
+    seen.add(o.orderId);
+    const row = ledger.orderByOrderId(o.orderId) ?? ledger.orderByClientId(o.clientOrderId);
+    if (!row) {
+      adopted.push(ledger.adoptExternal({ ...o, count: o.initial, status: "resting" }));
+      continue;
+    }
+    if (row.status === "pending" || row.status === "unknown") continue; // resolveOpen decides these
+    if (row.status !== "resting" || row.remainingCount !== o.remaining || row.filledCount !== o.filled || row.price !== o.price || row.orderId !== o.orderId) {
+      ledger.updateOrder(row.id, { status: "resting", orderId: o.orderId, remainingCount: o.remaining, filledCount: o.filled, price: o.price, count: o.filled + o.remaining }, "exchange: resting");
+    }
+  }
+  for (const row of ledger.ordersWithStatus(["resting"])) {
+    if (!row.orderId || seen.has(row.orderId)) continue;
+    requests++;
+    try {
+      const o = toExchangeOrder(await client.getOrder(row.orderId));
+      const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : "canceled";
+      ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining }, `exchange: ${o.status}`);
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      if (status === 404) ledger.updateOrder(row.id, { status: "canceled", remainingCount: 0 }, "exchange: order not found (gone)");
+      else throw e;
+    }
+  }
+  return { adopted, requests };
+}
+
+/** YES mark for valuing a position: mid of a two-sided book, else the last price; settled: result. */
+export function markOf(m: MarketView | undefined): Price | null {
+  if (!m) return null;
+  const result = (m as MarketView & { result?: string }).result;
+  if ((m.status === "determined" || m.status === "finalized" || m.status === "settled") && (result === "yes" || result === "no")) return result === "yes" ? PRICE_ONE : 0;
+  if (m.yesBid !== null && m.yesAsk !== null && m.yesBidSize > 0 && m.yesAskSize > 0) return Math.round((m.yesBid + m.yesAsk) / 2);
+  return m.lastPrice ?? null;
+}
+
+export interface Valuation {
+  positionsValueMicros: Micros;
+  unrealizedPnlMicros: Micros;
+  /** Tickers held without any price to mark them (valued at cost). */
+  unmarked: string[];
+}
+
+export function valuePositions(positions: ReadonlyMap<string, PositionRow>, marketOf: (t: string) => MarketView | undefined): Valuation {
+  let v = 0;
+  let u = 0;
+  const unmarked: string[] = [];
+  for (const p of positions.values()) {
+    if (p.position === 0) continue;
+    const mk = markOf(marketOf(p.ticker));
+    if (mk === null) {
+      unmarked.push(p.ticker);
+      v += p.costMicros;
+      continue;
+    }
+    const val = positionValue(p.position, mk);
+    v += val;
+    u += val - p.costMicros;
+  }
+  return { positionsValueMicros: v, unrealizedPnlMicros: u, unmarked };
+}
+
+/** The strategies' view of the book: balance, ledger positions, resting orders with their strategy. */
+export function portfolioView(cashMicros: Micros, positions: ReadonlyMap<string, PositionRow>, resting: readonly OrderRow[]): PortfolioView {
+  const pv = new Map<string, PositionView>();
+  for (const p of positions.values()) if (p.position !== 0) pv.set(p.ticker, { ticker: p.ticker, position: p.position, costMicros: p.costMicros });
+  const ro: RestingOrderView[] = resting
+    .filter((r) => r.orderId && r.status === "resting")
+    .map((r) => ({
+      orderId: r.orderId!,
+      clientOrderId: r.clientOrderId,
+      ticker: r.ticker,
+      side: r.side,
+      price: r.price,
+      remaining: r.remainingCount,
+      filled: r.filledCount,
+      // External orders carry no strategy: no strategy will touch them.
+      strategy: r.origin === "bot" ? r.strategy : null,
+      ...(r.groupKey ? { groupKey: r.groupKey } : {}),
+    }));
+  return { cashMicros, positions: pv, restingOrders: ro };
+}
+
+export const collateralOf = (rows: readonly OrderRow[]): Micros => rows.reduce((a, r) => a + (r.status === "resting" ? orderCollateral(r.side, r.price, r.remainingCount) : 0), 0);

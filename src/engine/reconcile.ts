@@ -1,0 +1,155 @@
+// Reconciliation: the ledger against the exchange. Runs before the first order of a process, right
+// after any unknown outcome, and every `trading.reconcile_every_cycles` cycles (the cheap part —
+// balance, positions, resting orders, fills, settlements — runs every cycle anyway). Any failure
+// (the exchange unreachable, positions that disagree after re-reading fills) throws ReconcileError
+// and the bot does not trade until a later reconciliation succeeds.
+import type { KalshiClient } from "../kalshi/index.ts";
+import { formatDollars2, type Count, type Micros } from "../kalshi/money.ts";
+import type { Ledger, OrderRow } from "./ledger.ts";
+import type { OrderManager } from "./order-manager.ts";
+import { collateralOf, fetchExchangePortfolio, syncFills, syncOrders, syncSettlements, type ExchangePortfolio } from "./portfolio.ts";
+import { wholeContracts } from "./position-math.ts";
+
+export class ReconcileError extends Error {
+  override name = "ReconcileError";
+}
+
+export interface ReconcileReport {
+  exchange: ExchangePortfolio;
+  adopted: OrderRow[];
+  newFills: number;
+  newSettlements: number;
+  requests: number;
+  /** Orders still pending/unknown after lookup (their markets stay blocked). */
+  openUnknown: number;
+  /** |ledger cash − what the exchange implies| outside what resting orders can explain (micros). */
+  cashDriftMicros: Micros;
+  anchored: boolean;
+}
+
+export interface ReconcileDeps {
+  client: KalshiClient;
+  ledger: Ledger;
+  om: OrderManager;
+  graceMs: number;
+  eventOf: (ticker: string) => string | null;
+  log: (level: "info" | "warn" | "debug", msg: string) => void;
+  /** Resolve pending/unknown rows by lookup (start-up, after unknowns, every N cycles). */
+  full: boolean;
+}
+
+/** First start on this account: the ledger begins following it from here. */
+async function anchor(d: ReconcileDeps, ex: ExchangePortfolio): Promise<void> {
+  const l = d.ledger;
+  // Orders resting now belong to someone else (another tool, a person): adopted as external.
+  await syncOrders(d.client, l, ex.resting);
+  const held = collateralOf(l.ordersWithStatus(["resting"]));
+  l.setCashAnchor(ex.balanceMicros + held);
+  for (const [ticker, position] of ex.positions) {
+    // Cost unknown for positions opened before the ledger existed: marked at their exposure later.
+    l.seedPosition(ticker, d.eventOf(ticker), { position, costMicros: 0, realizedPnlMicros: 0, feesMicros: 0 });
+  }
+  const now = Date.now();
+  l.setMeta("fills_cursor_ms", String(now));
+  l.setMeta("settlements_cursor_ms", String(now));
+  l.setMeta("anchored_at", new Date(now).toISOString());
+  l.audit("anchor", `ledger anchored to the account: balance $${formatDollars2(ex.balanceMicros)}, ${ex.positions.size} position(s), ${ex.resting.length} resting order(s)`);
+  if (ex.positions.size || ex.resting.length) {
+    d.log("warn", `first start on an account with ${ex.positions.size} open position(s) and ${ex.resting.length} resting order(s): adopted as external, left alone`);
+  }
+}
+
+function positionMismatches(ledger: Ledger, ex: Map<string, Count>): string[] {
+  const lp = ledger.positions();
+  const out: string[] = [];
+  const tickers = new Set([...ex.keys(), ...[...lp.values()].filter((p) => p.position !== 0).map((p) => p.ticker)]);
+  for (const t of tickers) {
+    const a = lp.get(t)?.position ?? 0;
+    const b = ex.get(t) ?? 0;
+    if (a !== b) out.push(`${t}: ledger ${wholeContracts(a)}, exchange ${wholeContracts(b)}`);
+  }
+  return out;
+}
+
+export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> {
+  let requests = 0;
+  let openUnknown = 0;
+  try {
+    let anchored = false;
+    if (d.full) {
+      const r = await d.om.resolveOpen(d.graceMs);
+      openUnknown = r.open;
+    } else openUnknown = d.ledger.ordersWithStatus(["pending", "unknown"]).length;
+
+    let ex = await fetchExchangePortfolio(d.client);
+    requests += ex.requests;
+    if (d.ledger.cashMicros() === null) {
+      await anchor(d, ex);
+      anchored = true;
+    }
+    let newFills = 0;
+    let newSettlements = 0;
+    let adopted: OrderRow[] = [];
+    let mismatches: string[] = [];
+    // Fills can land between our reads of fills and of positions: re-read both before calling it drift.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [f, fr] = await syncFills(d.client, d.ledger, d.eventOf);
+      const [s, sr] = await syncSettlements(d.client, d.ledger);
+      newFills += f;
+      newSettlements += s;
+      requests += fr + sr;
+      const o = await syncOrders(d.client, d.ledger, ex.resting);
+      adopted = adopted.concat(o.adopted);
+      requests += o.requests;
+      mismatches = positionMismatches(d.ledger, ex.positions);
+      if (mismatches.length === 0) break;
+      await Bun.sleep(150 * (attempt + 1));
+      ex = await fetchExchangePortfolio(d.client);
+      requests += ex.requests;
+    }
+    if (mismatches.length) {
+      d.ledger.audit("reconcile_failed", `positions disagree: ${mismatches.join("; ")}`);
+      throw new ReconcileError(`positions disagree with the exchange: ${mismatches.slice(0, 5).join("; ")}${mismatches.length > 5 ? ` (+${mismatches.length - 5} more)` : ""}`);
+    }
+    for (const a of adopted) {
+      d.ledger.audit("external_order", `adopted external order ${a.orderId} on ${a.ticker}`, { ticker: a.ticker });
+      d.log("warn", `order ${a.orderId} on ${a.ticker} is not in the ledger: adopted as external and left alone`);
+    }
+
+    // Cash: the ledger's cash minus the exchange's balance is what resting orders hold, which lies
+    // between 0 and their full collateral (orders that close a position hold less).
+    const ledgerCash = d.ledger.cashMicros()!;
+    const held = ledgerCash - ex.balanceMicros;
+    const maxHeld = collateralOf(d.ledger.ordersWithStatus(["resting"]));
+    let cashDriftMicros = 0;
+    if (held < 0 || held > maxHeld) {
+      cashDriftMicros = held < 0 ? held : held - maxHeld;
+      // Deposits and withdrawals show up here too; recorded as an adjustment and reported, never
+      // silently absorbed.
+      d.ledger.adjustCash(-cashDriftMicros, `cash drift $${formatDollars2(Math.abs(cashDriftMicros))} (${cashDriftMicros > 0 ? "ledger above" : "ledger below"} the exchange): deposit, withdrawal or a missed fill`);
+      d.log("warn", `ledger cash differs from the exchange by $${formatDollars2(Math.abs(cashDriftMicros))}; recorded as an adjustment (deposit/withdrawal?)`);
+    }
+    return { exchange: ex, adopted, newFills, newSettlements, requests, openUnknown, cashDriftMicros, anchored };
+  } catch (e) {
+    if (e instanceof ReconcileError) throw e;
+    throw new ReconcileError(`reconciliation failed: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Paper book: nothing to compare with an exchange, but a crash can leave `pending` paper rows. A
+ * paper order executes in-process, so a pending row with recorded fills executed and one without
+ * never happened.
+ */
+export function reconcilePaper(ledger: Ledger): number {
+  let n = 0;
+  for (const row of ledger.ordersWithStatus(["pending", "unknown"])) {
+    const hasFills = ledger.db.$client
+      .query("select coalesce(sum(count),0) as c from fills where paper = 1 and client_order_id = ?")
+      .get(row.clientOrderId) as { c: number };
+    if (hasFills.c > 0) ledger.updateOrder(row.id, { status: "executed", filledCount: hasFills.c, remainingCount: 0 }, "paper: executed before a crash");
+    else ledger.updateOrder(row.id, { status: "rejected", remainingCount: 0, error: "paper order interrupted before execution" }, "paper: never executed");
+    n++;
+  }
+  return n;
+}
