@@ -4,7 +4,7 @@
 import { Account } from "../../src/sim/accounts.ts";
 import { ManualClock } from "../../src/sim/clock.ts";
 import { Exchange } from "../../src/sim/exchange.ts";
-import { rangesFor } from "../../src/sim/price-grid.ts";
+import { rangesForStructure } from "../../src/kalshi/price-grid.ts";
 import { Rng } from "../../src/sim/rng.ts";
 import type { Market } from "../../src/sim/types.ts";
 
@@ -18,7 +18,7 @@ const m: Market = {
   ticker: "KXB-1-A", marketId: "m", eventTicker: "KXB-1", seriesTicker: "KXB", title: "b", yesSubTitle: "A", noSubTitle: "A", rulesPrimary: "", rulesSecondary: "",
   createdMs: now, openMs: now - 1, closeMs: now + 86_400_000, expectedExpirationMs: now + 86_400_000, latestExpirationMs: now + 86_400_000, settlementTimerSeconds: 60,
   status: "active", result: "", determinedMs: null, settledMs: null, forcedResult: "", strikeType: null, floorStrike: null, capStrike: null,
-  priceLevelStructure: "linear_cent", priceRanges: rangesFor("linear_cent"), canCloseEarly: true, lastPrice: 0, previousPrice: 0, previousYesBid: 0, previousYesAsk: 0,
+  priceLevelStructure: "linear_cent", priceRanges: rangesForStructure("linear_cent"), canCloseEarly: true, lastPrice: 0, previousPrice: 0, previousYesBid: 0, previousYesAsk: 0,
   volume: 0, volume24h: 0, openInterest: 0, updatedMs: now,
 };
 ex.addMarket(m);

@@ -6,7 +6,7 @@ import { Book } from "./book.ts";
 import type { SimClock } from "./clock.ts";
 import * as E from "./errors.ts";
 import { crosses, fillableQty, matchIncoming } from "./matching.ts";
-import { onGrid } from "./price-grid.ts";
+import { isOnGrid } from "../kalshi/price-grid.ts";
 import { Rng } from "./rng.ts";
 import { Scheduler } from "./scheduler.ts";
 import type {
@@ -191,7 +191,7 @@ export class Exchange {
     if (m.status === "inactive") throw E.tradingPaused();
     if (m.status !== "active") throw E.marketClosed();
     if (!Number.isSafeInteger(req.count) || req.count <= 0) throw E.invalidOrder("count must be at least 0.01");
-    if (!onGrid(m.priceRanges, req.price)) throw E.invalidPrice();
+    if (!isOnGrid(req.price, m.priceRanges)) throw E.invalidPrice();
     if (req.tif !== "good_till_canceled" && req.expirationTs != null) throw E.invalidOrder("expiration_time is only valid with good_till_canceled");
     if (req.expirationTs != null && req.expirationTs * 1000 <= now) throw E.invalidOrder("expiration_time is in the past");
     let group: OrderGroup | undefined;
@@ -468,7 +468,7 @@ export class Exchange {
     const o = this.liveOrder(userId, orderId);
     const m = this.markets.get(o.ticker)!;
     const acct = this.accounts.get(userId)!;
-    if (!onGrid(m.priceRanges, price)) throw E.invalidPrice();
+    if (!isOnGrid(price, m.priceRanges)) throw E.invalidPrice();
     const newRemaining = count - o.filled;
     if (!Number.isSafeInteger(newRemaining) || newRemaining <= 0) throw E.invalidOrder("count must exceed the filled count");
     if (updatedClientOrderId && updatedClientOrderId !== o.clientOrderId) {

@@ -5,7 +5,7 @@
 import { centsToMicros, type Count, type Price } from "../kalshi/money.ts";
 import { Account } from "./accounts.ts";
 import type { Exchange } from "./exchange.ts";
-import { snap, tickAt } from "./price-grid.ts";
+import { snapDown, snapUp, tickAt } from "../kalshi/price-grid.ts";
 import type { EventProcess } from "./process.ts";
 import { Rng } from "./rng.ts";
 import type { Liquidity } from "./scenario-schema.ts";
@@ -124,22 +124,22 @@ export class Participants {
     const inEpisode = ep !== undefined && ep.untilMs > now;
     if (ep && !inEpisode) this.episodes.delete(m.eventTicker);
     const desired: { side: BookSide; price: Price; size: Count }[] = [];
-    const step = Math.max(100, tickAt(m.priceRanges, fair));
+    const step = Math.max(100, tickAt(fair, m.priceRanges));
     const sizeOf = () => rng.int(style.size[0], style.size[1]) * 100;
     let bestAsk = Infinity;
     if (inEpisode) {
-      const cheap = snap(m.priceRanges, Math.floor(fair * (1 - ep.edge)), -1);
+      const cheap = snapDown(Math.floor(fair * (1 - ep.edge)), m.priceRanges) ?? snapUp(1, m.priceRanges)!;
       desired.push({ side: "ask", price: cheap, size: rng.int(10, 25) * 100 });
       bestAsk = cheap;
     } else {
       for (let i = 0; i < style.levels; i++) {
-        const ask = snap(m.priceRanges, fair + style.halfSpread + i * step, 1);
+        const ask = snapUp(fair + style.halfSpread + i * step, m.priceRanges) ?? 10_000;
         if (ask < 10_000 && ask > fair) desired.push({ side: "ask", price: ask, size: sizeOf() });
         bestAsk = Math.min(bestAsk, ask);
       }
     }
     for (let i = 0; i < style.levels; i++) {
-      const bid = snap(m.priceRanges, fair - style.halfSpread - i * step, -1);
+      const bid = snapDown(fair - style.halfSpread - i * step, m.priceRanges) ?? 0;
       if (bid > 0 && bid < fair && bid < bestAsk) desired.push({ side: "bid", price: bid, size: sizeOf() });
     }
     void keepStyle;
@@ -161,7 +161,7 @@ export class Participants {
     const fair = proc.fair(m.ticker, now) * 10_000;
     const buy = rng.next() < 0.5;
     const reach = style.halfSpread + 300;
-    const price = buy ? snap(m.priceRanges, Math.round(fair + reach), 1) : snap(m.priceRanges, Math.round(fair - reach), -1);
+    const price = buy ? (snapUp(Math.round(fair + reach), m.priceRanges) ?? nextDownTop(m.priceRanges)) : (snapDown(Math.round(fair - reach), m.priceRanges) ?? snapUp(1, m.priceRanges) ?? 0);
     if (price <= 0 || price >= 10_000) return;
     const size = rng.int(1, style === STYLES.deep ? 25 : 10) * 100;
     this.place(NOISE_USER, m, buy ? "bid" : "ask", price, size, "immediate_or_cancel");
@@ -175,4 +175,9 @@ export class Participants {
       if (!(e instanceof SimError)) throw e;
     }
   }
+}
+
+/** The highest tradable price of a grid (a noise buyer reaching past the top pays at most this). */
+function nextDownTop(ranges: Market["priceRanges"]): Price {
+  return snapDown(9_999, ranges) ?? 9_900;
 }

@@ -3,7 +3,7 @@
 import { multiplierE4, parseCount, parsePrice, PRICE_ONE } from "../kalshi/money.ts";
 import type { Exchange } from "./exchange.ts";
 import { Participants } from "./participants.ts";
-import { rangesFor } from "./price-grid.ts";
+import { rangesForStructure } from "../kalshi/price-grid.ts";
 import { makeProcess } from "./process.ts";
 import { Rng } from "./rng.ts";
 import { dayStamp, minuteStamp } from "./scenario-default.ts";
@@ -82,7 +82,7 @@ function openEvent(ex: Exchange, parts: Participants, spec: EventSpec, eventTick
       floorStrike: ms.floor_strike ?? null,
       capStrike: ms.cap_strike ?? null,
       priceLevelStructure: structure,
-      priceRanges: rangesFor(structure),
+      priceRanges: rangesForStructure(structure),
       canCloseEarly: true,
       lastPrice: 0,
       previousPrice: 0,

@@ -13,11 +13,8 @@ export type UpdateReason =
   | "Trade" | "Decrease" | "Amend" | "SelfTradeCancel" | "ExpiryCancel" | "CloseCancel"
   | "HaltCancel" | "PostOnlyCrossCancel" | "ReduceOnlyCancel" | "Cancel" | "OrderGroupCancel";
 
-export interface PriceRange {
-  start: Price;
-  end: Price;
-  step: Price;
-}
+import type { PriceRange } from "../kalshi/price-grid.ts";
+export type { PriceRange };
 
 export interface Series {
   ticker: string;
