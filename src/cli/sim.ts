@@ -116,7 +116,7 @@ export default defineCommand({
 
     let server;
     try {
-      server = await startSimServer({ host: a.host ? String(a.host) : undefined, port, seed, markets, scenario, tier, faults: a.faults ? String(a.faults) : undefined, speed, accounts, log: (l) => log.info(l) });
+      server = await startSimServer({ host: a.host ? String(a.host) : undefined, port, seed, markets, scenario, tier, faults: a.faults ? String(a.faults) : undefined, speed, accounts, quiet: true });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === "EADDRINUSE" || /in use/i.test(err.message)) throw new UserError(`Port ${port} is already in use; pick another with --port or use --port 0.`);
@@ -126,8 +126,10 @@ export default defineCommand({
     if (accounts.length === 0 && server.scenario.accounts.length === 0) {
       log.warn("No accounts: only public endpoints will answer. Add --api-key-id ID --public-key PEM_FILE [--balance DOLLARS].");
     }
-    // The one line on stdout, so scripts can capture it.
+    // First line on stdout, before any log line, so scripts can capture it.
     process.stdout.write(`${server.baseUrl}\n`);
+    const n = server.exchange.accounts.size - 2;
+    log.info(`sim: ${server.exchange.markets.size} markets, ${n} account(s), tier ${tier}, seed ${seed}${a.faults ? `, faults ${a.faults}` : ""}`);
     log.info(`sim: REST ${server.baseUrl}  WebSocket ${server.wsUrl}`);
 
     await new Promise<void>((resolve) => {
