@@ -96,6 +96,17 @@ function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8" } });
 }
 
+/** A batch costs its per-item price once per item (API.md §5.3). */
+function batchSize(path: string, rawBody: string): number {
+  if (!path.endsWith("/batched")) return 1;
+  try {
+    const n = (JSON.parse(rawBody) as { orders?: unknown[] })?.orders?.length;
+    return typeof n === "number" && n > 0 ? n : 1;
+  } catch {
+    return 1;
+  }
+}
+
 const GATEWAY_PAGES: Record<string, string> = {
   "502": "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
   "503": "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n",
@@ -192,7 +203,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
           account = authenticate(req.headers, req.method, path, lookup);
         }
         const caller = account ? account.userId : `ip:${srv.requestIP(req)?.address ?? "?"}`;
-        if (!limiter.allow(caller, route.write ? "write" : "read", route.cost)) return json(429, { error: "too many requests" });
+        if (!limiter.allow(caller, route.write ? "write" : "read", route.cost * batchSize(route.path, rawBody))) return json(429, { error: "too many requests" });
         if (!(opts.clock instanceof ManualClock)) ex.tick();
         const ctx: Ctx = { ex, url, q: url.searchParams, params, account, rawBody, limiter };
         const reply = route.handle(ctx);

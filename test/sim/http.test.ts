@@ -280,3 +280,22 @@ describe("more faults and order expiry", () => {
     expect(s.accountSnapshot("key-a")!.reservedMicros).toBe(0);
   });
 });
+
+describe("batches", () => {
+  test("batch create answers 201 with per-item results and errors; batch cancel; costs count per item", async () => {
+    const { a } = await start({ scenario: handScenario(), tier: "basic" });
+    const dupId = crypto.randomUUID();
+    const r = await a.post("/portfolio/events/orders/batched", { orders: [order({ client_order_id: dupId }), order({ client_order_id: dupId }), order({ price: "0.1050" })] });
+    expect(r.status).toBe(201);
+    expect(r.body.orders[0].remaining_count).toBe("1.00");
+    expect(r.body.orders[1].error.code).toBe("order_already_exists");
+    expect(r.body.orders[2].error.code).toBe("invalid_price");
+    const c = await a.del("/portfolio/events/orders/batched", { orders: [{ order_id: r.body.orders[0].order_id }, { order_id: "nope" }] });
+    expect(c.status).toBe(200);
+    expect(c.body.orders[0].reduced_by).toBe("1.00");
+    expect(c.body.orders[1].error.code).toBe("not_found");
+    // Basic write bucket: 100 tokens; 11 V2 creates at 10 each do not fit in one batch.
+    const big = await a.post("/portfolio/events/orders/batched", { orders: Array.from({ length: 11 }, () => order()) });
+    expect(big.status).toBe(429);
+  });
+});
