@@ -1,0 +1,141 @@
+// Shared harness of the engine's end-to-end tests: a local exchange in the test process (so the
+// test can inspect its accounts exactly), driven by a manual clock the test advances, and the
+// compiled binary spawned against it over real HTTP on 127.0.0.1.
+import { Database } from "bun:sqlite";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ManualClock } from "../../src/sim/clock.ts";
+import { generateKeyPair } from "../../src/sim/keys.ts";
+import { startSimServer, type SimServer } from "../../src/sim/server.ts";
+import { PRICE_ONE } from "../../src/kalshi/money.ts";
+
+export interface Venue {
+  sim: SimServer;
+  clock: ManualClock;
+  keyId: string;
+  keyPath: string;
+  /** Advance sim time and run what is due (participants trade, markets close and settle). */
+  step(ms?: number): void;
+  /** Keep the market moving in the background (for daemons); returns a stop function. */
+  drive(everyMs?: number, simMsPerStep?: number): () => void;
+  stop(): Promise<void>;
+}
+
+export async function startVenue(dir: string, opts: { seed?: number; faults?: string; markets?: number; balanceMicros?: number } = {}): Promise<Venue> {
+  const kp = generateKeyPair();
+  const keyId = `e2e-${Math.random().toString(36).slice(2)}`;
+  const keyPath = join(dir, "key.pem");
+  writeFileSync(keyPath, kp.privateKeyPem, { mode: 0o600 });
+  chmodSync(keyPath, 0o600);
+  const clock = new ManualClock(Date.now());
+  const sim = await startSimServer({
+    port: 0,
+    seed: opts.seed ?? 7,
+    clock,
+    quiet: true,
+    tier: "prime",
+    ...(opts.markets ? { markets: opts.markets } : {}),
+    ...(opts.faults ? { faults: opts.faults } : {}),
+    accounts: [{ apiKeyId: keyId, publicKeyPem: kp.publicKeyPem, balanceMicros: opts.balanceMicros ?? 1_000_000_000 }],
+  });
+  const step = (ms = 5_000) => {
+    clock.advance(ms);
+    sim.tick();
+  };
+  return {
+    sim,
+    clock,
+    keyId,
+    keyPath,
+    step,
+    drive(everyMs = 100, simMsPerStep = 2_000) {
+      const t = setInterval(() => step(simMsPerStep), everyMs);
+      return () => clearInterval(t);
+    },
+    stop: () => sim.stop(),
+  };
+}
+
+export function writeBotConfig(dir: string, v: Venue, patch: { trading?: Record<string, unknown>; risk?: Record<string, unknown>; exchange?: Record<string, unknown> } = {}, name = "bot.json"): string {
+  const cfg = {
+    exchange: { environment: "sim", base_url: v.sim.baseUrl, api_key_id: v.keyId, private_key_path: v.keyPath, rate_tier: "prime", request_timeout_ms: 2_000, ...(patch.exchange ?? {}) },
+    trading: {
+      dry_run: false,
+      autonomous_mode: true,
+      non_interactive: true,
+      cycle_interval_seconds: 1,
+      reconcile_every_cycles: 3,
+      series_tickers: [...new Set([...v.sim.exchange.series.keys()])],
+      ...(patch.trading ?? {}),
+    },
+    risk: { max_orders_per_minute: 600, max_daily_loss_dollars: "500", max_drawdown_pct: 90, min_price: "0.01", max_price: "0.99", ...(patch.risk ?? {}) },
+    paths: { database: "data/kalshi.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
+  };
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(cfg, null, 2));
+  return path;
+}
+
+export const onceArgs = (cfg: string, dir: string, extra: string[] = []) => ["--config", cfg, "--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--lock-file", join(dir, "bot.lock"), ...extra];
+export const daemonArgs = (cfg: string, dir: string) => ["--config", cfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--lock-file", join(dir, "bot.lock"), "--log-format", "plain"];
+
+export interface LedgerState {
+  positions: Map<string, number>;
+  cashMicros: number;
+  orders: Array<{ client_order_id: string; order_id: string | null; status: string; origin: string; ticker: string; remaining_count: number; filled_count: number }>;
+  fills: number;
+}
+
+export function readLedger(dbPath: string, paper: boolean): LedgerState {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const p = paper ? 1 : 0;
+    const positions = new Map<string, number>();
+    for (const r of db.query("select ticker, position from positions where paper = ? and position != 0").all(p) as Array<{ ticker: string; position: number }>) positions.set(r.ticker, r.position);
+    const meta = (k: string) => (db.query("select value from meta where key = ?").get(`${paper ? "paper" : "live"}.${k}`) as { value: string } | null)?.value ?? null;
+    const fromFill = Number(meta("cash_anchor_fill_row") ?? 0);
+    const fromSettle = Number(meta("cash_anchor_settlement_row") ?? 0);
+    const f = (db.query("select coalesce(sum(cash_delta_micros),0) as s, count(*) as n from fills where paper = ? and id > ?").get(p, fromFill) as { s: number; n: number });
+    const s = (db.query("select coalesce(sum(revenue_cents * 10000 - fee_micros),0) as s from settlements where paper = ? and id > ?").get(p, fromSettle) as { s: number }).s;
+    const cashMicros = Number(meta("cash_anchor_micros") ?? 0) + f.s + s + Number(meta("cash_adjust_micros") ?? 0);
+    const orders = db.query("select client_order_id, order_id, status, origin, ticker, remaining_count, filled_count from orders where paper = ?").all(p) as LedgerState["orders"];
+    return { positions, cashMicros, orders, fills: f.n };
+  } finally {
+    db.close();
+  }
+}
+
+export function exchangeAccount(v: Venue) {
+  const a = v.sim.exchange.accountsByKey.get(v.keyId)!;
+  const positions = new Map<string, number>();
+  for (const p of a.positions.values()) if (p.position !== 0) positions.set(p.ticker, p.position);
+  return { account: a, positions, cashMicros: a.cash, orders: a.orders };
+}
+
+/** Value of positions at the exchange's own marks (what both sides must agree on). */
+export function positionsValue(v: Venue, positions: Map<string, number>): number {
+  let total = 0;
+  for (const [t, pos] of positions) {
+    const mk = v.sim.exchange.mark(t);
+    total += pos >= 0 ? pos * mk : -pos * (PRICE_ONE - mk);
+  }
+  return total;
+}
+
+/** Client order ids that appear more than once on the exchange (must be none). */
+export function duplicateClientIds(v: Venue): string[] {
+  const seen = new Map<string, number>();
+  for (const o of exchangeAccount(v).orders) if (o.clientOrderId) seen.set(o.clientOrderId, (seen.get(o.clientOrderId) ?? 0) + 1);
+  return [...seen].filter(([, n]) => n > 1).map(([k]) => k);
+}
+
+export function auditKinds(dbPath: string): Map<string, number> {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const m = new Map<string, number>();
+    for (const r of db.query("select kind, count(*) as n from audit_log group by kind").all() as Array<{ kind: string; n: number }>) m.set(r.kind, r.n);
+    return m;
+  } finally {
+    db.close();
+  }
+}
