@@ -85,7 +85,10 @@ export class Exchange {
   private pinnedNow: number | null = null;
   private lastAdvance = 0;
   private pendingGroupTriggers = new Set<string>();
-  /** Orders matched per tick, for the bench. */
+  /** Scheduled work that threw (a bug): counted and reported, the clock keeps running. */
+  errors = 0;
+  onError: (e: unknown) => void = () => {};
+  /** Executions so far, for the bench. */
   matchedCount = 0;
 
   constructor(readonly clock: SimClock, seed: number | string = 1) {
@@ -118,9 +121,16 @@ export class Exchange {
     // Items due before the previous advance (scheduled into the past) run at that time, so sim
     // time never goes backwards across ticks.
     const floor = this.lastAdvance;
-    const n = this.scheduler.runUntil(t, (at) => {
-      this.pinnedNow = Math.max(at, floor);
-    });
+    const n = this.scheduler.runUntil(
+      t,
+      (at) => {
+        this.pinnedNow = Math.max(at, floor);
+      },
+      (e) => {
+        this.errors++;
+        this.onError(e);
+      },
+    );
     this.pinnedNow = null;
     this.lastAdvance = Math.max(this.lastAdvance, t);
     return n;

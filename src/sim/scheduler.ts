@@ -31,7 +31,7 @@ export class Scheduler {
   }
 
   /** Run everything due at or before `now`, including items scheduled while running. */
-  runUntil(now: number, onItem?: (at: number) => void): number {
+  runUntil(now: number, onItem?: (at: number) => void, onError?: (e: unknown) => void): number {
     let n = 0;
     for (;;) {
       const top = this.heap[0];
@@ -39,7 +39,13 @@ export class Scheduler {
       this.pop();
       if (top.cancelled) continue;
       onItem?.(top.at);
-      top.run(top.at);
+      // One failing participant or lifecycle step must not stop the market clock for the rest.
+      try {
+        top.run(top.at);
+      } catch (e) {
+        if (!onError) throw e;
+        onError(e);
+      }
       n++;
     }
   }

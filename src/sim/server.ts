@@ -138,6 +138,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     const pem = a.public_key_pem ?? (await Bun.file(a.public_key_file!).text());
     addAccount({ apiKeyId: a.api_key_id, publicKeyPem: pem, balanceMicros: parseDollars(a.balance_dollars) });
   }
+  ex.onError = (e) => log(`sim: scheduled work failed: ${(e as Error)?.stack ?? String(e)}`);
   const participants = loadScenario(ex, scenario, seed);
   ex.tick();
 
