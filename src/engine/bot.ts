@@ -88,7 +88,11 @@ class Heart {
     }
   }
   fromReport(r: CycleReport): void {
-    this.bankroll = { cash_dollars: formatDollars2(r.cashMicros), portfolio_value_dollars: formatDollars2(r.portfolioValueMicros), total_dollars: formatDollars2(r.totalMicros) };
+    // Cents of the parts are derived from the cents of cash and total, so cash + portfolio = total
+    // exactly as printed (truncating each part separately could lose a cent).
+    const cents = (m: number) => Math.trunc(m / 10_000);
+    const pvCents = cents(r.totalMicros) - cents(r.cashMicros);
+    this.bankroll = { cash_dollars: formatDollars2(r.cashMicros), portfolio_value_dollars: formatDollars2(pvCents * 10_000), total_dollars: formatDollars2(r.totalMicros) };
     this.openOrders = r.openOrders;
     this.risk = r.riskState;
   }

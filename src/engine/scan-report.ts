@@ -65,7 +65,7 @@ export function cycleSummary(r: CycleReport, opts: { dryRun: boolean; mode: "tra
   if (r.positionsOutOfScope.length) lines.push(`  positions outside the scope (left alone): ${r.positionsOutOfScope.join(", ")}`);
   if (r.reconcile?.adopted.length) lines.push(`  external orders adopted: ${r.reconcile.adopted.length}`);
   lines.push(
-    `  bankroll (${tag}): cash ${usd(r.cashMicros)} + portfolio ${usd(r.portfolioValueMicros)} = ${usd(r.totalMicros)}; realized ${usd(r.realizedPnlMicros)}, unrealized ${usd(r.unrealizedPnlMicros)}, fees ${usd(r.feesMicros)}; ${r.openOrders} open order(s); risk ${r.riskState}`,
+    `  bankroll (${tag}): cash ${usd(r.cashMicros)} + portfolio ${usd((Math.trunc(r.totalMicros / 10_000) - Math.trunc(r.cashMicros / 10_000)) * 10_000)} = ${usd(r.totalMicros)}; realized ${usd(r.realizedPnlMicros)}, unrealized ${usd(r.unrealizedPnlMicros)}, fees ${usd(r.feesMicros)}; ${r.openOrders} open order(s); risk ${r.riskState}`,
   );
   return lines.join("\n");
 }
