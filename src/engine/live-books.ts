@@ -222,7 +222,11 @@ export class LiveBooks {
     return lb;
   }
 
-  /** Connect (if needed) and subscribe to the current scope. */
+  /**
+   * Connect (if needed) and subscribe to the current scope. Waits until the connection opens
+   * (KalshiWs keeps redialling), so a daemon should not block its first REST cycle on it: every
+   * view is untrusted until the snapshots are in, and the cycle falls back to REST meanwhile.
+   */
   async start(): Promise<void> {
     if (this.closed) throw new Error("LiveBooks is closed");
     if (this.started) return;
@@ -247,14 +251,18 @@ export class LiveBooks {
   /**
    * Make the scope exactly `tickers`: add_markets for new ones (each arrives with a snapshot),
    * delete_markets for dropped ones (their books and prints are forgotten). Serialized; resolves
-   * when the exchange acked. Before start() it only records the scope.
+   * when the exchange acked. Before start() it only records the scope. If it rejects (command
+   * timeout, error ack), call it again with the same tickers: it re-subscribes what is missing, and
+   * KalshiWs re-sends the recorded scope on its next reconnect anyway.
    */
   updateScope(tickers: Iterable<string>): Promise<{ added: string[]; removed: string[] }> {
     const want = new Set(tickers);
     return this.enqueue(async () => {
       const added = [...want].filter((t) => !this.scopeSet.has(t));
       const removed = [...this.scopeSet].filter((t) => !want.has(t));
-      if (added.length === 0 && removed.length === 0) return { added, removed };
+      // Same scope but no subscription (an earlier subscribe failed): try again below.
+      const retry = this.started && !this.closed && want.size > 0 && !this.marketSubs;
+      if (added.length === 0 && removed.length === 0 && !retry) return { added, removed };
       this.stats.scopeUpdates++;
       this.scopeSet = want;
       for (const t of removed) {
