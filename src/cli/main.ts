@@ -39,13 +39,14 @@ export const rootCommand = defineCommand({
     ...runArgs,
     backup: { type: "boolean", description: "Write a timestamped backup to backups/ and exit (safe while the bot runs)" },
     "verify-config": { type: "boolean", description: "Check the configuration for a live run (with --mode trade) and exit" },
+    "reset-halt": { type: "boolean", description: "Clear a persisted risk halt (after review) and resume trading" },
     version: { type: "boolean", description: "Print the version" },
   },
   run: guarded(async (ctx) => {
     const a = ctx.args;
     if (a.backup && a["verify-config"]) throw new UserError("--backup and --verify-config cannot be combined; run them one at a time");
     if (a.backup || a["verify-config"]) {
-      const bad = (["once", "skip-setup-wizard"] as const).filter((k) => a[k]);
+      const bad = (["once", "skip-setup-wizard", "reset-halt"] as const).filter((k) => a[k]);
       if (bad.length) throw new UserError(`--${bad[0]} has no meaning with ${a.backup ? "--backup" : "--verify-config"}; remove it`);
     }
     const { backupMain } = await import("./backup.ts");
