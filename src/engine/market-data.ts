@@ -6,8 +6,8 @@
 // strategy needs depth in. Series fee parameters are static enough to cache for the process.
 import type { KalshiClient } from "../kalshi/index.ts";
 import type * as W from "../kalshi/wire/rest.ts";
-import { multiplierE4, PRICE_ONE, type FeeType } from "../kalshi/money.ts";
-import type { EventView, MarketView, Strategy, TradePrint } from "../strategies/types.ts";
+import { multiplierE4, PRICE_ONE, type Count, type FeeType, type Price } from "../kalshi/money.ts";
+import type { BookDepth, EventView, MarketView, Strategy, TradePrint } from "../strategies/types.ts";
 
 export interface Scope {
   seriesTickers: string[];
@@ -36,6 +36,21 @@ interface SeriesInfo {
 }
 
 const BATCH_TICKERS = 100;
+
+/**
+ * A REST order book (KalshiClient gives each leg best FIRST, whatever order the server used) in the
+ * strategies' BookDepth order: best LAST, as src/strategies/types.ts and Kalshi's own wire format
+ * have it, and as LiveBooks serves it. One order for every producer, so a strategy or the paper
+ * model never sees a different book for the same market depending on where it came from.
+ */
+export function depthFromOrderbook(b: { yes: ReadonlyArray<readonly [Price, Count]>; no: ReadonlyArray<readonly [Price, Count]> }): BookDepth {
+  const bestLast = (levels: ReadonlyArray<readonly [Price, Count]>): Array<[Price, Count]> => {
+    const out = levels.map(([p, c]) => [p, c] as [Price, Count]);
+    // Ascending price = best bid last on both legs (each leg is a list of bids).
+    return out.sort((x, y) => x[0] - y[0]);
+  };
+  return { yes: bestLast(b.yes), no: bestLast(b.no) };
+}
 const FEE_TYPES = new Set(["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat"]);
 
 export class MarketDataSource {
@@ -171,7 +186,7 @@ export class MarketDataSource {
       const books = await this.client.getOrderbooks(want.slice(i, i + BATCH_TICKERS));
       for (const b of books) {
         const m = data.markets.get(b.ticker);
-        if (m) m.book = { yes: b.yes.map(([p, c]) => [p, c]), no: b.no.map(([p, c]) => [p, c]) };
+        if (m) m.book = depthFromOrderbook(b);
       }
     }
     data.requests += n;
