@@ -12,6 +12,16 @@
 //   start exits 10 again after cancelling resting orders, until `--reset-halt` after review.
 // - The daemon never exits on an exchange or reconciliation failure: it retries with backoff and a
 //   heartbeat `error`, so systemd's watchdog sees a live process that says what is wrong.
+// - systemd (Type=notify, WatchdogSec): READY=1 goes out once the lock is held, the database is
+//   open and the exchange session exists, BEFORE the first exchange request. Waiting for the first
+//   successful reconcile instead would turn an exchange outage at boot into a start timeout
+//   (TimeoutStartSec=180) and a restart loop, while the daemon is built to ride it out with backoff
+//   and a heartbeat `error`. Hangs are the watchdog's job: WATCHDOG=1 is withheld once the loop has
+//   not finished an iteration (cycle or failed cycle, plus its sleep) for its interval plus
+//   2 × max(interval, 60 s), so a wedged await (a request that never settles) gets the process
+//   killed and restarted; a blocked event loop stops the pings by itself. STATUS= carries a one-line
+//   summary of each cycle for `systemctl status`; STOPPING=1 goes out on SIGTERM/SIGINT and on any
+//   deliberate exit of the daemon.
 import { KalshiApiError } from "../kalshi/index.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../cli/exit-codes.ts";
@@ -147,15 +157,22 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     if (stopping) return;
     stopping = true;
     log.info(`${sig}: stopping at the next safe point`);
-    sdNotify("STOPPING=1");
+    notifyStopping();
     wake?.();
   };
   const sigterm = () => onSignal("SIGTERM");
   const sigint = () => onSignal("SIGINT");
   process.on("SIGTERM", sigterm);
   process.on("SIGINT", sigint);
-  let lastCycleEnd = Date.now();
-  const stopWatchdog = startSdWatchdog(() => Date.now() - lastCycleEnd < Math.max(600_000, cfg.trading.cycle_interval_seconds * 3000));
+  const intervalMs = cfg.trading.cycle_interval_seconds * 1000;
+  let lastIterationEnd = Date.now();
+  const stopWatchdog = startSdWatchdog(() => loopAlive(lastIterationEnd, Date.now(), intervalMs));
+  let stoppingSent = false;
+  const notifyStopping = () => {
+    if (stoppingSent) return;
+    stoppingSent = true;
+    sdNotify("STOPPING=1");
+  };
 
   try {
     heart.write("starting");
@@ -196,7 +213,9 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     log.info(
       `${opts.mode === "scan" ? "scan" : dryRun ? "dry-run (paper) trading" : "LIVE trading"} on ${session.environment}${session.embedded ? " (embedded local exchange)" : ` ${session.baseUrl}`}; scope: ${scope.whole ? "whole exchange" : [...scope.seriesTickers.map((s) => `series ${s}`), ...scope.eventTickers.map((e) => `event ${e}`), ...scope.marketTickers].join(", ")}`,
     );
-    sdNotify("READY=1");
+    // Lock held, database open, session ready; no exchange request made yet (see the header).
+    sdNotify(`READY=1\nSTATUS=started; first cycle running`);
+    lastIterationEnd = Date.now();
 
     let failures = 0;
     for (;;) {
@@ -221,8 +240,15 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         const recon = e instanceof ReconcileError;
         const exch = e instanceof KalshiApiError || /fetch|ECONNREFUSED|network|timeout|socket/i.test(msg);
         log.error(`cycle ${heart.cycle} failed: ${msg}`);
-        if (opts.once || stopping) {
-          heart.write(stopping ? "stopped" : "error");
+        lastIterationEnd = Date.now();
+        if (stopping) {
+          // A requested stop is a clean stop even while the exchange is failing: exit 0, or systemd
+          // would record every `systemctl stop` during an outage as a failure and page the operator.
+          heart.write("stopped");
+          return EXIT.OK;
+        }
+        if (opts.once) {
+          heart.write("error");
           if (recon) return EXIT.RECONCILE;
           if (exch) return EXIT.EXCHANGE;
           throw e;
@@ -230,17 +256,19 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         const backoff = Math.min(cfg.trading.cycle_interval_seconds * 1000, 5_000 * 2 ** Math.min(failures - 1, 6));
         const next = new Date(Date.now() + backoff);
         heart.write("error", next);
+        sdNotify(`STATUS=cycle ${heart.cycle}: failed (${oneLine(msg)}); retry in ${Math.round(backoff / 1000)} s`);
         await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping);
         if (stopping) break;
         continue;
       }
-      lastCycleEnd = Date.now();
+      lastIterationEnd = Date.now();
       heart.fromReport(report);
       const text = opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun, mode: opts.mode });
       print(text);
       const status = report.status;
       if (status === "halted" && opts.mode === "trade") {
         heart.write("halted");
+        sdNotify(`STATUS=cycle ${heart.cycle}: halted (${oneLine(report.statusReason ?? "risk limit")}); --reset-halt after review`);
         log.error(`trading halted: ${report.statusReason}. Resting orders were cancelled. Start with --reset-halt after review.`);
         return EXIT.HALTED;
       }
@@ -254,13 +282,15 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       }
       const next = new Date(Date.now() + cfg.trading.cycle_interval_seconds * 1000);
       heart.write(status, next);
-      sdNotify(`STATUS=${status}: cycle ${heart.cycle}, ${report.openOrders} open orders`);
+      sdNotify(`STATUS=cycle ${heart.cycle}: ${status}${report.statusReason ? ` (${oneLine(report.statusReason)})` : ""}, ${report.marketsScanned} markets, ${report.exec?.created ?? 0} orders sent, ${report.openOrders} open, bankroll $${heart.bankroll?.total_dollars ?? "?"}`);
       await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping);
       if (stopping) break;
     }
     if (stopping) heart.write("stopped");
     return EXIT.OK;
   } finally {
+    // A daemon leaving on purpose (signal, halt, lock lost) says so; --once is not a service.
+    if (!opts.once) notifyStopping();
     process.off("SIGTERM", sigterm);
     process.off("SIGINT", sigint);
     stopWatchdog();
@@ -272,6 +302,20 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     } catch {}
     lock.release();
   }
+}
+
+/**
+ * The systemd watchdog's verdict on the loop: alive while the last finished iteration is younger
+ * than the sleep between cycles plus 2 × max(interval, 60 s) for the cycle itself (see the header).
+ */
+export function loopAlive(lastIterationEndMs: number, nowMs: number, intervalMs: number): boolean {
+  return nowMs - lastIterationEndMs < intervalMs + 2 * Math.max(intervalMs, 60_000);
+}
+
+/** STATUS= is one line; systemd shows it verbatim. */
+function oneLine(s: string): string {
+  const t = s.replace(/\s+/g, " ").trim();
+  return t.length > 160 ? `${t.slice(0, 157)}...` : t;
 }
 
 function statusBefore(engine: Engine): HeartbeatStatus {
