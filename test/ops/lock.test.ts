@@ -1,7 +1,7 @@
 // The single-instance lock: 20-way races (with and without a stale lock), kill -9 takeover, manual
 // release, permission advice, and the lock as seen through the binary (restore refuses while held).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, ROOT, barrierAt, cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 
@@ -186,7 +186,27 @@ describe("lock through the binary", () => {
     await holder.stop();
   }, 40_000);
 
-  const runTakesLock = /acquireLock/.test(readFileSync(join(ROOT, "src/cli/run.ts"), "utf8"));
+  // Enabled once the run command takes the lock (the engine's run path lives in src/cli/run.ts + src/engine/).
+  const runSources = [join(ROOT, "src/cli/run.ts"), ...(existsSync(join(ROOT, "src/engine")) ? readdirSync(join(ROOT, "src/engine")).map((n) => join(ROOT, "src/engine", n)) : [])];
+  const runTakesLock = runSources.some((p) => p.endsWith(".ts") && existsSync(p) && /acquireLock\(/.test(readFileSync(p, "utf8")));
+  test.skipIf(!runTakesLock)("kill -9 of a running `kalshi-bot --mode trade`, restart within 1 s: it starts without manual cleanup", async () => {
+    const d = tempDir();
+    const lock = join(d, "bot.lock");
+    const args = ["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--lock-file", lock];
+    const first = startBin(args, { cwd: d });
+    await first.waitFor(/cycle \d+ \(trade/, 60_000);
+    expect(readFileSync(lock, "utf8").trim()).toBe(String(first.pid));
+    await first.stop("SIGKILL");
+    expect(existsSync(lock)).toBe(true); // stale file left behind by kill -9
+    await Bun.sleep(300);
+    const second = startBin(args, { cwd: d });
+    await second.waitFor(/cycle \d+ \(trade/, 60_000);
+    expect(second.proc.exitCode).toBeNull();
+    expect(readFileSync(lock, "utf8").trim()).toBe(String(second.pid));
+    expect(await second.stop("SIGTERM", 20_000)).toBe(0);
+    expect(existsSync(lock)).toBe(false); // released on a clean stop
+  }, 150_000);
+
   test.skipIf(!runTakesLock)("20 `kalshi-bot --mode trade` started at once: exactly 1 keeps running (×5)", async () => {
     for (let trial = 0; trial < 5; trial++) {
       const d = tempDir();
@@ -197,12 +217,18 @@ describe("lock through the binary", () => {
       const procs = Array.from({ length: 20 }, () =>
         startBin(["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--lock-file", lock], { cwd: d }),
       );
-      await Bun.sleep(6000);
+      // Wait (bounded) until the losers are gone: 20 starts of a 100 MB binary on a small, busy
+      // machine can take seconds. The winner must still be alive and named in the lock file.
+      const deadline = Date.now() + 60_000;
+      const exited = () => procs.filter((p) => p.proc.exitCode !== null || p.proc.signalCode !== null).length;
+      while (Date.now() < deadline && exited() < 19) await Bun.sleep(200);
+      await Bun.sleep(1000); // a second winner would have shown up by now
       const alive = procs.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null);
-      const refused = procs.filter((p) => p.proc.exitCode === 3 && /Failed to acquire lock/.test(p.output()));
+      const refused = procs.filter((p) => p.proc.exitCode === 3 && /Failed to acquire lock: held by PID \d+/.test(p.output()));
       const diag = procs.map((p) => `${p.proc.exitCode}: ${p.output().slice(0, 200)}`).join("\n");
       expect(alive.length, diag).toBe(1);
       expect(refused.length, diag).toBe(19);
+      expect(readFileSync(lock, "utf8").trim()).toBe(String(alive[0]!.pid));
       await Promise.all(procs.map((p) => p.stop("SIGTERM", 15_000)));
     }
   }, 180_000);
