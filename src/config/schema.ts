@@ -43,6 +43,8 @@ export const tradingSchema = z
     allowed_event_tickers: tickerList,
     cancel_resting_on_kill_switch: z.boolean().default(true),
     reconcile_every_cycles: z.number().int().min(1).max(10_000).default(5),
+    /** Daemon mode: WebSocket order books and own fills between cycles (REST remains the fallback). */
+    websocket: z.boolean().default(true).describe("Daemon: live order books over the WebSocket, reacting between cycles; REST is the fallback"),
     strategies: strategiesSchema,
   })
   .prefault({});

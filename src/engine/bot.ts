@@ -34,7 +34,9 @@ import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
 import { VERSION } from "../version.ts";
 import { formatDollars2 } from "../kalshi/money.ts";
 import { resolveRiskLimits } from "./risk.ts";
-import { Engine, type CycleReport } from "./cycle.ts";
+import { Engine, type CycleReport, type ReactReport } from "./cycle.ts";
+import { LiveBooks } from "./live-books.ts";
+import { Reactor, type ReactorWork } from "./reactor.ts";
 import { openSession, type ExchangeSession } from "./exchange-session.ts";
 import { Ledger } from "./ledger.ts";
 import { LiveTransport } from "./live-transport.ts";
@@ -150,6 +152,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   const lock: LockHandle = acquireLock(loaded.paths.lockFile);
   let db: Db | null = null;
   let session: ExchangeSession | null = null;
+  let live: LiveBooks | null = null;
+  let reactor: Reactor | null = null;
   const heart = new Heart(loaded.paths.heartbeat, loaded, opts.mode);
   let stopping = false;
   let wake: (() => void) | null = null;
@@ -213,6 +217,19 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     log.info(
       `${opts.mode === "scan" ? "scan" : dryRun ? "dry-run (paper) trading" : "LIVE trading"} on ${session.environment}${session.embedded ? " (embedded local exchange)" : ` ${session.baseUrl}`}; scope: ${scope.whole ? "whole exchange" : [...scope.seriesTickers.map((s) => `series ${s}`), ...scope.eventTickers.map((e) => `event ${e}`), ...scope.marketTickers].join(", ")}`,
     );
+    // Daemon: WebSocket books between cycles (see cycle.ts and reactor.ts). Not awaited: the first
+    // cycle runs over REST while the connection opens and snapshots arrive, and if the WebSocket
+    // never connects the bot keeps trading on REST (KalshiWs redials with backoff meanwhile).
+    const wsAuth = session.wsAuth();
+    if (!opts.once && cfg.trading.websocket && wsAuth) {
+      live = new LiveBooks({ wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 }, trades: false, ownOrders: !dryRun, logger: wsLogger() });
+      engine.live = live;
+      live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
+      if (opts.mode === "trade") reactor = new Reactor(live, { moved: (t) => engine.moved(t), ownMove: (t) => engine.ownMove(t), paper: dryRun });
+      log.info(`live books: WebSocket ${session.wsUrl}${reactor ? "; reacting to book moves between cycles" : ""}`);
+    } else if (!opts.once && !cfg.trading.websocket) log.info("live books: off (trading.websocket=false); REST only");
+    const between = new BetweenCycles();
+
     // Lock held, database open, session ready; no exchange request made yet (see the header).
     sdNotify(`READY=1\nSTATUS=started; first cycle running`);
     lastIterationEnd = Date.now();
@@ -226,6 +243,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       }
       heart.cycle++;
       heart.write(statusBefore(engine), null);
+      reactor?.cycleStarting();
       let report: CycleReport;
       try {
         report = await engine.run();
@@ -257,6 +275,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         const next = new Date(Date.now() + backoff);
         heart.write("error", next);
         sdNotify(`STATUS=cycle ${heart.cycle}: failed (${oneLine(msg)}); retry in ${Math.round(backoff / 1000)} s`);
+        // No reactive passes after a failed cycle (react() refuses them until a cycle succeeds).
         await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping);
         if (stopping) break;
         continue;
@@ -265,6 +284,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       heart.fromReport(report);
       const text = opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun, mode: opts.mode });
       print(text);
+      if (live) log.info(between.summary(live, report));
       const status = report.status;
       if (status === "halted" && opts.mode === "trade") {
         heart.write("halted");
@@ -282,13 +302,32 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       }
       const next = new Date(Date.now() + cfg.trading.cycle_interval_seconds * 1000);
       heart.write(status, next);
-      sdNotify(`STATUS=cycle ${heart.cycle}: ${status}${report.statusReason ? ` (${oneLine(report.statusReason)})` : ""}, ${report.marketsScanned} markets, ${report.exec?.created ?? 0} orders sent, ${report.openOrders} open, bankroll $${heart.bankroll?.total_dollars ?? "?"}`);
-      await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping);
+      sdNotify(`STATUS=cycle ${heart.cycle}: ${status}${report.statusReason ? ` (${oneLine(report.statusReason)})` : ""}, ${report.marketsScanned} markets${report.liveTrusted !== null ? ` (${report.liveTrusted} live)` : ""}, ${report.exec?.created ?? 0} orders sent, ${report.openOrders} open, bankroll $${heart.bankroll?.total_dollars ?? "?"}`);
+      if (reactor) {
+        // Between cycles: reactive passes when live books move (reactor.ts), until the next cycle.
+        for (;;) {
+          const r = await reactor.wait(next.getTime(), () => stopping, (w) => (wake = w));
+          if (r === "timeout") break;
+          const work = reactor.take();
+          try {
+            const rr = await engine.react(work);
+            between.record(work, rr);
+            log.debug(`reactive pass: ${work.woken.size} moved${work.reconcile ? ", reconcile" : ""}: ${rr.skipped ? `skipped (${rr.skipped})` : `${rr.exec?.created ?? 0} placed, ${rr.exec?.amended ?? 0} amended, ${rr.exec?.canceled ?? 0} canceled`}; ${rr.cpuMs.toFixed(1)} ms CPU, ${work.waitedMs} ms after the first update`);
+          } catch (e) {
+            // The ledger is written before every request, so a failed pass leaves nothing unrecorded;
+            // the next cycle reconciles and decides again.
+            between.failed++;
+            log.warn(`reactive pass failed: ${(e as Error).message}`);
+          }
+        }
+      } else await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping);
       if (stopping) break;
     }
     if (stopping) heart.write("stopped");
     return EXIT.OK;
   } finally {
+    reactor?.close();
+    live?.close();
     // A daemon leaving on purpose (signal, halt, lock lost) says so; --once is not a service.
     if (!opts.once) notifyStopping();
     process.off("SIGTERM", sigterm);
@@ -310,6 +349,69 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
  */
 export function loopAlive(lastIterationEndMs: number, nowMs: number, intervalMs: number): boolean {
   return nowMs - lastIterationEndMs < intervalMs + 2 * Math.max(intervalMs, 60_000);
+}
+
+/**
+ * KalshiWs/LiveBooks log lines into ours: chatter at debug, the first of a repeated warning (a
+ * WebSocket that cannot connect redials every ≤30 s) at warn and its repeats at debug for 5 min.
+ */
+function wsLogger(): (level: "debug" | "info" | "warn" | "error", msg: string) => void {
+  let lastKey = "";
+  let quietUntil = 0;
+  return (level, msg) => {
+    if (level === "debug" || level === "info") {
+      if (/^websocket connected/.test(msg)) log.info(`live books: ${msg}`);
+      else log.debug(`live books: ${msg}`);
+      return;
+    }
+    const key = msg.replace(/\d+/g, "#");
+    if (key === lastKey && Date.now() < quietUntil) {
+      log.debug(`live books: ${msg}`);
+      return;
+    }
+    lastKey = key;
+    quietUntil = Date.now() + 300_000;
+    log[level](`live books: ${msg}`);
+  };
+}
+
+/** What the reactive passes did between two cycles, for the cycle's log line. */
+class BetweenCycles {
+  passes = 0;
+  acted = 0;
+  reconciles = 0;
+  failed = 0;
+  placed = 0;
+  amended = 0;
+  canceled = 0;
+  private waited: number[] = [];
+  private cpu: number[] = [];
+  record(work: ReactorWork, r: ReactReport): void {
+    this.passes++;
+    if (r.reconciled) this.reconciles++;
+    if (r.acted) this.acted++;
+    if (r.exec) {
+      this.placed += r.exec.created;
+      this.amended += r.exec.amended;
+      this.canceled += r.exec.canceled;
+    }
+    if (this.waited.length < 10_000) {
+      this.waited.push(work.waitedMs);
+      this.cpu.push(r.cpuMs);
+    }
+  }
+  summary(live: LiveBooks, report: CycleReport): string {
+    const p50 = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : 0);
+    const head = `live books: ${report.liveTrusted ?? live.trustedCount}/${report.marketsScanned} trusted`;
+    const s =
+      this.passes === 0
+        ? `${head}; no reactive pass since the last cycle`
+        : `${head}; since the last cycle: ${this.passes} reactive pass(es), ${this.acted} acted (${this.placed} placed, ${this.amended} amended, ${this.canceled} canceled), ${this.reconciles} reconciliation(s)${this.failed ? `, ${this.failed} failed` : ""}; update→pass p50 ${p50(this.waited)} ms, pass CPU p50 ${p50(this.cpu).toFixed(1)} ms`;
+    this.passes = this.acted = this.reconciles = this.failed = this.placed = this.amended = this.canceled = 0;
+    this.waited = [];
+    this.cpu = [];
+    return s;
+  }
 }
 
 /** STATUS= is one line; systemd shows it verbatim. */

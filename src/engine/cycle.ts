@@ -1,13 +1,23 @@
 // One cycle: kill switch → exchange status → portfolio (reconciled into the ledger) → market data
-// for the scope → risk state → strategies → risk gate + order manager → ledger → report. The
-// lifecycle (bot.ts) wraps it with the heartbeat, signals, retries and exit codes.
+// for the scope (live WebSocket books laid over the REST lists in daemon mode) → risk state →
+// strategies → risk gate + order manager → ledger → report. The lifecycle (bot.ts) wraps it with the
+// heartbeat, signals, retries and exit codes.
+//
+// Between cycles (daemon, trade mode, WebSocket on) `react()` runs a reactive pass when a live book
+// that matters moved (see reactor.ts for when): the same strategies, risk gate and order manager on
+// the last cycle's market data with the live books laid over it, acting only on the markets whose
+// trusted live book moved since the last decision. A pass never acts on a market whose live book is
+// untrusted (the REST view would be stale by up to a cycle), and a set of legs (arbitrage) goes whole
+// or not at all. Own fills from the WebSocket trigger a REST reconciliation first (the ledger is
+// only ever written from the exchange's REST answers, never from the feed).
 import { readFileSync } from "node:fs";
 import type { LoadedConfig } from "../config/load.ts";
-import { formatDollars2, type Micros } from "../kalshi/money.ts";
+import { formatDollars2, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import { killSwitch } from "../ops/kill-switch.ts";
 import { enabledStrategies, parseProbabilities, repairArbSet, type EnabledStrategy } from "../strategies/index.ts";
-import type { CreateIntent, Intent, MarketView } from "../strategies/types.ts";
+import type { CreateIntent, Intent, MarketView, PortfolioView } from "../strategies/types.ts";
 import type { ExchangeSession } from "./exchange-session.ts";
+import type { LiveBooks } from "./live-books.ts";
 import type { Ledger } from "./ledger.ts";
 import type { MarketData, MarketDataSource, Scope } from "./market-data.ts";
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
@@ -50,6 +60,19 @@ export interface CycleReport {
   paperFills: number;
   reconcile: ReconcileReport | null;
   cpuMs: number;
+  /** Daemon with WebSocket: markets in scope whose live book was trusted when the cycle decided. */
+  liveTrusted: number | null;
+}
+
+/** What one reactive pass did (for logs and the bench). */
+export interface ReactReport {
+  acted: boolean;
+  /** Why nothing was done, when acted is false. */
+  skipped: string | null;
+  woken: number;
+  reconciled: boolean;
+  exec: ExecSummary | null;
+  cpuMs: number;
 }
 
 export interface EngineDeps {
@@ -75,6 +98,19 @@ export class Engine {
   private needFullReconcile = true;
   private orderGroupId: string | null = null;
   strategies: EnabledStrategy[] = [];
+  /** Daemon mode: WebSocket books (null: REST only). Set by the lifecycle. */
+  live: LiveBooks | null = null;
+  /** The last cycle's market data; reactive passes lay live books over it as they move. */
+  private lastMd: MarketData | null = null;
+  /** REST views of the last cycle, before any overlay (the base a live book is laid over). */
+  private restViews = new Map<string, MarketView>();
+  private lastCycleId: number | null = null;
+  private lastStatus: CycleStatus = "error";
+  /** Top of book (as a key) each market had when strategies last decided on it. */
+  private readonly decidedTop = new Map<string, string>();
+  /** Markets whose book moving may change a decision: bot orders rest there, a strategy wanted to
+   * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
+  watch = new Set<string>();
 
   constructor(readonly d: EngineDeps) {
     this.gate = { snapshot: fromRiskRow(d.ledger.loadRisk(), { cashMicros: 0, equityMicros: 0, positions: {}, resting: [], recentOrderTimesMs: [] }, Date.now()), limits: d.limits };
@@ -172,6 +208,7 @@ export class Engine {
       paperFills: 0,
       reconcile: null,
       cpuMs: 0,
+      liveTrusted: null,
     };
     const mdBefore = marketData.requests;
     let extraRequests = 0;
@@ -187,15 +224,9 @@ export class Engine {
       const full = this.needFullReconcile || this.om.needsReconcile || this.cycles % reconcileEvery === 0;
       let balanceMicros: Micros;
       if (!this.paper) {
-        const rec = await reconcileLive({
-          client,
-          ledger,
-          om: this.om,
-          graceMs: notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms),
-          eventOf: (t) => ledger.positions().get(t)?.eventTicker ?? null,
-          log: this.d.log,
-          full,
-        });
+        // Every cycle reconciles fills and orders over REST: whatever the feed said or missed since
+        // the last one is covered from here on.
+        const rec = await this.reconcileWithFeed(full);
         report.reconcile = rec;
         extraRequests += rec.requests;
         balanceMicros = rec.exchange.balanceMicros;
@@ -216,7 +247,10 @@ export class Engine {
       report.eventsScanned = md.events.size;
       report.positionsOutOfScope = held.filter((t) => !md.markets.has(t) && md.inactive.get(t)?.status === "active");
       if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
-      if (client.hasCredentials) await marketData.loadDepth(md, this.strategies as never);
+      this.restViews = new Map(md.markets);
+      if (this.live) report.liveTrusted = await this.overlayLive(md);
+      // Depth over REST only where no trusted live book already gave it.
+      if (client.hasCredentials) await marketData.loadDepth(md, this.strategies as never, portfolioView(balanceMicros, ledger.positions(), resting));
 
       if (this.paper) {
         const pt = this.d.paperTransport!;
@@ -228,28 +262,8 @@ export class Engine {
       // ---- risk state from this cycle's portfolio ----
       const positions = ledger.positions();
       const allMarkets = (t: string): MarketView | undefined => md.markets.get(t) ?? md.inactive.get(t);
-      const val = valuePositions(positions, allMarkets);
       const restingNow = ledger.ordersWithStatus(["resting"]);
-      const ledgerCash = ledger.cashMicros() ?? balanceMicros;
-      const equity = ledgerCash + val.positionsValueMicros;
-      const riskPortfolio: RiskPortfolio = {
-        cashMicros: balanceMicros,
-        equityMicros: equity,
-        positions: Object.fromEntries(
-          [...positions.values()].filter((p) => p.position !== 0).map((p) => [p.ticker, { eventTicker: p.eventTicker ?? allMarkets(p.ticker)?.eventTicker ?? p.ticker, position: p.position, costMicros: p.costMicros }]),
-        ),
-        resting: restingNow.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? allMarkets(r.ticker)?.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
-        recentOrderTimesMs: ledger.sendTimesSince(now - 60_000),
-        feeMultiplierE4: Object.fromEntries([...md.markets.values()].map((m) => [m.ticker, m.feeMultiplierE4])),
-      };
-      const prevState = this.gate.snapshot.state;
-      const snap = nextRiskState({ ...this.gate.snapshot, ...riskPortfolio }, this.d.limits, now);
-      this.gate.snapshot = snap;
-      ledger.saveRisk(toRiskRow(snap));
-      if (snap.state !== prevState) {
-        ledger.audit("risk_state", `${prevState} → ${snap.state}: ${snap.reason ?? ""}`, { cycleId });
-        this.d.log(snap.state === "halted" ? "error" : "warn", `risk state ${prevState} → ${snap.state}${snap.reason ? `: ${snap.reason}` : ""}`);
-      }
+      const snap = this.refreshRisk(md, balanceMicros, cycleId, now);
       report.riskState = snap.state;
       report.riskReason = snap.reason;
 
@@ -278,23 +292,10 @@ export class Engine {
 
       // ---- strategies (also while disabled/paused: the scan table and the summary show them) ----
       const view = portfolioView(balanceMicros, positions, restingNow);
-      const blocked = ledger.blockedTickers();
-      const markets = new Map([...md.markets].filter(([t]) => !blocked.has(t)));
-      const intents: Intent[] = [];
-      for (const s of this.strategies) {
-        try {
-          const out = s.strategy.decide({ markets, events: md.events, portfolio: view, params: s.params, nowMs: now });
-          report.strategyDecisions.push({ strategy: s.name, intents: out });
-          intents.push(...out);
-        } catch (e) {
-          report.strategyDecisions.push({ strategy: s.name, intents: [], error: (e as Error).message });
-          this.d.log("warn", `strategy ${s.name} failed: ${(e as Error).message}`);
-        }
-      }
-      // Scope is enforced here, not trusted to strategies: nothing outside it is ever ordered.
-      const inScope = intents.filter((i) => md.markets.has(i.ticker));
-      report.outOfScope = intents.filter((i) => !md.markets.has(i.ticker));
-      for (const i of report.outOfScope) ledger.audit("out_of_scope", `dropped ${i.kind} on ${i.ticker} from ${i.strategy}`, { cycleId, ticker: i.ticker, strategy: i.strategy });
+      const decided = this.decide(md, view, now, cycleId);
+      report.strategyDecisions = decided.decisions;
+      const inScope = decided.inScope;
+      report.outOfScope = decided.outOfScope;
 
       if (this.d.mode === "trade" && report.status === "active" && this.gate.snapshot.state !== "halted") {
         if (this.orderGroupId && ledger.getMeta(`order_group_triggered:${this.orderGroupId}`)) {
@@ -333,10 +334,15 @@ export class Engine {
       ledger.snapshotBalance(cycleId, balanceMicros, report.portfolioValueMicros);
       report.requests = marketData.requests - mdBefore + extraRequests + (this.paper ? 0 : (this.d.transport as { writes?: number }).writes ?? 0);
       ledger.endCycle(cycleId, report.status, exec.created, null);
+      this.lastMd = md;
+      this.lastCycleId = cycleId;
+      this.lastStatus = report.status;
+      this.updateWatch(md, decided.intents);
     } catch (e) {
       report.status = "error";
       report.statusReason = (e as Error).message;
       this.needFullReconcile = true;
+      this.lastStatus = "error";
       ledger.endCycle(cycleId, "error", 0, (e as Error).message);
       ledger.audit("cycle_error", (e as Error).message, { cycleId });
       throw Object.assign(e as Error, { report });
@@ -346,6 +352,244 @@ export class Engine {
       if ((this.d.transport as { writes?: number }).writes !== undefined) (this.d.transport as unknown as { writes: number }).writes = 0;
     }
     return report;
+  }
+
+  /**
+   * REST reconciliation, with the feed's queues drained and its "fills may be missing" flag taken
+   * first (a gap opening during the reconciliation stays set); on failure the flag is put back.
+   */
+  private async reconcileWithFeed(full: boolean): Promise<ReconcileReport> {
+    const { ledger } = this.d;
+    const live = this.live;
+    let gapWas = false;
+    if (live) {
+      // Fills and order changes queued by the feed are covered by the REST read that follows.
+      live.drainFills();
+      live.drainOrderUpdates();
+      gapWas = live.fillGap;
+      live.clearFillGap();
+    }
+    try {
+      // Fills before this read are in the ledger afterwards.
+      const filledBefore = [...this.om.filledSinceReconcile];
+      const rec = await reconcileLive({
+        client: this.d.session.client,
+        ledger,
+        om: this.om,
+        graceMs: notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms),
+        eventOf: (t) => ledger.positions().get(t)?.eventTicker ?? null,
+        log: this.d.log,
+        full,
+      });
+      for (const t of filledBefore) this.om.filledSinceReconcile.delete(t);
+      return rec;
+    } catch (e) {
+      if (live && gapWas) live.fillGap = true;
+      throw e;
+    }
+  }
+
+  /** Risk state from the ledger's portfolio and this market data; persisted, transitions audited. */
+  private refreshRisk(md: MarketData, balanceMicros: Micros, cycleId: number | null, now: number): RiskSnapshot {
+    const { ledger } = this.d;
+    const positions = ledger.positions();
+    const allMarkets = (t: string): MarketView | undefined => md.markets.get(t) ?? md.inactive.get(t);
+    const val = valuePositions(positions, allMarkets);
+    const restingNow = ledger.ordersWithStatus(["resting"]);
+    const ledgerCash = ledger.cashMicros() ?? balanceMicros;
+    const riskPortfolio: RiskPortfolio = {
+      cashMicros: balanceMicros,
+      equityMicros: ledgerCash + val.positionsValueMicros,
+      positions: Object.fromEntries(
+        [...positions.values()].filter((p) => p.position !== 0).map((p) => [p.ticker, { eventTicker: p.eventTicker ?? allMarkets(p.ticker)?.eventTicker ?? p.ticker, position: p.position, costMicros: p.costMicros }]),
+      ),
+      resting: restingNow.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? allMarkets(r.ticker)?.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
+      recentOrderTimesMs: ledger.sendTimesSince(now - 60_000),
+      feeMultiplierE4: Object.fromEntries([...md.markets.values()].map((m) => [m.ticker, m.feeMultiplierE4])),
+    };
+    const prevState = this.gate.snapshot.state;
+    const snap = nextRiskState({ ...this.gate.snapshot, ...riskPortfolio }, this.d.limits, now);
+    this.gate.snapshot = snap;
+    ledger.saveRisk(toRiskRow(snap));
+    if (snap.state !== prevState) {
+      ledger.audit("risk_state", `${prevState} → ${snap.state}: ${snap.reason ?? ""}`, cycleId === null ? {} : { cycleId });
+      this.d.log(snap.state === "halted" ? "error" : "warn", `risk state ${prevState} → ${snap.state}${snap.reason ? `: ${snap.reason}` : ""}`);
+    }
+    return snap;
+  }
+
+  /** Every strategy on the markets not blocked by an unknown outcome; scope enforced here. */
+  private decide(md: MarketData, view: PortfolioView, now: number, cycleId: number | null): { decisions: StrategyDecision[]; intents: Intent[]; inScope: Intent[]; outOfScope: Intent[] } {
+    const { ledger } = this.d;
+    const blocked = ledger.blockedTickers();
+    const markets = blocked.size ? new Map([...md.markets].filter(([t]) => !blocked.has(t))) : md.markets;
+    const intents: Intent[] = [];
+    const decisions: StrategyDecision[] = [];
+    for (const s of this.strategies) {
+      try {
+        const out = s.strategy.decide({ markets, events: md.events, portfolio: view, params: s.params, nowMs: now });
+        decisions.push({ strategy: s.name, intents: out });
+        intents.push(...out);
+      } catch (e) {
+        decisions.push({ strategy: s.name, intents: [], error: (e as Error).message });
+        this.d.log("warn", `strategy ${s.name} failed: ${(e as Error).message}`);
+      }
+    }
+    // Scope is enforced here, not trusted to strategies: nothing outside it is ever ordered.
+    const inScope = intents.filter((i) => md.markets.has(i.ticker));
+    const outOfScope = intents.filter((i) => !md.markets.has(i.ticker));
+    for (const i of outOfScope) ledger.audit("out_of_scope", `dropped ${i.kind} on ${i.ticker} from ${i.strategy}`, { ...(cycleId === null ? {} : { cycleId }), ticker: i.ticker, strategy: i.strategy });
+    return { decisions, intents, inScope, outOfScope };
+  }
+
+  // ---- live books ----------------------------------------------------------------------------------
+
+  /**
+   * Subscribe the live books to this cycle's markets and lay every trusted one over its REST view
+   * (fresher top of book, full depth). Returns how many were trusted. A failing subscription is
+   * logged and the cycle goes on over REST: the WebSocket is an accelerator, never a dependency.
+   */
+  private async overlayLive(md: MarketData): Promise<number> {
+    const live = this.live!;
+    try {
+      await live.updateScope(md.markets.keys());
+    } catch (e) {
+      this.d.log("warn", `live books: subscription update failed (${(e as Error).message}); REST for now, retried next cycle`);
+    }
+    live.takeDirty();
+    let n = 0;
+    for (const [t, m] of md.markets) {
+      const o = live.overlay(m);
+      if (o) {
+        md.markets.set(t, o);
+        this.decidedTop.set(t, topKey(o));
+        n++;
+      } else this.decidedTop.delete(t);
+    }
+    return n;
+  }
+
+  /**
+   * The engine's wake-up filter for reactive passes (called on every book update, so cheap): true
+   * when `ticker` is watched and its trusted live top of book differs from what the last decision saw.
+   */
+  moved(ticker: string): boolean {
+    if (!this.live || !this.watch.has(ticker)) return false;
+    const top = this.live.top(ticker);
+    if (!top) return false;
+    return topKey(top) !== this.decidedTop.get(ticker);
+  }
+
+  /** Our own order changed `ticker`'s live top: the decision that sent it expected that. */
+  ownMove(ticker: string): void {
+    const top = this.live?.top(ticker);
+    if (top && this.decidedTop.has(ticker)) this.decidedTop.set(ticker, topKey(top));
+  }
+
+  /** See `watch`. */
+  private updateWatch(md: MarketData, intents: readonly Intent[]): void {
+    if (!this.live) return;
+    const w = new Set<string>();
+    for (const r of this.d.ledger.ordersWithStatus(["resting"])) if (r.origin === "bot" && md.markets.has(r.ticker)) w.add(r.ticker);
+    for (const i of intents) if (md.markets.has(i.ticker)) w.add(i.ticker);
+    if (this.strategies.some((s) => s.name === "event_arbitrage")) {
+      for (const ev of md.events.values()) {
+        if (!ev.mutuallyExclusive || ev.marketTickers.length < 2) continue;
+        if (ev.marketTickers.every((t) => md.markets.has(t))) for (const t of ev.marketTickers) w.add(t);
+      }
+    }
+    this.watch = w;
+  }
+
+  /**
+   * One reactive pass between cycles (see the header). `woken`: markets whose live top of book moved
+   * since the last decision; `reconcile`: own fills arrived (or the feed may have missed some), so
+   * the ledger is brought up to date over REST before anything is decided.
+   */
+  async react(work: { woken: ReadonlySet<string>; reconcile: boolean; unreconciled?: ReadonlySet<string> }): Promise<ReactReport> {
+    const cpu0 = process.cpuUsage();
+    const out: ReactReport = { acted: false, skipped: null, woken: 0, reconciled: false, exec: null, cpuMs: 0 };
+    const done = (why: string | null) => {
+      out.skipped = why;
+      const c = process.cpuUsage(cpu0);
+      out.cpuMs = (c.user + c.system) / 1000;
+      return out;
+    };
+    const live = this.live;
+    const md = this.lastMd;
+    const cycleId = this.lastCycleId;
+    // Anything but a clean active cycle before: the next cycle decides (halt cancels, kill switch,
+    // pause, failed reconciliation all live there).
+    if (!live || !md || cycleId === null || this.d.mode !== "trade") return done("no cycle yet");
+    if (this.lastStatus !== "active") return done(`last cycle ${this.lastStatus}`);
+    if (this.needFullReconcile) return done("waiting for a full reconciliation");
+    if (killSwitch().active) return done("kill switch active");
+    const { ledger } = this.d;
+    const now = Date.now();
+
+    if (work.reconcile && !this.paper) {
+      try {
+        const rec = await this.reconcileWithFeed(this.om.needsReconcile);
+        out.reconciled = true;
+        if (this.om.needsReconcile && rec.openUnknown === 0) this.om.needsReconcile = false;
+        // Positions and cash changed: the risk state is recomputed from the ledger, as a cycle does.
+        const snap = this.refreshRisk(md, rec.exchange.balanceMicros, cycleId, now);
+        if (snap.state === "halted") {
+          // The cycle that follows cancels and exits; nothing more is sent from here.
+          this.lastStatus = "halted";
+          return done("risk state halted");
+        }
+      } catch (e) {
+        this.needFullReconcile = true;
+        this.d.log("warn", `reactive reconciliation failed: ${(e as Error).message}; no trading until the next cycle reconciles`);
+        return done("reconciliation failed");
+      }
+    }
+
+    // Lay the books that moved over the cycle's REST views.
+    for (const t of live.takeDirty()) {
+      const base = this.restViews.get(t);
+      if (!base) continue;
+      md.markets.set(t, live.overlay(base) ?? base);
+    }
+    // Re-checked now: a market may have moved back to what the last decision saw.
+    // Markets with own fills not yet in the ledger are left alone until the reconciliation.
+    const unreconciled = new Set([...(work.unreconciled ?? []), ...this.om.filledSinceReconcile]);
+    const woken = new Set([...work.woken].filter((t) => md.markets.has(t) && !unreconciled.has(t) && this.moved(t)));
+    out.woken = woken.size;
+    if (woken.size === 0 && !out.reconciled) return done("nothing moved");
+    if (this.paper) this.d.paperTransport!.setMarkets(new Map([...md.inactive, ...md.markets]));
+
+    const balance = this.paper ? this.d.paperTransport!.availableMicros() : this.gate.snapshot.cashMicros;
+    const view = portfolioView(balance, ledger.positions(), ledger.ordersWithStatus(["resting"]));
+    const decided = this.decide(md, view, now, cycleId);
+    // Act only where a trusted live book moved; a set (shared groupKey) only when every leg's live
+    // book is trusted and at least one of them moved — never on a leg priced from a stale REST view.
+    const groups = new Map<string, Intent[]>();
+    for (const i of decided.inScope) if (i.kind === "create" && i.groupKey) groups.set(i.groupKey, [...(groups.get(i.groupKey) ?? []), i]);
+    const selected = decided.inScope.filter((i) => {
+      const g = i.kind === "create" && i.groupKey ? groups.get(i.groupKey)! : null;
+      if (g) return g.every((x) => live.isTrusted(x.ticker) && !unreconciled.has(x.ticker)) && g.some((x) => woken.has(x.ticker));
+      return woken.has(i.ticker);
+    });
+    for (const t of woken) {
+      const m = md.markets.get(t);
+      if (m) this.decidedTop.set(t, topKey(m));
+    }
+    const exec = emptyExec();
+    if (selected.length > 0) {
+      const r = await this.om.execute(selected, cycleId);
+      Object.assign(exec, r);
+    }
+    if (out.reconciled || exec.filledImmediately > 0) await this.repairArbSets(md, cycleId, exec);
+    if (this.om.needsReconcile && !this.paper) {
+      const rr = await this.om.resolveOpen(notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms)).catch(() => null);
+      if (rr && rr.open === 0) this.om.needsReconcile = false;
+    }
+    this.updateWatch(md, decided.intents);
+    out.exec = exec;
+    out.acted = true;
+    return done(null);
   }
 
   /** The paper bankroll starts at the account's balance (or sim.balance_dollars without a key). */
@@ -433,6 +677,11 @@ export class Engine {
       exec.decisions.push(...r.decisions);
     }
   }
+}
+
+/** Top of book as a comparable key (prices and sizes: microprice depends on both). */
+function topKey(t: { yesBid: Price | null; yesBidSize: Count; yesAsk: Price | null; yesAskSize: Count }): string {
+  return `${t.yesBid}:${t.yesBidSize}:${t.yesAsk}:${t.yesAskSize}`;
 }
 
 export { collateralOf };

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { KalshiClient, KeyFileError, loadPrivateKey, restBaseUrl } from "../kalshi/index.ts";
 import { parseDollars } from "../kalshi/money.ts";
 import { privateKeyFromPem } from "../kalshi/signer.ts";
+import type { KeyObject } from "node:crypto";
 import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../cli/exit-codes.ts";
 import { writeFileAtomic } from "../ops/atomic.ts";
@@ -21,6 +22,14 @@ export interface ExchangeSession {
   embedded: SimServer | null;
   /** Identifies the exchange instance (an embedded one is new at every start). */
   instanceId: string;
+  /** The WebSocket URL that goes with the REST base URL. */
+  wsUrl: string;
+  /**
+   * What an authenticated WebSocket (LiveBooks) needs, or null without credentials. A function, not
+   * a field: the KeyObject stays in a closure, so logging or serialising the session cannot carry
+   * it (a KeyObject prints no key material anyway; this keeps it out of every object we pass around).
+   */
+  wsAuth(): { apiKeyId: string; privateKey: KeyObject } | null;
   close(): Promise<void>;
 }
 
@@ -75,9 +84,19 @@ export async function openSession(loaded: LoadedConfig, log: Log): Promise<Excha
       ...(scenario ? { scenario: scenario as never } : {}),
       accounts: [{ apiKeyId: kp.apiKeyId, publicKeyPem: kp.publicKeyPem, balanceMicros: parseDollars(c.sim.balance_dollars) }],
     });
-    const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: kp.apiKeyId, privateKey: privateKeyFromPem(kp.privateKeyPem), ...common });
+    const privateKey = privateKeyFromPem(kp.privateKeyPem);
+    const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: kp.apiKeyId, privateKey, ...common });
     log("debug", `embedded exchange on ${sim.baseUrl} (seed ${c.sim.seed}, ${sim.exchange.markets.size} markets)`);
-    return { client, environment: "sim", baseUrl: sim.baseUrl, embedded: sim, instanceId: `embedded:${randomUUID()}`, close: () => sim.stop() };
+    return {
+      client,
+      environment: "sim",
+      baseUrl: sim.baseUrl,
+      embedded: sim,
+      instanceId: `embedded:${randomUUID()}`,
+      wsUrl: client.wsUrl,
+      wsAuth: () => ({ apiKeyId: kp.apiKeyId, privateKey }),
+      close: () => sim.stop(),
+    };
   }
 
   const baseUrl = c.exchange.base_url ?? restBaseUrl(c.exchange.environment === "production" ? "production" : "demo", c.exchange.use_legacy_host);
@@ -93,5 +112,14 @@ export async function openSession(loaded: LoadedConfig, log: Log): Promise<Excha
     throw new UserError("exchange.api_key_id and exchange.private_key_path must be set together (or KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH)");
   }
   const client = new KalshiClient({ baseUrl, ...(auth ?? {}), ...common });
-  return { client, environment: c.exchange.environment, baseUrl: client.baseUrl, embedded: null, instanceId: client.baseUrl, close: async () => {} };
+  return {
+    client,
+    environment: c.exchange.environment,
+    baseUrl: client.baseUrl,
+    embedded: null,
+    instanceId: client.baseUrl,
+    wsUrl: client.wsUrl,
+    wsAuth: () => (auth ? { apiKeyId: auth.apiKeyId, privateKey: auth.privateKey } : null),
+    close: async () => {},
+  };
 }

@@ -151,7 +151,7 @@ export class LiveBooks {
   /** The market-filtered subscriptions (orderbook_delta, trade); null while the scope is empty. */
   private marketSubs: Subscription[] | null = null;
   private privateSubs: Subscription[] | null = null;
-  private readonly listeners = new Set<(ticker: string, cause: LiveUpdateCause) => void>();
+  private readonly listeners = new Set<(ticker: string, cause: LiveUpdateCause, own: boolean) => void>();
   private readonly fillListeners = new Set<(f: LiveFill) => void>();
   private readonly orderListeners = new Set<(o: LiveOrderUpdate) => void>();
   private readonly rings = new Map<string, TradeRing>();
@@ -376,6 +376,18 @@ export class LiveBooks {
   }
 
   /**
+   * Top of book only (no level arrays): cheap enough to call on every delta, which is what the
+   * engine's wake-up filter does. Null when the book may not be used.
+   */
+  top(ticker: string): { yesBid: Price | null; yesBidSize: Count; yesAsk: Price | null; yesAskSize: Count } | null {
+    const b = this.trustedBook(ticker);
+    if (!b) return null;
+    const bid = b.bestYesBid();
+    const noBid = b.bestNoBid();
+    return { yesBid: bid ? bid.price : null, yesBidSize: bid ? bid.size : 0, yesAsk: noBid ? PRICE_ONE - noBid.price : null, yesAskSize: noBid ? noBid.size : 0 };
+  }
+
+  /**
    * `m` (from REST) with the live top of book and depth laid over it, or null when the live book is
    * not trusted (keep the REST view, and fetch depth over REST if a strategy needs it).
    */
@@ -440,8 +452,12 @@ export class LiveBooks {
 
   // ---- listeners ----------------------------------------------------------------------------------
 
-  /** Called synchronously for every applied snapshot or delta, trust loss, and print of an in-scope market. */
-  onUpdate(listener: (ticker: string, cause: LiveUpdateCause) => void): () => void {
+  /**
+   * Called synchronously for every applied snapshot or delta, trust loss, and print of an in-scope
+   * market. `own`: the delta was caused by one of our orders (Kalshi tags those with our
+   * client_order_id), so a reaction to it would be a reaction to ourselves.
+   */
+  onUpdate(listener: (ticker: string, cause: LiveUpdateCause, own: boolean) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -473,12 +489,12 @@ export class LiveBooks {
 
   // ---- incoming -----------------------------------------------------------------------------------
 
-  private notify(ticker: string, cause: LiveUpdateCause): void {
+  private notify(ticker: string, cause: LiveUpdateCause, own = false): void {
     if (!this.scopeSet.has(ticker)) return;
     this.dirty.add(ticker);
     for (const l of this.listeners) {
       try {
-        l(ticker, cause);
+        l(ticker, cause, own);
       } catch (e) {
         this.log("error", `live-books listener threw: ${(e as Error).message}`);
       }
@@ -496,7 +512,7 @@ export class LiveBooks {
         const b = this.ws.books.get(m.msg.market_ticker);
         if (b?.trusted) {
           this.stats.deltas++;
-          this.notify(m.msg.market_ticker, "delta");
+          this.notify(m.msg.market_ticker, "delta", m.msg.client_order_id !== undefined);
         } else {
           this.stats.deltasDropped++;
           if (b) this.notify(m.msg.market_ticker, "untrusted");

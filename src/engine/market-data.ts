@@ -7,7 +7,7 @@
 import type { KalshiClient } from "../kalshi/index.ts";
 import type * as W from "../kalshi/wire/rest.ts";
 import { multiplierE4, PRICE_ONE, type Count, type FeeType, type Price } from "../kalshi/money.ts";
-import type { BookDepth, EventView, MarketView, Strategy, TradePrint } from "../strategies/types.ts";
+import type { BookDepth, EventView, MarketView, PortfolioView, Strategy, TradePrint } from "../strategies/types.ts";
 
 export interface Scope {
   seriesTickers: string[];
@@ -176,9 +176,13 @@ export class MarketDataSource {
     }
   }
 
-  /** Full depth for the markets any strategy asks depth for, batched. */
-  async loadDepth(data: MarketData, strategies: ReadonlyArray<{ strategy: Strategy<unknown>; params: unknown }>): Promise<number> {
-    const want = [...data.markets.values()].filter((m) => strategies.some((s) => s.strategy.needsDepth(m, s.params))).map((m) => m.ticker);
+  /**
+   * Full depth for the markets any strategy asks depth for, batched; markets that already carry a
+   * book (a trusted live book laid over them) are skipped. `portfolio` lets a strategy ask for depth
+   * where it already has orders (market_maker subtracts its own quotes level by level).
+   */
+  async loadDepth(data: MarketData, strategies: ReadonlyArray<{ strategy: Strategy<unknown>; params: unknown }>, portfolio?: PortfolioView): Promise<number> {
+    const want = [...data.markets.values()].filter((m) => !m.book && strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio))).map((m) => m.ticker);
     let n = 0;
     for (let i = 0; i < want.length; i += BATCH_TICKERS) {
       this.requests++;

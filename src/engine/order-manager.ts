@@ -68,6 +68,8 @@ export class OrderManager {
   private readonly log: NonNullable<OrderManagerDeps["log"]>;
   /** Set when an outcome was unknown or an order vanished: reconcile before the next order. */
   needsReconcile = false;
+  /** Markets where a create filled at once since the engine last reconciled (it clears this). */
+  readonly filledSinceReconcile = new Set<string>();
 
   constructor(private readonly d: OrderManagerDeps) {
     this.now = d.now ?? Date.now;
@@ -288,7 +290,33 @@ export class OrderManager {
     rows.forEach((row, i) => this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum));
   }
 
+  /**
+   * The gate's snapshot holds a sent create under a placeholder id until the next rebuild from the
+   * ledger. Between cycles (reactive passes) there is no rebuild before the next decision, so the
+   * placeholder takes the exchange's order id: an amend of that order must find it. Remaining and
+   * filled follow the exchange; a rejected order leaves the snapshot, but its cash stays spent until
+   * the next rebuild (never more cash than the exchange would show).
+   */
+  private settleGateEntry(row: OrderRow, o: CreateOutcome): void {
+    if (o.kind === "unknown") return;
+    const s = this.d.gate.snapshot;
+    const prefix = `pending:${row.ticker}:${row.side}:${row.price}:`;
+    const i = s.resting.findIndex((r) => r.orderId.startsWith(prefix));
+    if (i < 0) return;
+    const resting = [...s.resting];
+    if (o.kind === "accepted" && o.remaining > 0) resting[i] = { ...resting[i]!, orderId: o.orderId, remaining: o.remaining, filled: o.filled };
+    else if (o.kind === "accepted") {
+      // Executed at once: the contracts are a position now, which the snapshot learns at the next
+      // reconciliation; until then they stay counted as a resting order (same exposure, same side).
+      resting[i] = { ...resting[i]!, orderId: `executed:${o.orderId}` };
+    } else resting.splice(i, 1);
+    this.d.gate.snapshot = { ...s, resting };
+  }
+
   private applyCreateOutcome(row: OrderRow, o: CreateOutcome, s: { intent: CreateIntent; count: Count }, sum: ExecSummary): void {
+    this.settleGateEntry(row, o);
+    // Paper fills are in the ledger already; live ones arrive there with the next reconciliation.
+    if (o.kind === "accepted" && o.filled > 0 && !this.d.transport.paper) this.filledSinceReconcile.add(row.ticker);
     if (o.kind === "accepted") {
       const status = statusFromAccepted(o.filled, o.remaining);
       this.d.ledger.updateOrder(row.id, { status, orderId: o.orderId, filledCount: o.filled, remainingCount: o.remaining }, `accepted: filled ${o.filled}, remaining ${o.remaining}`);

@@ -1,0 +1,176 @@
+// When the daemon runs a reactive pass between cycles (daemon, trade mode, WebSocket books on).
+//
+//   book update of a watched market whose trusted top of book moved since the last decision
+//        → a pass, at once if the last one started ≥ minGapMs ago, else when that much has passed
+//   own fill on the private feed (or a feed gap while connected)
+//        → a pass that reconciles over REST first, at most one per reconcileGapMs. Until it ran,
+//          book-driven passes leave the filled markets alone (a position the risk gate does not
+//          know yet must not be traded on) but go on elsewhere: a fill of a resting order moves
+//          collateral already counted into a position, so other markets' limits are unaffected.
+//
+// The filter runs synchronously on every delta, so it only compares top of book (O(1) per update);
+// the pass itself re-checks what moved. Passes run on the daemon's loop, between cycles, never
+// concurrently with a cycle or with each other: the loop awaits `wait()`, then runs the pass inline.
+// The bounded rate (minGapMs) caps the CPU and the order traffic a busy feed can cause; the risk
+// gate's orders-per-minute limit caps the rest.
+import type { LiveBooks } from "./live-books.ts";
+
+export interface ReactorOptions {
+  /** True when `ticker` is watched and its live top moved since the last decision (Engine.moved). */
+  moved: (ticker: string) => boolean;
+  /** Our own order moved the book of `ticker`: the decision that sent it already accounts for it (Engine.ownMove). */
+  ownMove?: (ticker: string) => void;
+  /** Paper: no private feed, nothing to reconcile. */
+  paper: boolean;
+  /** Minimum time between the starts of two passes (default 250 ms). */
+  minGapMs?: number;
+  /** Minimum time between two reactive REST reconciliations (default 2 s). */
+  reconcileGapMs?: number;
+  now?: () => number;
+}
+
+export interface ReactorWork {
+  woken: Set<string>;
+  reconcile: boolean;
+  /** Markets with own fills the ledger does not have yet (empty when this pass reconciles). */
+  unreconciled: Set<string>;
+  /** ms from the first update that asked for this pass to the pass being handed out. */
+  waitedMs: number;
+}
+
+export class Reactor {
+  private readonly pending = new Set<string>();
+  private fillsArrived = false;
+  private readonly filled = new Set<string>();
+  private firstAskAt: number | null = null;
+  private lastPassAt = Number.NEGATIVE_INFINITY;
+  private lastReconcileAt = Number.NEGATIVE_INFINITY;
+  private kick: (() => void) | null = null;
+  private readonly offs: Array<() => void> = [];
+  private readonly minGapMs: number;
+  private readonly reconcileGapMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly live: LiveBooks,
+    private readonly o: ReactorOptions,
+  ) {
+    this.minGapMs = o.minGapMs ?? 250;
+    this.reconcileGapMs = o.reconcileGapMs ?? 2_000;
+    this.now = o.now ?? Date.now;
+    this.offs.push(
+      live.onUpdate((ticker, cause, own) => {
+        if (cause === "trade") return;
+        // Our own quote landing is not news: it would only cost a pass (and the debounce gap after
+        // it) that finds nothing to do. Unless the market already moved for someone else's reason.
+        if (own && !this.pending.has(ticker)) {
+          this.o.ownMove?.(ticker);
+          return;
+        }
+        if (!this.o.moved(ticker)) return;
+        this.pending.add(ticker);
+        this.ask();
+      }),
+    );
+    if (!o.paper) {
+      this.offs.push(
+        live.onFill((f) => {
+          this.fillsArrived = true;
+          this.filled.add(f.ticker);
+          this.ask();
+        }),
+      );
+    }
+  }
+
+  private ask(): void {
+    this.firstAskAt ??= this.now();
+    this.kick?.();
+  }
+
+  /** A feed gap only matters once the feed is back: while it is down, the cycles reconcile anyway. */
+  private wantsReconcile(): boolean {
+    return !this.o.paper && (this.fillsArrived || (this.live.fillGap && this.live.ws.connected));
+  }
+
+  /** When the next pass may start (ms epoch), or Infinity when nothing asks for one. */
+  dueAt(): number {
+    let due = Number.POSITIVE_INFINITY;
+    if (this.wantsReconcile()) due = Math.max(this.lastPassAt + this.minGapMs, this.lastReconcileAt + this.reconcileGapMs);
+    for (const t of this.pending) {
+      if (this.filled.has(t)) continue;
+      due = Math.min(due, this.lastPassAt + this.minGapMs);
+      break;
+    }
+    return due;
+  }
+
+  /**
+   * Wait until a pass is due ("pass"), `untilMs` is reached or `stopped()` turns true ("timeout").
+   * `setWake` receives a function that ends the wait early (the signal handler uses it).
+   */
+  async wait(untilMs: number, stopped: () => boolean, setWake: (w: (() => void) | null) => void): Promise<"pass" | "timeout"> {
+    try {
+      for (;;) {
+        if (stopped()) return "timeout";
+        const now = this.now();
+        if (this.dueAt() <= now) return "pass";
+        if (now >= untilMs) return "timeout";
+        const until = Math.min(untilMs, this.dueAt());
+        await new Promise<void>((resolve) => {
+          // Re-checked at least every second (signals, the cycle's deadline).
+          const t = setTimeout(resolve, Math.max(0, Math.min(1_000, until - now)));
+          const wake = () => {
+            clearTimeout(t);
+            this.kick = null;
+            resolve();
+          };
+          this.kick = wake;
+          setWake(wake);
+        });
+      }
+    } finally {
+      this.kick = null;
+      setWake(null);
+    }
+  }
+
+  /** Hand out the work of a due pass and start its gap. */
+  take(): ReactorWork {
+    const now = this.now();
+    const reconcile = this.wantsReconcile() && now >= this.lastReconcileAt + this.reconcileGapMs;
+    const work: ReactorWork = { woken: new Set(this.pending), reconcile, unreconciled: reconcile ? new Set() : new Set(this.filled), waitedMs: this.firstAskAt === null ? 0 : now - this.firstAskAt };
+    this.pending.clear();
+    this.firstAskAt = null;
+    if (reconcile) {
+      this.fillsArrived = false;
+      this.filled.clear();
+    } else {
+      // Filled markets stay pending: their pass comes with the reconciliation.
+      for (const t of work.woken) if (this.filled.has(t)) this.pending.add(t);
+      for (const t of this.filled) work.woken.delete(t);
+      if (this.pending.size) this.firstAskAt = now;
+    }
+    this.lastPassAt = now;
+    if (reconcile) this.lastReconcileAt = now;
+    return work;
+  }
+
+  /**
+   * A cycle is about to reconcile over REST and decide on every market: fills and moves before this
+   * instant are covered by it. (Called before, not after: a fill landing during the cycle, after its
+   * reconciliation, must still ask for a pass.)
+   */
+  cycleStarting(): void {
+    this.pending.clear();
+    this.firstAskAt = null;
+    this.fillsArrived = false;
+    this.filled.clear();
+  }
+
+  close(): void {
+    for (const off of this.offs) off();
+    this.offs.length = 0;
+    this.kick?.();
+  }
+}
