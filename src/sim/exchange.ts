@@ -3,6 +3,7 @@
 import { COUNT_ONE, makerFee, PRICE_ONE, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import { Account, applyFill, closableQty, legPrice, releaseAll, releaseFor, reserveFor, settlePosition } from "./accounts.ts";
 import { Book } from "./book.ts";
+import { CandleStore } from "./candles.ts";
 import type { SimClock } from "./clock.ts";
 import * as E from "./errors.ts";
 import { crosses, fillableQty, matchIncoming } from "./matching.ts";
@@ -69,6 +70,10 @@ export class Exchange {
   readonly orderGroups = new Map<string, OrderGroup>();
   /** Public tape, oldest first. */
   readonly trades: Trade[] = [];
+  /** Minute quotes and trades per market, for the candlestick endpoints. */
+  readonly candles = new CandleStore();
+  /** Sim time the exchange opened: nothing here is older, so it is the historical cutoff. */
+  readonly startedMs: number;
   readonly scheduler = new Scheduler();
   exchangeActive = true;
   tradingActive = true;
@@ -93,6 +98,7 @@ export class Exchange {
 
   constructor(readonly clock: SimClock, seed: number | string = 1) {
     this.ids = new Rng(`${seed}:ids`);
+    this.startedMs = clock.now();
   }
 
   now(): number {
@@ -109,6 +115,13 @@ export class Exchange {
   }
 
   emit(e: ExchangeEvent): void {
+    if (e.type === "book") {
+      const t = this.top(e.ticker);
+      this.candles.quote(e.ticker, e.tsMs, t.bid, t.ask, this.markets.get(e.ticker)?.openInterest ?? 0);
+    } else if (e.type === "trade") {
+      const t = this.top(e.trade.ticker);
+      this.candles.trade(e.trade.ticker, e.trade.tsMs, e.trade.price, e.trade.count, t.bid, t.ask, this.markets.get(e.trade.ticker)?.openInterest ?? 0);
+    }
     for (const l of this.listeners) l(e);
   }
 

@@ -8,6 +8,7 @@ import { formatCount, formatPrice, microsToCents, parseCount, parseFixed, PRICE_
 import type { Account } from "./accounts.ts";
 import * as E from "./errors.ts";
 import type { Exchange, NewOrder } from "./exchange.ts";
+import { CANDLE_PERIODS } from "../kalshi/wire/index.ts";
 import { page, parseLimit } from "./paging.ts";
 import { ENDPOINT_COSTS, DEFAULT_COST, type RateLimiter } from "./rate-limit.ts";
 import type { BookSide, Market, MarketStatus, Order, Position, TimeInForce } from "./types.ts";
@@ -67,15 +68,33 @@ function goType(v: unknown): string {
   return typeof v;
 }
 
-/** Kalshi's Go decoder rejects a JSON number where it wants a string, in the flat shape. */
-function requireStrings(body: Record<string, unknown>, fields: string[], struct: string): void {
-  for (const f of fields) {
+/** Go types of request fields, as Kalshi's decoder declares them. */
+type GoKind = "string" | "int64" | "int" | "bool";
+
+/**
+ * Kalshi's Go JSON decoder rejects a value of the wrong JSON type before any validation, in the
+ * flat shape: a number where it wants a string, a string where it wants an integer or a boolean,
+ * a fraction where it wants an integer. null leaves the field unset, as in Go.
+ */
+function goDecode(body: Record<string, unknown>, fields: Record<string, GoKind>, struct: string): void {
+  for (const [f, kind] of Object.entries(fields)) {
     const v = body[f];
-    if (v !== undefined && v !== null && typeof v !== "string") {
-      throw E.flatBadRequest(`json: cannot unmarshal ${goType(v)} into Go struct field ${struct}.${f} of type string`);
+    if (v === undefined || v === null) continue;
+    const where = `into Go struct field ${struct}.${f} of type ${kind}`;
+    if (kind === "string" && typeof v !== "string") throw E.flatBadRequest(`json: cannot unmarshal ${goType(v)} ${where}`);
+    if (kind === "bool" && typeof v !== "boolean") throw E.flatBadRequest(`json: cannot unmarshal ${goType(v)} ${where}`);
+    if (kind === "int64" || kind === "int") {
+      if (typeof v !== "number") throw E.flatBadRequest(`json: cannot unmarshal ${goType(v)} ${where}`);
+      if (!Number.isInteger(v)) throw E.flatBadRequest(`json: cannot unmarshal number ${v} ${where}`);
     }
   }
 }
+
+const CREATE_V2_FIELDS: Record<string, GoKind> = {
+  ticker: "string", side: "string", count: "string", price: "string", time_in_force: "string", self_trade_prevention_type: "string",
+  client_order_id: "string", order_group_id: "string", expiration_time: "int64", post_only: "bool", reduce_only: "bool",
+  cancel_order_on_pause: "bool", subaccount: "int", exchange_index: "int",
+};
 
 /** Zod issues → Kalshi's answer: an off-range price is invalid_price, anything else invalid_parameters. */
 function validation(err: z.ZodError): E.SimError {
@@ -150,7 +169,7 @@ function v2CreateReply(o: Order, tsMs: number): Record<string, unknown> {
 
 function v2Order(c: Ctx, body: unknown, struct = "CreateOrderV2Request"): NewOrder {
   if (typeof body === "object" && body !== null && !Array.isArray(body)) {
-    requireStrings(body as Record<string, unknown>, ["ticker", "side", "count", "price", "time_in_force", "self_trade_prevention_type", "client_order_id", "order_group_id"], struct);
+    goDecode(body as Record<string, unknown>, CREATE_V2_FIELDS, struct);
   }
   const r = parseWith(CreateOrderV2Request, body);
   return {
@@ -280,8 +299,13 @@ const DEFS: Def[] = [
     const series = c.q.get("series_ticker");
     const tickers = listParam(c, "tickers");
     const nested = c.q.get("with_nested_markets") === "true";
+    const minClose = intParam(c, "min_close_ts");
+    const minUpdated = intParam(c, "min_updated_ts");
     const evs = [...c.ex.events.values()].filter((e) => {
       if (series && e.seriesTicker !== series) return false;
+      // min_close_ts: at least one of the event's markets closes after it.
+      if (minClose !== null && !e.marketTickers.some((t) => (c.ex.markets.get(t)?.closeMs ?? 0) > minClose * 1000)) return false;
+      if (minUpdated !== null && e.updatedMs < minUpdated * 1000) return false;
       if (tickers && !tickers.includes(e.eventTicker)) return false;
       if (status) return e.marketTickers.some((t) => status.includes(c.ex.markets.get(t)?.status ?? "initialized"));
       return true;
@@ -289,15 +313,35 @@ const DEFS: Def[] = [
     const p = page(evs, c.q.get("cursor"), limit);
     return ok({
       cursor: p.cursor,
-      events: p.items.map((e) => W.eventJson(e, nested ? e.marketTickers.map((t) => W.marketJson(c.ex, c.ex.markets.get(t)!)) : undefined)),
+      events: p.items.map((e) => W.eventJson(e, nested ? e.marketTickers.map((t) => W.marketJson(c.ex, c.ex.markets.get(t)!)) : undefined, c.ex.series.get(e.seriesTicker))),
       milestones: [],
+    });
+  }],
+  // No fee changes are ever scheduled here; the lists are empty but well-formed.
+  ["GET", "/events/fee_changes", "none", (c) => {
+    parseLimit(c.q.get("limit"), 100, 1000, "GetEventFeeChanges");
+    return ok({ cursor: "", event_fee_changes: [] });
+  }],
+  // Multivariate (combo) events do not exist on this exchange.
+  ["GET", "/events/multivariate", "none", (c) => {
+    parseLimit(c.q.get("limit"), 100, 200, "GetMultivariateEvents");
+    return ok({ cursor: "", events: [] });
+  }],
+  ["GET", "/events/:event_ticker/metadata", "none", (c) => {
+    const e = c.ex.events.get(c.params.event_ticker!);
+    if (!e) throw E.notFound();
+    return ok({
+      image_url: "",
+      market_details: e.marketTickers.map((t) => ({ color_code: "", image_url: "", market_ticker: t })),
+      settlement_sources: c.ex.series.get(e.seriesTicker)?.settlementSources ?? [],
     });
   }],
   ["GET", "/events/:event_ticker", "none", (c) => {
     const e = c.ex.events.get(c.params.event_ticker!);
     if (!e) throw E.notFound();
     const markets = e.marketTickers.map((t) => W.marketJson(c.ex, c.ex.markets.get(t)!));
-    return c.q.get("with_nested_markets") === "true" ? ok({ event: W.eventJson(e, markets), markets: [] }) : ok({ event: W.eventJson(e), markets });
+    const s = c.ex.series.get(e.seriesTicker);
+    return c.q.get("with_nested_markets") === "true" ? ok({ event: W.eventJson(e, markets, s), markets: [] }) : ok({ event: W.eventJson(e, undefined, s), markets });
   }],
   ["GET", "/markets", "none", (c) => {
     const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetMarkets");
@@ -307,7 +351,19 @@ const DEFS: Def[] = [
     const tickers = listParam(c, "tickers");
     const minClose = intParam(c, "min_close_ts");
     const maxClose = intParam(c, "max_close_ts");
+    const minCreated = intParam(c, "min_created_ts");
+    const maxCreated = intParam(c, "max_created_ts");
+    const minSettled = intParam(c, "min_settled_ts");
+    const maxSettled = intParam(c, "max_settled_ts");
+    const minUpdated = intParam(c, "min_updated_ts");
     const ms = [...c.ex.markets.values()].filter((m) => {
+      if (minCreated !== null && m.createdMs < minCreated * 1000) return false;
+      if (maxCreated !== null && m.createdMs > maxCreated * 1000) return false;
+      // Only settled markets have a settlement time to compare.
+      if ((minSettled !== null || maxSettled !== null) && m.settledMs === null) return false;
+      if (minSettled !== null && m.settledMs! < minSettled * 1000) return false;
+      if (maxSettled !== null && m.settledMs! > maxSettled * 1000) return false;
+      if (minUpdated !== null && m.updatedMs < minUpdated * 1000) return false;
       if (status && !status.includes(m.status)) return false;
       if (ev && m.eventTicker !== ev) return false;
       if (series && m.seriesTicker !== series) return false;
@@ -335,6 +391,7 @@ const DEFS: Def[] = [
     const p = page(all, c.q.get("cursor"), limit);
     return ok({ cursor: p.cursor, trades: p.items.map(W.tradeJson) });
   }],
+  ["GET", "/markets/candlesticks", "none", (c) => batchCandles(c)],
   ["GET", "/markets/orderbooks", "required", (c) => {
     const tickers = listParam(c, "tickers") ?? [];
     if (tickers.length === 0) throw E.bare("Parameter validation failed for GetMarketOrderbooks: Key: 'GetMarketOrderbooksParams.Tickers' Error:Field validation for 'Tickers' failed on the 'required' tag");
@@ -348,6 +405,42 @@ const DEFS: Def[] = [
     return ok({ orderbook_fp: bookJson(c, m.ticker, depth) });
   }],
   ["GET", "/series/:series_ticker/markets/:ticker/candlesticks", "none", (c) => candles(c)],
+  ["GET", "/series/:series_ticker/events/:ticker/candlesticks", "none", (c) => eventCandles(c)],
+  // Historical split (API.md §3.8): the cutoff is the moment this exchange opened, so everything it
+  // ever did is served by the live endpoints and the historical lists are empty.
+  ["GET", "/historical/cutoff", "none", (c) => {
+    const t = W.isoSec(c.ex.startedMs);
+    return ok({ market_positions_last_updated_ts: t, market_settled_ts: t, orders_updated_ts: t, trades_created_ts: t });
+  }],
+  ["GET", "/historical/markets", "none", (c) => {
+    parseLimit(c.q.get("limit"), 100, 1000, "GetHistoricalMarkets");
+    return ok({ cursor: "", markets: [] });
+  }],
+  ["GET", "/historical/markets/:ticker", "none", () => {
+    throw E.notFound();
+  }],
+  ["GET", "/historical/markets/:ticker/candlesticks", "none", () => {
+    throw E.notFound();
+  }],
+  ["GET", "/historical/trades", "none", (c) => {
+    parseLimit(c.q.get("limit"), 100, 1000, "GetTradesHistorical");
+    return ok({ cursor: "", trades: [] });
+  }],
+  ["GET", "/historical/fills", "required", (c) => {
+    me(c);
+    parseLimit(c.q.get("limit"), 100, 1000, "GetFillsHistorical");
+    return ok({ cursor: "", fills: [] });
+  }],
+  ["GET", "/historical/orders", "required", (c) => {
+    me(c);
+    parseLimit(c.q.get("limit"), 100, 1000, "GetHistoricalOrders");
+    return ok({ cursor: "", orders: [] });
+  }],
+  ["GET", "/historical/positions", "required", (c) => {
+    me(c);
+    parseLimit(c.q.get("limit"), 100, 1000, "GetHistoricalPositions");
+    return ok({ cursor: "", event_positions: [], market_positions: [] });
+  }],
   ["GET", "/account/endpoint_costs", "none", () => ok({ default_cost: DEFAULT_COST, endpoint_costs: ENDPOINT_COSTS })],
   ["GET", "/account/limits", "required", (c) => ok(c.limiter.limitsJson())],
 
@@ -460,6 +553,11 @@ const DEFS: Def[] = [
     const body = jsonBody(c);
     if (!Array.isArray(body.orders) || body.orders.length === 0) throw E.nested(400, "invalid_parameters", { message: "invalid parameters", details: "orders is required" });
     const a = me(c);
+    // The decoder reads the whole body before any order is placed: a mistyped field in any item
+    // fails the request as a whole (flat 400), unlike a rejected order, which fails only its item.
+    for (const raw of body.orders) {
+      if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) goDecode(raw as Record<string, unknown>, CREATE_V2_FIELDS, "BatchCreateOrdersV2Request.orders");
+    }
     const orders = body.orders.map((raw: unknown) => {
       try {
         const { order } = c.ex.placeOrder(a.userId, v2Order(c, raw));
@@ -479,7 +577,8 @@ const DEFS: Def[] = [
         const { order, reducedBy } = c.ex.cancelOrder(a.userId, it.order_id);
         return { client_order_id: order.clientOrderId || null, order_id: order.id, reduced_by: formatCount(reducedBy), ts_ms: c.ex.now() };
       } catch (e) {
-        return { error: errorDetail(e), order_id: it.order_id };
+        // reduced_by is required on every item by the SDK's model, failures included.
+        return { error: errorDetail(e), order_id: it.order_id, reduced_by: formatCount(0) };
       }
     });
     return ok({ orders });
@@ -497,7 +596,7 @@ const DEFS: Def[] = [
   }],
   ["POST", "/portfolio/events/orders/:order_id/amend", "required", (c) => {
     const body = jsonBody(c);
-    requireStrings(body, ["ticker", "side", "price", "count", "client_order_id", "updated_client_order_id"], "AmendOrderV2Request");
+    goDecode(body, { ticker: "string", side: "string", price: "string", count: "string", client_order_id: "string", updated_client_order_id: "string", exchange_index: "int" }, "AmendOrderV2Request");
     const r = parseWith(AmendOrderV2Request, body);
     const a = me(c);
     const existing = c.ex.liveOrder(a.userId, c.params.order_id!);
@@ -509,7 +608,7 @@ const DEFS: Def[] = [
   }],
   ["POST", "/portfolio/events/orders/:order_id/decrease", "required", (c) => {
     const body = jsonBody(c);
-    requireStrings(body, ["reduce_by", "reduce_to"], "DecreaseOrderV2Request");
+    goDecode(body, { reduce_by: "string", reduce_to: "string", exchange_index: "int", market_ticker: "string" }, "DecreaseOrderV2Request");
     const r = parseWith(DecreaseOrderV2Request, body);
     const o = c.ex.decreaseOrder(me(c).userId, c.params.order_id!, { reduceBy: r.reduce_by, reduceTo: r.reduce_to });
     const out: Record<string, unknown> = { order_id: o.id, remaining_count: formatCount(o.remaining), ts_ms: c.ex.now() };
@@ -570,40 +669,46 @@ const DEFS: Def[] = [
   }],
 ];
 
-/** Candlesticks built from the tape (trades only; quotes are not recorded per period). */
+/** Kalshi's validator wording for a query parameter that failed a tag (`required`, `oneof`, `lte`). */
+function paramError(op: string, field: string, tag: string): E.SimError {
+  return E.bare(`Parameter validation failed for ${op}: Key: '${op}Params.${field}' Error:Field validation for '${field}' failed on the '${tag}' tag`);
+}
+
+/** start_ts, end_ts and period_interval, validated as the candlestick endpoints do. */
+function candleParams(c: Ctx, op: string): { start: number; end: number; period: number; before: boolean } {
+  const start = intParam(c, "start_ts");
+  const end = intParam(c, "end_ts");
+  const period = intParam(c, "period_interval");
+  if (start === null) throw paramError(op, "StartTs", "required");
+  if (end === null) throw paramError(op, "EndTs", "required");
+  if (period === null) throw paramError(op, "PeriodInterval", "required");
+  if (!(CANDLE_PERIODS as readonly number[]).includes(period)) throw paramError(op, "PeriodInterval", "oneof");
+  return { start, end, period, before: c.q.get("include_latest_before_start") === "true" };
+}
+
 function candles(c: Ctx): Reply {
   const m = market(c, c.params.ticker!);
-  const period = intParam(c, "period_interval");
-  if (period === null || ![1, 60, 1440].includes(period)) throw E.bare("Parameter validation failed for GetMarketCandlesticks: Key: 'GetMarketCandlesticksParams.PeriodInterval' Error:Field validation for 'PeriodInterval' failed on the 'oneof' tag");
-  const start = intParam(c, "start_ts") ?? 0;
-  const end = intParam(c, "end_ts") ?? Math.floor(c.ex.now() / 1000);
-  const span = period * 60;
-  const buckets = new Map<number, { o: number; h: number; l: number; c: number; v: number }>();
-  for (const t of c.ex.trades) {
-    if (t.ticker !== m.ticker) continue;
-    const s = Math.floor(t.tsMs / 1000);
-    if (s < start || s > end) continue;
-    const endTs = (Math.floor(s / span) + 1) * span;
-    const b = buckets.get(endTs);
-    if (!b) buckets.set(endTs, { o: t.price, h: t.price, l: t.price, c: t.price, v: t.count });
-    else {
-      b.h = Math.max(b.h, t.price);
-      b.l = Math.min(b.l, t.price);
-      b.c = t.price;
-      b.v += t.count;
-    }
-  }
-  const fmt = formatPrice;
+  const p = candleParams(c, "GetMarketCandlesticks");
+  return ok({ candlesticks: c.ex.candles.query(m.ticker, p.start, p.end, p.period, p.before), ticker: m.ticker });
+}
+
+/** Batch: up to 100 markets, comma-separated (API.md §3.7). */
+function batchCandles(c: Ctx): Reply {
+  const tickers = listParam(c, "market_tickers");
+  if (!tickers) throw paramError("BatchGetMarketCandlesticks", "MarketTickers", "required");
+  if (tickers.length > 100) throw paramError("BatchGetMarketCandlesticks", "MarketTickers", "max");
+  const p = candleParams(c, "BatchGetMarketCandlesticks");
+  return ok({ markets: tickers.map((t) => ({ candlesticks: c.ex.candles.query(market(c, t).ticker, p.start, p.end, p.period, p.before), market_ticker: t })) });
+}
+
+function eventCandles(c: Ctx): Reply {
+  const ev = c.ex.events.get(c.params.ticker!);
+  if (!ev || ev.seriesTicker !== c.params.series_ticker) throw E.notFound();
+  const p = candleParams(c, "GetMarketCandlesticksByEvent");
   return ok({
-    candlesticks: [...buckets].sort((a, b) => a[0] - b[0]).map(([endTs, b]) => ({
-      end_period_ts: endTs,
-      open_interest_fp: formatCount(m.openInterest),
-      price: { close_dollars: fmt(b.c), high_dollars: fmt(b.h), low_dollars: fmt(b.l), open_dollars: fmt(b.o) },
-      volume_fp: formatCount(b.v),
-      yes_ask: {},
-      yes_bid: {},
-    })),
-    ticker: m.ticker,
+    adjusted_end_ts: p.end,
+    market_candlesticks: ev.marketTickers.map((t) => c.ex.candles.query(t, p.start, p.end, p.period)),
+    market_tickers: [...ev.marketTickers],
   });
 }
 

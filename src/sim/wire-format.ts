@@ -76,6 +76,8 @@ export function marketJson(ex: Exchange, m: Market): MarketWire & Record<string,
 export function seriesJson(s: Series): Record<string, unknown> {
   return {
     additional_prohibitions: [],
+    // Required by the SDK's Series model (3.30.0); one category per series here.
+    categories: [s.category],
     category: s.category,
     contract_terms_url: `${s.contractUrl}/terms.pdf`,
     contract_url: s.contractUrl,
@@ -89,7 +91,8 @@ export function seriesJson(s: Series): Record<string, unknown> {
   };
 }
 
-export function eventJson(ev: SimEvent, markets?: Record<string, unknown>[]): Record<string, unknown> {
+/** `series` supplies settlement_sources, which the SDK's EventData model requires (null allowed). */
+export function eventJson(ev: SimEvent, markets?: Record<string, unknown>[], series?: Series): Record<string, unknown> {
   const out: Record<string, unknown> = {
     available_on_brokers: false,
     collateral_return_type: ev.mutuallyExclusive ? "MECNET" : "",
@@ -97,6 +100,7 @@ export function eventJson(ev: SimEvent, markets?: Record<string, unknown>[]): Re
     last_updated_ts: isoMicro(ev.updatedMs),
     mutually_exclusive: ev.mutuallyExclusive,
     series_ticker: ev.seriesTicker,
+    settlement_sources: series?.settlementSources ?? null,
     strike_period: "",
     sub_title: ev.subTitle,
     title: ev.title,
@@ -145,6 +149,8 @@ export function fillJson(f: Fill): FillWire & Record<string, unknown> {
     book_side: f.side,
     count_fp: formatCount(f.count),
     created_time: isoMicro(f.tsMs),
+    // One exchange instance (event contracts) here; the SDK's Fill model requires the index.
+    exchange_index: 0,
     fee_cost: formatMicros(f.fee),
     fill_id: f.fillId,
     is_taker: f.isTaker,
@@ -179,6 +185,7 @@ export function tradeJson(t: Trade): TradeWire & Record<string, unknown> {
 export function settlementJson(s: Settlement): SettlementWire & Record<string, unknown> {
   return {
     event_ticker: s.eventTicker,
+    exchange_index: 0,
     fee_cost: formatMicros(s.feeCost),
     market_result: s.result,
     no_count_fp: formatCount(s.noCount),
@@ -194,6 +201,7 @@ export function settlementJson(s: Settlement): SettlementWire & Record<string, u
 
 export function marketPositionJson(p: Position, restingOrders: number): MarketPositionWire & Record<string, unknown> {
   return {
+    exchange_index: 0,
     fees_paid_dollars: formatMicros(p.feesPaid),
     last_updated_ts: isoMicro(p.updatedMs),
     market_exposure_dollars: formatMicros(p.cost),

@@ -13,6 +13,9 @@ export const PING_EVERY_MS = 10_000;
 
 const SEQUENCED = new Set(["orderbook_delta", "trade", "market_lifecycle_v2", "order_group_updates", "multivariate_market_lifecycle"]);
 const PRIVATE = new Set(["orderbook_delta", "fill", "market_positions", "user_orders", "order_group_updates"]);
+const UPDATE_ACTIONS = new Set(["add_markets", "delete_markets", "get_snapshot"]);
+/** Kalshi's `last_update_reason` values (API.md §4.3); our own internal reasons are not sent. */
+const UPDATE_REASONS = new Set(["Decrease", "Amend", "MarginCancel", "SelfTradeCancel", "ExpiryCancel", "CloseCancel", "HaltCancel", "Trade", "PostOnlyCrossCancel", "ReduceOnlyCancel"]);
 const KNOWN = new Set(["orderbook_delta", "ticker", "trade", "fill", "market_positions", "user_orders", "market_lifecycle_v2", "multivariate_market_lifecycle", "order_group_updates"]);
 
 export interface WsData {
@@ -111,7 +114,14 @@ export class WsHub {
     if (cmd !== "list_subscriptions" && (typeof params !== "object" || params === null)) return this.error(c, id, 2);
     if (cmd === "subscribe" && !Array.isArray((params as { channels?: unknown }).channels)) return this.error(c, id, 3);
     if (cmd === "unsubscribe" && !Array.isArray((params as { sids?: unknown }).sids)) return this.error(c, id, 4);
-    if (cmd === "update_subscription" && !(params as { action?: unknown }).action) return this.error(c, id, 15);
+    if (cmd === "update_subscription") {
+      const action = (params as { action?: unknown }).action;
+      if (!action) return this.error(c, id, 15);
+      // An action outside Kalshi's list is "Unsupported action" (13), not a malformed parameter.
+      if (typeof action !== "string" || !UPDATE_ACTIONS.has(action)) return this.error(c, id, 13);
+      const { sid, sids } = params as { sid?: unknown; sids?: unknown };
+      if (sid === undefined && (!Array.isArray(sids) || sids.length !== 1)) return this.error(c, id, 12);
+    }
     const parsed = WsCommand.safeParse({ params: {}, ...(json as object), id });
     if (!parsed.success) return this.error(c, id, 11);
     const p = parsed.data;
@@ -126,7 +136,8 @@ export class WsHub {
             continue;
           }
           c.subs.delete(sid);
-          this.send(c, { id, sid, seq: SEQUENCED.has(s.channel) ? ++s.seq : undefined, type: "unsubscribed" });
+          // The AsyncAPI marks seq required on `unsubscribed`, for every channel.
+          this.send(c, { id, sid, seq: ++s.seq, type: "unsubscribed" });
         }
         return;
       case "update_subscription":
@@ -328,7 +339,9 @@ export class WsHub {
         return this.each("market_lifecycle_v2", null, null, (c, s) => this.sendSeq(c, s, { msg, type: "event_lifecycle" }));
       }
       case "order_group": {
-        const msg = { contracts_limit_fp: formatCount(e.limit), event_type: e.event, order_group_id: e.groupId, ts_ms: e.tsMs };
+        // contracts_limit_fp rides only on created and limit_updated (AsyncAPI orderGroupUpdatesPayload).
+        const msg: Record<string, unknown> = { event_type: e.event, order_group_id: e.groupId, ts_ms: e.tsMs };
+        if (e.event === "created" || e.event === "limit_updated") msg.contracts_limit_fp = formatCount(e.limit);
         return this.each("order_group_updates", null, e.userId, (c, s) => this.sendSeq(c, s, { msg, type: "order_group_updates" }));
       }
     }
@@ -464,7 +477,7 @@ function userOrderMsg(o: Order): Record<string, unknown> {
     user_id: o.userId,
     yes_price_dollars: formatPrice(o.price),
   };
-  if (o.lastUpdateReason && o.lastUpdateReason !== "Cancel") out.last_update_reason = o.lastUpdateReason;
+  if (o.lastUpdateReason && UPDATE_REASONS.has(o.lastUpdateReason)) out.last_update_reason = o.lastUpdateReason;
   if (o.orderGroupId) out.order_group_id = o.orderGroupId;
   if (o.expirationMs !== null) {
     out.expiration_time = isoMicro(o.expirationMs);

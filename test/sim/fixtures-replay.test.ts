@@ -16,6 +16,8 @@ const FX_TICKERS = ["KXWTACHALLENGERMATCH-26JUN11JIMLEP-LEP", "KXPGATOUR-USO26-J
 const OPTIONAL = new Set([
   "custom_strike", "mve_collection_ticker", "mve_selected_legs", "is_provisional", "primary_participant_key", "strike_type", "floor_strike", "cap_strike",
   "settlement_ts", "settlement_value_dollars", "early_close_condition", "occurrence_datetime", "self_trade_prevention_type", "client_order_id", "expiration_time", "order_group_id", "milestones",
+  // Required by the 3.30.0 SDK models (Fill, MarketPosition, Settlement) but absent from the June 2026 captures.
+  "exchange_index",
 ]);
 
 interface Meta {

@@ -101,3 +101,44 @@ export function handScenario(): ScenarioInput {
     participants: { makers: false, noise_takers: false, mispricing_every_s: 0, activity: 0 },
   };
 }
+
+/**
+ * `dist/kalshi-bot sim` as a child process on 127.0.0.1 with the given accounts (public keys are
+ * written to a temp folder), ready once it prints its base URL. Stop it with `stop()`.
+ */
+export interface SimProcess {
+  baseUrl: string;
+  wsUrl: string;
+  origin: string;
+  dir: string;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+export async function spawnSimBinary(opts: {
+  accounts: { id: string; publicKeyPem: string; balance?: string }[];
+  args?: string[];
+  scenario?: ScenarioInput;
+}): Promise<SimProcess> {
+  const { ensureBinary, startBin, tempDir } = await import("../helpers/bin.ts");
+  const { writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  await ensureBinary();
+  const dir = tempDir("sim-bin-");
+  const args = ["sim", "--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])];
+  opts.accounts.forEach((a, i) => {
+    const pem = join(dir, `pub-${i}.pem`);
+    writeFileSync(pem, a.publicKeyPem);
+    args.push("--api-key-id", a.id, "--public-key", pem, "--balance", a.balance ?? "1000");
+  });
+  if (opts.scenario) {
+    const f = join(dir, "scenario.json");
+    writeFileSync(f, JSON.stringify(opts.scenario));
+    args.push("--scenario", f);
+  }
+  const r = startBin(args, { cwd: dir });
+  const out = await r.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2$/m, 20_000);
+  const baseUrl = /^(http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2)$/m.exec(out)![1]!;
+  const origin = baseUrl.replace("/trade-api/v2", "");
+  return { baseUrl, wsUrl: `${origin.replace("http:", "ws:")}/trade-api/ws/v2`, origin, dir, output: r.output, stop: () => r.stop("SIGTERM", 5_000) };
+}
