@@ -498,6 +498,8 @@ export class Exchange {
       if (acct.clientOrderIds.has(updatedClientOrderId)) throw E.orderExists();
     }
     const book = this.book(o.ticker);
+    // A post-only order stays post-only when amended: a new price that would take is refused as at create.
+    if (o.postOnly && price !== o.price && crosses(book, o.side, price)) throw E.postOnlyCross();
     if (price === o.price && newRemaining <= o.remaining) {
       if (newRemaining < o.remaining) this.decreaseOrder(userId, orderId, { reduceTo: newRemaining });
       if (updatedClientOrderId) this.renameClientId(acct, o, updatedClientOrderId);
@@ -575,6 +577,11 @@ export class Exchange {
     if (!Number.isSafeInteger(limit) || limit <= 0) throw E.invalidOrder("contracts_limit must be positive");
     g.contractsLimit = limit;
     this.emit({ type: "order_group", userId, groupId: id, event: "limit_updated", limit, tsMs: this.now() });
+    // "If the updated limit would immediately trigger the group, all orders in the group are
+    // canceled and the group is triggered" (OrderGroupsApi.updateOrderGroupLimit).
+    const now = this.now();
+    g.window = g.window.filter(([t]) => t > now - ORDER_GROUP_WINDOW_MS);
+    if (!g.triggered && g.window.reduce((sum, [, c]) => sum + c, 0) >= limit) this.triggerOrderGroup(userId, id);
   }
 
   deleteOrderGroup(userId: string, id: string): void {
