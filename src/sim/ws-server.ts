@@ -29,6 +29,8 @@ interface Sub {
   tickers: Set<string> | null;
   seq: number;
   useYesPrice: boolean;
+  /** skip_ticker_ack: `ok` replies to update_subscription leave out the market list. */
+  skipAck: boolean;
 }
 
 interface Conn {
@@ -147,16 +149,17 @@ export class WsHub {
     }
   }
 
-  private tickersOf(p: { market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] }): string[] | null {
+  /** Markets named by tickers, and by market ids on the ticker channel only (AsyncAPI: "ticker only"). */
+  private tickersOf(p: { market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] }, channel: string): string[] | null {
     const out = [...(p.market_tickers ?? []), ...(p.market_ticker ? [p.market_ticker] : [])];
-    const ids = [...(p.market_ids ?? []), ...(p.market_id ? [p.market_id] : [])];
+    const ids = channel === "ticker" ? [...(p.market_ids ?? []), ...(p.market_id ? [p.market_id] : [])] : [];
     if (ids.length > 0) for (const m of this.ex.markets.values()) if (ids.includes(m.marketId)) out.push(m.ticker);
     return out.length > 0 ? out : null;
   }
 
-  private subscribe(c: Conn, id: number, p: { channels: string[]; use_yes_price?: boolean; send_initial_snapshot?: boolean; market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] }): void {
-    const tickers = this.tickersOf(p);
+  private subscribe(c: Conn, id: number, p: { channels: string[]; use_yes_price?: boolean; send_initial_snapshot?: boolean; skip_ticker_ack?: boolean; market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] }): void {
     for (const ch of p.channels) {
+      const tickers = this.tickersOf(p, ch);
       if (!KNOWN.has(ch)) {
         this.error(c, id, 8);
         continue;
@@ -170,7 +173,7 @@ export class WsHub {
         continue;
       }
       const scoped = ch === "market_lifecycle_v2" || ch === "order_group_updates" || ch === "multivariate_market_lifecycle" ? null : tickers;
-      const sub: Sub = { sid: c.nextSid++, channel: ch, tickers: scoped ? new Set(scoped) : null, seq: 0, useYesPrice: Boolean(p.use_yes_price) };
+      const sub: Sub = { sid: c.nextSid++, channel: ch, tickers: scoped ? new Set(scoped) : null, seq: 0, useYesPrice: Boolean(p.use_yes_price), skipAck: Boolean(p.skip_ticker_ack) };
       c.subs.set(sub.sid, sub);
       this.send(c, { id, msg: { channel: ch, sid: sub.sid }, type: "subscribed" });
       if (ch === "orderbook_delta") for (const t of scoped ?? []) this.snapshot(c, sub, t);
@@ -178,12 +181,13 @@ export class WsHub {
     }
   }
 
-  private update(c: Conn, id: number, p: { sid?: number; sids?: number[]; action: string; market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] }): void {
-    if (p.sid === undefined && (!p.sids || p.sids.length !== 1)) return this.error(c, id, 12);
+  private update(c: Conn, id: number, p: { sid?: number; sids?: number[]; action: string; send_initial_snapshot?: boolean; market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] }): void {
+    // "Either sid or sids must be provided, not both", and sids holds exactly one.
+    if ((p.sid === undefined) === (p.sids === undefined) || (p.sids && p.sids.length !== 1)) return this.error(c, id, 12);
     const sid = p.sid ?? p.sids![0]!;
     const s = c.subs.get(sid);
     if (!s) return this.error(c, id, 7, sid);
-    const tickers = this.tickersOf(p);
+    const tickers = this.tickersOf(p, s.channel);
     if (!tickers) return this.error(c, id, 14, sid);
     if (p.action === "get_snapshot") {
       if (s.channel !== "orderbook_delta") return this.error(c, id, 13, sid);
@@ -196,11 +200,12 @@ export class WsHub {
         if (s.tickers.has(t)) continue;
         s.tickers.add(t);
         if (s.channel === "orderbook_delta") this.snapshot(c, s, t);
+        if (s.channel === "ticker" && p.send_initial_snapshot) this.sendTicker(c, s, t);
       }
     } else if (p.action === "delete_markets") {
       for (const t of tickers) s.tickers.delete(t);
     } else return this.error(c, id, 13, sid);
-    this.send(c, { id, msg: { market_tickers: [...s.tickers] }, seq: SEQUENCED.has(s.channel) ? ++s.seq : undefined, sid, type: "ok" });
+    this.send(c, { id, msg: s.skipAck ? undefined : { market_tickers: [...s.tickers] }, seq: SEQUENCED.has(s.channel) ? ++s.seq : undefined, sid, type: "ok" });
   }
 
   private error(c: Conn, id: number, code: number, sid?: number): void {
@@ -416,7 +421,8 @@ export class WsHub {
   private send(c: Conn, frame: Record<string, unknown>): void {
     if (c.closed) return;
     const clean: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(frame)) if (v !== undefined) clean[k] = v;
+    // Command id 0 means "no id" (AsyncAPI commandId): replies then carry none.
+    for (const [k, v] of Object.entries(frame)) if (v !== undefined && !(k === "id" && v === 0)) clean[k] = v;
     c.ws.send(JSON.stringify(clean));
     if (this.faults?.wsDisconnect()) {
       c.closed = true;

@@ -299,6 +299,33 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
     expect(list.msg.map((s: any) => s.sid)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  test("skip_ticker_ack, send_initial_snapshot on add_markets, market ids only on the ticker channel, id 0 = no id", async () => {
+    const w = await Ws.open(sim.wsUrl, wsHeaders());
+    w.send({ id: 1, cmd: "subscribe", params: { channels: ["ticker"], market_tickers: [T_BIN], skip_ticker_ack: true } });
+    await w.until((f) => f.type === "subscribed");
+    w.send({ id: 2, cmd: "update_subscription", params: { sid: 1, action: "add_markets", market_tickers: [T_MAKERFEE], send_initial_snapshot: true } });
+    const tick = await w.until((f) => f.type === "ticker" && f.msg.market_ticker === T_MAKERFEE);
+    expect(tick.sid).toBe(1);
+    const ok = await w.until((f) => f.id === 2 && f.type === "ok");
+    expect("msg" in ok).toBe(false);
+    // market_id works for ticker…
+    const marketId = tick.msg.market_id;
+    w.send({ id: 3, cmd: "subscribe", params: { channels: ["ticker"], market_id: marketId, send_initial_snapshot: true } });
+    const byId = await w.until((f) => f.type === "ticker" && f.sid === 2);
+    expect(byId.msg.market_ticker).toBe(T_MAKERFEE);
+    // …but not for the order book, which then has no market: 14.
+    w.send({ id: 4, cmd: "subscribe", params: { channels: ["orderbook_delta"], market_id: marketId } });
+    expect((await w.until((f) => f.id === 4 && f.type === "error")).msg.code).toBe(14);
+    // Both sid and sids: 12. Command id 0: the reply has no id.
+    w.send({ id: 5, cmd: "update_subscription", params: { sid: 1, sids: [1], action: "delete_markets", market_tickers: [T_BIN] } });
+    expect((await w.until((f) => f.id === 5 && f.type === "error")).msg.code).toBe(12);
+    w.send({ id: 0, cmd: "list_subscriptions" });
+    const list = await w.until((f) => f.type === "ok" && Array.isArray(f.msg));
+    expect("id" in list).toBe(false);
+    expect(w.frames.flatMap(frameProblems)).toEqual([]);
+    w.ws.close();
+  });
+
   test("error codes of §6.3", async () => {
     const cases: [number, unknown, number][] = [
       [30, "{not json", 1],
