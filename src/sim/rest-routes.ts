@@ -249,7 +249,7 @@ function legacyOrder(body: Record<string, unknown>): NewOrder {
 }
 
 function positionsOf(c: Ctx, a: Account): { market: Position[]; resting: Map<string, number> } {
-  const filter = c.q.get("count_filter");
+  const filters = c.q.get("count_filter")?.split(",").map((f) => f.trim()).filter(Boolean) ?? null;
   const ticker = c.q.get("ticker");
   const eventTicker = c.q.get("event_ticker");
   const resting = new Map<string, number>();
@@ -260,7 +260,10 @@ function positionsOf(c: Ctx, a: Account): { market: Position[]; resting: Map<str
     const m = c.ex.markets.get(p.ticker);
     if (eventTicker && m?.eventTicker !== eventTicker) continue;
     const live = p.position !== 0 || (resting.get(p.ticker) ?? 0) > 0 || (m?.status !== "finalized" && p.totalTraded > 0);
-    if (filter === "position" ? p.position === 0 : filter === "total_traded" ? p.totalTraded === 0 : !live) continue;
+    // count_filter is a comma list ("position,total_traded"): keep a position when any named field is non-zero.
+    if (filters && filters.length > 0) {
+      if (!((filters.includes("position") && p.position !== 0) || (filters.includes("total_traded") && p.totalTraded !== 0))) continue;
+    } else if (!live) continue;
     out.push(p);
   }
   out.sort((x, y) => y.updatedMs - x.updatedMs || (x.ticker < y.ticker ? -1 : 1));
@@ -341,7 +344,9 @@ const DEFS: Def[] = [
     if (!e) throw E.notFound();
     const markets = e.marketTickers.map((t) => W.marketJson(c.ex, c.ex.markets.get(t)!));
     const s = c.ex.series.get(e.seriesTicker);
-    return c.q.get("with_nested_markets") === "true" ? ok({ event: W.eventJson(e, markets, s), markets: [] }) : ok({ event: W.eventJson(e, undefined, s), markets });
+    // The deprecated top-level `markets` is always filled; with_nested_markets also fills event.markets
+    // "with the same value" (GetEventResponse docs).
+    return ok({ event: W.eventJson(e, c.q.get("with_nested_markets") === "true" ? markets : undefined, s), markets });
   }],
   ["GET", "/markets", "none", (c) => {
     const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetMarkets");
@@ -381,6 +386,8 @@ const DEFS: Def[] = [
     const minTs = intParam(c, "min_ts");
     const maxTs = intParam(c, "max_ts");
     const all = [];
+    // Every trade here is matched on the book; none is a block trade.
+    if (c.q.get("is_block_trade") === "true") return ok({ cursor: "", trades: [] });
     for (let i = c.ex.trades.length - 1; i >= 0; i--) {
       const t = c.ex.trades[i]!;
       if (ticker && t.ticker !== ticker) continue;
@@ -647,7 +654,9 @@ const DEFS: Def[] = [
   ["GET", "/portfolio/order_groups/:id", "required", (c) => {
     const a = me(c);
     const g = c.ex.orderGroup(a.userId, c.params.id!);
-    const orders = a.orders.filter((o) => o.orderGroupId === g.id && o.status === "resting").map((o) => o.id);
+    // "Retrieves details for a single order group including all order IDs" (Kalshi docs): every
+    // order placed in the group, whatever its status, oldest first.
+    const orders = a.orders.filter((o) => o.orderGroupId === g.id).map((o) => o.id);
     return ok({ contracts_limit_fp: formatCount(g.contractsLimit), is_auto_cancel_enabled: g.triggered, orders });
   }],
   ["DELETE", "/portfolio/order_groups/:id", "required", (c) => {

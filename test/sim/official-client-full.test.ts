@@ -185,6 +185,8 @@ describe("series and events", () => {
     expect(one.markets.every((m) => m.event_ticker === first.event_ticker)).toBe(true);
     const nested = must(await ev.getEvent(first.event_ticker, true), "GetEventResponse");
     expect(nested.event.markets?.length).toBe(one.markets.length);
+    expect(nested.markets.map((m) => m.ticker)).toEqual(nested.event.markets!.map((m) => m.ticker));
+    expect(one.event.markets).toBeUndefined();
     const bySeries = must(await ev.getEvents(200, undefined, false, false, undefined, first.series_ticker), "GetEventsResponse");
     expect(bySeries.events.every((e) => e.series_ticker === first.series_ticker)).toBe(true);
     const byTickers = must(await ev.getEvents(200, undefined, false, false, undefined, undefined, first.event_ticker), "GetEventsResponse");
@@ -381,7 +383,10 @@ describe("OrdersApi and PortfolioApi on hand-made books", () => {
     expect(pos.market_positions).toHaveLength(1);
     expect(pos.market_positions[0]).toMatchObject({ ticker: T_BIN, position_fp: "5.00", market_exposure_dollars: "2.520000", fees_paid_dollars: "0.087500", total_traded_dollars: "2.520000", realized_pnl_dollars: "0.000000" });
     expect(pos.event_positions[0]).toMatchObject({ event_ticker: "KXTEST-26NOV24", total_cost_shares_fp: "5.00" });
-    must(await portfolio.getPositions(undefined, 100, "position"), "GetPositionsResponse");
+    const held = must(await portfolio.getPositions(undefined, 100, "position"), "GetPositionsResponse");
+    expect(held.market_positions.every((p) => p.position_fp !== "0.00")).toBe(true);
+    const both = must(await portfolio.getPositions(undefined, 100, "position,total_traded"), "GetPositionsResponse");
+    expect(both.market_positions.map((p) => p.ticker)).toContain(T_BIN);
     must(await portfolio.getPositions(undefined, 100, undefined, undefined, "KXTEST-26NOV24"), "GetPositionsResponse");
     const fillsPage = must(await portfolio.getFills(undefined, undefined, undefined, undefined, 1), "GetFillsResponse");
     expect(fillsPage.fills.length).toBe(1);
@@ -441,7 +446,8 @@ describe("OrdersApi and PortfolioApi on hand-made books", () => {
     const t = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "ask", count: "3.00", price: "0.4000", time_in_force: "immediate_or_cancel", order_group_id: g.order_group_id })), "CreateOrderV2Response", 201);
     expect(t.fill_count).toBe("3.00");
     const tripped = must(await og.getOrderGroup(g.order_group_id), "GetOrderGroupResponse");
-    expect(tripped).toMatchObject({ is_auto_cancel_enabled: true, orders: [] });
+    // All the group's orders are listed, the cancelled resting one and the executed taker.
+    expect(tripped).toMatchObject({ is_auto_cancel_enabled: true, orders: [restingInGroup.order_id, t.order_id] });
     expect(must(await orders.getOrder(restingInGroup.order_id), "GetOrderResponse").order.status).toBe("canceled");
     const refused = await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.1100", order_group_id: g.order_group_id })));
     expect(refused.status).toBe(400);
