@@ -72,8 +72,8 @@ export class CandleStore {
 
   /**
    * Candles of `periodMin` minutes whose end lies in [startS, endS] (Unix seconds), oldest first;
-   * only periods in which something happened. `latestBeforeStart` also returns the last candle
-   * ending before startS.
+   * only periods in which something happened. `latestBeforeStart` prepends Kalshi's synthetic
+   * candle built from the last one ending before startS.
    */
   query(ticker: string, startS: number, endS: number, periodMin: number, latestBeforeStart = false): CandleJson[] {
     const list = this.byTicker.get(ticker) ?? [];
@@ -87,14 +87,31 @@ export class CandleStore {
     }
     const out: CandleJson[] = [];
     let lastTrade = -1;
-    let before: CandleJson | null = null;
+    let before: { c: CandleJson; close: Price } | null = null;
     for (const p of periods) {
       const c = candle(p.end, p.bs, lastTrade);
       for (const b of p.bs) if (b.pc >= 0) lastTrade = b.pc;
-      if (p.end < startS) before = c;
+      if (p.end < startS) before = { c, close: lastTrade };
       else if (p.end <= endS) out.push(c);
     }
-    if (latestBeforeStart && before) out.unshift(before);
+    if (latestBeforeStart && before) {
+      // Kalshi's synthetic candle: the latest real one before start_ts, projected to the first period
+      // boundary after start_ts, its traded OHLC cleared and `previous` set to the real close. The
+      // spec says the cleared prices are null; the SDK model has them as optional strings, so they
+      // are left out. Quotes carry the close that stood; nothing traded in it.
+      const end = Math.ceil(startS / span) * span;
+      if (end <= endS && (out.length === 0 || out[0]!.end_period_ts > end)) {
+        const q = (d: CandleJson["yes_bid"]) => ({ close_dollars: d.close_dollars, high_dollars: d.close_dollars, low_dollars: d.close_dollars, open_dollars: d.close_dollars });
+        out.unshift({
+          end_period_ts: end,
+          open_interest_fp: before.c.open_interest_fp,
+          price: before.close >= 0 ? { previous_dollars: formatPrice(before.close) } : {},
+          volume_fp: formatCount(0),
+          yes_ask: q(before.c.yes_ask),
+          yes_bid: q(before.c.yes_bid),
+        });
+      }
+    }
     return out;
   }
 }

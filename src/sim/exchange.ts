@@ -115,14 +115,32 @@ export class Exchange {
   }
 
   emit(e: ExchangeEvent): void {
-    if (e.type === "book") {
-      const t = this.top(e.ticker);
-      this.candles.quote(e.ticker, e.tsMs, t.bid, t.ask, this.markets.get(e.ticker)?.openInterest ?? 0);
-    } else if (e.type === "trade") {
+    if (e.type === "book") this.quoteDirty.add(e.ticker);
+    else if (e.type === "trade") {
       const t = this.top(e.trade.ticker);
       this.candles.trade(e.trade.ticker, e.trade.tsMs, e.trade.price, e.trade.count, t.bid, t.ask, this.markets.get(e.trade.ticker)?.openInterest ?? 0);
     }
     for (const l of this.listeners) l(e);
+  }
+
+  /** Markets whose top of book may have moved since the last flush. */
+  private readonly quoteDirty = new Set<string>();
+
+  /**
+   * Record the top of book of the markets touched by the operation that just ended (one request,
+   * one scheduled step). Recording per book event instead would put the half-built states of a
+   * single operation (a book loading level by level, a sweep through levels) into the candles.
+   */
+  flushQuotes(): void {
+    if (this.quoteDirty.size === 0) return;
+    const now = this.now();
+    for (const ticker of this.quoteDirty) {
+      const m = this.markets.get(ticker);
+      if (!m) continue;
+      const t = this.top(ticker);
+      this.candles.quote(ticker, now, t.bid, t.ask, m.openInterest);
+    }
+    this.quoteDirty.clear();
   }
 
   /** Run everything due up to the clock's now. */
@@ -137,6 +155,8 @@ export class Exchange {
     const n = this.scheduler.runUntil(
       t,
       (at) => {
+        // The previous step ended: its quotes are recorded at its own time.
+        this.flushQuotes();
         this.pinnedNow = Math.max(at, floor);
       },
       (e) => {
@@ -144,6 +164,7 @@ export class Exchange {
         this.onError(e);
       },
     );
+    this.flushQuotes();
     this.pinnedNow = null;
     this.lastAdvance = Math.max(this.lastAdvance, t);
     return n;

@@ -20,8 +20,10 @@ export function parseLimit(raw: string | null, def: number, max: number, op: str
   const n = Number(raw);
   const field = `Key: '${op}Params.Limit' Error:Field validation for 'Limit' failed on the`;
   if (!Number.isInteger(n)) throw E.bare(`Parameter validation failed for ${op}: invalid value "${raw}" for limit`);
+  // Kalshi validates `omitempty,gte=…,lte=max`: 0 is "empty", i.e. the default page size.
+  if (n === 0) return def;
   if (n > max) throw E.bare(`Parameter validation failed for ${op}: ${field} 'lte' tag`);
-  if (n < 1) throw E.bare(`Parameter validation failed for ${op}: ${field} 'gte' tag`);
+  if (n < 0) throw E.bare(`Parameter validation failed for ${op}: ${field} 'gte' tag`);
   return n;
 }
 

@@ -401,14 +401,17 @@ const DEFS: Def[] = [
   ["GET", "/markets/candlesticks", "none", (c) => batchCandles(c)],
   ["GET", "/markets/orderbooks", "required", (c) => {
     const tickers = listParam(c, "tickers") ?? [];
-    if (tickers.length === 0) throw E.bare("Parameter validation failed for GetMarketOrderbooks: Key: 'GetMarketOrderbooksParams.Tickers' Error:Field validation for 'Tickers' failed on the 'required' tag");
+    if (tickers.length === 0) throw paramError("GetMarketOrderbooks", "Tickers", "required");
+    // validate: required,min=1,max=100
+    if (tickers.length > 100) throw paramError("GetMarketOrderbooks", "Tickers", "max");
     return ok({ orderbooks: tickers.map((t) => ({ orderbook_fp: bookJson(c, market(c, t).ticker, 0), ticker: t })) });
   }],
   ["GET", "/markets/:ticker", "none", (c) => ok({ market: W.marketJson(c.ex, market(c, c.params.ticker!)) })],
   ["GET", "/markets/:ticker/orderbook", "optional", (c) => {
     const m = market(c, c.params.ticker!);
     const depth = intParam(c, "depth") ?? 0;
-    if (depth > 100) throw E.bare("Parameter validation failed for GetMarketOrderbook: Key: 'GetMarketOrderbookParams.Depth' Error:Field validation for 'Depth' failed on the 'lte' tag");
+    // validate: omitempty,min=0,max=100 (Kalshi's spec); the SDK documents 0 or negative as "all levels".
+    if (depth > 100) throw paramError("GetMarketOrderbook", "Depth", "max");
     return ok({ orderbook_fp: bookJson(c, m.ticker, depth) });
   }],
   ["GET", "/series/:series_ticker/markets/:ticker/candlesticks", "none", (c) => candles(c)],

@@ -207,7 +207,13 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
         if (!limiter.allow(caller, route.write ? "write" : "read", route.cost * batchSize(route.path, rawBody))) return json(429, { error: "too many requests" });
         if (!(opts.clock instanceof ManualClock)) ex.tick();
         const ctx: Ctx = { ex, url, q: url.searchParams, params, account, rawBody, limiter };
-        const reply = route.handle(ctx);
+        let reply: ReturnType<typeof route.handle>;
+        try {
+          reply = route.handle(ctx);
+        } finally {
+          // The request is one operation: its top-of-book changes go to the candles at its time.
+          ex.flushQuotes();
+        }
         if (fault === "drop_after_accept") return droppedConnection();
         if (reply.status === 204) return new Response(null, { status: 204 });
         return json(reply.status, reply.body);
