@@ -308,10 +308,17 @@ export class Exchange {
       this.emit({ type: "order", order: o });
       return { order: o, fills };
     }
+    // STP `maker`: "cancels the resting maker order and continues matching; after execution, any
+    // remaining taker quantity is canceled" (Kalshi's SelfTradePreventionType) — so once a self
+    // maker was hit, the rest of the incoming order never rests.
+    let makerStp = false;
     const stpStopped = matchIncoming(book, o, {
       trade: (maker, taker, price, q) => fills.push(this.execute(m, book, maker, taker, price, q)),
-      cancelMaker: (maker) => this.cancelResting(maker, "SelfTradeCancel"),
-    });
+      cancelMaker: (maker) => {
+        makerStp = true;
+        this.cancelResting(maker, "SelfTradeCancel");
+      },
+    }) || makerStp;
     if (o.remaining > 0) {
       if (stpStopped) {
         o.remaining = 0;
@@ -542,10 +549,14 @@ export class Exchange {
     o.lastUpdateReason = "Amend";
     o.updatedMs = this.now();
     const fills: Fill[] = [];
+    let makerStp = false;
     const stopped = matchIncoming(book, o, {
       trade: (maker, taker, p, q) => fills.push(this.execute(m, book, maker, taker, p, q)),
-      cancelMaker: (maker) => this.cancelResting(maker, "SelfTradeCancel"),
-    });
+      cancelMaker: (maker) => {
+        makerStp = true;
+        this.cancelResting(maker, "SelfTradeCancel");
+      },
+    }) || makerStp;
     if (o.remaining === 0) this.finish(o, "executed", "Trade");
     else if (stopped) {
       o.remaining = 0;

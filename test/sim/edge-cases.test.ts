@@ -75,6 +75,31 @@ describe("order groups", () => {
   });
 });
 
+describe("self-trade prevention", () => {
+  test("maker: the own resting order is cancelled, matching continues, the rest of the taker does not rest", async () => {
+    const own = await a.post("/portfolio/events/orders", order(T_MAKERFEE, "bid", "2.00", "0.3000", "good_till_canceled"));
+    const other = await b.post("/portfolio/events/orders", order(T_MAKERFEE, "bid", "1.00", "0.2900", "good_till_canceled"));
+    const t = await a.post("/portfolio/events/orders", { ...order(T_MAKERFEE, "ask", "5.00", "0.2900", "good_till_canceled"), self_trade_prevention_type: "maker" });
+    expect(t.status).toBe(201);
+    expect(t.body).toMatchObject({ fill_count: "1.00", remaining_count: "0.00", average_fill_price: "0.2900" });
+    expect((await a.get(`/portfolio/orders/${own.body.order_id}`)).body.order).toMatchObject({ status: "canceled", remaining_count_fp: "0.00" });
+    expect((await b.get(`/portfolio/orders/${other.body.order_id}`)).body.order.status).toBe("executed");
+    const book = (await a.get(`/markets/${T_MAKERFEE}/orderbook`)).body.orderbook_fp;
+    expect(book).toEqual({ no_dollars: [], yes_dollars: [] });
+  });
+
+  test("taker_at_cross: the incoming order stops at its own order, keeping what it already filled", async () => {
+    await b.post("/portfolio/events/orders", order(T_MAKERFEE, "bid", "1.00", "0.3100", "good_till_canceled"));
+    const own = await a.post("/portfolio/events/orders", order(T_MAKERFEE, "bid", "2.00", "0.3000", "good_till_canceled"));
+    await b.post("/portfolio/events/orders", order(T_MAKERFEE, "bid", "1.00", "0.2900", "good_till_canceled"));
+    const t = await a.post("/portfolio/events/orders", order(T_MAKERFEE, "ask", "5.00", "0.2900", "good_till_canceled"));
+    expect(t.body).toMatchObject({ fill_count: "1.00", remaining_count: "0.00", average_fill_price: "0.3100" });
+    expect((await a.get(`/portfolio/orders/${own.body.order_id}`)).body.order.status).toBe("resting");
+    await a.del("/portfolio/events/orders");
+    await b.del("/portfolio/events/orders");
+  });
+});
+
 describe("amend, decrease, expiration", () => {
   test("a post-only order cannot be amended to a crossing price", async () => {
     const r = await a.post("/portfolio/events/orders", order(T_BIN, "bid", "1.00", "0.3000", "good_till_canceled", { post_only: true }));
