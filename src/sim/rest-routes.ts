@@ -499,7 +499,10 @@ const DEFS: Def[] = [
     const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetSettlements");
     const ticker = c.q.get("ticker");
     const ev = c.q.get("event_ticker");
-    const out = [...a.settlements].reverse().filter((s) => (!ticker || s.ticker === ticker) && (!ev || s.eventTicker === ev));
+    const minTs = intParam(c, "min_ts");
+    const maxTs = intParam(c, "max_ts");
+    const out = [...a.settlements].reverse().filter((s) => (!ticker || s.ticker === ticker) && (!ev || s.eventTicker === ev)
+      && (minTs === null || s.settledMs >= minTs * 1000) && (maxTs === null || s.settledMs <= maxTs * 1000));
     const p = page(out, c.q.get("cursor"), limit);
     return ok({ cursor: p.cursor, settlements: p.items.map(W.settlementJson) });
   }],

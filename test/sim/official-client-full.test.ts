@@ -126,6 +126,10 @@ describe("settlement through the SDK (runs first: the fast market settles second
     const after = must(await portfolio.getBalance(), "GetBalanceResponse");
     expect(after.balance_dollars).toBe("1001.9160"); // + 5 × $1.00, nothing withheld
     expect(after.balance).toBe(100191);
+    const nowS = Math.floor(Date.now() / 1000);
+    // min_ts/max_ts bound settled_time (sim time runs ×30 here, so allow a wide window).
+    expect(must(await portfolio.getSettlements(100, undefined, undefined, undefined, nowS - 3600, nowS + 86_400), "GetSettlementsResponse").settlements.length).toBe(1);
+    expect(must(await portfolio.getSettlements(100, undefined, undefined, undefined, nowS + 86_400), "GetSettlementsResponse").settlements).toEqual([]);
     const evFilter = must(await portfolio.getSettlements(100, undefined, undefined, FAST_EV), "GetSettlementsResponse");
     expect(evFilter.settlements.map((s) => s.ticker)).toEqual([T_FAST]);
     // The settled position is flat, and the market shows up under status=settled.
