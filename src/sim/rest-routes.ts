@@ -737,6 +737,15 @@ export const ROUTES: Route[] = DEFS.map(([method, path, auth, handle]) => {
   return { method, path: full, auth, write, handle, segments: full.split("/").filter(Boolean), cost };
 });
 
+/** A path segment, percent-decoded; a malformed escape stays as sent (an unknown id, not a 500). */
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg;
+  }
+}
+
 export function matchRoute(method: string, pathname: string): { route: Route; params: Record<string, string> } | "method" | null {
   const segs = pathname.replace(/\/+$/, "").split("/").filter(Boolean);
   let pathMatched = false;
@@ -746,7 +755,7 @@ export function matchRoute(method: string, pathname: string): { route: Route; pa
     let okm = true;
     for (let i = 0; i < segs.length; i++) {
       const p = r.segments[i]!;
-      if (p.startsWith(":")) params[p.slice(1)] = decodeURIComponent(segs[i]!);
+      if (p.startsWith(":")) params[p.slice(1)] = decodeSegment(segs[i]!);
       else if (p !== segs[i]) {
         okm = false;
         break;

@@ -183,3 +183,12 @@ describe("settlement to the micro", () => {
     expect(pB).toMatchObject({ position_fp: "0.00", market_exposure_dollars: "0.000000", realized_pnl_dollars: "0.960000", fees_paid_dollars: "0.051100" });
   });
 });
+
+describe("odd requests", () => {
+  test("a malformed percent-escape in a path id is a 404, not a 500", async () => {
+    for (const p of ["/markets/%ZZ", "/events/%", `/portfolio/orders/%E0%A4%A`]) {
+      const r = await a.get(p);
+      expect([p, r.status]).toEqual([p, 404]);
+    }
+  });
+});
