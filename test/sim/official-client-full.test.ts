@@ -71,14 +71,15 @@ async function fails(p: Promise<unknown>): Promise<{ status: number; data: any }
 
 const FAST_EV = "KXFAST-26NOV24";
 const T_FAST = `${FAST_EV}-Y`;
-/** Sim seconds per wall second on the hand exchange: the fast event settles ~3 s after start. */
+/** Sim seconds per wall second on the hand exchange: the fast event settles ~6 s after start. */
 const SPEED = 30;
 
 beforeAll(async () => {
   const sc = handScenario() as any;
-  // Closes 60 sim s after start (2 wall s), determined 30 sim s later, paid 1 sim s after that.
+  // Closes 150 sim s after start (5 wall s: time to buy first even on a busy machine), determined
+  // 30 sim s later, paid 1 sim s after that.
   sc.events.push({
-    event_ticker: FAST_EV, series_ticker: "KXTEST", title: "Fast", close_in_s: 60, settlement_timer_s: 1, liquidity: "none",
+    event_ticker: FAST_EV, series_ticker: "KXTEST", title: "Fast", close_in_s: 150, settlement_timer_s: 1, liquidity: "none",
     markets: [{ suffix: "Y", yes_sub_title: "Y", result: "yes", book: { yes: [], no: [["0.4000", "20.00"]] } }],
   });
   const [l, h] = await Promise.all([
