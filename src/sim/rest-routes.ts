@@ -482,9 +482,12 @@ const DEFS: Def[] = [
     const orderId = c.q.get("order_id");
     const minTs = intParam(c, "min_ts");
     const maxTs = intParam(c, "max_ts");
+    // subaccount: omitted = all subaccounts (FillsApi docs).
+    const sub = intParam(c, "subaccount");
     const out = [];
     for (let i = a.fills.length - 1; i >= 0; i--) {
       const f = a.fills[i]!;
+      if (sub !== null && f.subaccount !== sub) continue;
       if (ticker && f.ticker !== ticker) continue;
       if (orderId && f.orderId !== orderId) continue;
       if (minTs !== null && f.tsMs < minTs * 1000) continue;
@@ -519,9 +522,12 @@ const DEFS: Def[] = [
     const events = listParam(c, "event_ticker");
     const minTs = intParam(c, "min_ts");
     const maxTs = intParam(c, "max_ts");
+    // subaccount: omitted = all subaccounts (GetOrders docs).
+    const sub = intParam(c, "subaccount");
     const out = [];
     for (let i = a.orders.length - 1; i >= 0; i--) {
       const o = a.orders[i]!;
+      if (sub !== null && o.subaccount !== sub) continue;
       if (status && o.status !== status) continue;
       if (ticker && o.ticker !== ticker) continue;
       if (events && !events.includes(c.ex.markets.get(o.ticker)?.eventTicker ?? "")) continue;

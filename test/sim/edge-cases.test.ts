@@ -192,3 +192,17 @@ describe("odd requests", () => {
     }
   });
 });
+
+describe("subaccount filters", () => {
+  test("orders and fills list every subaccount by default and one when asked", async () => {
+    const r = await a.post("/portfolio/events/orders", order(T_BIN, "bid", "1.00", "0.0200", "good_till_canceled", { subaccount: 2 }));
+    expect(r.status).toBe(201);
+    expect((await a.get(`/portfolio/orders/${r.body.order_id}`)).body.order.subaccount_number).toBe(2);
+    const all = (await a.get("/portfolio/orders?status=resting")).body.orders.map((o: any) => o.order_id);
+    expect(all).toContain(r.body.order_id);
+    expect((await a.get("/portfolio/orders?status=resting&subaccount=2")).body.orders.map((o: any) => o.order_id)).toEqual([r.body.order_id]);
+    expect((await a.get("/portfolio/orders?status=resting&subaccount=0")).body.orders.map((o: any) => o.order_id)).not.toContain(r.body.order_id);
+    expect((await a.get("/portfolio/fills?subaccount=2")).body.fills).toEqual([]);
+    await a.del(`/portfolio/events/orders/${r.body.order_id}`);
+  });
+});
