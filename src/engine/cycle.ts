@@ -12,13 +12,13 @@
 // only ever written from the exchange's REST answers, never from the feed).
 import { readFileSync } from "node:fs";
 import type { LoadedConfig } from "../config/load.ts";
-import { formatDollars2, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import { COUNT_ONE, formatDollars2, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import { killSwitch } from "../ops/kill-switch.ts";
 import { enabledStrategies, parseProbabilities, repairArbSet, type EnabledStrategy } from "../strategies/index.ts";
 import type { CreateIntent, Intent, MarketView, PortfolioView } from "../strategies/types.ts";
 import type { ExchangeSession } from "./exchange-session.ts";
 import type { LiveBooks } from "./live-books.ts";
-import type { Ledger } from "./ledger.ts";
+import type { Ledger, OrderRow } from "./ledger.ts";
 import type { MarketData, MarketDataSource, Scope } from "./market-data.ts";
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
@@ -120,6 +120,8 @@ export class Engine {
       gate: this.gate,
       killSwitchActive: () => killSwitch().active,
       orderGroupId: null,
+      // Paper gets the same cap as the live order group: a dry run must not trade bursts live cannot.
+      burstCap: { limit: orderGroupLimit(d.loaded) * COUNT_ONE, windowMs: ORDER_GROUP_WINDOW_MS },
       ...(d.confirm ? { confirm: d.confirm } : {}),
       log: (l, m) => d.log(l, m),
     });
@@ -149,15 +151,65 @@ export class Engine {
     const key = `order_group_id:${this.d.session.instanceId}`;
     let id = this.d.ledger.getMeta(key);
     if (!id) {
-      // Limit per rolling 15 s: a few orders' worth of the per-order cap, so a runaway loop is capped.
-      const limit = Math.max(10, this.d.loaded.config.risk.max_contracts_per_order * 10);
-      const r = await this.d.session.client.createOrderGroup({ contracts_limit: limit });
+      const r = await this.d.session.client.createOrderGroup({ contracts_limit: orderGroupLimit(this.d.loaded) });
       id = r.order_group_id;
       this.d.ledger.setMeta(key, id);
     }
     this.orderGroupId = id;
     (this.om as unknown as { d: { orderGroupId: string | null } }).d.orderGroupId = id;
   }
+
+  /**
+   * The exchange triggers our order group when its contracts limit is matched within the window: it
+   * cancels the group's orders and rejects new ones until the group is reset. That is the burst cap
+   * doing its job, but without a reset the bot would never trade again. So: after rejections (or
+   * every few cycles) the group is read; a trigger that is not our own kill switch's is recorded,
+   * trading pauses, and after a cool-down of twice the window the group is reset (audited both times).
+   */
+  private async checkOrderGroup(cycleId: number): Promise<number> {
+    const id = this.orderGroupId;
+    if (!id || this.paper || this.d.mode !== "trade") return 0;
+    const every = this.d.loaded.config.trading.reconcile_every_cycles;
+    // First cycle of every process too: a `--once` run must see a trigger an earlier run caused.
+    if (!this.groupSuspect && this.cycles !== 1 && this.cycles % every !== 0) return 0;
+    this.groupSuspect = false;
+    const { ledger } = this.d;
+    const g = await this.d.session.client.getOrderGroup(id);
+    const key = `order_group_capped_at:${id}`;
+    if (!g.is_auto_cancel_enabled) {
+      if (ledger.getMeta(key)) ledger.setMeta(key, "");
+      this.groupCappedUntil = 0;
+      return 1;
+    }
+    // Our own trigger (kill switch) is reset where the kill switch is handled.
+    if (ledger.getMeta(`order_group_triggered:${id}`)) return 1;
+    const now = Date.now();
+    const since = Number(ledger.getMeta(key) || 0);
+    if (!since) {
+      ledger.setMeta(key, String(now));
+      ledger.audit("order_group_cap", `order group ${id} hit its contracts limit (${orderGroupLimit(this.d.loaded)} per ${ORDER_GROUP_WINDOW_MS / 1000} s): the exchange canceled its orders; trading pauses ${ORDER_GROUP_COOLDOWN_MS / 1000} s`, { cycleId });
+      this.d.log("warn", `order group hit its contracts limit: orders canceled by the exchange; pausing ${ORDER_GROUP_COOLDOWN_MS / 1000} s before resetting it`);
+      this.groupCappedUntil = now + ORDER_GROUP_COOLDOWN_MS;
+      this.groupSuspect = true;
+      this.needFullReconcile = true;
+      return 1;
+    }
+    if (now - since < ORDER_GROUP_COOLDOWN_MS) {
+      this.groupCappedUntil = since + ORDER_GROUP_COOLDOWN_MS;
+      this.groupSuspect = true;
+      return 1;
+    }
+    await this.d.session.client.resetOrderGroup(id);
+    ledger.setMeta(key, "");
+    this.groupCappedUntil = 0;
+    ledger.audit("order_group_reset", `order group ${id} reset after a ${Math.round((now - since) / 1000)} s cool-down`, { cycleId });
+    this.d.log("info", `order group reset after its cool-down; trading resumes`);
+    return 2;
+  }
+  /** Set when an order was rejected: the group may have been triggered by the exchange. */
+  private groupSuspect = false;
+  /** While the exchange's trigger of our group is cooling down: no orders (they would be rejected). */
+  private groupCappedUntil = 0;
 
   private loadProbabilities(): Map<string, number> | undefined {
     const fv = this.d.loaded.config.trading.strategies.fair_value;
@@ -269,6 +321,10 @@ export class Engine {
 
       const exec = emptyExec();
       if (this.d.mode === "trade") await this.ensureOrderGroup().catch((e) => this.d.log("warn", `order group not created (${(e as Error).message}); orders go without one`));
+      extraRequests += await this.checkOrderGroup(cycleId).catch((e) => {
+        this.d.log("warn", `order group not checked: ${(e as Error).message}`);
+        return 1;
+      });
 
       if (snap.state === "halted") {
         report.status = "halted";
@@ -289,6 +345,8 @@ export class Engine {
         report.status = "paused";
         report.statusReason = st.exchange_estimated_resume_time ? `exchange paused until ${st.exchange_estimated_resume_time}` : "exchange paused or in maintenance";
       }
+      const capped = this.groupCappedUntil > Date.now();
+      if (capped && report.status === "active") report.statusReason = `order group contracts limit hit: no orders until ${new Date(this.groupCappedUntil).toISOString()}`;
 
       // ---- strategies (also while disabled/paused: the scan table and the summary show them) ----
       const view = portfolioView(balanceMicros, positions, restingNow);
@@ -297,14 +355,17 @@ export class Engine {
       const inScope = decided.inScope;
       report.outOfScope = decided.outOfScope;
 
-      if (this.d.mode === "trade" && report.status === "active" && this.gate.snapshot.state !== "halted") {
+      if (this.d.mode === "trade" && report.status === "active" && this.gate.snapshot.state !== "halted" && !capped) {
         if (this.orderGroupId && ledger.getMeta(`order_group_triggered:${this.orderGroupId}`)) {
           await client.resetOrderGroup(this.orderGroupId).catch(() => {});
           ledger.setMeta(`order_group_triggered:${this.orderGroupId}`, "");
         }
+        const execStart = Date.now();
         const r = await this.om.execute(inScope, cycleId);
         Object.assign(exec, { ...r, decisions: [...exec.decisions, ...r.decisions], canceled: exec.canceled + r.canceled });
         await this.repairArbSets(md, cycleId, exec);
+        await this.stampPaperSince(execStart, true);
+        if (exec.rejected > 0) this.groupSuspect = true;
         if (this.om.needsReconcile && !this.paper) {
           // Right after an unknown outcome: try to resolve it now, so the market unblocks early.
           const rr = await this.om.resolveOpen(notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms)).catch(() => null);
@@ -372,6 +433,7 @@ export class Engine {
     try {
       // Fills before this read are in the ledger afterwards.
       const filledBefore = [...this.om.filledSinceReconcile];
+      const startedAt = Date.now();
       const rec = await reconcileLive({
         client: this.d.session.client,
         ledger,
@@ -382,6 +444,7 @@ export class Engine {
         full,
       });
       for (const t of filledBefore) this.om.filledSinceReconcile.delete(t);
+      this.om.reconciledUpTo(startedAt);
       return rec;
     } catch (e) {
       if (live && gapWas) live.fillGap = true;
@@ -524,6 +587,7 @@ export class Engine {
     if (this.lastStatus !== "active") return done(`last cycle ${this.lastStatus}`);
     if (this.needFullReconcile) return done("waiting for a full reconciliation");
     if (killSwitch().active) return done("kill switch active");
+    if (this.groupCappedUntil > Date.now()) return done("order group cooling down");
     const { ledger } = this.d;
     const now = Date.now();
 
@@ -577,11 +641,14 @@ export class Engine {
       if (m) this.decidedTop.set(t, topKey(m));
     }
     const exec = emptyExec();
+    const execStart = Date.now();
     if (selected.length > 0) {
       const r = await this.om.execute(selected, cycleId);
       Object.assign(exec, r);
     }
     if (out.reconciled || exec.filledImmediately > 0) await this.repairArbSets(md, cycleId, exec);
+    await this.stampPaperSince(execStart, false);
+    if (exec.rejected > 0) this.groupSuspect = true;
     if (this.om.needsReconcile && !this.paper) {
       const rr = await this.om.resolveOpen(notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms)).catch(() => null);
       if (rr && rr.open === 0) this.om.needsReconcile = false;
@@ -590,6 +657,32 @@ export class Engine {
     out.exec = exec;
     out.acted = true;
     return done(null);
+  }
+
+  /** Paper: newest print (exchange ms) per market fetched in this cycle's maintenance. */
+  private printMark = new Map<string, number>();
+
+  /**
+   * Paper: every order that rests at a new price since `sinceWall` (created or amended in this cycle
+   * or pass) is stamped with its market's newest print as of now, so only later prints can fill it
+   * (paperMaintenance). Without it an order placed after the market's mark was taken could be
+   * filled by prints from before it existed: a paper P&L rosier than live. `fresh`: marks fetched
+   * in this cycle may be used; a reactive pass fetches its own.
+   */
+  private async stampPaperSince(sinceWall: number, fresh: boolean): Promise<void> {
+    if (!this.paper) return;
+    const { ledger, marketData } = this.d;
+    const rows = ledger.ordersWithStatus(["resting"]).filter((r) => r.updatedAt >= sinceWall);
+    if (rows.length === 0) return;
+    const latest = new Map<string, number>(fresh ? this.printMark : []);
+    for (const row of rows) {
+      let t = latest.get(row.ticker);
+      if (t === undefined) {
+        t = (await marketData.tradesSince(row.ticker, null)).latestMs;
+        latest.set(row.ticker, t);
+      }
+      ledger.setMeta(`paper_since:${row.id}`, String(t));
+    }
   }
 
   /** The paper bankroll starts at the account's balance (or sim.balance_dollars without a key). */
@@ -611,6 +704,7 @@ export class Engine {
   /** Paper: resting orders fill from trades through them; closed markets settle paper positions. */
   private async paperMaintenance(md: MarketData): Promise<number> {
     const { ledger, marketData } = this.d;
+    this.printMark.clear();
     const pt = this.d.paperTransport!;
     let fills = 0;
     const resting = ledger.ordersWithStatus(["resting"]);
@@ -631,8 +725,17 @@ export class Engine {
         since.set(t, Number(mark));
       }
       ledger.setMeta(markKey, String(r.latestMs));
+      this.printMark.set(t, r.latestMs);
     }
-    fills += pt.fillResting(trades, since);
+    const stamp = (row: OrderRow) => {
+      const v = ledger.getMeta(`paper_since:${row.id}`);
+      return v === null ? Number.NEGATIVE_INFINITY : Number(v);
+    };
+    // No mark yet (the market's first check): only a mark is taken, nothing fills.
+    fills += pt.fillResting(trades, (row) => Math.max(since.get(row.ticker) ?? Number.POSITIVE_INFINITY, stamp(row)));
+    // Stamps of orders that no longer rest are dropped.
+    const restingIds = new Set(ledger.ordersWithStatus(["resting"]).map((r) => String(r.id)));
+    for (const { key } of ledger.metaWithPrefix("paper_since:")) if (!restingIds.has(key.slice("paper_since:".length))) ledger.deleteMeta(key);
     // Settle paper positions in determined markets.
     for (const p of ledger.positions().values()) {
       if (p.position === 0) continue;
@@ -677,6 +780,17 @@ export class Engine {
       exec.decisions.push(...r.decisions);
     }
   }
+}
+
+/** The exchange's rolling window for order-group contract limits. */
+const ORDER_GROUP_WINDOW_MS = 15_000;
+/** How long a group triggered by the exchange stays triggered before the bot resets it. */
+const ORDER_GROUP_COOLDOWN_MS = 2 * ORDER_GROUP_WINDOW_MS;
+
+/** Contracts per rolling window for the bot's order group: ten orders' worth of the per-order cap,
+ * so a runaway loop is capped by the exchange itself. Whole contracts. */
+export function orderGroupLimit(loaded: LoadedConfig): number {
+  return Math.max(10, loaded.config.risk.max_contracts_per_order * 10);
 }
 
 /** Top of book as a comparable key (prices and sizes: microprice depends on both). */

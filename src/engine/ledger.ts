@@ -84,6 +84,17 @@ export class Ledger {
     this.db.insert(meta).values({ key: k, value }).onConflictDoUpdate({ target: meta.key, set: { value } }).run();
   }
 
+  deleteMeta(key: string, shared = false): void {
+    this.db.delete(meta).where(eq(meta.key, shared ? key : this.k(key))).run();
+  }
+
+  /** Keys (without the book prefix) starting with `prefix`, and their values. */
+  metaWithPrefix(prefix: string): Array<{ key: string; value: string }> {
+    const full = this.k(prefix);
+    const rows = this.db.$client.query("select key, value from meta where key >= ? and key < ?").all(full, `${full}\uffff`) as Array<{ key: string; value: string }>;
+    return rows.map((r) => ({ key: r.key.slice(full.length - prefix.length), value: r.value }));
+  }
+
   // ---- cycles ----------------------------------------------------------------------------------------
 
   startCycle(mode: "trade" | "scan"): number {
@@ -172,6 +183,12 @@ export class Ledger {
   }
 
   /** Send times of orders (creates) since `sinceMs`, for the risk gate's per-minute limit. */
+  /** Contracts of fills recorded since `sinceMs` (wall clock of recording): the burst cap's window. */
+  filledContractsSince(sinceMs: number): number {
+    const r = this.db.$client.query("select coalesce(sum(count), 0) as n from fills where paper = ? and created_at > ?").get(this.p ? 1 : 0, sinceMs) as { n: number };
+    return r.n;
+  }
+
   sendTimesSince(sinceMs: number): number[] {
     return this.db
       .select({ at: orders.createdAt })

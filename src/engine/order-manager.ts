@@ -44,6 +44,13 @@ export interface OrderManagerDeps {
   confirm?: (text: string) => Promise<boolean>;
   now?: () => number;
   log?: (level: "info" | "warn" | "debug", msg: string) => void;
+  /**
+   * The order group's burst cap (contracts matched per rolling window), applied before sending in
+   * paper and live alike. When the exchange's cap is hit mid-batch it triggers the group and
+   * rejects the rest, which splits an arbitrage set into naked legs; so a set (or any order that
+   * may fill at once) goes only when it fits whole into what is left of the window.
+   */
+  burstCap?: { limit: Count; windowMs: number } | null;
 }
 
 /** How long after its row was written an order that the exchange does not know counts as never placed. */
@@ -70,6 +77,25 @@ export class OrderManager {
   needsReconcile = false;
   /** Markets where a create filled at once since the engine last reconciled (it clears this). */
   readonly filledSinceReconcile = new Set<string>();
+  /** Live: contracts our creates matched at once that the ledger's fills do not hold yet. */
+  private burstLog: Array<[number, Count]> = [];
+
+  /**
+   * Contracts matched inside the burst window: the ledger's fills recorded in it (persisted, so a
+   * `--once` run sees the previous runs'), plus live immediate fills not reconciled yet. Recording
+   * time is never earlier than the match, so this never undercounts the exchange's window.
+   */
+  burstUsed(now = this.now()): Count {
+    const cap = this.d.burstCap;
+    if (!cap) return 0;
+    this.burstLog = this.burstLog.filter(([t]) => t > now - cap.windowMs);
+    return this.d.ledger.filledContractsSince(now - cap.windowMs) + this.burstLog.reduce((a, [, c]) => a + c, 0);
+  }
+
+  /** A reconciliation that started at `ms` brought every earlier fill into the ledger. */
+  reconciledUpTo(ms: number): void {
+    this.burstLog = this.burstLog.filter(([t]) => t > ms);
+  }
 
   constructor(private readonly d: OrderManagerDeps) {
     this.now = d.now ?? Date.now;
@@ -230,6 +256,8 @@ export class OrderManager {
       toSend.push({ intent: c, count: bv.verdict.verdict === "resize" ? bv.verdict.count : c.count, verdict: bv.verdict });
     }
     if (toSend.length === 0) return;
+    this.applyBurstCap(toSend, sum);
+    if (toSend.length === 0) return;
 
     let confirmed = toSend;
     if (this.d.confirm) {
@@ -290,6 +318,36 @@ export class OrderManager {
     rows.forEach((row, i) => this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum));
   }
 
+  /** Drops (in place) sets and crossing orders that would not fit whole into the burst window. */
+  private applyBurstCap(toSend: Array<{ intent: CreateIntent; count: Count }>, sum: ExecSummary): void {
+    const cap = this.d.burstCap;
+    if (!cap) return;
+    let left = cap.limit - this.burstUsed();
+    const units = new Map<string, Array<{ intent: CreateIntent; count: Count }>>();
+    for (const s of toSend) {
+      const k = s.intent.groupKey ?? `single:${units.size}`;
+      units.set(k, [...(units.get(k) ?? []), s]);
+    }
+    const drop = new Set<{ intent: CreateIntent; count: Count }>();
+    for (const unit of units.values()) {
+      // Post-only orders never match on arrival; a set counts whole if any leg may.
+      if (unit.every((u) => u.intent.postOnly)) continue;
+      const need = unit.reduce((a, u) => a + u.count, 0);
+      if (need <= left) {
+        left -= need;
+        continue;
+      }
+      const detail = `burst cap: ${need / 100} contracts would exceed what is left (${Math.max(0, left) / 100}) of ${cap.limit / 100} per ${cap.windowMs / 1000} s`;
+      for (const u of unit) {
+        drop.add(u);
+        sum.decisions.push({ intent: u.intent, result: "skipped", detail });
+      }
+      const first = unit[0]!.intent;
+      this.d.ledger.audit("burst_cap", `${first.groupKey ? `set ${first.groupKey} (${unit.length} legs)` : `${first.ticker}`} not sent: ${detail}`, { ticker: first.ticker, strategy: first.strategy });
+    }
+    if (drop.size) toSend.splice(0, toSend.length, ...toSend.filter((s) => !drop.has(s)));
+  }
+
   /**
    * The gate's snapshot holds a sent create under a placeholder id until the next rebuild from the
    * ledger. Between cycles (reactive passes) there is no rebuild before the next decision, so the
@@ -317,6 +375,7 @@ export class OrderManager {
     this.settleGateEntry(row, o);
     // Paper fills are in the ledger already; live ones arrive there with the next reconciliation.
     if (o.kind === "accepted" && o.filled > 0 && !this.d.transport.paper) this.filledSinceReconcile.add(row.ticker);
+    if (o.kind === "accepted" && o.filled > 0 && this.d.burstCap && !this.d.transport.paper) this.burstLog.push([this.now(), o.filled]);
     if (o.kind === "accepted") {
       const status = statusFromAccepted(o.filled, o.remaining);
       this.d.ledger.updateOrder(row.id, { status, orderId: o.orderId, filledCount: o.filled, remainingCount: o.remaining }, `accepted: filled ${o.filled}, remaining ${o.remaining}`);

@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { PRICE_ONE, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookDepth, BookSide, CreateIntent, MarketView, TradePrint } from "../strategies/types.ts";
-import type { Ledger } from "./ledger.ts";
-import { consumeBook, paperExecute, paperRestingFills } from "./paper.ts";
+import type { Ledger, OrderRow } from "./ledger.ts";
+import { consumeBook, paperExecute, paperRestingFillsShared } from "./paper.ts";
 import { orderCollateral } from "./position-math.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport, WriteOutcome } from "./transport.ts";
 
@@ -152,37 +152,49 @@ export class PaperTransport implements OrderTransport {
   }
 
   /**
-   * Fill resting paper orders from the public trades printed since they were last checked (`since`:
-   * per ticker, the newest print already seen, exchange time). Returns the number of paper fills.
+   * Fill resting paper orders from the public trades printed since they were last checked. A print
+   * counts for an order only if it is newer than `sinceOf(row)` (exchange time: the newest print
+   * already seen for the market, or the newest print when the order took its current price, so
+   * prints from before the order existed never fill it), and a print's size is shared by all our
+   * orders in that market (paperRestingFillsShared). Returns the number of paper fills.
    */
-  fillResting(trades: ReadonlyMap<string, TradePrint[]>, since: ReadonlyMap<string, number>): number {
+  fillResting(trades: ReadonlyMap<string, TradePrint[]>, sinceOf: (row: OrderRow) => number): number {
     let n = 0;
+    const byTicker = new Map<string, OrderRow[]>();
     for (const row of this.ledger.ordersWithStatus(["resting"])) {
-      const prints = trades.get(row.ticker);
-      const m = this.markets.get(row.ticker);
-      if (!prints || prints.length === 0 || !m || !row.orderId) continue;
-      const after = since.get(row.ticker) ?? Number.POSITIVE_INFINITY;
-      const r = paperRestingFills({ ticker: row.ticker, side: row.side, price: row.price, remaining: row.remainingCount }, prints, m, after);
-      if (r.fills.length === 0) continue;
-      let filled = row.filledCount;
-      r.fills.forEach((f, i) => {
-        this.ledger.recordFill({
-          fillId: `${row.orderId}-r${filled}-${i}`,
-          orderId: row.orderId,
-          clientOrderId: row.clientOrderId,
-          ticker: row.ticker,
-          eventTicker: row.eventTicker,
-          side: row.side,
-          price: f.price,
-          count: f.count,
-          feeMicros: f.feeMicros,
-          isTaker: false,
-          tsMs: Date.now(),
+      if (!row.orderId || !trades.get(row.ticker)?.length || !this.markets.get(row.ticker)) continue;
+      byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
+    }
+    for (const [ticker, rows] of byTicker) {
+      const m = this.markets.get(ticker)!;
+      const results = paperRestingFillsShared(
+        rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount, sinceMs: sinceOf(row) })),
+        trades.get(ticker)!,
+        m,
+      );
+      rows.forEach((row, k) => {
+        const r = results[k]!;
+        if (r.fills.length === 0) return;
+        let filled = row.filledCount;
+        r.fills.forEach((f, i) => {
+          this.ledger.recordFill({
+            fillId: `${row.orderId}-r${filled}-${i}`,
+            orderId: row.orderId,
+            clientOrderId: row.clientOrderId,
+            ticker: row.ticker,
+            eventTicker: row.eventTicker,
+            side: row.side,
+            price: f.price,
+            count: f.count,
+            feeMicros: f.feeMicros,
+            isTaker: false,
+            tsMs: Date.now(),
+          });
+          n++;
         });
-        n++;
+        filled += r.fills.reduce((a, f) => a + f.count, 0);
+        this.ledger.updateOrder(row.id, { filledCount: filled, remainingCount: r.remaining, status: r.remaining > 0 ? "resting" : "executed" }, `paper fill from trades through ${row.price}`);
       });
-      filled += r.fills.reduce((a, f) => a + f.count, 0);
-      this.ledger.updateOrder(row.id, { filledCount: filled, remainingCount: r.remaining, status: r.remaining > 0 ? "resting" : "executed" }, `paper fill from trades through ${row.price}`);
     }
     return n;
   }

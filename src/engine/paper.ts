@@ -182,6 +182,47 @@ export function paperRestingFills(
   return { fills, remaining };
 }
 
+/**
+ * Fills of several resting paper orders of one market from the same prints. A print's size is
+ * shared, not handed to each order whole: a 1-lot print through two of our bids fills one contract,
+ * not two. Each print (oldest first) goes to the orders it passes strictly through, best price
+ * first (highest bid, lowest ask; then the order given), and only to orders that were resting at
+ * that price before it printed (`sinceMs`, exchange time). Maker fills at each order's price.
+ */
+export function paperRestingFillsShared(
+  orders: ReadonlyArray<PaperRestingOrder & { sinceMs: number }>,
+  trades: readonly TradePrint[],
+  market: Pick<PaperMarketInfo, "feeType" | "feeMultiplierE4">,
+): Array<{ fills: PaperFill[]; remaining: Count }> {
+  const out = orders.map((o) => ({ fills: [] as PaperFill[], remaining: o.remaining }));
+  const idx = orders.map((_, i) => i);
+  const ordered = [...trades].sort((a, b) => a.tsMs - b.tsMs);
+  for (const t of ordered) {
+    let left = t.count;
+    if (left <= 0) continue;
+    const takers = idx
+      .filter((i) => {
+        const o = orders[i]!;
+        return out[i]!.remaining > 0 && o.ticker === t.ticker && t.tsMs > o.sinceMs && (o.side === "bid" ? t.price < o.price : t.price > o.price);
+      })
+      .sort((a, b) => {
+        const oa = orders[a]!;
+        const ob = orders[b]!;
+        if (oa.side !== ob.side) return 0;
+        return (oa.side === "bid" ? ob.price - oa.price : oa.price - ob.price) || a - b;
+      });
+    for (const i of takers) {
+      if (left <= 0) break;
+      const o = orders[i]!;
+      const q = Math.min(left, out[i]!.remaining);
+      out[i]!.fills.push({ price: o.price, count: q, feeMicros: makerFee(market.feeType, o.price, q, market.feeMultiplierE4), isTaker: false });
+      out[i]!.remaining -= q;
+      left -= q;
+    }
+  }
+  return out;
+}
+
 /** Cash effect of a paper fill for the account (collateral out, netting of closing contracts in). */
 export function fillCashDelta(side: BookSide, fill: PaperFill, positionBefore: Count): Micros {
   const lp = legPrice(side, fill.price);

@@ -21,13 +21,14 @@ export interface Venue {
   stop(): Promise<void>;
 }
 
-export async function startVenue(dir: string, opts: { seed?: number; faults?: string; markets?: number; balanceMicros?: number } = {}): Promise<Venue> {
+export async function startVenue(dir: string, opts: { seed?: number; faults?: string; markets?: number; balanceMicros?: number; startMs?: number } = {}): Promise<Venue> {
   const kp = generateKeyPair();
   const keyId = `e2e-${Math.random().toString(36).slice(2)}`;
   const keyPath = join(dir, "key.pem");
   writeFileSync(keyPath, kp.privateKeyPem, { mode: 0o600 });
   chmodSync(keyPath, 0o600);
-  const clock = new ManualClock(Date.now());
+  // Two venues with the same seed and start time are the same scenario (tickers carry dates).
+  const clock = new ManualClock(opts.startMs ?? Date.now());
   const sim = await startSimServer({
     port: 0,
     seed: opts.seed ?? 7,

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { makerFee, takerFee, type Count, type Price } from "../../src/kalshi/money.ts";
-import { consumeBook, oppositeLevels, paperExecute, paperRestingFills, type PaperMarketInfo } from "../../src/engine/paper.ts";
+import { consumeBook, oppositeLevels, paperExecute, paperRestingFills, paperRestingFillsShared, type PaperMarketInfo } from "../../src/engine/paper.ts";
 import { rangesForStructure } from "../../src/kalshi/price-grid.ts";
 import type { BookDepth, BookSide, CreateIntent, TimeInForce } from "../../src/strategies/types.ts";
 
@@ -129,5 +129,50 @@ describe("paperRestingFills", () => {
   });
   test("trades before the last check are ignored", () => {
     expect(paperRestingFills(rest, [{ ticker: "A", price: 4000, count: 100, tsMs: 10 }], { feeType: "quadratic", feeMultiplierE4: 10_000 }, 10).fills).toEqual([]);
+  });
+});
+
+describe("paperRestingFillsShared (every resting order of a market against the same prints)", () => {
+  const fee = { feeType: "quadratic" as const, feeMultiplierE4: 10_000 };
+  test("a print's size is shared: two bids through which one 2-lot prints fill 2 contracts in all, best price first", () => {
+    const orders = [
+      { ticker: "A", side: "bid" as const, price: 4900, remaining: 300, sinceMs: 0 },
+      { ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0 },
+    ];
+    const r = paperRestingFillsShared(orders, [{ ticker: "A", price: 4800, count: 200, tsMs: 5 }], fee);
+    expect(r[1]!.fills.map((f) => f.count)).toEqual([100]);
+    expect(r[0]!.fills.map((f) => f.count)).toEqual([100]);
+    expect(r[0]!.remaining + r[1]!.remaining).toBe(200);
+  });
+  test("an order only meets prints newer than its own stamp (placed after them: never filled by them)", () => {
+    const orders = [
+      { ticker: "A", side: "ask" as const, price: 6000, remaining: 500, sinceMs: 10 },
+      { ticker: "A", side: "ask" as const, price: 6000, remaining: 500, sinceMs: 0 },
+    ];
+    const before = paperRestingFillsShared(orders, [{ ticker: "A", price: 6100, count: 100, tsMs: 5 }], fee);
+    expect(before[0]!.fills).toEqual([]);
+    expect(before[1]!.fills.map((f) => f.count)).toEqual([100]);
+    // A later print reaches both (same price: the order given first takes it first).
+    const after = paperRestingFillsShared(orders, [{ ticker: "A", price: 6200, count: 600, tsMs: 11 }], fee);
+    expect(after.map((x) => x.fills.map((f) => f.count))).toEqual([[500], [100]]);
+  });
+  test("never more than the prints through the price, whatever the number of orders (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ side: fc.constantFrom("bid" as const, "ask" as const), price: fc.integer({ min: 1, max: 99 }).map((x) => x * 100), remaining: fc.integer({ min: 1, max: 1000 }), sinceMs: fc.integer({ min: 0, max: 20 }) }), { maxLength: 6 }),
+        fc.array(fc.record({ price: fc.integer({ min: 1, max: 99 }).map((x) => x * 100), count: fc.integer({ min: 0, max: 500 }), tsMs: fc.integer({ min: 0, max: 30 }) }), { maxLength: 10 }),
+        (os, ps) => {
+          const orders = os.map((o) => ({ ...o, ticker: "A" }));
+          const prints = ps.map((p) => ({ ...p, ticker: "A" }));
+          const r = paperRestingFillsShared(orders, prints, fee);
+          const filled = r.reduce((a, x) => a + x.fills.reduce((b, f) => b + f.count, 0), 0);
+          expect(filled).toBeLessThanOrEqual(prints.reduce((a, p) => a + p.count, 0));
+          r.forEach((x, i) => {
+            expect(x.remaining).toBe(orders[i]!.remaining - x.fills.reduce((b, f) => b + f.count, 0));
+            expect(x.remaining).toBeGreaterThanOrEqual(0);
+          });
+        },
+      ),
+    );
   });
 });
