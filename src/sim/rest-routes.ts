@@ -134,6 +134,27 @@ function statusFilter(raw: string | null, op: string, allowed: string[]): Market
   return s;
 }
 
+/**
+ * GetMarkets' filter compatibility (MarketApi docs): timestamp filter families exclude each other;
+ * created-ts goes with status unopened/open/none, close-ts with closed/none, settled-ts with
+ * settled/none; min_updated_ts with nothing but mve_filter=exclude (and series_ticker, which then
+ * requires mve_filter=exclude). Kalshi rejects other combinations with a 400 instead of guessing.
+ */
+function marketFilterRules(c: Ctx, hasStatus: boolean, ts: { created: boolean; close: boolean; settled: boolean; updated: boolean }): void {
+  const fail = (why: string) => E.bare(`Parameter validation failed for GetMarkets: ${why}`);
+  const families = Object.entries(ts).filter(([, on]) => on).map(([k]) => k);
+  if (families.length > 1) throw fail(`timestamp filters ${families.join(" and ")} are mutually exclusive`);
+  const status = c.q.get("status");
+  if (ts.created && hasStatus && status !== "unopened" && status !== "open") throw fail("min_created_ts/max_created_ts are only compatible with status unopened or open");
+  if (ts.close && hasStatus && status !== "closed") throw fail("min_close_ts/max_close_ts are only compatible with status closed");
+  if (ts.settled && hasStatus && status !== "settled") throw fail("min_settled_ts/max_settled_ts are only compatible with status settled");
+  if (ts.updated) {
+    const others = ["status", "event_ticker", "tickers"].filter((k) => c.q.get(k));
+    if (others.length > 0) throw fail(`min_updated_ts is incompatible with ${others.join(", ")}`);
+    if (c.q.get("series_ticker") && c.q.get("mve_filter") !== "exclude") throw fail("min_updated_ts with series_ticker requires mve_filter=exclude");
+  }
+}
+
 function intParam(c: Ctx, name: string): number | null {
   const v = c.q.get(name);
   if (v === null || v === "") return null;
@@ -361,6 +382,7 @@ const DEFS: Def[] = [
     const minSettled = intParam(c, "min_settled_ts");
     const maxSettled = intParam(c, "max_settled_ts");
     const minUpdated = intParam(c, "min_updated_ts");
+    marketFilterRules(c, status !== null, { created: minCreated !== null || maxCreated !== null, close: minClose !== null || maxClose !== null, settled: minSettled !== null || maxSettled !== null, updated: minUpdated !== null });
     const ms = [...c.ex.markets.values()].filter((m) => {
       if (minCreated !== null && m.createdMs < minCreated * 1000) return false;
       if (maxCreated !== null && m.createdMs > maxCreated * 1000) return false;

@@ -243,6 +243,21 @@ describe("MarketApi", () => {
     // Settled-time window: only finalized markets have one.
     const settledWin = must(await mk.getMarkets(1000, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, nowS - 86_400, nowS + 30 * 86_400), "GetMarketsResponse");
     expect(settledWin.markets.every((m) => m.status === "finalized")).toBe(true);
+    // Kalshi's filter compatibility table: close-ts only with status closed/none, created-ts only with
+    // unopened/open/none, one timestamp family at a time, min_updated_ts alone.
+    const U = undefined;
+    for (const call of [
+      () => mk.getMarkets(100, U, U, U, U, U, U, U, nowS, U, U, "open" as any),
+      () => mk.getMarkets(100, U, U, U, nowS - 86_400, U, U, U, U, U, U, "closed" as any),
+      () => mk.getMarkets(100, U, U, U, nowS - 86_400, U, U, U, nowS),
+      () => mk.getMarkets(100, U, U, U, U, U, nowS - 86_400, U, U, U, U, "open" as any),
+    ]) {
+      const e = await fails(call());
+      expect(e.status).toBe(400);
+      expect(Object.keys(e.data)).toEqual(["msg"]);
+    }
+    must(await mk.getMarkets(100, U, U, U, U, U, U, U, nowS - 86_400, U, U, "closed" as any), "GetMarketsResponse");
+    must(await mk.getMarkets(100, U, U, U, U, U, nowS - 86_400), "GetMarketsResponse");
     const evClose = must(await live.api(EventsApi).getEvents(200, undefined, true, false, undefined, undefined, undefined, nowS + 30 * 86_400), "GetEventsResponse");
     expect(evClose.events).toEqual([]);
   });
