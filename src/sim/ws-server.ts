@@ -280,7 +280,8 @@ export class WsHub {
           };
           if (e.userId && e.userId === c.userId) {
             if (e.clientOrderId) msg.client_order_id = e.clientOrderId;
-            msg.subaccount = e.subaccount ?? 0;
+            // "Present only when you caused this orderbook change and are using subaccounts" (AsyncAPI).
+            if (e.subaccount) msg.subaccount = e.subaccount;
           }
           this.sendSeq(c, s, { msg, type: "orderbook_delta" });
         });

@@ -234,10 +234,18 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
     expect(r.status).toBe(201);
     for (const sid of [1, 3]) {
       const d = await ws.until((f) => f.type === "orderbook_delta" && f.sid === sid && f.msg.client_order_id === rest.client_order_id);
-      expect(d.msg).toMatchObject({ market_ticker: T_BIN, price_dollars: "0.3000", delta_fp: "2.00", side: "yes", subaccount: 0 });
+      expect(d.msg).toMatchObject({ market_ticker: T_BIN, price_dollars: "0.3000", delta_fp: "2.00", side: "yes" });
+      // subaccount only "when you … are using subaccounts"; this order is on the primary account.
+      expect("subaccount" in d.msg).toBe(false);
     }
     const uo = await ws.until((f) => f.type === "user_order" && f.msg.order_id === r.body.order_id);
     expect(uo.msg).toMatchObject({ status: "resting", client_order_id: rest.client_order_id, remaining_count_fp: "2.00", yes_price_dollars: "0.3000", book_side: "bid", outcome_side: "yes", is_yes: true });
+    // On a subaccount the delta names it.
+    const sub = order(T_BIN, "bid", "1.00", "0.1000", "good_till_canceled", { subaccount: 2 });
+    const rs = await a.post("/portfolio/events/orders", sub);
+    const ds = await ws.until((f) => f.type === "orderbook_delta" && f.sid === 1 && f.msg.client_order_id === sub.client_order_id);
+    expect(ds.msg.subaccount).toBe(2);
+    await a.del(`/portfolio/events/orders/${rs.body.order_id}`);
   });
 
   test("another account hits it: maker fill, trade, deltas without our id, position, ticker", async () => {
