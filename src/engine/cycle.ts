@@ -758,19 +758,34 @@ export class Engine {
   /** Arbitrage sets whose legs filled unevenly: completed or unwound, never left naked unrecorded. */
   private async repairArbSets(md: MarketData, cycleId: number, exec: ExecSummary): Promise<void> {
     const rows = this.d.ledger.db.$client
-      .query("select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev from orders where paper = ? and group_key is not null and group_key not in (select substr(key, length(?) + 1) from meta where key like ?) group by group_key, ticker, side")
-      .all(this.paper ? 1 : 0, `${this.paper ? "paper" : "live"}.arb_done:`, `${this.paper ? "paper" : "live"}.arb_done:%`) as Array<{ group_key: string; ticker: string; side: "bid" | "ask"; filled: number; open: number; ev: string }>;
+      .query("select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev, min(id) as first from orders where paper = ? and group_key is not null and group_key not in (select substr(key, length(?) + 1) from meta where key like ?) group by group_key, ticker, side")
+      .all(this.paper ? 1 : 0, `${this.paper ? "paper" : "live"}.arb_done:`, `${this.paper ? "paper" : "live"}.arb_done:%`) as Array<{ group_key: string; ticker: string; side: "bid" | "ask"; filled: number; open: number; ev: string; first: number }>;
     const groups = new Map<string, typeof rows>();
     for (const r of rows) groups.set(r.group_key, [...(groups.get(r.group_key) ?? []), r]);
-    for (const [key, legs] of groups) {
-      if (legs.some((l) => l.open > 0)) continue;
-      const set = { groupKey: key, eventTicker: legs[0]!.ev, legs: legs.map((l) => ({ ticker: l.ticker, side: l.side, filled: l.filled })) };
+    for (const [key, all] of groups) {
+      if (all.some((l) => l.open > 0)) continue;
+      // The set's direction is the side its first order bought on. Unwind orders of an earlier
+      // repair sell on the other side under the same key: they are netted against their leg, not
+      // taken for legs of their own (a set of "mixed direction" would wait for the operator forever).
+      const side = all.reduce((a, b) => (b.first < a.first ? b : a)).side;
+      const net = new Map<string, number>();
+      for (const r of all) net.set(r.ticker, (net.get(r.ticker) ?? 0) + (r.side === side ? r.filled : -r.filled));
+      const set = { groupKey: key, eventTicker: all[0]!.ev, legs: [...net].map(([ticker, filled]) => ({ ticker, side, filled: Math.max(0, filled) })) };
       const rep = repairArbSet(set, md.markets);
       if (rep.action === "done") {
         this.d.ledger.setMeta(`arb_done:${key}`, "1");
+        this.arbWaiting.delete(key);
         continue;
       }
-      if (rep.action === "wait") continue;
+      if (rep.action === "wait") {
+        // Recorded once per reason, not every cycle: the legs stay under their key until it can go.
+        if (this.arbWaiting.get(key) !== rep.reason) {
+          this.arbWaiting.set(key, rep.reason);
+          this.d.ledger.audit("arb_repair", `${key}: wait (${rep.reason})`, { cycleId });
+        }
+        continue;
+      }
+      this.arbWaiting.delete(key);
       this.d.ledger.audit("arb_repair", `${key}: ${rep.action} (${rep.reason})`, { cycleId });
       this.d.log("warn", `arbitrage set ${key} filled unevenly: ${rep.action} — ${rep.reason}`);
       const r = await this.om.execute(rep.intents.map((i: CreateIntent) => ({ ...i, groupKey: key })), cycleId);
@@ -780,6 +795,9 @@ export class Engine {
       exec.decisions.push(...r.decisions);
     }
   }
+  /** Broken sets waiting for the book, with the reason last audited. */
+  private readonly arbWaiting = new Map<string, string>();
+
 }
 
 /** The exchange's rolling window for order-group contract limits. */
