@@ -1,7 +1,10 @@
 // Engine benchmarks through the compiled binary (issue 6):
 //   1. CPU time of one cycle with 1,000 and 10,000 markets in scope, excluding the exchange (the
 //      exchange runs in THIS process; the figure is the bot process's own CPU inside the cycle, as
-//      the cycle summary reports it from process.cpuUsage()).
+//      the cycle summary reports it from process.cpuUsage()). Twice per size: REST only
+//      (trading.websocket=false: every cycle loads the whole scope over REST, as --once does) and
+//      the daemon with WebSocket books (a full REST load at most once a minute, in between only
+//      the markets whose live book is not trusted; the first cycle is always a full load).
 //   2. Requests per cycle against the minimum the API needs for that scope.
 //   3. Resident memory over many cycles (a short run: --seconds, default 120, at 1 s cycles against
 //      a 10× sped-up exchange; the issue asks for an hour, this is the short version).
@@ -22,7 +25,7 @@ const CYCLES = Number(arg("cycles", "8"));
 const SECONDS = Number(arg("seconds", "120"));
 const SIZES = arg("sizes", "1000,10000").split(",").map(Number);
 
-async function venue(markets: number, speed: number) {
+async function venue(markets: number, speed: number, websocket = true) {
   const dir = mkdtempSync(join(tmpdir(), "kbot-bench-"));
   const kp = generateKeyPair();
   const keyPath = join(dir, "key.pem");
@@ -31,7 +34,7 @@ async function venue(markets: number, speed: number) {
   const sim = await startSimServer({ port: 0, seed: 5, markets, speed, quiet: true, tier: "prime", accounts: [{ apiKeyId: "bench", publicKeyPem: kp.publicKeyPem, balanceMicros: 10_000_000_000 }] });
   const cfg = {
     exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime", request_timeout_ms: 30_000 },
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 1, series_tickers: [...sim.exchange.series.keys()] },
+    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 1, series_tickers: [...sim.exchange.series.keys()], websocket },
     risk: { max_orders_per_minute: 600, min_price: "0.01", max_price: "0.99", max_daily_loss_dollars: "1000", max_drawdown_pct: 90 },
     paths: { database: "data/k.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
   };
@@ -44,8 +47,8 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-async function cycleBench(markets: number) {
-  const { dir, sim } = await venue(markets, 1);
+async function cycleBench(markets: number, websocket: boolean) {
+  const { dir, sim } = await venue(markets, 1, websocket);
   const events = sim.exchange.events.size;
   const series = sim.exchange.series.size;
   const proc = Bun.spawn([BIN, "--config", join(dir, "bot.json"), "--mode", "trade", "--non-interactive", "--skip-setup-wizard", "--log-format", "plain", "--lock-file", join(dir, "bot.lock")], { cwd: dir, stdout: "pipe", stderr: "pipe" });
@@ -54,10 +57,12 @@ async function cycleBench(markets: number) {
   const cpu: number[] = [];
   const reqs: number[] = [];
   const scanned: number[] = [];
+  let first = { cpu: 0, reqs: 0 };
   for await (const chunk of proc.stdout) {
     out += dec.decode(chunk);
     const ms = [...out.matchAll(/markets scanned: (\d+) in \d+ events; (\d+) exchange requests; ([\d.]+) ms CPU/g)];
     if (ms.length >= CYCLES) {
+      first = { cpu: Number(ms[0]![3]), reqs: Number(ms[0]![2]) };
       for (const m of ms.slice(1)) {
         scanned.push(Number(m[1]));
         reqs.push(Number(m[2]));
@@ -76,8 +81,8 @@ async function cycleBench(markets: number) {
   const perSeriesPages = Math.max(1, Math.ceil(events / series / 200));
   const min = 6 + series * perSeriesPages;
   console.log(
-    `${markets} markets (${events} events, ${series} series): cycle CPU p50 ${pct(cpu, 50).toFixed(1)} ms, max ${Math.max(...cpu).toFixed(1)} ms over ${cpu.length} warm cycles; ` +
-      `markets in scope ${pct(scanned, 50)}; requests per cycle p50 ${pct(reqs, 50)} (minimum for this scope ≈ ${min}: 6 portfolio/status + ${series * perSeriesPages} market-data pages; extra = order writes, order lookups, book depth)`,
+    `${markets} markets (${events} events, ${series} series), ${websocket ? "daemon with WebSocket books" : "REST only"}: cycle CPU p50 ${pct(cpu, 50).toFixed(1)} ms, max ${Math.max(...cpu).toFixed(1)} ms over ${cpu.length} warm cycles (first cycle, a full load: ${first.cpu.toFixed(1)} ms, ${first.reqs} requests); ` +
+      `markets in scope ${pct(scanned, 50)}; requests per cycle p50 ${pct(reqs, 50)} (REST minimum for this scope ≈ ${min}: 6 portfolio/status + ${series * perSeriesPages} market-data pages; extra = order writes, order lookups, book depth${websocket ? "; with live books the market pages are only read once a minute" : ""})`,
   );
 }
 
@@ -105,5 +110,8 @@ async function memoryBench() {
   console.log(`RSS p50 first half ${mb(pct(firstHalf, 50))} MB, second half ${mb(pct(secondHalf, 50))} MB, max ${mb(Math.max(...samples.map((s) => s[2])))} MB`);
 }
 
-for (const n of SIZES) await cycleBench(n);
+for (const n of SIZES) {
+  await cycleBench(n, false);
+  await cycleBench(n, true);
+}
 if (SECONDS > 0) await memoryBench();

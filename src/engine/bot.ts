@@ -285,6 +285,11 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       const text = opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun, mode: opts.mode });
       print(text);
       if (live) log.info(between.summary(live, report));
+      if (log.level >= 4) {
+        const m = process.memoryUsage();
+        const mb = (b: number) => (b / 1048576).toFixed(1);
+        log.debug(`memory: rss ${mb(m.rss)} MB, JS heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB`);
+      }
       const status = report.status;
       if (status === "halted" && opts.mode === "trade") {
         heart.write("halted");

@@ -15,7 +15,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import { COUNT_ONE, formatDollars2, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import { killSwitch } from "../ops/kill-switch.ts";
 import { enabledStrategies, parseProbabilities, repairArbSet, type EnabledStrategy } from "../strategies/index.ts";
-import type { CreateIntent, Intent, MarketView, PortfolioView } from "../strategies/types.ts";
+import type { CreateIntent, EventView, Intent, MarketView, PortfolioView } from "../strategies/types.ts";
 import type { ExchangeSession } from "./exchange-session.ts";
 import type { LiveBooks } from "./live-books.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
@@ -106,8 +106,8 @@ export class Engine {
   private restViews = new Map<string, MarketView>();
   private lastCycleId: number | null = null;
   private lastStatus: CycleStatus = "error";
-  /** Top of book (as a key) each market had when strategies last decided on it. */
-  private readonly decidedTop = new Map<string, string>();
+  /** The view (live overlay) each market had when strategies last decided on it. */
+  private readonly decided = new Map<string, MarketView>();
   /** Markets whose book moving may change a decision: bot orders rest there, a strategy wanted to
    * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
   watch = new Set<string>();
@@ -294,15 +294,18 @@ export class Engine {
       // ---- market data for the scope (+ markets we hold, for marks and settlement) ----
       const held = [...ledger.positions().values()].filter((p) => p.position !== 0).map((p) => p.ticker);
       const resting = ledger.ordersWithStatus(["resting"]);
-      const md = await marketData.load(this.d.scope, [...new Set([...held, ...resting.map((r) => r.ticker)])]);
+      const extra = [...new Set([...held, ...resting.map((r) => r.ticker)])];
+      const md = await this.loadMarkets(extra, now);
       report.marketsScanned = md.markets.size;
       report.eventsScanned = md.events.size;
       report.positionsOutOfScope = held.filter((t) => !md.markets.has(t) && md.inactive.get(t)?.status === "active");
       if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
       this.restViews = new Map(md.markets);
+      const pv = portfolioView(balanceMicros, ledger.positions(), resting);
+      this.wantsDepth = (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv));
       if (this.live) report.liveTrusted = await this.overlayLive(md);
       // Depth over REST only where no trusted live book already gave it.
-      if (client.hasCredentials) await marketData.loadDepth(md, this.strategies as never, portfolioView(balanceMicros, ledger.positions(), resting));
+      if (client.hasCredentials) await marketData.loadDepth(md, this.strategies as never, pv);
 
       if (this.paper) {
         const pt = this.d.paperTransport!;
@@ -399,6 +402,7 @@ export class Engine {
       this.lastCycleId = cycleId;
       this.lastStatus = report.status;
       this.updateWatch(md, decided.intents);
+      this.updateTouched(decided.decisions);
     } catch (e) {
       report.status = "error";
       report.statusReason = (e as Error).message;
@@ -414,6 +418,33 @@ export class Engine {
     }
     return report;
   }
+
+  /**
+   * This cycle's market data. A full REST load of the scope (every market of every event, top of
+   * book in each) is the bulk of a cycle's requests and CPU: at 10,000 markets, ~50 pages whose JSON
+   * parsing and validation cost most of a second. With trusted live books it is only needed for what
+   * the WebSocket does not carry (new markets and events, status, volume): so the daemon loads in
+   * full at most every FULL_MARKET_LOAD_MS, and in between re-reads over REST only the markets whose
+   * live book is not trusted, past their close time, or held/resting but not open.
+   */
+  private async loadMarkets(extra: readonly string[], now: number): Promise<MarketData> {
+    const { marketData, scope } = this.d;
+    const live = this.live;
+    const prev = this.lastMd;
+    if (live && prev && now - this.lastFullLoadAt < FULL_MARKET_LOAD_MS) {
+      const stale: string[] = [];
+      for (const [t, m] of this.restViews) if (!live.isTrusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now)) stale.push(t);
+      for (const t of extra) if (!this.restViews.has(t)) stale.push(t);
+      // Mostly untrusted (the WebSocket is down): a full load costs less than per-market reads.
+      if (stale.length <= this.restViews.size / 2) {
+        return marketData.refresh({ markets: this.restViews, events: prev.events, inactive: prev.inactive }, stale);
+      }
+    }
+    const md = await marketData.load(scope, extra);
+    this.lastFullLoadAt = now;
+    return md;
+  }
+  private lastFullLoadAt = 0;
 
   /**
    * REST reconciliation, with the feed's queues drained and its "fills may be missing" flag taken
@@ -468,7 +499,7 @@ export class Engine {
       ),
       resting: restingNow.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? allMarkets(r.ticker)?.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
       recentOrderTimesMs: ledger.sendTimesSince(now - 60_000),
-      feeMultiplierE4: Object.fromEntries([...md.markets.values()].map((m) => [m.ticker, m.feeMultiplierE4])),
+      feeMultiplierE4: this.feeMultipliers(md),
     };
     const prevState = this.gate.snapshot.state;
     const snap = nextRiskState({ ...this.gate.snapshot, ...riskPortfolio }, this.d.limits, now);
@@ -481,15 +512,35 @@ export class Engine {
     return snap;
   }
 
+  /** Series fee multipliers per ticker of this market data (built once per load, not per pass). */
+  private feeMultipliers(md: MarketData): Record<string, number> {
+    if (this.feeMultCache?.md !== md) {
+      const rec: Record<string, number> = {};
+      for (const m of md.markets.values()) rec[m.ticker] = m.feeMultiplierE4;
+      this.feeMultCache = { md, rec };
+    }
+    return this.feeMultCache.rec;
+  }
+  private feeMultCache: { md: MarketData; rec: Record<string, number> } | null = null;
+
   /** Every strategy on the markets not blocked by an unknown outcome; scope enforced here. */
-  private decide(md: MarketData, view: PortfolioView, now: number, cycleId: number | null): { decisions: StrategyDecision[]; intents: Intent[]; inScope: Intent[]; outOfScope: Intent[] } {
+  private decide(
+    md: MarketData,
+    view: PortfolioView,
+    now: number,
+    cycleId: number | null,
+    /** Reactive passes: the markets one strategy may see (default: all of md). */
+    marketsFor?: (strategy: string) => ReadonlySet<string> | null,
+  ): { decisions: StrategyDecision[]; intents: Intent[]; inScope: Intent[]; outOfScope: Intent[] } {
     const { ledger } = this.d;
     const blocked = ledger.blockedTickers();
-    const markets = blocked.size ? new Map([...md.markets].filter(([t]) => !blocked.has(t))) : md.markets;
+    const all = blocked.size ? new Map([...md.markets].filter(([t]) => !blocked.has(t))) : md.markets;
     const intents: Intent[] = [];
     const decisions: StrategyDecision[] = [];
     for (const s of this.strategies) {
       try {
+        const only = marketsFor?.(s.name) ?? null;
+        const markets = only ? new Map([...only].flatMap((t) => { const m = all.get(t); return m ? [[t, m] as const] : []; })) : all;
         const out = s.strategy.decide({ markets, events: md.events, portfolio: view, params: s.params, nowMs: now });
         decisions.push({ strategy: s.name, intents: out });
         intents.push(...out);
@@ -522,15 +573,29 @@ export class Engine {
     live.takeDirty();
     let n = 0;
     for (const [t, m] of md.markets) {
-      const o = live.overlay(m);
+      const o = this.overlayOne(m);
       if (o) {
         md.markets.set(t, o);
-        this.decidedTop.set(t, topKey(o));
+        this.decided.set(t, o);
         n++;
-      } else this.decidedTop.delete(t);
+      } else this.decided.delete(t);
     }
     return n;
   }
+
+  /**
+   * One REST view with its trusted live book laid over it, or null. Full depth only where a
+   * strategy asks for it (building level arrays for every one of 10,000 markets each cycle was a
+   * large share of the cycle); elsewhere only the live top of book replaces the REST one.
+   */
+  private overlayOne(m: MarketView): MarketView | null {
+    const live = this.live!;
+    if (this.wantsDepth(m)) return live.overlay(m);
+    const top = live.top(m.ticker);
+    return top ? { ...m, ...top } : null;
+  }
+  /** Whether any strategy needs full depth in a market (set each cycle with its portfolio). */
+  private wantsDepth: (m: MarketView) => boolean = () => true;
 
   /**
    * The engine's wake-up filter for reactive passes (called on every book update, so cheap): true
@@ -540,13 +605,54 @@ export class Engine {
     if (!this.live || !this.watch.has(ticker)) return false;
     const top = this.live.top(ticker);
     if (!top) return false;
-    return topKey(top) !== this.decidedTop.get(ticker);
+    const d = this.decided.get(ticker);
+    return !d || top.yesBid !== d.yesBid || top.yesBidSize !== d.yesBidSize || top.yesAsk !== d.yesAsk || top.yesAskSize !== d.yesAskSize;
   }
 
   /** Our own order changed `ticker`'s live top: the decision that sent it expected that. */
   ownMove(ticker: string): void {
     const top = this.live?.top(ticker);
-    if (top && this.decidedTop.has(ticker)) this.decidedTop.set(ticker, topKey(top));
+    const d = this.decided.get(ticker);
+    if (top && d) this.decided.set(ticker, { ...d, ...top });
+  }
+
+  /**
+   * The freshest view of `ticker` for a reactive pass: the live book laid over the cycle's REST view
+   * (or that REST view when the live book is not trusted), stored into `md`.
+   */
+  private refreshView(md: MarketData, ticker: string): MarketView | undefined {
+    const base = this.restViews.get(ticker);
+    if (!base || !this.live) return md.markets.get(ticker);
+    const v = this.overlayOne(base) ?? base;
+    md.markets.set(ticker, v);
+    return v;
+  }
+
+  /**
+   * Per strategy, the markets it acted on at the last cycle or rests orders in. In a reactive pass a
+   * strategy that picks its markets itself (market_maker: the most liquid) sees only these: its
+   * choice of markets is revised each cycle, and between cycles it requotes what it chose. (It is
+   * also most of a pass's CPU at 10,000 markets.) Arbitrage sees every market, but only the events
+   * that moved; other strategies see these plus the markets that moved.
+   */
+  private touched = new Map<string, Set<string>>();
+
+  private updateTouched(decisions: readonly StrategyDecision[]): void {
+    const t = new Map<string, Set<string>>();
+    for (const d of decisions) t.set(d.strategy, new Set(d.intents.map((i) => i.ticker)));
+    for (const r of this.d.ledger.ordersWithStatus(["resting"])) {
+      if (r.origin !== "bot" || !r.strategy) continue;
+      if (!t.has(r.strategy)) t.set(r.strategy, new Set());
+      t.get(r.strategy)!.add(r.ticker);
+    }
+    this.touched = t;
+  }
+
+  private passMarkets(strategy: string, woken: ReadonlySet<string>): ReadonlySet<string> | null {
+    if (strategy === "event_arbitrage") return null;
+    const mine = this.touched.get(strategy) ?? new Set<string>();
+    if (strategy === "market_maker") return mine;
+    return new Set([...mine, ...woken]);
   }
 
   /** See `watch`. */
@@ -610,23 +716,29 @@ export class Engine {
       }
     }
 
-    // Lay the books that moved over the cycle's REST views.
-    for (const t of live.takeDirty()) {
-      const base = this.restViews.get(t);
-      if (!base) continue;
-      md.markets.set(t, live.overlay(base) ?? base);
-    }
     // Re-checked now: a market may have moved back to what the last decision saw.
     // Markets with own fills not yet in the ledger are left alone until the reconciliation.
     const unreconciled = new Set([...(work.unreconciled ?? []), ...this.om.filledSinceReconcile]);
     const woken = new Set([...work.woken].filter((t) => md.markets.has(t) && !unreconciled.has(t) && this.moved(t)));
     out.woken = woken.size;
     if (woken.size === 0 && !out.reconciled) return done("nothing moved");
+    // Fresh views only where a decision can be acted on: the markets that moved and the other legs
+    // of their events (a set is priced from all its legs). Everything else keeps its last view; its
+    // intents are not acted on in a pass anyway. Only those events go to the strategies.
+    const events = new Map<string, EventView>();
+    for (const t of woken) {
+      this.refreshView(md, t);
+      const ev = md.events.get(md.markets.get(t)?.eventTicker ?? "");
+      if (ev && !events.has(ev.eventTicker)) {
+        events.set(ev.eventTicker, ev);
+        for (const leg of ev.marketTickers) if (leg !== t && md.markets.has(leg)) this.refreshView(md, leg);
+      }
+    }
     if (this.paper) this.d.paperTransport!.setMarkets(new Map([...md.inactive, ...md.markets]));
 
     const balance = this.paper ? this.d.paperTransport!.availableMicros() : this.gate.snapshot.cashMicros;
     const view = portfolioView(balance, ledger.positions(), ledger.ordersWithStatus(["resting"]));
-    const decided = this.decide(md, view, now, cycleId);
+    const decided = this.decide({ ...md, events }, view, now, cycleId, (name) => this.passMarkets(name, woken));
     // Act only where a trusted live book moved; a set (shared groupKey) only when every leg's live
     // book is trusted and at least one of them moved — never on a leg priced from a stale REST view.
     const groups = new Map<string, Intent[]>();
@@ -638,7 +750,7 @@ export class Engine {
     });
     for (const t of woken) {
       const m = md.markets.get(t);
-      if (m) this.decidedTop.set(t, topKey(m));
+      if (m) this.decided.set(t, m);
     }
     const exec = emptyExec();
     const execStart = Date.now();
@@ -646,14 +758,20 @@ export class Engine {
       const r = await this.om.execute(selected, cycleId);
       Object.assign(exec, r);
     }
-    if (out.reconciled || exec.filledImmediately > 0) await this.repairArbSets(md, cycleId, exec);
+    if (out.reconciled || exec.filledImmediately > 0) await this.repairArbSets(md, cycleId, exec, (t) => this.refreshView(md, t));
     await this.stampPaperSince(execStart, false);
     if (exec.rejected > 0) this.groupSuspect = true;
     if (this.om.needsReconcile && !this.paper) {
       const rr = await this.om.resolveOpen(notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms)).catch(() => null);
       if (rr && rr.open === 0) this.om.needsReconcile = false;
     }
-    this.updateWatch(md, decided.intents);
+    // The watch list grows with what was decided here; the next cycle rebuilds it.
+    for (const i of decided.intents) {
+      if (!md.markets.has(i.ticker)) continue;
+      this.watch.add(i.ticker);
+      if (!this.touched.has(i.strategy)) this.touched.set(i.strategy, new Set());
+      this.touched.get(i.strategy)!.add(i.ticker);
+    }
     out.exec = exec;
     out.acted = true;
     return done(null);
@@ -756,7 +874,7 @@ export class Engine {
   }
 
   /** Arbitrage sets whose legs filled unevenly: completed or unwound, never left naked unrecorded. */
-  private async repairArbSets(md: MarketData, cycleId: number, exec: ExecSummary): Promise<void> {
+  private async repairArbSets(md: MarketData, cycleId: number, exec: ExecSummary, fresh?: (ticker: string) => MarketView | undefined): Promise<void> {
     const rows = this.d.ledger.db.$client
       .query("select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev, min(id) as first from orders where paper = ? and group_key is not null and group_key not in (select substr(key, length(?) + 1) from meta where key like ?) group by group_key, ticker, side")
       .all(this.paper ? 1 : 0, `${this.paper ? "paper" : "live"}.arb_done:`, `${this.paper ? "paper" : "live"}.arb_done:%`) as Array<{ group_key: string; ticker: string; side: "bid" | "ask"; filled: number; open: number; ev: string; first: number }>;
@@ -771,7 +889,9 @@ export class Engine {
       const net = new Map<string, number>();
       for (const r of all) net.set(r.ticker, (net.get(r.ticker) ?? 0) + (r.side === side ? r.filled : -r.filled));
       const set = { groupKey: key, eventTicker: all[0]!.ev, legs: [...net].map(([ticker, filled]) => ({ ticker, side, filled: Math.max(0, filled) })) };
-      const rep = repairArbSet(set, md.markets);
+      // Between cycles the legs are priced from their live books right now, not from older views.
+      const markets = fresh ? new Map(set.legs.flatMap((l) => { const v = fresh(l.ticker); return v ? [[l.ticker, v] as const] : []; })) : md.markets;
+      const rep = repairArbSet(set, markets);
       if (rep.action === "done") {
         this.d.ledger.setMeta(`arb_done:${key}`, "1");
         this.arbWaiting.delete(key);
@@ -800,6 +920,9 @@ export class Engine {
 
 }
 
+/** Longest time between two full REST loads of the scope's markets when live books are trusted. */
+const FULL_MARKET_LOAD_MS = 60_000;
+
 /** The exchange's rolling window for order-group contract limits. */
 const ORDER_GROUP_WINDOW_MS = 15_000;
 /** How long a group triggered by the exchange stays triggered before the bot resets it. */
@@ -809,11 +932,6 @@ const ORDER_GROUP_COOLDOWN_MS = 2 * ORDER_GROUP_WINDOW_MS;
  * so a runaway loop is capped by the exchange itself. Whole contracts. */
 export function orderGroupLimit(loaded: LoadedConfig): number {
   return Math.max(10, loaded.config.risk.max_contracts_per_order * 10);
-}
-
-/** Top of book as a comparable key (prices and sizes: microprice depends on both). */
-function topKey(t: { yesBid: Price | null; yesBidSize: Count; yesAsk: Price | null; yesAskSize: Count }): string {
-  return `${t.yesBid}:${t.yesBidSize}:${t.yesAsk}:${t.yesAskSize}`;
 }
 
 export { collateralOf };

@@ -146,8 +146,16 @@ export class Ledger {
   }
 
   ordersWithStatus(statuses: OrderStatus[]): OrderRow[] {
-    return this.db.select().from(orders).where(and(eq(orders.paper, this.p), inArray(orders.status, statuses))).all();
+    // Prepared once per status list: building the query is most of the cost at cycle rates.
+    const key = statuses.join(",");
+    let q = this.byStatus.get(key);
+    if (!q) {
+      q = this.db.select().from(orders).where(and(eq(orders.paper, this.p), inArray(orders.status, statuses))).prepare();
+      this.byStatus.set(key, q);
+    }
+    return q.all();
   }
+  private readonly byStatus = new Map<string, { all(): OrderRow[] }>();
 
   /** Markets with an order whose outcome is not known yet: they take no new order until resolved. */
   blockedTickers(): Set<string> {
@@ -225,6 +233,15 @@ export class Ledger {
    * transaction. Returns false when the fill was already known.
    */
   recordFill(f: FillRecord): boolean {
+    try {
+      return this.recordFillTx(f);
+    } finally {
+      // Also after a rollback: the cache must never hold what the transaction wrote.
+      this.positionsCache = null;
+    }
+  }
+
+  private recordFillTx(f: FillRecord): boolean {
     return this.db.transaction((tx) => {
       const known = tx.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, f.fillId))).get();
       if (known) return false;
@@ -253,6 +270,7 @@ export class Ledger {
   }
 
   private writePosition(tx: Db, ticker: string, eventTicker: string | null, s: PositionState): void {
+    this.positionsCache = null;
     tx.insert(positions)
       .values({ paper: this.p, ticker, eventTicker, ...s, updatedAt: Date.now() })
       .onConflictDoUpdate({ target: [positions.paper, positions.ticker], set: { ...s, eventTicker, updatedAt: Date.now() } })
@@ -264,13 +282,30 @@ export class Ledger {
     this.writePosition(this.db, ticker, eventTicker, s);
   }
 
-  positions(): Map<string, PositionRow> {
-    const rows = this.db.select().from(positions).where(eq(positions.paper, this.p)).all();
-    return new Map(rows.map((r) => [r.ticker, r]));
+  /**
+   * Every position row of this book, by ticker. Read many times per cycle and per reactive pass
+   * (and once per fill by reconciliation), written only through this class (the lock keeps other
+   * writers out), so it is cached until the next write. Read-only for callers.
+   */
+  positions(): ReadonlyMap<string, PositionRow> {
+    if (!this.positionsCache) {
+      const rows = this.db.select().from(positions).where(eq(positions.paper, this.p)).all();
+      this.positionsCache = new Map(rows.map((r) => [r.ticker, r]));
+    }
+    return this.positionsCache;
   }
+  private positionsCache: Map<string, PositionRow> | null = null;
 
   /** Record a settlement once per market, closing the position and paying out, in one transaction. */
   recordSettlement(s: SettlementRecord): boolean {
+    try {
+      return this.recordSettlementTx(s);
+    } finally {
+      this.positionsCache = null;
+    }
+  }
+
+  private recordSettlementTx(s: SettlementRecord): boolean {
     return this.db.transaction((tx) => {
       const known = tx.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
       if (known) return false;
@@ -342,6 +377,7 @@ export class Ledger {
     sqlite.transaction(() => {
       sqlite.run(`update orders set status = 'canceled', remaining_count = 0, error = ? where paper = ? and status in ('pending','unknown','resting')`, [why, p]);
       sqlite.run(`delete from positions where paper = ?`, [p]);
+      this.positionsCache = null;
       // Settlements are unique per market and book: a restarted exchange may reuse tickers.
       sqlite.run(`delete from settlements where paper = ?`, [p]);
       sqlite.run(`delete from meta where key like ?`, [`${this.p ? "paper" : "live"}.%`]);

@@ -177,6 +177,45 @@ export class MarketDataSource {
   }
 
   /**
+   * Between full loads (daemon with trusted live books): the previous REST views, with `stale`
+   * markets re-read over REST (GET /markets?tickers=…, 100 per request): those whose live book is
+   * not trusted, those past their close time, held or resting ones that are not open, and extra
+   * tickers not seen yet. A market that is no longer open moves to `inactive`. New markets and
+   * events, volumes and other slow fields arrive with the next full `load`.
+   */
+  async refresh(prev: { markets: ReadonlyMap<string, MarketView>; events: ReadonlyMap<string, EventView>; inactive: ReadonlyMap<string, MarketView> }, stale: readonly string[]): Promise<MarketData> {
+    const before = this.requests;
+    const out: MarketData = { markets: new Map(prev.markets), events: new Map(prev.events), requests: 0, inactive: new Map(prev.inactive) };
+    const want = [...new Set(stale)];
+    for (let i = 0; i < want.length; i += BATCH_TICKERS) {
+      const ms: W.Market[] = [];
+      for await (const page of this.client.walkMarkets({ tickers: want.slice(i, i + BATCH_TICKERS) })) {
+        this.requests++;
+        ms.push(...page);
+      }
+      const unknownEvents = [...new Set(ms.map((m) => m.event_ticker))].filter((e) => !this.eventMeta.has(e));
+      for (let j = 0; j < unknownEvents.length; j += BATCH_TICKERS) {
+        for await (const page of this.client.walkEvents({ tickers: unknownEvents.slice(j, j + BATCH_TICKERS) })) {
+          this.requests++;
+          for (const ev of page) this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive });
+        }
+      }
+      for (const m of ms) {
+        const seriesTicker = this.eventMeta.get(m.event_ticker)?.seriesTicker ?? prev.markets.get(m.ticker)?.seriesTicker ?? "";
+        const view = this.toView(m, seriesTicker, seriesTicker ? await this.seriesInfo(seriesTicker) : { feeType: "quadratic", feeMultiplierE4: 10_000 });
+        // Only markets that were open in scope stay tradable; anything else is for marks only.
+        if (m.status === "active" && out.markets.has(m.ticker)) out.markets.set(m.ticker, view);
+        else {
+          out.markets.delete(m.ticker);
+          out.inactive.set(m.ticker, view);
+        }
+      }
+    }
+    out.requests = this.requests - before;
+    return out;
+  }
+
+  /**
    * Full depth for the markets any strategy asks depth for, batched; markets that already carry a
    * book (a trusted live book laid over them) are skipped. `portfolio` lets a strategy ask for depth
    * where it already has orders (market_maker subtracts its own quotes level by level).
