@@ -1,17 +1,44 @@
 // Build the single self-contained binary dist/kalshi-bot, version baked in, with the compiled
 // binary's .env / bunfig.toml autoloading turned off (a daemon must not pick up stray files).
+//
+// The binary is written under a temp name in the same folder and renamed over the target, so a
+// process starting dist/kalshi-bot meanwhile (a test, a bot, another build) runs the old binary or
+// the new one, never half of one (and a running binary is never rewritten in place).
+import { renameSync, unlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
 const outfile = process.env.KALSHI_BOT_OUTFILE ?? "dist/kalshi-bot";
+const tmp = join(dirname(outfile), `.${basename(outfile)}.tmp-${process.pid}`);
+const quietUnlink = (p: string) => {
+  try {
+    unlinkSync(p);
+  } catch {}
+};
 const result = await Bun.build({
   entrypoints: ["src/cli.ts"],
-  compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
+  compile: { outfile: tmp, autoloadDotenv: false, autoloadBunfig: false },
   minify: true,
   sourcemap: "inline",
-  define: { KALSHI_BOT_VERSION: JSON.stringify(pkg.version) },
+  // NODE_ENV is fixed: Bun inlines the BUILD environment's value otherwise, so a binary built under
+  // `bun test` (NODE_ENV=test, e.g. by test/helpers/bin.ts) behaved differently from a release
+  // build (consola dropped its terminal formatting).
+  define: { KALSHI_BOT_VERSION: JSON.stringify(pkg.version), "process.env.NODE_ENV": JSON.stringify("production") },
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);
+  quietUnlink(tmp);
+  quietUnlink(`${tmp}.map`);
   process.exit(1);
+}
+renameSync(tmp, outfile);
+// The compiled binary embeds its source map; the loose map Bun also writes is kept (as
+// dist/kalshi-bot.map) only for the default output. A build into another name (test/helpers/bin.ts
+// builds into a temp name and renames it) would otherwise leave one ~2 MB map per build in dist/.
+if (process.env.KALSHI_BOT_OUTFILE) quietUnlink(`${tmp}.map`);
+else {
+  try {
+    renameSync(`${tmp}.map`, `${outfile}.map`);
+  } catch {}
 }
 console.error(`built ${outfile} (kalshi-bot ${pkg.version})`);

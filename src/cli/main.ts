@@ -71,8 +71,39 @@ function wantsHelp(argv: string[]): boolean {
   return (end >= 0 ? argv.slice(0, end) : argv).some((a) => a === "--help" || a === "-h");
 }
 
-export async function main(argv: string[]): Promise<void> {
+/**
+ * `kalshi-bot --config x.json status` means `kalshi-bot status --config x.json`: options written
+ * before a command move behind it (the command then judges them). Values of the root's options
+ * (`--mode trade`, `--config run`) are never taken for a command.
+ */
+export function commandFirst(argv: string[]): string[] {
+  if (!argv[0]?.startsWith("-")) return argv;
+  const takesValue = new Set<string>();
+  for (const [name, d] of Object.entries(rootCommand.args ?? {})) {
+    if (d.type === "string" || d.type === "enum") takesValue.add(name);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i]!;
+    if (tok === "--") return argv;
+    if (tok.startsWith("-") && tok !== "-") {
+      const name = tok.replace(/^--?/, "");
+      if (!name.includes("=") && takesValue.has(name)) i++;
+      continue;
+    }
+    if (!SUBCOMMANDS[tok]) return argv;
+    // Behind everything the command was given (so `config show` still sees `show` first), but
+    // before a `--` separator.
+    const rest = argv.slice(i + 1);
+    const sep = rest.indexOf("--");
+    return sep < 0 ? [tok, ...rest, ...argv.slice(0, i)] : [tok, ...rest.slice(0, sep), ...argv.slice(0, i), ...rest.slice(sep)];
+  }
+  return argv;
+}
+
+export async function main(rawArgv: string[]): Promise<void> {
   try {
+    let argv = commandFirst(rawArgv);
+    if (argv[0] === "help") argv = argv[1] && SUBCOMMANDS[argv[1]] ? [argv[1], "--help", ...argv.slice(2)] : ["--help"];
     const first = argv[0];
     if (first === "--version" || first === "-V" || (argv.length === 1 && first === "version")) {
       process.stdout.write(`${VERSION}\n`);

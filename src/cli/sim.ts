@@ -103,7 +103,7 @@ export default defineCommand({
       } catch (e) {
         throw new UserError(`--public-key ${pems[i]}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
       }
-      if (/PRIVATE KEY/.test(pem)) throw new UserError(`--public-key ${pems[i]} holds a private key; give the exchange only the public key.`);
+      if (/PRIVATE[ ]KEY/.test(pem)) throw new UserError(`--public-key ${pems[i]} holds a private key; give the exchange only the public key.`);
       let balanceMicros: number;
       try {
         balanceMicros = parseDollars(balances[i] ?? "1000", "--balance");
@@ -140,5 +140,5 @@ export default defineCommand({
     log.info("sim: stopping");
     await server.stop();
     return 0;
-  }),
+  }, { repeatable: ["api-key-id", "public-key", "balance"] }),
 });

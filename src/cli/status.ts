@@ -40,7 +40,7 @@ function hasTable(db: Database, name: string): boolean {
 }
 
 export function collectStatus(args: Record<string, unknown>, now = new Date()): StatusReport {
-  const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string });
+  const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string }, { readOnly: true });
   const hbPath = loaded.paths.heartbeat;
   let hb: Heartbeat | null = null;
   let hbError: string | null = null;
@@ -54,6 +54,7 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
         maxAgeSeconds: loaded.config.watchdog.max_heartbeat_age_seconds,
         fallbackIntervalSeconds: loaded.config.trading.cycle_interval_seconds,
         minBankrollDollars: loaded.config.watchdog.min_bankroll_dollars,
+        lockFile: loaded.paths.lockFile,
         now,
       })
     : null;

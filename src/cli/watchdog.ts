@@ -2,14 +2,15 @@
 // reason otherwise (missing/unreadable/stale heartbeat, status not active, kill switch, low bankroll).
 // Optionally POSTs the verdict to watchdog.alert_webhook_url. Takes no lock; safe from cron.
 import { defineCommand } from "citty";
-import { configArgs, guarded, UserError, EXIT } from "./shared.ts";
+import { configArgs, guarded, lockArgs, UserError, EXIT } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
 import { judgeHeartbeat, postAlert, redactUrl } from "../ops/watchdog.ts";
 import { log } from "../ops/log.ts";
 
 export async function watchdogMain(args: Record<string, unknown>): Promise<number> {
-  const loaded = loadOrExplain(args as { config?: string });
-  const path = typeof args.heartbeat === "string" && args.heartbeat ? args.heartbeat : loaded.paths.heartbeat;
+  if (args.heartbeat === "") throw new UserError("--heartbeat needs a path, e.g. --heartbeat reports/heartbeat.json", EXIT.USAGE);
+  const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string }, { readOnly: true });
+  const path = typeof args.heartbeat === "string" ? args.heartbeat : loaded.paths.heartbeat;
   let maxAge = loaded.config.watchdog.max_heartbeat_age_seconds;
   if (args["max-age"] !== undefined) {
     const n = Number(args["max-age"]);
@@ -20,6 +21,7 @@ export async function watchdogMain(args: Record<string, unknown>): Promise<numbe
     maxAgeSeconds: maxAge,
     fallbackIntervalSeconds: loaded.config.trading.cycle_interval_seconds,
     minBankrollDollars: loaded.config.watchdog.min_bankroll_dollars,
+    lockFile: loaded.paths.lockFile,
   });
   const url = loaded.config.watchdog.alert_webhook_url;
   let alert: { sent: boolean; ok?: boolean; error?: string } = { sent: false };
@@ -43,6 +45,7 @@ export default defineCommand({
   meta: { name: "watchdog", description: "Judge the running bot's health from its heartbeat: exit 0 healthy, 6 unhealthy with one line of reason" },
   args: {
     ...configArgs,
+    ...lockArgs,
     json: { type: "boolean", description: "Print the verdict as one JSON object on stdout" },
     heartbeat: { type: "string", description: "Heartbeat file (default: <reports_dir>/heartbeat.json)", valueHint: "PATH" },
     "max-age": { type: "string", description: "Stale after this many seconds (default: watchdog.max_heartbeat_age_seconds, else cycle interval + 120)", valueHint: "SECONDS" },

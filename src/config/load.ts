@@ -1,6 +1,6 @@
 // Load advanced_config.json: defaults → file → environment → flags, then resolve paths against the
 // config file's folder. Every problem becomes a ConfigError naming the key's path and the fix.
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { configSchema, type Config } from "./schema.ts";
@@ -16,6 +16,8 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_CONFIG_FILE = "advanced_config.json";
+/** advanced_config.json is a few kilobytes; anything this large is the wrong file. */
+export const MAX_CONFIG_BYTES = 1 << 20;
 export const CREDENTIAL_KEY_NAME = "kalshi-private-key";
 
 export interface ResolvedPaths {
@@ -73,6 +75,47 @@ export function configFilePath(opts: LoadOptions = {}): { path: string; explicit
   return { path: resolve(cwd, DEFAULT_CONFIG_FILE), explicit: false };
 }
 
+/**
+ * The config file's text: a regular file of at most MAX_CONFIG_BYTES (a folder, a device such as
+ * /dev/zero, or a 20 MB file is refused with the reason, never read without bound).
+ */
+export function readConfigFile(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    if (code === "ENOENT") throw new ConfigError(`config file ${path} not found; create it with \`kalshi-bot setup\` or copy the shipped advanced_config.json`);
+    if (code === "EACCES" || code === "EPERM") throw new ConfigError(`cannot read ${path} (${code}): this user has no read permission; fix it with chmod/chown, or run as the file's owner`);
+    if (code === "EISDIR") throw new ConfigError(`${path} is a folder, not a config file; pass the file, e.g. --config ${join(path, DEFAULT_CONFIG_FILE)}`);
+    throw new ConfigError(`cannot read ${path} (${code}); check the path and its permissions`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new ConfigError(`${path} is a folder, not a config file; pass the file, e.g. --config ${join(path, DEFAULT_CONFIG_FILE)}`);
+    // A pipe (`--config /dev/stdin`) is read up to the limit too; devices are refused.
+    if (!st.isFile() && !st.isFIFO()) throw new ConfigError(`${path} is not a regular file; --config needs a JSON file such as ./advanced_config.json`);
+    const tooBig = (size: string) =>
+      new ConfigError(`${path} is ${size}; a config file is a few kilobytes (limit ${MAX_CONFIG_BYTES} bytes): check that --config names advanced_config.json`);
+    if (st.size > MAX_CONFIG_BYTES) throw tooBig(`${st.size} bytes`);
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+      if (n > MAX_CONFIG_BYTES) throw tooBig("larger than the limit");
+    }
+    return buf.subarray(0, n).toString("utf8");
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ConfigError(`cannot read ${path} (${code}); check the file and its permissions`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function parseConfigText(text: string, file: string): Config {
   let raw: unknown;
   try {
@@ -103,13 +146,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     config = configSchema.parse({});
     file = null;
   } else {
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (e) {
-      throw new ConfigError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check its permissions`);
-    }
-    config = parseConfigText(text, path);
+    config = parseConfigText(readConfigFile(path), path);
   }
   const baseDir = file ? dirname(file) : (opts.cwd ?? process.cwd());
   const abs = (p: string) => (isAbsolute(p) ? p : join(baseDir, p));

@@ -4,7 +4,9 @@ import { z } from "zod";
 import { riskSchema } from "./risk-schema.ts";
 import { strategiesSchema } from "./strategies-schema.ts";
 
-const tickerList = z.array(z.string().min(1)).default([]);
+// Bounded: every series or event in scope costs requests each cycle, so a list of thousands is a
+// mistake (a generated file, a wrong key), not a scope.
+const tickerList = z.array(z.string().min(1).max(100)).max(1000).default([]);
 const dollarString = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))

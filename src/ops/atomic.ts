@@ -21,7 +21,15 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    // e.g. the target is a folder: leave no temp file behind (the old file, if any, is untouched)
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw e;
+  }
   fsyncDir(dir);
 }
 

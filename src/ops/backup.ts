@@ -14,6 +14,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openS
 import { join } from "node:path";
 import { APPLICATION_ID } from "../db/open.ts";
 import { fsyncDir } from "./atomic.ts";
+import { pidAlive, unlinkSqliteFiles } from "./proc.ts";
 
 export class BackupError extends Error {
   override name = "BackupError";
@@ -158,23 +159,6 @@ export function fsyncFile(path: string): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function removeQuietly(path: string): void {
-  for (const p of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
-    try {
-      unlinkSync(p);
-    } catch {}
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Backup
 // ---------------------------------------------------------------------------------------------
@@ -225,8 +209,12 @@ function sweepTemps(dir: string): void {
   }
   for (const n of names) {
     const m = TEMP_RE.exec(n);
-    if (m && !pidAlive(Number(m[1]))) removeQuietly(join(dir, n));
+    if (m && !pidAlive(Number(m[1]))) unlinkSqliteFiles(join(dir, n));
   }
+}
+
+function noSpace(dir: string, why: string): string {
+  return `no space left in the backups folder ${dir} (${why}); nothing was written: free disk space there, lower backup.keep, or set paths.backups_dir to a larger disk`;
 }
 
 export function backupDatabase(opts: BackupOptions): BackupResult {
@@ -240,7 +228,10 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
   try {
     mkdirSync(opts.backupsDir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new BackupError(`cannot create the backups folder ${opts.backupsDir} (${(e as NodeJS.ErrnoException).code}); fix its permissions or set paths.backups_dir`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") throw new BackupError(`the backups folder ${opts.backupsDir} is a file, not a folder; move it away or set paths.backups_dir`);
+    if (code === "ENOSPC") throw new BackupError(noSpace(opts.backupsDir, code));
+    throw new BackupError(`cannot create the backups folder ${opts.backupsDir} (${code}); fix the permissions of its parent folder or set paths.backups_dir`);
   }
   sweepTemps(opts.backupsDir);
   const stamp = utcStamp(now);
@@ -249,7 +240,9 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
     // Empty file with the final mode first: VACUUM INTO accepts an empty target and keeps its mode.
     closeSync(openSync(tmp, "wx", 0o600));
   } catch (e) {
-    throw new BackupError(`cannot write in the backups folder ${opts.backupsDir} (${(e as NodeJS.ErrnoException).code}); fix its permissions or set paths.backups_dir`);
+    const code = (e as NodeJS.ErrnoException).code ?? "error";
+    if (code === "ENOSPC" || code === "EDQUOT") throw new BackupError(noSpace(opts.backupsDir, code));
+    throw new BackupError(`cannot write in the backups folder ${opts.backupsDir} (${code}); fix its permissions or set paths.backups_dir`);
   }
   try {
     let src: Database;
@@ -260,13 +253,24 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
     }
     try {
       src.run("PRAGMA busy_timeout = 10000");
+      // Another program's file is named as such before anything is copied.
+      const appId = (src.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+      if (appId !== APPLICATION_ID) {
+        throw new BackupError(`the database ${opts.database} is not a kalshi-bot ledger (application_id ${appId}, expected ${APPLICATION_ID} "KBOT"); check paths.database and --config`);
+      }
       src.run("PRAGMA synchronous = FULL"); // VACUUM INTO fsyncs its output only with NORMAL/FULL
       src.run("VACUUM INTO ?", [tmp]);
     } catch (e) {
-      const msg = (e as Error).message;
-      if (/not a database|file is not a database|malformed|corrupt/i.test(msg)) {
+      if (e instanceof BackupError) throw e;
+      const msg = (e as Error).message.split("\n")[0]!;
+      const code = String((e as { code?: unknown }).code ?? "");
+      if (/SQLITE_NOTADB|not a database/i.test(`${code} ${msg}`)) {
+        throw new BackupError(`${opts.database} is not a SQLite database (${msg}); check paths.database and --config`);
+      }
+      if (/SQLITE_CORRUPT|malformed|corrupt/i.test(`${code} ${msg}`)) {
         throw new BackupError(`the database ${opts.database} is damaged (${msg}); restore the latest good backup with \`kalshi-bot restore\``);
       }
+      if (/SQLITE_FULL|disk is full|ENOSPC/i.test(`${code} ${msg}`)) throw new BackupError(noSpace(opts.backupsDir, msg));
       throw new BackupError(`backup of ${opts.database} failed (${msg})`);
     } finally {
       src.close();
@@ -315,7 +319,7 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
       durationMs: Math.round(performance.now() - t0),
     };
   } finally {
-    removeQuietly(tmp);
+    unlinkSqliteFiles(tmp);
   }
 }
 

@@ -1,6 +1,7 @@
 // reports/heartbeat.json: the running bot's health, rewritten atomically at the start and end of
 // every cycle and read by `watchdog`, `status` and external monitors.
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "./atomic.ts";
 
@@ -32,12 +33,32 @@ export const heartbeatSchema = z.looseObject({
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
-export function writeHeartbeat(path: string, hb: Heartbeat): void {
-  writeFileAtomic(path, JSON.stringify(hb, null, 2) + "\n", 0o644);
-}
-
 export class HeartbeatError extends Error {
   override name = "HeartbeatError";
+}
+
+/**
+ * Replace the heartbeat atomically (readers see the old file or the new one). On failure the old
+ * heartbeat stays in place, no temp file is left, and the HeartbeatError names the cause and the fix.
+ */
+export function writeHeartbeat(path: string, hb: Heartbeat): void {
+  try {
+    writeFileAtomic(path, JSON.stringify(hb, null, 2) + "\n", 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    const dir = dirname(path);
+    const fix =
+      code === "ENOSPC" || code === "EDQUOT"
+        ? `the disk holding ${dir} is full: free space there`
+        : code === "EACCES" || code === "EPERM" || code === "EROFS"
+          ? `${dir} is not writable by this user: fix its permissions or set paths.reports_dir`
+          : code === "EEXIST" || code === "ENOTDIR"
+            ? `a file stands where the folder ${dir} should be: move it away or set paths.reports_dir`
+            : code === "EISDIR"
+              ? `${path} is a folder: remove it`
+              : `check ${dir} and paths.reports_dir`;
+    throw new HeartbeatError(`cannot write the heartbeat ${path} (${code}); ${fix}`);
+  }
 }
 
 export function readHeartbeat(path: string): Heartbeat {

@@ -25,6 +25,7 @@ import { dirname, resolve } from "node:path";
 import { Database } from "bun:sqlite";
 import { dlopen, FFIType, read as ffiRead } from "bun:ffi";
 import { EXIT, UserError } from "../cli/exit-codes.ts";
+import { pidAlive } from "./proc.ts";
 
 export interface LockHandle {
   /** Absolute path of the lock file. */
@@ -89,15 +90,6 @@ export function readLockHolder(path: string): number | null {
   if (!m) return null;
   const pid = Number(m[1]);
   return pid > 0 ? pid : null;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function heldError(path: string, pid: number | null): UserError {

@@ -56,7 +56,11 @@ function build(format: LogFormat, level: LogLevelName): ConsolaInstance {
   const lvl = LEVEL_NUM[level];
   // Never pass `reporters: undefined`: consola then drops its default reporter.
   if (f === "pretty") {
-    const c = createConsola({ level: lvl, formatOptions: { date: false } });
+    // fancy: we already chose "pretty" (a terminal, or asked for); consola would otherwise fall
+    // back to its basic reporter whenever CI/TEST/NODE_ENV=test is set.
+    // (`fancy` is an option of consola's node entry; its browser typings, which tsc resolves, lack it.)
+    const create = createConsola as (o: Parameters<typeof createConsola>[0] & { fancy?: boolean }) => ConsolaInstance;
+    const c = create({ level: lvl, fancy: true, formatOptions: { date: false } });
     const fancy = c.options.reporters;
     c.setReporters(
       fancy.map((r) => ({ log: (o: LogObject, ctx: Parameters<ConsolaReporter["log"]>[1]) => r.log({ ...o, args: [message(o)] }, ctx) })),

@@ -7,17 +7,23 @@
 //      integrity_check, application_id "KBOT", meta marker, migrations, foreign keys
 //   4. save the current database beside it: <db>.pre-restore-YYYYMMDD_HHMMSS (VACUUM INTO, a
 //      consistent copy that includes committed WAL content; a byte copy of db+wal if that fails)
-//   5. remove the target's stale -wal/-shm/-journal (a stale WAL next to a restored file corrupts it)
+//   5. checkpoint the target's WAL into it (a bot killed with -9 leaves committed pages there, maybe
+//      mid-checkpoint), then remove its -wal/-shm/-journal (a stale WAL next to a restored file
+//      corrupts it)
 //   6. rename the temp file over the target, fsync the folder, release the lock
 //
-// Any failure before step 5 leaves the target exactly as it was.
+// Any failure before step 5 leaves the target exactly as it was; a crash at any step leaves a
+// target that opens with integrity_check ok and holds entirely the old or entirely the new ledger
+// (tested with KALSHI_BOT_CRASH_AT=restore:<step>). Temp copies of a crashed restore are swept by
+// the next one.
 import { Database } from "bun:sqlite";
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, chmodSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeSync, chmodSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { EXIT, UserError } from "../cli/exit-codes.ts";
 import { fsyncDir } from "./atomic.ts";
 import { BackupError, fsyncFile, inspectSqliteFile, utcStamp, verifyKalshiDatabase } from "./backup.ts";
 import { acquireLock, readLockHolder, type LockHandle } from "./lock.ts";
+import { crashPoint, pidAlive, unlinkSqliteFiles } from "./proc.ts";
 
 export interface RestoreOptions {
   backup: string;
@@ -35,15 +41,6 @@ export interface RestoreResult {
   /** Where the previous database was saved, or null when there was none. */
   savedAs: string | null;
   lockTaken: boolean;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Best effort: does this PID look like a kalshi-bot process? (Linux /proc; false when unknown.) */
@@ -79,14 +76,6 @@ function copyDurably(src: string, dst: string): void {
   } finally {
     closeSync(inFd);
     closeSync(outFd);
-  }
-}
-
-function unlinkIfExists(p: string): void {
-  try {
-    unlinkSync(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
 }
 
@@ -140,13 +129,15 @@ export function restoreDatabase(opts: RestoreOptions): RestoreResult {
   const dir = dirname(target);
   const tmp = join(dir, `.${basename(target)}.restore-${process.pid}.tmp`);
   try {
+    sweepRestoreTemps(dir, basename(target));
     try {
       mkdirSync(dir, { recursive: true });
-      for (const s of ["", "-wal", "-shm", "-journal"]) unlinkIfExists(tmp + s);
+      unlinkSqliteFiles(tmp, { strict: true });
       copyDurably(backup, tmp);
     } catch (e) {
       throw new UserError(`restore failed: cannot write a copy in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check free space and permissions; the target was not touched`, EXIT.BACKUP);
     }
+    crashPoint("restore:copied");
     // Verify the exact bytes that will become the database.
     try {
       const facts = inspectSqliteFile(tmp, `backup ${opts.backup}`);
@@ -166,23 +157,65 @@ export function restoreDatabase(opts: RestoreOptions): RestoreResult {
     }
     chmodSync(tmp, 0o600);
     fsyncFile(tmp);
+    crashPoint("restore:verified");
 
     let savedAs: string | null = null;
     if (targetStat) {
       savedAs = savePrevious(target, opts.now ?? new Date(), warn);
+      crashPoint("restore:saved");
+      checkpointTarget(target, warn);
+      crashPoint("restore:checkpointed");
     }
     // The point of no return: stale WAL/SHM first (they would be replayed into the restored file).
-    for (const s of ["-wal", "-shm", "-journal"]) unlinkIfExists(target + s);
+    unlinkSqliteFiles(target, { only: ["-wal", "-shm", "-journal"], strict: true });
+    crashPoint("restore:wal-removed");
     renameSync(tmp, target);
+    crashPoint("restore:renamed");
     fsyncDir(dir);
     return { target, bytes: statSync(target).size, savedAs, lockTaken: lock !== null };
   } finally {
-    for (const s of ["", "-wal", "-shm", "-journal"]) {
-      try {
-        unlinkSync(tmp + s);
-      } catch {}
-    }
+    unlinkSqliteFiles(tmp);
     lock?.release();
+  }
+}
+
+/** Temp copies left by a restore that crashed (its PID is gone): `.<db>.restore-<pid>.tmp[-wal…]`. */
+function sweepRestoreTemps(dir: string, base: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const prefix = `.${base}.restore-`;
+  for (const n of names) {
+    if (!n.startsWith(prefix)) continue;
+    const m = /^(\d+)\.tmp(-wal|-shm|-journal)?$/.exec(n.slice(prefix.length));
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) unlinkSqliteFiles(join(dir, n), { only: [""] });
+  }
+}
+
+/**
+ * Fold the target's WAL into its main file before the WAL is removed, so that a crash between that
+ * removal and the rename leaves the complete old ledger, not its last checkpoint (or, after a bot
+ * was killed mid-checkpoint, a half-written main file). Best effort: a damaged target's bytes,
+ * WAL included, are already saved beside it.
+ */
+function checkpointTarget(target: string, warn: (m: string) => void): void {
+  if (!existsSync(`${target}-wal`)) return;
+  let db: Database | null = null;
+  try {
+    db = new Database(target);
+    db.run("PRAGMA busy_timeout = 5000");
+    const r = db.query("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number; log: number; checkpointed: number } | null;
+    if (r && r.busy !== 0) warn(`the current database's WAL could not be checkpointed (busy); its last transactions are in the saved copy`);
+    fsyncFile(target);
+  } catch (e) {
+    warn(`the current database's WAL could not be checkpointed (${(e as Error).message.split("\n")[0]}); its content is in the saved copy`);
+  } finally {
+    try {
+      db?.close();
+    } catch {}
   }
 }
 
@@ -204,11 +237,7 @@ function savePrevious(target: string, now: Date, warn: (m: string) => void): str
     return saved;
   } catch (e) {
     // The current file is damaged (often why one restores): keep its bytes, WAL included.
-    for (const s of ["", "-wal", "-shm", "-journal"]) {
-      try {
-        unlinkSync(saved + s);
-      } catch {}
-    }
+    unlinkSqliteFiles(saved);
     try {
       copyDurably(target, saved);
       if (existsSync(`${target}-wal`)) copyDurably(`${target}-wal`, `${saved}-wal`);

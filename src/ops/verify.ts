@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
+import { ledgerFileProblem } from "../db/open.ts";
 
 export interface CheckResult {
   name: string;
@@ -32,6 +33,13 @@ export function checkWritableDir(name: string, dir: string): CheckResult {
 
 export function checkWritableFile(name: string, file: string): CheckResult {
   if (existsSync(file)) {
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      return { name, ok: false, detail: `${file} cannot be inspected by this user; fix the permissions of its folder or change ${name}` };
+    }
+    if (st.isDirectory()) return { name, ok: false, detail: `${file} is a folder, not a file; point ${name} at a file (e.g. inside that folder)` };
     try {
       accessSync(file, constants.W_OK);
       return { name, ok: true, detail: `${file} is writable` };
@@ -66,10 +74,18 @@ export function liveChecklist(loaded: LoadedConfig): CheckResult[] {
   ];
 }
 
+/** An existing database must be a kalshi-bot ledger (never another program's SQLite file). */
+export function checkLedger(name: string, file: string): CheckResult {
+  const writable = checkWritableFile(name, file);
+  if (!writable.ok || !existsSync(file)) return writable;
+  const problem = ledgerFileProblem(file);
+  return problem ? { name, ok: false, detail: problem } : { name, ok: true, detail: `${file} is a kalshi-bot ledger and writable` };
+}
+
 export function pathChecks(loaded: LoadedConfig): CheckResult[] {
   const p = loaded.paths;
   return [
-    checkWritableFile("paths.database", p.database),
+    checkLedger("paths.database", p.database),
     checkWritableDir("paths.backups_dir", p.backupsDir),
     checkWritableDir("paths.reports_dir", p.reportsDir),
     checkWritableFile("paths.lock_file", p.lockFile),

@@ -1,13 +1,21 @@
-// The watchdog's verdict on the running bot, from reports/heartbeat.json alone (no lock, no
-// database): healthy only when the heartbeat is readable, fresh, says `active`, and the bankroll is
-// at or above watchdog.min_bankroll_dollars. Money is compared as integer micros, never floats.
+// The watchdog's verdict on the running bot, from reports/heartbeat.json (no database, and the
+// lock only probed, never taken): healthy only when the heartbeat is readable, fresh, says
+// `active`, the bot is still running, and the bankroll is at or above watchdog.min_bankroll_dollars.
+// Money is compared as integer micros, never floats.
+//
+// "Still running": a heartbeat written by a process that has exited (a `--once` run, a `kill -9`)
+// stays fresh for up to interval + 120 s. When the lock file is known, the bot counts as gone only
+// if BOTH its PID has exited AND nobody holds the lock (the lock also works across PID namespaces,
+// where the PID alone could mislead).
 import { hostname } from "node:os";
 import { readHeartbeat, HeartbeatError, type Heartbeat } from "./heartbeat.ts";
 import { formatDollars2, parseDollars } from "../kalshi/money.ts";
+import { isLockHeld } from "./lock.ts";
+import { pidAlive } from "./proc.ts";
 
 export const STALE_BUFFER_SECONDS = 120;
 
-export type VerdictCode = "ok" | "missing" | "unreadable" | "stale" | "future" | "status" | "disabled" | "bankroll_unknown" | "low_bankroll";
+export type VerdictCode = "ok" | "missing" | "unreadable" | "stale" | "future" | "not_running" | "status" | "disabled" | "bankroll_unknown" | "low_bankroll";
 
 export interface Verdict {
   healthy: boolean;
@@ -32,10 +40,14 @@ export interface JudgeOptions {
   fallbackIntervalSeconds: number;
   /** watchdog.min_bankroll_dollars as a decimal string. */
   minBankrollDollars: string;
+  /** The bot's lock file (paths.lock_file / --lock-file); enables the "not running" verdict. */
+  lockFile?: string;
   now?: Date;
 }
 
 const CLOCK_SKEW_SECONDS = 60;
+/** Statuses written by a process that keeps running (halted, stopped and a failed --once exit). */
+const CLAIMS_RUNNING = new Set<Heartbeat["status"]>(["active", "disabled", "paused", "starting"]);
 
 export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
   const now = opts.now ?? new Date();
@@ -70,6 +82,14 @@ export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
   }
   if (age < -CLOCK_SKEW_SECONDS) {
     return { ...v, code: "future", reason: `heartbeat is dated ${fmtAge(-age)} in the future (${hb.updated_at}); check the system clock` };
+  }
+  if (opts.lockFile && CLAIMS_RUNNING.has(hb.status) && !pidAlive(hb.pid) && !isLockHeld(opts.lockFile)) {
+    const said = `heartbeat said ${hb.status}${hb.last_error ? ` (${hb.last_error})` : ""} ${fmtAge(Math.max(0, age))} ago`;
+    return {
+      ...v,
+      code: "not_running",
+      reason: `the bot is not running: PID ${hb.pid} has exited and nobody holds the lock ${opts.lockFile}; ${said}. Start it (manage.sh start) or read its logs`,
+    };
   }
   if (hb.status === "disabled") {
     return { ...v, code: "disabled", reason: `trading is disabled by the kill switch (BOT_DISABLE_TRADING); status disabled, PID ${hb.pid}` };

@@ -11,7 +11,7 @@ function heartbeat(over: Record<string, unknown> = {}) {
   return {
     status: "active",
     updated_at: new Date().toISOString(),
-    pid: 4242,
+    pid: process.pid, // a live process: a dead PID with a free lock is "not running" (see acceptance-ops)
     version: "0.1.0",
     mode: "trade",
     environment: "sim",
