@@ -4,7 +4,7 @@
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
 import { VERSION } from "../version.ts";
 import { configArgs, guarded, runArgs, UserError, EXIT } from "./shared.ts";
-import { log } from "../ops/log.ts";
+import { installOutputGuards, isBrokenPipe, log } from "../ops/log.ts";
 
 type Loader = () => Promise<CommandDef<any>>;
 
@@ -101,6 +101,7 @@ export function commandFirst(argv: string[]): string[] {
 }
 
 export async function main(rawArgv: string[]): Promise<void> {
+  installOutputGuards();
   try {
     let argv = commandFirst(rawArgv);
     if (argv[0] === "help") argv = argv[1] && SUBCOMMANDS[argv[1]] ? [argv[1], "--help", ...argv.slice(2)] : ["--help"];
@@ -130,6 +131,7 @@ export async function main(rawArgv: string[]): Promise<void> {
     }
     await runCommand(rootCommand, { rawArgs: argv });
   } catch (e) {
+    if (isBrokenPipe(e)) return; // e.g. `kalshi-bot --help | head -1`
     // citty's own errors (bad enum value, missing required positional) are usage errors.
     const err = e as Error & { code?: string };
     if (err?.name === "CLIError" || err?.code?.startsWith?.("E_")) {

@@ -2,7 +2,7 @@
 // guarded(), the one error boundary (unknown flags, user errors as one line, exit codes).
 import type { ArgsDef, CommandContext } from "citty";
 import { EXIT, UserError } from "./exit-codes.ts";
-import { configureLogger, log, type LogFormat, type LogLevelName } from "../ops/log.ts";
+import { configureLogger, isBrokenPipe, log, type LogFormat, type LogLevelName } from "../ops/log.ts";
 
 export { EXIT, UserError };
 
@@ -106,6 +106,9 @@ export function applyLogFlags(args: CommonFlags, configFormat?: LogFormat, confi
 }
 
 export function reportError(e: unknown): number {
+  // The reader of our output went away (`kalshi-bot status | head -1`): the work is done, nothing
+  // is left to tell, and a stack trace about a closed pipe would only be noise.
+  if (isBrokenPipe(e)) return typeof process.exitCode === "number" ? process.exitCode : EXIT.OK;
   if (e instanceof UserError) {
     log.error(e.message);
     for (const d of e.details) log.error(`  ${d}`);

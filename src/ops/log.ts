@@ -13,9 +13,72 @@ function message(o: LogObject): string {
   return redact(formatWithOptions({ colors: false, depth: 4 }, ...o.args));
 }
 
-function stream(o: LogObject): NodeJS.WriteStream {
-  return o.level < LogLevels.log ? process.stderr : process.stdout;
+function stream(o: LogObject): { write(text: string): void } {
+  return o.level < LogLevels.log ? safeStderr : safeStdout;
 }
+
+/**
+ * The reader of stdout/stderr went away (`kalshi-bot sim | head -1`, a closed terminal) or the file
+ * they point at cannot take more (cron's `>> logs/backup.log` on a full disk). A log line that cannot
+ * be written is dropped; it never takes the process down with a stack trace.
+ */
+export function isOutputGone(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === "EPIPE" || code === "ECONNRESET" || code === "ENOSPC" || code === "EDQUOT" || code === "EIO" || code === "EBADF";
+}
+
+/** Only a closed pipe: what a command's own stdout.write may throw when `| head` stopped reading. */
+export function isBrokenPipe(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException)?.code === "EPIPE";
+}
+
+let guarded = false;
+
+/**
+ * Make process.stdout/stderr drop what they cannot deliver instead of throwing (see isOutputGone):
+ * every writer is covered, the logger, the commands' own output and the engine's cycle summaries, so
+ * a daemon whose reader vanished keeps trading and `kalshi-bot status | head -1` ends quietly.
+ */
+export function installOutputGuards(): void {
+  if (guarded) return;
+  guarded = true;
+  for (const s of [process.stdout, process.stderr]) {
+    const write = s.write.bind(s) as (...a: unknown[]) => boolean;
+    s.write = ((...a: unknown[]) => {
+      try {
+        return write(...a);
+      } catch (e) {
+        if (isOutputGone(e)) return false;
+        throw e;
+      }
+    }) as typeof s.write;
+    s.on?.("error", () => {});
+  }
+}
+
+function safe(s: NodeJS.WriteStream): NodeJS.WriteStream {
+  // Asynchronous write errors arrive as 'error' events; without a listener they would crash.
+  s.on?.("error", () => {});
+  return new Proxy(s, {
+    get(target, prop, receiver) {
+      if (prop === "write") {
+        return (chunk: string | Uint8Array, ...rest: unknown[]) => {
+          try {
+            return (target.write as (...a: unknown[]) => boolean)(chunk, ...rest);
+          } catch (e) {
+            if (isOutputGone(e)) return false;
+            throw e;
+          }
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
+const safeStdout = safe(process.stdout);
+const safeStderr = safe(process.stderr);
 
 const jsonReporter: ConsolaReporter = {
   log(o) {
@@ -60,7 +123,7 @@ function build(format: LogFormat, level: LogLevelName): ConsolaInstance {
     // back to its basic reporter whenever CI/TEST/NODE_ENV=test is set.
     // (`fancy` is an option of consola's node entry; its browser typings, which tsc resolves, lack it.)
     const create = createConsola as (o: Parameters<typeof createConsola>[0] & { fancy?: boolean }) => ConsolaInstance;
-    const c = create({ level: lvl, fancy: true, formatOptions: { date: false } });
+    const c = create({ level: lvl, fancy: true, formatOptions: { date: false }, stdout: safeStdout, stderr: safeStderr });
     const fancy = c.options.reporters;
     c.setReporters(
       fancy.map((r) => ({ log: (o: LogObject, ctx: Parameters<ConsolaReporter["log"]>[1]) => r.log({ ...o, args: [message(o)] }, ctx) })),

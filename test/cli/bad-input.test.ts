@@ -298,3 +298,31 @@ describe("a full disk (a 256 KiB tmpfs)", () => {
     clearRefusal(r2, 2, /no space left for the database .*kalshi\.sqlite .*; free disk space on that filesystem/);
   }, 90_000);
 });
+
+describe("a reader that goes away (`| head -1`, a closed terminal)", () => {
+  test.each([[["config", "schema"]], [["--help"]], [["status"]], [["--mode", "scan", "--once", "--skip-setup-wizard"]]])("%p | true: exit 0, nothing on stderr about the pipe", async (args) => {
+    const d = folder();
+    const quoted = args.map((a) => `'${a}'`).join(" ");
+    const r = Bun.spawnSync(["bash", "-c", `set -o pipefail; '${BIN}' ${quoted} 2>err.txt | true`], { cwd: d, stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin", HOME: d }, timeout: 30_000 });
+    const err = readFileSync(join(d, "err.txt"), "utf8");
+    expect(r.exitCode, err).toBe(0);
+    expect(err).not.toMatch(/EPIPE|Internal error|\n\s+at /);
+  }, 30_000);
+
+  test("`kalshi-bot sim | head -1`: the exchange keeps running after its reader left, then stops cleanly", async () => {
+    const d = tempDir();
+    const proc = Bun.spawn([BIN, "sim", "--port", "0"], { cwd: d, stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin", HOME: d } });
+    const reader = proc.stdout.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2/);
+    await reader.cancel(); // like head -1 exiting: the pipe's read end closes
+    await Bun.sleep(1500); // it logs to stdout meanwhile
+    expect(proc.exitCode).toBeNull();
+    const url = first.split("\n")[0]!;
+    expect((await fetch(`${url}/exchange/status`)).status).toBe(200);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    const err = await new Response(proc.stderr).text();
+    expect(err).not.toMatch(/EPIPE|\n\s+at /);
+  }, 30_000);
+});
