@@ -156,7 +156,8 @@ if (samples.length === 0) {
     const f = floors[k];
     if (!f || x.rss < f.rss) floors[k] = x;
   }
-  const fl = floors.filter(Boolean);
+  // Only whole minutes: the last, partial one holds a sample or two, not a floor.
+  const fl = floors.filter((x, k) => x && (k + 1) * 60 <= last.s);
   const flWarm = fl.slice(Math.floor(fl.length / 4));
   console.log(`per-minute floor: ${fl.map((x) => mb(x.rss)).join(" ")} MB; floor slope ${slopeMbPerHour(flWarm).toFixed(1)} MB/h after the first quarter`);
   console.log(
