@@ -106,8 +106,9 @@ export class Engine {
   private restViews = new Map<string, MarketView>();
   private lastCycleId: number | null = null;
   private lastStatus: CycleStatus = "error";
-  /** The view (live overlay) each market had when strategies last decided on it. */
-  private readonly decided = new Map<string, MarketView>();
+  /** The view (live overlay) each market had when strategies last decided on it. Rebuilt each
+   * cycle from the markets in scope, so markets that closed and left do not pile up in it. */
+  private decided = new Map<string, MarketView>();
   /** Markets whose book moving may change a decision: bot orders rest there, a strategy wanted to
    * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
   watch = new Set<string>();
@@ -572,14 +573,16 @@ export class Engine {
     }
     live.takeDirty();
     let n = 0;
+    const decided = new Map<string, MarketView>();
     for (const [t, m] of md.markets) {
       const o = this.overlayOne(m);
       if (o) {
         md.markets.set(t, o);
-        this.decided.set(t, o);
+        decided.set(t, o);
         n++;
-      } else this.decided.delete(t);
+      }
     }
+    this.decided = decided;
     return n;
   }
 

@@ -140,6 +140,10 @@ export class MarketDataSource {
     // Positions outside the lists (out of scope, or markets that closed): fetched for marks and
     // settlement only; an out-of-scope market never reaches the strategies.
     await this.loadTickers(out, missing, { ...scope, whole: true }, true);
+    // Events come and go (a daemon sees thousands over months): forget the ones this load did not
+    // meet. One that is needed again is looked up again (loadTickers, refresh).
+    const keep = new Set<string>([...out.events.keys(), ...[...out.markets.values(), ...out.inactive.values()].map((m) => m.eventTicker)]);
+    for (const e of this.eventMeta.keys()) if (!keep.has(e)) this.eventMeta.delete(e);
     out.requests = this.requests - before;
     return out;
   }
