@@ -78,7 +78,7 @@ export function loadPrivateKey(path: string, opts: LoadKeyOptions = {}): KeyObje
       key = privateKeyFromPem(text);
     } catch {
       // The parser's message can quote the input; say only what is wrong.
-      throw new KeyFileError(`private key file ${path} is not a PEM private key (expected "-----BEGIN RSA PRIVATE KEY-----" or "-----BEGIN PRIVATE KEY-----")`, path, "not_a_key");
+      throw new KeyFileError(`private key file ${path} is not a PEM private key (expected an RSA key in PKCS#1 or PKCS#8 PEM, as Kalshi's key download gives it)`, path, "not_a_key");
     }
     if (key.asymmetricKeyType !== "rsa") {
       throw new KeyFileError(`private key file ${path} holds a ${key.asymmetricKeyType ?? "non-RSA"} key; Kalshi API keys are RSA`, path, "not_rsa");

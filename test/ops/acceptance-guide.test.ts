@@ -303,10 +303,7 @@ describe("secrets (RELIABILITY §6, check 17)", () => {
     };
     const base = existsSync(runtime) ? new Set(count(runtime)) : new Set<string>();
     const extra = count(BIN).filter((l) => !base.has(l));
-    // Known, reported: src/kalshi/keys.ts names the PEM headers it expects in an error message
-    // (outside the operations side). Everything else of ours must be gone.
-    const known = extra.filter((l) => /is not a PEM private key \(expected/.test(l));
-    expect(extra.filter((l) => !known.includes(l)).map((l) => l.slice(0, 160))).toEqual([]);
+    expect(extra.map((l) => l.slice(0, 160))).toEqual([]);
     expect(readFileSync(BIN).includes(keyId)).toBe(false);
   }, 60_000);
 });
