@@ -8,7 +8,7 @@ import { loadOrExplain } from "./config.ts";
 import { configFilePath } from "../config/load.ts";
 import { shouldRunWizard, runSetupWizard } from "../ops/setup-wizard.ts";
 import { runBot } from "../engine/bot.ts";
-import type { LogFormat, LogLevelName } from "../ops/log.ts";
+import { log, loggerSettings, type LogFormat, type LogLevelName } from "../ops/log.ts";
 
 export async function runMain(args: Record<string, unknown>): Promise<number> {
   const mode = (args.mode as string | undefined) ?? "trade";
@@ -22,7 +22,9 @@ export async function runMain(args: Record<string, unknown>): Promise<number> {
   }
   const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string });
   applyLogFlags(args as { verbose?: boolean; "log-format"?: string }, loaded.config.logging.format as LogFormat, loaded.config.logging.level as LogLevelName);
-  return runBot(loaded, { mode, once: Boolean(args.once), nonInteractive, resetHalt: Boolean(args["reset-halt"]) });
+  // Under --log-format json every stdout line must be JSON: the cycle summary becomes a log record.
+  const print = loggerSettings().format === "json" ? (t: string) => log.info(t) : undefined;
+  return runBot(loaded, { mode, once: Boolean(args.once), nonInteractive, resetHalt: Boolean(args["reset-halt"]), ...(print ? { print } : {}) });
 }
 
 export default defineCommand({

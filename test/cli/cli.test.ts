@@ -177,3 +177,15 @@ describe("--verify-config --mode trade", () => {
     expect(fails[0]).toContain("exchange authentication");
   }, 70_000);
 });
+
+describe("--log-format json", () => {
+  test("a trading cycle prints only JSON lines on stdout and stderr (the cycle summary is a log record)", async () => {
+    const dir = tempDir();
+    const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--log-format", "json", "--lock-file", join(dir, "l.lock")], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.code, r.output).toBe(0);
+    const lines = r.output.split("\n").filter(Boolean);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
+    expect(lines.some((l) => JSON.parse(l).msg.includes("cycle 1"))).toBe(true);
+  }, 70_000);
+});
