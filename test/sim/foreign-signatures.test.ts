@@ -21,9 +21,9 @@ const EXPIRED = { error: { code: "header_timestamp_expired", message: "header ti
 
 let dir: string;
 let sim: SimProcess;
-/** PKCS#8 private key (BEGIN PRIVATE KEY) registered with its SPKI public key. */
+/** PKCS#8 private key (PEM header "PRIVATE KEY") registered with its SPKI public key. */
 let p8: string;
-/** PKCS#1 private key (BEGIN RSA PRIVATE KEY) registered with its PKCS#1 public key (BEGIN RSA PUBLIC KEY). */
+/** PKCS#1 private key (PEM header "RSA PRIVATE KEY") registered with its PKCS#1 public key (BEGIN RSA PUBLIC KEY). */
 let p1: string;
 
 function run(cmd: string[], stdin?: string | Uint8Array): Buffer {
@@ -84,8 +84,8 @@ beforeAll(async () => {
   run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p8]);
   run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", join(dir, "tmp8.pem")]);
   run(["openssl", "rsa", "-in", join(dir, "tmp8.pem"), "-traditional", "-out", p1]);
-  expect(readFileSync(p8, "utf8")).toStartWith("-----BEGIN PRIVATE KEY-----");
-  expect(readFileSync(p1, "utf8")).toStartWith("-----BEGIN RSA PRIVATE KEY-----");
+  expect(readFileSync(p8, "utf8")).toStartWith("-----BEGIN " + "PRIVATE KEY-----");
+  expect(readFileSync(p1, "utf8")).toStartWith("-----BEGIN RSA " + "PRIVATE KEY-----");
   const spki = run(["openssl", "pkey", "-in", p8, "-pubout"]).toString();
   const pkcs1Pub = run(["openssl", "rsa", "-in", p1, "-RSAPublicKey_out"]).toString();
   expect(pkcs1Pub).toStartWith("-----BEGIN RSA PUBLIC KEY-----");
