@@ -1,20 +1,17 @@
 // Risk limits of advanced_config.json (`risk`). Dollar amounts are strings so no float ever holds
 // money; src/engine/risk.ts resolveRiskLimits turns them into integers once.
 import { z } from "zod";
+import { dollarAmount } from "./fields.ts";
 
-const dollars = z
-  .union([z.string(), z.number()])
-  .transform((v) => String(v))
-  .refine((s) => /^\d+(\.\d{1,6})?$/.test(s), { message: "expected a dollar amount such as \"25\" or \"25.50\"" });
 
 export const riskSchema = z
   .strictObject({
     max_contracts_per_order: z.number().int().min(1).default(10),
     max_position_per_market: z.number().int().min(1).default(25),
-    max_event_exposure_dollars: dollars.default("50"),
-    max_total_exposure_dollars: dollars.default("200"),
-    max_order_dollars: dollars.default("10"),
-    max_daily_loss_dollars: dollars.default("25"),
+    max_event_exposure_dollars: dollarAmount.default("50"),
+    max_total_exposure_dollars: dollarAmount.default("200"),
+    max_order_dollars: dollarAmount.default("10"),
+    max_daily_loss_dollars: dollarAmount.default("25"),
     /** Drawdown from the bankroll's high-water mark that halts trading; 0 disables the check. */
     max_drawdown_pct: z.number().min(0).max(100).default(20),
     /** Share of the daily-loss or drawdown limit at which the bot only reduces positions. */
@@ -22,7 +19,7 @@ export const riskSchema = z
     max_orders_per_minute: z.number().int().min(1).default(30),
     min_price: z.string().regex(/^0\.\d{1,4}$/).default("0.02"),
     max_price: z.string().regex(/^0\.\d{1,4}$/).default("0.98"),
-    min_cash_reserve_dollars: dollars.default("0"),
+    min_cash_reserve_dollars: dollarAmount.default("0"),
     timezone: z.string().min(1).default("America/New_York"),
   })
   .prefault({});

@@ -1,16 +1,13 @@
 // The schema of advanced_config.json: the single place where keys, types and defaults live.
 // Strict objects everywhere: a typo is an error with its path, never silently ignored.
 import { z } from "zod";
+import { dollarAmount } from "./fields.ts";
 import { riskSchema } from "./risk-schema.ts";
 import { strategiesSchema } from "./strategies-schema.ts";
 
 // Bounded: every series or event in scope costs requests each cycle, so a list of thousands is a
 // mistake (a generated file, a wrong key), not a scope.
 const tickerList = z.array(z.string().min(1).max(100)).max(1000).default([]);
-const dollarString = z
-  .union([z.string(), z.number()])
-  .transform((v) => String(v))
-  .refine((s) => /^\d+(\.\d{1,6})?$/.test(s), { message: "expected a dollar amount such as \"25\" or \"25.50\"" });
 
 export const exchangeSchema = z
   .strictObject({
@@ -28,7 +25,7 @@ export const simSchema = z
   .strictObject({
     seed: z.number().int().default(42),
     markets: z.number().int().min(1).max(10_000).default(40),
-    balance_dollars: dollarString.default("1000"),
+    balance_dollars: dollarAmount.default("1000"),
     speed: z.number().positive().max(10_000).default(1),
     scenario: z.string().min(1).optional().describe("Scenario JSON file for the embedded exchange"),
   })
@@ -70,7 +67,7 @@ export const backupSchema = z
 export const watchdogSchema = z
   .strictObject({
     max_heartbeat_age_seconds: z.number().int().min(1).optional().describe("Default: cycle interval + 120 s"),
-    min_bankroll_dollars: dollarString.default("0"),
+    min_bankroll_dollars: dollarAmount.default("0"),
     alert_webhook_url: z.url({ protocol: /^https?$/ }).optional(),
   })
   .prefault({});

@@ -2,11 +2,8 @@
 // strings so no float ever holds money; each strategy turns its section into integers once
 // (resolveParams in its own file).
 import { z } from "zod";
+import { dollarAmount } from "./fields.ts";
 
-const dollars = z
-  .union([z.string(), z.number()])
-  .transform((v) => String(v))
-  .refine((s) => /^\d+(\.\d{1,6})?$/.test(s), { message: 'expected a dollar amount such as "10" or "0.01"' });
 /** A price or probability in [0, 1) with at most 4 decimals, e.g. "0.05". */
 const price = z.string().regex(/^0(\.\d{1,4})?$/, 'expected a price such as "0.05"');
 
@@ -15,7 +12,7 @@ export const strategiesSchema = z
     event_arbitrage: z
       .strictObject({
         enabled: z.boolean().default(true),
-        /** Edge per complete set after fees, in dollars. */
+        /** Edge per complete set after fees, in dollarAmount. */
         min_edge_dollars: z.string().regex(/^\d+(\.\d{1,4})?$/).default("0.01"),
         max_sets: z.number().int().min(1).default(5),
         /** Buy-YES-of-every-market sets. They pay $1 only if exactly one market resolves YES. */
@@ -46,13 +43,13 @@ export const strategiesSchema = z
       .strictObject({
         enabled: z.boolean().default(false),
         source: z.string().min(1).optional().describe("JSON file or http(s) URL of ticker -> probability"),
-        /** Edge per contract after fees, in dollars. */
+        /** Edge per contract after fees, in dollarAmount. */
         min_edge: price.default("0.05"),
         kelly_fraction: z.number().min(0).max(1).default(0.25),
         /** Cap on the position the strategy builds in one market, in contracts. */
         max_contracts: z.number().int().min(1).default(10),
-        /** Cap on the cost of one order, in dollars. */
-        max_order_dollars: dollars.default("10"),
+        /** Cap on the cost of one order, in dollarAmount. */
+        max_order_dollars: dollarAmount.default("10"),
       })
       .prefault({}),
   })

@@ -6,7 +6,7 @@ import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
 import { schema } from "../db/open.ts";
 import type { Count, Micros, Price } from "../kalshi/money.ts";
-import type { BookSide, TimeInForce } from "../strategies/types.ts";
+import type { BookSide, OrderTerms } from "../strategies/types.ts";
 import type { RiskRow } from "./risk.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
 
@@ -16,16 +16,9 @@ export type OrderStatus = "pending" | "resting" | "executed" | "canceled" | "rej
 export type OrderRow = typeof orders.$inferSelect;
 export type PositionRow = typeof positions.$inferSelect;
 
-export interface NewOrder {
+export interface NewOrder extends OrderTerms {
   clientOrderId: string;
-  ticker: string;
   eventTicker: string | null;
-  side: BookSide;
-  price: Price;
-  count: Count;
-  timeInForce: TimeInForce;
-  postOnly: boolean;
-  reduceOnly: boolean;
   strategy: string | null;
   reason: string | null;
   orderGroupId: string | null;

@@ -148,25 +148,35 @@ export class MarketDataSource {
     return out;
   }
 
+  /** One chunk of markets by ticker (GET /markets?tickers=…), with the metadata of events not met yet. */
+  private async fetchByTickers(chunk: readonly string[]): Promise<W.Market[]> {
+    const ms: W.Market[] = [];
+    for await (const page of this.client.walkMarkets({ tickers: chunk })) {
+      this.requests++;
+      ms.push(...page);
+    }
+    const unknownEvents = [...new Set(ms.map((m) => m.event_ticker))].filter((e) => !this.eventMeta.has(e));
+    for (let j = 0; j < unknownEvents.length; j += BATCH_TICKERS) {
+      for await (const page of this.client.walkEvents({ tickers: unknownEvents.slice(j, j + BATCH_TICKERS) })) {
+        this.requests++;
+        for (const ev of page) this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive });
+      }
+    }
+    return ms;
+  }
+
+  /** A market's view with its series' fees (plain quadratic when the series is unknown). */
+  private async viewWithFees(m: W.Market, seriesTicker: string): Promise<MarketView> {
+    return this.toView(m, seriesTicker, seriesTicker ? await this.seriesInfo(seriesTicker) : { feeType: "quadratic", feeMultiplierE4: 10_000 });
+  }
+
   private async loadTickers(out: MarketData, tickers: readonly string[], scope: Scope, markOnly = false): Promise<void> {
     for (let i = 0; i < tickers.length; i += BATCH_TICKERS) {
-      const chunk = tickers.slice(i, i + BATCH_TICKERS);
-      const ms: W.Market[] = [];
-      for await (const page of this.client.walkMarkets({ tickers: chunk })) {
-        this.requests++;
-        ms.push(...page);
-      }
-      const unknownEvents = [...new Set(ms.map((m) => m.event_ticker))].filter((e) => !this.eventMeta.has(e));
-      for (let j = 0; j < unknownEvents.length; j += BATCH_TICKERS) {
-        for await (const page of this.client.walkEvents({ tickers: unknownEvents.slice(j, j + BATCH_TICKERS) })) {
-          this.requests++;
-          for (const ev of page) this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive });
-        }
-      }
+      const ms = await this.fetchByTickers(tickers.slice(i, i + BATCH_TICKERS));
       for (const m of ms) {
         const meta = this.eventMeta.get(m.event_ticker);
         const seriesTicker = meta?.seriesTicker ?? "";
-        const view = this.toView(m, seriesTicker, seriesTicker ? await this.seriesInfo(seriesTicker) : { feeType: "quadratic", feeMultiplierE4: 10_000 });
+        const view = await this.viewWithFees(m, seriesTicker);
         if (!markOnly && !inScope(scope, view)) continue;
         if (m.status === "active" && !markOnly) out.markets.set(m.ticker, view);
         else out.inactive.set(m.ticker, view);
@@ -192,21 +202,10 @@ export class MarketDataSource {
     const out: MarketData = { markets: new Map(prev.markets), events: new Map(prev.events), requests: 0, inactive: new Map(prev.inactive) };
     const want = [...new Set(stale)];
     for (let i = 0; i < want.length; i += BATCH_TICKERS) {
-      const ms: W.Market[] = [];
-      for await (const page of this.client.walkMarkets({ tickers: want.slice(i, i + BATCH_TICKERS) })) {
-        this.requests++;
-        ms.push(...page);
-      }
-      const unknownEvents = [...new Set(ms.map((m) => m.event_ticker))].filter((e) => !this.eventMeta.has(e));
-      for (let j = 0; j < unknownEvents.length; j += BATCH_TICKERS) {
-        for await (const page of this.client.walkEvents({ tickers: unknownEvents.slice(j, j + BATCH_TICKERS) })) {
-          this.requests++;
-          for (const ev of page) this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive });
-        }
-      }
+      const ms = await this.fetchByTickers(want.slice(i, i + BATCH_TICKERS));
       for (const m of ms) {
         const seriesTicker = this.eventMeta.get(m.event_ticker)?.seriesTicker ?? prev.markets.get(m.ticker)?.seriesTicker ?? "";
-        const view = this.toView(m, seriesTicker, seriesTicker ? await this.seriesInfo(seriesTicker) : { feeType: "quadratic", feeMultiplierE4: 10_000 });
+        const view = await this.viewWithFees(m, seriesTicker);
         // Only markets that were open in scope stay tradable; anything else is for marks only.
         if (m.status === "active" && out.markets.has(m.ticker)) out.markets.set(m.ticker, view);
         else {

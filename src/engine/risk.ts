@@ -75,7 +75,7 @@ export interface RiskRestingOrder {
  * Everything the gate looks at. Plain JSON (records, arrays, numbers, strings, null) so it can be
  * written out and read back across a restart without loss.
  */
-export interface RiskSnapshot {
+export interface RiskSnapshot extends RiskPortfolio {
   // ---- persisted in risk_state (see toRiskRow / fromRiskRow) ----
   state: RiskStateName;
   reason: string | null;
@@ -84,17 +84,6 @@ export interface RiskSnapshot {
   /** Trading day "YYYY-MM-DD" in limits.timezone. */
   day: string | null;
   dayStartEquityMicros: Micros | null;
-  // ---- rebuilt every cycle from the portfolio and the ledger ----
-  /** Kalshi balance: cash not held for resting orders. */
-  cashMicros: Micros;
-  /** Cash + resting collateral + positions marked to market: the bankroll. */
-  equityMicros: Micros;
-  positions: Record<string, RiskPosition>;
-  resting: RiskRestingOrder[];
-  /** Send times of orders (creates and amends) of the last minute; the engine rebuilds it from the ledger. */
-  recentOrderTimesMs: number[];
-  /** Series fee multiplier per ticker (1/10,000); absent = ×1. */
-  feeMultiplierE4?: Record<string, number>;
 }
 
 export interface RiskRow {
@@ -106,12 +95,17 @@ export interface RiskRow {
   dayStartEquityMicros: Micros | null;
 }
 
+/** The part of the snapshot rebuilt every cycle from the portfolio and the ledger. */
 export interface RiskPortfolio {
+  /** Kalshi balance: cash not held for resting orders. */
   cashMicros: Micros;
+  /** Cash + resting collateral + positions marked to market: the bankroll. */
   equityMicros: Micros;
   positions: Record<string, RiskPosition>;
   resting: RiskRestingOrder[];
+  /** Send times of orders (creates and amends) of the last minute; the engine rebuilds it from the ledger. */
   recentOrderTimesMs: number[];
+  /** Series fee multiplier per ticker (1/10,000); absent = ×1. */
   feeMultiplierE4?: Record<string, number>;
 }
 

@@ -3,18 +3,11 @@
 // above it — ledger rows, risk gate, kill switch, blocking of markets with unknown outcomes — is
 // the same code in dry-run and live; only this layer differs.
 import type { Count, Price } from "../kalshi/money.ts";
-import type { BookSide, TimeInForce } from "../strategies/types.ts";
+import type { BookSide, OrderTerms } from "../strategies/types.ts";
 
-export interface OrderRequest {
+export interface OrderRequest extends OrderTerms {
   clientOrderId: string;
-  ticker: string;
   eventTicker: string;
-  side: BookSide;
-  price: Price;
-  count: Count;
-  timeInForce: TimeInForce;
-  postOnly: boolean;
-  reduceOnly: boolean;
   orderGroupId: string | null;
 }
 

@@ -87,6 +87,9 @@ export interface CreateIntent {
   groupKey?: string;
 }
 
+/** The terms of an order as the exchange sees them; the transport's request and the ledger's row share them. */
+export type OrderTerms = Pick<CreateIntent, "ticker" | "side" | "price" | "count" | "timeInForce" | "postOnly" | "reduceOnly">;
+
 export interface CancelIntent {
   kind: "cancel";
   strategy: string;
