@@ -11,7 +11,7 @@
 import { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { APPLICATION_ID } from "../db/open.ts";
 import { fsyncDir } from "./atomic.ts";
 import { pidAlive, unlinkSqliteFiles } from "./proc.ts";
@@ -199,6 +199,16 @@ export function listBackups(dir: string): string[] {
     .map((n) => join(dir, n));
 }
 
+/** The lowest collision suffix above every backup already named for `stamp` (0: none yet). */
+function nextSuffix(dir: string, stamp: string): number {
+  let next = 0;
+  for (const p of listBackups(dir)) {
+    const m = BACKUP_NAME_RE.exec(basename(p))!;
+    if (`${m[1]}_${m[2]}` === stamp) next = Math.max(next, Number(m[3] ?? 0) + 1);
+  }
+  return next;
+}
+
 /** Temp files left by a backup that crashed (its PID is gone). */
 function sweepTemps(dir: string): void {
   let names: string[];
@@ -285,8 +295,11 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
     const sha256 = sha256File(tmp);
     const bytes = statSync(tmp).size;
     // Final name; link() never overwrites, so two backups in the same second both survive.
+    // The suffix starts above every one already used in this second: a lower free name (its
+    // backup pruned a moment ago) would sort older than the backups it follows and be pruned.
     let final = "";
-    for (let i = 0; i < 1000; i++) {
+    const first = nextSuffix(opts.backupsDir, stamp);
+    for (let i = first; i < first + 1000; i++) {
       const candidate = join(opts.backupsDir, `kalshi_${stamp}${i ? `_${i}` : ""}.sqlite`);
       try {
         linkSync(tmp, candidate);

@@ -4,6 +4,7 @@ import { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { backupDatabase, listBackups } from "../../src/ops/backup.ts";
 import { BUN, ROOT, cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 
 const WRITER = join(ROOT, "test/ops/fixtures/writer.ts");
@@ -113,6 +114,28 @@ describe("backup", () => {
     expect(left).toContain(newest);
     expect(lines[4]).toContain("(kept 3, removed 1)");
   }, 30_000);
+
+  test("many backups in one second: the newest always survives pruning, the suffixes keep rising", async () => {
+    // The CI failure this pins down: once the un-suffixed name of a second had been pruned, the next
+    // backup of that second took it back, sorted oldest, and the prune left keep + 1 files.
+    const d = tempDir();
+    const database = await makeDb(d);
+    const backupsDir = join(d, "backups");
+    const now = new Date("2026-12-01T12:00:00Z");
+    const made: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = backupDatabase({ database, backupsDir, keep: 3, now });
+      made.push(r.path);
+      const left = listBackups(backupsDir);
+      expect(left).toHaveLength(Math.min(i + 1, 3));
+      expect(left[0]).toBe(r.path);
+      expect(r.kept).toBe(left.length);
+    }
+    expect(made.map((p) => p.slice(backupsDir.length + 1))).toEqual([
+      "kalshi_20261201_120000.sqlite",
+      ...[1, 2, 3, 4, 5, 6, 7].map((i) => `kalshi_20261201_120000_${i}.sqlite`),
+    ]);
+  });
 
   test("a damaged database: the backup fails (exit 5) and leaves no file", async () => {
     const d = tempDir();
