@@ -8,6 +8,11 @@ export const EXIT = {
   BACKUP: 5, // backup or restore failed
   UNHEALTHY: 6, // watchdog verdict: the running bot is not healthy
   RECONCILE: 7, // reconciliation with the exchange failed; the bot refused to trade (retryable)
+  // The database gets codes of its own, not USAGE: the config may be right and the file wrong, and
+  // the operator's first question ("what do I fix?") has a different answer. Split in two because
+  // systemd must treat them differently (see RestartPreventExitStatus in deploy/systemd).
+  DATABASE: 8, // the database cannot be used: another program's file, damaged, unwritable, disk full; systemd must not restart
+  DATABASE_BUSY: 9, // the database is locked by another program past the busy timeout (retryable)
   HALTED: 10, // a risk limit halted trading; systemd must not restart
   LIVE_REFUSED: 11, // live trading refused: the autonomous checklist is not met; systemd must not restart
   INTERRUPTED: 130, // Ctrl+C at a prompt

@@ -63,7 +63,7 @@ async function rootUsage(): Promise<string> {
   const cmds = Object.keys(SUBCOMMANDS)
     .map((k) => `  ${k.padEnd(10)} ${DESCRIPTIONS[k] ?? ""}`)
     .join("\n");
-  return `${usage}\n\nCOMMANDS\n\n${cmds}\n\nUse kalshi-bot <command> --help for the options of a command.\nExit codes: 0 ok, 1 internal error, 2 usage/invalid config, 3 lock held, 4 exchange unreachable, 5 backup/restore failed, 6 unhealthy, 7 reconciliation failed, 10 halted by a risk limit, 11 live trading refused, 130 interrupted.\n`;
+  return `${usage}\n\nCOMMANDS\n\n${cmds}\n\nUse kalshi-bot <command> --help for the options of a command.\nExit codes: 0 ok, 1 internal error, 2 usage/invalid config, 3 lock held, 4 exchange unreachable, 5 backup/restore failed, 6 unhealthy, 7 reconciliation failed, 8 database unusable, 9 database locked, 10 halted by a risk limit, 11 live trading refused, 130 interrupted.\n`;
 }
 
 function wantsHelp(argv: string[]): boolean {

@@ -2,7 +2,8 @@
 //   live-trading refusal → lock → database → exchange session → (operator halt reset) → cycles
 //   (reconciliation before the first order, inside the first cycle) → clean stop on SIGTERM/SIGINT.
 // Exit codes: 0 ok/stopped, 3 lock, 4 exchange unreachable (--once), 7 reconciliation failed
-// (--once), 10 halted by a risk limit (sticky until --reset-halt), 11 live trading refused.
+// (--once), 8 database unusable, 9 database locked by another program, 10 halted by a risk limit
+// (sticky until --reset-halt), 11 live trading refused.
 //
 // Decisions worth writing down:
 // - `--mode scan` takes the lock as well. It reconciles the same ledger as trading (fills, orders),
@@ -10,6 +11,14 @@
 //   bot, use `kalshi-bot status`.
 // - Halted is sticky: the daemon exits 10 (RestartPreventExitStatus in the unit), and every later
 //   start exits 10 again after cancelling resting orders, until `--reset-halt` after review.
+// - Once the lock is held the heartbeat is ours, and every way out leaves it final: `stopped`,
+//   `halted`, the cycle's own status (--once), or `error` with last_error set to the one-line reason
+//   (a database or key that cannot be used, a bug). A `starting` left behind would tell the watchdog
+//   and `status` that a dead bot is still coming up.
+// - SIGTERM/SIGINT abandon the cycle's market-data reads (paging, rate-limit waits) at once through
+//   an AbortSignal: they come before any order, so the cycle ends with nothing placed from partial
+//   data. Order sends, cancels and reconciliation are never interrupted; a stop that arrives during
+//   them waits for the cycle to finish.
 // - The daemon never exits on an exchange or reconciliation failure: it retries with backoff and a
 //   heartbeat `error`, so systemd's watchdog sees a live process that says what is wrong.
 // - systemd (Type=notify, WatchdogSec): READY=1 goes out once the lock is held, the database is
@@ -30,6 +39,7 @@ import { acquireLock, type LockHandle } from "../ops/lock.ts";
 import { writeHeartbeat, type Heartbeat, type HeartbeatStatus } from "../ops/heartbeat.ts";
 import { killSwitch } from "../ops/kill-switch.ts";
 import { log } from "../ops/log.ts";
+import { redact } from "../ops/redact.ts";
 import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
 import { VERSION } from "../version.ts";
 import { formatDollars2 } from "../kalshi/money.ts";
@@ -40,7 +50,7 @@ import { Reactor, type ReactorWork } from "./reactor.ts";
 import { openSession, type ExchangeSession } from "./exchange-session.ts";
 import { Ledger } from "./ledger.ts";
 import { LiveTransport } from "./live-transport.ts";
-import { MarketDataSource, type Scope } from "./market-data.ts";
+import { MarketDataSource, StopRequested, type Scope } from "./market-data.ts";
 import { PaperTransport } from "./paper-transport.ts";
 import { ReconcileError } from "./reconcile.ts";
 import { cycleSummary, scanTable } from "./scan-report.ts";
@@ -90,7 +100,9 @@ class Heart {
         next_cycle_at: nextCycleAt ? nextCycleAt.toISOString() : null,
         bankroll: this.bankroll,
         open_orders: this.openOrders,
-        last_error: this.lastError,
+        // Error texts come from anywhere (a server's body, a bug): one line, no secret, in a file
+        // that monitors copy into alerts.
+        last_error: this.lastError === null ? null : redact(oneLine(this.lastError, 500)),
         kill_switch: killSwitch().active,
         rss_bytes: process.memoryUsage().rss,
         ...(this.risk ? { risk_state: this.risk } : {}),
@@ -157,11 +169,13 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   const heart = new Heart(loaded.paths.heartbeat, loaded, opts.mode);
   let stopping = false;
   let wake: (() => void) | null = null;
+  const stopReads = new AbortController();
   const onSignal = (sig: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`${sig}: stopping at the next safe point`);
     notifyStopping();
+    stopReads.abort(new StopRequested(`${sig}: market data fetch abandoned; no orders placed from partial data`));
     wake?.();
   };
   const sigterm = () => onSignal("SIGTERM");
@@ -183,12 +197,13 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     try {
       db = openDb(loaded.paths.database);
     } catch (e) {
-      throw new UserError((e as Error).message, EXIT.USAGE);
+      const msg = (e as Error).message;
+      throw new UserError(msg, /is locked by another process/.test(msg) ? EXIT.DATABASE_BUSY : EXIT.DATABASE);
     }
     const ledger = new Ledger(db, dryRun);
     session = await openSession(loaded, engineLog);
     restartBookIfNewExchange(ledger, session);
-    const marketData = new MarketDataSource(session.client);
+    const marketData = new MarketDataSource(session.client, { signal: stopReads.signal });
     const paperTransport = dryRun ? new PaperTransport(ledger) : null;
     const engine = new Engine({
       loaded,
@@ -237,6 +252,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     let failures = 0;
     let lastGc = 0;
     for (;;) {
+      // A stop that came while the session opened (the embedded exchange starting): no cycle at all.
+      if (stopping) break;
       if (!lock.stillOwned()) {
         heart.lastError = "lock file removed or taken over: stopping so two instances never trade";
         heart.write("error");
@@ -251,6 +268,13 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         failures = 0;
         heart.lastError = null;
       } catch (e) {
+        if (stopping && e instanceof StopRequested) {
+          // Not a failure: the reads were abandoned on purpose, before any order of this cycle.
+          lastIterationEnd = Date.now();
+          log.info(`cycle ${heart.cycle}: ${e.message}`);
+          heart.write("stopped");
+          return EXIT.OK;
+        }
         failures++;
         const msg = (e as Error).message;
         heart.lastError = msg;
@@ -343,6 +367,15 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     }
     if (stopping) heart.write("stopped");
     return EXIT.OK;
+  } catch (e) {
+    const err = databaseFailure(loaded.paths.database, e) ?? e;
+    // The lock-lost path wrote its own `error` and the heartbeat may be another instance's now.
+    const lockLost = err instanceof UserError && err.exitCode === EXIT.LOCKED;
+    if (!lockLost) {
+      heart.lastError = (err as Error).message ?? String(err);
+      heart.write("error");
+    }
+    throw err;
   } finally {
     reactor?.close();
     live?.close();
@@ -436,9 +469,46 @@ class BetweenCycles {
 }
 
 /** STATUS= is one line; systemd shows it verbatim. */
-function oneLine(s: string): string {
+function oneLine(s: string, max = 160): string {
   const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 160 ? `${t.slice(0, 157)}...` : t;
+  return t.length > max ? `${t.slice(0, max - 3)}...` : t;
+}
+
+/** The SQLite result code under an error (drizzle wraps bun:sqlite's error in `cause`), if any. */
+function sqliteCode(e: unknown): string | null {
+  let cur = e as { code?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; cur && typeof cur === "object" && depth < 8; depth++) {
+    if (typeof cur.code === "string" && cur.code.startsWith("SQLITE_")) return cur.code;
+    cur = cur.cause as typeof cur;
+  }
+  return null;
+}
+
+/**
+ * A SQLite error that escaped after the database opened (a --once cycle writing the ledger on a
+ * full disk, a lock held past the busy timeout): the database's exit code and a line naming the
+ * fix, instead of "internal error" with drizzle's query text. Null for anything else.
+ */
+export function databaseFailure(path: string, e: unknown): UserError | null {
+  if (e instanceof UserError) return null;
+  const code = sqliteCode(e);
+  if (!code) return null;
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
+    return new UserError(`database ${path} is locked by another process (${code}); another program (a sqlite3 shell, a second kalshi-bot with its own lock file) holds it: stop that program, then start again`, EXIT.DATABASE_BUSY);
+  }
+  const fix: Record<string, string> = {
+    SQLITE_FULL: "no space left on its filesystem: free disk space there (or move paths.database), then start again",
+    SQLITE_READONLY: "it is not writable by this user: fix the permissions of the file and its folder (the bot also writes its -wal and -shm files there)",
+    SQLITE_PERM: "it is not writable by this user: fix the permissions of the file and its folder",
+    SQLITE_CANTOPEN: "a file beside it cannot be opened (-wal, -shm): check that its folder is writable by this user",
+    SQLITE_CORRUPT: "it is damaged: restore the latest backup with `kalshi-bot restore`",
+    SQLITE_NOTADB: "it is damaged: restore the latest backup with `kalshi-bot restore`",
+    SQLITE_IOERR: "the disk reported an I/O error: check free space and the disk, then start again",
+  };
+  // Only the codes that say something about the file or its disk; a constraint or SQL error is our
+  // bug and stays an internal error.
+  const known = Object.keys(fix).find((k) => code === k || code.startsWith(`${k}_`));
+  return known ? new UserError(`database ${path} failed (${code}); ${fix[known]}`, EXIT.DATABASE) : null;
 }
 
 function statusBefore(engine: Engine): HeartbeatStatus {

@@ -38,6 +38,22 @@ interface SeriesInfo {
 const BATCH_TICKERS = 100;
 
 /**
+ * What a stop request aborts the reads with. Only the scope's reads (load, refresh, depth) take the
+ * signal: they come before any order of the cycle, so abandoning them leaves nothing half done, and
+ * a 1,000-series scope on the Basic tier is ~50 s of paging and rate-limit waits that a SIGTERM
+ * would otherwise sit through. tradesSince does not: it keeps the paper fill marks, and runs after
+ * orders too (stamping), where a cycle must finish what it started.
+ */
+export class StopRequested extends Error {
+  override name = "StopRequested";
+}
+
+export interface MarketDataOptions {
+  /** Aborted (with a StopRequested) when the bot is asked to stop. */
+  signal?: AbortSignal;
+}
+
+/**
  * A REST order book (KalshiClient gives each leg best FIRST, whatever order the server used) in the
  * strategies' BookDepth order: best LAST, as src/strategies/types.ts and Kalshi's own wire format
  * have it, and as LiveBooks serves it. One order for every producer, so a strategy or the paper
@@ -58,16 +74,30 @@ export class MarketDataSource {
   private readonly eventMeta = new Map<string, { seriesTicker: string; mutuallyExclusive: boolean }>();
   requests = 0;
 
-  constructor(private readonly client: KalshiClient) {}
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(
+    private readonly client: KalshiClient,
+    opts: MarketDataOptions = {},
+  ) {
+    this.signal = opts.signal;
+  }
+
+  /** Between pages and batches: a stop request ends the fetch here rather than at its last page. */
+  private checkStop(): void {
+    if (this.signal?.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : new StopRequested("stop requested");
+  }
 
   private async seriesInfo(ticker: string): Promise<SeriesInfo> {
     let s = this.series.get(ticker);
     if (!s) {
       this.requests++;
       try {
-        const r = await this.client.getSeries(ticker);
+        const r = await this.client.getSeries(ticker, {}, this.signal);
         s = { feeType: (FEE_TYPES.has(r.fee_type) ? r.fee_type : "quadratic") as FeeType, feeMultiplierE4: multiplierE4(r.fee_multiplier) };
       } catch {
+        // An abandoned read says nothing about the series: never cache the fallback for it.
+        this.checkStop();
         // Unknown series: assume the standard taker schedule (×1), never a cheaper one.
         s = { feeType: "quadratic", feeMultiplierE4: 10_000 };
       }
@@ -116,10 +146,15 @@ export class MarketDataSource {
   }
 
   private async walkEvents(out: MarketData, q: Parameters<KalshiClient["walkEvents"]>[0], scope: Scope): Promise<void> {
-    for await (const page of this.client.walkEvents({ ...q, with_nested_markets: true })) {
+    this.checkStop();
+    for await (const page of this.client.walkEvents({ ...q, with_nested_markets: true }, this.signalOpt())) {
       this.requests++;
       for (const ev of page) await this.addEvent(out, ev, ev.markets ?? [], scope);
     }
+  }
+
+  private signalOpt(): { signal?: AbortSignal } {
+    return this.signal ? { signal: this.signal } : {};
   }
 
   /** One cycle's market data for the scope. `extraTickers`: markets outside the lists we must mark (positions). */
@@ -151,13 +186,14 @@ export class MarketDataSource {
   /** One chunk of markets by ticker (GET /markets?tickers=…), with the metadata of events not met yet. */
   private async fetchByTickers(chunk: readonly string[]): Promise<W.Market[]> {
     const ms: W.Market[] = [];
-    for await (const page of this.client.walkMarkets({ tickers: chunk })) {
+    this.checkStop();
+    for await (const page of this.client.walkMarkets({ tickers: chunk }, this.signalOpt())) {
       this.requests++;
       ms.push(...page);
     }
     const unknownEvents = [...new Set(ms.map((m) => m.event_ticker))].filter((e) => !this.eventMeta.has(e));
     for (let j = 0; j < unknownEvents.length; j += BATCH_TICKERS) {
-      for await (const page of this.client.walkEvents({ tickers: unknownEvents.slice(j, j + BATCH_TICKERS) })) {
+      for await (const page of this.client.walkEvents({ tickers: unknownEvents.slice(j, j + BATCH_TICKERS) }, this.signalOpt())) {
         this.requests++;
         for (const ev of page) this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive });
       }
@@ -227,9 +263,10 @@ export class MarketDataSource {
     const want = [...data.markets.values()].filter((m) => !m.book && strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio))).map((m) => m.ticker);
     let n = 0;
     for (let i = 0; i < want.length; i += BATCH_TICKERS) {
+      this.checkStop();
       this.requests++;
       n++;
-      const books = await this.client.getOrderbooks(want.slice(i, i + BATCH_TICKERS));
+      const books = await this.client.getOrderbooks(want.slice(i, i + BATCH_TICKERS), this.signal);
       for (const b of books) {
         const m = data.markets.get(b.ticker);
         if (m) m.book = depthFromOrderbook(b);

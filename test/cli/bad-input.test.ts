@@ -166,11 +166,11 @@ describe("the database", () => {
     return p;
   }
 
-  test("another program's SQLite file: run, backup and verify refuse it and leave it byte for byte", async () => {
+  test("another program's SQLite file: run (exit 8), backup and verify refuse it and leave it byte for byte", async () => {
     const d = folder();
     const p = otherAppDb(d);
     const before = sha(p);
-    clearRefusal(await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }), 2, /kalshi\.sqlite is another application's SQLite database \(application_id 0; tables notes, orders\), not a kalshi-bot ledger; it was left untouched/);
+    clearRefusal(await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }), 8, /kalshi\.sqlite is another application's SQLite database \(application_id 0; tables notes, orders\), not a kalshi-bot ledger; it was left untouched/);
     clearRefusal(await runBin(["--backup"], { cwd: d }), 5, /backup FAILED: the database .*kalshi\.sqlite is not a kalshi-bot ledger/);
     const v = await runBin(["verify"], { cwd: d });
     expect(v.code).toBe(2);
@@ -180,22 +180,22 @@ describe("the database", () => {
     expect(existsSync(join(d, "backups")) ? readdirSync(join(d, "backups")) : []).toEqual([]);
   }, 60_000);
 
-  test("a text file: run, backup and verify say it is not SQLite; it is left as it was", async () => {
+  test("a text file: run (exit 8), backup and verify say it is not SQLite; it is left as it was", async () => {
     const d = folder();
     mkdirSync(join(d, "data"));
     const p = join(d, "data", "kalshi.sqlite");
     writeFileSync(p, "my shopping list\n");
-    clearRefusal(await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }), 2, /kalshi\.sqlite is not a SQLite database/);
+    clearRefusal(await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }), 8, /kalshi\.sqlite is not a SQLite database/);
     clearRefusal(await runBin(["--backup"], { cwd: d }), 5, /backup FAILED: .*kalshi\.sqlite is not a SQLite database/);
     const v = await runBin(["verify"], { cwd: d });
     expect(v.stdout).toMatch(/^FAIL paths\.database: .*is not a SQLite database/m);
     expect(readFileSync(p, "utf8")).toBe("my shopping list\n");
   }, 60_000);
 
-  test("a folder where the database belongs: run and verify name it", async () => {
+  test("a folder where the database belongs: run (exit 8) and verify name it", async () => {
     const d = folder();
     mkdirSync(join(d, "data", "kalshi.sqlite"), { recursive: true });
-    clearRefusal(await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }), 2, /database path .*kalshi\.sqlite is a folder; set paths\.database to a file/);
+    clearRefusal(await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }), 8, /database path .*kalshi\.sqlite is a folder; set paths\.database to a file/);
     const v = await runBin(["verify"], { cwd: d });
     expect(v.code).toBe(2);
     expect(v.stdout).toMatch(/^FAIL paths\.database: .*is a folder, not a file/m);
@@ -276,7 +276,7 @@ describe("a full disk (a 256 KiB tmpfs)", () => {
     }
   }
 
-  test.skipIf(!mounted)("backup: exit 5, `no space left` with the fix, no partial file; heartbeat: the old one stays, no temp file; database: `no space left`", async () => {
+  test.skipIf(!mounted)("backup: exit 5, `no space left` with the fix, no partial file; heartbeat: the old one stays, no temp file; database: `no space left` (exit 8)", async () => {
     const d = folder({ backups_dir: join(full, "backups"), reports_dir: join(full, "reports") });
     const r0 = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d });
     expect(r0.code, r0.output).toBe(0);
@@ -295,7 +295,7 @@ describe("a full disk (a 256 KiB tmpfs)", () => {
 
     const d2 = folder({ database: join(full, "data", "kalshi.sqlite") });
     const r2 = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d2 });
-    clearRefusal(r2, 2, /no space left for the database .*kalshi\.sqlite .*; free disk space on that filesystem/);
+    clearRefusal(r2, 8, /no space left for the database .*kalshi\.sqlite .*; free disk space on that filesystem/);
   }, 90_000);
 });
 
