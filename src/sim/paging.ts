@@ -1,5 +1,12 @@
 // Cursor paging as Kalshi does it: an opaque cursor, `cursor: ""` on the last page, an unknown
 // cursor silently restarting from the top, and limits over the maximum rejected in the bare shape.
+//
+// Kalshi's cursors are keysets, not offsets: the recorded GetMarkets cursors
+// (fixtures/markets__page1..3) are a protobuf of the last returned market's created_time and
+// ticker, and the trades cursor carries the last trade's id and time. A walk therefore never
+// repeats or skips an item when new ones arrive at the head of a newest-first list (trades, fills,
+// orders, settlements, new markets) while the client pages. `keysetPage` and `marketsPage` do
+// that; `page` (offset) is kept for short lists whose order never shifts under a walk.
 import * as E from "./errors.ts";
 
 const PREFIX = "Cg";
@@ -27,8 +34,141 @@ export function parseLimit(raw: string | null, def: number, max: number, op: str
   return n;
 }
 
+/** Offset paging, for lists that only ever grow at the end (events) or are short (positions). */
 export function page<T>(items: T[], cursor: string | null, limit: number): { items: T[]; cursor: string } {
   const start = Math.min(decodeCursor(cursor), items.length);
   const end = start + limit;
   return { items: items.slice(start, end), cursor: end < items.length ? encodeCursor(end) : "" };
+}
+
+// ---- keyset cursors for newest-first record lists -------------------------------------------------
+
+const KEYSET_PREFIX = "Eh";
+
+function encodeKey(ms: number, id: string): string {
+  return KEYSET_PREFIX + Buffer.from(`k:${ms}:${id}`).toString("base64url");
+}
+
+function decodeKey(c: string | null): { ms: number; id: string } | null {
+  if (!c || !c.startsWith(KEYSET_PREFIX)) return null;
+  const m = /^k:(\d+):(.+)$/s.exec(Buffer.from(c.slice(KEYSET_PREFIX.length), "base64url").toString());
+  return m ? { ms: Number(m[1]), id: m[2]! } : null;
+}
+
+/**
+ * One page of `items`, a list in newest-first order (non-increasing `ms`). The cursor names the
+ * last item returned; the next page starts right after it, wherever it now sits. When that item no
+ * longer passes the filters (an order that stopped resting), the page starts at the first item
+ * older than it. An unreadable cursor starts from the top, as on Kalshi.
+ */
+export function keysetPage<T>(items: T[], cursor: string | null, limit: number, key: (t: T) => { ms: number; id: string }): { items: T[]; cursor: string } {
+  let start = 0;
+  const k = decodeKey(cursor);
+  if (k) {
+    const i = items.findIndex((t) => key(t).id === k.id);
+    if (i >= 0) start = i + 1;
+    else {
+      start = items.findIndex((t) => key(t).ms < k.ms);
+      if (start < 0) start = items.length;
+    }
+  }
+  const out = items.slice(start, start + limit);
+  const more = start + limit < items.length;
+  const last = out[out.length - 1];
+  return { items: out, cursor: more && last !== undefined ? encodeKey(key(last).ms, key(last).id) : "" };
+}
+
+// ---- GetMarkets: newest created first, Kalshi's own cursor encoding --------------------------------
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  let v = BigInt(n);
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v > 0n) b |= 0x80;
+    out.push(b);
+  } while (v > 0n);
+  return out;
+}
+
+function readVarint(buf: Buffer, pos: { i: number }): number | null {
+  let v = 0n;
+  let shift = 0n;
+  for (let n = 0; n < 10; n++) {
+    if (pos.i >= buf.length) return null;
+    const b = buf[pos.i++]!;
+    v |= BigInt(b & 0x7f) << shift;
+    if ((b & 0x80) === 0) return Number(v);
+    shift += 7n;
+  }
+  return null;
+}
+
+/**
+ * Kalshi's GetMarkets cursor: base64url (no padding) of the protobuf
+ * `{1: Timestamp{1: seconds, 2: nanos}, 2: ticker}` of the last market returned
+ * ("CgwIuKKp0QYQ-MDV3QISJ0tYTUxCSElU…" in fixtures/markets__page1).
+ */
+export function encodeMarketCursor(createdMs: number, ticker: string): string {
+  const secs = Math.floor(createdMs / 1000);
+  const nanos = (createdMs - secs * 1000) * 1_000_000;
+  const ts = [0x08, ...varint(secs), ...(nanos > 0 ? [0x10, ...varint(nanos)] : [])];
+  const t = [...Buffer.from(ticker)];
+  return Buffer.from([0x0a, ...varint(ts.length), ...ts, 0x12, ...varint(t.length), ...t]).toString("base64url");
+}
+
+export function decodeMarketCursor(c: string | null): { createdMs: number; ticker: string } | null {
+  if (!c) return null;
+  let buf: Buffer;
+  try {
+    buf = Buffer.from(c, "base64url");
+  } catch {
+    return null;
+  }
+  const pos = { i: 0 };
+  let secs: number | null = null;
+  let nanos = 0;
+  let ticker: string | null = null;
+  while (pos.i < buf.length) {
+    const tag = readVarint(buf, pos);
+    if (tag === null || (tag & 7) !== 2) return null;
+    const len = readVarint(buf, pos);
+    if (len === null || pos.i + len > buf.length) return null;
+    const body = buf.subarray(pos.i, pos.i + len);
+    pos.i += len;
+    if (tag >> 3 === 1) {
+      const p = { i: 0 };
+      while (p.i < body.length) {
+        const t = readVarint(body, p);
+        const v = t === null ? null : readVarint(body, p);
+        if (t === null || v === null) return null;
+        if (t === 0x08) secs = v;
+        else if (t === 0x10) nanos = v;
+        else return null;
+      }
+    } else if (tag >> 3 === 2) ticker = body.toString("utf8");
+    else return null;
+  }
+  if (secs === null || ticker === null) return null;
+  return { createdMs: secs * 1000 + Math.floor(nanos / 1_000_000), ticker };
+}
+
+/** GetMarkets order (fixtures/markets__*): created_time descending, then ticker descending. */
+export function compareMarkets(a: { createdMs: number; ticker: string }, b: { createdMs: number; ticker: string }): number {
+  if (a.createdMs !== b.createdMs) return b.createdMs - a.createdMs;
+  return a.ticker < b.ticker ? 1 : a.ticker > b.ticker ? -1 : 0;
+}
+
+/** A page of markets already in `compareMarkets` order, resuming strictly after the cursor's market. */
+export function marketsPage<T extends { createdMs: number; ticker: string }>(items: T[], cursor: string | null, limit: number): { items: T[]; cursor: string } {
+  let start = 0;
+  const k = decodeMarketCursor(cursor);
+  if (k) {
+    start = items.findIndex((m) => compareMarkets(m, k) > 0);
+    if (start < 0) start = items.length;
+  }
+  const out = items.slice(start, start + limit);
+  const last = out[out.length - 1];
+  return { items: out, cursor: start + limit < items.length && last ? encodeMarketCursor(last.createdMs, last.ticker) : "" };
 }

@@ -37,21 +37,37 @@ export class TokenBucket {
 
 export class RateLimiter {
   private buckets = new Map<string, { read: TokenBucket; write: TokenBucket }>();
+  /** Callers that took the self-service Advanced grant (POST /account/api_usage_level/upgrade). */
+  private advancedGrants = new Set<string>();
   constructor(readonly tier: Tier, private readonly now?: () => number) {}
+
+  /** The caller's effective tier: the exchange's, or Advanced when a grant lifts a Basic caller. */
+  tierOf(caller: string): Tier {
+    return this.tier === "basic" && this.advancedGrants.has(caller) ? "advanced" : this.tier;
+  }
 
   /** Charge `cost` to the caller's read or write bucket; false means answer 429. */
   allow(caller: string, kind: "read" | "write", cost: number): boolean {
     let b = this.buckets.get(caller);
     if (!b) {
-      const t = TIERS[this.tier]!;
+      const t = TIERS[this.tierOf(caller)]!;
       b = { read: new TokenBucket(t.read[0], t.read[1], this.now), write: new TokenBucket(t.write[0], t.write[1], this.now) };
       this.buckets.set(caller, b);
     }
     return b[kind].take(cost);
   }
 
-  limitsJson(): Record<string, unknown> {
-    const t = TIERS[this.tier]!;
-    return { grants: [], read: { bucket_capacity: t.read[1], refill_rate: t.read[0] }, usage_tier: this.tier, write: { bucket_capacity: t.write[1], refill_rate: t.write[0] } };
+  /** A permanent Advanced grant for `caller`; its buckets are rebuilt at the new budget. */
+  grantAdvanced(caller: string): void {
+    this.advancedGrants.add(caller);
+    this.buckets.delete(caller);
+  }
+
+  limitsJson(caller?: string): Record<string, unknown> {
+    const tier = caller ? this.tierOf(caller) : this.tier;
+    const t = TIERS[tier]!;
+    // The grant's `source` is "volume" or "manual" in the SDK's words; the self-service grant is neither (UNSURE), "manual" here.
+    const grants = caller && this.advancedGrants.has(caller) ? [{ exchange_instance: "event_contract", level: "advanced", source: "manual" }] : [];
+    return { grants, read: { bucket_capacity: t.read[1], refill_rate: t.read[0] }, usage_tier: tier, write: { bucket_capacity: t.write[1], refill_rate: t.write[0] } };
   }
 }

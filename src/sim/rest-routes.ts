@@ -9,7 +9,7 @@ import type { Account } from "./accounts.ts";
 import * as E from "./errors.ts";
 import type { Exchange, NewOrder } from "./exchange.ts";
 import { CANDLE_PERIODS } from "../kalshi/wire/index.ts";
-import { page, parseLimit } from "./paging.ts";
+import { compareMarkets, keysetPage, marketsPage, page, parseLimit } from "./paging.ts";
 import { ENDPOINT_COSTS, DEFAULT_COST, type RateLimiter } from "./rate-limit.ts";
 import type { BookSide, Market, MarketStatus, Order, Position, TimeInForce } from "./types.ts";
 import * as W from "./wire-format.ts";
@@ -153,6 +153,23 @@ function marketFilterRules(c: Ctx, hasStatus: boolean, ts: { created: boolean; c
     if (others.length > 0) throw fail(`min_updated_ts is incompatible with ${others.join(", ")}`);
     if (c.q.get("series_ticker") && c.q.get("mve_filter") !== "exclude") throw fail("min_updated_ts with series_ticker requires mve_filter=exclude");
   }
+}
+
+/** include_volume: contracts traded across every market of the series. */
+function seriesVolume(ex: Exchange, seriesTicker: string): Count {
+  let v = 0;
+  for (const m of ex.markets.values()) if (m.seriesTicker === seriesTicker) v += m.volume;
+  return v;
+}
+
+/** Every market in GetMarkets order (newest created first); markets are never removed, so the sort is cached by count. */
+const marketOrder = new WeakMap<Exchange, { n: number; list: Market[] }>();
+function sortedMarkets(ex: Exchange): Market[] {
+  const hit = marketOrder.get(ex);
+  if (hit && hit.n === ex.markets.size) return hit.list;
+  const list = [...ex.markets.values()].sort(compareMarkets);
+  marketOrder.set(ex, { n: ex.markets.size, list });
+  return list;
 }
 
 function intParam(c: Ctx, name: string): number | null {
@@ -310,12 +327,17 @@ const DEFS: Def[] = [
   ["GET", "/series/fee_changes", "none", () => ok({ series_fee_change_arr: [] })],
   ["GET", "/series", "none", (c) => {
     const cat = c.q.get("category");
-    return ok({ series: [...c.ex.series.values()].filter((s) => !cat || s.category === cat).map(W.seriesJson) });
+    const tags = listParam(c, "tags");
+    const minUpdated = intParam(c, "min_updated_ts");
+    const volume = c.q.get("include_volume") === "true";
+    // Series metadata never changes here: last updated when the exchange started.
+    const list = [...c.ex.series.values()].filter((s) => (!cat || s.category === cat) && (!tags || s.tags.some((t) => tags.includes(t))) && (minUpdated === null || c.ex.startedMs > minUpdated * 1000));
+    return ok({ series: list.map((s) => W.seriesJson(s, c.ex.startedMs, volume ? seriesVolume(c.ex, s.ticker) : undefined)) });
   }],
   ["GET", "/series/:series_ticker", "none", (c) => {
     const s = c.ex.series.get(c.params.series_ticker!);
     if (!s) throw E.notFound();
-    return ok({ series: W.seriesJson(s) });
+    return ok({ series: W.seriesJson(s, c.ex.startedMs, c.q.get("include_volume") === "true" ? seriesVolume(c.ex, s.ticker) : undefined) });
   }],
   ["GET", "/events", "none", (c) => {
     const limit = parseLimit(c.q.get("limit"), 200, 200, "GetEvents");
@@ -383,7 +405,11 @@ const DEFS: Def[] = [
     const maxSettled = intParam(c, "max_settled_ts");
     const minUpdated = intParam(c, "min_updated_ts");
     marketFilterRules(c, status !== null, { created: minCreated !== null || maxCreated !== null, close: minClose !== null || maxClose !== null, settled: minSettled !== null || maxSettled !== null, updated: minUpdated !== null });
-    const ms = [...c.ex.markets.values()].filter((m) => {
+    const mve = c.q.get("mve_filter");
+    if (mve && mve !== "only" && mve !== "exclude") throw paramError("GetMarkets", "MveFilter", "oneof");
+    // No multivariate (combo) markets exist here: `only` lists none, `exclude` changes nothing.
+    if (mve === "only") return ok({ cursor: "", markets: [] });
+    const ms = sortedMarkets(c.ex).filter((m) => {
       if (minCreated !== null && m.createdMs < minCreated * 1000) return false;
       if (maxCreated !== null && m.createdMs > maxCreated * 1000) return false;
       // Only settled markets have a settlement time to compare.
@@ -399,7 +425,7 @@ const DEFS: Def[] = [
       if (maxClose !== null && m.closeMs > maxClose * 1000) return false;
       return true;
     });
-    const p = page(ms, c.q.get("cursor"), limit);
+    const p = marketsPage(ms, c.q.get("cursor"), limit);
     return ok({ cursor: p.cursor, markets: p.items.map((m) => W.marketJson(c.ex, m)) });
   }],
   ["GET", "/markets/trades", "none", (c) => {
@@ -417,7 +443,7 @@ const DEFS: Def[] = [
       if (maxTs !== null && t.tsMs > maxTs * 1000) continue;
       all.push(t);
     }
-    const p = page(all, c.q.get("cursor"), limit);
+    const p = keysetPage(all, c.q.get("cursor"), limit, (t) => ({ ms: t.tsMs, id: t.tradeId }));
     return ok({ cursor: p.cursor, trades: p.items.map(W.tradeJson) });
   }],
   ["GET", "/markets/candlesticks", "none", (c) => batchCandles(c)],
@@ -474,7 +500,25 @@ const DEFS: Def[] = [
     return ok({ cursor: "", event_positions: [], market_positions: [] });
   }],
   ["GET", "/account/endpoint_costs", "none", () => ok({ default_cost: DEFAULT_COST, endpoint_costs: ENDPOINT_COSTS })],
-  ["GET", "/account/limits", "required", (c) => ok(c.limiter.limitsJson())],
+  ["GET", "/account/limits", "required", (c) => ok(c.limiter.limitsJson(me(c).userId))],
+  // Volume progress toward the volume-based tiers: this account's contracts over the trailing 30
+  // sim days. Kalshi's goal thresholds per tier are not published, so no goals are listed.
+  ["GET", "/account/api_usage_level/volume_progress", "required", (c) => {
+    const a = me(c);
+    const now = c.ex.now();
+    let v = 0;
+    for (const f of a.fills) if (f.tsMs > now - 30 * 86_400_000) v += f.count;
+    return ok({ volume_progress: [{ computed_ts: Math.floor(now / 1000), goals: [], trailing_30d_volume_fp: formatCount(v) }] });
+  }],
+  // "Grants a permanent Advanced API usage-level grant … Criteria: at least 1 of the user's last 100
+  // Predictions orders was created via API" (AccountApi docs): every order here came over the API.
+  // 201 with an empty body; 403 when the account has placed no order yet.
+  ["POST", "/account/api_usage_level/upgrade", "required", (c) => {
+    const a = me(c);
+    if (a.orders.length === 0) throw E.nested(403, "forbidden", { details: "no API-created order in the latest 100 orders" });
+    c.limiter.grantAdvanced(a.userId);
+    return { status: 201 };
+  }],
 
   // ---- portfolio reads ----
   ["GET", "/portfolio/balance", "required", (c) => {
@@ -516,7 +560,7 @@ const DEFS: Def[] = [
       if (maxTs !== null && f.tsMs > maxTs * 1000) continue;
       out.push(f);
     }
-    const p = page(out, c.q.get("cursor"), limit);
+    const p = keysetPage(out, c.q.get("cursor"), limit, (f) => ({ ms: f.tsMs, id: f.fillId }));
     return ok({ cursor: p.cursor, fills: p.items.map(W.fillJson) });
   }],
   ["GET", "/portfolio/settlements", "required", (c) => {
@@ -528,7 +572,7 @@ const DEFS: Def[] = [
     const maxTs = intParam(c, "max_ts");
     const out = [...a.settlements].reverse().filter((s) => (!ticker || s.ticker === ticker) && (!ev || s.eventTicker === ev)
       && (minTs === null || s.settledMs >= minTs * 1000) && (maxTs === null || s.settledMs <= maxTs * 1000));
-    const p = page(out, c.q.get("cursor"), limit);
+    const p = keysetPage(out, c.q.get("cursor"), limit, (st) => ({ ms: st.settledMs, id: st.ticker }));
     return ok({ cursor: p.cursor, settlements: p.items.map(W.settlementJson) });
   }],
   ["GET", "/portfolio/summary/total_resting_order_value", "required", (c) => {
@@ -542,6 +586,8 @@ const DEFS: Def[] = [
     if (status && !["resting", "canceled", "executed"].includes(status)) throw E.bare("Parameter validation failed for GetOrders: Key: 'GetOrdersParams.Status' Error:Field validation for 'Status' failed on the 'oneof' tag");
     const ticker = c.q.get("ticker");
     const events = listParam(c, "event_ticker");
+    // "Event tickers to filter by, as a comma-separated list (maximum 10)" (OrdersApi docs).
+    if (events && events.length > 10) throw paramError("GetOrders", "EventTicker", "max");
     const minTs = intParam(c, "min_ts");
     const maxTs = intParam(c, "max_ts");
     // subaccount: omitted = all subaccounts (GetOrders docs).
@@ -557,7 +603,7 @@ const DEFS: Def[] = [
       if (maxTs !== null && o.createdMs > maxTs * 1000) continue;
       out.push(o);
     }
-    const p = page(out, c.q.get("cursor"), limit);
+    const p = keysetPage(out, c.q.get("cursor"), limit, (o) => ({ ms: o.createdMs, id: o.id }));
     return ok({ cursor: p.cursor, orders: p.items.map(W.orderJson) });
   }],
   ["GET", "/portfolio/orders/queue_positions", "required", (c) => {
@@ -616,7 +662,8 @@ const DEFS: Def[] = [
     const orders = r.orders.map((it) => {
       try {
         const { order, reducedBy } = c.ex.cancelOrder(a.userId, it.order_id);
-        return { client_order_id: order.clientOrderId || null, order_id: order.id, reduced_by: formatCount(reducedBy), ts_ms: c.ex.now() };
+        // Kalshi's cancel answers carry no client_order_id, even for orders that have one (see below).
+        return { order_id: order.id, reduced_by: formatCount(reducedBy), ts_ms: c.ex.now() };
       } catch (e) {
         // reduced_by is required on every item by the SDK's model, failures included.
         return { error: errorDetail(e), order_id: it.order_id, reduced_by: formatCount(0) };
@@ -631,9 +678,9 @@ const DEFS: Def[] = [
   }],
   ["DELETE", "/portfolio/events/orders/:order_id", "required", (c) => {
     const { order, reducedBy } = c.ex.cancelOrder(me(c).userId, c.params.order_id!);
-    const out: Record<string, unknown> = { order_id: order.id, reduced_by: formatCount(reducedBy), ts_ms: c.ex.now() };
-    if (order.clientOrderId) out.client_order_id = order.clientOrderId;
-    return ok(out);
+    // Recorded twice (fixtures/orders__cancel_v2, cleanup__stp_resting): the answer is
+    // {order_id, reduced_by, ts_ms} without the order's client_order_id, although the SDK model allows one.
+    return ok({ order_id: order.id, reduced_by: formatCount(reducedBy), ts_ms: c.ex.now() });
   }],
   ["POST", "/portfolio/events/orders/:order_id/amend", "required", (c) => {
     const body = jsonBody(c);
@@ -761,7 +808,8 @@ export const ROUTES: Route[] = DEFS.map(([method, path, auth, handle]) => {
   const full = PREFIX + path;
   const costPath = full.replace(/:[a-z_]+/g, (s) => (s === ":id" ? ":order_group_id" : s));
   const cost = ENDPOINT_COSTS.find((e) => e.method === method && e.path === costPath)?.cost ?? DEFAULT_COST;
-  const write = method !== "GET" && path.startsWith("/portfolio");
+  // The usage-level upgrade "uses the Predictions Write bucket" (AccountApi docs).
+  const write = method !== "GET" && (path.startsWith("/portfolio") || path === "/account/api_usage_level/upgrade");
   return { method, path: full, auth, write, handle, segments: full.split("/").filter(Boolean), cost };
 });
 

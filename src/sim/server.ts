@@ -215,7 +215,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
           ex.flushQuotes();
         }
         if (fault === "drop_after_accept") return droppedConnection();
-        if (reply.status === 204) return new Response(null, { status: 204 });
+        if (reply.status === 204 || reply.body === undefined) return new Response(null, { status: reply.status });
         return json(reply.status, reply.body);
       } catch (e) {
         if (e instanceof E.SimError) return json(e.status, e.body);

@@ -73,8 +73,9 @@ export function marketJson(ex: Exchange, m: Market): MarketWire & Record<string,
   return out;
 }
 
-export function seriesJson(s: Series): Record<string, unknown> {
-  return {
+/** `volume` (contracts) only when the caller asked for include_volume. */
+export function seriesJson(s: Series, updatedMs: number, volume?: Count): Record<string, unknown> {
+  const out: Record<string, unknown> = {
     additional_prohibitions: [],
     // Required by the SDK's Series model (3.30.0); one category per series here.
     categories: [s.category],
@@ -84,11 +85,14 @@ export function seriesJson(s: Series): Record<string, unknown> {
     fee_multiplier: s.feeMultE4 / 10_000,
     fee_type: s.feeType,
     frequency: s.frequency,
+    last_updated_ts: isoMicro(updatedMs),
     settlement_sources: s.settlementSources,
     tags: s.tags,
     ticker: s.ticker,
     title: s.title,
   };
+  if (volume !== undefined) out.volume_fp = formatCount(volume);
+  return out;
 }
 
 /** `series` supplies settlement_sources, which the SDK's EventData model requires (null allowed). */
