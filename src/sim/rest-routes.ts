@@ -360,7 +360,8 @@ const DEFS: Def[] = [
     return ok({
       cursor: p.cursor,
       events: p.items.map((e) => W.eventJson(e, nested ? e.marketTickers.map((t) => W.marketJson(c.ex, c.ex.markets.get(t)!)) : undefined, c.ex.series.get(e.seriesTicker))),
-      milestones: [],
+      // `milestones` answers with_milestones=true (none exist here); otherwise it is left out.
+      ...(c.q.get("with_milestones") === "true" ? { milestones: [] } : {}),
     });
   }],
   // No fee changes are ever scheduled here; the lists are empty but well-formed.
@@ -498,6 +499,39 @@ const DEFS: Def[] = [
     me(c);
     parseLimit(c.q.get("limit"), 100, 1000, "GetHistoricalPositions");
     return ok({ cursor: "", event_positions: [], market_positions: [] });
+  }],
+  // Discovery endpoints of the official client (SearchApi, MilestoneApi, StructuredTargetsApi,
+  // IncentiveProgramsApi, MultivariateApi): public; this exchange has no milestones, structured
+  // targets, incentive programs, sports filters or multivariate collections, so the lists are empty
+  // and well-formed and single lookups are 404. Series tags are grouped by category.
+  ["GET", "/search/tags_by_categories", "none", (c) => {
+    const out: Record<string, string[]> = {};
+    for (const s of c.ex.series.values()) {
+      const list = (out[s.category] ??= []);
+      for (const t of s.tags) if (!list.includes(t)) list.push(t);
+    }
+    return ok({ tags_by_categories: out });
+  }],
+  ["GET", "/search/filters_by_sport", "none", () => ok({ filters_by_sports: {}, sport_ordering: [] })],
+  ["GET", "/milestones", "none", (c) => {
+    if (!c.q.get("limit")) throw paramError("GetMilestones", "Limit", "required");
+    parseLimit(c.q.get("limit"), 100, 10_000, "GetMilestones");
+    return ok({ cursor: "", milestones: [] });
+  }],
+  ["GET", "/milestones/:id", "none", () => {
+    throw E.notFound();
+  }],
+  ["GET", "/structured_targets", "none", () => ok({ cursor: "", structured_targets: [] })],
+  ["GET", "/structured_targets/:id", "none", () => {
+    throw E.notFound();
+  }],
+  ["GET", "/incentive_programs", "none", (c) => {
+    parseLimit(c.q.get("limit"), 100, 10_000, "GetIncentivePrograms");
+    return ok({ incentive_programs: [] });
+  }],
+  ["GET", "/multivariate_event_collections", "none", () => ok({ cursor: "", multivariate_contracts: [] })],
+  ["GET", "/multivariate_event_collections/:collection_ticker", "none", () => {
+    throw E.notFound();
   }],
   ["GET", "/account/endpoint_costs", "none", () => ok({ default_cost: DEFAULT_COST, endpoint_costs: ENDPOINT_COSTS })],
   ["GET", "/account/limits", "required", (c) => ok(c.limiter.limitsJson(me(c).userId))],

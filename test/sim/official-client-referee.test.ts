@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import axios, { AxiosError, type AxiosResponse } from "axios";
 import {
-  AccountApi, Configuration, EventsApi, ExchangeApi, HistoricalApi, MarketApi, OrderGroupsApi, OrdersApi, PortfolioApi,
-  type Market,
+  AccountApi, Configuration, EventsApi, ExchangeApi, HistoricalApi, IncentiveProgramsApi, MarketApi, MilestoneApi, MultivariateApi, OrderGroupsApi, OrdersApi,
+  PortfolioApi, SearchApi, StructuredTargetsApi, type Market,
 } from "kalshi-typescript";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { cleanup } from "../helpers/bin.ts";
@@ -252,6 +252,25 @@ describe("events", () => {
     const bad = await rejects(ev.getEvents(200, U, false, false, "paused" as any));
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.data)).toEqual(["msg"]);
+  });
+});
+
+describe("discovery APIs of the official client", () => {
+  test("search tags by category, sports filters, milestones, structured targets, incentive programs, multivariate collections", async () => {
+    const tags = must(await A(SearchApi).getTagsForSeriesCategories(), "GetTagsForSeriesCategoriesResponse").tags_by_categories;
+    expect(tags["Climate and Weather"]).toEqual(["Daily temperature", "NYC"]);
+    expect(tags.Economics).toEqual([]);
+    expect(must(await A(SearchApi).getFiltersForSports(), "GetFiltersBySportsResponse")).toEqual({ filters_by_sports: {}, sport_ordering: [] });
+    expect(must(await A(MilestoneApi).getMilestones(10), "GetMilestonesResponse").milestones).toEqual([]);
+    expect((await rejects(A(MilestoneApi).getMilestone("00000000-0000-0000-0000-000000000000"))).status).toBe(404);
+    expect(must(await A(StructuredTargetsApi).getStructuredTargets(), "GetStructuredTargetsResponse").structured_targets).toEqual([]);
+    expect((await rejects(A(StructuredTargetsApi).getStructuredTarget("00000000-0000-0000-0000-000000000000"))).status).toBe(404);
+    expect(must(await A(IncentiveProgramsApi).getIncentivePrograms(), "GetIncentiveProgramsResponse").incentive_programs).toEqual([]);
+    expect(must(await A(MultivariateApi).getMultivariateEventCollections(), "GetMultivariateEventCollectionsResponse").multivariate_contracts).toEqual([]);
+    expect((await rejects(A(MultivariateApi).getMultivariateEventCollection("KXMVENOPE"))).status).toBe(404);
+    // GetEvents carries `milestones` only when asked for.
+    expect("milestones" in must(await A(EventsApi).getEvents(5), "GetEventsResponse")).toBe(false);
+    expect(must(await A(EventsApi).getEvents(5, U, false, true), "GetEventsResponse").milestones).toEqual([]);
   });
 });
 
