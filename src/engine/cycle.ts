@@ -387,7 +387,7 @@ export class Engine {
       } else if (this.paper) balanceMicros = this.d.paperTransport!.availableMicros();
       const endPositions = ledger.positions();
       const endVal = valuePositions(endPositions, allMarkets);
-      const endCash = ledger.cashMicros() ?? balanceMicros;
+      const endCash = ledger.cashForRiskMicros() ?? balanceMicros;
       report.cashMicros = balanceMicros;
       report.totalMicros = endCash + endVal.positionsValueMicros;
       report.portfolioValueMicros = report.totalMicros - balanceMicros;
@@ -491,7 +491,7 @@ export class Engine {
     const allMarkets = (t: string): MarketView | undefined => md.markets.get(t) ?? md.inactive.get(t);
     const val = valuePositions(positions, allMarkets);
     const restingNow = ledger.ordersWithStatus(["resting"]);
-    const ledgerCash = ledger.cashMicros() ?? balanceMicros;
+    const ledgerCash = ledger.cashForRiskMicros() ?? balanceMicros;
     const riskPortfolio: RiskPortfolio = {
       cashMicros: balanceMicros,
       equityMicros: ledgerCash + val.positionsValueMicros,

@@ -51,6 +51,9 @@ export interface SettlementRecord {
   settledTime: string | null;
 }
 
+/** Meta key: a cash drift one reconciliation saw and the next must confirm (micros, + = ledger above). */
+export const CASH_DRIFT_SEEN_KEY = "cash_drift_seen_micros";
+
 export class Ledger {
   constructor(
     readonly db: Db,
@@ -351,12 +354,24 @@ export class Ledger {
     return Number(anchor) + (f?.s ?? 0) + (s?.s ?? 0) + adj;
   }
 
+  /**
+   * Cash as risk and the heartbeat should count it: the ledger's cash, less any shortfall the last
+   * reconciliation saw on the exchange but has not confirmed yet. An unexplained loss counts at once;
+   * an unexplained gain only once it is recorded.
+   */
+  cashForRiskMicros(): Micros | null {
+    const c = this.cashMicros();
+    if (c === null) return null;
+    return c - Math.max(0, Number(this.getMeta(CASH_DRIFT_SEEN_KEY) ?? "0"));
+  }
+
   setCashAnchor(micros: Micros): void {
     const maxFill = this.db.select({ m: sql<number>`coalesce(max(${fills.id}), 0)` }).from(fills).get()?.m ?? 0;
     const maxSettle = this.db.select({ m: sql<number>`coalesce(max(${settlements.id}), 0)` }).from(settlements).get()?.m ?? 0;
     this.setMeta("cash_anchor_fill_row", String(maxFill));
     this.setMeta("cash_anchor_settlement_row", String(maxSettle));
     this.setMeta("cash_adjust_micros", "0");
+    this.setMeta(CASH_DRIFT_SEEN_KEY, "0");
     this.setMeta("cash_anchor_micros", String(micros));
   }
 

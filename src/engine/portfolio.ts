@@ -139,8 +139,11 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
       continue;
     }
     if (row.status === "pending" || row.status === "unknown") continue; // resolveOpen decides these
-    if (row.status !== "resting" || row.remainingCount !== o.remaining || row.filledCount !== o.filled || row.price !== o.price || row.orderId !== o.orderId) {
-      ledger.updateOrder(row.id, { status: "resting", orderId: o.orderId, remainingCount: o.remaining, filledCount: o.filled, price: o.price, count: o.filled + o.remaining }, "exchange: resting");
+    // An amend that reached the exchange before a crash leaves the row with the old price and the
+    // old client_order_id: the exchange's copy is the truth for both.
+    const cid = o.clientOrderId && o.clientOrderId !== row.clientOrderId ? { clientOrderId: o.clientOrderId } : {};
+    if (row.status !== "resting" || row.remainingCount !== o.remaining || row.filledCount !== o.filled || row.price !== o.price || row.orderId !== o.orderId || "clientOrderId" in cid) {
+      ledger.updateOrder(row.id, { status: "resting", orderId: o.orderId, remainingCount: o.remaining, filledCount: o.filled, price: o.price, count: o.filled + o.remaining, ...cid }, "exchange: resting");
     }
   }
   for (const row of ledger.ordersWithStatus(["resting"])) {
@@ -149,7 +152,8 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
     try {
       const o = toExchangeOrder(await client.getOrder(row.orderId));
       const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : "canceled";
-      ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining }, `exchange: ${o.status}`);
+      const cid = o.clientOrderId && o.clientOrderId !== row.clientOrderId ? { clientOrderId: o.clientOrderId } : {};
+      ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining, price: o.price, ...cid }, `exchange: ${o.status}`);
     } catch (e) {
       const status = (e as { status?: number }).status;
       if (status === 404) ledger.updateOrder(row.id, { status: "canceled", remainingCount: 0 }, "exchange: order not found (gone)");

@@ -5,7 +5,7 @@
 // and the bot does not trade until a later reconciliation succeeds.
 import type { KalshiClient } from "../kalshi/index.ts";
 import { formatDollars2, type Count, type Micros } from "../kalshi/money.ts";
-import type { Ledger, OrderRow } from "./ledger.ts";
+import { CASH_DRIFT_SEEN_KEY, type Ledger, type OrderRow } from "./ledger.ts";
 import type { OrderManager } from "./order-manager.ts";
 import { collateralOf, fetchExchangePortfolio, syncFills, syncOrders, syncSettlements, type ExchangePortfolio } from "./portfolio.ts";
 import { wholeContracts } from "./position-math.ts";
@@ -116,24 +116,72 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
       d.log("warn", `order ${a.orderId} on ${a.ticker} is not in the ledger: adopted as external and left alone`);
     }
 
-    // Cash: the ledger's cash minus the exchange's balance is what resting orders hold, which lies
-    // between 0 and their full collateral (orders that close a position hold less).
-    const ledgerCash = d.ledger.cashMicros()!;
-    const held = ledgerCash - ex.balanceMicros;
-    const maxHeld = collateralOf(d.ledger.ordersWithStatus(["resting"]));
-    let cashDriftMicros = 0;
-    if (held < 0 || held > maxHeld) {
-      cashDriftMicros = held < 0 ? held : held - maxHeld;
-      // Deposits and withdrawals show up here too; recorded as an adjustment and reported, never
-      // silently absorbed.
-      d.ledger.adjustCash(-cashDriftMicros, `cash drift $${formatDollars2(Math.abs(cashDriftMicros))} (${cashDriftMicros > 0 ? "ledger above" : "ledger below"} the exchange): deposit, withdrawal or a missed fill`);
-      d.log("warn", `ledger cash differs from the exchange by $${formatDollars2(Math.abs(cashDriftMicros))}; recorded as an adjustment (deposit/withdrawal?)`);
-    }
+    const cash = await checkCash(d);
+    requests += cash.requests;
+    newFills += cash.newFills;
+    newSettlements += cash.newSettlements;
+    const cashDriftMicros = cash.driftMicros;
     return { exchange: ex, adopted, newFills, newSettlements, requests, openUnknown, cashDriftMicros, anchored };
   } catch (e) {
     if (e instanceof ReconcileError) throw e;
     throw new ReconcileError(`reconciliation failed: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Cash. The ledger's cash minus the exchange's balance is what resting orders hold: between 0 and
+ * their full collateral (orders that close a position hold less). Anything outside that is drift:
+ * a deposit, a withdrawal, or a fill the ledger missed.
+ *
+ * The balance and the fills come from separate requests, and our resting orders trade while we
+ * read. Compared blindly, a fill landing between the two reads looks like a deposit or withdrawal
+ * of its cash for one reconciliation, and recording that as an adjustment turns a passing race into
+ * a permanent error (seen after kill -9 rounds: five adjustments of ±$0.73–$2.00 leaving the ledger
+ * $0.96 off). So the balance is taken between two fill/settlement reads that found nothing new, and
+ * a drift is recorded only when two consecutive reconciliations see it on the same side (a deposit
+ * persists, a race does not), by the smaller of the two amounts.
+ */
+async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; requests: number; newFills: number; newSettlements: number }> {
+  let requests = 0;
+  let newFills = 0;
+  let newSettlements = 0;
+  let balance: Micros | null = null;
+  for (let attempt = 0; attempt < 3 && balance === null; attempt++) {
+    const bal = await d.client.getBalance();
+    requests++;
+    const [f, fr] = await syncFills(d.client, d.ledger, d.eventOf);
+    const [s, sr] = await syncSettlements(d.client, d.ledger);
+    requests += fr + sr;
+    newFills += f;
+    newSettlements += s;
+    if (f === 0 && s === 0) balance = bal.balance_dollars ?? bal.balance * 10_000;
+  }
+  if (balance === null) {
+    d.log("debug", "cash check skipped: fills kept arriving while the balance was read");
+    return { driftMicros: 0, requests, newFills, newSettlements };
+  }
+  const ledgerCash = d.ledger.cashMicros()!;
+  const held = ledgerCash - balance;
+  // Rows whose outcome is not known yet may hold collateral on the exchange as well.
+  const maxHeld = collateralOf(d.ledger.ordersWithStatus(["resting"])) + collateralOf(d.ledger.ordersWithStatus(["pending", "unknown"]).map((r) => ({ ...r, status: "resting" as const })));
+  const drift = held < 0 ? held : held > maxHeld ? held - maxHeld : 0;
+  const seen = Number(d.ledger.getMeta(CASH_DRIFT_SEEN_KEY) ?? "0");
+  if (drift === 0) {
+    if (seen !== 0) d.ledger.setMeta(CASH_DRIFT_SEEN_KEY, "0");
+    return { driftMicros: 0, requests, newFills, newSettlements };
+  }
+  if (Math.sign(seen) !== Math.sign(drift)) {
+    d.ledger.setMeta(CASH_DRIFT_SEEN_KEY, String(drift));
+    d.log("debug", `cash differs from the exchange by $${formatDollars2(Math.abs(drift))}; recorded if the next reconciliation sees it too`);
+    return { driftMicros: drift, requests, newFills, newSettlements };
+  }
+  const amount = Math.sign(drift) * Math.min(Math.abs(drift), Math.abs(seen));
+  d.ledger.setMeta(CASH_DRIFT_SEEN_KEY, "0");
+  // Deposits and withdrawals show up here too; recorded as an adjustment and reported, never
+  // silently absorbed.
+  d.ledger.adjustCash(-amount, `cash drift $${formatDollars2(Math.abs(amount))} (${amount > 0 ? "ledger above" : "ledger below"} the exchange, seen twice): deposit, withdrawal or a missed fill`);
+  d.log("warn", `ledger cash differs from the exchange by $${formatDollars2(Math.abs(amount))}; recorded as an adjustment (deposit/withdrawal?)`);
+  return { driftMicros: drift, requests, newFills, newSettlements };
 }
 
 /**
