@@ -19,7 +19,7 @@ import type { CreateIntent, EventView, Intent, MarketView, PortfolioView } from 
 import type { ExchangeSession } from "./exchange-session.ts";
 import type { LiveBooks } from "./live-books.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
-import type { MarketData, MarketDataSource, Scope } from "./market-data.ts";
+import { StopRequested, type MarketData, type MarketDataSource, type Scope } from "./market-data.ts";
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
 import { collateralOf, portfolioView, valuePositions } from "./portfolio.ts";
@@ -364,6 +364,8 @@ export class Engine {
           await client.resetOrderGroup(this.orderGroupId).catch(() => {});
           ledger.setMeta(`order_group_triggered:${this.orderGroupId}`, "");
         }
+        // A stop that arrived during the depth reads or the strategies: nothing is sent.
+        this.d.marketData.checkStop();
         const execStart = Date.now();
         const r = await this.om.execute(inScope, cycleId);
         Object.assign(exec, { ...r, decisions: [...exec.decisions, ...r.decisions], canceled: exec.canceled + r.canceled });
@@ -405,6 +407,12 @@ export class Engine {
       this.updateWatch(md, decided.intents);
       this.updateTouched(decided.decisions);
     } catch (e) {
+      if (e instanceof StopRequested) {
+        // Abandoned on purpose before any order: the cycle stopped, it did not fail.
+        ledger.endCycle(cycleId, "stopped", 0, e.message);
+        ledger.audit("cycle_stopped", e.message, { cycleId });
+        throw Object.assign(e, { report });
+      }
       report.status = "error";
       report.statusReason = (e as Error).message;
       this.needFullReconcile = true;

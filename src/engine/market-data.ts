@@ -83,8 +83,12 @@ export class MarketDataSource {
     this.signal = opts.signal;
   }
 
-  /** Between pages and batches: a stop request ends the fetch here rather than at its last page. */
-  private checkStop(): void {
+  /**
+   * Between pages and batches: a stop request ends the fetch here rather than at its last page. The
+   * cycle calls it once more just before its orders go out, the last point where stopping leaves
+   * nothing half done.
+   */
+  checkStop(): void {
     if (this.signal?.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : new StopRequested("stop requested");
   }
 

@@ -150,6 +150,8 @@ describe("SIGTERM during the market-data fetch", () => {
     const ledger = new Database(join(d, "data", "kalshi.sqlite"), { readonly: true });
     try {
       expect((ledger.query("select count(*) as n from orders").get() as { n: number }).n).toBe(0);
+      // The abandoned cycle is recorded as stopped, not as a failure.
+      expect(ledger.query("select status from cycles order by id desc limit 1").get()).toEqual({ status: "stopped" });
     } finally {
       ledger.close();
     }

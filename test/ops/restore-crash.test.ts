@@ -32,6 +32,12 @@ function fingerprint(db: string, withWal = true): string {
     const ok = (c.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
     const r = c.query("SELECT count(*) AS n, coalesce(max(id), 0) AS m FROM cycles").get() as { n: number; m: number };
     return `${ok} cycles=${r.n} max=${r.m}`;
+  } catch (e) {
+    // The main file alone, of a writer killed during a checkpoint, holds some pages of newer commits
+    // and not others: SQLite rightly calls that corrupt (this was the once-in-a-while failure).
+    // Only that read may fail; with its WAL the database must always be whole.
+    if (withWal) throw e;
+    return `unreadable without its WAL: ${(e as Error).message}`;
   } finally {
     c.close();
   }
@@ -84,8 +90,5 @@ describe("restore killed at each step", () => {
     expect(fingerprint(db)).toBe(newer);
     expect(readdirSync(join(d, "data")).filter((n) => n.includes(".restore-"))).toEqual([]);
     expect(existsSync(`${db}-wal`)).toBe(false);
-    // Once, under heavy machine load, the test's own setup (fingerprinting a scratch copy of the
-    // WAL'd database) read SQLITE_CORRUPT before any restore ran; not yet diagnosed, reported in
-    // the issue note. Retried; a consistent failure still fails.
-  }, { timeout: 60_000, retry: 2 });
+  }, 60_000);
 });
