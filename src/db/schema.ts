@@ -55,6 +55,8 @@ export const orders = sqliteTable(
     uniqueIndex("orders_client_order_id").on(t.clientOrderId),
     index("orders_status").on(t.paper, t.status),
     index("orders_ticker").on(t.ticker),
+    // The risk gate's orders-per-minute window reads recent rows at every decision.
+    index("orders_created").on(t.paper, t.createdAt),
   ],
 );
 
@@ -89,7 +91,8 @@ export const fills = sqliteTable(
     cashDeltaMicros: integer("cash_delta_micros").notNull().default(0),
     createdAt: integer("created_at").notNull().default(now),
   },
-  (t) => [uniqueIndex("fills_fill_id").on(t.paper, t.fillId), index("fills_ticker").on(t.ticker)],
+  // fills_created: the burst cap's rolling window of matched contracts, read before every send.
+  (t) => [uniqueIndex("fills_fill_id").on(t.paper, t.fillId), index("fills_ticker").on(t.ticker), index("fills_created").on(t.paper, t.createdAt)],
 );
 
 export const positions = sqliteTable(
