@@ -50,7 +50,7 @@ import { Reactor, type ReactorWork } from "./reactor.ts";
 import { openSession, type ExchangeSession } from "./exchange-session.ts";
 import { Ledger } from "./ledger.ts";
 import { LiveTransport } from "./live-transport.ts";
-import { MarketDataSource, StopRequested, type Scope } from "./market-data.ts";
+import { MarketDataSource, StopRequested, lifecycleInScope, type Scope } from "./market-data.ts";
 import { PaperTransport } from "./paper-transport.ts";
 import { ReconcileError } from "./reconcile.ts";
 import { cycleSummary, scanTable } from "./scan-report.ts";
@@ -169,6 +169,11 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   const heart = new Heart(loaded.paths.heartbeat, loaded, opts.mode);
   let stopping = false;
   let wake: (() => void) | null = null;
+  /** When a lifecycle message asked for an early cycle (null: none pending). */
+  let newMarketAt: number | null = null;
+  let cycleStartedAt = 0;
+  // Early cycles at most every EARLY_CYCLE_GAP_MS: a new event lists its markets in a burst.
+  const earlyCycleDue = () => newMarketAt !== null && Date.now() - cycleStartedAt >= EARLY_CYCLE_GAP_MS;
   const stopReads = new AbortController();
   const onSignal = (sig: string) => {
     if (stopping) return;
@@ -237,8 +242,17 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     // never connects the bot keeps trading on REST (KalshiWs redials with backoff meanwhile).
     const wsAuth = session.wsAuth();
     if (!opts.once && cfg.trading.websocket && wsAuth) {
-      live = new LiveBooks({ wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 }, trades: false, ownOrders: !dryRun, logger: wsLogger() });
+      live = new LiveBooks({ wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 }, trades: false, ownOrders: !dryRun, lifecycle: true, logger: wsLogger() });
       engine.live = live;
+      // A market created or opened in scope starts a cycle early (with a full REST load): between
+      // full loads the daemon would otherwise see it only up to FULL_MARKET_LOAD_MS later.
+      live.onLifecycle((e) => {
+        if ((e.eventType !== "created" && e.eventType !== "activated") || !lifecycleInScope(scope, e.ticker, e.eventTicker)) return;
+        log.debug(`market ${e.ticker} ${e.eventType}${e.eventTicker ? ` in ${e.eventTicker}` : ""}: full load at the next cycle, started early`);
+        engine.requestFullLoad();
+        newMarketAt ??= Date.now();
+        wake?.();
+      });
       live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
       if (opts.mode === "trade") reactor = new Reactor(live, { moved: (t) => engine.moved(t), ownMove: (t) => engine.ownMove(t), paper: dryRun });
       log.info(`live books: WebSocket ${session.wsUrl}${reactor ? "; reacting to book moves between cycles" : ""}`);
@@ -260,6 +274,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         throw new UserError(`lock file ${loaded.paths.lockFile} no longer belongs to this process; stopping`, EXIT.LOCKED);
       }
       heart.cycle++;
+      cycleStartedAt = Date.now();
+      newMarketAt = null;
       heart.write(statusBefore(engine), null);
       reactor?.cycleStarting();
       let report: CycleReport;
@@ -346,7 +362,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       if (reactor) {
         // Between cycles: reactive passes when live books move (reactor.ts), until the next cycle.
         for (;;) {
-          const r = await reactor.wait(next.getTime(), () => stopping, (w) => (wake = w));
+          const r = await reactor.wait(next.getTime(), () => stopping || earlyCycleDue(), (w) => (wake = w));
           if (r === "timeout") break;
           // Same rule as before a cycle: a process that lost its lock never sends another order.
           if (!lock.stillOwned()) break;
@@ -362,7 +378,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
             log.warn(`reactive pass failed: ${(e as Error).message}`);
           }
         }
-      } else await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping);
+      } else await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping || earlyCycleDue());
       if (stopping) break;
     }
     if (stopping) heart.write("stopped");
@@ -398,6 +414,9 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
  * The systemd watchdog's verdict on the loop: alive while the last finished iteration is younger
  * than the sleep between cycles plus 2 × max(interval, 60 s) for the cycle itself (see the header).
  */
+/** Minimum time from a cycle's start to an early cycle for a new market in scope. */
+const EARLY_CYCLE_GAP_MS = 5_000;
+
 export function loopAlive(lastIterationEndMs: number, nowMs: number, intervalMs: number): boolean {
   return nowMs - lastIterationEndMs < intervalMs + 2 * Math.max(intervalMs, 60_000);
 }

@@ -455,6 +455,11 @@ export class Engine {
   }
   private lastFullLoadAt = 0;
 
+  /** The next cycle reads the whole scope over REST (a market was created or opened in it). */
+  requestFullLoad(): void {
+    this.lastFullLoadAt = 0;
+  }
+
   /**
    * REST reconciliation, with the feed's queues drained and its "fills may be missing" flag taken
    * first (a gap opening during the reconciliation stays set); on failure the flag is put back.

@@ -71,6 +71,13 @@ export interface LiveOrderUpdate {
 
 export type LiveUpdateCause = "snapshot" | "delta" | "untrusted" | "trade";
 
+/** A market_lifecycle_v2 message: `eventTicker` only where Kalshi sends it (on `created`). */
+export interface LiveLifecycle {
+  ticker: string;
+  eventTicker: string | null;
+  eventType: string;
+}
+
 export interface LiveBooksOptions {
   /** Use this connection (LiveBooks will not close it), or give `wsOptions` and LiveBooks owns one. */
   ws?: KalshiWs;
@@ -87,6 +94,12 @@ export interface LiveBooksOptions {
   maxQueued?: number;
   /** Subscribe with use_yes_price (the local books are canonical either way). Default false. */
   useYesPrice?: boolean;
+  /**
+   * Subscribe to market_lifecycle_v2 (every market's creation, opening, closing, settlement on the
+   * exchange; needs an authenticated connection), so a market created in scope is seen at once
+   * rather than at the next full REST load. Default false.
+   */
+  lifecycle?: boolean;
   logger?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
   /** Wall clock (tests). */
   now?: () => number;
@@ -103,6 +116,7 @@ export interface LiveBooksStats {
   gaps: number;
   disconnects: number;
   scopeUpdates: number;
+  lifecycle: number;
 }
 
 const EMPTY_DEPTH = (): BookDepth => ({ yes: [], no: [] });
@@ -144,13 +158,15 @@ class TradeRing {
 export class LiveBooks {
   readonly ws: KalshiWs;
   private readonly ownsWs: boolean;
-  private readonly opts: Required<Pick<LiveBooksOptions, "trades" | "ownOrders" | "tradeRing" | "maxQueued" | "useYesPrice">>;
+  private readonly opts: Required<Pick<LiveBooksOptions, "trades" | "ownOrders" | "tradeRing" | "maxQueued" | "useYesPrice" | "lifecycle">>;
   private readonly log: NonNullable<LiveBooksOptions["logger"]>;
   private readonly now: () => number;
   private scopeSet = new Set<string>();
   /** The market-filtered subscriptions (orderbook_delta, trade); null while the scope is empty. */
   private marketSubs: Subscription[] | null = null;
   private privateSubs: Subscription[] | null = null;
+  private lifecycleSubs: Subscription[] | null = null;
+  private readonly lifecycleListeners = new Set<(e: LiveLifecycle) => void>();
   private readonly listeners = new Set<(ticker: string, cause: LiveUpdateCause, own: boolean) => void>();
   private readonly fillListeners = new Set<(f: LiveFill) => void>();
   private readonly orderListeners = new Set<(o: LiveOrderUpdate) => void>();
@@ -170,7 +186,7 @@ export class LiveBooks {
    * fills and orders must be reconciled over REST. The engine clears it after doing so.
    */
   fillGap = false;
-  readonly stats: LiveBooksStats = { snapshots: 0, deltas: 0, deltasDropped: 0, trades: 0, fills: 0, orderUpdates: 0, gaps: 0, disconnects: 0, scopeUpdates: 0 };
+  readonly stats: LiveBooksStats = { snapshots: 0, deltas: 0, deltasDropped: 0, trades: 0, fills: 0, orderUpdates: 0, gaps: 0, disconnects: 0, scopeUpdates: 0, lifecycle: 0 };
 
   constructor(opts: LiveBooksOptions) {
     if (!opts.ws && !opts.wsOptions) throw new Error("LiveBooks needs a KalshiWs (ws) or the options to make one (wsOptions)");
@@ -182,6 +198,7 @@ export class LiveBooks {
       tradeRing: Math.max(1, opts.tradeRing ?? 512),
       maxQueued: Math.max(1, opts.maxQueued ?? 10_000),
       useYesPrice: opts.useYesPrice ?? false,
+      lifecycle: opts.lifecycle ?? false,
     };
     this.log = opts.logger ?? (() => {});
     this.now = opts.now ?? Date.now;
@@ -234,6 +251,7 @@ export class LiveBooks {
     await this.ws.connect();
     await this.enqueue(async () => {
       if (this.opts.ownOrders && !this.privateSubs) this.privateSubs = await this.ws.subscribe(["fill", "user_orders"]);
+      if (this.opts.lifecycle && !this.lifecycleSubs) this.lifecycleSubs = await this.ws.subscribe(["market_lifecycle_v2"]);
       if (this.scopeSet.size > 0 && !this.marketSubs) await this.subscribeMarkets([...this.scopeSet]);
     });
   }
@@ -472,6 +490,12 @@ export class LiveBooks {
     return () => this.orderListeners.delete(listener);
   }
 
+  /** market_lifecycle_v2 messages (with `lifecycle: true`). */
+  onLifecycle(listener: (e: LiveLifecycle) => void): () => void {
+    this.lifecycleListeners.add(listener);
+    return () => this.lifecycleListeners.delete(listener);
+  }
+
   /** Stop listening; unsubscribe (borrowed connection) or close (own connection). Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -480,9 +504,11 @@ export class LiveBooks {
     this.listeners.clear();
     this.fillListeners.clear();
     this.orderListeners.clear();
-    const subs = [...(this.marketSubs ?? []), ...(this.privateSubs ?? [])];
+    this.lifecycleListeners.clear();
+    const subs = [...(this.marketSubs ?? []), ...(this.privateSubs ?? []), ...(this.lifecycleSubs ?? [])];
     this.marketSubs = null;
     this.privateSubs = null;
+    this.lifecycleSubs = null;
     if (this.ownsWs) this.ws.close();
     else if (subs.length) this.ws.unsubscribe(subs).catch(() => {});
   }
@@ -565,6 +591,23 @@ export class LiveBooks {
             l(fill);
           } catch (e) {
             this.log("error", `live-books fill listener threw: ${(e as Error).message}`);
+          }
+        }
+        return;
+      }
+      case "market_lifecycle_v2": {
+        const meta = m.msg.additional_metadata as { event_ticker?: unknown } | undefined;
+        const e: LiveLifecycle = {
+          ticker: m.msg.market_ticker,
+          eventTicker: meta && typeof meta === "object" && typeof meta.event_ticker === "string" ? meta.event_ticker : null,
+          eventType: m.msg.event_type,
+        };
+        this.stats.lifecycle++;
+        for (const l of this.lifecycleListeners) {
+          try {
+            l(e);
+          } catch (err) {
+            this.log("error", `live-books lifecycle listener threw: ${(err as Error).message}`);
           }
         }
         return;

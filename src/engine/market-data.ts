@@ -17,6 +17,20 @@ export interface Scope {
   whole: boolean;
 }
 
+/**
+ * Whether a market_lifecycle_v2 message may concern the scope. It names the market, and its event
+ * only on `created`; the series is not in it, so a series matches by Kalshi's ticker convention
+ * (events are SERIES-…, markets EVENT-…). A false positive costs one early full load, no more.
+ */
+export function lifecycleInScope(scope: Scope, ticker: string, eventTicker: string | null): boolean {
+  if (scope.whole) return true;
+  if (scope.marketTickers.includes(ticker)) return true;
+  if (eventTicker !== null && scope.eventTickers.includes(eventTicker)) return true;
+  if (scope.eventTickers.some((e) => ticker.startsWith(`${e}-`))) return true;
+  const name = eventTicker ?? ticker;
+  return scope.seriesTickers.some((s) => name === s || name.startsWith(`${s}-`));
+}
+
 export function inScope(scope: Scope, m: { ticker: string; eventTicker: string; seriesTicker: string }): boolean {
   if (scope.whole) return true;
   return scope.marketTickers.includes(m.ticker) || scope.eventTickers.includes(m.eventTicker) || scope.seriesTickers.includes(m.seriesTicker);

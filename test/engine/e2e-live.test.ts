@@ -157,6 +157,36 @@ describe("engine e2e: WebSocket books in the daemon", () => {
     }
   }, 180_000);
 
+  test("a market created in scope mid-run: market_lifecycle_v2 starts a cycle early that reads it, long before the 60 s cycle", async () => {
+    const dir = tempDir("e2e-live-newmkt");
+    const v = await startVenue(dir, { seed: 53 });
+    try {
+      const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 60 } });
+      const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
+      await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 30_000);
+      const scanned = () => [...bot.output().matchAll(/markets scanned: (\d+)/g)].map((m) => Number(m[1]));
+      await until("cycle 1 summary", () => scanned().length >= 1 || null, 10_000);
+      // The subscription is acked shortly after the first cycle (the connection opens in parallel).
+      await until("lifecycle subscription", () => /market_lifecycle_v2/.test(bot.output()) || null, 10_000).catch(() => null);
+      await Bun.sleep(500);
+      const before = scanned()[0]!;
+      const ex = v.sim.exchange;
+      const model = [...ex.markets.values()].find((m) => m.status === "active")!;
+      const ticker = `${model.eventTicker}-NEWMKT`;
+      const t0 = Date.now();
+      ex.addMarket({ ...model, ticker, marketId: crypto.randomUUID(), createdMs: v.clock.now(), volume: 0, volume24h: 0, openInterest: 0 });
+      await bot.waitFor(/cycle 2 \(trade, LIVE\)/, 25_000);
+      const waited = Date.now() - t0;
+      await until("cycle 2 summary", () => scanned().length >= 2 || null, 5_000);
+      expect(scanned()[1]).toBe(before + 1);
+      expect(bot.output()).toContain(`market ${ticker} created in ${model.eventTicker}`);
+      console.log(`new market in scope → cycle reading it: ${waited} ms after creation (cycle interval 60 s)`);
+      expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+    } finally {
+      await v.stop();
+    }
+  }, 120_000);
+
   test("WebSocket refused (REST-only proxy): the daemon trades on REST, says so, and stops cleanly", async () => {
     const dir = tempDir("e2e-live-nows");
     const v = await startVenue(dir, { seed: 52 });
