@@ -35,7 +35,7 @@ import { KalshiApiError } from "../kalshi/index.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../cli/exit-codes.ts";
 import { openDb, type Db } from "../db/open.ts";
-import { acquireLock, type LockHandle } from "../ops/lock.ts";
+import { acquireLock, guardDatabase, type LockHandle } from "../ops/lock.ts";
 import { writeHeartbeat, type Heartbeat, type HeartbeatStatus } from "../ops/heartbeat.ts";
 import { killSwitch } from "../ops/kill-switch.ts";
 import { log } from "../ops/log.ts";
@@ -163,6 +163,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
 
   const lock: LockHandle = acquireLock(loaded.paths.lockFile);
   let db: Db | null = null;
+  let dbGuard: { release(): void } | null = null;
   let session: ExchangeSession | null = null;
   let live: LiveBooks | null = null;
   let reactor: Reactor | null = null;
@@ -198,6 +199,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   };
 
   try {
+    // Before the first heartbeat: a second bot on this ledger must not touch the first one's files.
+    dbGuard = guardDatabase(loaded.paths.database);
     heart.write("starting");
     try {
       db = openDb(loaded.paths.database);
@@ -205,6 +208,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       const msg = (e as Error).message;
       throw new UserError(msg, /is locked by another process/.test(msg) ? EXIT.DATABASE_BUSY : EXIT.DATABASE);
     }
+    // A database created just now had no other user; guard it from here on.
+    dbGuard ??= guardDatabase(loaded.paths.database);
     const ledger = new Ledger(db, dryRun);
     session = await openSession(loaded, engineLog);
     restartBookIfNewExchange(ledger, session);
@@ -406,6 +411,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     try {
       db?.$client.close();
     } catch {}
+    dbGuard?.release();
     lock.release();
   }
 }

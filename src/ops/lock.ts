@@ -349,3 +349,53 @@ function procLocksHolds(abs: string): boolean | null {
 export function releaseAllLocks(): void {
   for (const h of [...held.values()]) h.release();
 }
+
+/**
+ * The ledger's own guard: an flock on the database file itself, held while a bot trades on it.
+ * The PID lock keeps two bots with the same lock file apart; this keeps apart two bots given
+ * different lock files (or a restore with another --lock-file) that name the same database, which
+ * would otherwise both trade one account from one ledger. flock and SQLite's fcntl locks are
+ * independent on Linux, so SQLite never sees it. Best effort: without flock (bun:ffi missing) it
+ * guards nothing and says so by returning null.
+ */
+export function guardDatabase(dbPath: string): { release(): void } | null {
+  const flock = loadFlock();
+  if (!flock) return null;
+  let fd: number;
+  try {
+    fd = openSync(dbPath, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch {
+    return null; // missing or unreadable: the database layer reports that itself
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    // Closing an fd can drop this process's fcntl locks on the file; the caller has no SQLite
+    // transaction open here, so nothing of SQLite's is lost.
+    closeSync(fd);
+    throw new UserError(
+      `the database ${dbPath} is in use by another kalshi-bot (one with a different lock file?): two bots must never share a ledger; stop the other one, or give this one its own paths.database`,
+      EXIT.LOCKED,
+    );
+  }
+  let open = true;
+  return {
+    release() {
+      if (!open) return;
+      open = false;
+      try {
+        closeSync(fd);
+      } catch {}
+    },
+  };
+}
+
+/** True when a running bot holds `guardDatabase` on `dbPath` (false when unknown). */
+export function databaseInUse(dbPath: string): boolean {
+  try {
+    const g = guardDatabase(dbPath);
+    g?.release();
+    return false;
+  } catch (e) {
+    if (e instanceof UserError && e.exitCode === EXIT.LOCKED) return true;
+    throw e;
+  }
+}

@@ -22,7 +22,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { EXIT, UserError } from "../cli/exit-codes.ts";
 import { fsyncDir } from "./atomic.ts";
 import { BackupError, fsyncFile, inspectSqliteFile, utcStamp, verifyKalshiDatabase } from "./backup.ts";
-import { acquireLock, readLockHolder, type LockHandle } from "./lock.ts";
+import { acquireLock, databaseInUse, readLockHolder, type LockHandle } from "./lock.ts";
 import { crashPoint, pidAlive, unlinkSqliteFiles } from "./proc.ts";
 
 export interface RestoreOptions {
@@ -126,6 +126,11 @@ export function restoreDatabase(opts: RestoreOptions): RestoreResult {
   }
 
   const lock = takeLock(opts);
+  // A bot may run with another lock file on this very database: never replace a ledger in use.
+  if (targetStat && databaseInUse(target)) {
+    lock?.release();
+    throw new UserError(`Refusing to restore: a running kalshi-bot has ${target} open (with another lock file than ${opts.lockFile}). Stop it first; --force does not override this.`, EXIT.LOCKED);
+  }
   const dir = dirname(target);
   const tmp = join(dir, `.${basename(target)}.restore-${process.pid}.tmp`);
   try {

@@ -158,3 +158,40 @@ describe("SIGTERM during the market-data fetch", () => {
     console.log(`SIGTERM during the fetch: exit 0 after ${seconds.toFixed(2)} s`);
   }, 120_000);
 });
+
+describe("two bots on one ledger with different lock files", () => {
+  test("the second is refused (exit 3) without touching the first one's heartbeat; restore with another lock file refuses too", async () => {
+    const d = tempDir("life-twoledger-");
+    writeConfig(d, { trading: { cycle_interval_seconds: 60 }, paths: { lock_file: "a.lock" } });
+    const a = startBin(["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], { cwd: d });
+    try {
+      await a.waitFor(/cycle 1 \(trade/, 30_000);
+      const dbFile = join(d, "data", "kalshi.sqlite");
+      const backup = await runBin(["--backup"], { cwd: d });
+      expect(backup.code, backup.output).toBe(0);
+      const backupPath = join(d, backup.stdout.trim().split(" ")[3]!);
+
+      const b = await runBin([...ONCE, "--lock-file", join(d, "b.lock")], { cwd: d });
+      expect(b.code, b.output).toBe(3);
+      expect(b.stderr).toContain("is in use by another kalshi-bot");
+      oneLineNoStack(b.stderr);
+      // The heartbeat is still the first bot's: the refused one wrote nothing.
+      const hb = JSON.parse(readFileSync(join(d, "reports", "heartbeat.json"), "utf8")) as { pid: number; status: string };
+      expect(hb.pid).toBe(a.proc.pid);
+      expect(hb.status).not.toBe("error");
+
+      const before = readFileSync(dbFile);
+      const r = await runBin(["restore", backupPath, "--lock-file", join(d, "b.lock"), "--force"], { cwd: d });
+      expect(r.code, r.output).toBe(3);
+      expect(r.stderr).toContain("has " + dbFile + " open");
+      expect(readFileSync(dbFile).equals(before)).toBe(true);
+
+      expect(await a.stop("SIGTERM", 20_000)).toBe(0);
+      // Once the first is gone, the second runs.
+      const again = await runBin([...ONCE, "--lock-file", join(d, "b.lock")], { cwd: d });
+      expect(again.code, again.output).toBe(0);
+    } finally {
+      if (a.proc.exitCode === null) a.proc.kill("SIGKILL");
+    }
+  }, 120_000);
+});
