@@ -1,6 +1,6 @@
 // Open (and create) the ledger: WAL, busy timeout, foreign keys, embedded migrations applied.
 import { Database } from "bun:sqlite";
-import { closeSync, mkdirSync, openSync, readSync, statSync, statfsSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readSync, statSync, statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { loadMigrations } from "./migrations.macro.ts" with { type: "macro" };
@@ -215,10 +215,18 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   if (file) checkFile(path);
   if (file && !opts.readonly) {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      // The ledger is the account's trading history: private to the bot's user, like its backups.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       throw new DbError(`cannot create the folder ${dirname(path)} for the database (${code}); create it, fix its permissions, or change paths.database`);
+    }
+    try {
+      // Created empty with mode 0600 first: SQLite gives its -wal and -shm files the same mode.
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST") throw explain(path, e, "creating it");
     }
   }
   let sqlite: Database;

@@ -122,6 +122,10 @@ describe("the autonomous live checklist against `kalshi-bot sim` in its own proc
     const hb2 = heartbeat();
     expect(Date.parse(hb2.updated_at)).toBeGreaterThan(Date.parse(hb1.updated_at));
     expect(hb2.pid).not.toBe(hb1.pid);
+    // The ledger the first run created is private to the bot's user, like its backups.
+    expect(statSync(join(dir, "data")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, "data", "kalshi.sqlite")).mode & 0o777).toBe(0o600);
+    if (existsSync(join(dir, "data", "kalshi.sqlite-wal"))) expect(statSync(join(dir, "data", "kalshi.sqlite-wal")).mode & 0o777).toBe(0o600);
   }, 60_000);
 
   test("3. kill switch: BOT_DISABLE_TRADING=1 --once completes, exit 0, zero orders reach the exchange; unset trades again", async () => {
