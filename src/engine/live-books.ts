@@ -586,13 +586,7 @@ export class LiveBooks {
         };
         this.stats.fills++;
         this.push(this.fills, fill);
-        for (const l of this.fillListeners) {
-          try {
-            l(fill);
-          } catch (e) {
-            this.log("error", `live-books fill listener threw: ${(e as Error).message}`);
-          }
-        }
+        this.fire(this.fillListeners, fill, "fill");
         return;
       }
       case "market_lifecycle_v2": {
@@ -603,13 +597,7 @@ export class LiveBooks {
           eventType: m.msg.event_type,
         };
         this.stats.lifecycle++;
-        for (const l of this.lifecycleListeners) {
-          try {
-            l(e);
-          } catch (err) {
-            this.log("error", `live-books lifecycle listener threw: ${(err as Error).message}`);
-          }
-        }
+        this.fire(this.lifecycleListeners, e, "lifecycle");
         return;
       }
       case "user_order": {
@@ -628,14 +616,19 @@ export class LiveBooks {
         };
         this.stats.orderUpdates++;
         this.push(this.orders, upd);
-        for (const l of this.orderListeners) {
-          try {
-            l(upd);
-          } catch (e) {
-            this.log("error", `live-books order listener threw: ${(e as Error).message}`);
-          }
-        }
+        this.fire(this.orderListeners, upd, "order");
         return;
+      }
+    }
+  }
+
+  /** A listener that throws is logged and skipped: one bad consumer must not starve the others. */
+  private fire<T>(listeners: ReadonlySet<(x: T) => void>, x: T, what: string): void {
+    for (const l of listeners) {
+      try {
+        l(x);
+      } catch (e) {
+        this.log("error", `live-books ${what} listener threw: ${(e as Error).message}`);
       }
     }
   }
