@@ -64,6 +64,21 @@ export const backupSchema = z
   })
   .prefault({});
 
+// Only history rows age out (see pruneHistory in src/engine/ledger.ts); orders, fills, settlements
+// and positions are the ledger's money and duplicate protection and are kept forever. 0 keeps
+// everything; the upper bound only catches a unit mistake (milliseconds or seconds for days).
+export const ledgerSchema = z
+  .strictObject({
+    history_days: z
+      .number({ error: "expected a whole number of days, e.g. 180 (0 keeps history forever)" })
+      .int({ error: "expected a whole number of days, e.g. 180 (0 keeps history forever)" })
+      .min(0, { error: "expected 0 (keep history forever) or a number of days from 1 to 36500" })
+      .max(36_500, { error: "expected 0 (keep history forever) or a number of days from 1 to 36500" })
+      .default(180)
+      .describe("Days of history kept in the ledger (order events, audit log, balance snapshots, cycles); 0 keeps everything. Orders, fills, settlements and positions are never removed"),
+  })
+  .prefault({});
+
 export const watchdogSchema = z
   .strictObject({
     max_heartbeat_age_seconds: z.number().int().min(1).optional().describe("Default: cycle interval + 120 s"),
@@ -88,6 +103,7 @@ export const configSchema = z
     risk: riskSchema,
     paths: pathsSchema,
     backup: backupSchema,
+    ledger: ledgerSchema,
     watchdog: watchdogSchema,
     logging: loggingSchema,
   });

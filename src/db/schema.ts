@@ -11,16 +11,25 @@ export const meta = sqliteTable("meta", {
   value: text().notNull(),
 });
 
-export const cycles = sqliteTable("cycles", {
-  id: integer().primaryKey({ autoIncrement: true }),
-  startedAt: integer("started_at").notNull().default(now),
-  endedAt: integer("ended_at"),
-  mode: text({ enum: ["trade", "scan"] }).notNull(),
-  dryRun: integer("dry_run", { mode: "boolean" }).notNull(),
-  status: text().notNull().default("running"),
-  ordersPlaced: integer("orders_placed").notNull().default(0),
-  error: text(),
-});
+// History retention (pruneHistory in src/engine/ledger.ts) needs two kinds of index: one on the
+// time column of each pruned table, so the daily prune reads only the rows it removes; and one on
+// every column referencing cycles, because deleting a cycle makes SQLite look for children in each
+// referencing table (foreign keys are on), a full scan per deleted cycle without an index. The
+// prune makes the same check in audit_log, whose cycle_id is not a foreign key.
+export const cycles = sqliteTable(
+  "cycles",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    startedAt: integer("started_at").notNull().default(now),
+    endedAt: integer("ended_at"),
+    mode: text({ enum: ["trade", "scan"] }).notNull(),
+    dryRun: integer("dry_run", { mode: "boolean" }).notNull(),
+    status: text().notNull().default("running"),
+    ordersPlaced: integer("orders_placed").notNull().default(0),
+    error: text(),
+  },
+  (t) => [index("cycles_started").on(t.startedAt)],
+);
 
 export const orders = sqliteTable(
   "orders",
@@ -57,6 +66,7 @@ export const orders = sqliteTable(
     index("orders_ticker").on(t.ticker),
     // The risk gate's orders-per-minute window reads recent rows at every decision.
     index("orders_created").on(t.paper, t.createdAt),
+    index("orders_cycle").on(t.cycleId),
   ],
 );
 
@@ -69,7 +79,7 @@ export const orderEvents = sqliteTable(
     detail: text(),
     at: integer().notNull().default(now),
   },
-  (t) => [index("order_events_order").on(t.orderRowId)],
+  (t) => [index("order_events_order").on(t.orderRowId), index("order_events_at").on(t.at)],
 );
 
 export const fills = sqliteTable(
@@ -110,14 +120,18 @@ export const positions = sqliteTable(
   (t) => [primaryKey({ columns: [t.paper, t.ticker] })],
 );
 
-export const balanceSnapshots = sqliteTable("balance_snapshots", {
-  id: integer().primaryKey({ autoIncrement: true }),
-  paper: integer({ mode: "boolean" }).notNull(),
-  cycleId: integer("cycle_id").references(() => cycles.id),
-  cashMicros: integer("cash_micros").notNull(),
-  portfolioValueMicros: integer("portfolio_value_micros").notNull(),
-  at: integer().notNull().default(now),
-});
+export const balanceSnapshots = sqliteTable(
+  "balance_snapshots",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    paper: integer({ mode: "boolean" }).notNull(),
+    cycleId: integer("cycle_id").references(() => cycles.id),
+    cashMicros: integer("cash_micros").notNull(),
+    portfolioValueMicros: integer("portfolio_value_micros").notNull(),
+    at: integer().notNull().default(now),
+  },
+  (t) => [index("balance_snapshots_at").on(t.at), index("balance_snapshots_cycle").on(t.cycleId)],
+);
 
 export const settlements = sqliteTable(
   "settlements",
@@ -148,7 +162,7 @@ export const marketSnapshots = sqliteTable(
     volume: integer(),
     at: integer().notNull().default(now),
   },
-  (t) => [index("market_snapshots_ticker").on(t.ticker, t.at)],
+  (t) => [index("market_snapshots_ticker").on(t.ticker, t.at), index("market_snapshots_at").on(t.at), index("market_snapshots_cycle").on(t.cycleId)],
 );
 
 export const auditLog = sqliteTable(
@@ -163,7 +177,7 @@ export const auditLog = sqliteTable(
     message: text().notNull(),
     data: text({ mode: "json" }),
   },
-  (t) => [index("audit_log_at").on(t.at)],
+  (t) => [index("audit_log_at").on(t.at), index("audit_log_cycle").on(t.cycleId)],
 );
 
 export const riskState = sqliteTable("risk_state", {

@@ -48,7 +48,7 @@ import { Engine, type CycleReport, type ReactReport } from "./cycle.ts";
 import { LiveBooks } from "./live-books.ts";
 import { Reactor, type ReactorWork } from "./reactor.ts";
 import { openSession, type ExchangeSession } from "./exchange-session.ts";
-import { Ledger } from "./ledger.ts";
+import { Ledger, pruneHistory } from "./ledger.ts";
 import { LiveTransport } from "./live-transport.ts";
 import { MarketDataSource, StopRequested, lifecycleInScope, type Scope } from "./market-data.ts";
 import { PaperTransport } from "./paper-transport.ts";
@@ -211,6 +211,9 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     // A database created just now had no other user; guard it from here on.
     dbGuard ??= guardDatabase(loaded.paths.database);
     const ledger = new Ledger(db, dryRun);
+    // Before the exchange session and any cycle: nothing else writes the ledger yet.
+    pruneLedgerHistory(db, cfg.ledger.history_days);
+    let lastPruneAt = Date.now();
     session = await openSession(loaded, engineLog);
     restartBookIfNewExchange(ledger, session);
     const marketData = new MarketDataSource(session.client, { signal: stopReads.signal });
@@ -341,6 +344,11 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         lastGc = Date.now();
         log.debug(`full GC ${(performance.now() - t0).toFixed(1)} ms`);
       }
+      // Between cycles, never during one: the prune is synchronous, so no order is placed meanwhile.
+      if (!opts.once && Date.now() - lastPruneAt >= PRUNE_EVERY_MS) {
+        pruneLedgerHistory(db, cfg.ledger.history_days);
+        lastPruneAt = Date.now();
+      }
       if (log.level >= 4) {
         const m = process.memoryUsage();
         const mb = (b: number) => (b / 1048576).toFixed(1);
@@ -425,6 +433,28 @@ const EARLY_CYCLE_GAP_MS = 5_000;
 
 export function loopAlive(lastIterationEndMs: number, nowMs: number, intervalMs: number): boolean {
   return nowMs - lastIterationEndMs < intervalMs + 2 * Math.max(intervalMs, 60_000);
+}
+
+/** The daemon prunes at start-up and then daily: after the first pass each removes about a day of rows. */
+const PRUNE_EVERY_MS = 24 * 3600_000;
+
+/**
+ * Remove ledger history older than `ledger.history_days` (0: keep it all), with one info line when
+ * anything went. Housekeeping only: a failure (a full disk) is rolled back, logged, and retried at
+ * the next window, while trading goes on.
+ */
+function pruneLedgerHistory(db: Db, historyDays: number): void {
+  if (historyDays <= 0) return;
+  const t0 = performance.now();
+  try {
+    const n = pruneHistory(db, Date.now() - historyDays * 86_400_000);
+    if (n.orderEvents + n.auditLog + n.balanceSnapshots + n.marketSnapshots + n.cycles === 0) return;
+    log.info(
+      `ledger: removed history older than ${historyDays} days: ${n.orderEvents} order events, ${n.auditLog} audit rows, ${n.balanceSnapshots} balance snapshots, ${n.marketSnapshots} market snapshots, ${n.cycles} cycles (${Math.round(performance.now() - t0)} ms); orders, fills and settlements are kept`,
+    );
+  } catch (e) {
+    log.warn(`ledger history not pruned (${oneLine((e as Error).message)}); nothing was removed and trading goes on; retried at the next start or in 24 h`);
+  }
 }
 
 /** Minimum time between two forced full collections in the daemon (see the loop). */
