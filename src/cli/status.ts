@@ -2,7 +2,7 @@
 // Takes no lock and never writes: safe while the bot runs, and says so plainly when there is
 // nothing yet (no heartbeat, no database).
 import { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { defineCommand } from "citty";
 import { configArgs, guarded, EXIT } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
@@ -21,7 +21,9 @@ interface CycleRow { id: number; started_at: number; ended_at: number | null; mo
 export interface StatusReport {
   heartbeat: { path: string; present: boolean; error: string | null; data: Heartbeat | null; verdict: { healthy: boolean; reason: string } | null };
   lock: { path: string; held: boolean; pid: number | null };
-  database: { path: string; present: boolean; error: string | null };
+  database: { path: string; present: boolean; error: string | null; bytes?: number };
+  /** A cash difference with the exchange one reconciliation saw and the next must confirm (micros, + = ledger above). */
+  cash_drift_unconfirmed_dollars?: string;
   ledger: "paper" | "live";
   positions: PositionRow[];
   open_orders: OrderRow[];
@@ -29,6 +31,13 @@ export interface StatusReport {
   totals: { realized_pnl_dollars: string; fees_dollars: string } | null;
   last_cycles: CycleRow[];
   balance: { cash_dollars: string; portfolio_value_dollars: string; at: string } | null;
+}
+
+function humanBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(0)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 function iso(ms: number | null): string {
@@ -109,6 +118,11 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
     };
     const totals = db.query("SELECT coalesce(sum(realized_pnl_micros), 0) AS r, coalesce(sum(fees_micros), 0) AS f FROM positions WHERE paper = ?").get(p) as { r: number; f: number };
     report.totals = { realized_pnl_dollars: formatDollars2(totals.r), fees_dollars: formatDollars2(totals.f) };
+    try {
+      report.database.bytes = statSync(loaded.paths.database).size + (existsSync(`${loaded.paths.database}-wal`) ? statSync(`${loaded.paths.database}-wal`).size : 0);
+    } catch {}
+    const drift = !hasTable(db, "meta") ? null : db.query("SELECT value FROM meta WHERE key = ?").get(`${paper ? "paper" : "live"}.cash_drift_seen_micros`) as { value: string } | null;
+    if (drift && Number(drift.value) !== 0) report.cash_drift_unconfirmed_dollars = formatDollars2(Number(drift.value));
     report.last_cycles = db.query("SELECT id, started_at, ended_at, mode, status, orders_placed, error FROM cycles ORDER BY id DESC LIMIT 5").all() as CycleRow[];
     if (hasTable(db, "balance_snapshots")) {
       const b = db.query("SELECT cash_micros, portfolio_value_micros, at FROM balance_snapshots WHERE paper = ? ORDER BY id DESC LIMIT 1").get(p) as
@@ -145,7 +159,10 @@ export function renderStatus(r: StatusReport): string {
     out.push(`Database:   ${r.database.error}`);
     return out.join("\n") + "\n";
   }
-  out.push(`Database:   ${displayPath(r.database.path)} (${r.ledger} ledger)`);
+  out.push(`Database:   ${displayPath(r.database.path)} (${r.ledger} ledger${r.database.bytes !== undefined ? `, ${humanBytes(r.database.bytes)}` : ""})`);
+  if (r.cash_drift_unconfirmed_dollars) {
+    out.push(`Cash check: the exchange's balance differs from the ledger by $${r.cash_drift_unconfirmed_dollars.replace(/^-/, "")} (${r.cash_drift_unconfirmed_dollars.startsWith("-") ? "ledger below" : "ledger above"}); recorded as a deposit/withdrawal if the next reconciliation sees it too`);
+  }
   if (!hb && r.balance) out.push(`Bankroll:   cash $${r.balance.cash_dollars}, portfolio $${r.balance.portfolio_value_dollars} (snapshot ${r.balance.at})`);
   out.push(`Positions:  ${r.positions.length === 0 ? "none" : ""}`);
   for (const p of r.positions) {

@@ -108,6 +108,13 @@ describe("engine e2e: crashes and exchange faults", () => {
       acct.cash += 12_340_000; // a deposit of $12.34
       await run();
       expect(auditKinds(db).get("cash_adjust") ?? 0).toBe(0); // seen once: not yet trusted
+      // …and `status` says so, to the cent.
+      const st = await runBin(["status", "--config", cfg], { cwd: dir });
+      expect(st.code, st.output).toBe(0);
+      expect(st.stdout).toContain("Cash check: the exchange's balance differs from the ledger by $12.34 (ledger below)");
+      expect(st.stdout).toMatch(/Database: +data\/kalshi\.sqlite \(live ledger, \d+ KiB\)/);
+      const stj = await runBin(["status", "--config", cfg, "--json"], { cwd: dir });
+      expect(JSON.parse(stj.stdout).cash_drift_unconfirmed_dollars).toBe("-12.34");
       await run();
       expect(auditKinds(db).get("cash_adjust")).toBe(1);
       expect(readLedger(db, false).cashMicros).toBe(exchangeAccount(v).cashMicros);
