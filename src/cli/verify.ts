@@ -2,7 +2,7 @@
 // all problems listed at once, exit 0 only when all pass.
 import { defineCommand } from "citty";
 import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.ts";
-import { KalshiClient, KeyFileError, loadPrivateKey, restBaseUrl, redactKeyId, isKalshiApiError } from "../kalshi/index.ts";
+import { KalshiClient, KeyFileError, authFix, loadPrivateKey, restBaseUrl, redactKeyId, isKalshiApiError } from "../kalshi/index.ts";
 import { formatDollars2, centsToMicros } from "../kalshi/money.ts";
 import { credentialPresence, liveChecklist, pathChecks, type CheckResult } from "../ops/verify.ts";
 import { log } from "../ops/log.ts";
@@ -36,8 +36,42 @@ async function authenticatedRead(loaded: LoadedConfig): Promise<CheckResult> {
     return { name: "exchange authentication", ok: true, detail: `GET /portfolio/balance at ${new URL(baseUrl).host} as key ${redactKeyId(loaded.apiKeyId)}: balance $${formatDollars2(centsToMicros(bal.balance))}` };
   } catch (e) {
     const why = isKalshiApiError(e) ? `${e.status || "network"} ${e.code ?? ""} ${e.message}`.trim() : (e as Error).message;
-    return { name: "exchange authentication", ok: false, detail: `authenticated read at ${new URL(baseUrl).host} failed (${why}); check the key id, key file, environment (demo keys only work on demo) and the clock` };
+    return { name: "exchange authentication", ok: false, detail: `authenticated read at ${new URL(baseUrl).host} failed (${why}); ${authFix(e) ?? "check the key id, key file, environment (demo keys only work on demo) and the clock"}` };
   }
+}
+
+/** Beyond this, Kalshi refuses signed requests as stale or early (its window is asymmetric and undocumented: API.md §2). */
+const MAX_CLOCK_SKEW_MS = 10_000;
+
+/**
+ * This machine's clock against the exchange's (the HTTP Date header of a public read, 1 s
+ * resolution): a VPS without time sync drifts until every signed request is a 401.
+ */
+async function clockCheck(loaded: LoadedConfig): Promise<CheckResult | null> {
+  const ex = loaded.config.exchange;
+  if (ex.environment === "sim" && !ex.base_url) return null;
+  const baseUrl = ex.base_url ?? restBaseUrl(ex.environment === "production" ? "production" : "demo", ex.use_legacy_host);
+  const t0 = Date.now();
+  let date: string | null;
+  try {
+    const r = await fetch(`${baseUrl}/exchange/status`, { signal: AbortSignal.timeout(Math.min(ex.request_timeout_ms, 15_000)) });
+    await r.arrayBuffer();
+    date = r.headers.get("date");
+  } catch {
+    return { name: "clock", ok: true, skipped: true, detail: "skipped: the exchange did not answer (see exchange authentication)" };
+  }
+  const t1 = Date.now();
+  const server = date ? Date.parse(date) : Number.NaN;
+  if (!Number.isFinite(server)) return { name: "clock", ok: true, skipped: true, detail: "skipped: the exchange sent no Date header" };
+  // The header is truncated to the second: compare with the middle of the request, allow 1 s.
+  const skew = server + 500 - (t0 + t1) / 2;
+  const secs = Math.abs(Math.round(skew / 1000));
+  if (Math.abs(skew) <= MAX_CLOCK_SKEW_MS) return { name: "clock", ok: true, detail: `within ${Math.max(1, secs)} s of the exchange's` };
+  return {
+    name: "clock",
+    ok: false,
+    detail: `this machine's clock is ${secs} s ${skew > 0 ? "behind" : "ahead of"} the exchange's; Kalshi refuses signed requests from a clock this far off: turn on time sync (timedatectl set-ntp true)`,
+  };
 }
 
 export async function runChecks(args: VerifyArgs): Promise<{ results: CheckResult[]; loaded: LoadedConfig | null }> {
@@ -63,6 +97,8 @@ export async function runChecks(args: VerifyArgs): Promise<{ results: CheckResul
     }
   }
   if ((args.mode ?? "trade") === "trade") results.push(...liveChecklist(loaded));
+  const clock = await clockCheck(loaded);
+  if (clock) results.push(clock);
   results.push(await authenticatedRead(loaded));
   return { results, loaded };
 }

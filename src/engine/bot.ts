@@ -31,7 +31,7 @@
 //   killed and restarted; a blocked event loop stops the pings by itself. STATUS= carries a one-line
 //   summary of each cycle for `systemctl status`; STOPPING=1 goes out on SIGTERM/SIGINT and on any
 //   deliberate exit of the daemon.
-import { KalshiApiError } from "../kalshi/index.ts";
+import { KalshiApiError, authFix } from "../kalshi/index.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../cli/exit-codes.ts";
 import { openDb, type Db } from "../db/open.ts";
@@ -300,12 +300,14 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
           return EXIT.OK;
         }
         failures++;
-        const msg = (e as Error).message;
+        const cause = (e as { cause?: unknown }).cause;
+        const fix = authFix(e) ?? authFix(cause);
+        const msg = `${(e as Error).message}${fix ? `; ${fix}` : ""}`;
         heart.lastError = msg;
         const partial = (e as { report?: CycleReport }).report;
         if (partial && partial.cashMicros) heart.fromReport(partial);
-        const recon = e instanceof ReconcileError;
-        const exch = e instanceof KalshiApiError || /fetch|ECONNREFUSED|network|timeout|socket/i.test(msg);
+        const exch = e instanceof KalshiApiError || cause instanceof KalshiApiError || /fetch|ECONNREFUSED|network|timeout|socket/i.test(msg);
+        const recon = e instanceof ReconcileError && !exch;
         log.error(`cycle ${heart.cycle} failed: ${msg}`);
         lastIterationEnd = Date.now();
         if (stopping) {

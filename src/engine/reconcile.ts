@@ -124,7 +124,9 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
     return { exchange: ex, adopted, newFills, newSettlements, requests, openUnknown, cashDriftMicros, anchored };
   } catch (e) {
     if (e instanceof ReconcileError) throw e;
-    throw new ReconcileError(`reconciliation failed: ${(e as Error).message}`);
+    // The exchange's own error stays reachable: an unreachable exchange or a refused key is an
+    // exchange problem (exit 4) with its fix, not a ledger that disagrees (exit 7).
+    throw new ReconcileError(`reconciliation failed: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -75,6 +75,22 @@ export class KalshiApiError extends Error {
 export const isKalshiApiError = (e: unknown): e is KalshiApiError => e instanceof KalshiApiError;
 
 /**
+ * What the operator should do about an authentication refusal (API.md §11: the 401s users trip
+ * over most), or null for any other error. Kalshi's own text ("authentication_error") names no fix.
+ */
+export function authFix(e: unknown): string | null {
+  if (!isKalshiApiError(e) || e.status !== 401) return null;
+  if (e.hasCode("header_timestamp_expired")) {
+    return "this machine's clock is off from the exchange's by more than Kalshi accepts: turn on time sync (timedatectl set-ntp true), then check with `kalshi-bot verify`";
+  }
+  if (e.details === "NOT_FOUND") return "the exchange does not know exchange.api_key_id: check it, and that the key was made for this environment (demo keys work only on demo)";
+  if (e.details === "INCORRECT_API_KEY_SIGNATURE") {
+    return "the signature did not verify: exchange.private_key_path is not the private key of exchange.api_key_id (or the key is for the other environment)";
+  }
+  return "check exchange.api_key_id, exchange.private_key_path and the environment (demo keys work only on demo)";
+}
+
+/**
  * Outcome of an HTTP status. 4xx (and 429, which Kalshi's limiter answers before doing anything)
  * means the request was refused; 408 and 5xx leave it open whether the exchange acted.
  */
