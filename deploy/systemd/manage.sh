@@ -11,6 +11,8 @@
 #                    (ARGS go to journalctl instead, e.g. `logs --since today --no-pager`)
 #   backup           run a verified backup now (same user and sandbox as the daily timer)
 #   health           the watchdog verdict now (exit 0 healthy, 6 unhealthy), without sending alerts
+#   pause [REASON]   disable trading in the running bot now, no restart (resting orders cancelled)
+#   resume           end a pause; the bot trades again within seconds
 #   verify           kalshi-bot --verify-config --mode trade, with the service's user and key
 #   once [--kill-switch]  one trading cycle with the service's user, key and paths (service stopped)
 #   restore BACKUP [--force]  restore the database from BACKUP (service stopped)
@@ -187,6 +189,14 @@ case "$cmd" in
     rc=0
     as_bot "$BIN" watchdog --no-alert --config "$CONFIG" || rc=$?
     exit "$rc"
+    ;;
+  pause)
+    need_installed
+    as_bot "$BIN" pause --config "$CONFIG" ${1:+--reason "$1"}
+    ;;
+  resume)
+    need_installed
+    as_bot "$BIN" resume --config "$CONFIG"
     ;;
   verify)
     need_systemd; need_root; need_installed; need_key

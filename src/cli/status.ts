@@ -9,6 +9,7 @@ import { loadOrExplain } from "./config.ts";
 import { displayPath } from "./backup.ts";
 import { readHeartbeat, HeartbeatError, type Heartbeat } from "../ops/heartbeat.ts";
 import { isLockHeld, readLockHolder } from "../ops/lock.ts";
+import { fileSwitch } from "../ops/kill-switch.ts";
 import { judgeHeartbeat } from "../ops/watchdog.ts";
 import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
 
@@ -21,6 +22,8 @@ interface CycleRow { id: number; started_at: number; ended_at: number | null; mo
 export interface StatusReport {
   heartbeat: { path: string; present: boolean; error: string | null; data: Heartbeat | null; verdict: { healthy: boolean; reason: string } | null };
   lock: { path: string; held: boolean; pid: number | null };
+  /** The kill-switch file (kalshi-bot pause); the bot's own BOT_DISABLE_TRADING shows in its heartbeat. */
+  pause: { path: string; active: boolean; reason: string | null };
   database: { path: string; present: boolean; error: string | null; bytes?: number };
   /** A cash difference with the exchange one reconciliation saw and the next must confirm (micros, + = ledger above). */
   cash_drift_unconfirmed_dollars?: string;
@@ -71,6 +74,10 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
   const report: StatusReport = {
     heartbeat: { path: hbPath, present: hb !== null, error: hbError, data: hb, verdict: verdict ? { healthy: verdict.healthy, reason: verdict.reason } : null },
     lock: { path: loaded.paths.lockFile, held: isLockHeld(loaded.paths.lockFile), pid: readLockHolder(loaded.paths.lockFile) },
+    pause: (() => {
+      const f = fileSwitch(loaded.paths.killSwitchFile);
+      return { path: loaded.paths.killSwitchFile, active: f.on, reason: f.reason ?? null };
+    })(),
     database: { path: loaded.paths.database, present: existsSync(loaded.paths.database), error: null },
     ledger: paper ? "paper" : "live",
     positions: [],
@@ -151,6 +158,7 @@ export function renderStatus(r: StatusReport): string {
     out.push(`Bot:        no heartbeat (${r.heartbeat.error ?? "missing"})`);
   }
   out.push(`Lock:       ${r.lock.held ? `held by PID ${r.lock.pid ?? "?"}` : "free (no bot running)"} — ${displayPath(r.lock.path)}`);
+  if (r.pause.active) out.push(`Paused:     ${displayPath(r.pause.path)} exists${r.pause.reason ? `: ${r.pause.reason}` : ""} (no orders; kalshi-bot resume ends it)`);
   if (!r.database.present) {
     out.push(`Database:   none yet at ${displayPath(r.database.path)} (the bot creates it on its first run: kalshi-bot --mode trade --once)`);
     return out.join("\n") + "\n";

@@ -27,6 +27,8 @@ export interface ResolvedPaths {
   heartbeat: string;
   lockFile: string;
   logsDir: string;
+  /** While it exists, trading is disabled (kalshi-bot pause / resume). */
+  killSwitchFile: string;
 }
 
 export interface LoadedConfig {
@@ -177,6 +179,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     heartbeat: join(reportsDir, "heartbeat.json"),
     lockFile: lockFile ? resolve(opts.cwd ?? process.cwd(), lockFile) : abs(config.paths.lock_file ?? defaultLockFile(config)),
     logsDir: abs(config.paths.logs_dir),
+    killSwitchFile: config.paths.kill_switch_file ? abs(config.paths.kill_switch_file) : join(dirname(abs(config.paths.database)), "disable-trading"),
   };
   return { config, file, baseDir, paths, apiKeyId, privateKeyPath, keySource };
 }

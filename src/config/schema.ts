@@ -55,6 +55,11 @@ export const pathsSchema = z
     reports_dir: z.string().min(1).default("reports"),
     lock_file: z.string().min(1).optional().describe("Default: /var/run/kalshi-bot.lock in production, /tmp/kalshi-bot.lock otherwise"),
     logs_dir: z.string().min(1).default("logs"),
+    kill_switch_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("While this file exists trading is disabled, as with BOT_DISABLE_TRADING (kalshi-bot pause / resume). Default: disable-trading beside the database"),
   })
   .prefault({});
 

@@ -37,7 +37,7 @@ import { EXIT, UserError } from "../cli/exit-codes.ts";
 import { openDb, type Db } from "../db/open.ts";
 import { acquireLock, guardDatabase, type LockHandle } from "../ops/lock.ts";
 import { writeHeartbeat, type Heartbeat, type HeartbeatStatus } from "../ops/heartbeat.ts";
-import { killSwitch } from "../ops/kill-switch.ts";
+import { killSwitch, setKillSwitchFile } from "../ops/kill-switch.ts";
 import { log } from "../ops/log.ts";
 import { redact } from "../ops/redact.ts";
 import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
@@ -145,6 +145,7 @@ function restartBookIfNewExchange(ledger: Ledger, session: ExchangeSession): voi
 }
 
 export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<number> {
+  setKillSwitchFile(loaded.paths.killSwitchFile);
   const cfg = loaded.config;
   const dryRun = cfg.trading.dry_run;
   const print = opts.print ?? ((t: string) => process.stdout.write(`${t}\n`));
@@ -174,7 +175,10 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   let newMarketAt: number | null = null;
   let cycleStartedAt = 0;
   // Early cycles at most every EARLY_CYCLE_GAP_MS: a new event lists its markets in a burst.
-  const earlyCycleDue = () => newMarketAt !== null && Date.now() - cycleStartedAt >= EARLY_CYCLE_GAP_MS;
+  // The kill switch flipped since the cycle started (kalshi-bot pause / resume): a cycle at once, so
+  // resting orders go within a second of a pause, and a resume trades without waiting an interval.
+  let killAtCycle = false;
+  const earlyCycleDue = () => killSwitch().active !== killAtCycle || (newMarketAt !== null && Date.now() - cycleStartedAt >= EARLY_CYCLE_GAP_MS);
   const stopReads = new AbortController();
   const onSignal = (sig: string) => {
     if (stopping) return;
@@ -284,6 +288,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       heart.cycle++;
       cycleStartedAt = Date.now();
       newMarketAt = null;
+      killAtCycle = killSwitch().active;
       heart.write(statusBefore(engine), null);
       reactor?.cycleStarting();
       let report: CycleReport;

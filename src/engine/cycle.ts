@@ -336,7 +336,7 @@ export class Engine {
         if (this.d.mode === "trade") await this.om.cancel(cancelsForHalt(snap, `halted: ${snap.reason}`).filter((c) => ledger.orderByOrderId(c.orderId)?.origin === "bot"), exec);
       } else if (kill.active) {
         report.status = "disabled";
-        report.statusReason = `BOT_DISABLE_TRADING=${kill.value}`;
+        report.statusReason = kill.value?.startsWith("file ") ? `paused: ${kill.value.slice(5)} exists${kill.reason ? ` (${kill.reason})` : ""}; kalshi-bot resume ends it` : `BOT_DISABLE_TRADING=${kill.value}`;
         if (this.d.mode === "trade" && this.d.loaded.config.trading.cancel_resting_on_kill_switch) {
           await this.om.cancelAllResting("kill switch", exec);
           if (this.orderGroupId && !this.paper) {

@@ -37,7 +37,7 @@ export interface OrderManagerDeps {
   ledger: Ledger;
   transport: OrderTransport;
   gate: RiskGate;
-  /** True when trading is disabled (BOT_DISABLE_TRADING), read fresh at every call. */
+  /** True when trading is disabled (BOT_DISABLE_TRADING or the kill-switch file), read fresh at every call. */
   killSwitchActive: () => boolean;
   orderGroupId: string | null;
   /** Interactive per-order confirmation (live, autonomous_mode false, a terminal). */

@@ -1,16 +1,56 @@
-// BOT_DISABLE_TRADING: read at every check (not cached), so flipping it for a running process
-// (e.g. through systemd's environment on restart, or a test) takes effect before the next order.
-// Fail closed: any value that is not clearly "off" disables trading.
+// The kill switch, two ways in, read at every check (never cached):
+//   - BOT_DISABLE_TRADING (the guide's): fixed for a process's life, so it takes a restart to flip
+//     for a running daemon (systemd's Environment=), and is what `--once` runs and tests use;
+//   - the kill-switch file (`kalshi-bot pause` / `resume`, or any `touch`/`rm`): pauses a running
+//     daemon within about a second, no restart, and survives restarts until removed.
+// Fail closed: any variable value that is not clearly "off" disables trading, and so does a file
+// that exists but cannot be read.
+import { readFileSync, statSync } from "node:fs";
+
 export interface KillSwitchState {
   active: boolean;
-  /** The raw value, for the heartbeat and logs. */
+  /** What turned it on, for the heartbeat and logs: the variable's raw value, or `file <path>`. */
   value: string | null;
+  /** The reason written into the file by `kalshi-bot pause --reason`, if any. */
+  reason?: string;
 }
 
 const OFF = new Set(["", "0", "false", "no", "off"]);
 
-export function killSwitch(env: NodeJS.ProcessEnv = process.env): KillSwitchState {
+let switchFile: string | null = null;
+
+/** The file this process watches (set once from the config's paths.kill_switch_file). */
+export function setKillSwitchFile(path: string | null): void {
+  switchFile = path;
+}
+
+export function killSwitchFile(): string | null {
+  return switchFile;
+}
+
+/** Whether `path` exists (a stat per check: cheap next to the request it guards). */
+export function fileSwitch(path: string): { on: boolean; reason?: string } {
+  try {
+    statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Missing: off. Anything else (EACCES on the folder, EIO): cannot tell, so fail closed.
+    return code === "ENOENT" || code === "ENOTDIR" ? { on: false } : { on: true, reason: `kill-switch file unreadable (${code})` };
+  }
+  try {
+    const reason = readFileSync(path, "utf8").split("\n")[0]!.trim().slice(0, 200);
+    return reason ? { on: true, reason } : { on: true };
+  } catch {
+    return { on: true };
+  }
+}
+
+export function killSwitch(env: NodeJS.ProcessEnv = process.env, file: string | null = switchFile): KillSwitchState {
   const raw = env.BOT_DISABLE_TRADING;
-  if (raw === undefined) return { active: false, value: null };
-  return { active: !OFF.has(raw.trim().toLowerCase()), value: raw };
+  if (raw !== undefined && !OFF.has(raw.trim().toLowerCase())) return { active: true, value: raw };
+  if (file) {
+    const f = fileSwitch(file);
+    if (f.on) return { active: true, value: `file ${file}`, ...(f.reason ? { reason: f.reason } : {}) };
+  }
+  return { active: false, value: raw ?? null };
 }

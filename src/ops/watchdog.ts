@@ -92,7 +92,7 @@ export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
     };
   }
   if (hb.status === "disabled") {
-    return { ...v, code: "disabled", reason: `trading is disabled by the kill switch (BOT_DISABLE_TRADING); status disabled, PID ${hb.pid}` };
+    return { ...v, code: "disabled", reason: `trading is disabled by the kill switch (BOT_DISABLE_TRADING or kalshi-bot pause); status disabled, PID ${hb.pid}` };
   }
   if (hb.status !== "active") {
     const why = hb.last_error ? `: ${hb.last_error}` : "";

@@ -165,7 +165,7 @@ describe("manage.sh", () => {
   test("--help lists every command", () => {
     const r = run(["bash", manage, "--help"]);
     expect(r.code).toBe(0);
-    for (const c of ["start", "stop", "restart", "status", "logs", "backup", "health", "install", "once", "verify", "restore"]) {
+    for (const c of ["start", "stop", "restart", "status", "logs", "backup", "health", "pause", "resume", "install", "once", "verify", "restore"]) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, "m"));
     }
   });

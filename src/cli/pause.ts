@@ -1,0 +1,67 @@
+// `kalshi-bot pause [--reason TEXT]` / `kalshi-bot resume`: the kill switch for a running bot,
+// without a restart. They write or remove paths.kill_switch_file; the bot reads it before every
+// order and starts a cycle within about a second of a change (resting orders are cancelled, as with
+// BOT_DISABLE_TRADING). No lock: pausing must work while the bot holds it.
+import { mkdirSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import { defineCommand } from "citty";
+import { configArgs, guarded, lockArgs, UserError, EXIT } from "./shared.ts";
+import { loadOrExplain } from "./config.ts";
+import { displayPath } from "./backup.ts";
+import { writeFileAtomic } from "../ops/atomic.ts";
+import { fileSwitch } from "../ops/kill-switch.ts";
+
+function fsFail(action: string, path: string, e: unknown): UserError {
+  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  return new UserError(`cannot ${action} ${path} (${code}): run as the bot's user or root (sudo -u kalshi-bot kalshi-bot …), or set paths.kill_switch_file to a folder you can write`, EXIT.USAGE);
+}
+
+export function pauseMain(args: Record<string, unknown>): number {
+  const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string }, { readOnly: true });
+  const file = loaded.paths.killSwitchFile;
+  const reason = typeof args.reason === "string" ? args.reason.replace(/[\r\n]+/g, " ").trim() : "";
+  if (args.reason !== undefined && !reason) throw new UserError("--reason needs a text, e.g. --reason \"news at 14:00\"", EXIT.USAGE);
+  const line = `${reason || "paused"} (by kalshi-bot pause at ${new Date().toISOString().replace(/\.\d{3}Z$/, "Z")})`;
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileAtomic(file, `${line}\n`, 0o644);
+  } catch (e) {
+    throw fsFail("write", file, e);
+  }
+  process.stdout.write(`paused: ${displayPath(file)} exists; the bot places no order from now on and cancels its resting ones within seconds. kalshi-bot resume ends it.\n`);
+  return EXIT.OK;
+}
+
+export function resumeMain(args: Record<string, unknown>): number {
+  const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string }, { readOnly: true });
+  const file = loaded.paths.killSwitchFile;
+  if (!fileSwitch(file).on) {
+    process.stdout.write(`not paused: ${displayPath(file)} does not exist${process.env.BOT_DISABLE_TRADING ? " (BOT_DISABLE_TRADING is set in this shell; the bot's own environment decides for it)" : ""}\n`);
+    return EXIT.OK;
+  }
+  try {
+    unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw fsFail("remove", file, e);
+  }
+  process.stdout.write(`resumed: ${displayPath(file)} removed; the bot trades again from its next cycle (within seconds), unless BOT_DISABLE_TRADING is set for it\n`);
+  return EXIT.OK;
+}
+
+export const pauseCommand = defineCommand({
+  meta: { name: "pause", description: "Disable trading in the running bot without a restart (writes paths.kill_switch_file)" },
+  args: {
+    ...configArgs,
+    ...lockArgs,
+    reason: { type: "string", description: "Why, shown in the heartbeat and status", valueHint: "TEXT" },
+  },
+  run: guarded(async ({ args }) => pauseMain(args)),
+});
+
+export const resumeCommand = defineCommand({
+  meta: { name: "resume", description: "End a pause (removes paths.kill_switch_file)" },
+  args: { ...configArgs, ...lockArgs },
+  run: guarded(async ({ args }) => resumeMain(args)),
+});
+
+export default pauseCommand;
