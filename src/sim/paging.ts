@@ -6,20 +6,9 @@
 // ticker, and the trades cursor carries the last trade's id and time. A walk therefore never
 // repeats or skips an item when new ones arrive at the head of a newest-first list (trades, fills,
 // orders, settlements, new markets) while the client pages. `keysetPage` and `marketsPage` do
-// that; `page` (offset) is kept for short lists whose order never shifts under a walk.
+// that; `eventsPage` and `positionsPage` do it for lists in a fixed order (events as created,
+// positions by event and ticker), where items come and go anywhere in the list.
 import * as E from "./errors.ts";
-
-const PREFIX = "Cg";
-
-export function encodeCursor(offset: number): string {
-  return PREFIX + Buffer.from(`o:${offset}`).toString("base64url");
-}
-
-export function decodeCursor(c: string | null): number {
-  if (!c || !c.startsWith(PREFIX)) return 0;
-  const m = /^o:(\d+)$/.exec(Buffer.from(c.slice(PREFIX.length), "base64url").toString());
-  return m ? Number(m[1]) : 0;
-}
 
 /** Parse `limit` for endpoint `op` (e.g. "GetMarkets"), Kalshi's validator wording on failure. */
 export function parseLimit(raw: string | null, def: number, max: number, op: string): number {
@@ -32,13 +21,6 @@ export function parseLimit(raw: string | null, def: number, max: number, op: str
   if (n > max) throw E.bare(`Parameter validation failed for ${op}: ${field} 'lte' tag`);
   if (n < 0) throw E.bare(`Parameter validation failed for ${op}: ${field} 'gte' tag`);
   return n;
-}
-
-/** Offset paging, for lists that only ever grow at the end (events) or are short (positions). */
-export function page<T>(items: T[], cursor: string | null, limit: number): { items: T[]; cursor: string } {
-  const start = Math.min(decodeCursor(cursor), items.length);
-  const end = start + limit;
-  return { items: items.slice(start, end), cursor: end < items.length ? encodeCursor(end) : "" };
 }
 
 // ---- keyset cursors for newest-first record lists -------------------------------------------------
@@ -171,4 +153,128 @@ export function marketsPage<T extends { createdMs: number; ticker: string }>(ite
   const out = items.slice(start, start + limit);
   const last = out[out.length - 1];
   return { items: out, cursor: start + limit < items.length && last ? encodeMarketCursor(last.createdMs, last.ticker) : "" };
+}
+
+// ---- events and positions: a fixed order, a cursor naming the last item --------------------------
+//
+// No recorded events or positions cursor is non-empty (fixtures/portfolio__positions has
+// `cursor: ""`, there is no GetEvents recording), so their encoding cannot be copied; they are
+// opaque base64url protobufs in the style of the GetMarkets cursor, naming the last item returned.
+
+type PbField = { n: number; s?: string; v?: number };
+
+function encodePb(fields: PbField[]): string {
+  const out: number[] = [];
+  for (const f of fields) {
+    if (f.s !== undefined) {
+      const b = [...Buffer.from(f.s)];
+      out.push(...varint((f.n << 3) | 2), ...varint(b.length), ...b);
+    } else out.push(...varint(f.n << 3), ...varint(f.v ?? 0));
+  }
+  return Buffer.from(out).toString("base64url");
+}
+
+/** Fields of a protobuf cursor (varints and strings only); null if it is not one. */
+function decodePb(c: string | null): Map<number, string | number> | null {
+  if (!c || !/^[A-Za-z0-9_-]+$/.test(c)) return null;
+  const buf = Buffer.from(c, "base64url");
+  const out = new Map<number, string | number>();
+  const pos = { i: 0 };
+  while (pos.i < buf.length) {
+    const tag = readVarint(buf, pos);
+    if (tag === null) return null;
+    if ((tag & 7) === 0) {
+      const v = readVarint(buf, pos);
+      if (v === null) return null;
+      out.set(tag >> 3, v);
+    } else if ((tag & 7) === 2) {
+      const len = readVarint(buf, pos);
+      if (len === null || pos.i + len > buf.length) return null;
+      const str = buf.subarray(pos.i, pos.i + len).toString("latin1");
+      // Tickers are printable ASCII; anything else (a GetMarkets timestamp, noise) is not ours.
+      if (!/^[\x20-\x7e]*$/.test(str)) return null;
+      out.set(tag >> 3, str);
+      pos.i += len;
+    } else return null;
+  }
+  return out;
+}
+
+/**
+ * One page of `items` (sorted by `cmp` on their keys, no two keys equal), starting strictly after
+ * the cursor's key: an item added before it is never returned, one added after it is, and an item
+ * that left the list (filters) shifts nothing. An unreadable cursor starts from the top.
+ */
+function orderedPage<T, K>(items: T[], after: K | null, limit: number, key: (t: T) => K, cmp: (a: K, b: K) => number, encode: (k: K) => string): { items: T[]; cursor: string } {
+  let start = 0;
+  if (after !== null) {
+    // Binary search: the first item whose key sorts after the cursor's.
+    let lo = 0;
+    let hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cmp(key(items[mid]!), after) > 0) hi = mid;
+      else lo = mid + 1;
+    }
+    start = lo;
+  }
+  const out = items.slice(start, start + limit);
+  const last = out[out.length - 1];
+  return { items: out, cursor: start + limit < items.length && last !== undefined ? encode(key(last)) : "" };
+}
+
+/** An event's place in GET /events: the order events were created in (`seq`), then its ticker. */
+export interface EventKey {
+  seq: number;
+  ticker: string;
+}
+
+const compareEventKeys = (a: EventKey, b: EventKey): number => a.seq - b.seq || (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0);
+
+/** GetEvents cursor: protobuf `{1: creation sequence, 2: event_ticker}` of the last event returned. */
+export function encodeEventCursor(k: EventKey): string {
+  return encodePb([{ n: 1, v: k.seq }, { n: 2, s: k.ticker }]);
+}
+
+export function decodeEventCursor(c: string | null): EventKey | null {
+  const f = decodePb(c);
+  const seq = f?.get(1);
+  const ticker = f?.get(2);
+  return f && f.size === 2 && typeof seq === "number" && typeof ticker === "string" ? { seq, ticker } : null;
+}
+
+/** A page of events already in creation order, `key` giving each one's `EventKey`. */
+export function eventsPage<T>(items: T[], cursor: string | null, limit: number, key: (t: T) => EventKey): { items: T[]; cursor: string } {
+  return orderedPage(items, decodeEventCursor(cursor), limit, key, compareEventKeys, encodeEventCursor);
+}
+
+/** A market position's place in GET /portfolio/positions: event ticker, then market ticker. */
+export interface PositionKey {
+  event: string;
+  ticker: string;
+}
+
+export const comparePositionKeys = (a: PositionKey, b: PositionKey): number =>
+  a.event < b.event ? -1 : a.event > b.event ? 1 : a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0;
+
+/** GetPositions cursor: protobuf `{1: event_ticker, 2: ticker}` of the last market position returned. */
+export function encodePositionCursor(k: PositionKey): string {
+  return encodePb([{ n: 1, s: k.event }, { n: 2, s: k.ticker }]);
+}
+
+export function decodePositionCursor(c: string | null): PositionKey | null {
+  const f = decodePb(c);
+  const event = f?.get(1);
+  const ticker = f?.get(2);
+  return f && f.size === 2 && typeof event === "string" && typeof ticker === "string" ? { event, ticker } : null;
+}
+
+/**
+ * A page of market positions already in `comparePositionKeys` order. `after` is the cursor's
+ * position (null on the first page), so the caller can tell whether the page's first event was
+ * begun on the page before.
+ */
+export function positionsPage<T>(items: T[], cursor: string | null, limit: number, key: (t: T) => PositionKey): { items: T[]; cursor: string; after: PositionKey | null } {
+  const after = decodePositionCursor(cursor);
+  return { ...orderedPage(items, after, limit, key, comparePositionKeys, encodePositionCursor), after };
 }

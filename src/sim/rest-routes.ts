@@ -9,7 +9,7 @@ import type { Account } from "./accounts.ts";
 import * as E from "./errors.ts";
 import type { Exchange, NewOrder } from "./exchange.ts";
 import { CANDLE_PERIODS } from "../kalshi/wire/index.ts";
-import { compareMarkets, keysetPage, marketsPage, page, parseLimit } from "./paging.ts";
+import { compareMarkets, comparePositionKeys, eventsPage, keysetPage, marketsPage, parseLimit, positionsPage } from "./paging.ts";
 import { ENDPOINT_COSTS, DEFAULT_COST, type RateLimiter } from "./rate-limit.ts";
 import type { BookSide, Market, MarketStatus, Order, Position, TimeInForce } from "./types.ts";
 import * as W from "./wire-format.ts";
@@ -286,6 +286,10 @@ function legacyOrder(body: Record<string, unknown>): NewOrder {
   };
 }
 
+function positionKey(c: Ctx, p: Position): { event: string; ticker: string } {
+  return { event: c.ex.markets.get(p.ticker)?.eventTicker ?? p.ticker, ticker: p.ticker };
+}
+
 function positionsOf(c: Ctx, a: Account): { market: Position[]; resting: Map<string, number> } {
   const filters = c.q.get("count_filter")?.split(",").map((f) => f.trim()).filter(Boolean) ?? null;
   const ticker = c.q.get("ticker");
@@ -304,7 +308,9 @@ function positionsOf(c: Ctx, a: Account): { market: Position[]; resting: Map<str
     } else if (!live) continue;
     out.push(p);
   }
-  out.sort((x, y) => y.updatedMs - x.updatedMs || (x.ticker < y.ticker ? -1 : 1));
+  // A fixed order (event, then market ticker) that trading never reshuffles, so a cursor walk
+  // neither repeats nor skips a position while positions change; an event's markets stay together.
+  out.sort((x, y) => comparePositionKeys(positionKey(c, x), positionKey(c, y)));
   return { market: out, resting };
 }
 
@@ -356,7 +362,10 @@ const DEFS: Def[] = [
       if (status) return e.marketTickers.some((t) => status.includes(c.ex.markets.get(t)?.status ?? "initialized"));
       return true;
     });
-    const p = page(evs, c.q.get("cursor"), limit);
+    // Creation order (new events go to the end); the cursor names the last event returned.
+    const seq = new Map<string, number>();
+    for (const t of c.ex.events.keys()) seq.set(t, seq.size);
+    const p = eventsPage(evs, c.q.get("cursor"), limit, (e) => ({ seq: seq.get(e.eventTicker)!, ticker: e.eventTicker }));
     return ok({
       cursor: p.cursor,
       events: p.items.map((e) => W.eventJson(e, nested ? e.marketTickers.map((t) => W.marketJson(c.ex, c.ex.markets.get(t)!)) : undefined, c.ex.series.get(e.seriesTicker))),
@@ -563,15 +572,25 @@ const DEFS: Def[] = [
     const a = me(c);
     const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetPositions");
     const { market: ps, resting } = positionsOf(c, a);
-    const p = page(ps, c.q.get("cursor"), limit);
+    const p = positionsPage(ps, c.q.get("cursor"), limit, (pos) => positionKey(c, pos));
+    // One cursor, two lists: `limit` counts market positions; each event position sums all of the
+    // event's (filtered) market positions and comes once per walk, on the page where the event's
+    // first market position is, so the pages' event_positions put together are the unpaged list.
     const byEvent = new Map<string, Position[]>();
+    for (const pos of ps) {
+      const ev = positionKey(c, pos).event;
+      const list = byEvent.get(ev);
+      if (list) list.push(pos);
+      else byEvent.set(ev, [pos]);
+    }
+    const events: string[] = [];
     for (const pos of p.items) {
-      const ev = c.ex.markets.get(pos.ticker)?.eventTicker ?? pos.ticker;
-      byEvent.set(ev, [...(byEvent.get(ev) ?? []), pos]);
+      const ev = positionKey(c, pos).event;
+      if (ev !== events[events.length - 1] && ev !== p.after?.event) events.push(ev);
     }
     return ok({
       cursor: p.cursor,
-      event_positions: [...byEvent].map(([ev, list]) => W.eventPositionJson(ev, list)),
+      event_positions: events.map((ev) => W.eventPositionJson(ev, byEvent.get(ev)!)),
       market_positions: p.items.map((pos) => W.marketPositionJson(pos, resting.get(pos.ticker) ?? 0)),
     });
   }],

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { ManualClock } from "../../src/sim/clock.ts";
 import { parseFaults } from "../../src/sim/faults.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
+import { KalshiClient } from "../../src/kalshi/client.ts";
+import { createPrivateKey } from "node:crypto";
 import { Client, handScenario, testKeys, T_BIN } from "./helpers.ts";
 
 const servers: SimServer[] = [];
@@ -297,5 +299,210 @@ describe("batches", () => {
     // Basic write bucket: 100 tokens; 11 V2 creates at 10 each do not fit in one batch.
     const big = await a.post("/portfolio/events/orders/batched", { orders: Array.from({ length: 11 }, () => order()) });
     expect(big.status).toBe(429);
+  });
+});
+
+describe("events and positions paging (keyset cursors)", () => {
+  let s: SimServer;
+  let a: Client;
+  /** Buy 1 YES at the ask; false when the book has none left (the clock does not move, makers do not requote). */
+  const tryBuy = async (ticker: string) => {
+    const m = (await a.get(`/markets/${ticker}`)).body.market;
+    if (m.yes_ask_dollars === "0.0000" || m.yes_ask_dollars === "1.0000") return false;
+    const r = await a.post("/portfolio/events/orders", order({ ticker, count: "1.00", price: m.yes_ask_dollars, time_in_force: "immediate_or_cancel" }));
+    expect([ticker, r.status]).toEqual([ticker, 201]);
+    return r.body.fill_count === "1.00";
+  };
+  const buy = async (ticker: string) => expect([ticker, await tryBuy(ticker)]).toEqual([ticker, true]);
+  /** Every page of `path` (which has no query yet or ends in one) at `limit`, items by `pick`. */
+  async function walk(path: string, limit: number, pick: (b: any) => any[], between?: (page: number, body: any) => void | Promise<void>) {
+    const pages: any[] = [];
+    let cursor = "";
+    for (let i = 0; i < 500; i++) {
+      const r = await a.get(`${path}${path.includes("?") ? "&" : "?"}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      expect(r.status).toBe(200);
+      expect(pick(r.body).length).toBeLessThanOrEqual(limit);
+      pages.push(r.body);
+      cursor = r.body.cursor;
+      expect(typeof cursor).toBe("string");
+      if (!cursor) return pages;
+      await between?.(i, r.body);
+    }
+    throw new Error(`${path}: no last page after 500 pages`);
+  }
+  /** A new event with one active market (a copy of an open market), created now. */
+  let added = 0;
+  const addEvent = (eventTicker: string) => {
+    const ex = s.exchange;
+    const base = [...ex.markets.values()].find((m) => m.status === "active")!;
+    const t = `${eventTicker}-X`;
+    ex.addEvent({ ...ex.events.get(base.eventTicker)!, eventTicker, marketTickers: [], updatedMs: ex.now() });
+    ex.addMarket({ ...base, ticker: t, eventTicker, marketId: `added-${++added}`, createdMs: ex.now(), updatedMs: ex.now(), volume: 0, volume24h: 0, openInterest: 0 });
+    return eventTicker;
+  };
+
+  beforeAll(async () => {
+    ({ s, a } = await start({ markets: 60, seed: 11, tier: "unlimited", clock: new ManualClock() }));
+    a = new Client(s.baseUrl, "key-a", testKeys().privateKeyPem);
+    // Positions in a dozen markets spread over several events (1 YES each, at the ask).
+    const open = (await a.get("/markets?status=open&limit=1000")).body.markets.filter((m: any) => m.yes_ask_dollars !== "0.0000" && m.yes_ask_dollars < "0.9000");
+    const byEvent = new Map<string, string[]>();
+    for (const m of open) byEvent.set(m.event_ticker, [...(byEvent.get(m.event_ticker) ?? []), m.ticker]);
+    const picked = [...byEvent.values()].slice(0, 5).flatMap((ts) => ts.slice(0, 3));
+    expect(picked.length).toBeGreaterThanOrEqual(8);
+    for (const t of picked) await buy(t);
+  });
+
+  test("walks at limit 1..3 equal the unpaged answer, in the same order, last page cursor \"\"", async () => {
+    const evTickers = (b: any) => b.events.map((e: any) => e.event_ticker);
+    for (const q of ["/events", "/events?status=open", "/events?with_nested_markets=true", `/events?series_ticker=${s.exchange.markets.get((await a.get("/markets?limit=1")).body.markets[0].ticker)!.seriesTicker}`]) {
+      const whole = await a.get(`${q}${q.includes("?") ? "&" : "?"}limit=200`);
+      expect(whole.body.cursor).toBe("");
+      for (const limit of [1, 2, 3]) {
+        const pages = await walk(q, limit, (b) => b.events);
+        expect([q, limit, pages.flatMap(evTickers)]).toEqual([q, limit, evTickers(whole.body)]);
+        if (q.includes("nested")) expect(pages.flatMap((p) => p.events)).toEqual(whole.body.events);
+      }
+    }
+    const all = (await a.get("/events?limit=200")).body.events;
+    expect(all.length).toBeGreaterThan(5);
+
+    for (const q of ["/portfolio/positions", "/portfolio/positions?count_filter=position", `/portfolio/positions?event_ticker=${all[0].event_ticker}`]) {
+      const whole = (await a.get(`${q}${q.includes("?") ? "&" : "?"}limit=1000`)).body;
+      expect(whole.cursor).toBe("");
+      for (const limit of [1, 2, 3]) {
+        const pages = await walk(q, limit, (b) => b.market_positions);
+        expect([q, limit, pages.flatMap((p) => p.market_positions)]).toEqual([q, limit, whole.market_positions]);
+        // event_positions: each event once, on the page of its first market position, with the
+        // whole event's totals, so the pages together are the unpaged list.
+        expect([q, limit, pages.flatMap((p) => p.event_positions)]).toEqual([q, limit, whole.event_positions]);
+        expect(pages.at(-1).cursor).toBe("");
+      }
+    }
+    const pos = (await a.get("/portfolio/positions")).body;
+    expect(pos.market_positions.length).toBeGreaterThanOrEqual(8);
+    expect(pos.event_positions.length).toBeGreaterThanOrEqual(3);
+    // Grouped by event, then ticker: an event's markets are together.
+    const evOf = (t: string) => s.exchange.markets.get(t)!.eventTicker;
+    const keys = pos.market_positions.map((p: any) => [evOf(p.ticker), p.ticker]);
+    expect(keys).toEqual([...keys].sort((x: string[], y: string[]) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : x[1]! < y[1]! ? -1 : 1)));
+    expect(pos.event_positions.map((e: any) => e.event_ticker)).toEqual([...new Set(keys.map((k: string[]) => k[0]))]);
+  });
+
+  test("positions opened, traded and closed during a walk: nothing repeats, nothing that was there is skipped", async () => {
+    const all = (await a.get("/portfolio/positions?count_filter=position&limit=1000")).body.market_positions.map((p: any) => p.ticker);
+    const held = all.filter((t: string) => s.exchange.markets.get(t)!.status === "active");
+    expect(held.length).toBeGreaterThanOrEqual(8);
+    const fresh = (await a.get("/markets?status=open&limit=1000")).body.markets
+      .filter((m: any) => !held.includes(m.ticker) && m.yes_ask_dollars !== "0.0000" && m.yes_ask_dollars < "0.9000")
+      .map((m: any) => m.ticker);
+    expect(fresh.length).toBeGreaterThanOrEqual(6);
+    const sell = async (ticker: string) => {
+      const m = (await a.get(`/markets/${ticker}`)).body.market;
+      if (m.yes_bid_dollars === "0.0000") return false;
+      const r = await a.post("/portfolio/events/orders", order({ ticker, side: "ask", count: "1.00", price: m.yes_bid_dollars, time_in_force: "immediate_or_cancel" }));
+      return r.status === 201 && r.body.fill_count === "1.00";
+    };
+    const soldOut = new Set<string>();
+    const seen: string[] = [];
+    let traded = 0;
+    const pages = await walk("/portfolio/positions?count_filter=position", 1, (b) => b.market_positions, async (i, body) => {
+      const returned = body.market_positions[0].ticker;
+      seen.push(returned);
+      if (i >= 6) return;
+      // A new position (it may sort before or after the cursor), more of one already returned and
+      // of one still ahead (both become the most recently updated), and every other page the
+      // position the cursor names is closed out and leaves the count_filter.
+      await buy(fresh[i]!);
+      if (await tryBuy(held[0]!)) traded++;
+      const ahead = held.find((t: string) => !seen.includes(t));
+      if (ahead && (await tryBuy(ahead))) traded++;
+      if (i % 2 === 1 && (await sell(returned)) && (await sell(returned))) soldOut.add(returned);
+    });
+    const walked = pages.flatMap((p) => p.market_positions.map((m: any) => m.ticker));
+    expect(new Set(walked).size).toBe(walked.length);
+    for (const t of all) expect(walked).toContain(t);
+    // Sold-out positions were returned before they left; the held[0] bought again is still there once.
+    expect(soldOut.size).toBeGreaterThan(0);
+    expect(traded).toBeGreaterThan(3);
+    for (const t of soldOut) expect(walked).toContain(t);
+    const now = (await a.get("/portfolio/positions?count_filter=position&limit=1000")).body.market_positions.map((p: any) => p.ticker);
+    for (const t of soldOut) expect(now).not.toContain(t);
+    // Of the new positions, exactly those sorting after the cursor at the time were walked; all exist now.
+    for (const t of fresh.slice(0, 6)) expect(now).toContain(t);
+    const eventsWalked = pages.flatMap((p) => p.event_positions.map((e: any) => e.event_ticker));
+    expect(new Set(eventsWalked).size).toBe(eventsWalked.length);
+  });
+
+  test("events created and markets closing during a walk: nothing repeats, nothing that was there is skipped", async () => {
+    const before = (await a.get("/events?limit=200")).body.events.map((e: any) => e.event_ticker);
+    let n = 0;
+    const pages = await walk("/events", 2, (b) => b.events, (i) => {
+      if (i < 10) addEvent(`KXPAGED-${String(++n).padStart(3, "0")}`);
+    });
+    const walked = pages.flatMap((p) => p.events.map((e: any) => e.event_ticker));
+    expect(new Set(walked).size).toBe(walked.length);
+    expect(walked.slice(0, before.length)).toEqual(before);
+    // New events go to the end, so the walk reaches them too.
+    expect(walked.slice(before.length)).toEqual(Array.from({ length: walked.length - before.length }, (_, i) => `KXPAGED-${String(i + 1).padStart(3, "0")}`));
+
+    // status=open while the events already returned close and new ones open: an event that left
+    // the filter shifts nothing.
+    const openBefore = (await a.get("/events?status=open&limit=200")).body.events.map((e: any) => e.event_ticker);
+    const closed = new Set<string>();
+    const openPages = await walk("/events?status=open", 1, (b) => b.events, (i, body) => {
+      // Every other page, the event just returned (the one the cursor names) closes.
+      if (i % 2 === 0) {
+        const returned = body.events[0].event_ticker;
+        for (const t of s.exchange.events.get(returned)!.marketTickers) s.exchange.setCloseTime(t, s.exchange.now());
+        s.tick();
+        closed.add(returned);
+      }
+      if (i < 8) addEvent(`KXOPENED-${String(i).padStart(3, "0")}`);
+    });
+    const openWalked = openPages.flatMap((p) => p.events.map((e: any) => e.event_ticker));
+    expect(new Set(openWalked).size).toBe(openWalked.length);
+    expect(openWalked.slice(0, openBefore.length)).toEqual(openBefore);
+    expect(closed.size).toBeGreaterThan(2);
+    expect(openWalked.slice(openBefore.length)).toEqual(Array.from({ length: 8 }, (_, i) => `KXOPENED-${String(i).padStart(3, "0")}`));
+    const openNow = (await a.get("/events?status=open&limit=200")).body.events.map((e: any) => e.event_ticker);
+    for (const t of closed) expect(openNow).not.toContain(t);
+  });
+
+  test("the bot's own client (src/kalshi/client.ts) walks events and positions to the end at any page size", async () => {
+    const bot = new KalshiClient({ baseUrl: s.baseUrl, apiKeyId: "key-a", privateKey: createPrivateKey(testKeys().privateKeyPem), tier: "premier", timeoutMs: 5_000 });
+    const events = (await a.get("/events?limit=200&with_nested_markets=true")).body.events;
+    const positions = (await a.get("/portfolio/positions?limit=1000")).body;
+    expect(positions.market_positions.length).toBeGreaterThan(3);
+    for (const limit of [1, 2, 3, undefined]) {
+      const evs = await bot.allEvents({ with_nested_markets: true, ...(limit ? { limit } : {}) });
+      expect(evs.map((e) => e.event_ticker)).toEqual(events.map((e: any) => e.event_ticker));
+      const pos = await bot.allPositions(limit ? { limit } : {});
+      expect(pos.market_positions.map((p) => p.ticker)).toEqual(positions.market_positions.map((p: any) => p.ticker));
+      expect(pos.event_positions.map((e) => e.event_ticker)).toEqual(positions.event_positions.map((e: any) => e.event_ticker));
+    }
+  });
+
+  test("limits: over the max is the bare 400 {msg}; 0 is the default page; a garbage cursor restarts from the top", async () => {
+    const cases: Array<[string, string, number]> = [["/events", "GetEvents", 200], ["/events/multivariate", "GetMultivariateEvents", 200], ["/portfolio/positions", "GetPositions", 1000]];
+    for (const [path, op, max] of cases) {
+      const over = await a.get(`${path}?limit=${max + 1}`);
+      expect([path, over.status, over.body]).toEqual([path, 400, { msg: `Parameter validation failed for ${op}: Key: '${op}Params.Limit' Error:Field validation for 'Limit' failed on the 'lte' tag` }]);
+      expect((await a.get(`${path}?limit=-1`)).status).toBe(400);
+      expect((await a.get(`${path}?limit=${max}`)).status).toBe(200);
+    }
+    expect((await a.get("/events/multivariate?limit=5")).body).toEqual({ cursor: "", events: [] });
+    const top = (await a.get("/events?limit=3")).body;
+    expect(top.events).toHaveLength(3);
+    expect(top.cursor).not.toBe("");
+    expect((await a.get("/events?limit=0")).body.events.length).toBe(Math.min(200, s.exchange.events.size));
+    for (const garbage of ["garbage-cursor-fixture", "CgwIuKKp0QYQ-MDV3QISJ0tYTUxCSElU", "%%%"]) {
+      expect((await a.get(`/events?limit=3&cursor=${encodeURIComponent(garbage)}`)).body.events).toEqual(top.events);
+    }
+    const ptop = (await a.get("/portfolio/positions?limit=2")).body;
+    const marketsCursor = (await a.get("/markets?limit=1")).body.cursor;
+    for (const garbage of ["garbage", marketsCursor, "CgwIuKKp0QYQ-MDV3QISJ0tYTUxCSElU"]) {
+      expect((await a.get(`/portfolio/positions?limit=2&cursor=${encodeURIComponent(garbage)}`)).body).toEqual(ptop);
+    }
   });
 });

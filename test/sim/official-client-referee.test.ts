@@ -409,6 +409,69 @@ describe("lists walked while new records arrive (keyset cursors: no repeats, no 
   });
 });
 
+describe("events and positions walked by cursor (keysets: the order never shifts under a walk)", () => {
+  test("walks at limit 1..3 equal the unpaged answer; a position opened and one traded mid-walk; over-limit 400s", async () => {
+    const ev = A(EventsApi);
+    const pf = A(PortfolioApi);
+    const orders = A(OrdersApi);
+    const whole = must(await ev.getEvents(200, U, true), "GetEventsResponse");
+    expect(whole.cursor).toBe("");
+    for (const limit of [1, 2, 3]) {
+      const walked = await walk(async (c) => {
+        const p = must(await ev.getEvents(limit, c, true), "GetEventsResponse");
+        expect(p.events.length).toBeLessThanOrEqual(limit);
+        return { items: p.events, cursor: p.cursor };
+      });
+      // Nested markets move with the ×30 clock; the events and their markets' tickers may not.
+      expect(walked.map((e) => [e.event_ticker, e.markets!.map((m) => m.ticker)])).toEqual(whole.events.map((e) => [e.event_ticker, e.markets!.map((m) => m.ticker)]));
+    }
+    expect(must(await ev.getMultivariateEvents(200), "GetMultivariateEventsResponse")).toEqual({ cursor: "", events: [] });
+
+    // Positions in two events: bracket A and C (YES asks 0.40, 0.15) beside T_BIN's.
+    const buy = async (ticker: string, price: string) =>
+      expect(must(await orders.createOrderV2(V2({ ticker, side: "bid", count: "1.00", price, time_in_force: "immediate_or_cancel" })), "CreateOrderV2Response", 201).fill_count).toBe("1.00");
+    await buy(`${EV_BRACKET}-A`, "0.4000");
+    await buy(`${EV_BRACKET}-C`, "0.1500");
+    const all = must(await pf.getPositions(U, 1000), "GetPositionsResponse");
+    expect(all.cursor).toBe("");
+    expect(all.market_positions.map((p) => p.ticker)).toEqual([`${EV_BRACKET}-A`, `${EV_BRACKET}-C`, T_BIN]);
+    expect(all.event_positions.map((e) => [e.event_ticker, e.total_cost_shares_fp, e.event_exposure_dollars])).toEqual([[EV_BRACKET, "2.00", "0.550000"], ["KXTEST-26NOV24", all.market_positions[2]!.position_fp, all.market_positions[2]!.market_exposure_dollars]]);
+    for (const limit of [1, 2, 3]) {
+      const pages: Array<{ market_positions: any[]; event_positions: any[] }> = [];
+      await walk(async (c) => {
+        const p = must(await pf.getPositions(c, limit), "GetPositionsResponse");
+        expect(p.market_positions.length).toBeLessThanOrEqual(limit);
+        pages.push(p);
+        return { items: p.market_positions, cursor: p.cursor };
+      });
+      expect(pages.flatMap((p) => p.market_positions)).toEqual(all.market_positions);
+      // An event split over pages comes once, whole, on the page of its first market position.
+      expect(pages.flatMap((p) => p.event_positions)).toEqual(all.event_positions);
+    }
+    // Mid-walk: after A, a new position in B (sorts after the cursor: walked) and more C (ahead:
+    // walked once, with the new count).
+    const first = must(await pf.getPositions(U, 1), "GetPositionsResponse");
+    expect(first.market_positions.map((p) => p.ticker)).toEqual([`${EV_BRACKET}-A`]);
+    await buy(`${EV_BRACKET}-B`, "0.2500");
+    await buy(`${EV_BRACKET}-C`, "0.1500");
+    const tail: Array<[string, string]> = [];
+    let c = first.cursor;
+    for (let i = 0; i < 10 && c; i++) {
+      const p = must(await pf.getPositions(c, 1), "GetPositionsResponse");
+      tail.push(...p.market_positions.map((m) => [m.ticker, m.position_fp] as [string, string]));
+      c = p.cursor;
+    }
+    expect(c).toBe("");
+    expect(tail).toEqual([[`${EV_BRACKET}-B`, "1.00"], [`${EV_BRACKET}-C`, "2.00"], [T_BIN, all.market_positions[2]!.position_fp]]);
+
+    const overE = await rejects(ev.getEvents(201));
+    expect([overE.status, overE.data]).toEqual([400, { msg: "Parameter validation failed for GetEvents: Key: 'GetEventsParams.Limit' Error:Field validation for 'Limit' failed on the 'lte' tag" }]);
+    const overP = await rejects(pf.getPositions(U, 1001));
+    expect([overP.status, overP.data]).toEqual([400, { msg: "Parameter validation failed for GetPositions: Key: 'GetPositionsParams.Limit' Error:Field validation for 'Limit' failed on the 'lte' tag" }]);
+    expect((await rejects(ev.getMultivariateEvents(201))).status).toBe(400);
+  });
+});
+
 describe("orders: the V2 life cycle through the official client", () => {
   test("create → get → list → amend → decrease → cancel, with every answer's values", async () => {
     const orders = A(OrdersApi);
