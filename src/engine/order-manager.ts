@@ -79,6 +79,8 @@ export class OrderManager {
   readonly filledSinceReconcile = new Set<string>();
   /** Live: contracts our creates matched at once that the ledger's fills do not hold yet. */
   private burstLog: Array<[number, Count]> = [];
+  /** When each capped set (or market) was last written to the audit log. */
+  private readonly burstAudited = new Map<string, number>();
 
   /**
    * Contracts matched inside the burst window: the ledger's fills recorded in it (persisted, so a
@@ -343,7 +345,14 @@ export class OrderManager {
         sum.decisions.push({ intent: u.intent, result: "skipped", detail });
       }
       const first = unit[0]!.intent;
-      this.d.ledger.audit("burst_cap", `${first.groupKey ? `set ${first.groupKey} (${unit.length} legs)` : `${first.ticker}`} not sent: ${detail}`, { ticker: first.ticker, strategy: first.strategy });
+      // Reactive passes re-decide a capped set many times a minute: one audit row per set and
+      // minute says it all (a set's key ends in its decision time, dropped here).
+      const key = first.groupKey ? first.groupKey.replace(/:\d+$/, "") : `single:${first.ticker}`;
+      const now = this.now();
+      if (now - (this.burstAudited.get(key) ?? Number.NEGATIVE_INFINITY) >= 60_000) {
+        this.burstAudited.set(key, now);
+        this.d.ledger.audit("burst_cap", `${first.groupKey ? `set ${first.groupKey} (${unit.length} legs)` : `${first.ticker}`} not sent: ${detail}`, { ticker: first.ticker, strategy: first.strategy });
+      }
     }
     if (drop.size) toSend.splice(0, toSend.length, ...toSend.filter((s) => !drop.has(s)));
   }
