@@ -135,7 +135,9 @@ export function acquireLock(path: string): LockHandle {
   const abs = resolve(path);
   if (held.has(abs)) throw new UserError(`Failed to acquire lock: this process already holds ${abs}`, EXIT.LOCKED);
   try {
-    mkdirSync(dirname(abs), { recursive: true });
+    // A folder made here is the bot's own (the shipped config keeps the lock beside the ledger):
+    // private, like the database's. Existing folders (/run, /tmp) keep their mode.
+    mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "error";
     if (code !== "EEXIST") throw permissionError(abs, code);

@@ -1,7 +1,7 @@
 // The CLI surface through the compiled binary: version, help, unknown flags, config errors with
 // their key paths, verify on good and broken configs, config show/schema, running from an empty folder.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -132,6 +132,18 @@ describe("configuration", () => {
     const r = await runBin(["config", "show", "--config", join(import.meta.dir, "../../advanced_config.json")]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).trading.dry_run).toBe(true);
+  });
+
+  test("npm start's run (the shipped config, a fresh folder): one cycle, and the ledger's folder, database and sim key are private", async () => {
+    const d = tempDir();
+    copyFileSync(join(import.meta.dir, "../../advanced_config.json"), join(d, "advanced_config.json"));
+    const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive"], { cwd: d });
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout).toContain("cycle 1 (trade, dry-run)");
+    const mode = (p: string) => statSync(join(d, p)).mode & 0o777;
+    expect(mode("data")).toBe(0o700);
+    expect(mode("data/kalshi.sqlite")).toBe(0o600);
+    expect(mode("data/sim-key.pem")).toBe(0o600);
   });
 });
 
