@@ -11,7 +11,7 @@ import { defineCommand } from "citty";
 import { configArgs, guarded, EXIT, UserError } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
 import { displayPath } from "./backup.ts";
-import { openDb, type Db } from "../db/open.ts";
+import { DbError, openDb, type Db } from "../db/open.ts";
 import { formatCount, formatMicros, formatPrice } from "../kalshi/money.ts";
 import {
   checkTimezone,
@@ -201,8 +201,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
   try {
     db = openDb(path, { readonly: true });
   } catch (e) {
-    const msg = (e as Error).message;
-    throw new UserError(msg, /is locked by another process/.test(msg) ? EXIT.DATABASE_BUSY : EXIT.DATABASE);
+    throw new UserError((e as Error).message, e instanceof DbError && e.busy ? EXIT.DATABASE_BUSY : EXIT.DATABASE);
   }
   const sqlite = db.$client;
   try {

@@ -10,6 +10,7 @@ import { displayPath } from "./backup.ts";
 import { readHeartbeat, HeartbeatError, type Heartbeat } from "../ops/heartbeat.ts";
 import { isLockHeld, readLockHolder } from "../ops/lock.ts";
 import { fileSwitch } from "../ops/kill-switch.ts";
+import { CASH_DRIFT_SEEN_KEY } from "../engine/ledger.ts";
 import { judgeHeartbeat } from "../ops/watchdog.ts";
 import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
 
@@ -128,7 +129,7 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
     try {
       report.database.bytes = statSync(loaded.paths.database).size + (existsSync(`${loaded.paths.database}-wal`) ? statSync(`${loaded.paths.database}-wal`).size : 0);
     } catch {}
-    const drift = !hasTable(db, "meta") ? null : db.query("SELECT value FROM meta WHERE key = ?").get(`${paper ? "paper" : "live"}.cash_drift_seen_micros`) as { value: string } | null;
+    const drift = !hasTable(db, "meta") ? null : db.query("SELECT value FROM meta WHERE key = ?").get(`${paper ? "paper" : "live"}.${CASH_DRIFT_SEEN_KEY}`) as { value: string } | null;
     if (drift && Number(drift.value) !== 0) report.cash_drift_unconfirmed_dollars = formatDollars2(Number(drift.value));
     report.last_cycles = db.query("SELECT id, started_at, ended_at, mode, status, orders_placed, error FROM cycles ORDER BY id DESC LIMIT 5").all() as CycleRow[];
     if (hasTable(db, "balance_snapshots")) {

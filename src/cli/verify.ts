@@ -2,7 +2,8 @@
 // all problems listed at once, exit 0 only when all pass.
 import { defineCommand } from "citty";
 import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.ts";
-import { KalshiClient, KeyFileError, authFix, loadPrivateKey, restBaseUrl, redactKeyId, isKalshiApiError } from "../kalshi/index.ts";
+import { KalshiClient, KeyFileError, authFix, loadPrivateKey, redactKeyId, isKalshiApiError } from "../kalshi/index.ts";
+import { configuredBaseUrl } from "../engine/exchange-session.ts";
 import { formatDollars2, centsToMicros } from "../kalshi/money.ts";
 import { credentialPresence, liveChecklist, pathChecks, type CheckResult } from "../ops/verify.ts";
 import { log } from "../ops/log.ts";
@@ -17,7 +18,8 @@ interface VerifyArgs {
 
 async function authenticatedRead(loaded: LoadedConfig): Promise<CheckResult> {
   const ex = loaded.config.exchange;
-  if (ex.environment === "sim" && !ex.base_url) {
+  const baseUrl = configuredBaseUrl(ex);
+  if (baseUrl === null) {
     return { name: "exchange authentication", ok: true, skipped: true, detail: "sim: the embedded exchange starts with the bot (nothing remote to authenticate against)" };
   }
   if (!loaded.apiKeyId || !loaded.privateKeyPath) {
@@ -29,7 +31,6 @@ async function authenticatedRead(loaded: LoadedConfig): Promise<CheckResult> {
   } catch {
     return { name: "exchange authentication", ok: false, skipped: true, detail: "skipped: the private key could not be loaded (see above)" };
   }
-  const baseUrl = ex.base_url ?? restBaseUrl(ex.environment === "production" ? "production" : "demo", ex.use_legacy_host);
   const client = new KalshiClient({ baseUrl, apiKeyId: loaded.apiKeyId, privateKey: key, tier: ex.rate_tier, timeoutMs: Math.min(ex.request_timeout_ms, 15_000), maxAttempts: 2, retryBudgetMs: 20_000 });
   try {
     const bal = await client.getBalance();
@@ -49,8 +50,8 @@ const MAX_CLOCK_SKEW_MS = 10_000;
  */
 async function clockCheck(loaded: LoadedConfig): Promise<CheckResult | null> {
   const ex = loaded.config.exchange;
-  if (ex.environment === "sim" && !ex.base_url) return null;
-  const baseUrl = ex.base_url ?? restBaseUrl(ex.environment === "production" ? "production" : "demo", ex.use_legacy_host);
+  const baseUrl = configuredBaseUrl(ex);
+  if (baseUrl === null) return null;
   const t0 = Date.now();
   let date: string | null;
   try {

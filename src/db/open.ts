@@ -14,6 +14,22 @@ export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
 
 export class DbError extends Error {
   override name = "DbError";
+  /** Locked by another process past the busy timeout: worth a retry, unlike every other DbError. */
+  readonly busy: boolean;
+  constructor(message: string, opts: { busy?: boolean } = {}) {
+    super(message);
+    this.busy = opts.busy ?? false;
+  }
+}
+
+/** The SQLite result code under an error (drizzle wraps bun:sqlite's error in `cause`), if any. */
+export function sqliteErrorCode(e: unknown): string | null {
+  let cur = e as { code?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; cur && typeof cur === "object" && depth < 8; depth++) {
+    if (typeof cur.code === "string" && cur.code.startsWith("SQLITE_")) return cur.code;
+    cur = cur.cause as typeof cur;
+  }
+  return null;
 }
 
 export const MIGRATIONS = loadMigrations();
@@ -122,7 +138,7 @@ function explain(path: string, e: unknown, during: string): DbError {
     return new DbError(`database ${path} is damaged (${message}); restore the latest backup with \`kalshi-bot restore\``);
   }
   if (/SQLITE_BUSY|database is locked/i.test(m)) {
-    return new DbError(`database ${path} is locked by another process (${message}); another program (a second kalshi-bot with its own lock file, a sqlite3 shell) holds it: stop that program, then start again`);
+    return new DbError(`database ${path} is locked by another process (${message}); another program (a second kalshi-bot with its own lock file, a sqlite3 shell) holds it: stop that program, then start again`, { busy: true });
   }
   if (/SQLITE_CANTOPEN|unable to open/i.test(m)) {
     return new DbError(`cannot open database ${path} (${message}); check that its folder exists and is writable by this user`);

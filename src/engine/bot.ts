@@ -34,7 +34,7 @@
 import { KalshiApiError, authFix } from "../kalshi/index.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../cli/exit-codes.ts";
-import { openDb, type Db } from "../db/open.ts";
+import { DbError, openDb, sqliteErrorCode, type Db } from "../db/open.ts";
 import { acquireLock, guardDatabase, type LockHandle } from "../ops/lock.ts";
 import { writeHeartbeat, type Heartbeat, type HeartbeatStatus } from "../ops/heartbeat.ts";
 import { killSwitch, setKillSwitchFile } from "../ops/kill-switch.ts";
@@ -174,10 +174,11 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   /** When a lifecycle message asked for an early cycle (null: none pending). */
   let newMarketAt: number | null = null;
   let cycleStartedAt = 0;
-  // Early cycles at most every EARLY_CYCLE_GAP_MS: a new event lists its markets in a burst.
-  // The kill switch flipped since the cycle started (kalshi-bot pause / resume): a cycle at once, so
-  // resting orders go within a second of a pause, and a resume trades without waiting an interval.
   let killAtCycle = false;
+  // A cycle before the interval is up: at once when the kill switch flipped since the cycle started
+  // (kalshi-bot pause / resume: resting orders go within a second of a pause, and a resume trades
+  // without waiting an interval); for a new market in scope, at most every EARLY_CYCLE_GAP_MS after
+  // a cycle's start, since a new event lists its markets in a burst.
   const earlyCycleDue = () => killSwitch().active !== killAtCycle || (newMarketAt !== null && Date.now() - cycleStartedAt >= EARLY_CYCLE_GAP_MS);
   const stopReads = new AbortController();
   const onSignal = (sig: string) => {
@@ -209,8 +210,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     try {
       db = openDb(loaded.paths.database);
     } catch (e) {
-      const msg = (e as Error).message;
-      throw new UserError(msg, /is locked by another process/.test(msg) ? EXIT.DATABASE_BUSY : EXIT.DATABASE);
+      throw new UserError((e as Error).message, e instanceof DbError && e.busy ? EXIT.DATABASE_BUSY : EXIT.DATABASE);
     }
     // A database created just now had no other user; guard it from here on.
     dbGuard ??= guardDatabase(loaded.paths.database);
@@ -431,13 +431,13 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   }
 }
 
+/** Minimum time from a cycle's start to an early cycle for a new market in scope. */
+const EARLY_CYCLE_GAP_MS = 5_000;
+
 /**
  * The systemd watchdog's verdict on the loop: alive while the last finished iteration is younger
  * than the sleep between cycles plus 2 × max(interval, 60 s) for the cycle itself (see the header).
  */
-/** Minimum time from a cycle's start to an early cycle for a new market in scope. */
-const EARLY_CYCLE_GAP_MS = 5_000;
-
 export function loopAlive(lastIterationEndMs: number, nowMs: number, intervalMs: number): boolean {
   return nowMs - lastIterationEndMs < intervalMs + 2 * Math.max(intervalMs, 60_000);
 }
@@ -536,16 +536,6 @@ function oneLine(s: string, max = 160): string {
   return t.length > max ? `${t.slice(0, max - 3)}...` : t;
 }
 
-/** The SQLite result code under an error (drizzle wraps bun:sqlite's error in `cause`), if any. */
-function sqliteCode(e: unknown): string | null {
-  let cur = e as { code?: unknown; cause?: unknown } | null | undefined;
-  for (let depth = 0; cur && typeof cur === "object" && depth < 8; depth++) {
-    if (typeof cur.code === "string" && cur.code.startsWith("SQLITE_")) return cur.code;
-    cur = cur.cause as typeof cur;
-  }
-  return null;
-}
-
 /**
  * A SQLite error that escaped after the database opened (a --once cycle writing the ledger on a
  * full disk, a lock held past the busy timeout): the database's exit code and a line naming the
@@ -553,7 +543,7 @@ function sqliteCode(e: unknown): string | null {
  */
 export function databaseFailure(path: string, e: unknown): UserError | null {
   if (e instanceof UserError) return null;
-  const code = sqliteCode(e);
+  const code = sqliteErrorCode(e);
   if (!code) return null;
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
     return new UserError(`database ${path} is locked by another process (${code}); another program (a sqlite3 shell, a second kalshi-bot with its own lock file) holds it: stop that program, then start again`, EXIT.DATABASE_BUSY);

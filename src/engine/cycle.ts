@@ -22,7 +22,7 @@ import type { Ledger, OrderRow } from "./ledger.ts";
 import { StopRequested, type MarketData, type MarketDataSource, type Scope } from "./market-data.ts";
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
-import { collateralOf, portfolioView, valuePositions } from "./portfolio.ts";
+import { balanceMicrosOf, collateralOf, portfolioView, valuePositions } from "./portfolio.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
 import { cancelsForHalt, fromRiskRow, nextRiskState, resetHalt, toRiskRow, type ResolvedRiskLimits, type RiskPortfolio, type RiskSnapshot } from "./risk.ts";
 import { settlementRevenue } from "./position-math.ts";
@@ -336,7 +336,7 @@ export class Engine {
         if (this.d.mode === "trade") await this.om.cancel(cancelsForHalt(snap, `halted: ${snap.reason}`).filter((c) => ledger.orderByOrderId(c.orderId)?.origin === "bot"), exec);
       } else if (kill.active) {
         report.status = "disabled";
-        report.statusReason = kill.value?.startsWith("file ") ? `paused: ${kill.value.slice(5)} exists${kill.reason ? ` (${kill.reason})` : ""}; kalshi-bot resume ends it` : `BOT_DISABLE_TRADING=${kill.value}`;
+        report.statusReason = kill.file ? `paused: ${kill.file} exists${kill.reason ? ` (${kill.reason})` : ""}; kalshi-bot resume ends it` : `BOT_DISABLE_TRADING=${kill.value}`;
         if (this.d.mode === "trade" && this.d.loaded.config.trading.cancel_resting_on_kill_switch) {
           await this.om.cancelAllResting("kill switch", exec);
           if (this.orderGroupId && !this.paper) {
@@ -385,7 +385,7 @@ export class Engine {
       if (!this.paper && exec.created + exec.canceled + exec.amended + exec.unknown > 0) {
         const b = await client.getBalance();
         extraRequests++;
-        balanceMicros = b.balance_dollars ?? b.balance * 10_000;
+        balanceMicros = balanceMicrosOf(b);
       } else if (this.paper) balanceMicros = this.d.paperTransport!.availableMicros();
       const endPositions = ledger.positions();
       const endVal = valuePositions(endPositions, allMarkets);
@@ -826,7 +826,7 @@ export class Engine {
     if (c.hasCredentials) {
       try {
         const b = await c.getBalance();
-        start = b.balance_dollars ?? b.balance * 10_000;
+        start = balanceMicrosOf(b);
       } catch {
         start = Math.round(Number(this.d.loaded.config.sim.balance_dollars) * 1_000_000);
       }

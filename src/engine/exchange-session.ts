@@ -38,6 +38,15 @@ export type Log = (level: "info" | "warn" | "debug" | "error", msg: string) => v
 export const SIM_KEY_FILE = "sim-key.pem";
 export const SIM_KEY_META = "sim-key.json";
 
+/**
+ * The REST base URL the config names: `base_url`, else Kalshi's host for the environment; null for
+ * `sim` without base_url (the embedded exchange, which has no address until it starts).
+ */
+export function configuredBaseUrl(ex: LoadedConfig["config"]["exchange"]): string | null {
+  if (ex.environment === "sim" && !ex.base_url) return null;
+  return ex.base_url ?? restBaseUrl(ex.environment === "production" ? "production" : "demo", ex.use_legacy_host);
+}
+
 /** The embedded exchange's throwaway key: generated once, stored 0600 beside the database. */
 export async function simKeyPair(dbPath: string): Promise<{ apiKeyId: string; privateKeyPem: string; publicKeyPem: string }> {
   const dir = dirname(dbPath);
@@ -62,7 +71,8 @@ export async function openSession(loaded: LoadedConfig, log: Log): Promise<Excha
   const clientLog = (level: "debug" | "info" | "warn" | "error", msg: string) => log(level === "info" ? "debug" : level, msg);
   const common = { tier: c.exchange.rate_tier, timeoutMs: c.exchange.request_timeout_ms, logger: clientLog } as const;
 
-  if (c.exchange.environment === "sim" && !c.exchange.base_url) {
+  const baseUrl = configuredBaseUrl(c.exchange);
+  if (baseUrl === null) {
     const kp = await simKeyPair(loaded.paths.database);
     const { startSimServer } = await import("../sim/server.ts");
     let scenario: unknown;
@@ -99,7 +109,6 @@ export async function openSession(loaded: LoadedConfig, log: Log): Promise<Excha
     };
   }
 
-  const baseUrl = c.exchange.base_url ?? restBaseUrl(c.exchange.environment === "production" ? "production" : "demo", c.exchange.use_legacy_host);
   let auth: { apiKeyId: string; privateKey: ReturnType<typeof loadPrivateKey> } | null = null;
   if (loaded.apiKeyId && loaded.privateKeyPath) {
     try {

@@ -7,10 +7,10 @@
 // daily-loss limit counted. Rows are placed on a day by exact comparison of that day string; SQL
 // only narrows by a UTC window wide enough for any time zone (offsets lie within −12 h … +14 h).
 import type { Database } from "bun:sqlite";
-import { PRICE_ONE, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import { type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookSide } from "../strategies/types.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
-import { tradingDay } from "./risk.ts";
+import { legPrice, tradingDay } from "./risk.ts";
 
 /** Inclusive trading days "YYYY-MM-DD"; null = unbounded. */
 export interface DayRange {
@@ -123,8 +123,6 @@ function utcWindow(r: DayRange): { lo: number; hi: number } {
 function inRange(day: string, r: DayRange): boolean {
   return (r.since === null || day >= r.since) && (r.until === null || day <= r.until);
 }
-
-const legPrice = (side: BookSide, yesPrice: Price): Price => (side === "bid" ? yesPrice : PRICE_ONE - yesPrice);
 
 /** True when the file holds the tables a report reads (a kalshi-bot ledger, migrated). */
 export function missingReportTables(db: Database): string[] {

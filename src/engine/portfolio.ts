@@ -9,7 +9,7 @@ import type { Ledger, OrderRow, PositionRow } from "./ledger.ts";
 import { toExchangeOrder } from "./live-transport.ts";
 import { orderCollateral, positionValue } from "./position-math.ts";
 import type { ExchangeOrder } from "./transport.ts";
-import { PRICE_ONE } from "../kalshi/money.ts";
+import { centsToMicros, PRICE_ONE } from "../kalshi/money.ts";
 
 export interface ExchangePortfolio {
   /** Kalshi's balance: cash not held for resting orders (micros). */
@@ -19,6 +19,9 @@ export interface ExchangePortfolio {
   resting: ExchangeOrder[];
   requests: number;
 }
+
+/** Kalshi's balance in micros: `balance_dollars` when sent (sub-cent exact), else the integer cents. */
+export const balanceMicrosOf = (b: { balance: number; balance_dollars?: Micros | undefined }): Micros => b.balance_dollars ?? centsToMicros(b.balance);
 
 export async function fetchExchangePortfolio(client: KalshiClient): Promise<ExchangePortfolio> {
   let requests = 0;
@@ -34,7 +37,7 @@ export async function fetchExchangePortfolio(client: KalshiClient): Promise<Exch
     for (const o of page) resting.push(toExchangeOrder(o));
   }
   return {
-    balanceMicros: bal.balance_dollars ?? bal.balance * 10_000,
+    balanceMicros: balanceMicrosOf(bal),
     portfolioValueMicros: bal.portfolio_value * 10_000,
     positions,
     resting,
@@ -122,6 +125,11 @@ export async function syncSettlements(client: KalshiClient, ledger: Ledger): Pro
   return [added, requests];
 }
 
+/** The exchange's client_order_id for `row`, as an update patch, when it differs (an amend renamed it). */
+function clientIdPatch(row: OrderRow, o: ExchangeOrder): { clientOrderId?: string } {
+  return o.clientOrderId && o.clientOrderId !== row.clientOrderId ? { clientOrderId: o.clientOrderId } : {};
+}
+
 /**
  * Bring the ledger's order rows in line with the exchange's resting list: counts and prices of
  * known orders, vanished resting orders looked up by id (filled or canceled), unknown ones adopted
@@ -141,7 +149,7 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
     if (row.status === "pending" || row.status === "unknown") continue; // resolveOpen decides these
     // An amend that reached the exchange before a crash leaves the row with the old price and the
     // old client_order_id: the exchange's copy is the truth for both.
-    const cid = o.clientOrderId && o.clientOrderId !== row.clientOrderId ? { clientOrderId: o.clientOrderId } : {};
+    const cid = clientIdPatch(row, o);
     if (row.status !== "resting" || row.remainingCount !== o.remaining || row.filledCount !== o.filled || row.price !== o.price || row.orderId !== o.orderId || "clientOrderId" in cid) {
       ledger.updateOrder(row.id, { status: "resting", orderId: o.orderId, remainingCount: o.remaining, filledCount: o.filled, price: o.price, count: o.filled + o.remaining, ...cid }, "exchange: resting");
     }
@@ -152,7 +160,7 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
     try {
       const o = toExchangeOrder(await client.getOrder(row.orderId));
       const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : "canceled";
-      const cid = o.clientOrderId && o.clientOrderId !== row.clientOrderId ? { clientOrderId: o.clientOrderId } : {};
+      const cid = clientIdPatch(row, o);
       ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining, price: o.price, ...cid }, `exchange: ${o.status}`);
     } catch (e) {
       const status = (e as { status?: number }).status;
@@ -219,4 +227,5 @@ export function portfolioView(cashMicros: Micros, positions: ReadonlyMap<string,
   return { cashMicros, positions: pv, restingOrders: ro };
 }
 
-export const collateralOf = (rows: readonly OrderRow[]): Micros => rows.reduce((a, r) => a + (r.status === "resting" ? orderCollateral(r.side, r.price, r.remainingCount) : 0), 0);
+/** Full collateral of `rows` at their price and remaining count (the caller picks which rows may hold any). */
+export const collateralOf = (rows: readonly OrderRow[]): Micros => rows.reduce((a, r) => a + orderCollateral(r.side, r.price, r.remainingCount), 0);

@@ -7,7 +7,7 @@ import type { KalshiClient } from "../kalshi/index.ts";
 import { formatDollars2, type Count, type Micros } from "../kalshi/money.ts";
 import { CASH_DRIFT_SEEN_KEY, type Ledger, type OrderRow } from "./ledger.ts";
 import type { OrderManager } from "./order-manager.ts";
-import { collateralOf, fetchExchangePortfolio, syncFills, syncOrders, syncSettlements, type ExchangePortfolio } from "./portfolio.ts";
+import { balanceMicrosOf, collateralOf, fetchExchangePortfolio, syncFills, syncOrders, syncSettlements, type ExchangePortfolio } from "./portfolio.ts";
 import { wholeContracts } from "./position-math.ts";
 
 export class ReconcileError extends Error {
@@ -156,7 +156,7 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; reque
     requests += fr + sr;
     newFills += f;
     newSettlements += s;
-    if (f === 0 && s === 0) balance = bal.balance_dollars ?? bal.balance * 10_000;
+    if (f === 0 && s === 0) balance = balanceMicrosOf(bal);
   }
   if (balance === null) {
     d.log("debug", "cash check skipped: fills kept arriving while the balance was read");
@@ -165,7 +165,7 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; reque
   const ledgerCash = d.ledger.cashMicros()!;
   const held = ledgerCash - balance;
   // Rows whose outcome is not known yet may hold collateral on the exchange as well.
-  const maxHeld = collateralOf(d.ledger.ordersWithStatus(["resting"])) + collateralOf(d.ledger.ordersWithStatus(["pending", "unknown"]).map((r) => ({ ...r, status: "resting" as const })));
+  const maxHeld = collateralOf(d.ledger.ordersWithStatus(["resting", "pending", "unknown"]));
   const drift = held < 0 ? held : held > maxHeld ? held - maxHeld : 0;
   const seen = Number(d.ledger.getMeta(CASH_DRIFT_SEEN_KEY) ?? "0");
   if (drift === 0) {

@@ -9,8 +9,10 @@ import { readFileSync, statSync } from "node:fs";
 
 export interface KillSwitchState {
   active: boolean;
-  /** What turned it on, for the heartbeat and logs: the variable's raw value, or `file <path>`. */
+  /** BOT_DISABLE_TRADING's raw value (null when unset). */
   value: string | null;
+  /** The kill-switch file, when it is what turned trading off. */
+  file?: string;
   /** The reason written into the file by `kalshi-bot pause --reason`, if any. */
   reason?: string;
 }
@@ -50,7 +52,7 @@ export function killSwitch(env: NodeJS.ProcessEnv = process.env, file: string | 
   if (raw !== undefined && !OFF.has(raw.trim().toLowerCase())) return { active: true, value: raw };
   if (file) {
     const f = fileSwitch(file);
-    if (f.on) return { active: true, value: `file ${file}`, ...(f.reason ? { reason: f.reason } : {}) };
+    if (f.on) return { active: true, value: raw ?? null, file, ...(f.reason ? { reason: f.reason } : {}) };
   }
   return { active: false, value: raw ?? null };
 }

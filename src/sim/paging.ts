@@ -144,15 +144,7 @@ export function compareMarkets(a: { createdMs: number; ticker: string }, b: { cr
 
 /** A page of markets already in `compareMarkets` order, resuming strictly after the cursor's market. */
 export function marketsPage<T extends { createdMs: number; ticker: string }>(items: T[], cursor: string | null, limit: number): { items: T[]; cursor: string } {
-  let start = 0;
-  const k = decodeMarketCursor(cursor);
-  if (k) {
-    start = items.findIndex((m) => compareMarkets(m, k) > 0);
-    if (start < 0) start = items.length;
-  }
-  const out = items.slice(start, start + limit);
-  const last = out[out.length - 1];
-  return { items: out, cursor: start + limit < items.length && last ? encodeMarketCursor(last.createdMs, last.ticker) : "" };
+  return orderedPage(items, decodeMarketCursor(cursor), limit, (m) => m, compareMarkets, (k) => encodeMarketCursor(k.createdMs, k.ticker));
 }
 
 // ---- events and positions: a fixed order, a cursor naming the last item --------------------------
