@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetMarketsResponse } from "../../src/kalshi/wire/index.ts";
 
-const fx = JSON.parse(readFileSync(join(import.meta.dir, "../../../shared/kalshi/fixtures/markets__status_open.json"), "utf8"));
+const fx = JSON.parse(readFileSync(join(import.meta.dir, "../../test/fixtures/kalshi/markets__status_open.json"), "utf8"));
 const sample = fx.markets as Array<Record<string, unknown>>;
 const markets = Array.from({ length: 1000 }, (_, i) => ({ ...sample[i % sample.length]!, ticker: `BENCH-${i}` }));
 const text = JSON.stringify({ markets, cursor: "abc" });

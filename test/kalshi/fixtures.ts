@@ -4,7 +4,13 @@ import { join } from "node:path";
 import type { z } from "zod";
 import * as W from "../../src/kalshi/wire/index.ts";
 
-export const FIXTURES = join(import.meta.dir, "../../../shared/kalshi/fixtures");
+/**
+ * Kalshi's recorded demo responses, vendored from ../shared/kalshi/fixtures (public data, see its
+ * README) so that `npm test` on a fresh clone runs them too; fixtures-drift.test.ts holds this copy
+ * equal to ../shared's wherever that folder is present (CI).
+ */
+export const FIXTURES = join(import.meta.dir, "../fixtures/kalshi");
+export const SHARED_FIXTURES = join(import.meta.dir, "../../../shared/kalshi/fixtures");
 
 export interface Fixture {
   name: string;

@@ -10,7 +10,7 @@ import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
 import { handScenario, testKeys, T_BIN } from "./helpers.ts";
 
-const FIXTURES = join(import.meta.dir, "../../../shared/kalshi/fixtures");
+import { FIXTURES } from "../kalshi/fixtures.ts";
 const FX_TICKERS = ["KXWTACHALLENGERMATCH-26JUN11JIMLEP-LEP", "KXPGATOUR-USO26-JDAY"];
 /** Fields Kalshi sends only for some markets/orders, or that our records carry and a capture lacked. */
 const OPTIONAL = new Set([
@@ -65,12 +65,10 @@ function diff(ours: unknown, theirs: unknown, path = "$", out: string[] = []): s
   return out;
 }
 
-const haveFixtures = existsSync(FIXTURES);
 let s: SimServer;
 const results: { name: string; status: number; expected: number; problems: string[] }[] = [];
 
 beforeAll(async () => {
-  if (!haveFixtures) return;
   const clock = new ManualClock();
   const sc = handScenario() as ScenarioInput & { events: any[] };
   // Markets that are closed-but-unsettled and settled by the time the session runs.
@@ -130,7 +128,7 @@ afterAll(async () => {
 });
 
 describe("recorded Kalshi session, replayed", () => {
-  test.skipIf(!haveFixtures)("every replayable request answers with the recorded status and shape", () => {
+  test("every replayable request answers with the recorded status and shape", () => {
     expect(results.length).toBeGreaterThan(50);
     const bad = results.filter((r) => r.status !== r.expected || r.problems.length > 0).map((r) => `${r.name}: status ${r.status} (recorded ${r.expected}) ${r.problems.join("; ")}`);
     expect(bad).toEqual([]);
@@ -139,7 +137,7 @@ describe("recorded Kalshi session, replayed", () => {
 
 describe("recorded WebSocket sessions, replayed", () => {
   for (const name of ["ws__orderbook_trade_yes", "ws__orderbook_trade_noleg"]) {
-    test.skipIf(!haveFixtures)(`${name}: same frame types, keys and formats`, async () => {
+    test(`${name}: same frame types, keys and formats`, async () => {
       const meta = JSON.parse(readFileSync(join(FIXTURES, `${name}.meta.json`), "utf8"));
       const recorded = readFileSync(join(FIXTURES, `${name}.jsonl`), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
       const cmd = JSON.parse(JSON.stringify(meta.subscribe_cmd).replaceAll(FX_TICKERS[0]!, T_BIN));
