@@ -44,10 +44,15 @@ export interface RestoreResult {
 }
 
 /** Best effort: does this PID look like a kalshi-bot process? (Linux /proc; false when unknown.) */
+/**
+ * Whether `pid` runs kalshi-bot: the compiled binary (its program name is kalshi-bot) or the
+ * source entry point under bun. Judged by the program and the entry script, not by any argument
+ * that mentions "kalshi-bot": a checkout or a lock folder named kalshi-bot is not a bot.
+ */
 function looksLikeBot(pid: number): boolean {
   try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return /kalshi-bot|src\/cli\.ts/.test(cmd);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    return basename(argv[0] ?? "") === "kalshi-bot" || argv.slice(1, 3).some((a) => a.endsWith("src/cli.ts"));
   } catch {
     return false;
   }

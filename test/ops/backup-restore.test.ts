@@ -257,4 +257,33 @@ describe("restore", () => {
     expect(sha(db)).toBe(sha(backup));
     await holder.stop();
   }, 30_000);
+
+  test("--force does not override a running kalshi-bot holding the lock: exit 3, nothing replaced", async () => {
+    const { d, backup } = await setup();
+    const bot = startBin(["--mode", "trade", "--skip-setup-wizard", "--non-interactive", ...lockArgs(d)], { cwd: d });
+    // The writer fixture left cycles behind: the bot's first cycle carries the next number.
+    await bot.waitFor(/cycle \d+ \(trade/, 30_000);
+    const r = await runBin(["restore", backup, "--force", ...lockArgs(d)], { cwd: d });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain("even with --force");
+    expect(r.stderr).toContain(`PID ${bot.proc.pid}`);
+    // The running bot's database stays in place (a restore would have saved it as .pre-restore-…).
+    expect(readdirSync(join(d, "data")).filter((n) => n.includes("pre-restore") || n.includes(".restore-"))).toEqual([]);
+    expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+  }, 60_000);
+
+  test("--force: a non-bot holder whose arguments mention kalshi-bot (a folder of that name) is still not a bot", async () => {
+    // A checkout cloned as kalshi-bot/ put the name in every test process's arguments, and restore
+    // took the lock-holding fixture for a running bot.
+    const { d, db, backup } = await setup();
+    mkdirSync(join(d, "kalshi-bot"));
+    const lock = join(d, "kalshi-bot", "bot.lock");
+    const holder = startBin([join(ROOT, "test/ops/fixtures/lock-holder.ts"), lock, "30000"], { command: [BUN] });
+    await holder.waitFor(/ACQUIRED/);
+    const r = await runBin(["restore", backup, "--force", "--lock-file", lock], { cwd: d });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("--force");
+    expect(sha(db)).toBe(sha(backup));
+    await holder.stop();
+  }, 30_000);
 });
