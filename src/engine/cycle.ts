@@ -22,7 +22,9 @@ import type { Ledger, OrderRow } from "./ledger.ts";
 import { StopRequested, type MarketData, type MarketDataSource, type Scope } from "./market-data.ts";
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
-import { balanceMicrosOf, collateralOf, portfolioView, valuePositions } from "./portfolio.ts";
+import { balanceMicrosOf, collateralOf, FILLS_CURSOR_KEY, portfolioView, valuePositions } from "./portfolio.ts";
+import { ExchangeClock } from "./exchange-clock.ts";
+import { monoNow } from "../ops/clock.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
 import { cancelsForHalt, fromRiskRow, nextRiskState, resetHalt, toRiskRow, type ResolvedRiskLimits, type RiskPortfolio, type RiskSnapshot } from "./risk.ts";
 import { settlementRevenue } from "./position-math.ts";
@@ -113,6 +115,9 @@ export class Engine {
    * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
   watch = new Set<string>();
 
+  /** The exchange's time as reconciliations see it: fill times are compared with it (burst cap). */
+  private readonly exchangeClock = new ExchangeClock();
+
   constructor(readonly d: EngineDeps) {
     this.gate = { snapshot: fromRiskRow(d.ledger.loadRisk(), { cashMicros: 0, equityMicros: 0, positions: {}, resting: [], recentOrderTimesMs: [] }, Date.now()), limits: d.limits };
     this.om = new OrderManager({
@@ -123,6 +128,7 @@ export class Engine {
       orderGroupId: null,
       // Paper gets the same cap as the live order group: a dry run must not trade bursts live cannot.
       burstCap: { limit: orderGroupLimit(d.loaded) * COUNT_ONE, windowMs: ORDER_GROUP_WINDOW_MS },
+      exchangeNow: () => this.exchangeClock.now(),
       ...(d.confirm ? { confirm: d.confirm } : {}),
       log: (l, m) => d.log(l, m),
     });
@@ -478,7 +484,7 @@ export class Engine {
     try {
       // Fills before this read are in the ledger afterwards.
       const filledBefore = [...this.om.filledSinceReconcile];
-      const startedAt = Date.now();
+      const startedAt = monoNow();
       const rec = await reconcileLive({
         client: this.d.session.client,
         ledger,
@@ -489,6 +495,8 @@ export class Engine {
         full,
       });
       for (const t of filledBefore) this.om.filledSinceReconcile.delete(t);
+      this.exchangeClock.observe(rec.exchange.exchangeTimeMs);
+      this.exchangeClock.observe(Number(ledger.getMeta(FILLS_CURSOR_KEY) ?? "0"));
       this.om.reconciledUpTo(startedAt);
       return rec;
     } catch (e) {
