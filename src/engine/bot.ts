@@ -175,6 +175,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   /** When a lifecycle message asked for an early cycle (null: none pending). */
   let newMarketAt: number | null = null;
   let cycleStartedAt = 0;
+  let cycleRunning = false;
+  let overdueTimer: ReturnType<typeof setInterval> | null = null;
   let killAtCycle = false;
   // A cycle before the interval is up: at once when the kill switch flipped since the cycle started
   // (kalshi-bot pause / resume: resting orders go within a second of a pause, and a resume trades
@@ -284,7 +286,22 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     lastIterationEnd = monoNow();
 
     let failures = 0;
+    /** The last cycle failed for the exchange (unreachable, 5xx, timeouts): `degraded` until one succeeds. */
+    let exchangeFailing = false;
     let lastGc = Number.NEGATIVE_INFINITY;
+    // A cycle the exchange leaves hanging (requests that answer slowly or time out one after another)
+    // may run far past its interval: the heartbeat says `degraded` and why, instead of keeping the
+    // `active` of its start until it goes stale.
+    const overdueMs = Math.max(intervalMs, CYCLE_OVERDUE_MIN_MS);
+    overdueTimer = opts.once
+      ? null
+      : setInterval(() => {
+          const ran = monoNow() - cycleStartedAt;
+          if (!cycleRunning || ran < overdueMs) return;
+          heart.lastError = `cycle ${heart.cycle} has run ${Math.round(ran / 1000)} s (interval ${cfg.trading.cycle_interval_seconds} s): the exchange is slow or not answering${heart.lastError && !heart.lastError.startsWith(`cycle ${heart.cycle} has run`) ? `; before: ${heart.lastError}` : ""}`;
+          heart.write("degraded");
+        }, OVERDUE_CHECK_MS);
+    overdueTimer?.unref?.();
     for (;;) {
       // A stop that came while the session opened (the embedded exchange starting): no cycle at all.
       if (stopping) break;
@@ -298,14 +315,18 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       cycleStartedAt = monoNow();
       newMarketAt = null;
       killAtCycle = killSwitch().active;
-      heart.write(statusBefore(engine), null);
+      heart.write(statusBefore(engine, exchangeFailing), null);
       reactor?.cycleStarting();
       let report: CycleReport;
+      cycleRunning = true;
       try {
         report = await engine.run();
+        cycleRunning = false;
         failures = 0;
+        exchangeFailing = false;
         heart.lastError = null;
       } catch (e) {
+        cycleRunning = false;
         if (stopping && e instanceof StopRequested) {
           // Not a failure: the reads were abandoned on purpose, before any order of this cycle.
           lastIterationEnd = monoNow();
@@ -322,6 +343,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         if (partial && partial.cashMicros) heart.fromReport(partial);
         const exch = e instanceof KalshiApiError || cause instanceof KalshiApiError || /fetch|ECONNREFUSED|network|timeout|socket/i.test(msg);
         const recon = e instanceof ReconcileError && !exch;
+        exchangeFailing = exch;
         log.error(`cycle ${heart.cycle} failed: ${msg}`);
         lastIterationEnd = monoNow();
         if (stopping) {
@@ -338,7 +360,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         }
         const backoff = Math.min(cfg.trading.cycle_interval_seconds * 1000, 5_000 * 2 ** Math.min(failures - 1, 6));
         const nextMono = monoNow() + backoff;
-        heart.write("error", wallAt(nextMono));
+        // The exchange failing is `degraded` (the bot rides it out); anything else needs the operator.
+        heart.write(exch ? "degraded" : "error", wallAt(nextMono));
         sdNotify(`STATUS=cycle ${heart.cycle}: failed (${oneLine(msg)}); retry in ${Math.round(backoff / 1000)} s`);
         // No reactive passes after a failed cycle (react() refuses them until a cycle succeeds).
         await sleepUntilMono(nextMono, (w) => (wake = w), () => stopping);
@@ -422,6 +445,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     }
     throw err;
   } finally {
+    if (overdueTimer) clearInterval(overdueTimer);
     reactor?.close();
     live?.close();
     // A daemon leaving on purpose (signal, halt, lock lost) says so; --once is not a service.
@@ -572,8 +596,12 @@ export function databaseFailure(path: string, e: unknown): UserError | null {
   return known ? new UserError(`database ${path} failed (${code}); ${fix[known]}`, EXIT.DATABASE) : null;
 }
 
-function statusBefore(engine: Engine): HeartbeatStatus {
+function statusBefore(engine: Engine, exchangeFailing: boolean): HeartbeatStatus {
   if (engine.gate.snapshot.state === "halted") return "halted";
   if (killSwitch().active) return "disabled";
-  return "active";
+  return exchangeFailing ? "degraded" : "active";
 }
+
+/** A daemon cycle running longer than max(interval, this) turns the heartbeat `degraded`. */
+const CYCLE_OVERDUE_MIN_MS = 30_000;
+const OVERDUE_CHECK_MS = 5_000;
