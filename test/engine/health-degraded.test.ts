@@ -4,7 +4,8 @@
 //     reason and stays fresh, and `watchdog` says "degraded: the exchange is failing or not
 //     answering" (exit 6), not "stale"; when the exchange answers again the bot is `active` and healthy;
 //   - the exchange restarted empty (the bot's positions gone): the daemon keeps running and refuses
-//     to trade, the heartbeat says `error` with "positions disagree", `watchdog` exits 6 with that.
+//     to trade, the heartbeat says `error` with "positions disagree", `watchdog` exits 6 with that;
+//   - a cycle left hanging by requests that never answer (long timeout): `degraded` once overdue.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -47,6 +48,43 @@ function positions(dir: string): number {
 }
 
 describe("heartbeat and watchdog while the exchange is hung or restarted empty", () => {
+  test("a cycle hung on an exchange that does not answer (long request timeout): degraded with why, before the heartbeat would go stale", async () => {
+    const dir = tempDir("health-hung-");
+    const kp = generateKeyPair();
+    writeFileSync(join(dir, "key.pem"), kp.privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(dir, "pub.pem"), kp.publicKeyPem);
+    const sim = startBin(["sim", "--port", "0", "--seed", "61", "--tier", "prime", "--api-key-id", "health-key", "--public-key", join(dir, "pub.pem"), "--balance", "1000"], { cwd: dir });
+    const base = (await sim.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2\n/, 30_000)).split("\n")[0]!;
+    const series = ((await (await fetch(`${base}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
+    const cfg = writeConfig(dir, {
+      exchange: { environment: "sim", base_url: base, api_key_id: "health-key", private_key_path: "key.pem", rate_tier: "prime", request_timeout_ms: 120_000 },
+      trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, series_tickers: series, websocket: false },
+      risk: { max_orders_per_minute: 600, max_daily_loss_dollars: "500", max_drawdown_pct: 90 },
+      paths: { lock_file: "bot.lock" },
+    });
+    const bot = startBin(["--config", cfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], { cwd: dir });
+    const hb = (): Hb => JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8")) as Hb;
+    try {
+      await until("an active heartbeat after a cycle", () => hb().status === "active" && hb().cycle >= 2, 60_000);
+      process.kill(sim.pid, "SIGSTOP");
+      try {
+        // Requests wait up to 120 s each; the cycle is overdue after max(2 s, 30 s).
+        const h = await until("heartbeat degraded by the overdue cycle", () => (hb().status === "degraded" ? hb() : null), 60_000);
+        expect(h.last_error).toMatch(/^cycle \d+ has run \d+ s \(interval 2 s\): the exchange is slow or not answering/);
+        const wd = await runBin(["watchdog", "--config", cfg], { cwd: dir });
+        expect(wd.code, wd.output).toBe(6);
+        expect(wd.stderr).toMatch(/unhealthy: degraded: the exchange is failing or not answering \(cycle \d+ has run/);
+      } finally {
+        process.kill(sim.pid, "SIGCONT");
+      }
+      await until("active again", () => hb().status === "active", 60_000);
+      expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+    } finally {
+      await bot.stop("SIGKILL").catch(() => {});
+      await sim.stop("SIGKILL").catch(() => {});
+    }
+  }, 200_000);
+
   test("hung: degraded and fresh, healthy again after; restarted empty: error naming the disagreement, daemon still running", async () => {
     const dir = tempDir("health-");
     const kp = generateKeyPair();
