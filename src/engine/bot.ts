@@ -19,8 +19,12 @@
 //   an AbortSignal: they come before any order, so the cycle ends with nothing placed from partial
 //   data. Order sends, cancels and reconciliation are never interrupted; a stop that arrives during
 //   them waits for the cycle to finish.
-// - The daemon never exits on an exchange or reconciliation failure: it retries with backoff and a
-//   heartbeat `error`, so systemd's watchdog sees a live process that says what is wrong.
+// - The daemon never exits on an exchange or reconciliation failure: it retries with backoff, so
+//   systemd's watchdog sees a live process that says what is wrong: heartbeat `degraded` while the
+//   exchange fails or hangs (also a cycle overdue by max(interval, 30 s)), `error` for what needs
+//   the operator (the ledger disagrees with the exchange). Exits 4 and 7 are `--once`'s.
+// - Every duration and deadline is on the monotonic clock (ops/clock.ts); the wall clock is only
+//   shown. A wall-clock step is logged at the next cycle.
 // - systemd (Type=notify, WatchdogSec): READY=1 goes out once the lock is held, the database is
 //   open and the exchange session exists, BEFORE the first exchange request. Waiting for the first
 //   successful reconcile instead would turn an exchange outage at boot into a start timeout
