@@ -32,7 +32,7 @@ export const riskSchema = z
     timezone: z
       .string()
       .min(1)
-      .refine(isKnownTimeZone, { message: 'not a time zone this system knows; set an IANA name such as "America/New_York" or "UTC"' })
+      .refine(isKnownTimeZone, { error: (iss) => `"${String(iss.input)}" is not a time zone this system knows; set an IANA name such as "America/New_York" or "UTC"` })
       .default("America/New_York"),
   })
   .prefault({});

@@ -29,7 +29,7 @@ describe("config refused at load, not at run time", () => {
     const dir = tempDir("kbot-tz-");
     const cfg = writeConfig(dir, { risk: { timezone: "Mars/Olympus_Mons" }, paths: { lock_file: "bot.lock" } });
     const run = await runBin(["--config", cfg, "--mode", "scan", "--once", "--skip-setup-wizard", "--non-interactive"], { cwd: dir, timeoutMs: 60_000 });
-    refused(run, /risk\.timezone: not a time zone this system knows; set an IANA name such as "America\/New_York"/);
+    refused(run, /risk\.timezone: "Mars\/Olympus_Mons" is not a time zone this system knows; set an IANA name such as "America\/New_York"/);
     const verify = await runBin(["--config", cfg, "--verify-config", "--mode", "trade"], { cwd: dir, timeoutMs: 60_000 });
     expect(verify.code, verify.output).toBe(2);
     expect(verify.output).toMatch(/risk\.timezone/);

@@ -138,7 +138,7 @@ describe("a wrong wall clock never loses a fill (fill cursor in exchange time)",
 });
 
 describe("a wall clock stepped during a run: scheduling is monotonic", () => {
-  test("stepped back 50 s, then forward 50 s: cycles go on within an interval, the step is logged, heartbeat fresh, no fill lost", async () => {
+  test("stepped back 50 s, forward 50 s, forward 1 h and back: cycles go on within an interval, the step is logged, heartbeat fresh, no fill lost", async () => {
     const r = await startUnderClock(40_000, 64);
     try {
       await r.bot.waitFor(/cycle 1 \(trade, LIVE\)/, 30_000);
@@ -156,6 +156,18 @@ describe("a wall clock stepped during a run: scheduling is monotonic", () => {
         await r.bot.waitFor(new RegExp(`system clock stepped ${dir} by 50\\.\\d s`), 10_000);
         await heartbeatFresh(r);
       }
+
+      // An hour ahead: the exchange refuses the signatures (its window is a minute), cycles fail and
+      // the heartbeat says degraded; stepped back, the bot trades again within an interval or two,
+      // and next_cycle_at is not left an hour ahead.
+      r.setOffset(3_640_000);
+      await r.bot.waitFor(/system clock stepped forward by 3600\.\d s/, 15_000);
+      await until("degraded while the exchange refuses the clock", () => JSON.parse(readFileSync(join(r.dir, "reports/heartbeat.json"), "utf8")).status === "degraded", 20_000);
+      const before = cyclesDone(r.dir);
+      r.setOffset(40_000);
+      await until("2 cycles after the step back from +1 h", () => cyclesDone(r.dir) >= before + 2, 3 * INTERVAL_S * 1000 + 6_000);
+      await r.bot.waitFor(/system clock stepped back by 3600\.\d s/, 10_000);
+      await heartbeatFresh(r);
       await fillsReconciled(r, 1);
       expect(await r.bot.stop("SIGTERM", 20_000)).toBe(0);
       expectNoFillLost(r);
