@@ -5,6 +5,7 @@ import { KalshiApiError, type KalshiClient } from "../kalshi/index.ts";
 import type * as W from "../kalshi/wire/rest.ts";
 import type { Count, Price } from "../kalshi/money.ts";
 import type { BookSide } from "../strategies/types.ts";
+import type { ExchangeClock } from "./order-ttl.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport, WriteOutcome } from "./transport.ts";
 
 /** Kalshi's batch create takes at most 20 orders per request. */
@@ -32,6 +33,8 @@ export function toExchangeOrder(o: W.Order): ExchangeOrder {
     status: o.status,
     orderGroupId: o.order_group_id ?? null,
     createdMs: o.created_time ? Date.parse(o.created_time) : null,
+    expiresMs: o.expiration_time ? Date.parse(o.expiration_time) : null,
+    lastUpdateMs: o.last_update_time ? Date.parse(o.last_update_time) : null,
   };
 }
 
@@ -48,6 +51,8 @@ function body(r: OrderRequest): Parameters<KalshiClient["createOrder"]>[0] {
     ...(r.postOnly ? { post_only: true } : {}),
     ...(r.reduceOnly ? { reduce_only: true } : {}),
     ...(r.orderGroupId ? { order_group_id: r.orderGroupId } : {}),
+    // Kalshi's V2 create takes Unix seconds, with good_till_canceled (order-ttl.ts).
+    ...(r.expiresAt ? { expiration_time: Math.ceil(r.expiresAt / 1000) } : {}),
   };
 }
 
@@ -56,7 +61,11 @@ export class LiveTransport implements OrderTransport {
   /** Requests sent, for the cycle summary and the bench. */
   writes = 0;
 
-  constructor(private readonly client: KalshiClient) {}
+  /** `clock` learns the exchange's time from the answers' ts_ms (order expiries are set in it). */
+  constructor(
+    private readonly client: KalshiClient,
+    private readonly clock: ExchangeClock | null = null,
+  ) {}
 
   async create(reqs: OrderRequest[]): Promise<CreateOutcome[]> {
     if (reqs.length === 0) return [];
@@ -65,6 +74,7 @@ export class LiveTransport implements OrderTransport {
       try {
         this.writes++;
         const res = await this.client.createOrder(body(r));
+        this.clock?.observe(res.ts_ms);
         return [{ kind: "accepted", orderId: res.order_id, filled: res.fill_count, remaining: res.remaining_count }];
       } catch (e) {
         return [errorOutcome(e)];
@@ -76,6 +86,7 @@ export class LiveTransport implements OrderTransport {
       try {
         this.writes++;
         const res = await this.client.batchCreateOrders(chunk.map(body));
+        for (const o of res.orders) this.clock?.observe(o.ts_ms);
         const byCid = new Map(res.orders.map((o) => [o.client_order_id, o]));
         for (const r of chunk) {
           const o = byCid.get(r.clientOrderId);

@@ -51,6 +51,8 @@ export interface OrderManagerDeps {
    * may fill at once) goes only when it fits whole into what is left of the window.
    */
   burstCap?: { limit: Count; windowMs: number } | null;
+  /** Kalshi's expiration_time for an order sent now (exchange ms), null for none (order-ttl.ts). */
+  expiry?: (timeInForce: string) => number | null;
 }
 
 /** How long after its row was written an order that the exchange does not know counts as never placed. */
@@ -296,6 +298,7 @@ export class OrderManager {
         orderGroupId: this.d.orderGroupId,
         groupKey: s.intent.groupKey ?? null,
         cycleId,
+        expiresAt: this.d.expiry?.(s.intent.timeInForce) ?? null,
       })),
     );
     // Kill switch once more, immediately before the request.
@@ -315,6 +318,7 @@ export class OrderManager {
       postOnly: row.postOnly,
       reduceOnly: row.reduceOnly,
       orderGroupId: row.orderGroupId,
+      expiresAt: row.expiresAt,
     }));
     const outcomes = await this.d.transport.create(reqs);
     rows.forEach((row, i) => this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum));

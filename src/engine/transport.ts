@@ -9,6 +9,8 @@ export interface OrderRequest extends OrderTerms {
   clientOrderId: string;
   eventTicker: string;
   orderGroupId: string | null;
+  /** Kalshi's expiration_time (exchange ms, whole seconds); null or absent: good till canceled. */
+  expiresAt?: number | null;
 }
 
 /**
@@ -36,6 +38,9 @@ export interface ExchangeOrder {
   status: "resting" | "executed" | "canceled" | "pending" | "unknown";
   orderGroupId: string | null;
   createdMs: number | null;
+  /** Exchange timestamps (ms) of the order's expiry and last update, when reported. */
+  expiresMs?: number | null;
+  lastUpdateMs?: number | null;
 }
 
 export interface OrderTransport {
