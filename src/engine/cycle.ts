@@ -323,6 +323,7 @@ export class Engine {
         // Every cycle reconciles fills and orders over REST: whatever the feed said or missed since
         // the last one is covered from here on.
         const rec = await this.reconcileWithFeed(full);
+        this.d.ttl?.clock.observeAtLeast(rec.exchange.balanceUpdatedMs);
         report.reconcile = rec;
         extraRequests += rec.requests;
         balanceMicros = rec.exchange.balanceMicros;

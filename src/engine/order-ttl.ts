@@ -6,8 +6,9 @@
 //
 // Clock: the expiry is an exchange timestamp, so it is compared with exchange time only. The
 // exchange's clock is read from its answers (`ts_ms` of every create) and carried forward on the
-// monotonic clock; before the first answer of a process the wall clock stands in (Kalshi refuses
-// signatures from a clock more than a few seconds off, so the TTL is off by at most that).
+// monotonic clock; before the first create answer of a process the wall clock stands in, moved
+// forward by the balance's updated_ts when the exchange is ahead (Kalshi refuses signatures from a
+// clock more than a few seconds off, so the TTL is off by at most that).
 import type { Config } from "../config/schema.ts";
 
 /** The TTL in seconds for this run (0: orders are good till canceled). See the config's description. */
@@ -40,6 +41,16 @@ export class ExchangeClock {
   observe(exchangeMs: number | null | undefined): void {
     if (typeof exchangeMs !== "number" || !Number.isFinite(exchangeMs) || exchangeMs <= 0) return;
     this.anchor = { exchangeMs, mono: this.mono() };
+  }
+
+  /**
+   * An exchange timestamp known to be at or before its time now (a balance's updated_ts): moves the
+   * estimate forward when it is ahead, never back. Before the first create of a process it keeps an
+   * expiry from falling into the exchange's past when this machine's clock is behind.
+   */
+  observeAtLeast(exchangeMs: number | null | undefined): void {
+    if (typeof exchangeMs !== "number" || !Number.isFinite(exchangeMs) || exchangeMs <= 0) return;
+    if (exchangeMs > this.now()) this.anchor = { exchangeMs, mono: this.mono() };
   }
 
   get known(): boolean {

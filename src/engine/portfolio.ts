@@ -19,6 +19,8 @@ export interface ExchangePortfolio {
   positions: Map<string, Count>;
   resting: ExchangeOrder[];
   requests: number;
+  /** The balance's updated_ts (exchange ms): at or before the exchange's time now. */
+  balanceUpdatedMs: number;
 }
 
 /** Kalshi's balance in micros: `balance_dollars` when sent (sub-cent exact), else the integer cents. */
@@ -43,6 +45,7 @@ export async function fetchExchangePortfolio(client: KalshiClient): Promise<Exch
     positions,
     resting,
     requests,
+    balanceUpdatedMs: bal.updated_ts * 1000,
   };
 }
 
