@@ -42,7 +42,7 @@ import { log } from "../ops/log.ts";
 import { redact } from "../ops/redact.ts";
 import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
 import { VERSION } from "../version.ts";
-import { formatDollars2 } from "../kalshi/money.ts";
+import { formatDollars2, parseDollars } from "../kalshi/money.ts";
 import { resolveRiskLimits } from "./risk.ts";
 import { Engine, type CycleReport, type ReactReport } from "./cycle.ts";
 import { LiveBooks } from "./live-books.ts";
@@ -119,6 +119,14 @@ class Heart {
     } catch (e) {
       log.warn(`heartbeat not written: ${(e as Error).message}`);
     }
+  }
+  /** Cancels at exit freed collateral: cash as the exchange has it now, the total unchanged. */
+  cashAfterExit(cashMicros: number): void {
+    if (!this.bankroll) return;
+    const total = parseDollars(this.bankroll.total_dollars);
+    // As in fromReport: the parts' cents from the cents of cash and total, so they add up as printed.
+    const cash = Math.trunc(cashMicros / 10_000) * 10_000;
+    this.bankroll = { ...this.bankroll, cash_dollars: formatDollars2(cash), portfolio_value_dollars: formatDollars2(total - cash) };
   }
   fromReport(r: CycleReport): void {
     // Cents of the parts are derived from the cents of cash and total, so cash + portfolio = total
@@ -450,6 +458,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         const r = await cancelOnExit(engineRef, { cancel: cfg.trading.cancel_on_exit, abandon: abandoned, log: engineLog });
         heart.exitOrders = { policy: r.policy, canceled: r.canceled, not_canceled: r.failed, kept: r.kept, reason: r.reason };
         heart.openOrders = r.policy === "keep" ? r.kept : r.failed;
+        if (r.cashMicros !== undefined) heart.cashAfterExit(r.cashMicros);
         if (heart.status) heart.write(heart.status, heart.nextCycleAt);
         log[r.failed > 0 ? "warn" : "info"](`${stopping ? "stopped" : "exiting"}: ${describeExitCancel(r, ttlSeconds)}`);
       } catch (e) {
