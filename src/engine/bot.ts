@@ -460,7 +460,9 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         heart.openOrders = r.policy === "keep" ? r.kept : r.failed;
         if (r.cashMicros !== undefined) heart.cashAfterExit(r.cashMicros);
         if (heart.status) heart.write(heart.status, heart.nextCycleAt);
-        log[r.failed > 0 ? "warn" : "info"](`${stopping ? "stopped" : "exiting"}: ${describeExitCancel(r, ttlSeconds)}`);
+        const line = describeExitCancel(r, ttlSeconds);
+        if (!opts.once) sdNotify(`STATUS=${stopping ? "stopped" : "exiting"}: ${oneLine(line)}`);
+        log[r.failed > 0 ? "warn" : "info"](`${stopping ? "stopped" : "exiting"}: ${line}`);
       } catch (e) {
         log.error(`cancel on exit failed: ${(e as Error).message}; resting orders may remain until they expire, and the next start reconciles them`);
       }

@@ -170,3 +170,57 @@ describe("cancel on exit", () => {
     }
   }, 120_000);
 });
+
+describe("a second signal during the exit's cancels", () => {
+  test("SIGTERM, then SIGINT while the cancels are unanswered: it stops waiting, and the exit line and heartbeat say how many were left", async () => {
+    const dir = tempDir("exit-force-");
+    const v = await startVenue(dir, { seed: 62 });
+    const stopDrive = v.drive(100, 100);
+    const target = new URL(v.sim.baseUrl);
+    // Forwards REST to the exchange; once `hold` is set, cancels wait until released.
+    let hold = false;
+    let held = 0;
+    const release: Array<() => void> = [];
+    const proxy = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const u = new URL(req.url);
+        if (u.pathname.includes("/ws/")) return new Response("no websocket here", { status: 404 });
+        const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
+        if (hold && req.method === "DELETE") {
+          held++;
+          await new Promise<void>((r) => release.push(r));
+        }
+        const r = await fetch(`${target.origin}${u.pathname}${u.search}`, { method: req.method, headers: req.headers, body });
+        return new Response(await r.arrayBuffer(), { status: r.status, headers: r.headers });
+      },
+    });
+    try {
+      const cfg = writeBotConfig(dir, v, { exchange: { base_url: `http://127.0.0.1:${proxy.port}`, request_timeout_ms: 60_000 }, trading: { cycle_interval_seconds: 30, websocket: false } });
+      const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
+      await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 60_000);
+      await until("quotes resting on the exchange", () => restingOnExchange(v).length >= 2, 20_000);
+      const resting = restingOnExchange(v).length;
+      hold = true;
+      bot.proc.kill("SIGTERM");
+      await until("the exit's cancel request at the exchange", () => held > 0, 20_000);
+      bot.proc.kill("SIGINT");
+      await bot.waitFor(/stopped: 0 resting order\(s\) cancelled, \d+ could not be \(SIGINT again: exit forced\)/, 20_000);
+      expect(bot.output()).toMatch(/SIGINT again: exiting without waiting for the cancels of resting orders/);
+      const hb = heartbeat(dir);
+      expect(hb.status).toBe("stopped");
+      expect(hb.exit_orders).toEqual({ policy: "cancel", canceled: 0, not_canceled: resting, kept: 0, reason: "SIGINT again: exit forced" });
+      hold = false;
+      for (const r of release.splice(0)) r();
+      // The cancels it stopped waiting for were in flight; once they are answered it is gone, exit 0.
+      expect(await bot.exited).toBe(0);
+    } finally {
+      hold = false;
+      for (const r of release.splice(0)) r();
+      stopDrive();
+      proxy.stop(true);
+      await v.stop();
+    }
+  }, 120_000);
+});
