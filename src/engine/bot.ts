@@ -55,7 +55,7 @@ import { PaperTransport } from "./paper-transport.ts";
 import { ReconcileError } from "./reconcile.ts";
 import { cycleSummary, scanTable } from "./scan-report.ts";
 import { checkLiveTrading, resolveScope } from "./live-guard.ts";
-import { ExchangeClock, resolveOrderTtlSeconds } from "./order-ttl.ts";
+import { resolveOrderTtlSeconds } from "./order-ttl.ts";
 import { cancelOnExit, describeExitCancel } from "./shutdown.ts";
 
 export interface RunOptions {
@@ -188,7 +188,6 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   let engineRef: Engine | null = null;
   let lockLost = false;
   const ttlSeconds = resolveOrderTtlSeconds(cfg.trading, opts.once);
-  const exchangeClock = new ExchangeClock();
   const heart = new Heart(loaded.paths.heartbeat, loaded, opts.mode);
   let stopping = false;
   let wake: (() => void) | null = null;
@@ -261,9 +260,9 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       session,
       ledger,
       marketData,
-      transport: paperTransport ?? new LiveTransport(session.client, exchangeClock),
+      transport: paperTransport ?? new LiveTransport(session.client),
       paperTransport,
-      ttl: { seconds: opts.mode === "trade" ? ttlSeconds : 0, clock: exchangeClock },
+      orderTtlSeconds: opts.mode === "trade" ? ttlSeconds : 0,
       limits,
       scope,
       mode: opts.mode,

@@ -19,8 +19,9 @@ export interface ExchangePortfolio {
   positions: Map<string, Count>;
   resting: ExchangeOrder[];
   requests: number;
-  /** The balance's updated_ts (exchange ms): at or before the exchange's time now. */
-  balanceUpdatedMs: number;
+  /** The exchange's clock when it answered the balance read (its `updated_ts`, whole seconds): a
+   * lower bound of exchange time, read before positions and orders. */
+  exchangeTimeMs: number;
 }
 
 /** Kalshi's balance in micros: `balance_dollars` when sent (sub-cent exact), else the integer cents. */
@@ -45,7 +46,7 @@ export async function fetchExchangePortfolio(client: KalshiClient): Promise<Exch
     positions,
     resting,
     requests,
-    balanceUpdatedMs: bal.updated_ts * 1000,
+    exchangeTimeMs: bal.updated_ts * 1000,
   };
 }
 

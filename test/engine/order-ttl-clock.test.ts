@@ -1,46 +1,37 @@
 // The arithmetic of orders that expire on their own (src/engine/order-ttl.ts): the exchange's clock
-// as read from its answers and carried on a monotonic clock (a wall-clock step changes nothing),
+// as read from its answers and carried on a monotonic clock (exchange-clock.ts),
 // Kalshi's expiration_time in whole seconds rounded up, which orders are due for renewal, when the
 // next one is, and the TTL each run mode gets by default. The behaviour end to end is in
 // order-ttl.test.ts (through the binary).
 import { describe, expect, test } from "bun:test";
 import { configSchema } from "../../src/config/schema.ts";
-import { dueForRenewal, ExchangeClock, expirationFor, expiredByTtl, msUntilRenewal, resolveOrderTtlSeconds } from "../../src/engine/order-ttl.ts";
-
-function clocks() {
-  const t = { mono: 1_000, wall: Date.UTC(2026, 11, 4, 12, 0, 0) };
-  return { t, clock: new ExchangeClock(() => t.mono, () => t.wall) };
-}
+import { ExchangeClock } from "../../src/engine/exchange-clock.ts";
+import { dueForRenewal, expirationFor, expiredByTtl, msUntilRenewal, resolveOrderTtlSeconds } from "../../src/engine/order-ttl.ts";
 
 describe("ExchangeClock", () => {
-  test("the wall clock until the exchange answers; then the exchange's time carried forward monotonically, whatever the wall clock does", () => {
-    const { t, clock } = clocks();
-    expect(clock.now()).toBe(t.wall);
-    const exchangeAt = t.wall + 7_000; // the exchange is 7 s ahead of this machine
-    clock.observe(exchangeAt);
+  test("null until the exchange answers; then its newest time carried forward monotonically, whatever the wall clock does, never back", () => {
+    const t = { mono: 1_000 };
+    const clock = new ExchangeClock(() => t.mono);
+    expect(clock.now()).toBeNull();
+    const ex = Date.UTC(2026, 11, 4, 12, 0, 0);
+    clock.observe(ex);
     t.mono += 2_500;
-    t.wall -= 3_600_000; // a wall-clock step back by an hour
-    expect(clock.now()).toBe(exchangeAt + 2_500);
-  });
-
-  test("a lower bound (balance updated_ts) moves the estimate forward only", () => {
-    const { t, clock } = clocks();
-    clock.observeAtLeast(t.wall - 60_000); // an old balance change: ignored
-    expect(clock.now()).toBe(t.wall);
-    clock.observeAtLeast(t.wall + 30_000); // the exchange is ahead: followed
-    t.mono += 1_000;
-    expect(clock.now()).toBe(t.wall + 31_000);
+    expect(clock.now()).toBe(ex + 2_500);
+    clock.observe(ex - 60_000); // an older sample (whole-second updated_ts): ignored
+    expect(clock.now()).toBe(ex + 2_500);
+    clock.observe(ex + 10_000); // the exchange is further on than the estimate: followed
+    expect(clock.now()).toBe(ex + 10_000);
   });
 });
 
 describe("expiry and renewal", () => {
   test("expiration_time: exchange time + TTL rounded up to a whole second, only for good_till_canceled, none with TTL 0", () => {
-    const { t, clock } = clocks();
-    clock.observe(t.wall + 400);
-    expect(expirationFor("good_till_canceled", 60, clock)).toBe(t.wall + 61_000);
-    expect(expirationFor("immediate_or_cancel", 60, clock)).toBeNull();
-    expect(expirationFor("fill_or_kill", 60, clock)).toBeNull();
-    expect(expirationFor("good_till_canceled", 0, clock)).toBeNull();
+    const now = Date.UTC(2026, 11, 4, 12, 0, 0) + 400;
+    expect(expirationFor("good_till_canceled", 60, now)).toBe(now - 400 + 61_000);
+    expect(expirationFor("good_till_canceled", 60, now - 400)).toBe(now - 400 + 60_000);
+    expect(expirationFor("immediate_or_cancel", 60, now)).toBeNull();
+    expect(expirationFor("fill_or_kill", 60, now)).toBeNull();
+    expect(expirationFor("good_till_canceled", 0, now)).toBeNull();
   });
 
   test("due once less than half the TTL is left; the next due time skips orders already due", () => {
