@@ -117,7 +117,7 @@ export class Engine {
    * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
   watch = new Set<string>();
 
-  /** The exchange's time as reconciliations see it: fill times are compared with it (burst cap). */
+  /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts). */
   private readonly exchangeClock = new ExchangeClock();
 
   constructor(readonly d: EngineDeps) {
