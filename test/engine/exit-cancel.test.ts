@@ -224,3 +224,43 @@ describe("a second signal during the exit's cancels", () => {
     }
   }, 120_000);
 });
+
+describe("a fatal error after the bot has sent orders", () => {
+  test("live --once whose cycle fails after placing quotes (the exchange refuses the balance read): exit 4, yet its quotes are cancelled before it exits", async () => {
+    const dir = tempDir("exit-fatal-");
+    const v = await startVenue(dir, { seed: 61 });
+    const target = new URL(v.sim.baseUrl);
+    // Forwards REST to the exchange; once an order was created, every balance read is refused.
+    let created = false;
+    const proxy = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const u = new URL(req.url);
+        if (created && u.pathname.endsWith("/portfolio/balance")) return Response.json({ error: { code: "bad_request", message: "balance unavailable (test fault)" } }, { status: 400 });
+        const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
+        const r = await fetch(`${target.origin}${u.pathname}${u.search}`, { method: req.method, headers: req.headers, body });
+        if (req.method === "POST" && u.pathname.includes("/portfolio/events/orders") && r.ok) created = true;
+        return new Response(await r.arrayBuffer(), { status: r.status, headers: r.headers });
+      },
+    });
+    try {
+      const cfg = writeBotConfig(dir, v, { exchange: { base_url: `http://127.0.0.1:${proxy.port}` } });
+      const r = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
+      expect(r.code, r.output).toBe(4);
+      expect(r.output).toMatch(/balance unavailable \(test fault\)/);
+      const quotes = exchangeAccount(v).orders.filter((o) => o.tif === "good_till_canceled");
+      expect(quotes.length).toBeGreaterThan(0);
+      expect(restingOnExchange(v)).toEqual([]);
+      const n = quotes.filter((o) => o.status === "canceled").length;
+      expect(r.output).toMatch(new RegExp(`exiting: ${n} resting order\\(s\\) cancelled, 0 could not be`));
+      const hb = heartbeat(dir);
+      expect(hb.status).toBe("error");
+      expect(hb.exit_orders).toEqual({ policy: "cancel", canceled: n, not_canceled: 0, kept: 0, reason: null });
+      expect(ledgerStatuses(dir, false).resting ?? 0).toBe(0);
+    } finally {
+      proxy.stop(true);
+      await v.stop();
+    }
+  }, 120_000);
+});
