@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Count } from "../kalshi/money.ts";
 import type { AmendIntent, CancelIntent, CreateIntent, Intent } from "../strategies/types.ts";
 import type { Ledger, OrderRow, OrderStatus } from "./ledger.ts";
+import { canceledOrExpired } from "./order-ttl.ts";
 import { evaluateIntents, type BatchVerdict, type ResolvedRiskLimits, type RiskSnapshot } from "./risk.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport } from "./transport.ts";
 
@@ -425,7 +426,7 @@ export class OrderManager {
       if (amendCid) found = await this.d.transport.findByClientOrderId(amendCid, { ticker: row.ticker, minTsSec });
       if (!found) found = await this.d.transport.findByClientOrderId(row.clientOrderId, { ticker: row.ticker, minTsSec });
       if (found) {
-        const status: OrderStatus = found.status === "resting" || found.status === "executed" || found.status === "canceled" ? found.status : "unknown";
+        const status: OrderStatus = found.status === "resting" || found.status === "executed" ? found.status : found.status === "canceled" ? canceledOrExpired(found, row.expiresAt) : "unknown";
         if (status === "unknown") continue;
         this.d.ledger.updateOrder(
           row.id,

@@ -67,3 +67,12 @@ export function expiredByTtl(expiresAt: number | null, lastUpdateExchangeMs: num
   if (expiresAt === null) return false;
   return (lastUpdateExchangeMs ?? exchangeNowMs) >= expiresAt;
 }
+
+/**
+ * The ledger status of an order the exchange reports `canceled`: `expired` when it was canceled at
+ * or after its expiry by the exchange's own last-update time; without that time nothing proves it.
+ */
+export function canceledOrExpired(o: { expiresMs?: number | null; lastUpdateMs?: number | null }, ledgerExpiresAt: number | null): "canceled" | "expired" {
+  const at = ledgerExpiresAt ?? o.expiresMs ?? null;
+  return o.lastUpdateMs != null && expiredByTtl(at, o.lastUpdateMs, o.lastUpdateMs) ? "expired" : "canceled";
+}

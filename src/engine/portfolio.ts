@@ -7,7 +7,7 @@ import type { Count, Micros, Price } from "../kalshi/money.ts";
 import type { MarketView, PortfolioView, PositionView, RestingOrderView } from "../strategies/types.ts";
 import type { Ledger, OrderRow, PositionRow } from "./ledger.ts";
 import { toExchangeOrder } from "./live-transport.ts";
-import { expiredByTtl } from "./order-ttl.ts";
+import { canceledOrExpired } from "./order-ttl.ts";
 import { orderCollateral, positionValue } from "./position-math.ts";
 import type { ExchangeOrder } from "./transport.ts";
 import { centsToMicros, PRICE_ONE } from "../kalshi/money.ts";
@@ -165,9 +165,8 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
     try {
       const o = toExchangeOrder(await client.getOrder(row.orderId));
       // Canceled at or after its expiration_time by the exchange's own clock: it expired (order-ttl.ts).
-      // Without the exchange's last-update time nothing proves it, and it stays `canceled`.
-      const expired = o.status === "canceled" && o.remaining === 0 && o.lastUpdateMs != null && expiredByTtl(row.expiresAt ?? o.expiresMs ?? null, o.lastUpdateMs, o.lastUpdateMs);
-      const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : expired ? "expired" : "canceled";
+      const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : canceledOrExpired(o, row.expiresAt);
+      const expired = status === "expired";
       const cid = clientIdPatch(row, o);
       ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining, price: o.price, ...cid }, expired ? `exchange: expired at ${new Date(row.expiresAt ?? o.expiresMs!).toISOString()}` : `exchange: ${o.status}`);
     } catch (e) {

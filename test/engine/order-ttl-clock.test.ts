@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { configSchema } from "../../src/config/schema.ts";
 import { ExchangeClock } from "../../src/engine/exchange-clock.ts";
-import { dueForRenewal, expirationFor, expiredByTtl, msUntilRenewal, resolveOrderTtlSeconds } from "../../src/engine/order-ttl.ts";
+import { canceledOrExpired, dueForRenewal, expirationFor, expiredByTtl, msUntilRenewal, resolveOrderTtlSeconds } from "../../src/engine/order-ttl.ts";
 
 describe("ExchangeClock", () => {
   test("null until the exchange answers; then its newest time carried forward monotonically, whatever the wall clock does, never back", () => {
@@ -48,6 +48,13 @@ describe("expiry and renewal", () => {
     expect(expiredByTtl(5_000, 5_000, 0)).toBe(true);
     expect(expiredByTtl(5_000, 4_999, 0)).toBe(false);
     expect(expiredByTtl(null, 9_000, 9_000)).toBe(false);
+    // A canceled order as the exchange reports it (reconciliation, and the lookup of a row whose
+    // create was never answered): the ledger's expiry, else the exchange's.
+    expect(canceledOrExpired({ expiresMs: 5_000, lastUpdateMs: 5_000 }, null)).toBe("expired");
+    expect(canceledOrExpired({ expiresMs: null, lastUpdateMs: 6_000 }, 5_000)).toBe("expired");
+    expect(canceledOrExpired({ expiresMs: 5_000, lastUpdateMs: 4_000 }, 5_000)).toBe("canceled");
+    expect(canceledOrExpired({ expiresMs: 5_000, lastUpdateMs: null }, 5_000)).toBe("canceled");
+    expect(canceledOrExpired({ expiresMs: null, lastUpdateMs: 9_000 }, null)).toBe("canceled");
   });
 });
 
