@@ -1,9 +1,10 @@
-// The exchange's clock as this process last saw it. Exchange times (fill timestamps) are compared
-// with this, never with the machine's own clock, which may be off by seconds or minutes (and the
-// local exchange may run faster than the wall). It only moves forward: the newest exchange time
-// seen, plus the monotonic time since; every sample is a lower bound (the balance's `updated_ts`
-// is whole seconds, a fill is never later than now), so a window measured back from it holds at
-// least what the exchange's does.
+// The exchange's clock as this process last saw it. Exchange times (order expiries, fill
+// timestamps) are compared with this, never with the machine's own clock, which may be off by
+// seconds or minutes (and the local exchange may run faster than the wall). It only moves forward:
+// the newest exchange time seen, plus the monotonic time since; every sample is a lower bound (the
+// balance's `updated_ts` is whole seconds, a fill is never later than now), so a window measured
+// back from it holds at least what the exchange's does, and an expiry set from it is never earlier
+// than meant.
 import { monoNow } from "../ops/clock.ts";
 
 export class ExchangeClock {

@@ -7,6 +7,7 @@ import type { Count, Micros, Price } from "../kalshi/money.ts";
 import type { MarketView, PortfolioView, PositionView, RestingOrderView } from "../strategies/types.ts";
 import type { Ledger, OrderRow, PositionRow } from "./ledger.ts";
 import { toExchangeOrder } from "./live-transport.ts";
+import { canceledOrExpired } from "./order-ttl.ts";
 import { orderCollateral, positionValue } from "./position-math.ts";
 import type { ExchangeOrder } from "./transport.ts";
 import { centsToMicros, PRICE_ONE } from "../kalshi/money.ts";
@@ -157,7 +158,7 @@ export async function syncFills(client: KalshiClient, ledger: Ledger, eventOf: (
 }
 
 /**
- * An order that is no longer resting (canceled, executed) but whose fills hold more contracts than
+ * An order that is no longer resting (canceled, expired, executed) but whose fills hold more contracts than
  * its row says filled: a fill landed just before the cancel, after the bot's last read. The fills
  * are the exchange's record, so the row's counts follow them.
  */
@@ -167,7 +168,7 @@ function correctFilledCounts(ledger: Ledger, fills: ReadonlyArray<{ order_id: st
     if (seen.has(f.order_id)) continue;
     seen.add(f.order_id);
     const row = ledger.orderByOrderId(f.order_id);
-    if (!row || (row.status !== "canceled" && row.status !== "executed")) continue;
+    if (!row || (row.status !== "canceled" && row.status !== "executed" && row.status !== "expired")) continue;
     const filled = ledger.filledContractsOfOrder(row.ticker, f.order_id);
     if (filled > row.filledCount) ledger.updateOrder(row.id, { filledCount: filled, remainingCount: 0 }, `fills: filled ${filled}, not ${row.filledCount} (a fill landed before the order left the book)`);
   }
@@ -242,9 +243,11 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
     requests++;
     try {
       const o = toExchangeOrder(await client.getOrder(row.orderId));
-      const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : "canceled";
+      // Canceled at or after its expiration_time by the exchange's own clock: it expired (order-ttl.ts).
+      const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : canceledOrExpired(o, row.expiresAt);
+      const expired = status === "expired";
       const cid = clientIdPatch(row, o);
-      ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining, price: o.price, ...cid }, `exchange: ${o.status}`);
+      ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining, price: o.price, ...cid }, expired ? `exchange: expired at ${new Date(row.expiresAt ?? o.expiresMs!).toISOString()}` : `exchange: ${o.status}`);
     } catch (e) {
       const status = (e as { status?: number }).status;
       if (status === 404) ledger.updateOrder(row.id, { status: "canceled", remainingCount: 0 }, "exchange: order not found (gone)");
