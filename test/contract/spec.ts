@@ -21,8 +21,30 @@ export const openapi = parse(readFileSync(join(SPEC_DIR, "openapi.yaml"), "utf8"
  *   recorded markets (test/fixtures/kalshi/markets__high_temp.json) carry dots: the dot is allowed.
  */
 /** - OpenAPI: a property both `required` and `x-omitempty: true` (Go drops it when empty) may be absent. */
-export const ERRATA = ["asyncapi marketTicker pattern allows '.'", "openapi x-omitempty properties are not required"];
+export const ERRATA: string[] = ["asyncapi marketTicker pattern allows '.'", "openapi x-omitempty properties are not required"];
 (asyncapi.components.schemas.marketTicker as Json).pattern = "^[A-Z0-9.-]+$";
+
+/**
+ * The OpenAPI document (3.13) is older than the SDK 3.30 models, the newer truth for what a V2-era
+ * answer carries: these fields are required there (node_modules/kalshi-typescript/models/fill.ts,
+ * order.ts, trade.ts, get-account-api-limits-response.ts) and in Kalshi's recordings
+ * (test/fixtures/kalshi: fills__after_taker, orders__get_after_create, account__limits).
+ */
+const SIDES = { outcome_side: { type: "string", enum: ["yes", "no"] }, book_side: { type: "string", enum: ["bid", "ask"] } };
+const BUCKET = { type: "object", required: ["refill_rate", "bucket_capacity"], properties: { refill_rate: { type: "number" }, bucket_capacity: { type: "number" } } };
+const NEWER: Record<string, { properties: Record<string, Json>; drop?: string[] }> = {
+  Fill: { properties: SIDES },
+  Order: { properties: SIDES },
+  Trade: { properties: { taker_outcome_side: SIDES.outcome_side, taker_book_side: SIDES.book_side } },
+  GetAccountApiLimitsResponse: { properties: { read: BUCKET, write: BUCKET }, drop: ["read_limit", "write_limit"] },
+};
+for (const [name, add] of Object.entries(NEWER)) {
+  const sch = openapi.components.schemas[name] as { properties: Record<string, Json>; required: string[] };
+  Object.assign(sch.properties, add.properties);
+  sch.required = [...sch.required.filter((r) => !add.drop?.includes(r)), ...Object.keys(add.properties)];
+  for (const d of add.drop ?? []) delete sch.properties[d];
+}
+ERRATA.push("openapi Fill/Order/Trade/GetAccountApiLimitsResponse gain the SDK 3.30 fields");
 
 // OpenAPI 3.0 `nullable` is understood by ajv; `example`, `x-*` and the like are annotations.
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
