@@ -220,7 +220,9 @@ export class Exchange {
 
   feeParams(m: Market): { feeType: Series["feeType"]; mult: number } {
     const s = this.series.get(m.seriesTicker);
-    return { feeType: s?.feeType ?? "quadratic", mult: s?.feeMultE4 ?? 10_000 };
+    const e = this.events.get(m.eventTicker);
+    // An event's overrides win over its series' fee schedule, as on Kalshi.
+    return { feeType: e?.feeTypeOverride ?? s?.feeType ?? "quadratic", mult: e?.feeMultE4Override ?? s?.feeMultE4 ?? 10_000 };
   }
 
   // ---- orders ------------------------------------------------------------------------------
@@ -468,6 +470,19 @@ export class Exchange {
     const o = this.orders.get(orderId);
     if (!o || o.userId !== userId || o.status !== "resting") throw E.notFound();
     return o;
+  }
+
+  /**
+   * Kalshi routes order writes to the shard of the order's market by `market_ticker` (or
+   * `exchange_index`); without either, only the default shard (0) is searched, so an order on
+   * another shard is not found.
+   */
+  checkShard(userId: string, orderId: string, route: { marketTicker?: string | null; exchangeIndex?: number | null }): void {
+    const o = this.orders.get(orderId);
+    if (!o || o.userId !== userId) return;
+    const ix = this.markets.get(o.ticker)?.exchangeIndex ?? 0;
+    const named = route.marketTicker ? (this.markets.get(route.marketTicker)?.exchangeIndex ?? 0) : route.exchangeIndex ?? 0;
+    if (named !== ix) throw E.notFound();
   }
 
   cancelOrder(userId: string, orderId: string): { order: Order; reducedBy: Count } {

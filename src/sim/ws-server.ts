@@ -375,7 +375,7 @@ export class WsHub {
           ...(m.capStrike !== null ? { cap_strike: m.capStrike } : {}),
         },
         close_ts: s(m.closeMs),
-        exchange_index: 0,
+        exchange_index: m.exchangeIndex,
         open_ts: s(m.openMs),
         price_level_structure: m.priceLevelStructure,
         price_ranges: m.priceRanges.map((r) => ({ end: formatPrice(r.end), start: formatPrice(r.start), step: formatPrice(r.step) })),

@@ -209,9 +209,8 @@ export const OrderbookFp = z.looseObject({
   yes_dollars: z.array(LevelTuple).nullable().optional(),
   no_dollars: z.array(LevelTuple).nullable().optional(),
 });
-export const GetMarketOrderbookResponse = z
-  .looseObject({ orderbook_fp: OrderbookFp.optional(), orderbook: z.unknown().optional() })
-  .refine((b) => b.orderbook_fp !== undefined || b.orderbook !== undefined, { message: "orderbook_fp is required", path: ["orderbook_fp"] });
+/** `orderbook_fp` is required: an answer without it (e.g. only the legacy cents `orderbook`) is not an empty book. */
+export const GetMarketOrderbookResponse = z.looseObject({ orderbook_fp: OrderbookFp });
 export const MarketOrderbookFp = z.looseObject({ ticker: str, orderbook_fp: OrderbookFp });
 export const GetMarketOrderbooksResponse = z.looseObject({ orderbooks: z.array(MarketOrderbookFp) });
 
