@@ -56,6 +56,17 @@ describe("fees per Kalshi's contract", () => {
     expect(md.inactive.has("KXFLAT-26JUN10-A")).toBe(true);
   });
 
+  test("the local exchange charges the event's overridden fees", async () => {
+    const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: "me", privateKey: privateKeyFromPem(kp.privateKeyPem), tier: "prime" });
+    const take = (ticker: string) => client.createOrder({ ticker, side: "bid", price: 5000, count: 100, time_in_force: "immediate_or_cancel", self_trade_prevention_type: "maker" });
+    await take("KXQ-26JUN10-A");
+    await take("KXQ-26JUN11-A");
+    const fee = async (ticker: string) => (await client.listFills({ ticker })).items.map((f) => f.fee_cost);
+    // Taker 0.07 x 1 x 0.5 x 0.5 = $0.0175; x 0.5 (event override) = $0.00875, rounded up to $0.0088.
+    expect(await fee("KXQ-26JUN10-A")).toEqual([17_500]);
+    expect(await fee("KXQ-26JUN11-A")).toEqual([8_800]);
+  });
+
   test("a fee waiver in force means no fee; an expired one changes nothing", () => {
     const series = { feeType: "quadratic", feeMultiplierE4: 10_000 };
     const now = Date.UTC(2026, 5, 10, 13);
