@@ -43,6 +43,7 @@ export type ExchangeEvent =
   | { type: "ticker"; ticker: string; tsMs: number }
   | { type: "lifecycle"; ticker: string; event: LifecycleType; tsMs: number }
   | { type: "event_lifecycle"; eventTicker: string; tsMs: number }
+  | { type: "event_fee_update"; eventTicker: string; tsMs: number }
   | { type: "order_group"; userId: string; groupId: string; event: "created" | "triggered" | "reset" | "deleted" | "limit_updated"; limit: Count; tsMs: number };
 
 export type Listener = (e: ExchangeEvent) => void;
@@ -470,6 +471,16 @@ export class Exchange {
     const o = this.orders.get(orderId);
     if (!o || o.userId !== userId || o.status !== "resting") throw E.notFound();
     return o;
+  }
+
+  /** Set or clear (null) an event's fee overrides, as Kalshi announces with `event_fee_update`. */
+  setEventFees(eventTicker: string, feeType: Series["feeType"] | null, multE4: number | null): void {
+    const ev = this.events.get(eventTicker);
+    if (!ev) throw E.notFound();
+    ev.feeTypeOverride = feeType;
+    ev.feeMultE4Override = multE4;
+    ev.updatedMs = this.now();
+    this.emit({ type: "event_fee_update", eventTicker, tsMs: this.now() });
   }
 
   /**

@@ -63,9 +63,10 @@ describe("client commands and exchange messages against the AsyncAPI document", 
       await client.createOrder({ ticker: t1, side: "bid", price: 100, count: COUNT_ONE, time_in_force: "good_till_canceled", self_trade_prevention_type: "maker", order_group_id: g.order_group_id });
       await client.triggerOrderGroup(g.order_group_id);
       await client.resetOrderGroup(g.order_group_id);
+      sim.exchange.setEventFees(sim.exchange.markets.get(t1)!.eventTicker, "quadratic_with_maker_fees", 5_000);
       clock.advance(2_000);
       sim.tick();
-      await until("private and public messages", () => ["trade", "fill", "user_order", "market_position", "order_group_updates", "ticker"].every((t) => seen().has(t)));
+      await until("private and public messages", () => ["trade", "fill", "user_order", "market_position", "order_group_updates", "ticker", "event_fee_update"].every((t) => seen().has(t)));
       await ws.unsubscribe([tick!]);
 
       // An error reply: a raw command naming a subscription that does not exist.

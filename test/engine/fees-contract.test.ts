@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { effectiveFee, MarketDataSource } from "../../src/engine/market-data.ts";
+import { LiveBooks, type LiveLifecycle } from "../../src/engine/live-books.ts";
+import { effectiveFee, lifecycleInScope, MarketDataSource } from "../../src/engine/market-data.ts";
 import { KalshiClient } from "../../src/kalshi/client.ts";
 import { privateKeyFromPem } from "../../src/kalshi/signer.ts";
 import { ManualClock } from "../../src/sim/clock.ts";
@@ -65,6 +66,27 @@ describe("fees per Kalshi's contract", () => {
     // Taker 0.07 x 1 x 0.5 x 0.5 = $0.0175; x 0.5 (event override) = $0.00875, rounded up to $0.0088.
     expect(await fee("KXQ-26JUN10-A")).toEqual([17_500]);
     expect(await fee("KXQ-26JUN11-A")).toEqual([8_800]);
+  });
+
+  test("event_fee_update reaches the daemon's lifecycle listener (which starts an early full load), and the new fees are read", async () => {
+    const privateKey = privateKeyFromPem(kp.privateKeyPem);
+    const live = await LiveBooks.open({ wsOptions: { url: sim.wsUrl, apiKeyId: "me", privateKey, commandTimeoutMs: 5_000 }, tickers: [], trades: false, ownOrders: false, lifecycle: true });
+    try {
+      const got: LiveLifecycle[] = [];
+      live.onLifecycle((e) => got.push(e));
+      sim.exchange.setEventFees("KXQ-26JUN10", "quadratic", 2_500);
+      const end = Date.now() + 10_000;
+      while (!got.some((e) => e.eventType === "event_fee_update") && Date.now() < end) await Bun.sleep(10);
+      const e = got.find((x) => x.eventType === "event_fee_update")!;
+      expect(e).toEqual({ ticker: "", eventTicker: "KXQ-26JUN10", eventType: "event_fee_update" });
+      expect(lifecycleInScope({ seriesTickers: ["KXQ"], eventTickers: [], marketTickers: [], whole: false }, e.ticker, e.eventTicker)).toBe(true);
+      const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: "me", privateKey, tier: "prime" });
+      const md = await new MarketDataSource(client).load(scope);
+      expect(md.markets.get("KXQ-26JUN10-A")).toMatchObject({ feeType: "quadratic", feeMultiplierE4: 2_500 });
+    } finally {
+      live.close();
+      sim.exchange.setEventFees("KXQ-26JUN10", null, null);
+    }
   });
 
   test("a fee waiver in force means no fee; an expired one changes nothing", () => {
