@@ -6,6 +6,7 @@ import { loadOrExplain } from "./config.ts";
 import { log } from "../ops/log.ts";
 import { DashboardConfigError } from "../dashboard/server.ts";
 import { serveDashboard } from "../dashboard/serve.ts";
+import { startNotifier } from "../notify/notifier.ts";
 
 export async function dashboardMain(args: Record<string, unknown>): Promise<number> {
   const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string }, { readOnly: true });
@@ -16,20 +17,24 @@ export async function dashboardMain(args: Record<string, unknown>): Promise<numb
   }
   const host = typeof args.host === "string" ? args.host : undefined;
   if (host === "") throw new UserError("--host needs an address, e.g. --host 127.0.0.1", EXIT.USAGE);
+  const statusArgs = { config: args.config as string | undefined, "lock-file": args["lock-file"] as string | undefined };
   let served;
   try {
-    served = serveDashboard(loaded, { config: args.config as string | undefined, "lock-file": args["lock-file"] as string | undefined }, { ...(host ? { host } : {}), ...(port !== undefined ? { port } : {}) });
+    served = serveDashboard(loaded, statusArgs, { ...(host ? { host } : {}), ...(port !== undefined ? { port } : {}) });
   } catch (e) {
     if (e instanceof DashboardConfigError) throw new UserError(e.message, EXIT.USAGE);
     throw e;
   }
   log.info(`dashboard: ${served.url} (Prometheus metrics at ${served.url}metrics); read-only, Ctrl-C to stop`);
+  // notify.from "dashboard": this process sends the notifications instead of the bot's.
+  const notifier = loaded.config.notify.from === "dashboard" ? startNotifier(loaded, statusArgs, { startStop: true }) : null;
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once("SIGTERM", done);
     process.once("SIGINT", done);
   });
   served.server.stop(true);
+  await notifier?.stop();
   return EXIT.OK;
 }
 

@@ -111,6 +111,10 @@ export const notifySchema = z
         api_base_url: z.url({ protocol: /^https?$/ }).default("https://api.telegram.org").describe("Bot API base URL (a local Bot API server, or a test's fake)"),
       })
       .prefault({}),
+    from: z
+      .enum(["bot", "dashboard"])
+      .default("bot")
+      .describe("Which process sends: the trading bot (default), or `kalshi-bot dashboard` (keeps every outbound request out of the trading process)"),
     webhook_url: z.url({ protocol: /^https?$/ }).optional().describe("POSTed {text, content} JSON: a Slack or Discord incoming webhook, or anything that reads it"),
     events: z
       .array(z.enum(["fills", "rejections", "risk", "pause", "drift", "start_stop", "daily_summary"]))
