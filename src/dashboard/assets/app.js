@@ -10,7 +10,7 @@
   const set = (tid, text) => { q(tid).textContent = text; };
   const money = (s) => (s == null ? "–" : (s.startsWith("-") ? "-$" + s.slice(1) : "$" + s));
   const signed = (el, s) => { el.className = "num" + (s.startsWith("-") ? " neg" : s === "0.00" ? "" : " pos"); };
-  const fmtCount = (n) => (n / 100).toFixed(2).replace(/\.00$/, "");
+  const fmtCount = (n) => (n / 100).toFixed(2);
   const fmtPrice = (p) => (p / 10000).toFixed(4);
   const fmtMicros = (m) => { const neg = m < 0; const c = Math.trunc(Math.abs(m) / 10000); return (neg && c ? "-" : "") + Math.floor(c / 100) + "." + String(c % 100).padStart(2, "0"); };
 
@@ -47,7 +47,7 @@
       charts[id] = new uPlot({
         width, height: 220, title,
         series: [{}, { label: series, stroke: "#2f6fdf", width: 2, fill: "rgba(47,111,223,0.08)", value: (u, v) => (v == null ? "–" : fmt(v)) }],
-        axes: [{}, { values: (u, vals) => vals.map(fmt) }],
+        axes: [{}, { size: 90, values: (u, vals) => vals.map(fmt) }],
       }, data, el);
     } else {
       charts[id].setSize({ width, height: 220 });
@@ -90,7 +90,7 @@
     rows("positions", st.positions, (p) => [p.ticker, [fmtCount(p.position), "num"], [money(fmtMicros(p.cost_micros)), "num"], [money(fmtMicros(p.realized_pnl_micros)), "num"], [money(fmtMicros(p.fees_micros)), "num"]]);
     set("orders-count", String(st.open_orders.length));
     rows("orders", st.open_orders, (o) => [o.ticker, o.side, [fmtCount(o.remaining_count) + " / " + fmtCount(o.count), "num"], [fmtPrice(o.price), "num"], o.status, o.strategy || ""]);
-    rows("fills", s.fills, (f) => [f.time.replace("T", " ").replace(/\.\d{3}Z$/, ""), f.ticker, f.side, [f.count, "num"], [f.price, "num"], [money(f.fee_dollars), "num"], [money(f.cash_dollars), "num"]]);
+    rows("fills", s.fills, (f) => [f.time.replace("T", " ").replace(/\.\d{3}Z$/, ""), f.ticker, f.side === "bid" ? "YES" : "NO", [f.count, "num"], [f.price, "num"], [money(f.fee_dollars), "num"], [money(f.cash_dollars), "num"]]);
     $("tz").textContent = s.timezone;
     rows("daily", s.daily.slice().reverse(), (d) => [d.day, [String(d.fills), "num"], [money(d.fees_dollars), "num"], [money(d.realized_pnl_dollars), d.realized_pnl_dollars.startsWith("-") ? "num neg" : "num"], [money(d.net_cash_dollars), "num"]]);
     const eq = s.equity;
