@@ -5,7 +5,7 @@
 // compared with the ledger. Screenshots go to test-results/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { ROOT, cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig, type Running } from "../helpers/bin.ts";
@@ -219,6 +219,13 @@ describe("dashboard and /metrics through the binary", () => {
       expect(one(samples, "kalshi_bot_open_orders")).toBe(st.open_orders.length);
       expect(one(samples, "kalshi_bot_cycle")).toBe(st.heartbeat.data!.cycle);
       expect(one(samples, "kalshi_bot_paused")).toBe(0);
+      // Every series the sample Grafana dashboard queries is one the binary exports.
+      const grafana = readFileSync(join(ROOT, "deploy/monitoring/grafana-dashboard.json"), "utf8");
+      JSON.parse(grafana);
+      const exported = new Set(samples.map((s) => s.name));
+      const queried = new Set(grafana.match(/kalshi_bot_\w+/g));
+      expect(queried.size).toBeGreaterThan(10);
+      for (const name of queried) expect(exported.has(name), name).toBe(true);
       // Nothing but GET, nothing unknown.
       expect((await fetch(`${url}metrics`, { method: "POST" })).status).toBe(405);
       expect((await fetch(`${url}nope`)).status).toBe(404);
