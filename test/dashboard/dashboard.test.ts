@@ -5,11 +5,11 @@
 // compared with the ledger. Screenshots go to test-results/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { ROOT, cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig, type Running } from "../helpers/bin.ts";
-import { onceArgs, startVenue, writeBotConfig } from "../engine/e2e-harness.ts";
+import { daemonArgs, onceArgs, startVenue, writeBotConfig } from "../engine/e2e-harness.ts";
 import { formatCount, formatDollars2, formatPrice } from "../../src/kalshi/money.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -234,6 +234,50 @@ describe("dashboard and /metrics through the binary", () => {
       await v.stop();
     }
   }, 240_000);
+
+  test("daemon with dashboard.enabled serves the page and /metrics while it trades; a busy port is a warning, not a stop", async () => {
+    const dir = tempDir("dash-daemon");
+    const v = await startVenue(dir, { seed: 62 });
+    const stopDrive = v.drive(200, 2_000);
+    const squatter = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("someone else") });
+    try {
+      const cfg = writeBotConfig(dir, v);
+      const withDashboard = (port: number) => {
+        const c = JSON.parse(readFileSync(cfg, "utf8"));
+        writeFileSync(cfg, JSON.stringify({ ...c, dashboard: { enabled: true, port } }, null, 2));
+      };
+      withDashboard(squatter.port!);
+      const busy = startBin(daemonArgs(cfg, dir), { cwd: dir });
+      await busy.waitFor(/dashboard not started: dashboard cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)[^\n]*; trading goes on/, 30_000);
+      await busy.waitFor(/cycle 2 \(trade, LIVE\)/, 30_000);
+      expect(await busy.stop("SIGTERM", 20_000)).toBe(0);
+
+      withDashboard(0);
+      const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
+      const out = await bot.waitFor(/dashboard: http:\/\/127\.0\.0\.1:\d+\//, 30_000);
+      const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1]!;
+      const cycleOf = async () => {
+        const m = /^kalshi_bot_cycle (\d+)$/m.exec(await (await fetch(`${url}metrics`)).text());
+        return m ? Number(m[1]) : 0;
+      };
+      // Served from inside the trading process, read-only: cycles go on while it answers.
+      const end = Date.now() + 30_000;
+      let c = await cycleOf();
+      while (c < 3 && Date.now() < end) {
+        await Bun.sleep(200);
+        c = await cycleOf();
+      }
+      expect(c).toBeGreaterThanOrEqual(3);
+      const state = (await (await fetch(`${url}api/state`)).json()) as { status: { heartbeat: { data: { pid: number; status: string } }; lock: { held: boolean } } };
+      expect(state.status.heartbeat.data.pid).toBe(bot.pid);
+      expect(state.status.lock.held).toBe(true);
+      expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+    } finally {
+      squatter.stop(true);
+      stopDrive();
+      await v.stop();
+    }
+  }, 180_000);
 
   test("beyond loopback only with a token; with a token every data request needs it", async () => {
     const dir = tempDir("dash-token");

@@ -86,6 +86,27 @@ describe("notifier on a ledger", () => {
     }
   }, 120_000);
 
+  test("config show redacts the Telegram token, the webhook URL's path and the dashboard token; a short token is refused by name", async () => {
+    const dir = tempDir("notify-config");
+    writeConfig(dir, {
+      notify: { telegram: { bot_token: TOKEN, chat_id: 42 }, webhook_url: "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX" },
+      dashboard: { token: "dashboard-secret-0123456789" },
+    });
+    const r = await runBin(["config", "show"], { cwd: dir });
+    expect(r.code, r.output).toBe(0);
+    const shown = JSON.parse(r.stdout) as { notify: { telegram: { bot_token: string; chat_id: string }; webhook_url: string }; dashboard: { token: string } };
+    expect(shown.notify.telegram.bot_token).toBe("(redacted)");
+    expect(shown.notify.telegram.chat_id).toBe("42");
+    expect(shown.notify.webhook_url).toBe("https://hooks.slack.com/…(redacted)");
+    expect(shown.dashboard.token).toBe("(redacted)");
+    for (const secret of [TOKEN, "XXXXSECRETXXXX", "dashboard-secret"]) expect(r.output).not.toContain(secret);
+    writeConfig(dir, { notify: { telegram: { bot_token: "123:short" } } });
+    const bad = await runBin(["config", "show"], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("notify.telegram.bot_token");
+    expect(bad.output).not.toContain("123:short");
+  });
+
   test("daily summary at the end of the trading day in risk.timezone, once, also across a restart", () => {
     const dir = tempDir("notify-daily");
     const cfgPath = writeConfig(dir, { paths: { lock_file: "bot.lock" }, risk: { timezone: "America/New_York" } });
