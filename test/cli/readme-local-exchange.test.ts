@@ -1,0 +1,38 @@
+// README "Trade against the local exchange", followed as written: a key pair (PKCS#8, what
+// `openssl genrsa` writes), `kalshi-bot sim` with the README's flags, the README's config with the
+// port the sim got; `verify --mode trade` passes and one live cycle places orders on that exchange.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
+
+beforeAll(() => ensureBinary(), 180_000);
+afterAll(() => cleanup());
+
+test("the README's local-exchange setup verifies and trades live", async () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.split("## Trade against the local exchange")[1]!.split("\n## ")[0]!;
+  const simLine = /^kalshi-bot sim (.+)$/m.exec(section)![1]!.split(/\s+/);
+  const configJson = /```json\n([\s\S]+?)\n```/.exec(section)![1]!;
+  const dir = tempDir("readme-sim");
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  writeFileSync(join(dir, "sim-key.pem"), privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+  writeFileSync(join(dir, "sim-key.pub"), publicKey.export({ type: "spki", format: "pem" }));
+  // The README's flags, with a free port instead of 8080.
+  const args = simLine.map((a, i) => (simLine[i - 1] === "--port" ? "0" : a));
+  const sim = startBin(["sim", ...args], { cwd: dir });
+  const out = await sim.waitFor(/sim: REST /, 15_000);
+  const port = /^http:\/\/127\.0\.0\.1:(\d+)\//m.exec(out)![1]!;
+  expect(out).toContain("sim: 40 markets, 1 account(s), tier basic, seed 42");
+  writeFileSync(join(dir, "advanced_config.json"), configJson.replace("127.0.0.1:8080", `127.0.0.1:${port}`));
+  const v = await runBin(["verify", "--mode", "trade"], { cwd: dir, timeoutMs: 60_000 });
+  expect(v.code, v.output).toBe(0);
+  const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive"], { cwd: dir, timeoutMs: 90_000 });
+  expect(r.code, r.output).toBe(0);
+  expect(r.stdout).toMatch(/bankroll \(live\): cash \$\d+\.\d{2}/);
+  const st = JSON.parse((await runBin(["status", "--json"], { cwd: dir })).stdout) as { ledger: string; open_orders: unknown[] };
+  expect(st.ledger).toBe("live");
+  expect(st.open_orders.length).toBeGreaterThan(0);
+  expect(await sim.stop()).toBe(0);
+}, 180_000);
