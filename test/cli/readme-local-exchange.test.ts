@@ -3,7 +3,7 @@
 // port the sim got; `verify --mode trade` passes and one live cycle places orders on that exchange.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 
@@ -35,4 +35,37 @@ test("the README's local-exchange setup verifies and trades live", async () => {
   expect(st.ledger).toBe("live");
   expect(st.open_orders.length).toBeGreaterThan(0);
   expect(await sim.stop()).toBe(0);
+}, 180_000);
+
+test("kalshi-bot sim --print-config: a key file and a ready config that verifies and trades; the key is reused on the next start", async () => {
+  const dir = tempDir("sim-print-config");
+  const start = async () => {
+    const sim = startBin(["sim", "--port", "0", "--print-config"], { cwd: dir });
+    const out = await sim.waitFor(/sim: REST /, 15_000);
+    return { sim, config: /^\{[\s\S]*?\n\}\n/m.exec(out)![0] };
+  };
+  const first = await start();
+  const cfg = JSON.parse(first.config) as { exchange: { base_url: string; api_key_id: string; private_key_path: string }; trading: { dry_run: boolean; series_tickers: string[] } };
+  expect(cfg.exchange.api_key_id).toBe("sim-local");
+  expect(cfg.exchange.private_key_path).toBe(join(dir, "sim-key.pem"));
+  expect(cfg.trading.series_tickers).toContain("KXHIGHNY");
+  const key = readFileSync(join(dir, "sim-key.pem"), "utf8");
+  expect(statSync(join(dir, "sim-key.pem")).mode & 0o777).toBe(0o600);
+  writeFileSync(join(dir, "advanced_config.json"), first.config);
+  const v = await runBin(["verify", "--mode", "trade"], { cwd: dir, timeoutMs: 60_000 });
+  expect(v.code, v.output).toBe(0);
+  const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--lock-file", join(dir, "bot.lock")], { cwd: dir, timeoutMs: 90_000 });
+  expect(r.code, r.output).toBe(0);
+  expect(r.stdout).toMatch(/bankroll \(live\): cash \$\d+\.\d{2}/);
+  expect(await first.sim.stop()).toBe(0);
+  // Started again: the same key file, so the saved config authenticates (on the new port).
+  const second = await start();
+  expect(readFileSync(join(dir, "sim-key.pem"), "utf8")).toBe(key);
+  writeFileSync(join(dir, "advanced_config.json"), second.config);
+  const v2 = await runBin(["verify", "--mode", "trade"], { cwd: dir, timeoutMs: 60_000 });
+  expect(v2.code, v2.output).toBe(0);
+  expect(await second.sim.stop()).toBe(0);
+  const bad = await runBin(["sim", "--port", "0", "--key-file", "x.pem"], { cwd: dir });
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain("--key-file goes with --print-config");
 }, 180_000);
