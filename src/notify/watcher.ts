@@ -7,6 +7,7 @@
 // rows.
 import type { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
+import { z } from "zod";
 import type { LoadedConfig } from "../config/load.ts";
 import { dailyReport } from "../engine/ledger-report.ts";
 import { legPrice, tradingDay } from "../engine/risk.ts";
@@ -30,6 +31,20 @@ export interface WatcherOptions {
 interface FillRow { id: number; ticker: string; side: "bid" | "ask"; price: number; count: number; fee_micros: number; cash_delta_micros: number; created_at: number }
 
 const MAX_LINES = 8;
+
+// What the bot did with its resting orders at exit, when its heartbeat says (`exit_orders`, written
+// by the cancel-on-exit of trading.cancel_on_exit); older bots do not write it, hence optional here.
+const exitOrdersSchema = z.looseObject({ policy: z.enum(["cancel", "keep"]), canceled: z.number().int().min(0), not_canceled: z.number().int().min(0), kept: z.number().int().min(0) });
+
+function exitOrdersText(hb: Heartbeat, canceledLastPoll: number): string {
+  const e = exitOrdersSchema.safeParse(hb.exit_orders);
+  if (e.success) {
+    const x = e.data;
+    if (x.policy === "keep") return `, ${x.kept} resting order(s) kept (trading.cancel_on_exit is off)`;
+    return `, ${x.canceled} resting order(s) cancelled on exit${x.not_canceled ? `, ${x.not_canceled} could not be` : ""}`;
+  }
+  return canceledLastPoll ? `, ${canceledLastPoll} order(s) cancelled on the way out` : "";
+}
 
 export class LedgerWatcher {
   private fillId = 0;
@@ -206,7 +221,7 @@ export class LedgerWatcher {
       const prev = this.hbStatus;
       this.hbStatus = hb.status;
       if (on && (hb.status === "stopped" || hb.status === "halted")) {
-        const cancelled = this.canceledLastPoll ? `, ${this.canceledLastPoll} order(s) cancelled on the way out` : "";
+        const cancelled = exitOrdersText(hb, this.canceledLastPoll);
         this.o.send(`${this.tag}: stopped${hb.status === "halted" ? " (halted by a risk limit)" : ""} after cycle ${hb.cycle}: ${hb.open_orders} open order(s) left${cancelled}${hb.bankroll ? `, bankroll $${hb.bankroll.total_dollars}` : ""}`, `stop:${key}`);
       } else if (on && hb.status === "error" && prev !== "error") this.hbError = null;
     }

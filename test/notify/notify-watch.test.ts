@@ -17,6 +17,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { LedgerWatcher, type NotifyEvent } from "../../src/notify/watcher.ts";
 import { Outbox } from "../../src/notify/outbox.ts";
 import { WebhookChannel } from "../../src/notify/channels.ts";
+import { writeHeartbeat } from "../../src/ops/heartbeat.ts";
 import { startFakeTelegram } from "./fake-telegram.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
@@ -141,6 +142,32 @@ describe("notifier on a ledger", () => {
     again.poll();
     expect(sent.length).toBe(1);
     db.$client.close();
+  });
+
+  test("start and stop from the heartbeat: one message each, the exit's cancels when the heartbeat has them", () => {
+    const dir = tempDir("notify-startstop");
+    const cfgPath = writeConfig(dir, { paths: { lock_file: "bot.lock" } });
+    const loaded = loadConfig({ configPath: cfgPath });
+    const base = {
+      updated_at: new Date().toISOString(), pid: 4242, version: "0.1.0", mode: "trade" as const, environment: "sim" as const, dry_run: true, cycle: 7, cycle_interval_seconds: 60,
+      next_cycle_at: null, bankroll: { cash_dollars: "990.00", portfolio_value_dollars: "10.00", total_dollars: "1000.00" }, open_orders: 0, last_error: null, kill_switch: false, rss_bytes: 1, started_at: "2026-03-10T12:00:00.000Z",
+    };
+    // A previous bot's final heartbeat: not announced.
+    writeHeartbeat(loaded.paths.heartbeat, { ...base, pid: 4000, started_at: "2026-03-09T12:00:00.000Z", status: "stopped" });
+    const sent: string[] = [];
+    const w = new LedgerWatcher({ loaded, events: new Set(ALL), send: (t) => sent.push(t), fillBatchMs: 1_000 });
+    w.init();
+    w.poll();
+    expect(sent).toEqual([]);
+    writeHeartbeat(loaded.paths.heartbeat, { ...base, status: "starting", cycle: 0 });
+    w.poll();
+    writeHeartbeat(loaded.paths.heartbeat, { ...base, status: "active" });
+    w.poll();
+    expect(sent).toEqual(["kalshi-bot (sim, paper): started (PID 4242, kalshi-bot 0.1.0, trade mode, one cycle every 60 s)"]);
+    writeHeartbeat(loaded.paths.heartbeat, { ...base, status: "stopped", exit_orders: { policy: "cancel", canceled: 3, not_canceled: 1, kept: 0, reason: null } });
+    w.poll();
+    w.poll();
+    expect(sent.slice(1)).toEqual(["kalshi-bot (sim, paper): stopped after cycle 7: 0 open order(s) left, 3 resting order(s) cancelled on exit, 1 could not be, bankroll $1000.00"]);
   });
 
   test("outbox: duplicates dropped, per-minute budget kept and the drops counted, a silent channel bounded by the timeout", async () => {
