@@ -3,6 +3,7 @@
 // that cannot bind is a warning, and the notifier only reads.
 import type { LoadedConfig } from "../config/load.ts";
 import { log } from "../ops/log.ts";
+import { redact } from "../ops/redact.ts";
 import type { StatusArgs } from "../dashboard/state.ts";
 import { serveDashboard } from "../dashboard/serve.ts";
 import { startNotifier, type Notifier } from "./notifier.ts";
@@ -13,7 +14,14 @@ export interface OperatorView {
 
 export function startOperatorView(loaded: LoadedConfig, args: StatusArgs, opts: { once: boolean; mode: "trade" | "scan" }): OperatorView {
   // --once runs from cron: a start and stop message every run would be noise.
-  const notifier: Notifier | null = opts.mode === "trade" && loaded.config.notify.from === "bot" ? startNotifier(loaded, args, { startStop: !opts.once }) : null;
+  let notifier: Notifier | null = null;
+  if (opts.mode === "trade" && loaded.config.notify.from === "bot") {
+    try {
+      notifier = startNotifier(loaded, args, { startStop: !opts.once });
+    } catch (e) {
+      log.warn(`notifications not started: ${redact((e as Error).message)}; trading goes on`);
+    }
+  }
   let server: { stop(force?: boolean): unknown } | null = null;
   if (loaded.config.dashboard.enabled && !opts.once) {
     try {

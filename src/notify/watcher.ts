@@ -179,10 +179,13 @@ export class LedgerWatcher {
   }
 
   private readAudit(db: Database): void {
+    const LIMIT = 1000;
+    // The newest id first, then only rows up to it: a row written between the two reads waits for
+    // the next look instead of being skipped.
+    const newest = (db.query("SELECT max(id) AS m FROM audit_log").get() as { m: number | null }).m ?? this.auditId;
     const rows = db
-      .query("SELECT id, kind, message FROM audit_log WHERE id > ? AND kind IN ('risk_state', 'risk_reset', 'reconcile_failed', 'cash_adjust') ORDER BY id LIMIT 1000")
-      .all(this.auditId) as Array<{ id: number; kind: string; message: string }>;
-    const max = (db.query("SELECT max(id) AS m FROM audit_log").get() as { m: number | null }).m ?? this.auditId;
+      .query("SELECT id, kind, message FROM audit_log WHERE id > ? AND id <= ? AND kind IN ('risk_state', 'risk_reset', 'reconcile_failed', 'cash_adjust') ORDER BY id LIMIT ?")
+      .all(this.auditId, newest, LIMIT) as Array<{ id: number; kind: string; message: string }>;
     for (const r of rows) {
       const key = `audit:${r.id}`;
       if (r.kind === "risk_state" && this.on("risk")) {
@@ -192,7 +195,8 @@ export class LedgerWatcher {
       else if (r.kind === "reconcile_failed" && this.on("drift")) this.o.send(`${this.tag}: reconciliation found drift, trading stopped until it agrees: ${oneLine(r.message)}`, key);
       else if (r.kind === "cash_adjust" && this.on("drift")) this.o.send(`${this.tag}: cash drift with the exchange recorded: ${oneLine(r.message)}`, key);
     }
-    this.auditId = Math.max(max, rows.length ? rows[rows.length - 1]!.id : 0);
+    // Past the rows of other kinds too, unless this look stopped at its limit.
+    this.auditId = rows.length === LIMIT ? rows[rows.length - 1]!.id : newest;
   }
 
   private watchPause(): void {
@@ -211,7 +215,9 @@ export class LedgerWatcher {
     const on = this.on("start_stop");
     if (key !== this.hbKey) {
       this.hbKey = key;
-      this.hbStatus = hb.status;
+      // A new process: its first status counts as a change (one that halted within a look still
+      // gets its stop message).
+      this.hbStatus = null;
       this.hbError = null;
       if (on && hb.status !== "stopped") {
         this.o.send(`${this.tag}: started (PID ${hb.pid}, kalshi-bot ${hb.version}, ${hb.mode} mode, one cycle every ${hb.cycle_interval_seconds} s${hb.kill_switch ? ", kill switch ON" : ""})`, `start:${key}`);
