@@ -53,6 +53,9 @@
       charts[id].setSize({ width, height: 220 });
       charts[id].setData(data);
     }
+    // One point (a first cycle): an hour either side rather than uPlot's default of years.
+    const xs = data[0];
+    if (xs.length === 1) charts[id].setScale("x", { min: xs[0] - 3600, max: xs[0] + 3600 });
   }
 
   function render(s) {
