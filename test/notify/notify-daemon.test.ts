@@ -88,9 +88,12 @@ describe("notifications from the daemon", () => {
       const pnl = await tg.waitSent(/^P&L \(live book\):/);
       expect(pnl).toMatch(/All time: realized \$-?\d+\.\d{2}, fees \$\d+\.\d{2}/);
 
-      // A deposit, seen by two reconciliations, is recorded: drift. The market stands still so that
-      // the balance is read between fill reads that find nothing new (how the bot checks cash).
+      // A deposit, seen by two reconciliations, is recorded: drift. The market stands still and the
+      // bot is paused (no orders, so no fills) so that the balance is read between fill reads that
+      // find nothing new (how the bot checks cash).
       stopDrive();
+      expect((await runBin(["pause", "--config", cfg, "--reason", "deposit"], { cwd: dir })).code).toBe(0);
+      await tg.waitSent(/PAUSED: deposit/);
       const before = tg.sent.length;
       exchangeAccount(v).account.cash += 12_340_000;
       await until("a drift message after the deposit", () => tg.sent.slice(before).some((s) => /cash drift with the exchange recorded: /.test(s.text)), 90_000);
