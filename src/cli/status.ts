@@ -29,6 +29,8 @@ export interface StatusReport {
   /** A cash difference with the exchange one reconciliation saw and the next must confirm (micros, + = ledger above). */
   cash_drift_unconfirmed_dollars?: string;
   ledger: "paper" | "live";
+  /** trading.cancel_on_exit: false leaves the bot's resting orders on the exchange when it exits, on purpose. */
+  cancel_on_exit: boolean;
   positions: PositionRow[];
   open_orders: OrderRow[];
   today: { date: string; fills: number; fees_dollars: string; realized_pnl_dollars: string; settlements: number } | null;
@@ -81,6 +83,7 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
     })(),
     database: { path: loaded.paths.database, present: existsSync(loaded.paths.database), error: null },
     ledger: paper ? "paper" : "live",
+    cancel_on_exit: loaded.config.trading.cancel_on_exit,
     positions: [],
     open_orders: [],
     today: null,
@@ -154,6 +157,14 @@ export function renderStatus(r: StatusReport): string {
     out.push(`            PID ${hb.pid}, kalshi-bot ${hb.version}, mode ${hb.mode}, ${hb.environment}${hb.dry_run ? ", dry-run" : ", LIVE"}${hb.kill_switch ? ", kill switch ON" : ""}`);
     out.push(`            cycle ${hb.cycle} every ${hb.cycle_interval_seconds}s, heartbeat ${hb.updated_at}${hb.next_cycle_at ? `, next cycle ${hb.next_cycle_at}` : ""}`);
     if (hb.last_error) out.push(`            last error: ${hb.last_error}`);
+    if (hb.exit_orders) {
+      const x = hb.exit_orders;
+      out.push(
+        x.policy === "keep"
+          ? `At exit:    ${x.kept} resting order(s) left on the exchange on purpose (trading.cancel_on_exit is false)`
+          : `At exit:    ${x.canceled} resting order(s) cancelled, ${x.not_canceled} could not be${x.reason && x.not_canceled ? ` (${x.reason})` : ""}`,
+      );
+    }
     if (hb.bankroll) out.push(`Bankroll:   $${hb.bankroll.total_dollars} (cash $${hb.bankroll.cash_dollars}, portfolio $${hb.bankroll.portfolio_value_dollars})`);
   } else {
     out.push(`Bot:        no heartbeat (${r.heartbeat.error ?? "missing"})`);
@@ -177,7 +188,7 @@ export function renderStatus(r: StatusReport): string {
   for (const p of r.positions) {
     out.push(`  ${p.ticker.padEnd(34)} ${formatCount(p.position).padStart(10)} contracts  cost $${formatDollars2(p.cost_micros)}  realized $${formatDollars2(p.realized_pnl_micros)}  fees $${formatDollars2(p.fees_micros)}`);
   }
-  out.push(`Open orders: ${r.open_orders.length === 0 ? "none" : ""}`);
+  out.push(`Open orders: ${r.open_orders.length === 0 ? "none" : ""}${r.cancel_on_exit ? "" : `${r.open_orders.length === 0 ? "; " : ""}left resting on purpose when the bot exits (trading.cancel_on_exit is false; they expire after trading.order_ttl_seconds)`}`);
   for (const o of r.open_orders) {
     out.push(`  ${o.ticker.padEnd(34)} ${o.side} ${formatCount(o.remaining_count)}/${formatCount(o.count)} @ ${formatPrice(o.price)}  ${o.status}  ${o.client_order_id}${o.strategy ? `  (${o.strategy})` : ""}`);
   }

@@ -41,6 +41,20 @@ export const tradingSchema = z
     allowed_market_tickers: tickerList,
     allowed_event_tickers: tickerList,
     cancel_resting_on_kill_switch: z.boolean().default(true),
+    cancel_on_exit: z
+      .boolean()
+      .default(true)
+      .describe("Cancel the bot's resting orders when it exits (SIGTERM/SIGINT, the end of --once, a fatal error); false leaves them resting on purpose (they still expire after order_ttl_seconds)"),
+    order_ttl_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400 * 30)
+      .refine((n) => n === 0 || n >= 5, "expected 0 (no expiration) or at least 5 seconds")
+      .optional()
+      .describe(
+        "Resting orders are sent with Kalshi's expiration_time = exchange time + this, and renewed while the bot runs, so nothing of a dead bot rests longer. 0: no expiration. Default: 60 in the daemon and for --once with cancel_on_exit; 3 cycle intervals (at least 60) for --once without it",
+      ),
     reconcile_every_cycles: z.number().int().min(1).max(10_000).default(5),
     /** Daemon mode: WebSocket order books and own fills between cycles (REST remains the fallback). */
     websocket: z.boolean().default(true).describe("Daemon: live order books over the WebSocket, reacting between cycles; REST is the fallback"),

@@ -49,7 +49,7 @@ export const orders = sqliteTable(
     timeInForce: text("time_in_force").notNull(),
     postOnly: integer("post_only", { mode: "boolean" }).notNull().default(false),
     reduceOnly: integer("reduce_only", { mode: "boolean" }).notNull().default(false),
-    status: text({ enum: ["pending", "resting", "executed", "canceled", "rejected", "unknown"] }).notNull(),
+    status: text({ enum: ["pending", "resting", "executed", "canceled", "expired", "rejected", "unknown"] }).notNull(),
     strategy: text(),
     reason: text(),
     orderGroupId: text("order_group_id"),
@@ -59,6 +59,8 @@ export const orders = sqliteTable(
     error: text(),
     createdAt: integer("created_at").notNull().default(now),
     updatedAt: integer("updated_at").notNull().default(now),
+    /** Kalshi's expiration_time sent with the order, in exchange-clock ms (null: good till canceled). */
+    expiresAt: integer("expires_at"),
   },
   (t) => [
     uniqueIndex("orders_client_order_id").on(t.clientOrderId),

@@ -42,7 +42,7 @@ import { log } from "../ops/log.ts";
 import { redact } from "../ops/redact.ts";
 import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
 import { VERSION } from "../version.ts";
-import { formatDollars2 } from "../kalshi/money.ts";
+import { formatDollars2, parseDollars } from "../kalshi/money.ts";
 import { resolveRiskLimits } from "./risk.ts";
 import { Engine, type CycleReport, type ReactReport } from "./cycle.ts";
 import { LiveBooks } from "./live-books.ts";
@@ -55,6 +55,8 @@ import { PaperTransport } from "./paper-transport.ts";
 import { ReconcileError } from "./reconcile.ts";
 import { cycleSummary, scanTable } from "./scan-report.ts";
 import { checkLiveTrading, resolveScope } from "./live-guard.ts";
+import { resolveOrderTtlSeconds } from "./order-ttl.ts";
+import { cancelOnExit, describeExitCancel } from "./shutdown.ts";
 
 export interface RunOptions {
   mode: "trade" | "scan";
@@ -75,6 +77,10 @@ class Heart {
   openOrders = 0;
   lastError: string | null = null;
   risk: Heartbeat["risk_state"];
+  /** The last status written (the exit rewrites it with what became of the resting orders). */
+  status: HeartbeatStatus | null = null;
+  nextCycleAt: Date | null = null;
+  exitOrders: Heartbeat["exit_orders"];
   constructor(
     private readonly path: string,
     loaded: LoadedConfig,
@@ -91,6 +97,8 @@ class Heart {
     };
   }
   write(status: HeartbeatStatus, nextCycleAt: Date | null = null): void {
+    this.status = status;
+    this.nextCycleAt = nextCycleAt;
     try {
       writeHeartbeat(this.path, {
         ...this.base,
@@ -106,10 +114,19 @@ class Heart {
         kill_switch: killSwitch().active,
         rss_bytes: process.memoryUsage().rss,
         ...(this.risk ? { risk_state: this.risk } : {}),
+        ...(this.exitOrders ? { exit_orders: this.exitOrders } : {}),
       });
     } catch (e) {
       log.warn(`heartbeat not written: ${(e as Error).message}`);
     }
+  }
+  /** Cancels at exit freed collateral: cash as the exchange has it now, the total unchanged. */
+  cashAfterExit(cashMicros: number): void {
+    if (!this.bankroll) return;
+    const total = parseDollars(this.bankroll.total_dollars);
+    // As in fromReport: the parts' cents from the cents of cash and total, so they add up as printed.
+    const cash = Math.trunc(cashMicros / 10_000) * 10_000;
+    this.bankroll = { ...this.bankroll, cash_dollars: formatDollars2(cash), portfolio_value_dollars: formatDollars2(total - cash) };
   }
   fromReport(r: CycleReport): void {
     // Cents of the parts are derived from the cents of cash and total, so cash + portfolio = total
@@ -168,6 +185,9 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   let session: ExchangeSession | null = null;
   let live: LiveBooks | null = null;
   let reactor: Reactor | null = null;
+  let engineRef: Engine | null = null;
+  let lockLost = false;
+  const ttlSeconds = resolveOrderTtlSeconds(cfg.trading, opts.once);
   const heart = new Heart(loaded.paths.heartbeat, loaded, opts.mode);
   let stopping = false;
   let wake: (() => void) | null = null;
@@ -179,10 +199,23 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   // (kalshi-bot pause / resume: resting orders go within a second of a pause, and a resume trades
   // without waiting an interval); for a new market in scope, at most every EARLY_CYCLE_GAP_MS after
   // a cycle's start, since a new event lists its markets in a burst.
-  const earlyCycleDue = () => killSwitch().active !== killAtCycle || (newMarketAt !== null && Date.now() - cycleStartedAt >= EARLY_CYCLE_GAP_MS);
+  // An order due for renewal (order-ttl.ts) starts a cycle too, which cancels and requotes it.
+  const earlyCycleDue = () => killSwitch().active !== killAtCycle || (newMarketAt !== null && Date.now() - cycleStartedAt >= EARLY_CYCLE_GAP_MS) || engineRef?.renewalDue() === true;
   const stopReads = new AbortController();
+  // A second signal while stopping: leave without waiting for the exit's cancels (the exit line
+  // names what is left resting; it expires on the exchange within the TTL).
+  let abandonExit: (why: string) => void = () => {};
+  const abandoned = new Promise<string>((r) => (abandonExit = r));
+  let forced = false;
   const onSignal = (sig: string) => {
-    if (stopping) return;
+    if (stopping) {
+      if (!forced) {
+        forced = true;
+        log.warn(`${sig} again: exiting without waiting for the cancels of resting orders`);
+        abandonExit(`${sig} again: exit forced`);
+      }
+      return;
+    }
     stopping = true;
     log.info(`${sig}: stopping at the next safe point`);
     notifyStopping();
@@ -229,12 +262,14 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       marketData,
       transport: paperTransport ?? new LiveTransport(session.client),
       paperTransport,
+      orderTtlSeconds: opts.mode === "trade" ? ttlSeconds : 0,
       limits,
       scope,
       mode: opts.mode,
       log: engineLog,
       ...(!dryRun && !cfg.trading.autonomous_mode && interactive ? { confirm: confirmOrder } : {}),
     });
+    engineRef = engine;
 
     const persisted = engine.riskRow();
     if (opts.resetHalt) {
@@ -406,7 +441,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   } catch (e) {
     const err = databaseFailure(loaded.paths.database, e) ?? e;
     // The lock-lost path wrote its own `error` and the heartbeat may be another instance's now.
-    const lockLost = err instanceof UserError && err.exitCode === EXIT.LOCKED;
+    lockLost = err instanceof UserError && err.exitCode === EXIT.LOCKED;
     if (!lockLost) {
       heart.lastError = (err as Error).message ?? String(err);
       heart.write("error");
@@ -415,6 +450,22 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   } finally {
     reactor?.close();
     live?.close();
+    // Cancel on exit (shutdown.ts), whatever the way out: a stop, the end of --once, a halt, a
+    // failure. Not when the lock was lost: the orders may be another instance's to manage now.
+    if (engineRef && opts.mode === "trade" && !lockLost) {
+      try {
+        const r = await cancelOnExit(engineRef, { cancel: cfg.trading.cancel_on_exit, abandon: abandoned, log: engineLog });
+        heart.exitOrders = { policy: r.policy, canceled: r.canceled, not_canceled: r.failed, kept: r.kept, reason: r.reason };
+        heart.openOrders = r.policy === "keep" ? r.kept : r.failed;
+        if (r.cashMicros !== undefined) heart.cashAfterExit(r.cashMicros);
+        if (heart.status) heart.write(heart.status, heart.nextCycleAt);
+        const line = describeExitCancel(r, ttlSeconds);
+        if (!opts.once) sdNotify(`STATUS=${stopping ? "stopped" : "exiting"}: ${oneLine(line)}`);
+        log[r.failed > 0 ? "warn" : "info"](`${stopping ? "stopped" : "exiting"}: ${line}`);
+      } catch (e) {
+        log.error(`cancel on exit failed: ${(e as Error).message}; resting orders may remain until they expire, and the next start reconciles them`);
+      }
+    }
     // A daemon leaving on purpose (signal, halt, lock lost) says so; --once is not a service.
     if (!opts.once) notifyStopping();
     process.off("SIGTERM", sigterm);

@@ -23,10 +23,12 @@ import { StopRequested, type MarketData, type MarketDataSource, type Scope } fro
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
 import { balanceMicrosOf, collateralOf, portfolioView, valuePositions } from "./portfolio.ts";
+import { ExchangeClock } from "./exchange-clock.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
 import { cancelsForHalt, fromRiskRow, nextRiskState, resetHalt, toRiskRow, type ResolvedRiskLimits, type RiskPortfolio, type RiskSnapshot } from "./risk.ts";
 import { settlementRevenue } from "./position-math.ts";
 import type { OrderTransport } from "./transport.ts";
+import { dueForRenewal, expirationFor, msUntilRenewal } from "./order-ttl.ts";
 
 export type CycleStatus = "active" | "disabled" | "paused" | "halted" | "error";
 
@@ -87,6 +89,8 @@ export interface EngineDeps {
   mode: "trade" | "scan";
   confirm?: (text: string) => Promise<boolean>;
   log: (level: "info" | "warn" | "debug" | "error", msg: string) => void;
+  /** Orders that expire on their own (order-ttl.ts): their TTL in seconds (0 or absent: none). */
+  orderTtlSeconds?: number;
 }
 
 const emptyExec = (): ExecSummary => ({ decisions: [], created: 0, canceled: 0, amended: 0, rejected: 0, unknown: 0, filledImmediately: 0 });
@@ -113,6 +117,9 @@ export class Engine {
    * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
   watch = new Set<string>();
 
+  /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts). */
+  private readonly exchangeClock = new ExchangeClock();
+
   constructor(readonly d: EngineDeps) {
     this.gate = { snapshot: fromRiskRow(d.ledger.loadRisk(), { cashMicros: 0, equityMicros: 0, positions: {}, resting: [], recentOrderTimesMs: [] }, Date.now()), limits: d.limits };
     this.om = new OrderManager({
@@ -121,11 +128,58 @@ export class Engine {
       gate: this.gate,
       killSwitchActive: () => killSwitch().active,
       orderGroupId: null,
+      expiry: (tif) => expirationFor(tif, this.ttlSeconds, this.ordersNow()),
       // Paper gets the same cap as the live order group: a dry run must not trade bursts live cannot.
       burstCap: { limit: orderGroupLimit(d.loaded) * COUNT_ONE, windowMs: ORDER_GROUP_WINDOW_MS },
       ...(d.confirm ? { confirm: d.confirm } : {}),
       log: (l, m) => d.log(l, m),
     });
+  }
+
+  private get ttlSeconds(): number {
+    return this.d.orderTtlSeconds ?? 0;
+  }
+
+  /** Now on the clock order expiries are in: the exchange's (this machine's for paper orders, and before the first reconciliation). */
+  private ordersNow(): number {
+    return (this.paper ? null : this.exchangeClock.now()) ?? Date.now();
+  }
+
+  /** Monotonic time (performance.now()) at which the first resting order is due for renewal. */
+  private renewalDueMono = Number.POSITIVE_INFINITY;
+
+  /** True once a resting order of the bot is due for renewal: the daemon starts a cycle early. */
+  renewalDue(): boolean {
+    return performance.now() >= this.renewalDueMono;
+  }
+
+  private scheduleRenewal(): void {
+    if (this.ttlSeconds <= 0 || this.d.mode !== "trade") return;
+    const rows = this.d.ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot");
+    const ms = msUntilRenewal(rows, this.ttlSeconds, this.ordersNow());
+    this.renewalDueMono = ms === null ? Number.POSITIVE_INFINITY : performance.now() + ms;
+  }
+
+  /**
+   * Renewal of orders that expire on their own: every bot order past half its TTL is cancelled
+   * here, before the strategies decide, and the strategies quote it again with a fresh expiry
+   * (amend cannot move an expiry, and a replacement sent before the cancel would rest twice). An
+   * order whose cancel fails stays as it is: resting (the strategies see it, nothing doubles) or
+   * gone (reconciliation records what became of it). Returns the orders cancelled.
+   */
+  private async cancelForRenewal(exec: ExecSummary): Promise<number> {
+    if (this.ttlSeconds <= 0) return 0;
+    const rows = this.d.ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot" && r.orderId);
+    const due = dueForRenewal(rows, this.ttlSeconds, this.ordersNow());
+    if (due.length === 0) return 0;
+    const before = exec.canceled;
+    await this.om.cancel(
+      due.map((r) => ({ kind: "cancel" as const, strategy: r.strategy ?? "engine", ticker: r.ticker, orderId: r.orderId!, reason: `renewal: expires at ${new Date(r.expiresAt!).toISOString()}, quoted again with a fresh expiry` })),
+      exec,
+    );
+    const n = exec.canceled - before;
+    this.d.log("debug", `renewal: ${n} of ${due.length} order(s) past half their ${this.ttlSeconds} s TTL cancelled, to be quoted again`);
+    return n;
   }
 
   get paper(): boolean {
@@ -318,8 +372,8 @@ export class Engine {
       // ---- risk state from this cycle's portfolio ----
       const positions = ledger.positions();
       const allMarkets = (t: string): MarketView | undefined => md.markets.get(t) ?? md.inactive.get(t);
-      const restingNow = ledger.ordersWithStatus(["resting"]);
-      const snap = this.refreshRisk(md, balanceMicros, cycleId, now);
+      let restingNow = ledger.ordersWithStatus(["resting"]);
+      let snap = this.refreshRisk(md, balanceMicros, cycleId, now);
       report.riskState = snap.state;
       report.riskReason = snap.reason;
 
@@ -351,6 +405,18 @@ export class Engine {
       }
       const capped = this.groupCappedUntil > Date.now();
       if (capped && report.status === "active") report.statusReason = `order group contracts limit hit: no orders until ${new Date(this.groupCappedUntil).toISOString()}`;
+
+      // ---- renewal of orders past half their TTL (only when this cycle may send their successors) ----
+      if (this.d.mode === "trade" && report.status === "active" && snap.state !== "halted" && !capped && (await this.cancelForRenewal(exec)) > 0) {
+        // Their collateral is free again: the strategies and the gate see the book as it is now.
+        if (this.paper) balanceMicros = this.d.paperTransport!.availableMicros();
+        else {
+          balanceMicros = balanceMicrosOf(await client.getBalance());
+          extraRequests++;
+        }
+        restingNow = ledger.ordersWithStatus(["resting"]);
+        snap = this.refreshRisk(md, balanceMicros, cycleId, now);
+      }
 
       // ---- strategies (also while disabled/paused: the scan table and the summary show them) ----
       const view = portfolioView(balanceMicros, positions, restingNow);
@@ -406,6 +472,7 @@ export class Engine {
       this.lastStatus = report.status;
       this.updateWatch(md, decided.intents);
       this.updateTouched(decided.decisions);
+      this.scheduleRenewal();
     } catch (e) {
       if (e instanceof StopRequested) {
         // Abandoned on purpose before any order: the cycle stopped, it did not fail.
@@ -489,6 +556,7 @@ export class Engine {
         full,
       });
       for (const t of filledBefore) this.om.filledSinceReconcile.delete(t);
+      this.exchangeClock.observe(rec.exchange.exchangeTimeMs);
       this.om.reconciledUpTo(startedAt);
       return rec;
     } catch (e) {
@@ -788,6 +856,7 @@ export class Engine {
       if (!this.touched.has(i.strategy)) this.touched.set(i.strategy, new Set());
       this.touched.get(i.strategy)!.add(i.ticker);
     }
+    this.scheduleRenewal();
     out.exec = exec;
     out.acted = true;
     return done(null);
@@ -841,6 +910,12 @@ export class Engine {
     this.printMark.clear();
     const pt = this.d.paperTransport!;
     let fills = 0;
+    // Paper orders expire as live ones would (a dry run that died leaves nothing resting past its TTL).
+    if (this.ttlSeconds > 0) {
+      for (const r of ledger.ordersWithStatus(["resting"])) {
+        if (r.expiresAt !== null && r.expiresAt <= this.ordersNow()) ledger.updateOrder(r.id, { status: "expired", remainingCount: 0 }, `paper: expired at ${new Date(r.expiresAt).toISOString()}`);
+      }
+    }
     const resting = ledger.ordersWithStatus(["resting"]);
     const tickers = [...new Set(resting.map((r) => r.ticker))];
     const trades = new Map<string, import("../strategies/types.ts").TradePrint[]>();

@@ -12,7 +12,8 @@ import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "
 
 const { orders, orderEvents, fills, positions, meta, cycles, balanceSnapshots, settlements, auditLog, riskState, marketSnapshots } = schema;
 
-export type OrderStatus = "pending" | "resting" | "executed" | "canceled" | "rejected" | "unknown";
+/** `expired`: canceled by the exchange at the order's expiration_time (order-ttl.ts). */
+export type OrderStatus = "pending" | "resting" | "executed" | "canceled" | "expired" | "rejected" | "unknown";
 export type OrderRow = typeof orders.$inferSelect;
 export type PositionRow = typeof positions.$inferSelect;
 
@@ -24,6 +25,8 @@ export interface NewOrder extends OrderTerms {
   orderGroupId: string | null;
   groupKey: string | null;
   cycleId: number | null;
+  /** Kalshi's expiration_time sent with the order (exchange ms), null for none. */
+  expiresAt?: number | null;
 }
 
 export interface FillRecord {
@@ -452,7 +455,7 @@ export class Ledger {
 
 /** Orders nothing more will happen to: their event trail is history. Pending, unknown and resting
  * orders keep theirs, since reconciliation may still have to explain them. */
-const FINAL_ORDER_STATUSES = ["executed", "canceled", "rejected"] as const;
+const FINAL_ORDER_STATUSES = ["executed", "canceled", "expired", "rejected"] as const;
 
 /**
  * Audit kinds kept whatever their age, because they explain the money or the state the bot is in:

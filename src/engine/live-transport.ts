@@ -32,6 +32,8 @@ export function toExchangeOrder(o: W.Order): ExchangeOrder {
     status: o.status,
     orderGroupId: o.order_group_id ?? null,
     createdMs: o.created_time ? Date.parse(o.created_time) : null,
+    expiresMs: o.expiration_time ? Date.parse(o.expiration_time) : null,
+    lastUpdateMs: o.last_update_time ? Date.parse(o.last_update_time) : null,
   };
 }
 
@@ -48,6 +50,8 @@ function body(r: OrderRequest): Parameters<KalshiClient["createOrder"]>[0] {
     ...(r.postOnly ? { post_only: true } : {}),
     ...(r.reduceOnly ? { reduce_only: true } : {}),
     ...(r.orderGroupId ? { order_group_id: r.orderGroupId } : {}),
+    // Kalshi's V2 create takes Unix seconds, with good_till_canceled (order-ttl.ts).
+    ...(r.expiresAt ? { expiration_time: Math.ceil(r.expiresAt / 1000) } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Count } from "../kalshi/money.ts";
 import type { AmendIntent, CancelIntent, CreateIntent, Intent } from "../strategies/types.ts";
 import type { Ledger, OrderRow, OrderStatus } from "./ledger.ts";
+import { canceledOrExpired } from "./order-ttl.ts";
 import { evaluateIntents, type BatchVerdict, type ResolvedRiskLimits, type RiskSnapshot } from "./risk.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport } from "./transport.ts";
 
@@ -40,6 +41,8 @@ export interface OrderManagerDeps {
   /** True when trading is disabled (BOT_DISABLE_TRADING or the kill-switch file), read fresh at every call. */
   killSwitchActive: () => boolean;
   orderGroupId: string | null;
+  /** Kalshi's expiration_time for an order sent now (exchange ms), null for none (order-ttl.ts). */
+  expiry?: (timeInForce: string) => number | null;
   /** Interactive per-order confirmation (live, autonomous_mode false, a terminal). */
   confirm?: (text: string) => Promise<boolean>;
   now?: () => number;
@@ -296,6 +299,7 @@ export class OrderManager {
         orderGroupId: this.d.orderGroupId,
         groupKey: s.intent.groupKey ?? null,
         cycleId,
+        expiresAt: this.d.expiry?.(s.intent.timeInForce) ?? null,
       })),
     );
     // Kill switch once more, immediately before the request.
@@ -309,6 +313,7 @@ export class OrderManager {
       ticker: row.ticker,
       eventTicker: row.eventTicker ?? "",
       side: row.side,
+      expiresAt: row.expiresAt,
       price: row.price,
       count: row.count,
       timeInForce: row.timeInForce as OrderRequest["timeInForce"],
@@ -421,7 +426,7 @@ export class OrderManager {
       if (amendCid) found = await this.d.transport.findByClientOrderId(amendCid, { ticker: row.ticker, minTsSec });
       if (!found) found = await this.d.transport.findByClientOrderId(row.clientOrderId, { ticker: row.ticker, minTsSec });
       if (found) {
-        const status: OrderStatus = found.status === "resting" || found.status === "executed" || found.status === "canceled" ? found.status : "unknown";
+        const status: OrderStatus = found.status === "resting" || found.status === "executed" ? found.status : found.status === "canceled" ? canceledOrExpired(found, row.expiresAt) : "unknown";
         if (status === "unknown") continue;
         this.d.ledger.updateOrder(
           row.id,

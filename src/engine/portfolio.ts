@@ -7,6 +7,7 @@ import type { Count, Micros, Price } from "../kalshi/money.ts";
 import type { MarketView, PortfolioView, PositionView, RestingOrderView } from "../strategies/types.ts";
 import type { Ledger, OrderRow, PositionRow } from "./ledger.ts";
 import { toExchangeOrder } from "./live-transport.ts";
+import { canceledOrExpired } from "./order-ttl.ts";
 import { orderCollateral, positionValue } from "./position-math.ts";
 import type { ExchangeOrder } from "./transport.ts";
 import { centsToMicros, PRICE_ONE } from "../kalshi/money.ts";
@@ -18,6 +19,9 @@ export interface ExchangePortfolio {
   positions: Map<string, Count>;
   resting: ExchangeOrder[];
   requests: number;
+  /** The exchange's clock when it answered the balance read (its `updated_ts`, whole seconds): a
+   * lower bound of exchange time, read before positions and orders. */
+  exchangeTimeMs: number;
 }
 
 /** Kalshi's balance in micros: `balance_dollars` when sent (sub-cent exact), else the integer cents. */
@@ -42,6 +46,7 @@ export async function fetchExchangePortfolio(client: KalshiClient): Promise<Exch
     positions,
     resting,
     requests,
+    exchangeTimeMs: bal.updated_ts * 1000,
   };
 }
 
@@ -159,9 +164,11 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
     requests++;
     try {
       const o = toExchangeOrder(await client.getOrder(row.orderId));
-      const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : "canceled";
+      // Canceled at or after its expiration_time by the exchange's own clock: it expired (order-ttl.ts).
+      const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : canceledOrExpired(o, row.expiresAt);
+      const expired = status === "expired";
       const cid = clientIdPatch(row, o);
-      ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining, price: o.price, ...cid }, `exchange: ${o.status}`);
+      ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining, price: o.price, ...cid }, expired ? `exchange: expired at ${new Date(row.expiresAt ?? o.expiresMs!).toISOString()}` : `exchange: ${o.status}`);
     } catch (e) {
       const status = (e as { status?: number }).status;
       if (status === 404) ledger.updateOrder(row.id, { status: "canceled", remainingCount: 0 }, "exchange: order not found (gone)");

@@ -6,6 +6,8 @@ import type { Count, Price } from "../kalshi/money.ts";
 import type { BookSide, OrderTerms } from "../strategies/types.ts";
 
 export interface OrderRequest extends OrderTerms {
+  /** Kalshi's expiration_time (exchange ms, whole seconds); null or absent: good till canceled. */
+  expiresAt?: number | null;
   clientOrderId: string;
   eventTicker: string;
   orderGroupId: string | null;
@@ -36,6 +38,9 @@ export interface ExchangeOrder {
   status: "resting" | "executed" | "canceled" | "pending" | "unknown";
   orderGroupId: string | null;
   createdMs: number | null;
+  /** Exchange timestamps (ms) of the order's expiry and last update, when reported. */
+  expiresMs?: number | null;
+  lastUpdateMs?: number | null;
 }
 
 export interface OrderTransport {

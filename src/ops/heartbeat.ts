@@ -30,6 +30,14 @@ export const heartbeatSchema = z.looseObject({
   rss_bytes: z.number().int().min(0),
   risk_state: z.enum(["active", "reducing", "halted"]).optional(),
   started_at: z.iso.datetime().optional(),
+  /**
+   * What became of the bot's resting orders when it exited (src/engine/shutdown.ts): `cancel`
+   * (trading.cancel_on_exit) with how many were cancelled and how many could not be, or `keep`
+   * with how many were left resting on purpose.
+   */
+  exit_orders: z
+    .object({ policy: z.enum(["cancel", "keep"]), canceled: z.number().int().min(0), not_canceled: z.number().int().min(0), kept: z.number().int().min(0), reason: z.string().nullable() })
+    .optional(),
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 

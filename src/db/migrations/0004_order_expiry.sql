@@ -1,0 +1,1 @@
+ALTER TABLE `orders` ADD `expires_at` integer;
