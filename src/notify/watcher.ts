@@ -7,7 +7,6 @@
 // rows.
 import type { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
-import { z } from "zod";
 import type { LoadedConfig } from "../config/load.ts";
 import { dailyReport } from "../engine/ledger-report.ts";
 import { legPrice, tradingDay } from "../engine/risk.ts";
@@ -32,14 +31,10 @@ interface FillRow { id: number; ticker: string; side: "bid" | "ask"; price: numb
 
 const MAX_LINES = 8;
 
-// What the bot did with its resting orders at exit, when its heartbeat says (`exit_orders`, written
-// by the cancel-on-exit of trading.cancel_on_exit); older bots do not write it, hence optional here.
-const exitOrdersSchema = z.looseObject({ policy: z.enum(["cancel", "keep"]), canceled: z.number().int().min(0), not_canceled: z.number().int().min(0), kept: z.number().int().min(0) });
-
+/** What the bot did with its resting orders at exit (heartbeat exit_orders, trading.cancel_on_exit). */
 function exitOrdersText(hb: Heartbeat, canceledLastPoll: number): string {
-  const e = exitOrdersSchema.safeParse(hb.exit_orders);
-  if (e.success) {
-    const x = e.data;
+  const x = hb.exit_orders;
+  if (x) {
     if (x.policy === "keep") return `, ${x.kept} resting order(s) kept (trading.cancel_on_exit is off)`;
     return `, ${x.canceled} resting order(s) cancelled on exit${x.not_canceled ? `, ${x.not_canceled} could not be` : ""}`;
   }

@@ -157,7 +157,9 @@ describe("dashboard and /metrics through the binary", () => {
     const dir = tempDir("dash-live");
     const v = await startVenue(dir, { seed: 61 });
     try {
-      const cfg = writeBotConfig(dir, v);
+      // Quotes left resting between the runs (cancel_on_exit false), so the market fills some of them
+      // and the page has open orders to show.
+      const cfg = writeBotConfig(dir, v, { trading: { cancel_on_exit: false } });
       for (let i = 0; i < 3; i++) {
         const r = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 90_000 });
         expect(r.code, r.output).toBe(0);
