@@ -110,6 +110,10 @@ describe("notifications from the daemon", () => {
       expect(await bot.exited).toBe(10);
       const stop = await tg.waitSent(/stopped \(halted by a risk limit\) after cycle \d+: \d+ open order\(s\) left/, 10_000);
       expect(stop).toContain("bankroll $");
+      // What the exit did with the resting orders, as the heartbeat's exit_orders says.
+      const exitOrders = (JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8")) as { exit_orders?: { canceled: number } }).exit_orders;
+      expect(exitOrders).toBeDefined();
+      expect(stop).toContain(`, ${exitOrders!.canceled} resting order(s) cancelled on exit`);
       await tg.waitSent(/stopped \(halted/, 10_000, "webhook");
 
       // Only the allowed chat ever got a message, and nothing answered the stranger or the old /pause.
