@@ -62,6 +62,7 @@ elapsed() { echo "$(($(date +%s) - T0))s"; }
 [ "${KALSHI_SYSTEMD_E2E:-}" = skip ] && skip "KALSHI_SYSTEMD_E2E=skip"
 [ "$(uname -s)" = Linux ] || skip "not Linux ($(uname -s)): systemd-nspawn needs Linux"
 [ "$(id -u)" -eq 0 ] || skip "needs root to boot a systemd-nspawn container (run as root, as .ci/run does)"
+command -v unshare >/dev/null 2>&1 || skip "no unshare(1) (util-linux) to probe for namespaces"
 if ! unshare --mount --pid --fork true 2>/dev/null; then
   skip "cannot create mount/PID namespaces (no CAP_SYS_ADMIN: an unprivileged container?); systemd-nspawn cannot run here"
 fi
@@ -181,7 +182,8 @@ if [ -n "$series" ] && [ "$series" != "[]" ]; then ok "kalshi-bot sim runs in th
 TTL=20
 ttl_json=""
 if grep -q order_ttl_seconds "$BIN"; then ttl_json="\"order_ttl_seconds\": $TTL,"; fi
-write_config() { # write_config AUTONOMOUS(true|false)
+write_config() { # write_config AUTONOMOUS(true|false) [CONFIG STATE_DIR BASE_URL]
+  local dest=${2:-/etc/kalshi-bot/advanced_config.json} STATE=${3:-$STATE} BASE=${4:-$BASE}
   cat >"$stage/config.json" <<EOF
 {
   "exchange": { "environment": "sim", "base_url": "$BASE", "api_key_id": "$KEY_ID", "rate_tier": "prime", "request_timeout_ms": 5000 },
@@ -199,9 +201,9 @@ write_config() { # write_config AUTONOMOUS(true|false)
   "logging": { "level": "info", "format": "auto" }
 }
 EOF
-  "$SB" cp "$stage/config.json" /etc/kalshi-bot/advanced_config.json
-  x chown root:kalshi-bot /etc/kalshi-bot/advanced_config.json
-  x chmod 0640 /etc/kalshi-bot/advanced_config.json
+  "$SB" cp "$stage/config.json" "$dest"
+  x chown root:kalshi-bot "$dest"
+  x chmod 0640 "$dest"
 }
 write_config true
 printf 'ALERT_WEBHOOK_URL=http://127.0.0.1:%s/alert\n' "$HOOK_PORT" >"$stage/alert.env"
@@ -320,12 +322,17 @@ dropin kalshi-bot-backup.timer e2e $'[Timer]\nOnCalendar=\nOnActiveSec=1s\nRando
 x systemctl restart kalshi-bot-backup.timer
 backup_done() { [ "$(x sh -c "ls $STATE/backups | wc -l")" -gt "$before" ] && [ "$(prop kalshi-bot-backup.service Result)" = success ] && [ "$(prop kalshi-bot-backup.service ActiveState)" != activating ]; }
 expect "the backup timer ran kalshi-bot-backup.service: a new backup file, unit succeeded" wait_for 60 backup_done
-bl=$(x journalctl -u kalshi-bot-backup.service --no-pager -o cat | tail -n 3)
-expect "the backup says it was verified: $(tail -n 1 <<<"$bl")" grep -qiE 'verif|integrity' <<<"$bl"
+bl=$(x journalctl -u kalshi-bot-backup.service --no-pager -o cat | grep 'backup ok' | tail -n 1)
+newest=$(x sh -c "ls -t $STATE/backups/* | head -n 1")
+ic=$(x env BUN_BE_BUN=1 /opt/kalshi-bot/kalshi-bot -e 'const { Database } = require("bun:sqlite"); const d = new Database(process.argv[1], { readonly: true }); console.log(d.query("pragma integrity_check").get().integrity_check, d.query("select count(*) as n from orders").get().n)' "$newest" 2>&1)
+ck "the timer's backup is verified: '${bl:0:80}...'; integrity_check of $newest: $ic" '[ -n "$bl" ] && grep -qE "^ok [1-9]" <<<"$ic"'
 
-# --- exit 11 and exit 10 are not restarted -------------------------------------------------------------
-say "== exit 11, exit 10 ($(elapsed))"
-not_restarted() { [ "$(prop kalshi-bot.service ActiveState)" = failed ] && [ "$(prop kalshi-bot.service ExecMainStatus)" = "$1" ] && [ "$(prop kalshi-bot.service NRestarts)" = 0 ]; }
+# --- exit 11 (live trading refused) is not restarted -------------------------------------------------------------
+say "== exit 11 ($(elapsed))"
+not_restarted() { # not_restarted EXIT_STATUS [UNIT]
+  local u=${2:-kalshi-bot.service}
+  [ "$(prop "$u" ActiveState)" = failed ] && [ "$(prop "$u" ExecMainStatus)" = "$1" ] && [ "$(prop "$u" NRestarts)" = 0 ]
+}
 x systemctl stop kalshi-bot.service
 x systemctl reset-failed kalshi-bot.service >/dev/null 2>&1
 write_config false
@@ -336,23 +343,9 @@ ck "manage.sh start refused: exit $rc, the bot's own reason shown (live trading 
 sleep 4
 expect "exit 11: not restarted (state $(prop kalshi-bot.service ActiveState), status $(prop kalshi-bot.service ExecMainStatus), NRestarts $(prop kalshi-bot.service NRestarts))" \
   not_restarted 11
-expect "exit 11: the alert unit posted why" wait_for 20 hook_has /alert "kalshi-bot.service failed.*11"
+expect "exit 11: the alert unit posted why (the bot's own refusal line)" wait_for 20 hook_has /alert "kalshi-bot.service failed.*11.*live trading refused"
 x sh -c "grep '/alert' /root/hooks.log | tail -n 1" | cut -c1-400 | sed 's/^/    /'
 write_config true
-# Halt (exit 10): a day's loss past risk.max_daily_loss_dollars. The exchange restarts with $100 less
-# for the bot's key (as a bad fill would leave it): the bot's next start finds the loss and halts.
-x systemctl stop kb-sim.service
-x systemd-run --quiet --unit=kb-sim2 --collect /opt/kalshi-bot/kalshi-bot sim --port "$SIM_PORT" --seed 5 --tier prime \
-  --api-key-id "$KEY_ID" --public-key /root/kb/bot.pub --balance 900 >/dev/null
-wait_for 20 x curl -fsS -o /dev/null "$BASE/series"
-x systemctl reset-failed kalshi-bot.service >/dev/null 2>&1
-x systemctl start kalshi-bot.service
-unit_failed() { [ "$(prop kalshi-bot.service ActiveState)" = failed ]; }
-wait_for 60 unit_failed
-sleep 4
-expect "exit 10 (halt): not restarted (state $(prop kalshi-bot.service ActiveState), status $(prop kalshi-bot.service ExecMainStatus), NRestarts $(prop kalshi-bot.service NRestarts))" \
-  not_restarted 10
-show_journal kalshi-bot.service 5
 
 # --- watchdog timer on a stale heartbeat: one alert with the reason, then one on recovery ----------------
 say "== watchdog timer and alerts ($(elapsed))"
@@ -377,6 +370,35 @@ sleep 7
 ck "after recovery: nothing more posted (alert $(hooks /alert), config $(hooks /config-hook))" '[ "$(hooks /alert)" = 2 ] && [ "$(hooks /config-hook)" = 2 ]'
 x cat /root/hooks.log | cut -c1-300 | sed 's/^/    /'
 
+# --- exit 10 (halt), on an instance: kalshi-bot@halt -------------------------------------------------
+# A day's loss past risk.max_daily_loss_dollars: the instance runs once (kill switch on: no orders,
+# the day's starting equity recorded) against its own exchange, which then comes back with $100 less
+# for the key (as a bad fill would leave it). The next start finds the loss and halts: exit 10.
+say "== exit 10 (halt) on instance kalshi-bot@halt ($(elapsed))"
+HALT_BASE="http://127.0.0.1:18082/trade-api/v2"
+halt_sim() { # halt_sim BALANCE
+  x systemd-run --quiet --unit=kb-sim-halt --collect /opt/kalshi-bot/kalshi-bot sim --port 18082 --seed 6 --tier prime \
+    --api-key-id "$KEY_ID" --public-key /root/kb/bot.pub --balance "$1" >/dev/null
+  wait_for 20 x curl -fsS -o /dev/null "$HALT_BASE/series"
+}
+halt_sim 1000
+out=$(x "$M" --instance halt install --key /root/kb/bot.key 2>&1); rc=$?
+ck "manage.sh --instance halt install: exit 0, config and key of the instance" '[ "$rc" -eq 0 ] && x test -f /etc/kalshi-bot/halt.json -a -f /etc/kalshi-bot/halt.key' || printf '%s\n' "$out" | tail -10
+write_config true /etc/kalshi-bot/halt.json /var/lib/kalshi-bot-halt "$HALT_BASE"
+out=$(x "$M" --instance halt once --kill-switch 2>&1); rc=$?
+ck "manage.sh --instance halt once --kill-switch: exit 0" '[ "$rc" -eq 0 ]' || printf '%s\n' "$out" | tail -10
+x systemctl stop kb-sim-halt.service
+halt_sim 900
+out=$(x "$M" --instance halt start 2>&1); rc=$?
+printf '%s\n' "$out" | sed 's/^/    /' | tail -6
+ck "manage.sh --instance halt start refused with the bot's halt reason (exit $rc)" '[ "$rc" -ne 0 ] && grep -q "daily loss" <<<"$out"'
+sleep 4
+expect "exit 10 (halt): not restarted ($(prop kalshi-bot@halt.service ActiveState), status $(prop kalshi-bot@halt.service ExecMainStatus), NRestarts $(prop kalshi-bot@halt.service NRestarts))" \
+  not_restarted 10 kalshi-bot@halt.service
+expect "exit 10: the alert unit posted why" wait_for 20 hook_has /alert "kalshi-bot@halt.service failed.*10.*daily loss"
+out=$(x "$M" --instance halt disable 2>&1); rc=$?
+ck "manage.sh --instance halt disable: exit 0, its timers stopped" '[ "$rc" -eq 0 ] && [ "$(prop kalshi-bot-watchdog@halt.timer ActiveState)" = inactive ]'
+
 # --- manage.sh stop ---------------------------------------------------------------------------------
 say "== manage.sh stop ($(elapsed))"
 wait_for 45 resting_some
@@ -386,6 +408,9 @@ ck "manage.sh stop: exit 0, unit inactive" '[ "$rc" -eq 0 ] && [ "$(prop kalshi-
 expect "manage.sh stop: 0 of the bot's orders rest on the exchange (found $n)" [ "$n" = 0 ]
 expect "manage.sh stop: heartbeat stopped (is $(hb_field status))" hb_status_is stopped
 show_journal kalshi-bot.service 3
+
+prios=$(x journalctl -u kalshi-bot.service _TRANSPORT=stdout -o export --no-pager | sed -n 's/^PRIORITY=//p' | sort -u | tr '\n' ' ')
+ck "the bot's journal lines carry their own syslog priorities: info and error (PRIORITY= $prios)" 'grep -q 6 <<<"$prios" && grep -q 3 <<<"$prios"'
 
 say "$pass passed, ${#failed[@]} failed ($(elapsed))"
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -14,8 +14,8 @@
 # the watchdog's memory (<state dir>/reports/watchdog-state.json, written by `kalshi-bot watchdog`).
 # When that says the problem is the same as on the previous run ("repeat"), nothing is posted: one
 # alert per change of state, and one (--recovered) when the bot is healthy again. Another failed
-# unit (the bot, a backup) carries its last STATUS= line (the bot's own reason) and, for the bot,
-# the heartbeat's last_error.
+# unit (the bot, a backup) carries its own last error line from the journal (e.g. "live trading
+# refused: ..."), else its last STATUS= line, else the heartbeat's last_error.
 set -u
 
 mode=failed
@@ -78,11 +78,15 @@ case "$unit" in
     why=$(json_field reason "$wd_state")
     ;;
   *)
-    why=$(systemctl show --property=StatusText --value "$unit" 2>/dev/null | head -n 1)
+    # The unit's own last error line of its failed run (the bot's refusal or halt reason; indented
+    # detail lines skipped), else its last STATUS= line, else the heartbeat's last_error. Reading the
+    # journal needs group systemd-journal (SupplementaryGroups= in kalshi-bot-alert@.service).
+    inv=$(systemctl show --property=InvocationID --value "$unit" 2>/dev/null)
+    why=$(journalctl --no-pager -o cat -p err -u "$unit" ${inv:+"_SYSTEMD_INVOCATION_ID=$inv"} 2>/dev/null | grep -v '^[[:space:]]' | tail -n 1)
+    [ -n "$why" ] || why=$(systemctl show --property=StatusText --value "$unit" 2>/dev/null | head -n 1)
     case "$unit" in
       kalshi-bot.service|kalshi-bot@*)
-        err=$(json_field last_error "$state/reports/heartbeat.json")
-        if [ -n "$err" ]; then why="${why:+$why; }last error: $err"; fi ;;
+        [ -n "$why" ] || why=$(json_field last_error "$state/reports/heartbeat.json") ;;
     esac
     ;;
 esac
