@@ -42,7 +42,7 @@ import { log } from "../ops/log.ts";
 import { redact } from "../ops/redact.ts";
 import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
 import { VERSION } from "../version.ts";
-import { formatDollars2 } from "../kalshi/money.ts";
+import { formatDollars2, parseDollars } from "../kalshi/money.ts";
 import { resolveRiskLimits } from "./risk.ts";
 import { Engine, type CycleReport, type ReactReport } from "./cycle.ts";
 import { LiveBooks } from "./live-books.ts";
@@ -55,7 +55,7 @@ import { PaperTransport } from "./paper-transport.ts";
 import { ReconcileError } from "./reconcile.ts";
 import { cycleSummary, scanTable } from "./scan-report.ts";
 import { checkLiveTrading, resolveScope } from "./live-guard.ts";
-import { ExchangeClock, resolveOrderTtlSeconds } from "./order-ttl.ts";
+import { resolveOrderTtlSeconds } from "./order-ttl.ts";
 import { cancelOnExit, describeExitCancel } from "./shutdown.ts";
 
 export interface RunOptions {
@@ -120,6 +120,14 @@ class Heart {
       log.warn(`heartbeat not written: ${(e as Error).message}`);
     }
   }
+  /** Cancels at exit freed collateral: cash as the exchange has it now, the total unchanged. */
+  cashAfterExit(cashMicros: number): void {
+    if (!this.bankroll) return;
+    const total = parseDollars(this.bankroll.total_dollars);
+    // As in fromReport: the parts' cents from the cents of cash and total, so they add up as printed.
+    const cash = Math.trunc(cashMicros / 10_000) * 10_000;
+    this.bankroll = { ...this.bankroll, cash_dollars: formatDollars2(cash), portfolio_value_dollars: formatDollars2(total - cash) };
+  }
   fromReport(r: CycleReport): void {
     // Cents of the parts are derived from the cents of cash and total, so cash + portfolio = total
     // exactly as printed (truncating each part separately could lose a cent).
@@ -180,7 +188,6 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   let engineRef: Engine | null = null;
   let lockLost = false;
   const ttlSeconds = resolveOrderTtlSeconds(cfg.trading, opts.once);
-  const exchangeClock = new ExchangeClock();
   const heart = new Heart(loaded.paths.heartbeat, loaded, opts.mode);
   let stopping = false;
   let wake: (() => void) | null = null;
@@ -253,9 +260,9 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       session,
       ledger,
       marketData,
-      transport: paperTransport ?? new LiveTransport(session.client, exchangeClock),
+      transport: paperTransport ?? new LiveTransport(session.client),
       paperTransport,
-      ttl: { seconds: opts.mode === "trade" ? ttlSeconds : 0, clock: exchangeClock },
+      orderTtlSeconds: opts.mode === "trade" ? ttlSeconds : 0,
       limits,
       scope,
       mode: opts.mode,
@@ -450,8 +457,11 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         const r = await cancelOnExit(engineRef, { cancel: cfg.trading.cancel_on_exit, abandon: abandoned, log: engineLog });
         heart.exitOrders = { policy: r.policy, canceled: r.canceled, not_canceled: r.failed, kept: r.kept, reason: r.reason };
         heart.openOrders = r.policy === "keep" ? r.kept : r.failed;
+        if (r.cashMicros !== undefined) heart.cashAfterExit(r.cashMicros);
         if (heart.status) heart.write(heart.status, heart.nextCycleAt);
-        log[r.failed > 0 ? "warn" : "info"](`${stopping ? "stopped" : "exiting"}: ${describeExitCancel(r, ttlSeconds)}`);
+        const line = describeExitCancel(r, ttlSeconds);
+        if (!opts.once) sdNotify(`STATUS=${stopping ? "stopped" : "exiting"}: ${oneLine(line)}`);
+        log[r.failed > 0 ? "warn" : "info"](`${stopping ? "stopped" : "exiting"}: ${line}`);
       } catch (e) {
         log.error(`cancel on exit failed: ${(e as Error).message}; resting orders may remain until they expire, and the next start reconciles them`);
       }

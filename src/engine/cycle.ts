@@ -23,11 +23,12 @@ import { StopRequested, type MarketData, type MarketDataSource, type Scope } fro
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
 import { balanceMicrosOf, collateralOf, portfolioView, valuePositions } from "./portfolio.ts";
+import { ExchangeClock } from "./exchange-clock.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
 import { cancelsForHalt, fromRiskRow, nextRiskState, resetHalt, toRiskRow, type ResolvedRiskLimits, type RiskPortfolio, type RiskSnapshot } from "./risk.ts";
 import { settlementRevenue } from "./position-math.ts";
 import type { OrderTransport } from "./transport.ts";
-import { dueForRenewal, expirationFor, msUntilRenewal, type ExchangeClock } from "./order-ttl.ts";
+import { dueForRenewal, expirationFor, msUntilRenewal } from "./order-ttl.ts";
 
 export type CycleStatus = "active" | "disabled" | "paused" | "halted" | "error";
 
@@ -88,8 +89,8 @@ export interface EngineDeps {
   mode: "trade" | "scan";
   confirm?: (text: string) => Promise<boolean>;
   log: (level: "info" | "warn" | "debug" | "error", msg: string) => void;
-  /** Orders that expire on their own (order-ttl.ts): the TTL (0: none) and the exchange's clock. */
-  ttl?: { seconds: number; clock: ExchangeClock };
+  /** Orders that expire on their own (order-ttl.ts): their TTL in seconds (0 or absent: none). */
+  orderTtlSeconds?: number;
 }
 
 const emptyExec = (): ExecSummary => ({ decisions: [], created: 0, canceled: 0, amended: 0, rejected: 0, unknown: 0, filledImmediately: 0 });
@@ -116,6 +117,9 @@ export class Engine {
    * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
   watch = new Set<string>();
 
+  /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts). */
+  private readonly exchangeClock = new ExchangeClock();
+
   constructor(readonly d: EngineDeps) {
     this.gate = { snapshot: fromRiskRow(d.ledger.loadRisk(), { cashMicros: 0, equityMicros: 0, positions: {}, resting: [], recentOrderTimesMs: [] }, Date.now()), limits: d.limits };
     this.om = new OrderManager({
@@ -124,12 +128,21 @@ export class Engine {
       gate: this.gate,
       killSwitchActive: () => killSwitch().active,
       orderGroupId: null,
+      expiry: (tif) => expirationFor(tif, this.ttlSeconds, this.ordersNow()),
       // Paper gets the same cap as the live order group: a dry run must not trade bursts live cannot.
       burstCap: { limit: orderGroupLimit(d.loaded) * COUNT_ONE, windowMs: ORDER_GROUP_WINDOW_MS },
       ...(d.confirm ? { confirm: d.confirm } : {}),
-      ...(d.ttl && d.ttl.seconds > 0 ? { expiry: (tif: string) => expirationFor(tif, d.ttl!.seconds, d.ttl!.clock) } : {}),
       log: (l, m) => d.log(l, m),
     });
+  }
+
+  private get ttlSeconds(): number {
+    return this.d.orderTtlSeconds ?? 0;
+  }
+
+  /** Now on the clock order expiries are in: the exchange's (this machine's for paper orders, and before the first reconciliation). */
+  private ordersNow(): number {
+    return (this.paper ? null : this.exchangeClock.now()) ?? Date.now();
   }
 
   /** Monotonic time (performance.now()) at which the first resting order is due for renewal. */
@@ -141,10 +154,9 @@ export class Engine {
   }
 
   private scheduleRenewal(): void {
-    const ttl = this.d.ttl;
-    if (!ttl || ttl.seconds <= 0 || this.d.mode !== "trade") return;
+    if (this.ttlSeconds <= 0 || this.d.mode !== "trade") return;
     const rows = this.d.ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot");
-    const ms = msUntilRenewal(rows, ttl.seconds, ttl.clock.now());
+    const ms = msUntilRenewal(rows, this.ttlSeconds, this.ordersNow());
     this.renewalDueMono = ms === null ? Number.POSITIVE_INFINITY : performance.now() + ms;
   }
 
@@ -156,10 +168,9 @@ export class Engine {
    * gone (reconciliation records what became of it). Returns the orders cancelled.
    */
   private async cancelForRenewal(exec: ExecSummary): Promise<number> {
-    const ttl = this.d.ttl;
-    if (!ttl || ttl.seconds <= 0) return 0;
+    if (this.ttlSeconds <= 0) return 0;
     const rows = this.d.ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot" && r.orderId);
-    const due = dueForRenewal(rows, ttl.seconds, ttl.clock.now());
+    const due = dueForRenewal(rows, this.ttlSeconds, this.ordersNow());
     if (due.length === 0) return 0;
     const before = exec.canceled;
     await this.om.cancel(
@@ -167,7 +178,7 @@ export class Engine {
       exec,
     );
     const n = exec.canceled - before;
-    this.d.log("debug", `renewal: ${n} of ${due.length} order(s) past half their ${ttl.seconds} s TTL cancelled, to be quoted again`);
+    this.d.log("debug", `renewal: ${n} of ${due.length} order(s) past half their ${this.ttlSeconds} s TTL cancelled, to be quoted again`);
     return n;
   }
 
@@ -545,6 +556,7 @@ export class Engine {
         full,
       });
       for (const t of filledBefore) this.om.filledSinceReconcile.delete(t);
+      this.exchangeClock.observe(rec.exchange.exchangeTimeMs);
       this.om.reconciledUpTo(startedAt);
       return rec;
     } catch (e) {
@@ -899,10 +911,9 @@ export class Engine {
     const pt = this.d.paperTransport!;
     let fills = 0;
     // Paper orders expire as live ones would (a dry run that died leaves nothing resting past its TTL).
-    const clock = this.d.ttl?.clock;
-    if (clock) {
+    if (this.ttlSeconds > 0) {
       for (const r of ledger.ordersWithStatus(["resting"])) {
-        if (r.expiresAt !== null && r.expiresAt <= clock.now()) ledger.updateOrder(r.id, { status: "expired", remainingCount: 0 }, `paper: expired at ${new Date(r.expiresAt).toISOString()}`);
+        if (r.expiresAt !== null && r.expiresAt <= this.ordersNow()) ledger.updateOrder(r.id, { status: "expired", remainingCount: 0 }, `paper: expired at ${new Date(r.expiresAt).toISOString()}`);
       }
     }
     const resting = ledger.ordersWithStatus(["resting"]);

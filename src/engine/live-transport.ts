@@ -5,7 +5,6 @@ import { KalshiApiError, type KalshiClient } from "../kalshi/index.ts";
 import type * as W from "../kalshi/wire/rest.ts";
 import type { Count, Price } from "../kalshi/money.ts";
 import type { BookSide } from "../strategies/types.ts";
-import type { ExchangeClock } from "./order-ttl.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport, WriteOutcome } from "./transport.ts";
 
 /** Kalshi's batch create takes at most 20 orders per request. */
@@ -61,11 +60,7 @@ export class LiveTransport implements OrderTransport {
   /** Requests sent, for the cycle summary and the bench. */
   writes = 0;
 
-  /** `clock` learns the exchange's time from the answers' ts_ms (order expiries are set in it). */
-  constructor(
-    private readonly client: KalshiClient,
-    private readonly clock: ExchangeClock | null = null,
-  ) {}
+  constructor(private readonly client: KalshiClient) {}
 
   async create(reqs: OrderRequest[]): Promise<CreateOutcome[]> {
     if (reqs.length === 0) return [];
@@ -74,7 +69,6 @@ export class LiveTransport implements OrderTransport {
       try {
         this.writes++;
         const res = await this.client.createOrder(body(r));
-        this.clock?.observe(res.ts_ms);
         return [{ kind: "accepted", orderId: res.order_id, filled: res.fill_count, remaining: res.remaining_count }];
       } catch (e) {
         return [errorOutcome(e)];
@@ -86,7 +80,6 @@ export class LiveTransport implements OrderTransport {
       try {
         this.writes++;
         const res = await this.client.batchCreateOrders(chunk.map(body));
-        for (const o of res.orders) this.clock?.observe(o.ts_ms);
         const byCid = new Map(res.orders.map((o) => [o.client_order_id, o]));
         for (const r of chunk) {
           const o = byCid.get(r.clientOrderId);

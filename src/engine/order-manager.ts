@@ -40,6 +40,8 @@ export interface OrderManagerDeps {
   /** True when trading is disabled (BOT_DISABLE_TRADING or the kill-switch file), read fresh at every call. */
   killSwitchActive: () => boolean;
   orderGroupId: string | null;
+  /** Kalshi's expiration_time for an order sent now (exchange ms), null for none (order-ttl.ts). */
+  expiry?: (timeInForce: string) => number | null;
   /** Interactive per-order confirmation (live, autonomous_mode false, a terminal). */
   confirm?: (text: string) => Promise<boolean>;
   now?: () => number;
@@ -51,8 +53,6 @@ export interface OrderManagerDeps {
    * may fill at once) goes only when it fits whole into what is left of the window.
    */
   burstCap?: { limit: Count; windowMs: number } | null;
-  /** Kalshi's expiration_time for an order sent now (exchange ms), null for none (order-ttl.ts). */
-  expiry?: (timeInForce: string) => number | null;
 }
 
 /** How long after its row was written an order that the exchange does not know counts as never placed. */
@@ -312,13 +312,13 @@ export class OrderManager {
       ticker: row.ticker,
       eventTicker: row.eventTicker ?? "",
       side: row.side,
+      expiresAt: row.expiresAt,
       price: row.price,
       count: row.count,
       timeInForce: row.timeInForce as OrderRequest["timeInForce"],
       postOnly: row.postOnly,
       reduceOnly: row.reduceOnly,
       orderGroupId: row.orderGroupId,
-      expiresAt: row.expiresAt,
     }));
     const outcomes = await this.d.transport.create(reqs);
     rows.forEach((row, i) => this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum));

@@ -4,10 +4,10 @@
 // life before the strategies decide, and the strategies quote them again with a fresh expiry). So
 // after a kill -9, an OOM kill or a lost network, nothing of ours rests longer than the TTL.
 //
-// Clock: the expiry is an exchange timestamp, so it is compared with exchange time only. The
-// exchange's clock is read from its answers (`ts_ms` of every create) and carried forward on the
-// monotonic clock; before the first answer of a process the wall clock stands in (Kalshi refuses
-// signatures from a clock more than a few seconds off, so the TTL is off by at most that).
+// Clock: the expiry is an exchange timestamp, so it is set from and compared with exchange time
+// only (exchange-clock.ts: the balance's updated_ts, read by every reconciliation before any
+// order, carried forward on the monotonic clock). Paper orders, which never reach an exchange,
+// use this machine's clock.
 import type { Config } from "../config/schema.ts";
 
 /** The TTL in seconds for this run (0: orders are good till canceled). See the config's description. */
@@ -28,35 +28,10 @@ export function renewAheadMs(ttlSeconds: number): number {
   return (ttlSeconds * 1000) / 2;
 }
 
-/** The exchange's clock as last read from one of its answers, carried forward monotonically. */
-export class ExchangeClock {
-  private anchor: { exchangeMs: number; mono: number } | null = null;
-  constructor(
-    private readonly mono: () => number = () => performance.now(),
-    private readonly wall: () => number = Date.now,
-  ) {}
-
-  /** An exchange timestamp from an answer just received (ts_ms of a create). */
-  observe(exchangeMs: number | null | undefined): void {
-    if (typeof exchangeMs !== "number" || !Number.isFinite(exchangeMs) || exchangeMs <= 0) return;
-    this.anchor = { exchangeMs, mono: this.mono() };
-  }
-
-  get known(): boolean {
-    return this.anchor !== null;
-  }
-
-  /** The exchange's time now (ms), or this machine's wall clock before the first answer. */
-  now(): number {
-    if (!this.anchor) return this.wall();
-    return this.anchor.exchangeMs + (this.mono() - this.anchor.mono);
-  }
-}
-
 /** Kalshi's `expiration_time` for an order sent now: whole seconds, rounded up. Null: none. */
-export function expirationFor(timeInForce: string, ttlSeconds: number, clock: ExchangeClock): number | null {
+export function expirationFor(timeInForce: string, ttlSeconds: number, exchangeNowMs: number): number | null {
   if (ttlSeconds <= 0 || timeInForce !== "good_till_canceled") return null;
-  return Math.ceil((clock.now() + ttlSeconds * 1000) / 1000) * 1000;
+  return Math.ceil((exchangeNowMs + ttlSeconds * 1000) / 1000) * 1000;
 }
 
 /** Rows (resting, with an expiry) due for renewal at exchange time `nowMs`. */

@@ -19,6 +19,9 @@ export interface ExchangePortfolio {
   positions: Map<string, Count>;
   resting: ExchangeOrder[];
   requests: number;
+  /** The exchange's clock when it answered the balance read (its `updated_ts`, whole seconds): a
+   * lower bound of exchange time, read before positions and orders. */
+  exchangeTimeMs: number;
 }
 
 /** Kalshi's balance in micros: `balance_dollars` when sent (sub-cent exact), else the integer cents. */
@@ -43,6 +46,7 @@ export async function fetchExchangePortfolio(client: KalshiClient): Promise<Exch
     positions,
     resting,
     requests,
+    exchangeTimeMs: bal.updated_ts * 1000,
   };
 }
 

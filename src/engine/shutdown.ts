@@ -10,7 +10,7 @@
 import type { Engine } from "./cycle.ts";
 import type { ExecSummary } from "./order-manager.ts";
 import { notFoundGraceMs } from "./order-manager.ts";
-import { syncOrders } from "./portfolio.ts";
+import { balanceMicrosOf, syncOrders } from "./portfolio.ts";
 
 /** Longest the exit's cancels may take: well inside TimeoutStopSec=90s after a cycle that was running. */
 export const EXIT_CANCEL_TIMEOUT_MS = 30_000;
@@ -25,6 +25,8 @@ export interface ExitCancelReport {
   kept: number;
   /** Why some were not cancelled, when any were not (timeout, second signal, the exchange's error). */
   reason: string | null;
+  /** Cash not held by orders after the cancels (Kalshi's balance), when any were cancelled and it was read. */
+  cashMicros?: number;
 }
 
 /** Bot orders that may rest on the exchange: resting, or sent with an outcome not known yet. */
@@ -48,6 +50,7 @@ export async function cancelOnExit(
   const sum: ExecSummary = { decisions: [], created: 0, canceled: 0, amended: 0, rejected: 0, unknown: 0, filledImmediately: 0 };
   const { ledger } = engine.d;
   let errorText: string | null = null;
+  let cashMicros: number | undefined;
   const work = (async () => {
     // Sent with no answer yet: looked up first, so a resting one is cancelled too.
     if (!engine.paper && open.some((r) => r.status !== "resting")) await engine.om.resolveOpen(notFoundGraceMs(engine.d.loaded.config.exchange.request_timeout_ms));
@@ -59,6 +62,8 @@ export async function cancelOnExit(
     // A cancel the exchange refused (already filled or gone) or left unanswered: its row is
     // brought up to date from the exchange, so the ledger says what became of it.
     if (!engine.paper && sum.decisions.some((d) => d.result !== "canceled")) await syncOrders(engine.d.session.client, ledger, []);
+    // Their collateral is free again: the last heartbeat shows the cash as the exchange has it now.
+    if (sum.canceled > 0) cashMicros = engine.paper ? engine.d.paperTransport!.availableMicros() : balanceMicrosOf(await engine.d.session.client.getBalance());
   })().catch((e) => {
     errorText = (e as Error).message;
   });
@@ -78,7 +83,7 @@ export async function cancelOnExit(
   }
   const failures = sum.decisions.filter((d) => d.result !== "canceled").map((d) => d.detail);
   const reason = outcome ?? errorText ?? (failures.length ? failures[0]! : null);
-  return { policy: "cancel", canceled: sum.canceled, failed: left, kept: 0, reason: left > 0 ? reason : null };
+  return { policy: "cancel", canceled: sum.canceled, failed: left, kept: 0, reason: left > 0 ? reason : null, ...(cashMicros !== undefined ? { cashMicros } : {}) };
 }
 
 /** The exit's last log line about orders. */

@@ -6,11 +6,11 @@ import type { Count, Price } from "../kalshi/money.ts";
 import type { BookSide, OrderTerms } from "../strategies/types.ts";
 
 export interface OrderRequest extends OrderTerms {
+  /** Kalshi's expiration_time (exchange ms, whole seconds); null or absent: good till canceled. */
+  expiresAt?: number | null;
   clientOrderId: string;
   eventTicker: string;
   orderGroupId: string | null;
-  /** Kalshi's expiration_time (exchange ms, whole seconds); null or absent: good till canceled. */
-  expiresAt?: number | null;
 }
 
 /**

@@ -68,7 +68,8 @@ describe("engine e2e: crashes and exchange faults", () => {
     const dir = tempDir("e2e-amend-crash");
     const v = await startVenue(dir, { seed: 24 });
     try {
-      const cfg = writeBotConfig(dir, v);
+      // The first run's quotes stay resting, as a killed process's would (no cancel on exit).
+      const cfg = writeBotConfig(dir, v, { trading: { cancel_on_exit: false } });
       const first = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
       expect(first.code, first.output).toBe(0);
       const db = join(dir, "data/kalshi.sqlite");
@@ -80,7 +81,7 @@ describe("engine e2e: crashes and exchange faults", () => {
       const newCid = crypto.randomUUID();
       const newPrice = o.side === "bid" ? o.price - 100 : o.price + 100;
       v.sim.exchange.amendOrder(acct.userId, o.id, newPrice, o.initial, newCid);
-      const quiet = writeBotConfig(dir, v, { trading: { series_tickers: ["NONE-IN-SCOPE"] } }, "quiet.json");
+      const quiet = writeBotConfig(dir, v, { trading: { series_tickers: ["NONE-IN-SCOPE"], cancel_on_exit: false } }, "quiet.json");
       const second = await runBin(onceArgs(quiet, dir), { cwd: dir, timeoutMs: 60_000 });
       expect(second.code, second.output).toBe(0);
       const after = readLedger(db, false).orders.find((x) => x.order_id === row!.order_id)!;

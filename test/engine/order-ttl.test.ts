@@ -1,0 +1,138 @@
+// Orders that expire on their own (trading.order_ttl_seconds, src/engine/order-ttl.ts), through the
+// compiled binary against the local exchange on 127.0.0.1, its clock driven at real speed:
+//   - kill -9 of the daemon: nothing cancels its quotes, yet once the exchange's clock passes the
+//     TTL none of them rests; the next run records them `expired` (not unknown, not canceled);
+//   - a daemon running for several TTLs keeps its quotes alive by renewing them (cancelled past
+//     half their life, quoted again with a fresh expiry): never two of its quotes on one market and
+//     side at once, none lost to expiry, and quotes resting all along.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
+import { daemonArgs, duplicateClientIds, exchangeAccount, onceArgs, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+
+beforeAll(() => ensureBinary(), 180_000);
+afterAll(() => cleanup());
+
+const restingOnExchange = (v: Venue) => exchangeAccount(v).orders.filter((o) => o.status === "resting");
+
+async function until<T>(what: string, f: () => T | null | undefined | false, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+function ledgerRows(dir: string): Array<{ client_order_id: string; status: string; expires_at: number | null }> {
+  const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
+  try {
+    return db.query("select client_order_id, status, expires_at from orders where paper = 0 and origin = 'bot'").all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+function renewalCancels(dir: string): number {
+  const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
+  try {
+    return (db.query("select count(*) as n from order_events where detail like 'canceled: renewal:%'").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+describe("orders that expire on their own", () => {
+  test("kill -9 of the daemon: after the TTL no order of the dead process rests; the next run records them expired", async () => {
+    const dir = tempDir("ttl-kill-");
+    const v = await startVenue(dir, { seed: 63 });
+    let stopDrive = v.drive(100, 100);
+    try {
+      const ttl = 8;
+      const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 30, order_ttl_seconds: ttl } });
+      const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
+      await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 60_000);
+      await until("quotes resting on the exchange", () => restingOnExchange(v).length >= 2, 20_000);
+      await bot.stop("SIGKILL");
+      stopDrive();
+      const left = restingOnExchange(v);
+      expect(left.length).toBeGreaterThan(0);
+      const killedAt = v.clock.now();
+      // Each carries an expiry at most the TTL (+ rounding up to a whole second) away.
+      for (const o of left) {
+        expect(o.expirationMs).not.toBeNull();
+        expect(o.expirationMs!).toBeGreaterThan(killedAt);
+        expect(o.expirationMs! - o.createdMs).toBeLessThanOrEqual(ttl * 1000 + 1_000);
+      }
+      // Nobody cancels them; the exchange's clock passes the TTL (other participants may fill some).
+      v.step(ttl * 1000 + 1_000);
+      expect(restingOnExchange(v)).toEqual([]);
+      const expired = left.filter((o) => o.status === "canceled");
+      for (const o of left) expect(o.status === "executed" || o.lastUpdateReason === "ExpiryCancel").toBe(true);
+      expect(expired.length).toBeGreaterThan(0);
+
+      // The next run (a quiet scope: it only reconciles) records what became of them.
+      stopDrive = v.drive(100, 100);
+      const quiet = writeBotConfig(dir, v, { trading: { series_tickers: ["NONE-IN-SCOPE"], order_ttl_seconds: ttl } }, "quiet.json");
+      const r = await runBin(onceArgs(quiet, dir), { cwd: dir, timeoutMs: 60_000 });
+      expect(r.code, r.output).toBe(0);
+      const rows = new Map(ledgerRows(dir).map((x) => [x.client_order_id, x]));
+      for (const o of left) {
+        expect(rows.get(o.clientOrderId)?.status).toBe(o.status === "executed" ? "executed" : "expired");
+        expect(rows.get(o.clientOrderId)?.expires_at).toBe(o.expirationMs);
+      }
+      expect(duplicateClientIds(v)).toEqual([]);
+    } finally {
+      stopDrive();
+      await v.stop();
+    }
+  }, 120_000);
+
+  test("a daemon running for several TTLs renews its quotes: never two on one market and side, none expired, quotes resting throughout", async () => {
+    const dir = tempDir("ttl-renew-");
+    const v = await startVenue(dir, { seed: 64 });
+    const stopDrive = v.drive(100, 100);
+    try {
+      const ttl = 8;
+      // Cycles 120 s apart: every renewal comes from the early cycle the TTL asks for.
+      const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 120, order_ttl_seconds: ttl } });
+      const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
+      await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 60_000);
+      await until("quotes resting on the exchange", () => restingOnExchange(v).length >= 2, 20_000);
+      const firstQuotes = new Set(restingOnExchange(v).map((o) => o.id));
+      const simStart = v.clock.now();
+      let worst = 0;
+      let emptySamples = 0;
+      let samples = 0;
+      // Three TTLs of exchange time.
+      while (v.clock.now() - simStart < 3 * ttl * 1000) {
+        const per = new Map<string, number>();
+        const resting = restingOnExchange(v);
+        for (const o of resting) per.set(`${o.ticker}/${o.side}`, (per.get(`${o.ticker}/${o.side}`) ?? 0) + 1);
+        worst = Math.max(worst, ...per.values(), 0);
+        if (resting.length === 0) emptySamples++;
+        samples++;
+        await Bun.sleep(50);
+      }
+      expect(bot.proc.exitCode).toBeNull();
+      expect(worst).toBe(1);
+      // Between a renewal's cancel and the new quote nothing rests for a moment; never for long.
+      expect(emptySamples).toBeLessThan(samples / 4);
+      const orders = exchangeAccount(v).orders;
+      // The first quotes are long gone (renewed), their successors rest, and none ran out.
+      expect(restingOnExchange(v).filter((o) => firstQuotes.has(o.id))).toEqual([]);
+      expect(restingOnExchange(v).length).toBeGreaterThan(0);
+      expect(orders.filter((o) => o.lastUpdateReason === "ExpiryCancel").map((o) => o.clientOrderId)).toEqual([]);
+      expect(renewalCancels(dir)).toBeGreaterThan(0);
+      expect(duplicateClientIds(v)).toEqual([]);
+      expect(await bot.stop("SIGTERM", 60_000)).toBe(0);
+      expect(restingOnExchange(v)).toEqual([]);
+      expect(ledgerRows(dir).filter((r) => r.status === "resting" || r.status === "unknown")).toEqual([]);
+    } finally {
+      stopDrive();
+      await v.stop();
+    }
+  }, 150_000);
+});
