@@ -20,7 +20,8 @@
 #     restart, stop.
 # Prints "systemd-e2e: PASS|FAIL: ..." per check and "systemd-e2e: N passed, N failed"; exit 1 on any
 # failure. Where systemd-nspawn cannot run (not root, no CAP_SYS_ADMIN, not Linux, no apt-get to
-# install it) it prints "systemd-e2e: SKIPPED: <reason>" and exits 0. KALSHI_SYSTEMD_E2E=skip skips.
+# install it) it prints "systemd-e2e: SKIPPED: <reason>" and exits 0. KALSHI_SYSTEMD_E2E=skip skips;
+# KALSHI_BOT_BIN=PATH tests another binary than dist/kalshi-bot.
 #
 # Needs root. Installs systemd-container and debootstrap with apt-get when missing; the box's root
 # filesystem is built once (~1-2 min) in $SDBOX_DIR (default /var/tmp/kalshi-bot-sdbox) and reused;
@@ -87,11 +88,14 @@ if [ "${#need[@]}" -gt 0 ]; then
     { tail -20 /tmp/systemd-e2e-apt.log; bad "apt-get install ${need[*]} (log /tmp/systemd-e2e-apt.log)"; say "0 passed, 1 failed"; exit 1; }
 fi
 
-BIN="$ROOT/dist/kalshi-bot"
-if [ ! -x "$BIN" ]; then
+# KALSHI_BOT_BIN=PATH tests another build (as the test helpers do); default dist/kalshi-bot.
+BIN=${KALSHI_BOT_BIN:-$ROOT/dist/kalshi-bot}
+if [ -z "${KALSHI_BOT_BIN:-}" ] && [ ! -x "$BIN" ]; then
   say "dist/kalshi-bot missing: building it"
   node_modules/.bin/bun scripts/build.ts >/dev/null || { bad "build dist/kalshi-bot"; say "0 passed, 1 failed"; exit 1; }
 fi
+
+[ -x "$BIN" ] || { bad "no executable binary at $BIN"; say "0 passed, 1 failed"; exit 1; }
 
 # --- the box ----------------------------------------------------------------------------------------
 # A root filesystem made without curl (another SDBOX_EXTRA_PKGS) is rebuilt.
