@@ -65,6 +65,16 @@ if [ "$mode" = recovered ]; then
   exit $?
 fi
 
+# journal_reason: the failed run's last error line (indented detail lines skipped), else its last
+# line. Reading the journal needs group systemd-journal (SupplementaryGroups= in the alert unit).
+journal_reason() {
+  inv=$(systemctl show --property=InvocationID --value "$unit" 2>/dev/null)
+  [ -n "$inv" ] || return 0
+  r=$(journalctl --no-pager -o cat -p err -u "$unit" "_SYSTEMD_INVOCATION_ID=$inv" 2>/dev/null | grep -v '^[[:space:]]' | tail -n 1)
+  [ -n "$r" ] || r=$(journalctl --no-pager -o cat -u "$unit" "_SYSTEMD_INVOCATION_ID=$inv" 2>/dev/null | grep -v '^[[:space:]]' | tail -n 1)
+  printf '%s' "$r"
+}
+
 detail=$(systemctl show --property=Result --property=ExecMainStatus --value "$unit" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')
 why=""
 case "$unit" in
@@ -76,13 +86,12 @@ case "$unit" in
         exit 0 ;;
     esac
     why=$(json_field reason "$wd_state")
+    [ -n "$why" ] || why=$(journal_reason)
     ;;
   *)
-    # The unit's own last error line of its failed run (the bot's refusal or halt reason; indented
-    # detail lines skipped), else its last STATUS= line, else the heartbeat's last_error. Reading the
-    # journal needs group systemd-journal (SupplementaryGroups= in kalshi-bot-alert@.service).
-    inv=$(systemctl show --property=InvocationID --value "$unit" 2>/dev/null)
-    why=$(journalctl --no-pager -o cat -p err -u "$unit" ${inv:+"_SYSTEMD_INVOCATION_ID=$inv"} 2>/dev/null | grep -v '^[[:space:]]' | tail -n 1)
+    # The unit's own last error line of its failed run (the bot's refusal or halt reason), else its
+    # last STATUS= line, else the heartbeat's last_error.
+    why=$(journal_reason)
     [ -n "$why" ] || why=$(systemctl show --property=StatusText --value "$unit" 2>/dev/null | head -n 1)
     case "$unit" in
       kalshi-bot.service|kalshi-bot@*)
