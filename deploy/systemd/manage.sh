@@ -123,13 +123,12 @@ in_sandbox() {
 # seconds (a bot that refuses to trade exits right after READY); on failure print the bot's own last
 # journal lines since SINCE (its reason), not only systemd's "Job failed", and exit 1.
 confirm_up() {
-  local since=$1 rc=$2 verb=$3 i
+  local since=$1 rc=$2 verb=$3 _
   if [ "$rc" -eq 0 ]; then
     echo "manage.sh: $UNIT is up; checking that it stays up for 3 s..."
-    for i in 1 2 3; do
+    for _ in 1 2 3; do
       sleep 1
       systemctl is-active --quiet "$UNIT" || { rc=1; break; }
-      : "$i"
     done
   fi
   systemctl --no-pager --lines=0 status "$UNIT" 2>/dev/null | sed -n '1,12p' || true
