@@ -6,7 +6,8 @@
 # LIVE config at it (autonomous, explicit scope, a key pair generated now and registered with the
 # sim), and checks for real, through systemctl, journalctl and the exchange's own order book:
 #   - start: active within seconds, STATUS= line, fresh heartbeat, journal lines with priorities;
-#   - stop (systemctl and manage.sh): 0 resting orders of the bot on the exchange, heartbeat stopped;
+#   - stop (systemctl and manage.sh): 0 resting orders of the bot on the exchange, heartbeat stopped
+#     with how many it cancelled and could not;
 #     `manage.sh once` (a live --once run) leaves 0 resting too;
 #   - kill -9 of the main PID: every order of the dead process expires within its TTL
 #     (trading.order_ttl_seconds), systemd restarts the bot, no duplicate orders;
@@ -150,6 +151,10 @@ resting_is() { [ "$(resting)" = "$1" ]; }
 resting_some() { local n; n=$(resting); [ "$n" != "?" ] && [ "$n" -gt 0 ]; }
 hb_field() { x sh -c "sed -n 's/^  \"$1\": \"\\{0,1\\}\\([^\",]*\\)\"\\{0,1\\},\\{0,1\\}\$/\\1/p' $HB" 2>/dev/null | head -n 1; }
 hb_status_is() { [ "$(hb_field status)" = "$1" ]; }
+# What the stopped bot says it did with its resting orders (heartbeat exit_orders): "POLICY CANCELED NOT_CANCELED".
+hb_exit_orders() {
+  x env BUN_BE_BUN=1 /opt/kalshi-bot/kalshi-bot -e 'const e = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).exit_orders; console.log(e ? `${e.policy} ${e.canceled} ${e.not_canceled}` : "none")' "$HB" 2>/dev/null
+}
 is_active() { [ "$(prop kalshi-bot.service ActiveState)" = active ]; }
 main_pid() { prop kalshi-bot.service MainPID; }
 restarted_since() { [ "$(prop kalshi-bot.service NRestarts)" -gt "$1" ] && is_active && [ "$(main_pid)" != "$2" ]; }
@@ -283,6 +288,8 @@ x systemctl stop kalshi-bot.service
 n=$(resting)
 expect "systemctl stop: 0 of the bot's orders rest on the exchange (found $n)" [ "$n" = 0 ]
 expect "systemctl stop: heartbeat stopped (is $(hb_field status))" hb_status_is stopped
+eo=$(hb_exit_orders)
+ck "systemctl stop: the heartbeat says how many orders it cancelled and could not (exit_orders: $eo)" 'grep -qE "^cancel [1-9][0-9]* 0$" <<<"$eo"'
 show_journal kalshi-bot.service 4
 
 # --- kill -9 ----------------------------------------------------------------------------------------
@@ -411,6 +418,8 @@ n=$(resting)
 ck "manage.sh stop: exit 0, unit inactive" '[ "$rc" -eq 0 ] && [ "$(prop kalshi-bot.service ActiveState)" = inactive ]'
 expect "manage.sh stop: 0 of the bot's orders rest on the exchange (found $n)" [ "$n" = 0 ]
 expect "manage.sh stop: heartbeat stopped (is $(hb_field status))" hb_status_is stopped
+eo=$(hb_exit_orders)
+ck "manage.sh stop: the heartbeat says how many orders it cancelled and could not (exit_orders: $eo)" 'grep -qE "^cancel [1-9][0-9]* 0$" <<<"$eo"'
 show_journal kalshi-bot.service 3
 
 prios=$(x journalctl -u kalshi-bot.service _TRANSPORT=stdout -o export --no-pager | sed -n 's/^PRIORITY=//p' | sort -u | tr '\n' ' ')
