@@ -494,7 +494,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       try {
         const r = await cancelOnExit(engineRef, { cancel: cfg.trading.cancel_on_exit, abandon: abandoned, log: engineLog });
         heart.exitOrders = { policy: r.policy, canceled: r.canceled, not_canceled: r.failed, kept: r.kept, reason: r.reason };
-        heart.openOrders = r.policy === "keep" ? r.kept : r.failed;
+        heart.openOrders = r.restingAfter;
         if (r.cashMicros !== undefined) heart.cashAfterExit(r.cashMicros);
         if (heart.status) heart.write(heart.status, heart.nextCycleAt);
         const line = describeExitCancel(r, ttlSeconds);
