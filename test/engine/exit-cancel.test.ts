@@ -36,6 +36,16 @@ function ledgerStatuses(dir: string, paper: boolean): Record<string, number> {
   }
 }
 
+/** Client order ids of the orders whose events include one starting with `prefix` (one book). */
+function idsWithEvent(dir: string, paper: boolean, prefix: string): string[] {
+  const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
+  try {
+    return (db.query("select distinct o.client_order_id as c from order_events e join orders o on o.id = e.order_row_id where o.paper = ? and e.detail like ?").all(paper ? 1 : 0, `${prefix}%`) as Array<{ c: string }>).map((r) => r.c);
+  } finally {
+    db.close();
+  }
+}
+
 /** Order events whose detail starts with `prefix` (one book). */
 function eventsLike(dir: string, paper: boolean, prefix: string): number {
   const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
@@ -70,7 +80,11 @@ describe("cancel on exit", () => {
       expect(quotes.length).toBeGreaterThan(0);
       for (const o of quotes) expect(o.expirationMs).not.toBeNull();
       expect(restingOnExchange(v)).toEqual([]);
-      const n = quotes.filter((o) => o.status === "canceled" && o.filled === 0).length;
+      // The ones the exit cancelled (the ledger's events), each canceled on the exchange.
+      const exitIds = idsWithEvent(dir, false, "canceled: exit");
+      const n = exitIds.length;
+      expect(n).toBeGreaterThan(0);
+      for (const cid of exitIds) expect(all.find((o) => o.clientOrderId === cid)?.status).toBe("canceled");
       expect(r.output).toMatch(new RegExp(`exiting: ${n} resting order\\(s\\) cancelled, 0 could not be`));
       // The exit's line is the run's last.
       expect(r.output.trim().split("\n").at(-1)).toMatch(/exiting: \d+ resting order\(s\) cancelled/);
@@ -252,7 +266,10 @@ describe("a fatal error after the bot has sent orders", () => {
       const quotes = exchangeAccount(v).orders.filter((o) => o.tif === "good_till_canceled");
       expect(quotes.length).toBeGreaterThan(0);
       expect(restingOnExchange(v)).toEqual([]);
-      const n = quotes.filter((o) => o.status === "canceled").length;
+      const exitIds = idsWithEvent(dir, false, "canceled: exit");
+      const n = exitIds.length;
+      expect(n).toBeGreaterThan(0);
+      for (const cid of exitIds) expect(quotes.find((o) => o.clientOrderId === cid)?.status).toBe("canceled");
       expect(r.output).toMatch(new RegExp(`exiting: ${n} resting order\\(s\\) cancelled, 0 could not be`));
       const hb = heartbeat(dir);
       expect(hb.status).toBe("error");
