@@ -59,7 +59,8 @@ describe("cancel answer sets every count", () => {
     const v = await startVenue(dir, { seed: 51 });
     v.sim.exchange.addAccount(new Account(TAKER, 1_000_000_000_000, null, null, true));
     try {
-      const cfg = writeBotConfig(dir, v, { trading: { strategies: { event_arbitrage: { enabled: false } } } });
+      // Quotes stay resting after the first run (cancel_on_exit false) so the second one cancels them.
+      const cfg = writeBotConfig(dir, v, { trading: { cancel_on_exit: false, strategies: { event_arbitrage: { enabled: false } } } });
       const first = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
       expect(first.code, first.output).toBe(0);
       const bot = exchangeAccount(v).account;
