@@ -15,7 +15,8 @@
 #   /etc/kalshi-bot/                      0750 root:kalshi-bot
 #     advanced_config.json                0640 root:kalshi-bot, from deploy/config, only if absent
 #     advanced_config.json.example        the current template, refreshed on every run
-#     kalshi.key                          0600 root:root (read by systemd's LoadCredential only)
+#     kalshi.key                          0600 root:root (read by systemd's LoadCredential only; manual
+#                                          runs go through manage.sh verify/once, which use it the same way)
 #   /var/lib/kalshi-bot/                  0700 kalshi-bot: data/ backups/ reports/ logs/ (all 0700)
 #   /etc/systemd/system/                  kalshi-bot*.service, *.timer (0644)
 #   /etc/systemd/journald.conf.d/kalshi-bot.conf, /etc/logrotate.d/kalshi-bot
@@ -264,7 +265,7 @@ if [ -n "$key" ]; then
   [ -f "$key" ] || die "key file '$key' not found"
   grep -q 'PRIVATE KEY-----' "$key" || die "'$key' does not look like a PEM private key"
   put 0600 "$key" "$key_dest"
-  note "installed private key as $key_dest (0600 root; the service reads it through LoadCredential)"
+  note "installed private key as $key_dest (0600 root: systemd hands it to the service through LoadCredential; to run the bot by hand with it, use manage.sh verify/once, see deploy/README.md 'Running the bot's commands by hand')"
 fi
 for k in "$ETC"/*.key; do
   [ -f "$k" ] || continue

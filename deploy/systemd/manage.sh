@@ -27,7 +27,8 @@ BIN=/opt/kalshi-bot/kalshi-bot
 BOT_USER=kalshi-bot
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-die() { echo "manage.sh: $*" >&2; exit "${2:-1}"; }
+# die MESSAGE [EXIT_CODE]: one line on stderr (the message only, never the code), then exit.
+die() { echo "manage.sh: $1" >&2; exit "${2:-1}"; }
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 instance=""
@@ -118,6 +119,26 @@ in_sandbox() {
   systemd-run "${props[@]}" "$BIN" "$@"
 }
 
+# confirm_up SINCE RC VERB: after systemctl start/restart returned RC, watch the unit for a few
+# seconds (a bot that refuses to trade exits right after READY); on failure print the bot's own last
+# journal lines since SINCE (its reason), not only systemd's "Job failed", and exit 1.
+confirm_up() {
+  local since=$1 rc=$2 verb=$3 _
+  if [ "$rc" -eq 0 ]; then
+    echo "manage.sh: $UNIT is up; checking that it stays up for 3 s..."
+    for _ in 1 2 3; do
+      sleep 1
+      systemctl is-active --quiet "$UNIT" || { rc=1; break; }
+    done
+  fi
+  systemctl --no-pager --lines=0 status "$UNIT" 2>/dev/null | sed -n '1,12p' || true
+  if [ "$rc" -ne 0 ] || ! systemctl is-active --quiet "$UNIT"; then
+    echo "manage.sh: $UNIT was not $verb; its last lines:" >&2
+    journalctl -u "$UNIT" --since "$since" --no-pager -o cat -n 15 >&2 || true
+    die "$UNIT is not running (state $(systemctl show -p ActiveState --value "$UNIT" 2>/dev/null), result $(systemctl show -p Result --value "$UNIT" 2>/dev/null)); fix the cause above, then  sudo $0$suffix restart   (more:  $0$suffix logs)" 1
+  fi
+}
+
 refuse_if_running() {
   if systemctl is-active --quiet "$UNIT"; then
     die "$UNIT is running and holds the lock: stop it first ( sudo $0$suffix stop ), then run '$cmd' again" 3
@@ -129,10 +150,11 @@ case "$cmd" in
     need_systemd; need_root; need_installed; need_key
     units=("$UNIT" "$WD_TIMER")
     backup_by_cron || units+=("$BK_TIMER")
-    systemctl enable --now "${units[@]}"
-    sleep 2
-    systemctl --no-pager --lines=5 status "$UNIT" || true
-    systemctl is-active --quiet "$UNIT" || die "$UNIT did not stay up: see  $0$suffix logs" 1
+    since=$(date '+%Y-%m-%d %H:%M:%S')
+    echo "manage.sh: starting $UNIT: waiting for the bot to report ready (lock held, database open, exchange reached; up to 3 min)..."
+    rc=0
+    systemctl enable --now "${units[@]}" || rc=$?
+    confirm_up "$since" "$rc" started
     echo "manage.sh: started $UNIT (watchdog every 5 min; backup daily at 02:00)"
     ;;
   stop)
@@ -148,11 +170,13 @@ case "$cmd" in
   restart)
     need_systemd; need_root; need_installed; need_key
     systemctl reset-failed "$UNIT" 2>/dev/null || true
-    systemctl restart "$UNIT"
-    systemctl start "$WD_TIMER"
-    sleep 2
-    systemctl --no-pager --lines=5 status "$UNIT" || true
-    systemctl is-active --quiet "$UNIT" || die "$UNIT did not stay up: see  $0$suffix logs" 1
+    since=$(date '+%Y-%m-%d %H:%M:%S')
+    echo "manage.sh: restarting $UNIT: waiting for the bot to stop (it cancels its resting orders first) and to report ready again..."
+    rc=0
+    systemctl restart "$UNIT" || rc=$?
+    [ "$rc" -ne 0 ] || systemctl start "$WD_TIMER" || rc=$?
+    confirm_up "$since" "$rc" restarted
+    echo "manage.sh: restarted $UNIT"
     ;;
   status)
     need_systemd; need_installed

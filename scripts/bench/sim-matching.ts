@@ -11,11 +11,11 @@ import type { Market } from "../../src/sim/types.ts";
 const N = Number(process.argv[2] ?? 300_000);
 const clock = new ManualClock();
 const ex = new Exchange(clock, 1);
-ex.addSeries({ ticker: "KXB", title: "Bench", category: "x", frequency: "daily", tags: [], feeType: "quadratic_with_maker_fees", feeMultE4: 10_000, contractUrl: "", settlementSources: [] });
-ex.addEvent({ eventTicker: "KXB-1", seriesTicker: "KXB", title: "b", subTitle: "", mutuallyExclusive: false, strikeDateMs: null, marketTickers: [], updatedMs: 0 });
+ex.addSeries({ ticker: "KXB", title: "Bench", category: "x", frequency: "daily", tags: [], feeType: "quadratic_with_maker_fees", feeMultE4: 10_000, exchangeIndex: 0, contractUrl: "", settlementSources: [] });
+ex.addEvent({ eventTicker: "KXB-1", seriesTicker: "KXB", title: "b", subTitle: "", mutuallyExclusive: false, strikeDateMs: null, marketTickers: [], updatedMs: 0, feeTypeOverride: null, feeMultE4Override: null });
 const now = clock.now();
 const m: Market = {
-  ticker: "KXB-1-A", marketId: "m", eventTicker: "KXB-1", seriesTicker: "KXB", title: "b", yesSubTitle: "A", noSubTitle: "A", rulesPrimary: "", rulesSecondary: "",
+  ticker: "KXB-1-A", exchangeIndex: 0, marketId: "m", eventTicker: "KXB-1", seriesTicker: "KXB", title: "b", yesSubTitle: "A", noSubTitle: "A", rulesPrimary: "", rulesSecondary: "",
   createdMs: now, openMs: now - 1, closeMs: now + 86_400_000, expectedExpirationMs: now + 86_400_000, latestExpirationMs: now + 86_400_000, settlementTimerSeconds: 60,
   status: "active", result: "", determinedMs: null, settledMs: null, forcedResult: "", strikeType: null, floorStrike: null, capStrike: null,
   priceLevelStructure: "linear_cent", priceRanges: rangesForStructure("linear_cent"), canCloseEarly: true, lastPrice: 0, previousPrice: 0, previousYesBid: 0, previousYesAsk: 0,

@@ -2,14 +2,11 @@
 // without a restart. They write or remove paths.kill_switch_file; the bot reads it before every
 // order and starts a cycle within about a second of a change (resting orders are cancelled, as with
 // BOT_DISABLE_TRADING). No lock: pausing must work while the bot holds it.
-import { mkdirSync, unlinkSync } from "node:fs";
-import { dirname } from "node:path";
 import { defineCommand } from "citty";
 import { configArgs, guarded, lockArgs, UserError, EXIT } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
 import { displayPath } from "./backup.ts";
-import { writeFileAtomic } from "../ops/atomic.ts";
-import { fileSwitch } from "../ops/kill-switch.ts";
+import { fileSwitch, removePause, writePause } from "../ops/kill-switch.ts";
 
 function fsFail(action: string, path: string, e: unknown): UserError {
   const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
@@ -21,10 +18,8 @@ export function pauseMain(args: Record<string, unknown>): number {
   const file = loaded.paths.killSwitchFile;
   const reason = typeof args.reason === "string" ? args.reason.replace(/[\r\n]+/g, " ").trim() : "";
   if (args.reason !== undefined && !reason) throw new UserError("--reason needs a text, e.g. --reason \"news at 14:00\"", EXIT.USAGE);
-  const line = `${reason || "paused"} (by kalshi-bot pause at ${new Date().toISOString().replace(/\.\d{3}Z$/, "Z")})`;
   try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileAtomic(file, `${line}\n`, 0o644);
+    writePause(file, reason, "kalshi-bot pause");
   } catch (e) {
     throw fsFail("write", file, e);
   }
@@ -40,9 +35,9 @@ export function resumeMain(args: Record<string, unknown>): number {
     return EXIT.OK;
   }
   try {
-    unlinkSync(file);
+    removePause(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw fsFail("remove", file, e);
+    throw fsFail("remove", file, e);
   }
   process.stdout.write(`resumed: ${displayPath(file)} removed; the bot trades again from its next cycle (within seconds), unless BOT_DISABLE_TRADING is set for it\n`);
   return EXIT.OK;

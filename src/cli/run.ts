@@ -8,6 +8,7 @@ import { loadOrExplain } from "./config.ts";
 import { configFilePath } from "../config/load.ts";
 import { shouldRunWizard, runSetupWizard } from "../ops/setup-wizard.ts";
 import { runBot } from "../engine/bot.ts";
+import { startOperatorView } from "../notify/operator-view.ts";
 import { log, loggerSettings, type LogFormat, type LogLevelName } from "../ops/log.ts";
 
 export async function runMain(args: Record<string, unknown>): Promise<number> {
@@ -24,7 +25,13 @@ export async function runMain(args: Record<string, unknown>): Promise<number> {
   applyLogFlags(args as { verbose?: boolean; "log-format"?: string }, loaded.config.logging.format as LogFormat, loaded.config.logging.level as LogLevelName);
   // Under --log-format json every stdout line must be JSON: the cycle summary becomes a log record.
   const print = loggerSettings().format === "json" ? (t: string) => log.info(t) : undefined;
-  return runBot(loaded, { mode, once: Boolean(args.once), nonInteractive, resetHalt: Boolean(args["reset-halt"]), ...(print ? { print } : {}) });
+  // Notifications and the dashboard run beside the engine, reading what it writes (src/notify).
+  const view = startOperatorView(loaded, { config: args.config as string | undefined, "lock-file": args["lock-file"] as string | undefined }, { once: Boolean(args.once), mode });
+  try {
+    return await runBot(loaded, { mode, once: Boolean(args.once), nonInteractive, resetHalt: Boolean(args["reset-halt"]), ...(print ? { print } : {}) });
+  } finally {
+    await view.stop();
+  }
 }
 
 export default defineCommand({

@@ -10,6 +10,7 @@ import { parseScenario, ScenarioError } from "../sim/scenario-schema.ts";
 import { startSimServer, type SimAccountOptions } from "../sim/server.ts";
 import { configArgs, guarded, UserError } from "./shared.ts";
 import { log } from "../ops/log.ts";
+import { LOCAL_KEY_ID, localConfig, localKey } from "./sim-config.ts";
 
 const args = {
   ...configArgs,
@@ -24,6 +25,8 @@ const args = {
   "api-key-id": { type: "string", description: "Account key id (repeatable; pairs with --public-key and --balance in order)", valueHint: "ID" },
   "public-key": { type: "string", description: "PEM file of the account's public key (repeatable)", valueHint: "PEM_FILE" },
   balance: { type: "string", description: "Starting balance in dollars (repeatable; default 1000)", valueHint: "DOLLARS" },
+  "print-config": { type: "boolean", description: "Add an account sim-local (key in --key-file) and print a ready advanced_config.json for it on stdout (instead of the URL)" },
+  "key-file": { type: "string", description: "Private key of sim-local for --print-config (default sim-key.pem; created 0600 when missing)", valueHint: "PEM_FILE" },
 } as const;
 
 /**
@@ -117,6 +120,13 @@ export default defineCommand({
       return { apiKeyId: id, publicKeyPem: pem, balanceMicros };
     });
 
+    if (a["key-file"] !== undefined && !a["print-config"]) throw new UserError("--key-file goes with --print-config; add --print-config or remove --key-file.");
+    const local = a["print-config"] ? localKey(a["key-file"] ? String(a["key-file"]) : "sim-key.pem") : null;
+    if (local) {
+      if (ids.includes(LOCAL_KEY_ID)) throw new UserError(`--api-key-id ${LOCAL_KEY_ID} is the account --print-config adds; choose another key id.`);
+      accounts.push({ apiKeyId: LOCAL_KEY_ID, publicKeyPem: local.publicKeyPem, balanceMicros: 1_000_000_000 });
+    }
+
     let server;
     try {
       server = await startSimServer({ host, port, seed, markets, scenario, tier, faults: a.faults ? String(a.faults) : undefined, speed, accounts, quiet: true });
@@ -130,8 +140,10 @@ export default defineCommand({
     if (accounts.length === 0 && server.scenario.accounts.length === 0) {
       log.warn("No accounts: only public endpoints will answer. Add --api-key-id ID --public-key PEM_FILE [--balance DOLLARS].");
     }
-    // First line on stdout, before any log line, so scripts can capture it.
-    process.stdout.write(`${server.baseUrl}\n`);
+    // First line on stdout, before any log line, so scripts can capture it (with --print-config the
+    // whole stdout is the config, whose base_url is that line).
+    if (local) process.stdout.write(localConfig({ baseUrl: server.baseUrl, keyPath: local.path, tier, series: [...server.exchange.series.keys()].sort() }));
+    else process.stdout.write(`${server.baseUrl}\n`);
     const n = server.exchange.accounts.size - 2;
     log.info(`sim: ${server.exchange.markets.size} markets, ${n} account(s), tier ${tier}, seed ${seed}${a.faults ? `, faults ${a.faults}` : ""}`);
     log.info(`sim: REST ${server.baseUrl}  WebSocket ${server.wsUrl}`);

@@ -239,6 +239,10 @@ export function redactedConfig(loaded: LoadedConfig): unknown {
   const id = loaded.apiKeyId;
   c.exchange.api_key_id = id ? `${id.slice(0, 4)}…(redacted)` : undefined;
   c.exchange.private_key_path = loaded.privateKeyPath;
+  if (c.notify.telegram.bot_token) c.notify.telegram.bot_token = "(redacted)";
+  if (c.dashboard.token) c.dashboard.token = "(redacted)";
+  // A Slack/Discord webhook URL is its own credential: only its origin is shown.
+  if (c.notify.webhook_url) c.notify.webhook_url = `${new URL(c.notify.webhook_url).origin}/…(redacted)`;
   return { ...c, _resolved: { file: loaded.file, paths: loaded.paths, key_source: loaded.keySource ?? null } };
 }
 

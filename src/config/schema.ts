@@ -113,6 +113,42 @@ export const loggingSchema = z
   })
   .prefault({});
 
+// Operator's view (src/notify, src/dashboard): both only read the ledger and the heartbeat, so a
+// broken phone, webhook or browser can never hold up trading.
+export const notifySchema = z
+  .strictObject({
+    telegram: z
+      .strictObject({
+        bot_token: z.string().min(20).optional().describe("Telegram bot token from @BotFather; env KALSHI_BOT_TELEGRAM_TOKEN overrides. Never logged"),
+        chat_id: z.union([z.string().min(1), z.number().int()]).transform(String).optional().describe("Chat the bot writes to; also the only chat whose commands it obeys"),
+        commands: z.boolean().default(false).describe("Answer /status, /positions, /pnl, /pause, /resume from chat_id (long-polls getUpdates)"),
+        api_base_url: z.url({ protocol: /^https?$/ }).default("https://api.telegram.org").describe("Bot API base URL (a local Bot API server, or a test's fake)"),
+      })
+      .prefault({}),
+    from: z
+      .enum(["bot", "dashboard"])
+      .default("bot")
+      .describe("Which process sends: the trading bot (default), or `kalshi-bot dashboard` (keeps every outbound request out of the trading process)"),
+    webhook_url: z.url({ protocol: /^https?$/ }).optional().describe("POSTed {text, content} JSON: a Slack or Discord incoming webhook, or anything that reads it"),
+    events: z
+      .array(z.enum(["fills", "rejections", "risk", "pause", "drift", "start_stop", "daily_summary"]))
+      .default(["fills", "rejections", "risk", "pause", "drift", "start_stop", "daily_summary"])
+      .describe("Which events are sent"),
+    fill_batch_seconds: z.number().int().min(1).max(3_600).default(5).describe("Fills are gathered this long into one message"),
+    max_messages_per_minute: z.number().int().min(1).max(60).default(20).describe("Beyond this, messages are dropped (and counted in the next one)"),
+    timeout_ms: z.number().int().min(500).max(60_000).default(5_000).describe("Bound of one delivery; a failure is logged, never retried past it"),
+  })
+  .prefault({});
+
+export const dashboardSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe("Serve the dashboard and /metrics from the running bot (kalshi-bot dashboard serves them on its own)"),
+    host: z.string().min(1).default("127.0.0.1").describe("Address to bind; anything but loopback needs token"),
+    port: z.number().int().min(0).max(65_535).default(8787),
+    token: z.string().min(16).optional().describe("Required to bind beyond loopback: Authorization: Bearer TOKEN or ?token=TOKEN; env KALSHI_BOT_DASHBOARD_TOKEN overrides"),
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -125,6 +161,8 @@ export const configSchema = z
     ledger: ledgerSchema,
     watchdog: watchdogSchema,
     logging: loggingSchema,
+    notify: notifySchema,
+    dashboard: dashboardSchema,
   });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -308,7 +308,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       // A market created or opened in scope starts a cycle early (with a full REST load): between
       // full loads the daemon would otherwise see it only up to FULL_MARKET_LOAD_MS later.
       live.onLifecycle((e) => {
-        if ((e.eventType !== "created" && e.eventType !== "activated") || !lifecycleInScope(scope, e.ticker, e.eventTicker)) return;
+        // event_fee_update too: an event's new fees are read by the full load (GetEvents overrides).
+        if ((e.eventType !== "created" && e.eventType !== "activated" && e.eventType !== "event_fee_update") || !lifecycleInScope(scope, e.ticker, e.eventTicker)) return;
         log.debug(`market ${e.ticker} ${e.eventType}${e.eventTicker ? ` in ${e.eventTicker}` : ""}: full load at the next cycle, started early`);
         engine.requestFullLoad();
         newMarketAt ??= monoNow();
@@ -493,7 +494,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       try {
         const r = await cancelOnExit(engineRef, { cancel: cfg.trading.cancel_on_exit, abandon: abandoned, log: engineLog });
         heart.exitOrders = { policy: r.policy, canceled: r.canceled, not_canceled: r.failed, kept: r.kept, reason: r.reason };
-        heart.openOrders = r.policy === "keep" ? r.kept : r.failed;
+        heart.openOrders = r.restingAfter;
         if (r.cashMicros !== undefined) heart.cashAfterExit(r.cashMicros);
         if (heart.status) heart.write(heart.status, heart.nextCycleAt);
         const line = describeExitCancel(r, ttlSeconds);

@@ -50,6 +50,8 @@ export interface CycleReport {
   decisions: Decision[];
   exec: ExecSummary | null;
   outOfScope: Intent[];
+  /** Open markets in scope left untraded, with why (e.g. a fee type the bot cannot price). */
+  untradeable: Array<[ticker: string, reason: string]>;
   positionsOutOfScope: string[];
   cashMicros: Micros;
   portfolioValueMicros: Micros;
@@ -314,6 +316,7 @@ export class Engine {
       decisions: [],
       exec: null,
       outOfScope: [],
+      untradeable: [],
       positionsOutOfScope: [],
       cashMicros: 0,
       portfolioValueMicros: 0,
@@ -365,6 +368,7 @@ export class Engine {
       const md = await this.loadMarkets(extra, now);
       report.marketsScanned = md.markets.size;
       report.eventsScanned = md.events.size;
+      report.untradeable = [...md.untradeable];
       report.positionsOutOfScope = held.filter((t) => !md.markets.has(t) && md.inactive.get(t)?.status === "active");
       if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
       this.restViews = new Map(md.markets);

@@ -600,6 +600,13 @@ export class LiveBooks {
         this.fire(this.lifecycleListeners, e, "lifecycle");
         return;
       }
+      case "event_fee_update": {
+        // An event's fees changed (same channel as market_lifecycle_v2): passed on as a lifecycle
+        // event of the event, with no market.
+        this.stats.lifecycle++;
+        this.fire(this.lifecycleListeners, { ticker: "", eventTicker: m.msg.event_ticker, eventType: "event_fee_update" }, "lifecycle");
+        return;
+      }
       case "user_order": {
         const o = m.msg;
         const upd: LiveOrderUpdate = {

@@ -7,9 +7,47 @@ import type { Count, Price } from "../kalshi/money.ts";
 import type { BookSide } from "../strategies/types.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport, WriteOutcome } from "./transport.ts";
 
-/** Kalshi's batch create takes at most 20 orders per request. */
-export const MAX_BATCH_CREATE = 20;
+/** Kalshi's batch cancel takes at most 20 orders per request (batch creates: KalshiClient.maxBatchCreate). */
 export const MAX_BATCH_CANCEL = 20;
+
+/**
+ * Requests in batches of at most `max`, each set (same groupKey) whole in one batch: Kalshi bills
+ * every item against the write bucket (Basic: 100 tokens, 10 orders), and a set split over two
+ * requests can end half placed when the second is refused. A set larger than `max` cannot be sent
+ * whole at all and comes back in `tooLarge`.
+ */
+export function packBatches<T extends { groupKey?: string | null }>(reqs: ReadonlyArray<T>, max: number): { batches: T[][]; tooLarge: T[][] } {
+  const units: T[][] = [];
+  const byKey = new Map<string, T[]>();
+  for (const r of reqs) {
+    if (!r.groupKey) {
+      units.push([r]);
+      continue;
+    }
+    let u = byKey.get(r.groupKey);
+    if (!u) {
+      byKey.set(r.groupKey, (u = []));
+      units.push(u);
+    }
+    u.push(r);
+  }
+  const batches: T[][] = [];
+  const tooLarge: T[][] = [];
+  let cur: T[] = [];
+  for (const u of units) {
+    if (u.length > max) {
+      tooLarge.push(u);
+      continue;
+    }
+    if (cur.length + u.length > max) {
+      batches.push(cur);
+      cur = [];
+    }
+    cur.push(...u);
+  }
+  if (cur.length) batches.push(cur);
+  return { batches, tooLarge };
+}
 
 export function errorOutcome(e: unknown): { kind: "rejected" | "unknown"; error: string; gone?: boolean } {
   if (e instanceof KalshiApiError) {
@@ -74,9 +112,14 @@ export class LiveTransport implements OrderTransport {
         return [errorOutcome(e)];
       }
     }
-    const out: CreateOutcome[] = [];
-    for (let i = 0; i < reqs.length; i += MAX_BATCH_CREATE) {
-      const chunk = reqs.slice(i, i + MAX_BATCH_CREATE);
+    const outcome = new Map<OrderRequest, CreateOutcome>();
+    const max = this.client.maxBatchCreate();
+    const { batches, tooLarge } = packBatches(reqs, Math.max(1, max));
+    for (const set of tooLarge) {
+      for (const r of set) outcome.set(r, { kind: "rejected", error: `not sent: a set of ${set.length} orders does not fit one batch (the write bucket holds ${max} orders)` });
+    }
+    for (const chunk of batches) {
+      const out: CreateOutcome[] = [];
       try {
         this.writes++;
         const res = await this.client.batchCreateOrders(chunk.map(body));
@@ -92,8 +135,9 @@ export class LiveTransport implements OrderTransport {
         const oc = errorOutcome(e);
         for (let j = 0; j < chunk.length; j++) out.push({ kind: oc.kind, error: oc.error });
       }
+      chunk.forEach((r, j) => outcome.set(r, out[j]!));
     }
-    return out;
+    return reqs.map((r) => outcome.get(r) ?? { kind: "rejected", error: "not sent" });
   }
 
   async cancel(orders: ReadonlyArray<{ orderId: string; ticker: string }>): Promise<WriteOutcome[]> {
@@ -101,7 +145,7 @@ export class LiveTransport implements OrderTransport {
     if (orders.length === 1) {
       try {
         this.writes++;
-        const r = await this.client.cancelOrder(orders[0]!.orderId);
+        const r = await this.client.cancelOrder(orders[0]!.orderId, { market_ticker: orders[0]!.ticker });
         return [{ kind: "ok", remaining: 0, reducedBy: r.reduced_by }];
       } catch (e) {
         return [errorOutcome(e)];
@@ -112,7 +156,7 @@ export class LiveTransport implements OrderTransport {
       const chunk = orders.slice(i, i + MAX_BATCH_CANCEL);
       try {
         this.writes++;
-        const res = await this.client.batchCancelOrders(chunk.map((o) => ({ order_id: o.orderId })));
+        const res = await this.client.batchCancelOrders(chunk.map((o) => ({ order_id: o.orderId, market_ticker: o.ticker })));
         const byId = new Map(res.orders.map((o) => [o.order_id, o]));
         for (const o of chunk) {
           const r = byId.get(o.orderId);
@@ -148,7 +192,7 @@ export class LiveTransport implements OrderTransport {
   async decrease(order: { orderId: string; ticker: string }, remaining: Count): Promise<WriteOutcome> {
     try {
       this.writes++;
-      const r = await this.client.decreaseOrder(order.orderId, { reduce_to: remaining });
+      const r = await this.client.decreaseOrder(order.orderId, { reduce_to: remaining, market_ticker: order.ticker });
       return { kind: "ok", remaining: r.remaining_count };
     } catch (e) {
       return errorOutcome(e);

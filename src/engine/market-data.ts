@@ -42,12 +42,41 @@ export interface MarketData {
   requests: number;
   /** Markets in scope that are not open (closed, determined…): used for paper settlement and marks. */
   inactive: Map<string, MarketView>;
+  /** Open markets in scope that are not traded, with why (e.g. a fee type we cannot price); kept in `inactive` for marks. */
+  untradeable: Map<string, string>;
 }
 
 interface SeriesInfo {
-  feeType: FeeType;
+  /** As Kalshi names it; only PRICEABLE ones are traded. */
+  feeType: string;
   feeMultiplierE4: number;
 }
+
+/** An event's fee overrides (GetEvents `fee_type_override` / `fee_multiplier_override`), which win over its series'. */
+interface EventFees {
+  feeTypeOverride: string | null;
+  feeMultE4Override: number | null;
+}
+
+/** Fee types whose schedule money.ts knows. `flat` (a per-contract table Kalshi does not publish) and new ones are not. */
+const PRICEABLE = new Set<string>(["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees"]);
+
+/**
+ * The fee schedule of one market: its event's overrides, else its series'; none during a fee
+ * waiver (`fee_waiver_expiration_time` in the future); or why it cannot be priced, and so is not
+ * traded (a wrong fee makes every edge wrong).
+ */
+export function effectiveFee(series: SeriesInfo, ev: EventFees | undefined, m: { fee_waiver_expiration_time?: string | null | undefined }, nowMs: number): { feeType: FeeType; feeMultiplierE4: number } | { reason: string } {
+  const type = ev?.feeTypeOverride ?? series.feeType;
+  if (!PRICEABLE.has(type)) return { reason: `fee type "${type}" cannot be priced (no published schedule); not traded` };
+  const waived = m.fee_waiver_expiration_time ? Date.parse(m.fee_waiver_expiration_time) > nowMs : false;
+  return { feeType: type as FeeType, feeMultiplierE4: waived ? 0 : (ev?.feeMultE4Override ?? series.feeMultiplierE4) };
+}
+
+const eventFees = (ev: W.EventData): EventFees => ({
+  feeTypeOverride: ev.fee_type_override ?? null,
+  feeMultE4Override: ev.fee_multiplier_override === null || ev.fee_multiplier_override === undefined ? null : multiplierE4(ev.fee_multiplier_override),
+});
 
 const BATCH_TICKERS = 100;
 
@@ -81,11 +110,11 @@ export function depthFromOrderbook(b: { yes: ReadonlyArray<readonly [Price, Coun
   };
   return { yes: bestLast(b.yes), no: bestLast(b.no) };
 }
-const FEE_TYPES = new Set(["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat"]);
+const QUADRATIC = { feeType: "quadratic", feeMultiplierE4: 10_000 } as const;
 
 export class MarketDataSource {
   private readonly series = new Map<string, SeriesInfo>();
-  private readonly eventMeta = new Map<string, { seriesTicker: string; mutuallyExclusive: boolean }>();
+  private readonly eventMeta = new Map<string, { seriesTicker: string; mutuallyExclusive: boolean; fees: EventFees }>();
   requests = 0;
 
   private readonly signal: AbortSignal | undefined;
@@ -112,7 +141,7 @@ export class MarketDataSource {
       this.requests++;
       try {
         const r = await this.client.getSeries(ticker, {}, this.signal);
-        s = { feeType: (FEE_TYPES.has(r.fee_type) ? r.fee_type : "quadratic") as FeeType, feeMultiplierE4: multiplierE4(r.fee_multiplier) };
+        s = { feeType: r.fee_type, feeMultiplierE4: multiplierE4(r.fee_multiplier) };
       } catch {
         // An abandoned read says nothing about the series: never cache the fallback for it.
         this.checkStop();
@@ -124,7 +153,7 @@ export class MarketDataSource {
     return s;
   }
 
-  toView(m: W.Market, seriesTicker: string, fee: SeriesInfo): MarketView {
+  toView(m: W.Market, seriesTicker: string, fee: { feeType: FeeType; feeMultiplierE4: number }): MarketView {
     const bidSize = m.yes_bid_size_fp ?? 0;
     const askSize = m.yes_ask_size_fp ?? 0;
     return {
@@ -148,14 +177,19 @@ export class MarketDataSource {
   }
 
   private async addEvent(out: MarketData, ev: W.EventData, markets: W.Market[], scope: Scope): Promise<void> {
-    this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive });
-    const fee = await this.seriesInfo(ev.series_ticker);
+    const fees = eventFees(ev);
+    this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive, fees });
+    const series = await this.seriesInfo(ev.series_ticker);
     const tickers: string[] = [];
     for (const m of markets) {
-      const view = this.toView(m, ev.series_ticker, fee);
+      const fee = effectiveFee(series, fees, m, Date.now());
+      const view = this.toView(m, ev.series_ticker, "reason" in fee ? QUADRATIC : fee);
       if (!inScope(scope, view)) continue;
       tickers.push(m.ticker);
-      if (m.status === "active") out.markets.set(m.ticker, view);
+      if (m.status === "active" && "reason" in fee) {
+        out.inactive.set(m.ticker, view);
+        out.untradeable.set(m.ticker, fee.reason);
+      } else if (m.status === "active") out.markets.set(m.ticker, view);
       else out.inactive.set(m.ticker, view);
     }
     if (tickers.length) {
@@ -178,7 +212,7 @@ export class MarketDataSource {
   /** One cycle's market data for the scope. `extraTickers`: markets outside the lists we must mark (positions). */
   async load(scope: Scope, extraTickers: readonly string[] = []): Promise<MarketData> {
     const before = this.requests;
-    const out: MarketData = { markets: new Map(), events: new Map(), requests: 0, inactive: new Map() };
+    const out: MarketData = { markets: new Map(), events: new Map(), requests: 0, inactive: new Map(), untradeable: new Map() };
     if (scope.whole) {
       await this.walkEvents(out, { status: "open" }, scope);
     } else {
@@ -213,15 +247,18 @@ export class MarketDataSource {
     for (let j = 0; j < unknownEvents.length; j += BATCH_TICKERS) {
       for await (const page of this.client.walkEvents({ tickers: unknownEvents.slice(j, j + BATCH_TICKERS) }, this.signalOpt())) {
         this.requests++;
-        for (const ev of page) this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive });
+        for (const ev of page) this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive, fees: eventFees(ev) });
       }
     }
     return ms;
   }
 
-  /** A market's view with its series' fees (plain quadratic when the series is unknown). */
-  private async viewWithFees(m: W.Market, seriesTicker: string): Promise<MarketView> {
-    return this.toView(m, seriesTicker, seriesTicker ? await this.seriesInfo(seriesTicker) : { feeType: "quadratic", feeMultiplierE4: 10_000 });
+  /** A market's view with its fees (plain quadratic when the series is unknown), and why it cannot be traded, if so. */
+  private async viewWithFees(m: W.Market, seriesTicker: string): Promise<{ view: MarketView; untradeable?: string }> {
+    const series = seriesTicker ? await this.seriesInfo(seriesTicker) : QUADRATIC;
+    const fee = effectiveFee(series, this.eventMeta.get(m.event_ticker)?.fees, m, Date.now());
+    if ("reason" in fee) return { view: this.toView(m, seriesTicker, QUADRATIC), untradeable: fee.reason };
+    return { view: this.toView(m, seriesTicker, fee) };
   }
 
   private async loadTickers(out: MarketData, tickers: readonly string[], scope: Scope, markOnly = false): Promise<void> {
@@ -230,9 +267,10 @@ export class MarketDataSource {
       for (const m of ms) {
         const meta = this.eventMeta.get(m.event_ticker);
         const seriesTicker = meta?.seriesTicker ?? "";
-        const view = await this.viewWithFees(m, seriesTicker);
+        const { view, untradeable } = await this.viewWithFees(m, seriesTicker);
         if (!markOnly && !inScope(scope, view)) continue;
-        if (m.status === "active" && !markOnly) out.markets.set(m.ticker, view);
+        if (untradeable && m.status === "active" && !markOnly) out.untradeable.set(m.ticker, untradeable);
+        if (m.status === "active" && !markOnly && !untradeable) out.markets.set(m.ticker, view);
         else out.inactive.set(m.ticker, view);
         if (!markOnly && meta && !out.events.has(m.event_ticker)) {
           // Only the listed markets of this event are known here; arbitrage needs the whole event, and
@@ -251,17 +289,18 @@ export class MarketDataSource {
    * tickers not seen yet. A market that is no longer open moves to `inactive`. New markets and
    * events, volumes and other slow fields arrive with the next full `load`.
    */
-  async refresh(prev: { markets: ReadonlyMap<string, MarketView>; events: ReadonlyMap<string, EventView>; inactive: ReadonlyMap<string, MarketView> }, stale: readonly string[]): Promise<MarketData> {
+  async refresh(prev: { markets: ReadonlyMap<string, MarketView>; events: ReadonlyMap<string, EventView>; inactive: ReadonlyMap<string, MarketView>; untradeable?: ReadonlyMap<string, string> }, stale: readonly string[]): Promise<MarketData> {
     const before = this.requests;
-    const out: MarketData = { markets: new Map(prev.markets), events: new Map(prev.events), requests: 0, inactive: new Map(prev.inactive) };
+    const out: MarketData = { markets: new Map(prev.markets), events: new Map(prev.events), requests: 0, inactive: new Map(prev.inactive), untradeable: new Map(prev.untradeable ?? []) };
     const want = [...new Set(stale)];
     for (let i = 0; i < want.length; i += BATCH_TICKERS) {
       const ms = await this.fetchByTickers(want.slice(i, i + BATCH_TICKERS));
       for (const m of ms) {
         const seriesTicker = this.eventMeta.get(m.event_ticker)?.seriesTicker ?? prev.markets.get(m.ticker)?.seriesTicker ?? "";
-        const view = await this.viewWithFees(m, seriesTicker);
+        const { view, untradeable } = await this.viewWithFees(m, seriesTicker);
         // Only markets that were open in scope stay tradable; anything else is for marks only.
-        if (m.status === "active" && out.markets.has(m.ticker)) out.markets.set(m.ticker, view);
+        if (untradeable) out.untradeable.set(m.ticker, untradeable);
+        if (m.status === "active" && out.markets.has(m.ticker) && !untradeable) out.markets.set(m.ticker, view);
         else {
           out.markets.delete(m.ticker);
           out.inactive.set(m.ticker, view);

@@ -331,6 +331,7 @@ export class OrderManager {
       postOnly: row.postOnly,
       reduceOnly: row.reduceOnly,
       orderGroupId: row.orderGroupId,
+      groupKey: row.groupKey,
     }));
     const outcomes = await this.d.transport.create(reqs);
     rows.forEach((row, i) => this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum));

@@ -31,6 +31,7 @@ export function scanTable(r: CycleReport): string {
     if (s.error) rows.push([s.strategy, "", "error", "", "", "", "", s.error]);
     for (const i of s.intents) rows.push(intentCells(i));
   }
+  for (const [ticker, why] of r.untradeable) rows.push(["-", ticker, "not traded", "", "", "", "", why]);
   const head = `scan: ${r.marketsScanned} markets in ${r.eventsScanned} events, ${r.requests} requests; strategies: ${r.strategyDecisions.map((s) => `${s.strategy} ${s.intents.length}`).join(", ") || "none enabled"}`;
   if (rows.length === 0) return `${head}\nNo strategy would act on this cycle's data.`;
   return `${head}\n${table(["strategy", "market", "action", "price", "size", "edge", "fee", "why"], rows)}${r.outOfScope.length ? `\n${r.outOfScope.length} intent(s) outside the scope were dropped.` : ""}`;

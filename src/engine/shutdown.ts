@@ -27,6 +27,8 @@ export interface ExitCancelReport {
   reason: string | null;
   /** Cash not held by orders after the cancels (Kalshi's balance), when any were cancelled and it was read. */
   cashMicros?: number;
+  /** Orders resting in the ledger after the exit (the bot's and external ones), for the heartbeat. */
+  restingAfter: number;
 }
 
 /** Bot orders that may rest on the exchange: resting, or sent with an outcome not known yet. */
@@ -45,8 +47,9 @@ export async function cancelOnExit(
   },
 ): Promise<ExitCancelReport> {
   const open = openBotOrders(engine);
-  if (!opts.cancel) return { policy: "keep", canceled: 0, failed: 0, kept: open.length, reason: null };
-  if (open.length === 0) return { policy: "cancel", canceled: 0, failed: 0, kept: 0, reason: null };
+  const restingAfter = () => engine.d.ledger.ordersWithStatus(["resting"]).length;
+  if (!opts.cancel) return { policy: "keep", canceled: 0, failed: 0, kept: open.length, reason: null, restingAfter: restingAfter() };
+  if (open.length === 0) return { policy: "cancel", canceled: 0, failed: 0, kept: 0, reason: null, restingAfter: restingAfter() };
   const sum: ExecSummary = { decisions: [], created: 0, canceled: 0, amended: 0, rejected: 0, unknown: 0, filledImmediately: 0 };
   const { ledger } = engine.d;
   let errorText: string | null = null;
@@ -76,14 +79,18 @@ export async function cancelOnExit(
   ]);
   clearTimeout(timer);
   let left: number;
+  let resting: number;
   try {
     left = openBotOrders(engine).length;
+    resting = restingAfter();
   } catch {
+    // The ledger is unreadable (the error that ended the run may be the database's own).
     left = open.length - sum.canceled;
+    resting = left;
   }
   const failures = sum.decisions.filter((d) => d.result !== "canceled").map((d) => d.detail);
   const reason = outcome ?? errorText ?? (failures.length ? failures[0]! : null);
-  return { policy: "cancel", canceled: sum.canceled, failed: left, kept: 0, reason: left > 0 ? reason : null, ...(cashMicros !== undefined ? { cashMicros } : {}) };
+  return { policy: "cancel", canceled: sum.canceled, failed: left, kept: 0, reason: left > 0 ? reason : null, restingAfter: resting, ...(cashMicros !== undefined ? { cashMicros } : {}) };
 }
 
 /** The exit's last log line about orders. */

@@ -11,6 +11,8 @@ export interface OrderRequest extends OrderTerms {
   clientOrderId: string;
   eventTicker: string;
   orderGroupId: string | null;
+  /** Legs of one set (arbitrage) share a key: they go out in one batch request, never split. */
+  groupKey?: string | null;
 }
 
 /**

@@ -5,7 +5,7 @@ import { randomUUID, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { authHeaders } from "./signer.ts";
 import { KalshiApiError, errorFromNetwork, errorFromResponse } from "./errors.ts";
-import { RateLimiter, backoffMs, sleep, type Tier } from "./rate-limit.ts";
+import { OverCapacityError, RateLimiter, backoffMs, sleep, type Tier } from "./rate-limit.ts";
 import { normalizeBaseUrl, wsUrlFromBaseUrl } from "./urls.ts";
 import * as W from "./wire/index.ts";
 import type { Count, Price } from "./money.ts";
@@ -200,6 +200,12 @@ export class KalshiClient {
   private readonly maxAttempts: number;
   private readonly retryBudgetMs: number;
   private readonly backoffBaseMs: number;
+  /** exchange_index of every market seen in an answer (its shard), for routing writes. */
+  private readonly shards = new Map<string, number>();
+  /** Malformed list items already reported (kind:id), so each is logged once. */
+  private readonly reportedBad = new Set<string>();
+  /** Malformed list items skipped so far (for heartbeats and tests). */
+  skippedItems = 0;
   /** Pathname prefix of baseUrl (`/trade-api/v2`, or longer behind a proxy); part of what is signed. */
   private readonly basePath: string;
 
@@ -219,6 +225,61 @@ export class KalshiClient {
     this.retryBudgetMs = opts.retryBudgetMs ?? 30_000;
     this.backoffBaseMs = opts.backoffBaseMs ?? 250;
     this.limiter = opts.rateLimiter ?? new RateLimiter({ tier: opts.tier ?? "basic" });
+  }
+
+  /** The shard (`exchange_index`) of a market seen in an answer, if it named one. */
+  shardOf(ticker: string): number | undefined {
+    return this.shards.get(ticker);
+  }
+
+  /** Orders per batch create that fit the exchange's write bucket (each item is billed), at most 20. */
+  maxBatchCreate(): number {
+    return Math.min(20, this.limiter.maxBatchItems("POST", `${this.basePath}/portfolio/events/orders/batched`));
+  }
+
+  /**
+   * Items of a list answer, each parsed on its own: a malformed one is skipped and reported once
+   * (with its id) instead of failing the page, and so the whole cycle.
+   */
+  private items<S extends z.ZodType>(raw: ReadonlyArray<unknown>, schema: S, kind: string, idKey: string): Array<z.output<S>> {
+    const out: Array<z.output<S>> = [];
+    for (const it of raw) {
+      const r = schema.safeParse(it);
+      if (r.success) {
+        out.push(r.data);
+        continue;
+      }
+      this.skippedItems++;
+      const id = typeof it === "object" && it !== null ? String((it as Record<string, unknown>)[idKey] ?? "?") : "?";
+      const key = `${kind}:${id}`;
+      if (this.reportedBad.has(key)) continue;
+      this.reportedBad.add(key);
+      const why = r.error.issues.slice(0, 2).map((i) => `${i.path.join(".") || "(item)"}: ${i.message}`).join("; ");
+      this.log("warn", `skipped a malformed ${kind} ${id} (${why}); the rest of the page is used`);
+    }
+    return out;
+  }
+
+  private markets(raw: ReadonlyArray<unknown>): W.Market[] {
+    const ms = this.items(raw, W.Market, "market", "ticker");
+    for (const m of ms) if (m.exchange_index !== undefined) this.shards.set(m.ticker, m.exchange_index);
+    return ms;
+  }
+
+  private events(raw: ReadonlyArray<unknown>): W.EventData[] {
+    return this.items(raw, EventLoose, "event", "event_ticker").map(({ markets, ...e }) => ({ ...e, ...(markets ? { markets: this.markets(markets) } : {}) }));
+  }
+
+  /** Shard fields for a write on `ticker`: market_ticker always, exchange_index when known. */
+  private indexOf(ticker: string): { exchange_index?: number } {
+    const ix = this.shards.get(ticker);
+    return ix !== undefined ? { exchange_index: ix } : {};
+  }
+
+  private shardScope(ticker: string | undefined): { market_ticker?: string; exchange_index?: number } {
+    if (!ticker) return {};
+    const ix = this.shards.get(ticker);
+    return { market_ticker: ticker, ...(ix !== undefined ? { exchange_index: ix } : {}) };
   }
 
   get hasCredentials(): boolean {
@@ -259,7 +320,22 @@ export class KalshiClient {
     while (attempt < maxAttempts) {
       attempt++;
       if (c.signal?.aborted) throw c.signal.reason ?? new Error("aborted");
-      const res = await this.limiter.acquire(c.method, signPath, c.items ?? 1, c.signal);
+      let res: Awaited<ReturnType<RateLimiter["acquire"]>>;
+      try {
+        res = await this.limiter.acquire(c.method, signPath, c.items ?? 1, c.signal);
+      } catch (e) {
+        if (!(e instanceof OverCapacityError)) throw e;
+        throw new KalshiApiError({
+          kind: "invalid_request",
+          status: 0,
+          code: "exceeds_bucket_capacity",
+          message: e.message,
+          method: c.method,
+          endpoint: endpointLabel,
+          outcome: "rejected",
+          clientOrderId: c.clientOrderId,
+        });
+      }
       const headers: Record<string, string> = { accept: "application/json" };
       if (bodyText !== undefined) headers["content-type"] = "application/json";
       // Signed per attempt: the timestamp must be fresh, and the window is only seconds wide.
@@ -421,8 +497,8 @@ export class KalshiClient {
   }
 
   async listEvents(query: EventsQuery = {}, signal?: AbortSignal): Promise<Page<W.EventData>> {
-    const r = await this.call({ method: "GET", endpoint: "/events", path: "/events", query: { ...query }, schema: W.GetEventsResponse, auth: false, retry: "read", signal });
-    return { items: r.events, cursor: r.cursor };
+    const r = await this.call({ method: "GET", endpoint: "/events", path: "/events", query: { ...query }, schema: Loose.events, auth: false, retry: "read", signal });
+    return { items: this.events(r.events), cursor: r.cursor };
   }
 
   walkEvents(query: Omit<EventsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.EventData[], void, void> {
@@ -435,15 +511,19 @@ export class KalshiClient {
   }
 
   /** One event; with `with_nested_markets` its markets are in `event.markets`. */
-  getEvent(eventTicker: string, query: { with_nested_markets?: boolean } = {}, signal?: AbortSignal): Promise<W.GetEventResponse> {
-    return this.call({ method: "GET", endpoint: "/events/{event_ticker}", path: `/events/${enc(eventTicker)}`, query: { ...query }, schema: W.GetEventResponse, auth: false, retry: "read", signal });
+  async getEvent(eventTicker: string, query: { with_nested_markets?: boolean } = {}, signal?: AbortSignal): Promise<W.GetEventResponse> {
+    const r = await this.call({ method: "GET", endpoint: "/events/{event_ticker}", path: `/events/${enc(eventTicker)}`, query: { ...query }, schema: Loose.event, auth: false, retry: "read", signal });
+    const [event] = this.events([r.event]);
+    if (!event) throw this.badResponse({ method: "GET", endpoint: "/events/{event_ticker}", path: "", schema: W.GetEventResponse, auth: false, retry: "read" }, `event ${eventTicker} is malformed`, 1);
+    const { markets, ...rest } = r;
+    return { ...rest, event, ...(markets ? { markets: this.markets(markets) } : {}) };
   }
 
   // ---- markets ------------------------------------------------------------------------------------
 
   async listMarkets(query: MarketsQuery = {}, signal?: AbortSignal): Promise<Page<W.Market>> {
-    const r = await this.call({ method: "GET", endpoint: "/markets", path: "/markets", query: { ...query }, schema: W.GetMarketsResponse, auth: false, retry: "read", signal });
-    return { items: r.markets, cursor: r.cursor };
+    const r = await this.call({ method: "GET", endpoint: "/markets", path: "/markets", query: { ...query }, schema: Loose.markets, auth: false, retry: "read", signal });
+    return { items: this.markets(r.markets), cursor: r.cursor };
   }
 
   /** Pages of markets at the maximum page size (1000), to the last page. */
@@ -458,6 +538,7 @@ export class KalshiClient {
 
   async getMarket(ticker: string, signal?: AbortSignal): Promise<W.Market> {
     const r = await this.call({ method: "GET", endpoint: "/markets/{ticker}", path: `/markets/${enc(ticker)}`, schema: W.GetMarketResponse, auth: false, retry: "read", signal });
+    if (r.market.exchange_index !== undefined) this.shards.set(r.market.ticker, r.market.exchange_index);
     return r.market;
   }
 
@@ -473,7 +554,7 @@ export class KalshiClient {
       retry: "read",
       signal,
     });
-    return toOrderbook(ticker, r.orderbook_fp ?? {});
+    return toOrderbook(ticker, r.orderbook_fp);
   }
 
   async getOrderbooks(tickers: ReadonlyArray<string>, signal?: AbortSignal): Promise<Orderbook[]> {
@@ -492,8 +573,8 @@ export class KalshiClient {
   }
 
   async listTrades(query: TradesQuery = {}, signal?: AbortSignal): Promise<Page<W.Trade>> {
-    const r = await this.call({ method: "GET", endpoint: "/markets/trades", path: "/markets/trades", query: { ...query }, schema: W.GetTradesResponse, auth: false, retry: "read", signal });
-    return { items: r.trades, cursor: r.cursor };
+    const r = await this.call({ method: "GET", endpoint: "/markets/trades", path: "/markets/trades", query: { ...query }, schema: Loose.trades, auth: false, retry: "read", signal });
+    return { items: this.items(r.trades, W.Trade, "trade", "trade_id"), cursor: r.cursor };
   }
 
   walkTrades(query: Omit<TradesQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Trade[], void, void> {
@@ -538,7 +619,8 @@ export class KalshiClient {
   }
 
   async listPositions(query: PositionsQuery = {}, signal?: AbortSignal): Promise<W.Positions> {
-    return this.call({ method: "GET", endpoint: "/portfolio/positions", path: "/portfolio/positions", query: { ...query }, schema: W.GetPositionsResponse, auth: true, retry: "read", signal });
+    const r = await this.call({ method: "GET", endpoint: "/portfolio/positions", path: "/portfolio/positions", query: { ...query }, schema: Loose.positions, auth: true, retry: "read", signal });
+    return { ...r, market_positions: this.items(r.market_positions, W.MarketPosition, "market position", "ticker"), event_positions: this.items(r.event_positions, W.EventPosition, "event position", "event_ticker") };
   }
 
   /** Every market and event position, walking all pages. */
@@ -556,8 +638,8 @@ export class KalshiClient {
   }
 
   async listFills(query: FillsQuery = {}, signal?: AbortSignal): Promise<Page<W.Fill>> {
-    const r = await this.call({ method: "GET", endpoint: "/portfolio/fills", path: "/portfolio/fills", query: { ...query }, schema: W.GetFillsResponse, auth: true, retry: "read", signal });
-    return { items: r.fills, cursor: r.cursor };
+    const r = await this.call({ method: "GET", endpoint: "/portfolio/fills", path: "/portfolio/fills", query: { ...query }, schema: Loose.fills, auth: true, retry: "read", signal });
+    return { items: this.items(r.fills, W.Fill, "fill", "fill_id"), cursor: r.cursor };
   }
 
   walkFills(query: Omit<FillsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Fill[], void, void> {
@@ -570,8 +652,8 @@ export class KalshiClient {
   }
 
   async listSettlements(query: SettlementsQuery = {}, signal?: AbortSignal): Promise<Page<W.Settlement>> {
-    const r = await this.call({ method: "GET", endpoint: "/portfolio/settlements", path: "/portfolio/settlements", query: { ...query }, schema: W.GetSettlementsResponse, auth: true, retry: "read", signal });
-    return { items: r.settlements, cursor: r.cursor };
+    const r = await this.call({ method: "GET", endpoint: "/portfolio/settlements", path: "/portfolio/settlements", query: { ...query }, schema: Loose.settlements, auth: true, retry: "read", signal });
+    return { items: this.items(r.settlements, W.Settlement, "settlement", "ticker"), cursor: r.cursor };
   }
 
   walkSettlements(query: Omit<SettlementsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Settlement[], void, void> {
@@ -586,8 +668,8 @@ export class KalshiClient {
   // ---- orders: reads --------------------------------------------------------------------------------
 
   async listOrders(query: OrdersQuery = {}, signal?: AbortSignal): Promise<Page<W.Order>> {
-    const r = await this.call({ method: "GET", endpoint: "/portfolio/orders", path: "/portfolio/orders", query: { ...query }, schema: W.GetOrdersResponse, auth: true, retry: "read", signal });
-    return { items: r.orders, cursor: r.cursor };
+    const r = await this.call({ method: "GET", endpoint: "/portfolio/orders", path: "/portfolio/orders", query: { ...query }, schema: Loose.orders, auth: true, retry: "read", signal });
+    return { items: this.items(r.orders, W.Order, "order", "order_id"), cursor: r.cursor };
   }
 
   walkOrders(query: Omit<OrdersQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Order[], void, void> {
@@ -629,7 +711,7 @@ export class KalshiClient {
   async createOrder(input: CreateOrderInput, signal?: AbortSignal): Promise<CreateOrderResult> {
     const clientOrderId = input.client_order_id ?? randomUUID();
     const endpoint = "/portfolio/events/orders";
-    const body = this.encode(W.CreateOrderV2Request, { ...input, client_order_id: clientOrderId }, "POST", endpoint, clientOrderId);
+    const body = this.encode(W.CreateOrderV2Request, { ...this.indexOf(input.ticker), ...input, client_order_id: clientOrderId }, "POST", endpoint, clientOrderId);
     const r = await this.call({ method: "POST", endpoint, path: endpoint, body, schema: W.CreateOrderV2Response, auth: true, retry: "once", clientOrderId, signal });
     return { ...r, client_order_id: r.client_order_id ?? clientOrderId };
   }
@@ -640,7 +722,7 @@ export class KalshiClient {
    */
   async batchCreateOrders(inputs: ReadonlyArray<CreateOrderInput>, signal?: AbortSignal): Promise<{ orders: Array<W.BatchCreateOrdersV2Result["orders"][number] & { client_order_id: string }> }> {
     const endpoint = "/portfolio/events/orders/batched";
-    const withIds = inputs.map((o) => ({ ...o, client_order_id: o.client_order_id ?? randomUUID() }));
+    const withIds = inputs.map((o) => ({ ...this.indexOf(o.ticker), ...o, client_order_id: o.client_order_id ?? randomUUID() }));
     const body = this.encode(W.BatchCreateOrdersV2Request, { orders: withIds }, "POST", endpoint);
     const r = await this.call({
       method: "POST",
@@ -657,13 +739,17 @@ export class KalshiClient {
     return { orders: r.orders.map((o, i) => ({ ...o, client_order_id: o.client_order_id ?? withIds[i]?.client_order_id ?? "" })) };
   }
 
-  /** Cancel one order. Retried on transient failures; a 404 on a retry means an earlier attempt won. */
+  /**
+   * Cancel one order. Retried on transient failures; a 404 on a retry means an earlier attempt won.
+   * Give `market_ticker`: Kalshi routes by it (and `exchange_index`, filled in from the market) to
+   * the order's shard, and answers 404 for an order on another shard without it.
+   */
   cancelOrder(orderId: string, scope: CancelScope = {}, signal?: AbortSignal): Promise<W.CancelOrderV2Result> {
     return this.call({
       method: "DELETE",
       endpoint: "/portfolio/events/orders/{order_id}",
       path: `/portfolio/events/orders/${enc(orderId)}`,
-      query: { ...scope },
+      query: { ...this.shardScope(scope.market_ticker), ...scope },
       schema: W.CancelOrderV2Response,
       auth: true,
       retry: "cancel",
@@ -673,7 +759,7 @@ export class KalshiClient {
 
   batchCancelOrders(orders: ReadonlyArray<W.BatchCancelItem>, signal?: AbortSignal): Promise<W.BatchCancelOrdersV2Result> {
     const endpoint = "/portfolio/events/orders/batched";
-    const body = this.encode(W.BatchCancelOrdersV2Request, { orders: [...orders] }, "DELETE", endpoint);
+    const body = this.encode(W.BatchCancelOrdersV2Request, { orders: orders.map((o) => ({ ...this.shardScope(o.market_ticker), ...o })) }, "DELETE", endpoint);
     return this.call({ method: "DELETE", endpoint, path: endpoint, body, schema: W.BatchCancelOrdersV2Response, auth: true, retry: "cancel", items: orders.length, signal });
   }
 
@@ -685,7 +771,7 @@ export class KalshiClient {
   /** Amend price and/or size; `count` is the new total (filled + desired remaining). Not retried. */
   amendOrder(orderId: string, input: W.AmendOrderV2, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<W.AmendOrderV2Result> {
     const endpoint = "/portfolio/events/orders/{order_id}/amend";
-    const body = this.encode(W.AmendOrderV2Request, input, "POST", endpoint, input.client_order_id);
+    const body = this.encode(W.AmendOrderV2Request, { ...this.indexOf(input.ticker), ...input }, "POST", endpoint, input.client_order_id);
     return this.call({
       method: "POST",
       endpoint,
@@ -703,7 +789,7 @@ export class KalshiClient {
   /** Reduce a resting order by (`reduce_by`) or to (`reduce_to`) a count. Not retried. */
   decreaseOrder(orderId: string, input: W.DecreaseOrderV2, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<W.DecreaseOrderV2Result> {
     const endpoint = "/portfolio/events/orders/{order_id}/decrease";
-    const body = this.encode(W.DecreaseOrderV2Request, input, "POST", endpoint);
+    const body = this.encode(W.DecreaseOrderV2Request, { ...this.shardScope(input.market_ticker), ...input }, "POST", endpoint);
     return this.call({
       method: "POST",
       endpoint,
@@ -744,15 +830,15 @@ export class KalshiClient {
   }
 
   /** Cancel all orders of the group and block new ones until reset. Idempotent, so retried. */
-  async triggerOrderGroup(orderGroupId: string, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
+  async triggerOrderGroup(orderGroupId: string, scope: AccountScope = {}, signal?: AbortSignal): Promise<void> {
     await this.groupAction("PUT", orderGroupId, "/trigger", scope, signal);
   }
 
-  async resetOrderGroup(orderGroupId: string, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
+  async resetOrderGroup(orderGroupId: string, scope: AccountScope = {}, signal?: AbortSignal): Promise<void> {
     await this.groupAction("PUT", orderGroupId, "/reset", scope, signal);
   }
 
-  async deleteOrderGroup(orderGroupId: string, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
+  async deleteOrderGroup(orderGroupId: string, scope: AccountScope = {}, signal?: AbortSignal): Promise<void> {
     await this.groupAction("DELETE", orderGroupId, "", scope, signal);
   }
 
@@ -762,12 +848,14 @@ export class KalshiClient {
     await this.call({ method: "PUT", endpoint, path: `/portfolio/order_groups/${enc(orderGroupId)}/limit`, query: { ...scope }, body, schema: W.EmptyResponse, auth: true, retry: "read", signal });
   }
 
-  private async groupAction(method: "PUT" | "DELETE", id: string, suffix: string, scope: { subaccount?: number }, signal?: AbortSignal): Promise<void> {
+  private async groupAction(method: "PUT" | "DELETE", id: string, suffix: string, scope: AccountScope, signal?: AbortSignal): Promise<void> {
     await this.call({
       method,
       endpoint: `/portfolio/order_groups/{order_group_id}${suffix}`,
       path: `/portfolio/order_groups/${enc(id)}${suffix}`,
       query: { ...scope },
+      // Trigger and reset carry a JSON body `{}`, as the official SDK sends them.
+      ...(method === "PUT" ? { body: {} } : {}),
       schema: W.EmptyResponse,
       auth: true,
       retry: "cancel",
@@ -810,6 +898,20 @@ export class KalshiClient {
 }
 
 // ---- helpers --------------------------------------------------------------------------------------
+
+/** Page envelopes with their items unparsed: each item is parsed on its own (KalshiClient.items). */
+const items = z.array(z.unknown());
+const EventLoose = W.EventData.extend({ markets: items.optional() });
+const Loose = {
+  markets: W.GetMarketsResponse.extend({ markets: items }),
+  events: W.GetEventsResponse.extend({ events: items }),
+  event: W.GetEventResponse.extend({ event: z.unknown(), markets: items.optional() }),
+  trades: W.GetTradesResponse.extend({ trades: items }),
+  fills: W.GetFillsResponse.extend({ fills: items }),
+  settlements: W.GetSettlementsResponse.extend({ settlements: items }),
+  orders: W.GetOrdersResponse.extend({ orders: items }),
+  positions: W.GetPositionsResponse.extend({ market_positions: items, event_positions: items }),
+};
 
 const enc = (s: string): string => encodeURIComponent(s);
 

@@ -55,8 +55,11 @@ export class OrderBook {
     let ok = true;
     for (const [p, c] of yesLevels) ok = this.add(0, p, c) && ok;
     for (const [p, c] of noLevels) ok = this.add(1, this.useYesPrice ? PRICE_ONE - p : p, c) && ok;
-    this.trusted = ok;
-    this.reason = ok ? "" : "snapshot had an invalid level";
+    // A YES bid at or above the YES ask cannot rest on one book: the levels are being read in the
+    // wrong pricing mode (e.g. Kalshi flipped use_yes_price). Trading on it would be trading a mirror.
+    const crossed = this.bestYes >= 0 && this.bestNo >= 0 && this.bestYes * this.tick >= PRICE_ONE - this.bestNo * this.tick;
+    this.trusted = ok && !crossed;
+    this.reason = !ok ? "snapshot had an invalid level" : crossed ? `crossed snapshot (best YES bid ${this.bestYes * this.tick} >= best YES ask ${PRICE_ONE - this.bestNo * this.tick}): pricing mode misread` : "";
     this.updates++;
     this.lastUpdateMs = Date.now();
   }

@@ -132,8 +132,22 @@ export interface Reservation {
   waitedMs: number;
 }
 
+/** A request that costs more than the exchange's bucket can ever hold: it would be refused every time. */
+export class OverCapacityError extends Error {
+  override name = "OverCapacityError";
+  constructor(
+    readonly bucket: BucketName,
+    readonly cost: number,
+    readonly capacity: number,
+  ) {
+    super(`request costs ${cost} tokens but the ${bucket} bucket holds ${capacity}: Kalshi would refuse it every time; send fewer items per batch`);
+  }
+}
+
 export class RateLimiter {
   readonly read: TokenBucket;
+  /** The exchange's own bucket sizes (ours hold only burstFactor of them). */
+  private readonly serverCapacity: Record<BucketName, number>;
   readonly write: TokenBucket;
   private defaultCost = DEFAULT_COST;
   private exact = new Map<string, number>();
@@ -151,6 +165,7 @@ export class RateLimiter {
     const b = TIER_BUDGETS[this.tier];
     this.read = new TokenBucket(b.read.refill * this.rateFactor, b.read.capacity * this.burstFactor, opts.now);
     this.write = new TokenBucket(b.write.refill * this.rateFactor, b.write.capacity * this.burstFactor, opts.now);
+    this.serverCapacity = { read: b.read.capacity, write: b.write.capacity };
     this.setEndpointCosts({ default_cost: DEFAULT_COST, endpoint_costs: KNOWN_ENDPOINT_COSTS });
   }
 
@@ -181,6 +196,8 @@ export class RateLimiter {
   /** Install the budgets from GET /account/limits (covers tiers we have no table for). */
   setLimits(limits: { usage_tier?: string; read: { refill_rate: number; bucket_capacity: number }; write: { refill_rate: number; bucket_capacity: number } }): void {
     if (limits.usage_tier && isTier(limits.usage_tier)) this.tier = limits.usage_tier;
+    if (limits.read.bucket_capacity > 0) this.serverCapacity.read = limits.read.bucket_capacity;
+    if (limits.write.bucket_capacity > 0) this.serverCapacity.write = limits.write.bucket_capacity;
     if (limits.read.refill_rate > 0) this.read.setBudget(limits.read.refill_rate * this.rateFactor, limits.read.bucket_capacity * this.burstFactor);
     if (limits.write.refill_rate > 0) this.write.setBudget(limits.write.refill_rate * this.rateFactor, limits.write.bucket_capacity * this.burstFactor);
   }
@@ -195,12 +212,27 @@ export class RateLimiter {
     return this.defaultCost;
   }
 
-  /** Wait until the request may be sent. `items` multiplies the cost for batch endpoints. */
+  /** The exchange's bucket size for an endpoint's bucket. */
+  capacityOf(method: string, path: string): number {
+    return this.serverCapacity[bucketOf(method, path)];
+  }
+
+  /** How many items of a batch fit the exchange's bucket at once (Kalshi bills every item). */
+  maxBatchItems(method: string, path: string): number {
+    return Math.max(0, Math.floor(this.capacityOf(method, path) / this.costOf(method, path)));
+  }
+
+  /**
+   * Wait until the request may be sent. `items` multiplies the cost for batch endpoints. A cost
+   * above the exchange's bucket capacity throws OverCapacityError at once: Kalshi answers such a
+   * request with 429 however long one waits.
+   */
   async acquire(method: string, path: string, items = 1, signal?: AbortSignal): Promise<Reservation> {
     const bucketName = bucketOf(method, path);
     const bucket = bucketName === "read" ? this.read : this.write;
     const cost = this.costOf(method, path) * Math.max(1, items);
-    // A batch larger than the bucket can still go: it simply waits for the debt to clear.
+    if (cost > this.serverCapacity[bucketName]) throw new OverCapacityError(bucketName, cost, this.serverCapacity[bucketName]);
+    // A batch larger than our half-size bucket still fits the exchange's: it waits for the debt to clear.
     const wait = bucket.reserve(cost);
     if (wait > 0) {
       try {

@@ -32,7 +32,7 @@ export interface KalshiWsOptions {
 export interface SubscribeOptions {
   market_tickers?: string[];
   market_ids?: string[];
-  /** orderbook_delta only: NO levels at YES-equivalent prices. The local books are correct either way. */
+  /** orderbook_delta only: NO levels at YES-equivalent prices. Default true (Kalshi's coming default). */
   use_yes_price?: boolean;
   send_initial_snapshot?: boolean;
   skip_ticker_ack?: boolean;
@@ -198,7 +198,9 @@ export class KalshiWs {
       const params: Record<string, unknown> = { channels: group.map((s) => s.channel) };
       if (o.market_tickers?.length) params.market_tickers = o.market_tickers;
       if (o.market_ids?.length) params.market_ids = o.market_ids;
-      if (o.use_yes_price !== undefined && group.some((s) => s.channel === "orderbook_delta")) params.use_yes_price = o.use_yes_price;
+      // Kalshi will flip this default to true and then drop the flag (AsyncAPI subscribe command):
+      // ask for YES-leg prices always, so the book is read the same before and after the flip.
+      if (group.some((s) => s.channel === "orderbook_delta")) params.use_yes_price = o.use_yes_price ?? true;
       if (o.send_initial_snapshot !== undefined) params.send_initial_snapshot = o.send_initial_snapshot;
       if (o.skip_ticker_ack !== undefined) params.skip_ticker_ack = o.skip_ticker_ack;
       // sids are bound as each ack arrives (see onAck), before the snapshot that follows it.
@@ -356,7 +358,14 @@ export class KalshiWs {
     // seq runs per sid over every sequenced message of that subscription.
     const sid = (m as { sid?: number }).sid;
     const seq = (m as { seq?: number }).seq;
-    if (sid !== undefined && seq !== undefined) this.checkSeq(sid, seq, m.type);
+    if (sid !== undefined && seq !== undefined) {
+      // Whether a command reply (ok to update_subscription, unsubscribed, error) takes a seq of the
+      // subscription's stream is not settled by Kalshi's documents: a reply's seq continues the
+      // stream only when it is the next one, and never reports a gap by itself.
+      if (m.type === "ok" || m.type === "unsubscribed" || m.type === "error" || m.type === "subscribed") {
+        if (this.lastSeq.get(sid) === seq - 1) this.lastSeq.set(sid, seq);
+      } else this.checkSeq(sid, seq, m.type);
+    }
 
     switch (m.type) {
       case "subscribed":
@@ -366,8 +375,9 @@ export class KalshiWs {
         this.onAck(m);
         break;
       case "orderbook_snapshot": {
-        const useYes = this.subBySid.get(m.sid)?.options.use_yes_price ?? false;
+        const useYes = this.subBySid.get(m.sid)?.options.use_yes_price ?? true;
         const b = this.books.snapshot(m.sid, m.msg.market_ticker, m.msg.yes_dollars_fp, m.msg.no_dollars_fp, useYes);
+        if (!b.trusted) this.log("warn", `websocket: order book ${b.ticker} refused: ${b.reason}`);
         this.emit({ type: "book", book: b });
         if (m.id !== undefined) this.onAck(m);
         break;

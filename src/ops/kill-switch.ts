@@ -5,7 +5,9 @@
 //     daemon within about a second, no restart, and survives restarts until removed.
 // Fail closed: any variable value that is not clearly "off" disables trading, and so does a file
 // that exists but cannot be read.
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import { writeFileAtomic } from "./atomic.ts";
 
 export interface KillSwitchState {
   active: boolean;
@@ -55,4 +57,26 @@ export function killSwitch(env: NodeJS.ProcessEnv = process.env, file: string | 
     if (f.on) return { active: true, value: raw ?? null, file, ...(f.reason ? { reason: f.reason } : {}) };
   }
   return { active: false, value: raw ?? null };
+}
+
+/**
+ * Pause: write the kill-switch file with a one-line reason (`kalshi-bot pause`, Telegram /pause).
+ * Throws the fs error (the caller words it for its audience).
+ */
+export function writePause(path: string, reason: string, by: string): string {
+  const line = `${reason.replace(/[\r\n]+/g, " ").trim() || "paused"} (by ${by} at ${new Date().toISOString().replace(/\.\d{3}Z$/, "Z")})`;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileAtomic(path, `${line}\n`, 0o644);
+  return line;
+}
+
+/** Resume: remove the kill-switch file; false when it was not there. Throws other fs errors. */
+export function removePause(path: string): boolean {
+  if (!fileSwitch(path).on) return false;
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  return true;
 }

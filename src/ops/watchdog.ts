@@ -144,12 +144,13 @@ export interface AlertResult {
 }
 
 /**
- * POST the verdict as JSON. Slack/Mattermost-compatible (`text`) plus the structured fields.
+ * POST the verdict as JSON. Slack/Mattermost-compatible (`text`, default: the verdict's line) plus
+ * the structured fields.
  * Never throws; a failure is returned for the caller to report.
  */
-export async function postAlert(url: string, verdict: Verdict, timeoutMs = 5_000): Promise<AlertResult> {
+export async function postAlert(url: string, verdict: Verdict, timeoutMs = 5_000, text?: string): Promise<AlertResult> {
   const body = {
-    text: `kalshi-bot on ${hostname()}: ${verdict.healthy ? "healthy" : "UNHEALTHY"}: ${verdict.reason}`,
+    text: text ?? `kalshi-bot on ${hostname()}: ${verdict.healthy ? "healthy" : "UNHEALTHY"}: ${verdict.reason}`,
     host: hostname(),
     ...verdict,
   };

@@ -43,6 +43,7 @@ export type ExchangeEvent =
   | { type: "ticker"; ticker: string; tsMs: number }
   | { type: "lifecycle"; ticker: string; event: LifecycleType; tsMs: number }
   | { type: "event_lifecycle"; eventTicker: string; tsMs: number }
+  | { type: "event_fee_update"; eventTicker: string; tsMs: number }
   | { type: "order_group"; userId: string; groupId: string; event: "created" | "triggered" | "reset" | "deleted" | "limit_updated"; limit: Count; tsMs: number };
 
 export type Listener = (e: ExchangeEvent) => void;
@@ -220,7 +221,9 @@ export class Exchange {
 
   feeParams(m: Market): { feeType: Series["feeType"]; mult: number } {
     const s = this.series.get(m.seriesTicker);
-    return { feeType: s?.feeType ?? "quadratic", mult: s?.feeMultE4 ?? 10_000 };
+    const e = this.events.get(m.eventTicker);
+    // An event's overrides win over its series' fee schedule, as on Kalshi.
+    return { feeType: e?.feeTypeOverride ?? s?.feeType ?? "quadratic", mult: e?.feeMultE4Override ?? s?.feeMultE4 ?? 10_000 };
   }
 
   // ---- orders ------------------------------------------------------------------------------
@@ -468,6 +471,29 @@ export class Exchange {
     const o = this.orders.get(orderId);
     if (!o || o.userId !== userId || o.status !== "resting") throw E.notFound();
     return o;
+  }
+
+  /** Set or clear (null) an event's fee overrides, as Kalshi announces with `event_fee_update`. */
+  setEventFees(eventTicker: string, feeType: Series["feeType"] | null, multE4: number | null): void {
+    const ev = this.events.get(eventTicker);
+    if (!ev) throw E.notFound();
+    ev.feeTypeOverride = feeType;
+    ev.feeMultE4Override = multE4;
+    ev.updatedMs = this.now();
+    this.emit({ type: "event_fee_update", eventTicker, tsMs: this.now() });
+  }
+
+  /**
+   * Kalshi routes order writes to the shard of the order's market by `market_ticker` (or
+   * `exchange_index`); without either, only the default shard (0) is searched, so an order on
+   * another shard is not found.
+   */
+  checkShard(userId: string, orderId: string, route: { marketTicker?: string | null; exchangeIndex?: number | null }): void {
+    const o = this.orders.get(orderId);
+    if (!o || o.userId !== userId) return;
+    const ix = this.markets.get(o.ticker)?.exchangeIndex ?? 0;
+    const named = route.marketTicker ? (this.markets.get(route.marketTicker)?.exchangeIndex ?? 0) : route.exchangeIndex ?? 0;
+    if (named !== ix) throw E.notFound();
   }
 
   cancelOrder(userId: string, orderId: string): { order: Order; reducedBy: Count } {

@@ -714,6 +714,7 @@ const DEFS: Def[] = [
     const a = me(c);
     const orders = r.orders.map((it) => {
       try {
+        c.ex.checkShard(a.userId, it.order_id, { marketTicker: it.market_ticker, exchangeIndex: it.exchange_index });
         const { order, reducedBy } = c.ex.cancelOrder(a.userId, it.order_id);
         // Kalshi's cancel answers carry no client_order_id, even for orders that have one (see below).
         return { order_id: order.id, reduced_by: formatCount(reducedBy), ts_ms: c.ex.now() };
@@ -730,6 +731,7 @@ const DEFS: Def[] = [
     return { status: 204 };
   }],
   ["DELETE", "/portfolio/events/orders/:order_id", "required", (c) => {
+    c.ex.checkShard(me(c).userId, c.params.order_id!, { marketTicker: c.q.get("market_ticker"), exchangeIndex: intParam(c, "exchange_index") });
     const { order, reducedBy } = c.ex.cancelOrder(me(c).userId, c.params.order_id!);
     // Recorded twice (fixtures/orders__cancel_v2, cleanup__stp_resting): the answer is
     // {order_id, reduced_by, ts_ms} without the order's client_order_id, although the SDK model allows one.
@@ -751,6 +753,7 @@ const DEFS: Def[] = [
     const body = jsonBody(c);
     goDecode(body, { reduce_by: "string", reduce_to: "string", exchange_index: "int", market_ticker: "string" }, "DecreaseOrderV2Request");
     const r = parseWith(DecreaseOrderV2Request, body);
+    c.ex.checkShard(me(c).userId, c.params.order_id!, { marketTicker: r.market_ticker, exchangeIndex: r.exchange_index });
     const o = c.ex.decreaseOrder(me(c).userId, c.params.order_id!, { reduceBy: r.reduce_by, reduceTo: r.reduce_to });
     const out: Record<string, unknown> = { order_id: o.id, remaining_count: formatCount(o.remaining), ts_ms: c.ex.now() };
     if (o.clientOrderId) out.client_order_id = o.clientOrderId;

@@ -183,7 +183,7 @@ export function defaultScenario(opts: DefaultScenarioOptions): ScenarioInput {
   ny.mispricings = [{ at_s: 45, duration_s: 90, edge: 0.12 }];
   ny.open_in_s = -3600;
   if (push(ny)) {
-    addSeries({ ticker: "KXBTCD", title: "Bitcoin price (hourly)", category: "Crypto", frequency: "hourly", tags: ["BTC"], fee_type: "quadratic", fee_multiplier: 1 });
+    addSeries({ ticker: "KXBTCD", title: "Bitcoin price (hourly)", category: "Crypto", frequency: "hourly", tags: ["BTC"], fee_type: "quadratic", fee_multiplier: 1, exchange_index: 1 });
     if (push(btcLadder(opts.startMs, 600, true, rng))) {
       tempSeries("CHI", "Chicago");
       const chi = temperatureEvent("CHI", "Chicago", 38, 0, opts.startMs, 1500, "normal", true, rng);

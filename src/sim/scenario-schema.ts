@@ -20,6 +20,8 @@ export const SeriesSpecSchema = z.strictObject({
   tags: z.array(z.string()).default([]),
   fee_type: z.enum(["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat"]).default("quadratic"),
   fee_multiplier: z.number().min(0).max(10).default(1),
+  /** Kalshi's shard of the series' markets; writes for them must name market_ticker (or this index). */
+  exchange_index: z.int().min(0).max(15).default(0),
 });
 
 export const MarketSpecSchema = z.strictObject({
@@ -65,6 +67,9 @@ export const EventSpecSchema = z.strictObject({
   title: z.string(),
   sub_title: z.string().default(""),
   mutually_exclusive: z.boolean().default(false),
+  /** Event-level fee overrides (GetEvents fee_type_override / fee_multiplier_override). */
+  fee_type_override: z.enum(["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat"]).optional(),
+  fee_multiplier_override: z.number().min(0).max(10).optional(),
   /** Seconds from sim start; negative = already open. */
   open_in_s: z.number().default(-3600),
   close_in_s: z.number().positive(),

@@ -27,6 +27,7 @@ export function loadScenario(ex: Exchange, sc: Scenario, seed: number | string):
       tags: s.tags,
       feeType: s.fee_type,
       feeMultE4: multiplierE4(s.fee_multiplier),
+      exchangeIndex: s.exchange_index,
       contractUrl: `https://kalshi.com/markets/${s.ticker.toLowerCase()}`,
       settlementSources: [{ name: "Simulated", url: "http://127.0.0.1/" }],
     };
@@ -49,6 +50,8 @@ function openEvent(ex: Exchange, parts: Participants, spec: EventSpec, eventTick
     strikeDateMs: closeMs,
     marketTickers: [],
     updatedMs: now,
+    feeTypeOverride: spec.fee_type_override ?? null,
+    feeMultE4Override: spec.fee_multiplier_override !== undefined ? multiplierE4(spec.fee_multiplier_override) : null,
   });
   const rng = new Rng(seed);
   const markets = new Map<string, Market>();
@@ -82,6 +85,7 @@ function openEvent(ex: Exchange, parts: Participants, spec: EventSpec, eventTick
       floorStrike: ms.floor_strike ?? null,
       capStrike: ms.cap_strike ?? null,
       priceLevelStructure: structure,
+      exchangeIndex: ex.series.get(spec.series_ticker)?.exchangeIndex ?? 0,
       priceRanges: rangesForStructure(structure),
       canCloseEarly: true,
       lastPrice: 0,

@@ -25,6 +25,7 @@ export interface Series {
   feeType: FeeType;
   /** fee_multiplier in 1/10,000 (10,000 = ×1). */
   feeMultE4: number;
+  exchangeIndex: number;
   contractUrl: string;
   settlementSources: { name: string; url: string }[];
 }
@@ -38,6 +39,9 @@ export interface SimEvent {
   strikeDateMs: number | null;
   marketTickers: string[];
   updatedMs: number;
+  feeTypeOverride: FeeType | null;
+  /** fee_multiplier_override in 1/10,000, or null. */
+  feeMultE4Override: number | null;
 }
 
 export interface Market {
@@ -66,6 +70,8 @@ export interface Market {
   floorStrike: number | null;
   capStrike: number | null;
   priceLevelStructure: string;
+  /** Kalshi's shard (its series'). */
+  exchangeIndex: number;
   priceRanges: PriceRange[];
   canCloseEarly: boolean;
   lastPrice: Price;

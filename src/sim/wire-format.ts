@@ -28,6 +28,7 @@ export function marketJson(ex: Exchange, m: Market): MarketWire & Record<string,
     created_time: isoMicro(m.createdMs),
     early_close_condition: "This market will close and expire early if the event occurs.",
     event_ticker: m.eventTicker,
+    exchange_index: m.exchangeIndex,
     expected_expiration_time: isoSec(m.expectedExpirationMs),
     expiration_time: isoSec(m.latestExpirationMs),
     expiration_value: m.status === "determined" || m.status === "finalized" ? m.result : "",
@@ -110,6 +111,8 @@ export function eventJson(ev: SimEvent, markets?: Record<string, unknown>[], ser
     title: ev.title,
   };
   if (ev.strikeDateMs !== null) out.strike_date = isoSec(ev.strikeDateMs);
+  if (ev.feeTypeOverride) out.fee_type_override = ev.feeTypeOverride;
+  if (ev.feeMultE4Override !== null) out.fee_multiplier_override = ev.feeMultE4Override / 10_000;
   if (markets) out.markets = markets;
   return out;
 }

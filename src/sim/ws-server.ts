@@ -344,6 +344,12 @@ export class WsHub {
         if (ev.strikeDateMs !== null) msg.strike_date = Math.floor(ev.strikeDateMs / 1000);
         return this.each("market_lifecycle_v2", null, null, (c, s) => this.sendSeq(c, s, { msg, type: "event_lifecycle" }));
       }
+      case "event_fee_update": {
+        const ev = this.ex.events.get(e.eventTicker);
+        if (!ev) return;
+        const msg = { event_ticker: ev.eventTicker, fee_multiplier_override: ev.feeMultE4Override === null ? null : ev.feeMultE4Override / 10_000, fee_type_override: ev.feeTypeOverride };
+        return this.each("market_lifecycle_v2", null, null, (c, s) => this.sendSeq(c, s, { msg, type: "event_fee_update" }));
+      }
       case "order_group": {
         // contracts_limit_fp rides only on created and limit_updated (AsyncAPI orderGroupUpdatesPayload).
         const msg: Record<string, unknown> = { event_type: e.event, order_group_id: e.groupId, ts_ms: e.tsMs };
@@ -375,7 +381,7 @@ export class WsHub {
           ...(m.capStrike !== null ? { cap_strike: m.capStrike } : {}),
         },
         close_ts: s(m.closeMs),
-        exchange_index: 0,
+        exchange_index: m.exchangeIndex,
         open_ts: s(m.openMs),
         price_level_structure: m.priceLevelStructure,
         price_ranges: m.priceRanges.map((r) => ({ end: formatPrice(r.end), start: formatPrice(r.start), step: formatPrice(r.step) })),

@@ -2,9 +2,9 @@
 // (posted to a local server on 127.0.0.1 here), ALERT_COMMAND when configured, and a non-zero exit
 // when a configured channel fails, so `systemctl status kalshi-bot-alert@…` shows the failure.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO, run, tempDir } from "./helpers.ts";
+import { REPO, exists, run, tempDir } from "./helpers.ts";
 
 const script = join(REPO, "deploy/systemd/kalshi-bot-alert.sh");
 const hasHttpClient = run(["sh", "-c", "command -v curl || command -v wget"]).code === 0;
@@ -53,5 +53,61 @@ describe("kalshi-bot-alert", () => {
     const bad = run(["sh", script, "kalshi-bot.service"], { env: { ALERT_WEBHOOK_URL: "http://127.0.0.1:9/nothing-listens" } });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("<2>kalshi-bot ALERT");
+  });
+
+  /** A state directory holding the watchdog's memory (as `kalshi-bot watchdog` writes it) and a heartbeat. */
+  function stateDir(state: Record<string, unknown> | null, hb: Record<string, unknown> | null = null): string {
+    const d = tempDir("kb-alert-state-");
+    mkdirSync(join(d, "reports"), { recursive: true });
+    if (state) writeFileSync(join(d, "reports/watchdog-state.json"), JSON.stringify(state, null, 2) + "\n");
+    if (hb) writeFileSync(join(d, "reports/heartbeat.json"), JSON.stringify(hb, null, 2) + "\n");
+    return d;
+  }
+  const wdState = (alert: string, reason: string, message = "") => ({ healthy: alert === "recovered" || alert === "none", problem: "down", reason, since: "2026-12-04T10:00:00.000Z", checked_at: "2026-12-04T10:10:00.000Z", alert, message });
+
+  test("a failed watchdog run carries the watchdog's reason (quotes and backslashes intact)", () => {
+    const d = stateDir(wdState("unhealthy", 'heartbeat is stale: last update 61m ago; "quoted" and a \\ backslash'));
+    const r = run(["sh", script, "kalshi-bot-watchdog.service"], { env: { KALSHI_BOT_STATE_DIR: d } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('<2>kalshi-bot ALERT on');
+    expect(r.stderr).toContain('kalshi-bot-watchdog.service failed');
+    expect(r.stderr).toContain(': heartbeat is stale: last update 61m ago; "quoted" and a \\ backslash. See: journalctl');
+  });
+
+  test("the same problem again (alert: repeat) is logged, not posted", () => {
+    const d = tempDir("kb-alert-cmd-");
+    const cmd = join(d, "page-me");
+    writeFileSync(cmd, `#!/bin/sh\necho "$1" >> ${join(d, "got")}\n`);
+    chmodSync(cmd, 0o755);
+    const s = stateDir(wdState("repeat", "heartbeat is stale: last update 70m ago"));
+    const r = run(["sh", script, "kalshi-bot-watchdog.service"], { env: { KALSHI_BOT_STATE_DIR: s, ALERT_COMMAND: cmd } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^<5>kalshi-bot-alert: kalshi-bot-watchdog\.service failed again with the same problem \(since 2026-12-04T10:00:00\.000Z\), alerted then; not posting again/);
+    expect(r.stderr).not.toContain("ALERT on");
+    expect(exists(join(d, "got"))).toBe(false);
+  });
+
+  test("--recovered posts the recovery message only when that watchdog run saw the bot recover", () => {
+    const d = tempDir("kb-alert-cmd-");
+    const cmd = join(d, "page-me");
+    writeFileSync(cmd, `#!/bin/sh\necho "$1" >> ${join(d, "got")}\n`);
+    chmodSync(cmd, 0o755);
+    const quiet = run(["sh", script, "--recovered", "kalshi-bot-watchdog.service"], { env: { KALSHI_BOT_STATE_DIR: stateDir(wdState("none", "active")), ALERT_COMMAND: cmd } });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe("");
+    expect(exists(join(d, "got"))).toBe(false);
+    const msg = "kalshi-bot on vps: recovered after 12 min (was: heartbeat is stale); now active, cycle 3";
+    const rec = run(["sh", script, "--recovered", "kalshi-bot-watchdog.service"], { env: { KALSHI_BOT_STATE_DIR: stateDir(wdState("recovered", "active, cycle 3", msg)), ALERT_COMMAND: cmd } });
+    expect(rec.code).toBe(0);
+    expect(rec.stderr).toBe(`<5>${msg}\n`);
+    expect(readFileSync(join(d, "got"), "utf8")).toBe(`${msg}\n`);
+  });
+
+  test("a failed bot unit without a journal to read carries the heartbeat's last_error", () => {
+    const s = stateDir(null, { status: "error", last_error: "exchange refused the key (401)" });
+    const r = run(["sh", script, "kalshi-bot.service"], { env: { KALSHI_BOT_STATE_DIR: s } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("kalshi-bot.service failed");
+    expect(r.stderr).toContain("exchange refused the key (401)");
   });
 });

@@ -108,6 +108,26 @@ describe("kalshi-bot.service", () => {
   });
 });
 
+describe("alerts and the watchdog timeout (issue 9)", () => {
+  test("watchdog units post the recovery through the alert channel after a healthy run", () => {
+    for (const f of ["kalshi-bot-watchdog.service", "kalshi-bot-watchdog@.service"]) {
+      const u = readUnit(f);
+      expect(unitValues(u, "ExecStartPost")).toEqual(["-/opt/kalshi-bot/kalshi-bot-alert --recovered %n"]);
+      expect(unitValues(u, "EnvironmentFile")).toEqual(["-/etc/kalshi-bot/alert.env"]);
+    }
+  });
+
+  test("the alert unit may read the failed unit's journal (its reason), nothing more", () => {
+    const u = readUnit("kalshi-bot-alert@.service");
+    expect(unitValues(u, "SupplementaryGroups")).toEqual(["systemd-journal"]);
+    expect(unitValues(u, "ProtectSystem")).toEqual(["strict"]);
+  });
+
+  test("a hung bot that ignores the watchdog's SIGABRT is killed within seconds, not TimeoutStopSec", () => {
+    for (const f of ["kalshi-bot.service", "kalshi-bot@.service"]) expect(unitValues(readUnit(f), "TimeoutAbortSec")).toEqual(["10s"]);
+  });
+});
+
 describe("config template (deploy/config/advanced_config.json)", () => {
   test("is valid for the strict schema, dry-run, unattended, with state under /var/lib/kalshi-bot", () => {
     const cfg = parseConfigText(TEMPLATE_JSON, "advanced_config.json");
@@ -173,7 +193,8 @@ describe("manage.sh", () => {
   test("unknown command or option: usage error 2 with a pointer to --help", () => {
     const a = run(["bash", manage, "frobnicate"]);
     expect(a.code).toBe(2);
-    expect(a.stderr).toContain("unknown command 'frobnicate'");
+    // The message only: die() once printed its exit code after it ("... (see --help) 2").
+    expect(a.stderr).toBe("manage.sh: unknown command 'frobnicate' (see --help)\n");
     const b = run(["bash", manage, "--instance", "bad/name", "status"]);
     expect(b.code).toBe(2);
   });

@@ -95,7 +95,7 @@ describe("orders that expire on their own", () => {
     const v = await startVenue(dir, { seed: 64 });
     const stopDrive = v.drive(100, 100);
     try {
-      const ttl = 8;
+      const ttl = 10;
       // Cycles 120 s apart: every renewal comes from the early cycle the TTL asks for.
       const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 120, order_ttl_seconds: ttl } });
       const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
@@ -106,8 +106,8 @@ describe("orders that expire on their own", () => {
       let worst = 0;
       let emptySamples = 0;
       let samples = 0;
-      // Three TTLs of exchange time.
-      while (v.clock.now() - simStart < 3 * ttl * 1000) {
+      // Two and a half TTLs of exchange time.
+      while (v.clock.now() - simStart < 2.5 * ttl * 1000) {
         const per = new Map<string, number>();
         const resting = restingOnExchange(v);
         for (const o of resting) per.set(`${o.ticker}/${o.side}`, (per.get(`${o.ticker}/${o.side}`) ?? 0) + 1);
@@ -121,7 +121,8 @@ describe("orders that expire on their own", () => {
       // Between a renewal's cancel and the new quote nothing rests for a moment; never for long.
       expect(emptySamples).toBeLessThan(samples / 4);
       const orders = exchangeAccount(v).orders;
-      // The first quotes are long gone (renewed), their successors rest, and none ran out.
+      // The first quotes are gone (renewed: none rests longer than the TTL), their successors rest,
+      // and none ran out.
       expect(restingOnExchange(v).filter((o) => firstQuotes.has(o.id))).toEqual([]);
       expect(restingOnExchange(v).length).toBeGreaterThan(0);
       expect(orders.filter((o) => o.lastUpdateReason === "ExpiryCancel").map((o) => o.clientOrderId)).toEqual([]);

@@ -120,3 +120,21 @@ describe("property: the array book equals a naive map model in both pricing mode
     );
   });
 });
+
+describe("a crossed first snapshot is refused", () => {
+  // YES bid 0.60 and a NO bid at NO-leg 0.38 (YES ask 0.62): read as YES-leg prices by mistake,
+  // the NO level becomes a YES ask of 0.38, under the bid: the book is being read wrong.
+  test("NO-leg levels read as YES-leg prices: untrusted with the reason", () => {
+    const b = new OrderBook("KXT-1", true);
+    b.applySnapshot([[6000, 100]], [[3800, 100]]);
+    expect(b.trusted).toBe(false);
+    expect(b.reason).toMatch(/crossed snapshot/);
+  });
+  test("the same levels read in their own mode: trusted", () => {
+    const b = new OrderBook("KXT-1", false);
+    b.applySnapshot([[6000, 100]], [[3800, 100]]);
+    expect(b.trusted).toBe(true);
+    expect(b.bestYesAsk()!.price).toBe(6200);
+  });
+});
+

@@ -20,6 +20,8 @@ const state = {
   pongs: 0,
   nextSid: 1,
   useYes: new Map<number, boolean>(),
+  /** How `ok` replies to add/delete_markets carry seq: none, the stream's next one. */
+  okSeq: "none" as "none" | "next" | "own",
 };
 
 function send(c: Conn, sid: number, type: string, msg: unknown, extra: Record<string, unknown> = {}): void {
@@ -67,6 +69,11 @@ const server = Bun.serve<{ n: number }>({
         }
       } else if (cmd.cmd === "update_subscription" && cmd.params.action === "get_snapshot") {
         snapshot(c, cmd.params.sids[0], cmd.id);
+      } else if (cmd.cmd === "update_subscription" && (cmd.params.action === "add_markets" || cmd.params.action === "delete_markets")) {
+        const sid = cmd.params.sids[0];
+        if (state.okSeq === "next") send(c, sid, "ok", { market_tickers: [T] }, { id: cmd.id });
+        else if (state.okSeq === "own") ws.send(JSON.stringify({ type: "ok", id: cmd.id, sid, seq: 1, msg: { market_tickers: [T] } }));
+        else ws.send(JSON.stringify({ type: "ok", id: cmd.id, sid, msg: { market_tickers: [T] } }));
       } else if (cmd.cmd === "list_subscriptions") {
         ws.send(JSON.stringify({ type: "ok", id: cmd.id, msg: [{ channel: "orderbook_delta", sid: 1 }] }));
       } else if (cmd.cmd === "unsubscribe") {
@@ -195,4 +202,39 @@ describe("KalshiWs", () => {
     expect(attempts.length).toBeLessThan(15);
     expect(attempts.every((h) => !h.ok)).toBe(true);
   });
+});
+
+describe("KalshiWs against Kalshi's contract", () => {
+  test("orderbook_delta is subscribed with use_yes_price true without being asked, and the book reads NO levels as YES prices", async () => {
+    const c = newClient();
+    await c.connect();
+    const [sub] = await c.subscribe(["orderbook_delta"], { market_tickers: [T] });
+    const conn = state.conns.at(-1)!;
+    expect(conn.commands[0]).toMatchObject({ cmd: "subscribe", params: { channels: ["orderbook_delta"], use_yes_price: true } });
+    await until(() => c.books.get(T)?.trusted === true);
+    // Snapshot NO level "0.4800" in YES-leg pricing: best YES ask 0.48, best NO bid 0.52.
+    expect(c.books.get(T)!.bestYesAsk()!.price).toBe(4800);
+    expect(sub!.sid).toBeDefined();
+    c.close();
+  });
+
+  for (const mode of ["none", "next", "own"] as const) {
+    test(`an ok reply to update_subscription ${mode === "none" ? "without a seq" : mode === "next" ? "with the stream's next seq" : "with a seq of its own"} leaves the stream's seq check intact`, async () => {
+      state.okSeq = mode;
+      const c = newClient();
+      const gaps: WsEvent[] = [];
+      c.on((e) => e.type === "gap" && gaps.push(e));
+      await c.connect();
+      const [sub] = await c.subscribe(["orderbook_delta"], { market_tickers: [T] });
+      const conn = state.conns.at(-1)!;
+      await until(() => c.books.get(T)?.trusted === true);
+      await c.updateSubscription(sub!, "add_markets", ["KXTEST-26-B"]);
+      send(conn, sub!.sid!, "orderbook_delta", { market_ticker: T, market_id: "m1", price_dollars: "0.4700", delta_fp: "1.00", side: "yes" });
+      await until(() => c.books.get(T)!.sizeAt("yes", 4700) === 400);
+      expect(gaps).toEqual([]);
+      expect(c.books.get(T)!.trusted).toBe(true);
+      state.okSeq = "none";
+      c.close();
+    });
+  }
 });

@@ -1,6 +1,6 @@
 // watchdog verdicts, status and setup through the compiled binary.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, BUN, ROOT, childEnv, cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
 
@@ -100,6 +100,84 @@ describe("watchdog", () => {
     expect(r.stderr).toContain("alert webhook http://127.0.0.1:9/… failed");
     expect(r.stderr).toContain("unhealthy: bot status is stopped");
     expect(r.output).not.toContain("SECRET-TOKEN"); // webhook paths are secrets
+  }, 30_000);
+});
+
+describe("watchdog alerts: one per change of state, one on recovery", () => {
+  test("repeated unhealthy runs post once; a different problem posts again; recovery posts once; --no-alert keeps no memory", async () => {
+    const got: Array<{ text: string; healthy: boolean }> = [];
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => (got.push(await req.json()), new Response("ok")) });
+    try {
+      const url = `http://127.0.0.1:${server.port}/hook`;
+      const d = folder(heartbeat({ updated_at: new Date(Date.now() - 3_600_000).toISOString() }), { watchdog: { alert_webhook_url: url } });
+      const hbPath = join(d, "reports", "heartbeat.json");
+      const statePath = join(d, "reports", "watchdog-state.json");
+
+      // --no-alert (manage.sh health) neither posts nor remembers.
+      expect((await runBin(["watchdog", "--no-alert"], { cwd: d })).code).toBe(6);
+      expect(got).toHaveLength(0);
+      expect(existsSync(statePath)).toBe(false);
+
+      const first = await runBin(["watchdog"], { cwd: d });
+      expect(first.code).toBe(6);
+      expect(first.stderr.trim()).toMatch(/^unhealthy: heartbeat is stale/);
+      expect(got).toHaveLength(1);
+      expect(got[0]!.text).toContain("UNHEALTHY: heartbeat is stale");
+      const st = JSON.parse(readFileSync(statePath, "utf8"));
+      expect(st.alert).toBe("unhealthy");
+      expect(st.reason).toContain("heartbeat is stale");
+
+      for (let i = 0; i < 2; i++) {
+        const again = await runBin(["watchdog"], { cwd: d });
+        expect(again.code).toBe(6); // the verdict is still unhealthy: cron and scripts see it
+        expect(again.stderr.trim()).toMatch(/^unhealthy \(unchanged since \S+, alerted then\): heartbeat is stale/);
+      }
+      expect(got).toHaveLength(1);
+      expect(JSON.parse(readFileSync(statePath, "utf8")).alert).toBe("repeat");
+
+      // A different problem is news.
+      writeFileSync(hbPath, JSON.stringify(heartbeat({ status: "halted", last_error: "daily loss limit" })));
+      expect((await runBin(["watchdog"], { cwd: d })).code).toBe(6);
+      expect(got).toHaveLength(2);
+      expect(got[1]!.text).toContain("bot status is halted");
+
+      // Healthy again: one recovery message naming what it recovered from, then silence.
+      writeFileSync(hbPath, JSON.stringify(heartbeat()));
+      const rec = await runBin(["watchdog"], { cwd: d });
+      expect(rec.code).toBe(0);
+      expect(rec.stdout).toMatch(/^healthy \(recovered; /);
+      expect(got).toHaveLength(3);
+      expect(got[2]!.healthy).toBe(true);
+      expect(got[2]!.text).toMatch(/recovered after \d+s \(was: bot status is halted, not active: daily loss limit/);
+      expect(JSON.parse(readFileSync(statePath, "utf8")).alert).toBe("recovered");
+      const quiet = await runBin(["watchdog"], { cwd: d });
+      expect(quiet.code).toBe(0);
+      expect(quiet.stdout).toMatch(/^healthy: active/);
+      expect(got).toHaveLength(3);
+      expect(JSON.parse(readFileSync(statePath, "utf8")).alert).toBe("none");
+    } finally {
+      server.stop(true);
+    }
+  }, 60_000);
+
+  test("a bot that dies is one problem: not running, then stale, alerts once", async () => {
+    const got: unknown[] = [];
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => (got.push(await req.json()), new Response("ok")) });
+    try {
+      // A PID that has exited and a lock nobody holds: "not running" while the heartbeat is fresh.
+      const dead = Bun.spawnSync(["true"]).pid;
+      const d = folder(heartbeat({ pid: dead }), { watchdog: { alert_webhook_url: `http://127.0.0.1:${server.port}/hook` }, paths: { lock_file: "bot.lock" } });
+      const r1 = await runBin(["watchdog"], { cwd: d });
+      expect(r1.code).toBe(6);
+      expect(r1.stderr).toContain("the bot is not running");
+      writeFileSync(join(d, "reports", "heartbeat.json"), JSON.stringify(heartbeat({ pid: dead, updated_at: new Date(Date.now() - 3_600_000).toISOString() })));
+      const r2 = await runBin(["watchdog"], { cwd: d });
+      expect(r2.code).toBe(6);
+      expect(r2.stderr).toMatch(/^unhealthy \(unchanged since .*heartbeat is stale/);
+      expect(got).toHaveLength(1);
+    } finally {
+      server.stop(true);
+    }
   }, 30_000);
 });
 

@@ -114,7 +114,7 @@ const MveSelectedLeg = z.looseObject({
   event_ticker: str.optional(),
   market_ticker: str.optional(),
   side: str.optional(),
-  yes_settlement_value_dollars: PriceStr.optional(),
+  yes_settlement_value_dollars: Micros4Str.nullable().optional(),
 });
 
 export const Market = z.looseObject({
@@ -154,7 +154,8 @@ export const Market = z.looseObject({
   previous_yes_ask_dollars: PriceStr.optional(),
   previous_price_dollars: PriceStr.optional(),
   liquidity_dollars: Micros4Str.optional(),
-  settlement_value_dollars: PriceStr.optional(),
+  /** Value of a YES contract at settlement; the contract allows 6 places (scalar markets): Micros. */
+  settlement_value_dollars: Micros4Str.nullable().optional(),
   settlement_ts: optStrNull,
   expiration_value: str.optional(),
   occurrence_datetime: optStrNull,
@@ -208,9 +209,8 @@ export const OrderbookFp = z.looseObject({
   yes_dollars: z.array(LevelTuple).nullable().optional(),
   no_dollars: z.array(LevelTuple).nullable().optional(),
 });
-export const GetMarketOrderbookResponse = z
-  .looseObject({ orderbook_fp: OrderbookFp.optional(), orderbook: z.unknown().optional() })
-  .refine((b) => b.orderbook_fp !== undefined || b.orderbook !== undefined, { message: "orderbook_fp is required", path: ["orderbook_fp"] });
+/** `orderbook_fp` is required: an answer without it (e.g. only the legacy cents `orderbook`) is not an empty book. */
+export const GetMarketOrderbookResponse = z.looseObject({ orderbook_fp: OrderbookFp });
 export const MarketOrderbookFp = z.looseObject({ ticker: str, orderbook_fp: OrderbookFp });
 export const GetMarketOrderbooksResponse = z.looseObject({ orderbooks: z.array(MarketOrderbookFp) });
 
@@ -364,7 +364,7 @@ export const Order = z.looseObject({
   expiration_time: optStrNull,
   created_time: optStrNull,
   last_update_time: optStrNull,
-  self_trade_prevention_type: str.optional(),
+  self_trade_prevention_type: str.nullable().optional(),
   order_group_id: str.nullable().optional(),
   cancel_order_on_pause: z.boolean().optional(),
   subaccount_number: int.nullable().optional(),

@@ -1,7 +1,7 @@
 // Zod schemas of the Kalshi WebSocket protocol (API.md §6): client commands and server messages.
 // Same rules as the REST schemas: loose objects, money decoded into integers, encodable back.
 import { z } from "zod";
-import { CountStr, LevelTuple, MicrosStr, PriceStr } from "./codecs.ts";
+import { CountStr, LevelTuple, Micros4Str, MicrosStr, PriceStr } from "./codecs.ts";
 import { BookSide, OutcomeSide } from "./rest.ts";
 
 const str = z.string();
@@ -144,8 +144,8 @@ export const UserOrderMsg = z.looseObject({
   client_order_id: str.optional(),
   order_group_id: str.nullable().optional(),
   self_trade_prevention_type: str.optional(),
-  created_time: str.optional(),
-  created_ts_ms: int.optional(),
+  created_time: str.nullable().optional(),
+  created_ts_ms: int.nullable().optional(),
   last_update_time: str.optional(),
   last_updated_ts_ms: int.optional(),
   last_update_reason: str.optional(),
@@ -172,7 +172,8 @@ export const MarketLifecycleMsg = z.looseObject({
   close_ts: int.optional(),
   determination_ts: int.optional(),
   result: str.optional(),
-  settlement_value: PriceStr.optional(),
+  /** Up to 6 places on the wire (scalar markets): Micros. */
+  settlement_value: Micros4Str.nullable().optional(),
   settled_ts: int.optional(),
   is_deactivated: z.boolean().optional(),
   additional_metadata: z.unknown().optional(),
