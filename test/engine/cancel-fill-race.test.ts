@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Account } from "../../src/sim/accounts.ts";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
 import { cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
-import { exchangeAccount, onceArgs, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import { exchangeAccount, onceArgs, startVenue, takeOneContract, writeBotConfig, type Venue } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -25,17 +25,7 @@ function fillOneBeforeEachCancel(v: Venue, botUser: string): { raced: Set<string
   ex.cancelOrder = (userId: string, orderId: string) => {
     const o = userId === botUser ? ex.accounts.get(botUser)?.orders.find((x) => x.id === orderId) : undefined;
     if (o && o.status === "resting" && o.remaining >= 2 * COUNT_ONE) {
-      const side = ex.book(o.ticker).side(o.side);
-      const better = (p: number) => (o.side === "bid" ? p > o.price : p < o.price);
-      let ahead = 0;
-      for (const l of side.levels.values()) {
-        if (better(l.price)) ahead += l.total;
-        else if (l.price === o.price) for (const q of l.orders) {
-          if (q === o) break;
-          ahead += q.remaining;
-        }
-      }
-      ex.placeOrder(TAKER, { ticker: o.ticker, side: o.side === "bid" ? "ask" : "bid", price: o.price, count: ahead + COUNT_ONE, tif: "immediate_or_cancel", stp: "taker_at_cross" });
+      takeOneContract(ex, o, TAKER);
       if (o.filled > 0) raced.add(o.id);
     }
     return original(userId, orderId);
@@ -59,7 +49,8 @@ describe("cancel answer sets every count", () => {
     const v = await startVenue(dir, { seed: 51 });
     v.sim.exchange.addAccount(new Account(TAKER, 1_000_000_000_000, null, null, true));
     try {
-      const cfg = writeBotConfig(dir, v, { trading: { strategies: { event_arbitrage: { enabled: false } } } });
+      // Quotes stay resting after the first run (cancel_on_exit false) so the second one cancels them.
+      const cfg = writeBotConfig(dir, v, { trading: { cancel_on_exit: false, strategies: { event_arbitrage: { enabled: false } } } });
       const first = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
       expect(first.code, first.output).toBe(0);
       const bot = exchangeAccount(v).account;

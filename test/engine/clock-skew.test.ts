@@ -1,7 +1,8 @@
 // A wrong or stepped wall clock never loses a fill and never freezes the daemon (issue 10, items 1
 // and 2). The binary runs under a shifted clock (the hidden test hook KALSHI_BOT_TEST_WALL_OFFSET_FILE,
 // src/ops/clock.ts: its Date.now() and `new Date()` run the file's milliseconds ahead, re-read while
-// it runs), against a local exchange on the true clock in this process. For each clock:
+// it runs), against a local exchange on the true clock in this process, where every resting order
+// the bot places is hit for one contract as it lands (fills from its first seconds). For each clock:
 //   - every fill the exchange lists for the account is in the ledger, and positions agree;
 //   - no cycle fails with "positions disagree";
 //   - after a step (back or forward) cycles go on within an interval, the step is logged, and the
@@ -12,7 +13,9 @@ import { Database } from "bun:sqlite";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, type Running } from "../helpers/bin.ts";
-import { daemonArgs, exchangeAccount, startRealTimeVenue, writeBotConfig, type RealTimeVenue } from "./e2e-harness.ts";
+import { daemonArgs, exchangeAccount, onceArgs, startRealTimeVenue, takeOneContract, writeBotConfig, type RealTimeVenue } from "./e2e-harness.ts";
+import { Account } from "../../src/sim/accounts.ts";
+import { COUNT_ONE } from "../../src/kalshi/money.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -70,9 +73,28 @@ interface Run {
   setOffset(ms: number): void;
 }
 
+const TAKER = "clock-taker";
+
+/**
+ * Every resting order the bot places is hit for one contract the moment it lands: fills from the
+ * bot's very first seconds, which a cursor taken from a fast clock skipped.
+ */
+function hitEveryNewOrder(v: RealTimeVenue): void {
+  const ex = v.sim.exchange;
+  ex.addAccount(new Account(TAKER, 1_000_000_000_000, null, null, true));
+  const bot = exchangeAccount(v).account.userId;
+  const original = ex.placeOrder.bind(ex);
+  ex.placeOrder = (userId, req) => {
+    const r = original(userId, req);
+    if (userId === bot && r.order.status === "resting" && r.order.remaining >= 2 * COUNT_ONE) takeOneContract(ex, r.order, TAKER);
+    return r;
+  };
+}
+
 async function startUnderClock(offsetMs: number, seed: number): Promise<Run> {
   const dir = tempDir("clock-skew");
   const v = await startRealTimeVenue(dir, { seed });
+  hitEveryNewOrder(v);
   const offsetFile = join(dir, "wall-offset-ms");
   const setOffset = (ms: number) => writeFileSync(offsetFile, String(ms));
   setOffset(offsetMs);
@@ -93,17 +115,21 @@ function expectNoFillLost(r: Run): void {
   expect(r.bot.output()).not.toMatch(/positions disagree/);
 }
 
-/** Fills settle into the ledger at the next reconciliation: wait until the exchange's are all there. */
-async function fillsReconciled(r: Run, atLeast: number): Promise<void> {
-  await until(
-    `${atLeast}+ fills on the exchange, all in the ledger`,
-    () => {
-      const ids = exchangeAccount(r.v).account.fills.map((f) => f.fillId);
-      const l = ledgerFillIds(r.dir);
-      return ids.length >= atLeast && ids.every((id) => l.has(id));
-    },
-    40_000,
-  ).catch(() => {});
+/** Wait for the bot's first fills on the exchange (its crossing orders and quotes being hit). */
+async function someFills(r: Run): Promise<void> {
+  await until("fills on the exchange", () => exchangeAccount(r.v).account.fills.length > 0, 40_000);
+}
+
+/**
+ * Stop the daemon, then one quiet `--once` (nothing in scope, same shifted clock) reconciles what
+ * landed meanwhile: after that every fill the exchange lists must be in the ledger. A fill behind
+ * the cursor is never read again, so the previous build still missed it here.
+ */
+async function stopAndReconcile(r: Run): Promise<void> {
+  expect(await r.bot.stop("SIGTERM", 20_000)).toBe(0);
+  const quiet = writeBotConfig(r.dir, r.v, { trading: { series_tickers: ["NONE-IN-SCOPE"] } }, "quiet.json");
+  const q = await runBin(onceArgs(quiet, r.dir), { cwd: r.dir, env: r.env, timeoutMs: 60_000 });
+  expect(q.code, q.output).toBe(0);
 }
 
 async function heartbeatFresh(r: Run): Promise<void> {
@@ -126,8 +152,8 @@ describe("a wrong wall clock never loses a fill (fill cursor in exchange time)",
       try {
         await r.bot.waitFor(/cycle 1 \(trade, LIVE\)/, 30_000);
         await until("4 cycles", () => cyclesDone(r.dir) >= 4, 40_000);
-        await fillsReconciled(r, 1);
-        expect(await r.bot.stop("SIGTERM", 20_000)).toBe(0);
+        await someFills(r);
+        await stopAndReconcile(r);
         expectNoFillLost(r);
       } finally {
         await r.bot.stop("SIGKILL").catch(() => {});
@@ -168,8 +194,8 @@ describe("a wall clock stepped during a run: scheduling is monotonic", () => {
       await until("2 cycles after the step back from +1 h", () => cyclesDone(r.dir) >= before + 2, 3 * INTERVAL_S * 1000 + 6_000);
       await r.bot.waitFor(/system clock stepped back by 3600\.\d s/, 10_000);
       await heartbeatFresh(r);
-      await fillsReconciled(r, 1);
-      expect(await r.bot.stop("SIGTERM", 20_000)).toBe(0);
+      await someFills(r);
+      await stopAndReconcile(r);
       expectNoFillLost(r);
     } finally {
       await r.bot.stop("SIGKILL").catch(() => {});

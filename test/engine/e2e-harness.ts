@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ManualClock, ScaledClock } from "../../src/sim/clock.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
-import { PRICE_ONE } from "../../src/kalshi/money.ts";
+import { COUNT_ONE, PRICE_ONE } from "../../src/kalshi/money.ts";
 
 export interface Venue {
   sim: SimServer;
@@ -55,6 +55,25 @@ export async function startVenue(dir: string, opts: { seed?: number; faults?: st
     },
     stop: () => sim.stop(),
   };
+}
+
+/**
+ * `taker` takes exactly one contract of resting order `o` at its price: everything queued ahead of
+ * it, plus one (an immediate-or-cancel order on the other side). For races a test stages.
+ */
+export function takeOneContract(ex: SimServer["exchange"], o: { ticker: string; side: "bid" | "ask"; price: number; remaining: number }, taker: string): void {
+  const side = ex.book(o.ticker).side(o.side);
+  const better = (p: number) => (o.side === "bid" ? p > o.price : p < o.price);
+  let ahead = 0;
+  for (const l of side.levels.values()) {
+    if (better(l.price)) ahead += l.total;
+    else if (l.price === o.price)
+      for (const q of l.orders) {
+        if (q === o) break;
+        ahead += q.remaining;
+      }
+  }
+  ex.placeOrder(taker, { ticker: o.ticker, side: o.side === "bid" ? "ask" : "bid", price: o.price, count: ahead + COUNT_ONE, tif: "immediate_or_cancel", stp: "taker_at_cross" });
 }
 
 /** A venue on the true clock that ticks itself (the clock tests shift the bot's clock, not the exchange's). */
