@@ -110,9 +110,23 @@ export async function main(rawArgv: string[]): Promise<void> {
   installOutputGuards();
   try {
     let argv = commandFirst(rawArgv);
-    if (argv[0] === "help") argv = argv[1] && SUBCOMMANDS[argv[1]] ? [argv[1], "--help", ...argv.slice(2)] : ["--help"];
+    if (argv[0] === "help") {
+      // `help frobnicate` (or `help run status`) is a mistake to name, not a reason to print the root's help and exit 0.
+      const words = argv.slice(1).filter((t) => !t.startsWith("-"));
+      if (words.length > 1 || (words[0] !== undefined && !SUBCOMMANDS[words[0]])) {
+        log.error(words.length > 1 ? "help takes one command at most, e.g. kalshi-bot help run." : `help: unknown command "${words[0]}". Commands: ${Object.keys(SUBCOMMANDS).join(", ")}.`);
+        process.exitCode = EXIT.USAGE;
+        return;
+      }
+      argv = words[0] ? [words[0], "--help"] : ["--help"];
+    }
     const first = argv[0];
-    if (first === "--version" || first === "-V" || (argv.length === 1 && first === "version")) {
+    if (first === "--version" || first === "-V" || first === "version") {
+      if (argv.length > 1) {
+        log.error(`${first} takes no arguments (got ${argv.slice(1).join(" ")}).`);
+        process.exitCode = EXIT.USAGE;
+        return;
+      }
       process.stdout.write(`${VERSION}\n`);
       return;
     }

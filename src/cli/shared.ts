@@ -72,10 +72,10 @@ export function findArgProblems(rawArgs: string[], def: ArgsDef, rules: ArgRules
         name = name.slice(3);
       }
       if (!spec) return `Unknown option ${tok.split("=")[0]}. See --help for the options of this command.`;
-      if (spec.takesValue) {
-        if (given.has(name) && !repeatable.has(name)) return `Option --${name} is given more than once; give it once.`;
-        given.add(name);
-      }
+      // Switches too: `--once --once` (or `--json --no-json`) is a mistake, not a choice to guess at.
+      if (given.has(name) && !repeatable.has(name)) return `Option --${name} is given more than once; give it once.`;
+      given.add(name);
+      if (spec.boolean && eq >= 0 && !["true", "false"].includes(body.slice(eq + 1))) return `Option --${name} is a switch: give it alone (or =true / =false), not ${tok}.`;
       if (spec.takesValue && eq < 0) {
         const next = rawArgs[i + 1];
         if (next === undefined || (next.startsWith("--") && next.length > 2)) return `Option --${name} needs a value. See --help.`;

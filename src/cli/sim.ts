@@ -2,6 +2,7 @@
 // startSimServer(); prints the base URL once it listens and stops cleanly on SIGTERM/SIGINT.
 import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { MoneyFormatError, parseDollars } from "../kalshi/money.ts";
 import { FaultSpecError, parseFaults } from "../sim/faults.ts";
 import { isTier } from "../sim/rate-limit.ts";
@@ -60,6 +61,8 @@ export default defineCommand({
     const markets = num("markets", a.markets, (n) => Number.isInteger(n) && n >= 1 && n <= 10_000, "a whole number from 1 to 10000");
     const speed = num("speed", a.speed, (n) => n > 0 && n <= 10_000, "a positive factor such as 1 or 60");
     const seed = a.seed === undefined || a.seed === "" ? 1 : /^\d+$/.test(String(a.seed)) ? Number(a.seed) : String(a.seed);
+    const host = a.host ? String(a.host) : undefined;
+    if (host !== undefined && host !== "localhost" && isIP(host) === 0) throw new UserError(`--host ${host}: not an IP address; give an address of this machine such as 127.0.0.1 (the default) or ::1.`);
     const tier = a.tier ? String(a.tier) : "basic";
     if (!isTier(tier)) throw new UserError(`--tier ${tier}: expected basic, advanced, premier, paragon, prime or unlimited.`);
     try {
@@ -116,10 +119,11 @@ export default defineCommand({
 
     let server;
     try {
-      server = await startSimServer({ host: a.host ? String(a.host) : undefined, port, seed, markets, scenario, tier, faults: a.faults ? String(a.faults) : undefined, speed, accounts, quiet: true });
+      server = await startSimServer({ host, port, seed, markets, scenario, tier, faults: a.faults ? String(a.faults) : undefined, speed, accounts, quiet: true });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === "EADDRINUSE" || /in use/i.test(err.message)) throw new UserError(`Port ${port} is already in use; pick another with --port or use --port 0.`);
+      if (err.code === "EADDRNOTAVAIL" || err.code === "EINVAL" || /address not available|invalid argument, listen/i.test(err.message)) throw new UserError(`--host ${host}: cannot listen there (${err.code ?? err.message}); give an address of this machine such as 127.0.0.1 (the default).`);
       if (/public key|PEM|asn1|DECODER/i.test(err.message)) throw new UserError(`A public key could not be read as PEM: ${err.message}`);
       throw e;
     }

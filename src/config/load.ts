@@ -1,9 +1,10 @@
 // Load advanced_config.json: defaults → file → environment → flags, then resolve paths against the
 // config file's folder. Every problem becomes a ConfigError naming the key's path and the fix.
-import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { configSchema, type Config } from "./schema.ts";
+import { findDuplicateKey } from "./duplicate-keys.ts";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -19,6 +20,8 @@ export const DEFAULT_CONFIG_FILE = "advanced_config.json";
 /** advanced_config.json is a few kilobytes; anything this large is the wrong file. */
 export const MAX_CONFIG_BYTES = 1 << 20;
 export const CREDENTIAL_KEY_NAME = "kalshi-private-key";
+/** How long a named pipe given as the config may stay without a writer before it is refused. */
+export const CONFIG_PIPE_WAIT_MS = 5_000;
 
 export interface ResolvedPaths {
   database: string;
@@ -84,9 +87,12 @@ export function configFilePath(opts: LoadOptions = {}): { path: string; explicit
 export function readConfigFile(path: string): string {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    // Non-blocking: opening a named pipe nobody writes to would otherwise block forever.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    if (code === "ELOOP") throw new ConfigError(`${path} is a symbolic link that loops (ELOOP); point it at the real config file`);
+    if (code === "ENOENT" && isSymlink(path)) throw new ConfigError(`${path} is a symbolic link to a file that does not exist; point it at the real config file`);
     if (code === "ENOENT") throw new ConfigError(`config file ${path} not found; create it with \`kalshi-bot setup\` or copy the shipped advanced_config.json`);
     if (code === "EACCES" || code === "EPERM") throw new ConfigError(`cannot read ${path} (${code}): this user has no read permission; fix it with chmod/chown, or run as the file's owner`);
     if (code === "EISDIR") throw new ConfigError(`${path} is a folder, not a config file; pass the file, e.g. --config ${join(path, DEFAULT_CONFIG_FILE)}`);
@@ -102,9 +108,32 @@ export function readConfigFile(path: string): string {
     if (st.size > MAX_CONFIG_BYTES) throw tooBig(`${st.size} bytes`);
     const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
     let n = 0;
+    const fifo = st.isFIFO();
+    const deadline = performance.now() + CONFIG_PIPE_WAIT_MS;
+    // A pipe with no writer yet reads as end-of-file, one whose writer is slow as EAGAIN: both wait
+    // (bounded), so `--config <(…)` and a named pipe work, and a pipe nobody writes to is refused.
+    const waitForWriter = () => {
+      if (performance.now() > deadline) throw new ConfigError(`${path} is a pipe and nothing was written to it within ${CONFIG_PIPE_WAIT_MS / 1000} s; write the config into it, or pass a regular file`);
+      Bun.sleepSync(5);
+    };
     for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
+      let r: number;
+      try {
+        r = readSync(fd, buf, n, buf.length - n, null);
+      } catch (e) {
+        if (fifo && (e as NodeJS.ErrnoException).code === "EAGAIN") {
+          waitForWriter();
+          continue;
+        }
+        throw e;
+      }
+      if (r === 0) {
+        if (fifo && n === 0) {
+          waitForWriter();
+          continue;
+        }
+        break;
+      }
       n += r;
       if (n > MAX_CONFIG_BYTES) throw tooBig("larger than the limit");
     }
@@ -118,12 +147,18 @@ export function readConfigFile(path: string): string {
   }
 }
 
-export function parseConfigText(text: string, file: string): Config {
+export function parseConfigText(input: string, file: string): Config {
+  // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON.
+  const text = input.startsWith("\uFEFF") ? input.slice(1) : input;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     throw new ConfigError(`${file} is not valid JSON (${(e as Error).message}); fix the syntax or regenerate it with \`kalshi-bot setup\``);
+  }
+  const dup = findDuplicateKey(text);
+  if (dup) {
+    throw new ConfigError(`${file}: key "${dup.path}" appears twice (lines ${dup.firstLine} and ${dup.secondLine}); JSON would silently keep the last one: delete one of them`);
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(`${file} must contain a JSON object; see \`kalshi-bot config schema\``);
@@ -141,7 +176,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const { path, explicit } = configFilePath(opts);
   let config: Config;
   let file: string | null = path;
-  if (!existsSync(path)) {
+  // A symbolic link that loops or dangles is not "missing": readConfigFile names what is wrong.
+  if (!existsSync(path) && !isSymlink(path)) {
     if (explicit || opts.allowMissing === false) {
       throw new ConfigError(`config file ${path} not found; create it with \`kalshi-bot setup\` or copy the shipped advanced_config.json`);
     }
@@ -182,6 +218,14 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     killSwitchFile: config.paths.kill_switch_file ? abs(config.paths.kill_switch_file) : join(dirname(abs(config.paths.database)), "disable-trading"),
   };
   return { config, file, baseDir, paths, apiKeyId, privateKeyPath, keySource };
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** The guide's locations: production /var/run/kalshi-bot.lock, everything else /tmp/kalshi-bot.lock. */

@@ -3,6 +3,14 @@
 import { z } from "zod";
 import { dollarAmount } from "./fields.ts";
 
+function isKnownTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const riskSchema = z
   .strictObject({
@@ -20,7 +28,12 @@ export const riskSchema = z
     min_price: z.string().regex(/^0\.\d{1,4}$/).default("0.02"),
     max_price: z.string().regex(/^0\.\d{1,4}$/).default("0.98"),
     min_cash_reserve_dollars: dollarAmount.default("0"),
-    timezone: z.string().min(1).default("America/New_York"),
+    // Checked at load (exit 2) rather than at the first trading day computed (every run died, exit 1).
+    timezone: z
+      .string()
+      .min(1)
+      .refine(isKnownTimeZone, { error: (iss) => `"${String(iss.input)}" is not a time zone this system knows; set an IANA name such as "America/New_York" or "UTC"` })
+      .default("America/New_York"),
   })
   .prefault({});
 

@@ -19,8 +19,12 @@
 //   an AbortSignal: they come before any order, so the cycle ends with nothing placed from partial
 //   data. Order sends, cancels and reconciliation are never interrupted; a stop that arrives during
 //   them waits for the cycle to finish.
-// - The daemon never exits on an exchange or reconciliation failure: it retries with backoff and a
-//   heartbeat `error`, so systemd's watchdog sees a live process that says what is wrong.
+// - The daemon never exits on an exchange or reconciliation failure: it retries with backoff, so
+//   systemd's watchdog sees a live process that says what is wrong: heartbeat `degraded` while the
+//   exchange fails or hangs (also a cycle overdue by max(interval, 30 s)), `error` for what needs
+//   the operator (the ledger disagrees with the exchange). Exits 4 and 7 are `--once`'s.
+// - Every duration and deadline is on the monotonic clock (ops/clock.ts); the wall clock is only
+//   shown. A wall-clock step is logged at the next cycle.
 // - systemd (Type=notify, WatchdogSec): READY=1 goes out once the lock is held, the database is
 //   open and the exchange session exists, BEFORE the first exchange request. Waiting for the first
 //   successful reconcile instead would turn an exchange outage at boot into a start timeout
@@ -41,6 +45,7 @@ import { killSwitch, setKillSwitchFile } from "../ops/kill-switch.ts";
 import { log } from "../ops/log.ts";
 import { redact } from "../ops/redact.ts";
 import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
+import { ClockStepWatch, monoNow, sleepUntilMono, wallAt } from "../ops/clock.ts";
 import { VERSION } from "../version.ts";
 import { formatDollars2, parseDollars } from "../kalshi/money.ts";
 import { resolveRiskLimits } from "./risk.ts";
@@ -194,13 +199,15 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   /** When a lifecycle message asked for an early cycle (null: none pending). */
   let newMarketAt: number | null = null;
   let cycleStartedAt = 0;
+  let cycleRunning = false;
+  let overdueTimer: ReturnType<typeof setInterval> | null = null;
   let killAtCycle = false;
   // A cycle before the interval is up: at once when the kill switch flipped since the cycle started
   // (kalshi-bot pause / resume: resting orders go within a second of a pause, and a resume trades
   // without waiting an interval); for a new market in scope, at most every EARLY_CYCLE_GAP_MS after
   // a cycle's start, since a new event lists its markets in a burst.
   // An order due for renewal (order-ttl.ts) starts a cycle too, which cancels and requotes it.
-  const earlyCycleDue = () => killSwitch().active !== killAtCycle || (newMarketAt !== null && Date.now() - cycleStartedAt >= EARLY_CYCLE_GAP_MS) || engineRef?.renewalDue() === true;
+  const earlyCycleDue = () => killSwitch().active !== killAtCycle || (newMarketAt !== null && monoNow() - cycleStartedAt >= EARLY_CYCLE_GAP_MS) || engineRef?.renewalDue() === true;
   const stopReads = new AbortController();
   // A second signal while stopping: leave without waiting for the exit's cancels (the exit line
   // names what is left resting; it expires on the exchange within the TTL).
@@ -227,8 +234,15 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   process.on("SIGTERM", sigterm);
   process.on("SIGINT", sigint);
   const intervalMs = cfg.trading.cycle_interval_seconds * 1000;
-  let lastIterationEnd = Date.now();
-  const stopWatchdog = startSdWatchdog(() => loopAlive(lastIterationEnd, Date.now(), intervalMs));
+  // Monotonic, like every duration in the loop: a wall clock stepped back must not freeze the
+  // daemon for the size of the step, nor a step forward fire everything at once.
+  let lastIterationEnd = monoNow();
+  const stopWatchdog = startSdWatchdog(() => loopAlive(lastIterationEnd, monoNow(), intervalMs));
+  const clockWatch = new ClockStepWatch();
+  const noteClockStep = () => {
+    const step = clockWatch.check();
+    if (step !== 0) log.warn(`system clock stepped ${step > 0 ? "forward" : "back"} by ${(Math.abs(step) / 1000).toFixed(1)} s; scheduling runs on the monotonic clock and is unaffected, times shown (logs, heartbeat, ledger) follow the new clock`);
+  };
   let stoppingSent = false;
   const notifyStopping = () => {
     if (stoppingSent) return;
@@ -250,7 +264,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     const ledger = new Ledger(db, dryRun);
     // Before the exchange session and any cycle: nothing else writes the ledger yet.
     pruneLedgerHistory(db, cfg.ledger.history_days);
-    let lastPruneAt = Date.now();
+    let lastPruneAt = monoNow();
     session = await openSession(loaded, engineLog);
     restartBookIfNewExchange(ledger, session);
     const marketData = new MarketDataSource(session.client, { signal: stopReads.signal });
@@ -298,7 +312,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         if ((e.eventType !== "created" && e.eventType !== "activated" && e.eventType !== "event_fee_update") || !lifecycleInScope(scope, e.ticker, e.eventTicker)) return;
         log.debug(`market ${e.ticker} ${e.eventType}${e.eventTicker ? ` in ${e.eventTicker}` : ""}: full load at the next cycle, started early`);
         engine.requestFullLoad();
-        newMarketAt ??= Date.now();
+        newMarketAt ??= monoNow();
         wake?.();
       });
       live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
@@ -309,10 +323,25 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
 
     // Lock held, database open, session ready; no exchange request made yet (see the header).
     sdNotify(`READY=1\nSTATUS=started; first cycle running`);
-    lastIterationEnd = Date.now();
+    lastIterationEnd = monoNow();
 
     let failures = 0;
-    let lastGc = 0;
+    /** The last cycle failed for the exchange (unreachable, 5xx, timeouts): `degraded` until one succeeds. */
+    let exchangeFailing = false;
+    let lastGc = Number.NEGATIVE_INFINITY;
+    // A cycle the exchange leaves hanging (requests that answer slowly or time out one after another)
+    // may run far past its interval: the heartbeat says `degraded` and why, instead of keeping the
+    // `active` of its start until it goes stale.
+    const overdueMs = Math.max(intervalMs, CYCLE_OVERDUE_MIN_MS);
+    overdueTimer = opts.once
+      ? null
+      : setInterval(() => {
+          const ran = monoNow() - cycleStartedAt;
+          if (!cycleRunning || ran < overdueMs) return;
+          heart.lastError = `cycle ${heart.cycle} has run ${Math.round(ran / 1000)} s (interval ${cfg.trading.cycle_interval_seconds} s): the exchange is slow or not answering${heart.lastError && !heart.lastError.startsWith(`cycle ${heart.cycle} has run`) ? `; before: ${heart.lastError}` : ""}`;
+          heart.write("degraded");
+        }, OVERDUE_CHECK_MS);
+    overdueTimer?.unref?.();
     for (;;) {
       // A stop that came while the session opened (the embedded exchange starting): no cycle at all.
       if (stopping) break;
@@ -322,20 +351,25 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         throw new UserError(`lock file ${loaded.paths.lockFile} no longer belongs to this process; stopping`, EXIT.LOCKED);
       }
       heart.cycle++;
-      cycleStartedAt = Date.now();
+      noteClockStep();
+      cycleStartedAt = monoNow();
       newMarketAt = null;
       killAtCycle = killSwitch().active;
-      heart.write(statusBefore(engine), null);
+      heart.write(statusBefore(engine, exchangeFailing), null);
       reactor?.cycleStarting();
       let report: CycleReport;
+      cycleRunning = true;
       try {
         report = await engine.run();
+        cycleRunning = false;
         failures = 0;
+        exchangeFailing = false;
         heart.lastError = null;
       } catch (e) {
+        cycleRunning = false;
         if (stopping && e instanceof StopRequested) {
           // Not a failure: the reads were abandoned on purpose, before any order of this cycle.
-          lastIterationEnd = Date.now();
+          lastIterationEnd = monoNow();
           log.info(`cycle ${heart.cycle}: ${e.message}`);
           heart.write("stopped");
           return EXIT.OK;
@@ -349,8 +383,9 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         if (partial && partial.cashMicros) heart.fromReport(partial);
         const exch = e instanceof KalshiApiError || cause instanceof KalshiApiError || /fetch|ECONNREFUSED|network|timeout|socket/i.test(msg);
         const recon = e instanceof ReconcileError && !exch;
+        exchangeFailing = exch;
         log.error(`cycle ${heart.cycle} failed: ${msg}`);
-        lastIterationEnd = Date.now();
+        lastIterationEnd = monoNow();
         if (stopping) {
           // A requested stop is a clean stop even while the exchange is failing: exit 0, or systemd
           // would record every `systemctl stop` during an outage as a failure and page the operator.
@@ -364,15 +399,16 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
           throw e;
         }
         const backoff = Math.min(cfg.trading.cycle_interval_seconds * 1000, 5_000 * 2 ** Math.min(failures - 1, 6));
-        const next = new Date(Date.now() + backoff);
-        heart.write("error", next);
+        const nextMono = monoNow() + backoff;
+        // The exchange failing is `degraded` (the bot rides it out); anything else needs the operator.
+        heart.write(exch ? "degraded" : "error", wallAt(nextMono));
         sdNotify(`STATUS=cycle ${heart.cycle}: failed (${oneLine(msg)}); retry in ${Math.round(backoff / 1000)} s`);
         // No reactive passes after a failed cycle (react() refuses them until a cycle succeeds).
-        await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping);
+        await sleepUntilMono(nextMono, (w) => (wake = w), () => stopping);
         if (stopping) break;
         continue;
       }
-      lastIterationEnd = Date.now();
+      lastIterationEnd = monoNow();
       heart.fromReport(report);
       const text = opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun, mode: opts.mode });
       print(text);
@@ -381,16 +417,16 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       // lazily, and a daemon that parses a market list and a stream of book deltas sawtoothed its
       // RSS between ~110 and ~170 MB at 1,000 markets; collecting after the cycle (the heap is ~20
       // MB, a few ms, never during an order) keeps it at ~100-115 MB (scripts/bench/engine-soak.ts).
-      if (!opts.once && Date.now() - lastGc >= GC_EVERY_MS) {
+      if (!opts.once && monoNow() - lastGc >= GC_EVERY_MS) {
         const t0 = performance.now();
         Bun.gc(true);
-        lastGc = Date.now();
+        lastGc = monoNow();
         log.debug(`full GC ${(performance.now() - t0).toFixed(1)} ms`);
       }
       // Between cycles, never during one: the prune is synchronous, so no order is placed meanwhile.
-      if (!opts.once && Date.now() - lastPruneAt >= PRUNE_EVERY_MS) {
+      if (!opts.once && monoNow() - lastPruneAt >= PRUNE_EVERY_MS) {
         pruneLedgerHistory(db, cfg.ledger.history_days);
-        lastPruneAt = Date.now();
+        lastPruneAt = monoNow();
       }
       if (log.level >= 4) {
         const m = process.memoryUsage();
@@ -412,13 +448,13 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         }
         break;
       }
-      const next = new Date(Date.now() + cfg.trading.cycle_interval_seconds * 1000);
-      heart.write(status, next);
+      const nextMono = monoNow() + cfg.trading.cycle_interval_seconds * 1000;
+      heart.write(status, wallAt(nextMono));
       sdNotify(`STATUS=cycle ${heart.cycle}: ${status}${report.statusReason ? ` (${oneLine(report.statusReason)})` : ""}, ${report.marketsScanned} markets${report.liveTrusted !== null ? ` (${report.liveTrusted} live)` : ""}, ${report.exec?.created ?? 0} orders sent, ${report.openOrders} open, bankroll $${heart.bankroll?.total_dollars ?? "?"}`);
       if (reactor) {
         // Between cycles: reactive passes when live books move (reactor.ts), until the next cycle.
         for (;;) {
-          const r = await reactor.wait(next.getTime(), () => stopping || earlyCycleDue(), (w) => (wake = w));
+          const r = await reactor.wait(nextMono, () => stopping || earlyCycleDue(), (w) => (wake = w));
           if (r === "timeout") break;
           // Same rule as before a cycle: a process that lost its lock never sends another order.
           if (!lock.stillOwned()) break;
@@ -434,7 +470,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
             log.warn(`reactive pass failed: ${(e as Error).message}`);
           }
         }
-      } else await sleepUntil(next.getTime(), (w) => (wake = w), () => stopping || earlyCycleDue());
+      } else await sleepUntilMono(nextMono, (w) => (wake = w), () => stopping || earlyCycleDue());
       if (stopping) break;
     }
     if (stopping) heart.write("stopped");
@@ -449,6 +485,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     }
     throw err;
   } finally {
+    if (overdueTimer) clearInterval(overdueTimer);
     reactor?.close();
     live?.close();
     // Cancel on exit (shutdown.ts), whatever the way out: a stop, the end of --once, a halt, a
@@ -533,12 +570,12 @@ function wsLogger(): (level: "debug" | "info" | "warn" | "error", msg: string) =
       return;
     }
     const key = msg.replace(/\d+/g, "#");
-    if (key === lastKey && Date.now() < quietUntil) {
+    if (key === lastKey && monoNow() < quietUntil) {
       log.debug(`live books: ${msg}`);
       return;
     }
     lastKey = key;
-    quietUntil = Date.now() + 300_000;
+    quietUntil = monoNow() + 300_000;
     log[level](`live books: ${msg}`);
   };
 }
@@ -615,22 +652,12 @@ export function databaseFailure(path: string, e: unknown): UserError | null {
   return known ? new UserError(`database ${path} failed (${code}); ${fix[known]}`, EXIT.DATABASE) : null;
 }
 
-function statusBefore(engine: Engine): HeartbeatStatus {
+function statusBefore(engine: Engine, exchangeFailing: boolean): HeartbeatStatus {
   if (engine.gate.snapshot.state === "halted") return "halted";
   if (killSwitch().active) return "disabled";
-  return "active";
+  return exchangeFailing ? "degraded" : "active";
 }
 
-/** Sleep until `at`, waking early when a signal arrives. */
-async function sleepUntil(at: number, setWake: (w: (() => void) | null) => void, stopped: () => boolean): Promise<void> {
-  while (!stopped() && Date.now() < at) {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, Math.min(1_000, at - Date.now()));
-      setWake(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
-  setWake(null);
-}
+/** A daemon cycle running longer than max(interval, this) turns the heartbeat `degraded`. */
+const CYCLE_OVERDUE_MIN_MS = 30_000;
+const OVERDUE_CHECK_MS = 5_000;

@@ -22,8 +22,9 @@ import type { Ledger, OrderRow } from "./ledger.ts";
 import { StopRequested, type MarketData, type MarketDataSource, type Scope } from "./market-data.ts";
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
-import { balanceMicrosOf, collateralOf, portfolioView, valuePositions } from "./portfolio.ts";
+import { balanceMicrosOf, collateralOf, FILLS_CURSOR_KEY, portfolioView, valuePositions } from "./portfolio.ts";
 import { ExchangeClock } from "./exchange-clock.ts";
+import { monoNow, wallAt } from "../ops/clock.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
 import { cancelsForHalt, fromRiskRow, nextRiskState, resetHalt, toRiskRow, type ResolvedRiskLimits, type RiskPortfolio, type RiskSnapshot } from "./risk.ts";
 import { settlementRevenue } from "./position-math.ts";
@@ -119,7 +120,8 @@ export class Engine {
    * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
   watch = new Set<string>();
 
-  /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts). */
+  /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts)
+   * and fill times compared with it (burst cap). */
   private readonly exchangeClock = new ExchangeClock();
 
   constructor(readonly d: EngineDeps) {
@@ -133,6 +135,7 @@ export class Engine {
       expiry: (tif) => expirationFor(tif, this.ttlSeconds, this.ordersNow()),
       // Paper gets the same cap as the live order group: a dry run must not trade bursts live cannot.
       burstCap: { limit: orderGroupLimit(d.loaded) * COUNT_ONE, windowMs: ORDER_GROUP_WINDOW_MS },
+      exchangeNow: () => this.exchangeClock.now(),
       ...(d.confirm ? { confirm: d.confirm } : {}),
       log: (l, m) => d.log(l, m),
     });
@@ -236,6 +239,7 @@ export class Engine {
     if (!g.is_auto_cancel_enabled) {
       if (ledger.getMeta(key)) ledger.setMeta(key, "");
       this.groupCappedUntil = 0;
+      this.groupCappedSeenAt = null;
       return 1;
     }
     // Our own trigger (kill switch) is reset where the kill switch is handled.
@@ -246,16 +250,22 @@ export class Engine {
       ledger.setMeta(key, String(now));
       ledger.audit("order_group_cap", `order group ${id} hit its contracts limit (${orderGroupLimit(this.d.loaded)} per ${ORDER_GROUP_WINDOW_MS / 1000} s): the exchange canceled its orders; trading pauses ${ORDER_GROUP_COOLDOWN_MS / 1000} s`, { cycleId });
       this.d.log("warn", `order group hit its contracts limit: orders canceled by the exchange; pausing ${ORDER_GROUP_COOLDOWN_MS / 1000} s before resetting it`);
-      this.groupCappedUntil = now + ORDER_GROUP_COOLDOWN_MS;
+      this.groupCappedUntil = monoNow() + ORDER_GROUP_COOLDOWN_MS;
+      this.groupCappedSeenAt = monoNow();
       this.groupSuspect = true;
       this.needFullReconcile = true;
       return 1;
     }
-    if (now - since < ORDER_GROUP_COOLDOWN_MS) {
-      this.groupCappedUntil = since + ORDER_GROUP_COOLDOWN_MS;
+    // The start is persisted in wall time (a --once run must see an earlier run's); a wall clock
+    // stepped back must not stretch the pause, so this process's own monotonic view ends it too.
+    this.groupCappedSeenAt ??= monoNow();
+    const left = Math.min(ORDER_GROUP_COOLDOWN_MS - (now - since), ORDER_GROUP_COOLDOWN_MS - (monoNow() - this.groupCappedSeenAt));
+    if (left > 0) {
+      this.groupCappedUntil = monoNow() + Math.min(left, ORDER_GROUP_COOLDOWN_MS);
       this.groupSuspect = true;
       return 1;
     }
+    this.groupCappedSeenAt = null;
     await this.d.session.client.resetOrderGroup(id);
     ledger.setMeta(key, "");
     this.groupCappedUntil = 0;
@@ -265,8 +275,10 @@ export class Engine {
   }
   /** Set when an order was rejected: the group may have been triggered by the exchange. */
   private groupSuspect = false;
-  /** While the exchange's trigger of our group is cooling down: no orders (they would be rejected). */
+  /** While the exchange's trigger of our group is cooling down (monotonic ms): no orders (they would be rejected). */
   private groupCappedUntil = 0;
+  /** When this process first saw the current trigger (monotonic ms). */
+  private groupCappedSeenAt: number | null = null;
 
   private loadProbabilities(): Map<string, number> | undefined {
     const fv = this.d.loaded.config.trading.strategies.fair_value;
@@ -407,8 +419,8 @@ export class Engine {
         report.status = "paused";
         report.statusReason = st.exchange_estimated_resume_time ? `exchange paused until ${st.exchange_estimated_resume_time}` : "exchange paused or in maintenance";
       }
-      const capped = this.groupCappedUntil > Date.now();
-      if (capped && report.status === "active") report.statusReason = `order group contracts limit hit: no orders until ${new Date(this.groupCappedUntil).toISOString()}`;
+      const capped = this.groupCappedUntil > monoNow();
+      if (capped && report.status === "active") report.statusReason = `order group contracts limit hit: no orders until ${wallAt(this.groupCappedUntil).toISOString()}`;
 
       // ---- renewal of orders past half their TTL (only when this cycle may send their successors) ----
       if (this.d.mode === "trade" && report.status === "active" && snap.state !== "halted" && !capped && (await this.cancelForRenewal(exec)) > 0) {
@@ -549,7 +561,7 @@ export class Engine {
     try {
       // Fills before this read are in the ledger afterwards.
       const filledBefore = [...this.om.filledSinceReconcile];
-      const startedAt = Date.now();
+      const startedAt = monoNow();
       const rec = await reconcileLive({
         client: this.d.session.client,
         ledger,
@@ -561,6 +573,7 @@ export class Engine {
       });
       for (const t of filledBefore) this.om.filledSinceReconcile.delete(t);
       this.exchangeClock.observe(rec.exchange.exchangeTimeMs);
+      this.exchangeClock.observe(Number(ledger.getMeta(FILLS_CURSOR_KEY) ?? "0"));
       this.om.reconciledUpTo(startedAt);
       return rec;
     } catch (e) {
@@ -781,7 +794,7 @@ export class Engine {
     if (this.lastStatus !== "active") return done(`last cycle ${this.lastStatus}`);
     if (this.needFullReconcile) return done("waiting for a full reconciliation");
     if (killSwitch().active) return done("kill switch active");
-    if (this.groupCappedUntil > Date.now()) return done("order group cooling down");
+    if (this.groupCappedUntil > monoNow()) return done("order group cooling down");
     const { ledger } = this.d;
     const now = Date.now();
 

@@ -2,12 +2,14 @@
 // timestamps) are compared with this, never with the machine's own clock, which may be off by
 // seconds or minutes (and the local exchange may run faster than the wall). It only moves forward:
 // the newest exchange time seen, plus the monotonic time since; every sample is a lower bound (the
-// balance's `updated_ts` is whole seconds), so an expiry set from it is never earlier than meant.
-// (Same class as issue 10's src/engine/exchange-clock.ts: on merge, keep that one.)
+// balance's `updated_ts` is whole seconds, a fill is never later than now), so a window measured
+// back from it holds at least what the exchange's does, and an expiry set from it is never earlier
+// than meant.
+import { monoNow } from "../ops/clock.ts";
 
 export class ExchangeClock {
   private base: { exMs: number; mono: number } | null = null;
-  constructor(private readonly mono: () => number = () => performance.now()) {}
+  constructor(private readonly mono: () => number = monoNow) {}
 
   /** An exchange time known to have passed by now. */
   observe(exMs: number): void {

@@ -191,6 +191,12 @@ export class Ledger {
 
   /** Send times of orders (creates) since `sinceMs`, for the risk gate's per-minute limit. */
   /** Contracts of fills recorded since `sinceMs` (wall clock of recording): the burst cap's window. */
+  /** Contracts the ledger's fills hold for one order (the exchange's record of what it filled). */
+  filledContractsOfOrder(ticker: string, orderId: string): number {
+    const r = this.db.$client.query("select coalesce(sum(count), 0) as n from fills where paper = ? and ticker = ? and order_id = ?").get(this.p ? 1 : 0, ticker, orderId) as { n: number };
+    return r.n;
+  }
+
   filledContractsSince(sinceMs: number): number {
     const r = this.db.$client.query("select coalesce(sum(count), 0) as n from fills where paper = ? and created_at > ?").get(this.p ? 1 : 0, sinceMs) as { n: number };
     return r.n;

@@ -145,8 +145,8 @@ export class LiveTransport implements OrderTransport {
     if (orders.length === 1) {
       try {
         this.writes++;
-        await this.client.cancelOrder(orders[0]!.orderId, { market_ticker: orders[0]!.ticker });
-        return [{ kind: "ok" }];
+        const r = await this.client.cancelOrder(orders[0]!.orderId, { market_ticker: orders[0]!.ticker });
+        return [{ kind: "ok", remaining: 0, reducedBy: r.reduced_by }];
       } catch (e) {
         return [errorOutcome(e)];
       }
@@ -162,7 +162,7 @@ export class LiveTransport implements OrderTransport {
           const r = byId.get(o.orderId);
           if (!r) out.push({ kind: "unknown", error: "batch cancel answer did not mention this order" });
           else if (r.error) out.push({ kind: "rejected", error: `${r.error.code ?? "error"}: ${r.error.message ?? ""}`, gone: r.error.code === "not_found" });
-          else out.push({ kind: "ok" });
+          else out.push({ kind: "ok", remaining: 0, ...(r.reduced_by !== undefined ? { reducedBy: r.reduced_by } : {}) });
         }
       } catch (e) {
         const oc = errorOutcome(e);

@@ -10,6 +10,7 @@ import type { Ledger, OrderRow, OrderStatus } from "./ledger.ts";
 import { canceledOrExpired } from "./order-ttl.ts";
 import { evaluateIntents, type BatchVerdict, type ResolvedRiskLimits, type RiskSnapshot } from "./risk.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport } from "./transport.ts";
+import { monoNow } from "../ops/clock.ts";
 
 export interface RiskGate {
   snapshot: RiskSnapshot;
@@ -54,6 +55,8 @@ export interface OrderManagerDeps {
    * may fill at once) goes only when it fits whole into what is left of the window.
    */
   burstCap?: { limit: Count; windowMs: number } | null;
+  /** The exchange's clock (exchange-clock.ts), null before any sample: live fills carry its times. */
+  exchangeNow?: () => number | null;
 }
 
 /** How long after its row was written an order that the exchange does not know counts as never placed. */
@@ -80,24 +83,27 @@ export class OrderManager {
   needsReconcile = false;
   /** Markets where a create filled at once since the engine last reconciled (it clears this). */
   readonly filledSinceReconcile = new Set<string>();
-  /** Live: contracts our creates matched at once that the ledger's fills do not hold yet. */
+  /** Live: contracts our creates matched at once that the ledger's fills do not hold yet (monotonic ms). */
   private burstLog: Array<[number, Count]> = [];
   /** When each capped set (or market) was last written to the audit log. */
   private readonly burstAudited = new Map<string, number>();
 
   /**
    * Contracts matched inside the burst window: the ledger's fills recorded in it (persisted, so a
-   * `--once` run sees the previous runs'), plus live immediate fills not reconciled yet. Recording
-   * time is never earlier than the match, so this never undercounts the exchange's window.
+   * `--once` run sees the previous runs'), plus live immediate fills not reconciled yet. One clock
+   * per comparison: a fill's time is the exchange's (live) or this process's (paper), so the window
+   * ends at that clock's now; the immediate fills are kept on the monotonic clock.
    */
-  burstUsed(now = this.now()): Count {
+  burstUsed(): Count {
     const cap = this.d.burstCap;
     if (!cap) return 0;
-    this.burstLog = this.burstLog.filter(([t]) => t > now - cap.windowMs);
-    return this.d.ledger.filledContractsSince(now - cap.windowMs) + this.burstLog.reduce((a, [, c]) => a + c, 0);
+    const mono = monoNow();
+    this.burstLog = this.burstLog.filter(([t]) => t > mono - cap.windowMs);
+    const fillsNow = this.d.transport.paper ? Date.now() : (this.d.exchangeNow?.() ?? Date.now());
+    return this.d.ledger.filledContractsSince(fillsNow - cap.windowMs) + this.burstLog.reduce((a, [, c]) => a + c, 0);
   }
 
-  /** A reconciliation that started at `ms` brought every earlier fill into the ledger. */
+  /** A reconciliation that started at monotonic `ms` brought every earlier fill into the ledger. */
   reconciledUpTo(ms: number): void {
     this.burstLog = this.burstLog.filter(([t]) => t > ms);
   }
@@ -136,7 +142,12 @@ export class OrderManager {
     targets.forEach((t, i) => {
       const r = res[i]!;
       if (r.kind === "ok") {
-        this.d.ledger.updateOrder(t.row.id, { status: "canceled", remainingCount: 0 }, `canceled: ${t.intent.reason}`);
+        // A fill can land between our last read and the cancel: what the cancel took off the book
+        // says how much had filled (the order's total is count). Without it, reconciliation's
+        // check of terminal rows against their fills corrects the count (portfolio.ts).
+        const filled = r.reducedBy !== undefined ? Math.max(t.row.filledCount, t.row.count - r.reducedBy) : (r.filled ?? t.row.filledCount);
+        const status: OrderStatus = r.reducedBy === 0 && filled > 0 ? "executed" : "canceled";
+        this.d.ledger.updateOrder(t.row.id, { status, filledCount: filled, remainingCount: 0 }, `canceled: ${t.intent.reason} (filled ${filled} of ${t.row.count})`);
         sum.canceled++;
         sum.decisions.push({ intent: t.intent, result: "canceled", detail: t.intent.reason });
       } else {
@@ -390,7 +401,7 @@ export class OrderManager {
     this.settleGateEntry(row, o);
     // Paper fills are in the ledger already; live ones arrive there with the next reconciliation.
     if (o.kind === "accepted" && o.filled > 0 && !this.d.transport.paper) this.filledSinceReconcile.add(row.ticker);
-    if (o.kind === "accepted" && o.filled > 0 && this.d.burstCap && !this.d.transport.paper) this.burstLog.push([this.now(), o.filled]);
+    if (o.kind === "accepted" && o.filled > 0 && this.d.burstCap && !this.d.transport.paper) this.burstLog.push([monoNow(), o.filled]);
     if (o.kind === "accepted") {
       const status = statusFromAccepted(o.filled, o.remaining);
       this.d.ledger.updateOrder(row.id, { status, orderId: o.orderId, filledCount: o.filled, remainingCount: o.remaining }, `accepted: filled ${o.filled}, remaining ${o.remaining}`);

@@ -58,11 +58,69 @@ function tsOf(f: { created_time?: string | undefined; ts?: number | undefined })
   return (f.ts ?? 0) * 1000;
 }
 
+/**
+ * How far before its cursor each fill/settlement read starts (seconds). Cursors are exchange times
+ * (never this machine's clock, which may be off), and the overlap is de-duplicated by fill id (and
+ * settlement market), so a fill published late, out of time order, is still read.
+ */
+export const SYNC_LOOKBACK_S = 60;
+export const FILLS_CURSOR_KEY = "fills_cursor_ms";
+export const SETTLEMENTS_CURSOR_KEY = "settlements_cursor_ms";
+/** Fill ids the anchor found already in the account's positions (JSON array): never applied. */
+export const ANCHOR_FILL_IDS_KEY = "anchor_fill_ids";
+/** Markets whose settlement predates the anchor (JSON array): never paid again. */
+export const ANCHOR_SETTLED_KEY = "anchor_settled_tickers";
+
+const minTsOf = (cursorMs: number): number | undefined => (cursorMs > 0 ? Math.max(0, Math.floor(cursorMs / 1000) - SYNC_LOOKBACK_S) : undefined);
+
+function jsonSet(ledger: Ledger, key: string): Set<string> {
+  const raw = ledger.getMeta(key);
+  if (!raw) return new Set();
+  try {
+    const v: unknown = JSON.parse(raw);
+    return new Set(Array.isArray(v) ? v.map(String) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/** The fill ids (and their newest time) the exchange lists from `cursorMs` minus the lookback. */
+export async function listFillIds(client: KalshiClient, cursorMs: number): Promise<{ ids: string[]; newestMs: number; requests: number }> {
+  const ids: string[] = [];
+  let newestMs = 0;
+  let requests = 0;
+  const minTs = minTsOf(cursorMs);
+  for await (const page of client.walkFills(minTs !== undefined ? { min_ts: minTs } : {})) {
+    requests++;
+    for (const f of page) {
+      ids.push(f.fill_id);
+      newestMs = Math.max(newestMs, tsOf(f));
+    }
+  }
+  return { ids, newestMs, requests };
+}
+
+/** The markets (and newest time) of the settlements the exchange lists from `cursorMs` minus the lookback. */
+export async function listSettledTickers(client: KalshiClient, cursorMs: number): Promise<{ tickers: string[]; newestMs: number; requests: number }> {
+  const tickers: string[] = [];
+  let newestMs = 0;
+  let requests = 0;
+  const minTs = minTsOf(cursorMs);
+  for await (const page of client.walkSettlements(minTs !== undefined ? { min_ts: minTs } : {})) {
+    requests++;
+    for (const s of page) {
+      tickers.push(s.ticker);
+      newestMs = Math.max(newestMs, Date.parse(s.settled_time) || 0);
+    }
+  }
+  return { tickers, newestMs, requests };
+}
+
 /** New fills since the ledger's cursor, recorded once each. Returns [new fills, requests]. */
 export async function syncFills(client: KalshiClient, ledger: Ledger, eventOf: (ticker: string) => string | null): Promise<[number, number]> {
-  const cursor = Number(ledger.getMeta("fills_cursor_ms") ?? "0");
-  // A second of overlap: fills in the cursor's own second may have arrived after we read it.
-  const minTs = cursor > 0 ? Math.floor(cursor / 1000) - 1 : undefined;
+  const cursor = Number(ledger.getMeta(FILLS_CURSOR_KEY) ?? "0");
+  const minTs = minTsOf(cursor);
+  const preAnchor = jsonSet(ledger, ANCHOR_FILL_IDS_KEY);
   let added = 0;
   let requests = 0;
   let newest = cursor;
@@ -76,6 +134,7 @@ export async function syncFills(client: KalshiClient, ledger: Ledger, eventOf: (
   for (const f of all) {
     const ts = tsOf(f);
     newest = Math.max(newest, ts);
+    if (preAnchor.has(f.fill_id)) continue;
     if (
       ledger.recordFill({
         fillId: f.fill_id,
@@ -93,14 +152,33 @@ export async function syncFills(client: KalshiClient, ledger: Ledger, eventOf: (
     )
       added++;
   }
-  if (newest > cursor) ledger.setMeta("fills_cursor_ms", String(newest));
+  if (newest > cursor) ledger.setMeta(FILLS_CURSOR_KEY, String(newest));
+  if (added) correctFilledCounts(ledger, all.filter((f) => !preAnchor.has(f.fill_id)));
   return [added, requests];
+}
+
+/**
+ * An order that is no longer resting (canceled, expired, executed) but whose fills hold more contracts than
+ * its row says filled: a fill landed just before the cancel, after the bot's last read. The fills
+ * are the exchange's record, so the row's counts follow them.
+ */
+function correctFilledCounts(ledger: Ledger, fills: ReadonlyArray<{ order_id: string; ticker: string }>): void {
+  const seen = new Set<string>();
+  for (const f of fills) {
+    if (seen.has(f.order_id)) continue;
+    seen.add(f.order_id);
+    const row = ledger.orderByOrderId(f.order_id);
+    if (!row || (row.status !== "canceled" && row.status !== "executed" && row.status !== "expired")) continue;
+    const filled = ledger.filledContractsOfOrder(row.ticker, f.order_id);
+    if (filled > row.filledCount) ledger.updateOrder(row.id, { filledCount: filled, remainingCount: 0 }, `fills: filled ${filled}, not ${row.filledCount} (a fill landed before the order left the book)`);
+  }
 }
 
 /** New settlements, recorded once per market (paid into the ledger's cash). Returns [new, requests]. */
 export async function syncSettlements(client: KalshiClient, ledger: Ledger): Promise<[number, number]> {
-  const cursor = Number(ledger.getMeta("settlements_cursor_ms") ?? "0");
-  const minTs = cursor > 0 ? Math.floor(cursor / 1000) - 1 : undefined;
+  const cursor = Number(ledger.getMeta(SETTLEMENTS_CURSOR_KEY) ?? "0");
+  const minTs = minTsOf(cursor);
+  const preAnchor = jsonSet(ledger, ANCHOR_SETTLED_KEY);
   let added = 0;
   let requests = 0;
   let newest = cursor;
@@ -112,6 +190,7 @@ export async function syncSettlements(client: KalshiClient, ledger: Ledger): Pro
   all.sort((a, b) => Date.parse(a.settled_time) - Date.parse(b.settled_time));
   for (const s of all) {
     newest = Math.max(newest, Date.parse(s.settled_time) || 0);
+    if (preAnchor.has(s.ticker)) continue;
     if (
       ledger.recordSettlement({
         ticker: s.ticker,
@@ -126,7 +205,7 @@ export async function syncSettlements(client: KalshiClient, ledger: Ledger): Pro
     )
       added++;
   }
-  if (newest > cursor) ledger.setMeta("settlements_cursor_ms", String(newest));
+  if (newest > cursor) ledger.setMeta(SETTLEMENTS_CURSOR_KEY, String(newest));
   return [added, requests];
 }
 

@@ -14,6 +14,7 @@
 // The bounded rate (minGapMs) caps the CPU and the order traffic a busy feed can cause; the risk
 // gate's orders-per-minute limit caps the rest.
 import type { LiveBooks } from "./live-books.ts";
+import { monoNow } from "../ops/clock.ts";
 
 export interface ReactorOptions {
   /** True when `ticker` is watched and its live top moved since the last decision (Engine.moved). */
@@ -26,6 +27,7 @@ export interface ReactorOptions {
   minGapMs?: number;
   /** Minimum time between two reactive REST reconciliations (default 2 s). */
   reconcileGapMs?: number;
+  /** Monotonic milliseconds (default): `wait`'s deadline is on this clock. */
   now?: () => number;
 }
 
@@ -57,7 +59,7 @@ export class Reactor {
   ) {
     this.minGapMs = o.minGapMs ?? 250;
     this.reconcileGapMs = o.reconcileGapMs ?? 2_000;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? monoNow;
     this.offs.push(
       live.onUpdate((ticker, cause, own) => {
         if (cause === "trade") return;
@@ -106,7 +108,7 @@ export class Reactor {
   }
 
   /**
-   * Wait until a pass is due ("pass"), `untilMs` is reached or `stopped()` turns true ("timeout").
+   * Wait until a pass is due ("pass"), `untilMs` (monotonic) is reached or `stopped()` turns true ("timeout").
    * `setWake` receives a function that ends the wait early (the signal handler uses it).
    */
   async wait(untilMs: number, stopped: () => boolean, setWake: (w: (() => void) | null) => void): Promise<"pass" | "timeout"> {

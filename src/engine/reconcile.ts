@@ -7,7 +7,21 @@ import type { KalshiClient } from "../kalshi/index.ts";
 import { formatDollars2, type Count, type Micros } from "../kalshi/money.ts";
 import { CASH_DRIFT_SEEN_KEY, type Ledger, type OrderRow } from "./ledger.ts";
 import type { OrderManager } from "./order-manager.ts";
-import { balanceMicrosOf, collateralOf, fetchExchangePortfolio, syncFills, syncOrders, syncSettlements, type ExchangePortfolio } from "./portfolio.ts";
+import {
+  ANCHOR_FILL_IDS_KEY,
+  ANCHOR_SETTLED_KEY,
+  FILLS_CURSOR_KEY,
+  SETTLEMENTS_CURSOR_KEY,
+  balanceMicrosOf,
+  collateralOf,
+  fetchExchangePortfolio,
+  listFillIds,
+  listSettledTickers,
+  syncFills,
+  syncOrders,
+  syncSettlements,
+  type ExchangePortfolio,
+} from "./portfolio.ts";
 import { wholeContracts } from "./position-math.ts";
 
 export class ReconcileError extends Error {
@@ -38,9 +52,30 @@ export interface ReconcileDeps {
   full: boolean;
 }
 
-/** First start on this account: the ledger begins following it from here. */
-async function anchor(d: ReconcileDeps, ex: ExchangePortfolio): Promise<void> {
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === new Set(a).size;
+
+/**
+ * First start on this account: the ledger begins following it from here. Its fill and settlement
+ * cursors are the exchange's time, never this machine's: a clock running fast would otherwise put
+ * the cursor past the bot's own first fills and lose them for good. The positions seeded here
+ * already hold every fill listed around them, so those fills (ids) are remembered and never applied
+ * again; the snapshot is taken between two fill reads that agree, so no fill falls in between.
+ */
+async function anchor(d: ReconcileDeps, first: ExchangePortfolio): Promise<ExchangePortfolio> {
   const l = d.ledger;
+  let ex = first;
+  let snapshot: { fills: string[]; settled: string[]; fromMs: number; requests: number } | null = null;
+  for (let attempt = 0; attempt < 3 && snapshot === null; attempt++) {
+    const fromMs = ex.exchangeTimeMs;
+    const a = await listFillIds(d.client, fromMs);
+    const sa = await listSettledTickers(d.client, fromMs);
+    const next = await fetchExchangePortfolio(d.client);
+    const b = await listFillIds(d.client, fromMs);
+    const sb = await listSettledTickers(d.client, fromMs);
+    ex = next;
+    if (sameSet(a.ids, b.ids) && sameSet(sa.tickers, sb.tickers)) snapshot = { fills: b.ids, settled: sb.tickers, fromMs, requests: a.requests + sa.requests + b.requests + sb.requests };
+  }
+  if (snapshot === null) throw new ReconcileError("fills kept arriving while the ledger anchored to the account (first start); retried at the next cycle");
   // Orders resting now belong to someone else (another tool, a person): adopted as external.
   await syncOrders(d.client, l, ex.resting);
   const held = collateralOf(l.ordersWithStatus(["resting"]));
@@ -49,14 +84,17 @@ async function anchor(d: ReconcileDeps, ex: ExchangePortfolio): Promise<void> {
     // Cost unknown for positions opened before the ledger existed: marked at their exposure later.
     l.seedPosition(ticker, d.eventOf(ticker), { position, costMicros: 0, realizedPnlMicros: 0, feesMicros: 0 });
   }
-  const now = Date.now();
-  l.setMeta("fills_cursor_ms", String(now));
-  l.setMeta("settlements_cursor_ms", String(now));
-  l.setMeta("anchored_at", new Date(now).toISOString());
+  l.setMeta(FILLS_CURSOR_KEY, String(snapshot.fromMs));
+  l.setMeta(SETTLEMENTS_CURSOR_KEY, String(snapshot.fromMs));
+  l.setMeta(ANCHOR_FILL_IDS_KEY, JSON.stringify(snapshot.fills));
+  l.setMeta(ANCHOR_SETTLED_KEY, JSON.stringify(snapshot.settled));
+  // Shown only (the exchange's time of the snapshot).
+  l.setMeta("anchored_at", new Date(snapshot.fromMs).toISOString());
   l.audit("anchor", `ledger anchored to the account: balance $${formatDollars2(ex.balanceMicros)}, ${ex.positions.size} position(s), ${ex.resting.length} resting order(s)`);
   if (ex.positions.size || ex.resting.length) {
     d.log("warn", `first start on an account with ${ex.positions.size} open position(s) and ${ex.resting.length} resting order(s): adopted as external, left alone`);
   }
+  return ex;
 }
 
 function positionMismatches(ledger: Ledger, ex: Map<string, Count>): string[] {
@@ -84,7 +122,7 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
     let ex = await fetchExchangePortfolio(d.client);
     requests += ex.requests;
     if (d.ledger.cashMicros() === null) {
-      await anchor(d, ex);
+      ex = await anchor(d, ex);
       anchored = true;
     }
     let newFills = 0;

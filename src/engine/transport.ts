@@ -25,7 +25,8 @@ export type CreateOutcome =
   | { kind: "rejected"; error: string }
   | { kind: "unknown"; error: string };
 
-export type WriteOutcome = { kind: "ok"; remaining?: Count; filled?: Count } | { kind: "rejected"; error: string; gone?: boolean } | { kind: "unknown"; error: string };
+/** `reducedBy` (cancels): the contracts the cancel took off the book, so filled = count − reducedBy. */
+export type WriteOutcome = { kind: "ok"; remaining?: Count; filled?: Count; reducedBy?: Count } | { kind: "rejected"; error: string; gone?: boolean } | { kind: "unknown"; error: string };
 
 /** An order as the exchange reports it, in ledger terms. */
 export interface ExchangeOrder {

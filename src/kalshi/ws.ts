@@ -89,6 +89,7 @@ export class KalshiWs {
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
+  /** Monotonic (performance.now): staleness must not follow a stepped wall clock. */
   private lastRx = 0;
   private openWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   /** Counters for heartbeats and tests. */
@@ -253,7 +254,7 @@ export class KalshiWs {
       this.stats.connects++;
       if (this.stats.connects > 1) this.stats.reconnects++;
       this.attempt = 0;
-      this.lastRx = Date.now();
+      this.lastRx = performance.now();
       this.lastSeq.clear();
       this.subBySid.clear();
       this.startPing(ws);
@@ -273,15 +274,15 @@ export class KalshiWs {
     });
     ws.addEventListener("message", (ev) => {
       if (this.ws !== ws) return;
-      this.lastRx = Date.now();
+      this.lastRx = performance.now();
       this.onText(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString("utf8"));
     });
     ws.addEventListener("ping", () => {
-      this.lastRx = Date.now();
+      this.lastRx = performance.now();
       this.stats.pingsAnswered++;
     });
     ws.addEventListener("pong", () => {
-      this.lastRx = Date.now();
+      this.lastRx = performance.now();
     });
     ws.addEventListener("error", (ev) => {
       if (this.ws !== ws) return;
@@ -314,8 +315,8 @@ export class KalshiWs {
   private startPing(ws: WebSocket): void {
     this.stopPing();
     this.pingTimer = setInterval(() => {
-      if (Date.now() - this.lastRx > this.opts.staleAfterMs) {
-        this.log("warn", `websocket silent for ${Date.now() - this.lastRx} ms; redialling`);
+      if (performance.now() - this.lastRx > this.opts.staleAfterMs) {
+        this.log("warn", `websocket silent for ${Math.round(performance.now() - this.lastRx)} ms; redialling`);
         ws.close(4001, "stale");
         return;
       }

@@ -5,7 +5,10 @@ import { dirname } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "./atomic.ts";
 
-export const heartbeatStatus = z.enum(["starting", "active", "disabled", "paused", "halted", "error", "stopped"]);
+// `degraded`: the daemon runs and retries, but the exchange is failing or not answering (a cycle
+// failed for the exchange, or the running one is overdue); `error`: it needs the operator (the
+// ledger disagrees with the exchange, a database or key problem, a bug).
+export const heartbeatStatus = z.enum(["starting", "active", "degraded", "disabled", "paused", "halted", "error", "stopped"]);
 export type HeartbeatStatus = z.infer<typeof heartbeatStatus>;
 
 const dollars = z.string().regex(/^-?\d+\.\d{2}$/);

@@ -15,7 +15,7 @@ import { pidAlive } from "./proc.ts";
 
 export const STALE_BUFFER_SECONDS = 120;
 
-export type VerdictCode = "ok" | "missing" | "unreadable" | "stale" | "future" | "not_running" | "status" | "disabled" | "bankroll_unknown" | "low_bankroll";
+export type VerdictCode = "ok" | "missing" | "unreadable" | "stale" | "future" | "not_running" | "status" | "degraded" | "disabled" | "bankroll_unknown" | "low_bankroll";
 
 export interface Verdict {
   healthy: boolean;
@@ -47,7 +47,7 @@ export interface JudgeOptions {
 
 const CLOCK_SKEW_SECONDS = 60;
 /** Statuses written by a process that keeps running (halted, stopped and a failed --once exit). */
-const CLAIMS_RUNNING = new Set<Heartbeat["status"]>(["active", "disabled", "paused", "starting"]);
+const CLAIMS_RUNNING = new Set<Heartbeat["status"]>(["active", "degraded", "disabled", "paused", "starting"]);
 
 export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
   const now = opts.now ?? new Date();
@@ -93,6 +93,9 @@ export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
   }
   if (hb.status === "disabled") {
     return { ...v, code: "disabled", reason: `trading is disabled by the kill switch (BOT_DISABLE_TRADING or kalshi-bot pause); status disabled, PID ${hb.pid}` };
+  }
+  if (hb.status === "degraded") {
+    return { ...v, code: "degraded", reason: `degraded: the exchange is failing or not answering (${hb.last_error ?? "no detail"}); the bot (PID ${hb.pid}) keeps retrying` };
   }
   if (hb.status !== "active") {
     const why = hb.last_error ? `: ${hb.last_error}` : "";

@@ -120,6 +120,15 @@ function droppedConnection(): Response {
   return new Response(new ReadableStream({ start: (c) => c.error() }), { status: 200 });
 }
 
+function stopHubIfThrows<T>(hub: { stop(): void }, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    hub.stop();
+    throw e;
+  }
+}
+
 export async function startSimServer(opts: SimServerOptions = {}): Promise<SimServer> {
   const seed = opts.seed ?? 1;
   const clock = opts.clock ?? new ScaledClock(opts.speed ?? 1);
@@ -161,7 +170,8 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
 
   const lookup = (keyId: string) => ex.accountsByKey.get(keyId);
 
-  const server = Bun.serve<WsData>({
+  // A host it cannot listen on must not leave the hub's ping timer holding the process open.
+  const server = stopHubIfThrows(hub, () => Bun.serve<WsData>({
     hostname: opts.host ?? "127.0.0.1",
     port: opts.port ?? 0,
     idleTimeout: 120,
@@ -229,7 +239,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       sendPings: false,
       idleTimeout: 120,
     },
-  });
+  }));
 
   const manual = opts.clock instanceof ManualClock;
   const timer = manual ? null : setInterval(() => ex.tick(), opts.tickMs ?? 50);

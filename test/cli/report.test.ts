@@ -424,7 +424,12 @@ describe("bad input: one line, the right exit code", () => {
   test("a time zone the system does not know: exit 2 naming risk.timezone", async () => {
     const d = tempDir("report-tz-");
     writeConfig(d, { paths: { lock_file: "bot.lock" }, risk: { timezone: "Mars/Olympus_Mons" } });
-    oneLine(await runBin(["report", "fills"], { cwd: d }), 2, /risk\.timezone "Mars\/Olympus_Mons" is not a time zone/);
+    // Refused when the config loads (issue 10), like any other invalid key: the header line, then the key.
+    const r = await runBin(["report", "fills"], { cwd: d });
+    expect(r.code, r.output).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.output).not.toMatch(/Internal error|\n\s+at .+:\d+/);
+    expect(r.stderr).toMatch(/is invalid \(1 problem\); fix these keys:\n.*risk\.timezone: "Mars\/Olympus_Mons" is not a time zone this system knows/);
   });
 
   test("--help lists the kinds and options; the root help lists the command", async () => {

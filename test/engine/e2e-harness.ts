@@ -4,7 +4,7 @@
 import { Database } from "bun:sqlite";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ManualClock } from "../../src/sim/clock.ts";
+import { ManualClock, ScaledClock } from "../../src/sim/clock.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
 import { PRICE_ONE } from "../../src/kalshi/money.ts";
@@ -57,7 +57,28 @@ export async function startVenue(dir: string, opts: { seed?: number; faults?: st
   };
 }
 
-export function writeBotConfig(dir: string, v: Venue, patch: { trading?: Record<string, unknown>; risk?: Record<string, unknown>; exchange?: Record<string, unknown> } = {}, name = "bot.json"): string {
+/** A venue on the true clock that ticks itself (the clock tests shift the bot's clock, not the exchange's). */
+export type RealTimeVenue = Pick<Venue, "sim" | "keyId" | "keyPath" | "stop">;
+
+export async function startRealTimeVenue(dir: string, opts: { seed?: number; markets?: number; balanceMicros?: number } = {}): Promise<RealTimeVenue> {
+  const kp = generateKeyPair();
+  const keyId = `e2e-${Math.random().toString(36).slice(2)}`;
+  const keyPath = join(dir, "key.pem");
+  writeFileSync(keyPath, kp.privateKeyPem, { mode: 0o600 });
+  chmodSync(keyPath, 0o600);
+  const sim = await startSimServer({
+    port: 0,
+    seed: opts.seed ?? 7,
+    clock: new ScaledClock(1),
+    quiet: true,
+    tier: "prime",
+    ...(opts.markets ? { markets: opts.markets } : {}),
+    accounts: [{ apiKeyId: keyId, publicKeyPem: kp.publicKeyPem, balanceMicros: opts.balanceMicros ?? 1_000_000_000 }],
+  });
+  return { sim, keyId, keyPath, stop: () => sim.stop() };
+}
+
+export function writeBotConfig(dir: string, v: Pick<Venue, "sim" | "keyId" | "keyPath">, patch: { trading?: Record<string, unknown>; risk?: Record<string, unknown>; exchange?: Record<string, unknown> } = {}, name = "bot.json"): string {
   const cfg = {
     exchange: { environment: "sim", base_url: v.sim.baseUrl, api_key_id: v.keyId, private_key_path: v.keyPath, rate_tier: "prime", request_timeout_ms: 2_000, ...(patch.exchange ?? {}) },
     trading: {
@@ -106,7 +127,7 @@ export function readLedger(dbPath: string, paper: boolean): LedgerState {
   }
 }
 
-export function exchangeAccount(v: Venue) {
+export function exchangeAccount(v: Pick<Venue, "sim" | "keyId">) {
   const a = v.sim.exchange.accountsByKey.get(v.keyId)!;
   const positions = new Map<string, number>();
   for (const p of a.positions.values()) if (p.position !== 0) positions.set(p.ticker, p.position);
@@ -124,7 +145,7 @@ export function positionsValue(v: Venue, positions: Map<string, number>): number
 }
 
 /** Client order ids that appear more than once on the exchange (must be none). */
-export function duplicateClientIds(v: Venue): string[] {
+export function duplicateClientIds(v: Pick<Venue, "sim" | "keyId">): string[] {
   const seen = new Map<string, number>();
   for (const o of exchangeAccount(v).orders) if (o.clientOrderId) seen.set(o.clientOrderId, (seen.get(o.clientOrderId) ?? 0) + 1);
   return [...seen].filter(([, n]) => n > 1).map(([k]) => k);
