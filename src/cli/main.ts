@@ -21,6 +21,7 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   setup: () => import("./setup.ts").then((m) => m.default),
   sim: () => import("./sim.ts").then((m) => m.default),
   config: () => import("./config.ts").then((m) => m.default),
+  backtest: () => import("./backtest.ts").then((m) => m.default),
 };
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -36,6 +37,7 @@ const DESCRIPTIONS: Record<string, string> = {
   setup: "Interactive setup wizard: writes advanced_config.json",
   sim: "Run the local Kalshi-compatible exchange",
   config: "Show the merged configuration or print its JSON Schema",
+  backtest: "Replay a recorded trade tape through the strategies and paper fill model (P&L report)",
 };
 
 export const rootCommand = defineCommand({

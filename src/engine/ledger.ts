@@ -76,11 +76,13 @@ export class Ledger {
   }
 
   setMeta(key: string, value: string, shared = false): void {
+    this.cashCache = undefined;
     const k = shared ? key : this.k(key);
     this.db.insert(meta).values({ key: k, value }).onConflictDoUpdate({ target: meta.key, set: { value } }).run();
   }
 
   deleteMeta(key: string, shared = false): void {
+    this.cashCache = undefined;
     this.db.delete(meta).where(eq(meta.key, shared ? key : this.k(key))).run();
   }
 
@@ -234,6 +236,7 @@ export class Ledger {
     } finally {
       // Also after a rollback: the cache must never hold what the transaction wrote.
       this.positionsCache = null;
+      this.cashCache = undefined;
     }
   }
 
@@ -298,6 +301,7 @@ export class Ledger {
       return this.recordSettlementTx(s);
     } finally {
       this.positionsCache = null;
+      this.cashCache = undefined;
     }
   }
 
@@ -335,8 +339,11 @@ export class Ledger {
    * Compared with the exchange's balance + held collateral at every reconciliation.
    */
   cashMicros(): Micros | null {
+    // Read before every paper order and several times a cycle; it only changes with this class's
+    // own writes (fills, settlements, meta), so it is cached until the next one (as positions are).
+    if (this.cashCache !== undefined) return this.cashCache;
     const anchor = this.getMeta("cash_anchor_micros");
-    if (anchor === null) return null;
+    if (anchor === null) return (this.cashCache = null);
     // Only fills and settlements after the anchor count (an embedded exchange restarts the book).
     const fromFill = Number(this.getMeta("cash_anchor_fill_row") ?? "0");
     const fromSettlement = Number(this.getMeta("cash_anchor_settlement_row") ?? "0");
@@ -351,8 +358,10 @@ export class Ledger {
       .where(and(eq(settlements.paper, this.p), sql`${settlements.id} > ${fromSettlement}`))
       .get();
     const adj = Number(this.getMeta("cash_adjust_micros") ?? "0");
-    return Number(anchor) + (f?.s ?? 0) + (s?.s ?? 0) + adj;
+    return (this.cashCache = Number(anchor) + (f?.s ?? 0) + (s?.s ?? 0) + adj);
   }
+  /** undefined: not known; dropped by every write that can move cash (fills, settlements, meta). */
+  private cashCache: Micros | null | undefined = undefined;
 
   /**
    * Cash as risk and the heartbeat should count it: the ledger's cash, less any shortfall the last
@@ -386,6 +395,7 @@ export class Ledger {
       sqlite.run(`update orders set status = 'canceled', remaining_count = 0, error = ? where paper = ? and status in ('pending','unknown','resting')`, [why, p]);
       sqlite.run(`delete from positions where paper = ?`, [p]);
       this.positionsCache = null;
+      this.cashCache = undefined;
       // Settlements are unique per market and book: a restarted exchange may reuse tickers.
       sqlite.run(`delete from settlements where paper = ?`, [p]);
       sqlite.run(`delete from meta where key like ?`, [`${this.p ? "paper" : "live"}.%`]);

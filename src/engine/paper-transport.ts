@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { PRICE_ONE, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookDepth, BookSide, CreateIntent, MarketView, TradePrint } from "../strategies/types.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
-import { consumeBook, paperExecute, paperRestingFillsShared } from "./paper.ts";
+import { consumeBook, paperExecute, paperRestingFillsShared, queueAheadAt } from "./paper.ts";
 import { orderCollateral } from "./position-math.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport, WriteOutcome } from "./transport.ts";
 
@@ -25,8 +25,15 @@ export class PaperTransport implements OrderTransport {
   writes = 0;
   private markets: ReadonlyMap<string, MarketView> = new Map();
   private books = new Map<string, BookDepth>();
+  /** Contracts queued ahead of each resting paper order at its price (null: unknown, through-only).
+   * In memory: a process that did not place the order does not know its queue (through-only then). */
+  private readonly queue = new Map<string, Count | null>();
 
-  constructor(private readonly ledger: Ledger) {}
+  /** `now`: the clock fills are stamped with (a backtest passes its simulated clock). */
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The cycle's market data: what the paper model may fill against. */
   setMarkets(markets: ReadonlyMap<string, MarketView>): void {
@@ -89,10 +96,11 @@ export class PaperTransport implements OrderTransport {
           count: f.count,
           feeMicros: f.feeMicros,
           isTaker: f.isTaker,
-          tsMs: Date.now(),
+          tsMs: this.now(),
         });
         filled += f.count;
       });
+      if (res.restingCount > 0) this.queue.set(orderId, queueAheadAt(book, r.side, r.price, m.book !== undefined));
       this.books.set(r.ticker, consumeBook(book, r.side, res.fills));
       out.push({ kind: "accepted", orderId, filled, remaining: res.restingCount });
     }
@@ -121,6 +129,8 @@ export class PaperTransport implements OrderTransport {
     }
     const remaining = totalCount - row.filledCount;
     if (remaining <= 0) return { kind: "rejected", error: "invalid amend count" };
+    // An amend goes to the back of the queue at its (new) price.
+    this.queue.set(order.orderId, m ? queueAheadAt(this.books.get(order.ticker) ?? depthOf(m), order.side, price, m.book !== undefined) : null);
     return { kind: "ok", remaining, filled: row.filledCount };
   }
 
@@ -161,19 +171,23 @@ export class PaperTransport implements OrderTransport {
   fillResting(trades: ReadonlyMap<string, TradePrint[]>, sinceOf: (row: OrderRow) => number): number {
     let n = 0;
     const byTicker = new Map<string, OrderRow[]>();
-    for (const row of this.ledger.ordersWithStatus(["resting"])) {
+    const resting = this.ledger.ordersWithStatus(["resting"]);
+    const ids = new Set(resting.map((r) => r.orderId));
+    for (const id of this.queue.keys()) if (!ids.has(id)) this.queue.delete(id);
+    for (const row of resting) {
       if (!row.orderId || !trades.get(row.ticker)?.length || !this.markets.get(row.ticker)) continue;
       byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
     }
     for (const [ticker, rows] of byTicker) {
       const m = this.markets.get(ticker)!;
       const results = paperRestingFillsShared(
-        rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount, sinceMs: sinceOf(row) })),
+        rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount, sinceMs: sinceOf(row), queueAhead: this.queue.get(row.orderId!) ?? null })),
         trades.get(ticker)!,
         m,
       );
       rows.forEach((row, k) => {
         const r = results[k]!;
+        this.queue.set(row.orderId!, r.queueAhead);
         if (r.fills.length === 0) return;
         let filled = row.filledCount;
         r.fills.forEach((f, i) => {
@@ -188,7 +202,7 @@ export class PaperTransport implements OrderTransport {
             count: f.count,
             feeMicros: f.feeMicros,
             isTaker: false,
-            tsMs: Date.now(),
+            tsMs: this.now(),
           });
           n++;
         });
