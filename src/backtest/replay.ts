@@ -90,7 +90,11 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
   let now = tape.tsMs.length ? tape.tsMs[0]! : 0;
   const clock = () => now;
 
-  const ledger = new Ledger(openDb(":memory:"), true);
+  const db = openDb(":memory:");
+  // The live ledger looks orders up by exchange order id rarely; the paper transport of a replay
+  // does it for every amend and cancel. An index of this throwaway database only (no migration).
+  db.$client.run("create index backtest_orders_order_id on orders(order_id)");
+  const ledger = new Ledger(db, true);
   ledger.setCashAnchor(startMicros);
   const pt = new PaperTransport(ledger, clock);
   const gate = { snapshot: emptyRiskSnapshot(now, { cashMicros: startMicros, equityMicros: startMicros }), limits };
@@ -176,7 +180,7 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
 
   const collectFills = () => {
     const rows = ledger.db.$client
-      .query("select f.id, f.order_id as orderId, f.ticker, f.side, f.price, f.count, f.fee_micros as fee, f.is_taker as taker, f.created_at as at, o.strategy from fills f left join orders o on o.paper = 1 and o.order_id = f.order_id where f.paper = 1 and f.id > ? order by f.id")
+      .query("select f.id, f.order_id as orderId, f.ticker, f.side, f.price, f.count, f.fee_micros as fee, f.is_taker as taker, f.created_at as at, o.strategy from fills f left join orders o on o.client_order_id = f.client_order_id where f.paper = 1 and f.id > ? order by f.id")
       .all(lastFillId) as Array<{ id: number; orderId: string | null; ticker: string; side: BookSide; price: number; count: number; fee: number; taker: number; at: number; strategy: string | null }>;
     for (const r of rows) {
       lastFillId = r.id;

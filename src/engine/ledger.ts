@@ -2,7 +2,7 @@
 // One Ledger per book (`paper` true for dry-run, false for live), so paper and live rows are never
 // mixed: every query filters on the flag. Writes that belong together (an order row and its event,
 // a fill and the position it moves) share one transaction.
-import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
 import { schema } from "../db/open.ts";
 import type { Count, Micros, Price } from "../kalshi/money.ts";
@@ -54,6 +54,19 @@ export interface SettlementRecord {
 /** Meta key: a cash drift one reconciliation saw and the next must confirm (micros, + = ledger above). */
 export const CASH_DRIFT_SEEN_KEY = "cash_drift_seen_micros";
 
+/** Values of a prepared insert or update: one named placeholder per column, named after it. */
+function placeholders<T>(keys: readonly string[]): { [K in keyof T]: ReturnType<typeof sql.placeholder> } {
+  return Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])) as { [K in keyof T]: ReturnType<typeof sql.placeholder> };
+}
+
+/** The same for the SET of an update (drizzle takes SQL there, not a bare placeholder). Values are
+ * sent as they are, with no column mapping: only for plain integer and text columns. */
+function setPlaceholders<T>(keys: readonly string[]): { [K in keyof T]: SQL } {
+  return Object.fromEntries(keys.map((k) => [k, sql`${sql.placeholder(k)}`])) as { [K in keyof T]: SQL };
+}
+
+const FILL_COLUMNS = ["fillId", "paper", "orderId", "clientOrderId", "ticker", "side", "price", "count", "feeMicros", "isTaker", "cashDeltaMicros", "createdAt"] as const;
+
 export class Ledger {
   constructor(
     readonly db: Db,
@@ -64,6 +77,22 @@ export class Ledger {
     return this.paper;
   }
 
+  /**
+   * Statements prepared once per shape (the set of columns written). Building and preparing a
+   * drizzle query costs ~100x running it (about 1 ms against 10 us), and these run for every order,
+   * fill and amend: a backtest makes hundreds of thousands of them. The shape comes from the
+   * object written, so a column added to a row type is written like before.
+   */
+  private readonly stmts = new Map<string, unknown>();
+  private stmt<T>(key: string, build: () => T): T {
+    let q = this.stmts.get(key);
+    if (q === undefined) {
+      q = build();
+      this.stmts.set(key, q);
+    }
+    return q as T;
+  }
+
   // ---- meta (key/value; keys are namespaced by book) ------------------------------------------------
 
   private k(key: string): string {
@@ -71,8 +100,8 @@ export class Ledger {
   }
 
   getMeta(key: string, shared = false): string | null {
-    const r = this.db.select().from(meta).where(eq(meta.key, shared ? key : this.k(key))).get();
-    return r?.value ?? null;
+    const q = this.stmt("getMeta", () => this.db.select().from(meta).where(eq(meta.key, sql.placeholder("key"))).prepare());
+    return q.get({ key: shared ? key : this.k(key) })?.value ?? null;
   }
 
   setMeta(key: string, value: string, shared = false): void {
@@ -111,12 +140,17 @@ export class Ledger {
     return this.db.transaction((tx) => {
       const out: OrderRow[] = [];
       for (const r of rows) {
-        const row = tx
-          .insert(orders)
-          .values({ ...r, paper: this.p, origin: "bot", status: "pending", remainingCount: r.count, filledCount: 0 })
-          .returning()
-          .get();
-        tx.insert(orderEvents).values({ orderRowId: row.id, status: "pending", detail: r.reason }).run();
+        const values: Record<string, unknown> = { ...r, paper: this.p, origin: "bot", status: "pending", remainingCount: r.count, filledCount: 0 };
+        const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+        const ins = this.stmt(`insertOrder:${keys.join(",")}`, () =>
+          tx
+            .insert(orders)
+            .values(placeholders<typeof orders.$inferInsert>(keys))
+            .returning()
+            .prepare(),
+        );
+        const row = ins.get(values)!;
+        this.orderEventStmt().run({ orderRowId: row.id, status: "pending", detail: r.reason });
         out.push(row);
       }
       return out;
@@ -129,18 +163,40 @@ export class Ledger {
     patch: { status?: OrderStatus; orderId?: string | null; filledCount?: Count; remainingCount?: Count; price?: Price; count?: Count; error?: string | null; clientOrderId?: string },
     detail: string,
   ): void {
-    this.db.transaction((tx) => {
-      tx.update(orders).set({ ...patch, updatedAt: Date.now() }).where(eq(orders.id, rowId)).run();
-      tx.insert(orderEvents).values({ orderRowId: rowId, status: patch.status ?? "update", detail }).run();
+    const values: Record<string, unknown> = { ...patch, updatedAt: Date.now() };
+    const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+    const up = this.stmt(`updateOrder:${keys.join(",")}`, () =>
+      this.db
+        .update(orders)
+        .set(setPlaceholders<Partial<typeof orders.$inferInsert>>(keys))
+        .where(eq(orders.id, sql.placeholder("__rowId")))
+        .prepare(),
+    );
+    this.db.transaction(() => {
+      up.run({ ...values, __rowId: rowId });
+      this.orderEventStmt().run({ orderRowId: rowId, status: patch.status ?? "update", detail });
     });
   }
 
+  private orderEventStmt() {
+    return this.stmt("insertOrderEvent", () =>
+      this.db
+        .insert(orderEvents)
+        .values({ orderRowId: sql.placeholder("orderRowId"), status: sql.placeholder("status"), detail: sql.placeholder("detail") })
+        .prepare(),
+    );
+  }
+
   orderByClientId(clientOrderId: string): OrderRow | undefined {
-    return this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.clientOrderId, clientOrderId))).get();
+    const q = this.stmt("orderByClientId", () =>
+      this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.clientOrderId, sql.placeholder("id")))).prepare(),
+    );
+    return q.get({ id: clientOrderId });
   }
 
   orderByOrderId(orderId: string): OrderRow | undefined {
-    return this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.orderId, orderId))).get();
+    const q = this.stmt("orderByOrderId", () => this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.orderId, sql.placeholder("id")))).prepare());
+    return q.get({ id: orderId });
   }
 
   ordersWithStatus(statuses: OrderStatus[]): OrderRow[] {
@@ -241,14 +297,15 @@ export class Ledger {
   }
 
   private recordFillTx(f: FillRecord): boolean {
+    const knownQ = this.stmt("fillById", () => this.db.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, sql.placeholder("id")))).prepare());
+    const insertQ = this.stmt("insertFill", () => this.db.insert(fills).values(placeholders<typeof fills.$inferInsert>(FILL_COLUMNS)).prepare());
     return this.db.transaction((tx) => {
-      const known = tx.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, f.fillId))).get();
+      const known = knownQ.get({ id: f.fillId });
       if (known) return false;
-      const cur = tx.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, f.ticker))).get();
+      const cur = this.positionStmt().get({ ticker: f.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applyFill(state, f.side, f.price, f.count, f.feeMicros);
-      tx.insert(fills)
-        .values({
+      insertQ.run({
           fillId: f.fillId,
           paper: this.p,
           orderId: f.orderId,
@@ -261,19 +318,29 @@ export class Ledger {
           isTaker: f.isTaker,
           cashDeltaMicros: eff.cashDeltaMicros,
           createdAt: f.tsMs,
-        })
-        .run();
+        });
       this.writePosition(tx as unknown as Db, f.ticker, f.eventTicker ?? cur?.eventTicker ?? null, eff.next);
       return true;
     });
   }
 
-  private writePosition(tx: Db, ticker: string, eventTicker: string | null, s: PositionState): void {
+  private positionStmt() {
+    return this.stmt("positionByTicker", () => this.db.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, sql.placeholder("ticker")))).prepare());
+  }
+
+  // `tx` is the same connection as this.db (bun:sqlite transactions are synchronous), so the
+  // statement prepared on this.db runs inside the caller's transaction.
+  private writePosition(_tx: Db, ticker: string, eventTicker: string | null, s: PositionState): void {
     this.positionsCache = null;
-    tx.insert(positions)
-      .values({ paper: this.p, ticker, eventTicker, ...s, updatedAt: Date.now() })
-      .onConflictDoUpdate({ target: [positions.paper, positions.ticker], set: { ...s, eventTicker, updatedAt: Date.now() } })
-      .run();
+    const q = this.stmt("upsertPosition", () => {
+      const p = placeholders<typeof positions.$inferInsert>(["position", "costMicros", "realizedPnlMicros", "feesMicros", "eventTicker", "updatedAt"]);
+      return this.db
+        .insert(positions)
+        .values({ ...p, paper: this.p, ticker: sql.placeholder("ticker") })
+        .onConflictDoUpdate({ target: [positions.paper, positions.ticker], set: setPlaceholders<typeof positions.$inferInsert>(["position", "costMicros", "realizedPnlMicros", "feesMicros", "eventTicker", "updatedAt"]) })
+        .prepare();
+    });
+    q.run({ ticker, eventTicker, position: s.position, costMicros: s.costMicros, realizedPnlMicros: s.realizedPnlMicros, feesMicros: s.feesMicros, updatedAt: Date.now() });
   }
 
   /** Seed a position the ledger did not build from fills (first start on an account with history). */
@@ -309,7 +376,7 @@ export class Ledger {
     return this.db.transaction((tx) => {
       const known = tx.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
       if (known) return false;
-      const cur = tx.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, s.ticker))).get();
+      const cur = this.positionStmt().get({ ticker: s.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applySettlement(state, s.result, s.revenueMicros, s.feeMicros);
       tx.insert(settlements)
@@ -347,16 +414,22 @@ export class Ledger {
     // Only fills and settlements after the anchor count (an embedded exchange restarts the book).
     const fromFill = Number(this.getMeta("cash_anchor_fill_row") ?? "0");
     const fromSettlement = Number(this.getMeta("cash_anchor_settlement_row") ?? "0");
-    const f = this.db
-      .select({ s: sql<number>`coalesce(sum(${fills.cashDeltaMicros}), 0)` })
-      .from(fills)
-      .where(and(eq(fills.paper, this.p), sql`${fills.id} > ${fromFill}`))
-      .get();
-    const s = this.db
-      .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * 10000 - ${settlements.feeMicros}), 0)` })
-      .from(settlements)
-      .where(and(eq(settlements.paper, this.p), sql`${settlements.id} > ${fromSettlement}`))
-      .get();
+    const fq = this.stmt("cashOfFills", () =>
+      this.db
+        .select({ s: sql<number>`coalesce(sum(${fills.cashDeltaMicros}), 0)` })
+        .from(fills)
+        .where(and(eq(fills.paper, this.p), sql`${fills.id} > ${sql.placeholder("from")}`))
+        .prepare(),
+    );
+    const sq = this.stmt("cashOfSettlements", () =>
+      this.db
+        .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * 10000 - ${settlements.feeMicros}), 0)` })
+        .from(settlements)
+        .where(and(eq(settlements.paper, this.p), sql`${settlements.id} > ${sql.placeholder("from")}`))
+        .prepare(),
+    );
+    const f = fq.get({ from: fromFill });
+    const s = sq.get({ from: fromSettlement });
     const adj = Number(this.getMeta("cash_adjust_micros") ?? "0");
     return (this.cashCache = Number(anchor) + (f?.s ?? 0) + (s?.s ?? 0) + adj);
   }
