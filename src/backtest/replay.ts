@@ -18,7 +18,7 @@ import { COUNT_ONE, type FeeType, type Micros, type Price } from "../kalshi/mone
 import { Ledger } from "../engine/ledger.ts";
 import { OrderManager } from "../engine/order-manager.ts";
 import { PaperTransport } from "../engine/paper-transport.ts";
-import { portfolioView, valuePositions } from "../engine/portfolio.ts";
+import { collateralOf, portfolioView, valuePositions } from "../engine/portfolio.ts";
 import { settlementRevenue } from "../engine/position-math.ts";
 import { cancelsForHalt, emptyRiskSnapshot, nextRiskState, resolveRiskLimits, type RiskPortfolio } from "../engine/risk.ts";
 import { orderGroupLimit } from "../engine/cycle.ts";
@@ -180,7 +180,7 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
 
   const collectFills = () => {
     const rows = ledger.db.$client
-      .query("select f.id, f.order_id as orderId, f.ticker, f.side, f.price, f.count, f.fee_micros as fee, f.is_taker as taker, f.created_at as at, o.strategy from fills f left join orders o on o.client_order_id = f.client_order_id where f.paper = 1 and f.id > ? order by f.id")
+      .query("select f.id, f.order_id as orderId, f.ticker, f.side, f.price, f.count, f.fee_micros as fee, f.is_taker as taker, f.created_at as at, o.strategy from fills f left join orders o on o.client_order_id = f.client_order_id where f.id > ? order by f.id")
       .all(lastFillId) as Array<{ id: number; orderId: string | null; ticker: string; side: BookSide; price: number; count: number; fee: number; taker: number; at: number; strategy: string | null }>;
     for (const r of rows) {
       lastFillId = r.id;
@@ -226,10 +226,12 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     const resting = ledger.ordersWithStatus(["resting"]);
     while (sendTimes.length && sendTimes[0]! <= now - 60_000) sendTimes.shift();
     const val = valuePositions(positions, (t) => ext.get(t));
-    const available = pt.availableMicros();
+    const cash = ledger.cashMicros() ?? startMicros;
+    // What PaperTransport.availableMicros() says, from the rows already read.
+    const available = cash - collateralOf(resting);
     const riskPortfolio: RiskPortfolio = {
       cashMicros: available,
-      equityMicros: (ledger.cashMicros() ?? startMicros) + val.positionsValueMicros,
+      equityMicros: cash + val.positionsValueMicros,
       positions: Object.fromEntries([...positions.values()].filter((p) => p.position !== 0).map((p) => [p.ticker, { eventTicker: p.eventTicker ?? tape.markets.get(p.ticker)!.eventTicker, position: p.position, costMicros: p.costMicros }])),
       resting: resting.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
       recentOrderTimesMs: [...sendTimes],
@@ -307,7 +309,8 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
   opts.onProgress?.(n, n);
   return {
     startMicros,
-    endCashMicros: ledger.cashMicros() ?? startMicros,
+    // Summed afresh from the rows (a new Ledger has no cache): the check of the per-fill figures.
+    endCashMicros: new Ledger(db, true).cashMicros() ?? startMicros,
     fills,
     equity,
     passes,

@@ -287,21 +287,37 @@ export class Ledger {
    * transaction. Returns false when the fill was already known.
    */
   recordFill(f: FillRecord): boolean {
+    return this.committed(() => this.recordFillTx(f));
+  }
+
+  /**
+   * Run a fill's or settlement's transaction and bring the caches up to date with what it
+   * committed: the position row it wrote, the cash it moved. After a throw (a rollback) both are
+   * dropped: the caches must never hold what a transaction did not commit.
+   */
+  private committed(tx: () => { row: PositionRow; cashDelta: Micros } | null): boolean {
+    let out: { row: PositionRow; cashDelta: Micros } | null | undefined;
     try {
-      return this.recordFillTx(f);
+      out = tx();
+      return out !== null;
     } finally {
-      // Also after a rollback: the cache must never hold what the transaction wrote.
-      this.positionsCache = null;
-      this.cashCache = undefined;
+      if (out === undefined) {
+        this.positionsCache = null;
+        this.cashCache = undefined;
+      } else if (out) {
+        // A new map: a caller holding the previous one keeps the state it read.
+        if (this.positionsCache) this.positionsCache = new Map(this.positionsCache).set(out.row.ticker, out.row);
+        if (typeof this.cashCache === "number") this.cashCache += out.cashDelta;
+      }
     }
   }
 
-  private recordFillTx(f: FillRecord): boolean {
+  private recordFillTx(f: FillRecord): { row: PositionRow; cashDelta: Micros } | null {
     const knownQ = this.stmt("fillById", () => this.db.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, sql.placeholder("id")))).prepare());
     const insertQ = this.stmt("insertFill", () => this.db.insert(fills).values(placeholders<typeof fills.$inferInsert>(FILL_COLUMNS)).prepare());
     return this.db.transaction((tx) => {
       const known = knownQ.get({ id: f.fillId });
-      if (known) return false;
+      if (known) return null;
       const cur = this.positionStmt().get({ ticker: f.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applyFill(state, f.side, f.price, f.count, f.feeMicros);
@@ -319,8 +335,8 @@ export class Ledger {
           cashDeltaMicros: eff.cashDeltaMicros,
           createdAt: f.tsMs,
         });
-      this.writePosition(tx as unknown as Db, f.ticker, f.eventTicker ?? cur?.eventTicker ?? null, eff.next);
-      return true;
+      const row = this.writePosition(tx as unknown as Db, f.ticker, f.eventTicker ?? cur?.eventTicker ?? null, eff.next);
+      return { row, cashDelta: eff.cashDeltaMicros };
     });
   }
 
@@ -330,21 +346,22 @@ export class Ledger {
 
   // `tx` is the same connection as this.db (bun:sqlite transactions are synchronous), so the
   // statement prepared on this.db runs inside the caller's transaction.
-  private writePosition(_tx: Db, ticker: string, eventTicker: string | null, s: PositionState): void {
-    this.positionsCache = null;
+  private writePosition(_tx: Db, ticker: string, eventTicker: string | null, s: PositionState): PositionRow {
     const q = this.stmt("upsertPosition", () => {
       const p = placeholders<typeof positions.$inferInsert>(["position", "costMicros", "realizedPnlMicros", "feesMicros", "eventTicker", "updatedAt"]);
       return this.db
         .insert(positions)
         .values({ ...p, paper: this.p, ticker: sql.placeholder("ticker") })
         .onConflictDoUpdate({ target: [positions.paper, positions.ticker], set: setPlaceholders<typeof positions.$inferInsert>(["position", "costMicros", "realizedPnlMicros", "feesMicros", "eventTicker", "updatedAt"]) })
+        .returning()
         .prepare();
     });
-    q.run({ ticker, eventTicker, position: s.position, costMicros: s.costMicros, realizedPnlMicros: s.realizedPnlMicros, feesMicros: s.feesMicros, updatedAt: Date.now() });
+    return q.get({ ticker, eventTicker, position: s.position, costMicros: s.costMicros, realizedPnlMicros: s.realizedPnlMicros, feesMicros: s.feesMicros, updatedAt: Date.now() });
   }
 
   /** Seed a position the ledger did not build from fills (first start on an account with history). */
   seedPosition(ticker: string, eventTicker: string | null, s: PositionState): void {
+    this.positionsCache = null;
     this.writePosition(this.db, ticker, eventTicker, s);
   }
 
@@ -364,18 +381,15 @@ export class Ledger {
 
   /** Record a settlement once per market, closing the position and paying out, in one transaction. */
   recordSettlement(s: SettlementRecord): boolean {
-    try {
-      return this.recordSettlementTx(s);
-    } finally {
-      this.positionsCache = null;
-      this.cashCache = undefined;
-    }
+    return this.committed(() => this.recordSettlementTx(s));
   }
 
-  private recordSettlementTx(s: SettlementRecord): boolean {
+  private recordSettlementTx(s: SettlementRecord): { row: PositionRow; cashDelta: Micros } | null {
     return this.db.transaction((tx) => {
       const known = tx.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
-      if (known) return false;
+      if (known) return null;
+      // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
+      const revenueCents = Math.round(s.revenueMicros / 10_000);
       const cur = this.positionStmt().get({ ticker: s.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applySettlement(state, s.result, s.revenueMicros, s.feeMicros);
@@ -387,14 +401,14 @@ export class Ledger {
           result: s.result,
           yesCount: s.yesCount,
           noCount: s.noCount,
-          // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
-          revenueCents: Math.round(s.revenueMicros / 10_000),
+          revenueCents,
           feeMicros: s.feeMicros,
           settledTime: s.settledTime,
         })
         .run();
-      this.writePosition(tx as unknown as Db, s.ticker, s.eventTicker ?? cur?.eventTicker ?? null, eff.next);
-      return true;
+      const row = this.writePosition(tx as unknown as Db, s.ticker, s.eventTicker ?? cur?.eventTicker ?? null, eff.next);
+      // As cashMicros sums it.
+      return { row, cashDelta: revenueCents * 10_000 - s.feeMicros };
     });
   }
 
