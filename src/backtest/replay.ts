@@ -65,6 +65,8 @@ export interface ReplayResult {
   ordersRejected: number;
   /** Decisions the risk gate refused or resized. */
   riskRejected: number;
+  /** Why the risk gate refused, most frequent first (numbers blanked). */
+  riskReasons: Array<[string, number]>;
   riskResized: number;
   halted: { atMs: number; reason: string } | null;
   settlements: number;
@@ -172,6 +174,7 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
   const fills: BacktestFill[] = [];
   const equity: Array<[number, Micros]> = [];
   let riskRejected = 0;
+  const riskReasons = new Map<string, number>();
   let riskResized = 0;
   let ordersCreated = 0;
   let ordersRejected = 0;
@@ -256,14 +259,22 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
       ordersRejected += r.rejected;
       for (let k = 0; k < r.created; k++) sendTimes.push(now);
       for (const d of r.decisions) {
-        if (d.result === "risk rejected") riskRejected++;
+        if (d.result === "risk rejected") {
+          riskRejected++;
+          // The reason without its numbers, so like reasons count together.
+          const why = d.detail.replace(/[-\d.,$]+/g, "#").slice(0, 120);
+          riskReasons.set(why, (riskReasons.get(why) ?? 0) + 1);
+        }
         else if (d.intent.kind === "create" && d.count !== undefined && d.count < d.intent.count) riskResized++;
       }
     }
-    for (const row of ledger.ordersWithStatus(["resting"])) {
-      if (!row.orderId) continue;
-      const s = stamps.get(row.orderId);
-      if (!s || s.price !== row.price) stamps.set(row.orderId, { price: row.price, ms: now });
+    // Orders that took a new price in this pass rest from now: only later prints reach them.
+    if (intents.length) {
+      for (const row of ledger.ordersWithStatus(["resting"])) {
+        if (!row.orderId) continue;
+        const s = stamps.get(row.orderId);
+        if (!s || s.price !== row.price) stamps.set(row.orderId, { price: row.price, ms: now });
+      }
     }
     collectFills();
     markEquity(ext);
@@ -317,6 +328,7 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     ordersCreated,
     ordersRejected,
     riskRejected,
+    riskReasons: [...riskReasons].sort((a, b) => b[1] - a[1]),
     riskResized,
     halted,
     settlements: (ledger.db.$client.query("select count(*) as n from settlements where paper = 1").get() as { n: number }).n,

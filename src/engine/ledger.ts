@@ -84,6 +84,12 @@ export class Ledger {
    * object written, so a column added to a row type is written like before.
    */
   private readonly stmts = new Map<string, unknown>();
+
+  /** One transaction on the connection (bun:sqlite's own: BEGIN/COMMIT, or a savepoint inside
+   * another), in which the prepared statements above run. Rolled back when `fn` throws. */
+  private tx<T>(fn: () => T): T {
+    return this.db.$client.transaction(fn)();
+  }
   private stmt<T>(key: string, build: () => T): T {
     let q = this.stmts.get(key);
     if (q === undefined) {
@@ -137,13 +143,13 @@ export class Ledger {
 
   /** Rows for orders about to be sent, status `pending`, in one transaction, BEFORE any request. */
   insertPending(rows: NewOrder[]): OrderRow[] {
-    return this.db.transaction((tx) => {
+    return this.tx(() => {
       const out: OrderRow[] = [];
       for (const r of rows) {
         const values: Record<string, unknown> = { ...r, paper: this.p, origin: "bot", status: "pending", remainingCount: r.count, filledCount: 0 };
         const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
         const ins = this.stmt(`insertOrder:${keys.join(",")}`, () =>
-          tx
+          this.db
             .insert(orders)
             .values(placeholders<typeof orders.$inferInsert>(keys))
             .returning()
@@ -172,7 +178,7 @@ export class Ledger {
         .where(eq(orders.id, sql.placeholder("__rowId")))
         .prepare(),
     );
-    this.db.transaction(() => {
+    this.tx(() => {
       up.run({ ...values, __rowId: rowId });
       this.orderEventStmt().run({ orderRowId: rowId, status: patch.status ?? "update", detail });
     });
@@ -315,7 +321,7 @@ export class Ledger {
   private recordFillTx(f: FillRecord): { row: PositionRow; cashDelta: Micros } | null {
     const knownQ = this.stmt("fillById", () => this.db.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, sql.placeholder("id")))).prepare());
     const insertQ = this.stmt("insertFill", () => this.db.insert(fills).values(placeholders<typeof fills.$inferInsert>(FILL_COLUMNS)).prepare());
-    return this.db.transaction((tx) => {
+    return this.tx(() => {
       const known = knownQ.get({ id: f.fillId });
       if (known) return null;
       const cur = this.positionStmt().get({ ticker: f.ticker });
@@ -335,7 +341,7 @@ export class Ledger {
           cashDeltaMicros: eff.cashDeltaMicros,
           createdAt: f.tsMs,
         });
-      const row = this.writePosition(tx as unknown as Db, f.ticker, f.eventTicker ?? cur?.eventTicker ?? null, eff.next);
+      const row = this.writePosition(f.ticker, f.eventTicker ?? cur?.eventTicker ?? null, eff.next);
       return { row, cashDelta: eff.cashDeltaMicros };
     });
   }
@@ -344,9 +350,7 @@ export class Ledger {
     return this.stmt("positionByTicker", () => this.db.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, sql.placeholder("ticker")))).prepare());
   }
 
-  // `tx` is the same connection as this.db (bun:sqlite transactions are synchronous), so the
-  // statement prepared on this.db runs inside the caller's transaction.
-  private writePosition(_tx: Db, ticker: string, eventTicker: string | null, s: PositionState): PositionRow {
+  private writePosition(ticker: string, eventTicker: string | null, s: PositionState): PositionRow {
     const q = this.stmt("upsertPosition", () => {
       const p = placeholders<typeof positions.$inferInsert>(["position", "costMicros", "realizedPnlMicros", "feesMicros", "eventTicker", "updatedAt"]);
       return this.db
@@ -362,7 +366,7 @@ export class Ledger {
   /** Seed a position the ledger did not build from fills (first start on an account with history). */
   seedPosition(ticker: string, eventTicker: string | null, s: PositionState): void {
     this.positionsCache = null;
-    this.writePosition(this.db, ticker, eventTicker, s);
+    this.writePosition(ticker, eventTicker, s);
   }
 
   /**
@@ -385,15 +389,16 @@ export class Ledger {
   }
 
   private recordSettlementTx(s: SettlementRecord): { row: PositionRow; cashDelta: Micros } | null {
-    return this.db.transaction((tx) => {
-      const known = tx.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
+    return this.tx(() => {
+      const known = this.db.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
       if (known) return null;
       // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
       const revenueCents = Math.round(s.revenueMicros / 10_000);
       const cur = this.positionStmt().get({ ticker: s.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applySettlement(state, s.result, s.revenueMicros, s.feeMicros);
-      tx.insert(settlements)
+      this.db
+        .insert(settlements)
         .values({
           paper: this.p,
           ticker: s.ticker,
@@ -406,7 +411,7 @@ export class Ledger {
           settledTime: s.settledTime,
         })
         .run();
-      const row = this.writePosition(tx as unknown as Db, s.ticker, s.eventTicker ?? cur?.eventTicker ?? null, eff.next);
+      const row = this.writePosition(s.ticker, s.eventTicker ?? cur?.eventTicker ?? null, eff.next);
       // As cashMicros sums it.
       return { row, cashDelta: revenueCents * 10_000 - s.feeMicros };
     });
