@@ -34,6 +34,7 @@ export interface BacktestSummary {
   ordersCreated: number;
   ordersRejected: number;
   riskRejected: number;
+  riskReasons: Array<[string, number]>;
   riskResized: number;
   settlements: number;
   halted: { at: string; reason: string } | null;
@@ -94,6 +95,7 @@ export function summarize(r: ReplayResult, events: readonly TapeEvent[], trades:
     ordersCreated: r.ordersCreated,
     ordersRejected: r.ordersRejected,
     riskRejected: r.riskRejected,
+    riskReasons: r.riskReasons,
     riskResized: r.riskResized,
     settlements: r.settlements,
     halted: r.halted ? { at: new Date(r.halted.atMs).toISOString(), reason: r.halted.reason } : null,
@@ -112,6 +114,7 @@ export function renderText(s: BacktestSummary, files: string[]): string {
   const lines: string[] = [];
   lines.push(`Backtest: ${s.data.events} events, ${s.data.markets} markets, ${s.data.trades} trades (${s.data.from} to ${s.data.to}); strategies: ${s.strategies.join(", ") || "none enabled"}`);
   lines.push(`Bankroll $${usd(s.startMicros)} -> $${usd(s.endMicros)}; ${s.passes} passes, ${s.ordersCreated} orders (${s.ordersRejected} rejected by the paper exchange, ${s.riskRejected} refused and ${s.riskResized} resized by the risk gate), ${s.settlements} settlements`);
+  if (s.riskReasons.length) lines.push(`Risk gate refusals, most frequent: ${s.riskReasons.slice(0, 2).map(([why, n]) => `${n}x "${why}"`).join(", ")} (# = a number)`);
   if (s.halted) lines.push(`HALTED by the risk gate at ${s.halted.at}: ${s.halted.reason} (the bot would wait for an operator from there)`);
   const head = ["", "fills", "contracts", "P&L before fees", "fees", "P&L after fees"];
   const row = (r: PnlRow) => [r.key, String(r.fills), formatCount(r.contracts), usd(r.grossMicros), usd(r.feesMicros), usd(r.netMicros)];
@@ -207,6 +210,7 @@ export function writeOutputs(dir: string, s: BacktestSummary, r: ReplayResult): 
           orders_created: s.ordersCreated,
           orders_rejected: s.ordersRejected,
           risk_rejected: s.riskRejected,
+          risk_reasons: s.riskReasons.map(([reason, count]) => ({ reason, count })),
           risk_resized: s.riskResized,
           settlements: s.settlements,
           halted: s.halted,

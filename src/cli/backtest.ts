@@ -45,7 +45,7 @@ export default defineCommand({
     out: { type: "string", description: "Folder for summary.json, fills.csv, events.csv, strategies.csv, equity.csv and equity.svg (default ./backtest-out)", valueHint: "DIR" },
     from: { type: "string", description: "First event date to replay (YYYY-MM-DD)", valueHint: "DATE" },
     to: { type: "string", description: "Last event date to replay (YYYY-MM-DD)", valueHint: "DATE" },
-    step: { type: "string", description: "Least simulated seconds between two passes of the strategies (default 60)", valueHint: "SECONDS" },
+    step: { type: "string", description: "Least simulated seconds between two passes of the strategies (default: trading.cycle_interval_seconds)", valueHint: "SECONDS" },
     "book-window": { type: "string", description: "Seconds a price level seen on the tape stays in the book (default 300)", valueHint: "SECONDS" },
     "fee-multiplier": { type: "string", description: "The series' taker fee multiplier (the tape does not carry it; default 1)", valueHint: "X" },
     ...configArgs,
@@ -53,11 +53,12 @@ export default defineCommand({
   run: guarded(async ({ args }) => {
     if (!args.data) throw new UserError("backtest needs --data DIR, a folder with events/ and trades/ (e.g. --data ../shared/data/kxhighny or test/fixtures/kxhighny-sample)");
     for (const k of ["from", "to"] as const) if (args[k] !== undefined && !DAY.test(args[k])) throw new UserError(`--${k} ${args[k]}: expected a date such as 2024-11-01`);
-    const stepMs = seconds(args.step, "step", 60) * 1000;
+    const loaded = loadOrExplain(args, { readOnly: true });
+    // A pass of the replay stands for a cycle of the bot: as often as the config runs them.
+    const stepMs = seconds(args.step, "step", loaded.config.trading.cycle_interval_seconds) * 1000;
     const bookWindowMs = seconds(args["book-window"], "book-window", 300) * 1000;
     const fm = args["fee-multiplier"];
     if (fm !== undefined && !/^\d+(\.\d{1,4})?$/.test(fm)) throw new UserError(`--fee-multiplier ${fm}: expected a number such as 1 or 0.5`);
-    const loaded = loadOrExplain(args, { readOnly: true });
     const out = resolve(args.out ?? "backtest-out");
     const bar = progressBar();
     let tape;
