@@ -111,13 +111,13 @@ export class Ledger {
   }
 
   setMeta(key: string, value: string, shared = false): void {
-    this.cashCache = undefined;
+    if (key.startsWith("cash_")) this.cashCache = undefined;
     const k = shared ? key : this.k(key);
     this.db.insert(meta).values({ key: k, value }).onConflictDoUpdate({ target: meta.key, set: { value } }).run();
   }
 
   deleteMeta(key: string, shared = false): void {
-    this.cashCache = undefined;
+    if (key.startsWith("cash_")) this.cashCache = undefined;
     this.db.delete(meta).where(eq(meta.key, shared ? key : this.k(key))).run();
   }
 

@@ -26,8 +26,23 @@ export class PaperTransport implements OrderTransport {
   private markets: ReadonlyMap<string, MarketView> = new Map();
   private books = new Map<string, BookDepth>();
   /** Contracts queued ahead of each resting paper order at its price (null: unknown, through-only).
-   * In memory: a process that did not place the order does not know its queue (through-only then). */
+   * Kept in the ledger's meta too (`paper_queue:<order id>`), so a `--once` run knows the queue of
+   * an order an earlier run placed; an order with no record is through-only. */
   private readonly queue = new Map<string, Count | null>();
+
+  private setQueue(orderId: string, q: Count | null): void {
+    if (this.queue.has(orderId) && this.queue.get(orderId) === q) return;
+    this.queue.set(orderId, q);
+    this.ledger.setMeta(`paper_queue:${orderId}`, q === null ? "unknown" : String(q));
+  }
+
+  private queueOf(orderId: string): Count | null {
+    if (!this.queue.has(orderId)) {
+      const v = this.ledger.getMeta(`paper_queue:${orderId}`);
+      this.queue.set(orderId, v === null || v === "unknown" ? null : Number(v));
+    }
+    return this.queue.get(orderId)!;
+  }
 
   /** `now`: the clock fills are stamped with (a backtest passes its simulated clock). */
   constructor(
@@ -100,7 +115,7 @@ export class PaperTransport implements OrderTransport {
         });
         filled += f.count;
       });
-      if (res.restingCount > 0) this.queue.set(orderId, queueAheadAt(book, r.side, r.price, m.book !== undefined));
+      if (res.restingCount > 0) this.setQueue(orderId, queueAheadAt(book, r.side, r.price, m.book !== undefined));
       this.books.set(r.ticker, consumeBook(book, r.side, res.fills));
       out.push({ kind: "accepted", orderId, filled, remaining: res.restingCount });
     }
@@ -130,7 +145,7 @@ export class PaperTransport implements OrderTransport {
     const remaining = totalCount - row.filledCount;
     if (remaining <= 0) return { kind: "rejected", error: "invalid amend count" };
     // An amend goes to the back of the queue at its (new) price.
-    this.queue.set(order.orderId, m ? queueAheadAt(this.books.get(order.ticker) ?? depthOf(m), order.side, price, m.book !== undefined) : null);
+    this.setQueue(order.orderId, m ? queueAheadAt(this.books.get(order.ticker) ?? depthOf(m), order.side, price, m.book !== undefined) : null);
     return { kind: "ok", remaining, filled: row.filledCount };
   }
 
@@ -174,6 +189,7 @@ export class PaperTransport implements OrderTransport {
     const resting = this.ledger.ordersWithStatus(["resting"]);
     const ids = new Set(resting.map((r) => r.orderId));
     for (const id of this.queue.keys()) if (!ids.has(id)) this.queue.delete(id);
+    for (const { key } of this.ledger.metaWithPrefix("paper_queue:")) if (!ids.has(key.slice("paper_queue:".length))) this.ledger.deleteMeta(key);
     for (const row of resting) {
       if (!row.orderId || !trades.get(row.ticker)?.length || !this.markets.get(row.ticker)) continue;
       byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
@@ -181,13 +197,13 @@ export class PaperTransport implements OrderTransport {
     for (const [ticker, rows] of byTicker) {
       const m = this.markets.get(ticker)!;
       const results = paperRestingFillsShared(
-        rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount, sinceMs: sinceOf(row), queueAhead: this.queue.get(row.orderId!) ?? null })),
+        rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount, sinceMs: sinceOf(row), queueAhead: this.queueOf(row.orderId!) })),
         trades.get(ticker)!,
         m,
       );
       rows.forEach((row, k) => {
         const r = results[k]!;
-        this.queue.set(row.orderId!, r.queueAhead);
+        this.setQueue(row.orderId!, r.queueAhead);
         if (r.fills.length === 0) return;
         let filled = row.filledCount;
         r.fills.forEach((f, i) => {

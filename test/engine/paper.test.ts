@@ -214,3 +214,32 @@ describe("queue position at the touch (issue 13: one honest fill model for paper
     expect(through.queueAhead).toBe(0);
   });
 });
+
+describe("PaperTransport: the queue position outlives the process that placed the order", () => {
+  test("a second transport on the same ledger (the next --once run) fills at the price only after the recorded queue", async () => {
+    const { openDb } = await import("../../src/db/open.ts");
+    const { Ledger } = await import("../../src/engine/ledger.ts");
+    const { PaperTransport } = await import("../../src/engine/paper-transport.ts");
+    const ledger = new Ledger(openDb(":memory:"), true);
+    ledger.setCashAnchor(1_000_000_000);
+    const market = {
+      ticker: "A", eventTicker: "E", seriesTicker: "S", status: "active", yesBid: 5000, yesBidSize: 500, yesAsk: 5300, yesAskSize: 100,
+      lastPrice: null, volume: 0, openInterest: 0, priceRanges: rangesForStructure("linear_cent"), feeType: "quadratic" as const, feeMultiplierE4: 10_000, closeTimeMs: null,
+    };
+    const first = new PaperTransport(ledger, () => 1_000);
+    first.setMarkets(new Map([["A", market]]));
+    const [row] = ledger.insertPending([{ clientOrderId: "c1", ticker: "A", eventTicker: "E", side: "bid", price: 5000, count: 200, timeInForce: "good_till_canceled", postOnly: true, reduceOnly: false, strategy: "t", reason: "t", orderGroupId: null, groupKey: null, cycleId: null }]);
+    const [out] = await first.create([{ clientOrderId: "c1", ticker: "A", eventTicker: "E", side: "bid", price: 5000, count: 200, timeInForce: "good_till_canceled", postOnly: true, reduceOnly: false, orderGroupId: null }]);
+    if (out?.kind !== "accepted") throw new Error(`paper create: ${JSON.stringify(out)}`);
+    ledger.updateOrder(row!.id, { status: "resting", orderId: out.orderId, remainingCount: 200 }, "t");
+    // The next process: a new transport, same ledger. 500 contracts were ahead at 0.50.
+    const next = new PaperTransport(ledger, () => 2_000);
+    next.setMarkets(new Map([["A", market]]));
+    const sells = (n: number, ts: number) => ({ ticker: "A", price: 5000, count: n, takerBookSide: "ask" as const, tsMs: ts });
+    expect(next.fillResting(new Map([["A", [sells(400, 10)]]]), () => 0)).toBe(0);
+    const third = new PaperTransport(ledger, () => 3_000);
+    third.setMarkets(new Map([["A", market]]));
+    expect(third.fillResting(new Map([["A", [sells(150, 20)]]]), () => 0)).toBe(1);
+    expect(ledger.positions().get("A")?.position).toBe(50);
+  });
+});
