@@ -35,6 +35,8 @@ export interface ReplayOptions {
   /** The series' fee schedule (the tape does not carry it). */
   feeType: FeeType;
   feeMultiplierE4: number;
+  /** fair_value's ticker → probability (the engine reads them from fair_value.source). */
+  probabilities?: ReadonlyMap<string, Price>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -86,7 +88,7 @@ export function fillGross(side: BookSide, price: Price, count: number, result: "
 
 export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptions): Promise<ReplayResult> {
   const cfg = loaded.config;
-  const strategies: EnabledStrategy[] = enabledStrategies(cfg.trading.strategies);
+  const strategies: EnabledStrategy[] = enabledStrategies(cfg.trading.strategies, opts.probabilities ? { probabilities: opts.probabilities } : {});
   const limits = resolveRiskLimits(cfg.risk);
   const startMicros = Math.round(Number(cfg.sim.balance_dollars) * 1_000_000);
   let now = tape.tsMs.length ? tape.tsMs[0]! : 0;

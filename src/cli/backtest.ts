@@ -2,8 +2,8 @@
 // bot's strategies, risk gate, order manager and paper fill model on a simulated clock, and report
 // what it would have made (src/backtest/). Reads the strategies, risk limits and bankroll
 // (sim.balance_dollars) from the config; touches no database, no exchange, no network.
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdirSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { configArgs, guarded, UserError } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
@@ -11,6 +11,7 @@ import { loadTape, TapeError } from "../backtest/tape.ts";
 import { replay } from "../backtest/replay.ts";
 import { renderText, summarize, writeOutputs } from "../backtest/report.ts";
 import { multiplierE4 } from "../kalshi/money.ts";
+import { parseProbabilities } from "../strategies/index.ts";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -59,6 +60,19 @@ export default defineCommand({
     const bookWindowMs = seconds(args["book-window"], "book-window", 300) * 1000;
     const fm = args["fee-multiplier"];
     if (fm !== undefined && !/^\d+(\.\d{1,4})?$/.test(fm)) throw new UserError(`--fee-multiplier ${fm}: expected a number such as 1 or 0.5`);
+    // fair_value's probabilities come from its file, as in a run (meant for the tape's markets); a
+    // backtest fetches nothing.
+    const fv = loaded.config.trading.strategies.fair_value;
+    let probabilities: ReadonlyMap<string, number> | undefined;
+    if (fv.enabled && fv.source) {
+      if (/^https?:/.test(fv.source)) throw new UserError(`fair_value.source is a URL (${fv.source}): a backtest fetches nothing; point it at a JSON file of probabilities for the tape's markets, or disable fair_value`);
+      const p = isAbsolute(fv.source) ? fv.source : join(loaded.baseDir, fv.source);
+      try {
+        probabilities = parseProbabilities(readFileSync(p, "utf8"));
+      } catch (e) {
+        throw new UserError(`fair_value.source ${p}: ${(e as Error).message}; fix the file or disable fair_value`);
+      }
+    }
     const out = resolve(args.out ?? "backtest-out");
     const bar = progressBar();
     let tape;
@@ -80,11 +94,17 @@ export default defineCommand({
       bookWindowMs,
       feeType: "quadratic",
       feeMultiplierE4: fm === undefined ? 10_000 : multiplierE4(fm),
+      ...(probabilities ? { probabilities } : {}),
       onProgress: (d, t) => bar.update("replaying", d, t),
     });
     bar.done();
     const summary = summarize(result, tape.events, tape.tsMs.length);
-    const files = writeOutputs(out, summary, result);
+    let files: string[];
+    try {
+      files = writeOutputs(out, summary, result);
+    } catch (e) {
+      throw new UserError(`--out ${out}: cannot write the results (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pick a writable folder`);
+    }
     process.stdout.write(renderText(summary, files));
   }),
 });

@@ -231,6 +231,37 @@ describe("the fill model on synthetic tapes", () => {
   });
 });
 
+describe("fair_value in a backtest", () => {
+  test("reads its probabilities from fair_value.source and trades on the tape like the other strategies", async () => {
+    const dir = tempDir("bt-fv");
+    // Asks at 0.47 (10 lifted); the file says 0.90: fair_value buys YES, at most the tape's 10.
+    const data = writeTape(dir, "KXTEST-F", false, [
+      { ticker: "KXTEST-F-A", result: "yes", trades: [{ s: 0, price: 47, count: 10, taker: "yes" }, { s: 1, price: 43, count: 10, taker: "no" }] },
+    ], 600);
+    writeFileSync(join(dir, "probs.json"), JSON.stringify({ "KXTEST-F-A": 0.9 }));
+    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: false }, fair_value: { enabled: true, source: "probs.json", max_contracts: 50, max_order_dollars: "100" } } } });
+    const r = await runBin(["backtest", "--data", data, "--out", join(dir, "out")], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const fills = parseCsv(readFileSync(join(dir, "out", "fills.csv"), "utf8"));
+    expect(fills.length).toBeGreaterThan(0);
+    expect(new Set(fills.map((f) => f.strategy))).toEqual(new Set(["fair_value"]));
+    const bought = fills.reduce((a, f) => a + micros(f.count!) / 1_000_000, 0);
+    expect(bought).toBeGreaterThan(0);
+    expect(bought).toBeLessThanOrEqual(10);
+    for (const f of fills) expect([f.side, f.yes_price, f.is_taker]).toEqual(["buy YES", "0.4700", "true"]);
+  });
+
+  test("a URL source is refused (a backtest fetches nothing): exit 2, one line", async () => {
+    const dir = tempDir("bt-fv");
+    writeConfig(dir, { trading: { strategies: { fair_value: { enabled: true, source: "http://127.0.0.1:9/p.json" } } } });
+    const r = await runBin(["backtest", "--data", SAMPLE, "--out", join(dir, "out")], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n").length).toBe(1);
+    expect(r.stderr).toContain("fetches nothing");
+  });
+});
+
 describe("bad input: one line, exit 2", () => {
   const oneLine = (r: { stderr: string; stdout: string }) => {
     const lines = r.stderr.trim().split("\n");
