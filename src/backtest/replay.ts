@@ -287,6 +287,7 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
   let lastPass = Number.NEGATIVE_INFINITY;
   const pending = new Map<string, TradePrint[]>();
   const progressEvery = Math.max(1, Math.floor(n / 200));
+  let nextProgress = 0;
   while (i < n || nextClose < closing.length) {
     // The next pass: the first print at least stepMs after the last pass, or the next close.
     const nextPrint = i < n ? tape.tsMs[i]! : Number.POSITIVE_INFINITY;
@@ -317,7 +318,10 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
       await pass();
       lastPass = now;
     } else markEquity(openViews());
-    if (opts.onProgress && (i % progressEvery === 0 || i === n)) opts.onProgress(i, n);
+    if (opts.onProgress && i >= nextProgress) {
+      opts.onProgress(i, n);
+      nextProgress = i + progressEvery;
+    }
   }
   opts.onProgress?.(n, n);
   return {
