@@ -173,6 +173,8 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
   const stamps = new Map<string, { price: Price; ms: number }>();
   const sendTimes: number[] = [];
   let lastFillId = 0;
+  /** Resting orders after the last pass: with none, prints have nothing to fill. */
+  let restingCount = 0;
   const fills: BacktestFill[] = [];
   const equity: Array<[number, Micros]> = [];
   let riskRejected = 0;
@@ -229,6 +231,7 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     pt.setMarkets(ext);
     const positions = ledger.positions();
     const resting = ledger.ordersWithStatus(["resting"]);
+    restingCount = resting.length;
     while (sendTimes.length && sendTimes[0]! <= now - 60_000) sendTimes.shift();
     const val = valuePositions(positions, (t) => ext.get(t));
     const cash = ledger.cashMicros() ?? startMicros;
@@ -272,7 +275,9 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     }
     // Orders that took a new price in this pass rest from now: only later prints reach them.
     if (intents.length) {
-      for (const row of ledger.ordersWithStatus(["resting"])) {
+      const restingNow = ledger.ordersWithStatus(["resting"]);
+      restingCount = restingNow.length;
+      for (const row of restingNow) {
         if (!row.orderId) continue;
         const s = stamps.get(row.orderId);
         if (!s || s.price !== row.price) stamps.set(row.orderId, { price: row.price, ms: now });
@@ -307,12 +312,12 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
       i++;
     }
     now = t;
-    if (pending.size) {
+    if (pending.size && restingCount > 0) {
       pt.setMarkets(openViews());
       pt.fillResting(pending, (row) => stamps.get(row.orderId ?? "")?.ms ?? now);
-      pending.clear();
       collectFills();
     }
+    pending.clear();
     settleDue();
     if (i > before || t !== closeAt) {
       await pass();

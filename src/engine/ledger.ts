@@ -112,13 +112,20 @@ export class Ledger {
 
   setMeta(key: string, value: string, shared = false): void {
     if (key.startsWith("cash_")) this.cashCache = undefined;
-    const k = shared ? key : this.k(key);
-    this.db.insert(meta).values({ key: k, value }).onConflictDoUpdate({ target: meta.key, set: { value } }).run();
+    const q = this.stmt("setMeta", () =>
+      this.db
+        .insert(meta)
+        .values({ key: sql.placeholder("key"), value: sql.placeholder("value") })
+        .onConflictDoUpdate({ target: meta.key, set: { value: sql`${sql.placeholder("value")}` } })
+        .prepare(),
+    );
+    q.run({ key: shared ? key : this.k(key), value });
   }
 
   deleteMeta(key: string, shared = false): void {
     if (key.startsWith("cash_")) this.cashCache = undefined;
-    this.db.delete(meta).where(eq(meta.key, shared ? key : this.k(key))).run();
+    const q = this.stmt("deleteMeta", () => this.db.delete(meta).where(eq(meta.key, sql.placeholder("key"))).prepare());
+    q.run({ key: shared ? key : this.k(key) });
   }
 
   /** Keys (without the book prefix) starting with `prefix`, and their values. */
