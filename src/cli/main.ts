@@ -22,6 +22,7 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   sim: () => import("./sim.ts").then((m) => m.default),
   config: () => import("./config.ts").then((m) => m.default),
   dashboard: () => import("./dashboard.ts").then((m) => m.default),
+  backtest: () => import("./backtest.ts").then((m) => m.default),
 };
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -38,6 +39,7 @@ const DESCRIPTIONS: Record<string, string> = {
   sim: "Run the local Kalshi-compatible exchange",
   config: "Show the merged configuration or print its JSON Schema",
   dashboard: "Web dashboard and Prometheus /metrics (read-only)",
+  backtest: "Replay a recorded trade tape through the strategies and paper fill model (P&L report)",
 };
 
 export const rootCommand = defineCommand({
