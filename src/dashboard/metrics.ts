@@ -5,7 +5,7 @@
 //
 // Not exported because nothing records them yet: rate-limit waits and 429s (the client's limiter
 // keeps no counters), WebSocket reconnects and sequence gaps (LiveBooks logs them only).
-import type { Heartbeat } from "../ops/heartbeat.ts";
+import { heartbeatStatus, type Heartbeat } from "../ops/heartbeat.ts";
 import { Exposition } from "./exposition.ts";
 import { CYCLE_BUCKETS_S, type LedgerTotals } from "./ledger-view.ts";
 
@@ -18,7 +18,8 @@ export interface MetricsInput {
   totals: LedgerTotals | null;
 }
 
-const HB_STATUSES = ["starting", "active", "disabled", "paused", "halted", "error", "stopped"] as const;
+// From the schema, so a status added there (degraded) is exported too.
+const HB_STATUSES = heartbeatStatus.options;
 const RISK_STATES = ["active", "reducing", "halted"] as const;
 const ORDER_STATUSES = ["pending", "resting", "executed", "canceled", "rejected", "unknown"] as const;
 const dollars = (micros: number) => micros / 1_000_000;
