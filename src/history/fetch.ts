@@ -72,22 +72,40 @@ async function collect<T>(gen: AsyncGenerator<T[], void, void>): Promise<T[]> {
   return out;
 }
 
-/** An event's markets, live and archived (archived markets are not nested in GET /events). */
+/**
+ * An event's markets, live and archived (archived ones are not nested in GET /events). Live first:
+ * the cutoff only moves forward, so a market archived meanwhile is in the second answer.
+ */
 async function marketsOf(client: KalshiClient, eventTicker: string, signal: AbortSignal | undefined): Promise<W.Market[]> {
   const byTicker = new Map<string, W.Market>();
-  for (const m of await collect(client.walkHistoricalMarkets({ event_ticker: eventTicker }, signal ? { signal } : {}))) byTicker.set(m.ticker, m);
   for (const m of await collect(client.walkMarkets({ event_ticker: eventTicker }, signal ? { signal } : {}))) byTicker.set(m.ticker, m);
+  for (const m of await collect(client.walkHistoricalMarkets({ event_ticker: eventTicker }, signal ? { signal } : {}))) if (!byTicker.has(m.ticker)) byTicker.set(m.ticker, m);
   return [...byTicker.values()].sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
 }
 
-/** Every trade of a market, newest first: live ones after the trades cutoff, archived ones before. */
-async function tradesOf(client: KalshiClient, m: W.Market, cutoffMs: number, signal: AbortSignal | undefined): Promise<W.Trade[]> {
+/**
+ * Every trade of an event's markets, newest first per market: live ones (unless the market closed
+ * before the cutoff seen at the start), then, with the cutoff asked again, archived ones of markets
+ * open before it. The cutoff only moves forward, so a trade archived while the live ones were read
+ * is in the second answer; one in both is kept once.
+ */
+async function tradesOf(client: KalshiClient, markets: W.Market[], startCutoffMs: number, signal: AbortSignal | undefined): Promise<Map<string, W.Trade[]>> {
   const opts = signal ? { signal } : {};
-  const live = Date.parse(m.close_time) >= cutoffMs || !Number.isFinite(cutoffMs) ? await collect(client.walkTrades({ ticker: m.ticker }, opts)) : [];
-  const archived = Date.parse(m.open_time) < cutoffMs ? await collect(client.walkHistoricalTrades({ ticker: m.ticker }, opts)) : [];
+  const live = new Map<string, W.Trade[]>();
+  for (const m of markets) live.set(m.ticker, Date.parse(m.close_time) >= startCutoffMs ? await collect(client.walkTrades({ ticker: m.ticker }, opts)) : []);
+  const cutoffMs = Date.parse((await client.getHistoricalCutoff(signal)).trades_created_ts);
+  const out = new Map<string, W.Trade[]>();
+  for (const m of markets) {
+    const archived = Date.parse(m.open_time) < cutoffMs ? await collect(client.walkHistoricalTrades({ ticker: m.ticker }, opts)) : [];
+    out.set(m.ticker, newestFirst([...live.get(m.ticker)!, ...archived]));
+  }
+  return out;
+}
+
+function newestFirst(trades: W.Trade[]): W.Trade[] {
   const seen = new Set<string>();
   const all: W.Trade[] = [];
-  for (const t of [...live, ...archived]) {
+  for (const t of trades) {
     if (seen.has(t.trade_id)) continue;
     seen.add(t.trade_id);
     all.push(t);
@@ -152,9 +170,10 @@ export async function fetchHistory(client: KalshiClient, o: FetchOptions): Promi
     }
     const trades: Record<string, LegacyTrade[]> = {};
     let n = 0;
+    const byMarket = await tradesOf(client, markets, tradesCutoffMs, o.signal);
     for (const m of markets) {
       const list: LegacyTrade[] = [];
-      for (const t of await tradesOf(client, m, tradesCutoffMs, o.signal)) {
+      for (const t of byMarket.get(m.ticker)!) {
         const lt = legacyTrade(t);
         if (lt === "sub-cent") res.subCent++;
         else if (lt === "fractional") res.fractional++;

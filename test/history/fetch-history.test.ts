@@ -144,3 +144,54 @@ test("bad input: one line naming the fix, exit 2", async () => {
   expect(r.stderr).toMatch(/a fresh embedded exchange has no history/);
   expect(existsSync(join(d2, "x"))).toBe(false);
 }, 200_000);
+
+test("an exchange that archives (sim --history-after 0): markets and trades come from /historical/*, the tape is still complete", async () => {
+  const d = tempDir("fetch-history-archived");
+  const s = startBin(["sim", "--port", "0", "--print-config", "--speed", "200", "--history-after", "0"], { cwd: d });
+  try {
+    const out = await s.waitFor(/sim: REST /, 15_000);
+    const config = /^\{[\s\S]*?\n\}\n/m.exec(out)![0];
+    writeFileSync(join(d, "advanced_config.json"), config);
+    const url = (JSON.parse(config) as { exchange: { base_url: string } }).exchange.base_url;
+    type M = { ticker: string; event_ticker: string; status: string };
+    const archived = await until(
+      "two archived KXHIGHNY events",
+      async () => {
+        const r = (await (await fetch(`${url}/historical/markets?series_ticker=KXHIGHNY`)).json()) as { markets: M[] };
+        const evs = [...new Set(r.markets.filter((m) => m.status === "finalized").map((m) => m.event_ticker))].sort();
+        return evs.length >= 2 ? { evs: evs.slice(0, 2), markets: r.markets } : null;
+      },
+      90_000,
+    );
+    // Archived markets left the live endpoints: GET /markets and the live tape no longer have them.
+    const live = (await (await fetch(`${url}/markets?event_ticker=${archived.evs[0]}`)).json()) as { markets: M[] };
+    expect(live.markets).toEqual([]);
+    const liveTrades = (await (await fetch(`${url}/markets/trades?ticker=${archived.markets.find((m) => m.event_ticker === archived.evs[0])!.ticker}`)).json()) as { trades: unknown[] };
+    expect(liveTrades.trades).toEqual([]);
+    const dates = archived.evs.map((t) => {
+      const m = /-(\d{2})([A-Z]{3})(\d{2})$/.exec(t)!;
+      const mon = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"].indexOf(m[2]!) + 1;
+      return `20${m[1]}-${String(mon).padStart(2, "0")}-${m[3]}`;
+    });
+    const r = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", dates[0]!, "--to", dates[1]!, "--out", "tape"], { cwd: d, timeoutMs: 90_000 });
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout).toContain("written: 2 event(s)");
+    for (const date of dates) {
+      const ev = gz(join(d, "tape", "events", `${date}.json.gz`)) as { markets: Array<{ ticker: string; volume: number }> };
+      const tr = gz(join(d, "tape", "trades", `${date}.json.gz`)) as Record<string, Array<{ count: number }>>;
+      expect(ev.markets.length).toBe(7);
+      let total = 0;
+      for (const m of ev.markets) {
+        const sum = (tr[m.ticker] ?? []).reduce((a, t) => a + t.count, 0);
+        expect(sum).toBe(m.volume);
+        total += sum;
+      }
+      expect(total).toBeGreaterThan(0);
+    }
+    const bt = await runBin(["backtest", "--data", "tape", "--out", "bt"], { cwd: d, timeoutMs: 90_000 });
+    expect(bt.code, bt.output).toBe(0);
+    expect(bt.stdout).toContain("Backtest: 2 events, 14 markets");
+  } finally {
+    await s.stop();
+  }
+}, 200_000);
