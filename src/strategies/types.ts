@@ -38,6 +38,12 @@ export interface EventView {
   eventTicker: string;
   seriesTicker: string;
   mutuallyExclusive: boolean;
+  /**
+   * Known to be collectively exhaustive too (exactly one market resolves YES), decided by the engine
+   * from the strikes of ALL the event's markets (src/engine/event-coverage.ts). Absent or false:
+   * not known, and a YES set could pay $0.
+   */
+  exhaustive?: boolean;
   marketTickers: string[];
 }
 
