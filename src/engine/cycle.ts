@@ -23,6 +23,7 @@ import { StopRequested, type MarketData, type MarketDataSource, type Scope } fro
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
 import { balanceMicrosOf, collateralOf, FILLS_CURSOR_KEY, portfolioView, valuePositions } from "./portfolio.ts";
+import { hedgedPositions } from "./strategy-holdings.ts";
 import { ExchangeClock } from "./exchange-clock.ts";
 import { monoNow, wallAt } from "../ops/clock.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
@@ -590,11 +591,15 @@ export class Engine {
     const val = valuePositions(positions, allMarkets);
     const restingNow = ledger.ordersWithStatus(["resting"]);
     const ledgerCash = ledger.cashForRiskMicros() ?? balanceMicros;
+    const hedged = hedgedPositions(ledger.db.$client, this.paper, new Map([...positions.values()].map((p) => [p.ticker, p.position])));
     const riskPortfolio: RiskPortfolio = {
       cashMicros: balanceMicros,
       equityMicros: ledgerCash + val.positionsValueMicros,
       positions: Object.fromEntries(
-        [...positions.values()].filter((p) => p.position !== 0).map((p) => [p.ticker, { eventTicker: p.eventTicker ?? allMarkets(p.ticker)?.eventTicker ?? p.ticker, position: p.position, costMicros: p.costMicros }]),
+        [...positions.values()].filter((p) => p.position !== 0).map((p) => [
+          p.ticker,
+          { eventTicker: p.eventTicker ?? allMarkets(p.ticker)?.eventTicker ?? p.ticker, position: p.position, costMicros: p.costMicros, ...(hedged.has(p.ticker) ? { hedged: hedged.get(p.ticker)! } : {}) },
+        ]),
       ),
       resting: restingNow.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? allMarkets(r.ticker)?.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
       recentOrderTimesMs: ledger.sendTimesSince(now - 60_000),
