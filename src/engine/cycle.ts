@@ -23,7 +23,8 @@ import { StopRequested, type MarketData, type MarketDataSource, type Scope } fro
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
 import { balanceMicrosOf, collateralOf, FILLS_CURSOR_KEY, portfolioView, valuePositions } from "./portfolio.ts";
-import { hedgedPositions } from "./strategy-holdings.ts";
+import { hedgedPositions, strategyInventory } from "./strategy-holdings.ts";
+import { MidHistory } from "./mid-history.ts";
 import { ExchangeClock } from "./exchange-clock.ts";
 import { monoNow, wallAt } from "../ops/clock.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
@@ -641,11 +642,18 @@ export class Engine {
     const all = blocked.size ? new Map([...md.markets].filter(([t]) => !blocked.has(t))) : md.markets;
     const intents: Intent[] = [];
     const decisions: StrategyDecision[] = [];
+    // Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything.
+    const held = [...new Set([...view.positions.keys(), ...view.restingOrders.map((o) => o.ticker)])];
+    const inventory = new Map(this.strategies.map((s) => [s.name as string, strategyInventory(ledger.db.$client, this.paper, s.name, held)]));
+    const portfolio: PortfolioView = { ...view, inventory };
     for (const s of this.strategies) {
       try {
         const only = marketsFor?.(s.name) ?? null;
         const markets = only ? new Map([...only].flatMap((t) => { const m = all.get(t); return m ? [[t, m] as const] : []; })) : all;
-        const out = s.strategy.decide({ markets, events: md.events, portfolio: view, params: s.params, nowMs: now });
+        const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio) ?? null;
+        this.mids ??= new MidHistory(ledger.db.$client);
+        const midHistory = histTickers ? this.mids.observe(histTickers.flatMap((t) => { const m = markets.get(t); return m ? [m] : []; }), now, cycleId) : undefined;
+        const out = s.strategy.decide({ markets, events: md.events, portfolio, params: s.params, nowMs: now, ...(midHistory ? { midHistory } : {}) });
         decisions.push({ strategy: s.name, intents: out });
         intents.push(...out);
       } catch (e) {
@@ -1030,6 +1038,8 @@ export class Engine {
   }
   /** Broken sets waiting for the book, with the reason last audited. */
   private readonly arbWaiting = new Map<string, string>();
+  /** Mid history for strategies that ask for it (market_maker's volatility and fast-move checks). */
+  private mids: MidHistory | null = null;
 
 }
 

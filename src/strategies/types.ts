@@ -72,6 +72,12 @@ export interface PortfolioView {
   cashMicros: Micros;
   positions: Map<string, PositionView>;
   restingOrders: RestingOrderView[];
+  /**
+   * Strategy → ticker → net YES contracts that strategy's own fills built (ledger orders: bid +,
+   * ask −), when the engine computed it. A strategy's inventory, not the account's position (which
+   * also holds other strategies' contracts, e.g. an arbitrage's hedged legs).
+   */
+  inventory?: ReadonlyMap<string, ReadonlyMap<string, Count>>;
 }
 
 export interface CreateIntent {
@@ -136,6 +142,11 @@ export interface StrategyInput<P> {
   portfolio: PortfolioView;
   params: P;
   nowMs: number;
+  /**
+   * Mid history the engine kept for the markets the strategy named in `historyFor`: per ticker,
+   * [time ms, YES mid] oldest first. Strategies stay pure: the state lives in the engine.
+   */
+  midHistory?: ReadonlyMap<string, ReadonlyArray<readonly [number, Price]>>;
 }
 
 export interface Strategy<P = unknown> {
@@ -145,5 +156,7 @@ export interface Strategy<P = unknown> {
    * `portfolio` is optional so a strategy can ask for depth only where it already has orders.
    */
   needsDepth(market: MarketView, params: P, portfolio?: PortfolioView): boolean;
+  /** Markets whose mid history the engine should keep and pass in `midHistory` (few: it is stored). */
+  historyFor?(markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView): string[];
   decide(input: StrategyInput<P>): Intent[];
 }
