@@ -46,15 +46,14 @@ export const strategiesSchema = z
       .prefault({}),
     fair_value: z
       .strictObject({
-        enabled: z.boolean().default(false),
+        enabled: z.boolean().default(false).describe("Trade toward probabilities you supply when the edge after the taker fee is large enough"),
         source: z.string().min(1).optional().describe("JSON file or http(s) URL of ticker -> probability"),
-        /** Edge per contract after fees, in dollarAmount. */
-        min_edge: price.default("0.05"),
-        kelly_fraction: z.number().min(0).max(1).default(0.25),
-        /** Cap on the position the strategy builds in one market, in contracts. */
-        max_contracts: z.number().int().min(1).default(10),
-        /** Cap on the cost of one order, in dollarAmount. */
-        max_order_dollars: dollarAmount.default("10"),
+        min_edge: price.default("0.05").describe("Least edge per contract after the taker fee (probability − price − fee)"),
+        kelly_fraction: z.number().min(0).max(1).default(0.25).describe("Share of the full Kelly bet, on the account's equity"),
+        max_contracts: z.number().int().min(1).default(10).describe("Cap on the position the strategy builds in one market, in contracts"),
+        max_order_dollars: dollarAmount.default("10").describe("Cap on the cost of one order, fee included"),
+        max_event_dollars: dollarAmount.default("20").describe("Cap on the cost basis held in one event (all its markets) after an order"),
+        max_source_age_minutes: z.number().int().min(1).default(60).describe("No trades when the source is older than this (file modification time, or HTTP Last-Modified)"),
       })
       .prefault({}),
   })

@@ -10,7 +10,7 @@
 // untrusted (the REST view would be stale by up to a cycle), and a set of legs (arbitrage) goes whole
 // or not at all. Own fills from the WebSocket trigger a REST reconciliation first (the ledger is
 // only ever written from the exchange's REST answers, never from the feed).
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { LoadedConfig } from "../config/load.ts";
 import { COUNT_ONE, formatDollars2, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import { killSwitch } from "../ops/kill-switch.ts";
@@ -282,22 +282,25 @@ export class Engine {
   /** When this process first saw the current trigger (monotonic ms). */
   private groupCappedSeenAt: number | null = null;
 
-  private loadProbabilities(): Map<string, number> | undefined {
+  private loadProbabilities(): { probabilities: Map<string, number>; probabilitiesAsOfMs: number } | undefined {
     const fv = this.d.loaded.config.trading.strategies.fair_value;
     if (!fv.enabled || !fv.source || /^https?:/.test(fv.source)) return undefined;
     const p = fv.source.startsWith("/") ? fv.source : `${this.d.loaded.baseDir}/${fv.source}`;
-    return parseProbabilities(readFileSync(p, "utf8"));
+    // The file's age is its modification time: fair_value refuses to trade on a stale one.
+    return { probabilities: parseProbabilities(readFileSync(p, "utf8")), probabilitiesAsOfMs: statSync(p).mtimeMs };
   }
 
   private async loadStrategies(): Promise<void> {
     const fv = this.d.loaded.config.trading.strategies.fair_value;
-    let probabilities: Map<string, number> | undefined;
+    let ctx: { probabilities: Map<string, number>; probabilitiesAsOfMs: number } | undefined;
     if (fv.enabled && fv.source && /^https?:/.test(fv.source)) {
       const r = await fetch(fv.source, { signal: AbortSignal.timeout(5_000) });
       if (!r.ok) throw new Error(`fair_value source ${fv.source} answered HTTP ${r.status}`);
-      probabilities = parseProbabilities(await r.text());
-    } else probabilities = this.loadProbabilities();
-    this.strategies = enabledStrategies(this.d.loaded.config.trading.strategies, probabilities ? { probabilities } : {});
+      // Last-Modified says how old the numbers are; without it only the fetch time is known.
+      const lm = Date.parse(r.headers.get("last-modified") ?? "");
+      ctx = { probabilities: parseProbabilities(await r.text()), probabilitiesAsOfMs: Number.isFinite(lm) ? lm : Date.now() };
+    } else ctx = this.loadProbabilities();
+    this.strategies = enabledStrategies(this.d.loaded.config.trading.strategies, ctx ?? {});
   }
 
   async run(): Promise<CycleReport> {
@@ -645,7 +648,7 @@ export class Engine {
     // Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything.
     const held = [...new Set([...view.positions.keys(), ...view.restingOrders.map((o) => o.ticker)])];
     const inventory = new Map(this.strategies.map((s) => [s.name as string, strategyInventory(ledger.db.$client, this.paper, s.name, held)]));
-    const portfolio: PortfolioView = { ...view, inventory };
+    const portfolio: PortfolioView = { ...view, inventory, equityMicros: this.gate.snapshot.equityMicros };
     for (const s of this.strategies) {
       try {
         const only = marketsFor?.(s.name) ?? null;

@@ -78,6 +78,8 @@ export interface PortfolioView {
    * also holds other strategies' contracts, e.g. an arbitrage's hedged legs).
    */
   inventory?: ReadonlyMap<string, ReadonlyMap<string, Count>>;
+  /** Cash + resting collateral + positions at conservative marks (the risk gate's equity), when known. */
+  equityMicros?: Micros;
 }
 
 export interface CreateIntent {
