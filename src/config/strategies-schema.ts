@@ -11,16 +11,18 @@ export const strategiesSchema = z
   .strictObject({
     event_arbitrage: z
       .strictObject({
-        enabled: z.boolean().default(true),
-        /** Edge per complete set after fees, in dollarAmount. */
-        min_edge_dollars: z.string().regex(/^\d+(\.\d{1,4})?$/).default("0.01"),
-        max_sets: z.number().int().min(1).default(5),
-        /** Buy-YES-of-every-market sets. They pay $1 only if exactly one market resolves YES. */
-        yes_side: z.boolean().default(true),
-        /** Buy-NO-of-every-market sets (pay n − 1 when at most one market resolves YES). */
-        no_side: z.boolean().default(true),
-        /** FOK makes every leg all-or-nothing, so a broken set is whole legs, never fractions. */
-        time_in_force: z.enum(["fill_or_kill", "immediate_or_cancel"]).default("fill_or_kill"),
+        enabled: z.boolean().default(true).describe("Buy a set of one contract in every market of a mutually exclusive event when the set costs less than it surely pays, after taker fees"),
+        min_edge_dollars: z.string().regex(/^\d+(\.\d{1,4})?$/).default("0.01").describe("Least edge per complete set after fees; each extra set of a depth walk must earn it too"),
+        max_sets: z.number().int().min(1).default(5).describe("Most sets per opportunity (the walk goes into deeper levels while each next set pays)"),
+        yes_side: z
+          .boolean()
+          .default(true)
+          .describe("Buy-YES-of-every-market sets, only on events proved exhaustive (integer range ladders with both tails); they pay $1 only if exactly one market resolves YES"),
+        no_side: z.boolean().default(true).describe("Buy-NO-of-every-market sets: pay n − 1 dollars when at most one market resolves YES"),
+        time_in_force: z
+          .enum(["fill_or_kill", "immediate_or_cancel"])
+          .default("fill_or_kill")
+          .describe("fill_or_kill makes every leg all-or-nothing, so a broken set is whole legs, never fractions"),
       })
       .prefault({}),
     market_maker: z
