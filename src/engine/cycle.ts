@@ -649,14 +649,17 @@ export class Engine {
     const held = [...new Set([...view.positions.keys(), ...view.restingOrders.map((o) => o.ticker)])];
     const inventory = new Map(this.strategies.map((s) => [s.name as string, strategyInventory(ledger.db.$client, this.paper, s.name, held)]));
     const portfolio: PortfolioView = { ...view, inventory, equityMicros: this.gate.snapshot.equityMicros };
+    // Strategies compare `nowMs` with exchange times (close times, their mid history): the
+    // exchange's clock when known, never only this machine's.
+    const stratNow = this.exchangeClock.now() ?? now;
     for (const s of this.strategies) {
       try {
         const only = marketsFor?.(s.name) ?? null;
         const markets = only ? new Map([...only].flatMap((t) => { const m = all.get(t); return m ? [[t, m] as const] : []; })) : all;
-        const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio) ?? null;
+        const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio, stratNow) ?? null;
         this.mids ??= new MidHistory(ledger.db.$client);
-        const midHistory = histTickers ? this.mids.observe(histTickers.flatMap((t) => { const m = markets.get(t); return m ? [m] : []; }), now, cycleId) : undefined;
-        const out = s.strategy.decide({ markets, events: md.events, portfolio, params: s.params, nowMs: now, ...(midHistory ? { midHistory } : {}) });
+        const midHistory = histTickers ? this.mids.observe(histTickers.flatMap((t) => { const m = markets.get(t); return m ? [m] : []; }), stratNow, cycleId) : undefined;
+        const out = s.strategy.decide({ markets, events: md.events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}) });
         decisions.push({ strategy: s.name, intents: out });
         intents.push(...out);
       } catch (e) {

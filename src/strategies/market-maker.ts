@@ -233,8 +233,13 @@ export function stopReason(m: MarketView, top: ExternalTop | null, history: Read
   return null;
 }
 
-/** Markets to quote: the configured list, else the most liquid eligible ones by volume. */
-export function chooseMarkets(markets: ReadonlyMap<string, MarketView>, portfolio: PortfolioView, params: MarketMakerParams): MarketView[] {
+/**
+ * Markets to quote: the configured list, else the most liquid eligible ones by volume. A market
+ * closing within stop_before_close is not eligible (it would take a slot only to be pulled); `nowMs`
+ * omitted: close times are not looked at.
+ */
+export function chooseMarkets(markets: ReadonlyMap<string, MarketView>, portfolio: PortfolioView, params: MarketMakerParams, nowMs?: number): MarketView[] {
+  const open = (m: MarketView) => nowMs === undefined || m.closeTimeMs === null || m.closeTimeMs - nowMs >= params.stopBeforeCloseMs;
   const twoSided = (m: MarketView) => m.status === "active" && m.yesBid !== null && m.yesAsk !== null && m.yesBid > 0 && m.yesAsk < PRICE_ONE && m.yesBid < m.yesAsk;
   if (params.markets.length > 0) {
     return params.markets.map((t) => markets.get(t)).filter((m): m is MarketView => m !== undefined && twoSided(m));
@@ -244,7 +249,7 @@ export function chooseMarkets(markets: ReadonlyMap<string, MarketView>, portfoli
   // would flap between cycles.
   const quoted = new Set(portfolio.restingOrders.filter((o) => o.strategy === MARKET_MAKER).map((o) => o.ticker));
   const eligible = [...markets.values()].filter(
-    (m) => twoSided(m) && (quoted.has(m.ticker) || ticksBetween(m.yesBid as Price, m.yesAsk as Price, m.priceRanges) >= params.minSpreadTicks),
+    (m) => twoSided(m) && open(m) && (quoted.has(m.ticker) || ticksBetween(m.yesBid as Price, m.yesAsk as Price, m.priceRanges) >= params.minSpreadTicks),
   );
   eligible.sort((a, b) => b.volume - a.volume || (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
   return eligible.slice(0, params.maxMarkets);
@@ -319,12 +324,12 @@ export const marketMaker: Strategy<MarketMakerParams> = {
     if (params.markets.includes(market.ticker)) return true;
     return portfolio?.restingOrders.some((o) => o.ticker === market.ticker && o.strategy === MARKET_MAKER) ?? false;
   },
-  historyFor(markets, params, portfolio) {
-    return chooseMarkets(markets, portfolio, params).map((m) => m.ticker);
+  historyFor(markets, params, portfolio, nowMs) {
+    return chooseMarkets(markets, portfolio, params, nowMs).map((m) => m.ticker);
   },
   decide(input: StrategyInput<MarketMakerParams>): Intent[] {
     const { markets, portfolio, params } = input;
-    const chosen = chooseMarkets(markets, portfolio, params);
+    const chosen = chooseMarkets(markets, portfolio, params, input.nowMs);
     const chosenSet = new Set(chosen.map((m) => m.ticker));
     const out: Intent[] = [];
     // Quotes in markets no longer chosen (closed, out of scope, one-sided) are pulled.

@@ -159,6 +159,6 @@ export interface Strategy<P = unknown> {
    */
   needsDepth(market: MarketView, params: P, portfolio?: PortfolioView): boolean;
   /** Markets whose mid history the engine should keep and pass in `midHistory` (few: it is stored). */
-  historyFor?(markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView): string[];
+  historyFor?(markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView, nowMs: number): string[];
   decide(input: StrategyInput<P>): Intent[];
 }

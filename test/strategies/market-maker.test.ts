@@ -178,6 +178,16 @@ describe("market_maker: issue 16", () => {
     expect(run([mk({ closeTimeMs: NOW + 31 * 60_000 })], portfolio(), p)).toHaveLength(2);
   });
 
+  test("automatic choice skips markets closing within stop_before_close (they would only take a slot)", () => {
+    const ms = [
+      market("SOON", { volume: 900, yesBid: 4000, yesAsk: 4400, closeTimeMs: NOW + 10 * 60_000 }),
+      market("LATER", { volume: 100, yesBid: 4000, yesAsk: 4400, closeTimeMs: NOW + 90 * 60_000 }),
+    ];
+    const p = params({ max_markets: 1, stop_before_close_minutes: 30 });
+    expect(chooseMarkets(mapOf(ms), portfolio(), p, NOW).map((m) => m.ticker)).toEqual(["LATER"]);
+    expect((run(ms, portfolio(), p) as CreateIntent[]).map((i) => i.ticker)).toEqual(["LATER", "LATER"]);
+  });
+
   test("thin or one-sided book (without our quotes): no quotes, resting ones pulled", () => {
     const p = params({ markets: ["MM"], min_book_contracts: 5 });
     expect(run([mk({ yesAskSize: 400 })], portfolio(), p)).toEqual([]);
