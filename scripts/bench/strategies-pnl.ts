@@ -54,6 +54,9 @@ async function runSeed(seed: number): Promise<Row> {
     exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime" },
     // Quotes stay resting between the --once runs, as in the daemon (the TTL still bounds them).
     trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cancel_on_exit: false, series_tickers: [...sim.exchange.series.keys()], ...(strategies ? { strategies } : {}) },
+    // The only risk change: the orders-per-minute window runs on this machine's clock, and here a
+    // minute of market time passes in about two seconds.
+    risk: { max_orders_per_minute: 2000 },
     paths: { database: "data/kalshi.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
   };
   const cfgPath = join(dir, "bot.json");
