@@ -1,7 +1,8 @@
 // P&L after fees of the shipped strategy defaults, live against the local exchange (issue 16).
 //
 //   bun scripts/bench/strategies-pnl.ts [--seeds 1,2,...] [--cycles 90] [--step-s 40] [--markets 40]
-//                                       [--only event_arbitrage|market_maker] [--bin dist/kalshi-bot]
+//                                       [--only event_arbitrage|market_maker] [--min-price 0.01]
+//                                       [--bin dist/kalshi-bot] [--verbose]
 //
 // Per seed: an in-process local exchange (default scenario, that seed, a manual clock) and the
 // compiled binary run `--mode trade --once` live against it `cycles` times, the exchange's clock
@@ -32,6 +33,8 @@ const CYCLES = Number(arg("cycles", "90"));
 const STEP_MS = Number(arg("step-s", "40")) * 1000;
 const MARKETS = Number(arg("markets", "40"));
 const ONLY = arg("only", "");
+// Optional: widen the risk gate's price sanity band (default 0.02..0.98), e.g. --min-price 0.01.
+const MIN_PRICE = arg("min-price", "");
 const VERBOSE = argv.includes("--verbose");
 const BIN = resolve(arg("bin", resolve(import.meta.dir, "../../dist/kalshi-bot")));
 // Fixed so a seed replays the same scenario (tickers carry dates); recent, because the ledger prunes
@@ -56,7 +59,7 @@ async function runSeed(seed: number): Promise<Row> {
     trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cancel_on_exit: false, series_tickers: [...sim.exchange.series.keys()], ...(strategies ? { strategies } : {}) },
     // The only risk change: the orders-per-minute window runs on this machine's clock, and here a
     // minute of market time passes in about two seconds.
-    risk: { max_orders_per_minute: 2000 },
+    risk: { max_orders_per_minute: 2000, ...(MIN_PRICE ? { min_price: MIN_PRICE, max_price: (1 - Number(MIN_PRICE)).toFixed(2) } : {}) },
     paths: { database: "data/kalshi.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
   };
   const cfgPath = join(dir, "bot.json");
