@@ -58,3 +58,71 @@ export function redactKeyId(keyId: string | undefined): string {
   if (!keyId) return "(none)";
   return keyId.length <= 4 ? "****" : `${keyId.slice(0, 4)}…`;
 }
+
+/**
+ * Signatures made ahead of time for hot endpoints (order create), so the RSA work (~1 ms) is off the
+ * path from a book update to the order leaving. Kalshi signs timestamp + method + path, never the
+ * body, so one signature fits any order to that path. Each is used at most once and only while
+ * younger than `maxAgeMs` on the monotonic clock, well inside Kalshi's window (recorded: 5 s old
+ * accepted, 30 s refused); `keepReady` re-signs every `maxAgeMs / 2` and right after each use, on
+ * a later turn of the event loop.
+ */
+export class Presigner {
+  private readonly ready = new Map<string, { headers: AuthHeaders; madeMono: number }>();
+  private readonly kept = new Map<string, [string, string]>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Counters for benchmarks and tests: signatures used from the cache, and requests that found none fresh. */
+  readonly stats = { hits: 0, misses: 0 };
+
+  constructor(
+    private readonly keyId: string,
+    private readonly key: KeyObject,
+    readonly maxAgeMs = 2_000,
+    private readonly monoNow: () => number = () => performance.now(),
+  ) {}
+
+  /** Sign `method pathname` now for a later request (replacing an older one). */
+  prepare(method: string, pathname: string): void {
+    this.ready.set(`${method} ${pathname}`, { headers: authHeaders(this.keyId, this.key, method, pathname), madeMono: this.monoNow() });
+  }
+
+  /** Whether a signature for `method pathname` waits to be used (fresh or not). */
+  isPrepared(method: string, pathname: string): boolean {
+    return this.ready.has(`${method} ${pathname}`);
+  }
+
+  /** A fresh, unused signature for `method pathname`, or undefined (then sign on the spot). */
+  take(method: string, pathname: string): AuthHeaders | undefined {
+    const k = `${method} ${pathname}`;
+    const e = this.ready.get(k);
+    if (e) this.ready.delete(k);
+    const fresh = e !== undefined && this.monoNow() - e.madeMono <= this.maxAgeMs;
+    if (this.kept.has(k)) {
+      if (fresh) this.stats.hits++;
+      else this.stats.misses++;
+      // Refill after the caller's request has been handed over.
+      setTimeout(() => this.kept.has(k) && !this.ready.has(k) && this.prepare(method, pathname), 0);
+    }
+    return fresh ? e.headers : undefined;
+  }
+
+  /** Keep a signature ready for each endpoint until stop(). The timer does not hold the process open. */
+  keepReady(endpoints: ReadonlyArray<readonly [method: string, pathname: string]>): void {
+    for (const [m, p] of endpoints) {
+      this.kept.set(`${m} ${p}`, [m, p]);
+      this.prepare(m, p);
+    }
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      for (const [m, p] of this.kept.values()) this.prepare(m, p);
+    }, Math.max(1, Math.floor(this.maxAgeMs / 2)));
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.kept.clear();
+    this.ready.clear();
+  }
+}
