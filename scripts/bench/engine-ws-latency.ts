@@ -130,6 +130,8 @@ const rateLimiter = new RateLimiter({
   },
 });
 const client = new KalshiClient({ baseUrl, apiKeyId: "bench", privateKey, tier: "prime", fetch: timedFetch, maxAttempts: 1, rateLimiter });
+// --presign: order-create signatures made ahead of time (KalshiClient.presignOrders), as the live daemon does.
+const presigner = args.includes("--presign") ? client.presignOrders() : undefined;
 const transport = new LiveTransport(client);
 
 // REST once: the market views the overlay completes (events, fee schedule, price grid).
@@ -242,5 +244,17 @@ console.log(`update → order request leaving (fetch called), n = ${latencies.le
 console.log(`  of which update → request built (parse, book, overlay, strategy, risk): p50 ${fmt(pct(decideOnly, 0.5))} µs, p99 ${fmt(pct(decideOnly, 0.99))} µs`);
 if (throttledLat.length) console.log(`  ${throttledLat.length} more samples waited in the client's rate limiter (prime tier; the bench orders far faster than a bot) and are left out: p50 ${fmt(pct(throttledLat, 0.5))} µs`);
 console.log(`  the rest is LiveTransport → KalshiClient: rate limiter, body encode, RSA-PSS signature (see client-sign.ts: ~0.5 ms each)`);
+{
+  // Yardstick in this run: one bare RSA-PSS signature (median of 50).
+  const { signMessage } = await import("../../src/kalshi/signer.ts");
+  const sig: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    signMessage(privateKey, `${Date.now()}POST/trade-api/v2/portfolio/events/orders`);
+    sig.push((performance.now() - t) * 1000);
+  }
+  console.log(`  yardstick: one bare RSA-PSS signature p50 ${fmt(pct(sig.sort((a, b) => a - b), 0.5))} µs; signatures made ahead: ${presigner ? `on (${presigner.stats.hits} used, ${presigner.stats.misses} requests found none fresh and signed on the spot)` : "off (--presign)"}`);
+  presigner?.stop();
+}
 if (latencies.length < 1_000) console.log(`WARNING: only ${latencies.length} samples (aim ≥ 1,000): raise --speed or --markets`);
 process.exit(0);

@@ -297,8 +297,8 @@ export class KalshiClient {
     this.presigner?.stop();
     this.presigner = new Presigner(this.apiKeyId, this.privateKey, maxAgeMs);
     this.presigner.keepReady([
-      ["POST", `${this.basePath}/portfolio/events/orders`],
-      ["POST", `${this.basePath}/portfolio/events/orders/batched`],
+      ["POST", `${this.basePath}/portfolio/events/orders`, 4],
+      ["POST", `${this.basePath}/portfolio/events/orders/batched`, 1],
     ]);
     return this.presigner;
   }

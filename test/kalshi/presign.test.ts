@@ -16,13 +16,17 @@ describe("Presigner", () => {
     const h = p.take("POST", PATH)!;
     expect(h[HEADER_KEY]).toBe("key-1");
     expect(verifyMessage(k.publicKey, signingMessage(h[HEADER_TIMESTAMP], "POST", PATH), h[HEADER_SIGNATURE])).toBe(true);
-    // Not for another method or path, and not twice.
+    // Not for another method or path, and not twice; each one has its own timestamp.
     expect(verifyMessage(k.publicKey, signingMessage(h[HEADER_TIMESTAMP], "DELETE", PATH), h[HEADER_SIGNATURE])).toBe(false);
     expect(p.take("POST", PATH)).toBeUndefined();
     p.prepare("POST", PATH);
     expect(p.take("GET", PATH)).toBeUndefined();
     mono += 10;
-    expect(p.take("POST", PATH)).toBeDefined();
+    p.prepare("POST", PATH);
+    const a = p.take("POST", PATH)!;
+    const b = p.take("POST", PATH)!;
+    expect(Number(b[HEADER_TIMESTAMP])).toBeGreaterThan(Number(a[HEADER_TIMESTAMP]));
+    expect(p.take("POST", PATH)).toBeUndefined();
   });
 
   test("a signature older than maxAgeMs on the monotonic clock is never handed out", () => {
@@ -56,8 +60,8 @@ describe("KalshiClient.presignOrders", () => {
         const e = await c.createOrder({ ...order, client_order_id: cid }).catch((x: unknown) => x as { status: number });
         expect(e.status).toBe(400); // the server verified the signature (a bad one is 401)
         // The refill is queued behind the request: wait for it, as the daemon's idle moments do.
-        for (let i = 0; i < 1_000 && !pre.isPrepared("POST", PATH); i++) await new Promise((r) => setImmediate(r));
-        expect(pre.isPrepared("POST", PATH)).toBe(true);
+        for (let i = 0; i < 1_000 && pre.prepared("POST", PATH) < 4; i++) await new Promise((r) => setImmediate(r));
+        expect(pre.prepared("POST", PATH)).toBe(4);
       }
       expect(pre.stats).toEqual({ hits: 3, misses: 0 });
       const stamps = s.hits.map((h) => h.headers.get(HEADER_TIMESTAMP));
