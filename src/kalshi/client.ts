@@ -298,7 +298,7 @@ export class KalshiClient {
     this.presigner = new Presigner(this.apiKeyId, this.privateKey, maxAgeMs);
     this.presigner.keepReady([
       ["POST", `${this.basePath}/portfolio/events/orders`, 4],
-      ["POST", `${this.basePath}/portfolio/events/orders/batched`, 1],
+      ["POST", `${this.basePath}/portfolio/events/orders/batched`, 4],
     ]);
     return this.presigner;
   }
