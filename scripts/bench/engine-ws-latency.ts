@@ -108,10 +108,19 @@ let throttled = false;
 const throttledLat: number[] = [];
 let inFlight = false;
 const latencies: number[] = [];
+const withPresigned: number[] = [];
+const signedOnTheSpot: number[] = [];
+let lastHits = 0;
 const realFetch = (input: string, init: RequestInit) => fetch(input, init);
 const timedFetch = (input: string, init: RequestInit): Promise<Response> => {
   if (init.method === "POST" && pendingT0 !== null) {
-    (throttled ? throttledLat : latencies).push((performance.now() - pendingT0) * 1000);
+    const us = (performance.now() - pendingT0) * 1000;
+    (throttled ? throttledLat : latencies).push(us);
+    if (presigner && !throttled) {
+      // Split by whether this request found a signature made ahead (the presigner counted it just now).
+      (presigner.stats.hits > lastHits ? withPresigned : signedOnTheSpot).push(us);
+      lastHits = presigner.stats.hits;
+    }
     pendingT0 = null;
     throttled = false;
     if (!FORWARD) {
@@ -254,6 +263,9 @@ console.log(`  the rest is LiveTransport → KalshiClient: rate limiter, body en
     sig.push((performance.now() - t) * 1000);
   }
   console.log(`  yardstick: one bare RSA-PSS signature p50 ${fmt(pct(sig.sort((a, b) => a - b), 0.5))} µs; signatures made ahead: ${presigner ? `on (${presigner.stats.hits} used, ${presigner.stats.misses} requests found none fresh and signed on the spot)` : "off (--presign)"}`);
+  if (presigner) {
+    console.log(`  with a signature made ahead: n = ${withPresigned.length}, p50 ${fmt(pct(withPresigned, 0.5))} µs, p99 ${fmt(pct(withPresigned, 0.99))} µs; signed on the spot (queue emptied by back-to-back sends): n = ${signedOnTheSpot.length}, p50 ${fmt(pct(signedOnTheSpot, 0.5))} µs, p99 ${fmt(pct(signedOnTheSpot, 0.99))} µs`);
+  }
   presigner?.stop();
 }
 if (latencies.length < 1_000) console.log(`WARNING: only ${latencies.length} samples (aim ≥ 1,000): raise --speed or --markets`);
