@@ -63,12 +63,10 @@ export const rootCommand = defineCommand({
       const bad = (["once", "skip-setup-wizard", "reset-halt"] as const).filter((k) => a[k]);
       if (bad.length) throw new UserError(`--${bad[0]} has no meaning with ${a.backup ? "--backup" : "--verify-config"}; remove it`);
     }
-    const { backupMain } = await import("./backup.ts");
-    const { verifyMain } = await import("./verify.ts");
-    const { runMain } = await import("./run.ts");
-    if (a.backup) return backupMain(a);
-    if (a["verify-config"]) return verifyMain(a);
-    return runMain(a);
+    // Only the module of the chosen action is loaded (`--backup` from cron must not load the engine).
+    if (a.backup) return (await import("./backup.ts")).backupMain(a);
+    if (a["verify-config"]) return (await import("./verify.ts")).verifyMain(a);
+    return (await import("./run.ts")).runMain(a);
   }),
 });
 

@@ -3,7 +3,7 @@
 // local one) goes through this class; only the base URL and the key differ.
 import { randomUUID, type KeyObject } from "node:crypto";
 import { z } from "zod";
-import { authHeaders } from "./signer.ts";
+import { authHeaders, Presigner } from "./signer.ts";
 import { KalshiApiError, errorFromNetwork, errorFromResponse } from "./errors.ts";
 import { OverCapacityError, RateLimiter, backoffMs, sleep, type Tier } from "./rate-limit.ts";
 import { normalizeBaseUrl, wsUrlFromBaseUrl } from "./urls.ts";
@@ -293,6 +293,23 @@ export class KalshiClient {
     return this.privateKey !== undefined;
   }
 
+  private presigner: Presigner | undefined;
+
+  /**
+   * Keep signatures for order create (single and batched) ready ahead of time (see Presigner): the daemon's hot path then
+   * sends without RSA work. Returns the presigner (stats; stop() ends it). Needs credentials.
+   */
+  presignOrders(maxAgeMs = 2_000): Presigner | undefined {
+    if (!this.apiKeyId || !this.privateKey) return undefined;
+    this.presigner?.stop();
+    this.presigner = new Presigner(this.apiKeyId, this.privateKey, maxAgeMs);
+    this.presigner.keepReady([
+      ["POST", `${this.basePath}/portfolio/events/orders`, 4],
+      ["POST", `${this.basePath}/portfolio/events/orders/batched`, 4],
+    ]);
+    return this.presigner;
+  }
+
   /** Signed headers for an arbitrary method + pathname (the WebSocket handshake uses this too). */
   signHeaders(method: string, pathname: string): Record<string, string> {
     if (!this.apiKeyId || !this.privateKey) return {};
@@ -346,7 +363,7 @@ export class KalshiClient {
       const headers: Record<string, string> = { accept: "application/json" };
       if (bodyText !== undefined) headers["content-type"] = "application/json";
       // Signed per attempt: the timestamp must be fresh, and the window is only seconds wide.
-      if (this.privateKey && this.apiKeyId) Object.assign(headers, authHeaders(this.apiKeyId, this.privateKey, c.method, signPath));
+      if (this.privateKey && this.apiKeyId) Object.assign(headers, this.presigner?.take(c.method, signPath) ?? authHeaders(this.apiKeyId, this.privateKey, c.method, signPath));
 
       const t0 = performance.now();
       let status = 0;
