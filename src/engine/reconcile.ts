@@ -175,6 +175,14 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
 
 /** Reconciliations in a row the cash check may keep the book empty to measure a drift (then it waits, reporting it). */
 export const CASH_QUIET_MAX_ROUNDS = 6;
+/**
+ * Reconciliations without another quiet measurement after one found no drift: an exchange that holds
+ * more than the full collateral the check assumes (e.g. fees on resting orders) would otherwise pull
+ * the quotes every few cycles. The apparent shortfall still counts against risk meanwhile.
+ */
+export const CASH_QUIET_COOLDOWN = 100;
+// (Only for "ledger above": no hold can make the balance exceed the ledger's cash.)
+const CASH_QUIET_COOLDOWN_KEY = "cash_quiet_cooldown";
 
 /**
  * Cash. The ledger's cash minus the exchange's balance is what resting orders hold: between 0 and
@@ -213,6 +221,8 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
   }
   const l = d.ledger;
   const quietRounds = Number(l.getMeta(CASH_QUIET_ROUNDS_KEY) ?? "0");
+  const cooldown = Number(l.getMeta(CASH_QUIET_COOLDOWN_KEY) ?? "0");
+  if (cooldown > 0) l.setMeta(CASH_QUIET_COOLDOWN_KEY, String(cooldown - 1));
   if (balance === null) {
     d.log("debug", "cash check skipped: fills kept arriving while the balance was read");
     // Still measuring a drift: the book stays empty for the next reading.
@@ -228,7 +238,14 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
   const seenExact = l.getMeta(CASH_DRIFT_EXACT_KEY) === "1";
   if (drift === 0) {
     if (seen !== 0) l.setMeta(CASH_DRIFT_SEEN_KEY, "0");
-    if (quietRounds !== 0) l.setMeta(CASH_QUIET_ROUNDS_KEY, "0");
+    if (quietRounds !== 0) {
+      l.setMeta(CASH_QUIET_ROUNDS_KEY, "0");
+      // Measured with nothing resting and found nothing: what the orders held explained it.
+      if (exact && seen > 0) {
+        l.setMeta(CASH_QUIET_COOLDOWN_KEY, String(CASH_QUIET_COOLDOWN));
+        d.log("info", `cash check: no difference with the exchange once no order rested; the exchange holds more for resting orders than their price (not measured again for ${CASH_QUIET_COOLDOWN} reconciliations)`);
+      }
+    }
     return { driftMicros: 0, quiet: false, requests, newFills, newSettlements };
   }
   if (exact && seenExact && seen === drift) {
@@ -245,7 +262,7 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
   // Seen before on the same side: a deposit or withdrawal, not a passing race. Its amount needs
   // readings with nothing held, so the engine keeps the bot's orders off the book for a few rounds.
   const persistent = Math.sign(seen) === Math.sign(drift);
-  const quiet = persistent && quietRounds < CASH_QUIET_MAX_ROUNDS;
+  const quiet = persistent && quietRounds < CASH_QUIET_MAX_ROUNDS && (cooldown === 0 || exact || drift < 0);
   if (quiet) l.setMeta(CASH_QUIET_ROUNDS_KEY, String(quietRounds + 1));
   const what = exact ? `$${formatDollars2(Math.abs(drift))}` : `at least $${formatDollars2(Math.abs(drift))} (orders hold up to $${formatDollars2(maxHeld)})`;
   if (persistent && !quiet && quietRounds === CASH_QUIET_MAX_ROUNDS) {
