@@ -62,6 +62,8 @@ describe("cash check in the live daemon", () => {
       await until("the deposit recorded", () => adjustments(db).length > 0, 60_000);
       expect(adjustments(db)).toEqual([{ message: "cash drift $12.34 (ledger below the exchange, seen twice): deposit, withdrawal or a missed fill", deltaMicros: 12_340_000 }]);
       expect(bot.output()).toContain("cash differs from the exchange by $12.34");
+      // Measured with the quotes taken off the book (they held part of the difference).
+      expect(count(db, "select count(*) as n from order_events where detail like 'canceled: cash check%'")).toBeGreaterThan(0);
 
       // Quoting resumes and the market trades again: no further adjustment.
       stopDrive = v.drive(100, 2_000);
