@@ -22,6 +22,9 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   sim: () => import("./sim.ts").then((m) => m.default),
   config: () => import("./config.ts").then((m) => m.default),
   dashboard: () => import("./dashboard.ts").then((m) => m.default),
+  backtest: () => import("./backtest.ts").then((m) => m.default),
+  "fetch-history": () => import("./fetch-history.ts").then((m) => m.default),
+  record: () => import("./record.ts").then((m) => m.default),
 };
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -38,6 +41,9 @@ const DESCRIPTIONS: Record<string, string> = {
   sim: "Run the local Kalshi-compatible exchange",
   config: "Show the merged configuration or print its JSON Schema",
   dashboard: "Web dashboard and Prometheus /metrics (read-only)",
+  backtest: "Replay a recorded trade tape through the strategies and paper fill model (P&L report)",
+  "fetch-history": "Download a series' settled events, markets and trades into the tape format backtest reads",
+  record: "Record a series' order book, trade, ticker and lifecycle streams (hourly gzip JSONL)",
 };
 
 export const rootCommand = defineCommand({

@@ -1,7 +1,7 @@
 // What every command shares: argument fragments spelled as the operations guide spells them, and
 // guarded(), the one error boundary (unknown flags, user errors as one line, exit codes).
 import type { ArgsDef, CommandContext } from "citty";
-import { EXIT, UserError } from "./exit-codes.ts";
+import { EXIT, UserError } from "../errors.ts";
 import { configureLogger, isBrokenPipe, log, type LogFormat, type LogLevelName } from "../ops/log.ts";
 
 export { EXIT, UserError };

@@ -5,7 +5,8 @@
 //
 // Not exported because nothing records them yet: rate-limit waits and 429s (the client's limiter
 // keeps no counters), WebSocket reconnects and sequence gaps (LiveBooks logs them only).
-import type { Heartbeat } from "../ops/heartbeat.ts";
+import { heartbeatStatus, type Heartbeat } from "../ops/heartbeat.ts";
+import { LEDGER_ORDER_STATUSES } from "../db/schema.ts";
 import { Exposition } from "./exposition.ts";
 import { CYCLE_BUCKETS_S, type LedgerTotals } from "./ledger-view.ts";
 
@@ -18,9 +19,9 @@ export interface MetricsInput {
   totals: LedgerTotals | null;
 }
 
-const HB_STATUSES = ["starting", "active", "disabled", "paused", "halted", "error", "stopped"] as const;
+// From the schema, so a status added there (degraded) is exported too.
+const HB_STATUSES = heartbeatStatus.options;
 const RISK_STATES = ["active", "reducing", "halted"] as const;
-const ORDER_STATUSES = ["pending", "resting", "executed", "canceled", "rejected", "unknown"] as const;
 const dollars = (micros: number) => micros / 1_000_000;
 
 export function renderMetrics(m: MetricsInput): string {
@@ -53,7 +54,7 @@ export function renderMetrics(m: MetricsInput): string {
     "kalshi_bot_orders_total",
     "counter",
     "Orders in the ledger by outcome (status)",
-    ORDER_STATUSES.map((s) => ({ labels: { status: s, book }, value: t.ordersByStatus[s] ?? 0 })),
+    LEDGER_ORDER_STATUSES.map((s) => ({ labels: { status: s, book }, value: t.ordersByStatus[s] ?? 0 })),
   );
   x.family("kalshi_bot_orders_by_origin_total", "counter", "Orders in the ledger by origin (bot, or external orders adopted)", Object.entries(t.ordersByOrigin).map(([origin, n]) => ({ labels: { origin, book }, value: n })));
   x.family("kalshi_bot_fills_total", "counter", "Fills in the ledger", [{ labels: { book }, value: t.fills }]);

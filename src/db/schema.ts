@@ -4,6 +4,9 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
+/** Every status an order row of the ledger can have (the metrics list them all, by this list). */
+export const LEDGER_ORDER_STATUSES = ["pending", "resting", "executed", "canceled", "expired", "rejected", "unknown"] as const;
+
 const now = sql`(unixepoch('subsec') * 1000)`;
 
 export const meta = sqliteTable("meta", {
@@ -49,7 +52,7 @@ export const orders = sqliteTable(
     timeInForce: text("time_in_force").notNull(),
     postOnly: integer("post_only", { mode: "boolean" }).notNull().default(false),
     reduceOnly: integer("reduce_only", { mode: "boolean" }).notNull().default(false),
-    status: text({ enum: ["pending", "resting", "executed", "canceled", "expired", "rejected", "unknown"] }).notNull(),
+    status: text({ enum: LEDGER_ORDER_STATUSES }).notNull(),
     strategy: text(),
     reason: text(),
     orderGroupId: text("order_group_id"),

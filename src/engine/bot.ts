@@ -37,7 +37,7 @@
 //   deliberate exit of the daemon.
 import { KalshiApiError, authFix } from "../kalshi/index.ts";
 import type { LoadedConfig } from "../config/load.ts";
-import { EXIT, UserError } from "../cli/exit-codes.ts";
+import { EXIT, UserError } from "../errors.ts";
 import { DbError, openDb, sqliteErrorCode, type Db } from "../db/open.ts";
 import { acquireLock, guardDatabase, type LockHandle } from "../ops/lock.ts";
 import { writeHeartbeat, type Heartbeat, type HeartbeatStatus } from "../ops/heartbeat.ts";

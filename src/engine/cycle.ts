@@ -10,7 +10,7 @@
 // untrusted (the REST view would be stale by up to a cycle), and a set of legs (arbitrage) goes whole
 // or not at all. Own fills from the WebSocket trigger a REST reconciliation first (the ledger is
 // only ever written from the exchange's REST answers, never from the feed).
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { LoadedConfig } from "../config/load.ts";
 import { COUNT_ONE, formatDollars2, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import { killSwitch } from "../ops/kill-switch.ts";
@@ -23,6 +23,8 @@ import { StopRequested, type MarketData, type MarketDataSource, type Scope } fro
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import type { PaperTransport } from "./paper-transport.ts";
 import { balanceMicrosOf, collateralOf, FILLS_CURSOR_KEY, portfolioView, valuePositions } from "./portfolio.ts";
+import { hedgedPositions, strategyInventory } from "./strategy-holdings.ts";
+import { MidHistory } from "./mid-history.ts";
 import { ExchangeClock } from "./exchange-clock.ts";
 import { monoNow, wallAt } from "../ops/clock.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
@@ -280,22 +282,25 @@ export class Engine {
   /** When this process first saw the current trigger (monotonic ms). */
   private groupCappedSeenAt: number | null = null;
 
-  private loadProbabilities(): Map<string, number> | undefined {
+  private loadProbabilities(): { probabilities: Map<string, number>; probabilitiesAsOfMs: number } | undefined {
     const fv = this.d.loaded.config.trading.strategies.fair_value;
     if (!fv.enabled || !fv.source || /^https?:/.test(fv.source)) return undefined;
     const p = fv.source.startsWith("/") ? fv.source : `${this.d.loaded.baseDir}/${fv.source}`;
-    return parseProbabilities(readFileSync(p, "utf8"));
+    // The file's age is its modification time: fair_value refuses to trade on a stale one.
+    return { probabilities: parseProbabilities(readFileSync(p, "utf8")), probabilitiesAsOfMs: statSync(p).mtimeMs };
   }
 
   private async loadStrategies(): Promise<void> {
     const fv = this.d.loaded.config.trading.strategies.fair_value;
-    let probabilities: Map<string, number> | undefined;
+    let ctx: { probabilities: Map<string, number>; probabilitiesAsOfMs: number } | undefined;
     if (fv.enabled && fv.source && /^https?:/.test(fv.source)) {
       const r = await fetch(fv.source, { signal: AbortSignal.timeout(5_000) });
       if (!r.ok) throw new Error(`fair_value source ${fv.source} answered HTTP ${r.status}`);
-      probabilities = parseProbabilities(await r.text());
-    } else probabilities = this.loadProbabilities();
-    this.strategies = enabledStrategies(this.d.loaded.config.trading.strategies, probabilities ? { probabilities } : {});
+      // Last-Modified says how old the numbers are; without it only the fetch time is known.
+      const lm = Date.parse(r.headers.get("last-modified") ?? "");
+      ctx = { probabilities: parseProbabilities(await r.text()), probabilitiesAsOfMs: Number.isFinite(lm) ? lm : Date.now() };
+    } else ctx = this.loadProbabilities();
+    this.strategies = enabledStrategies(this.d.loaded.config.trading.strategies, ctx ?? {});
   }
 
   async run(): Promise<CycleReport> {
@@ -602,11 +607,15 @@ export class Engine {
     const val = valuePositions(positions, allMarkets);
     const restingNow = ledger.ordersWithStatus(["resting"]);
     const ledgerCash = ledger.cashForRiskMicros() ?? balanceMicros;
+    const hedged = hedgedPositions(ledger.db.$client, this.paper, new Map([...positions.values()].map((p) => [p.ticker, p.position])));
     const riskPortfolio: RiskPortfolio = {
       cashMicros: balanceMicros,
       equityMicros: ledgerCash + val.positionsValueMicros,
       positions: Object.fromEntries(
-        [...positions.values()].filter((p) => p.position !== 0).map((p) => [p.ticker, { eventTicker: p.eventTicker ?? allMarkets(p.ticker)?.eventTicker ?? p.ticker, position: p.position, costMicros: p.costMicros }]),
+        [...positions.values()].filter((p) => p.position !== 0).map((p) => [
+          p.ticker,
+          { eventTicker: p.eventTicker ?? allMarkets(p.ticker)?.eventTicker ?? p.ticker, position: p.position, costMicros: p.costMicros, ...(hedged.has(p.ticker) ? { hedged: hedged.get(p.ticker)! } : {}) },
+        ]),
       ),
       resting: restingNow.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? allMarkets(r.ticker)?.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
       recentOrderTimesMs: ledger.sendTimesSince(now - 60_000),
@@ -648,11 +657,21 @@ export class Engine {
     const all = blocked.size ? new Map([...md.markets].filter(([t]) => !blocked.has(t))) : md.markets;
     const intents: Intent[] = [];
     const decisions: StrategyDecision[] = [];
+    // Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything.
+    const held = [...new Set([...view.positions.keys(), ...view.restingOrders.map((o) => o.ticker)])];
+    const inventory = new Map(this.strategies.map((s) => [s.name as string, strategyInventory(ledger.db.$client, this.paper, s.name, held)]));
+    const portfolio: PortfolioView = { ...view, inventory, equityMicros: this.gate.snapshot.equityMicros };
+    // Strategies compare `nowMs` with exchange times (close times, their mid history): the
+    // exchange's clock when known, never only this machine's.
+    const stratNow = this.exchangeClock.now() ?? now;
     for (const s of this.strategies) {
       try {
         const only = marketsFor?.(s.name) ?? null;
         const markets = only ? new Map([...only].flatMap((t) => { const m = all.get(t); return m ? [[t, m] as const] : []; })) : all;
-        const out = s.strategy.decide({ markets, events: md.events, portfolio: view, params: s.params, nowMs: now });
+        const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio, stratNow) ?? null;
+        this.mids ??= new MidHistory(ledger.db.$client);
+        const midHistory = histTickers ? this.mids.observe(histTickers.flatMap((t) => { const m = markets.get(t); return m ? [m] : []; }), stratNow, cycleId) : undefined;
+        const out = s.strategy.decide({ markets, events: md.events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}) });
         decisions.push({ strategy: s.name, intents: out });
         intents.push(...out);
       } catch (e) {
@@ -1038,6 +1057,8 @@ export class Engine {
   }
   /** Broken sets waiting for the book, with the reason last audited. */
   private readonly arbWaiting = new Map<string, string>();
+  /** Mid history for strategies that ask for it (market_maker's volatility and fast-move checks). */
+  private mids: MidHistory | null = null;
 
 }
 

@@ -10,7 +10,7 @@ import { parseDollars } from "../kalshi/money.ts";
 import { privateKeyFromPem } from "../kalshi/signer.ts";
 import type { KeyObject } from "node:crypto";
 import type { LoadedConfig } from "../config/load.ts";
-import { EXIT, UserError } from "../cli/exit-codes.ts";
+import { EXIT, UserError } from "../errors.ts";
 import { writeFileAtomic } from "../ops/atomic.ts";
 import type { SimServer } from "../sim/server.ts";
 

@@ -2,7 +2,7 @@
 // One Ledger per book (`paper` true for dry-run, false for live), so paper and live rows are never
 // mixed: every query filters on the flag. Writes that belong together (an order row and its event,
 // a fill and the position it moves) share one transaction.
-import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
 import { schema } from "../db/open.ts";
 import type { Count, Micros, Price } from "../kalshi/money.ts";
@@ -61,6 +61,19 @@ export const CASH_DRIFT_EXACT_KEY = "cash_drift_seen_exact";
 /** Meta key: consecutive reconciliations the cash check has asked for a book without resting orders. */
 export const CASH_QUIET_ROUNDS_KEY = "cash_quiet_rounds";
 
+/** Values of a prepared insert or update: one named placeholder per column, named after it. */
+function placeholders<T>(keys: readonly string[]): { [K in keyof T]: ReturnType<typeof sql.placeholder> } {
+  return Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])) as { [K in keyof T]: ReturnType<typeof sql.placeholder> };
+}
+
+/** The same for the SET of an update (drizzle takes SQL there, not a bare placeholder). Values are
+ * sent as they are, with no column mapping: only for plain integer and text columns. */
+function setPlaceholders<T>(keys: readonly string[]): { [K in keyof T]: SQL } {
+  return Object.fromEntries(keys.map((k) => [k, sql`${sql.placeholder(k)}`])) as { [K in keyof T]: SQL };
+}
+
+const FILL_COLUMNS = ["fillId", "paper", "orderId", "clientOrderId", "ticker", "side", "price", "count", "feeMicros", "isTaker", "cashDeltaMicros", "createdAt"] as const;
+
 export class Ledger {
   constructor(
     readonly db: Db,
@@ -71,6 +84,28 @@ export class Ledger {
     return this.paper;
   }
 
+  /**
+   * Statements prepared once per shape (the set of columns written). Building and preparing a
+   * drizzle query costs ~100x running it (about 1 ms against 10 us), and these run for every order,
+   * fill and amend: a backtest makes hundreds of thousands of them. The shape comes from the
+   * object written, so a column added to a row type is written like before.
+   */
+  private readonly stmts = new Map<string, unknown>();
+
+  /** One transaction on the connection (bun:sqlite's own: BEGIN/COMMIT, or a savepoint inside
+   * another), in which the prepared statements above run. Rolled back when `fn` throws. */
+  private tx<T>(fn: () => T): T {
+    return this.db.$client.transaction(fn)();
+  }
+  private stmt<T>(key: string, build: () => T): T {
+    let q = this.stmts.get(key);
+    if (q === undefined) {
+      q = build();
+      this.stmts.set(key, q);
+    }
+    return q as T;
+  }
+
   // ---- meta (key/value; keys are namespaced by book) ------------------------------------------------
 
   private k(key: string): string {
@@ -78,17 +113,26 @@ export class Ledger {
   }
 
   getMeta(key: string, shared = false): string | null {
-    const r = this.db.select().from(meta).where(eq(meta.key, shared ? key : this.k(key))).get();
-    return r?.value ?? null;
+    const q = this.stmt("getMeta", () => this.db.select().from(meta).where(eq(meta.key, sql.placeholder("key"))).prepare());
+    return q.get({ key: shared ? key : this.k(key) })?.value ?? null;
   }
 
   setMeta(key: string, value: string, shared = false): void {
-    const k = shared ? key : this.k(key);
-    this.db.insert(meta).values({ key: k, value }).onConflictDoUpdate({ target: meta.key, set: { value } }).run();
+    if (key.startsWith("cash_")) this.cashCache = undefined;
+    const q = this.stmt("setMeta", () =>
+      this.db
+        .insert(meta)
+        .values({ key: sql.placeholder("key"), value: sql.placeholder("value") })
+        .onConflictDoUpdate({ target: meta.key, set: { value: sql`${sql.placeholder("value")}` } })
+        .prepare(),
+    );
+    q.run({ key: shared ? key : this.k(key), value });
   }
 
   deleteMeta(key: string, shared = false): void {
-    this.db.delete(meta).where(eq(meta.key, shared ? key : this.k(key))).run();
+    if (key.startsWith("cash_")) this.cashCache = undefined;
+    const q = this.stmt("deleteMeta", () => this.db.delete(meta).where(eq(meta.key, sql.placeholder("key"))).prepare());
+    q.run({ key: shared ? key : this.k(key) });
   }
 
   /** Keys (without the book prefix) starting with `prefix`, and their values. */
@@ -113,15 +157,20 @@ export class Ledger {
 
   /** Rows for orders about to be sent, status `pending`, in one transaction, BEFORE any request. */
   insertPending(rows: NewOrder[]): OrderRow[] {
-    return this.db.transaction((tx) => {
+    return this.tx(() => {
       const out: OrderRow[] = [];
       for (const r of rows) {
-        const row = tx
-          .insert(orders)
-          .values({ ...r, paper: this.p, origin: "bot", status: "pending", remainingCount: r.count, filledCount: 0 })
-          .returning()
-          .get();
-        tx.insert(orderEvents).values({ orderRowId: row.id, status: "pending", detail: r.reason }).run();
+        const values: Record<string, unknown> = { ...r, paper: this.p, origin: "bot", status: "pending", remainingCount: r.count, filledCount: 0 };
+        const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+        const ins = this.stmt(`insertOrder:${keys.join(",")}`, () =>
+          this.db
+            .insert(orders)
+            .values(placeholders<typeof orders.$inferInsert>(keys))
+            .returning()
+            .prepare(),
+        );
+        const row = ins.get(values)!;
+        this.orderEventStmt().run({ orderRowId: row.id, status: "pending", detail: r.reason });
         out.push(row);
       }
       return out;
@@ -134,18 +183,40 @@ export class Ledger {
     patch: { status?: OrderStatus; orderId?: string | null; filledCount?: Count; remainingCount?: Count; price?: Price; count?: Count; error?: string | null; clientOrderId?: string },
     detail: string,
   ): void {
-    this.db.transaction((tx) => {
-      tx.update(orders).set({ ...patch, updatedAt: Date.now() }).where(eq(orders.id, rowId)).run();
-      tx.insert(orderEvents).values({ orderRowId: rowId, status: patch.status ?? "update", detail }).run();
+    const values: Record<string, unknown> = { ...patch, updatedAt: Date.now() };
+    const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+    const up = this.stmt(`updateOrder:${keys.join(",")}`, () =>
+      this.db
+        .update(orders)
+        .set(setPlaceholders<Partial<typeof orders.$inferInsert>>(keys))
+        .where(eq(orders.id, sql.placeholder("__rowId")))
+        .prepare(),
+    );
+    this.tx(() => {
+      up.run({ ...values, __rowId: rowId });
+      this.orderEventStmt().run({ orderRowId: rowId, status: patch.status ?? "update", detail });
     });
   }
 
+  private orderEventStmt() {
+    return this.stmt("insertOrderEvent", () =>
+      this.db
+        .insert(orderEvents)
+        .values({ orderRowId: sql.placeholder("orderRowId"), status: sql.placeholder("status"), detail: sql.placeholder("detail") })
+        .prepare(),
+    );
+  }
+
   orderByClientId(clientOrderId: string): OrderRow | undefined {
-    return this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.clientOrderId, clientOrderId))).get();
+    const q = this.stmt("orderByClientId", () =>
+      this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.clientOrderId, sql.placeholder("id")))).prepare(),
+    );
+    return q.get({ id: clientOrderId });
   }
 
   orderByOrderId(orderId: string): OrderRow | undefined {
-    return this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.orderId, orderId))).get();
+    const q = this.stmt("orderByOrderId", () => this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.orderId, sql.placeholder("id")))).prepare());
+    return q.get({ id: orderId });
   }
 
   ordersWithStatus(statuses: OrderStatus[]): OrderRow[] {
@@ -242,23 +313,41 @@ export class Ledger {
    * transaction. Returns false when the fill was already known.
    */
   recordFill(f: FillRecord): boolean {
+    return this.committed(() => this.recordFillTx(f));
+  }
+
+  /**
+   * Run a fill's or settlement's transaction and bring the caches up to date with what it
+   * committed: the position row it wrote, the cash it moved. After a throw (a rollback) both are
+   * dropped: the caches must never hold what a transaction did not commit.
+   */
+  private committed(tx: () => { row: PositionRow; cashDelta: Micros } | null): boolean {
+    let out: { row: PositionRow; cashDelta: Micros } | null | undefined;
     try {
-      return this.recordFillTx(f);
+      out = tx();
+      return out !== null;
     } finally {
-      // Also after a rollback: the cache must never hold what the transaction wrote.
-      this.positionsCache = null;
+      if (out === undefined) {
+        this.positionsCache = null;
+        this.cashCache = undefined;
+      } else if (out) {
+        // A new map: a caller holding the previous one keeps the state it read.
+        if (this.positionsCache) this.positionsCache = new Map(this.positionsCache).set(out.row.ticker, out.row);
+        if (typeof this.cashCache === "number") this.cashCache += out.cashDelta;
+      }
     }
   }
 
-  private recordFillTx(f: FillRecord): boolean {
-    return this.db.transaction((tx) => {
-      const known = tx.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, f.fillId))).get();
-      if (known) return false;
-      const cur = tx.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, f.ticker))).get();
+  private recordFillTx(f: FillRecord): { row: PositionRow; cashDelta: Micros } | null {
+    const knownQ = this.stmt("fillById", () => this.db.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, sql.placeholder("id")))).prepare());
+    const insertQ = this.stmt("insertFill", () => this.db.insert(fills).values(placeholders<typeof fills.$inferInsert>(FILL_COLUMNS)).prepare());
+    return this.tx(() => {
+      const known = knownQ.get({ id: f.fillId });
+      if (known) return null;
+      const cur = this.positionStmt().get({ ticker: f.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applyFill(state, f.side, f.price, f.count, f.feeMicros);
-      tx.insert(fills)
-        .values({
+      insertQ.run({
           fillId: f.fillId,
           paper: this.p,
           orderId: f.orderId,
@@ -271,24 +360,33 @@ export class Ledger {
           isTaker: f.isTaker,
           cashDeltaMicros: eff.cashDeltaMicros,
           createdAt: f.tsMs,
-        })
-        .run();
-      this.writePosition(tx as unknown as Db, f.ticker, f.eventTicker ?? cur?.eventTicker ?? null, eff.next);
-      return true;
+        });
+      const row = this.writePosition(f.ticker, f.eventTicker ?? cur?.eventTicker ?? null, eff.next);
+      return { row, cashDelta: eff.cashDeltaMicros };
     });
   }
 
-  private writePosition(tx: Db, ticker: string, eventTicker: string | null, s: PositionState): void {
-    this.positionsCache = null;
-    tx.insert(positions)
-      .values({ paper: this.p, ticker, eventTicker, ...s, updatedAt: Date.now() })
-      .onConflictDoUpdate({ target: [positions.paper, positions.ticker], set: { ...s, eventTicker, updatedAt: Date.now() } })
-      .run();
+  private positionStmt() {
+    return this.stmt("positionByTicker", () => this.db.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, sql.placeholder("ticker")))).prepare());
+  }
+
+  private writePosition(ticker: string, eventTicker: string | null, s: PositionState): PositionRow {
+    const q = this.stmt("upsertPosition", () => {
+      const p = placeholders<typeof positions.$inferInsert>(["position", "costMicros", "realizedPnlMicros", "feesMicros", "eventTicker", "updatedAt"]);
+      return this.db
+        .insert(positions)
+        .values({ ...p, paper: this.p, ticker: sql.placeholder("ticker") })
+        .onConflictDoUpdate({ target: [positions.paper, positions.ticker], set: setPlaceholders<typeof positions.$inferInsert>(["position", "costMicros", "realizedPnlMicros", "feesMicros", "eventTicker", "updatedAt"]) })
+        .returning()
+        .prepare();
+    });
+    return q.get({ ticker, eventTicker, position: s.position, costMicros: s.costMicros, realizedPnlMicros: s.realizedPnlMicros, feesMicros: s.feesMicros, updatedAt: Date.now() });
   }
 
   /** Seed a position the ledger did not build from fills (first start on an account with history). */
   seedPosition(ticker: string, eventTicker: string | null, s: PositionState): void {
-    this.writePosition(this.db, ticker, eventTicker, s);
+    this.positionsCache = null;
+    this.writePosition(ticker, eventTicker, s);
   }
 
   /**
@@ -307,21 +405,20 @@ export class Ledger {
 
   /** Record a settlement once per market, closing the position and paying out, in one transaction. */
   recordSettlement(s: SettlementRecord): boolean {
-    try {
-      return this.recordSettlementTx(s);
-    } finally {
-      this.positionsCache = null;
-    }
+    return this.committed(() => this.recordSettlementTx(s));
   }
 
-  private recordSettlementTx(s: SettlementRecord): boolean {
-    return this.db.transaction((tx) => {
-      const known = tx.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
-      if (known) return false;
-      const cur = tx.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, s.ticker))).get();
+  private recordSettlementTx(s: SettlementRecord): { row: PositionRow; cashDelta: Micros } | null {
+    return this.tx(() => {
+      const known = this.db.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
+      if (known) return null;
+      // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
+      const revenueCents = Math.round(s.revenueMicros / 10_000);
+      const cur = this.positionStmt().get({ ticker: s.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applySettlement(state, s.result, s.revenueMicros, s.feeMicros);
-      tx.insert(settlements)
+      this.db
+        .insert(settlements)
         .values({
           paper: this.p,
           ticker: s.ticker,
@@ -329,14 +426,14 @@ export class Ledger {
           result: s.result,
           yesCount: s.yesCount,
           noCount: s.noCount,
-          // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
-          revenueCents: Math.round(s.revenueMicros / 10_000),
+          revenueCents,
           feeMicros: s.feeMicros,
           settledTime: s.settledTime,
         })
         .run();
-      this.writePosition(tx as unknown as Db, s.ticker, s.eventTicker ?? cur?.eventTicker ?? null, eff.next);
-      return true;
+      const row = this.writePosition(s.ticker, s.eventTicker ?? cur?.eventTicker ?? null, eff.next);
+      // As cashMicros sums it.
+      return { row, cashDelta: revenueCents * 10_000 - s.feeMicros };
     });
   }
 
@@ -348,24 +445,35 @@ export class Ledger {
    * Compared with the exchange's balance + held collateral at every reconciliation.
    */
   cashMicros(): Micros | null {
+    // Read before every paper order and several times a cycle; it only changes with this class's
+    // own writes (fills, settlements, meta), so it is cached until the next one (as positions are).
+    if (this.cashCache !== undefined) return this.cashCache;
     const anchor = this.getMeta("cash_anchor_micros");
-    if (anchor === null) return null;
+    if (anchor === null) return (this.cashCache = null);
     // Only fills and settlements after the anchor count (an embedded exchange restarts the book).
     const fromFill = Number(this.getMeta("cash_anchor_fill_row") ?? "0");
     const fromSettlement = Number(this.getMeta("cash_anchor_settlement_row") ?? "0");
-    const f = this.db
-      .select({ s: sql<number>`coalesce(sum(${fills.cashDeltaMicros}), 0)` })
-      .from(fills)
-      .where(and(eq(fills.paper, this.p), sql`${fills.id} > ${fromFill}`))
-      .get();
-    const s = this.db
-      .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * 10000 - ${settlements.feeMicros}), 0)` })
-      .from(settlements)
-      .where(and(eq(settlements.paper, this.p), sql`${settlements.id} > ${fromSettlement}`))
-      .get();
+    const fq = this.stmt("cashOfFills", () =>
+      this.db
+        .select({ s: sql<number>`coalesce(sum(${fills.cashDeltaMicros}), 0)` })
+        .from(fills)
+        .where(and(eq(fills.paper, this.p), sql`${fills.id} > ${sql.placeholder("from")}`))
+        .prepare(),
+    );
+    const sq = this.stmt("cashOfSettlements", () =>
+      this.db
+        .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * 10000 - ${settlements.feeMicros}), 0)` })
+        .from(settlements)
+        .where(and(eq(settlements.paper, this.p), sql`${settlements.id} > ${sql.placeholder("from")}`))
+        .prepare(),
+    );
+    const f = fq.get({ from: fromFill });
+    const s = sq.get({ from: fromSettlement });
     const adj = Number(this.getMeta("cash_adjust_micros") ?? "0");
-    return Number(anchor) + (f?.s ?? 0) + (s?.s ?? 0) + adj;
+    return (this.cashCache = Number(anchor) + (f?.s ?? 0) + (s?.s ?? 0) + adj);
   }
+  /** undefined: not known; dropped by every write that can move cash (fills, settlements, meta). */
+  private cashCache: Micros | null | undefined = undefined;
 
   /**
    * Cash as risk and the heartbeat should count it: the ledger's cash, less any shortfall the last
@@ -401,6 +509,7 @@ export class Ledger {
       sqlite.run(`update orders set status = 'canceled', remaining_count = 0, error = ? where paper = ? and status in ('pending','unknown','resting')`, [why, p]);
       sqlite.run(`delete from positions where paper = ?`, [p]);
       this.positionsCache = null;
+      this.cashCache = undefined;
       // Settlements are unique per market and book: a restarted exchange may reuse tickers.
       sqlite.run(`delete from settlements where paper = ?`, [p]);
       sqlite.run(`delete from meta where key like ?`, [`${this.p ? "paper" : "live"}.%`]);

@@ -3,7 +3,7 @@
 // trading without autonomous_mode is refused with the guide's checklist (exit 11, which systemd
 // does not restart). Live trading also needs an explicit scope: never "whatever the exchange lists".
 import type { LoadedConfig } from "../config/load.ts";
-import { EXIT, UserError } from "../cli/exit-codes.ts";
+import { EXIT, UserError } from "../errors.ts";
 import type { Scope } from "./market-data.ts";
 
 export const LIVE_CHECKLIST = [

@@ -8,6 +8,7 @@ import type { KalshiClient } from "../kalshi/index.ts";
 import type * as W from "../kalshi/wire/rest.ts";
 import { multiplierE4, PRICE_ONE, type Count, type FeeType, type Price } from "../kalshi/money.ts";
 import type { BookDepth, EventView, MarketView, PortfolioView, Strategy, TradePrint } from "../strategies/types.ts";
+import { isExhaustive } from "./event-coverage.ts";
 
 export interface Scope {
   seriesTickers: string[];
@@ -193,7 +194,10 @@ export class MarketDataSource {
       else out.inactive.set(m.ticker, view);
     }
     if (tickers.length) {
-      out.events.set(ev.event_ticker, { eventTicker: ev.event_ticker, seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive, marketTickers: markets.map((m) => m.ticker) });
+      out.events.set(ev.event_ticker, {
+        eventTicker: ev.event_ticker, seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive,
+        exhaustive: isExhaustive(ev.mutually_exclusive, markets), marketTickers: markets.map((m) => m.ticker),
+      });
     }
   }
 
@@ -275,7 +279,8 @@ export class MarketDataSource {
         if (!markOnly && meta && !out.events.has(m.event_ticker)) {
           // Only the listed markets of this event are known here; arbitrage needs the whole event, and
           // event_arbitrage checks that every market of the event is present before it trades.
-          out.events.set(m.event_ticker, { eventTicker: m.event_ticker, seriesTicker, mutuallyExclusive: meta.mutuallyExclusive, marketTickers: [] });
+          // Never exhaustive: only the listed markets are known, so a YES set is not provably covered.
+          out.events.set(m.event_ticker, { eventTicker: m.event_ticker, seriesTicker, mutuallyExclusive: meta.mutuallyExclusive, exhaustive: false, marketTickers: [] });
         }
         if (!markOnly) out.events.get(m.event_ticker)?.marketTickers.push(m.ticker);
       }

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { PRICE_ONE, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookDepth, BookSide, CreateIntent, MarketView, TradePrint } from "../strategies/types.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
-import { consumeBook, paperExecute, paperRestingFillsShared } from "./paper.ts";
+import { consumeBook, paperExecute, paperRestingFillsShared, queueAheadAt } from "./paper.ts";
 import { orderCollateral } from "./position-math.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport, WriteOutcome } from "./transport.ts";
 
@@ -25,8 +25,30 @@ export class PaperTransport implements OrderTransport {
   writes = 0;
   private markets: ReadonlyMap<string, MarketView> = new Map();
   private books = new Map<string, BookDepth>();
+  /** Contracts queued ahead of each resting paper order at its price (null: unknown, through-only).
+   * Kept in the ledger's meta too (`paper_queue:<order id>`), so a `--once` run knows the queue of
+   * an order an earlier run placed; an order with no record is through-only. */
+  private readonly queue = new Map<string, Count | null>();
 
-  constructor(private readonly ledger: Ledger) {}
+  private setQueue(orderId: string, q: Count | null): void {
+    if (this.queue.has(orderId) && this.queue.get(orderId) === q) return;
+    this.queue.set(orderId, q);
+    this.ledger.setMeta(`paper_queue:${orderId}`, q === null ? "unknown" : String(q));
+  }
+
+  private queueOf(orderId: string): Count | null {
+    if (!this.queue.has(orderId)) {
+      const v = this.ledger.getMeta(`paper_queue:${orderId}`);
+      this.queue.set(orderId, v === null || v === "unknown" ? null : Number(v));
+    }
+    return this.queue.get(orderId)!;
+  }
+
+  /** `now`: the clock fills are stamped with (a backtest passes its simulated clock). */
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The cycle's market data: what the paper model may fill against. */
   setMarkets(markets: ReadonlyMap<string, MarketView>): void {
@@ -89,10 +111,11 @@ export class PaperTransport implements OrderTransport {
           count: f.count,
           feeMicros: f.feeMicros,
           isTaker: f.isTaker,
-          tsMs: Date.now(),
+          tsMs: this.now(),
         });
         filled += f.count;
       });
+      if (res.restingCount > 0) this.setQueue(orderId, queueAheadAt(book, r.side, r.price, m.book !== undefined));
       this.books.set(r.ticker, consumeBook(book, r.side, res.fills));
       out.push({ kind: "accepted", orderId, filled, remaining: res.restingCount });
     }
@@ -121,6 +144,8 @@ export class PaperTransport implements OrderTransport {
     }
     const remaining = totalCount - row.filledCount;
     if (remaining <= 0) return { kind: "rejected", error: "invalid amend count" };
+    // An amend goes to the back of the queue at its (new) price.
+    this.setQueue(order.orderId, m ? queueAheadAt(this.books.get(order.ticker) ?? depthOf(m), order.side, price, m.book !== undefined) : null);
     return { kind: "ok", remaining, filled: row.filledCount };
   }
 
@@ -161,19 +186,24 @@ export class PaperTransport implements OrderTransport {
   fillResting(trades: ReadonlyMap<string, TradePrint[]>, sinceOf: (row: OrderRow) => number): number {
     let n = 0;
     const byTicker = new Map<string, OrderRow[]>();
-    for (const row of this.ledger.ordersWithStatus(["resting"])) {
+    const resting = this.ledger.ordersWithStatus(["resting"]);
+    const ids = new Set(resting.map((r) => r.orderId));
+    for (const id of this.queue.keys()) if (!ids.has(id)) this.queue.delete(id);
+    for (const { key } of this.ledger.metaWithPrefix("paper_queue:")) if (!ids.has(key.slice("paper_queue:".length))) this.ledger.deleteMeta(key);
+    for (const row of resting) {
       if (!row.orderId || !trades.get(row.ticker)?.length || !this.markets.get(row.ticker)) continue;
       byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
     }
     for (const [ticker, rows] of byTicker) {
       const m = this.markets.get(ticker)!;
       const results = paperRestingFillsShared(
-        rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount, sinceMs: sinceOf(row) })),
+        rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount, sinceMs: sinceOf(row), queueAhead: this.queueOf(row.orderId!) })),
         trades.get(ticker)!,
         m,
       );
       rows.forEach((row, k) => {
         const r = results[k]!;
+        this.setQueue(row.orderId!, r.queueAhead);
         if (r.fills.length === 0) return;
         let filled = row.filledCount;
         r.fills.forEach((f, i) => {
@@ -188,7 +218,7 @@ export class PaperTransport implements OrderTransport {
             count: f.count,
             feeMicros: f.feeMicros,
             isTaker: false,
-            tsMs: Date.now(),
+            tsMs: this.now(),
           });
           n++;
         });

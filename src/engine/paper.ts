@@ -3,8 +3,10 @@
 //   - an order is validated like the exchange would (grid, size, post_only cross, cash);
 //   - a marketable order takes only what the VISIBLE book shows at or better than its limit, level by
 //     level at the resting prices, and pays the taker fee on every level it takes;
-//   - what is left rests (GTC) and fills only when the market later TRADES THROUGH its price
-//     (strictly better than it): a print at our price may have gone to the queue ahead of us;
+//   - what is left rests (GTC) and fills when the market later TRADES THROUGH its price (strictly
+//     better than it), or trades AT its price once the volume queued ahead of it has traded
+//     (queue position: the size the book showed at that price when the order joined it; where the
+//     book does not show that price's depth the queue is unknown and only trades through count);
 //   - a resting fill takes at most the size of the print that went through it, and pays maker fees
 //     where the series charges them.
 // Prices are on the YES scale like the API: a bid buys YES at p, an ask buys NO at 1 − p.
@@ -183,38 +185,82 @@ export function paperRestingFills(
 }
 
 /**
+ * Contracts queued ahead of an order that joins the book on `side` at `price` (before it): the size
+ * the book shows there. An order better than the best level of its side is first in the queue (0).
+ * `fullDepth`: the book lists every level (an order book, not a top-of-book line), so a price with
+ * no level has nobody ahead; otherwise the depth behind the best level is unknown and so is the
+ * queue (null: the order then fills only from trades through its price, never at it).
+ */
+export function queueAheadAt(book: PaperBook, side: BookSide, price: Price, fullDepth: boolean): Count | null {
+  // The order's own side: YES bids for a bid; NO bids at 1 − p for an ask (a YES ask at p).
+  const own: Array<[Price, Count]> = isDepth(book)
+    ? (side === "bid" ? book.yes.map(([p, c]) => [p, c] as [Price, Count]) : book.no.map(([q, c]) => [PRICE_ONE - q, c] as [Price, Count])).filter(([, c]) => c > 0)
+    : side === "bid"
+      ? book.yesBid !== null && book.yesBidSize > 0 ? [[book.yesBid, book.yesBidSize]] : []
+      : book.yesAsk !== null && book.yesAskSize > 0 ? [[book.yesAsk, book.yesAskSize]] : [];
+  const at = own.find(([p]) => p === price);
+  if (at) return at[1];
+  const better = (p: Price) => (side === "bid" ? price > p : price < p);
+  if (own.every(([p]) => better(p))) return 0;
+  return fullDepth ? 0 : null;
+}
+
+/** A resting paper order with what the fill model knows of it: since when it rests at its price
+ * (exchange time) and the contracts queued ahead of it there (null: unknown, through-only). */
+export type QueuedRestingOrder = PaperRestingOrder & { sinceMs: number; queueAhead?: Count | null };
+
+/**
  * Fills of several resting paper orders of one market from the same prints. A print's size is
  * shared, not handed to each order whole: a 1-lot print through two of our bids fills one contract,
- * not two. Each print (oldest first) goes to the orders it passes strictly through, best price
- * first (highest bid, lowest ask; then the order given), and only to orders that were resting at
- * that price before it printed (`sinceMs`, exchange time). Maker fills at each order's price.
+ * not two. Each print (oldest first) goes to the orders it reaches, best price first (highest bid,
+ * lowest ask; then the order given), and only to orders that were resting at that price before it
+ * printed (`sinceMs`, exchange time). A print strictly through an order's price reaches it (the
+ * whole level traded); a print AT its price reaches it only for what is left of the print after
+ * the queue ahead of it (`queueAhead`), which the print shortens, and only when its taker was on
+ * the other side (a seller for a bid) or is unknown. Maker fills at each order's price.
  */
 export function paperRestingFillsShared(
-  orders: ReadonlyArray<PaperRestingOrder & { sinceMs: number }>,
+  orders: ReadonlyArray<QueuedRestingOrder>,
   trades: readonly TradePrint[],
   market: Pick<PaperMarketInfo, "feeType" | "feeMultiplierE4">,
-): Array<{ fills: PaperFill[]; remaining: Count }> {
-  const out = orders.map((o) => ({ fills: [] as PaperFill[], remaining: o.remaining }));
+): Array<{ fills: PaperFill[]; remaining: Count; queueAhead: Count | null }> {
+  const out = orders.map((o) => ({ fills: [] as PaperFill[], remaining: o.remaining, queueAhead: o.queueAhead ?? null }));
   const idx = orders.map((_, i) => i);
   const ordered = [...trades].sort((a, b) => a.tsMs - b.tsMs);
   for (const t of ordered) {
     let left = t.count;
     if (left <= 0) continue;
-    const takers = idx
-      .filter((i) => {
-        const o = orders[i]!;
-        return out[i]!.remaining > 0 && o.ticker === t.ticker && t.tsMs > o.sinceMs && (o.side === "bid" ? t.price < o.price : t.price > o.price);
-      })
-      .sort((a, b) => {
-        const oa = orders[a]!;
-        const ob = orders[b]!;
-        if (oa.side !== ob.side) return 0;
-        return (oa.side === "bid" ? ob.price - oa.price : oa.price - ob.price) || a - b;
-      });
-    for (const i of takers) {
+    const through = (o: PaperRestingOrder) => (o.side === "bid" ? t.price < o.price : t.price > o.price);
+    // A seller hits bids, a buyer lifts asks: only those prints at our price can reach our queue.
+    const atPrice = (o: PaperRestingOrder) => t.price === o.price && (t.takerBookSide === undefined || t.takerBookSide !== o.side);
+    const reached = idx.filter((i) => {
+      const o = orders[i]!;
+      return out[i]!.remaining > 0 && o.ticker === t.ticker && t.tsMs > o.sinceMs && (through(o) || (atPrice(o) && out[i]!.queueAhead !== null));
+    });
+    // What of the print is left for each order at its price once the queue ahead of it has taken its share.
+    const room = new Map<number, Count>();
+    for (const i of reached) {
+      const o = orders[i]!;
+      if (through(o)) {
+        room.set(i, Number.POSITIVE_INFINITY);
+        out[i]!.queueAhead = 0;
+        continue;
+      }
+      const ahead = out[i]!.queueAhead!;
+      room.set(i, Math.max(0, t.count - ahead));
+      out[i]!.queueAhead = Math.max(0, ahead - t.count);
+    }
+    reached.sort((a, b) => {
+      const oa = orders[a]!;
+      const ob = orders[b]!;
+      if (oa.side !== ob.side) return 0;
+      return (oa.side === "bid" ? ob.price - oa.price : oa.price - ob.price) || a - b;
+    });
+    for (const i of reached) {
       if (left <= 0) break;
       const o = orders[i]!;
-      const q = Math.min(left, out[i]!.remaining);
+      const q = Math.min(left, out[i]!.remaining, room.get(i)!);
+      if (q <= 0) continue;
       out[i]!.fills.push({ price: o.price, count: q, feeMicros: makerFee(market.feeType, o.price, q, market.feeMultiplierE4), isTaker: false });
       out[i]!.remaining -= q;
       left -= q;

@@ -257,12 +257,29 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
   return { adopted, requests };
 }
 
-/** YES mark for valuing a position: mid of a two-sided book, else the last price; settled: result. */
-export function markOf(m: MarketView | undefined): Price | null {
+/**
+ * YES mark for valuing a position (it drives equity, hence the drawdown and daily-loss limits):
+ * settled: the result; two-sided book: the mid. A one-sided book is marked against the holder
+ * (`position` > 0 long YES, < 0 long NO): at the exit price when that side is there (the YES bid
+ * for long YES, the YES ask for long NO), else the last price bounded by the side that is there
+ * (long YES at most the ask, long NO at least the bid) — never the stale last trade above what
+ * anyone now asks. An empty book: the last price. Without `position` (a flat view) the old rule:
+ * mid, else last.
+ */
+export function markOf(m: MarketView | undefined, position = 0): Price | null {
   if (!m) return null;
   const result = (m as MarketView & { result?: string }).result;
   if ((m.status === "determined" || m.status === "finalized" || m.status === "settled") && (result === "yes" || result === "no")) return result === "yes" ? PRICE_ONE : 0;
-  if (m.yesBid !== null && m.yesAsk !== null && m.yesBidSize > 0 && m.yesAskSize > 0) return Math.round((m.yesBid + m.yesAsk) / 2);
+  const bid = m.yesBid !== null && m.yesBidSize > 0 ? m.yesBid : null;
+  const ask = m.yesAsk !== null && m.yesAskSize > 0 ? m.yesAsk : null;
+  if (bid !== null && ask !== null) return Math.round((bid + ask) / 2);
+  if (position > 0) {
+    if (bid !== null) return bid;
+    if (ask !== null) return Math.min(m.lastPrice ?? ask, ask);
+  } else if (position < 0) {
+    if (ask !== null) return ask;
+    if (bid !== null) return Math.max(m.lastPrice ?? bid, bid);
+  }
   return m.lastPrice ?? null;
 }
 
@@ -279,7 +296,7 @@ export function valuePositions(positions: ReadonlyMap<string, PositionRow>, mark
   const unmarked: string[] = [];
   for (const p of positions.values()) {
     if (p.position === 0) continue;
-    const mk = markOf(marketOf(p.ticker));
+    const mk = markOf(marketOf(p.ticker), p.position);
     if (mk === null) {
       unmarked.push(p.ticker);
       v += p.costMicros;

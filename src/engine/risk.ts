@@ -58,6 +58,11 @@ export interface RiskPosition {
   position: Count;
   /** Cost basis of the open position (sign ignored). */
   costMicros: Micros;
+  /**
+   * Signed contracts of `position` that are legs of complete arbitrage sets (same sign, never
+   * more): they carry no per-market risk, so the per-market position cap counts only the rest.
+   */
+  hedged?: Count;
 }
 
 export interface RiskRestingOrder {
@@ -389,6 +394,8 @@ interface OrderShape {
   price: Price;
   count: Count;
   reduceOnly: boolean;
+  /** A leg of a whole set judged together (shared groupKey): the per-market cap does not apply. */
+  setLeg?: boolean;
 }
 
 interface Check {
@@ -399,6 +406,8 @@ interface Check {
 function createChecks(o: OrderShape, s: RiskSnapshot, L: ResolvedRiskLimits): Check[] {
   const lp = legPrice(o.side, o.price);
   const pos = s.positions[o.ticker]?.position ?? 0;
+  // The per-market cap is about naked risk: contracts hedged inside complete sets do not count.
+  const naked = pos - (s.positions[o.ticker]?.hedged ?? 0);
   const bids = restingOn(s, o.ticker, "bid");
   const asks = restingOn(s, o.ticker, "ask");
   // Contracts of this order that close an existing position not already claimed by resting orders.
@@ -415,11 +424,13 @@ function createChecks(o: OrderShape, s: RiskSnapshot, L: ResolvedRiskLimits): Ch
   ];
   if (s.state === "reducing") checks.push({ name: "reducing: only orders that shrink the position", ok: (n) => n <= closable });
   if (o.reduceOnly) checks.push({ name: "reduce_only beyond the position", ok: (n) => n <= closable });
-  checks.push(
-    {
+  if (!o.setLeg) {
+    checks.push({
       name: `position per market at most ${L.maxPositionPerMarket / COUNT_ONE}`,
-      ok: (n) => (o.side === "bid" ? pos + bids + n <= L.maxPositionPerMarket : pos - asks - n >= -L.maxPositionPerMarket),
-    },
+      ok: (n) => (o.side === "bid" ? naked + bids + n <= L.maxPositionPerMarket : naked - asks - n >= -L.maxPositionPerMarket),
+    });
+  }
+  checks.push(
     { name: `order cost at most $${formatDollars2(L.maxOrderMicros)}`, ok: (n) => lp * n + fee(n) <= L.maxOrderMicros },
     { name: `event exposure at most $${formatDollars2(L.maxEventExposureMicros)}`, ok: (n) => ev + added(n) <= L.maxEventExposureMicros },
     { name: `total exposure at most $${formatDollars2(L.maxTotalExposureMicros)}`, ok: (n) => tot + added(n) <= L.maxTotalExposureMicros },
@@ -466,12 +477,12 @@ function gate(o: OrderShape, s: RiskSnapshot, L: ResolvedRiskLimits, nowMs: numb
  * able to pull its orders). `resize.count` is the count to send: for a create the order size, for
  * an amend Kalshi's new total (filled + remaining).
  */
-export function evaluateIntent(intent: Intent, s: RiskSnapshot, limits: ResolvedRiskLimits, nowMs: number): RiskVerdict {
+export function evaluateIntent(intent: Intent, s: RiskSnapshot, limits: ResolvedRiskLimits, nowMs: number, setLeg = false): RiskVerdict {
   if (intent.kind === "cancel") return { verdict: "allow", reason: "cancels are always allowed" };
   if (s.state === "halted") return { verdict: "reject", reason: `halted: ${s.reason ?? "risk limit"}` };
   if (intent.kind === "create") {
     return gate(
-      { ticker: intent.ticker, eventTicker: intent.eventTicker, side: intent.side, price: intent.price, count: intent.count, reduceOnly: intent.reduceOnly },
+      { ticker: intent.ticker, eventTicker: intent.eventTicker, side: intent.side, price: intent.price, count: intent.count, reduceOnly: intent.reduceOnly, setLeg },
       s,
       limits,
       nowMs,
@@ -579,13 +590,18 @@ export function evaluateIntents(
 }
 
 function evaluateGroup(legs: CreateIntent[], s: RiskSnapshot, L: ResolvedRiskLimits, nowMs: number): { verdicts: BatchVerdict[]; snapshot: RiskSnapshot } {
+  // A whole set (two or more markets, every leg buying on the same side, none reduce-only) is hedged
+  // as a unit: its legs skip the per-market position cap. Every other limit (event and total
+  // exposure, order cost, cash) still applies to each leg.
+  const wholeSet =
+    legs.length >= 2 && new Set(legs.map((l) => l.ticker)).size === legs.length && legs.every((l) => l.side === legs[0]!.side && !l.reduceOnly);
   const tryAt = (count: Count | null) => {
     let snap = s;
     const vs: BatchVerdict[] = [];
     let min = Infinity;
     for (const leg of legs) {
       const intent = count === null ? leg : { ...leg, count };
-      const v = evaluateIntent(intent, snap, L, nowMs);
+      const v = evaluateIntent(intent, snap, L, nowMs, wholeSet);
       vs.push({ intent: leg, verdict: v });
       if (v.verdict === "reject") return { ok: false as const, vs, min: 0, snap, reason: `${leg.ticker}: ${v.reason}` };
       const n = v.verdict === "resize" ? v.count : intent.count;

@@ -119,6 +119,13 @@ export interface TradesQuery {
   max_ts?: number;
   is_block_trade?: boolean;
 }
+export interface HistoricalMarketsQuery {
+  limit?: number;
+  cursor?: string;
+  event_ticker?: string;
+  series_ticker?: string;
+  tickers?: ReadonlyArray<string>;
+}
 export interface CandlesticksQuery {
   start_ts: number;
   end_ts: number;
@@ -580,6 +587,34 @@ export class KalshiClient {
   walkTrades(query: Omit<TradesQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Trade[], void, void> {
     const q = { limit: MAX_PAGE.trades, ...query };
     return this.paginate((cursor) => this.listTrades({ ...q, cursor }, opts.signal), opts);
+  }
+
+  // ---- historical (GET /historical/cutoff says which side of the boundary a record is on) ---------
+
+  getHistoricalCutoff(signal?: AbortSignal): Promise<W.HistoricalCutoff> {
+    return this.call({ method: "GET", endpoint: "/historical/cutoff", path: "/historical/cutoff", schema: W.HistoricalCutoff, auth: false, retry: "read", signal });
+  }
+
+  /** Markets archived before the cutoff; the filters are mutually exclusive (Kalshi's spec). */
+  async listHistoricalMarkets(query: HistoricalMarketsQuery = {}, signal?: AbortSignal): Promise<Page<W.Market>> {
+    const r = await this.call({ method: "GET", endpoint: "/historical/markets", path: "/historical/markets", query: { ...query }, schema: Loose.markets, auth: false, retry: "read", signal });
+    return { items: this.markets(r.markets), cursor: r.cursor };
+  }
+
+  walkHistoricalMarkets(query: Omit<HistoricalMarketsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Market[], void, void> {
+    const q = { limit: MAX_PAGE.markets, ...query };
+    return this.paginate((cursor) => this.listHistoricalMarkets({ ...q, cursor }, opts.signal), opts);
+  }
+
+  /** Trades created before the cutoff (GetTradesResponse shape). */
+  async listHistoricalTrades(query: Omit<TradesQuery, "is_block_trade"> = {}, signal?: AbortSignal): Promise<Page<W.Trade>> {
+    const r = await this.call({ method: "GET", endpoint: "/historical/trades", path: "/historical/trades", query: { ...query }, schema: Loose.trades, auth: false, retry: "read", signal });
+    return { items: this.items(r.trades, W.Trade, "trade", "trade_id"), cursor: r.cursor };
+  }
+
+  walkHistoricalTrades(query: Omit<TradesQuery, "cursor" | "is_block_trade"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Trade[], void, void> {
+    const q = { limit: MAX_PAGE.trades, ...query };
+    return this.paginate((cursor) => this.listHistoricalTrades({ ...q, cursor }, opts.signal), opts);
   }
 
   async getCandlesticks(seriesTicker: string, ticker: string, query: CandlesticksQuery, signal?: AbortSignal): Promise<W.MarketCandlestick[]> {

@@ -204,6 +204,8 @@ export class LedgerWatcher {
   }
 
   private watchHeartbeat(): void {
+    // `degraded` (the exchange failing or hung) says why in last_error just as `error` does.
+    const failing = (st: string | null) => st === "error" || st === "degraded";
     const hb = this.heartbeat();
     if (!hb) return;
     const key = `${hb.pid}:${hb.started_at ?? ""}`;
@@ -224,9 +226,9 @@ export class LedgerWatcher {
       if (on && (hb.status === "stopped" || hb.status === "halted")) {
         const cancelled = exitOrdersText(hb, this.canceledLastPoll);
         this.o.send(`${this.tag}: stopped${hb.status === "halted" ? " (halted by a risk limit)" : ""} after cycle ${hb.cycle}: ${hb.open_orders} open order(s) left${cancelled}${hb.bankroll ? `, bankroll $${hb.bankroll.total_dollars}` : ""}`, `stop:${key}`);
-      } else if (on && hb.status === "error" && prev !== "error") this.hbError = null;
+      } else if (on && failing(hb.status) && !failing(prev)) this.hbError = null;
     }
-    if (on && hb.status === "error" && hb.last_error && hb.last_error !== this.hbError) {
+    if (on && failing(hb.status) && hb.last_error && hb.last_error !== this.hbError) {
       this.hbError = hb.last_error;
       this.o.send(`${this.tag}: cycle ${hb.cycle} failed: ${oneLine(hb.last_error)}`, `error:${key}:${hb.last_error}`);
     }

@@ -24,7 +24,7 @@ import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, re
 import { dirname, resolve } from "node:path";
 import { Database } from "bun:sqlite";
 import { dlopen, FFIType, read as ffiRead } from "bun:ffi";
-import { EXIT, UserError } from "../cli/exit-codes.ts";
+import { EXIT, UserError } from "../errors.ts";
 import { pidAlive } from "./proc.ts";
 
 export interface LockHandle {

@@ -19,7 +19,7 @@
 import { Database } from "bun:sqlite";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeSync, chmodSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { EXIT, UserError } from "../cli/exit-codes.ts";
+import { EXIT, UserError } from "../errors.ts";
 import { fsyncDir } from "./atomic.ts";
 import { BackupError, fsyncFile, inspectSqliteFile, utcStamp, verifyKalshiDatabase } from "./backup.ts";
 import { acquireLock, databaseInUse, readLockHolder, type LockHandle } from "./lock.ts";

@@ -10,7 +10,7 @@ import { writeFileAtomic } from "./atomic.ts";
 import { configSchema } from "../config/schema.ts";
 import { formatIssues } from "../config/load.ts";
 import { loadPrivateKey, KeyFileError } from "../kalshi/keys.ts";
-import { EXIT, UserError } from "../cli/exit-codes.ts";
+import { EXIT, UserError } from "../errors.ts";
 
 export interface WizardGate {
   /** --skip-setup-wizard */

@@ -1,9 +1,10 @@
 // event_arbitrage: on a mutually exclusive event, a set of one contract in every market has a known
 // payout, so buying the set below that payout after fees is a locked-in profit.
 //
-//   YES set: buy YES of every market. Pays $1 when exactly one market resolves YES. (Mutually
-//            exclusive alone is "at most one": if none can win, the set pays 0 — turn `yes_side`
-//            off for events that are not exhaustive.)
+//   YES set: buy YES of every market. Pays $1 when exactly one market resolves YES. Mutually
+//            exclusive alone is "at most one": if none wins, the set pays $0. So YES sets are
+//            bought only on events the engine proved exhaustive (EventView.exhaustive), whatever
+//            `yes_side` says.
 //   NO set:  buy NO of every market (book side `ask` at the YES bid, i.e. NO at 1 − yesBid).
 //            Pays n − 1 dollars whenever at most one market resolves YES.
 //
@@ -74,6 +75,55 @@ function legFor(m: MarketView, direction: ArbDirection): Omit<ArbLeg, "feeMicros
   return { ticker: m.ticker, side: "ask", price: m.yesBid, legPrice: PRICE_ONE - m.yesBid, available: m.yesBidSize };
 }
 
+/** One price level a leg can buy from: order price (YES scale), what a contract costs, size. */
+interface Level {
+  price: Price;
+  legPrice: Price;
+  size: Count;
+}
+
+/**
+ * The levels a leg buys from, best first. With depth (a live book, or one the engine fetched) the
+ * whole opposite book: YES asks are NO bids at 1 − q; NO is bought at 1 − (YES bid). Without depth,
+ * the top of book only. Levels must start at the top of book the view shows, else the book is
+ * inconsistent with it and only the top is used.
+ */
+function levelsFor(m: MarketView, direction: ArbDirection): Level[] | null {
+  const top = legFor(m, direction);
+  if (!top) return null;
+  const topLevel: Level = { price: top.price, legPrice: top.legPrice, size: top.available };
+  if (!m.book) return [topLevel];
+  const raw = direction === "yes" ? m.book.no : m.book.yes;
+  const levels: Level[] = [];
+  // Bids are listed best last: walk from the end.
+  for (let i = raw.length - 1; i >= 0; i--) {
+    const [q, c] = raw[i]!;
+    if (c <= 0) continue;
+    const price = direction === "yes" ? PRICE_ONE - q : q;
+    if (price <= 0 || price >= PRICE_ONE) continue;
+    levels.push({ price, legPrice: direction === "yes" ? price : PRICE_ONE - price, size: c });
+  }
+  if (levels.length === 0 || levels[0]!.price !== top.price) return [topLevel];
+  return levels;
+}
+
+/** Cost and taker fee of buying `n` from the levels (fees per level, as fills are charged). */
+function walkCost(levels: readonly Level[], n: Count, feeMultiplierE4: number): { cost: Micros; fee: Micros; worst: Level } | null {
+  let left = n;
+  let cost = 0;
+  let fee = 0;
+  let worst = levels[0]!;
+  for (const l of levels) {
+    if (left <= 0) break;
+    const q = Math.min(left, l.size);
+    cost += l.legPrice * q;
+    fee += takerFee(l.legPrice, q, feeMultiplierE4);
+    worst = l;
+    left -= q;
+  }
+  return left > 0 ? null : { cost, fee, worst };
+}
+
 /** The markets of an event when every one is in view and active; null otherwise. */
 export function eventMarkets(event: EventView, markets: ReadonlyMap<string, MarketView>): MarketView[] | null {
   if (!event.mutuallyExclusive || event.marketTickers.length < 2) return null;
@@ -86,23 +136,52 @@ export function eventMarkets(event: EventView, markets: ReadonlyMap<string, Mark
   return out;
 }
 
-/** Price the set in one direction at top of book, sized by the thinnest leg and max_sets. */
+/**
+ * Price the set in one direction, walking each leg's depth: the set count grows one whole contract
+ * at a time (up to max_sets) while that next set still earns at least min_edge after fees at the
+ * levels it would take. Each leg's order is priced at the deepest level it reaches (fill-or-kill
+ * at that limit fills the better levels first, at their own prices).
+ */
 export function priceSet(event: EventView, ms: readonly MarketView[], direction: ArbDirection, params: EventArbitrageParams): ArbOpportunity | null {
-  const raw: Array<Omit<ArbLeg, "feeMicros"> & { mult: number }> = [];
+  const legs: Array<{ m: MarketView; levels: Level[] }> = [];
   for (const m of ms) {
-    const leg = legFor(m, direction);
-    if (!leg || !isOnGrid(leg.price, m.priceRanges)) return null;
-    raw.push({ ...leg, mult: m.feeMultiplierE4 });
+    const levels = levelsFor(m, direction);
+    if (!levels || !levels.every((l) => isOnGrid(l.price, m.priceRanges))) return null;
+    legs.push({ m, levels });
   }
-  const thinnest = Math.min(...raw.map((l) => l.available), params.maxSets);
+  const payout = setPayout(direction, legs.length);
+  const at = (n: Count) => {
+    let cost = 0;
+    let fee = 0;
+    const out: ArbLeg[] = [];
+    for (const { m, levels } of legs) {
+      const w = walkCost(levels, n, m.feeMultiplierE4);
+      if (!w) return null;
+      cost += w.cost;
+      fee += w.fee;
+      out.push({ ticker: m.ticker, side: direction === "yes" ? "bid" : "ask", price: w.worst.price, legPrice: w.worst.legPrice, available: levels.reduce((a, l) => a + l.size, 0), feeMicros: w.fee });
+    }
+    return { cost, fee, legs: out, edge: payout * n - cost - fee };
+  };
   // Whole contracts: fractional sizes are not enabled on every market.
-  const count = Math.floor(thinnest / COUNT_ONE) * COUNT_ONE;
-  if (count <= 0) return null;
-  const legs: ArbLeg[] = raw.map(({ mult, ...l }) => ({ ...l, feeMicros: takerFee(l.legPrice, count, mult) }));
-  const costMicros = legs.reduce((a, l) => a + l.legPrice * count, 0);
-  const feeMicros = legs.reduce((a, l) => a + l.feeMicros, 0);
-  const payoutMicros = setPayout(direction, legs.length) * count;
-  return { eventTicker: event.eventTicker, direction, legs, count, costMicros, feeMicros, payoutMicros, edgeMicros: payoutMicros - costMicros - feeMicros };
+  let best: { n: Count; r: NonNullable<ReturnType<typeof at>> } | null = null;
+  let prevEdge = 0;
+  for (let n = COUNT_ONE; n <= params.maxSets; n += COUNT_ONE) {
+    const r = at(n);
+    if (!r) break;
+    // The marginal set must carry min_edge on its own and be profitable after fees.
+    if (r.edge - prevEdge < params.minEdgeMicros || r.edge - prevEdge <= 0) break;
+    best = { n, r };
+    prevEdge = r.edge;
+  }
+  if (!best) {
+    // Report the one-set price for the scan even when it does not pay (meetsEdge rejects it).
+    const r = at(COUNT_ONE);
+    if (!r) return null;
+    best = { n: COUNT_ONE, r };
+  }
+  const { n, r } = best;
+  return { eventTicker: event.eventTicker, direction, legs: r.legs, count: n, costMicros: r.cost, feeMicros: r.fee, payoutMicros: payout * n, edgeMicros: r.edge };
 }
 
 /** True when the edge after fees is positive and at least min_edge per set. */
@@ -120,7 +199,7 @@ export function findArbitrage(
   if (!ms) return null;
   let best: ArbOpportunity | null = null;
   const dirs: ArbDirection[] = [];
-  if (params.yesSide) dirs.push("yes");
+  if (params.yesSide && event.exhaustive === true) dirs.push("yes");
   if (params.noSide) dirs.push("no");
   for (const d of dirs) {
     const o = priceSet(event, ms, d, params);

@@ -11,8 +11,12 @@
 //     contracts = floor( k × f* × B / c )
 // computed here in integers: with p and c in micros per contract (1 contract = $1 = 1,000,000),
 //     count(1/100 contract) = floor( B × kE4 × (p − c) × 100 / (10,000 × (1,000,000 − c) × c) )
-// and floored to whole contracts. The order buys the difference between that target and what is
-// already held on that side, capped by max_contracts, max_order_dollars and the size at the touch.
+// and floored to whole contracts. B is the account's equity (cash + positions at conservative
+// marks, from the engine) rather than free cash, so the bet does not shrink merely because cash is
+// tied up in other positions nor grow when cash is all there is. The order buys the difference
+// between that target and what is already held on that side, capped by max_contracts,
+// max_order_dollars, max_event_dollars (cost of all positions in the market's event) and the size
+// at the touch. A probability source older than max_source_age_minutes trades nothing.
 import { z } from "zod";
 import { COUNT_ONE, PRICE_ONE, parseDollars, parsePrice, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { StrategiesConfig } from "../config/strategies-schema.ts";
@@ -31,11 +35,17 @@ export interface FairValueParams {
   /** Count units: the most this strategy holds in one market. */
   maxContracts: Count;
   maxOrderMicros: Micros;
+  /** Cap on the cost basis held in one event (all its markets) after the order. */
+  maxEventMicros: Micros;
+  /** When the probability source was written (ms); undefined = unknown (treated as stale). */
+  sourceAsOfMs: number | undefined;
+  maxSourceAgeMs: number;
 }
 
 export function resolveFairValueParams(
   cfg: StrategiesConfig["fair_value"],
   probabilities: ReadonlyMap<string, Price> = new Map(),
+  sourceAsOfMs?: number,
 ): FairValueParams {
   return {
     probabilities,
@@ -44,6 +54,9 @@ export function resolveFairValueParams(
     kellyE4: Math.round(cfg.kelly_fraction * 10_000),
     maxContracts: cfg.max_contracts * COUNT_ONE,
     maxOrderMicros: parseDollars(cfg.max_order_dollars, "fair_value.max_order_dollars"),
+    maxEventMicros: parseDollars(cfg.max_event_dollars, "fair_value.max_event_dollars"),
+    sourceAsOfMs,
+    maxSourceAgeMs: cfg.max_source_age_minutes * 60_000,
   };
 }
 
@@ -149,14 +162,30 @@ export function kellyContracts(c: FairValueCandidate, cashMicros: Micros, kellyE
   return Math.floor(count / COUNT_ONE) * COUNT_ONE;
 }
 
-export function sizeOrder(m: MarketView, c: FairValueCandidate, portfolio: PortfolioView, params: FairValueParams): Count {
+/** Cost basis of the positions held in the markets of `eventTicker` (markets in view). */
+export function eventCostMicros(eventTicker: string, markets: ReadonlyMap<string, MarketView>, portfolio: PortfolioView): Micros {
+  let sum = 0;
+  for (const p of portfolio.positions.values()) if (markets.get(p.ticker)?.eventTicker === eventTicker) sum += Math.abs(p.costMicros);
+  return sum;
+}
+
+export function sizeOrder(m: MarketView, c: FairValueCandidate, portfolio: PortfolioView, params: FairValueParams, markets: ReadonlyMap<string, MarketView> = new Map([[m.ticker, m]])): Count {
   const pos = portfolio.positions.get(m.ticker)?.position ?? 0;
   const held = c.side === "bid" ? Math.max(0, pos) : Math.max(0, -pos);
-  const target = Math.min(kellyContracts(c, portfolio.cashMicros, params.kellyE4), params.maxContracts);
+  // Kelly on equity when the engine knows it; cash otherwise.
+  const bankroll = portfolio.equityMicros !== undefined && portfolio.equityMicros > 0 ? portfolio.equityMicros : portfolio.cashMicros;
+  const target = Math.min(kellyContracts(c, bankroll, params.kellyE4), params.maxContracts);
   let n = Math.min(target - held, Math.floor(c.available / COUNT_ONE) * COUNT_ONE);
   n = Math.floor(n / COUNT_ONE) * COUNT_ONE;
+  const eventRoom = params.maxEventMicros - eventCostMicros(m.eventTicker, markets, portfolio);
+  n = Math.min(n, eventRoom <= 0 ? 0 : Math.floor(eventRoom / c.legPrice / COUNT_ONE) * COUNT_ONE);
   while (n > 0 && c.legPrice * n + takerFee(c.legPrice, n, m.feeMultiplierE4) > params.maxOrderMicros) n -= COUNT_ONE;
   return Math.max(0, n);
+}
+
+/** True when the probability source is too old (or its age unknown) to trade on. */
+export function sourceStale(params: FairValueParams, nowMs: number): boolean {
+  return params.sourceAsOfMs === undefined || nowMs - params.sourceAsOfMs > params.maxSourceAgeMs;
 }
 
 export const fairValueStrategy: Strategy<FairValueParams> = {
@@ -164,6 +193,8 @@ export const fairValueStrategy: Strategy<FairValueParams> = {
   needsDepth: () => false,
   decide(input: StrategyInput<FairValueParams>): Intent[] {
     const { markets, portfolio, params } = input;
+    // Numbers nobody refreshed are not a view of the world: no trades on them.
+    if (sourceStale(params, input.nowMs)) return [];
     const busy = new Set(portfolio.restingOrders.filter((o) => o.strategy === FAIR_VALUE).map((o) => o.ticker));
     const out: Intent[] = [];
     const tickers = [...params.probabilities.keys()].sort();
@@ -173,7 +204,7 @@ export const fairValueStrategy: Strategy<FairValueParams> = {
       if (prob === undefined || !m || m.status !== "active" || busy.has(t)) continue;
       const c = evaluateMarket(m, prob, params);
       if (!c) continue;
-      const n = sizeOrder(m, c, portfolio, params);
+      const n = sizeOrder(m, c, portfolio, params, markets);
       if (n <= 0) continue;
       const fee = takerFee(c.legPrice, n, m.feeMultiplierE4);
       const edge = (c.prob - c.legPrice) * n - fee;

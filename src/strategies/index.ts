@@ -12,6 +12,8 @@ import type { Strategy } from "./types.ts";
 export interface StrategyContext {
   /** fair_value's ticker → probability, loaded by the engine from `fair_value.source`. */
   probabilities?: ReadonlyMap<string, Price>;
+  /** When the probability source was last written (file mtime, or the HTTP Last-Modified), ms. */
+  probabilitiesAsOfMs?: number;
 }
 
 export interface StrategyPlugin<P, C> {
@@ -26,7 +28,7 @@ const plugin = <P, C>(p: StrategyPlugin<P, C>) => p;
 export const registry = {
   event_arbitrage: plugin({ strategy: eventArbitrage, resolveParams: (c: Sections["event_arbitrage"]) => resolveEventArbitrageParams(c) }),
   market_maker: plugin({ strategy: marketMaker, resolveParams: (c: Sections["market_maker"]) => resolveMarketMakerParams(c) }),
-  fair_value: plugin({ strategy: fairValueStrategy, resolveParams: (c: Sections["fair_value"], ctx: StrategyContext) => resolveFairValueParams(c, ctx.probabilities) }),
+  fair_value: plugin({ strategy: fairValueStrategy, resolveParams: (c: Sections["fair_value"], ctx: StrategyContext) => resolveFairValueParams(c, ctx.probabilities, ctx.probabilitiesAsOfMs) }),
 } satisfies { [K in keyof StrategiesConfig]: StrategyPlugin<unknown, StrategiesConfig[K]> };
 
 export type StrategyName = keyof typeof registry;

@@ -1,4 +1,13 @@
-// market_maker: one post-only GTC quote per side around a fair value, skewed against inventory.
+// market_maker: one post-only GTC quote per side around an Avellaneda–Stoikov style reservation
+// price: r = fair − q × (skew_per_contract + γσ²τ), full width = spread + γσ²τ, where q is the
+// strategy's OWN inventory (its fills in the ledger, not the account's position, which also holds
+// the arbitrage's hedged legs), σ the mid volatility per √minute from the engine's mid history
+// (floored by min_volatility), τ the minutes to close (capped by horizon_minutes), γ risk_aversion.
+// Each quote keeps at least min_edge + the maker fee from the fair value.
+//
+// It quotes nothing (and pulls its quotes) when the market closes within stop_before_close_minutes,
+// when the book without our quotes is one-sided or thinner than min_book_contracts, and when the
+// mid moved pull_move or more within pull_window_seconds (a fast move: informed flow).
 //
 // Fair value comes from the book WITHOUT our own quotes: pricing off a book that contains them
 // would make the quotes chase themselves (each skewed requote moves the mid, which moves the next
@@ -8,7 +17,7 @@
 //
 // Loss control is the inventory cap: no quote may, if filled in full, take |position| beyond
 // max_inventory. The risk gate's limits apply on top.
-import { COUNT_ONE, PRICE_ONE, parsePrice, type Count, type Price } from "../kalshi/money.ts";
+import { COUNT_ONE, PRICE_ONE, makerFee, parsePrice, type Count, type Price } from "../kalshi/money.ts";
 import type { StrategiesConfig } from "../config/strategies-schema.ts";
 import { isOnGrid, nextDown, nextUp, snapDown, snapUp, ticksBetween } from "../kalshi/price-grid.ts";
 import type { BookSide, Intent, MarketView, PortfolioView, RestingOrderView, Strategy, StrategyInput } from "./types.ts";
@@ -27,6 +36,17 @@ export interface MarketMakerParams {
   /** Price shift per whole contract of inventory. */
   skewPerContract: Price;
   minSpreadTicks: number;
+  /** γ per dollar. */
+  riskAversion: number;
+  /** Price units per √minute. */
+  minVolatility: Price;
+  horizonMinutes: number;
+  stopBeforeCloseMs: number;
+  /** Count units. */
+  minBookSize: Count;
+  pullMove: Price;
+  pullWindowMs: number;
+  minEdge: Price;
 }
 
 export function resolveMarketMakerParams(cfg: StrategiesConfig["market_maker"]): MarketMakerParams {
@@ -39,6 +59,14 @@ export function resolveMarketMakerParams(cfg: StrategiesConfig["market_maker"]):
     fairValue: cfg.fair_value,
     skewPerContract: parsePrice(cfg.skew_per_contract, "market_maker.skew_per_contract"),
     minSpreadTicks: cfg.min_spread_ticks,
+    riskAversion: cfg.risk_aversion,
+    minVolatility: parsePrice(cfg.min_volatility, "market_maker.min_volatility"),
+    horizonMinutes: cfg.horizon_minutes,
+    stopBeforeCloseMs: cfg.stop_before_close_minutes * 60_000,
+    minBookSize: cfg.min_book_contracts * COUNT_ONE,
+    pullMove: parsePrice(cfg.pull_move, "market_maker.pull_move"),
+    pullWindowMs: cfg.pull_window_seconds * 1000,
+    minEdge: parsePrice(cfg.min_edge, "market_maker.min_edge"),
   };
 }
 
@@ -98,18 +126,71 @@ export interface Quote {
 
 const wholeContracts = (c: Count): Count => Math.floor(c / COUNT_ONE) * COUNT_ONE;
 
+/** Mid volatility in Price units per √minute from the history (pairs ≥ 5 s apart), floored. */
+export function volatility(history: ReadonlyArray<readonly [number, Price]> | undefined, floor: Price): Price {
+  if (!history || history.length < 3) return floor;
+  let sum = 0;
+  let n = 0;
+  let prev = history[0]!;
+  for (let i = 1; i < history.length; i++) {
+    const cur = history[i]!;
+    const dtMin = (cur[0] - prev[0]) / 60_000;
+    if (dtMin < 5 / 60) continue;
+    sum += (cur[1] - prev[1]) ** 2 / dtMin;
+    n++;
+    prev = cur;
+  }
+  if (n < 2) return floor;
+  return Math.max(floor, Math.round(Math.sqrt(sum / n)));
+}
+
+/** Largest |mid − mid then| over the window ending now (Price units); 0 without history. */
+export function recentMove(history: ReadonlyArray<readonly [number, Price]> | undefined, nowMs: number, windowMs: number, mid: Price): Price {
+  let move = 0;
+  for (const [t, p] of history ?? []) if (t >= nowMs - windowMs && t <= nowMs) move = Math.max(move, Math.abs(mid - p));
+  return move;
+}
+
+export interface QuoteContext {
+  /** Volatility, Price units per √minute. */
+  sigma: Price;
+  /** Minutes to close used (capped at the horizon). */
+  tauMinutes: number;
+}
+
+/** γσ²τ in Price units: the reservation shift per contract beyond skew_per_contract, and the extra width. */
+export function riskTerm(ctx: QuoteContext, params: MarketMakerParams): Price {
+  const sigmaDollars = ctx.sigma / PRICE_ONE;
+  return Math.round(params.riskAversion * sigmaDollars * sigmaDollars * ctx.tauMinutes * PRICE_ONE);
+}
+
+/** What a fill of one contract at `price` costs in maker fees, in Price units (rounded up). */
+const makerFeePerContract = (m: MarketView, price: Price): Price => Math.ceil(makerFee(m.feeType, price, COUNT_ONE, m.feeMultiplierE4) / COUNT_ONE);
+
 /**
- * The two quotes for a market, or fewer when inventory forbids a side. Prices are on the grid and
- * never cross the current book (our bid strictly below the best ask, our ask strictly above the
- * best bid), since post_only would be rejected.
+ * The two quotes for a market, or fewer when inventory forbids a side. `position` is the strategy's
+ * own inventory. Prices are on the grid, keep min_edge + the maker fee from the fair value, and
+ * never cross the current book (post_only would be rejected).
  */
-export function computeQuotes(m: MarketView, top: ExternalTop, position: Count, params: MarketMakerParams): Quote[] {
+export function computeQuotes(m: MarketView, top: ExternalTop, position: Count, params: MarketMakerParams, ctx: QuoteContext = { sigma: 0, tauMinutes: 0 }): Quote[] {
   const fair = fairValue(top, params.fairValue);
-  const skew = Math.trunc((params.skewPerContract * position) / COUNT_ONE);
+  const risk = riskTerm(ctx, params);
+  const skew = Math.trunc(((params.skewPerContract + risk) * position) / COUNT_ONE);
   const center = fair - skew;
-  const lowHalf = Math.floor(params.spread / 2);
+  const width = params.spread + risk;
+  const lowHalf = Math.floor(width / 2);
   let bid = snapDown(center - lowHalf, m.priceRanges);
-  let ask = snapUp(center + (params.spread - lowHalf), m.priceRanges);
+  let ask = snapUp(center + (width - lowHalf), m.priceRanges);
+  // Never closer to fair than the maker fee a fill would pay, plus min_edge on a side that would
+  // grow |inventory| (a side that reduces it may trade at fair: that is risk going away).
+  if (bid !== null) {
+    const maxBid = fair - (position < 0 ? 0 : params.minEdge) - makerFeePerContract(m, bid);
+    if (bid > maxBid) bid = snapDown(maxBid, m.priceRanges);
+  }
+  if (ask !== null) {
+    const minAsk = fair + (position > 0 ? 0 : params.minEdge) + makerFeePerContract(m, ask);
+    if (ask < minAsk) ask = snapUp(minAsk, m.priceRanges);
+  }
   // The live book (with our own quotes) is what post_only is checked against.
   const bestAsk = m.yesAsk ?? top.ask;
   const bestBid = m.yesBid ?? top.bid;
@@ -119,6 +200,8 @@ export function computeQuotes(m: MarketView, top: ExternalTop, position: Count, 
   if (ask !== null && minAsk !== null) ask = Math.max(ask, minAsk);
   if (maxBid === null) bid = null;
   if (minAsk === null) ask = null;
+  if (bid !== null && bid <= 0) bid = null;
+  if (ask !== null && ask >= PRICE_ONE) ask = null;
   const quotes: Quote[] = [];
   const bidSize = wholeContracts(Math.min(params.quoteSize, params.maxInventory - position));
   const askSize = wholeContracts(Math.min(params.quoteSize, params.maxInventory + position));
@@ -129,8 +212,34 @@ export function computeQuotes(m: MarketView, top: ExternalTop, position: Count, 
   return quotes;
 }
 
-/** Markets to quote: the configured list, else the most liquid eligible ones by volume. */
-export function chooseMarkets(markets: ReadonlyMap<string, MarketView>, portfolio: PortfolioView, params: MarketMakerParams): MarketView[] {
+/** The strategy's own inventory in a market; the account position only when the engine gave none. */
+export function ownInventory(portfolio: PortfolioView, ticker: string): Count {
+  if (portfolio.inventory) return portfolio.inventory.get(MARKET_MAKER)?.get(ticker) ?? 0;
+  return portfolio.positions.get(ticker)?.position ?? 0;
+}
+
+/** Why the market must not be quoted now, or null. */
+export function stopReason(m: MarketView, top: ExternalTop | null, history: ReadonlyArray<readonly [number, Price]> | undefined, nowMs: number, params: MarketMakerParams): string | null {
+  if (m.closeTimeMs !== null && m.closeTimeMs - nowMs < params.stopBeforeCloseMs) {
+    return `closes in ${Math.max(0, Math.round((m.closeTimeMs - nowMs) / 60_000))} min (stop_before_close_minutes ${params.stopBeforeCloseMs / 60_000})`;
+  }
+  if (!top) return "one-sided book without our quotes";
+  if (top.bidSize < params.minBookSize || top.askSize < params.minBookSize) {
+    return `thin book: ${top.bidSize / COUNT_ONE} x ${top.askSize / COUNT_ONE} at the touch without ours (min_book_contracts ${params.minBookSize / COUNT_ONE})`;
+  }
+  const mid = Math.floor((top.bid + top.ask) / 2);
+  const move = recentMove(history, nowMs, params.pullWindowMs, mid);
+  if (move >= params.pullMove) return `fast move: mid moved ${move / PRICE_ONE} within ${params.pullWindowMs / 1000} s`;
+  return null;
+}
+
+/**
+ * Markets to quote: the configured list, else the most liquid eligible ones by volume. A market
+ * closing within stop_before_close is not eligible (it would take a slot only to be pulled); `nowMs`
+ * omitted: close times are not looked at.
+ */
+export function chooseMarkets(markets: ReadonlyMap<string, MarketView>, portfolio: PortfolioView, params: MarketMakerParams, nowMs?: number): MarketView[] {
+  const open = (m: MarketView) => nowMs === undefined || m.closeTimeMs === null || m.closeTimeMs - nowMs >= params.stopBeforeCloseMs;
   const twoSided = (m: MarketView) => m.status === "active" && m.yesBid !== null && m.yesAsk !== null && m.yesBid > 0 && m.yesAsk < PRICE_ONE && m.yesBid < m.yesAsk;
   if (params.markets.length > 0) {
     return params.markets.map((t) => markets.get(t)).filter((m): m is MarketView => m !== undefined && twoSided(m));
@@ -140,7 +249,7 @@ export function chooseMarkets(markets: ReadonlyMap<string, MarketView>, portfoli
   // would flap between cycles.
   const quoted = new Set(portfolio.restingOrders.filter((o) => o.strategy === MARKET_MAKER).map((o) => o.ticker));
   const eligible = [...markets.values()].filter(
-    (m) => twoSided(m) && (quoted.has(m.ticker) || ticksBetween(m.yesBid as Price, m.yesAsk as Price, m.priceRanges) >= params.minSpreadTicks),
+    (m) => twoSided(m) && open(m) && (quoted.has(m.ticker) || ticksBetween(m.yesBid as Price, m.yesAsk as Price, m.priceRanges) >= params.minSpreadTicks),
   );
   eligible.sort((a, b) => b.volume - a.volume || (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
   return eligible.slice(0, params.maxMarkets);
@@ -215,9 +324,12 @@ export const marketMaker: Strategy<MarketMakerParams> = {
     if (params.markets.includes(market.ticker)) return true;
     return portfolio?.restingOrders.some((o) => o.ticker === market.ticker && o.strategy === MARKET_MAKER) ?? false;
   },
+  historyFor(markets, params, portfolio, nowMs) {
+    return chooseMarkets(markets, portfolio, params, nowMs).map((m) => m.ticker);
+  },
   decide(input: StrategyInput<MarketMakerParams>): Intent[] {
     const { markets, portfolio, params } = input;
-    const chosen = chooseMarkets(markets, portfolio, params);
+    const chosen = chooseMarkets(markets, portfolio, params, input.nowMs);
     const chosenSet = new Set(chosen.map((m) => m.ticker));
     const out: Intent[] = [];
     // Quotes in markets no longer chosen (closed, out of scope, one-sided) are pulled.
@@ -228,16 +340,25 @@ export const marketMaker: Strategy<MarketMakerParams> = {
     }
     for (const m of chosen) {
       const own = ours(portfolio, m.ticker);
-      const position = portfolio.positions.get(m.ticker)?.position ?? 0;
+      const position = ownInventory(portfolio, m.ticker);
       const bids = own.filter((o) => o.side === "bid");
       const asks = own.filter((o) => o.side === "ask");
       const top = externalTop(m, own);
-      if (!top) {
+      if (!top && !m.book) {
+        // Top of book only and our order is the whole top level: fair value unknown, hold.
         out.push(...holdSide(m, "bid", bids, position, params), ...holdSide(m, "ask", asks, position, params));
         continue;
       }
-      const quotes = computeQuotes(m, top, position, params);
-      const why = `fair ${fairValue(top, params.fairValue) / PRICE_ONE}, inventory ${position / COUNT_ONE}`;
+      const history = input.midHistory?.get(m.ticker);
+      const stop = stopReason(m, top, history, input.nowMs, params);
+      if (stop || !top) {
+        out.push(...reconcileSide(m, "bid", null, bids, stop ?? "no book"), ...reconcileSide(m, "ask", null, asks, stop ?? "no book"));
+        continue;
+      }
+      const sigma = volatility(history, params.minVolatility);
+      const tauMinutes = Math.min(params.horizonMinutes, m.closeTimeMs === null ? params.horizonMinutes : Math.max(0, (m.closeTimeMs - input.nowMs) / 60_000));
+      const quotes = computeQuotes(m, top, position, params, { sigma, tauMinutes });
+      const why = `fair ${fairValue(top, params.fairValue) / PRICE_ONE}, own inventory ${position / COUNT_ONE}, sigma ${sigma / PRICE_ONE}/√min`;
       out.push(
         ...reconcileSide(m, "bid", quotes.find((q) => q.side === "bid") ?? null, bids, why),
         ...reconcileSide(m, "ask", quotes.find((q) => q.side === "ask") ?? null, asks, why),

@@ -38,6 +38,12 @@ export interface EventView {
   eventTicker: string;
   seriesTicker: string;
   mutuallyExclusive: boolean;
+  /**
+   * Known to be collectively exhaustive too (exactly one market resolves YES), decided by the engine
+   * from the strikes of ALL the event's markets (src/engine/event-coverage.ts). Absent or false:
+   * not known, and a YES set could pay $0.
+   */
+  exhaustive?: boolean;
   marketTickers: string[];
 }
 
@@ -66,6 +72,14 @@ export interface PortfolioView {
   cashMicros: Micros;
   positions: Map<string, PositionView>;
   restingOrders: RestingOrderView[];
+  /**
+   * Strategy → ticker → net YES contracts that strategy's own fills built (ledger orders: bid +,
+   * ask −), when the engine computed it. A strategy's inventory, not the account's position (which
+   * also holds other strategies' contracts, e.g. an arbitrage's hedged legs).
+   */
+  inventory?: ReadonlyMap<string, ReadonlyMap<string, Count>>;
+  /** Cash + resting collateral + positions at conservative marks (the risk gate's equity), when known. */
+  equityMicros?: Micros;
 }
 
 export interface CreateIntent {
@@ -130,6 +144,11 @@ export interface StrategyInput<P> {
   portfolio: PortfolioView;
   params: P;
   nowMs: number;
+  /**
+   * Mid history the engine kept for the markets the strategy named in `historyFor`: per ticker,
+   * [time ms, YES mid] oldest first. Strategies stay pure: the state lives in the engine.
+   */
+  midHistory?: ReadonlyMap<string, ReadonlyArray<readonly [number, Price]>>;
 }
 
 export interface Strategy<P = unknown> {
@@ -139,5 +158,7 @@ export interface Strategy<P = unknown> {
    * `portfolio` is optional so a strategy can ask for depth only where it already has orders.
    */
   needsDepth(market: MarketView, params: P, portfolio?: PortfolioView): boolean;
+  /** Markets whose mid history the engine should keep and pass in `midHistory` (few: it is stored). */
+  historyFor?(markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView, nowMs: number): string[];
   decide(input: StrategyInput<P>): Intent[];
 }

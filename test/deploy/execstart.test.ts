@@ -13,7 +13,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/errors.ts";
 import { DIST_BINARY, exists, install, run, tempDir, unitValues, type RunResult } from "./helpers.ts";
 import { NotifyListener } from "./notify-listener.ts";
 

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/errors.ts";
 import { CREDENTIAL_KEY_NAME, loadConfig, parseConfigText } from "../../src/config/load.ts";
 import { DIST_BINARY, exists, readUnit, REPO, run, tempDir, unitValues } from "./helpers.ts";
 

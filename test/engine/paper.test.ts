@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { makerFee, takerFee, type Count, type Price } from "../../src/kalshi/money.ts";
-import { consumeBook, oppositeLevels, paperExecute, paperRestingFills, paperRestingFillsShared, type PaperMarketInfo } from "../../src/engine/paper.ts";
+import { consumeBook, oppositeLevels, paperExecute, paperRestingFills, paperRestingFillsShared, queueAheadAt, type PaperMarketInfo } from "../../src/engine/paper.ts";
 import { rangesForStructure } from "../../src/kalshi/price-grid.ts";
 import type { BookDepth, BookSide, CreateIntent, TimeInForce } from "../../src/strategies/types.ts";
 
@@ -174,5 +174,72 @@ describe("paperRestingFillsShared (every resting order of a market against the s
         },
       ),
     );
+  });
+});
+
+describe("queue position at the touch (issue 13: one honest fill model for paper and backtest)", () => {
+  const fee = { feeType: "quadratic" as const, feeMultiplierE4: 10_000 };
+  test("queueAheadAt: the size shown at the price; first in line when better than the best; unknown behind a top-of-book line", () => {
+    // YES bids 0.48×3, 0.50×2; NO bids 0.45×4, 0.47×1 (YES asks 0.53×1, 0.55×4).
+    expect(queueAheadAt(book, "bid", 5000, true)).toBe(200);
+    expect(queueAheadAt(book, "bid", 4800, true)).toBe(300);
+    expect(queueAheadAt(book, "bid", 5100, true)).toBe(0);
+    expect(queueAheadAt(book, "bid", 4900, true)).toBe(0); // a full book with no level there: nobody ahead
+    expect(queueAheadAt(book, "ask", 5300, true)).toBe(100);
+    expect(queueAheadAt(book, "ask", 5200, true)).toBe(0);
+    const top = { yesBid: 5000, yesBidSize: 200, yesAsk: 5300, yesAskSize: 100 };
+    expect(queueAheadAt(top, "bid", 5000, false)).toBe(200);
+    expect(queueAheadAt(top, "bid", 4900, false)).toBeNull(); // depth behind the top unknown
+    expect(queueAheadAt(top, "ask", 5400, false)).toBeNull();
+  });
+  test("prints at the price go to the queue ahead first; only what is left of a print reaches the order", () => {
+    const o = [{ ticker: "A", side: "bid" as const, price: 5000, remaining: 300, sinceMs: 0, queueAhead: 500 }];
+    const sells = (n: number, ts: number) => ({ ticker: "A", price: 5000, count: n, takerBookSide: "ask" as const, tsMs: ts });
+    const r1 = paperRestingFillsShared(o, [sells(200, 1), sells(200, 2)], fee);
+    expect(r1[0]!.fills).toEqual([]);
+    expect(r1[0]!.queueAhead).toBe(100);
+    const r2 = paperRestingFillsShared([{ ...o[0]!, queueAhead: r1[0]!.queueAhead }], [sells(250, 3)], fee);
+    expect(r2[0]!.fills.map((f) => [f.price, f.count, f.isTaker])).toEqual([[5000, 150, false]]);
+    expect(r2[0]!.remaining).toBe(150);
+  });
+  test("a buyer at our bid's price does not reach the bid; an unknown queue never fills at the price", () => {
+    const buy = { ticker: "A", price: 5000, count: 1_000, takerBookSide: "bid" as const, tsMs: 1 };
+    expect(paperRestingFillsShared([{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0, queueAhead: 0 }], [buy], fee)[0]!.fills).toEqual([]);
+    const sell = { ...buy, takerBookSide: "ask" as const };
+    expect(paperRestingFillsShared([{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0, queueAhead: null }], [sell], fee)[0]!.fills).toEqual([]);
+    expect(paperRestingFillsShared([{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0 }], [sell], fee)[0]!.fills).toEqual([]);
+    // Through the price: filled whatever the queue said, and the queue is gone.
+    const through = paperRestingFillsShared([{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0, queueAhead: 10_000 }], [{ ...sell, price: 4900, count: 50 }], fee)[0]!;
+    expect(through.fills.map((f) => f.count)).toEqual([50]);
+    expect(through.queueAhead).toBe(0);
+  });
+});
+
+describe("PaperTransport: the queue position outlives the process that placed the order", () => {
+  test("a second transport on the same ledger (the next --once run) fills at the price only after the recorded queue", async () => {
+    const { openDb } = await import("../../src/db/open.ts");
+    const { Ledger } = await import("../../src/engine/ledger.ts");
+    const { PaperTransport } = await import("../../src/engine/paper-transport.ts");
+    const ledger = new Ledger(openDb(":memory:"), true);
+    ledger.setCashAnchor(1_000_000_000);
+    const market = {
+      ticker: "A", eventTicker: "E", seriesTicker: "S", status: "active", yesBid: 5000, yesBidSize: 500, yesAsk: 5300, yesAskSize: 100,
+      lastPrice: null, volume: 0, openInterest: 0, priceRanges: rangesForStructure("linear_cent"), feeType: "quadratic" as const, feeMultiplierE4: 10_000, closeTimeMs: null,
+    };
+    const first = new PaperTransport(ledger, () => 1_000);
+    first.setMarkets(new Map([["A", market]]));
+    const [row] = ledger.insertPending([{ clientOrderId: "c1", ticker: "A", eventTicker: "E", side: "bid", price: 5000, count: 200, timeInForce: "good_till_canceled", postOnly: true, reduceOnly: false, strategy: "t", reason: "t", orderGroupId: null, groupKey: null, cycleId: null }]);
+    const [out] = await first.create([{ clientOrderId: "c1", ticker: "A", eventTicker: "E", side: "bid", price: 5000, count: 200, timeInForce: "good_till_canceled", postOnly: true, reduceOnly: false, orderGroupId: null }]);
+    if (out?.kind !== "accepted") throw new Error(`paper create: ${JSON.stringify(out)}`);
+    ledger.updateOrder(row!.id, { status: "resting", orderId: out.orderId, remainingCount: 200 }, "t");
+    // The next process: a new transport, same ledger. 500 contracts were ahead at 0.50.
+    const next = new PaperTransport(ledger, () => 2_000);
+    next.setMarkets(new Map([["A", market]]));
+    const sells = (n: number, ts: number) => ({ ticker: "A", price: 5000, count: n, takerBookSide: "ask" as const, tsMs: ts });
+    expect(next.fillResting(new Map([["A", [sells(400, 10)]]]), () => 0)).toBe(0);
+    const third = new PaperTransport(ledger, () => 3_000);
+    third.setMarkets(new Map([["A", market]]));
+    expect(third.fillResting(new Map([["A", [sells(150, 20)]]]), () => 0)).toBe(1);
+    expect(ledger.positions().get("A")?.position).toBe(50);
   });
 });

@@ -109,12 +109,23 @@ describe("evaluateIntent: hand-worked", () => {
     expect(evaluateIntent({ ...a, orderId: "nope" }, s, limits(), T0).verdict).toBe("reject");
   });
   test("a set passes or fails together and at one size", () => {
+    // Leg B is dearer: $1 per order allows 2 contracts at 0.45 (0.90 + fee 0.04), 3 at 0.30.
+    const legs = ["A", "B", "C"].map((t) => create({ ticker: t, price: t === "B" ? 4500 : 3000, count: 500, groupKey: "g", timeInForce: "fill_or_kill" }));
+    const r = evaluateIntents(legs, snap(), limits({ max_order_dollars: "1" }), T0);
+    expect(r.verdicts.map((v) => v.verdict)).toEqual([0, 1, 2].map(() => expect.objectContaining({ verdict: "resize", count: 200 })));
+    const broke = evaluateIntents(legs, snap(), limits({ max_order_dollars: "0.4" }), T0);
+    expect(broke.verdicts.every((v) => v.verdict.verdict === "reject")).toBe(true);
+  });
+
+  test("issue 16: a whole set is hedged, so the per-market cap does not shrink it; a lone leg it does", () => {
     const legs = ["A", "B", "C"].map((t) => create({ ticker: t, price: 3000, count: 500, groupKey: "g", timeInForce: "fill_or_kill" }));
     const s = snap({ positions: { B: { eventTicker: "E1", position: 2300, costMicros: 0 } } });
-    const r = evaluateIntents(legs, s, limits(), T0);
-    expect(r.verdicts.map((v) => v.verdict)).toEqual([0, 1, 2].map(() => expect.objectContaining({ verdict: "resize", count: 200 })));
-    const broke = evaluateIntents(legs, snap({ positions: { B: { eventTicker: "E1", position: 2500, costMicros: 0 } } }), limits(), T0);
-    expect(broke.verdicts.every((v) => v.verdict.verdict === "reject")).toBe(true);
+    expect(evaluateIntents(legs, s, limits(), T0).verdicts.every((v) => v.verdict.verdict === "allow")).toBe(true);
+    expect(evaluateIntent(create({ ticker: "B", count: 500 }), s, limits(), T0)).toMatchObject({ verdict: "resize", count: 200 });
+    // Held contracts marked hedged do not count either; the naked rest does.
+    const h = snap({ positions: { B: { eventTicker: "E1", position: 2300, costMicros: 0, hedged: 2000 } } });
+    expect(evaluateIntent(create({ ticker: "B", count: 500 }), h, limits(), T0).verdict).toBe("allow");
+    expect(evaluateIntent(create({ ticker: "B", count: 2300 }), h, limits({ max_contracts_per_order: 100, max_order_dollars: "100" }), T0)).toMatchObject({ verdict: "resize", count: 2200 });
   });
 });
 
@@ -221,13 +232,16 @@ describe("properties: no limit is ever exceeded, across restarts", () => {
         let s = nextRiskState(emptyRiskSnapshot(now, { cashMicros: cash0, equityMicros: cash0 }), L, now);
         const sent: number[] = [];
         let seq = 0;
+        // Contracts sent as legs of whole sets (they skip the per-market cap: issue 16); only they may
+        // take a market beyond it.
+        const setSent = new Map<string, number>();
         const check = (x: RiskSnapshot) => {
           for (const [t] of TICKERS) {
             const pos = x.positions[t]?.position ?? 0;
             const bids = x.resting.filter((o) => o.ticker === t && o.side === "bid").reduce((a, o) => a + o.remaining, 0);
             const asks = x.resting.filter((o) => o.ticker === t && o.side === "ask").reduce((a, o) => a + o.remaining, 0);
-            expect(pos + bids).toBeLessThanOrEqual(L.maxPositionPerMarket);
-            expect(pos - asks).toBeGreaterThanOrEqual(-L.maxPositionPerMarket);
+            expect(pos + bids).toBeLessThanOrEqual(L.maxPositionPerMarket + (setSent.get(`${t}:bid`) ?? 0));
+            expect(pos - asks).toBeGreaterThanOrEqual(-L.maxPositionPerMarket - (setSent.get(`${t}:ask`) ?? 0));
           }
           expect(x.cashMicros).toBeGreaterThanOrEqual(L.minCashReserveMicros);
         };
@@ -243,6 +257,7 @@ describe("properties: no limit is ever exceeded, across restarts", () => {
               if (s.state === "halted") expect(intent.kind).toBe("cancel");
               if (intent.kind === "create") {
                 const n = verdict.verdict === "resize" ? verdict.count : intent.count;
+                if (intent.groupKey) setSent.set(`${intent.ticker}:${intent.side}`, (setSent.get(`${intent.ticker}:${intent.side}`) ?? 0) + n);
                 expect(n).toBeGreaterThan(0);
                 expect(n).toBeLessThanOrEqual(L.maxContractsPerOrder);
                 const lp = legPrice(intent.side, intent.price);

@@ -170,6 +170,25 @@ describe("notifier on a ledger", () => {
     expect(sent.slice(1)).toEqual(["kalshi-bot (sim, paper): stopped after cycle 7: 0 open order(s) left, 3 resting order(s) cancelled on exit, 1 could not be, bankroll $1000.00"]);
   });
 
+  test("a degraded heartbeat (the exchange failing, issue 10) is announced with its reason, like an error", () => {
+    const dir = tempDir("notify-degraded");
+    const cfgPath = writeConfig(dir, { paths: { lock_file: "bot.lock" } });
+    const loaded = loadConfig({ configPath: cfgPath });
+    const base = {
+      updated_at: new Date().toISOString(), pid: 4343, version: "0.1.0", mode: "trade" as const, environment: "sim" as const, dry_run: true, cycle: 9, cycle_interval_seconds: 60,
+      next_cycle_at: null, bankroll: null, open_orders: 0, kill_switch: false, rss_bytes: 1, started_at: "2026-03-10T12:00:00.000Z",
+    };
+    const sent: string[] = [];
+    const w = new LedgerWatcher({ loaded, events: new Set(ALL), send: (t) => sent.push(t), fillBatchMs: 1_000 });
+    w.init();
+    writeHeartbeat(loaded.paths.heartbeat, { ...base, status: "active", last_error: null });
+    w.poll();
+    writeHeartbeat(loaded.paths.heartbeat, { ...base, status: "degraded", last_error: "GET /portfolio/balance: timeout after 1000 ms" });
+    w.poll();
+    w.poll();
+    expect(sent.slice(1)).toEqual(["kalshi-bot (sim, paper): cycle 9 failed: GET /portfolio/balance: timeout after 1000 ms"]);
+  });
+
   test("outbox: duplicates dropped, per-minute budget kept and the drops counted, a silent channel bounded by the timeout", async () => {
     const got: string[] = [];
     let hang = false;

@@ -170,3 +170,50 @@ describe("repairArbSet", () => {
     expect(repairArbSet(legs([100, 0, 0]), markets).action).toBe("wait");
   });
 });
+
+describe("event_arbitrage: issue 16", () => {
+  test("YES sets only on events known to be exhaustive; NO sets do not need it", () => {
+    const { markets } = threeLegs([3000, 3000, 3000]);
+    const notExhaustive = event("EV", ["M0", "M1", "M2"], true, false);
+    // The same cheap YES asks: a YES set could pay $0 if no listed market wins.
+    expect(findArbitrage(notExhaustive, markets, params({ yes_side: true }))).toBeNull();
+    expect(findArbitrage({ ...notExhaustive, exhaustive: undefined }, markets, params({ yes_side: true }))).toBeNull();
+    expect(findArbitrage(event("EV", ["M0", "M1", "M2"], true, true), markets, params())!.direction).toBe("yes");
+    // NO sets (pay n − 1 when at most one wins) need mutual exclusivity only.
+    const bids = mapOf([0, 1, 2].map((i) => market(`M${i}`, { yesBid: 4000, yesAsk: 4500 })));
+    expect(findArbitrage(notExhaustive, bids, params())!.direction).toBe("no");
+  });
+
+  test("depth walking: sets grow into deeper levels while each next set still earns min_edge after fees", () => {
+    // YES asks come from NO bids: a NO bid at 0.70 is a YES ask at 0.30. Per leg: 2 @ 0.30, 2 @ 0.32, 5 @ 0.36.
+    const book = { yes: [[2500, 500]] as Array<[number, number]>, no: [[6400, 500], [6800, 200], [7000, 200]] as Array<[number, number]> };
+    const ms = [0, 1, 2].map((i) => market(`M${i}`, { yesAsk: 3000, yesAskSize: 200, yesBid: 2500, book }));
+    const ev = event("EV", ["M0", "M1", "M2"]);
+    const o = findArbitrage(ev, mapOf(ms), params({ min_edge_dollars: "0.01", max_sets: 9 }))!;
+    // Set 3 and 4 cost 3 × 0.32 = 0.96 + fees 3 × 0.0153 = 1.0059 > $1: the walk stops at 2 sets.
+    // With the edge at 0.30 × 3 = 0.90 + fees: 2 sets (top-of-book sizing would give the same 2).
+    expect(o.count).toBe(200);
+    // Cheaper second level: 2 @ 0.30, 2 @ 0.31 → 3 × 0.31 = 0.93 + 3 × fee(0.31) = 0.0450 → edge 0.025 ≥ 0.01.
+    const book2 = { yes: book.yes, no: [[6400, 500], [6900, 200], [7000, 200]] as Array<[number, number]> };
+    const ms2 = [0, 1, 2].map((i) => market(`M${i}`, { yesAsk: 3000, yesAskSize: 200, yesBid: 2500, book: book2 }));
+    const o2 = findArbitrage(ev, mapOf(ms2), params({ min_edge_dollars: "0.01", max_sets: 9 }))!;
+    expect(o2.count).toBe(400);
+    // Each leg is priced at the deepest level it reaches; fees are charged per level.
+    expect(o2.legs.map((l) => l.price)).toEqual([3100, 3100, 3100]);
+    expect(o2.costMicros).toBe(3 * (3000 * 200 + 3100 * 200));
+    expect(o2.feeMicros).toBe(3 * (takerFee(3000, 200) + takerFee(3100, 200)));
+    expect(o2.edgeMicros).toBe(10_000 * 400 - o2.costMicros - o2.feeMicros);
+    // max_sets still caps the walk.
+    expect(findArbitrage(ev, mapOf(ms2), params({ min_edge_dollars: "0.01", max_sets: 3 }))!.count).toBe(300);
+  });
+
+  test("depth walking on NO sets walks the YES bids downward", () => {
+    // NO costs 1 − YES bid: bids 0.40 (2), 0.39 (3) → NO at 0.60 then 0.61; set payout 2 (n − 1 = 2).
+    const book = { yes: [[3900, 300], [4000, 200]] as Array<[number, number]>, no: [[5000, 100]] as Array<[number, number]> };
+    const ms = [0, 1, 2].map((i) => market(`M${i}`, { yesBid: 4000, yesBidSize: 200, yesAsk: 5000, book }));
+    const o = findArbitrage(event("EV", ["M0", "M1", "M2"], true, false), mapOf(ms), params({ min_edge_dollars: "0.01", max_sets: 9 }))!;
+    expect(o.direction).toBe("no");
+    expect(o.count).toBe(500);
+    expect(o.legs.every((l) => l.side === "ask" && l.price === 3900)).toBe(true);
+  });
+});

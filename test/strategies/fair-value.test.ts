@@ -15,8 +15,9 @@ import { enabledStrategies, registry, STRATEGY_NAMES } from "../../src/strategie
 import type { CreateIntent, MarketView } from "../../src/strategies/types.ts";
 import { mapOf, market, portfolio } from "./helpers.ts";
 
-const params = (probs: Record<string, number>, over: Record<string, unknown> = {}): FairValueParams =>
-  resolveFairValueParams(strategiesSchema.parse({ fair_value: over }).fair_value, new Map(Object.entries(probs)));
+// The source is fresh (written at nowMs 0) unless a test says otherwise.
+const params = (probs: Record<string, number>, over: Record<string, unknown> = {}, asOfMs: number | null = 0): FairValueParams =>
+  resolveFairValueParams(strategiesSchema.parse({ fair_value: over }).fair_value, new Map(Object.entries(probs)), asOfMs ?? undefined);
 
 const run = (ms: MarketView[], p: FairValueParams, cashMicros = 50_000_000, positions: { ticker: string; position: number; costMicros: number }[] = []) =>
   fairValueStrategy.decide({ markets: mapOf(ms), events: new Map(), portfolio: portfolio({ cashMicros, positions }), params: p, nowMs: 0 }) as CreateIntent[];
@@ -83,7 +84,7 @@ describe("fair_value", () => {
         fc.integer({ min: 0, max: 10_000 }),
         (askC, prob, cash, kE4) => {
           const m = market("T", { yesAsk: askC * 100, yesBid: Math.max(100, askC * 100 - 200), yesAskSize: 1_000_000, yesBidSize: 1_000_000 });
-          const p = { ...params({ T: prob }, { max_contracts: 100_000, max_order_dollars: "1000000" }), kellyE4: kE4 };
+          const p = { ...params({ T: prob }, { max_contracts: 100_000, max_order_dollars: "1000000", max_event_dollars: "100000000" }), kellyE4: kE4 };
           for (const i of run([m], p, cash)) {
             const lp = i.side === "bid" ? i.price : 10_000 - i.price;
             expect(lp * i.count + takerFee(lp, i.count)).toBeLessThanOrEqual(cash);
@@ -127,5 +128,35 @@ describe("registry", () => {
     const fv = enabledStrategies(cfg, { probabilities: new Map([["T", 6200]]) }).find((s) => s.name === "fair_value")!;
     expect((fv.params as FairValueParams).probabilities.get("T")).toBe(6200);
     expect((fv.params as FairValueParams).kellyE4).toBe(2_500);
+  });
+});
+
+describe("fair_value: issue 16", () => {
+  const m = market("T", { yesAsk: 5000, yesBid: 4800, yesAskSize: 10_000, eventTicker: "EV" });
+  const decideAt = (p: FairValueParams, nowMs: number, pf = portfolio({ cashMicros: 50_000_000 }), ms: MarketView[] = [m]) =>
+    fairValueStrategy.decide({ markets: mapOf(ms), events: new Map(), portfolio: pf, params: p, nowMs }) as CreateIntent[];
+
+  test("staleness: no trades on a source older than max_source_age_minutes, or of unknown age", () => {
+    const p = params({ T: 6200 }, { max_source_age_minutes: 60 }, 1_000_000);
+    expect(decideAt(p, 1_000_000 + 60 * 60_000)).toHaveLength(1);
+    expect(decideAt(p, 1_000_000 + 60 * 60_000 + 1)).toEqual([]);
+    expect(decideAt(params({ T: 6200 }, {}, null), 0)).toEqual([]);
+  });
+
+  test("Kelly on equity, not free cash: $10 cash but $50 equity sizes like $50", () => {
+    const p = params({ T: 6200 });
+    expect(decideAt(p, 0, portfolio({ cashMicros: 10_000_000 }))[0]!.count).toBe(100);
+    expect(decideAt(p, 0, { ...portfolio({ cashMicros: 10_000_000 }), equityMicros: 50_000_000 })[0]!.count).toBe(500);
+  });
+
+  test("cap per event: cost held in the event's markets plus the order stays within max_event_dollars", () => {
+    const other = market("U", { eventTicker: "EV", yesAsk: 9000, yesBid: 8900 });
+    const p = params({ T: 6200 }, { max_event_dollars: "3", max_contracts: 100 });
+    // $1.00 already in U (same event): room $2.00 → 4 contracts at 0.50.
+    const pf = portfolio({ cashMicros: 50_000_000, positions: [{ ticker: "U", position: 100, costMicros: 1_000_000 }] });
+    expect(decideAt(p, 0, pf, [m, other])[0]!.count).toBe(400);
+    // The same holding in another event does not count.
+    const elsewhere = market("U", { eventTicker: "EV2", yesAsk: 9000, yesBid: 8900 });
+    expect(decideAt(p, 0, pf, [m, elsewhere])[0]!.count).toBe(500);
   });
 });

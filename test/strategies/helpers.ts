@@ -23,8 +23,9 @@ export function market(ticker: string, over: Partial<MarketView> = {}): MarketVi
   };
 }
 
-export function event(eventTicker: string, tickers: string[], mutuallyExclusive = true): EventView {
-  return { eventTicker, seriesTicker: "SER", mutuallyExclusive, marketTickers: tickers };
+/** `exhaustive` defaults to `mutuallyExclusive`: most tests price a proper ladder. */
+export function event(eventTicker: string, tickers: string[], mutuallyExclusive = true, exhaustive = mutuallyExclusive): EventView {
+  return { eventTicker, seriesTicker: "SER", mutuallyExclusive, exhaustive, marketTickers: tickers };
 }
 
 export function portfolio(over: { cashMicros?: number; positions?: PositionView[]; restingOrders?: RestingOrderView[] } = {}): PortfolioView {

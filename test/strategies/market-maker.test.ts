@@ -6,8 +6,9 @@ import { isOnGrid, rangesForStructure } from "../../src/kalshi/price-grid.ts";
 import type { AmendIntent, CreateIntent, Intent, MarketView, RestingOrderView } from "../../src/strategies/types.ts";
 import { mapOf, market, portfolio } from "./helpers.ts";
 
+// Hand-worked cases below price the base spread and skew alone: γ = 0 unless a test sets it.
 const params = (over: Record<string, unknown> = {}): MarketMakerParams =>
-  resolveMarketMakerParams(strategiesSchema.parse({ market_maker: over }).market_maker);
+  resolveMarketMakerParams(strategiesSchema.parse({ market_maker: { risk_aversion: 0, ...over } }).market_maker);
 
 const mk = (over: Partial<MarketView> = {}) => market("MM", { yesBid: 4000, yesAsk: 5000, yesBidSize: 1000, yesAskSize: 1000, ...over });
 const resting = (side: "bid" | "ask", price: number, remaining = 200, orderId = `${side}-${price}`, ticker = "MM"): RestingOrderView => ({
@@ -151,3 +152,99 @@ describe("market_maker quotes", () => {
 });
 
 export type { AmendIntent };
+
+describe("market_maker: issue 16", () => {
+  const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
+  const run = (ms: MarketView[], pf = portfolio(), p = params({ markets: ["MM"] }), midHistory?: Map<string, Array<readonly [number, number]>>) =>
+    marketMaker.decide({ markets: mapOf(ms), events: new Map(), portfolio: pf, params: p, nowMs: NOW, ...(midHistory ? { midHistory } : {}) });
+
+  test("inventory is the strategy's own, not the account's: the arbitrage's hedged legs do not skew it", () => {
+    // The account holds 8 YES (an arbitrage set's leg); the market maker itself holds nothing.
+    const pf = { ...portfolio({ positions: [{ ticker: "MM", position: 800, costMicros: 0 }] }), inventory: new Map([["market_maker", new Map<string, number>()], ["event_arbitrage", new Map([["MM", 800]])]]) };
+    const out = run([mk()], pf) as CreateIntent[];
+    expect(out.map((i) => [i.side, i.price, i.count])).toEqual([["bid", 4300, 200], ["ask", 4700, 200]]);
+    // Its own inventory of 5 does skew (0.002 × 5 = 0.01 down).
+    const own = { ...pf, inventory: new Map([["market_maker", new Map([["MM", 500]])]]) };
+    expect((run([mk()], own) as CreateIntent[]).map((i) => [i.side, i.price])).toEqual([["bid", 4200], ["ask", 4600]]);
+  });
+
+  test("stops quoting stop_before_close_minutes before close and pulls resting quotes", () => {
+    const closing = mk({ closeTimeMs: NOW + 29 * 60_000 });
+    const p = params({ markets: ["MM"], stop_before_close_minutes: 30 });
+    expect(run([closing], portfolio(), p)).toEqual([]);
+    const out = run([closing], portfolio({ restingOrders: [resting("bid", 4300), resting("ask", 4700)] }), p);
+    expect(out.map((i) => i.kind)).toEqual(["cancel", "cancel"]);
+    expect((out[0] as { reason: string }).reason).toMatch(/closes in 29 min/);
+    expect(run([mk({ closeTimeMs: NOW + 31 * 60_000 })], portfolio(), p)).toHaveLength(2);
+  });
+
+  test("automatic choice skips markets closing within stop_before_close (they would only take a slot)", () => {
+    const ms = [
+      market("SOON", { volume: 900, yesBid: 4000, yesAsk: 4400, closeTimeMs: NOW + 10 * 60_000 }),
+      market("LATER", { volume: 100, yesBid: 4000, yesAsk: 4400, closeTimeMs: NOW + 90 * 60_000 }),
+    ];
+    const p = params({ max_markets: 1, stop_before_close_minutes: 30 });
+    expect(chooseMarkets(mapOf(ms), portfolio(), p, NOW).map((m) => m.ticker)).toEqual(["LATER"]);
+    expect((run(ms, portfolio(), p) as CreateIntent[]).map((i) => i.ticker)).toEqual(["LATER", "LATER"]);
+  });
+
+  test("thin or one-sided book (without our quotes): no quotes, resting ones pulled", () => {
+    const p = params({ markets: ["MM"], min_book_contracts: 5 });
+    expect(run([mk({ yesAskSize: 400 })], portfolio(), p)).toEqual([]);
+    expect(run([mk({ yesAskSize: 500 })], portfolio(), p)).toHaveLength(2);
+    // With depth: the only ask level is ours, so the book is one-sided for everyone else.
+    const oneSided = mk({ yesBid: 4000, yesAsk: 4700, yesAskSize: 200, book: { yes: [[4000, 1000]], no: [[5300, 200]] } });
+    const out = run([oneSided], portfolio({ restingOrders: [resting("ask", 4700)] }), p);
+    expect(out).toEqual([expect.objectContaining({ kind: "cancel", orderId: "ask-4700", reason: expect.stringMatching(/one-sided/) })]);
+  });
+
+  test("a fast move pulls the quotes", () => {
+    const p = params({ markets: ["MM"], pull_move: "0.03", pull_window_seconds: 60 });
+    const calm = new Map([["MM", [[NOW - 50_000, 4500], [NOW - 20_000, 4450]] as Array<readonly [number, number]>]]);
+    expect(run([mk()], portfolio(), p, calm)).toHaveLength(2);
+    const jumped = new Map([["MM", [[NOW - 50_000, 4900], [NOW - 20_000, 4700]] as Array<readonly [number, number]>]]);
+    const out = run([mk()], portfolio({ restingOrders: [resting("bid", 4300), resting("ask", 4700)] }), p, jumped);
+    expect(out.every((i) => i.kind === "cancel")).toBe(true);
+    expect((out[0] as { reason: string }).reason).toMatch(/fast move/);
+    // A move older than the window does not count.
+    const old = new Map([["MM", [[NOW - 120_000, 4900]] as Array<readonly [number, number]>]]);
+    expect(run([mk()], portfolio(), p, old)).toHaveLength(2);
+  });
+
+  test("Avellaneda–Stoikov: width and inventory skew grow with volatility and time to close", () => {
+    const p = params({ markets: ["MM"], risk_aversion: 2, min_volatility: "0.005", horizon_minutes: 240, stop_before_close_minutes: 0 });
+    const m = (closeInMin: number) => mk({ yesBid: 3000, yesAsk: 6000, closeTimeMs: NOW + closeInMin * 60_000, priceRanges: rangesForStructure("deci_cent") });
+    // Volatile history: mid steps of 0.02 every minute → σ = 0.02/√min.
+    const hist = new Map([["MM", Array.from({ length: 6 }, (_, i) => [NOW - (6 - i) * 60_000, 4500 + (i % 2 ? 200 : -200)] as const)]]);
+    const width = (qs: Intent[]) => { const c = qs as CreateIntent[]; return c.find((q) => q.side === "ask")!.price - c.find((q) => q.side === "bid")!.price; };
+    const calmShort = width(run([m(60)], portfolio(), p));
+    const calmLong = width(run([m(240)], portfolio(), p));
+    const volLong = width(run([m(240)], portfolio(), p, hist));
+    // γσ²τ: 2 × 0.005² × 60 = 0.003 → width 0.043: 0.4285 → 0.428 / 0.4715 → 0.472 on the deci-cent grid.
+    expect(calmShort).toBe(440);
+    // × 240 min = 0.012 → width 0.052.
+    expect(calmLong).toBe(520);
+    // σ = 0.04/√min → 2 × 0.0016 × 240 = 0.768: far wider.
+    expect(volLong).toBeGreaterThan(calmLong);
+    // Inventory skew is larger when it is riskier to hold: long 2 moves the centre down more with 240 min left.
+    const pf = portfolio({ positions: [{ ticker: "MM", position: 200, costMicros: 0 }] });
+    const bid = (qs: Intent[]) => (qs as CreateIntent[]).find((q) => q.side === "bid")?.price ?? 0;
+    expect(bid(run([m(240)], pf, p))).toBeLessThan(bid(run([m(60)], pf, p)));
+  });
+
+  test("maker fees: on a series with maker fees the quotes keep min_edge + the fee from fair", () => {
+    const p = params({ markets: ["MM"], spread: "0.02", min_edge: "0.005" });
+    // fair 0.45; maker fee 0.0175 × 0.45 × 0.55 = 0.0044 → 0.0044 rounded up per contract (0.0044).
+    const noFee = run([mk()], portfolio(), p) as CreateIntent[];
+    expect(noFee.map((i) => i.price)).toEqual([4400, 4600]);
+    const withFee = run([mk({ feeType: "quadratic_with_maker_fees" })], portfolio(), p) as CreateIntent[];
+    // bid ≤ 0.45 − 0.005 − 0.0044 = 0.4406 → 0.44; ask ≥ 0.4594 → 0.46: still fine at 1 c ticks...
+    expect(withFee.map((i) => i.price)).toEqual([4400, 4600]);
+    // ...but a tight spread is pushed out: spread 0.01 would quote 0.445/0.455 → 0.44/0.46 anyway on cents;
+    // on a deci-cent grid the fee shows: 0.4450 → ≤ 0.4406.
+    const deci = { priceRanges: rangesForStructure("deci_cent") };
+    const tight = params({ markets: ["MM"], spread: "0.01", min_edge: "0.005" });
+    expect((run([mk(deci)], portfolio(), tight) as CreateIntent[]).map((i) => i.price)).toEqual([4450, 4550]);
+    expect((run([mk({ ...deci, feeType: "quadratic_with_maker_fees" })], portfolio(), tight) as CreateIntent[]).map((i) => i.price)).toEqual([4400, 4600]);
+  });
+});

@@ -1,3 +1,4 @@
+// The leaf module of errors and exit codes: every layer (cli, engine, ops, config, db) imports it; it imports nothing.
 // Exit codes are part of the public interface (systemd's RestartPreventExitStatus, cron, scripts).
 export const EXIT = {
   OK: 0,

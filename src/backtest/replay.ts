@@ -1,0 +1,350 @@
+// The replay: a recorded tape through the bot's own parts on a simulated clock. Per pass:
+//   1. the tape's prints since the last pass move the books (tape-book.ts) and fill resting paper
+//      orders through the paper fill model (PaperTransport.fillResting: trade-through, or at the
+//      price after the queue ahead of the order has traded);
+//   2. markets past their close time: resting orders canceled, positions settled by the recorded
+//      result (Ledger.recordSettlement, as paper settlement does);
+//   3. the risk state from the ledger (risk.ts nextRiskState), halts included;
+//   4. the enabled strategies decide on the open markets (the same pure functions, the same params
+//      from the config), and the order manager executes (risk gate per order, ledger rows, the
+//      paper transport: taker orders fill only against the visible tape book, taker fees by
+//      Kalshi's formula, GTC remainders rest with their queue position);
+//   5. our taker fills take their liquidity out of the tape book; equity is marked.
+// A pass runs at the first print at least `stepMs` after the previous pass (quiet stretches cost
+// nothing) and at every close time. Nothing here decides, sizes, gates or fills an order.
+import { openDb } from "../db/open.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import { COUNT_ONE, type FeeType, type Micros, type Price } from "../kalshi/money.ts";
+import { Ledger } from "../engine/ledger.ts";
+import { OrderManager } from "../engine/order-manager.ts";
+import { PaperTransport } from "../engine/paper-transport.ts";
+import { collateralOf, portfolioView, valuePositions } from "../engine/portfolio.ts";
+import { settlementRevenue } from "../engine/position-math.ts";
+import { cancelsForHalt, emptyRiskSnapshot, nextRiskState, resolveRiskLimits, type RiskPortfolio } from "../engine/risk.ts";
+import { orderGroupLimit } from "../engine/cycle.ts";
+import { enabledStrategies, type EnabledStrategy } from "../strategies/index.ts";
+import type { BookSide, EventView, Intent, MarketView, TradePrint } from "../strategies/types.ts";
+import { takerSideOf, type Tape, type TapeMarket } from "./tape.ts";
+import { TapeBook } from "./tape-book.ts";
+
+export interface ReplayOptions {
+  /** Least simulated time between two passes. */
+  stepMs: number;
+  /** How long a level seen on the tape stays in the book (tape-book.ts). */
+  bookWindowMs: number;
+  /** The series' fee schedule (the tape does not carry it). */
+  feeType: FeeType;
+  feeMultiplierE4: number;
+  /** fair_value's ticker → probability (the engine reads them from fair_value.source). */
+  probabilities?: ReadonlyMap<string, Price>;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BacktestFill {
+  tsMs: number;
+  ticker: string;
+  eventTicker: string;
+  strategy: string;
+  side: BookSide;
+  price: Price;
+  count: number;
+  feeMicros: Micros;
+  isTaker: boolean;
+  result: "yes" | "no";
+  /** What the contracts bought by this fill paid at settlement less what they cost, before fees. */
+  grossMicros: Micros;
+}
+
+export interface ReplayResult {
+  startMicros: Micros;
+  /** The ledger's cash after the last settlement (every position settled). */
+  endCashMicros: Micros;
+  fills: BacktestFill[];
+  /** [simulated ms, equity micros] after each pass (cash + open positions marked). */
+  equity: Array<[number, Micros]>;
+  passes: number;
+  ordersCreated: number;
+  ordersRejected: number;
+  /** Decisions the risk gate refused or resized. */
+  riskRejected: number;
+  /** Why the risk gate refused, most frequent first (numbers blanked). */
+  riskReasons: Array<[string, number]>;
+  riskResized: number;
+  halted: { atMs: number; reason: string } | null;
+  settlements: number;
+  strategies: string[];
+  firstMs: number;
+  lastMs: number;
+}
+
+const BURST_WINDOW_MS = 15_000;
+
+/** The gross settlement P&L of the contracts one fill bought (a bid buys YES at p, an ask NO at 1 − p). */
+export function fillGross(side: BookSide, price: Price, count: number, result: "yes" | "no"): Micros {
+  const paid = side === "bid" ? price : 10_000 - price;
+  const pays = (side === "bid") === (result === "yes") ? 10_000 : 0;
+  return (pays - paid) * count;
+}
+
+export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptions): Promise<ReplayResult> {
+  const cfg = loaded.config;
+  const strategies: EnabledStrategy[] = enabledStrategies(cfg.trading.strategies, opts.probabilities ? { probabilities: opts.probabilities } : {});
+  const limits = resolveRiskLimits(cfg.risk);
+  const startMicros = Math.round(Number(cfg.sim.balance_dollars) * 1_000_000);
+  let now = tape.tsMs.length ? tape.tsMs[0]! : 0;
+  const clock = () => now;
+
+  const db = openDb(":memory:");
+  // The live ledger looks orders up by exchange order id rarely; the paper transport of a replay
+  // does it for every amend and cancel. An index of this throwaway database only (no migration).
+  db.$client.run("create index backtest_orders_order_id on orders(order_id)");
+  const ledger = new Ledger(db, true);
+  ledger.setCashAnchor(startMicros);
+  const pt = new PaperTransport(ledger, clock);
+  const gate = { snapshot: emptyRiskSnapshot(now, { cashMicros: startMicros, equityMicros: startMicros }), limits };
+  const om = new OrderManager({
+    ledger,
+    transport: pt,
+    gate,
+    killSwitchActive: () => false,
+    orderGroupId: null,
+    burstCap: { limit: orderGroupLimit(loaded) * COUNT_ONE, windowMs: BURST_WINDOW_MS },
+    now: clock,
+  });
+
+  const books = tape.tickers.map(() => new TapeBook(opts.bookWindowMs));
+  const tickerIdx = new Map(tape.tickers.map((t, i) => [t, i]));
+  const seriesOf = new Map<string, string>();
+  const events = new Map<string, EventView>();
+  for (const e of tape.events) {
+    events.set(e.eventTicker, { eventTicker: e.eventTicker, seriesTicker: e.seriesTicker, mutuallyExclusive: e.mutuallyExclusive, marketTickers: e.markets.map((m) => m.ticker) });
+    for (const m of e.markets) seriesOf.set(m.ticker, e.seriesTicker);
+  }
+  // Close times, soonest first: a pass runs at each (settlement).
+  const closing = [...tape.markets.values()].sort((a, b) => a.closeMs - b.closeMs);
+  let nextClose = 0;
+  const settled = new Set<string>();
+
+  const view = (m: TapeMarket, status: string): MarketView => {
+    const b = books[tickerIdx.get(m.ticker)!]!;
+    return {
+      ticker: m.ticker,
+      eventTicker: m.eventTicker,
+      seriesTicker: seriesOf.get(m.ticker)!,
+      status,
+      ...b.top(now),
+      lastPrice: b.lastPrice,
+      volume: b.volume,
+      openInterest: 0,
+      priceRanges: m.priceRanges,
+      feeType: opts.feeType,
+      feeMultiplierE4: opts.feeMultiplierE4,
+      closeTimeMs: m.closeMs,
+    };
+  };
+
+  /** Markets open at `now`: the external tape book (what paper fills against). */
+  const openViews = (): Map<string, MarketView> => {
+    const out = new Map<string, MarketView>();
+    for (const e of tape.events) {
+      const first = e.markets[0]!;
+      if (first.openMs > now || settled.has(first.ticker)) continue;
+      for (const m of e.markets) if (m.openMs <= now && now < m.closeMs) out.set(m.ticker, view(m, "active"));
+    }
+    return out;
+  };
+
+  /** The book as the exchange would show it to the strategies: the tape's levels with our own resting orders in it. */
+  const withOwn = (ext: ReadonlyMap<string, MarketView>, resting: ReturnType<Ledger["ordersWithStatus"]>): Map<string, MarketView> => {
+    const out = new Map(ext);
+    for (const r of resting) {
+      const v = out.get(r.ticker);
+      if (!v) continue;
+      if (r.side === "bid") {
+        if (v.yesBid === null || r.price > v.yesBid) out.set(r.ticker, { ...v, yesBid: r.price, yesBidSize: r.remainingCount });
+        else if (r.price === v.yesBid) out.set(r.ticker, { ...v, yesBidSize: v.yesBidSize + r.remainingCount });
+      } else if (v.yesAsk === null || r.price < v.yesAsk) out.set(r.ticker, { ...v, yesAsk: r.price, yesAskSize: r.remainingCount });
+      else if (r.price === v.yesAsk) out.set(r.ticker, { ...v, yesAskSize: v.yesAskSize + r.remainingCount });
+    }
+    return out;
+  };
+
+  // When each resting order took its current price (simulated ms): only later prints reach it.
+  const stamps = new Map<string, { price: Price; ms: number }>();
+  const sendTimes: number[] = [];
+  let lastFillId = 0;
+  /** Resting orders after the last pass: with none, prints have nothing to fill. */
+  let restingCount = 0;
+  const fills: BacktestFill[] = [];
+  const equity: Array<[number, Micros]> = [];
+  let riskRejected = 0;
+  const riskReasons = new Map<string, number>();
+  let riskResized = 0;
+  let ordersCreated = 0;
+  let ordersRejected = 0;
+  let passes = 0;
+  let halted: ReplayResult["halted"] = null;
+
+  const collectFills = () => {
+    const rows = ledger.db.$client
+      .query("select f.id, f.order_id as orderId, f.ticker, f.side, f.price, f.count, f.fee_micros as fee, f.is_taker as taker, f.created_at as at, o.strategy from fills f left join orders o on o.client_order_id = f.client_order_id where f.id > ? order by f.id")
+      .all(lastFillId) as Array<{ id: number; orderId: string | null; ticker: string; side: BookSide; price: number; count: number; fee: number; taker: number; at: number; strategy: string | null }>;
+    for (const r of rows) {
+      lastFillId = r.id;
+      const m = tape.markets.get(r.ticker)!;
+      if (r.taker) books[tickerIdx.get(r.ticker)!]!.take(r.side, r.price, r.count);
+      const strategy = r.strategy ?? "unknown";
+      fills.push({ tsMs: r.at, ticker: r.ticker, eventTicker: m.eventTicker, strategy, side: r.side, price: r.price, count: r.count, feeMicros: r.fee, isTaker: r.taker === 1, result: m.result, grossMicros: fillGross(r.side, r.price, r.count, m.result) });
+    }
+  };
+
+  const settleDue = () => {
+    while (nextClose < closing.length && closing[nextClose]!.closeMs <= now) {
+      const m = closing[nextClose++]!;
+      for (const r of ledger.ordersWithStatus(["resting"])) if (r.ticker === m.ticker) ledger.updateOrder(r.id, { status: "canceled", remainingCount: 0 }, "backtest: market closed");
+      const p = ledger.positions().get(m.ticker);
+      if (p && p.position !== 0) {
+        ledger.recordSettlement({
+          ticker: m.ticker,
+          eventTicker: m.eventTicker,
+          result: m.result,
+          yesCount: Math.max(0, p.position),
+          noCount: Math.max(0, -p.position),
+          revenueMicros: settlementRevenue(p.position, m.result),
+          feeMicros: 0,
+          settledTime: new Date(m.closeMs).toISOString(),
+        });
+      }
+      settled.add(m.ticker);
+    }
+  };
+
+  const markEquity = (ext: ReadonlyMap<string, MarketView>) => {
+    const cash = ledger.cashMicros() ?? startMicros;
+    const val = valuePositions(ledger.positions(), (t) => ext.get(t));
+    equity.push([now, cash + val.positionsValueMicros]);
+  };
+
+  const pass = async () => {
+    passes++;
+    const ext = openViews();
+    pt.setMarkets(ext);
+    const positions = ledger.positions();
+    const resting = ledger.ordersWithStatus(["resting"]);
+    restingCount = resting.length;
+    while (sendTimes.length && sendTimes[0]! <= now - 60_000) sendTimes.shift();
+    const val = valuePositions(positions, (t) => ext.get(t));
+    const cash = ledger.cashMicros() ?? startMicros;
+    // What PaperTransport.availableMicros() says, from the rows already read.
+    const available = cash - collateralOf(resting);
+    const riskPortfolio: RiskPortfolio = {
+      cashMicros: available,
+      equityMicros: cash + val.positionsValueMicros,
+      positions: Object.fromEntries([...positions.values()].filter((p) => p.position !== 0).map((p) => [p.ticker, { eventTicker: p.eventTicker ?? tape.markets.get(p.ticker)!.eventTicker, position: p.position, costMicros: p.costMicros }])),
+      resting: resting.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
+      recentOrderTimesMs: [...sendTimes],
+      feeMultiplierE4: Object.fromEntries([...ext.keys()].map((t) => [t, opts.feeMultiplierE4])),
+    };
+    gate.snapshot = nextRiskState({ ...gate.snapshot, ...riskPortfolio }, limits, now);
+    let intents: Intent[];
+    if (gate.snapshot.state === "halted") {
+      halted ??= { atMs: now, reason: gate.snapshot.reason ?? "halted" };
+      intents = cancelsForHalt(gate.snapshot, gate.snapshot.reason ?? "halted");
+    } else {
+      const markets = withOwn(ext, resting);
+      const pv = portfolioView(available, positions, resting);
+      const evs = new Map([...events].filter(([, e]) => e.marketTickers.some((t) => markets.has(t))));
+      intents = [];
+      for (const s of strategies) intents.push(...s.strategy.decide({ markets, events: evs, portfolio: pv, params: s.params, nowMs: now }));
+      intents = intents.filter((i) => ext.has(i.ticker));
+    }
+    if (intents.length) {
+      const r = await om.execute(intents, null);
+      ordersCreated += r.created;
+      ordersRejected += r.rejected;
+      for (let k = 0; k < r.created; k++) sendTimes.push(now);
+      for (const d of r.decisions) {
+        if (d.result === "risk rejected") {
+          riskRejected++;
+          // The reason without its numbers, so like reasons count together.
+          const why = d.detail.replace(/[-\d.,$]+/g, "#").slice(0, 120);
+          riskReasons.set(why, (riskReasons.get(why) ?? 0) + 1);
+        }
+        else if (d.intent.kind === "create" && d.count !== undefined && d.count < d.intent.count) riskResized++;
+      }
+    }
+    // Orders that took a new price in this pass rest from now: only later prints reach them.
+    if (intents.length) {
+      const restingNow = ledger.ordersWithStatus(["resting"]);
+      restingCount = restingNow.length;
+      for (const row of restingNow) {
+        if (!row.orderId) continue;
+        const s = stamps.get(row.orderId);
+        if (!s || s.price !== row.price) stamps.set(row.orderId, { price: row.price, ms: now });
+      }
+    }
+    collectFills();
+    markEquity(ext);
+  };
+
+  const n = tape.tsMs.length;
+  let i = 0;
+  let lastPass = Number.NEGATIVE_INFINITY;
+  const pending = new Map<string, TradePrint[]>();
+  const progressEvery = Math.max(1, Math.floor(n / 200));
+  let nextProgress = 0;
+  while (i < n || nextClose < closing.length) {
+    // The next pass: the first print at least stepMs after the last pass, or the next close.
+    const nextPrint = i < n ? tape.tsMs[i]! : Number.POSITIVE_INFINITY;
+    const closeAt = nextClose < closing.length ? closing[nextClose]!.closeMs : Number.POSITIVE_INFINITY;
+    let t = Math.min(Math.max(nextPrint, lastPass + opts.stepMs), closeAt);
+    if (t === Number.POSITIVE_INFINITY) break;
+    // Every print up to t moves its book and may fill our resting orders.
+    const before = i;
+    while (i < n && tape.tsMs[i]! <= t) {
+      const m = tape.market[i]!;
+      const side = takerSideOf(tape.taker[i]!);
+      books[m]!.onPrint(tape.price[i]!, tape.count[i]!, side, tape.tsMs[i]!);
+      const ticker = tape.tickers[m]!;
+      let list = pending.get(ticker);
+      if (!list) pending.set(ticker, (list = []));
+      list.push({ ticker, price: tape.price[i]!, count: tape.count[i]!, takerBookSide: side, tsMs: tape.tsMs[i]! });
+      i++;
+    }
+    now = t;
+    if (pending.size && restingCount > 0) {
+      pt.setMarkets(openViews());
+      pt.fillResting(pending, (row) => stamps.get(row.orderId ?? "")?.ms ?? now);
+      collectFills();
+    }
+    pending.clear();
+    settleDue();
+    if (i > before || t !== closeAt) {
+      await pass();
+      lastPass = now;
+    } else markEquity(openViews());
+    if (opts.onProgress && i >= nextProgress) {
+      opts.onProgress(i, n);
+      nextProgress = i + progressEvery;
+    }
+  }
+  opts.onProgress?.(n, n);
+  return {
+    startMicros,
+    // Summed afresh from the rows (a new Ledger has no cache): the check of the per-fill figures.
+    endCashMicros: new Ledger(db, true).cashMicros() ?? startMicros,
+    fills,
+    equity,
+    passes,
+    ordersCreated,
+    ordersRejected,
+    riskRejected,
+    riskReasons: [...riskReasons].sort((a, b) => b[1] - a[1]),
+    riskResized,
+    halted,
+    settlements: (ledger.db.$client.query("select count(*) as n from settlements where paper = 1").get() as { n: number }).n,
+    strategies: strategies.map((s) => s.name),
+    firstMs: n ? tape.tsMs[0]! : 0,
+    lastMs: n ? tape.tsMs[n - 1]! : 0,
+  };
+}

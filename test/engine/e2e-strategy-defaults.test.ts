@@ -1,0 +1,69 @@
+// Issue 16 through the binary: the shipped strategy defaults, live against the local exchange on a
+// stepped clock. The market maker quotes and trades; it never quotes a market that closes within
+// stop_before_close_minutes (30, on the exchange's clock); it keeps a mid history (market_snapshots)
+// for its volatility and fast-move checks; every event_arbitrage YES set it decides is on an event
+// whose markets tile the range (the scenario's temperature ladders), never on the BTC ladder.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { isExhaustive } from "../../src/engine/event-coverage.ts";
+import { cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
+import { exchangeAccount, onceArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
+
+beforeAll(() => ensureBinary(), 180_000);
+afterAll(() => cleanup());
+
+const CYCLES = 14;
+const STEP_MS = 40_000;
+
+describe("shipped strategy defaults through the binary", () => {
+  test(`${CYCLES} live --once cycles: the market maker quotes (never near close) and fills; YES sets only on exhaustive events`, async () => {
+    const dir = tempDir("e2e-defaults");
+    const v = await startVenue(dir, { seed: 3, startMs: Date.UTC(2026, 10, 20, 14, 0, 0) });
+    try {
+      // Strategies and risk limits as shipped, except the orders-per-minute window (this machine's
+      // clock: a minute of market time passes in a few seconds here); quotes rest between runs.
+      const cfg = writeBotConfig(dir, v, { trading: { cancel_on_exit: false } });
+      const placedNearClose: string[] = [];
+      // Tickers of every YES leg event_arbitrage decided (the cycle summary lists refused ones too).
+      const yesLegs = new Set<string>();
+      for (let i = 0; i < CYCLES; i++) {
+        v.step(STEP_MS);
+        const r = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
+        expect({ cycle: i + 1, code: r.code, err: r.code === 0 ? "" : r.stderr.slice(-500) }).toEqual({ cycle: i + 1, code: 0, err: "" });
+        for (const m of r.stdout.matchAll(/buy YES [\d.]+ (\S+) @ \S+ — event_arbitrage/g)) yesLegs.add(m[1]!);
+        // Right after the run, on the exchange's clock: every resting market_maker quote is on a market
+        // that closes 30 min or more from now.
+        const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
+        const mine = new Set((db.query("select order_id from orders where paper = 0 and strategy = 'market_maker' and order_id is not null").all() as Array<{ order_id: string }>).map((r) => r.order_id));
+        db.close();
+        for (const o of exchangeAccount(v).orders) {
+          if (o.status !== "resting" || !mine.has(o.id)) continue;
+          const close = v.sim.exchange.markets.get(o.ticker)!.closeMs;
+          if (close - v.clock.now() < 30 * 60_000) placedNearClose.push(`${o.ticker} closes in ${Math.round((close - v.clock.now()) / 60_000)} min`);
+        }
+      }
+      expect(placedNearClose).toEqual([]);
+      const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
+      try {
+        const mm = db.query("select count(*) as n, coalesce(sum(filled_count), 0) as filled from orders where paper = 0 and strategy = 'market_maker' and order_id is not null").get() as { n: number; filled: number };
+        expect(mm.n).toBeGreaterThan(0);
+        expect(mm.filled).toBeGreaterThan(0);
+        // The mid history the market maker asked for was kept.
+        expect((db.query("select count(*) as n from market_snapshots").get() as { n: number }).n).toBeGreaterThan(CYCLES);
+        // Every YES leg event_arbitrage decided (sent, or refused by the gate) is on an exhaustive event.
+        for (const r of db.query("select ticker from orders where strategy = 'event_arbitrage' and side = 'bid'").all() as Array<{ ticker: string }>) yesLegs.add(r.ticker);
+        expect(yesLegs.size).toBeGreaterThan(0);
+        for (const t of yesLegs) {
+          const ev = v.sim.exchange.events.get(v.sim.exchange.markets.get(t)!.eventTicker)!;
+          const ms = ev.marketTickers.map((x) => v.sim.exchange.markets.get(x)!).map((m) => ({ strike_type: m.strikeType ?? undefined, floor_strike: m.floorStrike, cap_strike: m.capStrike }));
+          expect({ t, exhaustive: isExhaustive(ev.mutuallyExclusive, ms) }).toEqual({ t, exhaustive: true });
+        }
+      } finally {
+        db.close();
+      }
+    } finally {
+      await v.stop();
+    }
+  }, 300_000);
+});
