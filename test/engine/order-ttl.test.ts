@@ -96,8 +96,11 @@ describe("orders that expire on their own", () => {
     const stopDrive = v.drive(100, 100);
     try {
       const ttl = 10;
-      // Cycles 120 s apart: every renewal comes from the early cycle the TTL asks for.
-      const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 120, order_ttl_seconds: ttl } });
+      // Cycles 120 s apart: every renewal comes from the early cycle the TTL asks for. The local
+      // exchange's books hold fewer contracts at the touch than the market maker's thin-book rule
+      // wants (min_book_contracts 5): with the rule on it would pull its quotes after the first
+      // cycle and there would be nothing to renew.
+      const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 120, order_ttl_seconds: ttl, strategies: { market_maker: { min_book_contracts: 1 } } } });
       const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
       await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 60_000);
       await until("quotes resting on the exchange", () => restingOnExchange(v).length >= 2, 20_000);
