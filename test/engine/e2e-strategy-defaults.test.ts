@@ -41,6 +41,8 @@ describe("shipped strategy defaults through the binary", () => {
         expect(r.code, r.output).toBe(0);
         expect(r.stdout).toContain("event_arbitrage:");
         expect(r.stdout).not.toContain("market_maker:");
+        // The run says which strategies decide, so a quiet run explains itself.
+        expect(r.output).toContain("strategies: event_arbitrage enabled; market_maker, fair_value disabled (trading.strategies.<name>.enabled)");
       }
       const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
       try {
