@@ -108,10 +108,19 @@ let throttled = false;
 const throttledLat: number[] = [];
 let inFlight = false;
 const latencies: number[] = [];
+const withPresigned: number[] = [];
+const signedOnTheSpot: number[] = [];
+let lastHits = 0;
 const realFetch = (input: string, init: RequestInit) => fetch(input, init);
 const timedFetch = (input: string, init: RequestInit): Promise<Response> => {
   if (init.method === "POST" && pendingT0 !== null) {
-    (throttled ? throttledLat : latencies).push((performance.now() - pendingT0) * 1000);
+    const us = (performance.now() - pendingT0) * 1000;
+    (throttled ? throttledLat : latencies).push(us);
+    if (presigner && !throttled) {
+      // Split by whether this request found a signature made ahead (the presigner counted it just now).
+      (presigner.stats.hits > lastHits ? withPresigned : signedOnTheSpot).push(us);
+      lastHits = presigner.stats.hits;
+    }
     pendingT0 = null;
     throttled = false;
     if (!FORWARD) {
@@ -130,6 +139,8 @@ const rateLimiter = new RateLimiter({
   },
 });
 const client = new KalshiClient({ baseUrl, apiKeyId: "bench", privateKey, tier: "prime", fetch: timedFetch, maxAttempts: 1, rateLimiter });
+// --presign: order-create signatures made ahead of time (KalshiClient.presignOrders), as the live daemon does.
+const presigner = args.includes("--presign") ? client.presignOrders() : undefined;
 const transport = new LiveTransport(client);
 
 // REST once: the market views the overlay completes (events, fee schedule, price grid).
@@ -242,5 +253,20 @@ console.log(`update → order request leaving (fetch called), n = ${latencies.le
 console.log(`  of which update → request built (parse, book, overlay, strategy, risk): p50 ${fmt(pct(decideOnly, 0.5))} µs, p99 ${fmt(pct(decideOnly, 0.99))} µs`);
 if (throttledLat.length) console.log(`  ${throttledLat.length} more samples waited in the client's rate limiter (prime tier; the bench orders far faster than a bot) and are left out: p50 ${fmt(pct(throttledLat, 0.5))} µs`);
 console.log(`  the rest is LiveTransport → KalshiClient: rate limiter, body encode, RSA-PSS signature (see client-sign.ts: ~0.5 ms each)`);
+{
+  // Yardstick in this run: one bare RSA-PSS signature (median of 50).
+  const { signMessage } = await import("../../src/kalshi/signer.ts");
+  const sig: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    signMessage(privateKey, `${Date.now()}POST/trade-api/v2/portfolio/events/orders`);
+    sig.push((performance.now() - t) * 1000);
+  }
+  console.log(`  yardstick: one bare RSA-PSS signature p50 ${fmt(pct(sig.sort((a, b) => a - b), 0.5))} µs; signatures made ahead: ${presigner ? `on (${presigner.stats.hits} used, ${presigner.stats.misses} requests found none fresh and signed on the spot)` : "off (--presign)"}`);
+  if (presigner) {
+    console.log(`  with a signature made ahead: n = ${withPresigned.length}, p50 ${fmt(pct(withPresigned, 0.5))} µs, p99 ${fmt(pct(withPresigned, 0.99))} µs; signed on the spot (queue emptied by back-to-back sends): n = ${signedOnTheSpot.length}, p50 ${fmt(pct(signedOnTheSpot, 0.5))} µs, p99 ${fmt(pct(signedOnTheSpot, 0.99))} µs`);
+  }
+  presigner?.stop();
+}
 if (latencies.length < 1_000) console.log(`WARNING: only ${latencies.length} samples (aim ≥ 1,000): raise --speed or --markets`);
 process.exit(0);

@@ -88,7 +88,9 @@ export function fillGross(side: BookSide, price: Price, count: number, result: "
 
 export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptions): Promise<ReplayResult> {
   const cfg = loaded.config;
-  const strategies: EnabledStrategy[] = enabledStrategies(cfg.trading.strategies, opts.probabilities ? { probabilities: opts.probabilities } : {});
+  // A backtest's probability file stands for the model at every moment of the replay, so it is never
+  // stale (fair_value's max_source_age_minutes guards a live source that stopped being updated).
+  const strategies: EnabledStrategy[] = enabledStrategies(cfg.trading.strategies, opts.probabilities ? { probabilities: opts.probabilities, probabilitiesAsOfMs: Number.POSITIVE_INFINITY } : {});
   const limits = resolveRiskLimits(cfg.risk);
   const startMicros = Math.round(Number(cfg.sim.balance_dollars) * 1_000_000);
   let now = tape.tsMs.length ? tape.tsMs[0]! : 0;
@@ -117,7 +119,7 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
   const seriesOf = new Map<string, string>();
   const events = new Map<string, EventView>();
   for (const e of tape.events) {
-    events.set(e.eventTicker, { eventTicker: e.eventTicker, seriesTicker: e.seriesTicker, mutuallyExclusive: e.mutuallyExclusive, marketTickers: e.markets.map((m) => m.ticker) });
+    events.set(e.eventTicker, { eventTicker: e.eventTicker, seriesTicker: e.seriesTicker, mutuallyExclusive: e.mutuallyExclusive, exhaustive: e.exhaustive, marketTickers: e.markets.map((m) => m.ticker) });
     for (const m of e.markets) seriesOf.set(m.ticker, e.seriesTicker);
   }
   // Close times, soonest first: a pass runs at each (settlement).

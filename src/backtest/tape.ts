@@ -10,6 +10,7 @@ import { z } from "zod";
 import { COUNT_ONE, type Count, type Price } from "../kalshi/money.ts";
 import { LINEAR_CENT, type PriceRange } from "../kalshi/price-grid.ts";
 import type { BookSide } from "../strategies/types.ts";
+import { isExhaustive } from "../engine/event-coverage.ts";
 
 /** A tape that cannot be used: the message names the file and what is wrong with it. */
 export class TapeError extends Error {
@@ -34,6 +35,9 @@ const tapeMarketSchema = z.object({
   close_time: z.string(),
   result: z.string(),
   tick_size: z.number().int().positive().optional(),
+  strike_type: z.string().optional(),
+  floor_strike: z.number().nullable().optional(),
+  cap_strike: z.number().nullable().optional(),
 });
 
 const tapeEventFileSchema = z.object({
@@ -62,6 +66,8 @@ export interface TapeEvent {
   eventTicker: string;
   seriesTicker: string;
   mutuallyExclusive: boolean;
+  /** Its markets provably cover every outcome (event-coverage.ts), so a YES set surely pays. */
+  exhaustive: boolean;
   markets: TapeMarket[];
 }
 
@@ -153,7 +159,8 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
         priceRanges: step === 100 ? [...LINEAR_CENT] : [{ start: 0, end: 10_000, step }],
       };
     });
-    events.push({ date, eventTicker: ev.event.event_ticker, seriesTicker: ev.event.series_ticker, mutuallyExclusive: ev.event.mutually_exclusive, markets: ms });
+    const exhaustive = isExhaustive(ev.event.mutually_exclusive, ev.markets);
+    events.push({ date, eventTicker: ev.event.event_ticker, seriesTicker: ev.event.series_ticker, mutuallyExclusive: ev.event.mutually_exclusive, exhaustive, markets: ms });
     const idx = new Map<string, number>();
     for (const m of ms) {
       markets.set(m.ticker, m);

@@ -22,7 +22,7 @@ function seconds(v: string | undefined, name: string, dflt: number): number {
 }
 
 /** A progress bar on stderr, only on a terminal; `done` clears it. */
-function progressBar(): { update: (label: string, done: number, total: number) => void; done: () => void } {
+export function progressBar(): { update: (label: string, done: number, total: number) => void; done: () => void } {
   if (!process.stderr.isTTY) return { update: () => {}, done: () => {} };
   let last = "";
   return {

@@ -23,6 +23,8 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   config: () => import("./config.ts").then((m) => m.default),
   dashboard: () => import("./dashboard.ts").then((m) => m.default),
   backtest: () => import("./backtest.ts").then((m) => m.default),
+  "fetch-history": () => import("./fetch-history.ts").then((m) => m.default),
+  record: () => import("./record.ts").then((m) => m.default),
 };
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -40,6 +42,8 @@ const DESCRIPTIONS: Record<string, string> = {
   config: "Show the merged configuration or print its JSON Schema",
   dashboard: "Web dashboard and Prometheus /metrics (read-only)",
   backtest: "Replay a recorded trade tape through the strategies and paper fill model (P&L report)",
+  "fetch-history": "Download a series' settled events, markets and trades into the tape format backtest reads",
+  record: "Record a series' order book, trade, ticker and lifecycle streams (hourly gzip JSONL)",
 };
 
 export const rootCommand = defineCommand({
@@ -59,12 +63,10 @@ export const rootCommand = defineCommand({
       const bad = (["once", "skip-setup-wizard", "reset-halt"] as const).filter((k) => a[k]);
       if (bad.length) throw new UserError(`--${bad[0]} has no meaning with ${a.backup ? "--backup" : "--verify-config"}; remove it`);
     }
-    const { backupMain } = await import("./backup.ts");
-    const { verifyMain } = await import("./verify.ts");
-    const { runMain } = await import("./run.ts");
-    if (a.backup) return backupMain(a);
-    if (a["verify-config"]) return verifyMain(a);
-    return runMain(a);
+    // Only the module of the chosen action is loaded (`--backup` from cron must not load the engine).
+    if (a.backup) return (await import("./backup.ts")).backupMain(a);
+    if (a["verify-config"]) return (await import("./verify.ts")).verifyMain(a);
+    return (await import("./run.ts")).runMain(a);
   }),
 });
 

@@ -10,7 +10,7 @@ import { displayPath } from "./backup.ts";
 import { readHeartbeat, HeartbeatError, type Heartbeat } from "../ops/heartbeat.ts";
 import { isLockHeld, readLockHolder } from "../ops/lock.ts";
 import { fileSwitch } from "../ops/kill-switch.ts";
-import { CASH_DRIFT_SEEN_KEY } from "../engine/ledger.ts";
+import { CASH_DRIFT_EXACT_KEY, CASH_DRIFT_SEEN_KEY } from "../engine/ledger.ts";
 import { judgeHeartbeat } from "../ops/watchdog.ts";
 import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
 
@@ -28,6 +28,8 @@ export interface StatusReport {
   database: { path: string; present: boolean; error: string | null; bytes?: number };
   /** A cash difference with the exchange one reconciliation saw and the next must confirm (micros, + = ledger above). */
   cash_drift_unconfirmed_dollars?: string;
+  /** The unconfirmed drift was read while orders rested: a lower bound of the difference. */
+  cash_drift_at_least?: boolean;
   ledger: "paper" | "live";
   /** trading.cancel_on_exit: false leaves the bot's resting orders on the exchange when it exits, on purpose. */
   cancel_on_exit: boolean;
@@ -133,7 +135,11 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
       report.database.bytes = statSync(loaded.paths.database).size + (existsSync(`${loaded.paths.database}-wal`) ? statSync(`${loaded.paths.database}-wal`).size : 0);
     } catch {}
     const drift = !hasTable(db, "meta") ? null : db.query("SELECT value FROM meta WHERE key = ?").get(`${paper ? "paper" : "live"}.${CASH_DRIFT_SEEN_KEY}`) as { value: string } | null;
-    if (drift && Number(drift.value) !== 0) report.cash_drift_unconfirmed_dollars = formatDollars2(Number(drift.value));
+    if (drift && Number(drift.value) !== 0) {
+      report.cash_drift_unconfirmed_dollars = formatDollars2(Number(drift.value));
+      const exact = db.query("SELECT value FROM meta WHERE key = ?").get(`${paper ? "paper" : "live"}.${CASH_DRIFT_EXACT_KEY}`) as { value: string } | null;
+      if (exact?.value !== "1") report.cash_drift_at_least = true;
+    }
     report.last_cycles = db.query("SELECT id, started_at, ended_at, mode, status, orders_placed, error FROM cycles ORDER BY id DESC LIMIT 5").all() as CycleRow[];
     if (hasTable(db, "balance_snapshots")) {
       const b = db.query("SELECT cash_micros, portfolio_value_micros, at FROM balance_snapshots WHERE paper = ? ORDER BY id DESC LIMIT 1").get(p) as
@@ -181,7 +187,13 @@ export function renderStatus(r: StatusReport): string {
   }
   out.push(`Database:   ${displayPath(r.database.path)} (${r.ledger} ledger${r.database.bytes !== undefined ? `, ${humanBytes(r.database.bytes)}` : ""})`);
   if (r.cash_drift_unconfirmed_dollars) {
-    out.push(`Cash check: the exchange's balance differs from the ledger by $${r.cash_drift_unconfirmed_dollars.replace(/^-/, "")} (${r.cash_drift_unconfirmed_dollars.startsWith("-") ? "ledger below" : "ledger above"}); recorded as a deposit/withdrawal if the next reconciliation sees it too`);
+    const side = r.cash_drift_unconfirmed_dollars.startsWith("-") ? "ledger below" : "ledger above";
+    const amount = r.cash_drift_unconfirmed_dollars.replace(/^-/, "");
+    out.push(
+      r.cash_drift_at_least
+        ? `Cash check: the exchange's balance differs from the ledger by at least $${amount} (${side}; orders were resting); measured with none of the bot's orders resting, then recorded as a deposit/withdrawal`
+        : `Cash check: the exchange's balance differs from the ledger by $${amount} (${side}); recorded as a deposit/withdrawal if the next reconciliation sees it too`,
+    );
   }
   if (!hb && r.balance) out.push(`Bankroll:   cash $${r.balance.cash_dollars}, portfolio $${r.balance.portfolio_value_dollars} (snapshot ${r.balance.at})`);
   out.push(`Positions:  ${r.positions.length === 0 ? "none" : ""}`);

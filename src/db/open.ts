@@ -5,9 +5,9 @@ import { dirname } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { loadMigrations } from "./migrations.macro.ts" with { type: "macro" };
 import * as schema from "./schema.ts";
+import { APPLICATION_ID } from "./application-id.ts";
 
-/** "KBOT": marks a SQLite file as a kalshi-bot ledger (checked by restore and backup). */
-export const APPLICATION_ID = 0x4b424f54;
+export { APPLICATION_ID };
 export const MIN_SQLITE_VERSION = "3.51.3";
 
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };

@@ -189,6 +189,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
   let dbGuard: { release(): void } | null = null;
   let session: ExchangeSession | null = null;
   let live: LiveBooks | null = null;
+  /** Live daemon: order-create signatures made ahead, off the path from a book update to the send. */
+  let stopPresigning: (() => void) | undefined;
   let reactor: Reactor | null = null;
   let engineRef: Engine | null = null;
   let lockLost = false;
@@ -283,6 +285,10 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       log: engineLog,
       ...(!dryRun && !cfg.trading.autonomous_mode && interactive ? { confirm: confirmOrder } : {}),
     });
+    if (!dryRun && !opts.once && opts.mode === "trade") {
+      const pre = session.client.presignOrders();
+      stopPresigning = pre ? () => pre.stop() : undefined;
+    }
     engineRef = engine;
 
     const persisted = engine.riskRow();
@@ -491,6 +497,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     throw err;
   } finally {
     if (overdueTimer) clearInterval(overdueTimer);
+    stopPresigning?.();
     reactor?.close();
     live?.close();
     // Cancel on exit (shutdown.ts), whatever the way out: a stop, the end of --once, a halt, a

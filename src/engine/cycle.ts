@@ -350,6 +350,7 @@ export class Engine {
       const reconcileEvery = this.d.loaded.config.trading.reconcile_every_cycles;
       const full = this.needFullReconcile || this.om.needsReconcile || this.cycles % reconcileEvery === 0;
       let balanceMicros: Micros;
+      let cashQuiet = false;
       if (!this.paper) {
         // Every cycle reconciles fills and orders over REST: whatever the feed said or missed since
         // the last one is covered from here on.
@@ -357,6 +358,7 @@ export class Engine {
         report.reconcile = rec;
         extraRequests += rec.requests;
         balanceMicros = rec.exchange.balanceMicros;
+        cashQuiet = rec.cashQuiet;
         this.needFullReconcile = false;
         this.om.needsReconcile = false;
       } else {
@@ -424,8 +426,16 @@ export class Engine {
         report.status = "paused";
         report.statusReason = st.exchange_estimated_resume_time ? `exchange paused until ${st.exchange_estimated_resume_time}` : "exchange paused or in maintenance";
       }
-      const capped = this.groupCappedUntil > monoNow();
-      if (capped && report.status === "active") report.statusReason = `order group contracts limit hit: no orders until ${wallAt(this.groupCappedUntil).toISOString()}`;
+      // The cash check measures a drift's amount with none of the bot's orders resting (reconcile.ts):
+      // they are cancelled and none is sent until it has.
+      this.cashQuiet = cashQuiet && this.d.mode === "trade" && report.status === "active" && snap.state !== "halted";
+      if (this.cashQuiet) {
+        report.statusReason = "cash check: measuring a difference with the exchange with no order resting; quoting resumes after it";
+        await this.om.cancelAllResting("cash check", exec);
+      }
+      const groupCapped = this.groupCappedUntil > monoNow();
+      if (groupCapped && report.status === "active") report.statusReason = `order group contracts limit hit: no orders until ${wallAt(this.groupCappedUntil).toISOString()}`;
+      const capped = groupCapped || this.cashQuiet;
 
       // ---- renewal of orders past half their TTL (only when this cycle may send their successors) ----
       if (this.d.mode === "trade" && report.status === "active" && snap.state !== "halted" && !capped && (await this.cancelForRenewal(exec)) > 0) {
@@ -542,6 +552,8 @@ export class Engine {
     return md;
   }
   private lastFullLoadAt = 0;
+  /** The last cycle's cash check asked for no order resting (see reconcile.ts checkCash). */
+  private cashQuiet = false;
 
   /** The next cycle reads the whole scope over REST (a market was created or opened in it). */
   requestFullLoad(): void {
@@ -814,6 +826,7 @@ export class Engine {
     if (this.needFullReconcile) return done("waiting for a full reconciliation");
     if (killSwitch().active) return done("kill switch active");
     if (this.groupCappedUntil > monoNow()) return done("order group cooling down");
+    if (this.cashQuiet) return done("cash check measuring with no order resting");
     const { ledger } = this.d;
     const now = Date.now();
 

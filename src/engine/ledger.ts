@@ -56,6 +56,10 @@ export interface SettlementRecord {
 
 /** Meta key: a cash drift one reconciliation saw and the next must confirm (micros, + = ledger above). */
 export const CASH_DRIFT_SEEN_KEY = "cash_drift_seen_micros";
+/** Meta key: "1" when the drift in CASH_DRIFT_SEEN_KEY was measured exactly (no order could hold collateral). */
+export const CASH_DRIFT_EXACT_KEY = "cash_drift_seen_exact";
+/** Meta key: consecutive reconciliations the cash check has asked for a book without resting orders. */
+export const CASH_QUIET_ROUNDS_KEY = "cash_quiet_rounds";
 
 /** Values of a prepared insert or update: one named placeholder per column, named after it. */
 function placeholders<T>(keys: readonly string[]): { [K in keyof T]: ReturnType<typeof sql.placeholder> } {
@@ -489,6 +493,8 @@ export class Ledger {
     this.setMeta("cash_anchor_settlement_row", String(maxSettle));
     this.setMeta("cash_adjust_micros", "0");
     this.setMeta(CASH_DRIFT_SEEN_KEY, "0");
+    this.setMeta(CASH_DRIFT_EXACT_KEY, "0");
+    this.setMeta(CASH_QUIET_ROUNDS_KEY, "0");
     this.setMeta("cash_anchor_micros", String(micros));
   }
 

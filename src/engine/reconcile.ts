@@ -5,7 +5,7 @@
 // and the bot does not trade until a later reconciliation succeeds.
 import type { KalshiClient } from "../kalshi/index.ts";
 import { formatDollars2, type Count, type Micros } from "../kalshi/money.ts";
-import { CASH_DRIFT_SEEN_KEY, type Ledger, type OrderRow } from "./ledger.ts";
+import { CASH_DRIFT_EXACT_KEY, CASH_DRIFT_SEEN_KEY, CASH_QUIET_ROUNDS_KEY, type Ledger, type OrderRow } from "./ledger.ts";
 import type { OrderManager } from "./order-manager.ts";
 import {
   ANCHOR_FILL_IDS_KEY,
@@ -38,6 +38,11 @@ export interface ReconcileReport {
   openUnknown: number;
   /** |ledger cash − what the exchange implies| outside what resting orders can explain (micros). */
   cashDriftMicros: Micros;
+  /**
+   * The cash check saw a drift twice but cannot know its amount while orders rest (what they hold
+   * is the exchange's to decide): no order may rest until a reconciliation measures it exactly.
+   */
+  cashQuiet: boolean;
   anchored: boolean;
 }
 
@@ -159,7 +164,7 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
     newFills += cash.newFills;
     newSettlements += cash.newSettlements;
     const cashDriftMicros = cash.driftMicros;
-    return { exchange: ex, adopted, newFills, newSettlements, requests, openUnknown, cashDriftMicros, anchored };
+    return { exchange: ex, adopted, newFills, newSettlements, requests, openUnknown, cashDriftMicros, cashQuiet: cash.quiet, anchored };
   } catch (e) {
     if (e instanceof ReconcileError) throw e;
     // The exchange's own error stays reachable: an unreachable exchange or a refused key is an
@@ -168,20 +173,38 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
   }
 }
 
+/** Reconciliations in a row the cash check may keep the book empty to measure a drift (then it waits, reporting it). */
+export const CASH_QUIET_MAX_ROUNDS = 6;
+/**
+ * Reconciliations without another quiet measurement after one found no drift: an exchange that holds
+ * more than the full collateral the check assumes (e.g. fees on resting orders) would otherwise pull
+ * the quotes every few cycles. The apparent shortfall still counts against risk meanwhile.
+ */
+export const CASH_QUIET_COOLDOWN = 100;
+// (Only for "ledger above": no hold can make the balance exceed the ledger's cash.)
+const CASH_QUIET_COOLDOWN_KEY = "cash_quiet_cooldown";
+
 /**
  * Cash. The ledger's cash minus the exchange's balance is what resting orders hold: between 0 and
- * their full collateral (orders that close a position hold less). Anything outside that is drift:
- * a deposit, a withdrawal, or a fill the ledger missed.
+ * their full collateral (orders that close a position hold less, by the exchange's own rules).
+ * Anything outside that is drift: a deposit, a withdrawal, or a fill the ledger missed.
  *
  * The balance and the fills come from separate requests, and our resting orders trade while we
  * read. Compared blindly, a fill landing between the two reads looks like a deposit or withdrawal
  * of its cash for one reconciliation, and recording that as an adjustment turns a passing race into
  * a permanent error (seen after kill -9 rounds: five adjustments of ±$0.73–$2.00 leaving the ledger
- * $0.96 off). So the balance is taken between two fill/settlement reads that found nothing new, and
- * a drift is recorded only when two consecutive reconciliations see it on the same side (a deposit
- * persists, a race does not), by the smaller of the two amounts.
+ * $0.96 off). So the balance is taken between two fill/settlement reads that found nothing new.
+ *
+ * While orders rest, what they hold is unknown within [0, full collateral], so a drift's amount is
+ * only known to within that: a $12.34 deposit with $5.76 held reads as $6.58. Recording such a
+ * bound left the ledger off by what the orders held, surfacing later as "drift" with no deposit. So
+ * an adjustment is recorded only from two consecutive exact readings (nothing that could hold
+ * collateral: no resting, pending or unknown order) that agree to the micro; a drift seen twice
+ * while orders rest asks the engine for a book without the bot's orders (`quiet`) so that the next
+ * readings are exact. A drift that stays ambiguous (external orders resting) is reported, not
+ * recorded; an apparent shortfall counts against risk limits at once (cashForRiskMicros).
  */
-async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; requests: number; newFills: number; newSettlements: number }> {
+async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet: boolean; requests: number; newFills: number; newSettlements: number }> {
   let requests = 0;
   let newFills = 0;
   let newSettlements = 0;
@@ -196,32 +219,57 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; reque
     newSettlements += s;
     if (f === 0 && s === 0) balance = balanceMicrosOf(bal);
   }
+  const l = d.ledger;
+  const quietRounds = Number(l.getMeta(CASH_QUIET_ROUNDS_KEY) ?? "0");
+  const cooldown = Number(l.getMeta(CASH_QUIET_COOLDOWN_KEY) ?? "0");
+  if (cooldown > 0) l.setMeta(CASH_QUIET_COOLDOWN_KEY, String(cooldown - 1));
   if (balance === null) {
     d.log("debug", "cash check skipped: fills kept arriving while the balance was read");
-    return { driftMicros: 0, requests, newFills, newSettlements };
+    // Still measuring a drift: the book stays empty for the next reading.
+    return { driftMicros: 0, quiet: quietRounds > 0 && quietRounds < CASH_QUIET_MAX_ROUNDS, requests, newFills, newSettlements };
   }
-  const ledgerCash = d.ledger.cashMicros()!;
+  const ledgerCash = l.cashMicros()!;
   const held = ledgerCash - balance;
   // Rows whose outcome is not known yet may hold collateral on the exchange as well.
-  const maxHeld = collateralOf(d.ledger.ordersWithStatus(["resting", "pending", "unknown"]));
+  const maxHeld = collateralOf(l.ordersWithStatus(["resting", "pending", "unknown"]));
+  const exact = maxHeld === 0;
   const drift = held < 0 ? held : held > maxHeld ? held - maxHeld : 0;
-  const seen = Number(d.ledger.getMeta(CASH_DRIFT_SEEN_KEY) ?? "0");
+  const seen = Number(l.getMeta(CASH_DRIFT_SEEN_KEY) ?? "0");
+  const seenExact = l.getMeta(CASH_DRIFT_EXACT_KEY) === "1";
   if (drift === 0) {
-    if (seen !== 0) d.ledger.setMeta(CASH_DRIFT_SEEN_KEY, "0");
-    return { driftMicros: 0, requests, newFills, newSettlements };
+    if (seen !== 0) l.setMeta(CASH_DRIFT_SEEN_KEY, "0");
+    if (quietRounds !== 0) {
+      l.setMeta(CASH_QUIET_ROUNDS_KEY, "0");
+      // Measured with nothing resting and found nothing: what the orders held explained it.
+      if (exact && seen > 0) {
+        l.setMeta(CASH_QUIET_COOLDOWN_KEY, String(CASH_QUIET_COOLDOWN));
+        d.log("info", `cash check: no difference with the exchange once no order rested; the exchange holds more for resting orders than their price (not measured again for ${CASH_QUIET_COOLDOWN} reconciliations)`);
+      }
+    }
+    return { driftMicros: 0, quiet: false, requests, newFills, newSettlements };
   }
-  if (Math.sign(seen) !== Math.sign(drift)) {
-    d.ledger.setMeta(CASH_DRIFT_SEEN_KEY, String(drift));
-    d.log("debug", `cash differs from the exchange by $${formatDollars2(Math.abs(drift))}; recorded if the next reconciliation sees it too`);
-    return { driftMicros: drift, requests, newFills, newSettlements };
+  if (exact && seenExact && seen === drift) {
+    l.setMeta(CASH_DRIFT_SEEN_KEY, "0");
+    l.setMeta(CASH_QUIET_ROUNDS_KEY, "0");
+    // Deposits and withdrawals show up here too; recorded as an adjustment and reported, never
+    // silently absorbed.
+    l.adjustCash(-drift, `cash drift $${formatDollars2(Math.abs(drift))} (${drift > 0 ? "ledger above" : "ledger below"} the exchange, seen twice): deposit, withdrawal or a missed fill`);
+    d.log("warn", `ledger cash differs from the exchange by $${formatDollars2(Math.abs(drift))}; recorded as an adjustment (deposit/withdrawal?)`);
+    return { driftMicros: drift, quiet: false, requests, newFills, newSettlements };
   }
-  const amount = Math.sign(drift) * Math.min(Math.abs(drift), Math.abs(seen));
-  d.ledger.setMeta(CASH_DRIFT_SEEN_KEY, "0");
-  // Deposits and withdrawals show up here too; recorded as an adjustment and reported, never
-  // silently absorbed.
-  d.ledger.adjustCash(-amount, `cash drift $${formatDollars2(Math.abs(amount))} (${amount > 0 ? "ledger above" : "ledger below"} the exchange, seen twice): deposit, withdrawal or a missed fill`);
-  d.log("warn", `ledger cash differs from the exchange by $${formatDollars2(Math.abs(amount))}; recorded as an adjustment (deposit/withdrawal?)`);
-  return { driftMicros: drift, requests, newFills, newSettlements };
+  l.setMeta(CASH_DRIFT_SEEN_KEY, String(drift));
+  l.setMeta(CASH_DRIFT_EXACT_KEY, exact ? "1" : "0");
+  // Seen before on the same side: a deposit or withdrawal, not a passing race. Its amount needs
+  // readings with nothing held, so the engine keeps the bot's orders off the book for a few rounds.
+  const persistent = Math.sign(seen) === Math.sign(drift);
+  const quiet = persistent && quietRounds < CASH_QUIET_MAX_ROUNDS && (cooldown === 0 || exact || drift < 0);
+  if (quiet) l.setMeta(CASH_QUIET_ROUNDS_KEY, String(quietRounds + 1));
+  const what = exact ? `$${formatDollars2(Math.abs(drift))}` : `at least $${formatDollars2(Math.abs(drift))} (orders hold up to $${formatDollars2(maxHeld)})`;
+  if (persistent && !quiet && quietRounds === CASH_QUIET_MAX_ROUNDS) {
+    l.setMeta(CASH_QUIET_ROUNDS_KEY, String(quietRounds + 1));
+    d.log("warn", `ledger cash differs from the exchange by ${what}, not measurable exactly with orders resting; not recorded (kalshi-bot status shows it)`);
+  } else d.log("debug", `cash differs from the exchange by ${what}; ${quiet ? "measured with no order resting before it is recorded" : "recorded if the next reconciliation sees it too"}`);
+  return { driftMicros: drift, quiet, requests, newFills, newSettlements };
 }
 
 /**

@@ -3,7 +3,7 @@
 // local one) goes through this class; only the base URL and the key differ.
 import { randomUUID, type KeyObject } from "node:crypto";
 import { z } from "zod";
-import { authHeaders } from "./signer.ts";
+import { authHeaders, Presigner } from "./signer.ts";
 import { KalshiApiError, errorFromNetwork, errorFromResponse } from "./errors.ts";
 import { OverCapacityError, RateLimiter, backoffMs, sleep, type Tier } from "./rate-limit.ts";
 import { normalizeBaseUrl, wsUrlFromBaseUrl } from "./urls.ts";
@@ -118,6 +118,13 @@ export interface TradesQuery {
   min_ts?: number;
   max_ts?: number;
   is_block_trade?: boolean;
+}
+export interface HistoricalMarketsQuery {
+  limit?: number;
+  cursor?: string;
+  event_ticker?: string;
+  series_ticker?: string;
+  tickers?: ReadonlyArray<string>;
 }
 export interface CandlesticksQuery {
   start_ts: number;
@@ -286,6 +293,23 @@ export class KalshiClient {
     return this.privateKey !== undefined;
   }
 
+  private presigner: Presigner | undefined;
+
+  /**
+   * Keep signatures for order create (single and batched) ready ahead of time (see Presigner): the daemon's hot path then
+   * sends without RSA work. Returns the presigner (stats; stop() ends it). Needs credentials.
+   */
+  presignOrders(maxAgeMs = 2_000): Presigner | undefined {
+    if (!this.apiKeyId || !this.privateKey) return undefined;
+    this.presigner?.stop();
+    this.presigner = new Presigner(this.apiKeyId, this.privateKey, maxAgeMs);
+    this.presigner.keepReady([
+      ["POST", `${this.basePath}/portfolio/events/orders`, 4],
+      ["POST", `${this.basePath}/portfolio/events/orders/batched`, 4],
+    ]);
+    return this.presigner;
+  }
+
   /** Signed headers for an arbitrary method + pathname (the WebSocket handshake uses this too). */
   signHeaders(method: string, pathname: string): Record<string, string> {
     if (!this.apiKeyId || !this.privateKey) return {};
@@ -339,7 +363,7 @@ export class KalshiClient {
       const headers: Record<string, string> = { accept: "application/json" };
       if (bodyText !== undefined) headers["content-type"] = "application/json";
       // Signed per attempt: the timestamp must be fresh, and the window is only seconds wide.
-      if (this.privateKey && this.apiKeyId) Object.assign(headers, authHeaders(this.apiKeyId, this.privateKey, c.method, signPath));
+      if (this.privateKey && this.apiKeyId) Object.assign(headers, this.presigner?.take(c.method, signPath) ?? authHeaders(this.apiKeyId, this.privateKey, c.method, signPath));
 
       const t0 = performance.now();
       let status = 0;
@@ -580,6 +604,34 @@ export class KalshiClient {
   walkTrades(query: Omit<TradesQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Trade[], void, void> {
     const q = { limit: MAX_PAGE.trades, ...query };
     return this.paginate((cursor) => this.listTrades({ ...q, cursor }, opts.signal), opts);
+  }
+
+  // ---- historical (GET /historical/cutoff says which side of the boundary a record is on) ---------
+
+  getHistoricalCutoff(signal?: AbortSignal): Promise<W.HistoricalCutoff> {
+    return this.call({ method: "GET", endpoint: "/historical/cutoff", path: "/historical/cutoff", schema: W.HistoricalCutoff, auth: false, retry: "read", signal });
+  }
+
+  /** Markets archived before the cutoff; the filters are mutually exclusive (Kalshi's spec). */
+  async listHistoricalMarkets(query: HistoricalMarketsQuery = {}, signal?: AbortSignal): Promise<Page<W.Market>> {
+    const r = await this.call({ method: "GET", endpoint: "/historical/markets", path: "/historical/markets", query: { ...query }, schema: Loose.markets, auth: false, retry: "read", signal });
+    return { items: this.markets(r.markets), cursor: r.cursor };
+  }
+
+  walkHistoricalMarkets(query: Omit<HistoricalMarketsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Market[], void, void> {
+    const q = { limit: MAX_PAGE.markets, ...query };
+    return this.paginate((cursor) => this.listHistoricalMarkets({ ...q, cursor }, opts.signal), opts);
+  }
+
+  /** Trades created before the cutoff (GetTradesResponse shape). */
+  async listHistoricalTrades(query: Omit<TradesQuery, "is_block_trade"> = {}, signal?: AbortSignal): Promise<Page<W.Trade>> {
+    const r = await this.call({ method: "GET", endpoint: "/historical/trades", path: "/historical/trades", query: { ...query }, schema: Loose.trades, auth: false, retry: "read", signal });
+    return { items: this.items(r.trades, W.Trade, "trade", "trade_id"), cursor: r.cursor };
+  }
+
+  walkHistoricalTrades(query: Omit<TradesQuery, "cursor" | "is_block_trade"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Trade[], void, void> {
+    const q = { limit: MAX_PAGE.trades, ...query };
+    return this.paginate((cursor) => this.listHistoricalTrades({ ...q, cursor }, opts.signal), opts);
   }
 
   async getCandlesticks(seriesTicker: string, ticker: string, query: CandlesticksQuery, signal?: AbortSignal): Promise<W.MarketCandlestick[]> {

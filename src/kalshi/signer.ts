@@ -58,3 +58,95 @@ export function redactKeyId(keyId: string | undefined): string {
   if (!keyId) return "(none)";
   return keyId.length <= 4 ? "****" : `${keyId.slice(0, 4)}…`;
 }
+
+/**
+ * Signatures made ahead of time for hot endpoints (order create), so the RSA work (~1 ms) is off the
+ * path from a book update to the order leaving. Kalshi signs timestamp + method + path, never the
+ * body, so one signature fits any order to that path. Each is used at most once (timestamps are
+ * distinct per path) and only while younger than `maxAgeMs` on the monotonic clock, well inside
+ * Kalshi's window (recorded: 5 s old accepted, 30 s refused). `keepReady` holds `depth` of them per
+ * endpoint (a market maker sends a bid and an ask in one turn), re-signs those past half their life
+ * every `maxAgeMs / 2`, and tops up after each use on a later turn of the event loop.
+ */
+export class Presigner {
+  private readonly ready = new Map<string, Array<{ headers: AuthHeaders; madeMono: number }>>();
+  private readonly kept = new Map<string, { method: string; pathname: string; depth: number }>();
+  private readonly lastTs = new Map<string, number>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private refillQueued = false;
+  /** Counters for benchmarks and tests: signatures used from the cache, and requests that found none fresh. */
+  readonly stats = { hits: 0, misses: 0 };
+
+  constructor(
+    private readonly keyId: string,
+    private readonly key: KeyObject,
+    readonly maxAgeMs = 2_000,
+    private readonly monoNow: () => number = () => performance.now(),
+  ) {}
+
+  /** Sign `method pathname` now for a later request (one more in the queue for that endpoint). */
+  prepare(method: string, pathname: string): void {
+    const k = `${method} ${pathname}`;
+    const ts = Math.max(Date.now(), (this.lastTs.get(k) ?? 0) + 1);
+    this.lastTs.set(k, ts);
+    const list = this.ready.get(k) ?? [];
+    list.push({ headers: authHeaders(this.keyId, this.key, method, pathname, ts), madeMono: this.monoNow() });
+    this.ready.set(k, list);
+  }
+
+  /** How many signatures for `method pathname` wait to be used (fresh or not). */
+  prepared(method: string, pathname: string): number {
+    return this.ready.get(`${method} ${pathname}`)?.length ?? 0;
+  }
+
+  /** A fresh, unused signature for `method pathname`, or undefined (then sign on the spot). */
+  take(method: string, pathname: string): AuthHeaders | undefined {
+    const k = `${method} ${pathname}`;
+    const list = this.ready.get(k);
+    let got: AuthHeaders | undefined;
+    while (list?.length && got === undefined) {
+      const e = list.shift()!;
+      if (this.monoNow() - e.madeMono <= this.maxAgeMs) got = e.headers;
+    }
+    if (this.kept.has(k)) {
+      if (got) this.stats.hits++;
+      else this.stats.misses++;
+      this.queueRefill();
+    }
+    return got;
+  }
+
+  /** Keep `depth` signatures ready for each endpoint until stop(). The timer does not hold the process open. */
+  keepReady(endpoints: ReadonlyArray<readonly [method: string, pathname: string, depth?: number]>): void {
+    for (const [method, pathname, depth = 1] of endpoints) this.kept.set(`${method} ${pathname}`, { method, pathname, depth });
+    this.refill();
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      // Those past half their life are replaced, so a request never meets one close to the limit.
+      for (const [k, list] of this.ready) this.ready.set(k, list.filter((e) => this.monoNow() - e.madeMono <= this.maxAgeMs / 2));
+      this.refill();
+    }, Math.max(1, Math.floor(this.maxAgeMs / 4)));
+    this.timer.unref?.();
+  }
+
+  /** After the caller's request has been handed over (setImmediate: before timers, after I/O). */
+  private queueRefill(): void {
+    if (this.refillQueued) return;
+    this.refillQueued = true;
+    setImmediate(() => {
+      this.refillQueued = false;
+      this.refill();
+    });
+  }
+
+  private refill(): void {
+    for (const { method, pathname, depth } of this.kept.values()) while (this.prepared(method, pathname) < depth) this.prepare(method, pathname);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.kept.clear();
+    this.ready.clear();
+  }
+}

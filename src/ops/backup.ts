@@ -12,7 +12,7 @@ import { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from "node:fs";
 import { basename, join } from "node:path";
-import { APPLICATION_ID } from "../db/open.ts";
+import { APPLICATION_ID } from "../db/application-id.ts";
 import { fsyncDir } from "./atomic.ts";
 import { pidAlive, unlinkSqliteFiles } from "./proc.ts";
 

@@ -73,8 +73,13 @@ export class Exchange {
   readonly trades: Trade[] = [];
   /** Minute quotes and trades per market, for the candlestick endpoints. */
   readonly candles = new CandleStore();
-  /** Sim time the exchange opened: nothing here is older, so it is the historical cutoff. */
+  /** Sim time the exchange opened: nothing here is older, so it is the earliest historical cutoff. */
   readonly startedMs: number;
+  /**
+   * Sim ms after which settled markets and trades move to `/historical/*` (Kalshi archives them);
+   * null: never, the cutoff stays at the start and the historical lists are empty.
+   */
+  historyAfterMs: number | null = null;
   readonly scheduler = new Scheduler();
   exchangeActive = true;
   tradingActive = true;
@@ -104,6 +109,16 @@ export class Exchange {
 
   now(): number {
     return this.pinnedNow ?? this.clock.now();
+  }
+
+  /** GET /historical/cutoff: markets settled and trades made before it are served as historical. */
+  historicalCutoffMs(): number {
+    // Whole seconds, as the wire reports it, so a record's side never differs from what the answer says.
+    return this.historyAfterMs === null ? this.startedMs : Math.floor(Math.max(this.startedMs, this.now() - this.historyAfterMs) / 1000) * 1000;
+  }
+
+  isArchived(m: Market): boolean {
+    return m.settledMs !== null && m.settledMs < this.historicalCutoffMs();
   }
 
   uuid(): string {

@@ -368,7 +368,9 @@ const DEFS: Def[] = [
     const p = eventsPage(evs, c.q.get("cursor"), limit, (e) => ({ seq: seq.get(e.eventTicker)!, ticker: e.eventTicker }));
     return ok({
       cursor: p.cursor,
-      events: p.items.map((e) => W.eventJson(e, nested ? e.marketTickers.map((t) => W.marketJson(c.ex, c.ex.markets.get(t)!)) : undefined, c.ex.series.get(e.seriesTicker))),
+      // Nested markets leave out the archived ones (GetEvents: "Historical markets settled before the
+      // historical cutoff will not be included").
+      events: p.items.map((e) => W.eventJson(e, nested ? e.marketTickers.map((t) => c.ex.markets.get(t)!).filter((m) => !c.ex.isArchived(m)).map((m) => W.marketJson(c.ex, m)) : undefined, c.ex.series.get(e.seriesTicker))),
       // `milestones` answers with_milestones=true (none exist here); otherwise it is left out.
       ...(c.q.get("with_milestones") === "true" ? { milestones: [] } : {}),
     });
@@ -420,6 +422,7 @@ const DEFS: Def[] = [
     // No multivariate (combo) markets exist here: `only` lists none, `exclude` changes nothing.
     if (mve === "only") return ok({ cursor: "", markets: [] });
     const ms = sortedMarkets(c.ex).filter((m) => {
+      if (c.ex.isArchived(m)) return false;
       if (minCreated !== null && m.createdMs < minCreated * 1000) return false;
       if (maxCreated !== null && m.createdMs > maxCreated * 1000) return false;
       // Only settled markets have a settlement time to compare.
@@ -446,8 +449,12 @@ const DEFS: Def[] = [
     const all = [];
     // Every trade here is matched on the book; none is a block trade.
     if (c.q.get("is_block_trade") === "true") return ok({ cursor: "", trades: [] });
+    // Trades older than the cutoff are served by /historical/trades only.
+    const cutoff = c.ex.historicalCutoffMs();
     for (let i = c.ex.trades.length - 1; i >= 0; i--) {
       const t = c.ex.trades[i]!;
+      // The tape is in time order: everything from here back is historical.
+      if (t.tsMs < cutoff) break;
       if (ticker && t.ticker !== ticker) continue;
       if (minTs !== null && t.tsMs < minTs * 1000) continue;
       if (maxTs !== null && t.tsMs > maxTs * 1000) continue;
@@ -474,25 +481,47 @@ const DEFS: Def[] = [
   }],
   ["GET", "/series/:series_ticker/markets/:ticker/candlesticks", "none", (c) => candles(c)],
   ["GET", "/series/:series_ticker/events/:ticker/candlesticks", "none", (c) => eventCandles(c)],
-  // Historical split (API.md §3.8): the cutoff is the moment this exchange opened, so everything it
-  // ever did is served by the live endpoints and the historical lists are empty.
+  // Historical split (API.md §3.8): the cutoff is the moment this exchange opened (nothing is
+  // historical) unless the sim archives after `historyAfterS`: then markets settled and trades made
+  // before `now - historyAfterS` leave the live endpoints for these.
   ["GET", "/historical/cutoff", "none", (c) => {
-    const t = W.isoSec(c.ex.startedMs);
+    const t = W.isoSec(c.ex.historicalCutoffMs());
     return ok({ market_positions_last_updated_ts: t, market_settled_ts: t, orders_updated_ts: t, trades_created_ts: t });
   }],
   ["GET", "/historical/markets", "none", (c) => {
-    parseLimit(c.q.get("limit"), 100, 1000, "GetHistoricalMarkets");
-    return ok({ cursor: "", markets: [] });
+    const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetHistoricalMarkets");
+    const ev = c.q.get("event_ticker");
+    const series = c.q.get("series_ticker");
+    const tickers = listParam(c, "tickers");
+    const ms = sortedMarkets(c.ex).filter((m) => c.ex.isArchived(m) && (!ev || m.eventTicker === ev) && (!series || m.seriesTicker === series) && (!tickers || tickers.includes(m.ticker)));
+    const p = marketsPage(ms, c.q.get("cursor"), limit);
+    return ok({ cursor: p.cursor, markets: p.items.map((m) => W.marketJson(c.ex, m)) });
   }],
-  ["GET", "/historical/markets/:ticker", "none", () => {
-    throw E.notFound();
+  ["GET", "/historical/markets/:ticker", "none", (c) => {
+    const m = c.ex.markets.get(c.params.ticker!);
+    if (!m || !c.ex.isArchived(m)) throw E.notFound();
+    return ok({ market: W.marketJson(c.ex, m) });
   }],
   ["GET", "/historical/markets/:ticker/candlesticks", "none", () => {
     throw E.notFound();
   }],
   ["GET", "/historical/trades", "none", (c) => {
-    parseLimit(c.q.get("limit"), 100, 1000, "GetTradesHistorical");
-    return ok({ cursor: "", trades: [] });
+    const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetTradesHistorical");
+    const ticker = c.q.get("ticker");
+    const minTs = intParam(c, "min_ts");
+    const maxTs = intParam(c, "max_ts");
+    const cutoff = c.ex.historicalCutoffMs();
+    const all = [];
+    for (let i = c.ex.trades.length - 1; i >= 0; i--) {
+      const t = c.ex.trades[i]!;
+      if (t.tsMs >= cutoff) continue;
+      if (ticker && t.ticker !== ticker) continue;
+      if (minTs !== null && t.tsMs < minTs * 1000) continue;
+      if (maxTs !== null && t.tsMs > maxTs * 1000) continue;
+      all.push(t);
+    }
+    const p = keysetPage(all, c.q.get("cursor"), limit, (t) => ({ ms: t.tsMs, id: t.tradeId }));
+    return ok({ cursor: p.cursor, trades: p.items.map(W.tradeJson) });
   }],
   ["GET", "/historical/fills", "required", (c) => {
     me(c);

@@ -41,6 +41,8 @@ export interface SimServerOptions {
   faults?: string | FaultSpec;
   /** Sim seconds per wall second. */
   speed?: number;
+  /** Archive settled markets and trades to `/historical/*` this many sim seconds after (default: never). */
+  historyAfterS?: number;
   /** A clock of your own (tests: ManualClock, then call `tick()`); overrides `speed`. */
   clock?: SimClock;
   accounts?: SimAccountOptions[];
@@ -133,6 +135,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const seed = opts.seed ?? 1;
   const clock = opts.clock ?? new ScaledClock(opts.speed ?? 1);
   const ex = new Exchange(clock, seed);
+  if (opts.historyAfterS !== undefined) ex.historyAfterMs = opts.historyAfterS * 1000;
   const scenario = opts.scenario
     ? parseScenario(opts.scenario, "scenario")
     : parseScenario(defaultScenario({ seed, markets: opts.markets ?? DEFAULT_MARKETS, startMs: clock.now() }), "built-in scenario");

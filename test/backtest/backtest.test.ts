@@ -116,6 +116,8 @@ interface SynthMarket {
   ticker: string;
   result: "yes" | "no";
   trades: Array<{ s: number; price: number; count: number; taker: "yes" | "no" }>;
+  /** Kalshi's strike fields (an exhaustive range ladder lets event arbitrage buy YES sets). */
+  strike?: { strike_type: string; floor_strike?: number; cap_strike?: number };
 }
 
 /** A one-event tape folder in the kxhighny format. */
@@ -125,7 +127,7 @@ function writeTape(dir: string, eventTicker: string, mutuallyExclusive: boolean,
   mkdirSync(join(data, "trades"), { recursive: true });
   const event = {
     event: { event_ticker: eventTicker, series_ticker: "KXTEST", mutually_exclusive: mutuallyExclusive },
-    markets: markets.map((m) => ({ ticker: m.ticker, event_ticker: eventTicker, open_time: at(-60), close_time: at(closeAfterS), result: m.result, tick_size: 1, status: "finalized" })),
+    markets: markets.map((m) => ({ ticker: m.ticker, event_ticker: eventTicker, open_time: at(-60), close_time: at(closeAfterS), result: m.result, tick_size: 1, status: "finalized", ...m.strike })),
   };
   const trades = Object.fromEntries(
     markets.map((m) => [
@@ -159,7 +161,9 @@ describe("the fill model on synthetic tapes", () => {
         ],
       },
     ], 600);
-    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: true, spread: "0.04", quote_size: 2, skew_per_contract: "0", max_inventory: 10 } } } });
+    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: true, spread: "0.04", quote_size: 2, skew_per_contract: "0", max_inventory: 10, stop_before_close_minutes: 0, min_book_contracts: 1, risk_aversion: 0 } } } });
+    // The quoting rules that would move or pull the quote (inventory aversion, close, thin book) are
+    // off: this test is about the fill model holding the quote's place in the queue.
     // --step 30: a pass at every print below (fills are stamped with the pass that saw them).
     const r = await runBin(["backtest", "--data", data, "--out", join(dir, "out"), "--step", "30"], { cwd: dir, timeoutMs: 60_000 });
     expect(r.stderr).toBe("");
@@ -189,7 +193,7 @@ describe("the fill model on synthetic tapes", () => {
         ],
       },
     ], 600);
-    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: true, spread: "0.04", quote_size: 2, skew_per_contract: "0", max_inventory: 10 } } } });
+    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: true, spread: "0.04", quote_size: 2, skew_per_contract: "0", max_inventory: 10, stop_before_close_minutes: 0, min_book_contracts: 1, risk_aversion: 0 } } } });
     const r = await runBin(["backtest", "--data", data, "--out", join(dir, "out"), "--step", "30"], { cwd: dir, timeoutMs: 60_000 });
     expect(r.code).toBe(0);
     const fills = parseCsv(readFileSync(join(dir, "out", "fills.csv"), "utf8"));
@@ -203,8 +207,9 @@ describe("the fill model on synthetic tapes", () => {
     // Two exclusive outcomes offered at 0.40 and 0.50 (3 contracts lifted at each): buying both YES
     // costs 0.90 plus fees and pays 1. Only 3 contracts are visible on each leg.
     const data = writeTape(dir, "KXTEST-A", true, [
-      { ticker: "KXTEST-A-X", result: "yes", trades: [{ s: 0, price: 40, count: 3, taker: "yes" }] },
-      { ticker: "KXTEST-A-Y", result: "no", trades: [{ s: 0, price: 50, count: 3, taker: "yes" }] },
+      // "below 50" and "50 or above": together they cover every outcome, so a YES set surely pays 1.
+      { ticker: "KXTEST-A-X", result: "yes", trades: [{ s: 0, price: 40, count: 3, taker: "yes" }], strike: { strike_type: "less", cap_strike: 50 } },
+      { ticker: "KXTEST-A-Y", result: "no", trades: [{ s: 0, price: 50, count: 3, taker: "yes" }], strike: { strike_type: "greater", floor_strike: 49 } },
     ], 600);
     writeConfig(dir, { trading: { strategies: { market_maker: { enabled: false }, event_arbitrage: { enabled: true, max_sets: 5 } } } });
     const r = await runBin(["backtest", "--data", data, "--out", join(dir, "out")], { cwd: dir, timeoutMs: 60_000 });

@@ -103,6 +103,9 @@ describe("notifications from the daemon", () => {
       adb.close();
       const drift = tg.sent.slice(before).find((s) => /cash drift with the exchange recorded: /.test(s.text))!.text;
       expect(adjusts).toContain(drift.replace(/^.*cash drift with the exchange recorded: /, ""));
+      // The whole deposit, once: quotes resting when it landed hold collateral, which must not be
+      // taken off it (they were: $6.58-$8.36 recorded, the rest surfacing later as drift).
+      expect(adjusts).toEqual(["cash drift $12.34 (ledger below the exchange, seen twice): deposit, withdrawal or a missed fill"]);
 
       // A $40 loss with a $25 daily limit: halted, and the daemon stops (exit 10).
       exchangeAccount(v).account.cash -= 40_000_000;

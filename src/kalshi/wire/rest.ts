@@ -229,6 +229,8 @@ export const Trade = z.looseObject({
   is_block_trade: z.boolean().optional(),
 });
 export const GetTradesResponse = z.looseObject({ trades: z.array(Trade), cursor: str.optional() });
+/** The live/historical boundary (GET /historical/cutoff): older settled markets and trades are served by /historical/*. */
+export const HistoricalCutoff = z.looseObject({ market_settled_ts: str, trades_created_ts: str, orders_updated_ts: str });
 
 const BidAskDistribution = z.looseObject({
   open_dollars: PriceStr.optional(),
@@ -533,6 +535,7 @@ export type PriceRange = z.output<typeof PriceRange>;
 export type OrderbookFp = z.output<typeof OrderbookFp>;
 export type MarketOrderbook = z.output<typeof MarketOrderbookFp>;
 export type Trade = z.output<typeof Trade>;
+export type HistoricalCutoff = z.output<typeof HistoricalCutoff>;
 export type MarketCandlestick = z.output<typeof MarketCandlestick>;
 export type Balance = z.output<typeof GetBalanceResponse>;
 export type MarketPosition = z.output<typeof MarketPosition>;
