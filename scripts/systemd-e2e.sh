@@ -191,6 +191,7 @@ if [ -n "$series" ] && [ "$series" != "[]" ]; then ok "kalshi-bot sim runs in th
 TTL=20
 ttl_json=""
 if grep -q order_ttl_seconds "$BIN"; then ttl_json="\"order_ttl_seconds\": $TTL,"; fi
+# The market maker ships disabled; it is enabled here for the resting orders the checks need.
 write_config() { # write_config AUTONOMOUS(true|false) [CONFIG STATE_DIR BASE_URL]
   local dest=${2:-/etc/kalshi-bot/advanced_config.json} STATE=${3:-$STATE} BASE=${4:-$BASE}
   cat >"$stage/config.json" <<EOF
@@ -198,7 +199,8 @@ write_config() { # write_config AUTONOMOUS(true|false) [CONFIG STATE_DIR BASE_UR
   "exchange": { "environment": "sim", "base_url": "$BASE", "api_key_id": "$KEY_ID", "rate_tier": "prime", "request_timeout_ms": 5000 },
   "trading": {
     "dry_run": false, "autonomous_mode": $1, "non_interactive": true, $ttl_json
-    "cycle_interval_seconds": 5, "series_tickers": ${series:-[]}
+    "cycle_interval_seconds": 5, "series_tickers": ${series:-[]},
+    "strategies": { "market_maker": { "enabled": true } }
   },
   "risk": { "max_orders_per_minute": 600, "max_daily_loss_dollars": "25", "max_drawdown_pct": 90, "min_price": "0.01", "max_price": "0.99" },
   "paths": {

@@ -34,7 +34,7 @@ async function venue(markets: number, speed: number, websocket = true) {
   const sim = await startSimServer({ port: 0, seed: 5, markets, speed, quiet: true, tier: "prime", accounts: [{ apiKeyId: "bench", publicKeyPem: kp.publicKeyPem, balanceMicros: 10_000_000_000 }] });
   const cfg = {
     exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime", request_timeout_ms: 30_000 },
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 1, series_tickers: [...sim.exchange.series.keys()], websocket },
+    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 1, series_tickers: [...sim.exchange.series.keys()], websocket, strategies: { market_maker: { enabled: true } } },
     risk: { max_orders_per_minute: 600, min_price: "0.01", max_price: "0.99", max_daily_loss_dollars: "1000", max_drawdown_pct: 90 },
     paths: { database: "data/k.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
   };

@@ -73,6 +73,8 @@ const cfg = {
     cycle_interval_seconds: INTERVAL,
     series_tickers: seriesList,
     ...(NO_WS ? { websocket: false } : {}),
+    // The market maker ships disabled; its quotes are the soak's order traffic.
+    strategies: { market_maker: { enabled: true } },
   },
   risk: { max_orders_per_minute: 600, min_price: "0.01", max_price: "0.99", max_daily_loss_dollars: "50000", max_drawdown_pct: 90 },
   paths: { database: "data/k.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },

@@ -52,11 +52,12 @@ async function runSeed(seed: number): Promise<Row> {
   chmodSync(keyPath, 0o600);
   const clock = new ManualClock(START);
   const sim = await startSimServer({ port: 0, seed, clock, quiet: true, tier: "prime", markets: MARKETS, accounts: [{ apiKeyId: "bench", publicKeyPem: kp.publicKeyPem, balanceMicros: BALANCE }] });
-  const strategies = ONLY ? { event_arbitrage: { enabled: ONLY === "event_arbitrage" }, market_maker: { enabled: ONLY === "market_maker" } } : undefined;
+  // Both strategies unless --only: the market maker ships disabled, and this bench measures it.
+  const strategies = { event_arbitrage: { enabled: !ONLY || ONLY === "event_arbitrage" }, market_maker: { enabled: !ONLY || ONLY === "market_maker" } };
   const cfg = {
     exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime" },
     // Quotes stay resting between the --once runs, as in the daemon (the TTL still bounds them).
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cancel_on_exit: false, series_tickers: [...sim.exchange.series.keys()], ...(strategies ? { strategies } : {}) },
+    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cancel_on_exit: false, series_tickers: [...sim.exchange.series.keys()], strategies },
     // The only risk change: the orders-per-minute window runs on this machine's clock, and here a
     // minute of market time passes in about two seconds.
     risk: { max_orders_per_minute: 2000, ...(MIN_PRICE ? { min_price: MIN_PRICE, max_price: (1 - Number(MIN_PRICE)).toFixed(2) } : {}) },

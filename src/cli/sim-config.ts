@@ -27,8 +27,9 @@ export function localConfig(o: { baseUrl: string; keyPath: string; tier: string;
   const rateTier = ["basic", "advanced", "premier", "paragon", "prime"].includes(o.tier) ? o.tier : "prime";
   const config = {
     exchange: { environment: "sim", base_url: o.baseUrl, api_key_id: LOCAL_KEY_ID, private_key_path: o.keyPath, rate_tier: rateTier },
-    // Live orders on the local exchange (no real money); the autonomous checklist still applies.
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, series_tickers: o.series },
+    // Live orders on the local exchange (no real money); the autonomous checklist still applies. The
+    // market maker, shipped disabled (it lost money on real data), is on here: a play exchange.
+    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, series_tickers: o.series, strategies: { market_maker: { enabled: true } } },
   };
   return JSON.stringify(config, null, 2) + "\n";
 }

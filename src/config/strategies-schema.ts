@@ -27,7 +27,7 @@ export const strategiesSchema = z
       .prefault({}),
     market_maker: z
       .strictObject({
-        enabled: z.boolean().default(true).describe("Quote both sides of a few liquid markets with post-only GTC orders"),
+        enabled: z.boolean().default(false).describe("Quote both sides of a few liquid markets with post-only GTC orders. Off by default: it lost money after fees on the real-data replay (README, Strategies); enable it knowingly"),
         markets: z.array(z.string().min(1)).default([]).describe("Market tickers to quote; empty = the max_markets most liquid eligible markets by volume"),
         max_markets: z.number().int().min(0).default(3).describe("How many markets to quote when `markets` is empty"),
         spread: price.default("0.04").describe("Base full width between our bid and ask around the reservation price (widened by volatility × time to close)"),

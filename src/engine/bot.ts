@@ -304,6 +304,11 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     log.info(
       `${opts.mode === "scan" ? "scan" : dryRun ? "dry-run (paper) trading" : "LIVE trading"} on ${session.environment}${session.embedded ? " (embedded local exchange)" : ` ${session.baseUrl}`}; scope: ${scope.whole ? "whole exchange" : [...scope.seriesTickers.map((s) => `series ${s}`), ...scope.eventTickers.map((e) => `event ${e}`), ...scope.marketTickers].join(", ")}`,
     );
+    // Which strategies decide, so a quiet run (the market maker ships disabled) explains itself.
+    const strategyNames = Object.entries(cfg.trading.strategies);
+    const on = strategyNames.filter(([, s]) => s.enabled).map(([n]) => n);
+    const off = strategyNames.filter(([, s]) => !s.enabled).map(([n]) => n);
+    log.info(`strategies: ${on.join(", ") || "none"} enabled${off.length ? `; ${off.join(", ")} disabled (trading.strategies.<name>.enabled)` : ""}`);
     // Daemon: WebSocket books between cycles (see cycle.ts and reactor.ts). Not awaited: the first
     // cycle runs over REST while the connection opens and snapshots arrive, and if the WebSocket
     // never connects the bot keeps trading on REST (KalshiWs redials with backoff meanwhile).

@@ -50,6 +50,8 @@ describe("backtest on the vendored real sample", () => {
   beforeAll(async () => {
     const dir = tempDir("bt-sample");
     out = join(dir, "out");
+    // Both strategies (the market maker ships disabled): the sample's fills are all the market maker's.
+    writeConfig(dir, { trading: { strategies: { market_maker: { enabled: true } } } });
     run = await runBin(["backtest", "--data", SAMPLE, "--out", out], { cwd: dir, timeoutMs: 120_000 });
   }, 150_000);
 

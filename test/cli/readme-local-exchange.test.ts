@@ -50,7 +50,9 @@ test("kalshi-bot sim --print-config: a key file and a ready config that verifies
     return { sim, config: /^\{[\s\S]*?\n\}\n/m.exec(out)![0] };
   };
   const first = await start();
-  const cfg = JSON.parse(first.config) as { exchange: { base_url: string; api_key_id: string; private_key_path: string }; trading: { dry_run: boolean; series_tickers: string[] } };
+  const cfg = JSON.parse(first.config) as { exchange: { base_url: string; api_key_id: string; private_key_path: string }; trading: { dry_run: boolean; series_tickers: string[]; strategies: { market_maker: { enabled: boolean } } } };
+  // Like the README's config: the market maker (shipped disabled) on, for a play exchange.
+  expect(cfg.trading.strategies.market_maker.enabled).toBe(true);
   expect(cfg.exchange.api_key_id).toBe("sim-local");
   expect(cfg.exchange.private_key_path).toBe(join(dir, "sim-key.pem"));
   expect(cfg.trading.series_tickers).toContain("KXHIGHNY");

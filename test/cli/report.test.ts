@@ -331,9 +331,10 @@ describe("trading-day filters", () => {
 });
 
 describe("paper book", () => {
-  test("the default dry-run config on the embedded exchange: --paper reports the paper orders, live is empty", async () => {
+  test("the default dry-run config (market maker enabled) on the embedded exchange: --paper reports the paper orders, live is empty", async () => {
     const dir = tempDir("report-paper-");
-    writeConfig(dir, { paths: { lock_file: "bot.lock" } });
+    // The market maker ships disabled, and the shipped arbitrage finds nothing on this scenario in two cycles.
+    writeConfig(dir, { paths: { lock_file: "bot.lock" }, trading: { strategies: { market_maker: { enabled: true } } } });
     for (let i = 0; i < 2; i++) {
       const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive"], { cwd: dir, timeoutMs: 120_000 });
       expect(r.code, r.output).toBe(0);
@@ -355,7 +356,7 @@ describe("paper book", () => {
 
   test("runs while a daemon holds the lock and trades", async () => {
     const dir = tempDir("report-daemon-");
-    writeConfig(dir, { paths: { lock_file: "bot.lock" }, trading: { cycle_interval_seconds: 1 } });
+    writeConfig(dir, { paths: { lock_file: "bot.lock" }, trading: { cycle_interval_seconds: 1, strategies: { market_maker: { enabled: true } } } });
     const bot = startBin(["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], { cwd: dir });
     try {
       await bot.waitFor(/bankroll \(paper\)/, 90_000);

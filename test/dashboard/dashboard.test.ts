@@ -143,7 +143,8 @@ const one = (s: Sample[], name: string, labels: Record<string, string> = {}) => 
 describe("dashboard and /metrics through the binary", () => {
   test.skipIf(!HAVE_CHROMIUM)("dry-run ledger: the page in chromium shows what status --json says", async () => {
     const dir = tempDir("dash-dry");
-    writeConfig(dir, { paths: { lock_file: "bot.lock" }, trading: { dry_run: true } });
+    // The market maker (shipped disabled) enabled, so the page has paper orders and positions to show.
+    writeConfig(dir, { paths: { lock_file: "bot.lock" }, trading: { dry_run: true, strategies: { market_maker: { enabled: true } } } });
     const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive"], { cwd: dir, timeoutMs: 90_000 });
     expect(r.code, r.output).toBe(0);
     const st = JSON.parse((await runBin(["status", "--json"], { cwd: dir })).stdout) as StatusJson;

@@ -97,7 +97,16 @@ export async function startRealTimeVenue(dir: string, opts: { seed?: number; mar
   return { sim, keyId, keyPath, stop: () => sim.stop() };
 }
 
-export function writeBotConfig(dir: string, v: Pick<Venue, "sim" | "keyId" | "keyPath">, patch: { trading?: Record<string, unknown>; risk?: Record<string, unknown>; exchange?: Record<string, unknown> } = {}, name = "bot.json"): string {
+/**
+ * The market maker ships disabled (it lost money on the real-data replay), but these tests need its
+ * resting quotes to have orders to cancel, expire, fill and report: it is enabled here explicitly,
+ * under whatever market_maker settings a test patches in (which may switch it off again).
+ */
+function withMarketMaker(strategies: Record<string, Record<string, unknown>> = {}): Record<string, Record<string, unknown>> {
+  return { ...strategies, market_maker: { enabled: true, ...strategies.market_maker } };
+}
+
+export function writeBotConfig(dir: string, v: Pick<Venue, "sim" | "keyId" | "keyPath">, patch: { trading?: Record<string, unknown> & { strategies?: Record<string, Record<string, unknown>> }; risk?: Record<string, unknown>; exchange?: Record<string, unknown> } = {}, name = "bot.json"): string {
   const cfg = {
     exchange: { environment: "sim", base_url: v.sim.baseUrl, api_key_id: v.keyId, private_key_path: v.keyPath, rate_tier: "prime", request_timeout_ms: 2_000, ...(patch.exchange ?? {}) },
     trading: {
@@ -108,6 +117,7 @@ export function writeBotConfig(dir: string, v: Pick<Venue, "sim" | "keyId" | "ke
       reconcile_every_cycles: 3,
       series_tickers: [...new Set([...v.sim.exchange.series.keys()])],
       ...(patch.trading ?? {}),
+      strategies: withMarketMaker(patch.trading?.strategies),
     },
     risk: { max_orders_per_minute: 600, max_daily_loss_dollars: "500", max_drawdown_pct: 90, min_price: "0.01", max_price: "0.99", ...(patch.risk ?? {}) },
     paths: { database: "data/kalshi.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },

@@ -1,13 +1,17 @@
 // Issue 16 through the binary: the shipped strategy defaults, live against the local exchange on a
-// stepped clock. The market maker quotes and trades; it never quotes a market that closes within
+// stepped clock. The market maker ships disabled (it lost money after fees on the real-data replay):
+// with no strategies in the config it places nothing and event_arbitrage still runs. Enabled with
+// its shipped parameters, the market maker quotes and trades; it never quotes a market that closes within
 // stop_before_close_minutes (30, on the exchange's clock); it keeps a mid history (market_snapshots)
 // for its volatility and fast-move checks; every event_arbitrage YES set it decides is on an event
 // whose markets tile the range (the scenario's temperature ladders), never on the BTC ladder.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { strategiesSchema } from "../../src/config/strategies-schema.ts";
 import { isExhaustive } from "../../src/engine/event-coverage.ts";
-import { cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
+import { ROOT, cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
 import { exchangeAccount, onceArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
@@ -17,12 +21,48 @@ const CYCLES = 14;
 const STEP_MS = 40_000;
 
 describe("shipped strategy defaults through the binary", () => {
-  test(`${CYCLES} live --once cycles: the market maker quotes (never near close) and fills; YES sets only on exhaustive events`, async () => {
+  test("the market maker ships disabled (schema default and advanced_config.json); a config without strategies places no quote, event_arbitrage runs", async () => {
+    expect(strategiesSchema.parse({}).market_maker.enabled).toBe(false);
+    expect(strategiesSchema.parse({}).event_arbitrage.enabled).toBe(true);
+    const shipped = JSON.parse(readFileSync(join(ROOT, "advanced_config.json"), "utf8")) as { trading: { strategies: Record<string, { enabled: boolean }> } };
+    expect(shipped.trading.strategies.market_maker!.enabled).toBe(false);
+    expect(shipped.trading.strategies.event_arbitrage!.enabled).toBe(true);
+    const dir = tempDir("e2e-mm-off");
+    const v = await startVenue(dir, { seed: 3, startMs: Date.UTC(2026, 10, 20, 14, 0, 0) });
+    try {
+      // The harness enables the market maker for the trading tests; here the config has no strategies at all.
+      const cfg = writeBotConfig(dir, v, { trading: { cancel_on_exit: false } });
+      const c = JSON.parse(readFileSync(cfg, "utf8")) as { trading: Record<string, unknown> };
+      delete c.trading.strategies;
+      writeFileSync(cfg, JSON.stringify(c, null, 2));
+      for (let i = 0; i < 3; i++) {
+        v.step(STEP_MS);
+        const r = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
+        expect(r.code, r.output).toBe(0);
+        expect(r.stdout).toContain("event_arbitrage:");
+        expect(r.stdout).not.toContain("market_maker:");
+        // The run says which strategies decide, so a quiet run explains itself.
+        expect(r.output).toContain("strategies: event_arbitrage enabled; market_maker, fair_value disabled (trading.strategies.<name>.enabled)");
+      }
+      const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
+      try {
+        expect((db.query("select count(*) as n from orders where strategy = 'market_maker'").get() as { n: number }).n).toBe(0);
+      } finally {
+        db.close();
+      }
+      expect(exchangeAccount(v).orders.filter((o) => o.status === "resting")).toEqual([]);
+    } finally {
+      await v.stop();
+    }
+  }, 180_000);
+
+  test(`market maker enabled, its shipped parameters, ${CYCLES} live --once cycles: the market maker quotes (never near close) and fills; YES sets only on exhaustive events`, async () => {
     const dir = tempDir("e2e-defaults");
     const v = await startVenue(dir, { seed: 3, startMs: Date.UTC(2026, 10, 20, 14, 0, 0) });
     try {
-      // Strategies and risk limits as shipped, except the orders-per-minute window (this machine's
-      // clock: a minute of market time passes in a few seconds here); quotes rest between runs.
+      // Strategies and risk limits as shipped, except the market maker is enabled (the harness does
+      // that) and the orders-per-minute window (this machine's clock: a minute of market time passes
+      // in a few seconds here); quotes rest between runs.
       const cfg = writeBotConfig(dir, v, { trading: { cancel_on_exit: false } });
       const placedNearClose: string[] = [];
       // Tickers of every YES leg event_arbitrage decided (the cycle summary lists refused ones too).

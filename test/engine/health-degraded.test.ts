@@ -58,7 +58,7 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
     const series = ((await (await fetch(`${base}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
     const cfg = writeConfig(dir, {
       exchange: { environment: "sim", base_url: base, api_key_id: "health-key", private_key_path: "key.pem", rate_tier: "prime", request_timeout_ms: 120_000 },
-      trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, series_tickers: series, websocket: false },
+      trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, series_tickers: series, websocket: false, strategies: { market_maker: { enabled: true } } },
       risk: { max_orders_per_minute: 600, max_daily_loss_dollars: "500", max_drawdown_pct: 90 },
       paths: { lock_file: "bot.lock" },
     });
@@ -98,7 +98,8 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
     const series = ((await (await fetch(`${base}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
     const cfg = writeConfig(dir, {
       exchange: { environment: "sim", base_url: base, api_key_id: "health-key", private_key_path: "key.pem", rate_tier: "prime", request_timeout_ms: 1_000 },
-      trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, reconcile_every_cycles: 1, series_tickers: series },
+      // The market maker (shipped disabled) trades, so the bot holds positions the restart takes away.
+      trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, reconcile_every_cycles: 1, series_tickers: series, strategies: { market_maker: { enabled: true } } },
       risk: { max_orders_per_minute: 600, max_daily_loss_dollars: "500", max_drawdown_pct: 90 },
       paths: { lock_file: "bot.lock" },
     });

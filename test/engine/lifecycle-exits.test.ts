@@ -117,13 +117,14 @@ describe("a SQLite error after the database opened (a --once cycle writing the l
 describe("SIGTERM during the market-data fetch", () => {
   test("a 1,000-series scope on the Basic tier: stops within seconds, exit 0, `stopped`, lock released, no order from partial data", async () => {
     const d = tempDir("life-sigterm-");
-    // The sim's real series first, so the partial data has markets a strategy would quote; then
+    // The sim's real series first, so the partial data has markets a strategy would quote (the
+    // market maker, shipped disabled, is enabled for that); then
     // series nobody lists, one page each, paced by the Basic tier's read bucket (~20 requests/s).
     const series = ["KXBTCD", "KXNBAGAME", "KXFEDDECISION", ...Array.from({ length: 997 }, (_, i) => `KXNOTLISTED${i}`)];
     writeConfig(d, {
       exchange: { environment: "sim", rate_tier: "basic" },
       sim: { seed: 42 },
-      trading: { series_tickers: series, cycle_interval_seconds: 5 },
+      trading: { series_tickers: series, cycle_interval_seconds: 5, strategies: { market_maker: { enabled: true } } },
       paths: { lock_file: "bot.lock" },
     });
     const bot = startBin(["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain", "--verbose"], { cwd: d });

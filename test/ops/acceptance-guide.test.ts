@@ -38,7 +38,8 @@ const once = ["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interac
 function writeLiveConfig(name: string, base: string): string {
   const cfg = {
     exchange: { environment: "sim", base_url: base, api_key_id: keyId, private_key_path: "key.pem", rate_tier: "prime" },
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, series_tickers: ["KXHIGHNY", "KXBTCD", "KXFEDDECISION"] },
+    // The market maker ships disabled; enabled here for the resting orders the guide's steps act on.
+    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, series_tickers: ["KXHIGHNY", "KXBTCD", "KXFEDDECISION"], strategies: { market_maker: { enabled: true } } },
     risk: { max_daily_loss_dollars: "100", min_price: "0.01", max_price: "0.99" },
     paths: { database: "data/kalshi.sqlite", backups_dir: "backups", reports_dir: "reports", lock_file: "bot.lock" },
   };

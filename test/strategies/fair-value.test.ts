@@ -115,9 +115,9 @@ describe("probability file", () => {
 });
 
 describe("registry", () => {
-  test("defaults enable event_arbitrage and market_maker; params resolved to integers", () => {
-    const cfg = strategiesSchema.parse({});
-    const on = enabledStrategies(cfg);
+  test("defaults enable event_arbitrage only (market_maker ships disabled); params resolved to integers", () => {
+    expect(enabledStrategies(strategiesSchema.parse({})).map((s) => s.name)).toEqual(["event_arbitrage"]);
+    const on = enabledStrategies(strategiesSchema.parse({ market_maker: { enabled: true } }));
     expect(on.map((s) => s.name)).toEqual(["event_arbitrage", "market_maker"]);
     expect(STRATEGY_NAMES).toEqual(["event_arbitrage", "market_maker", "fair_value"]);
     for (const s of on) expect(s.strategy).toBe(registry[s.name].strategy);
