@@ -136,7 +136,8 @@ node -e '
   fs.writeFileSync(process.argv[1] + "/bot.key", k.privateKey, { mode: 0o600 });
   fs.writeFileSync(process.argv[1] + "/bot.pub", k.publicKey);
 ' "$kb" || { bad "generate a key pair"; exit 1; }
-"$SB" cp "$kb" /root/
+# Inside the box everything of the test lives under /srv (a folder every Debian root has).
+"$SB" cp "$kb" /srv/
 
 KEY_ID=e2e-bot
 SIM_PORT=18080
@@ -145,7 +146,7 @@ BASE="http://127.0.0.1:$SIM_PORT/trade-api/v2"
 M=/opt/kalshi-bot/manage.sh
 STATE=/var/lib/kalshi-bot
 HB=$STATE/reports/heartbeat.json
-orders() { x env BUN_BE_BUN=1 /opt/kalshi-bot/kalshi-bot /root/kb/exchange-orders.js "$BASE" "$KEY_ID" /root/kb/bot.key "$@"; }
+orders() { x env BUN_BE_BUN=1 /opt/kalshi-bot/kalshi-bot /srv/kb/exchange-orders.js "$BASE" "$KEY_ID" /srv/kb/bot.key "$@"; }
 resting() { orders resting 2>/dev/null || echo "?"; }
 resting_is() { [ "$(resting)" = "$1" ]; }
 resting_some() { local n; n=$(resting); [ "$n" != "?" ] && [ "$n" -gt 0 ]; }
@@ -158,8 +159,8 @@ hb_exit_orders() {
 is_active() { [ "$(prop kalshi-bot.service ActiveState)" = active ]; }
 main_pid() { prop kalshi-bot.service MainPID; }
 restarted_since() { [ "$(prop kalshi-bot.service NRestarts)" -gt "$1" ] && is_active && [ "$(main_pid)" != "$2" ]; }
-hooks() { x sh -c "cat /root/hooks.log 2>/dev/null" | grep -c "\"path\":\"$1\"" || true; }
-hook_has() { x sh -c "cat /root/hooks.log 2>/dev/null" | grep "\"path\":\"$1\"" | grep -q -- "$2"; }
+hooks() { x sh -c "cat /srv/hooks.log 2>/dev/null" | grep -c "\"path\":\"$1\"" || true; }
+hook_has() { x sh -c "cat /srv/hooks.log 2>/dev/null" | grep "\"path\":\"$1\"" | grep -q -- "$2"; }
 dropin() { # dropin UNIT NAME CONTENT: a drop-in as an operator would write with systemctl edit
   x mkdir -p "/etc/systemd/system/$1.d"
   printf '%s\n' "$3" >"$stage/dropin.conf"
@@ -170,7 +171,7 @@ show_journal() { x journalctl -u "$1" --no-pager -o short-monotonic -n "${2:-15}
 
 # --- install ----------------------------------------------------------------------------------------
 say "== install ($(elapsed))"
-out=$(x /root/kb/deploy/systemd/manage.sh install --key /root/kb/bot.key 2>&1); rc=$?
+out=$(x /srv/kb/deploy/systemd/manage.sh install --key /srv/kb/bot.key 2>&1); rc=$?
 if [ "$rc" -eq 0 ] && x test -x /opt/kalshi-bot/kalshi-bot && x id kalshi-bot >/dev/null 2>&1; then
   ok "manage.sh install: binary, units, user kalshi-bot, key"
 else
@@ -181,8 +182,8 @@ expect "key installed root:root 0600" [ "$(x stat -c '%U:%G %a' /etc/kalshi-bot/
 
 # The exchange and a webhook receiver, inside the box, on loopback.
 x systemd-run --quiet --unit=kb-sim --collect /opt/kalshi-bot/kalshi-bot sim --port "$SIM_PORT" --seed 5 --tier prime \
-  --api-key-id "$KEY_ID" --public-key /root/kb/bot.pub --balance 1000 >/dev/null
-x systemd-run --quiet --unit=kb-hook --collect --setenv=BUN_BE_BUN=1 /opt/kalshi-bot/kalshi-bot /root/kb/hook-receiver.js "$HOOK_PORT" /root/hooks.log >/dev/null
+  --api-key-id "$KEY_ID" --public-key /srv/kb/bot.pub --balance 1000 >/dev/null
+x systemd-run --quiet --unit=kb-hook --collect --setenv=BUN_BE_BUN=1 /opt/kalshi-bot/kalshi-bot /srv/kb/hook-receiver.js "$HOOK_PORT" /srv/hooks.log >/dev/null
 wait_for 20 x curl -fsS -o /dev/null "$BASE/exchange/status" || wait_for 5 x curl -fsS -o /dev/null "$BASE/series"
 series=$(x curl -fsS "$BASE/series" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(JSON.parse(s).series.map(x=>x.ticker))))')
 if [ -n "$series" ] && [ "$series" != "[]" ]; then ok "kalshi-bot sim runs in the box (series $series)"; else bad "the sim in the box answers"; fi
@@ -301,12 +302,12 @@ dropin kalshi-bot.service e2e-kill $'[Service]\nRestartSec='"$((TTL + 20))"'s'
 x systemctl start kalshi-bot.service
 wait_for 45 resting_some
 orders resting-ids >"$stage/dead-ids" 2>/dev/null
-"$SB" cp "$stage/dead-ids" /root/dead-ids
+"$SB" cp "$stage/dead-ids" /srv/dead-ids
 nr=$(prop kalshi-bot.service NRestarts); pid=$(main_pid)
 say "kill -9 $pid with $(wc -l <"$stage/dead-ids") resting order(s), TTL ${TTL}s"
 x kill -9 "$pid"
 t=$(date +%s)
-of_dead() { orders resting-of /root/dead-ids 2>/dev/null || echo "?"; }
+of_dead() { orders resting-of /srv/dead-ids 2>/dev/null || echo "?"; }
 none_of_dead() { [ "$(of_dead)" = 0 ]; }
 if wait_for $((TTL + 15)) none_of_dead; then
   ok "kill -9: every order of the dead process gone from the exchange after $(($(date +%s) - t))s (TTL ${TTL}s)"
@@ -357,7 +358,7 @@ sleep 4
 expect "exit 11: not restarted (state $(prop kalshi-bot.service ActiveState), status $(prop kalshi-bot.service ExecMainStatus), NRestarts $(prop kalshi-bot.service NRestarts))" \
   not_restarted 11
 expect "exit 11: the alert unit posted why (the bot's own refusal line)" wait_for 20 hook_has /alert "kalshi-bot.service failed.*11.*live trading refused"
-x sh -c "grep '/alert' /root/hooks.log | tail -n 1" | cut -c1-400 | sed 's/^/    /'
+x sh -c "grep '/alert' /srv/hooks.log | tail -n 1" | cut -c1-400 | sed 's/^/    /'
 write_config true
 
 # --- watchdog timer on a stale heartbeat: one alert with the reason, then one on recovery ----------------
@@ -367,11 +368,11 @@ x systemctl reset-failed >/dev/null 2>&1
 # The bot hung an hour ago: its last heartbeat says active.
 x sh -c "runuser -u kalshi-bot -- sh -c 'sed -e \"s/^  \\\"updated_at\\\": .*/  \\\"updated_at\\\": \\\"\$(date -u -d \"-1 hour\" +%Y-%m-%dT%H:%M:%S.000Z)\\\",/\" -e \"s/^  \\\"status\\\": .*/  \\\"status\\\": \\\"active\\\",/\" $HB >$HB.e2e && mv $HB.e2e $HB'"
 x rm -f "$STATE/reports/watchdog-state.json"
-x sh -c ': >/root/hooks.log'
+x sh -c ': >/srv/hooks.log'
 dropin kalshi-bot-watchdog.timer e2e $'[Timer]\nOnActiveSec=\nOnUnitActiveSec=\nOnActiveSec=1s\nOnUnitActiveSec=3s\nAccuracySec=1s'
 x systemctl start kalshi-bot-watchdog.timer
 expect "stale heartbeat: the watchdog timer's run failed and the alert unit posted the reason" wait_for 30 hook_has /alert "stale"
-x sh -c "grep /alert /root/hooks.log" | cut -c1-300 | sed 's/^/    /'
+x sh -c "grep /alert /srv/hooks.log" | cut -c1-300 | sed 's/^/    /'
 expect "the config's watchdog webhook got the reason too" wait_for 10 hook_has /config-hook "UNHEALTHY: heartbeat is stale"
 runs_unhealthy() { [ "$(x journalctl -u kalshi-bot-watchdog.service --no-pager -o cat | grep -c 'unhealthy (unchanged since')" -ge "$1" ]; }
 wait_for 30 runs_unhealthy 2
@@ -381,7 +382,7 @@ recovered_both() { hook_has /alert recovered && hook_has /config-hook recovered;
 expect "the bot is back: one recovery alert per channel" wait_for 40 recovered_both
 sleep 7
 ck "after recovery: nothing more posted (alert $(hooks /alert), config $(hooks /config-hook))" '[ "$(hooks /alert)" = 2 ] && [ "$(hooks /config-hook)" = 2 ]'
-x cat /root/hooks.log | cut -c1-300 | sed 's/^/    /'
+x cat /srv/hooks.log | cut -c1-300 | sed 's/^/    /'
 
 # --- exit 10 (halt), on an instance: kalshi-bot@halt -------------------------------------------------
 # A day's loss past risk.max_daily_loss_dollars: the instance runs once (kill switch on: no orders,
@@ -391,11 +392,11 @@ say "== exit 10 (halt) on instance kalshi-bot@halt ($(elapsed))"
 HALT_BASE="http://127.0.0.1:18082/trade-api/v2"
 halt_sim() { # halt_sim BALANCE
   x systemd-run --quiet --unit=kb-sim-halt --collect /opt/kalshi-bot/kalshi-bot sim --port 18082 --seed 6 --tier prime \
-    --api-key-id "$KEY_ID" --public-key /root/kb/bot.pub --balance "$1" >/dev/null
+    --api-key-id "$KEY_ID" --public-key /srv/kb/bot.pub --balance "$1" >/dev/null
   wait_for 20 x curl -fsS -o /dev/null "$HALT_BASE/series"
 }
 halt_sim 1000
-out=$(x "$M" --instance halt install --key /root/kb/bot.key 2>&1); rc=$?
+out=$(x "$M" --instance halt install --key /srv/kb/bot.key 2>&1); rc=$?
 ck "manage.sh --instance halt install: exit 0, config and key of the instance" '[ "$rc" -eq 0 ] && x test -f /etc/kalshi-bot/halt.json -a -f /etc/kalshi-bot/halt.key' || printf '%s\n' "$out" | tail -10
 write_config true /etc/kalshi-bot/halt.json /var/lib/kalshi-bot-halt "$HALT_BASE"
 out=$(x "$M" --instance halt once --kill-switch 2>&1); rc=$?
