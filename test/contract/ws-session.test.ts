@@ -12,6 +12,9 @@ import { authHeaders, privateKeyFromPem } from "../../src/kalshi/signer.ts";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.ts";
 import { problemsOf } from "./wire-check.ts";
+import { until as untilWith } from "../helpers/until.ts";
+
+const until = (what: string, f: () => boolean, ms = 10_000) => untilWith(what, f, ms);
 
 let sim: SimServer;
 let proxy: RecordingProxy;
@@ -28,13 +31,6 @@ afterAll(async () => {
   await sim.stop();
 });
 
-async function until(what: string, f: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 describe("client commands and exchange messages against the AsyncAPI document", () => {
   test("subscribe (every channel set), update_subscription add/delete/get_snapshot, list, unsubscribe, orders and order groups", async () => {

@@ -8,17 +8,11 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { daemonArgs, exchangeAccount, onceArgs, readLedger, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
-async function until(what: string, f: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 function query<T>(db: string, sql: string): T[] {
   const d = new Database(db, { readonly: true });

@@ -16,6 +16,10 @@ import { cleanup, ensureBinary, runBin, startBin, tempDir, type Running } from "
 import { daemonArgs, exchangeAccount, onceArgs, startRealTimeVenue, takeOneContract, writeBotConfig, type RealTimeVenue } from "./e2e-harness.ts";
 import { Account } from "../../src/sim/accounts.ts";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
+import { until as untilWith } from "../helpers/until.ts";
+
+// The heartbeat and the ledger may not be written yet when the first looks come.
+const until = <T>(what: string, f: () => T | null | undefined | false, ms: number) => untilWith(what, f, ms, { tolerateErrors: true });
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -49,20 +53,6 @@ function cyclesDone(dir: string): number {
   }
 }
 
-async function until<T>(what: string, f: () => T | null | undefined | false, ms: number): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    let v: T | null | undefined | false = null;
-    try {
-      v = f();
-    } catch {
-      // the database may not exist yet
-    }
-    if (v) return v;
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 interface Run {
   dir: string;

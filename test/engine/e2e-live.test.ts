@@ -15,6 +15,7 @@ import { Account } from "../../src/sim/accounts.ts";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { daemonArgs, duplicateClientIds, exchangeAccount, onceArgs, readLedger, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -66,15 +67,6 @@ function cyclesDone(dir: string): number {
   }
 }
 
-async function until<T>(what: string, f: () => T | null | undefined | false, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 function agree(v: Venue, dir: string) {
   const l = readLedger(join(dir, "data/kalshi.sqlite"), false);

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { daemonArgs, duplicateClientIds, exchangeAccount, onceArgs, readLedger, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -56,15 +57,6 @@ function eventsLike(dir: string, paper: boolean, prefix: string): number {
   }
 }
 
-async function until<T>(what: string, f: () => T | null | undefined | false, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 describe("cancel on exit", () => {
   test("live --once: the quotes it placed are cancelled before it exits; 0 resting on the exchange, ledger agrees, counts in the log and heartbeat", async () => {

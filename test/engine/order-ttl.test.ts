@@ -10,21 +10,13 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { daemonArgs, duplicateClientIds, exchangeAccount, onceArgs, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
 const restingOnExchange = (v: Venue) => exchangeAccount(v).orders.filter((o) => o.status === "resting");
 
-async function until<T>(what: string, f: () => T | null | undefined | false, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 function ledgerRows(dir: string): Array<{ client_order_id: string; status: string; expires_at: number | null }> {
   const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });

@@ -7,17 +7,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { daemonArgs, exchangeAccount, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
-async function until(what: string, f: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 describe("pause and resume a running bot", () => {
   test("pause cancels resting orders and stops new ones within seconds; resume trades again; no restart", async () => {

@@ -7,21 +7,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, type Running } from "../helpers/bin.ts";
+import { until as untilWith } from "../helpers/until.ts";
+
+// Looks 100 ms apart: the local exchange's public rate limit answers faster polling with 429s.
+const until = <T>(what: string, f: () => Promise<T | null>, ms: number) => untilWith(what, f, ms, { pollMs: 100 });
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
 const gz = (p: string): unknown => JSON.parse(gunzipSync(readFileSync(p)).toString("utf8"));
 
-async function until<T>(what: string, f: () => Promise<T | null>, timeoutMs: number): Promise<T> {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== null) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 type Ev = { event_ticker: string; markets?: Array<{ status: string; result?: string }> };
 

@@ -10,19 +10,13 @@ import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { daemonArgs, exchangeAccount, startVenue, writeBotConfig } from "../engine/e2e-harness.ts";
 import { startFakeTelegram } from "./fake-telegram.ts";
+import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
 const TOKEN = "7000001:AAFakeTokenForTests_abcdefghijklmnop";
 
-async function until(what: string, f: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 function addNotify(cfgPath: string, notify: unknown, extra: Record<string, unknown> = {}): void {
   const c = JSON.parse(readFileSync(cfgPath, "utf8"));
