@@ -164,6 +164,34 @@ function seriesVolume(ex: Exchange, seriesTicker: string): Count {
 
 /** Every market in GetMarkets order (newest created first); markets are never removed, so the sort is cached by count. */
 const marketOrder = new WeakMap<Exchange, { n: number; list: Market[] }>();
+/**
+ * One page of the public tape, newest first, filtered by ticker and min_ts/max_ts: the live side
+ * (`/markets/trades`: trades at or after the historical cutoff) or the archived one
+ * (`/historical/trades`: before it).
+ */
+function tradesPage(c: Ctx, limit: number, side: "live" | "historical") {
+  const ticker = c.q.get("ticker");
+  const minTs = intParam(c, "min_ts");
+  const maxTs = intParam(c, "max_ts");
+  // Every trade here is matched on the book; none is a block trade.
+  if (side === "live" && c.q.get("is_block_trade") === "true") return ok({ cursor: "", trades: [] });
+  const cutoff = c.ex.historicalCutoffMs();
+  const all = [];
+  for (let i = c.ex.trades.length - 1; i >= 0; i--) {
+    const t = c.ex.trades[i]!;
+    if (t.tsMs < cutoff) {
+      // The tape is in time order: everything from here back is historical.
+      if (side === "live") break;
+    } else if (side === "historical") continue;
+    if (ticker && t.ticker !== ticker) continue;
+    if (minTs !== null && t.tsMs < minTs * 1000) continue;
+    if (maxTs !== null && t.tsMs > maxTs * 1000) continue;
+    all.push(t);
+  }
+  const p = keysetPage(all, c.q.get("cursor"), limit, (t) => ({ ms: t.tsMs, id: t.tradeId }));
+  return ok({ cursor: p.cursor, trades: p.items.map(W.tradeJson) });
+}
+
 function sortedMarkets(ex: Exchange): Market[] {
   const hit = marketOrder.get(ex);
   if (hit && hit.n === ex.markets.size) return hit.list;
@@ -443,25 +471,7 @@ const DEFS: Def[] = [
   }],
   ["GET", "/markets/trades", "none", (c) => {
     const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetTrades");
-    const ticker = c.q.get("ticker");
-    const minTs = intParam(c, "min_ts");
-    const maxTs = intParam(c, "max_ts");
-    const all = [];
-    // Every trade here is matched on the book; none is a block trade.
-    if (c.q.get("is_block_trade") === "true") return ok({ cursor: "", trades: [] });
-    // Trades older than the cutoff are served by /historical/trades only.
-    const cutoff = c.ex.historicalCutoffMs();
-    for (let i = c.ex.trades.length - 1; i >= 0; i--) {
-      const t = c.ex.trades[i]!;
-      // The tape is in time order: everything from here back is historical.
-      if (t.tsMs < cutoff) break;
-      if (ticker && t.ticker !== ticker) continue;
-      if (minTs !== null && t.tsMs < minTs * 1000) continue;
-      if (maxTs !== null && t.tsMs > maxTs * 1000) continue;
-      all.push(t);
-    }
-    const p = keysetPage(all, c.q.get("cursor"), limit, (t) => ({ ms: t.tsMs, id: t.tradeId }));
-    return ok({ cursor: p.cursor, trades: p.items.map(W.tradeJson) });
+    return tradesPage(c, limit, "live");
   }],
   ["GET", "/markets/candlesticks", "none", (c) => batchCandles(c)],
   ["GET", "/markets/orderbooks", "required", (c) => {
@@ -505,24 +515,7 @@ const DEFS: Def[] = [
   ["GET", "/historical/markets/:ticker/candlesticks", "none", () => {
     throw E.notFound();
   }],
-  ["GET", "/historical/trades", "none", (c) => {
-    const limit = parseLimit(c.q.get("limit"), 100, 1000, "GetTradesHistorical");
-    const ticker = c.q.get("ticker");
-    const minTs = intParam(c, "min_ts");
-    const maxTs = intParam(c, "max_ts");
-    const cutoff = c.ex.historicalCutoffMs();
-    const all = [];
-    for (let i = c.ex.trades.length - 1; i >= 0; i--) {
-      const t = c.ex.trades[i]!;
-      if (t.tsMs >= cutoff) continue;
-      if (ticker && t.ticker !== ticker) continue;
-      if (minTs !== null && t.tsMs < minTs * 1000) continue;
-      if (maxTs !== null && t.tsMs > maxTs * 1000) continue;
-      all.push(t);
-    }
-    const p = keysetPage(all, c.q.get("cursor"), limit, (t) => ({ ms: t.tsMs, id: t.tradeId }));
-    return ok({ cursor: p.cursor, trades: p.items.map(W.tradeJson) });
-  }],
+  ["GET", "/historical/trades", "none", (c) => tradesPage(c, parseLimit(c.q.get("limit"), 100, 1000, "GetTradesHistorical"), "historical")],
   ["GET", "/historical/fills", "required", (c) => {
     me(c);
     parseLimit(c.q.get("limit"), 100, 1000, "GetFillsHistorical");
