@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { defineCommand } from "citty";
 import { configArgs, guarded, EXIT, UserError } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
-import { displayPath } from "./backup.ts";
+import { renderTable, terminalWidth } from "../ops/table.ts";
 import { DbError, openDb, type Db } from "../db/open.ts";
 import { formatCount, formatMicros, formatPrice } from "../kalshi/money.ts";
 import {
@@ -120,22 +120,13 @@ export function toJson<R>(cols: Column<R>[], rows: R[]): string {
   return JSON.stringify(rows.map((r) => Object.fromEntries(cols.map((c) => [c.name, c.get(r)]))), null, 2) + "\n";
 }
 
-export function toTable<R>(cols: Column<R>[], rows: R[]): string {
-  const text = (c: Column<R>, v: Cell) => {
-    // One line per row whatever the ledger holds (a reason with a newline would break the layout).
-    const s = v === null ? "-" : String(v).replace(/[\r\n\t]+/g, " ");
-    return c.maxWidth && s.length > c.maxWidth ? `${s.slice(0, c.maxWidth - 1)}…` : s;
-  };
-  const body = rows.map((r) => cols.map((c) => text(c, c.get(r))));
-  const totals = cols.map((c) => (c.total ? c.total(rows) : ""));
-  const widths = cols.map((c, i) => Math.max(c.name.length, totals[i]!.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((s, i) => (cols[i]!.right ? s.padStart(widths[i]!) : s.padEnd(widths[i]!)))
-      .join("  ")
-      .trimEnd();
-  const rule = widths.map((w) => "-".repeat(w)).join("  ");
-  return [line(cols.map((c) => c.name)), rule, ...body.map(line), rule, line(totals)].join("\n") + "\n";
+export function toTable<R>(cols: Column<R>[], rows: R[], width: number | null = terminalWidth()): string {
+  const text = (v: Cell) => (v === null ? "-" : String(v));
+  return renderTable(
+    cols.map((c) => ({ header: c.name, ...(c.right ? { right: true } : {}), ...(c.maxWidth ? { maxWidth: c.maxWidth } : {}) })),
+    rows.map((r) => cols.map((c) => text(c.get(r)))),
+    { width, footer: cols.map((c) => (c.total ? c.total(rows) : "")) },
+  );
 }
 
 // ---- input ---------------------------------------------------------------------------------------
@@ -182,8 +173,10 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
   const until = parseDay("until", args.until);
   if (since && until && until < since) throw new UserError(`--until ${until} is before --since ${since}; give the earlier day to --since`);
   const format = parseFormat(args.format);
-  const paper = Boolean(args.paper);
+  if (args.paper && args.live) throw new UserError("--paper and --live name different books; give one of them (or neither: the book the config trades)");
   const loaded = loadOrExplain(args as { config?: string }, { readOnly: true });
+  // The book the config trades unless a flag names one: a dry-run user's activity is all paper.
+  const paper = args.paper ? true : args.live ? false : loaded.config.trading.dry_run;
   const timezone = loaded.config.risk.timezone;
   try {
     checkTimezone(timezone);
@@ -194,7 +187,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
   const path = loaded.paths.database;
   if (!existsSync(path)) {
     throw new UserError(
-      `no database at ${displayPath(path)} yet: the bot creates it on its first run (kalshi-bot --mode trade --once); if the bot runs with another config, give it with --config`,
+      `no database at ${path} yet: the bot creates it on its first run (kalshi-bot --mode trade --once); if the bot runs with another config, give it with --config`,
     );
   }
   let db: Db;
@@ -213,7 +206,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
     }
     if (missing.length) {
       throw new UserError(
-        `${displayPath(path)} holds no kalshi-bot ledger (no ${missing.join(", ")} table); point paths.database at the bot's ledger, or run the bot once to create it`,
+        `${path} holds no kalshi-bot ledger (no ${missing.join(", ")} table); point paths.database at the bot's ledger, or run the bot once to create it`,
         EXIT.DATABASE,
       );
     }
@@ -240,9 +233,9 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
       } catch {
         // only a hint
       }
-      const hint = other > 0 ? `; the ${paper ? "live" : "paper (dry-run)"} book has ${other} ${kind === "daily" ? "orders" : kind}: ${paper ? "drop --paper" : "add --paper"}` : "";
+      const hint = other > 0 ? `; the ${paper ? "live" : "paper (dry-run)"} book has ${other} ${kind === "daily" ? "orders" : kind}: ${paper ? "add --live" : "add --paper"}` : "";
       const what = kind === "daily" ? "activity" : kind;
-      const line = `no ${what} ${describeRange(range)} in the ${book} of ${displayPath(path)} (trading days in ${timezone})${hint}`;
+      const line = `no ${what} ${describeRange(range)} in the ${book} of ${path} (trading days in ${timezone})${hint}`;
       // Machine formats stay parseable (a header row, an empty array); the note goes to stderr,
       // written directly because the logger sends info to stdout.
       if (format === "table") process.stdout.write(`${line}\n`);
@@ -274,7 +267,8 @@ export default defineCommand({
     ...configArgs,
     since: { type: "string", description: "First trading day to include, YYYY-MM-DD (in risk.timezone)", valueHint: "YYYY-MM-DD" },
     until: { type: "string", description: "Last trading day to include, YYYY-MM-DD (inclusive)", valueHint: "YYYY-MM-DD" },
-    paper: { type: "boolean", description: "Report the paper (dry-run) book instead of the live one" },
+    paper: { type: "boolean", description: "Report the paper (dry-run) book (default: the book the config trades, paper when trading.dry_run)" },
+    live: { type: "boolean", description: "Report the live book (default: the book the config trades)" },
     format: { type: "string", description: "table | csv | json (default: table on a terminal, csv otherwise)", valueHint: "FORMAT" },
   },
   run: guarded(async ({ args }) => reportMain(args)),

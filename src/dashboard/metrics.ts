@@ -3,8 +3,9 @@
 // restarts). Ledger-derived counters cover the history the ledger keeps (ledger.history_days prunes
 // old cycles): a prune looks like a counter reset, which rate() handles.
 //
-// Not exported because nothing records them yet: rate-limit waits and 429s (the client's limiter
-// keeps no counters), WebSocket reconnects and sequence gaps (LiveBooks logs them only).
+// Rate-limit waits and 429s, WebSocket reconnects and sequence gaps are counted by the bot process
+// (its client's limiter and WebSocket) and carried in its heartbeat: they count from the process's
+// start, so a restart is a counter reset.
 import { heartbeatStatus, type Heartbeat } from "../ops/heartbeat.ts";
 import { LEDGER_ORDER_STATUSES } from "../db/schema.ts";
 import { Exposition } from "./exposition.ts";
@@ -37,6 +38,14 @@ export function renderMetrics(m: MetricsInput): string {
     x.one("kalshi_bot_open_orders", "gauge", "Open orders the bot holds (heartbeat)", hb.open_orders);
     x.one("kalshi_bot_resident_memory_bytes", "gauge", "Resident memory of the bot process (heartbeat)", hb.rss_bytes);
     x.one("kalshi_bot_dry_run", "gauge", "1 for paper trading, 0 for live", hb.dry_run ? 1 : 0);
+    const c = hb.counters;
+    if (c) {
+      x.one("kalshi_bot_rate_limit_waits_total", "counter", "Requests the client's rate limiter held back to stay within the exchange's budget (since the bot started)", c.rate_limit_waits);
+      x.one("kalshi_bot_rate_limit_wait_seconds_total", "counter", "Time requests waited in the client's rate limiter (since the bot started)", c.rate_limit_wait_seconds);
+      x.one("kalshi_bot_rate_limited_total", "counter", "HTTP 429 answers from the exchange (since the bot started)", c.rate_limited_429);
+      x.one("kalshi_bot_ws_reconnects_total", "counter", "WebSocket reconnects (since the bot started)", c.ws_reconnects);
+      x.one("kalshi_bot_ws_seq_gaps_total", "counter", "WebSocket sequence gaps, each followed by a fresh snapshot (since the bot started)", c.ws_seq_gaps);
+    }
   }
   x.one("kalshi_bot_paused", "gauge", "1 while the kill-switch file exists (kalshi-bot pause)", m.paused ? 1 : 0);
   const t = m.totals;

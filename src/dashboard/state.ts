@@ -2,7 +2,8 @@
 // `status --json` prints) plus the ledger's recent fills, P&L per day, equity curve and cycle
 // timings, and the figures /metrics exposes. Read-only; never takes the bot's lock.
 import type { LoadedConfig } from "../config/load.ts";
-import { collectStatus, type StatusReport } from "../cli/status.ts";
+import type { HeartbeatCounters } from "../ops/heartbeat.ts";
+import { collectStatus, type StatusReport } from "../ops/status.ts";
 import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
 import { cycleTimings, dailyPnl, equityCurve, hasTables, ledgerTotals, openLedgerReadOnly, recentFills } from "./ledger-view.ts";
 import { renderMetrics } from "./metrics.ts";
@@ -19,8 +20,8 @@ export interface DashboardState {
   /** [unix seconds, bankroll in dollars] for the chart only (figures shown as text come from strings). */
   equity: Array<[number, number]>;
   cycles: Array<{ id: number; started_at: string; duration_seconds: number | null; status: string; orders_placed: number }>;
-  /** Not recorded anywhere yet (see metrics.ts); the page says so rather than showing a zero. */
-  rate_limit: null;
+  /** The bot process's rate-limit and WebSocket counters from its heartbeat (null: none yet). */
+  rate_limit: HeartbeatCounters | null;
 }
 
 function args(a: StatusArgs): Record<string, unknown> {
@@ -30,7 +31,7 @@ function args(a: StatusArgs): Record<string, unknown> {
 export function dashboardState(loaded: LoadedConfig, a: StatusArgs, now = new Date()): DashboardState {
   const status = collectStatus(args(a), now);
   const tz = loaded.config.risk.timezone;
-  const out: DashboardState = { generated_at: now.toISOString(), timezone: tz, status, fills: [], daily: [], equity: [], cycles: [], rate_limit: null };
+  const out: DashboardState = { generated_at: now.toISOString(), timezone: tz, status, fills: [], daily: [], equity: [], cycles: [], rate_limit: status.heartbeat.data?.counters ?? null };
   if (!status.database.present || status.database.error) return out;
   const db = openLedgerReadOnly(loaded.paths.database);
   if (!db) return out;

@@ -40,7 +40,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../errors.ts";
 import { DbError, openDb, sqliteErrorCode, type Db } from "../db/open.ts";
 import { acquireLock, guardDatabase, type LockHandle } from "../ops/lock.ts";
-import { writeHeartbeat, type Heartbeat, type HeartbeatStatus } from "../ops/heartbeat.ts";
+import { writeHeartbeat, type Heartbeat, type HeartbeatCounters, type HeartbeatStatus } from "../ops/heartbeat.ts";
 import { killSwitch, setKillSwitchFile } from "../ops/kill-switch.ts";
 import { log } from "../ops/log.ts";
 import { redact } from "../ops/redact.ts";
@@ -59,6 +59,8 @@ import { MarketDataSource, StopRequested, lifecycleInScope, type Scope } from ".
 import { PaperTransport } from "./paper-transport.ts";
 import { ReconcileError } from "./reconcile.ts";
 import { cycleSummary, scanTable } from "./scan-report.ts";
+import { nextCycleId } from "./cycle-number.ts";
+import { heartbeatCountersOf } from "./heartbeat-counters.ts";
 import { checkLiveTrading, resolveScope } from "./live-guard.ts";
 import { resolveOrderTtlSeconds } from "./order-ttl.ts";
 import { cancelOnExit, describeExitCancel } from "./shutdown.ts";
@@ -86,6 +88,8 @@ class Heart {
   status: HeartbeatStatus | null = null;
   nextCycleAt: Date | null = null;
   exitOrders: Heartbeat["exit_orders"];
+  /** The client's counters (rate limiter, WebSocket), once the session is open. */
+  counters: (() => HeartbeatCounters) | null = null;
   constructor(
     private readonly path: string,
     loaded: LoadedConfig,
@@ -120,6 +124,7 @@ class Heart {
         rss_bytes: process.memoryUsage().rss,
         ...(this.risk ? { risk_state: this.risk } : {}),
         ...(this.exitOrders ? { exit_orders: this.exitOrders } : {}),
+        ...(this.counters ? { counters: this.counters() } : {}),
       });
     } catch (e) {
       log.warn(`heartbeat not written: ${(e as Error).message}`);
@@ -269,6 +274,8 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
     let lastPruneAt = monoNow();
     session = await openSession(loaded, engineLog);
     restartBookIfNewExchange(ledger, session);
+    const limiter = session.client.limiter;
+    heart.counters = () => heartbeatCountersOf(limiter, live?.ws ?? null);
     const marketData = new MarketDataSource(session.client, { signal: stopReads.signal });
     const paperTransport = dryRun ? new PaperTransport(ledger) : null;
     const engine = new Engine({
@@ -361,7 +368,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         heart.write("error");
         throw new UserError(`lock file ${loaded.paths.lockFile} no longer belongs to this process; stopping`, EXIT.LOCKED);
       }
-      heart.cycle++;
+      heart.cycle = nextCycleId(db);
       noteClockStep();
       cycleStartedAt = monoNow();
       newMarketAt = null;
@@ -420,6 +427,7 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
         continue;
       }
       lastIterationEnd = monoNow();
+      heart.cycle = report.cycleId;
       heart.fromReport(report);
       const text = opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun, mode: opts.mode });
       print(text);

@@ -4,6 +4,18 @@
 import { formatDollars2, formatFixed, type Micros } from "../kalshi/money.ts";
 import type { Intent } from "../strategies/types.ts";
 import type { CycleReport } from "./cycle.ts";
+import { renderTable, terminalWidth, type TableColumn } from "../ops/table.ts";
+
+const SCAN_COLUMNS: TableColumn[] = [
+  { header: "strategy" },
+  { header: "market" },
+  { header: "action" },
+  { header: "price", right: true },
+  { header: "size", right: true },
+  { header: "edge", right: true },
+  { header: "fee", right: true },
+  { header: "why", maxWidth: 80 },
+];
 
 const usd = (m: Micros): string => `${m < 0 ? "-" : ""}$${formatDollars2(Math.abs(m))}`;
 const px = (p: number): string => formatFixed(p, 4);
@@ -18,14 +30,7 @@ function intentCells(i: Intent): string[] {
   return [i.strategy, i.ticker, action, px(i.price), qty(i.count), edge, fee, `${tif ? `[${tif}] ` : ""}${i.reason}`];
 }
 
-export function table(header: string[], rows: string[][], maxLast = 80): string {
-  const clipped = rows.map((r) => r.map((c, j) => (j === r.length - 1 && c.length > maxLast ? `${c.slice(0, maxLast - 1)}…` : c)));
-  const widths = header.map((h, j) => Math.max(h.length, ...clipped.map((r) => (r[j] ?? "").length)));
-  const line = (r: string[]) => r.map((c, j) => (j === r.length - 1 ? c : c.padEnd(widths[j]!))).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(Math.min(w, 80)))), ...clipped.map(line)].join("\n");
-}
-
-export function scanTable(r: CycleReport): string {
+export function scanTable(r: CycleReport, width: number | null = terminalWidth()): string {
   const rows: string[][] = [];
   for (const s of r.strategyDecisions) {
     if (s.error) rows.push([s.strategy, "", "error", "", "", "", "", s.error]);
@@ -34,7 +39,7 @@ export function scanTable(r: CycleReport): string {
   for (const [ticker, why] of r.untradeable) rows.push(["-", ticker, "not traded", "", "", "", "", why]);
   const head = `scan: ${r.marketsScanned} markets in ${r.eventsScanned} events, ${r.requests} requests; strategies: ${r.strategyDecisions.map((s) => `${s.strategy} ${s.intents.length}`).join(", ") || "none enabled"}`;
   if (rows.length === 0) return `${head}\nNo strategy would act on this cycle's data.`;
-  return `${head}\n${table(["strategy", "market", "action", "price", "size", "edge", "fee", "why"], rows)}${r.outOfScope.length ? `\n${r.outOfScope.length} intent(s) outside the scope were dropped.` : ""}`;
+  return `${head}\n${renderTable(SCAN_COLUMNS, rows, { width }).trimEnd()}${r.outOfScope.length ? `\n${r.outOfScope.length} intent(s) outside the scope were dropped.` : ""}`;
 }
 
 export function cycleSummary(r: CycleReport, opts: { dryRun: boolean; mode: "trade" | "scan" }): string {

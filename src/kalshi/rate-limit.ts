@@ -156,6 +156,11 @@ export class RateLimiter {
   private readonly burstFactor: number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   tier: Tier;
+  /**
+   * Since this limiter was made: requests that waited for tokens, the time they waited, and 429s the
+   * exchange answered anyway (the daemon's heartbeat carries them to /metrics).
+   */
+  readonly stats = { waits: 0, waitedMs: 0, rateLimited: 0 };
 
   constructor(opts: RateLimiterOptions = {}) {
     this.tier = opts.tier ?? "basic";
@@ -235,6 +240,8 @@ export class RateLimiter {
     // A batch larger than our half-size bucket still fits the exchange's: it waits for the debt to clear.
     const wait = bucket.reserve(cost);
     if (wait > 0) {
+      this.stats.waits++;
+      this.stats.waitedMs += wait;
       try {
         await this.sleep(wait, signal);
       } catch (e) {
@@ -247,6 +254,7 @@ export class RateLimiter {
 
   /** Called on a 429: the server disagrees with our books, so assume its bucket is empty. */
   onRateLimited(bucket: BucketName): void {
+    this.stats.rateLimited++;
     (bucket === "read" ? this.read : this.write).drain();
   }
 }

@@ -4,7 +4,7 @@
 // sent yesterday must not act today). /pause and /resume write and remove the kill-switch file
 // exactly as `kalshi-bot pause` / `resume` do.
 import type { LoadedConfig } from "../config/load.ts";
-import { collectStatus, renderStatus } from "../cli/status.ts";
+import { collectStatus, renderStatus } from "../ops/status.ts";
 import { formatCount, formatDollars2 } from "../kalshi/money.ts";
 import { removePause, writePause } from "../ops/kill-switch.ts";
 import { redact } from "../ops/redact.ts";

@@ -13,6 +13,15 @@ export type HeartbeatStatus = z.infer<typeof heartbeatStatus>;
 
 const dollars = z.string().regex(/^-?\d+\.\d{2}$/);
 
+export const heartbeatCounters = z.object({
+  rate_limit_waits: z.number().int().min(0),
+  rate_limit_wait_seconds: z.number().min(0),
+  rate_limited_429: z.number().int().min(0),
+  ws_reconnects: z.number().int().min(0),
+  ws_seq_gaps: z.number().int().min(0),
+});
+export type HeartbeatCounters = z.infer<typeof heartbeatCounters>;
+
 export const heartbeatSchema = z.looseObject({
   status: heartbeatStatus,
   updated_at: z.iso.datetime(),
@@ -41,6 +50,12 @@ export const heartbeatSchema = z.looseObject({
   exit_orders: z
     .object({ policy: z.enum(["cancel", "keep"]), canceled: z.number().int().min(0), not_canceled: z.number().int().min(0), kept: z.number().int().min(0), reason: z.string().nullable() })
     .optional(),
+  /**
+   * Counts since the process started (a restart resets them, as Prometheus counters may): requests
+   * the rate limiter held back and for how long, 429s from the exchange, WebSocket reconnects and
+   * sequence gaps. Served by /metrics.
+   */
+  counters: heartbeatCounters.optional(),
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 

@@ -242,7 +242,33 @@ describe("report on a live ledger the bot wrote", () => {
     // The live book has fills, so asking the paper book of this folder says where they are.
     const p = await runBin(["report", "fills", "--config", liveCfg, "--paper", "--format", "table"], { cwd: liveDir });
     expect(p.code).toBe(0);
-    expect(p.stdout).toMatch(/no fills yet in the paper \(dry-run\) book .*; the live book has \d+ fills: drop --paper/);
+    expect(p.stdout).toMatch(/no fills yet in the paper \(dry-run\) book .*; the live book has \d+ fills: add --live/);
+  });
+
+  test("tables fit the terminal's width (COLUMNS): text cut with …, numbers whole; too narrow turns rows into blocks", async () => {
+    const wide = await runBin(["report", "orders", "--config", liveCfg, "--format", "table"], { cwd: liveDir, env: { COLUMNS: "400" } });
+    expect(wide.code, wide.output).toBe(0);
+    const wideLines = wide.stdout.trimEnd().split("\n").slice(1);
+    const natural = Math.max(...wideLines.map((l) => l.length));
+    expect(natural).toBeGreaterThan(100);
+    const json = JSON.parse((await runBin(["report", "orders", "--config", liveCfg, "--format", "json"], { cwd: liveDir })).stdout) as Array<{ count: string; price: string }>;
+    for (const cols of [100, 120]) {
+      const r = await runBin(["report", "orders", "--config", liveCfg, "--format", "table"], { cwd: liveDir, env: { COLUMNS: String(cols) } });
+      expect(r.code, r.output).toBe(0);
+      const lines = r.stdout.trimEnd().split("\n").slice(1);
+      for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(cols);
+      expect(r.stdout).toContain("…");
+      // Every row still carries its price and count in full.
+      expect(lines.length).toBe(wideLines.length);
+      for (const o of json) expect(r.stdout).toContain(o.price);
+    }
+    const narrow = await runBin(["report", "orders", "--config", liveCfg, "--format", "table"], { cwd: liveDir, env: { COLUMNS: "40" } });
+    expect(narrow.code, narrow.output).toBe(0);
+    const nl = narrow.stdout.trimEnd().split("\n").slice(1);
+    for (const l of nl) expect(l.length, l).toBeLessThanOrEqual(40);
+    expect(nl[0]).toBe(`-- 1 of ${json.length} --`);
+    expect(nl.filter((l) => /^count\s+\d+\.\d{2}$/.test(l))).toHaveLength(json.length + 1);
+    expect(nl).toContain("-- total --");
   });
 
   test("reading never writes the database", async () => {
@@ -331,7 +357,7 @@ describe("trading-day filters", () => {
 });
 
 describe("paper book", () => {
-  test("the default dry-run config (market maker enabled) on the embedded exchange: --paper reports the paper orders, live is empty", async () => {
+  test("the default dry-run config (market maker enabled) on the embedded exchange: the paper book by default and with --paper, --live is empty", async () => {
     const dir = tempDir("report-paper-");
     // The market maker ships disabled, and the shipped arbitrage finds nothing on this scenario in two cycles.
     writeConfig(dir, { paths: { lock_file: "bot.lock" }, trading: { strategies: { market_maker: { enabled: true } } } });
@@ -345,7 +371,14 @@ describe("paper book", () => {
     const p = await runBin(["report", "orders", "--paper"], { cwd: dir });
     expect(p.code, p.output).toBe(0);
     expect(parseCsv(p.stdout).length - 1).toBe(n);
-    const live = await runBin(["report", "orders", "--format", "json"], { cwd: dir });
+    // No flag: the book the config trades (dry_run is the default, so paper).
+    const d = await runBin(["report", "orders"], { cwd: dir });
+    expect(d.code, d.output).toBe(0);
+    expect(d.stdout).toBe(p.stdout);
+    const both = await runBin(["report", "orders", "--paper", "--live"], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim().split("\n")).toHaveLength(1);
+    const live = await runBin(["report", "orders", "--live", "--format", "json"], { cwd: dir });
     expect(live.code).toBe(0);
     expect(JSON.parse(live.stdout)).toEqual([]);
     expect(live.stderr).toMatch(/no orders yet in the live book .*the paper \(dry-run\) book has \d+ orders: add --paper/);

@@ -113,7 +113,7 @@ describe("engine e2e: crashes and exchange faults", () => {
       const st = await runBin(["status", "--config", cfg], { cwd: dir });
       expect(st.code, st.output).toBe(0);
       expect(st.stdout).toContain("Cash check: the exchange's balance differs from the ledger by $12.34 (ledger below)");
-      expect(st.stdout).toMatch(/Database: +data\/kalshi\.sqlite \(live ledger, \d+ KiB\)/);
+      expect(st.stdout).toMatch(/Database: +\/\S*\/data\/kalshi\.sqlite \(live ledger, \d+ KiB\)/);
       const stj = await runBin(["status", "--config", cfg, "--json"], { cwd: dir });
       expect(JSON.parse(stj.stdout).cash_drift_unconfirmed_dollars).toBe("-12.34");
       await run();

@@ -1,6 +1,6 @@
 // watchdog verdicts, status and setup through the compiled binary.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, realpathSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, BUN, ROOT, childEnv, cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
 
@@ -187,7 +187,8 @@ describe("status", () => {
     const r = await runBin(["status", "--lock-file", join(d, "bot.lock")], { cwd: d });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("no heartbeat");
-    expect(r.stdout).toContain("Database:   none yet at data/kalshi.sqlite");
+    // Absolute, so the line means the same file whatever folder status was run from.
+    expect(r.stdout).toContain(`Database:   none yet at ${join(realpathSync(d), "data", "kalshi.sqlite")} `);
   });
 
   test("with a heartbeat and a ledger: positions, open orders, today's fees, last cycles (text and --json)", async () => {
@@ -206,11 +207,13 @@ describe("status", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("Bot:        active (healthy)");
     expect(r.stdout).toContain("Bankroll:   $1000.00");
-    expect(r.stdout).toMatch(/KXHIGHNY-26NOV24-B50\s+10\.00 contracts/);
+    expect(r.stdout).toMatch(/KXHIGHNY-26NOV24-B50\s+10\.00\s+\$5\.60\s+\$0\.12\s+\$0\.07/);
     expect(r.stdout).toContain("resting  c1");
     expect(r.stdout).not.toContain(" c2");
-    expect(r.stdout).toMatch(/Today \(UTC [\d-]+\): 1 fill\(s\), fees \$0\.07/);
-    expect(r.stdout).toMatch(/#\d+ .* trade ok/);
+    // The trading day in risk.timezone (America/New_York by default), as `report daily` counts it.
+    const day = new Intl.DateTimeFormat("en-CA", { timeZone: "America/New_York" }).format(new Date());
+    expect(r.stdout).toContain(`Today:      ${day} in America/New_York (risk.timezone, as kalshi-bot report daily): 1 fill(s), fees $0.07`);
+    expect(r.stdout).toMatch(/#\d+\s+\S+\s+trade\s+ok/);
     const j = await runBin(["status", "--json", "--lock-file", join(d, "bot.lock")], { cwd: d });
     const s = JSON.parse(j.stdout);
     expect(s.open_orders).toHaveLength(1);
