@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { defineCommand } from "citty";
 import { configArgs, guarded, EXIT, UserError } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
+import { displayPath } from "./backup.ts";
 import { renderTable, terminalWidth } from "../ops/table.ts";
 import { DbError, openDb, type Db } from "../db/open.ts";
 import { formatCount, formatMicros, formatPrice } from "../kalshi/money.ts";
@@ -187,7 +188,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
   const path = loaded.paths.database;
   if (!existsSync(path)) {
     throw new UserError(
-      `no database at ${path} yet: the bot creates it on its first run (kalshi-bot --mode trade --once); if the bot runs with another config, give it with --config`,
+      `no database at ${displayPath(path)} yet: the bot creates it on its first run (kalshi-bot --mode trade --once); if the bot runs with another config, give it with --config`,
     );
   }
   let db: Db;
@@ -206,7 +207,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
     }
     if (missing.length) {
       throw new UserError(
-        `${path} holds no kalshi-bot ledger (no ${missing.join(", ")} table); point paths.database at the bot's ledger, or run the bot once to create it`,
+        `${displayPath(path)} holds no kalshi-bot ledger (no ${missing.join(", ")} table); point paths.database at the bot's ledger, or run the bot once to create it`,
         EXIT.DATABASE,
       );
     }
@@ -235,7 +236,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
       }
       const hint = other > 0 ? `; the ${paper ? "live" : "paper (dry-run)"} book has ${other} ${kind === "daily" ? "orders" : kind}: ${paper ? "add --live" : "add --paper"}` : "";
       const what = kind === "daily" ? "activity" : kind;
-      const line = `no ${what} ${describeRange(range)} in the ${book} of ${path} (trading days in ${timezone})${hint}`;
+      const line = `no ${what} ${describeRange(range)} in the ${book} of ${displayPath(path)} (trading days in ${timezone})${hint}`;
       // Machine formats stay parseable (a header row, an empty array); the note goes to stderr,
       // written directly because the logger sends info to stdout.
       if (format === "table") process.stdout.write(`${line}\n`);

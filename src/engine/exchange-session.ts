@@ -66,6 +66,34 @@ export async function simKeyPair(dbPath: string): Promise<{ apiKeyId: string; pr
   return { apiKeyId, ...kp };
 }
 
+/**
+ * The embedded exchange as the config's `sim` section describes it (seed, markets, speed, scenario)
+ * on 127.0.0.1:0. `verify` starts one without accounts to count the markets the scope matches.
+ */
+export async function startEmbeddedExchange(loaded: LoadedConfig, accounts: Array<{ apiKeyId: string; publicKeyPem: string; balanceMicros: number }>): Promise<SimServer> {
+  const c = loaded.config;
+  const { startSimServer } = await import("../sim/server.ts");
+  let scenario: unknown;
+  if (c.sim.scenario) {
+    const p = c.sim.scenario.startsWith("/") ? c.sim.scenario : join(loaded.baseDir, c.sim.scenario);
+    try {
+      scenario = JSON.parse(readFileSync(p, "utf8"));
+    } catch (e) {
+      throw new UserError(`sim.scenario ${p} cannot be read (${(e as Error).message}); fix the path or remove the key`);
+    }
+  }
+  return startSimServer({
+    host: "127.0.0.1",
+    port: 0,
+    seed: c.sim.seed,
+    markets: c.sim.markets,
+    speed: c.sim.speed,
+    quiet: true,
+    ...(scenario ? { scenario: scenario as never } : {}),
+    accounts,
+  });
+}
+
 export async function openSession(loaded: LoadedConfig, log: Log): Promise<ExchangeSession> {
   const c = loaded.config;
   const clientLog = (level: "debug" | "info" | "warn" | "error", msg: string) => log(level === "info" ? "debug" : level, msg);
@@ -74,26 +102,7 @@ export async function openSession(loaded: LoadedConfig, log: Log): Promise<Excha
   const baseUrl = configuredBaseUrl(c.exchange);
   if (baseUrl === null) {
     const kp = await simKeyPair(loaded.paths.database);
-    const { startSimServer } = await import("../sim/server.ts");
-    let scenario: unknown;
-    if (c.sim.scenario) {
-      const p = c.sim.scenario.startsWith("/") ? c.sim.scenario : join(loaded.baseDir, c.sim.scenario);
-      try {
-        scenario = JSON.parse(readFileSync(p, "utf8"));
-      } catch (e) {
-        throw new UserError(`sim.scenario ${p} cannot be read (${(e as Error).message}); fix the path or remove the key`);
-      }
-    }
-    const sim = await startSimServer({
-      host: "127.0.0.1",
-      port: 0,
-      seed: c.sim.seed,
-      markets: c.sim.markets,
-      speed: c.sim.speed,
-      quiet: true,
-      ...(scenario ? { scenario: scenario as never } : {}),
-      accounts: [{ apiKeyId: kp.apiKeyId, publicKeyPem: kp.publicKeyPem, balanceMicros: parseDollars(c.sim.balance_dollars) }],
-    });
+    const sim = await startEmbeddedExchange(loaded, [{ apiKeyId: kp.apiKeyId, publicKeyPem: kp.publicKeyPem, balanceMicros: parseDollars(c.sim.balance_dollars) }]);
     const privateKey = privateKeyFromPem(kp.privateKeyPem);
     const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: kp.apiKeyId, privateKey, ...common });
     log("debug", `embedded exchange on ${sim.baseUrl} (seed ${c.sim.seed}, ${sim.exchange.markets.size} markets)`);

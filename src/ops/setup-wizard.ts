@@ -1,5 +1,6 @@
-// The first-run setup wizard (consola prompts): environment, API key id, key file (permissions
-// checked by the client's own key loader), dry-run, scope; writes advanced_config.json atomically.
+// The first-run setup wizard (consola prompts): environment, API key id (a UUID), key file
+// (permissions checked by the client's own key loader), dry-run, scope, and for a live config the
+// risk limits, shown and changeable; writes advanced_config.json atomically.
 //
 // consola's prompt hangs forever when stdin is not a terminal (../shared/STYLE.md), so every entry
 // point goes through shouldRunWizard() first, and runSetupWizard() re-checks the TTY itself.
@@ -8,6 +9,7 @@ import { createInterface } from "node:readline/promises";
 import { consola } from "consola";
 import { writeFileAtomic } from "./atomic.ts";
 import { configSchema } from "../config/schema.ts";
+import { riskSchema, type RiskConfig } from "../config/risk-schema.ts";
 import { formatIssues } from "../config/load.ts";
 import { loadPrivateKey, KeyFileError } from "../kalshi/keys.ts";
 import { EXIT, UserError } from "../errors.ts";
@@ -74,6 +76,63 @@ export interface WizardResult {
 
 const TICKER_RE = /^[A-Z0-9][A-Z0-9._-]{0,63}$/;
 
+/** Kalshi's API key ids are UUIDs (8-4-4-4-12 hex digits). */
+const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Why a typed key id cannot be Kalshi's (a pasted key file, a truncated copy), or null. */
+export function keyIdProblem(keyId: string): string | null {
+  if (KEY_ID_RE.test(keyId)) return null;
+  if (keyId.includes("BEGIN") || keyId.length > 64) return "That looks like the private key itself, not its id: the key id is a UUID shown beside the key on kalshi.com → Account → API keys.";
+  return `"${keyId}" is not a Kalshi key id: those are UUIDs such as 1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d (8-4-4-4-12 hex digits), shown beside the key on kalshi.com → Account → API keys.`;
+}
+
+/** The risk limits the wizard shows before a live config, with what each one does. */
+const RISK_FIELDS: ReadonlyArray<{ key: keyof RiskConfig; what: string; dollars?: boolean }> = [
+  { key: "max_order_dollars", what: "largest single order", dollars: true },
+  { key: "max_contracts_per_order", what: "contracts per order" },
+  { key: "max_position_per_market", what: "contracts held in one market" },
+  { key: "max_event_exposure_dollars", what: "cost held in one event", dollars: true },
+  { key: "max_total_exposure_dollars", what: "cost held in all markets", dollars: true },
+  { key: "max_daily_loss_dollars", what: "loss in a trading day before the bot halts", dollars: true },
+  { key: "max_drawdown_pct", what: "drop from the bankroll's high before the bot halts (%)" },
+  { key: "max_orders_per_minute", what: "orders sent per minute" },
+];
+
+function riskLines(r: RiskConfig): string[] {
+  const w = Math.max(...RISK_FIELDS.map((f) => f.key.length));
+  return RISK_FIELDS.map((f) => `  risk.${f.key.padEnd(w)}  ${f.dollars ? `$${r[f.key]}` : String(r[f.key])}  (${f.what})`);
+}
+
+/**
+ * Show the risk limits a live config will trade under and let the operator change them, each
+ * answer checked by the config's own schema. Returns the `risk` section to write.
+ */
+async function reviewRiskLimits(current: Record<string, unknown>, prompt: Prompter, say: (line: string) => void): Promise<Record<string, unknown>> {
+  const risk: Record<string, unknown> = { ...current };
+  let effective = riskSchema.safeParse(risk);
+  if (!effective.success) return risk; // the final check reports the file's own mistake
+  say("Risk limits for live trading (the risk gate refuses any order beyond them):");
+  for (const l of riskLines(effective.data)) say(l);
+  if (await prompt("Keep these risk limits?", { type: "confirm", initial: true })) return risk;
+  for (const f of RISK_FIELDS) {
+    for (;;) {
+      const shown = String(effective.data[f.key]);
+      const typed = String((await prompt(`risk.${f.key}: ${f.what}${f.dollars ? " in dollars" : ""}`, { type: "text", default: shown })) ?? "").trim().replace(/^\$/, "");
+      const value = f.dollars ? typed : Number(typed);
+      const trial = riskSchema.safeParse({ ...risk, [f.key]: value });
+      if (typed !== "" && trial.success) {
+        if (typed !== shown) risk[f.key] = value;
+        effective = trial;
+        break;
+      }
+      say(`Not a valid risk.${f.key}: ${typed === "" ? "empty" : trial.success ? "" : formatIssues(trial.error).join("; ")}`);
+    }
+  }
+  say("Risk limits to be written:");
+  for (const l of riskLines(effective.data)) say(l);
+  return risk;
+}
+
 export function parseTickers(text: string): { tickers: string[]; bad: string[] } {
   const parts = text
     .split(/[\s,]+/)
@@ -132,10 +191,20 @@ export async function runSetupWizard(configPath: string, opts: { prompt?: Prompt
 
   if (environment !== "sim") {
     let keyId = "";
-    while (!keyId) {
-      keyId = String((await prompt("API key id (from kalshi.com → Account → API keys)", { type: "text", placeholder: "xxxxxxxx-xxxx-…", default: exchange.api_key_id ?? "" })) ?? "").trim();
-      if (!keyId) say("The key id is required for demo and production (or set KALSHI_API_KEY_ID later).");
-      if (!keyId && !(await prompt("Enter it now?", { type: "confirm", initial: true }))) break;
+    for (;;) {
+      const typed = String((await prompt("API key id (from kalshi.com → Account → API keys)", { type: "text", placeholder: "xxxxxxxx-xxxx-…", default: exchange.api_key_id ?? "" })) ?? "").trim();
+      if (!typed) {
+        say("The key id is required for demo and production (or set KALSHI_API_KEY_ID later).");
+        if (!(await prompt("Enter it now?", { type: "confirm", initial: true }))) break;
+        continue;
+      }
+      const problem = keyIdProblem(typed);
+      if (problem) {
+        say(problem);
+        continue;
+      }
+      keyId = typed;
+      break;
     }
     if (keyId) exchange.api_key_id = keyId;
     for (;;) {
@@ -180,7 +249,11 @@ export async function runSetupWizard(configPath: string, opts: { prompt?: Prompt
     break;
   }
 
-  const next: Record<string, unknown> = { ...cfg, exchange, trading };
+  // Before a live config is written: the limits that bound its losses, shown and changeable.
+  let risk: Record<string, unknown> | undefined = cfg.risk;
+  if (!dryRun) risk = await reviewRiskLimits(cfg.risk ?? {}, prompt, say);
+
+  const next: Record<string, unknown> = { ...cfg, exchange, trading, ...(risk !== undefined ? { risk } : {}) };
   const parsed = configSchema.safeParse(next);
   if (!parsed.success) {
     throw new UserError(`the answers do not make a valid configuration; nothing was written`, EXIT.USAGE, formatIssues(parsed.error));

@@ -107,3 +107,31 @@ export function credentialPresence(loaded: LoadedConfig): CheckResult[] {
   }
   return out;
 }
+
+/**
+ * Why a request got no answer, in the operator's words, or null when it did get one (an HTTP
+ * status is the exchange answering). A refused connection or an unknown host is a network or
+ * address problem: no key, clock or environment setting fixes it.
+ */
+export function networkProblem(e: unknown): string | null {
+  const chain: unknown[] = [];
+  for (let x: unknown = e; x && chain.length < 4; x = (x as { cause?: unknown }).cause) chain.push(x);
+  for (const x of chain) {
+    const code = String((x as { code?: unknown }).code ?? "");
+    const name = String((x as { name?: unknown }).name ?? "");
+    const msg = x instanceof Error ? x.message : String(x);
+    if (code === "ECONNREFUSED" || code === "ConnectionRefused" || code === "connection_refused") return "connection refused (nothing listens there)";
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN" || /getaddrinfo|ENOTFOUND|DNS/i.test(msg)) return "the host name does not resolve (DNS)";
+    if (code === "timeout" || name === "TimeoutError" || name === "AbortError") return "no answer in time";
+    if (code === "ECONNRESET" || code === "ConnectionClosed") return "the connection was dropped";
+    if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return "the host is unreachable from this machine";
+    if (code === "network_error" || (x instanceof TypeError && /fetch|connect|socket|network/i.test(msg))) return `network error (${msg})`;
+  }
+  return null;
+}
+
+/** host:port of a URL, the port written out even when it is the scheme's default. */
+export function hostPort(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || (u.protocol === "https:" || u.protocol === "wss:" ? "443" : "80")}`;
+}

@@ -175,7 +175,7 @@ describe("--verify-config --mode trade", () => {
     noStack(r.output);
   });
 
-  test("a complete live config with a safe key but an unreachable exchange fails only the authenticated read", async () => {
+  test("a complete live config with a safe key but an unreachable exchange: one network problem naming host:port, not the key", async () => {
     const dir = tempDir();
     const k = key(dir, 0o600);
     const cfg = writeConfig(dir, {
@@ -186,7 +186,9 @@ describe("--verify-config --mode trade", () => {
     expect(r.code).toBe(2);
     const fails = r.stdout.split("\n").filter((l) => l.startsWith("FAIL"));
     expect(fails).toHaveLength(1);
-    expect(fails[0]).toContain("exchange authentication");
+    expect(fails[0]).toContain("FAIL exchange: cannot reach 127.0.0.1:9: connection refused");
+    expect(r.stdout).not.toContain("check the key id");
+    expect(r.stderr).toContain("1 problem found");
   }, 70_000);
 });
 

@@ -5,7 +5,7 @@
 // both channels; the token never in the bot's output.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { daemonArgs, exchangeAccount, startVenue, writeBotConfig } from "../engine/e2e-harness.ts";
@@ -68,7 +68,7 @@ describe("notifications from the daemon", () => {
       const hb = () => JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8")) as { status: string; kill_switch: boolean };
       await until("heartbeat disabled", () => hb().status === "disabled", 15_000);
       const st = await runBin(["status", "--config", cfg], { cwd: dir });
-      expect(st.stdout).toContain("Paused:     data/disable-trading exists: news at 14:00");
+      expect(st.stdout).toContain(`Paused:     ${join(realpathSync(dir), "data/disable-trading")} exists: news at 14:00`);
 
       tg.say(42, "/resume");
       await tg.waitSent(/^Resumed: /);
