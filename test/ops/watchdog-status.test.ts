@@ -223,6 +223,8 @@ describe("status", () => {
   }, 30_000);
 });
 
+const KEY_ID = "0f1e2d3c-4b5a-4697-8877-665544332211";
+
 describe("setup wizard", () => {
   test("without a terminal `setup` exits 2 at once instead of hanging on a prompt", async () => {
     const d = tempDir();
@@ -283,11 +285,16 @@ describe("setup wizard", () => {
     const cfgPath = join(d, "advanced_config.json");
     writeFileSync(cfgPath, JSON.stringify({ backup: { keep: 5 } }));
     const scopes = ["kxhighny, bad ticker!", "KXHIGHNY, kxinx"];
+    const keyIds = ["abcd-1234", KEY_ID];
     const res = await runSetupWizard(cfgPath, {
-      prompt: async (msg) => {
+      prompt: async (msg, opts) => {
         asked.push(msg);
         if (msg.startsWith("Which Kalshi environment")) return "demo";
-        if (msg.startsWith("API key id")) return "abcd-1234";
+        if (msg.startsWith("API key id")) return keyIds.shift();
+        if (msg.startsWith("Keep these risk limits")) return false;
+        if (msg.startsWith("risk.max_daily_loss_dollars")) return "12.50";
+        if (msg.startsWith("risk.max_drawdown_pct")) return asked.filter((m) => m.startsWith("risk.max_drawdown_pct")).length === 1 ? "150" : "15";
+        if (msg.startsWith("risk.")) return opts.type === "text" ? opts.default : undefined;
         if (msg.startsWith("Path to the private key")) return key;
         if (msg.startsWith("Try another path")) {
           chmodSync(key, 0o600); // the operator fixes the mode, then answers again
@@ -302,8 +309,16 @@ describe("setup wizard", () => {
     });
     expect(said.some((l) => l.includes("readable by group or others"))).toBe(true);
     expect(said.some((l) => l.includes("Not a ticker"))).toBe(true);
+    // A key id that is not a UUID is refused with what one looks like, then asked again.
+    expect(said).toContain('"abcd-1234" is not a Kalshi key id: those are UUIDs such as 1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d (8-4-4-4-12 hex digits), shown beside the key on kalshi.com → Account → API keys.');
+    expect(asked.filter((m) => m.startsWith("API key id"))).toHaveLength(2);
+    // The limits were shown before the live config was written; an out-of-range answer was refused.
+    expect(said).toContain("Risk limits for live trading (the risk gate refuses any order beyond them):");
+    expect(said.some((l) => /^ {2}risk\.max_daily_loss_dollars +\$25 +\(loss in a trading day/.test(l))).toBe(true);
+    expect(said.some((l) => l.startsWith("Not a valid risk.max_drawdown_pct:"))).toBe(true);
     const written = JSON.parse(readFileSync(cfgPath, "utf8"));
-    expect(written.exchange).toMatchObject({ environment: "demo", api_key_id: "abcd-1234", private_key_path: key });
+    expect(written.risk).toEqual({ max_daily_loss_dollars: "12.50", max_drawdown_pct: 15 });
+    expect(written.exchange).toMatchObject({ environment: "demo", api_key_id: KEY_ID, private_key_path: key });
     expect(written.trading.series_tickers).toEqual(["KXHIGHNY", "KXINX"]);
     expect(written.backup.keep).toBe(5); // kept
     expect(statSync(cfgPath).mode & 0o777).toBe(0o600);
