@@ -44,6 +44,8 @@ interface Column<R> {
   total?: (rows: R[]) => string;
   /** Long free text is cut in the table only (CSV and JSON keep it whole). */
   maxWidth?: number;
+  /** An identifier: cut to fit a narrow terminal only after the free text. */
+  cutLast?: boolean;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -55,7 +57,7 @@ const sum = <R>(rows: R[], f: (r: R) => number) => rows.reduce((a, r) => a + f(r
 const COLUMNS = {
   fills: [
     { name: "time", get: (r) => iso(r.timeMs), total: (rows) => `total ${rows.length}` },
-    { name: "ticker", get: (r) => r.ticker },
+    { name: "ticker", get: (r) => r.ticker, cutLast: true },
     { name: "side", get: (r) => sideLabel(r.side) },
     { name: "count", get: (r) => formatCount(r.count), right: true, total: (rows) => formatCount(sum(rows, (r) => r.count)) },
     { name: "price", get: (r) => formatPrice(r.legPrice), right: true },
@@ -68,7 +70,7 @@ const COLUMNS = {
   ] satisfies Column<ReturnType<typeof fillsReport>[number]>[],
   orders: [
     { name: "created", get: (r) => iso(r.createdMs), total: (rows) => `total ${rows.length}` },
-    { name: "ticker", get: (r) => r.ticker },
+    { name: "ticker", get: (r) => r.ticker, cutLast: true },
     { name: "side", get: (r) => sideLabel(r.side) },
     { name: "price", get: (r) => formatPrice(r.legPrice), right: true },
     { name: "yes_price", get: (r) => formatPrice(r.yesPrice), right: true },
@@ -83,7 +85,7 @@ const COLUMNS = {
   ] satisfies Column<ReturnType<typeof ordersReport>[number]>[],
   settlements: [
     { name: "time", get: (r) => (r.timeMs !== null ? iso(r.timeMs) : r.rawTime), total: (rows) => `total ${rows.length}` },
-    { name: "ticker", get: (r) => r.ticker },
+    { name: "ticker", get: (r) => r.ticker, cutLast: true },
     { name: "result", get: (r) => r.result },
     { name: "yes_count", get: (r) => formatCount(r.yesCount), right: true },
     { name: "no_count", get: (r) => formatCount(r.noCount), right: true },
@@ -124,7 +126,7 @@ export function toJson<R>(cols: Column<R>[], rows: R[]): string {
 export function toTable<R>(cols: Column<R>[], rows: R[], width: number | null = terminalWidth()): string {
   const text = (v: Cell) => (v === null ? "-" : String(v));
   return renderTable(
-    cols.map((c) => ({ header: c.name, ...(c.right ? { right: true } : {}), ...(c.maxWidth ? { maxWidth: c.maxWidth } : {}) })),
+    cols.map((c) => ({ header: c.name, ...(c.right ? { right: true } : {}), ...(c.maxWidth ? { maxWidth: c.maxWidth } : {}), ...(c.cutLast ? { cutLast: true } : {}) })),
     rows.map((r) => cols.map((c) => text(c.get(r)))),
     { width, footer: cols.map((c) => (c.total ? c.total(rows) : "")) },
   );

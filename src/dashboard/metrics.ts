@@ -33,7 +33,7 @@ export function renderMetrics(m: MetricsInput): string {
   if (hb) {
     x.one("kalshi_bot_heartbeat_age_seconds", "gauge", "Seconds since the bot last wrote its heartbeat", Math.max(0, (m.nowMs - Date.parse(hb.updated_at)) / 1000));
     x.family("kalshi_bot_status", "gauge", "The heartbeat's status (1 for the current one)", HB_STATUSES.map((s) => ({ labels: { status: s }, value: hb.status === s ? 1 : 0 })));
-    x.one("kalshi_bot_cycle", "gauge", "Number of the bot process's current cycle (heartbeat)", hb.cycle);
+    x.one("kalshi_bot_cycle", "gauge", "The bot's current cycle: the ledger's cycle id, as status and systemd's STATUS= show it (heartbeat)", hb.cycle);
     x.one("kalshi_bot_kill_switch", "gauge", "1 when the kill switch is on in the bot (BOT_DISABLE_TRADING or the pause file)", hb.kill_switch ? 1 : 0);
     x.one("kalshi_bot_open_orders", "gauge", "Open orders the bot holds (heartbeat)", hb.open_orders);
     x.one("kalshi_bot_resident_memory_bytes", "gauge", "Resident memory of the bot process (heartbeat)", hb.rss_bytes);

@@ -8,7 +8,7 @@ import { renderTable, terminalWidth, type TableColumn } from "../ops/table.ts";
 
 const SCAN_COLUMNS: TableColumn[] = [
   { header: "strategy" },
-  { header: "market" },
+  { header: "market", cutLast: true },
   { header: "action" },
   { header: "price", right: true },
   { header: "size", right: true },

@@ -218,7 +218,7 @@ export function renderStatus(r: StatusReport, width: number | null = null): stri
   if (r.positions.length) {
     out.push(
       renderTable(
-        [{ header: "market" }, { header: "contracts", right: true }, { header: "cost", right: true }, { header: "realized", right: true }, { header: "fees", right: true }],
+        [{ header: "market", cutLast: true }, { header: "contracts", right: true }, { header: "cost", right: true }, { header: "realized", right: true }, { header: "fees", right: true }],
         r.positions.map((p) => [p.ticker, formatCount(p.position), `$${formatDollars2(p.cost_micros)}`, `$${formatDollars2(p.realized_pnl_micros)}`, `$${formatDollars2(p.fees_micros)}`]),
         { width, indent: "  " },
       ).trimEnd(),
@@ -228,7 +228,7 @@ export function renderStatus(r: StatusReport, width: number | null = null): stri
   if (r.open_orders.length) {
     out.push(
       renderTable(
-        [{ header: "market" }, { header: "side" }, { header: "left/count", right: true }, { header: "price", right: true }, { header: "status" }, { header: "client_order_id" }, { header: "strategy" }],
+        [{ header: "market", cutLast: true }, { header: "side" }, { header: "left/count", right: true }, { header: "price", right: true }, { header: "status" }, { header: "client_order_id" }, { header: "strategy" }],
         r.open_orders.map((o) => [o.ticker, o.side, `${formatCount(o.remaining_count)}/${formatCount(o.count)}`, formatPrice(o.price), o.status, o.client_order_id, o.strategy ?? "-"]),
         { width, indent: "  " },
       ).trimEnd(),

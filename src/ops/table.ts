@@ -9,6 +9,8 @@ export interface TableColumn {
   right?: boolean;
   /** Free text longer than this is cut even when the terminal is wide. */
   maxWidth?: number;
+  /** An identifier (a ticker): cut only once the other text columns can give no more. */
+  cutLast?: boolean;
 }
 
 export interface TableOptions {
@@ -53,14 +55,20 @@ export function renderTable(cols: TableColumn[], rows: string[][], opts: TableOp
   const limit = opts.width ?? Number.POSITIVE_INFINITY;
   const total = (ws: number[]) => indent.length + ws.reduce((a, w) => a + w, 0) + GAP.length * (ws.length - 1);
   const widths = [...natural];
-  // Take width from the widest text column, one character at a time, until it fits or none can give.
-  while (total(widths) > limit) {
+  // Take width from the widest text column, one character at a time, until it fits or none can
+  // give; identifiers (cutLast) give only after the free text has.
+  const widestOf = (last: boolean) => {
     let widest = -1;
     for (let i = 0; i < cols.length; i++) {
-      if (cols[i]!.right) continue;
+      if (cols[i]!.right || Boolean(cols[i]!.cutLast) !== last) continue;
       const floor = Math.min(natural[i]!, MIN_TEXT);
       if (widths[i]! > floor && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
     }
+    return widest;
+  };
+  while (total(widths) > limit) {
+    let widest = widestOf(false);
+    if (widest < 0) widest = widestOf(true);
     if (widest < 0) return records(cols, body, footer, limit, indent);
     widths[widest]!--;
   }
