@@ -79,7 +79,7 @@
     set("bankroll-portfolio", b ? money(b.portfolio_value_dollars) : st.balance ? money(st.balance.portfolio_value_dollars) : "–");
     set("ledger", st.ledger + (st.database.error ? " — " + st.database.error : ""));
     if (st.today) {
-      set("today-title", "Today (UTC " + st.today.date + ")");
+      set("today-title", "Today (" + st.today.date + ", " + st.today.timezone + ")");
       set("today-fills", String(st.today.fills));
       set("today-fees", money(st.today.fees_dollars));
       set("today-realized", money(st.today.realized_pnl_dollars));
