@@ -103,7 +103,8 @@ export class RecordedSource implements ReplaySource {
           else if (it.eventType === "determined" || it.eventType === "settled" || it.eventType === "closed") this.paused.add(it.ticker);
           break;
         case "gap": {
-          const tickers = new Set([...it.tickers, ...this.books.distrustSid(it.sid, `seq gap on sid ${it.sid}`)]);
+          // The recorder names the books its client distrusted; without names, every book of the sid.
+          const tickers = it.tickers.length ? it.tickers : this.books.distrustSid(it.sid, `seq gap on sid ${it.sid}`);
           for (const tk of tickers) this.books.get(tk)?.distrust(`seq gap on sid ${it.sid}`);
           this.unknown(tickers, it.ms, `recorded seq gap on sid ${it.sid}: expected ${it.expected}, got ${it.got}`);
           // The message that jumped comes next: its seq follows on from here.

@@ -128,19 +128,20 @@ export function loadRecording(dir: string, opts: { from?: string; to?: string; o
   let trades = 0;
   let lastExch: number | null = null;
   let lastRecv = 0;
-  /** Records before the first exchange time: stamped once it is known. */
+  /** Items before the first exchange time: stamped once it is known. */
   const unstamped: RecordingItem[] = [];
-  const stamp = (it: RecordingItem, own: number | null, recv: number) => {
-    if (own !== null) {
-      const ms = lastExch === null ? own : Math.max(lastExch, own);
-      for (const u of unstamped.splice(0)) u.ms = ms;
-      it.ms = ms;
-      lastExch = ms;
-    } else if (lastExch !== null) {
-      it.ms = lastExch + Math.max(0, recv - lastRecv);
-      lastExch = it.ms;
-    } else unstamped.push(it);
+  /** The exchange time of a record received at `recv` carrying `own` (null: none of its own). */
+  const clock = (own: number | null, recv: number): number | null => {
+    if (own !== null) lastExch = lastExch === null ? own : Math.max(lastExch, own);
+    else if (lastExch !== null) lastExch += Math.max(0, recv - lastRecv);
     lastRecv = recv;
+    if (lastExch !== null) for (const u of unstamped.splice(0)) u.ms = lastExch;
+    return lastExch;
+  };
+  const stamp = (it: RecordingItem, own: number | null, recv: number) => {
+    const ms = clock(own, recv);
+    if (ms === null) unstamped.push(it);
+    else it.ms = ms;
     items.push(it);
   };
   files.forEach((f, k) => {
@@ -200,12 +201,7 @@ export function loadRecording(dir: string, opts: { from?: string; to?: string; o
         } else if (rec.type === "ticker") {
           // Only its time: the book itself is the truth about prices.
           const m = z.looseObject(exchTime).safeParse(rec.msg);
-          const own = m.success ? ownTime(m.data) : null;
-          if (own !== null && (lastExch === null || own > lastExch)) {
-            for (const u of unstamped.splice(0)) u.ms = own;
-            lastExch = own;
-            lastRecv = rec.t;
-          }
+          clock(m.success ? ownTime(m.data) : null, rec.t);
         } else if (seq !== null && sid >= 0) {
           stamp({ ms: 0, kind: "seq", sid, seq }, null, rec.t);
         }
@@ -213,7 +209,7 @@ export function loadRecording(dir: string, opts: { from?: string; to?: string; o
     });
     opts.onFile?.(k + 1, files.length);
   });
-  // No exchange time anywhere: receive time stands in.
+  // No exchange time anywhere: the stream's order is all there is (every item at time 0).
   if (lastExch === null) for (const u of unstamped) u.ms = 0;
 
   const events: TapeEvent[] = [];
