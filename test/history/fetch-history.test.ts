@@ -4,7 +4,7 @@
 // bytes as an uninterrupted one, archived markets' candles come from the historical endpoint (its
 // answer checked against the OpenAPI schema), and bad input is one line with exit 2.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, type Running } from "../helpers/bin.ts";
@@ -110,6 +110,16 @@ test("fetch-history writes a complete tape that backtest --data runs on", async 
   const again = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], { cwd: dir, timeoutMs: 90_000 });
   expect(again.code, again.output).toBe(0);
   expect(again.stdout).toContain("written: 0 event(s), 0 trade(s); already complete: 2");
+  expect(again.stdout).toContain("candles: 0 one-minute candle(s)");
+  // A date complete but for its candles (a folder an older version wrote): the candles alone come back, the same bytes.
+  const cdFile = join(out, "candles", `${from}.json.gz`);
+  const saved = readFileSync(cdFile);
+  rmSync(cdFile);
+  const back = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], { cwd: dir, timeoutMs: 90_000 });
+  expect(back.code, back.output).toBe(0);
+  expect(back.stdout).toContain("written: 0 event(s), 0 trade(s); already complete: 2");
+  expect(back.stdout).toMatch(/candles: [1-9]\d* one-minute candle\(s\)/);
+  expect(Buffer.compare(readFileSync(cdFile), saved)).toBe(0);
 }, 200_000);
 
 test("an interrupted fetch resumes to the same files as an uninterrupted one", async () => {
