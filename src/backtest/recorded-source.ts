@@ -63,7 +63,8 @@ export class RecordedSource implements ReplaySource {
       const it = this.items[this.done++]!;
       switch (it.kind) {
         case "snapshot": {
-          if (it.seq !== null) this.lastSeq.set(it.sid, it.seq);
+          // A snapshot takes a seq of its sid too: a jump to it means other books missed messages.
+          if (it.seq !== null) this.checkSeq(it.sid, it.seq, it.ms);
           const b = this.books.snapshot(it.sid, it.ticker, it.yes, it.no, false);
           this.taken.delete(it.ticker);
           const g = this.open.get(it.ticker);

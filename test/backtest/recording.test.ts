@@ -227,6 +227,18 @@ describe("a recording of the local exchange", () => {
     expect(fillsIn(gapped.fills, g!)).toEqual([]);
     expect(base.fills.filter((f) => f.ticker === x && Date.parse(f.time!) >= gapAt && Date.parse(f.time!) < snapAt).length).toBeGreaterThan(0);
     for (const b of gapped.s.book_gaps) expect(fillsIn(gapped.fills, b)).toEqual([]);
+
+    // A hole in the files (a delta lost, no gap recorded): the seq jump is caught, every book of that
+    // subscription is unknown from there (no snapshot follows), and nothing fills in them after it.
+    const lost = recs.findIndex((r, i) => i > half && r.kind === "ws" && r.type === "orderbook_delta" && r.sid === sid);
+    expect(lost).toBeGreaterThan(0);
+    writeRecs(join(dir, "rec-hole"), recs.filter((_, i) => i !== lost));
+    const holed = await backtest("rec-hole", "out-hole");
+    const jumps = holed.s.book_gaps.filter((b) => b.reason.startsWith("unrecorded seq jump"));
+    expect(jumps.length, JSON.stringify(holed.s.book_gaps)).toBeGreaterThan(0);
+    const lostAt = stamps(recs)[lost]!;
+    for (const j of jumps) expect(Date.parse(j.from)).toBeGreaterThanOrEqual(lostAt);
+    for (const b of holed.s.book_gaps) expect(fillsIn(holed.fills, b)).toEqual([]);
   }, 200_000);
 });
 
