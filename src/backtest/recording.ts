@@ -159,7 +159,7 @@ export function loadRecording(dir: string, opts: { from?: string; to?: string; o
       }
       const r = recordSchema.safeParse(raw);
       if (!r.success) throw new TapeError(`${path}: line ${n + 1} is not a kalshi-bot record line (needs t and kind)`);
-      const rec = r.data as Record<string, unknown> & { t: number; kind: string };
+      const rec = r.data;
       const bad = (what: string, e: z.ZodError) => new TapeError(`${path}: line ${n + 1}: not a recorded ${what} (${e.issues[0]!.path.join(".")}: ${e.issues[0]!.message})`);
       if (rec.kind === "event") {
         const e = eventSchema.safeParse(rec.event);

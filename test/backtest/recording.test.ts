@@ -178,6 +178,7 @@ describe("a recording of the local exchange", () => {
     // The recorded gaps (the sim skipped seq numbers) are reported, and nothing filled inside them.
     const fillsIn = (fills: Array<Record<string, string>>, g: Summary["book_gaps"][number]) =>
       fills.filter((f) => f.ticker === g.ticker && Date.parse(f.time!) >= Date.parse(g.from) && (g.to === null || Date.parse(f.time!) < Date.parse(g.to)));
+    expect(base.s.book_gaps.some((g) => g.reason.startsWith("recorded seq gap") && g.to !== null), JSON.stringify(base.s.book_gaps)).toBe(true);
     for (const g of base.s.book_gaps) expect(fillsIn(base.fills, g)).toEqual([]);
 
     // A constructed gap: in the market with the most fills, a gap right after its first snapshot,
