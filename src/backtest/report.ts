@@ -216,7 +216,7 @@ export function writeOutputs(dir: string, s: BacktestSummary, r: ReplayResult): 
       "summary.json",
       JSON.stringify(
         {
-          data: s.data,
+          data: { format: s.data.format, events: s.data.events, markets: s.data.markets, trades: s.data.trades, from: s.data.from, to: s.data.to, left_out_events: s.data.leftOutEvents },
           strategies: s.strategies,
           start_dollars: formatMicros(s.startMicros),
           end_dollars: formatMicros(s.endMicros),

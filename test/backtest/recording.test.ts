@@ -64,7 +64,7 @@ function stamps(recs: Rec[]): number[] {
 }
 
 interface Summary {
-  data: { format: string; events: number; trades: number; leftOutEvents: string[] } & Record<string, unknown>;
+  data: { format: string; events: number; trades: number; left_out_events: string[] } & Record<string, unknown>;
   total: { fills: number; pnl_before_fees_dollars: string; fees_dollars: string; pnl_after_fees_dollars: string };
   by_event: Array<{ key: string; pnl_after_fees_dollars: string }>;
   start_dollars: string;
@@ -93,7 +93,9 @@ describe("a recording of the local exchange", () => {
       await sim.stop();
     }
     recs = readRecs(join(dir, "rec"));
+    // The recorded results: `market` records, or `determined` lifecycle messages.
     results = new Map(recs.filter((r) => r.kind === "market" && (r.market!.result === "yes" || r.market!.result === "no")).map((r) => [r.market!.ticker, r.market!.result!]));
+    for (const r of recs) if (r.kind === "ws" && r.type === "market_lifecycle_v2" && r.msg?.event_type === "determined" && (r.msg.result === "yes" || r.msg.result === "no")) results.set(r.msg.market_ticker!, r.msg.result);
     // A fair_value oracle that knows the results: it buys as a taker wherever the book lets it.
     probs = Object.fromEntries([...results].map(([t, res]) => [t, res === "yes" ? 0.99 : 0.01]));
     writeFileSync(join(dir, "probs.json"), JSON.stringify(probs));
