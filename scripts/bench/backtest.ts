@@ -1,8 +1,10 @@
 // Speed of `kalshi-bot backtest` on a whole tape, next to a yardstick: the time to just gunzip and
 // JSON.parse the same files (the least any replay of them must spend).
-//   node_modules/.bin/bun scripts/bench/backtest.ts [--data DIR] [--json]
+//   node_modules/.bin/bun scripts/bench/backtest.ts [--data DIR] [--recording DIR] [--json]
 // DIR defaults to ../shared/data/kxhighny (120 events, 244,872 trades; README there). The binary runs
 // pinned to one core (taskset, when present); its CPU time is read from the child's rusage.
+// `--recording DIR` (a folder `kalshi-bot record` wrote) times the backtest of that recording too,
+// beside its own yardstick (gunzip + JSON.parse of every line).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,6 +16,8 @@ const argv = process.argv.slice(2);
 const dataArg = argv.indexOf("--data");
 const data = resolve(dataArg >= 0 ? argv[dataArg + 1]! : join(ROOT, "..", "shared", "data", "kxhighny"));
 const asJson = argv.includes("--json");
+const recArg = argv.indexOf("--recording");
+const recording = recArg >= 0 ? resolve(argv[recArg + 1]!) : null;
 
 if (!existsSync(BIN)) {
   console.error(`${BIN} not found; build it first: node_modules/.bin/bun scripts/build.ts`);
@@ -43,15 +47,37 @@ const out = mkdtempSync(join(tmpdir(), "kbot-bench-bt-"));
 // Both strategies, as this bench has always measured: the market maker ships disabled, and it is
 // most of the replay's work (its fills and the orders the risk gate refuses).
 writeFileSync(join(out, "advanced_config.json"), JSON.stringify({ trading: { strategies: { market_maker: { enabled: true } } } }));
-try {
-  const pin = Bun.which("taskset") ? ["taskset", "-c", "0"] : [];
+const pin = Bun.which("taskset") ? ["taskset", "-c", "0"] : [];
+/** One backtest run of the binary on `dir`: wall and CPU ms, and its report. */
+function run(dir: string): { wallMs: number; cpuMs: number; report: string } {
   const t0 = performance.now();
-  const p = Bun.spawnSync([...pin, BIN, "backtest", "--data", data, "--out", join(out, "out")], { cwd: out, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/", NO_COLOR: "1", TZ: "UTC" }, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawnSync([...pin, BIN, "backtest", "--data", dir, "--out", join(out, "out")], { cwd: out, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/", NO_COLOR: "1", TZ: "UTC" }, stdout: "pipe", stderr: "pipe" });
   const wallMs = performance.now() - t0;
   if (p.exitCode !== 0) throw new Error(`backtest exited ${p.exitCode}: ${p.stderr.toString()}`);
   const ru = p.resourceUsage;
-  const cpuMs = ru ? Number(ru.cpuTime.user + ru.cpuTime.system) / 1000 : Number.NaN;
-  const report = p.stdout.toString();
+  return { wallMs, cpuMs: ru ? Number(ru.cpuTime.user + ru.cpuTime.system) / 1000 : Number.NaN, report: p.stdout.toString() };
+}
+
+/** The recording's figure: its yardstick (best of 3) and one backtest run. */
+function recordingFigure(dir: string) {
+  const files = readdirSync(dir).filter((f) => /\.jsonl\.gz$/.test(f)).map((f) => join(dir, f));
+  let lines = 0;
+  const yard: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    let n = 0;
+    for (const f of files) for (const l of gunzipSync(readFileSync(f)).toString("utf8").split("\n")) if (l) {
+        JSON.parse(l);
+        n++;
+      }
+    yard.push(performance.now() - t0);
+    lines = n;
+  }
+  return { files: files.length, records: lines, yardstickMs: Math.min(...yard), ...run(dir) };
+}
+
+try {
+  const { wallMs, cpuMs, report } = run(data);
   const r = {
     files: files.length,
     trades,
@@ -60,6 +86,7 @@ try {
     backtestCpuMs: cpuMs,
     pinnedToOneCore: pin.length > 0,
     report: report.split("\n").slice(0, 6).join("\n"),
+    recording: recording ? recordingFigure(recording) : null,
   };
   if (asJson) console.log(JSON.stringify(r, null, 2));
   else {
@@ -67,6 +94,12 @@ try {
     console.log(`yardstick (gunzip + JSON.parse, best of 3): ${r.yardstickMs.toFixed(0)} ms`);
     console.log(`kalshi-bot backtest${pin.length ? " (one core)" : ""}: ${(wallMs / 1000).toFixed(1)} s wall, ${(cpuMs / 1000).toFixed(1)} s CPU (${(cpuMs / r.yardstickMs).toFixed(0)}x the yardstick; aim <= 30 s)`);
     console.log(r.report);
+    if (r.recording) {
+      const x = r.recording;
+      console.log(`recording: ${x.files} files, ${x.records} records; yardstick (gunzip + JSON.parse per line, best of 3): ${x.yardstickMs.toFixed(0)} ms`);
+      console.log(`kalshi-bot backtest of the recording${pin.length ? " (one core)" : ""}: ${(x.wallMs / 1000).toFixed(1)} s wall, ${(x.cpuMs / 1000).toFixed(1)} s CPU (${(x.cpuMs / x.yardstickMs).toFixed(0)}x the yardstick)`);
+      console.log(x.report.split("\n").slice(0, 3).join("\n"));
+    }
   }
 } finally {
   rmSync(out, { recursive: true, force: true });

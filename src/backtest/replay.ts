@@ -1,16 +1,21 @@
-// The replay: a recorded tape through the bot's own parts on a simulated clock. Per pass:
-//   1. the tape's prints since the last pass move the books (tape-book.ts) and fill resting paper
-//      orders through the paper fill model (PaperTransport.fillResting: trade-through, or at the
-//      price after the queue ahead of the order has traded);
+// The replay: recorded history through the bot's own parts on a simulated clock. The history is a
+// ReplaySource (source.ts): a trade tape (tape-source.ts, top of book inferred from the prints) or a
+// recording of the exchange's streams (recorded-source.ts, the real order book). Per pass:
+//   1. the source's items since the last pass move the books and the public prints fill resting
+//      paper orders through the paper fill model (PaperTransport.fillResting: trade-through, or at
+//      the price after the queue ahead of the order has traded; with a recorded book the queue is
+//      the book's size at the order's price when it was placed);
 //   2. markets past their close time: resting orders canceled, positions settled by the recorded
 //      result (Ledger.recordSettlement, as paper settlement does);
 //   3. the risk state from the ledger (risk.ts nextRiskState), halts included;
 //   4. the enabled strategies decide on the open markets (the same pure functions, the same params
 //      from the config), and the order manager executes (risk gate per order, ledger rows, the
-//      paper transport: taker orders fill only against the visible tape book, taker fees by
-//      Kalshi's formula, GTC remainders rest with their queue position);
-//   5. our taker fills take their liquidity out of the tape book; equity is marked.
-// A pass runs at the first print at least `stepMs` after the previous pass (quiet stretches cost
+//      paper transport: taker orders fill only against the visible book, taker fees by Kalshi's
+//      formula, GTC remainders rest with their queue position);
+//   5. our taker fills take their liquidity out of the source's book; equity is marked.
+// A market whose book the source does not know (a recorded seq gap, until the next snapshot) is
+// left out of the pass: no strategy sees it, no paper order fills in it.
+// A pass runs at the first item at least `stepMs` after the previous pass (quiet stretches cost
 // nothing) and at every close time. Nothing here decides, sizes, gates or fills an order.
 import { openDb } from "../db/open.ts";
 import type { LoadedConfig } from "../config/load.ts";
@@ -23,15 +28,13 @@ import { settlementRevenue } from "../engine/position-math.ts";
 import { cancelsForHalt, emptyRiskSnapshot, nextRiskState, resolveRiskLimits, type RiskPortfolio } from "../engine/risk.ts";
 import { orderGroupLimit } from "../engine/cycle.ts";
 import { enabledStrategies, type EnabledStrategy } from "../strategies/index.ts";
-import type { BookSide, EventView, Intent, MarketView, TradePrint } from "../strategies/types.ts";
-import { takerSideOf, type Tape, type TapeMarket } from "./tape.ts";
-import { TapeBook } from "./tape-book.ts";
+import type { BookDepth, BookSide, EventView, Intent, MarketView, TradePrint } from "../strategies/types.ts";
+import type { TapeMarket } from "./tape.ts";
+import type { BookGap, ReplaySource } from "./source.ts";
 
 export interface ReplayOptions {
   /** Least simulated time between two passes. */
   stepMs: number;
-  /** How long a level seen on the tape stays in the book (tape-book.ts). */
-  bookWindowMs: number;
   /** The series' fee schedule (the tape does not carry it). */
   feeType: FeeType;
   feeMultiplierE4: number;
@@ -75,6 +78,8 @@ export interface ReplayResult {
   strategies: string[];
   firstMs: number;
   lastMs: number;
+  /** Stretches a market's book was unknown, so left out of the passes (recordings with seq gaps). */
+  bookGaps: BookGap[];
 }
 
 const BURST_WINDOW_MS = 15_000;
@@ -86,14 +91,26 @@ export function fillGross(side: BookSide, price: Price, count: number, result: "
   return (pays - paid) * count;
 }
 
-export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptions): Promise<ReplayResult> {
+/** `book` with our resting orders added at their levels (bid: YES bids; ask: NO bids at 1 − p), best last. */
+function bookWithOwn(book: BookDepth, own: ReadonlyArray<{ side: BookSide; price: Price; remainingCount: number }>): BookDepth {
+  const yes = new Map(book.yes.map(([p, c]) => [p, c]));
+  const no = new Map(book.no.map(([p, c]) => [p, c]));
+  for (const r of own) {
+    if (r.side === "bid") yes.set(r.price, (yes.get(r.price) ?? 0) + r.remainingCount);
+    else no.set(10_000 - r.price, (no.get(10_000 - r.price) ?? 0) + r.remainingCount);
+  }
+  const asc = (m: Map<Price, number>) => [...m].sort((a, b) => a[0] - b[0]);
+  return { yes: asc(yes), no: asc(no) };
+}
+
+export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: ReplayOptions): Promise<ReplayResult> {
   const cfg = loaded.config;
   // A backtest's probability file stands for the model at every moment of the replay, so it is never
   // stale (fair_value's max_source_age_minutes guards a live source that stopped being updated).
   const strategies: EnabledStrategy[] = enabledStrategies(cfg.trading.strategies, opts.probabilities ? { probabilities: opts.probabilities, probabilitiesAsOfMs: Number.POSITIVE_INFINITY } : {});
   const limits = resolveRiskLimits(cfg.risk);
   const startMicros = Math.round(Number(cfg.sim.balance_dollars) * 1_000_000);
-  let now = tape.tsMs.length ? tape.tsMs[0]! : 0;
+  let now = src.firstMs;
   const clock = () => now;
 
   const db = openDb(":memory:");
@@ -114,29 +131,26 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     now: clock,
   });
 
-  const books = tape.tickers.map(() => new TapeBook(opts.bookWindowMs));
-  const tickerIdx = new Map(tape.tickers.map((t, i) => [t, i]));
   const seriesOf = new Map<string, string>();
   const events = new Map<string, EventView>();
-  for (const e of tape.events) {
+  for (const e of src.events) {
     events.set(e.eventTicker, { eventTicker: e.eventTicker, seriesTicker: e.seriesTicker, mutuallyExclusive: e.mutuallyExclusive, exhaustive: e.exhaustive, marketTickers: e.markets.map((m) => m.ticker) });
     for (const m of e.markets) seriesOf.set(m.ticker, e.seriesTicker);
   }
   // Close times, soonest first: a pass runs at each (settlement).
-  const closing = [...tape.markets.values()].sort((a, b) => a.closeMs - b.closeMs);
+  const closing = [...src.markets.values()].sort((a, b) => a.closeMs - b.closeMs);
   let nextClose = 0;
   const settled = new Set<string>();
 
-  const view = (m: TapeMarket, status: string): MarketView => {
-    const b = books[tickerIdx.get(m.ticker)!]!;
+  const view = (m: TapeMarket, status: string): MarketView | null => {
+    const b = src.book(m.ticker, now);
+    if (!b) return null;
     return {
       ticker: m.ticker,
       eventTicker: m.eventTicker,
       seriesTicker: seriesOf.get(m.ticker)!,
       status,
-      ...b.top(now),
-      lastPrice: b.lastPrice,
-      volume: b.volume,
+      ...b,
       openInterest: 0,
       priceRanges: m.priceRanges,
       feeType: opts.feeType,
@@ -145,13 +159,17 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     };
   };
 
-  /** Markets open at `now`: the external tape book (what paper fills against). */
+  /** Markets open at `now` whose book is known: the external book (what paper fills against). */
   const openViews = (): Map<string, MarketView> => {
     const out = new Map<string, MarketView>();
-    for (const e of tape.events) {
+    for (const e of src.events) {
       const first = e.markets[0]!;
       if (first.openMs > now || settled.has(first.ticker)) continue;
-      for (const m of e.markets) if (m.openMs <= now && now < m.closeMs) out.set(m.ticker, view(m, "active"));
+      for (const m of e.markets) {
+        if (!(m.openMs <= now && now < m.closeMs)) continue;
+        const v = view(m, "active");
+        if (v) out.set(m.ticker, v);
+      }
     }
     return out;
   };
@@ -159,6 +177,10 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
   /** The book as the exchange would show it to the strategies: the tape's levels with our own resting orders in it. */
   const withOwn = (ext: ReadonlyMap<string, MarketView>, resting: ReturnType<Ledger["ordersWithStatus"]>): Map<string, MarketView> => {
     const out = new Map(ext);
+    // A full book shows our orders at their levels too, as the exchange's book would.
+    const byTicker = new Map<string, typeof resting>();
+    for (const r of resting) if (ext.get(r.ticker)?.book) byTicker.set(r.ticker, [...(byTicker.get(r.ticker) ?? []), r]);
+    for (const [t, rs] of byTicker) out.set(t, { ...ext.get(t)!, book: bookWithOwn(ext.get(t)!.book!, rs) });
     for (const r of resting) {
       const v = out.get(r.ticker);
       if (!v) continue;
@@ -193,8 +215,8 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
       .all(lastFillId) as Array<{ id: number; orderId: string | null; ticker: string; side: BookSide; price: number; count: number; fee: number; taker: number; at: number; strategy: string | null }>;
     for (const r of rows) {
       lastFillId = r.id;
-      const m = tape.markets.get(r.ticker)!;
-      if (r.taker) books[tickerIdx.get(r.ticker)!]!.take(r.side, r.price, r.count);
+      const m = src.markets.get(r.ticker)!;
+      if (r.taker) src.take(r.ticker, r.side, r.price, r.count);
       const strategy = r.strategy ?? "unknown";
       fills.push({ tsMs: r.at, ticker: r.ticker, eventTicker: m.eventTicker, strategy, side: r.side, price: r.price, count: r.count, feeMicros: r.fee, isTaker: r.taker === 1, result: m.result, grossMicros: fillGross(r.side, r.price, r.count, m.result) });
     }
@@ -242,7 +264,7 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     const riskPortfolio: RiskPortfolio = {
       cashMicros: available,
       equityMicros: cash + val.positionsValueMicros,
-      positions: Object.fromEntries([...positions.values()].filter((p) => p.position !== 0).map((p) => [p.ticker, { eventTicker: p.eventTicker ?? tape.markets.get(p.ticker)!.eventTicker, position: p.position, costMicros: p.costMicros }])),
+      positions: Object.fromEntries([...positions.values()].filter((p) => p.position !== 0).map((p) => [p.ticker, { eventTicker: p.eventTicker ?? src.markets.get(p.ticker)!.eventTicker, position: p.position, costMicros: p.costMicros }])),
       resting: resting.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
       recentOrderTimesMs: [...sendTimes],
       feeMultiplierE4: Object.fromEntries([...ext.keys()].map((t) => [t, opts.feeMultiplierE4])),
@@ -289,30 +311,24 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     markEquity(ext);
   };
 
-  const n = tape.tsMs.length;
-  let i = 0;
+  const n = src.total;
   let lastPass = Number.NEGATIVE_INFINITY;
   const pending = new Map<string, TradePrint[]>();
+  const onPrint = (p: TradePrint) => {
+    let list = pending.get(p.ticker);
+    if (!list) pending.set(p.ticker, (list = []));
+    list.push(p);
+  };
   const progressEvery = Math.max(1, Math.floor(n / 200));
   let nextProgress = 0;
-  while (i < n || nextClose < closing.length) {
-    // The next pass: the first print at least stepMs after the last pass, or the next close.
-    const nextPrint = i < n ? tape.tsMs[i]! : Number.POSITIVE_INFINITY;
+  while (src.nextMs() !== Number.POSITIVE_INFINITY || nextClose < closing.length) {
+    // The next pass: the first item at least stepMs after the last pass, or the next close.
+    const nextItem = src.nextMs();
     const closeAt = nextClose < closing.length ? closing[nextClose]!.closeMs : Number.POSITIVE_INFINITY;
-    let t = Math.min(Math.max(nextPrint, lastPass + opts.stepMs), closeAt);
+    let t = Math.min(Math.max(nextItem, lastPass + opts.stepMs), closeAt);
     if (t === Number.POSITIVE_INFINITY) break;
-    // Every print up to t moves its book and may fill our resting orders.
-    const before = i;
-    while (i < n && tape.tsMs[i]! <= t) {
-      const m = tape.market[i]!;
-      const side = takerSideOf(tape.taker[i]!);
-      books[m]!.onPrint(tape.price[i]!, tape.count[i]!, side, tape.tsMs[i]!);
-      const ticker = tape.tickers[m]!;
-      let list = pending.get(ticker);
-      if (!list) pending.set(ticker, (list = []));
-      list.push({ ticker, price: tape.price[i]!, count: tape.count[i]!, takerBookSide: side, tsMs: tape.tsMs[i]! });
-      i++;
-    }
+    // Every item up to t moves its book; the prints may fill our resting orders.
+    const moved = src.advance(t, onPrint);
     now = t;
     if (pending.size && restingCount > 0) {
       pt.setMarkets(openViews());
@@ -321,13 +337,13 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     }
     pending.clear();
     settleDue();
-    if (i > before || t !== closeAt) {
+    if (moved > 0 || t !== closeAt) {
       await pass();
       lastPass = now;
     } else markEquity(openViews());
-    if (opts.onProgress && i >= nextProgress) {
-      opts.onProgress(i, n);
-      nextProgress = i + progressEvery;
+    if (opts.onProgress && src.done >= nextProgress) {
+      opts.onProgress(src.done, n);
+      nextProgress = src.done + progressEvery;
     }
   }
   opts.onProgress?.(n, n);
@@ -346,7 +362,8 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     halted,
     settlements: (ledger.db.$client.query("select count(*) as n from settlements where paper = 1").get() as { n: number }).n,
     strategies: strategies.map((s) => s.name),
-    firstMs: n ? tape.tsMs[0]! : 0,
-    lastMs: n ? tape.tsMs[n - 1]! : 0,
+    firstMs: src.firstMs,
+    lastMs: src.lastMs,
+    bookGaps: src.gaps(),
   };
 }

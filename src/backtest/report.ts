@@ -17,7 +17,7 @@ export interface PnlRow {
 }
 
 export interface BacktestSummary {
-  data: { events: number; markets: number; trades: number; from: string; to: string };
+  data: { format: "tape" | "recording"; events: number; markets: number; trades: number; from: string; to: string; leftOutEvents: string[] };
   strategies: string[];
   startMicros: Micros;
   endMicros: Micros;
@@ -40,6 +40,10 @@ export interface BacktestSummary {
   halted: { at: string; reason: string } | null;
   /** End cash − start cash − Σ net of the fills: 0 when the ledger and the per-fill figures agree. */
   ledgerCheckMicros: Micros;
+  /** Stretches a recorded book was unknown (left out of the passes). */
+  bookGaps: Array<{ ticker: string; from: string; to: string | null; reason: string }>;
+  /** Market-minutes of open markets whose book was unknown. */
+  unknownBookMinutes: number;
 }
 
 const emptyRow = (key: string): PnlRow => ({ key, fills: 0, contracts: 0, grossMicros: 0, feesMicros: 0, netMicros: 0 });
@@ -52,7 +56,7 @@ function add(row: PnlRow, f: BacktestFill): void {
   row.netMicros += f.grossMicros - f.feeMicros;
 }
 
-export function summarize(r: ReplayResult, events: readonly TapeEvent[], trades: number): BacktestSummary {
+export function summarize(r: ReplayResult, events: readonly TapeEvent[], trades: number, input: { format: "tape" | "recording"; leftOut?: string[] } = { format: "tape" }): BacktestSummary {
   const total = emptyRow("total");
   const byStrategy = new Map<string, PnlRow>(r.strategies.map((s) => [s, emptyRow(s)]));
   const byEvent = new Map(events.map((e) => [e.eventTicker, { ...emptyRow(e.eventTicker), date: e.date, strategyNet: {} as Record<string, Micros> }]));
@@ -80,7 +84,7 @@ export function summarize(r: ReplayResult, events: readonly TapeEvent[], trades:
   const wins = [...byPosition.values()].filter((v) => v > 0).length;
   const dates = events.map((e) => e.date);
   return {
-    data: { events: events.length, markets: events.reduce((a, e) => a + e.markets.length, 0), trades, from: dates[0] ?? "", to: dates[dates.length - 1] ?? "" },
+    data: { format: input.format, events: events.length, markets: events.reduce((a, e) => a + e.markets.length, 0), trades, from: dates[0] ?? "", to: dates[dates.length - 1] ?? "", leftOutEvents: input.leftOut ?? [] },
     strategies: r.strategies,
     startMicros: r.startMicros,
     endMicros: r.endCashMicros,
@@ -100,7 +104,20 @@ export function summarize(r: ReplayResult, events: readonly TapeEvent[], trades:
     settlements: r.settlements,
     halted: r.halted ? { at: new Date(r.halted.atMs).toISOString(), reason: r.halted.reason } : null,
     ledgerCheckMicros: r.endCashMicros - r.startMicros - total.netMicros,
+    bookGaps: r.bookGaps.map((g) => ({ ticker: g.ticker, from: new Date(g.fromMs).toISOString(), to: g.toMs === null ? null : new Date(g.toMs).toISOString(), reason: g.reason })),
+    unknownBookMinutes: unknownMinutes(r, events),
   };
+}
+
+/** Minutes each gap overlapped its market's trading hours (open to close, within the data), summed. */
+function unknownMinutes(r: ReplayResult, events: readonly TapeEvent[]): number {
+  const close = new Map(events.flatMap((e) => e.markets.map((m) => [m.ticker, m.closeMs] as const)));
+  let ms = 0;
+  for (const g of r.bookGaps) {
+    const end = Math.min(g.toMs ?? r.lastMs, close.get(g.ticker) ?? r.lastMs);
+    ms += Math.max(0, end - g.fromMs);
+  }
+  return ms / 60_000;
 }
 
 const usd = (m: Micros): string => {
@@ -113,6 +130,10 @@ const usd = (m: Micros): string => {
 export function renderText(s: BacktestSummary, files: string[]): string {
   const lines: string[] = [];
   lines.push(`Backtest: ${s.data.events} events, ${s.data.markets} markets, ${s.data.trades} trades (${s.data.from} to ${s.data.to}); strategies: ${s.strategies.join(", ") || "none enabled"}`);
+  if (s.data.format === "recording") {
+    lines.push(`Input: a recording (the real order book from snapshots and deltas)${s.data.leftOutEvents.length ? `; ${s.data.leftOutEvents.length} event(s) left out, not settled in the recording: ${s.data.leftOutEvents.slice(0, 3).join(", ")}${s.data.leftOutEvents.length > 3 ? ", …" : ""}` : ""}`);
+    lines.push(`Book gaps: ${s.bookGaps.length}${s.bookGaps.length ? ` (books unknown for ${s.unknownBookMinutes.toFixed(1)} market-minutes until the next snapshot; no strategy acted on them)` : ""}`);
+  }
   lines.push(`Bankroll $${usd(s.startMicros)} -> $${usd(s.endMicros)}; ${s.passes} passes, ${s.ordersCreated} orders (${s.ordersRejected} rejected by the paper exchange, ${s.riskRejected} refused and ${s.riskResized} resized by the risk gate), ${s.settlements} settlements`);
   if (s.riskReasons.length) lines.push(`Risk gate refusals, most frequent: ${s.riskReasons.slice(0, 2).map(([why, n]) => `${n}x "${why}"`).join(", ")} (# = a number)`);
   if (s.halted) lines.push(`HALTED by the risk gate at ${s.halted.at}: ${s.halted.reason} (the bot would wait for an operator from there)`);
@@ -195,7 +216,7 @@ export function writeOutputs(dir: string, s: BacktestSummary, r: ReplayResult): 
       "summary.json",
       JSON.stringify(
         {
-          data: s.data,
+          data: { format: s.data.format, events: s.data.events, markets: s.data.markets, trades: s.data.trades, from: s.data.from, to: s.data.to, left_out_events: s.data.leftOutEvents },
           strategies: s.strategies,
           start_dollars: formatMicros(s.startMicros),
           end_dollars: formatMicros(s.endMicros),
@@ -215,6 +236,8 @@ export function writeOutputs(dir: string, s: BacktestSummary, r: ReplayResult): 
           settlements: s.settlements,
           halted: s.halted,
           ledger_check_dollars: formatMicros(s.ledgerCheckMicros),
+          book_gaps: s.bookGaps,
+          unknown_book_minutes: Number(s.unknownBookMinutes.toFixed(3)),
         },
         null,
         2,

@@ -7,7 +7,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { configArgs, guarded, UserError } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
-import { loadTape, TapeError } from "../backtest/tape.ts";
+import { TapeError } from "../backtest/tape.ts";
+import { FORMATS, loadData, type DataFormat, type LoadedData } from "../backtest/input.ts";
 import { replay } from "../backtest/replay.ts";
 import { renderText, summarize, writeOutputs } from "../backtest/report.ts";
 import { multiplierE4 } from "../kalshi/money.ts";
@@ -40,19 +41,22 @@ export function progressBar(): { update: (label: string, done: number, total: nu
 }
 
 export default defineCommand({
-  meta: { name: "backtest", description: "Replay a recorded trade tape through the strategies, risk gate, order manager and paper fill model" },
+  meta: { name: "backtest", description: "Replay a trade tape or a recording through the strategies, risk gate, order manager and paper fill model" },
   args: {
-    data: { type: "string", description: "Folder of the tape: events/ and trades/ YYYY-MM-DD.json.gz files (the kxhighny format)", valueHint: "DIR" },
+    data: { type: "string", description: "A trade tape (events/ and trades/ YYYY-MM-DD.json.gz, the kxhighny format) or a folder `kalshi-bot record` wrote", valueHint: "DIR" },
+    format: { type: "string", description: "What --data holds: tape or recording (default: told from the folder)", valueHint: "FORMAT" },
     out: { type: "string", description: "Folder for summary.json, fills.csv, events.csv, strategies.csv, equity.csv and equity.svg (default ./backtest-out)", valueHint: "DIR" },
     from: { type: "string", description: "First event date to replay (YYYY-MM-DD)", valueHint: "DATE" },
     to: { type: "string", description: "Last event date to replay (YYYY-MM-DD)", valueHint: "DATE" },
     step: { type: "string", description: "Least simulated seconds between two passes of the strategies (default: trading.cycle_interval_seconds)", valueHint: "SECONDS" },
-    "book-window": { type: "string", description: "Seconds a price level seen on the tape stays in the book (default 300)", valueHint: "SECONDS" },
+    "book-window": { type: "string", description: "Seconds a price level seen on a tape stays in the book (default 300; a recording has the real book)", valueHint: "SECONDS" },
     "fee-multiplier": { type: "string", description: "The series' taker fee multiplier (the tape does not carry it; default 1)", valueHint: "X" },
     ...configArgs,
   },
   run: guarded(async ({ args }) => {
     if (!args.data) throw new UserError("backtest needs --data DIR, a folder with events/ and trades/ (e.g. --data ../shared/data/kxhighny or test/fixtures/kxhighny-sample)");
+    const format = args.format;
+    if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) throw new UserError(`--format ${format}: expected tape or recording`);
     for (const k of ["from", "to"] as const) if (args[k] !== undefined && !DAY.test(args[k])) throw new UserError(`--${k} ${args[k]}: expected a date such as 2024-11-01`);
     const loaded = loadOrExplain(args, { readOnly: true });
     // A pass of the replay stands for a cycle of the bot: as often as the config runs them.
@@ -75,9 +79,9 @@ export default defineCommand({
     }
     const out = resolve(args.out ?? "backtest-out");
     const bar = progressBar();
-    let tape;
+    let data: LoadedData;
     try {
-      tape = loadTape(args.data, { ...(args.from ? { from: args.from } : {}), ...(args.to ? { to: args.to } : {}), onFile: (d, t) => bar.update("loading ", d, t) });
+      data = loadData(args.data, format as DataFormat | undefined, { ...(args.from ? { from: args.from } : {}), ...(args.to ? { to: args.to } : {}), bookWindowMs, onFile: (d, t) => bar.update("loading ", d, t) });
     } catch (e) {
       bar.done();
       if (e instanceof TapeError) throw new UserError(e.message);
@@ -89,16 +93,16 @@ export default defineCommand({
       bar.done();
       throw new UserError(`--out ${out}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pick a writable folder`);
     }
-    const result = await replay(tape, loaded, {
+    const src = data.source;
+    const result = await replay(src, loaded, {
       stepMs,
-      bookWindowMs,
       feeType: "quadratic",
       feeMultiplierE4: fm === undefined ? 10_000 : multiplierE4(fm),
       ...(probabilities ? { probabilities } : {}),
       onProgress: (d, t) => bar.update("replaying", d, t),
     });
     bar.done();
-    const summary = summarize(result, tape.events, tape.tsMs.length);
+    const summary = summarize(result, src.events, src.trades, { format: data.format, leftOut: data.leftOut });
     let files: string[];
     try {
       files = writeOutputs(out, summary, result);

@@ -22,12 +22,12 @@ function day(v: string | undefined, name: string): string {
 }
 
 export default defineCommand({
-  meta: { name: "fetch-history", description: "Download a series' settled events, markets and trades into the tape format backtest reads" },
+  meta: { name: "fetch-history", description: "Download a series' settled events, markets, trades and one-minute candlesticks into the tape format backtest reads" },
   args: {
     series: { type: "string", description: "Series ticker, e.g. KXHIGHNY (a daily series: the tape holds one event per day)", valueHint: "TICKER" },
     from: { type: "string", description: "First event date (YYYY-MM-DD)", valueHint: "DATE" },
     to: { type: "string", description: "Last event date (YYYY-MM-DD)", valueHint: "DATE" },
-    out: { type: "string", description: "Tape folder to write (events/, trades/ and the resume state .fetch-history.json)", valueHint: "DIR" },
+    out: { type: "string", description: "Tape folder to write (events/, trades/, candles/ and the resume state .fetch-history.json)", valueHint: "DIR" },
     ...configArgs,
   },
   run: guarded(async ({ args }) => {
@@ -69,6 +69,7 @@ export default defineCommand({
       `fetch-history ${args.series} ${from} to ${to} -> ${out}`,
       `  written: ${res.written.length} event(s), ${res.trades} trade(s)${res.resumed.length ? `; already complete: ${res.resumed.length}` : ""}`,
     ];
+    lines.push(`  candles: ${res.candles} one-minute candle(s) written to candles/`);
     if (res.unsettled.length) lines.push(`  not settled yet (fetch again later): ${res.unsettled.join(", ")}`);
     if (res.subCent || res.fractional) lines.push(`  left out (the cent tape format cannot carry them): ${res.subCent} sub-cent, ${res.fractional} fractional-count trade(s)`);
     lines.push(`  next: kalshi-bot backtest --data ${args.out}`);

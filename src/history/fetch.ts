@@ -1,9 +1,10 @@
-// `fetch-history`: download one series' settled events, their markets and every trade from an
-// exchange into a trade-tape folder (`events/` and `trades/` YYYY-MM-DD.json.gz, the format
-// `backtest --data` reads). Live and archived records are both asked for, on the side of
-// GET /historical/cutoff each may be on. Resumable: a date is written whole (trades, then the
-// event file, each atomically) and only then marked done in the state file, so an interrupted run
-// continues where it stopped and never writes a trade twice.
+// `fetch-history`: download one series' settled events, their markets, every trade and the
+// markets' one-minute candlesticks from an exchange into a trade-tape folder (`events/`, `trades/`
+// and `candles/` YYYY-MM-DD.json.gz; `backtest --data` reads events and trades). Live and archived
+// records are both asked for, on the side of GET /historical/cutoff each may be on. Resumable: a
+// date is written whole (trades, candles, then the event file, each atomically) and only then
+// marked done in the state file, so an interrupted run continues where it stopped and never writes
+// a trade twice; a date done by an earlier version without candles gets its candles only.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -12,6 +13,7 @@ import type { KalshiClient } from "../kalshi/client.ts";
 import type * as W from "../kalshi/wire/index.ts";
 import { writeFileAtomic } from "../ops/atomic.ts";
 import { eventDate, legacyEvent, legacyMarket, legacyTrade, type LegacyTrade } from "./tape-format.ts";
+import { CANDLE_PERIOD, marketCandles, type CandlesFile } from "./candles.ts";
 
 /** A fetch that cannot go on as asked: the message says what to change. */
 export class FetchHistoryError extends Error {
@@ -23,7 +25,7 @@ export const STATE_FILE = ".fetch-history.json";
 const stateSchema = z.object({
   version: z.literal(1),
   series: z.string(),
-  done: z.record(z.string(), z.object({ event_ticker: z.string(), markets: z.number().int(), trades: z.number().int() })),
+  done: z.record(z.string(), z.object({ event_ticker: z.string(), markets: z.number().int(), trades: z.number().int(), candles: z.number().int().optional() })),
 });
 type State = z.infer<typeof stateSchema>;
 
@@ -45,6 +47,8 @@ export interface FetchResult {
   /** Events in range not settled yet (some market without a yes/no result): fetched by a later run. */
   unsettled: string[];
   trades: number;
+  /** Candles written by this run. */
+  candles: number;
   /** Trades the cent format cannot carry, left out. */
   subCent: number;
   fractional: number;
@@ -115,13 +119,27 @@ function newestFirst(trades: W.Trade[]): W.Trade[] {
   return all.sort((a, b) => ts.get(b.trade_id)! - ts.get(a.trade_id)!);
 }
 
+/** Every market's candles of one date, as candles/<date>.json.gz holds them. */
+async function candlesOf(client: KalshiClient, series: string, markets: W.Market[], settledCutoffMs: number, signal: AbortSignal | undefined): Promise<{ file: CandlesFile; n: number }> {
+  const file: CandlesFile = { period_interval: CANDLE_PERIOD, markets: {} };
+  let n = 0;
+  for (const m of markets) {
+    const c = await marketCandles(client, series, m, settledCutoffMs, signal);
+    file.markets[m.ticker] = c;
+    n += c.candlesticks.length;
+  }
+  return { file, n };
+}
+
 export async function fetchHistory(client: KalshiClient, o: FetchOptions): Promise<FetchResult> {
   mkdirSync(join(o.out, "events"), { recursive: true });
   mkdirSync(join(o.out, "trades"), { recursive: true });
+  mkdirSync(join(o.out, "candles"), { recursive: true });
   const state = readState(o.out, o.series);
   const walk = o.signal ? { signal: o.signal } : {};
   const cutoff = await client.getHistoricalCutoff(o.signal);
   const tradesCutoffMs = Date.parse(cutoff.trades_created_ts);
+  const settledCutoffMs = Date.parse(cutoff.market_settled_ts);
 
   const events = await collect(client.walkEvents({ series_ticker: o.series }, walk));
   if (events.length === 0) throw new FetchHistoryError(`series ${o.series} has no events on this exchange; check the series ticker (e.g. KXHIGHNY)`);
@@ -149,14 +167,24 @@ export async function fetchHistory(client: KalshiClient, o: FetchOptions): Promi
     }
   }
 
-  const res: FetchResult = { written: [], resumed: [], unsettled: [], trades: 0, subCent: 0, fractional: 0 };
+  const res: FetchResult = { written: [], resumed: [], unsettled: [], trades: 0, candles: 0, subCent: 0, fractional: 0 };
+  const saveState = () => writeFileAtomic(join(o.out, STATE_FILE), JSON.stringify(state, null, 2) + "\n");
   let k = 0;
   for (const { date, ev, markets: known } of dated) {
     o.onProgress?.(k, dated.length, ev.event_ticker);
     const evFile = join(o.out, "events", `${date}.json.gz`);
     const trFile = join(o.out, "trades", `${date}.json.gz`);
+    const cdFile = join(o.out, "candles", `${date}.json.gz`);
     const prior = state.done[date];
     if (prior && prior.event_ticker === ev.event_ticker && existsSync(evFile) && existsSync(trFile)) {
+      if (!existsSync(cdFile) || prior.candles === undefined) {
+        // Done before candles were fetched: the candles alone.
+        const c = await candlesOf(client, o.series, known ?? (await marketsOf(client, ev.event_ticker, o.signal)), settledCutoffMs, o.signal);
+        writeFileAtomic(cdFile, gz(c.file));
+        state.done[date] = { ...prior, candles: c.n };
+        saveState();
+        res.candles += c.n;
+      }
       res.resumed.push(date);
       o.onProgress?.(++k, dated.length, ev.event_ticker);
       continue;
@@ -182,14 +210,17 @@ export async function fetchHistory(client: KalshiClient, o: FetchOptions): Promi
       if (list.length > 0) trades[m.ticker] = list;
       n += list.length;
     }
-    // Trades first: a folder lists a date by its event file, so a crash between the two leaves
-    // nothing half-listed.
+    const c = await candlesOf(client, o.series, markets, settledCutoffMs, o.signal);
+    // Trades and candles first: a folder lists a date by its event file, so a crash between them
+    // leaves nothing half-listed.
     writeFileAtomic(trFile, gz(trades));
+    writeFileAtomic(cdFile, gz(c.file));
     writeFileAtomic(evFile, gz({ event: legacyEvent(ev), markets: markets.map(legacyMarket) }));
-    state.done[date] = { event_ticker: ev.event_ticker, markets: markets.length, trades: n };
-    writeFileAtomic(join(o.out, STATE_FILE), JSON.stringify(state, null, 2) + "\n");
+    state.done[date] = { event_ticker: ev.event_ticker, markets: markets.length, trades: n, candles: c.n };
+    saveState();
     res.written.push(date);
     res.trades += n;
+    res.candles += c.n;
     o.onProgress?.(++k, dated.length, ev.event_ticker);
   }
   return res;

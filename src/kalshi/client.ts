@@ -648,6 +648,21 @@ export class KalshiClient {
     return r.candlesticks;
   }
 
+  /** Candles of a market archived before the historical cutoff (the live endpoint no longer has them). */
+  async getHistoricalCandlesticks(ticker: string, query: Omit<CandlesticksQuery, "include_latest_before_start">, signal?: AbortSignal): Promise<W.MarketCandlestickHistorical[]> {
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/historical/markets/{ticker}/candlesticks",
+      path: `/historical/markets/${enc(ticker)}/candlesticks`,
+      query: { ...query },
+      schema: W.GetMarketCandlesticksHistoricalResponse,
+      auth: false,
+      retry: "read",
+      signal,
+    });
+    return r.candlesticks;
+  }
+
   /** Candles for up to 100 markets in one request. */
   async getCandlesticksBatch(tickers: ReadonlyArray<string>, query: CandlesticksQuery, signal?: AbortSignal): Promise<Map<string, W.MarketCandlestick[]>> {
     const r = await this.call({

@@ -13,6 +13,7 @@ import { compareMarkets, comparePositionKeys, eventsPage, keysetPage, marketsPag
 import { ENDPOINT_COSTS, DEFAULT_COST, type RateLimiter } from "./rate-limit.ts";
 import type { BookSide, Market, MarketStatus, Order, Position, TimeInForce } from "./types.ts";
 import * as W from "./wire-format.ts";
+import { historicalCandle } from "./historical-candles.ts";
 
 export interface Ctx {
   ex: Exchange;
@@ -512,8 +513,11 @@ const DEFS: Def[] = [
     if (!m || !c.ex.isArchived(m)) throw E.notFound();
     return ok({ market: W.marketJson(c.ex, m) });
   }],
-  ["GET", "/historical/markets/:ticker/candlesticks", "none", () => {
-    throw E.notFound();
+  ["GET", "/historical/markets/:ticker/candlesticks", "none", (c) => {
+    const m = c.ex.markets.get(c.params.ticker!);
+    if (!m || !c.ex.isArchived(m)) throw E.notFound();
+    const p = candleParams(c, "GetMarketCandlesticksHistorical");
+    return ok({ candlesticks: c.ex.candles.query(m.ticker, p.start, p.end, p.period, p.before).map(historicalCandle), ticker: m.ticker });
   }],
   ["GET", "/historical/trades", "none", (c) => tradesPage(c, parseLimit(c.q.get("limit"), 100, 1000, "GetTradesHistorical"), "historical")],
   ["GET", "/historical/fills", "required", (c) => {

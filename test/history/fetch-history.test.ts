@@ -1,13 +1,15 @@
 // `kalshi-bot fetch-history` through the binary against `kalshi-bot sim` (loopback only): it writes
-// the tape format `backtest --data` reads, complete (per market, the trades add up to the volume
-// the exchange reports), an interrupted run resumes to the same bytes as an uninterrupted one, and
-// bad input is one line with exit 2.
+// the tape format `backtest --data` reads, complete (per market, the trades and the one-minute
+// candles each add up to the volume the exchange reports), an interrupted run resumes to the same
+// bytes as an uninterrupted one, archived markets' candles come from the historical endpoint (its
+// answer checked against the OpenAPI schema), and bad input is one line with exit 2.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, type Running } from "../helpers/bin.ts";
 import { until as untilWith } from "../helpers/until.ts";
+import { checkRest } from "../contract/spec.ts";
 
 // Looks 100 ms apart: the local exchange's public rate limit answers faster polling with 429s.
 const until = <T>(what: string, f: () => Promise<T | null>, ms: number) => untilWith(what, f, ms, { pollMs: 100 });
@@ -57,18 +59,33 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const files = (d: string) => ["events", "trades"].flatMap((k) => readdirSync(join(d, k)).filter((f) => f.endsWith(".json.gz")).map((f) => `${k}/${f}`)).sort();
+type Candles = { period_interval: number; markets: Record<string, { source: string; candlesticks: Array<{ end_period_ts: number; volume_fp: string; price: { close_dollars: string | null } }> }> };
+/** A market's candle volume in whole contracts. */
+const candleVolume = (c: Candles, ticker: string) => c.markets[ticker]!.candlesticks.reduce((a, k) => a + Number(k.volume_fp), 0);
+
+const files = (d: string) => ["events", "trades", "candles"].flatMap((k) => readdirSync(join(d, k)).filter((f) => f.endsWith(".json.gz")).map((f) => `${k}/${f}`)).sort();
 
 test("fetch-history writes a complete tape that backtest --data runs on", async () => {
   const r = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], { cwd: dir, timeoutMs: 90_000 });
   expect(r.code, r.output).toBe(0);
   expect(r.stdout).toContain("written: 2 event(s)");
   const out = join(dir, "full");
-  expect(files(out)).toEqual([`events/${from}.json.gz`, `events/${to}.json.gz`, `trades/${from}.json.gz`, `trades/${to}.json.gz`]);
+  expect(files(out)).toEqual([`candles/${from}.json.gz`, `candles/${to}.json.gz`, `events/${from}.json.gz`, `events/${to}.json.gz`, `trades/${from}.json.gz`, `trades/${to}.json.gz`]);
+  expect(r.stdout).toMatch(/candles: [1-9]\d* one-minute candle\(s\) written to candles\//);
   for (const d of [from, to]) {
     const ev = gz(join(out, "events", `${d}.json.gz`)) as { event: { series_ticker: string }; markets: Array<{ ticker: string; result: string; volume: number }> };
     const tr = gz(join(out, "trades", `${d}.json.gz`)) as Record<string, Array<{ trade_id: string; count: number; yes_price: number; created_time: string; taker_side: string }>>;
     expect(ev.event.series_ticker).toBe("KXHIGHNY");
+    // Every market's one-minute candles from the live endpoint (not archived): their volume is the market's.
+    const cd = gz(join(out, "candles", `${d}.json.gz`)) as Candles;
+    expect(cd.period_interval).toBe(1);
+    expect(Object.keys(cd.markets).sort()).toEqual(ev.markets.map((m) => m.ticker).sort());
+    for (const m of ev.markets) {
+      expect(cd.markets[m.ticker]!.source).toBe("live");
+      expect(candleVolume(cd, m.ticker)).toBe(m.volume);
+      const ends = cd.markets[m.ticker]!.candlesticks.map((k) => k.end_period_ts);
+      expect(ends).toEqual([...new Set(ends)].sort((a, b) => a - b));
+    }
     expect(ev.markets.filter((m) => m.result === "yes").length).toBe(1);
     let trades = 0;
     for (const m of ev.markets) {
@@ -93,6 +110,16 @@ test("fetch-history writes a complete tape that backtest --data runs on", async 
   const again = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], { cwd: dir, timeoutMs: 90_000 });
   expect(again.code, again.output).toBe(0);
   expect(again.stdout).toContain("written: 0 event(s), 0 trade(s); already complete: 2");
+  expect(again.stdout).toContain("candles: 0 one-minute candle(s)");
+  // A date complete but for its candles (a folder an older version wrote): the candles alone come back, the same bytes.
+  const cdFile = join(out, "candles", `${from}.json.gz`);
+  const saved = readFileSync(cdFile);
+  rmSync(cdFile);
+  const back = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], { cwd: dir, timeoutMs: 90_000 });
+  expect(back.code, back.output).toBe(0);
+  expect(back.stdout).toContain("written: 0 event(s), 0 trade(s); already complete: 2");
+  expect(back.stdout).toMatch(/candles: [1-9]\d* one-minute candle\(s\)/);
+  expect(Buffer.compare(readFileSync(cdFile), saved)).toBe(0);
 }, 200_000);
 
 test("an interrupted fetch resumes to the same files as an uninterrupted one", async () => {
@@ -103,7 +130,7 @@ test("an interrupted fetch resumes to the same files as an uninterrupted one", a
   const code = await run.stop("SIGINT");
   expect(code, run.output()).toBe(130);
   expect(run.output()).toContain("the same command continues from there");
-  expect(files(join(dir, "resumed"))).toEqual([`events/${from}.json.gz`, `trades/${from}.json.gz`]);
+  expect(files(join(dir, "resumed"))).toEqual([`candles/${from}.json.gz`, `events/${from}.json.gz`, `trades/${from}.json.gz`]);
   const r = await runBin(args, { cwd: dir, timeoutMs: 90_000 });
   expect(r.code, r.output).toBe(0);
   expect(r.stdout).toContain("written: 1 event(s)");
@@ -182,7 +209,31 @@ test("an exchange that archives (sim --history-after 0): markets and trades come
         total += sum;
       }
       expect(total).toBeGreaterThan(0);
+      // Archived markets' candles come from GET /historical/markets/{ticker}/candlesticks, whose
+      // answer matches the OpenAPI schema and carries the same figures as the file.
+      const cd = gz(join(d, "tape", "candles", `${date}.json.gz`)) as Candles;
+      for (const m of ev.markets) {
+        expect(cd.markets[m.ticker]!.source).toBe("historical");
+        expect(candleVolume(cd, m.ticker)).toBe(m.volume);
+      }
+      const m0 = ev.markets.find((m) => m.volume > 0)!;
+      const ends = cd.markets[m0.ticker]!.candlesticks.map((k) => k.end_period_ts);
+      for (const period of [1, 60]) {
+        const path = `/historical/markets/${m0.ticker}/candlesticks?start_ts=${ends[0]! - 3600}&end_ts=${ends[ends.length - 1]! + 3600}&period_interval=${period}`;
+        const res = await fetch(`${url}${path}`);
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { ticker: string; candlesticks: Array<{ end_period_ts: number; volume: string; price: { close: string | null } }> };
+        expect(checkRest("GET", `/trade-api/v2${path}`, 200, body)).toEqual([]);
+        expect(body.ticker).toBe(m0.ticker);
+        expect(body.candlesticks.reduce((a, k) => a + Number(k.volume), 0)).toBe(m0.volume);
+        if (period === 1) {
+          expect(body.candlesticks.map((k) => [k.end_period_ts, k.price.close])).toEqual(cd.markets[m0.ticker]!.candlesticks.map((k) => [k.end_period_ts, k.price.close_dollars]));
+        }
+      }
     }
+    // A live (not archived) market is not at the historical endpoint.
+    const liveNow = (await (await fetch(`${url}/markets?series_ticker=KXHIGHNY&status=open`)).json()) as { markets: M[] };
+    if (liveNow.markets.length) expect((await fetch(`${url}/historical/markets/${liveNow.markets[0]!.ticker}/candlesticks?start_ts=0&end_ts=1&period_interval=1`)).status).toBe(404);
     const bt = await runBin(["backtest", "--data", "tape", "--out", "bt"], { cwd: d, timeoutMs: 90_000 });
     expect(bt.code, bt.output).toBe(0);
     expect(bt.stdout).toContain("Backtest: 2 events, 14 markets");

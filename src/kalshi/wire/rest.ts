@@ -261,6 +261,24 @@ export const GetMarketCandlesticksResponse = z.looseObject({ ticker: str, candle
 export const BatchGetMarketCandlesticksResponse = z.looseObject({
   markets: z.array(z.looseObject({ market_ticker: str, candlesticks: z.array(MarketCandlestick) })),
 });
+/** An archived market's candle (GET /historical/markets/{ticker}/candlesticks): the same figures under other names. */
+const BidAskDistributionHistorical = z.looseObject({ open: PriceStr, low: PriceStr, high: PriceStr, close: PriceStr });
+export const MarketCandlestickHistorical = z.looseObject({
+  end_period_ts: int,
+  yes_bid: BidAskDistributionHistorical,
+  yes_ask: BidAskDistributionHistorical,
+  price: z.looseObject({
+    open: PriceStr.nullable(),
+    low: PriceStr.nullable(),
+    high: PriceStr.nullable(),
+    close: PriceStr.nullable(),
+    mean: MicrosStr.nullable(),
+    previous: PriceStr.nullable(),
+  }),
+  volume: CountStr,
+  open_interest: CountStr,
+});
+export const GetMarketCandlesticksHistoricalResponse = z.looseObject({ ticker: str, candlesticks: z.array(MarketCandlestickHistorical) });
 export const CANDLE_PERIODS = [1, 60, 1440] as const;
 
 // ---- portfolio ---------------------------------------------------------------------------------------
@@ -537,6 +555,7 @@ export type MarketOrderbook = z.output<typeof MarketOrderbookFp>;
 export type Trade = z.output<typeof Trade>;
 export type HistoricalCutoff = z.output<typeof HistoricalCutoff>;
 export type MarketCandlestick = z.output<typeof MarketCandlestick>;
+export type MarketCandlestickHistorical = z.output<typeof MarketCandlestickHistorical>;
 export type Balance = z.output<typeof GetBalanceResponse>;
 export type MarketPosition = z.output<typeof MarketPosition>;
 export type EventPosition = z.output<typeof EventPosition>;

@@ -1,0 +1,350 @@
+// `kalshi-bot backtest --data <recording>` through the compiled binary. End to end: `kalshi-bot sim`
+// (loopback only) recorded by `kalshi-bot record` for a bounded time, with the sim skipping seq
+// numbers so the recording holds real gaps; the report's fills settle by the recorded results and
+// reconcile with P&L, taker fills never exceed the recorded visible book, no fill lands in a market
+// while its book is unknown (real gaps, and one constructed here that a later snapshot ends). On
+// small hand-written recordings: the queue ahead of a resting order is the recorded book's size at
+// its price; taken liquidity stays taken. Bad input: one line, exit 2.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig } from "../helpers/bin.ts";
+
+beforeAll(() => ensureBinary(), 180_000);
+afterAll(() => cleanup());
+
+function micros(s: string): number {
+  const neg = s.startsWith("-");
+  const [i, d = ""] = (neg ? s.slice(1) : s).split(".");
+  const v = Number(i) * 1_000_000 + Number((d + "000000").slice(0, 6));
+  return neg ? -v : v;
+}
+
+function parseCsv(text: string): Array<Record<string, string>> {
+  const [head, ...rows] = text.trim().split("\r\n");
+  const cols = head!.split(",");
+  return rows.map((r) => Object.fromEntries(r.split(",").map((v, k) => [cols[k]!, v])));
+}
+
+/** Kalshi's taker fee from the published formula: ceil to $0.0001 of 0.07 × C × P × (1 − P), in micros. */
+function kalshiTakerFeeMicros(priceCents: number, contracts: number): number {
+  return Math.ceil((7 * contracts * priceCents * (100 - priceCents)) / 100) * 100;
+}
+
+type Rec = { t: number; kind: string; type?: string; sid?: number; seq?: number; msg?: Record<string, unknown> & { market_ticker?: string; ts_ms?: number; ts?: number | string }; market?: { ticker: string; result?: string; [k: string]: unknown }; [k: string]: unknown };
+
+const readRecs = (dir: string): Rec[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl.gz"))
+    .sort()
+    .flatMap((f) => gunzipSync(readFileSync(join(dir, f))).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Rec));
+
+const writeRecs = (dir: string, recs: Rec[]) => {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "2026-01-01T00.jsonl.gz"), gzipSync(recs.map((r) => JSON.stringify(r)).join("\n") + "\n"));
+};
+
+/** Exchange time of each record, as the format defines it: its own ts_ms/ts, else the last one plus the receive time since. */
+function stamps(recs: Rec[]): number[] {
+  let last: number | null = null;
+  let lastRecv = 0;
+  const out: number[] = [];
+  for (const r of recs) {
+    const m = r.kind === "ws" ? r.msg : undefined;
+    const own = m?.ts_ms ?? (typeof m?.ts === "number" ? m.ts * 1000 : typeof m?.ts === "string" ? Date.parse(m.ts) : undefined);
+    if (own !== undefined) last = last === null ? own : Math.max(last, own);
+    else if (last !== null) last += Math.max(0, r.t - lastRecv);
+    lastRecv = r.t;
+    out.push(last ?? Number.NaN);
+  }
+  // Records before the first exchange time take the first one.
+  const firstKnown = out.find((v) => !Number.isNaN(v)) ?? 0;
+  return out.map((v) => (Number.isNaN(v) ? firstKnown : v));
+}
+
+interface Summary {
+  data: { format: string; events: number; trades: number; left_out_events: string[] } & Record<string, unknown>;
+  total: { fills: number; pnl_before_fees_dollars: string; fees_dollars: string; pnl_after_fees_dollars: string };
+  by_event: Array<{ key: string; pnl_after_fees_dollars: string }>;
+  start_dollars: string;
+  end_dollars: string;
+  ledger_check_dollars: string;
+  book_gaps: Array<{ ticker: string; from: string; to: string | null; reason: string }>;
+  unknown_book_minutes: number;
+}
+
+describe("a recording of the local exchange", () => {
+  let dir: string;
+  let recs: Rec[];
+  let results: Map<string, string>;
+  let probs: Record<string, number>;
+
+  beforeAll(async () => {
+    dir = tempDir("bt-rec");
+    const sim = startBin(["sim", "--port", "0", "--print-config", "--speed", "200", "--faults", "ws_skip_seq=0.003"], { cwd: dir });
+    try {
+      const out = await sim.waitFor(/sim: REST /, 15_000);
+      writeFileSync(join(dir, "advanced_config.json"), /^\{[\s\S]*?\n\}\n/m.exec(out)![0]);
+      // 12 s at 200x covers KXHIGHNY's first close and settlement (as test/history/record.test.ts).
+      const r = await runBin(["record", "--series", "KXHIGHNY", "--out", "rec", "--duration", "12"], { cwd: dir, timeoutMs: 60_000 });
+      expect(r.code, r.output).toBe(0);
+    } finally {
+      await sim.stop();
+    }
+    recs = readRecs(join(dir, "rec"));
+    // The recorded results: `market` records, or `determined` lifecycle messages.
+    results = new Map(recs.filter((r) => r.kind === "market" && (r.market!.result === "yes" || r.market!.result === "no")).map((r) => [r.market!.ticker, r.market!.result!]));
+    for (const r of recs) if (r.kind === "ws" && r.type === "market_lifecycle_v2" && r.msg?.event_type === "determined" && (r.msg.result === "yes" || r.msg.result === "no")) results.set(r.msg.market_ticker!, r.msg.result);
+    // A fair_value oracle that knows the results: it buys as a taker wherever the book lets it.
+    probs = Object.fromEntries([...results].map(([t, res]) => [t, res === "yes" ? 0.99 : 0.01]));
+    writeFileSync(join(dir, "probs.json"), JSON.stringify(probs));
+  }, 120_000);
+
+  const config = {
+    trading: {
+      strategies: {
+        market_maker: { enabled: true, stop_before_close_minutes: 0, min_book_contracts: 1 },
+        fair_value: { enabled: true, source: "probs.json", max_contracts: 20, max_order_dollars: "20", max_event_dollars: "200" },
+      },
+    },
+  };
+
+  async function backtest(data: string, out: string): Promise<{ s: Summary; fills: Array<Record<string, string>>; stdout: string }> {
+    writeConfig(dir, config);
+    const r = await runBin(["backtest", "--data", data, "--out", out, "--step", "5"], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.stderr).toBe("");
+    expect(r.code, r.output).toBe(0);
+    return { s: JSON.parse(readFileSync(join(dir, out, "summary.json"), "utf8")) as Summary, fills: parseCsv(readFileSync(join(dir, out, "fills.csv"), "utf8")), stdout: r.stdout };
+  }
+
+  test("the report: fills settle by the recorded results and reconcile with P&L; takers never exceed the recorded book", async () => {
+    expect(results.size).toBeGreaterThan(0);
+    const { s, fills, stdout } = await backtest("rec", "out");
+    expect(stdout).toContain("Input: a recording (the real order book from snapshots and deltas)");
+    expect(s.data.format).toBe("recording");
+    expect(s.data.trades).toBe(recs.filter((r) => r.kind === "ws" && r.type === "trade").length);
+    expect(fills.length).toBe(s.total.fills);
+    expect(fills.some((f) => f.is_taker === "true")).toBe(true);
+    // Every fill settles by the recorded result, pays the fee formula as a taker, nothing as a maker
+    // (KXHIGHNY's quadratic schedule), and the report adds up to the ledger.
+    let gross = 0;
+    let fees = 0;
+    for (const f of fills) {
+      expect(f.result).toBe(results.get(f.ticker!)!);
+      const yes = micros(f.yes_price!) / 100;
+      const count = micros(f.count!) / 10_000;
+      const paid = f.side === "buy YES" ? yes : 10_000 - yes;
+      const pays = (f.side === "buy YES") === (f.result === "yes") ? 10_000 : 0;
+      expect(micros(f.pnl_before_fees!)).toBe((pays - paid) * count);
+      expect(micros(f.fee!)).toBe(f.is_taker === "true" ? kalshiTakerFeeMicros(yes / 100, count / 100) : 0);
+      gross += micros(f.pnl_before_fees!);
+      fees += micros(f.fee!);
+    }
+    expect(micros(s.total.pnl_before_fees_dollars)).toBe(gross);
+    expect(micros(s.total.fees_dollars)).toBe(fees);
+    expect(s.ledger_check_dollars).toBe("0.000000");
+    expect(micros(s.end_dollars) - micros(s.start_dollars)).toBe(gross - fees);
+    expect(s.by_event.reduce((a, e) => a + micros(e.pnl_after_fees_dollars), 0)).toBe(gross - fees);
+
+    // Taker fills of one pass at one level never exceed what the recorded book showed there then.
+    const ms = stamps(recs);
+    const takers = new Map<string, number>();
+    for (const f of fills.filter((x) => x.is_taker === "true")) {
+      const k = `${f.time}|${f.ticker}|${f.side}|${f.yes_price}`;
+      takers.set(k, (takers.get(k) ?? 0) + micros(f.count!) / 10_000);
+    }
+    for (const [k, count] of takers) {
+      const [time, ticker, side, price] = k.split("|") as [string, string, string, string];
+      const at = Date.parse(time);
+      const book = { yes: new Map<number, number>(), no: new Map<number, number>() };
+      recs.forEach((r, i) => {
+        if (ms[i]! > at || r.kind !== "ws" || r.msg?.market_ticker !== ticker) return;
+        if (r.type === "orderbook_snapshot") {
+          book.yes = new Map((r.msg.yes_dollars_fp as Array<[number, number]> | undefined) ?? []);
+          book.no = new Map((r.msg.no_dollars_fp as Array<[number, number]> | undefined) ?? []);
+        } else if (r.type === "orderbook_delta") {
+          const lv = book[r.msg.side as "yes" | "no"];
+          lv.set(r.msg.price_dollars as number, (lv.get(r.msg.price_dollars as number) ?? 0) + (r.msg.delta_fp as number));
+        }
+      });
+      const p = micros(price) / 100;
+      // Buying YES at p takes NO bids at 1 − p; buying NO takes YES bids at p.
+      const shown = side === "buy YES" ? book.no.get(10_000 - p) ?? 0 : book.yes.get(p) ?? 0;
+      expect(count, k).toBeLessThanOrEqual(shown);
+    }
+  }, 200_000);
+
+  test("seq gaps: no fill in a market while its book is unknown; a later snapshot ends the gap", async () => {
+    const base = await backtest("rec", "out-base");
+    // The recorded gaps (the sim skipped seq numbers) are reported, and nothing filled inside them.
+    const fillsIn = (fills: Array<Record<string, string>>, g: Summary["book_gaps"][number]) =>
+      fills.filter((f) => f.ticker === g.ticker && Date.parse(f.time!) >= Date.parse(g.from) && (g.to === null || Date.parse(f.time!) < Date.parse(g.to)));
+    expect(base.s.book_gaps.some((g) => g.reason.startsWith("recorded seq gap") && g.to !== null), JSON.stringify(base.s.book_gaps)).toBe(true);
+    for (const g of base.s.book_gaps) expect(fillsIn(base.fills, g)).toEqual([]);
+
+    // A constructed gap: in the market with the most fills, a gap right after its first snapshot,
+    // then a snapshot (the book as the deltas left it) halfway through the rest of the recording.
+    const counts = new Map<string, number>();
+    for (const f of base.fills) counts.set(f.ticker!, (counts.get(f.ticker!) ?? 0) + 1);
+    const x = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+    const first = recs.findIndex((r) => r.kind === "ws" && r.type === "orderbook_snapshot" && r.msg?.market_ticker === x);
+    expect(first).toBeGreaterThanOrEqual(0);
+    const sid = recs[first]!.sid!;
+    const half = first + Math.floor((recs.length - first) / 2);
+    const book = { yes: new Map<number, number>(), no: new Map<number, number>() };
+    for (let i = 0; i < half; i++) {
+      const r = recs[i]!;
+      if (r.kind !== "ws" || r.msg?.market_ticker !== x) continue;
+      if (r.type === "orderbook_snapshot") {
+        book.yes = new Map((r.msg.yes_dollars_fp as Array<[number, number]> | undefined) ?? []);
+        book.no = new Map((r.msg.no_dollars_fp as Array<[number, number]> | undefined) ?? []);
+      } else if (r.type === "orderbook_delta") {
+        const lv = book[r.msg.side as "yes" | "no"];
+        lv.set(r.msg.price_dollars as number, (lv.get(r.msg.price_dollars as number) ?? 0) + (r.msg.delta_fp as number));
+      }
+    }
+    const levels = (m: Map<number, number>) => [...m].filter(([, c]) => c > 0).sort((a, b) => a[0] - b[0]);
+    // Later snapshots of x are dropped: the constructed one is the only way back.
+    const edited: Rec[] = [];
+    recs.forEach((r, i) => {
+      if (i === half) edited.push({ t: r.t, kind: "ws", type: "orderbook_snapshot", sid, msg: { market_ticker: x, yes_dollars_fp: levels(book.yes), no_dollars_fp: levels(book.no) } });
+      if (i > first && r.kind === "ws" && r.type === "orderbook_snapshot" && r.msg?.market_ticker === x) return;
+      edited.push(r);
+      if (i === first) edited.push({ t: r.t, kind: "gap", sid, expected: 1, got: 2, tickers: [x] });
+    });
+    writeRecs(join(dir, "rec-gap"), edited);
+    const ms = stamps(edited);
+    const gapAt = ms[edited.findIndex((r) => r.kind === "gap")]!;
+    const snapAt = ms[edited.findIndex((r) => r.kind === "ws" && r.type === "orderbook_snapshot" && r.msg?.market_ticker === x && r.seq === undefined)]!;
+    expect(snapAt).toBeGreaterThan(gapAt);
+
+    const gapped = await backtest("rec-gap", "out-gap");
+    const g = gapped.s.book_gaps.find((b) => b.ticker === x && b.reason.startsWith("recorded seq gap"));
+    expect(g, JSON.stringify(gapped.s.book_gaps)).toBeDefined();
+    expect(Date.parse(g!.from)).toBe(gapAt);
+    expect(Date.parse(g!.to!)).toBe(snapAt);
+    expect(gapped.s.unknown_book_minutes).toBeGreaterThan(0);
+    expect(gapped.stdout).toMatch(/Book gaps: \d+ \(books unknown for [\d.]+ market-minutes/);
+    // The market traded in the baseline inside that stretch, and not at all once its book was unknown.
+    expect(fillsIn(gapped.fills, g!)).toEqual([]);
+    expect(base.fills.filter((f) => f.ticker === x && Date.parse(f.time!) >= gapAt && Date.parse(f.time!) < snapAt).length).toBeGreaterThan(0);
+    for (const b of gapped.s.book_gaps) expect(fillsIn(gapped.fills, b)).toEqual([]);
+
+    // A hole in the files (a delta lost, no gap recorded): the seq jump is caught, every book of that
+    // subscription is unknown from there (no snapshot follows), and nothing fills in them after it.
+    const lost = recs.findIndex((r, i) => i > half && r.kind === "ws" && r.type === "orderbook_delta" && r.sid === sid);
+    expect(lost).toBeGreaterThan(0);
+    writeRecs(join(dir, "rec-hole"), recs.filter((_, i) => i !== lost));
+    const holed = await backtest("rec-hole", "out-hole");
+    const jumps = holed.s.book_gaps.filter((b) => b.reason.startsWith("unrecorded seq jump"));
+    expect(jumps.length, JSON.stringify(holed.s.book_gaps)).toBeGreaterThan(0);
+    const lostAt = stamps(recs)[lost]!;
+    for (const j of jumps) expect(Date.parse(j.from)).toBeGreaterThanOrEqual(lostAt);
+    for (const b of holed.s.book_gaps) expect(fillsIn(holed.fills, b)).toEqual([]);
+  }, 200_000);
+});
+
+// ---- hand-written recordings -----------------------------------------------------------------------
+
+const T0 = Date.parse("2026-01-01T00:10:00Z");
+const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
+const TICKER = "KXTEST-Q-A";
+
+/** A one-market recording: the event, a book, the given trades (each with its exchange time), the result. */
+function synthetic(yes: Array<[number, number]>, no: Array<[number, number]>, trades: Array<{ s: number; price: number; count: number; taker: "bid" | "ask" }>): Rec[] {
+  const market = { ticker: TICKER, event_ticker: "KXTEST-Q", open_time: iso(-60), close_time: iso(600), status: "active", price_ranges: [{ start: 0, end: 10_000, step: 100 }] };
+  const recs: Rec[] = [
+    { t: 1, kind: "event", event: { event_ticker: "KXTEST-Q", series_ticker: "KXTEST", mutually_exclusive: false, markets: [market] } },
+    { t: 2, kind: "connection", state: "open" },
+    { t: 3, kind: "ws", type: "ticker", sid: 3, msg: { market_ticker: TICKER, ts_ms: T0 } },
+    { t: 4, kind: "ws", type: "orderbook_snapshot", sid: 1, seq: 1, msg: { market_ticker: TICKER, yes_dollars_fp: yes, no_dollars_fp: no } },
+  ];
+  trades.forEach((tr, k) => recs.push({ t: 10 + k, kind: "ws", type: "trade", sid: 2, seq: k + 1, msg: { market_ticker: TICKER, yes_price_dollars: tr.price, no_price_dollars: 10_000 - tr.price, count_fp: tr.count, taker_book_side: tr.taker, ts_ms: T0 + tr.s * 1000 } }));
+  recs.push({ t: 100, kind: "market", market: { ...market, status: "finalized", result: "yes" } });
+  return recs;
+}
+
+describe("the fill model on a recorded book", () => {
+  const mm = { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: true, spread: "0.04", quote_size: 2, skew_per_contract: "0", max_inventory: 10, stop_before_close_minutes: 0, min_book_contracts: 1, risk_aversion: 0 } } } };
+  // Sellers hit 43: 4, 4, 3, 5 contracts (16 in all).
+  const hits = [90, 150, 210, 270].map((s, k) => ({ s, price: 4300, count: [400, 400, 300, 500][k]!, taker: "ask" as const }));
+
+  test("a resting order's queue is the recorded book's size at its price: 10 ahead fills at the 3rd print, 30 ahead never", async () => {
+    // The market maker quotes 43 / 47 at the touch. With 10 contracts bid at 43 in the book, the
+    // 8 of the first two prints go to the queue; the 3rd reaches us with 1, the 4th with 1 more.
+    const dir = tempDir("bt-rec-queue");
+    writeRecs(join(dir, "rec"), synthetic([[4300, 1000]], [[5300, 1000]], hits));
+    writeConfig(dir, mm);
+    const r = await runBin(["backtest", "--data", "rec", "--out", "out", "--step", "30"], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.code, r.output).toBe(0);
+    const fills = parseCsv(readFileSync(join(dir, "out", "fills.csv"), "utf8"));
+    expect(fills.map((f) => [f.time, f.side, f.yes_price, f.count, f.is_taker])).toEqual([
+      [iso(210), "buy YES", "0.4300", "1.00", "false"],
+      [iso(270), "buy YES", "0.4300", "1.00", "false"],
+    ]);
+    // The same prints behind 30 contracts: 16 traded, none reached us.
+    const dir2 = tempDir("bt-rec-queue");
+    writeRecs(join(dir2, "rec"), synthetic([[4300, 3000]], [[5300, 1000]], hits));
+    writeConfig(dir2, mm);
+    const r2 = await runBin(["backtest", "--data", "rec", "--out", "out", "--step", "30"], { cwd: dir2, timeoutMs: 60_000 });
+    expect(r2.code, r2.output).toBe(0);
+    expect(parseCsv(readFileSync(join(dir2, "out", "fills.csv"), "utf8"))).toEqual([]);
+  });
+
+  test("a taker order takes only the recorded levels, and what it took stays taken", async () => {
+    // YES asks: 10 at 47 and 5 at 48 (NO bids at 53 and 52). fair_value at 0.9 wants 50; the
+    // recording keeps showing those levels for 5 minutes of prints, but they were ours to take once.
+    const dir = tempDir("bt-rec-taker");
+    const prints = [30, 60, 90, 120, 150, 180, 210, 240, 270, 300].map((s) => ({ s, price: 4300, count: 100, taker: "ask" as const }));
+    writeRecs(join(dir, "rec"), synthetic([[4300, 1000]], [[5200, 500], [5300, 1000]], prints));
+    writeFileSync(join(dir, "probs.json"), JSON.stringify({ [TICKER]: 0.9 }));
+    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: false }, fair_value: { enabled: true, source: "probs.json", max_contracts: 50, max_order_dollars: "100", max_event_dollars: "100" } } } });
+    const r = await runBin(["backtest", "--data", "rec", "--out", "out", "--step", "30"], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.code, r.output).toBe(0);
+    const fills = parseCsv(readFileSync(join(dir, "out", "fills.csv"), "utf8")).filter((f) => f.is_taker === "true");
+    const at = (p: string) => fills.filter((f) => f.yes_price === p).reduce((a, f) => a + micros(f.count!) / 1_000_000, 0);
+    expect(at("0.4700")).toBe(10);
+    expect(at("0.4800")).toBe(5);
+    expect(fills.every((f) => f.yes_price === "0.4700" || f.yes_price === "0.4800")).toBe(true);
+    for (const f of fills) expect(micros(f.fee!)).toBe(kalshiTakerFeeMicros(micros(f.yes_price!) / 10_000, micros(f.count!) / 1_000_000));
+  });
+});
+
+describe("bad input: one line, exit 2", () => {
+  const oneLine = (r: { stderr: string }) => {
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  };
+
+  test("a folder that is neither a tape nor a recording; a bad --format; a recording without results", async () => {
+    const dir = tempDir("bt-rec-bad");
+    mkdirSync(join(dir, "x"));
+    writeFileSync(join(dir, "x", "notes.txt"), "hello");
+    const r = await runBin(["backtest", "--data", "x"], { cwd: dir });
+    expect(r.code).toBe(2);
+    oneLine(r);
+    expect(r.stderr).toContain("neither a trade tape");
+    const r2 = await runBin(["backtest", "--data", "x", "--format", "csv"], { cwd: dir });
+    expect(r2.code).toBe(2);
+    oneLine(r2);
+    expect(r2.stderr).toContain("--format csv: expected tape or recording");
+    const r3 = await runBin(["backtest", "--data", "x", "--format", "recording"], { cwd: dir });
+    expect(r3.code).toBe(2);
+    oneLine(r3);
+    expect(r3.stderr).toContain("no YYYY-MM-DDTHH.jsonl.gz file");
+    const recs = synthetic([[4300, 1000]], [[5300, 1000]], []).filter((x) => x.kind !== "market");
+    writeRecs(join(dir, "unsettled"), recs);
+    const r4 = await runBin(["backtest", "--data", "unsettled"], { cwd: dir });
+    expect(r4.code).toBe(2);
+    oneLine(r4);
+    expect(r4.stderr).toContain("no recorded result for every market (KXTEST-Q); record until they settle");
+    writeFileSync(join(dir, "unsettled", "2026-01-01T01.jsonl.gz"), gzipSync("{not json\n{\"t\":1,\"kind\":\"event\"}\n"));
+    const r5 = await runBin(["backtest", "--data", "unsettled"], { cwd: dir });
+    expect(r5.code).toBe(2);
+    oneLine(r5);
+    expect(r5.stderr).toContain("line 1 is not JSON");
+  });
+});
