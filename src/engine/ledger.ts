@@ -8,7 +8,9 @@ import { schema } from "../db/open.ts";
 import type { Count, Micros, Price } from "../kalshi/money.ts";
 import type { BookSide, OrderTerms } from "../strategies/types.ts";
 import type { RiskRow } from "./risk.ts";
+import { MidHistory } from "./mid-history.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
+import { hedgedPositions, strategyInventory } from "./strategy-holdings.ts";
 
 const { orders, orderEvents, fills, positions, meta, cycles, balanceSnapshots, settlements, auditLog, riskState, marketSnapshots } = schema;
 
@@ -41,6 +43,19 @@ export interface FillRecord {
   feeMicros: Micros;
   isTaker: boolean;
   tsMs: number;
+}
+
+/** One leg of an arbitrage set as the ledger's orders hold it (arbSetLegs). */
+export interface ArbLegRow {
+  groupKey: string;
+  ticker: string;
+  side: BookSide;
+  filled: Count;
+  /** Orders of this leg still pending, unknown or resting. */
+  open: number;
+  eventTicker: string;
+  /** Row id of the leg's first order (the set's direction is the side its first order took). */
+  first: number;
 }
 
 export interface SettlementRecord {
@@ -275,6 +290,39 @@ export class Ledger {
   filledContractsSince(sinceMs: number): number {
     const r = this.db.$client.query("select coalesce(sum(count), 0) as n from fills where paper = ? and created_at > ?").get(this.p ? 1 : 0, sinceMs) as { n: number };
     return r.n;
+  }
+
+  /**
+   * Legs of the arbitrage sets (orders sharing a group_key) not yet marked done in meta under
+   * `donePrefix` + key: per set, ticker and side, the contracts filled, the orders still open
+   * (pending, unknown or resting), and the row id of its first order.
+   */
+  arbSetLegs(donePrefix: string): ArbLegRow[] {
+    const done = this.k(donePrefix);
+    const rows = this.db.$client
+      .query("select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev, min(id) as first from orders where paper = ? and group_key is not null and group_key not in (select substr(key, length(?) + 1) from meta where key like ?) group by group_key, ticker, side")
+      .all(this.p ? 1 : 0, done, `${done}%`) as Array<{ group_key: string; ticker: string; side: BookSide; filled: number; open: number; ev: string; first: number }>;
+    return rows.map((r) => ({ groupKey: r.group_key, ticker: r.ticker, side: r.side, filled: r.filled, open: r.open, eventTicker: r.ev, first: r.first }));
+  }
+
+  /** Contracts of each account position that are one leg of a complete arbitrage set (strategy-holdings.ts). */
+  hedgedPositions(positions: ReadonlyMap<string, number>): Map<string, number> {
+    return hedgedPositions(this.db.$client, this.p, positions);
+  }
+
+  /** One strategy's own net position per ticker, from its fills (strategy-holdings.ts). */
+  strategyInventory(strategy: string, tickers: readonly string[]): Map<string, number> {
+    return strategyInventory(this.db.$client, this.p, strategy, tickers);
+  }
+
+  /** Mid history kept in market_snapshots for the strategies that ask for it. */
+  midHistory(): MidHistory {
+    return new MidHistory(this.db.$client);
+  }
+
+  /** Contracts of one paper order the ledger's fills hold (by client_order_id). */
+  paperFilledByClientOrderId(clientOrderId: string): number {
+    return (this.db.$client.query("select coalesce(sum(count),0) as c from fills where paper = 1 and client_order_id = ?").get(clientOrderId) as { c: number }).c;
   }
 
   sendTimesSince(sinceMs: number): number[] {
