@@ -11,7 +11,7 @@ import { defineCommand } from "citty";
 import { configArgs, guarded, EXIT, UserError } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
 import { displayPath } from "./backup.ts";
-import { DbError, openDb, type Db } from "../db/open.ts";
+import { closeDb, DbError, openDb, type Db } from "../db/open.ts";
 import { formatCount, formatMicros, formatPrice } from "../kalshi/money.ts";
 import {
   checkTimezone,
@@ -203,11 +203,10 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
   } catch (e) {
     throw new UserError((e as Error).message, e instanceof DbError && e.busy ? EXIT.DATABASE_BUSY : EXIT.DATABASE);
   }
-  const sqlite = db.$client;
   try {
     let missing: string[];
     try {
-      missing = missingReportTables(sqlite);
+      missing = missingReportTables(db);
     } catch (e) {
       throw readError(path, e);
     }
@@ -225,10 +224,10 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
         n = rows.length;
         return format === "csv" ? toCsv(cols, rows) : format === "json" ? toJson(cols, rows) : toTable(cols, rows);
       };
-      if (kind === "fills") out = render(COLUMNS.fills, fillsReport(sqlite, paper, range));
-      else if (kind === "orders") out = render(COLUMNS.orders, ordersReport(sqlite, paper, range));
-      else if (kind === "settlements") out = render(COLUMNS.settlements, settlementsReport(sqlite, paper, range));
-      else out = render(COLUMNS.daily, dailyReport(sqlite, paper, range));
+      if (kind === "fills") out = render(COLUMNS.fills, fillsReport(db, paper, range));
+      else if (kind === "orders") out = render(COLUMNS.orders, ordersReport(db, paper, range));
+      else if (kind === "settlements") out = render(COLUMNS.settlements, settlementsReport(db, paper, range));
+      else out = render(COLUMNS.daily, dailyReport(db, paper, range));
     } catch (e) {
       throw readError(path, e);
     }
@@ -236,7 +235,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
     if (n! === 0) {
       let other = 0;
       try {
-        other = countOtherBook(sqlite, kind === "daily" ? "orders" : kind, paper);
+        other = countOtherBook(db, kind === "daily" ? "orders" : kind, paper);
       } catch {
         // only a hint
       }
@@ -259,7 +258,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
     process.stdout.write(out);
     return EXIT.OK;
   } finally {
-    sqlite.close();
+    closeDb(db);
   }
 }
 

@@ -64,6 +64,8 @@ export const orders = sqliteTable(
     updatedAt: integer("updated_at").notNull().default(now),
     /** Kalshi's expiration_time sent with the order, in exchange-clock ms (null: good till canceled). */
     expiresAt: integer("expires_at"),
+    /** An amend whose outcome is unknown: the client_order_id it asked for (the order is looked up by it first). */
+    amendClientOrderId: text("amend_client_order_id"),
   },
   (t) => [
     uniqueIndex("orders_client_order_id").on(t.clientOrderId),

@@ -23,7 +23,7 @@ import type { ExchangeSession } from "./exchange-session.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
 import type { LiveBooks } from "./live-books.ts";
 import { StopRequested, type MarketData, type MarketDataSource, type Scope } from "./market-data.ts";
-import type { MidHistory } from "./mid-history.ts";
+import type { MidHistory } from "./ledger/mid-history.ts";
 import { ORDER_GROUP_WINDOW_MS, OrderGroupGuard, orderGroupLimit, type OrderGroupCheck } from "./order-group.ts";
 import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
 import { OrderRenewal } from "./order-renewal.ts";

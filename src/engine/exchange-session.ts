@@ -13,6 +13,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../errors.ts";
 import { writeFileAtomic } from "../ops/atomic.ts";
 import type { SimServer } from "../sim/server.ts";
+import type { ScenarioInput } from "../sim/scenario-schema.ts";
 
 export interface ExchangeSession {
   client: KalshiClient;
@@ -75,7 +76,7 @@ export async function openSession(loaded: LoadedConfig, log: Log): Promise<Excha
   if (baseUrl === null) {
     const kp = await simKeyPair(loaded.paths.database);
     const { startSimServer } = await import("../sim/server.ts");
-    let scenario: unknown;
+    let scenario: ScenarioInput | undefined;
     if (c.sim.scenario) {
       const p = c.sim.scenario.startsWith("/") ? c.sim.scenario : join(loaded.baseDir, c.sim.scenario);
       try {
@@ -91,7 +92,7 @@ export async function openSession(loaded: LoadedConfig, log: Log): Promise<Excha
       markets: c.sim.markets,
       speed: c.sim.speed,
       quiet: true,
-      ...(scenario ? { scenario: scenario as never } : {}),
+      ...(scenario ? { scenario } : {}),
       accounts: [{ apiKeyId: kp.apiKeyId, publicKeyPem: kp.publicKeyPem, balanceMicros: parseDollars(c.sim.balance_dollars) }],
     });
     const privateKey = privateKeyFromPem(kp.privateKeyPem);

@@ -4,7 +4,7 @@
 // `unknown` is never resent: the market is blocked until a lookup by client_order_id resolves it
 // (resolveOpen, here, called at start-up, right after any unknown, and at every reconciliation).
 import { randomUUID } from "node:crypto";
-import type { Count } from "../kalshi/money.ts";
+import { formatCount, formatPrice, type Count } from "../kalshi/money.ts";
 import type { AmendIntent, CancelIntent, CreateIntent, Intent } from "../strategies/types.ts";
 import type { Ledger, NewOrder, OrderRow, OrderStatus } from "./ledger.ts";
 import { canceledOrExpired } from "./order-ttl.ts";
@@ -72,8 +72,7 @@ export function statusFromAccepted(filled: Count, remaining: Count): OrderStatus
 export function describeIntent(i: Intent): string {
   if (i.kind === "cancel") return `cancel ${i.orderId} on ${i.ticker}`;
   const what = i.side === "bid" ? "buy YES" : "sell YES (buy NO)";
-  const price = (i.price / 10_000).toFixed(4);
-  return `${i.kind === "amend" ? "amend to " : ""}${what} ${(i.count / 100).toFixed(2)} × ${i.ticker} @ ${price} YES`;
+  return `${i.kind === "amend" ? "amend to " : ""}${what} ${formatCount(i.count)} × ${i.ticker} @ ${formatPrice(i.price)} YES`;
 }
 
 /** A create the gate let through, with the count it allowed. */
@@ -251,7 +250,7 @@ export class OrderManager {
       sum.decisions.push({ intent: a, result: "amend rejected", detail: r.error });
     } else {
       // The amend may have happened: the row is unknown (its market blocked) until the exchange says.
-      this.d.ledger.updateOrder(row.id, { status: "unknown", error: `amend outcome unknown (new client_order_id ${newCid}): ${r.error}` }, "amend unknown");
+      this.d.ledger.updateOrder(row.id, { status: "unknown", amendClientOrderId: newCid, error: `amend outcome unknown (new client_order_id ${newCid}): ${r.error}` }, "amend unknown");
       this.needsReconcile = true;
       sum.unknown++;
       sum.decisions.push({ intent: a, result: "unknown", detail: r.error });
@@ -457,7 +456,7 @@ export class OrderManager {
     const rows = this.d.ledger.ordersWithStatus(["pending", "unknown"]);
     let resolved = 0;
     for (const row of rows) {
-      const amendCid = /new client_order_id ([0-9a-f-]{36})/.exec(row.error ?? "")?.[1];
+      const amendCid = row.amendClientOrderId;
       const minTsSec = Math.floor(row.createdAt / 1000) - 60;
       let found: ExchangeOrder | null = null;
       if (amendCid) found = await this.d.transport.findByClientOrderId(amendCid, { ticker: row.ticker, minTsSec });
@@ -467,7 +466,7 @@ export class OrderManager {
         if (status === "unknown") continue;
         this.d.ledger.updateOrder(
           row.id,
-          { status, orderId: found.orderId, price: found.price, count: found.initial, filledCount: found.filled, remainingCount: found.remaining, clientOrderId: found.clientOrderId, error: null },
+          { status, orderId: found.orderId, price: found.price, count: found.initial, filledCount: found.filled, remainingCount: found.remaining, clientOrderId: found.clientOrderId, error: null, amendClientOrderId: null },
           `resolved by lookup: ${status}`,
         );
         resolved++;
