@@ -1,13 +1,11 @@
 // Arbitrage sets whose legs filled unevenly: completed or unwound, never left naked unrecorded.
 // A set is the orders sharing one group_key; a set the repair found whole (or made whole) is marked
-// done in meta under `arb_done:<group_key>` (book-namespaced by the ledger) and not looked at again.
+// done in the ledger (arb_sets_done) and not looked at again.
 import { repairArbSet, type ArbSetLeg } from "../strategies/index.ts";
 import type { CreateIntent, MarketView } from "../strategies/types.ts";
 import type { ArbLegRow, Ledger } from "./ledger.ts";
 import type { MarketData } from "./market-data.ts";
 import type { ExecSummary, OrderManager } from "./order-manager.ts";
-
-export const ARB_DONE_PREFIX = "arb_done:";
 
 export interface ArbRepairDeps {
   ledger: Ledger;
@@ -28,14 +26,14 @@ export class ArbRepairer {
    */
   async repair(md: MarketData, cycleId: number, exec: ExecSummary, fresh?: (ticker: string) => MarketView | undefined): Promise<void> {
     const groups = new Map<string, ArbLegRow[]>();
-    for (const r of this.d.ledger.arbSetLegs(ARB_DONE_PREFIX)) groups.set(r.groupKey, [...(groups.get(r.groupKey) ?? []), r]);
+    for (const r of this.d.ledger.arbSetLegs()) groups.set(r.groupKey, [...(groups.get(r.groupKey) ?? []), r]);
     for (const [key, all] of groups) {
       if (all.some((l) => l.open > 0)) continue;
       const set = { groupKey: key, eventTicker: all[0]!.eventTicker, legs: netLegs(all) };
       const markets = fresh ? new Map(set.legs.flatMap((l) => { const v = fresh(l.ticker); return v ? [[l.ticker, v] as const] : []; })) : md.markets;
       const rep = repairArbSet(set, markets);
       if (rep.action === "done") {
-        this.d.ledger.setMeta(`${ARB_DONE_PREFIX}${key}`, "1");
+        this.d.ledger.markArbSetDone(key);
         this.waiting.delete(key);
         continue;
       }

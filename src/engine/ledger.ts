@@ -12,7 +12,7 @@ import { MidHistory } from "./ledger/mid-history.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
 import { hedgedPositions, strategyInventory } from "./ledger/holdings.ts";
 
-const { orders, orderEvents, fills, positions, meta, cycles, balanceSnapshots, settlements, auditLog, riskState, marketSnapshots } = schema;
+const { orders, orderEvents, fills, positions, meta, cycles, balanceSnapshots, settlements, auditLog, riskState, marketSnapshots, arbSetsDone } = schema;
 
 /** `expired`: canceled by the exchange at the order's expiration_time (order-ttl.ts). */
 export type OrderStatus = "pending" | "resting" | "executed" | "canceled" | "expired" | "rejected" | "unknown";
@@ -307,16 +307,26 @@ export class Ledger {
   }
 
   /**
-   * Legs of the arbitrage sets (orders sharing a group_key) not yet marked done in meta under
-   * `donePrefix` + key: per set, ticker and side, the contracts filled, the orders still open
-   * (pending, unknown or resting), and the row id of its first order.
+   * Legs of the arbitrage sets (orders sharing a group_key) not yet marked done (markArbSetDone):
+   * per set, ticker and side, the contracts filled, the orders still open (pending, unknown or
+   * resting), and the row id of its first order.
    */
-  arbSetLegs(donePrefix: string): ArbLegRow[] {
-    const done = this.k(donePrefix);
+  arbSetLegs(): ArbLegRow[] {
+    const p = this.p ? 1 : 0;
     const rows = this.db.$client
-      .query("select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev, min(id) as first from orders where paper = ? and group_key is not null and group_key not in (select substr(key, length(?) + 1) from meta where key like ?) group by group_key, ticker, side")
-      .all(this.p ? 1 : 0, done, `${done}%`) as Array<{ group_key: string; ticker: string; side: BookSide; filled: number; open: number; ev: string; first: number }>;
+      .query("select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev, min(id) as first from orders where paper = ? and group_key is not null and group_key not in (select group_key from arb_sets_done where paper = ?) group by group_key, ticker, side")
+      .all(p, p) as Array<{ group_key: string; ticker: string; side: BookSide; filled: number; open: number; ev: string; first: number }>;
     return rows.map((r) => ({ groupKey: r.group_key, ticker: r.ticker, side: r.side, filled: r.filled, open: r.open, eventTicker: r.ev, first: r.first }));
+  }
+
+  /** The arbitrage set under `groupKey` is whole: arbSetLegs leaves it out from now on. */
+  markArbSetDone(groupKey: string): void {
+    this.db.insert(arbSetsDone).values({ paper: this.p, groupKey }).onConflictDoNothing().run();
+  }
+
+  /** Paper: the newest print of the order's market when it began resting at its price (no order event: bookkeeping of the paper model). */
+  setPaperSince(rowId: number, ms: number): void {
+    this.db.update(orders).set({ paperSinceMs: ms }).where(eq(orders.id, rowId)).run();
   }
 
   /** Contracts of each account position that are one leg of a complete arbitrage set (ledger/holdings.ts). */
@@ -596,6 +606,7 @@ export class Ledger {
       sqlite.run(`delete from settlements where paper = ?`, [p]);
       sqlite.run(`delete from meta where key like ?`, [`${this.p ? "paper" : "live"}.%`]);
       sqlite.run(`delete from risk_state where paper = ?`, [p]);
+      sqlite.run(`delete from arb_sets_done where paper = ?`, [p]);
     })();
     this.audit("book_restart", why);
   }

@@ -1,9 +1,9 @@
 // Paper trading's upkeep, each cycle: the bankroll's anchor, expiries, fills of resting orders from
 // the market's trades through them, settlement of paper positions in determined markets.
 //
-// Meta keys (book-namespaced by the ledger): `trades_mark:<ticker>` (exchange ms of the newest print
-// already looked at), `paper_since:<order row id>` (exchange ms of the newest print when the order
-// started resting at its price: only later prints can fill it).
+// Meta keys (book-namespaced by the ledger): `trades_mark:<ticker>`, the exchange ms of the newest
+// print already looked at. Each order's own mark (the newest print when it began resting at its
+// price: only later prints can fill it) is its row's paper_since_ms.
 import type { LoadedConfig } from "../config/load.ts";
 import type { KalshiClient } from "../kalshi/client.ts";
 import { formatDollars2, parseDollars, type Micros } from "../kalshi/money.ts";
@@ -14,7 +14,6 @@ import type { PaperTransport } from "./paper-transport.ts";
 import { balanceMicrosOf } from "./portfolio.ts";
 import { settlementRevenue } from "./position-math.ts";
 
-const SINCE_PREFIX = "paper_since:";
 const markKey = (ticker: string) => `trades_mark:${ticker}`;
 
 export interface PaperUpkeepDeps {
@@ -77,7 +76,7 @@ export class PaperUpkeep {
         t = (await marketData.tradesSince(row.ticker, null)).latestMs;
         latest.set(row.ticker, t);
       }
-      ledger.setMeta(`${SINCE_PREFIX}${row.id}`, String(t));
+      ledger.setPaperSince(row.id, t);
     }
   }
 
@@ -86,13 +85,9 @@ export class PaperUpkeep {
     this.printMark.clear();
     this.expire();
     const { trades, since } = await this.readTrades(md);
-    const stamp = (row: OrderRow) => {
-      const v = this.d.ledger.getMeta(`${SINCE_PREFIX}${row.id}`);
-      return v === null ? Number.NEGATIVE_INFINITY : Number(v);
-    };
+    const stamp = (row: OrderRow) => row.paperSinceMs ?? Number.NEGATIVE_INFINITY;
     // No mark yet (the market's first check): only a mark is taken, nothing fills.
     const fills = this.d.transport.fillResting(trades, (row) => Math.max(since.get(row.ticker) ?? Number.POSITIVE_INFINITY, stamp(row)));
-    this.dropStaleStamps();
     this.settle(md);
     return fills;
   }
@@ -128,13 +123,6 @@ export class PaperUpkeep {
       this.printMark.set(t, r.latestMs);
     }
     return { trades, since };
-  }
-
-  /** Stamps of orders that no longer rest are dropped. */
-  private dropStaleStamps(): void {
-    const { ledger } = this.d;
-    const restingIds = new Set(ledger.ordersWithStatus(["resting"]).map((r) => String(r.id)));
-    for (const { key } of ledger.metaWithPrefix(SINCE_PREFIX)) if (!restingIds.has(key.slice(SINCE_PREFIX.length))) ledger.deleteMeta(key);
   }
 
   /** Settle paper positions in determined markets. */
