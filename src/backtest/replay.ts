@@ -114,10 +114,10 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   const clock = () => now;
 
   const db = openDb(":memory:");
+  const ledger = new Ledger(db, true);
   // The live ledger looks orders up by exchange order id rarely; the paper transport of a replay
   // does it for every amend and cancel. An index of this throwaway database only (no migration).
-  db.$client.run("create index backtest_orders_order_id on orders(order_id)");
-  const ledger = new Ledger(db, true);
+  ledger.indexOrdersByOrderId();
   ledger.setCashAnchor(startMicros);
   const pt = new PaperTransport(ledger, clock);
   const gate = { snapshot: emptyRiskSnapshot(now, { cashMicros: startMicros, equityMicros: startMicros }), limits };
@@ -210,10 +210,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   let halted: ReplayResult["halted"] = null;
 
   const collectFills = () => {
-    const rows = ledger.db.$client
-      .query("select f.id, f.order_id as orderId, f.ticker, f.side, f.price, f.count, f.fee_micros as fee, f.is_taker as taker, f.created_at as at, o.strategy from fills f left join orders o on o.client_order_id = f.client_order_id where f.id > ? order by f.id")
-      .all(lastFillId) as Array<{ id: number; orderId: string | null; ticker: string; side: BookSide; price: number; count: number; fee: number; taker: number; at: number; strategy: string | null }>;
-    for (const r of rows) {
+    for (const r of ledger.fillsWithStrategyAfter(lastFillId)) {
       lastFillId = r.id;
       const m = src.markets.get(r.ticker)!;
       if (r.taker) src.take(r.ticker, r.side, r.price, r.count);
@@ -360,7 +357,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
     riskReasons: [...riskReasons].sort((a, b) => b[1] - a[1]),
     riskResized,
     halted,
-    settlements: (ledger.db.$client.query("select count(*) as n from settlements where paper = 1").get() as { n: number }).n,
+    settlements: ledger.settlementCount(),
     strategies: strategies.map((s) => s.name),
     firstMs: src.firstMs,
     lastMs: src.lastMs,

@@ -12,7 +12,7 @@ import { configArgs, guarded, EXIT, UserError } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
 import { displayPath } from "./backup.ts";
 import { renderTable, terminalWidth } from "../ops/table.ts";
-import { DbError, openDb, type Db } from "../db/open.ts";
+import { closeDb, DbError, openDb, type Db } from "../db/open.ts";
 import { formatCount, formatMicros, formatPrice } from "../kalshi/money.ts";
 import {
   checkTimezone,
@@ -199,11 +199,10 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
   } catch (e) {
     throw new UserError((e as Error).message, e instanceof DbError && e.busy ? EXIT.DATABASE_BUSY : EXIT.DATABASE);
   }
-  const sqlite = db.$client;
   try {
     let missing: string[];
     try {
-      missing = missingReportTables(sqlite);
+      missing = missingReportTables(db);
     } catch (e) {
       throw readError(path, e);
     }
@@ -221,10 +220,10 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
         n = rows.length;
         return format === "csv" ? toCsv(cols, rows) : format === "json" ? toJson(cols, rows) : toTable(cols, rows);
       };
-      if (kind === "fills") out = render(COLUMNS.fills, fillsReport(sqlite, paper, range));
-      else if (kind === "orders") out = render(COLUMNS.orders, ordersReport(sqlite, paper, range));
-      else if (kind === "settlements") out = render(COLUMNS.settlements, settlementsReport(sqlite, paper, range));
-      else out = render(COLUMNS.daily, dailyReport(sqlite, paper, range));
+      if (kind === "fills") out = render(COLUMNS.fills, fillsReport(db, paper, range));
+      else if (kind === "orders") out = render(COLUMNS.orders, ordersReport(db, paper, range));
+      else if (kind === "settlements") out = render(COLUMNS.settlements, settlementsReport(db, paper, range));
+      else out = render(COLUMNS.daily, dailyReport(db, paper, range));
     } catch (e) {
       throw readError(path, e);
     }
@@ -232,7 +231,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
     if (n! === 0) {
       let other = 0;
       try {
-        other = countOtherBook(sqlite, kind === "daily" ? "orders" : kind, paper);
+        other = countOtherBook(db, kind === "daily" ? "orders" : kind, paper);
       } catch {
         // only a hint
       }
@@ -255,7 +254,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
     process.stdout.write(out);
     return EXIT.OK;
   } finally {
-    sqlite.close();
+    closeDb(db);
   }
 }
 

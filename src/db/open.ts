@@ -268,4 +268,9 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   }
 }
 
+/** Close the database's connection (the lifecycle's last step). */
+export function closeDb(db: Db): void {
+  db.$client.close();
+}
+
 export { schema };

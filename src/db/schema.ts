@@ -64,6 +64,10 @@ export const orders = sqliteTable(
     updatedAt: integer("updated_at").notNull().default(now),
     /** Kalshi's expiration_time sent with the order, in exchange-clock ms (null: good till canceled). */
     expiresAt: integer("expires_at"),
+    /** An amend whose outcome is unknown: the client_order_id it asked for (the order is looked up by it first). */
+    amendClientOrderId: text("amend_client_order_id"),
+    /** Paper: exchange ms of the market's newest print when the order began resting at its price; only later prints fill it. */
+    paperSinceMs: integer("paper_since_ms"),
   },
   (t) => [
     uniqueIndex("orders_client_order_id").on(t.clientOrderId),
@@ -183,6 +187,17 @@ export const auditLog = sqliteTable(
     data: text({ mode: "json" }),
   },
   (t) => [index("audit_log_at").on(t.at), index("audit_log_cycle").on(t.cycleId)],
+);
+
+/** Arbitrage sets (orders sharing a group_key) found whole: the repair does not look at them again. */
+export const arbSetsDone = sqliteTable(
+  "arb_sets_done",
+  {
+    paper: integer({ mode: "boolean" }).notNull(),
+    groupKey: text("group_key").notNull(),
+    at: integer().notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.paper, t.groupKey] })],
 );
 
 export const riskState = sqliteTable("risk_state", {

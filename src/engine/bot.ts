@@ -38,7 +38,7 @@
 import { KalshiApiError, authFix } from "../kalshi/index.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../errors.ts";
-import { DbError, openDb, sqliteErrorCode, type Db } from "../db/open.ts";
+import { closeDb, DbError, openDb, sqliteErrorCode, type Db } from "../db/open.ts";
 import { acquireLock, guardDatabase, type LockHandle } from "../ops/lock.ts";
 import { writeHeartbeat, type Heartbeat, type HeartbeatCounters, type HeartbeatStatus } from "../ops/heartbeat.ts";
 import { killSwitch, setKillSwitchFile } from "../ops/kill-switch.ts";
@@ -47,8 +47,8 @@ import { redact } from "../ops/redact.ts";
 import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
 import { ClockStepWatch, monoNow, sleepUntilMono, wallAt } from "../ops/clock.ts";
 import { VERSION } from "../version.ts";
-import { formatDollars2, parseDollars } from "../kalshi/money.ts";
-import { resolveRiskLimits } from "./risk.ts";
+import { centsToMicros, formatDollars2, microsToCents, parseDollars } from "../kalshi/money.ts";
+import { resolveRiskLimits, type ResolvedRiskLimits } from "./risk.ts";
 import { Engine, type CycleReport, type ReactReport } from "./cycle.ts";
 import { LiveBooks } from "./live-books.ts";
 import { Reactor, type ReactorWork } from "./reactor.ts";
@@ -59,7 +59,7 @@ import { MarketDataSource, StopRequested, lifecycleInScope, type Scope } from ".
 import { PaperTransport } from "./paper-transport.ts";
 import { ReconcileError } from "./reconcile.ts";
 import { cycleSummary, scanTable } from "./scan-report.ts";
-import { nextCycleId } from "./cycle-number.ts";
+import { nextCycleId } from "./ledger/cycle-number.ts";
 import { heartbeatCountersOf } from "./heartbeat-counters.ts";
 import { checkLiveTrading, resolveScope } from "./live-guard.ts";
 import { resolveOrderTtlSeconds } from "./order-ttl.ts";
@@ -122,9 +122,9 @@ class Heart {
         last_error: this.lastError === null ? null : redact(oneLine(this.lastError, 500)),
         kill_switch: killSwitch().active,
         rss_bytes: process.memoryUsage().rss,
+        ...(this.counters ? { counters: this.counters() } : {}),
         ...(this.risk ? { risk_state: this.risk } : {}),
         ...(this.exitOrders ? { exit_orders: this.exitOrders } : {}),
-        ...(this.counters ? { counters: this.counters() } : {}),
       });
     } catch (e) {
       log.warn(`heartbeat not written: ${(e as Error).message}`);
@@ -135,15 +135,14 @@ class Heart {
     if (!this.bankroll) return;
     const total = parseDollars(this.bankroll.total_dollars);
     // As in fromReport: the parts' cents from the cents of cash and total, so they add up as printed.
-    const cash = Math.trunc(cashMicros / 10_000) * 10_000;
+    const cash = centsToMicros(microsToCents(cashMicros));
     this.bankroll = { ...this.bankroll, cash_dollars: formatDollars2(cash), portfolio_value_dollars: formatDollars2(total - cash) };
   }
   fromReport(r: CycleReport): void {
     // Cents of the parts are derived from the cents of cash and total, so cash + portfolio = total
     // exactly as printed (truncating each part separately could lose a cent).
-    const cents = (m: number) => Math.trunc(m / 10_000);
-    const pvCents = cents(r.totalMicros) - cents(r.cashMicros);
-    this.bankroll = { cash_dollars: formatDollars2(r.cashMicros), portfolio_value_dollars: formatDollars2(pvCents * 10_000), total_dollars: formatDollars2(r.totalMicros) };
+    const pvCents = microsToCents(r.totalMicros) - microsToCents(r.cashMicros);
+    this.bankroll = { cash_dollars: formatDollars2(r.cashMicros), portfolio_value_dollars: formatDollars2(centsToMicros(pvCents)), total_dollars: formatDollars2(r.totalMicros) };
     this.openOrders = r.openOrders;
     this.risk = r.riskState;
   }
@@ -173,110 +172,169 @@ function restartBookIfNewExchange(ledger: Ledger, session: ExchangeSession): voi
 
 export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<number> {
   setKillSwitchFile(loaded.paths.killSwitchFile);
-  const cfg = loaded.config;
-  const dryRun = cfg.trading.dry_run;
-  const print = opts.print ?? ((t: string) => process.stdout.write(`${t}\n`));
-  const interactive = !opts.nonInteractive && !cfg.trading.non_interactive && process.stdin.isTTY === true;
+  const plan = refusals(loaded, opts);
+  const lock: LockHandle = acquireLock(loaded.paths.lockFile);
+  return new BotRun(loaded, opts, plan, lock).main();
+}
 
-  // ---- refusals before anything is touched ----
+/** What the refusals before anything is touched resolved: the scope, the risk limits, whether a person is at the terminal. */
+interface RunPlan {
+  scope: Scope;
+  limits: ResolvedRiskLimits;
+  interactive: boolean;
+}
+
+/** Refusals before anything is touched: an unusable scope, live trading not confirmed, risk limits that do not parse. */
+function refusals(loaded: LoadedConfig, opts: RunOptions): RunPlan {
+  const cfg = loaded.config;
+  const interactive = !opts.nonInteractive && !cfg.trading.non_interactive && process.stdin.isTTY === true;
   const scope: Scope = resolveScope(loaded);
   if (opts.mode === "trade") checkLiveTrading(loaded, { interactive });
-  const limits = (() => {
-    try {
-      return resolveRiskLimits(cfg.risk);
-    } catch (e) {
-      throw new UserError(`risk limits: ${(e as Error).message}`);
-    }
-  })();
+  let limits: ResolvedRiskLimits;
+  try {
+    limits = resolveRiskLimits(cfg.risk);
+  } catch (e) {
+    throw new UserError(`risk limits: ${(e as Error).message}`);
+  }
+  return { scope, limits, interactive };
+}
 
-  const lock: LockHandle = acquireLock(loaded.paths.lockFile);
-  let db: Db | null = null;
-  let dbGuard: { release(): void } | null = null;
-  let session: ExchangeSession | null = null;
-  let live: LiveBooks | null = null;
+/** What one step of the loop says: go on, leave the loop (exit 0 after `stopped`), or exit with a code. */
+type Step = "next" | "break" | { exit: number };
+
+/** One run of the bot, from the lock to the exit: the state the lifecycle's phases share. */
+class BotRun {
+  private readonly cfg: LoadedConfig["config"];
+  private readonly dryRun: boolean;
+  private readonly print: (text: string) => void;
+  private readonly ttlSeconds: number;
+  private readonly heart: Heart;
+  private readonly intervalMs: number;
+  private db: Db | null = null;
+  private dbGuard: { release(): void } | null = null;
+  private session: ExchangeSession | null = null;
+  private live: LiveBooks | null = null;
   /** Live daemon: order-create signatures made ahead, off the path from a book update to the send. */
-  let stopPresigning: (() => void) | undefined;
-  let reactor: Reactor | null = null;
-  let engineRef: Engine | null = null;
-  let lockLost = false;
-  const ttlSeconds = resolveOrderTtlSeconds(cfg.trading, opts.once);
-  const heart = new Heart(loaded.paths.heartbeat, loaded, opts.mode);
-  let stopping = false;
-  let wake: (() => void) | null = null;
+  private stopPresigning: (() => void) | undefined;
+  private reactor: Reactor | null = null;
+  private engine: Engine | null = null;
+  private lockLost = false;
+  private stopping = false;
+  private wake: (() => void) | null = null;
   /** When a lifecycle message asked for an early cycle (null: none pending). */
-  let newMarketAt: number | null = null;
-  let cycleStartedAt = 0;
-  let cycleRunning = false;
-  let overdueTimer: ReturnType<typeof setInterval> | null = null;
-  let killAtCycle = false;
-  // A cycle before the interval is up: at once when the kill switch flipped since the cycle started
-  // (kalshi-bot pause / resume: resting orders go within a second of a pause, and a resume trades
-  // without waiting an interval); for a new market in scope, at most every EARLY_CYCLE_GAP_MS after
-  // a cycle's start, since a new event lists its markets in a burst.
-  // An order due for renewal (order-ttl.ts) starts a cycle too, which cancels and requotes it.
-  const earlyCycleDue = () => killSwitch().active !== killAtCycle || (newMarketAt !== null && monoNow() - cycleStartedAt >= EARLY_CYCLE_GAP_MS) || engineRef?.renewalDue() === true;
-  const stopReads = new AbortController();
+  private newMarketAt: number | null = null;
+  private cycleStartedAt = 0;
+  private cycleRunning = false;
+  private overdueTimer: ReturnType<typeof setInterval> | null = null;
+  private killAtCycle = false;
+  private readonly stopReads = new AbortController();
   // A second signal while stopping: leave without waiting for the exit's cancels (the exit line
   // names what is left resting; it expires on the exchange within the TTL).
-  let abandonExit: (why: string) => void = () => {};
-  const abandoned = new Promise<string>((r) => (abandonExit = r));
-  let forced = false;
-  const onSignal = (sig: string) => {
-    if (stopping) {
-      if (!forced) {
-        forced = true;
-        log.warn(`${sig} again: exiting without waiting for the cancels of resting orders`);
-        abandonExit(`${sig} again: exit forced`);
-      }
-      return;
-    }
-    stopping = true;
-    log.info(`${sig}: stopping at the next safe point`);
-    notifyStopping();
-    stopReads.abort(new StopRequested(`${sig}: market data fetch abandoned; no orders placed from partial data`));
-    wake?.();
-  };
-  const sigterm = () => onSignal("SIGTERM");
-  const sigint = () => onSignal("SIGINT");
-  process.on("SIGTERM", sigterm);
-  process.on("SIGINT", sigint);
-  const intervalMs = cfg.trading.cycle_interval_seconds * 1000;
+  private abandonExit: (why: string) => void = () => {};
+  private readonly abandoned = new Promise<string>((r) => (this.abandonExit = r));
+  private forced = false;
   // Monotonic, like every duration in the loop: a wall clock stepped back must not freeze the
   // daemon for the size of the step, nor a step forward fire everything at once.
-  let lastIterationEnd = monoNow();
-  const stopWatchdog = startSdWatchdog(() => loopAlive(lastIterationEnd, monoNow(), intervalMs));
-  const clockWatch = new ClockStepWatch();
-  const noteClockStep = () => {
-    const step = clockWatch.check();
-    if (step !== 0) log.warn(`system clock stepped ${step > 0 ? "forward" : "back"} by ${(Math.abs(step) / 1000).toFixed(1)} s; scheduling runs on the monotonic clock and is unaffected, times shown (logs, heartbeat, ledger) follow the new clock`);
-  };
-  let stoppingSent = false;
-  const notifyStopping = () => {
-    if (stoppingSent) return;
-    stoppingSent = true;
-    sdNotify("STOPPING=1");
-  };
+  private lastIterationEnd = monoNow();
+  private stopWatchdog: () => void = () => {};
+  private readonly clockWatch = new ClockStepWatch();
+  private stoppingSent = false;
+  private failures = 0;
+  /** The last cycle failed for the exchange (unreachable, 5xx, timeouts): `degraded` until one succeeds. */
+  private exchangeFailing = false;
+  private lastGc = Number.NEGATIVE_INFINITY;
+  private lastPruneAt = 0;
+  private readonly between = new BetweenCycles();
+  private readonly sigterm = () => this.onSignal("SIGTERM");
+  private readonly sigint = () => this.onSignal("SIGINT");
 
-  try {
+  constructor(
+    private readonly loaded: LoadedConfig,
+    private readonly opts: RunOptions,
+    private readonly plan: RunPlan,
+    private readonly lock: LockHandle,
+  ) {
+    this.cfg = loaded.config;
+    this.dryRun = this.cfg.trading.dry_run;
+    this.print = opts.print ?? ((t: string) => process.stdout.write(`${t}\n`));
+    this.ttlSeconds = resolveOrderTtlSeconds(this.cfg.trading, opts.once);
+    this.heart = new Heart(loaded.paths.heartbeat, loaded, opts.mode);
+    this.intervalMs = this.cfg.trading.cycle_interval_seconds * 1000;
+  }
+
+  // ---- the lifecycle: the table of contents -------------------------------------------------------
+
+  async main(): Promise<number> {
+    process.on("SIGTERM", this.sigterm);
+    process.on("SIGINT", this.sigint);
+    this.stopWatchdog = startSdWatchdog(() => loopAlive(this.lastIterationEnd, monoNow(), this.intervalMs));
+    try {
+      const engine = await this.open();
+      this.haltAtStart(engine);
+      this.announce();
+      this.startLiveBooks(engine);
+      // Lock held, database open, session ready; no exchange request made yet (see the header).
+      sdNotify(`READY=1\nSTATUS=started; first cycle running`);
+      this.lastIterationEnd = monoNow();
+      this.startOverdueTimer();
+      return await this.loop(engine);
+    } catch (e) {
+      throw this.failure(e);
+    } finally {
+      await this.shutdown();
+    }
+  }
+
+  private async loop(engine: Engine): Promise<number> {
+    for (;;) {
+      // A stop that came while the session opened (the embedded exchange starting): no cycle at all.
+      if (this.stopping) break;
+      this.checkLock();
+      this.cycleStarting(engine);
+      let report: CycleReport;
+      try {
+        report = await this.runCycle(engine);
+      } catch (e) {
+        const step = await this.cycleFailed(e);
+        if (step === "next") continue;
+        if (step === "break") break;
+        return step.exit;
+      }
+      const step = await this.cycleDone(engine, report);
+      if (step === "break") break;
+      if (step !== "next") return step.exit;
+    }
+    if (this.stopping) this.heart.write("stopped");
+    return EXIT.OK;
+  }
+
+  // ---- start-up -------------------------------------------------------------------------------------
+
+  /** Database, ledger (pruned), exchange session, engine. */
+  private async open(): Promise<Engine> {
+    const { loaded, cfg, dryRun, opts } = this;
     // Before the first heartbeat: a second bot on this ledger must not touch the first one's files.
-    dbGuard = guardDatabase(loaded.paths.database);
-    heart.write("starting");
+    this.dbGuard = guardDatabase(loaded.paths.database);
+    this.heart.write("starting");
+    let db: Db;
     try {
       db = openDb(loaded.paths.database);
     } catch (e) {
       throw new UserError((e as Error).message, e instanceof DbError && e.busy ? EXIT.DATABASE_BUSY : EXIT.DATABASE);
     }
+    this.db = db;
     // A database created just now had no other user; guard it from here on.
-    dbGuard ??= guardDatabase(loaded.paths.database);
+    this.dbGuard ??= guardDatabase(loaded.paths.database);
     const ledger = new Ledger(db, dryRun);
     // Before the exchange session and any cycle: nothing else writes the ledger yet.
     pruneLedgerHistory(db, cfg.ledger.history_days);
-    let lastPruneAt = monoNow();
-    session = await openSession(loaded, engineLog);
+    this.lastPruneAt = monoNow();
+    const session = await openSession(loaded, engineLog);
+    this.session = session;
     restartBookIfNewExchange(ledger, session);
     const limiter = session.client.limiter;
-    heart.counters = () => heartbeatCountersOf(limiter, live?.ws ?? null);
-    const marketData = new MarketDataSource(session.client, { signal: stopReads.signal });
+    this.heart.counters = () => heartbeatCountersOf(limiter, this.live?.ws ?? null);
+    const marketData = new MarketDataSource(session.client, { signal: this.stopReads.signal });
     const paperTransport = dryRun ? new PaperTransport(ledger) : null;
     const engine = new Engine({
       loaded,
@@ -285,258 +343,349 @@ export async function runBot(loaded: LoadedConfig, opts: RunOptions): Promise<nu
       marketData,
       transport: paperTransport ?? new LiveTransport(session.client),
       paperTransport,
-      orderTtlSeconds: opts.mode === "trade" ? ttlSeconds : 0,
-      limits,
-      scope,
+      orderTtlSeconds: opts.mode === "trade" ? this.ttlSeconds : 0,
+      limits: this.plan.limits,
+      scope: this.plan.scope,
       mode: opts.mode,
       log: engineLog,
-      ...(!dryRun && !cfg.trading.autonomous_mode && interactive ? { confirm: confirmOrder } : {}),
+      ...(!dryRun && !cfg.trading.autonomous_mode && this.plan.interactive ? { confirm: confirmOrder } : {}),
     });
     if (!dryRun && !opts.once && opts.mode === "trade") {
       const pre = session.client.presignOrders();
-      stopPresigning = pre ? () => pre.stop() : undefined;
+      this.stopPresigning = pre ? () => pre.stop() : undefined;
     }
-    engineRef = engine;
+    this.engine = engine;
+    return engine;
+  }
 
+  /** A persisted halt: cleared by --reset-halt, otherwise said (the first cycle cancels and exits 10). */
+  private haltAtStart(engine: Engine): void {
     const persisted = engine.riskRow();
-    if (opts.resetHalt) {
+    if (this.opts.resetHalt) {
       if (persisted?.state === "halted") {
         engine.resetHalt();
         log.warn(`risk halt cleared by --reset-halt (was: ${persisted.reason ?? "risk limit"}); day start and high-water mark rebase to the current bankroll`);
       } else log.info("--reset-halt: the bot was not halted");
-    } else if (persisted?.state === "halted" && opts.mode === "trade") {
+    } else if (persisted?.state === "halted" && this.opts.mode === "trade") {
       log.error(`halted by a risk limit: ${persisted.reason ?? "unknown"}. Review, then start once with --reset-halt to resume.`);
     }
+  }
 
+  /** What runs where, and which strategies decide, so a quiet run (the market maker ships disabled) explains itself. */
+  private announce(): void {
+    const { opts, dryRun, cfg } = this;
+    const session = this.session!;
+    const scope = this.plan.scope;
     log.info(
       `${opts.mode === "scan" ? "scan" : dryRun ? "dry-run (paper) trading" : "LIVE trading"} on ${session.environment}${session.embedded ? " (embedded local exchange)" : ` ${session.baseUrl}`}; scope: ${scope.whole ? "whole exchange" : [...scope.seriesTickers.map((s) => `series ${s}`), ...scope.eventTickers.map((e) => `event ${e}`), ...scope.marketTickers].join(", ")}`,
     );
-    // Which strategies decide, so a quiet run (the market maker ships disabled) explains itself.
     const strategyNames = Object.entries(cfg.trading.strategies);
     const on = strategyNames.filter(([, s]) => s.enabled).map(([n]) => n);
     const off = strategyNames.filter(([, s]) => !s.enabled).map(([n]) => n);
     log.info(`strategies: ${on.join(", ") || "none"} enabled${off.length ? `; ${off.join(", ")} disabled (trading.strategies.<name>.enabled)` : ""}`);
-    // Daemon: WebSocket books between cycles (see cycle.ts and reactor.ts). Not awaited: the first
-    // cycle runs over REST while the connection opens and snapshots arrive, and if the WebSocket
-    // never connects the bot keeps trading on REST (KalshiWs redials with backoff meanwhile).
+  }
+
+  /**
+   * Daemon: WebSocket books between cycles (see cycle.ts and reactor.ts). Not awaited: the first
+   * cycle runs over REST while the connection opens and snapshots arrive, and if the WebSocket
+   * never connects the bot keeps trading on REST (KalshiWs redials with backoff meanwhile).
+   */
+  private startLiveBooks(engine: Engine): void {
+    const { opts, cfg, dryRun } = this;
+    const session = this.session!;
     const wsAuth = session.wsAuth();
-    if (!opts.once && cfg.trading.websocket && wsAuth) {
-      live = new LiveBooks({ wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 }, trades: false, ownOrders: !dryRun, lifecycle: true, logger: wsLogger() });
-      engine.live = live;
-      // A market created or opened in scope starts a cycle early (with a full REST load): between
-      // full loads the daemon would otherwise see it only up to FULL_MARKET_LOAD_MS later.
-      live.onLifecycle((e) => {
-        // event_fee_update too: an event's new fees are read by the full load (GetEvents overrides).
-        if ((e.eventType !== "created" && e.eventType !== "activated" && e.eventType !== "event_fee_update") || !lifecycleInScope(scope, e.ticker, e.eventTicker)) return;
-        log.debug(`market ${e.ticker} ${e.eventType}${e.eventTicker ? ` in ${e.eventTicker}` : ""}: full load at the next cycle, started early`);
-        engine.requestFullLoad();
-        newMarketAt ??= monoNow();
-        wake?.();
-      });
-      live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
-      if (opts.mode === "trade") reactor = new Reactor(live, { moved: (t) => engine.moved(t), ownMove: (t) => engine.ownMove(t), paper: dryRun });
-      log.info(`live books: WebSocket ${session.wsUrl}${reactor ? "; reacting to book moves between cycles" : ""}`);
-    } else if (!opts.once && !cfg.trading.websocket) log.info("live books: off (trading.websocket=false); REST only");
-    const between = new BetweenCycles();
-
-    // Lock held, database open, session ready; no exchange request made yet (see the header).
-    sdNotify(`READY=1\nSTATUS=started; first cycle running`);
-    lastIterationEnd = monoNow();
-
-    let failures = 0;
-    /** The last cycle failed for the exchange (unreachable, 5xx, timeouts): `degraded` until one succeeds. */
-    let exchangeFailing = false;
-    let lastGc = Number.NEGATIVE_INFINITY;
-    // A cycle the exchange leaves hanging (requests that answer slowly or time out one after another)
-    // may run far past its interval: the heartbeat says `degraded` and why, instead of keeping the
-    // `active` of its start until it goes stale.
-    const overdueMs = Math.max(intervalMs, CYCLE_OVERDUE_MIN_MS);
-    overdueTimer = opts.once
-      ? null
-      : setInterval(() => {
-          const ran = monoNow() - cycleStartedAt;
-          if (!cycleRunning || ran < overdueMs) return;
-          heart.lastError = `cycle ${heart.cycle} has run ${Math.round(ran / 1000)} s (interval ${cfg.trading.cycle_interval_seconds} s): the exchange is slow or not answering${heart.lastError && !heart.lastError.startsWith(`cycle ${heart.cycle} has run`) ? `; before: ${heart.lastError}` : ""}`;
-          heart.write("degraded");
-        }, OVERDUE_CHECK_MS);
-    overdueTimer?.unref?.();
-    for (;;) {
-      // A stop that came while the session opened (the embedded exchange starting): no cycle at all.
-      if (stopping) break;
-      if (!lock.stillOwned()) {
-        heart.lastError = "lock file removed or taken over: stopping so two instances never trade";
-        heart.write("error");
-        throw new UserError(`lock file ${loaded.paths.lockFile} no longer belongs to this process; stopping`, EXIT.LOCKED);
-      }
-      heart.cycle = nextCycleId(db);
-      noteClockStep();
-      cycleStartedAt = monoNow();
-      newMarketAt = null;
-      killAtCycle = killSwitch().active;
-      heart.write(statusBefore(engine, exchangeFailing), null);
-      reactor?.cycleStarting();
-      let report: CycleReport;
-      cycleRunning = true;
-      try {
-        report = await engine.run();
-        cycleRunning = false;
-        failures = 0;
-        exchangeFailing = false;
-        heart.lastError = null;
-      } catch (e) {
-        cycleRunning = false;
-        if (stopping && e instanceof StopRequested) {
-          // Not a failure: the reads were abandoned on purpose, before any order of this cycle.
-          lastIterationEnd = monoNow();
-          log.info(`cycle ${heart.cycle}: ${e.message}`);
-          heart.write("stopped");
-          return EXIT.OK;
-        }
-        failures++;
-        const cause = (e as { cause?: unknown }).cause;
-        const fix = authFix(e) ?? authFix(cause);
-        const msg = `${(e as Error).message}${fix ? `; ${fix}` : ""}`;
-        heart.lastError = msg;
-        const partial = (e as { report?: CycleReport }).report;
-        if (partial && partial.cashMicros) heart.fromReport(partial);
-        const exch = e instanceof KalshiApiError || cause instanceof KalshiApiError || /fetch|ECONNREFUSED|network|timeout|socket/i.test(msg);
-        const recon = e instanceof ReconcileError && !exch;
-        exchangeFailing = exch;
-        log.error(`cycle ${heart.cycle} failed: ${msg}`);
-        lastIterationEnd = monoNow();
-        if (stopping) {
-          // A requested stop is a clean stop even while the exchange is failing: exit 0, or systemd
-          // would record every `systemctl stop` during an outage as a failure and page the operator.
-          heart.write("stopped");
-          return EXIT.OK;
-        }
-        if (opts.once) {
-          heart.write("error");
-          if (recon) return EXIT.RECONCILE;
-          if (exch) return EXIT.EXCHANGE;
-          throw e;
-        }
-        const backoff = Math.min(cfg.trading.cycle_interval_seconds * 1000, 5_000 * 2 ** Math.min(failures - 1, 6));
-        const nextMono = monoNow() + backoff;
-        // The exchange failing is `degraded` (the bot rides it out); anything else needs the operator.
-        heart.write(exch ? "degraded" : "error", wallAt(nextMono));
-        sdNotify(`STATUS=cycle ${heart.cycle}: failed (${oneLine(msg)}); retry in ${Math.round(backoff / 1000)} s`);
-        // No reactive passes after a failed cycle (react() refuses them until a cycle succeeds).
-        await sleepUntilMono(nextMono, (w) => (wake = w), () => stopping);
-        if (stopping) break;
-        continue;
-      }
-      lastIterationEnd = monoNow();
-      heart.cycle = report.cycleId;
-      heart.fromReport(report);
-      const text = opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun, mode: opts.mode });
-      print(text);
-      if (live) log.info(between.summary(live, report));
-      // Between cycles, in the daemon: a full collection at most every GC_EVERY_MS. Bun collects
-      // lazily, and a daemon that parses a market list and a stream of book deltas sawtoothed its
-      // RSS between ~110 and ~170 MB at 1,000 markets; collecting after the cycle (the heap is ~20
-      // MB, a few ms, never during an order) keeps it at ~100-115 MB (scripts/bench/engine-soak.ts).
-      if (!opts.once && monoNow() - lastGc >= GC_EVERY_MS) {
-        const t0 = performance.now();
-        Bun.gc(true);
-        lastGc = monoNow();
-        log.debug(`full GC ${(performance.now() - t0).toFixed(1)} ms`);
-      }
-      // Between cycles, never during one: the prune is synchronous, so no order is placed meanwhile.
-      if (!opts.once && monoNow() - lastPruneAt >= PRUNE_EVERY_MS) {
-        pruneLedgerHistory(db, cfg.ledger.history_days);
-        lastPruneAt = monoNow();
-      }
-      if (log.level >= 4) {
-        const m = process.memoryUsage();
-        const mb = (b: number) => (b / 1048576).toFixed(1);
-        log.debug(`memory: rss ${mb(m.rss)} MB, JS heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB`);
-      }
-      const status = report.status;
-      if (status === "halted" && opts.mode === "trade") {
-        heart.write("halted");
-        sdNotify(`STATUS=cycle ${heart.cycle}: halted (${oneLine(report.statusReason ?? "risk limit")}); --reset-halt after review`);
-        log.error(`trading halted: ${report.statusReason}. Resting orders were cancelled. Start with --reset-halt after review.`);
-        return EXIT.HALTED;
-      }
-      if (opts.once || stopping) {
-        heart.write(stopping ? "stopped" : status === "error" ? "error" : status, null);
-        if (!stopping && opts.once) {
-          // --once ends with the heartbeat of the cycle, then `stopped` is not written: the watchdog
-          // should judge the last cycle, not the exit.
-        }
-        break;
-      }
-      const nextMono = monoNow() + cfg.trading.cycle_interval_seconds * 1000;
-      heart.write(status, wallAt(nextMono));
-      sdNotify(`STATUS=cycle ${heart.cycle}: ${status}${report.statusReason ? ` (${oneLine(report.statusReason)})` : ""}, ${report.marketsScanned} markets${report.liveTrusted !== null ? ` (${report.liveTrusted} live)` : ""}, ${report.exec?.created ?? 0} orders sent, ${report.openOrders} open, bankroll $${heart.bankroll?.total_dollars ?? "?"}`);
-      if (reactor) {
-        // Between cycles: reactive passes when live books move (reactor.ts), until the next cycle.
-        for (;;) {
-          const r = await reactor.wait(nextMono, () => stopping || earlyCycleDue(), (w) => (wake = w));
-          if (r === "timeout") break;
-          // Same rule as before a cycle: a process that lost its lock never sends another order.
-          if (!lock.stillOwned()) break;
-          const work = reactor.take();
-          try {
-            const rr = await engine.react(work);
-            between.record(work, rr);
-            log.debug(`reactive pass: ${work.woken.size} moved${work.reconcile ? ", reconcile" : ""}: ${rr.skipped ? `skipped (${rr.skipped})` : `${rr.exec?.created ?? 0} placed, ${rr.exec?.amended ?? 0} amended, ${rr.exec?.canceled ?? 0} canceled`}; ${rr.cpuMs.toFixed(1)} ms CPU, ${work.waitedMs} ms after the first update`);
-          } catch (e) {
-            // The ledger is written before every request, so a failed pass leaves nothing unrecorded;
-            // the next cycle reconciles and decides again.
-            between.failed++;
-            log.warn(`reactive pass failed: ${(e as Error).message}`);
-          }
-        }
-      } else await sleepUntilMono(nextMono, (w) => (wake = w), () => stopping || earlyCycleDue());
-      if (stopping) break;
+    if (opts.once || !cfg.trading.websocket || !wsAuth) {
+      if (!opts.once && !cfg.trading.websocket) log.info("live books: off (trading.websocket=false); REST only");
+      return;
     }
-    if (stopping) heart.write("stopped");
-    return EXIT.OK;
-  } catch (e) {
-    const err = databaseFailure(loaded.paths.database, e) ?? e;
-    // The lock-lost path wrote its own `error` and the heartbeat may be another instance's now.
-    lockLost = err instanceof UserError && err.exitCode === EXIT.LOCKED;
-    if (!lockLost) {
-      heart.lastError = (err as Error).message ?? String(err);
+    const live = new LiveBooks({ wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 }, trades: false, ownOrders: !dryRun, lifecycle: true, logger: wsLogger() });
+    this.live = live;
+    engine.live = live;
+    // A market created or opened in scope starts a cycle early (with a full REST load): between
+    // full loads the daemon would otherwise see it only up to FULL_MARKET_LOAD_MS later.
+    live.onLifecycle((e) => {
+      // event_fee_update too: an event's new fees are read by the full load (GetEvents overrides).
+      if ((e.eventType !== "created" && e.eventType !== "activated" && e.eventType !== "event_fee_update") || !lifecycleInScope(this.plan.scope, e.ticker, e.eventTicker)) return;
+      log.debug(`market ${e.ticker} ${e.eventType}${e.eventTicker ? ` in ${e.eventTicker}` : ""}: full load at the next cycle, started early`);
+      engine.requestFullLoad();
+      this.newMarketAt ??= monoNow();
+      this.wake?.();
+    });
+    live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
+    if (opts.mode === "trade") this.reactor = new Reactor(live, { moved: (t) => engine.moved(t), ownMove: (t) => engine.ownMove(t), paper: dryRun });
+    log.info(`live books: WebSocket ${session.wsUrl}${this.reactor ? "; reacting to book moves between cycles" : ""}`);
+  }
+
+  /**
+   * A cycle the exchange leaves hanging (requests that answer slowly or time out one after another)
+   * may run far past its interval: the heartbeat says `degraded` and why, instead of keeping the
+   * `active` of its start until it goes stale.
+   */
+  private startOverdueTimer(): void {
+    if (this.opts.once) return;
+    const { heart } = this;
+    const overdueMs = Math.max(this.intervalMs, CYCLE_OVERDUE_MIN_MS);
+    this.overdueTimer = setInterval(() => {
+      const ran = monoNow() - this.cycleStartedAt;
+      if (!this.cycleRunning || ran < overdueMs) return;
+      heart.lastError = `cycle ${heart.cycle} has run ${Math.round(ran / 1000)} s (interval ${this.cfg.trading.cycle_interval_seconds} s): the exchange is slow or not answering${heart.lastError && !heart.lastError.startsWith(`cycle ${heart.cycle} has run`) ? `; before: ${heart.lastError}` : ""}`;
+      heart.write("degraded");
+    }, OVERDUE_CHECK_MS);
+    this.overdueTimer?.unref?.();
+  }
+
+  // ---- one cycle ------------------------------------------------------------------------------------
+
+  /** A process that lost its lock never sends another order. */
+  private checkLock(): void {
+    if (this.lock.stillOwned()) return;
+    this.heart.lastError = "lock file removed or taken over: stopping so two instances never trade";
+    this.heart.write("error");
+    throw new UserError(`lock file ${this.loaded.paths.lockFile} no longer belongs to this process; stopping`, EXIT.LOCKED);
+  }
+
+  private cycleStarting(engine: Engine): void {
+    this.heart.cycle = nextCycleId(this.db!);
+    this.noteClockStep();
+    this.cycleStartedAt = monoNow();
+    this.newMarketAt = null;
+    this.killAtCycle = killSwitch().active;
+    this.heart.write(statusBefore(engine, this.exchangeFailing), null);
+    this.reactor?.cycleStarting();
+  }
+
+  private async runCycle(engine: Engine): Promise<CycleReport> {
+    this.cycleRunning = true;
+    try {
+      const report = await engine.run();
+      this.failures = 0;
+      this.exchangeFailing = false;
+      this.heart.lastError = null;
+      return report;
+    } finally {
+      this.cycleRunning = false;
+    }
+  }
+
+  /**
+   * A failed cycle: `--once` exits (4 exchange, 7 reconciliation, else the error itself); the
+   * daemon says what is wrong on the heartbeat and retries with backoff.
+   */
+  private async cycleFailed(e: unknown): Promise<Step> {
+    const { heart } = this;
+    if (this.stopping && e instanceof StopRequested) {
+      // Not a failure: the reads were abandoned on purpose, before any order of this cycle.
+      this.lastIterationEnd = monoNow();
+      log.info(`cycle ${heart.cycle}: ${e.message}`);
+      heart.write("stopped");
+      return { exit: EXIT.OK };
+    }
+    this.failures++;
+    const cause = (e as { cause?: unknown }).cause;
+    const fix = authFix(e) ?? authFix(cause);
+    const msg = `${(e as Error).message}${fix ? `; ${fix}` : ""}`;
+    heart.lastError = msg;
+    const partial = (e as { report?: CycleReport }).report;
+    if (partial && partial.cashMicros) heart.fromReport(partial);
+    const exch = isExchangeFailure(e, msg);
+    const recon = e instanceof ReconcileError && !exch;
+    this.exchangeFailing = exch;
+    log.error(`cycle ${heart.cycle} failed: ${msg}`);
+    this.lastIterationEnd = monoNow();
+    if (this.stopping) {
+      // A requested stop is a clean stop even while the exchange is failing: exit 0, or systemd
+      // would record every `systemctl stop` during an outage as a failure and page the operator.
+      heart.write("stopped");
+      return { exit: EXIT.OK };
+    }
+    if (this.opts.once) {
       heart.write("error");
+      if (recon) return { exit: EXIT.RECONCILE };
+      if (exch) return { exit: EXIT.EXCHANGE };
+      throw e;
     }
-    throw err;
-  } finally {
-    if (overdueTimer) clearInterval(overdueTimer);
-    stopPresigning?.();
-    reactor?.close();
-    live?.close();
-    // Cancel on exit (shutdown.ts), whatever the way out: a stop, the end of --once, a halt, a
-    // failure. Not when the lock was lost: the orders may be another instance's to manage now.
-    if (engineRef && opts.mode === "trade" && !lockLost) {
+    const backoff = Math.min(this.cfg.trading.cycle_interval_seconds * 1000, 5_000 * 2 ** Math.min(this.failures - 1, 6));
+    const nextMono = monoNow() + backoff;
+    // The exchange failing is `degraded` (the bot rides it out); anything else needs the operator.
+    heart.write(exch ? "degraded" : "error", wallAt(nextMono));
+    sdNotify(`STATUS=cycle ${heart.cycle}: failed (${oneLine(msg)}); retry in ${Math.round(backoff / 1000)} s`);
+    // No reactive passes after a failed cycle (react() refuses them until a cycle succeeds).
+    await sleepUntilMono(nextMono, (w) => (this.wake = w), () => this.stopping);
+    return this.stopping ? "break" : "next";
+  }
+
+  /** A cycle that ran: reported, housekeeping, then exit (halt, --once, stop) or wait for the next. */
+  private async cycleDone(engine: Engine, report: CycleReport): Promise<Step> {
+    const { heart, opts } = this;
+    this.lastIterationEnd = monoNow();
+    heart.cycle = report.cycleId;
+    heart.fromReport(report);
+    this.print(opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun: this.dryRun, mode: opts.mode }));
+    if (this.live) log.info(this.between.summary(this.live, report));
+    this.housekeeping();
+    const status = report.status;
+    if (status === "halted" && opts.mode === "trade") {
+      heart.write("halted");
+      sdNotify(`STATUS=cycle ${heart.cycle}: halted (${oneLine(report.statusReason ?? "risk limit")}); --reset-halt after review`);
+      log.error(`trading halted: ${report.statusReason}. Resting orders were cancelled. Start with --reset-halt after review.`);
+      return { exit: EXIT.HALTED };
+    }
+    if (opts.once || this.stopping) {
+      // --once ends with the heartbeat of the cycle, then `stopped` is not written: the watchdog
+      // should judge the last cycle, not the exit.
+      heart.write(this.stopping ? "stopped" : status === "error" ? "error" : status, null);
+      return "break";
+    }
+    const nextMono = monoNow() + this.cfg.trading.cycle_interval_seconds * 1000;
+    heart.write(status, wallAt(nextMono));
+    sdNotify(`STATUS=cycle ${heart.cycle}: ${status}${report.statusReason ? ` (${oneLine(report.statusReason)})` : ""}, ${report.marketsScanned} markets${report.liveTrusted !== null ? ` (${report.liveTrusted} live)` : ""}, ${report.exec?.created ?? 0} orders sent, ${report.openOrders} open, bankroll $${heart.bankroll?.total_dollars ?? "?"}`);
+    await this.betweenCycles(engine, nextMono);
+    return this.stopping ? "break" : "next";
+  }
+
+  /** Between cycles, in the daemon, never during one: a full collection, the ledger's prune, memory figures. */
+  private housekeeping(): void {
+    const { opts } = this;
+    // A full collection at most every GC_EVERY_MS. Bun collects lazily, and a daemon that parses a
+    // market list and a stream of book deltas sawtoothed its RSS between ~110 and ~170 MB at 1,000
+    // markets; collecting after the cycle (the heap is ~20 MB, a few ms, never during an order)
+    // keeps it at ~100-115 MB (scripts/bench/engine-soak.ts).
+    if (!opts.once && monoNow() - this.lastGc >= GC_EVERY_MS) {
+      const t0 = performance.now();
+      Bun.gc(true);
+      this.lastGc = monoNow();
+      log.debug(`full GC ${(performance.now() - t0).toFixed(1)} ms`);
+    }
+    // The prune is synchronous, so no order is placed meanwhile.
+    if (!opts.once && monoNow() - this.lastPruneAt >= PRUNE_EVERY_MS) {
+      pruneLedgerHistory(this.db!, this.cfg.ledger.history_days);
+      this.lastPruneAt = monoNow();
+    }
+    if (log.level >= 4) {
+      const m = process.memoryUsage();
+      const mb = (b: number) => (b / 1048576).toFixed(1);
+      log.debug(`memory: rss ${mb(m.rss)} MB, JS heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB`);
+    }
+  }
+
+  /** Until the next cycle: reactive passes when live books move (reactor.ts), or a sleep. */
+  private async betweenCycles(engine: Engine, nextMono: number): Promise<void> {
+    const reactor = this.reactor;
+    if (!reactor) {
+      await sleepUntilMono(nextMono, (w) => (this.wake = w), () => this.stopping || this.earlyCycleDue());
+      return;
+    }
+    for (;;) {
+      const r = await reactor.wait(nextMono, () => this.stopping || this.earlyCycleDue(), (w) => (this.wake = w));
+      if (r === "timeout") break;
+      // Same rule as before a cycle: a process that lost its lock never sends another order.
+      if (!this.lock.stillOwned()) break;
+      const work = reactor.take();
       try {
-        const r = await cancelOnExit(engineRef, { cancel: cfg.trading.cancel_on_exit, abandon: abandoned, log: engineLog });
-        heart.exitOrders = { policy: r.policy, canceled: r.canceled, not_canceled: r.failed, kept: r.kept, reason: r.reason };
-        heart.openOrders = r.restingAfter;
-        if (r.cashMicros !== undefined) heart.cashAfterExit(r.cashMicros);
-        if (heart.status) heart.write(heart.status, heart.nextCycleAt);
-        const line = describeExitCancel(r, ttlSeconds);
-        if (!opts.once) sdNotify(`STATUS=${stopping ? "stopped" : "exiting"}: ${oneLine(line)}`);
-        log[r.failed > 0 ? "warn" : "info"](`${stopping ? "stopped" : "exiting"}: ${line}`);
+        const rr = await engine.react(work);
+        this.between.record(work, rr);
+        log.debug(`reactive pass: ${work.woken.size} moved${work.reconcile ? ", reconcile" : ""}: ${rr.skipped ? `skipped (${rr.skipped})` : `${rr.exec?.created ?? 0} placed, ${rr.exec?.amended ?? 0} amended, ${rr.exec?.canceled ?? 0} canceled`}; ${rr.cpuMs.toFixed(1)} ms CPU, ${work.waitedMs} ms after the first update`);
       } catch (e) {
-        log.error(`cancel on exit failed: ${(e as Error).message}; resting orders may remain until they expire, and the next start reconciles them`);
+        // The ledger is written before every request, so a failed pass leaves nothing unrecorded;
+        // the next cycle reconciles and decides again.
+        this.between.failed++;
+        log.warn(`reactive pass failed: ${(e as Error).message}`);
       }
     }
+  }
+
+  /**
+   * A cycle before the interval is up: at once when the kill switch flipped since the cycle started
+   * (kalshi-bot pause / resume: resting orders go within a second of a pause, and a resume trades
+   * without waiting an interval); for a new market in scope, at most every EARLY_CYCLE_GAP_MS after
+   * a cycle's start, since a new event lists its markets in a burst. An order due for renewal
+   * (order-ttl.ts) starts a cycle too, which cancels and requotes it.
+   */
+  private earlyCycleDue(): boolean {
+    return killSwitch().active !== this.killAtCycle || (this.newMarketAt !== null && monoNow() - this.cycleStartedAt >= EARLY_CYCLE_GAP_MS) || this.engine?.renewalDue() === true;
+  }
+
+  private noteClockStep(): void {
+    const step = this.clockWatch.check();
+    if (step !== 0) log.warn(`system clock stepped ${step > 0 ? "forward" : "back"} by ${(Math.abs(step) / 1000).toFixed(1)} s; scheduling runs on the monotonic clock and is unaffected, times shown (logs, heartbeat, ledger) follow the new clock`);
+  }
+
+  // ---- signals and the way out ----------------------------------------------------------------------
+
+  private onSignal(sig: string): void {
+    if (this.stopping) {
+      if (!this.forced) {
+        this.forced = true;
+        log.warn(`${sig} again: exiting without waiting for the cancels of resting orders`);
+        this.abandonExit(`${sig} again: exit forced`);
+      }
+      return;
+    }
+    this.stopping = true;
+    log.info(`${sig}: stopping at the next safe point`);
+    this.notifyStopping();
+    this.stopReads.abort(new StopRequested(`${sig}: market data fetch abandoned; no orders placed from partial data`));
+    this.wake?.();
+  }
+
+  private notifyStopping(): void {
+    if (this.stoppingSent) return;
+    this.stoppingSent = true;
+    sdNotify("STOPPING=1");
+  }
+
+  /** Every way out leaves the heartbeat final (see the header); a database failure gets its own exit code and fix. */
+  private failure(e: unknown): unknown {
+    const err = databaseFailure(this.loaded.paths.database, e) ?? e;
+    // The lock-lost path wrote its own `error` and the heartbeat may be another instance's now.
+    this.lockLost = err instanceof UserError && err.exitCode === EXIT.LOCKED;
+    if (!this.lockLost) {
+      this.heart.lastError = (err as Error).message ?? String(err);
+      this.heart.write("error");
+    }
+    return err;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.overdueTimer) clearInterval(this.overdueTimer);
+    this.stopPresigning?.();
+    this.reactor?.close();
+    this.live?.close();
+    await this.cancelAtExit();
     // A daemon leaving on purpose (signal, halt, lock lost) says so; --once is not a service.
-    if (!opts.once) notifyStopping();
-    process.off("SIGTERM", sigterm);
-    process.off("SIGINT", sigint);
-    stopWatchdog();
+    if (!this.opts.once) this.notifyStopping();
+    process.off("SIGTERM", this.sigterm);
+    process.off("SIGINT", this.sigint);
+    this.stopWatchdog();
     try {
-      await session?.close();
+      await this.session?.close();
     } catch {}
     try {
-      db?.$client.close();
+      if (this.db) closeDb(this.db);
     } catch {}
-    dbGuard?.release();
-    lock.release();
+    this.dbGuard?.release();
+    this.lock.release();
+  }
+
+  /**
+   * Cancel on exit (shutdown.ts), whatever the way out: a stop, the end of --once, a halt, a
+   * failure. Not when the lock was lost: the orders may be another instance's to manage now.
+   */
+  private async cancelAtExit(): Promise<void> {
+    const { engine, heart, opts } = this;
+    if (!engine || opts.mode !== "trade" || this.lockLost) return;
+    try {
+      const r = await cancelOnExit(engine, { cancel: this.cfg.trading.cancel_on_exit, abandon: this.abandoned, log: engineLog });
+      heart.exitOrders = { policy: r.policy, canceled: r.canceled, not_canceled: r.failed, kept: r.kept, reason: r.reason };
+      heart.openOrders = r.restingAfter;
+      if (r.cashMicros !== undefined) heart.cashAfterExit(r.cashMicros);
+      if (heart.status) heart.write(heart.status, heart.nextCycleAt);
+      const line = describeExitCancel(r, this.ttlSeconds);
+      if (!opts.once) sdNotify(`STATUS=${this.stopping ? "stopped" : "exiting"}: ${oneLine(line)}`);
+      log[r.failed > 0 ? "warn" : "info"](`${this.stopping ? "stopped" : "exiting"}: ${line}`);
+    } catch (e) {
+      log.error(`cancel on exit failed: ${(e as Error).message}; resting orders may remain until they expire, and the next start reconciles them`);
+    }
   }
 }
 
@@ -670,6 +819,16 @@ export function databaseFailure(path: string, e: unknown): UserError | null {
   // bug and stays an internal error.
   const known = Object.keys(fix).find((k) => code === k || code.startsWith(`${k}_`));
   return known ? new UserError(`database ${path} failed (${code}); ${fix[known]}`, EXIT.DATABASE) : null;
+}
+
+/**
+ * A cycle failed for the exchange (unreachable, 5xx, timeouts): the daemon is `degraded` and rides
+ * it out; `--once` exits 4. The client's own errors say so by type; the message test catches what
+ * fails below it (a fetch that never connected, a socket closed mid-read).
+ */
+function isExchangeFailure(e: unknown, msg: string): boolean {
+  const cause = (e as { cause?: unknown }).cause;
+  return e instanceof KalshiApiError || cause instanceof KalshiApiError || /fetch|ECONNREFUSED|network|timeout|socket/i.test(msg);
 }
 
 function statusBefore(engine: Engine, exchangeFailing: boolean): HeartbeatStatus {

@@ -12,26 +12,28 @@
 // only ever written from the exchange's REST answers, never from the feed).
 import { readFileSync, statSync } from "node:fs";
 import type { LoadedConfig } from "../config/load.ts";
-import { COUNT_ONE, formatDollars2, type Count, type Micros, type Price } from "../kalshi/money.ts";
-import { killSwitch } from "../ops/kill-switch.ts";
-import { enabledStrategies, parseProbabilities, repairArbSet, type EnabledStrategy } from "../strategies/index.ts";
-import type { CreateIntent, EventView, Intent, MarketView, PortfolioView } from "../strategies/types.ts";
-import type { ExchangeSession } from "./exchange-session.ts";
-import type { LiveBooks } from "./live-books.ts";
-import type { Ledger, OrderRow } from "./ledger.ts";
-import { StopRequested, type MarketData, type MarketDataSource, type Scope } from "./market-data.ts";
-import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
-import type { PaperTransport } from "./paper-transport.ts";
-import { balanceMicrosOf, collateralOf, FILLS_CURSOR_KEY, portfolioView, valuePositions } from "./portfolio.ts";
-import { hedgedPositions, strategyInventory } from "./strategy-holdings.ts";
-import { MidHistory } from "./mid-history.ts";
-import { ExchangeClock } from "./exchange-clock.ts";
+import { COUNT_ONE, type Micros } from "../kalshi/money.ts";
 import { monoNow, wallAt } from "../ops/clock.ts";
+import { killSwitch } from "../ops/kill-switch.ts";
+import { enabledStrategies, parseProbabilities, type EnabledStrategy } from "../strategies/index.ts";
+import type { EventView, Intent, MarketView, PortfolioView } from "../strategies/types.ts";
+import { ArbRepairer } from "./arb-repair.ts";
+import { ExchangeClock } from "./exchange-clock.ts";
+import type { ExchangeSession } from "./exchange-session.ts";
+import type { Ledger, OrderRow } from "./ledger.ts";
+import type { LiveBooks } from "./live-books.ts";
+import { StopRequested, type MarketData, type MarketDataSource, type Scope } from "./market-data.ts";
+import type { MidHistory } from "./ledger/mid-history.ts";
+import { ORDER_GROUP_WINDOW_MS, OrderGroupGuard, orderGroupLimit, type OrderGroupCheck } from "./order-group.ts";
+import { notFoundGraceMs, OrderManager, type Decision, type ExecSummary, type RiskGate } from "./order-manager.ts";
+import { OrderRenewal } from "./order-renewal.ts";
+import { expirationFor } from "./order-ttl.ts";
+import type { PaperTransport } from "./paper-transport.ts";
+import { PaperUpkeep } from "./paper-upkeep.ts";
+import { balanceMicrosOf, FILLS_CURSOR_KEY, portfolioView, valuePositions } from "./portfolio.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
 import { cancelsForHalt, fromRiskRow, nextRiskState, resetHalt, toRiskRow, type ResolvedRiskLimits, type RiskPortfolio, type RiskSnapshot } from "./risk.ts";
-import { settlementRevenue } from "./position-math.ts";
 import type { OrderTransport } from "./transport.ts";
-import { dueForRenewal, expirationFor, msUntilRenewal } from "./order-ttl.ts";
 
 export type CycleStatus = "active" | "disabled" | "paused" | "halted" | "error";
 
@@ -100,12 +102,69 @@ export interface EngineDeps {
 
 const emptyExec = (): ExecSummary => ({ decisions: [], created: 0, canceled: 0, amended: 0, rejected: 0, unknown: 0, filledImmediately: 0 });
 
+/** A report before anything happened: every figure zero, the risk state as it stands. */
+function newReport(cycleId: number, risk: RiskSnapshot): CycleReport {
+  return {
+    cycleId,
+    status: "active",
+    statusReason: null,
+    marketsScanned: 0,
+    eventsScanned: 0,
+    requests: 0,
+    strategyDecisions: [],
+    decisions: [],
+    exec: null,
+    outOfScope: [],
+    untradeable: [],
+    positionsOutOfScope: [],
+    cashMicros: 0,
+    portfolioValueMicros: 0,
+    totalMicros: 0,
+    realizedPnlMicros: 0,
+    unrealizedPnlMicros: 0,
+    feesMicros: 0,
+    openOrders: 0,
+    riskState: risk.state,
+    riskReason: risk.reason,
+    paperFills: 0,
+    reconcile: null,
+    cpuMs: 0,
+    liveTrusted: null,
+  };
+}
+
+/** What the phases of one cycle hand each other. */
+interface CycleCtx {
+  readonly cycleId: number;
+  /** Wall time the cycle started (this machine's). */
+  readonly now: number;
+  readonly report: CycleReport;
+  /** Requests made outside market data's own count and the transport's writes. */
+  requests: number;
+  /** Cash available to trade as last read (exchange balance, or the paper book's). */
+  balanceMicros: Micros;
+}
+
+/** The exchange's own state at the start of a cycle. */
+interface ExchangeState {
+  paused: boolean;
+  resumeTime: string | null;
+}
+
+/** The book the strategies and the gate see: the ledger's positions and resting orders, the risk state. */
+interface BookState {
+  positions: ReturnType<Ledger["positions"]>;
+  resting: OrderRow[];
+  snap: RiskSnapshot;
+}
+
+type Decided = { decisions: StrategyDecision[]; intents: Intent[]; inScope: Intent[]; outOfScope: Intent[] };
+
 export class Engine {
   readonly om: OrderManager;
   readonly gate: RiskGate;
   private cycles = 0;
   private needFullReconcile = true;
-  private orderGroupId: string | null = null;
   strategies: EnabledStrategy[] = [];
   /** Daemon mode: WebSocket books (null: REST only). Set by the lifecycle. */
   live: LiveBooks | null = null;
@@ -125,6 +184,11 @@ export class Engine {
   /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts)
    * and fill times compared with it (burst cap). */
   private readonly exchangeClock = new ExchangeClock();
+  private readonly group: OrderGroupGuard;
+  private readonly renewal: OrderRenewal;
+  private readonly arb: ArbRepairer;
+  /** Paper only: fills from trades, expiries, settlements, the bankroll's anchor. */
+  private readonly paperUpkeep: PaperUpkeep | null;
 
   constructor(readonly d: EngineDeps) {
     this.gate = { snapshot: fromRiskRow(d.ledger.loadRisk(), { cashMicros: 0, equityMicros: 0, positions: {}, resting: [], recentOrderTimesMs: [] }, Date.now()), limits: d.limits };
@@ -141,6 +205,21 @@ export class Engine {
       ...(d.confirm ? { confirm: d.confirm } : {}),
       log: (l, m) => d.log(l, m),
     });
+    this.group = new OrderGroupGuard({
+      ledger: d.ledger,
+      client: d.session.client,
+      instanceId: d.session.instanceId,
+      active: !d.ledger.paper && d.mode === "trade",
+      limit: orderGroupLimit(d.loaded),
+      checkEvery: d.loaded.config.trading.reconcile_every_cycles,
+      log: d.log,
+      onId: (id) => this.om.useOrderGroup(id),
+    });
+    this.renewal = new OrderRenewal({ ledger: d.ledger, om: this.om, ttlSeconds: this.ttlSeconds, trading: d.mode === "trade", ordersNow: () => this.ordersNow(), log: d.log });
+    this.arb = new ArbRepairer({ ledger: d.ledger, om: this.om, log: d.log });
+    this.paperUpkeep = d.paperTransport
+      ? new PaperUpkeep({ ledger: d.ledger, marketData: d.marketData, transport: d.paperTransport, client: d.session.client, loaded: d.loaded, ttlSeconds: this.ttlSeconds })
+      : null;
   }
 
   private get ttlSeconds(): number {
@@ -152,41 +231,9 @@ export class Engine {
     return (this.paper ? null : this.exchangeClock.now()) ?? Date.now();
   }
 
-  /** Monotonic time (performance.now()) at which the first resting order is due for renewal. */
-  private renewalDueMono = Number.POSITIVE_INFINITY;
-
   /** True once a resting order of the bot is due for renewal: the daemon starts a cycle early. */
   renewalDue(): boolean {
-    return performance.now() >= this.renewalDueMono;
-  }
-
-  private scheduleRenewal(): void {
-    if (this.ttlSeconds <= 0 || this.d.mode !== "trade") return;
-    const rows = this.d.ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot");
-    const ms = msUntilRenewal(rows, this.ttlSeconds, this.ordersNow());
-    this.renewalDueMono = ms === null ? Number.POSITIVE_INFINITY : performance.now() + ms;
-  }
-
-  /**
-   * Renewal of orders that expire on their own: every bot order past half its TTL is cancelled
-   * here, before the strategies decide, and the strategies quote it again with a fresh expiry
-   * (amend cannot move an expiry, and a replacement sent before the cancel would rest twice). An
-   * order whose cancel fails stays as it is: resting (the strategies see it, nothing doubles) or
-   * gone (reconciliation records what became of it). Returns the orders cancelled.
-   */
-  private async cancelForRenewal(exec: ExecSummary): Promise<number> {
-    if (this.ttlSeconds <= 0) return 0;
-    const rows = this.d.ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot" && r.orderId);
-    const due = dueForRenewal(rows, this.ttlSeconds, this.ordersNow());
-    if (due.length === 0) return 0;
-    const before = exec.canceled;
-    await this.om.cancel(
-      due.map((r) => ({ kind: "cancel" as const, strategy: r.strategy ?? "engine", ticker: r.ticker, orderId: r.orderId!, reason: `renewal: expires at ${new Date(r.expiresAt!).toISOString()}, quoted again with a fresh expiry` })),
-      exec,
-    );
-    const n = exec.canceled - before;
-    this.d.log("debug", `renewal: ${n} of ${due.length} order(s) past half their ${this.ttlSeconds} s TTL cancelled, to be quoted again`);
-    return n;
+    return this.renewal.due();
   }
 
   get paper(): boolean {
@@ -205,82 +252,6 @@ export class Engine {
     this.gate.snapshot = { ...s, dayStartEquityMicros: null, highWaterMicros: null, day: null };
     this.d.ledger.audit("risk_reset", "halt cleared by the operator (--reset-halt)");
   }
-
-  /** All bot orders in one order group (created once, id kept in meta) so the exchange caps bursts
-   * and the kill switch can trigger the whole group. Live only. */
-  private async ensureOrderGroup(): Promise<void> {
-    if (this.paper || this.d.mode === "scan" || this.orderGroupId) return;
-    const key = `order_group_id:${this.d.session.instanceId}`;
-    let id = this.d.ledger.getMeta(key);
-    if (!id) {
-      const r = await this.d.session.client.createOrderGroup({ contracts_limit: orderGroupLimit(this.d.loaded) });
-      id = r.order_group_id;
-      this.d.ledger.setMeta(key, id);
-    }
-    this.orderGroupId = id;
-    (this.om as unknown as { d: { orderGroupId: string | null } }).d.orderGroupId = id;
-  }
-
-  /**
-   * The exchange triggers our order group when its contracts limit is matched within the window: it
-   * cancels the group's orders and rejects new ones until the group is reset. That is the burst cap
-   * doing its job, but without a reset the bot would never trade again. So: after rejections (or
-   * every few cycles) the group is read; a trigger that is not our own kill switch's is recorded,
-   * trading pauses, and after a cool-down of twice the window the group is reset (audited both times).
-   */
-  private async checkOrderGroup(cycleId: number): Promise<number> {
-    const id = this.orderGroupId;
-    if (!id || this.paper || this.d.mode !== "trade") return 0;
-    const every = this.d.loaded.config.trading.reconcile_every_cycles;
-    // First cycle of every process too: a `--once` run must see a trigger an earlier run caused.
-    if (!this.groupSuspect && this.cycles !== 1 && this.cycles % every !== 0) return 0;
-    this.groupSuspect = false;
-    const { ledger } = this.d;
-    const g = await this.d.session.client.getOrderGroup(id);
-    const key = `order_group_capped_at:${id}`;
-    if (!g.is_auto_cancel_enabled) {
-      if (ledger.getMeta(key)) ledger.setMeta(key, "");
-      this.groupCappedUntil = 0;
-      this.groupCappedSeenAt = null;
-      return 1;
-    }
-    // Our own trigger (kill switch) is reset where the kill switch is handled.
-    if (ledger.getMeta(`order_group_triggered:${id}`)) return 1;
-    const now = Date.now();
-    const since = Number(ledger.getMeta(key) || 0);
-    if (!since) {
-      ledger.setMeta(key, String(now));
-      ledger.audit("order_group_cap", `order group ${id} hit its contracts limit (${orderGroupLimit(this.d.loaded)} per ${ORDER_GROUP_WINDOW_MS / 1000} s): the exchange canceled its orders; trading pauses ${ORDER_GROUP_COOLDOWN_MS / 1000} s`, { cycleId });
-      this.d.log("warn", `order group hit its contracts limit: orders canceled by the exchange; pausing ${ORDER_GROUP_COOLDOWN_MS / 1000} s before resetting it`);
-      this.groupCappedUntil = monoNow() + ORDER_GROUP_COOLDOWN_MS;
-      this.groupCappedSeenAt = monoNow();
-      this.groupSuspect = true;
-      this.needFullReconcile = true;
-      return 1;
-    }
-    // The start is persisted in wall time (a --once run must see an earlier run's); a wall clock
-    // stepped back must not stretch the pause, so this process's own monotonic view ends it too.
-    this.groupCappedSeenAt ??= monoNow();
-    const left = Math.min(ORDER_GROUP_COOLDOWN_MS - (now - since), ORDER_GROUP_COOLDOWN_MS - (monoNow() - this.groupCappedSeenAt));
-    if (left > 0) {
-      this.groupCappedUntil = monoNow() + Math.min(left, ORDER_GROUP_COOLDOWN_MS);
-      this.groupSuspect = true;
-      return 1;
-    }
-    this.groupCappedSeenAt = null;
-    await this.d.session.client.resetOrderGroup(id);
-    ledger.setMeta(key, "");
-    this.groupCappedUntil = 0;
-    ledger.audit("order_group_reset", `order group ${id} reset after a ${Math.round((now - since) / 1000)} s cool-down`, { cycleId });
-    this.d.log("info", `order group reset after its cool-down; trading resumes`);
-    return 2;
-  }
-  /** Set when an order was rejected: the group may have been triggered by the exchange. */
-  private groupSuspect = false;
-  /** While the exchange's trigger of our group is cooling down (monotonic ms): no orders (they would be rejected). */
-  private groupCappedUntil = 0;
-  /** When this process first saw the current trigger (monotonic ms). */
-  private groupCappedSeenAt: number | null = null;
 
   private loadProbabilities(): { probabilities: Map<string, number>; probabilitiesAsOfMs: number } | undefined {
     const fv = this.d.loaded.config.trading.strategies.fair_value;
@@ -303,227 +274,257 @@ export class Engine {
     this.strategies = enabledStrategies(this.d.loaded.config.trading.strategies, ctx ?? {});
   }
 
+  // ---- one cycle: the table of contents -----------------------------------------------------------
+
   async run(): Promise<CycleReport> {
     const cpu0 = process.cpuUsage();
-    const { ledger, session, marketData } = this.d;
-    const client = session.client;
-    const now = Date.now();
     this.cycles++;
-    const cycleId = ledger.startCycle(this.d.mode);
-    const report: CycleReport = {
-      cycleId,
-      status: "active",
-      statusReason: null,
-      marketsScanned: 0,
-      eventsScanned: 0,
-      requests: 0,
-      strategyDecisions: [],
-      decisions: [],
-      exec: null,
-      outOfScope: [],
-      untradeable: [],
-      positionsOutOfScope: [],
-      cashMicros: 0,
-      portfolioValueMicros: 0,
-      totalMicros: 0,
-      realizedPnlMicros: 0,
-      unrealizedPnlMicros: 0,
-      feesMicros: 0,
-      openOrders: 0,
-      riskState: this.gate.snapshot.state,
-      riskReason: this.gate.snapshot.reason,
-      paperFills: 0,
-      reconcile: null,
-      cpuMs: 0,
-      liveTrusted: null,
-    };
-    const mdBefore = marketData.requests;
-    let extraRequests = 0;
+    const cycleId = this.d.ledger.startCycle(this.d.mode);
+    const c: CycleCtx = { cycleId, now: Date.now(), report: newReport(cycleId, this.gate.snapshot), requests: 0, balanceMicros: 0 };
+    const mdBefore = this.d.marketData.requests;
     try {
       const kill = killSwitch();
-      // ---- exchange status ----
-      const st = await client.getExchangeStatus();
-      extraRequests++;
-      const paused = !st.exchange_active || !st.trading_active;
-
-      // ---- portfolio: reconciled into the ledger ----
-      const reconcileEvery = this.d.loaded.config.trading.reconcile_every_cycles;
-      const full = this.needFullReconcile || this.om.needsReconcile || this.cycles % reconcileEvery === 0;
-      let balanceMicros: Micros;
-      let cashQuiet = false;
-      if (!this.paper) {
-        // Every cycle reconciles fills and orders over REST: whatever the feed said or missed since
-        // the last one is covered from here on.
-        const rec = await this.reconcileWithFeed(full);
-        report.reconcile = rec;
-        extraRequests += rec.requests;
-        balanceMicros = rec.exchange.balanceMicros;
-        cashQuiet = rec.cashQuiet;
-        this.needFullReconcile = false;
-        this.om.needsReconcile = false;
-      } else {
-        if (full) reconcilePaper(ledger);
-        if (ledger.cashMicros() === null) await this.anchorPaper();
-        this.needFullReconcile = false;
-        balanceMicros = this.d.paperTransport!.availableMicros();
-      }
-
-      // ---- market data for the scope (+ markets we hold, for marks and settlement) ----
-      const held = [...ledger.positions().values()].filter((p) => p.position !== 0).map((p) => p.ticker);
-      const resting = ledger.ordersWithStatus(["resting"]);
-      const extra = [...new Set([...held, ...resting.map((r) => r.ticker)])];
-      const md = await this.loadMarkets(extra, now);
-      report.marketsScanned = md.markets.size;
-      report.eventsScanned = md.events.size;
-      report.untradeable = [...md.untradeable];
-      report.positionsOutOfScope = held.filter((t) => !md.markets.has(t) && md.inactive.get(t)?.status === "active");
-      if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
-      this.restViews = new Map(md.markets);
-      const pv = portfolioView(balanceMicros, ledger.positions(), resting);
-      this.wantsDepth = (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv));
-      if (this.live) report.liveTrusted = await this.overlayLive(md);
-      // Depth over REST only where no trusted live book already gave it.
-      if (client.hasCredentials) await marketData.loadDepth(md, this.strategies as never, pv);
-
-      if (this.paper) {
-        const pt = this.d.paperTransport!;
-        pt.setMarkets(new Map([...md.inactive, ...md.markets]));
-        report.paperFills = await this.paperMaintenance(md);
-        balanceMicros = pt.availableMicros();
-      }
-
-      // ---- risk state from this cycle's portfolio ----
-      const positions = ledger.positions();
-      const allMarkets = (t: string): MarketView | undefined => md.markets.get(t) ?? md.inactive.get(t);
-      let restingNow = ledger.ordersWithStatus(["resting"]);
-      let snap = this.refreshRisk(md, balanceMicros, cycleId, now);
-      report.riskState = snap.state;
-      report.riskReason = snap.reason;
-
+      const exchange = await this.exchangeStatus(c);
+      const { cashQuiet } = await this.reconcile(c);
+      const md = await this.marketData(c);
+      await this.paperMaintenance(c, md);
+      let book = this.riskRefresh(c, md);
       const exec = emptyExec();
-      if (this.d.mode === "trade") await this.ensureOrderGroup().catch((e) => this.d.log("warn", `order group not created (${(e as Error).message}); orders go without one`));
-      extraRequests += await this.checkOrderGroup(cycleId).catch((e) => {
-        this.d.log("warn", `order group not checked: ${(e as Error).message}`);
-        return 1;
-      });
-
-      if (snap.state === "halted") {
-        report.status = "halted";
-        report.statusReason = snap.reason;
-        if (this.d.mode === "trade") await this.om.cancel(cancelsForHalt(snap, `halted: ${snap.reason}`).filter((c) => ledger.orderByOrderId(c.orderId)?.origin === "bot"), exec);
-      } else if (kill.active) {
-        report.status = "disabled";
-        report.statusReason = kill.file ? `paused: ${kill.file} exists${kill.reason ? ` (${kill.reason})` : ""}; kalshi-bot resume ends it` : `BOT_DISABLE_TRADING=${kill.value}`;
-        if (this.d.mode === "trade" && this.d.loaded.config.trading.cancel_resting_on_kill_switch) {
-          await this.om.cancelAllResting("kill switch", exec);
-          if (this.orderGroupId && !this.paper) {
-            // The exchange-side kill: cancels anything of the group we might not know about yet.
-            await client.triggerOrderGroup(this.orderGroupId).catch((e) => this.d.log("warn", `order group trigger failed: ${(e as Error).message}`));
-            ledger.setMeta(`order_group_triggered:${this.orderGroupId}`, "1");
-          }
-        }
-      } else if (paused) {
-        report.status = "paused";
-        report.statusReason = st.exchange_estimated_resume_time ? `exchange paused until ${st.exchange_estimated_resume_time}` : "exchange paused or in maintenance";
-      }
-      // The cash check measures a drift's amount with none of the bot's orders resting (reconcile.ts):
-      // they are cancelled and none is sent until it has.
-      this.cashQuiet = cashQuiet && this.d.mode === "trade" && report.status === "active" && snap.state !== "halted";
-      if (this.cashQuiet) {
-        report.statusReason = "cash check: measuring a difference with the exchange with no order resting; quoting resumes after it";
-        await this.om.cancelAllResting("cash check", exec);
-      }
-      const groupCapped = this.groupCappedUntil > monoNow();
-      if (groupCapped && report.status === "active") report.statusReason = `order group contracts limit hit: no orders until ${wallAt(this.groupCappedUntil).toISOString()}`;
-      const capped = groupCapped || this.cashQuiet;
-
-      // ---- renewal of orders past half their TTL (only when this cycle may send their successors) ----
-      if (this.d.mode === "trade" && report.status === "active" && snap.state !== "halted" && !capped && (await this.cancelForRenewal(exec)) > 0) {
-        // Their collateral is free again: the strategies and the gate see the book as it is now.
-        if (this.paper) balanceMicros = this.d.paperTransport!.availableMicros();
-        else {
-          balanceMicros = balanceMicrosOf(await client.getBalance());
-          extraRequests++;
-        }
-        restingNow = ledger.ordersWithStatus(["resting"]);
-        snap = this.refreshRisk(md, balanceMicros, cycleId, now);
-      }
-
-      // ---- strategies (also while disabled/paused: the scan table and the summary show them) ----
-      const view = portfolioView(balanceMicros, positions, restingNow);
-      const decided = this.decide(md, view, now, cycleId);
-      report.strategyDecisions = decided.decisions;
-      const inScope = decided.inScope;
-      report.outOfScope = decided.outOfScope;
-
-      if (this.d.mode === "trade" && report.status === "active" && this.gate.snapshot.state !== "halted" && !capped) {
-        if (this.orderGroupId && ledger.getMeta(`order_group_triggered:${this.orderGroupId}`)) {
-          await client.resetOrderGroup(this.orderGroupId).catch(() => {});
-          ledger.setMeta(`order_group_triggered:${this.orderGroupId}`, "");
-        }
-        // A stop that arrived during the depth reads or the strategies: nothing is sent.
-        this.d.marketData.checkStop();
-        const execStart = Date.now();
-        const r = await this.om.execute(inScope, cycleId);
-        Object.assign(exec, { ...r, decisions: [...exec.decisions, ...r.decisions], canceled: exec.canceled + r.canceled });
-        await this.repairArbSets(md, cycleId, exec);
-        await this.stampPaperSince(execStart, true);
-        if (exec.rejected > 0) this.groupSuspect = true;
-        if (this.om.needsReconcile && !this.paper) {
-          // Right after an unknown outcome: try to resolve it now, so the market unblocks early.
-          const rr = await this.om.resolveOpen(notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms)).catch(() => null);
-          if (rr && rr.open === 0) this.om.needsReconcile = false;
-        }
-      }
-      report.exec = exec;
-      report.decisions = exec.decisions;
-
-      // ---- the end of the cycle: balance as it ended, valuation from the ledger ----
-      if (!this.paper && exec.created + exec.canceled + exec.amended + exec.unknown > 0) {
-        const b = await client.getBalance();
-        extraRequests++;
-        balanceMicros = balanceMicrosOf(b);
-      } else if (this.paper) balanceMicros = this.d.paperTransport!.availableMicros();
-      const endPositions = ledger.positions();
-      const endVal = valuePositions(endPositions, allMarkets);
-      const endCash = ledger.cashForRiskMicros() ?? balanceMicros;
-      report.cashMicros = balanceMicros;
-      report.totalMicros = endCash + endVal.positionsValueMicros;
-      report.portfolioValueMicros = report.totalMicros - balanceMicros;
-      report.unrealizedPnlMicros = endVal.unrealizedPnlMicros;
-      const t = ledger.totals();
-      report.realizedPnlMicros = t.realizedPnlMicros;
-      report.feesMicros = t.feesMicros;
-      report.openOrders = ledger.ordersWithStatus(["resting"]).length;
-      ledger.snapshotBalance(cycleId, balanceMicros, report.portfolioValueMicros);
-      report.requests = marketData.requests - mdBefore + extraRequests + (this.paper ? 0 : (this.d.transport as { writes?: number }).writes ?? 0);
-      ledger.endCycle(cycleId, report.status, exec.created, null);
-      this.lastMd = md;
-      this.lastCycleId = cycleId;
-      this.lastStatus = report.status;
-      this.updateWatch(md, decided.intents);
-      this.updateTouched(decided.decisions);
-      this.scheduleRenewal();
+      await this.orderGroupUpkeep(c);
+      const capped = await this.killHaltPause(c, { snap: book.snap, kill, exchange, cashQuiet }, exec);
+      const mayTrade = () => this.d.mode === "trade" && c.report.status === "active" && this.gate.snapshot.state !== "halted" && !capped;
+      if (mayTrade() && (await this.renewal.cancelDue(exec)) > 0) book = await this.afterRenewal(c, md, book);
+      const decided = this.decidePhase(c, md, book);
+      if (mayTrade()) await this.executePhase(c, md, decided.inScope, exec);
+      await this.endBalance(c, exec);
+      this.close(c, md, exec, mdBefore);
+      this.remember(md, c, decided);
     } catch (e) {
-      if (e instanceof StopRequested) {
-        // Abandoned on purpose before any order: the cycle stopped, it did not fail.
-        ledger.endCycle(cycleId, "stopped", 0, e.message);
-        ledger.audit("cycle_stopped", e.message, { cycleId });
-        throw Object.assign(e, { report });
-      }
-      report.status = "error";
-      report.statusReason = (e as Error).message;
-      this.needFullReconcile = true;
-      this.lastStatus = "error";
-      ledger.endCycle(cycleId, "error", 0, (e as Error).message);
-      ledger.audit("cycle_error", (e as Error).message, { cycleId });
-      throw Object.assign(e as Error, { report });
+      this.failed(c, e);
     } finally {
       const cpu = process.cpuUsage(cpu0);
-      report.cpuMs = (cpu.user + cpu.system) / 1000;
-      if ((this.d.transport as { writes?: number }).writes !== undefined) (this.d.transport as unknown as { writes: number }).writes = 0;
+      c.report.cpuMs = (cpu.user + cpu.system) / 1000;
+      this.d.transport.writes = 0;
     }
-    return report;
+    return c.report;
+  }
+
+  // ---- the phases of a cycle ----------------------------------------------------------------------
+
+  /** Exchange status: paused or in maintenance means no orders this cycle. */
+  private async exchangeStatus(c: CycleCtx): Promise<ExchangeState> {
+    const st = await this.d.session.client.getExchangeStatus();
+    c.requests++;
+    return { paused: !st.exchange_active || !st.trading_active, resumeTime: st.exchange_estimated_resume_time ?? null };
+  }
+
+  /** The portfolio, reconciled into the ledger (live: over REST; paper: crash leftovers, the anchor). */
+  private async reconcile(c: CycleCtx): Promise<{ cashQuiet: boolean }> {
+    const { ledger } = this.d;
+    const reconcileEvery = this.d.loaded.config.trading.reconcile_every_cycles;
+    const full = this.needFullReconcile || this.om.needsReconcile || this.cycles % reconcileEvery === 0;
+    if (!this.paperUpkeep) {
+      // Every cycle reconciles fills and orders over REST: whatever the feed said or missed since
+      // the last one is covered from here on.
+      const rec = await this.reconcileWithFeed(full);
+      c.report.reconcile = rec;
+      c.requests += rec.requests;
+      c.balanceMicros = rec.exchange.balanceMicros;
+      this.needFullReconcile = false;
+      this.om.needsReconcile = false;
+      return { cashQuiet: rec.cashQuiet };
+    }
+    if (full) reconcilePaper(ledger);
+    if (ledger.cashMicros() === null) await this.paperUpkeep.anchor();
+    this.needFullReconcile = false;
+    c.balanceMicros = this.paperUpkeep.availableMicros();
+    return { cashQuiet: false };
+  }
+
+  /** Market data for the scope (+ markets we hold, for marks and settlement), live books laid over, depth where wanted. */
+  private async marketData(c: CycleCtx): Promise<MarketData> {
+    const { ledger, marketData } = this.d;
+    const held = [...ledger.positions().values()].filter((p) => p.position !== 0).map((p) => p.ticker);
+    const resting = ledger.ordersWithStatus(["resting"]);
+    const extra = [...new Set([...held, ...resting.map((r) => r.ticker)])];
+    const md = await this.loadMarkets(extra, c.now);
+    const { report } = c;
+    report.marketsScanned = md.markets.size;
+    report.eventsScanned = md.events.size;
+    report.untradeable = [...md.untradeable];
+    report.positionsOutOfScope = held.filter((t) => !md.markets.has(t) && md.inactive.get(t)?.status === "active");
+    if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
+    this.restViews = new Map(md.markets);
+    const pv = portfolioView(c.balanceMicros, ledger.positions(), resting);
+    this.wantsDepth = (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv));
+    if (this.live) report.liveTrusted = await this.overlayLive(md);
+    // Depth over REST only where no trusted live book already gave it.
+    if (this.d.session.client.hasCredentials) await marketData.loadDepth(md, this.strategies, pv);
+    return md;
+  }
+
+  /** Paper: the paper exchange sees this cycle's markets; resting orders fill, positions settle. */
+  private async paperMaintenance(c: CycleCtx, md: MarketData): Promise<void> {
+    if (!this.paperUpkeep) return;
+    this.paperUpkeep.setMarkets(md);
+    c.report.paperFills = await this.paperUpkeep.maintain(md);
+    c.balanceMicros = this.paperUpkeep.availableMicros();
+  }
+
+  /** Risk state from this cycle's portfolio (persisted, transitions audited). */
+  private riskRefresh(c: CycleCtx, md: MarketData): BookState {
+    const positions = this.d.ledger.positions();
+    const resting = this.d.ledger.ordersWithStatus(["resting"]);
+    const snap = this.refreshRisk(md, c.balanceMicros, c.cycleId, c.now);
+    c.report.riskState = snap.state;
+    c.report.riskReason = snap.reason;
+    return { positions, resting, snap };
+  }
+
+  /** The order group exists (live trading) and is checked for the exchange's trigger when due. */
+  private async orderGroupUpkeep(c: CycleCtx): Promise<void> {
+    if (this.d.mode === "trade") await this.group.ensure().catch((e) => this.d.log("warn", `order group not created (${(e as Error).message}); orders go without one`));
+    const r = await this.group.check(c.cycleId, this.cycles).catch((e): OrderGroupCheck => {
+      this.d.log("warn", `order group not checked: ${(e as Error).message}`);
+      return { requests: 1, reconcile: false };
+    });
+    c.requests += r.requests;
+    if (r.reconcile) this.needFullReconcile = true;
+  }
+
+  /**
+   * Halt, kill switch, exchange pause, cash check, order-group cool-down: the cycle's status and
+   * the cancels each calls for. Returns true when orders must wait (cash check or cool-down).
+   */
+  private async killHaltPause(c: CycleCtx, s: { snap: RiskSnapshot; kill: ReturnType<typeof killSwitch>; exchange: ExchangeState; cashQuiet: boolean }, exec: ExecSummary): Promise<boolean> {
+    const { report } = c;
+    const trade = this.d.mode === "trade";
+    if (s.snap.state === "halted") {
+      report.status = "halted";
+      report.statusReason = s.snap.reason;
+      if (trade) await this.om.cancel(cancelsForHalt(s.snap, `halted: ${s.snap.reason}`).filter((x) => this.d.ledger.orderByOrderId(x.orderId)?.origin === "bot"), exec);
+    } else if (s.kill.active) {
+      report.status = "disabled";
+      report.statusReason = s.kill.file ? `paused: ${s.kill.file} exists${s.kill.reason ? ` (${s.kill.reason})` : ""}; kalshi-bot resume ends it` : `BOT_DISABLE_TRADING=${s.kill.value}`;
+      if (trade && this.d.loaded.config.trading.cancel_resting_on_kill_switch) {
+        await this.om.cancelAllResting("kill switch", exec);
+        await this.group.triggerForKillSwitch();
+      }
+    } else if (s.exchange.paused) {
+      report.status = "paused";
+      report.statusReason = s.exchange.resumeTime ? `exchange paused until ${s.exchange.resumeTime}` : "exchange paused or in maintenance";
+    }
+    // The cash check measures a drift's amount with none of the bot's orders resting (reconcile.ts):
+    // they are cancelled and none is sent until it has.
+    this.cashQuiet = s.cashQuiet && trade && report.status === "active" && s.snap.state !== "halted";
+    if (this.cashQuiet) {
+      report.statusReason = "cash check: measuring a difference with the exchange with no order resting; quoting resumes after it";
+      await this.om.cancelAllResting("cash check", exec);
+    }
+    const groupCapped = this.group.coolingDown();
+    if (groupCapped && report.status === "active") report.statusReason = `order group contracts limit hit: no orders until ${wallAt(this.group.cappedUntilMono).toISOString()}`;
+    return groupCapped || this.cashQuiet;
+  }
+
+  /** Orders renewed (cancelled): their collateral is free again, so the strategies and the gate see the book as it is now. */
+  private async afterRenewal(c: CycleCtx, md: MarketData, book: BookState): Promise<BookState> {
+    if (this.paperUpkeep) c.balanceMicros = this.paperUpkeep.availableMicros();
+    else {
+      c.balanceMicros = balanceMicrosOf(await this.d.session.client.getBalance());
+      c.requests++;
+    }
+    const resting = this.d.ledger.ordersWithStatus(["resting"]);
+    return { positions: book.positions, resting, snap: this.refreshRisk(md, c.balanceMicros, c.cycleId, c.now) };
+  }
+
+  /** Strategies decide (also while disabled/paused: the scan table and the summary show them). */
+  private decidePhase(c: CycleCtx, md: MarketData, book: BookState): Decided {
+    const view = portfolioView(c.balanceMicros, book.positions, book.resting);
+    const decided = this.decide(md, view, c.now, c.cycleId);
+    c.report.strategyDecisions = decided.decisions;
+    c.report.outOfScope = decided.outOfScope;
+    return decided;
+  }
+
+  /** The order manager executes what the strategies want (risk gate per order), then arbitrage repair. */
+  private async executePhase(c: CycleCtx, md: MarketData, inScope: readonly Intent[], exec: ExecSummary): Promise<void> {
+    await this.group.resetOwnTrigger();
+    // A stop that arrived during the depth reads or the strategies: nothing is sent.
+    this.d.marketData.checkStop();
+    const execStart = Date.now();
+    const r = await this.om.execute(inScope, c.cycleId);
+    Object.assign(exec, { ...r, decisions: [...exec.decisions, ...r.decisions], canceled: exec.canceled + r.canceled });
+    await this.arb.repair(md, c.cycleId, exec);
+    await this.paperUpkeep?.stampSince(execStart, true);
+    await this.afterExecute(exec);
+  }
+
+  /** After sending: rejections make the group suspect; an unknown outcome is looked up at once. */
+  private async afterExecute(exec: ExecSummary): Promise<void> {
+    this.group.noteRejections(exec.rejected);
+    if (this.om.needsReconcile && !this.paper) {
+      // Right after an unknown outcome: try to resolve it now, so the market unblocks early.
+      const rr = await this.om.resolveOpen(notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms)).catch(() => null);
+      if (rr && rr.open === 0) this.om.needsReconcile = false;
+    }
+  }
+
+  /** The end of the cycle: balance as it ended, valuation from the ledger, the cycle's row closed. */
+  private close(c: CycleCtx, md: MarketData, exec: ExecSummary, mdBefore: number): void {
+    const { ledger } = this.d;
+    const { report } = c;
+    const allMarkets = (t: string): MarketView | undefined => md.markets.get(t) ?? md.inactive.get(t);
+    const endVal = valuePositions(ledger.positions(), allMarkets);
+    const endCash = ledger.cashForRiskMicros() ?? c.balanceMicros;
+    report.cashMicros = c.balanceMicros;
+    report.totalMicros = endCash + endVal.positionsValueMicros;
+    report.portfolioValueMicros = report.totalMicros - c.balanceMicros;
+    report.unrealizedPnlMicros = endVal.unrealizedPnlMicros;
+    const t = ledger.totals();
+    report.realizedPnlMicros = t.realizedPnlMicros;
+    report.feesMicros = t.feesMicros;
+    report.openOrders = ledger.ordersWithStatus(["resting"]).length;
+    ledger.snapshotBalance(c.cycleId, c.balanceMicros, report.portfolioValueMicros);
+    report.requests = this.d.marketData.requests - mdBefore + c.requests + (this.paper ? 0 : this.d.transport.writes);
+    ledger.endCycle(c.cycleId, report.status, exec.created, null);
+  }
+
+  /** The balance as the cycle ended (live: read again when anything was sent). */
+  private async endBalance(c: CycleCtx, exec: ExecSummary): Promise<void> {
+    c.report.exec = exec;
+    c.report.decisions = exec.decisions;
+    if (!this.paperUpkeep && exec.created + exec.canceled + exec.amended + exec.unknown > 0) {
+      c.balanceMicros = balanceMicrosOf(await this.d.session.client.getBalance());
+      c.requests++;
+    } else if (this.paperUpkeep) c.balanceMicros = this.paperUpkeep.availableMicros();
+  }
+
+  /** What reactive passes until the next cycle start from. */
+  private remember(md: MarketData, c: CycleCtx, decided: Decided): void {
+    this.lastMd = md;
+    this.lastCycleId = c.cycleId;
+    this.lastStatus = c.report.status;
+    this.updateWatch(md, decided.intents);
+    this.updateTouched(decided.decisions);
+    this.renewal.schedule();
+  }
+
+  /** A cycle that stopped (a requested stop during market data) or failed: recorded, rethrown with its report. */
+  private failed(c: CycleCtx, e: unknown): never {
+    const { ledger } = this.d;
+    if (e instanceof StopRequested) {
+      // Abandoned on purpose before any order: the cycle stopped, it did not fail.
+      ledger.endCycle(c.cycleId, "stopped", 0, e.message);
+      ledger.audit("cycle_stopped", e.message, { cycleId: c.cycleId });
+      throw Object.assign(e, { report: c.report });
+    }
+    c.report.status = "error";
+    c.report.statusReason = (e as Error).message;
+    this.needFullReconcile = true;
+    this.lastStatus = "error";
+    ledger.endCycle(c.cycleId, "error", 0, (e as Error).message);
+    ledger.audit("cycle_error", (e as Error).message, { cycleId: c.cycleId });
+    throw Object.assign(e as Error, { report: c.report });
   }
 
   /**
@@ -607,7 +608,7 @@ export class Engine {
     const val = valuePositions(positions, allMarkets);
     const restingNow = ledger.ordersWithStatus(["resting"]);
     const ledgerCash = ledger.cashForRiskMicros() ?? balanceMicros;
-    const hedged = hedgedPositions(ledger.db.$client, this.paper, new Map([...positions.values()].map((p) => [p.ticker, p.position])));
+    const hedged = ledger.hedgedPositions(new Map([...positions.values()].map((p) => [p.ticker, p.position])));
     const riskPortfolio: RiskPortfolio = {
       cashMicros: balanceMicros,
       equityMicros: ledgerCash + val.positionsValueMicros,
@@ -650,8 +651,8 @@ export class Engine {
     now: number,
     cycleId: number | null,
     /** Reactive passes: the markets one strategy may see (default: all of md). */
-    marketsFor?: (strategy: string) => ReadonlySet<string> | null,
-  ): { decisions: StrategyDecision[]; intents: Intent[]; inScope: Intent[]; outOfScope: Intent[] } {
+    marketsFor?: (strategy: EnabledStrategy) => ReadonlySet<string> | null,
+  ): Decided {
     const { ledger } = this.d;
     const blocked = ledger.blockedTickers();
     const all = blocked.size ? new Map([...md.markets].filter(([t]) => !blocked.has(t))) : md.markets;
@@ -659,17 +660,17 @@ export class Engine {
     const decisions: StrategyDecision[] = [];
     // Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything.
     const held = [...new Set([...view.positions.keys(), ...view.restingOrders.map((o) => o.ticker)])];
-    const inventory = new Map(this.strategies.map((s) => [s.name as string, strategyInventory(ledger.db.$client, this.paper, s.name, held)]));
+    const inventory = new Map(this.strategies.map((s) => [s.name as string, ledger.strategyInventory(s.name, held)]));
     const portfolio: PortfolioView = { ...view, inventory, equityMicros: this.gate.snapshot.equityMicros };
     // Strategies compare `nowMs` with exchange times (close times, their mid history): the
     // exchange's clock when known, never only this machine's.
     const stratNow = this.exchangeClock.now() ?? now;
     for (const s of this.strategies) {
       try {
-        const only = marketsFor?.(s.name) ?? null;
+        const only = marketsFor?.(s) ?? null;
         const markets = only ? new Map([...only].flatMap((t) => { const m = all.get(t); return m ? [[t, m] as const] : []; })) : all;
         const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio, stratNow) ?? null;
-        this.mids ??= new MidHistory(ledger.db.$client);
+        this.mids ??= ledger.midHistory();
         const midHistory = histTickers ? this.mids.observe(histTickers.flatMap((t) => { const m = markets.get(t); return m ? [m] : []; }), stratNow, cycleId) : undefined;
         const out = s.strategy.decide({ markets, events: md.events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}) });
         decisions.push({ strategy: s.name, intents: out });
@@ -780,10 +781,10 @@ export class Engine {
     this.touched = t;
   }
 
-  private passMarkets(strategy: string, woken: ReadonlySet<string>): ReadonlySet<string> | null {
-    if (strategy === "event_arbitrage") return null;
-    const mine = this.touched.get(strategy) ?? new Set<string>();
-    if (strategy === "market_maker") return mine;
+  private passMarkets(s: EnabledStrategy, woken: ReadonlySet<string>): ReadonlySet<string> | null {
+    if (s.betweenCycles === "every_market") return null;
+    const mine = this.touched.get(s.name) ?? new Set<string>();
+    if (s.betweenCycles === "own_markets") return mine;
     return new Set([...mine, ...woken]);
   }
 
@@ -793,7 +794,7 @@ export class Engine {
     const w = new Set<string>();
     for (const r of this.d.ledger.ordersWithStatus(["resting"])) if (r.origin === "bot" && md.markets.has(r.ticker)) w.add(r.ticker);
     for (const i of intents) if (md.markets.has(i.ticker)) w.add(i.ticker);
-    if (this.strategies.some((s) => s.name === "event_arbitrage")) {
+    if (this.strategies.some((s) => s.watchesEventLegs)) {
       for (const ev of md.events.values()) {
         if (!ev.mutuallyExclusive || ev.marketTickers.length < 2) continue;
         if (ev.marketTickers.every((t) => md.markets.has(t))) for (const t of ev.marketTickers) w.add(t);
@@ -801,6 +802,8 @@ export class Engine {
     }
     this.watch = w;
   }
+
+  // ---- one reactive pass: the table of contents ---------------------------------------------------
 
   /**
    * One reactive pass between cycles (see the header). `woken`: markets whose live top of book moved
@@ -816,48 +819,82 @@ export class Engine {
       out.cpuMs = (c.user + c.system) / 1000;
       return out;
     };
+    const base = this.passBase();
+    if (typeof base === "string") return done(base);
+    const now = Date.now();
+    if (work.reconcile && !this.paper) {
+      const refused = await this.passReconcile(base, now);
+      if (refused) return done(refused);
+      out.reconciled = true;
+    }
+    // Markets with own fills not yet in the ledger are left alone until the reconciliation.
+    const unreconciled = new Set([...(work.unreconciled ?? []), ...this.om.filledSinceReconcile]);
+    const woken = this.passWoken(base.md, work.woken, unreconciled);
+    out.woken = woken.size;
+    if (woken.size === 0 && !out.reconciled) return done("nothing moved");
+    const events = this.passViews(base.md, woken);
+    const decided = this.passDecide(base, events, woken, now);
+    const selected = this.passSelect(base.live, decided.inScope, woken, unreconciled);
+    for (const t of woken) {
+      const m = base.md.markets.get(t);
+      if (m) this.decided.set(t, m);
+    }
+    out.exec = await this.passExecute(base, selected, out.reconciled);
+    this.passNote(base.md, decided.intents);
+    out.acted = true;
+    return done(null);
+  }
+
+  // ---- the phases of a reactive pass --------------------------------------------------------------
+
+  /**
+   * What a pass starts from, or why there is none. Anything but a clean active cycle before: the
+   * next cycle decides (halt cancels, kill switch, pause, failed reconciliation all live there).
+   */
+  private passBase(): PassBase | string {
     const live = this.live;
     const md = this.lastMd;
     const cycleId = this.lastCycleId;
-    // Anything but a clean active cycle before: the next cycle decides (halt cancels, kill switch,
-    // pause, failed reconciliation all live there).
-    if (!live || !md || cycleId === null || this.d.mode !== "trade") return done("no cycle yet");
-    if (this.lastStatus !== "active") return done(`last cycle ${this.lastStatus}`);
-    if (this.needFullReconcile) return done("waiting for a full reconciliation");
-    if (killSwitch().active) return done("kill switch active");
-    if (this.groupCappedUntil > monoNow()) return done("order group cooling down");
-    if (this.cashQuiet) return done("cash check measuring with no order resting");
-    const { ledger } = this.d;
-    const now = Date.now();
+    if (!live || !md || cycleId === null || this.d.mode !== "trade") return "no cycle yet";
+    if (this.lastStatus !== "active") return `last cycle ${this.lastStatus}`;
+    if (this.needFullReconcile) return "waiting for a full reconciliation";
+    if (killSwitch().active) return "kill switch active";
+    if (this.group.coolingDown()) return "order group cooling down";
+    if (this.cashQuiet) return "cash check measuring with no order resting";
+    return { live, md, cycleId };
+  }
 
-    if (work.reconcile && !this.paper) {
-      try {
-        const rec = await this.reconcileWithFeed(this.om.needsReconcile);
-        out.reconciled = true;
-        if (this.om.needsReconcile && rec.openUnknown === 0) this.om.needsReconcile = false;
-        // Positions and cash changed: the risk state is recomputed from the ledger, as a cycle does.
-        const snap = this.refreshRisk(md, rec.exchange.balanceMicros, cycleId, now);
-        if (snap.state === "halted") {
-          // The cycle that follows cancels and exits; nothing more is sent from here.
-          this.lastStatus = "halted";
-          return done("risk state halted");
-        }
-      } catch (e) {
-        this.needFullReconcile = true;
-        this.d.log("warn", `reactive reconciliation failed: ${(e as Error).message}; no trading until the next cycle reconciles`);
-        return done("reconciliation failed");
+  /** Own fills: the ledger brought up to date over REST, the risk state recomputed. Returns why the pass stops, or null. */
+  private async passReconcile(base: PassBase, now: number): Promise<string | null> {
+    try {
+      const rec = await this.reconcileWithFeed(this.om.needsReconcile);
+      if (this.om.needsReconcile && rec.openUnknown === 0) this.om.needsReconcile = false;
+      // Positions and cash changed: the risk state is recomputed from the ledger, as a cycle does.
+      const snap = this.refreshRisk(base.md, rec.exchange.balanceMicros, base.cycleId, now);
+      if (snap.state === "halted") {
+        // The cycle that follows cancels and exits; nothing more is sent from here.
+        this.lastStatus = "halted";
+        return "risk state halted";
       }
+      return null;
+    } catch (e) {
+      this.needFullReconcile = true;
+      this.d.log("warn", `reactive reconciliation failed: ${(e as Error).message}; no trading until the next cycle reconciles`);
+      return "reconciliation failed";
     }
+  }
 
-    // Re-checked now: a market may have moved back to what the last decision saw.
-    // Markets with own fills not yet in the ledger are left alone until the reconciliation.
-    const unreconciled = new Set([...(work.unreconciled ?? []), ...this.om.filledSinceReconcile]);
-    const woken = new Set([...work.woken].filter((t) => md.markets.has(t) && !unreconciled.has(t) && this.moved(t)));
-    out.woken = woken.size;
-    if (woken.size === 0 && !out.reconciled) return done("nothing moved");
-    // Fresh views only where a decision can be acted on: the markets that moved and the other legs
-    // of their events (a set is priced from all its legs). Everything else keeps its last view; its
-    // intents are not acted on in a pass anyway. Only those events go to the strategies.
+  /** Re-checked now: a market may have moved back to what the last decision saw. */
+  private passWoken(md: MarketData, woken: ReadonlySet<string>, unreconciled: ReadonlySet<string>): Set<string> {
+    return new Set([...woken].filter((t) => md.markets.has(t) && !unreconciled.has(t) && this.moved(t)));
+  }
+
+  /**
+   * Fresh views only where a decision can be acted on: the markets that moved and the other legs of
+   * their events (a set is priced from all its legs). Everything else keeps its last view; its
+   * intents are not acted on in a pass anyway. Returns the events that go to the strategies.
+   */
+  private passViews(md: MarketData, woken: ReadonlySet<string>): Map<string, EventView> {
     const events = new Map<string, EventView>();
     for (const t of woken) {
       this.refreshView(md, t);
@@ -867,213 +904,67 @@ export class Engine {
         for (const leg of ev.marketTickers) if (leg !== t && md.markets.has(leg)) this.refreshView(md, leg);
       }
     }
-    if (this.paper) this.d.paperTransport!.setMarkets(new Map([...md.inactive, ...md.markets]));
+    this.paperUpkeep?.setMarkets(md);
+    return events;
+  }
 
-    const balance = this.paper ? this.d.paperTransport!.availableMicros() : this.gate.snapshot.cashMicros;
+  /** The strategies on the pass's markets and events, with the book as the ledger has it now. */
+  private passDecide(base: PassBase, events: Map<string, EventView>, woken: ReadonlySet<string>, now: number): Decided {
+    const { ledger } = this.d;
+    const balance = this.paperUpkeep ? this.paperUpkeep.availableMicros() : this.gate.snapshot.cashMicros;
     const view = portfolioView(balance, ledger.positions(), ledger.ordersWithStatus(["resting"]));
-    const decided = this.decide({ ...md, events }, view, now, cycleId, (name) => this.passMarkets(name, woken));
-    // Act only where a trusted live book moved; a set (shared groupKey) only when every leg's live
-    // book is trusted and at least one of them moved — never on a leg priced from a stale REST view.
+    return this.decide({ ...base.md, events }, view, now, base.cycleId, (s) => this.passMarkets(s, woken));
+  }
+
+  /**
+   * Act only where a trusted live book moved; a set (shared groupKey) only when every leg's live
+   * book is trusted and at least one of them moved — never on a leg priced from a stale REST view.
+   */
+  private passSelect(live: LiveBooks, inScope: readonly Intent[], woken: ReadonlySet<string>, unreconciled: ReadonlySet<string>): Intent[] {
     const groups = new Map<string, Intent[]>();
-    for (const i of decided.inScope) if (i.kind === "create" && i.groupKey) groups.set(i.groupKey, [...(groups.get(i.groupKey) ?? []), i]);
-    const selected = decided.inScope.filter((i) => {
+    for (const i of inScope) if (i.kind === "create" && i.groupKey) groups.set(i.groupKey, [...(groups.get(i.groupKey) ?? []), i]);
+    return inScope.filter((i) => {
       const g = i.kind === "create" && i.groupKey ? groups.get(i.groupKey)! : null;
       if (g) return g.every((x) => live.isTrusted(x.ticker) && !unreconciled.has(x.ticker)) && g.some((x) => woken.has(x.ticker));
       return woken.has(i.ticker);
     });
-    for (const t of woken) {
-      const m = md.markets.get(t);
-      if (m) this.decided.set(t, m);
-    }
+  }
+
+  /** The selected intents executed; sets repaired after fills (legs priced from their live books now). */
+  private async passExecute(base: PassBase, selected: readonly Intent[], reconciled: boolean): Promise<ExecSummary> {
+    const { md, cycleId } = base;
     const exec = emptyExec();
     const execStart = Date.now();
-    if (selected.length > 0) {
-      const r = await this.om.execute(selected, cycleId);
-      Object.assign(exec, r);
-    }
-    if (out.reconciled || exec.filledImmediately > 0) await this.repairArbSets(md, cycleId, exec, (t) => this.refreshView(md, t));
-    await this.stampPaperSince(execStart, false);
-    if (exec.rejected > 0) this.groupSuspect = true;
-    if (this.om.needsReconcile && !this.paper) {
-      const rr = await this.om.resolveOpen(notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms)).catch(() => null);
-      if (rr && rr.open === 0) this.om.needsReconcile = false;
-    }
-    // The watch list grows with what was decided here; the next cycle rebuilds it.
-    for (const i of decided.intents) {
+    if (selected.length > 0) Object.assign(exec, await this.om.execute(selected, cycleId));
+    if (reconciled || exec.filledImmediately > 0) await this.arb.repair(md, cycleId, exec, (t) => this.refreshView(md, t));
+    await this.paperUpkeep?.stampSince(execStart, false);
+    await this.afterExecute(exec);
+    return exec;
+  }
+
+  /** The watch list grows with what was decided here (the next cycle rebuilds it); renewal rescheduled. */
+  private passNote(md: MarketData, intents: readonly Intent[]): void {
+    for (const i of intents) {
       if (!md.markets.has(i.ticker)) continue;
       this.watch.add(i.ticker);
       if (!this.touched.has(i.strategy)) this.touched.set(i.strategy, new Set());
       this.touched.get(i.strategy)!.add(i.ticker);
     }
-    this.scheduleRenewal();
-    out.exec = exec;
-    out.acted = true;
-    return done(null);
+    this.renewal.schedule();
   }
 
-  /** Paper: newest print (exchange ms) per market fetched in this cycle's maintenance. */
-  private printMark = new Map<string, number>();
-
-  /**
-   * Paper: every order that rests at a new price since `sinceWall` (created or amended in this cycle
-   * or pass) is stamped with its market's newest print as of now, so only later prints can fill it
-   * (paperMaintenance). Without it an order placed after the market's mark was taken could be
-   * filled by prints from before it existed: a paper P&L rosier than live. `fresh`: marks fetched
-   * in this cycle may be used; a reactive pass fetches its own.
-   */
-  private async stampPaperSince(sinceWall: number, fresh: boolean): Promise<void> {
-    if (!this.paper) return;
-    const { ledger, marketData } = this.d;
-    const rows = ledger.ordersWithStatus(["resting"]).filter((r) => r.updatedAt >= sinceWall);
-    if (rows.length === 0) return;
-    const latest = new Map<string, number>(fresh ? this.printMark : []);
-    for (const row of rows) {
-      let t = latest.get(row.ticker);
-      if (t === undefined) {
-        t = (await marketData.tradesSince(row.ticker, null)).latestMs;
-        latest.set(row.ticker, t);
-      }
-      ledger.setMeta(`paper_since:${row.id}`, String(t));
-    }
-  }
-
-  /** The paper bankroll starts at the account's balance (or sim.balance_dollars without a key). */
-  private async anchorPaper(): Promise<void> {
-    let start: Micros;
-    const c = this.d.session.client;
-    if (c.hasCredentials) {
-      try {
-        const b = await c.getBalance();
-        start = balanceMicrosOf(b);
-      } catch {
-        start = Math.round(Number(this.d.loaded.config.sim.balance_dollars) * 1_000_000);
-      }
-    } else start = Math.round(Number(this.d.loaded.config.sim.balance_dollars) * 1_000_000);
-    this.d.ledger.setCashAnchor(start);
-    this.d.ledger.audit("anchor", `paper bankroll starts at $${formatDollars2(start)}`);
-  }
-
-  /** Paper: resting orders fill from trades through them; closed markets settle paper positions. */
-  private async paperMaintenance(md: MarketData): Promise<number> {
-    const { ledger, marketData } = this.d;
-    this.printMark.clear();
-    const pt = this.d.paperTransport!;
-    let fills = 0;
-    // Paper orders expire as live ones would (a dry run that died leaves nothing resting past its TTL).
-    if (this.ttlSeconds > 0) {
-      for (const r of ledger.ordersWithStatus(["resting"])) {
-        if (r.expiresAt !== null && r.expiresAt <= this.ordersNow()) ledger.updateOrder(r.id, { status: "expired", remainingCount: 0 }, `paper: expired at ${new Date(r.expiresAt).toISOString()}`);
-      }
-    }
-    const resting = ledger.ordersWithStatus(["resting"]);
-    const tickers = [...new Set(resting.map((r) => r.ticker))];
-    const trades = new Map<string, import("../strategies/types.ts").TradePrint[]>();
-    const since = new Map<string, number>();
-    for (const t of tickers) {
-      const m = md.markets.get(t) ?? md.inactive.get(t);
-      if (m && m.status !== "active") {
-        for (const r of resting.filter((x) => x.ticker === t)) ledger.updateOrder(r.id, { status: "canceled", remainingCount: 0 }, `paper: market ${m.status}`);
-        continue;
-      }
-      const markKey = `trades_mark:${t}`;
-      const mark = ledger.getMeta(markKey);
-      const r = await marketData.tradesSince(t, mark === null ? null : Number(mark));
-      if (mark !== null) {
-        trades.set(t, r.prints);
-        since.set(t, Number(mark));
-      }
-      ledger.setMeta(markKey, String(r.latestMs));
-      this.printMark.set(t, r.latestMs);
-    }
-    const stamp = (row: OrderRow) => {
-      const v = ledger.getMeta(`paper_since:${row.id}`);
-      return v === null ? Number.NEGATIVE_INFINITY : Number(v);
-    };
-    // No mark yet (the market's first check): only a mark is taken, nothing fills.
-    fills += pt.fillResting(trades, (row) => Math.max(since.get(row.ticker) ?? Number.POSITIVE_INFINITY, stamp(row)));
-    // Stamps of orders that no longer rest are dropped.
-    const restingIds = new Set(ledger.ordersWithStatus(["resting"]).map((r) => String(r.id)));
-    for (const { key } of ledger.metaWithPrefix("paper_since:")) if (!restingIds.has(key.slice("paper_since:".length))) ledger.deleteMeta(key);
-    // Settle paper positions in determined markets.
-    for (const p of ledger.positions().values()) {
-      if (p.position === 0) continue;
-      const m = md.inactive.get(p.ticker) as (MarketView & { result?: string }) | undefined;
-      if (!m || (m.status !== "determined" && m.status !== "finalized" && m.status !== "settled") || (m.result !== "yes" && m.result !== "no")) continue;
-      ledger.recordSettlement({
-        ticker: p.ticker,
-        eventTicker: p.eventTicker,
-        result: m.result,
-        yesCount: Math.max(0, p.position),
-        noCount: Math.max(0, -p.position),
-        revenueMicros: settlementRevenue(p.position, m.result),
-        feeMicros: 0,
-        settledTime: new Date().toISOString(),
-      });
-    }
-    return fills;
-  }
-
-  /** Arbitrage sets whose legs filled unevenly: completed or unwound, never left naked unrecorded. */
-  private async repairArbSets(md: MarketData, cycleId: number, exec: ExecSummary, fresh?: (ticker: string) => MarketView | undefined): Promise<void> {
-    const rows = this.d.ledger.db.$client
-      .query("select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev, min(id) as first from orders where paper = ? and group_key is not null and group_key not in (select substr(key, length(?) + 1) from meta where key like ?) group by group_key, ticker, side")
-      .all(this.paper ? 1 : 0, `${this.paper ? "paper" : "live"}.arb_done:`, `${this.paper ? "paper" : "live"}.arb_done:%`) as Array<{ group_key: string; ticker: string; side: "bid" | "ask"; filled: number; open: number; ev: string; first: number }>;
-    const groups = new Map<string, typeof rows>();
-    for (const r of rows) groups.set(r.group_key, [...(groups.get(r.group_key) ?? []), r]);
-    for (const [key, all] of groups) {
-      if (all.some((l) => l.open > 0)) continue;
-      // The set's direction is the side its first order bought on. Unwind orders of an earlier
-      // repair sell on the other side under the same key: they are netted against their leg, not
-      // taken for legs of their own (a set of "mixed direction" would wait for the operator forever).
-      const side = all.reduce((a, b) => (b.first < a.first ? b : a)).side;
-      const net = new Map<string, number>();
-      for (const r of all) net.set(r.ticker, (net.get(r.ticker) ?? 0) + (r.side === side ? r.filled : -r.filled));
-      const set = { groupKey: key, eventTicker: all[0]!.ev, legs: [...net].map(([ticker, filled]) => ({ ticker, side, filled: Math.max(0, filled) })) };
-      // Between cycles the legs are priced from their live books right now, not from older views.
-      const markets = fresh ? new Map(set.legs.flatMap((l) => { const v = fresh(l.ticker); return v ? [[l.ticker, v] as const] : []; })) : md.markets;
-      const rep = repairArbSet(set, markets);
-      if (rep.action === "done") {
-        this.d.ledger.setMeta(`arb_done:${key}`, "1");
-        this.arbWaiting.delete(key);
-        continue;
-      }
-      if (rep.action === "wait") {
-        // Recorded once per reason, not every cycle: the legs stay under their key until it can go.
-        if (this.arbWaiting.get(key) !== rep.reason) {
-          this.arbWaiting.set(key, rep.reason);
-          this.d.ledger.audit("arb_repair", `${key}: wait (${rep.reason})`, { cycleId });
-        }
-        continue;
-      }
-      this.arbWaiting.delete(key);
-      this.d.ledger.audit("arb_repair", `${key}: ${rep.action} (${rep.reason})`, { cycleId });
-      this.d.log("warn", `arbitrage set ${key} filled unevenly: ${rep.action} — ${rep.reason}`);
-      const r = await this.om.execute(rep.intents.map((i: CreateIntent) => ({ ...i, groupKey: key })), cycleId);
-      exec.created += r.created;
-      exec.rejected += r.rejected;
-      exec.unknown += r.unknown;
-      exec.decisions.push(...r.decisions);
-    }
-  }
-  /** Broken sets waiting for the book, with the reason last audited. */
-  private readonly arbWaiting = new Map<string, string>();
   /** Mid history for strategies that ask for it (market_maker's volatility and fast-move checks). */
   private mids: MidHistory | null = null;
+}
 
+/** What a reactive pass starts from: the live books, the last cycle's market data and its id. */
+interface PassBase {
+  live: LiveBooks;
+  md: MarketData;
+  cycleId: number;
 }
 
 /** Longest time between two full REST loads of the scope's markets when live books are trusted. */
 const FULL_MARKET_LOAD_MS = 60_000;
 
-/** The exchange's rolling window for order-group contract limits. */
-const ORDER_GROUP_WINDOW_MS = 15_000;
-/** How long a group triggered by the exchange stays triggered before the bot resets it. */
-const ORDER_GROUP_COOLDOWN_MS = 2 * ORDER_GROUP_WINDOW_MS;
-
-/** Contracts per rolling window for the bot's order group: ten orders' worth of the per-order cap,
- * so a runaway loop is capped by the exchange itself. Whole contracts. */
-export function orderGroupLimit(loaded: LoadedConfig): number {
-  return Math.max(10, loaded.config.risk.max_contracts_per_order * 10);
-}
-
-export { collateralOf };
+export { orderGroupLimit } from "./order-group.ts";

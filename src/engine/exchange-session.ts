@@ -13,6 +13,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../errors.ts";
 import { writeFileAtomic } from "../ops/atomic.ts";
 import type { SimServer } from "../sim/server.ts";
+import type { ScenarioInput } from "../sim/scenario-schema.ts";
 
 export interface ExchangeSession {
   client: KalshiClient;
@@ -73,7 +74,7 @@ export async function simKeyPair(dbPath: string): Promise<{ apiKeyId: string; pr
 export async function startEmbeddedExchange(loaded: LoadedConfig, accounts: Array<{ apiKeyId: string; publicKeyPem: string; balanceMicros: number }>): Promise<SimServer> {
   const c = loaded.config;
   const { startSimServer } = await import("../sim/server.ts");
-  let scenario: unknown;
+  let scenario: ScenarioInput | undefined;
   if (c.sim.scenario) {
     const p = c.sim.scenario.startsWith("/") ? c.sim.scenario : join(loaded.baseDir, c.sim.scenario);
     try {
@@ -89,7 +90,7 @@ export async function startEmbeddedExchange(loaded: LoadedConfig, accounts: Arra
     markets: c.sim.markets,
     speed: c.sim.speed,
     quiet: true,
-    ...(scenario ? { scenario: scenario as never } : {}),
+    ...(scenario ? { scenario } : {}),
     accounts,
   });
 }

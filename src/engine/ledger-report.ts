@@ -7,7 +7,8 @@
 // daily-loss limit counted. Rows are placed on a day by exact comparison of that day string; SQL
 // only narrows by a UTC window wide enough for any time zone (offsets lie within −12 h … +14 h).
 import type { Database } from "bun:sqlite";
-import { type Count, type Micros, type Price } from "../kalshi/money.ts";
+import type { Db } from "../db/open.ts";
+import { centsToMicros, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookSide } from "../strategies/types.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
 import { legPrice, tradingDay } from "./risk.ts";
@@ -124,8 +125,16 @@ function inRange(day: string, r: DayRange): boolean {
   return (r.since === null || day >= r.since) && (r.until === null || day <= r.until);
 }
 
+/** A ledger to read: the drizzle handle the bot opens, or a bare bun:sqlite connection (status, dashboard). */
+export type LedgerSource = Database | Db;
+
+function connection(source: LedgerSource): Database {
+  return "$client" in source ? source.$client : source;
+}
+
 /** True when the file holds the tables a report reads (a kalshi-bot ledger, migrated). */
-export function missingReportTables(db: Database): string[] {
+export function missingReportTables(source: LedgerSource): string[] {
+  const db = connection(source);
   const have = new Set((db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
   return ["orders", "fills", "settlements"].filter((t) => !have.has(t));
 }
@@ -144,7 +153,8 @@ interface RawFill {
   created_at: number;
 }
 
-export function fillsReport(db: Database, paper: boolean, r: DayRange): FillReportRow[] {
+export function fillsReport(source: LedgerSource, paper: boolean, r: DayRange): FillReportRow[] {
+  const db = connection(source);
   const w = utcWindow(r);
   const rows = db
     .query(
@@ -173,7 +183,8 @@ export function fillsReport(db: Database, paper: boolean, r: DayRange): FillRepo
   return out;
 }
 
-export function ordersReport(db: Database, paper: boolean, r: DayRange): OrderReportRow[] {
+export function ordersReport(source: LedgerSource, paper: boolean, r: DayRange): OrderReportRow[] {
+  const db = connection(source);
   const w = utcWindow(r);
   const rows = db
     .query(
@@ -234,7 +245,7 @@ function allSettlements(db: Database, paper: boolean, timezone: string): Settlem
       yesCount: s.yes_count,
       noCount: s.no_count,
       // Exactly as Ledger.cashMicros counts it.
-      revenueMicros: s.revenue_cents * 10_000,
+      revenueMicros: centsToMicros(s.revenue_cents),
       feeMicros: s.fee_micros,
     };
   });
@@ -243,7 +254,8 @@ function allSettlements(db: Database, paper: boolean, timezone: string): Settlem
 /** A settlement without a time is on no day: listed only when the range is unbounded. */
 const settlementInRange = (s: SettlementReportRow, r: DayRange): boolean => (s.day === null ? r.since === null && r.until === null : inRange(s.day, r));
 
-export function settlementsReport(db: Database, paper: boolean, r: DayRange): SettlementReportRow[] {
+export function settlementsReport(source: LedgerSource, paper: boolean, r: DayRange): SettlementReportRow[] {
+  const db = connection(source);
   return allSettlements(db, paper, r.timezone).filter((s) => settlementInRange(s, r));
 }
 
@@ -275,7 +287,8 @@ function realizedByDay(db: Database, paper: boolean, timezone: string, settlemen
 }
 
 /** Rows for days with any fill, settlement or order sent, oldest first. */
-export function dailyReport(db: Database, paper: boolean, r: DayRange): DailyReportRow[] {
+export function dailyReport(source: LedgerSource, paper: boolean, r: DayRange): DailyReportRow[] {
+  const db = connection(source);
   const days = new Map<string, DailyReportRow>();
   const row = (day: string): DailyReportRow => {
     let d = days.get(day);
@@ -308,6 +321,7 @@ export function dailyReport(db: Database, paper: boolean, r: DayRange): DailyRep
 }
 
 /** Rows of the other book, so an empty report can say where the activity is. */
-export function countOtherBook(db: Database, kind: "fills" | "orders" | "settlements", paper: boolean): number {
+export function countOtherBook(source: LedgerSource, kind: "fills" | "orders" | "settlements", paper: boolean): number {
+  const db = connection(source);
   return (db.query(`SELECT count(*) AS n FROM ${kind} WHERE paper = ?`).get(paper ? 0 : 1) as { n: number }).n;
 }

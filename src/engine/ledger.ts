@@ -5,12 +5,14 @@
 import { and, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
 import { schema } from "../db/open.ts";
-import type { Count, Micros, Price } from "../kalshi/money.ts";
+import { centsToMicros, MICROS_PER_CENT, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookSide, OrderTerms } from "../strategies/types.ts";
 import type { RiskRow } from "./risk.ts";
+import { MidHistory } from "./ledger/mid-history.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
+import { hedgedPositions, strategyInventory } from "./ledger/holdings.ts";
 
-const { orders, orderEvents, fills, positions, meta, cycles, balanceSnapshots, settlements, auditLog, riskState, marketSnapshots } = schema;
+const { orders, orderEvents, fills, positions, meta, cycles, balanceSnapshots, settlements, auditLog, riskState, marketSnapshots, arbSetsDone } = schema;
 
 /** `expired`: canceled by the exchange at the order's expiration_time (order-ttl.ts). */
 export type OrderStatus = "pending" | "resting" | "executed" | "canceled" | "expired" | "rejected" | "unknown";
@@ -41,6 +43,33 @@ export interface FillRecord {
   feeMicros: Micros;
   isTaker: boolean;
   tsMs: number;
+}
+
+/** A fill with its order's strategy (fillsWithStrategyAfter); `taker` is 0 or 1 as stored. */
+export interface FillWithStrategy {
+  id: number;
+  orderId: string | null;
+  ticker: string;
+  side: BookSide;
+  price: Price;
+  count: Count;
+  fee: Micros;
+  taker: number;
+  at: number;
+  strategy: string | null;
+}
+
+/** One leg of an arbitrage set as the ledger's orders hold it (arbSetLegs). */
+export interface ArbLegRow {
+  groupKey: string;
+  ticker: string;
+  side: BookSide;
+  filled: Count;
+  /** Orders of this leg still pending, unknown or resting. */
+  open: number;
+  eventTicker: string;
+  /** Row id of the leg's first order (the set's direction is the side its first order took). */
+  first: number;
 }
 
 export interface SettlementRecord {
@@ -180,7 +209,7 @@ export class Ledger {
   /** Move an order to a new status (and/or new counts), with an event row explaining why. */
   updateOrder(
     rowId: number,
-    patch: { status?: OrderStatus; orderId?: string | null; filledCount?: Count; remainingCount?: Count; price?: Price; count?: Count; error?: string | null; clientOrderId?: string },
+    patch: { status?: OrderStatus; orderId?: string | null; filledCount?: Count; remainingCount?: Count; price?: Price; count?: Count; error?: string | null; clientOrderId?: string; amendClientOrderId?: string | null },
     detail: string,
   ): void {
     const values: Record<string, unknown> = { ...patch, updatedAt: Date.now() };
@@ -275,6 +304,69 @@ export class Ledger {
   filledContractsSince(sinceMs: number): number {
     const r = this.db.$client.query("select coalesce(sum(count), 0) as n from fills where paper = ? and created_at > ?").get(this.p ? 1 : 0, sinceMs) as { n: number };
     return r.n;
+  }
+
+  /**
+   * Legs of the arbitrage sets (orders sharing a group_key) not yet marked done (markArbSetDone):
+   * per set, ticker and side, the contracts filled, the orders still open (pending, unknown or
+   * resting), and the row id of its first order.
+   */
+  arbSetLegs(): ArbLegRow[] {
+    const p = this.p ? 1 : 0;
+    const rows = this.db.$client
+      .query("select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev, min(id) as first from orders where paper = ? and group_key is not null and group_key not in (select group_key from arb_sets_done where paper = ?) group by group_key, ticker, side")
+      .all(p, p) as Array<{ group_key: string; ticker: string; side: BookSide; filled: number; open: number; ev: string; first: number }>;
+    return rows.map((r) => ({ groupKey: r.group_key, ticker: r.ticker, side: r.side, filled: r.filled, open: r.open, eventTicker: r.ev, first: r.first }));
+  }
+
+  /** The arbitrage set under `groupKey` is whole: arbSetLegs leaves it out from now on. */
+  markArbSetDone(groupKey: string): void {
+    this.db.insert(arbSetsDone).values({ paper: this.p, groupKey }).onConflictDoNothing().run();
+  }
+
+  /** Paper: the newest print of the order's market when it began resting at its price (no order event: bookkeeping of the paper model). */
+  setPaperSince(rowId: number, ms: number): void {
+    this.db.update(orders).set({ paperSinceMs: ms }).where(eq(orders.id, rowId)).run();
+  }
+
+  /** Contracts of each account position that are one leg of a complete arbitrage set (ledger/holdings.ts). */
+  hedgedPositions(positions: ReadonlyMap<string, number>): Map<string, number> {
+    return hedgedPositions(this.db.$client, this.p, positions);
+  }
+
+  /** One strategy's own net position per ticker, from its fills (ledger/holdings.ts). */
+  strategyInventory(strategy: string, tickers: readonly string[]): Map<string, number> {
+    return strategyInventory(this.db.$client, this.p, strategy, tickers);
+  }
+
+  /** Mid history kept in market_snapshots for the strategies that ask for it. */
+  midHistory(): MidHistory {
+    return new MidHistory(this.db.$client);
+  }
+
+  /** Fills after row id `afterId`, oldest first, each with its order's strategy (a replay's fill stream). */
+  fillsWithStrategyAfter(afterId: number): FillWithStrategy[] {
+    const q = this.stmt("fillsWithStrategyAfter", () =>
+      this.db.$client.query(
+        "select f.id, f.order_id as orderId, f.ticker, f.side, f.price, f.count, f.fee_micros as fee, f.is_taker as taker, f.created_at as at, o.strategy from fills f left join orders o on o.client_order_id = f.client_order_id where f.paper = ? and f.id > ? order by f.id",
+      ),
+    );
+    return q.all(this.p ? 1 : 0, afterId) as FillWithStrategy[];
+  }
+
+  /** Settlements recorded in this book. */
+  settlementCount(): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(settlements).where(eq(settlements.paper, this.p)).get()?.n ?? 0;
+  }
+
+  /** An index on orders.order_id for a throwaway database that looks orders up by it constantly (a replay). Not a migration. */
+  indexOrdersByOrderId(): void {
+    this.db.$client.run("create index if not exists backtest_orders_order_id on orders(order_id)");
+  }
+
+  /** Contracts of one paper order the ledger's fills hold (by client_order_id). */
+  paperFilledByClientOrderId(clientOrderId: string): number {
+    return (this.db.$client.query("select coalesce(sum(count),0) as c from fills where paper = 1 and client_order_id = ?").get(clientOrderId) as { c: number }).c;
   }
 
   sendTimesSince(sinceMs: number): number[] {
@@ -413,7 +505,7 @@ export class Ledger {
       const known = this.db.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
       if (known) return null;
       // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
-      const revenueCents = Math.round(s.revenueMicros / 10_000);
+      const revenueCents = Math.round(s.revenueMicros / MICROS_PER_CENT);
       const cur = this.positionStmt().get({ ticker: s.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applySettlement(state, s.result, s.revenueMicros, s.feeMicros);
@@ -433,7 +525,7 @@ export class Ledger {
         .run();
       const row = this.writePosition(s.ticker, s.eventTicker ?? cur?.eventTicker ?? null, eff.next);
       // As cashMicros sums it.
-      return { row, cashDelta: revenueCents * 10_000 - s.feeMicros };
+      return { row, cashDelta: centsToMicros(revenueCents) - s.feeMicros };
     });
   }
 
@@ -514,6 +606,7 @@ export class Ledger {
       sqlite.run(`delete from settlements where paper = ?`, [p]);
       sqlite.run(`delete from meta where key like ?`, [`${this.p ? "paper" : "live"}.%`]);
       sqlite.run(`delete from risk_state where paper = ?`, [p]);
+      sqlite.run(`delete from arb_sets_done where paper = ?`, [p]);
     })();
     this.audit("book_restart", why);
   }
@@ -567,79 +660,9 @@ export class Ledger {
   audit(kind: string, message: string, extra: { cycleId?: number | null; ticker?: string | null; strategy?: string | null; data?: unknown } = {}): void {
     this.db
       .insert(auditLog)
-      .values({ kind, message, cycleId: extra.cycleId ?? null, ticker: extra.ticker ?? null, strategy: extra.strategy ?? null, data: (extra.data ?? null) as never })
+      .values({ kind, message, cycleId: extra.cycleId ?? null, ticker: extra.ticker ?? null, strategy: extra.strategy ?? null, data: extra.data ?? null })
       .run();
   }
 }
 
-// ---- history retention ---------------------------------------------------------------------------
-
-/** Orders nothing more will happen to: their event trail is history. Pending, unknown and resting
- * orders keep theirs, since reconciliation may still have to explain them. */
-const FINAL_ORDER_STATUSES = ["executed", "canceled", "expired", "rejected"] as const;
-
-/**
- * Audit kinds kept whatever their age, because they explain the money or the state the bot is in:
- *   anchor, cash_adjust, book_restart — where the ledger's cash starts and every step it took that
- *     is not a fill or a settlement (cashMicros counts from the anchor; adjustments are in meta);
- *   risk_state, risk_reset — why trading was halted or reduced, and who cleared it;
- *   reconcile_failed, external_order — disagreements with the exchange and orders adopted from it.
- * Everything else written with `audit(` (cycle_error, cycle_stopped, out_of_scope, arb_repair,
- * burst_cap, order_group_cap, order_group_reset, cancel_failed, amend_rejected) is operational
- * chatter about one cycle: useful for weeks, not years, and the orders it concerns keep their rows.
- */
-export const AUDIT_KINDS_KEPT: readonly string[] = ["anchor", "cash_adjust", "book_restart", "risk_state", "risk_reset", "reconcile_failed", "external_order"];
-
-export interface PruneCounts {
-  orderEvents: number;
-  auditLog: number;
-  balanceSnapshots: number;
-  marketSnapshots: number;
-  cycles: number;
-}
-
-const inList = (xs: readonly string[]) => xs.map((x) => `'${x.replace(/'/g, "''")}'`).join(", ");
-
-/**
- * The prune's statements, in order (exported so a test can hold their query plans to the indexes).
- * `?` is the cutoff in epoch milliseconds. Cycles go last, once the snapshots that referenced them
- * are gone; a cycle still named by an order, a kept snapshot or a kept audit row stays (orders
- * reference cycles by foreign key, and are never removed).
- */
-export const PRUNE_SQL = {
-  orderEvents: `delete from order_events where at < ?1 and exists (select 1 from orders o where o.id = order_events.order_row_id and o.status in (${inList(FINAL_ORDER_STATUSES)}))`,
-  auditLog: `delete from audit_log where at < ?1 and kind not in (${inList(AUDIT_KINDS_KEPT)})`,
-  balanceSnapshots: `delete from balance_snapshots where at < ?1`,
-  marketSnapshots: `delete from market_snapshots where at < ?1`,
-  cycles:
-    `delete from cycles where started_at < ?1` +
-    ` and not exists (select 1 from orders o where o.cycle_id = cycles.id)` +
-    ` and not exists (select 1 from balance_snapshots b where b.cycle_id = cycles.id)` +
-    ` and not exists (select 1 from market_snapshots m where m.cycle_id = cycles.id)` +
-    // Not a foreign key, but a kept audit row (a risk_state change) names its cycle for context.
-    ` and not exists (select 1 from audit_log a where a.cycle_id = cycles.id)`,
-} as const;
-
-/**
- * Remove history rows older than `cutoffMs` from both books, in one transaction. Never touches
- * orders, fills, settlements, positions, meta or risk_state: fills and settlements are the ledger's
- * cash (cashMicros sums them from the anchor row), and orders hold every client_order_id ever used.
- *
- * The file does not shrink: the ledger is created without auto_vacuum, so incremental_vacuum does
- * nothing, and a VACUUM would rewrite the whole file while holding the write lock the running bot
- * needs. SQLite reuses the freed pages for new rows, so the file stops growing instead; backups
- * (VACUUM INTO) copy only live pages, so the next one is smaller.
- */
-export function pruneHistory(db: Db, cutoffMs: number): PruneCounts {
-  const sqlite = db.$client;
-  return sqlite.transaction(() => {
-    const run = (q: string) => sqlite.query(q).run(cutoffMs).changes;
-    return {
-      orderEvents: run(PRUNE_SQL.orderEvents),
-      auditLog: run(PRUNE_SQL.auditLog),
-      balanceSnapshots: run(PRUNE_SQL.balanceSnapshots),
-      marketSnapshots: run(PRUNE_SQL.marketSnapshots),
-      cycles: run(PRUNE_SQL.cycles),
-    };
-  })();
-}
+export { AUDIT_KINDS_KEPT, PRUNE_SQL, pruneHistory, type PruneCounts } from "./ledger/prune.ts";

@@ -21,6 +21,9 @@ import type { WsChannel, WsMessage } from "../kalshi/wire/ws.ts";
 import { PRICE_ONE, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookDepth, BookSide, MarketView, TradePrint } from "../strategies/types.ts";
 
+/** The body of one kind of WebSocket message. */
+type WsMsg<K extends WsMessage["type"]> = Extract<WsMessage, { type: K }>["msg"];
+
 /** What `view()` returns. Untrusted views carry no prices and empty levels. */
 export interface LiveBookView {
   ticker: string;
@@ -527,24 +530,15 @@ export class LiveBooks {
     }
   }
 
-  // KalshiWs emits "message" after it has applied the message to its books.
+  // KalshiWs emits "message" after it has applied the message to its books. One handler per kind.
   private onMessage(m: WsMessage): void {
     switch (m.type) {
       case "orderbook_snapshot":
         this.stats.snapshots++;
         this.notify(m.msg.market_ticker, "snapshot");
         return;
-      case "orderbook_delta": {
-        const b = this.ws.books.get(m.msg.market_ticker);
-        if (b?.trusted) {
-          this.stats.deltas++;
-          this.notify(m.msg.market_ticker, "delta", m.msg.client_order_id !== undefined);
-        } else {
-          this.stats.deltasDropped++;
-          if (b) this.notify(m.msg.market_ticker, "untrusted");
-        }
-        return;
-      }
+      case "orderbook_delta":
+        return this.handleDelta(m.msg);
       case "subscribed":
         if (m.msg.channel === "trade") {
           // (Re)subscribed: the trade feed of every market in scope is continuous from now on.
@@ -552,81 +546,96 @@ export class LiveBooks {
           for (const k of this.scopeSet) this.tradeCoverage.set(k, t);
         }
         return;
-      case "trade": {
-        const t = m.msg;
-        if (!this.scopeSet.has(t.market_ticker)) return;
-        this.stats.trades++;
-        let ring = this.rings.get(t.market_ticker);
-        if (!ring) this.rings.set(t.market_ticker, (ring = new TradeRing(this.opts.tradeRing)));
-        const tsMs = t.ts_ms ?? (t.ts !== undefined ? t.ts * 1000 : this.now());
-        ring.push({
-          ticker: t.market_ticker,
-          price: t.yes_price_dollars,
-          count: t.count_fp,
-          ...(t.taker_book_side ? { takerBookSide: t.taker_book_side } : {}),
-          tsMs,
-        });
-        this.notify(t.market_ticker, "trade");
-        return;
-      }
-      case "fill": {
-        const f = m.msg;
-        const fill: LiveFill = {
-          tradeId: f.trade_id,
-          orderId: f.order_id,
-          clientOrderId: f.client_order_id ?? null,
-          ticker: f.market_ticker,
-          side: f.book_side ?? null,
-          price: f.yes_price_dollars,
-          count: f.count_fp,
-          feeMicros: f.fee_cost,
-          isTaker: f.is_taker,
-          tsMs: f.ts_ms ?? (f.ts !== undefined ? f.ts * 1000 : this.now()),
-          postPosition: f.post_position_fp ?? null,
-        };
-        this.stats.fills++;
-        this.push(this.fills, fill);
-        this.fire(this.fillListeners, fill, "fill");
-        return;
-      }
-      case "market_lifecycle_v2": {
-        const meta = m.msg.additional_metadata as { event_ticker?: unknown } | undefined;
-        const e: LiveLifecycle = {
-          ticker: m.msg.market_ticker,
-          eventTicker: meta && typeof meta === "object" && typeof meta.event_ticker === "string" ? meta.event_ticker : null,
-          eventType: m.msg.event_type,
-        };
-        this.stats.lifecycle++;
-        this.fire(this.lifecycleListeners, e, "lifecycle");
-        return;
-      }
-      case "event_fee_update": {
+      case "trade":
+        return this.handleTrade(m.msg);
+      case "fill":
+        return this.handleFill(m.msg);
+      case "market_lifecycle_v2":
+        return this.handleLifecycle(m.msg);
+      case "event_fee_update":
         // An event's fees changed (same channel as market_lifecycle_v2): passed on as a lifecycle
         // event of the event, with no market.
         this.stats.lifecycle++;
         this.fire(this.lifecycleListeners, { ticker: "", eventTicker: m.msg.event_ticker, eventType: "event_fee_update" }, "lifecycle");
         return;
-      }
-      case "user_order": {
-        const o = m.msg;
-        const upd: LiveOrderUpdate = {
-          orderId: o.order_id,
-          clientOrderId: o.client_order_id ?? null,
-          ticker: o.ticker,
-          status: o.status,
-          side: o.book_side ?? null,
-          price: o.yes_price_dollars,
-          filled: o.fill_count_fp,
-          remaining: o.remaining_count_fp,
-          initial: o.initial_count_fp,
-          tsMs: o.last_updated_ts_ms ?? o.created_ts_ms ?? null,
-        };
-        this.stats.orderUpdates++;
-        this.push(this.orders, upd);
-        this.fire(this.orderListeners, upd, "order");
-        return;
-      }
+      case "user_order":
+        return this.handleOrderUpdate(m.msg);
     }
+  }
+
+  private handleDelta(d: WsMsg<"orderbook_delta">): void {
+    const b = this.ws.books.get(d.market_ticker);
+    if (b?.trusted) {
+      this.stats.deltas++;
+      this.notify(d.market_ticker, "delta", d.client_order_id !== undefined);
+    } else {
+      this.stats.deltasDropped++;
+      if (b) this.notify(d.market_ticker, "untrusted");
+    }
+  }
+
+  private handleTrade(t: WsMsg<"trade">): void {
+    if (!this.scopeSet.has(t.market_ticker)) return;
+    this.stats.trades++;
+    let ring = this.rings.get(t.market_ticker);
+    if (!ring) this.rings.set(t.market_ticker, (ring = new TradeRing(this.opts.tradeRing)));
+    const tsMs = t.ts_ms ?? (t.ts !== undefined ? t.ts * 1000 : this.now());
+    ring.push({
+      ticker: t.market_ticker,
+      price: t.yes_price_dollars,
+      count: t.count_fp,
+      ...(t.taker_book_side ? { takerBookSide: t.taker_book_side } : {}),
+      tsMs,
+    });
+    this.notify(t.market_ticker, "trade");
+  }
+
+  private handleFill(f: WsMsg<"fill">): void {
+    const fill: LiveFill = {
+      tradeId: f.trade_id,
+      orderId: f.order_id,
+      clientOrderId: f.client_order_id ?? null,
+      ticker: f.market_ticker,
+      side: f.book_side ?? null,
+      price: f.yes_price_dollars,
+      count: f.count_fp,
+      feeMicros: f.fee_cost,
+      isTaker: f.is_taker,
+      tsMs: f.ts_ms ?? (f.ts !== undefined ? f.ts * 1000 : this.now()),
+      postPosition: f.post_position_fp ?? null,
+    };
+    this.stats.fills++;
+    this.push(this.fills, fill);
+    this.fire(this.fillListeners, fill, "fill");
+  }
+
+  private handleLifecycle(l: WsMsg<"market_lifecycle_v2">): void {
+    const meta = l.additional_metadata as { event_ticker?: unknown } | undefined;
+    const e: LiveLifecycle = {
+      ticker: l.market_ticker,
+      eventTicker: meta && typeof meta === "object" && typeof meta.event_ticker === "string" ? meta.event_ticker : null,
+      eventType: l.event_type,
+    };
+    this.stats.lifecycle++;
+    this.fire(this.lifecycleListeners, e, "lifecycle");
+  }
+
+  private handleOrderUpdate(o: WsMsg<"user_order">): void {
+    const upd: LiveOrderUpdate = {
+      orderId: o.order_id,
+      clientOrderId: o.client_order_id ?? null,
+      ticker: o.ticker,
+      status: o.status,
+      side: o.book_side ?? null,
+      price: o.yes_price_dollars,
+      filled: o.fill_count_fp,
+      remaining: o.remaining_count_fp,
+      initial: o.initial_count_fp,
+      tsMs: o.last_updated_ts_ms ?? o.created_ts_ms ?? null,
+    };
+    this.stats.orderUpdates++;
+    this.push(this.orders, upd);
+    this.fire(this.orderListeners, upd, "order");
   }
 
   /** A listener that throws is logged and skipped: one bad consumer must not starve the others. */

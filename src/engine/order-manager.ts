@@ -4,9 +4,9 @@
 // `unknown` is never resent: the market is blocked until a lookup by client_order_id resolves it
 // (resolveOpen, here, called at start-up, right after any unknown, and at every reconciliation).
 import { randomUUID } from "node:crypto";
-import type { Count } from "../kalshi/money.ts";
+import { formatCount, formatPrice, type Count } from "../kalshi/money.ts";
 import type { AmendIntent, CancelIntent, CreateIntent, Intent } from "../strategies/types.ts";
-import type { Ledger, OrderRow, OrderStatus } from "./ledger.ts";
+import type { Ledger, NewOrder, OrderRow, OrderStatus } from "./ledger.ts";
 import { canceledOrExpired } from "./order-ttl.ts";
 import { evaluateIntents, type BatchVerdict, type ResolvedRiskLimits, type RiskSnapshot } from "./risk.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport } from "./transport.ts";
@@ -72,8 +72,28 @@ export function statusFromAccepted(filled: Count, remaining: Count): OrderStatus
 export function describeIntent(i: Intent): string {
   if (i.kind === "cancel") return `cancel ${i.orderId} on ${i.ticker}`;
   const what = i.side === "bid" ? "buy YES" : "sell YES (buy NO)";
-  const price = (i.price / 10_000).toFixed(4);
-  return `${i.kind === "amend" ? "amend to " : ""}${what} ${(i.count / 100).toFixed(2)} × ${i.ticker} @ ${price} YES`;
+  return `${i.kind === "amend" ? "amend to " : ""}${what} ${formatCount(i.count)} × ${i.ticker} @ ${formatPrice(i.price)} YES`;
+}
+
+/** A create the gate let through, with the count it allowed. */
+type ToSend = { intent: CreateIntent; count: Count; verdict: BatchVerdict["verdict"] };
+
+/** The request for a pending row, exactly as the row says. */
+function requestOf(row: OrderRow): OrderRequest {
+  return {
+    clientOrderId: row.clientOrderId,
+    ticker: row.ticker,
+    eventTicker: row.eventTicker ?? "",
+    side: row.side,
+    expiresAt: row.expiresAt,
+    price: row.price,
+    count: row.count,
+    timeInForce: row.timeInForce as OrderRequest["timeInForce"],
+    postOnly: row.postOnly,
+    reduceOnly: row.reduceOnly,
+    orderGroupId: row.orderGroupId,
+    groupKey: row.groupKey,
+  };
 }
 
 export class OrderManager {
@@ -111,6 +131,11 @@ export class OrderManager {
   constructor(private readonly d: OrderManagerDeps) {
     this.now = d.now ?? Date.now;
     this.log = d.log ?? (() => {});
+  }
+
+  /** Every create from now on goes into this order group (order-group.ts). */
+  useOrderGroup(id: string | null): void {
+    this.d.orderGroupId = id;
   }
 
   async execute(intents: readonly Intent[], cycleId: number | null): Promise<ExecSummary> {
@@ -225,7 +250,7 @@ export class OrderManager {
       sum.decisions.push({ intent: a, result: "amend rejected", detail: r.error });
     } else {
       // The amend may have happened: the row is unknown (its market blocked) until the exchange says.
-      this.d.ledger.updateOrder(row.id, { status: "unknown", error: `amend outcome unknown (new client_order_id ${newCid}): ${r.error}` }, "amend unknown");
+      this.d.ledger.updateOrder(row.id, { status: "unknown", amendClientOrderId: newCid, error: `amend outcome unknown (new client_order_id ${newCid}): ${r.error}` }, "amend unknown");
       this.needsReconcile = true;
       sum.unknown++;
       sum.decisions.push({ intent: a, result: "unknown", detail: r.error });
@@ -235,7 +260,36 @@ export class OrderManager {
   // ---- creates ---------------------------------------------------------------------------------------
 
   private async create(creates: readonly CreateIntent[], cycleId: number | null, sum: ExecSummary): Promise<void> {
-    if (creates.length === 0) return;
+    const ready = this.unblocked(creates, sum);
+    if (ready.length === 0) return;
+    if (this.d.killSwitchActive()) {
+      for (const c of ready) sum.decisions.push({ intent: c, result: "skipped", detail: "kill switch active" });
+      return;
+    }
+    // Risk gate, at this instant, over the whole batch (sets pass or fail together).
+    const { toSend, snapshot } = this.gateCreates(ready, sum);
+    if (toSend.length === 0) return;
+    this.applyBurstCap(toSend, sum);
+    if (toSend.length === 0) return;
+    const confirmed = await this.confirmCreates(toSend, sum);
+    if (confirmed.length === 0) return;
+    this.d.gate.snapshot = snapshot;
+    // The rows exist (committed) before any byte leaves: a crash from here on leaves `pending`
+    // rows that start-up resolves by lookup, never a request the ledger does not know about.
+    const rows = this.d.ledger.insertPending(confirmed.map((s) => this.pendingRow(s, cycleId)));
+    // Kill switch once more, immediately before the request.
+    if (this.d.killSwitchActive()) {
+      for (const row of rows) this.d.ledger.updateOrder(row.id, { status: "rejected", error: "kill switch became active before sending; not sent" }, "not sent");
+      for (const s of confirmed) sum.decisions.push({ intent: s.intent, result: "skipped", detail: "kill switch active" });
+      return;
+    }
+    const outcomes = await this.d.transport.create(rows.map(requestOf));
+    rows.forEach((row, i) => this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum));
+  }
+
+  /** Creates not on a market blocked by an unknown outcome; a set (arbitrage legs) must not lose a leg to blocking, so it is dropped whole. */
+  private unblocked(creates: readonly CreateIntent[], sum: ExecSummary): CreateIntent[] {
+    if (creates.length === 0) return [];
     const blocked = this.d.ledger.blockedTickers();
     const eligible: CreateIntent[] = [];
     for (const c of creates) {
@@ -245,24 +299,20 @@ export class OrderManager {
       }
       eligible.push(c);
     }
-    // A set (arbitrage legs) must not lose a leg to blocking: drop the whole set instead.
     const blockedSets = new Set(creates.filter((c) => c.groupKey && blocked.has(c.ticker)).map((c) => c.groupKey));
-    const ready = eligible.filter((c) => {
+    return eligible.filter((c) => {
       if (c.groupKey && blockedSets.has(c.groupKey)) {
         sum.decisions.push({ intent: c, result: "blocked", detail: "another leg of this set is blocked" });
         return false;
       }
       return true;
     });
-    if (ready.length === 0) return;
-    if (this.d.killSwitchActive()) {
-      for (const c of ready) sum.decisions.push({ intent: c, result: "skipped", detail: "kill switch active" });
-      return;
-    }
+  }
 
-    // Risk gate, at this instant, over the whole batch (sets pass or fail together).
+  /** The risk gate's verdicts over the batch: what may go (resized where the gate says), and the snapshot once it has. */
+  private gateCreates(ready: readonly CreateIntent[], sum: ExecSummary): { toSend: ToSend[]; snapshot: RiskSnapshot } {
     const { verdicts, snapshot } = evaluateIntents(ready, this.d.gate.snapshot, this.d.gate.limits, this.now());
-    const toSend: Array<{ intent: CreateIntent; count: Count; verdict: BatchVerdict["verdict"] }> = [];
+    const toSend: ToSend[] = [];
     for (const bv of verdicts) {
       const c = bv.intent as CreateIntent;
       if (bv.verdict.verdict === "reject") {
@@ -271,70 +321,44 @@ export class OrderManager {
       }
       toSend.push({ intent: c, count: bv.verdict.verdict === "resize" ? bv.verdict.count : c.count, verdict: bv.verdict });
     }
-    if (toSend.length === 0) return;
-    this.applyBurstCap(toSend, sum);
-    if (toSend.length === 0) return;
+    return { toSend, snapshot };
+  }
 
-    let confirmed = toSend;
-    if (this.d.confirm) {
-      confirmed = [];
-      const declinedSets = new Set<string>();
-      for (const s of toSend) {
-        if (s.intent.groupKey && declinedSets.has(s.intent.groupKey)) continue;
-        if (await this.d.confirm(`${describeIntent({ ...s.intent, count: s.count })} — ${s.intent.strategy}: ${s.intent.reason}`)) confirmed.push(s);
-        else {
-          if (s.intent.groupKey) declinedSets.add(s.intent.groupKey);
-          sum.decisions.push({ intent: s.intent, result: "skipped", detail: "declined by the operator" });
-        }
+  /** Interactive confirmation, per order (a set declined in part is declined whole). Without a prompt, all of them. */
+  private async confirmCreates(toSend: ToSend[], sum: ExecSummary): Promise<ToSend[]> {
+    if (!this.d.confirm) return toSend;
+    const confirmed: ToSend[] = [];
+    const declinedSets = new Set<string>();
+    for (const s of toSend) {
+      if (s.intent.groupKey && declinedSets.has(s.intent.groupKey)) continue;
+      if (await this.d.confirm(`${describeIntent({ ...s.intent, count: s.count })} — ${s.intent.strategy}: ${s.intent.reason}`)) confirmed.push(s);
+      else {
+        if (s.intent.groupKey) declinedSets.add(s.intent.groupKey);
+        sum.decisions.push({ intent: s.intent, result: "skipped", detail: "declined by the operator" });
       }
-      confirmed = confirmed.filter((s) => !(s.intent.groupKey && declinedSets.has(s.intent.groupKey)));
-      if (confirmed.length === 0) return;
     }
-    this.d.gate.snapshot = snapshot;
+    return confirmed.filter((s) => !(s.intent.groupKey && declinedSets.has(s.intent.groupKey)));
+  }
 
-    // The rows exist (committed) before any byte leaves: a crash from here on leaves `pending`
-    // rows that start-up resolves by lookup, never a request the ledger does not know about.
-    const rows = this.d.ledger.insertPending(
-      confirmed.map((s) => ({
-        clientOrderId: randomUUID(),
-        ticker: s.intent.ticker,
-        eventTicker: s.intent.eventTicker,
-        side: s.intent.side,
-        price: s.intent.price,
-        count: s.count,
-        timeInForce: s.intent.timeInForce,
-        postOnly: s.intent.postOnly,
-        reduceOnly: s.intent.reduceOnly,
-        strategy: s.intent.strategy,
-        reason: s.verdict.verdict === "resize" ? `${s.intent.reason} [${s.verdict.reason}]` : s.intent.reason,
-        orderGroupId: this.d.orderGroupId,
-        groupKey: s.intent.groupKey ?? null,
-        cycleId,
-        expiresAt: this.d.expiry?.(s.intent.timeInForce) ?? null,
-      })),
-    );
-    // Kill switch once more, immediately before the request.
-    if (this.d.killSwitchActive()) {
-      for (const row of rows) this.d.ledger.updateOrder(row.id, { status: "rejected", error: "kill switch became active before sending; not sent" }, "not sent");
-      for (const s of confirmed) sum.decisions.push({ intent: s.intent, result: "skipped", detail: "kill switch active" });
-      return;
-    }
-    const reqs: OrderRequest[] = rows.map((row) => ({
-      clientOrderId: row.clientOrderId,
-      ticker: row.ticker,
-      eventTicker: row.eventTicker ?? "",
-      side: row.side,
-      expiresAt: row.expiresAt,
-      price: row.price,
-      count: row.count,
-      timeInForce: row.timeInForce as OrderRequest["timeInForce"],
-      postOnly: row.postOnly,
-      reduceOnly: row.reduceOnly,
-      orderGroupId: row.orderGroupId,
-      groupKey: row.groupKey,
-    }));
-    const outcomes = await this.d.transport.create(reqs);
-    rows.forEach((row, i) => this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum));
+  /** The ledger row of a create about to be sent, with a fresh client_order_id. */
+  private pendingRow(s: ToSend, cycleId: number | null): NewOrder {
+    return {
+      clientOrderId: randomUUID(),
+      ticker: s.intent.ticker,
+      eventTicker: s.intent.eventTicker,
+      side: s.intent.side,
+      price: s.intent.price,
+      count: s.count,
+      timeInForce: s.intent.timeInForce,
+      postOnly: s.intent.postOnly,
+      reduceOnly: s.intent.reduceOnly,
+      strategy: s.intent.strategy,
+      reason: s.verdict.verdict === "resize" ? `${s.intent.reason} [${s.verdict.reason}]` : s.intent.reason,
+      orderGroupId: this.d.orderGroupId,
+      groupKey: s.intent.groupKey ?? null,
+      cycleId,
+      expiresAt: this.d.expiry?.(s.intent.timeInForce) ?? null,
+    };
   }
 
   /** Drops (in place) sets and crossing orders that would not fit whole into the burst window. */
@@ -432,7 +456,7 @@ export class OrderManager {
     const rows = this.d.ledger.ordersWithStatus(["pending", "unknown"]);
     let resolved = 0;
     for (const row of rows) {
-      const amendCid = /new client_order_id ([0-9a-f-]{36})/.exec(row.error ?? "")?.[1];
+      const amendCid = row.amendClientOrderId;
       const minTsSec = Math.floor(row.createdAt / 1000) - 60;
       let found: ExchangeOrder | null = null;
       if (amendCid) found = await this.d.transport.findByClientOrderId(amendCid, { ticker: row.ticker, minTsSec });
@@ -442,7 +466,7 @@ export class OrderManager {
         if (status === "unknown") continue;
         this.d.ledger.updateOrder(
           row.id,
-          { status, orderId: found.orderId, price: found.price, count: found.initial, filledCount: found.filled, remainingCount: found.remaining, clientOrderId: found.clientOrderId, error: null },
+          { status, orderId: found.orderId, price: found.price, count: found.initial, filledCount: found.filled, remainingCount: found.remaining, clientOrderId: found.clientOrderId, error: null, amendClientOrderId: null },
           `resolved by lookup: ${status}`,
         );
         resolved++;

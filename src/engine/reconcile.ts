@@ -280,10 +280,8 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
 export function reconcilePaper(ledger: Ledger): number {
   let n = 0;
   for (const row of ledger.ordersWithStatus(["pending", "unknown"])) {
-    const hasFills = ledger.db.$client
-      .query("select coalesce(sum(count),0) as c from fills where paper = 1 and client_order_id = ?")
-      .get(row.clientOrderId) as { c: number };
-    if (hasFills.c > 0) ledger.updateOrder(row.id, { status: "executed", filledCount: hasFills.c, remainingCount: 0 }, "paper: executed before a crash");
+    const filled = ledger.paperFilledByClientOrderId(row.clientOrderId);
+    if (filled > 0) ledger.updateOrder(row.id, { status: "executed", filledCount: filled, remainingCount: 0 }, "paper: executed before a crash");
     else ledger.updateOrder(row.id, { status: "rejected", remainingCount: 0, error: "paper order interrupted before execution" }, "paper: never executed");
     n++;
   }

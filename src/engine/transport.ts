@@ -48,6 +48,8 @@ export interface ExchangeOrder {
 
 export interface OrderTransport {
   readonly paper: boolean;
+  /** Write requests (creates, cancels, amends, decreases) made since the engine last reset it: a cycle's request count. */
+  writes: number;
   /** Several creates go out as one batch request when the venue supports it. */
   create(reqs: OrderRequest[]): Promise<CreateOutcome[]>;
   cancel(orders: ReadonlyArray<{ orderId: string; ticker: string }>): Promise<WriteOutcome[]>;

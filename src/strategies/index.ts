@@ -16,7 +16,22 @@ export interface StrategyContext {
   probabilitiesAsOfMs?: number;
 }
 
-export interface StrategyPlugin<P, C> {
+/**
+ * The markets a reactive pass between cycles shows a strategy: `every_market` (it prices whole
+ * events, so it sees every market, though only the events that moved); `own_markets` (it picks its
+ * markets itself each cycle, and between cycles only requotes those it acted on or rests orders in);
+ * `own_and_moved` (those plus the markets whose book moved).
+ */
+export type BetweenCycles = "every_market" | "own_markets" | "own_and_moved";
+
+/** What the engine needs to know of a strategy beyond its decisions. */
+export interface StrategyTraits {
+  betweenCycles: BetweenCycles;
+  /** A move in any leg of a mutually exclusive event can change its decision: all legs are watched. */
+  watchesEventLegs: boolean;
+}
+
+export interface StrategyPlugin<P, C> extends StrategyTraits {
   strategy: Strategy<P>;
   resolveParams(section: C, ctx: StrategyContext): P;
 }
@@ -26,15 +41,20 @@ type Sections = { [K in keyof StrategiesConfig]: StrategiesConfig[K] };
 const plugin = <P, C>(p: StrategyPlugin<P, C>) => p;
 
 export const registry = {
-  event_arbitrage: plugin({ strategy: eventArbitrage, resolveParams: (c: Sections["event_arbitrage"]) => resolveEventArbitrageParams(c) }),
-  market_maker: plugin({ strategy: marketMaker, resolveParams: (c: Sections["market_maker"]) => resolveMarketMakerParams(c) }),
-  fair_value: plugin({ strategy: fairValueStrategy, resolveParams: (c: Sections["fair_value"], ctx: StrategyContext) => resolveFairValueParams(c, ctx.probabilities, ctx.probabilitiesAsOfMs) }),
+  event_arbitrage: plugin({ strategy: eventArbitrage, betweenCycles: "every_market", watchesEventLegs: true, resolveParams: (c: Sections["event_arbitrage"]) => resolveEventArbitrageParams(c) }),
+  market_maker: plugin({ strategy: marketMaker, betweenCycles: "own_markets", watchesEventLegs: false, resolveParams: (c: Sections["market_maker"]) => resolveMarketMakerParams(c) }),
+  fair_value: plugin({
+    strategy: fairValueStrategy,
+    betweenCycles: "own_and_moved",
+    watchesEventLegs: false,
+    resolveParams: (c: Sections["fair_value"], ctx: StrategyContext) => resolveFairValueParams(c, ctx.probabilities, ctx.probabilitiesAsOfMs),
+  }),
 } satisfies { [K in keyof StrategiesConfig]: StrategyPlugin<unknown, StrategiesConfig[K]> };
 
 export type StrategyName = keyof typeof registry;
 export const STRATEGY_NAMES = Object.keys(registry) as StrategyName[];
 
-export interface EnabledStrategy<P = unknown> {
+export interface EnabledStrategy<P = unknown> extends StrategyTraits {
   name: StrategyName;
   strategy: Strategy<P>;
   params: P;
@@ -50,7 +70,7 @@ export function enabledStrategies(cfg: StrategiesConfig, ctx: StrategyContext = 
     const section = cfg[name];
     if (!section.enabled) continue;
     const entry = registry[name] as StrategyPlugin<unknown, typeof section>;
-    out.push({ name, strategy: entry.strategy, params: entry.resolveParams(section, ctx) });
+    out.push({ name, strategy: entry.strategy, params: entry.resolveParams(section, ctx), betweenCycles: entry.betweenCycles, watchesEventLegs: entry.watchesEventLegs });
   }
   return out;
 }

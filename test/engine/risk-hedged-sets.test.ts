@@ -7,7 +7,7 @@ import { riskSchema } from "../../src/config/risk-schema.ts";
 import { openDb } from "../../src/db/open.ts";
 import { Ledger } from "../../src/engine/ledger.ts";
 import { emptyRiskSnapshot, evaluateIntent, evaluateIntents, resolveRiskLimits, type RiskSnapshot } from "../../src/engine/risk.ts";
-import { hedgedPositions, strategyInventory } from "../../src/engine/strategy-holdings.ts";
+import { hedgedPositions, strategyInventory } from "../../src/engine/ledger/holdings.ts";
 import type { BookSide, CreateIntent } from "../../src/strategies/types.ts";
 import { cleanup, tempDir } from "../helpers/bin.ts";
 

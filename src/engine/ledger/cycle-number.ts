@@ -1,7 +1,7 @@
 // One cycle number everywhere: the ledger's cycles.id. The heartbeat, systemd's STATUS= line, the
 // cycle summary and `status`'s "Last cycles" all show it, so "cycle 812" means the same cycle in
 // each (a per-process count restarted at 1 on every restart and matched none of the rows).
-import type { Db } from "../db/open.ts";
+import type { Db } from "../../db/open.ts";
 
 /**
  * The id the next cycle row will get. cycles.id is AUTOINCREMENT: sqlite_sequence keeps the highest

@@ -2,8 +2,8 @@
 // table so it survives restarts and `--once` runs, and pruned with the rest of the history. One
 // row per market at most every MIN_GAP_MS; read back for the last WINDOW_MS.
 import type { Database } from "bun:sqlite";
-import type { Price } from "../kalshi/money.ts";
-import type { MarketView } from "../strategies/types.ts";
+import type { Price } from "../../kalshi/money.ts";
+import type { MarketView } from "../../strategies/types.ts";
 
 export const MID_HISTORY_WINDOW_MS = 30 * 60_000;
 const MIN_GAP_MS = 5_000;

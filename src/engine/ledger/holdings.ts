@@ -6,7 +6,7 @@
 // Both are read from orders.filled_count (bid = +YES, ask = −YES), the same numbers reconciliation
 // keeps true against the exchange.
 import type { Database } from "bun:sqlite";
-import type { Count } from "../kalshi/money.ts";
+import type { Count } from "../../kalshi/money.ts";
 
 const CHUNK = 500;
 

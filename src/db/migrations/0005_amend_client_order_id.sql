@@ -1,0 +1,3 @@
+ALTER TABLE `orders` ADD `amend_client_order_id` text;--> statement-breakpoint
+-- Rows written before the column: the id was kept only in the error text, "amend outcome unknown (new client_order_id <36 chars>): ...".
+UPDATE `orders` SET `amend_client_order_id` = substr(`error`, instr(`error`, 'new client_order_id ') + 20, 36) WHERE `status` IN ('pending', 'unknown') AND instr(`error`, 'new client_order_id ') > 0;
