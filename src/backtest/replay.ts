@@ -299,7 +299,7 @@ export async function replay(tape: Tape, loaded: LoadedConfig, opts: ReplayOptio
     // The next pass: the first print at least stepMs after the last pass, or the next close.
     const nextPrint = i < n ? tape.tsMs[i]! : Number.POSITIVE_INFINITY;
     const closeAt = nextClose < closing.length ? closing[nextClose]!.closeMs : Number.POSITIVE_INFINITY;
-    let t = Math.min(Math.max(nextPrint, lastPass + opts.stepMs), closeAt);
+    const t = Math.min(Math.max(nextPrint, lastPass + opts.stepMs), closeAt);
     if (t === Number.POSITIVE_INFINITY) break;
     // Every print up to t moves its book and may fill our resting orders.
     const before = i;

@@ -6,6 +6,7 @@ import { VERSION } from "../version.ts";
 import { configArgs, guarded, runArgs, UserError, EXIT } from "./shared.ts";
 import { installOutputGuards, isBrokenPipe, log } from "../ops/log.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: each command declares its own args; citty's CommandDef is invariant in them
 type Loader = () => Promise<CommandDef<any>>;
 
 export const SUBCOMMANDS: Record<string, Loader> = {
@@ -145,6 +146,7 @@ export async function main(rawArgv: string[]): Promise<void> {
       }
       const cmd = await loader();
       if (wantsHelp(argv.slice(1)) && !(cmd.subCommands && argv[1] && !argv[1].startsWith("-"))) {
+        // biome-ignore lint/suspicious/noExplicitAny: as for Loader above
         process.stdout.write((await renderUsage(cmd, rootCommand as CommandDef<any>)) + "\n");
         return;
       }

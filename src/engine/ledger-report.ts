@@ -7,7 +7,7 @@
 // daily-loss limit counted. Rows are placed on a day by exact comparison of that day string; SQL
 // only narrows by a UTC window wide enough for any time zone (offsets lie within −12 h … +14 h).
 import type { Database } from "bun:sqlite";
-import { type Count, type Micros, type Price } from "../kalshi/money.ts";
+import type { Count, Micros, Price } from "../kalshi/money.ts";
 import type { BookSide } from "../strategies/types.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
 import { legPrice, tradingDay } from "./risk.ts";

@@ -61,7 +61,7 @@ export function cycleSummary(r: CycleReport, opts: { dryRun: boolean; mode: "tra
     }
     if (e.decisions.length > shown.length) lines.push(`    … ${e.decisions.length - shown.length} more in the audit log`);
   }
-  if (r.paperFills || (e && e.filledImmediately)) lines.push(`  fills: ${qty(e?.filledImmediately ?? 0)} contracts at once${r.paperFills ? `, ${r.paperFills} resting paper fill(s)` : ""}`);
+  if (r.paperFills || (e?.filledImmediately)) lines.push(`  fills: ${qty(e?.filledImmediately ?? 0)} contracts at once${r.paperFills ? `, ${r.paperFills} resting paper fill(s)` : ""}`);
   if (r.outOfScope.length) lines.push(`  dropped ${r.outOfScope.length} intent(s) outside the scope`);
   if (r.positionsOutOfScope.length) lines.push(`  positions outside the scope (left alone): ${r.positionsOutOfScope.join(", ")}`);
   if (r.reconcile?.adopted.length) lines.push(`  external orders adopted: ${r.reconcile.adopted.length}`);

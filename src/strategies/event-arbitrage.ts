@@ -130,7 +130,7 @@ export function eventMarkets(event: EventView, markets: ReadonlyMap<string, Mark
   const out: MarketView[] = [];
   for (const t of event.marketTickers) {
     const m = markets.get(t);
-    if (!m || m.status !== "active") return null;
+    if (m?.status !== "active") return null;
     out.push(m);
   }
   return out;
@@ -146,7 +146,7 @@ export function priceSet(event: EventView, ms: readonly MarketView[], direction:
   const legs: Array<{ m: MarketView; levels: Level[] }> = [];
   for (const m of ms) {
     const levels = levelsFor(m, direction);
-    if (!levels || !levels.every((l) => isOnGrid(l.price, m.priceRanges))) return null;
+    if (!levels?.every((l) => isOnGrid(l.price, m.priceRanges))) return null;
     legs.push({ m, levels });
   }
   const payout = setPayout(direction, legs.length);
@@ -345,7 +345,7 @@ export function repairArbSet(
     const excess = l.filled - min;
     if (excess === 0) continue;
     const m = markets.get(l.ticker);
-    if (!m || m.status !== "active") continue;
+    if (m?.status !== "active") continue;
     // Selling a YES leg hits the YES bid (ask side); selling a NO leg lifts the YES ask (bid side).
     const px = l.side === "bid" ? m.yesBid : m.yesAsk;
     const size = l.side === "bid" ? m.yesBidSize : m.yesAskSize;

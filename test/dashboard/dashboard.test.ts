@@ -59,6 +59,7 @@ async function pageMatchesStatus(url: string, st: StatusJson, shot: string): Pro
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(url);
     await page.waitForSelector("body[data-loaded='1']", { timeout: 15_000 });
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text a reader sees
     const t = (id: string) => page.locator(`[data-testid="${id}"]`).innerText();
     const hb = st.heartbeat.data!;
     expect(await t("status")).toBe(hb.status);
