@@ -7,7 +7,7 @@
 // daily-loss limit counted. Rows are placed on a day by exact comparison of that day string; SQL
 // only narrows by a UTC window wide enough for any time zone (offsets lie within −12 h … +14 h).
 import type { Database } from "bun:sqlite";
-import type { Count, Micros, Price } from "../kalshi/money.ts";
+import { centsToMicros, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookSide } from "../strategies/types.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
 import { legPrice, tradingDay } from "./risk.ts";
@@ -234,7 +234,7 @@ function allSettlements(db: Database, paper: boolean, timezone: string): Settlem
       yesCount: s.yes_count,
       noCount: s.no_count,
       // Exactly as Ledger.cashMicros counts it.
-      revenueMicros: s.revenue_cents * 10_000,
+      revenueMicros: centsToMicros(s.revenue_cents),
       feeMicros: s.fee_micros,
     };
   });
