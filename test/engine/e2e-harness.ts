@@ -27,6 +27,8 @@ interface BotClock {
   offsetMs: number;
   /** The bot's wall clock now. */
   now(): number;
+  /** Set the bot's wall clock to `ms` now (a bot re-reads the file within 100 ms). */
+  set(ms: number): void;
   release(): void;
 }
 
@@ -34,7 +36,7 @@ interface BotClock {
 const pinned: BotClock[] = [];
 function pinBotClock(dir: string, botWallMs: number): BotClock {
   const file = join(dir, ".e2e-wall-offset-ms");
-  const offsetMs = botWallMs - Date.now();
+  let offsetMs = botWallMs - Date.now();
   writeFileSync(file, String(offsetMs));
   const apply = () => {
     const top = pinned.at(-1);
@@ -44,6 +46,10 @@ function pinBotClock(dir: string, botWallMs: number): BotClock {
     file,
     offsetMs,
     now: () => Date.now() + offsetMs,
+    set(ms) {
+      offsetMs = ms - Date.now();
+      writeFileSync(file, String(offsetMs));
+    },
     release() {
       const i = pinned.indexOf(c);
       if (i >= 0) pinned.splice(i, 1);
@@ -66,6 +72,8 @@ export interface Venue {
   drive(everyMs?: number, simMsPerStep?: number): () => void;
   /** The bot's wall clock now (pinned to the venue's date, running in true time since). */
   botNow(): number;
+  /** Move the bot's wall clock (and the clock signatures are checked against) to `ms`. */
+  setBotNow(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -115,6 +123,7 @@ export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<
       return () => clearInterval(t);
     },
     botNow: botClock.now,
+    setBotNow: botClock.set,
     stop: () => {
       botClock.release();
       return sim.stop();
