@@ -3,9 +3,8 @@
 // compiled binary spawned against it over real HTTP on 127.0.0.1.
 //
 // Every venue runs at a pinned calendar date (E2E_START_MS unless a test names another), and so does
-// every bot spawned while it is up: the harness shifts the bot's wall clock to the venue's date
-// (the hidden hook KALSHI_BOT_TEST_WALL_OFFSET_FILE, set for all spawns through setSpawnDefaults)
-// and has the exchange check signatures against that same shifted clock. No result depends on
+// every bot spawned while it is up (test/helpers/calendar.ts: the bot's wall clock is shifted to the
+// venue's date, and the exchange checks signatures against that same clock). No result depends on
 // today's date; tests that care about the calendar (a day boundary) pick their own dates.
 import { Database } from "bun:sqlite";
 import { chmodSync, writeFileSync } from "node:fs";
@@ -14,52 +13,9 @@ import { ManualClock, ScaledClock } from "../../src/sim/clock.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
 import { COUNT_ONE, PRICE_ONE } from "../../src/kalshi/money.ts";
-import { TEST_WALL_OFFSET_ENV } from "../../src/ops/clock.ts";
-import { setSpawnDefaults } from "../helpers/bin.ts";
+import { E2E_START_MS, pinChildClock } from "../helpers/calendar.ts";
 
-/** The calendar the e2e tests run at, exchange and bot alike: Tuesday 24 Nov 2026, 14:00 UTC. */
-export const E2E_START_MS = Date.UTC(2026, 10, 24, 14, 0, 0);
-
-interface BotClock {
-  /** The offset file the bot reads (ms added to its wall clock). */
-  file: string;
-  /** Milliseconds from true time to the bot's wall clock at pinning. */
-  offsetMs: number;
-  /** The bot's wall clock now. */
-  now(): number;
-  /** Set the bot's wall clock to `ms` now (a bot re-reads the file within 100 ms). */
-  set(ms: number): void;
-  release(): void;
-}
-
-/** Bots spawned from now on see `botWallMs` as their wall time now (and time runs on from there). */
-const pinned: BotClock[] = [];
-function pinBotClock(dir: string, botWallMs: number): BotClock {
-  const file = join(dir, ".e2e-wall-offset-ms");
-  let offsetMs = botWallMs - Date.now();
-  writeFileSync(file, String(offsetMs));
-  const apply = () => {
-    const top = pinned.at(-1);
-    setSpawnDefaults(top ? { [TEST_WALL_OFFSET_ENV]: top.file } : {});
-  };
-  const c: BotClock = {
-    file,
-    offsetMs,
-    now: () => Date.now() + offsetMs,
-    set(ms) {
-      offsetMs = ms - Date.now();
-      writeFileSync(file, String(offsetMs));
-    },
-    release() {
-      const i = pinned.indexOf(c);
-      if (i >= 0) pinned.splice(i, 1);
-      apply();
-    },
-  };
-  pinned.push(c);
-  apply();
-  return c;
-}
+export { E2E_START_MS };
 
 export interface Venue {
   sim: SimServer;
@@ -96,7 +52,7 @@ export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<
   chmodSync(keyPath, 0o600);
   // Two venues with the same seed and start time are the same scenario (tickers carry dates).
   const clock = new ManualClock(opts.startMs ?? E2E_START_MS);
-  const botClock = pinBotClock(dir, opts.botWallMs ?? clock.now());
+  const botClock = pinChildClock(dir, opts.botWallMs ?? clock.now());
   const sim = await startSimServer({
     port: 0,
     seed: opts.seed ?? 7,
@@ -163,7 +119,7 @@ export async function startRealTimeVenue(dir: string, opts: { seed?: number; mar
   const keyPath = join(dir, "key.pem");
   writeFileSync(keyPath, kp.privateKeyPem, { mode: 0o600 });
   chmodSync(keyPath, 0o600);
-  const botClock = pinBotClock(dir, E2E_START_MS);
+  const botClock = pinChildClock(dir, E2E_START_MS);
   const sim = await startSimServer({
     port: 0,
     seed: opts.seed ?? 7,
@@ -179,7 +135,7 @@ export async function startRealTimeVenue(dir: string, opts: { seed?: number; mar
     keyId,
     keyPath,
     botNow: botClock.now,
-    baseOffsetMs: botClock.offsetMs,
+    baseOffsetMs: botClock.offsetMs(),
     stop: () => {
       botClock.release();
       return sim.stop();

@@ -13,12 +13,19 @@ import { join } from "node:path";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig, type Running } from "../helpers/bin.ts";
 import { until as untilWith } from "../helpers/until.ts";
+import { E2E_START_MS, type PinnedClock, pinChildClock } from "../helpers/calendar.ts";
 
 // The heartbeat and the ledger may not be written yet when the first looks come.
 const until = <T>(what: string, f: () => T | null | undefined | false, ms: number) => untilWith(what, f, ms, { tolerateErrors: true });
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
+// Every child (the bot, and the exchange it starts or talks to) runs at the pinned calendar date.
+let calendar: PinnedClock;
+beforeAll(() => {
+  calendar = pinChildClock(tempDir("calendar"), E2E_START_MS);
+});
+afterAll(() => calendar.release());
 
 interface Hb {
   status: string;

@@ -17,9 +17,16 @@ import { openDb } from "../../src/db/open.ts";
 import { AUDIT_KINDS_KEPT, PRUNE_SQL } from "../../src/engine/ledger.ts";
 import { readLedger } from "./e2e-harness.ts";
 import { cleanup, ensureBinary, runBin, tempDir, writeConfig } from "../helpers/bin.ts";
+import { E2E_START_MS, type PinnedClock, pinChildClock } from "../helpers/calendar.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
+// Every child (the bot, and the exchange it starts or talks to) runs at the pinned calendar date.
+let calendar: PinnedClock;
+beforeAll(() => {
+  calendar = pinChildClock(tempDir("calendar"), E2E_START_MS);
+});
+afterAll(() => calendar.release());
 
 const ONCE = ["--once", "--skip-setup-wizard", "--non-interactive"];
 const DAY = 86_400_000;
@@ -48,7 +55,7 @@ async function seeded(ledger?: unknown): Promise<Seeded> {
   const path = join(dir, "data", "kalshi.sqlite");
   const db = new Database(path);
   db.run("PRAGMA foreign_keys = ON");
-  const now = Date.now();
+  const now = calendar.now(); // the bot's clock: it prunes by its own today
   const OLD = now - 400 * DAY;
   const MID = now - 100 * DAY;
   const RECENT = now - DAY;
