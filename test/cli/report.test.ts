@@ -16,7 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig, type RunResult } from "../helpers/bin.ts";
 import { onceArgs, readLedger, startVenue, writeBotConfig, type Venue } from "../engine/e2e-harness.ts";
-import { TEST_WALL_OFFSET_ENV } from "../../src/ops/clock.ts";
+import { withoutClockNotice } from "../helpers/calendar.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -103,10 +103,7 @@ function oneLine(r: RunResult, code: number, re: RegExp): void {
   expect(r.output).not.toMatch(/\n\s+at .+:\d+/);
   expect(r.output).not.toMatch(/Internal error/);
   // The bot's own notice that the harness pinned its clock (the venue stays up for the whole file) is not the error.
-  const lines = r.stderr
-    .trim()
-    .split("\n")
-    .filter((l) => !l.includes(`${TEST_WALL_OFFSET_ENV} is set`));
+  const lines = withoutClockNotice(r.stderr).trim().split("\n");
   expect(lines.length, r.stderr).toBe(1);
   expect(lines[0], r.stderr).toMatch(re);
 }

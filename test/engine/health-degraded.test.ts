@@ -27,6 +27,10 @@ beforeAll(() => {
 });
 afterAll(() => calendar.release());
 
+/** The line `kalshi-bot sim` prints its REST base on (its output may start with the pinned-clock notice). */
+const SIM_URL = /^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2$/m;
+const simUrl = (out: string): string => SIM_URL.exec(out)![0];
+
 interface Hb {
   status: string;
   last_error: string | null;
@@ -51,7 +55,7 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
     writeFileSync(join(dir, "key.pem"), kp.privateKeyPem, { mode: 0o600 });
     writeFileSync(join(dir, "pub.pem"), kp.publicKeyPem);
     const sim = startBin(["sim", "--port", "0", "--seed", "61", "--tier", "prime", "--api-key-id", "health-key", "--public-key", join(dir, "pub.pem"), "--balance", "1000"], { cwd: dir });
-    const base = (await sim.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2\n/, 30_000)).split("\n")[0]!;
+    const base = simUrl(await sim.waitFor(SIM_URL, 30_000));
     const series = ((await (await fetch(`${base}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
     const cfg = writeConfig(dir, {
       exchange: { environment: "sim", base_url: base, api_key_id: "health-key", private_key_path: "key.pem", rate_tier: "prime", request_timeout_ms: 120_000 },
@@ -89,7 +93,7 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
     writeFileSync(join(dir, "pub.pem"), kp.publicKeyPem);
     const simArgs = (port: number) => ["sim", "--port", String(port), "--seed", "61", "--tier", "prime", "--api-key-id", "health-key", "--public-key", join(dir, "pub.pem"), "--balance", "1000"];
     let sim: Running = startBin(simArgs(0), { cwd: dir });
-    const base = (await sim.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2\n/, 30_000)).split("\n")[0]!;
+    const base = simUrl(await sim.waitFor(SIM_URL, 30_000));
     const port = Number(new URL(base).port);
     // Live trading needs an explicit scope: every series of the local exchange.
     const series = ((await (await fetch(`${base}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
@@ -133,7 +137,7 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
       // ---- the exchange restarts empty on the same address ----
       expect(await sim.stop("SIGTERM", 10_000)).toBe(0);
       sim = startBin(simArgs(port), { cwd: dir });
-      await sim.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2\n/, 30_000);
+      await sim.waitFor(SIM_URL, 30_000);
       const e = await until("heartbeat error naming the disagreement", () => (hb().status === "error" && /positions disagree/.test(hb().last_error ?? "") ? hb() : null), 60_000);
       expect(e.last_error).toMatch(/positions disagree with the exchange/);
       const wd = await watchdog();

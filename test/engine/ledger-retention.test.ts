@@ -17,7 +17,7 @@ import { openDb } from "../../src/db/open.ts";
 import { AUDIT_KINDS_KEPT, PRUNE_SQL } from "../../src/engine/ledger.ts";
 import { readLedger } from "./e2e-harness.ts";
 import { cleanup, ensureBinary, runBin, tempDir, writeConfig } from "../helpers/bin.ts";
-import { E2E_START_MS, type PinnedClock, pinChildClock } from "../helpers/calendar.ts";
+import { E2E_START_MS, type PinnedClock, pinChildClock, withoutClockNotice } from "../helpers/calendar.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -232,7 +232,7 @@ describe("ledger.history_days validation", () => {
     const r = await runBin(["--mode", "trade", ...ONCE], { cwd: d });
     expect(r.code, r.output).toBe(2);
     expect(r.output).not.toMatch(/\n\s+at .+:\d+/);
-    const lines = r.stderr.trim().split("\n");
+    const lines = withoutClockNotice(r.stderr).trim().split("\n");
     expect(lines, r.stderr).toHaveLength(2);
     expect(lines[0]).toMatch(/advanced_config\.json is invalid \(1 problem\); fix these keys:/);
     expect(lines[1]).toMatch(/ledger\.history_days: expected (a whole number of days, e\.g\. 180 \(0 keeps history forever\)|0 \(keep history forever\) or a number of days from 1 to 36500)$/);

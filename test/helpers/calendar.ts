@@ -53,3 +53,11 @@ export function pinChildClock(dir: string, atMs: number = E2E_START_MS): PinnedC
   apply();
   return c;
 }
+
+/** Output without the one line a child prints when its clock is pinned (for "exactly one line" checks). */
+export function withoutClockNotice(text: string): string {
+  return text
+    .split("\n")
+    .filter((l) => !l.includes(`${TEST_WALL_OFFSET_ENV} is set`))
+    .join("\n");
+}
