@@ -21,6 +21,56 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** How systemd treats an exit (deploy/systemd: RestartPreventExitStatus, Restart=on-failure). */
+type SystemdRestart = "" | "restarted" | "restarted later" | "not restarted";
+
+/**
+ * What each exit code means: the one list that `--help` and README's "Exit codes" table are rendered
+ * from (src/cli/exit-codes.ts; a test holds README to it). `short` is for --help, `meaning` for README.
+ */
+export const EXIT_CODE_DOCS: Record<keyof typeof EXIT, { short: string; meaning: string; systemd: SystemdRestart }> = {
+  OK: { short: "ok", meaning: "ok", systemd: "" },
+  INTERNAL: { short: "internal error", meaning: "internal error (a bug; `--verbose` shows the stack)", systemd: "restarted" },
+  USAGE: { short: "usage/invalid config", meaning: "usage error, invalid config, or `--verify-config` found problems", systemd: "not restarted" },
+  LOCKED: {
+    short: "lock held",
+    meaning: "lock held by another instance (`Failed to acquire lock`, names the holder's PID)",
+    systemd: "restarted later",
+  },
+  EXCHANGE: {
+    short: "exchange unreachable",
+    meaning:
+      "exchange unreachable or authentication failed (also when it happens during reconciliation; the message names the fix for a refused key or a clock that is off). `--once` only: the daemon keeps running, heartbeat `degraded`, and retries with backoff",
+    systemd: "restarted",
+  },
+  BACKUP: { short: "backup/restore failed", meaning: "backup or restore failed (nothing was lost)", systemd: "" },
+  UNHEALTHY: { short: "unhealthy", meaning: "watchdog: the running bot is not healthy", systemd: "" },
+  RECONCILE: {
+    short: "reconciliation failed",
+    meaning:
+      "reconciliation failed: the ledger and the exchange disagree (positions); the bot refused to trade. `--once` only: the daemon keeps running without trading, heartbeat `error` with the disagreement, and retries every interval (a restart would not change the answer)",
+    systemd: "restarted",
+  },
+  DATABASE: {
+    short: "database unusable",
+    meaning:
+      "database unusable: another program's file, not SQLite, damaged, a folder, not writable, or no disk space (the message names the file and the fix)",
+    systemd: "not restarted",
+  },
+  DATABASE_BUSY: {
+    short: "database locked",
+    meaning: "database locked by another program (a `sqlite3` shell, a second bot with its own lock file) past the 10 s busy timeout",
+    systemd: "restarted",
+  },
+  HALTED: {
+    short: "halted by a risk limit",
+    meaning: "halted by a risk limit (daily loss, drawdown); stays halted across restarts until `kalshi-bot run --reset-halt`",
+    systemd: "not restarted",
+  },
+  LIVE_REFUSED: { short: "live trading refused", meaning: "live trading refused: the autonomous checklist is not met", systemd: "not restarted" },
+  INTERRUPTED: { short: "interrupted", meaning: "interrupted at a prompt", systemd: "" },
+};
+
 /**
  * An error the user can fix. Printed as one line (message already names the problem and the fix),
  * never with a stack, and mapped to its exit code at the CLI boundary.

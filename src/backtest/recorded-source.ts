@@ -78,7 +78,7 @@ export class RecordedSource implements ReplaySource {
         case "delta": {
           this.checkSeq(it.sid, it.seq, it.ms);
           const b = this.books.get(it.ticker);
-          if (!b || !b.trusted) break;
+          if (!b?.trusted) break;
           if (!b.applyDelta(it.side, it.price, it.delta)) {
             this.unknown([it.ticker], it.ms, b.reason);
             break;
@@ -135,7 +135,7 @@ export class RecordedSource implements ReplaySource {
 
   book(ticker: string, _nowMs: number): SourceBook | null {
     const b = this.books.get(ticker);
-    if (!b || !b.trusted || this.paused.has(ticker)) return null;
+    if (!b?.trusted || this.paused.has(ticker)) return null;
     const tk = this.taken.get(ticker);
     const side = (s: "yes" | "no"): Array<[Price, Count]> =>
       b

@@ -322,7 +322,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
     // The next pass: the first item at least stepMs after the last pass, or the next close.
     const nextItem = src.nextMs();
     const closeAt = nextClose < closing.length ? closing[nextClose]!.closeMs : Number.POSITIVE_INFINITY;
-    let t = Math.min(Math.max(nextItem, lastPass + opts.stepMs), closeAt);
+    const t = Math.min(Math.max(nextItem, lastPass + opts.stepMs), closeAt);
     if (t === Number.POSITIVE_INFINITY) break;
     // Every item up to t moves its book; the prints may fill our resting orders.
     const moved = src.advance(t, onPrint);

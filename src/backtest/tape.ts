@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
-import { COUNT_ONE, type Count, type Price } from "../kalshi/money.ts";
+import { COUNT_ONE } from "../kalshi/money.ts";
 import { LINEAR_CENT, type PriceRange } from "../kalshi/price-grid.ts";
 import type { BookSide } from "../strategies/types.ts";
 import { isExhaustive } from "../engine/event-coverage.ts";
@@ -192,5 +192,3 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
   });
   return tape;
 }
-
-export type { Count, Price };

@@ -5,7 +5,9 @@ import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
 import { VERSION } from "../version.ts";
 import { configArgs, guarded, runArgs, UserError, EXIT } from "./shared.ts";
 import { installOutputGuards, isBrokenPipe, log } from "../ops/log.ts";
+import { exitCodeSummary } from "./exit-codes.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: each command declares its own args; citty's CommandDef is invariant in them
 type Loader = () => Promise<CommandDef<any>>;
 
 export const SUBCOMMANDS: Record<string, Loader> = {
@@ -25,25 +27,6 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   backtest: () => import("./backtest.ts").then((m) => m.default),
   "fetch-history": () => import("./fetch-history.ts").then((m) => m.default),
   record: () => import("./record.ts").then((m) => m.default),
-};
-
-const DESCRIPTIONS: Record<string, string> = {
-  run: "Run the bot (daemon, or one cycle with --once)",
-  backup: "Write a verified, timestamped backup of the database",
-  restore: "Restore the database from a backup (replaces restore_db.sh)",
-  verify: "Check everything a live run needs (same as --verify-config)",
-  watchdog: "Judge the running bot's health from its heartbeat (exit status + reason)",
-  status: "Heartbeat, bankroll, positions, open orders, today's P&L",
-  report: "Fills, orders, settlements or daily P&L from the ledger (table, CSV, JSON)",
-  pause: "Disable trading in the running bot, no restart (kill-switch file)",
-  resume: "End a pause",
-  setup: "Interactive setup wizard: writes advanced_config.json",
-  sim: "Run the local Kalshi-compatible exchange",
-  config: "Show the merged configuration or print its JSON Schema",
-  dashboard: "Web dashboard and Prometheus /metrics (read-only)",
-  backtest: "Replay a recorded trade tape through the strategies and paper fill model (P&L report)",
-  "fetch-history": "Download a series' settled events, markets and trades into the tape format backtest reads",
-  record: "Record a series' order book, trade, ticker and lifecycle streams (hourly gzip JSONL)",
 };
 
 export const rootCommand = defineCommand({
@@ -70,12 +53,17 @@ export const rootCommand = defineCommand({
   }),
 });
 
-async function rootUsage(): Promise<string> {
+/** The root's help: its options, then each command with its own `meta.description` (the one text `<command> --help` shows too). */
+export async function rootUsage(): Promise<string> {
   const usage = await renderUsage(rootCommand);
-  const cmds = Object.keys(SUBCOMMANDS)
-    .map((k) => `  ${k.padEnd(10)} ${DESCRIPTIONS[k] ?? ""}`)
-    .join("\n");
-  return `${usage}\n\nCOMMANDS\n\n${cmds}\n\nUse kalshi-bot <command> --help for the options of a command.\nExit codes: 0 ok, 1 internal error, 2 usage/invalid config, 3 lock held, 4 exchange unreachable, 5 backup/restore failed, 6 unhealthy, 7 reconciliation failed, 8 database unusable, 9 database locked, 10 halted by a risk limit, 11 live trading refused, 130 interrupted.\n`;
+  const cmds = await Promise.all(
+    Object.entries(SUBCOMMANDS).map(async ([k, load]) => {
+      const m = (await load()).meta;
+      const meta = await (typeof m === "function" ? m() : m);
+      return `  ${k.padEnd(14)} ${meta?.description ?? ""}`;
+    }),
+  );
+  return `${usage}\n\nCOMMANDS\n\n${cmds.join("\n")}\n\nUse kalshi-bot <command> --help for the options of a command.\nExit codes: ${exitCodeSummary()}.\n`;
 }
 
 function wantsHelp(argv: string[]): boolean {
@@ -145,6 +133,7 @@ export async function main(rawArgv: string[]): Promise<void> {
       }
       const cmd = await loader();
       if (wantsHelp(argv.slice(1)) && !(cmd.subCommands && argv[1] && !argv[1].startsWith("-"))) {
+        // biome-ignore lint/suspicious/noExplicitAny: as for Loader above
         process.stdout.write((await renderUsage(cmd, rootCommand as CommandDef<any>)) + "\n");
         return;
       }

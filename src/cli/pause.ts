@@ -58,5 +58,3 @@ export const resumeCommand = defineCommand({
   args: { ...configArgs, ...lockArgs },
   run: guarded(async ({ args }) => resumeMain(args)),
 });
-
-export default pauseCommand;

@@ -133,6 +133,7 @@ export function reportError(e: unknown): number {
 }
 
 /** The one error boundary of every command. Sets process.exitCode; never throws. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a command returns an exit code or nothing, as citty's run does
 export function guarded<T extends ArgsDef>(fn: (ctx: CommandContext<T>) => Promise<number | void> | number | void, rules: ArgRules = {}) {
   return async (ctx: CommandContext<T>): Promise<void> => {
     const problem = findArgProblems(ctx.rawArgs, (ctx.cmd.args ?? {}) as ArgsDef, rules);

@@ -3,7 +3,7 @@
 import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { MoneyFormatError, parseDollars } from "../kalshi/money.ts";
+import { MICROS_PER_DOLLAR, MoneyFormatError, parseDollars } from "../kalshi/money.ts";
 import { FaultSpecError, parseFaults } from "../sim/faults.ts";
 import { isTier } from "../sim/rate-limit.ts";
 import { parseScenario, ScenarioError } from "../sim/scenario-schema.ts";
@@ -126,7 +126,7 @@ export default defineCommand({
     const local = a["print-config"] ? localKey(a["key-file"] ? String(a["key-file"]) : "sim-key.pem") : null;
     if (local) {
       if (ids.includes(LOCAL_KEY_ID)) throw new UserError(`--api-key-id ${LOCAL_KEY_ID} is the account --print-config adds; choose another key id.`);
-      accounts.push({ apiKeyId: LOCAL_KEY_ID, publicKeyPem: local.publicKeyPem, balanceMicros: 1_000_000_000 });
+      accounts.push({ apiKeyId: LOCAL_KEY_ID, publicKeyPem: local.publicKeyPem, balanceMicros: 1_000 * MICROS_PER_DOLLAR });
     }
 
     let server;

@@ -60,7 +60,7 @@ export interface LoadOptions {
 export function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((i) => {
     const path = i.path.map(String).join(".");
-    let msg = i.message;
+    const msg = i.message;
     if (i.code === "unrecognized_keys") {
       const keys = (i as { keys: string[] }).keys;
       return keys.map((k) => `${path ? `${path}.` : ""}${k}: unknown key (remove it or check its spelling)`).join("\n");

@@ -165,5 +165,4 @@ export const configSchema = z
     dashboard: dashboardSchema,
   });
 
-export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

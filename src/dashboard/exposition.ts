@@ -48,7 +48,9 @@ export class Exposition {
   /** `cumulative[i]` = observations ≤ bounds[i]; `count` = all observations (the +Inf bucket). */
   histogram(name: string, help: string, bounds: number[], cumulative: number[], sum: number, count: number): this {
     this.head(name, "histogram", help);
-    bounds.forEach((b, i) => this.lines.push(`${name}_bucket{le="${fmt(b)}"} ${cumulative[i] ?? 0}`));
+    bounds.forEach((b, i) => {
+      this.lines.push(`${name}_bucket{le="${fmt(b)}"} ${cumulative[i] ?? 0}`);
+    });
     this.lines.push(`${name}_bucket{le="+Inf"} ${count}`, `${name}_sum ${fmt(sum)}`, `${name}_count ${count}`);
     return this;
   }

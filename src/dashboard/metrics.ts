@@ -10,6 +10,7 @@ import { heartbeatStatus, type Heartbeat } from "../ops/heartbeat.ts";
 import { LEDGER_ORDER_STATUSES } from "../db/schema.ts";
 import { Exposition } from "./exposition.ts";
 import { CYCLE_BUCKETS_S, type LedgerTotals } from "./ledger-view.ts";
+import { countToContractsFloat, microsToDollarsFloat } from "../kalshi/money.ts";
 
 export interface MetricsInput {
   nowMs: number;
@@ -23,7 +24,7 @@ export interface MetricsInput {
 // From the schema, so a status added there (degraded) is exported too.
 const HB_STATUSES = heartbeatStatus.options;
 const RISK_STATES = ["active", "reducing", "halted"] as const;
-const dollars = (micros: number) => micros / 1_000_000;
+const dollars = microsToDollarsFloat;
 
 export function renderMetrics(m: MetricsInput): string {
   const x = new Exposition();
@@ -67,7 +68,7 @@ export function renderMetrics(m: MetricsInput): string {
   );
   x.family("kalshi_bot_orders_by_origin_total", "counter", "Orders in the ledger by origin (bot, or external orders adopted)", Object.entries(t.ordersByOrigin).map(([origin, n]) => ({ labels: { origin, book }, value: n })));
   x.family("kalshi_bot_fills_total", "counter", "Fills in the ledger", [{ labels: { book }, value: t.fills }]);
-  x.family("kalshi_bot_filled_contracts_total", "counter", "Contracts filled", [{ labels: { book }, value: t.filledCount / 100 }]);
+  x.family("kalshi_bot_filled_contracts_total", "counter", "Contracts filled", [{ labels: { book }, value: countToContractsFloat(t.filledCount) }]);
   x.family("kalshi_bot_fees_dollars_total", "counter", "Fees paid, by what charged them", [
     { labels: { kind: "fill", book }, value: dollars(t.fillFeesMicros) },
     { labels: { kind: "settlement", book }, value: dollars(t.settlementFeesMicros) },

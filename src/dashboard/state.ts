@@ -4,7 +4,7 @@
 import type { LoadedConfig } from "../config/load.ts";
 import type { HeartbeatCounters } from "../ops/heartbeat.ts";
 import { collectStatus, type StatusReport } from "../ops/status.ts";
-import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
+import { formatCount, formatDollars2, formatPrice, microsToDollarsFloat } from "../kalshi/money.ts";
 import { cycleTimings, dailyPnl, equityCurve, hasTables, ledgerTotals, openLedgerReadOnly, recentFills } from "./ledger-view.ts";
 import { renderMetrics } from "./metrics.ts";
 
@@ -58,7 +58,7 @@ export function dashboardState(loaded: LoadedConfig, a: StatusArgs, now = new Da
       net_cash_dollars: formatDollars2(d.netCashMicros),
       orders_sent: d.ordersSent,
     }));
-    out.equity = equityCurve(db, paper).map(([ms, micros]) => [ms / 1000, micros / 1_000_000]);
+    out.equity = equityCurve(db, paper).map(([ms, micros]) => [ms / 1000, microsToDollarsFloat(micros)]);
     out.cycles = cycleTimings(db).map((c) => ({ id: c.id, started_at: new Date(c.startedAt).toISOString(), duration_seconds: c.durationMs === null ? null : c.durationMs / 1000, status: c.status, orders_placed: c.ordersPlaced }));
   } finally {
     db.close();

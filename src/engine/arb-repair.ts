@@ -1,7 +1,8 @@
 // Arbitrage sets whose legs filled unevenly: completed or unwound, never left naked unrecorded.
 // A set is the orders sharing one group_key; a set the repair found whole (or made whole) is marked
 // done in the ledger (arb_sets_done) and not looked at again.
-import { repairArbSet, type ArbSetLeg } from "../strategies/index.ts";
+import { repairArbSet } from "../strategies/index.ts";
+import type { ArbSetLeg } from "../strategies/event-arbitrage.ts";
 import type { CreateIntent, MarketView } from "../strategies/types.ts";
 import type { ArbLegRow, Ledger } from "./ledger.ts";
 import type { MarketData } from "./market-data.ts";

@@ -486,7 +486,7 @@ class BotRun {
     const msg = `${(e as Error).message}${fix ? `; ${fix}` : ""}`;
     heart.lastError = msg;
     const partial = (e as { report?: CycleReport }).report;
-    if (partial && partial.cashMicros) heart.fromReport(partial);
+    if (partial?.cashMicros) heart.fromReport(partial);
     const exch = isExchangeFailure(e, msg);
     const recon = e instanceof ReconcileError && !exch;
     this.exchangeFailing = exch;

@@ -665,4 +665,4 @@ export class Ledger {
   }
 }
 
-export { AUDIT_KINDS_KEPT, PRUNE_SQL, pruneHistory, type PruneCounts } from "./ledger/prune.ts";
+export { AUDIT_KINDS_KEPT, PRUNE_SQL, pruneHistory } from "./ledger/prune.ts";

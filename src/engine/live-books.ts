@@ -344,7 +344,7 @@ export class LiveBooks {
   private trustedBook(ticker: string): OrderBook | null {
     if (this.closed || !this.scopeSet.has(ticker) || !this.ws.connected) return null;
     const b = this.ws.books.get(ticker);
-    return b && b.trusted ? b : null;
+    return b?.trusted ? b : null;
   }
 
   get trustedCount(): number {

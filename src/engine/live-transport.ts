@@ -135,7 +135,9 @@ export class LiveTransport implements OrderTransport {
         const oc = errorOutcome(e);
         for (let j = 0; j < chunk.length; j++) out.push({ kind: oc.kind, error: oc.error });
       }
-      chunk.forEach((r, j) => outcome.set(r, out[j]!));
+      chunk.forEach((r, j) => {
+        outcome.set(r, out[j]!);
+      });
     }
     return reqs.map((r) => outcome.get(r) ?? { kind: "rejected", error: "not sent" });
   }

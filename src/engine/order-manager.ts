@@ -156,7 +156,7 @@ export class OrderManager {
     const targets: Array<{ intent: CancelIntent; row: OrderRow }> = [];
     for (const c of cancels) {
       const row = this.d.ledger.orderByOrderId(c.orderId);
-      if (!row || row.status !== "resting") {
+      if (row?.status !== "resting") {
         sum.decisions.push({ intent: c, result: "skipped", detail: "not resting in the ledger" });
         continue;
       }
@@ -197,7 +197,7 @@ export class OrderManager {
 
   private async amend(a: AmendIntent, sum: ExecSummary): Promise<void> {
     const row = this.d.ledger.orderByOrderId(a.orderId);
-    if (!row || row.status !== "resting") {
+    if (row?.status !== "resting") {
       sum.decisions.push({ intent: a, result: "skipped", detail: "not resting in the ledger" });
       return;
     }
@@ -284,7 +284,9 @@ export class OrderManager {
       return;
     }
     const outcomes = await this.d.transport.create(rows.map(requestOf));
-    rows.forEach((row, i) => this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum));
+    rows.forEach((row, i) => {
+      this.applyCreateOutcome(row, outcomes[i] ?? { kind: "unknown", error: "no outcome" }, confirmed[i]!, sum);
+    });
   }
 
   /** Creates not on a market blocked by an unknown outcome; a set (arbitrage legs) must not lose a leg to blocking, so it is dropped whole. */

@@ -126,7 +126,7 @@ export class PaperTransport implements OrderTransport {
     return orders.map((o) => {
       this.writes++;
       const row = this.ledger.orderByOrderId(o.orderId);
-      if (!row || row.status !== "resting") return { kind: "rejected", error: "not_found", gone: true };
+      if (row?.status !== "resting") return { kind: "rejected", error: "not_found", gone: true };
       return { kind: "ok" };
     });
   }
@@ -134,7 +134,7 @@ export class PaperTransport implements OrderTransport {
   async amend(order: { orderId: string; ticker: string; side: BookSide }, price: Price, totalCount: Count): Promise<WriteOutcome> {
     this.writes++;
     const row = this.ledger.orderByOrderId(order.orderId);
-    if (!row || row.status !== "resting") return { kind: "rejected", error: "not_found", gone: true };
+    if (row?.status !== "resting") return { kind: "rejected", error: "not_found", gone: true };
     const m = this.markets.get(order.ticker);
     // An amend that would cross is refused rather than filled: the paper model never fills better
     // than a fresh order would, and a requote is not meant to take liquidity.
@@ -152,7 +152,7 @@ export class PaperTransport implements OrderTransport {
   async decrease(order: { orderId: string }, remaining: Count): Promise<WriteOutcome> {
     this.writes++;
     const row = this.ledger.orderByOrderId(order.orderId);
-    if (!row || row.status !== "resting") return { kind: "rejected", error: "not_found", gone: true };
+    if (row?.status !== "resting") return { kind: "rejected", error: "not_found", gone: true };
     return { kind: "ok", remaining: Math.min(remaining, row.remainingCount) };
   }
 
@@ -160,7 +160,7 @@ export class PaperTransport implements OrderTransport {
     // The paper book lives in the ledger itself: a paper row can be pending only if the process died
     // between the row and the paper execution, and then nothing happened.
     const row = this.ledger.orderByClientId(clientOrderId);
-    if (!row || !row.orderId) return null;
+    if (!row?.orderId) return null;
     return {
       orderId: row.orderId,
       clientOrderId,

@@ -268,10 +268,3 @@ export function paperRestingFillsShared(
   }
   return out;
 }
-
-/** Cash effect of a paper fill for the account (collateral out, netting of closing contracts in). */
-export function fillCashDelta(side: BookSide, fill: PaperFill, positionBefore: Count): Micros {
-  const lp = legPrice(side, fill.price);
-  const closing = closable(positionBefore, side, fill.count);
-  return -(lp * fill.count) - fill.feeMicros + PRICE_ONE * closing;
-}

@@ -42,7 +42,7 @@ export async function fetchExchangePortfolio(client: KalshiClient): Promise<Exch
   }
   return {
     balanceMicros: balanceMicrosOf(bal),
-    portfolioValueMicros: bal.portfolio_value * 10_000,
+    portfolioValueMicros: centsToMicros(bal.portfolio_value),
     positions,
     resting,
     requests,
@@ -198,7 +198,7 @@ export async function syncSettlements(client: KalshiClient, ledger: Ledger): Pro
         result: s.market_result,
         yesCount: s.yes_count_fp,
         noCount: s.no_count_fp,
-        revenueMicros: s.revenue * 10_000,
+        revenueMicros: centsToMicros(s.revenue),
         feeMicros: s.fee_cost,
         settledTime: s.settled_time,
       })

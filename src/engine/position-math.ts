@@ -2,7 +2,7 @@
 // integer-only. The model is Kalshi's (and our local exchange's): every fill is a purchase — a bid
 // buys YES at p, an ask buys NO at 1 − p — and a purchase that meets an opposite position redeems
 // each YES+NO pair for $1.00 on the spot. That one rule gives "sell YES at p" its cash effect.
-import { PRICE_ONE, COUNT_ONE, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import { PRICE_ONE, COUNT_ONE, formatCount, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookSide } from "../strategies/types.ts";
 
 export interface PositionState {
@@ -56,7 +56,7 @@ export function applyFill(p: PositionState, side: BookSide, price: Price, count:
 }
 
 /** A market's result pays $1 per winning contract; the position closes. */
-export function applySettlement(p: PositionState, result: "yes" | "no" | string, revenueMicros: Micros, feeMicros: Micros): FillEffect {
+export function applySettlement(p: PositionState, _result: "yes" | "no" | string, revenueMicros: Micros, feeMicros: Micros): FillEffect {
   return {
     next: { position: 0, costMicros: 0, realizedPnlMicros: p.realizedPnlMicros + revenueMicros - p.costMicros, feesMicros: p.feesMicros + feeMicros },
     cashDeltaMicros: revenueMicros - feeMicros,
@@ -80,7 +80,7 @@ export function orderCollateral(side: BookSide, price: Price, remaining: Count):
   return (side === "bid" ? price : PRICE_ONE - price) * remaining;
 }
 
-export const wholeContracts = (c: Count): string => (c % COUNT_ONE === 0 ? String(c / COUNT_ONE) : (c / COUNT_ONE).toFixed(2));
+export const wholeContracts = (c: Count): string => (c % COUNT_ONE === 0 ? String(c / COUNT_ONE) : formatCount(c));
 
 /** x × num / den rounded half up, exact for any size (bigint). */
 export function proportion(x: number, num: number, den: number): number {

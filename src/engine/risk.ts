@@ -211,11 +211,6 @@ export function fromRiskRow(row: RiskRow | null, portfolio: RiskPortfolio, nowMs
   };
 }
 
-/** Replace the per-cycle part, keep the persisted part. */
-export function withPortfolio(s: RiskSnapshot, portfolio: RiskPortfolio): RiskSnapshot {
-  return { ...s, ...portfolio };
-}
-
 // ---- state transitions --------------------------------------------------------------------------
 
 /** a × 10,000 ≥ b × e4, exactly (products can pass 2^53). */
@@ -304,12 +299,6 @@ export function resetHalt(s: RiskSnapshot, limits: ResolvedRiskLimits, nowMs: nu
     dayStartEquityMicros: s.equityMicros,
     highWaterMicros: s.equityMicros,
   };
-}
-
-/** Operator or engine trip (kill switch, reconciliation trouble): halted with a reason. */
-export function haltNow(s: RiskSnapshot, reason: string, nowMs: number): RiskSnapshot {
-  if (s.state === "halted") return s;
-  return { ...s, state: "halted", reason, sinceMs: nowMs };
 }
 
 // ---- exposure helpers ---------------------------------------------------------------------------

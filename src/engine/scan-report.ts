@@ -1,7 +1,7 @@
 // Human-readable output of a cycle: the one-screen summary printed after every trade cycle, and
 // the `--mode scan` table of what each strategy would do and why (edge, size, fees). Pure
 // formatting; money is formatted from integers, never through floats.
-import { formatDollars2, formatFixed, type Micros } from "../kalshi/money.ts";
+import { centsToMicros, formatDollars2, formatFixed, microsToCents, type Micros } from "../kalshi/money.ts";
 import type { Intent } from "../strategies/types.ts";
 import type { CycleReport } from "./cycle.ts";
 import { renderTable, terminalWidth, type TableColumn } from "../ops/table.ts";
@@ -66,12 +66,12 @@ export function cycleSummary(r: CycleReport, opts: { dryRun: boolean; mode: "tra
     }
     if (e.decisions.length > shown.length) lines.push(`    … ${e.decisions.length - shown.length} more in the audit log`);
   }
-  if (r.paperFills || (e && e.filledImmediately)) lines.push(`  fills: ${qty(e?.filledImmediately ?? 0)} contracts at once${r.paperFills ? `, ${r.paperFills} resting paper fill(s)` : ""}`);
+  if (r.paperFills || (e?.filledImmediately)) lines.push(`  fills: ${qty(e?.filledImmediately ?? 0)} contracts at once${r.paperFills ? `, ${r.paperFills} resting paper fill(s)` : ""}`);
   if (r.outOfScope.length) lines.push(`  dropped ${r.outOfScope.length} intent(s) outside the scope`);
   if (r.positionsOutOfScope.length) lines.push(`  positions outside the scope (left alone): ${r.positionsOutOfScope.join(", ")}`);
   if (r.reconcile?.adopted.length) lines.push(`  external orders adopted: ${r.reconcile.adopted.length}`);
   lines.push(
-    `  bankroll (${tag}): cash ${usd(r.cashMicros)} + portfolio ${usd((Math.trunc(r.totalMicros / 10_000) - Math.trunc(r.cashMicros / 10_000)) * 10_000)} = ${usd(r.totalMicros)}; realized ${usd(r.realizedPnlMicros)}, unrealized ${usd(r.unrealizedPnlMicros)}, fees ${usd(r.feesMicros)}; ${r.openOrders} open order(s); risk ${r.riskState}`,
+    `  bankroll (${tag}): cash ${usd(r.cashMicros)} + portfolio ${usd(centsToMicros(microsToCents(r.totalMicros) - microsToCents(r.cashMicros)))} = ${usd(r.totalMicros)}; realized ${usd(r.realizedPnlMicros)}, unrealized ${usd(r.unrealizedPnlMicros)}, fees ${usd(r.feesMicros)}; ${r.openOrders} open order(s); risk ${r.riskState}`,
   );
   return lines.join("\n");
 }

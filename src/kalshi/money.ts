@@ -61,7 +61,6 @@ export const parsePrice = (s: string, what = "price"): Price => parseFixed(s, PR
 export const formatPrice = (p: Price): string => formatFixed(p, PRICE_DP);
 export const parseCount = (s: string, what = "count"): Count => parseFixed(s, COUNT_DP, what);
 export const formatCount = (c: Count): string => formatFixed(c, COUNT_DP);
-export const parseMicros = (s: string, what = "amount"): Micros => parseFixed(s, MICROS_DP, what);
 export const formatMicros = (m: Micros): string => formatFixed(m, MICROS_DP);
 /** Kalshi shows balances with 4 dp (`balance_dollars`). */
 export const formatMicrosAs4dp = (m: Micros): string => formatFixed(Math.trunc(m / 100), 4);
@@ -73,13 +72,12 @@ export const centsToMicros = (c: Cents): Micros => c * MICROS_PER_CENT;
 /** Parse a user-facing dollar amount such as "25" or "25.50" (config, CLI). */
 export const parseDollars = (s: string, what = "dollars"): Micros => parseFixed(s, MICROS_DP, what);
 
-/** Notional of `count` contracts at `price`, exact. */
-export const notional = (price: Price, count: Count): Micros => price * count;
-/** The NO-leg price of a YES price and back: 1 − p. */
-export const complement = (p: Price): Price => PRICE_ONE - p;
+/** Dollars as a float, for display and metrics only (Prometheus, charts): never computed with. */
+export const microsToDollarsFloat = (m: Micros): number => m / MICROS_PER_DOLLAR;
+/** Contracts as a float, for display and metrics only. */
+export const countToContractsFloat = (c: Count): number => c / COUNT_ONE;
 
 export const isValidPrice = (p: number): boolean => Number.isSafeInteger(p) && p > 0 && p < PRICE_ONE;
-export const isValidCount = (c: number): boolean => Number.isSafeInteger(c) && c > 0;
 
 // ---- fees -------------------------------------------------------------------------------------
 

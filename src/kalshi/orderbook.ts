@@ -218,7 +218,7 @@ export class OrderBooks {
   /** Apply a delta; ignored while the book waits for a fresh snapshot. */
   delta(ticker: string, side: BookSideName, price: Price, delta: Count): OrderBook | undefined {
     const b = this.books.get(ticker);
-    if (!b || !b.trusted) return b;
+    if (!b?.trusted) return b;
     b.applyDelta(side, price, delta);
     b.lastUpdateMs = Date.now();
     return b;

@@ -11,8 +11,6 @@ export interface PriceRange {
   step: Price;
 }
 
-export type PriceLevelStructure = "linear_cent" | "deci_cent" | "tapered_deci_cent";
-
 /** Whole cents are valid on every known structure, so they are the safe grid when none is known. */
 export const LINEAR_CENT: readonly PriceRange[] = [{ start: 0, end: PRICE_ONE, step: 100 }];
 

@@ -25,10 +25,6 @@ export function restBaseUrl(env: KalshiEnvironment, legacy = false): string {
   return legacy ? KALSHI_HOSTS[env].restLegacy : KALSHI_HOSTS[env].rest;
 }
 
-export function wsBaseUrl(env: KalshiEnvironment, legacy = false): string {
-  return legacy ? KALSHI_HOSTS[env].wsLegacy : KALSHI_HOSTS[env].ws;
-}
-
 /**
  * Normalise a REST base URL: no trailing slash, and `/trade-api/v2` appended when the caller gave
  * only a host (e.g. `http://127.0.0.1:8080` for the local exchange).

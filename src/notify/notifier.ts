@@ -22,12 +22,6 @@ export function telegramToken(loaded: LoadedConfig, env: NodeJS.ProcessEnv = pro
   return env.KALSHI_BOT_TELEGRAM_TOKEN?.trim() || loaded.config.notify.telegram.bot_token;
 }
 
-/** True when the config names at least one channel. */
-export function notifyConfigured(loaded: LoadedConfig): boolean {
-  const n = loaded.config.notify;
-  return Boolean((telegramToken(loaded) && n.telegram.chat_id) || n.webhook_url);
-}
-
 export function startNotifier(loaded: LoadedConfig, args: StatusArgs, opts: { startStop: boolean }): Notifier | null {
   const n = loaded.config.notify;
   const token = telegramToken(loaded);

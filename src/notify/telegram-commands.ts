@@ -75,7 +75,10 @@ export class TelegramCommands {
         if (failures === 1 || failures % 20 === 0) this.warn(`telegram commands: ${redact((e as Error).message)}; retrying`);
         await new Promise<void>((r) => {
           const t = setTimeout(r, Math.min(60_000, 1_000 * 2 ** Math.min(failures, 6)));
-          this.stop.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+          this.stop.signal.addEventListener("abort", () => {
+            clearTimeout(t);
+            r();
+          }, { once: true });
         });
       }
     }

@@ -28,10 +28,6 @@ export function setKillSwitchFile(path: string | null): void {
   switchFile = path;
 }
 
-export function killSwitchFile(): string | null {
-  return switchFile;
-}
-
 /** Whether `path` exists (a stat per check: cheap next to the request it guards). */
 export function fileSwitch(path: string): { on: boolean; reason?: string } {
   try {

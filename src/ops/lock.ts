@@ -188,9 +188,8 @@ function acquireFlock(abs: string, flock: Flock): LockHandle {
       throw heldError(abs, pid);
     }
     // We hold a lock on the inode we opened; make sure the path still names it.
-    let mine: ReturnType<typeof fstatSync>;
     let now: ReturnType<typeof statSync> | null = null;
-    mine = fstatSync(fd);
+    const mine = fstatSync(fd);
     try {
       now = statSync(abs);
     } catch {
@@ -345,11 +344,6 @@ function procLocksHolds(abs: string): boolean | null {
     if (f[1] === "FLOCK" && f[5] === want) return true;
   }
   return false;
-}
-
-/** Release every lock this process holds (exit paths, tests). */
-export function releaseAllLocks(): void {
-  for (const h of [...held.values()]) h.release();
 }
 
 /**

@@ -152,7 +152,15 @@ export function checkKeyFile(path: string): string | null {
   }
 }
 
-function readExisting(path: string): Record<string, any> {
+/** The parts of an existing config the wizard reads (as found in the file: checked later by the schema). */
+interface ExistingConfig {
+  exchange?: { environment?: string; api_key_id?: string; private_key_path?: string; [k: string]: unknown };
+  trading?: { dry_run?: boolean; autonomous_mode?: boolean; non_interactive?: boolean; series_tickers?: unknown; [k: string]: unknown };
+  risk?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+function readExisting(path: string): ExistingConfig {
   if (!existsSync(path)) return {};
   try {
     const raw = JSON.parse(readFileSync(path, "utf8"));
@@ -174,8 +182,8 @@ export async function runSetupWizard(configPath: string, opts: { prompt?: Prompt
     throw new UserError("the setup wizard needs an interactive terminal (stdin is not a TTY); write advanced_config.json by hand (see `kalshi-bot config schema`) or run `kalshi-bot setup` in a terminal", EXIT.USAGE);
   }
   const cfg = readExisting(configPath);
-  const exchange: Record<string, any> = { ...(cfg.exchange ?? {}) };
-  const trading: Record<string, any> = { ...(cfg.trading ?? {}) };
+  const exchange: NonNullable<ExistingConfig["exchange"]> = { ...(cfg.exchange ?? {}) };
+  const trading: NonNullable<ExistingConfig["trading"]> = { ...(cfg.trading ?? {}) };
   if (existsSync(configPath)) say(`Updating ${configPath}; settings not asked about are kept.`);
 
   const environment = (await prompt("Which Kalshi environment?", {

@@ -96,7 +96,9 @@ function records(cols: TableColumn[], body: string[][], footer: string[] | undef
     ...cells.flatMap((v, i) => (skipEmpty && v === "" ? [] : [`${indent}${cols[i]!.header.padEnd(nameW)}${GAP}${cols[i]!.right ? v : cut(v, room)}`.trimEnd()])),
   ];
   const out: string[] = [];
-  body.forEach((cells, n) => out.push(...block(cells, `-- ${n + 1} of ${body.length} --`, false)));
+  body.forEach((cells, n) => {
+    out.push(...block(cells, `-- ${n + 1} of ${body.length} --`, false));
+  });
   if (footer) out.push(...block(footer, "-- total --", true));
   return out.join("\n") + "\n";
 }

@@ -11,7 +11,6 @@ import type { Verdict } from "./watchdog.ts";
 
 /** What this run should tell the operator: a new or changed problem, the same problem again, a recovery, or nothing. */
 export const ALERT_EVENTS = ["unhealthy", "repeat", "recovered", "none"] as const;
-export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
 export const watchdogStateSchema = z.object({
   healthy: z.boolean(),

@@ -23,7 +23,7 @@ export function authenticate(h: AuthHeadersIn, method: string, pathname: string,
   const sig = h.get(HEADER_SIGNATURE);
   if (!sig || !keyId || !ts) throw E.authMissing();
   const acct = lookup(keyId);
-  if (!acct || !acct.publicKey) throw E.authUnknownKey();
+  if (!acct?.publicKey) throw E.authUnknownKey();
   const t = Number(ts);
   if (!/^\d{10,16}$/.test(ts) || !Number.isFinite(t)) throw E.authBadSignature();
   if (t < wallNow - MAX_PAST_SKEW_MS || t > wallNow + MAX_FUTURE_SKEW_MS) throw E.authExpired();

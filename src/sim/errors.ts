@@ -32,8 +32,6 @@ export function bare(msg: string, status = 400): SimError {
   return new SimError(status, { msg });
 }
 
-export const tooManyRequests = (): SimError => new SimError(429, { error: "too many requests" });
-
 export const notFound = (): SimError => nested(404, "not_found");
 export const insufficientBalance = (): SimError => nested(400, "insufficient_balance");
 export const invalidPrice = (): SimError => nested(400, "invalid_price");

@@ -1,7 +1,7 @@
 // The in-memory exchange: markets, books, orders, accounts, fees, settlement, and the event
 // stream the WebSocket layer fans out. No HTTP here; the REST and WS layers only translate.
-import { COUNT_ONE, makerFee, PRICE_ONE, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
-import { Account, applyFill, closableQty, legPrice, releaseAll, releaseFor, reserveFor, settlePosition } from "./accounts.ts";
+import { makerFee, PRICE_ONE, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import { type Account, applyFill, closableQty, legPrice, releaseAll, releaseFor, reserveFor, settlePosition } from "./accounts.ts";
 import { Book } from "./book.ts";
 import { CandleStore } from "./candles.ts";
 import type { SimClock } from "./clock.ts";
@@ -711,7 +711,7 @@ export class Exchange {
   /** Trading halt (`deactivated`); resting orders stay, except those that asked to go on pause. */
   pauseMarket(ticker: string): void {
     const m = this.markets.get(ticker);
-    if (!m || m.status !== "active") return;
+    if (m?.status !== "active") return;
     m.status = "inactive";
     m.updatedMs = this.now();
     for (const o of [...this.book(ticker).allOrders()]) if (o.cancelOnPause) this.cancelResting(o, "HaltCancel");
@@ -721,7 +721,7 @@ export class Exchange {
   /** Reactivation cancels every resting order, as Kalshi does. */
   resumeMarket(ticker: string): void {
     const m = this.markets.get(ticker);
-    if (!m || m.status !== "inactive") return;
+    if (m?.status !== "inactive") return;
     for (const o of [...this.book(ticker).allOrders()]) this.cancelResting(o, "HaltCancel");
     m.status = "active";
     m.updatedMs = this.now();
@@ -820,5 +820,3 @@ export class Exchange {
     return a.cash + this.positionsValue(userId);
   }
 }
-
-export { COUNT_ONE };

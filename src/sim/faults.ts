@@ -26,7 +26,7 @@ export class FaultSpecError extends Error {}
 
 export function parseFaults(spec: string | undefined | null): FaultSpec {
   const out: FaultSpec = { http: {}, wsDisconnect: 0, wsSkipSeq: 0, slowMs: 1500, timeoutMs: 30_000 };
-  if (!spec || !spec.trim()) return out;
+  if (!spec?.trim()) return out;
   let total = 0;
   for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
     const eq = part.indexOf("=");

@@ -32,7 +32,7 @@ function encodeKey(ms: number, id: string): string {
 }
 
 function decodeKey(c: string | null): { ms: number; id: string } | null {
-  if (!c || !c.startsWith(KEYSET_PREFIX)) return null;
+  if (!c?.startsWith(KEYSET_PREFIX)) return null;
   const m = /^k:(\d+):(.+)$/s.exec(Buffer.from(c.slice(KEYSET_PREFIX.length), "base64url").toString());
   return m ? { ms: Number(m[1]), id: m[2]! } : null;
 }

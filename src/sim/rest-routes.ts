@@ -1,10 +1,10 @@
 // The REST surface under /trade-api/v2: Kalshi's paths, query parameters, limits, status codes and
 // body shapes. Handlers translate between the wire and the Exchange; they hold no state.
-import { z } from "zod";
+import type { z } from "zod";
 import {
   AmendOrderV2Request, BatchCancelOrdersV2Request, CreateOrderGroupRequest, CreateOrderV2Request, DecreaseOrderV2Request, UpdateOrderGroupLimitRequest,
 } from "../kalshi/wire/index.ts";
-import { formatCount, formatPrice, microsToCents, parseCount, parseFixed, PRICE_ONE, type Count } from "../kalshi/money.ts";
+import { formatCount, microsToCents, parseCount, parseFixed, PRICE_ONE, type Count } from "../kalshi/money.ts";
 import type { Account } from "./accounts.ts";
 import * as E from "./errors.ts";
 import type { Exchange, NewOrder } from "./exchange.ts";
@@ -234,7 +234,7 @@ function v2CreateReply(o: Order, tsMs: number): Record<string, unknown> {
   return out;
 }
 
-function v2Order(c: Ctx, body: unknown, struct = "CreateOrderV2Request"): NewOrder {
+function v2Order(body: unknown, struct = "CreateOrderV2Request"): NewOrder {
   if (typeof body === "object" && body !== null && !Array.isArray(body)) {
     goDecode(body as Record<string, unknown>, CREATE_V2_FIELDS, struct);
   }
@@ -712,7 +712,7 @@ const DEFS: Def[] = [
 
   // ---- V2 order writes ----
   ["POST", "/portfolio/events/orders", "required", (c) => {
-    const { order } = c.ex.placeOrder(me(c).userId, v2Order(c, jsonBody(c)));
+    const { order } = c.ex.placeOrder(me(c).userId, v2Order(jsonBody(c)));
     return ok(v2CreateReply(order, c.ex.now()), 201);
   }],
   ["POST", "/portfolio/events/orders/batched", "required", (c) => {
@@ -726,7 +726,7 @@ const DEFS: Def[] = [
     }
     const orders = body.orders.map((raw: unknown) => {
       try {
-        const { order } = c.ex.placeOrder(a.userId, v2Order(c, raw));
+        const { order } = c.ex.placeOrder(a.userId, v2Order(raw));
         return v2CreateReply(order, c.ex.now());
       } catch (e) {
         const cid = (raw as { client_order_id?: unknown })?.client_order_id;

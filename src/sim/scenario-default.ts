@@ -4,7 +4,7 @@
 // on deci-cents, an NBA game, a rain binary on a maker-fee series. Short events repeat, so markets
 // keep opening, closing and settling while it runs.
 import { Rng } from "./rng.ts";
-import type { EventSpec, ScenarioInput } from "./scenario-schema.ts";
+import type { ScenarioInput } from "./scenario-schema.ts";
 
 type EventIn = ScenarioInput["events"][number];
 type MarketIn = EventIn["markets"][number];
@@ -233,5 +233,3 @@ export function defaultScenario(opts: DefaultScenarioOptions): ScenarioInput {
     participants: {},
   };
 }
-
-export type { EventSpec };

@@ -119,8 +119,6 @@ export const ScenarioSchema = z.strictObject({
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type Scenario = z.output<typeof ScenarioSchema>;
 export type EventSpec = z.output<typeof EventSpecSchema>;
-export type MarketSpec = z.output<typeof MarketSpecSchema>;
-export type SeriesSpec = z.output<typeof SeriesSpecSchema>;
 
 /** Parse scenario JSON; errors name the path of every problem. */
 export function parseScenario(json: unknown, source = "scenario"): Scenario {

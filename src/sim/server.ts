@@ -53,6 +53,8 @@ export interface SimServerOptions {
   pingEveryMs?: number;
   /** Called for one line per notable server event when not quiet. */
   log?: (line: string) => void;
+  /** The wall clock request signatures are checked against (default Date.now): a test that shifts its bot's clock shifts this alike. */
+  wallNow?: () => number;
 }
 
 export interface SimServer {
@@ -134,6 +136,7 @@ function stopHubIfThrows<T>(hub: { stop(): void }, f: () => T): T {
 export async function startSimServer(opts: SimServerOptions = {}): Promise<SimServer> {
   const seed = opts.seed ?? 1;
   const clock = opts.clock ?? new ScaledClock(opts.speed ?? 1);
+  const wallNow = opts.wallNow ?? Date.now;
   const ex = new Exchange(clock, seed);
   if (opts.historyAfterS !== undefined) ex.historyAfterMs = opts.historyAfterS * 1000;
   const scenario = opts.scenario
@@ -187,7 +190,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       const path = url.pathname;
       if (path === WS_PATH || path === `${WS_PATH}/`) {
         try {
-          const acct = authenticate(req.headers, "GET", WS_PATH, lookup);
+          const acct = authenticate(req.headers, "GET", WS_PATH, lookup, wallNow());
           if (srv.upgrade(req, { data: { userId: acct.userId } })) return undefined;
           return json(400, { error: { code: "bad_request", message: "websocket upgrade expected" } });
         } catch (e) {
@@ -214,7 +217,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       try {
         let account: Account | null = null;
         if (route.auth === "required" || (route.auth === "optional" && hasAuthHeaders(req.headers))) {
-          account = authenticate(req.headers, req.method, path, lookup);
+          account = authenticate(req.headers, req.method, path, lookup, wallNow());
         }
         const caller = account ? account.userId : `ip:${srv.requestIP(req)?.address ?? "?"}`;
         if (!limiter.allow(caller, route.write ? "write" : "read", route.cost * batchSize(route.path, rawBody))) return json(429, { error: "too many requests" });

@@ -10,7 +10,7 @@
 //
 // Legs are sent fill-or-kill (or IOC) and share a groupKey, so a broken set is visible in the fills
 // of that group; repairArbSet says how to complete or unwind it.
-import { COUNT_ONE, PRICE_ONE, parseDollars, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import { COUNT_ONE, formatMicrosAs4dp, PRICE_ONE, parseDollars, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { StrategiesConfig } from "../config/strategies-schema.ts";
 import { isOnGrid } from "../kalshi/price-grid.ts";
 import type { BookSide, CreateIntent, EventView, Intent, MarketView, Strategy, StrategyInput, TimeInForce } from "./types.ts";
@@ -130,7 +130,7 @@ export function eventMarkets(event: EventView, markets: ReadonlyMap<string, Mark
   const out: MarketView[] = [];
   for (const t of event.marketTickers) {
     const m = markets.get(t);
-    if (!m || m.status !== "active") return null;
+    if (m?.status !== "active") return null;
     out.push(m);
   }
   return out;
@@ -146,7 +146,7 @@ export function priceSet(event: EventView, ms: readonly MarketView[], direction:
   const legs: Array<{ m: MarketView; levels: Level[] }> = [];
   for (const m of ms) {
     const levels = levelsFor(m, direction);
-    if (!levels || !levels.every((l) => isOnGrid(l.price, m.priceRanges))) return null;
+    if (!levels?.every((l) => isOnGrid(l.price, m.priceRanges))) return null;
     legs.push({ m, levels });
   }
   const payout = setPayout(direction, legs.length);
@@ -217,7 +217,6 @@ export function arbIntents(o: ArbOpportunity, params: EventArbitrageParams, nowM
   // Each leg carries its share of the set's edge so that a table summing legs shows the set's edge.
   const share = Math.trunc(o.edgeMicros / n);
   const sets = o.count / COUNT_ONE;
-  const total = (o.costMicros + o.feeMicros) / 1e6;
   return o.legs.map((l, i) => ({
     kind: "create",
     strategy: EVENT_ARBITRAGE,
@@ -230,8 +229,8 @@ export function arbIntents(o: ArbOpportunity, params: EventArbitrageParams, nowM
     postOnly: false,
     reduceOnly: false,
     reason:
-      `${o.direction.toUpperCase()} set of ${n} legs x${sets}: cost+fees $${total.toFixed(4)} ` +
-      `for payout $${(o.payoutMicros / 1e6).toFixed(4)}, edge $${(o.edgeMicros / 1e6).toFixed(4)} (leg ${i + 1}/${n})`,
+      `${o.direction.toUpperCase()} set of ${n} legs x${sets}: cost+fees $${formatMicrosAs4dp(o.costMicros + o.feeMicros)} ` +
+      `for payout $${formatMicrosAs4dp(o.payoutMicros)}, edge $${formatMicrosAs4dp(o.edgeMicros)} (leg ${i + 1}/${n})`,
     edgeMicros: i === 0 ? o.edgeMicros - share * (n - 1) : share,
     feeMicros: l.feeMicros,
     groupKey,
@@ -345,7 +344,7 @@ export function repairArbSet(
     const excess = l.filled - min;
     if (excess === 0) continue;
     const m = markets.get(l.ticker);
-    if (!m || m.status !== "active") continue;
+    if (m?.status !== "active") continue;
     // Selling a YES leg hits the YES bid (ask side); selling a NO leg lifts the YES ask (bid side).
     const px = l.side === "bid" ? m.yesBid : m.yesAsk;
     const size = l.side === "bid" ? m.yesBidSize : m.yesAskSize;
@@ -366,7 +365,7 @@ export function repairArbSet(
   const unwindValue = payout * min + proceeds;
 
   if (completeOk && (!unwindFull || completeValue >= unwindValue)) {
-    return { action: "complete", intents: completes, valueMicros: completeValue, reason: `complete to ${max / COUNT_ONE} sets (value $${(completeValue / 1e6).toFixed(4)} vs unwind $${(unwindValue / 1e6).toFixed(4)})` };
+    return { action: "complete", intents: completes, valueMicros: completeValue, reason: `complete to ${max / COUNT_ONE} sets (value $${formatMicrosAs4dp(completeValue)} vs unwind $${(unwindValue / 1e6).toFixed(4)})` };
   }
   if (unwinds.length > 0) {
     return { action: "unwind", intents: unwinds, valueMicros: unwindValue, reason: `unwind to ${min / COUNT_ONE} sets${unwindFull ? "" : " (partly: the book is thin)"}` };

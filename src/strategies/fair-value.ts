@@ -18,7 +18,7 @@
 // max_order_dollars, max_event_dollars (cost of all positions in the market's event) and the size
 // at the touch. A probability source older than max_source_age_minutes trades nothing.
 import { z } from "zod";
-import { COUNT_ONE, PRICE_ONE, parseDollars, parsePrice, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import { COUNT_ONE, formatMicrosAs4dp, formatPrice, PRICE_ONE, parseDollars, parsePrice, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { StrategiesConfig } from "../config/strategies-schema.ts";
 import { isOnGrid } from "../kalshi/price-grid.ts";
 import type { BookSide, CreateIntent, Intent, MarketView, PortfolioView, Strategy, StrategyInput } from "./types.ts";
@@ -222,8 +222,8 @@ export const fairValueStrategy: Strategy<FairValueParams> = {
         postOnly: false,
         reduceOnly: false,
         reason:
-          `buy ${n / COUNT_ONE} ${leg} at ${(c.legPrice / PRICE_ONE).toFixed(4)}: p=${(c.prob / PRICE_ONE).toFixed(4)}, ` +
-          `edge/contract after fee $${(c.edgePerContract / 1e6).toFixed(4)}, kelly x${(params.kellyE4 / 10_000).toFixed(4)}`,
+          `buy ${n / COUNT_ONE} ${leg} at ${formatPrice(c.legPrice)}: p=${formatPrice(c.prob)}, ` +
+          `edge/contract after fee $${formatMicrosAs4dp(c.edgePerContract)}, kelly x${(params.kellyE4 / 10_000).toFixed(4)}`,
         edgeMicros: edge,
         feeMicros: fee,
       };

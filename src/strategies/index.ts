@@ -76,6 +76,6 @@ export function enabledStrategies(cfg: StrategiesConfig, ctx: StrategyContext = 
 }
 
 export { eventArbitrage, fairValueStrategy, marketMaker };
-export { repairArbSet, type ArbRepair, type ArbSetState, type ArbSetLeg } from "./event-arbitrage.ts";
-export { parseProbabilities, probabilityFileSchema } from "./fair-value.ts";
+export { repairArbSet } from "./event-arbitrage.ts";
+export { parseProbabilities } from "./fair-value.ts";
 export type * from "./types.ts";

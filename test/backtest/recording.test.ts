@@ -260,7 +260,9 @@ function synthetic(yes: Array<[number, number]>, no: Array<[number, number]>, tr
     { t: 3, kind: "ws", type: "ticker", sid: 3, msg: { market_ticker: TICKER, ts_ms: T0 } },
     { t: 4, kind: "ws", type: "orderbook_snapshot", sid: 1, seq: 1, msg: { market_ticker: TICKER, yes_dollars_fp: yes, no_dollars_fp: no } },
   ];
-  trades.forEach((tr, k) => recs.push({ t: 10 + k, kind: "ws", type: "trade", sid: 2, seq: k + 1, msg: { market_ticker: TICKER, yes_price_dollars: tr.price, no_price_dollars: 10_000 - tr.price, count_fp: tr.count, taker_book_side: tr.taker, ts_ms: T0 + tr.s * 1000 } }));
+  trades.forEach((tr, k) => {
+    recs.push({ t: 10 + k, kind: "ws", type: "trade", sid: 2, seq: k + 1, msg: { market_ticker: TICKER, yes_price_dollars: tr.price, no_price_dollars: 10_000 - tr.price, count_fp: tr.count, taker_book_side: tr.taker, ts_ms: T0 + tr.s * 1000 } });
+  });
   recs.push({ t: 100, kind: "market", market: { ...market, status: "finalized", result: "yes" } });
   return recs;
 }

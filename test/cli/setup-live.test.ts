@@ -14,6 +14,7 @@ afterAll(() => cleanup());
 
 const KEY_ID = "0f1e2d3c-4b5a-4697-8877-665544332211";
 // The screen without colours and cursor moves, to look for a question's text.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ESC that starts a terminal escape sequence is what is matched
 const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
 const count = (hay: string, needle: string) => hay.split(needle).length - 1;
 

@@ -50,10 +50,10 @@ describe("scan and status fit the terminal", () => {
     const st = JSON.parse((await runBin(["status", "--json"], { cwd: d })).stdout) as { open_orders: unknown[]; last_cycles: unknown[] };
     expect(st.open_orders.length).toBeGreaterThan(0);
     const text = (await runBin(["status"], { cwd: d, env: { COLUMNS: "60" } })).stdout;
-    const tableLines = text.split("\n").filter((l) => /^  \S/.test(l));
+    const tableLines = text.split("\n").filter((l) => /^ {2}\S/.test(l));
     expect(tableLines.length).toBeGreaterThan(st.open_orders.length);
     for (const l of tableLines) expect(l.length, l).toBeLessThanOrEqual(60);
-    const unfitted = (await runBin(["status"], { cwd: d })).stdout.split("\n").filter((l) => /^  \S/.test(l));
+    const unfitted = (await runBin(["status"], { cwd: d })).stdout.split("\n").filter((l) => /^ {2}\S/.test(l));
     expect(Math.max(...unfitted.map((l) => l.length))).toBeGreaterThan(60);
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import { cleanup, ensureBinary, startBin, tempDir } from "../helpers/bin.ts";
 import { daemonArgs, startVenue, writeBotConfig } from "../engine/e2e-harness.ts";
 import { startRecordingProxy } from "./recording-proxy.ts";
 import { problemsOf } from "./wire-check.ts";
+import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -26,8 +27,8 @@ describe("the bot's traffic with the local exchange follows Kalshi's published c
       const types = () => new Set(proxy.rec.messages.map((m) => (m as { type?: string }).type));
       const want = ["subscribed", "orderbook_snapshot", "orderbook_delta", "user_order", "fill", "market_lifecycle_v2"];
       const placed = () => proxy.rec.rest.some((r) => r.method === "POST" && r.path.includes("/portfolio/events/orders")) && proxy.rec.rest.some((r) => r.path.includes("/portfolio/fills"));
-      const end = Date.now() + 100_000;
-      while (Date.now() < end && !(want.every((t) => types().has(t)) && placed())) await Bun.sleep(50);
+      // On a timeout the expectations below name what is missing.
+      await until("every message type seen and an order placed", () => want.every((t) => types().has(t)) && placed(), 100_000, { pollMs: 50 }).catch(() => null);
       await bot.stop();
       if (process.env.CONTRACT_DUMP) await Bun.write(process.env.CONTRACT_DUMP, JSON.stringify({ types: [...types()], rec: proxy.rec }));
       expect(want.filter((t) => !types().has(t))).toEqual([]);

@@ -11,6 +11,7 @@ import { chromium, type BrowserContext } from "playwright-core";
 import { ROOT, cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig, type Running } from "../helpers/bin.ts";
 import { daemonArgs, onceArgs, startVenue, writeBotConfig } from "../engine/e2e-harness.ts";
 import { formatCount, formatDollars2, formatPrice } from "../../src/kalshi/money.ts";
+import { until } from "../helpers/until.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -59,6 +60,7 @@ async function pageMatchesStatus(url: string, st: StatusJson, shot: string): Pro
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(url);
     await page.waitForSelector("body[data-loaded='1']", { timeout: 15_000 });
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text a reader sees
     const t = (id: string) => page.locator(`[data-testid="${id}"]`).innerText();
     const hb = st.heartbeat.data!;
     expect(await t("status")).toBe(hb.status);
@@ -264,12 +266,15 @@ describe("dashboard and /metrics through the binary", () => {
         return m ? Number(m[1]) : 0;
       };
       // Served from inside the trading process, read-only: cycles go on while it answers.
-      const end = Date.now() + 30_000;
-      let c = await cycleOf();
-      while (c < 3 && Date.now() < end) {
-        await Bun.sleep(200);
-        c = await cycleOf();
-      }
+      const c = await until(
+        "cycle 3 on /metrics",
+        async () => {
+          const n = await cycleOf();
+          return n >= 3 ? n : null;
+        },
+        30_000,
+        { pollMs: 200 },
+      );
       expect(c).toBeGreaterThanOrEqual(3);
       const state = (await (await fetch(`${url}api/state`)).json()) as { status: { heartbeat: { data: { pid: number; status: string } }; lock: { held: boolean } } };
       expect(state.status.heartbeat.data.pid).toBe(bot.pid);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
-import { onceArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { E2E_START_MS, onceArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -16,7 +16,7 @@ afterAll(() => cleanup());
 describe("burst cap: exchange times compared with exchange times", () => {
   test("exchange clock 2 h ahead of the bot's: sets 20 s apart are not held back by fills outside the window", async () => {
     const dir = tempDir("burst-clock");
-    const v = await startVenue(dir, { seed: 61, startMs: Date.now() + 2 * 3600_000 });
+    const v = await startVenue(dir, { seed: 61, startMs: E2E_START_MS + 2 * 3600_000, botWallMs: E2E_START_MS });
     try {
       // Group limit max(10, 2 × 10) = 20 contracts per 15 s; arbitrage legs of 2 contracts (a 7-leg set is 14).
       const cfg = writeBotConfig(dir, v, { risk: { max_contracts_per_order: 2 }, trading: { strategies: { market_maker: { enabled: false } } } });

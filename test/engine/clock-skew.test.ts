@@ -86,7 +86,7 @@ async function startUnderClock(offsetMs: number, seed: number): Promise<Run> {
   const v = await startRealTimeVenue(dir, { seed });
   hitEveryNewOrder(v);
   const offsetFile = join(dir, "wall-offset-ms");
-  const setOffset = (ms: number) => writeFileSync(offsetFile, String(ms));
+  const setOffset = (ms: number) => writeFileSync(offsetFile, String(v.baseOffsetMs + ms));
   setOffset(offsetMs);
   const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: INTERVAL_S, reconcile_every_cycles: 1 } });
   const env = { KALSHI_BOT_TEST_WALL_OFFSET_FILE: offsetFile };

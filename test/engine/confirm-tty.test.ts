@@ -34,6 +34,7 @@ async function onceInTerminal(dir: string, cfg: string, key: string): Promise<{ 
   const code = await proc.exited;
   clearTimeout(killer);
   // The prompt is drawn with escape sequences and cursor moves instead of spaces: compare without both.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI escapes the prompt draws with
   const text = (await out).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\s+/g, "");
   return { code, text };
 }

@@ -11,6 +11,7 @@ import { loopAlive } from "../../src/engine/bot.ts";
 import { cleanup, ensureBinary, startBin, tempDir } from "../helpers/bin.ts";
 import { NotifyListener } from "../deploy/notify-listener.ts";
 import { daemonArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -18,14 +19,13 @@ afterAll(() => cleanup());
 const lines = (l: NotifyListener) => l.messages.flatMap((m) => m.split("\n"));
 
 async function waitLine(l: NotifyListener, re: RegExp, ms: number): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
+  const look = () => {
     l.poll();
-    const hit = lines(l).find((x) => re.test(x));
-    if (hit) return hit;
-    if (Date.now() > end) throw new Error(`no notify line ${re} within ${ms} ms; got:\n${lines(l).join("\n")}`);
-    await Bun.sleep(50);
-  }
+    return lines(l).find((x) => re.test(x));
+  };
+  return until(`notify line ${re}`, look, ms, { pollMs: 50 }).catch((e: Error) => {
+    throw new Error(`${e.message}; got:\n${lines(l).join("\n")}`);
+  });
 }
 
 describe("daemon ↔ systemd notify", () => {

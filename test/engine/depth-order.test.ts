@@ -16,6 +16,7 @@ import { generateKeyPair } from "../../src/sim/keys.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
 import { marketMaker, type MarketMakerParams } from "../../src/strategies/market-maker.ts";
 import type { BookDepth, CreateIntent, MarketView, PortfolioView, Strategy } from "../../src/strategies/types.ts";
+import { until } from "../helpers/until.ts";
 
 const kp = generateKeyPair();
 const KEY = "depth-order-key";
@@ -45,8 +46,7 @@ beforeAll(async () => {
   await md.loadDepth(rest, [{ strategy: wantAll, params: {} }]);
   tickers = [...rest.markets.keys()].sort();
   live = await LiveBooks.open({ wsOptions: { url: sim.wsUrl, apiKeyId: KEY, privateKey, commandTimeoutMs: 5_000 }, tickers, trades: false, ownOrders: false });
-  const end = Date.now() + 10_000;
-  while (live.trustedCount < tickers.length && Date.now() < end) await Bun.sleep(20);
+  await until("every book trusted", () => live.trustedCount >= tickers.length, 10_000).catch(() => null);
 }, 60_000);
 
 afterAll(async () => {

@@ -33,7 +33,7 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { formatDollars2 } from "../../src/kalshi/money.ts";
 import { cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
-import { exchangeAccount, onceArgs, positionsValue, readLedger, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import { E2E_START_MS, exchangeAccount, onceArgs, positionsValue, readLedger, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -99,7 +99,7 @@ const usd = (m: number) => `${m < 0 ? "-" : ""}$${formatDollars2(Math.abs(m))}`;
 
 describe("dry-run vs live on the same scenario", () => {
   test(`${CYCLES} cycles each through the binary: same first decisions, paper within the visible book and the tape, P&L difference reported`, async () => {
-    const startMs = Date.now();
+    const startMs = E2E_START_MS; // both venues: the same scenario (tickers carry dates)
     const dirA = tempDir("e2e-vs-live");
     const dirB = tempDir("e2e-vs-paper");
     const a = await startVenue(dirA, { seed: 61, startMs, balanceMicros: START_MICROS });

@@ -26,7 +26,7 @@ function agree(v: Venue, dir: string) {
 }
 
 /** Clean --once runs (market frozen) until nothing is pending; the not-found grace is 2×timeout+5 s. */
-async function settle(v: Venue, dir: string, cfg: string) {
+async function settle(dir: string, cfg: string) {
   for (let i = 0; i < 6; i++) {
     const r = await runBin(onceArgs(cfg, dir), { cwd: dir, env: { BOT_DISABLE_TRADING: "0" }, timeoutMs: 60_000 });
     expect([0, 4, 7]).toContain(r.code ?? -1);
@@ -52,7 +52,7 @@ describe("engine e2e: crashes and exchange faults", () => {
         await bot.exited;
       }
       stopDrive();
-      await settle(v, dir, writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 1, series_tickers: ["NONE-IN-SCOPE"] } }, "quiet.json"));
+      await settle(dir, writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 1, series_tickers: ["NONE-IN-SCOPE"] } }, "quiet.json"));
       agree(v, dir);
       console.log(`after 5 kill -9: ${exchangeAccount(v).orders.length} exchange orders, ledger agrees, no duplicates`);
     } finally {
@@ -150,7 +150,7 @@ describe("engine e2e: crashes and exchange faults", () => {
       await Bun.sleep(3_000);
       (v.sim as unknown as { exchange: unknown }).exchange;
       const quiet = writeBotConfig(dir, v, { exchange: { request_timeout_ms: 1_000 }, trading: { series_tickers: ["NONE-IN-SCOPE"] } }, "quiet.json");
-      await settle(v, dir, quiet);
+      await settle(dir, quiet);
       agree(v, dir);
       console.log(`fault run: exit codes ${codes.join(",")}; unknown outcomes seen ${unknowns}; exchange orders ${exchangeAccount(v).orders.length}`);
       expect(exchangeAccount(v).orders.length).toBeGreaterThan(0);

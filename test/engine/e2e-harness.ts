@@ -1,6 +1,11 @@
 // Shared harness of the engine's end-to-end tests: a local exchange in the test process (so the
 // test can inspect its accounts exactly), driven by a manual clock the test advances, and the
 // compiled binary spawned against it over real HTTP on 127.0.0.1.
+//
+// Every venue runs at a pinned calendar date (E2E_START_MS unless a test names another), and so does
+// every bot spawned while it is up (test/helpers/calendar.ts: the bot's wall clock is shifted to the
+// venue's date, and the exchange checks signatures against that same clock). No result depends on
+// today's date; tests that care about the calendar (a day boundary) pick their own dates.
 import { Database } from "bun:sqlite";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,6 +13,9 @@ import { ManualClock, ScaledClock } from "../../src/sim/clock.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
 import { COUNT_ONE, PRICE_ONE } from "../../src/kalshi/money.ts";
+import { E2E_START_MS, pinChildClock } from "../helpers/calendar.ts";
+
+export { E2E_START_MS };
 
 export interface Venue {
   sim: SimServer;
@@ -18,21 +26,38 @@ export interface Venue {
   step(ms?: number): void;
   /** Keep the market moving in the background (for daemons); returns a stop function. */
   drive(everyMs?: number, simMsPerStep?: number): () => void;
+  /** The bot's wall clock now (pinned to the venue's date, running in true time since). */
+  botNow(): number;
+  /** Move the bot's wall clock (and the clock signatures are checked against) to `ms`. */
+  setBotNow(ms: number): void;
   stop(): Promise<void>;
 }
 
-export async function startVenue(dir: string, opts: { seed?: number; faults?: string; markets?: number; balanceMicros?: number; startMs?: number } = {}): Promise<Venue> {
+export interface VenueOptions {
+  seed?: number;
+  faults?: string;
+  markets?: number;
+  balanceMicros?: number;
+  /** The exchange's start (sim time); default E2E_START_MS. */
+  startMs?: number;
+  /** The bot's wall time at the start; default the exchange's start. */
+  botWallMs?: number;
+}
+
+export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<Venue> {
   const kp = generateKeyPair();
   const keyId = `e2e-${Math.random().toString(36).slice(2)}`;
   const keyPath = join(dir, "key.pem");
   writeFileSync(keyPath, kp.privateKeyPem, { mode: 0o600 });
   chmodSync(keyPath, 0o600);
   // Two venues with the same seed and start time are the same scenario (tickers carry dates).
-  const clock = new ManualClock(opts.startMs ?? Date.now());
+  const clock = new ManualClock(opts.startMs ?? E2E_START_MS);
+  const botClock = pinChildClock(dir, opts.botWallMs ?? clock.now());
   const sim = await startSimServer({
     port: 0,
     seed: opts.seed ?? 7,
     clock,
+    wallNow: botClock.now,
     quiet: true,
     tier: "prime",
     ...(opts.markets ? { markets: opts.markets } : {}),
@@ -53,7 +78,12 @@ export async function startVenue(dir: string, opts: { seed?: number; faults?: st
       const t = setInterval(() => step(simMsPerStep), everyMs);
       return () => clearInterval(t);
     },
-    stop: () => sim.stop(),
+    botNow: botClock.now,
+    setBotNow: botClock.set,
+    stop: () => {
+      botClock.release();
+      return sim.stop();
+    },
   };
 }
 
@@ -76,8 +106,12 @@ export function takeOneContract(ex: SimServer["exchange"], o: { ticker: string; 
   ex.placeOrder(taker, { ticker: o.ticker, side: o.side === "bid" ? "ask" : "bid", price: o.price, count: ahead + COUNT_ONE, tif: "immediate_or_cancel", stp: "taker_at_cross" });
 }
 
-/** A venue on the true clock that ticks itself (the clock tests shift the bot's clock, not the exchange's). */
-export type RealTimeVenue = Pick<Venue, "sim" | "keyId" | "keyPath" | "stop">;
+/**
+ * A venue whose clock runs at true speed from E2E_START_MS and ticks itself (the clock tests shift
+ * the bot's clock against it). `baseOffsetMs` takes true time to the venue's: a test that skews the
+ * bot writes baseOffsetMs + skew to its own offset file.
+ */
+export type RealTimeVenue = Pick<Venue, "sim" | "keyId" | "keyPath" | "stop" | "botNow"> & { baseOffsetMs: number };
 
 export async function startRealTimeVenue(dir: string, opts: { seed?: number; markets?: number; balanceMicros?: number } = {}): Promise<RealTimeVenue> {
   const kp = generateKeyPair();
@@ -85,16 +119,28 @@ export async function startRealTimeVenue(dir: string, opts: { seed?: number; mar
   const keyPath = join(dir, "key.pem");
   writeFileSync(keyPath, kp.privateKeyPem, { mode: 0o600 });
   chmodSync(keyPath, 0o600);
+  const botClock = pinChildClock(dir, E2E_START_MS);
   const sim = await startSimServer({
     port: 0,
     seed: opts.seed ?? 7,
-    clock: new ScaledClock(1),
+    clock: new ScaledClock(1, E2E_START_MS),
+    wallNow: botClock.now,
     quiet: true,
     tier: "prime",
     ...(opts.markets ? { markets: opts.markets } : {}),
     accounts: [{ apiKeyId: keyId, publicKeyPem: kp.publicKeyPem, balanceMicros: opts.balanceMicros ?? 1_000_000_000 }],
   });
-  return { sim, keyId, keyPath, stop: () => sim.stop() };
+  return {
+    sim,
+    keyId,
+    keyPath,
+    botNow: botClock.now,
+    baseOffsetMs: botClock.offsetMs(),
+    stop: () => {
+      botClock.release();
+      return sim.stop();
+    },
+  };
 }
 
 /**

@@ -73,7 +73,7 @@ describe("engine e2e: the order group's burst cap", () => {
       // The cool-down is wall-clock (2 × the 15 s window); move the recorded trigger time back
       // instead of waiting it out.
       const capKey = `live.order_group_capped_at:${groupId}`;
-      setMeta(dbPath, capKey, String(Date.now() - 31_000));
+      setMeta(dbPath, capKey, String(v.botNow() - 31_000));
       const resumed = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
       expect(resumed.code).toBe(0);
       expect(resumed.output).toMatch(/order group reset after its cool-down/);

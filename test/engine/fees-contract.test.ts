@@ -15,6 +15,7 @@ import { generateKeyPair } from "../../src/sim/keys.ts";
 import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
 import { cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
+import { until } from "../helpers/until.ts";
 
 const kp = generateKeyPair();
 let sim: SimServer;
@@ -75,8 +76,7 @@ describe("fees per Kalshi's contract", () => {
       const got: LiveLifecycle[] = [];
       live.onLifecycle((e) => got.push(e));
       sim.exchange.setEventFees("KXQ-26JUN10", "quadratic", 2_500);
-      const end = Date.now() + 10_000;
-      while (!got.some((e) => e.eventType === "event_fee_update") && Date.now() < end) await Bun.sleep(10);
+      await until("event_fee_update delivered", () => got.some((e) => e.eventType === "event_fee_update"), 10_000, { pollMs: 10 });
       const e = got.find((x) => x.eventType === "event_fee_update")!;
       expect(e).toEqual({ ticker: "", eventTicker: "KXQ-26JUN10", eventType: "event_fee_update" });
       expect(lifecycleInScope({ seriesTickers: ["KXQ"], eventTickers: [], marketTickers: [], whole: false }, e.ticker, e.eventTicker)).toBe(true);

@@ -13,12 +13,23 @@ import { join } from "node:path";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig, type Running } from "../helpers/bin.ts";
 import { until as untilWith } from "../helpers/until.ts";
+import { E2E_START_MS, type PinnedClock, pinChildClock } from "../helpers/calendar.ts";
 
 // The heartbeat and the ledger may not be written yet when the first looks come.
 const until = <T>(what: string, f: () => T | null | undefined | false, ms: number) => untilWith(what, f, ms, { tolerateErrors: true });
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
+// Every child (the bot, and the exchange it starts or talks to) runs at the pinned calendar date.
+let calendar: PinnedClock;
+beforeAll(() => {
+  calendar = pinChildClock(tempDir("calendar"), E2E_START_MS);
+});
+afterAll(() => calendar.release());
+
+/** The line `kalshi-bot sim` prints its REST base on (its output may start with the pinned-clock notice). */
+const SIM_URL = /^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2$/m;
+const simUrl = (out: string): string => SIM_URL.exec(out)![0];
 
 interface Hb {
   status: string;
@@ -44,7 +55,7 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
     writeFileSync(join(dir, "key.pem"), kp.privateKeyPem, { mode: 0o600 });
     writeFileSync(join(dir, "pub.pem"), kp.publicKeyPem);
     const sim = startBin(["sim", "--port", "0", "--seed", "61", "--tier", "prime", "--api-key-id", "health-key", "--public-key", join(dir, "pub.pem"), "--balance", "1000"], { cwd: dir });
-    const base = (await sim.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2\n/, 30_000)).split("\n")[0]!;
+    const base = simUrl(await sim.waitFor(SIM_URL, 30_000));
     const series = ((await (await fetch(`${base}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
     const cfg = writeConfig(dir, {
       exchange: { environment: "sim", base_url: base, api_key_id: "health-key", private_key_path: "key.pem", rate_tier: "prime", request_timeout_ms: 120_000 },
@@ -82,7 +93,7 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
     writeFileSync(join(dir, "pub.pem"), kp.publicKeyPem);
     const simArgs = (port: number) => ["sim", "--port", String(port), "--seed", "61", "--tier", "prime", "--api-key-id", "health-key", "--public-key", join(dir, "pub.pem"), "--balance", "1000"];
     let sim: Running = startBin(simArgs(0), { cwd: dir });
-    const base = (await sim.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2\n/, 30_000)).split("\n")[0]!;
+    const base = simUrl(await sim.waitFor(SIM_URL, 30_000));
     const port = Number(new URL(base).port);
     // Live trading needs an explicit scope: every series of the local exchange.
     const series = ((await (await fetch(`${base}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
@@ -126,7 +137,7 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
       // ---- the exchange restarts empty on the same address ----
       expect(await sim.stop("SIGTERM", 10_000)).toBe(0);
       sim = startBin(simArgs(port), { cwd: dir });
-      await sim.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2\n/, 30_000);
+      await sim.waitFor(SIM_URL, 30_000);
       const e = await until("heartbeat error naming the disagreement", () => (hb().status === "error" && /positions disagree/.test(hb().last_error ?? "") ? hb() : null), 60_000);
       expect(e.last_error).toMatch(/positions disagree with the exchange/);
       const wd = await watchdog();

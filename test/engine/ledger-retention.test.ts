@@ -17,9 +17,16 @@ import { openDb } from "../../src/db/open.ts";
 import { AUDIT_KINDS_KEPT, PRUNE_SQL } from "../../src/engine/ledger.ts";
 import { readLedger } from "./e2e-harness.ts";
 import { cleanup, ensureBinary, runBin, tempDir, writeConfig } from "../helpers/bin.ts";
+import { E2E_START_MS, type PinnedClock, pinChildClock, withoutClockNotice } from "../helpers/calendar.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
+// Every child (the bot, and the exchange it starts or talks to) runs at the pinned calendar date.
+let calendar: PinnedClock;
+beforeAll(() => {
+  calendar = pinChildClock(tempDir("calendar"), E2E_START_MS);
+});
+afterAll(() => calendar.release());
 
 const ONCE = ["--once", "--skip-setup-wizard", "--non-interactive"];
 const DAY = 86_400_000;
@@ -48,7 +55,7 @@ async function seeded(ledger?: unknown): Promise<Seeded> {
   const path = join(dir, "data", "kalshi.sqlite");
   const db = new Database(path);
   db.run("PRAGMA foreign_keys = ON");
-  const now = Date.now();
+  const now = calendar.now(); // the bot's clock: it prunes by its own today
   const OLD = now - 400 * DAY;
   const MID = now - 100 * DAY;
   const RECENT = now - DAY;
@@ -225,7 +232,7 @@ describe("ledger.history_days validation", () => {
     const r = await runBin(["--mode", "trade", ...ONCE], { cwd: d });
     expect(r.code, r.output).toBe(2);
     expect(r.output).not.toMatch(/\n\s+at .+:\d+/);
-    const lines = r.stderr.trim().split("\n");
+    const lines = withoutClockNotice(r.stderr).trim().split("\n");
     expect(lines, r.stderr).toHaveLength(2);
     expect(lines[0]).toMatch(/advanced_config\.json is invalid \(1 problem\); fix these keys:/);
     expect(lines[1]).toMatch(/ledger\.history_days: expected (a whole number of days, e\.g\. 180 \(0 keeps history forever\)|0 \(keep history forever\) or a number of days from 1 to 36500)$/);

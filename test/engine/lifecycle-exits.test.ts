@@ -12,9 +12,16 @@ import { join } from "node:path";
 import { databaseFailure } from "../../src/engine/bot.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig } from "../helpers/bin.ts";
+import { E2E_START_MS, type PinnedClock, pinChildClock, withoutClockNotice } from "../helpers/calendar.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
+// Every child (the bot, and the exchange it starts or talks to) runs at the pinned calendar date.
+let calendar: PinnedClock;
+beforeAll(() => {
+  calendar = pinChildClock(tempDir("calendar"), E2E_START_MS);
+});
+afterAll(() => calendar.release());
 
 const ONCE = ["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive"];
 
@@ -25,7 +32,7 @@ function heartbeat(dir: string): { status: string; last_error: string | null } {
 function oneLineNoStack(stderr: string): void {
   expect(stderr).not.toMatch(/\n\s+at .+:\d+/);
   expect(stderr).not.toMatch(/Internal error/);
-  expect(stderr.trim().split("\n")).toHaveLength(1);
+  expect(withoutClockNotice(stderr).trim().split("\n")).toHaveLength(1);
 }
 
 describe("a run that fails after taking the lock", () => {

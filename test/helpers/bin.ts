@@ -94,13 +94,23 @@ const SCRUB = [
   "INVOCATION_ID",
 ];
 
-/** A clean environment for a child: the parent's minus SCRUB, plus NO_COLOR/TZ, plus `extra` (undefined deletes). */
+let spawnDefaults: Record<string, string> = {};
+
+/**
+ * Variables every child gets until cleared (a call's own `env` still wins): the e2e harness sets the
+ * bot's wall-clock offset here while its exchange runs at a pinned date, so no spawn can miss it.
+ */
+export function setSpawnDefaults(env: Record<string, string>): void {
+  spawnDefaults = { ...env };
+}
+
+/** A clean environment for a child: the parent's minus SCRUB, plus NO_COLOR/TZ and the spawn defaults, plus `extra` (undefined deletes). */
 export function childEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const k of SCRUB) delete env[k];
   env.NO_COLOR = "1";
   env.TZ = "UTC";
-  Object.assign(env, extra);
+  Object.assign(env, spawnDefaults, extra);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return out;

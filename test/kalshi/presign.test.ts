@@ -43,11 +43,13 @@ describe("Presigner", () => {
 
 describe("KalshiClient.presignOrders", () => {
   const servers: RecordingServer[] = [];
-  afterAll(() => servers.forEach((s) => s.stop()));
+  afterAll(() => {
+    for (const s of servers) s.stop();
+  });
 
   test("order creates go out with signatures made ahead, valid, each used once; other requests sign on the spot", async () => {
     const k = testKeys();
-    const s = new RecordingServer((req, hit) => {
+    const s = new RecordingServer((_req, hit) => {
       const ok = verifyMessage(k.publicKey, signingMessage(hit.headers.get(HEADER_TIMESTAMP)!, hit.method, hit.url.pathname), hit.headers.get(HEADER_SIGNATURE)!);
       return ok ? json({ error: { code: "bad_request", message: "signature fine; order refused on purpose" } }, 400) : json({ error: { code: "authentication_error" } }, 401);
     });

@@ -32,7 +32,9 @@ const BASES: Record<string, unknown>[] = [
 /** Every path into a frame (objects and arrays), for mutations to aim at. */
 function paths(v: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = [];
-  if (Array.isArray(v)) v.forEach((x, i) => out.push([...prefix, i], ...paths(x, [...prefix, i])));
+  if (Array.isArray(v)) v.forEach((x, i) => {
+    out.push([...prefix, i], ...paths(x, [...prefix, i]));
+  });
   else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) out.push([...prefix, k], ...paths(x, [...prefix, k]));
   return out;
 }

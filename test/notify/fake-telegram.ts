@@ -28,7 +28,9 @@ export function startFakeTelegram(token: string, backlog: Array<{ chatId: number
   let nextId = 100;
   const updates: Array<{ update_id: number; message: { chat: { id: number }; text: string } }> = backlog.map((b) => ({ update_id: nextId++, message: { chat: { id: b.chatId }, text: b.text } }));
   const waiters = new Set<() => void>();
-  const wake = () => waiters.forEach((w) => w());
+  const wake = () => {
+    for (const w of waiters) w();
+  };
   const f: FakeTelegram = {
     baseUrl: "",
     webhookUrl: "",

@@ -54,6 +54,7 @@ async function bot(args: string[], env: Record<string, string | undefined> = {},
   return r;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the heartbeat file is read as loose JSON and probed field by field
 function heartbeat(): Record<string, any> {
   return JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8"));
 }
@@ -354,6 +355,7 @@ describe("log formats", () => {
     expect(out).toContain("restore refused");
     expect(out).not.toMatch(/^\d{4}-\d\d-\d\dT\S+ ERROR/m); // not the plain format
     expect(out).not.toMatch(/^<3>/m);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: an ANSI escape is what "coloured" means
     expect(out).toMatch(/\u001b\[/); // coloured
   }, 30_000);
 });

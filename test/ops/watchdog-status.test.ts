@@ -77,16 +77,19 @@ describe("watchdog", () => {
   });
 
   test("posts the reason to the webhook; a dead webhook is reported but the verdict stands", async () => {
-    const got: any[] = [];
-    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => (got.push(await req.json()), new Response("ok")) });
+    const got: Array<{ text: string; healthy: boolean; reason: string }> = [];
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => {
+        got.push(await req.json());
+        return new Response("ok");
+      } });
     try {
       const d = folder(heartbeat({ status: "error", last_error: "exchange unreachable" }), { watchdog: { alert_webhook_url: `http://127.0.0.1:${server.port}/hooks/SECRET-TOKEN` } });
       const r = await runBin(["watchdog"], { cwd: d });
       expect(r.code).toBe(6);
       expect(got).toHaveLength(1);
-      expect(got[0].healthy).toBe(false);
-      expect(got[0].reason).toContain("bot status is error");
-      expect(got[0].text).toContain("UNHEALTHY");
+      expect(got[0]!.healthy).toBe(false);
+      expect(got[0]!.reason).toContain("bot status is error");
+      expect(got[0]!.text).toContain("UNHEALTHY");
       // healthy: no post
       const h = folder(heartbeat(), { watchdog: { alert_webhook_url: `http://127.0.0.1:${server.port}/x` } });
       expect((await runBin(["watchdog"], { cwd: h })).code).toBe(0);
@@ -106,7 +109,10 @@ describe("watchdog", () => {
 describe("watchdog alerts: one per change of state, one on recovery", () => {
   test("repeated unhealthy runs post once; a different problem posts again; recovery posts once; --no-alert keeps no memory", async () => {
     const got: Array<{ text: string; healthy: boolean }> = [];
-    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => (got.push(await req.json()), new Response("ok")) });
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => {
+        got.push(await req.json());
+        return new Response("ok");
+      } });
     try {
       const url = `http://127.0.0.1:${server.port}/hook`;
       const d = folder(heartbeat({ updated_at: new Date(Date.now() - 3_600_000).toISOString() }), { watchdog: { alert_webhook_url: url } });
@@ -162,7 +168,10 @@ describe("watchdog alerts: one per change of state, one on recovery", () => {
 
   test("a bot that dies is one problem: not running, then stale, alerts once", async () => {
     const got: unknown[] = [];
-    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => (got.push(await req.json()), new Response("ok")) });
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => {
+        got.push(await req.json());
+        return new Response("ok");
+      } });
     try {
       // A PID that has exited and a lock nobody holds: "not running" while the heartbeat is fresh.
       const dead = Bun.spawnSync(["true"]).pid;

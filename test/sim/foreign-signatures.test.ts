@@ -277,7 +277,7 @@ describe.skipIf(!HAVE_OPENSSL || !HAVE_CURL || !HAVE_PY_CRYPTO)("Python `cryptog
   test("Python verifies our signer's signatures (PSS, MGF1-SHA256, salt = digest length)", () => {
     const message = `${Date.now()}GET/trade-api/v2/portfolio/balance`;
     const sig = signMessage(privateKeyFromPem(readFileSync(p1, "utf8")), message);
-    const py = String.raw`
+    const py = `
 import base64, os, sys
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding

@@ -31,10 +31,6 @@ for (const f of readdirSync(MODELS_DIR)) {
   }
 }
 
-export function modelNames(): string[] {
-  return [...models.keys()];
-}
-
 export function modelProps(name: string): Prop[] {
   const p = models.get(name);
   if (!p) throw new Error(`no model ${name} in kalshi-typescript`);
@@ -130,7 +126,9 @@ export function checkType(value: unknown, type: string, path: string, key = "", 
       out.push(`${path}: not an array`);
       return out;
     }
-    value.forEach((v, i) => checkType(v, arr[1]!, `${path}[${i}]`, key, out));
+    value.forEach((v, i) => {
+      checkType(v, arr[1]!, `${path}[${i}]`, key, out);
+    });
     return out;
   }
   const en = enums.get(t);

@@ -59,6 +59,3 @@ export const isOpenPrice = (p: number): boolean => Number.isSafeInteger(p) && p 
 
 /** A book level `[price_dollars, count_fp]`. */
 export const LevelTuple = z.tuple([PriceStr, CountStr]);
-
-/** Kalshi adds enum members without notice; known values are listed for callers, any string parses. */
-export const looseString = () => z.string();

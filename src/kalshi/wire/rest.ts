@@ -18,7 +18,6 @@ export const TimeInForce = z.enum(["fill_or_kill", "good_till_canceled", "immedi
 export const SelfTradePrevention = z.enum(["taker_at_cross", "maker"]);
 /** Order status; Kalshi's older API had `pending`, the WS may say `unknown`. */
 export const OrderStatus = z.enum(["resting", "canceled", "executed", "pending", "unknown"]);
-export const MARKET_STATUSES = ["initialized", "inactive", "active", "closed", "determined", "disputed", "amended", "finalized"] as const;
 export const MARKET_STATUS_FILTERS = ["unopened", "open", "paused", "closed", "settled"] as const;
 export const EVENT_STATUS_FILTERS = ["unopened", "open", "closed", "settled"] as const;
 export type MarketStatusFilter = (typeof MARKET_STATUS_FILTERS)[number];
@@ -134,7 +133,7 @@ export const Market = z.looseObject({
   expiration_time: str.optional(),
   latest_expiration_time: str.optional(),
   settlement_timer_seconds: int.optional(),
-  /** One of MARKET_STATUSES (initialized … finalized). */
+  /** initialized, inactive, active, closed, determined, disputed, amended or finalized; any string parses (Kalshi adds members without notice). */
   status: str,
   yes_bid_dollars: PriceStr,
   yes_bid_size_fp: CountStr.optional(),
@@ -551,7 +550,6 @@ export type GetEventResponse = z.output<typeof GetEventResponse>;
 export type Market = z.output<typeof Market>;
 export type PriceRange = z.output<typeof PriceRange>;
 export type OrderbookFp = z.output<typeof OrderbookFp>;
-export type MarketOrderbook = z.output<typeof MarketOrderbookFp>;
 export type Trade = z.output<typeof Trade>;
 export type HistoricalCutoff = z.output<typeof HistoricalCutoff>;
 export type MarketCandlestick = z.output<typeof MarketCandlestick>;
@@ -590,8 +588,6 @@ export type MarketPositionWire = z.input<typeof MarketPosition>;
 export type EventPositionWire = z.input<typeof EventPosition>;
 export type BalanceWire = z.input<typeof GetBalanceResponse>;
 export type CreateOrderV2RequestWire = z.input<typeof CreateOrderV2Request>;
-export type CreateOrderV2ResponseWire = z.input<typeof CreateOrderV2Response>;
 export type AmendOrderV2RequestWire = z.input<typeof AmendOrderV2Request>;
 export type DecreaseOrderV2RequestWire = z.input<typeof DecreaseOrderV2Request>;
 export type BatchCancelOrdersV2RequestWire = z.input<typeof BatchCancelOrdersV2Request>;
-export type CreateOrderGroupRequestWire = z.input<typeof CreateOrderGroupRequest>;

@@ -218,7 +218,6 @@ export const WsMessage = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("order_group_updates"), sid: int, seq: int.optional(), msg: OrderGroupUpdateMsg }),
 ]);
 export type WsMessage = z.output<typeof WsMessage>;
-export type WsMessageWire = z.input<typeof WsMessage>;
 export type OrderbookSnapshotMsg = z.output<typeof OrderbookSnapshotMsg>;
 export type OrderbookDeltaMsg = z.output<typeof OrderbookDeltaMsg>;
 export type TickerMsg = z.output<typeof TickerMsg>;
