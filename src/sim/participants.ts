@@ -40,13 +40,13 @@ interface Style {
 // Calibrated against the real KXHIGHNY tape and the crypto15m top of book (README, "The local
 // exchange"): "normal" trades about as often as a real temperature strike (~10 trades a market-hour).
 const STYLES: Record<Exclude<Liquidity, "none">, Style> = {
-  deep: { quoteEveryMs: 3_000, noiseEveryMs: 120_000, informedEveryMs: 240_000, halfSpread: 100, levels: 3, size: [100, 600] },
-  normal: { quoteEveryMs: 8_000, noiseEveryMs: 480_000, informedEveryMs: 900_000, halfSpread: 150, levels: 2, size: [30, 250] },
-  thin: { quoteEveryMs: 30_000, noiseEveryMs: 1_800_000, informedEveryMs: 3_600_000, halfSpread: 300, levels: 1, size: [5, 50] },
+  deep: { quoteEveryMs: 3_000, noiseEveryMs: 360_000, informedEveryMs: 1_200_000, halfSpread: 50, levels: 4, size: [200, 1_500] },
+  normal: { quoteEveryMs: 8_000, noiseEveryMs: 900_000, informedEveryMs: 3_000_000, halfSpread: 100, levels: 3, size: [50, 500] },
+  thin: { quoteEveryMs: 30_000, noiseEveryMs: 3_600_000, informedEveryMs: 12_000_000, halfSpread: 200, levels: 2, size: [10, 100] },
 };
 
 /** Favourite-longshot bias of the makers' reference price: logit shrunk toward 0.5 by this factor. */
-const FLB_SHRINK = 0.85;
+const FLB_SHRINK = 0.9;
 /** How far ahead the informed takers see the fair value. */
 const INFORMED_HORIZON_MS = 60_000;
 /** Mean wait between an arbitrageur's scans of one event. */
@@ -190,8 +190,25 @@ export class Participants {
     return m.status === "initialized" || m.status === "active" || m.status === "inactive";
   }
 
+  /**
+   * The makers' reference price: the biased fair value, and on a mutually exclusive event scaled so
+   * the strikes' references add up to $1.00 (makers keep a bracket consistent; the bias then only
+   * moves value from favourites to longshots).
+   */
+  private reference(m: Market, proc: EventProcess, now: number): number {
+    const own = longshotBiased(proc.fair(m.ticker, now));
+    const ev = this.ex.events.get(m.eventTicker);
+    if (!ev?.mutuallyExclusive || ev.marketTickers.length < 2) return own;
+    let sum = 0;
+    for (const t of ev.marketTickers) sum += longshotBiased(proc.fair(t, now));
+    return Math.min(0.99, Math.max(0.01, own / sum));
+  }
+
   private quote(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number): void {
-    const ref = Math.round(longshotBiased(proc.fair(m.ticker, now)) * PRICE_ONE);
+    const ref = Math.round(this.reference(m, proc, now) * PRICE_ONE);
+    // Wider when the fair value has been moving (makers know the past, not the next move).
+    const moved = Math.abs(ref - Math.round(this.reference(m, proc, now - style.quoteEveryMs) * PRICE_ONE));
+    const half = style.halfSpread + moved;
     const desired: { side: BookSide; price: Price; size: Count }[] = [];
     const step = Math.max(100, tickAt(ref, m.priceRanges));
     // Sizes are drawn for every level (and a stale ask) whether or not quoted: the stream never shifts.
@@ -224,13 +241,13 @@ export class Participants {
     }
     if (!stale) {
       for (let i = 0; i < style.levels; i++) {
-        const ask = snapUp(ref + style.halfSpread + i * step, m.priceRanges) ?? PRICE_ONE;
+        const ask = snapUp(ref + half + i * step, m.priceRanges) ?? PRICE_ONE;
         if (ask < PRICE_ONE && ask > ref) desired.push({ side: "ask", price: ask, size: sizes[i]! });
         bestAsk = Math.min(bestAsk, ask);
       }
     }
     for (let i = 0; i < style.levels; i++) {
-      const bid = snapDown(ref - style.halfSpread - i * step, m.priceRanges) ?? 0;
+      const bid = snapDown(ref - half - i * step, m.priceRanges) ?? 0;
       if (bid > 0 && bid < ref && bid < bestAsk) desired.push({ side: "bid", price: bid, size: sizes[style.levels + i]! });
     }
     // Keep quotes that are still wanted (they keep their queue place); replace the rest.
@@ -245,8 +262,12 @@ export class Participants {
   private noiseTrade(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number): void {
     const buy = rng.next() < 0.5;
     const size = tradeSize(rng) * 100;
+    const keen = rng.next();
     if (m.status !== "active") return;
-    const ref = longshotBiased(proc.fair(m.ticker, now)) * PRICE_ONE;
+    const p = this.reference(m, proc, now);
+    // Less interest in a market that is all but decided (the real tape trades mostly between 10 and 90¢).
+    if (keen > 0.2 + 3 * p * (1 - p)) return;
+    const ref = p * PRICE_ONE;
     const reach = style.halfSpread + 300;
     const price = buy ? (snapUp(Math.round(ref + reach), m.priceRanges) ?? nextDownTop(m.priceRanges)) : (snapDown(Math.round(ref - reach), m.priceRanges) ?? snapUp(1, m.priceRanges) ?? 0);
     if (price <= 0 || price >= PRICE_ONE) return;

@@ -99,7 +99,7 @@ export const ParticipantsSchema = z
     makers: z.boolean().default(true),
     noise_takers: z.boolean().default(true),
     /** Mean seconds between random mispricing episodes on mutually exclusive events (0 = only the scheduled ones). */
-    mispricing_every_s: z.number().min(0).default(150),
+    mispricing_every_s: z.number().min(0).default(600),
     /** Takers that know the fair value a minute ahead and trade when the book is on the wrong side of it. */
     informed_takers: z.boolean().default(true),
     /** Other arbitrageurs that take an event's mispriced YES or NO set within seconds. */
