@@ -6,7 +6,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ManualClock, ScaledClock } from "../../src/sim/clock.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
-import { startSimServer, type SimServer } from "../../src/sim/server.ts";
+import { startSimServer, type SimServer, type SimServerOptions } from "../../src/sim/server.ts";
 import { COUNT_ONE, PRICE_ONE } from "../../src/kalshi/money.ts";
 
 export interface Venue {
@@ -21,7 +21,7 @@ export interface Venue {
   stop(): Promise<void>;
 }
 
-export async function startVenue(dir: string, opts: { seed?: number; faults?: string; markets?: number; balanceMicros?: number; startMs?: number } = {}): Promise<Venue> {
+export async function startVenue(dir: string, opts: { seed?: number; faults?: string; markets?: number; balanceMicros?: number; startMs?: number; participants?: SimServerOptions["participants"] } = {}): Promise<Venue> {
   const kp = generateKeyPair();
   const keyId = `e2e-${Math.random().toString(36).slice(2)}`;
   const keyPath = join(dir, "key.pem");
@@ -37,6 +37,7 @@ export async function startVenue(dir: string, opts: { seed?: number; faults?: st
     tier: "prime",
     ...(opts.markets ? { markets: opts.markets } : {}),
     ...(opts.faults ? { faults: opts.faults } : {}),
+    ...(opts.participants ? { participants: opts.participants } : {}),
     accounts: [{ apiKeyId: keyId, publicKeyPem: kp.publicKeyPem, balanceMicros: opts.balanceMicros ?? 1_000_000_000 }],
   });
   const step = (ms = 5_000) => {
