@@ -4,18 +4,21 @@
 //                                       [--only event_arbitrage|market_maker] [--min-price 0.01]
 //                                       [--bin dist/kalshi-bot] [--verbose]
 //
-// Per seed: an in-process local exchange (default scenario, that seed, a manual clock) and the
-// compiled binary run `--mode trade --once` live against it `cycles` times, the exchange's clock
-// stepped `step-s` seconds before each run (90 × 40 s = 1 h of market time: several events close
-// and settle). Config: the shipped defaults (strategies and risk) — only the exchange, live mode and
-// the scope (every series of the scenario) are set; `--only` enables just one strategy.
+// Per seed: an in-process local exchange (default scenario, that seed, a fixed start, a manual
+// clock) and the compiled binary run `--mode trade --once` live against it `cycles` times, the
+// exchange's clock stepped `step-s` seconds (one second at a time) before each run (90 × 40 s = 1 h
+// of market time: several events close and settle). Config: the repository's advanced_config.json
+// (its strategies, their parameters and its risk limits) — only the exchange, live mode, the scope
+// (every series of the scenario) and the orders-per-minute window are set; `--only` enables just
+// that strategy (with its shipped parameters) and disables the others.
 // Reported per seed: the account's P&L at the exchange (cash + open positions at the exchange's
 // marks − the starting balance, fees included since the exchange charged them), and per strategy
-// from the bot's ledger: fees, the P&L of the strategy's own fills (purchases at their prices and
-// fees, YES+NO pairs worth $1, the rest at the exchange's mark or result), and for market_maker the
-// 60 s markout of its maker fills (mid 60 s after the fill − fill price, for the side bought).
+// (the bot's ledger says which strategy sent each order): fees, the P&L of the strategy's own fills
+// (purchases at their prices and fees, YES+NO pairs worth $1, the rest at the exchange's mark or
+// result), and the 5 s and 60 s markouts of its maker and taker fills at the exchange (mid that
+// long after the fill − fill price, for the side bought, per contract).
 import { Database } from "bun:sqlite";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PRICE_ONE } from "../../src/kalshi/money.ts";
@@ -42,7 +45,11 @@ const BIN = resolve(arg("bin", resolve(import.meta.dir, "../../dist/kalshi-bot")
 const START = Date.UTC(2026, 10, 20, 14, 0, 0);
 const BALANCE = 1_000_000_000;
 
-interface Row { seed: number; pnl: number; fees: number; byStrategy: Record<string, { pnl: number; fees: number; fills: number; markoutSum: number; markoutN: number }> }
+const SHIPPED = JSON.parse(readFileSync(resolve(import.meta.dir, "../../advanced_config.json"), "utf8")) as { trading: { strategies: Record<string, Record<string, unknown>> }; risk: Record<string, unknown> };
+
+interface Markout { sum5: number; sum60: number; n: number }
+interface Strat { pnl: number; fees: number; fills: number; notional: number; maker: Markout; taker: Markout }
+interface Row { seed: number; pnl: number; fees: number; byStrategy: Record<string, Strat> }
 
 async function runSeed(seed: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), `kbot-pnl-${seed}-`));
@@ -52,15 +59,15 @@ async function runSeed(seed: number): Promise<Row> {
   chmodSync(keyPath, 0o600);
   const clock = new ManualClock(START);
   const sim = await startSimServer({ port: 0, seed, clock, quiet: true, tier: "prime", markets: MARKETS, accounts: [{ apiKeyId: "bench", publicKeyPem: kp.publicKeyPem, balanceMicros: BALANCE }] });
-  // Both strategies unless --only: the market maker ships disabled, and this bench measures it.
-  const strategies = { event_arbitrage: { enabled: !ONLY || ONLY === "event_arbitrage" }, market_maker: { enabled: !ONLY || ONLY === "market_maker" } };
+  const strategies: Record<string, Record<string, unknown>> = {};
+  for (const [name, params] of Object.entries(SHIPPED.trading.strategies)) strategies[name] = { ...params, ...(ONLY ? { enabled: name === ONLY } : {}) };
   const cfg = {
     exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime" },
     // Quotes stay resting between the --once runs, as in the daemon (the TTL still bounds them).
     trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cancel_on_exit: false, series_tickers: [...sim.exchange.series.keys()], strategies },
     // The only risk change: the orders-per-minute window runs on this machine's clock, and here a
     // minute of market time passes in about two seconds.
-    risk: { max_orders_per_minute: 2000, ...(MIN_PRICE ? { min_price: MIN_PRICE, max_price: (1 - Number(MIN_PRICE)).toFixed(2) } : {}) },
+    risk: { ...SHIPPED.risk, max_orders_per_minute: 2000, ...(MIN_PRICE ? { min_price: MIN_PRICE, max_price: (1 - Number(MIN_PRICE)).toFixed(2) } : {}) },
     paths: { database: "data/kalshi.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
   };
   const cfgPath = join(dir, "bot.json");
@@ -79,9 +86,11 @@ async function runSeed(seed: number): Promise<Row> {
   };
   try {
     for (let i = 0; i < CYCLES; i++) {
-      clock.advance(STEP_MS);
-      sim.tick();
-      recordMids();
+      for (let s = 0; s < STEP_MS; s += 1_000) {
+        clock.advance(1_000);
+        sim.tick();
+        recordMids();
+      }
       const p = Bun.spawn([BIN, "--config", cfgPath, "--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--lock-file", join(dir, "bot.lock")], { cwd: dir, stdout: VERBOSE ? "inherit" : "ignore", stderr: "pipe" });
       // The sim answers in this process: keep its event loop free while the bot runs.
       const code = await p.exited;
@@ -99,34 +108,36 @@ async function runSeed(seed: number): Promise<Row> {
       posValue += p.position >= 0 ? p.position * mk : -p.position * (PRICE_ONE - mk);
     }
     const pnl = a.cash + posValue - BALANCE;
-    // Per strategy, from the ledger.
+    // Which strategy sent each order, from the bot's ledger; the fills themselves from the exchange.
     const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
-    const rows = db
-      .query("select o.strategy as strategy, f.ticker as ticker, f.side as side, f.price as price, f.count as count, f.fee_micros as fee, f.is_taker as taker, f.created_at as at from fills f join orders o on o.order_id = f.order_id and o.paper = f.paper where f.paper = 0")
-      .all() as Array<{ strategy: string | null; ticker: string; side: "bid" | "ask"; price: number; count: number; fee: number; taker: number; at: number }>;
+    const owner = new Map((db.query("select order_id, strategy from orders where paper = 0 and order_id is not null").all() as Array<{ order_id: string; strategy: string | null }>).map((r) => [r.order_id, r.strategy ?? "other"]));
     db.close();
     const by: Row["byStrategy"] = {};
     const books = new Map<string, { cash: number; yes: number; no: number }>();
     let fees = 0;
-    for (const r of rows) {
-      const s = r.strategy ?? "other";
-      const b = (by[s] ??= { pnl: 0, fees: 0, fills: 0, markoutSum: 0, markoutN: 0 });
-      b.fees += r.fee;
+    const midAfter = (ticker: string, at: number) => (mids.get(ticker) ?? []).find(([t]) => t >= at)?.[1];
+    for (const f of a.fills) {
+      const s = owner.get(f.orderId) ?? "other";
+      const b = (by[s] ??= { pnl: 0, fees: 0, fills: 0, notional: 0, maker: { sum5: 0, sum60: 0, n: 0 }, taker: { sum5: 0, sum60: 0, n: 0 } });
+      b.fees += f.fee;
       b.fills++;
-      fees += r.fee;
-      const k = `${s}\u0000${r.ticker}`;
+      fees += f.fee;
+      const k = `${s}\u0000${f.ticker}`;
       const bk = books.get(k) ?? { cash: 0, yes: 0, no: 0 };
-      const lp = r.side === "bid" ? r.price : PRICE_ONE - r.price;
-      bk.cash -= lp * r.count + r.fee;
-      if (r.side === "bid") bk.yes += r.count;
-      else bk.no += r.count;
+      const lp = f.side === "bid" ? f.price : PRICE_ONE - f.price;
+      b.notional += lp * f.count;
+      bk.cash -= lp * f.count + f.fee;
+      if (f.side === "bid") bk.yes += f.count;
+      else bk.no += f.count;
       books.set(k, bk);
-      if (!r.taker) {
-        const later = (mids.get(r.ticker) ?? []).find(([t]) => t >= r.at + 60_000);
-        if (later) {
-          b.markoutSum += (r.side === "bid" ? later[1] - r.price : r.price - later[1]) * r.count;
-          b.markoutN += r.count;
-        }
+      const m5 = midAfter(f.ticker, f.tsMs + 5_000);
+      const m60 = midAfter(f.ticker, f.tsMs + 60_000);
+      if (m5 !== undefined && m60 !== undefined) {
+        const mo = f.isTaker ? b.taker : b.maker;
+        const dir = f.side === "bid" ? 1 : -1;
+        mo.sum5 += dir * (m5 - f.price) * f.count;
+        mo.sum60 += dir * (m60 - f.price) * f.count;
+        mo.n += f.count;
       }
     }
     for (const [k, bk] of books) {
@@ -143,20 +154,23 @@ async function runSeed(seed: number): Promise<Row> {
 }
 
 const $ = (m: number) => (m / 1e6).toFixed(2);
+// Markout in $ per contract: sums are price units (1/10,000 $) × count (1/100 contract).
+const mo = (m: Markout) => (m.n ? `${(m.sum5 / m.n / PRICE_ONE).toFixed(4)} / ${(m.sum60 / m.n / PRICE_ONE).toFixed(4)} over ${m.n / 100}` : "-");
 const out: Row[] = [];
 for (const seed of SEEDS) {
   const r = await runSeed(seed);
   out.push(r);
-  const parts = Object.entries(r.byStrategy).map(([s, b]) => `${s}: $${$(b.pnl)} (fees $${$(b.fees)}, ${b.fills} fills${b.markoutN ? `, markout60 ${(b.markoutSum / b.markoutN / PRICE_ONE).toFixed(4)}/contract over ${b.markoutN / 100}` : ""})`);
+  const parts = Object.entries(r.byStrategy).map(([s, b]) => `${s}: $${$(b.pnl)} (fees $${$(b.fees)}, ${b.fills} fills, notional $${(b.notional / 1e6).toFixed(2)}, markout 5 s / 60 s $/contract maker ${mo(b.maker)}, taker ${mo(b.taker)})`);
   console.log(`seed ${seed}: account P&L $${$(r.pnl)} after fees $${$(r.fees)} | ${parts.join(" | ") || "no fills"}`);
 }
 const pnls = out.map((r) => r.pnl).sort((a, b) => a - b);
 const mean = pnls.reduce((a, b) => a + b, 0) / pnls.length;
-console.log(`${out.length} seeds, ${CYCLES} cycles × ${STEP_MS / 1000} s${ONLY ? `, only ${ONLY}` : ", shipped defaults"}: mean $${$(mean)}, min $${$(pnls[0]!)}, max $${$(pnls.at(-1)!)}, losing seeds ${pnls.filter((p) => p < 0).length}`);
+console.log(`${out.length} seeds, ${CYCLES} cycles × ${STEP_MS / 1000} s, ${ONLY ? `only ${ONLY}` : "advanced_config.json as shipped"}: account P&L mean $${$(mean)}, min $${$(pnls[0]!)}, max $${$(pnls.at(-1)!)}, losing seeds ${pnls.filter((p) => p < 0).length}`);
 const strategies = [...new Set(out.flatMap((r) => Object.keys(r.byStrategy)))];
 for (const s of strategies) {
   const xs = out.map((r) => r.byStrategy[s]?.pnl ?? 0);
-  const mo = out.reduce((a, r) => a + (r.byStrategy[s]?.markoutSum ?? 0), 0);
-  const mn = out.reduce((a, r) => a + (r.byStrategy[s]?.markoutN ?? 0), 0);
-  console.log(`  ${s}: total $${$(xs.reduce((a, b) => a + b, 0))}, per seed ${xs.map($).join(" ")}${mn ? `, maker markout 60 s ${(mo / mn / PRICE_ONE).toFixed(4)} $/contract over ${mn / 100} contracts` : ""}`);
+  const sum = (f: (b: Strat) => number) => out.reduce((a, r) => a + (r.byStrategy[s] ? f(r.byStrategy[s]!) : 0), 0);
+  const maker = { sum5: sum((b) => b.maker.sum5), sum60: sum((b) => b.maker.sum60), n: sum((b) => b.maker.n) };
+  const taker = { sum5: sum((b) => b.taker.sum5), sum60: sum((b) => b.taker.sum60), n: sum((b) => b.taker.n) };
+  console.log(`  ${s}: total $${$(xs.reduce((a, b) => a + b, 0))}, per seed ${xs.map($).join(" ")}, fees $${$(sum((b) => b.fees))}, fills ${sum((b) => b.fills)}; markout 5 s / 60 s $/contract: maker ${mo(maker)}, taker ${mo(taker)}`);
 }

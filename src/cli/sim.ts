@@ -22,6 +22,7 @@ const args = {
   tier: { type: "string", description: "Rate-limit tier: basic, advanced, premier, paragon, prime, unlimited (default basic)", valueHint: "TIER" },
   faults: { type: "string", description: 'Fault rates, e.g. "429=0.1,500=0.05,slow=0.05,timeout=0.02,drop_after_accept=0.05,ws_disconnect=0.01,ws_skip_seq=0.01"', valueHint: "SPEC" },
   speed: { type: "string", description: "Sim seconds per wall second (default 1)", valueHint: "X" },
+  start: { type: "string", description: "Sim start time, e.g. 2026-11-20T14:00:00Z (default: now); the same --seed and --start replay the same market", valueHint: "ISO_TIME" },
   "history-after": { type: "string", description: "Move settled markets and trades to /historical/* this many sim seconds later (default: never)", valueHint: "SECONDS" },
   "api-key-id": { type: "string", description: "Account key id (repeatable; pairs with --public-key and --balance in order)", valueHint: "ID" },
   "public-key": { type: "string", description: "PEM file of the account's public key (repeatable)", valueHint: "PEM_FILE" },
@@ -65,6 +66,8 @@ export default defineCommand({
     const markets = num("markets", a.markets, (n) => Number.isInteger(n) && n >= 1 && n <= 10_000, "a whole number from 1 to 10000");
     const speed = num("speed", a.speed, (n) => n > 0 && n <= 10_000, "a positive factor such as 1 or 60");
     const historyAfterS = num("history-after", a["history-after"], (n) => n >= 0, "a number of sim seconds such as 600");
+    const startMs = a.start ? Date.parse(String(a.start)) : undefined;
+    if (startMs !== undefined && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(String(a.start)) || !Number.isFinite(startMs))) throw new UserError(`--start ${String(a.start)}: expected an ISO time with its zone, such as 2026-11-20T14:00:00Z.`);
     const seed = a.seed === undefined || a.seed === "" ? 1 : /^\d+$/.test(String(a.seed)) ? Number(a.seed) : String(a.seed);
     const host = a.host ? String(a.host) : undefined;
     if (host !== undefined && host !== "localhost" && isIP(host) === 0) throw new UserError(`--host ${host}: not an IP address; give an address of this machine such as 127.0.0.1 (the default) or ::1.`);
@@ -131,7 +134,7 @@ export default defineCommand({
 
     let server;
     try {
-      server = await startSimServer({ host, port, seed, markets, scenario, tier, faults: a.faults ? String(a.faults) : undefined, speed, ...(historyAfterS !== undefined ? { historyAfterS } : {}), accounts, quiet: true });
+      server = await startSimServer({ host, port, seed, markets, scenario, tier, faults: a.faults ? String(a.faults) : undefined, speed, ...(startMs !== undefined ? { startMs } : {}), ...(historyAfterS !== undefined ? { historyAfterS } : {}), accounts, quiet: true });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === "EADDRINUSE" || /in use/i.test(err.message)) throw new UserError(`Port ${port} is already in use; pick another with --port or use --port 0.`);

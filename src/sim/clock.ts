@@ -8,13 +8,16 @@ export interface SimClock {
   readonly speed: number;
 }
 
-/** Sim time = start + (wall − wallStart) × speed. */
+/**
+ * Sim time = start + (elapsed − elapsedStart) × speed, the elapsed time read from the monotonic clock
+ * by default: a stepped wall clock (NTP, a resumed VM) never makes the market jump or stall.
+ */
 export class ScaledClock implements SimClock {
   private readonly wallStart: number;
   constructor(
     readonly speed = 1,
     private readonly start = Date.now(),
-    private readonly wall: () => number = Date.now,
+    private readonly wall: () => number = () => performance.now(),
   ) {
     if (!(speed > 0)) throw new Error("clock speed must be positive");
     this.wallStart = wall();

@@ -1,8 +1,17 @@
-// The other traders: resting makers that quote around each event's fair value, noise takers that
-// cross the spread at random, and now and then a maker that quotes a bracket event too cheaply (the
-// YES asks of all strikes summing, with fees, to less than $1.00), the edge a good strategy takes.
+// The other traders, each with its own random stream per market (or per event) derived from the
+// seed, all scheduled on the sim clock's grid, so a seed replays the same exogenous market whatever
+// the wall clock or the bot does (the bot's orders change what fills, never what they draw):
+// - makers quote around a favourite-longshot-biased fair value (longshots dear, favourites cheap)
+//   and requote on their own schedule;
+// - noise takers cross the spread at random, with trade sizes drawn like the real tape's;
+// - informed takers know the fair value a minute ahead and take the book when it is on the wrong
+//   side of it by more than the fee (so the mid drifts their way after they trade);
+// - arbitrageurs scan each mutually exclusive event every few seconds and take a YES or NO set
+//   that pays after fees;
+// - now and then a stale quote: for a while the makers ask too little on every strike of an event
+//   (YES asks summing below $1.00), once per strike: an ask that is hit is not posted again.
 // They trade through the same matching engine and accounts as any client.
-import { centsToMicros, type Count, type Price } from "../kalshi/money.ts";
+import { centsToMicros, PRICE_ONE, takerFee, type Count, type Price } from "../kalshi/money.ts";
 import { Account } from "./accounts.ts";
 import type { Exchange } from "./exchange.ts";
 import { snapDown, snapUp, tickAt } from "../kalshi/price-grid.ts";
@@ -14,45 +23,78 @@ import { SimError } from "./errors.ts";
 
 export const MAKER_USER = "sim-maker";
 export const NOISE_USER = "sim-noise";
+export const INFORMED_USER = "sim-informed";
+export const ARB_USER = "sim-arb";
 const BIG_BALANCE = centsToMicros(10_000_000_000); // $100M each: they must never run dry.
 
 interface Style {
   quoteEveryMs: number;
   noiseEveryMs: number;
+  informedEveryMs: number;
   halfSpread: Price;
   levels: number;
+  /** Contracts per quoted level, uniform. */
   size: [number, number];
 }
 
+// Calibrated against the real KXHIGHNY tape and the crypto15m top of book (README, "The local
+// exchange"): "normal" trades about as often as a real temperature strike (~10 trades a market-hour).
 const STYLES: Record<Exclude<Liquidity, "none">, Style> = {
-  deep: { quoteEveryMs: 2_000, noiseEveryMs: 3_000, halfSpread: 150, levels: 3, size: [20, 80] },
-  normal: { quoteEveryMs: 6_000, noiseEveryMs: 10_000, halfSpread: 300, levels: 2, size: [10, 40] },
-  thin: { quoteEveryMs: 30_000, noiseEveryMs: 60_000, halfSpread: 600, levels: 1, size: [2, 10] },
+  deep: { quoteEveryMs: 3_000, noiseEveryMs: 360_000, informedEveryMs: 1_200_000, halfSpread: 50, levels: 4, size: [200, 1_500] },
+  normal: { quoteEveryMs: 8_000, noiseEveryMs: 900_000, informedEveryMs: 3_000_000, halfSpread: 100, levels: 3, size: [50, 500] },
+  thin: { quoteEveryMs: 30_000, noiseEveryMs: 3_600_000, informedEveryMs: 12_000_000, halfSpread: 200, levels: 2, size: [10, 100] },
 };
+
+/** Favourite-longshot bias of the makers' reference price: logit shrunk toward 0.5 by this factor. */
+const FLB_SHRINK = 0.9;
+/** How far ahead the informed takers see the fair value. */
+const INFORMED_HORIZON_MS = 60_000;
+/** Mean wait between an arbitrageur's scans of one event. */
+const ARB_EVERY_MS = 3_000;
+/** Trade sizes: lognormal fitted to the real tape (median 29 contracts, p90 200). */
+const SIZE_MEDIAN = 29;
+const SIZE_SIGMA = 1.5;
 
 interface Episode {
   untilMs: number;
   edge: number;
+  /** Per market: the stale ask's price once posted (it is never posted twice). */
+  posted: Map<string, Price>;
 }
 
 export interface ParticipantOptions {
   makers: boolean;
   noiseTakers: boolean;
+  informedTakers: boolean;
+  arbitrageurs: boolean;
   mispricingEveryS: number;
   activity: number;
 }
 
+/** The makers' biased reference: longshots priced above their fair value, favourites below. */
+export function longshotBiased(p: number): number {
+  const l = Math.log(p / (1 - p)) * FLB_SHRINK;
+  return 1 / (1 + Math.exp(-l));
+}
+
+/** A tape-like trade size in contracts. */
+function tradeSize(rng: Rng): number {
+  return Math.min(5_000, Math.max(1, Math.round(SIZE_MEDIAN * Math.exp(SIZE_SIGMA * rng.normal()))));
+}
+
 export class Participants {
   readonly maker: Account;
-  readonly noise: Account;
   private readonly processes = new Map<string, EventProcess>();
-  private readonly episodes = new Map<string, Episode>();
   private readonly meEvents: string[] = [];
+  private readonly episodes = new Map<string, Episode>();
+  /** Each market's maker stream and style, for quotes outside its own schedule (episodes). */
+  private readonly quoters = new Map<string, { rng: Rng; style: Style }>();
   private readonly rng: Rng;
 
   constructor(private readonly ex: Exchange, seed: number | string, private readonly opts: ParticipantOptions) {
-    this.maker = ex.accounts.get(MAKER_USER) ?? ex.addAccount(new Account(MAKER_USER, BIG_BALANCE, null, null, true));
-    this.noise = ex.accounts.get(NOISE_USER) ?? ex.addAccount(new Account(NOISE_USER, BIG_BALANCE, null, null, true));
+    const account = (user: string) => ex.accounts.get(user) ?? ex.addAccount(new Account(user, BIG_BALANCE, null, null, true));
+    this.maker = account(MAKER_USER);
+    for (const u of [NOISE_USER, INFORMED_USER, ARB_USER]) account(u);
     this.rng = new Rng(`${seed}:participants`);
     if (opts.mispricingEveryS > 0 && opts.activity > 0) this.scheduleRandomEpisode(ex.now());
   }
@@ -65,40 +107,67 @@ export class Participants {
     this.processes.set(eventTicker, process);
     if (mutuallyExclusive && markets.length > 2) this.meEvents.push(eventTicker);
     if (this.opts.activity <= 0) return;
+    const act = this.opts.activity;
+    const start = Math.max(Math.min(...markets.map((m) => m.openMs)), this.ex.now());
     for (const m of markets) {
       const liq = liquidity.get(m.ticker) ?? "normal";
       if (liq === "none") continue;
       const style = STYLES[liq];
-      const rng = new Rng(`${seed}:${m.ticker}`);
-      const start = Math.max(m.openMs, this.ex.now());
+      const mStart = Math.max(m.openMs, this.ex.now());
+      // One stream per participant per market: one's draws never shift another's.
       if (this.opts.makers) {
+        const rng = new Rng(`${seed}:${m.ticker}:maker`);
+        this.quoters.set(m.ticker, { rng, style });
         const loop = (at: number) => {
           if (!this.alive(m)) return;
           if (m.status === "active") this.quote(m, process, style, rng, at);
-          this.ex.at(at + Math.round((style.quoteEveryMs * (0.7 + 0.6 * rng.next())) / this.opts.activity), loop);
+          this.ex.at(at + Math.round((style.quoteEveryMs * (0.7 + 0.6 * rng.next())) / act), loop);
         };
-        this.ex.at(start, loop);
+        this.ex.at(mStart, loop);
       }
       if (this.opts.noiseTakers) {
+        const rng = new Rng(`${seed}:${m.ticker}:noise`);
         const loop = (at: number) => {
           if (!this.alive(m)) return;
-          if (m.status === "active") this.noiseTrade(m, process, style, rng, at);
-          this.ex.at(at + Math.max(50, Math.round(rng.exp(style.noiseEveryMs) / this.opts.activity)), loop);
+          this.noiseTrade(m, process, style, rng, at);
+          this.ex.at(at + Math.max(50, Math.round(rng.exp(style.noiseEveryMs) / act)), loop);
         };
-        this.ex.at(start + Math.round(rng.exp(style.noiseEveryMs)), loop);
+        this.ex.at(mStart + Math.round(rng.exp(style.noiseEveryMs) / act), loop);
       }
+      if (this.opts.informedTakers) {
+        const rng = new Rng(`${seed}:${m.ticker}:informed`);
+        const loop = (at: number) => {
+          if (!this.alive(m)) return;
+          this.informedTrade(m, process, rng, at);
+          this.ex.at(at + Math.max(50, Math.round(rng.exp(style.informedEveryMs) / act)), loop);
+        };
+        this.ex.at(mStart + Math.round(rng.exp(style.informedEveryMs) / act), loop);
+      }
+    }
+    if (this.opts.arbitrageurs && mutuallyExclusive && markets.length >= 2) {
+      const rng = new Rng(`${seed}:${eventTicker}:arb`);
+      const loop = (at: number) => {
+        if (!markets.some((m) => this.alive(m))) return;
+        this.arbitrage(markets, rng);
+        this.ex.at(at + Math.max(200, Math.round(rng.exp(ARB_EVERY_MS))), loop);
+      };
+      this.ex.at(start + Math.round(rng.exp(ARB_EVERY_MS)), loop);
     }
   }
 
-  /** Quote `edge` too cheaply on every strike of an event for a while. */
+  /**
+   * A stale quote: for `durationMs` the makers of every strike of an event ask `edge` below their
+   * reference, once per strike: an ask that is hit is not posted again.
+   */
   startEpisode(eventTicker: string, durationMs: number, edge: number): void {
-    this.episodes.set(eventTicker, { untilMs: this.ex.now() + durationMs, edge });
+    this.episodes.set(eventTicker, { untilMs: this.ex.now() + durationMs, edge, posted: new Map() });
     const ev = this.ex.events.get(eventTicker);
     const proc = this.processes.get(eventTicker);
     if (!ev || !proc) return;
     for (const t of ev.marketTickers) {
       const m = this.ex.markets.get(t);
-      if (m && m.status === "active") this.quote(m, proc, STYLES.normal, this.rng, this.ex.now(), true);
+      const q = this.quoters.get(t);
+      if (m && q && m.status === "active") this.quote(m, proc, q.style, q.rng, this.ex.now());
     }
   }
 
@@ -109,7 +178,10 @@ export class Participants {
         const ev = this.ex.events.get(e);
         return ev?.marketTickers.every((t) => this.ex.markets.get(t)?.status === "active");
       });
-      if (live.length > 0) this.startEpisode(this.rng.pick(live), 30_000 + this.rng.int(0, 60_000), 0.08 + this.rng.next() * 0.06);
+      const pick = live.length > 0 ? this.rng.pick(live) : null;
+      const duration = 30_000 + this.rng.int(0, 60_000);
+      const edge = 0.08 + this.rng.next() * 0.06;
+      if (pick) this.startEpisode(pick, duration, edge);
       this.scheduleRandomEpisode(at);
     });
   }
@@ -118,53 +190,126 @@ export class Participants {
     return m.status === "initialized" || m.status === "active" || m.status === "inactive";
   }
 
-  private quote(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number, keepStyle = false): void {
-    const fair = Math.round(proc.fair(m.ticker, now) * 10_000);
+  /**
+   * The makers' reference price: the biased fair value, and on a mutually exclusive event scaled so
+   * the strikes' references add up to $1.00 (makers keep a bracket consistent; the bias then only
+   * moves value from favourites to longshots).
+   */
+  private reference(m: Market, proc: EventProcess, now: number): number {
+    const own = longshotBiased(proc.fair(m.ticker, now));
+    const ev = this.ex.events.get(m.eventTicker);
+    if (!ev?.mutuallyExclusive || ev.marketTickers.length < 2) return own;
+    let sum = 0;
+    for (const t of ev.marketTickers) sum += longshotBiased(proc.fair(t, now));
+    return Math.min(0.99, Math.max(0.01, own / sum));
+  }
+
+  private quote(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number): void {
+    const ref = Math.round(this.reference(m, proc, now) * PRICE_ONE);
+    // Wider when the fair value has been moving (makers know the past, not the next move).
+    const moved = Math.abs(ref - Math.round(this.reference(m, proc, now - style.quoteEveryMs) * PRICE_ONE));
+    const half = style.halfSpread + moved;
+    const desired: { side: BookSide; price: Price; size: Count }[] = [];
+    const step = Math.max(100, tickAt(ref, m.priceRanges));
+    // Sizes are drawn for every level (and a stale ask) whether or not quoted: the stream never shifts.
+    const sizes = Array.from({ length: 2 * style.levels }, () => rng.int(style.size[0], style.size[1]) * 100);
+    const staleSize = rng.int(10, 25) * 100;
+    const mine = [...(this.maker.resting.get(m.ticker) ?? [])];
     const ep = this.episodes.get(m.eventTicker);
     const inEpisode = ep !== undefined && ep.untilMs > now;
     if (ep && !inEpisode) this.episodes.delete(m.eventTicker);
-    const desired: { side: BookSide; price: Price; size: Count }[] = [];
-    const step = Math.max(100, tickAt(fair, m.priceRanges));
-    const sizeOf = () => rng.int(style.size[0], style.size[1]) * 100;
     let bestAsk = Infinity;
+    let stale = false;
     if (inEpisode) {
-      const cheap = snapDown(Math.floor(fair * (1 - ep.edge)), m.priceRanges) ?? snapUp(1, m.priceRanges)!;
-      desired.push({ side: "ask", price: cheap, size: rng.int(10, 25) * 100 });
-      bestAsk = cheap;
-    } else {
+      const posted = ep.posted.get(m.ticker);
+      if (posted === undefined) {
+        const cheap = snapDown(Math.floor(ref * (1 - ep.edge)), m.priceRanges) ?? snapUp(1, m.priceRanges);
+        if (cheap !== null) {
+          ep.posted.set(m.ticker, cheap);
+          desired.push({ side: "ask", price: cheap, size: staleSize });
+          bestAsk = cheap;
+          stale = true;
+        }
+      } else {
+        const left = mine.find((o) => o.side === "ask" && o.price === posted);
+        if (left) {
+          desired.push({ side: "ask", price: posted, size: left.remaining });
+          bestAsk = posted;
+          stale = true;
+        }
+      }
+    }
+    if (!stale) {
       for (let i = 0; i < style.levels; i++) {
-        const ask = snapUp(fair + style.halfSpread + i * step, m.priceRanges) ?? 10_000;
-        if (ask < 10_000 && ask > fair) desired.push({ side: "ask", price: ask, size: sizeOf() });
+        const ask = snapUp(ref + half + i * step, m.priceRanges) ?? PRICE_ONE;
+        if (ask < PRICE_ONE && ask > ref) desired.push({ side: "ask", price: ask, size: sizes[i]! });
         bestAsk = Math.min(bestAsk, ask);
       }
     }
     for (let i = 0; i < style.levels; i++) {
-      const bid = snapDown(fair - style.halfSpread - i * step, m.priceRanges) ?? 0;
-      if (bid > 0 && bid < fair && bid < bestAsk) desired.push({ side: "bid", price: bid, size: sizeOf() });
+      const bid = snapDown(ref - half - i * step, m.priceRanges) ?? 0;
+      if (bid > 0 && bid < ref && bid < bestAsk) desired.push({ side: "bid", price: bid, size: sizes[style.levels + i]! });
     }
-    void keepStyle;
     // Keep quotes that are still wanted (they keep their queue place); replace the rest.
-    const mine = this.maker.resting.get(m.ticker);
-    if (mine) {
-      for (const o of [...mine]) {
-        const i = desired.findIndex((d) => d.side === o.side && d.price === o.price);
-        if (i >= 0 && o.remaining * 2 >= desired[i]!.size) desired.splice(i, 1);
-        else this.ex.cancelResting(o, "Cancel");
-      }
+    for (const o of mine) {
+      const i = desired.findIndex((d) => d.side === o.side && d.price === o.price);
+      if (i >= 0 && o.remaining * 2 >= desired[i]!.size) desired.splice(i, 1);
+      else this.ex.cancelResting(o, "Cancel");
     }
     for (const d of desired) this.place(MAKER_USER, m, d.side, d.price, d.size, "good_till_canceled");
   }
 
   private noiseTrade(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number): void {
-    const ep = this.episodes.get(m.eventTicker);
-    if (ep && ep.untilMs > now) return; // leave the mispricing for the strategies
-    const fair = proc.fair(m.ticker, now) * 10_000;
     const buy = rng.next() < 0.5;
+    const size = tradeSize(rng) * 100;
+    const keen = rng.next();
+    if (m.status !== "active") return;
+    const p = this.reference(m, proc, now);
+    // Less interest in a market that is all but decided (the real tape trades mostly between 10 and 90¢).
+    if (keen > 0.2 + 3 * p * (1 - p)) return;
+    const ref = p * PRICE_ONE;
     const reach = style.halfSpread + 300;
-    const price = buy ? (snapUp(Math.round(fair + reach), m.priceRanges) ?? nextDownTop(m.priceRanges)) : (snapDown(Math.round(fair - reach), m.priceRanges) ?? snapUp(1, m.priceRanges) ?? 0);
-    if (price <= 0 || price >= 10_000) return;
-    const size = rng.int(1, style === STYLES.deep ? 25 : 10) * 100;
+    const price = buy ? (snapUp(Math.round(ref + reach), m.priceRanges) ?? nextDownTop(m.priceRanges)) : (snapDown(Math.round(ref - reach), m.priceRanges) ?? snapUp(1, m.priceRanges) ?? 0);
+    if (price <= 0 || price >= PRICE_ONE) return;
     this.place(NOISE_USER, m, buy ? "bid" : "ask", price, size, "immediate_or_cancel");
+  }
+
+  /** Knows the fair value a minute ahead; takes the touch when it is wrong by more than the fee. */
+  private informedTrade(m: Market, proc: EventProcess, rng: Rng, now: number): void {
+    const size = tradeSize(rng) * 100;
+    if (m.status !== "active") return;
+    const future = Math.round(proc.fair(m.ticker, now + INFORMED_HORIZON_MS) * PRICE_ONE);
+    const top = this.ex.top(m.ticker);
+    const fee = (p: Price) => takerFee(p, 100) / 100; // per contract, in price units
+    if (top.askSize > 0 && future - top.ask > fee(top.ask) + 100) this.place(INFORMED_USER, m, "bid", top.ask, Math.min(size, top.askSize), "immediate_or_cancel");
+    else if (top.bidSize > 0 && top.bid - future > fee(top.bid) + 100) this.place(INFORMED_USER, m, "ask", top.bid, Math.min(size, top.bidSize), "immediate_or_cancel");
+  }
+
+  /** Take a YES set (asks + fees < $1) or a NO set (bids − fees > $1) of an exhaustive event, top level only. */
+  private arbitrage(markets: Market[], rng: Rng): void {
+    const cap = tradeSize(rng) * 100;
+    if (!markets.every((m) => m.status === "active")) return;
+    const tops = markets.map((m) => this.ex.top(m.ticker));
+    const margin = 50; // half a cent per set: they take what a fast desk would
+    if (tops.every((t) => t.askSize > 0)) {
+      const cost = tops.reduce((a, t) => a + t.ask + takerFee(t.ask, 100) / 100, 0);
+      if (cost + margin < PRICE_ONE) {
+        const q = Math.min(cap, ...tops.map((t) => t.askSize));
+        markets.forEach((m, i) => {
+          this.place(ARB_USER, m, "bid", tops[i]!.ask, q, "immediate_or_cancel");
+        });
+        return;
+      }
+    }
+    if (tops.every((t) => t.bidSize > 0)) {
+      const value = tops.reduce((a, t) => a + t.bid - takerFee(t.bid, 100) / 100, 0);
+      if (value - margin > PRICE_ONE) {
+        const q = Math.min(cap, ...tops.map((t) => t.bidSize));
+        markets.forEach((m, i) => {
+          this.place(ARB_USER, m, "ask", tops[i]!.bid, q, "immediate_or_cancel");
+        });
+      }
+    }
   }
 
   private place(user: string, m: Market, side: BookSide, price: Price, count: Count, tif: "good_till_canceled" | "immediate_or_cancel"): void {

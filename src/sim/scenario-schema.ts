@@ -45,11 +45,11 @@ export const MarketSpecSchema = z.strictObject({
 });
 
 export const ProcessSchema = z.discriminatedUnion("kind", [
-  /** An underlying number (temperature, index level) drifting as a random walk; markets are strike ranges on it. */
+  /** An underlying number (temperature, index level) drifting toward its value at close (sd: the uncertainty over the event's life; vol_per_min 0 freezes it); markets are strike ranges on it. */
   z.strictObject({ kind: z.literal("normal"), mean: z.number(), sd: z.number().positive(), vol_per_min: z.number().min(0).default(0.3) }),
-  /** Mutually exclusive outcomes whose odds drift (softmax of random-walk logits). */
+  /** Mutually exclusive outcomes: the highest latent score at close wins; odds converge toward close (vol_per_min 0 freezes them). */
   z.strictObject({ kind: z.literal("categorical"), vol_per_min: z.number().min(0).default(0.05) }),
-  /** Each market an independent YES probability drifting in logit space. */
+  /** Each market an independent YES whose probability converges toward close (vol_per_min 0 freezes it). */
   z.strictObject({ kind: z.literal("independent"), vol_per_min: z.number().min(0).default(0.05) }),
 ]);
 
@@ -99,7 +99,11 @@ export const ParticipantsSchema = z
     makers: z.boolean().default(true),
     noise_takers: z.boolean().default(true),
     /** Mean seconds between random mispricing episodes on mutually exclusive events (0 = only the scheduled ones). */
-    mispricing_every_s: z.number().min(0).default(150),
+    mispricing_every_s: z.number().min(0).default(600),
+    /** Takers that know the fair value a minute ahead and trade when the book is on the wrong side of it. */
+    informed_takers: z.boolean().default(true),
+    /** Other arbitrageurs that take an event's mispriced YES or NO set within seconds. */
+    arbitrageurs: z.boolean().default(true),
     /** Scales every participant's activity. */
     activity: z.number().min(0).max(20).default(1),
   })

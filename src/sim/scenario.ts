@@ -17,7 +17,7 @@ const START_BOOK_USER = "sim-maker";
 
 export function loadScenario(ex: Exchange, sc: Scenario, seed: number | string): Participants {
   const p = sc.participants;
-  const parts = new Participants(ex, seed, { makers: p.makers, noiseTakers: p.noise_takers, mispricingEveryS: p.mispricing_every_s, activity: p.activity });
+  const parts = new Participants(ex, seed, { makers: p.makers, noiseTakers: p.noise_takers, informedTakers: p.informed_takers, arbitrageurs: p.arbitrageurs, mispricingEveryS: p.mispricing_every_s, activity: p.activity });
   for (const s of sc.series) {
     const series: Series = {
       ticker: s.ticker,
@@ -101,7 +101,8 @@ function openEvent(ex: Exchange, parts: Participants, spec: EventSpec, eventTick
     fairs.set(ticker, ms.fair ?? 1 / spec.markets.length);
     liquidity.set(ticker, ms.liquidity ?? spec.liquidity);
   }
-  const proc = makeProcess(spec.process, markets, fairs, rng.fork("process"), now);
+  // The path starts when the event enters the sim (an event already open starts from its scenario fair values).
+  const proc = makeProcess(spec.process, markets, fairs, rng.fork("process"), Math.max(openMs, now), closeMs);
   for (const m of markets.values()) ex.addMarket(m);
   ex.resolvers.set(eventTicker, (m) => proc.outcome(m.ticker, ex.now()));
   // Starting books from the file rest as the house maker's orders.

@@ -41,6 +41,13 @@ export interface SimServerOptions {
   faults?: string | FaultSpec;
   /** Sim seconds per wall second. */
   speed?: number;
+  /**
+   * Sim time the exchange starts at, Unix ms (default: the scenario's start_time, else now). A seed
+   * and a start replay the same market; the built-in scenario's tickers carry the start's dates.
+   */
+  startMs?: number;
+  /** Override the scenario's participants block (e.g. switch the competing arbitrageurs off). */
+  participants?: Partial<Scenario["participants"]>;
   /** Archive settled markets and trades to `/historical/*` this many sim seconds after (default: never). */
   historyAfterS?: number;
   /** A clock of your own (tests: ManualClock, then call `tick()`); overrides `speed`. */
@@ -135,13 +142,14 @@ function stopHubIfThrows<T>(hub: { stop(): void }, f: () => T): T {
 
 export async function startSimServer(opts: SimServerOptions = {}): Promise<SimServer> {
   const seed = opts.seed ?? 1;
-  const clock = opts.clock ?? new ScaledClock(opts.speed ?? 1);
+  const parsed = opts.scenario ? parseScenario(opts.scenario, "scenario") : null;
+  const fileStart = parsed?.start_time !== undefined ? Date.parse(parsed.start_time) : undefined;
+  const clock = opts.clock ?? new ScaledClock(opts.speed ?? 1, opts.startMs ?? fileStart ?? Date.now());
   const wallNow = opts.wallNow ?? Date.now;
   const ex = new Exchange(clock, seed);
   if (opts.historyAfterS !== undefined) ex.historyAfterMs = opts.historyAfterS * 1000;
-  const scenario = opts.scenario
-    ? parseScenario(opts.scenario, "scenario")
-    : parseScenario(defaultScenario({ seed, markets: opts.markets ?? DEFAULT_MARKETS, startMs: clock.now() }), "built-in scenario");
+  const base = parsed ?? parseScenario(defaultScenario({ seed, markets: opts.markets ?? DEFAULT_MARKETS, startMs: clock.now() }), "built-in scenario");
+  const scenario = opts.participants ? { ...base, participants: { ...base.participants, ...opts.participants } } : base;
   const log = opts.quiet ? () => {} : (opts.log ?? ((l: string) => console.error(l)));
 
   const addAccount = (a: SimAccountOptions): Account => {

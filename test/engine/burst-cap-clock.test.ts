@@ -16,7 +16,9 @@ afterAll(() => cleanup());
 describe("burst cap: exchange times compared with exchange times", () => {
   test("exchange clock 2 h ahead of the bot's: sets 20 s apart are not held back by fills outside the window", async () => {
     const dir = tempDir("burst-clock");
-    const v = await startVenue(dir, { seed: 61, startMs: E2E_START_MS + 2 * 3600_000, botWallMs: E2E_START_MS });
+    // No competing arbitrageurs: they take the scenario's mispriced sets within seconds, and this test
+    // needs sets to send over several runs (it checks the cap's clock, not the strategy's edge).
+    const v = await startVenue(dir, { seed: 61, startMs: E2E_START_MS + 2 * 3600_000, botWallMs: E2E_START_MS, participants: { arbitrageurs: false } });
     try {
       // Group limit max(10, 2 × 10) = 20 contracts per 15 s; arbitrage legs of 2 contracts (a 7-leg set is 14).
       const cfg = writeBotConfig(dir, v, { risk: { max_contracts_per_order: 2 }, trading: { strategies: { market_maker: { enabled: false } } } });

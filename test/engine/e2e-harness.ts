@@ -11,7 +11,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ManualClock, ScaledClock } from "../../src/sim/clock.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
-import { startSimServer, type SimServer } from "../../src/sim/server.ts";
+import { startSimServer, type SimServer, type SimServerOptions } from "../../src/sim/server.ts";
 import { COUNT_ONE, PRICE_ONE } from "../../src/kalshi/money.ts";
 import { E2E_START_MS, pinChildClock } from "../helpers/calendar.ts";
 
@@ -42,6 +42,8 @@ export interface VenueOptions {
   startMs?: number;
   /** The bot's wall time at the start; default the exchange's start. */
   botWallMs?: number;
+  /** Overrides of the scenario's participants (e.g. no competing arbitrageurs). */
+  participants?: SimServerOptions["participants"];
 }
 
 export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<Venue> {
@@ -62,6 +64,7 @@ export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<
     tier: "prime",
     ...(opts.markets ? { markets: opts.markets } : {}),
     ...(opts.faults ? { faults: opts.faults } : {}),
+    ...(opts.participants ? { participants: opts.participants } : {}),
     accounts: [{ apiKeyId: keyId, publicKeyPem: kp.publicKeyPem, balanceMicros: opts.balanceMicros ?? 1_000_000_000 }],
   });
   const step = (ms = 5_000) => {

@@ -102,8 +102,9 @@ describe("engine e2e: WebSocket books in the daemon", () => {
         if (!q) break;
         tried.add(q.ticker);
         const top = v.sim.exchange.top(q.ticker);
-        // Two ticks under the ask (never crossing): the mid moves up by most of the spread.
-        const price = top.ask - 200;
+        // One tick under the ask (never crossing): the mid moves up by most of the spread (the
+        // recalibrated exchange quotes spreads of 2 to 4 cents, so two ticks under the ask is often the bid).
+        const price = top.ask - 100;
         if (price <= top.bid) continue;
         // Past the debounce (≥250 ms between passes) of the pass that answered the previous round's
         // clean-up: this measures the leading edge, a first move after a quiet spell. Under a steady

@@ -58,7 +58,11 @@ describe("shipped strategy defaults through the binary", () => {
 
   test(`market maker enabled, its shipped parameters, ${CYCLES} live --once cycles: the market maker quotes (never near close) and fills; YES sets only on exhaustive events`, async () => {
     const dir = tempDir("e2e-defaults");
-    const v = await startVenue(dir, { seed: 3, startMs: Date.UTC(2026, 10, 20, 14, 0, 0) });
+    // The local exchange trades about as often as a real temperature strike (~8 trades a
+    // market-hour): too rarely for a quote to fill within 14 cycles. This test checks what the
+    // market maker does (quotes, fills, never near close), not what it earns, so the participants
+    // here trade four times as often (the P&L bench runs the calibrated rate).
+    const v = await startVenue(dir, { seed: 3, startMs: Date.UTC(2026, 10, 20, 14, 0, 0), participants: { activity: 4 } });
     try {
       // Strategies and risk limits as shipped, except the market maker is enabled (the harness does
       // that) and the orders-per-minute window (this machine's clock: a minute of market time passes

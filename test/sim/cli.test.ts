@@ -41,3 +41,29 @@ test("kalshi-bot sim: base URL on stdout, signed balance, clean exit on SIGTERM"
     proc.kill("SIGKILL");
   }
 }, 20_000);
+
+test("kalshi-bot sim --start pins the calendar (tickers carry its dates); a bad --start is one clear line", async () => {
+  const cli = join(import.meta.dir, "../../src/cli.ts");
+  const proc = Bun.spawn([process.execPath, cli, "sim", "--port", "0", "--seed", "4", "--markets", "12", "--start", "2026-11-20T14:00:00Z"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  try {
+    const reader = proc.stdout.getReader();
+    let out = "";
+    while (!/^http:\/\/\S+/m.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    const baseUrl = /^(http:\/\/\S+)/m.exec(out)![1]!;
+    const markets = (await (await fetch(`${baseUrl}/markets?limit=100`)).json()).markets as Array<{ ticker: string }>;
+    expect(markets.some((m) => m.ticker.startsWith("KXHIGHNY-26NOV20-"))).toBe(true);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  } finally {
+    proc.kill("SIGKILL");
+  }
+  const bad = Bun.spawnSync([process.execPath, cli, "sim", "--port", "0", "--start", "yesterday"], { env: { ...process.env, NO_COLOR: "1" } });
+  expect(bad.exitCode).not.toBe(0);
+  const err = bad.stderr.toString();
+  expect(err).toContain("--start yesterday: expected an ISO time with its zone");
+  expect(err).not.toContain("    at ");
+}, 20_000);
