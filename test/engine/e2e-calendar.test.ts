@@ -32,7 +32,9 @@ describe("e2e at fixed calendar dates", () => {
       const dir = tempDir("e2e-calendar");
       // The exchange opens 10 min before the boundary (its 15 min markets close after it), and the
       // bot's clock keeps to the exchange's as the test moves it: both cross the boundary mid-run.
-      const v = await startVenue(dir, { seed: 11, startMs: boundaryMs - 10 * MIN });
+      // No competing arbitrageurs: they take the scenario's mispriced sets within seconds, and this
+      // test needs the bot to trade on both sides of the boundary (it checks dates, not the edge).
+      const v = await startVenue(dir, { seed: 11, startMs: boundaryMs - 10 * MIN, participants: { arbitrageurs: false } });
       try {
         const cfg = writeBotConfig(dir, v, { risk: { timezone } });
         for (let i = 0; i < 10; i++) {

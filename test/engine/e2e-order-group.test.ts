@@ -88,7 +88,9 @@ describe("engine e2e: the order group's burst cap", () => {
 
   test("a set that does not fit whole into what is left of the burst window is not sent; no set is ever split", async () => {
     const dir = tempDir("e2e-burst");
-    const v = await startVenue(dir, { seed: 61 });
+    // No competing arbitrageurs: they take the scenario's mispriced sets within seconds, and this test
+    // needs sets to send (it checks the burst cap, not the strategy's edge).
+    const v = await startVenue(dir, { seed: 61, participants: { arbitrageurs: false } });
     try {
       // Group limit max(10, 2 × 10) = 20 contracts per 15 s, arbitrage legs resized to 2 contracts:
       // one 7-leg set (14) fits, a second one inside the window does not.
