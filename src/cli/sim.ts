@@ -149,7 +149,7 @@ export default defineCommand({
     // whole stdout is the config, whose base_url is that line).
     if (local) process.stdout.write(localConfig({ baseUrl: server.baseUrl, keyPath: local.path, tier, series: [...server.exchange.series.keys()].sort() }));
     else process.stdout.write(`${server.baseUrl}\n`);
-    const n = server.exchange.accounts.size - 2;
+    const n = [...server.exchange.accounts.values()].filter((acct) => !acct.internal).length;
     log.info(`sim: ${server.exchange.markets.size} markets, ${n} account(s), tier ${tier}, seed ${seed}${a.faults ? `, faults ${a.faults}` : ""}`);
     log.info(`sim: REST ${server.baseUrl}  WebSocket ${server.wsUrl}`);
 

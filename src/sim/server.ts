@@ -1,6 +1,7 @@
 // The embeddable local exchange: startSimServer() builds an Exchange from a scenario, serves REST
 // under /trade-api/v2 and WebSocket at /trade-api/ws/v2 on loopback, and drives the sim clock.
 // The CLI (`kalshi-bot sim`), the bot's `exchange.environment: "sim"` and the tests all use it.
+import type { Server } from "bun";
 import { parseDollars } from "../kalshi/money.ts";
 import { publicKeyFromPem } from "../kalshi/signer.ts";
 import { Account } from "./accounts.ts";
@@ -184,6 +185,61 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
 
   const lookup = (keyId: string) => ex.accountsByKey.get(keyId);
 
+  /** One REST or WebSocket-upgrade request; `fetch` below dates its answer. */
+  async function handle(req: Request, srv: Server<WsData>): Promise<Response | undefined> {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    if (path === WS_PATH || path === `${WS_PATH}/`) {
+      try {
+        const acct = authenticate(req.headers, "GET", WS_PATH, lookup, wallNow());
+        if (srv.upgrade(req, { data: { userId: acct.userId } })) return undefined;
+        return json(400, { error: { code: "bad_request", message: "websocket upgrade expected" } });
+      } catch (e) {
+        if (e instanceof E.SimError) return json(e.status, e.body);
+        throw e;
+      }
+    }
+    if (!path.startsWith(REST_PREFIX)) return json(404, { error: { code: "not_found", message: "not found" } });
+    const m = matchRoute(req.method, path);
+    if (m === null) return json(404, { error: { code: "not_found", message: "not found" } });
+    if (m === "method") return json(405, { error: { code: "method_not_allowed", message: "method not allowed" } });
+    const { route, params } = m;
+    const fault = faults.http(route.write);
+    if (fault === "429") return json(429, { error: "too many requests" });
+    if (fault === "500") return json(500, { error: { code: "internal_server_error", message: "internal server error", service: "exchange" } });
+    if (fault === "502" || fault === "503") return new Response(GATEWAY_PAGES[fault], { status: Number(fault), headers: { "content-type": "text/html" } });
+    if (fault === "slow") await sleep(faultSpec.slowMs);
+    if (fault === "timeout") {
+      await sleep(faultSpec.timeoutMs);
+      return droppedConnection();
+    }
+    if (stopping) return json(503, { error: { code: "service_unavailable", message: "service unavailable" } });
+    const rawBody = req.method === "GET" || req.method === "HEAD" ? "" : await req.text();
+    try {
+      let account: Account | null = null;
+      if (route.auth === "required" || (route.auth === "optional" && hasAuthHeaders(req.headers))) {
+        account = authenticate(req.headers, req.method, path, lookup, wallNow());
+      }
+      const caller = account ? account.userId : `ip:${srv.requestIP(req)?.address ?? "?"}`;
+      if (!limiter.allow(caller, route.write ? "write" : "read", route.cost * batchSize(route.path, rawBody))) return json(429, { error: "too many requests" });
+      if (!(opts.clock instanceof ManualClock)) ex.tick();
+      const ctx: Ctx = { ex, url, q: url.searchParams, params, account, rawBody, limiter };
+      let reply: ReturnType<typeof route.handle>;
+      try {
+        reply = route.handle(ctx);
+      } finally {
+        // The request is one operation: its top-of-book changes go to the candles at its time.
+        ex.flushQuotes();
+      }
+      if (fault === "drop_after_accept") return droppedConnection();
+      if (reply.status === 204 || reply.body === undefined) return new Response(null, { status: reply.status });
+      return json(reply.status, reply.body);
+    } catch (e) {
+      if (e instanceof E.SimError) return json(e.status, e.body);
+      throw e;
+    }
+  }
+
   // A host it cannot listen on must not leave the hub's ping timer holding the process open.
   const server = stopHubIfThrows(hub, () => Bun.serve<WsData>({
     hostname: opts.host ?? "127.0.0.1",
@@ -194,57 +250,11 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       return json(500, { error: { code: "internal_server_error", message: "internal server error", service: "exchange" } });
     },
     async fetch(req, srv) {
-      const url = new URL(req.url);
-      const path = url.pathname;
-      if (path === WS_PATH || path === `${WS_PATH}/`) {
-        try {
-          const acct = authenticate(req.headers, "GET", WS_PATH, lookup, wallNow());
-          if (srv.upgrade(req, { data: { userId: acct.userId } })) return undefined;
-          return json(400, { error: { code: "bad_request", message: "websocket upgrade expected" } });
-        } catch (e) {
-          if (e instanceof E.SimError) return json(e.status, e.body);
-          throw e;
-        }
-      }
-      if (!path.startsWith(REST_PREFIX)) return json(404, { error: { code: "not_found", message: "not found" } });
-      const m = matchRoute(req.method, path);
-      if (m === null) return json(404, { error: { code: "not_found", message: "not found" } });
-      if (m === "method") return json(405, { error: { code: "method_not_allowed", message: "method not allowed" } });
-      const { route, params } = m;
-      const fault = faults.http(route.write);
-      if (fault === "429") return json(429, { error: "too many requests" });
-      if (fault === "500") return json(500, { error: { code: "internal_server_error", message: "internal server error", service: "exchange" } });
-      if (fault === "502" || fault === "503") return new Response(GATEWAY_PAGES[fault], { status: Number(fault), headers: { "content-type": "text/html" } });
-      if (fault === "slow") await sleep(faultSpec.slowMs);
-      if (fault === "timeout") {
-        await sleep(faultSpec.timeoutMs);
-        return droppedConnection();
-      }
-      if (stopping) return json(503, { error: { code: "service_unavailable", message: "service unavailable" } });
-      const rawBody = req.method === "GET" || req.method === "HEAD" ? "" : await req.text();
-      try {
-        let account: Account | null = null;
-        if (route.auth === "required" || (route.auth === "optional" && hasAuthHeaders(req.headers))) {
-          account = authenticate(req.headers, req.method, path, lookup, wallNow());
-        }
-        const caller = account ? account.userId : `ip:${srv.requestIP(req)?.address ?? "?"}`;
-        if (!limiter.allow(caller, route.write ? "write" : "read", route.cost * batchSize(route.path, rawBody))) return json(429, { error: "too many requests" });
-        if (!(opts.clock instanceof ManualClock)) ex.tick();
-        const ctx: Ctx = { ex, url, q: url.searchParams, params, account, rawBody, limiter };
-        let reply: ReturnType<typeof route.handle>;
-        try {
-          reply = route.handle(ctx);
-        } finally {
-          // The request is one operation: its top-of-book changes go to the candles at its time.
-          ex.flushQuotes();
-        }
-        if (fault === "drop_after_accept") return droppedConnection();
-        if (reply.status === 204 || reply.body === undefined) return new Response(null, { status: reply.status });
-        return json(reply.status, reply.body);
-      } catch (e) {
-        if (e instanceof E.SimError) return json(e.status, e.body);
-        throw e;
-      }
+      const res = await handle(req, srv);
+      // An exchange on a shifted wall clock (tests pin the calendar) dates its answers by that clock,
+      // as Kalshi dates them by its own: `verify` compares this machine's clock with the Date header.
+      if (res && opts.wallNow) res.headers.set("date", new Date(wallNow()).toUTCString());
+      return res;
     },
     websocket: {
       open: (ws) => hub.open(ws),
@@ -262,7 +272,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const baseUrl = `http://${urlHost}:${port}${REST_PREFIX}`;
   const wsUrl = `ws://${urlHost}:${port}${WS_PATH}`;
-  log(`sim: ${ex.markets.size} markets, ${ex.accounts.size - 2} account(s), tier ${tierName}${faults.active ? `, faults ${typeof opts.faults === "string" ? opts.faults : "on"}` : ""}`);
+  log(`sim: ${ex.markets.size} markets, ${[...ex.accounts.values()].filter((acct) => !acct.internal).length} account(s), tier ${tierName}${faults.active ? `, faults ${typeof opts.faults === "string" ? opts.faults : "on"}` : ""}`);
 
   return {
     baseUrl,

@@ -38,7 +38,7 @@ describe("pause and resume a running bot", () => {
       await Bun.sleep(3_000);
       expect(exchangeAccount(v).orders.length).toBe(sent);
       const st = await runBin(["status", "--config", cfg], { cwd: dir });
-      expect(st.stdout).toContain("Paused:     data/disable-trading exists: news at 14:00");
+      expect(st.stdout).toContain(`Paused:     ${join(dir, "data", "disable-trading")} exists: news at 14:00`);
 
       const r = await runBin(["resume", "--config", cfg], { cwd: dir });
       expect(r.code, r.output).toBe(0);
