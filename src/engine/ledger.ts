@@ -5,7 +5,7 @@
 import { and, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
 import { schema } from "../db/open.ts";
-import { centsToMicros, MICROS_PER_CENT, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import { centsToMicros, MICROS_PER_CENT, microsToNearestCents, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookSide, OrderTerms } from "../strategies/types.ts";
 import { wallNow } from "../ops/clock.ts";
 import type { RiskRow } from "./risk.ts";
@@ -510,7 +510,7 @@ export class Ledger {
       const known = this.db.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
       if (known) return null;
       // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
-      const revenueCents = Math.round(s.revenueMicros / MICROS_PER_CENT);
+      const revenueCents = microsToNearestCents(s.revenueMicros);
       const cur = this.positionStmt().get({ ticker: s.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applySettlement(state, s.result, s.revenueMicros, s.feeMicros);
@@ -559,7 +559,7 @@ export class Ledger {
     );
     const sq = this.stmt("cashOfSettlements", () =>
       this.db
-        .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * 10000 - ${settlements.feeMicros}), 0)` })
+        .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * ${sql.raw(String(MICROS_PER_CENT))} - ${settlements.feeMicros}), 0)` })
         .from(settlements)
         .where(and(eq(settlements.paper, this.p), sql`${settlements.id} > ${sql.placeholder("from")}`))
         .prepare(),
