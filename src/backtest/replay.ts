@@ -19,7 +19,7 @@
 // nothing) and at every close time. Nothing here decides, sizes, gates or fills an order.
 import { openDb } from "../db/open.ts";
 import type { LoadedConfig } from "../config/load.ts";
-import { COUNT_ONE, type FeeType, type Micros, type Price } from "../kalshi/money.ts";
+import { COUNT_ONE, parseDollars, type FeeType, type Micros, type Price } from "../kalshi/money.ts";
 import { Ledger } from "../engine/ledger.ts";
 import { OrderManager } from "../engine/order-manager.ts";
 import { PaperTransport } from "../engine/paper-transport.ts";
@@ -109,7 +109,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   // stale (fair_value's max_source_age_minutes guards a live source that stopped being updated).
   const strategies: EnabledStrategy[] = enabledStrategies(cfg.trading.strategies, opts.probabilities ? { probabilities: opts.probabilities, probabilitiesAsOfMs: Number.POSITIVE_INFINITY } : {});
   const limits = resolveRiskLimits(cfg.risk);
-  const startMicros = Math.round(Number(cfg.sim.balance_dollars) * 1_000_000);
+  const startMicros = parseDollars(cfg.sim.balance_dollars, "sim.balance_dollars");
   let now = src.firstMs;
   const clock = () => now;
 

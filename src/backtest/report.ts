@@ -3,7 +3,7 @@
 // equity curve. Money stays integer micros until it is formatted (exact decimal strings in files).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { formatMicros, formatPrice, formatCount, type Micros } from "../kalshi/money.ts";
+import { formatMicros, formatPrice, formatCount, MICROS_PER_DOLLAR, type Micros } from "../kalshi/money.ts";
 import type { BacktestFill, ReplayResult } from "./replay.ts";
 import type { TapeEvent } from "./tape.ts";
 
@@ -184,8 +184,8 @@ export function equitySvg(equity: ReadonlyArray<readonly [number, Micros]>, star
   let lo = Math.min(startMicros, ...kept.map((p) => p[1]));
   let hi = Math.max(startMicros, ...kept.map((p) => p[1]));
   if (hi === lo) {
-    hi += 1_000_000;
-    lo -= 1_000_000;
+    hi += MICROS_PER_DOLLAR;
+    lo -= MICROS_PER_DOLLAR;
   }
   const x = (t: number) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
   const y = (v: number) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
-import { COUNT_ONE } from "../kalshi/money.ts";
+import { centPriceToPrice, contractsToCount } from "../kalshi/money.ts";
 import { LINEAR_CENT, type PriceRange } from "../kalshi/price-grid.ts";
 import type { BookSide } from "../strategies/types.ts";
 import { isExhaustive } from "../engine/event-coverage.ts";
@@ -149,7 +149,7 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
     const ms: TapeMarket[] = ev.markets.map((m) => {
       if (m.result !== "yes" && m.result !== "no") throw new TapeError(`${evFile}: market ${m.ticker} has no yes/no result ("${m.result}"); a backtest settles by recorded results`);
       // Legacy cent markets: one-cent grid.
-      const step = (m.tick_size ?? 1) * 100;
+      const step = centPriceToPrice(m.tick_size ?? 1);
       return {
         ticker: m.ticker,
         eventTicker: m.event_ticker,
@@ -175,7 +175,7 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
       if (m === undefined) throw new TapeError(`${trFile}: trades of ${ticker}, a market events/${date}.json.gz does not list`);
       // Newest first in the file: within one millisecond the later line is the earlier trade.
       trades.forEach((t, j) => {
-        raw.push({ m, ts: parseTime(t.created_time, trFile, "created_time"), price: t.yes_price * 100, count: t.count * COUNT_ONE, taker: t.taker_side === "yes" ? 0 : 1, seq: m * 10_000_000 + (trades.length - j) });
+        raw.push({ m, ts: parseTime(t.created_time, trFile, "created_time"), price: centPriceToPrice(t.yes_price), count: contractsToCount(t.count), taker: t.taker_side === "yes" ? 0 : 1, seq: m * 10_000_000 + (trades.length - j) });
       });
     }
     opts.onFile?.(k + 1, dates.length);

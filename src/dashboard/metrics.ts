@@ -9,7 +9,7 @@
 import { heartbeatStatus, type Heartbeat } from "../ops/heartbeat.ts";
 import { LEDGER_ORDER_STATUSES } from "../db/schema.ts";
 import { Exposition } from "./exposition.ts";
-import { CYCLE_BUCKETS_S, type LedgerTotals } from "./ledger-view.ts";
+import { CYCLE_BUCKETS_S, type LedgerTotals } from "../engine/ledger/read-views.ts";
 import { countToContractsFloat, microsToDollarsFloat } from "../kalshi/money.ts";
 
 export interface MetricsInput {

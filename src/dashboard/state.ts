@@ -5,7 +5,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { HeartbeatCounters } from "../ops/heartbeat.ts";
 import { collectStatus, type StatusReport } from "../ops/status.ts";
 import { formatCount, formatDollars2, formatPrice, microsToDollarsFloat } from "../kalshi/money.ts";
-import { cycleTimings, dailyPnl, equityCurve, hasTables, ledgerTotals, openLedgerReadOnly, recentFills } from "./ledger-view.ts";
+import { cycleTimings, dailyPnl, equityCurve, hasTables, ledgerTotals, openLedgerReadOnly, recentFills } from "../engine/ledger/read-views.ts";
 import { renderMetrics } from "./metrics.ts";
 
 /** The command-line arguments that locate the config and lock (what `status` is given). */

@@ -22,6 +22,7 @@ import { ExchangeClock } from "./exchange-clock.ts";
 import type { ExchangeSession } from "./exchange-session.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
 import type { LiveBooks } from "./live-books.ts";
+import { LiveView } from "./live-view.ts";
 import { StopRequested, type MarketData, type MarketDataSource, type Scope } from "./market-data.ts";
 import type { MidHistory } from "./ledger/mid-history.ts";
 import { ORDER_GROUP_WINDOW_MS, OrderGroupGuard, orderGroupLimit, type OrderGroupCheck } from "./order-group.ts";
@@ -170,16 +171,10 @@ export class Engine {
   live: LiveBooks | null = null;
   /** The last cycle's market data; reactive passes lay live books over it as they move. */
   private lastMd: MarketData | null = null;
-  /** REST views of the last cycle, before any overlay (the base a live book is laid over). */
-  private restViews = new Map<string, MarketView>();
   private lastCycleId: number | null = null;
   private lastStatus: CycleStatus = "error";
-  /** The view (live overlay) each market had when strategies last decided on it. Rebuilt each
-   * cycle from the markets in scope, so markets that closed and left do not pile up in it. */
-  private decided = new Map<string, MarketView>();
-  /** Markets whose book moving may change a decision: bot orders rest there, a strategy wanted to
-   * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
-  watch = new Set<string>();
+  /** Live books laid over REST views, the watch list and what each strategy touched (live-view.ts). */
+  private readonly view: LiveView;
 
   /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts)
    * and fill times compared with it (burst cap). */
@@ -217,6 +212,7 @@ export class Engine {
     });
     this.renewal = new OrderRenewal({ ledger: d.ledger, om: this.om, ttlSeconds: this.ttlSeconds, trading: d.mode === "trade", ordersNow: () => this.ordersNow(), log: d.log });
     this.arb = new ArbRepairer({ ledger: d.ledger, om: this.om, log: d.log });
+    this.view = new LiveView({ ledger: d.ledger, live: () => this.live, log: d.log });
     this.paperUpkeep = d.paperTransport
       ? new PaperUpkeep({ ledger: d.ledger, marketData: d.marketData, transport: d.paperTransport, client: d.session.client, loaded: d.loaded, ttlSeconds: this.ttlSeconds })
       : null;
@@ -354,10 +350,9 @@ export class Engine {
     report.untradeable = [...md.untradeable];
     report.positionsOutOfScope = held.filter((t) => !md.markets.has(t) && md.inactive.get(t)?.status === "active");
     if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
-    this.restViews = new Map(md.markets);
     const pv = portfolioView(c.balanceMicros, ledger.positions(), resting);
-    this.wantsDepth = (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv));
-    if (this.live) report.liveTrusted = await this.overlayLive(md);
+    this.view.setCycle(md, (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv)));
+    if (this.live) report.liveTrusted = await this.view.overlayLive(md);
     // Depth over REST only where no trusted live book already gave it.
     if (this.d.session.client.hasCredentials) await marketData.loadDepth(md, this.strategies, pv);
     return md;
@@ -504,8 +499,8 @@ export class Engine {
     this.lastMd = md;
     this.lastCycleId = c.cycleId;
     this.lastStatus = c.report.status;
-    this.updateWatch(md, decided.intents);
-    this.updateTouched(decided.decisions);
+    this.view.updateWatch(md, decided.intents, this.strategies);
+    this.view.updateTouched(decided.decisions);
     this.renewal.schedule();
   }
 
@@ -541,11 +536,12 @@ export class Engine {
     const prev = this.lastMd;
     if (live && prev && now - this.lastFullLoadAt < FULL_MARKET_LOAD_MS) {
       const stale: string[] = [];
-      for (const [t, m] of this.restViews) if (!live.isTrusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now)) stale.push(t);
-      for (const t of extra) if (!this.restViews.has(t)) stale.push(t);
+      const restViews = this.view.restViews;
+      for (const [t, m] of restViews) if (!live.isTrusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now)) stale.push(t);
+      for (const t of extra) if (!restViews.has(t)) stale.push(t);
       // Mostly untrusted (the WebSocket is down): a full load costs less than per-market reads.
-      if (stale.length <= this.restViews.size / 2) {
-        return marketData.refresh({ markets: this.restViews, events: prev.events, inactive: prev.inactive }, stale);
+      if (stale.length <= restViews.size / 2) {
+        return marketData.refresh({ markets: restViews, events: prev.events, inactive: prev.inactive }, stale);
       }
     }
     const md = await marketData.load(scope, extra);
@@ -687,120 +683,16 @@ export class Engine {
     return { decisions, intents, inScope, outOfScope };
   }
 
-  // ---- live books ----------------------------------------------------------------------------------
+  // ---- live books (live-view.ts) -------------------------------------------------------------------
 
-  /**
-   * Subscribe the live books to this cycle's markets and lay every trusted one over its REST view
-   * (fresher top of book, full depth). Returns how many were trusted. A failing subscription is
-   * logged and the cycle goes on over REST: the WebSocket is an accelerator, never a dependency.
-   */
-  private async overlayLive(md: MarketData): Promise<number> {
-    const live = this.live!;
-    try {
-      await live.updateScope(md.markets.keys());
-    } catch (e) {
-      this.d.log("warn", `live books: subscription update failed (${(e as Error).message}); REST for now, retried next cycle`);
-    }
-    live.takeDirty();
-    let n = 0;
-    const decided = new Map<string, MarketView>();
-    for (const [t, m] of md.markets) {
-      const o = this.overlayOne(m);
-      if (o) {
-        md.markets.set(t, o);
-        decided.set(t, o);
-        n++;
-      }
-    }
-    this.decided = decided;
-    return n;
-  }
-
-  /**
-   * One REST view with its trusted live book laid over it, or null. Full depth only where a
-   * strategy asks for it (building level arrays for every one of 10,000 markets each cycle was a
-   * large share of the cycle); elsewhere only the live top of book replaces the REST one.
-   */
-  private overlayOne(m: MarketView): MarketView | null {
-    const live = this.live!;
-    if (this.wantsDepth(m)) return live.overlay(m);
-    const top = live.top(m.ticker);
-    return top ? { ...m, ...top } : null;
-  }
-  /** Whether any strategy needs full depth in a market (set each cycle with its portfolio). */
-  private wantsDepth: (m: MarketView) => boolean = () => true;
-
-  /**
-   * The engine's wake-up filter for reactive passes (called on every book update, so cheap): true
-   * when `ticker` is watched and its trusted live top of book differs from what the last decision saw.
-   */
+  /** The reactor's wake-up filter: see LiveView.moved. */
   moved(ticker: string): boolean {
-    if (!this.live || !this.watch.has(ticker)) return false;
-    const top = this.live.top(ticker);
-    if (!top) return false;
-    const d = this.decided.get(ticker);
-    return !d || top.yesBid !== d.yesBid || top.yesBidSize !== d.yesBidSize || top.yesAsk !== d.yesAsk || top.yesAskSize !== d.yesAskSize;
+    return this.view.moved(ticker);
   }
 
-  /** Our own order changed `ticker`'s live top: the decision that sent it expected that. */
+  /** Our own order changed `ticker`'s live top: see LiveView.ownMove. */
   ownMove(ticker: string): void {
-    const top = this.live?.top(ticker);
-    const d = this.decided.get(ticker);
-    if (top && d) this.decided.set(ticker, { ...d, ...top });
-  }
-
-  /**
-   * The freshest view of `ticker` for a reactive pass: the live book laid over the cycle's REST view
-   * (or that REST view when the live book is not trusted), stored into `md`.
-   */
-  private refreshView(md: MarketData, ticker: string): MarketView | undefined {
-    const base = this.restViews.get(ticker);
-    if (!base || !this.live) return md.markets.get(ticker);
-    const v = this.overlayOne(base) ?? base;
-    md.markets.set(ticker, v);
-    return v;
-  }
-
-  /**
-   * Per strategy, the markets it acted on at the last cycle or rests orders in. In a reactive pass a
-   * strategy that picks its markets itself (market_maker: the most liquid) sees only these: its
-   * choice of markets is revised each cycle, and between cycles it requotes what it chose. (It is
-   * also most of a pass's CPU at 10,000 markets.) Arbitrage sees every market, but only the events
-   * that moved; other strategies see these plus the markets that moved.
-   */
-  private touched = new Map<string, Set<string>>();
-
-  private updateTouched(decisions: readonly StrategyDecision[]): void {
-    const t = new Map<string, Set<string>>();
-    for (const d of decisions) t.set(d.strategy, new Set(d.intents.map((i) => i.ticker)));
-    for (const r of this.d.ledger.ordersWithStatus(["resting"])) {
-      if (r.origin !== "bot" || !r.strategy) continue;
-      if (!t.has(r.strategy)) t.set(r.strategy, new Set());
-      t.get(r.strategy)!.add(r.ticker);
-    }
-    this.touched = t;
-  }
-
-  private passMarkets(s: EnabledStrategy, woken: ReadonlySet<string>): ReadonlySet<string> | null {
-    if (s.betweenCycles === "every_market") return null;
-    const mine = this.touched.get(s.name) ?? new Set<string>();
-    if (s.betweenCycles === "own_markets") return mine;
-    return new Set([...mine, ...woken]);
-  }
-
-  /** See `watch`. */
-  private updateWatch(md: MarketData, intents: readonly Intent[]): void {
-    if (!this.live) return;
-    const w = new Set<string>();
-    for (const r of this.d.ledger.ordersWithStatus(["resting"])) if (r.origin === "bot" && md.markets.has(r.ticker)) w.add(r.ticker);
-    for (const i of intents) if (md.markets.has(i.ticker)) w.add(i.ticker);
-    if (this.strategies.some((s) => s.watchesEventLegs)) {
-      for (const ev of md.events.values()) {
-        if (!ev.mutuallyExclusive || ev.marketTickers.length < 2) continue;
-        if (ev.marketTickers.every((t) => md.markets.has(t))) for (const t of ev.marketTickers) w.add(t);
-      }
-    }
-    this.watch = w;
+    this.view.ownMove(ticker);
   }
 
   // ---- one reactive pass: the table of contents ---------------------------------------------------
@@ -835,10 +727,7 @@ export class Engine {
     const events = this.passViews(base.md, woken);
     const decided = this.passDecide(base, events, woken, now);
     const selected = this.passSelect(base.live, decided.inScope, woken, unreconciled);
-    for (const t of woken) {
-      const m = base.md.markets.get(t);
-      if (m) this.decided.set(t, m);
-    }
+    this.view.noteDecided(base.md, woken);
     out.exec = await this.passExecute(base, selected, out.reconciled);
     this.passNote(base.md, decided.intents);
     out.acted = true;
@@ -897,11 +786,11 @@ export class Engine {
   private passViews(md: MarketData, woken: ReadonlySet<string>): Map<string, EventView> {
     const events = new Map<string, EventView>();
     for (const t of woken) {
-      this.refreshView(md, t);
+      this.view.refreshView(md, t);
       const ev = md.events.get(md.markets.get(t)?.eventTicker ?? "");
       if (ev && !events.has(ev.eventTicker)) {
         events.set(ev.eventTicker, ev);
-        for (const leg of ev.marketTickers) if (leg !== t && md.markets.has(leg)) this.refreshView(md, leg);
+        for (const leg of ev.marketTickers) if (leg !== t && md.markets.has(leg)) this.view.refreshView(md, leg);
       }
     }
     this.paperUpkeep?.setMarkets(md);
@@ -913,7 +802,7 @@ export class Engine {
     const { ledger } = this.d;
     const balance = this.paperUpkeep ? this.paperUpkeep.availableMicros() : this.gate.snapshot.cashMicros;
     const view = portfolioView(balance, ledger.positions(), ledger.ordersWithStatus(["resting"]));
-    return this.decide({ ...base.md, events }, view, now, base.cycleId, (s) => this.passMarkets(s, woken));
+    return this.decide({ ...base.md, events }, view, now, base.cycleId, (s) => this.view.passMarkets(s, woken));
   }
 
   /**
@@ -936,7 +825,7 @@ export class Engine {
     const exec = emptyExec();
     const execStart = Date.now();
     if (selected.length > 0) Object.assign(exec, await this.om.execute(selected, cycleId));
-    if (reconciled || exec.filledImmediately > 0) await this.arb.repair(md, cycleId, exec, (t) => this.refreshView(md, t));
+    if (reconciled || exec.filledImmediately > 0) await this.arb.repair(md, cycleId, exec, (t) => this.view.refreshView(md, t));
     await this.paperUpkeep?.stampSince(execStart, false);
     await this.afterExecute(exec);
     return exec;
@@ -944,12 +833,7 @@ export class Engine {
 
   /** The watch list grows with what was decided here (the next cycle rebuilds it); renewal rescheduled. */
   private passNote(md: MarketData, intents: readonly Intent[]): void {
-    for (const i of intents) {
-      if (!md.markets.has(i.ticker)) continue;
-      this.watch.add(i.ticker);
-      if (!this.touched.has(i.strategy)) this.touched.set(i.strategy, new Set());
-      this.touched.get(i.strategy)!.add(i.ticker);
-    }
+    this.view.noteIntents(md, intents);
     this.renewal.schedule();
   }
 

@@ -5,8 +5,9 @@
 import { and, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
 import { schema } from "../db/open.ts";
-import { centsToMicros, MICROS_PER_CENT, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import { centsToMicros, MICROS_PER_CENT, microsToNearestCents, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookSide, OrderTerms } from "../strategies/types.ts";
+import { wallNow } from "../ops/clock.ts";
 import type { RiskRow } from "./risk.ts";
 import { MidHistory } from "./ledger/mid-history.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
@@ -174,12 +175,12 @@ export class Ledger {
   // ---- cycles ----------------------------------------------------------------------------------------
 
   startCycle(mode: "trade" | "scan"): number {
-    const r = this.db.insert(cycles).values({ mode, dryRun: this.p }).returning({ id: cycles.id }).get();
+    const r = this.db.insert(cycles).values({ mode, dryRun: this.p, startedAt: wallNow() }).returning({ id: cycles.id }).get();
     return r.id;
   }
 
   endCycle(id: number, status: string, ordersPlaced: number, error: string | null): void {
-    this.db.update(cycles).set({ endedAt: Date.now(), status, ordersPlaced, error }).where(eq(cycles.id, id)).run();
+    this.db.update(cycles).set({ endedAt: wallNow(), status, ordersPlaced, error }).where(eq(cycles.id, id)).run();
   }
 
   // ---- orders ----------------------------------------------------------------------------------------
@@ -189,7 +190,8 @@ export class Ledger {
     return this.tx(() => {
       const out: OrderRow[] = [];
       for (const r of rows) {
-        const values: Record<string, unknown> = { ...r, paper: this.p, origin: "bot", status: "pending", remainingCount: r.count, filledCount: 0 };
+        const at = wallNow();
+        const values: Record<string, unknown> = { ...r, paper: this.p, origin: "bot", status: "pending", remainingCount: r.count, filledCount: 0, createdAt: at, updatedAt: at };
         const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
         const ins = this.stmt(`insertOrder:${keys.join(",")}`, () =>
           this.db
@@ -199,7 +201,7 @@ export class Ledger {
             .prepare(),
         );
         const row = ins.get(values)!;
-        this.orderEventStmt().run({ orderRowId: row.id, status: "pending", detail: r.reason });
+        this.orderEventStmt().run({ orderRowId: row.id, status: "pending", detail: r.reason, at });
         out.push(row);
       }
       return out;
@@ -212,7 +214,7 @@ export class Ledger {
     patch: { status?: OrderStatus; orderId?: string | null; filledCount?: Count; remainingCount?: Count; price?: Price; count?: Count; error?: string | null; clientOrderId?: string; amendClientOrderId?: string | null },
     detail: string,
   ): void {
-    const values: Record<string, unknown> = { ...patch, updatedAt: Date.now() };
+    const values: Record<string, unknown> = { ...patch, updatedAt: wallNow() };
     const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
     const up = this.stmt(`updateOrder:${keys.join(",")}`, () =>
       this.db
@@ -223,7 +225,7 @@ export class Ledger {
     );
     this.tx(() => {
       up.run({ ...values, __rowId: rowId });
-      this.orderEventStmt().run({ orderRowId: rowId, status: patch.status ?? "update", detail });
+      this.orderEventStmt().run({ orderRowId: rowId, status: patch.status ?? "update", detail, at: values.updatedAt });
     });
   }
 
@@ -231,7 +233,7 @@ export class Ledger {
     return this.stmt("insertOrderEvent", () =>
       this.db
         .insert(orderEvents)
-        .values({ orderRowId: sql.placeholder("orderRowId"), status: sql.placeholder("status"), detail: sql.placeholder("detail") })
+        .values({ orderRowId: sql.placeholder("orderRowId"), status: sql.placeholder("status"), detail: sql.placeholder("detail"), at: sql.placeholder("at") })
         .prepare(),
     );
   }
@@ -267,6 +269,7 @@ export class Ledger {
 
   /** An order found on the exchange that the ledger never recorded (placed by hand or another tool). */
   adoptExternal(o: { orderId: string; clientOrderId: string; ticker: string; side: BookSide; price: Price; count: Count; filled: Count; remaining: Count; status: OrderStatus; orderGroupId: string | null }): OrderRow {
+    const at = wallNow();
     return this.db.transaction((tx) => {
       const row = tx
         .insert(orders)
@@ -285,10 +288,12 @@ export class Ledger {
           status: o.status,
           orderGroupId: o.orderGroupId,
           reason: "adopted: found on the exchange, unknown to the ledger",
+          createdAt: at,
+          updatedAt: at,
         })
         .returning()
         .get();
-      tx.insert(orderEvents).values({ orderRowId: row.id, status: o.status, detail: "adopted as external" }).run();
+      tx.insert(orderEvents).values({ orderRowId: row.id, status: o.status, detail: "adopted as external", at }).run();
       return row;
     });
   }
@@ -321,7 +326,7 @@ export class Ledger {
 
   /** The arbitrage set under `groupKey` is whole: arbSetLegs leaves it out from now on. */
   markArbSetDone(groupKey: string): void {
-    this.db.insert(arbSetsDone).values({ paper: this.p, groupKey }).onConflictDoNothing().run();
+    this.db.insert(arbSetsDone).values({ paper: this.p, groupKey, at: wallNow() }).onConflictDoNothing().run();
   }
 
   /** Paper: the newest print of the order's market when it began resting at its price (no order event: bookkeeping of the paper model). */
@@ -472,7 +477,7 @@ export class Ledger {
         .returning()
         .prepare();
     });
-    return q.get({ ticker, eventTicker, position: s.position, costMicros: s.costMicros, realizedPnlMicros: s.realizedPnlMicros, feesMicros: s.feesMicros, updatedAt: Date.now() });
+    return q.get({ ticker, eventTicker, position: s.position, costMicros: s.costMicros, realizedPnlMicros: s.realizedPnlMicros, feesMicros: s.feesMicros, updatedAt: wallNow() });
   }
 
   /** Seed a position the ledger did not build from fills (first start on an account with history). */
@@ -505,7 +510,7 @@ export class Ledger {
       const known = this.db.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
       if (known) return null;
       // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
-      const revenueCents = Math.round(s.revenueMicros / MICROS_PER_CENT);
+      const revenueCents = microsToNearestCents(s.revenueMicros);
       const cur = this.positionStmt().get({ ticker: s.ticker });
       const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
       const eff = applySettlement(state, s.result, s.revenueMicros, s.feeMicros);
@@ -554,7 +559,7 @@ export class Ledger {
     );
     const sq = this.stmt("cashOfSettlements", () =>
       this.db
-        .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * 10000 - ${settlements.feeMicros}), 0)` })
+        .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * ${sql.raw(String(MICROS_PER_CENT))} - ${settlements.feeMicros}), 0)` })
         .from(settlements)
         .where(and(eq(settlements.paper, this.p), sql`${settlements.id} > ${sql.placeholder("from")}`))
         .prepare(),
@@ -628,7 +633,7 @@ export class Ledger {
   }
 
   snapshotBalance(cycleId: number | null, cashMicros: Micros, portfolioValueMicros: Micros): void {
-    this.db.insert(balanceSnapshots).values({ paper: this.p, cycleId, cashMicros, portfolioValueMicros }).run();
+    this.db.insert(balanceSnapshots).values({ paper: this.p, cycleId, cashMicros, portfolioValueMicros, at: wallNow() }).run();
   }
 
   lastBalance(): { cashMicros: Micros; portfolioValueMicros: Micros } | undefined {
@@ -636,7 +641,7 @@ export class Ledger {
   }
 
   snapshotMarket(cycleId: number, m: { ticker: string; yesBid: Price | null; yesAsk: Price | null; lastPrice: Price | null; volume: Count }): void {
-    this.db.insert(marketSnapshots).values({ cycleId, ...m }).run();
+    this.db.insert(marketSnapshots).values({ at: wallNow(), cycleId, ...m }).run();
   }
 
   // ---- risk state --------------------------------------------------------------------------------------
@@ -660,7 +665,7 @@ export class Ledger {
   audit(kind: string, message: string, extra: { cycleId?: number | null; ticker?: string | null; strategy?: string | null; data?: unknown } = {}): void {
     this.db
       .insert(auditLog)
-      .values({ kind, message, cycleId: extra.cycleId ?? null, ticker: extra.ticker ?? null, strategy: extra.strategy ?? null, data: extra.data ?? null })
+      .values({ at: wallNow(), kind, message, cycleId: extra.cycleId ?? null, ticker: extra.ticker ?? null, strategy: extra.strategy ?? null, data: extra.data ?? null })
       .run();
   }
 }

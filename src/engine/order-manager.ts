@@ -4,7 +4,7 @@
 // `unknown` is never resent: the market is blocked until a lookup by client_order_id resolves it
 // (resolveOpen, here, called at start-up, right after any unknown, and at every reconciliation).
 import { randomUUID } from "node:crypto";
-import { formatCount, formatPrice, type Count } from "../kalshi/money.ts";
+import { countToContractsFloat, formatCount, formatPrice, type Count } from "../kalshi/money.ts";
 import type { AmendIntent, CancelIntent, CreateIntent, Intent } from "../strategies/types.ts";
 import type { Ledger, NewOrder, OrderRow, OrderStatus } from "./ledger.ts";
 import { canceledOrExpired } from "./order-ttl.ts";
@@ -382,7 +382,7 @@ export class OrderManager {
         left -= need;
         continue;
       }
-      const detail = `burst cap: ${need / 100} contracts would exceed what is left (${Math.max(0, left) / 100}) of ${cap.limit / 100} per ${cap.windowMs / 1000} s`;
+      const detail = `burst cap: ${countToContractsFloat(need)} contracts would exceed what is left (${countToContractsFloat(Math.max(0, left))}) of ${countToContractsFloat(cap.limit)} per ${cap.windowMs / 1000} s`;
       for (const u of unit) {
         drop.add(u);
         sum.decisions.push({ intent: u.intent, result: "skipped", detail });

@@ -4,7 +4,7 @@
 // `taker_side` yes/no, one event per date file. What that format cannot carry (sub-cent prices,
 // fractional counts) is counted and left out, never rounded into a different trade.
 import type * as W from "../kalshi/wire/index.ts";
-import { COUNT_ONE } from "../kalshi/money.ts";
+import { COUNT_ONE, countToContractsFloat, PRICE_PER_CENT, priceToCentPrice } from "../kalshi/money.ts";
 
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 /** Kalshi's date stamp in an event ticker: KXHIGHNY-24NOV01, KXBTCD-26NOV241415. */
@@ -29,11 +29,11 @@ export function tickSizeCents(m: Pick<W.Market, "price_ranges">): number | null 
   const steps = new Set(m.price_ranges.map((r) => r.step));
   if (steps.size !== 1) return steps.size === 0 ? 1 : null;
   const step = [...steps][0]!;
-  return step % 100 === 0 ? step / 100 : null;
+  return step % PRICE_PER_CENT === 0 ? priceToCentPrice(step) : null;
 }
 
-const cents = (p: number): number => p / 100;
-const contracts = (c: number): number => c / COUNT_ONE;
+const cents = priceToCentPrice;
+const contracts = countToContractsFloat;
 
 export function legacyEvent(ev: W.EventData): Record<string, unknown> {
   return {

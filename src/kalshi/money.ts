@@ -69,6 +69,16 @@ export const formatDollars2 = (m: Micros): string => formatFixed(Math.trunc(m / 
 /** Integer cents as Kalshi truncates them (balance). */
 export const microsToCents = (m: Micros): Cents => Math.trunc(m / MICROS_PER_CENT);
 export const centsToMicros = (c: Cents): Micros => c * MICROS_PER_CENT;
+/** The whole cents nearest `m` (settlement revenue: whole cents on Kalshi's wire, so exact there). */
+export const microsToNearestCents = (m: Micros): Cents => Math.round(m / MICROS_PER_CENT);
+
+/** Price units in one cent: the legacy cent format (tape files' yes_price and tick_size). */
+export const PRICE_PER_CENT: Price = 100;
+export const centPriceToPrice = (c: number): Price => c * PRICE_PER_CENT;
+/** A price in the legacy cent format (a float when the price is not on a whole cent). */
+export const priceToCentPrice = (p: Price): number => p / PRICE_PER_CENT;
+/** Whole contracts (legacy and `contracts_limit` fields) as Count units. */
+export const contractsToCount = (n: number): Count => n * COUNT_ONE;
 /** Parse a user-facing dollar amount such as "25" or "25.50" (config, CLI). */
 export const parseDollars = (s: string, what = "dollars"): Micros => parseFixed(s, MICROS_DP, what);
 

@@ -8,7 +8,7 @@ import { collectStatus, renderStatus } from "../ops/status.ts";
 import { formatCount, formatDollars2 } from "../kalshi/money.ts";
 import { removePause, writePause } from "../ops/kill-switch.ts";
 import { redact } from "../ops/redact.ts";
-import { dailyPnl, openLedgerReadOnly } from "../dashboard/ledger-view.ts";
+import { dailyPnl, openLedgerReadOnly } from "../engine/ledger/read-views.ts";
 import type { TelegramChannel } from "./channels.ts";
 import type { StatusArgs } from "../dashboard/state.ts";
 

@@ -14,7 +14,7 @@ import { writeFileAtomic } from "../ops/atomic.ts";
 import { readHeartbeat, type Heartbeat } from "../ops/heartbeat.ts";
 import { fileSwitch } from "../ops/kill-switch.ts";
 import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
-import { hasTables, openLedgerReadOnly } from "../dashboard/ledger-view.ts";
+import { fillsAfter, hasTables, maxAuditId, newestIds, notableAuditAfter, openLedgerReadOnly, orderEventsAfter, type NotifyFillRow } from "../engine/ledger/read-views.ts";
 
 export type NotifyEvent = "fills" | "rejections" | "risk" | "pause" | "drift" | "start_stop" | "daily_summary";
 
@@ -27,7 +27,6 @@ export interface WatcherOptions {
   now?: () => number;
 }
 
-interface FillRow { id: number; ticker: string; side: "bid" | "ask"; price: number; count: number; fee_micros: number; cash_delta_micros: number; created_at: number }
 
 const MAX_LINES = 8;
 
@@ -50,7 +49,7 @@ export class LedgerWatcher {
   private hbError: string | null = null;
   private paused = false;
   private day: string;
-  private pending: FillRow[] = [];
+  private pending: NotifyFillRow[] = [];
   private pendingSince = 0;
   private canceledLastPoll = 0;
   private readonly paper: boolean;
@@ -87,10 +86,10 @@ export class LedgerWatcher {
     }
     this.paused = fileSwitch(this.o.loaded.paths.killSwitchFile).on;
     this.withDb((db) => {
-      const max = (sql: string) => (db.query(sql).get() as { m: number | null }).m ?? 0;
-      this.fillId = max("SELECT max(id) AS m FROM fills");
-      this.auditId = max("SELECT max(id) AS m FROM audit_log");
-      this.eventId = max("SELECT max(id) AS m FROM order_events");
+      const newest = newestIds(db);
+      this.fillId = newest.fills;
+      this.auditId = newest.auditLog;
+      this.eventId = newest.orderEvents;
     });
   }
 
@@ -126,9 +125,7 @@ export class LedgerWatcher {
   }
 
   private readFills(db: Database): void {
-    const rows = db
-      .query("SELECT id, paper, ticker, side, price, count, fee_micros, cash_delta_micros, created_at FROM fills WHERE id > ? ORDER BY id LIMIT 5000")
-      .all(this.fillId) as Array<FillRow & { paper: number }>;
+    const rows = fillsAfter(db, this.fillId);
     for (const r of rows) {
       this.fillId = r.id;
       if ((r.paper !== 0) !== this.paper || !this.on("fills")) continue;
@@ -150,11 +147,7 @@ export class LedgerWatcher {
   }
 
   private readOrderEvents(db: Database): void {
-    const rows = db
-      .query(
-        "SELECT e.id, e.status, e.detail, o.paper, o.ticker, o.side, o.price, o.count, o.error, o.strategy FROM order_events e JOIN orders o ON o.id = e.order_row_id WHERE e.id > ? ORDER BY e.id LIMIT 5000",
-      )
-      .all(this.eventId) as Array<{ id: number; status: string; detail: string | null; paper: number; ticker: string; side: "bid" | "ask"; price: number; count: number; error: string | null; strategy: string | null }>;
+    const rows = orderEventsAfter(db, this.eventId);
     const rejected: string[] = [];
     let firstId = 0;
     this.canceledLastPoll = 0;
@@ -177,10 +170,8 @@ export class LedgerWatcher {
     const LIMIT = 1000;
     // The newest id first, then only rows up to it: a row written between the two reads waits for
     // the next look instead of being skipped.
-    const newest = (db.query("SELECT max(id) AS m FROM audit_log").get() as { m: number | null }).m ?? this.auditId;
-    const rows = db
-      .query("SELECT id, kind, message FROM audit_log WHERE id > ? AND id <= ? AND kind IN ('risk_state', 'risk_reset', 'reconcile_failed', 'cash_adjust') ORDER BY id LIMIT ?")
-      .all(this.auditId, newest, LIMIT) as Array<{ id: number; kind: string; message: string }>;
+    const newest = maxAuditId(db) ?? this.auditId;
+    const rows = notableAuditAfter(db, this.auditId, newest, LIMIT);
     for (const r of rows) {
       const key = `audit:${r.id}`;
       if (r.kind === "risk_state" && this.on("risk")) {

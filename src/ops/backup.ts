@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { APPLICATION_ID } from "../db/application-id.ts";
+import { appliedMigrationCount, applicationId, foreignKeyViolations, integrityCheck, metaMarker, setBusyTimeout, tableNames, vacuumInto } from "../db/maintenance.ts";
 import { fsyncDir } from "./atomic.ts";
 import { pidAlive, unlinkSqliteFiles } from "./proc.ts";
 
@@ -104,30 +105,29 @@ export function verifyKalshiDatabase(path: string, label = path): VerifyResult {
     throw new BackupError(`${label} cannot be opened as SQLite (${(e as Error).message})`);
   }
   try {
-    let rows: { integrity_check: string }[];
+    let rows: string[];
     try {
-      rows = db.query("PRAGMA integrity_check").all() as { integrity_check: string }[];
+      rows = integrityCheck(db);
     } catch (e) {
       throw new BackupError(`${label} failed the integrity check (${(e as Error).message})`);
     }
-    if (rows.length !== 1 || rows[0]!.integrity_check !== "ok") {
-      const first = rows.map((r) => r.integrity_check).find((v) => v !== "ok") ?? "no result";
+    if (rows.length !== 1 || rows[0] !== "ok") {
+      const first = rows.find((v) => v !== "ok") ?? "no result";
       throw new BackupError(`${label} failed the integrity check (${first}${rows.length > 1 ? `, and ${rows.length - 1} more` : ""})`);
     }
-    const appId = (db.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+    const appId = applicationId(db);
     if (appId !== APPLICATION_ID) {
       throw new BackupError(`${label} is a SQLite database of another application (application_id ${appId}, expected ${APPLICATION_ID} "KBOT"); it is not a kalshi-bot database`);
     }
-    const tables = new Set((db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+    const tables = tableNames(db);
     for (const t of ["meta", "__drizzle_migrations", "orders", "fills", "positions", "cycles"]) {
       if (!tables.has(t)) throw new BackupError(`${label} lacks the ${t} table; it is not a complete kalshi-bot database`);
     }
-    const app = db.query("SELECT value FROM meta WHERE key = 'app'").get() as { value: string } | null;
-    if (app?.value !== "kalshi-bot") throw new BackupError(`${label} has no kalshi-bot marker in its meta table; it is not a kalshi-bot database`);
-    const migrations = (db.query("SELECT count(*) AS n FROM __drizzle_migrations").get() as { n: number }).n;
+    if (metaMarker(db, "app") !== "kalshi-bot") throw new BackupError(`${label} has no kalshi-bot marker in its meta table; it is not a kalshi-bot database`);
+    const migrations = appliedMigrationCount(db);
     if (migrations < 1) throw new BackupError(`${label} has no applied migrations; it is not a complete kalshi-bot database`);
-    const orphans = db.query("PRAGMA foreign_key_check").all() as { table: string }[];
-    if (orphans.length) throw new BackupError(`${label} has ${orphans.length} row(s) referencing missing rows (first in table ${orphans[0]!.table}); it is damaged`);
+    const orphans = foreignKeyViolations(db);
+    if (orphans.length) throw new BackupError(`${label} has ${orphans.length} row(s) referencing missing rows (first in table ${orphans[0]}); it is damaged`);
     return { migrations, tables: tables.size };
   } finally {
     db.close();
@@ -262,14 +262,13 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
       throw new BackupError(`cannot open the database ${opts.database} (${(e as Error).message}); check its permissions`);
     }
     try {
-      src.run("PRAGMA busy_timeout = 10000");
+      setBusyTimeout(src, 10_000);
       // Another program's file is named as such before anything is copied.
-      const appId = (src.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+      const appId = applicationId(src);
       if (appId !== APPLICATION_ID) {
         throw new BackupError(`the database ${opts.database} is not a kalshi-bot ledger (application_id ${appId}, expected ${APPLICATION_ID} "KBOT"); check paths.database and --config`);
       }
-      src.run("PRAGMA synchronous = FULL"); // VACUUM INTO fsyncs its output only with NORMAL/FULL
-      src.run("VACUUM INTO ?", [tmp]);
+      vacuumInto(src, tmp);
     } catch (e) {
       if (e instanceof BackupError) throw e;
       const msg = (e as Error).message.split("\n")[0]!;

@@ -31,6 +31,13 @@ export async function sleepUntilMono(atMono: number, setWake: (w: (() => void) |
   setWake(null);
 }
 
+/**
+ * Wall-clock milliseconds: what ledger rows are stamped with (cycle start and end, order, event,
+ * snapshot and audit times), so every stamp comes from one clock, the test offset included, and
+ * never from SQLite's own unixepoch.
+ */
+export const wallNow = (): number => Date.now();
+
 /** The wall time at which monotonic time `atMono` falls, for display (heartbeat next_cycle_at). */
 export const wallAt = (atMono: number): Date => new Date(Date.now() + (atMono - monoNow()));
 

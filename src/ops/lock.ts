@@ -25,6 +25,7 @@ import { dirname, resolve } from "node:path";
 import { Database } from "bun:sqlite";
 import { dlopen, FFIType, read as ffiRead } from "bun:ffi";
 import { EXIT, UserError } from "../errors.ts";
+import { holdLockSidecar, probeLockSidecar } from "../db/maintenance.ts";
 import { pidAlive } from "./proc.ts";
 
 export interface LockHandle {
@@ -214,13 +215,7 @@ function acquireSqlite(abs: string): LockHandle {
     throw permissionError(side, (e as NodeJS.ErrnoException).code ?? (e as Error).message);
   }
   try {
-    db.run("PRAGMA busy_timeout = 0");
-    db.run("PRAGMA locking_mode = EXCLUSIVE");
-    db.run("BEGIN EXCLUSIVE");
-    db.run("CREATE TABLE IF NOT EXISTS holder(pid INTEGER, started_at TEXT)");
-    db.run("DELETE FROM holder");
-    db.run("INSERT INTO holder VALUES (?, ?)", [process.pid, new Date().toISOString()]);
-    db.run("COMMIT");
+    holdLockSidecar(db, process.pid, new Date().toISOString());
   } catch (e) {
     try {
       db.close();
@@ -302,8 +297,7 @@ export function isLockHeld(path: string): boolean {
   try {
     const db = new Database(`${abs}.sqlite`, { readonly: true });
     try {
-      db.run("PRAGMA busy_timeout = 0");
-      db.query("SELECT count(*) FROM sqlite_master").get();
+      probeLockSidecar(db);
       return false;
     } catch {
       return true;

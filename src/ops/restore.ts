@@ -21,6 +21,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { basename, dirname, join, resolve } from "node:path";
 import { EXIT, UserError } from "../errors.ts";
 import { fsyncDir } from "./atomic.ts";
+import { checkpointTruncate, setBusyTimeout, useRollbackJournal, vacuumInto } from "../db/maintenance.ts";
 import { BackupError, fsyncFile, inspectSqliteFile, utcStamp, verifyKalshiDatabase } from "./backup.ts";
 import { acquireLock, databaseInUse, readLockHolder, type LockHandle } from "./lock.ts";
 import { crashPoint, pidAlive, unlinkSqliteFiles } from "./proc.ts";
@@ -155,7 +156,7 @@ export function restoreDatabase(opts: RestoreOptions): RestoreResult {
         // A raw copy of a WAL-mode file (e.g. not made by `kalshi-bot backup`): make it self-contained.
         const db = new Database(tmp);
         try {
-          db.run("PRAGMA journal_mode = DELETE");
+          useRollbackJournal(db);
         } finally {
           db.close();
         }
@@ -216,9 +217,8 @@ function checkpointTarget(target: string, warn: (m: string) => void): void {
   let db: Database | null = null;
   try {
     db = new Database(target);
-    db.run("PRAGMA busy_timeout = 5000");
-    const r = db.query("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number; log: number; checkpointed: number } | null;
-    if (r && r.busy !== 0) warn(`the current database's WAL could not be checkpointed (busy); its last transactions are in the saved copy`);
+    setBusyTimeout(db, 5000);
+    if (!checkpointTruncate(db)) warn(`the current database's WAL could not be checkpointed (busy); its last transactions are in the saved copy`);
     fsyncFile(target);
   } catch (e) {
     warn(`the current database's WAL could not be checkpointed (${(e as Error).message.split("\n")[0]}); its content is in the saved copy`);
@@ -237,9 +237,8 @@ function savePrevious(target: string, now: Date, warn: (m: string) => void): str
     closeSync(openSync(saved, "wx", 0o600));
     const db = new Database(target, { readonly: true });
     try {
-      db.run("PRAGMA busy_timeout = 5000");
-      db.run("PRAGMA synchronous = FULL");
-      db.run("VACUUM INTO ?", [saved]);
+      setBusyTimeout(db, 5000);
+      vacuumInto(db, saved);
     } finally {
       db.close();
     }

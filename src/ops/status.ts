@@ -1,7 +1,7 @@
 // What the bot is doing, from the heartbeat and a read-only look at the ledger: `kalshi-bot status`,
 // the dashboard and Telegram's /status all read it here. Takes no lock and never writes: safe while
 // the bot runs, and says so plainly when there is nothing yet (no heartbeat, no database).
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { existsSync, statSync } from "node:fs";
 import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.ts";
 import { UserError } from "../errors.ts";
@@ -10,16 +10,11 @@ import { isLockHeld, readLockHolder } from "./lock.ts";
 import { fileSwitch } from "./kill-switch.ts";
 import { judgeHeartbeat } from "./watchdog.ts";
 import { renderTable } from "./table.ts";
-import { CASH_DRIFT_EXACT_KEY, CASH_DRIFT_SEEN_KEY } from "../engine/ledger.ts";
 import { dailyReport, missingReportTables } from "../engine/ledger-report.ts";
+import { hasTables, openLedgerReadOnly, statusLedgerView, type StatusCycleRow, type StatusOrderRow, type StatusPositionRow } from "../engine/ledger/read-views.ts";
 import { tradingDay } from "../engine/risk.ts";
 import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
 
-const OPEN_STATUSES = ["pending", "resting", "unknown"];
-
-interface PositionRow { ticker: string; position: number; cost_micros: number; realized_pnl_micros: number; fees_micros: number; updated_at: number }
-interface OrderRow { client_order_id: string; order_id: string | null; ticker: string; side: string; price: number; count: number; remaining_count: number; status: string; strategy: string | null; created_at: number }
-interface CycleRow { id: number; started_at: number; ended_at: number | null; mode: string; status: string; orders_placed: number; error: string | null }
 
 export interface StatusReport {
   heartbeat: { path: string; present: boolean; error: string | null; data: Heartbeat | null; verdict: { healthy: boolean; reason: string } | null };
@@ -34,15 +29,15 @@ export interface StatusReport {
   ledger: "paper" | "live";
   /** trading.cancel_on_exit: false leaves the bot's resting orders on the exchange when it exits, on purpose. */
   cancel_on_exit: boolean;
-  positions: PositionRow[];
-  open_orders: OrderRow[];
+  positions: StatusPositionRow[];
+  open_orders: StatusOrderRow[];
   /**
    * The trading day in risk.timezone, as `report daily` counts it (the same function): fills,
    * fees (fills and settlements), realized P&L before fees, settlements.
    */
   today: { date: string; timezone: string; fills: number; fees_dollars: string; realized_pnl_dollars: string; settlements: number } | null;
   totals: { realized_pnl_dollars: string; fees_dollars: string } | null;
-  last_cycles: CycleRow[];
+  last_cycles: StatusCycleRow[];
   balance: { cash_dollars: string; portfolio_value_dollars: string; at: string } | null;
 }
 
@@ -55,10 +50,6 @@ function humanBytes(n: number): string {
 
 function iso(ms: number | null): string {
   return ms === null ? "-" : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-function hasTable(db: Database, name: string): boolean {
-  return db.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?").get(name) !== null;
 }
 
 /** The config `status` was pointed at (read only; a bad config is one clear line, exit 2). */
@@ -109,26 +100,25 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
     balance: null,
   };
   if (!report.database.present) return report;
-  let db: Database;
+  let db: Database | null;
   try {
-    db = new Database(loaded.paths.database, { readonly: true });
+    db = openLedgerReadOnly(loaded.paths.database, 5000);
   } catch (e) {
     report.database.error = `cannot open ${loaded.paths.database} read-only (${(e as Error).message})`;
     return report;
   }
+  if (!db) {
+    report.database.present = false;
+    return report;
+  }
   try {
-    db.run("PRAGMA busy_timeout = 5000");
-    if (!hasTable(db, "positions") || !hasTable(db, "orders") || !hasTable(db, "cycles")) {
+    if (!hasTables(db, "positions", "orders", "cycles")) {
       report.database.error = `${loaded.paths.database} is not a kalshi-bot ledger (tables missing)`;
       return report;
     }
-    const p = paper ? 1 : 0;
-    report.positions = db
-      .query("SELECT ticker, position, cost_micros, realized_pnl_micros, fees_micros, updated_at FROM positions WHERE paper = ? AND position != 0 ORDER BY ticker")
-      .all(p) as PositionRow[];
-    report.open_orders = db
-      .query(`SELECT client_order_id, order_id, ticker, side, price, count, remaining_count, status, strategy, created_at FROM orders WHERE paper = ? AND status IN (${OPEN_STATUSES.map(() => "?").join(",")}) ORDER BY created_at`)
-      .all(p, ...OPEN_STATUSES) as OrderRow[];
+    const view = statusLedgerView(db, paper);
+    report.positions = view.positions;
+    report.open_orders = view.openOrders;
     if (missingReportTables(db).length === 0) {
       // Validated at load (config/risk-schema.ts), so Intl knows it.
       const timezone = loaded.config.risk.timezone;
@@ -143,24 +133,17 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
         settlements: row?.settlements ?? 0,
       };
     }
-    const totals = db.query("SELECT coalesce(sum(realized_pnl_micros), 0) AS r, coalesce(sum(fees_micros), 0) AS f FROM positions WHERE paper = ?").get(p) as { r: number; f: number };
-    report.totals = { realized_pnl_dollars: formatDollars2(totals.r), fees_dollars: formatDollars2(totals.f) };
+    report.totals = { realized_pnl_dollars: formatDollars2(view.totals.realizedPnlMicros), fees_dollars: formatDollars2(view.totals.feesMicros) };
     try {
       report.database.bytes = statSync(loaded.paths.database).size + (existsSync(`${loaded.paths.database}-wal`) ? statSync(`${loaded.paths.database}-wal`).size : 0);
     } catch {}
-    const drift = !hasTable(db, "meta") ? null : db.query("SELECT value FROM meta WHERE key = ?").get(`${paper ? "paper" : "live"}.${CASH_DRIFT_SEEN_KEY}`) as { value: string } | null;
-    if (drift && Number(drift.value) !== 0) {
-      report.cash_drift_unconfirmed_dollars = formatDollars2(Number(drift.value));
-      const exact = db.query("SELECT value FROM meta WHERE key = ?").get(`${paper ? "paper" : "live"}.${CASH_DRIFT_EXACT_KEY}`) as { value: string } | null;
-      if (exact?.value !== "1") report.cash_drift_at_least = true;
+    if (view.cashDrift) {
+      report.cash_drift_unconfirmed_dollars = formatDollars2(view.cashDrift.micros);
+      if (!view.cashDrift.exact) report.cash_drift_at_least = true;
     }
-    report.last_cycles = db.query("SELECT id, started_at, ended_at, mode, status, orders_placed, error FROM cycles ORDER BY id DESC LIMIT 5").all() as CycleRow[];
-    if (hasTable(db, "balance_snapshots")) {
-      const b = db.query("SELECT cash_micros, portfolio_value_micros, at FROM balance_snapshots WHERE paper = ? ORDER BY id DESC LIMIT 1").get(p) as
-        | { cash_micros: number; portfolio_value_micros: number; at: number }
-        | null;
-      if (b) report.balance = { cash_dollars: formatDollars2(b.cash_micros), portfolio_value_dollars: formatDollars2(b.portfolio_value_micros), at: iso(b.at) };
-    }
+    report.last_cycles = view.lastCycles;
+    const b = view.balance;
+    if (b) report.balance = { cash_dollars: formatDollars2(b.cash_micros), portfolio_value_dollars: formatDollars2(b.portfolio_value_micros), at: iso(b.at) };
   } catch (e) {
     report.database.error = `cannot read ${loaded.paths.database} (${(e as Error).message})`;
   } finally {

@@ -365,7 +365,7 @@ export function repairArbSet(
   const unwindValue = payout * min + proceeds;
 
   if (completeOk && (!unwindFull || completeValue >= unwindValue)) {
-    return { action: "complete", intents: completes, valueMicros: completeValue, reason: `complete to ${max / COUNT_ONE} sets (value $${formatMicrosAs4dp(completeValue)} vs unwind $${(unwindValue / 1e6).toFixed(4)})` };
+    return { action: "complete", intents: completes, valueMicros: completeValue, reason: `complete to ${max / COUNT_ONE} sets (value $${formatMicrosAs4dp(completeValue)} vs unwind $${formatMicrosAs4dp(unwindValue)})` };
   }
   if (unwinds.length > 0) {
     return { action: "unwind", intents: unwinds, valueMicros: unwindValue, reason: `unwind to ${min / COUNT_ONE} sets${unwindFull ? "" : " (partly: the book is thin)"}` };

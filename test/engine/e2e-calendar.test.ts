@@ -59,8 +59,8 @@ describe("e2e at fixed calendar dates", () => {
         for (const o of ex.orders) expect(known.has(o.clientOrderId)).toBe(true);
         expect(duplicateClientIds(v)).toEqual([]);
 
-        // The bot's cycles ran on the pinned calendar, on both sides of the boundary (ended_at is the
-        // bot's clock; started_at is SQLite's own, which the test hook does not shift).
+        // The bot's cycles ran on the pinned calendar, on both sides of the boundary; started_at and
+        // ended_at both come from the bot's wall clock (one clock for cycle rows).
         const db = new Database(dbPath, { readonly: true });
         try {
           const c = db.query("select min(ended_at) as first, max(ended_at) as last from cycles").get() as { first: number; last: number };
@@ -68,6 +68,10 @@ describe("e2e at fixed calendar dates", () => {
           expect(c.first).toBeLessThan(boundaryMs);
           expect(c.last).toBeGreaterThanOrEqual(boundaryMs);
           expect(c.last).toBeLessThan(boundaryMs + 15 * MIN);
+          const st = db.query("select min(started_at) as first, max(started_at) as last from cycles").get() as { first: number; last: number };
+          expect(st.first).toBeGreaterThanOrEqual(boundaryMs - 11 * MIN);
+          expect(st.first).toBeLessThanOrEqual(c.first);
+          expect(st.last).toBeLessThan(boundaryMs + 15 * MIN);
         } finally {
           db.close();
         }

@@ -36,7 +36,7 @@ function restingQuotes(dir: string): Array<{ ticker: string; side: "bid" | "ask"
   }
 }
 
-/** First ledger write for `ticker` at or after `t0` (wall ms): a new row or an event on a row. */
+/** First ledger write for `ticker` at or after `t0` (the bot's wall ms): a new row or an event on a row. */
 function firstWriteAfter(dir: string, ticker: string, t0: number): number | null {
   const d = db(dir);
   try {
@@ -110,7 +110,8 @@ describe("engine e2e: WebSocket books in the daemon", () => {
         // clean-up: this measures the leading edge, a first move after a quiet spell. Under a steady
         // stream of moves a pass starts at most 250 ms after the last one.
         await Bun.sleep(700);
-        const t0 = Date.now();
+        // The ledger stamps rows with the bot's wall clock (pinned to the venue's date): compare with it.
+        const t0 = v.botNow();
         v.sim.exchange.placeOrder(POKE, { ticker: q.ticker, side: "bid", price, count: 50 * COUNT_ONE, tif: "good_till_canceled", stp: "taker_at_cross" });
         const at = await until(`a requote on ${q.ticker}`, () => firstWriteAfter(dir, q.ticker, t0), 5_000).catch(() => null);
         if (at !== null) latencies.push(at - t0);

@@ -5,6 +5,7 @@
 // (Price, Count, Micros, Cents) and encode back into Kalshi's exact strings.
 import { z } from "zod";
 import { CountReq, CountStr, LevelTuple, Micros4Str, MicrosStr, PriceReq, PriceStr, isOpenPrice } from "./codecs.ts";
+import { contractsToCount } from "../money.ts";
 
 const str = z.string();
 const int = z.int();
@@ -509,7 +510,7 @@ export const CreateOrderGroupRequest = z
     exchange_index: int.optional(),
   })
   .refine((b) => b.contracts_limit !== undefined || b.contracts_limit_fp !== undefined, { message: "contracts_limit or contracts_limit_fp is required" })
-  .refine((b) => b.contracts_limit === undefined || b.contracts_limit_fp === undefined || b.contracts_limit * 100 === b.contracts_limit_fp, {
+  .refine((b) => b.contracts_limit === undefined || b.contracts_limit_fp === undefined || contractsToCount(b.contracts_limit) === b.contracts_limit_fp, {
     message: "contracts_limit and contracts_limit_fp disagree",
   });
 export const CreateOrderGroupResponse = z.looseObject({ order_group_id: str, subaccount: int.optional(), exchange_index: int.optional() });

@@ -1,0 +1,171 @@
+// The engine's live-book view between cycles: the REST views of the last cycle with the trusted
+// live books laid over them, what each market looked like when strategies last decided on it, the
+// markets whose book moving wakes a reactive pass (the watch list), and per strategy the markets it
+// touched. A cycle rebuilds it (setCycle, overlayLive, updateWatch, updateTouched); reactive
+// passes read it and extend it (refreshView, noteDecided, noteIntents).
+import type { EnabledStrategy } from "../strategies/index.ts";
+import type { Intent, MarketView } from "../strategies/types.ts";
+import type { StrategyDecision } from "./cycle.ts";
+import type { Ledger } from "./ledger.ts";
+import type { LiveBooks } from "./live-books.ts";
+import type { MarketData } from "./market-data.ts";
+
+export interface LiveViewDeps {
+  ledger: Ledger;
+  /** The daemon's WebSocket books (null: REST only), set on the engine by the lifecycle. */
+  live: () => LiveBooks | null;
+  log: (level: "info" | "warn" | "debug" | "error", msg: string) => void;
+}
+
+export class LiveView {
+  /** REST views of the last cycle, before any overlay (the base a live book is laid over). */
+  restViews = new Map<string, MarketView>();
+  /** The view (live overlay) each market had when strategies last decided on it. Rebuilt each
+   * cycle from the markets in scope, so markets that closed and left do not pile up in it. */
+  private decided = new Map<string, MarketView>();
+  /** Markets whose book moving may change a decision: bot orders rest there, a strategy wanted to
+   * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
+  private watch = new Set<string>();
+  /** Whether any strategy needs full depth in a market (set each cycle with its portfolio). */
+  private wantsDepth: (m: MarketView) => boolean = () => true;
+
+  constructor(private readonly d: LiveViewDeps) {}
+
+  /** A cycle's market data, before any overlay, and which markets a strategy wants full depth in. */
+  setCycle(md: MarketData, wantsDepth: (m: MarketView) => boolean): void {
+    this.restViews = new Map(md.markets);
+    this.wantsDepth = wantsDepth;
+  }
+
+  /**
+   * Subscribe the live books to this cycle's markets and lay every trusted one over its REST view
+   * (fresher top of book, full depth). Returns how many were trusted. A failing subscription is
+   * logged and the cycle goes on over REST: the WebSocket is an accelerator, never a dependency.
+   */
+  async overlayLive(md: MarketData): Promise<number> {
+    const live = this.d.live();
+    if (!live) return 0;
+    try {
+      await live.updateScope(md.markets.keys());
+    } catch (e) {
+      this.d.log("warn", `live books: subscription update failed (${(e as Error).message}); REST for now, retried next cycle`);
+    }
+    live.takeDirty();
+    let n = 0;
+    const decided = new Map<string, MarketView>();
+    for (const [t, m] of md.markets) {
+      const o = this.overlayOne(live, m);
+      if (o) {
+        md.markets.set(t, o);
+        decided.set(t, o);
+        n++;
+      }
+    }
+    this.decided = decided;
+    return n;
+  }
+
+  /**
+   * One REST view with its trusted live book laid over it, or null. Full depth only where a
+   * strategy asks for it (building level arrays for every one of 10,000 markets each cycle was a
+   * large share of the cycle); elsewhere only the live top of book replaces the REST one.
+   */
+  private overlayOne(live: LiveBooks, m: MarketView): MarketView | null {
+    if (this.wantsDepth(m)) return live.overlay(m);
+    const top = live.top(m.ticker);
+    return top ? { ...m, ...top } : null;
+  }
+
+  /**
+   * The engine's wake-up filter for reactive passes (called on every book update, so cheap): true
+   * when `ticker` is watched and its trusted live top of book differs from what the last decision saw.
+   */
+  moved(ticker: string): boolean {
+    const live = this.d.live();
+    if (!live || !this.watch.has(ticker)) return false;
+    const top = live.top(ticker);
+    if (!top) return false;
+    const d = this.decided.get(ticker);
+    return !d || top.yesBid !== d.yesBid || top.yesBidSize !== d.yesBidSize || top.yesAsk !== d.yesAsk || top.yesAskSize !== d.yesAskSize;
+  }
+
+  /** Our own order changed `ticker`'s live top: the decision that sent it expected that. */
+  ownMove(ticker: string): void {
+    const top = this.d.live()?.top(ticker);
+    const d = this.decided.get(ticker);
+    if (top && d) this.decided.set(ticker, { ...d, ...top });
+  }
+
+  /**
+   * The freshest view of `ticker` for a reactive pass: the live book laid over the cycle's REST view
+   * (or that REST view when the live book is not trusted), stored into `md`.
+   */
+  refreshView(md: MarketData, ticker: string): MarketView | undefined {
+    const base = this.restViews.get(ticker);
+    const live = this.d.live();
+    if (!base || !live) return md.markets.get(ticker);
+    const v = this.overlayOne(live, base) ?? base;
+    md.markets.set(ticker, v);
+    return v;
+  }
+
+  /**
+   * Per strategy, the markets it acted on at the last cycle or rests orders in. In a reactive pass a
+   * strategy that picks its markets itself (market_maker: the most liquid) sees only these: its
+   * choice of markets is revised each cycle, and between cycles it requotes what it chose. (It is
+   * also most of a pass's CPU at 10,000 markets.) Arbitrage sees every market, but only the events
+   * that moved; other strategies see these plus the markets that moved.
+   */
+  private touched = new Map<string, Set<string>>();
+
+  updateTouched(decisions: readonly StrategyDecision[]): void {
+    const t = new Map<string, Set<string>>();
+    for (const d of decisions) t.set(d.strategy, new Set(d.intents.map((i) => i.ticker)));
+    for (const r of this.d.ledger.ordersWithStatus(["resting"])) {
+      if (r.origin !== "bot" || !r.strategy) continue;
+      if (!t.has(r.strategy)) t.set(r.strategy, new Set());
+      t.get(r.strategy)!.add(r.ticker);
+    }
+    this.touched = t;
+  }
+
+  passMarkets(s: EnabledStrategy, woken: ReadonlySet<string>): ReadonlySet<string> | null {
+    if (s.betweenCycles === "every_market") return null;
+    const mine = this.touched.get(s.name) ?? new Set<string>();
+    if (s.betweenCycles === "own_markets") return mine;
+    return new Set([...mine, ...woken]);
+  }
+
+  /** See `watch`. */
+  updateWatch(md: MarketData, intents: readonly Intent[], strategies: readonly EnabledStrategy[]): void {
+    if (!this.d.live()) return;
+    const w = new Set<string>();
+    for (const r of this.d.ledger.ordersWithStatus(["resting"])) if (r.origin === "bot" && md.markets.has(r.ticker)) w.add(r.ticker);
+    for (const i of intents) if (md.markets.has(i.ticker)) w.add(i.ticker);
+    if (strategies.some((s) => s.watchesEventLegs)) {
+      for (const ev of md.events.values()) {
+        if (!ev.mutuallyExclusive || ev.marketTickers.length < 2) continue;
+        if (ev.marketTickers.every((t) => md.markets.has(t))) for (const t of ev.marketTickers) w.add(t);
+      }
+    }
+    this.watch = w;
+  }
+
+  /** A pass decided on these markets' current views: the next wake-up compares with them. */
+  noteDecided(md: MarketData, woken: ReadonlySet<string>): void {
+    for (const t of woken) {
+      const m = md.markets.get(t);
+      if (m) this.decided.set(t, m);
+    }
+  }
+
+  /** The watch list and touched markets grow with what a pass decided (the next cycle rebuilds them). */
+  noteIntents(md: MarketData, intents: readonly Intent[]): void {
+    for (const i of intents) {
+      if (!md.markets.has(i.ticker)) continue;
+      this.watch.add(i.ticker);
+      if (!this.touched.has(i.strategy)) this.touched.set(i.strategy, new Set());
+      this.touched.get(i.strategy)!.add(i.ticker);
+    }
+  }
+}
