@@ -74,7 +74,8 @@ describe("engine e2e: a broken arbitrage set is repaired", () => {
       // to move (makers come back) before the rest can go (or the set is completed again instead,
       // if the asks come back first: either way it ends balanced).
       const runsAfter = mode === "complete" ? 3 : 8;
-      for (let i = 0; i < 30 && afterSabotage < runsAfter; i++) {
+      // Up to 30 runs for a set to break (the market must first offer one), then runsAfter runs after it.
+      for (let i = 0; afterSabotage < runsAfter && (sabotage !== null || i < 30); i++) {
         const r = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
         expect(r.code).toBe(0);
         out += r.output;
