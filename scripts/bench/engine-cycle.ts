@@ -9,7 +9,7 @@
 //   3. Resident memory over many cycles (a short run: --seconds, default 120, at 1 s cycles against
 //      a 10× sped-up exchange; the issue asks for an hour, this is the short version).
 //
-//   bun scripts/bench/engine-cycle.ts [--cycles 8] [--seconds 120] [--sizes 1000,10000] [--modes rest,daemon]
+//   bun scripts/bench/engine-cycle.ts [--cycles 8] [--seconds 120] [--sizes 1000,10000] [--modes rest,daemon] [--profile DIR] [--decision-cache on,off]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -25,6 +25,11 @@ const CYCLES = Number(arg("cycles", "8"));
 const SECONDS = Number(arg("seconds", "120"));
 const SIZES = arg("sizes", "1000,10000").split(",").map(Number);
 const MODES = arg("modes", "rest,daemon").split(",");
+// trading.decision_cache for each run ("on,off": the same runs with and without, the yardstick for the cache).
+const CACHE = arg("decision-cache", "on,off").split(",");
+// --profile DIR: run the bot from source under Bun's CPU profiler (markdown profile written on exit) instead of the binary.
+const PROFILE = arg("profile", "");
+const botCmd = PROFILE ? [process.execPath, `--cpu-prof-md`, `--cpu-prof-dir=${resolve(PROFILE)}`, resolve(import.meta.dir, "../../src/cli.ts")] : [BIN];
 
 /**
  * REST-only runs go through this counting proxy: requests per endpoint (path without its query and
@@ -48,7 +53,7 @@ function countingProxy(target: string) {
   return { url: `http://127.0.0.1:${server.port}/trade-api/v2`, counts, stop: () => server.stop(true) };
 }
 
-async function venue(markets: number, speed: number, websocket = true) {
+async function venue(markets: number, speed: number, websocket = true, decisionCache = "on") {
   const dir = mkdtempSync(join(tmpdir(), "kbot-bench-"));
   const kp = generateKeyPair();
   const keyPath = join(dir, "key.pem");
@@ -57,7 +62,7 @@ async function venue(markets: number, speed: number, websocket = true) {
   const sim = await startSimServer({ port: 0, seed: 5, markets, speed, quiet: true, tier: "prime", accounts: [{ apiKeyId: "bench", publicKeyPem: kp.publicKeyPem, balanceMicros: 10_000_000_000 }] });
   const cfg = {
     exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime", request_timeout_ms: 30_000 },
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 1, series_tickers: [...sim.exchange.series.keys()], websocket, strategies: { market_maker: { enabled: true } } },
+    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 1, series_tickers: [...sim.exchange.series.keys()], websocket, decision_cache: decisionCache, strategies: { market_maker: { enabled: true } } },
     risk: { max_orders_per_minute: 600, min_price: "0.01", max_price: "0.99", max_daily_loss_dollars: "1000", max_drawdown_pct: 90 },
     paths: { database: "data/k.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
   };
@@ -73,12 +78,12 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-async function cycleBench(markets: number, websocket: boolean) {
-  const { dir, sim, proxy } = await venue(markets, 1, websocket);
+async function cycleBench(markets: number, websocket: boolean, decisionCache: string) {
+  const { dir, sim, proxy } = await venue(markets, 1, websocket, decisionCache);
   const events = sim.exchange.events.size;
   const series = sim.exchange.series.size;
   const eventsBySeries = [...sim.exchange.events.values()].map((e) => e.seriesTicker);
-  const proc = Bun.spawn([BIN, "--config", join(dir, "bot.json"), "--mode", "trade", "--non-interactive", "--skip-setup-wizard", "--log-format", "plain", "--lock-file", join(dir, "bot.lock")], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...botCmd, "--config", join(dir, "bot.json"), "--mode", "trade", "--non-interactive", "--skip-setup-wizard", "--log-format", "plain", "--lock-file", join(dir, "bot.lock")], { cwd: dir, stdout: "pipe", stderr: "pipe" });
   let out = "";
   const dec = new TextDecoder();
   const cpu: number[] = [];
@@ -120,7 +125,7 @@ async function cycleBench(markets: number, websocket: boolean) {
   const writes = byPath.filter(([k]) => !k.startsWith("GET ")).reduce((n, [, c]) => n + c, 0);
   const depth = byPath.find(([k]) => k === "GET /markets/orderbooks")?.[1] ?? 0;
   console.log(
-    `${markets} markets (${events} events, ${series} series), ${websocket ? "daemon with WebSocket books" : "REST only"}: cycle CPU p50 ${pct(cpu, 50).toFixed(1)} ms, max ${Math.max(...cpu).toFixed(1)} ms over ${cpu.length} warm cycles (first cycle, a full load: ${first.cpu.toFixed(1)} ms, ${first.reqs} requests); ` +
+    `${markets} markets (${events} events, ${series} series), ${websocket ? "daemon with WebSocket books" : "REST only"}, decision cache ${decisionCache}: cycle CPU p50 ${pct(cpu, 50).toFixed(1)} ms, max ${Math.max(...cpu).toFixed(1)} ms over ${cpu.length} warm cycles (first cycle, a full load: ${first.cpu.toFixed(1)} ms, ${first.reqs} requests); ` +
       `markets in scope ${pct(scanned, 50)}; requests per cycle p50 ${pct(reqs, 50)} (REST minimum for this scope ${min}: 6 portfolio/status + ${pages} event pages; extra = order writes, order lookups, book depth${websocket ? "; with live books the market pages are only read once a minute" : ""})`,
   );
   if (byPath.length) {
@@ -154,7 +159,9 @@ async function memoryBench() {
 }
 
 for (const n of SIZES) {
-  if (MODES.includes("rest")) await cycleBench(n, false);
-  if (MODES.includes("daemon")) await cycleBench(n, true);
+  for (const dc of CACHE) {
+    if (MODES.includes("rest")) await cycleBench(n, false, dc);
+    if (MODES.includes("daemon")) await cycleBench(n, true, dc);
+  }
 }
 if (SECONDS > 0) await memoryBench();
