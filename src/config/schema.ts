@@ -61,7 +61,7 @@ export const tradingSchema = z
     decision_cache: z
       .enum(["on", "off", "verify"])
       .default("on")
-      .describe("Cycle decisions re-test only the markets whose inputs changed (same intents, less CPU); verify: decide both ways each cycle and log any difference"),
+      .describe("Daemon with live books: cycle decisions re-test only the markets whose inputs changed (same intents, less CPU; REST-only cycles reload every view and decide over all of them); verify: decide both ways each cycle and log any difference"),
     strategies: strategiesSchema,
   })
   .prefault({});

@@ -667,7 +667,7 @@ export class Engine {
     // Strategies compare `nowMs` with exchange times (close times, their mid history): the
     // exchange's clock when known, never only this machine's.
     const stratNow = this.exchangeClock.now() ?? now;
-    const cache = marketsFor || this.d.loaded.config.trading.decision_cache === "off" ? null : (this.decisionCache ??= new DecisionCache()); // [decision-cache hook 1/3]
+    const cache = marketsFor || !this.live || this.d.loaded.config.trading.decision_cache === "off" ? null : (this.decisionCache ??= new DecisionCache()); // [decision-cache hook 1/3]
     cache?.begin(all, md.events, portfolio); // [decision-cache hook 2/3]
     for (const s of this.strategies) {
       try {

@@ -5,7 +5,9 @@
 // the portfolio's entries for its ticker (position, resting orders, inventory), its presence in the
 // scope, and for an event its own view and any of its markets. The strategy then decides over the
 // relevant part only: by the contract, the same intents as over the whole scope, for a fraction of
-// the work (at 10,000 markets a cycle changes a few hundred books).
+// the work. Used in the daemon with live books, where most views are the same from one cycle to the
+// next; a REST-only cycle reloads every view (new volumes, new objects), so comparing them would
+// cost more than it saves (measured: scripts/bench/engine-cycle.ts --modes rest --decision-cache on,off).
 //
 // Time: a verdict may read nowMs (a closing time), and the contract says a false verdict stays false
 // as time passes, so a kept "false" is safe; a kept "true" only keeps a market in the input, which
@@ -204,13 +206,30 @@ export function sameView(a: MarketView, b: MarketView): boolean {
     if (x === y) continue;
     if (k === "book") {
       if (!a.book || !b.book || !sameLevels(a.book.yes, b.book.yes) || !sameLevels(a.book.no, b.book.no)) return false;
-    } else if (typeof x === "object" && typeof y === "object" && x !== null && y !== null) {
-      if (JSON.stringify(x) !== JSON.stringify(y)) return false;
-    } else return false;
+    } else if (!sameValue(x, y)) return false;
   }
   let m = 0;
   for (const _ in a) m++;
   return n === m;
+}
+
+/** Structural equality of plain data (arrays, plain objects, primitives): a REST reload makes new objects with the same content. */
+function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+  if (Array.isArray(x)) {
+    if (!Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!sameValue(x[i], y[i])) return false;
+    return true;
+  }
+  if (Array.isArray(y)) return false;
+  let n = 0;
+  for (const k in y) {
+    n++;
+    if (!sameValue(Reflect.get(x, k), Reflect.get(y, k))) return false;
+  }
+  for (const _ in x) n--;
+  return n === 0;
 }
 
 function sameEvent(a: EventView, b: EventView): boolean {
