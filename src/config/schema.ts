@@ -58,6 +58,10 @@ export const tradingSchema = z
     reconcile_every_cycles: z.number().int().min(1).max(10_000).default(5),
     /** Daemon mode: WebSocket order books and own fills between cycles (REST remains the fallback). */
     websocket: z.boolean().default(true).describe("Daemon: live order books over the WebSocket, reacting between cycles; REST is the fallback"),
+    decision_cache: z
+      .enum(["on", "off", "verify"])
+      .default("on")
+      .describe("Daemon with live books: cycle decisions re-test only the markets whose inputs changed (same intents, less CPU; REST-only cycles reload every view and decide over all of them); verify: decide both ways each cycle and log any difference"),
     strategies: strategiesSchema,
   })
   .prefault({});

@@ -35,6 +35,7 @@ import { balanceMicrosOf, FILLS_CURSOR_KEY, portfolioView, valuePositions } from
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
 import { cancelsForHalt, fromRiskRow, nextRiskState, resetHalt, toRiskRow, type ResolvedRiskLimits, type RiskPortfolio, type RiskSnapshot } from "./risk.ts";
 import type { OrderTransport } from "./transport.ts";
+import { DecisionCache, verifyDecision } from "./decision-cache.ts";
 
 export type CycleStatus = "active" | "disabled" | "paused" | "halted" | "error";
 
@@ -175,6 +176,8 @@ export class Engine {
   private lastStatus: CycleStatus = "error";
   /** Live books laid over REST views, the watch list and what each strategy touched (live-view.ts). */
   private readonly view: LiveView;
+  /** Decision cache (decision-cache.ts): full cycles re-test only what changed. */
+  private decisionCache: DecisionCache | null = null;
 
   /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts)
    * and fill times compared with it (burst cap). */
@@ -661,14 +664,18 @@ export class Engine {
     // Strategies compare `nowMs` with exchange times (close times, their mid history): the
     // exchange's clock when known, never only this machine's.
     const stratNow = this.exchangeClock.now() ?? now;
+    const cache = marketsFor || !this.live || this.d.loaded.config.trading.decision_cache === "off" ? null : (this.decisionCache ??= new DecisionCache()); // [decision-cache hook 1/3]
+    cache?.begin(all, md.events, portfolio); // [decision-cache hook 2/3]
     for (const s of this.strategies) {
       try {
         const only = marketsFor?.(s) ?? null;
-        const markets = only ? new Map([...only].flatMap((t) => { const m = all.get(t); return m ? [[t, m] as const] : []; })) : all;
+        // [decision-cache hook 3/3] the part of the scope that can matter to this strategy (all of it without the cache)
+        const { markets, events } = cache ? cache.inputFor(s, all, md.events, portfolio, stratNow) : { markets: only ? new Map([...only].flatMap((t) => { const m = all.get(t); return m ? [[t, m] as const] : []; })) : all, events: md.events };
         const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio, stratNow) ?? null;
         this.mids ??= ledger.midHistory();
         const midHistory = histTickers ? this.mids.observe(histTickers.flatMap((t) => { const m = markets.get(t); return m ? [m] : []; }), stratNow, cycleId) : undefined;
-        const out = s.strategy.decide({ markets, events: md.events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}) });
+        const out = s.strategy.decide({ markets, events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}) });
+        if (cache && this.d.loaded.config.trading.decision_cache === "verify") verifyDecision(s, out, this.d.log, { markets: all, events: md.events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}) }); // [decision-cache verify]
         decisions.push({ strategy: s.name, intents: out });
         intents.push(...out);
       } catch (e) {

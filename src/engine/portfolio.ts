@@ -28,9 +28,14 @@ export interface ExchangePortfolio {
 export const balanceMicrosOf = (b: { balance: number; balance_dollars?: Micros | undefined }): Micros => b.balance_dollars ?? centsToMicros(b.balance);
 
 export async function fetchExchangePortfolio(client: KalshiClient): Promise<ExchangePortfolio> {
-  let requests = 0;
   const bal = await client.getBalance();
-  requests++;
+  const h = await fetchHoldings(client);
+  return withBalance(h, bal, 1);
+}
+
+/** Positions and resting orders without the balance: reconciliation reads the balance once, in its cash check. */
+export async function fetchHoldings(client: KalshiClient): Promise<Pick<ExchangePortfolio, "positions" | "resting" | "requests">> {
+  let requests = 0;
   const positions = new Map<string, Count>();
   const pos = await client.allPositions({ count_filter: "position" });
   requests++;
@@ -40,12 +45,17 @@ export async function fetchExchangePortfolio(client: KalshiClient): Promise<Exch
     requests++;
     for (const o of page) resting.push(toExchangeOrder(o));
   }
+  return { positions, resting, requests };
+}
+
+/** Holdings completed with a balance read (`extraRequests`: the reads not counted in `h` yet). */
+export function withBalance(h: Pick<ExchangePortfolio, "positions" | "resting" | "requests">, bal: Awaited<ReturnType<KalshiClient["getBalance"]>>, extraRequests: number): ExchangePortfolio {
   return {
     balanceMicros: balanceMicrosOf(bal),
     portfolioValueMicros: centsToMicros(bal.portfolio_value),
-    positions,
-    resting,
-    requests,
+    positions: h.positions,
+    resting: h.resting,
+    requests: h.requests + extraRequests,
     exchangeTimeMs: bal.updated_ts * 1000,
   };
 }

@@ -15,6 +15,8 @@ import {
   balanceMicrosOf,
   collateralOf,
   fetchExchangePortfolio,
+  fetchHoldings,
+  withBalance,
   listFillIds,
   listSettledTickers,
   syncFills,
@@ -23,6 +25,9 @@ import {
   type ExchangePortfolio,
 } from "./portfolio.ts";
 import { wholeContracts } from "./position-math.ts";
+
+type Holdings = Parameters<typeof withBalance>[0];
+type Balance = Parameters<typeof withBalance>[1];
 
 export class ReconcileError extends Error {
   override name = "ReconcileError";
@@ -124,11 +129,16 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
       openUnknown = r.open;
     } else openUnknown = d.ledger.ordersWithStatus(["pending", "unknown"]).length;
 
-    let ex = await fetchExchangePortfolio(d.client);
-    requests += ex.requests;
+    // The balance is read once, by the cash check below; only the anchor (first start) reads it here too.
+    let ex: Holdings;
     if (d.ledger.cashMicros() === null) {
-      ex = await anchor(d, ex);
+      const first = await fetchExchangePortfolio(d.client);
+      requests += first.requests;
+      ex = await anchor(d, first);
       anchored = true;
+    } else {
+      ex = await fetchHoldings(d.client);
+      requests += ex.requests;
     }
     let newFills = 0;
     let newSettlements = 0;
@@ -147,7 +157,7 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
       mismatches = positionMismatches(d.ledger, ex.positions);
       if (mismatches.length === 0) break;
       await Bun.sleep(150 * (attempt + 1));
-      ex = await fetchExchangePortfolio(d.client);
+      ex = await fetchHoldings(d.client);
       requests += ex.requests;
     }
     if (mismatches.length) {
@@ -164,7 +174,7 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
     newFills += cash.newFills;
     newSettlements += cash.newSettlements;
     const cashDriftMicros = cash.driftMicros;
-    return { exchange: ex, adopted, newFills, newSettlements, requests, openUnknown, cashDriftMicros, cashQuiet: cash.quiet, anchored };
+    return { exchange: withBalance(ex, cash.balance, 0), adopted, newFills, newSettlements, requests, openUnknown, cashDriftMicros, cashQuiet: cash.quiet, anchored };
   } catch (e) {
     if (e instanceof ReconcileError) throw e;
     // The exchange's own error stays reachable: an unreachable exchange or a refused key is an
@@ -204,13 +214,15 @@ const CASH_QUIET_COOLDOWN_KEY = "cash_quiet_cooldown";
  * readings are exact. A drift that stays ambiguous (external orders resting) is reported, not
  * recorded; an apparent shortfall counts against risk limits at once (cashForRiskMicros).
  */
-async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet: boolean; requests: number; newFills: number; newSettlements: number }> {
+async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet: boolean; requests: number; newFills: number; newSettlements: number; balance: Balance }> {
   let requests = 0;
   let newFills = 0;
   let newSettlements = 0;
   let balance: Micros | null = null;
+  // The latest reading: the cycle's balance, whether or not it was quiet enough for the check.
+  let bal!: Balance;
   for (let attempt = 0; attempt < 3 && balance === null; attempt++) {
-    const bal = await d.client.getBalance();
+    bal = await d.client.getBalance();
     requests++;
     const [f, fr] = await syncFills(d.client, d.ledger, d.eventOf);
     const [s, sr] = await syncSettlements(d.client, d.ledger);
@@ -226,7 +238,7 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
   if (balance === null) {
     d.log("debug", "cash check skipped: fills kept arriving while the balance was read");
     // Still measuring a drift: the book stays empty for the next reading.
-    return { driftMicros: 0, quiet: quietRounds > 0 && quietRounds < CASH_QUIET_MAX_ROUNDS, requests, newFills, newSettlements };
+    return { driftMicros: 0, quiet: quietRounds > 0 && quietRounds < CASH_QUIET_MAX_ROUNDS, requests, newFills, newSettlements, balance: bal };
   }
   const ledgerCash = l.cashMicros()!;
   const held = ledgerCash - balance;
@@ -246,7 +258,7 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
         d.log("info", `cash check: no difference with the exchange once no order rested; the exchange holds more for resting orders than their price (not measured again for ${CASH_QUIET_COOLDOWN} reconciliations)`);
       }
     }
-    return { driftMicros: 0, quiet: false, requests, newFills, newSettlements };
+    return { driftMicros: 0, quiet: false, requests, newFills, newSettlements, balance: bal };
   }
   if (exact && seenExact && seen === drift) {
     l.setMeta(CASH_DRIFT_SEEN_KEY, "0");
@@ -255,7 +267,7 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
     // silently absorbed.
     l.adjustCash(-drift, `cash drift $${formatDollars2(Math.abs(drift))} (${drift > 0 ? "ledger above" : "ledger below"} the exchange, seen twice): deposit, withdrawal or a missed fill`);
     d.log("warn", `ledger cash differs from the exchange by $${formatDollars2(Math.abs(drift))}; recorded as an adjustment (deposit/withdrawal?)`);
-    return { driftMicros: drift, quiet: false, requests, newFills, newSettlements };
+    return { driftMicros: drift, quiet: false, requests, newFills, newSettlements, balance: bal };
   }
   l.setMeta(CASH_DRIFT_SEEN_KEY, String(drift));
   l.setMeta(CASH_DRIFT_EXACT_KEY, exact ? "1" : "0");
@@ -269,7 +281,7 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
     l.setMeta(CASH_QUIET_ROUNDS_KEY, String(quietRounds + 1));
     d.log("warn", `ledger cash differs from the exchange by ${what}, not measurable exactly with orders resting; not recorded (kalshi-bot status shows it)`);
   } else d.log("debug", `cash differs from the exchange by ${what}; ${quiet ? "measured with no order resting before it is recorded" : "recorded if the next reconciliation sees it too"}`);
-  return { driftMicros: drift, quiet, requests, newFills, newSettlements };
+  return { driftMicros: drift, quiet, requests, newFills, newSettlements, balance: bal };
 }
 
 /**

@@ -84,8 +84,47 @@ export function tickAt(p: Price, ranges: readonly PriceRange[]): Price {
   return rs[rs.length - 1]?.step ?? 100;
 }
 
-/** Number of grid steps strictly between bid and ask plus one: 1 means adjacent ticks (no room inside). */
+/**
+ * Number of grid steps strictly between bid and ask plus one: 1 means adjacent ticks (no room
+ * inside). As many nextUp steps as it takes from bid to reach ask: one per grid price strictly
+ * between them, plus the step that reaches (or passes) ask. Counted per range rather than walked
+ * tick by tick: market_maker asks this of every market in scope each cycle.
+ */
 export function ticksBetween(bid: Price, ask: Price, ranges: readonly PriceRange[]): number {
+  if (!(bid < ask)) return 0;
+  const rs = effective(ranges);
+  // Grid prices strictly inside (bid, ask) that an order may carry.
+  const lo = Math.max(Math.floor(bid) + 1, 1);
+  const hi = Math.min(Math.ceil(ask) - 1, PRICE_ONE - 1);
+  if (lo > hi) return 1;
+  const inRange = (r: PriceRange): number => {
+    const a = Math.max(lo, r.start);
+    const b = Math.min(hi, r.end);
+    if (a > b) return 0;
+    const first = r.start + Math.ceil((a - r.start) / r.step) * r.step;
+    const last = r.start + Math.floor((b - r.start) / r.step) * r.step;
+    return first > last ? 0 : (last - first) / r.step + 1;
+  };
+  // (A bid at or below 0 is no market's: walked, as nextUp defines it there.)
+  if (bid < 1) return walkTicks(bid, ask, ranges);
+  if (rs.length === 1) return 1 + inRange(rs[0]!);
+  // Ranges in order that meet only at their ends (Kalshi's tapered grid): a shared end on both
+  // grids is one price, counted once. Anything else (overlaps): walk.
+  const sorted = [...rs].sort((x, y) => x.start - y.start);
+  if (sorted.every((r, i) => i === 0 || sorted[i - 1]!.end <= r.start) && sorted.every((r) => Number.isSafeInteger(r.start) && Number.isSafeInteger(r.end))) {
+    let n = 1;
+    for (const r of sorted) n += inRange(r);
+    for (let i = 1; i < sorted.length; i++) {
+      const e = sorted[i]!.start;
+      const prev = sorted[i - 1]!;
+      if (prev.end === e && e >= lo && e <= hi && (e - prev.start) % prev.step === 0) n--;
+    }
+    return n;
+  }
+  return walkTicks(bid, ask, ranges);
+}
+
+function walkTicks(bid: Price, ask: Price, ranges: readonly PriceRange[]): number {
   let n = 0;
   let p: Price | null = bid;
   while (p !== null && p < ask) {

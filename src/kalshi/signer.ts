@@ -66,7 +66,7 @@ export function redactKeyId(keyId: string | undefined): string {
  * distinct per path) and only while younger than `maxAgeMs` on the monotonic clock, well inside
  * Kalshi's window (recorded: 5 s old accepted, 30 s refused). `keepReady` holds `depth` of them per
  * endpoint (a market maker sends a bid and an ask in one turn), re-signs those past half their life
- * every `maxAgeMs / 2`, and tops up after each use on a later turn of the event loop.
+ * every `maxAgeMs / 2`, and tops up after each use on later turns of the event loop, one signature a turn.
  */
 export class Presigner {
   private readonly ready = new Map<string, Array<{ headers: AuthHeaders; madeMono: number }>>();
@@ -121,22 +121,43 @@ export class Presigner {
     for (const [method, pathname, depth = 1] of endpoints) this.kept.set(`${method} ${pathname}`, { method, pathname, depth });
     this.refill();
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      // Those past half their life are replaced, so a request never meets one close to the limit.
-      for (const [k, list] of this.ready) this.ready.set(k, list.filter((e) => this.monoNow() - e.madeMono <= this.maxAgeMs / 2));
-      this.refill();
-    }, Math.max(1, Math.floor(this.maxAgeMs / 4)));
+    this.timer = setInterval(() => this.queueRefill(), Math.max(1, Math.floor(this.maxAgeMs / 4)));
     this.timer.unref?.();
   }
 
-  /** After the caller's request has been handed over (setImmediate: before timers, after I/O). */
+  /**
+   * After the caller's request has been handed over (setImmediate: before timers, after I/O), one
+   * signature per turn of the event loop: a book update arriving meanwhile waits for one RSA
+   * signature (~1 ms) at most, never for a whole refill (8 of them every second, in one block, was
+   * a delay on the path this exists to shorten).
+   */
   private queueRefill(): void {
     if (this.refillQueued) return;
     this.refillQueued = true;
     setImmediate(() => {
       this.refillQueued = false;
-      this.refill();
+      if (this.refillOne()) this.queueRefill();
     });
+  }
+
+  /**
+   * Sign one missing signature; true when more are missing. Those past half their life are replaced
+   * (so a request never meets one close to the limit), each only once its successor exists: until
+   * then it is still good to use.
+   */
+  private refillOne(): boolean {
+    let signed = false;
+    for (const [k, { method, pathname, depth }] of this.kept) {
+      const young = () => (this.ready.get(k) ?? []).filter((e) => this.monoNow() - e.madeMono <= this.maxAgeMs / 2).length;
+      if (young() >= depth) continue;
+      if (signed) return true;
+      this.prepare(method, pathname);
+      signed = true;
+      const list = this.ready.get(k)!;
+      while (list.length > depth && this.monoNow() - list[0]!.madeMono > this.maxAgeMs / 2) list.shift();
+      if (young() < depth) return true;
+    }
+    return false;
   }
 
   private refill(): void {

@@ -208,6 +208,28 @@ export function findArbitrage(
   return best;
 }
 
+/**
+ * A cheap necessary condition for findArbitrage: some allowed direction whose first set, at the
+ * top of book and before fees, costs less than it pays. The first set's cost is at least that
+ * (fees are not negative, deeper levels are dearer), and without a paying first set no set pays.
+ */
+export function mayPay(event: EventView, markets: ReadonlyMap<string, MarketView>, params: EventArbitrageParams): boolean {
+  const ms = eventMarkets(event, markets);
+  if (!ms) return false;
+  const dirs: ArbDirection[] = [];
+  if (params.yesSide && event.exhaustive === true) dirs.push("yes");
+  if (params.noSide) dirs.push("no");
+  return dirs.some((d) => {
+    let cost = 0;
+    for (const m of ms) {
+      const leg = legFor(m, d);
+      if (!leg) return false;
+      cost += leg.legPrice;
+    }
+    return cost < setPayout(d, ms.length);
+  });
+}
+
 export const arbGroupKey = (eventTicker: string, direction: ArbDirection, nowMs: number): string =>
   `${EVENT_ARBITRAGE}:${eventTicker}:${direction}:${nowMs}`;
 
@@ -240,6 +262,12 @@ export function arbIntents(o: ArbOpportunity, params: EventArbitrageParams, nowM
 export const eventArbitrage: Strategy<EventArbitrageParams> = {
   name: EVENT_ARBITRAGE,
   needsDepth: () => false,
+  // An event without an opportunity at its current book adds nothing to the output; nowMs is only
+  // the sets' group key.
+  relevance: {
+    unit: "event",
+    test: (ev, markets, params) => mayPay(ev, markets, params) && findArbitrage(ev, markets, params) !== null,
+  },
   decide(input: StrategyInput<EventArbitrageParams>): Intent[] {
     const busy = new Set(input.portfolio.restingOrders.filter((o) => o.strategy === EVENT_ARBITRAGE).map((o) => o.ticker));
     const out: Intent[] = [];

@@ -238,9 +238,18 @@ export function stopReason(m: MarketView, top: ExternalTop | null, history: Read
  * closing within stop_before_close is not eligible (it would take a slot only to be pulled); `nowMs`
  * omitted: close times are not looked at.
  */
+const twoSided = (m: MarketView) => m.status === "active" && m.yesBid !== null && m.yesAsk !== null && m.yesBid > 0 && m.yesAsk < PRICE_ONE && m.yesBid < m.yesAsk;
+
+/** Whether chooseMarkets may pick `m` (before the max_markets cut). */
+function eligible(m: MarketView, quoted: (ticker: string) => boolean, params: MarketMakerParams, nowMs?: number): boolean {
+  const open = nowMs === undefined || m.closeTimeMs === null || m.closeTimeMs - nowMs >= params.stopBeforeCloseMs;
+  return twoSided(m) && open && (quoted(m.ticker) || ticksBetween(m.yesBid as Price, m.yesAsk as Price, m.priceRanges) >= params.minSpreadTicks);
+}
+
+/** The order chooseMarkets ranks eligible markets in: most volume first, then by ticker. */
+const byLiquidity = (a: MarketView, b: MarketView): number => b.volume - a.volume || (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0);
+
 export function chooseMarkets(markets: ReadonlyMap<string, MarketView>, portfolio: PortfolioView, params: MarketMakerParams, nowMs?: number): MarketView[] {
-  const open = (m: MarketView) => nowMs === undefined || m.closeTimeMs === null || m.closeTimeMs - nowMs >= params.stopBeforeCloseMs;
-  const twoSided = (m: MarketView) => m.status === "active" && m.yesBid !== null && m.yesAsk !== null && m.yesBid > 0 && m.yesAsk < PRICE_ONE && m.yesBid < m.yesAsk;
   if (params.markets.length > 0) {
     return params.markets.map((t) => markets.get(t)).filter((m): m is MarketView => m !== undefined && twoSided(m));
   }
@@ -248,11 +257,9 @@ export function chooseMarkets(markets: ReadonlyMap<string, MarketView>, portfoli
   // Markets we already quote stay eligible even when our quotes narrowed the spread, or the choice
   // would flap between cycles.
   const quoted = new Set(portfolio.restingOrders.filter((o) => o.strategy === MARKET_MAKER).map((o) => o.ticker));
-  const eligible = [...markets.values()].filter(
-    (m) => twoSided(m) && open(m) && (quoted.has(m.ticker) || ticksBetween(m.yesBid as Price, m.yesAsk as Price, m.priceRanges) >= params.minSpreadTicks),
-  );
-  eligible.sort((a, b) => b.volume - a.volume || (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
-  return eligible.slice(0, params.maxMarkets);
+  const eligible_ = [...markets.values()].filter((m) => eligible(m, (t) => quoted.has(t), params, nowMs));
+  eligible_.sort(byLiquidity);
+  return eligible_.slice(0, params.maxMarkets);
 }
 
 /** Turn desired quotes into create / keep / amend / cancel against our resting orders on one side. */
@@ -323,6 +330,18 @@ export const marketMaker: Strategy<MarketMakerParams> = {
   needsDepth(market, params, portfolio?: PortfolioView) {
     if (params.markets.includes(market.ticker)) return true;
     return portfolio?.restingOrders.some((o) => o.ticker === market.ticker && o.strategy === MARKET_MAKER) ?? false;
+  },
+  // Only eligible markets can be chosen, and leaving out one that cannot be chosen changes neither
+  // the choice (a top-N cut) nor the pulls (those come from the resting orders). Closing time only
+  // ever makes a market ineligible.
+  relevance: {
+    unit: "market",
+    test(m, params, portfolio, nowMs) {
+      if (params.markets.length > 0) return params.markets.includes(m.ticker);
+      return params.maxMarkets > 0 && eligible(m, (t) => portfolio.restingOrders.some((o) => o.ticker === t && o.strategy === MARKET_MAKER), params, nowMs);
+    },
+    // Of the eligible markets only the max_markets first by liquidity are chosen.
+    top: { limit: (params) => (params.markets.length > 0 ? Infinity : params.maxMarkets), order: byLiquidity },
   },
   historyFor(markets, params, portfolio, nowMs) {
     return chooseMarkets(markets, portfolio, params, nowMs).map((m) => m.ticker);

@@ -161,4 +161,25 @@ export interface Strategy<P = unknown> {
   /** Markets whose mid history the engine should keep and pass in `midHistory` (few: it is stored). */
   historyFor?(markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView, nowMs: number): string[];
   decide(input: StrategyInput<P>): Intent[];
+  /**
+   * Optional: which markets (unit "market") or events (unit "event") can matter to this strategy's
+   * output, so the engine may leave the others out of its input and re-test only what changed
+   * (src/engine/decision-cache.ts). The contract, which the strategy's tests hold it to:
+   *   - removing from `markets` (or `events`) every one this returns false for leaves `decide`'s and
+   *     `historyFor`'s outputs unchanged;
+   *   - the verdict reads only that market (or that event and its markets), the portfolio's entries
+   *     for those tickers (positions, resting orders, inventory), params and nowMs;
+   *   - a false verdict stays false as nowMs grows while those inputs stay the same;
+   *   - with `top`, removing the relevant markets past the first `limit` in `order` leaves the
+   *     outputs unchanged too (a strategy that picks the best N).
+   */
+  relevance?: Relevance<P>;
 }
+
+export type Relevance<P> =
+  | {
+      unit: "market";
+      test(market: MarketView, params: P, portfolio: PortfolioView, nowMs: number): boolean;
+      top?: { limit(params: P): number; order(a: MarketView, b: MarketView): number };
+    }
+  | { unit: "event"; test(event: EventView, markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView, nowMs: number): boolean };

@@ -41,6 +41,32 @@ describe("Presigner", () => {
   });
 });
 
+describe("Presigner.keepReady", () => {
+  test("aging signatures are replaced one per event-loop turn, each kept until its successor exists", async () => {
+    let mono = 0;
+    const p = new Presigner("key-1", testKeys().privateKey, 40, () => mono);
+    p.keepReady([["POST", PATH, 3]]);
+    expect(p.prepared("POST", PATH)).toBe(3);
+    mono = 25; // past half of maxAgeMs: all three are due for replacement
+    const seen: number[] = [];
+    // The renewal starts on the keepReady timer (every maxAgeMs / 4 of real time), then goes on turn by turn.
+    const until = performance.now() + 100;
+    while (performance.now() < until) {
+      await new Promise((r) => setImmediate(r));
+      seen.push(p.prepared("POST", PATH));
+    }
+    // Never fewer than three ready while they were renewed: an old one leaves with its successor's arrival.
+    expect(Math.min(...seen)).toBe(3);
+    expect(Math.max(...seen)).toBe(3);
+    // All renewed: the three handed out now are fresh (made at mono 25), the old ones are gone.
+    mono = 60; // an old one (made at 0) would be past maxAgeMs; a renewed one is 35 old
+    expect(p.take("POST", PATH)).toBeDefined();
+    expect(p.take("POST", PATH)).toBeDefined();
+    expect(p.take("POST", PATH)).toBeDefined();
+    p.stop();
+  });
+});
+
 describe("KalshiClient.presignOrders", () => {
   const servers: RecordingServer[] = [];
   afterAll(() => {

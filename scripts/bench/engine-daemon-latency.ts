@@ -1,0 +1,163 @@
+// Book update → order request leaving, in the DAEMON through the compiled binary, ledger write
+// included (issue 14, goal 2). The local exchange runs in this process on a manual clock, so its
+// books hold still unless this script moves them; the daemon (`kalshi-bot --mode trade`, WebSocket
+// books, market_maker quoting, cycles 60 s apart so every answer comes from a reactive pass) is
+// spawned against it over 127.0.0.1.
+//
+// One sample: a bid from another account lands two ticks under the ask of a market the bot quotes
+// (t0, just before the exchange takes it and sends the book delta), the fair value moves, the bot
+// requotes: its reactive pass decides, writes the order to its SQLite ledger, signs (with a
+// signature made ahead when one is ready) and sends. t1 = the exchange taking that first write
+// request (after its HTTP parsing and signature check, as in the yardstick round). Samples are spaced past the
+// reactor's 250 ms gap between passes: this is the leading edge, a first move after a quiet spell.
+//
+// Yardsticks in the same run: one bare RSA-PSS signature; a bare request round with nothing before
+// it (this process: a request signed ahead, sent, taken by the exchange), the floor of the
+// transport and exchange part of every sample.
+//
+//   bun scripts/bench/engine-daemon-latency.ts [--samples 60] [--markets 40]   (PROFILE_DIR=dir: the daemon from source under Bun's CPU profiler)
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { constants, createPrivateKey, randomUUID, sign } from "node:crypto";
+import { Database } from "bun:sqlite";
+import { Account } from "../../src/sim/accounts.ts";
+import { COUNT_ONE } from "../../src/kalshi/money.ts";
+import { daemonArgs, startVenue, writeBotConfig } from "../../test/engine/e2e-harness.ts";
+
+const args = process.argv.slice(2);
+const arg = (name: string, d: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : d;
+};
+const SAMPLES = arg("samples", 60);
+const MARKETS = arg("markets", 40);
+const BIN = resolve(import.meta.dir, "../../dist/kalshi-bot");
+const POKE = "poke-user";
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+};
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+const dir = mkdtempSync(join(tmpdir(), "kbot-daemon-lat-"));
+const v = await startVenue(dir, { seed: 51, markets: MARKETS });
+v.sim.exchange.addAccount(new Account(POKE, 1_000_000_000_000, null, null, true));
+const botUser = v.sim.exchange.accountsByKey.get(v.keyId)!.userId;
+
+// t1: the exchange taking a write request of the bot (after its HTTP parsing and signature check).
+const arrivals: number[] = [];
+const ex = v.sim.exchange;
+const stamp = (userId: string) => {
+  if (userId === botUser) arrivals.push(performance.now());
+};
+const place = ex.placeOrder.bind(ex);
+ex.placeOrder = (u, r) => {
+  stamp(u);
+  return place(u, r);
+};
+const amend = ex.amendOrder.bind(ex);
+ex.amendOrder = (u, id, p, c, cid) => {
+  stamp(u);
+  return amend(u, id, p, c, cid);
+};
+const cancel = ex.cancelOrder.bind(ex);
+ex.cancelOrder = (u, id) => {
+  stamp(u);
+  return cancel(u, id);
+};
+const decrease = ex.decreaseOrder.bind(ex);
+ex.decreaseOrder = (u, id, by) => {
+  stamp(u);
+  return decrease(u, id, by);
+};
+
+const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 60, strategies: { market_maker: { stop_before_close_minutes: 0, max_markets: 8 } } } });
+// PROFILE_DIR=…: the daemon from source under Bun's CPU profiler (markdown profile on exit) instead of the binary.
+const botCmd = process.env.PROFILE_DIR ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${resolve(process.env.PROFILE_DIR)}`, resolve(import.meta.dir, "../../src/cli.ts")] : [BIN];
+const bot = Bun.spawn([...botCmd, ...daemonArgs(cfg, dir), "--verbose"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+const botOut = new Response(bot.stdout).text();
+void new Response(bot.stderr).text();
+
+const ledger = () => new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
+function restingBids(): Array<{ ticker: string; price: number }> {
+  try {
+    const d = ledger();
+    try {
+      return d.query("select ticker, price from orders where paper = 0 and status = 'resting' and strategy = 'market_maker' and side = 'bid'").all() as Array<{ ticker: string; price: number }>;
+    } finally {
+      d.close();
+    }
+  } catch {
+    return [];
+  }
+}
+
+const deadline = performance.now() + 120_000;
+while (restingBids().length < 2 && performance.now() < deadline) await Bun.sleep(200);
+if (restingBids().length < 2) {
+  console.error("the daemon did not quote within 120 s");
+  bot.kill("SIGTERM");
+  console.error((await botOut).slice(-3000));
+  await v.stop();
+  process.exit(1);
+}
+await Bun.sleep(1_500);
+
+const samples: number[] = [];
+let misses = 0;
+for (let i = 0; i < SAMPLES * 2 && samples.length < SAMPLES; i++) {
+  const bids = restingBids();
+  const q = bids[i % bids.length];
+  if (!q) break;
+  const top = v.sim.exchange.top(q.ticker);
+  const price = top.ask - 200;
+  if (price <= top.bid) continue;
+  await Bun.sleep(400); // past the reactor's gap between passes
+  const n0 = arrivals.length;
+  const t0 = performance.now();
+  v.sim.exchange.placeOrder(POKE, { ticker: q.ticker, side: "bid", price, count: 50 * COUNT_ONE, tif: "good_till_canceled", stp: "taker_at_cross" });
+  const end = performance.now() + 2_000;
+  while (arrivals.length === n0 && performance.now() < end) await Bun.sleep(0);
+  if (arrivals.length > n0) samples.push(arrivals[n0]! - t0);
+  else misses++;
+  await Bun.sleep(100);
+  for (const o of [...(v.sim.exchange.accounts.get(POKE)?.resting.get(q.ticker) ?? [])]) v.sim.exchange.cancelOrder(POKE, o.id);
+}
+
+// ---- yardsticks -------------------------------------------------------------------------------
+const key = createPrivateKey(readFileSync(v.keyPath, "utf8"));
+const sig: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const t = performance.now();
+  sign("sha256", Buffer.from(`${Date.now()}POST/trade-api/v2/portfolio/orders`), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+  sig.push(performance.now() - t);
+}
+// A bare request round: signed ahead, sent, taken by the exchange's handler (a cancel of an unknown
+// order: the handler is reached, nothing changes on the book).
+const round: number[] = [];
+for (let i = 0; i < 60; i++) {
+  const path = `/trade-api/v2/portfolio/orders/${randomUUID()}`;
+  const ts = String(Date.now());
+  const signature = sign("sha256", Buffer.from(`${ts}DELETE${path}`), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }).toString("base64");
+  const n0 = arrivals.length;
+  const t0 = performance.now();
+  await fetch(`${new URL(v.sim.baseUrl).origin}${path}`, { method: "DELETE", headers: { "KALSHI-ACCESS-KEY": v.keyId, "KALSHI-ACCESS-TIMESTAMP": ts, "KALSHI-ACCESS-SIGNATURE": signature } }).then((r) => r.arrayBuffer());
+  if (arrivals.length > n0) round.push(arrivals[n0]! - t0);
+}
+
+bot.kill("SIGTERM");
+await bot.exited;
+await v.stop();
+// The daemon's own account of its reactive passes (--verbose): the wait from the first update to the pass, and its CPU.
+const passes = [...(await botOut).matchAll(/reactive pass: .*?: (\d+) placed, (\d+) amended, (\d+) canceled; ([\d.]+) ms CPU, ([\d.]+) ms after the first update/g)].filter((m) => Number(m[1]) + Number(m[2]) + Number(m[3]) > 0);
+const waited = passes.map((m) => Number(m[5]));
+const passCpu = passes.map((m) => Number(m[4]));
+rmSync(dir, { recursive: true, force: true });
+
+console.log(
+  `book update → order request taken by the exchange, daemon through the binary (ledger write, signature and HTTP included): p50 ${fmt(pct(samples, 0.5))}, p99 ${fmt(pct(samples, 0.99))}, max ${fmt(Math.max(...samples))} over ${samples.length} samples${misses ? ` (${misses} moves got no requote within 2 s)` : ""}`,
+);
+if (passes.length) console.log(`  the daemon's passes that sent something (${passes.length}): wait from the first update to the pass p50 ${fmt(pct(waited, 0.5))}, p99 ${fmt(pct(waited, 0.99))}; pass CPU p50 ${fmt(pct(passCpu, 0.5))}, p99 ${fmt(pct(passCpu, 0.99))}`);
+console.log(`  yardsticks, same run: one bare RSA-PSS signature p50 ${fmt(pct(sig, 0.5))}; a bare signed request round to the exchange's handler p50 ${fmt(pct(round, 0.5))}, p99 ${fmt(pct(round, 0.99))} (${round.length} requests)`);

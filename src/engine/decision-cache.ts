@@ -1,0 +1,238 @@
+// Incremental decisions for the daemon's cycle (issue 14, goal 3). Strategies are pure functions of
+// their input, and a strategy that declares `relevance` (src/strategies/types.ts) says which markets
+// or events can matter to its output. This cache keeps each market's (or event's) last verdict and
+// re-tests only those whose inputs changed since: the market's view (every field, book included),
+// the portfolio's entries for its ticker (position, resting orders, inventory), its presence in the
+// scope, and for an event its own view and any of its markets. The strategy then decides over the
+// relevant part only: by the contract, the same intents as over the whole scope, for a fraction of
+// the work. Used in the daemon with live books, where most views are the same from one cycle to the
+// next; a REST-only cycle reloads every view (new volumes, new objects), so comparing them would
+// cost more than it saves (measured: scripts/bench/engine-cycle.ts --modes rest --decision-cache on,off).
+//
+// Time: a verdict may read nowMs (a closing time), and the contract says a false verdict stays false
+// as time passes, so a kept "false" is safe; a kept "true" only keeps a market in the input, which
+// never changes the output.
+//
+// `verify` mode decides both ways and reports any difference: the check that the contract holds for
+// the strategies as shipped, against a live exchange (test/engine/decision-cache-e2e.test.ts).
+import type { EnabledStrategy } from "../strategies/index.ts";
+import type { EventView, Intent, MarketView, PortfolioView, StrategyInput } from "../strategies/types.ts";
+
+/** What one strategy decides over this cycle. */
+export interface DecisionInput {
+  markets: ReadonlyMap<string, MarketView>;
+  events: ReadonlyMap<string, EventView>;
+}
+
+interface Verdicts {
+  params: unknown;
+  byUnit: Map<string, boolean>;
+}
+
+export interface DecisionCacheStats {
+  /** Units (markets or events) whose verdict was re-tested / reused in the last cycle, all strategies. */
+  tested: number;
+  reused: number;
+}
+
+export class DecisionCache {
+  /** The inputs as last seen, per ticker: a private copy (views can be changed in place later). */
+  private readonly markets = new Map<string, MarketView>();
+  private readonly holdings = new Map<string, string>();
+  private readonly events = new Map<string, EventView>();
+  private readonly verdicts = new Map<string, Verdicts>();
+  /** Changed since the previous cycle (markets by ticker, events by event ticker). */
+  private dirtyMarkets = new Set<string>();
+  private dirtyEvents = new Set<string>();
+  stats: DecisionCacheStats = { tested: 0, reused: 0 };
+
+  /**
+   * Start of a cycle's decisions: compare the scope and the portfolio with the previous cycle's and
+   * note what changed. `markets` is what the strategies see (blocked markets already left out).
+   */
+  begin(markets: ReadonlyMap<string, MarketView>, events: ReadonlyMap<string, EventView>, portfolio: PortfolioView): void {
+    const dirty = new Set<string>();
+    const holdings = holdingsByTicker(portfolio);
+    for (const [t, m] of markets) {
+      const prev = this.markets.get(t);
+      if (prev === undefined || !sameView(prev, m)) {
+        dirty.add(t);
+        this.markets.set(t, copyView(m));
+      }
+    }
+    for (const t of this.markets.keys()) {
+      if (!markets.has(t)) {
+        dirty.add(t);
+        this.markets.delete(t);
+      }
+    }
+    for (const t of new Set([...holdings.keys(), ...this.holdings.keys()])) {
+      const h = holdings.get(t);
+      if (h !== this.holdings.get(t)) {
+        dirty.add(t);
+        if (h === undefined) this.holdings.delete(t);
+        else this.holdings.set(t, h);
+      }
+    }
+    const dirtyEvents = new Set<string>();
+    for (const [e, ev] of events) {
+      const prev = this.events.get(e);
+      if (prev === undefined || !sameEvent(prev, ev) || ev.marketTickers.some((t) => dirty.has(t))) {
+        dirtyEvents.add(e);
+        if (prev === undefined || !sameEvent(prev, ev)) this.events.set(e, { ...ev, marketTickers: [...ev.marketTickers] });
+      }
+    }
+    for (const e of this.events.keys()) {
+      if (!events.has(e)) {
+        dirtyEvents.add(e);
+        this.events.delete(e);
+      }
+    }
+    // Verdicts of units gone from the scope are forgotten (a daemon meets thousands of markets over months).
+    for (const v of this.verdicts.values()) {
+      for (const k of v.byUnit.keys()) if (!markets.has(k) && !events.has(k)) v.byUnit.delete(k);
+    }
+    this.dirtyMarkets = dirty;
+    this.dirtyEvents = dirtyEvents;
+    this.stats = { tested: 0, reused: 0 };
+  }
+
+  /** The part of the scope that can matter to `s` this cycle (all of it for a strategy without `relevance`). */
+  inputFor(s: EnabledStrategy, markets: ReadonlyMap<string, MarketView>, events: ReadonlyMap<string, EventView>, portfolio: PortfolioView, nowMs: number): DecisionInput {
+    const rel = s.strategy.relevance;
+    if (!rel) return { markets, events };
+    let v = this.verdicts.get(s.name);
+    if (!v || v.params !== s.params) {
+      // New parameters (strategies reloaded): every verdict is re-tested.
+      v = { params: s.params, byUnit: new Map() };
+      this.verdicts.set(s.name, v);
+    }
+    const byUnit = v.byUnit;
+    if (rel.unit === "market") {
+      const out = new Map<string, MarketView>();
+      for (const [t, m] of markets) {
+        let keep = this.dirtyMarkets.has(t) ? undefined : byUnit.get(t);
+        if (keep === undefined) {
+          keep = rel.test(m, s.params, portfolio, nowMs);
+          byUnit.set(t, keep);
+          this.stats.tested++;
+        } else this.stats.reused++;
+        if (keep) out.set(t, m);
+      }
+      const top = rel.top;
+      const limit = top ? top.limit(s.params) : Infinity;
+      if (top && out.size > limit) {
+        // Only the first `limit` relevant markets in the strategy's own order can matter.
+        const keep = new Set([...out.values()].sort(top.order).slice(0, limit).map((m) => m.ticker));
+        for (const t of out.keys()) if (!keep.has(t)) out.delete(t);
+      }
+      return { markets: out, events };
+    }
+    const out = new Map<string, EventView>();
+    for (const [e, ev] of events) {
+      let keep = this.dirtyEvents.has(e) ? undefined : byUnit.get(e);
+      if (keep === undefined) {
+        keep = rel.test(ev, markets, s.params, portfolio, nowMs);
+        byUnit.set(e, keep);
+        this.stats.tested++;
+      } else this.stats.reused++;
+      if (keep) out.set(e, ev);
+    }
+    return { markets, events: out };
+  }
+}
+
+/**
+ * Verify mode: the intents decided over the pruned input against those over the whole scope. Null
+ * when they are the same (in the same order), else a one-line description of the first difference.
+ */
+export function compareDecisions(cached: readonly Intent[], fresh: readonly Intent[]): string | null {
+  const a = cached.map((i) => JSON.stringify(i));
+  const b = fresh.map((i) => JSON.stringify(i));
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return `intent ${i + 1} of ${b.length}: cache ${a[i] ?? "(none)"} vs fresh ${b[i] ?? "(none)"}`;
+  }
+  return null;
+}
+
+/**
+ * Verify mode: decide again over the whole scope and report a difference as a warning (the daemon
+ * goes on with the cached decision: verify is a diagnostic, not a fallback).
+ */
+export function verifyDecision(s: EnabledStrategy, cached: readonly Intent[], log: (level: "warn", msg: string) => void, whole: StrategyInput<unknown>): boolean {
+  const diff = compareDecisions(cached, s.strategy.decide(whole));
+  if (diff) log("warn", `decision cache: ${s.name} decided differently over the whole scope: ${diff}`);
+  return diff === null;
+}
+
+/** One string per ticker the portfolio names: its position, resting orders and every strategy's inventory there. */
+function holdingsByTicker(p: PortfolioView): Map<string, string> {
+  const parts = new Map<string, string[]>();
+  const add = (t: string, s: string) => {
+    const l = parts.get(t);
+    if (l) l.push(s);
+    else parts.set(t, [s]);
+  };
+  for (const [t, pos] of p.positions) add(t, `p${pos.position}/${pos.costMicros}`);
+  for (const o of p.restingOrders) add(o.ticker, `o${o.orderId}/${o.clientOrderId}/${o.side}/${o.price}/${o.remaining}/${o.filled ?? ""}/${o.strategy ?? ""}/${o.groupKey ?? ""}`);
+  for (const [name, inv] of p.inventory ?? []) for (const [t, q] of inv) add(t, `i${name}/${q}`);
+  const out = new Map<string, string>();
+  // Sorted: the same holdings in another order are the same input.
+  for (const [t, l] of parts) out.set(t, l.sort().join(" "));
+  return out;
+}
+
+function copyView(m: MarketView): MarketView {
+  const c: MarketView = { ...m, priceRanges: m.priceRanges.map((r) => ({ ...r })) };
+  if (m.book) c.book = { yes: m.book.yes.map(([p, q]) => [p, q]), no: m.book.no.map(([p, q]) => [p, q]) };
+  return c;
+}
+
+function sameLevels(a: ReadonlyArray<readonly [number, number]>, b: ReadonlyArray<readonly [number, number]>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false;
+  return true;
+}
+
+/** Every field of the view, whatever it holds (a field added to MarketView later is compared too). */
+export function sameView(a: MarketView, b: MarketView): boolean {
+  let n = 0;
+  for (const k in b) {
+    n++;
+    const x: unknown = Reflect.get(a, k);
+    const y: unknown = Reflect.get(b, k);
+    if (x === y) continue;
+    if (k === "book") {
+      if (!a.book || !b.book || !sameLevels(a.book.yes, b.book.yes) || !sameLevels(a.book.no, b.book.no)) return false;
+    } else if (!sameValue(x, y)) return false;
+  }
+  let m = 0;
+  for (const _ in a) m++;
+  return n === m;
+}
+
+/** Structural equality of plain data (arrays, plain objects, primitives): a REST reload makes new objects with the same content. */
+function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+  if (Array.isArray(x)) {
+    if (!Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!sameValue(x[i], y[i])) return false;
+    return true;
+  }
+  if (Array.isArray(y)) return false;
+  let n = 0;
+  for (const k in y) {
+    n++;
+    if (!sameValue(Reflect.get(x, k), Reflect.get(y, k))) return false;
+  }
+  for (const _ in x) n--;
+  return n === 0;
+}
+
+function sameEvent(a: EventView, b: EventView): boolean {
+  return (
+    a.eventTicker === b.eventTicker && a.seriesTicker === b.seriesTicker && a.mutuallyExclusive === b.mutuallyExclusive && a.exhaustive === b.exhaustive &&
+    a.marketTickers.length === b.marketTickers.length && a.marketTickers.every((t, i) => b.marketTickers[i] === t)
+  );
+}
