@@ -102,8 +102,10 @@ describe("dry-run vs live on the same scenario", () => {
     const startMs = E2E_START_MS; // both venues: the same scenario (tickers carry dates)
     const dirA = tempDir("e2e-vs-live");
     const dirB = tempDir("e2e-vs-paper");
-    const a = await startVenue(dirA, { seed: 61, startMs, balanceMicros: START_MICROS });
-    const b = await startVenue(dirB, { seed: 61, startMs, balanceMicros: START_MICROS });
+    // No competing arbitrageurs: they take the scenario's mispriced sets within seconds, leaving neither
+    // side anything to compare (the test compares the paper model with live, not the edge).
+    const a = await startVenue(dirA, { seed: 61, startMs, balanceMicros: START_MICROS, participants: { arbitrageurs: false } });
+    const b = await startVenue(dirB, { seed: 61, startMs, balanceMicros: START_MICROS, participants: { arbitrageurs: false } });
     try {
       const cfgA = writeBotConfig(dirA, a);
       const cfgB = writeBotConfig(dirB, b, { trading: { dry_run: true } });

@@ -34,7 +34,7 @@ async function race(lockFile: string, n: number, holdMs: number): Promise<Outcom
   const o: Outcome = { acquired: 0, refused: 0, other: [] };
   for (const r of outs) {
     if (r.out.startsWith("ACQUIRED") && r.code === 0) o.acquired++;
-    else if (r.out.startsWith("REFUSED") && r.code === 3 && r.out.includes("Failed to acquire lock: held by PID")) o.refused++;
+    else if (r.out.startsWith("REFUSED") && r.code === 3 && /Failed to acquire lock: held by (PID|another process)/.test(r.out)) o.refused++;
     else o.other.push(`code=${r.code} out=${r.out} err=${r.err}`);
   }
   return o;
