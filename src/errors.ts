@@ -31,7 +31,11 @@ type SystemdRestart = "" | "restarted" | "restarted later" | "not restarted";
 export const EXIT_CODE_DOCS: Record<keyof typeof EXIT, { short: string; meaning: string; systemd: SystemdRestart }> = {
   OK: { short: "ok", meaning: "ok", systemd: "" },
   INTERNAL: { short: "internal error", meaning: "internal error (a bug; `--verbose` shows the stack)", systemd: "restarted" },
-  USAGE: { short: "usage/invalid config", meaning: "usage error, invalid config, or `--verify-config` found problems", systemd: "not restarted" },
+  USAGE: {
+    short: "usage/invalid config",
+    meaning: "usage error, invalid config, or `--verify-config` found problems",
+    systemd: "not restarted",
+  },
   LOCKED: {
     short: "lock held",
     meaning: "lock held by another instance (`Failed to acquire lock`, names the holder's PID)",
@@ -67,7 +71,11 @@ export const EXIT_CODE_DOCS: Record<keyof typeof EXIT, { short: string; meaning:
     meaning: "halted by a risk limit (daily loss, drawdown); stays halted across restarts until `kalshi-bot run --reset-halt`",
     systemd: "not restarted",
   },
-  LIVE_REFUSED: { short: "live trading refused", meaning: "live trading refused: the autonomous checklist is not met", systemd: "not restarted" },
+  LIVE_REFUSED: {
+    short: "live trading refused",
+    meaning: "live trading refused: the autonomous checklist is not met",
+    systemd: "not restarted",
+  },
   INTERRUPTED: { short: "interrupted", meaning: "interrupted at a prompt", systemd: "" },
 };
 

@@ -29,7 +29,11 @@ if (!existsSync(join(data, "trades"))) {
 }
 
 // Yardstick: gunzip + JSON.parse of every file, best of 3.
-const files = ["events", "trades"].flatMap((d) => readdirSync(join(data, d)).filter((f) => f.endsWith(".json.gz")).map((f) => join(data, d, f)));
+const files = ["events", "trades"].flatMap((d) =>
+  readdirSync(join(data, d))
+    .filter((f) => f.endsWith(".json.gz"))
+    .map((f) => join(data, d, f)),
+);
 let trades = 0;
 const yard: number[] = [];
 for (let i = 0; i < 3; i++) {
@@ -51,7 +55,12 @@ const pin = Bun.which("taskset") ? ["taskset", "-c", "0"] : [];
 /** One backtest run of the binary on `dir`: wall and CPU ms, and its report. */
 function run(dir: string): { wallMs: number; cpuMs: number; report: string } {
   const t0 = performance.now();
-  const p = Bun.spawnSync([...pin, BIN, "backtest", "--data", dir, "--out", join(out, "out")], { cwd: out, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/", NO_COLOR: "1", TZ: "UTC" }, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawnSync([...pin, BIN, "backtest", "--data", dir, "--out", join(out, "out")], {
+    cwd: out,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/", NO_COLOR: "1", TZ: "UTC" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const wallMs = performance.now() - t0;
   if (p.exitCode !== 0) throw new Error(`backtest exited ${p.exitCode}: ${p.stderr.toString()}`);
   const ru = p.resourceUsage;
@@ -60,16 +69,20 @@ function run(dir: string): { wallMs: number; cpuMs: number; report: string } {
 
 /** The recording's figure: its yardstick (best of 3) and one backtest run. */
 function recordingFigure(dir: string) {
-  const files = readdirSync(dir).filter((f) => /\.jsonl\.gz$/.test(f)).map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => /\.jsonl\.gz$/.test(f))
+    .map((f) => join(dir, f));
   let lines = 0;
   const yard: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     let n = 0;
-    for (const f of files) for (const l of gunzipSync(readFileSync(f)).toString("utf8").split("\n")) if (l) {
-        JSON.parse(l);
-        n++;
-      }
+    for (const f of files)
+      for (const l of gunzipSync(readFileSync(f)).toString("utf8").split("\n"))
+        if (l) {
+          JSON.parse(l);
+          n++;
+        }
     yard.push(performance.now() - t0);
     lines = n;
   }
@@ -92,12 +105,18 @@ try {
   else {
     console.log(`tape: ${files.length} files, ${trades} trades`);
     console.log(`yardstick (gunzip + JSON.parse, best of 3): ${r.yardstickMs.toFixed(0)} ms`);
-    console.log(`kalshi-bot backtest${pin.length ? " (one core)" : ""}: ${(wallMs / 1000).toFixed(1)} s wall, ${(cpuMs / 1000).toFixed(1)} s CPU (${(cpuMs / r.yardstickMs).toFixed(0)}x the yardstick; aim <= 30 s)`);
+    console.log(
+      `kalshi-bot backtest${pin.length ? " (one core)" : ""}: ${(wallMs / 1000).toFixed(1)} s wall, ${(cpuMs / 1000).toFixed(1)} s CPU (${(cpuMs / r.yardstickMs).toFixed(0)}x the yardstick; aim <= 30 s)`,
+    );
     console.log(r.report);
     if (r.recording) {
       const x = r.recording;
-      console.log(`recording: ${x.files} files, ${x.records} records; yardstick (gunzip + JSON.parse per line, best of 3): ${x.yardstickMs.toFixed(0)} ms`);
-      console.log(`kalshi-bot backtest of the recording${pin.length ? " (one core)" : ""}: ${(x.wallMs / 1000).toFixed(1)} s wall, ${(x.cpuMs / 1000).toFixed(1)} s CPU (${(x.cpuMs / x.yardstickMs).toFixed(0)}x the yardstick)`);
+      console.log(
+        `recording: ${x.files} files, ${x.records} records; yardstick (gunzip + JSON.parse per line, best of 3): ${x.yardstickMs.toFixed(0)} ms`,
+      );
+      console.log(
+        `kalshi-bot backtest of the recording${pin.length ? " (one core)" : ""}: ${(x.wallMs / 1000).toFixed(1)} s wall, ${(x.cpuMs / 1000).toFixed(1)} s CPU (${(x.cpuMs / x.yardstickMs).toFixed(0)}x the yardstick)`,
+      );
       console.log(x.report.split("\n").slice(0, 3).join("\n"));
     }
   }

@@ -8,7 +8,7 @@ const side = new Uint8Array(N);
 const price = new Int32Array(N);
 const delta = new Int32Array(N);
 let seed = 42;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const level = new Map<number, number>();
 for (let i = 0; i < N; i++) {
   const s = rnd() < 0.5 ? 0 : 1;
@@ -40,5 +40,7 @@ run(false); // warm-up
 for (const mode of [false, true]) {
   const ms = run(mode);
   const rate = (N / ms) * 1000;
-  console.log(`orderbook deltas (use_yes_price=${mode}): ${N.toLocaleString("en-US")} in ${ms.toFixed(0)} ms = ${Math.round(rate).toLocaleString("en-US")} deltas/s`);
+  console.log(
+    `orderbook deltas (use_yes_price=${mode}): ${N.toLocaleString("en-US")} in ${ms.toFixed(0)} ms = ${Math.round(rate).toLocaleString("en-US")} deltas/s`,
+  );
 }

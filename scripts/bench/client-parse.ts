@@ -22,4 +22,6 @@ for (let i = 0; i < runs; i++) {
   jsonMs += t1 - t0;
   zodMs += t2 - t1;
 }
-console.log(`1,000-market page (${(text.length / 1024).toFixed(0)} KiB): JSON.parse ${(jsonMs / runs).toFixed(2)} ms + schema ${(zodMs / runs).toFixed(2)} ms = ${((jsonMs + zodMs) / runs).toFixed(2)} ms per page`);
+console.log(
+  `1,000-market page (${(text.length / 1024).toFixed(0)} KiB): JSON.parse ${(jsonMs / runs).toFixed(2)} ms + schema ${(zodMs / runs).toFixed(2)} ms = ${((jsonMs + zodMs) / runs).toFixed(2)} ms per page`,
+);

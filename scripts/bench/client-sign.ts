@@ -8,4 +8,6 @@ for (let i = 0; i < 100; i++) authHeaders("bench-key", privateKey, "GET", "/trad
 const t0 = performance.now();
 for (let i = 0; i < n; i++) authHeaders("bench-key", privateKey, "POST", "/trade-api/v2/portfolio/events/orders");
 const ms = performance.now() - t0;
-console.log(`signing: ${((ms / n) * 1000).toFixed(0)} µs per request (${Math.round((n / ms) * 1000).toLocaleString("en-US")} signatures/s, 2048-bit RSA-PSS)`);
+console.log(
+  `signing: ${((ms / n) * 1000).toFixed(0)} µs per request (${Math.round((n / ms) * 1000).toLocaleString("en-US")} signatures/s, 2048-bit RSA-PSS)`,
+);

@@ -51,7 +51,9 @@ const server = Bun.serve({
     const end = Math.min(TOTAL, start + limit);
     const markets = [];
     for (let i = start; i < end; i++) markets.push(market(i));
-    return new Response(JSON.stringify({ markets, cursor: end < TOTAL ? String(end) : "" }), { headers: { "content-type": "application/json" } });
+    return new Response(JSON.stringify({ markets, cursor: end < TOTAL ? String(end) : "" }), {
+      headers: { "content-type": "application/json" },
+    });
   },
 });
 

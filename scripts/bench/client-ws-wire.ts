@@ -10,7 +10,7 @@ import { parseWsFrame } from "../../src/kalshi/wire/ws-fast.ts";
 const N = 400_000;
 const MARKETS = 50;
 let seed = 42;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const tickers = Array.from({ length: MARKETS }, (_, i) => `KXWTACHALLENGERMATCH-26JUN11JIM${String(i).padStart(3, "0")}-LEP`);
 const ids = tickers.map((_, i) => `f5ed38e2-0991-4c8f-817e-${String(i).padStart(12, "0")}`);
 const level = new Map<string, number>();
@@ -105,5 +105,9 @@ const rate = (ms: number) => (CHUNK / ms) * 1000;
 const avgLen = Math.round(frames.reduce((s, f) => s + f.length, 0) / N);
 console.log(`orderbook_delta frames (${avgLen} bytes each), one core, best ${fmt(CHUNK)}-frame chunk of each:`);
 console.log(`  JSON.parse alone (yardstick):                 ${fmt(rate(best.json))} frames/s`);
-console.log(`  wire path (parseWsFrame -> OrderBooks.delta): ${fmt(rate(best.wire))} deltas/s = ${((rate(best.wire) / rate(best.json)) * 100).toFixed(0)}% of JSON.parse`);
-console.log(`  generic zod path (JSON.parse -> WsMessage):   ${fmt(rate(best.zod))} deltas/s = ${((rate(best.zod) / rate(best.json)) * 100).toFixed(0)}% of JSON.parse`);
+console.log(
+  `  wire path (parseWsFrame -> OrderBooks.delta): ${fmt(rate(best.wire))} deltas/s = ${((rate(best.wire) / rate(best.json)) * 100).toFixed(0)}% of JSON.parse`,
+);
+console.log(
+  `  generic zod path (JSON.parse -> WsMessage):   ${fmt(rate(best.zod))} deltas/s = ${((rate(best.zod) / rate(best.json)) * 100).toFixed(0)}% of JSON.parse`,
+);

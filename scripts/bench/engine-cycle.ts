@@ -29,7 +29,9 @@ const MODES = arg("modes", "rest,daemon").split(",");
 const CACHE = arg("decision-cache", "on,off").split(",");
 // --profile DIR: run the bot from source under Bun's CPU profiler (markdown profile written on exit) instead of the binary.
 const PROFILE = arg("profile", "");
-const botCmd = PROFILE ? [process.execPath, `--cpu-prof-md`, `--cpu-prof-dir=${resolve(PROFILE)}`, resolve(import.meta.dir, "../../src/cli.ts")] : [BIN];
+const botCmd = PROFILE
+  ? [process.execPath, `--cpu-prof-md`, `--cpu-prof-dir=${resolve(PROFILE)}`, resolve(import.meta.dir, "../../src/cli.ts")]
+  : [BIN];
 
 /**
  * REST-only runs go through this counting proxy: requests per endpoint (path without its query and
@@ -43,7 +45,10 @@ function countingProxy(target: string) {
     hostname: "127.0.0.1",
     async fetch(req) {
       const u = new URL(req.url);
-      const key = `${req.method} ${u.pathname.replace(/^\/trade-api\/v2/, "").replace(/\/[0-9a-f]{8}-[0-9a-f-]{27}/g, "/{id}").replace(/\/(markets|series)\/[A-Z][^/]*/g, "/$1/{ticker}")}`;
+      const key = `${req.method} ${u.pathname
+        .replace(/^\/trade-api\/v2/, "")
+        .replace(/\/[0-9a-f]{8}-[0-9a-f-]{27}/g, "/{id}")
+        .replace(/\/(markets|series)\/[A-Z][^/]*/g, "/$1/{ticker}")}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
       const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
       const res = await fetch(origin + u.pathname + u.search, { method: req.method, headers: req.headers, body });
@@ -59,10 +64,34 @@ async function venue(markets: number, speed: number, websocket = true, decisionC
   const keyPath = join(dir, "key.pem");
   writeFileSync(keyPath, kp.privateKeyPem, { mode: 0o600 });
   chmodSync(keyPath, 0o600);
-  const sim = await startSimServer({ port: 0, seed: 5, markets, speed, quiet: true, tier: "prime", accounts: [{ apiKeyId: "bench", publicKeyPem: kp.publicKeyPem, balanceMicros: 10_000_000_000 }] });
+  const sim = await startSimServer({
+    port: 0,
+    seed: 5,
+    markets,
+    speed,
+    quiet: true,
+    tier: "prime",
+    accounts: [{ apiKeyId: "bench", publicKeyPem: kp.publicKeyPem, balanceMicros: 10_000_000_000 }],
+  });
   const cfg = {
-    exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime", request_timeout_ms: 30_000 },
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 1, series_tickers: [...sim.exchange.series.keys()], websocket, decision_cache: decisionCache, strategies: { market_maker: { enabled: true } } },
+    exchange: {
+      environment: "sim",
+      base_url: sim.baseUrl,
+      api_key_id: "bench",
+      private_key_path: keyPath,
+      rate_tier: "prime",
+      request_timeout_ms: 30_000,
+    },
+    trading: {
+      dry_run: false,
+      autonomous_mode: true,
+      non_interactive: true,
+      cycle_interval_seconds: 1,
+      series_tickers: [...sim.exchange.series.keys()],
+      websocket,
+      decision_cache: decisionCache,
+      strategies: { market_maker: { enabled: true } },
+    },
     risk: { max_orders_per_minute: 600, min_price: "0.01", max_price: "0.99", max_daily_loss_dollars: "1000", max_drawdown_pct: 90 },
     paths: { database: "data/k.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
   };
@@ -83,7 +112,22 @@ async function cycleBench(markets: number, websocket: boolean, decisionCache: st
   const events = sim.exchange.events.size;
   const series = sim.exchange.series.size;
   const eventsBySeries = [...sim.exchange.events.values()].map((e) => e.seriesTicker);
-  const proc = Bun.spawn([...botCmd, "--config", join(dir, "bot.json"), "--mode", "trade", "--non-interactive", "--skip-setup-wizard", "--log-format", "plain", "--lock-file", join(dir, "bot.lock")], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(
+    [
+      ...botCmd,
+      "--config",
+      join(dir, "bot.json"),
+      "--mode",
+      "trade",
+      "--non-interactive",
+      "--skip-setup-wizard",
+      "--log-format",
+      "plain",
+      "--lock-file",
+      join(dir, "bot.lock"),
+    ],
+    { cwd: dir, stdout: "pipe", stderr: "pipe" },
+  );
   let out = "";
   const dec = new TextDecoder();
   const cpu: number[] = [];
@@ -106,7 +150,13 @@ async function cycleBench(markets: number, websocket: boolean, decisionCache: st
       break;
     }
   }
-  const byPath = proxy && warmFrom ? [...proxy.counts].map(([k, n]) => [k, (n - (warmFrom!.get(k) ?? 0)) / (CYCLES - 1)] as const).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]) : [];
+  const byPath =
+    proxy && warmFrom
+      ? [...proxy.counts]
+          .map(([k, n]) => [k, (n - (warmFrom!.get(k) ?? 0)) / (CYCLES - 1)] as const)
+          .filter(([, n]) => n > 0)
+          .sort((a, b) => b[1] - a[1])
+      : [];
   proc.kill("SIGTERM");
   await proc.exited;
   proxy?.stop();
@@ -129,14 +179,31 @@ async function cycleBench(markets: number, websocket: boolean, decisionCache: st
       `markets in scope ${pct(scanned, 50)}; requests per cycle p50 ${pct(reqs, 50)} (REST minimum for this scope ${min}: 6 portfolio/status + ${pages} event pages; extra = order writes, order lookups, book depth${websocket ? "; with live books the market pages are only read once a minute" : ""})`,
   );
   if (byPath.length) {
-    console.log(`  reads per warm cycle ${reads.toFixed(1)} = ${(reads / min).toFixed(2)}x the minimum ${min} (${(reads - depth).toFixed(1)} = ${((reads - depth) / min).toFixed(2)}x without the ${depth.toFixed(1)} order-book depth reads the strategies ask for); order writes ${writes.toFixed(1)}`);
+    console.log(
+      `  reads per warm cycle ${reads.toFixed(1)} = ${(reads / min).toFixed(2)}x the minimum ${min} (${(reads - depth).toFixed(1)} = ${((reads - depth) / min).toFixed(2)}x without the ${depth.toFixed(1)} order-book depth reads the strategies ask for); order writes ${writes.toFixed(1)}`,
+    );
     console.log(`  by endpoint: ${byPath.map(([k, n]) => `${k} ${n.toFixed(1)}`).join(", ")}`);
   }
 }
 
 async function memoryBench() {
   const { dir, sim } = await venue(1000, 10);
-  const proc = Bun.spawn([BIN, "--config", join(dir, "bot.json"), "--mode", "trade", "--non-interactive", "--skip-setup-wizard", "--log-format", "plain", "--lock-file", join(dir, "bot.lock")], { cwd: dir, stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn(
+    [
+      BIN,
+      "--config",
+      join(dir, "bot.json"),
+      "--mode",
+      "trade",
+      "--non-interactive",
+      "--skip-setup-wizard",
+      "--log-format",
+      "plain",
+      "--lock-file",
+      join(dir, "bot.lock"),
+    ],
+    { cwd: dir, stdout: "ignore", stderr: "ignore" },
+  );
   const samples: Array<[number, number, number]> = [];
   const t0 = Date.now();
   while (Date.now() - t0 < SECONDS * 1000) {
@@ -154,8 +221,12 @@ async function memoryBench() {
   const firstHalf = samples.slice(1, Math.ceil(samples.length / 2)).map((s) => s[2]);
   const secondHalf = samples.slice(Math.ceil(samples.length / 2)).map((s) => s[2]);
   const last = samples.at(-1)!;
-  console.log(`RSS over ${SECONDS} s (${last[1]} cycles, 1,000 markets, exchange at 10× speed): ${samples.map((s) => `${s[0]}s:${mb(s[2])}`).join(" ")} MB`);
-  console.log(`RSS p50 first half ${mb(pct(firstHalf, 50))} MB, second half ${mb(pct(secondHalf, 50))} MB, max ${mb(Math.max(...samples.map((s) => s[2])))} MB`);
+  console.log(
+    `RSS over ${SECONDS} s (${last[1]} cycles, 1,000 markets, exchange at 10× speed): ${samples.map((s) => `${s[0]}s:${mb(s[2])}`).join(" ")} MB`,
+  );
+  console.log(
+    `RSS p50 first half ${mb(pct(firstHalf, 50))} MB, second half ${mb(pct(secondHalf, 50))} MB, max ${mb(Math.max(...samples.map((s) => s[2])))} MB`,
+  );
 }
 
 for (const n of SIZES) {

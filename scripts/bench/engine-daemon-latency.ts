@@ -73,9 +73,13 @@ ex.decreaseOrder = (u, id, by) => {
   return decrease(u, id, by);
 };
 
-const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 60, strategies: { market_maker: { stop_before_close_minutes: 0, max_markets: 8 } } } });
+const cfg = writeBotConfig(dir, v, {
+  trading: { cycle_interval_seconds: 60, strategies: { market_maker: { stop_before_close_minutes: 0, max_markets: 8 } } },
+});
 // PROFILE_DIR=…: the daemon from source under Bun's CPU profiler (markdown profile on exit) instead of the binary.
-const botCmd = process.env.PROFILE_DIR ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${resolve(process.env.PROFILE_DIR)}`, resolve(import.meta.dir, "../../src/cli.ts")] : [BIN];
+const botCmd = process.env.PROFILE_DIR
+  ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${resolve(process.env.PROFILE_DIR)}`, resolve(import.meta.dir, "../../src/cli.ts")]
+  : [BIN];
 const bot = Bun.spawn([...botCmd, ...daemonArgs(cfg, dir), "--verbose"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
 const botOut = new Response(bot.stdout).text();
 void new Response(bot.stderr).text();
@@ -85,7 +89,9 @@ function restingBids(): Array<{ ticker: string; price: number }> {
   try {
     const d = ledger();
     try {
-      return d.query("select ticker, price from orders where paper = 0 and status = 'resting' and strategy = 'market_maker' and side = 'bid'").all() as Array<{ ticker: string; price: number }>;
+      return d
+        .query("select ticker, price from orders where paper = 0 and status = 'resting' and strategy = 'market_maker' and side = 'bid'")
+        .all() as Array<{ ticker: string; price: number }>;
     } finally {
       d.close();
     }
@@ -117,7 +123,14 @@ for (let i = 0; i < SAMPLES * 2 && samples.length < SAMPLES; i++) {
   await Bun.sleep(400); // past the reactor's gap between passes
   const n0 = arrivals.length;
   const t0 = performance.now();
-  v.sim.exchange.placeOrder(POKE, { ticker: q.ticker, side: "bid", price, count: 50 * COUNT_ONE, tif: "good_till_canceled", stp: "taker_at_cross" });
+  v.sim.exchange.placeOrder(POKE, {
+    ticker: q.ticker,
+    side: "bid",
+    price,
+    count: 50 * COUNT_ONE,
+    tif: "good_till_canceled",
+    stp: "taker_at_cross",
+  });
   const end = performance.now() + 2_000;
   while (arrivals.length === n0 && performance.now() < end) await Bun.sleep(0);
   if (arrivals.length > n0) samples.push(arrivals[n0]! - t0);
@@ -131,7 +144,11 @@ const key = createPrivateKey(readFileSync(v.keyPath, "utf8"));
 const sig: number[] = [];
 for (let i = 0; i < 200; i++) {
   const t = performance.now();
-  sign("sha256", Buffer.from(`${Date.now()}POST/trade-api/v2/portfolio/orders`), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+  sign("sha256", Buffer.from(`${Date.now()}POST/trade-api/v2/portfolio/orders`), {
+    key,
+    padding: constants.RSA_PKCS1_PSS_PADDING,
+    saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+  });
   sig.push(performance.now() - t);
 }
 // A bare request round: signed ahead, sent, taken by the exchange's handler (a cancel of an unknown
@@ -140,10 +157,17 @@ const round: number[] = [];
 for (let i = 0; i < 60; i++) {
   const path = `/trade-api/v2/portfolio/orders/${randomUUID()}`;
   const ts = String(Date.now());
-  const signature = sign("sha256", Buffer.from(`${ts}DELETE${path}`), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }).toString("base64");
+  const signature = sign("sha256", Buffer.from(`${ts}DELETE${path}`), {
+    key,
+    padding: constants.RSA_PKCS1_PSS_PADDING,
+    saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+  }).toString("base64");
   const n0 = arrivals.length;
   const t0 = performance.now();
-  await fetch(`${new URL(v.sim.baseUrl).origin}${path}`, { method: "DELETE", headers: { "KALSHI-ACCESS-KEY": v.keyId, "KALSHI-ACCESS-TIMESTAMP": ts, "KALSHI-ACCESS-SIGNATURE": signature } }).then((r) => r.arrayBuffer());
+  await fetch(`${new URL(v.sim.baseUrl).origin}${path}`, {
+    method: "DELETE",
+    headers: { "KALSHI-ACCESS-KEY": v.keyId, "KALSHI-ACCESS-TIMESTAMP": ts, "KALSHI-ACCESS-SIGNATURE": signature },
+  }).then((r) => r.arrayBuffer());
   if (arrivals.length > n0) round.push(arrivals[n0]! - t0);
 }
 
@@ -151,7 +175,11 @@ bot.kill("SIGTERM");
 await bot.exited;
 await v.stop();
 // The daemon's own account of its reactive passes (--verbose): the wait from the first update to the pass, and its CPU.
-const passes = [...(await botOut).matchAll(/reactive pass: .*?: (\d+) placed, (\d+) amended, (\d+) canceled; ([\d.]+) ms CPU, ([\d.]+) ms after the first update/g)].filter((m) => Number(m[1]) + Number(m[2]) + Number(m[3]) > 0);
+const passes = [
+  ...(await botOut).matchAll(
+    /reactive pass: .*?: (\d+) placed, (\d+) amended, (\d+) canceled; ([\d.]+) ms CPU, ([\d.]+) ms after the first update/g,
+  ),
+].filter((m) => Number(m[1]) + Number(m[2]) + Number(m[3]) > 0);
 const waited = passes.map((m) => Number(m[5]));
 const passCpu = passes.map((m) => Number(m[4]));
 rmSync(dir, { recursive: true, force: true });
@@ -159,5 +187,10 @@ rmSync(dir, { recursive: true, force: true });
 console.log(
   `book update → order request taken by the exchange, daemon through the binary (ledger write, signature and HTTP included): p50 ${fmt(pct(samples, 0.5))}, p99 ${fmt(pct(samples, 0.99))}, max ${fmt(Math.max(...samples))} over ${samples.length} samples${misses ? ` (${misses} moves got no requote within 2 s)` : ""}`,
 );
-if (passes.length) console.log(`  the daemon's passes that sent something (${passes.length}): wait from the first update to the pass p50 ${fmt(pct(waited, 0.5))}, p99 ${fmt(pct(waited, 0.99))}; pass CPU p50 ${fmt(pct(passCpu, 0.5))}, p99 ${fmt(pct(passCpu, 0.99))}`);
-console.log(`  yardsticks, same run: one bare RSA-PSS signature p50 ${fmt(pct(sig, 0.5))}; a bare signed request round to the exchange's handler p50 ${fmt(pct(round, 0.5))}, p99 ${fmt(pct(round, 0.99))} (${round.length} requests)`);
+if (passes.length)
+  console.log(
+    `  the daemon's passes that sent something (${passes.length}): wait from the first update to the pass p50 ${fmt(pct(waited, 0.5))}, p99 ${fmt(pct(waited, 0.99))}; pass CPU p50 ${fmt(pct(passCpu, 0.5))}, p99 ${fmt(pct(passCpu, 0.99))}`,
+  );
+console.log(
+  `  yardsticks, same run: one bare RSA-PSS signature p50 ${fmt(pct(sig, 0.5))}; a bare signed request round to the exchange's handler p50 ${fmt(pct(round, 0.5))}, p99 ${fmt(pct(round, 0.99))} (${round.length} requests)`,
+);

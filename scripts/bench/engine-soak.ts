@@ -48,7 +48,26 @@ function rssBytes(pid: number): number | null {
 }
 
 const sim = Bun.spawn(
-  [BIN, "sim", "--port", "0", "--seed", "9", "--markets", String(MARKETS), "--speed", String(SPEED), "--tier", "prime", "--api-key-id", "soak", "--public-key", join(dir, "key.pub"), "--balance", "100000"],
+  [
+    BIN,
+    "sim",
+    "--port",
+    "0",
+    "--seed",
+    "9",
+    "--markets",
+    String(MARKETS),
+    "--speed",
+    String(SPEED),
+    "--tier",
+    "prime",
+    "--api-key-id",
+    "soak",
+    "--public-key",
+    join(dir, "key.pub"),
+    "--balance",
+    "100000",
+  ],
   { cwd: dir, stdout: "pipe", stderr: "inherit" },
 );
 const reader = sim.stdout.getReader();
@@ -65,7 +84,14 @@ const baseUrl = head.split("\n")[0]!.trim();
 const seriesList = ((await (await fetch(`${baseUrl}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
 
 const cfg = {
-  exchange: { environment: "sim", base_url: baseUrl, api_key_id: "soak", private_key_path: join(dir, "key.pem"), rate_tier: "prime", request_timeout_ms: 30_000 },
+  exchange: {
+    environment: "sim",
+    base_url: baseUrl,
+    api_key_id: "soak",
+    private_key_path: join(dir, "key.pem"),
+    rate_tier: "prime",
+    request_timeout_ms: 30_000,
+  },
   trading: {
     dry_run: DRY,
     autonomous_mode: true,
@@ -81,12 +107,27 @@ const cfg = {
 };
 writeFileSync(join(dir, "bot.json"), JSON.stringify(cfg, null, 2));
 
-const bot = Bun.spawn([BIN, "--config", join(dir, "bot.json"), "--mode", "trade", "--non-interactive", "--skip-setup-wizard", "--log-format", "plain", "--lock-file", join(dir, "bot.lock")], {
-  cwd: dir,
-  env: { ...process.env },
-  stdout: "pipe",
-  stderr: "pipe",
-});
+const bot = Bun.spawn(
+  [
+    BIN,
+    "--config",
+    join(dir, "bot.json"),
+    "--mode",
+    "trade",
+    "--non-interactive",
+    "--skip-setup-wizard",
+    "--log-format",
+    "plain",
+    "--lock-file",
+    join(dir, "bot.lock"),
+  ],
+  {
+    cwd: dir,
+    env: { ...process.env },
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+);
 // Keep the pipes drained (a full pipe would block the bot), remembering the last lines for errors.
 let tail = "";
 const drain = async (s: ReadableStream<Uint8Array>) => {
@@ -107,7 +148,9 @@ const stop = () => {
 };
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
-console.log(`soak: ${MINUTES} min, ${MARKETS} markets, sim ×${SPEED}, cycle ${INTERVAL} s, ${DRY ? "dry-run" : "live"}${NO_WS ? ", REST only" : ", WebSocket books"}; bot pid ${bot.pid}, folder ${dir}`);
+console.log(
+  `soak: ${MINUTES} min, ${MARKETS} markets, sim ×${SPEED}, cycle ${INTERVAL} s, ${DRY ? "dry-run" : "live"}${NO_WS ? ", REST only" : ", WebSocket books"}; bot pid ${bot.pid}, folder ${dir}`,
+);
 while (!stopped && Date.now() - t0 < MINUTES * 60_000) {
   await Bun.sleep(SAMPLE_S * 1000);
   if (bot.exitCode !== null) {
@@ -122,7 +165,9 @@ while (!stopped && Date.now() - t0 < MINUTES * 60_000) {
   } catch {}
   const s = { s: Math.round((Date.now() - t0) / 1000), rss, cycle, simRss: rssBytes(sim.pid) ?? 0 };
   samples.push(s);
-  console.log(`  ${String(s.s).padStart(5)} s  cycle ${String(cycle).padStart(6)}  bot RSS ${(rss / 1048576).toFixed(1)} MB  (sim ${(s.simRss / 1048576).toFixed(1)} MB)`);
+  console.log(
+    `  ${String(s.s).padStart(5)} s  cycle ${String(cycle).padStart(6)}  bot RSS ${(rss / 1048576).toFixed(1)} MB  (sim ${(s.simRss / 1048576).toFixed(1)} MB)`,
+  );
 }
 
 bot.kill("SIGTERM");
@@ -161,7 +206,9 @@ if (samples.length === 0) {
   // Only whole minutes: the last, partial one holds a sample or two, not a floor.
   const fl = floors.filter((x, k) => x && (k + 1) * 60 <= last.s);
   const flWarm = fl.slice(Math.floor(fl.length / 4));
-  console.log(`per-minute floor: ${fl.map((x) => mb(x.rss)).join(" ")} MB; floor slope ${slopeMbPerHour(flWarm).toFixed(1)} MB/h after the first quarter`);
+  console.log(
+    `per-minute floor: ${fl.map((x) => mb(x.rss)).join(" ")} MB; floor slope ${slopeMbPerHour(flWarm).toFixed(1)} MB/h after the first quarter`,
+  );
   console.log(
     `RSS over ${last.s} s (${last.cycle} cycles, ${MARKETS} markets, sim ×${SPEED}, ${DRY ? "dry-run" : "live"}${NO_WS ? ", REST only" : ", WebSocket"}): ` +
       `first ${mb(samples[0]!.rss)} MB, median ${mb(rs[Math.floor(rs.length / 2)]!)} MB, last ${mb(last.rss)} MB, max ${mb(rs.at(-1)!)} MB; ` +

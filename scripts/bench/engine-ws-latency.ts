@@ -124,7 +124,12 @@ const timedFetch = (input: string, init: RequestInit): Promise<Response> => {
     pendingT0 = null;
     throttled = false;
     if (!FORWARD) {
-      return Promise.resolve(new Response(JSON.stringify({ error: { code: "bench", message: "not sent (bench)" } }), { status: 400, headers: { "content-type": "application/json" } }));
+      return Promise.resolve(
+        new Response(JSON.stringify({ error: { code: "bench", message: "not sent (bench)" } }), {
+          status: 400,
+          headers: { "content-type": "application/json" },
+        }),
+      );
     }
   }
   return realFetch(input, init);
@@ -150,9 +155,14 @@ const events: ReadonlyMap<string, EventView> = data.events;
 const tickers = [...base.keys()];
 
 const strategies = enabledStrategies(
-  strategiesSchema.parse({ event_arbitrage: { enabled: false }, market_maker: { enabled: true, max_markets: 1, min_spread_ticks: 2, spread: "0.02" } }),
+  strategiesSchema.parse({
+    event_arbitrage: { enabled: false },
+    market_maker: { enabled: true, max_markets: 1, min_spread_ticks: 2, spread: "0.02" },
+  }),
 );
-const limits = resolveRiskLimits(riskSchema.parse({ max_orders_per_minute: 1_000_000, max_total_exposure_dollars: "100000", max_event_exposure_dollars: "100000" }));
+const limits = resolveRiskLimits(
+  riskSchema.parse({ max_orders_per_minute: 1_000_000, max_total_exposure_dollars: "100000", max_event_exposure_dollars: "100000" }),
+);
 const portfolio: PortfolioView = { cashMicros: 10_000_000_000, positions: new Map(), restingOrders: [] };
 const risk = emptyRiskSnapshot(Date.now(), { cashMicros: 10_000_000_000, equityMicros: 10_000_000_000 });
 
@@ -246,12 +256,25 @@ const pct = (xs: number[], q: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN;
 };
 const fmt = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
-console.log(`exchange: ${MARKETS} markets requested, ${tickers.length} active in scope, speed ${SPEED}x, separate process; orders ${FORWARD ? "sent to the exchange" : "stopped at fetch"}`);
-console.log(`feed only (${feedWall.toFixed(1)} s): ${fmt(feedDeltas / feedWall)} deltas/s delivered, ${fmt(feedFrames / feedWall)} frames/s; LiveBooks cost ${(feedFrames ? (feedWork / feedFrames) * 1000 : NaN).toFixed(1)} µs/frame (parse + book + notify) → capacity ≈ ${fmt(feedFrames ? feedFrames / (feedWork / 1000) : NaN)} frames/s on one core`);
-console.log(`decide+send (${runWall.toFixed(1)} s): ${fmt(runDeltas / runWall)} deltas/s processed, ${updates.toLocaleString("en-US")} book updates, ${noIntent.toLocaleString("en-US")} without an order (market_maker held or spread too tight), ${rejectedByRisk} risk rejections`);
-console.log(`update → order request leaving (fetch called), n = ${latencies.length.toLocaleString("en-US")} (after ${cold.length} warm-up samples, max ${fmt(Math.max(...cold))} µs): p50 ${fmt(pct(latencies, 0.5))} µs, p99 ${fmt(pct(latencies, 0.99))} µs, max ${fmt(Math.max(...latencies))} µs`);
-console.log(`  of which update → request built (parse, book, overlay, strategy, risk): p50 ${fmt(pct(decideOnly, 0.5))} µs, p99 ${fmt(pct(decideOnly, 0.99))} µs`);
-if (throttledLat.length) console.log(`  ${throttledLat.length} more samples waited in the client's rate limiter (prime tier; the bench orders far faster than a bot) and are left out: p50 ${fmt(pct(throttledLat, 0.5))} µs`);
+console.log(
+  `exchange: ${MARKETS} markets requested, ${tickers.length} active in scope, speed ${SPEED}x, separate process; orders ${FORWARD ? "sent to the exchange" : "stopped at fetch"}`,
+);
+console.log(
+  `feed only (${feedWall.toFixed(1)} s): ${fmt(feedDeltas / feedWall)} deltas/s delivered, ${fmt(feedFrames / feedWall)} frames/s; LiveBooks cost ${(feedFrames ? (feedWork / feedFrames) * 1000 : NaN).toFixed(1)} µs/frame (parse + book + notify) → capacity ≈ ${fmt(feedFrames ? feedFrames / (feedWork / 1000) : NaN)} frames/s on one core`,
+);
+console.log(
+  `decide+send (${runWall.toFixed(1)} s): ${fmt(runDeltas / runWall)} deltas/s processed, ${updates.toLocaleString("en-US")} book updates, ${noIntent.toLocaleString("en-US")} without an order (market_maker held or spread too tight), ${rejectedByRisk} risk rejections`,
+);
+console.log(
+  `update → order request leaving (fetch called), n = ${latencies.length.toLocaleString("en-US")} (after ${cold.length} warm-up samples, max ${fmt(Math.max(...cold))} µs): p50 ${fmt(pct(latencies, 0.5))} µs, p99 ${fmt(pct(latencies, 0.99))} µs, max ${fmt(Math.max(...latencies))} µs`,
+);
+console.log(
+  `  of which update → request built (parse, book, overlay, strategy, risk): p50 ${fmt(pct(decideOnly, 0.5))} µs, p99 ${fmt(pct(decideOnly, 0.99))} µs`,
+);
+if (throttledLat.length)
+  console.log(
+    `  ${throttledLat.length} more samples waited in the client's rate limiter (prime tier; the bench orders far faster than a bot) and are left out: p50 ${fmt(pct(throttledLat, 0.5))} µs`,
+  );
 console.log(`  the rest is LiveTransport → KalshiClient: rate limiter, body encode, RSA-PSS signature (see client-sign.ts: ~0.5 ms each)`);
 {
   // Yardstick in this run: one bare RSA-PSS signature (median of 50).
@@ -262,9 +285,18 @@ console.log(`  the rest is LiveTransport → KalshiClient: rate limiter, body en
     signMessage(privateKey, `${Date.now()}POST/trade-api/v2/portfolio/events/orders`);
     sig.push((performance.now() - t) * 1000);
   }
-  console.log(`  yardstick: one bare RSA-PSS signature p50 ${fmt(pct(sig.sort((a, b) => a - b), 0.5))} µs; signatures made ahead: ${presigner ? `on (${presigner.stats.hits} used, ${presigner.stats.misses} requests found none fresh and signed on the spot)` : "off (--presign)"}`);
+  console.log(
+    `  yardstick: one bare RSA-PSS signature p50 ${fmt(
+      pct(
+        sig.sort((a, b) => a - b),
+        0.5,
+      ),
+    )} µs; signatures made ahead: ${presigner ? `on (${presigner.stats.hits} used, ${presigner.stats.misses} requests found none fresh and signed on the spot)` : "off (--presign)"}`,
+  );
   if (presigner) {
-    console.log(`  with a signature made ahead: n = ${withPresigned.length}, p50 ${fmt(pct(withPresigned, 0.5))} µs, p99 ${fmt(pct(withPresigned, 0.99))} µs; signed on the spot (queue emptied by back-to-back sends): n = ${signedOnTheSpot.length}, p50 ${fmt(pct(signedOnTheSpot, 0.5))} µs, p99 ${fmt(pct(signedOnTheSpot, 0.99))} µs`);
+    console.log(
+      `  with a signature made ahead: n = ${withPresigned.length}, p50 ${fmt(pct(withPresigned, 0.5))} µs, p99 ${fmt(pct(withPresigned, 0.99))} µs; signed on the spot (queue emptied by back-to-back sends): n = ${signedOnTheSpot.length}, p50 ${fmt(pct(signedOnTheSpot, 0.5))} µs, p99 ${fmt(pct(signedOnTheSpot, 0.99))} µs`,
+    );
   }
   presigner?.stop();
 }

@@ -28,9 +28,34 @@ const SEEDS = arg("seeds", "1,2,3,4").split(",").map(Number);
 const HOURS = Number(arg("hours", "3"));
 const START = Date.UTC(2026, 10, 20, 14, 0, 0);
 
-interface T { ts: number; ticker: string; price: number; count: number; buy: boolean; who?: string }
-interface Stats { sizes: number[]; perHour: number[]; prices: number[]; markTape: number[]; cal: Map<number, [number, number]>; spreads: number[]; depth: number[]; markMid: Map<string, number[]> }
-const empty = (): Stats => ({ sizes: [], perHour: [], prices: [], markTape: [], cal: new Map(), spreads: [], depth: [], markMid: new Map() });
+interface T {
+  ts: number;
+  ticker: string;
+  price: number;
+  count: number;
+  buy: boolean;
+  who?: string;
+}
+interface Stats {
+  sizes: number[];
+  perHour: number[];
+  prices: number[];
+  markTape: number[];
+  cal: Map<number, [number, number]>;
+  spreads: number[];
+  depth: number[];
+  markMid: Map<string, number[]>;
+}
+const empty = (): Stats => ({
+  sizes: [],
+  perHour: [],
+  prices: [],
+  markTape: [],
+  cal: new Map(),
+  spreads: [],
+  depth: [],
+  markMid: new Map(),
+});
 
 /** `hours(ticker)`: the market's trading hours; by default its first-to-last trade (all a tape tells). */
 function tapeStats(s: Stats, byTicker: Map<string, T[]>, result: (t: string) => boolean | undefined, hours?: (t: string) => number): void {
@@ -63,15 +88,27 @@ function realStats(): Stats {
   const s = empty();
   const dir = join(DATA, "kxhighny");
   for (const f of readdirSync(join(dir, "trades")).sort()) {
-    const trades = JSON.parse(gunzipSync(readFileSync(join(dir, "trades", f))).toString()) as Record<string, Array<{ count: number; created_time: string; yes_price: number; taker_side: string }>>;
-    const ev = JSON.parse(gunzipSync(readFileSync(join(dir, "events", f))).toString()) as { markets: Array<{ ticker: string; result: string }> };
+    const trades = JSON.parse(gunzipSync(readFileSync(join(dir, "trades", f))).toString()) as Record<
+      string,
+      Array<{ count: number; created_time: string; yes_price: number; taker_side: string }>
+    >;
+    const ev = JSON.parse(gunzipSync(readFileSync(join(dir, "events", f))).toString()) as {
+      markets: Array<{ ticker: string; result: string }>;
+    };
     const res = new Map(ev.markets.map((m) => [m.ticker, m.result === "yes"]));
     const by = new Map<string, T[]>();
-    for (const [ticker, xs] of Object.entries(trades)) by.set(ticker, xs.map((x) => ({ ts: Date.parse(x.created_time), ticker, price: x.yes_price, count: x.count, buy: x.taker_side === "yes" })));
+    for (const [ticker, xs] of Object.entries(trades))
+      by.set(
+        ticker,
+        xs.map((x) => ({ ts: Date.parse(x.created_time), ticker, price: x.yes_price, count: x.count, buy: x.taker_side === "yes" })),
+      );
     tapeStats(s, by, (t) => res.get(t));
   }
   // Top of book of the 15-minute crypto markets, about once a second.
-  const snaps = gunzipSync(readFileSync(join(DATA, "crypto15m/data/KXXRP15M/raw_snapshots.jsonl.gz"))).toString().trim().split("\n");
+  const snaps = gunzipSync(readFileSync(join(DATA, "crypto15m/data/KXXRP15M/raw_snapshots.jsonl.gz")))
+    .toString()
+    .trim()
+    .split("\n");
   for (const l of snaps) {
     const x = JSON.parse(l) as { yb: number | null; ya: number | null; yes_depth: number | null };
     if (x.yb && x.ya) s.spreads.push(Math.round((x.ya - x.yb) * 100));
@@ -105,7 +142,8 @@ async function simStats(s: Stats, seed: number): Promise<void> {
   for (let t = START + 1_000; t <= START + HOURS * 3_600_000; t += 1_000) {
     clock.set(t);
     sim.tick();
-    for (const f of fills.splice(0)) pending.push({ ticker: f.ticker, at: f.tsMs, price: f.price, buy: f.side === "bid", who: f.userId.replace("sim-", "") });
+    for (const f of fills.splice(0))
+      pending.push({ ticker: f.ticker, at: f.tsMs, price: f.price, buy: f.side === "bid", who: f.userId.replace("sim-", "") });
     for (const m of ex.markets.values()) {
       if (m.status !== "active") continue;
       const top = ex.top(m.ticker);
@@ -161,20 +199,55 @@ const sim = empty();
 for (const seed of SEEDS) await simStats(sim, seed);
 const rows: Array<[string, string, string]> = [
   ["trades", String(real.sizes.length), String(sim.sizes.length)],
-  ["trade size, contracts: median / mean / p90 / p99", `${q(real.sizes, 0.5)} / ${f1(mean(real.sizes))} / ${q(real.sizes, 0.9)} / ${q(real.sizes, 0.99)}`, `${q(sim.sizes, 0.5)} / ${f1(mean(sim.sizes))} / ${q(sim.sizes, 0.9)} / ${q(sim.sizes, 0.99)}`],
-  ["trades per market-hour: median / mean", `${f1(q(real.perHour, 0.5))} / ${f1(mean(real.perHour))}`, `${f1(q(sim.perHour, 0.5))} / ${f1(mean(sim.perHour))}`],
-  ["YES price of trades: ≤10¢ / 11–30 / 31–69 / 70–89 / ≥90", [share(real.prices, (p) => p <= 10), share(real.prices, (p) => p > 10 && p <= 30), share(real.prices, (p) => p > 30 && p < 70), share(real.prices, (p) => p >= 70 && p < 90), share(real.prices, (p) => p >= 90)].join(" / "), [share(sim.prices, (p) => p <= 10), share(sim.prices, (p) => p > 10 && p <= 30), share(sim.prices, (p) => p > 30 && p < 70), share(sim.prices, (p) => p >= 70 && p < 90), share(sim.prices, (p) => p >= 90)].join(" / ")],
-  ["taker 60 s markout, trade to trade, ¢ (mean; share > 0 / < 0)", `${mean(real.markTape).toFixed(2)} (${share(real.markTape, (x) => x > 0)} / ${share(real.markTape, (x) => x < 0)})`, `${mean(sim.markTape).toFixed(2)} (${share(sim.markTape, (x) => x > 0)} / ${share(sim.markTape, (x) => x < 0)})`],
-  ["spread ¢: median / p90 (real: KXXRP15M top of book)", `${q(real.spreads, 0.5)} / ${q(real.spreads, 0.9)}`, `${q(sim.spreads, 0.5)} / ${q(sim.spreads, 0.9)}`],
+  [
+    "trade size, contracts: median / mean / p90 / p99",
+    `${q(real.sizes, 0.5)} / ${f1(mean(real.sizes))} / ${q(real.sizes, 0.9)} / ${q(real.sizes, 0.99)}`,
+    `${q(sim.sizes, 0.5)} / ${f1(mean(sim.sizes))} / ${q(sim.sizes, 0.9)} / ${q(sim.sizes, 0.99)}`,
+  ],
+  [
+    "trades per market-hour: median / mean",
+    `${f1(q(real.perHour, 0.5))} / ${f1(mean(real.perHour))}`,
+    `${f1(q(sim.perHour, 0.5))} / ${f1(mean(sim.perHour))}`,
+  ],
+  [
+    "YES price of trades: ≤10¢ / 11–30 / 31–69 / 70–89 / ≥90",
+    [
+      share(real.prices, (p) => p <= 10),
+      share(real.prices, (p) => p > 10 && p <= 30),
+      share(real.prices, (p) => p > 30 && p < 70),
+      share(real.prices, (p) => p >= 70 && p < 90),
+      share(real.prices, (p) => p >= 90),
+    ].join(" / "),
+    [
+      share(sim.prices, (p) => p <= 10),
+      share(sim.prices, (p) => p > 10 && p <= 30),
+      share(sim.prices, (p) => p > 30 && p < 70),
+      share(sim.prices, (p) => p >= 70 && p < 90),
+      share(sim.prices, (p) => p >= 90),
+    ].join(" / "),
+  ],
+  [
+    "taker 60 s markout, trade to trade, ¢ (mean; share > 0 / < 0)",
+    `${mean(real.markTape).toFixed(2)} (${share(real.markTape, (x) => x > 0)} / ${share(real.markTape, (x) => x < 0)})`,
+    `${mean(sim.markTape).toFixed(2)} (${share(sim.markTape, (x) => x > 0)} / ${share(sim.markTape, (x) => x < 0)})`,
+  ],
+  [
+    "spread ¢: median / p90 (real: KXXRP15M top of book)",
+    `${q(real.spreads, 0.5)} / ${q(real.spreads, 0.9)}`,
+    `${q(sim.spreads, 0.5)} / ${q(sim.spreads, 0.9)}`,
+  ],
   ["YES-bid depth, whole book, contracts: median (real: KXXRP15M)", f1(q(real.depth, 0.5)), f1(q(sim.depth, 0.5))],
 ];
 for (let b = 0; b < 10; b++) {
   const r = real.cal.get(b);
   const s2 = sim.cal.get(b);
   const wr = (c?: [number, number]) => (c && c[0] > 0 ? (c[1] / c[0]).toFixed(2) : "-");
-  if (b === 0 || b === 1 || b === 4 || b === 5 || b === 8 || b === 9) rows.push([`win rate of contracts traded at ${b * 10}–${b * 10 + 9}¢`, wr(r), wr(s2)]);
+  if (b === 0 || b === 1 || b === 4 || b === 5 || b === 8 || b === 9)
+    rows.push([`win rate of contracts traded at ${b * 10}–${b * 10 + 9}¢`, wr(r), wr(s2)]);
 }
-console.log(`real: KXHIGHNY tape (120 events) and KXXRP15M top of book; sim: default scenario, seeds ${SEEDS.join(",")}, ${HOURS} h each, no bot\n`);
+console.log(
+  `real: KXHIGHNY tape (120 events) and KXXRP15M top of book; sim: default scenario, seeds ${SEEDS.join(",")}, ${HOURS} h each, no bot\n`,
+);
 console.log("| figure | real | sim |\n|---|---|---|");
 for (const [a, b, c] of rows) console.log(`| ${a} | ${b} | ${c} |`);
 console.log("\nsim taker markout, mid 60 s after the fill, ¢ per contract-trade (mean over trades):");

@@ -19,5 +19,7 @@ await r.arrayBuffer();
 const listMs = performance.now() - t1;
 Bun.gc(true);
 const rss2 = process.memoryUsage().rss;
-console.log(`sim memory: ${s.exchange.markets.size.toLocaleString("en-US")} markets started in ${startMs.toFixed(0)} ms; RSS ${mb(rss0)} before, ${mb(rss1)} after start, ${mb(rss2)} after ${SECS} s at 10× (${(s.exchange.trades.length - trades0).toLocaleString("en-US")} trades, ${s.exchange.orders.size.toLocaleString("en-US")} live orders); GET /markets?limit=1000 took ${listMs.toFixed(0)} ms`);
+console.log(
+  `sim memory: ${s.exchange.markets.size.toLocaleString("en-US")} markets started in ${startMs.toFixed(0)} ms; RSS ${mb(rss0)} before, ${mb(rss1)} after start, ${mb(rss2)} after ${SECS} s at 10× (${(s.exchange.trades.length - trades0).toLocaleString("en-US")} trades, ${s.exchange.orders.size.toLocaleString("en-US")} live orders); GET /markets?limit=1000 took ${listMs.toFixed(0)} ms`,
+);
 await s.stop();

@@ -23,7 +23,11 @@ try {
   const src = join(work, "hello.ts");
   const hello = join(work, "hello");
   writeFileSync(src, 'process.stdout.write("hello\\n");\n');
-  const built = await Bun.build({ entrypoints: [src], compile: { outfile: hello, autoloadDotenv: false, autoloadBunfig: false }, minify: true });
+  const built = await Bun.build({
+    entrypoints: [src],
+    compile: { outfile: hello, autoloadDotenv: false, autoloadBunfig: false },
+    minify: true,
+  });
   if (!built.success) {
     for (const l of built.logs) console.error(l);
     process.exit(1);
@@ -56,7 +60,13 @@ try {
     { name: "hello-world (compiled)", ...stats(helloTimes!) },
   ];
   const sizes = { kalshi_bot_bytes: statSync(BIN).size, hello_bytes: statSync(hello).size };
-  const meta = { runs, bun: Bun.version, platform: `${process.platform}-${process.arch}`, cpus: navigator.hardwareConcurrency, date: new Date().toISOString() };
+  const meta = {
+    runs,
+    bun: Bun.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: navigator.hardwareConcurrency,
+    date: new Date().toISOString(),
+  };
   if (asJson) {
     process.stdout.write(JSON.stringify({ ...meta, ...sizes, results: rows }, null, 2) + "\n");
   } else {
@@ -64,11 +74,15 @@ try {
     console.log(`start-up time, ${runs} runs each (wall clock, spawn to exit; bun ${meta.bun}, ${meta.platform}, ${meta.cpus} CPUs)`);
     console.log(`${"command".padEnd(26)}${"min".padStart(10)}${"median".padStart(10)}${"p90".padStart(10)}${"max".padStart(10)}`);
     for (const r of rows) console.log(`${r.name.padEnd(26)}${f(r.min)}${f(r.median)}${f(r.p90)}${f(r.max)}`);
-    console.log(`binary sizes: kalshi-bot ${(sizes.kalshi_bot_bytes / 1e6).toFixed(1)} MB, hello-world ${(sizes.hello_bytes / 1e6).toFixed(1)} MB`);
+    console.log(
+      `binary sizes: kalshi-bot ${(sizes.kalshi_bot_bytes / 1e6).toFixed(1)} MB, hello-world ${(sizes.hello_bytes / 1e6).toFixed(1)} MB`,
+    );
     const overhead = rows[0]!.median - rows[2]!.median;
     console.log(`--version median overhead over hello-world: ${overhead.toFixed(1)} ms`);
     // The yardstick: each median as a multiple of the hello-world's in this same run (aim: <= 2.5x).
-    console.log(`median / hello-world median: --version ${(rows[0]!.median / rows[2]!.median).toFixed(2)}x, --help ${(rows[1]!.median / rows[2]!.median).toFixed(2)}x`);
+    console.log(
+      `median / hello-world median: --version ${(rows[0]!.median / rows[2]!.median).toFixed(2)}x, --help ${(rows[1]!.median / rows[2]!.median).toFixed(2)}x`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -45,11 +45,30 @@ const BIN = resolve(arg("bin", resolve(import.meta.dir, "../../dist/kalshi-bot")
 const START = Date.UTC(2026, 10, 20, 14, 0, 0);
 const BALANCE = 1_000_000_000;
 
-const SHIPPED = JSON.parse(readFileSync(resolve(import.meta.dir, "../../advanced_config.json"), "utf8")) as { trading: { strategies: Record<string, Record<string, unknown>> }; risk: Record<string, unknown> };
+const SHIPPED = JSON.parse(readFileSync(resolve(import.meta.dir, "../../advanced_config.json"), "utf8")) as {
+  trading: { strategies: Record<string, Record<string, unknown>> };
+  risk: Record<string, unknown>;
+};
 
-interface Markout { sum5: number; sum60: number; n: number }
-interface Strat { pnl: number; fees: number; fills: number; notional: number; maker: Markout; taker: Markout }
-interface Row { seed: number; pnl: number; fees: number; byStrategy: Record<string, Strat> }
+interface Markout {
+  sum5: number;
+  sum60: number;
+  n: number;
+}
+interface Strat {
+  pnl: number;
+  fees: number;
+  fills: number;
+  notional: number;
+  maker: Markout;
+  taker: Markout;
+}
+interface Row {
+  seed: number;
+  pnl: number;
+  fees: number;
+  byStrategy: Record<string, Strat>;
+}
 
 async function runSeed(seed: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), `kbot-pnl-${seed}-`));
@@ -58,16 +77,36 @@ async function runSeed(seed: number): Promise<Row> {
   writeFileSync(keyPath, kp.privateKeyPem, { mode: 0o600 });
   chmodSync(keyPath, 0o600);
   const clock = new ManualClock(START);
-  const sim = await startSimServer({ port: 0, seed, clock, quiet: true, tier: "prime", markets: MARKETS, accounts: [{ apiKeyId: "bench", publicKeyPem: kp.publicKeyPem, balanceMicros: BALANCE }] });
+  const sim = await startSimServer({
+    port: 0,
+    seed,
+    clock,
+    quiet: true,
+    tier: "prime",
+    markets: MARKETS,
+    accounts: [{ apiKeyId: "bench", publicKeyPem: kp.publicKeyPem, balanceMicros: BALANCE }],
+  });
   const strategies: Record<string, Record<string, unknown>> = {};
-  for (const [name, params] of Object.entries(SHIPPED.trading.strategies)) strategies[name] = { ...params, ...(ONLY ? { enabled: name === ONLY } : {}) };
+  for (const [name, params] of Object.entries(SHIPPED.trading.strategies))
+    strategies[name] = { ...params, ...(ONLY ? { enabled: name === ONLY } : {}) };
   const cfg = {
     exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime" },
     // Quotes stay resting between the --once runs, as in the daemon (the TTL still bounds them).
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cancel_on_exit: false, series_tickers: [...sim.exchange.series.keys()], strategies },
+    trading: {
+      dry_run: false,
+      autonomous_mode: true,
+      non_interactive: true,
+      cancel_on_exit: false,
+      series_tickers: [...sim.exchange.series.keys()],
+      strategies,
+    },
     // The only risk change: the orders-per-minute window runs on this machine's clock, and here a
     // minute of market time passes in about two seconds.
-    risk: { ...SHIPPED.risk, max_orders_per_minute: 2000, ...(MIN_PRICE ? { min_price: MIN_PRICE, max_price: (1 - Number(MIN_PRICE)).toFixed(2) } : {}) },
+    risk: {
+      ...SHIPPED.risk,
+      max_orders_per_minute: 2000,
+      ...(MIN_PRICE ? { min_price: MIN_PRICE, max_price: (1 - Number(MIN_PRICE)).toFixed(2) } : {}),
+    },
     paths: { database: "data/kalshi.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
   };
   const cfgPath = join(dir, "bot.json");
@@ -91,7 +130,21 @@ async function runSeed(seed: number): Promise<Row> {
         sim.tick();
         recordMids();
       }
-      const p = Bun.spawn([BIN, "--config", cfgPath, "--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--lock-file", join(dir, "bot.lock")], { cwd: dir, stdout: VERBOSE ? "inherit" : "ignore", stderr: "pipe" });
+      const p = Bun.spawn(
+        [
+          BIN,
+          "--config",
+          cfgPath,
+          "--mode",
+          "trade",
+          "--once",
+          "--skip-setup-wizard",
+          "--non-interactive",
+          "--lock-file",
+          join(dir, "bot.lock"),
+        ],
+        { cwd: dir, stdout: VERBOSE ? "inherit" : "ignore", stderr: "pipe" },
+      );
       // The sim answers in this process: keep its event loop free while the bot runs.
       const code = await p.exited;
       if (code !== 0 && code !== 3) {
@@ -110,7 +163,14 @@ async function runSeed(seed: number): Promise<Row> {
     const pnl = a.cash + posValue - BALANCE;
     // Which strategy sent each order, from the bot's ledger; the fills themselves from the exchange.
     const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
-    const owner = new Map((db.query("select order_id, strategy from orders where paper = 0 and order_id is not null").all() as Array<{ order_id: string; strategy: string | null }>).map((r) => [r.order_id, r.strategy ?? "other"]));
+    const owner = new Map(
+      (
+        db.query("select order_id, strategy from orders where paper = 0 and order_id is not null").all() as Array<{
+          order_id: string;
+          strategy: string | null;
+        }>
+      ).map((r) => [r.order_id, r.strategy ?? "other"]),
+    );
     db.close();
     const by: Row["byStrategy"] = {};
     const books = new Map<string, { cash: number; yes: number; no: number }>();
@@ -118,7 +178,14 @@ async function runSeed(seed: number): Promise<Row> {
     const midAfter = (ticker: string, at: number) => (mids.get(ticker) ?? []).find(([t]) => t >= at)?.[1];
     for (const f of a.fills) {
       const s = owner.get(f.orderId) ?? "other";
-      const b = (by[s] ??= { pnl: 0, fees: 0, fills: 0, notional: 0, maker: { sum5: 0, sum60: 0, n: 0 }, taker: { sum5: 0, sum60: 0, n: 0 } });
+      const b = (by[s] ??= {
+        pnl: 0,
+        fees: 0,
+        fills: 0,
+        notional: 0,
+        maker: { sum5: 0, sum60: 0, n: 0 },
+        taker: { sum5: 0, sum60: 0, n: 0 },
+      });
       b.fees += f.fee;
       b.fills++;
       fees += f.fee;
@@ -155,22 +222,30 @@ async function runSeed(seed: number): Promise<Row> {
 
 const $ = (m: number) => (m / 1e6).toFixed(2);
 // Markout in $ per contract: sums are price units (1/10,000 $) × count (1/100 contract).
-const mo = (m: Markout) => (m.n ? `${(m.sum5 / m.n / PRICE_ONE).toFixed(4)} / ${(m.sum60 / m.n / PRICE_ONE).toFixed(4)} over ${m.n / 100}` : "-");
+const mo = (m: Markout) =>
+  m.n ? `${(m.sum5 / m.n / PRICE_ONE).toFixed(4)} / ${(m.sum60 / m.n / PRICE_ONE).toFixed(4)} over ${m.n / 100}` : "-";
 const out: Row[] = [];
 for (const seed of SEEDS) {
   const r = await runSeed(seed);
   out.push(r);
-  const parts = Object.entries(r.byStrategy).map(([s, b]) => `${s}: $${$(b.pnl)} (fees $${$(b.fees)}, ${b.fills} fills, notional $${(b.notional / 1e6).toFixed(2)}, markout 5 s / 60 s $/contract maker ${mo(b.maker)}, taker ${mo(b.taker)})`);
+  const parts = Object.entries(r.byStrategy).map(
+    ([s, b]) =>
+      `${s}: $${$(b.pnl)} (fees $${$(b.fees)}, ${b.fills} fills, notional $${(b.notional / 1e6).toFixed(2)}, markout 5 s / 60 s $/contract maker ${mo(b.maker)}, taker ${mo(b.taker)})`,
+  );
   console.log(`seed ${seed}: account P&L $${$(r.pnl)} after fees $${$(r.fees)} | ${parts.join(" | ") || "no fills"}`);
 }
 const pnls = out.map((r) => r.pnl).sort((a, b) => a - b);
 const mean = pnls.reduce((a, b) => a + b, 0) / pnls.length;
-console.log(`${out.length} seeds, ${CYCLES} cycles × ${STEP_MS / 1000} s, ${ONLY ? `only ${ONLY}` : "advanced_config.json as shipped"}: account P&L mean $${$(mean)}, min $${$(pnls[0]!)}, max $${$(pnls.at(-1)!)}, losing seeds ${pnls.filter((p) => p < 0).length}`);
+console.log(
+  `${out.length} seeds, ${CYCLES} cycles × ${STEP_MS / 1000} s, ${ONLY ? `only ${ONLY}` : "advanced_config.json as shipped"}: account P&L mean $${$(mean)}, min $${$(pnls[0]!)}, max $${$(pnls.at(-1)!)}, losing seeds ${pnls.filter((p) => p < 0).length}`,
+);
 const strategies = [...new Set(out.flatMap((r) => Object.keys(r.byStrategy)))];
 for (const s of strategies) {
   const xs = out.map((r) => r.byStrategy[s]?.pnl ?? 0);
   const sum = (f: (b: Strat) => number) => out.reduce((a, r) => a + (r.byStrategy[s] ? f(r.byStrategy[s]!) : 0), 0);
   const maker = { sum5: sum((b) => b.maker.sum5), sum60: sum((b) => b.maker.sum60), n: sum((b) => b.maker.n) };
   const taker = { sum5: sum((b) => b.taker.sum5), sum60: sum((b) => b.taker.sum60), n: sum((b) => b.taker.n) };
-  console.log(`  ${s}: total $${$(xs.reduce((a, b) => a + b, 0))}, per seed ${xs.map($).join(" ")}, fees $${$(sum((b) => b.fees))}, fills ${sum((b) => b.fills)}; markout 5 s / 60 s $/contract: maker ${mo(maker)}, taker ${mo(taker)}`);
+  console.log(
+    `  ${s}: total $${$(xs.reduce((a, b) => a + b, 0))}, per seed ${xs.map($).join(" ")}, fees $${$(sum((b) => b.fees))}, fills ${sum((b) => b.fills)}; markout 5 s / 60 s $/contract: maker ${mo(maker)}, taker ${mo(taker)}`,
+  );
 }

@@ -16,8 +16,15 @@ async function get(path, query) {
   const u = new URL(base + path);
   for (const [k, v] of Object.entries(query)) if (v) u.searchParams.set(k, v);
   const ts = String(Date.now());
-  const sig = sign("sha256", Buffer.from(ts + "GET" + u.pathname), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }).toString("base64");
-  const res = await fetch(u, { headers: { "KALSHI-ACCESS-KEY": keyId, "KALSHI-ACCESS-TIMESTAMP": ts, "KALSHI-ACCESS-SIGNATURE": sig }, signal: AbortSignal.timeout(10_000) });
+  const sig = sign("sha256", Buffer.from(ts + "GET" + u.pathname), {
+    key,
+    padding: constants.RSA_PKCS1_PSS_PADDING,
+    saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+  }).toString("base64");
+  const res = await fetch(u, {
+    headers: { "KALSHI-ACCESS-KEY": keyId, "KALSHI-ACCESS-TIMESTAMP": ts, "KALSHI-ACCESS-SIGNATURE": sig },
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!res.ok) throw new Error(`GET ${u.pathname}: HTTP ${res.status} ${await res.text()}`);
   return res.json();
 }

@@ -14,10 +14,15 @@ export type DataFormat = (typeof FORMATS)[number];
 
 /** The folder's format, or a TapeError naming what it holds and what was expected. */
 export function detectFormat(dir: string): DataFormat {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new TapeError(`--data ${dir}: no such folder; point --data at a trade tape (events/ and trades/) or a folder kalshi-bot record wrote`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new TapeError(
+      `--data ${dir}: no such folder; point --data at a trade tape (events/ and trades/) or a folder kalshi-bot record wrote`,
+    );
   if (existsSync(join(dir, "events")) || existsSync(join(dir, "trades"))) return "tape";
   if (readdirSync(dir).some(isRecordingFile)) return "recording";
-  throw new TapeError(`--data ${dir}: neither a trade tape (events/ and trades/ folders of YYYY-MM-DD.json.gz, the kxhighny format) nor a recording (YYYY-MM-DDTHH.jsonl.gz files from kalshi-bot record); point --data at one`);
+  throw new TapeError(
+    `--data ${dir}: neither a trade tape (events/ and trades/ folders of YYYY-MM-DD.json.gz, the kxhighny format) nor a recording (YYYY-MM-DDTHH.jsonl.gz files from kalshi-bot record); point --data at one`,
+  );
 }
 
 export interface LoadedData {
@@ -27,13 +32,23 @@ export interface LoadedData {
   leftOut: string[];
 }
 
-export function loadData(dir: string, format: DataFormat | undefined, opts: { from?: string; to?: string; bookWindowMs: number; onFile?: (done: number, total: number) => void }): LoadedData {
+export function loadData(
+  dir: string,
+  format: DataFormat | undefined,
+  opts: { from?: string; to?: string; bookWindowMs: number; onFile?: (done: number, total: number) => void },
+): LoadedData {
   const f = format ?? detectFormat(dir);
-  const range = { ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.onFile ? { onFile: opts.onFile } : {}) };
+  const range = {
+    ...(opts.from ? { from: opts.from } : {}),
+    ...(opts.to ? { to: opts.to } : {}),
+    ...(opts.onFile ? { onFile: opts.onFile } : {}),
+  };
   if (f === "tape") return { format: f, source: new TapeSource(loadTape(dir, range), opts.bookWindowMs), leftOut: [] };
   const rec = loadRecording(dir, range);
   if (rec.events.length === 0) {
-    const why = rec.leftOut.length ? `its ${rec.leftOut.length} event(s) have no recorded result for every market (${rec.leftOut.slice(0, 3).join(", ")}${rec.leftOut.length > 3 ? ", …" : ""}); record until they settle` : `it holds no event${opts.from || opts.to ? " in the dates asked" : ""}`;
+    const why = rec.leftOut.length
+      ? `its ${rec.leftOut.length} event(s) have no recorded result for every market (${rec.leftOut.slice(0, 3).join(", ")}${rec.leftOut.length > 3 ? ", …" : ""}); record until they settle`
+      : `it holds no event${opts.from || opts.to ? " in the dates asked" : ""}`;
     throw new TapeError(`--data ${dir}: nothing to replay: ${why}`);
   }
   return { format: f, source: new RecordedSource(rec), leftOut: rec.leftOut };

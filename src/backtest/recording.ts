@@ -46,7 +46,11 @@ const eventSchema = z.looseObject({
   markets: z.array(marketSchema).optional(),
 });
 const exchTime = { ts_ms: int.optional(), ts: z.union([int, z.string()]).optional() };
-const snapshotMsg = z.looseObject({ market_ticker: z.string(), yes_dollars_fp: z.array(level).nullable().optional(), no_dollars_fp: z.array(level).nullable().optional() });
+const snapshotMsg = z.looseObject({
+  market_ticker: z.string(),
+  yes_dollars_fp: z.array(level).nullable().optional(),
+  no_dollars_fp: z.array(level).nullable().optional(),
+});
 const deltaMsg = z.looseObject({ market_ticker: z.string(), price_dollars: int, delta_fp: int, side: z.enum(["yes", "no"]), ...exchTime });
 const tradeMsg = z.looseObject({
   market_ticker: z.string(),
@@ -57,7 +61,12 @@ const tradeMsg = z.looseObject({
   taker_side: z.string().optional(),
   ...exchTime,
 });
-const lifecycleMsg = z.looseObject({ market_ticker: z.string(), event_type: z.string(), result: z.string().optional(), is_deactivated: z.boolean().optional() });
+const lifecycleMsg = z.looseObject({
+  market_ticker: z.string(),
+  event_type: z.string(),
+  result: z.string().optional(),
+  is_deactivated: z.boolean().optional(),
+});
 const recordSchema = z.looseObject({ t: z.number(), kind: z.string() });
 
 /** One thing the replay consumes, in recorded order, at exchange time `ms`. */
@@ -99,7 +108,9 @@ function readGz(path: string): string {
     try {
       return gunzipSync(readFileSync(path), { finishFlush: constants.Z_SYNC_FLUSH }).toString("utf8");
     } catch (e) {
-      throw new TapeError(`${path}: not a readable gzip file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); move it out of the folder`);
+      throw new TapeError(
+        `${path}: not a readable gzip file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); move it out of the folder`,
+      );
     }
   }
 }
@@ -117,8 +128,12 @@ function ownTime(m: { ts_ms?: number | undefined; ts?: number | string | undefin
   return null;
 }
 
-export function loadRecording(dir: string, opts: { from?: string; to?: string; onFile?: (done: number, total: number) => void } = {}): Recording {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new TapeError(`--data ${dir}: no such folder; point --data at a folder kalshi-bot record wrote`);
+export function loadRecording(
+  dir: string,
+  opts: { from?: string; to?: string; onFile?: (done: number, total: number) => void } = {},
+): Recording {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new TapeError(`--data ${dir}: no such folder; point --data at a folder kalshi-bot record wrote`);
   const files = recordingFiles(dir);
   if (files.length === 0) throw new TapeError(`--data ${dir}: no YYYY-MM-DDTHH.jsonl.gz file (what kalshi-bot record writes)`);
   const rawEvents = new Map<string, z.infer<typeof eventSchema>>();
@@ -160,7 +175,8 @@ export function loadRecording(dir: string, opts: { from?: string; to?: string; o
       const r = recordSchema.safeParse(raw);
       if (!r.success) throw new TapeError(`${path}: line ${n + 1} is not a kalshi-bot record line (needs t and kind)`);
       const rec = r.data;
-      const bad = (what: string, e: z.ZodError) => new TapeError(`${path}: line ${n + 1}: not a recorded ${what} (${e.issues[0]!.path.join(".")}: ${e.issues[0]!.message})`);
+      const bad = (what: string, e: z.ZodError) =>
+        new TapeError(`${path}: line ${n + 1}: not a recorded ${what} (${e.issues[0]!.path.join(".")}: ${e.issues[0]!.message})`);
       if (rec.kind === "event") {
         const e = eventSchema.safeParse(rec.event);
         if (!e.success) throw bad("event", e.error);
@@ -183,21 +199,68 @@ export function loadRecording(dir: string, opts: { from?: string; to?: string; o
         if (rec.type === "orderbook_snapshot") {
           const m = snapshotMsg.safeParse(rec.msg);
           if (!m.success) throw bad("order book snapshot", m.error);
-          stamp({ ms: 0, kind: "snapshot", sid, seq, ticker: m.data.market_ticker, yes: m.data.yes_dollars_fp ?? [], no: m.data.no_dollars_fp ?? [] }, null, rec.t);
+          stamp(
+            {
+              ms: 0,
+              kind: "snapshot",
+              sid,
+              seq,
+              ticker: m.data.market_ticker,
+              yes: m.data.yes_dollars_fp ?? [],
+              no: m.data.no_dollars_fp ?? [],
+            },
+            null,
+            rec.t,
+          );
         } else if (rec.type === "orderbook_delta") {
           const m = deltaMsg.safeParse(rec.msg);
           if (!m.success || seq === null) throw new TapeError(`${path}: line ${n + 1}: not a recorded order book delta with its seq`);
-          stamp({ ms: 0, kind: "delta", sid, seq, ticker: m.data.market_ticker, side: m.data.side, price: m.data.price_dollars, delta: m.data.delta_fp }, ownTime(m.data), rec.t);
+          stamp(
+            {
+              ms: 0,
+              kind: "delta",
+              sid,
+              seq,
+              ticker: m.data.market_ticker,
+              side: m.data.side,
+              price: m.data.price_dollars,
+              delta: m.data.delta_fp,
+            },
+            ownTime(m.data),
+            rec.t,
+          );
         } else if (rec.type === "trade") {
           const m = tradeMsg.safeParse(rec.msg);
           if (!m.success) throw bad("trade", m.error);
           trades++;
-          stamp({ ms: 0, kind: "trade", ticker: m.data.market_ticker, price: m.data.yes_price_dollars, count: m.data.count_fp, takerBookSide: takerOf(m.data) }, ownTime(m.data), rec.t);
+          stamp(
+            {
+              ms: 0,
+              kind: "trade",
+              ticker: m.data.market_ticker,
+              price: m.data.yes_price_dollars,
+              count: m.data.count_fp,
+              takerBookSide: takerOf(m.data),
+            },
+            ownTime(m.data),
+            rec.t,
+          );
         } else if (rec.type === "market_lifecycle_v2") {
           const m = lifecycleMsg.safeParse(rec.msg);
           if (!m.success) throw bad("lifecycle message", m.error);
-          if (m.data.event_type === "determined" && (m.data.result === "yes" || m.data.result === "no")) results.set(m.data.market_ticker, m.data.result);
-          stamp({ ms: 0, kind: "lifecycle", ticker: m.data.market_ticker, eventType: m.data.event_type, deactivated: m.data.is_deactivated ?? null }, null, rec.t);
+          if (m.data.event_type === "determined" && (m.data.result === "yes" || m.data.result === "no"))
+            results.set(m.data.market_ticker, m.data.result);
+          stamp(
+            {
+              ms: 0,
+              kind: "lifecycle",
+              ticker: m.data.market_ticker,
+              eventType: m.data.event_type,
+              deactivated: m.data.is_deactivated ?? null,
+            },
+            null,
+            rec.t,
+          );
         } else if (rec.type === "ticker") {
           // Only its time: the book itself is the truth about prices.
           const m = z.looseObject(exchTime).safeParse(rec.msg);
@@ -221,7 +284,9 @@ export function loadRecording(dir: string, opts: { from?: string; to?: string; o
     return t;
   };
   for (const ev of rawEvents.values()) {
-    const ms = [...rawMarkets.values()].filter((m) => m.event_ticker === ev.event_ticker).sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
+    const ms = [...rawMarkets.values()]
+      .filter((m) => m.event_ticker === ev.event_ticker)
+      .sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
     const date = eventDate({ event_ticker: ev.event_ticker, strike_date: ev.strike_date ?? undefined }, ms);
     if (date === null || (opts.from && date < opts.from) || (opts.to && date > opts.to)) continue;
     if (ms.length === 0 || ms.some((m) => !results.has(m.ticker))) {
@@ -237,7 +302,14 @@ export function loadRecording(dir: string, opts: { from?: string; to?: string; o
       priceRanges: m.price_ranges?.length ? m.price_ranges : [{ start: 0, end: 10_000, step: 100 }],
     }));
     for (const m of tm) markets.set(m.ticker, m);
-    events.push({ date, eventTicker: ev.event_ticker, seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive, exhaustive: isExhaustive(ev.mutually_exclusive, ms), markets: tm });
+    events.push({
+      date,
+      eventTicker: ev.event_ticker,
+      seriesTicker: ev.series_ticker,
+      mutuallyExclusive: ev.mutually_exclusive,
+      exhaustive: isExhaustive(ev.mutually_exclusive, ms),
+      markets: tm,
+    });
   }
   events.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.eventTicker < b.eventTicker ? -1 : 1));
   return { events, markets, items, trades, leftOut: leftOut.sort(), files: files.length };

@@ -107,7 +107,10 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   const cfg = loaded.config;
   // A backtest's probability file stands for the model at every moment of the replay, so it is never
   // stale (fair_value's max_source_age_minutes guards a live source that stopped being updated).
-  const strategies: EnabledStrategy[] = enabledStrategies(cfg.trading.strategies, opts.probabilities ? { probabilities: opts.probabilities, probabilitiesAsOfMs: Number.POSITIVE_INFINITY } : {});
+  const strategies: EnabledStrategy[] = enabledStrategies(
+    cfg.trading.strategies,
+    opts.probabilities ? { probabilities: opts.probabilities, probabilitiesAsOfMs: Number.POSITIVE_INFINITY } : {},
+  );
   const limits = resolveRiskLimits(cfg.risk);
   const startMicros = parseDollars(cfg.sim.balance_dollars, "sim.balance_dollars");
   let now = src.firstMs;
@@ -134,7 +137,13 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   const seriesOf = new Map<string, string>();
   const events = new Map<string, EventView>();
   for (const e of src.events) {
-    events.set(e.eventTicker, { eventTicker: e.eventTicker, seriesTicker: e.seriesTicker, mutuallyExclusive: e.mutuallyExclusive, exhaustive: e.exhaustive, marketTickers: e.markets.map((m) => m.ticker) });
+    events.set(e.eventTicker, {
+      eventTicker: e.eventTicker,
+      seriesTicker: e.seriesTicker,
+      mutuallyExclusive: e.mutuallyExclusive,
+      exhaustive: e.exhaustive,
+      marketTickers: e.markets.map((m) => m.ticker),
+    });
     for (const m of e.markets) seriesOf.set(m.ticker, e.seriesTicker);
   }
   // Close times, soonest first: a pass runs at each (settlement).
@@ -215,14 +224,27 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
       const m = src.markets.get(r.ticker)!;
       if (r.taker) src.take(r.ticker, r.side, r.price, r.count);
       const strategy = r.strategy ?? "unknown";
-      fills.push({ tsMs: r.at, ticker: r.ticker, eventTicker: m.eventTicker, strategy, side: r.side, price: r.price, count: r.count, feeMicros: r.fee, isTaker: r.taker === 1, result: m.result, grossMicros: fillGross(r.side, r.price, r.count, m.result) });
+      fills.push({
+        tsMs: r.at,
+        ticker: r.ticker,
+        eventTicker: m.eventTicker,
+        strategy,
+        side: r.side,
+        price: r.price,
+        count: r.count,
+        feeMicros: r.fee,
+        isTaker: r.taker === 1,
+        result: m.result,
+        grossMicros: fillGross(r.side, r.price, r.count, m.result),
+      });
     }
   };
 
   const settleDue = () => {
     while (nextClose < closing.length && closing[nextClose]!.closeMs <= now) {
       const m = closing[nextClose++]!;
-      for (const r of ledger.ordersWithStatus(["resting"])) if (r.ticker === m.ticker) ledger.updateOrder(r.id, { status: "canceled", remainingCount: 0 }, "backtest: market closed");
+      for (const r of ledger.ordersWithStatus(["resting"]))
+        if (r.ticker === m.ticker) ledger.updateOrder(r.id, { status: "canceled", remainingCount: 0 }, "backtest: market closed");
       const p = ledger.positions().get(m.ticker);
       if (p && p.position !== 0) {
         ledger.recordSettlement({
@@ -261,8 +283,23 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
     const riskPortfolio: RiskPortfolio = {
       cashMicros: available,
       equityMicros: cash + val.positionsValueMicros,
-      positions: Object.fromEntries([...positions.values()].filter((p) => p.position !== 0).map((p) => [p.ticker, { eventTicker: p.eventTicker ?? src.markets.get(p.ticker)!.eventTicker, position: p.position, costMicros: p.costMicros }])),
-      resting: resting.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
+      positions: Object.fromEntries(
+        [...positions.values()]
+          .filter((p) => p.position !== 0)
+          .map((p) => [
+            p.ticker,
+            { eventTicker: p.eventTicker ?? src.markets.get(p.ticker)!.eventTicker, position: p.position, costMicros: p.costMicros },
+          ]),
+      ),
+      resting: resting.map((r) => ({
+        orderId: r.orderId ?? r.clientOrderId,
+        ticker: r.ticker,
+        eventTicker: r.eventTicker ?? r.ticker,
+        side: r.side,
+        price: r.price,
+        remaining: r.remainingCount,
+        filled: r.filledCount,
+      })),
       recentOrderTimesMs: [...sendTimes],
       feeMultiplierE4: Object.fromEntries([...ext.keys()].map((t) => [t, opts.feeMultiplierE4])),
     };
@@ -290,8 +327,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
           // The reason without its numbers, so like reasons count together.
           const why = d.detail.replace(/[-\d.,$]+/g, "#").slice(0, 120);
           riskReasons.set(why, (riskReasons.get(why) ?? 0) + 1);
-        }
-        else if (d.intent.kind === "create" && d.count !== undefined && d.count < d.intent.count) riskResized++;
+        } else if (d.intent.kind === "create" && d.count !== undefined && d.count < d.intent.count) riskResized++;
       }
     }
     // Orders that took a new price in this pass rest from now: only later prints reach them.

@@ -17,7 +17,15 @@ export interface PnlRow {
 }
 
 export interface BacktestSummary {
-  data: { format: "tape" | "recording"; events: number; markets: number; trades: number; from: string; to: string; leftOutEvents: string[] };
+  data: {
+    format: "tape" | "recording";
+    events: number;
+    markets: number;
+    trades: number;
+    from: string;
+    to: string;
+    leftOutEvents: string[];
+  };
   strategies: string[];
   startMicros: Micros;
   endMicros: Micros;
@@ -56,10 +64,17 @@ function add(row: PnlRow, f: BacktestFill): void {
   row.netMicros += f.grossMicros - f.feeMicros;
 }
 
-export function summarize(r: ReplayResult, events: readonly TapeEvent[], trades: number, input: { format: "tape" | "recording"; leftOut?: string[] } = { format: "tape" }): BacktestSummary {
+export function summarize(
+  r: ReplayResult,
+  events: readonly TapeEvent[],
+  trades: number,
+  input: { format: "tape" | "recording"; leftOut?: string[] } = { format: "tape" },
+): BacktestSummary {
   const total = emptyRow("total");
   const byStrategy = new Map<string, PnlRow>(r.strategies.map((s) => [s, emptyRow(s)]));
-  const byEvent = new Map(events.map((e) => [e.eventTicker, { ...emptyRow(e.eventTicker), date: e.date, strategyNet: {} as Record<string, Micros> }]));
+  const byEvent = new Map(
+    events.map((e) => [e.eventTicker, { ...emptyRow(e.eventTicker), date: e.date, strategyNet: {} as Record<string, Micros> }]),
+  );
   const byPosition = new Map<string, Micros>();
   for (const f of r.fills) {
     add(total, f);
@@ -84,7 +99,15 @@ export function summarize(r: ReplayResult, events: readonly TapeEvent[], trades:
   const wins = [...byPosition.values()].filter((v) => v > 0).length;
   const dates = events.map((e) => e.date);
   return {
-    data: { format: input.format, events: events.length, markets: events.reduce((a, e) => a + e.markets.length, 0), trades, from: dates[0] ?? "", to: dates[dates.length - 1] ?? "", leftOutEvents: input.leftOut ?? [] },
+    data: {
+      format: input.format,
+      events: events.length,
+      markets: events.reduce((a, e) => a + e.markets.length, 0),
+      trades,
+      from: dates[0] ?? "",
+      to: dates[dates.length - 1] ?? "",
+      leftOutEvents: input.leftOut ?? [],
+    },
     strategies: r.strategies,
     startMicros: r.startMicros,
     endMicros: r.endCashMicros,
@@ -104,7 +127,12 @@ export function summarize(r: ReplayResult, events: readonly TapeEvent[], trades:
     settlements: r.settlements,
     halted: r.halted ? { at: new Date(r.halted.atMs).toISOString(), reason: r.halted.reason } : null,
     ledgerCheckMicros: r.endCashMicros - r.startMicros - total.netMicros,
-    bookGaps: r.bookGaps.map((g) => ({ ticker: g.ticker, from: new Date(g.fromMs).toISOString(), to: g.toMs === null ? null : new Date(g.toMs).toISOString(), reason: g.reason })),
+    bookGaps: r.bookGaps.map((g) => ({
+      ticker: g.ticker,
+      from: new Date(g.fromMs).toISOString(),
+      to: g.toMs === null ? null : new Date(g.toMs).toISOString(),
+      reason: g.reason,
+    })),
     unknownBookMinutes: unknownMinutes(r, events),
   };
 }
@@ -129,13 +157,27 @@ const usd = (m: Micros): string => {
 /** The report a person reads on the terminal. */
 export function renderText(s: BacktestSummary, files: string[]): string {
   const lines: string[] = [];
-  lines.push(`Backtest: ${s.data.events} events, ${s.data.markets} markets, ${s.data.trades} trades (${s.data.from} to ${s.data.to}); strategies: ${s.strategies.join(", ") || "none enabled"}`);
+  lines.push(
+    `Backtest: ${s.data.events} events, ${s.data.markets} markets, ${s.data.trades} trades (${s.data.from} to ${s.data.to}); strategies: ${s.strategies.join(", ") || "none enabled"}`,
+  );
   if (s.data.format === "recording") {
-    lines.push(`Input: a recording (the real order book from snapshots and deltas)${s.data.leftOutEvents.length ? `; ${s.data.leftOutEvents.length} event(s) left out, not settled in the recording: ${s.data.leftOutEvents.slice(0, 3).join(", ")}${s.data.leftOutEvents.length > 3 ? ", …" : ""}` : ""}`);
-    lines.push(`Book gaps: ${s.bookGaps.length}${s.bookGaps.length ? ` (books unknown for ${s.unknownBookMinutes.toFixed(1)} market-minutes until the next snapshot; no strategy acted on them)` : ""}`);
+    lines.push(
+      `Input: a recording (the real order book from snapshots and deltas)${s.data.leftOutEvents.length ? `; ${s.data.leftOutEvents.length} event(s) left out, not settled in the recording: ${s.data.leftOutEvents.slice(0, 3).join(", ")}${s.data.leftOutEvents.length > 3 ? ", …" : ""}` : ""}`,
+    );
+    lines.push(
+      `Book gaps: ${s.bookGaps.length}${s.bookGaps.length ? ` (books unknown for ${s.unknownBookMinutes.toFixed(1)} market-minutes until the next snapshot; no strategy acted on them)` : ""}`,
+    );
   }
-  lines.push(`Bankroll $${usd(s.startMicros)} -> $${usd(s.endMicros)}; ${s.passes} passes, ${s.ordersCreated} orders (${s.ordersRejected} rejected by the paper exchange, ${s.riskRejected} refused and ${s.riskResized} resized by the risk gate), ${s.settlements} settlements`);
-  if (s.riskReasons.length) lines.push(`Risk gate refusals, most frequent: ${s.riskReasons.slice(0, 2).map(([why, n]) => `${n}x "${why}"`).join(", ")} (# = a number)`);
+  lines.push(
+    `Bankroll $${usd(s.startMicros)} -> $${usd(s.endMicros)}; ${s.passes} passes, ${s.ordersCreated} orders (${s.ordersRejected} rejected by the paper exchange, ${s.riskRejected} refused and ${s.riskResized} resized by the risk gate), ${s.settlements} settlements`,
+  );
+  if (s.riskReasons.length)
+    lines.push(
+      `Risk gate refusals, most frequent: ${s.riskReasons
+        .slice(0, 2)
+        .map(([why, n]) => `${n}x "${why}"`)
+        .join(", ")} (# = a number)`,
+    );
   if (s.halted) lines.push(`HALTED by the risk gate at ${s.halted.at}: ${s.halted.reason} (the bot would wait for an operator from there)`);
   const head = ["", "fills", "contracts", "P&L before fees", "fees", "P&L after fees"];
   const row = (r: PnlRow) => [r.key, String(r.fills), formatCount(r.contracts), usd(r.grossMicros), usd(r.feesMicros), usd(r.netMicros)];
@@ -145,8 +187,12 @@ export function renderText(s: BacktestSummary, files: string[]): string {
   const traded = s.byEvent.filter((e) => e.fills > 0);
   const best = [...traded].sort((a, b) => b.netMicros - a.netMicros)[0];
   const worst = [...traded].sort((a, b) => a.netMicros - b.netMicros)[0];
-  lines.push(`Events traded: ${traded.length} of ${s.byEvent.length}, ${traded.filter((e) => e.netMicros > 0).length} profitable after fees${best ? `; best ${best.key} $${usd(best.netMicros)}, worst ${worst!.key} $${usd(worst!.netMicros)}` : ""}`);
-  lines.push(`Hit rate: ${s.hitRate === null ? "n/a (no fills)" : `${(s.hitRate * 100).toFixed(1)}% of ${s.positions} positions (strategy x market) made money after fees`}`);
+  lines.push(
+    `Events traded: ${traded.length} of ${s.byEvent.length}, ${traded.filter((e) => e.netMicros > 0).length} profitable after fees${best ? `; best ${best.key} $${usd(best.netMicros)}, worst ${worst!.key} $${usd(worst!.netMicros)}` : ""}`,
+  );
+  lines.push(
+    `Hit rate: ${s.hitRate === null ? "n/a (no fills)" : `${(s.hitRate * 100).toFixed(1)}% of ${s.positions} positions (strategy x market) made money after fees`}`,
+  );
   lines.push(`Max drawdown: $${usd(s.maxDrawdownMicros)} (${s.maxDrawdownPct.toFixed(2)}% of the peak)`);
   lines.push(`Wrote ${files.join(", ")}`);
   return lines.join("\n") + "\n";
@@ -210,19 +256,37 @@ export function equitySvg(equity: ReadonlyArray<readonly [number, Micros]>, star
 
 /** Write summary.json, fills.csv, events.csv, strategies.csv, equity.csv and equity.svg into `dir`. */
 export function writeOutputs(dir: string, s: BacktestSummary, r: ReplayResult): string[] {
-  const money = (row: PnlRow) => [row.fills, formatCount(row.contracts), formatMicros(row.grossMicros), formatMicros(row.feesMicros), formatMicros(row.netMicros)];
+  const money = (row: PnlRow) => [
+    row.fills,
+    formatCount(row.contracts),
+    formatMicros(row.grossMicros),
+    formatMicros(row.feesMicros),
+    formatMicros(row.netMicros),
+  ];
   const files: Array<[string, string]> = [
     [
       "summary.json",
       JSON.stringify(
         {
-          data: { format: s.data.format, events: s.data.events, markets: s.data.markets, trades: s.data.trades, from: s.data.from, to: s.data.to, left_out_events: s.data.leftOutEvents },
+          data: {
+            format: s.data.format,
+            events: s.data.events,
+            markets: s.data.markets,
+            trades: s.data.trades,
+            from: s.data.from,
+            to: s.data.to,
+            left_out_events: s.data.leftOutEvents,
+          },
           strategies: s.strategies,
           start_dollars: formatMicros(s.startMicros),
           end_dollars: formatMicros(s.endMicros),
           total: jsonRow(s.total),
           by_strategy: s.byStrategy.map(jsonRow),
-          by_event: s.byEvent.map((e) => ({ ...jsonRow(e), date: e.date, strategy_net_dollars: Object.fromEntries(Object.entries(e.strategyNet).map(([k, v]) => [k, formatMicros(v)])) })),
+          by_event: s.byEvent.map((e) => ({
+            ...jsonRow(e),
+            date: e.date,
+            strategy_net_dollars: Object.fromEntries(Object.entries(e.strategyNet).map(([k, v]) => [k, formatMicros(v)])),
+          })),
           hit_rate: s.hitRate,
           positions: s.positions,
           max_drawdown_dollars: formatMicros(s.maxDrawdownMicros),
@@ -246,19 +310,71 @@ export function writeOutputs(dir: string, s: BacktestSummary, r: ReplayResult): 
     [
       "fills.csv",
       csv([
-        ["time", "event", "ticker", "strategy", "side", "yes_price", "count", "is_taker", "fee", "result", "pnl_before_fees", "pnl_after_fees"],
-        ...r.fills.map((f) => [new Date(f.tsMs).toISOString(), f.eventTicker, f.ticker, f.strategy, f.side === "bid" ? "buy YES" : "buy NO", formatPrice(f.price), formatCount(f.count), f.isTaker, formatMicros(f.feeMicros), f.result, formatMicros(f.grossMicros), formatMicros(f.grossMicros - f.feeMicros)]),
+        [
+          "time",
+          "event",
+          "ticker",
+          "strategy",
+          "side",
+          "yes_price",
+          "count",
+          "is_taker",
+          "fee",
+          "result",
+          "pnl_before_fees",
+          "pnl_after_fees",
+        ],
+        ...r.fills.map((f) => [
+          new Date(f.tsMs).toISOString(),
+          f.eventTicker,
+          f.ticker,
+          f.strategy,
+          f.side === "bid" ? "buy YES" : "buy NO",
+          formatPrice(f.price),
+          formatCount(f.count),
+          f.isTaker,
+          formatMicros(f.feeMicros),
+          f.result,
+          formatMicros(f.grossMicros),
+          formatMicros(f.grossMicros - f.feeMicros),
+        ]),
       ]),
     ],
-    ["events.csv", csv([["event", "date", "fills", "contracts", "pnl_before_fees", "fees", "pnl_after_fees"], ...s.byEvent.map((e) => [e.key, e.date, ...money(e)])])],
-    ["strategies.csv", csv([["strategy", "fills", "contracts", "pnl_before_fees", "fees", "pnl_after_fees"], ...[...s.byStrategy, s.total].map((e) => [e.key, ...money(e)])])],
+    [
+      "events.csv",
+      csv([
+        ["event", "date", "fills", "contracts", "pnl_before_fees", "fees", "pnl_after_fees"],
+        ...s.byEvent.map((e) => [e.key, e.date, ...money(e)]),
+      ]),
+    ],
+    [
+      "strategies.csv",
+      csv([
+        ["strategy", "fills", "contracts", "pnl_before_fees", "fees", "pnl_after_fees"],
+        ...[...s.byStrategy, s.total].map((e) => [e.key, ...money(e)]),
+      ]),
+    ],
     ["equity.csv", csv([["time", "equity"], ...r.equity.map(([t, v]) => [new Date(t).toISOString(), formatMicros(v)])])],
-    ["equity.svg", equitySvg(r.equity, r.startMicros, `Equity, ${s.data.from} to ${s.data.to} (${s.strategies.join(", ")}): $${usd(s.startMicros)} -> $${usd(s.endMicros)}`)],
+    [
+      "equity.svg",
+      equitySvg(
+        r.equity,
+        r.startMicros,
+        `Equity, ${s.data.from} to ${s.data.to} (${s.strategies.join(", ")}): $${usd(s.startMicros)} -> $${usd(s.endMicros)}`,
+      ),
+    ],
   ];
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   return files.map(([n]) => join(dir, n));
 }
 
 function jsonRow(r: PnlRow) {
-  return { key: r.key, fills: r.fills, contracts: formatCount(r.contracts), pnl_before_fees_dollars: formatMicros(r.grossMicros), fees_dollars: formatMicros(r.feesMicros), pnl_after_fees_dollars: formatMicros(r.netMicros) };
+  return {
+    key: r.key,
+    fills: r.fills,
+    contracts: formatCount(r.contracts),
+    pnl_before_fees_dollars: formatMicros(r.grossMicros),
+    fees_dollars: formatMicros(r.feesMicros),
+    pnl_after_fees_dollars: formatMicros(r.netMicros),
+  };
 }

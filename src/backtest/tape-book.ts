@@ -34,10 +34,16 @@ export class TapeBook {
     this.volume += count;
     this.lastPrice = price;
     if (taker === "bid") {
-      this.ask = this.ask && this.ask.price === price && tsMs - this.ask.atMs <= this.windowMs ? { price, size: this.ask.size + count, atMs: tsMs } : { price, size: count, atMs: tsMs };
+      this.ask =
+        this.ask && this.ask.price === price && tsMs - this.ask.atMs <= this.windowMs
+          ? { price, size: this.ask.size + count, atMs: tsMs }
+          : { price, size: count, atMs: tsMs };
       if (this.bid && this.bid.price >= price) this.bid = null;
     } else {
-      this.bid = this.bid && this.bid.price === price && tsMs - this.bid.atMs <= this.windowMs ? { price, size: this.bid.size + count, atMs: tsMs } : { price, size: count, atMs: tsMs };
+      this.bid =
+        this.bid && this.bid.price === price && tsMs - this.bid.atMs <= this.windowMs
+          ? { price, size: this.bid.size + count, atMs: tsMs }
+          : { price, size: count, atMs: tsMs };
       if (this.ask && this.ask.price <= price) this.ask = null;
     }
   }

@@ -116,16 +116,20 @@ function firstIssue(e: z.ZodError): string {
 
 /** The dates a tape folder holds (events/*.json.gz with a trades file beside), sorted. */
 export function tapeDates(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new TapeError(`--data ${dir}: no such folder; point --data at a folder with events/ and trades/ (the kxhighny format)`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new TapeError(`--data ${dir}: no such folder; point --data at a folder with events/ and trades/ (the kxhighny format)`);
   const ev = join(dir, "events");
   const tr = join(dir, "trades");
-  if (!existsSync(ev) || !existsSync(tr)) throw new TapeError(`--data ${dir}: expected events/ and trades/ folders of YYYY-MM-DD.json.gz files (the kxhighny format)`);
+  if (!existsSync(ev) || !existsSync(tr))
+    throw new TapeError(`--data ${dir}: expected events/ and trades/ folders of YYYY-MM-DD.json.gz files (the kxhighny format)`);
   const dates = readdirSync(ev)
     .map((f) => DATE_FILE.exec(f)?.[1])
     .filter((d): d is string => d !== undefined)
     .sort();
   if (dates.length === 0) throw new TapeError(`--data ${dir}: events/ holds no YYYY-MM-DD.json.gz file`);
-  for (const d of dates) if (!existsSync(join(tr, `${d}.json.gz`))) throw new TapeError(`--data ${dir}: events/${d}.json.gz has no trades/${d}.json.gz beside it`);
+  for (const d of dates)
+    if (!existsSync(join(tr, `${d}.json.gz`)))
+      throw new TapeError(`--data ${dir}: events/${d}.json.gz has no trades/${d}.json.gz beside it`);
   return dates;
 }
 
@@ -136,7 +140,8 @@ export function tapeDates(dir: string): string[] {
  */
 export function loadTape(dir: string, opts: { from?: string; to?: string; onFile?: (done: number, total: number) => void } = {}): Tape {
   const dates = tapeDates(dir).filter((d) => (!opts.from || d >= opts.from) && (!opts.to || d <= opts.to));
-  if (dates.length === 0) throw new TapeError(`--data ${dir}: no event dated between ${opts.from ?? "the start"} and ${opts.to ?? "the end"}`);
+  if (dates.length === 0)
+    throw new TapeError(`--data ${dir}: no event dated between ${opts.from ?? "the start"} and ${opts.to ?? "the end"}`);
   const events: TapeEvent[] = [];
   const markets = new Map<string, TapeMarket>();
   const tickers: string[] = [];
@@ -147,7 +152,8 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
     if (!ep.success) throw new TapeError(`${evFile}: not a kxhighny event file (${firstIssue(ep.error)})`);
     const ev = ep.data;
     const ms: TapeMarket[] = ev.markets.map((m) => {
-      if (m.result !== "yes" && m.result !== "no") throw new TapeError(`${evFile}: market ${m.ticker} has no yes/no result ("${m.result}"); a backtest settles by recorded results`);
+      if (m.result !== "yes" && m.result !== "no")
+        throw new TapeError(`${evFile}: market ${m.ticker} has no yes/no result ("${m.result}"); a backtest settles by recorded results`);
       // Legacy cent markets: one-cent grid.
       const step = centPriceToPrice(m.tick_size ?? 1);
       return {
@@ -160,7 +166,14 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
       };
     });
     const exhaustive = isExhaustive(ev.event.mutually_exclusive, ev.markets);
-    events.push({ date, eventTicker: ev.event.event_ticker, seriesTicker: ev.event.series_ticker, mutuallyExclusive: ev.event.mutually_exclusive, exhaustive, markets: ms });
+    events.push({
+      date,
+      eventTicker: ev.event.event_ticker,
+      seriesTicker: ev.event.series_ticker,
+      mutuallyExclusive: ev.event.mutually_exclusive,
+      exhaustive,
+      markets: ms,
+    });
     const idx = new Map<string, number>();
     for (const m of ms) {
       markets.set(m.ticker, m);
@@ -175,14 +188,30 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
       if (m === undefined) throw new TapeError(`${trFile}: trades of ${ticker}, a market events/${date}.json.gz does not list`);
       // Newest first in the file: within one millisecond the later line is the earlier trade.
       trades.forEach((t, j) => {
-        raw.push({ m, ts: parseTime(t.created_time, trFile, "created_time"), price: centPriceToPrice(t.yes_price), count: contractsToCount(t.count), taker: t.taker_side === "yes" ? 0 : 1, seq: m * 10_000_000 + (trades.length - j) });
+        raw.push({
+          m,
+          ts: parseTime(t.created_time, trFile, "created_time"),
+          price: centPriceToPrice(t.yes_price),
+          count: contractsToCount(t.count),
+          taker: t.taker_side === "yes" ? 0 : 1,
+          seq: m * 10_000_000 + (trades.length - j),
+        });
       });
     }
     opts.onFile?.(k + 1, dates.length);
   });
   raw.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
   const n = raw.length;
-  const tape: Tape = { events, markets, tickers, market: new Int32Array(n), tsMs: new Float64Array(n), price: new Int32Array(n), count: new Int32Array(n), taker: new Uint8Array(n) };
+  const tape: Tape = {
+    events,
+    markets,
+    tickers,
+    market: new Int32Array(n),
+    tsMs: new Float64Array(n),
+    price: new Int32Array(n),
+    count: new Int32Array(n),
+    taker: new Uint8Array(n),
+  };
   raw.forEach((r, i) => {
     tape.market[i] = r.m;
     tape.tsMs[i] = r.ts;

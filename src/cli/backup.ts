@@ -19,7 +19,8 @@ export async function backupMain(args: Record<string, unknown>): Promise<number>
   let keep = loaded.config.backup.keep;
   if (keepArg !== undefined) {
     const n = Number(keepArg);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`--keep must be a whole number of at least 1 (got "${String(keepArg)}")`, EXIT.USAGE);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UserError(`--keep must be a whole number of at least 1 (got "${String(keepArg)}")`, EXIT.USAGE);
     keep = n;
   }
   let r;
@@ -30,7 +31,18 @@ export async function backupMain(args: Record<string, unknown>): Promise<number>
     throw e;
   }
   if (args.json) {
-    process.stdout.write(JSON.stringify({ ok: true, path: r.path, bytes: r.bytes, sha256: r.sha256, kept: r.kept, removed: r.removed, created_at: r.createdAt, duration_ms: r.durationMs }) + "\n");
+    process.stdout.write(
+      JSON.stringify({
+        ok: true,
+        path: r.path,
+        bytes: r.bytes,
+        sha256: r.sha256,
+        kept: r.kept,
+        removed: r.removed,
+        created_at: r.createdAt,
+        duration_ms: r.durationMs,
+      }) + "\n",
+    );
   } else {
     process.stdout.write(
       `${r.createdAt} backup ok ${displayPath(r.path)} ${r.bytes} bytes (kept ${r.kept}, removed ${r.removed.length}) sha256 ${r.sha256.slice(0, 16)} ${r.durationMs} ms\n`,

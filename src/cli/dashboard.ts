@@ -13,7 +13,8 @@ export async function dashboardMain(args: Record<string, unknown>): Promise<numb
   let port: number | undefined;
   if (args.port !== undefined) {
     port = Number(args.port);
-    if (!/^\d+$/.test(String(args.port)) || port > 65_535) throw new UserError(`--port must be a whole number from 0 to 65535 (0 picks a free port), not "${String(args.port)}"`, EXIT.USAGE);
+    if (!/^\d+$/.test(String(args.port)) || port > 65_535)
+      throw new UserError(`--port must be a whole number from 0 to 65535 (0 picks a free port), not "${String(args.port)}"`, EXIT.USAGE);
   }
   const host = typeof args.host === "string" ? args.host : undefined;
   if (host === "") throw new UserError("--host needs an address, e.g. --host 127.0.0.1", EXIT.USAGE);
@@ -43,7 +44,11 @@ export default defineCommand({
   args: {
     ...configArgs,
     ...lockArgs,
-    host: { type: "string", description: "Address to bind (overrides dashboard.host; beyond loopback needs dashboard.token)", valueHint: "ADDR" },
+    host: {
+      type: "string",
+      description: "Address to bind (overrides dashboard.host; beyond loopback needs dashboard.token)",
+      valueHint: "ADDR",
+    },
     port: { type: "string", description: "Port (overrides dashboard.port; 0 picks a free one)", valueHint: "N" },
   },
   run: guarded(async ({ args }) => dashboardMain(args)),

@@ -108,7 +108,11 @@ export async function main(rawArgv: string[]): Promise<void> {
       // `help frobnicate` (or `help run status`) is a mistake to name, not a reason to print the root's help and exit 0.
       const words = argv.slice(1).filter((t) => !t.startsWith("-"));
       if (words.length > 1 || (words[0] !== undefined && !SUBCOMMANDS[words[0]])) {
-        log.error(words.length > 1 ? "help takes one command at most, e.g. kalshi-bot help run." : `help: unknown command "${words[0]}". Commands: ${Object.keys(SUBCOMMANDS).join(", ")}.`);
+        log.error(
+          words.length > 1
+            ? "help takes one command at most, e.g. kalshi-bot help run."
+            : `help: unknown command "${words[0]}". Commands: ${Object.keys(SUBCOMMANDS).join(", ")}.`,
+        );
         process.exitCode = EXIT.USAGE;
         return;
       }

@@ -63,7 +63,12 @@ const COLUMNS = {
     { name: "price", get: (r) => formatPrice(r.legPrice), right: true },
     { name: "yes_price", get: (r) => formatPrice(r.yesPrice), right: true },
     { name: "fee", get: (r) => formatMicros(r.feeMicros), right: true, total: (rows) => formatMicros(sum(rows, (r) => r.feeMicros)) },
-    { name: "cash_effect", get: (r) => formatMicros(r.cashDeltaMicros), right: true, total: (rows) => formatMicros(sum(rows, (r) => r.cashDeltaMicros)) },
+    {
+      name: "cash_effect",
+      get: (r) => formatMicros(r.cashDeltaMicros),
+      right: true,
+      total: (rows) => formatMicros(sum(rows, (r) => r.cashDeltaMicros)),
+    },
     { name: "is_taker", get: (r) => r.isTaker },
     { name: "order_id", get: (r) => r.orderId },
     { name: "client_order_id", get: (r) => r.clientOrderId },
@@ -89,7 +94,12 @@ const COLUMNS = {
     { name: "result", get: (r) => r.result },
     { name: "yes_count", get: (r) => formatCount(r.yesCount), right: true },
     { name: "no_count", get: (r) => formatCount(r.noCount), right: true },
-    { name: "revenue", get: (r) => formatMicros(r.revenueMicros), right: true, total: (rows) => formatMicros(sum(rows, (r) => r.revenueMicros)) },
+    {
+      name: "revenue",
+      get: (r) => formatMicros(r.revenueMicros),
+      right: true,
+      total: (rows) => formatMicros(sum(rows, (r) => r.revenueMicros)),
+    },
     { name: "fee", get: (r) => formatMicros(r.feeMicros), right: true, total: (rows) => formatMicros(sum(rows, (r) => r.feeMicros)) },
   ] satisfies Column<ReturnType<typeof settlementsReport>[number]>[],
   daily: [
@@ -97,10 +107,25 @@ const COLUMNS = {
     { name: "fills", get: (r) => r.fills, right: true, total: (rows) => String(sum(rows, (r) => r.fills)) },
     { name: "contracts", get: (r) => formatCount(r.contracts), right: true, total: (rows) => formatCount(sum(rows, (r) => r.contracts)) },
     { name: "fees", get: (r) => formatMicros(r.feesMicros), right: true, total: (rows) => formatMicros(sum(rows, (r) => r.feesMicros)) },
-    { name: "realized_pnl", get: (r) => formatMicros(r.realizedPnlMicros), right: true, total: (rows) => formatMicros(sum(rows, (r) => r.realizedPnlMicros)) },
+    {
+      name: "realized_pnl",
+      get: (r) => formatMicros(r.realizedPnlMicros),
+      right: true,
+      total: (rows) => formatMicros(sum(rows, (r) => r.realizedPnlMicros)),
+    },
     { name: "settlements", get: (r) => r.settlements, right: true, total: (rows) => String(sum(rows, (r) => r.settlements)) },
-    { name: "settlement_revenue", get: (r) => formatMicros(r.settlementRevenueMicros), right: true, total: (rows) => formatMicros(sum(rows, (r) => r.settlementRevenueMicros)) },
-    { name: "net_cash_change", get: (r) => formatMicros(r.netCashMicros), right: true, total: (rows) => formatMicros(sum(rows, (r) => r.netCashMicros)) },
+    {
+      name: "settlement_revenue",
+      get: (r) => formatMicros(r.settlementRevenueMicros),
+      right: true,
+      total: (rows) => formatMicros(sum(rows, (r) => r.settlementRevenueMicros)),
+    },
+    {
+      name: "net_cash_change",
+      get: (r) => formatMicros(r.netCashMicros),
+      right: true,
+      total: (rows) => formatMicros(sum(rows, (r) => r.netCashMicros)),
+    },
     { name: "orders_sent", get: (r) => r.ordersSent, right: true, total: (rows) => String(sum(rows, (r) => r.ordersSent)) },
   ] satisfies Column<ReturnType<typeof dailyReport>[number]>[],
 };
@@ -120,13 +145,24 @@ export function toCsv<R>(cols: Column<R>[], rows: R[]): string {
 }
 
 export function toJson<R>(cols: Column<R>[], rows: R[]): string {
-  return JSON.stringify(rows.map((r) => Object.fromEntries(cols.map((c) => [c.name, c.get(r)]))), null, 2) + "\n";
+  return (
+    JSON.stringify(
+      rows.map((r) => Object.fromEntries(cols.map((c) => [c.name, c.get(r)]))),
+      null,
+      2,
+    ) + "\n"
+  );
 }
 
 export function toTable<R>(cols: Column<R>[], rows: R[], width: number | null = terminalWidth()): string {
   const text = (v: Cell) => (v === null ? "-" : String(v));
   return renderTable(
-    cols.map((c) => ({ header: c.name, ...(c.right ? { right: true } : {}), ...(c.maxWidth ? { maxWidth: c.maxWidth } : {}), ...(c.cutLast ? { cutLast: true } : {}) })),
+    cols.map((c) => ({
+      header: c.name,
+      ...(c.right ? { right: true } : {}),
+      ...(c.maxWidth ? { maxWidth: c.maxWidth } : {}),
+      ...(c.cutLast ? { cutLast: true } : {}),
+    })),
     rows.map((r) => cols.map((c) => text(c.get(r)))),
     { width, footer: cols.map((c) => (c.total ? c.total(rows) : "")) },
   );
@@ -142,14 +178,17 @@ function parseDay(flag: "since" | "until", v: unknown): string | null {
 }
 
 function parseKind(v: unknown): Kind {
-  if (v === undefined || v === "") throw new UserError(`report needs a kind: kalshi-bot report ${KINDS.join("|")} (see kalshi-bot report --help)`);
-  if (!(KINDS as readonly string[]).includes(String(v))) throw new UserError(`Unknown report "${String(v)}"; choose one of ${KINDS.join(", ")}: kalshi-bot report fills`);
+  if (v === undefined || v === "")
+    throw new UserError(`report needs a kind: kalshi-bot report ${KINDS.join("|")} (see kalshi-bot report --help)`);
+  if (!(KINDS as readonly string[]).includes(String(v)))
+    throw new UserError(`Unknown report "${String(v)}"; choose one of ${KINDS.join(", ")}: kalshi-bot report fills`);
   return v as Kind;
 }
 
 function parseFormat(v: unknown): Format {
   if (v === undefined) return process.stdout.isTTY === true ? "table" : "csv";
-  if (!(FORMATS as readonly string[]).includes(String(v))) throw new UserError(`--format "${String(v)}" is not a format; choose table, csv or json`);
+  if (!(FORMATS as readonly string[]).includes(String(v)))
+    throw new UserError(`--format "${String(v)}" is not a format; choose table, csv or json`);
   return v as Format;
 }
 
@@ -165,9 +204,15 @@ function readError(path: string, e: unknown): UserError {
   const err = e as Error & { code?: string };
   const msg = (err?.message ?? String(e)).split("\n")[0]!;
   if (/SQLITE_BUSY|database is locked/i.test(`${err?.code ?? ""} ${msg}`)) {
-    return new UserError(`database ${path} is locked by another process (${msg}); try again in a moment, or stop the program holding it`, EXIT.DATABASE_BUSY);
+    return new UserError(
+      `database ${path} is locked by another process (${msg}); try again in a moment, or stop the program holding it`,
+      EXIT.DATABASE_BUSY,
+    );
   }
-  return new UserError(`cannot read the ledger ${path} (${msg}); check it with \`kalshi-bot backup\` or restore one with \`kalshi-bot restore\``, EXIT.DATABASE);
+  return new UserError(
+    `cannot read the ledger ${path} (${msg}); check it with \`kalshi-bot backup\` or restore one with \`kalshi-bot restore\``,
+    EXIT.DATABASE,
+  );
 }
 
 export async function reportMain(args: Record<string, unknown>): Promise<number> {
@@ -176,7 +221,8 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
   const until = parseDay("until", args.until);
   if (since && until && until < since) throw new UserError(`--until ${until} is before --since ${since}; give the earlier day to --since`);
   const format = parseFormat(args.format);
-  if (args.paper && args.live) throw new UserError("--paper and --live name different books; give one of them (or neither: the book the config trades)");
+  if (args.paper && args.live)
+    throw new UserError("--paper and --live name different books; give one of them (or neither: the book the config trades)");
   const loaded = loadOrExplain(args as { config?: string }, { readOnly: true });
   // The book the config trades unless a flag names one: a dry-run user's activity is all paper.
   const paper = args.paper ? true : args.live ? false : loaded.config.trading.dry_run;
@@ -235,7 +281,10 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
       } catch {
         // only a hint
       }
-      const hint = other > 0 ? `; the ${paper ? "live" : "paper (dry-run)"} book has ${other} ${kind === "daily" ? "orders" : kind}: ${paper ? "add --live" : "add --paper"}` : "";
+      const hint =
+        other > 0
+          ? `; the ${paper ? "live" : "paper (dry-run)"} book has ${other} ${kind === "daily" ? "orders" : kind}: ${paper ? "add --live" : "add --paper"}`
+          : "";
       const what = kind === "daily" ? "activity" : kind;
       const line = `no ${what} ${describeRange(range)} in the ${book} of ${displayPath(path)} (trading days in ${timezone})${hint}`;
       // Machine formats stay parseable (a header row, an empty array); the note goes to stderr,
@@ -269,7 +318,10 @@ export default defineCommand({
     ...configArgs,
     since: { type: "string", description: "First trading day to include, YYYY-MM-DD (in risk.timezone)", valueHint: "YYYY-MM-DD" },
     until: { type: "string", description: "Last trading day to include, YYYY-MM-DD (inclusive)", valueHint: "YYYY-MM-DD" },
-    paper: { type: "boolean", description: "Report the paper (dry-run) book (default: the book the config trades, paper when trading.dry_run)" },
+    paper: {
+      type: "boolean",
+      description: "Report the paper (dry-run) book (default: the book the config trades, paper when trading.dry_run)",
+    },
     live: { type: "boolean", description: "Report the live book (default: the book the config trades)" },
     format: { type: "string", description: "table | csv | json (default: table on a terminal, csv otherwise)", valueHint: "FORMAT" },
   },

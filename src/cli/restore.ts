@@ -10,7 +10,10 @@ import { log } from "../ops/log.ts";
 export async function restoreMain(args: Record<string, unknown>): Promise<number> {
   const backup = typeof args.backup === "string" ? args.backup : undefined;
   if (!backup) {
-    throw new UserError("restore needs the backup to restore: kalshi-bot restore backups/kalshi_YYYYMMDD_HHMMSS.sqlite [target_db]", EXIT.USAGE);
+    throw new UserError(
+      "restore needs the backup to restore: kalshi-bot restore backups/kalshi_YYYYMMDD_HHMMSS.sqlite [target_db]",
+      EXIT.USAGE,
+    );
   }
   const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string });
   const targetArg = typeof args.target_db === "string" && args.target_db !== "" ? args.target_db : undefined;
@@ -23,7 +26,9 @@ export async function restoreMain(args: Record<string, unknown>): Promise<number
     warn: (m) => log.warn(m),
   });
   if (args.json) {
-    process.stdout.write(JSON.stringify({ ok: true, backup, target: r.target, bytes: r.bytes, saved_as: r.savedAs, lock_taken: r.lockTaken }) + "\n");
+    process.stdout.write(
+      JSON.stringify({ ok: true, backup, target: r.target, bytes: r.bytes, saved_as: r.savedAs, lock_taken: r.lockTaken }) + "\n",
+    );
   } else {
     process.stdout.write(
       `restored ${displayPath(backup)} -> ${displayPath(r.target)} (${r.bytes} bytes, verified)` +
@@ -35,10 +40,23 @@ export async function restoreMain(args: Record<string, unknown>): Promise<number
 }
 
 export default defineCommand({
-  meta: { name: "restore", description: "Restore the database from a verified backup (replaces restore_db.sh); refuses while the bot runs" },
+  meta: {
+    name: "restore",
+    description: "Restore the database from a verified backup (replaces restore_db.sh); refuses while the bot runs",
+  },
   args: {
-    backup: { type: "positional", required: false, description: "Backup file, e.g. backups/kalshi_20261124_020000.sqlite", valueHint: "BACKUP" },
-    target_db: { type: "positional", required: false, description: "Database to replace (default: paths.database from the config)", valueHint: "TARGET_DB" },
+    backup: {
+      type: "positional",
+      required: false,
+      description: "Backup file, e.g. backups/kalshi_20261124_020000.sqlite",
+      valueHint: "BACKUP",
+    },
+    target_db: {
+      type: "positional",
+      required: false,
+      description: "Database to replace (default: paths.database from the config)",
+      valueHint: "TARGET_DB",
+    },
     force: { type: "boolean", description: "Restore although the lock is held (only for a lock you know is stale)" },
     json: { type: "boolean", description: "Print the result as one JSON line" },
     ...configArgs,

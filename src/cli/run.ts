@@ -18,17 +18,35 @@ export async function runMain(args: Record<string, unknown>): Promise<number> {
   // First interactive start without a config: the setup wizard writes one (never under systemd,
   // in CI, without a terminal, or with the opt-out flags).
   const cfgPath = configFilePath({ configPath: args.config as string | undefined });
-  if (!existsSync(cfgPath.path) && !cfgPath.explicit && shouldRunWizard({ skipSetupWizard: Boolean(args["skip-setup-wizard"]), nonInteractive })) {
+  if (
+    !existsSync(cfgPath.path) &&
+    !cfgPath.explicit &&
+    shouldRunWizard({ skipSetupWizard: Boolean(args["skip-setup-wizard"]), nonInteractive })
+  ) {
     await runSetupWizard(cfgPath.path);
   }
   const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string });
-  applyLogFlags(args as { verbose?: boolean; "log-format"?: string }, loaded.config.logging.format as LogFormat, loaded.config.logging.level as LogLevelName);
+  applyLogFlags(
+    args as { verbose?: boolean; "log-format"?: string },
+    loaded.config.logging.format as LogFormat,
+    loaded.config.logging.level as LogLevelName,
+  );
   // Under --log-format json every stdout line must be JSON: the cycle summary becomes a log record.
   const print = loggerSettings().format === "json" ? (t: string) => log.info(t) : undefined;
   // Notifications and the dashboard run beside the engine, reading what it writes (src/notify).
-  const view = startOperatorView(loaded, { config: args.config as string | undefined, "lock-file": args["lock-file"] as string | undefined }, { once: Boolean(args.once), mode });
+  const view = startOperatorView(
+    loaded,
+    { config: args.config as string | undefined, "lock-file": args["lock-file"] as string | undefined },
+    { once: Boolean(args.once), mode },
+  );
   try {
-    return await runBot(loaded, { mode, once: Boolean(args.once), nonInteractive, resetHalt: Boolean(args["reset-halt"]), ...(print ? { print } : {}) });
+    return await runBot(loaded, {
+      mode,
+      once: Boolean(args.once),
+      nonInteractive,
+      resetHalt: Boolean(args["reset-halt"]),
+      ...(print ? { print } : {}),
+    });
   } finally {
     await view.stop();
   }

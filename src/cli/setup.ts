@@ -5,9 +5,16 @@ import { configFilePath, ConfigError } from "../config/load.ts";
 import { runSetupWizard, shouldRunWizard } from "../ops/setup-wizard.ts";
 
 export async function setupMain(args: Record<string, unknown>): Promise<number> {
-  if (args["non-interactive"]) throw new UserError("setup is interactive; with --non-interactive, write advanced_config.json by hand (see `kalshi-bot config schema`)", EXIT.USAGE);
+  if (args["non-interactive"])
+    throw new UserError(
+      "setup is interactive; with --non-interactive, write advanced_config.json by hand (see `kalshi-bot config schema`)",
+      EXIT.USAGE,
+    );
   if (!shouldRunWizard({ stdinIsTTY: process.stdin.isTTY === true })) {
-    throw new UserError("setup needs an interactive terminal (stdin/stdout is not a TTY, or CI/systemd is set); run it in a terminal, or write advanced_config.json by hand (see `kalshi-bot config schema`)", EXIT.USAGE);
+    throw new UserError(
+      "setup needs an interactive terminal (stdin/stdout is not a TTY, or CI/systemd is set); run it in a terminal, or write advanced_config.json by hand (see `kalshi-bot config schema`)",
+      EXIT.USAGE,
+    );
   }
   let path: string;
   try {

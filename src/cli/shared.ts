@@ -7,8 +7,16 @@ import { configureLogger, isBrokenPipe, log, type LogFormat, type LogLevelName }
 export { EXIT, UserError };
 
 export const configArgs = {
-  config: { type: "string", description: "Path to advanced_config.json (default ./advanced_config.json or $KALSHI_BOT_CONFIG)", valueHint: "PATH" },
-  "log-format": { type: "enum", options: ["auto", "pretty", "plain", "journald", "json"], description: "Log format (auto: journald under systemd, pretty on a terminal)" },
+  config: {
+    type: "string",
+    description: "Path to advanced_config.json (default ./advanced_config.json or $KALSHI_BOT_CONFIG)",
+    valueHint: "PATH",
+  },
+  "log-format": {
+    type: "enum",
+    options: ["auto", "pretty", "plain", "journald", "json"],
+    description: "Log format (auto: journald under systemd, pretty on a terminal)",
+  },
   verbose: { type: "boolean", description: "Debug logging; print stacks of internal errors" },
 } as const satisfies ArgsDef;
 
@@ -17,7 +25,11 @@ export const lockArgs = {
 } as const satisfies ArgsDef;
 
 export const runArgs = {
-  mode: { type: "enum", options: ["trade", "scan"], description: "trade: place orders (dry-run by default); scan: show what strategies would do" },
+  mode: {
+    type: "enum",
+    options: ["trade", "scan"],
+    description: "trade: place orders (dry-run by default); scan: show what strategies would do",
+  },
   once: { type: "boolean", description: "Run one cycle and exit" },
   "skip-setup-wizard": { type: "boolean", description: "Never start the interactive setup wizard" },
   "non-interactive": { type: "boolean", description: "Never prompt (implied when stdin is not a terminal)" },
@@ -75,7 +87,8 @@ export function findArgProblems(rawArgs: string[], def: ArgsDef, rules: ArgRules
       // Switches too: `--once --once` (or `--json --no-json`) is a mistake, not a choice to guess at.
       if (given.has(name) && !repeatable.has(name)) return `Option --${name} is given more than once; give it once.`;
       given.add(name);
-      if (spec.boolean && eq >= 0 && !["true", "false"].includes(body.slice(eq + 1))) return `Option --${name} is a switch: give it alone (or =true / =false), not ${tok}.`;
+      if (spec.boolean && eq >= 0 && !["true", "false"].includes(body.slice(eq + 1)))
+        return `Option --${name} is a switch: give it alone (or =true / =false), not ${tok}.`;
       if (spec.takesValue && eq < 0) {
         const next = rawArgs[i + 1];
         if (next === undefined || (next.startsWith("--") && next.length > 2)) return `Option --${name} needs a value. See --help.`;

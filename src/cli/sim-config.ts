@@ -19,7 +19,9 @@ export function localKey(path: string): { path: string; publicKeyPem: string } {
   try {
     return { path: abs, publicKeyPem: createPublicKey(readFileSync(abs, "utf8")).export({ type: "spki", format: "pem" }).toString() };
   } catch (e) {
-    throw new UserError(`--key-file ${path}: not a readable private key (${(e as NodeJS.ErrnoException).code ?? "not PEM"}); remove it to have a new one generated, or name another file`);
+    throw new UserError(
+      `--key-file ${path}: not a readable private key (${(e as NodeJS.ErrnoException).code ?? "not PEM"}); remove it to have a new one generated, or name another file`,
+    );
   }
 }
 
@@ -29,7 +31,13 @@ export function localConfig(o: { baseUrl: string; keyPath: string; tier: string;
     exchange: { environment: "sim", base_url: o.baseUrl, api_key_id: LOCAL_KEY_ID, private_key_path: o.keyPath, rate_tier: rateTier },
     // Live orders on the local exchange (no real money); the autonomous checklist still applies. The
     // market maker, shipped disabled (it lost money on real data), is on here: a play exchange.
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, series_tickers: o.series, strategies: { market_maker: { enabled: true } } },
+    trading: {
+      dry_run: false,
+      autonomous_mode: true,
+      non_interactive: true,
+      series_tickers: o.series,
+      strategies: { market_maker: { enabled: true } },
+    },
   };
   return JSON.stringify(config, null, 2) + "\n";
 }

@@ -13,7 +13,10 @@ export async function statusMain(args: Record<string, unknown>): Promise<number>
 }
 
 export default defineCommand({
-  meta: { name: "status", description: "Heartbeat, bankroll, positions, open orders, today's P&L and the last cycles (read-only; safe while the bot runs)" },
+  meta: {
+    name: "status",
+    description: "Heartbeat, bankroll, positions, open orders, today's P&L and the last cycles (read-only; safe while the bot runs)",
+  },
   args: {
     ...configArgs,
     "lock-file": { type: "string", description: "Lock file to report on (overrides paths.lock_file)", valueHint: "PATH" },

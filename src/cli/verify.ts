@@ -27,7 +27,12 @@ async function authenticatedRead(loaded: LoadedConfig): Promise<CheckResult> {
   const ex = loaded.config.exchange;
   const baseUrl = configuredBaseUrl(ex);
   if (baseUrl === null) {
-    return { name: "exchange authentication", ok: true, skipped: true, detail: "sim: the embedded exchange starts with the bot (nothing remote to authenticate against)" };
+    return {
+      name: "exchange authentication",
+      ok: true,
+      skipped: true,
+      detail: "sim: the embedded exchange starts with the bot (nothing remote to authenticate against)",
+    };
   }
   if (!loaded.apiKeyId || !loaded.privateKeyPath) {
     return { name: "exchange authentication", ok: false, skipped: true, detail: "skipped: no credentials configured" };
@@ -36,17 +41,43 @@ async function authenticatedRead(loaded: LoadedConfig): Promise<CheckResult> {
   try {
     key = loadPrivateKey(loaded.privateKeyPath, { systemdCredential: loaded.keySource === "systemd-credential" });
   } catch {
-    return { name: "exchange authentication", ok: false, skipped: true, detail: "skipped: the private key could not be loaded (see above)" };
+    return {
+      name: "exchange authentication",
+      ok: false,
+      skipped: true,
+      detail: "skipped: the private key could not be loaded (see above)",
+    };
   }
-  const client = new KalshiClient({ baseUrl, apiKeyId: loaded.apiKeyId, privateKey: key, tier: ex.rate_tier, timeoutMs: Math.min(ex.request_timeout_ms, 15_000), maxAttempts: 2, retryBudgetMs: 20_000 });
+  const client = new KalshiClient({
+    baseUrl,
+    apiKeyId: loaded.apiKeyId,
+    privateKey: key,
+    tier: ex.rate_tier,
+    timeoutMs: Math.min(ex.request_timeout_ms, 15_000),
+    maxAttempts: 2,
+    retryBudgetMs: 20_000,
+  });
   try {
     const bal = await client.getBalance();
-    return { name: "exchange authentication", ok: true, detail: `GET /portfolio/balance at ${new URL(baseUrl).host} as key ${redactKeyId(loaded.apiKeyId)}: balance $${formatDollars2(centsToMicros(bal.balance))}` };
+    return {
+      name: "exchange authentication",
+      ok: true,
+      detail: `GET /portfolio/balance at ${new URL(baseUrl).host} as key ${redactKeyId(loaded.apiKeyId)}: balance $${formatDollars2(centsToMicros(bal.balance))}`,
+    };
   } catch (e) {
     const net = networkProblem(e);
-    if (net) return { name: "exchange authentication", ok: false, detail: `cannot reach ${hostPort(baseUrl)}: ${net}; a network problem, not the key: check exchange.base_url, this machine's network and firewall` };
+    if (net)
+      return {
+        name: "exchange authentication",
+        ok: false,
+        detail: `cannot reach ${hostPort(baseUrl)}: ${net}; a network problem, not the key: check exchange.base_url, this machine's network and firewall`,
+      };
     const why = isKalshiApiError(e) ? `${e.status} ${e.code ?? ""} ${e.message}`.trim() : (e as Error).message;
-    return { name: "exchange authentication", ok: false, detail: `authenticated read at ${new URL(baseUrl).host} failed (${why}); ${authFix(e) ?? "check the key id, key file, environment (demo keys only work on demo) and the clock"}` };
+    return {
+      name: "exchange authentication",
+      ok: false,
+      detail: `authenticated read at ${new URL(baseUrl).host} failed (${why}); ${authFix(e) ?? "check the key id, key file, environment (demo keys only work on demo) and the clock"}`,
+    };
   }
 }
 
@@ -91,11 +122,17 @@ async function reach(loaded: LoadedConfig): Promise<Reach> {
   }
   const t1 = Date.now();
   const server = date ? Date.parse(date) : Number.NaN;
-  if (!Number.isFinite(server)) return { reached: true, result: null, clock: { name: "clock", ok: true, skipped: true, detail: "skipped: the exchange sent no Date header" } };
+  if (!Number.isFinite(server))
+    return {
+      reached: true,
+      result: null,
+      clock: { name: "clock", ok: true, skipped: true, detail: "skipped: the exchange sent no Date header" },
+    };
   // The header is truncated to the second: compare with the middle of the request, allow 1 s.
   const skew = server + 500 - (t0 + t1) / 2;
   const secs = Math.abs(Math.round(skew / 1000));
-  if (Math.abs(skew) <= MAX_CLOCK_SKEW_MS) return { reached: true, result: null, clock: { name: "clock", ok: true, detail: `within ${Math.max(1, secs)} s of the exchange's` } };
+  if (Math.abs(skew) <= MAX_CLOCK_SKEW_MS)
+    return { reached: true, result: null, clock: { name: "clock", ok: true, detail: `within ${Math.max(1, secs)} s of the exchange's` } };
   return {
     reached: true,
     result: null,
@@ -129,7 +166,13 @@ async function scopeCheck(loaded: LoadedConfig, reached: boolean, mode: string):
   const where = embedded ? "the embedded exchange (sim section)" : new URL(baseUrl!).host;
   try {
     // Public reads only: the count needs no key, so a bad key is not reported here a second time.
-    const client = new KalshiClient({ baseUrl: embedded ? embedded.baseUrl : baseUrl!, tier: ex.rate_tier, timeoutMs: Math.min(ex.request_timeout_ms, 15_000), maxAttempts: 2, retryBudgetMs: 20_000 });
+    const client = new KalshiClient({
+      baseUrl: embedded ? embedded.baseUrl : baseUrl!,
+      tier: ex.rate_tier,
+      timeoutMs: Math.min(ex.request_timeout_ms, 15_000),
+      maxAttempts: 2,
+      retryBudgetMs: 20_000,
+    });
     const data = await new MarketDataSource(client).load(scope);
     const open = [...data.markets.values()];
     const inactive = [...data.inactive.values()];
@@ -139,7 +182,11 @@ async function scopeCheck(loaded: LoadedConfig, reached: boolean, mode: string):
       ...scope.eventTickers.filter((e) => !all.some((m) => m.eventTicker === e)).map((e) => `event ${e}`),
       ...scope.marketTickers.filter((t) => !all.some((m) => m.ticker === t)).map((t) => `market ${t}`),
     ];
-    const what = scope.whole ? "the whole exchange (no scope set)" : [...scope.seriesTickers.map((s) => `series ${s}`), ...scope.eventTickers.map((e) => `event ${e}`), ...scope.marketTickers].join(", ");
+    const what = scope.whole
+      ? "the whole exchange (no scope set)"
+      : [...scope.seriesTickers.map((s) => `series ${s}`), ...scope.eventTickers.map((e) => `event ${e}`), ...scope.marketTickers].join(
+          ", ",
+        );
     if (open.length === 0) {
       return {
         name,
@@ -166,7 +213,11 @@ export async function runChecks(args: VerifyArgs): Promise<{ results: CheckResul
   let loaded: LoadedConfig;
   try {
     loaded = loadConfig({ configPath: args.config, lockFile: args["lock-file"] });
-    results.push({ name: "config", ok: true, detail: loaded.file ? `${loaded.file} is valid` : "no config file: using defaults (sim, dry-run)" });
+    results.push({
+      name: "config",
+      ok: true,
+      detail: loaded.file ? `${loaded.file} is valid` : "no config file: using defaults (sim, dry-run)",
+    });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     // One FAIL line per problem: the summary line above them is not a problem of its own.
@@ -179,9 +230,17 @@ export async function runChecks(args: VerifyArgs): Promise<{ results: CheckResul
   if (loaded.privateKeyPath) {
     try {
       loadPrivateKey(loaded.privateKeyPath, { systemdCredential: loaded.keySource === "systemd-credential" });
-      results.push({ name: "private key", ok: true, detail: `${loaded.privateKeyPath} (${loaded.keySource}) is a private RSA key with safe permissions` });
+      results.push({
+        name: "private key",
+        ok: true,
+        detail: `${loaded.privateKeyPath} (${loaded.keySource}) is a private RSA key with safe permissions`,
+      });
     } catch (e) {
-      results.push({ name: "private key", ok: false, detail: e instanceof KeyFileError ? e.message : `private key ${loaded.privateKeyPath} is unusable` });
+      results.push({
+        name: "private key",
+        ok: false,
+        detail: e instanceof KeyFileError ? e.message : `private key ${loaded.privateKeyPath} is unusable`,
+      });
     }
   }
   if ((args.mode ?? "trade") === "trade") results.push(...liveChecklist(loaded));
@@ -193,7 +252,12 @@ export async function runChecks(args: VerifyArgs): Promise<{ results: CheckResul
     if (probe.clock) results.push(probe.clock);
     results.push(await authenticatedRead(loaded));
   } else {
-    results.push({ name: "exchange authentication", ok: false, skipped: true, detail: "skipped: the exchange cannot be reached (see exchange)" });
+    results.push({
+      name: "exchange authentication",
+      ok: false,
+      skipped: true,
+      detail: "skipped: the exchange cannot be reached (see exchange)",
+    });
   }
   results.push(await scopeCheck(loaded, probe.reached, args.mode ?? "trade"));
   return { results, loaded };

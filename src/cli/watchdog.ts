@@ -19,7 +19,8 @@ export async function watchdogMain(args: Record<string, unknown>): Promise<numbe
   let maxAge = loaded.config.watchdog.max_heartbeat_age_seconds;
   if (args["max-age"] !== undefined) {
     const n = Number(args["max-age"]);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`--max-age must be a whole number of seconds (got "${String(args["max-age"])}")`, EXIT.USAGE);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UserError(`--max-age must be a whole number of seconds (got "${String(args["max-age"])}")`, EXIT.USAGE);
     maxAge = n;
   }
   const verdict = judgeHeartbeat(path, {
@@ -36,7 +37,9 @@ export async function watchdogMain(args: Record<string, unknown>): Promise<numbe
     try {
       writeWatchdogState(statePath, state);
     } catch (e) {
-      log.warn(`cannot record the watchdog state in ${statePath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); every unhealthy run will alert`);
+      log.warn(
+        `cannot record the watchdog state in ${statePath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); every unhealthy run will alert`,
+      );
     }
   }
   let alert: { sent: boolean; ok?: boolean; error?: string } = { sent: false };
@@ -49,7 +52,9 @@ export async function watchdogMain(args: Record<string, unknown>): Promise<numbe
   if (args.json) {
     process.stdout.write(JSON.stringify({ ...verdict, alert, alert_event: state?.alert ?? null }) + "\n");
   } else if (verdict.healthy) {
-    process.stdout.write(state?.alert === "recovered" ? `healthy (recovered; ${state.message}): ${verdict.reason}\n` : `healthy: ${verdict.reason}\n`);
+    process.stdout.write(
+      state?.alert === "recovered" ? `healthy (recovered; ${state.message}): ${verdict.reason}\n` : `healthy: ${verdict.reason}\n`,
+    );
   } else if (state?.alert === "repeat") {
     process.stderr.write(`unhealthy (unchanged since ${state.since}, alerted then): ${verdict.reason}\n`);
   } else {
@@ -59,14 +64,26 @@ export async function watchdogMain(args: Record<string, unknown>): Promise<numbe
 }
 
 export default defineCommand({
-  meta: { name: "watchdog", description: "Judge the running bot's health from its heartbeat: exit 0 healthy, 6 unhealthy with one line of reason" },
+  meta: {
+    name: "watchdog",
+    description: "Judge the running bot's health from its heartbeat: exit 0 healthy, 6 unhealthy with one line of reason",
+  },
   args: {
     ...configArgs,
     ...lockArgs,
     json: { type: "boolean", description: "Print the verdict as one JSON object on stdout" },
     heartbeat: { type: "string", description: "Heartbeat file (default: <reports_dir>/heartbeat.json)", valueHint: "PATH" },
-    "max-age": { type: "string", description: "Stale after this many seconds (default: watchdog.max_heartbeat_age_seconds, else cycle interval + 120)", valueHint: "SECONDS" },
-    alert: { type: "boolean", default: true, description: "POST to watchdog.alert_webhook_url when the bot becomes unhealthy and when it recovers, and remember the verdict (--no-alert: neither)" },
+    "max-age": {
+      type: "string",
+      description: "Stale after this many seconds (default: watchdog.max_heartbeat_age_seconds, else cycle interval + 120)",
+      valueHint: "SECONDS",
+    },
+    alert: {
+      type: "boolean",
+      default: true,
+      description:
+        "POST to watchdog.alert_webhook_url when the bot becomes unhealthy and when it recovers, and remember the verdict (--no-alert: neither)",
+    },
     "alert-healthy": { type: "boolean", description: "Also POST when healthy (to test the webhook)" },
   },
   run: guarded(async ({ args }) => watchdogMain(args)),

@@ -4,5 +4,10 @@
 import { z } from "zod";
 
 export const dollarAmount = z
-  .string({ error: (i) => (typeof i.input === "number" ? `expected a dollar amount as a string: write "${String(i.input)}" in quotes (a JSON number goes through a float)` : "expected a dollar amount such as \"25\" or \"25.50\"") })
-  .refine((s) => /^\d+(\.\d{1,6})?$/.test(s), { message: "expected a dollar amount such as \"25\" or \"25.50\"" });
+  .string({
+    error: (i) =>
+      typeof i.input === "number"
+        ? `expected a dollar amount as a string: write "${String(i.input)}" in quotes (a JSON number goes through a float)`
+        : 'expected a dollar amount such as "25" or "25.50"',
+  })
+  .refine((s) => /^\d+(\.\d{1,6})?$/.test(s), { message: 'expected a dollar amount such as "25" or "25.50"' });

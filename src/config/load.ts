@@ -58,15 +58,17 @@ export interface LoadOptions {
 
 /** zod issues as "path: message" lines. */
 export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((i) => {
-    const path = i.path.map(String).join(".");
-    const msg = i.message;
-    if (i.code === "unrecognized_keys") {
-      const keys = (i as { keys: string[] }).keys;
-      return keys.map((k) => `${path ? `${path}.` : ""}${k}: unknown key (remove it or check its spelling)`).join("\n");
-    }
-    return `${path || "(top level)"}: ${msg}`;
-  }).flatMap((l) => l.split("\n"));
+  return error.issues
+    .map((i) => {
+      const path = i.path.map(String).join(".");
+      const msg = i.message;
+      if (i.code === "unrecognized_keys") {
+        const keys = (i as { keys: string[] }).keys;
+        return keys.map((k) => `${path ? `${path}.` : ""}${k}: unknown key (remove it or check its spelling)`).join("\n");
+      }
+      return `${path || "(top level)"}: ${msg}`;
+    })
+    .flatMap((l) => l.split("\n"));
 }
 
 export function configFilePath(opts: LoadOptions = {}): { path: string; explicit: boolean } {
@@ -92,19 +94,29 @@ export function readConfigFile(path: string): string {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     if (code === "ELOOP") throw new ConfigError(`${path} is a symbolic link that loops (ELOOP); point it at the real config file`);
-    if (code === "ENOENT" && isSymlink(path)) throw new ConfigError(`${path} is a symbolic link to a file that does not exist; point it at the real config file`);
-    if (code === "ENOENT") throw new ConfigError(`config file ${path} not found; create it with \`kalshi-bot setup\` or copy the shipped advanced_config.json`);
-    if (code === "EACCES" || code === "EPERM") throw new ConfigError(`cannot read ${path} (${code}): this user has no read permission; fix it with chmod/chown, or run as the file's owner`);
-    if (code === "EISDIR") throw new ConfigError(`${path} is a folder, not a config file; pass the file, e.g. --config ${join(path, DEFAULT_CONFIG_FILE)}`);
+    if (code === "ENOENT" && isSymlink(path))
+      throw new ConfigError(`${path} is a symbolic link to a file that does not exist; point it at the real config file`);
+    if (code === "ENOENT")
+      throw new ConfigError(`config file ${path} not found; create it with \`kalshi-bot setup\` or copy the shipped advanced_config.json`);
+    if (code === "EACCES" || code === "EPERM")
+      throw new ConfigError(
+        `cannot read ${path} (${code}): this user has no read permission; fix it with chmod/chown, or run as the file's owner`,
+      );
+    if (code === "EISDIR")
+      throw new ConfigError(`${path} is a folder, not a config file; pass the file, e.g. --config ${join(path, DEFAULT_CONFIG_FILE)}`);
     throw new ConfigError(`cannot read ${path} (${code}); check the path and its permissions`);
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new ConfigError(`${path} is a folder, not a config file; pass the file, e.g. --config ${join(path, DEFAULT_CONFIG_FILE)}`);
+    if (st.isDirectory())
+      throw new ConfigError(`${path} is a folder, not a config file; pass the file, e.g. --config ${join(path, DEFAULT_CONFIG_FILE)}`);
     // A pipe (`--config /dev/stdin`) is read up to the limit too; devices are refused.
-    if (!st.isFile() && !st.isFIFO()) throw new ConfigError(`${path} is not a regular file; --config needs a JSON file such as ./advanced_config.json`);
+    if (!st.isFile() && !st.isFIFO())
+      throw new ConfigError(`${path} is not a regular file; --config needs a JSON file such as ./advanced_config.json`);
     const tooBig = (size: string) =>
-      new ConfigError(`${path} is ${size}; a config file is a few kilobytes (limit ${MAX_CONFIG_BYTES} bytes): check that --config names advanced_config.json`);
+      new ConfigError(
+        `${path} is ${size}; a config file is a few kilobytes (limit ${MAX_CONFIG_BYTES} bytes): check that --config names advanced_config.json`,
+      );
     if (st.size > MAX_CONFIG_BYTES) throw tooBig(`${st.size} bytes`);
     const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
     let n = 0;
@@ -113,7 +125,10 @@ export function readConfigFile(path: string): string {
     // A pipe with no writer yet reads as end-of-file, one whose writer is slow as EAGAIN: both wait
     // (bounded), so `--config <(…)` and a named pipe work, and a pipe nobody writes to is refused.
     const waitForWriter = () => {
-      if (performance.now() > deadline) throw new ConfigError(`${path} is a pipe and nothing was written to it within ${CONFIG_PIPE_WAIT_MS / 1000} s; write the config into it, or pass a regular file`);
+      if (performance.now() > deadline)
+        throw new ConfigError(
+          `${path} is a pipe and nothing was written to it within ${CONFIG_PIPE_WAIT_MS / 1000} s; write the config into it, or pass a regular file`,
+        );
       Bun.sleepSync(5);
     };
     for (;;) {
@@ -158,7 +173,9 @@ export function parseConfigText(input: string, file: string): Config {
   }
   const dup = findDuplicateKey(text);
   if (dup) {
-    throw new ConfigError(`${file}: key "${dup.path}" appears twice (lines ${dup.firstLine} and ${dup.secondLine}); JSON would silently keep the last one: delete one of them`);
+    throw new ConfigError(
+      `${file}: key "${dup.path}" appears twice (lines ${dup.firstLine} and ${dup.secondLine}); JSON would silently keep the last one: delete one of them`,
+    );
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(`${file} must contain a JSON object; see \`kalshi-bot config schema\``);
@@ -215,7 +232,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     heartbeat: join(reportsDir, "heartbeat.json"),
     lockFile: lockFile ? resolve(opts.cwd ?? process.cwd(), lockFile) : abs(config.paths.lock_file ?? defaultLockFile(config)),
     logsDir: abs(config.paths.logs_dir),
-    killSwitchFile: config.paths.kill_switch_file ? abs(config.paths.kill_switch_file) : join(dirname(abs(config.paths.database)), "disable-trading"),
+    killSwitchFile: config.paths.kill_switch_file
+      ? abs(config.paths.kill_switch_file)
+      : join(dirname(abs(config.paths.database)), "disable-trading"),
   };
   return { config, file, baseDir, paths, apiKeyId, privateKeyPath, keySource };
 }

@@ -25,14 +25,22 @@ export const riskSchema = z
     /** Share of the daily-loss or drawdown limit at which the bot only reduces positions. */
     reduce_at_pct: z.number().min(0).max(100).default(80),
     max_orders_per_minute: z.number().int().min(1).default(30),
-    min_price: z.string().regex(/^0\.\d{1,4}$/).default("0.02"),
-    max_price: z.string().regex(/^0\.\d{1,4}$/).default("0.98"),
+    min_price: z
+      .string()
+      .regex(/^0\.\d{1,4}$/)
+      .default("0.02"),
+    max_price: z
+      .string()
+      .regex(/^0\.\d{1,4}$/)
+      .default("0.98"),
     min_cash_reserve_dollars: dollarAmount.default("0"),
     // Checked at load (exit 2) rather than at the first trading day computed (every run died, exit 1).
     timezone: z
       .string()
       .min(1)
-      .refine(isKnownTimeZone, { error: (iss) => `"${String(iss.input)}" is not a time zone this system knows; set an IANA name such as "America/New_York" or "UTC"` })
+      .refine(isKnownTimeZone, {
+        error: (iss) => `"${String(iss.input)}" is not a time zone this system knows; set an IANA name such as "America/New_York" or "UTC"`,
+      })
       .default("America/New_York"),
   })
   .prefault({});

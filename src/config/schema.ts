@@ -12,12 +12,18 @@ const tickerList = z.array(z.string().min(1).max(100)).max(1000).default([]);
 export const exchangeSchema = z
   .strictObject({
     environment: z.enum(["sim", "demo", "production"]).default("sim"),
-    base_url: z.url({ protocol: /^https?$/ }).optional().describe("Override the REST base URL (…/trade-api/v2); the WebSocket URL is derived from it"),
+    base_url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("Override the REST base URL (…/trade-api/v2); the WebSocket URL is derived from it"),
     api_key_id: z.string().min(1).optional().describe("Kalshi API key id; env KALSHI_API_KEY_ID overrides"),
     private_key_path: z.string().min(1).optional().describe("PEM private key (0600); env KALSHI_PRIVATE_KEY_PATH overrides"),
     rate_tier: z.enum(["basic", "advanced", "premier", "paragon", "prime"]).default("basic"),
     request_timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
-    use_legacy_host: z.boolean().default(false).describe("Use api.elections.kalshi.com / demo-api.kalshi.co instead of the dedicated hosts"),
+    use_legacy_host: z
+      .boolean()
+      .default(false)
+      .describe("Use api.elections.kalshi.com / demo-api.kalshi.co instead of the dedicated hosts"),
   })
   .prefault({});
 
@@ -44,7 +50,9 @@ export const tradingSchema = z
     cancel_on_exit: z
       .boolean()
       .default(true)
-      .describe("Cancel the bot's resting orders when it exits (SIGTERM/SIGINT, the end of --once, a fatal error); false leaves them resting on purpose (they still expire after order_ttl_seconds)"),
+      .describe(
+        "Cancel the bot's resting orders when it exits (SIGTERM/SIGINT, the end of --once, a fatal error); false leaves them resting on purpose (they still expire after order_ttl_seconds)",
+      ),
     order_ttl_seconds: z
       .number()
       .int()
@@ -57,11 +65,16 @@ export const tradingSchema = z
       ),
     reconcile_every_cycles: z.number().int().min(1).max(10_000).default(5),
     /** Daemon mode: WebSocket order books and own fills between cycles (REST remains the fallback). */
-    websocket: z.boolean().default(true).describe("Daemon: live order books over the WebSocket, reacting between cycles; REST is the fallback"),
+    websocket: z
+      .boolean()
+      .default(true)
+      .describe("Daemon: live order books over the WebSocket, reacting between cycles; REST is the fallback"),
     decision_cache: z
       .enum(["on", "off", "verify"])
       .default("on")
-      .describe("Daemon with live books: cycle decisions re-test only the markets whose inputs changed (same intents, less CPU; REST-only cycles reload every view and decide over all of them); verify: decide both ways each cycle and log any difference"),
+      .describe(
+        "Daemon with live books: cycle decisions re-test only the markets whose inputs changed (same intents, less CPU; REST-only cycles reload every view and decide over all of them); verify: decide both ways each cycle and log any difference",
+      ),
     strategies: strategiesSchema,
   })
   .prefault({});
@@ -77,7 +90,9 @@ export const pathsSchema = z
       .string()
       .min(1)
       .optional()
-      .describe("While this file exists trading is disabled, as with BOT_DISABLE_TRADING (kalshi-bot pause / resume). Default: disable-trading beside the database"),
+      .describe(
+        "While this file exists trading is disabled, as with BOT_DISABLE_TRADING (kalshi-bot pause / resume). Default: disable-trading beside the database",
+      ),
   })
   .prefault({});
 
@@ -98,7 +113,9 @@ export const ledgerSchema = z
       .min(0, { error: "expected 0 (keep history forever) or a number of days from 1 to 36500" })
       .max(36_500, { error: "expected 0 (keep history forever) or a number of days from 1 to 36500" })
       .default(180)
-      .describe("Days of history kept in the ledger (order events, audit log, balance snapshots, cycles); 0 keeps everything. Orders, fills, settlements and positions are never removed"),
+      .describe(
+        "Days of history kept in the ledger (order events, audit log, balance snapshots, cycles); 0 keeps everything. Orders, fills, settlements and positions are never removed",
+      ),
   })
   .prefault({});
 
@@ -123,50 +140,87 @@ export const notifySchema = z
   .strictObject({
     telegram: z
       .strictObject({
-        bot_token: z.string().min(20).optional().describe("Telegram bot token from @BotFather; env KALSHI_BOT_TELEGRAM_TOKEN overrides. Never logged"),
-        chat_id: z.union([z.string().min(1), z.number().int()]).transform(String).optional().describe("Chat the bot writes to; also the only chat whose commands it obeys"),
-        commands: z.boolean().default(false).describe("Answer /status, /positions, /pnl, /pause, /resume from chat_id (long-polls getUpdates)"),
-        api_base_url: z.url({ protocol: /^https?$/ }).default("https://api.telegram.org").describe("Bot API base URL (a local Bot API server, or a test's fake)"),
+        bot_token: z
+          .string()
+          .min(20)
+          .optional()
+          .describe("Telegram bot token from @BotFather; env KALSHI_BOT_TELEGRAM_TOKEN overrides. Never logged"),
+        chat_id: z
+          .union([z.string().min(1), z.number().int()])
+          .transform(String)
+          .optional()
+          .describe("Chat the bot writes to; also the only chat whose commands it obeys"),
+        commands: z
+          .boolean()
+          .default(false)
+          .describe("Answer /status, /positions, /pnl, /pause, /resume from chat_id (long-polls getUpdates)"),
+        api_base_url: z
+          .url({ protocol: /^https?$/ })
+          .default("https://api.telegram.org")
+          .describe("Bot API base URL (a local Bot API server, or a test's fake)"),
       })
       .prefault({}),
     from: z
       .enum(["bot", "dashboard"])
       .default("bot")
-      .describe("Which process sends: the trading bot (default), or `kalshi-bot dashboard` (keeps every outbound request out of the trading process)"),
-    webhook_url: z.url({ protocol: /^https?$/ }).optional().describe("POSTed {text, content} JSON: a Slack or Discord incoming webhook, or anything that reads it"),
+      .describe(
+        "Which process sends: the trading bot (default), or `kalshi-bot dashboard` (keeps every outbound request out of the trading process)",
+      ),
+    webhook_url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("POSTed {text, content} JSON: a Slack or Discord incoming webhook, or anything that reads it"),
     events: z
       .array(z.enum(["fills", "rejections", "risk", "pause", "drift", "start_stop", "daily_summary"]))
       .default(["fills", "rejections", "risk", "pause", "drift", "start_stop", "daily_summary"])
       .describe("Which events are sent"),
     fill_batch_seconds: z.number().int().min(1).max(3_600).default(5).describe("Fills are gathered this long into one message"),
-    max_messages_per_minute: z.number().int().min(1).max(60).default(20).describe("Beyond this, messages are dropped (and counted in the next one)"),
-    timeout_ms: z.number().int().min(500).max(60_000).default(5_000).describe("Bound of one delivery; a failure is logged, never retried past it"),
+    max_messages_per_minute: z
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(20)
+      .describe("Beyond this, messages are dropped (and counted in the next one)"),
+    timeout_ms: z
+      .number()
+      .int()
+      .min(500)
+      .max(60_000)
+      .default(5_000)
+      .describe("Bound of one delivery; a failure is logged, never retried past it"),
   })
   .prefault({});
 
 export const dashboardSchema = z
   .strictObject({
-    enabled: z.boolean().default(false).describe("Serve the dashboard and /metrics from the running bot (kalshi-bot dashboard serves them on its own)"),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe("Serve the dashboard and /metrics from the running bot (kalshi-bot dashboard serves them on its own)"),
     host: z.string().min(1).default("127.0.0.1").describe("Address to bind; anything but loopback needs token"),
     port: z.number().int().min(0).max(65_535).default(8787),
-    token: z.string().min(16).optional().describe("Required to bind beyond loopback: Authorization: Bearer TOKEN or ?token=TOKEN; env KALSHI_BOT_DASHBOARD_TOKEN overrides"),
+    token: z
+      .string()
+      .min(16)
+      .optional()
+      .describe("Required to bind beyond loopback: Authorization: Bearer TOKEN or ?token=TOKEN; env KALSHI_BOT_DASHBOARD_TOKEN overrides"),
   })
   .prefault({});
 
-export const configSchema = z
-  .strictObject({
-    $schema: z.string().optional(),
-    exchange: exchangeSchema,
-    sim: simSchema,
-    trading: tradingSchema,
-    risk: riskSchema,
-    paths: pathsSchema,
-    backup: backupSchema,
-    ledger: ledgerSchema,
-    watchdog: watchdogSchema,
-    logging: loggingSchema,
-    notify: notifySchema,
-    dashboard: dashboardSchema,
-  });
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  exchange: exchangeSchema,
+  sim: simSchema,
+  trading: tradingSchema,
+  risk: riskSchema,
+  paths: pathsSchema,
+  backup: backupSchema,
+  ledger: ledgerSchema,
+  watchdog: watchdogSchema,
+  logging: loggingSchema,
+  notify: notifySchema,
+  dashboard: dashboardSchema,
+});
 
 export type Config = z.output<typeof configSchema>;

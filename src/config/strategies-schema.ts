@@ -11,13 +11,29 @@ export const strategiesSchema = z
   .strictObject({
     event_arbitrage: z
       .strictObject({
-        enabled: z.boolean().default(true).describe("Buy a set of one contract in every market of a mutually exclusive event when the set costs less than it surely pays, after taker fees"),
-        min_edge_dollars: z.string().regex(/^\d+(\.\d{1,4})?$/).default("0.01").describe("Least edge per complete set after fees; each extra set of a depth walk must earn it too"),
-        max_sets: z.number().int().min(1).default(5).describe("Most sets per opportunity (the walk goes into deeper levels while each next set pays)"),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Buy a set of one contract in every market of a mutually exclusive event when the set costs less than it surely pays, after taker fees",
+          ),
+        min_edge_dollars: z
+          .string()
+          .regex(/^\d+(\.\d{1,4})?$/)
+          .default("0.01")
+          .describe("Least edge per complete set after fees; each extra set of a depth walk must earn it too"),
+        max_sets: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe("Most sets per opportunity (the walk goes into deeper levels while each next set pays)"),
         yes_side: z
           .boolean()
           .default(true)
-          .describe("Buy-YES-of-every-market sets, only on events proved exhaustive (integer range ladders with both tails); they pay $1 only if exactly one market resolves YES"),
+          .describe(
+            "Buy-YES-of-every-market sets, only on events proved exhaustive (integer range ladders with both tails); they pay $1 only if exactly one market resolves YES",
+          ),
         no_side: z.boolean().default(true).describe("Buy-NO-of-every-market sets: pay n − 1 dollars when at most one market resolves YES"),
         time_in_force: z
           .enum(["fill_or_kill", "immediate_or_cancel"])
@@ -27,35 +43,91 @@ export const strategiesSchema = z
       .prefault({}),
     market_maker: z
       .strictObject({
-        enabled: z.boolean().default(false).describe("Quote both sides of a few liquid markets with post-only GTC orders. Off by default: it lost money after fees on the real-data replay (README, Strategies); enable it knowingly"),
-        markets: z.array(z.string().min(1)).default([]).describe("Market tickers to quote; empty = the max_markets most liquid eligible markets by volume"),
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Quote both sides of a few liquid markets with post-only GTC orders. Off by default: it lost money after fees on the real-data replay (README, Strategies); enable it knowingly",
+          ),
+        markets: z
+          .array(z.string().min(1))
+          .default([])
+          .describe("Market tickers to quote; empty = the max_markets most liquid eligible markets by volume"),
         max_markets: z.number().int().min(0).default(3).describe("How many markets to quote when `markets` is empty"),
-        spread: price.default("0.04").describe("Base full width between our bid and ask around the reservation price (widened by volatility × time to close)"),
+        spread: price
+          .default("0.04")
+          .describe("Base full width between our bid and ask around the reservation price (widened by volatility × time to close)"),
         quote_size: z.number().int().min(1).default(2).describe("Contracts per quote"),
-        max_inventory: z.number().int().min(1).default(10).describe("Largest |net contracts| the strategy's OWN fills may hold in one market; a quote that could pass it is shrunk or dropped"),
-        fair_value: z.enum(["mid", "microprice"]).default("mid").describe("Fair value from the book without our own quotes: mid, or size-weighted microprice"),
-        skew_per_contract: price.default("0.002").describe("Minimum reservation-price shift per contract of own inventory (long YES lowers both quotes)"),
-        min_spread_ticks: z.number().int().min(2).default(2).describe("Only markets whose spread is at least this many ticks are chosen automatically"),
-        risk_aversion: z.number().min(0).max(100).default(0.5).describe("Avellaneda–Stoikov gamma (per dollar): reservation shift per contract and extra width are gamma × sigma² × minutes to close (capped at horizon_minutes)"),
-        min_volatility: price.default("0.005").describe("Floor of the mid volatility estimate, in dollars per square-root minute (used while history is short)"),
+        max_inventory: z
+          .number()
+          .int()
+          .min(1)
+          .default(10)
+          .describe(
+            "Largest |net contracts| the strategy's OWN fills may hold in one market; a quote that could pass it is shrunk or dropped",
+          ),
+        fair_value: z
+          .enum(["mid", "microprice"])
+          .default("mid")
+          .describe("Fair value from the book without our own quotes: mid, or size-weighted microprice"),
+        skew_per_contract: price
+          .default("0.002")
+          .describe("Minimum reservation-price shift per contract of own inventory (long YES lowers both quotes)"),
+        min_spread_ticks: z
+          .number()
+          .int()
+          .min(2)
+          .default(2)
+          .describe("Only markets whose spread is at least this many ticks are chosen automatically"),
+        risk_aversion: z
+          .number()
+          .min(0)
+          .max(100)
+          .default(0.5)
+          .describe(
+            "Avellaneda–Stoikov gamma (per dollar): reservation shift per contract and extra width are gamma × sigma² × minutes to close (capped at horizon_minutes)",
+          ),
+        min_volatility: price
+          .default("0.005")
+          .describe("Floor of the mid volatility estimate, in dollars per square-root minute (used while history is short)"),
         horizon_minutes: z.number().int().min(1).default(60).describe("Cap on the time to close used in the reservation price and width"),
-        stop_before_close_minutes: z.number().int().min(0).default(30).describe("Pull all quotes this many minutes before the market closes (the most toxic time)"),
-        min_book_contracts: z.number().int().min(1).default(5).describe("Pull quotes when the book without ours has fewer contracts than this at either best price (thin book)"),
-        pull_move: price.default("0.03").describe("Pull quotes when the mid moved at least this much within pull_window_seconds (fast move)"),
+        stop_before_close_minutes: z
+          .number()
+          .int()
+          .min(0)
+          .default(30)
+          .describe("Pull all quotes this many minutes before the market closes (the most toxic time)"),
+        min_book_contracts: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe("Pull quotes when the book without ours has fewer contracts than this at either best price (thin book)"),
+        pull_move: price
+          .default("0.03")
+          .describe("Pull quotes when the mid moved at least this much within pull_window_seconds (fast move)"),
         pull_window_seconds: z.number().int().min(5).default(60).describe("Window of the fast-move check"),
         min_edge: price.default("0.005").describe("Least distance from fair value to a quote, per contract, after the maker fee"),
       })
       .prefault({}),
     fair_value: z
       .strictObject({
-        enabled: z.boolean().default(false).describe("Trade toward probabilities you supply when the edge after the taker fee is large enough"),
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe("Trade toward probabilities you supply when the edge after the taker fee is large enough"),
         source: z.string().min(1).optional().describe("JSON file or http(s) URL of ticker -> probability"),
         min_edge: price.default("0.05").describe("Least edge per contract after the taker fee (probability − price − fee)"),
         kelly_fraction: z.number().min(0).max(1).default(0.25).describe("Share of the full Kelly bet, on the account's equity"),
         max_contracts: z.number().int().min(1).default(10).describe("Cap on the position the strategy builds in one market, in contracts"),
         max_order_dollars: dollarAmount.default("10").describe("Cap on the cost of one order, fee included"),
         max_event_dollars: dollarAmount.default("20").describe("Cap on the cost basis held in one event (all its markets) after an order"),
-        max_source_age_minutes: z.number().int().min(1).default(60).describe("No trades when the source is older than this (file modification time, or HTTP Last-Modified)"),
+        max_source_age_minutes: z
+          .number()
+          .int()
+          .min(1)
+          .default(60)
+          .describe("No trades when the source is older than this (file modification time, or HTTP Last-Modified)"),
       })
       .prefault({}),
   })

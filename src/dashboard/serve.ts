@@ -8,7 +8,11 @@ import { registerSecret } from "../ops/redact.ts";
 import { dashboardToken, startDashboard } from "./server.ts";
 import { dashboardState, metricsText, type StatusArgs } from "./state.ts";
 
-export function serveDashboard(loaded: LoadedConfig, args: StatusArgs, override: { host?: string; port?: number } = {}): { server: Server<undefined>; url: string } {
+export function serveDashboard(
+  loaded: LoadedConfig,
+  args: StatusArgs,
+  override: { host?: string; port?: number } = {},
+): { server: Server<undefined>; url: string } {
   const cfg = loaded.config.dashboard;
   const token = dashboardToken(cfg.token);
   registerSecret(token ?? undefined);

@@ -37,7 +37,10 @@ export function isLoopback(host: string): boolean {
 /** The token in force: KALSHI_BOT_DASHBOARD_TOKEN, else dashboard.token, else none. */
 export function dashboardToken(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
   const t = env.KALSHI_BOT_DASHBOARD_TOKEN?.trim() || configured || null;
-  if (t !== null && t.length < 16) throw new DashboardConfigError("KALSHI_BOT_DASHBOARD_TOKEN is shorter than 16 characters; use a long random one, e.g. `openssl rand -hex 24`");
+  if (t !== null && t.length < 16)
+    throw new DashboardConfigError(
+      "KALSHI_BOT_DASHBOARD_TOKEN is shorter than 16 characters; use a long random one, e.g. `openssl rand -hex 24`",
+    );
   return t;
 }
 
@@ -53,7 +56,8 @@ const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "x-frame-options": "DENY",
-  "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+  "content-security-policy":
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
   "cache-control": "no-store",
 };
 
@@ -72,7 +76,8 @@ export function startDashboard(opts: DashboardOptions, h: DashboardHandlers): Se
       `dashboard.host ${opts.host} is not a loopback address: set dashboard.token (or KALSHI_BOT_DASHBOARD_TOKEN) to a long random string first, or keep host 127.0.0.1 and reach it through an SSH tunnel`,
     );
   }
-  const respond = (body: string, status: number, type: string) => new Response(body, { status, headers: { "content-type": type, ...SECURITY_HEADERS } });
+  const respond = (body: string, status: number, type: string) =>
+    new Response(body, { status, headers: { "content-type": type, ...SECURITY_HEADERS } });
   try {
     return Bun.serve({
       hostname: opts.host,
@@ -83,7 +88,8 @@ export function startDashboard(opts: DashboardOptions, h: DashboardHandlers): Se
         const asset = ASSETS[url.pathname];
         if (asset) return respond(asset.body, 200, asset.type);
         if (url.pathname !== "/api/state" && url.pathname !== "/metrics") return respond("not found\n", 404, "text/plain; charset=utf-8");
-        if (opts.token && !tokenOk(req, url, opts.token)) return respond("token required: Authorization: Bearer TOKEN or ?token=TOKEN\n", 401, "text/plain; charset=utf-8");
+        if (opts.token && !tokenOk(req, url, opts.token))
+          return respond("token required: Authorization: Bearer TOKEN or ?token=TOKEN\n", 401, "text/plain; charset=utf-8");
         try {
           if (url.pathname === "/metrics") return respond(h.metrics(), 200, EXPOSITION_CONTENT_TYPE);
           return respond(JSON.stringify(h.state()), 200, "application/json; charset=utf-8");
@@ -96,6 +102,8 @@ export function startDashboard(opts: DashboardOptions, h: DashboardHandlers): Se
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new DashboardConfigError(`dashboard cannot listen on ${opts.host}:${opts.port} (${code}): choose another dashboard.port (or --port), or stop what uses it`);
+    throw new DashboardConfigError(
+      `dashboard cannot listen on ${opts.host}:${opts.port} (${code}): choose another dashboard.port (or --port), or stop what uses it`,
+    );
   }
 }

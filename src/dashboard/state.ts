@@ -5,7 +5,15 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { HeartbeatCounters } from "../ops/heartbeat.ts";
 import { collectStatus, type StatusReport } from "../ops/status.ts";
 import { formatCount, formatDollars2, formatPrice, microsToDollarsFloat } from "../kalshi/money.ts";
-import { cycleTimings, dailyPnl, equityCurve, hasTables, ledgerTotals, openLedgerReadOnly, recentFills } from "../engine/ledger/read-views.ts";
+import {
+  cycleTimings,
+  dailyPnl,
+  equityCurve,
+  hasTables,
+  ledgerTotals,
+  openLedgerReadOnly,
+  recentFills,
+} from "../engine/ledger/read-views.ts";
 import { renderMetrics } from "./metrics.ts";
 
 /** The command-line arguments that locate the config and lock (what `status` is given). */
@@ -15,8 +23,26 @@ export interface DashboardState {
   generated_at: string;
   timezone: string;
   status: StatusReport;
-  fills: Array<{ time: string; day: string; ticker: string; side: string; count: string; price: string; fee_dollars: string; cash_dollars: string; taker: boolean }>;
-  daily: Array<{ day: string; fills: number; contracts: string; fees_dollars: string; realized_pnl_dollars: string; net_cash_dollars: string; orders_sent: number }>;
+  fills: Array<{
+    time: string;
+    day: string;
+    ticker: string;
+    side: string;
+    count: string;
+    price: string;
+    fee_dollars: string;
+    cash_dollars: string;
+    taker: boolean;
+  }>;
+  daily: Array<{
+    day: string;
+    fills: number;
+    contracts: string;
+    fees_dollars: string;
+    realized_pnl_dollars: string;
+    net_cash_dollars: string;
+    orders_sent: number;
+  }>;
   /** [unix seconds, bankroll in dollars] for the chart only (figures shown as text come from strings). */
   equity: Array<[number, number]>;
   cycles: Array<{ id: number; started_at: string; duration_seconds: number | null; status: string; orders_placed: number }>;
@@ -25,13 +51,25 @@ export interface DashboardState {
 }
 
 function args(a: StatusArgs): Record<string, unknown> {
-  return { ...(a.config !== undefined ? { config: a.config } : {}), ...(a["lock-file"] !== undefined ? { "lock-file": a["lock-file"] } : {}) };
+  return {
+    ...(a.config !== undefined ? { config: a.config } : {}),
+    ...(a["lock-file"] !== undefined ? { "lock-file": a["lock-file"] } : {}),
+  };
 }
 
 export function dashboardState(loaded: LoadedConfig, a: StatusArgs, now = new Date()): DashboardState {
   const status = collectStatus(args(a), now);
   const tz = loaded.config.risk.timezone;
-  const out: DashboardState = { generated_at: now.toISOString(), timezone: tz, status, fills: [], daily: [], equity: [], cycles: [], rate_limit: status.heartbeat.data?.counters ?? null };
+  const out: DashboardState = {
+    generated_at: now.toISOString(),
+    timezone: tz,
+    status,
+    fills: [],
+    daily: [],
+    equity: [],
+    cycles: [],
+    rate_limit: status.heartbeat.data?.counters ?? null,
+  };
   if (!status.database.present || status.database.error) return out;
   const db = openLedgerReadOnly(loaded.paths.database);
   if (!db) return out;
@@ -59,7 +97,13 @@ export function dashboardState(loaded: LoadedConfig, a: StatusArgs, now = new Da
       orders_sent: d.ordersSent,
     }));
     out.equity = equityCurve(db, paper).map(([ms, micros]) => [ms / 1000, microsToDollarsFloat(micros)]);
-    out.cycles = cycleTimings(db).map((c) => ({ id: c.id, started_at: new Date(c.startedAt).toISOString(), duration_seconds: c.durationMs === null ? null : c.durationMs / 1000, status: c.status, orders_placed: c.ordersPlaced }));
+    out.cycles = cycleTimings(db).map((c) => ({
+      id: c.id,
+      started_at: new Date(c.startedAt).toISOString(),
+      duration_seconds: c.durationMs === null ? null : c.durationMs / 1000,
+      status: c.status,
+      orders_placed: c.ordersPlaced,
+    }));
   } finally {
     db.close();
   }

@@ -57,7 +57,9 @@ export function sqliteVersion(): string {
 export function assertSqliteVersion(): void {
   const v = sqliteVersion();
   if (!versionAtLeast(v, MIN_SQLITE_VERSION)) {
-    throw new DbError(`SQLite ${v} is too old (need ${MIN_SQLITE_VERSION}+ for the WAL-reset fix); use the official kalshi-bot binary, which embeds a current SQLite`);
+    throw new DbError(
+      `SQLite ${v} is too old (need ${MIN_SQLITE_VERSION}+ for the WAL-reset fix); use the official kalshi-bot binary, which embeds a current SQLite`,
+    );
   }
 }
 
@@ -126,24 +128,35 @@ function explain(path: string, e: unknown, during: string): DbError {
   // with "no transaction is active" and the real cause is lost: look at the disk instead.
   const free = /SQLITE_FULL|disk is full|ENOSPC|no transaction is active|SQLITE_IOERR|disk I\/O error/i.test(m) ? freeBytes(path) : null;
   if (/SQLITE_FULL|disk is full|ENOSPC/i.test(m) || (free !== null && free < 1 << 20)) {
-    return new DbError(`no space left for the database ${path} (${message}) while ${during}; free disk space on that filesystem (or move paths.database), then start again`);
+    return new DbError(
+      `no space left for the database ${path} (${message}) while ${during}; free disk space on that filesystem (or move paths.database), then start again`,
+    );
   }
   if (/SQLITE_READONLY|readonly database|EACCES|EPERM|permission/i.test(m)) {
-    return new DbError(`database ${path} is not writable by this user (${message}); fix the permissions of the file and its folder (the bot also writes ${path}-wal and -shm there)`);
+    return new DbError(
+      `database ${path} is not writable by this user (${message}); fix the permissions of the file and its folder (the bot also writes ${path}-wal and -shm there)`,
+    );
   }
   if (/SQLITE_NOTADB|not a database/i.test(m)) {
-    return new DbError(`${path} is not a SQLite database (${message}); it is not a kalshi-bot ledger: move it away, or set paths.database to a new file`);
+    return new DbError(
+      `${path} is not a SQLite database (${message}); it is not a kalshi-bot ledger: move it away, or set paths.database to a new file`,
+    );
   }
   if (/SQLITE_CORRUPT|malformed/i.test(m)) {
     return new DbError(`database ${path} is damaged (${message}); restore the latest backup with \`kalshi-bot restore\``);
   }
   if (/SQLITE_BUSY|database is locked/i.test(m)) {
-    return new DbError(`database ${path} is locked by another process (${message}); another program (a second kalshi-bot with its own lock file, a sqlite3 shell) holds it: stop that program, then start again`, { busy: true });
+    return new DbError(
+      `database ${path} is locked by another process (${message}); another program (a second kalshi-bot with its own lock file, a sqlite3 shell) holds it: stop that program, then start again`,
+      { busy: true },
+    );
   }
   if (/SQLITE_CANTOPEN|unable to open/i.test(m)) {
     return new DbError(`cannot open database ${path} (${message}); check that its folder exists and is writable by this user`);
   }
-  return new DbError(`database ${path} cannot be used while ${during} (${message}); restore a backup with \`kalshi-bot restore\`, or move the file away`);
+  return new DbError(
+    `database ${path} cannot be used while ${during} (${message}); restore a backup with \`kalshi-bot restore\`, or move the file away`,
+  );
 }
 
 /**
@@ -158,7 +171,8 @@ function checkFile(path: string): void {
     return; // missing: created below
   }
   if (st.isDirectory()) throw new DbError(`database path ${path} is a folder; set paths.database to a file such as data/kalshi.sqlite`);
-  if (!st.isFile()) throw new DbError(`database path ${path} is not a regular file; set paths.database to a file such as data/kalshi.sqlite`);
+  if (!st.isFile())
+    throw new DbError(`database path ${path} is not a regular file; set paths.database to a file such as data/kalshi.sqlite`);
   if (st.size === 0) return;
   const head = Buffer.alloc(16);
   let n = 0;
@@ -173,7 +187,9 @@ function checkFile(path: string): void {
     throw explain(path, e, "reading its header");
   }
   if (n < 16 || head.toString("latin1") !== SQLITE_MAGIC) {
-    throw new DbError(`${path} is not a SQLite database (${st.size} bytes without the SQLite header); it is not a kalshi-bot ledger: move it away, or set paths.database to a new file`);
+    throw new DbError(
+      `${path} is not a SQLite database (${st.size} bytes without the SQLite header); it is not a kalshi-bot ledger: move it away, or set paths.database to a new file`,
+    );
   }
 }
 
@@ -185,8 +201,11 @@ function checkFile(path: string): void {
 function checkIdentity(path: string, sqlite: Database): void {
   const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
   if (appId === APPLICATION_ID) return;
-  const tables = (sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
-  if (appId === 0 && (tables.length === 0 || (tables.includes("__drizzle_migrations") && tables.every((t) => LEDGER_TABLES.has(t))))) return;
+  const tables = (
+    sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]
+  ).map((r) => r.name);
+  if (appId === 0 && (tables.length === 0 || (tables.includes("__drizzle_migrations") && tables.every((t) => LEDGER_TABLES.has(t)))))
+    return;
   const shown = tables.slice(0, 5).join(", ") + (tables.length > 5 ? `, … (${tables.length} tables)` : "");
   throw new DbError(
     `${path} is another application's SQLite database (application_id ${appId}${tables.length ? `; tables ${shown}` : ""}), not a kalshi-bot ledger; it was left untouched: set paths.database to a new file, or move this one away`,
@@ -235,7 +254,9 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new DbError(`cannot create the folder ${dirname(path)} for the database (${code}); create it, fix its permissions, or change paths.database`);
+      throw new DbError(
+        `cannot create the folder ${dirname(path)} for the database (${code}); create it, fix its permissions, or change paths.database`,
+      );
     }
     try {
       // Created empty with mode 0600 first: SQLite gives its -wal and -shm files the same mode.

@@ -41,7 +41,9 @@ export const orders = sqliteTable(
     clientOrderId: text("client_order_id").notNull(),
     orderId: text("order_id"),
     paper: integer({ mode: "boolean" }).notNull(),
-    origin: text({ enum: ["bot", "external"] }).notNull().default("bot"),
+    origin: text({ enum: ["bot", "external"] })
+      .notNull()
+      .default("bot"),
     ticker: text().notNull(),
     eventTicker: text("event_ticker"),
     side: text({ enum: ["bid", "ask"] }).notNull(),
@@ -83,7 +85,9 @@ export const orderEvents = sqliteTable(
   "order_events",
   {
     id: integer().primaryKey({ autoIncrement: true }),
-    orderRowId: integer("order_row_id").notNull().references(() => orders.id),
+    orderRowId: integer("order_row_id")
+      .notNull()
+      .references(() => orders.id),
     status: text().notNull(),
     detail: text(),
     at: integer().notNull().default(now),
@@ -111,7 +115,11 @@ export const fills = sqliteTable(
     createdAt: integer("created_at").notNull().default(now),
   },
   // fills_created: the burst cap's rolling window of matched contracts, read before every send.
-  (t) => [uniqueIndex("fills_fill_id").on(t.paper, t.fillId), index("fills_ticker").on(t.ticker), index("fills_created").on(t.paper, t.createdAt)],
+  (t) => [
+    uniqueIndex("fills_fill_id").on(t.paper, t.fillId),
+    index("fills_ticker").on(t.ticker),
+    index("fills_created").on(t.paper, t.createdAt),
+  ],
 );
 
 export const positions = sqliteTable(
@@ -171,7 +179,11 @@ export const marketSnapshots = sqliteTable(
     volume: integer(),
     at: integer().notNull().default(now),
   },
-  (t) => [index("market_snapshots_ticker").on(t.ticker, t.at), index("market_snapshots_at").on(t.at), index("market_snapshots_cycle").on(t.cycleId)],
+  (t) => [
+    index("market_snapshots_ticker").on(t.ticker, t.at),
+    index("market_snapshots_at").on(t.at),
+    index("market_snapshots_cycle").on(t.cycleId),
+  ],
 );
 
 export const auditLog = sqliteTable(
@@ -202,7 +214,9 @@ export const arbSetsDone = sqliteTable(
 
 export const riskState = sqliteTable("risk_state", {
   paper: integer({ mode: "boolean" }).primaryKey(),
-  state: text({ enum: ["active", "reducing", "halted"] }).notNull().default("active"),
+  state: text({ enum: ["active", "reducing", "halted"] })
+    .notNull()
+    .default("active"),
   reason: text(),
   since: integer().notNull().default(now),
   highWaterMicros: integer("high_water_micros"),

@@ -31,7 +31,14 @@ export class ArbRepairer {
     for (const [key, all] of groups) {
       if (all.some((l) => l.open > 0)) continue;
       const set = { groupKey: key, eventTicker: all[0]!.eventTicker, legs: netLegs(all) };
-      const markets = fresh ? new Map(set.legs.flatMap((l) => { const v = fresh(l.ticker); return v ? [[l.ticker, v] as const] : []; })) : md.markets;
+      const markets = fresh
+        ? new Map(
+            set.legs.flatMap((l) => {
+              const v = fresh(l.ticker);
+              return v ? [[l.ticker, v] as const] : [];
+            }),
+          )
+        : md.markets;
       const rep = repairArbSet(set, markets);
       if (rep.action === "done") {
         this.d.ledger.markArbSetDone(key);
@@ -49,7 +56,10 @@ export class ArbRepairer {
       this.waiting.delete(key);
       this.d.ledger.audit("arb_repair", `${key}: ${rep.action} (${rep.reason})`, { cycleId });
       this.d.log("warn", `arbitrage set ${key} filled unevenly: ${rep.action} — ${rep.reason}`);
-      const r = await this.d.om.execute(rep.intents.map((i: CreateIntent) => ({ ...i, groupKey: key })), cycleId);
+      const r = await this.d.om.execute(
+        rep.intents.map((i: CreateIntent) => ({ ...i, groupKey: key })),
+        cycleId,
+      );
       exec.created += r.created;
       exec.rejected += r.rejected;
       exec.unknown += r.unknown;

@@ -142,7 +142,11 @@ class Heart {
     // Cents of the parts are derived from the cents of cash and total, so cash + portfolio = total
     // exactly as printed (truncating each part separately could lose a cent).
     const pvCents = microsToCents(r.totalMicros) - microsToCents(r.cashMicros);
-    this.bankroll = { cash_dollars: formatDollars2(r.cashMicros), portfolio_value_dollars: formatDollars2(centsToMicros(pvCents)), total_dollars: formatDollars2(r.totalMicros) };
+    this.bankroll = {
+      cash_dollars: formatDollars2(r.cashMicros),
+      portfolio_value_dollars: formatDollars2(centsToMicros(pvCents)),
+      total_dollars: formatDollars2(r.totalMicros),
+    };
     this.openOrders = r.openOrders;
     this.risk = r.riskState;
   }
@@ -364,7 +368,9 @@ class BotRun {
     if (this.opts.resetHalt) {
       if (persisted?.state === "halted") {
         engine.resetHalt();
-        log.warn(`risk halt cleared by --reset-halt (was: ${persisted.reason ?? "risk limit"}); day start and high-water mark rebase to the current bankroll`);
+        log.warn(
+          `risk halt cleared by --reset-halt (was: ${persisted.reason ?? "risk limit"}); day start and high-water mark rebase to the current bankroll`,
+        );
       } else log.info("--reset-halt: the bot was not halted");
     } else if (persisted?.state === "halted" && this.opts.mode === "trade") {
       log.error(`halted by a risk limit: ${persisted.reason ?? "unknown"}. Review, then start once with --reset-halt to resume.`);
@@ -382,7 +388,9 @@ class BotRun {
     const strategyNames = Object.entries(cfg.trading.strategies);
     const on = strategyNames.filter(([, s]) => s.enabled).map(([n]) => n);
     const off = strategyNames.filter(([, s]) => !s.enabled).map(([n]) => n);
-    log.info(`strategies: ${on.join(", ") || "none"} enabled${off.length ? `; ${off.join(", ")} disabled (trading.strategies.<name>.enabled)` : ""}`);
+    log.info(
+      `strategies: ${on.join(", ") || "none"} enabled${off.length ? `; ${off.join(", ")} disabled (trading.strategies.<name>.enabled)` : ""}`,
+    );
   }
 
   /**
@@ -398,21 +406,34 @@ class BotRun {
       if (!opts.once && !cfg.trading.websocket) log.info("live books: off (trading.websocket=false); REST only");
       return;
     }
-    const live = new LiveBooks({ wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 }, trades: false, ownOrders: !dryRun, lifecycle: true, logger: wsLogger() });
+    const live = new LiveBooks({
+      wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 },
+      trades: false,
+      ownOrders: !dryRun,
+      lifecycle: true,
+      logger: wsLogger(),
+    });
     this.live = live;
     engine.live = live;
     // A market created or opened in scope starts a cycle early (with a full REST load): between
     // full loads the daemon would otherwise see it only up to FULL_MARKET_LOAD_MS later.
     live.onLifecycle((e) => {
       // event_fee_update too: an event's new fees are read by the full load (GetEvents overrides).
-      if ((e.eventType !== "created" && e.eventType !== "activated" && e.eventType !== "event_fee_update") || !lifecycleInScope(this.plan.scope, e.ticker, e.eventTicker)) return;
-      log.debug(`market ${e.ticker} ${e.eventType}${e.eventTicker ? ` in ${e.eventTicker}` : ""}: full load at the next cycle, started early`);
+      if (
+        (e.eventType !== "created" && e.eventType !== "activated" && e.eventType !== "event_fee_update") ||
+        !lifecycleInScope(this.plan.scope, e.ticker, e.eventTicker)
+      )
+        return;
+      log.debug(
+        `market ${e.ticker} ${e.eventType}${e.eventTicker ? ` in ${e.eventTicker}` : ""}: full load at the next cycle, started early`,
+      );
       engine.requestFullLoad();
       this.newMarketAt ??= monoNow();
       this.wake?.();
     });
     live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
-    if (opts.mode === "trade") this.reactor = new Reactor(live, { moved: (t) => engine.moved(t), ownMove: (t) => engine.ownMove(t), paper: dryRun });
+    if (opts.mode === "trade")
+      this.reactor = new Reactor(live, { moved: (t) => engine.moved(t), ownMove: (t) => engine.ownMove(t), paper: dryRun });
     log.info(`live books: WebSocket ${session.wsUrl}${this.reactor ? "; reacting to book moves between cycles" : ""}`);
   }
 
@@ -510,7 +531,11 @@ class BotRun {
     heart.write(exch ? "degraded" : "error", wallAt(nextMono));
     sdNotify(`STATUS=cycle ${heart.cycle}: failed (${oneLine(msg)}); retry in ${Math.round(backoff / 1000)} s`);
     // No reactive passes after a failed cycle (react() refuses them until a cycle succeeds).
-    await sleepUntilMono(nextMono, (w) => (this.wake = w), () => this.stopping);
+    await sleepUntilMono(
+      nextMono,
+      (w) => (this.wake = w),
+      () => this.stopping,
+    );
     return this.stopping ? "break" : "next";
   }
 
@@ -538,7 +563,9 @@ class BotRun {
     }
     const nextMono = monoNow() + this.cfg.trading.cycle_interval_seconds * 1000;
     heart.write(status, wallAt(nextMono));
-    sdNotify(`STATUS=cycle ${heart.cycle}: ${status}${report.statusReason ? ` (${oneLine(report.statusReason)})` : ""}, ${report.marketsScanned} markets${report.liveTrusted !== null ? ` (${report.liveTrusted} live)` : ""}, ${report.exec?.created ?? 0} orders sent, ${report.openOrders} open, bankroll $${heart.bankroll?.total_dollars ?? "?"}`);
+    sdNotify(
+      `STATUS=cycle ${heart.cycle}: ${status}${report.statusReason ? ` (${oneLine(report.statusReason)})` : ""}, ${report.marketsScanned} markets${report.liveTrusted !== null ? ` (${report.liveTrusted} live)` : ""}, ${report.exec?.created ?? 0} orders sent, ${report.openOrders} open, bankroll $${heart.bankroll?.total_dollars ?? "?"}`,
+    );
     await this.betweenCycles(engine, nextMono);
     return this.stopping ? "break" : "next";
   }
@@ -572,11 +599,19 @@ class BotRun {
   private async betweenCycles(engine: Engine, nextMono: number): Promise<void> {
     const reactor = this.reactor;
     if (!reactor) {
-      await sleepUntilMono(nextMono, (w) => (this.wake = w), () => this.stopping || this.earlyCycleDue());
+      await sleepUntilMono(
+        nextMono,
+        (w) => (this.wake = w),
+        () => this.stopping || this.earlyCycleDue(),
+      );
       return;
     }
     for (;;) {
-      const r = await reactor.wait(nextMono, () => this.stopping || this.earlyCycleDue(), (w) => (this.wake = w));
+      const r = await reactor.wait(
+        nextMono,
+        () => this.stopping || this.earlyCycleDue(),
+        (w) => (this.wake = w),
+      );
       if (r === "timeout") break;
       // Same rule as before a cycle: a process that lost its lock never sends another order.
       if (!this.lock.stillOwned()) break;
@@ -584,7 +619,9 @@ class BotRun {
       try {
         const rr = await engine.react(work);
         this.between.record(work, rr);
-        log.debug(`reactive pass: ${work.woken.size} moved${work.reconcile ? ", reconcile" : ""}: ${rr.skipped ? `skipped (${rr.skipped})` : `${rr.exec?.created ?? 0} placed, ${rr.exec?.amended ?? 0} amended, ${rr.exec?.canceled ?? 0} canceled`}; ${rr.cpuMs.toFixed(1)} ms CPU, ${work.waitedMs} ms after the first update`);
+        log.debug(
+          `reactive pass: ${work.woken.size} moved${work.reconcile ? ", reconcile" : ""}: ${rr.skipped ? `skipped (${rr.skipped})` : `${rr.exec?.created ?? 0} placed, ${rr.exec?.amended ?? 0} amended, ${rr.exec?.canceled ?? 0} canceled`}; ${rr.cpuMs.toFixed(1)} ms CPU, ${work.waitedMs} ms after the first update`,
+        );
       } catch (e) {
         // The ledger is written before every request, so a failed pass leaves nothing unrecorded;
         // the next cycle reconciles and decides again.
@@ -602,12 +639,19 @@ class BotRun {
    * (order-ttl.ts) starts a cycle too, which cancels and requotes it.
    */
   private earlyCycleDue(): boolean {
-    return killSwitch().active !== this.killAtCycle || (this.newMarketAt !== null && monoNow() - this.cycleStartedAt >= EARLY_CYCLE_GAP_MS) || this.engine?.renewalDue() === true;
+    return (
+      killSwitch().active !== this.killAtCycle ||
+      (this.newMarketAt !== null && monoNow() - this.cycleStartedAt >= EARLY_CYCLE_GAP_MS) ||
+      this.engine?.renewalDue() === true
+    );
   }
 
   private noteClockStep(): void {
     const step = this.clockWatch.check();
-    if (step !== 0) log.warn(`system clock stepped ${step > 0 ? "forward" : "back"} by ${(Math.abs(step) / 1000).toFixed(1)} s; scheduling runs on the monotonic clock and is unaffected, times shown (logs, heartbeat, ledger) follow the new clock`);
+    if (step !== 0)
+      log.warn(
+        `system clock stepped ${step > 0 ? "forward" : "back"} by ${(Math.abs(step) / 1000).toFixed(1)} s; scheduling runs on the monotonic clock and is unaffected, times shown (logs, heartbeat, ledger) follow the new clock`,
+      );
   }
 
   // ---- signals and the way out ----------------------------------------------------------------------
@@ -684,7 +728,9 @@ class BotRun {
       if (!opts.once) sdNotify(`STATUS=${this.stopping ? "stopped" : "exiting"}: ${oneLine(line)}`);
       log[r.failed > 0 ? "warn" : "info"](`${this.stopping ? "stopped" : "exiting"}: ${line}`);
     } catch (e) {
-      log.error(`cancel on exit failed: ${(e as Error).message}; resting orders may remain until they expire, and the next start reconciles them`);
+      log.error(
+        `cancel on exit failed: ${(e as Error).message}; resting orders may remain until they expire, and the next start reconciles them`,
+      );
     }
   }
 }
@@ -718,7 +764,9 @@ function pruneLedgerHistory(db: Db, historyDays: number): void {
       `ledger: removed history older than ${historyDays} days: ${n.orderEvents} order events, ${n.auditLog} audit rows, ${n.balanceSnapshots} balance snapshots, ${n.marketSnapshots} market snapshots, ${n.cycles} cycles (${Math.round(performance.now() - t0)} ms); orders, fills and settlements are kept`,
     );
   } catch (e) {
-    log.warn(`ledger history not pruned (${oneLine((e as Error).message)}); nothing was removed and trading goes on; retried at the next start or in 24 h`);
+    log.warn(
+      `ledger history not pruned (${oneLine((e as Error).message)}); nothing was removed and trading goes on; retried at the next start or in 24 h`,
+    );
   }
 }
 
@@ -804,11 +852,15 @@ export function databaseFailure(path: string, e: unknown): UserError | null {
   const code = sqliteErrorCode(e);
   if (!code) return null;
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
-    return new UserError(`database ${path} is locked by another process (${code}); another program (a sqlite3 shell, a second kalshi-bot with its own lock file) holds it: stop that program, then start again`, EXIT.DATABASE_BUSY);
+    return new UserError(
+      `database ${path} is locked by another process (${code}); another program (a sqlite3 shell, a second kalshi-bot with its own lock file) holds it: stop that program, then start again`,
+      EXIT.DATABASE_BUSY,
+    );
   }
   const fix: Record<string, string> = {
     SQLITE_FULL: "no space left on its filesystem: free disk space there (or move paths.database), then start again",
-    SQLITE_READONLY: "it is not writable by this user: fix the permissions of the file and its folder (the bot also writes its -wal and -shm files there)",
+    SQLITE_READONLY:
+      "it is not writable by this user: fix the permissions of the file and its folder (the bot also writes its -wal and -shm files there)",
     SQLITE_PERM: "it is not writable by this user: fix the permissions of the file and its folder",
     SQLITE_CANTOPEN: "a file beside it cannot be opened (-wal, -shm): check that its folder is writable by this user",
     SQLITE_CORRUPT: "it is damaged: restore the latest backup with `kalshi-bot restore`",

@@ -33,7 +33,16 @@ import type { PaperTransport } from "./paper-transport.ts";
 import { PaperUpkeep } from "./paper-upkeep.ts";
 import { balanceMicrosOf, FILLS_CURSOR_KEY, portfolioView, valuePositions } from "./portfolio.ts";
 import { reconcileLive, reconcilePaper, type ReconcileReport } from "./reconcile.ts";
-import { cancelsForHalt, fromRiskRow, nextRiskState, resetHalt, toRiskRow, type ResolvedRiskLimits, type RiskPortfolio, type RiskSnapshot } from "./risk.ts";
+import {
+  cancelsForHalt,
+  fromRiskRow,
+  nextRiskState,
+  resetHalt,
+  toRiskRow,
+  type ResolvedRiskLimits,
+  type RiskPortfolio,
+  type RiskSnapshot,
+} from "./risk.ts";
 import type { OrderTransport } from "./transport.ts";
 import { DecisionCache, verifyDecision } from "./decision-cache.ts";
 
@@ -102,7 +111,15 @@ export interface EngineDeps {
   orderTtlSeconds?: number;
 }
 
-const emptyExec = (): ExecSummary => ({ decisions: [], created: 0, canceled: 0, amended: 0, rejected: 0, unknown: 0, filledImmediately: 0 });
+const emptyExec = (): ExecSummary => ({
+  decisions: [],
+  created: 0,
+  canceled: 0,
+  amended: 0,
+  rejected: 0,
+  unknown: 0,
+  filledImmediately: 0,
+});
 
 /** A report before anything happened: every figure zero, the risk state as it stands. */
 function newReport(cycleId: number, risk: RiskSnapshot): CycleReport {
@@ -189,7 +206,14 @@ export class Engine {
   private readonly paperUpkeep: PaperUpkeep | null;
 
   constructor(readonly d: EngineDeps) {
-    this.gate = { snapshot: fromRiskRow(d.ledger.loadRisk(), { cashMicros: 0, equityMicros: 0, positions: {}, resting: [], recentOrderTimesMs: [] }, Date.now()), limits: d.limits };
+    this.gate = {
+      snapshot: fromRiskRow(
+        d.ledger.loadRisk(),
+        { cashMicros: 0, equityMicros: 0, positions: {}, resting: [], recentOrderTimesMs: [] },
+        Date.now(),
+      ),
+      limits: d.limits,
+    };
     this.om = new OrderManager({
       ledger: d.ledger,
       transport: d.transport,
@@ -213,11 +237,25 @@ export class Engine {
       log: d.log,
       onId: (id) => this.om.useOrderGroup(id),
     });
-    this.renewal = new OrderRenewal({ ledger: d.ledger, om: this.om, ttlSeconds: this.ttlSeconds, trading: d.mode === "trade", ordersNow: () => this.ordersNow(), log: d.log });
+    this.renewal = new OrderRenewal({
+      ledger: d.ledger,
+      om: this.om,
+      ttlSeconds: this.ttlSeconds,
+      trading: d.mode === "trade",
+      ordersNow: () => this.ordersNow(),
+      log: d.log,
+    });
     this.arb = new ArbRepairer({ ledger: d.ledger, om: this.om, log: d.log });
     this.view = new LiveView({ ledger: d.ledger, live: () => this.live, log: d.log });
     this.paperUpkeep = d.paperTransport
-      ? new PaperUpkeep({ ledger: d.ledger, marketData: d.marketData, transport: d.paperTransport, client: d.session.client, loaded: d.loaded, ttlSeconds: this.ttlSeconds })
+      ? new PaperUpkeep({
+          ledger: d.ledger,
+          marketData: d.marketData,
+          transport: d.paperTransport,
+          client: d.session.client,
+          loaded: d.loaded,
+          ttlSeconds: this.ttlSeconds,
+        })
       : null;
   }
 
@@ -381,7 +419,10 @@ export class Engine {
 
   /** The order group exists (live trading) and is checked for the exchange's trigger when due. */
   private async orderGroupUpkeep(c: CycleCtx): Promise<void> {
-    if (this.d.mode === "trade") await this.group.ensure().catch((e) => this.d.log("warn", `order group not created (${(e as Error).message}); orders go without one`));
+    if (this.d.mode === "trade")
+      await this.group
+        .ensure()
+        .catch((e) => this.d.log("warn", `order group not created (${(e as Error).message}); orders go without one`));
     const r = await this.group.check(c.cycleId, this.cycles).catch((e): OrderGroupCheck => {
       this.d.log("warn", `order group not checked: ${(e as Error).message}`);
       return { requests: 1, reconcile: false };
@@ -394,16 +435,26 @@ export class Engine {
    * Halt, kill switch, exchange pause, cash check, order-group cool-down: the cycle's status and
    * the cancels each calls for. Returns true when orders must wait (cash check or cool-down).
    */
-  private async killHaltPause(c: CycleCtx, s: { snap: RiskSnapshot; kill: ReturnType<typeof killSwitch>; exchange: ExchangeState; cashQuiet: boolean }, exec: ExecSummary): Promise<boolean> {
+  private async killHaltPause(
+    c: CycleCtx,
+    s: { snap: RiskSnapshot; kill: ReturnType<typeof killSwitch>; exchange: ExchangeState; cashQuiet: boolean },
+    exec: ExecSummary,
+  ): Promise<boolean> {
     const { report } = c;
     const trade = this.d.mode === "trade";
     if (s.snap.state === "halted") {
       report.status = "halted";
       report.statusReason = s.snap.reason;
-      if (trade) await this.om.cancel(cancelsForHalt(s.snap, `halted: ${s.snap.reason}`).filter((x) => this.d.ledger.orderByOrderId(x.orderId)?.origin === "bot"), exec);
+      if (trade)
+        await this.om.cancel(
+          cancelsForHalt(s.snap, `halted: ${s.snap.reason}`).filter((x) => this.d.ledger.orderByOrderId(x.orderId)?.origin === "bot"),
+          exec,
+        );
     } else if (s.kill.active) {
       report.status = "disabled";
-      report.statusReason = s.kill.file ? `paused: ${s.kill.file} exists${s.kill.reason ? ` (${s.kill.reason})` : ""}; kalshi-bot resume ends it` : `BOT_DISABLE_TRADING=${s.kill.value}`;
+      report.statusReason = s.kill.file
+        ? `paused: ${s.kill.file} exists${s.kill.reason ? ` (${s.kill.reason})` : ""}; kalshi-bot resume ends it`
+        : `BOT_DISABLE_TRADING=${s.kill.value}`;
       if (trade && this.d.loaded.config.trading.cancel_resting_on_kill_switch) {
         await this.om.cancelAllResting("kill switch", exec);
         await this.group.triggerForKillSwitch();
@@ -420,7 +471,8 @@ export class Engine {
       await this.om.cancelAllResting("cash check", exec);
     }
     const groupCapped = this.group.coolingDown();
-    if (groupCapped && report.status === "active") report.statusReason = `order group contracts limit hit: no orders until ${wallAt(this.group.cappedUntilMono).toISOString()}`;
+    if (groupCapped && report.status === "active")
+      report.statusReason = `order group contracts limit hit: no orders until ${wallAt(this.group.cappedUntilMono).toISOString()}`;
     return groupCapped || this.cashQuiet;
   }
 
@@ -612,12 +664,27 @@ export class Engine {
       cashMicros: balanceMicros,
       equityMicros: ledgerCash + val.positionsValueMicros,
       positions: Object.fromEntries(
-        [...positions.values()].filter((p) => p.position !== 0).map((p) => [
-          p.ticker,
-          { eventTicker: p.eventTicker ?? allMarkets(p.ticker)?.eventTicker ?? p.ticker, position: p.position, costMicros: p.costMicros, ...(hedged.has(p.ticker) ? { hedged: hedged.get(p.ticker)! } : {}) },
-        ]),
+        [...positions.values()]
+          .filter((p) => p.position !== 0)
+          .map((p) => [
+            p.ticker,
+            {
+              eventTicker: p.eventTicker ?? allMarkets(p.ticker)?.eventTicker ?? p.ticker,
+              position: p.position,
+              costMicros: p.costMicros,
+              ...(hedged.has(p.ticker) ? { hedged: hedged.get(p.ticker)! } : {}),
+            },
+          ]),
       ),
-      resting: restingNow.map((r) => ({ orderId: r.orderId ?? r.clientOrderId, ticker: r.ticker, eventTicker: r.eventTicker ?? allMarkets(r.ticker)?.eventTicker ?? r.ticker, side: r.side, price: r.price, remaining: r.remainingCount, filled: r.filledCount })),
+      resting: restingNow.map((r) => ({
+        orderId: r.orderId ?? r.clientOrderId,
+        ticker: r.ticker,
+        eventTicker: r.eventTicker ?? allMarkets(r.ticker)?.eventTicker ?? r.ticker,
+        side: r.side,
+        price: r.price,
+        remaining: r.remainingCount,
+        filled: r.filledCount,
+      })),
       recentOrderTimesMs: ledger.sendTimesSince(now - 60_000),
       feeMultiplierE4: this.feeMultipliers(md),
     };
@@ -627,7 +694,10 @@ export class Engine {
     ledger.saveRisk(toRiskRow(snap));
     if (snap.state !== prevState) {
       ledger.audit("risk_state", `${prevState} → ${snap.state}: ${snap.reason ?? ""}`, cycleId === null ? {} : { cycleId });
-      this.d.log(snap.state === "halted" ? "error" : "warn", `risk state ${prevState} → ${snap.state}${snap.reason ? `: ${snap.reason}` : ""}`);
+      this.d.log(
+        snap.state === "halted" ? "error" : "warn",
+        `risk state ${prevState} → ${snap.state}${snap.reason ? `: ${snap.reason}` : ""}`,
+      );
     }
     return snap;
   }
@@ -664,18 +734,57 @@ export class Engine {
     // Strategies compare `nowMs` with exchange times (close times, their mid history): the
     // exchange's clock when known, never only this machine's.
     const stratNow = this.exchangeClock.now() ?? now;
-    const cache = marketsFor || !this.live || this.d.loaded.config.trading.decision_cache === "off" ? null : (this.decisionCache ??= new DecisionCache()); // [decision-cache hook 1/3]
+    const cache =
+      marketsFor || !this.live || this.d.loaded.config.trading.decision_cache === "off"
+        ? null
+        : (this.decisionCache ??= new DecisionCache()); // [decision-cache hook 1/3]
     cache?.begin(all, md.events, portfolio); // [decision-cache hook 2/3]
     for (const s of this.strategies) {
       try {
         const only = marketsFor?.(s) ?? null;
         // [decision-cache hook 3/3] the part of the scope that can matter to this strategy (all of it without the cache)
-        const { markets, events } = cache ? cache.inputFor(s, all, md.events, portfolio, stratNow) : { markets: only ? new Map([...only].flatMap((t) => { const m = all.get(t); return m ? [[t, m] as const] : []; })) : all, events: md.events };
+        const { markets, events } = cache
+          ? cache.inputFor(s, all, md.events, portfolio, stratNow)
+          : {
+              markets: only
+                ? new Map(
+                    [...only].flatMap((t) => {
+                      const m = all.get(t);
+                      return m ? [[t, m] as const] : [];
+                    }),
+                  )
+                : all,
+              events: md.events,
+            };
         const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio, stratNow) ?? null;
         this.mids ??= ledger.midHistory();
-        const midHistory = histTickers ? this.mids.observe(histTickers.flatMap((t) => { const m = markets.get(t); return m ? [m] : []; }), stratNow, cycleId) : undefined;
-        const out = s.strategy.decide({ markets, events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}) });
-        if (cache && this.d.loaded.config.trading.decision_cache === "verify") verifyDecision(s, out, this.d.log, { markets: all, events: md.events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}) }); // [decision-cache verify]
+        const midHistory = histTickers
+          ? this.mids.observe(
+              histTickers.flatMap((t) => {
+                const m = markets.get(t);
+                return m ? [m] : [];
+              }),
+              stratNow,
+              cycleId,
+            )
+          : undefined;
+        const out = s.strategy.decide({
+          markets,
+          events,
+          portfolio,
+          params: s.params,
+          nowMs: stratNow,
+          ...(midHistory ? { midHistory } : {}),
+        });
+        if (cache && this.d.loaded.config.trading.decision_cache === "verify")
+          verifyDecision(s, out, this.d.log, {
+            markets: all,
+            events: md.events,
+            portfolio,
+            params: s.params,
+            nowMs: stratNow,
+            ...(midHistory ? { midHistory } : {}),
+          }); // [decision-cache verify]
         decisions.push({ strategy: s.name, intents: out });
         intents.push(...out);
       } catch (e) {
@@ -686,7 +795,12 @@ export class Engine {
     // Scope is enforced here, not trusted to strategies: nothing outside it is ever ordered.
     const inScope = intents.filter((i) => md.markets.has(i.ticker));
     const outOfScope = intents.filter((i) => !md.markets.has(i.ticker));
-    for (const i of outOfScope) ledger.audit("out_of_scope", `dropped ${i.kind} on ${i.ticker} from ${i.strategy}`, { ...(cycleId === null ? {} : { cycleId }), ticker: i.ticker, strategy: i.strategy });
+    for (const i of outOfScope)
+      ledger.audit("out_of_scope", `dropped ${i.kind} on ${i.ticker} from ${i.strategy}`, {
+        ...(cycleId === null ? {} : { cycleId }),
+        ticker: i.ticker,
+        strategy: i.strategy,
+      });
     return { decisions, intents, inScope, outOfScope };
   }
 

@@ -98,7 +98,13 @@ export class DecisionCache {
   }
 
   /** The part of the scope that can matter to `s` this cycle (all of it for a strategy without `relevance`). */
-  inputFor(s: EnabledStrategy, markets: ReadonlyMap<string, MarketView>, events: ReadonlyMap<string, EventView>, portfolio: PortfolioView, nowMs: number): DecisionInput {
+  inputFor(
+    s: EnabledStrategy,
+    markets: ReadonlyMap<string, MarketView>,
+    events: ReadonlyMap<string, EventView>,
+    portfolio: PortfolioView,
+    nowMs: number,
+  ): DecisionInput {
     const rel = s.strategy.relevance;
     if (!rel) return { markets, events };
     let v = this.verdicts.get(s.name);
@@ -123,7 +129,12 @@ export class DecisionCache {
       const limit = top ? top.limit(s.params) : Infinity;
       if (top && out.size > limit) {
         // Only the first `limit` relevant markets in the strategy's own order can matter.
-        const keep = new Set([...out.values()].sort(top.order).slice(0, limit).map((m) => m.ticker));
+        const keep = new Set(
+          [...out.values()]
+            .sort(top.order)
+            .slice(0, limit)
+            .map((m) => m.ticker),
+        );
         for (const t of out.keys()) if (!keep.has(t)) out.delete(t);
       }
       return { markets: out, events };
@@ -159,7 +170,12 @@ export function compareDecisions(cached: readonly Intent[], fresh: readonly Inte
  * Verify mode: decide again over the whole scope and report a difference as a warning (the daemon
  * goes on with the cached decision: verify is a diagnostic, not a fallback).
  */
-export function verifyDecision(s: EnabledStrategy, cached: readonly Intent[], log: (level: "warn", msg: string) => void, whole: StrategyInput<unknown>): boolean {
+export function verifyDecision(
+  s: EnabledStrategy,
+  cached: readonly Intent[],
+  log: (level: "warn", msg: string) => void,
+  whole: StrategyInput<unknown>,
+): boolean {
   const diff = compareDecisions(cached, s.strategy.decide(whole));
   if (diff) log("warn", `decision cache: ${s.name} decided differently over the whole scope: ${diff}`);
   return diff === null;
@@ -174,7 +190,11 @@ function holdingsByTicker(p: PortfolioView): Map<string, string> {
     else parts.set(t, [s]);
   };
   for (const [t, pos] of p.positions) add(t, `p${pos.position}/${pos.costMicros}`);
-  for (const o of p.restingOrders) add(o.ticker, `o${o.orderId}/${o.clientOrderId}/${o.side}/${o.price}/${o.remaining}/${o.filled ?? ""}/${o.strategy ?? ""}/${o.groupKey ?? ""}`);
+  for (const o of p.restingOrders)
+    add(
+      o.ticker,
+      `o${o.orderId}/${o.clientOrderId}/${o.side}/${o.price}/${o.remaining}/${o.filled ?? ""}/${o.strategy ?? ""}/${o.groupKey ?? ""}`,
+    );
   for (const [name, inv] of p.inventory ?? []) for (const [t, q] of inv) add(t, `i${name}/${q}`);
   const out = new Map<string, string>();
   // Sorted: the same holdings in another order are the same input.
@@ -232,7 +252,11 @@ function sameValue(x: unknown, y: unknown): boolean {
 
 function sameEvent(a: EventView, b: EventView): boolean {
   return (
-    a.eventTicker === b.eventTicker && a.seriesTicker === b.seriesTicker && a.mutuallyExclusive === b.mutuallyExclusive && a.exhaustive === b.exhaustive &&
-    a.marketTickers.length === b.marketTickers.length && a.marketTickers.every((t, i) => b.marketTickers[i] === t)
+    a.eventTicker === b.eventTicker &&
+    a.seriesTicker === b.seriesTicker &&
+    a.mutuallyExclusive === b.mutuallyExclusive &&
+    a.exhaustive === b.exhaustive &&
+    a.marketTickers.length === b.marketTickers.length &&
+    a.marketTickers.every((t, i) => b.marketTickers[i] === t)
   );
 }

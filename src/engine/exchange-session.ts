@@ -63,7 +63,15 @@ export async function simKeyPair(dbPath: string): Promise<{ apiKeyId: string; pr
   const apiKeyId = `sim-${randomUUID()}`;
   writeFileAtomic(keyPath, kp.privateKeyPem, 0o600);
   chmodSync(keyPath, 0o600);
-  writeFileAtomic(metaPath, JSON.stringify({ api_key_id: apiKeyId, public_key_pem: kp.publicKeyPem, note: "throwaway key of the embedded local exchange; not a Kalshi key" }, null, 2) + "\n", 0o600);
+  writeFileAtomic(
+    metaPath,
+    JSON.stringify(
+      { api_key_id: apiKeyId, public_key_pem: kp.publicKeyPem, note: "throwaway key of the embedded local exchange; not a Kalshi key" },
+      null,
+      2,
+    ) + "\n",
+    0o600,
+  );
   return { apiKeyId, ...kp };
 }
 
@@ -71,7 +79,10 @@ export async function simKeyPair(dbPath: string): Promise<{ apiKeyId: string; pr
  * The embedded exchange as the config's `sim` section describes it (seed, markets, speed, scenario)
  * on 127.0.0.1:0. `verify` starts one without accounts to count the markets the scope matches.
  */
-export async function startEmbeddedExchange(loaded: LoadedConfig, accounts: Array<{ apiKeyId: string; publicKeyPem: string; balanceMicros: number }>): Promise<SimServer> {
+export async function startEmbeddedExchange(
+  loaded: LoadedConfig,
+  accounts: Array<{ apiKeyId: string; publicKeyPem: string; balanceMicros: number }>,
+): Promise<SimServer> {
   const c = loaded.config;
   const { startSimServer } = await import("../sim/server.ts");
   let scenario: ScenarioInput | undefined;
@@ -103,7 +114,9 @@ export async function openSession(loaded: LoadedConfig, log: Log): Promise<Excha
   const baseUrl = configuredBaseUrl(c.exchange);
   if (baseUrl === null) {
     const kp = await simKeyPair(loaded.paths.database);
-    const sim = await startEmbeddedExchange(loaded, [{ apiKeyId: kp.apiKeyId, publicKeyPem: kp.publicKeyPem, balanceMicros: parseDollars(c.sim.balance_dollars) }]);
+    const sim = await startEmbeddedExchange(loaded, [
+      { apiKeyId: kp.apiKeyId, publicKeyPem: kp.publicKeyPem, balanceMicros: parseDollars(c.sim.balance_dollars) },
+    ]);
     const privateKey = privateKeyFromPem(kp.privateKeyPem);
     const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: kp.apiKeyId, privateKey, ...common });
     log("debug", `embedded exchange on ${sim.baseUrl} (seed ${c.sim.seed}, ${sim.exchange.markets.size} markets)`);
@@ -122,13 +135,18 @@ export async function openSession(loaded: LoadedConfig, log: Log): Promise<Excha
   let auth: { apiKeyId: string; privateKey: ReturnType<typeof loadPrivateKey> } | null = null;
   if (loaded.apiKeyId && loaded.privateKeyPath) {
     try {
-      auth = { apiKeyId: loaded.apiKeyId, privateKey: loadPrivateKey(loaded.privateKeyPath, { systemdCredential: loaded.keySource === "systemd-credential" }) };
+      auth = {
+        apiKeyId: loaded.apiKeyId,
+        privateKey: loadPrivateKey(loaded.privateKeyPath, { systemdCredential: loaded.keySource === "systemd-credential" }),
+      };
     } catch (e) {
       if (e instanceof KeyFileError) throw new UserError(e.message, EXIT.USAGE);
       throw e;
     }
   } else if (loaded.apiKeyId || loaded.privateKeyPath) {
-    throw new UserError("exchange.api_key_id and exchange.private_key_path must be set together (or KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH)");
+    throw new UserError(
+      "exchange.api_key_id and exchange.private_key_path must be set together (or KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH)",
+    );
   }
   const client = new KalshiClient({ baseUrl, ...(auth ?? {}), ...common });
   return {

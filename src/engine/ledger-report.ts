@@ -103,7 +103,9 @@ export function checkTimezone(tz: string): void {
   try {
     tradingDay(0, tz);
   } catch {
-    throw new ReportInputError(`risk.timezone "${tz}" is not a time zone this system knows; set it to an IANA name such as "America/New_York" in the config`);
+    throw new ReportInputError(
+      `risk.timezone "${tz}" is not a time zone this system knows; set it to an IANA name such as "America/New_York" in the config`,
+    );
   }
 }
 
@@ -231,8 +233,18 @@ export function ordersReport(source: LedgerSource, paper: boolean, r: DayRange):
 function allSettlements(db: Database, paper: boolean, timezone: string): SettlementReportRow[] {
   // Few rows (one per market ever held), and settled_time is text: placed on days in JS.
   const rows = db
-    .query("SELECT ticker, result, yes_count, no_count, revenue_cents, fee_micros, settled_time FROM settlements WHERE paper = ? ORDER BY settled_time, id")
-    .all(paper ? 1 : 0) as Array<{ ticker: string; result: string; yes_count: number; no_count: number; revenue_cents: number; fee_micros: number; settled_time: string | null }>;
+    .query(
+      "SELECT ticker, result, yes_count, no_count, revenue_cents, fee_micros, settled_time FROM settlements WHERE paper = ? ORDER BY settled_time, id",
+    )
+    .all(paper ? 1 : 0) as Array<{
+    ticker: string;
+    result: string;
+    yes_count: number;
+    no_count: number;
+    revenue_cents: number;
+    fee_micros: number;
+    settled_time: string | null;
+  }>;
   return rows.map((s) => {
     const t = s.settled_time ? Date.parse(s.settled_time) : NaN;
     const ok = Number.isFinite(t);
@@ -252,7 +264,8 @@ function allSettlements(db: Database, paper: boolean, timezone: string): Settlem
 }
 
 /** A settlement without a time is on no day: listed only when the range is unbounded. */
-const settlementInRange = (s: SettlementReportRow, r: DayRange): boolean => (s.day === null ? r.since === null && r.until === null : inRange(s.day, r));
+const settlementInRange = (s: SettlementReportRow, r: DayRange): boolean =>
+  s.day === null ? r.since === null && r.until === null : inRange(s.day, r);
 
 export function settlementsReport(source: LedgerSource, paper: boolean, r: DayRange): SettlementReportRow[] {
   const db = connection(source);
@@ -270,7 +283,14 @@ function realizedByDay(db: Database, paper: boolean, timezone: string, settlemen
   const state = new Map<string, PositionState>();
   const it = db
     .query("SELECT ticker, side, price, count, fee_micros, created_at FROM fills WHERE paper = ? ORDER BY id")
-    .iterate(paper ? 1 : 0) as IterableIterator<{ ticker: string; side: BookSide; price: number; count: number; fee_micros: number; created_at: number }>;
+    .iterate(paper ? 1 : 0) as IterableIterator<{
+    ticker: string;
+    side: BookSide;
+    price: number;
+    count: number;
+    fee_micros: number;
+    created_at: number;
+  }>;
   for (const f of it) {
     const cur = state.get(f.ticker) ?? EMPTY_POSITION;
     const eff = applyFill(cur, f.side, f.price, f.count, f.fee_micros);
@@ -293,7 +313,17 @@ export function dailyReport(source: LedgerSource, paper: boolean, r: DayRange): 
   const row = (day: string): DailyReportRow => {
     let d = days.get(day);
     if (!d) {
-      d = { day, fills: 0, contracts: 0, feesMicros: 0, realizedPnlMicros: 0, settlements: 0, settlementRevenueMicros: 0, netCashMicros: 0, ordersSent: 0 };
+      d = {
+        day,
+        fills: 0,
+        contracts: 0,
+        feesMicros: 0,
+        realizedPnlMicros: 0,
+        settlements: 0,
+        settlementRevenueMicros: 0,
+        netCashMicros: 0,
+        ordersSent: 0,
+      };
       days.set(day, d);
     }
     return d;

@@ -13,7 +13,20 @@ import { MidHistory } from "./ledger/mid-history.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
 import { hedgedPositions, strategyInventory } from "./ledger/holdings.ts";
 
-const { orders, orderEvents, fills, positions, meta, cycles, balanceSnapshots, settlements, auditLog, riskState, marketSnapshots, arbSetsDone } = schema;
+const {
+  orders,
+  orderEvents,
+  fills,
+  positions,
+  meta,
+  cycles,
+  balanceSnapshots,
+  settlements,
+  auditLog,
+  riskState,
+  marketSnapshots,
+  arbSetsDone,
+} = schema;
 
 /** `expired`: canceled by the exchange at the order's expiration_time (order-ttl.ts). */
 export type OrderStatus = "pending" | "resting" | "executed" | "canceled" | "expired" | "rejected" | "unknown";
@@ -102,7 +115,20 @@ function setPlaceholders<T>(keys: readonly string[]): { [K in keyof T]: SQL } {
   return Object.fromEntries(keys.map((k) => [k, sql`${sql.placeholder(k)}`])) as { [K in keyof T]: SQL };
 }
 
-const FILL_COLUMNS = ["fillId", "paper", "orderId", "clientOrderId", "ticker", "side", "price", "count", "feeMicros", "isTaker", "cashDeltaMicros", "createdAt"] as const;
+const FILL_COLUMNS = [
+  "fillId",
+  "paper",
+  "orderId",
+  "clientOrderId",
+  "ticker",
+  "side",
+  "price",
+  "count",
+  "feeMicros",
+  "isTaker",
+  "cashDeltaMicros",
+  "createdAt",
+] as const;
 
 export class Ledger {
   constructor(
@@ -143,7 +169,13 @@ export class Ledger {
   }
 
   getMeta(key: string, shared = false): string | null {
-    const q = this.stmt("getMeta", () => this.db.select().from(meta).where(eq(meta.key, sql.placeholder("key"))).prepare());
+    const q = this.stmt("getMeta", () =>
+      this.db
+        .select()
+        .from(meta)
+        .where(eq(meta.key, sql.placeholder("key")))
+        .prepare(),
+    );
     return q.get({ key: shared ? key : this.k(key) })?.value ?? null;
   }
 
@@ -161,14 +193,22 @@ export class Ledger {
 
   deleteMeta(key: string, shared = false): void {
     if (key.startsWith("cash_")) this.cashCache = undefined;
-    const q = this.stmt("deleteMeta", () => this.db.delete(meta).where(eq(meta.key, sql.placeholder("key"))).prepare());
+    const q = this.stmt("deleteMeta", () =>
+      this.db
+        .delete(meta)
+        .where(eq(meta.key, sql.placeholder("key")))
+        .prepare(),
+    );
     q.run({ key: shared ? key : this.k(key) });
   }
 
   /** Keys (without the book prefix) starting with `prefix`, and their values. */
   metaWithPrefix(prefix: string): Array<{ key: string; value: string }> {
     const full = this.k(prefix);
-    const rows = this.db.$client.query("select key, value from meta where key >= ? and key < ?").all(full, `${full}\uffff`) as Array<{ key: string; value: string }>;
+    const rows = this.db.$client.query("select key, value from meta where key >= ? and key < ?").all(full, `${full}\uffff`) as Array<{
+      key: string;
+      value: string;
+    }>;
     return rows.map((r) => ({ key: r.key.slice(full.length - prefix.length), value: r.value }));
   }
 
@@ -191,14 +231,21 @@ export class Ledger {
       const out: OrderRow[] = [];
       for (const r of rows) {
         const at = wallNow();
-        const values: Record<string, unknown> = { ...r, paper: this.p, origin: "bot", status: "pending", remainingCount: r.count, filledCount: 0, createdAt: at, updatedAt: at };
-        const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+        const values: Record<string, unknown> = {
+          ...r,
+          paper: this.p,
+          origin: "bot",
+          status: "pending",
+          remainingCount: r.count,
+          filledCount: 0,
+          createdAt: at,
+          updatedAt: at,
+        };
+        const keys = Object.keys(values)
+          .filter((k) => values[k] !== undefined)
+          .sort();
         const ins = this.stmt(`insertOrder:${keys.join(",")}`, () =>
-          this.db
-            .insert(orders)
-            .values(placeholders<typeof orders.$inferInsert>(keys))
-            .returning()
-            .prepare(),
+          this.db.insert(orders).values(placeholders<typeof orders.$inferInsert>(keys)).returning().prepare(),
         );
         const row = ins.get(values)!;
         this.orderEventStmt().run({ orderRowId: row.id, status: "pending", detail: r.reason, at });
@@ -211,11 +258,23 @@ export class Ledger {
   /** Move an order to a new status (and/or new counts), with an event row explaining why. */
   updateOrder(
     rowId: number,
-    patch: { status?: OrderStatus; orderId?: string | null; filledCount?: Count; remainingCount?: Count; price?: Price; count?: Count; error?: string | null; clientOrderId?: string; amendClientOrderId?: string | null },
+    patch: {
+      status?: OrderStatus;
+      orderId?: string | null;
+      filledCount?: Count;
+      remainingCount?: Count;
+      price?: Price;
+      count?: Count;
+      error?: string | null;
+      clientOrderId?: string;
+      amendClientOrderId?: string | null;
+    },
     detail: string,
   ): void {
     const values: Record<string, unknown> = { ...patch, updatedAt: wallNow() };
-    const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+    const keys = Object.keys(values)
+      .filter((k) => values[k] !== undefined)
+      .sort();
     const up = this.stmt(`updateOrder:${keys.join(",")}`, () =>
       this.db
         .update(orders)
@@ -233,20 +292,35 @@ export class Ledger {
     return this.stmt("insertOrderEvent", () =>
       this.db
         .insert(orderEvents)
-        .values({ orderRowId: sql.placeholder("orderRowId"), status: sql.placeholder("status"), detail: sql.placeholder("detail"), at: sql.placeholder("at") })
+        .values({
+          orderRowId: sql.placeholder("orderRowId"),
+          status: sql.placeholder("status"),
+          detail: sql.placeholder("detail"),
+          at: sql.placeholder("at"),
+        })
         .prepare(),
     );
   }
 
   orderByClientId(clientOrderId: string): OrderRow | undefined {
     const q = this.stmt("orderByClientId", () =>
-      this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.clientOrderId, sql.placeholder("id")))).prepare(),
+      this.db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.paper, this.p), eq(orders.clientOrderId, sql.placeholder("id"))))
+        .prepare(),
     );
     return q.get({ id: clientOrderId });
   }
 
   orderByOrderId(orderId: string): OrderRow | undefined {
-    const q = this.stmt("orderByOrderId", () => this.db.select().from(orders).where(and(eq(orders.paper, this.p), eq(orders.orderId, sql.placeholder("id")))).prepare());
+    const q = this.stmt("orderByOrderId", () =>
+      this.db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.paper, this.p), eq(orders.orderId, sql.placeholder("id"))))
+        .prepare(),
+    );
     return q.get({ id: orderId });
   }
 
@@ -255,7 +329,11 @@ export class Ledger {
     const key = statuses.join(",");
     let q = this.byStatus.get(key);
     if (!q) {
-      q = this.db.select().from(orders).where(and(eq(orders.paper, this.p), inArray(orders.status, statuses))).prepare();
+      q = this.db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.paper, this.p), inArray(orders.status, statuses)))
+        .prepare();
       this.byStatus.set(key, q);
     }
     return q.all();
@@ -268,7 +346,18 @@ export class Ledger {
   }
 
   /** An order found on the exchange that the ledger never recorded (placed by hand or another tool). */
-  adoptExternal(o: { orderId: string; clientOrderId: string; ticker: string; side: BookSide; price: Price; count: Count; filled: Count; remaining: Count; status: OrderStatus; orderGroupId: string | null }): OrderRow {
+  adoptExternal(o: {
+    orderId: string;
+    clientOrderId: string;
+    ticker: string;
+    side: BookSide;
+    price: Price;
+    count: Count;
+    filled: Count;
+    remaining: Count;
+    status: OrderStatus;
+    orderGroupId: string | null;
+  }): OrderRow {
     const at = wallNow();
     return this.db.transaction((tx) => {
       const row = tx
@@ -302,12 +391,16 @@ export class Ledger {
   /** Contracts of fills recorded since `sinceMs` (wall clock of recording): the burst cap's window. */
   /** Contracts the ledger's fills hold for one order (the exchange's record of what it filled). */
   filledContractsOfOrder(ticker: string, orderId: string): number {
-    const r = this.db.$client.query("select coalesce(sum(count), 0) as n from fills where paper = ? and ticker = ? and order_id = ?").get(this.p ? 1 : 0, ticker, orderId) as { n: number };
+    const r = this.db.$client
+      .query("select coalesce(sum(count), 0) as n from fills where paper = ? and ticker = ? and order_id = ?")
+      .get(this.p ? 1 : 0, ticker, orderId) as { n: number };
     return r.n;
   }
 
   filledContractsSince(sinceMs: number): number {
-    const r = this.db.$client.query("select coalesce(sum(count), 0) as n from fills where paper = ? and created_at > ?").get(this.p ? 1 : 0, sinceMs) as { n: number };
+    const r = this.db.$client
+      .query("select coalesce(sum(count), 0) as n from fills where paper = ? and created_at > ?")
+      .get(this.p ? 1 : 0, sinceMs) as { n: number };
     return r.n;
   }
 
@@ -319,9 +412,19 @@ export class Ledger {
   arbSetLegs(): ArbLegRow[] {
     const p = this.p ? 1 : 0;
     const rows = this.db.$client
-      .query("select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev, min(id) as first from orders where paper = ? and group_key is not null and group_key not in (select group_key from arb_sets_done where paper = ?) group by group_key, ticker, side")
+      .query(
+        "select group_key, ticker, side, sum(filled_count) as filled, sum(case when status in ('pending','unknown','resting') then 1 else 0 end) as open, max(event_ticker) as ev, min(id) as first from orders where paper = ? and group_key is not null and group_key not in (select group_key from arb_sets_done where paper = ?) group by group_key, ticker, side",
+      )
       .all(p, p) as Array<{ group_key: string; ticker: string; side: BookSide; filled: number; open: number; ev: string; first: number }>;
-    return rows.map((r) => ({ groupKey: r.group_key, ticker: r.ticker, side: r.side, filled: r.filled, open: r.open, eventTicker: r.ev, first: r.first }));
+    return rows.map((r) => ({
+      groupKey: r.group_key,
+      ticker: r.ticker,
+      side: r.side,
+      filled: r.filled,
+      open: r.open,
+      eventTicker: r.ev,
+      first: r.first,
+    }));
   }
 
   /** The arbitrage set under `groupKey` is whole: arbSetLegs leaves it out from now on. */
@@ -371,7 +474,11 @@ export class Ledger {
 
   /** Contracts of one paper order the ledger's fills hold (by client_order_id). */
   paperFilledByClientOrderId(clientOrderId: string): number {
-    return (this.db.$client.query("select coalesce(sum(count),0) as c from fills where paper = 1 and client_order_id = ?").get(clientOrderId) as { c: number }).c;
+    return (
+      this.db.$client.query("select coalesce(sum(count),0) as c from fills where paper = 1 and client_order_id = ?").get(clientOrderId) as {
+        c: number;
+      }
+    ).c;
   }
 
   sendTimesSince(sinceMs: number): number[] {
@@ -402,7 +509,13 @@ export class Ledger {
   // ---- fills and positions ------------------------------------------------------------------------------
 
   hasFill(fillId: string): boolean {
-    return this.db.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, fillId))).get() !== undefined;
+    return (
+      this.db
+        .select({ id: fills.id })
+        .from(fills)
+        .where(and(eq(fills.paper, this.p), eq(fills.fillId, fillId)))
+        .get() !== undefined
+    );
   }
 
   /**
@@ -436,48 +549,89 @@ export class Ledger {
   }
 
   private recordFillTx(f: FillRecord): { row: PositionRow; cashDelta: Micros } | null {
-    const knownQ = this.stmt("fillById", () => this.db.select({ id: fills.id }).from(fills).where(and(eq(fills.paper, this.p), eq(fills.fillId, sql.placeholder("id")))).prepare());
-    const insertQ = this.stmt("insertFill", () => this.db.insert(fills).values(placeholders<typeof fills.$inferInsert>(FILL_COLUMNS)).prepare());
+    const knownQ = this.stmt("fillById", () =>
+      this.db
+        .select({ id: fills.id })
+        .from(fills)
+        .where(and(eq(fills.paper, this.p), eq(fills.fillId, sql.placeholder("id"))))
+        .prepare(),
+    );
+    const insertQ = this.stmt("insertFill", () =>
+      this.db.insert(fills).values(placeholders<typeof fills.$inferInsert>(FILL_COLUMNS)).prepare(),
+    );
     return this.tx(() => {
       const known = knownQ.get({ id: f.fillId });
       if (known) return null;
       const cur = this.positionStmt().get({ ticker: f.ticker });
-      const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
+      const state: PositionState = cur
+        ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros }
+        : EMPTY_POSITION;
       const eff = applyFill(state, f.side, f.price, f.count, f.feeMicros);
       insertQ.run({
-          fillId: f.fillId,
-          paper: this.p,
-          orderId: f.orderId,
-          clientOrderId: f.clientOrderId,
-          ticker: f.ticker,
-          side: f.side,
-          price: f.price,
-          count: f.count,
-          feeMicros: f.feeMicros,
-          isTaker: f.isTaker,
-          cashDeltaMicros: eff.cashDeltaMicros,
-          createdAt: f.tsMs,
-        });
+        fillId: f.fillId,
+        paper: this.p,
+        orderId: f.orderId,
+        clientOrderId: f.clientOrderId,
+        ticker: f.ticker,
+        side: f.side,
+        price: f.price,
+        count: f.count,
+        feeMicros: f.feeMicros,
+        isTaker: f.isTaker,
+        cashDeltaMicros: eff.cashDeltaMicros,
+        createdAt: f.tsMs,
+      });
       const row = this.writePosition(f.ticker, f.eventTicker ?? cur?.eventTicker ?? null, eff.next);
       return { row, cashDelta: eff.cashDeltaMicros };
     });
   }
 
   private positionStmt() {
-    return this.stmt("positionByTicker", () => this.db.select().from(positions).where(and(eq(positions.paper, this.p), eq(positions.ticker, sql.placeholder("ticker")))).prepare());
+    return this.stmt("positionByTicker", () =>
+      this.db
+        .select()
+        .from(positions)
+        .where(and(eq(positions.paper, this.p), eq(positions.ticker, sql.placeholder("ticker"))))
+        .prepare(),
+    );
   }
 
   private writePosition(ticker: string, eventTicker: string | null, s: PositionState): PositionRow {
     const q = this.stmt("upsertPosition", () => {
-      const p = placeholders<typeof positions.$inferInsert>(["position", "costMicros", "realizedPnlMicros", "feesMicros", "eventTicker", "updatedAt"]);
+      const p = placeholders<typeof positions.$inferInsert>([
+        "position",
+        "costMicros",
+        "realizedPnlMicros",
+        "feesMicros",
+        "eventTicker",
+        "updatedAt",
+      ]);
       return this.db
         .insert(positions)
         .values({ ...p, paper: this.p, ticker: sql.placeholder("ticker") })
-        .onConflictDoUpdate({ target: [positions.paper, positions.ticker], set: setPlaceholders<typeof positions.$inferInsert>(["position", "costMicros", "realizedPnlMicros", "feesMicros", "eventTicker", "updatedAt"]) })
+        .onConflictDoUpdate({
+          target: [positions.paper, positions.ticker],
+          set: setPlaceholders<typeof positions.$inferInsert>([
+            "position",
+            "costMicros",
+            "realizedPnlMicros",
+            "feesMicros",
+            "eventTicker",
+            "updatedAt",
+          ]),
+        })
         .returning()
         .prepare();
     });
-    return q.get({ ticker, eventTicker, position: s.position, costMicros: s.costMicros, realizedPnlMicros: s.realizedPnlMicros, feesMicros: s.feesMicros, updatedAt: wallNow() });
+    return q.get({
+      ticker,
+      eventTicker,
+      position: s.position,
+      costMicros: s.costMicros,
+      realizedPnlMicros: s.realizedPnlMicros,
+      feesMicros: s.feesMicros,
+      updatedAt: wallNow(),
+    });
   }
 
   /** Seed a position the ledger did not build from fills (first start on an account with history). */
@@ -507,12 +661,18 @@ export class Ledger {
 
   private recordSettlementTx(s: SettlementRecord): { row: PositionRow; cashDelta: Micros } | null {
     return this.tx(() => {
-      const known = this.db.select({ id: settlements.id }).from(settlements).where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker))).get();
+      const known = this.db
+        .select({ id: settlements.id })
+        .from(settlements)
+        .where(and(eq(settlements.paper, this.p), eq(settlements.ticker, s.ticker)))
+        .get();
       if (known) return null;
       // Revenue is whole cents on Kalshi's wire; micros / 10,000 is exact for every real settlement.
       const revenueCents = microsToNearestCents(s.revenueMicros);
       const cur = this.positionStmt().get({ ticker: s.ticker });
-      const state: PositionState = cur ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros } : EMPTY_POSITION;
+      const state: PositionState = cur
+        ? { position: cur.position, costMicros: cur.costMicros, realizedPnlMicros: cur.realizedPnlMicros, feesMicros: cur.feesMicros }
+        : EMPTY_POSITION;
       const eff = applySettlement(state, s.result, s.revenueMicros, s.feeMicros);
       this.db
         .insert(settlements)
@@ -559,7 +719,9 @@ export class Ledger {
     );
     const sq = this.stmt("cashOfSettlements", () =>
       this.db
-        .select({ s: sql<number>`coalesce(sum(${settlements.revenueCents} * ${sql.raw(String(MICROS_PER_CENT))} - ${settlements.feeMicros}), 0)` })
+        .select({
+          s: sql<number>`coalesce(sum(${settlements.revenueCents} * ${sql.raw(String(MICROS_PER_CENT))} - ${settlements.feeMicros}), 0)`,
+        })
         .from(settlements)
         .where(and(eq(settlements.paper, this.p), sql`${settlements.id} > ${sql.placeholder("from")}`))
         .prepare(),
@@ -584,8 +746,16 @@ export class Ledger {
   }
 
   setCashAnchor(micros: Micros): void {
-    const maxFill = this.db.select({ m: sql<number>`coalesce(max(${fills.id}), 0)` }).from(fills).get()?.m ?? 0;
-    const maxSettle = this.db.select({ m: sql<number>`coalesce(max(${settlements.id}), 0)` }).from(settlements).get()?.m ?? 0;
+    const maxFill =
+      this.db
+        .select({ m: sql<number>`coalesce(max(${fills.id}), 0)` })
+        .from(fills)
+        .get()?.m ?? 0;
+    const maxSettle =
+      this.db
+        .select({ m: sql<number>`coalesce(max(${settlements.id}), 0)` })
+        .from(settlements)
+        .get()?.m ?? 0;
     this.setMeta("cash_anchor_fill_row", String(maxFill));
     this.setMeta("cash_anchor_settlement_row", String(maxSettle));
     this.setMeta("cash_adjust_micros", "0");
@@ -603,7 +773,10 @@ export class Ledger {
     const sqlite = this.db.$client;
     const p = this.p ? 1 : 0;
     sqlite.transaction(() => {
-      sqlite.run(`update orders set status = 'canceled', remaining_count = 0, error = ? where paper = ? and status in ('pending','unknown','resting')`, [why, p]);
+      sqlite.run(
+        `update orders set status = 'canceled', remaining_count = 0, error = ? where paper = ? and status in ('pending','unknown','resting')`,
+        [why, p],
+      );
       sqlite.run(`delete from positions where paper = ?`, [p]);
       this.positionsCache = null;
       this.cashCache = undefined;
@@ -625,7 +798,10 @@ export class Ledger {
 
   totals(): { realizedPnlMicros: Micros; feesMicros: Micros } {
     const r = this.db
-      .select({ r: sql<number>`coalesce(sum(${positions.realizedPnlMicros}), 0)`, f: sql<number>`coalesce(sum(${positions.feesMicros}), 0)` })
+      .select({
+        r: sql<number>`coalesce(sum(${positions.realizedPnlMicros}), 0)`,
+        f: sql<number>`coalesce(sum(${positions.feesMicros}), 0)`,
+      })
       .from(positions)
       .where(eq(positions.paper, this.p))
       .get();
@@ -637,11 +813,23 @@ export class Ledger {
   }
 
   lastBalance(): { cashMicros: Micros; portfolioValueMicros: Micros } | undefined {
-    return this.db.select().from(balanceSnapshots).where(eq(balanceSnapshots.paper, this.p)).orderBy(desc(balanceSnapshots.id)).limit(1).get();
+    return this.db
+      .select()
+      .from(balanceSnapshots)
+      .where(eq(balanceSnapshots.paper, this.p))
+      .orderBy(desc(balanceSnapshots.id))
+      .limit(1)
+      .get();
   }
 
-  snapshotMarket(cycleId: number, m: { ticker: string; yesBid: Price | null; yesAsk: Price | null; lastPrice: Price | null; volume: Count }): void {
-    this.db.insert(marketSnapshots).values({ at: wallNow(), cycleId, ...m }).run();
+  snapshotMarket(
+    cycleId: number,
+    m: { ticker: string; yesBid: Price | null; yesAsk: Price | null; lastPrice: Price | null; volume: Count },
+  ): void {
+    this.db
+      .insert(marketSnapshots)
+      .values({ at: wallNow(), cycleId, ...m })
+      .run();
   }
 
   // ---- risk state --------------------------------------------------------------------------------------
@@ -649,7 +837,14 @@ export class Ledger {
   loadRisk(): RiskRow | null {
     const r = this.db.select().from(riskState).where(eq(riskState.paper, this.p)).get();
     if (!r) return null;
-    return { state: r.state, reason: r.reason, since: r.since, highWaterMicros: r.highWaterMicros, day: r.day, dayStartEquityMicros: r.dayStartEquityMicros };
+    return {
+      state: r.state,
+      reason: r.reason,
+      since: r.since,
+      highWaterMicros: r.highWaterMicros,
+      day: r.day,
+      dayStartEquityMicros: r.dayStartEquityMicros,
+    };
   }
 
   saveRisk(row: RiskRow): void {
@@ -662,10 +857,22 @@ export class Ledger {
 
   // ---- audit -------------------------------------------------------------------------------------------
 
-  audit(kind: string, message: string, extra: { cycleId?: number | null; ticker?: string | null; strategy?: string | null; data?: unknown } = {}): void {
+  audit(
+    kind: string,
+    message: string,
+    extra: { cycleId?: number | null; ticker?: string | null; strategy?: string | null; data?: unknown } = {},
+  ): void {
     this.db
       .insert(auditLog)
-      .values({ at: wallNow(), kind, message, cycleId: extra.cycleId ?? null, ticker: extra.ticker ?? null, strategy: extra.strategy ?? null, data: extra.data ?? null })
+      .values({
+        at: wallNow(),
+        kind,
+        message,
+        cycleId: extra.cycleId ?? null,
+        ticker: extra.ticker ?? null,
+        strategy: extra.strategy ?? null,
+        data: extra.data ?? null,
+      })
       .run();
   }
 }

@@ -189,7 +189,18 @@ export class LiveBooks {
    * fills and orders must be reconciled over REST. The engine clears it after doing so.
    */
   fillGap = false;
-  readonly stats: LiveBooksStats = { snapshots: 0, deltas: 0, deltasDropped: 0, trades: 0, fills: 0, orderUpdates: 0, gaps: 0, disconnects: 0, scopeUpdates: 0, lifecycle: 0 };
+  readonly stats: LiveBooksStats = {
+    snapshots: 0,
+    deltas: 0,
+    deltasDropped: 0,
+    trades: 0,
+    fills: 0,
+    orderUpdates: 0,
+    gaps: 0,
+    disconnects: 0,
+    scopeUpdates: 0,
+    lifecycle: 0,
+  };
 
   constructor(opts: LiveBooksOptions) {
     if (!opts.ws && !opts.wsOptions) throw new Error("LiveBooks needs a KalshiWs (ws) or the options to make one (wsOptions)");
@@ -325,7 +336,10 @@ export class LiveBooks {
 
   private async subscribeMarkets(tickers: string[]): Promise<void> {
     const channels: WsChannel[] = this.opts.trades ? ["orderbook_delta", "trade"] : ["orderbook_delta"];
-    this.marketSubs = await this.ws.subscribe(channels, { market_tickers: tickers, ...(this.opts.useYesPrice ? { use_yes_price: true } : {}) });
+    this.marketSubs = await this.ws.subscribe(channels, {
+      market_tickers: tickers,
+      ...(this.opts.useYesPrice ? { use_yes_price: true } : {}),
+    });
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -370,13 +384,23 @@ export class LiveBooks {
       const reason = this.closed
         ? "closed"
         : !this.scopeSet.has(ticker)
-        ? "not in scope"
-        : !this.ws.connected
-          ? "websocket not connected"
-          : raw
-            ? raw.reason || "untrusted"
-            : "no snapshot yet";
-      return { ticker, trusted: false, reason, yesBid: null, yesBidSize: 0, yesAsk: null, yesAskSize: 0, book: EMPTY_DEPTH(), lastUpdateMs: raw?.lastUpdateMs ?? 0 };
+          ? "not in scope"
+          : !this.ws.connected
+            ? "websocket not connected"
+            : raw
+              ? raw.reason || "untrusted"
+              : "no snapshot yet";
+      return {
+        ticker,
+        trusted: false,
+        reason,
+        yesBid: null,
+        yesBidSize: 0,
+        yesAsk: null,
+        yesAskSize: 0,
+        book: EMPTY_DEPTH(),
+        lastUpdateMs: raw?.lastUpdateMs ?? 0,
+      };
     }
     const bid = b.bestYesBid();
     const noBid = b.bestNoBid();
@@ -405,7 +429,12 @@ export class LiveBooks {
     if (!b) return null;
     const bid = b.bestYesBid();
     const noBid = b.bestNoBid();
-    return { yesBid: bid ? bid.price : null, yesBidSize: bid ? bid.size : 0, yesAsk: noBid ? PRICE_ONE - noBid.price : null, yesAskSize: noBid ? noBid.size : 0 };
+    return {
+      yesBid: bid ? bid.price : null,
+      yesBidSize: bid ? bid.size : 0,
+      yesAsk: noBid ? PRICE_ONE - noBid.price : null,
+      yesAskSize: noBid ? noBid.size : 0,
+    };
   }
 
   /**

@@ -25,7 +25,11 @@ export function checkLiveTrading(loaded: LoadedConfig, opts: { interactive: bool
   const t = loaded.config.trading;
   if (t.dry_run) return;
   if (!hasExplicitScope(loaded)) {
-    throw new UserError("live trading refused: dry_run is false but no scope is set; list the markets to trade in trading.series_tickers, allowed_market_tickers or allowed_event_tickers", EXIT.LIVE_REFUSED, LIVE_CHECKLIST);
+    throw new UserError(
+      "live trading refused: dry_run is false but no scope is set; list the markets to trade in trading.series_tickers, allowed_market_tickers or allowed_event_tickers",
+      EXIT.LIVE_REFUSED,
+      LIVE_CHECKLIST,
+    );
   }
   if (!t.autonomous_mode && !opts.interactive) {
     throw new UserError(

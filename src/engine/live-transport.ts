@@ -16,7 +16,10 @@ export const MAX_BATCH_CANCEL = 20;
  * requests can end half placed when the second is refused. A set larger than `max` cannot be sent
  * whole at all and comes back in `tooLarge`.
  */
-export function packBatches<T extends { groupKey?: string | null }>(reqs: ReadonlyArray<T>, max: number): { batches: T[][]; tooLarge: T[][] } {
+export function packBatches<T extends { groupKey?: string | null }>(
+  reqs: ReadonlyArray<T>,
+  max: number,
+): { batches: T[][]; tooLarge: T[][] } {
   const units: T[][] = [];
   const byKey = new Map<string, T[]>();
   for (const r of reqs) {
@@ -116,7 +119,11 @@ export class LiveTransport implements OrderTransport {
     const max = this.client.maxBatchCreate();
     const { batches, tooLarge } = packBatches(reqs, Math.max(1, max));
     for (const set of tooLarge) {
-      for (const r of set) outcome.set(r, { kind: "rejected", error: `not sent: a set of ${set.length} orders does not fit one batch (the write bucket holds ${max} orders)` });
+      for (const r of set)
+        outcome.set(r, {
+          kind: "rejected",
+          error: `not sent: a set of ${set.length} orders does not fit one batch (the write bucket holds ${max} orders)`,
+        });
     }
     for (const chunk of batches) {
       const out: CreateOutcome[] = [];
@@ -163,7 +170,12 @@ export class LiveTransport implements OrderTransport {
         for (const o of chunk) {
           const r = byId.get(o.orderId);
           if (!r) out.push({ kind: "unknown", error: "batch cancel answer did not mention this order" });
-          else if (r.error) out.push({ kind: "rejected", error: `${r.error.code ?? "error"}: ${r.error.message ?? ""}`, gone: r.error.code === "not_found" });
+          else if (r.error)
+            out.push({
+              kind: "rejected",
+              error: `${r.error.code ?? "error"}: ${r.error.message ?? ""}`,
+              gone: r.error.code === "not_found",
+            });
           else out.push({ kind: "ok", remaining: 0, ...(r.reduced_by !== undefined ? { reducedBy: r.reduced_by } : {}) });
         }
       } catch (e) {
@@ -174,7 +186,12 @@ export class LiveTransport implements OrderTransport {
     return out;
   }
 
-  async amend(order: { orderId: string; ticker: string; side: BookSide; clientOrderId: string }, price: Price, totalCount: Count, updatedClientOrderId: string): Promise<WriteOutcome> {
+  async amend(
+    order: { orderId: string; ticker: string; side: BookSide; clientOrderId: string },
+    price: Price,
+    totalCount: Count,
+    updatedClientOrderId: string,
+  ): Promise<WriteOutcome> {
     try {
       this.writes++;
       const r = await this.client.amendOrder(order.orderId, {
@@ -185,7 +202,11 @@ export class LiveTransport implements OrderTransport {
         client_order_id: order.clientOrderId,
         updated_client_order_id: updatedClientOrderId,
       });
-      return { kind: "ok", ...(r.remaining_count !== undefined ? { remaining: r.remaining_count } : {}), ...(r.fill_count !== undefined ? { filled: r.fill_count } : {}) };
+      return {
+        kind: "ok",
+        ...(r.remaining_count !== undefined ? { remaining: r.remaining_count } : {}),
+        ...(r.fill_count !== undefined ? { filled: r.fill_count } : {}),
+      };
     } catch (e) {
       return errorOutcome(e);
     }
@@ -202,7 +223,10 @@ export class LiveTransport implements OrderTransport {
   }
 
   async findByClientOrderId(clientOrderId: string, scope: { ticker: string; minTsSec?: number }): Promise<ExchangeOrder | null> {
-    const o = await this.client.findOrderByClientOrderId(clientOrderId, { ticker: scope.ticker, ...(scope.minTsSec ? { min_ts: scope.minTsSec } : {}) });
+    const o = await this.client.findOrderByClientOrderId(clientOrderId, {
+      ticker: scope.ticker,
+      ...(scope.minTsSec ? { min_ts: scope.minTsSec } : {}),
+    });
     return o ? toExchangeOrder(o) : null;
   }
 }

@@ -34,7 +34,9 @@ export function lifecycleInScope(scope: Scope, ticker: string, eventTicker: stri
 
 export function inScope(scope: Scope, m: { ticker: string; eventTicker: string; seriesTicker: string }): boolean {
   if (scope.whole) return true;
-  return scope.marketTickers.includes(m.ticker) || scope.eventTickers.includes(m.eventTicker) || scope.seriesTickers.includes(m.seriesTicker);
+  return (
+    scope.marketTickers.includes(m.ticker) || scope.eventTickers.includes(m.eventTicker) || scope.seriesTickers.includes(m.seriesTicker)
+  );
 }
 
 export interface MarketData {
@@ -67,7 +69,12 @@ const PRICEABLE = new Set<string>(["quadratic", "quadratic_with_maker_fees", "qu
  * waiver (`fee_waiver_expiration_time` in the future); or why it cannot be priced, and so is not
  * traded (a wrong fee makes every edge wrong).
  */
-export function effectiveFee(series: SeriesInfo, ev: EventFees | undefined, m: { fee_waiver_expiration_time?: string | null | undefined }, nowMs: number): { feeType: FeeType; feeMultiplierE4: number } | { reason: string } {
+export function effectiveFee(
+  series: SeriesInfo,
+  ev: EventFees | undefined,
+  m: { fee_waiver_expiration_time?: string | null | undefined },
+  nowMs: number,
+): { feeType: FeeType; feeMultiplierE4: number } | { reason: string } {
   const type = ev?.feeTypeOverride ?? series.feeType;
   if (!PRICEABLE.has(type)) return { reason: `fee type "${type}" cannot be priced (no published schedule); not traded` };
   const waived = m.fee_waiver_expiration_time ? Date.parse(m.fee_waiver_expiration_time) > nowMs : false;
@@ -76,7 +83,8 @@ export function effectiveFee(series: SeriesInfo, ev: EventFees | undefined, m: {
 
 const eventFees = (ev: W.EventData): EventFees => ({
   feeTypeOverride: ev.fee_type_override ?? null,
-  feeMultE4Override: ev.fee_multiplier_override === null || ev.fee_multiplier_override === undefined ? null : multiplierE4(ev.fee_multiplier_override),
+  feeMultE4Override:
+    ev.fee_multiplier_override === null || ev.fee_multiplier_override === undefined ? null : multiplierE4(ev.fee_multiplier_override),
 });
 
 const BATCH_TICKERS = 100;
@@ -103,7 +111,10 @@ export interface MarketDataOptions {
  * have it, and as LiveBooks serves it. One order for every producer, so a strategy or the paper
  * model never sees a different book for the same market depending on where it came from.
  */
-export function depthFromOrderbook(b: { yes: ReadonlyArray<readonly [Price, Count]>; no: ReadonlyArray<readonly [Price, Count]> }): BookDepth {
+export function depthFromOrderbook(b: {
+  yes: ReadonlyArray<readonly [Price, Count]>;
+  no: ReadonlyArray<readonly [Price, Count]>;
+}): BookDepth {
   const bestLast = (levels: ReadonlyArray<readonly [Price, Count]>): Array<[Price, Count]> => {
     const out = levels.map(([p, c]) => [p, c] as [Price, Count]);
     // Ascending price = best bid last on both legs (each leg is a list of bids).
@@ -195,8 +206,11 @@ export class MarketDataSource {
     }
     if (tickers.length) {
       out.events.set(ev.event_ticker, {
-        eventTicker: ev.event_ticker, seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive,
-        exhaustive: isExhaustive(ev.mutually_exclusive, markets), marketTickers: markets.map((m) => m.ticker),
+        eventTicker: ev.event_ticker,
+        seriesTicker: ev.series_ticker,
+        mutuallyExclusive: ev.mutually_exclusive,
+        exhaustive: isExhaustive(ev.mutually_exclusive, markets),
+        marketTickers: markets.map((m) => m.ticker),
       });
     }
   }
@@ -251,7 +265,12 @@ export class MarketDataSource {
     for (let j = 0; j < unknownEvents.length; j += BATCH_TICKERS) {
       for await (const page of this.client.walkEvents({ tickers: unknownEvents.slice(j, j + BATCH_TICKERS) }, this.signalOpt())) {
         this.requests++;
-        for (const ev of page) this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive, fees: eventFees(ev) });
+        for (const ev of page)
+          this.eventMeta.set(ev.event_ticker, {
+            seriesTicker: ev.series_ticker,
+            mutuallyExclusive: ev.mutually_exclusive,
+            fees: eventFees(ev),
+          });
       }
     }
     return ms;
@@ -280,7 +299,13 @@ export class MarketDataSource {
           // Only the listed markets of this event are known here; arbitrage needs the whole event, and
           // event_arbitrage checks that every market of the event is present before it trades.
           // Never exhaustive: only the listed markets are known, so a YES set is not provably covered.
-          out.events.set(m.event_ticker, { eventTicker: m.event_ticker, seriesTicker, mutuallyExclusive: meta.mutuallyExclusive, exhaustive: false, marketTickers: [] });
+          out.events.set(m.event_ticker, {
+            eventTicker: m.event_ticker,
+            seriesTicker,
+            mutuallyExclusive: meta.mutuallyExclusive,
+            exhaustive: false,
+            marketTickers: [],
+          });
         }
         if (!markOnly) out.events.get(m.event_ticker)?.marketTickers.push(m.ticker);
       }
@@ -294,9 +319,23 @@ export class MarketDataSource {
    * tickers not seen yet. A market that is no longer open moves to `inactive`. New markets and
    * events, volumes and other slow fields arrive with the next full `load`.
    */
-  async refresh(prev: { markets: ReadonlyMap<string, MarketView>; events: ReadonlyMap<string, EventView>; inactive: ReadonlyMap<string, MarketView>; untradeable?: ReadonlyMap<string, string> }, stale: readonly string[]): Promise<MarketData> {
+  async refresh(
+    prev: {
+      markets: ReadonlyMap<string, MarketView>;
+      events: ReadonlyMap<string, EventView>;
+      inactive: ReadonlyMap<string, MarketView>;
+      untradeable?: ReadonlyMap<string, string>;
+    },
+    stale: readonly string[],
+  ): Promise<MarketData> {
     const before = this.requests;
-    const out: MarketData = { markets: new Map(prev.markets), events: new Map(prev.events), requests: 0, inactive: new Map(prev.inactive), untradeable: new Map(prev.untradeable ?? []) };
+    const out: MarketData = {
+      markets: new Map(prev.markets),
+      events: new Map(prev.events),
+      requests: 0,
+      inactive: new Map(prev.inactive),
+      untradeable: new Map(prev.untradeable ?? []),
+    };
     const want = [...new Set(stale)];
     for (let i = 0; i < want.length; i += BATCH_TICKERS) {
       const ms = await this.fetchByTickers(want.slice(i, i + BATCH_TICKERS));
@@ -321,8 +360,14 @@ export class MarketDataSource {
    * book (a trusted live book laid over them) are skipped. `portfolio` lets a strategy ask for depth
    * where it already has orders (market_maker subtracts its own quotes level by level).
    */
-  async loadDepth(data: MarketData, strategies: ReadonlyArray<{ strategy: Strategy<unknown>; params: unknown }>, portfolio?: PortfolioView): Promise<number> {
-    const want = [...data.markets.values()].filter((m) => !m.book && strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio))).map((m) => m.ticker);
+  async loadDepth(
+    data: MarketData,
+    strategies: ReadonlyArray<{ strategy: Strategy<unknown>; params: unknown }>,
+    portfolio?: PortfolioView,
+  ): Promise<number> {
+    const want = [...data.markets.values()]
+      .filter((m) => !m.book && strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio)))
+      .map((m) => m.ticker);
     let n = 0;
     for (let i = 0; i < want.length; i += BATCH_TICKERS) {
       this.checkStop();

@@ -130,8 +130,15 @@ export class OrderGroupGuard {
 
   private recordTrigger(id: string, cycleId: number, now: number): void {
     this.d.ledger.setMeta(cappedKey(id), String(now));
-    this.d.ledger.audit("order_group_cap", `order group ${id} hit its contracts limit (${this.d.limit} per ${ORDER_GROUP_WINDOW_MS / 1000} s): the exchange canceled its orders; trading pauses ${ORDER_GROUP_COOLDOWN_MS / 1000} s`, { cycleId });
-    this.d.log("warn", `order group hit its contracts limit: orders canceled by the exchange; pausing ${ORDER_GROUP_COOLDOWN_MS / 1000} s before resetting it`);
+    this.d.ledger.audit(
+      "order_group_cap",
+      `order group ${id} hit its contracts limit (${this.d.limit} per ${ORDER_GROUP_WINDOW_MS / 1000} s): the exchange canceled its orders; trading pauses ${ORDER_GROUP_COOLDOWN_MS / 1000} s`,
+      { cycleId },
+    );
+    this.d.log(
+      "warn",
+      `order group hit its contracts limit: orders canceled by the exchange; pausing ${ORDER_GROUP_COOLDOWN_MS / 1000} s before resetting it`,
+    );
     this.cappedUntil = monoNow() + ORDER_GROUP_COOLDOWN_MS;
     this.cappedSeenAt = monoNow();
     this.suspect = true;

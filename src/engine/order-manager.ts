@@ -172,7 +172,11 @@ export class OrderManager {
         // check of terminal rows against their fills corrects the count (portfolio.ts).
         const filled = r.reducedBy !== undefined ? Math.max(t.row.filledCount, t.row.count - r.reducedBy) : (r.filled ?? t.row.filledCount);
         const status: OrderStatus = r.reducedBy === 0 && filled > 0 ? "executed" : "canceled";
-        this.d.ledger.updateOrder(t.row.id, { status, filledCount: filled, remainingCount: 0 }, `canceled: ${t.intent.reason} (filled ${filled} of ${t.row.count})`);
+        this.d.ledger.updateOrder(
+          t.row.id,
+          { status, filledCount: filled, remainingCount: 0 },
+          `canceled: ${t.intent.reason} (filled ${filled} of ${t.row.count})`,
+        );
         sum.canceled++;
         sum.decisions.push({ intent: t.intent, result: "canceled", detail: t.intent.reason });
       } else {
@@ -225,7 +229,11 @@ export class OrderManager {
     // A pure size reduction at the same price keeps queue priority: decrease instead of amend.
     const decrease = a.price === row.price && remaining < row.remainingCount && remaining > 0;
     this.d.gate.snapshot = evaluateIntents([{ ...a, count: total }], this.d.gate.snapshot, this.d.gate.limits, this.now()).snapshot;
-    this.d.ledger.updateOrder(row.id, {}, `${decrease ? "decrease" : "amend"} requested: price ${a.price} total ${total}${decrease ? "" : ` new client_order_id ${newCid}`} (${a.reason})`);
+    this.d.ledger.updateOrder(
+      row.id,
+      {},
+      `${decrease ? "decrease" : "amend"} requested: price ${a.price} total ${total}${decrease ? "" : ` new client_order_id ${newCid}`} (${a.reason})`,
+    );
     // The kill switch is read once more right before the request leaves.
     if (this.d.killSwitchActive()) {
       sum.decisions.push({ intent: a, result: "skipped", detail: "kill switch active" });
@@ -233,13 +241,25 @@ export class OrderManager {
     }
     const r = decrease
       ? await this.d.transport.decrease({ orderId: row.orderId!, ticker: row.ticker }, remaining)
-      : await this.d.transport.amend({ orderId: row.orderId!, ticker: row.ticker, side: row.side, clientOrderId: row.clientOrderId }, a.price, total, newCid);
+      : await this.d.transport.amend(
+          { orderId: row.orderId!, ticker: row.ticker, side: row.side, clientOrderId: row.clientOrderId },
+          a.price,
+          total,
+          newCid,
+        );
     if (r.kind === "ok") {
       const rem = r.remaining ?? remaining;
       const filled = r.filled ?? row.filledCount;
       this.d.ledger.updateOrder(
         row.id,
-        { price: a.price, count: filled + rem, filledCount: filled, remainingCount: rem, status: statusFromAccepted(filled, rem), ...(decrease ? {} : { clientOrderId: newCid }) },
+        {
+          price: a.price,
+          count: filled + rem,
+          filledCount: filled,
+          remainingCount: rem,
+          status: statusFromAccepted(filled, rem),
+          ...(decrease ? {} : { clientOrderId: newCid }),
+        },
         decrease ? "decreased" : "amended",
       );
       sum.amended++;
@@ -250,7 +270,11 @@ export class OrderManager {
       sum.decisions.push({ intent: a, result: "amend rejected", detail: r.error });
     } else {
       // The amend may have happened: the row is unknown (its market blocked) until the exchange says.
-      this.d.ledger.updateOrder(row.id, { status: "unknown", amendClientOrderId: newCid, error: `amend outcome unknown (new client_order_id ${newCid}): ${r.error}` }, "amend unknown");
+      this.d.ledger.updateOrder(
+        row.id,
+        { status: "unknown", amendClientOrderId: newCid, error: `amend outcome unknown (new client_order_id ${newCid}): ${r.error}` },
+        "amend unknown",
+      );
       this.needsReconcile = true;
       sum.unknown++;
       sum.decisions.push({ intent: a, result: "unknown", detail: r.error });
@@ -279,7 +303,8 @@ export class OrderManager {
     const rows = this.d.ledger.insertPending(confirmed.map((s) => this.pendingRow(s, cycleId)));
     // Kill switch once more, immediately before the request.
     if (this.d.killSwitchActive()) {
-      for (const row of rows) this.d.ledger.updateOrder(row.id, { status: "rejected", error: "kill switch became active before sending; not sent" }, "not sent");
+      for (const row of rows)
+        this.d.ledger.updateOrder(row.id, { status: "rejected", error: "kill switch became active before sending; not sent" }, "not sent");
       for (const s of confirmed) sum.decisions.push({ intent: s.intent, result: "skipped", detail: "kill switch active" });
       return;
     }
@@ -296,7 +321,11 @@ export class OrderManager {
     const eligible: CreateIntent[] = [];
     for (const c of creates) {
       if (blocked.has(c.ticker)) {
-        sum.decisions.push({ intent: c, result: "blocked", detail: "an order on this market has an unknown outcome; waiting for the lookup" });
+        sum.decisions.push({
+          intent: c,
+          result: "blocked",
+          detail: "an order on this market has an unknown outcome; waiting for the lookup",
+        });
         continue;
       }
       eligible.push(c);
@@ -333,7 +362,8 @@ export class OrderManager {
     const declinedSets = new Set<string>();
     for (const s of toSend) {
       if (s.intent.groupKey && declinedSets.has(s.intent.groupKey)) continue;
-      if (await this.d.confirm(`${describeIntent({ ...s.intent, count: s.count })} — ${s.intent.strategy}: ${s.intent.reason}`)) confirmed.push(s);
+      if (await this.d.confirm(`${describeIntent({ ...s.intent, count: s.count })} — ${s.intent.strategy}: ${s.intent.reason}`))
+        confirmed.push(s);
       else {
         if (s.intent.groupKey) declinedSets.add(s.intent.groupKey);
         sum.decisions.push({ intent: s.intent, result: "skipped", detail: "declined by the operator" });
@@ -394,7 +424,11 @@ export class OrderManager {
       const now = this.now();
       if (now - (this.burstAudited.get(key) ?? Number.NEGATIVE_INFINITY) >= 60_000) {
         this.burstAudited.set(key, now);
-        this.d.ledger.audit("burst_cap", `${first.groupKey ? `set ${first.groupKey} (${unit.length} legs)` : `${first.ticker}`} not sent: ${detail}`, { ticker: first.ticker, strategy: first.strategy });
+        this.d.ledger.audit(
+          "burst_cap",
+          `${first.groupKey ? `set ${first.groupKey} (${unit.length} legs)` : `${first.ticker}`} not sent: ${detail}`,
+          { ticker: first.ticker, strategy: first.strategy },
+        );
       }
     }
     if (drop.size) toSend.splice(0, toSend.length, ...toSend.filter((s) => !drop.has(s)));
@@ -414,7 +448,8 @@ export class OrderManager {
     const i = s.resting.findIndex((r) => r.orderId.startsWith(prefix));
     if (i < 0) return;
     const resting = [...s.resting];
-    if (o.kind === "accepted" && o.remaining > 0) resting[i] = { ...resting[i]!, orderId: o.orderId, remaining: o.remaining, filled: o.filled };
+    if (o.kind === "accepted" && o.remaining > 0)
+      resting[i] = { ...resting[i]!, orderId: o.orderId, remaining: o.remaining, filled: o.filled };
     else if (o.kind === "accepted") {
       // Executed at once: the contracts are a position now, which the snapshot learns at the next
       // reconciliation; until then they stay counted as a resting order (same exposure, same side).
@@ -430,7 +465,11 @@ export class OrderManager {
     if (o.kind === "accepted" && o.filled > 0 && this.d.burstCap && !this.d.transport.paper) this.burstLog.push([monoNow(), o.filled]);
     if (o.kind === "accepted") {
       const status = statusFromAccepted(o.filled, o.remaining);
-      this.d.ledger.updateOrder(row.id, { status, orderId: o.orderId, filledCount: o.filled, remainingCount: o.remaining }, `accepted: filled ${o.filled}, remaining ${o.remaining}`);
+      this.d.ledger.updateOrder(
+        row.id,
+        { status, orderId: o.orderId, filledCount: o.filled, remainingCount: o.remaining },
+        `accepted: filled ${o.filled}, remaining ${o.remaining}`,
+      );
       sum.created++;
       sum.filledImmediately += o.filled;
       sum.decisions.push({ intent: s.intent, result: status, detail: s.intent.reason, count: s.count });
@@ -464,11 +503,26 @@ export class OrderManager {
       if (amendCid) found = await this.d.transport.findByClientOrderId(amendCid, { ticker: row.ticker, minTsSec });
       if (!found) found = await this.d.transport.findByClientOrderId(row.clientOrderId, { ticker: row.ticker, minTsSec });
       if (found) {
-        const status: OrderStatus = found.status === "resting" || found.status === "executed" ? found.status : found.status === "canceled" ? canceledOrExpired(found, row.expiresAt) : "unknown";
+        const status: OrderStatus =
+          found.status === "resting" || found.status === "executed"
+            ? found.status
+            : found.status === "canceled"
+              ? canceledOrExpired(found, row.expiresAt)
+              : "unknown";
         if (status === "unknown") continue;
         this.d.ledger.updateOrder(
           row.id,
-          { status, orderId: found.orderId, price: found.price, count: found.initial, filledCount: found.filled, remainingCount: found.remaining, clientOrderId: found.clientOrderId, error: null, amendClientOrderId: null },
+          {
+            status,
+            orderId: found.orderId,
+            price: found.price,
+            count: found.initial,
+            filledCount: found.filled,
+            remainingCount: found.remaining,
+            clientOrderId: found.clientOrderId,
+            error: null,
+            amendClientOrderId: null,
+          },
           `resolved by lookup: ${status}`,
         );
         resolved++;
@@ -480,7 +534,15 @@ export class OrderManager {
         continue;
       }
       if (this.now() - row.updatedAt > graceMs) {
-        this.d.ledger.updateOrder(row.id, { status: "rejected", remainingCount: 0, error: `${row.error ?? ""} — not on the exchange after ${Math.round(graceMs / 1000)} s: never placed` }, "resolved: not on the exchange");
+        this.d.ledger.updateOrder(
+          row.id,
+          {
+            status: "rejected",
+            remainingCount: 0,
+            error: `${row.error ?? ""} — not on the exchange after ${Math.round(graceMs / 1000)} s: never placed`,
+          },
+          "resolved: not on the exchange",
+        );
         resolved++;
       }
     }

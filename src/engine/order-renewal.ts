@@ -47,7 +47,19 @@ export class OrderRenewal {
     if (due.length === 0) return 0;
     const before = exec.canceled;
     await this.d.om.cancel(
-      due.flatMap((r) => (r.orderId ? [{ kind: "cancel" as const, strategy: r.strategy ?? "engine", ticker: r.ticker, orderId: r.orderId, reason: `renewal: expires at ${new Date(r.expiresAt!).toISOString()}, quoted again with a fresh expiry` }] : [])),
+      due.flatMap((r) =>
+        r.orderId
+          ? [
+              {
+                kind: "cancel" as const,
+                strategy: r.strategy ?? "engine",
+                ticker: r.ticker,
+                orderId: r.orderId,
+                reason: `renewal: expires at ${new Date(r.expiresAt!).toISOString()}, quoted again with a fresh expiry`,
+              },
+            ]
+          : [],
+      ),
       exec,
     );
     const n = exec.canceled - before;

@@ -72,7 +72,10 @@ export function expiredByTtl(expiresAt: number | null, lastUpdateExchangeMs: num
  * The ledger status of an order the exchange reports `canceled`: `expired` when it was canceled at
  * or after its expiry by the exchange's own last-update time; without that time nothing proves it.
  */
-export function canceledOrExpired(o: { expiresMs?: number | null; lastUpdateMs?: number | null }, ledgerExpiresAt: number | null): "canceled" | "expired" {
+export function canceledOrExpired(
+  o: { expiresMs?: number | null; lastUpdateMs?: number | null },
+  ledgerExpiresAt: number | null,
+): "canceled" | "expired" {
   const at = ledgerExpiresAt ?? o.expiresMs ?? null;
   return o.lastUpdateMs != null && expiredByTtl(at, o.lastUpdateMs, o.lastUpdateMs) ? "expired" : "canceled";
 }

@@ -92,7 +92,12 @@ export class PaperTransport implements OrderTransport {
         reason: "",
       };
       const position = this.ledger.positions().get(r.ticker)?.position ?? 0;
-      const res = paperExecute(intent, book, { priceRanges: m.priceRanges, feeType: m.feeType, feeMultiplierE4: m.feeMultiplierE4 }, { availableMicros: this.availableMicros(), position });
+      const res = paperExecute(
+        intent,
+        book,
+        { priceRanges: m.priceRanges, feeType: m.feeType, feeMultiplierE4: m.feeMultiplierE4 },
+        { availableMicros: this.availableMicros(), position },
+      );
       if (res.rejected) {
         out.push({ kind: "rejected", error: res.rejected });
         continue;
@@ -139,13 +144,19 @@ export class PaperTransport implements OrderTransport {
     // An amend that would cross is refused rather than filled: the paper model never fills better
     // than a fresh order would, and a requote is not meant to take liquidity.
     if (m) {
-      const crosses = order.side === "bid" ? m.yesAsk !== null && m.yesAskSize > 0 && price >= m.yesAsk : m.yesBid !== null && m.yesBidSize > 0 && price <= m.yesBid;
+      const crosses =
+        order.side === "bid"
+          ? m.yesAsk !== null && m.yesAskSize > 0 && price >= m.yesAsk
+          : m.yesBid !== null && m.yesBidSize > 0 && price <= m.yesBid;
       if (crosses) return { kind: "rejected", error: "amend would cross the book (paper)" };
     }
     const remaining = totalCount - row.filledCount;
     if (remaining <= 0) return { kind: "rejected", error: "invalid amend count" };
     // An amend goes to the back of the queue at its (new) price.
-    this.setQueue(order.orderId, m ? queueAheadAt(this.books.get(order.ticker) ?? depthOf(m), order.side, price, m.book !== undefined) : null);
+    this.setQueue(
+      order.orderId,
+      m ? queueAheadAt(this.books.get(order.ticker) ?? depthOf(m), order.side, price, m.book !== undefined) : null,
+    );
     return { kind: "ok", remaining, filled: row.filledCount };
   }
 
@@ -189,7 +200,8 @@ export class PaperTransport implements OrderTransport {
     const resting = this.ledger.ordersWithStatus(["resting"]);
     const ids = new Set(resting.map((r) => r.orderId));
     for (const id of this.queue.keys()) if (!ids.has(id)) this.queue.delete(id);
-    for (const { key } of this.ledger.metaWithPrefix("paper_queue:")) if (!ids.has(key.slice("paper_queue:".length))) this.ledger.deleteMeta(key);
+    for (const { key } of this.ledger.metaWithPrefix("paper_queue:"))
+      if (!ids.has(key.slice("paper_queue:".length))) this.ledger.deleteMeta(key);
     for (const row of resting) {
       if (!row.orderId || !trades.get(row.ticker)?.length || !this.markets.get(row.ticker)) continue;
       byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
@@ -197,7 +209,14 @@ export class PaperTransport implements OrderTransport {
     for (const [ticker, rows] of byTicker) {
       const m = this.markets.get(ticker)!;
       const results = paperRestingFillsShared(
-        rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount, sinceMs: sinceOf(row), queueAhead: this.queueOf(row.orderId!) })),
+        rows.map((row) => ({
+          ticker,
+          side: row.side,
+          price: row.price,
+          remaining: row.remainingCount,
+          sinceMs: sinceOf(row),
+          queueAhead: this.queueOf(row.orderId!),
+        })),
         trades.get(ticker)!,
         m,
       );
@@ -223,7 +242,11 @@ export class PaperTransport implements OrderTransport {
           n++;
         });
         filled += r.fills.reduce((a, f) => a + f.count, 0);
-        this.ledger.updateOrder(row.id, { filledCount: filled, remainingCount: r.remaining, status: r.remaining > 0 ? "resting" : "executed" }, `paper fill from trades through ${row.price}`);
+        this.ledger.updateOrder(
+          row.id,
+          { filledCount: filled, remainingCount: r.remaining, status: r.remaining > 0 ? "resting" : "executed" },
+          `paper fill from trades through ${row.price}`,
+        );
       });
     }
     return n;

@@ -97,7 +97,8 @@ export class PaperUpkeep {
     if (this.d.ttlSeconds <= 0) return;
     const { ledger } = this.d;
     for (const r of ledger.ordersWithStatus(["resting"])) {
-      if (r.expiresAt !== null && r.expiresAt <= Date.now()) ledger.updateOrder(r.id, { status: "expired", remainingCount: 0 }, `paper: expired at ${new Date(r.expiresAt).toISOString()}`);
+      if (r.expiresAt !== null && r.expiresAt <= Date.now())
+        ledger.updateOrder(r.id, { status: "expired", remainingCount: 0 }, `paper: expired at ${new Date(r.expiresAt).toISOString()}`);
     }
   }
 
@@ -110,7 +111,8 @@ export class PaperUpkeep {
     for (const t of new Set(resting.map((r) => r.ticker))) {
       const m = md.markets.get(t) ?? md.inactive.get(t);
       if (m && m.status !== "active") {
-        for (const r of resting.filter((x) => x.ticker === t)) ledger.updateOrder(r.id, { status: "canceled", remainingCount: 0 }, `paper: market ${m.status}`);
+        for (const r of resting.filter((x) => x.ticker === t))
+          ledger.updateOrder(r.id, { status: "canceled", remainingCount: 0 }, `paper: market ${m.status}`);
         continue;
       }
       const mark = ledger.getMeta(markKey(t));
@@ -131,7 +133,12 @@ export class PaperUpkeep {
     for (const p of ledger.positions().values()) {
       if (p.position === 0) continue;
       const m = md.inactive.get(p.ticker) as (MarketView & { result?: string }) | undefined;
-      if (!m || (m.status !== "determined" && m.status !== "finalized" && m.status !== "settled") || (m.result !== "yes" && m.result !== "no")) continue;
+      if (
+        !m ||
+        (m.status !== "determined" && m.status !== "finalized" && m.status !== "settled") ||
+        (m.result !== "yes" && m.result !== "no")
+      )
+        continue;
       ledger.recordSettlement({
         ticker: p.ticker,
         eventTicker: p.eventTicker,

@@ -10,15 +10,7 @@
 //   - a resting fill takes at most the size of the print that went through it, and pays maker fees
 //     where the series charges them.
 // Prices are on the YES scale like the API: a bid buys YES at p, an ask buys NO at 1 − p.
-import {
-  PRICE_ONE,
-  makerFee,
-  takerFee,
-  type Count,
-  type FeeType,
-  type Micros,
-  type Price,
-} from "../kalshi/money.ts";
+import { PRICE_ONE, makerFee, takerFee, type Count, type FeeType, type Micros, type Price } from "../kalshi/money.ts";
 import { isOnGrid } from "../kalshi/price-grid.ts";
 import type { BookDepth, BookSide, CreateIntent, PriceRange, TradePrint } from "../strategies/types.ts";
 
@@ -178,7 +170,12 @@ export function paperRestingFills(
     const through = order.side === "bid" ? t.price < order.price : t.price > order.price;
     if (!through) continue;
     const q = Math.min(remaining, t.count);
-    fills.push({ price: order.price, count: q, feeMicros: makerFee(market.feeType, order.price, q, market.feeMultiplierE4), isTaker: false });
+    fills.push({
+      price: order.price,
+      count: q,
+      feeMicros: makerFee(market.feeType, order.price, q, market.feeMultiplierE4),
+      isTaker: false,
+    });
     remaining -= q;
   }
   return { fills, remaining };
@@ -194,10 +191,17 @@ export function paperRestingFills(
 export function queueAheadAt(book: PaperBook, side: BookSide, price: Price, fullDepth: boolean): Count | null {
   // The order's own side: YES bids for a bid; NO bids at 1 − p for an ask (a YES ask at p).
   const own: Array<[Price, Count]> = isDepth(book)
-    ? (side === "bid" ? book.yes.map(([p, c]) => [p, c] as [Price, Count]) : book.no.map(([q, c]) => [PRICE_ONE - q, c] as [Price, Count])).filter(([, c]) => c > 0)
+    ? (side === "bid"
+        ? book.yes.map(([p, c]) => [p, c] as [Price, Count])
+        : book.no.map(([q, c]) => [PRICE_ONE - q, c] as [Price, Count])
+      ).filter(([, c]) => c > 0)
     : side === "bid"
-      ? book.yesBid !== null && book.yesBidSize > 0 ? [[book.yesBid, book.yesBidSize]] : []
-      : book.yesAsk !== null && book.yesAskSize > 0 ? [[book.yesAsk, book.yesAskSize]] : [];
+      ? book.yesBid !== null && book.yesBidSize > 0
+        ? [[book.yesBid, book.yesBidSize]]
+        : []
+      : book.yesAsk !== null && book.yesAskSize > 0
+        ? [[book.yesAsk, book.yesAskSize]]
+        : [];
   const at = own.find(([p]) => p === price);
   if (at) return at[1];
   const better = (p: Price) => (side === "bid" ? price > p : price < p);
@@ -235,7 +239,9 @@ export function paperRestingFillsShared(
     const atPrice = (o: PaperRestingOrder) => t.price === o.price && (t.takerBookSide === undefined || t.takerBookSide !== o.side);
     const reached = idx.filter((i) => {
       const o = orders[i]!;
-      return out[i]!.remaining > 0 && o.ticker === t.ticker && t.tsMs > o.sinceMs && (through(o) || (atPrice(o) && out[i]!.queueAhead !== null));
+      return (
+        out[i]!.remaining > 0 && o.ticker === t.ticker && t.tsMs > o.sinceMs && (through(o) || (atPrice(o) && out[i]!.queueAhead !== null))
+      );
     });
     // What of the print is left for each order at its price once the queue ahead of it has taken its share.
     const room = new Map<number, Count>();
@@ -261,7 +267,12 @@ export function paperRestingFillsShared(
       const o = orders[i]!;
       const q = Math.min(left, out[i]!.remaining, room.get(i)!);
       if (q <= 0) continue;
-      out[i]!.fills.push({ price: o.price, count: q, feeMicros: makerFee(market.feeType, o.price, q, market.feeMultiplierE4), isTaker: false });
+      out[i]!.fills.push({
+        price: o.price,
+        count: q,
+        feeMicros: makerFee(market.feeType, o.price, q, market.feeMultiplierE4),
+        isTaker: false,
+      });
       out[i]!.remaining -= q;
       left -= q;
     }

@@ -25,7 +25,8 @@ export interface ExchangePortfolio {
 }
 
 /** Kalshi's balance in micros: `balance_dollars` when sent (sub-cent exact), else the integer cents. */
-export const balanceMicrosOf = (b: { balance: number; balance_dollars?: Micros | undefined }): Micros => b.balance_dollars ?? centsToMicros(b.balance);
+export const balanceMicrosOf = (b: { balance: number; balance_dollars?: Micros | undefined }): Micros =>
+  b.balance_dollars ?? centsToMicros(b.balance);
 
 export async function fetchExchangePortfolio(client: KalshiClient): Promise<ExchangePortfolio> {
   const bal = await client.getBalance();
@@ -49,7 +50,11 @@ export async function fetchHoldings(client: KalshiClient): Promise<Pick<Exchange
 }
 
 /** Holdings completed with a balance read (`extraRequests`: the reads not counted in `h` yet). */
-export function withBalance(h: Pick<ExchangePortfolio, "positions" | "resting" | "requests">, bal: Awaited<ReturnType<KalshiClient["getBalance"]>>, extraRequests: number): ExchangePortfolio {
+export function withBalance(
+  h: Pick<ExchangePortfolio, "positions" | "resting" | "requests">,
+  bal: Awaited<ReturnType<KalshiClient["getBalance"]>>,
+  extraRequests: number,
+): ExchangePortfolio {
   return {
     balanceMicros: balanceMicrosOf(bal),
     portfolioValueMicros: centsToMicros(bal.portfolio_value),
@@ -81,7 +86,8 @@ export const ANCHOR_FILL_IDS_KEY = "anchor_fill_ids";
 /** Markets whose settlement predates the anchor (JSON array): never paid again. */
 export const ANCHOR_SETTLED_KEY = "anchor_settled_tickers";
 
-const minTsOf = (cursorMs: number): number | undefined => (cursorMs > 0 ? Math.max(0, Math.floor(cursorMs / 1000) - SYNC_LOOKBACK_S) : undefined);
+const minTsOf = (cursorMs: number): number | undefined =>
+  cursorMs > 0 ? Math.max(0, Math.floor(cursorMs / 1000) - SYNC_LOOKBACK_S) : undefined;
 
 function jsonSet(ledger: Ledger, key: string): Set<string> {
   const raw = ledger.getMeta(key);
@@ -111,7 +117,10 @@ export async function listFillIds(client: KalshiClient, cursorMs: number): Promi
 }
 
 /** The markets (and newest time) of the settlements the exchange lists from `cursorMs` minus the lookback. */
-export async function listSettledTickers(client: KalshiClient, cursorMs: number): Promise<{ tickers: string[]; newestMs: number; requests: number }> {
+export async function listSettledTickers(
+  client: KalshiClient,
+  cursorMs: number,
+): Promise<{ tickers: string[]; newestMs: number; requests: number }> {
   const tickers: string[] = [];
   let newestMs = 0;
   let requests = 0;
@@ -127,7 +136,11 @@ export async function listSettledTickers(client: KalshiClient, cursorMs: number)
 }
 
 /** New fills since the ledger's cursor, recorded once each. Returns [new fills, requests]. */
-export async function syncFills(client: KalshiClient, ledger: Ledger, eventOf: (ticker: string) => string | null): Promise<[number, number]> {
+export async function syncFills(
+  client: KalshiClient,
+  ledger: Ledger,
+  eventOf: (ticker: string) => string | null,
+): Promise<[number, number]> {
   const cursor = Number(ledger.getMeta(FILLS_CURSOR_KEY) ?? "0");
   const minTs = minTsOf(cursor);
   const preAnchor = jsonSet(ledger, ANCHOR_FILL_IDS_KEY);
@@ -163,7 +176,11 @@ export async function syncFills(client: KalshiClient, ledger: Ledger, eventOf: (
       added++;
   }
   if (newest > cursor) ledger.setMeta(FILLS_CURSOR_KEY, String(newest));
-  if (added) correctFilledCounts(ledger, all.filter((f) => !preAnchor.has(f.fill_id)));
+  if (added)
+    correctFilledCounts(
+      ledger,
+      all.filter((f) => !preAnchor.has(f.fill_id)),
+    );
   return [added, requests];
 }
 
@@ -180,7 +197,12 @@ function correctFilledCounts(ledger: Ledger, fills: ReadonlyArray<{ order_id: st
     const row = ledger.orderByOrderId(f.order_id);
     if (!row || (row.status !== "canceled" && row.status !== "executed" && row.status !== "expired")) continue;
     const filled = ledger.filledContractsOfOrder(row.ticker, f.order_id);
-    if (filled > row.filledCount) ledger.updateOrder(row.id, { filledCount: filled, remainingCount: 0 }, `fills: filled ${filled}, not ${row.filledCount} (a fill landed before the order left the book)`);
+    if (filled > row.filledCount)
+      ledger.updateOrder(
+        row.id,
+        { filledCount: filled, remainingCount: 0 },
+        `fills: filled ${filled}, not ${row.filledCount} (a fill landed before the order left the book)`,
+      );
   }
 }
 
@@ -229,7 +251,11 @@ function clientIdPatch(row: OrderRow, o: ExchangeOrder): { clientOrderId?: strin
  * known orders, vanished resting orders looked up by id (filled or canceled), unknown ones adopted
  * as external. Returns the external orders adopted (reported by the caller) and requests made.
  */
-export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: ExchangeOrder[]): Promise<{ adopted: OrderRow[]; requests: number }> {
+export async function syncOrders(
+  client: KalshiClient,
+  ledger: Ledger,
+  resting: ExchangeOrder[],
+): Promise<{ adopted: OrderRow[]; requests: number }> {
   let requests = 0;
   const adopted: OrderRow[] = [];
   const seen = new Set<string>();
@@ -244,8 +270,27 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
     // An amend that reached the exchange before a crash leaves the row with the old price and the
     // old client_order_id: the exchange's copy is the truth for both.
     const cid = clientIdPatch(row, o);
-    if (row.status !== "resting" || row.remainingCount !== o.remaining || row.filledCount !== o.filled || row.price !== o.price || row.orderId !== o.orderId || "clientOrderId" in cid) {
-      ledger.updateOrder(row.id, { status: "resting", orderId: o.orderId, remainingCount: o.remaining, filledCount: o.filled, price: o.price, count: o.filled + o.remaining, ...cid }, "exchange: resting");
+    if (
+      row.status !== "resting" ||
+      row.remainingCount !== o.remaining ||
+      row.filledCount !== o.filled ||
+      row.price !== o.price ||
+      row.orderId !== o.orderId ||
+      "clientOrderId" in cid
+    ) {
+      ledger.updateOrder(
+        row.id,
+        {
+          status: "resting",
+          orderId: o.orderId,
+          remainingCount: o.remaining,
+          filledCount: o.filled,
+          price: o.price,
+          count: o.filled + o.remaining,
+          ...cid,
+        },
+        "exchange: resting",
+      );
     }
   }
   for (const row of ledger.ordersWithStatus(["resting"])) {
@@ -257,7 +302,11 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
       const status = o.status === "resting" ? "resting" : o.status === "executed" ? "executed" : canceledOrExpired(o, row.expiresAt);
       const expired = status === "expired";
       const cid = clientIdPatch(row, o);
-      ledger.updateOrder(row.id, { status, filledCount: o.filled, remainingCount: o.remaining, price: o.price, ...cid }, expired ? `exchange: expired at ${new Date(row.expiresAt ?? o.expiresMs!).toISOString()}` : `exchange: ${o.status}`);
+      ledger.updateOrder(
+        row.id,
+        { status, filledCount: o.filled, remainingCount: o.remaining, price: o.price, ...cid },
+        expired ? `exchange: expired at ${new Date(row.expiresAt ?? o.expiresMs!).toISOString()}` : `exchange: ${o.status}`,
+      );
     } catch (e) {
       const status = (e as { status?: number }).status;
       if (status === 404) ledger.updateOrder(row.id, { status: "canceled", remainingCount: 0 }, "exchange: order not found (gone)");
@@ -279,7 +328,8 @@ export async function syncOrders(client: KalshiClient, ledger: Ledger, resting: 
 export function markOf(m: MarketView | undefined, position = 0): Price | null {
   if (!m) return null;
   const result = (m as MarketView & { result?: string }).result;
-  if ((m.status === "determined" || m.status === "finalized" || m.status === "settled") && (result === "yes" || result === "no")) return result === "yes" ? PRICE_ONE : 0;
+  if ((m.status === "determined" || m.status === "finalized" || m.status === "settled") && (result === "yes" || result === "no"))
+    return result === "yes" ? PRICE_ONE : 0;
   const bid = m.yesBid !== null && m.yesBidSize > 0 ? m.yesBid : null;
   const ask = m.yesAsk !== null && m.yesAskSize > 0 ? m.yesAsk : null;
   if (bid !== null && ask !== null) return Math.round((bid + ask) / 2);
@@ -320,9 +370,14 @@ export function valuePositions(positions: ReadonlyMap<string, PositionRow>, mark
 }
 
 /** The strategies' view of the book: balance, ledger positions, resting orders with their strategy. */
-export function portfolioView(cashMicros: Micros, positions: ReadonlyMap<string, PositionRow>, resting: readonly OrderRow[]): PortfolioView {
+export function portfolioView(
+  cashMicros: Micros,
+  positions: ReadonlyMap<string, PositionRow>,
+  resting: readonly OrderRow[],
+): PortfolioView {
   const pv = new Map<string, PositionView>();
-  for (const p of positions.values()) if (p.position !== 0) pv.set(p.ticker, { ticker: p.ticker, position: p.position, costMicros: p.costMicros });
+  for (const p of positions.values())
+    if (p.position !== 0) pv.set(p.ticker, { ticker: p.ticker, position: p.position, costMicros: p.costMicros });
   const ro: RestingOrderView[] = resting
     .filter((r) => r.orderId && r.status === "resting")
     .map((r) => ({
@@ -341,4 +396,5 @@ export function portfolioView(cashMicros: Micros, positions: ReadonlyMap<string,
 }
 
 /** Full collateral of `rows` at their price and remaining count (the caller picks which rows may hold any). */
-export const collateralOf = (rows: readonly OrderRow[]): Micros => rows.reduce((a, r) => a + orderCollateral(r.side, r.price, r.remainingCount), 0);
+export const collateralOf = (rows: readonly OrderRow[]): Micros =>
+  rows.reduce((a, r) => a + orderCollateral(r.side, r.price, r.remainingCount), 0);

@@ -58,7 +58,12 @@ export function applyFill(p: PositionState, side: BookSide, price: Price, count:
 /** A market's result pays $1 per winning contract; the position closes. */
 export function applySettlement(p: PositionState, _result: "yes" | "no" | string, revenueMicros: Micros, feeMicros: Micros): FillEffect {
   return {
-    next: { position: 0, costMicros: 0, realizedPnlMicros: p.realizedPnlMicros + revenueMicros - p.costMicros, feesMicros: p.feesMicros + feeMicros },
+    next: {
+      position: 0,
+      costMicros: 0,
+      realizedPnlMicros: p.realizedPnlMicros + revenueMicros - p.costMicros,
+      feesMicros: p.feesMicros + feeMicros,
+    },
     cashDeltaMicros: revenueMicros - feeMicros,
   };
 }

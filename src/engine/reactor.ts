@@ -141,7 +141,12 @@ export class Reactor {
   take(): ReactorWork {
     const now = this.now();
     const reconcile = this.wantsReconcile() && now >= this.lastReconcileAt + this.reconcileGapMs;
-    const work: ReactorWork = { woken: new Set(this.pending), reconcile, unreconciled: reconcile ? new Set() : new Set(this.filled), waitedMs: this.firstAskAt === null ? 0 : now - this.firstAskAt };
+    const work: ReactorWork = {
+      woken: new Set(this.pending),
+      reconcile,
+      unreconciled: reconcile ? new Set() : new Set(this.filled),
+      waitedMs: this.firstAskAt === null ? 0 : now - this.firstAskAt,
+    };
     this.pending.clear();
     this.firstAskAt = null;
     if (reconcile) {

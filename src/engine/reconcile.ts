@@ -83,9 +83,11 @@ async function anchor(d: ReconcileDeps, first: ExchangePortfolio): Promise<Excha
     const b = await listFillIds(d.client, fromMs);
     const sb = await listSettledTickers(d.client, fromMs);
     ex = next;
-    if (sameSet(a.ids, b.ids) && sameSet(sa.tickers, sb.tickers)) snapshot = { fills: b.ids, settled: sb.tickers, fromMs, requests: a.requests + sa.requests + b.requests + sb.requests };
+    if (sameSet(a.ids, b.ids) && sameSet(sa.tickers, sb.tickers))
+      snapshot = { fills: b.ids, settled: sb.tickers, fromMs, requests: a.requests + sa.requests + b.requests + sb.requests };
   }
-  if (snapshot === null) throw new ReconcileError("fills kept arriving while the ledger anchored to the account (first start); retried at the next cycle");
+  if (snapshot === null)
+    throw new ReconcileError("fills kept arriving while the ledger anchored to the account (first start); retried at the next cycle");
   // Orders resting now belong to someone else (another tool, a person): adopted as external.
   await syncOrders(d.client, l, ex.resting);
   const held = collateralOf(l.ordersWithStatus(["resting"]));
@@ -100,9 +102,15 @@ async function anchor(d: ReconcileDeps, first: ExchangePortfolio): Promise<Excha
   l.setMeta(ANCHOR_SETTLED_KEY, JSON.stringify(snapshot.settled));
   // Shown only (the exchange's time of the snapshot).
   l.setMeta("anchored_at", new Date(snapshot.fromMs).toISOString());
-  l.audit("anchor", `ledger anchored to the account: balance $${formatDollars2(ex.balanceMicros)}, ${ex.positions.size} position(s), ${ex.resting.length} resting order(s)`);
+  l.audit(
+    "anchor",
+    `ledger anchored to the account: balance $${formatDollars2(ex.balanceMicros)}, ${ex.positions.size} position(s), ${ex.resting.length} resting order(s)`,
+  );
   if (ex.positions.size || ex.resting.length) {
-    d.log("warn", `first start on an account with ${ex.positions.size} open position(s) and ${ex.resting.length} resting order(s): adopted as external, left alone`);
+    d.log(
+      "warn",
+      `first start on an account with ${ex.positions.size} open position(s) and ${ex.resting.length} resting order(s): adopted as external, left alone`,
+    );
   }
   return ex;
 }
@@ -162,7 +170,9 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
     }
     if (mismatches.length) {
       d.ledger.audit("reconcile_failed", `positions disagree: ${mismatches.join("; ")}`);
-      throw new ReconcileError(`positions disagree with the exchange: ${mismatches.slice(0, 5).join("; ")}${mismatches.length > 5 ? ` (+${mismatches.length - 5} more)` : ""}`);
+      throw new ReconcileError(
+        `positions disagree with the exchange: ${mismatches.slice(0, 5).join("; ")}${mismatches.length > 5 ? ` (+${mismatches.length - 5} more)` : ""}`,
+      );
     }
     for (const a of adopted) {
       d.ledger.audit("external_order", `adopted external order ${a.orderId} on ${a.ticker}`, { ticker: a.ticker });
@@ -174,7 +184,17 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
     newFills += cash.newFills;
     newSettlements += cash.newSettlements;
     const cashDriftMicros = cash.driftMicros;
-    return { exchange: withBalance(ex, cash.balance, 0), adopted, newFills, newSettlements, requests, openUnknown, cashDriftMicros, cashQuiet: cash.quiet, anchored };
+    return {
+      exchange: withBalance(ex, cash.balance, 0),
+      adopted,
+      newFills,
+      newSettlements,
+      requests,
+      openUnknown,
+      cashDriftMicros,
+      cashQuiet: cash.quiet,
+      anchored,
+    };
   } catch (e) {
     if (e instanceof ReconcileError) throw e;
     // The exchange's own error stays reachable: an unreachable exchange or a refused key is an
@@ -214,7 +234,9 @@ const CASH_QUIET_COOLDOWN_KEY = "cash_quiet_cooldown";
  * readings are exact. A drift that stays ambiguous (external orders resting) is reported, not
  * recorded; an apparent shortfall counts against risk limits at once (cashForRiskMicros).
  */
-async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet: boolean; requests: number; newFills: number; newSettlements: number; balance: Balance }> {
+async function checkCash(
+  d: ReconcileDeps,
+): Promise<{ driftMicros: Micros; quiet: boolean; requests: number; newFills: number; newSettlements: number; balance: Balance }> {
   let requests = 0;
   let newFills = 0;
   let newSettlements = 0;
@@ -238,7 +260,14 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
   if (balance === null) {
     d.log("debug", "cash check skipped: fills kept arriving while the balance was read");
     // Still measuring a drift: the book stays empty for the next reading.
-    return { driftMicros: 0, quiet: quietRounds > 0 && quietRounds < CASH_QUIET_MAX_ROUNDS, requests, newFills, newSettlements, balance: bal };
+    return {
+      driftMicros: 0,
+      quiet: quietRounds > 0 && quietRounds < CASH_QUIET_MAX_ROUNDS,
+      requests,
+      newFills,
+      newSettlements,
+      balance: bal,
+    };
   }
   const ledgerCash = l.cashMicros()!;
   const held = ledgerCash - balance;
@@ -255,7 +284,10 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
       // Measured with nothing resting and found nothing: what the orders held explained it.
       if (exact && seen > 0) {
         l.setMeta(CASH_QUIET_COOLDOWN_KEY, String(CASH_QUIET_COOLDOWN));
-        d.log("info", `cash check: no difference with the exchange once no order rested; the exchange holds more for resting orders than their price (not measured again for ${CASH_QUIET_COOLDOWN} reconciliations)`);
+        d.log(
+          "info",
+          `cash check: no difference with the exchange once no order rested; the exchange holds more for resting orders than their price (not measured again for ${CASH_QUIET_COOLDOWN} reconciliations)`,
+        );
       }
     }
     return { driftMicros: 0, quiet: false, requests, newFills, newSettlements, balance: bal };
@@ -265,8 +297,14 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
     l.setMeta(CASH_QUIET_ROUNDS_KEY, "0");
     // Deposits and withdrawals show up here too; recorded as an adjustment and reported, never
     // silently absorbed.
-    l.adjustCash(-drift, `cash drift $${formatDollars2(Math.abs(drift))} (${drift > 0 ? "ledger above" : "ledger below"} the exchange, seen twice): deposit, withdrawal or a missed fill`);
-    d.log("warn", `ledger cash differs from the exchange by $${formatDollars2(Math.abs(drift))}; recorded as an adjustment (deposit/withdrawal?)`);
+    l.adjustCash(
+      -drift,
+      `cash drift $${formatDollars2(Math.abs(drift))} (${drift > 0 ? "ledger above" : "ledger below"} the exchange, seen twice): deposit, withdrawal or a missed fill`,
+    );
+    d.log(
+      "warn",
+      `ledger cash differs from the exchange by $${formatDollars2(Math.abs(drift))}; recorded as an adjustment (deposit/withdrawal?)`,
+    );
     return { driftMicros: drift, quiet: false, requests, newFills, newSettlements, balance: bal };
   }
   l.setMeta(CASH_DRIFT_SEEN_KEY, String(drift));
@@ -276,11 +314,20 @@ async function checkCash(d: ReconcileDeps): Promise<{ driftMicros: Micros; quiet
   const persistent = Math.sign(seen) === Math.sign(drift);
   const quiet = persistent && quietRounds < CASH_QUIET_MAX_ROUNDS && (cooldown === 0 || exact || drift < 0);
   if (quiet) l.setMeta(CASH_QUIET_ROUNDS_KEY, String(quietRounds + 1));
-  const what = exact ? `$${formatDollars2(Math.abs(drift))}` : `at least $${formatDollars2(Math.abs(drift))} (orders hold up to $${formatDollars2(maxHeld)})`;
+  const what = exact
+    ? `$${formatDollars2(Math.abs(drift))}`
+    : `at least $${formatDollars2(Math.abs(drift))} (orders hold up to $${formatDollars2(maxHeld)})`;
   if (persistent && !quiet && quietRounds === CASH_QUIET_MAX_ROUNDS) {
     l.setMeta(CASH_QUIET_ROUNDS_KEY, String(quietRounds + 1));
-    d.log("warn", `ledger cash differs from the exchange by ${what}, not measurable exactly with orders resting; not recorded (kalshi-bot status shows it)`);
-  } else d.log("debug", `cash differs from the exchange by ${what}; ${quiet ? "measured with no order resting before it is recorded" : "recorded if the next reconciliation sees it too"}`);
+    d.log(
+      "warn",
+      `ledger cash differs from the exchange by ${what}, not measurable exactly with orders resting; not recorded (kalshi-bot status shows it)`,
+    );
+  } else
+    d.log(
+      "debug",
+      `cash differs from the exchange by ${what}; ${quiet ? "measured with no order resting before it is recorded" : "recorded if the next reconciliation sees it too"}`,
+    );
   return { driftMicros: drift, quiet, requests, newFills, newSettlements, balance: bal };
 }
 
@@ -293,8 +340,14 @@ export function reconcilePaper(ledger: Ledger): number {
   let n = 0;
   for (const row of ledger.ordersWithStatus(["pending", "unknown"])) {
     const filled = ledger.paperFilledByClientOrderId(row.clientOrderId);
-    if (filled > 0) ledger.updateOrder(row.id, { status: "executed", filledCount: filled, remainingCount: 0 }, "paper: executed before a crash");
-    else ledger.updateOrder(row.id, { status: "rejected", remainingCount: 0, error: "paper order interrupted before execution" }, "paper: never executed");
+    if (filled > 0)
+      ledger.updateOrder(row.id, { status: "executed", filledCount: filled, remainingCount: 0 }, "paper: executed before a crash");
+    else
+      ledger.updateOrder(
+        row.id,
+        { status: "rejected", remainingCount: 0, error: "paper order interrupted before execution" },
+        "paper: never executed",
+      );
     n++;
   }
   return n;

@@ -471,7 +471,15 @@ export function evaluateIntent(intent: Intent, s: RiskSnapshot, limits: Resolved
   if (s.state === "halted") return { verdict: "reject", reason: `halted: ${s.reason ?? "risk limit"}` };
   if (intent.kind === "create") {
     return gate(
-      { ticker: intent.ticker, eventTicker: intent.eventTicker, side: intent.side, price: intent.price, count: intent.count, reduceOnly: intent.reduceOnly, setLeg },
+      {
+        ticker: intent.ticker,
+        eventTicker: intent.eventTicker,
+        side: intent.side,
+        price: intent.price,
+        count: intent.count,
+        reduceOnly: intent.reduceOnly,
+        setLeg,
+      },
       s,
       limits,
       nowMs,
@@ -489,7 +497,12 @@ function evaluateAmend(a: AmendIntent, s: RiskSnapshot, L: ResolvedRiskLimits, n
   if (remaining <= 0) return { verdict: "reject", reason: "amend leaves nothing to rest; cancel instead" };
   // An amend is judged as the replacement order with the old one gone.
   const without: RiskSnapshot = { ...s, resting: s.resting.filter((o) => o !== old) };
-  const v = gate({ ticker: a.ticker, eventTicker: old.eventTicker, side: a.side, price: a.price, count: remaining, reduceOnly: false }, without, L, nowMs);
+  const v = gate(
+    { ticker: a.ticker, eventTicker: old.eventTicker, side: a.side, price: a.price, count: remaining, reduceOnly: false },
+    without,
+    L,
+    nowMs,
+  );
   if (v.verdict === "resize") return { ...v, count: filled + v.count };
   return v;
 }
@@ -510,7 +523,8 @@ export function applyIntent(s: RiskSnapshot, intent: Intent, count: Count | unde
     const n = count ?? intent.count;
     const lp = legPrice(intent.side, intent.price);
     const added =
-      openingCollateral(s, intent.ticker, intent.side, { price: intent.price, count: n }) - openingCollateral(s, intent.ticker, intent.side);
+      openingCollateral(s, intent.ticker, intent.side, { price: intent.price, count: n }) -
+      openingCollateral(s, intent.ticker, intent.side);
     const spend = added + takerFee(lp, n, feeMult(s, intent.ticker));
     const o: RiskRestingOrder = {
       orderId: orderId ?? `pending:${intent.ticker}:${intent.side}:${intent.price}:${nowMs}:${s.resting.length}`,
@@ -578,12 +592,19 @@ export function evaluateIntents(
   return { verdicts: out, snapshot: snap };
 }
 
-function evaluateGroup(legs: CreateIntent[], s: RiskSnapshot, L: ResolvedRiskLimits, nowMs: number): { verdicts: BatchVerdict[]; snapshot: RiskSnapshot } {
+function evaluateGroup(
+  legs: CreateIntent[],
+  s: RiskSnapshot,
+  L: ResolvedRiskLimits,
+  nowMs: number,
+): { verdicts: BatchVerdict[]; snapshot: RiskSnapshot } {
   // A whole set (two or more markets, every leg buying on the same side, none reduce-only) is hedged
   // as a unit: its legs skip the per-market position cap. Every other limit (event and total
   // exposure, order cost, cash) still applies to each leg.
   const wholeSet =
-    legs.length >= 2 && new Set(legs.map((l) => l.ticker)).size === legs.length && legs.every((l) => l.side === legs[0]!.side && !l.reduceOnly);
+    legs.length >= 2 &&
+    new Set(legs.map((l) => l.ticker)).size === legs.length &&
+    legs.every((l) => l.side === legs[0]!.side && !l.reduceOnly);
   const tryAt = (count: Count | null) => {
     let snap = s;
     const vs: BatchVerdict[] = [];
@@ -616,7 +637,13 @@ function evaluateGroup(legs: CreateIntent[], s: RiskSnapshot, L: ResolvedRiskLim
     const again = tryAt(n);
     if (again.ok && again.vs.every((v) => v.verdict.verdict === "allow")) {
       return {
-        verdicts: legs.map((l) => ({ intent: l as Intent, verdict: n === l.count ? { verdict: "allow", reason: "within limits" } : { verdict: "resize", count: n, reason: `set resized to ${n / COUNT_ONE} contracts per leg` } })),
+        verdicts: legs.map((l) => ({
+          intent: l as Intent,
+          verdict:
+            n === l.count
+              ? { verdict: "allow", reason: "within limits" }
+              : { verdict: "resize", count: n, reason: `set resized to ${n / COUNT_ONE} contracts per leg` },
+        })),
         snapshot: again.snap,
       };
     }

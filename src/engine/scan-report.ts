@@ -26,7 +26,10 @@ function intentCells(i: Intent): string[] {
   const action = i.kind === "amend" ? `amend ${i.side === "bid" ? "bid" : "ask"}` : i.side === "bid" ? "buy YES" : "sell YES";
   const edge = i.kind === "create" && i.edgeMicros !== undefined ? usd(i.edgeMicros) : "";
   const fee = i.kind === "create" && i.feeMicros !== undefined ? usd(i.feeMicros) : "";
-  const tif = i.kind === "create" ? `${i.timeInForce === "good_till_canceled" ? "GTC" : i.timeInForce === "immediate_or_cancel" ? "IOC" : "FOK"}${i.postOnly ? " post" : ""}` : "";
+  const tif =
+    i.kind === "create"
+      ? `${i.timeInForce === "good_till_canceled" ? "GTC" : i.timeInForce === "immediate_or_cancel" ? "IOC" : "FOK"}${i.postOnly ? " post" : ""}`
+      : "";
   return [i.strategy, i.ticker, action, px(i.price), qty(i.count), edge, fee, `${tif ? `[${tif}] ` : ""}${i.reason}`];
 }
 
@@ -45,8 +48,12 @@ export function scanTable(r: CycleReport, width: number | null = terminalWidth()
 export function cycleSummary(r: CycleReport, opts: { dryRun: boolean; mode: "trade" | "scan" }): string {
   const lines: string[] = [];
   const tag = opts.dryRun ? "paper" : "live";
-  lines.push(`cycle ${r.cycleId} (${opts.mode}, ${opts.dryRun ? "dry-run" : "LIVE"}): ${r.status}${r.statusReason ? ` — ${r.statusReason}` : ""}`);
-  lines.push(`  markets scanned: ${r.marketsScanned} in ${r.eventsScanned} events; ${r.requests} exchange requests; ${r.cpuMs.toFixed(1)} ms CPU`);
+  lines.push(
+    `cycle ${r.cycleId} (${opts.mode}, ${opts.dryRun ? "dry-run" : "LIVE"}): ${r.status}${r.statusReason ? ` — ${r.statusReason}` : ""}`,
+  );
+  lines.push(
+    `  markets scanned: ${r.marketsScanned} in ${r.eventsScanned} events; ${r.requests} exchange requests; ${r.cpuMs.toFixed(1)} ms CPU`,
+  );
   for (const s of r.strategyDecisions) {
     const kinds = { create: 0, amend: 0, cancel: 0 };
     for (const i of s.intents) kinds[i.kind]++;
@@ -57,16 +64,24 @@ export function cycleSummary(r: CycleReport, opts: { dryRun: boolean; mode: "tra
     const byResult = new Map<string, number>();
     for (const d of e.decisions) byResult.set(d.result, (byResult.get(d.result) ?? 0) + 1);
     const parts = [...byResult].map(([k, n]) => `${n} ${k}`).join(", ");
-    lines.push(`  ${tag} orders: ${e.created} placed, ${e.amended} amended, ${e.canceled} canceled, ${e.rejected} rejected, ${e.unknown} unknown${parts ? ` (${parts})` : ""}`);
+    lines.push(
+      `  ${tag} orders: ${e.created} placed, ${e.amended} amended, ${e.canceled} canceled, ${e.rejected} rejected, ${e.unknown} unknown${parts ? ` (${parts})` : ""}`,
+    );
     const shown = e.decisions.filter((d) => d.result !== "skipped").slice(0, 12);
     for (const d of shown) {
       const i = d.intent;
-      const what = i.kind === "cancel" ? `cancel ${i.ticker}` : `${i.kind === "amend" ? "amend " : ""}${i.side === "bid" ? "buy YES" : "sell YES"} ${qty(d.count ?? i.count)} ${i.ticker} @ ${px(i.price)}`;
+      const what =
+        i.kind === "cancel"
+          ? `cancel ${i.ticker}`
+          : `${i.kind === "amend" ? "amend " : ""}${i.side === "bid" ? "buy YES" : "sell YES"} ${qty(d.count ?? i.count)} ${i.ticker} @ ${px(i.price)}`;
       lines.push(`    ${d.result.padEnd(13)} ${what} — ${i.strategy}: ${d.detail}`);
     }
     if (e.decisions.length > shown.length) lines.push(`    … ${e.decisions.length - shown.length} more in the audit log`);
   }
-  if (r.paperFills || (e?.filledImmediately)) lines.push(`  fills: ${qty(e?.filledImmediately ?? 0)} contracts at once${r.paperFills ? `, ${r.paperFills} resting paper fill(s)` : ""}`);
+  if (r.paperFills || e?.filledImmediately)
+    lines.push(
+      `  fills: ${qty(e?.filledImmediately ?? 0)} contracts at once${r.paperFills ? `, ${r.paperFills} resting paper fill(s)` : ""}`,
+    );
   if (r.outOfScope.length) lines.push(`  dropped ${r.outOfScope.length} intent(s) outside the scope`);
   if (r.positionsOutOfScope.length) lines.push(`  positions outside the scope (left alone): ${r.positionsOutOfScope.join(", ")}`);
   if (r.reconcile?.adopted.length) lines.push(`  external orders adopted: ${r.reconcile.adopted.length}`);

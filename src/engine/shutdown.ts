@@ -56,17 +56,25 @@ export async function cancelOnExit(
   let cashMicros: number | undefined;
   const work = (async () => {
     // Sent with no answer yet: looked up first, so a resting one is cancelled too.
-    if (!engine.paper && open.some((r) => r.status !== "resting")) await engine.om.resolveOpen(notFoundGraceMs(engine.d.loaded.config.exchange.request_timeout_ms));
+    if (!engine.paper && open.some((r) => r.status !== "resting"))
+      await engine.om.resolveOpen(notFoundGraceMs(engine.d.loaded.config.exchange.request_timeout_ms));
     const rows = ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot" && r.orderId);
     await engine.om.cancel(
-      rows.map((r) => ({ kind: "cancel" as const, strategy: r.strategy ?? "engine", ticker: r.ticker, orderId: r.orderId!, reason: "exit: cancel_on_exit" })),
+      rows.map((r) => ({
+        kind: "cancel" as const,
+        strategy: r.strategy ?? "engine",
+        ticker: r.ticker,
+        orderId: r.orderId!,
+        reason: "exit: cancel_on_exit",
+      })),
       sum,
     );
     // A cancel the exchange refused (already filled or gone) or left unanswered: its row is
     // brought up to date from the exchange, so the ledger says what became of it.
     if (!engine.paper && sum.decisions.some((d) => d.result !== "canceled")) await syncOrders(engine.d.session.client, ledger, []);
     // Their collateral is free again: the last heartbeat shows the cash as the exchange has it now.
-    if (sum.canceled > 0) cashMicros = engine.paper ? engine.d.paperTransport!.availableMicros() : balanceMicrosOf(await engine.d.session.client.getBalance());
+    if (sum.canceled > 0)
+      cashMicros = engine.paper ? engine.d.paperTransport!.availableMicros() : balanceMicrosOf(await engine.d.session.client.getBalance());
   })().catch((e) => {
     errorText = (e as Error).message;
   });
@@ -90,7 +98,15 @@ export async function cancelOnExit(
   }
   const failures = sum.decisions.filter((d) => d.result !== "canceled").map((d) => d.detail);
   const reason = outcome ?? errorText ?? (failures.length ? failures[0]! : null);
-  return { policy: "cancel", canceled: sum.canceled, failed: left, kept: 0, reason: left > 0 ? reason : null, restingAfter: resting, ...(cashMicros !== undefined ? { cashMicros } : {}) };
+  return {
+    policy: "cancel",
+    canceled: sum.canceled,
+    failed: left,
+    kept: 0,
+    reason: left > 0 ? reason : null,
+    restingAfter: resting,
+    ...(cashMicros !== undefined ? { cashMicros } : {}),
+  };
 }
 
 /** The exit's last log line about orders. */

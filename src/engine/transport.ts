@@ -26,7 +26,10 @@ export type CreateOutcome =
   | { kind: "unknown"; error: string };
 
 /** `reducedBy` (cancels): the contracts the cancel took off the book, so filled = count − reducedBy. */
-export type WriteOutcome = { kind: "ok"; remaining?: Count; filled?: Count; reducedBy?: Count } | { kind: "rejected"; error: string; gone?: boolean } | { kind: "unknown"; error: string };
+export type WriteOutcome =
+  | { kind: "ok"; remaining?: Count; filled?: Count; reducedBy?: Count }
+  | { kind: "rejected"; error: string; gone?: boolean }
+  | { kind: "unknown"; error: string };
 
 /** An order as the exchange reports it, in ledger terms. */
 export interface ExchangeOrder {
@@ -54,7 +57,12 @@ export interface OrderTransport {
   create(reqs: OrderRequest[]): Promise<CreateOutcome[]>;
   cancel(orders: ReadonlyArray<{ orderId: string; ticker: string }>): Promise<WriteOutcome[]>;
   /** New price and total count (filled + desired remaining), as Kalshi's amend wants. */
-  amend(order: { orderId: string; ticker: string; side: BookSide; clientOrderId: string }, price: Price, totalCount: Count, updatedClientOrderId: string): Promise<WriteOutcome>;
+  amend(
+    order: { orderId: string; ticker: string; side: BookSide; clientOrderId: string },
+    price: Price,
+    totalCount: Count,
+    updatedClientOrderId: string,
+  ): Promise<WriteOutcome>;
   /** Shrink a resting order to `remaining` contracts without losing its queue position. */
   decrease(order: { orderId: string; ticker: string }, remaining: Count): Promise<WriteOutcome>;
   /** Look an order up by its client_order_id (the only way to resolve an unknown outcome). */

@@ -35,26 +35,50 @@ const p = (v: number | null | undefined): string | null => (v === null || v === 
 const m = (v: number | null | undefined): string | null => (v === null || v === undefined ? null : formatMicros(v));
 
 export function fromLive(c: W.MarketCandlestick): CandleRow {
-  const q = (d: W.MarketCandlestick["yes_bid"]): Quote => ({ open_dollars: p(d.open_dollars), low_dollars: p(d.low_dollars), high_dollars: p(d.high_dollars), close_dollars: p(d.close_dollars) });
+  const q = (d: W.MarketCandlestick["yes_bid"]): Quote => ({
+    open_dollars: p(d.open_dollars),
+    low_dollars: p(d.low_dollars),
+    high_dollars: p(d.high_dollars),
+    close_dollars: p(d.close_dollars),
+  });
   const pr = c.price;
   return {
     end_period_ts: c.end_period_ts,
     yes_bid: q(c.yes_bid),
     yes_ask: q(c.yes_ask),
-    price: { open_dollars: p(pr.open_dollars), low_dollars: p(pr.low_dollars), high_dollars: p(pr.high_dollars), close_dollars: p(pr.close_dollars), mean_dollars: m(pr.mean_dollars), previous_dollars: p(pr.previous_dollars) },
+    price: {
+      open_dollars: p(pr.open_dollars),
+      low_dollars: p(pr.low_dollars),
+      high_dollars: p(pr.high_dollars),
+      close_dollars: p(pr.close_dollars),
+      mean_dollars: m(pr.mean_dollars),
+      previous_dollars: p(pr.previous_dollars),
+    },
     volume_fp: formatCount(c.volume_fp),
     open_interest_fp: formatCount(c.open_interest_fp),
   };
 }
 
 export function fromHistorical(c: W.MarketCandlestickHistorical): CandleRow {
-  const q = (d: W.MarketCandlestickHistorical["yes_bid"]): Quote => ({ open_dollars: p(d.open), low_dollars: p(d.low), high_dollars: p(d.high), close_dollars: p(d.close) });
+  const q = (d: W.MarketCandlestickHistorical["yes_bid"]): Quote => ({
+    open_dollars: p(d.open),
+    low_dollars: p(d.low),
+    high_dollars: p(d.high),
+    close_dollars: p(d.close),
+  });
   const pr = c.price;
   return {
     end_period_ts: c.end_period_ts,
     yes_bid: q(c.yes_bid),
     yes_ask: q(c.yes_ask),
-    price: { open_dollars: p(pr.open), low_dollars: p(pr.low), high_dollars: p(pr.high), close_dollars: p(pr.close), mean_dollars: m(pr.mean), previous_dollars: p(pr.previous) },
+    price: {
+      open_dollars: p(pr.open),
+      low_dollars: p(pr.low),
+      high_dollars: p(pr.high),
+      close_dollars: p(pr.close),
+      mean_dollars: m(pr.mean),
+      previous_dollars: p(pr.previous),
+    },
     volume_fp: formatCount(c.volume),
     open_interest_fp: formatCount(c.open_interest),
   };
@@ -65,7 +89,13 @@ export function fromHistorical(c: W.MarketCandlestickHistorical): CandleRow {
  * the historical endpoint, the others at the live one; a 404 there (the cutoff moved meanwhile)
  * asks the other.
  */
-export async function marketCandles(client: KalshiClient, series: string, market: W.Market, settledCutoffMs: number, signal?: AbortSignal): Promise<CandlesFile["markets"][string]> {
+export async function marketCandles(
+  client: KalshiClient,
+  series: string,
+  market: W.Market,
+  settledCutoffMs: number,
+  signal?: AbortSignal,
+): Promise<CandlesFile["markets"][string]> {
   const start = Math.floor(Date.parse(market.open_time) / 1000);
   const end = Math.ceil(Date.parse(market.close_time) / 1000) + CANDLE_PERIOD * 60;
   const settled = Date.parse(market.settlement_ts ?? market.close_time);

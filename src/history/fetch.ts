@@ -25,7 +25,10 @@ export const STATE_FILE = ".fetch-history.json";
 const stateSchema = z.object({
   version: z.literal(1),
   series: z.string(),
-  done: z.record(z.string(), z.object({ event_ticker: z.string(), markets: z.number().int(), trades: z.number().int(), candles: z.number().int().optional() })),
+  done: z.record(
+    z.string(),
+    z.object({ event_ticker: z.string(), markets: z.number().int(), trades: z.number().int(), candles: z.number().int().optional() }),
+  ),
 });
 type State = z.infer<typeof stateSchema>;
 
@@ -63,8 +66,10 @@ function readState(out: string, series: string): State {
   } catch {
     parsed = null;
   }
-  if (!parsed?.success) throw new FetchHistoryError(`${p} is not a fetch-history state file; remove it to fetch every date again, or pick another --out`);
-  if (parsed.data.series !== series) throw new FetchHistoryError(`--out ${out} holds series ${parsed.data.series}, not ${series}; pick another --out folder for ${series}`);
+  if (!parsed?.success)
+    throw new FetchHistoryError(`${p} is not a fetch-history state file; remove it to fetch every date again, or pick another --out`);
+  if (parsed.data.series !== series)
+    throw new FetchHistoryError(`--out ${out} holds series ${parsed.data.series}, not ${series}; pick another --out folder for ${series}`);
   return parsed.data;
 }
 
@@ -83,7 +88,8 @@ async function collect<T>(gen: AsyncGenerator<T[], void, void>): Promise<T[]> {
 async function marketsOf(client: KalshiClient, eventTicker: string, signal: AbortSignal | undefined): Promise<W.Market[]> {
   const byTicker = new Map<string, W.Market>();
   for (const m of await collect(client.walkMarkets({ event_ticker: eventTicker }, signal ? { signal } : {}))) byTicker.set(m.ticker, m);
-  for (const m of await collect(client.walkHistoricalMarkets({ event_ticker: eventTicker }, signal ? { signal } : {}))) if (!byTicker.has(m.ticker)) byTicker.set(m.ticker, m);
+  for (const m of await collect(client.walkHistoricalMarkets({ event_ticker: eventTicker }, signal ? { signal } : {})))
+    if (!byTicker.has(m.ticker)) byTicker.set(m.ticker, m);
   return [...byTicker.values()].sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
 }
 
@@ -93,10 +99,16 @@ async function marketsOf(client: KalshiClient, eventTicker: string, signal: Abor
  * open before it. The cutoff only moves forward, so a trade archived while the live ones were read
  * is in the second answer; one in both is kept once.
  */
-async function tradesOf(client: KalshiClient, markets: W.Market[], startCutoffMs: number, signal: AbortSignal | undefined): Promise<Map<string, W.Trade[]>> {
+async function tradesOf(
+  client: KalshiClient,
+  markets: W.Market[],
+  startCutoffMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, W.Trade[]>> {
   const opts = signal ? { signal } : {};
   const live = new Map<string, W.Trade[]>();
-  for (const m of markets) live.set(m.ticker, Date.parse(m.close_time) >= startCutoffMs ? await collect(client.walkTrades({ ticker: m.ticker }, opts)) : []);
+  for (const m of markets)
+    live.set(m.ticker, Date.parse(m.close_time) >= startCutoffMs ? await collect(client.walkTrades({ ticker: m.ticker }, opts)) : []);
   const cutoffMs = Date.parse((await client.getHistoricalCutoff(signal)).trades_created_ts);
   const out = new Map<string, W.Trade[]>();
   for (const m of markets) {
@@ -120,7 +132,13 @@ function newestFirst(trades: W.Trade[]): W.Trade[] {
 }
 
 /** Every market's candles of one date, as candles/<date>.json.gz holds them. */
-async function candlesOf(client: KalshiClient, series: string, markets: W.Market[], settledCutoffMs: number, signal: AbortSignal | undefined): Promise<{ file: CandlesFile; n: number }> {
+async function candlesOf(
+  client: KalshiClient,
+  series: string,
+  markets: W.Market[],
+  settledCutoffMs: number,
+  signal: AbortSignal | undefined,
+): Promise<{ file: CandlesFile; n: number }> {
   const file: CandlesFile = { period_interval: CANDLE_PERIOD, markets: {} };
   let n = 0;
   for (const m of markets) {
@@ -142,7 +160,8 @@ export async function fetchHistory(client: KalshiClient, o: FetchOptions): Promi
   const settledCutoffMs = Date.parse(cutoff.market_settled_ts);
 
   const events = await collect(client.walkEvents({ series_ticker: o.series }, walk));
-  if (events.length === 0) throw new FetchHistoryError(`series ${o.series} has no events on this exchange; check the series ticker (e.g. KXHIGHNY)`);
+  if (events.length === 0)
+    throw new FetchHistoryError(`series ${o.series} has no events on this exchange; check the series ticker (e.g. KXHIGHNY)`);
   const dated: Array<{ date: string; ev: W.EventData; markets: W.Market[] | null }> = [];
   const allDates: string[] = [];
   for (const ev of events) {
@@ -158,12 +177,16 @@ export async function fetchHistory(client: KalshiClient, o: FetchOptions): Promi
   }
   if (dated.length === 0) {
     allDates.sort();
-    throw new FetchHistoryError(`series ${o.series} has no event dated ${o.from} to ${o.to}; its events are dated ${allDates[0]} to ${allDates[allDates.length - 1]}`);
+    throw new FetchHistoryError(
+      `series ${o.series} has no event dated ${o.from} to ${o.to}; its events are dated ${allDates[0]} to ${allDates[allDates.length - 1]}`,
+    );
   }
   dated.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   for (let i = 1; i < dated.length; i++) {
     if (dated[i]!.date === dated[i - 1]!.date) {
-      throw new FetchHistoryError(`series ${o.series} has more than one event dated ${dated[i]!.date} (${dated[i - 1]!.ev.event_ticker}, ${dated[i]!.ev.event_ticker}); the tape format holds one event per day, so fetch a daily series`);
+      throw new FetchHistoryError(
+        `series ${o.series} has more than one event dated ${dated[i]!.date} (${dated[i - 1]!.ev.event_ticker}, ${dated[i]!.ev.event_ticker}); the tape format holds one event per day, so fetch a daily series`,
+      );
     }
   }
 
@@ -179,7 +202,13 @@ export async function fetchHistory(client: KalshiClient, o: FetchOptions): Promi
     if (prior && prior.event_ticker === ev.event_ticker && existsSync(evFile) && existsSync(trFile)) {
       if (!existsSync(cdFile) || prior.candles === undefined) {
         // Done before candles were fetched: the candles alone.
-        const c = await candlesOf(client, o.series, known ?? (await marketsOf(client, ev.event_ticker, o.signal)), settledCutoffMs, o.signal);
+        const c = await candlesOf(
+          client,
+          o.series,
+          known ?? (await marketsOf(client, ev.event_ticker, o.signal)),
+          settledCutoffMs,
+          o.signal,
+        );
         writeFileAtomic(cdFile, gz(c.file));
         state.done[date] = { ...prior, candles: c.n };
         saveState();

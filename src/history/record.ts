@@ -66,7 +66,13 @@ export async function record(client: KalshiClient, ws: KalshiWs, o: RecordOption
         return;
       }
       if (t === null || !inSeries(t)) return;
-      if (m.type === "orderbook_snapshot" || m.type === "orderbook_delta" || m.type === "trade" || m.type === "ticker" || m.type === "market_lifecycle_v2") {
+      if (
+        m.type === "orderbook_snapshot" ||
+        m.type === "orderbook_delta" ||
+        m.type === "trade" ||
+        m.type === "ticker" ||
+        m.type === "market_lifecycle_v2"
+      ) {
         put("ws", { type: m.type, sid: m.sid, ...(m.seq !== undefined ? { seq: m.seq } : {}), msg: m.msg });
       }
       if (m.type === "market_lifecycle_v2") {

@@ -14,7 +14,10 @@ const STAMP = /-(\d{2})([A-Z]{3})(\d{2})(?:\d{4})?(?=-|$|[A-Z])/;
  * The day an event is about (the tape's file name): the date stamp of its ticker, as Kalshi names
  * daily events; without one, the UTC date of its strike date, else of its earliest close.
  */
-export function eventDate(ev: Pick<W.EventData, "event_ticker" | "strike_date">, markets: ReadonlyArray<Pick<W.Market, "close_time">>): string | null {
+export function eventDate(
+  ev: Pick<W.EventData, "event_ticker" | "strike_date">,
+  markets: ReadonlyArray<Pick<W.Market, "close_time">>,
+): string | null {
   const m = STAMP.exec(ev.event_ticker);
   if (m) {
     const month = MONTHS.indexOf(m[2]!);
@@ -79,7 +82,15 @@ export function legacyMarket(m: W.Market): Record<string, unknown> {
   };
 }
 
-export type LegacyTrade = { trade_id: string; ticker: string; count: number; created_time: string; yes_price: number; no_price: number; taker_side: "yes" | "no" };
+export type LegacyTrade = {
+  trade_id: string;
+  ticker: string;
+  count: number;
+  created_time: string;
+  yes_price: number;
+  no_price: number;
+  taker_side: "yes" | "no";
+};
 
 /** The legacy trade, or why the cent format cannot carry it. */
 export function legacyTrade(t: W.Trade): LegacyTrade | "sub-cent" | "fractional" {

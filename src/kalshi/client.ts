@@ -261,7 +261,10 @@ export class KalshiClient {
       const key = `${kind}:${id}`;
       if (this.reportedBad.has(key)) continue;
       this.reportedBad.add(key);
-      const why = r.error.issues.slice(0, 2).map((i) => `${i.path.join(".") || "(item)"}: ${i.message}`).join("; ");
+      const why = r.error.issues
+        .slice(0, 2)
+        .map((i) => `${i.path.join(".") || "(item)"}: ${i.message}`)
+        .join("; ");
       this.log("warn", `skipped a malformed ${kind} ${id} (${why}); the rest of the page is used`);
     }
     return out;
@@ -274,7 +277,10 @@ export class KalshiClient {
   }
 
   private events(raw: ReadonlyArray<unknown>): W.EventData[] {
-    return this.items(raw, EventLoose, "event", "event_ticker").map(({ markets, ...e }) => ({ ...e, ...(markets ? { markets: this.markets(markets) } : {}) }));
+    return this.items(raw, EventLoose, "event", "event_ticker").map(({ markets, ...e }) => ({
+      ...e,
+      ...(markets ? { markets: this.markets(markets) } : {}),
+    }));
   }
 
   /** Shard fields for a write on `ticker`: market_ticker always, exchange_index when known. */
@@ -363,7 +369,8 @@ export class KalshiClient {
       const headers: Record<string, string> = { accept: "application/json" };
       if (bodyText !== undefined) headers["content-type"] = "application/json";
       // Signed per attempt: the timestamp must be fresh, and the window is only seconds wide.
-      if (this.privateKey && this.apiKeyId) Object.assign(headers, this.presigner?.take(c.method, signPath) ?? authHeaders(this.apiKeyId, this.privateKey, c.method, signPath));
+      if (this.privateKey && this.apiKeyId)
+        Object.assign(headers, this.presigner?.take(c.method, signPath) ?? authHeaders(this.apiKeyId, this.privateKey, c.method, signPath));
 
       const t0 = performance.now();
       let status = 0;
@@ -391,7 +398,10 @@ export class KalshiClient {
           timeoutMs: this.timeoutMs,
           attempts: attempt,
         });
-        this.log("warn", `${c.method} ${endpointLabel}: ${lastError.code} after ${Math.round(performance.now() - t0)} ms (attempt ${attempt})`);
+        this.log(
+          "warn",
+          `${c.method} ${endpointLabel}: ${lastError.code} after ${Math.round(performance.now() - t0)} ms (attempt ${attempt})`,
+        );
         if (await this.shouldRetry(attempt, maxAttempts, started, c.signal)) continue;
         throw lastError;
       } finally {
@@ -404,9 +414,17 @@ export class KalshiClient {
         this.log("debug", `${c.method} ${endpointLabel} ${status} ${ms} ms (cost ${res.cost}, waited ${Math.round(res.waitedMs)} ms)`);
         return this.parseBody(c, status, text, attempt);
       }
-      lastError = errorFromResponse(status, text, { method: c.method, endpoint: endpointLabel, clientOrderId: c.clientOrderId, attempts: attempt });
+      lastError = errorFromResponse(status, text, {
+        method: c.method,
+        endpoint: endpointLabel,
+        clientOrderId: c.clientOrderId,
+        attempts: attempt,
+      });
       if (status === 429) this.limiter.onRateLimited(res.bucket);
-      this.log(status >= 500 || status === 429 ? "warn" : "debug", `${c.method} ${endpointLabel} ${status} ${lastError.code} ${ms} ms (attempt ${attempt})`);
+      this.log(
+        status >= 500 || status === 429 ? "warn" : "debug",
+        `${c.method} ${endpointLabel} ${status} ${lastError.code} ${ms} ms (attempt ${attempt})`,
+      );
       if (lastError.retryable && (await this.shouldRetry(attempt, maxAttempts, started, c.signal))) continue;
       throw lastError;
     }
@@ -494,34 +512,85 @@ export class KalshiClient {
   // ---- exchange -----------------------------------------------------------------------------------
 
   getExchangeStatus(signal?: AbortSignal): Promise<W.ExchangeStatus> {
-    return this.call({ method: "GET", endpoint: "/exchange/status", path: "/exchange/status", schema: W.ExchangeStatus, auth: false, retry: "read", signal });
+    return this.call({
+      method: "GET",
+      endpoint: "/exchange/status",
+      path: "/exchange/status",
+      schema: W.ExchangeStatus,
+      auth: false,
+      retry: "read",
+      signal,
+    });
   }
 
   async getExchangeSchedule(signal?: AbortSignal): Promise<W.ExchangeSchedule> {
-    const r = await this.call({ method: "GET", endpoint: "/exchange/schedule", path: "/exchange/schedule", schema: W.ExchangeScheduleResponse, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/exchange/schedule",
+      path: "/exchange/schedule",
+      schema: W.ExchangeScheduleResponse,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     return r.schedule;
   }
 
   /** When portfolio data (balance, orders, fills, positions) was last validated. */
   async getUserDataTimestamp(signal?: AbortSignal): Promise<string> {
-    const r = await this.call({ method: "GET", endpoint: "/exchange/user_data_timestamp", path: "/exchange/user_data_timestamp", schema: W.UserDataTimestampResponse, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/exchange/user_data_timestamp",
+      path: "/exchange/user_data_timestamp",
+      schema: W.UserDataTimestampResponse,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     return r.as_of_time;
   }
 
   // ---- series & events ----------------------------------------------------------------------------
 
   async getSeries(seriesTicker: string, query: { include_volume?: boolean } = {}, signal?: AbortSignal): Promise<W.Series> {
-    const r = await this.call({ method: "GET", endpoint: "/series/{series_ticker}", path: `/series/${enc(seriesTicker)}`, query: { ...query }, schema: W.GetSeriesResponse, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/series/{series_ticker}",
+      path: `/series/${enc(seriesTicker)}`,
+      query: { ...query },
+      schema: W.GetSeriesResponse,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     return r.series;
   }
 
   async listSeries(query: SeriesListQuery = {}, signal?: AbortSignal): Promise<W.Series[]> {
-    const r = await this.call({ method: "GET", endpoint: "/series", path: "/series", query: { ...query }, schema: W.GetSeriesListResponse, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/series",
+      path: "/series",
+      query: { ...query },
+      schema: W.GetSeriesListResponse,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     return r.series;
   }
 
   async listEvents(query: EventsQuery = {}, signal?: AbortSignal): Promise<Page<W.EventData>> {
-    const r = await this.call({ method: "GET", endpoint: "/events", path: "/events", query: { ...query }, schema: Loose.events, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/events",
+      path: "/events",
+      query: { ...query },
+      schema: Loose.events,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     return { items: this.events(r.events), cursor: r.cursor };
   }
 
@@ -536,9 +605,23 @@ export class KalshiClient {
 
   /** One event; with `with_nested_markets` its markets are in `event.markets`. */
   async getEvent(eventTicker: string, query: { with_nested_markets?: boolean } = {}, signal?: AbortSignal): Promise<W.GetEventResponse> {
-    const r = await this.call({ method: "GET", endpoint: "/events/{event_ticker}", path: `/events/${enc(eventTicker)}`, query: { ...query }, schema: Loose.event, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/events/{event_ticker}",
+      path: `/events/${enc(eventTicker)}`,
+      query: { ...query },
+      schema: Loose.event,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     const [event] = this.events([r.event]);
-    if (!event) throw this.badResponse({ method: "GET", endpoint: "/events/{event_ticker}", path: "", schema: W.GetEventResponse, auth: false, retry: "read" }, `event ${eventTicker} is malformed`, 1);
+    if (!event)
+      throw this.badResponse(
+        { method: "GET", endpoint: "/events/{event_ticker}", path: "", schema: W.GetEventResponse, auth: false, retry: "read" },
+        `event ${eventTicker} is malformed`,
+        1,
+      );
     const { markets, ...rest } = r;
     return { ...rest, event, ...(markets ? { markets: this.markets(markets) } : {}) };
   }
@@ -546,7 +629,16 @@ export class KalshiClient {
   // ---- markets ------------------------------------------------------------------------------------
 
   async listMarkets(query: MarketsQuery = {}, signal?: AbortSignal): Promise<Page<W.Market>> {
-    const r = await this.call({ method: "GET", endpoint: "/markets", path: "/markets", query: { ...query }, schema: Loose.markets, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/markets",
+      path: "/markets",
+      query: { ...query },
+      schema: Loose.markets,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     return { items: this.markets(r.markets), cursor: r.cursor };
   }
 
@@ -561,7 +653,15 @@ export class KalshiClient {
   }
 
   async getMarket(ticker: string, signal?: AbortSignal): Promise<W.Market> {
-    const r = await this.call({ method: "GET", endpoint: "/markets/{ticker}", path: `/markets/${enc(ticker)}`, schema: W.GetMarketResponse, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/markets/{ticker}",
+      path: `/markets/${enc(ticker)}`,
+      schema: W.GetMarketResponse,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     if (r.market.exchange_index !== undefined) this.shards.set(r.market.ticker, r.market.exchange_index);
     return r.market;
   }
@@ -597,7 +697,16 @@ export class KalshiClient {
   }
 
   async listTrades(query: TradesQuery = {}, signal?: AbortSignal): Promise<Page<W.Trade>> {
-    const r = await this.call({ method: "GET", endpoint: "/markets/trades", path: "/markets/trades", query: { ...query }, schema: Loose.trades, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/markets/trades",
+      path: "/markets/trades",
+      query: { ...query },
+      schema: Loose.trades,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     return { items: this.items(r.trades, W.Trade, "trade", "trade_id"), cursor: r.cursor };
   }
 
@@ -609,32 +718,69 @@ export class KalshiClient {
   // ---- historical (GET /historical/cutoff says which side of the boundary a record is on) ---------
 
   getHistoricalCutoff(signal?: AbortSignal): Promise<W.HistoricalCutoff> {
-    return this.call({ method: "GET", endpoint: "/historical/cutoff", path: "/historical/cutoff", schema: W.HistoricalCutoff, auth: false, retry: "read", signal });
+    return this.call({
+      method: "GET",
+      endpoint: "/historical/cutoff",
+      path: "/historical/cutoff",
+      schema: W.HistoricalCutoff,
+      auth: false,
+      retry: "read",
+      signal,
+    });
   }
 
   /** Markets archived before the cutoff; the filters are mutually exclusive (Kalshi's spec). */
   async listHistoricalMarkets(query: HistoricalMarketsQuery = {}, signal?: AbortSignal): Promise<Page<W.Market>> {
-    const r = await this.call({ method: "GET", endpoint: "/historical/markets", path: "/historical/markets", query: { ...query }, schema: Loose.markets, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/historical/markets",
+      path: "/historical/markets",
+      query: { ...query },
+      schema: Loose.markets,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     return { items: this.markets(r.markets), cursor: r.cursor };
   }
 
-  walkHistoricalMarkets(query: Omit<HistoricalMarketsQuery, "cursor"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Market[], void, void> {
+  walkHistoricalMarkets(
+    query: Omit<HistoricalMarketsQuery, "cursor"> = {},
+    opts: WalkOptions = {},
+  ): AsyncGenerator<W.Market[], void, void> {
     const q = { limit: MAX_PAGE.markets, ...query };
     return this.paginate((cursor) => this.listHistoricalMarkets({ ...q, cursor }, opts.signal), opts);
   }
 
   /** Trades created before the cutoff (GetTradesResponse shape). */
   async listHistoricalTrades(query: Omit<TradesQuery, "is_block_trade"> = {}, signal?: AbortSignal): Promise<Page<W.Trade>> {
-    const r = await this.call({ method: "GET", endpoint: "/historical/trades", path: "/historical/trades", query: { ...query }, schema: Loose.trades, auth: false, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/historical/trades",
+      path: "/historical/trades",
+      query: { ...query },
+      schema: Loose.trades,
+      auth: false,
+      retry: "read",
+      signal,
+    });
     return { items: this.items(r.trades, W.Trade, "trade", "trade_id"), cursor: r.cursor };
   }
 
-  walkHistoricalTrades(query: Omit<TradesQuery, "cursor" | "is_block_trade"> = {}, opts: WalkOptions = {}): AsyncGenerator<W.Trade[], void, void> {
+  walkHistoricalTrades(
+    query: Omit<TradesQuery, "cursor" | "is_block_trade"> = {},
+    opts: WalkOptions = {},
+  ): AsyncGenerator<W.Trade[], void, void> {
     const q = { limit: MAX_PAGE.trades, ...query };
     return this.paginate((cursor) => this.listHistoricalTrades({ ...q, cursor }, opts.signal), opts);
   }
 
-  async getCandlesticks(seriesTicker: string, ticker: string, query: CandlesticksQuery, signal?: AbortSignal): Promise<W.MarketCandlestick[]> {
+  async getCandlesticks(
+    seriesTicker: string,
+    ticker: string,
+    query: CandlesticksQuery,
+    signal?: AbortSignal,
+  ): Promise<W.MarketCandlestick[]> {
     const r = await this.call({
       method: "GET",
       endpoint: "/series/{series_ticker}/markets/{ticker}/candlesticks",
@@ -649,7 +795,11 @@ export class KalshiClient {
   }
 
   /** Candles of a market archived before the historical cutoff (the live endpoint no longer has them). */
-  async getHistoricalCandlesticks(ticker: string, query: Omit<CandlesticksQuery, "include_latest_before_start">, signal?: AbortSignal): Promise<W.MarketCandlestickHistorical[]> {
+  async getHistoricalCandlesticks(
+    ticker: string,
+    query: Omit<CandlesticksQuery, "include_latest_before_start">,
+    signal?: AbortSignal,
+  ): Promise<W.MarketCandlestickHistorical[]> {
     const r = await this.call({
       method: "GET",
       endpoint: "/historical/markets/{ticker}/candlesticks",
@@ -664,7 +814,11 @@ export class KalshiClient {
   }
 
   /** Candles for up to 100 markets in one request. */
-  async getCandlesticksBatch(tickers: ReadonlyArray<string>, query: CandlesticksQuery, signal?: AbortSignal): Promise<Map<string, W.MarketCandlestick[]>> {
+  async getCandlesticksBatch(
+    tickers: ReadonlyArray<string>,
+    query: CandlesticksQuery,
+    signal?: AbortSignal,
+  ): Promise<Map<string, W.MarketCandlestick[]>> {
     const r = await this.call({
       method: "GET",
       endpoint: "/markets/candlesticks",
@@ -682,16 +836,41 @@ export class KalshiClient {
 
   /** Balance: `balance` and `portfolio_value` stay integer cents as on the wire; `balance_dollars` is Micros. */
   getBalance(scope: AccountScope = {}, signal?: AbortSignal): Promise<W.Balance> {
-    return this.call({ method: "GET", endpoint: "/portfolio/balance", path: "/portfolio/balance", query: { ...scope }, schema: W.GetBalanceResponse, auth: true, retry: "read", signal });
+    return this.call({
+      method: "GET",
+      endpoint: "/portfolio/balance",
+      path: "/portfolio/balance",
+      query: { ...scope },
+      schema: W.GetBalanceResponse,
+      auth: true,
+      retry: "read",
+      signal,
+    });
   }
 
   async listPositions(query: PositionsQuery = {}, signal?: AbortSignal): Promise<W.Positions> {
-    const r = await this.call({ method: "GET", endpoint: "/portfolio/positions", path: "/portfolio/positions", query: { ...query }, schema: Loose.positions, auth: true, retry: "read", signal });
-    return { ...r, market_positions: this.items(r.market_positions, W.MarketPosition, "market position", "ticker"), event_positions: this.items(r.event_positions, W.EventPosition, "event position", "event_ticker") };
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/portfolio/positions",
+      path: "/portfolio/positions",
+      query: { ...query },
+      schema: Loose.positions,
+      auth: true,
+      retry: "read",
+      signal,
+    });
+    return {
+      ...r,
+      market_positions: this.items(r.market_positions, W.MarketPosition, "market position", "ticker"),
+      event_positions: this.items(r.event_positions, W.EventPosition, "event position", "event_ticker"),
+    };
   }
 
   /** Every market and event position, walking all pages. */
-  async allPositions(query: Omit<PositionsQuery, "cursor"> = {}, opts: WalkOptions = {}): Promise<{ market_positions: W.MarketPosition[]; event_positions: W.EventPosition[] }> {
+  async allPositions(
+    query: Omit<PositionsQuery, "cursor"> = {},
+    opts: WalkOptions = {},
+  ): Promise<{ market_positions: W.MarketPosition[]; event_positions: W.EventPosition[] }> {
     const market_positions: W.MarketPosition[] = [];
     const event_positions: W.EventPosition[] = [];
     const q = { limit: MAX_PAGE.positions, ...query };
@@ -705,7 +884,16 @@ export class KalshiClient {
   }
 
   async listFills(query: FillsQuery = {}, signal?: AbortSignal): Promise<Page<W.Fill>> {
-    const r = await this.call({ method: "GET", endpoint: "/portfolio/fills", path: "/portfolio/fills", query: { ...query }, schema: Loose.fills, auth: true, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/portfolio/fills",
+      path: "/portfolio/fills",
+      query: { ...query },
+      schema: Loose.fills,
+      auth: true,
+      retry: "read",
+      signal,
+    });
     return { items: this.items(r.fills, W.Fill, "fill", "fill_id"), cursor: r.cursor };
   }
 
@@ -719,7 +907,16 @@ export class KalshiClient {
   }
 
   async listSettlements(query: SettlementsQuery = {}, signal?: AbortSignal): Promise<Page<W.Settlement>> {
-    const r = await this.call({ method: "GET", endpoint: "/portfolio/settlements", path: "/portfolio/settlements", query: { ...query }, schema: Loose.settlements, auth: true, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/portfolio/settlements",
+      path: "/portfolio/settlements",
+      query: { ...query },
+      schema: Loose.settlements,
+      auth: true,
+      retry: "read",
+      signal,
+    });
     return { items: this.items(r.settlements, W.Settlement, "settlement", "ticker"), cursor: r.cursor };
   }
 
@@ -735,7 +932,16 @@ export class KalshiClient {
   // ---- orders: reads --------------------------------------------------------------------------------
 
   async listOrders(query: OrdersQuery = {}, signal?: AbortSignal): Promise<Page<W.Order>> {
-    const r = await this.call({ method: "GET", endpoint: "/portfolio/orders", path: "/portfolio/orders", query: { ...query }, schema: Loose.orders, auth: true, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/portfolio/orders",
+      path: "/portfolio/orders",
+      query: { ...query },
+      schema: Loose.orders,
+      auth: true,
+      retry: "read",
+      signal,
+    });
     return { items: this.items(r.orders, W.Order, "order", "order_id"), cursor: r.cursor };
   }
 
@@ -749,7 +955,15 @@ export class KalshiClient {
   }
 
   async getOrder(orderId: string, signal?: AbortSignal): Promise<W.Order> {
-    const r = await this.call({ method: "GET", endpoint: "/portfolio/orders/{order_id}", path: `/portfolio/orders/${enc(orderId)}`, schema: W.GetOrderResponse, auth: true, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/portfolio/orders/{order_id}",
+      path: `/portfolio/orders/${enc(orderId)}`,
+      schema: W.GetOrderResponse,
+      auth: true,
+      retry: "read",
+      signal,
+    });
     return r.order;
   }
 
@@ -778,8 +992,24 @@ export class KalshiClient {
   async createOrder(input: CreateOrderInput, signal?: AbortSignal): Promise<CreateOrderResult> {
     const clientOrderId = input.client_order_id ?? randomUUID();
     const endpoint = "/portfolio/events/orders";
-    const body = this.encode(W.CreateOrderV2Request, { ...this.indexOf(input.ticker), ...input, client_order_id: clientOrderId }, "POST", endpoint, clientOrderId);
-    const r = await this.call({ method: "POST", endpoint, path: endpoint, body, schema: W.CreateOrderV2Response, auth: true, retry: "once", clientOrderId, signal });
+    const body = this.encode(
+      W.CreateOrderV2Request,
+      { ...this.indexOf(input.ticker), ...input, client_order_id: clientOrderId },
+      "POST",
+      endpoint,
+      clientOrderId,
+    );
+    const r = await this.call({
+      method: "POST",
+      endpoint,
+      path: endpoint,
+      body,
+      schema: W.CreateOrderV2Response,
+      auth: true,
+      retry: "once",
+      clientOrderId,
+      signal,
+    });
     return { ...r, client_order_id: r.client_order_id ?? clientOrderId };
   }
 
@@ -787,7 +1017,10 @@ export class KalshiClient {
    * Create several orders in one request (each costs a create). Per-order failures come back in
    * `orders[i].error`; a transport failure throws outcome "unknown" for the whole batch.
    */
-  async batchCreateOrders(inputs: ReadonlyArray<CreateOrderInput>, signal?: AbortSignal): Promise<{ orders: Array<W.BatchCreateOrdersV2Result["orders"][number] & { client_order_id: string }> }> {
+  async batchCreateOrders(
+    inputs: ReadonlyArray<CreateOrderInput>,
+    signal?: AbortSignal,
+  ): Promise<{ orders: Array<W.BatchCreateOrdersV2Result["orders"][number] & { client_order_id: string }> }> {
     const endpoint = "/portfolio/events/orders/batched";
     const withIds = inputs.map((o) => ({ ...this.indexOf(o.ticker), ...o, client_order_id: o.client_order_id ?? randomUUID() }));
     const body = this.encode(W.BatchCreateOrdersV2Request, { orders: withIds }, "POST", endpoint);
@@ -826,17 +1059,46 @@ export class KalshiClient {
 
   batchCancelOrders(orders: ReadonlyArray<W.BatchCancelItem>, signal?: AbortSignal): Promise<W.BatchCancelOrdersV2Result> {
     const endpoint = "/portfolio/events/orders/batched";
-    const body = this.encode(W.BatchCancelOrdersV2Request, { orders: orders.map((o) => ({ ...this.shardScope(o.market_ticker), ...o })) }, "DELETE", endpoint);
-    return this.call({ method: "DELETE", endpoint, path: endpoint, body, schema: W.BatchCancelOrdersV2Response, auth: true, retry: "cancel", items: orders.length, signal });
+    const body = this.encode(
+      W.BatchCancelOrdersV2Request,
+      { orders: orders.map((o) => ({ ...this.shardScope(o.market_ticker), ...o })) },
+      "DELETE",
+      endpoint,
+    );
+    return this.call({
+      method: "DELETE",
+      endpoint,
+      path: endpoint,
+      body,
+      schema: W.BatchCancelOrdersV2Response,
+      auth: true,
+      retry: "cancel",
+      items: orders.length,
+      signal,
+    });
   }
 
   /** Cancel every resting order (of one subaccount when given). 204 on success. */
   async cancelAllOrders(scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
-    await this.call({ method: "DELETE", endpoint: "/portfolio/events/orders", path: "/portfolio/events/orders", query: { ...scope }, schema: W.EmptyResponse, auth: true, retry: "cancel", signal });
+    await this.call({
+      method: "DELETE",
+      endpoint: "/portfolio/events/orders",
+      path: "/portfolio/events/orders",
+      query: { ...scope },
+      schema: W.EmptyResponse,
+      auth: true,
+      retry: "cancel",
+      signal,
+    });
   }
 
   /** Amend price and/or size; `count` is the new total (filled + desired remaining). Not retried. */
-  amendOrder(orderId: string, input: W.AmendOrderV2, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<W.AmendOrderV2Result> {
+  amendOrder(
+    orderId: string,
+    input: W.AmendOrderV2,
+    scope: { subaccount?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<W.AmendOrderV2Result> {
     const endpoint = "/portfolio/events/orders/{order_id}/amend";
     const body = this.encode(W.AmendOrderV2Request, { ...this.indexOf(input.ticker), ...input }, "POST", endpoint, input.client_order_id);
     return this.call({
@@ -854,7 +1116,12 @@ export class KalshiClient {
   }
 
   /** Reduce a resting order by (`reduce_by`) or to (`reduce_to`) a count. Not retried. */
-  decreaseOrder(orderId: string, input: W.DecreaseOrderV2, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<W.DecreaseOrderV2Result> {
+  decreaseOrder(
+    orderId: string,
+    input: W.DecreaseOrderV2,
+    scope: { subaccount?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<W.DecreaseOrderV2Result> {
     const endpoint = "/portfolio/events/orders/{order_id}/decrease";
     const body = this.encode(W.DecreaseOrderV2Request, { ...this.shardScope(input.market_ticker), ...input }, "POST", endpoint);
     return this.call({
@@ -875,7 +1142,16 @@ export class KalshiClient {
   createOrderGroup(input: W.CreateOrderGroup, signal?: AbortSignal): Promise<W.CreateOrderGroupResult> {
     const endpoint = "/portfolio/order_groups/create";
     const body = this.encode(W.CreateOrderGroupRequest, input, "POST", endpoint);
-    return this.call({ method: "POST", endpoint, path: endpoint, body, schema: W.CreateOrderGroupResponse, auth: true, retry: "once", signal });
+    return this.call({
+      method: "POST",
+      endpoint,
+      path: endpoint,
+      body,
+      schema: W.CreateOrderGroupResponse,
+      auth: true,
+      retry: "once",
+      signal,
+    });
   }
 
   getOrderGroup(orderGroupId: string, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<W.OrderGroupInfo> {
@@ -892,7 +1168,16 @@ export class KalshiClient {
   }
 
   async listOrderGroups(scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<Array<z.output<typeof W.OrderGroup>>> {
-    const r = await this.call({ method: "GET", endpoint: "/portfolio/order_groups", path: "/portfolio/order_groups", query: { ...scope }, schema: W.GetOrderGroupsResponse, auth: true, retry: "read", signal });
+    const r = await this.call({
+      method: "GET",
+      endpoint: "/portfolio/order_groups",
+      path: "/portfolio/order_groups",
+      query: { ...scope },
+      schema: W.GetOrderGroupsResponse,
+      auth: true,
+      retry: "read",
+      signal,
+    });
     return r.order_groups ?? [];
   }
 
@@ -909,13 +1194,34 @@ export class KalshiClient {
     await this.groupAction("DELETE", orderGroupId, "", scope, signal);
   }
 
-  async updateOrderGroupLimit(orderGroupId: string, limit: { contracts_limit?: number; contracts_limit_fp?: Count }, scope: { subaccount?: number } = {}, signal?: AbortSignal): Promise<void> {
+  async updateOrderGroupLimit(
+    orderGroupId: string,
+    limit: { contracts_limit?: number; contracts_limit_fp?: Count },
+    scope: { subaccount?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<void> {
     const endpoint = "/portfolio/order_groups/{order_group_id}/limit";
     const body = this.encode(W.UpdateOrderGroupLimitRequest, limit, "PUT", endpoint);
-    await this.call({ method: "PUT", endpoint, path: `/portfolio/order_groups/${enc(orderGroupId)}/limit`, query: { ...scope }, body, schema: W.EmptyResponse, auth: true, retry: "read", signal });
+    await this.call({
+      method: "PUT",
+      endpoint,
+      path: `/portfolio/order_groups/${enc(orderGroupId)}/limit`,
+      query: { ...scope },
+      body,
+      schema: W.EmptyResponse,
+      auth: true,
+      retry: "read",
+      signal,
+    });
   }
 
-  private async groupAction(method: "PUT" | "DELETE", id: string, suffix: string, scope: AccountScope, signal?: AbortSignal): Promise<void> {
+  private async groupAction(
+    method: "PUT" | "DELETE",
+    id: string,
+    suffix: string,
+    scope: AccountScope,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.call({
       method,
       endpoint: `/portfolio/order_groups/{order_group_id}${suffix}`,
@@ -933,11 +1239,27 @@ export class KalshiClient {
   // ---- account ------------------------------------------------------------------------------------
 
   getAccountLimits(signal?: AbortSignal): Promise<W.AccountLimits> {
-    return this.call({ method: "GET", endpoint: "/account/limits", path: "/account/limits", schema: W.GetAccountLimitsResponse, auth: true, retry: "read", signal });
+    return this.call({
+      method: "GET",
+      endpoint: "/account/limits",
+      path: "/account/limits",
+      schema: W.GetAccountLimitsResponse,
+      auth: true,
+      retry: "read",
+      signal,
+    });
   }
 
   getEndpointCosts(signal?: AbortSignal): Promise<W.EndpointCosts> {
-    return this.call({ method: "GET", endpoint: "/account/endpoint_costs", path: "/account/endpoint_costs", schema: W.GetEndpointCostsResponse, auth: false, retry: "read", signal });
+    return this.call({
+      method: "GET",
+      endpoint: "/account/endpoint_costs",
+      path: "/account/endpoint_costs",
+      schema: W.GetEndpointCostsResponse,
+      auth: false,
+      retry: "read",
+      signal,
+    });
   }
 
   /**

@@ -83,7 +83,8 @@ export function authFix(e: unknown): string | null {
   if (e.hasCode("header_timestamp_expired")) {
     return "this machine's clock is off from the exchange's by more than Kalshi accepts: turn on time sync (timedatectl set-ntp true), then check with `kalshi-bot verify`";
   }
-  if (e.details === "NOT_FOUND") return "the exchange does not know exchange.api_key_id: check it, and that the key was made for this environment (demo keys work only on demo)";
+  if (e.details === "NOT_FOUND")
+    return "the exchange does not know exchange.api_key_id: check it, and that the key was made for this environment (demo keys work only on demo)";
   if (e.details === "INCORRECT_API_KEY_SIGNATURE") {
     return "the signature did not verify: exchange.private_key_path is not the private key of exchange.api_key_id (or the key is for the other environment)";
   }
@@ -139,7 +140,12 @@ export function parseErrorBody(status: number, bodyText: string): ParsedErrorBod
   }
   // 2. flat {"code","message","details"}
   if (typeof o.code === "string") {
-    return { code: o.code, message: asText(o.message) ?? "", details: asText(o.details), service: typeof o.service === "string" ? o.service : undefined };
+    return {
+      code: o.code,
+      message: asText(o.message) ?? "",
+      details: asText(o.details),
+      service: typeof o.service === "string" ? o.service : undefined,
+    };
   }
   // 3. bare {"msg": "..."} (parameter validation)
   if (typeof o.msg === "string") return { code: "parameter_validation_failed", message: clip(o.msg) };

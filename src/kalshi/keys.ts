@@ -10,7 +10,16 @@ export class KeyFileError extends Error {
   constructor(
     message: string,
     readonly path: string,
-    readonly reason: "missing" | "unreadable" | "not_a_file" | "wrong_owner" | "too_open" | "too_large" | "not_a_key" | "not_rsa" | "encrypted",
+    readonly reason:
+      | "missing"
+      | "unreadable"
+      | "not_a_file"
+      | "wrong_owner"
+      | "too_open"
+      | "too_large"
+      | "not_a_key"
+      | "not_rsa"
+      | "encrypted",
   ) {
     super(message);
   }
@@ -37,7 +46,12 @@ export function loadPrivateKey(path: string, opts: LoadKeyOptions = {}): KeyObje
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new KeyFileError(`private key file ${path} does not exist; check private_key_path`, path, "missing");
-    if (code === "EACCES") throw new KeyFileError(`private key file ${path} is not readable by this user; fix with: chown $(id -u) ${path} && chmod 600 ${path}`, path, "unreadable");
+    if (code === "EACCES")
+      throw new KeyFileError(
+        `private key file ${path} is not readable by this user; fix with: chown $(id -u) ${path} && chmod 600 ${path}`,
+        path,
+        "unreadable",
+      );
     if (code === "EISDIR") throw new KeyFileError(`private key path ${path} is a directory, not a key file`, path, "not_a_file");
     throw new KeyFileError(`cannot open private key file ${path}: ${code ?? "error"}`, path, "unreadable");
   }
@@ -48,20 +62,37 @@ export function loadPrivateKey(path: string, opts: LoadKeyOptions = {}): KeyObje
     const uid = opts.uid ?? process.getuid?.();
     if (opts.systemdCredential) {
       if (uid !== undefined && st.uid !== uid && st.uid !== 0 && st.uid !== 65534) {
-        throw new KeyFileError(`credential ${path} is owned by uid ${st.uid}; systemd's LoadCredential should provide it`, path, "wrong_owner");
+        throw new KeyFileError(
+          `credential ${path} is owned by uid ${st.uid}; systemd's LoadCredential should provide it`,
+          path,
+          "wrong_owner",
+        );
       }
       if ((st.mode & 0o227) !== 0) {
         const mode = (st.mode & 0o777).toString(8).padStart(3, "0");
-        throw new KeyFileError(`credential ${path} has mode ${mode} (writable or readable by others); fix the source file with: chmod 600`, path, "too_open");
+        throw new KeyFileError(
+          `credential ${path} has mode ${mode} (writable or readable by others); fix the source file with: chmod 600`,
+          path,
+          "too_open",
+        );
       }
     } else if (uid !== undefined && st.uid !== uid) {
-      throw new KeyFileError(`private key file ${path} is owned by uid ${st.uid}, not by this user (uid ${uid}); fix with: chown ${uid} ${path}`, path, "wrong_owner");
+      throw new KeyFileError(
+        `private key file ${path} is owned by uid ${st.uid}, not by this user (uid ${uid}); fix with: chown ${uid} ${path}`,
+        path,
+        "wrong_owner",
+      );
     }
     if (!opts.systemdCredential && (st.mode & 0o077) !== 0) {
       const mode = (st.mode & 0o777).toString(8).padStart(3, "0");
-      throw new KeyFileError(`private key file ${path} is readable by group or others (mode ${mode}); fix with: chmod 600 ${path}`, path, "too_open");
+      throw new KeyFileError(
+        `private key file ${path} is readable by group or others (mode ${mode}); fix with: chmod 600 ${path}`,
+        path,
+        "too_open",
+      );
     }
-    if (st.size > MAX_KEY_BYTES) throw new KeyFileError(`private key file ${path} is ${st.size} bytes, too large for a PEM key`, path, "too_large");
+    if (st.size > MAX_KEY_BYTES)
+      throw new KeyFileError(`private key file ${path} is ${st.size} bytes, too large for a PEM key`, path, "too_large");
     pem = Buffer.alloc(st.size);
     let off = 0;
     while (off < st.size) {
@@ -71,17 +102,29 @@ export function loadPrivateKey(path: string, opts: LoadKeyOptions = {}): KeyObje
     }
     const text = pem.subarray(0, off);
     if (text.includes("ENCRYPTED")) {
-      throw new KeyFileError(`private key file ${path} is passphrase-protected; export it unencrypted (openssl rsa -in KEY -out ${path}) and chmod 600 it`, path, "encrypted");
+      throw new KeyFileError(
+        `private key file ${path} is passphrase-protected; export it unencrypted (openssl rsa -in KEY -out ${path}) and chmod 600 it`,
+        path,
+        "encrypted",
+      );
     }
     let key: KeyObject;
     try {
       key = privateKeyFromPem(text);
     } catch {
       // The parser's message can quote the input; say only what is wrong.
-      throw new KeyFileError(`private key file ${path} is not a PEM private key (expected an RSA key in PKCS#1 or PKCS#8 PEM, as Kalshi's key download gives it)`, path, "not_a_key");
+      throw new KeyFileError(
+        `private key file ${path} is not a PEM private key (expected an RSA key in PKCS#1 or PKCS#8 PEM, as Kalshi's key download gives it)`,
+        path,
+        "not_a_key",
+      );
     }
     if (key.asymmetricKeyType !== "rsa") {
-      throw new KeyFileError(`private key file ${path} holds a ${key.asymmetricKeyType ?? "non-RSA"} key; Kalshi API keys are RSA`, path, "not_rsa");
+      throw new KeyFileError(
+        `private key file ${path} holds a ${key.asymmetricKeyType ?? "non-RSA"} key; Kalshi API keys are RSA`,
+        path,
+        "not_rsa",
+      );
     }
     return key;
   } finally {

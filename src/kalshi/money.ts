@@ -127,8 +127,7 @@ export function quadraticFee(rateE4: bigint, price: Price, count: Count, multE4 
   return Number(e4) * 100;
 }
 
-export const takerFee = (price: Price, count: Count, multE4 = 10_000): Micros =>
-  quadraticFee(TAKER_RATE_E4, price, count, multE4);
+export const takerFee = (price: Price, count: Count, multE4 = 10_000): Micros => quadraticFee(TAKER_RATE_E4, price, count, multE4);
 
 export const makerFee = (feeType: FeeType, price: Price, count: Count, multE4 = 10_000): Micros =>
   quadraticFee(MAKER_RATE_E4[feeType] ?? 0n, price, count, multE4);

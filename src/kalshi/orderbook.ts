@@ -59,7 +59,11 @@ export class OrderBook {
     // wrong pricing mode (e.g. Kalshi flipped use_yes_price). Trading on it would be trading a mirror.
     const crossed = this.bestYes >= 0 && this.bestNo >= 0 && this.bestYes * this.tick >= PRICE_ONE - this.bestNo * this.tick;
     this.trusted = ok && !crossed;
-    this.reason = !ok ? "snapshot had an invalid level" : crossed ? `crossed snapshot (best YES bid ${this.bestYes * this.tick} >= best YES ask ${PRICE_ONE - this.bestNo * this.tick}): pricing mode misread` : "";
+    this.reason = !ok
+      ? "snapshot had an invalid level"
+      : crossed
+        ? `crossed snapshot (best YES bid ${this.bestYes * this.tick} >= best YES ask ${PRICE_ONE - this.bestNo * this.tick}): pricing mode misread`
+        : "";
     this.updates++;
     this.lastUpdateMs = Date.now();
   }
@@ -202,7 +206,13 @@ export class OrderBooks {
   }
 
   /** Create or reset a book from a snapshot message. */
-  snapshot(sid: number, ticker: string, yes: ReadonlyArray<BookLevel> | null | undefined, no: ReadonlyArray<BookLevel> | null | undefined, useYesPrice: boolean): OrderBook {
+  snapshot(
+    sid: number,
+    ticker: string,
+    yes: ReadonlyArray<BookLevel> | null | undefined,
+    no: ReadonlyArray<BookLevel> | null | undefined,
+    useYesPrice: boolean,
+  ): OrderBook {
     let b = this.books.get(ticker);
     if (!b) {
       b = new OrderBook(ticker, useYesPrice);

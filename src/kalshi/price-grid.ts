@@ -111,7 +111,10 @@ export function ticksBetween(bid: Price, ask: Price, ranges: readonly PriceRange
   // Ranges in order that meet only at their ends (Kalshi's tapered grid): a shared end on both
   // grids is one price, counted once. Anything else (overlaps): walk.
   const sorted = [...rs].sort((x, y) => x.start - y.start);
-  if (sorted.every((r, i) => i === 0 || sorted[i - 1]!.end <= r.start) && sorted.every((r) => Number.isSafeInteger(r.start) && Number.isSafeInteger(r.end))) {
+  if (
+    sorted.every((r, i) => i === 0 || sorted[i - 1]!.end <= r.start) &&
+    sorted.every((r) => Number.isSafeInteger(r.start) && Number.isSafeInteger(r.end))
+  ) {
     let n = 1;
     for (const r of sorted) n += inRange(r);
     for (let i = 1; i < sorted.length; i++) {

@@ -140,7 +140,9 @@ export class OverCapacityError extends Error {
     readonly cost: number,
     readonly capacity: number,
   ) {
-    super(`request costs ${cost} tokens but the ${bucket} bucket holds ${capacity}: Kalshi would refuse it every time; send fewer items per batch`);
+    super(
+      `request costs ${cost} tokens but the ${bucket} bucket holds ${capacity}: Kalshi would refuse it every time; send fewer items per batch`,
+    );
   }
 }
 
@@ -199,12 +201,18 @@ export class RateLimiter {
   }
 
   /** Install the budgets from GET /account/limits (covers tiers we have no table for). */
-  setLimits(limits: { usage_tier?: string; read: { refill_rate: number; bucket_capacity: number }; write: { refill_rate: number; bucket_capacity: number } }): void {
+  setLimits(limits: {
+    usage_tier?: string;
+    read: { refill_rate: number; bucket_capacity: number };
+    write: { refill_rate: number; bucket_capacity: number };
+  }): void {
     if (limits.usage_tier && isTier(limits.usage_tier)) this.tier = limits.usage_tier;
     if (limits.read.bucket_capacity > 0) this.serverCapacity.read = limits.read.bucket_capacity;
     if (limits.write.bucket_capacity > 0) this.serverCapacity.write = limits.write.bucket_capacity;
-    if (limits.read.refill_rate > 0) this.read.setBudget(limits.read.refill_rate * this.rateFactor, limits.read.bucket_capacity * this.burstFactor);
-    if (limits.write.refill_rate > 0) this.write.setBudget(limits.write.refill_rate * this.rateFactor, limits.write.bucket_capacity * this.burstFactor);
+    if (limits.read.refill_rate > 0)
+      this.read.setBudget(limits.read.refill_rate * this.rateFactor, limits.read.bucket_capacity * this.burstFactor);
+    if (limits.write.refill_rate > 0)
+      this.write.setBudget(limits.write.refill_rate * this.rateFactor, limits.write.bucket_capacity * this.burstFactor);
   }
 
   /** Token cost of one request (or one item of a batch). Exact paths win over `:param` patterns. */

@@ -161,7 +161,8 @@ export class Presigner {
   }
 
   private refill(): void {
-    for (const { method, pathname, depth } of this.kept.values()) while (this.prepared(method, pathname) < depth) this.prepare(method, pathname);
+    for (const { method, pathname, depth } of this.kept.values())
+      while (this.prepared(method, pathname) < depth) this.prepare(method, pathname);
   }
 
   stop(): void {

@@ -77,7 +77,10 @@ export class KalshiWsError extends Error {
 export class KalshiWs {
   readonly books = new OrderBooks();
   private ws: WebSocket | undefined;
-  private readonly opts: Required<Pick<KalshiWsOptions, "reconnectBaseMs" | "reconnectMaxMs" | "commandTimeoutMs" | "pingIntervalMs" | "staleAfterMs">> & KalshiWsOptions;
+  private readonly opts: Required<
+    Pick<KalshiWsOptions, "reconnectBaseMs" | "reconnectMaxMs" | "commandTimeoutMs" | "pingIntervalMs" | "staleAfterMs">
+  > &
+    KalshiWsOptions;
   private readonly log: Logger;
   private nextId = 1;
   private nextKey = 1;
@@ -169,7 +172,11 @@ export class KalshiWs {
   }
 
   /** Add or remove markets on a subscription, or ask for fresh order-book snapshots. */
-  async updateSubscription(sub: Subscription, action: "add_markets" | "delete_markets" | "get_snapshot", marketTickers: string[]): Promise<void> {
+  async updateSubscription(
+    sub: Subscription,
+    action: "add_markets" | "delete_markets" | "get_snapshot",
+    marketTickers: string[],
+  ): Promise<void> {
     if (action === "add_markets") sub.options.market_tickers = [...new Set([...(sub.options.market_tickers ?? []), ...marketTickers])];
     if (action === "delete_markets") {
       const drop = new Set(marketTickers);
@@ -209,7 +216,12 @@ export class KalshiWs {
     }
   }
 
-  private command(cmd: string, params: Record<string, unknown> | undefined, expectAcks: number, subscribing?: Subscription[]): Promise<WsMessage[]> {
+  private command(
+    cmd: string,
+    params: Record<string, unknown> | undefined,
+    expectAcks: number,
+    subscribing?: Subscription[],
+  ): Promise<WsMessage[]> {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new KalshiWsError(`${cmd}: not connected`));
     const id = this.nextId++;
@@ -287,7 +299,8 @@ export class KalshiWs {
     });
     ws.addEventListener("error", (ev) => {
       if (this.ws !== ws) return;
-      const err = (ev as ErrorEvent).error instanceof Error ? (ev as ErrorEvent).error : new Error((ev as ErrorEvent).message || "websocket error");
+      const err =
+        (ev as ErrorEvent).error instanceof Error ? (ev as ErrorEvent).error : new Error((ev as ErrorEvent).message || "websocket error");
       this.log("warn", `websocket error: ${err.message}`);
       this.emit({ type: "error", error: err, fatal: false });
     });
@@ -398,7 +411,10 @@ export class KalshiWs {
     if (last !== undefined && seq !== last + 1) {
       this.stats.gaps++;
       const tickers = this.books.distrustSid(sid, `seq gap on sid ${sid}: expected ${last + 1}, got ${seq}`);
-      this.log("warn", `websocket seq gap on sid ${sid} (${type}): expected ${last + 1}, got ${seq}; resnapshotting ${tickers.length} book(s)`);
+      this.log(
+        "warn",
+        `websocket seq gap on sid ${sid} (${type}): expected ${last + 1}, got ${seq}; resnapshotting ${tickers.length} book(s)`,
+      );
       this.emit({ type: "gap", sid, expected: last + 1, got: seq, tickers });
       if (tickers.length) this.requestSnapshot(sid, tickers);
     }

@@ -20,7 +20,13 @@ function describe(e: unknown): string {
 
 async function post(url: string, body: unknown, signal: AbortSignal, what: string): Promise<Response> {
   try {
-    return await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal, redirect: "error" });
+    return await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal,
+      redirect: "error",
+    });
   } catch (e) {
     throw new DeliveryError(`${what}: ${describe(e)}`);
   }
@@ -40,7 +46,12 @@ export class TelegramChannel implements Channel {
   }
 
   async send(text: string, signal: AbortSignal, chatId = this.chatId): Promise<void> {
-    const res = await post(this.method("sendMessage"), { chat_id: chatId, text: text.slice(0, 4000), disable_web_page_preview: true }, signal, "telegram");
+    const res = await post(
+      this.method("sendMessage"),
+      { chat_id: chatId, text: text.slice(0, 4000), disable_web_page_preview: true },
+      signal,
+      "telegram",
+    );
     if (!res.ok) {
       let why = `HTTP ${res.status}`;
       try {

@@ -30,7 +30,10 @@ export function startNotifier(loaded: LoadedConfig, args: StatusArgs, opts: { st
   const channels: Channel[] = [];
   let tg: TelegramChannel | null = null;
   if (token && n.telegram.chat_id) channels.push((tg = new TelegramChannel(n.telegram.api_base_url, token, n.telegram.chat_id)));
-  else if (token || n.telegram.chat_id) log.warn(`notify.telegram: ${token ? "chat_id" : "bot_token (or KALSHI_BOT_TELEGRAM_TOKEN)"} is missing; Telegram notifications are off`);
+  else if (token || n.telegram.chat_id)
+    log.warn(
+      `notify.telegram: ${token ? "chat_id" : "bot_token (or KALSHI_BOT_TELEGRAM_TOKEN)"} is missing; Telegram notifications are off`,
+    );
   if (n.webhook_url) channels.push(new WebhookChannel(n.webhook_url));
   if (channels.length === 0) return null;
   const warn = (m: string) => log.warn(redact(m));

@@ -46,7 +46,9 @@ export class Outbox {
       return false;
     }
     this.sentAt.push(now);
-    const body = this.dropped ? `${text}\n(${this.dropped} earlier notification(s) dropped: more than ${this.o.maxPerMinute} a minute)` : text;
+    const body = this.dropped
+      ? `${text}\n(${this.dropped} earlier notification(s) dropped: more than ${this.o.maxPerMinute} a minute)`
+      : text;
     this.dropped = 0;
     for (const ch of this.channels) {
       const prev = this.chains.get(ch) ?? Promise.resolve();

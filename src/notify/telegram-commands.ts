@@ -45,9 +45,13 @@ export class TelegramCommands {
   private async getUpdates(offset: number | null, timeoutS: number): Promise<Update[]> {
     const q = new URLSearchParams({ timeout: String(timeoutS), allowed_updates: JSON.stringify(["message"]) });
     if (offset !== null) q.set("offset", String(offset));
-    const res = await fetch(`${this.tg.method("getUpdates")}?${q}`, { signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(timeoutS * 1000 + this.timeoutMs)]), redirect: "error" });
+    const res = await fetch(`${this.tg.method("getUpdates")}?${q}`, {
+      signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(timeoutS * 1000 + this.timeoutMs)]),
+      redirect: "error",
+    });
     const j = (await res.json()) as { ok?: boolean; result?: Update[]; description?: string };
-    if (!res.ok || !j.ok || !Array.isArray(j.result)) throw new Error(`getUpdates: HTTP ${res.status}${j.description ? ` ${j.description}` : ""}`);
+    if (!res.ok || !j.ok || !Array.isArray(j.result))
+      throw new Error(`getUpdates: HTTP ${res.status}${j.description ? ` ${j.description}` : ""}`);
     return j.result;
   }
 
@@ -75,10 +79,14 @@ export class TelegramCommands {
         if (failures === 1 || failures % 20 === 0) this.warn(`telegram commands: ${redact((e as Error).message)}; retrying`);
         await new Promise<void>((r) => {
           const t = setTimeout(r, Math.min(60_000, 1_000 * 2 ** Math.min(failures, 6)));
-          this.stop.signal.addEventListener("abort", () => {
-            clearTimeout(t);
-            r();
-          }, { once: true });
+          this.stop.signal.addEventListener(
+            "abort",
+            () => {
+              clearTimeout(t);
+              r();
+            },
+            { once: true },
+          );
         });
       }
     }
@@ -109,7 +117,13 @@ export class TelegramCommands {
         case "/positions": {
           const s = this.status();
           if (!s.positions.length) return `No positions (${s.ledger} book).`;
-          return [`Positions (${s.ledger} book):`, ...s.positions.map((p) => `${p.ticker}: ${formatCount(p.position)} (cost $${formatDollars2(p.cost_micros)}, realized $${formatDollars2(p.realized_pnl_micros)})`)].join("\n");
+          return [
+            `Positions (${s.ledger} book):`,
+            ...s.positions.map(
+              (p) =>
+                `${p.ticker}: ${formatCount(p.position)} (cost $${formatDollars2(p.cost_micros)}, realized $${formatDollars2(p.realized_pnl_micros)})`,
+            ),
+          ].join("\n");
         }
         case "/pnl":
           return this.pnl();
@@ -118,7 +132,9 @@ export class TelegramCommands {
           return `Paused: ${line}. No new orders; resting ones are cancelled within seconds. /resume ends it.`;
         }
         case "/resume":
-          return removePause(file) ? "Resumed: the bot trades again from its next cycle (within seconds), unless BOT_DISABLE_TRADING is set for it." : "Not paused.";
+          return removePause(file)
+            ? "Resumed: the bot trades again from its next cycle (within seconds), unless BOT_DISABLE_TRADING is set for it."
+            : "Not paused.";
         case "/start":
         case "/help":
           return "Commands: /status, /positions, /pnl, /pause [reason], /resume";
@@ -131,7 +147,10 @@ export class TelegramCommands {
   }
 
   private status() {
-    return collectStatus({ ...(this.args.config !== undefined ? { config: this.args.config } : {}), ...(this.args["lock-file"] !== undefined ? { "lock-file": this.args["lock-file"] } : {}) });
+    return collectStatus({
+      ...(this.args.config !== undefined ? { config: this.args.config } : {}),
+      ...(this.args["lock-file"] !== undefined ? { "lock-file": this.args["lock-file"] } : {}),
+    });
   }
 
   private pnl(): string {
@@ -139,13 +158,17 @@ export class TelegramCommands {
     const out = [`P&L (${s.ledger} book):`];
     const b = s.heartbeat.data?.bankroll;
     if (b) out.push(`Bankroll $${b.total_dollars} (cash $${b.cash_dollars}, portfolio $${b.portfolio_value_dollars})`);
-    if (s.today) out.push(`Today (UTC ${s.today.date}): realized $${s.today.realized_pnl_dollars}, fees $${s.today.fees_dollars}, ${s.today.fills} fill(s)`);
+    if (s.today)
+      out.push(
+        `Today (UTC ${s.today.date}): realized $${s.today.realized_pnl_dollars}, fees $${s.today.fees_dollars}, ${s.today.fills} fill(s)`,
+      );
     if (s.totals) out.push(`All time: realized $${s.totals.realized_pnl_dollars}, fees $${s.totals.fees_dollars}`);
     const db = openLedgerReadOnly(this.loaded.paths.database);
     if (db) {
       try {
         const days = dailyPnl(db, s.ledger === "paper", this.loaded.config.risk.timezone, Date.now(), 7);
-        for (const d of days.slice(-7)) out.push(`${d.day}: realized $${formatDollars2(d.realizedPnlMicros)}, fees $${formatDollars2(d.feesMicros)}, ${d.fills} fill(s)`);
+        for (const d of days.slice(-7))
+          out.push(`${d.day}: realized $${formatDollars2(d.realizedPnlMicros)}, fees $${formatDollars2(d.feesMicros)}, ${d.fills} fill(s)`);
       } catch {
         // the summary above stands on its own
       } finally {

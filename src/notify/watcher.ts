@@ -14,7 +14,16 @@ import { writeFileAtomic } from "../ops/atomic.ts";
 import { readHeartbeat, type Heartbeat } from "../ops/heartbeat.ts";
 import { fileSwitch } from "../ops/kill-switch.ts";
 import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
-import { fillsAfter, hasTables, maxAuditId, newestIds, notableAuditAfter, openLedgerReadOnly, orderEventsAfter, type NotifyFillRow } from "../engine/ledger/read-views.ts";
+import {
+  fillsAfter,
+  hasTables,
+  maxAuditId,
+  newestIds,
+  notableAuditAfter,
+  openLedgerReadOnly,
+  orderEventsAfter,
+  type NotifyFillRow,
+} from "../engine/ledger/read-views.ts";
 
 export type NotifyEvent = "fills" | "rejections" | "risk" | "pause" | "drift" | "start_stop" | "daily_summary";
 
@@ -26,7 +35,6 @@ export interface WatcherOptions {
   fillBatchMs: number;
   now?: () => number;
 }
-
 
 const MAX_LINES = 8;
 
@@ -141,9 +149,17 @@ export class LedgerWatcher {
     this.pending = [];
     const fees = fills.reduce((s, f) => s + f.fee_micros, 0);
     const cash = fills.reduce((s, f) => s + f.cash_delta_micros, 0);
-    const lines = fills.slice(0, MAX_LINES).map((f) => `• bought ${formatCount(f.count)} ${f.side === "bid" ? "YES" : "NO"} ${f.ticker} @ ${formatPrice(legPrice(f.side, f.price))} (fee $${formatDollars2(f.fee_micros)})`);
+    const lines = fills
+      .slice(0, MAX_LINES)
+      .map(
+        (f) =>
+          `• bought ${formatCount(f.count)} ${f.side === "bid" ? "YES" : "NO"} ${f.ticker} @ ${formatPrice(legPrice(f.side, f.price))} (fee $${formatDollars2(f.fee_micros)})`,
+      );
     if (fills.length > MAX_LINES) lines.push(`… and ${fills.length - MAX_LINES} more`);
-    this.o.send(`${this.tag}: ${fills.length} fill(s), fees $${formatDollars2(fees)}, cash ${signed(cash)}\n${lines.join("\n")}`, `fills:${fills[0]!.id}-${fills[fills.length - 1]!.id}`);
+    this.o.send(
+      `${this.tag}: ${fills.length} fill(s), fees $${formatDollars2(fees)}, cash ${signed(cash)}\n${lines.join("\n")}`,
+      `fills:${fills[0]!.id}-${fills[fills.length - 1]!.id}`,
+    );
   }
 
   private readOrderEvents(db: Database): void {
@@ -157,7 +173,9 @@ export class LedgerWatcher {
       if (r.status === "canceled") this.canceledLastPoll++;
       if (r.status !== "rejected") continue;
       firstId ||= r.id;
-      rejected.push(`• ${r.side === "bid" ? "buy YES" : "buy NO"} ${formatCount(r.count)} ${r.ticker} @ ${formatPrice(legPrice(r.side, r.price))}${r.strategy ? ` (${r.strategy})` : ""}: ${oneLine(r.error ?? r.detail ?? "rejected")}`);
+      rejected.push(
+        `• ${r.side === "bid" ? "buy YES" : "buy NO"} ${formatCount(r.count)} ${r.ticker} @ ${formatPrice(legPrice(r.side, r.price))}${r.strategy ? ` (${r.strategy})` : ""}: ${oneLine(r.error ?? r.detail ?? "rejected")}`,
+      );
     }
     if (rejected.length && this.on("rejections")) {
       const shown = rejected.slice(0, MAX_LINES);
@@ -176,10 +194,15 @@ export class LedgerWatcher {
       const key = `audit:${r.id}`;
       if (r.kind === "risk_state" && this.on("risk")) {
         const halted = /→ halted/.test(r.message);
-        this.o.send(`${this.tag}: ${halted ? "HALTED by a risk limit" : "risk state"}: ${oneLine(r.message)}${halted ? "\nResting orders are cancelled; no new orders until `kalshi-bot run --reset-halt` after review." : ""}`, key);
+        this.o.send(
+          `${this.tag}: ${halted ? "HALTED by a risk limit" : "risk state"}: ${oneLine(r.message)}${halted ? "\nResting orders are cancelled; no new orders until `kalshi-bot run --reset-halt` after review." : ""}`,
+          key,
+        );
       } else if (r.kind === "risk_reset" && this.on("risk")) this.o.send(`${this.tag}: ${oneLine(r.message)}`, key);
-      else if (r.kind === "reconcile_failed" && this.on("drift")) this.o.send(`${this.tag}: reconciliation found drift, trading stopped until it agrees: ${oneLine(r.message)}`, key);
-      else if (r.kind === "cash_adjust" && this.on("drift")) this.o.send(`${this.tag}: cash drift with the exchange recorded: ${oneLine(r.message)}`, key);
+      else if (r.kind === "reconcile_failed" && this.on("drift"))
+        this.o.send(`${this.tag}: reconciliation found drift, trading stopped until it agrees: ${oneLine(r.message)}`, key);
+      else if (r.kind === "cash_adjust" && this.on("drift"))
+        this.o.send(`${this.tag}: cash drift with the exchange recorded: ${oneLine(r.message)}`, key);
     }
     // Past the rows of other kinds too, unless this look stopped at its limit.
     this.auditId = rows.length === LIMIT ? rows[rows.length - 1]!.id : newest;
@@ -191,7 +214,12 @@ export class LedgerWatcher {
     this.paused = f.on;
     if (!this.on("pause")) return;
     const at = new Date(this.now()).toISOString();
-    this.o.send(f.on ? `${this.tag}: PAUSED${f.reason ? `: ${oneLine(f.reason)}` : ""}. No new orders; resting ones are cancelled.` : `${this.tag}: resumed; trading from its next cycle.`, `pause:${f.on}:${at}`);
+    this.o.send(
+      f.on
+        ? `${this.tag}: PAUSED${f.reason ? `: ${oneLine(f.reason)}` : ""}. No new orders; resting ones are cancelled.`
+        : `${this.tag}: resumed; trading from its next cycle.`,
+      `pause:${f.on}:${at}`,
+    );
   }
 
   private watchHeartbeat(): void {
@@ -208,7 +236,10 @@ export class LedgerWatcher {
       this.hbStatus = null;
       this.hbError = null;
       if (on && hb.status !== "stopped") {
-        this.o.send(`${this.tag}: started (PID ${hb.pid}, kalshi-bot ${hb.version}, ${hb.mode} mode, one cycle every ${hb.cycle_interval_seconds} s${hb.kill_switch ? ", kill switch ON" : ""})`, `start:${key}`);
+        this.o.send(
+          `${this.tag}: started (PID ${hb.pid}, kalshi-bot ${hb.version}, ${hb.mode} mode, one cycle every ${hb.cycle_interval_seconds} s${hb.kill_switch ? ", kill switch ON" : ""})`,
+          `start:${key}`,
+        );
       }
     }
     if (hb.status !== this.hbStatus) {
@@ -216,7 +247,10 @@ export class LedgerWatcher {
       this.hbStatus = hb.status;
       if (on && (hb.status === "stopped" || hb.status === "halted")) {
         const cancelled = exitOrdersText(hb, this.canceledLastPoll);
-        this.o.send(`${this.tag}: stopped${hb.status === "halted" ? " (halted by a risk limit)" : ""} after cycle ${hb.cycle}: ${hb.open_orders} open order(s) left${cancelled}${hb.bankroll ? `, bankroll $${hb.bankroll.total_dollars}` : ""}`, `stop:${key}`);
+        this.o.send(
+          `${this.tag}: stopped${hb.status === "halted" ? " (halted by a risk limit)" : ""} after cycle ${hb.cycle}: ${hb.open_orders} open order(s) left${cancelled}${hb.bankroll ? `, bankroll $${hb.bankroll.total_dollars}` : ""}`,
+          `stop:${key}`,
+        );
       } else if (on && failing(hb.status) && !failing(prev)) this.hbError = null;
     }
     if (on && failing(hb.status) && hb.last_error && hb.last_error !== this.hbError) {
@@ -243,7 +277,8 @@ export class LedgerWatcher {
     let text = `${this.tag}: trading day ${ended} (${this.tz}) ended: no fills, no settlements`;
     this.withDb((db) => {
       const d = dailyReport(db, this.paper, { since: ended, until: ended, timezone: this.tz })[0];
-      if (d) text = `${this.tag}: trading day ${ended} (${this.tz}): realized P&L $${formatDollars2(d.realizedPnlMicros)} before fees, fees $${formatDollars2(d.feesMicros)}, net cash ${signed(d.netCashMicros)}; ${d.fills} fill(s) (${formatCount(d.contracts)} contracts), ${d.settlements} settlement(s), ${d.ordersSent} order(s) sent`;
+      if (d)
+        text = `${this.tag}: trading day ${ended} (${this.tz}): realized P&L $${formatDollars2(d.realizedPnlMicros)} before fees, fees $${formatDollars2(d.feesMicros)}, net cash ${signed(d.netCashMicros)}; ${d.fills} fill(s) (${formatCount(d.contracts)} contracts), ${d.settlements} settlement(s), ${d.ordersSent} order(s) sent`;
     });
     const hb = this.heartbeat();
     if (hb?.bankroll) text += `; bankroll $${hb.bankroll.total_dollars}`;

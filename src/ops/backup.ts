@@ -10,10 +10,31 @@
 // readable by others, whatever the umask.
 import { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import { APPLICATION_ID } from "../db/application-id.ts";
-import { appliedMigrationCount, applicationId, foreignKeyViolations, integrityCheck, metaMarker, setBusyTimeout, tableNames, vacuumInto } from "../db/maintenance.ts";
+import {
+  appliedMigrationCount,
+  applicationId,
+  foreignKeyViolations,
+  integrityCheck,
+  metaMarker,
+  setBusyTimeout,
+  tableNames,
+  vacuumInto,
+} from "../db/maintenance.ts";
 import { fsyncDir } from "./atomic.ts";
 import { pidAlive, unlinkSqliteFiles } from "./proc.ts";
 
@@ -54,10 +75,14 @@ export function inspectSqliteFile(path: string, label = path): DbFileFacts {
     st = statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new BackupError(`${label} does not exist; check the path (backups are in the backups/ folder, named kalshi_YYYYMMDD_HHMMSS.sqlite)`);
+    if (code === "ENOENT")
+      throw new BackupError(
+        `${label} does not exist; check the path (backups are in the backups/ folder, named kalshi_YYYYMMDD_HHMMSS.sqlite)`,
+      );
     throw new BackupError(`${label} cannot be read (${code}); check its permissions`);
   }
-  if (st.isDirectory()) throw new BackupError(`${label} is a directory, not a backup file; name a kalshi_YYYYMMDD_HHMMSS.sqlite file inside it`);
+  if (st.isDirectory())
+    throw new BackupError(`${label} is a directory, not a backup file; name a kalshi_YYYYMMDD_HHMMSS.sqlite file inside it`);
   if (!st.isFile()) throw new BackupError(`${label} is not a regular file`);
   if (st.size === 0) throw new BackupError(`${label} is empty (0 bytes); it is not a kalshi-bot backup`);
   const head = Buffer.alloc(100);
@@ -73,15 +98,18 @@ export function inspectSqliteFile(path: string, label = path): DbFileFacts {
   } finally {
     closeSync(fd);
   }
-  if (n < 100 || !head.subarray(0, 16).equals(MAGIC)) throw new BackupError(`${label} is not a SQLite database (bad header); it is not a kalshi-bot backup`);
+  if (n < 100 || !head.subarray(0, 16).equals(MAGIC))
+    throw new BackupError(`${label} is not a SQLite database (bad header); it is not a kalshi-bot backup`);
   const rawPage = head.readUInt16BE(16);
   const pageSize = rawPage === 1 ? 65536 : rawPage;
-  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) throw new BackupError(`${label} has a corrupt SQLite header (page size ${rawPage})`);
+  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0)
+    throw new BackupError(`${label} has a corrupt SQLite header (page size ${rawPage})`);
   const changeCounter = head.readUInt32BE(24);
   const pages = head.readUInt32BE(28);
   const validFor = head.readUInt32BE(92);
   const headerPages = pages > 0 && validFor === changeCounter ? pages : 0;
-  if (st.size % pageSize !== 0) throw new BackupError(`${label} is truncated or damaged (${st.size} bytes is not a whole number of ${pageSize}-byte pages)`);
+  if (st.size % pageSize !== 0)
+    throw new BackupError(`${label} is truncated or damaged (${st.size} bytes is not a whole number of ${pageSize}-byte pages)`);
   if (headerPages && st.size < headerPages * pageSize) {
     throw new BackupError(`${label} is truncated (${st.size} bytes, the header says ${headerPages * pageSize})`);
   }
@@ -117,17 +145,21 @@ export function verifyKalshiDatabase(path: string, label = path): VerifyResult {
     }
     const appId = applicationId(db);
     if (appId !== APPLICATION_ID) {
-      throw new BackupError(`${label} is a SQLite database of another application (application_id ${appId}, expected ${APPLICATION_ID} "KBOT"); it is not a kalshi-bot database`);
+      throw new BackupError(
+        `${label} is a SQLite database of another application (application_id ${appId}, expected ${APPLICATION_ID} "KBOT"); it is not a kalshi-bot database`,
+      );
     }
     const tables = tableNames(db);
     for (const t of ["meta", "__drizzle_migrations", "orders", "fills", "positions", "cycles"]) {
       if (!tables.has(t)) throw new BackupError(`${label} lacks the ${t} table; it is not a complete kalshi-bot database`);
     }
-    if (metaMarker(db, "app") !== "kalshi-bot") throw new BackupError(`${label} has no kalshi-bot marker in its meta table; it is not a kalshi-bot database`);
+    if (metaMarker(db, "app") !== "kalshi-bot")
+      throw new BackupError(`${label} has no kalshi-bot marker in its meta table; it is not a kalshi-bot database`);
     const migrations = appliedMigrationCount(db);
     if (migrations < 1) throw new BackupError(`${label} has no applied migrations; it is not a complete kalshi-bot database`);
     const orphans = foreignKeyViolations(db);
-    if (orphans.length) throw new BackupError(`${label} has ${orphans.length} row(s) referencing missing rows (first in table ${orphans[0]}); it is damaged`);
+    if (orphans.length)
+      throw new BackupError(`${label} has ${orphans.length} row(s) referencing missing rows (first in table ${orphans[0]}); it is damaged`);
     return { migrations, tables: tables.size };
   } finally {
     db.close();
@@ -231,7 +263,9 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
   const t0 = performance.now();
   const now = opts.now ?? new Date();
   if (!existsSync(opts.database)) {
-    throw new BackupError(`no database at ${opts.database}, nothing to back up; the bot creates it on its first run (check paths.database in the config, or pass --config)`);
+    throw new BackupError(
+      `no database at ${opts.database}, nothing to back up; the bot creates it on its first run (check paths.database in the config, or pass --config)`,
+    );
   }
   const st = statSync(opts.database);
   if (!st.isFile()) throw new BackupError(`database path ${opts.database} is not a file; check paths.database`);
@@ -239,9 +273,12 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
     mkdirSync(opts.backupsDir, { recursive: true, mode: 0o700 });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EEXIST" || code === "ENOTDIR") throw new BackupError(`the backups folder ${opts.backupsDir} is a file, not a folder; move it away or set paths.backups_dir`);
+    if (code === "EEXIST" || code === "ENOTDIR")
+      throw new BackupError(`the backups folder ${opts.backupsDir} is a file, not a folder; move it away or set paths.backups_dir`);
     if (code === "ENOSPC") throw new BackupError(noSpace(opts.backupsDir, code));
-    throw new BackupError(`cannot create the backups folder ${opts.backupsDir} (${code}); fix the permissions of its parent folder or set paths.backups_dir`);
+    throw new BackupError(
+      `cannot create the backups folder ${opts.backupsDir} (${code}); fix the permissions of its parent folder or set paths.backups_dir`,
+    );
   }
   sweepTemps(opts.backupsDir);
   const stamp = utcStamp(now);
@@ -266,7 +303,9 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
       // Another program's file is named as such before anything is copied.
       const appId = applicationId(src);
       if (appId !== APPLICATION_ID) {
-        throw new BackupError(`the database ${opts.database} is not a kalshi-bot ledger (application_id ${appId}, expected ${APPLICATION_ID} "KBOT"); check paths.database and --config`);
+        throw new BackupError(
+          `the database ${opts.database} is not a kalshi-bot ledger (application_id ${appId}, expected ${APPLICATION_ID} "KBOT"); check paths.database and --config`,
+        );
       }
       vacuumInto(src, tmp);
     } catch (e) {
@@ -277,7 +316,9 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
         throw new BackupError(`${opts.database} is not a SQLite database (${msg}); check paths.database and --config`);
       }
       if (/SQLITE_CORRUPT|malformed|corrupt/i.test(`${code} ${msg}`)) {
-        throw new BackupError(`the database ${opts.database} is damaged (${msg}); restore the latest good backup with \`kalshi-bot restore\``);
+        throw new BackupError(
+          `the database ${opts.database} is damaged (${msg}); restore the latest good backup with \`kalshi-bot restore\``,
+        );
       }
       if (/SQLITE_FULL|disk is full|ENOSPC/i.test(`${code} ${msg}`)) throw new BackupError(noSpace(opts.backupsDir, msg));
       throw new BackupError(`backup of ${opts.database} failed (${msg})`);
@@ -305,7 +346,8 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
         final = candidate;
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new BackupError(`cannot name the backup ${candidate} (${(e as NodeJS.ErrnoException).code})`);
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST")
+          throw new BackupError(`cannot name the backup ${candidate} (${(e as NodeJS.ErrnoException).code})`);
       }
     }
     if (!final) throw new BackupError(`too many backups named kalshi_${stamp}*.sqlite`);
@@ -334,4 +376,3 @@ export function backupDatabase(opts: BackupOptions): BackupResult {
     unlinkSqliteFiles(tmp);
   }
 }
-

@@ -90,5 +90,7 @@ export function installTestWallOffset(env: NodeJS.ProcessEnv = process.env): voi
   }
   globalThis.Date = ShiftedDate as DateConstructor;
   // Never silent: a shifted clock in production would sign every request with a wrong time.
-  process.stderr.write(`kalshi-bot: ${TEST_WALL_OFFSET_ENV} is set: this process's wall clock is shifted by the file's milliseconds (tests only)\n`);
+  process.stderr.write(
+    `kalshi-bot: ${TEST_WALL_OFFSET_ENV} is set: this process's wall clock is shifted by the file's milliseconds (tests only)\n`,
+  );
 }

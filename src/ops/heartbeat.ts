@@ -33,9 +33,7 @@ export const heartbeatSchema = z.looseObject({
   cycle: z.number().int().min(0),
   cycle_interval_seconds: z.number().int(),
   next_cycle_at: z.iso.datetime().nullable(),
-  bankroll: z
-    .object({ cash_dollars: dollars, portfolio_value_dollars: dollars, total_dollars: dollars })
-    .nullable(),
+  bankroll: z.object({ cash_dollars: dollars, portfolio_value_dollars: dollars, total_dollars: dollars }).nullable(),
   open_orders: z.number().int().min(0),
   last_error: z.string().nullable(),
   kill_switch: z.boolean(),
@@ -48,7 +46,13 @@ export const heartbeatSchema = z.looseObject({
    * with how many were left resting on purpose.
    */
   exit_orders: z
-    .object({ policy: z.enum(["cancel", "keep"]), canceled: z.number().int().min(0), not_canceled: z.number().int().min(0), kept: z.number().int().min(0), reason: z.string().nullable() })
+    .object({
+      policy: z.enum(["cancel", "keep"]),
+      canceled: z.number().int().min(0),
+      not_canceled: z.number().int().min(0),
+      kept: z.number().int().min(0),
+      reason: z.string().nullable(),
+    })
     .optional(),
   /**
    * Counts since the process started (a restart resets them, as Prometheus counters may): requests
@@ -93,7 +97,9 @@ export function readHeartbeat(path: string): Heartbeat {
     text = readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new HeartbeatError(code === "ENOENT" ? `heartbeat ${path} is missing (is the bot running?)` : `heartbeat ${path} is unreadable (${code})`);
+    throw new HeartbeatError(
+      code === "ENOENT" ? `heartbeat ${path} is missing (is the bot running?)` : `heartbeat ${path} is unreadable (${code})`,
+    );
   }
   let raw: unknown;
   try {

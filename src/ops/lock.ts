@@ -20,7 +20,19 @@
 // Without the JIT (systemd MemoryDenyWriteExecute=yes) bun:ffi cannot load; then the kernel lock is
 // taken as SQLite's fcntl lock on a sidecar `<lock>.sqlite` in EXCLUSIVE locking mode (also released
 // on death). Do not mix both modes on one host: flock and fcntl locks do not see each other.
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync, fsyncSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  fsyncSync,
+} from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Database } from "bun:sqlite";
 import { dlopen, FFIType, read as ffiRead } from "bun:ffi";
@@ -52,7 +64,10 @@ function loadFlock(): Flock | null {
   flockFn = null;
   if (process.env.KALSHI_BOT_LOCK_METHOD === "sqlite" || process.platform === "win32") return null;
   try {
-    const names = process.platform === "darwin" ? ["libc.dylib", "libSystem.B.dylib"] : ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"];
+    const names =
+      process.platform === "darwin"
+        ? ["libc.dylib", "libSystem.B.dylib"]
+        : ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"];
     for (const name of names) {
       try {
         const lib = dlopen(name, {
@@ -157,8 +172,13 @@ function acquireFlock(abs: string, flock: Flock): LockHandle {
       fd = openSync(abs, constants.O_RDWR | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o644);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? "error";
-      if (code === "EISDIR") throw new UserError(`Failed to acquire lock: ${abs} is a directory. Use --lock-file ./custom.lock with a file path.`, EXIT.USAGE);
-      if (code === "ELOOP") throw new UserError(`Failed to acquire lock: ${abs} is a symbolic link; refusing to follow it. Remove it or use --lock-file ./custom.lock.`, EXIT.USAGE);
+      if (code === "EISDIR")
+        throw new UserError(`Failed to acquire lock: ${abs} is a directory. Use --lock-file ./custom.lock with a file path.`, EXIT.USAGE);
+      if (code === "ELOOP")
+        throw new UserError(
+          `Failed to acquire lock: ${abs} is a symbolic link; refusing to follow it. Remove it or use --lock-file ./custom.lock.`,
+          EXIT.USAGE,
+        );
       if (code !== "EACCES" && code !== "EPERM" && code !== "EROFS") throw permissionError(abs, code);
       // Not writable by us (e.g. left by another user): we can still tell whether it is held.
       try {
@@ -238,7 +258,12 @@ function acquireSqlite(abs: string): LockHandle {
   return makeHandle(abs, "sqlite", st, () => db.close());
 }
 
-function makeHandle(abs: string, method: "flock" | "sqlite", st: { dev: number | bigint; ino: number | bigint }, unlock: () => void): LockHandle {
+function makeHandle(
+  abs: string,
+  method: "flock" | "sqlite",
+  st: { dev: number | bigint; ino: number | bigint },
+  unlock: () => void,
+): LockHandle {
   let released = false;
   const ours = (): boolean => {
     try {

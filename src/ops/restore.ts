@@ -17,7 +17,20 @@
 // (tested with KALSHI_BOT_CRASH_AT=restore:<step>). Temp copies of a crashed restore are swept by
 // the next one.
 import { Database } from "bun:sqlite";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeSync, chmodSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeSync,
+  chmodSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { EXIT, UserError } from "../errors.ts";
 import { fsyncDir } from "./atomic.ts";
@@ -100,7 +113,10 @@ function takeLock(opts: RestoreOptions): LockHandle | null {
         );
       }
       if (pid !== null && pidAlive(pid) && looksLikeBot(pid)) {
-        throw new UserError(`Refusing to restore even with --force: PID ${pid} is alive and is a kalshi-bot holding ${opts.lockFile}. Stop it first.`, EXIT.LOCKED);
+        throw new UserError(
+          `Refusing to restore even with --force: PID ${pid} is alive and is a kalshi-bot holding ${opts.lockFile}. Stop it first.`,
+          EXIT.LOCKED,
+        );
       }
       warn(`--force: restoring although ${opts.lockFile} is locked (PID ${pid ?? "unknown"}); make sure no bot uses ${opts.target}`);
       return null;
@@ -116,12 +132,14 @@ export function restoreDatabase(opts: RestoreOptions): RestoreResult {
   const warn = opts.warn ?? (() => {});
   const backup = resolve(opts.backup);
   const target = resolve(opts.target);
-  if (backup === target) throw new UserError(`the backup and the target are the same file (${target}); name a file from the backups folder`, EXIT.USAGE);
+  if (backup === target)
+    throw new UserError(`the backup and the target are the same file (${target}); name a file from the backups folder`, EXIT.USAGE);
   let targetStat: ReturnType<typeof statSync> | null = null;
   try {
     targetStat = statSync(target);
   } catch {}
-  if (targetStat?.isDirectory()) throw new UserError(`target ${target} is a directory; give the database file path (e.g. data/kalshi.sqlite)`, EXIT.USAGE);
+  if (targetStat?.isDirectory())
+    throw new UserError(`target ${target} is a directory; give the database file path (e.g. data/kalshi.sqlite)`, EXIT.USAGE);
   if (targetStat && !targetStat.isFile()) throw new UserError(`target ${target} is not a regular file`, EXIT.USAGE);
 
   try {
@@ -135,7 +153,10 @@ export function restoreDatabase(opts: RestoreOptions): RestoreResult {
   // A bot may run with another lock file on this very database: never replace a ledger in use.
   if (targetStat && databaseInUse(target)) {
     lock?.release();
-    throw new UserError(`Refusing to restore: a running kalshi-bot has ${target} open (with another lock file than ${opts.lockFile}). Stop it first; --force does not override this.`, EXIT.LOCKED);
+    throw new UserError(
+      `Refusing to restore: a running kalshi-bot has ${target} open (with another lock file than ${opts.lockFile}). Stop it first; --force does not override this.`,
+      EXIT.LOCKED,
+    );
   }
   const dir = dirname(target);
   const tmp = join(dir, `.${basename(target)}.restore-${process.pid}.tmp`);
@@ -146,7 +167,10 @@ export function restoreDatabase(opts: RestoreOptions): RestoreResult {
       unlinkSqliteFiles(tmp, { strict: true });
       copyDurably(backup, tmp);
     } catch (e) {
-      throw new UserError(`restore failed: cannot write a copy in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check free space and permissions; the target was not touched`, EXIT.BACKUP);
+      throw new UserError(
+        `restore failed: cannot write a copy in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check free space and permissions; the target was not touched`,
+        EXIT.BACKUP,
+      );
     }
     crashPoint("restore:copied");
     // Verify the exact bytes that will become the database.
@@ -218,7 +242,8 @@ function checkpointTarget(target: string, warn: (m: string) => void): void {
   try {
     db = new Database(target);
     setBusyTimeout(db, 5000);
-    if (!checkpointTruncate(db)) warn(`the current database's WAL could not be checkpointed (busy); its last transactions are in the saved copy`);
+    if (!checkpointTruncate(db))
+      warn(`the current database's WAL could not be checkpointed (busy); its last transactions are in the saved copy`);
     fsyncFile(target);
   } catch (e) {
     warn(`the current database's WAL could not be checkpointed (${(e as Error).message.split("\n")[0]}); its content is in the saved copy`);

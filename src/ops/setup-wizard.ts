@@ -82,7 +82,8 @@ const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 /** Why a typed key id cannot be Kalshi's (a pasted key file, a truncated copy), or null. */
 export function keyIdProblem(keyId: string): string | null {
   if (KEY_ID_RE.test(keyId)) return null;
-  if (keyId.includes("BEGIN") || keyId.length > 64) return "That looks like the private key itself, not its id: the key id is a UUID shown beside the key on kalshi.com → Account → API keys.";
+  if (keyId.includes("BEGIN") || keyId.length > 64)
+    return "That looks like the private key itself, not its id: the key id is a UUID shown beside the key on kalshi.com → Account → API keys.";
   return `"${keyId}" is not a Kalshi key id: those are UUIDs such as 1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d (8-4-4-4-12 hex digits), shown beside the key on kalshi.com → Account → API keys.`;
 }
 
@@ -107,7 +108,11 @@ function riskLines(r: RiskConfig): string[] {
  * Show the risk limits a live config will trade under and let the operator change them, each
  * answer checked by the config's own schema. Returns the `risk` section to write.
  */
-async function reviewRiskLimits(current: Record<string, unknown>, prompt: Prompter, say: (line: string) => void): Promise<Record<string, unknown>> {
+async function reviewRiskLimits(
+  current: Record<string, unknown>,
+  prompt: Prompter,
+  say: (line: string) => void,
+): Promise<Record<string, unknown>> {
   const risk: Record<string, unknown> = { ...current };
   let effective = riskSchema.safeParse(risk);
   if (!effective.success) return risk; // the final check reports the file's own mistake
@@ -117,7 +122,11 @@ async function reviewRiskLimits(current: Record<string, unknown>, prompt: Prompt
   for (const f of RISK_FIELDS) {
     for (;;) {
       const shown = String(effective.data[f.key]);
-      const typed = String((await prompt(`risk.${f.key}: ${f.what}${f.dollars ? " in dollars" : ""}`, { type: "text", default: shown })) ?? "").trim().replace(/^\$/, "");
+      const typed = String(
+        (await prompt(`risk.${f.key}: ${f.what}${f.dollars ? " in dollars" : ""}`, { type: "text", default: shown })) ?? "",
+      )
+        .trim()
+        .replace(/^\$/, "");
       const value = f.dollars ? typed : Number(typed);
       const trial = riskSchema.safeParse({ ...risk, [f.key]: value });
       if (typed !== "" && trial.success) {
@@ -175,11 +184,17 @@ function readExisting(path: string): ExistingConfig {
  * Throws UserError when there is no terminal; Ctrl+C rejects with consola's
  * ConsolaPromptCancelledError (guarded() maps it to exit 130).
  */
-export async function runSetupWizard(configPath: string, opts: { prompt?: Prompter; say?: (line: string) => void } = {}): Promise<WizardResult> {
+export async function runSetupWizard(
+  configPath: string,
+  opts: { prompt?: Prompter; say?: (line: string) => void } = {},
+): Promise<WizardResult> {
   const prompt = opts.prompt ?? defaultPrompter;
   const say = opts.say ?? ((l: string) => consola.info(l));
   if (!opts.prompt && process.stdin.isTTY !== true) {
-    throw new UserError("the setup wizard needs an interactive terminal (stdin is not a TTY); write advanced_config.json by hand (see `kalshi-bot config schema`) or run `kalshi-bot setup` in a terminal", EXIT.USAGE);
+    throw new UserError(
+      "the setup wizard needs an interactive terminal (stdin is not a TTY); write advanced_config.json by hand (see `kalshi-bot config schema`) or run `kalshi-bot setup` in a terminal",
+      EXIT.USAGE,
+    );
   }
   const cfg = readExisting(configPath);
   const exchange: NonNullable<ExistingConfig["exchange"]> = { ...(cfg.exchange ?? {}) };
@@ -200,7 +215,13 @@ export async function runSetupWizard(configPath: string, opts: { prompt?: Prompt
   if (environment !== "sim") {
     let keyId = "";
     for (;;) {
-      const typed = String((await prompt("API key id (from kalshi.com → Account → API keys)", { type: "text", placeholder: "xxxxxxxx-xxxx-…", default: exchange.api_key_id ?? "" })) ?? "").trim();
+      const typed = String(
+        (await prompt("API key id (from kalshi.com → Account → API keys)", {
+          type: "text",
+          placeholder: "xxxxxxxx-xxxx-…",
+          default: exchange.api_key_id ?? "",
+        })) ?? "",
+      ).trim();
       if (!typed) {
         say("The key id is required for demo and production (or set KALSHI_API_KEY_ID later).");
         if (!(await prompt("Enter it now?", { type: "confirm", initial: true }))) break;
@@ -216,7 +237,13 @@ export async function runSetupWizard(configPath: string, opts: { prompt?: Prompt
     }
     if (keyId) exchange.api_key_id = keyId;
     for (;;) {
-      const keyPath = String((await prompt("Path to the private key file (.pem, mode 0600)", { type: "text", placeholder: "/etc/kalshi-bot/kalshi.pem", default: exchange.private_key_path ?? "" })) ?? "").trim();
+      const keyPath = String(
+        (await prompt("Path to the private key file (.pem, mode 0600)", {
+          type: "text",
+          placeholder: "/etc/kalshi-bot/kalshi.pem",
+          default: exchange.private_key_path ?? "",
+        })) ?? "",
+      ).trim();
       if (!keyPath) {
         say("No key path set; set exchange.private_key_path or KALSHI_PRIVATE_KEY_PATH before trading.");
         break;
@@ -236,18 +263,32 @@ export async function runSetupWizard(configPath: string, opts: { prompt?: Prompt
     }
   }
 
-  const dryRun = (await prompt("Dry-run (simulate orders, place nothing real)?", { type: "confirm", initial: trading.dry_run ?? true })) as boolean;
+  const dryRun = (await prompt("Dry-run (simulate orders, place nothing real)?", {
+    type: "confirm",
+    initial: trading.dry_run ?? true,
+  })) as boolean;
   trading.dry_run = dryRun;
   if (!dryRun) {
-    say("Live trading: the bot also needs trading.autonomous_mode=true, trading.non_interactive=true and an explicit scope (the guide's checklist).");
-    const unattended = (await prompt("Enable unattended live trading now (autonomous_mode + non_interactive)?", { type: "confirm", initial: false })) as boolean;
+    say(
+      "Live trading: the bot also needs trading.autonomous_mode=true, trading.non_interactive=true and an explicit scope (the guide's checklist).",
+    );
+    const unattended = (await prompt("Enable unattended live trading now (autonomous_mode + non_interactive)?", {
+      type: "confirm",
+      initial: false,
+    })) as boolean;
     trading.autonomous_mode = unattended;
     trading.non_interactive = unattended;
   }
 
   for (;;) {
     const current = Array.isArray(trading.series_tickers) ? trading.series_tickers.join(", ") : "";
-    const text = String((await prompt("Scope: series tickers to trade, comma-separated (empty for none)", { type: "text", placeholder: "KXHIGHNY, KXINX", default: current })) ?? "");
+    const text = String(
+      (await prompt("Scope: series tickers to trade, comma-separated (empty for none)", {
+        type: "text",
+        placeholder: "KXHIGHNY, KXINX",
+        default: current,
+      })) ?? "",
+    );
     const { tickers, bad } = parseTickers(text);
     if (bad.length) {
       say(`Not a ticker: ${bad.join(", ")} (letters, digits, '.', '_', '-')`);

@@ -11,13 +11,25 @@ import { fileSwitch } from "./kill-switch.ts";
 import { judgeHeartbeat } from "./watchdog.ts";
 import { renderTable } from "./table.ts";
 import { dailyReport, missingReportTables } from "../engine/ledger-report.ts";
-import { hasTables, openLedgerReadOnly, statusLedgerView, type StatusCycleRow, type StatusOrderRow, type StatusPositionRow } from "../engine/ledger/read-views.ts";
+import {
+  hasTables,
+  openLedgerReadOnly,
+  statusLedgerView,
+  type StatusCycleRow,
+  type StatusOrderRow,
+  type StatusPositionRow,
+} from "../engine/ledger/read-views.ts";
 import { tradingDay } from "../engine/risk.ts";
 import { formatCount, formatDollars2, formatPrice } from "../kalshi/money.ts";
 
-
 export interface StatusReport {
-  heartbeat: { path: string; present: boolean; error: string | null; data: Heartbeat | null; verdict: { healthy: boolean; reason: string } | null };
+  heartbeat: {
+    path: string;
+    present: boolean;
+    error: string | null;
+    data: Heartbeat | null;
+    verdict: { healthy: boolean; reason: string } | null;
+  };
   lock: { path: string; held: boolean; pid: number | null };
   /** The kill-switch file (kalshi-bot pause); the bot's own BOT_DISABLE_TRADING shows in its heartbeat. */
   pause: { path: string; active: boolean; reason: string | null };
@@ -83,7 +95,13 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
     : null;
   const paper = hb ? hb.dry_run : loaded.config.trading.dry_run;
   const report: StatusReport = {
-    heartbeat: { path: hbPath, present: hb !== null, error: hbError, data: hb, verdict: verdict ? { healthy: verdict.healthy, reason: verdict.reason } : null },
+    heartbeat: {
+      path: hbPath,
+      present: hb !== null,
+      error: hbError,
+      data: hb,
+      verdict: verdict ? { healthy: verdict.healthy, reason: verdict.reason } : null,
+    },
     lock: { path: loaded.paths.lockFile, held: isLockHeld(loaded.paths.lockFile), pid: readLockHolder(loaded.paths.lockFile) },
     pause: (() => {
       const f = fileSwitch(loaded.paths.killSwitchFile);
@@ -133,9 +151,14 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
         settlements: row?.settlements ?? 0,
       };
     }
-    report.totals = { realized_pnl_dollars: formatDollars2(view.totals.realizedPnlMicros), fees_dollars: formatDollars2(view.totals.feesMicros) };
+    report.totals = {
+      realized_pnl_dollars: formatDollars2(view.totals.realizedPnlMicros),
+      fees_dollars: formatDollars2(view.totals.feesMicros),
+    };
     try {
-      report.database.bytes = statSync(loaded.paths.database).size + (existsSync(`${loaded.paths.database}-wal`) ? statSync(`${loaded.paths.database}-wal`).size : 0);
+      report.database.bytes =
+        statSync(loaded.paths.database).size +
+        (existsSync(`${loaded.paths.database}-wal`) ? statSync(`${loaded.paths.database}-wal`).size : 0);
     } catch {}
     if (view.cashDrift) {
       report.cash_drift_unconfirmed_dollars = formatDollars2(view.cashDrift.micros);
@@ -143,7 +166,12 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
     }
     report.last_cycles = view.lastCycles;
     const b = view.balance;
-    if (b) report.balance = { cash_dollars: formatDollars2(b.cash_micros), portfolio_value_dollars: formatDollars2(b.portfolio_value_micros), at: iso(b.at) };
+    if (b)
+      report.balance = {
+        cash_dollars: formatDollars2(b.cash_micros),
+        portfolio_value_dollars: formatDollars2(b.portfolio_value_micros),
+        at: iso(b.at),
+      };
   } catch (e) {
     report.database.error = `cannot read ${loaded.paths.database} (${(e as Error).message})`;
   } finally {
@@ -160,9 +188,15 @@ export function renderStatus(r: StatusReport, width: number | null = null): stri
   const out: string[] = [];
   const hb = r.heartbeat.data;
   if (hb) {
-    out.push(`Bot:        ${hb.status}${r.heartbeat.verdict ? (r.heartbeat.verdict.healthy ? " (healthy)" : ` (UNHEALTHY: ${r.heartbeat.verdict.reason})`) : ""}`);
-    out.push(`            PID ${hb.pid}, kalshi-bot ${hb.version}, mode ${hb.mode}, ${hb.environment}${hb.dry_run ? ", dry-run" : ", LIVE"}${hb.kill_switch ? ", kill switch ON" : ""}`);
-    out.push(`            cycle ${hb.cycle} every ${hb.cycle_interval_seconds}s, heartbeat ${hb.updated_at}${hb.next_cycle_at ? `, next cycle ${hb.next_cycle_at}` : ""}`);
+    out.push(
+      `Bot:        ${hb.status}${r.heartbeat.verdict ? (r.heartbeat.verdict.healthy ? " (healthy)" : ` (UNHEALTHY: ${r.heartbeat.verdict.reason})`) : ""}`,
+    );
+    out.push(
+      `            PID ${hb.pid}, kalshi-bot ${hb.version}, mode ${hb.mode}, ${hb.environment}${hb.dry_run ? ", dry-run" : ", LIVE"}${hb.kill_switch ? ", kill switch ON" : ""}`,
+    );
+    out.push(
+      `            cycle ${hb.cycle} every ${hb.cycle_interval_seconds}s, heartbeat ${hb.updated_at}${hb.next_cycle_at ? `, next cycle ${hb.next_cycle_at}` : ""}`,
+    );
     if (hb.last_error) out.push(`            last error: ${hb.last_error}`);
     if (hb.exit_orders) {
       const x = hb.exit_orders;
@@ -172,21 +206,27 @@ export function renderStatus(r: StatusReport, width: number | null = null): stri
           : `At exit:    ${x.canceled} resting order(s) cancelled, ${x.not_canceled} could not be${x.reason && x.not_canceled ? ` (${x.reason})` : ""}`,
       );
     }
-    if (hb.bankroll) out.push(`Bankroll:   $${hb.bankroll.total_dollars} (cash $${hb.bankroll.cash_dollars}, portfolio $${hb.bankroll.portfolio_value_dollars})`);
+    if (hb.bankroll)
+      out.push(
+        `Bankroll:   $${hb.bankroll.total_dollars} (cash $${hb.bankroll.cash_dollars}, portfolio $${hb.bankroll.portfolio_value_dollars})`,
+      );
   } else {
     out.push(`Bot:        no heartbeat (${r.heartbeat.error ?? "missing"})`);
   }
-  out.push(`Lock:       ${r.lock.held ? `held by PID ${r.lock.pid ?? "?"}` : "free (no bot running)"} — ${(r.lock.path)}`);
-  if (r.pause.active) out.push(`Paused:     ${(r.pause.path)} exists${r.pause.reason ? `: ${r.pause.reason}` : ""} (no orders; kalshi-bot resume ends it)`);
+  out.push(`Lock:       ${r.lock.held ? `held by PID ${r.lock.pid ?? "?"}` : "free (no bot running)"} — ${r.lock.path}`);
+  if (r.pause.active)
+    out.push(`Paused:     ${r.pause.path} exists${r.pause.reason ? `: ${r.pause.reason}` : ""} (no orders; kalshi-bot resume ends it)`);
   if (!r.database.present) {
-    out.push(`Database:   none yet at ${(r.database.path)} (the bot creates it on its first run: kalshi-bot --mode trade --once)`);
+    out.push(`Database:   none yet at ${r.database.path} (the bot creates it on its first run: kalshi-bot --mode trade --once)`);
     return out.join("\n") + "\n";
   }
   if (r.database.error) {
     out.push(`Database:   ${r.database.error}`);
     return out.join("\n") + "\n";
   }
-  out.push(`Database:   ${(r.database.path)} (${r.ledger} ledger${r.database.bytes !== undefined ? `, ${humanBytes(r.database.bytes)}` : ""})`);
+  out.push(
+    `Database:   ${r.database.path} (${r.ledger} ledger${r.database.bytes !== undefined ? `, ${humanBytes(r.database.bytes)}` : ""})`,
+  );
   if (r.cash_drift_unconfirmed_dollars) {
     const side = r.cash_drift_unconfirmed_dollars.startsWith("-") ? "ledger below" : "ledger above";
     const amount = r.cash_drift_unconfirmed_dollars.replace(/^-/, "");
@@ -196,41 +236,89 @@ export function renderStatus(r: StatusReport, width: number | null = null): stri
         : `Cash check: the exchange's balance differs from the ledger by $${amount} (${side}); recorded as a deposit/withdrawal if the next reconciliation sees it too`,
     );
   }
-  if (!hb && r.balance) out.push(`Bankroll:   cash $${r.balance.cash_dollars}, portfolio $${r.balance.portfolio_value_dollars} (snapshot ${r.balance.at})`);
+  if (!hb && r.balance)
+    out.push(`Bankroll:   cash $${r.balance.cash_dollars}, portfolio $${r.balance.portfolio_value_dollars} (snapshot ${r.balance.at})`);
   out.push(`Positions:  ${r.positions.length === 0 ? "none" : ""}`);
   if (r.positions.length) {
     out.push(
       renderTable(
-        [{ header: "market", cutLast: true }, { header: "contracts", right: true }, { header: "cost", right: true }, { header: "realized", right: true }, { header: "fees", right: true }],
-        r.positions.map((p) => [p.ticker, formatCount(p.position), `$${formatDollars2(p.cost_micros)}`, `$${formatDollars2(p.realized_pnl_micros)}`, `$${formatDollars2(p.fees_micros)}`]),
+        [
+          { header: "market", cutLast: true },
+          { header: "contracts", right: true },
+          { header: "cost", right: true },
+          { header: "realized", right: true },
+          { header: "fees", right: true },
+        ],
+        r.positions.map((p) => [
+          p.ticker,
+          formatCount(p.position),
+          `$${formatDollars2(p.cost_micros)}`,
+          `$${formatDollars2(p.realized_pnl_micros)}`,
+          `$${formatDollars2(p.fees_micros)}`,
+        ]),
         { width, indent: "  " },
       ).trimEnd(),
     );
   }
-  out.push(`Open orders: ${r.open_orders.length === 0 ? "none" : ""}${r.cancel_on_exit ? "" : `${r.open_orders.length === 0 ? "; " : ""}left resting on purpose when the bot exits (trading.cancel_on_exit is false; they expire after trading.order_ttl_seconds)`}`);
+  out.push(
+    `Open orders: ${r.open_orders.length === 0 ? "none" : ""}${r.cancel_on_exit ? "" : `${r.open_orders.length === 0 ? "; " : ""}left resting on purpose when the bot exits (trading.cancel_on_exit is false; they expire after trading.order_ttl_seconds)`}`,
+  );
   if (r.open_orders.length) {
     out.push(
       renderTable(
-        [{ header: "market", cutLast: true }, { header: "side" }, { header: "left/count", right: true }, { header: "price", right: true }, { header: "status" }, { header: "client_order_id" }, { header: "strategy" }],
-        r.open_orders.map((o) => [o.ticker, o.side, `${formatCount(o.remaining_count)}/${formatCount(o.count)}`, formatPrice(o.price), o.status, o.client_order_id, o.strategy ?? "-"]),
+        [
+          { header: "market", cutLast: true },
+          { header: "side" },
+          { header: "left/count", right: true },
+          { header: "price", right: true },
+          { header: "status" },
+          { header: "client_order_id" },
+          { header: "strategy" },
+        ],
+        r.open_orders.map((o) => [
+          o.ticker,
+          o.side,
+          `${formatCount(o.remaining_count)}/${formatCount(o.count)}`,
+          formatPrice(o.price),
+          o.status,
+          o.client_order_id,
+          o.strategy ?? "-",
+        ]),
         { width, indent: "  " },
       ).trimEnd(),
     );
   }
   if (r.today) {
-    out.push(`Today:      ${r.today.date} in ${r.today.timezone} (risk.timezone, as kalshi-bot report daily): ${r.today.fills} fill(s), fees $${r.today.fees_dollars}, realized P&L $${r.today.realized_pnl_dollars}, ${r.today.settlements} settlement(s)`);
+    out.push(
+      `Today:      ${r.today.date} in ${r.today.timezone} (risk.timezone, as kalshi-bot report daily): ${r.today.fills} fill(s), fees $${r.today.fees_dollars}, realized P&L $${r.today.realized_pnl_dollars}, ${r.today.settlements} settlement(s)`,
+    );
   }
   if (r.totals) out.push(`All time:   realized P&L $${r.totals.realized_pnl_dollars}, fees $${r.totals.fees_dollars}`);
   out.push(`Last cycles: ${r.last_cycles.length === 0 ? "none yet" : ""}`);
   if (r.last_cycles.length) {
     out.push(
       renderTable(
-        [{ header: "cycle" , right: true }, { header: "started" }, { header: "mode" }, { header: "status" }, { header: "orders", right: true }, { header: "took", right: true }, { header: "error" }],
-        r.last_cycles.map((c) => [`#${c.id}`, iso(c.started_at), c.mode, c.status, String(c.orders_placed), c.ended_at ? `${((c.ended_at - c.started_at) / 1000).toFixed(1)}s` : "-", c.error ?? ""]),
+        [
+          { header: "cycle", right: true },
+          { header: "started" },
+          { header: "mode" },
+          { header: "status" },
+          { header: "orders", right: true },
+          { header: "took", right: true },
+          { header: "error" },
+        ],
+        r.last_cycles.map((c) => [
+          `#${c.id}`,
+          iso(c.started_at),
+          c.mode,
+          c.status,
+          String(c.orders_placed),
+          c.ended_at ? `${((c.ended_at - c.started_at) / 1000).toFixed(1)}s` : "-",
+          c.error ?? "",
+        ]),
         { width, indent: "  " },
       ).trimEnd(),
     );
   }
   return out.join("\n") + "\n";
 }
-

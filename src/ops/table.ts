@@ -30,7 +30,10 @@ const MIN_TEXT = 8;
  * The width to fit: COLUMNS when set to a positive number (the shell exports it; a user can set it
  * for a pipe), else the terminal's own width when stdout is one, else no limit.
  */
-export function terminalWidth(env: NodeJS.ProcessEnv = process.env, out: { isTTY?: boolean; columns?: number } = process.stdout): number | null {
+export function terminalWidth(
+  env: NodeJS.ProcessEnv = process.env,
+  out: { isTTY?: boolean; columns?: number } = process.stdout,
+): number | null {
   const c = Number(env.COLUMNS);
   if (Number.isInteger(c) && c > 0) return c;
   if (out.isTTY && typeof out.columns === "number" && out.columns > 0) return out.columns;
@@ -46,10 +49,12 @@ const flat = (s: string) => s.replace(/[\r\n\t]+/g, " ");
 
 export function renderTable(cols: TableColumn[], rows: string[][], opts: TableOptions = {}): string {
   const indent = opts.indent ?? "";
-  const body = rows.map((r) => cols.map((c, i) => {
-    const s = flat(r[i] ?? "");
-    return c.maxWidth && !c.right ? cut(s, c.maxWidth) : s;
-  }));
+  const body = rows.map((r) =>
+    cols.map((c, i) => {
+      const s = flat(r[i] ?? "");
+      return c.maxWidth && !c.right ? cut(s, c.maxWidth) : s;
+    }),
+  );
   const footer = opts.footer?.map((s, i) => (cols[i]?.right ? s : flat(s)));
   const natural = cols.map((c, i) => Math.max(c.header.length, footer?.[i]?.length ?? 0, ...body.map((b) => b[i]!.length)));
   const limit = opts.width ?? Number.POSITIVE_INFINITY;
@@ -93,7 +98,9 @@ function records(cols: TableColumn[], body: string[][], footer: string[] | undef
   const room = Math.max(1, limit - indent.length - nameW - GAP.length);
   const block = (cells: string[], title: string, skipEmpty: boolean) => [
     `${indent}${title}`,
-    ...cells.flatMap((v, i) => (skipEmpty && v === "" ? [] : [`${indent}${cols[i]!.header.padEnd(nameW)}${GAP}${cols[i]!.right ? v : cut(v, room)}`.trimEnd()])),
+    ...cells.flatMap((v, i) =>
+      skipEmpty && v === "" ? [] : [`${indent}${cols[i]!.header.padEnd(nameW)}${GAP}${cols[i]!.right ? v : cut(v, room)}`.trimEnd()],
+    ),
   ];
   const out: string[] = [];
   body.forEach((cells, n) => {

@@ -39,7 +39,8 @@ export function checkWritableFile(name: string, file: string): CheckResult {
     } catch {
       return { name, ok: false, detail: `${file} cannot be inspected by this user; fix the permissions of its folder or change ${name}` };
     }
-    if (st.isDirectory()) return { name, ok: false, detail: `${file} is a folder, not a file; point ${name} at a file (e.g. inside that folder)` };
+    if (st.isDirectory())
+      return { name, ok: false, detail: `${file} is a folder, not a file; point ${name} at a file (e.g. inside that folder)` };
     try {
       accessSync(file, constants.W_OK);
       return { name, ok: true, detail: `${file} is writable` };
@@ -59,11 +60,25 @@ export function hasExplicitScope(loaded: LoadedConfig): boolean {
 export function liveChecklist(loaded: LoadedConfig): CheckResult[] {
   const t = loaded.config.trading;
   if (t.dry_run) {
-    return [{ name: "trading.dry_run", ok: true, detail: "dry_run=true: paper trading, no real orders (the live checklist applies when you set it to false)" }];
+    return [
+      {
+        name: "trading.dry_run",
+        ok: true,
+        detail: "dry_run=true: paper trading, no real orders (the live checklist applies when you set it to false)",
+      },
+    ];
   }
   return [
-    { name: "trading.autonomous_mode", ok: t.autonomous_mode, detail: t.autonomous_mode ? "true" : "must be true for unattended live trading (set trading.autonomous_mode=true)" },
-    { name: "trading.non_interactive", ok: t.non_interactive, detail: t.non_interactive ? "true" : "must be true for unattended live trading (set trading.non_interactive=true)" },
+    {
+      name: "trading.autonomous_mode",
+      ok: t.autonomous_mode,
+      detail: t.autonomous_mode ? "true" : "must be true for unattended live trading (set trading.autonomous_mode=true)",
+    },
+    {
+      name: "trading.non_interactive",
+      ok: t.non_interactive,
+      detail: t.non_interactive ? "true" : "must be true for unattended live trading (set trading.non_interactive=true)",
+    },
     {
       name: "trading scope",
       ok: hasExplicitScope(loaded),
@@ -103,7 +118,11 @@ export function credentialPresence(loaded: LoadedConfig): CheckResult[] {
       : { name: "exchange.api_key_id", ok: false, detail: `needed for ${env}: set exchange.api_key_id or KALSHI_API_KEY_ID` },
   );
   if (!loaded.privateKeyPath) {
-    out.push({ name: "exchange.private_key_path", ok: false, detail: `needed for ${env}: set exchange.private_key_path, KALSHI_PRIVATE_KEY_PATH or a systemd credential` });
+    out.push({
+      name: "exchange.private_key_path",
+      ok: false,
+      detail: `needed for ${env}: set exchange.private_key_path, KALSHI_PRIVATE_KEY_PATH or a systemd credential`,
+    });
   }
   return out;
 }
@@ -120,8 +139,10 @@ export function networkProblem(e: unknown): string | null {
     const code = String((x as { code?: unknown }).code ?? "");
     const name = String((x as { name?: unknown }).name ?? "");
     const msg = x instanceof Error ? x.message : String(x);
-    if (code === "ECONNREFUSED" || code === "ConnectionRefused" || code === "connection_refused") return "connection refused (nothing listens there)";
-    if (code === "ENOTFOUND" || code === "EAI_AGAIN" || /getaddrinfo|ENOTFOUND|DNS/i.test(msg)) return "the host name does not resolve (DNS)";
+    if (code === "ECONNREFUSED" || code === "ConnectionRefused" || code === "connection_refused")
+      return "connection refused (nothing listens there)";
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN" || /getaddrinfo|ENOTFOUND|DNS/i.test(msg))
+      return "the host name does not resolve (DNS)";
     if (code === "timeout" || name === "TimeoutError" || name === "AbortError") return "no answer in time";
     if (code === "ECONNRESET" || code === "ConnectionClosed") return "the connection was dropped";
     if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return "the host is unreachable from this machine";

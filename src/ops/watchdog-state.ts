@@ -87,6 +87,8 @@ export function nextWatchdogState(prev: WatchdogState | null, v: Verdict, host: 
     since: recovered || prev === null ? now : prev.since,
     checked_at: now,
     alert: recovered ? "recovered" : "none",
-    message: recovered ? `kalshi-bot on ${host}: recovered after ${minutesBetween(prev.since, now)} (was: ${prev.reason}); now ${v.reason}` : "",
+    message: recovered
+      ? `kalshi-bot on ${host}: recovered after ${minutesBetween(prev.since, now)} (was: ${prev.reason}); now ${v.reason}`
+      : "",
   };
 }

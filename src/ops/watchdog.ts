@@ -15,7 +15,18 @@ import { pidAlive } from "./proc.ts";
 
 export const STALE_BUFFER_SECONDS = 120;
 
-export type VerdictCode = "ok" | "missing" | "unreadable" | "stale" | "future" | "not_running" | "status" | "degraded" | "disabled" | "bankroll_unknown" | "low_bankroll";
+export type VerdictCode =
+  | "ok"
+  | "missing"
+  | "unreadable"
+  | "stale"
+  | "future"
+  | "not_running"
+  | "status"
+  | "degraded"
+  | "disabled"
+  | "bankroll_unknown"
+  | "low_bankroll";
 
 export interface Verdict {
   healthy: boolean;
@@ -73,12 +84,25 @@ export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
     const msg = e instanceof HeartbeatError ? e.message : (e as Error).message;
     return { ...base, code: /missing/.test(msg) ? "missing" : "unreadable", reason: msg };
   }
-  const maxAge = opts.maxAgeSeconds ?? (hb.cycle_interval_seconds > 0 ? hb.cycle_interval_seconds : opts.fallbackIntervalSeconds) + STALE_BUFFER_SECONDS;
+  const maxAge =
+    opts.maxAgeSeconds ?? (hb.cycle_interval_seconds > 0 ? hb.cycle_interval_seconds : opts.fallbackIntervalSeconds) + STALE_BUFFER_SECONDS;
   const age = Math.floor((now.getTime() - Date.parse(hb.updated_at)) / 1000);
   const total = hb.bankroll?.total_dollars ?? null;
-  const v: Verdict = { ...base, age_seconds: age, max_age_seconds: maxAge, status: hb.status, pid: hb.pid, cycle: hb.cycle, bankroll_total_dollars: total };
+  const v: Verdict = {
+    ...base,
+    age_seconds: age,
+    max_age_seconds: maxAge,
+    status: hb.status,
+    pid: hb.pid,
+    cycle: hb.cycle,
+    bankroll_total_dollars: total,
+  };
   if (age > maxAge) {
-    return { ...v, code: "stale", reason: `heartbeat is stale: last update ${fmtAge(age)} ago at ${hb.updated_at} (max ${maxAge}s); the bot (PID ${hb.pid}) is hung or stopped` };
+    return {
+      ...v,
+      code: "stale",
+      reason: `heartbeat is stale: last update ${fmtAge(age)} ago at ${hb.updated_at} (max ${maxAge}s); the bot (PID ${hb.pid}) is hung or stopped`,
+    };
   }
   if (age < -CLOCK_SKEW_SECONDS) {
     return { ...v, code: "future", reason: `heartbeat is dated ${fmtAge(-age)} in the future (${hb.updated_at}); check the system clock` };
@@ -92,17 +116,30 @@ export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
     };
   }
   if (hb.status === "disabled") {
-    return { ...v, code: "disabled", reason: `trading is disabled by the kill switch (BOT_DISABLE_TRADING or kalshi-bot pause); status disabled, PID ${hb.pid}` };
+    return {
+      ...v,
+      code: "disabled",
+      reason: `trading is disabled by the kill switch (BOT_DISABLE_TRADING or kalshi-bot pause); status disabled, PID ${hb.pid}`,
+    };
   }
   if (hb.status === "degraded") {
-    return { ...v, code: "degraded", reason: `degraded: the exchange is failing or not answering (${hb.last_error ?? "no detail"}); the bot (PID ${hb.pid}) keeps retrying` };
+    return {
+      ...v,
+      code: "degraded",
+      reason: `degraded: the exchange is failing or not answering (${hb.last_error ?? "no detail"}); the bot (PID ${hb.pid}) keeps retrying`,
+    };
   }
   if (hb.status !== "active") {
     const why = hb.last_error ? `: ${hb.last_error}` : "";
     return { ...v, code: "status", reason: `bot status is ${hb.status}, not active${why} (PID ${hb.pid})` };
   }
   if (minMicros > 0) {
-    if (total === null) return { ...v, code: "bankroll_unknown", reason: `bankroll unknown (no bankroll in the heartbeat), minimum is $${formatDollars2(minMicros)}` };
+    if (total === null)
+      return {
+        ...v,
+        code: "bankroll_unknown",
+        reason: `bankroll unknown (no bankroll in the heartbeat), minimum is $${formatDollars2(minMicros)}`,
+      };
     let totalMicros: number;
     try {
       totalMicros = parseDollars(total, "bankroll.total_dollars");
@@ -110,7 +147,11 @@ export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
       return { ...v, code: "unreadable", reason: `heartbeat ${path} has an unreadable bankroll total "${total}"` };
     }
     if (totalMicros < minMicros) {
-      return { ...v, code: "low_bankroll", reason: `bankroll $${total} is below the minimum $${formatDollars2(minMicros)} (watchdog.min_bankroll_dollars)` };
+      return {
+        ...v,
+        code: "low_bankroll",
+        reason: `bankroll $${total} is below the minimum $${formatDollars2(minMicros)} (watchdog.min_bankroll_dollars)`,
+      };
     }
   }
   return {

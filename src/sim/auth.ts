@@ -17,7 +17,13 @@ export function hasAuthHeaders(h: AuthHeadersIn): boolean {
 }
 
 /** The account a request is signed for, or the SimError Kalshi would answer. `wallNow` is real time. */
-export function authenticate(h: AuthHeadersIn, method: string, pathname: string, lookup: (keyId: string) => Account | undefined, wallNow = Date.now()): Account {
+export function authenticate(
+  h: AuthHeadersIn,
+  method: string,
+  pathname: string,
+  lookup: (keyId: string) => Account | undefined,
+  wallNow = Date.now(),
+): Account {
   const keyId = h.get(HEADER_KEY);
   const ts = h.get(HEADER_TIMESTAMP);
   const sig = h.get(HEADER_SIGNATURE);

@@ -8,9 +8,18 @@ import { formatCount, formatPrice, type Count, type Price } from "../kalshi/mone
 /** One market's minute. Prices are YES prices (1/10,000 $); -1 = no trade in the minute. */
 interface Bucket {
   minute: number;
-  bo: Price; bh: Price; bl: Price; bc: Price;
-  ao: Price; ah: Price; al: Price; ac: Price;
-  po: Price; ph: Price; pl: Price; pc: Price;
+  bo: Price;
+  bh: Price;
+  bl: Price;
+  bc: Price;
+  ao: Price;
+  ah: Price;
+  al: Price;
+  ac: Price;
+  po: Price;
+  ph: Price;
+  pl: Price;
+  pc: Price;
   /** Σ price × count of the minute's trades, for the volume-weighted mean. */
   pv: number;
   volume: Count;
@@ -41,7 +50,24 @@ export class CandleStore {
     // A new minute opens at the quote that stood when it began: the previous minute's close.
     const bo = last ? last.bc : bid;
     const ao = last ? last.ac : ask;
-    const b: Bucket = { minute, bo, bh: bo, bl: bo, bc: bo, ao, ah: ao, al: ao, ac: ao, po: -1, ph: -1, pl: -1, pc: -1, pv: 0, volume: 0, oi };
+    const b: Bucket = {
+      minute,
+      bo,
+      bh: bo,
+      bl: bo,
+      bc: bo,
+      ao,
+      ah: ao,
+      al: ao,
+      ac: ao,
+      po: -1,
+      ph: -1,
+      pl: -1,
+      pc: -1,
+      pv: 0,
+      volume: 0,
+      oi,
+    };
     list.push(b);
     if (list.length > MAX_MINUTES * 1.1) list.splice(0, list.length - MAX_MINUTES);
     return b;
@@ -101,7 +127,12 @@ export class CandleStore {
       // are left out. Quotes carry the close that stood; nothing traded in it.
       const end = Math.ceil(startS / span) * span;
       if (end <= endS && (out.length === 0 || out[0]!.end_period_ts > end)) {
-        const q = (d: CandleJson["yes_bid"]) => ({ close_dollars: d.close_dollars, high_dollars: d.close_dollars, low_dollars: d.close_dollars, open_dollars: d.close_dollars });
+        const q = (d: CandleJson["yes_bid"]) => ({
+          close_dollars: d.close_dollars,
+          high_dollars: d.close_dollars,
+          low_dollars: d.close_dollars,
+          open_dollars: d.close_dollars,
+        });
         out.unshift({
           end_period_ts: end,
           open_interest_fp: before.c.open_interest_fp,
@@ -119,8 +150,16 @@ export class CandleStore {
 function candle(end: number, bs: Bucket[], previous: Price): CandleJson {
   const first = bs[0]!;
   const lastB = bs[bs.length - 1]!;
-  let bh = first.bh, bl = first.bl, ah = first.ah, al = first.al;
-  let po = -1, ph = -1, pl = -1, pc = -1, pv = 0, vol = 0;
+  let bh = first.bh,
+    bl = first.bl,
+    ah = first.ah,
+    al = first.al;
+  let po = -1,
+    ph = -1,
+    pl = -1,
+    pc = -1,
+    pv = 0,
+    vol = 0;
   for (const b of bs) {
     bh = Math.max(bh, b.bh);
     bl = Math.min(bl, b.bl);
@@ -142,7 +181,15 @@ function candle(end: number, bs: Bucket[], previous: Price): CandleJson {
   const f = formatPrice;
   const price: Record<string, string> = {};
   if (po >= 0) {
-    Object.assign(price, { close_dollars: f(pc), high_dollars: f(ph), low_dollars: f(pl), max_dollars: f(ph), mean_dollars: f(Math.round(pv / vol)), min_dollars: f(pl), open_dollars: f(po) });
+    Object.assign(price, {
+      close_dollars: f(pc),
+      high_dollars: f(ph),
+      low_dollars: f(pl),
+      max_dollars: f(ph),
+      mean_dollars: f(Math.round(pv / vol)),
+      min_dollars: f(pl),
+      open_dollars: f(po),
+    });
   }
   if (previous >= 0) price.previous_dollars = f(previous);
   return {

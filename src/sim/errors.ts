@@ -8,7 +8,10 @@ export type ErrorBody =
   | { error: string };
 
 export class SimError extends Error {
-  constructor(readonly status: number, readonly body: ErrorBody) {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorBody,
+  ) {
     super(typeof (body as { msg?: string }).msg === "string" ? (body as { msg: string }).msg : JSON.stringify(body));
   }
 }
@@ -48,5 +51,4 @@ export const authUnknownKey = (): SimError =>
   nested(401, "authentication_error", { message: "authentication_error", details: "NOT_FOUND", service: false });
 export const authBadSignature = (): SimError =>
   nested(401, "authentication_error", { message: "authentication_error", details: "INCORRECT_API_KEY_SIGNATURE", service: false });
-export const authExpired = (): SimError =>
-  nested(401, "header_timestamp_expired", { message: "header timestamp expired", service: false });
+export const authExpired = (): SimError => nested(401, "header_timestamp_expired", { message: "header timestamp expired", service: false });

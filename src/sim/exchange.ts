@@ -11,7 +11,19 @@ import { isOnGrid } from "../kalshi/price-grid.ts";
 import { Rng } from "./rng.ts";
 import { Scheduler } from "./scheduler.ts";
 import type {
-  BookSide, Fill, Market, MarketResult, Order, OrderGroup, Series, Settlement, SimEvent, StpType, TimeInForce, Trade, UpdateReason,
+  BookSide,
+  Fill,
+  Market,
+  MarketResult,
+  Order,
+  OrderGroup,
+  Series,
+  Settlement,
+  SimEvent,
+  StpType,
+  TimeInForce,
+  Trade,
+  UpdateReason,
 } from "./types.ts";
 
 export interface NewOrder {
@@ -35,7 +47,17 @@ export interface NewOrder {
 export type LifecycleType = "created" | "activated" | "deactivated" | "close_date_updated" | "determined" | "settled";
 
 export type ExchangeEvent =
-  | { type: "book"; ticker: string; side: BookSide; price: Price; delta: Count; userId?: string; clientOrderId?: string; subaccount?: number; tsMs: number }
+  | {
+      type: "book";
+      ticker: string;
+      side: BookSide;
+      price: Price;
+      delta: Count;
+      userId?: string;
+      clientOrderId?: string;
+      subaccount?: number;
+      tsMs: number;
+    }
   | { type: "trade"; trade: Trade }
   | { type: "fill"; fill: Fill }
   | { type: "order"; order: Order }
@@ -44,7 +66,14 @@ export type ExchangeEvent =
   | { type: "lifecycle"; ticker: string; event: LifecycleType; tsMs: number }
   | { type: "event_lifecycle"; eventTicker: string; tsMs: number }
   | { type: "event_fee_update"; eventTicker: string; tsMs: number }
-  | { type: "order_group"; userId: string; groupId: string; event: "created" | "triggered" | "reset" | "deleted" | "limit_updated"; limit: Count; tsMs: number };
+  | {
+      type: "order_group";
+      userId: string;
+      groupId: string;
+      event: "created" | "triggered" | "reset" | "deleted" | "limit_updated";
+      limit: Count;
+      tsMs: number;
+    };
 
 export type Listener = (e: ExchangeEvent) => void;
 
@@ -102,7 +131,10 @@ export class Exchange {
   /** Executions so far, for the bench. */
   matchedCount = 0;
 
-  constructor(readonly clock: SimClock, seed: number | string = 1) {
+  constructor(
+    readonly clock: SimClock,
+    seed: number | string = 1,
+  ) {
     this.ids = new Rng(`${seed}:ids`);
     this.startedMs = clock.now();
   }
@@ -114,7 +146,9 @@ export class Exchange {
   /** GET /historical/cutoff: markets settled and trades made before it are served as historical. */
   historicalCutoffMs(): number {
     // Whole seconds, as the wire reports it, so a record's side never differs from what the answer says.
-    return this.historyAfterMs === null ? this.startedMs : Math.floor(Math.max(this.startedMs, this.now() - this.historyAfterMs) / 1000) * 1000;
+    return this.historyAfterMs === null
+      ? this.startedMs
+      : Math.floor(Math.max(this.startedMs, this.now() - this.historyAfterMs) / 1000) * 1000;
   }
 
   isArchived(m: Market): boolean {
@@ -134,7 +168,15 @@ export class Exchange {
     if (e.type === "book") this.quoteDirty.add(e.ticker);
     else if (e.type === "trade") {
       const t = this.top(e.trade.ticker);
-      this.candles.trade(e.trade.ticker, e.trade.tsMs, e.trade.price, e.trade.count, t.bid, t.ask, this.markets.get(e.trade.ticker)?.openInterest ?? 0);
+      this.candles.trade(
+        e.trade.ticker,
+        e.trade.tsMs,
+        e.trade.price,
+        e.trade.count,
+        t.bid,
+        t.ask,
+        this.markets.get(e.trade.ticker)?.openInterest ?? 0,
+      );
     }
     for (const l of this.listeners) l(e);
   }
@@ -254,7 +296,8 @@ export class Exchange {
     if (m.status !== "active") throw E.marketClosed();
     if (!Number.isSafeInteger(req.count) || req.count <= 0) throw E.invalidOrder("count must be at least 0.01");
     if (!isOnGrid(req.price, m.priceRanges)) throw E.invalidPrice();
-    if (req.tif !== "good_till_canceled" && req.expirationTs != null) throw E.invalidOrder("expiration_time is only valid with good_till_canceled");
+    if (req.tif !== "good_till_canceled" && req.expirationTs != null)
+      throw E.invalidOrder("expiration_time is only valid with good_till_canceled");
     if (req.expirationTs != null && req.expirationTs * 1000 <= now) throw E.invalidOrder("expiration_time is in the past");
     let group: OrderGroup | undefined;
     if (req.orderGroupId) {
@@ -330,13 +373,14 @@ export class Exchange {
     // remaining taker quantity is canceled" (Kalshi's SelfTradePreventionType) — so once a self
     // maker was hit, the rest of the incoming order never rests.
     let makerStp = false;
-    const stpStopped = matchIncoming(book, o, {
-      trade: (maker, taker, price, q) => fills.push(this.execute(m, book, maker, taker, price, q)),
-      cancelMaker: (maker) => {
-        makerStp = true;
-        this.cancelResting(maker, "SelfTradeCancel");
-      },
-    }) || makerStp;
+    const stpStopped =
+      matchIncoming(book, o, {
+        trade: (maker, taker, price, q) => fills.push(this.execute(m, book, maker, taker, price, q)),
+        cancelMaker: (maker) => {
+          makerStp = true;
+          this.cancelResting(maker, "SelfTradeCancel");
+        },
+      }) || makerStp;
     if (o.remaining > 0) {
       if (stpStopped) {
         o.remaining = 0;
@@ -365,7 +409,17 @@ export class Exchange {
     reserveFor(acct, o);
     acct.addResting(o);
     book.add(o);
-    this.emit({ type: "book", ticker: o.ticker, side: o.side, price: o.price, delta: o.remaining, userId: o.userId, clientOrderId: o.clientOrderId, subaccount: o.subaccount, tsMs: this.now() });
+    this.emit({
+      type: "book",
+      ticker: o.ticker,
+      side: o.side,
+      price: o.price,
+      delta: o.remaining,
+      userId: o.userId,
+      clientOrderId: o.clientOrderId,
+      subaccount: o.subaccount,
+      tsMs: this.now(),
+    });
     if (o.expirationMs !== null) {
       const exp = o.expirationMs;
       this.at(exp, () => {
@@ -412,7 +466,8 @@ export class Exchange {
     taker.takerFees += tFee;
     taker.updatedMs = now;
 
-    const oiBefore = Math.max(0, makerAcct.positions.get(m.ticker)?.position ?? 0) + Math.max(0, takerAcct.positions.get(m.ticker)?.position ?? 0);
+    const oiBefore =
+      Math.max(0, makerAcct.positions.get(m.ticker)?.position ?? 0) + Math.max(0, takerAcct.positions.get(m.ticker)?.position ?? 0);
     const mPos = applyFill(makerAcct, m.ticker, maker.side, price, q, mFee, now);
     const tPos = applyFill(takerAcct, m.ticker, taker.side, price, q, tFee, now);
     const oiAfter = Math.max(0, mPos.position) + Math.max(0, tPos.position);
@@ -430,7 +485,17 @@ export class Exchange {
 
     const makerFill = this.recordFill(makerAcct, maker, tradeId, price, q, false, mFee, mPos.position, now);
     const takerFill = this.recordFill(takerAcct, taker, tradeId, price, q, true, tFee, tPos.position, now);
-    this.emit({ type: "book", ticker: m.ticker, side: maker.side, price, delta: -q, userId: maker.userId, clientOrderId: maker.clientOrderId, subaccount: maker.subaccount, tsMs: now });
+    this.emit({
+      type: "book",
+      ticker: m.ticker,
+      side: maker.side,
+      price,
+      delta: -q,
+      userId: maker.userId,
+      clientOrderId: maker.clientOrderId,
+      subaccount: maker.subaccount,
+      tsMs: now,
+    });
     this.emit({ type: "trade", trade });
     this.emit({ type: "fill", fill: makerFill });
     this.emit({ type: "fill", fill: takerFill });
@@ -442,7 +507,17 @@ export class Exchange {
     return takerFill;
   }
 
-  private recordFill(acct: Account, o: Order, tradeId: string, price: Price, q: Count, isTaker: boolean, fee: Micros, post: Count, now: number): Fill {
+  private recordFill(
+    acct: Account,
+    o: Order,
+    tradeId: string,
+    price: Price,
+    q: Count,
+    isTaker: boolean,
+    fee: Micros,
+    post: Count,
+    now: number,
+  ): Fill {
     const f: Fill = {
       fillId: tradeId,
       tradeId,
@@ -475,7 +550,17 @@ export class Exchange {
     o.remaining = 0;
     this.finish(o, "canceled", reason);
     const now = this.now();
-    this.emit({ type: "book", ticker: o.ticker, side: o.side, price: o.price, delta: -reducedBy, userId: o.userId, clientOrderId: o.clientOrderId, subaccount: o.subaccount, tsMs: now });
+    this.emit({
+      type: "book",
+      ticker: o.ticker,
+      side: o.side,
+      price: o.price,
+      delta: -reducedBy,
+      userId: o.userId,
+      clientOrderId: o.clientOrderId,
+      subaccount: o.subaccount,
+      tsMs: now,
+    });
     this.emit({ type: "order", order: o });
     this.emit({ type: "ticker", ticker: o.ticker, tsMs: now });
     return reducedBy;
@@ -507,7 +592,7 @@ export class Exchange {
     const o = this.orders.get(orderId);
     if (!o || o.userId !== userId) return;
     const ix = this.markets.get(o.ticker)?.exchangeIndex ?? 0;
-    const named = route.marketTicker ? (this.markets.get(route.marketTicker)?.exchangeIndex ?? 0) : route.exchangeIndex ?? 0;
+    const named = route.marketTicker ? (this.markets.get(route.marketTicker)?.exchangeIndex ?? 0) : (route.exchangeIndex ?? 0);
     if (named !== ix) throw E.notFound();
   }
 
@@ -547,7 +632,17 @@ export class Exchange {
     o.initial -= by2;
     o.updatedMs = this.now();
     o.lastUpdateReason = "Decrease";
-    this.emit({ type: "book", ticker: o.ticker, side: o.side, price: o.price, delta: -by2, userId: o.userId, clientOrderId: o.clientOrderId, subaccount: o.subaccount, tsMs: this.now() });
+    this.emit({
+      type: "book",
+      ticker: o.ticker,
+      side: o.side,
+      price: o.price,
+      delta: -by2,
+      userId: o.userId,
+      clientOrderId: o.clientOrderId,
+      subaccount: o.subaccount,
+      tsMs: this.now(),
+    });
     this.emit({ type: "order", order: o });
     return o;
   }
@@ -581,7 +676,17 @@ export class Exchange {
     book.remove(o, was);
     acct.dropResting(o);
     releaseAll(acct, o);
-    this.emit({ type: "book", ticker: o.ticker, side: o.side, price: o.price, delta: -was, userId: o.userId, clientOrderId: o.clientOrderId, subaccount: o.subaccount, tsMs: this.now() });
+    this.emit({
+      type: "book",
+      ticker: o.ticker,
+      side: o.side,
+      price: o.price,
+      delta: -was,
+      userId: o.userId,
+      clientOrderId: o.clientOrderId,
+      subaccount: o.subaccount,
+      tsMs: this.now(),
+    });
     if (updatedClientOrderId) this.renameClientId(acct, o, updatedClientOrderId);
     o.price = price;
     o.remaining = newRemaining;
@@ -591,13 +696,14 @@ export class Exchange {
     o.updatedMs = this.now();
     const fills: Fill[] = [];
     let makerStp = false;
-    const stopped = matchIncoming(book, o, {
-      trade: (maker, taker, p, q) => fills.push(this.execute(m, book, maker, taker, p, q)),
-      cancelMaker: (maker) => {
-        makerStp = true;
-        this.cancelResting(maker, "SelfTradeCancel");
-      },
-    }) || makerStp;
+    const stopped =
+      matchIncoming(book, o, {
+        trade: (maker, taker, p, q) => fills.push(this.execute(m, book, maker, taker, p, q)),
+        cancelMaker: (maker) => {
+          makerStp = true;
+          this.cancelResting(maker, "SelfTradeCancel");
+        },
+      }) || makerStp;
     if (o.remaining === 0) this.finish(o, "executed", "Trade");
     else if (stopped) {
       o.remaining = 0;
@@ -667,7 +773,8 @@ export class Exchange {
   private cancelGroupOrders(g: OrderGroup): void {
     const acct = this.accounts.get(g.userId);
     if (!acct) return;
-    for (const set of [...acct.resting.values()]) for (const o of [...set]) if (o.orderGroupId === g.id) this.cancelResting(o, "OrderGroupCancel");
+    for (const set of [...acct.resting.values()])
+      for (const o of [...set]) if (o.orderGroupId === g.id) this.cancelResting(o, "OrderGroupCancel");
   }
 
   private countForGroup(o: Order, q: Count, now: number): void {

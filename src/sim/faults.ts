@@ -28,12 +28,16 @@ export function parseFaults(spec: string | undefined | null): FaultSpec {
   const out: FaultSpec = { http: {}, wsDisconnect: 0, wsSkipSeq: 0, slowMs: 1500, timeoutMs: 30_000 };
   if (!spec?.trim()) return out;
   let total = 0;
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf("=");
     if (eq < 0) throw new FaultSpecError(`fault "${part}" needs a value, e.g. ${part}=0.05`);
     const key = part.slice(0, eq).trim();
     const value = Number(part.slice(eq + 1).trim());
-    if (!Number.isFinite(value) || value < 0) throw new FaultSpecError(`fault ${key}: "${part.slice(eq + 1)}" is not a non-negative number`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new FaultSpecError(`fault ${key}: "${part.slice(eq + 1)}" is not a non-negative number`);
     if ((PARAMS as readonly string[]).includes(key)) {
       if (key === "slow_ms") out.slowMs = value;
       else out.timeoutMs = value;
@@ -54,7 +58,10 @@ export function parseFaults(spec: string | undefined | null): FaultSpec {
 export class FaultInjector {
   private readonly httpRng: Rng;
   private readonly wsRng: Rng;
-  constructor(readonly spec: FaultSpec, seed: number | string) {
+  constructor(
+    readonly spec: FaultSpec,
+    seed: number | string,
+  ) {
     this.httpRng = new Rng(`${seed}:faults:http`);
     this.wsRng = new Rng(`${seed}:faults:ws`);
   }

@@ -9,7 +9,14 @@ export interface HistoricalCandleJson {
   end_period_ts: number;
   yes_bid: { open: string; low: string; high: string; close: string };
   yes_ask: { open: string; low: string; high: string; close: string };
-  price: { open: string | null; low: string | null; high: string | null; close: string | null; mean: string | null; previous: string | null };
+  price: {
+    open: string | null;
+    low: string | null;
+    high: string | null;
+    close: string | null;
+    mean: string | null;
+    previous: string | null;
+  };
   volume: string;
   open_interest: string;
 }
@@ -22,7 +29,14 @@ export function historicalCandle(c: CandleJson): HistoricalCandleJson {
     end_period_ts: c.end_period_ts,
     yes_bid: quote(c.yes_bid),
     yes_ask: quote(c.yes_ask),
-    price: { open: p.open_dollars ?? null, low: p.low_dollars ?? null, high: p.high_dollars ?? null, close: p.close_dollars ?? null, mean: p.mean_dollars ?? null, previous: p.previous_dollars ?? null },
+    price: {
+      open: p.open_dollars ?? null,
+      low: p.low_dollars ?? null,
+      high: p.high_dollars ?? null,
+      close: p.close_dollars ?? null,
+      mean: p.mean_dollars ?? null,
+      previous: p.previous_dollars ?? null,
+    },
     volume: c.volume_fp,
     open_interest: c.open_interest_fp,
   };

@@ -43,7 +43,12 @@ function decodeKey(c: string | null): { ms: number; id: string } | null {
  * longer passes the filters (an order that stopped resting), the page starts at the first item
  * older than it. An unreadable cursor starts from the top, as on Kalshi.
  */
-export function keysetPage<T>(items: T[], cursor: string | null, limit: number, key: (t: T) => { ms: number; id: string }): { items: T[]; cursor: string } {
+export function keysetPage<T>(
+  items: T[],
+  cursor: string | null,
+  limit: number,
+  key: (t: T) => { ms: number; id: string },
+): { items: T[]; cursor: string } {
   let start = 0;
   const k = decodeKey(cursor);
   if (k) {
@@ -143,8 +148,19 @@ export function compareMarkets(a: { createdMs: number; ticker: string }, b: { cr
 }
 
 /** A page of markets already in `compareMarkets` order, resuming strictly after the cursor's market. */
-export function marketsPage<T extends { createdMs: number; ticker: string }>(items: T[], cursor: string | null, limit: number): { items: T[]; cursor: string } {
-  return orderedPage(items, decodeMarketCursor(cursor), limit, (m) => m, compareMarkets, (k) => encodeMarketCursor(k.createdMs, k.ticker));
+export function marketsPage<T extends { createdMs: number; ticker: string }>(
+  items: T[],
+  cursor: string | null,
+  limit: number,
+): { items: T[]; cursor: string } {
+  return orderedPage(
+    items,
+    decodeMarketCursor(cursor),
+    limit,
+    (m) => m,
+    compareMarkets,
+    (k) => encodeMarketCursor(k.createdMs, k.ticker),
+  );
 }
 
 // ---- events and positions: a fixed order, a cursor naming the last item --------------------------
@@ -197,7 +213,14 @@ function decodePb(c: string | null): Map<number, string | number> | null {
  * the cursor's key: an item added before it is never returned, one added after it is, and an item
  * that left the list (filters) shifts nothing. An unreadable cursor starts from the top.
  */
-function orderedPage<T, K>(items: T[], after: K | null, limit: number, key: (t: T) => K, cmp: (a: K, b: K) => number, encode: (k: K) => string): { items: T[]; cursor: string } {
+function orderedPage<T, K>(
+  items: T[],
+  after: K | null,
+  limit: number,
+  key: (t: T) => K,
+  cmp: (a: K, b: K) => number,
+  encode: (k: K) => string,
+): { items: T[]; cursor: string } {
   let start = 0;
   if (after !== null) {
     // Binary search: the first item whose key sorts after the cursor's.
@@ -225,7 +248,10 @@ const compareEventKeys = (a: EventKey, b: EventKey): number => a.seq - b.seq || 
 
 /** GetEvents cursor: protobuf `{1: creation sequence, 2: event_ticker}` of the last event returned. */
 export function encodeEventCursor(k: EventKey): string {
-  return encodePb([{ n: 1, v: k.seq }, { n: 2, s: k.ticker }]);
+  return encodePb([
+    { n: 1, v: k.seq },
+    { n: 2, s: k.ticker },
+  ]);
 }
 
 export function decodeEventCursor(c: string | null): EventKey | null {
@@ -251,7 +277,10 @@ export const comparePositionKeys = (a: PositionKey, b: PositionKey): number =>
 
 /** GetPositions cursor: protobuf `{1: event_ticker, 2: ticker}` of the last market position returned. */
 export function encodePositionCursor(k: PositionKey): string {
-  return encodePb([{ n: 1, s: k.event }, { n: 2, s: k.ticker }]);
+  return encodePb([
+    { n: 1, s: k.event },
+    { n: 2, s: k.ticker },
+  ]);
 }
 
 export function decodePositionCursor(c: string | null): PositionKey | null {
@@ -266,7 +295,12 @@ export function decodePositionCursor(c: string | null): PositionKey | null {
  * position (null on the first page), so the caller can tell whether the page's first event was
  * begun on the page before.
  */
-export function positionsPage<T>(items: T[], cursor: string | null, limit: number, key: (t: T) => PositionKey): { items: T[]; cursor: string; after: PositionKey | null } {
+export function positionsPage<T>(
+  items: T[],
+  cursor: string | null,
+  limit: number,
+  key: (t: T) => PositionKey,
+): { items: T[]; cursor: string; after: PositionKey | null } {
   const after = decodePositionCursor(cursor);
   return { ...orderedPage(items, after, limit, key, comparePositionKeys, encodePositionCursor), after };
 }

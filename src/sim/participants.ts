@@ -91,7 +91,11 @@ export class Participants {
   private readonly quoters = new Map<string, { rng: Rng; style: Style }>();
   private readonly rng: Rng;
 
-  constructor(private readonly ex: Exchange, seed: number | string, private readonly opts: ParticipantOptions) {
+  constructor(
+    private readonly ex: Exchange,
+    seed: number | string,
+    private readonly opts: ParticipantOptions,
+  ) {
     const account = (user: string) => ex.accounts.get(user) ?? ex.addAccount(new Account(user, BIG_BALANCE, null, null, true));
     this.maker = account(MAKER_USER);
     for (const u of [NOISE_USER, INFORMED_USER, ARB_USER]) account(u);
@@ -103,7 +107,14 @@ export class Participants {
     return this.processes.get(eventTicker);
   }
 
-  addEvent(eventTicker: string, process: EventProcess, markets: Market[], liquidity: Map<string, Liquidity>, mutuallyExclusive: boolean, seed: number | string): void {
+  addEvent(
+    eventTicker: string,
+    process: EventProcess,
+    markets: Market[],
+    liquidity: Map<string, Liquidity>,
+    mutuallyExclusive: boolean,
+    seed: number | string,
+  ): void {
     this.processes.set(eventTicker, process);
     if (mutuallyExclusive && markets.length > 2) this.meEvents.push(eventTicker);
     if (this.opts.activity <= 0) return;
@@ -269,7 +280,9 @@ export class Participants {
     if (keen > 0.2 + 3 * p * (1 - p)) return;
     const ref = p * PRICE_ONE;
     const reach = style.halfSpread + 300;
-    const price = buy ? (snapUp(Math.round(ref + reach), m.priceRanges) ?? nextDownTop(m.priceRanges)) : (snapDown(Math.round(ref - reach), m.priceRanges) ?? snapUp(1, m.priceRanges) ?? 0);
+    const price = buy
+      ? (snapUp(Math.round(ref + reach), m.priceRanges) ?? nextDownTop(m.priceRanges))
+      : (snapDown(Math.round(ref - reach), m.priceRanges) ?? snapUp(1, m.priceRanges) ?? 0);
     if (price <= 0 || price >= PRICE_ONE) return;
     this.place(NOISE_USER, m, buy ? "bid" : "ask", price, size, "immediate_or_cancel");
   }
@@ -281,8 +294,10 @@ export class Participants {
     const future = Math.round(proc.fair(m.ticker, now + INFORMED_HORIZON_MS) * PRICE_ONE);
     const top = this.ex.top(m.ticker);
     const fee = (p: Price) => takerFee(p, 100) / 100; // per contract, in price units
-    if (top.askSize > 0 && future - top.ask > fee(top.ask) + 100) this.place(INFORMED_USER, m, "bid", top.ask, Math.min(size, top.askSize), "immediate_or_cancel");
-    else if (top.bidSize > 0 && top.bid - future > fee(top.bid) + 100) this.place(INFORMED_USER, m, "ask", top.bid, Math.min(size, top.bidSize), "immediate_or_cancel");
+    if (top.askSize > 0 && future - top.ask > fee(top.ask) + 100)
+      this.place(INFORMED_USER, m, "bid", top.ask, Math.min(size, top.askSize), "immediate_or_cancel");
+    else if (top.bidSize > 0 && top.bid - future > fee(top.bid) + 100)
+      this.place(INFORMED_USER, m, "ask", top.bid, Math.min(size, top.bidSize), "immediate_or_cancel");
   }
 
   /** Take a YES set (asks + fees < $1) or a NO set (bids − fees > $1) of an exhaustive event, top level only. */
@@ -312,7 +327,14 @@ export class Participants {
     }
   }
 
-  private place(user: string, m: Market, side: BookSide, price: Price, count: Count, tif: "good_till_canceled" | "immediate_or_cancel"): void {
+  private place(
+    user: string,
+    m: Market,
+    side: BookSide,
+    price: Price,
+    count: Count,
+    tif: "good_till_canceled" | "immediate_or_cancel",
+  ): void {
     try {
       this.ex.placeOrder(user, { ticker: m.ticker, side, price, count, tif, stp: "taker_at_cross" });
     } catch (e) {

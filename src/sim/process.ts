@@ -40,7 +40,8 @@ function erf(x: number): number {
 export const phi = (z: number) => 0.5 * (1 + erf(z / Math.SQRT2));
 /** Inverse of phi by bisection (called once per market at creation). */
 export function phiInv(p: number): number {
-  let lo = -9, hi = 9;
+  let lo = -9,
+    hi = 9;
   for (let i = 0; i < 60; i++) {
     const mid = (lo + hi) / 2;
     if (phi(mid) < p) lo = mid;
@@ -82,7 +83,13 @@ class SteppedPath {
   readonly frozen: boolean;
   private settleDraw: number[] | null = null;
 
-  constructor(start: Float64Array, private readonly openMs: number, closeMs: number, totalVar: number, private readonly rng: Rng) {
+  constructor(
+    start: Float64Array,
+    private readonly openMs: number,
+    closeMs: number,
+    totalVar: number,
+    private readonly rng: Rng,
+  ) {
     this.steps = Math.max(1, Math.ceil((closeMs - openMs) / STEP_MS));
     this.diffSd = Math.sqrt(((1 - JUMP_SHARE) * totalVar) / this.steps);
     this.jumpP = Math.min(0.5, JUMPS_PER_LIFE / this.steps);
@@ -131,7 +138,13 @@ class SteppedPath {
 /** An underlying number (a temperature): markets are strike ranges on its value at close. */
 class NormalProcess implements EventProcess {
   private readonly path: SteppedPath;
-  constructor(private readonly spec: { mean: number; sd: number; vol_per_min: number }, private readonly markets: Map<string, Market>, rng: Rng, openMs: number, closeMs: number) {
+  constructor(
+    private readonly spec: { mean: number; sd: number; vol_per_min: number },
+    private readonly markets: Map<string, Market>,
+    rng: Rng,
+    openMs: number,
+    closeMs: number,
+  ) {
     this.path = new SteppedPath(Float64Array.of(spec.mean), openMs, closeMs, spec.vol_per_min === 0 ? 0 : spec.sd * spec.sd, rng);
   }
   fair(ticker: string, now: number): number {
@@ -242,7 +255,14 @@ class IndependentProcess implements EventProcess {
   }
 }
 
-export function makeProcess(spec: EventSpec["process"], markets: Map<string, Market>, fairs: Map<string, number>, rng: Rng, openMs: number, closeMs: number): EventProcess {
+export function makeProcess(
+  spec: EventSpec["process"],
+  markets: Map<string, Market>,
+  fairs: Map<string, number>,
+  rng: Rng,
+  openMs: number,
+  closeMs: number,
+): EventProcess {
   switch (spec.kind) {
     case "normal":
       return new NormalProcess(spec, markets, rng, openMs, closeMs);

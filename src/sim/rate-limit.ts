@@ -7,7 +7,10 @@ import { DEFAULT_COST, KNOWN_ENDPOINT_COSTS, TIER_BUDGETS } from "../kalshi/rate
 /** Kalshi's tier budgets (shared with the client), plus `unlimited` for tests and benches. */
 export const TIERS: Record<string, { read: [rate: number, capacity: number]; write: [rate: number, capacity: number] }> = {
   ...Object.fromEntries(
-    Object.entries(TIER_BUDGETS).map(([k, v]) => [k, { read: [v.read.refill, v.read.capacity], write: [v.write.refill, v.write.capacity] }]),
+    Object.entries(TIER_BUDGETS).map(([k, v]) => [
+      k,
+      { read: [v.read.refill, v.read.capacity], write: [v.write.refill, v.write.capacity] },
+    ]),
   ),
   unlimited: { read: [1e12, 1e12], write: [1e12, 1e12] },
 };
@@ -16,12 +19,20 @@ export const isTier = (s: string): s is Tier => s in TIERS;
 
 export { DEFAULT_COST };
 /** Non-default costs recorded on the wire (fixtures/account__endpoint_costs). Paths use `:param`. */
-export const ENDPOINT_COSTS: { method: string; path: string; cost: number }[] = KNOWN_ENDPOINT_COSTS.map((c) => ({ cost: c.cost, method: c.method, path: c.path }));
+export const ENDPOINT_COSTS: { method: string; path: string; cost: number }[] = KNOWN_ENDPOINT_COSTS.map((c) => ({
+  cost: c.cost,
+  method: c.method,
+  path: c.path,
+}));
 
 export class TokenBucket {
   private tokens: number;
   private last: number;
-  constructor(readonly rate: number, readonly capacity: number, private readonly now: () => number = performance.now.bind(performance)) {
+  constructor(
+    readonly rate: number,
+    readonly capacity: number,
+    private readonly now: () => number = performance.now.bind(performance),
+  ) {
     this.tokens = capacity;
     this.last = now();
   }
@@ -39,7 +50,10 @@ export class RateLimiter {
   private buckets = new Map<string, { read: TokenBucket; write: TokenBucket }>();
   /** Callers that took the self-service Advanced grant (POST /account/api_usage_level/upgrade). */
   private advancedGrants = new Set<string>();
-  constructor(readonly tier: Tier, private readonly now?: () => number) {}
+  constructor(
+    readonly tier: Tier,
+    private readonly now?: () => number,
+  ) {}
 
   /** The caller's effective tier: the exchange's, or Advanced when a grant lifts a Basic caller. */
   tierOf(caller: string): Tier {
@@ -67,7 +81,13 @@ export class RateLimiter {
     const tier = caller ? this.tierOf(caller) : this.tier;
     const t = TIERS[tier]!;
     // The grant's `source` is "volume" or "manual" in the SDK's words; the self-service grant is neither (UNSURE), "manual" here.
-    const grants = caller && this.advancedGrants.has(caller) ? [{ exchange_instance: "event_contract", level: "advanced", source: "manual" }] : [];
-    return { grants, read: { bucket_capacity: t.read[1], refill_rate: t.read[0] }, usage_tier: tier, write: { bucket_capacity: t.write[1], refill_rate: t.write[0] } };
+    const grants =
+      caller && this.advancedGrants.has(caller) ? [{ exchange_instance: "event_contract", level: "advanced", source: "manual" }] : [];
+    return {
+      grants,
+      read: { bucket_capacity: t.read[1], refill_rate: t.read[0] },
+      usage_tier: tier,
+      write: { bucket_capacity: t.write[1], refill_rate: t.write[0] },
+    };
   }
 }

@@ -10,11 +10,26 @@ type EventIn = ScenarioInput["events"][number];
 type MarketIn = EventIn["markets"][number];
 
 const CITIES: [code: string, name: string, mean: number][] = [
-  ["NY", "New York City", 46], ["CHI", "Chicago", 38], ["MIA", "Miami", 79], ["AUS", "Austin", 66],
-  ["LAX", "Los Angeles", 68], ["DEN", "Denver", 44], ["PHIL", "Philadelphia", 48], ["SEA", "Seattle", 49],
-  ["ATL", "Atlanta", 59], ["BOS", "Boston", 43], ["DAL", "Dallas", 62], ["HOU", "Houston", 68],
-  ["PHX", "Phoenix", 70], ["SFO", "San Francisco", 60], ["LV", "Las Vegas", 61], ["DC", "Washington DC", 51],
-  ["MSP", "Minneapolis", 33], ["DET", "Detroit", 40], ["NOLA", "New Orleans", 67], ["OKC", "Oklahoma City", 55],
+  ["NY", "New York City", 46],
+  ["CHI", "Chicago", 38],
+  ["MIA", "Miami", 79],
+  ["AUS", "Austin", 66],
+  ["LAX", "Los Angeles", 68],
+  ["DEN", "Denver", 44],
+  ["PHIL", "Philadelphia", 48],
+  ["SEA", "Seattle", 49],
+  ["ATL", "Atlanta", 59],
+  ["BOS", "Boston", 43],
+  ["DAL", "Dallas", 62],
+  ["HOU", "Houston", 68],
+  ["PHX", "Phoenix", 70],
+  ["SFO", "San Francisco", 60],
+  ["LV", "Las Vegas", 61],
+  ["DC", "Washington DC", 51],
+  ["MSP", "Minneapolis", 33],
+  ["DET", "Detroit", 40],
+  ["NOLA", "New Orleans", 67],
+  ["OKC", "Oklahoma City", 55],
 ];
 const TEAMS = ["LAL", "BOS", "NYK", "GSW", "MIA", "DEN", "PHX", "MIL", "DAL", "CHI", "SAS", "OKC", "ATL", "CLE"];
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
@@ -33,7 +48,17 @@ export function minuteStamp(ms: number): string {
 
 const DAY = 86_400_000;
 
-function temperatureEvent(code: string, city: string, mean: number, dayOffset: number, startMs: number, closeInS: number, liquidity: EventIn["liquidity"], repeat: boolean, rng: Rng): EventIn {
+function temperatureEvent(
+  code: string,
+  city: string,
+  mean: number,
+  dayOffset: number,
+  startMs: number,
+  closeInS: number,
+  liquidity: EventIn["liquidity"],
+  repeat: boolean,
+  rng: Rng,
+): EventIn {
   const stamp = dayStamp(startMs + dayOffset * DAY);
   const center = Math.round(mean + rng.normal() * 3);
   // Seven strikes: a lower tail, five 2-degree brackets, an upper tail (contiguous, so exactly one wins).
@@ -41,7 +66,13 @@ function temperatureEvent(code: string, city: string, mean: number, dayOffset: n
   const markets: MarketIn[] = [{ suffix: `T${lo}`, yes_sub_title: `${lo - 1}° or below`, strike_type: "less", cap_strike: lo }];
   for (let i = 0; i < 5; i++) {
     const a = lo + 2 * i;
-    markets.push({ suffix: `B${a + 0.5}`, yes_sub_title: `${a}° to ${a + 1}°`, strike_type: "between", floor_strike: a, cap_strike: a + 1 });
+    markets.push({
+      suffix: `B${a + 0.5}`,
+      yes_sub_title: `${a}° to ${a + 1}°`,
+      strike_type: "between",
+      floor_strike: a,
+      cap_strike: a + 1,
+    });
   }
   const hi = lo + 9;
   markets.push({ suffix: `T${hi}`, yes_sub_title: `${hi + 1}° or above`, strike_type: "greater", floor_strike: hi });
@@ -69,7 +100,13 @@ function btcLadder(startMs: number, closeInS: number, repeat: boolean, rng: Rng)
   const markets: MarketIn[] = [];
   for (let i = -2; i <= 2; i++) {
     const k = base + i * 500;
-    markets.push({ suffix: `T${k - 0.01}`, yes_sub_title: `$${k.toLocaleString("en-US")} or above`, strike_type: "greater", floor_strike: k - 0.01, title: `Bitcoin price on ${stamp}?` });
+    markets.push({
+      suffix: `T${k - 0.01}`,
+      yes_sub_title: `$${k.toLocaleString("en-US")} or above`,
+      strike_type: "greater",
+      floor_strike: k - 0.01,
+      title: `Bitcoin price on ${stamp}?`,
+    });
   }
   return {
     event_ticker: `KXBTCD-${stamp}`,
@@ -175,7 +212,15 @@ export function defaultScenario(opts: DefaultScenarioOptions): ScenarioInput {
     return count < target;
   };
   const tempSeries = (code: string, city: string) =>
-    addSeries({ ticker: `KXHIGH${code}`, title: `Highest temperature in ${city}`, category: "Climate and Weather", frequency: "daily", tags: ["Weather"], fee_type: "quadratic", fee_multiplier: 1 });
+    addSeries({
+      ticker: `KXHIGH${code}`,
+      title: `Highest temperature in ${city}`,
+      category: "Climate and Weather",
+      frequency: "daily",
+      tags: ["Weather"],
+      fee_type: "quadratic",
+      fee_multiplier: 1,
+    });
 
   // The hand-placed core (first ~39 markets): liquid brackets with a scheduled mispricing early on.
   tempSeries("NY", "New York City");
@@ -183,19 +228,52 @@ export function defaultScenario(opts: DefaultScenarioOptions): ScenarioInput {
   ny.mispricings = [{ at_s: 45, duration_s: 90, edge: 0.12 }];
   ny.open_in_s = -3600;
   if (push(ny)) {
-    addSeries({ ticker: "KXBTCD", title: "Bitcoin price (hourly)", category: "Crypto", frequency: "hourly", tags: ["BTC"], fee_type: "quadratic", fee_multiplier: 1, exchange_index: 1 });
+    addSeries({
+      ticker: "KXBTCD",
+      title: "Bitcoin price (hourly)",
+      category: "Crypto",
+      frequency: "hourly",
+      tags: ["BTC"],
+      fee_type: "quadratic",
+      fee_multiplier: 1,
+      exchange_index: 1,
+    });
     if (push(btcLadder(opts.startMs, 600, true, rng))) {
       tempSeries("CHI", "Chicago");
       const chi = temperatureEvent("CHI", "Chicago", 38, 0, opts.startMs, 1500, "normal", true, rng);
       chi.mispricings = [{ at_s: 200, duration_s: 60, edge: 0.1 }];
       if (push(chi)) {
-        addSeries({ ticker: "KXNBAGAME", title: "Pro basketball game winner", category: "Sports", frequency: "custom", tags: ["Basketball"], fee_type: "quadratic_with_maker_fees", fee_multiplier: 1 });
+        addSeries({
+          ticker: "KXNBAGAME",
+          title: "Pro basketball game winner",
+          category: "Sports",
+          frequency: "custom",
+          tags: ["Basketball"],
+          fee_type: "quadratic_with_maker_fees",
+          fee_multiplier: 1,
+        });
         if (push(nbaGame("LAL", "BOS", opts.startMs, 0, 1200, true, rng))) {
-          addSeries({ ticker: "KXFEDDECISION", title: "Fed rate decision", category: "Economics", frequency: "custom", tags: ["Fed"], fee_type: "quadratic", fee_multiplier: 0.5 });
+          addSeries({
+            ticker: "KXFEDDECISION",
+            title: "Fed rate decision",
+            category: "Economics",
+            frequency: "custom",
+            tags: ["Fed"],
+            fee_type: "quadratic",
+            fee_multiplier: 0.5,
+          });
           if (push(fedDecision(opts.startMs, 6 * 3600))) {
             tempSeries("MIA", "Miami");
             if (push(temperatureEvent("MIA", "Miami", 79, 0, opts.startMs, 2400, "normal", true, rng))) {
-              addSeries({ ticker: "KXRAINNYC", title: "Rain in New York City", category: "Climate and Weather", frequency: "daily", tags: ["Weather"], fee_type: "quadratic_with_maker_fees", fee_multiplier: 1 });
+              addSeries({
+                ticker: "KXRAINNYC",
+                title: "Rain in New York City",
+                category: "Climate and Weather",
+                frequency: "daily",
+                tags: ["Weather"],
+                fee_type: "quadratic_with_maker_fees",
+                fee_multiplier: 1,
+              });
               if (push(rainBinary("NYC", "New York City", opts.startMs, 0, 480, true, rng))) {
                 tempSeries("AUS", "Austin");
                 push(temperatureEvent("AUS", "Austin", 66, 0, opts.startMs, 3600, "thin", true, rng));

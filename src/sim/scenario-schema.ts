@@ -7,7 +7,10 @@ const dollars = z
   .union([z.string().regex(/^\d+(\.\d{1,6})?$/, 'a dollar amount such as "100" or "0.4500"'), z.number().nonnegative()])
   .transform((v) => String(v));
 const probability = z.number().min(0.001, "must be above 0").max(0.999, "must be below 1");
-const level = z.tuple([z.string().regex(/^0?\.\d{1,4}$/, 'a price such as "0.4500"'), z.string().regex(/^\d+(\.\d{1,2})?$/, 'a count such as "10.00"')]);
+const level = z.tuple([
+  z.string().regex(/^0?\.\d{1,4}$/, 'a price such as "0.4500"'),
+  z.string().regex(/^\d+(\.\d{1,2})?$/, 'a count such as "10.00"'),
+]);
 
 export const LiquiditySchema = z.enum(["none", "thin", "normal", "deep"]);
 export type Liquidity = z.infer<typeof LiquiditySchema>;
@@ -135,7 +138,8 @@ export function parseScenario(json: unknown, source = "scenario"): Scenario {
       }
       for (const m of e.markets) {
         const t = m.ticker ?? `${e.event_ticker}-${m.suffix ?? ""}`;
-        if (!m.ticker && !m.suffix) throw new ScenarioError(source, [`events.${e.event_ticker}.markets: each market needs ticker or suffix`]);
+        if (!m.ticker && !m.suffix)
+          throw new ScenarioError(source, [`events.${e.event_ticker}.markets: each market needs ticker or suffix`]);
         if (tickers.has(t)) throw new ScenarioError(source, [`duplicate market ticker ${t}`]);
         tickers.add(t);
       }
@@ -149,7 +153,10 @@ export function parseScenario(json: unknown, source = "scenario"): Scenario {
 }
 
 export class ScenarioError extends Error {
-  constructor(readonly source: string, readonly problems: string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
     super(`${source} is not a valid scenario:\n  ${problems.join("\n  ")}`);
   }
 }

@@ -17,7 +17,14 @@ const START_BOOK_USER = "sim-maker";
 
 export function loadScenario(ex: Exchange, sc: Scenario, seed: number | string): Participants {
   const p = sc.participants;
-  const parts = new Participants(ex, seed, { makers: p.makers, noiseTakers: p.noise_takers, informedTakers: p.informed_takers, arbitrageurs: p.arbitrageurs, mispricingEveryS: p.mispricing_every_s, activity: p.activity });
+  const parts = new Participants(ex, seed, {
+    makers: p.makers,
+    noiseTakers: p.noise_takers,
+    informedTakers: p.informed_takers,
+    arbitrageurs: p.arbitrageurs,
+    mispricingEveryS: p.mispricing_every_s,
+    activity: p.activity,
+  });
   for (const s of sc.series) {
     const series: Series = {
       ticker: s.ticker,
@@ -34,11 +41,21 @@ export function loadScenario(ex: Exchange, sc: Scenario, seed: number | string):
     ex.addSeries(series);
   }
   const start = ex.now();
-  for (const e of sc.events) openEvent(ex, parts, e, e.event_ticker, start + e.open_in_s * 1000, start + e.close_in_s * 1000, `${seed}:${e.event_ticker}`, 0);
+  for (const e of sc.events)
+    openEvent(ex, parts, e, e.event_ticker, start + e.open_in_s * 1000, start + e.close_in_s * 1000, `${seed}:${e.event_ticker}`, 0);
   return parts;
 }
 
-function openEvent(ex: Exchange, parts: Participants, spec: EventSpec, eventTicker: string, openMs: number, closeMs: number, seed: string, generation: number): void {
+function openEvent(
+  ex: Exchange,
+  parts: Participants,
+  spec: EventSpec,
+  eventTicker: string,
+  openMs: number,
+  closeMs: number,
+  seed: string,
+  generation: number,
+): void {
   const now = ex.now();
   if (ex.events.has(eventTicker)) eventTicker = `${eventTicker}R${generation}`;
   ex.addEvent({
@@ -58,7 +75,10 @@ function openEvent(ex: Exchange, parts: Participants, spec: EventSpec, eventTick
   const fairs = new Map<string, number>();
   const liquidity = new Map<string, Liquidity>();
   for (const ms of spec.markets) {
-    const ticker = ms.suffix !== undefined && (generation > 0 || !ms.ticker) ? `${eventTicker}-${ms.suffix}` : (ms.ticker ?? `${eventTicker}-${ms.suffix}`);
+    const ticker =
+      ms.suffix !== undefined && (generation > 0 || !ms.ticker)
+        ? `${eventTicker}-${ms.suffix}`
+        : (ms.ticker ?? `${eventTicker}-${ms.suffix}`);
     const structure = ms.price_level_structure ?? spec.price_level_structure;
     const m: Market = {
       ticker,

@@ -120,8 +120,10 @@ function batchSize(path: string, rawBody: string): number {
 }
 
 const GATEWAY_PAGES: Record<string, string> = {
-  "502": "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
-  "503": "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n",
+  "502":
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+  "503":
+    "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n",
 };
 
 /**
@@ -149,7 +151,8 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const wallNow = opts.wallNow ?? Date.now;
   const ex = new Exchange(clock, seed);
   if (opts.historyAfterS !== undefined) ex.historyAfterMs = opts.historyAfterS * 1000;
-  const base = parsed ?? parseScenario(defaultScenario({ seed, markets: opts.markets ?? DEFAULT_MARKETS, startMs: clock.now() }), "built-in scenario");
+  const base =
+    parsed ?? parseScenario(defaultScenario({ seed, markets: opts.markets ?? DEFAULT_MARKETS, startMs: clock.now() }), "built-in scenario");
   const scenario = opts.participants ? { ...base, participants: { ...base.participants, ...opts.participants } } : base;
   const log = opts.quiet ? () => {} : (opts.log ?? ((l: string) => console.error(l)));
 
@@ -175,10 +178,13 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const pending = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const h = { timer: setTimeout(() => {
-        pending.delete(h);
-        resolve();
-      }, ms), resolve };
+      const h = {
+        timer: setTimeout(() => {
+          pending.delete(h);
+          resolve();
+        }, ms),
+        resolve,
+      };
       pending.add(h);
     });
   let stopping = false;
@@ -206,8 +212,10 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     const { route, params } = m;
     const fault = faults.http(route.write);
     if (fault === "429") return json(429, { error: "too many requests" });
-    if (fault === "500") return json(500, { error: { code: "internal_server_error", message: "internal server error", service: "exchange" } });
-    if (fault === "502" || fault === "503") return new Response(GATEWAY_PAGES[fault], { status: Number(fault), headers: { "content-type": "text/html" } });
+    if (fault === "500")
+      return json(500, { error: { code: "internal_server_error", message: "internal server error", service: "exchange" } });
+    if (fault === "502" || fault === "503")
+      return new Response(GATEWAY_PAGES[fault], { status: Number(fault), headers: { "content-type": "text/html" } });
     if (fault === "slow") await sleep(faultSpec.slowMs);
     if (fault === "timeout") {
       await sleep(faultSpec.timeoutMs);
@@ -221,7 +229,8 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
         account = authenticate(req.headers, req.method, path, lookup, wallNow());
       }
       const caller = account ? account.userId : `ip:${srv.requestIP(req)?.address ?? "?"}`;
-      if (!limiter.allow(caller, route.write ? "write" : "read", route.cost * batchSize(route.path, rawBody))) return json(429, { error: "too many requests" });
+      if (!limiter.allow(caller, route.write ? "write" : "read", route.cost * batchSize(route.path, rawBody)))
+        return json(429, { error: "too many requests" });
       if (!(opts.clock instanceof ManualClock)) ex.tick();
       const ctx: Ctx = { ex, url, q: url.searchParams, params, account, rawBody, limiter };
       let reply: ReturnType<typeof route.handle>;
@@ -241,29 +250,31 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   }
 
   // A host it cannot listen on must not leave the hub's ping timer holding the process open.
-  const server = stopHubIfThrows(hub, () => Bun.serve<WsData>({
-    hostname: opts.host ?? "127.0.0.1",
-    port: opts.port ?? 0,
-    idleTimeout: 120,
-    error(err) {
-      log(`sim: internal error: ${(err as Error)?.stack ?? String(err)}`);
-      return json(500, { error: { code: "internal_server_error", message: "internal server error", service: "exchange" } });
-    },
-    async fetch(req, srv) {
-      const res = await handle(req, srv);
-      // An exchange on a shifted wall clock (tests pin the calendar) dates its answers by that clock,
-      // as Kalshi dates them by its own: `verify` compares this machine's clock with the Date header.
-      if (res && opts.wallNow) res.headers.set("date", new Date(wallNow()).toUTCString());
-      return res;
-    },
-    websocket: {
-      open: (ws) => hub.open(ws),
-      message: (ws, msg) => hub.message(ws, msg),
-      close: (ws) => hub.close(ws),
-      sendPings: false,
+  const server = stopHubIfThrows(hub, () =>
+    Bun.serve<WsData>({
+      hostname: opts.host ?? "127.0.0.1",
+      port: opts.port ?? 0,
       idleTimeout: 120,
-    },
-  }));
+      error(err) {
+        log(`sim: internal error: ${(err as Error)?.stack ?? String(err)}`);
+        return json(500, { error: { code: "internal_server_error", message: "internal server error", service: "exchange" } });
+      },
+      async fetch(req, srv) {
+        const res = await handle(req, srv);
+        // An exchange on a shifted wall clock (tests pin the calendar) dates its answers by that clock,
+        // as Kalshi dates them by its own: `verify` compares this machine's clock with the Date header.
+        if (res && opts.wallNow) res.headers.set("date", new Date(wallNow()).toUTCString());
+        return res;
+      },
+      websocket: {
+        open: (ws) => hub.open(ws),
+        message: (ws, msg) => hub.message(ws, msg),
+        close: (ws) => hub.close(ws),
+        sendPings: false,
+        idleTimeout: 120,
+      },
+    }),
+  );
 
   const manual = opts.clock instanceof ManualClock;
   const timer = manual ? null : setInterval(() => ex.tick(), opts.tickMs ?? 50);
@@ -272,7 +283,9 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const baseUrl = `http://${urlHost}:${port}${REST_PREFIX}`;
   const wsUrl = `ws://${urlHost}:${port}${WS_PATH}`;
-  log(`sim: ${ex.markets.size} markets, ${[...ex.accounts.values()].filter((acct) => !acct.internal).length} account(s), tier ${tierName}${faults.active ? `, faults ${typeof opts.faults === "string" ? opts.faults : "on"}` : ""}`);
+  log(
+    `sim: ${ex.markets.size} markets, ${[...ex.accounts.values()].filter((acct) => !acct.internal).length} account(s), tier ${tierName}${faults.active ? `, faults ${typeof opts.faults === "string" ? opts.faults : "on"}` : ""}`,
+  );
 
   return {
     baseUrl,
@@ -295,7 +308,15 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
         balanceMicros: a.available(),
         cashMicros: a.cash,
         reservedMicros: a.reserved,
-        positions: [...a.positions.values()].filter((p) => p.position !== 0).map((p) => ({ ticker: p.ticker, position: p.position, costMicros: p.cost, realizedPnlMicros: p.realizedPnl, feesPaidMicros: p.feesPaid })),
+        positions: [...a.positions.values()]
+          .filter((p) => p.position !== 0)
+          .map((p) => ({
+            ticker: p.ticker,
+            position: p.position,
+            costMicros: p.cost,
+            realizedPnlMicros: p.realizedPnl,
+            feesPaidMicros: p.feesPaid,
+          })),
         restingOrders: resting,
         settlements: a.settlements.length,
       };

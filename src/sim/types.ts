@@ -10,8 +10,17 @@ export type TimeInForce = "good_till_canceled" | "immediate_or_cancel" | "fill_o
 export type StpType = "taker_at_cross" | "maker";
 export type OrderStatus = "resting" | "canceled" | "executed";
 export type UpdateReason =
-  | "Trade" | "Decrease" | "Amend" | "SelfTradeCancel" | "ExpiryCancel" | "CloseCancel"
-  | "HaltCancel" | "PostOnlyCrossCancel" | "ReduceOnlyCancel" | "Cancel" | "OrderGroupCancel";
+  | "Trade"
+  | "Decrease"
+  | "Amend"
+  | "SelfTradeCancel"
+  | "ExpiryCancel"
+  | "CloseCancel"
+  | "HaltCancel"
+  | "PostOnlyCrossCancel"
+  | "ReduceOnlyCancel"
+  | "Cancel"
+  | "OrderGroupCancel";
 
 import type { PriceRange } from "../kalshi/price-grid.ts";
 export type { PriceRange };

@@ -2,9 +2,26 @@
 // truncated integer cents; times as Kalshi prints them. Shapes are typed against the shared wire
 // schemas (src/kalshi/wire), so a field the client expects cannot silently go missing here.
 import type {
-  BalanceWire, EventPositionWire, FillWire, MarketPositionWire, MarketWire, OrderWire, SettlementWire, TradeWire,
+  BalanceWire,
+  EventPositionWire,
+  FillWire,
+  MarketPositionWire,
+  MarketWire,
+  OrderWire,
+  SettlementWire,
+  TradeWire,
 } from "../kalshi/wire/index.ts";
-import { formatCount, formatMicros, formatMicrosAs4dp, formatPrice, microsToCents, PRICE_ONE, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import {
+  formatCount,
+  formatMicros,
+  formatMicrosAs4dp,
+  formatPrice,
+  microsToCents,
+  PRICE_ONE,
+  type Count,
+  type Micros,
+  type Price,
+} from "../kalshi/money.ts";
 import type { Exchange } from "./exchange.ts";
 import type { Fill, Market, Order, Position, Series, Settlement, SimEvent, Trade } from "./types.ts";
 
@@ -263,7 +280,10 @@ export function averages(o: Order): { average_fill_price?: string; average_fee_p
   const cost = o.takerFillCost + o.makerFillCost;
   const yesCost = o.side === "bid" ? cost : PRICE_ONE * o.filled - cost;
   const fees = o.takerFees + o.makerFees;
-  return { average_fill_price: dollars4or6(Math.round((yesCost * 100) / o.filled)), average_fee_paid: dollars4or6(Math.round((fees * 100) / o.filled)) };
+  return {
+    average_fill_price: dollars4or6(Math.round((yesCost * 100) / o.filled)),
+    average_fee_paid: dollars4or6(Math.round((fees * 100) / o.filled)),
+  };
 }
 
 /** Micros printed with 4 dp when exact, else 6 dp (Kalshi's per-contract averages). */

@@ -15,8 +15,29 @@ const SEQUENCED = new Set(["orderbook_delta", "trade", "market_lifecycle_v2", "o
 const PRIVATE = new Set(["orderbook_delta", "fill", "market_positions", "user_orders", "order_group_updates"]);
 const UPDATE_ACTIONS = new Set(["add_markets", "delete_markets", "get_snapshot"]);
 /** Kalshi's `last_update_reason` values (API.md §4.3); our own internal reasons are not sent. */
-const UPDATE_REASONS = new Set(["Decrease", "Amend", "MarginCancel", "SelfTradeCancel", "ExpiryCancel", "CloseCancel", "HaltCancel", "Trade", "PostOnlyCrossCancel", "ReduceOnlyCancel"]);
-const KNOWN = new Set(["orderbook_delta", "ticker", "trade", "fill", "market_positions", "user_orders", "market_lifecycle_v2", "multivariate_market_lifecycle", "order_group_updates"]);
+const UPDATE_REASONS = new Set([
+  "Decrease",
+  "Amend",
+  "MarginCancel",
+  "SelfTradeCancel",
+  "ExpiryCancel",
+  "CloseCancel",
+  "HaltCancel",
+  "Trade",
+  "PostOnlyCrossCancel",
+  "ReduceOnlyCancel",
+]);
+const KNOWN = new Set([
+  "orderbook_delta",
+  "ticker",
+  "trade",
+  "fill",
+  "market_positions",
+  "user_orders",
+  "market_lifecycle_v2",
+  "multivariate_market_lifecycle",
+  "order_group_updates",
+]);
 
 export interface WsData {
   userId: string;
@@ -65,7 +86,11 @@ export class WsHub {
   /** Last ticker message per market, so unchanged tops are not re-sent. */
   private lastTicker = new Map<string, string>();
 
-  constructor(private readonly ex: Exchange, private readonly faults: FaultInjector | null, pingEveryMs = PING_EVERY_MS) {
+  constructor(
+    private readonly ex: Exchange,
+    private readonly faults: FaultInjector | null,
+    pingEveryMs = PING_EVERY_MS,
+  ) {
     this.unsubscribe = ex.on((e) => this.onEvent(e));
     this.pingTimer = setInterval(() => {
       for (const c of this.conns) if (!c.closed) c.ws.ping("heartbeat");
@@ -150,14 +175,30 @@ export class WsHub {
   }
 
   /** Markets named by tickers, and by market ids on the ticker channel only (AsyncAPI: "ticker only"). */
-  private tickersOf(p: { market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] }, channel: string): string[] | null {
+  private tickersOf(
+    p: { market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] },
+    channel: string,
+  ): string[] | null {
     const out = [...(p.market_tickers ?? []), ...(p.market_ticker ? [p.market_ticker] : [])];
     const ids = channel === "ticker" ? [...(p.market_ids ?? []), ...(p.market_id ? [p.market_id] : [])] : [];
     if (ids.length > 0) for (const m of this.ex.markets.values()) if (ids.includes(m.marketId)) out.push(m.ticker);
     return out.length > 0 ? out : null;
   }
 
-  private subscribe(c: Conn, id: number, p: { channels: string[]; use_yes_price?: boolean; send_initial_snapshot?: boolean; skip_ticker_ack?: boolean; market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] }): void {
+  private subscribe(
+    c: Conn,
+    id: number,
+    p: {
+      channels: string[];
+      use_yes_price?: boolean;
+      send_initial_snapshot?: boolean;
+      skip_ticker_ack?: boolean;
+      market_ticker?: string;
+      market_tickers?: string[];
+      market_id?: string;
+      market_ids?: string[];
+    },
+  ): void {
     for (const ch of p.channels) {
       const tickers = this.tickersOf(p, ch);
       if (!KNOWN.has(ch)) {
@@ -172,8 +213,16 @@ export class WsHub {
         this.error(c, id, 9);
         continue;
       }
-      const scoped = ch === "market_lifecycle_v2" || ch === "order_group_updates" || ch === "multivariate_market_lifecycle" ? null : tickers;
-      const sub: Sub = { sid: c.nextSid++, channel: ch, tickers: scoped ? new Set(scoped) : null, seq: 0, useYesPrice: Boolean(p.use_yes_price), skipAck: Boolean(p.skip_ticker_ack) };
+      const scoped =
+        ch === "market_lifecycle_v2" || ch === "order_group_updates" || ch === "multivariate_market_lifecycle" ? null : tickers;
+      const sub: Sub = {
+        sid: c.nextSid++,
+        channel: ch,
+        tickers: scoped ? new Set(scoped) : null,
+        seq: 0,
+        useYesPrice: Boolean(p.use_yes_price),
+        skipAck: Boolean(p.skip_ticker_ack),
+      };
       c.subs.set(sub.sid, sub);
       this.send(c, { id, msg: { channel: ch, sid: sub.sid }, type: "subscribed" });
       if (ch === "orderbook_delta") for (const t of scoped ?? []) this.snapshot(c, sub, t);
@@ -181,7 +230,20 @@ export class WsHub {
     }
   }
 
-  private update(c: Conn, id: number, p: { sid?: number; sids?: number[]; action: string; send_initial_snapshot?: boolean; market_ticker?: string; market_tickers?: string[]; market_id?: string; market_ids?: string[] }): void {
+  private update(
+    c: Conn,
+    id: number,
+    p: {
+      sid?: number;
+      sids?: number[];
+      action: string;
+      send_initial_snapshot?: boolean;
+      market_ticker?: string;
+      market_tickers?: string[];
+      market_id?: string;
+      market_ids?: string[];
+    },
+  ): void {
     // "Either sid or sids must be provided, not both", and sids holds exactly one.
     if ((p.sid === undefined) === (p.sids === undefined) || (p.sids && p.sids.length !== 1)) return this.error(c, id, 12);
     const sid = p.sid ?? p.sids![0]!;
@@ -205,7 +267,13 @@ export class WsHub {
     } else if (p.action === "delete_markets") {
       for (const t of tickers) s.tickers.delete(t);
     } else return this.error(c, id, 13, sid);
-    this.send(c, { id, msg: s.skipAck ? undefined : { market_tickers: [...s.tickers] }, seq: SEQUENCED.has(s.channel) ? ++s.seq : undefined, sid, type: "ok" });
+    this.send(c, {
+      id,
+      msg: s.skipAck ? undefined : { market_tickers: [...s.tickers] },
+      seq: SEQUENCED.has(s.channel) ? ++s.seq : undefined,
+      sid,
+      type: "ok",
+    });
   }
 
   private error(c: Conn, id: number, code: number, sid?: number): void {
@@ -235,7 +303,10 @@ export class WsHub {
     const m = this.ex.markets.get(ticker);
     if (!m) return null;
     const t = this.ex.top(ticker);
-    const last = this.ex.trades.length > 0 && this.ex.trades[this.ex.trades.length - 1]!.ticker === ticker ? this.ex.trades[this.ex.trades.length - 1]!.count : 0;
+    const last =
+      this.ex.trades.length > 0 && this.ex.trades[this.ex.trades.length - 1]!.ticker === ticker
+        ? this.ex.trades[this.ex.trades.length - 1]!.count
+        : 0;
     return {
       dollar_open_interest: Math.floor(m.openInterest / COUNT_ONE),
       dollar_volume: Math.floor(m.volume / COUNT_ONE),
@@ -308,7 +379,9 @@ export class WsHub {
       case "fill":
         return this.each("fill", e.fill.ticker, e.fill.userId, (c, s) => this.send(c, { msg: fillMsg(e.fill), sid: s.sid, type: "fill" }));
       case "order":
-        return this.each("user_orders", e.order.ticker, e.order.userId, (c, s) => this.send(c, { msg: userOrderMsg(e.order), sid: s.sid, type: "user_order" }));
+        return this.each("user_orders", e.order.ticker, e.order.userId, (c, s) =>
+          this.send(c, { msg: userOrderMsg(e.order), sid: s.sid, type: "user_order" }),
+        );
       case "position": {
         const p = this.ex.accounts.get(e.userId)?.positions.get(e.ticker);
         if (!p) return;
@@ -347,7 +420,11 @@ export class WsHub {
       case "event_fee_update": {
         const ev = this.ex.events.get(e.eventTicker);
         if (!ev) return;
-        const msg = { event_ticker: ev.eventTicker, fee_multiplier_override: ev.feeMultE4Override === null ? null : ev.feeMultE4Override / 10_000, fee_type_override: ev.feeTypeOverride };
+        const msg = {
+          event_ticker: ev.eventTicker,
+          fee_multiplier_override: ev.feeMultE4Override === null ? null : ev.feeMultE4Override / 10_000,
+          fee_type_override: ev.feeTypeOverride,
+        };
         return this.each("market_lifecycle_v2", null, null, (c, s) => this.sendSeq(c, s, { msg, type: "event_fee_update" }));
       }
       case "order_group": {
@@ -387,7 +464,11 @@ export class WsHub {
         price_ranges: m.priceRanges.map((r) => ({ end: formatPrice(r.end), start: formatPrice(r.start), step: formatPrice(r.step) })),
       });
     } else if (event === "determined") {
-      Object.assign(msg, { determination_ts: s(tsMs), result: m.result, settlement_value: formatPrice(m.result === "yes" ? PRICE_ONE : 0) });
+      Object.assign(msg, {
+        determination_ts: s(tsMs),
+        result: m.result,
+        settlement_value: formatPrice(m.result === "yes" ? PRICE_ONE : 0),
+      });
     } else if (event === "settled") {
       msg.settled_ts = s(tsMs);
     } else if (event === "deactivated" || event === "activated") {

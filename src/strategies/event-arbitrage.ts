@@ -142,7 +142,12 @@ export function eventMarkets(event: EventView, markets: ReadonlyMap<string, Mark
  * levels it would take. Each leg's order is priced at the deepest level it reaches (fill-or-kill
  * at that limit fills the better levels first, at their own prices).
  */
-export function priceSet(event: EventView, ms: readonly MarketView[], direction: ArbDirection, params: EventArbitrageParams): ArbOpportunity | null {
+export function priceSet(
+  event: EventView,
+  ms: readonly MarketView[],
+  direction: ArbDirection,
+  params: EventArbitrageParams,
+): ArbOpportunity | null {
   const legs: Array<{ m: MarketView; levels: Level[] }> = [];
   for (const m of ms) {
     const levels = levelsFor(m, direction);
@@ -159,7 +164,14 @@ export function priceSet(event: EventView, ms: readonly MarketView[], direction:
       if (!w) return null;
       cost += w.cost;
       fee += w.fee;
-      out.push({ ticker: m.ticker, side: direction === "yes" ? "bid" : "ask", price: w.worst.price, legPrice: w.worst.legPrice, available: levels.reduce((a, l) => a + l.size, 0), feeMicros: w.fee });
+      out.push({
+        ticker: m.ticker,
+        side: direction === "yes" ? "bid" : "ask",
+        price: w.worst.price,
+        legPrice: w.worst.legPrice,
+        available: levels.reduce((a, l) => a + l.size, 0),
+        feeMicros: w.fee,
+      });
     }
     return { cost, fee, legs: out, edge: payout * n - cost - fee };
   };
@@ -181,7 +193,16 @@ export function priceSet(event: EventView, ms: readonly MarketView[], direction:
     best = { n: COUNT_ONE, r };
   }
   const { n, r } = best;
-  return { eventTicker: event.eventTicker, direction, legs: r.legs, count: n, costMicros: r.cost, feeMicros: r.fee, payoutMicros: payout * n, edgeMicros: r.edge };
+  return {
+    eventTicker: event.eventTicker,
+    direction,
+    legs: r.legs,
+    count: n,
+    costMicros: r.cost,
+    feeMicros: r.fee,
+    payoutMicros: payout * n,
+    edgeMicros: r.edge,
+  };
 }
 
 /** True when the edge after fees is positive and at least min_edge per set. */
@@ -358,8 +379,14 @@ export function repairArbSet(
     const fee = takerFee(leg.legPrice, need, m.feeMultiplierE4);
     completeCost += leg.legPrice * need + fee;
     completes.push({
-      kind: "create", ...base(l), side: l.side, price: leg.price, count: need, reduceOnly: false,
-      reason: `complete set ${set.groupKey}: buy ${need / COUNT_ONE} missing`, feeMicros: fee,
+      kind: "create",
+      ...base(l),
+      side: l.side,
+      price: leg.price,
+      count: need,
+      reduceOnly: false,
+      reason: `complete set ${set.groupKey}: buy ${need / COUNT_ONE} missing`,
+      feeMicros: fee,
     });
   }
   const completeValue = payout * max - completeCost;
@@ -384,8 +411,14 @@ export function repairArbSet(
     proceeds += recv * q - fee;
     sold += q;
     unwinds.push({
-      kind: "create", ...base(l), side: l.side === "bid" ? "ask" : "bid", price: px, count: q, reduceOnly: true,
-      reason: `unwind set ${set.groupKey}: sell ${q / COUNT_ONE} excess`, feeMicros: fee,
+      kind: "create",
+      ...base(l),
+      side: l.side === "bid" ? "ask" : "bid",
+      price: px,
+      count: q,
+      reduceOnly: true,
+      reason: `unwind set ${set.groupKey}: sell ${q / COUNT_ONE} excess`,
+      feeMicros: fee,
     });
   }
   const totalExcess = set.legs.reduce((a, l) => a + (l.filled - min), 0);
@@ -393,10 +426,20 @@ export function repairArbSet(
   const unwindValue = payout * min + proceeds;
 
   if (completeOk && (!unwindFull || completeValue >= unwindValue)) {
-    return { action: "complete", intents: completes, valueMicros: completeValue, reason: `complete to ${max / COUNT_ONE} sets (value $${formatMicrosAs4dp(completeValue)} vs unwind $${formatMicrosAs4dp(unwindValue)})` };
+    return {
+      action: "complete",
+      intents: completes,
+      valueMicros: completeValue,
+      reason: `complete to ${max / COUNT_ONE} sets (value $${formatMicrosAs4dp(completeValue)} vs unwind $${formatMicrosAs4dp(unwindValue)})`,
+    };
   }
   if (unwinds.length > 0) {
-    return { action: "unwind", intents: unwinds, valueMicros: unwindValue, reason: `unwind to ${min / COUNT_ONE} sets${unwindFull ? "" : " (partly: the book is thin)"}` };
+    return {
+      action: "unwind",
+      intents: unwinds,
+      valueMicros: unwindValue,
+      reason: `unwind to ${min / COUNT_ONE} sets${unwindFull ? "" : " (partly: the book is thin)"}`,
+    };
   }
   return { action: "wait", intents: [], reason: "neither completion nor unwind is possible at the current book" };
 }

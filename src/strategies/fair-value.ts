@@ -18,7 +18,18 @@
 // max_order_dollars, max_event_dollars (cost of all positions in the market's event) and the size
 // at the touch. A probability source older than max_source_age_minutes trades nothing.
 import { z } from "zod";
-import { COUNT_ONE, formatMicrosAs4dp, formatPrice, PRICE_ONE, parseDollars, parsePrice, takerFee, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import {
+  COUNT_ONE,
+  formatMicrosAs4dp,
+  formatPrice,
+  PRICE_ONE,
+  parseDollars,
+  parsePrice,
+  takerFee,
+  type Count,
+  type Micros,
+  type Price,
+} from "../kalshi/money.ts";
 import type { StrategiesConfig } from "../config/strategies-schema.ts";
 import { isOnGrid } from "../kalshi/price-grid.ts";
 import type { BookSide, CreateIntent, Intent, MarketView, PortfolioView, Strategy, StrategyInput } from "./types.ts";
@@ -169,7 +180,13 @@ export function eventCostMicros(eventTicker: string, markets: ReadonlyMap<string
   return sum;
 }
 
-export function sizeOrder(m: MarketView, c: FairValueCandidate, portfolio: PortfolioView, params: FairValueParams, markets: ReadonlyMap<string, MarketView> = new Map([[m.ticker, m]])): Count {
+export function sizeOrder(
+  m: MarketView,
+  c: FairValueCandidate,
+  portfolio: PortfolioView,
+  params: FairValueParams,
+  markets: ReadonlyMap<string, MarketView> = new Map([[m.ticker, m]]),
+): Count {
   const pos = portfolio.positions.get(m.ticker)?.position ?? 0;
   const held = c.side === "bid" ? Math.max(0, pos) : Math.max(0, -pos);
   // Kelly on equity when the engine knows it; cash otherwise.

@@ -41,13 +41,24 @@ type Sections = { [K in keyof StrategiesConfig]: StrategiesConfig[K] };
 const plugin = <P, C>(p: StrategyPlugin<P, C>) => p;
 
 export const registry = {
-  event_arbitrage: plugin({ strategy: eventArbitrage, betweenCycles: "every_market", watchesEventLegs: true, resolveParams: (c: Sections["event_arbitrage"]) => resolveEventArbitrageParams(c) }),
-  market_maker: plugin({ strategy: marketMaker, betweenCycles: "own_markets", watchesEventLegs: false, resolveParams: (c: Sections["market_maker"]) => resolveMarketMakerParams(c) }),
+  event_arbitrage: plugin({
+    strategy: eventArbitrage,
+    betweenCycles: "every_market",
+    watchesEventLegs: true,
+    resolveParams: (c: Sections["event_arbitrage"]) => resolveEventArbitrageParams(c),
+  }),
+  market_maker: plugin({
+    strategy: marketMaker,
+    betweenCycles: "own_markets",
+    watchesEventLegs: false,
+    resolveParams: (c: Sections["market_maker"]) => resolveMarketMakerParams(c),
+  }),
   fair_value: plugin({
     strategy: fairValueStrategy,
     betweenCycles: "own_and_moved",
     watchesEventLegs: false,
-    resolveParams: (c: Sections["fair_value"], ctx: StrategyContext) => resolveFairValueParams(c, ctx.probabilities, ctx.probabilitiesAsOfMs),
+    resolveParams: (c: Sections["fair_value"], ctx: StrategyContext) =>
+      resolveFairValueParams(c, ctx.probabilities, ctx.probabilitiesAsOfMs),
   }),
 } satisfies { [K in keyof StrategiesConfig]: StrategyPlugin<unknown, StrategiesConfig[K]> };
 
@@ -70,7 +81,13 @@ export function enabledStrategies(cfg: StrategiesConfig, ctx: StrategyContext = 
     const section = cfg[name];
     if (!section.enabled) continue;
     const entry = registry[name] as StrategyPlugin<unknown, typeof section>;
-    out.push({ name, strategy: entry.strategy, params: entry.resolveParams(section, ctx), betweenCycles: entry.betweenCycles, watchesEventLegs: entry.watchesEventLegs });
+    out.push({
+      name,
+      strategy: entry.strategy,
+      params: entry.resolveParams(section, ctx),
+      betweenCycles: entry.betweenCycles,
+      watchesEventLegs: entry.watchesEventLegs,
+    });
   }
   return out;
 }

@@ -145,7 +145,12 @@ export function volatility(history: ReadonlyArray<readonly [number, Price]> | un
 }
 
 /** Largest |mid − mid then| over the window ending now (Price units); 0 without history. */
-export function recentMove(history: ReadonlyArray<readonly [number, Price]> | undefined, nowMs: number, windowMs: number, mid: Price): Price {
+export function recentMove(
+  history: ReadonlyArray<readonly [number, Price]> | undefined,
+  nowMs: number,
+  windowMs: number,
+  mid: Price,
+): Price {
   let move = 0;
   for (const [t, p] of history ?? []) if (t >= nowMs - windowMs && t <= nowMs) move = Math.max(move, Math.abs(mid - p));
   return move;
@@ -165,14 +170,21 @@ export function riskTerm(ctx: QuoteContext, params: MarketMakerParams): Price {
 }
 
 /** What a fill of one contract at `price` costs in maker fees, in Price units (rounded up). */
-const makerFeePerContract = (m: MarketView, price: Price): Price => Math.ceil(makerFee(m.feeType, price, COUNT_ONE, m.feeMultiplierE4) / COUNT_ONE);
+const makerFeePerContract = (m: MarketView, price: Price): Price =>
+  Math.ceil(makerFee(m.feeType, price, COUNT_ONE, m.feeMultiplierE4) / COUNT_ONE);
 
 /**
  * The two quotes for a market, or fewer when inventory forbids a side. `position` is the strategy's
  * own inventory. Prices are on the grid, keep min_edge + the maker fee from the fair value, and
  * never cross the current book (post_only would be rejected).
  */
-export function computeQuotes(m: MarketView, top: ExternalTop, position: Count, params: MarketMakerParams, ctx: QuoteContext = { sigma: 0, tauMinutes: 0 }): Quote[] {
+export function computeQuotes(
+  m: MarketView,
+  top: ExternalTop,
+  position: Count,
+  params: MarketMakerParams,
+  ctx: QuoteContext = { sigma: 0, tauMinutes: 0 },
+): Quote[] {
   const fair = fairValue(top, params.fairValue);
   const risk = riskTerm(ctx, params);
   const skew = Math.trunc(((params.skewPerContract + risk) * position) / COUNT_ONE);
@@ -219,7 +231,13 @@ export function ownInventory(portfolio: PortfolioView, ticker: string): Count {
 }
 
 /** Why the market must not be quoted now, or null. */
-export function stopReason(m: MarketView, top: ExternalTop | null, history: ReadonlyArray<readonly [number, Price]> | undefined, nowMs: number, params: MarketMakerParams): string | null {
+export function stopReason(
+  m: MarketView,
+  top: ExternalTop | null,
+  history: ReadonlyArray<readonly [number, Price]> | undefined,
+  nowMs: number,
+  params: MarketMakerParams,
+): string | null {
   if (m.closeTimeMs !== null && m.closeTimeMs - nowMs < params.stopBeforeCloseMs) {
     return `closes in ${Math.max(0, Math.round((m.closeTimeMs - nowMs) / 60_000))} min (stop_before_close_minutes ${params.stopBeforeCloseMs / 60_000})`;
   }
@@ -238,18 +256,27 @@ export function stopReason(m: MarketView, top: ExternalTop | null, history: Read
  * closing within stop_before_close is not eligible (it would take a slot only to be pulled); `nowMs`
  * omitted: close times are not looked at.
  */
-const twoSided = (m: MarketView) => m.status === "active" && m.yesBid !== null && m.yesAsk !== null && m.yesBid > 0 && m.yesAsk < PRICE_ONE && m.yesBid < m.yesAsk;
+const twoSided = (m: MarketView) =>
+  m.status === "active" && m.yesBid !== null && m.yesAsk !== null && m.yesBid > 0 && m.yesAsk < PRICE_ONE && m.yesBid < m.yesAsk;
 
 /** Whether chooseMarkets may pick `m` (before the max_markets cut). */
 function eligible(m: MarketView, quoted: (ticker: string) => boolean, params: MarketMakerParams, nowMs?: number): boolean {
   const open = nowMs === undefined || m.closeTimeMs === null || m.closeTimeMs - nowMs >= params.stopBeforeCloseMs;
-  return twoSided(m) && open && (quoted(m.ticker) || ticksBetween(m.yesBid as Price, m.yesAsk as Price, m.priceRanges) >= params.minSpreadTicks);
+  return (
+    twoSided(m) && open && (quoted(m.ticker) || ticksBetween(m.yesBid as Price, m.yesAsk as Price, m.priceRanges) >= params.minSpreadTicks)
+  );
 }
 
 /** The order chooseMarkets ranks eligible markets in: most volume first, then by ticker. */
-const byLiquidity = (a: MarketView, b: MarketView): number => b.volume - a.volume || (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0);
+const byLiquidity = (a: MarketView, b: MarketView): number =>
+  b.volume - a.volume || (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0);
 
-export function chooseMarkets(markets: ReadonlyMap<string, MarketView>, portfolio: PortfolioView, params: MarketMakerParams, nowMs?: number): MarketView[] {
+export function chooseMarkets(
+  markets: ReadonlyMap<string, MarketView>,
+  portfolio: PortfolioView,
+  params: MarketMakerParams,
+  nowMs?: number,
+): MarketView[] {
   if (params.markets.length > 0) {
     return params.markets.map((t) => markets.get(t)).filter((m): m is MarketView => m !== undefined && twoSided(m));
   }
@@ -282,8 +309,16 @@ export function reconcileSide(
   for (const o of existing) if (o !== primary) cancel(o, "duplicate quote");
   if (!primary) {
     out.push({
-      kind: "create", strategy: MARKET_MAKER, ticker: m.ticker, eventTicker: m.eventTicker, side,
-      price: desired.price, count: desired.size, timeInForce: "good_till_canceled", postOnly: true, reduceOnly: false,
+      kind: "create",
+      strategy: MARKET_MAKER,
+      ticker: m.ticker,
+      eventTicker: m.eventTicker,
+      side,
+      price: desired.price,
+      count: desired.size,
+      timeInForce: "good_till_canceled",
+      postOnly: true,
+      reduceOnly: false,
       reason: `quote ${side} ${desired.size / COUNT_ONE} @ ${desired.price / PRICE_ONE}: ${why}`,
     });
     return out;
@@ -293,22 +328,39 @@ export function reconcileSide(
     // Same price: keep the queue position. Only shrink, when inventory now allows less.
     if (primary.remaining > desired.size) {
       out.push({
-        kind: "amend", strategy: MARKET_MAKER, ticker: m.ticker, orderId: primary.orderId, side,
-        price: desired.price, count: filled + desired.size, reason: `shrink ${side} quote to ${desired.size / COUNT_ONE} for the inventory cap`,
+        kind: "amend",
+        strategy: MARKET_MAKER,
+        ticker: m.ticker,
+        orderId: primary.orderId,
+        side,
+        price: desired.price,
+        count: filled + desired.size,
+        reason: `shrink ${side} quote to ${desired.size / COUNT_ONE} for the inventory cap`,
       });
     }
     return out;
   }
   out.push({
-    kind: "amend", strategy: MARKET_MAKER, ticker: m.ticker, orderId: primary.orderId, side,
-    price: desired.price, count: filled + desired.size,
+    kind: "amend",
+    strategy: MARKET_MAKER,
+    ticker: m.ticker,
+    orderId: primary.orderId,
+    side,
+    price: desired.price,
+    count: filled + desired.size,
     reason: `requote ${side} ${primary.price / PRICE_ONE} -> ${desired.price / PRICE_ONE}: ${why}`,
   });
   return out;
 }
 
 /** Hold mode: fair value unknown. Keep quotes, but trim or pull any the inventory cap no longer allows. */
-function holdSide(m: MarketView, side: BookSide, existing: readonly RestingOrderView[], position: Count, params: MarketMakerParams): Intent[] {
+function holdSide(
+  m: MarketView,
+  side: BookSide,
+  existing: readonly RestingOrderView[],
+  position: Count,
+  params: MarketMakerParams,
+): Intent[] {
   const room = wholeContracts(side === "bid" ? params.maxInventory - position : params.maxInventory + position);
   const out: Intent[] = [];
   let left = room;
@@ -316,7 +368,16 @@ function holdSide(m: MarketView, side: BookSide, existing: readonly RestingOrder
     if (left <= 0) {
       out.push({ kind: "cancel", strategy: MARKET_MAKER, ticker: m.ticker, orderId: o.orderId, reason: "inventory cap" });
     } else if (o.remaining > left) {
-      out.push({ kind: "amend", strategy: MARKET_MAKER, ticker: m.ticker, orderId: o.orderId, side, price: o.price, count: (o.filled ?? 0) + left, reason: "inventory cap" });
+      out.push({
+        kind: "amend",
+        strategy: MARKET_MAKER,
+        ticker: m.ticker,
+        orderId: o.orderId,
+        side,
+        price: o.price,
+        count: (o.filled ?? 0) + left,
+        reason: "inventory cap",
+      });
       left = 0;
     } else {
       left -= o.remaining;
@@ -338,7 +399,10 @@ export const marketMaker: Strategy<MarketMakerParams> = {
     unit: "market",
     test(m, params, portfolio, nowMs) {
       if (params.markets.length > 0) return params.markets.includes(m.ticker);
-      return params.maxMarkets > 0 && eligible(m, (t) => portfolio.restingOrders.some((o) => o.ticker === t && o.strategy === MARKET_MAKER), params, nowMs);
+      return (
+        params.maxMarkets > 0 &&
+        eligible(m, (t) => portfolio.restingOrders.some((o) => o.ticker === t && o.strategy === MARKET_MAKER), params, nowMs)
+      );
     },
     // Of the eligible markets only the max_markets first by liquidity are chosen.
     top: { limit: (params) => (params.markets.length > 0 ? Infinity : params.maxMarkets), order: byLiquidity },
@@ -375,7 +439,10 @@ export const marketMaker: Strategy<MarketMakerParams> = {
         continue;
       }
       const sigma = volatility(history, params.minVolatility);
-      const tauMinutes = Math.min(params.horizonMinutes, m.closeTimeMs === null ? params.horizonMinutes : Math.max(0, (m.closeTimeMs - input.nowMs) / 60_000));
+      const tauMinutes = Math.min(
+        params.horizonMinutes,
+        m.closeTimeMs === null ? params.horizonMinutes : Math.max(0, (m.closeTimeMs - input.nowMs) / 60_000),
+      );
       const quotes = computeQuotes(m, top, position, params, { sigma, tauMinutes });
       const why = `fair ${fairValue(top, params.fairValue) / PRICE_ONE}, own inventory ${position / COUNT_ONE}, sigma ${sigma / PRICE_ONE}/√min`;
       out.push(

@@ -182,4 +182,7 @@ export type Relevance<P> =
       test(market: MarketView, params: P, portfolio: PortfolioView, nowMs: number): boolean;
       top?: { limit(params: P): number; order(a: MarketView, b: MarketView): number };
     }
-  | { unit: "event"; test(event: EventView, markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView, nowMs: number): boolean };
+  | {
+      unit: "event";
+      test(event: EventView, markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView, nowMs: number): boolean;
+    };

@@ -59,10 +59,12 @@ describe("backtest on the vendored real sample", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Backtest: 3 events, 18 markets, 1593 trades (2025-01-28 to 2025-01-31)");
-    for (const line of ["market_maker", "event_arbitrage", "P&L before fees", "Hit rate:", "Max drawdown:"]) expect(run.stdout).toContain(line);
-    for (const f of ["summary.json", "fills.csv", "events.csv", "strategies.csv", "equity.csv", "equity.svg"]) expect(existsSync(join(out, f))).toBe(true);
+    for (const line of ["market_maker", "event_arbitrage", "P&L before fees", "Hit rate:", "Max drawdown:"])
+      expect(run.stdout).toContain(line);
+    for (const f of ["summary.json", "fills.csv", "events.csv", "strategies.csv", "equity.csv", "equity.svg"])
+      expect(existsSync(join(out, f))).toBe(true);
     const svg = readFileSync(join(out, "equity.svg"), "utf8");
-    expect(svg.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"")).toBe(true);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain("<polyline");
     // Self-contained: no script, no external reference.
     expect(svg).not.toMatch(/<script|href=|url\(/);
@@ -87,7 +89,9 @@ describe("backtest on the vendored real sample", () => {
   test("every fill settles by the recorded result and pays the fee formula", () => {
     const results = new Map<string, string>();
     for (const d of ["2025-01-28", "2025-01-29", "2025-01-31"]) {
-      const ev = JSON.parse(gunzipSync(readFileSync(join(SAMPLE, "events", `${d}.json.gz`))).toString()) as { markets: Array<{ ticker: string; result: string }> };
+      const ev = JSON.parse(gunzipSync(readFileSync(join(SAMPLE, "events", `${d}.json.gz`))).toString()) as {
+        markets: Array<{ ticker: string; result: string }>;
+      };
       for (const m of ev.markets) results.set(m.ticker, m.result);
     }
     const fills = parseCsv(readFileSync(join(out, "fills.csv"), "utf8"));
@@ -127,13 +131,32 @@ function writeTape(dir: string, eventTicker: string, mutuallyExclusive: boolean,
   mkdirSync(join(data, "trades"), { recursive: true });
   const event = {
     event: { event_ticker: eventTicker, series_ticker: "KXTEST", mutually_exclusive: mutuallyExclusive },
-    markets: markets.map((m) => ({ ticker: m.ticker, event_ticker: eventTicker, open_time: at(-60), close_time: at(closeAfterS), result: m.result, tick_size: 1, status: "finalized", ...m.strike })),
+    markets: markets.map((m) => ({
+      ticker: m.ticker,
+      event_ticker: eventTicker,
+      open_time: at(-60),
+      close_time: at(closeAfterS),
+      result: m.result,
+      tick_size: 1,
+      status: "finalized",
+      ...m.strike,
+    })),
   };
   const trades = Object.fromEntries(
     markets.map((m) => [
       m.ticker,
       // Newest first, as the API returns them.
-      [...m.trades].reverse().map((t, k) => ({ trade_id: `${m.ticker}-${k}`, ticker: m.ticker, count: t.count, created_time: at(t.s), yes_price: t.price, no_price: 100 - t.price, taker_side: t.taker })),
+      [...m.trades]
+        .reverse()
+        .map((t, k) => ({
+          trade_id: `${m.ticker}-${k}`,
+          ticker: m.ticker,
+          count: t.count,
+          created_time: at(t.s),
+          yes_price: t.price,
+          no_price: 100 - t.price,
+          taker_side: t.taker,
+        })),
     ]),
   );
   writeFileSync(join(data, "events", "2025-03-01.json.gz"), gzipSync(JSON.stringify(event)));
@@ -147,21 +170,43 @@ describe("the fill model on synthetic tapes", () => {
     // Book: a YES ask at 47 (10 lifted) and a YES bid at 43 (10 hit). The market maker (spread 0.04,
     // no skew) quotes 43 / 47: at the touch, behind 10 contracts on each side. Then sellers hit 43:
     // 4 (queue 6 left), 4 (2 left), 3 (1 reaches us), 5 (the last of our 2).
-    const data = writeTape(dir, "KXTEST-Q", false, [
-      {
-        ticker: "KXTEST-Q-A",
-        result: "yes",
-        trades: [
-          { s: 0, price: 47, count: 10, taker: "yes" },
-          { s: 1, price: 43, count: 10, taker: "no" },
-          { s: 90, price: 43, count: 4, taker: "no" },
-          { s: 150, price: 43, count: 4, taker: "no" },
-          { s: 210, price: 43, count: 3, taker: "no" },
-          { s: 270, price: 43, count: 5, taker: "no" },
-        ],
+    const data = writeTape(
+      dir,
+      "KXTEST-Q",
+      false,
+      [
+        {
+          ticker: "KXTEST-Q-A",
+          result: "yes",
+          trades: [
+            { s: 0, price: 47, count: 10, taker: "yes" },
+            { s: 1, price: 43, count: 10, taker: "no" },
+            { s: 90, price: 43, count: 4, taker: "no" },
+            { s: 150, price: 43, count: 4, taker: "no" },
+            { s: 210, price: 43, count: 3, taker: "no" },
+            { s: 270, price: 43, count: 5, taker: "no" },
+          ],
+        },
+      ],
+      600,
+    );
+    writeConfig(dir, {
+      trading: {
+        strategies: {
+          event_arbitrage: { enabled: false },
+          market_maker: {
+            enabled: true,
+            spread: "0.04",
+            quote_size: 2,
+            skew_per_contract: "0",
+            max_inventory: 10,
+            stop_before_close_minutes: 0,
+            min_book_contracts: 1,
+            risk_aversion: 0,
+          },
+        },
       },
-    ], 600);
-    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: true, spread: "0.04", quote_size: 2, skew_per_contract: "0", max_inventory: 10, stop_before_close_minutes: 0, min_book_contracts: 1, risk_aversion: 0 } } } });
+    });
     // The quoting rules that would move or pull the quote (inventory aversion, close, thin book) are
     // off: this test is about the fill model holding the quote's place in the queue.
     // --step 30: a pass at every print below (fills are stamped with the pass that saw them).
@@ -180,20 +225,42 @@ describe("the fill model on synthetic tapes", () => {
 
   test("a print through the price fills a resting order whatever the queue; one at the price behind the queue does not", async () => {
     const dir = tempDir("bt-through");
-    const data = writeTape(dir, "KXTEST-T", false, [
-      {
-        ticker: "KXTEST-T-A",
-        result: "no",
-        trades: [
-          { s: 0, price: 47, count: 10, taker: "yes" },
-          { s: 1, price: 43, count: 10, taker: "no" },
-          { s: 90, price: 43, count: 5, taker: "no" },
-          // Through our bid: the whole level at 43 traded, ours with it.
-          { s: 150, price: 42, count: 1, taker: "no" },
-        ],
+    const data = writeTape(
+      dir,
+      "KXTEST-T",
+      false,
+      [
+        {
+          ticker: "KXTEST-T-A",
+          result: "no",
+          trades: [
+            { s: 0, price: 47, count: 10, taker: "yes" },
+            { s: 1, price: 43, count: 10, taker: "no" },
+            { s: 90, price: 43, count: 5, taker: "no" },
+            // Through our bid: the whole level at 43 traded, ours with it.
+            { s: 150, price: 42, count: 1, taker: "no" },
+          ],
+        },
+      ],
+      600,
+    );
+    writeConfig(dir, {
+      trading: {
+        strategies: {
+          event_arbitrage: { enabled: false },
+          market_maker: {
+            enabled: true,
+            spread: "0.04",
+            quote_size: 2,
+            skew_per_contract: "0",
+            max_inventory: 10,
+            stop_before_close_minutes: 0,
+            min_book_contracts: 1,
+            risk_aversion: 0,
+          },
+        },
       },
-    ], 600);
-    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: true, spread: "0.04", quote_size: 2, skew_per_contract: "0", max_inventory: 10, stop_before_close_minutes: 0, min_book_contracts: 1, risk_aversion: 0 } } } });
+    });
     const r = await runBin(["backtest", "--data", data, "--out", join(dir, "out"), "--step", "30"], { cwd: dir, timeoutMs: 60_000 });
     expect(r.code).toBe(0);
     const fills = parseCsv(readFileSync(join(dir, "out", "fills.csv"), "utf8"));
@@ -206,11 +273,27 @@ describe("the fill model on synthetic tapes", () => {
     const dir = tempDir("bt-arb");
     // Two exclusive outcomes offered at 0.40 and 0.50 (3 contracts lifted at each): buying both YES
     // costs 0.90 plus fees and pays 1. Only 3 contracts are visible on each leg.
-    const data = writeTape(dir, "KXTEST-A", true, [
-      // "below 50" and "50 or above": together they cover every outcome, so a YES set surely pays 1.
-      { ticker: "KXTEST-A-X", result: "yes", trades: [{ s: 0, price: 40, count: 3, taker: "yes" }], strike: { strike_type: "less", cap_strike: 50 } },
-      { ticker: "KXTEST-A-Y", result: "no", trades: [{ s: 0, price: 50, count: 3, taker: "yes" }], strike: { strike_type: "greater", floor_strike: 49 } },
-    ], 600);
+    const data = writeTape(
+      dir,
+      "KXTEST-A",
+      true,
+      [
+        // "below 50" and "50 or above": together they cover every outcome, so a YES set surely pays 1.
+        {
+          ticker: "KXTEST-A-X",
+          result: "yes",
+          trades: [{ s: 0, price: 40, count: 3, taker: "yes" }],
+          strike: { strike_type: "less", cap_strike: 50 },
+        },
+        {
+          ticker: "KXTEST-A-Y",
+          result: "no",
+          trades: [{ s: 0, price: 50, count: 3, taker: "yes" }],
+          strike: { strike_type: "greater", floor_strike: 49 },
+        },
+      ],
+      600,
+    );
     writeConfig(dir, { trading: { strategies: { market_maker: { enabled: false }, event_arbitrage: { enabled: true, max_sets: 5 } } } });
     const r = await runBin(["backtest", "--data", data, "--out", join(dir, "out")], { cwd: dir, timeoutMs: 60_000 });
     expect(r.stderr).toBe("");
@@ -242,11 +325,32 @@ describe("fair_value in a backtest", () => {
   test("reads its probabilities from fair_value.source and trades on the tape like the other strategies", async () => {
     const dir = tempDir("bt-fv");
     // Asks at 0.47 (10 lifted); the file says 0.90: fair_value buys YES, at most the tape's 10.
-    const data = writeTape(dir, "KXTEST-F", false, [
-      { ticker: "KXTEST-F-A", result: "yes", trades: [{ s: 0, price: 47, count: 10, taker: "yes" }, { s: 1, price: 43, count: 10, taker: "no" }] },
-    ], 600);
+    const data = writeTape(
+      dir,
+      "KXTEST-F",
+      false,
+      [
+        {
+          ticker: "KXTEST-F-A",
+          result: "yes",
+          trades: [
+            { s: 0, price: 47, count: 10, taker: "yes" },
+            { s: 1, price: 43, count: 10, taker: "no" },
+          ],
+        },
+      ],
+      600,
+    );
     writeFileSync(join(dir, "probs.json"), JSON.stringify({ "KXTEST-F-A": 0.9 }));
-    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: false }, fair_value: { enabled: true, source: "probs.json", max_contracts: 50, max_order_dollars: "100" } } } });
+    writeConfig(dir, {
+      trading: {
+        strategies: {
+          event_arbitrage: { enabled: false },
+          market_maker: { enabled: false },
+          fair_value: { enabled: true, source: "probs.json", max_contracts: 50, max_order_dollars: "100" },
+        },
+      },
+    });
     const r = await runBin(["backtest", "--data", data, "--out", join(dir, "out")], { cwd: dir, timeoutMs: 60_000 });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

@@ -14,9 +14,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const T0 = Date.parse("2026-01-01T00:10:00Z");
 const TICKER = "KXTEST-R-A";
-const market = { ticker: TICKER, event_ticker: "KXTEST-R", open_time: "2026-01-01T00:00:00Z", close_time: "2026-01-01T02:00:00Z", price_ranges: [{ start: 0, end: 10_000, step: 100 }] };
+const market = {
+  ticker: TICKER,
+  event_ticker: "KXTEST-R",
+  open_time: "2026-01-01T00:00:00Z",
+  close_time: "2026-01-01T02:00:00Z",
+  price_ranges: [{ start: 0, end: 10_000, step: 100 }],
+};
 const lines = (recs: object[]) => recs.map((r) => JSON.stringify(r)).join("\n") + "\n";
-const delta = (t: number, seq: number, s: number) => ({ t, kind: "ws", type: "orderbook_delta", sid: 1, seq, msg: { market_ticker: TICKER, price_dollars: 4300, delta_fp: 100, side: "yes", ts_ms: T0 + s * 1000 } });
+const delta = (t: number, seq: number, s: number) => ({
+  t,
+  kind: "ws",
+  type: "orderbook_delta",
+  sid: 1,
+  seq,
+  msg: { market_ticker: TICKER, price_dollars: 4300, delta_fp: 100, side: "yes", ts_ms: T0 + s * 1000 },
+});
 
 test("hour files in order, a cut-off member read to the cut, a restart's connection is a gap until the snapshot", () => {
   mkdirSync(dir, { recursive: true });
@@ -25,7 +38,14 @@ test("hour files in order, a cut-off member read to the cut, a restart's connect
     lines([
       { t: 1, kind: "event", event: { event_ticker: "KXTEST-R", series_ticker: "KXTEST", mutually_exclusive: false, markets: [market] } },
       { t: 2, kind: "connection", state: "open" },
-      { t: 3, kind: "ws", type: "orderbook_snapshot", sid: 1, seq: 1, msg: { market_ticker: TICKER, yes_dollars_fp: [[4300, 1000]], no_dollars_fp: [[5300, 1000]] } },
+      {
+        t: 3,
+        kind: "ws",
+        type: "orderbook_snapshot",
+        sid: 1,
+        seq: 1,
+        msg: { market_ticker: TICKER, yes_dollars_fp: [[4300, 1000]], no_dollars_fp: [[5300, 1000]] },
+      },
       delta(4, 2, 0),
     ]),
   );
@@ -34,9 +54,26 @@ test("hour files in order, a cut-off member read to the cut, a restart's connect
   // The restart went on in the sibling: a new connection, its snapshot later.
   writeFileSync(
     join(dir, "2026-01-01T00.1.jsonl.gz"),
-    gzipSync(lines([{ t: 1000, kind: "connection", state: "open" }, delta(1001, 1, 300), { t: 1002, kind: "ws", type: "orderbook_snapshot", sid: 1, seq: 2, msg: { market_ticker: TICKER, yes_dollars_fp: [[4400, 500]], no_dollars_fp: [] } }, delta(1003, 3, 330)])),
+    gzipSync(
+      lines([
+        { t: 1000, kind: "connection", state: "open" },
+        delta(1001, 1, 300),
+        {
+          t: 1002,
+          kind: "ws",
+          type: "orderbook_snapshot",
+          sid: 1,
+          seq: 2,
+          msg: { market_ticker: TICKER, yes_dollars_fp: [[4400, 500]], no_dollars_fp: [] },
+        },
+        delta(1003, 3, 330),
+      ]),
+    ),
   );
-  writeFileSync(join(dir, "2026-01-01T01.jsonl.gz"), gzipSync(lines([delta(200, 4, 3700), { t: 201, kind: "market", market: { ...market, result: "no" } }])));
+  writeFileSync(
+    join(dir, "2026-01-01T01.jsonl.gz"),
+    gzipSync(lines([delta(200, 4, 3700), { t: 201, kind: "market", market: { ...market, result: "no" } }])),
+  );
   writeFileSync(join(dir, "notes.txt"), "not a recording file");
 
   expect(recordingFiles(dir)).toEqual(["2026-01-01T00.jsonl.gz", "2026-01-01T00.1.jsonl.gz", "2026-01-01T01.jsonl.gz"]);
@@ -61,7 +98,10 @@ test("hour files in order, a cut-off member read to the cut, a restart's connect
   expect(src.book(TICKER, T0)?.yesBid).toBe(4400);
   expect(src.book(TICKER, T0)?.yesBidSize).toBe(500);
   // The deltas after the snapshot build on it: 100 + 100 at 43.
-  expect(src.book(TICKER, T0)?.book?.yes).toEqual([[4300, 200], [4400, 500]]);
+  expect(src.book(TICKER, T0)?.book?.yes).toEqual([
+    [4300, 200],
+    [4400, 500],
+  ]);
   const gaps = src.gaps();
   expect(gaps).toHaveLength(1);
   expect(gaps[0]!.reason).toBe("connection open");

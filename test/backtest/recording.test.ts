@@ -32,13 +32,28 @@ function kalshiTakerFeeMicros(priceCents: number, contracts: number): number {
   return Math.ceil((7 * contracts * priceCents * (100 - priceCents)) / 100) * 100;
 }
 
-type Rec = { t: number; kind: string; type?: string; sid?: number; seq?: number; msg?: Record<string, unknown> & { market_ticker?: string; ts_ms?: number; ts?: number | string }; market?: { ticker: string; result?: string; [k: string]: unknown }; [k: string]: unknown };
+type Rec = {
+  t: number;
+  kind: string;
+  type?: string;
+  sid?: number;
+  seq?: number;
+  msg?: Record<string, unknown> & { market_ticker?: string; ts_ms?: number; ts?: number | string };
+  market?: { ticker: string; result?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
 
 const readRecs = (dir: string): Rec[] =>
   readdirSync(dir)
     .filter((f) => f.endsWith(".jsonl.gz"))
     .sort()
-    .flatMap((f) => gunzipSync(readFileSync(join(dir, f))).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Rec));
+    .flatMap((f) =>
+      gunzipSync(readFileSync(join(dir, f)))
+        .toString("utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Rec),
+    );
 
 const writeRecs = (dir: string, recs: Rec[]) => {
   mkdirSync(dir, { recursive: true });
@@ -94,8 +109,19 @@ describe("a recording of the local exchange", () => {
     }
     recs = readRecs(join(dir, "rec"));
     // The recorded results: `market` records, or `determined` lifecycle messages.
-    results = new Map(recs.filter((r) => r.kind === "market" && (r.market!.result === "yes" || r.market!.result === "no")).map((r) => [r.market!.ticker, r.market!.result!]));
-    for (const r of recs) if (r.kind === "ws" && r.type === "market_lifecycle_v2" && r.msg?.event_type === "determined" && (r.msg.result === "yes" || r.msg.result === "no")) results.set(r.msg.market_ticker!, r.msg.result);
+    results = new Map(
+      recs
+        .filter((r) => r.kind === "market" && (r.market!.result === "yes" || r.market!.result === "no"))
+        .map((r) => [r.market!.ticker, r.market!.result!]),
+    );
+    for (const r of recs)
+      if (
+        r.kind === "ws" &&
+        r.type === "market_lifecycle_v2" &&
+        r.msg?.event_type === "determined" &&
+        (r.msg.result === "yes" || r.msg.result === "no")
+      )
+        results.set(r.msg.market_ticker!, r.msg.result);
     // A fair_value oracle that knows the results: it buys as a taker wherever the book lets it.
     probs = Object.fromEntries([...results].map(([t, res]) => [t, res === "yes" ? 0.99 : 0.01]));
     writeFileSync(join(dir, "probs.json"), JSON.stringify(probs));
@@ -115,7 +141,11 @@ describe("a recording of the local exchange", () => {
     const r = await runBin(["backtest", "--data", data, "--out", out, "--step", "5"], { cwd: dir, timeoutMs: 120_000 });
     expect(r.stderr).toBe("");
     expect(r.code, r.output).toBe(0);
-    return { s: JSON.parse(readFileSync(join(dir, out, "summary.json"), "utf8")) as Summary, fills: parseCsv(readFileSync(join(dir, out, "fills.csv"), "utf8")), stdout: r.stdout };
+    return {
+      s: JSON.parse(readFileSync(join(dir, out, "summary.json"), "utf8")) as Summary,
+      fills: parseCsv(readFileSync(join(dir, out, "fills.csv"), "utf8")),
+      stdout: r.stdout,
+    };
   }
 
   test("the report: fills settle by the recorded results and reconcile with P&L; takers never exceed the recorded book", async () => {
@@ -170,7 +200,7 @@ describe("a recording of the local exchange", () => {
       });
       const p = micros(price) / 100;
       // Buying YES at p takes NO bids at 1 − p; buying NO takes YES bids at p.
-      const shown = side === "buy YES" ? book.no.get(10_000 - p) ?? 0 : book.yes.get(p) ?? 0;
+      const shown = side === "buy YES" ? (book.no.get(10_000 - p) ?? 0) : (book.yes.get(p) ?? 0);
       expect(count, k).toBeLessThanOrEqual(shown);
     }
   }, 200_000);
@@ -179,8 +209,14 @@ describe("a recording of the local exchange", () => {
     const base = await backtest("rec", "out-base");
     // The recorded gaps (the sim skipped seq numbers) are reported, and nothing filled inside them.
     const fillsIn = (fills: Array<Record<string, string>>, g: Summary["book_gaps"][number]) =>
-      fills.filter((f) => f.ticker === g.ticker && Date.parse(f.time!) >= Date.parse(g.from) && (g.to === null || Date.parse(f.time!) < Date.parse(g.to)));
-    expect(base.s.book_gaps.some((g) => g.reason.startsWith("recorded seq gap") && g.to !== null), JSON.stringify(base.s.book_gaps)).toBe(true);
+      fills.filter(
+        (f) =>
+          f.ticker === g.ticker && Date.parse(f.time!) >= Date.parse(g.from) && (g.to === null || Date.parse(f.time!) < Date.parse(g.to)),
+      );
+    expect(
+      base.s.book_gaps.some((g) => g.reason.startsWith("recorded seq gap") && g.to !== null),
+      JSON.stringify(base.s.book_gaps),
+    ).toBe(true);
     for (const g of base.s.book_gaps) expect(fillsIn(base.fills, g)).toEqual([]);
 
     // A constructed gap: in the market with the most fills, a gap right after its first snapshot,
@@ -208,7 +244,14 @@ describe("a recording of the local exchange", () => {
     // Later snapshots of x are dropped: the constructed one is the only way back.
     const edited: Rec[] = [];
     recs.forEach((r, i) => {
-      if (i === half) edited.push({ t: r.t, kind: "ws", type: "orderbook_snapshot", sid, msg: { market_ticker: x, yes_dollars_fp: levels(book.yes), no_dollars_fp: levels(book.no) } });
+      if (i === half)
+        edited.push({
+          t: r.t,
+          kind: "ws",
+          type: "orderbook_snapshot",
+          sid,
+          msg: { market_ticker: x, yes_dollars_fp: levels(book.yes), no_dollars_fp: levels(book.no) },
+        });
       if (i > first && r.kind === "ws" && r.type === "orderbook_snapshot" && r.msg?.market_ticker === x) return;
       edited.push(r);
       if (i === first) edited.push({ t: r.t, kind: "gap", sid, expected: 1, got: 2, tickers: [x] });
@@ -216,7 +259,8 @@ describe("a recording of the local exchange", () => {
     writeRecs(join(dir, "rec-gap"), edited);
     const ms = stamps(edited);
     const gapAt = ms[edited.findIndex((r) => r.kind === "gap")]!;
-    const snapAt = ms[edited.findIndex((r) => r.kind === "ws" && r.type === "orderbook_snapshot" && r.msg?.market_ticker === x && r.seq === undefined)]!;
+    const snapAt =
+      ms[edited.findIndex((r) => r.kind === "ws" && r.type === "orderbook_snapshot" && r.msg?.market_ticker === x && r.seq === undefined)]!;
     expect(snapAt).toBeGreaterThan(gapAt);
 
     const gapped = await backtest("rec-gap", "out-gap");
@@ -228,14 +272,19 @@ describe("a recording of the local exchange", () => {
     expect(gapped.stdout).toMatch(/Book gaps: \d+ \(books unknown for [\d.]+ market-minutes/);
     // The market traded in the baseline inside that stretch, and not at all once its book was unknown.
     expect(fillsIn(gapped.fills, g!)).toEqual([]);
-    expect(base.fills.filter((f) => f.ticker === x && Date.parse(f.time!) >= gapAt && Date.parse(f.time!) < snapAt).length).toBeGreaterThan(0);
+    expect(base.fills.filter((f) => f.ticker === x && Date.parse(f.time!) >= gapAt && Date.parse(f.time!) < snapAt).length).toBeGreaterThan(
+      0,
+    );
     for (const b of gapped.s.book_gaps) expect(fillsIn(gapped.fills, b)).toEqual([]);
 
     // A hole in the files (a delta lost, no gap recorded): the seq jump is caught, every book of that
     // subscription is unknown from there (no snapshot follows), and nothing fills in them after it.
     const lost = recs.findIndex((r, i) => i > half && r.kind === "ws" && r.type === "orderbook_delta" && r.sid === sid);
     expect(lost).toBeGreaterThan(0);
-    writeRecs(join(dir, "rec-hole"), recs.filter((_, i) => i !== lost));
+    writeRecs(
+      join(dir, "rec-hole"),
+      recs.filter((_, i) => i !== lost),
+    );
     const holed = await backtest("rec-hole", "out-hole");
     const jumps = holed.s.book_gaps.filter((b) => b.reason.startsWith("unrecorded seq jump"));
     expect(jumps.length, JSON.stringify(holed.s.book_gaps)).toBeGreaterThan(0);
@@ -252,23 +301,71 @@ const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
 const TICKER = "KXTEST-Q-A";
 
 /** A one-market recording: the event, a book, the given trades (each with its exchange time), the result. */
-function synthetic(yes: Array<[number, number]>, no: Array<[number, number]>, trades: Array<{ s: number; price: number; count: number; taker: "bid" | "ask" }>): Rec[] {
-  const market = { ticker: TICKER, event_ticker: "KXTEST-Q", open_time: iso(-60), close_time: iso(600), status: "active", price_ranges: [{ start: 0, end: 10_000, step: 100 }] };
+function synthetic(
+  yes: Array<[number, number]>,
+  no: Array<[number, number]>,
+  trades: Array<{ s: number; price: number; count: number; taker: "bid" | "ask" }>,
+): Rec[] {
+  const market = {
+    ticker: TICKER,
+    event_ticker: "KXTEST-Q",
+    open_time: iso(-60),
+    close_time: iso(600),
+    status: "active",
+    price_ranges: [{ start: 0, end: 10_000, step: 100 }],
+  };
   const recs: Rec[] = [
     { t: 1, kind: "event", event: { event_ticker: "KXTEST-Q", series_ticker: "KXTEST", mutually_exclusive: false, markets: [market] } },
     { t: 2, kind: "connection", state: "open" },
     { t: 3, kind: "ws", type: "ticker", sid: 3, msg: { market_ticker: TICKER, ts_ms: T0 } },
-    { t: 4, kind: "ws", type: "orderbook_snapshot", sid: 1, seq: 1, msg: { market_ticker: TICKER, yes_dollars_fp: yes, no_dollars_fp: no } },
+    {
+      t: 4,
+      kind: "ws",
+      type: "orderbook_snapshot",
+      sid: 1,
+      seq: 1,
+      msg: { market_ticker: TICKER, yes_dollars_fp: yes, no_dollars_fp: no },
+    },
   ];
   trades.forEach((tr, k) => {
-    recs.push({ t: 10 + k, kind: "ws", type: "trade", sid: 2, seq: k + 1, msg: { market_ticker: TICKER, yes_price_dollars: tr.price, no_price_dollars: 10_000 - tr.price, count_fp: tr.count, taker_book_side: tr.taker, ts_ms: T0 + tr.s * 1000 } });
+    recs.push({
+      t: 10 + k,
+      kind: "ws",
+      type: "trade",
+      sid: 2,
+      seq: k + 1,
+      msg: {
+        market_ticker: TICKER,
+        yes_price_dollars: tr.price,
+        no_price_dollars: 10_000 - tr.price,
+        count_fp: tr.count,
+        taker_book_side: tr.taker,
+        ts_ms: T0 + tr.s * 1000,
+      },
+    });
   });
   recs.push({ t: 100, kind: "market", market: { ...market, status: "finalized", result: "yes" } });
   return recs;
 }
 
 describe("the fill model on a recorded book", () => {
-  const mm = { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: true, spread: "0.04", quote_size: 2, skew_per_contract: "0", max_inventory: 10, stop_before_close_minutes: 0, min_book_contracts: 1, risk_aversion: 0 } } } };
+  const mm = {
+    trading: {
+      strategies: {
+        event_arbitrage: { enabled: false },
+        market_maker: {
+          enabled: true,
+          spread: "0.04",
+          quote_size: 2,
+          skew_per_contract: "0",
+          max_inventory: 10,
+          stop_before_close_minutes: 0,
+          min_book_contracts: 1,
+          risk_aversion: 0,
+        },
+      },
+    },
+  };
   // Sellers hit 43: 4, 4, 3, 5 contracts (16 in all).
   const hits = [90, 150, 210, 270].map((s, k) => ({ s, price: 4300, count: [400, 400, 300, 500][k]!, taker: "ask" as const }));
 
@@ -300,9 +397,27 @@ describe("the fill model on a recorded book", () => {
     // recording keeps showing those levels for 5 minutes of prints, but they were ours to take once.
     const dir = tempDir("bt-rec-taker");
     const prints = [30, 60, 90, 120, 150, 180, 210, 240, 270, 300].map((s) => ({ s, price: 4300, count: 100, taker: "ask" as const }));
-    writeRecs(join(dir, "rec"), synthetic([[4300, 1000]], [[5200, 500], [5300, 1000]], prints));
+    writeRecs(
+      join(dir, "rec"),
+      synthetic(
+        [[4300, 1000]],
+        [
+          [5200, 500],
+          [5300, 1000],
+        ],
+        prints,
+      ),
+    );
     writeFileSync(join(dir, "probs.json"), JSON.stringify({ [TICKER]: 0.9 }));
-    writeConfig(dir, { trading: { strategies: { event_arbitrage: { enabled: false }, market_maker: { enabled: false }, fair_value: { enabled: true, source: "probs.json", max_contracts: 50, max_order_dollars: "100", max_event_dollars: "100" } } } });
+    writeConfig(dir, {
+      trading: {
+        strategies: {
+          event_arbitrage: { enabled: false },
+          market_maker: { enabled: false },
+          fair_value: { enabled: true, source: "probs.json", max_contracts: 50, max_order_dollars: "100", max_event_dollars: "100" },
+        },
+      },
+    });
     const r = await runBin(["backtest", "--data", "rec", "--out", "out", "--step", "30"], { cwd: dir, timeoutMs: 60_000 });
     expect(r.stderr).toBe("");
     expect(r.code, r.output).toBe(0);
@@ -343,7 +458,7 @@ describe("bad input: one line, exit 2", () => {
     expect(r4.code).toBe(2);
     oneLine(r4);
     expect(r4.stderr).toContain("no recorded result for every market (KXTEST-Q); record until they settle");
-    writeFileSync(join(dir, "unsettled", "2026-01-01T01.jsonl.gz"), gzipSync("{not json\n{\"t\":1,\"kind\":\"event\"}\n"));
+    writeFileSync(join(dir, "unsettled", "2026-01-01T01.jsonl.gz"), gzipSync('{not json\n{"t":1,"kind":"event"}\n'));
     const r5 = await runBin(["backtest", "--data", "unsettled"], { cwd: dir });
     expect(r5.code).toBe(2);
     oneLine(r5);

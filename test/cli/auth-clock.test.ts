@@ -14,7 +14,9 @@ let simBase = "";
 let skewed: Server<undefined>;
 
 function pem(kind: "private" | "public", k: { privateKey: KeyObject; publicKey: KeyObject }): string {
-  return kind === "private" ? (k.privateKey.export({ type: "pkcs8", format: "pem" }) as string) : (k.publicKey.export({ type: "spki", format: "pem" }) as string);
+  return kind === "private"
+    ? (k.privateKey.export({ type: "pkcs8", format: "pem" }) as string)
+    : (k.publicKey.export({ type: "spki", format: "pem" }) as string);
 }
 
 beforeAll(async () => {
@@ -22,12 +24,18 @@ beforeAll(async () => {
   dir = tempDir("kbot-auth-");
   const good = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const other = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  for (const [name, k] of [["good.pem", good], ["other.pem", other]] as const) {
+  for (const [name, k] of [
+    ["good.pem", good],
+    ["other.pem", other],
+  ] as const) {
     writeFileSync(join(dir, name), pem("private", k), { mode: 0o600 });
     chmodSync(join(dir, name), 0o600);
   }
   writeFileSync(join(dir, "pub.pem"), pem("public", good));
-  sim = startBin(["sim", "--port", "0", "--seed", "5", "--api-key-id", "auth-test", "--public-key", join(dir, "pub.pem"), "--balance", "100"], { cwd: dir });
+  sim = startBin(
+    ["sim", "--port", "0", "--seed", "5", "--api-key-id", "auth-test", "--public-key", join(dir, "pub.pem"), "--balance", "100"],
+    { cwd: dir },
+  );
   simBase = (await sim.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2\n/, 30_000)).split("\n")[0]!;
   // A proxy whose Date header runs 90 s ahead, as the exchange looks from a machine whose clock lags.
   const target = new URL(simBase);
@@ -51,7 +59,14 @@ afterAll(async () => {
 });
 
 const cfg = (name: string, baseUrl: string, key: string) =>
-  writeConfig(dir, { exchange: { environment: "sim", base_url: baseUrl, api_key_id: "auth-test", private_key_path: key }, paths: { lock_file: "bot.lock" } }, name);
+  writeConfig(
+    dir,
+    {
+      exchange: { environment: "sim", base_url: baseUrl, api_key_id: "auth-test", private_key_path: key },
+      paths: { lock_file: "bot.lock" },
+    },
+    name,
+  );
 
 describe("authentication refusals name their fix", () => {
   test("verify: the clock is checked against the exchange's Date header", async () => {
@@ -59,7 +74,10 @@ describe("authentication refusals name their fix", () => {
     expect(ok.code, ok.output).toBe(0);
     expect(ok.stdout).toMatch(/ok +clock: within \d+ s of the exchange's/);
 
-    const off = await runBin(["--config", cfg("skew.json", `http://127.0.0.1:${skewed.port}/trade-api/v2`, "good.pem"), "--verify-config", "--mode", "trade"], { cwd: dir });
+    const off = await runBin(
+      ["--config", cfg("skew.json", `http://127.0.0.1:${skewed.port}/trade-api/v2`, "good.pem"), "--verify-config", "--mode", "trade"],
+      { cwd: dir },
+    );
     expect(off.code).toBe(2);
     expect(off.stdout).toMatch(/FAIL clock: this machine's clock is (89|90|91) s behind the exchange's; .*timedatectl set-ntp true/);
   });

@@ -100,19 +100,31 @@ describe("config files", () => {
     ["empty", "", /is not valid JSON/],
     ["binary", Buffer.from([0xff, 0xfe, 0x00, 0x7b]), /is not valid JSON/],
     ["deeply nested", "[".repeat(50_000) + "]".repeat(50_000), /must contain a JSON object|is not valid JSON/],
-    ["2 MB", JSON.stringify({ trading: { series_tickers: Array.from({ length: 200_000 }, (_, i) => `X${i}`) } }), /is \d+ bytes; a config file is a few kilobytes/],
-    ["5,000 tickers", JSON.stringify({ trading: { series_tickers: Array.from({ length: 5_000 }, (_, i) => `X${i}`) } }), /is invalid \(1 problem\)/],
+    [
+      "2 MB",
+      JSON.stringify({ trading: { series_tickers: Array.from({ length: 200_000 }, (_, i) => `X${i}`) } }),
+      /is \d+ bytes; a config file is a few kilobytes/,
+    ],
+    [
+      "5,000 tickers",
+      JSON.stringify({ trading: { series_tickers: Array.from({ length: 5_000 }, (_, i) => `X${i}`) } }),
+      /is invalid \(1 problem\)/,
+    ],
   ];
-  test.each(bad)("%s → exit 2, one line naming the file, within seconds", async (_name, content, re) => {
-    const d = tempDir();
-    writeFileSync(join(d, "c.json"), content);
-    for (const args of [["--mode", "trade", "--once"], ["--backup"], ["status"], ["watchdog"]]) {
-      const r = await runBin([...args, "--config", join(d, "c.json"), "--lock-file", join(d, "l")], { cwd: d, timeoutMs: 15_000 });
-      clearRefusal(r, 2, re);
-      expect(r.stderr).toContain(join(d, "c.json"));
-    }
-    expect(readdirSync(d)).toEqual(["c.json"]);
-  }, 60_000);
+  test.each(bad)(
+    "%s → exit 2, one line naming the file, within seconds",
+    async (_name, content, re) => {
+      const d = tempDir();
+      writeFileSync(join(d, "c.json"), content);
+      for (const args of [["--mode", "trade", "--once"], ["--backup"], ["status"], ["watchdog"]]) {
+        const r = await runBin([...args, "--config", join(d, "c.json"), "--lock-file", join(d, "l")], { cwd: d, timeoutMs: 15_000 });
+        clearRefusal(r, 2, re);
+        expect(r.stderr).toContain(join(d, "c.json"));
+      }
+      expect(readdirSync(d)).toEqual(["c.json"]);
+    },
+    60_000,
+  );
 
   test("the 5,000-ticker problem names its key", async () => {
     const d = tempDir();
@@ -138,20 +150,24 @@ describe("config files", () => {
     expect(JSON.parse(r.stdout).backup.keep).toBe(3);
   });
 
-  test.skipIf(!canDropPrivileges)("an unreadable config (mode 000, another user) → exit 2, names the permission problem", async () => {
-    const d = tempDir();
-    chmodSync(d, 0o777);
-    writeConfig(d, {}, "c.json");
-    chmodSync(join(d, "c.json"), 0o000);
-    for (const args of [["--mode", "trade", "--once"], ["--backup"], ["status"], ["watchdog"], ["config", "show"]]) {
-      const lock = args[0] === "config" ? [] : ["--lock-file", join(d, "l")];
-      const r = await runBin([...args, "--config", join(d, "c.json"), ...lock], { cwd: d, command: asUser() });
-      clearRefusal(r, 2, /cannot read .*c\.json \(EACCES\): this user has no read permission/);
-    }
-    const v = await runBin(["verify", "--config", join(d, "c.json")], { cwd: d, command: asUser() });
-    expect(v.code).toBe(2);
-    expect(v.stdout).toMatch(/^FAIL config: cannot read .*EACCES/m);
-  }, 60_000);
+  test.skipIf(!canDropPrivileges)(
+    "an unreadable config (mode 000, another user) → exit 2, names the permission problem",
+    async () => {
+      const d = tempDir();
+      chmodSync(d, 0o777);
+      writeConfig(d, {}, "c.json");
+      chmodSync(join(d, "c.json"), 0o000);
+      for (const args of [["--mode", "trade", "--once"], ["--backup"], ["status"], ["watchdog"], ["config", "show"]]) {
+        const lock = args[0] === "config" ? [] : ["--lock-file", join(d, "l")];
+        const r = await runBin([...args, "--config", join(d, "c.json"), ...lock], { cwd: d, command: asUser() });
+        clearRefusal(r, 2, /cannot read .*c\.json \(EACCES\): this user has no read permission/);
+      }
+      const v = await runBin(["verify", "--config", join(d, "c.json")], { cwd: d, command: asUser() });
+      expect(v.code).toBe(2);
+      expect(v.stdout).toMatch(/^FAIL config: cannot read .*EACCES/m);
+    },
+    60_000,
+  );
 });
 
 describe("the database", () => {
@@ -170,7 +186,11 @@ describe("the database", () => {
     const d = folder();
     const p = otherAppDb(d);
     const before = sha(p);
-    clearRefusal(await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }), 8, /kalshi\.sqlite is another application's SQLite database \(application_id 0; tables notes, orders\), not a kalshi-bot ledger; it was left untouched/);
+    clearRefusal(
+      await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }),
+      8,
+      /kalshi\.sqlite is another application's SQLite database \(application_id 0; tables notes, orders\), not a kalshi-bot ledger; it was left untouched/,
+    );
     clearRefusal(await runBin(["--backup"], { cwd: d }), 5, /backup FAILED: the database .*kalshi\.sqlite is not a kalshi-bot ledger/);
     const v = await runBin(["verify"], { cwd: d });
     expect(v.code).toBe(2);
@@ -185,7 +205,11 @@ describe("the database", () => {
     mkdirSync(join(d, "data"));
     const p = join(d, "data", "kalshi.sqlite");
     writeFileSync(p, "my shopping list\n");
-    clearRefusal(await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }), 8, /kalshi\.sqlite is not a SQLite database/);
+    clearRefusal(
+      await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }),
+      8,
+      /kalshi\.sqlite is not a SQLite database/,
+    );
     clearRefusal(await runBin(["--backup"], { cwd: d }), 5, /backup FAILED: .*kalshi\.sqlite is not a SQLite database/);
     const v = await runBin(["verify"], { cwd: d });
     expect(v.stdout).toMatch(/^FAIL paths\.database: .*is not a SQLite database/m);
@@ -195,7 +219,11 @@ describe("the database", () => {
   test("a folder where the database belongs: run (exit 8) and verify name it", async () => {
     const d = folder();
     mkdirSync(join(d, "data", "kalshi.sqlite"), { recursive: true });
-    clearRefusal(await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }), 8, /database path .*kalshi\.sqlite is a folder; set paths\.database to a file/);
+    clearRefusal(
+      await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d }),
+      8,
+      /database path .*kalshi\.sqlite is a folder; set paths\.database to a file/,
+    );
     const v = await runBin(["verify"], { cwd: d });
     expect(v.code).toBe(2);
     expect(v.stdout).toMatch(/^FAIL paths\.database: .*is a folder, not a file/m);
@@ -223,7 +251,9 @@ describe("heartbeat and folders", () => {
     mkdirSync(join(d, "reports", "heartbeat.json"), { recursive: true });
     const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--log-format", "plain"], { cwd: d });
     expect(r.code, r.output).toBe(0);
-    expect(r.stderr).toMatch(/WARN\s+heartbeat not written: cannot write the heartbeat .*heartbeat\.json \(EISDIR\); .* is a folder: remove it/);
+    expect(r.stderr).toMatch(
+      /WARN\s+heartbeat not written: cannot write the heartbeat .*heartbeat\.json \(EISDIR\); .* is a folder: remove it/,
+    );
     expect(readdirSync(join(d, "reports"))).toEqual(["heartbeat.json"]);
     const w = await runBin(["watchdog"], { cwd: d });
     expect(w.code).toBe(6);
@@ -234,20 +264,35 @@ describe("heartbeat and folders", () => {
     const d = folder({ backups_dir: "backups" });
     await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d });
     writeFileSync(join(d, "backups"), "not a folder");
-    clearRefusal(await runBin(["--backup"], { cwd: d }), 5, /backup FAILED: the backups folder .*backups is a file, not a folder; move it away or set paths\.backups_dir/);
+    clearRefusal(
+      await runBin(["--backup"], { cwd: d }),
+      5,
+      /backup FAILED: the backups folder .*backups is a file, not a folder; move it away or set paths\.backups_dir/,
+    );
     expect(readFileSync(join(d, "backups"), "utf8")).toBe("not a folder");
   }, 60_000);
 
-  test.skipIf(!canDropPrivileges)("a lock folder this user cannot write: exit 2 with the guide's advice, names the folder", async () => {
-    const d = tempDir();
-    chmodSync(d, 0o777);
-    const ro = join(d, "ro");
-    mkdirSync(ro);
-    chmodSync(ro, 0o555);
-    writeConfig(d, {});
-    const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--lock-file", join(ro, "kalshi-bot.lock")], { cwd: d, command: asUser() });
-    clearRefusal(r, 2, /Failed to acquire lock: cannot create or open .*ro\/kalshi-bot\.lock \(EACCES\)\. Use --lock-file \.\/custom\.lock, set paths\.lock_file, or fix permissions of the folder .*ro for this user/);
-  }, 30_000);
+  test.skipIf(!canDropPrivileges)(
+    "a lock folder this user cannot write: exit 2 with the guide's advice, names the folder",
+    async () => {
+      const d = tempDir();
+      chmodSync(d, 0o777);
+      const ro = join(d, "ro");
+      mkdirSync(ro);
+      chmodSync(ro, 0o555);
+      writeConfig(d, {});
+      const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--lock-file", join(ro, "kalshi-bot.lock")], {
+        cwd: d,
+        command: asUser(),
+      });
+      clearRefusal(
+        r,
+        2,
+        /Failed to acquire lock: cannot create or open .*ro\/kalshi-bot\.lock \(EACCES\)\. Use --lock-file \.\/custom\.lock, set paths\.lock_file, or fix permissions of the folder .*ro for this user/,
+      );
+    },
+    30_000,
+  );
 });
 
 describe("a full disk (a 256 KiB tmpfs)", () => {
@@ -276,42 +321,67 @@ describe("a full disk (a 256 KiB tmpfs)", () => {
     }
   }
 
-  test.skipIf(!mounted)("backup: exit 5, `no space left` with the fix, no partial file; heartbeat: the old one stays, no temp file; database: `no space left` (exit 8)", async () => {
-    const d = folder({ backups_dir: join(full, "backups"), reports_dir: join(full, "reports") });
-    const r0 = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d });
-    expect(r0.code, r0.output).toBe(0);
-    const hbBefore = readFileSync(join(full, "reports", "heartbeat.json"), "utf8");
-    fill();
+  test.skipIf(!mounted)(
+    "backup: exit 5, `no space left` with the fix, no partial file; heartbeat: the old one stays, no temp file; database: `no space left` (exit 8)",
+    async () => {
+      const d = folder({ backups_dir: join(full, "backups"), reports_dir: join(full, "reports") });
+      const r0 = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d });
+      expect(r0.code, r0.output).toBe(0);
+      const hbBefore = readFileSync(join(full, "reports", "heartbeat.json"), "utf8");
+      fill();
 
-    const b = await runBin(["--backup"], { cwd: d });
-    clearRefusal(b, 5, /backup FAILED: no space left in the backups folder .*backups .*; nothing was written: free disk space there, lower backup\.keep, or set paths\.backups_dir/);
-    expect(readdirSync(join(full, "backups"))).toEqual([]);
+      const b = await runBin(["--backup"], { cwd: d });
+      clearRefusal(
+        b,
+        5,
+        /backup FAILED: no space left in the backups folder .*backups .*; nothing was written: free disk space there, lower backup\.keep, or set paths\.backups_dir/,
+      );
+      expect(readdirSync(join(full, "backups"))).toEqual([]);
 
-    const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--log-format", "plain"], { cwd: d });
-    expect(r.code, r.output).toBe(0); // the trading itself does not depend on the heartbeat
-    expect(r.stderr).toMatch(/heartbeat not written: cannot write the heartbeat .* \(ENOSPC\); the disk holding .* is full: free space there/);
-    expect(readFileSync(join(full, "reports", "heartbeat.json"), "utf8")).toBe(hbBefore);
-    expect(readdirSync(join(full, "reports"))).toEqual(["heartbeat.json"]);
+      const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--log-format", "plain"], { cwd: d });
+      expect(r.code, r.output).toBe(0); // the trading itself does not depend on the heartbeat
+      expect(r.stderr).toMatch(
+        /heartbeat not written: cannot write the heartbeat .* \(ENOSPC\); the disk holding .* is full: free space there/,
+      );
+      expect(readFileSync(join(full, "reports", "heartbeat.json"), "utf8")).toBe(hbBefore);
+      expect(readdirSync(join(full, "reports"))).toEqual(["heartbeat.json"]);
 
-    const d2 = folder({ database: join(full, "data", "kalshi.sqlite") });
-    const r2 = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d2 });
-    clearRefusal(r2, 8, /no space left for the database .*kalshi\.sqlite .*; free disk space on that filesystem/);
-  }, 90_000);
+      const d2 = folder({ database: join(full, "data", "kalshi.sqlite") });
+      const r2 = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard"], { cwd: d2 });
+      clearRefusal(r2, 8, /no space left for the database .*kalshi\.sqlite .*; free disk space on that filesystem/);
+    },
+    90_000,
+  );
 });
 
 describe("a reader that goes away (`| head -1`, a closed terminal)", () => {
-  test.each([[["config", "schema"]], [["--help"]], [["status"]], [["--mode", "scan", "--once", "--skip-setup-wizard"]]])("%p | true: exit 0, nothing on stderr about the pipe", async (args) => {
-    const d = folder();
-    const quoted = args.map((a) => `'${a}'`).join(" ");
-    const r = Bun.spawnSync(["bash", "-c", `set -o pipefail; '${BIN}' ${quoted} 2>err.txt | true`], { cwd: d, stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin", HOME: d }, timeout: 30_000 });
-    const err = readFileSync(join(d, "err.txt"), "utf8");
-    expect(r.exitCode, err).toBe(0);
-    expect(err).not.toMatch(/EPIPE|Internal error|\n\s+at /);
-  }, 30_000);
+  test.each([[["config", "schema"]], [["--help"]], [["status"]], [["--mode", "scan", "--once", "--skip-setup-wizard"]]])(
+    "%p | true: exit 0, nothing on stderr about the pipe",
+    async (args) => {
+      const d = folder();
+      const quoted = args.map((a) => `'${a}'`).join(" ");
+      const r = Bun.spawnSync(["bash", "-c", `set -o pipefail; '${BIN}' ${quoted} 2>err.txt | true`], {
+        cwd: d,
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { PATH: "/usr/bin:/bin", HOME: d },
+        timeout: 30_000,
+      });
+      const err = readFileSync(join(d, "err.txt"), "utf8");
+      expect(r.exitCode, err).toBe(0);
+      expect(err).not.toMatch(/EPIPE|Internal error|\n\s+at /);
+    },
+    30_000,
+  );
 
   test("`kalshi-bot sim | head -1`: the exchange keeps running after its reader left, then stops cleanly", async () => {
     const d = tempDir();
-    const proc = Bun.spawn([BIN, "sim", "--port", "0"], { cwd: d, stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin", HOME: d } });
+    const proc = Bun.spawn([BIN, "sim", "--port", "0"], {
+      cwd: d,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { PATH: "/usr/bin:/bin", HOME: d },
+    });
     const reader = proc.stdout.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
     expect(first).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2/);

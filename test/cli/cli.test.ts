@@ -29,10 +29,20 @@ describe("binary basics", () => {
   test("--help lists the guide's flags and the subcommands", async () => {
     const r = await runBin(["--help"]);
     expect(r.code).toBe(0);
-    for (const f of ["--mode", "--once", "--skip-setup-wizard", "--non-interactive", "--backup", "--verify-config", "--lock-file", "--config"]) {
+    for (const f of [
+      "--mode",
+      "--once",
+      "--skip-setup-wizard",
+      "--non-interactive",
+      "--backup",
+      "--verify-config",
+      "--lock-file",
+      "--config",
+    ]) {
       expect(r.stdout).toContain(f);
     }
-    for (const c of ["run", "backup", "restore", "verify", "watchdog", "status", "setup", "sim", "config"]) expect(r.stdout).toContain(`  ${c} `);
+    for (const c of ["run", "backup", "restore", "verify", "watchdog", "status", "setup", "sim", "config"])
+      expect(r.stdout).toContain(`  ${c} `);
     expect(r.stdout).not.toContain("\u001b["); // no colour codes when piped
   });
 
@@ -78,7 +88,13 @@ describe("configuration", () => {
     });
     const r = await runBin(["verify", "--config", cfg, "--lock-file", join(dir, "l.lock")], { cwd: dir });
     expect(r.code).toBe(2);
-    for (const p of ["trading.dry_run", "trading.cycle_interval_seconds", "trading.strategies.market_maker.spred", "paths.databse", "risk.max_contracts_per_order"]) {
+    for (const p of [
+      "trading.dry_run",
+      "trading.cycle_interval_seconds",
+      "trading.strategies.market_maker.spred",
+      "paths.databse",
+      "risk.max_contracts_per_order",
+    ]) {
       expect(r.output).toContain(p);
     }
     noStack(r.output);
@@ -87,7 +103,7 @@ describe("configuration", () => {
 
   test("invalid JSON and a missing explicit config file are one-line errors with exit 2", async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, "advanced_config.json"), "{ \"trading\": { ");
+    writeFileSync(join(dir, "advanced_config.json"), '{ "trading": { ');
     const a = await runBin(["--mode", "trade", "--once", "--non-interactive", "--lock-file", join(dir, "l.lock")], { cwd: dir });
     expect(a.code).toBe(2);
     expect(a.stderr).toContain("not valid JSON");
@@ -99,7 +115,10 @@ describe("configuration", () => {
 
   test("config show redacts the key id and resolves paths against the config file's folder", async () => {
     const dir = tempDir();
-    const cfg = writeConfig(dir, { exchange: { environment: "demo", api_key_id: "a1b2c3d4-secret-key-id-0000" }, paths: { database: "db/k.sqlite" } });
+    const cfg = writeConfig(dir, {
+      exchange: { environment: "demo", api_key_id: "a1b2c3d4-secret-key-id-0000" },
+      paths: { database: "db/k.sqlite" },
+    });
     const r = await runBin(["config", "show", "--config", cfg], { cwd: "/" });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain("secret-key-id");
@@ -111,7 +130,9 @@ describe("configuration", () => {
   test("environment overrides the key id and key path", async () => {
     const dir = tempDir();
     const cfg = writeConfig(dir, { exchange: { environment: "demo" } });
-    const r = await runBin(["config", "show", "--config", cfg], { env: { KALSHI_API_KEY_ID: "zzzz-from-env-0000", KALSHI_PRIVATE_KEY_PATH: join(dir, "k.pem") } });
+    const r = await runBin(["config", "show", "--config", cfg], {
+      env: { KALSHI_API_KEY_ID: "zzzz-from-env-0000", KALSHI_PRIVATE_KEY_PATH: join(dir, "k.pem") },
+    });
     const shown = JSON.parse(r.stdout);
     expect(shown.exchange.api_key_id).toStartWith("zzzz");
     expect(shown.exchange.api_key_id).not.toContain("from-env");
@@ -125,7 +146,9 @@ describe("configuration", () => {
     const s = JSON.parse(r.stdout);
     expect(s.type).toBe("object");
     expect(s.additionalProperties).toBe(false);
-    expect(Object.keys(s.properties)).toEqual(expect.arrayContaining(["exchange", "trading", "risk", "paths", "backup", "watchdog", "logging"]));
+    expect(Object.keys(s.properties)).toEqual(
+      expect.arrayContaining(["exchange", "trading", "risk", "paths", "backup", "watchdog", "logging"]),
+    );
   });
 
   test("the shipped advanced_config.json is valid", async () => {
@@ -167,7 +190,10 @@ describe("--verify-config --mode trade", () => {
   test("a live config missing the checklist lists every problem at once", async () => {
     const dir = tempDir();
     const k = key(dir, 0o644);
-    const cfg = writeConfig(dir, { exchange: { environment: "demo", api_key_id: "abcd-0000-1111", private_key_path: k, base_url: "http://127.0.0.1:9" }, trading: { dry_run: false } });
+    const cfg = writeConfig(dir, {
+      exchange: { environment: "demo", api_key_id: "abcd-0000-1111", private_key_path: k, base_url: "http://127.0.0.1:9" },
+      trading: { dry_run: false },
+    });
     const r = await runBin(["--verify-config", "--mode", "trade", "--config", cfg, "--lock-file", join(dir, "l.lock")]);
     expect(r.code).toBe(2);
     for (const s of ["trading.autonomous_mode", "trading.non_interactive", "scope", "chmod 600"]) expect(r.stdout).toContain(s);
@@ -179,10 +205,18 @@ describe("--verify-config --mode trade", () => {
     const dir = tempDir();
     const k = key(dir, 0o600);
     const cfg = writeConfig(dir, {
-      exchange: { environment: "demo", api_key_id: "abcd-0000-1111", private_key_path: k, base_url: "http://127.0.0.1:9", request_timeout_ms: 500 },
+      exchange: {
+        environment: "demo",
+        api_key_id: "abcd-0000-1111",
+        private_key_path: k,
+        base_url: "http://127.0.0.1:9",
+        request_timeout_ms: 500,
+      },
       trading: { dry_run: false, autonomous_mode: true, non_interactive: true, series_tickers: ["KXHIGHNY"] },
     });
-    const r = await runBin(["--verify-config", "--mode", "trade", "--config", cfg, "--lock-file", join(dir, "l.lock")], { timeoutMs: 60_000 });
+    const r = await runBin(["--verify-config", "--mode", "trade", "--config", cfg, "--lock-file", join(dir, "l.lock")], {
+      timeoutMs: 60_000,
+    });
     expect(r.code).toBe(2);
     const fails = r.stdout.split("\n").filter((l) => l.startsWith("FAIL"));
     expect(fails).toHaveLength(1);
@@ -195,7 +229,10 @@ describe("--verify-config --mode trade", () => {
 describe("--log-format json", () => {
   test("a trading cycle prints only JSON lines on stdout and stderr (the cycle summary is a log record)", async () => {
     const dir = tempDir();
-    const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--log-format", "json", "--lock-file", join(dir, "l.lock")], { cwd: dir, timeoutMs: 60_000 });
+    const r = await runBin(
+      ["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--log-format", "json", "--lock-file", join(dir, "l.lock")],
+      { cwd: dir, timeoutMs: 60_000 },
+    );
     expect(r.code, r.output).toBe(0);
     const lines = r.output.split("\n").filter(Boolean);
     expect(lines.length).toBeGreaterThan(1);

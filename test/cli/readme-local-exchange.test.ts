@@ -50,7 +50,10 @@ test("kalshi-bot sim --print-config: a key file and a ready config that verifies
     return { sim, config: /^\{[\s\S]*?\n\}\n/m.exec(out)![0] };
   };
   const first = await start();
-  const cfg = JSON.parse(first.config) as { exchange: { base_url: string; api_key_id: string; private_key_path: string }; trading: { dry_run: boolean; series_tickers: string[]; strategies: { market_maker: { enabled: boolean } } } };
+  const cfg = JSON.parse(first.config) as {
+    exchange: { base_url: string; api_key_id: string; private_key_path: string };
+    trading: { dry_run: boolean; series_tickers: string[]; strategies: { market_maker: { enabled: boolean } } };
+  };
   // Like the README's config: the market maker (shipped disabled) on, for a play exchange.
   expect(cfg.trading.strategies.market_maker.enabled).toBe(true);
   expect(cfg.exchange.api_key_id).toBe("sim-local");
@@ -61,7 +64,10 @@ test("kalshi-bot sim --print-config: a key file and a ready config that verifies
   writeFileSync(join(dir, "advanced_config.json"), first.config);
   const v = await runBin(["verify", "--mode", "trade"], { cwd: dir, timeoutMs: 60_000 });
   expect(v.code, v.output).toBe(0);
-  const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--lock-file", join(dir, "bot.lock")], { cwd: dir, timeoutMs: 90_000 });
+  const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--lock-file", join(dir, "bot.lock")], {
+    cwd: dir,
+    timeoutMs: 90_000,
+  });
   expect(r.code, r.output).toBe(0);
   expect(r.stdout).toMatch(/bankroll \(live\): cash \$\d+\.\d{2}/);
   expect(await first.sim.stop()).toBe(0);

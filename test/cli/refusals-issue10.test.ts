@@ -28,7 +28,10 @@ describe("config refused at load, not at run time", () => {
   test("invalid risk.timezone: exit 2 naming the key, for a run and for verify", async () => {
     const dir = tempDir("kbot-tz-");
     const cfg = writeConfig(dir, { risk: { timezone: "Mars/Olympus_Mons" }, paths: { lock_file: "bot.lock" } });
-    const run = await runBin(["--config", cfg, "--mode", "scan", "--once", "--skip-setup-wizard", "--non-interactive"], { cwd: dir, timeoutMs: 60_000 });
+    const run = await runBin(["--config", cfg, "--mode", "scan", "--once", "--skip-setup-wizard", "--non-interactive"], {
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
     refused(run, /risk\.timezone: "Mars\/Olympus_Mons" is not a time zone this system knows; set an IANA name such as "America\/New_York"/);
     const verify = await runBin(["--config", cfg, "--verify-config", "--mode", "trade"], { cwd: dir, timeoutMs: 60_000 });
     expect(verify.code, verify.output).toBe(2);
@@ -51,7 +54,10 @@ describe("config refused at load, not at run time", () => {
   test("dollar amounts as JSON numbers refused; strings accepted", async () => {
     const dir = tempDir("kbot-dollars-");
     const bad = writeConfig(dir, { risk: { max_daily_loss_dollars: 12.5 } }, "bad.json");
-    refused(await runBin(["config", "show", "--config", bad], { cwd: dir }), /risk\.max_daily_loss_dollars: expected a dollar amount as a string: write "12\.5" in quotes/);
+    refused(
+      await runBin(["config", "show", "--config", bad], { cwd: dir }),
+      /risk\.max_daily_loss_dollars: expected a dollar amount as a string: write "12\.5" in quotes/,
+    );
     const good = writeConfig(dir, { risk: { max_daily_loss_dollars: "12.50" } }, "good.json");
     expect((await runBin(["config", "show", "--config", good], { cwd: dir })).code).toBe(0);
   });
@@ -69,14 +75,20 @@ describe("config refused at load, not at run time", () => {
     const dir = tempDir("kbot-loop-");
     symlinkSync(join(dir, "b.json"), join(dir, "a.json"));
     symlinkSync(join(dir, "a.json"), join(dir, "b.json"));
-    refused(await runBin(["config", "show", "--config", join(dir, "a.json")], { cwd: dir }), /a\.json is a symbolic link that loops \(ELOOP\)/);
+    refused(
+      await runBin(["config", "show", "--config", join(dir, "a.json")], { cwd: dir }),
+      /a\.json is a symbolic link that loops \(ELOOP\)/,
+    );
   });
 
   test("a named pipe nobody writes to is refused after a bounded wait; one with a writer is read", async () => {
     const dir = tempDir("kbot-fifo-");
     const fifo = join(dir, "config.fifo");
     expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
-    refused(await runBin(["config", "show", "--config", fifo], { cwd: dir, timeoutMs: 30_000 }), /config\.fifo is a pipe and nothing was written to it within 5 s/);
+    refused(
+      await runBin(["config", "show", "--config", fifo], { cwd: dir, timeoutMs: 30_000 }),
+      /config\.fifo is a pipe and nothing was written to it within 5 s/,
+    );
     // A writer that comes a moment later: the config is read.
     const src = writeConfig(dir, { trading: { cycle_interval_seconds: 43 } }, "src.json");
     const writer = Bun.spawn(["sh", "-c", `sleep 1; cat '${src}' > '${fifo}'`]);

@@ -155,7 +155,10 @@ describe("report on a live ledger the bot wrote", () => {
     for (const row of body) expect(row.length).toBe(11);
     const col = (name: string) => FILL_HEADER.split(",").indexOf(name);
     // Sums to the micro, and each row's side/price pair is the ledger's book side and YES price.
-    const sums = q<{ fee: number; cash: number; cnt: number }>(liveDb, "select sum(fee_micros) as fee, sum(cash_delta_micros) as cash, sum(count) as cnt from fills where paper = 0");
+    const sums = q<{ fee: number; cash: number; cnt: number }>(
+      liveDb,
+      "select sum(fee_micros) as fee, sum(cash_delta_micros) as cash, sum(count) as cnt from fills where paper = 0",
+    );
     expect(body.reduce((a, x) => a + units(x[col("fee")]!, 6), 0)).toBe(sums.fee);
     expect(body.reduce((a, x) => a + units(x[col("cash_effect")]!, 6), 0)).toBe(sums.cash);
     expect(body.reduce((a, x) => a + units(x[col("count")]!, 2), 0)).toBe(sums.cnt);
@@ -177,7 +180,11 @@ describe("report on a live ledger the bot wrote", () => {
     expect(orows[0]!.join(",")).toBe(ORDER_HEADER);
     expect(orows.length - 1).toBe(q<{ n: number }>(liveDb, "select count(*) as n from orders where paper = 0").n);
     // A reason holds commas: it must come back whole.
-    const reasons = new Set((new Database(liveDb, { readonly: true }).query("select reason from orders where paper = 0").all() as { reason: string | null }[]).map((x) => x.reason ?? ""));
+    const reasons = new Set(
+      (
+        new Database(liveDb, { readonly: true }).query("select reason from orders where paper = 0").all() as { reason: string | null }[]
+      ).map((x) => x.reason ?? ""),
+    );
     for (const row of orows.slice(1)) expect(reasons.has(row[9]!)).toBe(true);
     const s = await runBin(["report", "settlements", "--config", liveCfg, "--format", "csv"], { cwd: liveDir });
     expect(s.code, s.output).toBe(0);
@@ -201,9 +208,16 @@ describe("report on a live ledger the bot wrote", () => {
     expect(net).toBe(readLedger(liveDb, false).cashMicros - anchor);
     const realized = days.reduce((a, d) => a + units(d.realized_pnl as string, 6), 0);
     expect(realized).toBe(q<{ r: number }>(liveDb, "select sum(realized_pnl_micros) as r from positions where paper = 0").r);
-    expect(days.reduce((a, d) => a + (d.fills as number), 0)).toBe(q<{ n: number }>(liveDb, "select count(*) as n from fills where paper = 0").n);
-    expect(days.reduce((a, d) => a + (d.orders_sent as number), 0)).toBe(q<{ n: number }>(liveDb, "select count(*) as n from orders where paper = 0 and origin = 'bot'").n);
-    const fees = q<{ f: number }>(liveDb, "select (select sum(fee_micros) from fills where paper = 0) + (select coalesce(sum(fee_micros), 0) from settlements where paper = 0) as f").f;
+    expect(days.reduce((a, d) => a + (d.fills as number), 0)).toBe(
+      q<{ n: number }>(liveDb, "select count(*) as n from fills where paper = 0").n,
+    );
+    expect(days.reduce((a, d) => a + (d.orders_sent as number), 0)).toBe(
+      q<{ n: number }>(liveDb, "select count(*) as n from orders where paper = 0 and origin = 'bot'").n,
+    );
+    const fees = q<{ f: number }>(
+      liveDb,
+      "select (select sum(fee_micros) from fills where paper = 0) + (select coalesce(sum(fee_micros), 0) from settlements where paper = 0) as f",
+    ).f;
     expect(days.reduce((a, d) => a + units(d.fees as string, 6), 0)).toBe(fees);
   });
 
@@ -231,14 +245,21 @@ describe("report on a live ledger the bot wrote", () => {
   });
 
   test("an empty range says so in one line and exits 0; machine formats stay parseable", async () => {
-    const t = await runBin(["report", "fills", "--config", liveCfg, "--since", "2001-01-01", "--until", "2001-01-31", "--format", "table"], { cwd: liveDir });
+    const t = await runBin(
+      ["report", "fills", "--config", liveCfg, "--since", "2001-01-01", "--until", "2001-01-31", "--format", "table"],
+      { cwd: liveDir },
+    );
     expect(t.code, t.output).toBe(0);
-    expect(t.stdout).toMatch(/^no fills between 2001-01-01 and 2001-01-31 in the live book of .*kalshi\.sqlite \(trading days in America\/New_York\)\n$/);
+    expect(t.stdout).toMatch(
+      /^no fills between 2001-01-01 and 2001-01-31 in the live book of .*kalshi\.sqlite \(trading days in America\/New_York\)\n$/,
+    );
     const c = await runBin(["report", "fills", "--config", liveCfg, "--until", "2001-01-31"], { cwd: liveDir });
     expect(c.code).toBe(0);
     expect(c.stdout).toBe(`${FILL_HEADER}\r\n`);
     expect(c.stderr).toContain("no fills up to 2001-01-31");
-    const j = await runBin(["report", "daily", "--config", liveCfg, "--since", "2001-01-01", "--until", "2001-01-01", "--format", "json"], { cwd: liveDir });
+    const j = await runBin(["report", "daily", "--config", liveCfg, "--since", "2001-01-01", "--until", "2001-01-01", "--format", "json"], {
+      cwd: liveDir,
+    });
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toEqual([]);
     // The live book has fills, so asking the paper book of this folder says where they are.
@@ -253,10 +274,15 @@ describe("report on a live ledger the bot wrote", () => {
     const wideLines = wide.stdout.trimEnd().split("\n").slice(1);
     const natural = Math.max(...wideLines.map((l) => l.length));
     expect(natural).toBeGreaterThan(160);
-    const json = JSON.parse((await runBin(["report", "orders", "--config", liveCfg, "--format", "json"], { cwd: liveDir })).stdout) as Array<{ count: string; price: string }>;
+    const json = JSON.parse(
+      (await runBin(["report", "orders", "--config", liveCfg, "--format", "json"], { cwd: liveDir })).stdout,
+    ) as Array<{ count: string; price: string }>;
     // Narrower than the table, wide enough for its numbers and every text column at 8 characters.
     for (const cols of [natural - 10, natural - 40]) {
-      const r = await runBin(["report", "orders", "--config", liveCfg, "--format", "table"], { cwd: liveDir, env: { COLUMNS: String(cols) } });
+      const r = await runBin(["report", "orders", "--config", liveCfg, "--format", "table"], {
+        cwd: liveDir,
+        env: { COLUMNS: String(cols) },
+      });
       expect(r.code, r.output).toBe(0);
       const lines = r.stdout.trimEnd().split("\n").slice(1);
       for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(cols);
@@ -276,7 +302,8 @@ describe("report on a live ledger the bot wrote", () => {
 
   test("reading never writes the database", async () => {
     const before = sha(liveDb);
-    for (const kind of ["fills", "orders", "settlements", "daily"]) expect((await runBin(["report", kind, "--config", liveCfg], { cwd: liveDir })).code).toBe(0);
+    for (const kind of ["fills", "orders", "settlements", "daily"])
+      expect((await runBin(["report", kind, "--config", liveCfg], { cwd: liveDir })).code).toBe(0);
     expect(sha(liveDb)).toBe(before);
   });
 });
@@ -301,7 +328,11 @@ describe("trading-day filters", () => {
       } catch {}
     }
     // The live ledger's copy: the config trades live, so reports default to the live book.
-    cfg = writeConfig(dir, { paths: { database: "data/kalshi.sqlite", lock_file: "bot.lock" }, trading: { dry_run: false }, risk: { timezone: "America/New_York" } });
+    cfg = writeConfig(dir, {
+      paths: { database: "data/kalshi.sqlite", lock_file: "bot.lock" },
+      trading: { dry_run: false },
+      risk: { timezone: "America/New_York" },
+    });
     const w = new Database(db);
     try {
       const ids = (w.query("select id from fills where paper = 0 order by id").all() as { id: number }[]).map((r) => r.id);
@@ -328,7 +359,8 @@ describe("trading-day filters", () => {
     expect(r.code, r.output).toBe(0);
     return parseCsv(r.stdout).slice(1);
   };
-  const expected = (since: string | null, until: string | null) => placed.filter((p) => (!since || p.day >= since) && (!until || p.day <= until)).length;
+  const expected = (since: string | null, until: string | null) =>
+    placed.filter((p) => (!since || p.day >= since) && (!until || p.day <= until)).length;
 
   test("--since and --until are inclusive trading days in risk.timezone", async () => {
     expect((await fillsIn(["--since", "2026-01-10", "--until", "2026-01-10"])).length).toBe(expected("2026-01-10", "2026-01-10"));
@@ -344,15 +376,23 @@ describe("trading-day filters", () => {
 
   test("the same instants fall on other days in another time zone", async () => {
     // UTC: 04:59:59.999Z and 05:00Z are both Jan 10.
-    writeConfig(dir, { paths: { database: "data/kalshi.sqlite", lock_file: "bot.lock" }, trading: { dry_run: false }, risk: { timezone: "UTC" } }, "utc.json");
-    const r = await runBin(["report", "fills", "--config", join(dir, "utc.json"), "--since", "2026-01-10", "--until", "2026-01-10"], { cwd: dir });
+    writeConfig(
+      dir,
+      { paths: { database: "data/kalshi.sqlite", lock_file: "bot.lock" }, trading: { dry_run: false }, risk: { timezone: "UTC" } },
+      "utc.json",
+    );
+    const r = await runBin(["report", "fills", "--config", join(dir, "utc.json"), "--since", "2026-01-10", "--until", "2026-01-10"], {
+      cwd: dir,
+    });
     expect(r.code, r.output).toBe(0);
     const utcJan10 = placed.filter((p) => new Date(p.at).toISOString().startsWith("2026-01-10")).length;
     expect(parseCsv(r.stdout).length - 1).toBe(utcJan10);
   });
 
   test("daily: one row per trading day, fills placed by the same rule", async () => {
-    const r = await runBin(["report", "daily", "--config", cfg, "--format", "json", "--since", "2026-01-09", "--until", "2026-01-11"], { cwd: dir });
+    const r = await runBin(["report", "daily", "--config", cfg, "--format", "json", "--since", "2026-01-09", "--until", "2026-01-11"], {
+      cwd: dir,
+    });
     expect(r.code, r.output).toBe(0);
     const days = JSON.parse(r.stdout) as Array<{ day: string; fills: number }>;
     expect(days.map((d) => d.day)).toEqual(["2026-01-09", "2026-01-10", "2026-01-11"]);
@@ -388,12 +428,17 @@ describe("paper book", () => {
     expect(live.stderr).toMatch(/no orders yet in the live book .*the paper \(dry-run\) book has \d+ orders: add --paper/);
     const daily = await runBin(["report", "daily", "--paper", "--format", "json"], { cwd: dir });
     const rows = JSON.parse(daily.stdout) as Array<{ orders_sent: number; net_cash_change: string }>;
-    expect(rows.reduce((a, d) => a + d.orders_sent, 0)).toBe(q<{ n: number }>(db, "select count(*) as n from orders where paper = 1 and origin = 'bot'").n);
+    expect(rows.reduce((a, d) => a + d.orders_sent, 0)).toBe(
+      q<{ n: number }>(db, "select count(*) as n from orders where paper = 1 and origin = 'bot'").n,
+    );
   }, 300_000);
 
   test("runs while a daemon holds the lock and trades", async () => {
     const dir = tempDir("report-daemon-");
-    writeConfig(dir, { paths: { lock_file: "bot.lock" }, trading: { cycle_interval_seconds: 1, strategies: { market_maker: { enabled: true } } } });
+    writeConfig(dir, {
+      paths: { lock_file: "bot.lock" },
+      trading: { cycle_interval_seconds: 1, strategies: { market_maker: { enabled: true } } },
+    });
     const bot = startBin(["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], { cwd: dir });
     try {
       await bot.waitFor(/bankroll \(paper\)/, 90_000);
@@ -467,13 +512,16 @@ describe("bad input: one line, the right exit code", () => {
     expect(r.code, r.output).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.output).not.toMatch(/Internal error|\n\s+at .+:\d+/);
-    expect(r.stderr).toMatch(/is invalid \(1 problem\); fix these keys:\n.*risk\.timezone: "Mars\/Olympus_Mons" is not a time zone this system knows/);
+    expect(r.stderr).toMatch(
+      /is invalid \(1 problem\); fix these keys:\n.*risk\.timezone: "Mars\/Olympus_Mons" is not a time zone this system knows/,
+    );
   });
 
   test("--help lists the kinds and options; the root help lists the command", async () => {
     const h = await runBin(["report", "--help"], { cwd: dir });
     expect(h.code).toBe(0);
-    for (const s of ["--since", "--until", "--paper", "--format", "--config", "fills | orders | settlements | daily"]) expect(h.stdout).toContain(s);
+    for (const s of ["--since", "--until", "--paper", "--format", "--config", "fills | orders | settlements | daily"])
+      expect(h.stdout).toContain(s);
     const root = await runBin(["--help"], { cwd: dir });
     expect(root.stdout).toMatch(/\n {2}report +Records from the ledger for books, taxes and review/);
   });

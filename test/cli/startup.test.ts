@@ -53,7 +53,11 @@ describe("start-up through the binary", () => {
 
 describe("each command loads only what it uses", () => {
   const heavy = (files: string[]) =>
-    files.filter((f) => /node_modules\/drizzle-orm\/|src\/db\/open\.ts|src\/db\/schema\.ts|src\/engine\/|src\/kalshi\/client\.ts|src\/kalshi\/ws\.ts|src\/sim\/|src\/dashboard\/|src\/strategies\//.test(f));
+    files.filter((f) =>
+      /node_modules\/drizzle-orm\/|src\/db\/open\.ts|src\/db\/schema\.ts|src\/engine\/|src\/kalshi\/client\.ts|src\/kalshi\/ws\.ts|src\/sim\/|src\/dashboard\/|src\/strategies\//.test(
+        f,
+      ),
+    );
 
   test("backup: no drizzle, ledger schema, engine, exchange client or local exchange", async () => {
     expect(heavy(await loads("src/cli/backup.ts"))).toEqual([]);

@@ -44,7 +44,10 @@ describe("scan and status fit the terminal", () => {
 
   test("status: the positions, open orders and cycles tables fit COLUMNS=60", async () => {
     const d = tempDir("status-width-");
-    writeConfig(d, { paths: { lock_file: "bot.lock" }, trading: { cancel_on_exit: false, strategies: { market_maker: { enabled: true } } } });
+    writeConfig(d, {
+      paths: { lock_file: "bot.lock" },
+      trading: { cancel_on_exit: false, strategies: { market_maker: { enabled: true } } },
+    });
     const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive"], { cwd: d, timeoutMs: 90_000 });
     expect(r.code, r.output).toBe(0);
     const st = JSON.parse((await runBin(["status", "--json"], { cwd: d })).stdout) as { open_orders: unknown[]; last_cycles: unknown[] };

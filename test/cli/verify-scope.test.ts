@@ -29,7 +29,9 @@ describe("scope on the embedded exchange", () => {
     const d = tempDir("verify-typo-");
     writeConfig(d, { trading: { series_tickers: ["KXHIGHYN"] } });
     const line = oneProblem(await runBin(["verify"], { cwd: d, timeoutMs: 60_000 }));
-    expect(line).toMatch(/^FAIL trading scope: series KXHIGHYN matches no open market on the embedded exchange .*the bot would scan nothing; check the tickers' spelling/);
+    expect(line).toMatch(
+      /^FAIL trading scope: series KXHIGHYN matches no open market on the embedded exchange .*the bot would scan nothing; check the tickers' spelling/,
+    );
   }, 70_000);
 
   test("the right series passes with its count; a second, empty one is named but does not fail", async () => {
@@ -81,7 +83,9 @@ describe("a remote exchange (the local one over HTTP)", () => {
     const cfg = writeBotConfig(dir, v, { exchange: { base_url: `http://127.0.0.1:${port}/trade-api/v2` } }, "refused.json");
     const r = await runBin(["verify", "--config", cfg, "--lock-file", join(dir, "bot.lock")], { cwd: dir, timeoutMs: 60_000 });
     const line = oneProblem(r);
-    expect(line).toBe(`FAIL exchange: cannot reach 127.0.0.1:${port}: connection refused (nothing listens there); a network problem, not the key: check exchange.base_url, this machine's network and firewall`);
+    expect(line).toBe(
+      `FAIL exchange: cannot reach 127.0.0.1:${port}: connection refused (nothing listens there); a network problem, not the key: check exchange.base_url, this machine's network and firewall`,
+    );
     expect(r.stdout).not.toContain("check the key id");
     expect(r.stdout).toMatch(/^- +exchange authentication: skipped: the exchange cannot be reached/m);
     expect(r.stdout).toMatch(/^- +trading scope: skipped: the exchange cannot be reached/m);
@@ -99,7 +103,9 @@ describe("one typo, one problem", () => {
   test("what a failed lookup, a refusal and a timeout are called (the errors fetch throws)", () => {
     const err = (code: string, message: string) => Object.assign(new TypeError(message), { code });
     expect(networkProblem(err("ENOTFOUND", "getaddrinfo ENOTFOUND api.elections.kalshi.cm"))).toBe("the host name does not resolve (DNS)");
-    expect(networkProblem(err("ECONNREFUSED", "Unable to connect. Is the computer able to access the url?"))).toBe("connection refused (nothing listens there)");
+    expect(networkProblem(err("ECONNREFUSED", "Unable to connect. Is the computer able to access the url?"))).toBe(
+      "connection refused (nothing listens there)",
+    );
     expect(networkProblem(Object.assign(new Error("The operation timed out."), { name: "TimeoutError" }))).toBe("no answer in time");
     expect(networkProblem(new Error("HTTP 401 authentication_error"))).toBeNull();
   });

@@ -26,16 +26,28 @@ describe("the bot's traffic with the local exchange follows Kalshi's published c
       await bot.waitFor(/websocket connected/, 60_000);
       const types = () => new Set(proxy.rec.messages.map((m) => (m as { type?: string }).type));
       const want = ["subscribed", "orderbook_snapshot", "orderbook_delta", "user_order", "fill", "market_lifecycle_v2"];
-      const placed = () => proxy.rec.rest.some((r) => r.method === "POST" && r.path.includes("/portfolio/events/orders")) && proxy.rec.rest.some((r) => r.path.includes("/portfolio/fills"));
+      const placed = () =>
+        proxy.rec.rest.some((r) => r.method === "POST" && r.path.includes("/portfolio/events/orders")) &&
+        proxy.rec.rest.some((r) => r.path.includes("/portfolio/fills"));
       // On a timeout the expectations below name what is missing.
-      await until("every message type seen and an order placed", () => want.every((t) => types().has(t)) && placed(), 100_000, { pollMs: 50 }).catch(() => null);
+      await until("every message type seen and an order placed", () => want.every((t) => types().has(t)) && placed(), 100_000, {
+        pollMs: 50,
+      }).catch(() => null);
       await bot.stop();
       if (process.env.CONTRACT_DUMP) await Bun.write(process.env.CONTRACT_DUMP, JSON.stringify({ types: [...types()], rec: proxy.rec }));
       expect(want.filter((t) => !types().has(t))).toEqual([]);
       const { problems, restChecked, uncovered } = problemsOf(proxy.rec);
       expect(problems.slice(0, 20)).toEqual([]);
       // The bot's core endpoints were seen and checked (not skipped for want of a schema).
-      for (const e of ["GET /events", "GET /portfolio/balance", "GET /portfolio/positions", "GET /portfolio/fills", "GET /portfolio/orders", "GET /series/{series_ticker}"]) expect(restChecked).toContain(e);
+      for (const e of [
+        "GET /events",
+        "GET /portfolio/balance",
+        "GET /portfolio/positions",
+        "GET /portfolio/fills",
+        "GET /portfolio/orders",
+        "GET /series/{series_ticker}",
+      ])
+        expect(restChecked).toContain(e);
       expect([...restChecked].some((k) => k.startsWith("POST ^\\/portfolio\\/events\\/orders"))).toBe(true);
       expect([...uncovered]).toEqual([]);
       expect(proxy.rec.commands.length).toBeGreaterThan(0);

@@ -24,7 +24,14 @@ function str(name: string, s: Json, mode: Mode, refName: string): string {
   if (s.format === "date-time" || /_time$|_datetime$|^ts$/.test(name)) return "2026-06-10T13:00:00Z";
   if (s.format === "uuid" || name === "market_id") return "4b4f0a3e-7a7c-4f0e-9c55-2d3a8c1b6e10";
   if (refName === "FixedPointCount" || /_fp$/.test(name)) return "10.00";
-  if (refName === "FixedPointDollars" || /dollars/.test(name) || ["start", "end", "step"].includes(name) || name === "fee_cost" || name === "settlement_value") return mode === "full" ? "0.560000" : "0.5600";
+  if (
+    refName === "FixedPointDollars" ||
+    /dollars/.test(name) ||
+    ["start", "end", "step"].includes(name) ||
+    name === "fee_cost" ||
+    name === "settlement_value"
+  )
+    return mode === "full" ? "0.560000" : "0.5600";
   if (/ticker$/.test(name) || refName === "marketTicker") return "KXHIGHNY-26JUN10-B84.5";
   return "x";
 }
@@ -73,7 +80,8 @@ export const restExample = (schema: string, mode: Mode): unknown => generate(ope
 export function asyncapiExamples(): Array<{ message: string; payload: unknown }> {
   const out: Array<{ message: string; payload: unknown }> = [];
   for (const [name, m] of Object.entries(asyncapi.components.messages)) {
-    for (const ex of ((m as Json).examples as Json[] | undefined) ?? []) if (ex.payload !== undefined) out.push({ message: name, payload: ex.payload });
+    for (const ex of ((m as Json).examples as Json[] | undefined) ?? [])
+      if (ex.payload !== undefined) out.push({ message: name, payload: ex.payload });
   }
   return out;
 }

@@ -57,7 +57,13 @@ export function startRecordingProxy(target: string): RecordingProxy {
       headers.delete("host");
       const resp = await fetch(target + u.pathname + u.search, { method: req.method, headers, body: reqText === "" ? undefined : reqText });
       const text = await resp.text();
-      rec.rest.push({ method: req.method, path: u.pathname + u.search, status: resp.status, body: parse(text), requestBody: parse(reqText) });
+      rec.rest.push({
+        method: req.method,
+        path: u.pathname + u.search,
+        status: resp.status,
+        body: parse(text),
+        requestBody: parse(reqText),
+      });
       const out = new Headers(resp.headers);
       out.delete("content-length");
       out.delete("content-encoding");

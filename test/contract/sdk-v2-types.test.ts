@@ -21,7 +21,8 @@ import type * as W from "../../src/kalshi/wire/rest.ts";
 
 type Assignable<A, B> = [A] extends [B] ? true : false;
 /** Our loose objects without their `[key: string]: unknown` (extra fields pass through; the SDK's interfaces have none). */
-type Known<T> = T extends ReadonlyArray<infer U> ? Known<U>[] : T extends object ? { [K in keyof T as string extends K ? never : K]: Known<T[K]> } : T;
+type Known<T> =
+  T extends ReadonlyArray<infer U> ? Known<U>[] : T extends object ? { [K in keyof T as string extends K ? never : K]: Known<T[K]> } : T;
 const yes = <T extends true>(): T => true as T;
 
 // What we send is an SDK request.

@@ -12,6 +12,7 @@ describe("vendored Kalshi spec", () => {
   });
 
   test.skipIf(!existsSync(SHARED_SPEC_DIR))("equals ../shared/kalshi/spec byte for byte", () => {
-    for (const f of ["asyncapi.yaml", "openapi.yaml", "README.md"]) expect(readFileSync(join(SPEC_DIR, f)).equals(readFileSync(join(SHARED_SPEC_DIR, f)))).toBe(true);
+    for (const f of ["asyncapi.yaml", "openapi.yaml", "README.md"])
+      expect(readFileSync(join(SPEC_DIR, f)).equals(readFileSync(join(SHARED_SPEC_DIR, f)))).toBe(true);
   });
 });

@@ -11,8 +11,13 @@ export const SPEC_DIR = join(import.meta.dir, "../fixtures/kalshi-spec");
 export const SHARED_SPEC_DIR = join(import.meta.dir, "../../../shared/kalshi/spec");
 
 type Json = Record<string, unknown>;
-export const asyncapi = parse(readFileSync(join(SPEC_DIR, "asyncapi.yaml"), "utf8")) as Json & { components: { schemas: Record<string, Json>; messages: Record<string, Json> } };
-export const openapi = parse(readFileSync(join(SPEC_DIR, "openapi.yaml"), "utf8")) as Json & { paths: Record<string, Record<string, Json>>; components: { schemas: Record<string, Json> } };
+export const asyncapi = parse(readFileSync(join(SPEC_DIR, "asyncapi.yaml"), "utf8")) as Json & {
+  components: { schemas: Record<string, Json>; messages: Record<string, Json> };
+};
+export const openapi = parse(readFileSync(join(SPEC_DIR, "openapi.yaml"), "utf8")) as Json & {
+  paths: Record<string, Record<string, Json>>;
+  components: { schemas: Record<string, Json> };
+};
 
 /**
  * Where Kalshi's document contradicts itself, the smallest correction, each named here:
@@ -31,7 +36,11 @@ export const ERRATA: string[] = ["asyncapi marketTicker pattern allows '.'", "op
  * (test/fixtures/kalshi: fills__after_taker, orders__get_after_create, account__limits).
  */
 const SIDES = { outcome_side: { type: "string", enum: ["yes", "no"] }, book_side: { type: "string", enum: ["bid", "ask"] } };
-const BUCKET = { type: "object", required: ["refill_rate", "bucket_capacity"], properties: { refill_rate: { type: "number" }, bucket_capacity: { type: "number" } } };
+const BUCKET = {
+  type: "object",
+  required: ["refill_rate", "bucket_capacity"],
+  properties: { refill_rate: { type: "number" }, bucket_capacity: { type: "number" } },
+};
 const NEWER: Record<string, { properties: Record<string, Json>; drop?: string[] }> = {
   Fill: { properties: SIDES },
   Order: { properties: SIDES },
@@ -90,7 +99,12 @@ function compiled(ref: string): ValidateFunction {
 export function checkWs(name: string, value: unknown): string[] {
   if (!asyncapi.components.schemas[name]) throw new Error(`no AsyncAPI schema ${name}`);
   const v = compiled(`asyncapi#/components/schemas/${name}`);
-  return v(value) ? [] : (v.errors ?? []).map((e) => `${name}${e.instancePath} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`);
+  return v(value)
+    ? []
+    : (v.errors ?? []).map(
+        (e) =>
+          `${name}${e.instancePath} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`,
+      );
 }
 
 /** Problems of `value` against OpenAPI `components.schemas[name]`. */

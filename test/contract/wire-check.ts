@@ -24,7 +24,8 @@ const V2_REQUESTS: Array<[method: string, re: RegExp, model: string]> = [
 
 export function problemsOf(rec: Recording): { problems: string[]; restChecked: Set<string>; uncovered: Set<string> } {
   const problems: string[] = [];
-  for (const c of rec.commands) problems.push(...checkWs(commandSchemaOf(c as { cmd?: unknown }), c).map((p) => `command ${JSON.stringify(c).slice(0, 120)}: ${p}`));
+  for (const c of rec.commands)
+    problems.push(...checkWs(commandSchemaOf(c as { cmd?: unknown }), c).map((p) => `command ${JSON.stringify(c).slice(0, 120)}: ${p}`));
   for (const m of rec.messages) {
     const type = (m as { type?: string }).type ?? "";
     const schema = WS_PAYLOAD_OF[type];
@@ -42,7 +43,8 @@ export function problemsOf(rec: Recording): { problems: string[]; restChecked: S
     const path = r.path.replace(/^\/trade-api\/v2/, "").split("?")[0]!;
     const v2 = V2_MODELS.find(([m, re]) => m === r.method && re.test(path));
     const v2req = V2_REQUESTS.find(([m, re]) => m === r.method && re.test(path));
-    if (v2req && r.requestBody !== undefined) problems.push(...checkModel(r.requestBody, v2req[2]).map((p) => `request ${r.method} ${path}: ${p}`));
+    if (v2req && r.requestBody !== undefined)
+      problems.push(...checkModel(r.requestBody, v2req[2]).map((p) => `request ${r.method} ${path}: ${p}`));
     if (v2) {
       restChecked.add(`${r.method} ${v2[1].source}`);
       if (r.status >= 200 && r.status < 300) problems.push(...checkModel(r.body, v2[2]).map((p) => `${r.method} ${path}: ${p}`));
@@ -58,4 +60,3 @@ export function problemsOf(rec: Recording): { problems: string[]; restChecked: S
   }
   return { problems: [...new Set(problems)], restChecked, uncovered };
 }
-

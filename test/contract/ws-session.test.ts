@@ -23,14 +23,20 @@ const kp = generateKeyPair();
 const key = privateKeyFromPem(kp.privateKeyPem);
 
 beforeAll(async () => {
-  sim = await startSimServer({ port: 0, seed: 7, clock, quiet: true, tier: "prime", accounts: [{ apiKeyId: "me", publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }] });
+  sim = await startSimServer({
+    port: 0,
+    seed: 7,
+    clock,
+    quiet: true,
+    tier: "prime",
+    accounts: [{ apiKeyId: "me", publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+  });
   proxy = startRecordingProxy(new URL(sim.baseUrl).origin);
 });
 afterAll(async () => {
   proxy.stop();
   await sim.stop();
 });
-
 
 describe("client commands and exchange messages against the AsyncAPI document", () => {
   test("subscribe (every channel set), update_subscription add/delete/get_snapshot, list, unsubscribe, orders and order groups", async () => {
@@ -55,14 +61,32 @@ describe("client commands and exchange messages against the AsyncAPI document", 
       // A taker order at the best YES ask: trade, fill, user_order, market_position, ticker.
       const askPrice = 10_000 - target.no[0]![0];
       const g = await client.createOrderGroup({ contracts_limit: 100 });
-      await client.createOrder({ ticker: t1, side: "bid", price: askPrice, count: COUNT_ONE, time_in_force: "immediate_or_cancel", self_trade_prevention_type: "maker", order_group_id: g.order_group_id });
-      await client.createOrder({ ticker: t1, side: "bid", price: 100, count: COUNT_ONE, time_in_force: "good_till_canceled", self_trade_prevention_type: "maker", order_group_id: g.order_group_id });
+      await client.createOrder({
+        ticker: t1,
+        side: "bid",
+        price: askPrice,
+        count: COUNT_ONE,
+        time_in_force: "immediate_or_cancel",
+        self_trade_prevention_type: "maker",
+        order_group_id: g.order_group_id,
+      });
+      await client.createOrder({
+        ticker: t1,
+        side: "bid",
+        price: 100,
+        count: COUNT_ONE,
+        time_in_force: "good_till_canceled",
+        self_trade_prevention_type: "maker",
+        order_group_id: g.order_group_id,
+      });
       await client.triggerOrderGroup(g.order_group_id);
       await client.resetOrderGroup(g.order_group_id);
       sim.exchange.setEventFees(sim.exchange.markets.get(t1)!.eventTicker, "quadratic_with_maker_fees", 5_000);
       clock.advance(2_000);
       sim.tick();
-      await until("private and public messages", () => ["trade", "fill", "user_order", "market_position", "order_group_updates", "ticker", "event_fee_update"].every((t) => seen().has(t)));
+      await until("private and public messages", () =>
+        ["trade", "fill", "user_order", "market_position", "order_group_updates", "ticker", "event_fee_update"].every((t) => seen().has(t)),
+      );
       await ws.unsubscribe([tick!]);
 
       // An error reply: a raw command naming a subscription that does not exist.
@@ -73,13 +97,27 @@ describe("client commands and exchange messages against the AsyncAPI document", 
       raw.close();
       await until("unsubscribed", () => seen().has("unsubscribed"));
 
-      const cmds = new Set(proxy.rec.commands.map((c) => { const x = c as { cmd: string; params?: { action?: string } }; return x.params?.action ? `${x.cmd}:${x.params.action}` : x.cmd; }));
-      expect([...cmds].sort()).toEqual(["list_subscriptions", "subscribe", "unsubscribe", "update_subscription:add_markets", "update_subscription:delete_markets", "update_subscription:get_snapshot"]);
+      const cmds = new Set(
+        proxy.rec.commands.map((c) => {
+          const x = c as { cmd: string; params?: { action?: string } };
+          return x.params?.action ? `${x.cmd}:${x.params.action}` : x.cmd;
+        }),
+      );
+      expect([...cmds].sort()).toEqual([
+        "list_subscriptions",
+        "subscribe",
+        "unsubscribe",
+        "update_subscription:add_markets",
+        "update_subscription:delete_markets",
+        "update_subscription:get_snapshot",
+      ]);
       const { problems, uncovered } = problemsOf(proxy.rec);
       expect(problems.slice(0, 20)).toEqual([]);
       expect([...uncovered]).toEqual([]);
       // What Kalshi's command schemas demand of the orderbook subscription: use_yes_price true.
-      const sub = proxy.rec.commands.find((c) => (c as { params?: { channels?: string[] } }).params?.channels?.includes("orderbook_delta")) as { params: Record<string, unknown> };
+      const sub = proxy.rec.commands.find((c) =>
+        (c as { params?: { channels?: string[] } }).params?.channels?.includes("orderbook_delta"),
+      ) as { params: Record<string, unknown> };
       expect(sub.params.use_yes_price).toBe(true);
     } finally {
       ws.close();

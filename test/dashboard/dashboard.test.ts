@@ -31,7 +31,16 @@ async function withBrowser<T>(fn: (ctx: BrowserContext) => Promise<T>): Promise<
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
     viewport: { width: 1280, height: 1400 },
   });
   try {
@@ -44,7 +53,13 @@ async function withBrowser<T>(fn: (ctx: BrowserContext) => Promise<T>): Promise<
 const dollars = (s: string) => (s.startsWith("-") ? `-$${s.slice(1)}` : `$${s}`);
 
 interface StatusJson {
-  heartbeat: { data: { status: string; cycle: number; bankroll: { cash_dollars: string; portfolio_value_dollars: string; total_dollars: string } | null } | null };
+  heartbeat: {
+    data: {
+      status: string;
+      cycle: number;
+      bankroll: { cash_dollars: string; portfolio_value_dollars: string; total_dollars: string } | null;
+    } | null;
+  };
   ledger: string;
   positions: Array<{ ticker: string; position: number; cost_micros: number }>;
   open_orders: Array<{ ticker: string; side: string; price: number; count: number; remaining_count: number; status: string }>;
@@ -77,15 +92,25 @@ async function pageMatchesStatus(url: string, st: StatusJson, shot: string): Pro
     expect(await t("positions-count")).toBe(String(st.positions.length));
     expect(await t("orders-count")).toBe(String(st.open_orders.length));
     const cells = (tbody: string) =>
-      page.locator(`[data-testid="${tbody}"] tr`).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+      page
+        .locator(`[data-testid="${tbody}"] tr`)
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
     const posRows = await cells("positions");
     if (st.positions.length) {
-      expect(posRows.map((r) => [r[0], r[1], r[2]])).toEqual(st.positions.map((p) => [p.ticker, formatCount(p.position), `$${formatDollars2(p.cost_micros)}`]));
+      expect(posRows.map((r) => [r[0], r[1], r[2]])).toEqual(
+        st.positions.map((p) => [p.ticker, formatCount(p.position), `$${formatDollars2(p.cost_micros)}`]),
+      );
     }
     const orderRows = await cells("orders");
     if (st.open_orders.length) {
       expect(orderRows.map((r) => [r[0], r[1], r[2], r[3], r[4]])).toEqual(
-        st.open_orders.map((o) => [o.ticker, o.side, `${formatCount(o.remaining_count)} / ${formatCount(o.count)}`, formatPrice(o.price), o.status]),
+        st.open_orders.map((o) => [
+          o.ticker,
+          o.side,
+          `${formatCount(o.remaining_count)} / ${formatCount(o.count)}`,
+          formatPrice(o.price),
+          o.status,
+        ]),
       );
     }
     // The equity chart is drawn (uPlot, bundled in the binary) when there are balance snapshots.
@@ -143,18 +168,22 @@ const one = (s: Sample[], name: string, labels: Record<string, string> = {}) => 
 };
 
 describe("dashboard and /metrics through the binary", () => {
-  test.skipIf(!HAVE_CHROMIUM)("dry-run ledger: the page in chromium shows what status --json says", async () => {
-    const dir = tempDir("dash-dry");
-    // The market maker (shipped disabled) enabled, so the page has paper orders and positions to show.
-    writeConfig(dir, { paths: { lock_file: "bot.lock" }, trading: { dry_run: true, strategies: { market_maker: { enabled: true } } } });
-    const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive"], { cwd: dir, timeoutMs: 90_000 });
-    expect(r.code, r.output).toBe(0);
-    const st = JSON.parse((await runBin(["status", "--json"], { cwd: dir })).stdout) as StatusJson;
-    expect(st.ledger).toBe("paper");
-    const { d, url } = await startDashboard(dir, []);
-    await pageMatchesStatus(url, st, "dashboard-dry-run.png");
-    expect(await d.stop()).toBe(0);
-  }, 180_000);
+  test.skipIf(!HAVE_CHROMIUM)(
+    "dry-run ledger: the page in chromium shows what status --json says",
+    async () => {
+      const dir = tempDir("dash-dry");
+      // The market maker (shipped disabled) enabled, so the page has paper orders and positions to show.
+      writeConfig(dir, { paths: { lock_file: "bot.lock" }, trading: { dry_run: true, strategies: { market_maker: { enabled: true } } } });
+      const r = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive"], { cwd: dir, timeoutMs: 90_000 });
+      expect(r.code, r.output).toBe(0);
+      const st = JSON.parse((await runBin(["status", "--json"], { cwd: dir })).stdout) as StatusJson;
+      expect(st.ledger).toBe("paper");
+      const { d, url } = await startDashboard(dir, []);
+      await pageMatchesStatus(url, st, "dashboard-dry-run.png");
+      expect(await d.stop()).toBe(0);
+    },
+    180_000,
+  );
 
   test("live ledger against the local exchange: page equals status --json, /metrics equals the ledger", async () => {
     const dir = tempDir("dash-live");
@@ -180,7 +209,9 @@ describe("dashboard and /metrics through the binary", () => {
       const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
       try {
         const q = <T>(sql: string) => db.query(sql).get() as T;
-        const fills = q<{ n: number; c: number; fee: number }>("select count(*) n, coalesce(sum(count),0) c, coalesce(sum(fee_micros),0) fee from fills where paper = 0");
+        const fills = q<{ n: number; c: number; fee: number }>(
+          "select count(*) n, coalesce(sum(count),0) c, coalesce(sum(fee_micros),0) fee from fills where paper = 0",
+        );
         expect(fills.n).toBeGreaterThan(0);
         expect(types.get("kalshi_bot_fills_total")).toBe("counter");
         expect(one(samples, "kalshi_bot_fills_total", { book: "live" })).toBe(fills.n);
@@ -190,22 +221,33 @@ describe("dashboard and /metrics through the binary", () => {
           const n = q<{ n: number }>(`select count(*) n from orders where paper = 0 and status = '${s}'`).n;
           expect(one(samples, "kalshi_bot_orders_total", { status: s, book: "live" })).toBe(n);
         }
-        const cash = q<{ cash_micros: number; portfolio_value_micros: number }>("select cash_micros, portfolio_value_micros from balance_snapshots where paper = 0 order by id desc limit 1");
+        const cash = q<{ cash_micros: number; portfolio_value_micros: number }>(
+          "select cash_micros, portfolio_value_micros from balance_snapshots where paper = 0 order by id desc limit 1",
+        );
         expect(one(samples, "kalshi_bot_cash_dollars", { book: "live" })).toBeCloseTo(cash.cash_micros / 1e6, 9);
         expect(one(samples, "kalshi_bot_portfolio_value_dollars", { book: "live" })).toBeCloseTo(cash.portfolio_value_micros / 1e6, 9);
-        const pos = q<{ r: number; cost: number }>("select coalesce(sum(realized_pnl_micros),0) r, coalesce(sum(case when position != 0 then cost_micros else 0 end),0) cost from positions where paper = 0");
+        const pos = q<{ r: number; cost: number }>(
+          "select coalesce(sum(realized_pnl_micros),0) r, coalesce(sum(case when position != 0 then cost_micros else 0 end),0) cost from positions where paper = 0",
+        );
         expect(one(samples, "kalshi_bot_realized_pnl_dollars", { book: "live" })).toBeCloseTo(pos.r / 1e6, 9);
         expect(one(samples, "kalshi_bot_exposure_dollars", { book: "live" })).toBeCloseTo(pos.cost / 1e6, 9);
-        expect(one(samples, "kalshi_bot_unrealized_pnl_dollars", { book: "live" })).toBeCloseTo((cash.portfolio_value_micros - pos.cost) / 1e6, 9);
+        expect(one(samples, "kalshi_bot_unrealized_pnl_dollars", { book: "live" })).toBeCloseTo(
+          (cash.portfolio_value_micros - pos.cost) / 1e6,
+          9,
+        );
         // Cycles: the histogram's buckets are cumulative, +Inf equals _count equals the ledger's
         // finished cycles, _sum their total duration.
-        const cyc = q<{ n: number; s: number }>("select count(*) n, coalesce(sum(ended_at - started_at),0) s from cycles where dry_run = 0 and ended_at is not null");
+        const cyc = q<{ n: number; s: number }>(
+          "select count(*) n, coalesce(sum(ended_at - started_at),0) s from cycles where dry_run = 0 and ended_at is not null",
+        );
         expect(cyc.n).toBe(3);
         expect(types.get("kalshi_bot_cycle_duration_seconds")).toBe("histogram");
         const buckets = samples.filter((s) => s.name === "kalshi_bot_cycle_duration_seconds_bucket");
         expect(buckets.at(-1)!.labels.le).toBe("+Inf");
         for (let i = 1; i < buckets.length; i++) {
-          expect(Number(buckets[i]!.labels.le === "+Inf" ? Infinity : buckets[i]!.labels.le)).toBeGreaterThan(Number(buckets[i - 1]!.labels.le));
+          expect(Number(buckets[i]!.labels.le === "+Inf" ? Infinity : buckets[i]!.labels.le)).toBeGreaterThan(
+            Number(buckets[i - 1]!.labels.le),
+          );
           expect(buckets[i]!.value).toBeGreaterThanOrEqual(buckets[i - 1]!.value);
         }
         expect(buckets.at(-1)!.value).toBe(cyc.n);
@@ -253,7 +295,10 @@ describe("dashboard and /metrics through the binary", () => {
       };
       withDashboard(squatter.port!);
       const busy = startBin(daemonArgs(cfg, dir), { cwd: dir });
-      await busy.waitFor(/dashboard not started: dashboard cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)[^\n]*; trading goes on/, 30_000);
+      await busy.waitFor(
+        /dashboard not started: dashboard cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)[^\n]*; trading goes on/,
+        30_000,
+      );
       await busy.waitFor(/cycle 2 \(trade, LIVE\)/, 30_000);
       expect(await busy.stop("SIGTERM", 20_000)).toBe(0);
 
@@ -276,7 +321,9 @@ describe("dashboard and /metrics through the binary", () => {
         { pollMs: 200 },
       );
       expect(c).toBeGreaterThanOrEqual(3);
-      const state = (await (await fetch(`${url}api/state`)).json()) as { status: { heartbeat: { data: { pid: number; status: string } }; lock: { held: boolean } } };
+      const state = (await (await fetch(`${url}api/state`)).json()) as {
+        status: { heartbeat: { data: { pid: number; status: string } }; lock: { held: boolean } };
+      };
       expect(state.status.heartbeat.data.pid).toBe(bot.pid);
       expect(state.status.lock.held).toBe(true);
       expect(await bot.stop("SIGTERM", 20_000)).toBe(0);

@@ -33,7 +33,7 @@ describe("kalshi-bot-alert", () => {
     expect(r.stderr).toMatch(/^<2>kalshi-bot ALERT on .+: kalshi-bot\.service failed.*journalctl -u kalshi-bot\.service/);
   });
 
-  test.skipIf(!hasHttpClient)("posts {\"text\": …} as JSON to ALERT_WEBHOOK_URL, quotes escaped", async () => {
+  test.skipIf(!hasHttpClient)('posts {"text": …} as JSON to ALERT_WEBHOOK_URL, quotes escaped', async () => {
     const r = await runAsync(["sh", script, 'kalshi-bot@"odd".service'], { ALERT_WEBHOOK_URL: `http://127.0.0.1:${server.port}/hook` });
     expect(r.code).toBe(0);
     expect(received).toHaveLength(1);
@@ -63,14 +63,22 @@ describe("kalshi-bot-alert", () => {
     if (hb) writeFileSync(join(d, "reports/heartbeat.json"), JSON.stringify(hb, null, 2) + "\n");
     return d;
   }
-  const wdState = (alert: string, reason: string, message = "") => ({ healthy: alert === "recovered" || alert === "none", problem: "down", reason, since: "2026-12-04T10:00:00.000Z", checked_at: "2026-12-04T10:10:00.000Z", alert, message });
+  const wdState = (alert: string, reason: string, message = "") => ({
+    healthy: alert === "recovered" || alert === "none",
+    problem: "down",
+    reason,
+    since: "2026-12-04T10:00:00.000Z",
+    checked_at: "2026-12-04T10:10:00.000Z",
+    alert,
+    message,
+  });
 
   test("a failed watchdog run carries the watchdog's reason (quotes and backslashes intact)", () => {
     const d = stateDir(wdState("unhealthy", 'heartbeat is stale: last update 61m ago; "quoted" and a \\ backslash'));
     const r = run(["sh", script, "kalshi-bot-watchdog.service"], { env: { KALSHI_BOT_STATE_DIR: d } });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('<2>kalshi-bot ALERT on');
-    expect(r.stderr).toContain('kalshi-bot-watchdog.service failed');
+    expect(r.stderr).toContain("<2>kalshi-bot ALERT on");
+    expect(r.stderr).toContain("kalshi-bot-watchdog.service failed");
     expect(r.stderr).toContain(': heartbeat is stale: last update 61m ago; "quoted" and a \\ backslash. See: journalctl');
   });
 
@@ -82,7 +90,9 @@ describe("kalshi-bot-alert", () => {
     const s = stateDir(wdState("repeat", "heartbeat is stale: last update 70m ago"));
     const r = run(["sh", script, "kalshi-bot-watchdog.service"], { env: { KALSHI_BOT_STATE_DIR: s, ALERT_COMMAND: cmd } });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^<5>kalshi-bot-alert: kalshi-bot-watchdog\.service failed again with the same problem \(since 2026-12-04T10:00:00\.000Z\), alerted then; not posting again/);
+    expect(r.stderr).toMatch(
+      /^<5>kalshi-bot-alert: kalshi-bot-watchdog\.service failed again with the same problem \(since 2026-12-04T10:00:00\.000Z\), alerted then; not posting again/,
+    );
     expect(r.stderr).not.toContain("ALERT on");
     expect(exists(join(d, "got"))).toBe(false);
   });
@@ -92,12 +102,16 @@ describe("kalshi-bot-alert", () => {
     const cmd = join(d, "page-me");
     writeFileSync(cmd, `#!/bin/sh\necho "$1" >> ${join(d, "got")}\n`);
     chmodSync(cmd, 0o755);
-    const quiet = run(["sh", script, "--recovered", "kalshi-bot-watchdog.service"], { env: { KALSHI_BOT_STATE_DIR: stateDir(wdState("none", "active")), ALERT_COMMAND: cmd } });
+    const quiet = run(["sh", script, "--recovered", "kalshi-bot-watchdog.service"], {
+      env: { KALSHI_BOT_STATE_DIR: stateDir(wdState("none", "active")), ALERT_COMMAND: cmd },
+    });
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).toBe("");
     expect(exists(join(d, "got"))).toBe(false);
     const msg = "kalshi-bot on vps: recovered after 12 min (was: heartbeat is stale); now active, cycle 3";
-    const rec = run(["sh", script, "--recovered", "kalshi-bot-watchdog.service"], { env: { KALSHI_BOT_STATE_DIR: stateDir(wdState("recovered", "active, cycle 3", msg)), ALERT_COMMAND: cmd } });
+    const rec = run(["sh", script, "--recovered", "kalshi-bot-watchdog.service"], {
+      env: { KALSHI_BOT_STATE_DIR: stateDir(wdState("recovered", "active, cycle 3", msg)), ALERT_COMMAND: cmd },
+    });
     expect(rec.code).toBe(0);
     expect(rec.stderr).toBe(`<5>${msg}\n`);
     expect(readFileSync(join(d, "got"), "utf8")).toBe(`${msg}\n`);

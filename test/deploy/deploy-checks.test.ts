@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { REPO, run, tempDir } from "./helpers.ts";
 
 const haveTools = run(["sh", "-c", "command -v systemd-analyze && command -v shellcheck"]).code === 0;
-if (!haveTools) console.warn("test/deploy/deploy-checks: SKIPPED: systemd-analyze or shellcheck missing (.ci/deploy-checks.sh installs them in CI)");
+if (!haveTools)
+  console.warn("test/deploy/deploy-checks: SKIPPED: systemd-analyze or shellcheck missing (.ci/deploy-checks.sh installs them in CI)");
 
 describe(".ci/deploy-checks.sh", () => {
   test.skipIf(!haveTools)(

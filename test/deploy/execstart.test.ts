@@ -153,7 +153,7 @@ describe("the unit's ExecStart, run by hand in the production layout", () => {
         if (!ready) {
           throw new Error(
             "the unit is Type=notify but the daemon never sent READY=1: systemd would kill it after TimeoutStartSec. " +
-              "Call sdNotify(\"READY=1\") from src/ops/sd-notify.ts once the lock is held and the database is open, " +
+              'Call sdNotify("READY=1") from src/ops/sd-notify.ts once the lock is held and the database is open, ' +
               "and startSdWatchdog() for WATCHDOG=1.",
           );
         }

@@ -68,7 +68,13 @@ describe("install.sh into a temp root", () => {
 
   test("units, journald drop-in and logrotate are installed 0644", () => {
     const units = join(root, "etc/systemd/system");
-    for (const u of ["kalshi-bot.service", "kalshi-bot@.service", "kalshi-bot-watchdog.timer", "kalshi-bot-backup.timer", "kalshi-bot-alert@.service"]) {
+    for (const u of [
+      "kalshi-bot.service",
+      "kalshi-bot@.service",
+      "kalshi-bot-watchdog.timer",
+      "kalshi-bot-backup.timer",
+      "kalshi-bot-alert@.service",
+    ]) {
       expect(mode(join(units, u))).toBe(0o644);
     }
     expect(mode(join(root, "etc/systemd/journald.conf.d/kalshi-bot.conf"))).toBe(0o644);
@@ -180,7 +186,13 @@ describe("install.sh into a temp root", () => {
   test("the installed tree runs from /opt alone: /opt/kalshi-bot/scripts/install.sh can reinstall", () => {
     const r3 = join(work, "root-from-opt");
     expect(install(r3, [], bin).code).toBe(0);
-    const again = run(["bash", join(r3, "opt/kalshi-bot/scripts/install.sh"), "--prefix", r3, ...(testUser() ? ["--user", testUser()!.name] : [])]);
+    const again = run([
+      "bash",
+      join(r3, "opt/kalshi-bot/scripts/install.sh"),
+      "--prefix",
+      r3,
+      ...(testUser() ? ["--user", testUser()!.name] : []),
+    ]);
     expect(again.stderr).toBe("");
     expect(again.code).toBe(0);
     expect(readFileSync(join(r3, "opt/kalshi-bot/kalshi-bot"), "utf8")).toBe(readFileSync(bin, "utf8"));

@@ -78,14 +78,28 @@ describe("kalshi-bot.service", () => {
     expect(unitValues(TEMPLATE, "StateDirectory")).toEqual(["kalshi-bot-%i"]);
     expect(unitValues(TEMPLATE, "LoadCredential")).toEqual([`${CREDENTIAL_KEY_NAME}:/etc/kalshi-bot/%i.key`]);
     // Same hardening and restart policy as the main unit: only the per-instance lines differ.
-    const perInstance = new Set(["Description", "StateDirectory", "WorkingDirectory", "LoadCredential", "Environment", "EnvironmentFile", "ExecStart"]);
-    const keys = new Set(MAIN.split("\n").map((l) => l.match(/^([A-Za-z]+)=/)?.[1]).filter((k): k is string => !!k && !perInstance.has(k)));
+    const perInstance = new Set([
+      "Description",
+      "StateDirectory",
+      "WorkingDirectory",
+      "LoadCredential",
+      "Environment",
+      "EnvironmentFile",
+      "ExecStart",
+    ]);
+    const keys = new Set(
+      MAIN.split("\n")
+        .map((l) => l.match(/^([A-Za-z]+)=/)?.[1])
+        .filter((k): k is string => !!k && !perInstance.has(k)),
+    );
     expect(keys.size).toBeGreaterThan(30);
     for (const k of keys) expect({ k, v: unitValues(TEMPLATE, k) }).toEqual({ k, v: unitValues(MAIN, k) });
   });
 
   test("every unit file is one of the documented set and every service has an alert path", () => {
-    const files = readdirSync(join(REPO, "deploy/systemd")).filter((f) => /\.(service|timer)$/.test(f)).sort();
+    const files = readdirSync(join(REPO, "deploy/systemd"))
+      .filter((f) => /\.(service|timer)$/.test(f))
+      .sort();
     expect(files).toEqual([
       "kalshi-bot-alert@.service",
       "kalshi-bot-backup.service",
@@ -102,8 +116,12 @@ describe("kalshi-bot.service", () => {
     for (const f of files.filter((f) => f.endsWith(".service") && !f.startsWith("kalshi-bot-alert"))) {
       expect(unitValues(readUnit(f), "OnFailure")).toEqual(["kalshi-bot-alert@%n.service"]);
     }
-    expect(unitValues(readUnit("kalshi-bot-watchdog.service"), "ExecStart")[0]).toContain("/opt/kalshi-bot/kalshi-bot watchdog --config /etc/kalshi-bot/advanced_config.json");
-    expect(unitValues(readUnit("kalshi-bot-backup.service"), "ExecStart")[0]).toContain("/opt/kalshi-bot/kalshi-bot --backup --config /etc/kalshi-bot/advanced_config.json");
+    expect(unitValues(readUnit("kalshi-bot-watchdog.service"), "ExecStart")[0]).toContain(
+      "/opt/kalshi-bot/kalshi-bot watchdog --config /etc/kalshi-bot/advanced_config.json",
+    );
+    expect(unitValues(readUnit("kalshi-bot-backup.service"), "ExecStart")[0]).toContain(
+      "/opt/kalshi-bot/kalshi-bot --backup --config /etc/kalshi-bot/advanced_config.json",
+    );
     expect(unitValues(readUnit("kalshi-bot-backup.service"), "UMask")).toEqual(["0077"]);
   });
 });
@@ -158,7 +176,9 @@ describe("config template (deploy/config/advanced_config.json)", () => {
 
 describe("cron, journald, logrotate", () => {
   test("the cron line is the guide's, adapted: daily 02:00, umask 077, --backup, bot user, no overlap", () => {
-    const lines = readFileSync(join(REPO, "deploy/cron/kalshi-bot"), "utf8").split("\n").filter((l) => /^\d/.test(l));
+    const lines = readFileSync(join(REPO, "deploy/cron/kalshi-bot"), "utf8")
+      .split("\n")
+      .filter((l) => /^\d/.test(l));
     expect(lines).toHaveLength(1);
     const l = lines[0]!;
     expect(l.startsWith("0 2 * * * kalshi-bot ")).toBe(true);
@@ -185,7 +205,21 @@ describe("manage.sh", () => {
   test("--help lists every command", () => {
     const r = run(["bash", manage, "--help"]);
     expect(r.code).toBe(0);
-    for (const c of ["start", "stop", "restart", "status", "logs", "backup", "health", "pause", "resume", "install", "once", "verify", "restore"]) {
+    for (const c of [
+      "start",
+      "stop",
+      "restart",
+      "status",
+      "logs",
+      "backup",
+      "health",
+      "pause",
+      "resume",
+      "install",
+      "once",
+      "verify",
+      "restore",
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, "m"));
     }
   });

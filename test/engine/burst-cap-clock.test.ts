@@ -18,10 +18,18 @@ describe("burst cap: exchange times compared with exchange times", () => {
     const dir = tempDir("burst-clock");
     // No competing arbitrageurs: they take the scenario's mispriced sets within seconds, and this test
     // needs sets to send over several runs (it checks the cap's clock, not the strategy's edge).
-    const v = await startVenue(dir, { seed: 61, startMs: E2E_START_MS + 2 * 3600_000, botWallMs: E2E_START_MS, participants: { arbitrageurs: false } });
+    const v = await startVenue(dir, {
+      seed: 61,
+      startMs: E2E_START_MS + 2 * 3600_000,
+      botWallMs: E2E_START_MS,
+      participants: { arbitrageurs: false },
+    });
     try {
       // Group limit max(10, 2 × 10) = 20 contracts per 15 s; arbitrage legs of 2 contracts (a 7-leg set is 14).
-      const cfg = writeBotConfig(dir, v, { risk: { max_contracts_per_order: 2 }, trading: { strategies: { market_maker: { enabled: false } } } });
+      const cfg = writeBotConfig(dir, v, {
+        risk: { max_contracts_per_order: 2 },
+        trading: { strategies: { market_maker: { enabled: false } } },
+      });
       for (let i = 0; i < 8; i++) {
         const r = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
         expect(r.code, r.output).toBe(0);
@@ -29,7 +37,13 @@ describe("burst cap: exchange times compared with exchange times", () => {
       }
       const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
       try {
-        const sets = (db.query("select count(distinct group_key) as n from orders where paper = 0 and strategy = 'event_arbitrage' and group_key is not null and reason not like 'repair%'").get() as { n: number }).n;
+        const sets = (
+          db
+            .query(
+              "select count(distinct group_key) as n from orders where paper = 0 and strategy = 'event_arbitrage' and group_key is not null and reason not like 'repair%'",
+            )
+            .get() as { n: number }
+        ).n;
         const capped = db.query("select message from audit_log where kind = 'burst_cap'").all() as Array<{ message: string }>;
         console.log(`exchange 2 h ahead: ${sets} set(s) sent in 8 runs 20 s apart; ${capped.length} held back by the cap`);
         expect(sets).toBeGreaterThan(1);

@@ -36,7 +36,9 @@ function fillOneBeforeEachCancel(v: Venue, botUser: string): { raced: Set<string
 function ledgerOrders(dir: string): Map<string, { status: string; filled_count: number; remaining_count: number }> {
   const d = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
   try {
-    const rows = d.query("select order_id, status, filled_count, remaining_count from orders where paper = 0 and order_id is not null").all() as Array<{ order_id: string; status: string; filled_count: number; remaining_count: number }>;
+    const rows = d
+      .query("select order_id, status, filled_count, remaining_count from orders where paper = 0 and order_id is not null")
+      .all() as Array<{ order_id: string; status: string; filled_count: number; remaining_count: number }>;
     return new Map(rows.map((r) => [r.order_id, r]));
   } finally {
     d.close();
@@ -69,7 +71,8 @@ describe("cancel answer sets every count", () => {
         const r = rows.get(id);
         expect(o.status).toBe("canceled");
         expect(o.filled).toBe(COUNT_ONE);
-        if (!r || r.status !== o.status || r.filled_count !== o.filled || r.remaining_count !== 0) mismatched.push(`${id}: exchange ${o.status}/${o.filled}, ledger ${r?.status}/${r?.filled_count}`);
+        if (!r || r.status !== o.status || r.filled_count !== o.filled || r.remaining_count !== 0)
+          mismatched.push(`${id}: exchange ${o.status}/${o.filled}, ledger ${r?.status}/${r?.filled_count}`);
       }
       expect(mismatched).toEqual([]);
 

@@ -13,7 +13,6 @@ import { until } from "../helpers/until.ts";
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
-
 function query<T>(db: string, sql: string): T[] {
   const d = new Database(db, { readonly: true });
   try {
@@ -23,7 +22,11 @@ function query<T>(db: string, sql: string): T[] {
   }
 }
 
-const adjustments = (db: string) => query<{ message: string; data: string }>(db, "select message, data from audit_log where kind = 'cash_adjust' order by id").map((r) => ({ message: r.message, deltaMicros: (JSON.parse(r.data) as { deltaMicros: number }).deltaMicros }));
+const adjustments = (db: string) =>
+  query<{ message: string; data: string }>(db, "select message, data from audit_log where kind = 'cash_adjust' order by id").map((r) => ({
+    message: r.message,
+    deltaMicros: (JSON.parse(r.data) as { deltaMicros: number }).deltaMicros,
+  }));
 const count = (db: string, sql: string) => query<{ n: number }>(db, sql)[0]!.n;
 
 describe("cash check in the live daemon", () => {
@@ -38,13 +41,20 @@ describe("cash check in the live daemon", () => {
       const acct = exchangeAccount(v).account;
       const restingOnExchange = () => [...acct.resting.values()].reduce((n, s) => n + s.size, 0);
       // Trading: fills recorded and quotes renewed (cancelled past half their TTL, quoted again).
-      await until("fills and a renewal", () => {
-        try {
-          return count(db, "select count(*) as n from fills where paper = 0") > 0 && count(db, "select count(*) as n from order_events where detail like 'canceled: renewal:%'") > 0;
-        } catch {
-          return false;
-        }
-      }, 120_000);
+      await until(
+        "fills and a renewal",
+        () => {
+          try {
+            return (
+              count(db, "select count(*) as n from fills where paper = 0") > 0 &&
+              count(db, "select count(*) as n from order_events where detail like 'canceled: renewal:%'") > 0
+            );
+          } catch {
+            return false;
+          }
+        },
+        120_000,
+      );
       expect(adjustments(db)).toEqual([]);
 
       // The market stands still with the bot's quotes resting and holding collateral, then $12.34 arrives.
@@ -54,7 +64,12 @@ describe("cash check in the live daemon", () => {
       expect(acct.reserved).toBeGreaterThan(0);
       acct.cash += 12_340_000;
       await until("the deposit recorded", () => adjustments(db).length > 0, 60_000);
-      expect(adjustments(db)).toEqual([{ message: "cash drift $12.34 (ledger below the exchange, seen twice): deposit, withdrawal or a missed fill", deltaMicros: 12_340_000 }]);
+      expect(adjustments(db)).toEqual([
+        {
+          message: "cash drift $12.34 (ledger below the exchange, seen twice): deposit, withdrawal or a missed fill",
+          deltaMicros: 12_340_000,
+        },
+      ]);
       expect(bot.output()).toContain("cash differs from the exchange by $12.34");
       // Measured with the quotes taken off the book (they held part of the difference).
       expect(count(db, "select count(*) as n from order_events where detail like 'canceled: cash check%'")).toBeGreaterThan(0);
@@ -62,7 +77,11 @@ describe("cash check in the live daemon", () => {
       // Quoting resumes and the market trades again: no further adjustment.
       stopDrive = v.drive(100, 2_000);
       const fillsBefore = count(db, "select count(*) as n from fills where paper = 0");
-      await until("quotes back and more fills", () => restingOnExchange() > 0 && count(db, "select count(*) as n from fills where paper = 0") > fillsBefore + 3, 120_000);
+      await until(
+        "quotes back and more fills",
+        () => restingOnExchange() > 0 && count(db, "select count(*) as n from fills where paper = 0") > fillsBefore + 3,
+        120_000,
+      );
       stopDrive();
       expect(await bot.stop()).toBe(0);
 

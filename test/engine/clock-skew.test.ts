@@ -13,7 +13,15 @@ import { Database } from "bun:sqlite";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, type Running } from "../helpers/bin.ts";
-import { daemonArgs, exchangeAccount, onceArgs, startRealTimeVenue, takeOneContract, writeBotConfig, type RealTimeVenue } from "./e2e-harness.ts";
+import {
+  daemonArgs,
+  exchangeAccount,
+  onceArgs,
+  startRealTimeVenue,
+  takeOneContract,
+  writeBotConfig,
+  type RealTimeVenue,
+} from "./e2e-harness.ts";
 import { Account } from "../../src/sim/accounts.ts";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
 import { until as untilWith } from "../helpers/until.ts";
@@ -38,7 +46,14 @@ function ledgerFillIds(dir: string): Set<string> {
 function ledgerPositions(dir: string): Record<string, number> {
   const d = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
   try {
-    return Object.fromEntries((d.query("select ticker, position from positions where paper = 0 and position != 0").all() as Array<{ ticker: string; position: number }>).map((r) => [r.ticker, r.position]));
+    return Object.fromEntries(
+      (
+        d.query("select ticker, position from positions where paper = 0 and position != 0").all() as Array<{
+          ticker: string;
+          position: number;
+        }>
+      ).map((r) => [r.ticker, r.position]),
+    );
   } finally {
     d.close();
   }
@@ -52,7 +67,6 @@ function cyclesDone(dir: string): number {
     d.close();
   }
 }
-
 
 interface Run {
   dir: string;
@@ -123,7 +137,11 @@ async function stopAndReconcile(r: Run): Promise<void> {
 }
 
 async function heartbeatFresh(r: Run): Promise<void> {
-  const hb = JSON.parse(readFileSync(join(r.dir, "reports/heartbeat.json"), "utf8")) as { status: string; next_cycle_at: string | null; updated_at: string };
+  const hb = JSON.parse(readFileSync(join(r.dir, "reports/heartbeat.json"), "utf8")) as {
+    status: string;
+    next_cycle_at: string | null;
+    updated_at: string;
+  };
   const wd = await runBin(["watchdog", "--config", join(r.dir, "bot.json")], { cwd: r.dir, env: r.env });
   expect(wd.code, wd.output).toBe(0);
   // next_cycle_at is the bot's (shifted) wall time of the next cycle: within an interval of its now.
@@ -178,7 +196,11 @@ describe("a wall clock stepped during a run: scheduling is monotonic", () => {
       // and next_cycle_at is not left an hour ahead.
       r.setOffset(3_640_000);
       await r.bot.waitFor(/system clock stepped forward by 3600\.\d s/, 15_000);
-      await until("degraded while the exchange refuses the clock", () => JSON.parse(readFileSync(join(r.dir, "reports/heartbeat.json"), "utf8")).status === "degraded", 20_000);
+      await until(
+        "degraded while the exchange refuses the clock",
+        () => JSON.parse(readFileSync(join(r.dir, "reports/heartbeat.json"), "utf8")).status === "degraded",
+        20_000,
+      );
       const before = cyclesDone(r.dir);
       r.setOffset(40_000);
       await until("2 cycles after the step back from +1 h", () => cyclesDone(r.dir) >= before + 2, 3 * INTERVAL_S * 1000 + 6_000);

@@ -40,14 +40,19 @@ async function onceInTerminal(dir: string, cfg: string, key: string): Promise<{ 
 }
 
 describe.skipIf(!Bun.which("script"))("live orders confirmed on a terminal (autonomous_mode false)", () => {
-  for (const [key, answer] of [["n", "declined"], ["y", "accepted"]] as const) {
+  for (const [key, answer] of [
+    ["n", "declined"],
+    ["y", "accepted"],
+  ] as const) {
     test(`each order is asked for; ${answer} → ${answer === "declined" ? "nothing reaches the exchange" : "the orders are sent"}`, async () => {
       const dir = tempDir(`e2e-confirm-${answer}`);
       const v = await startVenue(dir, { seed: 71 });
       try {
         // The temperature series that closes last: the market maker quotes nothing within
         // stop_before_close_minutes (30) of a close, and the first one closes 15 min after the start.
-        const latest = [...v.sim.exchange.markets.values()].filter((m) => m.ticker.startsWith("KXHIGH")).sort((a, b) => b.closeMs - a.closeMs)[0]!;
+        const latest = [...v.sim.exchange.markets.values()]
+          .filter((m) => m.ticker.startsWith("KXHIGH"))
+          .sort((a, b) => b.closeMs - a.closeMs)[0]!;
         const series = latest.ticker.split("-")[0]!;
         const cfg = writeBotConfig(dir, v, { trading: { autonomous_mode: false, non_interactive: false, series_tickers: [series] } });
         const r = await onceInTerminal(dir, cfg, key);

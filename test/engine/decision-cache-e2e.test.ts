@@ -43,7 +43,13 @@ describe("decision cache in the daemon (verify mode)", () => {
     const v = await startVenue(dir, { seed: 14, markets: 300 });
     const stopDriving = v.drive(100, 2_000);
     try {
-      const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 1, decision_cache: "verify", strategies: { market_maker: { max_markets: 10, stop_before_close_minutes: 0 }, event_arbitrage: { enabled: true } } } });
+      const cfg = writeBotConfig(dir, v, {
+        trading: {
+          cycle_interval_seconds: 1,
+          decision_cache: "verify",
+          strategies: { market_maker: { max_markets: 10, stop_before_close_minutes: 0 }, event_arbitrage: { enabled: true } },
+        },
+      });
       const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
       await until("12 active cycles", () => cyclesDone(dir) >= 12 || null, 90_000);
       await bot.stop();

@@ -29,12 +29,26 @@ const scope = { seriesTickers: [], eventTickers: [], marketTickers: [], whole: t
 
 beforeAll(async () => {
   clock = new ManualClock(Date.now());
-  sim = await startSimServer({ port: 0, seed: 14, markets: 300, clock, quiet: true, tier: "unlimited", accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }] });
+  sim = await startSimServer({
+    port: 0,
+    seed: 14,
+    markets: 300,
+    clock,
+    quiet: true,
+    tier: "unlimited",
+    accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+  });
   for (let i = 0; i < 20; i++) {
     clock.advance(1_000);
     sim.tick();
   }
-  const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: KEY, privateKey: privateKeyFromPem(kp.privateKeyPem), tier: "prime", backoffBaseMs: 5 });
+  const client = new KalshiClient({
+    baseUrl: sim.baseUrl,
+    apiKeyId: KEY,
+    privateKey: privateKeyFromPem(kp.privateKeyPem),
+    tier: "prime",
+    backoffBaseMs: 5,
+  });
   source = new MarketDataSource(client);
 }, 60_000);
 
@@ -63,19 +77,35 @@ function lineups(tickers: string[]): EnabledStrategy[][] {
 
 /** Plant a NO-set arbitrage on one mutually exclusive event: YES bids high enough on every leg. */
 function plantArb(md: MarketData, r: () => number): void {
-  const evs = [...md.events.values()].filter((e) => e.mutuallyExclusive && e.marketTickers.length >= 2 && e.marketTickers.every((t) => md.markets.has(t)));
+  const evs = [...md.events.values()].filter(
+    (e) => e.mutuallyExclusive && e.marketTickers.length >= 2 && e.marketTickers.every((t) => md.markets.has(t)),
+  );
   if (!evs.length) return;
   const ev = evs[Math.floor(r() * evs.length)]!;
   for (const t of ev.marketTickers) {
     const m = md.markets.get(t)!;
     const bid = Math.round(PRICE_ONE * 0.9);
-    md.markets.set(t, { ...m, yesBid: bid, yesBidSize: 50 * COUNT_ONE, yesAsk: Math.min(PRICE_ONE - 100, bid + 200), yesAskSize: 50 * COUNT_ONE });
+    md.markets.set(t, {
+      ...m,
+      yesBid: bid,
+      yesBidSize: 50 * COUNT_ONE,
+      yesAsk: Math.min(PRICE_ONE - 100, bid + 200),
+      yesAskSize: 50 * COUNT_ONE,
+    });
   }
 }
 
 function portfolioFor(md: MarketData, orders: RestingOrderView[], inv: Map<string, number>): PortfolioView {
-  const positions = new Map([...inv].filter(([, q]) => q !== 0).map(([t, q]) => [t, { ticker: t, position: q, costMicros: Math.abs(q) * 5_000 }]));
-  return { cashMicros: 500_000_000, positions, restingOrders: orders.filter((o) => md.markets.has(o.ticker)), inventory: new Map([["market_maker", inv]]), equityMicros: 600_000_000 };
+  const positions = new Map(
+    [...inv].filter(([, q]) => q !== 0).map(([t, q]) => [t, { ticker: t, position: q, costMicros: Math.abs(q) * 5_000 }]),
+  );
+  return {
+    cashMicros: 500_000_000,
+    positions,
+    restingOrders: orders.filter((o) => md.markets.has(o.ticker)),
+    inventory: new Map([["market_maker", inv]]),
+    equityMicros: 600_000_000,
+  };
 }
 
 describe("decision cache: same intents as deciding over the whole scope", () => {
@@ -107,7 +137,9 @@ describe("decision cache: same intents as deciding over the whole scope", () => 
         for (const s of ups[u]!) {
           const pruned = cache.inputFor(s, md.markets, md.events, portfolio, nowMs);
           const whole = { markets: md.markets, events: md.events, portfolio, params: s.params, nowMs };
-          expect(s.strategy.historyFor?.(pruned.markets, s.params, portfolio, nowMs) ?? null).toEqual(s.strategy.historyFor?.(md.markets, s.params, portfolio, nowMs) ?? null);
+          expect(s.strategy.historyFor?.(pruned.markets, s.params, portfolio, nowMs) ?? null).toEqual(
+            s.strategy.historyFor?.(md.markets, s.params, portfolio, nowMs) ?? null,
+          );
           const fresh = s.strategy.decide(whole);
           const cached = s.strategy.decide({ ...whole, markets: pruned.markets, events: pruned.events });
           const diff = compareDecisions(cached, fresh);
@@ -127,15 +159,30 @@ describe("decision cache: same intents as deciding over the whole scope", () => 
     // Not a vacuous comparison: strategies acted, arbitrage too, and the cache left most out.
     expect(nonEmpty).toBeGreaterThan(ROUNDS);
     expect(arbIntents).toBeGreaterThan(0);
-    console.log(`decision cache: ${n} decisions compared, ${nonEmpty} non-empty, ${arbIntents} arbitrage intents; verdicts reused ${reused}, re-tested ${tested}`);
+    console.log(
+      `decision cache: ${n} decisions compared, ${nonEmpty} non-empty, ${arbIntents} arbitrage intents; verdicts reused ${reused}, re-tested ${tested}`,
+    );
     expect(reused).toBeGreaterThan(tested);
   }, 120_000);
 
   test("a view changed in place, a quote of ours, a close time: each is seen as a change", () => {
     const cache = new DecisionCache();
     const m: MarketView = {
-      ticker: "T-1", eventTicker: "T", seriesTicker: "S", status: "active", yesBid: 4000, yesBidSize: 1000, yesAsk: 4600, yesAskSize: 1000,
-      lastPrice: null, volume: 0, openInterest: 0, priceRanges: [{ start: 0, end: PRICE_ONE, step: 100 }], feeType: "quadratic", feeMultiplierE4: 10_000, closeTimeMs: null,
+      ticker: "T-1",
+      eventTicker: "T",
+      seriesTicker: "S",
+      status: "active",
+      yesBid: 4000,
+      yesBidSize: 1000,
+      yesAsk: 4600,
+      yesAskSize: 1000,
+      lastPrice: null,
+      volume: 0,
+      openInterest: 0,
+      priceRanges: [{ start: 0, end: PRICE_ONE, step: 100 }],
+      feeType: "quadratic",
+      feeMultiplierE4: 10_000,
+      closeTimeMs: null,
     };
     const markets = new Map([[m.ticker, m]]);
     const portfolio: PortfolioView = { cashMicros: 0, positions: new Map(), restingOrders: [] };
@@ -153,7 +200,12 @@ describe("decision cache: same intents as deciding over the whole scope", () => 
     expect(cache.stats).toEqual({ tested: 0, reused: 1 });
     expect(sameView(m, { ...m, book: { yes: [[4000, 100]], no: [] } })).toBe(false);
     // Only the portfolio changes: a quote of ours rests there, which keeps a one-tick market eligible.
-    const quoted: PortfolioView = { ...portfolio, restingOrders: [{ orderId: "o1", clientOrderId: "c1", ticker: "T-1", side: "bid", price: 4000, remaining: 100, strategy: "market_maker" }] };
+    const quoted: PortfolioView = {
+      ...portfolio,
+      restingOrders: [
+        { orderId: "o1", clientOrderId: "c1", ticker: "T-1", side: "bid", price: 4000, remaining: 100, strategy: "market_maker" },
+      ],
+    };
     cache.begin(markets, new Map(), quoted);
     expect(cache.inputFor(s!, markets, new Map(), quoted, 0).markets.has("T-1")).toBe(true);
     expect(s!.strategy.decide({ markets, events: new Map(), portfolio: quoted, params: s!.params, nowMs: 0 }).length).toBeGreaterThan(0);
@@ -164,14 +216,29 @@ describe("decision cache: same intents as deciding over the whole scope", () => 
   });
 });
 
-function apply(orders: RestingOrderView[], intents: Intent[], round: number, inv: Map<string, number>, r: () => number): RestingOrderView[] {
+function apply(
+  orders: RestingOrderView[],
+  intents: Intent[],
+  round: number,
+  inv: Map<string, number>,
+  r: () => number,
+): RestingOrderView[] {
   let out = [...orders];
   let k = 0;
   for (const i of intents) {
     if (i.kind === "create" && i.timeInForce === "good_till_canceled") {
-      out.push({ orderId: `o${round}-${k++}`, clientOrderId: `c${round}-${k}`, ticker: i.ticker, side: i.side, price: i.price, remaining: i.count, strategy: i.strategy });
+      out.push({
+        orderId: `o${round}-${k++}`,
+        clientOrderId: `c${round}-${k}`,
+        ticker: i.ticker,
+        side: i.side,
+        price: i.price,
+        remaining: i.count,
+        strategy: i.strategy,
+      });
     } else if (i.kind === "cancel") out = out.filter((o) => o.orderId !== i.orderId);
-    else if (i.kind === "amend") out = out.map((o) => (o.orderId === i.orderId ? { ...o, price: i.price, remaining: i.count - (o.filled ?? 0) } : o));
+    else if (i.kind === "amend")
+      out = out.map((o) => (o.orderId === i.orderId ? { ...o, price: i.price, remaining: i.count - (o.filled ?? 0) } : o));
   }
   // A fill now and then: part of a resting quote becomes inventory.
   return out.flatMap((o) => {

@@ -34,7 +34,15 @@ const scope = { seriesTickers: [], eventTickers: [], marketTickers: [], whole: t
 
 beforeAll(async () => {
   clock = new ManualClock(Date.now());
-  sim = await startSimServer({ port: 0, seed: 31, markets: 24, clock, quiet: true, tier: "unlimited", accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }] });
+  sim = await startSimServer({
+    port: 0,
+    seed: 31,
+    markets: 24,
+    clock,
+    quiet: true,
+    tier: "unlimited",
+    accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+  });
   // Let the participants build books several levels deep, then freeze the clock.
   for (let i = 0; i < 30; i++) {
     clock.advance(1_000);
@@ -45,7 +53,12 @@ beforeAll(async () => {
   rest = await md.load(scope);
   await md.loadDepth(rest, [{ strategy: wantAll, params: {} }]);
   tickers = [...rest.markets.keys()].sort();
-  live = await LiveBooks.open({ wsOptions: { url: sim.wsUrl, apiKeyId: KEY, privateKey, commandTimeoutMs: 5_000 }, tickers, trades: false, ownOrders: false });
+  live = await LiveBooks.open({
+    wsOptions: { url: sim.wsUrl, apiKeyId: KEY, privateKey, commandTimeoutMs: 5_000 },
+    tickers,
+    trades: false,
+    ownOrders: false,
+  });
   await until("every book trusted", () => live.trustedCount >= tickers.length, 10_000).catch(() => null);
 }, 60_000);
 
@@ -79,15 +92,34 @@ describe("BookDepth order: REST and WebSocket give strategies the same book", ()
       const over = live.overlay({ ...m, book: undefined } as MarketView)!;
       expect(over).not.toBeNull();
       expect(over.book).toEqual(b);
-      expect({ bid: over.yesBid, bs: over.yesBidSize, ask: over.yesAsk, as: over.yesAskSize }).toEqual({ bid: m.yesBid, bs: m.yesBidSize, ask: m.yesAsk, as: m.yesAskSize });
+      expect({ bid: over.yesBid, bs: over.yesBidSize, ask: over.yesAsk, as: over.yesAskSize }).toEqual({
+        bid: m.yesBid,
+        bs: m.yesBidSize,
+        ask: m.yesAsk,
+        as: m.yesAskSize,
+      });
     }
   });
 
   test("market_maker decides the same on either book, with our own quotes inside the depth", () => {
     const chosen = multiLevel().slice(0, 6);
     const params: MarketMakerParams = {
-      markets: chosen.map((m) => m.ticker), maxMarkets: 0, spread: 400, quoteSize: 2 * COUNT_ONE, maxInventory: 10 * COUNT_ONE, fairValue: "microprice", skewPerContract: 20, minSpreadTicks: 2,
-      riskAversion: 0, minVolatility: 50, horizonMinutes: 60, stopBeforeCloseMs: 0, minBookSize: COUNT_ONE, pullMove: PRICE_ONE, pullWindowMs: 60_000, minEdge: 0,
+      markets: chosen.map((m) => m.ticker),
+      maxMarkets: 0,
+      spread: 400,
+      quoteSize: 2 * COUNT_ONE,
+      maxInventory: 10 * COUNT_ONE,
+      fairValue: "microprice",
+      skewPerContract: 20,
+      minSpreadTicks: 2,
+      riskAversion: 0,
+      minVolatility: 50,
+      horizonMinutes: 60,
+      stopBeforeCloseMs: 0,
+      minBookSize: COUNT_ONE,
+      pullMove: PRICE_ONE,
+      pullWindowMs: 60_000,
+      minEdge: 0,
     };
     // Our quotes rest at the second-best level of each side: externalTop must subtract them there.
     const portfolio: PortfolioView = {
@@ -98,8 +130,24 @@ describe("BookDepth order: REST and WebSocket give strategies the same book", ()
         const bid = b.yes.at(-2)!;
         const askNo = b.no.at(-2)!;
         return [
-          { orderId: `b${i}`, clientOrderId: `cb${i}`, ticker: m.ticker, side: "bid" as const, price: bid[0], remaining: Math.min(bid[1], COUNT_ONE), strategy: "market_maker" },
-          { orderId: `a${i}`, clientOrderId: `ca${i}`, ticker: m.ticker, side: "ask" as const, price: PRICE_ONE - askNo[0], remaining: Math.min(askNo[1], COUNT_ONE), strategy: "market_maker" },
+          {
+            orderId: `b${i}`,
+            clientOrderId: `cb${i}`,
+            ticker: m.ticker,
+            side: "bid" as const,
+            price: bid[0],
+            remaining: Math.min(bid[1], COUNT_ONE),
+            strategy: "market_maker",
+          },
+          {
+            orderId: `a${i}`,
+            clientOrderId: `ca${i}`,
+            ticker: m.ticker,
+            side: "ask" as const,
+            price: PRICE_ONE - askNo[0],
+            remaining: Math.min(askNo[1], COUNT_ONE),
+            strategy: "market_maker",
+          },
         ];
       }),
     };
@@ -117,9 +165,22 @@ describe("BookDepth order: REST and WebSocket give strategies the same book", ()
       const liveView = live.overlay({ ...m, book: undefined } as MarketView)!;
       for (const side of ["bid", "ask"] as const) {
         // A limit two levels beyond the top: the walk must take best first whatever the list order.
-        const levels = side === "bid" ? m.book!.no.map(([q]) => PRICE_ONE - q).sort((x, y) => x - y) : m.book!.yes.map(([p]) => p).sort((x, y) => y - x);
+        const levels =
+          side === "bid" ? m.book!.no.map(([q]) => PRICE_ONE - q).sort((x, y) => x - y) : m.book!.yes.map(([p]) => p).sort((x, y) => y - x);
         const limit = levels[Math.min(2, levels.length - 1)]!;
-        const intent: CreateIntent = { kind: "create", strategy: "t", ticker: m.ticker, eventTicker: m.eventTicker, side, price: limit, count: 1_000 * COUNT_ONE, timeInForce: "immediate_or_cancel", postOnly: false, reduceOnly: false, reason: "t" };
+        const intent: CreateIntent = {
+          kind: "create",
+          strategy: "t",
+          ticker: m.ticker,
+          eventTicker: m.eventTicker,
+          side,
+          price: limit,
+          count: 1_000 * COUNT_ONE,
+          timeInForce: "immediate_or_cancel",
+          postOnly: false,
+          reduceOnly: false,
+          reason: "t",
+        };
         const info = { priceRanges: m.priceRanges, feeType: m.feeType, feeMultiplierE4: m.feeMultiplierE4 };
         const account = { availableMicros: 1_000_000_000_000, position: 0 };
         const r1 = paperExecute(intent, m.book!, info, account);
@@ -127,7 +188,8 @@ describe("BookDepth order: REST and WebSocket give strategies the same book", ()
         expect(r2).toEqual(r1);
         expect(r1.fills.length).toBeGreaterThanOrEqual(1);
         // Best first: each fill no worse than the next.
-        for (let i = 1; i < r1.fills.length; i++) expect(side === "bid" ? r1.fills[i]!.price >= r1.fills[i - 1]!.price : r1.fills[i]!.price <= r1.fills[i - 1]!.price).toBe(true);
+        for (let i = 1; i < r1.fills.length; i++)
+          expect(side === "bid" ? r1.fills[i]!.price >= r1.fills[i - 1]!.price : r1.fills[i]!.price <= r1.fills[i - 1]!.price).toBe(true);
         const left1 = consumeBook(m.book!, side, r1.fills);
         expect(consumeBook(liveView.book!, side, r2.fills)).toEqual(left1);
         expect(isBestLast(left1)).toBe(true);

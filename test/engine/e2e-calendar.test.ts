@@ -68,7 +68,10 @@ describe("e2e at fixed calendar dates", () => {
           expect(c.first).toBeLessThan(boundaryMs);
           expect(c.last).toBeGreaterThanOrEqual(boundaryMs);
           expect(c.last).toBeLessThan(boundaryMs + 15 * MIN);
-          const st = db.query("select min(started_at) as first, max(started_at) as last from cycles").get() as { first: number; last: number };
+          const st = db.query("select min(started_at) as first, max(started_at) as last from cycles").get() as {
+            first: number;
+            last: number;
+          };
           expect(st.first).toBeGreaterThanOrEqual(boundaryMs - 11 * MIN);
           expect(st.first).toBeLessThanOrEqual(c.first);
           expect(st.last).toBeLessThan(boundaryMs + 15 * MIN);

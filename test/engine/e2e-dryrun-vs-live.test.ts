@@ -33,7 +33,16 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { formatDollars2 } from "../../src/kalshi/money.ts";
 import { cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
-import { E2E_START_MS, exchangeAccount, onceArgs, positionsValue, readLedger, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import {
+  E2E_START_MS,
+  exchangeAccount,
+  onceArgs,
+  positionsValue,
+  readLedger,
+  startVenue,
+  writeBotConfig,
+  type Venue,
+} from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -64,7 +73,9 @@ interface Fill {
 function fillsAfter(dbPath: string, paper: boolean, afterId: number): Fill[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return db.query("select id, ticker, side, price, count, is_taker from fills where paper = ? and id > ? order by id").all(paper ? 1 : 0, afterId) as Fill[];
+    return db
+      .query("select id, ticker, side, price, count, is_taker from fills where paper = ? and id > ? order by id")
+      .all(paper ? 1 : 0, afterId) as Fill[];
   } finally {
     db.close();
   }
@@ -73,9 +84,17 @@ function fillsAfter(dbPath: string, paper: boolean, afterId: number): Fill[] {
 function firstCycleOrders(dbPath: string, paper: boolean): string[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const first = (db.query("select min(cycle_id) as c from orders where paper = ? and origin = 'bot'").get(paper ? 1 : 0) as { c: number | null }).c;
-    const rows = db.query("select strategy, ticker, side, price, count, time_in_force, post_only from orders where paper = ? and origin = 'bot' and cycle_id = ?").all(paper ? 1 : 0, first) as Array<Record<string, unknown>>;
-    return rows.map((r) => `${r.strategy} ${r.ticker} ${r.side} ${r.price} ×${r.count} ${r.time_in_force}${r.post_only ? " post_only" : ""}`).sort();
+    const first = (
+      db.query("select min(cycle_id) as c from orders where paper = ? and origin = 'bot'").get(paper ? 1 : 0) as { c: number | null }
+    ).c;
+    const rows = db
+      .query(
+        "select strategy, ticker, side, price, count, time_in_force, post_only from orders where paper = ? and origin = 'bot' and cycle_id = ?",
+      )
+      .all(paper ? 1 : 0, first) as Array<Record<string, unknown>>;
+    return rows
+      .map((r) => `${r.strategy} ${r.ticker} ${r.side} ${r.price} ×${r.count} ${r.time_in_force}${r.post_only ? " post_only" : ""}`)
+      .sort();
   } finally {
     db.close();
   }
@@ -119,7 +138,10 @@ describe("dry-run vs live on the same scenario", () => {
       let paperFirst: string[] = [];
       for (let i = 0; i < CYCLES; i++) {
         const book = visible(b);
-        const [ra, rb] = await Promise.all([runBin(onceArgs(cfgA, dirA), { cwd: dirA, timeoutMs: 60_000 }), runBin(onceArgs(cfgB, dirB), { cwd: dirB, timeoutMs: 60_000 })]);
+        const [ra, rb] = await Promise.all([
+          runBin(onceArgs(cfgA, dirA), { cwd: dirA, timeoutMs: 60_000 }),
+          runBin(onceArgs(cfgB, dirB), { cwd: dirB, timeoutMs: 60_000 }),
+        ]);
         expect({ cycle: i + 1, live: ra.code, paper: rb.code }).toEqual({ cycle: i + 1, live: 0, paper: 0 });
         // Cycle 1 saw identical markets and state: the same orders, read before later amends change rows.
         if (i === 0) {
@@ -145,7 +167,9 @@ describe("dry-run vs live on the same scenario", () => {
         }
         const now = b.clock.now();
         for (const [t, n] of rested) {
-          const printed = b.sim.exchange.trades.filter((x) => x.ticker === t && x.tsMs > lastTapeMs && x.tsMs <= now).reduce((s, x) => s + x.count, 0);
+          const printed = b.sim.exchange.trades
+            .filter((x) => x.ticker === t && x.tsMs > lastTapeMs && x.tsMs <= now)
+            .reduce((s, x) => s + x.count, 0);
           if (n > printed) overFilled.push(`cycle ${i + 1} ${t}: resting paper fills ${n}, printed ${printed}`);
         }
         lastTapeMs = now;
@@ -153,7 +177,10 @@ describe("dry-run vs live on the same scenario", () => {
         b.step(STEP_MS);
       }
       // One more cycle each with the market still, so both books end marked at the same instant.
-      await Promise.all([runBin(onceArgs(cfgA, dirA), { cwd: dirA, timeoutMs: 60_000 }), runBin(onceArgs(cfgB, dirB), { cwd: dirB, timeoutMs: 60_000 })]);
+      await Promise.all([
+        runBin(onceArgs(cfgA, dirA), { cwd: dirA, timeoutMs: 60_000 }),
+        runBin(onceArgs(cfgB, dirB), { cwd: dirB, timeoutMs: 60_000 }),
+      ]);
 
       // ---- cycle 1: same state in, same decisions out ----
       expect(liveFirst.length).toBeGreaterThan(0);
@@ -167,7 +194,8 @@ describe("dry-run vs live on the same scenario", () => {
       const liveFills = fillsAfter(dbA, false, 0);
       const paperFills = fillsAfter(dbB, true, 0);
       const traded = (fs: Fill[]) => fs.reduce((s, f) => s + f.price * f.count, 0);
-      const summary = (fs: Fill[]) => `${fs.length} fills (${fs.filter((f) => f.is_taker).length} taker, ${fs.filter((f) => !f.is_taker).length} maker), ${usd(traded(fs))} traded`;
+      const summary = (fs: Fill[]) =>
+        `${fs.length} fills (${fs.filter((f) => f.is_taker).length} taker, ${fs.filter((f) => !f.is_taker).length} maker), ${usd(traded(fs))} traded`;
       const diff = paperPnl - livePnl;
       const tol = tolerance(traded(liveFills));
       console.log(

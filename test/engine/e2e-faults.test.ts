@@ -5,7 +5,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
-import { auditKinds, daemonArgs, duplicateClientIds, exchangeAccount, onceArgs, readLedger, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import {
+  auditKinds,
+  daemonArgs,
+  duplicateClientIds,
+  exchangeAccount,
+  onceArgs,
+  readLedger,
+  startVenue,
+  writeBotConfig,
+  type Venue,
+} from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -52,7 +62,10 @@ describe("engine e2e: crashes and exchange faults", () => {
         await bot.exited;
       }
       stopDrive();
-      await settle(dir, writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 1, series_tickers: ["NONE-IN-SCOPE"] } }, "quiet.json"));
+      await settle(
+        dir,
+        writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 1, series_tickers: ["NONE-IN-SCOPE"] } }, "quiet.json"),
+      );
       agree(v, dir);
       console.log(`after 5 kill -9: ${exchangeAccount(v).orders.length} exchange orders, ledger agrees, no duplicates`);
     } finally {
@@ -133,7 +146,10 @@ describe("engine e2e: crashes and exchange faults", () => {
 
   test("429, 5xx, timeouts and accept-then-drop: nothing lost, nothing sent twice", async () => {
     const dir = tempDir("e2e-faults");
-    const v = await startVenue(dir, { seed: 22, faults: "429=0.08,500=0.05,502=0.03,503=0.03,timeout=0.04,drop_after_accept=0.08,timeout_ms=2500" });
+    const v = await startVenue(dir, {
+      seed: 22,
+      faults: "429=0.08,500=0.05,502=0.03,503=0.03,timeout=0.04,drop_after_accept=0.08,timeout_ms=2500",
+    });
     try {
       const cfg = writeBotConfig(dir, v, { exchange: { request_timeout_ms: 1_000 } });
       const codes: number[] = [];
@@ -149,10 +165,17 @@ describe("engine e2e: crashes and exchange faults", () => {
       // Let in-flight "timed out" requests land, then reconcile on a clean line.
       await Bun.sleep(3_000);
       (v.sim as unknown as { exchange: unknown }).exchange;
-      const quiet = writeBotConfig(dir, v, { exchange: { request_timeout_ms: 1_000 }, trading: { series_tickers: ["NONE-IN-SCOPE"] } }, "quiet.json");
+      const quiet = writeBotConfig(
+        dir,
+        v,
+        { exchange: { request_timeout_ms: 1_000 }, trading: { series_tickers: ["NONE-IN-SCOPE"] } },
+        "quiet.json",
+      );
       await settle(dir, quiet);
       agree(v, dir);
-      console.log(`fault run: exit codes ${codes.join(",")}; unknown outcomes seen ${unknowns}; exchange orders ${exchangeAccount(v).orders.length}`);
+      console.log(
+        `fault run: exit codes ${codes.join(",")}; unknown outcomes seen ${unknowns}; exchange orders ${exchangeAccount(v).orders.length}`,
+      );
       expect(exchangeAccount(v).orders.length).toBeGreaterThan(0);
     } finally {
       await v.stop();

@@ -94,7 +94,11 @@ export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<
  * `taker` takes exactly one contract of resting order `o` at its price: everything queued ahead of
  * it, plus one (an immediate-or-cancel order on the other side). For races a test stages.
  */
-export function takeOneContract(ex: SimServer["exchange"], o: { ticker: string; side: "bid" | "ask"; price: number; remaining: number }, taker: string): void {
+export function takeOneContract(
+  ex: SimServer["exchange"],
+  o: { ticker: string; side: "bid" | "ask"; price: number; remaining: number },
+  taker: string,
+): void {
   const side = ex.book(o.ticker).side(o.side);
   const better = (p: number) => (o.side === "bid" ? p > o.price : p < o.price);
   let ahead = 0;
@@ -106,7 +110,14 @@ export function takeOneContract(ex: SimServer["exchange"], o: { ticker: string; 
         ahead += q.remaining;
       }
   }
-  ex.placeOrder(taker, { ticker: o.ticker, side: o.side === "bid" ? "ask" : "bid", price: o.price, count: ahead + COUNT_ONE, tif: "immediate_or_cancel", stp: "taker_at_cross" });
+  ex.placeOrder(taker, {
+    ticker: o.ticker,
+    side: o.side === "bid" ? "ask" : "bid",
+    price: o.price,
+    count: ahead + COUNT_ONE,
+    tif: "immediate_or_cancel",
+    stp: "taker_at_cross",
+  });
 }
 
 /**
@@ -116,7 +127,10 @@ export function takeOneContract(ex: SimServer["exchange"], o: { ticker: string; 
  */
 export type RealTimeVenue = Pick<Venue, "sim" | "keyId" | "keyPath" | "stop" | "botNow"> & { baseOffsetMs: number };
 
-export async function startRealTimeVenue(dir: string, opts: { seed?: number; markets?: number; balanceMicros?: number } = {}): Promise<RealTimeVenue> {
+export async function startRealTimeVenue(
+  dir: string,
+  opts: { seed?: number; markets?: number; balanceMicros?: number } = {},
+): Promise<RealTimeVenue> {
   const kp = generateKeyPair();
   const keyId = `e2e-${Math.random().toString(36).slice(2)}`;
   const keyPath = join(dir, "key.pem");
@@ -155,9 +169,26 @@ function withMarketMaker(strategies: Record<string, Record<string, unknown>> = {
   return { ...strategies, market_maker: { enabled: true, ...strategies.market_maker } };
 }
 
-export function writeBotConfig(dir: string, v: Pick<Venue, "sim" | "keyId" | "keyPath">, patch: { trading?: Record<string, unknown> & { strategies?: Record<string, Record<string, unknown>> }; risk?: Record<string, unknown>; exchange?: Record<string, unknown> } = {}, name = "bot.json"): string {
+export function writeBotConfig(
+  dir: string,
+  v: Pick<Venue, "sim" | "keyId" | "keyPath">,
+  patch: {
+    trading?: Record<string, unknown> & { strategies?: Record<string, Record<string, unknown>> };
+    risk?: Record<string, unknown>;
+    exchange?: Record<string, unknown>;
+  } = {},
+  name = "bot.json",
+): string {
   const cfg = {
-    exchange: { environment: "sim", base_url: v.sim.baseUrl, api_key_id: v.keyId, private_key_path: v.keyPath, rate_tier: "prime", request_timeout_ms: 2_000, ...(patch.exchange ?? {}) },
+    exchange: {
+      environment: "sim",
+      base_url: v.sim.baseUrl,
+      api_key_id: v.keyId,
+      private_key_path: v.keyPath,
+      rate_tier: "prime",
+      request_timeout_ms: 2_000,
+      ...(patch.exchange ?? {}),
+    },
     trading: {
       dry_run: false,
       autonomous_mode: true,
@@ -168,7 +199,14 @@ export function writeBotConfig(dir: string, v: Pick<Venue, "sim" | "keyId" | "ke
       ...(patch.trading ?? {}),
       strategies: withMarketMaker(patch.trading?.strategies),
     },
-    risk: { max_orders_per_minute: 600, max_daily_loss_dollars: "500", max_drawdown_pct: 90, min_price: "0.01", max_price: "0.99", ...(patch.risk ?? {}) },
+    risk: {
+      max_orders_per_minute: 600,
+      max_daily_loss_dollars: "500",
+      max_drawdown_pct: 90,
+      min_price: "0.01",
+      max_price: "0.99",
+      ...(patch.risk ?? {}),
+    },
     paths: { database: "data/kalshi.sqlite", reports_dir: "reports", backups_dir: "backups", lock_file: "bot.lock" },
   };
   const path = join(dir, name);
@@ -176,13 +214,43 @@ export function writeBotConfig(dir: string, v: Pick<Venue, "sim" | "keyId" | "ke
   return path;
 }
 
-export const onceArgs = (cfg: string, dir: string, extra: string[] = []) => ["--config", cfg, "--mode", "trade", "--once", "--skip-setup-wizard", "--non-interactive", "--lock-file", join(dir, "bot.lock"), ...extra];
-export const daemonArgs = (cfg: string, dir: string) => ["--config", cfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--lock-file", join(dir, "bot.lock"), "--log-format", "plain"];
+export const onceArgs = (cfg: string, dir: string, extra: string[] = []) => [
+  "--config",
+  cfg,
+  "--mode",
+  "trade",
+  "--once",
+  "--skip-setup-wizard",
+  "--non-interactive",
+  "--lock-file",
+  join(dir, "bot.lock"),
+  ...extra,
+];
+export const daemonArgs = (cfg: string, dir: string) => [
+  "--config",
+  cfg,
+  "--mode",
+  "trade",
+  "--skip-setup-wizard",
+  "--non-interactive",
+  "--lock-file",
+  join(dir, "bot.lock"),
+  "--log-format",
+  "plain",
+];
 
 export interface LedgerState {
   positions: Map<string, number>;
   cashMicros: number;
-  orders: Array<{ client_order_id: string; order_id: string | null; status: string; origin: string; ticker: string; remaining_count: number; filled_count: number }>;
+  orders: Array<{
+    client_order_id: string;
+    order_id: string | null;
+    status: string;
+    origin: string;
+    ticker: string;
+    remaining_count: number;
+    filled_count: number;
+  }>;
   fills: number;
 }
 
@@ -191,14 +259,27 @@ export function readLedger(dbPath: string, paper: boolean): LedgerState {
   try {
     const p = paper ? 1 : 0;
     const positions = new Map<string, number>();
-    for (const r of db.query("select ticker, position from positions where paper = ? and position != 0").all(p) as Array<{ ticker: string; position: number }>) positions.set(r.ticker, r.position);
-    const meta = (k: string) => (db.query("select value from meta where key = ?").get(`${paper ? "paper" : "live"}.${k}`) as { value: string } | null)?.value ?? null;
+    for (const r of db.query("select ticker, position from positions where paper = ? and position != 0").all(p) as Array<{
+      ticker: string;
+      position: number;
+    }>)
+      positions.set(r.ticker, r.position);
+    const meta = (k: string) =>
+      (db.query("select value from meta where key = ?").get(`${paper ? "paper" : "live"}.${k}`) as { value: string } | null)?.value ?? null;
     const fromFill = Number(meta("cash_anchor_fill_row") ?? 0);
     const fromSettle = Number(meta("cash_anchor_settlement_row") ?? 0);
-    const f = (db.query("select coalesce(sum(cash_delta_micros),0) as s, count(*) as n from fills where paper = ? and id > ?").get(p, fromFill) as { s: number; n: number });
-    const s = (db.query("select coalesce(sum(revenue_cents * 10000 - fee_micros),0) as s from settlements where paper = ? and id > ?").get(p, fromSettle) as { s: number }).s;
+    const f = db
+      .query("select coalesce(sum(cash_delta_micros),0) as s, count(*) as n from fills where paper = ? and id > ?")
+      .get(p, fromFill) as { s: number; n: number };
+    const s = (
+      db
+        .query("select coalesce(sum(revenue_cents * 10000 - fee_micros),0) as s from settlements where paper = ? and id > ?")
+        .get(p, fromSettle) as { s: number }
+    ).s;
     const cashMicros = Number(meta("cash_anchor_micros") ?? 0) + f.s + s + Number(meta("cash_adjust_micros") ?? 0);
-    const orders = db.query("select client_order_id, order_id, status, origin, ticker, remaining_count, filled_count from orders where paper = ?").all(p) as LedgerState["orders"];
+    const orders = db
+      .query("select client_order_id, order_id, status, origin, ticker, remaining_count, filled_count from orders where paper = ?")
+      .all(p) as LedgerState["orders"];
     return { positions, cashMicros, orders, fills: f.n };
   } finally {
     db.close();
@@ -233,7 +314,8 @@ export function auditKinds(dbPath: string): Map<string, number> {
   const db = new Database(dbPath, { readonly: true });
   try {
     const m = new Map<string, number>();
-    for (const r of db.query("select kind, count(*) as n from audit_log group by kind").all() as Array<{ kind: string; n: number }>) m.set(r.kind, r.n);
+    for (const r of db.query("select kind, count(*) as n from audit_log group by kind").all() as Array<{ kind: string; n: number }>)
+      m.set(r.kind, r.n);
     return m;
   } finally {
     db.close();

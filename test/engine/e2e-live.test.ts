@@ -14,7 +14,16 @@ import { join } from "node:path";
 import { Account } from "../../src/sim/accounts.ts";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
-import { daemonArgs, duplicateClientIds, exchangeAccount, onceArgs, readLedger, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import {
+  daemonArgs,
+  duplicateClientIds,
+  exchangeAccount,
+  onceArgs,
+  readLedger,
+  startVenue,
+  writeBotConfig,
+  type Venue,
+} from "./e2e-harness.ts";
 import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
@@ -27,10 +36,16 @@ function db(dir: string): Database {
 }
 
 /** Resting market_maker orders the ledger holds: ticker, side, price. */
-function restingQuotes(dir: string): Array<{ ticker: string; side: "bid" | "ask"; price: number; order_id: string; remaining_count: number }> {
+function restingQuotes(
+  dir: string,
+): Array<{ ticker: string; side: "bid" | "ask"; price: number; order_id: string; remaining_count: number }> {
   const d = db(dir);
   try {
-    return d.query("select ticker, side, price, order_id, remaining_count from orders where paper = 0 and status = 'resting' and strategy = 'market_maker'").all() as never;
+    return d
+      .query(
+        "select ticker, side, price, order_id, remaining_count from orders where paper = 0 and status = 'resting' and strategy = 'market_maker'",
+      )
+      .all() as never;
   } finally {
     d.close();
   }
@@ -40,8 +55,12 @@ function restingQuotes(dir: string): Array<{ ticker: string; side: "bid" | "ask"
 function firstWriteAfter(dir: string, ticker: string, t0: number): number | null {
   const d = db(dir);
   try {
-    const a = d.query("select min(e.at) as at from order_events e join orders o on o.id = e.order_row_id where o.ticker = ? and e.at >= ?").get(ticker, t0) as { at: number | null };
-    const b = d.query("select min(created_at) as at from orders where ticker = ? and created_at >= ?").get(ticker, t0) as { at: number | null };
+    const a = d
+      .query("select min(e.at) as at from order_events e join orders o on o.id = e.order_row_id where o.ticker = ? and e.at >= ?")
+      .get(ticker, t0) as { at: number | null };
+    const b = d.query("select min(created_at) as at from orders where ticker = ? and created_at >= ?").get(ticker, t0) as {
+      at: number | null;
+    };
     const xs = [a.at, b.at].filter((x): x is number => x !== null);
     return xs.length ? Math.min(...xs) : null;
   } finally {
@@ -67,7 +86,6 @@ function cyclesDone(dir: string): number {
   }
 }
 
-
 function agree(v: Venue, dir: string) {
   const l = readLedger(join(dir, "data/kalshi.sqlite"), false);
   const ex = exchangeAccount(v);
@@ -86,7 +104,9 @@ describe("engine e2e: WebSocket books in the daemon", () => {
     try {
       // The market maker quotes the liquid short-lived markets here as before issue 16 (they close within
       // its default 30 min stop): this test is about the reactive path, not the quoting policy.
-      const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 30, strategies: { market_maker: { stop_before_close_minutes: 0 } } } });
+      const cfg = writeBotConfig(dir, v, {
+        trading: { cycle_interval_seconds: 30, strategies: { market_maker: { stop_before_close_minutes: 0 } } },
+      });
       const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
       await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 30_000);
       // Books arrive after the first cycle subscribed them; passes settle what the first cycle left.
@@ -98,7 +118,8 @@ describe("engine e2e: WebSocket books in the daemon", () => {
       const latencies: number[] = [];
       const tried = new Set<string>();
       for (let round = 0; round < 6 && cyclesDone(dir) === 1; round++) {
-        const q = restingQuotes(dir).find((x) => x.side === "bid" && !tried.has(x.ticker)) ?? restingQuotes(dir).find((x) => x.side === "bid");
+        const q =
+          restingQuotes(dir).find((x) => x.side === "bid" && !tried.has(x.ticker)) ?? restingQuotes(dir).find((x) => x.side === "bid");
         if (!q) break;
         tried.add(q.ticker);
         const top = v.sim.exchange.top(q.ticker);
@@ -112,14 +133,23 @@ describe("engine e2e: WebSocket books in the daemon", () => {
         await Bun.sleep(700);
         // The ledger stamps rows with the bot's wall clock (pinned to the venue's date): compare with it.
         const t0 = v.botNow();
-        v.sim.exchange.placeOrder(POKE, { ticker: q.ticker, side: "bid", price, count: 50 * COUNT_ONE, tif: "good_till_canceled", stp: "taker_at_cross" });
+        v.sim.exchange.placeOrder(POKE, {
+          ticker: q.ticker,
+          side: "bid",
+          price,
+          count: 50 * COUNT_ONE,
+          tif: "good_till_canceled",
+          stp: "taker_at_cross",
+        });
         const at = await until(`a requote on ${q.ticker}`, () => firstWriteAfter(dir, q.ticker, t0), 5_000).catch(() => null);
         if (at !== null) latencies.push(at - t0);
         // Take our book change back out so the next round starts from a quiet market.
         for (const o of [...(v.sim.exchange.accounts.get(POKE)?.resting.get(q.ticker) ?? [])]) v.sim.exchange.cancelOrder(POKE, o.id);
       }
       latencies.sort((a, b) => a - b);
-      console.log(`book move → first order request of the requote (daemon, through the binary): ${latencies.map((x) => `${x} ms`).join(", ")}; p50 ${latencies[Math.floor(latencies.length / 2)]} ms`);
+      console.log(
+        `book move → first order request of the requote (daemon, through the binary): ${latencies.map((x) => `${x} ms`).join(", ")}; p50 ${latencies[Math.floor(latencies.length / 2)]} ms`,
+      );
       expect(latencies.length).toBeGreaterThanOrEqual(2);
       // The next cycle is 30 s away: anything under a second is the reactive path.
       expect(latencies[Math.floor(latencies.length / 2)]!).toBeLessThan(1_000);
@@ -129,7 +159,14 @@ describe("engine e2e: WebSocket books in the daemon", () => {
       expect(mine).toBeDefined();
       const t1 = Date.now();
       // Sell YES down to our bid's price, more than every bid at or above it: our bid fills too.
-      v.sim.exchange.placeOrder(POKE, { ticker: mine!.ticker, side: "ask", price: mine!.price, count: 100_000 * COUNT_ONE, tif: "immediate_or_cancel", stp: "taker_at_cross" });
+      v.sim.exchange.placeOrder(POKE, {
+        ticker: mine!.ticker,
+        side: "ask",
+        price: mine!.price,
+        count: 100_000 * COUNT_ONE,
+        tif: "immediate_or_cancel",
+        stp: "taker_at_cross",
+      });
       expect(exchangeAccount(v).orders.find((o) => o.id === mine!.order_id)!.filled).toBeGreaterThan(0);
       await until("the fill in the ledger", () => fillsFor(dir, mine!.order_id) > 0, 8_000);
       const fillLatency = Date.now() - t1;
@@ -139,7 +176,9 @@ describe("engine e2e: WebSocket books in the daemon", () => {
       const out = bot.output();
       expect(out).toMatch(/live books: websocket connected/);
       // The WebSocket signs with the same key as REST; not a byte of it reaches the logs (--verbose).
-      const pem = readFileSync(v.keyPath, "utf8").split("\n").filter((l) => l && !l.startsWith("-----"));
+      const pem = readFileSync(v.keyPath, "utf8")
+        .split("\n")
+        .filter((l) => l && !l.startsWith("-----"));
       for (const line of pem) expect(out).not.toContain(line.slice(0, 24));
       expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
       expect(bot.output()).toMatch(/reactive pass/);

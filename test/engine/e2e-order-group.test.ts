@@ -95,7 +95,10 @@ describe("engine e2e: the order group's burst cap", () => {
       // Group limit max(10, 2 × 10) = 20 contracts per 15 s, arbitrage legs resized to 2 contracts:
       // one 7-leg set (14) fits, a second one inside the window does not.
       // market_maker off: its resting fills count against the window too, and would make this about them.
-      const cfg = writeBotConfig(dir, v, { risk: { max_contracts_per_order: 2 }, trading: { strategies: { market_maker: { enabled: false } } } });
+      const cfg = writeBotConfig(dir, v, {
+        risk: { max_contracts_per_order: 2 },
+        trading: { strategies: { market_maker: { enabled: false } } },
+      });
       for (let i = 0; i < 12; i++) {
         const r = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
         expect(r.code).toBe(0);
@@ -103,9 +106,15 @@ describe("engine e2e: the order group's burst cap", () => {
       }
       const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
       try {
-        const sets = db.query("select group_key, count(*) as legs, sum(case when status = 'executed' then 1 else 0 end) as done, sum(case when status = 'rejected' then 1 else 0 end) as rejected from orders where paper = 0 and strategy = 'event_arbitrage' and group_key is not null and reason not like 'repair%' group by group_key").all() as Array<{ group_key: string; legs: number; done: number; rejected: number }>;
+        const sets = db
+          .query(
+            "select group_key, count(*) as legs, sum(case when status = 'executed' then 1 else 0 end) as done, sum(case when status = 'rejected' then 1 else 0 end) as rejected from orders where paper = 0 and strategy = 'event_arbitrage' and group_key is not null and reason not like 'repair%' group by group_key",
+          )
+          .all() as Array<{ group_key: string; legs: number; done: number; rejected: number }>;
         const capped = (db.query("select count(*) as n from audit_log where kind = 'burst_cap'").get() as { n: number }).n;
-        console.log(`burst cap: ${sets.length} arbitrage set(s) sent (${sets.map((s) => `${s.done}/${s.legs}`).join(", ")} legs filled), ${capped} set(s) held back by the cap`);
+        console.log(
+          `burst cap: ${sets.length} arbitrage set(s) sent (${sets.map((s) => `${s.done}/${s.legs}`).join(", ")} legs filled), ${capped} set(s) held back by the cap`,
+        );
         expect(sets.length).toBeGreaterThan(0);
         expect(capped).toBeGreaterThan(0);
         // Every set the cap let through went whole: no leg rejected for the group's limit.

@@ -24,7 +24,9 @@ describe("shipped strategy defaults through the binary", () => {
   test("the market maker ships disabled (schema default and advanced_config.json); a config without strategies places no quote, event_arbitrage runs", async () => {
     expect(strategiesSchema.parse({}).market_maker.enabled).toBe(false);
     expect(strategiesSchema.parse({}).event_arbitrage.enabled).toBe(true);
-    const shipped = JSON.parse(readFileSync(join(ROOT, "advanced_config.json"), "utf8")) as { trading: { strategies: Record<string, { enabled: boolean }> } };
+    const shipped = JSON.parse(readFileSync(join(ROOT, "advanced_config.json"), "utf8")) as {
+      trading: { strategies: Record<string, { enabled: boolean }> };
+    };
     expect(shipped.trading.strategies.market_maker!.enabled).toBe(false);
     expect(shipped.trading.strategies.event_arbitrage!.enabled).toBe(true);
     const dir = tempDir("e2e-mm-off");
@@ -42,7 +44,9 @@ describe("shipped strategy defaults through the binary", () => {
         expect(r.stdout).toContain("event_arbitrage:");
         expect(r.stdout).not.toContain("market_maker:");
         // The run says which strategies decide, so a quiet run explains itself.
-        expect(r.output).toContain("strategies: event_arbitrage enabled; market_maker, fair_value disabled (trading.strategies.<name>.enabled)");
+        expect(r.output).toContain(
+          "strategies: event_arbitrage enabled; market_maker, fair_value disabled (trading.strategies.<name>.enabled)",
+        );
       }
       const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
       try {
@@ -79,28 +83,44 @@ describe("shipped strategy defaults through the binary", () => {
         // Right after the run, on the exchange's clock: every resting market_maker quote is on a market
         // that closes 30 min or more from now.
         const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
-        const mine = new Set((db.query("select order_id from orders where paper = 0 and strategy = 'market_maker' and order_id is not null").all() as Array<{ order_id: string }>).map((r) => r.order_id));
+        const mine = new Set(
+          (
+            db.query("select order_id from orders where paper = 0 and strategy = 'market_maker' and order_id is not null").all() as Array<{
+              order_id: string;
+            }>
+          ).map((r) => r.order_id),
+        );
         db.close();
         for (const o of exchangeAccount(v).orders) {
           if (o.status !== "resting" || !mine.has(o.id)) continue;
           const close = v.sim.exchange.markets.get(o.ticker)!.closeMs;
-          if (close - v.clock.now() < 30 * 60_000) placedNearClose.push(`${o.ticker} closes in ${Math.round((close - v.clock.now()) / 60_000)} min`);
+          if (close - v.clock.now() < 30 * 60_000)
+            placedNearClose.push(`${o.ticker} closes in ${Math.round((close - v.clock.now()) / 60_000)} min`);
         }
       }
       expect(placedNearClose).toEqual([]);
       const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
       try {
-        const mm = db.query("select count(*) as n, coalesce(sum(filled_count), 0) as filled from orders where paper = 0 and strategy = 'market_maker' and order_id is not null").get() as { n: number; filled: number };
+        const mm = db
+          .query(
+            "select count(*) as n, coalesce(sum(filled_count), 0) as filled from orders where paper = 0 and strategy = 'market_maker' and order_id is not null",
+          )
+          .get() as { n: number; filled: number };
         expect(mm.n).toBeGreaterThan(0);
         expect(mm.filled).toBeGreaterThan(0);
         // The mid history the market maker asked for was kept.
         expect((db.query("select count(*) as n from market_snapshots").get() as { n: number }).n).toBeGreaterThan(CYCLES);
         // Every YES leg event_arbitrage decided (sent, or refused by the gate) is on an exhaustive event.
-        for (const r of db.query("select ticker from orders where strategy = 'event_arbitrage' and side = 'bid'").all() as Array<{ ticker: string }>) yesLegs.add(r.ticker);
+        for (const r of db.query("select ticker from orders where strategy = 'event_arbitrage' and side = 'bid'").all() as Array<{
+          ticker: string;
+        }>)
+          yesLegs.add(r.ticker);
         expect(yesLegs.size).toBeGreaterThan(0);
         for (const t of yesLegs) {
           const ev = v.sim.exchange.events.get(v.sim.exchange.markets.get(t)!.eventTicker)!;
-          const ms = ev.marketTickers.map((x) => v.sim.exchange.markets.get(x)!).map((m) => ({ strike_type: m.strikeType ?? undefined, floor_strike: m.floorStrike, cap_strike: m.capStrike }));
+          const ms = ev.marketTickers
+            .map((x) => v.sim.exchange.markets.get(x)!)
+            .map((m) => ({ strike_type: m.strikeType ?? undefined, floor_strike: m.floorStrike, cap_strike: m.capStrike }));
           expect({ t, exhaustive: isExhaustive(ev.mutuallyExclusive, ms) }).toEqual({ t, exhaustive: true });
         }
       } finally {

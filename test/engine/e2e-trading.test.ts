@@ -5,7 +5,17 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
-import { auditKinds, duplicateClientIds, exchangeAccount, onceArgs, positionsValue, readLedger, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import {
+  auditKinds,
+  duplicateClientIds,
+  exchangeAccount,
+  onceArgs,
+  positionsValue,
+  readLedger,
+  startVenue,
+  writeBotConfig,
+  type Venue,
+} from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -55,10 +65,16 @@ describe("engine e2e: trading through the binary", () => {
       const last = await runBin(onceArgs(cfg, dir), { cwd: dir, env: { BOT_DISABLE_TRADING: "1" }, timeoutMs: 60_000 });
       expect(last.code).toBe(0);
       const l = expectLedgerMatchesExchange(v, dir);
-      const strategies = new Set(readFileSync(join(dir, "data/kalshi.sqlite")).length ? l.orders.filter((o) => o.origin === "bot").map((o) => o.ticker) : []);
+      const strategies = new Set(
+        readFileSync(join(dir, "data/kalshi.sqlite")).length ? l.orders.filter((o) => o.origin === "bot").map((o) => o.ticker) : [],
+      );
       expect(strategies.size).toBeGreaterThan(0);
       const db = new (await import("bun:sqlite")).Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
-      const byStrategy = db.query("select strategy, count(*) as n from orders where paper = 0 and origin = 'bot' and status in ('resting','executed','canceled') group by strategy").all() as Array<{ strategy: string; n: number }>;
+      const byStrategy = db
+        .query(
+          "select strategy, count(*) as n from orders where paper = 0 and origin = 'bot' and status in ('resting','executed','canceled') group by strategy",
+        )
+        .all() as Array<{ strategy: string; n: number }>;
       db.close();
       const traded = Object.fromEntries(byStrategy.map((r) => [r.strategy, r.n]));
       console.log(`orders accepted per strategy: ${JSON.stringify(traded)}; fills ${l.fills}`);

@@ -35,7 +35,19 @@ describe("conservative marks of one-sided books", () => {
     const dir = tempDir("equity-marks");
     const ledger = new Ledger(openDb(join(dir, "k.sqlite")), true);
     // Bought 20 YES at 0.60 ($12) from $100 cash.
-    ledger.recordFill({ fillId: "f1", orderId: "o1", clientOrderId: "c1", ticker: "X", eventTicker: "EV", side: "bid", price: 6000, count: 2000, feeMicros: 0, isTaker: true, tsMs: T0 });
+    ledger.recordFill({
+      fillId: "f1",
+      orderId: "o1",
+      clientOrderId: "c1",
+      ticker: "X",
+      eventTicker: "EV",
+      side: "bid",
+      price: 6000,
+      count: 2000,
+      feeMicros: 0,
+      isTaker: true,
+      tsMs: T0,
+    });
     const cash = 100_000_000 - 12_000_000;
     const collapsed = market("X", { yesBid: null, yesBidSize: 0, yesAsk: 500, yesAskSize: 1000, lastPrice: 6000 });
     const val = valuePositions(ledger.positions(), (t) => (t === "X" ? collapsed : undefined));

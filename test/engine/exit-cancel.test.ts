@@ -10,7 +10,16 @@ import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
-import { daemonArgs, duplicateClientIds, exchangeAccount, onceArgs, readLedger, startVenue, writeBotConfig, type Venue } from "./e2e-harness.ts";
+import {
+  daemonArgs,
+  duplicateClientIds,
+  exchangeAccount,
+  onceArgs,
+  readLedger,
+  startVenue,
+  writeBotConfig,
+  type Venue,
+} from "./e2e-harness.ts";
 import { until } from "../helpers/until.ts";
 import { withoutClockNotice } from "../helpers/calendar.ts";
 
@@ -31,7 +40,9 @@ const restingOnExchange = (v: Venue) => exchangeAccount(v).orders.filter((o) => 
 function ledgerStatuses(dir: string, paper: boolean): Record<string, number> {
   const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
   try {
-    const rows = db.query("select status, count(*) as n from orders where paper = ? and origin = 'bot' group by status").all(paper ? 1 : 0) as Array<{ status: string; n: number }>;
+    const rows = db
+      .query("select status, count(*) as n from orders where paper = ? and origin = 'bot' group by status")
+      .all(paper ? 1 : 0) as Array<{ status: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   } finally {
     db.close();
@@ -42,7 +53,13 @@ function ledgerStatuses(dir: string, paper: boolean): Record<string, number> {
 function idsWithEvent(dir: string, paper: boolean, prefix: string): string[] {
   const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
   try {
-    return (db.query("select distinct o.client_order_id as c from order_events e join orders o on o.id = e.order_row_id where o.paper = ? and e.detail like ?").all(paper ? 1 : 0, `${prefix}%`) as Array<{ c: string }>).map((r) => r.c);
+    return (
+      db
+        .query(
+          "select distinct o.client_order_id as c from order_events e join orders o on o.id = e.order_row_id where o.paper = ? and e.detail like ?",
+        )
+        .all(paper ? 1 : 0, `${prefix}%`) as Array<{ c: string }>
+    ).map((r) => r.c);
   } finally {
     db.close();
   }
@@ -52,12 +69,15 @@ function idsWithEvent(dir: string, paper: boolean, prefix: string): string[] {
 function eventsLike(dir: string, paper: boolean, prefix: string): number {
   const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
   try {
-    return (db.query("select count(*) as n from order_events e join orders o on o.id = e.order_row_id where o.paper = ? and e.detail like ?").get(paper ? 1 : 0, `${prefix}%`) as { n: number }).n;
+    return (
+      db
+        .query("select count(*) as n from order_events e join orders o on o.id = e.order_row_id where o.paper = ? and e.detail like ?")
+        .get(paper ? 1 : 0, `${prefix}%`) as { n: number }
+    ).n;
   } finally {
     db.close();
   }
 }
-
 
 describe("cancel on exit", () => {
   test("live --once: the quotes it placed are cancelled before it exits; 0 resting on the exchange, ledger agrees, counts in the log and heartbeat", async () => {
@@ -140,7 +160,9 @@ describe("cancel on exit", () => {
       expect(r.code, r.output).toBe(0);
       const resting = restingOnExchange(v);
       expect(resting.length).toBeGreaterThan(0);
-      expect(r.output).toMatch(new RegExp(`exiting: ${resting.length} resting order\\(s\\) left on the exchange on purpose \\(trading.cancel_on_exit is false\\)`));
+      expect(r.output).toMatch(
+        new RegExp(`exiting: ${resting.length} resting order\\(s\\) left on the exchange on purpose \\(trading.cancel_on_exit is false\\)`),
+      );
       // They still expire: three cycle intervals for --once without cancel (at least 60 s).
       for (const o of resting) expect(o.expirationMs).not.toBeNull();
       expect(ledgerStatuses(dir, false).resting).toBe(resting.length);
@@ -148,9 +170,13 @@ describe("cancel on exit", () => {
       expect(hb.exit_orders).toEqual({ policy: "keep", canceled: 0, not_canceled: 0, kept: resting.length, reason: null });
       const s = await runBin(["status", "--config", cfg, "--lock-file", join(dir, "bot.lock")], { cwd: dir });
       expect(s.code, s.output).toBe(0);
-      expect(s.stdout).toContain(`At exit:    ${resting.length} resting order(s) left on the exchange on purpose (trading.cancel_on_exit is false)`);
+      expect(s.stdout).toContain(
+        `At exit:    ${resting.length} resting order(s) left on the exchange on purpose (trading.cancel_on_exit is false)`,
+      );
       expect(s.stdout).toMatch(/Open orders: left resting on purpose when the bot exits \(trading.cancel_on_exit is false/);
-      const j = JSON.parse((await runBin(["status", "--json", "--config", cfg, "--lock-file", join(dir, "bot.lock")], { cwd: dir })).stdout);
+      const j = JSON.parse(
+        (await runBin(["status", "--json", "--config", cfg, "--lock-file", join(dir, "bot.lock")], { cwd: dir })).stdout,
+      );
       expect(j.cancel_on_exit).toBe(false);
       expect(j.open_orders.length).toBe(resting.length);
     } finally {
@@ -204,7 +230,10 @@ describe("a second signal during the exit's cancels", () => {
       },
     });
     try {
-      const cfg = writeBotConfig(dir, v, { exchange: { base_url: `http://127.0.0.1:${proxy.port}`, request_timeout_ms: 60_000 }, trading: { cycle_interval_seconds: 30, websocket: false } });
+      const cfg = writeBotConfig(dir, v, {
+        exchange: { base_url: `http://127.0.0.1:${proxy.port}`, request_timeout_ms: 60_000 },
+        trading: { cycle_interval_seconds: 30, websocket: false },
+      });
       const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
       await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 60_000);
       await until("quotes resting on the exchange", () => restingOnExchange(v).length >= 2, 20_000);
@@ -217,7 +246,13 @@ describe("a second signal during the exit's cancels", () => {
       expect(bot.output()).toMatch(/SIGINT again: exiting without waiting for the cancels of resting orders/);
       const hb = heartbeat(dir);
       expect(hb.status).toBe("stopped");
-      expect(hb.exit_orders).toEqual({ policy: "cancel", canceled: 0, not_canceled: resting, kept: 0, reason: "SIGINT again: exit forced" });
+      expect(hb.exit_orders).toEqual({
+        policy: "cancel",
+        canceled: 0,
+        not_canceled: resting,
+        kept: 0,
+        reason: "SIGINT again: exit forced",
+      });
       hold = false;
       for (const r of release.splice(0)) r();
       // The cancels it stopped waiting for were in flight; once they are answered it is gone, exit 0.
@@ -244,7 +279,8 @@ describe("a fatal error after the bot has sent orders", () => {
       port: 0,
       async fetch(req) {
         const u = new URL(req.url);
-        if (created && u.pathname.endsWith("/portfolio/balance")) return Response.json({ error: { code: "bad_request", message: "balance unavailable (test fault)" } }, { status: 400 });
+        if (created && u.pathname.endsWith("/portfolio/balance"))
+          return Response.json({ error: { code: "bad_request", message: "balance unavailable (test fault)" } }, { status: 400 });
         const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
         const r = await fetch(`${target.origin}${u.pathname}${u.search}`, { method: req.method, headers: req.headers, body });
         if (req.method === "POST" && u.pathname.includes("/portfolio/events/orders") && r.ok) created = true;

@@ -38,7 +38,6 @@ interface Hb {
   cycle: number;
 }
 
-
 function positions(dir: string): number {
   const d = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
   try {
@@ -54,16 +53,50 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
     const kp = generateKeyPair();
     writeFileSync(join(dir, "key.pem"), kp.privateKeyPem, { mode: 0o600 });
     writeFileSync(join(dir, "pub.pem"), kp.publicKeyPem);
-    const sim = startBin(["sim", "--port", "0", "--seed", "61", "--tier", "prime", "--api-key-id", "health-key", "--public-key", join(dir, "pub.pem"), "--balance", "1000"], { cwd: dir });
+    const sim = startBin(
+      [
+        "sim",
+        "--port",
+        "0",
+        "--seed",
+        "61",
+        "--tier",
+        "prime",
+        "--api-key-id",
+        "health-key",
+        "--public-key",
+        join(dir, "pub.pem"),
+        "--balance",
+        "1000",
+      ],
+      { cwd: dir },
+    );
     const base = simUrl(await sim.waitFor(SIM_URL, 30_000));
     const series = ((await (await fetch(`${base}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
     const cfg = writeConfig(dir, {
-      exchange: { environment: "sim", base_url: base, api_key_id: "health-key", private_key_path: "key.pem", rate_tier: "prime", request_timeout_ms: 120_000 },
-      trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, series_tickers: series, websocket: false, strategies: { market_maker: { enabled: true } } },
+      exchange: {
+        environment: "sim",
+        base_url: base,
+        api_key_id: "health-key",
+        private_key_path: "key.pem",
+        rate_tier: "prime",
+        request_timeout_ms: 120_000,
+      },
+      trading: {
+        dry_run: false,
+        autonomous_mode: true,
+        non_interactive: true,
+        cycle_interval_seconds: 2,
+        series_tickers: series,
+        websocket: false,
+        strategies: { market_maker: { enabled: true } },
+      },
       risk: { max_orders_per_minute: 600, max_daily_loss_dollars: "500", max_drawdown_pct: 90 },
       paths: { lock_file: "bot.lock" },
     });
-    const bot = startBin(["--config", cfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], { cwd: dir });
+    const bot = startBin(["--config", cfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], {
+      cwd: dir,
+    });
     const hb = (): Hb => JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8")) as Hb;
     try {
       await until("an active heartbeat after a cycle", () => hb().status === "active" && hb().cycle >= 2, 60_000);
@@ -91,20 +124,51 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
     const kp = generateKeyPair();
     writeFileSync(join(dir, "key.pem"), kp.privateKeyPem, { mode: 0o600 });
     writeFileSync(join(dir, "pub.pem"), kp.publicKeyPem);
-    const simArgs = (port: number) => ["sim", "--port", String(port), "--seed", "61", "--tier", "prime", "--api-key-id", "health-key", "--public-key", join(dir, "pub.pem"), "--balance", "1000"];
+    const simArgs = (port: number) => [
+      "sim",
+      "--port",
+      String(port),
+      "--seed",
+      "61",
+      "--tier",
+      "prime",
+      "--api-key-id",
+      "health-key",
+      "--public-key",
+      join(dir, "pub.pem"),
+      "--balance",
+      "1000",
+    ];
     let sim: Running = startBin(simArgs(0), { cwd: dir });
     const base = simUrl(await sim.waitFor(SIM_URL, 30_000));
     const port = Number(new URL(base).port);
     // Live trading needs an explicit scope: every series of the local exchange.
     const series = ((await (await fetch(`${base}/series`)).json()) as { series: Array<{ ticker: string }> }).series.map((x) => x.ticker);
     const cfg = writeConfig(dir, {
-      exchange: { environment: "sim", base_url: base, api_key_id: "health-key", private_key_path: "key.pem", rate_tier: "prime", request_timeout_ms: 1_000 },
+      exchange: {
+        environment: "sim",
+        base_url: base,
+        api_key_id: "health-key",
+        private_key_path: "key.pem",
+        rate_tier: "prime",
+        request_timeout_ms: 1_000,
+      },
       // The market maker (shipped disabled) trades, so the bot holds positions the restart takes away.
-      trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, reconcile_every_cycles: 1, series_tickers: series, strategies: { market_maker: { enabled: true } } },
+      trading: {
+        dry_run: false,
+        autonomous_mode: true,
+        non_interactive: true,
+        cycle_interval_seconds: 2,
+        reconcile_every_cycles: 1,
+        series_tickers: series,
+        strategies: { market_maker: { enabled: true } },
+      },
       risk: { max_orders_per_minute: 600, max_daily_loss_dollars: "500", max_drawdown_pct: 90 },
       paths: { lock_file: "bot.lock" },
     });
-    const bot = startBin(["--config", cfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], { cwd: dir });
+    const bot = startBin(["--config", cfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], {
+      cwd: dir,
+    });
     const hb = (): Hb => JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8")) as Hb;
     const watchdog = () => runBin(["watchdog", "--config", cfg], { cwd: dir });
     try {
@@ -123,7 +187,9 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
         expect(h.last_error).toBeTruthy();
         const wd = await watchdog();
         expect(wd.code, wd.output).toBe(6);
-        expect(wd.stderr).toMatch(/unhealthy: degraded: the exchange is failing or not answering \(.+\); the bot \(PID \d+\) keeps retrying/);
+        expect(wd.stderr).toMatch(
+          /unhealthy: degraded: the exchange is failing or not answering \(.+\); the bot \(PID \d+\) keeps retrying/,
+        );
         // Fresh while degraded: rewritten as cycles keep failing, never left to go stale.
         const first = Date.parse(hb().updated_at);
         await until("the degraded heartbeat rewritten", () => Date.parse(hb().updated_at) > first && hb().status === "degraded", 30_000);
@@ -138,7 +204,11 @@ describe("heartbeat and watchdog while the exchange is hung or restarted empty",
       expect(await sim.stop("SIGTERM", 10_000)).toBe(0);
       sim = startBin(simArgs(port), { cwd: dir });
       await sim.waitFor(SIM_URL, 30_000);
-      const e = await until("heartbeat error naming the disagreement", () => (hb().status === "error" && /positions disagree/.test(hb().last_error ?? "") ? hb() : null), 60_000);
+      const e = await until(
+        "heartbeat error naming the disagreement",
+        () => (hb().status === "error" && /positions disagree/.test(hb().last_error ?? "") ? hb() : null),
+        60_000,
+      );
       expect(e.last_error).toMatch(/positions disagree with the exchange/);
       const wd = await watchdog();
       expect(wd.code, wd.output).toBe(6);

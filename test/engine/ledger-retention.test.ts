@@ -30,7 +30,17 @@ afterAll(() => calendar.release());
 
 const ONCE = ["--once", "--skip-setup-wizard", "--non-interactive"];
 const DAY = 86_400_000;
-const PRUNED_KINDS = ["cycle_error", "cycle_stopped", "out_of_scope", "arb_repair", "burst_cap", "order_group_cap", "order_group_reset", "cancel_failed", "amend_rejected"];
+const PRUNED_KINDS = [
+  "cycle_error",
+  "cycle_stopped",
+  "out_of_scope",
+  "arb_repair",
+  "burst_cap",
+  "order_group_cap",
+  "order_group_reset",
+  "cancel_failed",
+  "amend_rejected",
+];
 
 interface Seeded {
   dir: string;
@@ -60,11 +70,21 @@ async function seeded(ledger?: unknown): Promise<Seeded> {
   const MID = now - 100 * DAY;
   const RECENT = now - DAY;
   const gone: Record<string, number[]> = { cycles: [], order_events: [], audit_log: [], balance_snapshots: [], market_snapshots: [] };
-  const kept: Record<string, number[]> = { cycles: [], order_events: [], audit_log: [], balance_snapshots: [], market_snapshots: [], orders: [], fills: [], settlements: [] };
+  const kept: Record<string, number[]> = {
+    cycles: [],
+    order_events: [],
+    audit_log: [],
+    balance_snapshots: [],
+    market_snapshots: [],
+    orders: [],
+    fills: [],
+    settlements: [],
+  };
   const mid: Record<string, number[]> = { audit_log: [], balance_snapshots: [], order_events: [] };
   const id = (sql: string, ...args: (string | number | null)[]) => Number(db.query(sql).run(...args).lastInsertRowid);
   db.transaction(() => {
-    const cycle = (at: number) => id("insert into cycles(started_at, ended_at, mode, dry_run, status) values (?, ?, 'trade', 0, 'active')", at, at + 1000);
+    const cycle = (at: number) =>
+      id("insert into cycles(started_at, ended_at, mode, dry_run, status) values (?, ?, 'trade', 0, 'active')", at, at + 1000);
     const cFree = cycle(OLD);
     const cOrder = cycle(OLD);
     const cRisk = cycle(OLD);
@@ -78,36 +98,93 @@ async function seeded(ledger?: unknown): Promise<Seeded> {
     for (const status of ["executed", "canceled", "rejected", "resting", "pending", "unknown"]) {
       const row = id(
         "insert into orders(client_order_id, order_id, paper, origin, ticker, side, price, count, filled_count, remaining_count, time_in_force, status, cycle_id, created_at, updated_at) values (?, ?, 0, 'bot', ?, 'bid', 4000, 500, ?, ?, 'good_till_canceled', ?, ?, ?, ?)",
-        `retention-${status}`, `ex-${status}`, `RET-T${n++}`, status === "executed" ? 500 : 0, status === "executed" ? 0 : 500, status, cOrder, OLD, OLD,
+        `retention-${status}`,
+        `ex-${status}`,
+        `RET-T${n++}`,
+        status === "executed" ? 500 : 0,
+        status === "executed" ? 0 : 500,
+        status,
+        cOrder,
+        OLD,
+        OLD,
       );
       kept.orders!.push(row);
       const oldEvent = id("insert into order_events(order_row_id, status, detail, at) values (?, ?, 'old', ?)", row, status, OLD);
       (["executed", "canceled", "rejected"].includes(status) ? gone : kept).order_events!.push(oldEvent);
-      kept.order_events!.push(id("insert into order_events(order_row_id, status, detail, at) values (?, ?, 'recent', ?)", row, status, RECENT));
-      if (status === "canceled") mid.order_events!.push(id("insert into order_events(order_row_id, status, detail, at) values (?, ?, 'mid', ?)", row, status, MID));
+      kept.order_events!.push(
+        id("insert into order_events(order_row_id, status, detail, at) values (?, ?, 'recent', ?)", row, status, RECENT),
+      );
+      if (status === "canceled")
+        mid.order_events!.push(id("insert into order_events(order_row_id, status, detail, at) values (?, ?, 'mid', ?)", row, status, MID));
     }
     // Money of the live book: an anchor, two old fills, an old settlement, positions, a risk row.
-    kept.fills!.push(id("insert into fills(fill_id, paper, order_id, client_order_id, ticker, side, price, count, fee_micros, is_taker, cash_delta_micros, created_at) values ('ret-f1', 0, 'ex-executed', 'retention-executed', 'RET-T0', 'bid', 4000, 300, 21000, 0, -1221000, ?)", OLD));
-    kept.fills!.push(id("insert into fills(fill_id, paper, order_id, client_order_id, ticker, side, price, count, fee_micros, is_taker, cash_delta_micros, created_at) values ('ret-f2', 0, 'ex-executed', 'retention-executed', 'RET-T0', 'bid', 4000, 200, 14000, 0, -814000, ?)", OLD));
-    kept.settlements!.push(id("insert into settlements(paper, ticker, event_ticker, result, yes_count, no_count, revenue_cents, fee_micros, settled_time) values (0, 'RET-S', 'RET-E', 'yes', 300, 0, 300, 0, ?)", new Date(OLD).toISOString()));
-    db.run("insert or replace into positions(paper, ticker, position, cost_micros, realized_pnl_micros, fees_micros, updated_at) values (0, 'RET-T0', 500, 2000000, 0, 35000, ?), (0, 'RET-S', 0, 0, 1800000, 0, ?)", [OLD, OLD]);
-    for (const [k, v] of [["live.cash_anchor_micros", "500000000"], ["live.cash_anchor_fill_row", "0"], ["live.cash_anchor_settlement_row", "0"], ["live.cash_adjust_micros", "-70000"]]) {
+    kept.fills!.push(
+      id(
+        "insert into fills(fill_id, paper, order_id, client_order_id, ticker, side, price, count, fee_micros, is_taker, cash_delta_micros, created_at) values ('ret-f1', 0, 'ex-executed', 'retention-executed', 'RET-T0', 'bid', 4000, 300, 21000, 0, -1221000, ?)",
+        OLD,
+      ),
+    );
+    kept.fills!.push(
+      id(
+        "insert into fills(fill_id, paper, order_id, client_order_id, ticker, side, price, count, fee_micros, is_taker, cash_delta_micros, created_at) values ('ret-f2', 0, 'ex-executed', 'retention-executed', 'RET-T0', 'bid', 4000, 200, 14000, 0, -814000, ?)",
+        OLD,
+      ),
+    );
+    kept.settlements!.push(
+      id(
+        "insert into settlements(paper, ticker, event_ticker, result, yes_count, no_count, revenue_cents, fee_micros, settled_time) values (0, 'RET-S', 'RET-E', 'yes', 300, 0, 300, 0, ?)",
+        new Date(OLD).toISOString(),
+      ),
+    );
+    db.run(
+      "insert or replace into positions(paper, ticker, position, cost_micros, realized_pnl_micros, fees_micros, updated_at) values (0, 'RET-T0', 500, 2000000, 0, 35000, ?), (0, 'RET-S', 0, 0, 1800000, 0, ?)",
+      [OLD, OLD],
+    );
+    for (const [k, v] of [
+      ["live.cash_anchor_micros", "500000000"],
+      ["live.cash_anchor_fill_row", "0"],
+      ["live.cash_anchor_settlement_row", "0"],
+      ["live.cash_adjust_micros", "-70000"],
+    ]) {
       db.run("insert or replace into meta(key, value) values (?, ?)", [k!, v!]);
     }
     db.run("insert or replace into risk_state(paper, state, reason, since) values (0, 'reducing', 'seeded', ?)", [OLD]);
 
     // Audit rows: every kind old (kept kinds stay), chatter also recent and middle-aged.
-    for (const kind of AUDIT_KINDS_KEPT) kept.audit_log!.push(id("insert into audit_log(at, cycle_id, kind, message) values (?, ?, ?, 'old, kept')", OLD, kind === "risk_state" ? cRisk : null, kind));
-    for (const kind of PRUNED_KINDS) gone.audit_log!.push(id("insert into audit_log(at, cycle_id, kind, message) values (?, null, ?, 'old chatter')", OLD, kind));
-    kept.audit_log!.push(id("insert into audit_log(at, cycle_id, kind, message) values (?, ?, 'cycle_error', 'recent chatter')", RECENT, cRecent));
+    for (const kind of AUDIT_KINDS_KEPT)
+      kept.audit_log!.push(
+        id(
+          "insert into audit_log(at, cycle_id, kind, message) values (?, ?, ?, 'old, kept')",
+          OLD,
+          kind === "risk_state" ? cRisk : null,
+          kind,
+        ),
+      );
+    for (const kind of PRUNED_KINDS)
+      gone.audit_log!.push(id("insert into audit_log(at, cycle_id, kind, message) values (?, null, ?, 'old chatter')", OLD, kind));
+    kept.audit_log!.push(
+      id("insert into audit_log(at, cycle_id, kind, message) values (?, ?, 'cycle_error', 'recent chatter')", RECENT, cRecent),
+    );
     mid.audit_log!.push(id("insert into audit_log(at, kind, message) values (?, 'out_of_scope', 'mid chatter')", MID));
 
-    gone.balance_snapshots!.push(id("insert into balance_snapshots(paper, cycle_id, cash_micros, portfolio_value_micros, at) values (0, ?, 1, 1, ?)", cSnap, OLD));
-    gone.balance_snapshots!.push(id("insert into balance_snapshots(paper, cycle_id, cash_micros, portfolio_value_micros, at) values (1, null, 1, 1, ?)", OLD));
-    kept.balance_snapshots!.push(id("insert into balance_snapshots(paper, cycle_id, cash_micros, portfolio_value_micros, at) values (0, ?, 1, 1, ?)", cRecent, RECENT));
-    mid.balance_snapshots!.push(id("insert into balance_snapshots(paper, cycle_id, cash_micros, portfolio_value_micros, at) values (0, null, 1, 1, ?)", MID));
-    gone.market_snapshots!.push(id("insert into market_snapshots(cycle_id, ticker, yes_bid, yes_ask, at) values (?, 'RET-T0', 4000, 4200, ?)", cFree, OLD));
-    kept.market_snapshots!.push(id("insert into market_snapshots(cycle_id, ticker, yes_bid, yes_ask, at) values (?, 'RET-T0', 4000, 4200, ?)", cRecent, RECENT));
+    gone.balance_snapshots!.push(
+      id("insert into balance_snapshots(paper, cycle_id, cash_micros, portfolio_value_micros, at) values (0, ?, 1, 1, ?)", cSnap, OLD),
+    );
+    gone.balance_snapshots!.push(
+      id("insert into balance_snapshots(paper, cycle_id, cash_micros, portfolio_value_micros, at) values (1, null, 1, 1, ?)", OLD),
+    );
+    kept.balance_snapshots!.push(
+      id("insert into balance_snapshots(paper, cycle_id, cash_micros, portfolio_value_micros, at) values (0, ?, 1, 1, ?)", cRecent, RECENT),
+    );
+    mid.balance_snapshots!.push(
+      id("insert into balance_snapshots(paper, cycle_id, cash_micros, portfolio_value_micros, at) values (0, null, 1, 1, ?)", MID),
+    );
+    gone.market_snapshots!.push(
+      id("insert into market_snapshots(cycle_id, ticker, yes_bid, yes_ask, at) values (?, 'RET-T0', 4000, 4200, ?)", cFree, OLD),
+    );
+    kept.market_snapshots!.push(
+      id("insert into market_snapshots(cycle_id, ticker, yes_bid, yes_ask, at) values (?, 'RET-T0', 4000, 4200, ?)", cRecent, RECENT),
+    );
   })();
   db.close();
   return { dir, db: path, gone, kept, mid };
@@ -167,7 +244,9 @@ describe("ledger.history_days", () => {
     const lines = r.output.split("\n").filter((l) => l.includes("removed history"));
     expect(lines, r.output).toHaveLength(1);
     expect(lines[0]).toMatch(
-      new RegExp(`ledger: removed history older than 180 days: 3 order events, ${PRUNED_KINDS.length} audit rows, 2 balance snapshots, 1 market snapshots, 2 cycles \\(\\d+ ms\\); orders, fills and settlements are kept`),
+      new RegExp(
+        `ledger: removed history older than 180 days: 3 order events, ${PRUNED_KINDS.length} audit rows, 2 balance snapshots, 1 market snapshots, 2 cycles \\(\\d+ ms\\); orders, fills and settlements are kept`,
+      ),
     );
 
     for (const [table, gone] of Object.entries(s.gone)) expect(present(s.db, table, gone), table).toEqual([]);
@@ -226,18 +305,23 @@ describe("ledger.history_days", () => {
 });
 
 describe("ledger.history_days validation", () => {
-  test.each([[-1], [1.5], ["180"], [100_000], [null]])("%p → exit 2, one problem line naming ledger.history_days, nothing created", async (value) => {
-    const d = tempDir("kbot-retention-cfg-");
-    config(d, { history_days: value });
-    const r = await runBin(["--mode", "trade", ...ONCE], { cwd: d });
-    expect(r.code, r.output).toBe(2);
-    expect(r.output).not.toMatch(/\n\s+at .+:\d+/);
-    const lines = withoutClockNotice(r.stderr).trim().split("\n");
-    expect(lines, r.stderr).toHaveLength(2);
-    expect(lines[0]).toMatch(/advanced_config\.json is invalid \(1 problem\); fix these keys:/);
-    expect(lines[1]).toMatch(/ledger\.history_days: expected (a whole number of days, e\.g\. 180 \(0 keeps history forever\)|0 \(keep history forever\) or a number of days from 1 to 36500)$/);
-    expect(existsSync(join(d, "data"))).toBe(false);
-  });
+  test.each([[-1], [1.5], ["180"], [100_000], [null]])(
+    "%p → exit 2, one problem line naming ledger.history_days, nothing created",
+    async (value) => {
+      const d = tempDir("kbot-retention-cfg-");
+      config(d, { history_days: value });
+      const r = await runBin(["--mode", "trade", ...ONCE], { cwd: d });
+      expect(r.code, r.output).toBe(2);
+      expect(r.output).not.toMatch(/\n\s+at .+:\d+/);
+      const lines = withoutClockNotice(r.stderr).trim().split("\n");
+      expect(lines, r.stderr).toHaveLength(2);
+      expect(lines[0]).toMatch(/advanced_config\.json is invalid \(1 problem\); fix these keys:/);
+      expect(lines[1]).toMatch(
+        /ledger\.history_days: expected (a whole number of days, e\.g\. 180 \(0 keeps history forever\)|0 \(keep history forever\) or a number of days from 1 to 36500)$/,
+      );
+      expect(existsSync(join(d, "data"))).toBe(false);
+    },
+  );
 
   test("the default is 180 and the JSON Schema documents the key", async () => {
     const d = tempDir("kbot-retention-cfg-");
@@ -258,8 +342,14 @@ describe("the prune's query plans", () => {
     try {
       for (const [name, q] of Object.entries(PRUNE_SQL)) {
         const plan = (db.$client.query(`explain query plan ${q}`).all(0) as { detail: string }[]).map((r) => r.detail);
-        expect(plan.filter((d) => /^SCAN /.test(d)), `${name}: ${plan.join(" | ")}`).toEqual([]);
-        expect(plan.some((d) => /^SEARCH .* USING (COVERING )?INDEX|INTEGER PRIMARY KEY/.test(d)), name).toBe(true);
+        expect(
+          plan.filter((d) => /^SCAN /.test(d)),
+          `${name}: ${plan.join(" | ")}`,
+        ).toEqual([]);
+        expect(
+          plan.some((d) => /^SEARCH .* USING (COVERING )?INDEX|INTEGER PRIMARY KEY/.test(d)),
+          name,
+        ).toBe(true);
       }
     } finally {
       db.$client.close();

@@ -89,7 +89,12 @@ describe("a run that fails after taking the lock", () => {
     chmodSync(keyPath, 0o644);
     // Nothing listens on port 9 and nothing is sent: the key is refused before any request.
     writeConfig(d, {
-      exchange: { environment: "sim", base_url: "http://127.0.0.1:9/trade-api/v2", api_key_id: "life-test-key-id-0001", private_key_path: "key.pem" },
+      exchange: {
+        environment: "sim",
+        base_url: "http://127.0.0.1:9/trade-api/v2",
+        api_key_id: "life-test-key-id-0001",
+        private_key_path: "key.pem",
+      },
       paths: { lock_file: "bot.lock" },
     });
     const r = await runBin(ONCE, { cwd: d });
@@ -109,10 +114,13 @@ describe("a run that fails after taking the lock", () => {
 describe("a SQLite error after the database opened (a --once cycle writing the ledger)", () => {
   // Not reproducible on demand through the binary (the disk would have to fill, or another program
   // lock the file, between the open and the cycle's write): the mapping itself, as drizzle wraps it.
-  const wrapped = (code: string) => Object.assign(new Error("Failed query: insert into fills …\nparams: 1,2"), { cause: Object.assign(new Error("boom"), { code }) });
+  const wrapped = (code: string) =>
+    Object.assign(new Error("Failed query: insert into fills …\nparams: 1,2"), { cause: Object.assign(new Error("boom"), { code }) });
   test("disk and file codes → 8, busy → 9, anything else stays a bug (null → internal error)", () => {
     expect(databaseFailure("/d/k.sqlite", wrapped("SQLITE_FULL"))?.exitCode).toBe(8);
-    expect(databaseFailure("/d/k.sqlite", wrapped("SQLITE_FULL"))?.message).toBe("database /d/k.sqlite failed (SQLITE_FULL); no space left on its filesystem: free disk space there (or move paths.database), then start again");
+    expect(databaseFailure("/d/k.sqlite", wrapped("SQLITE_FULL"))?.message).toBe(
+      "database /d/k.sqlite failed (SQLITE_FULL); no space left on its filesystem: free disk space there (or move paths.database), then start again",
+    );
     expect(databaseFailure("/d/k.sqlite", wrapped("SQLITE_IOERR_WRITE"))?.exitCode).toBe(8);
     expect(databaseFailure("/d/k.sqlite", wrapped("SQLITE_CORRUPT"))?.message).toMatch(/restore the latest backup/);
     expect(databaseFailure("/d/k.sqlite", wrapped("SQLITE_BUSY"))?.exitCode).toBe(9);
@@ -138,7 +146,8 @@ describe("SIGTERM during the market-data fetch", () => {
     // Well into the fetch: past the real series, far from its end.
     const deadline = Date.now() + 60_000;
     while ((bot.output().match(/GET \/events /g) ?? []).length < 60) {
-      if (Date.now() > deadline || bot.proc.exitCode !== null) throw new Error(`the fetch never got going; output:\n${bot.output().slice(-3000)}`);
+      if (Date.now() > deadline || bot.proc.exitCode !== null)
+        throw new Error(`the fetch never got going; output:\n${bot.output().slice(-3000)}`);
       await Bun.sleep(100);
     }
     expect(bot.output()).not.toMatch(/cycle 1 \(trade/); // the cycle is still fetching

@@ -35,11 +35,21 @@ async function startEnv(faults?: string, seed = 7): Promise<Env> {
     accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
   });
   const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: KEY, privateKey, tier: "prime", backoffBaseMs: 5 });
-  const tickers = [...sim.exchange.markets.values()].filter((m) => m.status === "active").map((m) => m.ticker).sort();
+  const tickers = [...sim.exchange.markets.values()]
+    .filter((m) => m.status === "active")
+    .map((m) => m.ticker)
+    .sort();
   return { sim, clock, client, tickers };
 }
 
-const wsOptions = (env: Env) => ({ url: env.sim.wsUrl, apiKeyId: KEY, privateKey, reconnectBaseMs: 20, reconnectMaxMs: 200, commandTimeoutMs: 2_000 });
+const wsOptions = (env: Env) => ({
+  url: env.sim.wsUrl,
+  apiKeyId: KEY,
+  privateKey,
+  reconnectBaseMs: 20,
+  reconnectMaxMs: 200,
+  commandTimeoutMs: 2_000,
+});
 
 /** Move the exchange: `n` steps of `stepMs` sim time, letting frames flow between steps. */
 async function drive(env: Env, n: number, stepMs = 1_000): Promise<void> {
@@ -71,12 +81,14 @@ async function mismatches(lb: LiveBooks, client: KalshiClient, tickers: readonly
     const rest = await client.getOrderbook(t);
     const yes = [...rest.yes].reverse().map(([p, c]) => [p, c]);
     const no = [...rest.no].reverse().map(([p, c]) => [p, c]);
-    if (JSON.stringify(v.book.yes) !== JSON.stringify(yes)) bad.push(`${t}: yes ${JSON.stringify(v.book.yes)} vs REST ${JSON.stringify(yes)}`);
+    if (JSON.stringify(v.book.yes) !== JSON.stringify(yes))
+      bad.push(`${t}: yes ${JSON.stringify(v.book.yes)} vs REST ${JSON.stringify(yes)}`);
     if (JSON.stringify(v.book.no) !== JSON.stringify(no)) bad.push(`${t}: no ${JSON.stringify(v.book.no)} vs REST ${JSON.stringify(no)}`);
     const bid = rest.yes[0] ?? null;
     const noBid = rest.no[0] ?? null;
     if (v.yesBid !== (bid ? bid[0] : null) || v.yesBidSize !== (bid ? bid[1] : 0)) bad.push(`${t}: yes bid ${v.yesBid}×${v.yesBidSize}`);
-    if (v.yesAsk !== (noBid ? PRICE_ONE - noBid[0] : null) || v.yesAskSize !== (noBid ? noBid[1] : 0)) bad.push(`${t}: yes ask ${v.yesAsk}×${v.yesAskSize}`);
+    if (v.yesAsk !== (noBid ? PRICE_ONE - noBid[0] : null) || v.yesAskSize !== (noBid ? noBid[1] : 0))
+      bad.push(`${t}: yes ask ${v.yesAsk}×${v.yesAskSize}`);
   }
   return bad;
 }
@@ -152,7 +164,23 @@ describe("LiveBooks on a clean feed", () => {
 
   test("overlay lays the live book over a REST MarketView, and refuses when untrusted", () => {
     const t = lb.scope()[0]!;
-    const rest = { ticker: t, eventTicker: "E", seriesTicker: "S", status: "active", yesBid: 1, yesBidSize: 1, yesAsk: 2, yesAskSize: 1, lastPrice: null, volume: 0, openInterest: 0, priceRanges: [], feeType: "quadratic" as const, feeMultiplierE4: 10_000, closeTimeMs: null };
+    const rest = {
+      ticker: t,
+      eventTicker: "E",
+      seriesTicker: "S",
+      status: "active",
+      yesBid: 1,
+      yesBidSize: 1,
+      yesAsk: 2,
+      yesAskSize: 1,
+      lastPrice: null,
+      volume: 0,
+      openInterest: 0,
+      priceRanges: [],
+      feeType: "quadratic" as const,
+      feeMultiplierE4: 10_000,
+      closeTimeMs: null,
+    };
     const o = lb.overlay(rest)!;
     const v = lb.view(t);
     expect(o.yesBid).toBe(v.yesBid);
@@ -160,7 +188,13 @@ describe("LiveBooks on a clean feed", () => {
     expect(o.book).toEqual(v.book);
     expect(o.eventTicker).toBe("E");
     expect(lb.overlay({ ...rest, ticker: "NOT-IN-SCOPE" })).toBeNull();
-    expect(lb.view("NOT-IN-SCOPE")).toMatchObject({ trusted: false, reason: "not in scope", yesBid: null, yesAsk: null, book: { yes: [], no: [] } });
+    expect(lb.view("NOT-IN-SCOPE")).toMatchObject({
+      trusted: false,
+      reason: "not in scope",
+      yesBid: null,
+      yesAsk: null,
+      book: { yes: [], no: [] },
+    });
   });
 
   test("public prints are recorded per market, as TradePrint in exchange time, matching the exchange's trades", async () => {
@@ -172,7 +206,9 @@ describe("LiveBooks on a clean feed", () => {
     expect(expected.length).toBeGreaterThan(0);
     await eventually("prints arrived", () => [...scope].reduce((a, t) => a + lb.tradesSince(t, startMs).length, 0) >= expected.length);
     for (const t of scope) {
-      const want = expected.filter((x) => x.ticker === t).map((x) => ({ ticker: t, price: x.price, count: x.count, takerBookSide: x.takerSide, tsMs: x.tsMs }));
+      const want = expected
+        .filter((x) => x.ticker === t)
+        .map((x) => ({ ticker: t, price: x.price, count: x.count, takerBookSide: x.takerSide, tsMs: x.tsMs }));
       expect(lb.tradesSince(t, startMs)).toEqual(want);
       if (want.length) {
         expect(lb.latestTradeMs(t)).toBe(Math.max(...want.map((w) => w.tsMs)));
@@ -192,7 +228,14 @@ describe("LiveBooks on a clean feed", () => {
       // minute of it prints about one trade across these 8 markets, so we print more ourselves.
       const t = small.scope().find((x) => small.view(x).yesAsk !== null)!;
       for (let i = 0; i < 10; i++) {
-        const res = await env.client.createOrder({ ticker: t, side: "bid", price: small.view(t).yesAsk!, count: 100, time_in_force: "immediate_or_cancel", self_trade_prevention_type: "taker_at_cross" });
+        const res = await env.client.createOrder({
+          ticker: t,
+          side: "bid",
+          price: small.view(t).yesAsk!,
+          count: 100,
+          time_in_force: "immediate_or_cancel",
+          self_trade_prevention_type: "taker_at_cross",
+        });
         expect(res.fill_count).toBe(100);
         await eventually("its print", () => small.tradesSince(t, 0).length >= Math.min(3, i + 1));
       }
@@ -214,7 +257,14 @@ describe("LiveBooks on a clean feed", () => {
     lb.drainFills();
     lb.drainOrderUpdates();
     const before = env.clock.now() - 1;
-    const res = await env.client.createOrder({ ticker: t, side: "bid", price: ask, count: 100, time_in_force: "immediate_or_cancel", self_trade_prevention_type: "taker_at_cross" });
+    const res = await env.client.createOrder({
+      ticker: t,
+      side: "bid",
+      price: ask,
+      count: 100,
+      time_in_force: "immediate_or_cancel",
+      self_trade_prevention_type: "taker_at_cross",
+    });
     expect(res.fill_count).toBe(100);
     await eventually("fill arrived", () => fills.length > 0);
     off();

@@ -6,7 +6,14 @@
 import { describe, expect, test } from "bun:test";
 import { configSchema } from "../../src/config/schema.ts";
 import { ExchangeClock } from "../../src/engine/exchange-clock.ts";
-import { canceledOrExpired, dueForRenewal, expirationFor, expiredByTtl, msUntilRenewal, resolveOrderTtlSeconds } from "../../src/engine/order-ttl.ts";
+import {
+  canceledOrExpired,
+  dueForRenewal,
+  expirationFor,
+  expiredByTtl,
+  msUntilRenewal,
+  resolveOrderTtlSeconds,
+} from "../../src/engine/order-ttl.ts";
 
 describe("ExchangeClock", () => {
   test("null until the exchange answers; then its newest time carried forward monotonically, whatever the wall clock does, never back", () => {
@@ -36,7 +43,12 @@ describe("expiry and renewal", () => {
 
   test("due once less than half the TTL is left; the next due time skips orders already due", () => {
     const now = 1_000_000;
-    const rows = [{ id: 1, expiresAt: now + 40_000 }, { id: 2, expiresAt: now + 30_000 }, { id: 3, expiresAt: now + 10_000 }, { id: 4, expiresAt: null }];
+    const rows = [
+      { id: 1, expiresAt: now + 40_000 },
+      { id: 2, expiresAt: now + 30_000 },
+      { id: 3, expiresAt: now + 10_000 },
+      { id: 4, expiresAt: null },
+    ];
     expect(dueForRenewal(rows, 60, now).map((r) => r.id)).toEqual([2, 3]);
     expect(msUntilRenewal(rows, 60, now)).toBe(10_000);
     expect(msUntilRenewal([{ expiresAt: now + 5_000 }], 60, now)).toBeNull();

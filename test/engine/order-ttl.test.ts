@@ -17,7 +17,6 @@ afterAll(() => cleanup());
 
 const restingOnExchange = (v: Venue) => exchangeAccount(v).orders.filter((o) => o.status === "resting");
 
-
 function ledgerRows(dir: string): Array<{ client_order_id: string; status: string; expires_at: number | null }> {
   const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
   try {
@@ -92,7 +91,9 @@ describe("orders that expire on their own", () => {
       // exchange's books hold fewer contracts at the touch than the market maker's thin-book rule
       // wants (min_book_contracts 5): with the rule on it would pull its quotes after the first
       // cycle and there would be nothing to renew.
-      const cfg = writeBotConfig(dir, v, { trading: { cycle_interval_seconds: 120, order_ttl_seconds: ttl, strategies: { market_maker: { min_book_contracts: 1 } } } });
+      const cfg = writeBotConfig(dir, v, {
+        trading: { cycle_interval_seconds: 120, order_ttl_seconds: ttl, strategies: { market_maker: { min_book_contracts: 1 } } },
+      });
       const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
       await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 60_000);
       await until("quotes resting on the exchange", () => restingOnExchange(v).length >= 2, 20_000);

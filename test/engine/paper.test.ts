@@ -1,18 +1,50 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { makerFee, takerFee, type Count, type Price } from "../../src/kalshi/money.ts";
-import { consumeBook, oppositeLevels, paperExecute, paperRestingFills, paperRestingFillsShared, queueAheadAt, type PaperMarketInfo } from "../../src/engine/paper.ts";
+import {
+  consumeBook,
+  oppositeLevels,
+  paperExecute,
+  paperRestingFills,
+  paperRestingFillsShared,
+  queueAheadAt,
+  type PaperMarketInfo,
+} from "../../src/engine/paper.ts";
 import { rangesForStructure } from "../../src/kalshi/price-grid.ts";
 import type { BookDepth, BookSide, CreateIntent, TimeInForce } from "../../src/strategies/types.ts";
 
-const mkt = (over: Partial<PaperMarketInfo> = {}): PaperMarketInfo => ({ priceRanges: rangesForStructure("linear_cent"), feeType: "quadratic", feeMultiplierE4: 10_000, ...over });
+const mkt = (over: Partial<PaperMarketInfo> = {}): PaperMarketInfo => ({
+  priceRanges: rangesForStructure("linear_cent"),
+  feeType: "quadratic",
+  feeMultiplierE4: 10_000,
+  ...over,
+});
 const order = (over: Partial<CreateIntent> = {}): CreateIntent => ({
-  kind: "create", strategy: "t", ticker: "A", eventTicker: "E", side: "bid", price: 5500, count: 1000,
-  timeInForce: "immediate_or_cancel", postOnly: false, reduceOnly: false, reason: "t", ...over,
+  kind: "create",
+  strategy: "t",
+  ticker: "A",
+  eventTicker: "E",
+  side: "bid",
+  price: 5500,
+  count: 1000,
+  timeInForce: "immediate_or_cancel",
+  postOnly: false,
+  reduceOnly: false,
+  reason: "t",
+  ...over,
 });
 const rich = { availableMicros: 1_000_000_000, position: 0 };
 // YES bids 0.48×3, 0.50×2 (best last); NO bids 0.45×4, 0.47×1 → YES asks 0.53×1, 0.55×4
-const book: BookDepth = { yes: [[4800, 300], [5000, 200]], no: [[4500, 400], [4700, 100]] };
+const book: BookDepth = {
+  yes: [
+    [4800, 300],
+    [5000, 200],
+  ],
+  no: [
+    [4500, 400],
+    [4700, 100],
+  ],
+};
 
 describe("paperExecute", () => {
   test("walks YES asks (from NO bids) up to the limit, at the resting prices, taker fee per level", () => {
@@ -32,7 +64,10 @@ describe("paperExecute", () => {
 
   test("an ask walks YES bids down to its limit", () => {
     const r = paperExecute(order({ side: "ask", price: 4800, count: 400 }), book, mkt(), rich);
-    expect(r.fills.map((f) => [f.price, f.count])).toEqual([[5000, 200], [4800, 200]]);
+    expect(r.fills.map((f) => [f.price, f.count])).toEqual([
+      [5000, 200],
+      [4800, 200],
+    ]);
   });
 
   test("FOK: all or nothing against the visible book", () => {
@@ -48,14 +83,18 @@ describe("paperExecute", () => {
 
   test("validation like live: grid, size, post_only cross, cash, reduce_only", () => {
     expect(paperExecute(order({ price: 5450 }), book, mkt(), rich).rejected).toMatch(/invalid_price/);
-    expect(paperExecute(order({ price: 5450 }), book, mkt({ priceRanges: rangesForStructure("deci_cent") }), rich).rejected).toBeUndefined();
+    expect(
+      paperExecute(order({ price: 5450 }), book, mkt({ priceRanges: rangesForStructure("deci_cent") }), rich).rejected,
+    ).toBeUndefined();
     expect(paperExecute(order({ count: 0 }), book, mkt(), rich).rejected).toMatch(/count/);
     expect(paperExecute(order({ postOnly: true, timeInForce: "good_till_canceled" }), book, mkt(), rich).rejected).toMatch(/post only/);
     const po = paperExecute(order({ postOnly: true, price: 5200, timeInForce: "good_till_canceled" }), book, mkt(), rich);
     expect(po).toEqual({ fills: [], restingCount: 1000 });
     expect(paperExecute(order({ count: 1000 }), book, mkt(), { availableMicros: 5_000_000, position: 0 }).rejected).toMatch(/insufficient/);
     // closing contracts need no collateral
-    expect(paperExecute(order({ side: "ask", price: 4800, count: 500 }), book, mkt(), { availableMicros: 200_000, position: 500 }).rejected).toBeUndefined();
+    expect(
+      paperExecute(order({ side: "ask", price: 4800, count: 500 }), book, mkt(), { availableMicros: 200_000, position: 500 }).rejected,
+    ).toBeUndefined();
     expect(paperExecute(order({ side: "ask", price: 4800, reduceOnly: true }), book, mkt(), rich).rejected).toMatch(/reduce_only/);
   });
 
@@ -71,7 +110,10 @@ describe("paperExecute", () => {
   });
 
   test("property: never more than visible, never better than the book, fees exact", () => {
-    const level = fc.tuple(fc.integer({ min: 1, max: 99 }).map((c) => c * 100), fc.integer({ min: 1, max: 2_000 }));
+    const level = fc.tuple(
+      fc.integer({ min: 1, max: 99 }).map((c) => c * 100),
+      fc.integer({ min: 1, max: 2_000 }),
+    );
     fc.assert(
       fc.property(
         fc.array(level, { maxLength: 6 }),
@@ -123,12 +165,18 @@ describe("paperRestingFills", () => {
     expect(r.remaining).toBe(0);
   });
   test("maker fees on quadratic_with_maker_fees series", () => {
-    const r = paperRestingFills({ ...rest, side: "ask", price: 6000 }, [{ ticker: "A", price: 6100, count: 100, tsMs: 5 }], { feeType: "quadratic_with_maker_fees", feeMultiplierE4: 10_000 });
+    const r = paperRestingFills({ ...rest, side: "ask", price: 6000 }, [{ ticker: "A", price: 6100, count: 100, tsMs: 5 }], {
+      feeType: "quadratic_with_maker_fees",
+      feeMultiplierE4: 10_000,
+    });
     expect(r.fills).toEqual([{ price: 6000, count: 100, feeMicros: makerFee("quadratic_with_maker_fees", 6000, 100), isTaker: false }]);
     expect(r.fills[0]!.feeMicros).toBe(4_200);
   });
   test("trades before the last check are ignored", () => {
-    expect(paperRestingFills(rest, [{ ticker: "A", price: 4000, count: 100, tsMs: 10 }], { feeType: "quadratic", feeMultiplierE4: 10_000 }, 10).fills).toEqual([]);
+    expect(
+      paperRestingFills(rest, [{ ticker: "A", price: 4000, count: 100, tsMs: 10 }], { feeType: "quadratic", feeMultiplierE4: 10_000 }, 10)
+        .fills,
+    ).toEqual([]);
   });
 });
 
@@ -159,8 +207,23 @@ describe("paperRestingFillsShared (every resting order of a market against the s
   test("never more than the prints through the price, whatever the number of orders (property)", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ side: fc.constantFrom("bid" as const, "ask" as const), price: fc.integer({ min: 1, max: 99 }).map((x) => x * 100), remaining: fc.integer({ min: 1, max: 1000 }), sinceMs: fc.integer({ min: 0, max: 20 }) }), { maxLength: 6 }),
-        fc.array(fc.record({ price: fc.integer({ min: 1, max: 99 }).map((x) => x * 100), count: fc.integer({ min: 0, max: 500 }), tsMs: fc.integer({ min: 0, max: 30 }) }), { maxLength: 10 }),
+        fc.array(
+          fc.record({
+            side: fc.constantFrom("bid" as const, "ask" as const),
+            price: fc.integer({ min: 1, max: 99 }).map((x) => x * 100),
+            remaining: fc.integer({ min: 1, max: 1000 }),
+            sinceMs: fc.integer({ min: 0, max: 20 }),
+          }),
+          { maxLength: 6 },
+        ),
+        fc.array(
+          fc.record({
+            price: fc.integer({ min: 1, max: 99 }).map((x) => x * 100),
+            count: fc.integer({ min: 0, max: 500 }),
+            tsMs: fc.integer({ min: 0, max: 30 }),
+          }),
+          { maxLength: 10 },
+        ),
         (os, ps) => {
           const orders = os.map((o) => ({ ...o, ticker: "A" }));
           const prints = ps.map((p) => ({ ...p, ticker: "A" }));
@@ -204,12 +267,30 @@ describe("queue position at the touch (issue 13: one honest fill model for paper
   });
   test("a buyer at our bid's price does not reach the bid; an unknown queue never fills at the price", () => {
     const buy = { ticker: "A", price: 5000, count: 1_000, takerBookSide: "bid" as const, tsMs: 1 };
-    expect(paperRestingFillsShared([{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0, queueAhead: 0 }], [buy], fee)[0]!.fills).toEqual([]);
+    expect(
+      paperRestingFillsShared(
+        [{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0, queueAhead: 0 }],
+        [buy],
+        fee,
+      )[0]!.fills,
+    ).toEqual([]);
     const sell = { ...buy, takerBookSide: "ask" as const };
-    expect(paperRestingFillsShared([{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0, queueAhead: null }], [sell], fee)[0]!.fills).toEqual([]);
-    expect(paperRestingFillsShared([{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0 }], [sell], fee)[0]!.fills).toEqual([]);
+    expect(
+      paperRestingFillsShared(
+        [{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0, queueAhead: null }],
+        [sell],
+        fee,
+      )[0]!.fills,
+    ).toEqual([]);
+    expect(
+      paperRestingFillsShared([{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0 }], [sell], fee)[0]!.fills,
+    ).toEqual([]);
     // Through the price: filled whatever the queue said, and the queue is gone.
-    const through = paperRestingFillsShared([{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0, queueAhead: 10_000 }], [{ ...sell, price: 4900, count: 50 }], fee)[0]!;
+    const through = paperRestingFillsShared(
+      [{ ticker: "A", side: "bid" as const, price: 5000, remaining: 100, sinceMs: 0, queueAhead: 10_000 }],
+      [{ ...sell, price: 4900, count: 50 }],
+      fee,
+    )[0]!;
     expect(through.fills.map((f) => f.count)).toEqual([50]);
     expect(through.queueAhead).toBe(0);
   });
@@ -223,13 +304,56 @@ describe("PaperTransport: the queue position outlives the process that placed th
     const ledger = new Ledger(openDb(":memory:"), true);
     ledger.setCashAnchor(1_000_000_000);
     const market = {
-      ticker: "A", eventTicker: "E", seriesTicker: "S", status: "active", yesBid: 5000, yesBidSize: 500, yesAsk: 5300, yesAskSize: 100,
-      lastPrice: null, volume: 0, openInterest: 0, priceRanges: rangesForStructure("linear_cent"), feeType: "quadratic" as const, feeMultiplierE4: 10_000, closeTimeMs: null,
+      ticker: "A",
+      eventTicker: "E",
+      seriesTicker: "S",
+      status: "active",
+      yesBid: 5000,
+      yesBidSize: 500,
+      yesAsk: 5300,
+      yesAskSize: 100,
+      lastPrice: null,
+      volume: 0,
+      openInterest: 0,
+      priceRanges: rangesForStructure("linear_cent"),
+      feeType: "quadratic" as const,
+      feeMultiplierE4: 10_000,
+      closeTimeMs: null,
     };
     const first = new PaperTransport(ledger, () => 1_000);
     first.setMarkets(new Map([["A", market]]));
-    const [row] = ledger.insertPending([{ clientOrderId: "c1", ticker: "A", eventTicker: "E", side: "bid", price: 5000, count: 200, timeInForce: "good_till_canceled", postOnly: true, reduceOnly: false, strategy: "t", reason: "t", orderGroupId: null, groupKey: null, cycleId: null }]);
-    const [out] = await first.create([{ clientOrderId: "c1", ticker: "A", eventTicker: "E", side: "bid", price: 5000, count: 200, timeInForce: "good_till_canceled", postOnly: true, reduceOnly: false, orderGroupId: null }]);
+    const [row] = ledger.insertPending([
+      {
+        clientOrderId: "c1",
+        ticker: "A",
+        eventTicker: "E",
+        side: "bid",
+        price: 5000,
+        count: 200,
+        timeInForce: "good_till_canceled",
+        postOnly: true,
+        reduceOnly: false,
+        strategy: "t",
+        reason: "t",
+        orderGroupId: null,
+        groupKey: null,
+        cycleId: null,
+      },
+    ]);
+    const [out] = await first.create([
+      {
+        clientOrderId: "c1",
+        ticker: "A",
+        eventTicker: "E",
+        side: "bid",
+        price: 5000,
+        count: 200,
+        timeInForce: "good_till_canceled",
+        postOnly: true,
+        reduceOnly: false,
+        orderGroupId: null,
+      },
+    ]);
     if (out?.kind !== "accepted") throw new Error(`paper create: ${JSON.stringify(out)}`);
     ledger.updateOrder(row!.id, { status: "resting", orderId: out.orderId, remainingCount: 200 }, "t");
     // The next process: a new transport, same ledger. 500 contracts were ahead at 0.50.

@@ -12,7 +12,6 @@ import { until } from "../helpers/until.ts";
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
-
 describe("pause and resume a running bot", () => {
   test("pause cancels resting orders and stops new ones within seconds; resume trades again; no restart", async () => {
     const dir = tempDir("e2e-pause");
@@ -24,7 +23,8 @@ describe("pause and resume a running bot", () => {
       await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 30_000);
       const resting = () => exchangeAccount(v).orders.filter((o) => o.status === "resting").length;
       await until("resting orders after the first cycle", () => resting() > 0, 10_000);
-      const hb = () => JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8")) as { status: string; kill_switch: boolean; pid: number };
+      const hb = () =>
+        JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8")) as { status: string; kill_switch: boolean; pid: number };
       const pid = hb().pid;
 
       const p = await runBin(["pause", "--config", cfg, "--reason", "news at 14:00"], { cwd: dir });
@@ -62,7 +62,10 @@ describe("pause and resume a running bot", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("--reason needs a text");
-    writeFileSync(join(dir, "advanced_config.json"), JSON.stringify({ paths: { kill_switch_file: "/proc/kalshi-bot-nowhere/disable-trading" } }));
+    writeFileSync(
+      join(dir, "advanced_config.json"),
+      JSON.stringify({ paths: { kill_switch_file: "/proc/kalshi-bot-nowhere/disable-trading" } }),
+    );
     const ro = await runBin(["pause"], { cwd: dir });
     expect(ro.code).toBe(2);
     expect(ro.stderr).toContain("cannot write /proc/kalshi-bot-nowhere/disable-trading");

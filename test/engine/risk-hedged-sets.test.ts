@@ -13,16 +13,54 @@ import { cleanup, tempDir } from "../helpers/bin.ts";
 
 afterAll(() => cleanup());
 const T0 = Date.UTC(2026, 2, 10, 15, 0, 0);
-const L = resolveRiskLimits(riskSchema.parse({ max_position_per_market: 10, max_event_exposure_dollars: "1000", max_total_exposure_dollars: "1000", max_order_dollars: "1000", max_contracts_per_order: 100 }));
+const L = resolveRiskLimits(
+  riskSchema.parse({
+    max_position_per_market: 10,
+    max_event_exposure_dollars: "1000",
+    max_total_exposure_dollars: "1000",
+    max_order_dollars: "1000",
+    max_contracts_per_order: 100,
+  }),
+);
 
 let n = 0;
-function filledOrder(ledger: Ledger, o: { ticker: string; side: BookSide; price: number; count: number; strategy: string; groupKey?: string }) {
+function filledOrder(
+  ledger: Ledger,
+  o: { ticker: string; side: BookSide; price: number; count: number; strategy: string; groupKey?: string },
+) {
   const id = `c-${++n}`;
   const row = ledger.insertPending([
-    { clientOrderId: id, ticker: o.ticker, side: o.side, price: o.price, count: o.count, timeInForce: "fill_or_kill", postOnly: false, reduceOnly: false, eventTicker: "EV", strategy: o.strategy, reason: "t", orderGroupId: null, groupKey: o.groupKey ?? null, cycleId: null },
+    {
+      clientOrderId: id,
+      ticker: o.ticker,
+      side: o.side,
+      price: o.price,
+      count: o.count,
+      timeInForce: "fill_or_kill",
+      postOnly: false,
+      reduceOnly: false,
+      eventTicker: "EV",
+      strategy: o.strategy,
+      reason: "t",
+      orderGroupId: null,
+      groupKey: o.groupKey ?? null,
+      cycleId: null,
+    },
   ])[0]!;
   ledger.updateOrder(row.id, { status: "executed", orderId: `o-${n}`, filledCount: o.count, remainingCount: 0 }, "filled");
-  ledger.recordFill({ fillId: `f-${n}`, orderId: `o-${n}`, clientOrderId: id, ticker: o.ticker, eventTicker: "EV", side: o.side, price: o.price, count: o.count, feeMicros: 0, isTaker: true, tsMs: T0 });
+  ledger.recordFill({
+    fillId: `f-${n}`,
+    orderId: `o-${n}`,
+    clientOrderId: id,
+    ticker: o.ticker,
+    eventTicker: "EV",
+    side: o.side,
+    price: o.price,
+    count: o.count,
+    feeMicros: 0,
+    isTaker: true,
+    tsMs: T0,
+  });
 }
 
 function snapshotOf(ledger: Ledger): RiskSnapshot {
@@ -31,21 +69,44 @@ function snapshotOf(ledger: Ledger): RiskSnapshot {
   const s = emptyRiskSnapshot(T0, { cashMicros: 1_000_000_000, equityMicros: 1_000_000_000 });
   for (const p of positions.values()) {
     if (p.position === 0) continue;
-    s.positions[p.ticker] = { eventTicker: "EV", position: p.position, costMicros: p.costMicros, ...(hedged.has(p.ticker) ? { hedged: hedged.get(p.ticker)! } : {}) };
+    s.positions[p.ticker] = {
+      eventTicker: "EV",
+      position: p.position,
+      costMicros: p.costMicros,
+      ...(hedged.has(p.ticker) ? { hedged: hedged.get(p.ticker)! } : {}),
+    };
   }
   return s;
 }
 
 const bid = (ticker: string, count: number, over: Partial<CreateIntent> = {}): CreateIntent => ({
-  kind: "create", strategy: "market_maker", ticker, eventTicker: "EV", side: "bid", price: 3000, count,
-  timeInForce: "good_till_canceled", postOnly: true, reduceOnly: false, reason: "t", ...over,
+  kind: "create",
+  strategy: "market_maker",
+  ticker,
+  eventTicker: "EV",
+  side: "bid",
+  price: 3000,
+  count,
+  timeInForce: "good_till_canceled",
+  postOnly: true,
+  reduceOnly: false,
+  reason: "t",
+  ...over,
 });
 
 describe("hedged arbitrage sets and the per-market cap (real SQLite ledger)", () => {
   const dir = tempDir("risk-hedged");
   const ledger = new Ledger(openDb(join(dir, "k.sqlite")), true);
   // 20 complete YES sets (3 legs): +20 YES in each market, twice the per-market cap of 10.
-  for (const t of ["M0", "M1", "M2"]) filledOrder(ledger, { ticker: t, side: "bid", price: 3000, count: 2000, strategy: "event_arbitrage", groupKey: "event_arbitrage:EV:yes:1" });
+  for (const t of ["M0", "M1", "M2"])
+    filledOrder(ledger, {
+      ticker: t,
+      side: "bid",
+      price: 3000,
+      count: 2000,
+      strategy: "event_arbitrage",
+      groupKey: "event_arbitrage:EV:yes:1",
+    });
 
   test("the legs are hedged, so a 5-contract quote in one leg's market still fits the cap", () => {
     const s = snapshotOf(ledger);
@@ -61,7 +122,9 @@ describe("hedged arbitrage sets and the per-market cap (real SQLite ledger)", ()
 
   test("a new whole set goes through at full size even beyond the cap; a lone leg does not", () => {
     const s = snapshotOf(ledger);
-    const legs = ["M0", "M1", "M2"].map((t) => bid(t, 1500, { strategy: "event_arbitrage", groupKey: "g2", timeInForce: "fill_or_kill", postOnly: false }));
+    const legs = ["M0", "M1", "M2"].map((t) =>
+      bid(t, 1500, { strategy: "event_arbitrage", groupKey: "g2", timeInForce: "fill_or_kill", postOnly: false }),
+    );
     const r = evaluateIntents(legs, s, L, T0);
     expect(r.verdicts.map((v) => v.verdict.verdict)).toEqual(["allow", "allow", "allow"]);
     // One leg alone (no set): the per-market cap applies.

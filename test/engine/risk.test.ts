@@ -26,15 +26,36 @@ const limits = (over: Record<string, unknown> = {}): ResolvedRiskLimits => resol
 const T0 = Date.UTC(2026, 2, 10, 15, 0, 0); // 11:00 New York
 
 const create = (over: Partial<CreateIntent> = {}): CreateIntent => ({
-  kind: "create", strategy: "t", ticker: "A", eventTicker: "E1", side: "bid", price: 5000, count: 100,
-  timeInForce: "good_till_canceled", postOnly: false, reduceOnly: false, reason: "test", ...over,
+  kind: "create",
+  strategy: "t",
+  ticker: "A",
+  eventTicker: "E1",
+  side: "bid",
+  price: 5000,
+  count: 100,
+  timeInForce: "good_till_canceled",
+  postOnly: false,
+  reduceOnly: false,
+  reason: "test",
+  ...over,
 });
-const snap = (over: Partial<RiskSnapshot> = {}): RiskSnapshot => ({ ...emptyRiskSnapshot(T0, { cashMicros: 1_000_000_000, equityMicros: 1_000_000_000 }), ...over });
+const snap = (over: Partial<RiskSnapshot> = {}): RiskSnapshot => ({
+  ...emptyRiskSnapshot(T0, { cashMicros: 1_000_000_000, equityMicros: 1_000_000_000 }),
+  ...over,
+});
 
 describe("limits resolve to integers", () => {
   test("defaults", () => {
     const L = limits();
-    expect(L).toMatchObject({ maxContractsPerOrder: 1000, maxPositionPerMarket: 2500, maxOrderMicros: 10_000_000, maxDrawdownE4: 2000, reduceAtE4: 8000, minPrice: 200, maxPrice: 9800 });
+    expect(L).toMatchObject({
+      maxContractsPerOrder: 1000,
+      maxPositionPerMarket: 2500,
+      maxOrderMicros: 10_000_000,
+      maxDrawdownE4: 2000,
+      reduceAtE4: 8000,
+      minPrice: 200,
+      maxPrice: 9800,
+    });
   });
   test("trading day follows the timezone and DST", () => {
     expect(tradingDay(Date.UTC(2026, 0, 1, 4, 59), "America/New_York")).toBe("2025-12-31");
@@ -63,7 +84,10 @@ describe("evaluateIntent: hand-worked", () => {
     expect(evaluateIntent(create({ price: 200 }), snap(), limits(), T0).verdict).toBe("allow");
   });
   test("position per market counts resting orders on the same side", () => {
-    const s = snap({ positions: { A: { eventTicker: "E1", position: 2000, costMicros: 0 } }, resting: [{ orderId: "r", ticker: "A", eventTicker: "E1", side: "bid", price: 4000, remaining: 300 }] });
+    const s = snap({
+      positions: { A: { eventTicker: "E1", position: 2000, costMicros: 0 } },
+      resting: [{ orderId: "r", ticker: "A", eventTicker: "E1", side: "bid", price: 4000, remaining: 300 }],
+    });
     expect(evaluateIntent(create({ price: 1000, count: 500 }), s, limits(), T0)).toMatchObject({ verdict: "resize", count: 200 });
     expect(evaluateIntent(create({ price: 1000, count: 500, side: "ask" }), s, limits(), T0).verdict).toBe("allow");
   });
@@ -74,7 +98,9 @@ describe("evaluateIntent: hand-worked", () => {
     });
     expect(eventExposureMicros(s, "E1")).toBe(43_000_000);
     // $7 left in the event: 0.50 each → 14 contracts by exposure, but $10/order → 19; per order 10 → 10
-    expect(evaluateIntent(create({ ticker: "C", count: 2000 }), s, limits({ max_contracts_per_order: 100, max_order_dollars: "100" }), T0)).toMatchObject({ verdict: "resize", count: 1400 });
+    expect(
+      evaluateIntent(create({ ticker: "C", count: 2000 }), s, limits({ max_contracts_per_order: 100, max_order_dollars: "100" }), T0),
+    ).toMatchObject({ verdict: "resize", count: 1400 });
     expect(totalExposureMicros(s)).toBe(43_000_000);
   });
   test("closing orders lock nothing and pass exposure even at the limit", () => {
@@ -85,7 +111,10 @@ describe("evaluateIntent: hand-worked", () => {
   test("cash after resting orders and reserve", () => {
     const s = snap({ cashMicros: 5_000_000 });
     // $5 − $1 reserve = $4: n × 0.50 + fee ≤ 4 → 7 contracts (3.50 + 0.1225)
-    expect(evaluateIntent(create({ count: 1000 }), s, limits({ min_cash_reserve_dollars: "1" }), T0)).toMatchObject({ verdict: "resize", count: 700 });
+    expect(evaluateIntent(create({ count: 1000 }), s, limits({ min_cash_reserve_dollars: "1" }), T0)).toMatchObject({
+      verdict: "resize",
+      count: 700,
+    });
   });
   test("orders per minute: sliding window", () => {
     const times = Array.from({ length: 30 }, (_, i) => T0 - 59_000 + i);
@@ -95,7 +124,9 @@ describe("evaluateIntent: hand-worked", () => {
   test("halted: nothing but cancels", () => {
     const s = snap({ state: "halted", reason: "daily loss" });
     expect(evaluateIntent(create(), s, limits(), T0).verdict).toBe("reject");
-    expect(evaluateIntent({ kind: "cancel", strategy: "t", ticker: "A", orderId: "x", reason: "r" }, s, limits(), T0).verdict).toBe("allow");
+    expect(evaluateIntent({ kind: "cancel", strategy: "t", ticker: "A", orderId: "x", reason: "r" }, s, limits(), T0).verdict).toBe(
+      "allow",
+    );
   });
   test("reducing: only what shrinks |position|", () => {
     const s = snap({ state: "reducing", positions: { A: { eventTicker: "E1", position: 500, costMicros: 2_500_000 } } });
@@ -110,7 +141,9 @@ describe("evaluateIntent: hand-worked", () => {
   });
   test("a set passes or fails together and at one size", () => {
     // Leg B is dearer: $1 per order allows 2 contracts at 0.45 (0.90 + fee 0.04), 3 at 0.30.
-    const legs = ["A", "B", "C"].map((t) => create({ ticker: t, price: t === "B" ? 4500 : 3000, count: 500, groupKey: "g", timeInForce: "fill_or_kill" }));
+    const legs = ["A", "B", "C"].map((t) =>
+      create({ ticker: t, price: t === "B" ? 4500 : 3000, count: 500, groupKey: "g", timeInForce: "fill_or_kill" }),
+    );
     const r = evaluateIntents(legs, snap(), limits({ max_order_dollars: "1" }), T0);
     expect(r.verdicts.map((v) => v.verdict)).toEqual([0, 1, 2].map(() => expect.objectContaining({ verdict: "resize", count: 200 })));
     const broke = evaluateIntents(legs, snap(), limits({ max_order_dollars: "0.4" }), T0);
@@ -125,7 +158,9 @@ describe("evaluateIntent: hand-worked", () => {
     // Held contracts marked hedged do not count either; the naked rest does.
     const h = snap({ positions: { B: { eventTicker: "E1", position: 2300, costMicros: 0, hedged: 2000 } } });
     expect(evaluateIntent(create({ ticker: "B", count: 500 }), h, limits(), T0).verdict).toBe("allow");
-    expect(evaluateIntent(create({ ticker: "B", count: 2300 }), h, limits({ max_contracts_per_order: 100, max_order_dollars: "100" }), T0)).toMatchObject({ verdict: "resize", count: 2200 });
+    expect(
+      evaluateIntent(create({ ticker: "B", count: 2300 }), h, limits({ max_contracts_per_order: 100, max_order_dollars: "100" }), T0),
+    ).toMatchObject({ verdict: "resize", count: 2200 });
   });
 });
 
@@ -143,7 +178,11 @@ describe("state transitions", () => {
     expect(s.reason).toMatch(/daily loss \$25.00/);
     s = nextRiskState({ ...s, equityMicros: 100_000_000 }, L, T0 + 86_400_000);
     expect(s.state).toBe("halted");
-    const back = fromRiskRow(JSON.parse(JSON.stringify(toRiskRow(s))), { cashMicros: 0, equityMicros: 100_000_000, positions: {}, resting: [], recentOrderTimesMs: [] }, T0 + 86_400_001);
+    const back = fromRiskRow(
+      JSON.parse(JSON.stringify(toRiskRow(s))),
+      { cashMicros: 0, equityMicros: 100_000_000, positions: {}, resting: [], recentOrderTimesMs: [] },
+      T0 + 86_400_001,
+    );
     expect(nextRiskState(back, L, T0 + 86_400_002).state).toBe("halted");
     const r = nextRiskState(resetHalt(back, L, T0 + 86_400_003), L, T0 + 86_400_004);
     expect(r.state).toBe("active");
@@ -178,12 +217,34 @@ type Op =
   | { t: "restart" };
 
 const TICKERS = [
-  ["A", "E1"], ["B", "E1"], ["C", "E2"], ["D", "E2"],
+  ["A", "E1"],
+  ["B", "E1"],
+  ["C", "E2"],
+  ["D", "E2"],
 ] as const;
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ t: fc.constant("create" as const), ticker: fc.integer({ min: 0, max: 3 }), side: fc.constantFrom<BookSide>("bid", "ask"), price: fc.integer({ min: 1, max: 99 }).map((c) => c * 100), count: fc.integer({ min: 1, max: 30 }).map((c) => c * 100), reduceOnly: fc.boolean(), group: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant("amend" as const), pick: fc.nat(), price: fc.integer({ min: 1, max: 99 }).map((c) => c * 100), count: fc.integer({ min: 1, max: 30 }).map((c) => c * 100) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      t: fc.constant("create" as const),
+      ticker: fc.integer({ min: 0, max: 3 }),
+      side: fc.constantFrom<BookSide>("bid", "ask"),
+      price: fc.integer({ min: 1, max: 99 }).map((c) => c * 100),
+      count: fc.integer({ min: 1, max: 30 }).map((c) => c * 100),
+      reduceOnly: fc.boolean(),
+      group: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant("amend" as const),
+      pick: fc.nat(),
+      price: fc.integer({ min: 1, max: 99 }).map((c) => c * 100),
+      count: fc.integer({ min: 1, max: 30 }).map((c) => c * 100),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("cancel" as const), pick: fc.nat() }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("fill" as const), pick: fc.nat(), frac: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("equity" as const), delta: fc.integer({ min: -8_000_000, max: 5_000_000 }) }) },
@@ -216,14 +277,26 @@ function fill(s: RiskSnapshot, idx: number, frac: number): RiskSnapshot {
     cost += lp * (n - closing);
   }
   const resting = s.resting.map((r, i) => (i === idx ? { ...r, remaining: r.remaining - n } : r)).filter((r) => r.remaining > 0);
-  return { ...s, cashMicros: cash, positions: { ...s.positions, [o.ticker]: { eventTicker: o.eventTicker, position: pos, costMicros: cost } }, resting };
+  return {
+    ...s,
+    cashMicros: cash,
+    positions: { ...s.positions, [o.ticker]: { eventTicker: o.eventTicker, position: pos, costMicros: cost } },
+    resting,
+  };
 }
 
 describe("properties: no limit is ever exceeded, across restarts", () => {
   test("random sequences", () => {
     const L = limits({
-      max_contracts_per_order: 8, max_position_per_market: 15, max_event_exposure_dollars: "12", max_total_exposure_dollars: "20",
-      max_order_dollars: "5", max_daily_loss_dollars: "10", max_drawdown_pct: 15, max_orders_per_minute: 6, min_cash_reserve_dollars: "2",
+      max_contracts_per_order: 8,
+      max_position_per_market: 15,
+      max_event_exposure_dollars: "12",
+      max_total_exposure_dollars: "20",
+      max_order_dollars: "5",
+      max_daily_loss_dollars: "10",
+      max_drawdown_pct: 15,
+      max_orders_per_minute: 6,
+      min_cash_reserve_dollars: "2",
     });
     const stats = { allow: 0, resize: 0, reject: 0, fills: 0, halted: 0, reducing: 0 };
     fc.assert(
@@ -257,7 +330,8 @@ describe("properties: no limit is ever exceeded, across restarts", () => {
               if (s.state === "halted") expect(intent.kind).toBe("cancel");
               if (intent.kind === "create") {
                 const n = verdict.verdict === "resize" ? verdict.count : intent.count;
-                if (intent.groupKey) setSent.set(`${intent.ticker}:${intent.side}`, (setSent.get(`${intent.ticker}:${intent.side}`) ?? 0) + n);
+                if (intent.groupKey)
+                  setSent.set(`${intent.ticker}:${intent.side}`, (setSent.get(`${intent.ticker}:${intent.side}`) ?? 0) + n);
                 expect(n).toBeGreaterThan(0);
                 expect(n).toBeLessThanOrEqual(L.maxContractsPerOrder);
                 const lp = legPrice(intent.side, intent.price);
@@ -266,7 +340,9 @@ describe("properties: no limit is ever exceeded, across restarts", () => {
                 expect(intent.price).toBeLessThanOrEqual(L.maxPrice);
                 if (s.state === "reducing") {
                   const pos = s.positions[intent.ticker]?.position ?? 0;
-                  const same = s.resting.filter((o) => o.ticker === intent.ticker && o.side === intent.side).reduce((a, o) => a + o.remaining, 0);
+                  const same = s.resting
+                    .filter((o) => o.ticker === intent.ticker && o.side === intent.side)
+                    .reduce((a, o) => a + o.remaining, 0);
                   // Even if every reducing order fills, |position| does not grow.
                   if (intent.side === "bid") expect(pos + same + n).toBeLessThanOrEqual(0);
                   else expect(pos - same - n).toBeGreaterThanOrEqual(0);
@@ -279,7 +355,8 @@ describe("properties: no limit is ever exceeded, across restarts", () => {
               const after = eventExposureMicros(r.snapshot, e);
               if (after > eventExposureMicros(s, e)) expect(after).toBeLessThanOrEqual(L.maxEventExposureMicros);
             }
-            if (totalExposureMicros(r.snapshot) > totalExposureMicros(s)) expect(totalExposureMicros(r.snapshot)).toBeLessThanOrEqual(L.maxTotalExposureMicros);
+            if (totalExposureMicros(r.snapshot) > totalExposureMicros(s))
+              expect(totalExposureMicros(r.snapshot)).toBeLessThanOrEqual(L.maxTotalExposureMicros);
             s = r.snapshot;
           };
           switch (op.t) {
@@ -287,7 +364,10 @@ describe("properties: no limit is ever exceeded, across restarts", () => {
               const [ticker, ev] = TICKERS[op.ticker]!;
               if (op.group) {
                 const peer = TICKERS[op.ticker ^ 1]!;
-                send([create({ ticker, eventTicker: ev, side: op.side, price: op.price, count: op.count, groupKey: `g${seq}` }), create({ ticker: peer[0], eventTicker: peer[1], side: op.side, price: op.price, count: op.count, groupKey: `g${seq}` })]);
+                send([
+                  create({ ticker, eventTicker: ev, side: op.side, price: op.price, count: op.count, groupKey: `g${seq}` }),
+                  create({ ticker: peer[0], eventTicker: peer[1], side: op.side, price: op.price, count: op.count, groupKey: `g${seq}` }),
+                ]);
               } else {
                 send([create({ ticker, eventTicker: ev, side: op.side, price: op.price, count: op.count, reduceOnly: op.reduceOnly })]);
               }
@@ -296,7 +376,19 @@ describe("properties: no limit is ever exceeded, across restarts", () => {
             }
             case "amend": {
               const o = s.resting[op.pick % Math.max(1, s.resting.length)];
-              if (o) send([{ kind: "amend", strategy: "t", ticker: o.ticker, orderId: o.orderId, side: o.side, price: op.price, count: op.count + (o.filled ?? 0), reason: "p" }]);
+              if (o)
+                send([
+                  {
+                    kind: "amend",
+                    strategy: "t",
+                    ticker: o.ticker,
+                    orderId: o.orderId,
+                    side: o.side,
+                    price: op.price,
+                    count: op.count + (o.filled ?? 0),
+                    reason: "p",
+                  },
+                ]);
               break;
             }
             case "cancel": {
@@ -317,7 +409,17 @@ describe("properties: no limit is ever exceeded, across restarts", () => {
             case "restart": {
               // Only the risk_state row survives; the portfolio is rebuilt from the exchange/ledger.
               const row = JSON.parse(JSON.stringify(toRiskRow(s)));
-              s = fromRiskRow(row, { cashMicros: s.cashMicros, equityMicros: s.equityMicros, positions: s.positions, resting: s.resting, recentOrderTimesMs: s.recentOrderTimesMs }, now);
+              s = fromRiskRow(
+                row,
+                {
+                  cashMicros: s.cashMicros,
+                  equityMicros: s.equityMicros,
+                  positions: s.positions,
+                  resting: s.resting,
+                  recentOrderTimesMs: s.recentOrderTimesMs,
+                },
+                now,
+              );
               expect(s.state).toBe(before.state);
               break;
             }
@@ -343,14 +445,20 @@ describe("properties: no limit is ever exceeded, across restarts", () => {
   test("halted allows nothing but cancels, whatever the intent", () => {
     fc.assert(
       fc.property(opArb, fc.integer({ min: 1, max: 99 }), (op, c) => {
-        const s = snap({ state: "halted", reason: "x", resting: [{ orderId: "o", ticker: "A", eventTicker: "E1", side: "bid", price: 5000, remaining: 100 }] });
+        const s = snap({
+          state: "halted",
+          reason: "x",
+          resting: [{ orderId: "o", ticker: "A", eventTicker: "E1", side: "bid", price: 5000, remaining: 100 }],
+        });
         const intents: Intent[] = [
           create({ price: c * 100 }),
           create({ side: "ask", price: c * 100, reduceOnly: true }),
           { kind: "amend", strategy: "t", ticker: "A", orderId: "o", side: "bid", price: c * 100, count: 100, reason: "r" },
         ];
         for (const i of intents) expect(evaluateIntent(i, s, limits(), T0).verdict).toBe("reject");
-        expect(evaluateIntent({ kind: "cancel", strategy: "t", ticker: "A", orderId: "o", reason: "r" }, s, limits(), T0).verdict).toBe("allow");
+        expect(evaluateIntent({ kind: "cancel", strategy: "t", ticker: "A", orderId: "o", reason: "r" }, s, limits(), T0).verdict).toBe(
+          "allow",
+        );
         void op;
       }),
       { numRuns: 500 },

@@ -19,7 +19,6 @@ afterAll(() => cleanup());
 
 const gz = (p: string): unknown => JSON.parse(gunzipSync(readFileSync(p)).toString("utf8"));
 
-
 type Ev = { event_ticker: string; markets?: Array<{ status: string; result?: string }> };
 
 let sim: Running;
@@ -59,22 +58,51 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-type Candles = { period_interval: number; markets: Record<string, { source: string; candlesticks: Array<{ end_period_ts: number; volume_fp: string; price: { close_dollars: string | null } }> }> };
+type Candles = {
+  period_interval: number;
+  markets: Record<
+    string,
+    { source: string; candlesticks: Array<{ end_period_ts: number; volume_fp: string; price: { close_dollars: string | null } }> }
+  >;
+};
 /** A market's candle volume in whole contracts. */
 const candleVolume = (c: Candles, ticker: string) => c.markets[ticker]!.candlesticks.reduce((a, k) => a + Number(k.volume_fp), 0);
 
-const files = (d: string) => ["events", "trades", "candles"].flatMap((k) => readdirSync(join(d, k)).filter((f) => f.endsWith(".json.gz")).map((f) => `${k}/${f}`)).sort();
+const files = (d: string) =>
+  ["events", "trades", "candles"]
+    .flatMap((k) =>
+      readdirSync(join(d, k))
+        .filter((f) => f.endsWith(".json.gz"))
+        .map((f) => `${k}/${f}`),
+    )
+    .sort();
 
 test("fetch-history writes a complete tape that backtest --data runs on", async () => {
-  const r = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], { cwd: dir, timeoutMs: 90_000 });
+  const r = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], {
+    cwd: dir,
+    timeoutMs: 90_000,
+  });
   expect(r.code, r.output).toBe(0);
   expect(r.stdout).toContain("written: 2 event(s)");
   const out = join(dir, "full");
-  expect(files(out)).toEqual([`candles/${from}.json.gz`, `candles/${to}.json.gz`, `events/${from}.json.gz`, `events/${to}.json.gz`, `trades/${from}.json.gz`, `trades/${to}.json.gz`]);
+  expect(files(out)).toEqual([
+    `candles/${from}.json.gz`,
+    `candles/${to}.json.gz`,
+    `events/${from}.json.gz`,
+    `events/${to}.json.gz`,
+    `trades/${from}.json.gz`,
+    `trades/${to}.json.gz`,
+  ]);
   expect(r.stdout).toMatch(/candles: [1-9]\d* one-minute candle\(s\) written to candles\//);
   for (const d of [from, to]) {
-    const ev = gz(join(out, "events", `${d}.json.gz`)) as { event: { series_ticker: string }; markets: Array<{ ticker: string; result: string; volume: number }> };
-    const tr = gz(join(out, "trades", `${d}.json.gz`)) as Record<string, Array<{ trade_id: string; count: number; yes_price: number; created_time: string; taker_side: string }>>;
+    const ev = gz(join(out, "events", `${d}.json.gz`)) as {
+      event: { series_ticker: string };
+      markets: Array<{ ticker: string; result: string; volume: number }>;
+    };
+    const tr = gz(join(out, "trades", `${d}.json.gz`)) as Record<
+      string,
+      Array<{ trade_id: string; count: number; yes_price: number; created_time: string; taker_side: string }>
+    >;
     expect(ev.event.series_ticker).toBe("KXHIGHNY");
     // Every market's one-minute candles from the live endpoint (not archived): their volume is the market's.
     const cd = gz(join(out, "candles", `${d}.json.gz`)) as Candles;
@@ -93,7 +121,8 @@ test("fetch-history writes a complete tape that backtest --data runs on", async 
       // Complete and never doubled: the counts add up to the volume the exchange reports.
       expect(list.reduce((s, t) => s + t.count, 0)).toBe(m.volume);
       expect(new Set(list.map((t) => t.trade_id)).size).toBe(list.length);
-      for (let i = 1; i < list.length; i++) expect(Date.parse(list[i - 1]!.created_time)).toBeGreaterThanOrEqual(Date.parse(list[i]!.created_time));
+      for (let i = 1; i < list.length; i++)
+        expect(Date.parse(list[i - 1]!.created_time)).toBeGreaterThanOrEqual(Date.parse(list[i]!.created_time));
       for (const t of list) {
         expect(Number.isInteger(t.yes_price) && t.yes_price >= 1 && t.yes_price <= 99).toBe(true);
         expect(["yes", "no"]).toContain(t.taker_side);
@@ -107,7 +136,10 @@ test("fetch-history writes a complete tape that backtest --data runs on", async 
   expect(bt.stdout).toContain(`Backtest: 2 events, 14 markets`);
   expect(existsSync(join(dir, "bt", "equity.svg"))).toBe(true);
   // Re-running fetches nothing again.
-  const again = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], { cwd: dir, timeoutMs: 90_000 });
+  const again = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], {
+    cwd: dir,
+    timeoutMs: 90_000,
+  });
   expect(again.code, again.output).toBe(0);
   expect(again.stdout).toContain("written: 0 event(s), 0 trade(s); already complete: 2");
   expect(again.stdout).toContain("candles: 0 one-minute candle(s)");
@@ -115,7 +147,10 @@ test("fetch-history writes a complete tape that backtest --data runs on", async 
   const cdFile = join(out, "candles", `${from}.json.gz`);
   const saved = readFileSync(cdFile);
   rmSync(cdFile);
-  const back = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], { cwd: dir, timeoutMs: 90_000 });
+  const back = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "full"], {
+    cwd: dir,
+    timeoutMs: 90_000,
+  });
   expect(back.code, back.output).toBe(0);
   expect(back.stdout).toContain("written: 0 event(s), 0 trade(s); already complete: 2");
   expect(back.stdout).toMatch(/candles: [1-9]\d* one-minute candle\(s\)/);
@@ -126,7 +161,12 @@ test("an interrupted fetch resumes to the same files as an uninterrupted one", a
   const args = ["fetch-history", "--series", "KXHIGHNY", "--from", from, "--to", to, "--out", "resumed"];
   const run = startBin(args, { cwd: dir });
   const state = join(dir, "resumed", ".fetch-history.json");
-  await until("the first event written", async () => (existsSync(state) && Object.keys((JSON.parse(readFileSync(state, "utf8")) as { done: object }).done).length >= 1 ? true : null), 60_000);
+  await until(
+    "the first event written",
+    async () =>
+      existsSync(state) && Object.keys((JSON.parse(readFileSync(state, "utf8")) as { done: object }).done).length >= 1 ? true : null,
+    60_000,
+  );
   const code = await run.stop("SIGINT");
   expect(code, run.output()).toBe(130);
   expect(run.output()).toContain("the same command continues from there");
@@ -149,7 +189,10 @@ test("bad input: one line naming the fix, exit 2", async () => {
     [["--series", "KXHIGHNY", "--from", "2026-02-01", "--to", "2026-01-02", "--out", "x"], /is after --to/],
     [["--series", "KXHIGHNY", "--from", "2026-01-01", "--to", "2026-01-02"], /needs --out DIR/],
     [["--series", "KXNOSUCH", "--from", "2026-01-01", "--to", "2026-01-02", "--out", "x"], /series KXNOSUCH has no events/],
-    [["--series", "KXHIGHNY", "--from", "2000-01-01", "--to", "2000-01-02", "--out", "x"], /no event dated 2000-01-01 to 2000-01-02; its events are dated/],
+    [
+      ["--series", "KXHIGHNY", "--from", "2000-01-01", "--to", "2000-01-02", "--out", "x"],
+      /no event dated 2000-01-01 to 2000-01-02; its events are dated/,
+    ],
     [["--series", "KXHIGHCHI", "--from", from, "--to", to, "--out", "full"], /holds series KXHIGHNY, not KXHIGHCHI/],
   ];
   for (const [args, re] of cases) {
@@ -161,7 +204,9 @@ test("bad input: one line naming the fix, exit 2", async () => {
   // The embedded exchange has no history: refused before anything is written.
   const d2 = tempDir("fetch-history-embedded");
   writeFileSync(join(d2, "advanced_config.json"), JSON.stringify({ exchange: { environment: "sim" } }));
-  const r = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", "2026-01-01", "--to", "2026-01-02", "--out", "x"], { cwd: d2 });
+  const r = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", "2026-01-01", "--to", "2026-01-02", "--out", "x"], {
+    cwd: d2,
+  });
   expect(r.code, r.output).toBe(2);
   expect(r.stderr).toMatch(/a fresh embedded exchange has no history/);
   expect(existsSync(join(d2, "x"))).toBe(false);
@@ -188,14 +233,19 @@ test("an exchange that archives (sim --history-after 0): markets and trades come
     // Archived markets left the live endpoints: GET /markets and the live tape no longer have them.
     const live = (await (await fetch(`${url}/markets?event_ticker=${archived.evs[0]}`)).json()) as { markets: M[] };
     expect(live.markets).toEqual([]);
-    const liveTrades = (await (await fetch(`${url}/markets/trades?ticker=${archived.markets.find((m) => m.event_ticker === archived.evs[0])!.ticker}`)).json()) as { trades: unknown[] };
+    const liveTrades = (await (
+      await fetch(`${url}/markets/trades?ticker=${archived.markets.find((m) => m.event_ticker === archived.evs[0])!.ticker}`)
+    ).json()) as { trades: unknown[] };
     expect(liveTrades.trades).toEqual([]);
     const dates = archived.evs.map((t) => {
       const m = /-(\d{2})([A-Z]{3})(\d{2})$/.exec(t)!;
       const mon = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"].indexOf(m[2]!) + 1;
       return `20${m[1]}-${String(mon).padStart(2, "0")}-${m[3]}`;
     });
-    const r = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", dates[0]!, "--to", dates[1]!, "--out", "tape"], { cwd: d, timeoutMs: 90_000 });
+    const r = await runBin(["fetch-history", "--series", "KXHIGHNY", "--from", dates[0]!, "--to", dates[1]!, "--out", "tape"], {
+      cwd: d,
+      timeoutMs: 90_000,
+    });
     expect(r.code, r.output).toBe(0);
     expect(r.stdout).toContain("written: 2 event(s)");
     for (const date of dates) {
@@ -222,18 +272,26 @@ test("an exchange that archives (sim --history-after 0): markets and trades come
         const path = `/historical/markets/${m0.ticker}/candlesticks?start_ts=${ends[0]! - 3600}&end_ts=${ends[ends.length - 1]! + 3600}&period_interval=${period}`;
         const res = await fetch(`${url}${path}`);
         expect(res.status).toBe(200);
-        const body = (await res.json()) as { ticker: string; candlesticks: Array<{ end_period_ts: number; volume: string; price: { close: string | null } }> };
+        const body = (await res.json()) as {
+          ticker: string;
+          candlesticks: Array<{ end_period_ts: number; volume: string; price: { close: string | null } }>;
+        };
         expect(checkRest("GET", `/trade-api/v2${path}`, 200, body)).toEqual([]);
         expect(body.ticker).toBe(m0.ticker);
         expect(body.candlesticks.reduce((a, k) => a + Number(k.volume), 0)).toBe(m0.volume);
         if (period === 1) {
-          expect(body.candlesticks.map((k) => [k.end_period_ts, k.price.close])).toEqual(cd.markets[m0.ticker]!.candlesticks.map((k) => [k.end_period_ts, k.price.close_dollars]));
+          expect(body.candlesticks.map((k) => [k.end_period_ts, k.price.close])).toEqual(
+            cd.markets[m0.ticker]!.candlesticks.map((k) => [k.end_period_ts, k.price.close_dollars]),
+          );
         }
       }
     }
     // A live (not archived) market is not at the historical endpoint.
     const liveNow = (await (await fetch(`${url}/markets?series_ticker=KXHIGHNY&status=open`)).json()) as { markets: M[] };
-    if (liveNow.markets.length) expect((await fetch(`${url}/historical/markets/${liveNow.markets[0]!.ticker}/candlesticks?start_ts=0&end_ts=1&period_interval=1`)).status).toBe(404);
+    if (liveNow.markets.length)
+      expect(
+        (await fetch(`${url}/historical/markets/${liveNow.markets[0]!.ticker}/candlesticks?start_ts=0&end_ts=1&period_interval=1`)).status,
+      ).toBe(404);
     const bt = await runBin(["backtest", "--data", "tape", "--out", "bt"], { cwd: d, timeoutMs: 90_000 });
     expect(bt.code, bt.output).toBe(0);
     expect(bt.stdout).toContain("Backtest: 2 events, 14 markets");

@@ -11,9 +11,29 @@ import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
-type Rec = { t: number; kind: string; type?: string; sid?: number; seq?: number; msg?: { market_ticker?: string; event_type?: string }; market?: { ticker: string; result?: string; status: string }; event?: { event_ticker: string }; expected?: number; got?: number };
+type Rec = {
+  t: number;
+  kind: string;
+  type?: string;
+  sid?: number;
+  seq?: number;
+  msg?: { market_ticker?: string; event_type?: string };
+  market?: { ticker: string; result?: string; status: string };
+  event?: { event_ticker: string };
+  expected?: number;
+  got?: number;
+};
 
-const read = (dir: string) => readdirSync(dir).sort().flatMap((f) => gunzipSync(readFileSync(join(dir, f))).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Rec));
+const read = (dir: string) =>
+  readdirSync(dir)
+    .sort()
+    .flatMap((f) =>
+      gunzipSync(readFileSync(join(dir, f)))
+        .toString("utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Rec),
+    );
 
 test("record writes the series' streams, metadata, results and seq gaps; a re-run appends", async () => {
   const dir = tempDir("record");
@@ -29,7 +49,8 @@ test("record writes the series' streams, metadata, results and seq gaps; a re-ru
     const recs = read(join(dir, "rec"));
     const kinds = (k: string, type?: string) => recs.filter((x) => x.kind === k && (type === undefined || x.type === type));
     expect(kinds("event").some((x) => x.event!.event_ticker.startsWith("KXHIGHNY-"))).toBe(true);
-    for (const t of ["orderbook_snapshot", "orderbook_delta", "trade", "ticker", "market_lifecycle_v2"]) expect(kinds("ws", t).length, t).toBeGreaterThan(0);
+    for (const t of ["orderbook_snapshot", "orderbook_delta", "trade", "ticker", "market_lifecycle_v2"])
+      expect(kinds("ws", t).length, t).toBeGreaterThan(0);
     // Only the scope's series.
     for (const x of kinds("ws").filter((x) => x.msg)) expect(x.msg!.market_ticker!.startsWith("KXHIGHNY-")).toBe(true);
     for (const x of kinds("ws", "orderbook_delta")) expect(Number.isInteger(x.seq)).toBe(true);
@@ -58,7 +79,12 @@ test("record writes the series' streams, metadata, results and seq gaps; a re-ru
     const before = new Map(files.map((f) => [f, readFileSync(join(dir, "rec", f))]));
     const r2 = await runBin(["record", "--series", "KXHIGHNY", "--out", "rec", "--duration", "2"], { cwd: dir, timeoutMs: 60_000 });
     expect(r2.code, r2.output).toBe(0);
-    for (const [f, b] of before) expect(readFileSync(join(dir, "rec", f)).subarray(0, b.length).equals(b)).toBe(true);
+    for (const [f, b] of before)
+      expect(
+        readFileSync(join(dir, "rec", f))
+          .subarray(0, b.length)
+          .equals(b),
+      ).toBe(true);
     expect(read(join(dir, "rec")).length).toBeGreaterThan(recs.length);
 
     // Bad input: one line, exit 2.

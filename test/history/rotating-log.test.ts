@@ -21,7 +21,12 @@ test("rotates by the hour, appends gzip members, and a new writer appends", () =
     b.write(h + 700, { n: 4 });
     b.flush();
     expect(readdirSync(dir).sort()).toEqual(["2026-03-01T10.jsonl.gz", "2026-03-01T11.jsonl.gz"]);
-    const lines = (f: string) => gunzipSync(readFileSync(join(dir, f))).toString("utf8").trim().split("\n").map((l) => (JSON.parse(l) as { n: number }).n);
+    const lines = (f: string) =>
+      gunzipSync(readFileSync(join(dir, f)))
+        .toString("utf8")
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { n: number }).n);
     expect(lines("2026-03-01T10.jsonl.gz")).toEqual([1, 2]);
     expect(lines("2026-03-01T11.jsonl.gz")).toEqual([3, 4]);
   } finally {

@@ -24,7 +24,14 @@ function serve(handler: ConstructorParameters<typeof RecordingServer>[0]): Recor
 function client(url: string, extra: Partial<ConstructorParameters<typeof KalshiClient>[0]> = {}): KalshiClient {
   return new KalshiClient({ baseUrl: url, apiKeyId: "test-key", privateKey: keys.privateKey, timeoutMs: 2000, backoffBaseMs: 5, ...extra });
 }
-const order = { ticker: "T", side: "bid", price: 4700, count: 100, time_in_force: "good_till_canceled", self_trade_prevention_type: "taker_at_cross" } as const;
+const order = {
+  ticker: "T",
+  side: "bid",
+  price: 4700,
+  count: 100,
+  time_in_force: "good_till_canceled",
+  self_trade_prevention_type: "taker_at_cross",
+} as const;
 
 async function caught(p: Promise<unknown>): Promise<KalshiApiError> {
   try {
@@ -66,8 +73,10 @@ describe("pagination", () => {
     const s = serve((_req, hit) => {
       const cursor = hit.url.searchParams.get("cursor");
       const p = hit.url.pathname;
-      if (p.endsWith("/portfolio/fills")) return json(cursor ? { ...fixture("fills__after_taker"), cursor: "" } : { ...fixture("fills__after_taker"), cursor: "c1" });
-      if (p.endsWith("/portfolio/positions")) return json(cursor ? fixture("portfolio__positions") : { ...fixture("portfolio__positions"), cursor: "c1" });
+      if (p.endsWith("/portfolio/fills"))
+        return json(cursor ? { ...fixture("fills__after_taker"), cursor: "" } : { ...fixture("fills__after_taker"), cursor: "c1" });
+      if (p.endsWith("/portfolio/positions"))
+        return json(cursor ? fixture("portfolio__positions") : { ...fixture("portfolio__positions"), cursor: "c1" });
       if (p.endsWith("/portfolio/settlements")) return json(fixture("settlements__page"));
       return json(fixture("portfolio__orders_list"));
     });
@@ -208,20 +217,33 @@ describe("all V2 writes and order groups hit the right paths with string bodies"
     const s = serve((req, hit) => {
       const p = hit.url.pathname.replace("/trade-api/v2", "");
       if (req.method === "POST" && p === "/portfolio/events/orders/batched")
-        return json({ orders: [{ order_id: "a", client_order_id: "c1", fill_count: "0.00", remaining_count: "1.00", ts_ms: 1 }, { error: { code: "invalid_price" } }] }, 201);
-      if (req.method === "DELETE" && p === "/portfolio/events/orders/batched") return json({ orders: [{ order_id: "a", reduced_by: "1.00", ts_ms: 1 }] });
+        return json(
+          {
+            orders: [
+              { order_id: "a", client_order_id: "c1", fill_count: "0.00", remaining_count: "1.00", ts_ms: 1 },
+              { error: { code: "invalid_price" } },
+            ],
+          },
+          201,
+        );
+      if (req.method === "DELETE" && p === "/portfolio/events/orders/batched")
+        return json({ orders: [{ order_id: "a", reduced_by: "1.00", ts_ms: 1 }] });
       if (req.method === "DELETE" && p === "/portfolio/events/orders") return new Response(null, { status: 204 });
       if (p.endsWith("/amend")) return json({ order_id: "a", remaining_count: "2.00", fill_count: "0.00", ts_ms: 2 });
       if (p.endsWith("/decrease")) return json({ order_id: "a", remaining_count: "0.50", ts_ms: 3 });
       if (p === "/portfolio/order_groups/create") return json({ order_group_id: "g1", subaccount: 0 }, 201);
-      if (req.method === "GET" && p === "/portfolio/order_groups/g1") return json({ is_auto_cancel_enabled: true, contracts_limit_fp: "10.00", orders: ["a"] });
+      if (req.method === "GET" && p === "/portfolio/order_groups/g1")
+        return json({ is_auto_cancel_enabled: true, contracts_limit_fp: "10.00", orders: ["a"] });
       if (p.startsWith("/portfolio/order_groups/g1")) return json({});
       if (p === "/account/limits") return json(fixture("account__limits"));
       if (p === "/account/endpoint_costs") return json(fixture("account__endpoint_costs"));
       return json({ msg: "unexpected" }, 418);
     });
     const c = client(s.url);
-    const b = await c.batchCreateOrders([{ ...order, client_order_id: "c1" }, { ...order, price: 4750 }]);
+    const b = await c.batchCreateOrders([
+      { ...order, client_order_id: "c1" },
+      { ...order, price: 4750 },
+    ]);
     expect(b.orders[0]!.remaining_count).toBe(100);
     expect(b.orders[1]!.error?.code).toBe("invalid_price");
     expect(b.orders[1]!.client_order_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -299,7 +321,22 @@ describe("rate limiting", () => {
   });
 
   test("orderbooks batch sends repeated tickers= parameters", async () => {
-    const s = serve(() => json({ orderbooks: [{ ticker: "A", orderbook_fp: { yes_dollars: [["0.4000", "1.00"], ["0.4500", "2.00"]], no_dollars: [] } }] }));
+    const s = serve(() =>
+      json({
+        orderbooks: [
+          {
+            ticker: "A",
+            orderbook_fp: {
+              yes_dollars: [
+                ["0.4000", "1.00"],
+                ["0.4500", "2.00"],
+              ],
+              no_dollars: [],
+            },
+          },
+        ],
+      }),
+    );
     const books = await client(s.url).getOrderbooks(["A", "B"]);
     expect(s.hits[0]!.url.searchParams.getAll("tickers")).toEqual(["A", "B"]);
     expect(books[0]!.yes).toEqual([

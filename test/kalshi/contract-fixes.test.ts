@@ -23,7 +23,14 @@ let proxy: RecordingProxy;
 const servers: RecordingServer[] = [];
 
 beforeAll(async () => {
-  sim = await startSimServer({ port: 0, seed: 7, clock, quiet: true, tier: "basic", accounts: [{ apiKeyId: "me", publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }] });
+  sim = await startSimServer({
+    port: 0,
+    seed: 7,
+    clock,
+    quiet: true,
+    tier: "basic",
+    accounts: [{ apiKeyId: "me", publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+  });
   proxy = startRecordingProxy(new URL(sim.baseUrl).origin);
 });
 afterAll(async () => {
@@ -37,8 +44,16 @@ function loopback(handler: ConstructorParameters<typeof RecordingServer>[0]): Re
   servers.push(s);
   return s;
 }
-const simClient = (extra: Partial<ConstructorParameters<typeof KalshiClient>[0]> = {}) => new KalshiClient({ baseUrl: proxy.baseUrl, apiKeyId: "me", privateKey: key, tier: "basic", ...extra });
-const restingBid = (ticker: string, price = 100): CreateOrderInput => ({ ticker, side: "bid", price, count: COUNT_ONE, time_in_force: "good_till_canceled", self_trade_prevention_type: "maker" });
+const simClient = (extra: Partial<ConstructorParameters<typeof KalshiClient>[0]> = {}) =>
+  new KalshiClient({ baseUrl: proxy.baseUrl, apiKeyId: "me", privateKey: key, tier: "basic", ...extra });
+const restingBid = (ticker: string, price = 100): CreateOrderInput => ({
+  ticker,
+  side: "bid",
+  price,
+  count: COUNT_ONE,
+  time_in_force: "good_till_canceled",
+  self_trade_prevention_type: "maker",
+});
 const shardOneTicker = () => [...sim.exchange.markets.values()].find((m) => m.exchangeIndex === 1 && m.status === "active")!.ticker;
 
 async function rejected(p: Promise<unknown>): Promise<KalshiApiError> {
@@ -77,7 +92,14 @@ describe("shard routing (exchange_index)", () => {
     proxy.rec.rest.length = 0;
     expect((await tr.decrease({ orderId: id(d), ticker: t }, 50)).kind).toBe("ok");
     expect((await tr.cancel([{ orderId: id(a), ticker: t }])).map((o) => o.kind)).toEqual(["ok"]);
-    expect((await tr.cancel([{ orderId: id(b), ticker: t }, { orderId: id(d), ticker: t }])).map((o) => o.kind)).toEqual(["ok", "ok"]);
+    expect(
+      (
+        await tr.cancel([
+          { orderId: id(b), ticker: t },
+          { orderId: id(d), ticker: t },
+        ])
+      ).map((o) => o.kind),
+    ).toEqual(["ok", "ok"]);
     const [dec, one, many] = proxy.rec.rest;
     expect(dec!.requestBody).toMatchObject({ market_ticker: t, exchange_index: 1 });
     expect(new URL(`http://x${one!.path}`).searchParams.get("market_ticker")).toBe(t);
@@ -90,12 +112,28 @@ describe("shard routing (exchange_index)", () => {
 });
 
 function req(ticker: string, i: number, groupKey: string | null = null): OrderRequest {
-  return { clientOrderId: crypto.randomUUID(), ticker, eventTicker: "", side: "bid", price: 100 * (1 + (i % 20)), count: COUNT_ONE, timeInForce: "good_till_canceled", postOnly: false, reduceOnly: false, orderGroupId: null, groupKey };
+  return {
+    clientOrderId: crypto.randomUUID(),
+    ticker,
+    eventTicker: "",
+    side: "bid",
+    price: 100 * (1 + (i % 20)),
+    count: COUNT_ONE,
+    timeInForce: "good_till_canceled",
+    postOnly: false,
+    reduceOnly: false,
+    orderGroupId: null,
+    groupKey,
+  };
 }
 
 describe("batch creates sized by the write bucket (Basic: 100 tokens, 10 per order)", () => {
   test("packing keeps every set whole and no batch over the limit", () => {
-    const rs = [...[0, 1, 2].map((i) => ({ id: `a${i}`, groupKey: "A" })), ...[0, 1, 2, 3].map((i) => ({ id: `s${i}`, groupKey: null })), ...[0, 1, 2, 3, 4].map((i) => ({ id: `b${i}`, groupKey: "B" }))];
+    const rs = [
+      ...[0, 1, 2].map((i) => ({ id: `a${i}`, groupKey: "A" })),
+      ...[0, 1, 2, 3].map((i) => ({ id: `s${i}`, groupKey: null })),
+      ...[0, 1, 2, 3, 4].map((i) => ({ id: `b${i}`, groupKey: "B" })),
+    ];
     const { batches, tooLarge } = packBatches(rs, 5);
     expect(tooLarge).toEqual([]);
     expect(batches.every((b) => b.length <= 5)).toBe(true);
@@ -131,7 +169,9 @@ describe("batch creates sized by the write bucket (Basic: 100 tokens, 10 per ord
     const reqs = [0, 1, 2, 3].flatMap((g) => [0, 1, 2, 3].map((i) => req(t, g * 4 + i, `set${g}`)));
     const out = await new LiveTransport(c).create(reqs);
     expect(out.map((o) => o.kind)).toEqual(reqs.map(() => "accepted"));
-    const batches = proxy.rec.rest.filter((r) => r.method === "POST" && r.path.endsWith("/batched")).map((r) => (r.requestBody as { orders: Array<{ client_order_id: string }> }).orders.map((o) => o.client_order_id));
+    const batches = proxy.rec.rest
+      .filter((r) => r.method === "POST" && r.path.endsWith("/batched"))
+      .map((r) => (r.requestBody as { orders: Array<{ client_order_id: string }> }).orders.map((o) => o.client_order_id));
     expect(batches.length).toBe(2);
     expect(batches.every((b) => b.length <= 10)).toBe(true);
     for (let g = 0; g < 4; g++) {
@@ -164,7 +204,7 @@ describe("what the contract allows in answers", () => {
 
   test("one malformed market, order or fill is skipped and reported once with its id; the page is used", async () => {
     const markets = (await simClient().listMarkets({ limit: 3 })).items;
-    const raw = await (await fetch(`${sim.baseUrl}/markets?limit=3`)).json() as { markets: Array<Record<string, unknown>> };
+    const raw = (await (await fetch(`${sim.baseUrl}/markets?limit=3`)).json()) as { markets: Array<Record<string, unknown>> };
     raw.markets[1] = { ...raw.markets[1], yes_bid_dollars: "abc" };
     const s = loopback((req) => {
       const p = new URL(req.url).pathname;
@@ -173,7 +213,12 @@ describe("what the contract allows in answers", () => {
       return json({ fills: [{ fill_id: "bad-fill", order_id: "o" }], cursor: "" });
     });
     const logs: string[] = [];
-    const c = new KalshiClient({ baseUrl: s.url, apiKeyId: "k", privateKey: keys.privateKey, logger: (lvl, m) => lvl === "warn" && logs.push(m) });
+    const c = new KalshiClient({
+      baseUrl: s.url,
+      apiKeyId: "k",
+      privateKey: keys.privateKey,
+      logger: (lvl, m) => lvl === "warn" && logs.push(m),
+    });
     for (let i = 0; i < 2; i++) {
       const page = await c.listMarkets({ limit: 3 });
       expect(page.items.map((m) => m.ticker)).toEqual([markets[0]!.ticker, markets[2]!.ticker]);

@@ -28,7 +28,10 @@ const pemBody = keys.pkcs1Pem.split("\n")[1]!;
 
 describe("loadPrivateKey", () => {
   test("PKCS#1 and PKCS#8 at mode 600 load as RSA key objects", () => {
-    for (const [n, pem] of [["p1.key", keys.pkcs1Pem], ["p8.key", keys.pkcs8Pem]] as const) {
+    for (const [n, pem] of [
+      ["p1.key", keys.pkcs1Pem],
+      ["p8.key", keys.pkcs8Pem],
+    ] as const) {
       const k = loadPrivateKey(write(n, pem, 0o600));
       expect(k.asymmetricKeyType).toBe("rsa");
       expect(k.type).toBe("private");

@@ -8,7 +8,9 @@ import { FIXTURES } from "./fixtures.ts";
 
 function replay(name: string, useYesPrice: boolean): OrderBook {
   const books = new OrderBooks();
-  const lines = readFileSync(join(FIXTURES, `${name}.jsonl`), "utf8").split("\n").filter((l) => l.trim());
+  const lines = readFileSync(join(FIXTURES, `${name}.jsonl`), "utf8")
+    .split("\n")
+    .filter((l) => l.trim());
   for (const l of lines) {
     const m = WsMessage.parse(JSON.parse(l));
     if (m.type === "orderbook_snapshot") books.snapshot(m.sid, m.msg.market_ticker, m.msg.yes_dollars_fp, m.msg.no_dollars_fp, useYesPrice);
@@ -137,4 +139,3 @@ describe("a crossed first snapshot is refused", () => {
     expect(b.bestYesAsk()!.price).toBe(6200);
   });
 });
-

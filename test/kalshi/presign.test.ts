@@ -76,14 +76,27 @@ describe("KalshiClient.presignOrders", () => {
   test("order creates go out with signatures made ahead, valid, each used once; other requests sign on the spot", async () => {
     const k = testKeys();
     const s = new RecordingServer((_req, hit) => {
-      const ok = verifyMessage(k.publicKey, signingMessage(hit.headers.get(HEADER_TIMESTAMP)!, hit.method, hit.url.pathname), hit.headers.get(HEADER_SIGNATURE)!);
-      return ok ? json({ error: { code: "bad_request", message: "signature fine; order refused on purpose" } }, 400) : json({ error: { code: "authentication_error" } }, 401);
+      const ok = verifyMessage(
+        k.publicKey,
+        signingMessage(hit.headers.get(HEADER_TIMESTAMP)!, hit.method, hit.url.pathname),
+        hit.headers.get(HEADER_SIGNATURE)!,
+      );
+      return ok
+        ? json({ error: { code: "bad_request", message: "signature fine; order refused on purpose" } }, 400)
+        : json({ error: { code: "authentication_error" } }, 401);
     });
     servers.push(s);
     const c = new KalshiClient({ baseUrl: `${s.url}/trade-api/v2`, apiKeyId: "key-1", privateKey: k.privateKey, maxAttempts: 1 });
     const pre = c.presignOrders()!;
     try {
-      const order = { ticker: "T", side: "bid", price: 4700, count: 100, time_in_force: "good_till_canceled", self_trade_prevention_type: "taker_at_cross" } as const;
+      const order = {
+        ticker: "T",
+        side: "bid",
+        price: 4700,
+        count: 100,
+        time_in_force: "good_till_canceled",
+        self_trade_prevention_type: "taker_at_cross",
+      } as const;
       for (const cid of ["cid-1", "cid-2", "cid-3"]) {
         const e = await c.createOrder({ ...order, client_order_id: cid }).catch((x: unknown) => x as { status: number });
         expect(e.status).toBe(400); // the server verified the signature (a bad one is 401)

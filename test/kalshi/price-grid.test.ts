@@ -69,19 +69,43 @@ describe("price grid", () => {
       return n;
     };
     const odd = [
-      [{ start: 0, end: 5_000, step: 50 }, { start: 5_000, end: 10_000, step: 30 }],
+      [
+        { start: 0, end: 5_000, step: 50 },
+        { start: 5_000, end: 10_000, step: 30 },
+      ],
       [{ start: 2_000, end: 3_000, step: 7 }],
-      [{ start: 0, end: 10_000, step: 100 }, { start: 4_000, end: 6_000, step: 10 }],
-      [{ start: 9_000, end: 10_000, step: 10 }, { start: 0, end: 1_000, step: 10 }, { start: 1_000, end: 9_000, step: 100 }],
+      [
+        { start: 0, end: 10_000, step: 100 },
+        { start: 4_000, end: 6_000, step: 10 },
+      ],
+      [
+        { start: 9_000, end: 10_000, step: 10 },
+        { start: 0, end: 1_000, step: 10 },
+        { start: 1_000, end: 9_000, step: 100 },
+      ],
     ];
     const grids = [linear, deci, tapered, ...odd];
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: grids.length - 1 }), fc.integer({ min: -50, max: 10_050 }), fc.integer({ min: -50, max: 10_050 }), (g, bid, ask) => {
-        expect(ticksBetween(bid, ask, grids[g]!)).toBe(walk(bid, ask, grids[g]!));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: grids.length - 1 }),
+        fc.integer({ min: -50, max: 10_050 }),
+        fc.integer({ min: -50, max: 10_050 }),
+        (g, bid, ask) => {
+          expect(ticksBetween(bid, ask, grids[g]!)).toBe(walk(bid, ask, grids[g]!));
+        },
+      ),
       { numRuns: 5_000 },
     );
-    for (const r of grids) for (const [b, a] of [[990, 1_010], [1_000, 9_000], [8_990, 9_010], [0, 10_000], [4_000, 4_000], [4_100, 4_000]] as const) expect(ticksBetween(b, a, r)).toBe(walk(b, a, r));
+    for (const r of grids)
+      for (const [b, a] of [
+        [990, 1_010],
+        [1_000, 9_000],
+        [8_990, 9_010],
+        [0, 10_000],
+        [4_000, 4_000],
+        [4_100, 4_000],
+      ] as const)
+        expect(ticksBetween(b, a, r)).toBe(walk(b, a, r));
   });
 
   test("properties: snaps are on grid, ordered and tight", () => {

@@ -17,7 +17,12 @@ afterAll(() => {
 });
 
 function nodeVerify(message: string, sigB64: string): boolean {
-  return verify("sha256", Buffer.from(message), { key: keys.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(sigB64, "base64"));
+  return verify(
+    "sha256",
+    Buffer.from(message),
+    { key: keys.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+    Buffer.from(sigB64, "base64"),
+  );
 }
 
 function opensslVerify(message: string, sigB64: string): boolean {
@@ -28,7 +33,22 @@ function opensslVerify(message: string, sigB64: string): boolean {
   writeFileSync(sig, Buffer.from(sigB64, "base64"));
   writeFileSync(pub, keys.publicPem);
   const r = Bun.spawnSync(
-    ["openssl", "dgst", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-sigopt", "rsa_mgf1_md:sha256", "-verify", pub, "-signature", sig, msg],
+    [
+      "openssl",
+      "dgst",
+      "-sha256",
+      "-sigopt",
+      "rsa_padding_mode:pss",
+      "-sigopt",
+      "rsa_pss_saltlen:32",
+      "-sigopt",
+      "rsa_mgf1_md:sha256",
+      "-verify",
+      pub,
+      "-signature",
+      sig,
+      msg,
+    ],
     { stdout: "pipe", stderr: "pipe" },
   );
   return r.exitCode === 0 && r.stdout.toString().includes("Verified OK");
@@ -66,7 +86,14 @@ describe("request signing", () => {
     server.handler = () => json({ order_id: "o1", fill_count: "0.00", remaining_count: "1.00", ts_ms: 1 }, 201);
     const c = new KalshiClient({ baseUrl: server.url, apiKeyId: "k", privateKey: keys.privateKey });
     const before = server.hits.length;
-    await c.createOrder({ ticker: "T", side: "bid", price: 100, count: 100, time_in_force: "good_till_canceled", self_trade_prevention_type: "taker_at_cross" });
+    await c.createOrder({
+      ticker: "T",
+      side: "bid",
+      price: 100,
+      count: 100,
+      time_in_force: "good_till_canceled",
+      self_trade_prevention_type: "taker_at_cross",
+    });
     const hit = server.hits[before]!;
     const ts = hit.headers.get("KALSHI-ACCESS-TIMESTAMP")!;
     const sig = hit.headers.get("KALSHI-ACCESS-SIGNATURE")!;

@@ -96,7 +96,14 @@ describe("money decodes to exact integers", () => {
 });
 
 describe("schemas reject what they must", () => {
-  const good = { ticker: "T", side: "bid", price: "0.5200", count: "1.00", time_in_force: "good_till_canceled", self_trade_prevention_type: "taker_at_cross" };
+  const good = {
+    ticker: "T",
+    side: "bid",
+    price: "0.5200",
+    count: "1.00",
+    time_in_force: "good_till_canceled",
+    self_trade_prevention_type: "taker_at_cross",
+  };
   test("the recorded numeric-field request is rejected (count and price as JSON numbers)", () => {
     const meta = JSON.parse(readFileSync(join(FIXTURES, "orders__numeric_field_types.meta.json"), "utf8"));
     const r = W.CreateOrderV2Request.safeParse(meta.request_body);
@@ -170,7 +177,9 @@ describe("schemas reject what they must", () => {
 describe("WebSocket fixtures", () => {
   for (const name of ["ws__orderbook_trade_yes", "ws__orderbook_trade_noleg"]) {
     test(`${name}: every frame parses`, () => {
-      const lines = readFileSync(join(FIXTURES, `${name}.jsonl`), "utf8").split("\n").filter((l) => l.trim());
+      const lines = readFileSync(join(FIXTURES, `${name}.jsonl`), "utf8")
+        .split("\n")
+        .filter((l) => l.trim());
       expect(lines.length).toBeGreaterThan(3);
       for (const l of lines) {
         const r = W.WsMessage.safeParse(JSON.parse(l));

@@ -14,14 +14,173 @@ const ID = "f5ed38e2-0991-4c8f-817e-08c4fd9cbfdb";
 
 /** One frame per message type, with every field the schema knows (AsyncAPI shapes). */
 const BASES: Record<string, unknown>[] = [
-  { type: "orderbook_delta", sid: 1, seq: 3, msg: { market_ticker: T, market_id: ID, price_dollars: "0.5200", delta_fp: "-1.00", side: "no", ts: "2026-06-11T06:29:47.354803Z", ts_ms: 1781159387354, client_order_id: "c1", subaccount: 0 } },
-  { type: "orderbook_snapshot", id: 4, sid: 1, seq: 1, msg: { market_ticker: T, market_id: ID, yes_dollars_fp: [["0.4700", "3.00"], ["0.4600", "10.50"]], no_dollars_fp: [["0.5200", "1.00"]] } },
-  { type: "ticker", sid: 2, seq: 7, msg: { market_ticker: T, market_id: ID, price_dollars: "0.4800", yes_bid_dollars: "0.4700", yes_ask_dollars: "0.4800", volume_fp: "1200.00", open_interest_fp: "800.00", dollar_volume: 576, dollar_open_interest: 384, yes_bid_size_fp: "3.00", yes_ask_size_fp: "1.00", last_trade_size_fp: "2.00", ts: 1781159387, ts_ms: 1781159387354, time: "2026-06-11T06:29:47Z" } },
-  { type: "trade", sid: 3, seq: 2, msg: { trade_id: "t-1", market_ticker: T, yes_price_dollars: "0.4800", no_price_dollars: "0.5200", count_fp: "2.00", taker_side: "yes", taker_outcome_side: "yes", taker_book_side: "bid", is_block_trade: false, ts: 1781159387, ts_ms: 1781159387354 } },
-  { type: "fill", sid: 4, seq: 9, msg: { trade_id: "t-1", order_id: "o-1", client_order_id: "c-1", market_ticker: T, exchange_index: 0, is_taker: true, side: "yes", yes_price_dollars: "0.4800", count_fp: "2.00", fee_cost: "0.035000", action: "buy", ts: 1781159387, ts_ms: 1781159387354, post_position_fp: "2.00", purchased_side: "yes", outcome_side: "yes", book_side: "bid", subaccount: 0 } },
-  { type: "user_order", sid: 5, seq: 1, msg: { order_id: "o-1", user_id: "u-1", ticker: T, exchange_index: 0, status: "resting", side: "yes", is_yes: true, outcome_side: "yes", book_side: "bid", yes_price_dollars: "0.4700", fill_count_fp: "0.00", remaining_count_fp: "5.00", initial_count_fp: "5.00", taker_fill_cost_dollars: "0.000000", maker_fill_cost_dollars: "0.000000", taker_fees_dollars: "0.000000", maker_fees_dollars: "0.000000", client_order_id: "c-1", order_group_id: null, self_trade_prevention_type: "taker_at_cross", created_time: "2026-06-11T06:29:47Z", created_ts_ms: 1781159387354, last_update_time: "2026-06-11T06:29:47Z", last_updated_ts_ms: 1781159387354, last_update_reason: "created", expiration_time: null, expiration_ts_ms: null, subaccount_number: null } },
-  { type: "market_position", sid: 6, seq: 1, msg: { user_id: "u-1", market_ticker: T, position_fp: "-3.00", position_cost_dollars: "1.410000", realized_pnl_dollars: "0.000000", fees_paid_dollars: "0.070000", position_fee_cost_dollars: "0.070000", volume_fp: "3.00", subaccount: 0 } },
-  { type: "market_lifecycle_v2", sid: 7, seq: 1, msg: { market_ticker: T, event_type: "settled", exchange_index: 0, open_ts: 1, close_ts: 2, determination_ts: 3, result: "yes", settlement_value: "1.0000", settled_ts: 4, is_deactivated: false, additional_metadata: { a: 1 }, price_level_structure: "linear_cent", price_ranges: [] } },
+  {
+    type: "orderbook_delta",
+    sid: 1,
+    seq: 3,
+    msg: {
+      market_ticker: T,
+      market_id: ID,
+      price_dollars: "0.5200",
+      delta_fp: "-1.00",
+      side: "no",
+      ts: "2026-06-11T06:29:47.354803Z",
+      ts_ms: 1781159387354,
+      client_order_id: "c1",
+      subaccount: 0,
+    },
+  },
+  {
+    type: "orderbook_snapshot",
+    id: 4,
+    sid: 1,
+    seq: 1,
+    msg: {
+      market_ticker: T,
+      market_id: ID,
+      yes_dollars_fp: [
+        ["0.4700", "3.00"],
+        ["0.4600", "10.50"],
+      ],
+      no_dollars_fp: [["0.5200", "1.00"]],
+    },
+  },
+  {
+    type: "ticker",
+    sid: 2,
+    seq: 7,
+    msg: {
+      market_ticker: T,
+      market_id: ID,
+      price_dollars: "0.4800",
+      yes_bid_dollars: "0.4700",
+      yes_ask_dollars: "0.4800",
+      volume_fp: "1200.00",
+      open_interest_fp: "800.00",
+      dollar_volume: 576,
+      dollar_open_interest: 384,
+      yes_bid_size_fp: "3.00",
+      yes_ask_size_fp: "1.00",
+      last_trade_size_fp: "2.00",
+      ts: 1781159387,
+      ts_ms: 1781159387354,
+      time: "2026-06-11T06:29:47Z",
+    },
+  },
+  {
+    type: "trade",
+    sid: 3,
+    seq: 2,
+    msg: {
+      trade_id: "t-1",
+      market_ticker: T,
+      yes_price_dollars: "0.4800",
+      no_price_dollars: "0.5200",
+      count_fp: "2.00",
+      taker_side: "yes",
+      taker_outcome_side: "yes",
+      taker_book_side: "bid",
+      is_block_trade: false,
+      ts: 1781159387,
+      ts_ms: 1781159387354,
+    },
+  },
+  {
+    type: "fill",
+    sid: 4,
+    seq: 9,
+    msg: {
+      trade_id: "t-1",
+      order_id: "o-1",
+      client_order_id: "c-1",
+      market_ticker: T,
+      exchange_index: 0,
+      is_taker: true,
+      side: "yes",
+      yes_price_dollars: "0.4800",
+      count_fp: "2.00",
+      fee_cost: "0.035000",
+      action: "buy",
+      ts: 1781159387,
+      ts_ms: 1781159387354,
+      post_position_fp: "2.00",
+      purchased_side: "yes",
+      outcome_side: "yes",
+      book_side: "bid",
+      subaccount: 0,
+    },
+  },
+  {
+    type: "user_order",
+    sid: 5,
+    seq: 1,
+    msg: {
+      order_id: "o-1",
+      user_id: "u-1",
+      ticker: T,
+      exchange_index: 0,
+      status: "resting",
+      side: "yes",
+      is_yes: true,
+      outcome_side: "yes",
+      book_side: "bid",
+      yes_price_dollars: "0.4700",
+      fill_count_fp: "0.00",
+      remaining_count_fp: "5.00",
+      initial_count_fp: "5.00",
+      taker_fill_cost_dollars: "0.000000",
+      maker_fill_cost_dollars: "0.000000",
+      taker_fees_dollars: "0.000000",
+      maker_fees_dollars: "0.000000",
+      client_order_id: "c-1",
+      order_group_id: null,
+      self_trade_prevention_type: "taker_at_cross",
+      created_time: "2026-06-11T06:29:47Z",
+      created_ts_ms: 1781159387354,
+      last_update_time: "2026-06-11T06:29:47Z",
+      last_updated_ts_ms: 1781159387354,
+      last_update_reason: "created",
+      expiration_time: null,
+      expiration_ts_ms: null,
+      subaccount_number: null,
+    },
+  },
+  {
+    type: "market_position",
+    sid: 6,
+    seq: 1,
+    msg: {
+      user_id: "u-1",
+      market_ticker: T,
+      position_fp: "-3.00",
+      position_cost_dollars: "1.410000",
+      realized_pnl_dollars: "0.000000",
+      fees_paid_dollars: "0.070000",
+      position_fee_cost_dollars: "0.070000",
+      volume_fp: "3.00",
+      subaccount: 0,
+    },
+  },
+  {
+    type: "market_lifecycle_v2",
+    sid: 7,
+    seq: 1,
+    msg: {
+      market_ticker: T,
+      event_type: "settled",
+      exchange_index: 0,
+      open_ts: 1,
+      close_ts: 2,
+      determination_ts: 3,
+      result: "yes",
+      settlement_value: "1.0000",
+      settled_ts: 4,
+      is_deactivated: false,
+      additional_metadata: { a: 1 },
+      price_level_structure: "linear_cent",
+      price_ranges: [],
+    },
+  },
   { type: "subscribed", id: 1, msg: { channel: "orderbook_delta", sid: 1 } },
   { type: "ok", id: 2, sid: 1, seq: 4, msg: ["x"] },
   { type: "error", id: 3, sid: 1, msg: { code: 6, msg: "Already subscribed", market_ticker: T, market_tickers: [T] } },
@@ -32,9 +191,10 @@ const BASES: Record<string, unknown>[] = [
 /** Every path into a frame (objects and arrays), for mutations to aim at. */
 function paths(v: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = [];
-  if (Array.isArray(v)) v.forEach((x, i) => {
-    out.push([...prefix, i], ...paths(x, [...prefix, i]));
-  });
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      out.push([...prefix, i], ...paths(x, [...prefix, i]));
+    });
   else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) out.push([...prefix, k], ...paths(x, [...prefix, k]));
   return out;
 }
@@ -44,9 +204,53 @@ const plainDecimal = fc
   .map(([neg, whole, frac]) => `${neg ? "-" : ""}${whole}${frac ? `.${frac}` : ""}`);
 const nasty = fc.oneof(
   fc.constantFrom<unknown>(
-    null, true, false, 0, -0, 1, -1, 1.5, 2 ** 53, -(2 ** 53), 1e21, "", "yes", "no", "bid", "ask", "resting", "pending", "orderbook_delta", "ticker",
-    "0.5600", " 0.56", "0.56 ", "0.5", "1", "-1.00", "-0", "-0.0000", "0.52001", "0.520000", "0.", ".5", "+1", "1e2", "0x10", "00.50", "٣",
-    "123456789012345.67", "9007199254740993", "1234567890123.4567", "999999999.999999", [], {}, [["0.5", "1.00"]], ["0.5", "1.00"], [["0.5", "1.00", "x"]], { code: 5 },
+    null,
+    true,
+    false,
+    0,
+    -0,
+    1,
+    -1,
+    1.5,
+    2 ** 53,
+    -(2 ** 53),
+    1e21,
+    "",
+    "yes",
+    "no",
+    "bid",
+    "ask",
+    "resting",
+    "pending",
+    "orderbook_delta",
+    "ticker",
+    "0.5600",
+    " 0.56",
+    "0.56 ",
+    "0.5",
+    "1",
+    "-1.00",
+    "-0",
+    "-0.0000",
+    "0.52001",
+    "0.520000",
+    "0.",
+    ".5",
+    "+1",
+    "1e2",
+    "0x10",
+    "00.50",
+    "٣",
+    "123456789012345.67",
+    "9007199254740993",
+    "1234567890123.4567",
+    "999999999.999999",
+    [],
+    {},
+    [["0.5", "1.00"]],
+    ["0.5", "1.00"],
+    [["0.5", "1.00", "x"]],
+    { code: 5 },
   ),
   plainDecimal,
   fc.integer(),
@@ -95,7 +299,8 @@ function agree(text: string): void {
 
 describe("fast WebSocket decoding agrees with the zod WsMessage schema", () => {
   test("the hot types are on the fast path", () => {
-    for (const t of ["orderbook_delta", "orderbook_snapshot", "ticker", "trade", "fill", "user_order"]) expect(FAST_WS_TYPES.has(t)).toBe(true);
+    for (const t of ["orderbook_delta", "orderbook_snapshot", "ticker", "trade", "fill", "user_order"])
+      expect(FAST_WS_TYPES.has(t)).toBe(true);
   });
 
   test("each base frame is valid and taken by the fast path itself, with zod's output", () => {
@@ -109,7 +314,11 @@ describe("fast WebSocket decoding agrees with the zod WsMessage schema", () => {
 
   test("the recorded Kalshi frames decode as zod decodes them", () => {
     const dir = join(import.meta.dir, "../fixtures/kalshi");
-    const lines = ["ws__orderbook_trade_yes.jsonl", "ws__orderbook_trade_noleg.jsonl"].flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter((l) => l.trim()));
+    const lines = ["ws__orderbook_trade_yes.jsonl", "ws__orderbook_trade_noleg.jsonl"].flatMap((f) =>
+      readFileSync(join(dir, f), "utf8")
+        .split("\n")
+        .filter((l) => l.trim()),
+    );
     expect(lines.length).toBeGreaterThanOrEqual(5);
     for (const l of lines) {
       agree(l);
@@ -138,10 +347,16 @@ describe("fast WebSocket decoding agrees with the zod WsMessage schema", () => {
     const delta = BASES[0]!;
     fc.assert(
       fc.property(plainDecimal, plainDecimal, (price, count) => {
-        const text = JSON.stringify(mutate(delta, [{ path: ["msg", "price_dollars"], op: "set", value: price }, { path: ["msg", "delta_fp"], op: "set", value: count }]));
+        const text = JSON.stringify(
+          mutate(delta, [
+            { path: ["msg", "price_dollars"], op: "set", value: price },
+            { path: ["msg", "delta_fp"], op: "set", value: count },
+          ]),
+        );
         agree(text);
         // Kalshi's own forms (4-dp prices, 2-dp counts, small numbers) never need the slow path.
-        if (/^-?\d{1,6}\.\d{4}$/.test(price) && /^-?\d{1,9}\.\d{2}$/.test(count)) expect(fastDecodeWsMessage(JSON.parse(text))).toBeDefined();
+        if (/^-?\d{1,6}\.\d{4}$/.test(price) && /^-?\d{1,9}\.\d{2}$/.test(count))
+          expect(fastDecodeWsMessage(JSON.parse(text))).toBeDefined();
       }),
       { numRuns: 2000, seed: 14 },
     );

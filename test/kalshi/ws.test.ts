@@ -30,7 +30,13 @@ function send(c: Conn, sid: number, type: string, msg: unknown, extra: Record<st
   c.ws.send(JSON.stringify({ type, sid, seq, msg, ...extra }) + "\n");
 }
 function snapshot(c: Conn, sid: number, id?: number): void {
-  send(c, sid, "orderbook_snapshot", { market_ticker: T, market_id: "m1", yes_dollars_fp: [["0.4700", "3.00"]], no_dollars_fp: [["0.4800", "2.00"]] }, id ? { id } : {});
+  send(
+    c,
+    sid,
+    "orderbook_snapshot",
+    { market_ticker: T, market_id: "m1", yes_dollars_fp: [["0.4700", "3.00"]], no_dollars_fp: [["0.4800", "2.00"]] },
+    id ? { id } : {},
+  );
 }
 
 const server = Bun.serve<{ n: number }>({
@@ -42,7 +48,12 @@ const server = Bun.serve<{ n: number }>({
     const sig = req.headers.get("KALSHI-ACCESS-SIGNATURE") ?? "";
     const ok =
       u.pathname === "/trade-api/ws/v2" &&
-      verify("sha256", Buffer.from(`${ts}GET${u.pathname}`), { key: keys.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(sig, "base64"));
+      verify(
+        "sha256",
+        Buffer.from(`${ts}GET${u.pathname}`),
+        { key: keys.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        Buffer.from(sig, "base64"),
+      );
     state.handshakes.push({ ok, key: req.headers.get("KALSHI-ACCESS-KEY") });
     if (!ok) return new Response(JSON.stringify({ error: { code: "authentication_error" } }), { status: 401 });
     return srv.upgrade(req, { data: { n: state.conns.length } }) ? undefined : new Response("no upgrade", { status: 400 });
@@ -93,7 +104,15 @@ afterAll(() => {
 
 const url = `ws://127.0.0.1:${server.port}/trade-api/ws/v2`;
 function newClient(extra: Partial<ConstructorParameters<typeof KalshiWs>[0]> = {}): KalshiWs {
-  const c = new KalshiWs({ url, apiKeyId: "ws-key", privateKey: keys.privateKey, reconnectBaseMs: 20, reconnectMaxMs: 100, commandTimeoutMs: 2000, ...extra });
+  const c = new KalshiWs({
+    url,
+    apiKeyId: "ws-key",
+    privateKey: keys.privateKey,
+    reconnectBaseMs: 20,
+    reconnectMaxMs: 100,
+    commandTimeoutMs: 2000,
+    ...extra,
+  });
   clients.push(c);
   return c;
 }
@@ -121,7 +140,11 @@ describe("KalshiWs", () => {
     expect(subs.map((s) => s.channel)).toEqual(["orderbook_delta", "trade"]);
     expect(subs.every((s) => typeof s.sid === "number")).toBe(true);
     conn = state.conns.at(-1)!;
-    expect(conn.commands[0]).toMatchObject({ id: 1, cmd: "subscribe", params: { channels: ["orderbook_delta", "trade"], market_tickers: [T], use_yes_price: true } });
+    expect(conn.commands[0]).toMatchObject({
+      id: 1,
+      cmd: "subscribe",
+      params: { channels: ["orderbook_delta", "trade"], market_tickers: [T], use_yes_price: true },
+    });
     obSid = subs[0]!.sid!;
     await until(() => c.books.get(T)?.trusted === true);
     const b = c.books.get(T)!;
@@ -148,7 +171,10 @@ describe("KalshiWs", () => {
     expect(gap.got - gap.expected).toBe(3);
     expect(gap.tickers).toEqual([T]);
     await until(() => conn.commands.length > before);
-    expect(conn.commands[before]).toMatchObject({ cmd: "update_subscription", params: { sids: [obSid], market_tickers: [T], action: "get_snapshot" } });
+    expect(conn.commands[before]).toMatchObject({
+      cmd: "update_subscription",
+      params: { sids: [obSid], market_tickers: [T], action: "get_snapshot" },
+    });
     await until(() => c.books.get(T)!.trusted);
     // Fresh snapshot: the pre-gap 0.49 level is gone.
     expect(c.books.get(T)!.bestYesBid()).toEqual({ price: 4700, size: 300 });
@@ -175,7 +201,10 @@ describe("KalshiWs", () => {
     const fresh = state.conns.at(-1)!;
     expect(state.handshakes.length).toBe(handshakesBefore + 1);
     expect(state.handshakes.at(-1)!.ok).toBe(true);
-    expect(fresh.commands[0]).toMatchObject({ cmd: "subscribe", params: { channels: ["orderbook_delta", "trade"], market_tickers: [T], use_yes_price: true } });
+    expect(fresh.commands[0]).toMatchObject({
+      cmd: "subscribe",
+      params: { channels: ["orderbook_delta", "trade"], market_tickers: [T], use_yes_price: true },
+    });
     const subs = c.subscriptions();
     expect(subs[0]!.sid).not.toBe(obSid);
     expect(c.stats.reconnects).toBe(1);
@@ -229,7 +258,13 @@ describe("KalshiWs against Kalshi's contract", () => {
       const conn = state.conns.at(-1)!;
       await until(() => c.books.get(T)?.trusted === true);
       await c.updateSubscription(sub!, "add_markets", ["KXTEST-26-B"]);
-      send(conn, sub!.sid!, "orderbook_delta", { market_ticker: T, market_id: "m1", price_dollars: "0.4700", delta_fp: "1.00", side: "yes" });
+      send(conn, sub!.sid!, "orderbook_delta", {
+        market_ticker: T,
+        market_id: "m1",
+        price_dollars: "0.4700",
+        delta_fp: "1.00",
+        side: "yes",
+      });
       await until(() => c.books.get(T)!.sizeAt("yes", 4700) === 400);
       expect(gaps).toEqual([]);
       expect(c.books.get(T)!.trusted).toBe(true);

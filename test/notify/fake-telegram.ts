@@ -26,7 +26,10 @@ export interface FakeTelegram {
 
 export function startFakeTelegram(token: string, backlog: Array<{ chatId: number; text: string }> = []): FakeTelegram {
   let nextId = 100;
-  const updates: Array<{ update_id: number; message: { chat: { id: number }; text: string } }> = backlog.map((b) => ({ update_id: nextId++, message: { chat: { id: b.chatId }, text: b.text } }));
+  const updates: Array<{ update_id: number; message: { chat: { id: number }; text: string } }> = backlog.map((b) => ({
+    update_id: nextId++,
+    message: { chat: { id: b.chatId }, text: b.text },
+  }));
   const waiters = new Set<() => void>();
   const wake = () => {
     for (const w of waiters) w();
@@ -55,7 +58,11 @@ export function startFakeTelegram(token: string, backlog: Array<{ chatId: number
         };
         const t = setTimeout(() => {
           waiters.delete(check);
-          rej(new Error(`no ${where} message matching ${re} within ${ms} ms; got:\n${(where === "telegram" ? f.sent.map((s) => s.text) : f.hooks.map((h) => h.text)).join("\n---\n")}`));
+          rej(
+            new Error(
+              `no ${where} message matching ${re} within ${ms} ms; got:\n${(where === "telegram" ? f.sent.map((s) => s.text) : f.hooks.map((h) => h.text)).join("\n---\n")}`,
+            ),
+          );
         }, ms);
         waiters.add(check);
         check();
@@ -76,10 +83,15 @@ export function startFakeTelegram(token: string, backlog: Array<{ chatId: number
         wake();
         return new Response("ok");
       }
-      if (!url.pathname.startsWith(`/bot${token}/`)) return Response.json({ ok: false, error_code: 401, description: "Unauthorized" }, { status: 401 });
+      if (!url.pathname.startsWith(`/bot${token}/`))
+        return Response.json({ ok: false, error_code: 401, description: "Unauthorized" }, { status: 401 });
       const method = url.pathname.slice(`/bot${token}/`.length);
       if (method === "sendMessage") {
-        if (f.failWith.telegram) return Response.json({ ok: false, error_code: f.failWith.telegram, description: "Unauthorized" }, { status: f.failWith.telegram });
+        if (f.failWith.telegram)
+          return Response.json(
+            { ok: false, error_code: f.failWith.telegram, description: "Unauthorized" },
+            { status: f.failWith.telegram },
+          );
         const body = (await req.json()) as { chat_id: string | number; text: string };
         f.sent.push({ chatId: String(body.chat_id), text: body.text });
         wake();

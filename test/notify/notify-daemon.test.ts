@@ -17,7 +17,6 @@ afterAll(() => cleanup());
 
 const TOKEN = "7000001:AAFakeTokenForTests_abcdefghijklmnop";
 
-
 function addNotify(cfgPath: string, notify: unknown, extra: Record<string, unknown> = {}): void {
   const c = JSON.parse(readFileSync(cfgPath, "utf8"));
   writeFileSync(cfgPath, JSON.stringify({ ...c, notify, ...extra }, null, 2));
@@ -46,7 +45,9 @@ describe("notifications from the daemon", () => {
       // Fills, batched: every ticker named is one the ledger holds a fill for.
       const fillsMsg = await tg.waitSent(/\d+ fill\(s\), fees \$/, 60_000);
       const db = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
-      const tickers = new Set((db.query("select ticker from fills where paper = 0").all() as Array<{ ticker: string }>).map((r) => r.ticker));
+      const tickers = new Set(
+        (db.query("select ticker from fills where paper = 0").all() as Array<{ ticker: string }>).map((r) => r.ticker),
+      );
       db.close();
       const named = [...fillsMsg.matchAll(/bought \S+ (?:YES|NO) (\S+) @/g)].map((m) => m[1]!);
       expect(named.length).toBeGreaterThan(0);
@@ -90,10 +91,16 @@ describe("notifications from the daemon", () => {
       await tg.waitSent(/PAUSED: deposit/);
       const before = tg.sent.length;
       exchangeAccount(v).account.cash += 12_340_000;
-      await until("a drift message after the deposit", () => tg.sent.slice(before).some((s) => /cash drift with the exchange recorded: /.test(s.text)), 90_000);
+      await until(
+        "a drift message after the deposit",
+        () => tg.sent.slice(before).some((s) => /cash drift with the exchange recorded: /.test(s.text)),
+        90_000,
+      );
       // Word for word the audit row the bot wrote.
       const adb = new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
-      const adjusts = (adb.query("select message from audit_log where kind = 'cash_adjust'").all() as Array<{ message: string }>).map((r) => r.message);
+      const adjusts = (adb.query("select message from audit_log where kind = 'cash_adjust'").all() as Array<{ message: string }>).map(
+        (r) => r.message,
+      );
       adb.close();
       const drift = tg.sent.slice(before).find((s) => /cash drift with the exchange recorded: /.test(s.text))!.text;
       expect(adjusts).toContain(drift.replace(/^.*cash drift with the exchange recorded: /, ""));
@@ -108,7 +115,8 @@ describe("notifications from the daemon", () => {
       const stop = await tg.waitSent(/stopped \(halted by a risk limit\) after cycle \d+: \d+ open order\(s\) left/, 10_000);
       expect(stop).toContain("bankroll $");
       // What the exit did with the resting orders, as the heartbeat's exit_orders says.
-      const exitOrders = (JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8")) as { exit_orders?: { canceled: number } }).exit_orders;
+      const exitOrders = (JSON.parse(readFileSync(join(dir, "reports/heartbeat.json"), "utf8")) as { exit_orders?: { canceled: number } })
+        .exit_orders;
       expect(exitOrders).toBeDefined();
       expect(stop).toContain(`, ${exitOrders!.canceled} resting order(s) cancelled on exit`);
       await tg.waitSent(/stopped \(halted/, 10_000, "webhook");

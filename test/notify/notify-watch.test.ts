@@ -28,7 +28,22 @@ const ALL: NotifyEvent[] = ["fills", "rejections", "risk", "pause", "drift", "st
 
 function order(ledger: Ledger, id: string, ticker: string) {
   return ledger.insertPending([
-    { clientOrderId: id, ticker, side: "bid", price: 4_200, count: 300, timeInForce: "good_till_canceled", postOnly: false, reduceOnly: false, eventTicker: null, strategy: "market_maker", reason: "quote", orderGroupId: null, groupKey: null, cycleId: null },
+    {
+      clientOrderId: id,
+      ticker,
+      side: "bid",
+      price: 4_200,
+      count: 300,
+      timeInForce: "good_till_canceled",
+      postOnly: false,
+      reduceOnly: false,
+      eventTicker: null,
+      strategy: "market_maker",
+      reason: "quote",
+      orderGroupId: null,
+      groupKey: null,
+      cycleId: null,
+    },
   ])[0]!;
 }
 
@@ -40,12 +55,28 @@ describe("notifier on a ledger", () => {
     try {
       writeConfig(dir, {
         paths: { lock_file: "bot.lock" },
-        notify: { from: "dashboard", telegram: { bot_token: TOKEN, chat_id: "42", api_base_url: tg.baseUrl }, webhook_url: tg.webhookUrl, fill_batch_seconds: 1 },
+        notify: {
+          from: "dashboard",
+          telegram: { bot_token: TOKEN, chat_id: "42", api_base_url: tg.baseUrl },
+          webhook_url: tg.webhookUrl,
+          fill_batch_seconds: 1,
+        },
       });
       const db = openDb(join(dir, "data/kalshi.sqlite"));
       const ledger = new Ledger(db, true);
       // History from before the notifier started: never announced.
-      ledger.recordFill({ fillId: "old-1", orderId: null, clientOrderId: null, ticker: "KXOLD-1", side: "bid", price: 5_000, count: 100, feeMicros: 10_000, isTaker: true, tsMs: Date.now() - 3_600_000 });
+      ledger.recordFill({
+        fillId: "old-1",
+        orderId: null,
+        clientOrderId: null,
+        ticker: "KXOLD-1",
+        side: "bid",
+        price: 5_000,
+        count: 100,
+        feeMicros: 10_000,
+        isTaker: true,
+        tsMs: Date.now() - 3_600_000,
+      });
       const d = startBin(["dashboard", "--port", "0", "--log-format", "plain"], { cwd: dir });
       await d.waitFor(/notifications: telegram and webhook/, 15_000);
 
@@ -54,8 +85,30 @@ describe("notifier on a ledger", () => {
       const rej = await tg.waitSent(/1 order\(s\) rejected/, 15_000, "webhook");
       expect(rej).toContain("buy YES 3.00 KXREJ-26-T1 @ 0.4200 (market_maker): insufficient_balance: not enough cash");
 
-      ledger.recordFill({ fillId: "f-1", orderId: "o-1", clientOrderId: "c-1", ticker: "KXNEW-26-T1", side: "bid", price: 4_200, count: 200, feeMicros: 20_000, isTaker: true, tsMs: Date.now() });
-      ledger.recordFill({ fillId: "f-2", orderId: "o-2", clientOrderId: "c-2", ticker: "KXNEW-26-T2", side: "ask", price: 7_000, count: 100, feeMicros: 0, isTaker: false, tsMs: Date.now() });
+      ledger.recordFill({
+        fillId: "f-1",
+        orderId: "o-1",
+        clientOrderId: "c-1",
+        ticker: "KXNEW-26-T1",
+        side: "bid",
+        price: 4_200,
+        count: 200,
+        feeMicros: 20_000,
+        isTaker: true,
+        tsMs: Date.now(),
+      });
+      ledger.recordFill({
+        fillId: "f-2",
+        orderId: "o-2",
+        clientOrderId: "c-2",
+        ticker: "KXNEW-26-T2",
+        side: "ask",
+        price: 7_000,
+        count: 100,
+        feeMicros: 0,
+        isTaker: false,
+        tsMs: Date.now(),
+      });
       const fills = await tg.waitSent(/fill\(s\)/, 15_000, "webhook");
       expect(fills).toContain("2 fill(s), fees $0.02, cash -$1.16");
       expect(fills).toContain("bought 2.00 YES KXNEW-26-T1 @ 0.4200 (fee $0.02)");
@@ -63,7 +116,9 @@ describe("notifier on a ledger", () => {
       expect(fills).not.toContain("KXOLD");
 
       ledger.audit("risk_state", "active → halted: daily loss $30.00 ≥ limit $25.00");
-      expect(await tg.waitSent(/HALTED by a risk limit: active → halted: daily loss \$30\.00/, 15_000, "webhook")).toContain("--reset-halt");
+      expect(await tg.waitSent(/HALTED by a risk limit: active → halted: daily loss \$30\.00/, 15_000, "webhook")).toContain(
+        "--reset-halt",
+      );
       ledger.audit("reconcile_failed", "positions disagree: KXNEW-26-T1 ledger 2 vs exchange 0");
       await tg.waitSent(/reconciliation found drift, trading stopped until it agrees: positions disagree: KXNEW-26-T1/, 15_000, "webhook");
 
@@ -95,7 +150,10 @@ describe("notifier on a ledger", () => {
     });
     const r = await runBin(["config", "show"], { cwd: dir });
     expect(r.code, r.output).toBe(0);
-    const shown = JSON.parse(r.stdout) as { notify: { telegram: { bot_token: string; chat_id: string }; webhook_url: string }; dashboard: { token: string } };
+    const shown = JSON.parse(r.stdout) as {
+      notify: { telegram: { bot_token: string; chat_id: string }; webhook_url: string };
+      dashboard: { token: string };
+    };
     expect(shown.notify.telegram.bot_token).toBe("(redacted)");
     expect(shown.notify.telegram.chat_id).toBe("42");
     expect(shown.notify.webhook_url).toBe("https://hooks.slack.com/…(redacted)");
@@ -116,8 +174,30 @@ describe("notifier on a ledger", () => {
     const ledger = new Ledger(db, true);
     // 2026-03-10 in New York (EDT, UTC−4): 23:30 local = 03:30 UTC next day.
     const day = Date.UTC(2026, 2, 11, 3, 30);
-    ledger.recordFill({ fillId: "d-1", orderId: null, clientOrderId: null, ticker: "KXD-1", side: "bid", price: 4_000, count: 500, feeMicros: 35_000, isTaker: true, tsMs: day });
-    ledger.recordFill({ fillId: "d-2", orderId: null, clientOrderId: null, ticker: "KXD-1", side: "ask", price: 5_000, count: 500, feeMicros: 35_000, isTaker: true, tsMs: day + 60_000 });
+    ledger.recordFill({
+      fillId: "d-1",
+      orderId: null,
+      clientOrderId: null,
+      ticker: "KXD-1",
+      side: "bid",
+      price: 4_000,
+      count: 500,
+      feeMicros: 35_000,
+      isTaker: true,
+      tsMs: day,
+    });
+    ledger.recordFill({
+      fillId: "d-2",
+      orderId: null,
+      clientOrderId: null,
+      ticker: "KXD-1",
+      side: "ask",
+      price: 5_000,
+      count: 500,
+      feeMicros: 35_000,
+      isTaker: true,
+      tsMs: day + 60_000,
+    });
     let now = day + 20 * 60_000; // 23:50 local
     const sent: string[] = [];
     const mk = () => new LedgerWatcher({ loaded, events: new Set(ALL), send: (t) => sent.push(t), fillBatchMs: 1_000, now: () => now });
@@ -149,8 +229,21 @@ describe("notifier on a ledger", () => {
     const cfgPath = writeConfig(dir, { paths: { lock_file: "bot.lock" } });
     const loaded = loadConfig({ configPath: cfgPath });
     const base = {
-      updated_at: new Date().toISOString(), pid: 4242, version: "0.1.0", mode: "trade" as const, environment: "sim" as const, dry_run: true, cycle: 7, cycle_interval_seconds: 60,
-      next_cycle_at: null, bankroll: { cash_dollars: "990.00", portfolio_value_dollars: "10.00", total_dollars: "1000.00" }, open_orders: 0, last_error: null, kill_switch: false, rss_bytes: 1, started_at: "2026-03-10T12:00:00.000Z",
+      updated_at: new Date().toISOString(),
+      pid: 4242,
+      version: "0.1.0",
+      mode: "trade" as const,
+      environment: "sim" as const,
+      dry_run: true,
+      cycle: 7,
+      cycle_interval_seconds: 60,
+      next_cycle_at: null,
+      bankroll: { cash_dollars: "990.00", portfolio_value_dollars: "10.00", total_dollars: "1000.00" },
+      open_orders: 0,
+      last_error: null,
+      kill_switch: false,
+      rss_bytes: 1,
+      started_at: "2026-03-10T12:00:00.000Z",
     };
     // A previous bot's final heartbeat: not announced.
     writeHeartbeat(loaded.paths.heartbeat, { ...base, pid: 4000, started_at: "2026-03-09T12:00:00.000Z", status: "stopped" });
@@ -164,10 +257,16 @@ describe("notifier on a ledger", () => {
     writeHeartbeat(loaded.paths.heartbeat, { ...base, status: "active" });
     w.poll();
     expect(sent).toEqual(["kalshi-bot (sim, paper): started (PID 4242, kalshi-bot 0.1.0, trade mode, one cycle every 60 s)"]);
-    writeHeartbeat(loaded.paths.heartbeat, { ...base, status: "stopped", exit_orders: { policy: "cancel", canceled: 3, not_canceled: 1, kept: 0, reason: null } });
+    writeHeartbeat(loaded.paths.heartbeat, {
+      ...base,
+      status: "stopped",
+      exit_orders: { policy: "cancel", canceled: 3, not_canceled: 1, kept: 0, reason: null },
+    });
     w.poll();
     w.poll();
-    expect(sent.slice(1)).toEqual(["kalshi-bot (sim, paper): stopped after cycle 7: 0 open order(s) left, 3 resting order(s) cancelled on exit, 1 could not be, bankroll $1000.00"]);
+    expect(sent.slice(1)).toEqual([
+      "kalshi-bot (sim, paper): stopped after cycle 7: 0 open order(s) left, 3 resting order(s) cancelled on exit, 1 could not be, bankroll $1000.00",
+    ]);
   });
 
   test("a degraded heartbeat (the exchange failing, issue 10) is announced with its reason, like an error", () => {
@@ -175,8 +274,20 @@ describe("notifier on a ledger", () => {
     const cfgPath = writeConfig(dir, { paths: { lock_file: "bot.lock" } });
     const loaded = loadConfig({ configPath: cfgPath });
     const base = {
-      updated_at: new Date().toISOString(), pid: 4343, version: "0.1.0", mode: "trade" as const, environment: "sim" as const, dry_run: true, cycle: 9, cycle_interval_seconds: 60,
-      next_cycle_at: null, bankroll: null, open_orders: 0, kill_switch: false, rss_bytes: 1, started_at: "2026-03-10T12:00:00.000Z",
+      updated_at: new Date().toISOString(),
+      pid: 4343,
+      version: "0.1.0",
+      mode: "trade" as const,
+      environment: "sim" as const,
+      dry_run: true,
+      cycle: 9,
+      cycle_interval_seconds: 60,
+      next_cycle_at: null,
+      bankroll: null,
+      open_orders: 0,
+      kill_switch: false,
+      rss_bytes: 1,
+      started_at: "2026-03-10T12:00:00.000Z",
     };
     const sent: string[] = [];
     const w = new LedgerWatcher({ loaded, events: new Set(ALL), send: (t) => sent.push(t), fillBatchMs: 1_000 });
@@ -205,7 +316,12 @@ describe("notifier on a ledger", () => {
     try {
       let now = 1_000_000;
       const warnings: string[] = [];
-      const box = new Outbox([new WebhookChannel(`http://127.0.0.1:${server.port}/hook`)], { timeoutMs: 500, maxPerMinute: 3, warn: (m) => warnings.push(m), now: () => now });
+      const box = new Outbox([new WebhookChannel(`http://127.0.0.1:${server.port}/hook`)], {
+        timeoutMs: 500,
+        maxPerMinute: 3,
+        warn: (m) => warnings.push(m),
+        now: () => now,
+      });
       expect(box.send("one", "k1")).toBe(true);
       expect(box.send("one again", "k1")).toBe(false); // same key: a duplicate
       expect(box.send("two")).toBe(true);
@@ -218,7 +334,11 @@ describe("notifier on a ledger", () => {
       expect(got).toEqual(["one", "two", "three", "six\n(2 earlier notification(s) dropped: more than 3 a minute)"]);
 
       hang = true;
-      const slow = new Outbox([new WebhookChannel(`http://127.0.0.1:${server.port}/hook`)], { timeoutMs: 300, maxPerMinute: 10, warn: (m) => warnings.push(m) });
+      const slow = new Outbox([new WebhookChannel(`http://127.0.0.1:${server.port}/hook`)], {
+        timeoutMs: 300,
+        maxPerMinute: 10,
+        warn: (m) => warnings.push(m),
+      });
       slow.send("into the void");
       await slow.flush(10_000);
       expect(warnings).toEqual(["notification not delivered (webhook: timed out); trading is not affected"]);

@@ -39,7 +39,14 @@ function writeLiveConfig(name: string, base: string): string {
   const cfg = {
     exchange: { environment: "sim", base_url: base, api_key_id: keyId, private_key_path: "key.pem", rate_tier: "prime" },
     // The market maker ships disabled; enabled here for the resting orders the guide's steps act on.
-    trading: { dry_run: false, autonomous_mode: true, non_interactive: true, cycle_interval_seconds: 2, series_tickers: ["KXHIGHNY", "KXBTCD", "KXFEDDECISION"], strategies: { market_maker: { enabled: true } } },
+    trading: {
+      dry_run: false,
+      autonomous_mode: true,
+      non_interactive: true,
+      cycle_interval_seconds: 2,
+      series_tickers: ["KXHIGHNY", "KXBTCD", "KXFEDDECISION"],
+      strategies: { market_maker: { enabled: true } },
+    },
     risk: { max_daily_loss_dollars: "100", min_price: "0.01", max_price: "0.99" },
     paths: { database: "data/kalshi.sqlite", backups_dir: "backups", reports_dir: "reports", lock_file: "bot.lock" },
   };
@@ -73,7 +80,24 @@ beforeAll(async () => {
   chmodSync(keyPath, 0o600);
   writeFileSync(join(dir, "pub.pem"), kp.publicKey.export({ type: "spki", format: "pem" }) as string);
   keyId = `guide-${randomUUID()}`;
-  sim = startBin(["sim", "--port", "0", "--seed", "3", "--tier", "prime", "--api-key-id", keyId, "--public-key", join(dir, "pub.pem"), "--balance", "1000"], { cwd: dir });
+  sim = startBin(
+    [
+      "sim",
+      "--port",
+      "0",
+      "--seed",
+      "3",
+      "--tier",
+      "prime",
+      "--api-key-id",
+      keyId,
+      "--public-key",
+      join(dir, "pub.pem"),
+      "--balance",
+      "1000",
+    ],
+    { cwd: dir },
+  );
   simBase = (await sim.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2\n/, 30_000)).split("\n")[0]!;
   // A recording proxy between the --once runs and the exchange: the signatures that really went
   // over the wire (to grep for later) and every order-creating request.
@@ -85,7 +109,8 @@ beforeAll(async () => {
       const u = new URL(req.url);
       const sig = req.headers.get("kalshi-access-signature");
       if (sig) signatures.push(sig);
-      if (req.method === "POST" && /\/portfolio\/(events\/)?orders(\/batched)?$/.test(u.pathname)) orderPosts.push(`${req.method} ${u.pathname}`);
+      if (req.method === "POST" && /\/portfolio\/(events\/)?orders(\/batched)?$/.test(u.pathname))
+        orderPosts.push(`${req.method} ${u.pathname}`);
       const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
       const res = await fetch(new URL(u.pathname + u.search, target.origin), { method: req.method, headers: req.headers, body });
       return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
@@ -105,7 +130,8 @@ describe("the autonomous live checklist against `kalshi-bot sim` in its own proc
     const r = await bot(["--verify-config", "--mode", "trade"]);
     expect(r.code, r.output).toBe(0);
     expect(r.stdout).toMatch(/^ok\s+exchange authentication: GET \/portfolio\/balance .*balance \$1000\.00/m);
-    for (const k of ["trading.autonomous_mode", "trading.non_interactive", "trading scope", "private key"]) expect(r.stdout).toMatch(new RegExp(`^ok\\s+${k.replace(".", "\\.")}`, "m"));
+    for (const k of ["trading.autonomous_mode", "trading.non_interactive", "trading scope", "private key"])
+      expect(r.stdout).toMatch(new RegExp(`^ok\\s+${k.replace(".", "\\.")}`, "m"));
     expect(r.stdout).not.toMatch(/^FAIL/m);
     expect(signatures.length).toBeGreaterThan(0); // the read was signed and went over the wire
   }, 40_000);
@@ -127,7 +153,8 @@ describe("the autonomous live checklist against `kalshi-bot sim` in its own proc
     // The ledger the first run created is private to the bot's user, like its backups.
     expect(statSync(join(dir, "data")).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, "data", "kalshi.sqlite")).mode & 0o777).toBe(0o600);
-    if (existsSync(join(dir, "data", "kalshi.sqlite-wal"))) expect(statSync(join(dir, "data", "kalshi.sqlite-wal")).mode & 0o777).toBe(0o600);
+    if (existsSync(join(dir, "data", "kalshi.sqlite-wal")))
+      expect(statSync(join(dir, "data", "kalshi.sqlite-wal")).mode & 0o777).toBe(0o600);
   }, 60_000);
 
   test("3. kill switch: BOT_DISABLE_TRADING=1 --once completes, exit 0, zero orders reach the exchange; unset trades again", async () => {
@@ -158,7 +185,9 @@ describe("a trading daemon: backup, cron line, refusals, SIGTERM, restore", () =
   test("--backup and the guide's cron line (cd … && … >> logs/backup.log 2>&1) work while it trades; restore and a second bot are refused", async () => {
     // The daemon talks to the exchange directly (it also opens the WebSocket, which the proxy does not carry).
     daemonCfg = writeLiveConfig("daemon.json", simBase);
-    daemon = startBin(["--config", daemonCfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], { cwd: dir });
+    daemon = startBin(["--config", daemonCfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], {
+      cwd: dir,
+    });
     await daemon.waitFor(/cycle \d+ \(trade, LIVE\)/, 60_000);
     expect(readFileSync(join(dir, "bot.lock"), "utf8").trim()).toBe(String(daemon.pid));
     expect(existsSync(join(dir, "logs"))).toBe(true); // made by the run, so the cron line's redirect can open its log
@@ -169,15 +198,26 @@ describe("a trading daemon: backup, cron line, refusals, SIGTERM, restore", () =
 
     // The guide's line, literally, with kalshi-bot for python -m app, under cron's bare environment.
     const line = `cd ${dir} && ${BIN} --config ${daemonCfg} --backup >> ${dir}/logs/backup.log 2>&1`;
-    const cron = Bun.spawnSync(["/bin/sh", "-c", line], { env: { HOME: dir, PATH: "/usr/bin:/bin", SHELL: "/bin/sh", LOGNAME: "root" }, stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+    const cron = Bun.spawnSync(["/bin/sh", "-c", line], {
+      env: { HOME: dir, PATH: "/usr/bin:/bin", SHELL: "/bin/sh", LOGNAME: "root" },
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 30_000,
+    });
     expect(cron.exitCode, cron.stderr.toString()).toBe(0);
     // The README's spelling: the binary in the bot's folder, umask 077, a relative log path.
     symlinkSync(BIN, join(dir, "kalshi-bot"));
-    const readme = Bun.spawnSync(["/bin/sh", "-c", `cd ${dir} && umask 077 && ./kalshi-bot --backup >> logs/backup.log 2>&1`], { env: { HOME: dir, PATH: "/usr/bin:/bin" }, stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+    const readme = Bun.spawnSync(["/bin/sh", "-c", `cd ${dir} && umask 077 && ./kalshi-bot --backup >> logs/backup.log 2>&1`], {
+      env: { HOME: dir, PATH: "/usr/bin:/bin" },
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 30_000,
+    });
     expect(readme.exitCode, readme.stderr.toString()).toBe(0);
     const log = readFileSync(join(dir, "logs/backup.log"), "utf8").trim().split("\n");
     expect(log).toHaveLength(2);
-    for (const l of log) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ backup ok backups\/kalshi_\d{8}_\d{6}(_\d+)?\.sqlite \d+ bytes/);
+    for (const l of log)
+      expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ backup ok backups\/kalshi_\d{8}_\d{6}(_\d+)?\.sqlite \d+ bytes/);
     const names = readdirSync(join(dir, "backups")).filter((n) => /^kalshi_\d{8}_\d{6}(_\d+)?\.sqlite$/.test(n));
     expect(names.length).toBe(3);
     for (const n of names) {
@@ -188,7 +228,10 @@ describe("a trading daemon: backup, cron line, refusals, SIGTERM, restore", () =
     }
 
     const backup = join("backups", names.sort()[0]!);
-    for (const cmd of [[BIN, "restore", backup, "--config", daemonCfg], [join(ROOT, "scripts/restore_db.sh"), backup, "--config", daemonCfg]]) {
+    for (const cmd of [
+      [BIN, "restore", backup, "--config", daemonCfg],
+      [join(ROOT, "scripts/restore_db.sh"), backup, "--config", daemonCfg],
+    ]) {
       const r = await runBin(cmd.slice(1), { cwd: dir, command: [cmd[0]!] });
       captured.push(r.output);
       expect(r.code, r.output).toBe(3);
@@ -209,11 +252,15 @@ describe("a trading daemon: backup, cron line, refusals, SIGTERM, restore", () =
     captured.push(daemon.output());
     expect(heartbeat().status).toBe("stopped");
     expect(existsSync(join(dir, "bot.lock"))).toBe(false);
-    const names = readdirSync(join(dir, "backups")).filter((n) => /^kalshi_.*\.sqlite$/.test(n)).sort();
+    const names = readdirSync(join(dir, "backups"))
+      .filter((n) => /^kalshi_.*\.sqlite$/.test(n))
+      .sort();
     const backup = join("backups", names[0]!);
     const viaScript = await runBin([backup, "--config", daemonCfg], { cwd: dir, command: [join(ROOT, "scripts/restore_db.sh")] });
     expect(viaScript.code, viaScript.output).toBe(0);
-    expect(viaScript.stdout).toMatch(/^restored backups\/kalshi_.* -> data\/kalshi\.sqlite \(\d+ bytes, verified\); previous database saved as data\/kalshi\.sqlite\.pre-restore-\d{8}_\d{6}/);
+    expect(viaScript.stdout).toMatch(
+      /^restored backups\/kalshi_.* -> data\/kalshi\.sqlite \(\d+ bytes, verified\); previous database saved as data\/kalshi\.sqlite\.pre-restore-\d{8}_\d{6}/,
+    );
     const direct = await bot(["restore", backup, "data/kalshi.sqlite", "--config", daemonCfg]);
     expect(direct.code, direct.output).toBe(0);
     expect(existsSync(join(dir, "data/kalshi.sqlite-wal"))).toBe(false);
@@ -224,7 +271,9 @@ describe("a trading daemon: backup, cron line, refusals, SIGTERM, restore", () =
   }, 90_000);
 
   test("SIGINT during a daemon run: exit 0, heartbeat `stopped`, lock released", async () => {
-    const d = startBin(["--config", daemonCfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], { cwd: dir });
+    const d = startBin(["--config", daemonCfg, "--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--log-format", "plain"], {
+      cwd: dir,
+    });
     await d.waitFor(/cycle \d+ \(trade, LIVE\)/, 60_000);
     expect(await d.stop("SIGINT", 30_000)).toBe(0);
     captured.push(d.output());
@@ -252,12 +301,22 @@ describe("secrets (RELIABILITY §6, check 17)", () => {
       const debugMark = { plain: " DEBUG ", json: '"level":"debug"', journald: "<7>", pretty: "" }[f]!;
       expect(r.output).toContain(debugMark);
     }
-    for (const args of [["--verify-config", "--mode", "trade", "--verbose", "--log-format", "json"], ["config", "show"], ["status", "--verbose"], ["status", "--json"], ["backup", "--verbose"], ["watchdog", "--json"]]) {
+    for (const args of [
+      ["--verify-config", "--mode", "trade", "--verbose", "--log-format", "json"],
+      ["config", "show"],
+      ["status", "--verbose"],
+      ["status", "--json"],
+      ["backup", "--verbose"],
+      ["watchdog", "--json"],
+    ]) {
       captured.push((await bot(args)).output);
     }
     expect(signatures.length).toBeGreaterThan(20);
     const pem = readFileSync(keyPath, "utf8");
-    const needles: [string, string][] = [["PEM label", "PRIVATE KEY"], ["full key id", keyId]];
+    const needles: [string, string][] = [
+      ["PEM label", "PRIVATE KEY"],
+      ["full key id", keyId],
+    ];
     for (const l of pem.split("\n")) if (l && !l.startsWith("-----")) needles.push(["PEM body line", l]);
     for (const s of new Set(signatures)) needles.push(["signature", s], ["signature prefix", s.slice(0, 24)]);
 
@@ -320,7 +379,10 @@ describe("log formats", () => {
     for (const args of [["--backup"], ["restore", "nothing.sqlite"], ["watchdog"], ["--config", "missing.json", "--backup"]]) {
       const r = await runBin([...args, "--log-format", "json", "--lock-file", join(d, "l")], { cwd: d });
       expect(r.code).not.toBe(0);
-      const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("unhealthy:"));
+      const lines = r.stderr
+        .trim()
+        .split("\n")
+        .filter((l) => !l.startsWith("unhealthy:"));
       for (const l of lines) {
         const o = JSON.parse(l);
         expect(typeof o.time).toBe("string");
@@ -328,7 +390,9 @@ describe("log formats", () => {
         expect(typeof o.msg).toBe("string");
       }
     }
-    const ok = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--log-format", "json", "--lock-file", join(d, "l")], { cwd: d });
+    const ok = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--log-format", "json", "--lock-file", join(d, "l")], {
+      cwd: d,
+    });
     expect(ok.code, ok.output).toBe(0);
     const jsonLines = ok.output.split("\n").filter((l) => l.startsWith("{"));
     expect(jsonLines.length).toBeGreaterThan(0);
@@ -340,22 +404,35 @@ describe("log formats", () => {
     const d = tempDir();
     const bad = await runBin(["restore", "nothing.sqlite", "--lock-file", join(d, "l")], { cwd: d, env: { JOURNAL_STREAM: "8:12345" } });
     expect(bad.stderr).toMatch(/^<3>restore refused: /);
-    const ok = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--lock-file", join(d, "l")], { cwd: d, env: { JOURNAL_STREAM: "8:12345" } });
+    const ok = await runBin(["--mode", "trade", "--once", "--skip-setup-wizard", "--lock-file", join(d, "l")], {
+      cwd: d,
+      env: { JOURNAL_STREAM: "8:12345" },
+    });
     expect(ok.code, ok.output).toBe(0);
     expect(ok.stdout).toMatch(/^<6>.*dry-run \(paper\) trading/m);
     expect(ok.output).not.toMatch(/^\d{4}-\d\d-\d\dT.*(INFO|ERROR)/m);
   }, 60_000);
 
-  test.skipIf(!Bun.which("script"))("pretty on a terminal (a pty through script(1))", async () => {
-    const d = tempDir();
-    // CI=true and NODE_ENV=test must not turn a terminal's output plain (consola would by itself).
-    const r = Bun.spawnSync(["script", "-qec", `${BIN} restore nothing.sqlite --lock-file ${join(d, "l")}`, "/dev/null"], { cwd: d, stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin", TERM: "xterm", HOME: d, CI: "true", NODE_ENV: "test" }, timeout: 30_000 });
-    const out = r.stdout.toString();
-    expect(r.exitCode).toBe(5);
-    expect(out).toContain("restore refused");
-    expect(out).not.toMatch(/^\d{4}-\d\d-\d\dT\S+ ERROR/m); // not the plain format
-    expect(out).not.toMatch(/^<3>/m);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: an ANSI escape is what "coloured" means
-    expect(out).toMatch(/\u001b\[/); // coloured
-  }, 30_000);
+  test.skipIf(!Bun.which("script"))(
+    "pretty on a terminal (a pty through script(1))",
+    async () => {
+      const d = tempDir();
+      // CI=true and NODE_ENV=test must not turn a terminal's output plain (consola would by itself).
+      const r = Bun.spawnSync(["script", "-qec", `${BIN} restore nothing.sqlite --lock-file ${join(d, "l")}`, "/dev/null"], {
+        cwd: d,
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { PATH: "/usr/bin:/bin", TERM: "xterm", HOME: d, CI: "true", NODE_ENV: "test" },
+        timeout: 30_000,
+      });
+      const out = r.stdout.toString();
+      expect(r.exitCode).toBe(5);
+      expect(out).toContain("restore refused");
+      expect(out).not.toMatch(/^\d{4}-\d\d-\d\dT\S+ ERROR/m); // not the plain format
+      expect(out).not.toMatch(/^<3>/m);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: an ANSI escape is what "coloured" means
+      expect(out).toMatch(/\u001b\[/); // coloured
+    },
+    30_000,
+  );
 });

@@ -89,7 +89,11 @@ describe("backup", () => {
       expect(integrity(b)).toBe("ok");
       const db = new Database(b, { readonly: true });
       // Each writer transaction inserts a cycle, its balance snapshot and an audit row together.
-      const c = db.query("SELECT (SELECT count(*) FROM cycles) AS c, (SELECT count(*) FROM balance_snapshots) AS b, (SELECT count(*) FROM audit_log) AS a").get() as { c: number; b: number; a: number };
+      const c = db
+        .query(
+          "SELECT (SELECT count(*) FROM cycles) AS c, (SELECT count(*) FROM balance_snapshots) AS b, (SELECT count(*) FROM audit_log) AS a",
+        )
+        .get() as { c: number; b: number; a: number };
       db.close();
       expect(c.b).toBe(c.c);
       expect(c.a).toBe(c.c);
@@ -153,7 +157,13 @@ describe("backup", () => {
 
   test("unknown flags are rejected (exit 2)", async () => {
     const d = tempDir();
-    for (const args of [["--backup", "--bogus"], ["backup", "--kep", "3"], ["restore", "x", "--froce"], ["watchdog", "--jsn"], ["status", "--verbosee"]]) {
+    for (const args of [
+      ["--backup", "--bogus"],
+      ["backup", "--kep", "3"],
+      ["restore", "x", "--froce"],
+      ["watchdog", "--jsn"],
+      ["status", "--verbosee"],
+    ]) {
       const r = await runBin([...args, ...lockArgs(d)], { cwd: d });
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toContain("Unknown option");
@@ -216,7 +226,9 @@ describe("restore", () => {
     writeFileSync(`${db}-shm`, Buffer.alloc(32768, 1));
     const r = await runBin(["restore", backup, ...lockArgs(d)], { cwd: d });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^restored .* -> data\/kalshi\.sqlite \(\d+ bytes, verified\); previous database saved as data\/kalshi\.sqlite\.pre-restore-\d{8}_\d{6}/);
+    expect(r.stdout).toMatch(
+      /^restored .* -> data\/kalshi\.sqlite \(\d+ bytes, verified\); previous database saved as data\/kalshi\.sqlite\.pre-restore-\d{8}_\d{6}/,
+    );
     expect(sha(db)).toBe(sha(backup));
     expect(existsSync(`${db}-wal`)).toBe(false);
     expect(existsSync(`${db}-shm`)).toBe(false);

@@ -33,10 +33,15 @@ describe("one cycle number", () => {
       const hbPath = join(dir, "reports", "heartbeat.json");
       expect(JSON.parse(readFileSync(hbPath, "utf8")).cycle).toBe(2);
       const bot = startBin(daemonArgs(cfg, dir), { cwd: dir, env: { NOTIFY_SOCKET: sock } });
-      await until("STATUS=cycle 4", () => {
-        l.poll();
-        return statusLines(l).some((x) => x.startsWith("STATUS=cycle 4:"));
-      }, 60_000, { pollMs: 50 });
+      await until(
+        "STATUS=cycle 4",
+        () => {
+          l.poll();
+          return statusLines(l).some((x) => x.startsWith("STATUS=cycle 4:"));
+        },
+        60_000,
+        { pollMs: 50 },
+      );
       expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
       l.poll();
       // The daemon's first cycle is the ledger's third, and STATUS= says so.

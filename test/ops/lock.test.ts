@@ -34,7 +34,8 @@ async function race(lockFile: string, n: number, holdMs: number): Promise<Outcom
   const o: Outcome = { acquired: 0, refused: 0, other: [] };
   for (const r of outs) {
     if (r.out.startsWith("ACQUIRED") && r.code === 0) o.acquired++;
-    else if (r.out.startsWith("REFUSED") && r.code === 3 && /Failed to acquire lock: held by (PID|another process)/.test(r.out)) o.refused++;
+    else if (r.out.startsWith("REFUSED") && r.code === 3 && /Failed to acquire lock: held by (PID|another process)/.test(r.out))
+      o.refused++;
     else o.other.push(`code=${r.code} out=${r.out} err=${r.err}`);
   }
   return o;
@@ -82,9 +83,19 @@ describe("lock churn (acquire/release/unlink in a tight loop)", () => {
     writeFileSync(journal, "");
     const at = barrierAt(1500);
     const procs = Array.from({ length: 20 }, () =>
-      Bun.spawn([BUN, join(ROOT, "test/ops/fixtures/lock-churn.ts"), lock, journal, "4000", String(at)], { stdout: "pipe", stderr: "pipe", stdin: "ignore" }),
+      Bun.spawn([BUN, join(ROOT, "test/ops/fixtures/lock-churn.ts"), lock, journal, "4000", String(at)], {
+        stdout: "pipe",
+        stderr: "pipe",
+        stdin: "ignore",
+      }),
     );
-    const outs = await Promise.all(procs.map(async (p) => ({ out: await new Response(p.stdout).text(), err: await new Response(p.stderr).text(), code: await p.exited })));
+    const outs = await Promise.all(
+      procs.map(async (p) => ({
+        out: await new Response(p.stdout).text(),
+        err: await new Response(p.stderr).text(),
+        code: await p.exited,
+      })),
+    );
     for (const o of outs) expect(o.code, o.err).toBe(0);
     const lines = readFileSync(journal, "utf8").trim().split("\n");
     let inside: string | null = null;
@@ -153,19 +164,23 @@ describe("lock lifecycle", () => {
   // As root (CI) the folder's mode means nothing to us: drop to nobody with setpriv(1).
   const root = process.getuid?.() === 0;
   const setpriv = Bun.which("setpriv");
-  test.skipIf(root && !setpriv)("permission denied on the folder prints the guide's advice", async () => {
-    const d = tempDir();
-    chmodSync(d, 0o755);
-    const ro = join(d, "ro");
-    mkdirSync(ro);
-    chmodSync(ro, 0o500);
-    const as = root ? [setpriv!, "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
-    const r = await runBin([FIXTURE, join(ro, "bot.lock"), "50"], { command: [...as, BUN], timeoutMs: 10_000 });
-    chmodSync(ro, 0o700);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toContain("EACCES");
-    expect(r.stdout).toContain("--lock-file ./custom.lock");
-  }, 20_000);
+  test.skipIf(root && !setpriv)(
+    "permission denied on the folder prints the guide's advice",
+    async () => {
+      const d = tempDir();
+      chmodSync(d, 0o755);
+      const ro = join(d, "ro");
+      mkdirSync(ro);
+      chmodSync(ro, 0o500);
+      const as = root ? [setpriv!, "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+      const r = await runBin([FIXTURE, join(ro, "bot.lock"), "50"], { command: [...as, BUN], timeoutMs: 10_000 });
+      chmodSync(ro, 0o700);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toContain("EACCES");
+      expect(r.stdout).toContain("--lock-file ./custom.lock");
+    },
+    20_000,
+  );
 });
 
 describe("lock through the binary", () => {
@@ -192,49 +207,60 @@ describe("lock through the binary", () => {
   }, 40_000);
 
   // Enabled once the run command takes the lock (the engine's run path lives in src/cli/run.ts + src/engine/).
-  const runSources = [join(ROOT, "src/cli/run.ts"), ...(existsSync(join(ROOT, "src/engine")) ? readdirSync(join(ROOT, "src/engine")).map((n) => join(ROOT, "src/engine", n)) : [])];
+  const runSources = [
+    join(ROOT, "src/cli/run.ts"),
+    ...(existsSync(join(ROOT, "src/engine")) ? readdirSync(join(ROOT, "src/engine")).map((n) => join(ROOT, "src/engine", n)) : []),
+  ];
   const runTakesLock = runSources.some((p) => p.endsWith(".ts") && existsSync(p) && /acquireLock\(/.test(readFileSync(p, "utf8")));
-  test.skipIf(!runTakesLock)("kill -9 of a running `kalshi-bot --mode trade`, restart within 1 s: it starts without manual cleanup", async () => {
-    const d = tempDir();
-    const lock = join(d, "bot.lock");
-    const args = ["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--lock-file", lock];
-    const first = startBin(args, { cwd: d });
-    await first.waitFor(/cycle \d+ \(trade/, 60_000);
-    expect(readFileSync(lock, "utf8").trim()).toBe(String(first.pid));
-    await first.stop("SIGKILL");
-    expect(existsSync(lock)).toBe(true); // stale file left behind by kill -9
-    await Bun.sleep(300);
-    const second = startBin(args, { cwd: d });
-    await second.waitFor(/cycle \d+ \(trade/, 60_000);
-    expect(second.proc.exitCode).toBeNull();
-    expect(readFileSync(lock, "utf8").trim()).toBe(String(second.pid));
-    expect(await second.stop("SIGTERM", 20_000)).toBe(0);
-    expect(existsSync(lock)).toBe(false); // released on a clean stop
-  }, 150_000);
-
-  test.skipIf(!runTakesLock)("20 `kalshi-bot --mode trade` started at once: exactly 1 keeps running (×5)", async () => {
-    for (let trial = 0; trial < 5; trial++) {
+  test.skipIf(!runTakesLock)(
+    "kill -9 of a running `kalshi-bot --mode trade`, restart within 1 s: it starts without manual cleanup",
+    async () => {
       const d = tempDir();
       const lock = join(d, "bot.lock");
-      if (trial % 2 === 1) writeFileSync(lock, "999999\n");
-      const at = barrierAt(1000);
-      await Bun.sleep(Math.max(0, at - Date.now()));
-      const procs = Array.from({ length: 20 }, () =>
-        startBin(["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--lock-file", lock], { cwd: d }),
-      );
-      // Wait (bounded) until the losers are gone: 20 starts of a 100 MB binary on a small, busy
-      // machine can take seconds. The winner must still be alive and named in the lock file.
-      const deadline = Date.now() + 60_000;
-      const exited = () => procs.filter((p) => p.proc.exitCode !== null || p.proc.signalCode !== null).length;
-      while (Date.now() < deadline && exited() < 19) await Bun.sleep(200);
-      await Bun.sleep(1000); // a second winner would have shown up by now
-      const alive = procs.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null);
-      const refused = procs.filter((p) => p.proc.exitCode === 3 && /Failed to acquire lock: held by PID \d+/.test(p.output()));
-      const diag = procs.map((p) => `${p.proc.exitCode}: ${p.output().slice(0, 200)}`).join("\n");
-      expect(alive.length, diag).toBe(1);
-      expect(refused.length, diag).toBe(19);
-      expect(readFileSync(lock, "utf8").trim()).toBe(String(alive[0]!.pid));
-      await Promise.all(procs.map((p) => p.stop("SIGTERM", 15_000)));
-    }
-  }, 180_000);
+      const args = ["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--lock-file", lock];
+      const first = startBin(args, { cwd: d });
+      await first.waitFor(/cycle \d+ \(trade/, 60_000);
+      expect(readFileSync(lock, "utf8").trim()).toBe(String(first.pid));
+      await first.stop("SIGKILL");
+      expect(existsSync(lock)).toBe(true); // stale file left behind by kill -9
+      await Bun.sleep(300);
+      const second = startBin(args, { cwd: d });
+      await second.waitFor(/cycle \d+ \(trade/, 60_000);
+      expect(second.proc.exitCode).toBeNull();
+      expect(readFileSync(lock, "utf8").trim()).toBe(String(second.pid));
+      expect(await second.stop("SIGTERM", 20_000)).toBe(0);
+      expect(existsSync(lock)).toBe(false); // released on a clean stop
+    },
+    150_000,
+  );
+
+  test.skipIf(!runTakesLock)(
+    "20 `kalshi-bot --mode trade` started at once: exactly 1 keeps running (×5)",
+    async () => {
+      for (let trial = 0; trial < 5; trial++) {
+        const d = tempDir();
+        const lock = join(d, "bot.lock");
+        if (trial % 2 === 1) writeFileSync(lock, "999999\n");
+        const at = barrierAt(1000);
+        await Bun.sleep(Math.max(0, at - Date.now()));
+        const procs = Array.from({ length: 20 }, () =>
+          startBin(["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--lock-file", lock], { cwd: d }),
+        );
+        // Wait (bounded) until the losers are gone: 20 starts of a 100 MB binary on a small, busy
+        // machine can take seconds. The winner must still be alive and named in the lock file.
+        const deadline = Date.now() + 60_000;
+        const exited = () => procs.filter((p) => p.proc.exitCode !== null || p.proc.signalCode !== null).length;
+        while (Date.now() < deadline && exited() < 19) await Bun.sleep(200);
+        await Bun.sleep(1000); // a second winner would have shown up by now
+        const alive = procs.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null);
+        const refused = procs.filter((p) => p.proc.exitCode === 3 && /Failed to acquire lock: held by PID \d+/.test(p.output()));
+        const diag = procs.map((p) => `${p.proc.exitCode}: ${p.output().slice(0, 200)}`).join("\n");
+        expect(alive.length, diag).toBe(1);
+        expect(refused.length, diag).toBe(19);
+        expect(readFileSync(lock, "utf8").trim()).toBe(String(alive[0]!.pid));
+        await Promise.all(procs.map((p) => p.stop("SIGTERM", 15_000)));
+      }
+    },
+    180_000,
+  );
 });

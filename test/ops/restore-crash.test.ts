@@ -53,42 +53,46 @@ const STEPS: [string, "old" | "new"][] = [
 ];
 
 describe("restore killed at each step", () => {
-  test.each(STEPS)("SIGKILL at %s: the database opens, integrity ok, entirely the %s ledger; the next restore succeeds", async (step, expected) => {
-    const d = tempDir();
-    const db = join(d, "data", "kalshi.sqlite");
-    mkdirSync(join(d, "data"));
-    const lock = ["--lock-file", join(d, "bot.lock")];
-    // The backup: the "new" ledger to restore.
-    expect((await runBin([WRITER, db, "150"], { command: [BUN], cwd: d })).code).toBe(0);
-    const b = await runBin(["--backup", ...lock], { cwd: d });
-    expect(b.code, b.output).toBe(0);
-    const backup = b.stdout.trim().split(" ")[3]!;
-    const newer = fingerprint(join(d, backup));
-    // The current ledger moves on and its writer dies with pages in the WAL: the "old" ledger.
-    const w = startBin([WRITER, db, "60000"], { command: [BUN], cwd: d });
-    await w.waitFor(/READY/);
-    await Bun.sleep(300);
-    await w.stop("SIGKILL");
-    // …and a last writer commits a few cycles with checkpoints off and dies too: those commits live
-    // only in the WAL (the main file alone would miss them).
-    const tail = await runBin(["-e", TAIL_WRITER, db], { command: [BUN], cwd: d });
-    expect(tail.signal, tail.output).toBe("SIGKILL");
-    expect(existsSync(`${db}-wal`)).toBe(true);
-    const older = fingerprint(db);
-    expect(older).not.toBe(newer);
-    expect(fingerprint(db, false)).not.toBe(older); // the scenario is real: committed pages only in the WAL
+  test.each(STEPS)(
+    "SIGKILL at %s: the database opens, integrity ok, entirely the %s ledger; the next restore succeeds",
+    async (step, expected) => {
+      const d = tempDir();
+      const db = join(d, "data", "kalshi.sqlite");
+      mkdirSync(join(d, "data"));
+      const lock = ["--lock-file", join(d, "bot.lock")];
+      // The backup: the "new" ledger to restore.
+      expect((await runBin([WRITER, db, "150"], { command: [BUN], cwd: d })).code).toBe(0);
+      const b = await runBin(["--backup", ...lock], { cwd: d });
+      expect(b.code, b.output).toBe(0);
+      const backup = b.stdout.trim().split(" ")[3]!;
+      const newer = fingerprint(join(d, backup));
+      // The current ledger moves on and its writer dies with pages in the WAL: the "old" ledger.
+      const w = startBin([WRITER, db, "60000"], { command: [BUN], cwd: d });
+      await w.waitFor(/READY/);
+      await Bun.sleep(300);
+      await w.stop("SIGKILL");
+      // …and a last writer commits a few cycles with checkpoints off and dies too: those commits live
+      // only in the WAL (the main file alone would miss them).
+      const tail = await runBin(["-e", TAIL_WRITER, db], { command: [BUN], cwd: d });
+      expect(tail.signal, tail.output).toBe("SIGKILL");
+      expect(existsSync(`${db}-wal`)).toBe(true);
+      const older = fingerprint(db);
+      expect(older).not.toBe(newer);
+      expect(fingerprint(db, false)).not.toBe(older); // the scenario is real: committed pages only in the WAL
 
-    const r = await runBin(["restore", backup, ...lock], { cwd: d, env: { KALSHI_BOT_CRASH_AT: step } });
-    expect(r.signal, r.output).toBe("SIGKILL");
-    const after = fingerprint(db);
-    expect(after).toStartWith("ok ");
-    expect(after).toBe(expected === "new" ? newer : older);
+      const r = await runBin(["restore", backup, ...lock], { cwd: d, env: { KALSHI_BOT_CRASH_AT: step } });
+      expect(r.signal, r.output).toBe("SIGKILL");
+      const after = fingerprint(db);
+      expect(after).toStartWith("ok ");
+      expect(after).toBe(expected === "new" ? newer : older);
 
-    // The bot would open it now: one more restore (no crash) sweeps the crashed one's temp files.
-    const again = await runBin(["restore", backup, ...lock], { cwd: d });
-    expect(again.code, again.output).toBe(0);
-    expect(fingerprint(db)).toBe(newer);
-    expect(readdirSync(join(d, "data")).filter((n) => n.includes(".restore-"))).toEqual([]);
-    expect(existsSync(`${db}-wal`)).toBe(false);
-  }, 60_000);
+      // The bot would open it now: one more restore (no crash) sweeps the crashed one's temp files.
+      const again = await runBin(["restore", backup, ...lock], { cwd: d });
+      expect(again.code, again.output).toBe(0);
+      expect(fingerprint(db)).toBe(newer);
+      expect(readdirSync(join(d, "data")).filter((n) => n.includes(".restore-"))).toEqual([]);
+      expect(existsSync(`${db}-wal`)).toBe(false);
+    },
+    60_000,
+  );
 });

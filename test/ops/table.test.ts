@@ -30,7 +30,9 @@ describe("renderTable", () => {
   });
 
   test("narrower than the numbers and 8 characters a text column: one block per row", () => {
-    const t = renderTable(cols, rows, { width: 22, footer: ["total 2", "1244.50", ""] }).trimEnd().split("\n");
+    const t = renderTable(cols, rows, { width: 22, footer: ["total 2", "1244.50", ""] })
+      .trimEnd()
+      .split("\n");
     for (const l of t) expect(l.length, l).toBeLessThanOrEqual(22);
     expect(t.slice(0, 4)).toEqual(["-- 1 of 2 --", "market  KXHIGHNY-26NO…", "count   10.00", "why     edge after fe…"]);
     expect(t.slice(-3)).toEqual(["-- total --", "market  total 2", "count   1244.50"]);

@@ -44,14 +44,38 @@ describe("watchdog", () => {
     ["missing heartbeat", null, {}, 6, /^unhealthy: heartbeat .* is missing/],
     ["unreadable heartbeat", "{ not json", {}, 6, /^unhealthy: heartbeat .* is not valid JSON/],
     ["malformed heartbeat", { status: "active" }, {}, 6, /^unhealthy: heartbeat .* is malformed/],
-    ["stale (interval + 120 s)", heartbeat({ updated_at: new Date(Date.now() - 181_000).toISOString() }), {}, 6, /^unhealthy: heartbeat is stale: last update .* \(max 180s\)/],
+    [
+      "stale (interval + 120 s)",
+      heartbeat({ updated_at: new Date(Date.now() - 181_000).toISOString() }),
+      {},
+      6,
+      /^unhealthy: heartbeat is stale: last update .* \(max 180s\)/,
+    ],
     ["fresh within interval + 120 s", heartbeat({ updated_at: new Date(Date.now() - 170_000).toISOString() }), {}, 0, /^healthy/],
-    ["stale by max_heartbeat_age_seconds", heartbeat({ updated_at: new Date(Date.now() - 40_000).toISOString() }), { watchdog: { max_heartbeat_age_seconds: 30 } }, 6, /stale.*max 30s/],
-    ["status halted", heartbeat({ status: "halted", last_error: "daily loss limit" }), {}, 6, /^unhealthy: bot status is halted, not active: daily loss limit/],
+    [
+      "stale by max_heartbeat_age_seconds",
+      heartbeat({ updated_at: new Date(Date.now() - 40_000).toISOString() }),
+      { watchdog: { max_heartbeat_age_seconds: 30 } },
+      6,
+      /stale.*max 30s/,
+    ],
+    [
+      "status halted",
+      heartbeat({ status: "halted", last_error: "daily loss limit" }),
+      {},
+      6,
+      /^unhealthy: bot status is halted, not active: daily loss limit/,
+    ],
     ["status stopped", heartbeat({ status: "stopped" }), {}, 6, /bot status is stopped/],
     ["status starting", heartbeat({ status: "starting" }), {}, 6, /bot status is starting/],
     ["kill switch", heartbeat({ status: "disabled", kill_switch: true }), {}, 6, /^unhealthy: trading is disabled by the kill switch/],
-    ["bankroll below minimum", heartbeat(), { watchdog: { min_bankroll_dollars: "1000.01" } }, 6, /^unhealthy: bankroll \$1000\.00 is below the minimum \$1000\.01/],
+    [
+      "bankroll below minimum",
+      heartbeat(),
+      { watchdog: { min_bankroll_dollars: "1000.01" } },
+      6,
+      /^unhealthy: bankroll \$1000\.00 is below the minimum \$1000\.01/,
+    ],
     ["bankroll exactly at minimum", heartbeat(), { watchdog: { min_bankroll_dollars: "1000" } }, 0, /^healthy/],
     ["bankroll unknown with a minimum", heartbeat({ bankroll: null }), { watchdog: { min_bankroll_dollars: "10" } }, 6, /bankroll unknown/],
   ];
@@ -78,12 +102,18 @@ describe("watchdog", () => {
 
   test("posts the reason to the webhook; a dead webhook is reported but the verdict stands", async () => {
     const got: Array<{ text: string; healthy: boolean; reason: string }> = [];
-    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => {
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (req) => {
         got.push(await req.json());
         return new Response("ok");
-      } });
+      },
+    });
     try {
-      const d = folder(heartbeat({ status: "error", last_error: "exchange unreachable" }), { watchdog: { alert_webhook_url: `http://127.0.0.1:${server.port}/hooks/SECRET-TOKEN` } });
+      const d = folder(heartbeat({ status: "error", last_error: "exchange unreachable" }), {
+        watchdog: { alert_webhook_url: `http://127.0.0.1:${server.port}/hooks/SECRET-TOKEN` },
+      });
       const r = await runBin(["watchdog"], { cwd: d });
       expect(r.code).toBe(6);
       expect(got).toHaveLength(1);
@@ -109,10 +139,14 @@ describe("watchdog", () => {
 describe("watchdog alerts: one per change of state, one on recovery", () => {
   test("repeated unhealthy runs post once; a different problem posts again; recovery posts once; --no-alert keeps no memory", async () => {
     const got: Array<{ text: string; healthy: boolean }> = [];
-    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => {
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (req) => {
         got.push(await req.json());
         return new Response("ok");
-      } });
+      },
+    });
     try {
       const url = `http://127.0.0.1:${server.port}/hook`;
       const d = folder(heartbeat({ updated_at: new Date(Date.now() - 3_600_000).toISOString() }), { watchdog: { alert_webhook_url: url } });
@@ -168,18 +202,28 @@ describe("watchdog alerts: one per change of state, one on recovery", () => {
 
   test("a bot that dies is one problem: not running, then stale, alerts once", async () => {
     const got: unknown[] = [];
-    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => {
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (req) => {
         got.push(await req.json());
         return new Response("ok");
-      } });
+      },
+    });
     try {
       // A PID that has exited and a lock nobody holds: "not running" while the heartbeat is fresh.
       const dead = Bun.spawnSync(["true"]).pid;
-      const d = folder(heartbeat({ pid: dead }), { watchdog: { alert_webhook_url: `http://127.0.0.1:${server.port}/hook` }, paths: { lock_file: "bot.lock" } });
+      const d = folder(heartbeat({ pid: dead }), {
+        watchdog: { alert_webhook_url: `http://127.0.0.1:${server.port}/hook` },
+        paths: { lock_file: "bot.lock" },
+      });
       const r1 = await runBin(["watchdog"], { cwd: d });
       expect(r1.code).toBe(6);
       expect(r1.stderr).toContain("the bot is not running");
-      writeFileSync(join(d, "reports", "heartbeat.json"), JSON.stringify(heartbeat({ pid: dead, updated_at: new Date(Date.now() - 3_600_000).toISOString() })));
+      writeFileSync(
+        join(d, "reports", "heartbeat.json"),
+        JSON.stringify(heartbeat({ pid: dead, updated_at: new Date(Date.now() - 3_600_000).toISOString() })),
+      );
       const r2 = await runBin(["watchdog"], { cwd: d });
       expect(r2.code).toBe(6);
       expect(r2.stderr).toMatch(/^unhealthy \(unchanged since .*heartbeat is stale/);
@@ -207,10 +251,18 @@ describe("status", () => {
     expect(w.code).toBe(0);
     const { Database } = await import("bun:sqlite");
     const x = new Database(db);
-    x.run("INSERT INTO positions(paper, ticker, position, cost_micros, realized_pnl_micros, fees_micros) VALUES (1, 'KXHIGHNY-26NOV24-B50', 1000, 5600000, 120000, 70000)");
-    x.run("INSERT INTO orders(client_order_id, paper, ticker, side, price, count, remaining_count, time_in_force, status) VALUES ('c1', 1, 'KXHIGHNY-26NOV24-B50', 'bid', 5600, 500, 500, 'gtc', 'resting')");
-    x.run("INSERT INTO orders(client_order_id, paper, ticker, side, price, count, remaining_count, time_in_force, status) VALUES ('c2', 1, 'KXHIGHNY-26NOV24-B50', 'bid', 5500, 500, 0, 'gtc', 'executed')");
-    x.run("INSERT INTO fills(fill_id, paper, ticker, side, price, count, fee_micros, is_taker) VALUES ('f1', 1, 'KXHIGHNY-26NOV24-B50', 'bid', 5600, 1000, 70000, 1)");
+    x.run(
+      "INSERT INTO positions(paper, ticker, position, cost_micros, realized_pnl_micros, fees_micros) VALUES (1, 'KXHIGHNY-26NOV24-B50', 1000, 5600000, 120000, 70000)",
+    );
+    x.run(
+      "INSERT INTO orders(client_order_id, paper, ticker, side, price, count, remaining_count, time_in_force, status) VALUES ('c1', 1, 'KXHIGHNY-26NOV24-B50', 'bid', 5600, 500, 500, 'gtc', 'resting')",
+    );
+    x.run(
+      "INSERT INTO orders(client_order_id, paper, ticker, side, price, count, remaining_count, time_in_force, status) VALUES ('c2', 1, 'KXHIGHNY-26NOV24-B50', 'bid', 5500, 500, 0, 'gtc', 'executed')",
+    );
+    x.run(
+      "INSERT INTO fills(fill_id, paper, ticker, side, price, count, fee_micros, is_taker) VALUES ('f1', 1, 'KXHIGHNY-26NOV24-B50', 'bid', 5600, 1000, 70000, 1)",
+    );
     x.close();
     const r = await runBin(["status", "--lock-file", join(d, "bot.lock")], { cwd: d });
     expect(r.code, r.stderr).toBe(0);
@@ -243,33 +295,37 @@ describe("setup wizard", () => {
     expect(r.stderr).toContain("needs an interactive terminal");
   });
 
-  test.skipIf(!Bun.which("script"))("through a real terminal (pty via script(1)): choices and typed text reach the config", async () => {
-    const d = tempDir();
-    const cfg = join(d, "cfg.json");
-    const proc = Bun.spawn(["script", "-qec", `${BIN} setup --config ${cfg}`, "/dev/null"], {
-      cwd: d,
-      env: childEnv({ CI: undefined, TERM: "xterm" }),
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const keys = ["\r", "\r", "KXHIGHNY, kxinx\r"]; // sim (default), dry-run yes (default), scope
-    for (const k of keys) {
-      await Bun.sleep(1200);
-      proc.stdin.write(k);
-      await proc.stdin.flush();
-    }
-    const killer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
-    await Bun.sleep(1500);
-    proc.stdin.end();
-    const code = await proc.exited;
-    clearTimeout(killer);
-    expect(code).toBe(0);
-    const written = JSON.parse(readFileSync(cfg, "utf8"));
-    expect(written.exchange.environment).toBe("sim");
-    expect(written.trading.dry_run).toBe(true);
-    expect(written.trading.series_tickers).toEqual(["KXHIGHNY", "KXINX"]);
-  }, 30_000);
+  test.skipIf(!Bun.which("script"))(
+    "through a real terminal (pty via script(1)): choices and typed text reach the config",
+    async () => {
+      const d = tempDir();
+      const cfg = join(d, "cfg.json");
+      const proc = Bun.spawn(["script", "-qec", `${BIN} setup --config ${cfg}`, "/dev/null"], {
+        cwd: d,
+        env: childEnv({ CI: undefined, TERM: "xterm" }),
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const keys = ["\r", "\r", "KXHIGHNY, kxinx\r"]; // sim (default), dry-run yes (default), scope
+      for (const k of keys) {
+        await Bun.sleep(1200);
+        proc.stdin.write(k);
+        await proc.stdin.flush();
+      }
+      const killer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      await Bun.sleep(1500);
+      proc.stdin.end();
+      const code = await proc.exited;
+      clearTimeout(killer);
+      expect(code).toBe(0);
+      const written = JSON.parse(readFileSync(cfg, "utf8"));
+      expect(written.exchange.environment).toBe("sim");
+      expect(written.trading.dry_run).toBe(true);
+      expect(written.trading.series_tickers).toEqual(["KXHIGHNY", "KXINX"]);
+    },
+    30_000,
+  );
 
   test("shouldRunWizard honours every opt-out", async () => {
     const { shouldRunWizard } = await import("../../src/ops/setup-wizard.ts");
@@ -302,7 +358,8 @@ describe("setup wizard", () => {
         if (msg.startsWith("API key id")) return keyIds.shift();
         if (msg.startsWith("Keep these risk limits")) return false;
         if (msg.startsWith("risk.max_daily_loss_dollars")) return "12.50";
-        if (msg.startsWith("risk.max_drawdown_pct")) return asked.filter((m) => m.startsWith("risk.max_drawdown_pct")).length === 1 ? "150" : "15";
+        if (msg.startsWith("risk.max_drawdown_pct"))
+          return asked.filter((m) => m.startsWith("risk.max_drawdown_pct")).length === 1 ? "150" : "15";
         if (msg.startsWith("risk.")) return opts.type === "text" ? opts.default : undefined;
         if (msg.startsWith("Path to the private key")) return key;
         if (msg.startsWith("Try another path")) {
@@ -319,7 +376,9 @@ describe("setup wizard", () => {
     expect(said.some((l) => l.includes("readable by group or others"))).toBe(true);
     expect(said.some((l) => l.includes("Not a ticker"))).toBe(true);
     // A key id that is not a UUID is refused with what one looks like, then asked again.
-    expect(said).toContain('"abcd-1234" is not a Kalshi key id: those are UUIDs such as 1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d (8-4-4-4-12 hex digits), shown beside the key on kalshi.com → Account → API keys.');
+    expect(said).toContain(
+      '"abcd-1234" is not a Kalshi key id: those are UUIDs such as 1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d (8-4-4-4-12 hex digits), shown beside the key on kalshi.com → Account → API keys.',
+    );
     expect(asked.filter((m) => m.startsWith("API key id"))).toHaveLength(2);
     // The limits were shown before the live config was written; an out-of-range answer was refused.
     expect(said).toContain("Risk limits for live trading (the risk gate refuses any order beyond them):");

@@ -10,11 +10,34 @@ test("kalshi-bot sim: base URL on stdout, signed balance, clean exit on SIGTERM"
   const dir = mkdtempSync(join(tmpdir(), "sim-cli-"));
   const k = testKeys();
   writeFileSync(join(dir, "pub.pem"), k.publicKeyPem);
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/cli.ts"), "sim", "--port", "0", "--seed", "4", "--markets", "12", "--api-key-id", "cli-a", "--public-key", join(dir, "pub.pem"), "--balance", "250.50", "--api-key-id", "cli-b", "--public-key", join(dir, "pub.pem")], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      join(import.meta.dir, "../../src/cli.ts"),
+      "sim",
+      "--port",
+      "0",
+      "--seed",
+      "4",
+      "--markets",
+      "12",
+      "--api-key-id",
+      "cli-a",
+      "--public-key",
+      join(dir, "pub.pem"),
+      "--balance",
+      "250.50",
+      "--api-key-id",
+      "cli-b",
+      "--public-key",
+      join(dir, "pub.pem"),
+    ],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    },
+  );
   try {
     const reader = proc.stdout.getReader();
     let out = "";
@@ -29,8 +52,13 @@ test("kalshi-bot sim: base URL on stdout, signed balance, clean exit on SIGTERM"
     const baseUrl = urlLine()!.trim();
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2$/);
     const key = privateKeyFromPem(k.privateKeyPem);
-    for (const [id, dollars] of [["cli-a", "250.5000"], ["cli-b", "1000.0000"]]) {
-      const r = await fetch(`${baseUrl}/portfolio/balance`, { headers: { ...authHeaders(id!, key, "GET", "/trade-api/v2/portfolio/balance") } });
+    for (const [id, dollars] of [
+      ["cli-a", "250.5000"],
+      ["cli-b", "1000.0000"],
+    ]) {
+      const r = await fetch(`${baseUrl}/portfolio/balance`, {
+        headers: { ...authHeaders(id!, key, "GET", "/trade-api/v2/portfolio/balance") },
+      });
       expect((await r.json()).balance_dollars).toBe(dollars!);
     }
     const markets = await (await fetch(`${baseUrl}/markets?limit=100`)).json();
@@ -44,7 +72,10 @@ test("kalshi-bot sim: base URL on stdout, signed balance, clean exit on SIGTERM"
 
 test("kalshi-bot sim --start pins the calendar (tickers carry its dates); a bad --start is one clear line", async () => {
   const cli = join(import.meta.dir, "../../src/cli.ts");
-  const proc = Bun.spawn([process.execPath, cli, "sim", "--port", "0", "--seed", "4", "--markets", "12", "--start", "2026-11-20T14:00:00Z"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  const proc = Bun.spawn(
+    [process.execPath, cli, "sim", "--port", "0", "--seed", "4", "--markets", "12", "--start", "2026-11-20T14:00:00Z"],
+    { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } },
+  );
   try {
     const reader = proc.stdout.getReader();
     let out = "";
@@ -61,7 +92,9 @@ test("kalshi-bot sim --start pins the calendar (tickers carry its dates); a bad 
   } finally {
     proc.kill("SIGKILL");
   }
-  const bad = Bun.spawnSync([process.execPath, cli, "sim", "--port", "0", "--start", "yesterday"], { env: { ...process.env, NO_COLOR: "1" } });
+  const bad = Bun.spawnSync([process.execPath, cli, "sim", "--port", "0", "--start", "yesterday"], {
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   expect(bad.exitCode).not.toBe(0);
   const err = bad.stderr.toString();
   expect(err).toContain("--start yesterday: expected an ISO time with its zone");

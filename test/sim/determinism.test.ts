@@ -20,7 +20,14 @@ interface Run {
 async function run(seed: number, stepMs: number, foreign = false): Promise<Run> {
   const clock = new ManualClock(START);
   const keys = testKeys();
-  const sim: SimServer = await startSimServer({ port: 0, seed, clock, quiet: true, tier: "unlimited", accounts: [{ apiKeyId: "other", publicKeyPem: keys.publicKeyPem, balanceMicros: 1_000_000_000 }] });
+  const sim: SimServer = await startSimServer({
+    port: 0,
+    seed,
+    clock,
+    quiet: true,
+    tier: "unlimited",
+    accounts: [{ apiKeyId: "other", publicKeyPem: keys.publicKeyPem, balanceMicros: 1_000_000_000 }],
+  });
   const out: Run = { tape: [], books: [], settled: [] };
   const off = sim.exchange.on((e) => {
     // Ids come from the exchange's id stream, which other accounts' orders also use: compare content.
@@ -36,7 +43,14 @@ async function run(seed: number, stepMs: number, foreign = false): Promise<Run> 
         // move on, the participants' draws must not.
         for (const m of sim.exchange.markets.values()) {
           if (m.status !== "active" || sim.exchange.top(m.ticker).ask <= 100) continue;
-          sim.exchange.placeOrder(other.userId, { ticker: m.ticker, side: "bid", price: 100, count: 100, tif: "good_till_canceled", stp: "taker_at_cross" });
+          sim.exchange.placeOrder(other.userId, {
+            ticker: m.ticker,
+            side: "bid",
+            price: 100,
+            count: 100,
+            tif: "good_till_canceled",
+            stp: "taker_at_cross",
+          });
           for (const o of [...(other.resting.get(m.ticker) ?? [])]) sim.exchange.cancelResting(o, "Cancel");
         }
       }
@@ -62,7 +76,9 @@ describe("sim: a seed replays the same market", () => {
     const b = await run(5, 10_000);
     const c = await run(5, 1_000, true);
     const d = await run(6, 1_000);
-    console.log(`seed 5: ${a.tape.length} trades, ${a.books.length} book samples, ${a.settled.length} settled markets over ${SPAN_MS / 3_600_000} h`);
+    console.log(
+      `seed 5: ${a.tape.length} trades, ${a.books.length} book samples, ${a.settled.length} settled markets over ${SPAN_MS / 3_600_000} h`,
+    );
     expect(a.tape.length).toBeGreaterThan(100);
     expect(a.settled.length).toBeGreaterThan(20);
     expect(b.tape).toEqual(a.tape);

@@ -14,8 +14,23 @@ import { FIXTURES } from "../kalshi/fixtures.ts";
 const FX_TICKERS = ["KXWTACHALLENGERMATCH-26JUN11JIMLEP-LEP", "KXPGATOUR-USO26-JDAY"];
 /** Fields Kalshi sends only for some markets/orders, or that our records carry and a capture lacked. */
 const OPTIONAL = new Set([
-  "custom_strike", "mve_collection_ticker", "mve_selected_legs", "is_provisional", "primary_participant_key", "strike_type", "floor_strike", "cap_strike",
-  "settlement_ts", "settlement_value_dollars", "early_close_condition", "occurrence_datetime", "self_trade_prevention_type", "client_order_id", "expiration_time", "order_group_id", "milestones",
+  "custom_strike",
+  "mve_collection_ticker",
+  "mve_selected_legs",
+  "is_provisional",
+  "primary_participant_key",
+  "strike_type",
+  "floor_strike",
+  "cap_strike",
+  "settlement_ts",
+  "settlement_value_dollars",
+  "early_close_condition",
+  "occurrence_datetime",
+  "self_trade_prevention_type",
+  "client_order_id",
+  "expiration_time",
+  "order_group_id",
+  "milestones",
   // Required by the 3.30.0 SDK models (Fill, MarketPosition, Settlement) but absent from the June 2026 captures.
   "exchange_index",
 ]);
@@ -41,7 +56,8 @@ function fmt(s: string): string {
 
 /** Differences between two JSON values' shapes, as readable paths. */
 function diff(ours: unknown, theirs: unknown, path = "$", out: string[] = []): string[] {
-  const kind = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v === "number" ? (Number.isInteger(v) ? "int" : "number") : typeof v);
+  const kind = (v: unknown) =>
+    v === null ? "null" : Array.isArray(v) ? "array" : typeof v === "number" ? (Number.isInteger(v) ? "int" : "number") : typeof v;
   const [ko, kt] = [kind(ours), kind(theirs)];
   if (ko !== kt && !(ko === "int" && kt === "number") && !(ko === "number" && kt === "int")) {
     out.push(`${path}: ${ko} vs recorded ${kt}`);
@@ -49,7 +65,8 @@ function diff(ours: unknown, theirs: unknown, path = "$", out: string[] = []): s
   }
   if (kt === "string") {
     const [fo, ft] = [fmt(ours as string), fmt(theirs as string)];
-    if (fo !== ft && fo !== "empty" && ft !== "empty" && !(path.endsWith("cursor"))) out.push(`${path}: format ${fo} ("${ours}") vs recorded ${ft} ("${theirs}")`);
+    if (fo !== ft && fo !== "empty" && ft !== "empty" && !path.endsWith("cursor"))
+      out.push(`${path}: format ${fo} ("${ours}") vs recorded ${ft} ("${theirs}")`);
   } else if (kt === "array") {
     const [a, b] = [ours as unknown[], theirs as unknown[]];
     if (a.length > 0 && b.length > 0) diff(a[0], b[0], `${path}[0]`, out);
@@ -73,11 +90,33 @@ beforeAll(async () => {
   const sc = handScenario() as ScenarioInput & { events: any[] };
   // Markets that are closed-but-unsettled and settled by the time the session runs.
   sc.events.push(
-    { event_ticker: "KXOLD-26NOV23", series_ticker: "KXTEST", title: "Old", close_in_s: 30, settlement_timer_s: 5, liquidity: "none", markets: [{ suffix: "S", yes_sub_title: "S", result: "no" }] },
-    { event_ticker: "KXWAIT-26NOV23", series_ticker: "KXTEST", title: "Waiting", close_in_s: 60, settlement_timer_s: 86_400, liquidity: "none", markets: [{ suffix: "D", yes_sub_title: "D", result: "yes" }] },
+    {
+      event_ticker: "KXOLD-26NOV23",
+      series_ticker: "KXTEST",
+      title: "Old",
+      close_in_s: 30,
+      settlement_timer_s: 5,
+      liquidity: "none",
+      markets: [{ suffix: "S", yes_sub_title: "S", result: "no" }],
+    },
+    {
+      event_ticker: "KXWAIT-26NOV23",
+      series_ticker: "KXTEST",
+      title: "Waiting",
+      close_in_s: 60,
+      settlement_timer_s: 86_400,
+      liquidity: "none",
+      markets: [{ suffix: "D", yes_sub_title: "D", result: "yes" }],
+    },
   );
   const k = testKeys();
-  s = await startSimServer({ clock, scenario: sc, tier: "unlimited", quiet: true, accounts: [{ apiKeyId: "fx-key", publicKeyPem: k.publicKeyPem, balanceMicros: 100_000_000 }] });
+  s = await startSimServer({
+    clock,
+    scenario: sc,
+    tier: "unlimited",
+    quiet: true,
+    accounts: [{ apiKeyId: "fx-key", publicKeyPem: k.publicKeyPem, balanceMicros: 100_000_000 }],
+  });
   clock.advance(200_000);
   s.tick();
   const key = privateKeyFromPem(k.privateKeyPem);
@@ -104,7 +143,9 @@ beforeAll(async () => {
       const off = skew ? (skew[1] === "minus" ? -1 : 1) * Number(skew[2]) * (skew[3] === "min" ? 60_000 : 1000) : 0;
       Object.assign(headers, authHeaders("fx-key", key, meta.method, pathname, now + off));
     } else if (meta.auth === "bad-signature") {
-      Object.assign(headers, authHeaders("fx-key", key, meta.method, pathname, now), { "KALSHI-ACCESS-SIGNATURE": signMessage(key, `${now}GET/wrong`) });
+      Object.assign(headers, authHeaders("fx-key", key, meta.method, pathname, now), {
+        "KALSHI-ACCESS-SIGNATURE": signMessage(key, `${now}GET/wrong`),
+      });
     } else if (meta.auth === "missing-signature-header") {
       const h = authHeaders("fx-key", key, meta.method, pathname, now) as unknown as Record<string, string>;
       delete h["KALSHI-ACCESS-SIGNATURE"];
@@ -130,7 +171,9 @@ afterAll(async () => {
 describe("recorded Kalshi session, replayed", () => {
   test("every replayable request answers with the recorded status and shape", () => {
     expect(results.length).toBeGreaterThan(50);
-    const bad = results.filter((r) => r.status !== r.expected || r.problems.length > 0).map((r) => `${r.name}: status ${r.status} (recorded ${r.expected}) ${r.problems.join("; ")}`);
+    const bad = results
+      .filter((r) => r.status !== r.expected || r.problems.length > 0)
+      .map((r) => `${r.name}: status ${r.status} (recorded ${r.expected}) ${r.problems.join("; ")}`);
     expect(bad).toEqual([]);
   });
 });
@@ -139,20 +182,39 @@ describe("recorded WebSocket sessions, replayed", () => {
   for (const name of ["ws__orderbook_trade_yes", "ws__orderbook_trade_noleg"]) {
     test(`${name}: same frame types, keys and formats`, async () => {
       const meta = JSON.parse(readFileSync(join(FIXTURES, `${name}.meta.json`), "utf8"));
-      const recorded = readFileSync(join(FIXTURES, `${name}.jsonl`), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+      const recorded = readFileSync(join(FIXTURES, `${name}.jsonl`), "utf8")
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l));
       const cmd = JSON.parse(JSON.stringify(meta.subscribe_cmd).replaceAll(FX_TICKERS[0]!, T_BIN));
       const k = testKeys();
-      const ws = new WebSocket(s.wsUrl, { headers: authHeaders("fx-key", privateKeyFromPem(k.privateKeyPem), "GET", "/trade-api/ws/v2") } as any);
+      const ws = new WebSocket(s.wsUrl, {
+        headers: authHeaders("fx-key", privateKeyFromPem(k.privateKeyPem), "GET", "/trade-api/ws/v2"),
+      } as any);
       const frames: any[] = [];
       ws.onmessage = (e) => frames.push(JSON.parse(String(e.data)));
       await new Promise<void>((r) => (ws.onopen = () => r()));
       ws.send(JSON.stringify(cmd));
       while (!frames.some((f) => f.type === "orderbook_snapshot")) await Bun.sleep(5);
       const user = s.exchange.accountsByKey.get("fx-key")!.userId;
-      const o = s.exchange.placeOrder(user, { ticker: T_BIN, side: "bid", price: 3300, count: 200, tif: "good_till_canceled", stp: "taker_at_cross" });
+      const o = s.exchange.placeOrder(user, {
+        ticker: T_BIN,
+        side: "bid",
+        price: 3300,
+        count: 200,
+        tif: "good_till_canceled",
+        stp: "taker_at_cross",
+      });
       s.exchange.placeOrder(user, { ticker: T_BIN, side: "ask", price: 3300, count: 100, tif: "good_till_canceled", stp: "maker" });
       s.exchange.cancelOrder(user, o.order.id);
-      s.exchange.placeOrder(user, { ticker: T_BIN, side: "bid", price: 9900, count: 100, tif: "immediate_or_cancel", stp: "taker_at_cross" });
+      s.exchange.placeOrder(user, {
+        ticker: T_BIN,
+        side: "bid",
+        price: 9900,
+        count: 100,
+        tif: "immediate_or_cancel",
+        stp: "taker_at_cross",
+      });
       await Bun.sleep(100);
       ws.close();
       const problems: string[] = [];

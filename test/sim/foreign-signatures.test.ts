@@ -27,7 +27,11 @@ let p8: string;
 let p1: string;
 
 function run(cmd: string[], stdin?: string | Uint8Array): Buffer {
-  const r = Bun.spawnSync(cmd, { stdin: stdin === undefined ? "ignore" : typeof stdin === "string" ? Buffer.from(stdin) : stdin, stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(cmd, {
+    stdin: stdin === undefined ? "ignore" : typeof stdin === "string" ? Buffer.from(stdin) : stdin,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed (${r.exitCode}): ${r.stderr.toString()}`);
   return r.stdout;
 }
@@ -47,7 +51,10 @@ function opensslDgst(key: string, message: string, pad: Pad = "pss32"): string {
 /** Hash with `openssl dgst -binary`, sign the digest with `openssl pkeyutl`: base64 signature. */
 function opensslPkeyutl(key: string, message: string): string {
   const digest = run(["openssl", "dgst", "-sha256", "-binary"], message);
-  return run(["openssl", "pkeyutl", "-sign", "-inkey", key, "-pkeyopt", "digest:sha256", ...SIGOPT.pss32.flatMap((o) => ["-pkeyopt", o])], digest).toString("base64");
+  return run(
+    ["openssl", "pkeyutl", "-sign", "-inkey", key, "-pkeyopt", "digest:sha256", ...SIGOPT.pss32.flatMap((o) => ["-pkeyopt", o])],
+    digest,
+  ).toString("base64");
 }
 
 /** Headers for Kalshi: timestamp in ms, signature over ts + METHOD + path (no query). */
@@ -67,14 +74,30 @@ function curl(method: string, pathAndQuery: string, hdrs: string[], body?: unkno
 }
 
 /** Sign `METHOD path` (path as signed; query excluded) with openssl and send with curl. */
-function signedCurl(keyId: string, key: string, method: string, pathAndQuery: string, body?: unknown, opts: { signPath?: string; signMethod?: string; ts?: string; headerTs?: string; pkeyutl?: boolean; pad?: Pad } = {}) {
+function signedCurl(
+  keyId: string,
+  key: string,
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+  opts: { signPath?: string; signMethod?: string; ts?: string; headerTs?: string; pkeyutl?: boolean; pad?: Pad } = {},
+) {
   const ts = opts.ts ?? String(Date.now());
   const message = `${ts}${opts.signMethod ?? method}${opts.signPath ?? pathAndQuery.split("?")[0]}`;
   const sig = opts.pkeyutl ? opensslPkeyutl(key, message) : opensslDgst(key, message, opts.pad);
   return curl(method, pathAndQuery, headers(keyId, sig, opts.headerTs ?? ts), body);
 }
 
-const order = (extra: Record<string, unknown> = {}) => ({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500", time_in_force: "good_till_canceled", self_trade_prevention_type: "taker_at_cross", client_order_id: crypto.randomUUID(), ...extra });
+const order = (extra: Record<string, unknown> = {}) => ({
+  ticker: T_BIN,
+  side: "bid",
+  count: "1.00",
+  price: "0.0500",
+  time_in_force: "good_till_canceled",
+  self_trade_prevention_type: "taker_at_cross",
+  client_order_id: crypto.randomUUID(),
+  ...extra,
+});
 
 beforeAll(async () => {
   if (!HAVE_OPENSSL || !HAVE_CURL) return;
@@ -90,7 +113,10 @@ beforeAll(async () => {
   const pkcs1Pub = run(["openssl", "rsa", "-in", p1, "-RSAPublicKey_out"]).toString();
   expect(pkcs1Pub).toStartWith("-----BEGIN RSA PUBLIC KEY-----");
   sim = await spawnSimBinary({
-    accounts: [{ id: "ossl-p8", publicKeyPem: spki, balance: "100" }, { id: "ossl-p1", publicKeyPem: pkcs1Pub, balance: "100" }],
+    accounts: [
+      { id: "ossl-p8", publicKeyPem: spki, balance: "100" },
+      { id: "ossl-p1", publicKeyPem: pkcs1Pub, balance: "100" },
+    ],
     args: ["--tier", "unlimited"],
     scenario: handScenario(),
   });
@@ -128,41 +154,76 @@ describe.skipIf(!HAVE_OPENSSL || !HAVE_CURL)("openssl-signed requests sent with 
     const ok = signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/orders?limit=5&status=resting");
     expect(ok.status).toBe(200);
     expect(ok.body.cursor).toBe("");
-    const withQuery = signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/orders?limit=5", undefined, { signPath: "/trade-api/v2/portfolio/orders?limit=5" });
+    const withQuery = signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/orders?limit=5", undefined, {
+      signPath: "/trade-api/v2/portfolio/orders?limit=5",
+    });
     expect(withQuery).toEqual({ status: 401, body: BAD_SIG });
   });
 
   test("tampered path, method, timestamp, prefix → INCORRECT_API_KEY_SIGNATURE", () => {
-    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/positions", undefined, { signPath: "/trade-api/v2/portfolio/balance" })).toEqual({ status: 401, body: BAD_SIG });
-    expect(signedCurl("ossl-p8", p8, "DELETE", "/trade-api/v2/portfolio/events/orders", undefined, { signMethod: "GET" })).toEqual({ status: 401, body: BAD_SIG });
-    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { signMethod: "get" })).toEqual({ status: 401, body: BAD_SIG });
+    expect(
+      signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/positions", undefined, { signPath: "/trade-api/v2/portfolio/balance" }),
+    ).toEqual({ status: 401, body: BAD_SIG });
+    expect(signedCurl("ossl-p8", p8, "DELETE", "/trade-api/v2/portfolio/events/orders", undefined, { signMethod: "GET" })).toEqual({
+      status: 401,
+      body: BAD_SIG,
+    });
+    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { signMethod: "get" })).toEqual({
+      status: 401,
+      body: BAD_SIG,
+    });
     const ts = String(Date.now());
-    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { ts, headerTs: String(Number(ts) + 1) })).toEqual({ status: 401, body: BAD_SIG });
-    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { signPath: "/portfolio/balance" })).toEqual({ status: 401, body: BAD_SIG });
+    expect(
+      signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { ts, headerTs: String(Number(ts) + 1) }),
+    ).toEqual({ status: 401, body: BAD_SIG });
+    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { signPath: "/portfolio/balance" })).toEqual({
+      status: 401,
+      body: BAD_SIG,
+    });
     // A signature by the other account's key under this key id.
     expect(signedCurl("ossl-p8", p1, "GET", "/trade-api/v2/portfolio/balance")).toEqual({ status: 401, body: BAD_SIG });
   });
 
   test("wrong padding (PKCS#1 v1.5) and wrong PSS salt length are rejected (API.md §2.3, §11)", () => {
-    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { pad: "pkcs1v15" })).toEqual({ status: 401, body: BAD_SIG });
-    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { pad: "pss-max" })).toEqual({ status: 401, body: BAD_SIG });
+    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { pad: "pkcs1v15" })).toEqual({
+      status: 401,
+      body: BAD_SIG,
+    });
+    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { pad: "pss-max" })).toEqual({
+      status: 401,
+      body: BAD_SIG,
+    });
   });
 
   test("stale and future timestamps → header_timestamp_expired; missing header; unknown key", () => {
-    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { ts: String(Date.now() - 60_000) })).toEqual({ status: 401, body: EXPIRED });
-    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { ts: String(Date.now() + 300_000) })).toEqual({ status: 401, body: EXPIRED });
+    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { ts: String(Date.now() - 60_000) })).toEqual({
+      status: 401,
+      body: EXPIRED,
+    });
+    expect(signedCurl("ossl-p8", p8, "GET", "/trade-api/v2/portfolio/balance", undefined, { ts: String(Date.now() + 300_000) })).toEqual({
+      status: 401,
+      body: EXPIRED,
+    });
     const ts = String(Date.now());
     const sig = opensslDgst(p8, `${ts}GET/trade-api/v2/portfolio/balance`);
-    expect(curl("GET", "/trade-api/v2/portfolio/balance", ["-H", "KALSHI-ACCESS-KEY: ossl-p8", "-H", `KALSHI-ACCESS-TIMESTAMP: ${ts}`])).toEqual({
-      status: 401, body: { error: { code: "signature_is_missing_from_headers", message: "signature is missing from headers" } },
+    expect(
+      curl("GET", "/trade-api/v2/portfolio/balance", ["-H", "KALSHI-ACCESS-KEY: ossl-p8", "-H", `KALSHI-ACCESS-TIMESTAMP: ${ts}`]),
+    ).toEqual({
+      status: 401,
+      body: { error: { code: "signature_is_missing_from_headers", message: "signature is missing from headers" } },
     });
-    expect(curl("GET", "/trade-api/v2/portfolio/balance", headers("nobody", sig, ts))).toEqual({ status: 401, body: { error: { code: "authentication_error", message: "authentication_error", details: "NOT_FOUND" } } });
+    expect(curl("GET", "/trade-api/v2/portfolio/balance", headers("nobody", sig, ts))).toEqual({
+      status: 401,
+      body: { error: { code: "authentication_error", message: "authentication_error", details: "NOT_FOUND" } },
+    });
   });
 
   test("the WebSocket handshake signed by openssl is accepted; subscribe works", async () => {
     const ts = String(Date.now());
     const sig = opensslDgst(p1, `${ts}GET/trade-api/ws/v2`);
-    const ws = new WebSocket(sim.wsUrl, { headers: { "KALSHI-ACCESS-KEY": "ossl-p1", "KALSHI-ACCESS-TIMESTAMP": ts, "KALSHI-ACCESS-SIGNATURE": sig } } as any);
+    const ws = new WebSocket(sim.wsUrl, {
+      headers: { "KALSHI-ACCESS-KEY": "ossl-p1", "KALSHI-ACCESS-TIMESTAMP": ts, "KALSHI-ACCESS-SIGNATURE": sig },
+    } as any);
     const frames: any[] = [];
     ws.onmessage = (e) => frames.push(JSON.parse(String(e.data)));
     await new Promise<void>((res, rej) => {
@@ -183,7 +244,23 @@ describe.skipIf(!HAVE_OPENSSL || !HAVE_CURL)("openssl-signed requests sent with 
     writeFileSync(pub, run(["openssl", "pkey", "-in", p8, "-pubout"]));
     const sigFile = join(dir, "ours.sig");
     writeFileSync(sigFile, sig);
-    const verify = () => Bun.spawnSync(["openssl", "dgst", "-sha256", "-verify", pub, "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-signature", sigFile], { stdin: Buffer.from(message), stdout: "pipe" });
+    const verify = () =>
+      Bun.spawnSync(
+        [
+          "openssl",
+          "dgst",
+          "-sha256",
+          "-verify",
+          pub,
+          "-sigopt",
+          "rsa_padding_mode:pss",
+          "-sigopt",
+          "rsa_pss_saltlen:32",
+          "-signature",
+          sigFile,
+        ],
+        { stdin: Buffer.from(message), stdout: "pipe" },
+      );
     const good = verify();
     expect(good.exitCode).toBe(0);
     expect(good.stdout.toString()).toContain("Verified OK");
@@ -261,8 +338,16 @@ describe.skipIf(!HAVE_OPENSSL || !HAVE_CURL || !HAVE_PY_CRYPTO)("Python `cryptog
   test("REST (query unsigned) and a raw-socket WebSocket handshake, with a PKCS#1 and a PKCS#8 key", () => {
     const script = join(dir, "kalshi_starter.py");
     writeFileSync(script, PY);
-    for (const [keyId, keyPath] of [["ossl-p1", p1], ["ossl-p8", p8]] as const) {
-      const r = Bun.spawnSync(["python3", script], { env: { ...process.env, ORIGIN: sim.origin, KEY_ID: keyId, KEY_PATH: keyPath, TICKER: T_BIN }, stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+    for (const [keyId, keyPath] of [
+      ["ossl-p1", p1],
+      ["ossl-p8", p8],
+    ] as const) {
+      const r = Bun.spawnSync(["python3", script], {
+        env: { ...process.env, ORIGIN: sim.origin, KEY_ID: keyId, KEY_PATH: keyPath, TICKER: T_BIN },
+        stdout: "pipe",
+        stderr: "pipe",
+        timeout: 30_000,
+      });
       expect(r.stderr.toString()).toBe("");
       const out = JSON.parse(r.stdout.toString());
       expect(out.balance[0]).toBe(200);
@@ -285,7 +370,12 @@ pub = serialization.load_pem_private_key(open(os.environ["KEY_PATH"], "rb").read
 pub.verify(base64.b64decode(os.environ["SIG"]), os.environ["MSG"].encode(), padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH), hashes.SHA256())
 print("ok")
 `;
-    const r = Bun.spawnSync(["python3", "-c", py], { env: { ...process.env, KEY_PATH: p1, SIG: sig, MSG: message }, stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+    const r = Bun.spawnSync(["python3", "-c", py], {
+      env: { ...process.env, KEY_PATH: p1, SIG: sig, MSG: message },
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 30_000,
+    });
     expect(r.stderr.toString()).toBe("");
     expect(r.stdout.toString().trim()).toBe("ok");
   });

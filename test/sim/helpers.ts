@@ -20,11 +20,20 @@ export interface Reply<T = any> {
 
 export class Client {
   private key: KeyObject;
-  constructor(readonly baseUrl: string, readonly keyId: string, privateKeyPem: string) {
+  constructor(
+    readonly baseUrl: string,
+    readonly keyId: string,
+    privateKeyPem: string,
+  ) {
     this.key = privateKeyFromPem(privateKeyPem);
   }
 
-  async call<T = any>(method: string, path: string, body?: unknown, opts: { sign?: boolean; nowMs?: number; raw?: string } = {}): Promise<Reply<T>> {
+  async call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { sign?: boolean; nowMs?: number; raw?: string } = {},
+  ): Promise<Reply<T>> {
     const url = this.baseUrl + path;
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (opts.sign !== false) Object.assign(headers, authHeaders(this.keyId, this.key, method, new URL(url).pathname, opts.nowMs));
@@ -78,10 +87,41 @@ export function handScenario(): ScenarioInput {
         title: "Test binary",
         close_in_s: 3600,
         liquidity: "none",
-        markets: [{ ticker: T_BIN, yes_sub_title: "Yes", result: "yes", book: { yes: [["0.4000", "10.00"], ["0.4500", "5.00"]], no: [["0.4800", "3.00"], ["0.5000", "4.00"]] } }],
+        markets: [
+          {
+            ticker: T_BIN,
+            yes_sub_title: "Yes",
+            result: "yes",
+            book: {
+              yes: [
+                ["0.4000", "10.00"],
+                ["0.4500", "5.00"],
+              ],
+              no: [
+                ["0.4800", "3.00"],
+                ["0.5000", "4.00"],
+              ],
+            },
+          },
+        ],
       },
-      { event_ticker: "KXMAKER-26NOV24", series_ticker: "KXMAKER", title: "Maker", close_in_s: 3600, liquidity: "none", markets: [{ ticker: T_MAKERFEE, yes_sub_title: "A" }] },
-      { event_ticker: "KXDECI-26NOV24", series_ticker: "KXDECI", title: "Deci", close_in_s: 3600, liquidity: "none", price_level_structure: "deci_cent", markets: [{ ticker: T_DECI, yes_sub_title: "A" }] },
+      {
+        event_ticker: "KXMAKER-26NOV24",
+        series_ticker: "KXMAKER",
+        title: "Maker",
+        close_in_s: 3600,
+        liquidity: "none",
+        markets: [{ ticker: T_MAKERFEE, yes_sub_title: "A" }],
+      },
+      {
+        event_ticker: "KXDECI-26NOV24",
+        series_ticker: "KXDECI",
+        title: "Deci",
+        close_in_s: 3600,
+        liquidity: "none",
+        price_level_structure: "deci_cent",
+        markets: [{ ticker: T_DECI, yes_sub_title: "A" }],
+      },
       {
         event_ticker: EV_BRACKET,
         series_ticker: "KXBRK",
@@ -140,5 +180,12 @@ export async function spawnSimBinary(opts: {
   const out = await r.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2$/m, 20_000);
   const baseUrl = /^(http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2)$/m.exec(out)![1]!;
   const origin = baseUrl.replace("/trade-api/v2", "");
-  return { baseUrl, wsUrl: `${origin.replace("http:", "ws:")}/trade-api/ws/v2`, origin, dir, output: r.output, stop: () => r.stop("SIGTERM", 5_000) };
+  return {
+    baseUrl,
+    wsUrl: `${origin.replace("http:", "ws:")}/trade-api/ws/v2`,
+    origin,
+    dir,
+    output: r.output,
+    stop: () => r.stop("SIGTERM", 5_000),
+  };
 }

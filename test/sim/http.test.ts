@@ -12,7 +12,11 @@ import { Client, handScenario, testKeys, T_BIN } from "./helpers.ts";
 const servers: SimServer[] = [];
 async function start(o: Parameters<typeof startSimServer>[0]) {
   const k = testKeys();
-  const s = await startSimServer({ quiet: true, accounts: [{ apiKeyId: "key-a", publicKeyPem: k.publicKeyPem, balanceMicros: 100_000_000 }], ...o });
+  const s = await startSimServer({
+    quiet: true,
+    accounts: [{ apiKeyId: "key-a", publicKeyPem: k.publicKeyPem, balanceMicros: 100_000_000 }],
+    ...o,
+  });
   servers.push(s);
   return { s, a: new Client(s.baseUrl, "key-a", k.privateKeyPem) };
 }
@@ -20,7 +24,14 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
 });
 const order = (extra: Record<string, unknown> = {}) => ({
-  ticker: T_BIN, side: "bid", count: "1.00", price: "0.1000", time_in_force: "good_till_canceled", self_trade_prevention_type: "taker_at_cross", client_order_id: crypto.randomUUID(), ...extra,
+  ticker: T_BIN,
+  side: "bid",
+  count: "1.00",
+  price: "0.1000",
+  time_in_force: "good_till_canceled",
+  self_trade_prevention_type: "taker_at_cross",
+  client_order_id: crypto.randomUUID(),
+  ...extra,
 });
 
 describe("authentication", () => {
@@ -45,11 +56,21 @@ describe("authentication", () => {
     expect(missing.status).toBe(401);
     expect(missing.body).toEqual({ error: { code: "signature_is_missing_from_headers", message: "signature is missing from headers" } });
     const other = new Client(a.baseUrl, "00000000-0000-0000-0000-000000000000", testKeys().privateKeyPem);
-    expect((await other.get("/portfolio/balance")).body).toEqual({ error: { code: "authentication_error", message: "authentication_error", details: "NOT_FOUND" } });
+    expect((await other.get("/portfolio/balance")).body).toEqual({
+      error: { code: "authentication_error", message: "authentication_error", details: "NOT_FOUND" },
+    });
     const ts = String(Date.now());
-    const r = await fetch(`${a.baseUrl}/portfolio/balance`, { headers: { "KALSHI-ACCESS-KEY": "key-a", "KALSHI-ACCESS-TIMESTAMP": ts, "KALSHI-ACCESS-SIGNATURE": Buffer.from("x".repeat(256)).toString("base64") } });
+    const r = await fetch(`${a.baseUrl}/portfolio/balance`, {
+      headers: {
+        "KALSHI-ACCESS-KEY": "key-a",
+        "KALSHI-ACCESS-TIMESTAMP": ts,
+        "KALSHI-ACCESS-SIGNATURE": Buffer.from("x".repeat(256)).toString("base64"),
+      },
+    });
     expect(r.status).toBe(401);
-    expect(await r.json()).toEqual({ error: { code: "authentication_error", message: "authentication_error", details: "INCORRECT_API_KEY_SIGNATURE" } });
+    expect(await r.json()).toEqual({
+      error: { code: "authentication_error", message: "authentication_error", details: "INCORRECT_API_KEY_SIGNATURE" },
+    });
   });
 
   test("the signature covers the path without the query", async () => {
@@ -57,7 +78,16 @@ describe("authentication", () => {
   });
 
   test("public market data answers without a signature", async () => {
-    for (const p of ["/exchange/status", "/markets?limit=2", `/markets/${T_BIN}`, "/markets/trades?limit=3", "/series", "/events", `/markets/${T_BIN}/orderbook`, "/account/endpoint_costs"]) {
+    for (const p of [
+      "/exchange/status",
+      "/markets?limit=2",
+      `/markets/${T_BIN}`,
+      "/markets/trades?limit=3",
+      "/series",
+      "/events",
+      `/markets/${T_BIN}/orderbook`,
+      "/account/endpoint_costs",
+    ]) {
       expect([p, (await a.get(p, { sign: false })).status]).toEqual([p, 200]);
     }
   });
@@ -69,7 +99,7 @@ describe("lists, errors and idempotency", () => {
     ({ a } = await start({ markets: 120, seed: 5, tier: "unlimited", clock: new ManualClock() }));
   });
 
-  test("walking /markets to the end: opaque cursors, last page cursor \"\"", async () => {
+  test('walking /markets to the end: opaque cursors, last page cursor ""', async () => {
     const seen = new Set<string>();
     let cursor = "";
     let pages = 0;
@@ -91,7 +121,9 @@ describe("lists, errors and idempotency", () => {
     expect(g.body.markets.length).toBe(5);
     const over = await a.get("/markets?limit=1001");
     expect(over.status).toBe(400);
-    expect(over.body).toEqual({ msg: "Parameter validation failed for GetMarkets: Key: 'GetMarketsParams.Limit' Error:Field validation for 'Limit' failed on the 'lte' tag" });
+    expect(over.body).toEqual({
+      msg: "Parameter validation failed for GetMarkets: Key: 'GetMarketsParams.Limit' Error:Field validation for 'Limit' failed on the 'lte' tag",
+    });
     expect((await a.get("/events?limit=201")).status).toBe(400);
   });
 
@@ -99,7 +131,11 @@ describe("lists, errors and idempotency", () => {
     const ticker = (await a.get("/markets?status=open&limit=1")).body.markets[0].ticker;
     const r = await a.post("/portfolio/events/orders", order({ ticker, count: 1, price: 0.01 }));
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ code: "bad_request", message: "bad request", details: "json: cannot unmarshal number into Go struct field CreateOrderV2Request.count of type string" });
+    expect(r.body).toEqual({
+      code: "bad_request",
+      message: "bad request",
+      details: "json: cannot unmarshal number into Go struct field CreateOrderV2Request.count of type string",
+    });
   });
 
   test("a client_order_id is spent forever, even after cancel: 409", async () => {
@@ -112,14 +148,30 @@ describe("lists, errors and idempotency", () => {
     expect(dup.body).toEqual({ error: { code: "order_already_exists", message: "order already exists", service: "exchange" } });
     expect((await a.del(`/portfolio/events/orders/${r.body.order_id}`)).status).toBe(200);
     expect((await a.post("/portfolio/events/orders", body)).status).toBe(409);
-    expect((await a.del("/portfolio/events/orders/00000000-0000-0000-0000-000000000000")).body).toEqual({ error: { code: "not_found", message: "not found", service: "exchange" } });
+    expect((await a.del("/portfolio/events/orders/00000000-0000-0000-0000-000000000000")).body).toEqual({
+      error: { code: "not_found", message: "not found", service: "exchange" },
+    });
   });
 
   test("legacy create and cancel on /portfolio/orders", async () => {
     const ticker = (await a.get("/markets?status=open&limit=1")).body.markets[0].ticker;
-    const c = await a.post("/portfolio/orders", { action: "buy", client_order_id: crypto.randomUUID(), count: 1, side: "yes", ticker, yes_price: 1 });
+    const c = await a.post("/portfolio/orders", {
+      action: "buy",
+      client_order_id: crypto.randomUUID(),
+      count: 1,
+      side: "yes",
+      ticker,
+      yes_price: 1,
+    });
     expect(c.status).toBe(201);
-    expect(c.body.order).toMatchObject({ status: "resting", yes_price_dollars: "0.0100", no_price_dollars: "0.9900", side: "yes", action: "buy", type: "limit" });
+    expect(c.body.order).toMatchObject({
+      status: "resting",
+      yes_price_dollars: "0.0100",
+      no_price_dollars: "0.9900",
+      side: "yes",
+      action: "buy",
+      type: "limit",
+    });
     const d = await a.del(`/portfolio/orders/${c.body.order.order_id}`);
     expect(d.status).toBe(200);
     expect(d.body).toMatchObject({ reduced_by_fp: "1.00", order: { status: "canceled", remaining_count_fp: "0.00" } });
@@ -150,7 +202,7 @@ describe("lists, errors and idempotency", () => {
 });
 
 describe("token buckets", () => {
-  test("basic tier: 200 read tokens at 10 each, then 429 {\"error\":\"too many requests\"} without headers", async () => {
+  test('basic tier: 200 read tokens at 10 each, then 429 {"error":"too many requests"} without headers', async () => {
     const { a } = await start({ scenario: handScenario(), tier: "basic" });
     const statuses: number[] = [];
     let last;
@@ -172,7 +224,9 @@ describe("token buckets", () => {
 
 describe("faults", () => {
   test("the spec parser names unknown faults and bad rates", () => {
-    expect(parseFaults("429=0.1,500=0.05,slow=0.05,timeout=0.02,drop_after_accept=0.05,ws_disconnect=0.01,ws_skip_seq=0.01").http["429"]).toBe(0.1);
+    expect(
+      parseFaults("429=0.1,500=0.05,slow=0.05,timeout=0.02,drop_after_accept=0.05,ws_disconnect=0.01,ws_skip_seq=0.01").http["429"],
+    ).toBe(0.1);
     expect(() => parseFaults("teapot=0.1")).toThrow(/unknown fault/);
     expect(() => parseFaults("429=2")).toThrow(/between 0 and 1/);
   });
@@ -220,7 +274,11 @@ describe("determinism", () => {
         s.tick();
       }
       const ex = s.exchange;
-      return JSON.stringify({ trades: ex.trades.map((t) => [t.ticker, t.price, t.count, t.tsMs, t.tradeId]), tickers: [...ex.markets.keys()], books: [...ex.markets.keys()].map((t) => ex.top(t)) });
+      return JSON.stringify({
+        trades: ex.trades.map((t) => [t.ticker, t.price, t.count, t.tsMs, t.tradeId]),
+        tickers: [...ex.markets.keys()],
+        books: [...ex.markets.keys()].map((t) => ex.top(t)),
+      });
     };
     const a1 = await run(9);
     const a2 = await run(9);
@@ -232,7 +290,8 @@ describe("determinism", () => {
 
   test("src/sim never uses Math.random", () => {
     const dir = join(import.meta.dir, "../../src/sim");
-    for (const f of readdirSync(dir)) expect([f, /Math\.random/.test(readFileSync(join(dir, f), "utf8").replace(/\/\/.*$/gm, ""))]).toEqual([f, false]);
+    for (const f of readdirSync(dir))
+      expect([f, /Math\.random/.test(readFileSync(join(dir, f), "utf8").replace(/\/\/.*$/gm, ""))]).toEqual([f, false]);
   });
 });
 
@@ -254,7 +313,15 @@ describe("more faults and order expiry", () => {
     await new Promise<void>((r) => (ws.onopen = () => r()));
     ws.send(JSON.stringify({ id: 1, cmd: "subscribe", params: { channels: ["orderbook_delta"], market_tickers: [T_BIN] } }));
     while (!frames.some((f) => f.type === "orderbook_snapshot")) await new Promise((r) => setTimeout(r, 10));
-    for (let i = 0; i < 10; i++) s.exchange.placeOrder(s.exchange.accountsByKey.get("key-a")!.userId, { ticker: T_BIN, side: "bid", price: 1000 + i * 100, count: 100, tif: "good_till_canceled", stp: "taker_at_cross" });
+    for (let i = 0; i < 10; i++)
+      s.exchange.placeOrder(s.exchange.accountsByKey.get("key-a")!.userId, {
+        ticker: T_BIN,
+        side: "bid",
+        price: 1000 + i * 100,
+        count: 100,
+        tif: "good_till_canceled",
+        stp: "taker_at_cross",
+      });
     await new Promise((r) => setTimeout(r, 200));
     const seqs = frames.filter((f) => typeof f.seq === "number").map((f) => f.seq as number);
     expect(seqs.length).toBe(11);
@@ -275,7 +342,9 @@ describe("more faults and order expiry", () => {
     const exp = Math.floor(clock.now() / 1000) + 60;
     const r = await a.post("/portfolio/events/orders", order({ expiration_time: exp }));
     expect(r.status).toBe(201);
-    expect((await a.post("/portfolio/events/orders", order({ expiration_time: exp, time_in_force: "immediate_or_cancel" }))).status).toBe(400);
+    expect((await a.post("/portfolio/events/orders", order({ expiration_time: exp, time_in_force: "immediate_or_cancel" }))).status).toBe(
+      400,
+    );
     clock.advance(61_000);
     s.tick();
     expect((await a.get(`/portfolio/orders/${r.body.order_id}`)).body.order.status).toBe("canceled");
@@ -287,7 +356,9 @@ describe("batches", () => {
   test("batch create answers 201 with per-item results and errors; batch cancel; costs count per item", async () => {
     const { a } = await start({ scenario: handScenario(), tier: "basic" });
     const dupId = crypto.randomUUID();
-    const r = await a.post("/portfolio/events/orders/batched", { orders: [order({ client_order_id: dupId }), order({ client_order_id: dupId }), order({ price: "0.1050" })] });
+    const r = await a.post("/portfolio/events/orders/batched", {
+      orders: [order({ client_order_id: dupId }), order({ client_order_id: dupId }), order({ price: "0.1050" })],
+    });
     expect(r.status).toBe(201);
     expect(r.body.orders[0].remaining_count).toBe("1.00");
     expect(r.body.orders[1].error.code).toBe("order_already_exists");
@@ -309,7 +380,10 @@ describe("events and positions paging (keyset cursors)", () => {
   const tryBuy = async (ticker: string) => {
     const m = (await a.get(`/markets/${ticker}`)).body.market;
     if (m.yes_ask_dollars === "0.0000" || m.yes_ask_dollars === "1.0000") return false;
-    const r = await a.post("/portfolio/events/orders", order({ ticker, count: "1.00", price: m.yes_ask_dollars, time_in_force: "immediate_or_cancel" }));
+    const r = await a.post(
+      "/portfolio/events/orders",
+      order({ ticker, count: "1.00", price: m.yes_ask_dollars, time_in_force: "immediate_or_cancel" }),
+    );
     expect([ticker, r.status]).toEqual([ticker, 201]);
     return r.body.fill_count === "1.00";
   };
@@ -319,7 +393,9 @@ describe("events and positions paging (keyset cursors)", () => {
     const pages: any[] = [];
     let cursor = "";
     for (let i = 0; i < 500; i++) {
-      const r = await a.get(`${path}${path.includes("?") ? "&" : "?"}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const r = await a.get(
+        `${path}${path.includes("?") ? "&" : "?"}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
       expect(r.status).toBe(200);
       expect(pick(r.body).length).toBeLessThanOrEqual(limit);
       pages.push(r.body);
@@ -337,7 +413,17 @@ describe("events and positions paging (keyset cursors)", () => {
     const base = [...ex.markets.values()].find((m) => m.status === "active")!;
     const t = `${eventTicker}-X`;
     ex.addEvent({ ...ex.events.get(base.eventTicker)!, eventTicker, marketTickers: [], updatedMs: ex.now() });
-    ex.addMarket({ ...base, ticker: t, eventTicker, marketId: `added-${++added}`, createdMs: ex.now(), updatedMs: ex.now(), volume: 0, volume24h: 0, openInterest: 0 });
+    ex.addMarket({
+      ...base,
+      ticker: t,
+      eventTicker,
+      marketId: `added-${++added}`,
+      createdMs: ex.now(),
+      updatedMs: ex.now(),
+      volume: 0,
+      volume24h: 0,
+      openInterest: 0,
+    });
     return eventTicker;
   };
 
@@ -345,7 +431,9 @@ describe("events and positions paging (keyset cursors)", () => {
     ({ s, a } = await start({ markets: 60, seed: 11, tier: "unlimited", clock: new ManualClock() }));
     a = new Client(s.baseUrl, "key-a", testKeys().privateKeyPem);
     // Positions in a dozen markets spread over several events (1 YES each, at the ask).
-    const open = (await a.get("/markets?status=open&limit=1000")).body.markets.filter((m: any) => m.yes_ask_dollars !== "0.0000" && m.yes_ask_dollars < "0.9000");
+    const open = (await a.get("/markets?status=open&limit=1000")).body.markets.filter(
+      (m: any) => m.yes_ask_dollars !== "0.0000" && m.yes_ask_dollars < "0.9000",
+    );
     const byEvent = new Map<string, string[]>();
     for (const m of open) byEvent.set(m.event_ticker, [...(byEvent.get(m.event_ticker) ?? []), m.ticker]);
     const picked = [...byEvent.values()].slice(0, 5).flatMap((ts) => ts.slice(0, 3));
@@ -353,9 +441,14 @@ describe("events and positions paging (keyset cursors)", () => {
     for (const t of picked) await buy(t);
   });
 
-  test("walks at limit 1..3 equal the unpaged answer, in the same order, last page cursor \"\"", async () => {
+  test('walks at limit 1..3 equal the unpaged answer, in the same order, last page cursor ""', async () => {
     const evTickers = (b: any) => b.events.map((e: any) => e.event_ticker);
-    for (const q of ["/events", "/events?status=open", "/events?with_nested_markets=true", `/events?series_ticker=${s.exchange.markets.get((await a.get("/markets?limit=1")).body.markets[0].ticker)!.seriesTicker}`]) {
+    for (const q of [
+      "/events",
+      "/events?status=open",
+      "/events?with_nested_markets=true",
+      `/events?series_ticker=${s.exchange.markets.get((await a.get("/markets?limit=1")).body.markets[0].ticker)!.seriesTicker}`,
+    ]) {
       const whole = await a.get(`${q}${q.includes("?") ? "&" : "?"}limit=200`);
       expect(whole.body.cursor).toBe("");
       for (const limit of [1, 2, 3]) {
@@ -367,7 +460,11 @@ describe("events and positions paging (keyset cursors)", () => {
     const all = (await a.get("/events?limit=200")).body.events;
     expect(all.length).toBeGreaterThan(5);
 
-    for (const q of ["/portfolio/positions", "/portfolio/positions?count_filter=position", `/portfolio/positions?event_ticker=${all[0].event_ticker}`]) {
+    for (const q of [
+      "/portfolio/positions",
+      "/portfolio/positions?count_filter=position",
+      `/portfolio/positions?event_ticker=${all[0].event_ticker}`,
+    ]) {
       const whole = (await a.get(`${q}${q.includes("?") ? "&" : "?"}limit=1000`)).body;
       expect(whole.cursor).toBe("");
       for (const limit of [1, 2, 3]) {
@@ -400,25 +497,33 @@ describe("events and positions paging (keyset cursors)", () => {
     const sell = async (ticker: string) => {
       const m = (await a.get(`/markets/${ticker}`)).body.market;
       if (m.yes_bid_dollars === "0.0000") return false;
-      const r = await a.post("/portfolio/events/orders", order({ ticker, side: "ask", count: "1.00", price: m.yes_bid_dollars, time_in_force: "immediate_or_cancel" }));
+      const r = await a.post(
+        "/portfolio/events/orders",
+        order({ ticker, side: "ask", count: "1.00", price: m.yes_bid_dollars, time_in_force: "immediate_or_cancel" }),
+      );
       return r.status === 201 && r.body.fill_count === "1.00";
     };
     const soldOut = new Set<string>();
     const seen: string[] = [];
     let traded = 0;
-    const pages = await walk("/portfolio/positions?count_filter=position", 1, (b) => b.market_positions, async (i, body) => {
-      const returned = body.market_positions[0].ticker;
-      seen.push(returned);
-      if (i >= 6) return;
-      // A new position (it may sort before or after the cursor), more of one already returned and
-      // of one still ahead (both become the most recently updated), and every other page the
-      // position the cursor names is closed out and leaves the count_filter.
-      await buy(fresh[i]!);
-      if (await tryBuy(held[0]!)) traded++;
-      const ahead = held.find((t: string) => !seen.includes(t));
-      if (ahead && (await tryBuy(ahead))) traded++;
-      if (i % 2 === 1 && (await sell(returned)) && (await sell(returned))) soldOut.add(returned);
-    });
+    const pages = await walk(
+      "/portfolio/positions?count_filter=position",
+      1,
+      (b) => b.market_positions,
+      async (i, body) => {
+        const returned = body.market_positions[0].ticker;
+        seen.push(returned);
+        if (i >= 6) return;
+        // A new position (it may sort before or after the cursor), more of one already returned and
+        // of one still ahead (both become the most recently updated), and every other page the
+        // position the cursor names is closed out and leaves the count_filter.
+        await buy(fresh[i]!);
+        if (await tryBuy(held[0]!)) traded++;
+        const ahead = held.find((t: string) => !seen.includes(t));
+        if (ahead && (await tryBuy(ahead))) traded++;
+        if (i % 2 === 1 && (await sell(returned)) && (await sell(returned))) soldOut.add(returned);
+      },
+    );
     const walked = pages.flatMap((p) => p.market_positions.map((m: any) => m.ticker));
     expect(new Set(walked).size).toBe(walked.length);
     for (const t of all) expect(walked).toContain(t);
@@ -437,29 +542,41 @@ describe("events and positions paging (keyset cursors)", () => {
   test("events created and markets closing during a walk: nothing repeats, nothing that was there is skipped", async () => {
     const before = (await a.get("/events?limit=200")).body.events.map((e: any) => e.event_ticker);
     let n = 0;
-    const pages = await walk("/events", 2, (b) => b.events, (i) => {
-      if (i < 10) addEvent(`KXPAGED-${String(++n).padStart(3, "0")}`);
-    });
+    const pages = await walk(
+      "/events",
+      2,
+      (b) => b.events,
+      (i) => {
+        if (i < 10) addEvent(`KXPAGED-${String(++n).padStart(3, "0")}`);
+      },
+    );
     const walked = pages.flatMap((p) => p.events.map((e: any) => e.event_ticker));
     expect(new Set(walked).size).toBe(walked.length);
     expect(walked.slice(0, before.length)).toEqual(before);
     // New events go to the end, so the walk reaches them too.
-    expect(walked.slice(before.length)).toEqual(Array.from({ length: walked.length - before.length }, (_, i) => `KXPAGED-${String(i + 1).padStart(3, "0")}`));
+    expect(walked.slice(before.length)).toEqual(
+      Array.from({ length: walked.length - before.length }, (_, i) => `KXPAGED-${String(i + 1).padStart(3, "0")}`),
+    );
 
     // status=open while the events already returned close and new ones open: an event that left
     // the filter shifts nothing.
     const openBefore = (await a.get("/events?status=open&limit=200")).body.events.map((e: any) => e.event_ticker);
     const closed = new Set<string>();
-    const openPages = await walk("/events?status=open", 1, (b) => b.events, (i, body) => {
-      // Every other page, the event just returned (the one the cursor names) closes.
-      if (i % 2 === 0) {
-        const returned = body.events[0].event_ticker;
-        for (const t of s.exchange.events.get(returned)!.marketTickers) s.exchange.setCloseTime(t, s.exchange.now());
-        s.tick();
-        closed.add(returned);
-      }
-      if (i < 8) addEvent(`KXOPENED-${String(i).padStart(3, "0")}`);
-    });
+    const openPages = await walk(
+      "/events?status=open",
+      1,
+      (b) => b.events,
+      (i, body) => {
+        // Every other page, the event just returned (the one the cursor names) closes.
+        if (i % 2 === 0) {
+          const returned = body.events[0].event_ticker;
+          for (const t of s.exchange.events.get(returned)!.marketTickers) s.exchange.setCloseTime(t, s.exchange.now());
+          s.tick();
+          closed.add(returned);
+        }
+        if (i < 8) addEvent(`KXOPENED-${String(i).padStart(3, "0")}`);
+      },
+    );
     const openWalked = openPages.flatMap((p) => p.events.map((e: any) => e.event_ticker));
     expect(new Set(openWalked).size).toBe(openWalked.length);
     expect(openWalked.slice(0, openBefore.length)).toEqual(openBefore);
@@ -470,7 +587,13 @@ describe("events and positions paging (keyset cursors)", () => {
   });
 
   test("the bot's own client (src/kalshi/client.ts) walks events and positions to the end at any page size", async () => {
-    const bot = new KalshiClient({ baseUrl: s.baseUrl, apiKeyId: "key-a", privateKey: createPrivateKey(testKeys().privateKeyPem), tier: "premier", timeoutMs: 5_000 });
+    const bot = new KalshiClient({
+      baseUrl: s.baseUrl,
+      apiKeyId: "key-a",
+      privateKey: createPrivateKey(testKeys().privateKeyPem),
+      tier: "premier",
+      timeoutMs: 5_000,
+    });
     const events = (await a.get("/events?limit=200&with_nested_markets=true")).body.events;
     const positions = (await a.get("/portfolio/positions?limit=1000")).body;
     expect(positions.market_positions.length).toBeGreaterThan(3);
@@ -484,10 +607,20 @@ describe("events and positions paging (keyset cursors)", () => {
   });
 
   test("limits: over the max is the bare 400 {msg}; 0 is the default page; a garbage cursor restarts from the top", async () => {
-    const cases: Array<[string, string, number]> = [["/events", "GetEvents", 200], ["/events/multivariate", "GetMultivariateEvents", 200], ["/portfolio/positions", "GetPositions", 1000]];
+    const cases: Array<[string, string, number]> = [
+      ["/events", "GetEvents", 200],
+      ["/events/multivariate", "GetMultivariateEvents", 200],
+      ["/portfolio/positions", "GetPositions", 1000],
+    ];
     for (const [path, op, max] of cases) {
       const over = await a.get(`${path}?limit=${max + 1}`);
-      expect([path, over.status, over.body]).toEqual([path, 400, { msg: `Parameter validation failed for ${op}: Key: '${op}Params.Limit' Error:Field validation for 'Limit' failed on the 'lte' tag` }]);
+      expect([path, over.status, over.body]).toEqual([
+        path,
+        400,
+        {
+          msg: `Parameter validation failed for ${op}: Key: '${op}Params.Limit' Error:Field validation for 'Limit' failed on the 'lte' tag`,
+        },
+      ]);
       expect((await a.get(`${path}?limit=-1`)).status).toBe(400);
       expect((await a.get(`${path}?limit=${max}`)).status).toBe(200);
     }

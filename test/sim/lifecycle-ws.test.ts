@@ -51,13 +51,26 @@ function wsHeaders(keyId = "key-a"): Record<string, string> {
 }
 
 const order = (ticker: string, side: "bid" | "ask", count: string, price: string, tif = "immediate_or_cancel") => ({
-  ticker, side, count, price, time_in_force: tif, self_trade_prevention_type: "taker_at_cross", client_order_id: crypto.randomUUID(),
+  ticker,
+  side,
+  count,
+  price,
+  time_in_force: tif,
+  self_trade_prevention_type: "taker_at_cross",
+  client_order_id: crypto.randomUUID(),
 });
 
 beforeAll(async () => {
   clock = new ManualClock();
   const k = testKeys();
-  s = await startSimServer({ clock, scenario: handScenario(), tier: "unlimited", quiet: true, pingEveryMs: 200, accounts: [{ apiKeyId: "key-a", publicKeyPem: k.publicKeyPem, balanceMicros: 100_000_000 }] });
+  s = await startSimServer({
+    clock,
+    scenario: handScenario(),
+    tier: "unlimited",
+    quiet: true,
+    pingEveryMs: 200,
+    accounts: [{ apiKeyId: "key-a", publicKeyPem: k.publicKeyPem, balanceMicros: 100_000_000 }],
+  });
   a = new Client(s.baseUrl, "key-a", k.privateKeyPem);
 });
 afterAll(async () => {
@@ -66,7 +79,14 @@ afterAll(async () => {
 
 describe("WebSocket", () => {
   test("an unsigned handshake is refused with 401", async () => {
-    const r = await fetch(s.wsUrl.replace("ws://", "http://"), { headers: { upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" } });
+    const r = await fetch(s.wsUrl.replace("ws://", "http://"), {
+      headers: {
+        upgrade: "websocket",
+        connection: "upgrade",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+      },
+    });
     expect(r.status).toBe(401);
     expect(await r.json()).toEqual({ error: { code: "signature_is_missing_from_headers", message: "signature is missing from headers" } });
   });
@@ -81,10 +101,19 @@ describe("WebSocket", () => {
     expect((await ws.until((f) => f.type === "subscribed" && f.msg.channel === "trade")).msg.sid).toBe(2);
     const yesSnap = await ws.until((f) => f.type === "orderbook_snapshot" && f.sid === 1);
     expect(yesSnap.seq).toBe(1);
-    expect(yesSnap.msg.yes_dollars_fp).toEqual([["0.4000", "10.00"], ["0.4500", "5.00"]]);
-    expect(yesSnap.msg.no_dollars_fp).toEqual([["0.5200", "3.00"], ["0.5000", "4.00"]]);
+    expect(yesSnap.msg.yes_dollars_fp).toEqual([
+      ["0.4000", "10.00"],
+      ["0.4500", "5.00"],
+    ]);
+    expect(yesSnap.msg.no_dollars_fp).toEqual([
+      ["0.5200", "3.00"],
+      ["0.5000", "4.00"],
+    ]);
     const noSnap = await ws.until((f) => f.type === "orderbook_snapshot" && f.sid === 3);
-    expect(noSnap.msg.no_dollars_fp).toEqual([["0.4800", "3.00"], ["0.5000", "4.00"]]);
+    expect(noSnap.msg.no_dollars_fp).toEqual([
+      ["0.4800", "3.00"],
+      ["0.5000", "4.00"],
+    ]);
 
     const r = await a.post("/portfolio/events/orders", order(T_BIN, "bid", "1.00", "0.5000"));
     expect(r.body.fill_count).toBe("1.00");
@@ -94,10 +123,22 @@ describe("WebSocket", () => {
     const d3 = await ws.until((f) => f.type === "orderbook_delta" && f.sid === 3);
     expect(d3.msg).toMatchObject({ price_dollars: "0.5000", delta_fp: "-1.00", side: "no" });
     const tr = await ws.until((f) => f.type === "trade");
-    expect(tr.msg).toMatchObject({ yes_price_dollars: "0.5000", no_price_dollars: "0.5000", count_fp: "1.00", taker_outcome_side: "yes", taker_book_side: "bid" });
+    expect(tr.msg).toMatchObject({
+      yes_price_dollars: "0.5000",
+      no_price_dollars: "0.5000",
+      count_fp: "1.00",
+      taker_outcome_side: "yes",
+      taker_book_side: "bid",
+    });
     expect(tr.seq).toBe(1);
     const fill = await ws.until((f) => f.type === "fill");
-    expect(fill.msg).toMatchObject({ order_id: r.body.order_id, is_taker: true, fee_cost: "0.017500", count_fp: "1.00", post_position_fp: "1.00" });
+    expect(fill.msg).toMatchObject({
+      order_id: r.body.order_id,
+      is_taker: true,
+      fee_cost: "0.017500",
+      count_fp: "1.00",
+      post_position_fp: "1.00",
+    });
     expect(fill.seq).toBeUndefined();
     const uo = await ws.until((f) => f.type === "user_order" && f.msg.order_id === r.body.order_id);
     expect(uo.msg).toMatchObject({ status: "executed", fill_count_fp: "1.00", yes_price_dollars: "0.5000" });
@@ -128,7 +169,7 @@ describe("WebSocket", () => {
     ws.ws.close();
   });
 
-  test("heartbeat pings carry the payload \"heartbeat\"", async () => {
+  test('heartbeat pings carry the payload "heartbeat"', async () => {
     const ws = new WebSocket(s.wsUrl, { headers: wsHeaders() } as any);
     const payloads: string[] = [];
     ws.addEventListener("ping" as any, (e: any) => payloads.push(String(e.data ?? "")));
@@ -163,11 +204,15 @@ describe("lifecycle and settlement", () => {
     s.tick();
     const mA = (await a.get(`/markets/${EV_BRACKET}-A`)).body.market;
     expect(mA).toMatchObject({ status: "determined", result: "yes", settlement_value_dollars: "1.0000" });
-    const det = await ws.until((f) => f.type === "market_lifecycle_v2" && f.msg.event_type === "determined" && f.msg.market_ticker === `${EV_BRACKET}-A`);
+    const det = await ws.until(
+      (f) => f.type === "market_lifecycle_v2" && f.msg.event_type === "determined" && f.msg.market_ticker === `${EV_BRACKET}-A`,
+    );
     expect(det.msg).toMatchObject({ result: "yes", settlement_value: "1.0000" });
     clock.advance(60_000);
     s.tick();
-    const settled = await ws.until((f) => f.type === "market_lifecycle_v2" && f.msg.event_type === "settled" && f.msg.market_ticker === `${EV_BRACKET}-A`);
+    const settled = await ws.until(
+      (f) => f.type === "market_lifecycle_v2" && f.msg.event_type === "settled" && f.msg.market_ticker === `${EV_BRACKET}-A`,
+    );
     expect(typeof settled.msg.settled_ts).toBe("number");
     const seqs = ws.frames.filter((f) => f.sid === 1 && typeof f.seq === "number").map((f) => f.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
@@ -176,8 +221,20 @@ describe("lifecycle and settlement", () => {
     const st = (await a.get(`/portfolio/settlements?event_ticker=${EV_BRACKET}`)).body;
     expect(st.cursor).toBe("");
     const byTicker = Object.fromEntries(st.settlements.map((x: any) => [x.ticker, x]));
-    expect(byTicker[`${EV_BRACKET}-A`]).toMatchObject({ market_result: "yes", yes_count_fp: "10.00", yes_total_cost_dollars: "4.000000", no_count_fp: "0.00", revenue: 1000, value: 100 });
-    expect(byTicker[`${EV_BRACKET}-B`]).toMatchObject({ market_result: "no", yes_count_fp: "10.00", yes_total_cost_dollars: "2.500000", revenue: 0 });
+    expect(byTicker[`${EV_BRACKET}-A`]).toMatchObject({
+      market_result: "yes",
+      yes_count_fp: "10.00",
+      yes_total_cost_dollars: "4.000000",
+      no_count_fp: "0.00",
+      revenue: 1000,
+      value: 100,
+    });
+    expect(byTicker[`${EV_BRACKET}-B`]).toMatchObject({
+      market_result: "no",
+      yes_count_fp: "10.00",
+      yes_total_cost_dollars: "2.500000",
+      revenue: 0,
+    });
     const settledList = (await a.get(`/markets?status=settled&event_ticker=${EV_BRACKET}`)).body.markets;
     expect(settledList.length).toBe(3);
     const pos = (await a.get(`/portfolio/positions?event_ticker=${EV_BRACKET}`)).body.market_positions;
@@ -189,7 +246,9 @@ describe("lifecycle and settlement", () => {
     const r = await a.post("/portfolio/events/orders", order(T_BIN, "bid", "1.00", "0.1000", "good_till_canceled"));
     s.exchange.pauseMarket(T_BIN);
     expect((await a.get(`/markets?status=paused`)).body.markets.map((m: any) => m.ticker)).toContain(T_BIN);
-    expect((await a.post("/portfolio/events/orders", order(T_BIN, "bid", "1.00", "0.1000", "good_till_canceled"))).body.error.code).toBe("trading_is_paused");
+    expect((await a.post("/portfolio/events/orders", order(T_BIN, "bid", "1.00", "0.1000", "good_till_canceled"))).body.error.code).toBe(
+      "trading_is_paused",
+    );
     s.exchange.resumeMarket(T_BIN);
     expect((await a.get(`/portfolio/orders/${r.body.order_id}`)).body.order.status).toBe("canceled");
   });

@@ -7,8 +7,22 @@ import { Client, handScenario, testKeys, T_BIN, T_DECI, T_MAKERFEE } from "./hel
 let s: SimServer;
 let a: Client;
 let b: Client;
-const order = (ticker: string, side: "bid" | "ask", count: string, price: string, tif = "immediate_or_cancel", extra: Record<string, unknown> = {}) => ({
-  ticker, side, count, price, time_in_force: tif, self_trade_prevention_type: "taker_at_cross", client_order_id: crypto.randomUUID(), ...extra,
+const order = (
+  ticker: string,
+  side: "bid" | "ask",
+  count: string,
+  price: string,
+  tif = "immediate_or_cancel",
+  extra: Record<string, unknown> = {},
+) => ({
+  ticker,
+  side,
+  count,
+  price,
+  time_in_force: tif,
+  self_trade_prevention_type: "taker_at_cross",
+  client_order_id: crypto.randomUUID(),
+  ...extra,
 });
 
 beforeAll(async () => {
@@ -34,7 +48,18 @@ describe("matching and fees, by hand", () => {
   test("the starting book reads back in Kalshi's REST shape", async () => {
     const r = await a.get(`/markets/${T_BIN}/orderbook`);
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ orderbook_fp: { no_dollars: [["0.4800", "3.00"], ["0.5000", "4.00"]], yes_dollars: [["0.4000", "10.00"], ["0.4500", "5.00"]] } });
+    expect(r.body).toEqual({
+      orderbook_fp: {
+        no_dollars: [
+          ["0.4800", "3.00"],
+          ["0.5000", "4.00"],
+        ],
+        yes_dollars: [
+          ["0.4000", "10.00"],
+          ["0.4500", "5.00"],
+        ],
+      },
+    });
     const m = (await a.get(`/markets/${T_BIN}`)).body.market;
     expect([m.yes_bid_dollars, m.yes_ask_dollars, m.no_bid_dollars, m.no_ask_dollars]).toEqual(["0.4500", "0.5000", "0.5000", "0.5500"]);
   });
@@ -56,7 +81,14 @@ describe("matching and fees, by hand", () => {
       ["4.00", "0.5000", "0.070000", true],
     ]);
     const pos = (await a.get("/portfolio/positions")).body.market_positions[0];
-    expect(pos).toMatchObject({ ticker: T_BIN, position_fp: "5.00", market_exposure_dollars: "2.520000", fees_paid_dollars: "0.087500", total_traded_dollars: "2.520000", realized_pnl_dollars: "0.000000" });
+    expect(pos).toMatchObject({
+      ticker: T_BIN,
+      position_fp: "5.00",
+      market_exposure_dollars: "2.520000",
+      fees_paid_dollars: "0.087500",
+      total_traded_dollars: "2.520000",
+      realized_pnl_dollars: "0.000000",
+    });
   });
 
   test("selling YES (an ask) redeems YES+NO pairs for $1.00 and realizes P&L against the average cost", async () => {
@@ -66,7 +98,12 @@ describe("matching and fees, by hand", () => {
     expect(r.body.fill_count).toBe("2.00");
     expect((await a.get("/portfolio/balance")).body.balance_dollars).toBe("98.2578");
     const pos = (await a.get("/portfolio/positions")).body.market_positions[0];
-    expect(pos).toMatchObject({ position_fp: "3.00", market_exposure_dollars: "1.512000", realized_pnl_dollars: "-0.108000", fees_paid_dollars: "0.122200" });
+    expect(pos).toMatchObject({
+      position_fp: "3.00",
+      market_exposure_dollars: "1.512000",
+      realized_pnl_dollars: "-0.108000",
+      fees_paid_dollars: "0.122200",
+    });
   });
 
   test("a resting bid holds its collateral; cancel returns it, and a second cancel is 404", async () => {
@@ -90,7 +127,14 @@ describe("matching and fees, by hand", () => {
     const take = await b.post("/portfolio/events/orders", order(T_MAKERFEE, "bid", "10.00", "0.6000"));
     expect(take.body.fill_count).toBe("10.00");
     const makerFill = (await a.get(`/portfolio/fills?ticker=${T_MAKERFEE}`)).body.fills[0];
-    expect(makerFill).toMatchObject({ is_taker: false, fee_cost: "0.042000", outcome_side: "no", book_side: "ask", yes_price_dollars: "0.6000", no_price_dollars: "0.4000" });
+    expect(makerFill).toMatchObject({
+      is_taker: false,
+      fee_cost: "0.042000",
+      outcome_side: "no",
+      book_side: "ask",
+      yes_price_dollars: "0.6000",
+      no_price_dollars: "0.4000",
+    });
     const takerFill = (await b.get(`/portfolio/fills?ticker=${T_MAKERFEE}`)).body.fills[0];
     expect(takerFill).toMatchObject({ is_taker: true, fee_cost: "0.168000" });
     expect((await b.get("/portfolio/balance")).body.balance_dollars).toBe("93.8320");
@@ -100,7 +144,9 @@ describe("matching and fees, by hand", () => {
   });
 
   test("fee_multiplier 0.5 scales the fee; deci-cent grid accepts 0.555 and rejects 0.5555", async () => {
-    expect((await a.post("/portfolio/events/orders", order(T_DECI, "ask", "3.00", "0.5555", "good_till_canceled"))).body).toEqual({ error: { code: "invalid_price", message: "invalid price", service: "exchange" } });
+    expect((await a.post("/portfolio/events/orders", order(T_DECI, "ask", "3.00", "0.5555", "good_till_canceled"))).body).toEqual({
+      error: { code: "invalid_price", message: "invalid price", service: "exchange" },
+    });
     expect((await a.post("/portfolio/events/orders", order(T_DECI, "ask", "3.00", "0.5550", "good_till_canceled"))).status).toBe(201);
     const t = await b.post("/portfolio/events/orders", order(T_DECI, "bid", "3.00", "0.5550"));
     // 0.07 × 3 × 0.555 × 0.445 × 0.5 = 0.025932375 → 0.0260

@@ -7,7 +7,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import axios, { type AxiosResponse } from "axios";
 import {
-  AccountApi, Configuration, EventsApi, ExchangeApi, HistoricalApi, MarketApi, OrderGroupsApi, OrdersApi, PortfolioApi,
+  AccountApi,
+  Configuration,
+  EventsApi,
+  ExchangeApi,
+  HistoricalApi,
+  MarketApi,
+  OrderGroupsApi,
+  OrdersApi,
+  PortfolioApi,
 } from "kalshi-typescript";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { cleanup } from "../helpers/bin.ts";
@@ -36,9 +44,12 @@ function ax() {
   const a = axios.create();
   a.interceptors.response.use(undefined, (e) => {
     if (!e?.response) return Promise.reject(e);
-    const err = Object.assign(new Error(`HTTP ${e.response.status} ${e.config?.method?.toUpperCase()} ${e.config?.url}: ${JSON.stringify(e.response.data)}`), {
-      response: { status: e.response.status, data: e.response.data },
-    });
+    const err = Object.assign(
+      new Error(`HTTP ${e.response.status} ${e.config?.method?.toUpperCase()} ${e.config?.url}: ${JSON.stringify(e.response.data)}`),
+      {
+        response: { status: e.response.status, data: e.response.data },
+      },
+    );
     return Promise.reject(err);
   });
   return a;
@@ -79,13 +90,24 @@ beforeAll(async () => {
   // Closes 150 sim s after start (5 wall s: time to buy first even on a busy machine), determined
   // 30 sim s later, paid 1 sim s after that.
   sc.events.push({
-    event_ticker: FAST_EV, series_ticker: "KXTEST", title: "Fast", close_in_s: 150, settlement_timer_s: 1, liquidity: "none",
+    event_ticker: FAST_EV,
+    series_ticker: "KXTEST",
+    title: "Fast",
+    close_in_s: 150,
+    settlement_timer_s: 1,
+    liquidity: "none",
     markets: [{ suffix: "Y", yes_sub_title: "Y", result: "yes", book: { yes: [], no: [["0.4000", "20.00"]] } }],
   });
   const [l, h] = await Promise.all([
-    spawnSimBinary({ accounts: [{ id: "live-a", publicKeyPem: keyA.publicKeyPem, balance: "1000" }], args: ["--seed", "9", "--markets", "60", "--tier", "unlimited", "--speed", "5"] }),
     spawnSimBinary({
-      accounts: [{ id: "hand-a", publicKeyPem: keyA.publicKeyPem, balance: "1000" }, { id: "hand-b", publicKeyPem: keyB.publicKeyPem, balance: "50" }],
+      accounts: [{ id: "live-a", publicKeyPem: keyA.publicKeyPem, balance: "1000" }],
+      args: ["--seed", "9", "--markets", "60", "--tier", "unlimited", "--speed", "5"],
+    }),
+    spawnSimBinary({
+      accounts: [
+        { id: "hand-a", publicKeyPem: keyA.publicKeyPem, balance: "1000" },
+        { id: "hand-b", publicKeyPem: keyB.publicKeyPem, balance: "50" },
+      ],
       args: ["--tier", "unlimited", "--speed", String(SPEED), "--seed", "2"],
       scenario: sc,
     }),
@@ -100,7 +122,13 @@ afterAll(async () => {
   await cleanup();
 });
 
-const V2 = (o: Record<string, unknown>) => ({ time_in_force: "good_till_canceled", self_trade_prevention_type: "taker_at_cross", client_order_id: crypto.randomUUID(), ...o }) as any;
+const V2 = (o: Record<string, unknown>) =>
+  ({
+    time_in_force: "good_till_canceled",
+    self_trade_prevention_type: "taker_at_cross",
+    client_order_id: crypto.randomUUID(),
+    ...o,
+  }) as any;
 
 describe("settlement through the SDK (runs first: the fast market settles seconds after start)", () => {
   test("YES bought at 0.60 pays exactly $1.00 per contract; settlement record; balance to the cent", async () => {
@@ -108,7 +136,11 @@ describe("settlement through the SDK (runs first: the fast market settles second
     const portfolio = hand.api(PortfolioApi);
     const before = must(await portfolio.getBalance(), "GetBalanceResponse");
     // NO bid 0.40 ⇒ YES ask 0.60. Taker fee 0.07 × 5 × 0.6 × 0.4 = 0.084 exactly.
-    const r = must(await orders.createOrderV2(V2({ ticker: T_FAST, side: "bid", count: "5.00", price: "0.6000", time_in_force: "immediate_or_cancel" })), "CreateOrderV2Response", 201);
+    const r = must(
+      await orders.createOrderV2(V2({ ticker: T_FAST, side: "bid", count: "5.00", price: "0.6000", time_in_force: "immediate_or_cancel" })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(r).toMatchObject({ fill_count: "5.00", remaining_count: "0.00", average_fill_price: "0.6000", average_fee_paid: "0.0168" });
     const mid = must(await portfolio.getBalance(), "GetBalanceResponse");
     expect(before.balance_dollars).toBe("1000.0000");
@@ -123,18 +155,50 @@ describe("settlement through the SDK (runs first: the fast market settles second
     expect(m).toMatchObject({ status: "finalized", result: "yes", settlement_value_dollars: "1.0000" });
     const st = must(await portfolio.getSettlements(100, undefined, T_FAST), "GetSettlementsResponse");
     expect(st.settlements.length).toBe(1);
-    expect(st.settlements[0]).toMatchObject({ ticker: T_FAST, event_ticker: FAST_EV, market_result: "yes", yes_count_fp: "5.00", no_count_fp: "0.00", yes_total_cost_dollars: "3.000000", no_total_cost_dollars: "0.000000", revenue: 500, fee_cost: "0.000000", value: 100 });
+    expect(st.settlements[0]).toMatchObject({
+      ticker: T_FAST,
+      event_ticker: FAST_EV,
+      market_result: "yes",
+      yes_count_fp: "5.00",
+      no_count_fp: "0.00",
+      yes_total_cost_dollars: "3.000000",
+      no_total_cost_dollars: "0.000000",
+      revenue: 500,
+      fee_cost: "0.000000",
+      value: 100,
+    });
     const after = must(await portfolio.getBalance(), "GetBalanceResponse");
     expect(after.balance_dollars).toBe("1001.9160"); // + 5 × $1.00, nothing withheld
     expect(after.balance).toBe(100191);
     const nowS = Math.floor(Date.now() / 1000);
     // min_ts/max_ts bound settled_time (sim time runs ×30 here, so allow a wide window).
-    expect(must(await portfolio.getSettlements(100, undefined, undefined, undefined, nowS - 3600, nowS + 86_400), "GetSettlementsResponse").settlements.length).toBe(1);
-    expect(must(await portfolio.getSettlements(100, undefined, undefined, undefined, nowS + 86_400), "GetSettlementsResponse").settlements).toEqual([]);
+    expect(
+      must(await portfolio.getSettlements(100, undefined, undefined, undefined, nowS - 3600, nowS + 86_400), "GetSettlementsResponse")
+        .settlements.length,
+    ).toBe(1);
+    expect(
+      must(await portfolio.getSettlements(100, undefined, undefined, undefined, nowS + 86_400), "GetSettlementsResponse").settlements,
+    ).toEqual([]);
     const evFilter = must(await portfolio.getSettlements(100, undefined, undefined, FAST_EV), "GetSettlementsResponse");
     expect(evFilter.settlements.map((s) => s.ticker)).toEqual([T_FAST]);
     // The settled position is flat, and the market shows up under status=settled.
-    const settled = must(await markets.getMarkets(1000, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, "settled" as any), "GetMarketsResponse");
+    const settled = must(
+      await markets.getMarkets(
+        1000,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        "settled" as any,
+      ),
+      "GetMarketsResponse",
+    );
     expect(settled.markets.map((x) => x.ticker)).toContain(T_FAST);
   }, 30_000);
 });
@@ -226,14 +290,59 @@ describe("MarketApi", () => {
     const bySeries = must(await mk.getMarkets(1000, undefined, undefined, seriesTicker), "GetMarketsResponse");
     expect(bySeries.markets.every((m) => m.event_ticker.startsWith(`${seriesTicker}-`))).toBe(true);
     const two = [all[0]!, all[all.length - 1]!];
-    const byTickers = must(await mk.getMarkets(1000, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, two.join(",")), "GetMarketsResponse");
+    const byTickers = must(
+      await mk.getMarkets(
+        1000,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        two.join(","),
+      ),
+      "GetMarketsResponse",
+    );
     expect(byTickers.markets.map((m) => m.ticker).sort()).toEqual([...two].sort());
-    for (const [filter, statuses] of [["open", ["active"]], ["unopened", ["initialized"]], ["closed", ["closed", "determined"]], ["settled", ["finalized"]], ["paused", ["inactive"]]] as const) {
-      const r = must(await mk.getMarkets(1000, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, filter as any), "GetMarketsResponse");
-      expect([filter, r.markets.filter((m) => !(statuses as readonly string[]).includes(m.status)).map((m) => m.status)]).toEqual([filter, []]);
+    for (const [filter, statuses] of [
+      ["open", ["active"]],
+      ["unopened", ["initialized"]],
+      ["closed", ["closed", "determined"]],
+      ["settled", ["finalized"]],
+      ["paused", ["inactive"]],
+    ] as const) {
+      const r = must(
+        await mk.getMarkets(
+          1000,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          filter as any,
+        ),
+        "GetMarketsResponse",
+      );
+      expect([filter, r.markets.filter((m) => !(statuses as readonly string[]).includes(m.status)).map((m) => m.status)]).toEqual([
+        filter,
+        [],
+      ]);
     }
     const nowS = Math.floor(Date.now() / 1000);
-    const closing = must(await mk.getMarkets(1000, undefined, undefined, undefined, undefined, undefined, undefined, nowS + 10 * 86_400, nowS - 86_400), "GetMarketsResponse");
+    const closing = must(
+      await mk.getMarkets(1000, undefined, undefined, undefined, undefined, undefined, undefined, nowS + 10 * 86_400, nowS - 86_400),
+      "GetMarketsResponse",
+    );
     expect(closing.markets.length).toBeGreaterThan(0);
     // Created-time window: everything was created around start; nothing is created in the future.
     const created = must(await mk.getMarkets(1000, undefined, undefined, undefined, nowS - 86_400), "GetMarketsResponse");
@@ -241,7 +350,22 @@ describe("MarketApi", () => {
     const future = must(await mk.getMarkets(1000, undefined, undefined, undefined, nowS + 30 * 86_400), "GetMarketsResponse");
     expect(future.markets).toEqual([]);
     // Settled-time window: only finalized markets have one.
-    const settledWin = must(await mk.getMarkets(1000, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, nowS - 86_400, nowS + 30 * 86_400), "GetMarketsResponse");
+    const settledWin = must(
+      await mk.getMarkets(
+        1000,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        nowS - 86_400,
+        nowS + 30 * 86_400,
+      ),
+      "GetMarketsResponse",
+    );
     expect(settledWin.markets.every((m) => m.status === "finalized")).toBe(true);
     // Kalshi's filter compatibility table: close-ts only with status closed/none, created-ts only with
     // unopened/open/none, one timestamp family at a time, min_updated_ts alone.
@@ -258,13 +382,32 @@ describe("MarketApi", () => {
     }
     must(await mk.getMarkets(100, U, U, U, U, U, U, U, nowS - 86_400, U, U, "closed" as any), "GetMarketsResponse");
     must(await mk.getMarkets(100, U, U, U, U, U, nowS - 86_400), "GetMarketsResponse");
-    const evClose = must(await live.api(EventsApi).getEvents(200, undefined, true, false, undefined, undefined, undefined, nowS + 30 * 86_400), "GetEventsResponse");
+    const evClose = must(
+      await live.api(EventsApi).getEvents(200, undefined, true, false, undefined, undefined, undefined, nowS + 30 * 86_400),
+      "GetEventsResponse",
+    );
     expect(evClose.events).toEqual([]);
   });
 
   test("order book (auth and depth), order books batch, trades paged, candlesticks", async () => {
     const mk = live.api(MarketApi);
-    const open = must(await mk.getMarkets(1000, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, "open" as any), "GetMarketsResponse").markets;
+    const open = must(
+      await mk.getMarkets(
+        1000,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        "open" as any,
+      ),
+      "GetMarketsResponse",
+    ).markets;
     const liquid = open.filter((m) => m.yes_bid_dollars !== "0.0000" && m.yes_ask_dollars !== "1.0000");
     expect(liquid.length).toBeGreaterThan(1);
     const ob = must(await mk.getMarketOrderbook(liquid[0]!.ticker), "GetMarketOrderbookResponse");
@@ -300,9 +443,15 @@ describe("MarketApi", () => {
     const c = must(await mk.getMarketCandlesticks(seriesTicker, t0.ticker, nowS - 3 * 86_400, nowS, 1), "GetMarketCandlesticksResponse");
     expect(c.ticker).toBe(t0.ticker);
     expect(c.candlesticks.length).toBeGreaterThan(0);
-    const batch = must(await mk.batchGetMarketCandlesticks([t0.ticker, market.ticker].join(","), nowS - 3 * 86_400, nowS, 60), "BatchGetMarketCandlesticksResponse");
+    const batch = must(
+      await mk.batchGetMarketCandlesticks([t0.ticker, market.ticker].join(","), nowS - 3 * 86_400, nowS, 60),
+      "BatchGetMarketCandlesticksResponse",
+    );
     expect(batch.markets.length).toBeGreaterThan(0);
-    const byEvent = must(await live.api(EventsApi).getMarketCandlesticksByEvent(market.event_ticker, seriesTicker, nowS - 3 * 86_400, nowS, 60), "GetEventCandlesticksResponse");
+    const byEvent = must(
+      await live.api(EventsApi).getMarketCandlesticksByEvent(market.event_ticker, seriesTicker, nowS - 3 * 86_400, nowS, 60),
+      "GetEventCandlesticksResponse",
+    );
     expect(byEvent.market_tickers.length).toBe(byEvent.market_candlesticks.length);
   }, 30_000);
 
@@ -323,7 +472,9 @@ describe("AccountApi", () => {
     expect(lim.usage_tier).toBeString();
     const costs = must(await acc.getAccountEndpointCosts(), "GetAccountEndpointCostsResponse");
     expect(costs.default_cost).toBe(10);
-    expect(costs.endpoint_costs.find((e) => e.method === "DELETE" && e.path === "/trade-api/v2/portfolio/events/orders/:order_id")?.cost).toBe(2);
+    expect(
+      costs.endpoint_costs.find((e) => e.method === "DELETE" && e.path === "/trade-api/v2/portfolio/events/orders/:order_id")?.cost,
+    ).toBe(2);
   });
 });
 
@@ -331,14 +482,36 @@ describe("OrdersApi and PortfolioApi on hand-made books", () => {
   test("create, get, list with filters and paging, queue positions, amend, decrease, batch create, batch cancel, cancel, cancel all", async () => {
     const orders = hand.api(OrdersApi);
     const cid = crypto.randomUUID();
-    const created = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "2.00", price: "0.3000", client_order_id: cid })), "CreateOrderV2Response", 201);
+    const created = must(
+      await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "2.00", price: "0.3000", client_order_id: cid })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(created).toMatchObject({ client_order_id: cid, fill_count: "0.00", remaining_count: "2.00" });
     expect("average_fill_price" in created).toBe(false);
     const got = must(await orders.getOrder(created.order_id), "GetOrderResponse").order;
-    expect(got).toMatchObject({ order_id: created.order_id, client_order_id: cid, ticker: T_BIN, book_side: "bid", outcome_side: "yes", status: "resting", yes_price_dollars: "0.3000", no_price_dollars: "0.7000", initial_count_fp: "2.00", remaining_count_fp: "2.00", fill_count_fp: "0.00", taker_fill_cost_dollars: "0.000000", type: "limit" });
+    expect(got).toMatchObject({
+      order_id: created.order_id,
+      client_order_id: cid,
+      ticker: T_BIN,
+      book_side: "bid",
+      outcome_side: "yes",
+      status: "resting",
+      yes_price_dollars: "0.3000",
+      no_price_dollars: "0.7000",
+      initial_count_fp: "2.00",
+      remaining_count_fp: "2.00",
+      fill_count_fp: "0.00",
+      taker_fill_cost_dollars: "0.000000",
+      type: "limit",
+    });
 
     // A second resting order at the same price queues behind the first.
-    const second = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.3000" })), "CreateOrderV2Response", 201);
+    const second = must(
+      await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.3000" })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(must(await orders.getOrderQueuePosition(second.order_id), "GetOrderQueuePositionResponse").queue_position_fp).toBe("2.00");
     const qps = must(await orders.getOrderQueuePositions(T_BIN), "GetOrderQueuePositionsResponse");
     expect(qps.queue_positions.map((q) => q.order_id).sort()).toEqual([created.order_id, second.order_id].sort());
@@ -355,17 +528,45 @@ describe("OrdersApi and PortfolioApi on hand-made books", () => {
     const nowS = Math.floor(Date.now() / 1000);
     must(await orders.getOrders(undefined, undefined, nowS - 86_400 * 400, nowS + 86_400 * 400), "GetOrdersResponse");
 
-    const amended = must(await orders.amendOrderV2(created.order_id, { ticker: T_BIN, side: "bid", price: "0.3100", count: "3.00", updated_client_order_id: `${cid}-b` } as any), "AmendOrderV2Response");
+    const amended = must(
+      await orders.amendOrderV2(created.order_id, {
+        ticker: T_BIN,
+        side: "bid",
+        price: "0.3100",
+        count: "3.00",
+        updated_client_order_id: `${cid}-b`,
+      } as any),
+      "AmendOrderV2Response",
+    );
     expect(amended).toMatchObject({ order_id: created.order_id, remaining_count: "3.00", fill_count: "0.00" });
     const dec = must(await orders.decreaseOrderV2(created.order_id, { reduce_by: "1.00" } as any), "DecreaseOrderV2Response");
     expect(dec.remaining_count).toBe("2.00");
     const dec2 = must(await orders.decreaseOrderV2(created.order_id, { reduce_to: "1.50" } as any), "DecreaseOrderV2Response");
     expect(dec2.remaining_count).toBe("1.50");
 
-    const batch = must(await orders.batchCreateOrdersV2({ orders: [V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.2000" }), V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.2050" }), V2({ ticker: T_DECI, side: "ask", count: "1.25", price: "0.8050" })] }), "BatchCreateOrdersV2Response", 201);
+    const batch = must(
+      await orders.batchCreateOrdersV2({
+        orders: [
+          V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.2000" }),
+          V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.2050" }),
+          V2({ ticker: T_DECI, side: "ask", count: "1.25", price: "0.8050" }),
+        ],
+      }),
+      "BatchCreateOrdersV2Response",
+      201,
+    );
     expect(batch.orders.map((o) => Boolean(o.error))).toEqual([false, true, false]);
     expect(batch.orders[1]!.error).toMatchObject({ code: "invalid_price" });
-    const bc = must(await orders.batchCancelOrdersV2({ orders: [{ order_id: batch.orders[0]!.order_id! }, { order_id: batch.orders[2]!.order_id! }, { order_id: "00000000-0000-0000-0000-000000000000" }] } as any), "BatchCancelOrdersV2Response");
+    const bc = must(
+      await orders.batchCancelOrdersV2({
+        orders: [
+          { order_id: batch.orders[0]!.order_id! },
+          { order_id: batch.orders[2]!.order_id! },
+          { order_id: "00000000-0000-0000-0000-000000000000" },
+        ],
+      } as any),
+      "BatchCancelOrdersV2Response",
+    );
     expect(bc.orders.map((o) => o.reduced_by)).toEqual(["1.00", "1.25", "0.00"]);
     expect(bc.orders[2]!.error).toMatchObject({ code: "not_found" });
 
@@ -387,7 +588,11 @@ describe("OrdersApi and PortfolioApi on hand-made books", () => {
     const portfolio = hand.api(PortfolioApi);
     const bal0 = must(await portfolio.getBalance(), "GetBalanceResponse");
     // YES asks: 0.50×4 (NO bid 0.50) then 0.52×3 (NO bid 0.48). IOC bid 0.52 × 5 takes 4 @0.50 + 1 @0.52.
-    const r = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "5.00", price: "0.5200", time_in_force: "immediate_or_cancel" })), "CreateOrderV2Response", 201);
+    const r = must(
+      await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "5.00", price: "0.5200", time_in_force: "immediate_or_cancel" })),
+      "CreateOrderV2Response",
+      201,
+    );
     // Fees per fill: 0.07·4·0.5·0.5 = 0.07; 0.07·1·0.52·0.48 = 0.017472 → 0.0175. Average fill (2.00 + 0.52) / 5 = 0.504.
     expect(r).toMatchObject({ fill_count: "5.00", remaining_count: "0.00", average_fill_price: "0.5040", average_fee_paid: "0.0175" });
     const fills = must(await portfolio.getFills(T_BIN, r.order_id), "GetFillsResponse").fills;
@@ -396,12 +601,24 @@ describe("OrdersApi and PortfolioApi on hand-made books", () => {
       ["0.5000", "4.00", "0.070000", true, "bid", "yes"],
     ]);
     const ord = must(await orders.getOrder(r.order_id), "GetOrderResponse").order;
-    expect(ord).toMatchObject({ status: "executed", taker_fill_cost_dollars: "2.520000", taker_fees_dollars: "0.087500", maker_fees_dollars: "0.000000" });
+    expect(ord).toMatchObject({
+      status: "executed",
+      taker_fill_cost_dollars: "2.520000",
+      taker_fees_dollars: "0.087500",
+      maker_fees_dollars: "0.000000",
+    });
     const bal1 = must(await portfolio.getBalance(), "GetBalanceResponse");
     expect(Math.round(Number(bal0.balance_dollars) * 1e4) - Math.round(Number(bal1.balance_dollars) * 1e4)).toBe(26_075); // 2.52 + 0.0875
     const pos = must(await portfolio.getPositions(undefined, undefined, undefined, T_BIN), "GetPositionsResponse");
     expect(pos.market_positions).toHaveLength(1);
-    expect(pos.market_positions[0]).toMatchObject({ ticker: T_BIN, position_fp: "5.00", market_exposure_dollars: "2.520000", fees_paid_dollars: "0.087500", total_traded_dollars: "2.520000", realized_pnl_dollars: "0.000000" });
+    expect(pos.market_positions[0]).toMatchObject({
+      ticker: T_BIN,
+      position_fp: "5.00",
+      market_exposure_dollars: "2.520000",
+      fees_paid_dollars: "0.087500",
+      total_traded_dollars: "2.520000",
+      realized_pnl_dollars: "0.000000",
+    });
     expect(pos.event_positions[0]).toMatchObject({ event_ticker: "KXTEST-26NOV24", total_cost_shares_fp: "5.00" });
     const held = must(await portfolio.getPositions(undefined, 100, "position"), "GetPositionsResponse");
     expect(held.market_positions.every((p) => p.position_fp !== "0.00")).toBe(true);
@@ -413,13 +630,23 @@ describe("OrdersApi and PortfolioApi on hand-made books", () => {
     expect(fillsPage.cursor).not.toBe("");
 
     // A resting order holds collateral: total_resting_order_value in cents.
-    const rest = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "10.00", price: "0.1000" })), "CreateOrderV2Response", 201);
+    const rest = must(
+      await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "10.00", price: "0.1000" })),
+      "CreateOrderV2Response",
+      201,
+    );
     const rv = must(await portfolio.getPortfolioRestingOrderTotalValue(), "GetPortfolioRestingOrderTotalValueResponse");
     expect(rv.total_resting_order_value).toBe(100);
     await orders.cancelOrderV2(rest.order_id);
 
     // Selling 2 of the 5 YES (ask 0.45 against the 0.45 YES bid) realizes P&L; maker pays nothing on quadratic.
-    const sell = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "ask", count: "2.00", price: "0.4500", time_in_force: "immediate_or_cancel", reduce_only: true })), "CreateOrderV2Response", 201);
+    const sell = must(
+      await orders.createOrderV2(
+        V2({ ticker: T_BIN, side: "ask", count: "2.00", price: "0.4500", time_in_force: "immediate_or_cancel", reduce_only: true }),
+      ),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(sell).toMatchObject({ fill_count: "2.00", average_fill_price: "0.4500" });
     const pos2 = must(await portfolio.getPositions(undefined, undefined, undefined, T_BIN), "GetPositionsResponse").market_positions[0]!;
     expect(pos2.position_fp).toBe("3.00");
@@ -431,20 +658,35 @@ describe("OrdersApi and PortfolioApi on hand-made books", () => {
     const a = hand.api(OrdersApi);
     const b = handB.api(OrdersApi);
     // B rests a YES ask at 0.40 × 3 (buys NO at 0.60: holds 1.80 of B's $50).
-    const maker = must(await b.createOrderV2(V2({ ticker: T_MAKERFEE, side: "ask", count: "3.00", price: "0.4000" })), "CreateOrderV2Response", 201);
-    const taker = must(await a.createOrderV2(V2({ ticker: T_MAKERFEE, side: "bid", count: "3.00", price: "0.4000", time_in_force: "fill_or_kill" })), "CreateOrderV2Response", 201);
+    const maker = must(
+      await b.createOrderV2(V2({ ticker: T_MAKERFEE, side: "ask", count: "3.00", price: "0.4000" })),
+      "CreateOrderV2Response",
+      201,
+    );
+    const taker = must(
+      await a.createOrderV2(V2({ ticker: T_MAKERFEE, side: "bid", count: "3.00", price: "0.4000", time_in_force: "fill_or_kill" })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(taker.fill_count).toBe("3.00");
     // Taker 0.07·3·0.4·0.6 = 0.0504; maker 0.0175·3·0.24 = 0.0126.
     const tf = must(await hand.api(PortfolioApi).getFills(T_MAKERFEE), "GetFillsResponse").fills;
     expect(tf.map((f) => [f.fee_cost, f.is_taker])).toEqual([["0.050400", true]]);
     const mf = must(await handB.api(PortfolioApi).getFills(T_MAKERFEE), "GetFillsResponse").fills;
-    expect(mf.map((f) => [f.fee_cost, f.is_taker, f.book_side, f.outcome_side, f.order_id])).toEqual([["0.012600", false, "ask", "no", maker.order_id]]);
-    const bpos = must(await handB.api(PortfolioApi).getPositions(undefined, undefined, undefined, T_MAKERFEE), "GetPositionsResponse").market_positions[0]!;
+    expect(mf.map((f) => [f.fee_cost, f.is_taker, f.book_side, f.outcome_side, f.order_id])).toEqual([
+      ["0.012600", false, "ask", "no", maker.order_id],
+    ]);
+    const bpos = must(await handB.api(PortfolioApi).getPositions(undefined, undefined, undefined, T_MAKERFEE), "GetPositionsResponse")
+      .market_positions[0]!;
     expect(bpos).toMatchObject({ position_fp: "-3.00", market_exposure_dollars: "1.800000", fees_paid_dollars: "0.012600" });
 
     // Deci-cent grid, series fee multiplier 0.5: 0.5 × 0.07 × 2 × 0.805 × 0.195 = 0.010989… → 0.0110.
     await b.createOrderV2(V2({ ticker: T_DECI, side: "ask", count: "2.00", price: "0.8050" }));
-    const d = must(await a.createOrderV2(V2({ ticker: T_DECI, side: "bid", count: "2.00", price: "0.8050", time_in_force: "immediate_or_cancel" })), "CreateOrderV2Response", 201);
+    const d = must(
+      await a.createOrderV2(V2({ ticker: T_DECI, side: "bid", count: "2.00", price: "0.8050", time_in_force: "immediate_or_cancel" })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(d).toMatchObject({ fill_count: "2.00", average_fill_price: "0.8050", average_fee_paid: "0.0055" });
     const df = must(await hand.api(PortfolioApi).getFills(T_DECI), "GetFillsResponse").fills;
     expect(df[0]!.fee_cost).toBe("0.011000");
@@ -461,15 +703,34 @@ describe("OrdersApi and PortfolioApi on hand-made books", () => {
     must(await og.updateOrderGroupLimit(g.order_group_id, { contracts_limit_fp: "3.00" } as any), "object");
     expect(must(await og.getOrderGroup(g.order_group_id), "GetOrderGroupResponse").contracts_limit_fp).toBe("3.00");
     // A resting order in the group, then a taker in the group that fills 3 contracts: the limit trips.
-    const restingInGroup = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.1100", order_group_id: g.order_group_id })), "CreateOrderV2Response", 201);
+    const restingInGroup = must(
+      await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.1100", order_group_id: g.order_group_id })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(must(await og.getOrderGroup(g.order_group_id), "GetOrderGroupResponse").orders).toEqual([restingInGroup.order_id]);
-    const t = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "ask", count: "3.00", price: "0.4000", time_in_force: "immediate_or_cancel", order_group_id: g.order_group_id })), "CreateOrderV2Response", 201);
+    const t = must(
+      await orders.createOrderV2(
+        V2({
+          ticker: T_BIN,
+          side: "ask",
+          count: "3.00",
+          price: "0.4000",
+          time_in_force: "immediate_or_cancel",
+          order_group_id: g.order_group_id,
+        }),
+      ),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(t.fill_count).toBe("3.00");
     const tripped = must(await og.getOrderGroup(g.order_group_id), "GetOrderGroupResponse");
     // All the group's orders are listed, the cancelled resting one and the executed taker.
     expect(tripped).toMatchObject({ is_auto_cancel_enabled: true, orders: [restingInGroup.order_id, t.order_id] });
     expect(must(await orders.getOrder(restingInGroup.order_id), "GetOrderResponse").order.status).toBe("canceled");
-    const refused = await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.1100", order_group_id: g.order_group_id })));
+    const refused = await fails(
+      orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.1100", order_group_id: g.order_group_id })),
+    );
     expect(refused.status).toBe(400);
     must(await og.resetOrderGroup(g.order_group_id), "object");
     expect(must(await og.getOrderGroup(g.order_group_id), "GetOrderGroupResponse").is_auto_cancel_enabled).toBe(false);
@@ -484,7 +745,12 @@ describe("edge cases real Kalshi has", () => {
   test("limit over max → bare {msg}; garbage cursor → 200 from the top", async () => {
     const mk = live.api(MarketApi);
     const over = await fails(mk.getMarkets(1001));
-    expect(over).toEqual({ status: 400, data: { msg: "Parameter validation failed for GetMarkets: Key: 'GetMarketsParams.Limit' Error:Field validation for 'Limit' failed on the 'lte' tag" } });
+    expect(over).toEqual({
+      status: 400,
+      data: {
+        msg: "Parameter validation failed for GetMarkets: Key: 'GetMarketsParams.Limit' Error:Field validation for 'Limit' failed on the 'lte' tag",
+      },
+    });
     const calls = [
       () => live.api(EventsApi).getEvents(201),
       () => mk.getTrades(1001),
@@ -507,44 +773,89 @@ describe("edge cases real Kalshi has", () => {
     const orders = hand.api(OrdersApi);
     const body = V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500" });
     const c = must(await orders.createOrderV2(body), "CreateOrderV2Response", 201);
-    expect(await fails(orders.createOrderV2(body))).toEqual({ status: 409, data: { error: { code: "order_already_exists", message: "order already exists", service: "exchange" } } });
+    expect(await fails(orders.createOrderV2(body))).toEqual({
+      status: 409,
+      data: { error: { code: "order_already_exists", message: "order already exists", service: "exchange" } },
+    });
     await orders.cancelOrderV2(c.order_id);
     expect((await fails(orders.createOrderV2(body))).status).toBe(409);
-    expect(await fails(orders.cancelOrderV2(c.order_id))).toEqual({ status: 404, data: { error: { code: "not_found", message: "not found", service: "exchange" } } });
+    expect(await fails(orders.cancelOrderV2(c.order_id))).toEqual({
+      status: 404,
+      data: { error: { code: "not_found", message: "not found", service: "exchange" } },
+    });
     const num = await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: 1, price: "0.0500" })));
-    expect(num).toEqual({ status: 400, data: { code: "bad_request", message: "bad request", details: "json: cannot unmarshal number into Go struct field CreateOrderV2Request.count of type string" } });
+    expect(num).toEqual({
+      status: 400,
+      data: {
+        code: "bad_request",
+        message: "bad request",
+        details: "json: cannot unmarshal number into Go struct field CreateOrderV2Request.count of type string",
+      },
+    });
     // Every mistyped field is the Go decoder's flat 400, not a validation error.
     const flat = (details: string) => ({ status: 400, data: { code: "bad_request", message: "bad request", details } });
-    expect(await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500", expiration_time: "1700000000" })))).toEqual(flat("json: cannot unmarshal string into Go struct field CreateOrderV2Request.expiration_time of type int64"));
-    expect(await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500", post_only: "true" })))).toEqual(flat("json: cannot unmarshal string into Go struct field CreateOrderV2Request.post_only of type bool"));
-    expect(await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: 0.05 })))).toEqual(flat("json: cannot unmarshal number into Go struct field CreateOrderV2Request.price of type string"));
+    expect(
+      await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500", expiration_time: "1700000000" }))),
+    ).toEqual(flat("json: cannot unmarshal string into Go struct field CreateOrderV2Request.expiration_time of type int64"));
+    expect(
+      await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500", post_only: "true" }))),
+    ).toEqual(flat("json: cannot unmarshal string into Go struct field CreateOrderV2Request.post_only of type bool"));
+    expect(await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: 0.05 })))).toEqual(
+      flat("json: cannot unmarshal number into Go struct field CreateOrderV2Request.price of type string"),
+    );
     // In a batch the whole body is decoded first: one mistyped item fails the request, nothing is placed.
     const before = (await orders.getOrders(undefined, undefined, undefined, undefined, "resting")).data.orders.length;
-    expect(await fails(orders.batchCreateOrdersV2({ orders: [V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500" }), V2({ ticker: T_BIN, side: "bid", count: 2, price: "0.0500" })] }))).toEqual(
-      flat("json: cannot unmarshal number into Go struct field BatchCreateOrdersV2Request.orders.count of type string"),
-    );
+    expect(
+      await fails(
+        orders.batchCreateOrdersV2({
+          orders: [
+            V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500" }),
+            V2({ ticker: T_BIN, side: "bid", count: 2, price: "0.0500" }),
+          ],
+        }),
+      ),
+    ).toEqual(flat("json: cannot unmarshal number into Go struct field BatchCreateOrdersV2Request.orders.count of type string"));
     expect((await orders.getOrders(undefined, undefined, undefined, undefined, "resting")).data.orders.length).toBe(before);
   });
 
   test("off-grid price, post-only cross, insufficient balance", async () => {
     const orders = hand.api(OrdersApi);
-    expect(await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.4150" })))).toEqual({ status: 400, data: { error: { code: "invalid_price", message: "invalid price", service: "exchange" } } });
-    expect(await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.5200", post_only: true })))).toEqual({ status: 400, data: { error: { code: "invalid_order", message: "invalid order", details: "post only cross" } } });
+    expect(await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.4150" })))).toEqual({
+      status: 400,
+      data: { error: { code: "invalid_price", message: "invalid price", service: "exchange" } },
+    });
+    expect(await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.5200", post_only: true })))).toEqual({
+      status: 400,
+      data: { error: { code: "invalid_order", message: "invalid order", details: "post only cross" } },
+    });
     // B has < $50 left; 200 YES at 0.30 needs $60.
-    expect(await fails(handB.api(OrdersApi).createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "200.00", price: "0.3000" })))).toEqual({ status: 400, data: { error: { code: "insufficient_balance", message: "insufficient balance", service: "exchange" } } });
+    expect(await fails(handB.api(OrdersApi).createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "200.00", price: "0.3000" })))).toEqual({
+      status: 400,
+      data: { error: { code: "insufficient_balance", message: "insufficient balance", service: "exchange" } },
+    });
   });
 
   test("FOK not fillable: nothing trades; IOC partial fills what it can", async () => {
     const orders = hand.api(OrdersApi);
     const before = (await hand.api(MarketApi).getMarketOrderbook(T_BIN)).data.orderbook_fp;
-    const fok = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "ask", count: "500.00", price: "0.4000", time_in_force: "fill_or_kill" })), "CreateOrderV2Response", 201);
+    const fok = must(
+      await orders.createOrderV2(V2({ ticker: T_BIN, side: "ask", count: "500.00", price: "0.4000", time_in_force: "fill_or_kill" })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(fok).toMatchObject({ fill_count: "0.00", remaining_count: "0.00" });
     expect((await hand.api(MarketApi).getMarketOrderbook(T_BIN)).data.orderbook_fp).toEqual(before);
     expect(must(await orders.getOrder(fok.order_id), "GetOrderResponse").order.status).toBe("canceled");
     // An IOC sell at 0.40 takes every YES bid at 0.40 or better (all the house maker's) and drops the rest.
     const reachable = before.yes_dollars.filter((l) => l[0]! >= "0.4000").reduce((s, l) => s + Math.round(Number(l[1]) * 100), 0);
     expect(reachable).toBeGreaterThan(0);
-    const ioc = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "ask", count: "500.00", price: "0.4000", time_in_force: "immediate_or_cancel" })), "CreateOrderV2Response", 201);
+    const ioc = must(
+      await orders.createOrderV2(
+        V2({ ticker: T_BIN, side: "ask", count: "500.00", price: "0.4000", time_in_force: "immediate_or_cancel" }),
+      ),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(ioc.fill_count).toBe((reachable / 100).toFixed(2));
     expect(ioc.remaining_count).toBe("0.00");
   });
@@ -553,20 +864,41 @@ describe("edge cases real Kalshi has", () => {
     const orders = hand.api(OrdersApi);
     const portfolio = hand.api(PortfolioApi);
     // No position on the maker-fee market for A in this direction beyond what it holds (3 YES): a reduce-only ask for 10 is capped at 3.
-    const held = must(await portfolio.getPositions(undefined, undefined, undefined, T_MAKERFEE), "GetPositionsResponse").market_positions[0]!.position_fp;
+    const held = must(await portfolio.getPositions(undefined, undefined, undefined, T_MAKERFEE), "GetPositionsResponse")
+      .market_positions[0]!.position_fp;
     expect(held).toBe("3.00");
-    const ro = must(await orders.createOrderV2(V2({ ticker: T_MAKERFEE, side: "ask", count: "10.00", price: "0.9000", reduce_only: true })), "CreateOrderV2Response", 201);
+    const ro = must(
+      await orders.createOrderV2(V2({ ticker: T_MAKERFEE, side: "ask", count: "10.00", price: "0.9000", reduce_only: true })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(ro.remaining_count).toBe("3.00");
     await orders.cancelOrderV2(ro.order_id);
     // Buying more YES with reduce_only on a long position: nothing rests.
-    const grow = must(await orders.createOrderV2(V2({ ticker: T_MAKERFEE, side: "bid", count: "1.00", price: "0.1000", reduce_only: true })), "CreateOrderV2Response", 201);
+    const grow = must(
+      await orders.createOrderV2(V2({ ticker: T_MAKERFEE, side: "bid", count: "1.00", price: "0.1000", reduce_only: true })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(grow).toMatchObject({ fill_count: "0.00", remaining_count: "0.00" });
 
-    const past = await fails(orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500", expiration_time: Math.floor(Date.now() / 1000) - 3600 })));
+    const past = await fails(
+      orders.createOrderV2(
+        V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.0500", expiration_time: Math.floor(Date.now() / 1000) - 3600 }),
+      ),
+    );
     expect(past.status).toBe(400);
 
-    const own = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.4600" })), "CreateOrderV2Response", 201);
-    const cross = must(await orders.createOrderV2(V2({ ticker: T_BIN, side: "ask", count: "1.00", price: "0.4600", time_in_force: "immediate_or_cancel" })), "CreateOrderV2Response", 201);
+    const own = must(
+      await orders.createOrderV2(V2({ ticker: T_BIN, side: "bid", count: "1.00", price: "0.4600" })),
+      "CreateOrderV2Response",
+      201,
+    );
+    const cross = must(
+      await orders.createOrderV2(V2({ ticker: T_BIN, side: "ask", count: "1.00", price: "0.4600", time_in_force: "immediate_or_cancel" })),
+      "CreateOrderV2Response",
+      201,
+    );
     expect(cross).toMatchObject({ fill_count: "0.00", remaining_count: "0.00" });
     expect(must(await orders.getOrder(own.order_id), "GetOrderResponse").order.status).toBe("resting");
     await orders.cancelOrderV2(own.order_id);
@@ -577,7 +909,10 @@ describe("edge cases real Kalshi has", () => {
     must(await anon.getMarkets(5), "GetMarketsResponse");
     must(await anon.getMarket(T_BIN), "GetMarketResponse");
     const noAuth = new PortfolioApi(new Configuration({ basePath: hand.sim.baseUrl }), undefined, ax());
-    expect(await fails(noAuth.getBalance())).toEqual({ status: 401, data: { error: { code: "signature_is_missing_from_headers", message: "signature is missing from headers" } } });
+    expect(await fails(noAuth.getBalance())).toEqual({
+      status: 401,
+      data: { error: { code: "signature_is_missing_from_headers", message: "signature is missing from headers" } },
+    });
   });
 
   test("bracket event: nested markets are the event's, mutually exclusive", async () => {

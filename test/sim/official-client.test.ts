@@ -12,7 +12,13 @@ const api = <T>(C: new (c: Configuration, b?: string, ax?: any) => T): T => new 
 
 beforeAll(async () => {
   const k = testKeys();
-  s = await startSimServer({ seed: 11, markets: 250, tier: "unlimited", quiet: true, accounts: [{ apiKeyId: "sdk-key", publicKeyPem: k.publicKeyPem, balanceMicros: 500_000_000 }] });
+  s = await startSimServer({
+    seed: 11,
+    markets: 250,
+    tier: "unlimited",
+    quiet: true,
+    accounts: [{ apiKeyId: "sdk-key", publicKeyPem: k.publicKeyPem, balanceMicros: 500_000_000 }],
+  });
   cfg = new Configuration({ apiKey: "sdk-key", privateKeyPem: k.privateKeyPem, basePath: s.baseUrl });
 });
 afterAll(async () => {
@@ -36,7 +42,22 @@ describe("kalshi-typescript against the sim", () => {
       cursor = r.data.cursor || undefined;
     } while (cursor);
     expect(new Set(seen).size).toBe(s.exchange.markets.size);
-    const open = (await markets.getMarkets(50, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, "open" as any)).data.markets;
+    const open = (
+      await markets.getMarkets(
+        50,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        "open" as any,
+      )
+    ).data.markets;
     const liquid = open.find((m) => m.yes_bid_dollars !== "0.0000" && m.yes_ask_dollars !== "1.0000")!;
     expect(liquid).toBeDefined();
     const ob = await markets.getMarketOrderbook(liquid.ticker);
@@ -49,10 +70,36 @@ describe("kalshi-typescript against the sim", () => {
   test("create a V2 order, list and get it, cancel it; positions, fills; duplicate client_order_id rejected", async () => {
     const orders = api(OrdersApi);
     const portfolio = api(PortfolioApi);
-    const open = (await api(MarketApi).getMarkets(200, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, "open" as any)).data.markets;
-    const m = open.find((x) => x.yes_ask_dollars !== "1.0000" && Number(x.yes_ask_dollars.replace(".", "")) < 9000 && x.price_level_structure === "linear_cent")!;
+    const open = (
+      await api(MarketApi).getMarkets(
+        200,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        "open" as any,
+      )
+    ).data.markets;
+    const m = open.find(
+      (x) =>
+        x.yes_ask_dollars !== "1.0000" && Number(x.yes_ask_dollars.replace(".", "")) < 9000 && x.price_level_structure === "linear_cent",
+    )!;
     const clientOrderId = crypto.randomUUID();
-    const created = await orders.createOrderV2({ ticker: m.ticker, side: "bid", count: "1.00", price: "0.0100", time_in_force: "good_till_canceled", self_trade_prevention_type: "taker_at_cross", client_order_id: clientOrderId } as any);
+    const created = await orders.createOrderV2({
+      ticker: m.ticker,
+      side: "bid",
+      count: "1.00",
+      price: "0.0100",
+      time_in_force: "good_till_canceled",
+      self_trade_prevention_type: "taker_at_cross",
+      client_order_id: clientOrderId,
+    } as any);
     expect(created.status).toBe(201);
     const id = created.data.order_id;
     const listed = await orders.getOrders(m.ticker, undefined, undefined, undefined, "resting");
@@ -63,12 +110,31 @@ describe("kalshi-typescript against the sim", () => {
     expect(cancelled.data.reduced_by).toBe("1.00");
 
     const dup = await orders
-      .createOrderV2({ ticker: m.ticker, side: "bid", count: "1.00", price: "0.0100", time_in_force: "good_till_canceled", self_trade_prevention_type: "taker_at_cross", client_order_id: clientOrderId } as any)
-      .then(() => null, (e) => e);
+      .createOrderV2({
+        ticker: m.ticker,
+        side: "bid",
+        count: "1.00",
+        price: "0.0100",
+        time_in_force: "good_till_canceled",
+        self_trade_prevention_type: "taker_at_cross",
+        client_order_id: clientOrderId,
+      } as any)
+      .then(
+        () => null,
+        (e) => e,
+      );
     expect(dup?.response?.status).toBe(409);
     expect(dup.response.data.error.code).toBe("order_already_exists");
 
-    const taker = await orders.createOrderV2({ ticker: m.ticker, side: "bid", count: "2.00", price: m.yes_ask_dollars, time_in_force: "immediate_or_cancel", self_trade_prevention_type: "taker_at_cross", client_order_id: crypto.randomUUID() } as any);
+    const taker = await orders.createOrderV2({
+      ticker: m.ticker,
+      side: "bid",
+      count: "2.00",
+      price: m.yes_ask_dollars,
+      time_in_force: "immediate_or_cancel",
+      self_trade_prevention_type: "taker_at_cross",
+      client_order_id: crypto.randomUUID(),
+    } as any);
     expect(Number(taker.data.fill_count)).toBeGreaterThan(0);
     const pos = await portfolio.getPositions(undefined, undefined, undefined, m.ticker);
     expect(pos.data.market_positions[0]?.position_fp).toBe(taker.data.fill_count);

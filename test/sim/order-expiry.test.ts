@@ -16,14 +16,25 @@ let clock: ManualClock;
 beforeAll(async () => {
   clock = new ManualClock(Date.UTC(2026, 10, 20, 12, 0, 0));
   const k = testKeys();
-  s = await startSimServer({ clock, scenario: handScenario(), tier: "unlimited", quiet: true, accounts: [{ apiKeyId: "key-a", publicKeyPem: k.publicKeyPem, balanceMicros: 100_000_000 }] });
+  s = await startSimServer({
+    clock,
+    scenario: handScenario(),
+    tier: "unlimited",
+    quiet: true,
+    accounts: [{ apiKeyId: "key-a", publicKeyPem: k.publicKeyPem, balanceMicros: 100_000_000 }],
+  });
   a = new Client(s.baseUrl, "key-a", k.privateKeyPem);
 });
 afterAll(async () => {
   await s.stop();
 });
 
-async function openWs(): Promise<{ frames: any[]; until(pred: (f: any) => boolean, ms?: number): Promise<any>; send(x: unknown): void; close(): void }> {
+async function openWs(): Promise<{
+  frames: any[];
+  until(pred: (f: any) => boolean, ms?: number): Promise<any>;
+  send(x: unknown): void;
+  close(): void;
+}> {
   const headers = authHeaders("key-a", privateKeyFromPem(testKeys().privateKeyPem), "GET", "/trade-api/ws/v2");
   const ws = new WebSocket(s.wsUrl, { headers } as any);
   const frames: any[] = [];
@@ -104,7 +115,10 @@ describe("expiration_time on V2 create", () => {
 
     const past = await a.post("/portfolio/events/orders", gtc({ expiration_time: Math.floor(clock.now() / 1000) - 1 }));
     expect(past.status).toBe(400);
-    const ioc = await a.post("/portfolio/events/orders", gtc({ time_in_force: "immediate_or_cancel", expiration_time: Math.floor(clock.now() / 1000) + 60 }));
+    const ioc = await a.post(
+      "/portfolio/events/orders",
+      gtc({ time_in_force: "immediate_or_cancel", expiration_time: Math.floor(clock.now() / 1000) + 60 }),
+    );
     expect(ioc.status).toBe(400);
   });
 });

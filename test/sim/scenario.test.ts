@@ -121,7 +121,13 @@ describe("scenario files", () => {
   test("errors name the path of each problem", () => {
     let err: ScenarioError | null = null;
     try {
-      parseScenario({ series: [{ ticker: "bad ticker", title: "x" }], events: [{ event_ticker: "E-1", series_ticker: "NOPE", title: "t", close_in_s: -5, markets: [] }] }, "my.json");
+      parseScenario(
+        {
+          series: [{ ticker: "bad ticker", title: "x" }],
+          events: [{ event_ticker: "E-1", series_ticker: "NOPE", title: "t", close_in_s: -5, markets: [] }],
+        },
+        "my.json",
+      );
     } catch (e) {
       err = e as ScenarioError;
     }
@@ -135,7 +141,17 @@ describe("scenario files", () => {
     const clock = new ManualClock();
     const sc = parseScenario({
       series: [{ ticker: "KXF", title: "F" }],
-      events: [{ event_ticker: "KXF-26NOV24", series_ticker: "KXF", title: "F", close_in_s: 60, settlement_timer_s: 1, liquidity: "none", markets: [{ suffix: "Y", yes_sub_title: "Y", result: "yes", book: { yes: [["0.3000", "5"]], no: [["0.6000", "7.50"]] } }] }],
+      events: [
+        {
+          event_ticker: "KXF-26NOV24",
+          series_ticker: "KXF",
+          title: "F",
+          close_in_s: 60,
+          settlement_timer_s: 1,
+          liquidity: "none",
+          markets: [{ suffix: "Y", yes_sub_title: "Y", result: "yes", book: { yes: [["0.3000", "5"]], no: [["0.6000", "7.50"]] } }],
+        },
+      ],
     });
     const s = await startSimServer({ quiet: true, clock, scenario: sc });
     servers.push(s);

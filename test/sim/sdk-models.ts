@@ -23,11 +23,15 @@ for (const f of readdirSync(MODELS_DIR)) {
   const src = readFileSync(join(MODELS_DIR, f), "utf8");
   for (const m of src.matchAll(/export interface (\w+) \{([\s\S]*?)\n\}/g)) {
     const props: Prop[] = [];
-    for (const p of m[2]!.matchAll(/^ {4}'([^']+)'(\?)?: (.+);$/gm)) props.push({ name: p[1]!, optional: p[2] === "?", type: p[3]!.trim() });
+    for (const p of m[2]!.matchAll(/^ {4}'([^']+)'(\?)?: (.+);$/gm))
+      props.push({ name: p[1]!, optional: p[2] === "?", type: p[3]!.trim() });
     models.set(m[1]!, props);
   }
   for (const m of src.matchAll(/export const (\w+) = \{([\s\S]*?)\} as const;/g)) {
-    enums.set(m[1]!, [...m[2]!.matchAll(/:\s*'([^']*)'/g)].map((x) => x[1]!));
+    enums.set(
+      m[1]!,
+      [...m[2]!.matchAll(/:\s*'([^']*)'/g)].map((x) => x[1]!),
+    );
   }
 }
 
@@ -61,7 +65,8 @@ function unionParts(t: string): string[] {
 // ---- numeric string formats, by field name (API.md §4.1, fixtures) ----
 
 /** Dollar amounts printed with 6 dp: costs, fees, P&L, exposure. */
-const SIX_DP = /(_cost_dollars|_fees_dollars|fees_paid_dollars|_pnl_dollars|exposure_dollars|total_traded_dollars|total_cost_dollars|^fee_cost|^position_cost_dollars|^position_fee_cost_dollars)$/;
+const SIX_DP =
+  /(_cost_dollars|_fees_dollars|fees_paid_dollars|_pnl_dollars|exposure_dollars|total_traded_dollars|total_cost_dollars|^fee_cost|^position_cost_dollars|^position_fee_cost_dollars)$/;
 /** Contract counts without the `_fp` suffix. */
 const COUNT_KEYS = new Set(["fill_count", "remaining_count", "reduced_by"]);
 /** Per-contract averages (4 dp on the wire; 6 dp only when 4 would round). */
@@ -133,7 +138,8 @@ export function checkType(value: unknown, type: string, path: string, key = "", 
   }
   const en = enums.get(t);
   if (en) {
-    if (typeof value !== "string" || !en.includes(value)) out.push(`${path}: ${JSON.stringify(value)} is not one of ${t} (${en.join("|")})`);
+    if (typeof value !== "string" || !en.includes(value))
+      out.push(`${path}: ${JSON.stringify(value)} is not one of ${t} (${en.join("|")})`);
     return out;
   }
   if (models.has(t)) return checkModel(value, t, path, out);
@@ -163,7 +169,8 @@ export function checkModel(value: unknown, name: string, path = name, out: strin
 export function checkLevels(levels: unknown, path: string, out: string[] = []): string[] {
   if (!Array.isArray(levels)) return out;
   levels.forEach((l, i) => {
-    if (!Array.isArray(l) || l.length !== 2 || !/^\d\.\d{4}$/.test(String(l[0])) || !/^\d+\.\d{2}$/.test(String(l[1]))) out.push(`${path}[${i}]: ${JSON.stringify(l)} is not ["0.0000","0.00"]`);
+    if (!Array.isArray(l) || l.length !== 2 || !/^\d\.\d{4}$/.test(String(l[0])) || !/^\d+\.\d{2}$/.test(String(l[1])))
+      out.push(`${path}[${i}]: ${JSON.stringify(l)} is not ["0.0000","0.00"]`);
   });
   return out;
 }

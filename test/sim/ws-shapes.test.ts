@@ -22,10 +22,17 @@ interface Shape {
 const SHAPES: Record<string, Shape> = {
   subscribed: { top: { type: "str", msg: "obj" }, topOpt: { id: "int" }, msg: { channel: "str", sid: "int" } },
   unsubscribed: { top: { type: "str", sid: "int", seq: "int" }, topOpt: { id: "int" } },
-  error: { top: { type: "str", msg: "obj" }, topOpt: { id: "int", sid: "int", seq: "int" }, msg: { code: "int", msg: "str" }, msgOpt: { market_ticker: "str", market_tickers: "arr" } },
+  error: {
+    top: { type: "str", msg: "obj" },
+    topOpt: { id: "int", sid: "int", seq: "int" },
+    msg: { code: "int", msg: "str" },
+    msgOpt: { market_ticker: "str", market_tickers: "arr" },
+  },
   orderbook_snapshot: {
-    top: { type: "str", sid: "int", seq: "int", msg: "obj" }, topOpt: { id: "int" },
-    msg: { market_ticker: "str", market_id: "str" }, msgOpt: { yes_dollars_fp: "levels", no_dollars_fp: "levels" },
+    top: { type: "str", sid: "int", seq: "int", msg: "obj" },
+    topOpt: { id: "int" },
+    msg: { market_ticker: "str", market_id: "str" },
+    msgOpt: { yes_dollars_fp: "levels", no_dollars_fp: "levels" },
   },
   orderbook_delta: {
     top: { type: "str", sid: "int", seq: "int", msg: "obj" },
@@ -35,42 +42,130 @@ const SHAPES: Record<string, Shape> = {
   ticker: {
     top: { type: "str", sid: "int", msg: "obj" },
     msg: {
-      market_id: "str", market_ticker: "str", price_dollars: "str", yes_bid_dollars: "str", yes_ask_dollars: "str", volume_fp: "str", open_interest_fp: "str",
-      dollar_volume: "int", dollar_open_interest: "int", yes_bid_size_fp: "str", yes_ask_size_fp: "str", last_trade_size_fp: "str", ts: "int", ts_ms: "int", time: "str",
+      market_id: "str",
+      market_ticker: "str",
+      price_dollars: "str",
+      yes_bid_dollars: "str",
+      yes_ask_dollars: "str",
+      volume_fp: "str",
+      open_interest_fp: "str",
+      dollar_volume: "int",
+      dollar_open_interest: "int",
+      yes_bid_size_fp: "str",
+      yes_ask_size_fp: "str",
+      last_trade_size_fp: "str",
+      ts: "int",
+      ts_ms: "int",
+      time: "str",
     },
   },
   trade: {
     top: { type: "str", sid: "int", seq: "int", msg: "obj" },
-    msg: { trade_id: "str", market_ticker: "str", yes_price_dollars: "str", no_price_dollars: "str", count_fp: "str", taker_side: "str", taker_outcome_side: "str", taker_book_side: "str", is_block_trade: "bool", ts: "int", ts_ms: "int" },
+    msg: {
+      trade_id: "str",
+      market_ticker: "str",
+      yes_price_dollars: "str",
+      no_price_dollars: "str",
+      count_fp: "str",
+      taker_side: "str",
+      taker_outcome_side: "str",
+      taker_book_side: "str",
+      is_block_trade: "bool",
+      ts: "int",
+      ts_ms: "int",
+    },
   },
   fill: {
     top: { type: "str", sid: "int", msg: "obj" },
     msg: {
-      trade_id: "str", order_id: "str", market_ticker: "str", exchange_index: "int", is_taker: "bool", side: "str", yes_price_dollars: "str", count_fp: "str", fee_cost: "str",
-      action: "str", outcome_side: "str", book_side: "str", ts: "int", ts_ms: "int", post_position_fp: "str", purchased_side: "str",
+      trade_id: "str",
+      order_id: "str",
+      market_ticker: "str",
+      exchange_index: "int",
+      is_taker: "bool",
+      side: "str",
+      yes_price_dollars: "str",
+      count_fp: "str",
+      fee_cost: "str",
+      action: "str",
+      outcome_side: "str",
+      book_side: "str",
+      ts: "int",
+      ts_ms: "int",
+      post_position_fp: "str",
+      purchased_side: "str",
     },
     msgOpt: { client_order_id: "str", subaccount: "int" },
   },
   market_position: {
     top: { type: "str", sid: "int", msg: "obj" },
-    msg: { user_id: "str", market_ticker: "str", position_fp: "str", position_cost_dollars: "str", realized_pnl_dollars: "str", fees_paid_dollars: "str", position_fee_cost_dollars: "str", volume_fp: "str" },
+    msg: {
+      user_id: "str",
+      market_ticker: "str",
+      position_fp: "str",
+      position_cost_dollars: "str",
+      realized_pnl_dollars: "str",
+      fees_paid_dollars: "str",
+      position_fee_cost_dollars: "str",
+      volume_fp: "str",
+    },
     msgOpt: { subaccount: "int" },
   },
   user_order: {
     top: { type: "str", sid: "int", msg: "obj" },
     msg: {
-      order_id: "str", user_id: "str", ticker: "str", exchange_index: "int", status: "str", side: "str", is_yes: "bool", outcome_side: "str", book_side: "str", yes_price_dollars: "str",
-      fill_count_fp: "str", remaining_count_fp: "str", initial_count_fp: "str", taker_fill_cost_dollars: "str", maker_fill_cost_dollars: "str", taker_fees_dollars: "str", maker_fees_dollars: "str",
-      client_order_id: "str", created_time: "str", created_ts_ms: "int",
+      order_id: "str",
+      user_id: "str",
+      ticker: "str",
+      exchange_index: "int",
+      status: "str",
+      side: "str",
+      is_yes: "bool",
+      outcome_side: "str",
+      book_side: "str",
+      yes_price_dollars: "str",
+      fill_count_fp: "str",
+      remaining_count_fp: "str",
+      initial_count_fp: "str",
+      taker_fill_cost_dollars: "str",
+      maker_fill_cost_dollars: "str",
+      taker_fees_dollars: "str",
+      maker_fees_dollars: "str",
+      client_order_id: "str",
+      created_time: "str",
+      created_ts_ms: "int",
     },
-    msgOpt: { order_group_id: "str", self_trade_prevention_type: "str", last_update_time: "str", expiration_time: "str", expiration_ts_ms: "int", last_updated_ts_ms: "int", last_update_reason: "str", subaccount_number: "int" },
+    msgOpt: {
+      order_group_id: "str",
+      self_trade_prevention_type: "str",
+      last_update_time: "str",
+      expiration_time: "str",
+      expiration_ts_ms: "int",
+      last_updated_ts_ms: "int",
+      last_update_reason: "str",
+      subaccount_number: "int",
+    },
   },
   market_lifecycle_v2: {
     top: { type: "str", sid: "int", seq: "int", msg: "obj" },
     msg: { market_ticker: "str", event_type: "str" },
     msgOpt: {
-      exchange_index: "int", open_ts: "int", close_ts: "int", determination_ts: "int", settled_ts: "int", result: "str", settlement_value: "str", is_deactivated: "bool",
-      additional_metadata: "obj", price_level_structure: "str", price_ranges: "arr", strike_type: "str", floor_strike: "num", cap_strike: "num", custom_strike: "obj", yes_sub_title: "str",
+      exchange_index: "int",
+      open_ts: "int",
+      close_ts: "int",
+      determination_ts: "int",
+      settled_ts: "int",
+      result: "str",
+      settlement_value: "str",
+      is_deactivated: "bool",
+      additional_metadata: "obj",
+      price_level_structure: "str",
+      price_ranges: "arr",
+      strike_type: "str",
+      floor_strike: "num",
+      cap_strike: "num",
+      custom_strike: "obj",
+      yes_sub_title: "str",
     },
   },
   event_lifecycle: {
@@ -84,18 +179,31 @@ const SHAPES: Record<string, Shape> = {
     msgOpt: { contracts_limit_fp: "str" },
   },
 };
-const OK_UPDATE: Shape = { top: { type: "str" }, topOpt: { id: "int", sid: "int", seq: "int", msg: "obj" }, msgOpt: { market_tickers: "arr", market_ids: "arr" } };
+const OK_UPDATE: Shape = {
+  top: { type: "str" },
+  topOpt: { id: "int", sid: "int", seq: "int", msg: "obj" },
+  msgOpt: { market_tickers: "arr", market_ids: "arr" },
+};
 const OK_LIST: Shape = { top: { type: "str", msg: "arr" }, topOpt: { id: "int" } };
 
 function kindOk(v: unknown, k: Kind): boolean {
   switch (k) {
-    case "str": return typeof v === "string";
-    case "int": return Number.isInteger(v);
-    case "num": return typeof v === "number";
-    case "bool": return typeof v === "boolean";
-    case "arr": return Array.isArray(v);
-    case "obj": return typeof v === "object" && v !== null && !Array.isArray(v);
-    case "levels": return Array.isArray(v) && v.every((l) => Array.isArray(l) && l.length === 2 && /^\d\.\d{4}$/.test(l[0]) && /^\d+\.\d{2}$/.test(l[1]));
+    case "str":
+      return typeof v === "string";
+    case "int":
+      return Number.isInteger(v);
+    case "num":
+      return typeof v === "number";
+    case "bool":
+      return typeof v === "boolean";
+    case "arr":
+      return Array.isArray(v);
+    case "obj":
+      return typeof v === "object" && v !== null && !Array.isArray(v);
+    case "levels":
+      return (
+        Array.isArray(v) && v.every((l) => Array.isArray(l) && l.length === 2 && /^\d\.\d{4}$/.test(l[0]) && /^\d+\.\d{2}$/.test(l[1]))
+      );
   }
 }
 
@@ -133,7 +241,10 @@ class Ws {
   private waiters: (() => void)[] = [];
   constructor(readonly ws: WebSocket) {
     ws.onmessage = (e) => {
-      for (const line of String(e.data).split("\n").filter((l) => l.trim())) this.frames.push(JSON.parse(line));
+      for (const line of String(e.data)
+        .split("\n")
+        .filter((l) => l.trim()))
+        this.frames.push(JSON.parse(line));
       for (const w of this.waiters.splice(0)) w();
     };
     ws.addEventListener("ping" as any, (e: any) => this.pings.push(Buffer.from(e.data ?? "").toString()));
@@ -176,20 +287,44 @@ let ws: Ws;
 let pinger: Ws;
 const opened = Date.now();
 const FAST_EV = "KXFAST-26NOV24";
-const wsHeaders = (keyId = "ws-a", pem = keyA.privateKeyPem) => ({ ...authHeaders(keyId, privateKeyFromPem(pem), "GET", "/trade-api/ws/v2") }) as unknown as Record<string, string>;
-const order = (ticker: string, side: "bid" | "ask", count: string, price: string, tif = "immediate_or_cancel", extra: Record<string, unknown> = {}) => ({
-  ticker, side, count, price, time_in_force: tif, self_trade_prevention_type: "taker_at_cross", client_order_id: crypto.randomUUID(), ...extra,
+const wsHeaders = (keyId = "ws-a", pem = keyA.privateKeyPem) =>
+  ({ ...authHeaders(keyId, privateKeyFromPem(pem), "GET", "/trade-api/ws/v2") }) as unknown as Record<string, string>;
+const order = (
+  ticker: string,
+  side: "bid" | "ask",
+  count: string,
+  price: string,
+  tif = "immediate_or_cancel",
+  extra: Record<string, unknown> = {},
+) => ({
+  ticker,
+  side,
+  count,
+  price,
+  time_in_force: tif,
+  self_trade_prevention_type: "taker_at_cross",
+  client_order_id: crypto.randomUUID(),
+  ...extra,
 });
 
 beforeAll(async () => {
   const sc = handScenario() as any;
   // Closes 60 sim s in (2 wall s at ×30), repeats (a new market is created), determined 30 s later.
   sc.events.push({
-    event_ticker: FAST_EV, series_ticker: "KXTEST", title: "Fast", close_in_s: 60, settlement_timer_s: 1, repeat_every_s: 600, liquidity: "none",
+    event_ticker: FAST_EV,
+    series_ticker: "KXTEST",
+    title: "Fast",
+    close_in_s: 60,
+    settlement_timer_s: 1,
+    repeat_every_s: 600,
+    liquidity: "none",
     markets: [{ suffix: "Y", yes_sub_title: "Y", result: "yes", book: { yes: [], no: [["0.4000", "20.00"]] } }],
   });
   sim = await spawnSimBinary({
-    accounts: [{ id: "ws-a", publicKeyPem: keyA.publicKeyPem, balance: "1000" }, { id: "ws-b", publicKeyPem: keyB.publicKeyPem, balance: "1000" }],
+    accounts: [
+      { id: "ws-a", publicKeyPem: keyA.publicKeyPem, balance: "1000" },
+      { id: "ws-b", publicKeyPem: keyB.publicKeyPem, balance: "1000" },
+    ],
     args: ["--tier", "unlimited", "--speed", "30", "--seed", "3"],
     scenario: sc,
   });
@@ -216,16 +351,33 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
     await ws.until((f) => f.id === 5 && f.type === "subscribed");
     const acks = ws.all((f) => f.type === "subscribed");
     expect(acks.map((f) => [f.id, f.msg.channel, f.msg.sid])).toEqual([
-      [1, "orderbook_delta", 1], [1, "trade", 2], [2, "orderbook_delta", 3], [3, "fill", 4], [3, "user_orders", 5], [3, "market_positions", 6], [3, "ticker", 7], [4, "market_lifecycle_v2", 8], [5, "order_group_updates", 9],
+      [1, "orderbook_delta", 1],
+      [1, "trade", 2],
+      [2, "orderbook_delta", 3],
+      [3, "fill", 4],
+      [3, "user_orders", 5],
+      [3, "market_positions", 6],
+      [3, "ticker", 7],
+      [4, "market_lifecycle_v2", 8],
+      [5, "order_group_updates", 9],
     ]);
     const yesSnap = await ws.until((f) => f.type === "orderbook_snapshot" && f.sid === 1);
     const noSnap = await ws.until((f) => f.type === "orderbook_snapshot" && f.sid === 3);
     expect(yesSnap.seq).toBe(1);
     expect(noSnap.seq).toBe(1);
-    expect(yesSnap.msg.yes_dollars_fp).toEqual([["0.4000", "10.00"], ["0.4500", "5.00"]]);
+    expect(yesSnap.msg.yes_dollars_fp).toEqual([
+      ["0.4000", "10.00"],
+      ["0.4500", "5.00"],
+    ]);
     // use_yes_price: NO bids 0.48 / 0.50 appear as the YES asks 0.52 / 0.50 (best last).
-    expect(yesSnap.msg.no_dollars_fp).toEqual([["0.5200", "3.00"], ["0.5000", "4.00"]]);
-    expect(noSnap.msg.no_dollars_fp).toEqual([["0.4800", "3.00"], ["0.5000", "4.00"]]);
+    expect(yesSnap.msg.no_dollars_fp).toEqual([
+      ["0.5200", "3.00"],
+      ["0.5000", "4.00"],
+    ]);
+    expect(noSnap.msg.no_dollars_fp).toEqual([
+      ["0.4800", "3.00"],
+      ["0.5000", "4.00"],
+    ]);
   });
 
   test("own resting order: deltas with client_order_id in both modes, user_order resting", async () => {
@@ -239,7 +391,15 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
       expect("subaccount" in d.msg).toBe(false);
     }
     const uo = await ws.until((f) => f.type === "user_order" && f.msg.order_id === r.body.order_id);
-    expect(uo.msg).toMatchObject({ status: "resting", client_order_id: rest.client_order_id, remaining_count_fp: "2.00", yes_price_dollars: "0.3000", book_side: "bid", outcome_side: "yes", is_yes: true });
+    expect(uo.msg).toMatchObject({
+      status: "resting",
+      client_order_id: rest.client_order_id,
+      remaining_count_fp: "2.00",
+      yes_price_dollars: "0.3000",
+      book_side: "bid",
+      outcome_side: "yes",
+      is_yes: true,
+    });
     // On a subaccount the delta names it.
     const sub = order(T_BIN, "bid", "1.00", "0.1000", "good_till_canceled", { subaccount: 2 });
     const rs = await a.post("/portfolio/events/orders", sub);
@@ -253,10 +413,25 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
     const sell = await b.post("/portfolio/events/orders", order(T_BIN, "ask", "16.00", "0.3000"));
     expect(sell.body.fill_count).toBe("16.00");
     const fill = await ws.until((f) => f.type === "fill" && f.msg.is_taker === false);
-    expect(fill.msg).toMatchObject({ market_ticker: T_BIN, yes_price_dollars: "0.3000", count_fp: "1.00", fee_cost: "0.000000", post_position_fp: "1.00", book_side: "bid", outcome_side: "yes", exchange_index: 0 });
+    expect(fill.msg).toMatchObject({
+      market_ticker: T_BIN,
+      yes_price_dollars: "0.3000",
+      count_fp: "1.00",
+      fee_cost: "0.000000",
+      post_position_fp: "1.00",
+      book_side: "bid",
+      outcome_side: "yes",
+      exchange_index: 0,
+    });
     expect(fill.seq).toBeUndefined();
     const tr = await ws.until((f) => f.type === "trade" && f.msg.yes_price_dollars === "0.3000");
-    expect(tr.msg).toMatchObject({ taker_outcome_side: "no", taker_book_side: "ask", taker_side: "no", no_price_dollars: "0.7000", is_block_trade: false });
+    expect(tr.msg).toMatchObject({
+      taker_outcome_side: "no",
+      taker_book_side: "ask",
+      taker_side: "no",
+      no_price_dollars: "0.7000",
+      is_block_trade: false,
+    });
     const foreign = ws.all((f) => f.type === "orderbook_delta" && f.sid === 1 && f.msg.price_dollars === "0.4000");
     expect(foreign.length).toBeGreaterThan(0);
     expect(foreign.every((f) => !("client_order_id" in f.msg) && !("subaccount" in f.msg))).toBe(true);
@@ -273,7 +448,14 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
     expect(yesMode.msg.price_dollars).toBe("0.5200");
     expect(noMode.msg.price_dollars).toBe("0.4800");
     const uo = await ws.until((f) => f.type === "user_order" && f.msg.order_id === r.body.order_id);
-    expect(uo.msg).toMatchObject({ status: "executed", fill_count_fp: "5.00", remaining_count_fp: "0.00", taker_fill_cost_dollars: "2.520000", taker_fees_dollars: "0.087500", last_update_reason: "Trade" });
+    expect(uo.msg).toMatchObject({
+      status: "executed",
+      fill_count_fp: "5.00",
+      remaining_count_fp: "0.00",
+      taker_fill_cost_dollars: "2.520000",
+      taker_fees_dollars: "0.087500",
+      last_update_reason: "Trade",
+    });
   });
 
   test("order group updates: limit on created/limit_updated only", async () => {
@@ -286,7 +468,13 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
     expect((await a.del(`/portfolio/order_groups/${id}`)).status).toBe(200);
     await ws.until((f) => f.type === "order_group_updates" && f.msg.event_type === "deleted");
     const evs = ws.all((f) => f.type === "order_group_updates").map((f) => [f.msg.event_type, f.msg.contracts_limit_fp]);
-    expect(evs).toEqual([["created", "5.00"], ["limit_updated", "7.00"], ["triggered", undefined], ["reset", undefined], ["deleted", undefined]]);
+    expect(evs).toEqual([
+      ["created", "5.00"],
+      ["limit_updated", "7.00"],
+      ["triggered", undefined],
+      ["reset", undefined],
+      ["deleted", undefined],
+    ]);
   });
 
   test("update_subscription: add_markets (snapshot + ok), get_snapshot with the id, delete_markets; list_subscriptions", async () => {
@@ -311,7 +499,11 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
     const w = await Ws.open(sim.wsUrl, wsHeaders());
     w.send({ id: 1, cmd: "subscribe", params: { channels: ["ticker"], market_tickers: [T_BIN], skip_ticker_ack: true } });
     await w.until((f) => f.type === "subscribed");
-    w.send({ id: 2, cmd: "update_subscription", params: { sid: 1, action: "add_markets", market_tickers: [T_MAKERFEE], send_initial_snapshot: true } });
+    w.send({
+      id: 2,
+      cmd: "update_subscription",
+      params: { sid: 1, action: "add_markets", market_tickers: [T_MAKERFEE], send_initial_snapshot: true },
+    });
     const tick = await w.until((f) => f.type === "ticker" && f.msg.market_ticker === T_MAKERFEE);
     expect(tick.sid).toBe(1);
     const ok = await w.until((f) => f.id === 2 && f.type === "ok");
@@ -351,20 +543,33 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
     ];
     for (const [id, cmd, code] of cases) {
       ws.send(cmd);
-      const e = id === 30 ? await ws.until((f) => f.type === "error" && f.msg.code === 1) : await ws.until((f) => f.id === id && f.type === "error");
+      const e =
+        id === 30
+          ? await ws.until((f) => f.type === "error" && f.msg.code === 1)
+          : await ws.until((f) => f.id === id && f.type === "error");
       expect([id, e.msg.code]).toEqual([id, code]);
       expect(typeof e.msg.msg).toBe("string");
     }
   });
 
   test("market lifecycle: determined and settled with their fields; a repeat creates a market and its event", async () => {
-    const det = await ws.until((f) => f.type === "market_lifecycle_v2" && f.msg.event_type === "determined" && f.msg.market_ticker === `${FAST_EV}-Y`, 10_000);
+    const det = await ws.until(
+      (f) => f.type === "market_lifecycle_v2" && f.msg.event_type === "determined" && f.msg.market_ticker === `${FAST_EV}-Y`,
+      10_000,
+    );
     expect(det.msg).toMatchObject({ result: "yes", settlement_value: "1.0000" });
     expect(Number.isInteger(det.msg.determination_ts)).toBe(true);
-    const set = await ws.until((f) => f.type === "market_lifecycle_v2" && f.msg.event_type === "settled" && f.msg.market_ticker === `${FAST_EV}-Y`, 10_000);
+    const set = await ws.until(
+      (f) => f.type === "market_lifecycle_v2" && f.msg.event_type === "settled" && f.msg.market_ticker === `${FAST_EV}-Y`,
+      10_000,
+    );
     expect(Number.isInteger(set.msg.settled_ts)).toBe(true);
     const created = await ws.until((f) => f.type === "market_lifecycle_v2" && f.msg.event_type === "created", 10_000);
-    expect(created.msg.additional_metadata).toMatchObject({ can_close_early: expect.any(Boolean), event_ticker: expect.any(String), expected_expiration_ts: expect.any(Number) });
+    expect(created.msg.additional_metadata).toMatchObject({
+      can_close_early: expect.any(Boolean),
+      event_ticker: expect.any(String),
+      expected_expiration_ts: expect.any(Number),
+    });
     expect(created.msg.price_ranges[0]).toEqual({ end: "1.0000", start: "0.0000", step: "0.0100" });
     const ev = await ws.until((f) => f.type === "event_lifecycle", 10_000);
     expect(ev.msg.series_ticker).toBe("KXTEST");
@@ -386,13 +591,14 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
     const problems = [...new Set(ws.frames.flatMap(frameProblems))];
     expect(problems).toEqual([]);
     const bySid = new Map<number, number[]>();
-    for (const f of ws.frames) if (typeof f.seq === "number" && typeof f.sid === "number") bySid.set(f.sid, [...(bySid.get(f.sid) ?? []), f.seq]);
+    for (const f of ws.frames)
+      if (typeof f.seq === "number" && typeof f.sid === "number") bySid.set(f.sid, [...(bySid.get(f.sid) ?? []), f.seq]);
     for (const [sid, seqs] of bySid) expect([sid, seqs]).toEqual([sid, seqs.map((_, i) => i + 1)]);
     // Channels without seq never carry one.
     expect(ws.frames.filter((f) => ["ticker", "fill", "user_order", "market_position"].includes(f.type) && "seq" in f)).toEqual([]);
   });
 
-  test("heartbeat: a Ping with payload \"heartbeat\" within ~10 s", async () => {
+  test('heartbeat: a Ping with payload "heartbeat" within ~10 s', async () => {
     const wait = Math.max(0, opened + 11_500 - Date.now());
     if (pinger.pings.length === 0) await Bun.sleep(wait);
     expect(pinger.pings.length).toBeGreaterThanOrEqual(1);
@@ -401,14 +607,23 @@ describe("WebSocket through the binary, frame by frame against the AsyncAPI", ()
 
   test("the handshake needs a valid signature: 401 bodies", async () => {
     const http = sim.wsUrl.replace("ws://", "http://");
-    const up = { upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" };
+    const up = {
+      upgrade: "websocket",
+      connection: "upgrade",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "sec-websocket-version": "13",
+    };
     const none = await fetch(http, { headers: up });
     expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({ error: { code: "signature_is_missing_from_headers", message: "signature is missing from headers" } });
+    expect(await none.json()).toEqual({
+      error: { code: "signature_is_missing_from_headers", message: "signature is missing from headers" },
+    });
     // Signed for the REST prefix instead of the WS path.
     const wrong = { ...authHeaders("ws-a", privateKeyFromPem(keyA.privateKeyPem), "GET", "/trade-api/v2") };
     const bad = await fetch(http, { headers: { ...up, ...wrong } });
     expect(bad.status).toBe(401);
-    expect(await bad.json()).toEqual({ error: { code: "authentication_error", message: "authentication_error", details: "INCORRECT_API_KEY_SIGNATURE" } });
+    expect(await bad.json()).toEqual({
+      error: { code: "authentication_error", message: "authentication_error", details: "INCORRECT_API_KEY_SIGNATURE" },
+    });
   });
 });

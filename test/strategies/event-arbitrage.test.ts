@@ -15,10 +15,14 @@ const params = (over: Record<string, unknown> = {}): EventArbitrageParams =>
   resolveEventArbitrageParams(strategiesSchema.parse({ event_arbitrage: over }).event_arbitrage);
 
 function threeLegs(asks: number[], over: Partial<MarketView> = {}, sizes: number[] = [1000, 1000, 1000]) {
-  const ms = asks.map((a, i) =>
-    market(`M${i}`, { yesAsk: a, yesAskSize: sizes[i] ?? 1000, yesBid: a - 500, yesBidSize: 1000, ...over }),
-  );
-  return { markets: mapOf(ms), ev: event("EV", ms.map((m) => m.ticker)) };
+  const ms = asks.map((a, i) => market(`M${i}`, { yesAsk: a, yesAskSize: sizes[i] ?? 1000, yesBid: a - 500, yesBidSize: 1000, ...over }));
+  return {
+    markets: mapOf(ms),
+    ev: event(
+      "EV",
+      ms.map((m) => m.ticker),
+    ),
+  };
 }
 
 describe("event_arbitrage: YES sets", () => {
@@ -70,14 +74,22 @@ describe("event_arbitrage: YES sets", () => {
 
   test("intents: one FOK bid per leg at the ask, shared groupKey", () => {
     const { markets, ev } = threeLegs([3000, 3000, 3000]);
-    const intents = eventArbitrage.decide({ markets, events: eventsOf([ev]), portfolio: portfolio(), params: params({ max_sets: 2 }), nowMs: 1_000 });
+    const intents = eventArbitrage.decide({
+      markets,
+      events: eventsOf([ev]),
+      portfolio: portfolio(),
+      params: params({ max_sets: 2 }),
+      nowMs: 1_000,
+    });
     expect(intents).toHaveLength(3);
     const keys = new Set(intents.map((i) => (i as CreateIntent).groupKey));
     expect(keys.size).toBe(1);
     for (const i of intents as CreateIntent[]) {
       expect(i).toMatchObject({ kind: "create", side: "bid", price: 3000, count: 200, timeInForce: "fill_or_kill", postOnly: false });
     }
-    expect((intents as CreateIntent[]).reduce((a, i) => a + (i.edgeMicros ?? 0), 0)).toBe(findArbitrage(ev, markets, params({ max_sets: 2 }))!.edgeMicros);
+    expect((intents as CreateIntent[]).reduce((a, i) => a + (i.edgeMicros ?? 0), 0)).toBe(
+      findArbitrage(ev, markets, params({ max_sets: 2 }))!.edgeMicros,
+    );
   });
 
   test("skips: inactive leg, a leg without an ask, not mutually exclusive, a market missing, a set in flight", () => {
@@ -91,7 +103,11 @@ describe("event_arbitrage: YES sets", () => {
     expect(findArbitrage(base.ev, noAsk, p)).toBeNull();
     expect(findArbitrage({ ...base.ev, mutuallyExclusive: false }, base.markets, p)).toBeNull();
     expect(findArbitrage({ ...base.ev, marketTickers: [...base.ev.marketTickers, "GONE"] }, base.markets, p)).toBeNull();
-    const busy = portfolio({ restingOrders: [{ orderId: "o", clientOrderId: "c", ticker: "M0", side: "bid", price: 3000, remaining: 100, strategy: "event_arbitrage" }] });
+    const busy = portfolio({
+      restingOrders: [
+        { orderId: "o", clientOrderId: "c", ticker: "M0", side: "bid", price: 3000, remaining: 100, strategy: "event_arbitrage" },
+      ],
+    });
     expect(eventArbitrage.decide({ markets: base.markets, events: eventsOf([base.ev]), portfolio: busy, params: p, nowMs: 0 })).toEqual([]);
   });
 
@@ -104,21 +120,39 @@ describe("event_arbitrage: YES sets", () => {
 describe("event_arbitrage: NO sets", () => {
   test("hand-worked: bids 0.40 × 3 → NO asks 0.60, sum 1.80 < 2, fee 0.0168 per leg", () => {
     const ms = [0, 1, 2].map((i) => market(`N${i}`, { yesBid: 4000, yesAsk: 4200, yesBidSize: 300 }));
-    const ev = event("EV", ms.map((m) => m.ticker));
+    const ev = event(
+      "EV",
+      ms.map((m) => m.ticker),
+    );
     const o = findArbitrage(ev, mapOf(ms), params({ max_sets: 1 }))!;
     expect(o.direction).toBe("no");
     expect(o.costMicros).toBe(1_800_000);
     expect(o.feeMicros).toBe(3 * 16_800);
     expect(o.payoutMicros).toBe(2_000_000);
     expect(o.edgeMicros).toBe(149_600);
-    const intents = eventArbitrage.decide({ markets: mapOf(ms), events: eventsOf([ev]), portfolio: portfolio(), params: params({ max_sets: 5 }), nowMs: 7 });
+    const intents = eventArbitrage.decide({
+      markets: mapOf(ms),
+      events: eventsOf([ev]),
+      portfolio: portfolio(),
+      params: params({ max_sets: 5 }),
+      nowMs: 7,
+    });
     expect(intents).toHaveLength(3);
     for (const i of intents as CreateIntent[]) expect(i).toMatchObject({ side: "ask", price: 4000, count: 300 });
   });
 
   test("no_side off disables it", () => {
     const ms = [0, 1, 2].map((i) => market(`N${i}`, { yesBid: 4000, yesAsk: 4200 }));
-    expect(findArbitrage(event("EV", ms.map((m) => m.ticker)), mapOf(ms), params({ no_side: false }))).toBeNull();
+    expect(
+      findArbitrage(
+        event(
+          "EV",
+          ms.map((m) => m.ticker),
+        ),
+        mapOf(ms),
+        params({ no_side: false }),
+      ),
+    ).toBeNull();
   });
 });
 
@@ -186,7 +220,14 @@ describe("event_arbitrage: issue 16", () => {
 
   test("depth walking: sets grow into deeper levels while each next set still earns min_edge after fees", () => {
     // YES asks come from NO bids: a NO bid at 0.70 is a YES ask at 0.30. Per leg: 2 @ 0.30, 2 @ 0.32, 5 @ 0.36.
-    const book = { yes: [[2500, 500]] as Array<[number, number]>, no: [[6400, 500], [6800, 200], [7000, 200]] as Array<[number, number]> };
+    const book = {
+      yes: [[2500, 500]] as Array<[number, number]>,
+      no: [
+        [6400, 500],
+        [6800, 200],
+        [7000, 200],
+      ] as Array<[number, number]>,
+    };
     const ms = [0, 1, 2].map((i) => market(`M${i}`, { yesAsk: 3000, yesAskSize: 200, yesBid: 2500, book }));
     const ev = event("EV", ["M0", "M1", "M2"]);
     const o = findArbitrage(ev, mapOf(ms), params({ min_edge_dollars: "0.01", max_sets: 9 }))!;
@@ -194,7 +235,14 @@ describe("event_arbitrage: issue 16", () => {
     // With the edge at 0.30 × 3 = 0.90 + fees: 2 sets (top-of-book sizing would give the same 2).
     expect(o.count).toBe(200);
     // Cheaper second level: 2 @ 0.30, 2 @ 0.31 → 3 × 0.31 = 0.93 + 3 × fee(0.31) = 0.0450 → edge 0.025 ≥ 0.01.
-    const book2 = { yes: book.yes, no: [[6400, 500], [6900, 200], [7000, 200]] as Array<[number, number]> };
+    const book2 = {
+      yes: book.yes,
+      no: [
+        [6400, 500],
+        [6900, 200],
+        [7000, 200],
+      ] as Array<[number, number]>,
+    };
     const ms2 = [0, 1, 2].map((i) => market(`M${i}`, { yesAsk: 3000, yesAskSize: 200, yesBid: 2500, book: book2 }));
     const o2 = findArbitrage(ev, mapOf(ms2), params({ min_edge_dollars: "0.01", max_sets: 9 }))!;
     expect(o2.count).toBe(400);
@@ -209,7 +257,13 @@ describe("event_arbitrage: issue 16", () => {
 
   test("depth walking on NO sets walks the YES bids downward", () => {
     // NO costs 1 − YES bid: bids 0.40 (2), 0.39 (3) → NO at 0.60 then 0.61; set payout 2 (n − 1 = 2).
-    const book = { yes: [[3900, 300], [4000, 200]] as Array<[number, number]>, no: [[5000, 100]] as Array<[number, number]> };
+    const book = {
+      yes: [
+        [3900, 300],
+        [4000, 200],
+      ] as Array<[number, number]>,
+      no: [[5000, 100]] as Array<[number, number]>,
+    };
     const ms = [0, 1, 2].map((i) => market(`M${i}`, { yesBid: 4000, yesBidSize: 200, yesAsk: 5000, book }));
     const o = findArbitrage(event("EV", ["M0", "M1", "M2"], true, false), mapOf(ms), params({ min_edge_dollars: "0.01", max_sets: 9 }))!;
     expect(o.direction).toBe("no");

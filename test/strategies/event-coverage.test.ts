@@ -32,7 +32,13 @@ describe("isExhaustive", () => {
   });
   test("ladder shapes", () => {
     expect(isExhaustive(true, [less(78), between(78, 79), between(80, 81), greater(81)])).toBe(true);
-    expect(isExhaustive(true, [{ strike_type: "less_or_equal", cap_strike: 77 }, between(78, 79), { strike_type: "greater_or_equal", floor_strike: 80 }])).toBe(true);
+    expect(
+      isExhaustive(true, [
+        { strike_type: "less_or_equal", cap_strike: 77 },
+        between(78, 79),
+        { strike_type: "greater_or_equal", floor_strike: 80 },
+      ]),
+    ).toBe(true);
     // No upper tail: a high outcome pays nothing.
     expect(isExhaustive(true, [less(78), between(78, 79), between(80, 81)])).toBe(false);
     // No lower tail.

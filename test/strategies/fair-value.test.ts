@@ -19,8 +19,19 @@ import { mapOf, market, portfolio } from "./helpers.ts";
 const params = (probs: Record<string, number>, over: Record<string, unknown> = {}, asOfMs: number | null = 0): FairValueParams =>
   resolveFairValueParams(strategiesSchema.parse({ fair_value: over }).fair_value, new Map(Object.entries(probs)), asOfMs ?? undefined);
 
-const run = (ms: MarketView[], p: FairValueParams, cashMicros = 50_000_000, positions: { ticker: string; position: number; costMicros: number }[] = []) =>
-  fairValueStrategy.decide({ markets: mapOf(ms), events: new Map(), portfolio: portfolio({ cashMicros, positions }), params: p, nowMs: 0 }) as CreateIntent[];
+const run = (
+  ms: MarketView[],
+  p: FairValueParams,
+  cashMicros = 50_000_000,
+  positions: { ticker: string; position: number; costMicros: number }[] = [],
+) =>
+  fairValueStrategy.decide({
+    markets: mapOf(ms),
+    events: new Map(),
+    portfolio: portfolio({ cashMicros, positions }),
+    params: p,
+    nowMs: 0,
+  }) as CreateIntent[];
 
 describe("fair_value", () => {
   test("buys YES when p − ask − fee > min_edge; hand-worked Kelly", () => {
@@ -32,7 +43,9 @@ describe("fair_value", () => {
     expect(c).toMatchObject({ side: "bid", price: 5000, feePerContract: 17_500, edgePerContract: 102_500 });
     expect(kellyContracts(c, 50_000_000, 2_500)).toBe(500);
     const out = run([m], p);
-    expect(out).toEqual([expect.objectContaining({ kind: "create", side: "bid", price: 5000, count: 500, timeInForce: "immediate_or_cancel" })]);
+    expect(out).toEqual([
+      expect.objectContaining({ kind: "create", side: "bid", price: 5000, count: 500, timeInForce: "immediate_or_cancel" }),
+    ]);
     expect(out[0]!.feeMicros).toBe(takerFee(5000, 500));
     expect(out[0]!.edgeMicros).toBe(1200 * 500 - takerFee(5000, 500));
   });
@@ -69,8 +82,15 @@ describe("fair_value", () => {
     expect(run([{ ...m, status: "closed" }], params({ T: 6200 }))).toEqual([]);
     expect(run([m], params({ T: 6200 }, { kelly_fraction: 0 }))).toEqual([]);
     const busy = fairValueStrategy.decide({
-      markets: mapOf([m]), events: new Map(), params: params({ T: 6200 }), nowMs: 0,
-      portfolio: portfolio({ restingOrders: [{ orderId: "o", clientOrderId: "c", ticker: "T", side: "bid", price: 5000, remaining: 100, strategy: "fair_value" }] }),
+      markets: mapOf([m]),
+      events: new Map(),
+      params: params({ T: 6200 }),
+      nowMs: 0,
+      portfolio: portfolio({
+        restingOrders: [
+          { orderId: "o", clientOrderId: "c", ticker: "T", side: "bid", price: 5000, remaining: 100, strategy: "fair_value" },
+        ],
+      }),
     });
     expect(busy).toEqual([]);
   });
@@ -83,8 +103,16 @@ describe("fair_value", () => {
         fc.integer({ min: 0, max: 10_000_000_000 }),
         fc.integer({ min: 0, max: 10_000 }),
         (askC, prob, cash, kE4) => {
-          const m = market("T", { yesAsk: askC * 100, yesBid: Math.max(100, askC * 100 - 200), yesAskSize: 1_000_000, yesBidSize: 1_000_000 });
-          const p = { ...params({ T: prob }, { max_contracts: 100_000, max_order_dollars: "1000000", max_event_dollars: "100000000" }), kellyE4: kE4 };
+          const m = market("T", {
+            yesAsk: askC * 100,
+            yesBid: Math.max(100, askC * 100 - 200),
+            yesAskSize: 1_000_000,
+            yesBidSize: 1_000_000,
+          });
+          const p = {
+            ...params({ T: prob }, { max_contracts: 100_000, max_order_dollars: "1000000", max_event_dollars: "100000000" }),
+            kellyE4: kE4,
+          };
           for (const i of run([m], p, cash)) {
             const lp = i.side === "bid" ? i.price : 10_000 - i.price;
             expect(lp * i.count + takerFee(lp, i.count)).toBeLessThanOrEqual(cash);

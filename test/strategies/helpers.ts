@@ -28,7 +28,9 @@ export function event(eventTicker: string, tickers: string[], mutuallyExclusive 
   return { eventTicker, seriesTicker: "SER", mutuallyExclusive, exhaustive, marketTickers: tickers };
 }
 
-export function portfolio(over: { cashMicros?: number; positions?: PositionView[]; restingOrders?: RestingOrderView[] } = {}): PortfolioView {
+export function portfolio(
+  over: { cashMicros?: number; positions?: PositionView[]; restingOrders?: RestingOrderView[] } = {},
+): PortfolioView {
   return {
     cashMicros: over.cashMicros ?? 1_000_000_000,
     positions: new Map((over.positions ?? []).map((p) => [p.ticker, p])),

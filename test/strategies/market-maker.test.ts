@@ -1,7 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { strategiesSchema } from "../../src/config/strategies-schema.ts";
-import { chooseMarkets, computeQuotes, externalTop, marketMaker, resolveMarketMakerParams, type MarketMakerParams } from "../../src/strategies/market-maker.ts";
+import {
+  chooseMarkets,
+  computeQuotes,
+  externalTop,
+  marketMaker,
+  resolveMarketMakerParams,
+  type MarketMakerParams,
+} from "../../src/strategies/market-maker.ts";
 import { isOnGrid, rangesForStructure } from "../../src/kalshi/price-grid.ts";
 import type { AmendIntent, CreateIntent, Intent, MarketView, RestingOrderView } from "../../src/strategies/types.ts";
 import { mapOf, market, portfolio } from "./helpers.ts";
@@ -12,7 +19,13 @@ const params = (over: Record<string, unknown> = {}): MarketMakerParams =>
 
 const mk = (over: Partial<MarketView> = {}) => market("MM", { yesBid: 4000, yesAsk: 5000, yesBidSize: 1000, yesAskSize: 1000, ...over });
 const resting = (side: "bid" | "ask", price: number, remaining = 200, orderId = `${side}-${price}`, ticker = "MM"): RestingOrderView => ({
-  orderId, clientOrderId: `c-${orderId}`, ticker, side, price, remaining, strategy: "market_maker",
+  orderId,
+  clientOrderId: `c-${orderId}`,
+  ticker,
+  side,
+  price,
+  remaining,
+  strategy: "market_maker",
 });
 const decide = (ms: MarketView[], pf = portfolio(), p = params({ markets: ["MM"] })) =>
   marketMaker.decide({ markets: mapOf(ms), events: new Map(), portfolio: pf, params: p, nowMs: 0 });
@@ -21,14 +34,24 @@ describe("market_maker quotes", () => {
   test("around the mid with the spread: 0.40/0.50 → 0.43/0.47, post_only GTC, quote_size", () => {
     const intents = decide([mk()]) as CreateIntent[];
     expect(intents).toHaveLength(2);
-    expect(intents[0]).toMatchObject({ kind: "create", side: "bid", price: 4300, count: 200, postOnly: true, timeInForce: "good_till_canceled" });
+    expect(intents[0]).toMatchObject({
+      kind: "create",
+      side: "bid",
+      price: 4300,
+      count: 200,
+      postOnly: true,
+      timeInForce: "good_till_canceled",
+    });
     expect(intents[1]).toMatchObject({ kind: "create", side: "ask", price: 4700, count: 200, postOnly: true });
   });
 
   test("skewed by inventory: long 5 with 0.002/contract shifts both down by 0.01", () => {
     const pf = portfolio({ positions: [{ ticker: "MM", position: 500, costMicros: 2_000_000 }] });
     const intents = decide([mk()], pf) as CreateIntent[];
-    expect(intents.map((i) => [i.side, i.price])).toEqual([["bid", 4200], ["ask", 4600]]);
+    expect(intents.map((i) => [i.side, i.price])).toEqual([
+      ["bid", 4200],
+      ["ask", 4600],
+    ]);
   });
 
   test("inventory cap: at max no bid, near max a smaller bid; short at max no ask", () => {
@@ -55,7 +78,10 @@ describe("market_maker quotes", () => {
   test("amend on price change, keep on same price, cancel duplicates", () => {
     const keep = decide([mk()], portfolio({ restingOrders: [resting("bid", 4300), resting("ask", 4700)] }));
     expect(keep).toEqual([]);
-    const moved = decide([mk()], portfolio({ restingOrders: [resting("bid", 4200, 200, "b1"), resting("ask", 4700), resting("ask", 4800, 200, "dup")] }));
+    const moved = decide(
+      [mk()],
+      portfolio({ restingOrders: [resting("bid", 4200, 200, "b1"), resting("ask", 4700), resting("ask", 4800, 200, "dup")] }),
+    );
     expect(moved).toContainEqual(expect.objectContaining({ kind: "amend", orderId: "b1", side: "bid", price: 4300, count: 200 }));
     expect(moved).toContainEqual(expect.objectContaining({ kind: "cancel", orderId: "dup" }));
     expect(moved.filter((i) => i.kind === "create")).toEqual([]);
@@ -68,7 +94,10 @@ describe("market_maker quotes", () => {
   });
 
   test("same price but too big for the inventory cap is shrunk", () => {
-    const pf = portfolio({ positions: [{ ticker: "MM", position: 900, costMicros: 0 }], restingOrders: [resting("bid", 4100, 200, "b1"), resting("ask", 4600)] });
+    const pf = portfolio({
+      positions: [{ ticker: "MM", position: 900, costMicros: 0 }],
+      restingOrders: [resting("bid", 4100, 200, "b1"), resting("ask", 4600)],
+    });
     // position 9 → skew 0.018 → centre 0.432 → 0.412 down to 0.41 / 0.452 up to 0.46
     const out = decide([mk()], pf);
     expect(out).toEqual([expect.objectContaining({ kind: "amend", orderId: "b1", price: 4100, count: 100 })]);
@@ -82,7 +111,22 @@ describe("market_maker quotes", () => {
 
   test("with depth our orders are subtracted from the book", () => {
     // YES bids 0.40×10, ours 0.43×2; NO bids 0.50×10 (YES ask 0.50), ours as NO bid 0.53 (YES ask 0.47)
-    const m = mk({ yesBid: 4300, yesBidSize: 200, yesAsk: 4700, yesAskSize: 200, book: { yes: [[4000, 1000], [4300, 200]], no: [[5000, 1000], [5300, 200]] } });
+    const m = mk({
+      yesBid: 4300,
+      yesBidSize: 200,
+      yesAsk: 4700,
+      yesAskSize: 200,
+      book: {
+        yes: [
+          [4000, 1000],
+          [4300, 200],
+        ],
+        no: [
+          [5000, 1000],
+          [5300, 200],
+        ],
+      },
+    });
     const top = externalTop(m, [resting("bid", 4300), resting("ask", 4700)])!;
     expect(top).toEqual({ bid: 4000, bidSize: 1000, ask: 5000, askSize: 1000 });
     expect(decide([m], portfolio({ restingOrders: [resting("bid", 4300), resting("ask", 4700)] }))).toEqual([]);
@@ -155,17 +199,41 @@ export type { AmendIntent };
 
 describe("market_maker: issue 16", () => {
   const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
-  const run = (ms: MarketView[], pf = portfolio(), p = params({ markets: ["MM"] }), midHistory?: Map<string, Array<readonly [number, number]>>) =>
-    marketMaker.decide({ markets: mapOf(ms), events: new Map(), portfolio: pf, params: p, nowMs: NOW, ...(midHistory ? { midHistory } : {}) });
+  const run = (
+    ms: MarketView[],
+    pf = portfolio(),
+    p = params({ markets: ["MM"] }),
+    midHistory?: Map<string, Array<readonly [number, number]>>,
+  ) =>
+    marketMaker.decide({
+      markets: mapOf(ms),
+      events: new Map(),
+      portfolio: pf,
+      params: p,
+      nowMs: NOW,
+      ...(midHistory ? { midHistory } : {}),
+    });
 
   test("inventory is the strategy's own, not the account's: the arbitrage's hedged legs do not skew it", () => {
     // The account holds 8 YES (an arbitrage set's leg); the market maker itself holds nothing.
-    const pf = { ...portfolio({ positions: [{ ticker: "MM", position: 800, costMicros: 0 }] }), inventory: new Map([["market_maker", new Map<string, number>()], ["event_arbitrage", new Map([["MM", 800]])]]) };
+    const pf = {
+      ...portfolio({ positions: [{ ticker: "MM", position: 800, costMicros: 0 }] }),
+      inventory: new Map([
+        ["market_maker", new Map<string, number>()],
+        ["event_arbitrage", new Map([["MM", 800]])],
+      ]),
+    };
     const out = run([mk()], pf) as CreateIntent[];
-    expect(out.map((i) => [i.side, i.price, i.count])).toEqual([["bid", 4300, 200], ["ask", 4700, 200]]);
+    expect(out.map((i) => [i.side, i.price, i.count])).toEqual([
+      ["bid", 4300, 200],
+      ["ask", 4700, 200],
+    ]);
     // Its own inventory of 5 does skew (0.002 × 5 = 0.01 down).
     const own = { ...pf, inventory: new Map([["market_maker", new Map([["MM", 500]])]]) };
-    expect((run([mk()], own) as CreateIntent[]).map((i) => [i.side, i.price])).toEqual([["bid", 4200], ["ask", 4600]]);
+    expect((run([mk()], own) as CreateIntent[]).map((i) => [i.side, i.price])).toEqual([
+      ["bid", 4200],
+      ["ask", 4600],
+    ]);
   });
 
   test("stops quoting stop_before_close_minutes before close and pulls resting quotes", () => {
@@ -200,9 +268,25 @@ describe("market_maker: issue 16", () => {
 
   test("a fast move pulls the quotes", () => {
     const p = params({ markets: ["MM"], pull_move: "0.03", pull_window_seconds: 60 });
-    const calm = new Map([["MM", [[NOW - 50_000, 4500], [NOW - 20_000, 4450]] as Array<readonly [number, number]>]]);
+    const calm = new Map([
+      [
+        "MM",
+        [
+          [NOW - 50_000, 4500],
+          [NOW - 20_000, 4450],
+        ] as Array<readonly [number, number]>,
+      ],
+    ]);
     expect(run([mk()], portfolio(), p, calm)).toHaveLength(2);
-    const jumped = new Map([["MM", [[NOW - 50_000, 4900], [NOW - 20_000, 4700]] as Array<readonly [number, number]>]]);
+    const jumped = new Map([
+      [
+        "MM",
+        [
+          [NOW - 50_000, 4900],
+          [NOW - 20_000, 4700],
+        ] as Array<readonly [number, number]>,
+      ],
+    ]);
     const out = run([mk()], portfolio({ restingOrders: [resting("bid", 4300), resting("ask", 4700)] }), p, jumped);
     expect(out.every((i) => i.kind === "cancel")).toBe(true);
     expect((out[0] as { reason: string }).reason).toMatch(/fast move/);
@@ -213,10 +297,14 @@ describe("market_maker: issue 16", () => {
 
   test("Avellaneda–Stoikov: width and inventory skew grow with volatility and time to close", () => {
     const p = params({ markets: ["MM"], risk_aversion: 2, min_volatility: "0.005", horizon_minutes: 240, stop_before_close_minutes: 0 });
-    const m = (closeInMin: number) => mk({ yesBid: 3000, yesAsk: 6000, closeTimeMs: NOW + closeInMin * 60_000, priceRanges: rangesForStructure("deci_cent") });
+    const m = (closeInMin: number) =>
+      mk({ yesBid: 3000, yesAsk: 6000, closeTimeMs: NOW + closeInMin * 60_000, priceRanges: rangesForStructure("deci_cent") });
     // Volatile history: mid steps of 0.02 every minute → σ = 0.02/√min.
     const hist = new Map([["MM", Array.from({ length: 6 }, (_, i) => [NOW - (6 - i) * 60_000, 4500 + (i % 2 ? 200 : -200)] as const)]]);
-    const width = (qs: Intent[]) => { const c = qs as CreateIntent[]; return c.find((q) => q.side === "ask")!.price - c.find((q) => q.side === "bid")!.price; };
+    const width = (qs: Intent[]) => {
+      const c = qs as CreateIntent[];
+      return c.find((q) => q.side === "ask")!.price - c.find((q) => q.side === "bid")!.price;
+    };
     const calmShort = width(run([m(60)], portfolio(), p));
     const calmLong = width(run([m(240)], portfolio(), p));
     const volLong = width(run([m(240)], portfolio(), p, hist));
@@ -245,6 +333,8 @@ describe("market_maker: issue 16", () => {
     const deci = { priceRanges: rangesForStructure("deci_cent") };
     const tight = params({ markets: ["MM"], spread: "0.01", min_edge: "0.005" });
     expect((run([mk(deci)], portfolio(), tight) as CreateIntent[]).map((i) => i.price)).toEqual([4450, 4550]);
-    expect((run([mk({ ...deci, feeType: "quadratic_with_maker_fees" })], portfolio(), tight) as CreateIntent[]).map((i) => i.price)).toEqual([4400, 4600]);
+    expect(
+      (run([mk({ ...deci, feeType: "quadratic_with_maker_fees" })], portfolio(), tight) as CreateIntent[]).map((i) => i.price),
+    ).toEqual([4400, 4600]);
   });
 });

@@ -6,7 +6,9 @@ import { strategiesSchema } from "../../src/config/strategies-schema.ts";
 
 describe("strategy parameters in the JSON Schema", () => {
   test("each one has a description", () => {
-    const js = z.toJSONSchema(strategiesSchema, { io: "input", unrepresentable: "any" }) as { properties: Record<string, { properties: Record<string, { description?: string }> }> };
+    const js = z.toJSONSchema(strategiesSchema, { io: "input", unrepresentable: "any" }) as {
+      properties: Record<string, { properties: Record<string, { description?: string }> }>;
+    };
     const missing: string[] = [];
     let n = 0;
     for (const [strategy, section] of Object.entries(js.properties)) {

@@ -67,7 +67,8 @@ export function strategyInventory(db: Database, paper: boolean, strategy: string
   for (const c of chunks([...new Set(tickers)])) {
     const q = `select ticker, sum(case when side = 'bid' then filled_count else -filled_count end) as net from orders
       where paper = ? and origin = 'bot' and strategy = ? and filled_count > 0 and ticker in (${c.map(() => "?").join(",")}) group by ticker`;
-    for (const r of db.query(q).all(paper ? 1 : 0, strategy, ...c) as Array<{ ticker: string; net: number }>) if (r.net !== 0) out.set(r.ticker, r.net);
+    for (const r of db.query(q).all(paper ? 1 : 0, strategy, ...c) as Array<{ ticker: string; net: number }>)
+      if (r.net !== 0) out.set(r.ticker, r.net);
   }
   return out;
 }

@@ -15,7 +15,9 @@ export class MidHistory {
 
   /** Record the two-sided markets among `views` (throttled), then return their history since now − window. */
   observe(views: readonly MarketView[], nowMs: number, cycleId: number | null): Map<string, Array<readonly [number, Price]>> {
-    const ins = this.db.query("insert into market_snapshots (cycle_id, ticker, yes_bid, yes_ask, last_price, volume, at) values (?, ?, ?, ?, ?, ?, ?)");
+    const ins = this.db.query(
+      "insert into market_snapshots (cycle_id, ticker, yes_bid, yes_ask, last_price, volume, at) values (?, ?, ?, ?, ?, ?, ?)",
+    );
     for (const m of views) {
       if (m.yesBid === null || m.yesAsk === null || m.yesBid >= m.yesAsk) continue;
       const last = this.lastWrite.get(m.ticker) ?? this.lastWrittenAt(m.ticker);
@@ -24,10 +26,15 @@ export class MidHistory {
       this.lastWrite.set(m.ticker, nowMs);
     }
     const out = new Map<string, Array<readonly [number, Price]>>();
-    const q = this.db.query("select at, yes_bid, yes_ask from market_snapshots where ticker = ? and at >= ? and at <= ? and yes_bid is not null and yes_ask is not null order by at");
+    const q = this.db.query(
+      "select at, yes_bid, yes_ask from market_snapshots where ticker = ? and at >= ? and at <= ? and yes_bid is not null and yes_ask is not null order by at",
+    );
     for (const m of views) {
       const rows = q.all(m.ticker, nowMs - MID_HISTORY_WINDOW_MS, nowMs) as Array<{ at: number; yes_bid: number; yes_ask: number }>;
-      out.set(m.ticker, rows.map((r) => [r.at, Math.floor((r.yes_bid + r.yes_ask) / 2)] as const));
+      out.set(
+        m.ticker,
+        rows.map((r) => [r.at, Math.floor((r.yes_bid + r.yes_ask) / 2)] as const),
+      );
     }
     return out;
   }

@@ -18,7 +18,15 @@ const FINAL_ORDER_STATUSES = ["executed", "canceled", "expired", "rejected"] as 
  * burst_cap, order_group_cap, order_group_reset, cancel_failed, amend_rejected) is operational
  * chatter about one cycle: useful for weeks, not years, and the orders it concerns keep their rows.
  */
-export const AUDIT_KINDS_KEPT: readonly string[] = ["anchor", "cash_adjust", "book_restart", "risk_state", "risk_reset", "reconcile_failed", "external_order"];
+export const AUDIT_KINDS_KEPT: readonly string[] = [
+  "anchor",
+  "cash_adjust",
+  "book_restart",
+  "risk_state",
+  "risk_reset",
+  "reconcile_failed",
+  "external_order",
+];
 
 export interface PruneCounts {
   orderEvents: number;

@@ -72,15 +72,13 @@ export function cycleTimings(db: Database, limit = 200): CycleTiming[] {
       "SELECT id, started_at, ended_at, status, orders_placed FROM cycles ORDER BY id DESC LIMIT ?",
     )
     .all(limit);
-  return rows
-    .reverse()
-    .map((r) => ({
-      id: r.id,
-      startedAt: r.started_at,
-      durationMs: r.ended_at === null ? null : r.ended_at - r.started_at,
-      status: r.status,
-      ordersPlaced: r.orders_placed,
-    }));
+  return rows.reverse().map((r) => ({
+    id: r.id,
+    startedAt: r.started_at,
+    durationMs: r.ended_at === null ? null : r.ended_at - r.started_at,
+    status: r.status,
+    ordersPlaced: r.orders_placed,
+  }));
 }
 
 /** Upper bounds (seconds) of the cycle-duration histogram. */

@@ -45,12 +45,12 @@ export const Micros4Str = z.codec(z.string(), z.int(), {
 // ---- request-side codecs: strict formats, because Kalshi's Go decoder rejects anything else ----
 
 /** Request price: a string with 1–4 dp (Kalshi documents 2–4; "0.5" is tolerated by its parser). */
-export const PriceReq = z.codec(z.string().regex(/^\d+\.\d{1,4}$/, "price must be a dollar string such as \"0.5600\""), z.int(), {
+export const PriceReq = z.codec(z.string().regex(/^\d+\.\d{1,4}$/, 'price must be a dollar string such as "0.5600"'), z.int(), {
   decode: (s) => parseFixed(s, PRICE_DP, "price"),
   encode: (n) => formatFixed(n, PRICE_DP),
 });
 /** Request count: a string with 0–2 dp. */
-export const CountReq = z.codec(z.string().regex(/^\d+(\.\d{1,2})?$/, "count must be a string such as \"10.00\""), z.int(), {
+export const CountReq = z.codec(z.string().regex(/^\d+(\.\d{1,2})?$/, 'count must be a string such as "10.00"'), z.int(), {
   decode: (s) => parseFixed(s, COUNT_DP, "count"),
   encode: (n) => formatFixed(n, COUNT_DP),
 });

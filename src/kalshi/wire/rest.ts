@@ -35,7 +35,12 @@ export const ErrorDetail = z.looseObject({
 /** Shape 1: `{"error":{code,message,details?,service?}}`. */
 export const NestedErrorBody = z.looseObject({ error: ErrorDetail });
 /** Shape 2: `{"code","message","details"}` (JSON decode errors). */
-export const FlatErrorBody = z.looseObject({ code: str, message: str.optional(), details: z.unknown().optional(), service: str.optional() });
+export const FlatErrorBody = z.looseObject({
+  code: str,
+  message: str.optional(),
+  details: z.unknown().optional(),
+  service: str.optional(),
+});
 /** Shape 3: `{"msg": "Parameter validation failed …"}`. */
 export const BareErrorBody = z.looseObject({ msg: str });
 /** Shape 4: `{"error":"too many requests"}`. */
@@ -199,7 +204,11 @@ export const EventData = z.looseObject({
   exchange_index: int.optional(),
 });
 export const Milestone = z.looseObject({ id: str, category: str.optional(), type: str.optional(), title: str.optional() });
-export const GetEventsResponse = z.looseObject({ events: z.array(EventData), milestones: z.array(Milestone).optional(), cursor: str.optional() });
+export const GetEventsResponse = z.looseObject({
+  events: z.array(EventData),
+  milestones: z.array(Milestone).optional(),
+  cursor: str.optional(),
+});
 export const GetEventResponse = z.looseObject({ event: EventData, markets: z.array(Market).optional() });
 
 // ---- order book ------------------------------------------------------------------------------------
@@ -488,7 +497,9 @@ export const DecreaseOrderV2Request = z
     exchange_index: int.optional(),
     market_ticker: str.optional(),
   })
-  .refine((b) => (b.reduce_by === undefined) !== (b.reduce_to === undefined), { message: "exactly one of reduce_by / reduce_to is required" });
+  .refine((b) => (b.reduce_by === undefined) !== (b.reduce_to === undefined), {
+    message: "exactly one of reduce_by / reduce_to is required",
+  });
 export const DecreaseOrderV2Response = z.looseObject({
   order_id: str,
   client_order_id: str.optional(),
@@ -509,10 +520,16 @@ export const CreateOrderGroupRequest = z
     subaccount: int.min(0).max(63).optional(),
     exchange_index: int.optional(),
   })
-  .refine((b) => b.contracts_limit !== undefined || b.contracts_limit_fp !== undefined, { message: "contracts_limit or contracts_limit_fp is required" })
-  .refine((b) => b.contracts_limit === undefined || b.contracts_limit_fp === undefined || contractsToCount(b.contracts_limit) === b.contracts_limit_fp, {
-    message: "contracts_limit and contracts_limit_fp disagree",
-  });
+  .refine((b) => b.contracts_limit !== undefined || b.contracts_limit_fp !== undefined, {
+    message: "contracts_limit or contracts_limit_fp is required",
+  })
+  .refine(
+    (b) =>
+      b.contracts_limit === undefined || b.contracts_limit_fp === undefined || contractsToCount(b.contracts_limit) === b.contracts_limit_fp,
+    {
+      message: "contracts_limit and contracts_limit_fp disagree",
+    },
+  );
 export const CreateOrderGroupResponse = z.looseObject({ order_group_id: str, subaccount: int.optional(), exchange_index: int.optional() });
 export const GetOrderGroupResponse = z.looseObject({
   is_auto_cancel_enabled: z.boolean(),
@@ -520,11 +537,18 @@ export const GetOrderGroupResponse = z.looseObject({
   orders: z.array(str),
   exchange_index: int.optional(),
 });
-export const OrderGroup = z.looseObject({ id: str, contracts_limit_fp: CountStr.optional(), is_auto_cancel_enabled: z.boolean(), exchange_index: int.optional() });
+export const OrderGroup = z.looseObject({
+  id: str,
+  contracts_limit_fp: CountStr.optional(),
+  is_auto_cancel_enabled: z.boolean(),
+  exchange_index: int.optional(),
+});
 export const GetOrderGroupsResponse = z.looseObject({ order_groups: z.array(OrderGroup).optional() });
 export const UpdateOrderGroupLimitRequest = z
   .object({ contracts_limit: int.min(1).optional(), contracts_limit_fp: CountReq.optional() })
-  .refine((b) => b.contracts_limit !== undefined || b.contracts_limit_fp !== undefined, { message: "contracts_limit or contracts_limit_fp is required" });
+  .refine((b) => b.contracts_limit !== undefined || b.contracts_limit_fp !== undefined, {
+    message: "contracts_limit or contracts_limit_fp is required",
+  });
 /** Trigger/reset/delete answer with an empty JSON object. */
 export const EmptyResponse = z.looseObject({});
 

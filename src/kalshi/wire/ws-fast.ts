@@ -198,9 +198,7 @@ export function fastDecodeWsMessage(raw: unknown): WsMessage | undefined {
 }
 
 /** A frame that is not a valid message: `error` is undefined when the text is not JSON at all. */
-export type WsFrame =
-  | { ok: true; message: WsMessage }
-  | { ok: false; raw: unknown; error: z.ZodError | undefined };
+export type WsFrame = { ok: true; message: WsMessage } | { ok: false; raw: unknown; error: z.ZodError | undefined };
 
 /** JSON text of one frame → the decoded message, exactly as `WsMessage.safeParse(JSON.parse(text))`. */
 export function parseWsFrame(text: string): WsFrame {
