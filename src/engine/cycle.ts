@@ -672,7 +672,9 @@ export class Engine {
         const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio, stratNow) ?? null;
         this.mids ??= ledger.midHistory();
         const midHistory = histTickers ? this.mids.observe(histTickers.flatMap((t) => { const m = markets.get(t); return m ? [m] : []; }), stratNow, cycleId) : undefined;
-        const out = s.strategy.decide({ markets, events: md.events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}) });
+        const since = s.strategy.fillsSince?.(s.params, stratNow);
+        const ownFills = since === undefined ? undefined : ledger.strategyFills(s.name, since);
+        const out = s.strategy.decide({ markets, events: md.events, portfolio, params: s.params, nowMs: stratNow, ...(midHistory ? { midHistory } : {}), ...(ownFills ? { ownFills } : {}) });
         decisions.push({ strategy: s.name, intents: out });
         intents.push(...out);
       } catch (e) {

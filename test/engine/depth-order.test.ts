@@ -88,6 +88,7 @@ describe("BookDepth order: REST and WebSocket give strategies the same book", ()
     const params: MarketMakerParams = {
       markets: chosen.map((m) => m.ticker), maxMarkets: 0, spread: 400, quoteSize: 2 * COUNT_ONE, maxInventory: 10 * COUNT_ONE, fairValue: "microprice", skewPerContract: 20, minSpreadTicks: 2,
       riskAversion: 0, minVolatility: 50, horizonMinutes: 60, stopBeforeCloseMs: 0, minBookSize: COUNT_ONE, pullMove: PRICE_ONE, pullWindowMs: 60_000, minEdge: 0,
+      markoutMs: 30_000, toxicWindowMs: 300_000, toxicMarkout: PRICE_ONE, toxicMinSize: COUNT_ONE,
     };
     // Our quotes rest at the second-best level of each side: externalTop must subtract them there.
     const portfolio: PortfolioView = {
