@@ -172,6 +172,11 @@ export interface Strategy<P = unknown> {
    * `portfolio` is optional so a strategy can ask for depth only where it already has orders.
    */
   needsDepth(market: MarketView, params: P, portfolio?: PortfolioView): boolean;
+  /**
+   * Markets that need full depth this cycle as a whole (e.g. every leg of an event whose top of
+   * book shows an arbitrage), beside the per-market `needsDepth`.
+   */
+  depthFor?(markets: ReadonlyMap<string, MarketView>, events: ReadonlyMap<string, EventView>, params: P, portfolio?: PortfolioView): string[];
   /** Markets whose mid history the engine should keep and pass in `midHistory` (few: it is stored). */
   historyFor?(markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView, nowMs: number): string[];
   /** The earliest fill time whose own fills the strategy wants in `ownFills` (e.g. for markouts). */
