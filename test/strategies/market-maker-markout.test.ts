@@ -2,16 +2,25 @@
 // back from a real SQLite ledger (as the engine records them and passes them in ownFills), the mids
 // are the engine's mid history; the decision itself is the pure strategy.
 import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { strategiesSchema } from "../../src/config/strategies-schema.ts";
 import { openDb } from "../../src/db/open.ts";
 import { Ledger } from "../../src/engine/ledger.ts";
 import { markouts, marketMaker, resolveMarketMakerParams } from "../../src/strategies/market-maker.ts";
 import type { BookSide, CancelIntent, Intent, RestingOrderView } from "../../src/strategies/types.ts";
-import { cleanup, tempDir } from "../helpers/bin.ts";
 import { mapOf, market, portfolio } from "./helpers.ts";
 
-afterAll(() => cleanup());
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), `kbot-${prefix}-`));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const params = (over: Record<string, unknown> = {}) =>
   resolveMarketMakerParams(
