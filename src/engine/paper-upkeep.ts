@@ -34,6 +34,10 @@ export class PaperUpkeep {
 
   /** The paper exchange sees these markets (the inactive ones too: fills stop, positions settle). */
   setMarkets(md: MarketData): void {
+    // The strategies see the markets net of the liquidity paper took and still holds (the venue
+    // never saw those orders; a live bot would have emptied those levels).
+    this.d.transport.setMarkets(new Map([...md.inactive, ...md.markets]));
+    for (const [t, m] of md.markets) md.markets.set(t, this.d.transport.netOfTaken(m));
     this.d.transport.setMarkets(new Map([...md.inactive, ...md.markets]));
   }
 
