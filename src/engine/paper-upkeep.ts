@@ -117,7 +117,11 @@ export class PaperUpkeep {
         for (const r of resting.filter((x) => x.ticker === t)) ledger.updateOrder(r.id, { status: "canceled", remainingCount: 0 }, `paper: market ${m.status}`);
         continue;
       }
-      const mark = ledger.getMeta(markKey(t));
+      // No mark yet: the market's first check since a paper order began resting there. The prints
+      // since the oldest order's stamp (the newest print when it was placed) can fill it; only
+      // without any stamp is a mark merely taken.
+      const stamps = resting.filter((x) => x.ticker === t && x.paperSinceMs !== null).map((x) => x.paperSinceMs!);
+      const mark = ledger.getMeta(markKey(t)) ?? (stamps.length > 0 ? String(Math.min(...stamps)) : null);
       const r = await marketData.tradesSince(t, mark === null ? null : Number(mark));
       if (mark !== null) {
         trades.set(t, r.prints);
