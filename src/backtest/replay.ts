@@ -21,6 +21,7 @@ import { openDb } from "../db/open.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { COUNT_ONE, parseDollars, type FeeType, type Micros, type Price } from "../kalshi/money.ts";
 import { Ledger } from "../engine/ledger.ts";
+import type { MidHistory } from "../engine/ledger/mid-history.ts";
 import { OrderManager } from "../engine/order-manager.ts";
 import { PaperTransport } from "../engine/paper-transport.ts";
 import { collateralOf, portfolioView, valuePositions } from "../engine/portfolio.ts";
@@ -268,6 +269,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
     equity.push([now, cash + val.positionsValueMicros]);
   };
 
+  let mids: MidHistory | undefined;
   const pass = async () => {
     passes++;
     const ext = openViews();
@@ -310,10 +312,40 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
       intents = cancelsForHalt(gate.snapshot, gate.snapshot.reason ?? "halted");
     } else {
       const markets = withOwn(ext, resting);
-      const pv = portfolioView(available, positions, resting);
+      // What the cycle hands strategies (src/engine/cycle.ts decide): each one's own inventory, the
+      // equity, the mid history it asks for, its own recent fills.
+      const held = [...new Set([...positions.keys(), ...resting.map((r) => r.ticker)])];
+      const inventory = new Map(strategies.map((s) => [s.name as string, ledger.strategyInventory(s.name, held)]));
+      const pv = { ...portfolioView(available, positions, resting), inventory, equityMicros: cash + val.positionsValueMicros };
       const evs = new Map([...events].filter(([, e]) => e.marketTickers.some((t) => markets.has(t))));
       intents = [];
-      for (const s of strategies) intents.push(...s.strategy.decide({ markets, events: evs, portfolio: pv, params: s.params, nowMs: now }));
+      mids ??= ledger.midHistory();
+      for (const s of strategies) {
+        const hist = s.strategy.historyFor?.(markets, s.params, pv, now);
+        const midHistory = hist
+          ? mids.observe(
+              hist.flatMap((t) => {
+                const m = markets.get(t);
+                return m ? [m] : [];
+              }),
+              now,
+              null,
+            )
+          : undefined;
+        const since = s.strategy.fillsSince?.(s.params, now);
+        const ownFills = since === undefined ? undefined : ledger.strategyFills(s.name, since);
+        intents.push(
+          ...s.strategy.decide({
+            markets,
+            events: evs,
+            portfolio: pv,
+            params: s.params,
+            nowMs: now,
+            ...(midHistory ? { midHistory } : {}),
+            ...(ownFills ? { ownFills } : {}),
+          }),
+        );
+      }
       intents = intents.filter((i) => ext.has(i.ticker));
     }
     if (intents.length) {

@@ -108,6 +108,29 @@ export const strategiesSchema = z
           .describe("Pull quotes when the mid moved at least this much within pull_window_seconds (fast move)"),
         pull_window_seconds: z.number().int().min(5).default(60).describe("Window of the fast-move check"),
         min_edge: price.default("0.005").describe("Least distance from fair value to a quote, per contract, after the maker fee"),
+        markout_seconds: z
+          .number()
+          .int()
+          .min(5)
+          .default(30)
+          .describe("Horizon of the markout of our own fills: how far the mid moved for or against each fill this many seconds after it"),
+        toxic_window_seconds: z
+          .number()
+          .int()
+          .min(10)
+          .default(300)
+          .describe("Fills within this many seconds count in the rolling markout (also how long a toxic pull lasts once fills stop)"),
+        toxic_markout: price
+          .default("0.01")
+          .describe(
+            "Pull quotes in a market (or in all, for the overall figure) when the average markout of our recent fills there is this much or worse against us, per contract",
+          ),
+        toxic_min_contracts: z
+          .number()
+          .int()
+          .min(1)
+          .default(2)
+          .describe("Contracts of recent fills needed before the markout is judged (fewer: not enough evidence to pull)"),
       })
       .prefault({}),
     fair_value: z

@@ -742,20 +742,25 @@ export class Engine {
     for (const s of this.strategies) {
       try {
         const only = marketsFor?.(s) ?? null;
-        // [decision-cache hook 3/3] the part of the scope that can matter to this strategy (all of it without the cache)
-        const { markets, events } = cache
-          ? cache.inputFor(s, all, md.events, portfolio, stratNow)
-          : {
-              markets: only
-                ? new Map(
-                    [...only].flatMap((t) => {
-                      const m = all.get(t);
-                      return m ? [[t, m] as const] : [];
-                    }),
-                  )
-                : all,
-              events: md.events,
-            };
+        const since = s.strategy.fillsSince?.(s.params, stratNow);
+        const ownFills = since === undefined ? undefined : ledger.strategyFills(s.name, since);
+        // [decision-cache hook 3/3] the part of the scope that can matter to this strategy (all of it without the cache).
+        // A strategy that reads its own recent fills decides on an input the cache does not track (fills age out of
+        // its window as time passes): it always gets the whole scope.
+        const { markets, events } =
+          cache && !ownFills
+            ? cache.inputFor(s, all, md.events, portfolio, stratNow)
+            : {
+                markets: only
+                  ? new Map(
+                      [...only].flatMap((t) => {
+                        const m = all.get(t);
+                        return m ? [[t, m] as const] : [];
+                      }),
+                    )
+                  : all,
+                events: md.events,
+              };
         const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio, stratNow) ?? null;
         this.mids ??= ledger.midHistory();
         const midHistory = histTickers
@@ -775,6 +780,7 @@ export class Engine {
           params: s.params,
           nowMs: stratNow,
           ...(midHistory ? { midHistory } : {}),
+          ...(ownFills ? { ownFills } : {}),
         });
         if (cache && this.d.loaded.config.trading.decision_cache === "verify")
           verifyDecision(s, out, this.d.log, {
@@ -784,6 +790,7 @@ export class Engine {
             params: s.params,
             nowMs: stratNow,
             ...(midHistory ? { midHistory } : {}),
+            ...(ownFills ? { ownFills } : {}),
           }); // [decision-cache verify]
         decisions.push({ strategy: s.name, intents: out });
         intents.push(...out);

@@ -6,12 +6,12 @@ import { and, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
 import { schema } from "../db/open.ts";
 import { centsToMicros, MICROS_PER_CENT, microsToNearestCents, type Count, type Micros, type Price } from "../kalshi/money.ts";
-import type { BookSide, OrderTerms } from "../strategies/types.ts";
+import type { BookSide, OrderTerms, OwnFillView } from "../strategies/types.ts";
 import { wallNow } from "../ops/clock.ts";
 import type { RiskRow } from "./risk.ts";
 import { MidHistory } from "./ledger/mid-history.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
-import { hedgedPositions, strategyInventory } from "./ledger/holdings.ts";
+import { hedgedPositions, strategyFills, strategyInventory } from "./ledger/holdings.ts";
 
 const {
   orders,
@@ -445,6 +445,11 @@ export class Ledger {
   /** One strategy's own net position per ticker, from its fills (ledger/holdings.ts). */
   strategyInventory(strategy: string, tickers: readonly string[]): Map<string, number> {
     return strategyInventory(this.db.$client, this.p, strategy, tickers);
+  }
+
+  /** One strategy's own fills since `sinceMs` (fill time), oldest first (ledger/holdings.ts). */
+  strategyFills(strategy: string, sinceMs: number): OwnFillView[] {
+    return strategyFills(this.db.$client, this.p, strategy, sinceMs);
   }
 
   /** Mid history kept in market_snapshots for the strategies that ask for it. */

@@ -365,8 +365,9 @@ export class MarketDataSource {
     strategies: ReadonlyArray<{ strategy: Strategy<unknown>; params: unknown }>,
     portfolio?: PortfolioView,
   ): Promise<number> {
+    const whole = new Set(strategies.flatMap((s) => s.strategy.depthFor?.(data.markets, data.events, s.params, portfolio) ?? []));
     const want = [...data.markets.values()]
-      .filter((m) => !m.book && strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio)))
+      .filter((m) => !m.book && (whole.has(m.ticker) || strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio))))
       .map((m) => m.ticker);
     let n = 0;
     for (let i = 0; i < want.length; i += BATCH_TICKERS) {

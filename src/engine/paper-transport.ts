@@ -20,6 +20,18 @@ export function depthOf(m: MarketView): BookDepth {
   };
 }
 
+/** Liquidity a paper taker took: order side, YES-scale price, contracts, and the size the venue
+ * showed at that level when it was taken (the level as the venue still shows it). */
+interface Taken {
+  side: BookSide;
+  price: Price;
+  count: Count;
+  shown: Count;
+}
+
+const levelSize = (book: BookDepth, side: BookSide, price: Price): Count =>
+  side === "bid" ? (book.no.find(([q]) => q === PRICE_ONE - price)?.[1] ?? 0) : (book.yes.find(([p]) => p === price)?.[1] ?? 0);
+
 export class PaperTransport implements OrderTransport {
   readonly paper = true;
   writes = 0;
@@ -44,6 +56,81 @@ export class PaperTransport implements OrderTransport {
     return this.queue.get(orderId)!;
   }
 
+  /**
+   * Liquidity paper orders took, per market, as taker fills (order side, YES-scale price, count).
+   * The book the model reads comes from a venue that never saw the paper orders, so it still shows
+   * what paper took; a live taker would have emptied it. What was taken stays subtracted across
+   * passes and `--once` runs (meta `paper_taken:<ticker>`) while the venue's level at that price
+   * is the one paper took from (same size); once it changes (requoted, or traded by others) the
+   * level is taken to be refreshed on both venues and what paper took is forgotten.
+   */
+  private takenOf(ticker: string): Taken[] {
+    const v = this.ledger.getMeta(`paper_taken:${ticker}`);
+    return v === null ? [] : (JSON.parse(v) as Taken[]);
+  }
+
+  /** The venue's own view of each market (before netOfTaken), for the level sizes it shows. */
+  private readonly raw = new Map<string, MarketView>();
+  /** Views already net of what paper holds (netOfTaken), so nothing is subtracted twice. */
+  private readonly netted = new WeakSet<MarketView>();
+
+  /**
+   * The market as the paper exchange has it: the venue's view less the liquidity paper took and
+   * still holds, so the strategies of a dry run do not see (and chase) what a live bot would
+   * already have taken. Top of book follows the depth; without depth a level paper emptied shows
+   * nothing behind it (unknown).
+   */
+  netOfTaken(m: MarketView): MarketView {
+    if (this.netted.has(m)) return m;
+    this.raw.set(m.ticker, m);
+    if (m.status !== "active" || this.takenOf(m.ticker).length === 0) return m;
+    this.books.delete(m.ticker);
+    const book = this.bookOf(m.ticker, m);
+    const bestBid = book.yes.reduce<[Price, Count] | null>((a, l) => (l[1] > 0 && (!a || l[0] > a[0]) ? l : a), null);
+    const bestNo = book.no.reduce<[Price, Count] | null>((a, l) => (l[1] > 0 && (!a || l[0] > a[0]) ? l : a), null);
+    const v: MarketView = {
+      ...m,
+      yesBid: bestBid ? bestBid[0] : null,
+      yesBidSize: bestBid ? bestBid[1] : 0,
+      yesAsk: bestNo ? PRICE_ONE - bestNo[0] : null,
+      yesAskSize: bestNo ? bestNo[1] : 0,
+      ...(m.book ? { book } : {}),
+    };
+    this.netted.add(v);
+    this.books.set(m.ticker, book);
+    return v;
+  }
+
+  /** The book a paper order in `ticker` meets: the venue's, less what paper took and still holds. */
+  private bookOf(ticker: string, m: MarketView): BookDepth {
+    const cached = this.books.get(ticker);
+    if (cached) return cached;
+    let book = depthOf(m);
+    if (this.netted.has(m)) {
+      this.books.set(ticker, book);
+      return book;
+    }
+    const held: Taken[] = [];
+    for (const t of this.takenOf(ticker)) {
+      const shown = levelSize(book, t.side, t.price);
+      if (shown !== t.shown) continue;
+      const count = Math.min(t.count, shown);
+      if (count <= 0) continue;
+      held.push({ ...t, count });
+      book = consumeBook(book, t.side, [{ price: t.price, count, feeMicros: 0, isTaker: true }]);
+    }
+    this.saveTaken(ticker, held);
+    this.books.set(ticker, book);
+    return book;
+  }
+
+  private saveTaken(ticker: string, held: Taken[]): void {
+    const key = `paper_taken:${ticker}`;
+    if (held.length === 0) {
+      if (this.ledger.getMeta(key) !== null) this.ledger.deleteMeta(key);
+    } else this.ledger.setMeta(key, JSON.stringify(held));
+  }
+
   /** `now`: the clock fills are stamped with (a backtest passes its simulated clock). */
   constructor(
     private readonly ledger: Ledger,
@@ -54,6 +141,11 @@ export class PaperTransport implements OrderTransport {
   setMarkets(markets: ReadonlyMap<string, MarketView>): void {
     this.markets = markets;
     this.books.clear();
+    // What paper took in a market no longer open is of no further use.
+    for (const { key } of this.ledger.metaWithPrefix("paper_taken:")) {
+      const m = markets.get(key.slice("paper_taken:".length));
+      if (m && m.status !== "active") this.ledger.deleteMeta(key);
+    }
   }
 
   /** Cash not held by resting paper orders (Kalshi's "balance"). */
@@ -77,7 +169,7 @@ export class PaperTransport implements OrderTransport {
         out.push({ kind: "rejected", error: `market_closed: market is ${m.status}` });
         continue;
       }
-      const book = this.books.get(r.ticker) ?? depthOf(m);
+      const book = this.bookOf(r.ticker, m);
       const intent: CreateIntent = {
         kind: "create",
         strategy: "",
@@ -122,6 +214,17 @@ export class PaperTransport implements OrderTransport {
       });
       if (res.restingCount > 0) this.setQueue(orderId, queueAheadAt(book, r.side, r.price, m.book !== undefined));
       this.books.set(r.ticker, consumeBook(book, r.side, res.fills));
+      const took = res.fills.filter((f) => f.isTaker);
+      if (took.length > 0) {
+        const venue = depthOf(this.raw.get(r.ticker) ?? m);
+        const merged = this.takenOf(r.ticker);
+        for (const f of took) {
+          const same = merged.find((t) => t.side === r.side && t.price === f.price);
+          if (same) same.count += f.count;
+          else merged.push({ side: r.side, price: f.price, count: f.count, shown: levelSize(venue, r.side, f.price) });
+        }
+        this.saveTaken(r.ticker, merged);
+      }
       out.push({ kind: "accepted", orderId, filled, remaining: res.restingCount });
     }
     return out;
@@ -153,10 +256,7 @@ export class PaperTransport implements OrderTransport {
     const remaining = totalCount - row.filledCount;
     if (remaining <= 0) return { kind: "rejected", error: "invalid amend count" };
     // An amend goes to the back of the queue at its (new) price.
-    this.setQueue(
-      order.orderId,
-      m ? queueAheadAt(this.books.get(order.ticker) ?? depthOf(m), order.side, price, m.book !== undefined) : null,
-    );
+    this.setQueue(order.orderId, m ? queueAheadAt(this.bookOf(order.ticker, m), order.side, price, m.book !== undefined) : null);
     return { kind: "ok", remaining, filled: row.filledCount };
   }
 

@@ -34,6 +34,10 @@ export class PaperUpkeep {
 
   /** The paper exchange sees these markets (the inactive ones too: fills stop, positions settle). */
   setMarkets(md: MarketData): void {
+    // The strategies see the markets net of the liquidity paper took and still holds (the venue
+    // never saw those orders; a live bot would have emptied those levels).
+    this.d.transport.setMarkets(new Map([...md.inactive, ...md.markets]));
+    for (const [t, m] of md.markets) md.markets.set(t, this.d.transport.netOfTaken(m));
     this.d.transport.setMarkets(new Map([...md.inactive, ...md.markets]));
   }
 
@@ -115,7 +119,11 @@ export class PaperUpkeep {
           ledger.updateOrder(r.id, { status: "canceled", remainingCount: 0 }, `paper: market ${m.status}`);
         continue;
       }
-      const mark = ledger.getMeta(markKey(t));
+      // No mark yet: the market's first check since a paper order began resting there. The prints
+      // since the oldest order's stamp (the newest print when it was placed) can fill it; only
+      // without any stamp is a mark merely taken.
+      const stamps = resting.filter((x) => x.ticker === t && x.paperSinceMs !== null).map((x) => x.paperSinceMs!);
+      const mark = ledger.getMeta(markKey(t)) ?? (stamps.length > 0 ? String(Math.min(...stamps)) : null);
       const r = await marketData.tradesSince(t, mark === null ? null : Number(mark));
       if (mark !== null) {
         trades.set(t, r.prints);

@@ -289,6 +289,13 @@ export const eventArbitrage: Strategy<EventArbitrageParams> = {
     unit: "event",
     test: (ev, markets, params) => mayPay(ev, markets, params) && findArbitrage(ev, markets, params) !== null,
   },
+  // Depth only where the top of book already shows a set worth buying: the walk then takes every
+  // deeper level that still pays after fees (the other events cost no order-book requests).
+  depthFor(markets, events, params) {
+    const out: string[] = [];
+    for (const ev of events.values()) if (findArbitrage(ev, markets, { ...params, maxSets: COUNT_ONE })) out.push(...ev.marketTickers);
+    return out;
+  },
   decide(input: StrategyInput<EventArbitrageParams>): Intent[] {
     const busy = new Set(input.portfolio.restingOrders.filter((o) => o.strategy === EVENT_ARBITRAGE).map((o) => o.ticker));
     const out: Intent[] = [];

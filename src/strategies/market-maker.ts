@@ -7,7 +7,11 @@
 //
 // It quotes nothing (and pulls its quotes) when the market closes within stop_before_close_minutes,
 // when the book without our quotes is one-sided or thinner than min_book_contracts, and when the
-// mid moved pull_move or more within pull_window_seconds (a fast move: informed flow).
+// mid moved pull_move or more within pull_window_seconds (a fast move: informed flow), and when
+// its recent fills turn toxic: the rolling markout (mid markout_seconds after each of its own fills
+// in the last toxic_window_seconds, against the fill price) averages toxic_markout or worse per
+// contract, in that market or over all its markets. The fills come from the ledger (ownFills), the
+// mids from the engine's mid history; once fills stop, the pull ends with the window.
 //
 // Fair value comes from the book WITHOUT our own quotes: pricing off a book that contains them
 // would make the quotes chase themselves (each skewed requote moves the mid, which moves the next
@@ -20,7 +24,7 @@
 import { COUNT_ONE, PRICE_ONE, makerFee, parsePrice, type Count, type Price } from "../kalshi/money.ts";
 import type { StrategiesConfig } from "../config/strategies-schema.ts";
 import { isOnGrid, nextDown, nextUp, snapDown, snapUp, ticksBetween } from "../kalshi/price-grid.ts";
-import type { BookSide, Intent, MarketView, PortfolioView, RestingOrderView, Strategy, StrategyInput } from "./types.ts";
+import type { BookSide, Intent, MarketView, OwnFillView, PortfolioView, RestingOrderView, Strategy, StrategyInput } from "./types.ts";
 
 export const MARKET_MAKER = "market_maker";
 
@@ -47,6 +51,12 @@ export interface MarketMakerParams {
   pullMove: Price;
   pullWindowMs: number;
   minEdge: Price;
+  markoutMs: number;
+  toxicWindowMs: number;
+  /** Price units per contract (a positive threshold: markouts at or below its negative pull). */
+  toxicMarkout: Price;
+  /** Count units. */
+  toxicMinSize: Count;
 }
 
 export function resolveMarketMakerParams(cfg: StrategiesConfig["market_maker"]): MarketMakerParams {
@@ -67,6 +77,10 @@ export function resolveMarketMakerParams(cfg: StrategiesConfig["market_maker"]):
     pullMove: parsePrice(cfg.pull_move, "market_maker.pull_move"),
     pullWindowMs: cfg.pull_window_seconds * 1000,
     minEdge: parsePrice(cfg.min_edge, "market_maker.min_edge"),
+    markoutMs: cfg.markout_seconds * 1000,
+    toxicWindowMs: cfg.toxic_window_seconds * 1000,
+    toxicMarkout: parsePrice(cfg.toxic_markout, "market_maker.toxic_markout"),
+    toxicMinSize: cfg.toxic_min_contracts * COUNT_ONE,
   };
 }
 
@@ -154,6 +168,62 @@ export function recentMove(
   let move = 0;
   for (const [t, p] of history ?? []) if (t >= nowMs - windowMs && t <= nowMs) move = Math.max(move, Math.abs(mid - p));
   return move;
+}
+
+type MidSeries = ReadonlyArray<readonly [number, Price]>;
+
+/** Summed markout (Price units × Count units / COUNT_ONE, i.e. Price per contract × contracts) and contracts. */
+export interface Markout {
+  sum: number;
+  contracts: Count;
+}
+
+/** The mid at the first history point at or after `t`, else the newest one; null before any point after the fill. */
+function midAtOrAfter(history: MidSeries, fillMs: number, t: number): Price | null {
+  let last: readonly [number, Price] | null = null;
+  for (const pt of history) {
+    if (pt[0] >= t) return pt[1];
+    last = pt;
+  }
+  return last && last[0] > fillMs ? last[1] : null;
+}
+
+/**
+ * Rolling markout of our own fills: for each fill, the mid `horizonMs` later (or the newest mid
+ * when that is still ahead) minus the fill price, for a buy, and the reverse for a sell: positive is
+ * money the fill made, negative is adverse selection. Per market and over all; fills in markets
+ * without history, or with no mid after them yet, are left out.
+ */
+export function markouts(
+  fills: readonly OwnFillView[],
+  history: ReadonlyMap<string, MidSeries> | undefined,
+  nowMs: number,
+  horizonMs: number,
+): { perMarket: Map<string, Markout>; overall: Markout } {
+  const perMarket = new Map<string, Markout>();
+  const overall: Markout = { sum: 0, contracts: 0 };
+  for (const f of fills) {
+    const h = history?.get(f.ticker);
+    if (!h) continue;
+    const mid = midAtOrAfter(h, f.tsMs, Math.min(f.tsMs + horizonMs, nowMs));
+    if (mid === null) continue;
+    const perContract = f.side === "bid" ? mid - f.price : f.price - mid;
+    const add = (perContract * f.count) / COUNT_ONE;
+    const m = perMarket.get(f.ticker) ?? { sum: 0, contracts: 0 };
+    m.sum += add;
+    m.contracts += f.count;
+    perMarket.set(f.ticker, m);
+    overall.sum += add;
+    overall.contracts += f.count;
+  }
+  return { perMarket, overall };
+}
+
+/** Average markout per contract (Price units) when there are enough contracts to judge and it is toxic, else null. */
+export function toxicAverage(m: Markout | undefined, params: MarketMakerParams): Price | null {
+  if (!m || m.contracts < params.toxicMinSize || m.contracts <= 0) return null;
+  const avg = (m.sum * COUNT_ONE) / m.contracts;
+  return avg <= -params.toxicMarkout ? Math.round(avg) : null;
 }
 
 export interface QuoteContext {
@@ -410,6 +480,9 @@ export const marketMaker: Strategy<MarketMakerParams> = {
   historyFor(markets, params, portfolio, nowMs) {
     return chooseMarkets(markets, portfolio, params, nowMs).map((m) => m.ticker);
   },
+  fillsSince(params, nowMs) {
+    return nowMs - params.toxicWindowMs;
+  },
   decide(input: StrategyInput<MarketMakerParams>): Intent[] {
     const { markets, portfolio, params } = input;
     const chosen = chooseMarkets(markets, portfolio, params, input.nowMs);
@@ -421,6 +494,8 @@ export const marketMaker: Strategy<MarketMakerParams> = {
         out.push({ kind: "cancel", strategy: MARKET_MAKER, ticker: o.ticker, orderId: o.orderId, reason: "market no longer quoted" });
       }
     }
+    const mk = markouts(input.ownFills ?? [], input.midHistory, input.nowMs, params.markoutMs);
+    const overallToxic = toxicAverage(mk.overall, params);
     for (const m of chosen) {
       const own = ours(portfolio, m.ticker);
       const position = ownInventory(portfolio, m.ticker);
@@ -433,7 +508,14 @@ export const marketMaker: Strategy<MarketMakerParams> = {
         continue;
       }
       const history = input.midHistory?.get(m.ticker);
-      const stop = stopReason(m, top, history, input.nowMs, params);
+      const toxic = toxicAverage(mk.perMarket.get(m.ticker), params);
+      const stop =
+        stopReason(m, top, history, input.nowMs, params) ??
+        (toxic !== null
+          ? `toxic flow: our fills here marked out ${toxic / PRICE_ONE}/contract after ${params.markoutMs / 1000} s`
+          : overallToxic !== null
+            ? `toxic flow: our fills over all markets marked out ${overallToxic / PRICE_ONE}/contract after ${params.markoutMs / 1000} s`
+            : null);
       if (stop || !top) {
         out.push(...reconcileSide(m, "bid", null, bids, stop ?? "no book"), ...reconcileSide(m, "ask", null, asks, stop ?? "no book"));
         continue;

@@ -149,6 +149,20 @@ export interface StrategyInput<P> {
    * [time ms, YES mid] oldest first. Strategies stay pure: the state lives in the engine.
    */
   midHistory?: ReadonlyMap<string, ReadonlyArray<readonly [number, Price]>>;
+  /**
+   * The strategy's own fills since the time it named in `fillsSince`, oldest first (the ledger's
+   * fills of its orders). Absent when the strategy asked for none.
+   */
+  ownFills?: ReadonlyArray<OwnFillView>;
+}
+
+/** One fill of a strategy's own order: YES price, contracts, when (exchange time of the fill). */
+export interface OwnFillView {
+  ticker: string;
+  side: BookSide;
+  price: Price;
+  count: Count;
+  tsMs: number;
 }
 
 export interface Strategy<P = unknown> {
@@ -158,8 +172,20 @@ export interface Strategy<P = unknown> {
    * `portfolio` is optional so a strategy can ask for depth only where it already has orders.
    */
   needsDepth(market: MarketView, params: P, portfolio?: PortfolioView): boolean;
+  /**
+   * Markets that need full depth this cycle as a whole (e.g. every leg of an event whose top of
+   * book shows an arbitrage), beside the per-market `needsDepth`.
+   */
+  depthFor?(
+    markets: ReadonlyMap<string, MarketView>,
+    events: ReadonlyMap<string, EventView>,
+    params: P,
+    portfolio?: PortfolioView,
+  ): string[];
   /** Markets whose mid history the engine should keep and pass in `midHistory` (few: it is stored). */
   historyFor?(markets: ReadonlyMap<string, MarketView>, params: P, portfolio: PortfolioView, nowMs: number): string[];
+  /** The earliest fill time whose own fills the strategy wants in `ownFills` (e.g. for markouts). */
+  fillsSince?(params: P, nowMs: number): number;
   decide(input: StrategyInput<P>): Intent[];
   /**
    * Optional: which markets (unit "market") or events (unit "event") can matter to this strategy's

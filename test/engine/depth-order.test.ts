@@ -120,6 +120,10 @@ describe("BookDepth order: REST and WebSocket give strategies the same book", ()
       pullMove: PRICE_ONE,
       pullWindowMs: 60_000,
       minEdge: 0,
+      markoutMs: 30_000,
+      toxicWindowMs: 300_000,
+      toxicMarkout: PRICE_ONE,
+      toxicMinSize: COUNT_ONE,
     };
     // Our quotes rest at the second-best level of each side: externalTop must subtract them there.
     const portfolio: PortfolioView = {

@@ -367,3 +367,69 @@ describe("PaperTransport: the queue position outlives the process that placed th
     expect(ledger.positions().get("A")?.position).toBe(50);
   });
 });
+
+describe("PaperTransport: liquidity paper took stays taken until the venue's level changes", () => {
+  test("the next --once run sees the ask it emptied as gone, a FOK for it fails; a requoted level is there again", async () => {
+    const { openDb } = await import("../../src/db/open.ts");
+    const { Ledger } = await import("../../src/engine/ledger.ts");
+    const { PaperTransport } = await import("../../src/engine/paper-transport.ts");
+    const ledger = new Ledger(openDb(":memory:"), true);
+    ledger.setCashAnchor(1_000_000_000);
+    const market = {
+      ticker: "A",
+      eventTicker: "E",
+      seriesTicker: "S",
+      status: "active",
+      yesBid: 5000,
+      yesBidSize: 500,
+      yesAsk: 5300,
+      yesAskSize: 300,
+      lastPrice: null,
+      volume: 0,
+      openInterest: 0,
+      priceRanges: rangesForStructure("linear_cent"),
+      feeType: "quadratic" as const,
+      feeMultiplierE4: 10_000,
+      closeTimeMs: null,
+    };
+    const fok = (id: string, count: number) => ({
+      clientOrderId: id,
+      ticker: "A",
+      eventTicker: "E",
+      side: "bid" as const,
+      price: 5300,
+      count,
+      timeInForce: "fill_or_kill" as const,
+      postOnly: false,
+      reduceOnly: false,
+      orderGroupId: null,
+    });
+    const md = (m: typeof market) => ({
+      markets: new Map([["A", m]]),
+      events: new Map(),
+      requests: 0,
+      inactive: new Map(),
+      untradeable: new Map(),
+    });
+    const run = async (m: typeof market, count: number, id: string) => {
+      const t = new PaperTransport(ledger, () => 1_000);
+      const { PaperUpkeep } = await import("../../src/engine/paper-upkeep.ts");
+      const d = md(m);
+      // Only setMarkets is used here: the other dependencies are not touched.
+      new PaperUpkeep({ ledger, transport: t, marketData: null!, client: null!, loaded: null!, ttlSeconds: 0 }).setMarkets(d);
+      const [out] = await t.create([fok(id, count)]);
+      return { out, seen: d.markets.get("A")! };
+    };
+    const first = await run(market, 200, "c1");
+    expect(first.out).toMatchObject({ kind: "accepted", filled: 200 });
+    expect(first.seen.yesAskSize).toBe(300);
+    // The venue (which never saw the paper order) still shows 300 at 0.53: 100 of them are left for paper.
+    const second = await run(market, 200, "c2");
+    expect(second.seen.yesAskSize).toBe(100);
+    expect(second.out).toMatchObject({ kind: "accepted", filled: 0 });
+    // The makers requoted the level (its size changed): the level is fresh again.
+    const third = await run({ ...market, yesAskSize: 250 }, 200, "c3");
+    expect(third.seen.yesAskSize).toBe(250);
+    expect(third.out).toMatchObject({ kind: "accepted", filled: 200 });
+  });
+});

@@ -270,4 +270,20 @@ describe("event_arbitrage: issue 16", () => {
     expect(o.count).toBe(500);
     expect(o.legs.every((l) => l.side === "ask" && l.price === 3900)).toBe(true);
   });
+
+  test("depth is asked for every leg of an event whose top of book shows a set, and only there", () => {
+    const cheap = threeLegs([3000, 3000, 3000]);
+    const dear = [0, 1, 2].map((i) => market(`D${i}`, { yesAsk: 3500, yesBid: 3000 }));
+    const markets = new Map([...cheap.markets, ...mapOf(dear)]);
+    const events = eventsOf([
+      cheap.ev,
+      event(
+        "DEAR",
+        dear.map((m) => m.ticker),
+      ),
+    ]);
+    expect(eventArbitrage.depthFor!(markets, events, params())).toEqual(["M0", "M1", "M2"]);
+    // Needs the set to pay after fees at min_edge, as findArbitrage does.
+    expect(eventArbitrage.depthFor!(markets, events, params({ min_edge_dollars: "0.06" }))).toEqual([]);
+  });
 });

@@ -7,6 +7,7 @@
 // keeps true against the exchange.
 import type { Database } from "bun:sqlite";
 import type { Count } from "../../kalshi/money.ts";
+import type { OwnFillView } from "../../strategies/types.ts";
 
 const CHUNK = 500;
 
@@ -71,4 +72,11 @@ export function strategyInventory(db: Database, paper: boolean, strategy: string
       if (r.net !== 0) out.set(r.ticker, r.net);
   }
   return out;
+}
+
+/** Fills of `strategy`'s own orders at or after `sinceMs` (fill time), oldest first. */
+export function strategyFills(db: Database, paper: boolean, strategy: string, sinceMs: number): OwnFillView[] {
+  const q = `select f.ticker, f.side, f.price, f.count, f.created_at as tsMs from fills f join orders o on o.paper = f.paper and o.client_order_id = f.client_order_id
+    where f.paper = ? and f.created_at >= ? and o.origin = 'bot' and o.strategy = ? order by f.created_at, f.id`;
+  return db.query(q).all(paper ? 1 : 0, sinceMs, strategy) as OwnFillView[];
 }
