@@ -146,17 +146,15 @@ function writeTape(dir: string, eventTicker: string, mutuallyExclusive: boolean,
     markets.map((m) => [
       m.ticker,
       // Newest first, as the API returns them.
-      [...m.trades]
-        .reverse()
-        .map((t, k) => ({
-          trade_id: `${m.ticker}-${k}`,
-          ticker: m.ticker,
-          count: t.count,
-          created_time: at(t.s),
-          yes_price: t.price,
-          no_price: 100 - t.price,
-          taker_side: t.taker,
-        })),
+      [...m.trades].reverse().map((t, k) => ({
+        trade_id: `${m.ticker}-${k}`,
+        ticker: m.ticker,
+        count: t.count,
+        created_time: at(t.s),
+        yes_price: t.price,
+        no_price: 100 - t.price,
+        taker_side: t.taker,
+      })),
     ]),
   );
   writeFileSync(join(data, "events", "2025-03-01.json.gz"), gzipSync(JSON.stringify(event)));
