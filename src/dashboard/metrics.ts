@@ -74,6 +74,36 @@ export function renderMetrics(m: MetricsInput): string {
         c.rate_limit_wait_seconds,
       );
       x.one("kalshi_bot_rate_limited_total", "counter", "HTTP 429 answers from the exchange (since the bot started)", c.rate_limited_429);
+      if (c.read_tokens !== undefined && c.write_tokens !== undefined)
+        x.family(
+          "kalshi_bot_rate_limit_tokens_total",
+          "counter",
+          "Rate-limit tokens spent from each of the exchange's buckets (since the bot started)",
+          [
+            { labels: { bucket: "read" }, value: c.read_tokens },
+            { labels: { bucket: "write" }, value: c.write_tokens },
+          ],
+        );
+      if (c.read_budget_per_second !== undefined && c.write_budget_per_second !== undefined)
+        x.family(
+          "kalshi_bot_rate_limit_budget_tokens_per_second",
+          "gauge",
+          "The exchange's rate-limit budget for each bucket (tokens a second)",
+          [
+            { labels: { bucket: "read" }, value: c.read_budget_per_second },
+            { labels: { bucket: "write" }, value: c.write_budget_per_second },
+          ],
+        );
+      if (c.read_use !== undefined && c.write_use !== undefined)
+        x.family(
+          "kalshi_bot_rate_limit_use_ratio",
+          "gauge",
+          "Share of each bucket's budget the bot spent over the last minute (or its last cycle, if longer)",
+          [
+            { labels: { bucket: "read" }, value: c.read_use },
+            { labels: { bucket: "write" }, value: c.write_use },
+          ],
+        );
       x.one("kalshi_bot_ws_reconnects_total", "counter", "WebSocket reconnects (since the bot started)", c.ws_reconnects);
       x.one(
         "kalshi_bot_ws_seq_gaps_total",

@@ -60,7 +60,7 @@ import { PaperTransport } from "./paper-transport.ts";
 import { ReconcileError } from "./reconcile.ts";
 import { cycleSummary, scanTable } from "./scan-report.ts";
 import { nextCycleId } from "./ledger/cycle-number.ts";
-import { heartbeatCountersOf } from "./heartbeat-counters.ts";
+import { HeartbeatCounterSampler } from "./heartbeat-counters.ts";
 import { checkLiveTrading, resolveScope } from "./live-guard.ts";
 import { resolveOrderTtlSeconds } from "./order-ttl.ts";
 import { cancelOnExit, describeExitCancel } from "./shutdown.ts";
@@ -337,7 +337,8 @@ class BotRun {
     this.session = session;
     restartBookIfNewExchange(ledger, session);
     const limiter = session.client.limiter;
-    this.heart.counters = () => heartbeatCountersOf(limiter, this.live?.ws ?? null);
+    const sampler = new HeartbeatCounterSampler(limiter, () => this.live?.ws ?? null);
+    this.heart.counters = () => sampler.read();
     const marketData = new MarketDataSource(session.client, { signal: this.stopReads.signal });
     const paperTransport = dryRun ? new PaperTransport(ledger) : null;
     const engine = new Engine({

@@ -150,6 +150,8 @@ export class RateLimiter {
   readonly read: TokenBucket;
   /** The exchange's own bucket sizes (ours hold only burstFactor of them). */
   private readonly serverCapacity: Record<BucketName, number>;
+  /** The exchange's own refill rates in tokens a second (ours run at rateFactor of them). */
+  private readonly serverRefill: Record<BucketName, number>;
   readonly write: TokenBucket;
   private defaultCost = DEFAULT_COST;
   private exact = new Map<string, number>();
@@ -159,10 +161,11 @@ export class RateLimiter {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   tier: Tier;
   /**
-   * Since this limiter was made: requests that waited for tokens, the time they waited, and 429s the
-   * exchange answered anyway (the daemon's heartbeat carries them to /metrics).
+   * Since this limiter was made: requests that waited for tokens, the time they waited, 429s the
+   * exchange answered anyway, and the tokens spent from each bucket (the daemon's heartbeat carries
+   * them to /metrics and the dashboard, which sets them against the budget).
    */
-  readonly stats = { waits: 0, waitedMs: 0, rateLimited: 0 };
+  readonly stats = { waits: 0, waitedMs: 0, rateLimited: 0, tokens: { read: 0, write: 0 } };
 
   constructor(opts: RateLimiterOptions = {}) {
     this.tier = opts.tier ?? "basic";
@@ -173,6 +176,7 @@ export class RateLimiter {
     this.read = new TokenBucket(b.read.refill * this.rateFactor, b.read.capacity * this.burstFactor, opts.now);
     this.write = new TokenBucket(b.write.refill * this.rateFactor, b.write.capacity * this.burstFactor, opts.now);
     this.serverCapacity = { read: b.read.capacity, write: b.write.capacity };
+    this.serverRefill = { read: b.read.refill, write: b.write.refill };
     this.setEndpointCosts({ default_cost: DEFAULT_COST, endpoint_costs: KNOWN_ENDPOINT_COSTS });
   }
 
@@ -209,6 +213,8 @@ export class RateLimiter {
     if (limits.usage_tier && isTier(limits.usage_tier)) this.tier = limits.usage_tier;
     if (limits.read.bucket_capacity > 0) this.serverCapacity.read = limits.read.bucket_capacity;
     if (limits.write.bucket_capacity > 0) this.serverCapacity.write = limits.write.bucket_capacity;
+    if (limits.read.refill_rate > 0) this.serverRefill.read = limits.read.refill_rate;
+    if (limits.write.refill_rate > 0) this.serverRefill.write = limits.write.refill_rate;
     if (limits.read.refill_rate > 0)
       this.read.setBudget(limits.read.refill_rate * this.rateFactor, limits.read.bucket_capacity * this.burstFactor);
     if (limits.write.refill_rate > 0)
@@ -228,6 +234,11 @@ export class RateLimiter {
   /** The exchange's bucket size for an endpoint's bucket. */
   capacityOf(method: string, path: string): number {
     return this.serverCapacity[bucketOf(method, path)];
+  }
+
+  /** The exchange's budget for a bucket, in tokens a second. */
+  budgetPerSecond(bucket: BucketName): number {
+    return this.serverRefill[bucket];
   }
 
   /** How many items of a batch fit the exchange's bucket at once (Kalshi bills every item). */
@@ -257,6 +268,7 @@ export class RateLimiter {
         throw e;
       }
     }
+    this.stats.tokens[bucketName] += cost;
     return { bucket: bucketName, cost, waitedMs: wait };
   }
 

@@ -19,6 +19,16 @@ export const heartbeatCounters = z.object({
   rate_limited_429: z.number().int().min(0),
   ws_reconnects: z.number().int().min(0),
   ws_seq_gaps: z.number().int().min(0),
+  // Rate-limit use (optional: heartbeats written before they existed still parse). Tokens spent from
+  // each bucket since the bot started, the exchange's budget in tokens a second, and the share of
+  // that budget spent over the last `use_window_seconds` (about a minute, or one cycle if longer).
+  read_tokens: z.number().int().min(0).optional(),
+  write_tokens: z.number().int().min(0).optional(),
+  read_budget_per_second: z.number().min(0).optional(),
+  write_budget_per_second: z.number().min(0).optional(),
+  read_use: z.number().min(0).optional(),
+  write_use: z.number().min(0).optional(),
+  use_window_seconds: z.number().min(0).optional(),
 });
 export type HeartbeatCounters = z.infer<typeof heartbeatCounters>;
 

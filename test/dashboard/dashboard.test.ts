@@ -307,12 +307,14 @@ describe("dashboard and /metrics through the binary", () => {
       const out = await bot.waitFor(/dashboard: http:\/\/127\.0\.0\.1:\d+\//, 30_000);
       const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1]!;
       const cycleOf = async () => {
-        const m = /^kalshi_bot_cycle (\d+)$/m.exec(await (await fetch(`${url}metrics`)).text());
-        return m ? Number(m[1]) : 0;
+        const text = await (await fetch(`${url}metrics`)).text();
+        const m = /^kalshi_bot_cycle (\d+)$/m.exec(text);
+        // The share of the budget needs heartbeats a second or more apart.
+        return m && text.includes("kalshi_bot_rate_limit_use_ratio{") ? Number(m[1]) : 0;
       };
       // Served from inside the trading process, read-only: cycles go on while it answers.
       const c = await until(
-        "cycle 3 on /metrics",
+        "cycle 3 and the rate-limit use on /metrics",
         async () => {
           const n = await cycleOf();
           return n >= 3 ? n : null;
@@ -327,6 +329,47 @@ describe("dashboard and /metrics through the binary", () => {
       expect(state.status.heartbeat.data.pid).toBe(bot.pid);
       expect(state.status.lock.held).toBe(true);
       expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+
+      // Rate-limit use: the stopped daemon's last heartbeat holds its counters; the page (served by a
+      // standalone dashboard on the same files) and /metrics show exactly those.
+      const hb = JSON.parse(readFileSync(join(dir, "reports", "heartbeat.json"), "utf8"));
+      const rc = hb.counters;
+      expect(rc.read_tokens).toBeGreaterThan(0);
+      expect(rc.read_budget_per_second).toBeGreaterThan(0);
+      expect(rc.use_window_seconds).toBeGreaterThanOrEqual(1);
+      expect(rc.read_use).toBeGreaterThan(0);
+      // The tokens the share stands for were spent in the window, so no more than in all (a float's
+      // last bit aside).
+      expect(rc.read_use * rc.use_window_seconds * rc.read_budget_per_second).toBeLessThanOrEqual(rc.read_tokens + 1e-9);
+      const solo = await startDashboard(dir, ["--config", cfg]);
+      try {
+        const { samples } = parseExposition(await (await fetch(`${solo.url}metrics`)).text());
+        expect(one(samples, "kalshi_bot_rate_limit_tokens_total", { bucket: "read" })).toBe(rc.read_tokens);
+        expect(one(samples, "kalshi_bot_rate_limit_tokens_total", { bucket: "write" })).toBe(rc.write_tokens);
+        expect(one(samples, "kalshi_bot_rate_limit_budget_tokens_per_second", { bucket: "read" })).toBe(rc.read_budget_per_second);
+        expect(one(samples, "kalshi_bot_rate_limit_use_ratio", { bucket: "read" })).toBe(rc.read_use);
+        expect(one(samples, "kalshi_bot_rate_limit_use_ratio", { bucket: "write" })).toBe(rc.write_use);
+        if (HAVE_CHROMIUM)
+          await withBrowser(async (ctx) => {
+            const page = await ctx.newPage();
+            await page.goto(solo.url);
+            await page.waitForSelector("body[data-loaded='1']", { timeout: 15_000 });
+            // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text a reader sees
+            const text = await page.locator('[data-testid="rate-limit"]').innerText();
+            const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+            expect(text).toContain(`read ${pct(rc.read_use)} of ${rc.read_budget_per_second}/s`);
+            expect(text).toContain(
+              `write ${pct(rc.write_use)} of ${rc.write_budget_per_second}/s over ${Math.round(rc.use_window_seconds)} s`,
+            );
+            expect(text).toContain(`${rc.rate_limit_waits} waits`);
+            expect(text).toContain(`${rc.rate_limited_429} × 429`);
+            expect(text).toContain(`${rc.ws_reconnects} reconnects, ${rc.ws_seq_gaps} seq gaps`);
+            mkdirSync(join(ROOT, "test-results"), { recursive: true });
+            await page.screenshot({ path: join(ROOT, "test-results", "dashboard-daemon.png"), fullPage: true });
+          });
+      } finally {
+        expect(await solo.d.stop()).toBe(0);
+      }
     } finally {
       squatter.stop(true);
       stopDrive();

@@ -58,6 +58,18 @@
     if (xs.length === 1) charts[id].setScale("x", { min: xs[0] - 3600, max: xs[0] + 3600 });
   }
 
+  // The bot's heartbeat counters in one line: the share of each bucket's budget spent over the last
+  // minute (or cycle), then the waits, 429s and WebSocket trouble since the bot started.
+  function rateLimitText(c) {
+    if (!c) return "not recorded by the bot yet";
+    const pct = (x) => (x * 100).toFixed(1) + "%";
+    const use =
+      c.read_use != null && c.write_use != null
+        ? "read " + pct(c.read_use) + " of " + c.read_budget_per_second + "/s, write " + pct(c.write_use) + " of " + c.write_budget_per_second + "/s over " + Math.round(c.use_window_seconds) + " s"
+        : "use not measured yet";
+    return use + " · " + c.rate_limit_waits + " waits (" + c.rate_limit_wait_seconds.toFixed(1) + " s) · " + c.rate_limited_429 + " × 429 · WebSocket: " + c.ws_reconnects + " reconnects, " + c.ws_seq_gaps + " seq gaps";
+  }
+
   function render(s) {
     const st = s.status;
     const hb = st.heartbeat.data;
@@ -103,6 +115,10 @@
     if (cy.length) chart("cycles", "Cycle duration", "seconds", [cy.map((c) => Date.parse(c.started_at) / 1000), cy.map((c) => c.duration_seconds)], (v) => v.toFixed(2) + " s");
     const last = s.cycles[s.cycles.length - 1];
     set("last-cycle", last ? "#" + last.id + " " + last.status + ", " + (last.duration_seconds == null ? "running" : last.duration_seconds.toFixed(2) + " s") + ", " + last.orders_placed + " order(s)" : "none yet");
+    const rl = s.rate_limit;
+    const rlEl = q("rate-limit");
+    rlEl.textContent = rateLimitText(rl);
+    rlEl.className = rl ? "" : "muted";
     document.body.dataset.loaded = "1";
   }
 
