@@ -124,6 +124,8 @@ export interface Episode {
   event: string;
   fromMs: number;
   toMs: number;
+  /** Runs of offered seconds merged into this episode (see EpisodeTracker's `gapMs`). */
+  runs: number;
   offeredSets: Count;
   offeredMicros: Micros;
   capturedSets: Count;
@@ -133,9 +135,18 @@ export interface Episode {
 /**
  * Episodes of offered arbitrage, observed once a second (before the bot runs): a run of seconds in
  * which an event offers a set that pays after fees. Its offer is the most seen at once plus what the
- * account had already taken by then (makers requote during an episode, so more can show up after
- * the first second). Captured: the account's complete sets in the event from the episode's first
- * second to a second after its last.
+ * account had already taken in the episode by then (makers requote during an episode, so more can
+ * show up after the first second). Captured: the account's complete sets in the event from the
+ * episode's first second to a second after its last.
+ *
+ * `gapMs`: runs of the same event separated by fewer silent seconds than that are one episode. An
+ * offer that drops out for a moment (a maker's requote, or the top left uncrossed for a second after
+ * a cycle took `max_sets` of it) and comes back before the bot's next cycle is the same opportunity:
+ * split in two, the sets the bot took before the pause would be offered once in the first run (as
+ * "taken") and what it left offered again in the second, while captured once. Merged, the offer is
+ * the most of (offered now + taken since the episode began) over the whole episode, so every set is
+ * counted once. Pass the bot's cycle interval; 0 (the default) ends an episode at its first silent
+ * second.
  */
 export class EpisodeTracker {
   private readonly open = new Map<string, Episode>();
@@ -144,6 +155,7 @@ export class EpisodeTracker {
   constructor(
     private readonly ex: Exchange,
     private readonly fills: () => readonly Fill[],
+    private readonly gapMs = 0,
   ) {}
 
   observe(): void {
@@ -153,7 +165,8 @@ export class EpisodeTracker {
       const o = offeredArbitrage(this.ex, ev.eventTicker, exh.has(ev.eventTicker));
       const e = this.open.get(ev.eventTicker);
       if (!o) {
-        if (e) this.close(e);
+        // (now − toMs) / 1 s silent seconds so far, this one included: closed once they reach the gap.
+        if (e && now - e.toMs >= this.gapMs) this.close(e);
         continue;
       }
       if (!e) {
@@ -161,6 +174,7 @@ export class EpisodeTracker {
           event: ev.eventTicker,
           fromMs: now,
           toMs: now,
+          runs: 1,
           offeredSets: o.sets,
           offeredMicros: o.profitMicros,
           capturedSets: 0,
@@ -168,6 +182,7 @@ export class EpisodeTracker {
         });
         continue;
       }
+      if (now - e.toMs > 1_000) e.runs++;
       e.toMs = now;
       const taken = capturedArbitrage(this.fills(), ev.marketTickers, e.fromMs, now);
       if (o.profitMicros + taken.profitMicros > e.offeredMicros) {

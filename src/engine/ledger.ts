@@ -576,7 +576,9 @@ export class Ledger {
         fillId: f.fillId,
         paper: this.p,
         orderId: f.orderId,
-        clientOrderId: f.clientOrderId,
+        // Kalshi's fills (GetFills) carry no client_order_id: take it from our order row, so the
+        // fill is tied to the strategy that sent it (strategyFills joins on it).
+        clientOrderId: f.clientOrderId ?? (f.orderId !== null ? (this.orderByOrderId(f.orderId)?.clientOrderId ?? null) : null),
         ticker: f.ticker,
         side: f.side,
         price: f.price,

@@ -52,7 +52,10 @@ const quoted = portfolio({
 });
 
 let n = 0;
-function fill(ledger: Ledger, o: { ticker: string; side: BookSide; price: number; count: number; strategy?: string; tsMs: number }) {
+function fill(
+  ledger: Ledger,
+  o: { ticker: string; side: BookSide; price: number; count: number; strategy?: string; tsMs: number; exchangeFill?: boolean },
+) {
   const id = `c-${++n}`;
   const row = ledger.insertPending([
     {
@@ -76,7 +79,8 @@ function fill(ledger: Ledger, o: { ticker: string; side: BookSide; price: number
   ledger.recordFill({
     fillId: `f-${n}`,
     orderId: `o-${n}`,
-    clientOrderId: id,
+    // A live fill as Kalshi's GetFills returns it: the order_id, no client_order_id.
+    clientOrderId: o.exchangeFill ? null : id,
     ticker: o.ticker,
     eventTicker: "EV",
     side: o.side,
@@ -132,6 +136,38 @@ describe("market_maker: toxic markouts pull quotes", () => {
     ]);
     expect(cancelled(out, "B")).toHaveLength(2);
     expect(cancelled(out, "B")[0]!.reason).toMatch(/over all markets/);
+  });
+
+  test("live: the exchange's fills name only the order_id; they are still the strategy's own fills, and pull", () => {
+    const ledger = new Ledger(openDb(join(tempDir("mm-markout-live"), "k.sqlite")), false);
+    const tFill = NOW - 120_000;
+    fill(ledger, { ticker: "A", side: "bid", price: 4500, count: 300, tsMs: tFill, exchangeFill: true });
+    fill(ledger, { ticker: "B", side: "bid", price: 6000, count: 500, tsMs: tFill, strategy: "event_arbitrage", exchangeFill: true });
+    // A fill of an order the bot never sent (placed by hand on the account): no strategy's.
+    ledger.recordFill({
+      fillId: "f-manual",
+      orderId: "o-manual",
+      clientOrderId: null,
+      ticker: "A",
+      eventTicker: "EV",
+      side: "ask",
+      price: 4000,
+      count: 100,
+      feeMicros: 0,
+      isTaker: true,
+      tsMs: tFill,
+    });
+    expect(ledger.strategyFills("market_maker", NOW - 300_000)).toEqual([
+      { ticker: "A", side: "bid", price: 4500, count: 300, tsMs: tFill },
+    ]);
+    const hist = new Map([
+      ["A", series((t) => (t < tFill + 30_000 ? 4500 : 4200))],
+      ["B", series(() => 4500)],
+    ]);
+    expect(cancelled(run(ledger, hist), "A").map((c) => c.reason)).toEqual([
+      expect.stringMatching(/toxic flow: our fills here marked out -0.03/),
+      expect.stringMatching(/toxic flow/),
+    ]);
   });
 
   test("per market vs overall: a good B offsets A overall, so only A is pulled", () => {
