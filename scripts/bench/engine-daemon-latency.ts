@@ -24,6 +24,7 @@ import { Database } from "bun:sqlite";
 import { Account } from "../../src/sim/accounts.ts";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
 import { daemonArgs, startVenue, writeBotConfig } from "../../test/engine/e2e-harness.ts";
+import { childEnv } from "../../test/helpers/bin.ts";
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: number) => {
@@ -80,7 +81,7 @@ const cfg = writeBotConfig(dir, v, {
 const botCmd = process.env.PROFILE_DIR
   ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${resolve(process.env.PROFILE_DIR)}`, resolve(import.meta.dir, "../../src/cli.ts")]
   : [BIN];
-const bot = Bun.spawn([...botCmd, ...daemonArgs(cfg, dir), "--verbose"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+const bot = Bun.spawn([...botCmd, ...daemonArgs(cfg, dir), "--verbose"], { cwd: dir, env: childEnv(), stdout: "pipe", stderr: "pipe" });
 const botOut = new Response(bot.stdout).text();
 void new Response(bot.stderr).text();
 
@@ -156,7 +157,7 @@ for (let i = 0; i < 200; i++) {
 const round: number[] = [];
 for (let i = 0; i < 60; i++) {
   const path = `/trade-api/v2/portfolio/orders/${randomUUID()}`;
-  const ts = String(Date.now());
+  const ts = String(Math.round(v.botNow()));
   const signature = sign("sha256", Buffer.from(`${ts}DELETE${path}`), {
     key,
     padding: constants.RSA_PKCS1_PSS_PADDING,
