@@ -83,7 +83,7 @@ const botCmd = process.env.PROFILE_DIR
   : [BIN];
 const bot = Bun.spawn([...botCmd, ...daemonArgs(cfg, dir), "--verbose"], { cwd: dir, env: childEnv(), stdout: "pipe", stderr: "pipe" });
 const botOut = new Response(bot.stdout).text();
-const botErr = new Response(bot.stderr).text(); void botErr.then((t) => Bun.write("/tmp/hlat-stderr.txt", t));
+void new Response(bot.stderr).text();
 
 const ledger = () => new Database(join(dir, "data/kalshi.sqlite"), { readonly: true });
 function restingBids(): Array<{ ticker: string; price: number }> {
