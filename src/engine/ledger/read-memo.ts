@@ -15,7 +15,9 @@ export class ReadMemo {
   private readonly stampQuery;
 
   constructor(db: Database) {
-    this.stampQuery = db.query<{ c: number; v: number }, []>("select total_changes() as c, (select data_version from pragma_data_version) as v");
+    this.stampQuery = db.query<{ c: number; v: number }, []>(
+      "select total_changes() as c, (select data_version from pragma_data_version) as v",
+    );
   }
 
   /** The database's write stamp now (see the header). */
