@@ -173,7 +173,7 @@ interface ExchangeState {
 /** The book the strategies and the gate see: the ledger's positions and resting orders, the risk state. */
 interface BookState {
   positions: ReturnType<Ledger["positions"]>;
-  resting: OrderRow[];
+  resting: readonly OrderRow[];
   snap: RiskSnapshot;
 }
 
@@ -557,6 +557,7 @@ export class Engine {
     this.view.updateWatch(md, decided.intents, this.strategies);
     this.view.updateTouched(decided.decisions);
     this.renewal.schedule();
+    this.readyNextPass();
   }
 
   /** A cycle that stopped (a requested stop during market data) or failed: recorded, rethrown with its report. */
@@ -728,9 +729,7 @@ export class Engine {
     const intents: Intent[] = [];
     const decisions: StrategyDecision[] = [];
     // Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything.
-    const held = [...new Set([...view.positions.keys(), ...view.restingOrders.map((o) => o.ticker)])];
-    const inventory = new Map(this.strategies.map((s) => [s.name as string, ledger.strategyInventory(s.name, held)]));
-    const portfolio: PortfolioView = { ...view, inventory, equityMicros: this.gate.snapshot.equityMicros };
+    const portfolio: PortfolioView = { ...view, inventory: this.inventories(view), equityMicros: this.gate.snapshot.equityMicros };
     // Strategies compare `nowMs` with exchange times (close times, their mid history): the
     // exchange's clock when known, never only this machine's.
     const stratNow = this.exchangeClock.now() ?? now;
@@ -809,6 +808,39 @@ export class Engine {
         strategy: i.strategy,
       });
     return { decisions, intents, inScope, outOfScope };
+  }
+
+  /** Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything. */
+  private inventories(view: PortfolioView): Map<string, ReadonlyMap<string, number>> {
+    const held = [...new Set([...view.positions.keys(), ...view.restingOrders.map((o) => o.ticker)])];
+    return new Map(this.strategies.map((s) => [s.name as string, this.d.ledger.strategyInventory(s.name, held)]));
+  }
+
+  /**
+   * After a cycle's or a pass's requests went out, for the next reactive pass: the resting orders'
+   * amend and cancel paths signed ahead (live; most recently changed first), and the ledger reads a
+   * pass starts with made now, kept until the next write (ledger/read-memo.ts). Both were on the
+   * path from a book update to the order leaving.
+   */
+  private readyNextPass(): void {
+    const { ledger } = this.d;
+    const resting = ledger.ordersWithStatus(["resting"]);
+    if (!this.paper && this.d.mode === "trade")
+      this.d.session.client.presignOrderPaths(
+        resting
+          .filter((r) => r.origin === "bot" && r.orderId)
+          .sort((a, b) => b.updatedAt - a.updatedAt)
+          .map((r) => r.orderId!),
+      );
+    if (!this.live) return;
+    ledger.blockedTickers();
+    ledger.restingByOrderId("");
+    this.inventories(portfolioView(0, ledger.positions(), resting));
+    const stratNow = this.exchangeClock.now() ?? Date.now();
+    for (const s of this.strategies) {
+      const since = s.strategy.fillsSince?.(s.params, stratNow);
+      if (since !== undefined) ledger.strategyFills(s.name, since);
+    }
   }
 
   // ---- live books (live-view.ts) -------------------------------------------------------------------
@@ -963,6 +995,7 @@ export class Engine {
   private passNote(md: MarketData, intents: readonly Intent[]): void {
     this.view.noteIntents(md, intents);
     this.renewal.schedule();
+    this.readyNextPass();
   }
 
   /** Mid history for strategies that ask for it (market_maker's volatility and fast-move checks). */

@@ -12,6 +12,7 @@ import type { RiskRow } from "./risk.ts";
 import { MidHistory } from "./ledger/mid-history.ts";
 import { applyFill, applySettlement, EMPTY_POSITION, type PositionState } from "./position-math.ts";
 import { hedgedPositions, strategyFills, strategyInventory } from "./ledger/holdings.ts";
+import { ReadMemo } from "./ledger/read-memo.ts";
 
 const {
   orders,
@@ -324,25 +325,40 @@ export class Ledger {
     return q.get({ id: orderId });
   }
 
-  ordersWithStatus(statuses: OrderStatus[]): OrderRow[] {
+  /** Orders in these statuses; memoized until the next write (read-only for callers). */
+  ordersWithStatus(statuses: OrderStatus[]): readonly OrderRow[] {
     // Prepared once per status list: building the query is most of the cost at cycle rates.
     const key = statuses.join(",");
-    let q = this.byStatus.get(key);
-    if (!q) {
-      q = this.db
-        .select()
-        .from(orders)
-        .where(and(eq(orders.paper, this.p), inArray(orders.status, statuses)))
-        .prepare();
-      this.byStatus.set(key, q);
-    }
-    return q.all();
+    return this.memo.get(`orders:${key}`, () => {
+      let q = this.byStatus.get(key);
+      if (!q) {
+        q = this.db
+          .select()
+          .from(orders)
+          .where(and(eq(orders.paper, this.p), inArray(orders.status, statuses)))
+          .prepare();
+        this.byStatus.set(key, q);
+      }
+      return Object.freeze(q.all());
+    });
   }
   private readonly byStatus = new Map<string, { all(): OrderRow[] }>();
+  /** Reads kept until the next write (ledger/read-memo.ts): the reactive pass's hot reads. */
+  private get memo(): ReadMemo {
+    return (this.memoOnce ??= new ReadMemo(this.db.$client));
+  }
+  private memoOnce: ReadMemo | null = null;
+
+  /** The resting order with this exchange order id, if the ledger has one resting. */
+  restingByOrderId(orderId: string): OrderRow | undefined {
+    return this.memo
+      .get("resting-by-id", () => new Map(this.ordersWithStatus(["resting"]).flatMap((r) => (r.orderId ? [[r.orderId, r] as const] : []))))
+      .get(orderId);
+  }
 
   /** Markets with an order whose outcome is not known yet: they take no new order until resolved. */
-  blockedTickers(): Set<string> {
-    return new Set(this.ordersWithStatus(["pending", "unknown"]).map((r) => r.ticker));
+  blockedTickers(): ReadonlySet<string> {
+    return this.memo.get("blocked", () => new Set(this.ordersWithStatus(["pending", "unknown"]).map((r) => r.ticker)));
   }
 
   /** An order found on the exchange that the ledger never recorded (placed by hand or another tool). */
@@ -443,13 +459,18 @@ export class Ledger {
   }
 
   /** One strategy's own net position per ticker, from its fills (ledger/holdings.ts). */
-  strategyInventory(strategy: string, tickers: readonly string[]): Map<string, number> {
-    return strategyInventory(this.db.$client, this.p, strategy, tickers);
+  strategyInventory(strategy: string, tickers: readonly string[]): ReadonlyMap<string, number> {
+    return this.memo.get(`inventory:${strategy}:${tickers.join(",")}`, () => strategyInventory(this.db.$client, this.p, strategy, tickers));
   }
 
-  /** One strategy's own fills since `sinceMs` (fill time), oldest first (ledger/holdings.ts). */
+  /**
+   * One strategy's own fills since `sinceMs` (fill time), oldest first (ledger/holdings.ts). A later
+   * `sinceMs` with no write in between is cut from the memoized read of an earlier one.
+   */
   strategyFills(strategy: string, sinceMs: number): OwnFillView[] {
-    return strategyFills(this.db.$client, this.p, strategy, sinceMs);
+    const kept = this.memo.get(`fills:${strategy}`, () => ({ sinceMs, rows: strategyFills(this.db.$client, this.p, strategy, sinceMs) }));
+    if (kept.sinceMs > sinceMs) return strategyFills(this.db.$client, this.p, strategy, sinceMs);
+    return kept.sinceMs === sinceMs ? [...kept.rows] : kept.rows.filter((f) => f.tsMs >= sinceMs);
   }
 
   /** Mid history kept in market_snapshots for the strategies that ask for it. */

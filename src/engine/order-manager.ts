@@ -200,7 +200,7 @@ export class OrderManager {
   // ---- amends --------------------------------------------------------------------------------------
 
   private async amend(a: AmendIntent, sum: ExecSummary): Promise<void> {
-    const row = this.d.ledger.orderByOrderId(a.orderId);
+    const row = this.d.ledger.restingByOrderId(a.orderId);
     if (row?.status !== "resting") {
       sum.decisions.push({ intent: a, result: "skipped", detail: "not resting in the ledger" });
       return;
@@ -209,8 +209,9 @@ export class OrderManager {
       sum.decisions.push({ intent: a, result: "blocked", detail: "an order on this market has an unknown outcome" });
       return;
     }
-    const bv = evaluateIntents([a], this.d.gate.snapshot, this.d.gate.limits, this.now()).verdicts[0]!;
-    const v = bv.verdict;
+    const judgedFrom = this.d.gate.snapshot;
+    const judged = evaluateIntents([a], judgedFrom, this.d.gate.limits, this.now());
+    const v = judged.verdicts[0]!.verdict;
     if (v.verdict === "reject") {
       sum.decisions.push({ intent: a, result: "risk rejected", detail: v.reason });
       return;
@@ -228,7 +229,12 @@ export class OrderManager {
     const remaining = total - row.filledCount;
     // A pure size reduction at the same price keeps queue priority: decrease instead of amend.
     const decrease = a.price === row.price && remaining < row.remainingCount && remaining > 0;
-    this.d.gate.snapshot = evaluateIntents([{ ...a, count: total }], this.d.gate.snapshot, this.d.gate.limits, this.now()).snapshot;
+    // The snapshot the verdict left (the amend applied at the count it allowed, `total`), unless the
+    // gate's snapshot moved meanwhile (an operator prompt was awaited): then applied to the new one.
+    this.d.gate.snapshot =
+      this.d.gate.snapshot === judgedFrom
+        ? judged.snapshot
+        : evaluateIntents([{ ...a, count: total }], this.d.gate.snapshot, this.d.gate.limits, this.now()).snapshot;
     this.d.ledger.updateOrder(
       row.id,
       {},

@@ -72,6 +72,8 @@ export class Presigner {
   private readonly ready = new Map<string, Array<{ headers: AuthHeaders; madeMono: number }>>();
   private readonly kept = new Map<string, { method: string; pathname: string; depth: number }>();
   private readonly lastTs = new Map<string, number>();
+  /** Endpoints kept per group (keepGroup), so a group's next list can drop what left it. */
+  private readonly groups = new Map<string, Set<string>>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private refillQueued = false;
   /** Counters for benchmarks and tests: signatures used from the cache, and requests that found none fresh. */
@@ -120,6 +122,30 @@ export class Presigner {
   keepReady(endpoints: ReadonlyArray<readonly [method: string, pathname: string, depth?: number]>): void {
     for (const [method, pathname, depth = 1] of endpoints) this.kept.set(`${method} ${pathname}`, { method, pathname, depth });
     this.refill();
+    this.startTimer();
+  }
+
+  /**
+   * Keep one signature ready for each of `endpoints`, replacing what `group` kept before: paths that
+   * name an order (amend, cancel) change as orders come and go. Those no longer listed are dropped
+   * with their signatures; new ones are signed on later turns of the event loop, one a turn (never
+   * in one block: the caller is on the hot path).
+   */
+  keepGroup(group: string, endpoints: ReadonlyArray<readonly [method: string, pathname: string]>): void {
+    const next = new Set(endpoints.map(([m, p]) => `${m} ${p}`));
+    for (const k of this.groups.get(group) ?? []) {
+      if (next.has(k)) continue;
+      this.kept.delete(k);
+      this.ready.delete(k);
+      this.lastTs.delete(k);
+    }
+    for (const [method, pathname] of endpoints) this.kept.set(`${method} ${pathname}`, { method, pathname, depth: 1 });
+    this.groups.set(group, next);
+    this.startTimer();
+    this.queueRefill();
+  }
+
+  private startTimer(): void {
     if (this.timer) return;
     this.timer = setInterval(() => this.queueRefill(), Math.max(1, Math.floor(this.maxAgeMs / 4)));
     this.timer.unref?.();
@@ -148,16 +174,23 @@ export class Presigner {
   private refillOne(): boolean {
     let signed = false;
     for (const [k, { method, pathname, depth }] of this.kept) {
-      const young = () => (this.ready.get(k) ?? []).filter((e) => this.monoNow() - e.madeMono <= this.maxAgeMs / 2).length;
-      if (young() >= depth) continue;
+      if (this.young(k) >= depth) continue;
       if (signed) return true;
       this.prepare(method, pathname);
       signed = true;
       const list = this.ready.get(k)!;
       while (list.length > depth && this.monoNow() - list[0]!.madeMono > this.maxAgeMs / 2) list.shift();
-      if (young() < depth) return true;
+      if (this.young(k) < depth) return true;
     }
     return false;
+  }
+
+  /** Signatures for `k` in the first half of their life. */
+  private young(k: string): number {
+    const now = this.monoNow();
+    let n = 0;
+    for (const e of this.ready.get(k) ?? []) if (now - e.madeMono <= this.maxAgeMs / 2) n++;
+    return n;
   }
 
   private refill(): void {
@@ -170,5 +203,6 @@ export class Presigner {
     this.timer = undefined;
     this.kept.clear();
     this.ready.clear();
+    this.groups.clear();
   }
 }

@@ -1,8 +1,20 @@
-// Signatures made ahead of time for order create (issue 14 goal 2): valid for the path they were
+// Signatures made ahead of time for order create, amend and cancel (issue 14 goal 2): valid for the path they were
 // made for, used once, never older than their limit, and sent by the client over real HTTP.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KalshiClient } from "../../src/kalshi/client.ts";
-import { HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Presigner, signingMessage, verifyMessage } from "../../src/kalshi/signer.ts";
+import { COUNT_ONE } from "../../src/kalshi/money.ts";
+import {
+  HEADER_KEY,
+  HEADER_SIGNATURE,
+  HEADER_TIMESTAMP,
+  Presigner,
+  privateKeyFromPem,
+  signingMessage,
+  verifyMessage,
+} from "../../src/kalshi/signer.ts";
+import { ManualClock } from "../../src/sim/clock.ts";
+import { generateKeyPair } from "../../src/sim/keys.ts";
+import { startSimServer, type SimServer } from "../../src/sim/server.ts";
 import { json, RecordingServer, testKeys } from "./helpers.ts";
 
 const PATH = "/trade-api/v2/portfolio/events/orders";
@@ -110,6 +122,112 @@ describe("KalshiClient.presignOrders", () => {
       await c.getBalance().catch(() => {});
       expect(pre.stats.hits).toBe(3);
       expect(s.hits.at(-1)!.url.pathname).toBe("/trade-api/v2/portfolio/balance");
+    } finally {
+      pre.stop();
+    }
+  });
+});
+
+describe("Presigner.keepGroup", () => {
+  const amend = (id: string) => `${PATH}/${id}/amend`;
+
+  test("a group's paths are replaced as a whole: those that left are dropped, new ones signed on later turns, one a turn", async () => {
+    const mono = 0;
+    const p = new Presigner("key-1", testKeys().privateKey, 2_000, () => mono);
+    p.keepGroup("orders", [
+      ["POST", amend("a")],
+      ["POST", amend("b")],
+    ]);
+    // Nothing signed in the caller's turn: the caller is on the hot path.
+    expect(p.prepared("POST", amend("a")) + p.prepared("POST", amend("b"))).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(p.prepared("POST", amend("a")) + p.prepared("POST", amend("b"))).toBe(1);
+    for (let i = 0; i < 100 && p.prepared("POST", amend("b")) < 1; i++) await new Promise((r) => setImmediate(r));
+    expect([p.prepared("POST", amend("a")), p.prepared("POST", amend("b"))]).toEqual([1, 1]);
+    p.keepGroup("orders", [
+      ["POST", amend("b")],
+      ["POST", amend("c")],
+    ]);
+    expect(p.prepared("POST", amend("a"))).toBe(0);
+    expect(p.take("POST", amend("a"))).toBeUndefined();
+    for (let i = 0; i < 100 && p.prepared("POST", amend("c")) < 1; i++) await new Promise((r) => setImmediate(r));
+    expect([p.prepared("POST", amend("b")), p.prepared("POST", amend("c"))]).toEqual([1, 1]);
+    p.stop();
+  });
+
+  test("a kept signature past maxAgeMs is never handed out: the request finds none and signs on the spot", async () => {
+    let mono = 0;
+    const p = new Presigner("key-1", testKeys().privateKey, 2_000, () => mono);
+    p.keepGroup("orders", [["POST", amend("a")]]);
+    for (let i = 0; i < 100 && p.prepared("POST", amend("a")) < 1; i++) await new Promise((r) => setImmediate(r));
+    expect(p.prepared("POST", amend("a"))).toBe(1);
+    mono = 2_001; // no turn of the event loop in between, so no renewal either
+    expect(p.take("POST", amend("a"))).toBeUndefined();
+    expect(p.stats).toEqual({ hits: 0, misses: 1 });
+    p.stop();
+  });
+});
+
+describe("KalshiClient.presignOrderPaths against the local exchange", () => {
+  let sim: SimServer;
+  const kp = generateKeyPair();
+  beforeAll(async () => {
+    sim = await startSimServer({
+      port: 0,
+      seed: 7,
+      clock: new ManualClock(Date.UTC(2026, 5, 10, 13, 0, 0)),
+      quiet: true,
+      tier: "prime",
+      accounts: [{ apiKeyId: "me", publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+    });
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  test("an amend and a cancel of a resting order go out with signatures made ahead, and the exchange takes both", async () => {
+    const c = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: "me", privateKey: privateKeyFromPem(kp.privateKeyPem), tier: "prime" });
+    const pre = c.presignOrders()!;
+    try {
+      // A market on shard 0: the client routes a cancel without reading the market first.
+      // Asked at 10¢ or more, so bids at 1¢ and 2¢ rest.
+      const ticker = [...sim.exchange.markets.values()].find(
+        (m) => m.status === "active" && m.exchangeIndex === 0 && sim.exchange.top(m.ticker).ask >= 1_000,
+      )!.ticker;
+      const placed = await c.createOrder({
+        ticker,
+        side: "bid",
+        price: 200,
+        count: COUNT_ONE,
+        time_in_force: "good_till_canceled",
+        self_trade_prevention_type: "maker",
+      });
+      const id = placed.order_id;
+      const amendPath = `/trade-api/v2/portfolio/events/orders/${id}/amend`;
+      const cancelPath = `/trade-api/v2/portfolio/events/orders/${id}`;
+      c.presignOrderPaths([id]);
+      for (let i = 0; i < 1_000 && (pre.prepared("POST", amendPath) < 1 || pre.prepared("DELETE", cancelPath) < 1); i++)
+        await new Promise((r) => setImmediate(r));
+      const before = { ...pre.stats };
+      const amended = await c.amendOrder(id, {
+        ticker,
+        side: "bid",
+        price: 100,
+        count: COUNT_ONE,
+        client_order_id: placed.client_order_id,
+        updated_client_order_id: "cid-amended",
+      });
+      expect(amended.order_id).toBe(id);
+      expect(pre.stats.hits).toBe(before.hits + 1);
+      const after = await c.getOrder(id);
+      expect([after.yes_price_dollars, after.status]).toEqual([100, "resting"]);
+      // The amend's path names the same order: its next signature is made for the next requote.
+      for (let i = 0; i < 1_000 && pre.prepared("POST", amendPath) < 1; i++) await new Promise((r) => setImmediate(r));
+      expect(pre.prepared("POST", amendPath)).toBe(1);
+      await c.cancelOrder(id, { market_ticker: ticker });
+      expect(pre.stats.hits).toBe(before.hits + 2);
+      expect(pre.stats.misses).toBe(before.misses);
+      expect((await c.getOrder(id)).status).toBe("canceled");
     } finally {
       pre.stop();
     }

@@ -10,6 +10,13 @@ const MIN_GAP_MS = 5_000;
 
 export class MidHistory {
   private readonly lastWrite = new Map<string, number>();
+  /**
+   * Per market, every row at or after `from` (oldest first), read from the ledger once and then
+   * kept in step with this class's own writes (the only writer of these rows: the lock keeps other
+   * processes out). Reading 30 minutes of rows per market back from SQLite at every reactive pass
+   * cost a few hundred microseconds between a book update and the order.
+   */
+  private readonly kept = new Map<string, { from: number; rows: Array<readonly [number, Price]> }>();
 
   constructor(private readonly db: Database) {}
 
@@ -18,25 +25,51 @@ export class MidHistory {
     const ins = this.db.query(
       "insert into market_snapshots (cycle_id, ticker, yes_bid, yes_ask, last_price, volume, at) values (?, ?, ?, ?, ?, ?, ?)",
     );
+    const from = nowMs - MID_HISTORY_WINDOW_MS;
     for (const m of views) {
       if (m.yesBid === null || m.yesAsk === null || m.yesBid >= m.yesAsk) continue;
       const last = this.lastWrite.get(m.ticker) ?? this.lastWrittenAt(m.ticker);
       if (last !== null && nowMs - last < MIN_GAP_MS) continue;
+      const k = this.rowsSince(m.ticker, from);
       ins.run(cycleId, m.ticker, m.yesBid, m.yesAsk, m.lastPrice, m.volume, nowMs);
       this.lastWrite.set(m.ticker, nowMs);
+      // Writes come at least MIN_GAP_MS after the newest row, so appending keeps the order.
+      k.rows.push([nowMs, Math.floor((m.yesBid + m.yesAsk) / 2)]);
     }
     const out = new Map<string, Array<readonly [number, Price]>>();
-    const q = this.db.query(
-      "select at, yes_bid, yes_ask from market_snapshots where ticker = ? and at >= ? and at <= ? and yes_bid is not null and yes_ask is not null order by at",
-    );
     for (const m of views) {
-      const rows = q.all(m.ticker, nowMs - MID_HISTORY_WINDOW_MS, nowMs) as Array<{ at: number; yes_bid: number; yes_ask: number }>;
+      const k = this.rowsSince(m.ticker, from);
       out.set(
         m.ticker,
-        rows.map((r) => [r.at, Math.floor((r.yes_bid + r.yes_ask) / 2)] as const),
+        k.rows.filter(([at]) => at >= from && at <= nowMs),
       );
     }
     return out;
+  }
+
+  /**
+   * The kept rows of `ticker`, covering at least `from` onwards: read from the ledger the first time,
+   * or again when asked for older rows than are kept (a clock that stepped back); otherwise rows
+   * older than two windows before `from` are let go.
+   */
+  private rowsSince(ticker: string, from: number): { from: number; rows: Array<readonly [number, Price]> } {
+    let k = this.kept.get(ticker);
+    if (!k || from < k.from) {
+      const rows = this.db
+        .query(
+          "select at, yes_bid, yes_ask from market_snapshots where ticker = ? and at >= ? and yes_bid is not null and yes_ask is not null order by at",
+        )
+        .all(ticker, from) as Array<{ at: number; yes_bid: number; yes_ask: number }>;
+      k = { from, rows: rows.map((r) => [r.at, Math.floor((r.yes_bid + r.yes_ask) / 2)] as const) };
+      this.kept.set(ticker, k);
+    } else if (from - k.from > 2 * MID_HISTORY_WINDOW_MS) {
+      const cut = from - MID_HISTORY_WINDOW_MS;
+      let i = 0;
+      while (i < k.rows.length && k.rows[i]![0] < cut) i++;
+      k.rows.splice(0, i);
+      k.from = cut;
+    }
+    return k;
   }
 
   private lastWrittenAt(ticker: string): number | null {

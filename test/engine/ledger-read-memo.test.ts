@@ -1,0 +1,123 @@
+// The reactive pass's ledger reads, kept until the database changes (ledger/read-memo.ts), and the
+// mid history kept in memory (ledger/mid-history.ts): both must answer exactly what a fresh read of
+// the SQLite file answers, whichever code path or connection wrote last.
+import { afterAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDb } from "../../src/db/open.ts";
+import { Ledger, type NewOrder } from "../../src/engine/ledger.ts";
+import { MID_HISTORY_WINDOW_MS, MidHistory } from "../../src/engine/ledger/mid-history.ts";
+import { market } from "../strategies/helpers.ts";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function fresh(): { ledger: Ledger; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), "kbot-memo-"));
+  dirs.push(dir);
+  const file = join(dir, "k.sqlite");
+  return { ledger: new Ledger(openDb(file), false), file };
+}
+
+let n = 0;
+const order = (ticker: string, strategy = "market_maker"): NewOrder => ({
+  clientOrderId: `c-${++n}`,
+  ticker,
+  eventTicker: "EV",
+  side: "bid",
+  price: 4000,
+  count: 100,
+  timeInForce: "good_till_canceled",
+  postOnly: true,
+  reduceOnly: false,
+  strategy,
+  reason: "t",
+  orderGroupId: null,
+  groupKey: null,
+  cycleId: null,
+});
+
+describe("ledger reads kept until the next write", () => {
+  test("unchanged between writes; every write retires them, through the ledger, raw SQL on its connection, or another connection", () => {
+    const { ledger, file } = fresh();
+    const [row] = ledger.insertPending([order("A")]);
+    expect(ledger.blockedTickers().has("A")).toBe(true);
+    const first = ledger.ordersWithStatus(["pending", "unknown"]);
+    expect(ledger.ordersWithStatus(["pending", "unknown"])).toBe(first); // no write: the same read
+    expect(() => (first as unknown[]).push(1)).toThrow(); // shared between callers: frozen
+
+    ledger.updateOrder(row!.id, { status: "resting", orderId: "o-1" }, "accepted");
+    expect(ledger.blockedTickers().size).toBe(0);
+    expect(ledger.restingByOrderId("o-1")?.id).toBe(row!.id);
+    expect(ledger.ordersWithStatus(["resting"]).map((r) => r.orderId)).toEqual(["o-1"]);
+
+    // Raw SQL on the ledger's own connection: no caller told the memo, the write stamp did.
+    ledger.db.$client.run("update orders set status = 'unknown' where id = ?", [row!.id]);
+    expect(ledger.restingByOrderId("o-1")).toBeUndefined();
+    expect(ledger.blockedTickers().has("A")).toBe(true);
+
+    // Another connection (another process would be the same): data_version moves.
+    const other = new Database(file);
+    other.run("update orders set status = 'resting' where id = ?", [row!.id]);
+    other.close();
+    expect(ledger.blockedTickers().size).toBe(0);
+    expect(ledger.restingByOrderId("o-1")?.status).toBe("resting");
+  });
+
+  test("a strategy's inventory and fills follow its fills; a later window is cut from the kept read, an earlier one read again", () => {
+    const { ledger } = fresh();
+    const fillAt = (ticker: string, tsMs: number) => {
+      const [row] = ledger.insertPending([order(ticker)]);
+      const id = `o-${row!.id}`;
+      ledger.updateOrder(row!.id, { status: "executed", orderId: id, filledCount: 100, remainingCount: 0 }, "filled");
+      ledger.recordFill({
+        fillId: `f-${row!.id}`,
+        orderId: id,
+        clientOrderId: row!.clientOrderId,
+        ticker,
+        eventTicker: "EV",
+        side: "bid",
+        price: 4000,
+        count: 100,
+        feeMicros: 0,
+        isTaker: false,
+        tsMs,
+      });
+    };
+    fillAt("A", 1_000);
+    fillAt("A", 2_000);
+    expect(ledger.strategyInventory("market_maker", ["A", "B"]).get("A")).toBe(200);
+    expect(ledger.strategyFills("market_maker", 0).map((f) => f.tsMs)).toEqual([1_000, 2_000]);
+    expect(ledger.strategyFills("market_maker", 1_500).map((f) => f.tsMs)).toEqual([2_000]);
+    expect(ledger.strategyFills("market_maker", 0).map((f) => f.tsMs)).toEqual([1_000, 2_000]);
+    fillAt("B", 3_000);
+    expect(ledger.strategyInventory("market_maker", ["A", "B"]).get("B")).toBe(100);
+    expect(ledger.strategyFills("market_maker", 1_500).map((f) => f.tsMs)).toEqual([2_000, 3_000]);
+    expect(ledger.strategyFills("other", 0)).toEqual([]);
+  });
+});
+
+describe("mid history kept in memory", () => {
+  test("answers what a fresh read of the ledger answers, as time runs on, across the window's edge and a clock stepping back", () => {
+    const { ledger } = fresh();
+    const kept = ledger.midHistory();
+    const T0 = Date.UTC(2026, 10, 24, 14, 0, 0);
+    const views = (bid: number) => [market("A", { yesBid: bid, yesAsk: bid + 200 }), market("B", { yesBid: 5000, yesAsk: 5100 })];
+    const times: number[] = [];
+    // 100 minutes: rows leave the window, and the kept ones older than two windows are let go.
+    for (let i = 0; i < 300; i++) times.push(T0 + i * 20_000);
+    times.push(T0 + 30 * 60_000); // the exchange clock stepped back 70 minutes: older rows than kept are asked for
+    times.push(T0 + 101 * 60_000);
+    for (const [i, at] of times.entries()) {
+      const got = kept.observe(views(3000 + (i % 7) * 100), at, null);
+      // A fresh reader sees only the ledger (it writes nothing: each market was written under 5 s ago or now).
+      const want = new MidHistory(ledger.db.$client).observe(views(3000 + (i % 7) * 100), at, null);
+      expect(got).toEqual(want);
+      for (const rows of got.values()) for (const [t] of rows) expect(t >= at - MID_HISTORY_WINDOW_MS && t <= at).toBe(true);
+    }
+    expect(kept.observe(views(3000), times.at(-1)!, null).get("A")!.length).toBeGreaterThan(80);
+  });
+});
