@@ -478,8 +478,11 @@ export class Engine {
 
   /** Orders renewed (cancelled): their collateral is free again, so the strategies and the gate see the book as it is now. */
   private async afterRenewal(c: CycleCtx, md: MarketData, book: BookState): Promise<BookState> {
-    if (this.paperUpkeep) c.balanceMicros = this.paperUpkeep.availableMicros();
-    else {
+    if (this.paperUpkeep) {
+      // The book the strategies see no longer shows the cancelled paper orders.
+      this.paperUpkeep.setMarkets(md);
+      c.balanceMicros = this.paperUpkeep.availableMicros();
+    } else {
       c.balanceMicros = balanceMicrosOf(await this.d.session.client.getBalance());
       c.requests++;
     }

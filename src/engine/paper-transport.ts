@@ -61,8 +61,10 @@ export class PaperTransport implements OrderTransport {
    * The book the model reads comes from a venue that never saw the paper orders, so it still shows
    * what paper took; a live taker would have emptied it. What was taken stays subtracted across
    * passes and `--once` runs (meta `paper_taken:<ticker>`) while the venue's level at that price
-   * is the one paper took from (same size); once it changes (requoted, or traded by others) the
-   * level is taken to be refreshed on both venues and what paper took is forgotten.
+   * is the one paper took from: the same size, or smaller (others traded or cancelled there after
+   * us: what is left of it live is what the venue shows less what paper took). Once it grows
+   * (requoted) or empties, the level is taken to be refreshed on both venues and what paper took
+   * is forgotten.
    */
   private takenOf(ticker: string): Taken[] {
     const v = this.ledger.getMeta(`paper_taken:${ticker}`);
@@ -112,12 +114,13 @@ export class PaperTransport implements OrderTransport {
     }
     const held: Taken[] = [];
     for (const t of this.takenOf(ticker)) {
+      // A level that shrank (others traded or cancelled at it) still holds what paper took: we were
+      // ahead of them, so live they took from what was left after us. One that grew or emptied was
+      // requoted or is gone on both venues.
       const shown = levelSize(book, t.side, t.price);
-      if (shown !== t.shown) continue;
-      const count = Math.min(t.count, shown);
-      if (count <= 0) continue;
-      held.push({ ...t, count });
-      book = consumeBook(book, t.side, [{ price: t.price, count, feeMicros: 0, isTaker: true }]);
+      if (shown <= 0 || shown > t.shown) continue;
+      held.push({ ...t, shown });
+      book = consumeBook(book, t.side, [{ price: t.price, count: Math.min(t.count, shown), feeMicros: 0, isTaker: true }]);
     }
     this.saveTaken(ticker, held);
     this.books.set(ticker, book);
@@ -337,7 +340,7 @@ export class PaperTransport implements OrderTransport {
             count: f.count,
             feeMicros: f.feeMicros,
             isTaker: false,
-            tsMs: this.now(),
+            tsMs: f.tsMs ?? this.now(),
           });
           n++;
         });

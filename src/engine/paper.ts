@@ -43,6 +43,8 @@ export interface PaperFill {
   count: Count;
   feeMicros: Micros;
   isTaker: boolean;
+  /** A resting order's fill: when the print that filled it traded (exchange time), as a live fill is stamped. */
+  tsMs?: number;
 }
 
 export interface PaperResult {
@@ -272,6 +274,7 @@ export function paperRestingFillsShared(
         count: q,
         feeMicros: makerFee(market.feeType, o.price, q, market.feeMultiplierE4),
         isTaker: false,
+        tsMs: t.tsMs,
       });
       out[i]!.remaining -= q;
       left -= q;

@@ -368,7 +368,7 @@ describe("PaperTransport: the queue position outlives the process that placed th
   });
 });
 
-describe("PaperTransport: liquidity paper took stays taken until the venue's level changes", () => {
+describe("PaperTransport: liquidity paper took stays taken until the venue's level grows or empties", () => {
   test("the next --once run sees the ask it emptied as gone, a FOK for it fails; a requoted level is there again", async () => {
     const { openDb } = await import("../../src/db/open.ts");
     const { Ledger } = await import("../../src/engine/ledger.ts");
@@ -427,9 +427,20 @@ describe("PaperTransport: liquidity paper took stays taken until the venue's lev
     const second = await run(market, 200, "c2");
     expect(second.seen.yesAskSize).toBe(100);
     expect(second.out).toMatchObject({ kind: "accepted", filled: 0 });
-    // The makers requoted the level (its size changed): the level is fresh again.
+    // Others traded 50 at the level on the venue: live, they took from what was left after paper's
+    // 200 (paper was ahead of them), so 50 are left, not 250.
     const third = await run({ ...market, yesAskSize: 250 }, 200, "c3");
-    expect(third.seen.yesAskSize).toBe(250);
-    expect(third.out).toMatchObject({ kind: "accepted", filled: 200 });
+    expect(third.seen.yesAskSize).toBe(50);
+    expect(third.out).toMatchObject({ kind: "accepted", filled: 0 });
+    // The makers requoted the level (it grew): the level is fresh again.
+    const fourth = await run({ ...market, yesAskSize: 350 }, 200, "c4");
+    expect(fourth.seen.yesAskSize).toBe(350);
+    expect(fourth.out).toMatchObject({ kind: "accepted", filled: 200 });
+    // Emptied and requoted smaller than before is a new level too (it went away first).
+    const gone = await run({ ...market, yesAsk: 5400, yesAskSize: 100 }, 1, "c5");
+    expect(gone.out).toMatchObject({ kind: "accepted", filled: 0 });
+    const back = await run({ ...market, yesAskSize: 120 }, 100, "c6");
+    expect(back.seen.yesAskSize).toBe(120);
+    expect(back.out).toMatchObject({ kind: "accepted", filled: 100 });
   });
 });
