@@ -112,7 +112,8 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   // does it for every amend and cancel. An index of this throwaway database only (no migration).
   ledger.indexOrdersByOrderId();
   ledger.setCashAnchor(startMicros);
-  const pt = new PaperTransport(ledger, clock);
+  // The sources remove what our orders take from their books themselves (src.take).
+  const pt = new PaperTransport(ledger, clock, false);
   const gate = { snapshot: emptyRiskSnapshot(now, { cashMicros: startMicros, equityMicros: startMicros }), limits };
   const om = new OrderManager({
     ledger,
@@ -242,8 +243,14 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   let mids: MidHistory | undefined;
   const pass = async () => {
     passes++;
-    const ext = openViews();
+    let ext = openViews();
     pt.setMarkets(ext);
+    // Resting orders a recorded book now crosses fill first (a tape's book is not a full one: none).
+    if (pt.fillCrossed((t, side, price, count) => src.take(t, side, price, count)) > 0) {
+      collectFills();
+      ext = openViews();
+      pt.setMarkets(ext);
+    }
     const positions = ledger.positions();
     const resting = ledger.ordersWithStatus(["resting"]);
     restingCount = resting.length;

@@ -402,6 +402,7 @@ export class Engine {
   /** Paper: the paper exchange sees this cycle's markets; resting orders fill, positions settle. */
   private async paperMaintenance(c: CycleCtx, md: MarketData): Promise<void> {
     if (!this.paperUpkeep) return;
+    await this.paperUpkeep.loadTakenDepth(md);
     this.paperUpkeep.setMarkets(md);
     c.report.paperFills = await this.paperUpkeep.maintain(md);
     c.balanceMicros = this.paperUpkeep.availableMicros();

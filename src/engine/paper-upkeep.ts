@@ -57,6 +57,19 @@ export class PaperUpkeep {
     }
   }
 
+  /**
+   * Depth for the markets where paper took liquidity it still holds: the venue still shows that
+   * level, and what a live bot would meet behind it (the next level) is only in the depth.
+   */
+  async loadTakenDepth(md: MarketData): Promise<void> {
+    if (!this.d.client.hasCredentials) return;
+    const want = this.d.ledger
+      .metaWithPrefix("paper_taken:")
+      .map(({ key }) => key.slice("paper_taken:".length))
+      .filter((t) => md.markets.get(t) && !md.markets.get(t)!.book);
+    if (want.length > 0) await this.d.marketData.loadBooks(md, want);
+  }
+
   /** Cash the paper book has free (its balance less what resting orders hold). */
   availableMicros(): Micros {
     return this.d.transport.availableMicros();
@@ -107,7 +120,9 @@ export class PaperUpkeep {
     const { trades, since } = await this.readTrades(md);
     const stamp = (row: OrderRow) => row.paperSinceMs ?? Number.NEGATIVE_INFINITY;
     // No mark yet (the market's first check): only a mark is taken, nothing fills.
-    const fills = this.d.transport.fillResting(trades, (row) => Math.max(since.get(row.ticker) ?? Number.POSITIVE_INFINITY, stamp(row)));
+    let fills = this.d.transport.fillResting(trades, (row) => Math.max(since.get(row.ticker) ?? Number.POSITIVE_INFINITY, stamp(row)));
+    // Orders the venue's book now crosses (a maker requoted through our price) fill as they would live.
+    fills += this.d.transport.fillCrossed();
     this.settle(md);
     // The strategies see the book with what still rests after these fills.
     if (fills > 0) this.setMarkets(md);
