@@ -24,12 +24,13 @@ import { Ledger } from "../engine/ledger.ts";
 import type { MidHistory } from "../engine/ledger/mid-history.ts";
 import { OrderManager } from "../engine/order-manager.ts";
 import { PaperTransport } from "../engine/paper-transport.ts";
+import { viewsWithOwn } from "../engine/paper-view.ts";
 import { collateralOf, portfolioView, valuePositions } from "../engine/portfolio.ts";
 import { settlementRevenue } from "../engine/position-math.ts";
 import { cancelsForHalt, emptyRiskSnapshot, nextRiskState, resolveRiskLimits, type RiskPortfolio } from "../engine/risk.ts";
 import { orderGroupLimit } from "../engine/cycle.ts";
 import { enabledStrategies, type EnabledStrategy } from "../strategies/index.ts";
-import type { BookDepth, BookSide, EventView, Intent, MarketView, TradePrint } from "../strategies/types.ts";
+import type { BookSide, EventView, Intent, MarketView, TradePrint } from "../strategies/types.ts";
 import type { TapeMarket } from "./tape.ts";
 import type { BookGap, ReplaySource } from "./source.ts";
 
@@ -92,18 +93,6 @@ export function fillGross(side: BookSide, price: Price, count: number, result: "
   return (pays - paid) * count;
 }
 
-/** `book` with our resting orders added at their levels (bid: YES bids; ask: NO bids at 1 − p), best last. */
-function bookWithOwn(book: BookDepth, own: ReadonlyArray<{ side: BookSide; price: Price; remainingCount: number }>): BookDepth {
-  const yes = new Map(book.yes.map(([p, c]) => [p, c]));
-  const no = new Map(book.no.map(([p, c]) => [p, c]));
-  for (const r of own) {
-    if (r.side === "bid") yes.set(r.price, (yes.get(r.price) ?? 0) + r.remainingCount);
-    else no.set(10_000 - r.price, (no.get(10_000 - r.price) ?? 0) + r.remainingCount);
-  }
-  const asc = (m: Map<Price, number>) => [...m].sort((a, b) => a[0] - b[0]);
-  return { yes: asc(yes), no: asc(no) };
-}
-
 export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: ReplayOptions): Promise<ReplayResult> {
   const cfg = loaded.config;
   // A backtest's probability file stands for the model at every moment of the replay, so it is never
@@ -123,7 +112,8 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   // does it for every amend and cancel. An index of this throwaway database only (no migration).
   ledger.indexOrdersByOrderId();
   ledger.setCashAnchor(startMicros);
-  const pt = new PaperTransport(ledger, clock);
+  // The sources remove what our orders take from their books themselves (src.take).
+  const pt = new PaperTransport(ledger, clock, false);
   const gate = { snapshot: emptyRiskSnapshot(now, { cashMicros: startMicros, equityMicros: startMicros }), limits };
   const om = new OrderManager({
     ledger,
@@ -180,25 +170,6 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
         const v = view(m, "active");
         if (v) out.set(m.ticker, v);
       }
-    }
-    return out;
-  };
-
-  /** The book as the exchange would show it to the strategies: the tape's levels with our own resting orders in it. */
-  const withOwn = (ext: ReadonlyMap<string, MarketView>, resting: ReturnType<Ledger["ordersWithStatus"]>): Map<string, MarketView> => {
-    const out = new Map(ext);
-    // A full book shows our orders at their levels too, as the exchange's book would.
-    const byTicker = new Map<string, typeof resting>();
-    for (const r of resting) if (ext.get(r.ticker)?.book) byTicker.set(r.ticker, [...(byTicker.get(r.ticker) ?? []), r]);
-    for (const [t, rs] of byTicker) out.set(t, { ...ext.get(t)!, book: bookWithOwn(ext.get(t)!.book!, rs) });
-    for (const r of resting) {
-      const v = out.get(r.ticker);
-      if (!v) continue;
-      if (r.side === "bid") {
-        if (v.yesBid === null || r.price > v.yesBid) out.set(r.ticker, { ...v, yesBid: r.price, yesBidSize: r.remainingCount });
-        else if (r.price === v.yesBid) out.set(r.ticker, { ...v, yesBidSize: v.yesBidSize + r.remainingCount });
-      } else if (v.yesAsk === null || r.price < v.yesAsk) out.set(r.ticker, { ...v, yesAsk: r.price, yesAskSize: r.remainingCount });
-      else if (r.price === v.yesAsk) out.set(r.ticker, { ...v, yesAskSize: v.yesAskSize + r.remainingCount });
     }
     return out;
   };
@@ -272,8 +243,14 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   let mids: MidHistory | undefined;
   const pass = async () => {
     passes++;
-    const ext = openViews();
+    let ext = openViews();
     pt.setMarkets(ext);
+    // Resting orders a recorded book now crosses fill first (a tape's book is not a full one: none).
+    if (pt.fillCrossed((t, side, price, count) => src.take(t, side, price, count)) > 0) {
+      collectFills();
+      ext = openViews();
+      pt.setMarkets(ext);
+    }
     const positions = ledger.positions();
     const resting = ledger.ordersWithStatus(["resting"]);
     restingCount = resting.length;
@@ -311,7 +288,8 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
       halted ??= { atMs: now, reason: gate.snapshot.reason ?? "halted" };
       intents = cancelsForHalt(gate.snapshot, gate.snapshot.reason ?? "halted");
     } else {
-      const markets = withOwn(ext, resting);
+      // The book as the exchange would show it to the strategies: our own resting orders in it.
+      const markets = viewsWithOwn(ext, resting);
       // What the cycle hands strategies (src/engine/cycle.ts decide): each one's own inventory, the
       // equity, the mid history it asks for, its own recent fills.
       const held = [...new Set([...positions.keys(), ...resting.map((r) => r.ticker)])];

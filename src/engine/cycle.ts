@@ -402,6 +402,7 @@ export class Engine {
   /** Paper: the paper exchange sees this cycle's markets; resting orders fill, positions settle. */
   private async paperMaintenance(c: CycleCtx, md: MarketData): Promise<void> {
     if (!this.paperUpkeep) return;
+    await this.paperUpkeep.loadTakenDepth(md);
     this.paperUpkeep.setMarkets(md);
     c.report.paperFills = await this.paperUpkeep.maintain(md);
     c.balanceMicros = this.paperUpkeep.availableMicros();
@@ -478,8 +479,11 @@ export class Engine {
 
   /** Orders renewed (cancelled): their collateral is free again, so the strategies and the gate see the book as it is now. */
   private async afterRenewal(c: CycleCtx, md: MarketData, book: BookState): Promise<BookState> {
-    if (this.paperUpkeep) c.balanceMicros = this.paperUpkeep.availableMicros();
-    else {
+    if (this.paperUpkeep) {
+      // The book the strategies see no longer shows the cancelled paper orders.
+      this.paperUpkeep.setMarkets(md);
+      c.balanceMicros = this.paperUpkeep.availableMicros();
+    } else {
       c.balanceMicros = balanceMicrosOf(await this.d.session.client.getBalance());
       c.requests++;
     }

@@ -369,6 +369,11 @@ export class MarketDataSource {
     const want = [...data.markets.values()]
       .filter((m) => !m.book && (whole.has(m.ticker) || strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio))))
       .map((m) => m.ticker);
+    return this.loadBooks(data, want);
+  }
+
+  /** Full depth for these markets of `data` (batched); returns the requests made. */
+  async loadBooks(data: MarketData, want: readonly string[]): Promise<number> {
     let n = 0;
     for (let i = 0; i < want.length; i += BATCH_TICKERS) {
       this.checkStop();

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { PRICE_ONE, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookDepth, BookSide, CreateIntent, MarketView, TradePrint } from "../strategies/types.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
-import { consumeBook, paperExecute, paperRestingFillsShared, queueAheadAt } from "./paper.ts";
+import { consumeBook, paperCrossedFills, paperExecute, paperRestingFillsShared, queueAheadAt, type PaperFill } from "./paper.ts";
 import { orderCollateral } from "./position-math.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport, WriteOutcome } from "./transport.ts";
 
@@ -61,8 +61,10 @@ export class PaperTransport implements OrderTransport {
    * The book the model reads comes from a venue that never saw the paper orders, so it still shows
    * what paper took; a live taker would have emptied it. What was taken stays subtracted across
    * passes and `--once` runs (meta `paper_taken:<ticker>`) while the venue's level at that price
-   * is the one paper took from (same size); once it changes (requoted, or traded by others) the
-   * level is taken to be refreshed on both venues and what paper took is forgotten.
+   * is the one paper took from: the same size, or smaller (others traded or cancelled there after
+   * us: what is left of it live is what the venue shows less what paper took). Once it grows
+   * (requoted) or empties, the level is taken to be refreshed on both venues and what paper took
+   * is forgotten.
    */
   private takenOf(ticker: string): Taken[] {
     const v = this.ledger.getMeta(`paper_taken:${ticker}`);
@@ -112,16 +114,30 @@ export class PaperTransport implements OrderTransport {
     }
     const held: Taken[] = [];
     for (const t of this.takenOf(ticker)) {
+      // A level that shrank (others traded or cancelled at it) still holds what paper took: we were
+      // ahead of them, so live they took from what was left after us. One that grew or emptied was
+      // requoted or is gone on both venues.
       const shown = levelSize(book, t.side, t.price);
-      if (shown !== t.shown) continue;
-      const count = Math.min(t.count, shown);
-      if (count <= 0) continue;
-      held.push({ ...t, count });
-      book = consumeBook(book, t.side, [{ price: t.price, count, feeMicros: 0, isTaker: true }]);
+      if (shown <= 0 || shown > t.shown) continue;
+      held.push({ ...t, shown });
+      book = consumeBook(book, t.side, [{ price: t.price, count: Math.min(t.count, shown), feeMicros: 0, isTaker: true }]);
     }
     this.saveTaken(ticker, held);
     this.books.set(ticker, book);
     return book;
+  }
+
+  /** Liquidity paper orders just took (order side, YES-scale level price, contracts): it stays taken (takenOf). */
+  private noteTaken(ticker: string, took: ReadonlyArray<{ side: BookSide; price: Price; count: Count }>): void {
+    if (took.length === 0 || !this.trackTaken) return;
+    const venue = depthOf(this.raw.get(ticker) ?? this.markets.get(ticker)!);
+    const merged = this.takenOf(ticker);
+    for (const f of took) {
+      const same = merged.find((t) => t.side === f.side && t.price === f.price);
+      if (same) same.count += f.count;
+      else merged.push({ side: f.side, price: f.price, count: f.count, shown: levelSize(venue, f.side, f.price) });
+    }
+    this.saveTaken(ticker, merged);
   }
 
   private saveTaken(ticker: string, held: Taken[]): void {
@@ -131,10 +147,15 @@ export class PaperTransport implements OrderTransport {
     } else this.ledger.setMeta(key, JSON.stringify(held));
   }
 
-  /** `now`: the clock fills are stamped with (a backtest passes its simulated clock). */
+  /**
+   * `now`: the clock fills are stamped with (a backtest passes its simulated clock).
+   * `trackTaken`: remember what paper took from the venue's levels (takenOf); false where the book's
+   * source already removes what our orders take (the backtest's replay sources do).
+   */
   constructor(
     private readonly ledger: Ledger,
     private readonly now: () => number = Date.now,
+    private readonly trackTaken = true,
   ) {}
 
   /** The cycle's market data: what the paper model may fill against. */
@@ -214,17 +235,10 @@ export class PaperTransport implements OrderTransport {
       });
       if (res.restingCount > 0) this.setQueue(orderId, queueAheadAt(book, r.side, r.price, m.book !== undefined));
       this.books.set(r.ticker, consumeBook(book, r.side, res.fills));
-      const took = res.fills.filter((f) => f.isTaker);
-      if (took.length > 0) {
-        const venue = depthOf(this.raw.get(r.ticker) ?? m);
-        const merged = this.takenOf(r.ticker);
-        for (const f of took) {
-          const same = merged.find((t) => t.side === r.side && t.price === f.price);
-          if (same) same.count += f.count;
-          else merged.push({ side: r.side, price: f.price, count: f.count, shown: levelSize(venue, r.side, f.price) });
-        }
-        this.saveTaken(r.ticker, merged);
-      }
+      this.noteTaken(
+        r.ticker,
+        res.fills.filter((f) => f.isTaker).map((f) => ({ side: r.side, price: f.price, count: f.count })),
+      );
       out.push({ kind: "accepted", orderId, filled, remaining: res.restingCount });
     }
     return out;
@@ -323,31 +337,70 @@ export class PaperTransport implements OrderTransport {
       rows.forEach((row, k) => {
         const r = results[k]!;
         this.setQueue(row.orderId!, r.queueAhead);
-        if (r.fills.length === 0) return;
-        let filled = row.filledCount;
-        r.fills.forEach((f, i) => {
-          this.ledger.recordFill({
-            fillId: `${row.orderId}-r${filled}-${i}`,
-            orderId: row.orderId,
-            clientOrderId: row.clientOrderId,
-            ticker: row.ticker,
-            eventTicker: row.eventTicker,
-            side: row.side,
-            price: f.price,
-            count: f.count,
-            feeMicros: f.feeMicros,
-            isTaker: false,
-            tsMs: this.now(),
-          });
-          n++;
-        });
-        filled += r.fills.reduce((a, f) => a + f.count, 0);
-        this.ledger.updateOrder(
-          row.id,
-          { filledCount: filled, remainingCount: r.remaining, status: r.remaining > 0 ? "resting" : "executed" },
-          `paper fill from trades through ${row.price}`,
-        );
+        n += this.recordRestingFills(row, r.fills, r.remaining, `paper fill from trades through ${row.price}`);
       });
+    }
+    return n;
+  }
+
+  /** A resting order's paper fills into the ledger (fill rows, the order's counts). Returns the rows. */
+  private recordRestingFills(row: OrderRow, fills: readonly PaperFill[], remaining: Count, why: string): number {
+    if (fills.length === 0) return 0;
+    const filled = row.filledCount;
+    fills.forEach((f, i) => {
+      this.ledger.recordFill({
+        fillId: `${row.orderId}-r${filled}-${i}`,
+        orderId: row.orderId,
+        clientOrderId: row.clientOrderId,
+        ticker: row.ticker,
+        eventTicker: row.eventTicker,
+        side: row.side,
+        price: f.price,
+        count: f.count,
+        feeMicros: f.feeMicros,
+        isTaker: false,
+        tsMs: f.tsMs ?? this.now(),
+      });
+    });
+    const total = filled + fills.reduce((a, f) => a + f.count, 0);
+    this.ledger.updateOrder(row.id, { filledCount: total, remainingCount: remaining, status: remaining > 0 ? "resting" : "executed" }, why);
+    return fills.length;
+  }
+
+  /**
+   * Fill resting paper orders that the venue's full book now crosses (paperCrossedFills): an order
+   * on the other side at or better than ours came after ours and would have traded with it live.
+   * Only where the view carries the full book (a top of book alone, or a tape's book formed from
+   * prints, may be stale). What our orders took from those levels stays taken as a taker's would.
+   * `onTaken`: told of that liquidity too (a backtest's source removes it from its book).
+   * Returns the number of paper fills.
+   */
+  fillCrossed(onTaken?: (ticker: string, side: BookSide, price: Price, count: Count) => void): number {
+    let n = 0;
+    const byTicker = new Map<string, OrderRow[]>();
+    for (const row of this.ledger.ordersWithStatus(["resting"])) {
+      const m = this.markets.get(row.ticker);
+      if (!row.orderId || !m?.book || m.status !== "active") continue;
+      byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
+    }
+    for (const [ticker, rows] of byTicker) {
+      const m = this.markets.get(ticker)!;
+      const book = this.bookOf(ticker, m);
+      const { results, used } = paperCrossedFills(
+        rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount })),
+        book,
+        m,
+      );
+      if (used.length === 0) continue;
+      rows.forEach((row, k) => {
+        const r = results[k]!;
+        n += this.recordRestingFills(row, r.fills, r.remaining, `paper fill: the book crossed ${row.price}`);
+      });
+      let after = book;
+      for (const u of used) after = consumeBook(after, u.side, [{ price: u.price, count: u.count, feeMicros: 0, isTaker: true }]);
+      this.books.set(ticker, after);
+      this.noteTaken(ticker, used);
+      for (const u of used) onTaken?.(ticker, u.side, u.price, u.count);
     }
     return n;
   }

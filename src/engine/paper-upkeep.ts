@@ -11,6 +11,7 @@ import type { MarketView, TradePrint } from "../strategies/types.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
 import type { MarketData, MarketDataSource } from "./market-data.ts";
 import type { PaperTransport } from "./paper-transport.ts";
+import { viewsWithOwn } from "./paper-view.ts";
 import { balanceMicrosOf } from "./portfolio.ts";
 import { settlementRevenue } from "./position-math.ts";
 
@@ -32,13 +33,41 @@ export class PaperUpkeep {
 
   constructor(private readonly d: PaperUpkeepDeps) {}
 
-  /** The paper exchange sees these markets (the inactive ones too: fills stop, positions settle). */
+  /** Each view handed to the strategies (with our orders in it) → the venue's view it was made from. */
+  private readonly venueOf = new WeakMap<MarketView, MarketView>();
+
+  /**
+   * The paper exchange sees these markets (the inactive ones too: fills stop, positions settle).
+   * The strategies see them net of the liquidity paper took and still holds (the venue never saw
+   * those orders; a live bot would have emptied those levels) and with our resting paper orders in
+   * the book, as the exchange shows a live bot its own quotes (paper-view.ts); the fill model gets
+   * the view without them.
+   */
   setMarkets(md: MarketData): void {
-    // The strategies see the markets net of the liquidity paper took and still holds (the venue
-    // never saw those orders; a live bot would have emptied those levels).
-    this.d.transport.setMarkets(new Map([...md.inactive, ...md.markets]));
-    for (const [t, m] of md.markets) md.markets.set(t, this.d.transport.netOfTaken(m));
-    this.d.transport.setMarkets(new Map([...md.inactive, ...md.markets]));
+    const { transport, ledger } = this.d;
+    for (const [t, m] of md.markets) md.markets.set(t, this.venueOf.get(m) ?? m);
+    transport.setMarkets(new Map([...md.inactive, ...md.markets]));
+    for (const [t, m] of md.markets) md.markets.set(t, transport.netOfTaken(m));
+    transport.setMarkets(new Map([...md.inactive, ...md.markets]));
+    const resting = ledger.ordersWithStatus(["resting"]);
+    for (const [t, m] of viewsWithOwn(md.markets, resting)) {
+      if (m === md.markets.get(t)) continue;
+      this.venueOf.set(m, md.markets.get(t)!);
+      md.markets.set(t, m);
+    }
+  }
+
+  /**
+   * Depth for the markets where paper took liquidity it still holds: the venue still shows that
+   * level, and what a live bot would meet behind it (the next level) is only in the depth.
+   */
+  async loadTakenDepth(md: MarketData): Promise<void> {
+    if (!this.d.client.hasCredentials) return;
+    const want = this.d.ledger
+      .metaWithPrefix("paper_taken:")
+      .map(({ key }) => key.slice("paper_taken:".length))
+      .filter((t) => md.markets.get(t) && !md.markets.get(t)!.book);
+    if (want.length > 0) await this.d.marketData.loadBooks(md, want);
   }
 
   /** Cash the paper book has free (its balance less what resting orders hold). */
@@ -91,8 +120,12 @@ export class PaperUpkeep {
     const { trades, since } = await this.readTrades(md);
     const stamp = (row: OrderRow) => row.paperSinceMs ?? Number.NEGATIVE_INFINITY;
     // No mark yet (the market's first check): only a mark is taken, nothing fills.
-    const fills = this.d.transport.fillResting(trades, (row) => Math.max(since.get(row.ticker) ?? Number.POSITIVE_INFINITY, stamp(row)));
+    let fills = this.d.transport.fillResting(trades, (row) => Math.max(since.get(row.ticker) ?? Number.POSITIVE_INFINITY, stamp(row)));
+    // Orders the venue's book now crosses (a maker requoted through our price) fill as they would live.
+    fills += this.d.transport.fillCrossed();
     this.settle(md);
+    // The strategies see the book with what still rests after these fills.
+    if (fills > 0) this.setMarkets(md);
     return fills;
   }
 

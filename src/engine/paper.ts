@@ -43,6 +43,8 @@ export interface PaperFill {
   count: Count;
   feeMicros: Micros;
   isTaker: boolean;
+  /** A resting order's fill: when the print that filled it traded (exchange time), as a live fill is stamped. */
+  tsMs?: number;
 }
 
 export interface PaperResult {
@@ -272,10 +274,52 @@ export function paperRestingFillsShared(
         count: q,
         feeMicros: makerFee(market.feeType, o.price, q, market.feeMultiplierE4),
         isTaker: false,
+        tsMs: t.tsMs,
       });
       out[i]!.remaining -= q;
       left -= q;
     }
   }
   return out;
+}
+
+/**
+ * Fills of resting paper orders that the venue's full book now crosses: an order on the other side
+ * at or better than ours (an ask at or below our bid) that came after ours. The venue never saw our
+ * order, so that order rests there; live it would have traded with ours first, at our price (we
+ * were resting, it was the taker). Levels best first, each shared by our orders best price first;
+ * `used` is the liquidity our orders took from the venue's levels (order side, YES-scale level price,
+ * contracts), which stays taken as a taker's would.
+ */
+export function paperCrossedFills(
+  orders: ReadonlyArray<PaperRestingOrder>,
+  book: BookDepth,
+  market: Pick<PaperMarketInfo, "feeType" | "feeMultiplierE4">,
+): { results: Array<{ fills: PaperFill[]; remaining: Count }>; used: Array<{ side: BookSide; price: Price; count: Count }> } {
+  const results = orders.map((o) => ({ fills: [] as PaperFill[], remaining: o.remaining }));
+  const used: Array<{ side: BookSide; price: Price; count: Count }> = [];
+  const left = { bid: oppositeLevels(book, "bid"), ask: oppositeLevels(book, "ask") };
+  const idx = orders.map((_, i) => i);
+  idx.sort((a, b) => {
+    const oa = orders[a]!;
+    const ob = orders[b]!;
+    if (oa.side !== ob.side) return 0;
+    return (oa.side === "bid" ? ob.price - oa.price : oa.price - ob.price) || a - b;
+  });
+  for (const i of idx) {
+    const o = orders[i]!;
+    const r = results[i]!;
+    for (const level of left[o.side]) {
+      if (r.remaining <= 0) break;
+      if (!takes(o.side, o.price, level[0]) || level[1] <= 0) continue;
+      const q = Math.min(r.remaining, level[1]);
+      level[1] -= q;
+      r.remaining -= q;
+      r.fills.push({ price: o.price, count: q, feeMicros: makerFee(market.feeType, o.price, q, market.feeMultiplierE4), isTaker: false });
+      const same = used.find((u) => u.side === o.side && u.price === level[0]);
+      if (same) same.count += q;
+      else used.push({ side: o.side, price: level[0], count: q });
+    }
+  }
+  return { results, used };
 }

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { makerFee, takerFee, type Count, type Price } from "../../src/kalshi/money.ts";
+import { makerFee, PRICE_ONE as PRICE_ONE_, takerFee, type Count, type Price } from "../../src/kalshi/money.ts";
 import {
   consumeBook,
   oppositeLevels,
+  paperCrossedFills,
   paperExecute,
   paperRestingFills,
   paperRestingFillsShared,
@@ -368,7 +369,7 @@ describe("PaperTransport: the queue position outlives the process that placed th
   });
 });
 
-describe("PaperTransport: liquidity paper took stays taken until the venue's level changes", () => {
+describe("PaperTransport: liquidity paper took stays taken until the venue's level grows or empties", () => {
   test("the next --once run sees the ask it emptied as gone, a FOK for it fails; a requoted level is there again", async () => {
     const { openDb } = await import("../../src/db/open.ts");
     const { Ledger } = await import("../../src/engine/ledger.ts");
@@ -427,9 +428,164 @@ describe("PaperTransport: liquidity paper took stays taken until the venue's lev
     const second = await run(market, 200, "c2");
     expect(second.seen.yesAskSize).toBe(100);
     expect(second.out).toMatchObject({ kind: "accepted", filled: 0 });
-    // The makers requoted the level (its size changed): the level is fresh again.
+    // Others traded 50 at the level on the venue: live, they took from what was left after paper's
+    // 200 (paper was ahead of them), so 50 are left, not 250.
     const third = await run({ ...market, yesAskSize: 250 }, 200, "c3");
-    expect(third.seen.yesAskSize).toBe(250);
-    expect(third.out).toMatchObject({ kind: "accepted", filled: 200 });
+    expect(third.seen.yesAskSize).toBe(50);
+    expect(third.out).toMatchObject({ kind: "accepted", filled: 0 });
+    // The makers requoted the level (it grew): the level is fresh again.
+    const fourth = await run({ ...market, yesAskSize: 350 }, 200, "c4");
+    expect(fourth.seen.yesAskSize).toBe(350);
+    expect(fourth.out).toMatchObject({ kind: "accepted", filled: 200 });
+    // Emptied and requoted smaller than before is a new level too (it went away first).
+    const gone = await run({ ...market, yesAsk: 5400, yesAskSize: 100 }, 1, "c5");
+    expect(gone.out).toMatchObject({ kind: "accepted", filled: 0 });
+    const back = await run({ ...market, yesAskSize: 120 }, 100, "c6");
+    expect(back.seen.yesAskSize).toBe(120);
+    expect(back.out).toMatchObject({ kind: "accepted", filled: 100 });
+  });
+});
+
+describe("paperCrossedFills (a venue book that crosses a resting paper order)", () => {
+  const fee = { feeType: "quadratic_with_maker_fees" as const, feeMultiplierE4: 10_000 };
+  test("an ask at or below our bid fills it at our price as maker, best level first, shared by our orders best price first", () => {
+    // YES asks 0.49×1, 0.50×2, 0.52×5 (NO bids at 1 − p); our bids 0.50×2 and 0.51×2.
+    const crossed: BookDepth = {
+      yes: [[4000, 100]],
+      no: [
+        [4800, 500],
+        [5000, 200],
+        [5100, 100],
+      ],
+    };
+    const orders = [
+      { ticker: "A", side: "bid" as const, price: 5000, remaining: 200 },
+      { ticker: "A", side: "bid" as const, price: 5100, remaining: 200 },
+    ];
+    const { results, used } = paperCrossedFills(orders, crossed, fee);
+    // The 0.51 bid meets the 0.49 ask (1) and 0.50 (1 of 2); the 0.50 bid gets the last one at 0.50.
+    expect(results[1]!.fills.map((f) => [f.price, f.count, f.isTaker])).toEqual([
+      [5100, 100, false],
+      [5100, 100, false],
+    ]);
+    expect(results[0]!.fills.map((f) => [f.price, f.count])).toEqual([[5000, 100]]);
+    expect(results.map((r) => r.remaining)).toEqual([100, 0]);
+    expect(results[0]!.fills[0]!.feeMicros).toBe(makerFee("quadratic_with_maker_fees", 5000, 100));
+    expect(used).toEqual([
+      { side: "bid", price: 4900, count: 100 },
+      { side: "bid", price: 5000, count: 200 },
+    ]);
+    // An uncrossed book fills nothing; asks are crossed by bids at or above them.
+    expect(paperCrossedFills(orders, book, fee).used).toEqual([]);
+    const ask = paperCrossedFills([{ ticker: "A", side: "ask", price: 4900, remaining: 500 }], book, fee);
+    expect(ask.results[0]!.fills.map((f) => [f.price, f.count])).toEqual([[4900, 200]]);
+    expect(ask.used).toEqual([{ side: "ask", price: 5000, count: 200 }]);
+  });
+  test("never more than the crossing levels show, nor than the orders rest (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 99 }), fc.integer({ min: 1, max: 500 })), { maxLength: 5 }),
+        fc.array(fc.tuple(fc.constantFrom<BookSide>("bid", "ask"), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 1, max: 500 })), {
+          maxLength: 4,
+        }),
+        (levels, os) => {
+          // One level a price, as a book has.
+          const one = [...new Map(levels.map(([p, c]) => [p * 100, c]))];
+          const b: BookDepth = { yes: one, no: one };
+          const orders = os.map(([side, p, c]) => ({ ticker: "A", side, price: p * 100, remaining: c }));
+          const { results, used } = paperCrossedFills(orders, b, fee);
+          results.forEach((r, i) => {
+            const got = r.fills.reduce((a, f) => a + f.count, 0);
+            expect(got + r.remaining).toBe(orders[i]!.remaining);
+            for (const f of r.fills) expect(f.price).toBe(orders[i]!.price);
+          });
+          for (const side of ["bid", "ask"] as const) {
+            const shown = new Map(oppositeLevels(b, side));
+            for (const u of used.filter((x) => x.side === side)) expect(u.count).toBeLessThanOrEqual(shown.get(u.price) ?? 0);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe("PaperUpkeep + PaperTransport: the paper exchange as the strategies and the fill model see it", () => {
+  test("our resting order is in the book the strategies see; a maker requoting through it fills it once, at our price", async () => {
+    const { openDb } = await import("../../src/db/open.ts");
+    const { Ledger } = await import("../../src/engine/ledger.ts");
+    const { PaperTransport } = await import("../../src/engine/paper-transport.ts");
+    const { PaperUpkeep } = await import("../../src/engine/paper-upkeep.ts");
+    const ledger = new Ledger(openDb(":memory:"), true);
+    ledger.setCashAnchor(1_000_000_000);
+    const view = (no: Array<[Price, Count]>) => ({
+      ticker: "A",
+      eventTicker: "E",
+      seriesTicker: "S",
+      status: "active",
+      yesBid: 5000,
+      yesBidSize: 500,
+      yesAsk: PRICE_ONE_ - Math.max(...no.map(([q]) => q)),
+      yesAskSize: no.find(([q]) => q === Math.max(...no.map(([x]) => x)))![1],
+      lastPrice: null,
+      volume: 0,
+      openInterest: 0,
+      priceRanges: rangesForStructure("linear_cent"),
+      feeType: "quadratic" as const,
+      feeMultiplierE4: 10_000,
+      closeTimeMs: null,
+      book: { yes: [[5000, 500]] as Array<[Price, Count]>, no },
+    });
+    const md = (v: ReturnType<typeof view>) => ({
+      markets: new Map([["A", v]]),
+      events: new Map(),
+      requests: 0,
+      inactive: new Map(),
+      untradeable: new Map(),
+    });
+    const t = new PaperTransport(ledger, () => 1_000);
+    // Only setMarkets is used until maintain: the other dependencies are not touched.
+    const upkeep = new PaperUpkeep({ ledger, transport: t, marketData: null!, client: null!, loaded: null!, ttlSeconds: 0 });
+    upkeep.setMarkets(md(view([[4600, 300]])));
+    const req = {
+      clientOrderId: "c1",
+      ticker: "A",
+      eventTicker: "E",
+      side: "bid" as const,
+      price: 5100,
+      count: 200,
+      timeInForce: "good_till_canceled" as const,
+      postOnly: true,
+      reduceOnly: false,
+      orderGroupId: null,
+    };
+    const [row] = ledger.insertPending([{ ...req, strategy: "t", reason: "t", groupKey: null, cycleId: null }]);
+    const [out] = await t.create([req]);
+    if (out?.kind !== "accepted") throw new Error(`paper create: ${JSON.stringify(out)}`);
+    ledger.updateOrder(row!.id, { status: "resting", orderId: out.orderId, remainingCount: 200 }, "t");
+    // The next look: the strategies see our 0.51 bid on top, as the exchange would show it.
+    const d1 = md(view([[4600, 300]]));
+    upkeep.setMarkets(d1);
+    const seen = d1.markets.get("A")!;
+    expect([seen.yesBid, seen.yesBidSize]).toEqual([5100, 200]);
+    expect(seen.book!.yes).toEqual([
+      [5000, 500],
+      [5100, 200],
+    ]);
+    // The fill model does not: nothing crosses, nothing fills.
+    expect(t.fillCrossed()).toBe(0);
+    // The maker requoted its ask down to 0.50 (NO bid 0.50 ×1): live it would have hit our 0.51 bid.
+    const d2 = md(view([[5000, 100]]));
+    upkeep.setMarkets(d2);
+    expect(t.fillCrossed()).toBe(1);
+    const fills = ledger.db.$client.query("select price, count, is_taker from fills where paper = 1").all();
+    expect(fills).toEqual([{ price: 5100, count: 100, is_taker: 0 }]);
+    expect(ledger.orderByOrderId(out.orderId)).toMatchObject({ remainingCount: 100, filledCount: 100, status: "resting" });
+    // The venue still shows that ask (it never saw our order); it is not used a second time.
+    upkeep.setMarkets(md(view([[5000, 100]])));
+    expect(t.fillCrossed()).toBe(0);
+    // A fresh ask through us (the level grew: requoted) fills the rest.
+    upkeep.setMarkets(md(view([[5000, 400]])));
+    expect(t.fillCrossed()).toBe(1);
+    expect(ledger.positions().get("A")?.position).toBe(200);
   });
 });
