@@ -756,20 +756,19 @@ export class Engine {
         // A strategy's own recent fills go to it whole, beside the pruned scope: a relevance verdict cannot read them
         // (its test is not given them), so a market it leaves out adds nothing whatever the fills (market_maker's
         // markouts read its fills and the mid history of the markets it chose, the same over either scope).
-        const { markets, events } =
-          cache
-            ? cache.inputFor(s, all, md.events, portfolio, stratNow)
-            : {
-                markets: only
-                  ? new Map(
-                      [...only].flatMap((t) => {
-                        const m = all.get(t);
-                        return m ? [[t, m] as const] : [];
-                      }),
-                    )
-                  : all,
-                events: md.events,
-              };
+        const { markets, events } = cache
+          ? cache.inputFor(s, all, md.events, portfolio, stratNow)
+          : {
+              markets: only
+                ? new Map(
+                    [...only].flatMap((t) => {
+                      const m = all.get(t);
+                      return m ? [[t, m] as const] : [];
+                    }),
+                  )
+                : all,
+              events: md.events,
+            };
         const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio, stratNow) ?? null;
         this.mids ??= ledger.midHistory();
         const midHistory = histTickers

@@ -484,10 +484,7 @@ export const marketMaker: Strategy<MarketMakerParams> = {
     unit: "market",
     test(m, params, portfolio, nowMs) {
       if (params.markets.length > 0) return params.markets.includes(m.ticker);
-      return (
-        params.maxMarkets > 0 &&
-        eligible(m, (t) => quotedTickers(portfolio).has(t), params, nowMs)
-      );
+      return params.maxMarkets > 0 && eligible(m, (t) => quotedTickers(portfolio).has(t), params, nowMs);
     },
     // Of the eligible markets only the max_markets first by liquidity are chosen.
     top: { limit: (params) => (params.markets.length > 0 ? Infinity : params.maxMarkets), order: byLiquidity },
