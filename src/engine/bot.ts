@@ -231,6 +231,9 @@ class BotRun {
   private cycleRunning = false;
   private overdueTimer: ReturnType<typeof setInterval> | null = null;
   private killAtCycle = false;
+  /** The kill switch as earlyCycleDue last looked (monotonic ms). */
+  private killPolled = false;
+  private killPolledAt = Number.NEGATIVE_INFINITY;
   private readonly stopReads = new AbortController();
   // A second signal while stopping: leave without waiting for the exit's cancels (the exit line
   // names what is left resting; it expires on the exchange within the TTL).
@@ -472,6 +475,8 @@ class BotRun {
     this.cycleStartedAt = monoNow();
     this.newMarketAt = null;
     this.killAtCycle = killSwitch().active;
+    this.killPolled = this.killAtCycle;
+    this.killPolledAt = monoNow();
     this.heart.write(statusBefore(engine, this.exchangeFailing), null);
     this.reactor?.cycleStarting();
   }
@@ -640,8 +645,16 @@ class BotRun {
    * (order-ttl.ts) starts a cycle too, which cancels and requotes it.
    */
   private earlyCycleDue(): boolean {
+    // The kill-switch file is looked at most every KILL_POLL_MS here: this runs at every wake of the
+    // wait (each book update that matters), and a pause still starts a cycle well within a second.
+    // Orders are gated by their own check at the instant they are sent (order-manager.ts).
+    const now = monoNow();
+    if (now - this.killPolledAt >= KILL_POLL_MS) {
+      this.killPolledAt = now;
+      this.killPolled = killSwitch().active;
+    }
     return (
-      killSwitch().active !== this.killAtCycle ||
+      this.killPolled !== this.killAtCycle ||
       (this.newMarketAt !== null && monoNow() - this.cycleStartedAt >= EARLY_CYCLE_GAP_MS) ||
       this.engine?.renewalDue() === true
     );
@@ -738,6 +751,8 @@ class BotRun {
 
 /** Minimum time from a cycle's start to an early cycle for a new market in scope. */
 const EARLY_CYCLE_GAP_MS = 5_000;
+/** How often the wait between cycles looks at the kill-switch file. */
+const KILL_POLL_MS = 200;
 
 /**
  * The systemd watchdog's verdict on the loop: alive while the last finished iteration is younger

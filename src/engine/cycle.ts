@@ -625,9 +625,10 @@ export class Engine {
     const { ledger } = this.d;
     const live = this.live;
     let gapWas = false;
+    let fillsSeen = this.om.filledSinceReconcile.size > 0;
     if (live) {
       // Fills and order changes queued by the feed are covered by the REST read that follows.
-      live.drainFills();
+      if (live.drainFills().length > 0) fillsSeen = true;
       live.drainOrderUpdates();
       gapWas = live.fillGap;
       live.clearFillGap();
@@ -644,6 +645,8 @@ export class Engine {
         eventOf: (t) => ledger.positions().get(t)?.eventTicker ?? null,
         log: this.d.log,
         full,
+        // Fills on their way: the cash check's balance is read after them (an early one would be wasted).
+        balanceFirst: !fillsSeen && !gapWas,
       });
       for (const t of filledBefore) this.om.filledSinceReconcile.delete(t);
       this.exchangeClock.observe(rec.exchange.exchangeTimeMs);
@@ -709,14 +712,19 @@ export class Engine {
 
   /** Series fee multipliers per ticker of this market data (built once per load, not per pass). */
   private feeMultipliers(md: MarketData): Record<string, number> {
-    if (this.feeMultCache?.md !== md) {
-      const rec: Record<string, number> = {};
-      for (const m of md.markets.values()) rec[m.ticker] = m.feeMultiplierE4;
-      this.feeMultCache = { md, rec };
+    const c = this.feeMultCache;
+    if (c?.md === md) return c.rec;
+    // A new load mostly repeats the last one's fees: the record is rebuilt only when one differs.
+    if (c !== null && c.size === md.markets.size && sameFees(c.rec, md)) {
+      this.feeMultCache = { md, rec: c.rec, size: c.size };
+      return c.rec;
     }
-    return this.feeMultCache.rec;
+    const rec: Record<string, number> = {};
+    for (const m of md.markets.values()) rec[m.ticker] = m.feeMultiplierE4;
+    this.feeMultCache = { md, rec, size: md.markets.size };
+    return rec;
   }
-  private feeMultCache: { md: MarketData; rec: Record<string, number> } | null = null;
+  private feeMultCache: { md: MarketData; rec: Record<string, number>; size: number } | null = null;
 
   /** Every strategy on the markets not blocked by an unknown outcome; scope enforced here. */
   private decide(
@@ -740,7 +748,7 @@ export class Engine {
     const cache =
       marketsFor || !this.live || this.d.loaded.config.trading.decision_cache === "off"
         ? null
-        : (this.decisionCache ??= new DecisionCache()); // [decision-cache hook 1/3]
+        : (this.decisionCache ??= new DecisionCache({ immutableViews: true })); // [decision-cache hook 1/3]
     cache?.begin(all, md.events, portfolio); // [decision-cache hook 2/3]
     for (const s of this.strategies) {
       try {
@@ -748,22 +756,22 @@ export class Engine {
         const since = s.strategy.fillsSince?.(s.params, stratNow);
         const ownFills = since === undefined ? undefined : ledger.strategyFills(s.name, since);
         // [decision-cache hook 3/3] the part of the scope that can matter to this strategy (all of it without the cache).
-        // A strategy that reads its own recent fills decides on an input the cache does not track (fills age out of
-        // its window as time passes): it always gets the whole scope.
-        const { markets, events } =
-          cache && !ownFills
-            ? cache.inputFor(s, all, md.events, portfolio, stratNow)
-            : {
-                markets: only
-                  ? new Map(
-                      [...only].flatMap((t) => {
-                        const m = all.get(t);
-                        return m ? [[t, m] as const] : [];
-                      }),
-                    )
-                  : all,
-                events: md.events,
-              };
+        // A strategy's own recent fills go to it whole, beside the pruned scope: a relevance verdict cannot read them
+        // (its test is not given them), so a market it leaves out adds nothing whatever the fills (market_maker's
+        // markouts read its fills and the mid history of the markets it chose, the same over either scope).
+        const { markets, events } = cache
+          ? cache.inputFor(s, all, md.events, portfolio, stratNow)
+          : {
+              markets: only
+                ? new Map(
+                    [...only].flatMap((t) => {
+                      const m = all.get(t);
+                      return m ? [[t, m] as const] : [];
+                    }),
+                  )
+                : all,
+              events: md.events,
+            };
         const histTickers = s.strategy.historyFor?.(markets, s.params, portfolio, stratNow) ?? null;
         this.mids ??= ledger.midHistory();
         const midHistory = histTickers
@@ -1004,6 +1012,12 @@ export class Engine {
 
   /** Mid history for strategies that ask for it (market_maker's volatility and fast-move checks). */
   private mids: MidHistory | null = null;
+}
+
+/** Every market of `md` has the fee multiplier `rec` gives it (with as many entries: the same record). */
+function sameFees(rec: Record<string, number>, md: MarketData): boolean {
+  for (const m of md.markets.values()) if (rec[m.ticker] !== m.feeMultiplierE4) return false;
+  return true;
 }
 
 /** What a reactive pass starts from: the live books, the last cycle's market data and its id. */

@@ -38,6 +38,8 @@ export interface DecisionCacheStats {
 export class DecisionCache {
   /** The inputs as last seen, per ticker: a private copy (views can be changed in place later). */
   private readonly markets = new Map<string, MarketView>();
+  /** The view objects themselves as last seen, per ticker (immutableViews only): the same object needs no comparison. */
+  private readonly refs: Map<string, MarketView> | null;
   private readonly holdings = new Map<string, string>();
   private readonly events = new Map<string, EventView>();
   private readonly verdicts = new Map<string, Verdicts>();
@@ -45,6 +47,11 @@ export class DecisionCache {
   private dirtyMarkets = new Set<string>();
   private dirtyEvents = new Set<string>();
   stats: DecisionCacheStats = { tested: 0, reused: 0 };
+
+  /** `immutableViews`: the caller never changes a view in place once handed over (the engine's promise). */
+  constructor(opts: { immutableViews?: boolean } = {}) {
+    this.refs = opts.immutableViews ? new Map() : null;
+  }
 
   /**
    * Start of a cycle's decisions: compare the scope and the portfolio with the previous cycle's and
@@ -54,16 +61,25 @@ export class DecisionCache {
     const dirty = new Set<string>();
     const holdings = holdingsByTicker(portfolio);
     for (const [t, m] of markets) {
+      // With `immutableViews`, the very view object seen last cycle is the same input (the engine's
+      // views are never changed in place: market-data.ts and live-view.ts make new ones, and
+      // live-view.ts keeps the unchanged ones), so only new objects are compared field by field.
+      if (this.refs) {
+        if (this.refs.get(t) === m) continue;
+        this.refs.set(t, m);
+      }
       const prev = this.markets.get(t);
       if (prev === undefined || !sameView(prev, m)) {
         dirty.add(t);
-        this.markets.set(t, copyView(m));
+        // A view that is never changed in place is its own copy (10,000 fewer objects kept).
+        this.markets.set(t, this.refs ? m : copyView(m));
       }
     }
     for (const t of this.markets.keys()) {
       if (!markets.has(t)) {
         dirty.add(t);
         this.markets.delete(t);
+        this.refs?.delete(t);
       }
     }
     for (const t of new Set([...holdings.keys(), ...this.holdings.keys()])) {
@@ -129,12 +145,7 @@ export class DecisionCache {
       const limit = top ? top.limit(s.params) : Infinity;
       if (top && out.size > limit) {
         // Only the first `limit` relevant markets in the strategy's own order can matter.
-        const keep = new Set(
-          [...out.values()]
-            .sort(top.order)
-            .slice(0, limit)
-            .map((m) => m.ticker),
-        );
+        const keep = new Set(firstInOrder(out.values(), top.order, limit).map((m) => m.ticker));
         for (const t of out.keys()) if (!keep.has(t)) out.delete(t);
       }
       return { markets: out, events };
@@ -151,6 +162,25 @@ export class DecisionCache {
     }
     return { markets, events: out };
   }
+}
+
+/**
+ * The first `limit` items in `order` (as a sort then a slice would give them, for an order that
+ * ties nothing): a small limit over thousands of relevant markets keeps a short sorted list
+ * instead of sorting them all every cycle.
+ */
+function firstInOrder<T>(items: Iterable<T>, order: (a: T, b: T) => number, limit: number): T[] {
+  if (limit <= 0) return [];
+  if (limit > 64) return [...items].sort(order).slice(0, limit);
+  const best: T[] = [];
+  for (const x of items) {
+    if (best.length === limit && order(x, best[limit - 1]!) >= 0) continue;
+    let i = best.length;
+    while (i > 0 && order(x, best[i - 1]!) < 0) i--;
+    best.splice(i, 0, x);
+    if (best.length > limit) best.pop();
+  }
+  return best;
 }
 
 /**

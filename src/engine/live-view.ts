@@ -45,33 +45,70 @@ export class LiveView {
   async overlayLive(md: MarketData): Promise<number> {
     const live = this.d.live();
     if (!live) return 0;
-    try {
-      await live.updateScope(md.markets.keys());
-    } catch (e) {
-      this.d.log("warn", `live books: subscription update failed (${(e as Error).message}); REST for now, retried next cycle`);
+    let reuse = true;
+    // The same markets as the last subscription that went through: nothing to ask the exchange
+    // (and no wait, during which the feed's frames would run inside the cycle).
+    if (!this.sameScope(md.markets)) {
+      this.subscribed = null;
+      try {
+        await live.updateScope(md.markets.keys());
+        this.subscribed = live;
+        this.subscribedKeys = new Set(md.markets.keys());
+      } catch (e) {
+        reuse = false;
+        this.d.log("warn", `live books: subscription update failed (${(e as Error).message}); REST for now, retried next cycle`);
+      }
     }
-    live.takeDirty();
+    // Markets whose live book changed (or turned untrusted) since the last overlay: every other
+    // market keeps last cycle's overlaid view when its REST base and depth choice are the same
+    // (rebuilding 10,000 views a cycle was most of the overlay's cost, and new objects defeat the
+    // decision cache's identity check). Trust is still checked for each market.
+    const dirty = new Set(live.takeDirty());
+    const overlaid = this.overlaid;
+    if (!reuse) overlaid.clear();
     let n = 0;
     const decided = new Map<string, MarketView>();
     for (const [t, m] of md.markets) {
-      const o = this.overlayOne(live, m);
+      const depth = this.wantsDepth(m);
+      const prev = overlaid.get(t);
+      let o: MarketView | null;
+      if (prev && prev.base === m && prev.depth === depth && !dirty.has(t) && live.isTrusted(t)) o = prev.view;
+      else {
+        o = this.overlayOne(live, m, depth);
+        if (o) overlaid.set(t, { base: m, view: o, depth });
+        else overlaid.delete(t);
+      }
       if (o) {
         md.markets.set(t, o);
         decided.set(t, o);
         n++;
       }
     }
+    // Markets gone from the scope are forgotten.
+    if (overlaid.size > n) for (const t of overlaid.keys()) if (!decided.has(t)) overlaid.delete(t);
     this.decided = decided;
     return n;
   }
+  /** The live books and markets of the last subscription update that succeeded. */
+  private subscribed: LiveBooks | null = null;
+  private subscribedKeys = new Set<string>();
+
+  private sameScope(markets: ReadonlyMap<string, MarketView>): boolean {
+    if (this.subscribed === null || this.subscribed !== this.d.live() || markets.size !== this.subscribedKeys.size) return false;
+    for (const t of markets.keys()) if (!this.subscribedKeys.has(t)) return false;
+    return true;
+  }
+
+  /** Last overlay per market: the REST view it was laid over, whether with full depth, and the result. */
+  private readonly overlaid = new Map<string, { base: MarketView; view: MarketView; depth: boolean }>();
 
   /**
    * One REST view with its trusted live book laid over it, or null. Full depth only where a
    * strategy asks for it (building level arrays for every one of 10,000 markets each cycle was a
    * large share of the cycle); elsewhere only the live top of book replaces the REST one.
    */
-  private overlayOne(live: LiveBooks, m: MarketView): MarketView | null {
-    if (this.wantsDepth(m)) return live.overlay(m);
+  private overlayOne(live: LiveBooks, m: MarketView, depth = this.wantsDepth(m)): MarketView | null {
+    if (depth) return live.overlay(m);
     const top = live.top(m.ticker);
     return top ? { ...m, ...top } : null;
   }

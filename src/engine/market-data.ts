@@ -382,7 +382,9 @@ export class MarketDataSource {
       const books = await this.client.getOrderbooks(want.slice(i, i + BATCH_TICKERS), this.signal);
       for (const b of books) {
         const m = data.markets.get(b.ticker);
-        if (m) m.book = depthFromOrderbook(b);
+        // A new view, never the old one changed in place: views are kept across cycles (live-view.ts)
+        // and compared by identity (decision-cache.ts).
+        if (m) data.markets.set(b.ticker, { ...m, book: depthFromOrderbook(b) });
       }
     }
     data.requests += n;

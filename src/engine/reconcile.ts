@@ -60,6 +60,12 @@ export interface ReconcileDeps {
   log: (level: "info" | "warn" | "debug", msg: string) => void;
   /** Resolve pending/unknown rows by lookup (start-up, after unknowns, every N cycles). */
   full: boolean;
+  /**
+   * Read the cash check's balance before the fills rather than after them (default true): one pair
+   * of fill and settlement reads fewer whenever they find nothing new. False when fills are known
+   * to be on their way (the feed saw some): the early balance would be wasted.
+   */
+  balanceFirst?: boolean;
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === new Set(a).size;
@@ -137,8 +143,10 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
       openUnknown = r.open;
     } else openUnknown = d.ledger.ordersWithStatus(["pending", "unknown"]).length;
 
-    // The balance is read once, by the cash check below; only the anchor (first start) reads it here too.
+    // The balance is read once, for the cash check; only the anchor (first start) reads it here too.
     let ex: Holdings;
+    // The cash check's balance read right after the holdings, before the fills (see checkCash).
+    let early: Balance | null = null;
     if (d.ledger.cashMicros() === null) {
       const first = await fetchExchangePortfolio(d.client);
       requests += first.requests;
@@ -147,13 +155,19 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
     } else {
       ex = await fetchHoldings(d.client);
       requests += ex.requests;
+      if (d.balanceFirst !== false) {
+        early = await d.client.getBalance();
+        requests++;
+      }
     }
     let newFills = 0;
     let newSettlements = 0;
     let adopted: OrderRow[] = [];
     let mismatches: string[] = [];
+    let attempts = 0;
     // Fills can land between our reads of fills and of positions: re-read both before calling it drift.
     for (let attempt = 0; attempt < 3; attempt++) {
+      attempts++;
       const [f, fr] = await syncFills(d.client, d.ledger, d.eventOf);
       const [s, sr] = await syncSettlements(d.client, d.ledger);
       newFills += f;
@@ -179,7 +193,9 @@ export async function reconcileLive(d: ReconcileDeps): Promise<ReconcileReport> 
       d.log("warn", `order ${a.orderId} on ${a.ticker} is not in the ledger: adopted as external and left alone`);
     }
 
-    const cash = await checkCash(d);
+    // The early balance serves only if the one fill and settlement read after it found nothing new
+    // (and the holdings were not read again since: the collateral bound comes from the first ones).
+    const cash = await checkCash(d, early !== null && attempts === 1 && newFills === 0 && newSettlements === 0 ? early : null);
     requests += cash.requests;
     newFills += cash.newFills;
     newSettlements += cash.newSettlements;
@@ -223,7 +239,12 @@ const CASH_QUIET_COOLDOWN_KEY = "cash_quiet_cooldown";
  * read. Compared blindly, a fill landing between the two reads looks like a deposit or withdrawal
  * of its cash for one reconciliation, and recording that as an adjustment turns a passing race into
  * a permanent error (seen after kill -9 rounds: five adjustments of ±$0.73–$2.00 leaving the ledger
- * $0.96 off). So the balance is taken between two fill/settlement reads that found nothing new.
+ * $0.96 off). So the balance is taken between two fill/settlement reads, the second of which found
+ * nothing new: the ledger then holds every fill and settlement that moved the balance, and none
+ * after it. The first of the two is the ledger's last read, wherever it was (an earlier
+ * reconciliation): `early` is a balance read after it, at the start of this reconciliation, and
+ * serves when this reconciliation's own fill and settlement reads found nothing new. Otherwise the
+ * balance is read again here, followed by another pair of reads.
  *
  * While orders rest, what they hold is unknown within [0, full collateral], so a drift's amount is
  * only known to within that: a $12.34 deposit with $5.76 held reads as $6.58. Recording such a
@@ -236,13 +257,15 @@ const CASH_QUIET_COOLDOWN_KEY = "cash_quiet_cooldown";
  */
 async function checkCash(
   d: ReconcileDeps,
+  early: Balance | null,
 ): Promise<{ driftMicros: Micros; quiet: boolean; requests: number; newFills: number; newSettlements: number; balance: Balance }> {
   let requests = 0;
   let newFills = 0;
   let newSettlements = 0;
-  let balance: Micros | null = null;
+  let balance: Micros | null = early === null ? null : balanceMicrosOf(early);
   // The latest reading: the cycle's balance, whether or not it was quiet enough for the check.
   let bal!: Balance;
+  if (early !== null) bal = early;
   for (let attempt = 0; attempt < 3 && balance === null; attempt++) {
     bal = await d.client.getBalance();
     requests++;

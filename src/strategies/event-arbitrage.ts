@@ -293,7 +293,9 @@ export const eventArbitrage: Strategy<EventArbitrageParams> = {
   // deeper level that still pays after fees (the other events cost no order-book requests).
   depthFor(markets, events, params) {
     const out: string[] = [];
-    for (const ev of events.values()) if (findArbitrage(ev, markets, { ...params, maxSets: COUNT_ONE })) out.push(...ev.marketTickers);
+    const one = { ...params, maxSets: COUNT_ONE };
+    // mayPay first: a necessary condition, far cheaper than pricing every event's set.
+    for (const ev of events.values()) if (mayPay(ev, markets, one) && findArbitrage(ev, markets, one)) out.push(...ev.marketTickers);
     return out;
   },
   decide(input: StrategyInput<EventArbitrageParams>): Intent[] {

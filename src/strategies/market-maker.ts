@@ -341,6 +341,21 @@ function eligible(m: MarketView, quoted: (ticker: string) => boolean, params: Ma
 const byLiquidity = (a: MarketView, b: MarketView): number =>
   b.volume - a.volume || (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0);
 
+/**
+ * The markets where market_maker rests orders, per resting-order list (the engine asks per market,
+ * 10,000 times a cycle: a scan of the list each time was a large share of the cycle). Memoized on
+ * the list itself, which a portfolio never changes in place, so the answer is the same as a scan.
+ */
+const quotedMemo = new WeakMap<readonly RestingOrderView[], ReadonlySet<string>>();
+function quotedTickers(portfolio: PortfolioView): ReadonlySet<string> {
+  let q = quotedMemo.get(portfolio.restingOrders);
+  if (!q) {
+    q = new Set(portfolio.restingOrders.filter((o) => o.strategy === MARKET_MAKER).map((o) => o.ticker));
+    quotedMemo.set(portfolio.restingOrders, q);
+  }
+  return q;
+}
+
 export function chooseMarkets(
   markets: ReadonlyMap<string, MarketView>,
   portfolio: PortfolioView,
@@ -460,7 +475,7 @@ export const marketMaker: Strategy<MarketMakerParams> = {
   name: MARKET_MAKER,
   needsDepth(market, params, portfolio?: PortfolioView) {
     if (params.markets.includes(market.ticker)) return true;
-    return portfolio?.restingOrders.some((o) => o.ticker === market.ticker && o.strategy === MARKET_MAKER) ?? false;
+    return portfolio ? quotedTickers(portfolio).has(market.ticker) : false;
   },
   // Only eligible markets can be chosen, and leaving out one that cannot be chosen changes neither
   // the choice (a top-N cut) nor the pulls (those come from the resting orders). Closing time only
@@ -469,10 +484,7 @@ export const marketMaker: Strategy<MarketMakerParams> = {
     unit: "market",
     test(m, params, portfolio, nowMs) {
       if (params.markets.length > 0) return params.markets.includes(m.ticker);
-      return (
-        params.maxMarkets > 0 &&
-        eligible(m, (t) => portfolio.restingOrders.some((o) => o.ticker === t && o.strategy === MARKET_MAKER), params, nowMs)
-      );
+      return params.maxMarkets > 0 && eligible(m, (t) => quotedTickers(portfolio).has(t), params, nowMs);
     },
     // Of the eligible markets only the max_markets first by liquidity are chosen.
     top: { limit: (params) => (params.markets.length > 0 ? Infinity : params.maxMarkets), order: byLiquidity },
