@@ -291,4 +291,30 @@ console.log(
 );
 console.log("");
 process.stdout.write(p.stdout.toString());
+
+// When the fills happened, against the day whose high decides them: a file made before the open
+// still trades in the evening, when the day's high is mostly known to the market.
+const dayEnd = new Map<string, number>(); // event ticker → end of its day (the close, 11:59 PM ET, + 1 min)
+for (const d of days) dayEnd.set(d.markets[0]!.ticker.split("-").slice(0, 2).join("-"), d.closeMs + 60_000);
+const buckets = new Map<string, { fills: number; before: number; after: number }>();
+const [head, ...lines] = readFileSync(join(bt, "fills.csv"), "utf8").trim().split(/\r?\n/);
+const col = (name: string) => head!.split(",").indexOf(name);
+const [cTime, cEvent, cBefore, cAfter] = [col("time"), col("event"), col("pnl_before_fees"), col("pnl_after_fees")];
+for (const line of lines) {
+  const f = line.split(",");
+  const end = dayEnd.get(f[cEvent]!);
+  if (end === undefined) continue;
+  const t = Date.parse(f[cTime]!);
+  const label = t < end - 24 * 3_600_000 ? "before the day (ET)" : t < end - 6 * 3_600_000 ? "the day until 18:00 ET" : "after 18:00 ET";
+  const b = buckets.get(label) ?? { fills: 0, before: 0, after: 0 };
+  b.fills++;
+  b.before += Number(f[cBefore]);
+  b.after += Number(f[cAfter]);
+  buckets.set(label, b);
+}
+console.log("By the time of the fill:");
+for (const [label, b] of buckets)
+  console.log(
+    `  ${label.padEnd(24)} ${String(b.fills).padStart(5)} fills, P&L ${b.before.toFixed(2)} before fees, ${b.after.toFixed(2)} after`,
+  );
 if (SAVE_SVG) console.log(`equity picture copied to ${resolve(SAVE_SVG)}`);
