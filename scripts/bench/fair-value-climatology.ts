@@ -15,7 +15,9 @@
 // The forecast for a day D, made once before its event opens (the file is static: one probability
 // per ticker for the market's whole life, a once-a-day forecast published before the open):
 //   - known results: the events that CLOSED before D's event opened (in this set that is D − 2 and
-//     earlier: D − 1 is still trading when D opens), the latest `window` of them;
+//     earlier: D − 1 is still trading when D opens; the NWS report of D − 2 is out overnight, and its
+//     market's expected_expiration_time is at or before D's open on every day of the set), the latest
+//     `window` of them;
 //   - fewer than `min-days` known results: no probability for D's markets (they are not traded);
 //   - the distribution: a normal fitted by maximum likelihood to those results, each one
 //     interval-censored (a bracket [f, c] is the high in [f − 0.5, c + 0.5), a tail half-open),
