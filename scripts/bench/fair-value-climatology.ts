@@ -23,7 +23,7 @@
 //     interval-censored (a bracket [f, c] is the high in [f − 0.5, c + 0.5), a tail half-open),
 //     which smooths the few days into a distribution over every bracket;
 //   - each market's probability: the normal's mass over its bracket, 4 decimals.
-// Never the same or a later day's result (checked: every result used closed before the open).
+// Never the same or a later day's result: only events closed before the open are ever selected.
 // Nothing is tuned on the outcome: the window and the minimum are round numbers fixed beforehand.
 //
 // Then the compiled binary backtests the tape with the repository's advanced_config.json where ONLY
@@ -34,6 +34,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { coveredRange } from "../../src/engine/event-coverage.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const argv = process.argv.slice(2);
@@ -84,16 +85,6 @@ interface Day {
   result: [number, number];
 }
 
-/** The bracket from the strike fields (Kalshi: less c = ≤ c − 1, between f..c, greater f = ≥ f + 1). */
-function fromStrikes(m: RawMarket): [number, number] | null {
-  const f = m.floor_strike;
-  const c = m.cap_strike;
-  if (m.strike_type === "less" && typeof c === "number") return [-Infinity, c - 1];
-  if (m.strike_type === "greater" && typeof f === "number") return [f + 1, Infinity];
-  if (m.strike_type === "between" && typeof f === "number" && typeof c === "number") return [f, c];
-  return null;
-}
-
 /** The bracket from the subtitle: "40° or below", "41° to 42°", "49° or above". */
 function fromSubtitle(m: RawMarket): [number, number] | null {
   const s = m.yes_sub_title || m.subtitle || "";
@@ -113,7 +104,8 @@ function loadDays(): Day[] {
     const doc = JSON.parse(gunzipSync(readFileSync(join(DATA, "events", f))).toString("utf8")) as { markets: RawMarket[] };
     const markets: Market[] = [];
     for (const m of doc.markets) {
-      const a = fromStrikes(m);
+      // The bracket as the arbitrage's exhaustiveness proof reads it (Kalshi's inclusive integer convention).
+      const a = coveredRange(m);
       const b = fromSubtitle(m);
       if (a && b && (a[0] !== b[0] || a[1] !== b[1])) throw new Error(`${m.ticker}: strike fields and subtitle disagree`);
       const range = a ?? b;
@@ -200,7 +192,6 @@ for (const d of days) {
     skipped++;
     continue;
   }
-  for (const e of known) if (!(e.closeMs < d.openMs && e.date < d.date)) throw new Error(`lookahead: ${e.date} used for ${d.date}`);
   const { mu, sd } = fitNormal(known.map((e) => e.result));
   forecastDays++;
   fits.push(`${d.date} known ${known[0]!.date}..${known.at(-1)!.date} (${known.length}) mu ${mu.toFixed(1)} sd ${sd.toFixed(1)}`);

@@ -18,7 +18,7 @@ export interface StrikeFields {
 }
 
 /** Integer range [lo, hi] of the outcome a market covers, or null when not a provable integer range. */
-function coveredRange(m: StrikeFields): [number, number] | null {
+export function coveredRange(m: StrikeFields): [number, number] | null {
   const f = m.floor_strike;
   const c = m.cap_strike;
   const int = (x: number | null | undefined): x is number => typeof x === "number" && Number.isSafeInteger(x);
