@@ -28,7 +28,7 @@ export function detectFormat(dir: string): DataFormat {
 export interface LoadedData {
   format: DataFormat;
   source: ReplaySource;
-  /** Events of a recording left out for want of a recorded result. */
+  /** Events left out for want of a recorded yes/no result on every market. */
   leftOut: string[];
 }
 
@@ -43,7 +43,10 @@ export function loadData(
     ...(opts.to ? { to: opts.to } : {}),
     ...(opts.onFile ? { onFile: opts.onFile } : {}),
   };
-  if (f === "tape") return { format: f, source: new TapeSource(loadTape(dir, range), opts.bookWindowMs), leftOut: [] };
+  if (f === "tape") {
+    const tape = loadTape(dir, range);
+    return { format: f, source: new TapeSource(tape, opts.bookWindowMs), leftOut: tape.leftOut };
+  }
   const rec = loadRecording(dir, range);
   if (rec.events.length === 0) {
     const why = rec.leftOut.length

@@ -160,10 +160,12 @@ export function renderText(s: BacktestSummary, files: string[]): string {
   lines.push(
     `Backtest: ${s.data.events} events, ${s.data.markets} markets, ${s.data.trades} trades (${s.data.from} to ${s.data.to}); strategies: ${s.strategies.join(", ") || "none enabled"}`,
   );
+  const leftOut = s.data.leftOutEvents.length
+    ? `${s.data.leftOutEvents.length} event(s) left out, a market without a yes/no result (not settled, or voided): ${s.data.leftOutEvents.slice(0, 3).join(", ")}${s.data.leftOutEvents.length > 3 ? ", …" : ""}`
+    : "";
+  if (s.data.format === "tape" && leftOut) lines.push(`Input: a trade tape; ${leftOut}`);
   if (s.data.format === "recording") {
-    lines.push(
-      `Input: a recording (the real order book from snapshots and deltas)${s.data.leftOutEvents.length ? `; ${s.data.leftOutEvents.length} event(s) left out, not settled in the recording: ${s.data.leftOutEvents.slice(0, 3).join(", ")}${s.data.leftOutEvents.length > 3 ? ", …" : ""}` : ""}`,
-    );
+    lines.push(`Input: a recording (the real order book from snapshots and deltas)${leftOut ? `; ${leftOut}` : ""}`);
     lines.push(
       `Book gaps: ${s.bookGaps.length}${s.bookGaps.length ? ` (books unknown for ${s.unknownBookMinutes.toFixed(1)} market-minutes until the next snapshot; no strategy acted on them)` : ""}`,
     );

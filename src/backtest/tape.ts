@@ -1,14 +1,20 @@
 // A recorded trade tape in the kxhighny format (../shared/data/README.md): per event date,
 // `events/<date>.json.gz` ({event, markets}, as GET /events/{ticker} with nested markets returned
-// them, legacy cent fields) and `trades/<date>.json.gz` ({market_ticker: [trade…]} as GET
-// /markets/trades returned them). Loaded whole into memory, converted to our units once: prices to
-// Price (1/10,000 $), counts to Count (1/100 contract), times to ms.
+// them) and `trades/<date>.json.gz` ({market_ticker: [trade…]} as GET /markets/trades returned
+// them). Either vintage of Kalshi's fields is read: the legacy cents (`yes_price`, `count`,
+// `tick_size`: the shipped data) or today's fixed-point strings (`yes_price_dollars`, `count_fp`,
+// `price_ranges`: what GET /markets/trades answers now, sub-cent prices and fractional counts
+// included). Loaded whole into memory, converted to our units once: prices to Price (1/10,000 $),
+// counts to Count (1/100 contract), times to ms. An event some market of which has no yes/no result
+// (not settled yet, voided) is left out and named, as a recording's is (recording.ts).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { centPriceToPrice, contractsToCount } from "../kalshi/money.ts";
 import { LINEAR_CENT, type PriceRange } from "../kalshi/price-grid.ts";
+import { CountStr, PriceStr } from "../kalshi/wire/codecs.ts";
+import { PriceRange as WirePriceRange } from "../kalshi/wire/rest.ts";
 import type { BookSide } from "../strategies/types.ts";
 import { isExhaustive } from "../engine/event-coverage.ts";
 
@@ -19,14 +25,42 @@ export class TapeError extends Error {
 
 const cents = z.number().int().min(0).max(100);
 
-const tapeTradeSchema = z.object({
+const side = z.enum(["yes", "no"]);
+
+/** The legacy cent fields (the shipped kxhighny data). */
+const legacyTradeSchema = z.object({
   trade_id: z.string(),
   ticker: z.string().min(1),
   count: z.number().int().positive(),
   created_time: z.string(),
   yes_price: cents,
-  taker_side: z.enum(["yes", "no"]),
+  taker_side: side,
 });
+
+/** Today's fields: fixed-point strings; the taker's side as any of the three names Kalshi has used. */
+const currentTradeSchema = z
+  .object({
+    trade_id: z.string(),
+    ticker: z.string().min(1),
+    count_fp: CountStr.refine((c) => c > 0, "count_fp must be positive"),
+    created_time: z.string(),
+    yes_price_dollars: PriceStr.refine((p) => p >= 0 && p <= 10_000, "yes_price_dollars must be between 0 and 1"),
+    taker_outcome_side: side.optional(),
+    taker_side: side.optional(),
+    taker_book_side: z.enum(["bid", "ask"]).optional(),
+  })
+  .refine(
+    (t) => t.taker_outcome_side ?? t.taker_side ?? t.taker_book_side,
+    "a trade needs taker_outcome_side, taker_side or taker_book_side",
+  );
+
+/** One trade in our units: Price, Count, and whether the taker bought YES (lifted an ask). */
+interface TapeTrade {
+  createdTime: string;
+  price: number;
+  count: number;
+  takerBoughtYes: boolean;
+}
 
 const tapeMarketSchema = z.object({
   ticker: z.string().min(1),
@@ -35,6 +69,7 @@ const tapeMarketSchema = z.object({
   close_time: z.string(),
   result: z.string(),
   tick_size: z.number().int().positive().optional(),
+  price_ranges: z.array(WirePriceRange).min(1).optional(),
   strike_type: z.string().optional(),
   floor_strike: z.number().nullable().optional(),
   cap_strike: z.number().nullable().optional(),
@@ -49,7 +84,38 @@ const tapeEventFileSchema = z.object({
   markets: z.array(tapeMarketSchema).min(1),
 });
 
-const tapeTradesFileSchema = z.record(z.string(), z.array(tapeTradeSchema));
+const legacyTradesFileSchema = z.record(z.string(), z.array(legacyTradeSchema));
+const currentTradesFileSchema = z.record(z.string(), z.array(currentTradeSchema));
+
+/** A trades file in either vintage (told by its first trade), in our units. */
+function parseTradesFile(json: unknown): { ok: true; data: Record<string, TapeTrade[]> } | { ok: false; error: z.ZodError } {
+  const first = json && typeof json === "object" ? Object.values(json).find((v) => Array.isArray(v) && v.length > 0) : undefined;
+  const current = Array.isArray(first) && first[0] && typeof first[0] === "object" && "count_fp" in first[0];
+  if (current) {
+    const r = currentTradesFileSchema.safeParse(json);
+    if (!r.success) return { ok: false, error: r.error };
+    const data: Record<string, TapeTrade[]> = {};
+    for (const [k, ts] of Object.entries(r.data))
+      data[k] = ts.map((t) => ({
+        createdTime: t.created_time,
+        price: t.yes_price_dollars,
+        count: t.count_fp,
+        takerBoughtYes: (t.taker_outcome_side ?? t.taker_side ?? (t.taker_book_side === "bid" ? "yes" : "no")) === "yes",
+      }));
+    return { ok: true, data };
+  }
+  const r = legacyTradesFileSchema.safeParse(json);
+  if (!r.success) return { ok: false, error: r.error };
+  const data: Record<string, TapeTrade[]> = {};
+  for (const [k, ts] of Object.entries(r.data))
+    data[k] = ts.map((t) => ({
+      createdTime: t.created_time,
+      price: centPriceToPrice(t.yes_price),
+      count: contractsToCount(t.count),
+      takerBoughtYes: t.taker_side === "yes",
+    }));
+  return { ok: true, data };
+}
 
 export interface TapeMarket {
   ticker: string;
@@ -83,6 +149,8 @@ export interface Tape {
   count: Int32Array;
   /** The taker's book side: 0 bid (bought YES, lifted an ask), 1 ask (sold YES, hit a bid). */
   taker: Uint8Array;
+  /** Events left out: some market has no yes/no result (not settled, or voided). */
+  leftOut: string[];
 }
 
 export const takerSideOf = (code: number): BookSide => (code === 0 ? "bid" : "ask");
@@ -134,9 +202,10 @@ export function tapeDates(dir: string): string[] {
 }
 
 /**
- * Load a tape folder. `onFile` reports progress (files read). Markets without a yes/no result are
- * refused (a backtest settles by the recorded results); trades of markets the event file does not
- * list are refused too (their settlement would be unknown).
+ * Load a tape folder. `onFile` reports progress (files read). An event with a market without a
+ * yes/no result is left out, its trades unread (a backtest settles by the recorded results), and
+ * named in `leftOut`; a tape with nothing else is refused. Trades of markets the event file does
+ * not list are refused (their settlement would be unknown).
  */
 export function loadTape(dir: string, opts: { from?: string; to?: string; onFile?: (done: number, total: number) => void } = {}): Tape {
   const dates = tapeDates(dir).filter((d) => (!opts.from || d >= opts.from) && (!opts.to || d <= opts.to));
@@ -146,23 +215,27 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
   const markets = new Map<string, TapeMarket>();
   const tickers: string[] = [];
   const raw: Array<{ m: number; ts: number; price: number; count: number; taker: number; seq: number }> = [];
+  const leftOut: string[] = [];
   dates.forEach((date, k) => {
     const evFile = join(dir, "events", `${date}.json.gz`);
     const ep = tapeEventFileSchema.safeParse(readGzJson(evFile));
     if (!ep.success) throw new TapeError(`${evFile}: not a kxhighny event file (${firstIssue(ep.error)})`);
     const ev = ep.data;
+    if (ev.markets.some((m) => m.result !== "yes" && m.result !== "no")) {
+      leftOut.push(ev.event.event_ticker);
+      opts.onFile?.(k + 1, dates.length);
+      return;
+    }
     const ms: TapeMarket[] = ev.markets.map((m) => {
-      if (m.result !== "yes" && m.result !== "no")
-        throw new TapeError(`${evFile}: market ${m.ticker} has no yes/no result ("${m.result}"); a backtest settles by recorded results`);
-      // Legacy cent markets: one-cent grid.
+      // Today's markets name their grid; legacy cent markets a uniform tick (one cent by default).
       const step = centPriceToPrice(m.tick_size ?? 1);
       return {
         ticker: m.ticker,
         eventTicker: m.event_ticker,
         openMs: parseTime(m.open_time, evFile, "open_time"),
         closeMs: parseTime(m.close_time, evFile, "close_time"),
-        result: m.result,
-        priceRanges: step === 100 ? [...LINEAR_CENT] : [{ start: 0, end: 10_000, step }],
+        result: m.result === "yes" ? "yes" : "no",
+        priceRanges: m.price_ranges ?? (step === 100 ? [...LINEAR_CENT] : [{ start: 0, end: 10_000, step }]),
       };
     });
     const exhaustive = isExhaustive(ev.event.mutually_exclusive, ev.markets);
@@ -181,8 +254,8 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
       tickers.push(m.ticker);
     }
     const trFile = join(dir, "trades", `${date}.json.gz`);
-    const tp = tapeTradesFileSchema.safeParse(readGzJson(trFile));
-    if (!tp.success) throw new TapeError(`${trFile}: not a kxhighny trades file (${firstIssue(tp.error)})`);
+    const tp = parseTradesFile(readGzJson(trFile));
+    if (!tp.ok) throw new TapeError(`${trFile}: not a kxhighny trades file (${firstIssue(tp.error)})`);
     for (const [ticker, trades] of Object.entries(tp.data)) {
       const m = idx.get(ticker);
       if (m === undefined) throw new TapeError(`${trFile}: trades of ${ticker}, a market events/${date}.json.gz does not list`);
@@ -190,16 +263,20 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
       trades.forEach((t, j) => {
         raw.push({
           m,
-          ts: parseTime(t.created_time, trFile, "created_time"),
-          price: centPriceToPrice(t.yes_price),
-          count: contractsToCount(t.count),
-          taker: t.taker_side === "yes" ? 0 : 1,
+          ts: parseTime(t.createdTime, trFile, "created_time"),
+          price: t.price,
+          count: t.count,
+          taker: t.takerBoughtYes ? 0 : 1,
           seq: m * 10_000_000 + (trades.length - j),
         });
       });
     }
     opts.onFile?.(k + 1, dates.length);
   });
+  if (events.length === 0)
+    throw new TapeError(
+      `--data ${dir}: nothing to replay: its ${leftOut.length} event(s) have a market without a yes/no result (${leftOut.slice(0, 3).join(", ")}${leftOut.length > 3 ? ", …" : ""}); fetch them again once they settle`,
+    );
   raw.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
   const n = raw.length;
   const tape: Tape = {
@@ -211,6 +288,7 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
     price: new Int32Array(n),
     count: new Int32Array(n),
     taker: new Uint8Array(n),
+    leftOut: leftOut.sort(),
   };
   raw.forEach((r, i) => {
     tape.market[i] = r.m;

@@ -3,7 +3,7 @@
 // results; on small synthetic tapes the two fill rules that matter (a resting order at the touch
 // waits for the volume queued ahead of it; taker orders pay Kalshi's fee formula); bad input.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync, gunzipSync } from "node:zlib";
 import { cleanup, ensureBinary, ROOT, runBin, tempDir, writeConfig } from "../helpers/bin.ts";
@@ -423,5 +423,99 @@ describe("bad input: one line, exit 2", () => {
     const r2 = await runBin(["backtest", "--data", SAMPLE, "--from", "yesterday"], { cwd: dir });
     expect(r2.code).toBe(2);
     oneLine(r2);
+  });
+});
+
+/** A copy of the vendored sample with `edit` applied to each event file and trades file (parsed JSON). */
+function sampleCopy(
+  name: string,
+  edit: {
+    event?: (file: { event: Record<string, unknown>; markets: Array<Record<string, unknown>> }, date: string) => void;
+    trades?: (file: Record<string, Array<Record<string, unknown>>>) => void;
+  },
+): string {
+  const dir = join(tempDir(name), "data");
+  for (const kind of ["events", "trades"] as const) {
+    mkdirSync(join(dir, kind), { recursive: true });
+    for (const f of readdirSync(join(SAMPLE, kind))) {
+      const json = JSON.parse(gunzipSync(readFileSync(join(SAMPLE, kind, f))).toString("utf8"));
+      if (kind === "events") edit.event?.(json, f.slice(0, 10));
+      else edit.trades?.(json);
+      writeFileSync(join(dir, kind, f), gzipSync(JSON.stringify(json)));
+    }
+  }
+  return dir;
+}
+
+/** Cents (an integer) as Kalshi's dollar string today: 56 → "0.5600". */
+const dollars = (c: number) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, "0")}00`;
+
+describe("tapes in today's fields, and events not settled", () => {
+  const run = async (data: string) => {
+    const dir = tempDir("bt-vintage");
+    writeConfig(dir, { trading: { strategies: { market_maker: { enabled: true } } } });
+    const r = await runBin(["backtest", "--data", data, "--out", join(dir, "out")], { cwd: dir, timeoutMs: 120_000 });
+    const summary = r.code === 0 ? JSON.parse(readFileSync(join(dir, "out", "summary.json"), "utf8")) : null;
+    return { ...r, summary, fills: r.code === 0 ? readFileSync(join(dir, "out", "fills.csv"), "utf8") : "" };
+  };
+
+  test("GET /markets/trades as Kalshi answers it now (dollar strings, count_fp, price_ranges) replays exactly as the legacy cents", async () => {
+    const current = sampleCopy("bt-current", {
+      event: (e) => {
+        for (const m of e.markets) {
+          m.price_ranges = [{ start: "0.0000", end: "1.0000", step: dollars(Number(m.tick_size ?? 1)) }];
+          delete m.tick_size;
+        }
+      },
+      trades: (file) => {
+        for (const trades of Object.values(file))
+          for (const t of trades) {
+            const yes = Number(t.yes_price);
+            t.yes_price_dollars = dollars(yes);
+            t.no_price_dollars = dollars(100 - yes);
+            t.count_fp = `${t.count}.00`;
+            t.taker_outcome_side = t.taker_side;
+            t.taker_book_side = t.taker_side === "yes" ? "bid" : "ask";
+            for (const k of ["yes_price", "no_price", "count", "taker_side"]) delete t[k];
+          }
+      },
+    });
+    const [legacy, now] = await Promise.all([run(SAMPLE), run(current)]);
+    expect(legacy.code).toBe(0);
+    expect(now.stderr).toBe("");
+    expect(now.code).toBe(0);
+    expect(now.summary.total.fills).toBeGreaterThan(0);
+    // The same trades in other words: the same fills, at the same prices, to the micro.
+    expect(now.fills).toBe(legacy.fills);
+    expect(now.summary.total).toEqual(legacy.summary.total);
+    expect(now.summary.end_dollars).toBe(legacy.summary.end_dollars);
+  }, 200_000);
+
+  test("an event with a market not settled (or voided) is left out and named; the others replay", async () => {
+    const data = sampleCopy("bt-unsettled", {
+      event: (e, date) => {
+        if (date === "2025-01-28") e.markets[0]!.result = "";
+        if (date === "2025-01-29") e.markets[2]!.result = "void";
+      },
+    });
+    const r = await run(data);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Backtest: 1 events, 6 markets");
+    expect(r.stdout).toContain(
+      "2 event(s) left out, a market without a yes/no result (not settled, or voided): KXHIGHNY-25JAN28, KXHIGHNY-25JAN29",
+    );
+    expect(r.summary.data.left_out_events).toEqual(["KXHIGHNY-25JAN28", "KXHIGHNY-25JAN29"]);
+    expect(r.summary.by_event.map((e: { key: string }) => e.key)).toEqual(["KXHIGHNY-25JAN31"]);
+  }, 150_000);
+
+  test("a tape with no settled event: one line naming them, exit 2", async () => {
+    const data = sampleCopy("bt-none-settled", { event: (e) => void (e.markets[0]!.result = "") });
+    const dir = tempDir("bt-none");
+    const r = await runBin(["backtest", "--data", data], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n").length).toBe(1);
+    expect(r.stderr).toContain("nothing to replay: its 3 event(s) have a market without a yes/no result");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
