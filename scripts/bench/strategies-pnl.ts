@@ -1,8 +1,8 @@
 // P&L after fees of the shipped strategy defaults, live against the local exchange (issue 16).
 //
 //   bun scripts/bench/strategies-pnl.ts [--seeds 1,2,...] [--cycles 90] [--step-s 40] [--markets 40]
-//                                       [--only event_arbitrage|market_maker] [--min-price 0.01]
-//                                       [--bin dist/kalshi-bot] [--verbose]
+//                                       [--only event_arbitrage|market_maker|fair_value] [--min-price 0.01]
+//                                       [--fv-lag-s 0] [--bin dist/kalshi-bot] [--verbose]
 //
 // Per seed: an in-process local exchange (default scenario, that seed, a fixed start, a manual
 // clock) and the compiled binary run `--mode trade --once` live against it `cycles` times, the
@@ -17,8 +17,13 @@
 // (purchases at their prices and fees, YES+NO pairs worth $1, the rest at the exchange's mark or
 // result), and the 5 s and 60 s markouts of its maker and taker fills at the exchange (mid that
 // long after the fill − fill price, for the side bought, per contract).
+// fair_value needs a probability source: before each run this script writes one (ticker →
+// probability, every open market) from the exchange's own fair value `--fv-lag-s` seconds ago (0:
+// now; never ahead, unlike the informed takers, who see a minute ahead), unbiased (the makers quote
+// a favourite-longshot-biased price), its modification time the exchange's clock. So the figure
+// says what the strategy makes of a good, honest forecast, not what a real source would be worth.
 import { Database } from "bun:sqlite";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PRICE_ONE } from "../../src/kalshi/money.ts";
@@ -38,6 +43,7 @@ const MARKETS = Number(arg("markets", "40"));
 const ONLY = arg("only", "");
 // Optional: widen the risk gate's price sanity band (default 0.02..0.98), e.g. --min-price 0.01.
 const MIN_PRICE = arg("min-price", "");
+const FV_LAG_MS = Number(arg("fv-lag-s", "0")) * 1000;
 const VERBOSE = argv.includes("--verbose");
 const BIN = resolve(arg("bin", resolve(import.meta.dir, "../../dist/kalshi-bot")));
 // Fixed so a seed replays the same scenario (tickers carry dates); recent, because the ledger prunes
@@ -89,6 +95,20 @@ async function runSeed(seed: number): Promise<Row> {
   const strategies: Record<string, Record<string, unknown>> = {};
   for (const [name, params] of Object.entries(SHIPPED.trading.strategies))
     strategies[name] = { ...params, ...(ONLY ? { enabled: name === ONLY } : {}) };
+  const fvSource = join(dir, "fair.json");
+  if (strategies.fair_value) strategies.fair_value = { ...strategies.fair_value, source: fvSource };
+  // The forecast: each open market's fair value as the exchange has it (FV_LAG_MS ago), dated on the exchange's clock.
+  const writeForecast = () => {
+    const probs: Record<string, string> = {};
+    const at = clock.now() - FV_LAG_MS;
+    for (const m of sim.exchange.markets.values()) {
+      if (m.status !== "active") continue;
+      const p = sim.participants.process(m.eventTicker)?.fair(m.ticker, at);
+      if (p !== undefined) probs[m.ticker] = Math.min(1, Math.max(0, p)).toFixed(4);
+    }
+    writeFileSync(fvSource, JSON.stringify(probs));
+    utimesSync(fvSource, clock.now() / 1000, clock.now() / 1000);
+  };
   const cfg = {
     exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime" },
     // Quotes stay resting between the --once runs, as in the daemon (the TTL still bounds them).
@@ -130,6 +150,7 @@ async function runSeed(seed: number): Promise<Row> {
         sim.tick();
         recordMids();
       }
+      if (ONLY === "fair_value") writeForecast();
       const p = Bun.spawn(
         [
           BIN,
