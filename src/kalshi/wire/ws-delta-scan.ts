@@ -4,11 +4,13 @@
 //
 // Only the plain form is read: compact JSON as Kalshi (and our local exchange) write it, keys in any
 // order, strings without escapes, integers of at most 15 digits, fixed-point strings in the forms
-// fastParseFixed reads, and only the keys the schema knows. Anything else (whitespace, an escape, an
-// unknown or repeated key, another type, a number in another form) is "not scanned": the caller
-// then takes the general path (JSON.parse, the generated decoder, zod), which has the last word. So the
-// scanner only ever says "yes, and here is exactly zod's output"; test/kalshi/ws-delta-scan.test.ts
-// checks that against JSON.parse + WsMessage on generated frames and mutations of them.
+// fastParseFixed reads, and only the keys the schema knows. Anything else (whitespace but one final
+// newline, an escape, an unknown or repeated key, another type, a number in another form) is "not
+// scanned": the caller then takes the general path (JSON.parse, the generated decoder, zod), which
+// has the last word. So the scanner only ever says "yes, and here is exactly zod's output";
+// test/kalshi/ws-delta-scan.test.ts checks that against JSON.parse + WsMessage on generated frames
+// and mutations of them. Repeated keys are refused although JSON.parse's last-wins reading would
+// give the same output here (no feed sends them; refusing them keeps the contract simple).
 import { COUNT_DP, fastParseFixed, PRICE_DP } from "../money.ts";
 import type { OrderbookDeltaMsg, WsMessage } from "./ws.ts";
 
