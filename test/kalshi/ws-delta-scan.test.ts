@@ -367,42 +367,44 @@ describe("the orderbook_delta scanner agrees with JSON.parse + zod", () => {
     expect(scanned).toBeGreaterThan(500);
   }, 60_000);
 
-  test("random edits of a frame's text: same accept/reject and output", () => {
-    const base = render({
-      entries: [
-        ['"type"', q("orderbook_delta")],
-        ['"sid"', "1"],
-        ['"seq"', "3"],
-        ['"msg"', MSG],
-      ],
-      msg: [
-        ['"market_ticker"', q(TICKER)],
-        ['"market_id"', q("f5ed38e2-0991-4c8f-817e-08c4fd9cbfdb")],
-        ['"price_dollars"', q("0.5200")],
-        ['"delta_fp"', q("-1.00")],
-        ['"side"', q("no")],
-        ['"ts"', q("2026-06-11T06:29:47.354803Z")],
-        ['"ts_ms"', "1781159387354"],
-      ],
-      gaps: [],
-      tail: "",
-    });
-    agree(base);
-    expect(scanDeltaFrame(base)).toBeDefined();
-    const char = fc.constantFrom(...'{}[],:"\\ \n0123456789.-+eEnulltrueyesno_abcxyz', "\u0000", "é");
-    const edit = fc.record({ at: fc.nat(base.length), op: fc.constantFrom("insert", "replace", "delete"), c: char });
-    fc.assert(
-      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
-        let t = base;
-        for (const e of edits) {
-          const at = e.at % (t.length + 1);
-          t = t.slice(0, at) + (e.op === "delete" ? "" : e.c) + t.slice(e.op === "insert" ? at : at + 1);
-        }
-        agree(t);
-      }),
-      { numRuns: 20_000, seed: 14 },
-    );
-  }, 60_000);
+  // With and without a final newline (the scanner takes one, and must then still see every other character).
+  for (const tail of ["", "\n"])
+    test(`random edits of a frame's text${tail ? " ending in a newline" : ""}: same accept/reject and output`, () => {
+      const base = render({
+        entries: [
+          ['"type"', q("orderbook_delta")],
+          ['"sid"', "1"],
+          ['"seq"', "3"],
+          ['"msg"', MSG],
+        ],
+        msg: [
+          ['"market_ticker"', q(TICKER)],
+          ['"market_id"', q("f5ed38e2-0991-4c8f-817e-08c4fd9cbfdb")],
+          ['"price_dollars"', q("0.5200")],
+          ['"delta_fp"', q("-1.00")],
+          ['"side"', q("no")],
+          ['"ts"', q("2026-06-11T06:29:47.354803Z")],
+          ['"ts_ms"', "1781159387354"],
+        ],
+        gaps: [],
+        tail,
+      });
+      agree(base);
+      expect(scanDeltaFrame(base)).toBeDefined();
+      const char = fc.constantFrom(...'{}[],:"\\ \n0123456789.-+eEnulltrueyesno_abcxyz', "\u0000", "é");
+      const edit = fc.record({ at: fc.nat(base.length), op: fc.constantFrom("insert", "replace", "delete"), c: char });
+      fc.assert(
+        fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+          let t = base;
+          for (const e of edits) {
+            const at = e.at % (t.length + 1);
+            t = t.slice(0, at) + (e.op === "delete" ? "" : e.c) + t.slice(e.op === "insert" ? at : at + 1);
+          }
+          agree(t);
+        }),
+        { numRuns: 20_000, seed: 14 },
+      );
+    }, 60_000);
 
   test("other message types and non-objects are left to the general path", () => {
     for (const t of [

@@ -25,7 +25,8 @@ const RBRACE = 125;
 /**
  * An escape or a raw control character (but a final newline): the frame is not in the plain form
  * (outside strings a control character is whitespace, inside one JSON.parse refuses it). With none, a
- * string ends at the next quote, which a native search finds much faster than a loop over char codes.
+ * string ends at the next quote, which a native search (indexOf) finds much faster than a loop over
+ * char codes.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what it looks for
 const UNPLAIN = /[\x00-\x1f\\]/;
@@ -106,8 +107,6 @@ export function scanDeltaFrame(s: string): OrderbookDeltaFrame | undefined {
   // One final newline is taken, as JSON.parse takes it (Go's json.Encoder ends each message with one).
   const len = s.charCodeAt(s.length - 1) === 10 ? s.length - 1 : s.length;
   if (s.charCodeAt(0) !== LBRACE || s.charCodeAt(len - 1) !== RBRACE) return undefined;
-  // With a final newline, the first character UNPLAIN finds must be that newline.
-  if (len === s.length ? UNPLAIN.test(s) : s.search(UNPLAIN) !== len) return undefined;
   let i = 1;
   let top = 0;
   let sid = 0;
@@ -145,6 +144,10 @@ export function scanDeltaFrame(s: string): OrderbookDeltaFrame | undefined {
     else return undefined;
   }
   if (i !== len - 1 || top !== (TYPE | SID | SEQ | MSG) || msg === undefined) return undefined;
+  // Checked last, so that other message types (snapshots can be long) are not searched: until here a
+  // string was taken to end at the next quote, which this check confirms. With a final newline, the
+  // first character UNPLAIN finds must be that newline.
+  if (len === s.length ? UNPLAIN.test(s) : s.search(UNPLAIN) !== len) return undefined;
   return { type: "orderbook_delta", sid, seq, msg };
 }
 
