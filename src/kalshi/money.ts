@@ -48,9 +48,9 @@ export function parseFixed(text: string, dp: number, what = "value"): number {
 
 /**
  * parseFixed in one pass over `text.slice(from, to)`, without allocating: the plain form
- * `-?\d+(\.\d+)?` of at most 15 significant places (so every step is exact in a double); NaN for
- * anything else (spaces, signs, exponents, long numbers, extra non-zero places), for parseFixed to
- * judge. Where it returns a number, it is parseFixed's (test/kalshi/ws-delta-scan.test.ts checks it).
+ * `-?\d+(\.\d+)?` of at most 15 digits once scaled to `dp` places (so every step is exact in a
+ * double); NaN for anything else (spaces, signs, exponents, long numbers, extra non-zero places), for
+ * parseFixed to judge. Where it returns a number, it is parseFixed's (test/kalshi/ws-delta-scan.test.ts checks it).
  */
 export function fastParseFixed(text: string, from: number, to: number, dp: number): number {
   let i = from;

@@ -7,7 +7,8 @@
 // decoder; any other type, and any frame the fast path does not accept outright (a bad field,
 // a decimal string in an unusual form, a big number), goes to zod, which has the last word. So the
 // fast path may only ever say "yes, and here is zod's output"; every "no" is zod's.
-// test/kalshi/ws-fast.test.ts checks that with generated frames and mutations.
+// test/kalshi/ws-fast.test.ts checks that with generated frames and mutations. Plain orderbook_delta
+// frames do not even get here: parseWsFrame reads them from the text first (ws-delta-scan.ts).
 import type { z } from "zod";
 import { CountStr, Micros4Str, MicrosStr, PriceStr } from "./codecs.ts";
 import { WsMessage } from "./ws.ts";
