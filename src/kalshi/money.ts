@@ -46,6 +46,47 @@ export function parseFixed(text: string, dp: number, what = "value"): number {
   return neg && n !== 0 ? -n : n;
 }
 
+/**
+ * parseFixed in one pass over `text.slice(from, to)`, without allocating: the plain form
+ * `-?\d+(\.\d+)?` of at most 15 digits once scaled to `dp` places (so every step is exact in a
+ * double); NaN for anything else (spaces, signs, exponents, long numbers, extra non-zero places), for
+ * parseFixed to judge. Where it returns a number, it is parseFixed's (test/kalshi/ws-delta-scan.test.ts checks it).
+ */
+export function fastParseFixed(text: string, from: number, to: number, dp: number): number {
+  let i = from;
+  let neg = false;
+  if (i < to && text.charCodeAt(i) === 45) {
+    neg = true;
+    i++;
+  }
+  const start = i;
+  let n = 0;
+  let digits = 0;
+  for (; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+    digits++;
+  }
+  if (i === start) return NaN;
+  let places = 0;
+  if (i < to) {
+    if (text.charCodeAt(i) !== 46 || i + 1 === to) return NaN;
+    for (i++; i < to; i++) {
+      const c = text.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return NaN;
+      if (places < dp) {
+        n = n * 10 + c;
+        places++;
+        digits++;
+      } else if (c !== 0) return NaN;
+    }
+  }
+  if (digits + (dp - places) > 15) return NaN;
+  for (; places < dp; places++) n *= 10;
+  return neg && n !== 0 ? -n : n;
+}
+
 /** Format an integer of 10^-dp units as a decimal string with exactly `dp` places. */
 export function formatFixed(units: number, dp: number): string {
   if (!Number.isSafeInteger(units)) throw new MoneyFormatError(`cannot format non-integer amount ${units}`);

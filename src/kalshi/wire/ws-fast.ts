@@ -7,56 +7,24 @@
 // decoder; any other type, and any frame the fast path does not accept outright (a bad field,
 // a decimal string in an unusual form, a big number), goes to zod, which has the last word. So the
 // fast path may only ever say "yes, and here is zod's output"; every "no" is zod's.
-// test/kalshi/ws-fast.test.ts checks that with generated frames and mutations.
+// test/kalshi/ws-fast.test.ts checks that with generated frames and mutations. Plain orderbook_delta
+// frames do not even get here: parseWsFrame reads them from the text first (ws-delta-scan.ts).
 import type { z } from "zod";
 import { CountStr, Micros4Str, MicrosStr, PriceStr } from "./codecs.ts";
 import { WsMessage } from "./ws.ts";
-import { COUNT_DP, MICROS_DP, PRICE_DP } from "../money.ts";
+import { scanDeltaFrame } from "./ws-delta-scan.ts";
+import { COUNT_DP, fastParseFixed, MICROS_DP, PRICE_DP } from "../money.ts";
 
 /** A decoder returns the decoded value or FAIL; objects and arrays are decoded in place. */
 const FAIL: unique symbol = Symbol("fail");
 type Decoder = (v: unknown) => unknown;
 
-/**
- * Parse the plain form `-?\d+(\.\d+)?` of at most 15 digits into 10^-dp units, as parseFixed does;
- * anything else (spaces, more places than dp with non-zero digits, long numbers) is FAIL, for zod to judge.
- */
+/** A fixed-point codec's plain forms, as parseFixed reads them; anything else is FAIL, for zod to judge. */
 function fixed(dp: number): Decoder {
   return (v) => {
     if (typeof v !== "string") return FAIL;
-    const len = v.length;
-    let i = 0;
-    let neg = false;
-    if (len > 0 && v.charCodeAt(0) === 45) {
-      neg = true;
-      i = 1;
-    }
-    let n = 0;
-    let digits = 0;
-    const start = i;
-    for (; i < len; i++) {
-      const c = v.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) break;
-      n = n * 10 + c;
-      digits++;
-    }
-    if (i === start) return FAIL;
-    let places = 0;
-    if (i < len) {
-      if (v.charCodeAt(i) !== 46 || i + 1 === len) return FAIL;
-      for (i++; i < len; i++) {
-        const c = v.charCodeAt(i) - 48;
-        if (c < 0 || c > 9) return FAIL;
-        if (places < dp) {
-          n = n * 10 + c;
-          places++;
-          digits++;
-        } else if (c !== 0) return FAIL;
-      }
-    }
-    if (digits + (dp - places) > 15) return FAIL;
-    for (; places < dp; places++) n *= 10;
-    return neg && n !== 0 ? -n : n;
+    const n = fastParseFixed(v, 0, v.length, dp);
+    return Number.isNaN(n) ? FAIL : n;
   };
 }
 
@@ -202,6 +170,9 @@ export type WsFrame = { ok: true; message: WsMessage } | { ok: false; raw: unkno
 
 /** JSON text of one frame → the decoded message, exactly as `WsMessage.safeParse(JSON.parse(text))`. */
 export function parseWsFrame(text: string): WsFrame {
+  // Deltas in their plain form are read from the text itself; anything else takes the general path.
+  const delta = scanDeltaFrame(text);
+  if (delta !== undefined) return { ok: true, message: delta };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
