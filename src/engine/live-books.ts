@@ -350,6 +350,11 @@ export class LiveBooks {
 
   // ---- reads --------------------------------------------------------------------------------------
 
+  /** The connection is open and these books not closed: a book's trust then changes only with a notice (`takeDirty`). */
+  get usable(): boolean {
+    return !this.closed && this.ws.connected;
+  }
+
   /** True when `ticker` is in scope, its book is trusted and the connection is open. */
   isTrusted(ticker: string): boolean {
     return this.trustedBook(ticker) !== null;
