@@ -605,7 +605,8 @@ export class Engine {
     if (live && prev && now - this.lastFullLoadAt < FULL_MARKET_LOAD_MS) {
       const stale: string[] = [];
       const restViews = this.view.restViews;
-      for (const [t, m] of restViews) if (!live.isTrusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now)) stale.push(t);
+      const trusted = live.trustCheck();
+      for (const [t, m] of restViews) if (!trusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now)) stale.push(t);
       for (const t of extra) if (!restViews.has(t)) stale.push(t);
       // Mostly untrusted (the WebSocket is down): a full load costs less than per-market reads.
       if (stale.length <= restViews.size / 2) {

@@ -66,7 +66,7 @@ export class DecisionCache {
   /** Cycles begun: verdicts not updated in the previous one missed its changes. */
   private cycle = 0;
 
-  /** `immutableViews`: the caller never changes a view in place once handed over (the engine's promise). */
+  /** `immutableViews`: the caller never changes a view (market or event) in place once handed over (the engine's promise). */
   constructor(opts: { immutableViews?: boolean } = {}) {
     this.refs = opts.immutableViews ? new Map() : null;
   }
@@ -111,10 +111,10 @@ export class DecisionCache {
     const dirtyEvents = new Set<string>();
     for (const [e, ev] of events) {
       const prev = this.events.get(e);
-      if (prev === undefined || !sameEvent(prev, ev) || ev.marketTickers.some((t) => dirty.has(t))) {
-        dirtyEvents.add(e);
-        if (prev === undefined || !sameEvent(prev, ev)) this.events.set(e, { ...ev, marketTickers: [...ev.marketTickers] });
-      }
+      // With `immutableViews` the event seen last cycle is kept as is: the same object, the same event.
+      const same = prev === ev || (prev !== undefined && sameEvent(prev, ev));
+      if (!same) this.events.set(e, this.refs ? ev : { ...ev, marketTickers: [...ev.marketTickers] });
+      if (!same || ev.marketTickers.some((t) => dirty.has(t))) dirtyEvents.add(e);
     }
     for (const e of this.events.keys()) {
       if (!events.has(e)) {

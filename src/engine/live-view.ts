@@ -4,7 +4,7 @@
 // touched. A cycle rebuilds it (setCycle, overlayLive, updateWatch, updateTouched); reactive
 // passes read it and extend it (refreshView, noteDecided, noteIntents).
 import type { EnabledStrategy } from "../strategies/index.ts";
-import type { Intent, MarketView } from "../strategies/types.ts";
+import type { EventView, Intent, MarketView } from "../strategies/types.ts";
 import type { StrategyDecision } from "./cycle.ts";
 import type { Ledger } from "./ledger.ts";
 import type { LiveBooks } from "./live-books.ts";
@@ -60,6 +60,7 @@ export class LiveView {
   async overlayLive(md: MarketData): Promise<number> {
     const live = this.d.live();
     if (!live) {
+      this.scopeEpoch++;
       this.unshareRest();
       this.lastOverlay = null;
       return 0;
@@ -91,6 +92,7 @@ export class LiveView {
     if (sameScope && prev !== null && prev.live === live && this.changedBases !== null && live.usable) {
       return this.overlayChanged(live, md, prev.markets, dirty);
     }
+    this.scopeEpoch++;
     this.unshareRest();
     return this.overlayAll(live, md, new Set(dirty), reuse);
   }
@@ -111,11 +113,12 @@ export class LiveView {
     if (!reuse) overlaid.clear();
     let n = 0;
     const decided = new Map<string, MarketView>();
+    const trusted = live.trustCheck();
     for (const [t, m] of md.markets) {
       const depth = this.wantsDepth(m);
       const prev = overlaid.get(t);
       let o: MarketView | null;
-      if (prev && prev.base === m && prev.depth === depth && !dirty.has(t) && live.isTrusted(t)) o = prev.view;
+      if (prev && prev.base === m && prev.depth === depth && !dirty.has(t) && trusted(t)) o = prev.view;
       else {
         o = this.overlayOne(live, m, depth);
         if (o) overlaid.set(t, { base: m, view: o, depth });
@@ -174,6 +177,8 @@ export class LiveView {
     this.lastOverlay = { live, markets: last };
     return overlaid.size;
   }
+  /** Overlays that were not incremental: while it stays the same, md.markets has the same markets. */
+  private scopeEpoch = 0;
   /** The last overlay's result (never changed by anyone else) and the live books it was read from. */
   private lastOverlay: { live: LiveBooks; markets: Map<string, MarketView> } | null = null;
   /** Markets whose `decided` view a reactive pass changed since the last overlay. */
@@ -209,7 +214,7 @@ export class LiveView {
    */
   moved(ticker: string): boolean {
     const live = this.d.live();
-    if (!live || !this.watch.has(ticker)) return false;
+    if (!live || !(this.watch.has(ticker) || this.watchLegs.has(ticker))) return false;
     const top = live.top(ticker);
     if (!top) return false;
     const d = this.decided.get(ticker);
@@ -272,14 +277,37 @@ export class LiveView {
     const w = new Set<string>();
     for (const r of this.d.ledger.ordersWithStatus(["resting"])) if (r.origin === "bot" && md.markets.has(r.ticker)) w.add(r.ticker);
     for (const i of intents) if (md.markets.has(i.ticker)) w.add(i.ticker);
-    if (strategies.some((s) => s.watchesEventLegs)) {
-      for (const ev of md.events.values()) {
-        if (!ev.mutuallyExclusive || ev.marketTickers.length < 2) continue;
-        if (ev.marketTickers.every((t) => md.markets.has(t))) for (const t of ev.marketTickers) w.add(t);
-      }
-    }
     this.watch = w;
+    this.watchLegs = strategies.some((s) => s.watchesEventLegs) ? this.eventLegs(md) : EMPTY;
   }
+
+  /**
+   * Every leg of the mutually exclusive events whose legs are all in scope. The same as last time
+   * when the events are the same objects and every overlay since was incremental (the same markets):
+   * then not walked again (10,000 legs a cycle).
+   */
+  private eventLegs(md: MarketData): ReadonlySet<string> {
+    const c = this.legsCache;
+    if (c && c.epoch === this.scopeEpoch && c.events.size === md.events.size) {
+      let same = true;
+      for (const [e, ev] of md.events)
+        if (c.events.get(e) !== ev) {
+          same = false;
+          break;
+        }
+      if (same) return c.legs;
+    }
+    const legs = new Set<string>();
+    for (const ev of md.events.values()) {
+      if (!ev.mutuallyExclusive || ev.marketTickers.length < 2) continue;
+      if (ev.marketTickers.every((t) => md.markets.has(t))) for (const t of ev.marketTickers) legs.add(t);
+    }
+    this.legsCache = { epoch: this.scopeEpoch, events: new Map(md.events), legs };
+    return legs;
+  }
+  /** Legs watched for arbitrage (see `watch`), kept apart from the rest: they seldom change. */
+  private watchLegs: ReadonlySet<string> = EMPTY;
+  private legsCache: { epoch: number; events: Map<string, EventView>; legs: ReadonlySet<string> } | null = null;
 
   /** A pass decided on these markets' current views: the next wake-up compares with them. */
   noteDecided(md: MarketData, woken: ReadonlySet<string>): void {
@@ -302,3 +330,5 @@ export class LiveView {
     }
   }
 }
+
+const EMPTY: ReadonlySet<string> = new Set();

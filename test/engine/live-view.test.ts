@@ -15,7 +15,9 @@ import { privateKeyFromPem } from "../../src/kalshi/signer.ts";
 import { ManualClock } from "../../src/sim/clock.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
-import type { Intent, MarketView } from "../../src/strategies/types.ts";
+import { enabledStrategies } from "../../src/strategies/index.ts";
+import { strategiesSchema } from "../../src/config/strategies-schema.ts";
+import type { EventView, Intent, MarketView } from "../../src/strategies/types.ts";
 
 const kp = generateKeyPair();
 const KEY = "live-view-key";
@@ -131,5 +133,53 @@ describe("live overlay between full loads", () => {
     view.setCycle(md, wantsDepth, { changed: new Set(), depthKey: "3" });
     await view.overlayLive(md);
     expect(tickers.filter((t) => view.moved(t))).toEqual([]);
+  }, 60_000);
+
+  test("the arbitrage watch list (every leg of an event fully in scope) follows a changed event and a changed scope", async () => {
+    const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => live, log: () => {} });
+    const arb = enabledStrategies(strategiesSchema.parse({ event_arbitrage: { enabled: true } }));
+    let md: MarketData = await source.load(scope);
+    const tickers = [...md.markets.keys()];
+    await settle(tickers);
+    const ev = [...md.events.values()].find(
+      (e) => e.mutuallyExclusive && e.marketTickers.length >= 2 && e.marketTickers.every((t) => md.markets.has(t)),
+    )!;
+    expect(ev).toBeDefined();
+    const leg = ev.marketTickers[0]!;
+    /** Whether `leg` is watched: a decision on a view its live book no longer shows wakes a pass only if so. */
+    const watched = () => {
+      const m = md.markets.get(leg)!;
+      view.noteDecided({ ...md, markets: new Map([[leg, { ...m, yesBidSize: m.yesBidSize + 1 }]]) }, new Set([leg]));
+      return view.moved(leg);
+    };
+    const cycle = async (changed: ReadonlySet<string> | null, events?: Map<string, EventView>) => {
+      md = await source.refresh({ markets: view.restViews, events: events ?? md.events, inactive: md.inactive }, []);
+      view.setCycle(md, () => false, { changed, depthKey: "" });
+      await view.overlayLive(md);
+      view.updateWatch(md, [], arb);
+    };
+    view.setCycle(md, () => false, { changed: null, depthKey: "" });
+    await view.overlayLive(md);
+    view.updateWatch(md, [], arb);
+    expect(watched()).toBe(true);
+    // Nothing changed (an incremental overlay, the same event objects): still watched.
+    await cycle(new Set());
+    expect(watched()).toBe(true);
+    // The event now reads as not mutually exclusive (a new event object): its legs are no longer watched.
+    await cycle(new Set(), new Map([...md.events, [ev.eventTicker, { ...ev, mutuallyExclusive: false }]]));
+    expect(watched()).toBe(false);
+    // Back as it was: watched again.
+    await cycle(new Set(), new Map([...md.events, [ev.eventTicker, ev]]));
+    expect(watched()).toBe(true);
+    // One of its legs leaves the scope (a full load without it): the event's legs are no longer all in scope.
+    md = await source.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, []);
+    md.markets.delete(ev.marketTickers[1]!);
+    view.setCycle(md, () => false, { changed: null, depthKey: "" });
+    await view.overlayLive(md);
+    view.updateWatch(md, [], arb);
+    expect(watched()).toBe(false);
+    // And the next incremental cycle keeps that answer (not last time's).
+    await cycle(new Set());
+    expect(watched()).toBe(false);
   }, 60_000);
 });
