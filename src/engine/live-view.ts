@@ -38,9 +38,10 @@ export class LiveView {
    * answers the same for the same view (same strategies, same portfolio).
    */
   setCycle(md: MarketData, wantsDepth: (m: MarketView) => boolean, opts: { changed: ReadonlySet<string> | null; depthKey: string }): void {
-    // Not copied yet: the overlay copies it where it lays views over md.markets in place.
-    this.restViews = md.markets;
-    this.restShared = true;
+    // With live books the overlay follows (and copies it where it lays views over md.markets in
+    // place); without, md.markets is changed later (REST depth), so it is copied now.
+    this.restShared = this.d.live() !== null;
+    this.restViews = this.restShared ? md.markets : new Map(md.markets);
     this.wantsDepth = wantsDepth;
     this.changedBases = opts.changed;
     this.depthSame = opts.depthKey === this.depthKey;
