@@ -309,7 +309,10 @@ export class Engine {
       ctx = { probabilities: parseProbabilities(await r.text()), probabilitiesAsOfMs: Number.isFinite(lm) ? lm : Date.now() };
     } else ctx = this.loadProbabilities();
     this.strategies = enabledStrategies(this.d.loaded.config.trading.strategies, ctx ?? {});
+    this.strategiesLoaded++;
   }
+  /** Times the strategies were (re)loaded: new parameter objects each time. */
+  private strategiesLoaded = 0;
 
   // ---- one cycle: the table of contents -----------------------------------------------------------
 
@@ -392,7 +395,12 @@ export class Engine {
     report.positionsOutOfScope = held.filter((t) => !md.markets.has(t) && md.inactive.get(t)?.status === "active");
     if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
     const pv = portfolioView(c.balanceMicros, ledger.positions(), resting);
-    this.view.setCycle(md, (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv)));
+    // The depth choice reads the market, the strategies and this portfolio: the same key, the same answers.
+    const depthKey = `${this.strategiesLoaded}|${JSON.stringify(pv, (_k, v: unknown) => (v instanceof Map ? [...v] : v))}`;
+    this.view.setCycle(md, (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv)), {
+      changed: this.changedBases,
+      depthKey,
+    });
     if (this.live) report.liveTrusted = await this.view.overlayLive(md);
     // Depth over REST only where no trusted live book already gave it.
     if (this.d.session.client.hasCredentials) await marketData.loadDepth(md, this.strategies, pv);
@@ -597,17 +605,25 @@ export class Engine {
     if (live && prev && now - this.lastFullLoadAt < FULL_MARKET_LOAD_MS) {
       const stale: string[] = [];
       const restViews = this.view.restViews;
-      for (const [t, m] of restViews) if (!live.isTrusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now)) stale.push(t);
+      const trusted = live.trustCheck();
+      for (const [t, m] of restViews) if (!trusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now)) stale.push(t);
       for (const t of extra) if (!restViews.has(t)) stale.push(t);
       // Mostly untrusted (the WebSocket is down): a full load costs less than per-market reads.
       if (stale.length <= restViews.size / 2) {
-        return marketData.refresh({ markets: restViews, events: prev.events, inactive: prev.inactive }, stale);
+        // Only these markets' REST views can differ from the last cycle's.
+        this.changedBases = null;
+        const md = await marketData.refresh({ markets: restViews, events: prev.events, inactive: prev.inactive }, stale);
+        this.changedBases = new Set(stale);
+        return md;
       }
     }
+    this.changedBases = null;
     const md = await marketData.load(scope, extra);
     this.lastFullLoadAt = now;
     return md;
   }
+  /** The markets whose REST view this cycle's market data may have changed (null: a full load, any of them). */
+  private changedBases: ReadonlySet<string> | null = null;
   private lastFullLoadAt = 0;
   /** The last cycle's cash check asked for no order resting (see reconcile.ts checkCash). */
   private cashQuiet = false;

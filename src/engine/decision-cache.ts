@@ -11,12 +11,17 @@
 //
 // Time: a verdict may read nowMs (a closing time), and the contract says a false verdict stays false
 // as time passes, so a kept "false" is safe; a kept "true" only keeps a market in the input, which
-// never changes the output.
+// never changes the output, except among the first `limit` of a `top` cut (it would push out one
+// that belongs there): those few are re-tested every cycle.
+//
+// Work per cycle for a market-unit strategy is proportional to what changed: the changed markets are
+// re-tested, the relevant ones are kept as a set, and a `top` cut is answered from a kept prefix of
+// the strategy's order (ranking 8,000 relevant markets every cycle was most of its cost at 10,000).
 //
 // `verify` mode decides both ways and reports any difference: the check that the contract holds for
 // the strategies as shipped, against a live exchange (test/engine/decision-cache-e2e.test.ts).
 import type { EnabledStrategy } from "../strategies/index.ts";
-import type { EventView, Intent, MarketView, PortfolioView, StrategyInput } from "../strategies/types.ts";
+import type { EventView, Intent, MarketView, PortfolioView, Relevance, StrategyInput } from "../strategies/types.ts";
 
 /** What one strategy decides over this cycle. */
 export interface DecisionInput {
@@ -26,7 +31,18 @@ export interface DecisionInput {
 
 interface Verdicts {
   params: unknown;
+  /** Event unit: each event's last verdict. */
   byUnit: Map<string, boolean>;
+  /** Market unit: the markets whose last verdict was true (a false one is simply absent). */
+  relevant: Set<string>;
+  /**
+   * Market unit with `top`: the first relevant markets in the strategy's order (tickers, in that
+   * order). Every relevant market not in it comes after `cutoff` (a view as it was ranked), or there
+   * is none (`complete`). Null until built, or when it must be rebuilt from `relevant`.
+   */
+  prefix: { tickers: string[]; cutoff: MarketView | null; complete: boolean } | null;
+  /** The cycle (begin count) these verdicts were brought up to date in: a cycle missed means re-testing all. */
+  cycle: number;
 }
 
 export interface DecisionCacheStats {
@@ -47,8 +63,10 @@ export class DecisionCache {
   private dirtyMarkets = new Set<string>();
   private dirtyEvents = new Set<string>();
   stats: DecisionCacheStats = { tested: 0, reused: 0 };
+  /** Cycles begun: verdicts not updated in the previous one missed its changes. */
+  private cycle = 0;
 
-  /** `immutableViews`: the caller never changes a view in place once handed over (the engine's promise). */
+  /** `immutableViews`: the caller never changes a view (market or event) in place once handed over (the engine's promise). */
   constructor(opts: { immutableViews?: boolean } = {}) {
     this.refs = opts.immutableViews ? new Map() : null;
   }
@@ -93,10 +111,10 @@ export class DecisionCache {
     const dirtyEvents = new Set<string>();
     for (const [e, ev] of events) {
       const prev = this.events.get(e);
-      if (prev === undefined || !sameEvent(prev, ev) || ev.marketTickers.some((t) => dirty.has(t))) {
-        dirtyEvents.add(e);
-        if (prev === undefined || !sameEvent(prev, ev)) this.events.set(e, { ...ev, marketTickers: [...ev.marketTickers] });
-      }
+      // With `immutableViews` the event seen last cycle is kept as is: the same object, the same event.
+      const same = prev === ev || (prev !== undefined && sameEvent(prev, ev));
+      if (!same) this.events.set(e, this.refs ? ev : { ...ev, marketTickers: [...ev.marketTickers] });
+      if (!same || ev.marketTickers.some((t) => dirty.has(t))) dirtyEvents.add(e);
     }
     for (const e of this.events.keys()) {
       if (!events.has(e)) {
@@ -104,10 +122,12 @@ export class DecisionCache {
         this.events.delete(e);
       }
     }
-    // Verdicts of units gone from the scope are forgotten (a daemon meets thousands of markets over months).
+    // Verdicts of events gone from the scope are forgotten (a daemon meets thousands over months);
+    // a market's are dropped with its change (every market gone is in `dirty`).
     for (const v of this.verdicts.values()) {
-      for (const k of v.byUnit.keys()) if (!markets.has(k) && !events.has(k)) v.byUnit.delete(k);
+      for (const k of v.byUnit.keys()) if (!events.has(k)) v.byUnit.delete(k);
     }
+    this.cycle++;
     this.dirtyMarkets = dirty;
     this.dirtyEvents = dirtyEvents;
     this.stats = { tested: 0, reused: 0 };
@@ -124,32 +144,20 @@ export class DecisionCache {
     const rel = s.strategy.relevance;
     if (!rel) return { markets, events };
     let v = this.verdicts.get(s.name);
-    if (!v || v.params !== s.params) {
-      // New parameters (strategies reloaded): every verdict is re-tested.
-      v = { params: s.params, byUnit: new Map() };
+    if (!v || v.params !== s.params || v.cycle !== this.cycle - 1) {
+      // New parameters (strategies reloaded), or a cycle whose changes these verdicts missed: every verdict is re-tested.
+      v = { params: s.params, byUnit: new Map(), relevant: new Set(), prefix: null, cycle: -1 };
       this.verdicts.set(s.name, v);
     }
-    const byUnit = v.byUnit;
+    const fresh = v.cycle === -1;
+    // Until brought up to date (a test that throws leaves them half done), these verdicts are not reused.
+    v.cycle = -1;
     if (rel.unit === "market") {
-      const out = new Map<string, MarketView>();
-      for (const [t, m] of markets) {
-        let keep = this.dirtyMarkets.has(t) ? undefined : byUnit.get(t);
-        if (keep === undefined) {
-          keep = rel.test(m, s.params, portfolio, nowMs);
-          byUnit.set(t, keep);
-          this.stats.tested++;
-        } else this.stats.reused++;
-        if (keep) out.set(t, m);
-      }
-      const top = rel.top;
-      const limit = top ? top.limit(s.params) : Infinity;
-      if (top && out.size > limit) {
-        // Only the first `limit` relevant markets in the strategy's own order can matter.
-        const keep = new Set(firstInOrder(out.values(), top.order, limit).map((m) => m.ticker));
-        for (const t of out.keys()) if (!keep.has(t)) out.delete(t);
-      }
+      const out = this.marketsFor(rel, s.params, v, fresh, markets, portfolio, nowMs);
+      v.cycle = this.cycle;
       return { markets: out, events };
     }
+    const byUnit = v.byUnit;
     const out = new Map<string, EventView>();
     for (const [e, ev] of events) {
       let keep = this.dirtyEvents.has(e) ? undefined : byUnit.get(e);
@@ -160,9 +168,86 @@ export class DecisionCache {
       } else this.stats.reused++;
       if (keep) out.set(e, ev);
     }
+    v.cycle = this.cycle;
     return { markets, events: out };
   }
+
+  /**
+   * Market unit: only the markets changed since the last cycle are re-tested (all of them when
+   * `fresh`); the others keep their verdict. With `top`, the first `limit` relevant markets in the
+   * strategy's order come from the kept prefix of that order, merged with the changed markets,
+   * without ranking every relevant market each cycle. The input is in that order (with `top`) or
+   * in the order the markets turned relevant: the strategy must not depend on its map's order.
+   */
+  private marketsFor(
+    rel: Extract<Relevance<unknown>, { unit: "market" }>,
+    params: unknown,
+    v: Verdicts,
+    fresh: boolean,
+    markets: ReadonlyMap<string, MarketView>,
+    portfolio: PortfolioView,
+    nowMs: number,
+  ): Map<string, MarketView> {
+    const { relevant } = v;
+    const tested = new Set<string>();
+    const test = (t: string, m: MarketView | undefined): boolean => {
+      tested.add(t);
+      const keep = m !== undefined && rel.test(m, params, portfolio, nowMs);
+      if (keep) relevant.add(t);
+      else relevant.delete(t);
+      return keep;
+    };
+    const changed = fresh ? markets.keys() : this.dirtyMarkets;
+    for (const t of changed) test(t, markets.get(t));
+    const top = rel.top;
+    const limit = top ? top.limit(params) : Infinity;
+    const out = new Map<string, MarketView>();
+    if (!top || limit === Infinity) {
+      v.prefix = null;
+      for (const t of relevant) out.set(t, markets.get(t)!);
+    } else if (limit > 0) {
+      // Ranked on the views as this cache last saw them (the current ones, for every market in scope).
+      const viewOf = (t: string) => (this.refs ? markets.get(t)! : this.markets.get(t)!);
+      const order = (a: string, b: string) => top.order(viewOf(a), viewOf(b));
+      const want = limit + PREFIX_SPARE;
+      const cut = (tickers: string[], complete: boolean, cutoff: MarketView | null) =>
+        tickers.length > want
+          ? { tickers: tickers.slice(0, want), cutoff: viewOf(tickers[want - 1]!), complete: false }
+          : { tickers, cutoff, complete };
+      let p = fresh ? null : v.prefix;
+      if (p) {
+        // Its unchanged markets keep their rank; a changed one joins when relevant and no later than
+        // the cut-off (every relevant market outside the prefix comes after it, unchanged ones still do).
+        const joined = [...this.dirtyMarkets].filter((t) => relevant.has(t) && (p!.complete || top.order(viewOf(t), p!.cutoff!) <= 0));
+        const kept = p.tickers.filter((t) => !this.dirtyMarkets.has(t));
+        p = cut(joined.length ? [...kept, ...joined].sort(order) : kept, p.complete, p.cutoff);
+      }
+      for (;;) {
+        if (!p || (!p.complete && p.tickers.length < limit)) {
+          // Too few left to answer from: ranked again from every relevant market.
+          const all = firstInOrder(relevant, order, want + 1);
+          p = cut(all, all.length <= want, null);
+        }
+        // Time alone can turn a kept "true" false (a market now closing too soon): harmless outside
+        // the cut, but one kept among the first `limit` would push out a market that belongs there.
+        // So the prefix's own markets are re-tested each cycle (a few, never the whole scope).
+        const still = p.tickers.filter((t) => tested.has(t) || test(t, markets.get(t)));
+        p = { ...p, tickers: still };
+        if (p.complete || still.length >= limit) break;
+      }
+      v.prefix = p;
+      for (const t of p.tickers.slice(0, limit)) out.set(t, markets.get(t)!);
+    }
+    let inScope = 0;
+    for (const t of tested) if (markets.has(t)) inScope++;
+    this.stats.tested += inScope;
+    this.stats.reused += markets.size - inScope;
+    return out;
+  }
 }
+
+/** Relevant markets ranked beyond a strategy's `top` limit, kept so that a few leaving it need no re-ranking. */
+const PREFIX_SPARE = 32;
 
 /**
  * The first `limit` items in `order` (as a sort then a slice would give them, for an order that

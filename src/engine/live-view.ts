@@ -4,7 +4,7 @@
 // touched. A cycle rebuilds it (setCycle, overlayLive, updateWatch, updateTouched); reactive
 // passes read it and extend it (refreshView, noteDecided, noteIntents).
 import type { EnabledStrategy } from "../strategies/index.ts";
-import type { Intent, MarketView } from "../strategies/types.ts";
+import type { EventView, Intent, MarketView } from "../strategies/types.ts";
 import type { StrategyDecision } from "./cycle.ts";
 import type { Ledger } from "./ledger.ts";
 import type { LiveBooks } from "./live-books.ts";
@@ -31,11 +31,27 @@ export class LiveView {
 
   constructor(private readonly d: LiveViewDeps) {}
 
-  /** A cycle's market data, before any overlay, and which markets a strategy wants full depth in. */
-  setCycle(md: MarketData, wantsDepth: (m: MarketView) => boolean): void {
-    this.restViews = new Map(md.markets);
+  /**
+   * A cycle's market data, before any overlay, and which markets a strategy wants full depth in.
+   * `changed`: the markets whose REST view may differ from the last cycle's (the ones re-read), or
+   * null when every one may (a full load). `depthKey`: equal to the last cycle's when `wantsDepth`
+   * answers the same for the same view (same strategies, same portfolio).
+   */
+  setCycle(md: MarketData, wantsDepth: (m: MarketView) => boolean, opts: { changed: ReadonlySet<string> | null; depthKey: string }): void {
+    // With live books the overlay follows (and copies it where it lays views over md.markets in
+    // place); without, md.markets is changed later (REST depth), so it is copied now.
+    this.restShared = this.d.live() !== null;
+    this.restViews = this.restShared ? md.markets : new Map(md.markets);
     this.wantsDepth = wantsDepth;
+    this.changedBases = opts.changed;
+    this.depthSame = opts.depthKey === this.depthKey;
+    this.depthKey = opts.depthKey;
   }
+  /** restViews is still md.markets itself (setCycle), which the overlay may change in place. */
+  private restShared = false;
+  private changedBases: ReadonlySet<string> | null = null;
+  private depthKey = "";
+  private depthSame = false;
 
   /**
    * Subscribe the live books to this cycle's markets and lay every trusted one over its REST view
@@ -44,11 +60,18 @@ export class LiveView {
    */
   async overlayLive(md: MarketData): Promise<number> {
     const live = this.d.live();
-    if (!live) return 0;
+    if (!live) {
+      this.scopeEpoch++;
+      this.unshareRest();
+      this.lastOverlay = null;
+      return 0;
+    }
     let reuse = true;
+    let sameScope = true;
     // The same markets as the last subscription that went through: nothing to ask the exchange
     // (and no wait, during which the feed's frames would run inside the cycle).
     if (!this.sameScope(md.markets)) {
+      sameScope = false;
       this.subscribed = null;
       try {
         await live.updateScope(md.markets.keys());
@@ -59,20 +82,44 @@ export class LiveView {
         this.d.log("warn", `live books: subscription update failed (${(e as Error).message}); REST for now, retried next cycle`);
       }
     }
-    // Markets whose live book changed (or turned untrusted) since the last overlay: every other
-    // market keeps last cycle's overlaid view when its REST base and depth choice are the same
-    // (rebuilding 10,000 views a cycle was most of the overlay's cost, and new objects defeat the
-    // decision cache's identity check). Trust is still checked for each market.
-    const dirty = new Set(live.takeDirty());
+    // Markets whose live book changed (or turned untrusted) since the last overlay.
+    const dirty = live.takeDirty();
+    const prev = this.lastOverlay;
+    // Until this overlay completes, the next one starts from scratch (a throw here loses `dirty`).
+    this.lastOverlay = null;
+    // Between full loads, with the same scope and an open feed, only what changed since the last
+    // overlay is laid again: the markets re-read over REST, those whose live book changed, and those
+    // whose depth choice did (rebuilding or re-checking 10,000 views a cycle was most of its cost).
+    if (sameScope && prev !== null && prev.live === live && this.changedBases !== null && live.usable) {
+      return this.overlayChanged(live, md, prev.markets, dirty);
+    }
+    this.scopeEpoch++;
+    this.unshareRest();
+    return this.overlayAll(live, md, new Set(dirty), reuse);
+  }
+
+  /** restViews as its own map (the overlay then changes md.markets in place). */
+  private unshareRest(): void {
+    if (this.restShared) this.restViews = new Map(this.restViews);
+    this.restShared = false;
+  }
+
+  /**
+   * Every market: a trusted live book laid over its REST view. A market whose live book, REST base
+   * and depth choice did not change keeps last cycle's overlaid view (new objects would defeat the
+   * decision cache's identity check). Trust is checked for each market.
+   */
+  private overlayAll(live: LiveBooks, md: MarketData, dirty: ReadonlySet<string>, reuse: boolean): number {
     const overlaid = this.overlaid;
     if (!reuse) overlaid.clear();
     let n = 0;
     const decided = new Map<string, MarketView>();
+    const trusted = live.trustCheck();
     for (const [t, m] of md.markets) {
       const depth = this.wantsDepth(m);
       const prev = overlaid.get(t);
       let o: MarketView | null;
-      if (prev && prev.base === m && prev.depth === depth && !dirty.has(t) && live.isTrusted(t)) o = prev.view;
+      if (prev && prev.base === m && prev.depth === depth && !dirty.has(t) && trusted(t)) o = prev.view;
       else {
         o = this.overlayOne(live, m, depth);
         if (o) overlaid.set(t, { base: m, view: o, depth });
@@ -87,8 +134,57 @@ export class LiveView {
     // Markets gone from the scope are forgotten.
     if (overlaid.size > n) for (const t of overlaid.keys()) if (!decided.has(t)) overlaid.delete(t);
     this.decided = decided;
+    this.passEdited.clear();
+    this.lastOverlay = { live, markets: new Map(md.markets) };
     return n;
   }
+
+  /**
+   * Only the markets that changed since the last overlay (same scope, feed open): `last` is the last
+   * overlay's result, kept up to date here and copied into md.markets. Every other market's REST
+   * view, live book (its changes are in `dirty`, trust included) and depth choice are the same as
+   * then, so its overlaid view (or REST view, untrusted) is too.
+   */
+  private overlayChanged(live: LiveBooks, md: MarketData, last: Map<string, MarketView>, dirty: readonly string[]): number {
+    const overlaid = this.overlaid;
+    const changed = new Set<string>(this.changedBases);
+    for (const t of dirty) changed.add(t);
+    // A new portfolio or strategy set may change where depth is wanted: asked again of each overlaid market.
+    if (!this.depthSame) for (const [t, e] of overlaid) if (e.depth !== this.wantsDepth(e.base)) changed.add(t);
+    for (const t of changed) {
+      const m = md.markets.get(t);
+      if (!m) continue;
+      const depth = this.wantsDepth(m);
+      const o = this.overlayOne(live, m, depth);
+      if (o) {
+        overlaid.set(t, { base: m, view: o, depth });
+        this.decided.set(t, o);
+      } else {
+        overlaid.delete(t);
+        this.decided.delete(t);
+      }
+      last.set(t, o ?? m);
+    }
+    // What reactive passes noted as decided since goes back to this cycle's view.
+    for (const t of this.passEdited) {
+      const o = overlaid.get(t)?.view;
+      if (o) this.decided.set(t, o);
+      else this.decided.delete(t);
+    }
+    this.passEdited.clear();
+    // restViews stays md.markets' REST map; the strategies get a copy of the overlaid one.
+    this.restShared = false;
+    md.markets = new Map(last);
+    this.lastOverlay = { live, markets: last };
+    return overlaid.size;
+  }
+  /** Overlays that were not incremental: while it stays the same, md.markets has the same markets. */
+  private scopeEpoch = 0;
+  /** The last overlay's result (never changed by anyone else) and the live books it was read from. */
+  private lastOverlay: { live: LiveBooks; markets: Map<string, MarketView> } | null = null;
+  /** Markets whose `decided` view a reactive pass changed since the last overlay. */
+  private readonly passEdited = new Set<string>();
+
   /** The live books and markets of the last subscription update that succeeded. */
   private subscribed: LiveBooks | null = null;
   private subscribedKeys = new Set<string>();
@@ -119,7 +215,7 @@ export class LiveView {
    */
   moved(ticker: string): boolean {
     const live = this.d.live();
-    if (!live || !this.watch.has(ticker)) return false;
+    if (!live || !(this.watch.has(ticker) || this.watchLegs.has(ticker))) return false;
     const top = live.top(ticker);
     if (!top) return false;
     const d = this.decided.get(ticker);
@@ -130,7 +226,10 @@ export class LiveView {
   ownMove(ticker: string): void {
     const top = this.d.live()?.top(ticker);
     const d = this.decided.get(ticker);
-    if (top && d) this.decided.set(ticker, { ...d, ...top });
+    if (top && d) {
+      this.decided.set(ticker, { ...d, ...top });
+      this.passEdited.add(ticker);
+    }
   }
 
   /**
@@ -179,20 +278,46 @@ export class LiveView {
     const w = new Set<string>();
     for (const r of this.d.ledger.ordersWithStatus(["resting"])) if (r.origin === "bot" && md.markets.has(r.ticker)) w.add(r.ticker);
     for (const i of intents) if (md.markets.has(i.ticker)) w.add(i.ticker);
-    if (strategies.some((s) => s.watchesEventLegs)) {
-      for (const ev of md.events.values()) {
-        if (!ev.mutuallyExclusive || ev.marketTickers.length < 2) continue;
-        if (ev.marketTickers.every((t) => md.markets.has(t))) for (const t of ev.marketTickers) w.add(t);
-      }
-    }
     this.watch = w;
+    this.watchLegs = strategies.some((s) => s.watchesEventLegs) ? this.eventLegs(md) : EMPTY;
   }
+
+  /**
+   * Every leg of the mutually exclusive events whose legs are all in scope. The same as last time
+   * when the events are the same objects and every overlay since was incremental (the same markets):
+   * then not walked again (10,000 legs a cycle).
+   */
+  private eventLegs(md: MarketData): ReadonlySet<string> {
+    const c = this.legsCache;
+    if (c && c.epoch === this.scopeEpoch && c.events.size === md.events.size) {
+      let same = true;
+      for (const [e, ev] of md.events)
+        if (c.events.get(e) !== ev) {
+          same = false;
+          break;
+        }
+      if (same) return c.legs;
+    }
+    const legs = new Set<string>();
+    for (const ev of md.events.values()) {
+      if (!ev.mutuallyExclusive || ev.marketTickers.length < 2) continue;
+      if (ev.marketTickers.every((t) => md.markets.has(t))) for (const t of ev.marketTickers) legs.add(t);
+    }
+    this.legsCache = { epoch: this.scopeEpoch, events: new Map(md.events), legs };
+    return legs;
+  }
+  /** Legs watched for arbitrage (see `watch`), kept apart from the rest: they seldom change. */
+  private watchLegs: ReadonlySet<string> = EMPTY;
+  private legsCache: { epoch: number; events: Map<string, EventView>; legs: ReadonlySet<string> } | null = null;
 
   /** A pass decided on these markets' current views: the next wake-up compares with them. */
   noteDecided(md: MarketData, woken: ReadonlySet<string>): void {
     for (const t of woken) {
       const m = md.markets.get(t);
-      if (m) this.decided.set(t, m);
+      if (m) {
+        this.decided.set(t, m);
+        this.passEdited.add(t);
+      }
     }
   }
 
@@ -206,3 +331,5 @@ export class LiveView {
     }
   }
 }
+
+const EMPTY: ReadonlySet<string> = new Set();

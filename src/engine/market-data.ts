@@ -366,9 +366,10 @@ export class MarketDataSource {
     portfolio?: PortfolioView,
   ): Promise<number> {
     const whole = new Set(strategies.flatMap((s) => s.strategy.depthFor?.(data.markets, data.events, s.params, portfolio) ?? []));
-    const want = [...data.markets.values()]
-      .filter((m) => !m.book && (whole.has(m.ticker) || strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio))))
-      .map((m) => m.ticker);
+    const wants = (m: MarketView) => whole.has(m.ticker) || strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio));
+    // One pass, no intermediate arrays: 10,000 markets a cycle, nearly all without a want.
+    const want: string[] = [];
+    for (const m of data.markets.values()) if (!m.book && wants(m)) want.push(m.ticker);
     return this.loadBooks(data, want);
   }
 

@@ -197,7 +197,9 @@ export interface Strategy<P = unknown> {
    *     for those tickers (positions, resting orders, inventory), params and nowMs;
    *   - a false verdict stays false as nowMs grows while those inputs stay the same;
    *   - with `top`, removing the relevant markets past the first `limit` in `order` leaves the
-   *     outputs unchanged too (a strategy that picks the best N).
+   *     outputs unchanged too (a strategy that picks the best N);
+   *   - unit "market": the outputs do not depend on the order of `markets` (the pruned input comes
+   *     in `order` with `top`, else in the order the markets turned relevant, not the scope's).
    */
   relevance?: Relevance<P>;
 }

@@ -214,6 +214,50 @@ describe("decision cache: same intents as deciding over the whole scope", () => 
     cache.begin(markets, new Map(), quoted);
     expect(cache.inputFor(s!, markets, new Map(), quoted, 0).markets.has("T-1")).toBe(false);
   });
+
+  test("time alone: a chosen market now closing too soon leaves the top and the next one takes its place, no view changed", () => {
+    // The engine's promise: views never changed in place, so an unchanged market is the same object.
+    const cache = new DecisionCache({ immutableViews: true });
+    const view = (ticker: string, volume: number, closeTimeMs: number | null): MarketView => ({
+      ticker,
+      eventTicker: `E-${ticker}`,
+      seriesTicker: "S",
+      status: "active",
+      yesBid: 4000,
+      yesBidSize: 1000 * COUNT_ONE,
+      yesAsk: 4600,
+      yesAskSize: 1000 * COUNT_ONE,
+      lastPrice: null,
+      volume: volume * COUNT_ONE,
+      openInterest: 0,
+      priceRanges: [{ start: 0, end: PRICE_ONE, step: 100 }],
+      feeType: "quadratic",
+      feeMultiplierE4: 10_000,
+      closeTimeMs,
+    });
+    const HOUR = 3_600_000;
+    const markets = new Map(
+      [view("A", 900, 3 * HOUR), view("B", 800, null), view("C", 700, null), view("D", 600, null)].map((m) => [m.ticker, m]),
+    );
+    const portfolio: PortfolioView = { cashMicros: 0, positions: new Map(), restingOrders: [] };
+    const [s] = enabledStrategies(
+      strategiesSchema.parse({
+        market_maker: { enabled: true, max_markets: 2, stop_before_close_minutes: 60 },
+        event_arbitrage: { enabled: false },
+      }),
+    );
+    const decideOver = (m: ReadonlyMap<string, MarketView>, nowMs: number) =>
+      s!.strategy.decide({ markets: m, events: new Map(), portfolio, params: s!.params, nowMs });
+    cache.begin(markets, new Map(), portfolio);
+    expect([...cache.inputFor(s!, markets, new Map(), portfolio, 0).markets.keys()].sort()).toEqual(["A", "B"]);
+    // Two and a half hours on, nothing else changed: A closes within the hour, C takes its slot.
+    const later = 2.5 * HOUR;
+    cache.begin(markets, new Map(), portfolio);
+    const pruned = cache.inputFor(s!, markets, new Map(), portfolio, later).markets;
+    expect([...pruned.keys()].sort()).toEqual(["B", "C"]);
+    expect(compareDecisions(decideOver(pruned, later), decideOver(markets, later))).toBeNull();
+    expect(decideOver(markets, later).some((i) => i.ticker === "C")).toBe(true);
+  });
 });
 
 function apply(

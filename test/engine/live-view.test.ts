@@ -1,0 +1,185 @@
+// The engine's live overlay (src/engine/live-view.ts) between full loads lays again only what changed
+// since the last cycle: the markets re-read over REST, those whose live book changed, those whose
+// depth choice changed, and the views reactive passes noted as decided. Each round here, against the
+// local exchange over a real WebSocket, the overlay must equal one computed from scratch (every market:
+// its trusted live book over its REST view, full depth where wanted), and each of those changes must
+// show in it.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { openDb } from "../../src/db/open.ts";
+import { Ledger } from "../../src/engine/ledger.ts";
+import { LiveBooks } from "../../src/engine/live-books.ts";
+import { LiveView } from "../../src/engine/live-view.ts";
+import { MarketDataSource, type MarketData } from "../../src/engine/market-data.ts";
+import { KalshiClient } from "../../src/kalshi/client.ts";
+import { privateKeyFromPem } from "../../src/kalshi/signer.ts";
+import { ManualClock } from "../../src/sim/clock.ts";
+import { generateKeyPair } from "../../src/sim/keys.ts";
+import { startSimServer, type SimServer } from "../../src/sim/server.ts";
+import { enabledStrategies } from "../../src/strategies/index.ts";
+import { strategiesSchema } from "../../src/config/strategies-schema.ts";
+import type { EventView, Intent, MarketView } from "../../src/strategies/types.ts";
+
+const kp = generateKeyPair();
+const KEY = "live-view-key";
+const privateKey = privateKeyFromPem(kp.privateKeyPem);
+const scope = { seriesTickers: [], eventTickers: [], marketTickers: [], whole: true };
+let sim: SimServer;
+let clock: ManualClock;
+let source: MarketDataSource;
+let live: LiveBooks;
+
+beforeAll(async () => {
+  clock = new ManualClock(Date.now());
+  sim = await startSimServer({
+    port: 0,
+    seed: 21,
+    markets: 40,
+    clock,
+    quiet: true,
+    tier: "unlimited",
+    accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+  });
+  const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: KEY, privateKey, tier: "prime", backoffBaseMs: 5 });
+  source = new MarketDataSource(client);
+  const md = await source.load(scope);
+  live = await LiveBooks.open({
+    wsOptions: { url: sim.wsUrl, apiKeyId: KEY, privateKey, reconnectBaseMs: 20, reconnectMaxMs: 200, commandTimeoutMs: 2_000 },
+    tickers: [...md.markets.keys()],
+    ownOrders: false,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  live?.close();
+  await sim?.stop();
+});
+
+/** Every market from scratch: its trusted live book laid over its REST view (full depth where wanted). */
+function fromScratch(rest: ReadonlyMap<string, MarketView>, wantsDepth: (m: MarketView) => boolean): Map<string, MarketView> {
+  const out = new Map<string, MarketView>();
+  for (const [t, m] of rest) {
+    const top = live.top(t);
+    out.set(t, !top ? m : wantsDepth(m) ? live.overlay(m)! : { ...m, ...top });
+  }
+  return out;
+}
+
+/** Let the feed's frames in, then wait until every book in scope is trusted. */
+async function settle(tickers: readonly string[]): Promise<void> {
+  const end = Date.now() + 5_000;
+  await Bun.sleep(30);
+  while (tickers.some((t) => !live.isTrusted(t))) {
+    if (Date.now() > end) throw new Error("live books not trusted after 5 s");
+    await Bun.sleep(20);
+  }
+}
+
+describe("live overlay between full loads", () => {
+  test("only what changed is laid again, and the result equals an overlay from scratch every round", async () => {
+    const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => live, log: () => {} });
+    let md: MarketData = await source.load(scope);
+    const tickers = [...md.markets.keys()];
+    await settle(tickers);
+    let depthFor = new Set<string>();
+    const wantsDepth = (m: MarketView) => depthFor.has(m.ticker);
+    // The first overlay (a full load): every market.
+    view.setCycle(md, wantsDepth, { changed: null, depthKey: "" });
+    let rest = new Map(md.markets);
+    await view.overlayLive(md);
+    expect(md.markets).toEqual(fromScratch(rest, wantsDepth));
+    let incremental = 0;
+    for (let round = 0; round < 12; round++) {
+      // Even rounds: the exchange moves, books change on the feed (their markets are taken as dirty).
+      if (round % 2 === 0) {
+        clock.advance(2_000);
+        sim.tick();
+      }
+      await settle(tickers);
+      // A few markets re-read over REST, as a refresh between full loads does; on odd rounds no book
+      // moved, and their REST views carry a new volume (only the re-read can show it).
+      const stale = tickers.filter((_, i) => (i + round) % 7 === 0);
+      md = await source.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, stale);
+      if (round % 2 === 1) for (const t of stale) md.markets.set(t, { ...md.markets.get(t)!, volume: md.markets.get(t)!.volume + round });
+      // Now and then a strategy wants depth somewhere else (a new portfolio): the depth key changes.
+      const depthKey = String(Math.floor(round / 3));
+      if (round % 3 === 0) depthFor = new Set(tickers.filter((_, i) => (i + round) % 5 === 0));
+      const passed = md.markets;
+      view.setCycle(md, wantsDepth, { changed: new Set(stale), depthKey });
+      rest = new Map(md.markets);
+      const n = await view.overlayLive(md);
+      if (md.markets !== passed) incremental++;
+      const expected = fromScratch(rest, wantsDepth);
+      expect([...md.markets.keys()]).toEqual([...expected.keys()]);
+      expect(md.markets).toEqual(expected);
+      expect(n).toBe(tickers.filter((t) => live.isTrusted(t)).length);
+      // A market re-read over REST carries its new REST fields under the live book.
+      for (const t of stale) expect(md.markets.get(t)!.volume).toBe(rest.get(t)!.volume);
+      // Depth exactly where wanted.
+      for (const t of tickers) expect(md.markets.get(t)!.book !== undefined).toBe(depthFor.has(t));
+      // The watch list over every market: right after the overlay nothing has moved since the decision.
+      const everyTicker: Intent[] = tickers.map((t) => ({ kind: "cancel", strategy: "s", ticker: t, orderId: "x", reason: "" }));
+      view.updateWatch(md, everyTicker, []);
+      expect(tickers.filter((t) => view.moved(t))).toEqual([]);
+      // A reactive pass decides on a view that differs from the live book: moved until the next overlay puts it back.
+      const t0 = tickers[round % tickers.length]!;
+      const m0 = md.markets.get(t0)!;
+      view.noteDecided({ ...md, markets: new Map([[t0, { ...m0, yesBidSize: m0.yesBidSize + 1 }]]) }, new Set([t0]));
+      expect(view.moved(t0)).toBe(true);
+    }
+    // Between full loads the overlay took the incremental path (a new map, not md.markets changed in place).
+    expect(incremental).toBe(12);
+    // After the last pass edit, one more overlay with nothing changed restores the decided views.
+    md = await source.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, []);
+    view.setCycle(md, wantsDepth, { changed: new Set(), depthKey: "3" });
+    await view.overlayLive(md);
+    expect(tickers.filter((t) => view.moved(t))).toEqual([]);
+  }, 60_000);
+
+  test("the arbitrage watch list (every leg of an event fully in scope) follows a changed event and a changed scope", async () => {
+    const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => live, log: () => {} });
+    const arb = enabledStrategies(strategiesSchema.parse({ event_arbitrage: { enabled: true } }));
+    let md: MarketData = await source.load(scope);
+    const tickers = [...md.markets.keys()];
+    await settle(tickers);
+    const ev = [...md.events.values()].find(
+      (e) => e.mutuallyExclusive && e.marketTickers.length >= 2 && e.marketTickers.every((t) => md.markets.has(t)),
+    )!;
+    expect(ev).toBeDefined();
+    const leg = ev.marketTickers[0]!;
+    /** Whether `leg` is watched: a decision on a view its live book no longer shows wakes a pass only if so. */
+    const watched = () => {
+      const m = md.markets.get(leg)!;
+      view.noteDecided({ ...md, markets: new Map([[leg, { ...m, yesBidSize: m.yesBidSize + 1 }]]) }, new Set([leg]));
+      return view.moved(leg);
+    };
+    const cycle = async (changed: ReadonlySet<string> | null, events?: Map<string, EventView>) => {
+      md = await source.refresh({ markets: view.restViews, events: events ?? md.events, inactive: md.inactive }, []);
+      view.setCycle(md, () => false, { changed, depthKey: "" });
+      await view.overlayLive(md);
+      view.updateWatch(md, [], arb);
+    };
+    view.setCycle(md, () => false, { changed: null, depthKey: "" });
+    await view.overlayLive(md);
+    view.updateWatch(md, [], arb);
+    expect(watched()).toBe(true);
+    // Nothing changed (an incremental overlay, the same event objects): still watched.
+    await cycle(new Set());
+    expect(watched()).toBe(true);
+    // The event now reads as not mutually exclusive (a new event object): its legs are no longer watched.
+    await cycle(new Set(), new Map([...md.events, [ev.eventTicker, { ...ev, mutuallyExclusive: false }]]));
+    expect(watched()).toBe(false);
+    // Back as it was: watched again.
+    await cycle(new Set(), new Map([...md.events, [ev.eventTicker, ev]]));
+    expect(watched()).toBe(true);
+    // One of its legs leaves the scope (a full load without it): the event's legs are no longer all in scope.
+    md = await source.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, []);
+    md.markets.delete(ev.marketTickers[1]!);
+    view.setCycle(md, () => false, { changed: null, depthKey: "" });
+    await view.overlayLive(md);
+    view.updateWatch(md, [], arb);
+    expect(watched()).toBe(false);
+    // And the next incremental cycle keeps that answer (not last time's).
+    await cycle(new Set());
+    expect(watched()).toBe(false);
+  }, 60_000);
+});
