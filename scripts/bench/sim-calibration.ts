@@ -10,7 +10,8 @@
 // at least 60 s later minus this one, in the taker's direction: the only markout a tape without a
 // book allows; it includes the bid-ask bounce), on the sim also the mid 60 s later (no bounce) for
 // noise, informed and arbitrage takers, the win rate of contracts by price (favourite-longshot),
-// and the spread and top-of-book depth.
+// the share of trades that are legs of a set (an arbitrage sweep's print, found the same way on
+// both tapes), the spread and top-of-book depth, and on the sim the trade sizes by taker.
 import { gunzipSync } from "node:zlib";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -35,6 +36,7 @@ interface T {
   count: number;
   buy: boolean;
   who?: string;
+  id?: string;
 }
 interface Stats {
   sizes: number[];
@@ -45,6 +47,10 @@ interface Stats {
   spreads: number[];
   depth: number[];
   markMid: Map<string, number[]>;
+  /** Trades that are legs of a set: the same second, side and count on all (or all but one) strikes of an event of 3+. */
+  setLegs: number;
+  /** Sim only: trade sizes by the taker's account. */
+  sizeBy: Map<string, number[]>;
 }
 const empty = (): Stats => ({
   sizes: [],
@@ -55,6 +61,8 @@ const empty = (): Stats => ({
   spreads: [],
   depth: [],
   markMid: new Map(),
+  setLegs: 0,
+  sizeBy: new Map(),
 });
 
 /** `hours(ticker)`: the market's trading hours; by default its first-to-last trade (all a tape tells). */
@@ -84,6 +92,21 @@ function tapeStats(s: Stats, byTicker: Map<string, T[]>, result: (t: string) => 
   }
 }
 
+/** Count the set legs of one event's tape (`strikes` markets): how an arbitrage desk's sweep prints. */
+function countSetLegs(s: Stats, byTicker: Map<string, T[]>, strikes: number): void {
+  if (strikes < 3) return;
+  const groups = new Map<string, { tickers: Set<string>; trades: number }>();
+  for (const [ticker, xs] of byTicker)
+    for (const x of xs) {
+      const k = `${Math.floor(x.ts / 1000)}:${x.buy}:${x.count}`;
+      const g = groups.get(k) ?? { tickers: new Set<string>(), trades: 0 };
+      g.tickers.add(ticker);
+      g.trades++;
+      groups.set(k, g);
+    }
+  for (const g of groups.values()) if (g.tickers.size >= strikes - 1) s.setLegs += g.trades;
+}
+
 function realStats(): Stats {
   const s = empty();
   const dir = join(DATA, "kxhighny");
@@ -103,6 +126,7 @@ function realStats(): Stats {
         xs.map((x) => ({ ts: Date.parse(x.created_time), ticker, price: x.yes_price, count: x.count, buy: x.taker_side === "yes" })),
       );
     tapeStats(s, by, (t) => res.get(t));
+    countSetLegs(s, by, ev.markets.length);
   }
   // Top of book of the 15-minute crypto markets, about once a second.
   const snaps = gunzipSync(readFileSync(join(DATA, "crypto15m/data/KXXRP15M/raw_snapshots.jsonl.gz")))
@@ -130,7 +154,7 @@ async function simStats(s: Stats, seed: number): Promise<void> {
     if (e.type === "trade") {
       const t = e.trade;
       const a = by.get(t.ticker) ?? [];
-      a.push({ ts: t.tsMs, ticker: t.ticker, price: t.price / 100, count: t.count / 100, buy: t.takerSide === "bid" });
+      a.push({ ts: t.tsMs, ticker: t.ticker, price: t.price / 100, count: t.count / 100, buy: t.takerSide === "bid", id: t.tradeId });
       by.set(t.ticker, a);
     }
   });
@@ -169,6 +193,8 @@ async function simStats(s: Stats, seed: number): Promise<void> {
     s.markMid.set(p.who, a);
   }
   const end = START + HOURS * 3_600_000;
+  for (const ev of ex.events.values())
+    countSetLegs(s, new Map(ev.marketTickers.flatMap((t) => (by.has(t) ? [[t, by.get(t)!] as const] : []))), ev.marketTickers.length);
   tapeStats(
     s,
     by,
@@ -183,7 +209,13 @@ async function simStats(s: Stats, seed: number): Promise<void> {
     },
   );
   await sim.stop();
-  void takers;
+  for (const xs of by.values())
+    for (const x of xs) {
+      const who = (takers.get(x.id ?? "") ?? "?").replace("sim-", "");
+      const a = s.sizeBy.get(who) ?? [];
+      a.push(x.count);
+      s.sizeBy.set(who, a);
+    }
 }
 
 const q = (xs: number[], p: number) => {
@@ -232,6 +264,11 @@ const rows: Array<[string, string, string]> = [
     `${mean(sim.markTape).toFixed(2)} (${share(sim.markTape, (x) => x > 0)} / ${share(sim.markTape, (x) => x < 0)})`,
   ],
   [
+    "share of trades that are legs of a set (same second, side and count on all or all but one strikes)",
+    `${((100 * real.setLegs) / real.sizes.length).toFixed(1)}%`,
+    `${((100 * sim.setLegs) / Math.max(1, sim.sizes.length)).toFixed(1)}%`,
+  ],
+  [
     "spread ¢: median / p90 (real: KXXRP15M top of book)",
     `${q(real.spreads, 0.5)} / ${q(real.spreads, 0.9)}`,
     `${q(sim.spreads, 0.5)} / ${q(sim.spreads, 0.9)}`,
@@ -252,3 +289,5 @@ console.log("| figure | real | sim |\n|---|---|---|");
 for (const [a, b, c] of rows) console.log(`| ${a} | ${b} | ${c} |`);
 console.log("\nsim taker markout, mid 60 s after the fill, ¢ per contract-trade (mean over trades):");
 for (const [who, xs] of sim.markMid) console.log(`  ${who}: ${mean(xs).toFixed(2)} over ${xs.length} taker fills`);
+console.log("\nsim trade size by taker, contracts: trades, median / mean / p90 / p99:");
+for (const [who, xs] of sim.sizeBy) console.log(`  ${who}: ${xs.length}, ${q(xs, 0.5)} / ${f1(mean(xs))} / ${q(xs, 0.9)} / ${q(xs, 0.99)}`);

@@ -1,15 +1,18 @@
 // The other traders, each with its own random stream per market (or per event) derived from the
 // seed, all scheduled on the sim clock's grid, so a seed replays the same exogenous market whatever
 // the wall clock or the bot does (the bot's orders change what fills, never what they draw):
-// - makers quote around a favourite-longshot-biased fair value (longshots dear, favourites cheap)
-//   and requote on their own schedule;
-// - noise takers cross the spread at random, with trade sizes drawn like the real tape's;
+// - makers quote tight and deep (four to six levels of hundreds to thousands of contracts) around a
+//   favourite-longshot-biased fair value (longshots dear, favourites cheap) and requote on their own
+//   schedule;
+// - noise takers cross the spread at random, with order sizes drawn from a lognormal fitted to the
+//   real tape;
 // - informed takers know the fair value a minute ahead and take the book when it is on the wrong
 //   side of it by more than the fee (so the mid drifts their way after they trade);
 // - arbitrageurs scan each mutually exclusive event every few seconds and take a YES or NO set
 //   that pays after fees;
 // - now and then a stale quote: for a while the makers ask too little on every strike of an event
-//   (YES asks summing below $1.00), once per strike: an ask that is hit is not posted again.
+//   (YES asks summing below $1.00), a tape-sized order once per strike: an ask that is hit is not
+//   posted again.
 // They trade through the same matching engine and accounts as any client.
 import { centsToMicros, PRICE_ONE, takerFee, type Count, type Price } from "../kalshi/money.ts";
 import { Account } from "./accounts.ts";
@@ -38,11 +41,12 @@ interface Style {
 }
 
 // Calibrated against the real KXHIGHNY tape and the crypto15m top of book (README, "The local
-// exchange"): "normal" trades about as often as a real temperature strike (~10 trades a market-hour).
+// exchange"): the default scenario trades about as often as a real temperature strike (~8 trades a
+// market-hour, median), with a 1–2¢ spread and ~12,000 contracts of YES bids (KXXRP15M's median).
 const STYLES: Record<Exclude<Liquidity, "none">, Style> = {
-  deep: { quoteEveryMs: 3_000, noiseEveryMs: 360_000, informedEveryMs: 1_200_000, halfSpread: 50, levels: 4, size: [200, 1_500] },
-  normal: { quoteEveryMs: 8_000, noiseEveryMs: 900_000, informedEveryMs: 3_000_000, halfSpread: 100, levels: 3, size: [50, 500] },
-  thin: { quoteEveryMs: 30_000, noiseEveryMs: 3_600_000, informedEveryMs: 12_000_000, halfSpread: 200, levels: 2, size: [10, 100] },
+  deep: { quoteEveryMs: 3_000, noiseEveryMs: 230_000, informedEveryMs: 1_200_000, halfSpread: 25, levels: 6, size: [1_000, 6_000] },
+  normal: { quoteEveryMs: 8_000, noiseEveryMs: 580_000, informedEveryMs: 3_000_000, halfSpread: 50, levels: 5, size: [500, 4_000] },
+  thin: { quoteEveryMs: 30_000, noiseEveryMs: 2_300_000, informedEveryMs: 12_000_000, halfSpread: 100, levels: 4, size: [200, 2_000] },
 };
 
 /** Favourite-longshot bias of the makers' reference price: logit shrunk toward 0.5 by this factor. */
@@ -51,9 +55,14 @@ const FLB_SHRINK = 0.9;
 const INFORMED_HORIZON_MS = 60_000;
 /** Mean wait between an arbitrageur's scans of one event. */
 const ARB_EVERY_MS = 3_000;
-/** Trade sizes: lognormal fitted to the real tape (median 29 contracts, p90 200). */
-const SIZE_MEDIAN = 29;
-const SIZE_SIGMA = 1.5;
+/**
+ * Taker order sizes: lognormal fitted to the real KXHIGHNY tape (mean and sd of log size over
+ * 244,872 trades: median 26 contracts, sigma 1.71; the tape's p90 / p99 are 200 / 1,083).
+ */
+const SIZE_MEDIAN = 26;
+const SIZE_SIGMA = 1.71;
+/** The largest trade on the tape (its p99.9). */
+const SIZE_CAP = 5_000;
 
 interface Episode {
   untilMs: number;
@@ -79,7 +88,7 @@ export function longshotBiased(p: number): number {
 
 /** A tape-like trade size in contracts. */
 function tradeSize(rng: Rng): number {
-  return Math.min(5_000, Math.max(1, Math.round(SIZE_MEDIAN * Math.exp(SIZE_SIGMA * rng.normal()))));
+  return Math.min(SIZE_CAP, Math.max(1, Math.round(SIZE_MEDIAN * Math.exp(SIZE_SIGMA * rng.normal()))));
 }
 
 export class Participants {
@@ -217,14 +226,14 @@ export class Participants {
 
   private quote(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number): void {
     const ref = Math.round(this.reference(m, proc, now) * PRICE_ONE);
-    // Wider when the fair value has been moving (makers know the past, not the next move).
+    // Wider by half the fair value's recent move (makers know the past, not the next move).
     const moved = Math.abs(ref - Math.round(this.reference(m, proc, now - style.quoteEveryMs) * PRICE_ONE));
-    const half = style.halfSpread + moved;
+    const half = style.halfSpread + Math.round(moved / 2);
     const desired: { side: BookSide; price: Price; size: Count }[] = [];
     const step = Math.max(100, tickAt(ref, m.priceRanges));
     // Sizes are drawn for every level (and a stale ask) whether or not quoted: the stream never shifts.
     const sizes = Array.from({ length: 2 * style.levels }, () => rng.int(style.size[0], style.size[1]) * 100);
-    const staleSize = rng.int(10, 25) * 100;
+    const staleSize = tradeSize(rng) * 100;
     const mine = [...(this.maker.resting.get(m.ticker) ?? [])];
     const ep = this.episodes.get(m.eventTicker);
     const inEpisode = ep !== undefined && ep.untilMs > now;
@@ -237,6 +246,7 @@ export class Participants {
         const cheap = snapDown(Math.floor(ref * (1 - ep.edge)), m.priceRanges) ?? snapUp(1, m.priceRanges);
         if (cheap !== null) {
           ep.posted.set(m.ticker, cheap);
+          // A tape-sized order left behind (the real tape's sets are small: median 10 contracts).
           desired.push({ side: "ask", price: cheap, size: staleSize });
           bestAsk = cheap;
           stale = true;
@@ -300,7 +310,10 @@ export class Participants {
       this.place(INFORMED_USER, m, "ask", top.bid, Math.min(size, top.bidSize), "immediate_or_cancel");
   }
 
-  /** Take a YES set (asks + fees < $1) or a NO set (bids − fees > $1) of an exhaustive event, top level only. */
+  /**
+   * Take a YES set (asks + fees < $1) or a NO set (bids − fees > $1) of an exhaustive event, top
+   * level only, up to a tape-like size.
+   */
   private arbitrage(markets: Market[], rng: Rng): void {
     const cap = tradeSize(rng) * 100;
     if (!markets.every((m) => m.status === "active")) return;

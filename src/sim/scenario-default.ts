@@ -308,6 +308,8 @@ export function defaultScenario(opts: DefaultScenarioOptions): ScenarioInput {
     start_time: new Date(opts.startMs).toISOString(),
     series,
     events,
-    participants: {},
+    // Stale quotes only where scheduled (NYC at 45 s, Chicago at 200 s, first openings): with random
+    // ones every 600 s as well, two thirds of the tape were arbitrage legs; the real tape's are 1.5%.
+    participants: { mispricing_every_s: 0 },
   };
 }

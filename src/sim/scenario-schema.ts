@@ -57,7 +57,7 @@ export const ProcessSchema = z.discriminatedUnion("kind", [
 ]);
 
 export const MispricingSchema = z.strictObject({
-  /** Seconds after the event opens. */
+  /** Seconds after the event first opens (a repeating event's later openings have none). */
   at_s: z.number().min(0),
   duration_s: z.number().positive().default(60),
   /** YES asks quoted at fair × (1 − edge). */

@@ -133,7 +133,8 @@ function openEvent(
     for (const [price, count] of ms.book.no) placeStart(ex, m.ticker, "ask", PRICE_ONE - parsePrice(price), parseCount(count));
   }
   parts.addEvent(eventTicker, proc, [...markets.values()], liquidity, spec.mutually_exclusive, seed);
-  for (const mp of spec.mispricings) {
+  // Scheduled stale quotes happen once, on the event's first opening, not on every repeat.
+  for (const mp of generation === 0 ? spec.mispricings : []) {
     ex.at(Math.max(openMs, now) + mp.at_s * 1000, () => {
       if ([...markets.values()].every((m) => m.status === "active")) parts.startEpisode(eventTicker, mp.duration_s * 1000, mp.edge);
     });

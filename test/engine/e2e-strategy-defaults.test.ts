@@ -65,8 +65,15 @@ describe("shipped strategy defaults through the binary", () => {
     // The local exchange trades about as often as a real temperature strike (~8 trades a
     // market-hour): too rarely for a quote to fill within 14 cycles. This test checks what the
     // market maker does (quotes, fills, never near close), not what it earns, so the participants
-    // here trade four times as often (the P&L bench runs the calibrated rate).
-    const v = await startVenue(dir, { seed: 3, startMs: Date.UTC(2026, 10, 20, 14, 0, 0), participants: { activity: 4 } });
+    // here trade four times as often (the P&L bench runs the calibrated rate). The default scenario
+    // has stale quotes only at two scheduled times, which the competing desks mostly take first; the
+    // YES-set check below needs sets to decide, so random stale quotes are on (every 600 s, scaled
+    // by the activity, as the exchange's own default).
+    const v = await startVenue(dir, {
+      seed: 3,
+      startMs: Date.UTC(2026, 10, 20, 14, 0, 0),
+      participants: { activity: 4, mispricing_every_s: 600 },
+    });
     try {
       // Strategies and risk limits as shipped, except the market maker is enabled (the harness does
       // that) and the orders-per-minute window (this machine's clock: a minute of market time passes
