@@ -292,7 +292,9 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
       const markets = viewsWithOwn(ext, resting);
       // What the cycle hands strategies (src/engine/cycle.ts decide): each one's own inventory, the
       // equity, the mid history it asks for, its own recent fills.
-      const held = [...new Set([...positions.keys(), ...resting.map((r) => r.ticker)])];
+      // Settled markets left out: no view holds them, so no strategy reads their inventory, and
+      // every market ever held made each pass's ledger read grow with the replay (quadratic time).
+      const held = [...new Set([...positions.keys(), ...resting.map((r) => r.ticker)])].filter((t) => !settled.has(t));
       const inventory = new Map(strategies.map((s) => [s.name as string, ledger.strategyInventory(s.name, held)]));
       const pv = { ...portfolioView(available, positions, resting), inventory, equityMicros: cash + val.positionsValueMicros };
       const evs = new Map([...events].filter(([, e]) => e.marketTickers.some((t) => markets.has(t))));
