@@ -30,7 +30,7 @@ import { settlementRevenue } from "../engine/position-math.ts";
 import { cancelsForHalt, emptyRiskSnapshot, nextRiskState, resolveRiskLimits, type RiskPortfolio } from "../engine/risk.ts";
 import { orderGroupLimit } from "../engine/cycle.ts";
 import { enabledStrategies, type EnabledStrategy } from "../strategies/index.ts";
-import type { BookSide, EventView, Intent, MarketView, TradePrint } from "../strategies/types.ts";
+import type { BookSide, EventView, Intent, MarketView, OwnFillView, TradePrint } from "../strategies/types.ts";
 import type { TapeMarket } from "./tape.ts";
 import type { BookGap, ReplaySource } from "./source.ts";
 
@@ -255,6 +255,20 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   };
 
   let mids: MidHistory | undefined;
+  // Inventory is the net of the strategies' fills: kept while no fill came and the tickers are the
+  // same (every fill is collected, lastFillId, before a pass decides). The ledger's own read memo
+  // cannot keep it: a pass always writes (mid history, orders).
+  let invKept: { key: string; inventory: Map<string, ReadonlyMap<string, number>> } | null = null;
+  // Likewise a strategy's own fills since a time: read again only after a fill, else cut from the
+  // last read (the window only moves forward), as Ledger.strategyFills cuts its own memo.
+  const fillsKept = new Map<string, { fillId: number; sinceMs: number; rows: OwnFillView[] }>();
+  const ownFillsSince = (strategy: string, sinceMs: number): OwnFillView[] => {
+    const k = fillsKept.get(strategy);
+    if (k && k.fillId === lastFillId && k.sinceMs <= sinceMs) return k.rows.filter((f) => f.tsMs >= sinceMs);
+    const rows = ledger.strategyFills(strategy, sinceMs);
+    fillsKept.set(strategy, { fillId: lastFillId, sinceMs, rows: [...rows] });
+    return rows;
+  };
   const pass = async () => {
     passes++;
     let ext = openViews();
@@ -309,7 +323,10 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
       // Settled markets left out (openPositions; a settled market rests nothing): no view holds
       // them, so no strategy reads their inventory, and the ledger read grew with the replay.
       const held = [...new Set([...positions.keys(), ...resting.map((r) => r.ticker)])];
-      const inventory = new Map(strategies.map((s) => [s.name as string, ledger.strategyInventory(s.name, held)]));
+      const heldKey = `${lastFillId}\u0000${held.join(",")}`;
+      if (invKept?.key !== heldKey)
+        invKept = { key: heldKey, inventory: new Map(strategies.map((s) => [s.name as string, ledger.strategyInventory(s.name, held)])) };
+      const inventory = invKept.inventory;
       const pv = { ...portfolioView(available, positions, resting), inventory, equityMicros: cash + val.positionsValueMicros };
       const evs = new Map<string, EventView>();
       for (const e of liveEvents) {
@@ -331,7 +348,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
             )
           : undefined;
         const since = s.strategy.fillsSince?.(s.params, now);
-        const ownFills = since === undefined ? undefined : ledger.strategyFills(s.name, since);
+        const ownFills = since === undefined ? undefined : ownFillsSince(s.name, since);
         intents.push(
           ...s.strategy.decide({
             markets,
