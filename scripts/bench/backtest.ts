@@ -5,8 +5,9 @@
 // pinned to one core (taskset, when present); its CPU time is read from the child's rusage.
 // `--recording DIR` (a folder `kalshi-bot record` wrote) times the backtest of that recording too,
 // beside its own yardstick (gunzip + JSON.parse of every line).
-// `--strategies`: both (default, as this bench has always measured: event_arbitrage and market_maker),
-// shipped (advanced_config.json's strategies: event_arbitrage only) or market_maker (alone).
+// The config is the repo's advanced_config.json with `--strategies`: both (default, as this bench has
+// always measured: event_arbitrage and market_maker enabled), shipped (as is: event_arbitrage only)
+// or market_maker (alone), the three configs of the README's real-data figures.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,16 +23,20 @@ const recArg = argv.indexOf("--recording");
 const recording = recArg >= 0 ? resolve(argv[recArg + 1]!) : null;
 const stratArg = argv.indexOf("--strategies");
 const strategiesChoice = stratArg >= 0 ? argv[stratArg + 1]! : "both";
-const strategyConfigs: Record<string, object> = {
-  both: { market_maker: { enabled: true } },
+const enabledBy: Record<string, Record<string, boolean>> = {
+  both: { market_maker: true },
   shipped: {},
-  market_maker: { market_maker: { enabled: true }, event_arbitrage: { enabled: false } },
+  market_maker: { market_maker: true, event_arbitrage: false },
 };
-const strategyConfig = strategyConfigs[strategiesChoice];
-if (!strategyConfig) {
-  console.error(`--strategies ${strategiesChoice}: one of ${Object.keys(strategyConfigs).join(", ")}`);
+const enabled = enabledBy[strategiesChoice];
+if (!enabled) {
+  console.error(`--strategies ${strategiesChoice}: one of ${Object.keys(enabledBy).join(", ")}`);
   process.exit(2);
 }
+const config = JSON.parse(readFileSync(join(ROOT, "advanced_config.json"), "utf8")) as {
+  trading: { strategies: Record<string, { enabled: boolean }> };
+};
+for (const [name, on] of Object.entries(enabled)) config.trading.strategies[name]!.enabled = on;
 
 if (!existsSync(BIN)) {
   console.error(`${BIN} not found; build it first: node_modules/.bin/bun scripts/build.ts`);
@@ -62,9 +67,8 @@ for (let i = 0; i < 3; i++) {
 }
 
 const out = mkdtempSync(join(tmpdir(), "kbot-bench-bt-"));
-// By default both strategies: the market maker ships disabled, and it is most of the replay's work
-// (its fills and the orders the risk gate refuses).
-writeFileSync(join(out, "advanced_config.json"), JSON.stringify({ trading: { strategies: strategyConfig } }));
+// The market maker ships disabled, and it is most of the replay's work (its fills and orders).
+writeFileSync(join(out, "advanced_config.json"), JSON.stringify(config));
 const pin = Bun.which("taskset") ? ["taskset", "-c", "0"] : [];
 /** One backtest run of the binary on `dir`: wall and CPU ms, and its report. */
 function run(dir: string): { wallMs: number; cpuMs: number; report: string } {
