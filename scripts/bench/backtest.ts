@@ -1,10 +1,13 @@
 // Speed of `kalshi-bot backtest` on a whole tape, next to a yardstick: the time to just gunzip and
 // JSON.parse the same files (the least any replay of them must spend).
-//   node_modules/.bin/bun scripts/bench/backtest.ts [--data DIR] [--recording DIR] [--json]
+//   node_modules/.bin/bun scripts/bench/backtest.ts [--data DIR] [--recording DIR] [--strategies both|shipped|market_maker] [--json]
 // DIR defaults to ../shared/data/kxhighny (120 events, 244,872 trades; README there). The binary runs
 // pinned to one core (taskset, when present); its CPU time is read from the child's rusage.
 // `--recording DIR` (a folder `kalshi-bot record` wrote) times the backtest of that recording too,
 // beside its own yardstick (gunzip + JSON.parse of every line).
+// The config is the repo's advanced_config.json with `--strategies`: both (default, as this bench has
+// always measured: event_arbitrage and market_maker enabled), shipped (as is: event_arbitrage only)
+// or market_maker (alone), the three configs of the README's real-data figures.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,6 +21,22 @@ const data = resolve(dataArg >= 0 ? argv[dataArg + 1]! : join(ROOT, "..", "share
 const asJson = argv.includes("--json");
 const recArg = argv.indexOf("--recording");
 const recording = recArg >= 0 ? resolve(argv[recArg + 1]!) : null;
+const stratArg = argv.indexOf("--strategies");
+const strategiesChoice = stratArg >= 0 ? argv[stratArg + 1]! : "both";
+const enabledBy: Record<string, Record<string, boolean>> = {
+  both: { market_maker: true },
+  shipped: {},
+  market_maker: { market_maker: true, event_arbitrage: false },
+};
+const enabled = enabledBy[strategiesChoice];
+if (!enabled) {
+  console.error(`--strategies ${strategiesChoice}: one of ${Object.keys(enabledBy).join(", ")}`);
+  process.exit(2);
+}
+const config = JSON.parse(readFileSync(join(ROOT, "advanced_config.json"), "utf8")) as {
+  trading: { strategies: Record<string, { enabled: boolean }> };
+};
+for (const [name, on] of Object.entries(enabled)) config.trading.strategies[name]!.enabled = on;
 
 if (!existsSync(BIN)) {
   console.error(`${BIN} not found; build it first: node_modules/.bin/bun scripts/build.ts`);
@@ -48,9 +67,8 @@ for (let i = 0; i < 3; i++) {
 }
 
 const out = mkdtempSync(join(tmpdir(), "kbot-bench-bt-"));
-// Both strategies, as this bench has always measured: the market maker ships disabled, and it is
-// most of the replay's work (its fills and the orders the risk gate refuses).
-writeFileSync(join(out, "advanced_config.json"), JSON.stringify({ trading: { strategies: { market_maker: { enabled: true } } } }));
+// The market maker ships disabled, and it is most of the replay's work (its fills and orders).
+writeFileSync(join(out, "advanced_config.json"), JSON.stringify(config));
 const pin = Bun.which("taskset") ? ["taskset", "-c", "0"] : [];
 /** One backtest run of the binary on `dir`: wall and CPU ms, and its report. */
 function run(dir: string): { wallMs: number; cpuMs: number; report: string } {
@@ -97,6 +115,7 @@ try {
     yardstickMs: Math.min(...yard),
     backtestWallMs: wallMs,
     backtestCpuMs: cpuMs,
+    strategies: strategiesChoice,
     pinnedToOneCore: pin.length > 0,
     report: report.split("\n").slice(0, 6).join("\n"),
     recording: recording ? recordingFigure(recording) : null,
@@ -106,7 +125,7 @@ try {
     console.log(`tape: ${files.length} files, ${trades} trades`);
     console.log(`yardstick (gunzip + JSON.parse, best of 3): ${r.yardstickMs.toFixed(0)} ms`);
     console.log(
-      `kalshi-bot backtest${pin.length ? " (one core)" : ""}: ${(wallMs / 1000).toFixed(1)} s wall, ${(cpuMs / 1000).toFixed(1)} s CPU (${(cpuMs / r.yardstickMs).toFixed(0)}x the yardstick; aim <= 30 s)`,
+      `kalshi-bot backtest, strategies ${strategiesChoice}${pin.length ? " (one core)" : ""}: ${(wallMs / 1000).toFixed(1)} s wall, ${(cpuMs / 1000).toFixed(1)} s CPU (${(cpuMs / r.yardstickMs).toFixed(0)}x the yardstick; aim <= 30 s)`,
     );
     console.log(r.report);
     if (r.recording) {

@@ -20,7 +20,7 @@
 import { openDb } from "../db/open.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { COUNT_ONE, parseDollars, type FeeType, type Micros, type Price } from "../kalshi/money.ts";
-import { Ledger } from "../engine/ledger.ts";
+import { Ledger, type PositionRow } from "../engine/ledger.ts";
 import type { MidHistory } from "../engine/ledger/mid-history.ts";
 import { OrderManager } from "../engine/order-manager.ts";
 import { PaperTransport } from "../engine/paper-transport.ts";
@@ -30,7 +30,7 @@ import { settlementRevenue } from "../engine/position-math.ts";
 import { cancelsForHalt, emptyRiskSnapshot, nextRiskState, resolveRiskLimits, type RiskPortfolio } from "../engine/risk.ts";
 import { orderGroupLimit } from "../engine/cycle.ts";
 import { enabledStrategies, type EnabledStrategy } from "../strategies/index.ts";
-import type { BookSide, EventView, Intent, MarketView, TradePrint } from "../strategies/types.ts";
+import type { BookSide, EventView, Intent, MarketView, OwnFillView, TradePrint } from "../strategies/types.ts";
 import type { TapeMarket } from "./tape.ts";
 import type { BookGap, ReplaySource } from "./source.ts";
 
@@ -141,6 +141,9 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   const closing = [...src.markets.values()].sort((a, b) => a.closeMs - b.closeMs);
   let nextClose = 0;
   const settled = new Set<string>();
+  // Events whose first market has not settled, in the source's order (the order views are built
+  // in): a settled event is in no view again, and walking all of them each pass grew with the replay.
+  let liveEvents = src.events;
 
   const view = (m: TapeMarket, status: string): MarketView | null => {
     const b = src.book(m.ticker, now);
@@ -162,9 +165,9 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
   /** Markets open at `now` whose book is known: the external book (what paper fills against). */
   const openViews = (): Map<string, MarketView> => {
     const out = new Map<string, MarketView>();
-    for (const e of src.events) {
+    for (const e of liveEvents) {
       const first = e.markets[0]!;
-      if (first.openMs > now || settled.has(first.ticker)) continue;
+      if (first.openMs > now) continue;
       for (const m of e.markets) {
         if (!(m.openMs <= now && now < m.closeMs)) continue;
         const v = view(m, "active");
@@ -231,16 +234,41 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
         });
       }
       settled.add(m.ticker);
+      if (m.ticker === events.get(m.eventTicker)?.marketTickers[0]) liveEvents = liveEvents.filter((e) => e.eventTicker !== m.eventTicker);
     }
+  };
+
+  // The ledger's positions less settled markets' (closed, at zero, in no view), kept while neither
+  // changes: every market ever held, read each pass, grew with the replay.
+  let openPos: { all: ReadonlyMap<string, PositionRow>; settledN: number; open: Map<string, PositionRow> } | null = null;
+  const openPositions = (): ReadonlyMap<string, PositionRow> => {
+    const all = ledger.positions();
+    if (openPos?.all !== all || openPos.settledN !== settled.size)
+      openPos = { all, settledN: settled.size, open: new Map([...all].filter(([t]) => !settled.has(t))) };
+    return openPos.open;
   };
 
   const markEquity = (ext: ReadonlyMap<string, MarketView>) => {
     const cash = ledger.cashMicros() ?? startMicros;
-    const val = valuePositions(ledger.positions(), (t) => ext.get(t));
+    const val = valuePositions(openPositions(), (t) => ext.get(t));
     equity.push([now, cash + val.positionsValueMicros]);
   };
 
   let mids: MidHistory | undefined;
+  // Inventory is the net of the strategies' fills: kept while no fill came and the tickers are the
+  // same (every fill is collected, lastFillId, before a pass decides). The ledger's own read memo
+  // cannot keep it: a pass always writes (mid history, orders).
+  let invKept: { key: string; inventory: Map<string, ReadonlyMap<string, number>> } | null = null;
+  // Likewise a strategy's own fills since a time: read again only after a fill, else cut from the
+  // last read (the window only moves forward), as Ledger.strategyFills cuts its own memo.
+  const fillsKept = new Map<string, { fillId: number; sinceMs: number; rows: OwnFillView[] }>();
+  const ownFillsSince = (strategy: string, sinceMs: number): OwnFillView[] => {
+    const k = fillsKept.get(strategy);
+    if (k && k.fillId === lastFillId && k.sinceMs <= sinceMs) return k.rows.filter((f) => f.tsMs >= sinceMs);
+    const rows = ledger.strategyFills(strategy, sinceMs);
+    fillsKept.set(strategy, { fillId: lastFillId, sinceMs, rows: [...rows] });
+    return rows;
+  };
   const pass = async () => {
     passes++;
     let ext = openViews();
@@ -251,7 +279,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
       ext = openViews();
       pt.setMarkets(ext);
     }
-    const positions = ledger.positions();
+    const positions = openPositions();
     const resting = ledger.ordersWithStatus(["resting"]);
     restingCount = resting.length;
     while (sendTimes.length && sendTimes[0]! <= now - 60_000) sendTimes.shift();
@@ -292,10 +320,19 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
       const markets = viewsWithOwn(ext, resting);
       // What the cycle hands strategies (src/engine/cycle.ts decide): each one's own inventory, the
       // equity, the mid history it asks for, its own recent fills.
+      // Settled markets left out (openPositions; a settled market rests nothing): no view holds
+      // them, so no strategy reads their inventory, and the ledger read grew with the replay.
       const held = [...new Set([...positions.keys(), ...resting.map((r) => r.ticker)])];
-      const inventory = new Map(strategies.map((s) => [s.name as string, ledger.strategyInventory(s.name, held)]));
+      const heldKey = `${lastFillId}\u0000${held.join(",")}`;
+      if (invKept?.key !== heldKey)
+        invKept = { key: heldKey, inventory: new Map(strategies.map((s) => [s.name as string, ledger.strategyInventory(s.name, held)])) };
+      const inventory = invKept.inventory;
       const pv = { ...portfolioView(available, positions, resting), inventory, equityMicros: cash + val.positionsValueMicros };
-      const evs = new Map([...events].filter(([, e]) => e.marketTickers.some((t) => markets.has(t))));
+      const evs = new Map<string, EventView>();
+      for (const e of liveEvents) {
+        const v = events.get(e.eventTicker)!;
+        if (v.marketTickers.some((t) => markets.has(t))) evs.set(v.eventTicker, v);
+      }
       intents = [];
       mids ??= ledger.midHistory();
       for (const s of strategies) {
@@ -311,7 +348,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
             )
           : undefined;
         const since = s.strategy.fillsSince?.(s.params, now);
-        const ownFills = since === undefined ? undefined : ledger.strategyFills(s.name, since);
+        const ownFills = since === undefined ? undefined : ownFillsSince(s.name, since);
         intents.push(
           ...s.strategy.decide({
             markets,
