@@ -51,6 +51,8 @@ const STYLES: Record<Exclude<Liquidity, "none">, Style> = {
 
 /** Favourite-longshot bias of the makers' reference price: logit shrunk toward 0.5 by this factor. */
 const FLB_SHRINK = 0.9;
+/** A move of a maker's reference since its last quote that makes it requote the event's other strikes too. */
+const SIBLING_REQUOTE_MOVE = 200;
 /** How far ahead the informed takers see the fair value. */
 const INFORMED_HORIZON_MS = 60_000;
 /** Mean wait between an arbitrageur's scans of one event. */
@@ -97,7 +99,7 @@ export class Participants {
   private readonly meEvents: string[] = [];
   private readonly episodes = new Map<string, Episode>();
   /** Each market's maker stream and style, for quotes outside its own schedule (episodes). */
-  private readonly quoters = new Map<string, { rng: Rng; style: Style }>();
+  private readonly quoters = new Map<string, { rng: Rng; style: Style; lastRef?: number }>();
   private readonly rng: Rng;
 
   constructor(
@@ -224,8 +226,11 @@ export class Participants {
     return Math.min(0.99, Math.max(0.01, own / sum));
   }
 
-  private quote(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number): void {
+  private quote(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number, withSiblings = true): void {
     const ref = Math.round(this.reference(m, proc, now) * PRICE_ONE);
+    const q = this.quoters.get(m.ticker);
+    const jumped = q?.lastRef !== undefined && Math.abs(ref - q.lastRef) >= SIBLING_REQUOTE_MOVE;
+    if (q) q.lastRef = ref;
     // Wider by half the fair value's recent move (makers know the past, not the next move).
     const moved = Math.abs(ref - Math.round(this.reference(m, proc, now - style.quoteEveryMs) * PRICE_ONE));
     const half = style.halfSpread + Math.round(moved / 2);
@@ -278,6 +283,16 @@ export class Participants {
       else this.ex.cancelResting(o, "Cancel");
     }
     for (const d of desired) this.place(MAKER_USER, m, d.side, d.price, d.size, "good_till_canceled");
+    // A maker keeps a mutually exclusive event's quotes coherent: after a jump in one market it
+    // requotes the others at once. Each on its own schedule, deep books on the stale strikes would
+    // cross the fresh one's (seconds of sets worth hundreds of dollars that no real book offers).
+    const ev = this.ex.events.get(m.eventTicker);
+    if (jumped && withSiblings && ev?.mutuallyExclusive)
+      for (const t of ev.marketTickers) {
+        const sib = this.ex.markets.get(t);
+        const sq = this.quoters.get(t);
+        if (t !== m.ticker && sib && sq && sib.status === "active") this.quote(sib, proc, sq.style, sq.rng, now, false);
+      }
   }
 
   private noiseTrade(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number): void {
