@@ -27,15 +27,32 @@ const cents = z.number().int().min(0).max(100);
 
 const side = z.enum(["yes", "no"]);
 
+/** One trade in our units: Price, Count, and whether the taker bought YES (lifted an ask). */
+interface TapeTrade {
+  createdTime: string;
+  price: number;
+  count: number;
+  takerBoughtYes: boolean;
+}
+
 /** The legacy cent fields (the shipped kxhighny data). */
-const legacyTradeSchema = z.object({
-  trade_id: z.string(),
-  ticker: z.string().min(1),
-  count: z.number().int().positive(),
-  created_time: z.string(),
-  yes_price: cents,
-  taker_side: side,
-});
+const legacyTradeSchema = z
+  .object({
+    trade_id: z.string(),
+    ticker: z.string().min(1),
+    count: z.number().int().positive(),
+    created_time: z.string(),
+    yes_price: cents,
+    taker_side: side,
+  })
+  .transform(
+    (t): TapeTrade => ({
+      createdTime: t.created_time,
+      price: centPriceToPrice(t.yes_price),
+      count: contractsToCount(t.count),
+      takerBoughtYes: t.taker_side === "yes",
+    }),
+  );
 
 /** Today's fields: fixed-point strings; the taker's side as any of the three names Kalshi has used. */
 const currentTradeSchema = z
@@ -52,15 +69,15 @@ const currentTradeSchema = z
   .refine(
     (t) => t.taker_outcome_side ?? t.taker_side ?? t.taker_book_side,
     "a trade needs taker_outcome_side, taker_side or taker_book_side",
+  )
+  .transform(
+    (t): TapeTrade => ({
+      createdTime: t.created_time,
+      price: t.yes_price_dollars,
+      count: t.count_fp,
+      takerBoughtYes: (t.taker_outcome_side ?? t.taker_side ?? (t.taker_book_side === "bid" ? "yes" : "no")) === "yes",
+    }),
   );
-
-/** One trade in our units: Price, Count, and whether the taker bought YES (lifted an ask). */
-interface TapeTrade {
-  createdTime: string;
-  price: number;
-  count: number;
-  takerBoughtYes: boolean;
-}
 
 const tapeMarketSchema = z.object({
   ticker: z.string().min(1),
@@ -88,33 +105,10 @@ const legacyTradesFileSchema = z.record(z.string(), z.array(legacyTradeSchema));
 const currentTradesFileSchema = z.record(z.string(), z.array(currentTradeSchema));
 
 /** A trades file in either vintage (told by its first trade), in our units. */
-function parseTradesFile(json: unknown): { ok: true; data: Record<string, TapeTrade[]> } | { ok: false; error: z.ZodError } {
+function parseTradesFile(json: unknown) {
   const first = json && typeof json === "object" ? Object.values(json).find((v) => Array.isArray(v) && v.length > 0) : undefined;
   const current = Array.isArray(first) && first[0] && typeof first[0] === "object" && "count_fp" in first[0];
-  if (current) {
-    const r = currentTradesFileSchema.safeParse(json);
-    if (!r.success) return { ok: false, error: r.error };
-    const data: Record<string, TapeTrade[]> = {};
-    for (const [k, ts] of Object.entries(r.data))
-      data[k] = ts.map((t) => ({
-        createdTime: t.created_time,
-        price: t.yes_price_dollars,
-        count: t.count_fp,
-        takerBoughtYes: (t.taker_outcome_side ?? t.taker_side ?? (t.taker_book_side === "bid" ? "yes" : "no")) === "yes",
-      }));
-    return { ok: true, data };
-  }
-  const r = legacyTradesFileSchema.safeParse(json);
-  if (!r.success) return { ok: false, error: r.error };
-  const data: Record<string, TapeTrade[]> = {};
-  for (const [k, ts] of Object.entries(r.data))
-    data[k] = ts.map((t) => ({
-      createdTime: t.created_time,
-      price: centPriceToPrice(t.yes_price),
-      count: contractsToCount(t.count),
-      takerBoughtYes: t.taker_side === "yes",
-    }));
-  return { ok: true, data };
+  return (current ? currentTradesFileSchema : legacyTradesFileSchema).safeParse(json);
 }
 
 export interface TapeMarket {
@@ -255,7 +249,7 @@ export function loadTape(dir: string, opts: { from?: string; to?: string; onFile
     }
     const trFile = join(dir, "trades", `${date}.json.gz`);
     const tp = parseTradesFile(readGzJson(trFile));
-    if (!tp.ok) throw new TapeError(`${trFile}: not a kxhighny trades file (${firstIssue(tp.error)})`);
+    if (!tp.success) throw new TapeError(`${trFile}: not a kxhighny trades file (${firstIssue(tp.error)})`);
     for (const [ticker, trades] of Object.entries(tp.data)) {
       const m = idx.get(ticker);
       if (m === undefined) throw new TapeError(`${trFile}: trades of ${ticker}, a market events/${date}.json.gz does not list`);

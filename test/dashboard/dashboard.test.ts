@@ -11,6 +11,7 @@ import { chromium, type BrowserContext } from "playwright-core";
 import { ROOT, cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig, type Running } from "../helpers/bin.ts";
 import { daemonArgs, onceArgs, startVenue, writeBotConfig } from "../engine/e2e-harness.ts";
 import { formatCount, formatDollars2, formatPrice } from "../../src/kalshi/money.ts";
+import { Account } from "../../src/sim/accounts.ts";
 import { until } from "../helpers/until.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -191,10 +192,30 @@ describe("dashboard and /metrics through the binary", () => {
     try {
       // Quotes left resting between the runs (cancel_on_exit false), so the market fills some of them
       // and the page has open orders to show.
+      // Quotes left resting between the runs (cancel_on_exit false). After the first run another
+      // account takes one of them, so the ledger has a fill to count whatever the scenario's own
+      // traders do, and the page has open orders to show.
       const cfg = writeBotConfig(dir, v, { trading: { cancel_on_exit: false } });
+      v.sim.exchange.addAccount(new Account("dash-taker", 1_000_000_000_000, null, null, true));
       for (let i = 0; i < 3; i++) {
         const r = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 90_000 });
         expect(r.code, r.output).toBe(0);
+        if (i === 0) {
+          const bot = v.sim.exchange.accountsByKey.get(v.keyId)!;
+          const quote = [...bot.resting.values()].flatMap((set) => [...set]).find((o) => o.side === "bid");
+          expect(quote).toBeDefined();
+          // Every bid at our price or better: the whole level ours rests in, queue and all.
+          let ahead = 0;
+          for (const [price, level] of v.sim.exchange.book(quote!.ticker).bids.levels) if (price >= quote!.price) ahead += level.total;
+          v.sim.exchange.placeOrder("dash-taker", {
+            ticker: quote!.ticker,
+            side: "ask",
+            price: quote!.price,
+            count: ahead,
+            tif: "immediate_or_cancel",
+            stp: "taker_at_cross",
+          });
+        }
         v.step(20_000);
       }
       const st = JSON.parse((await runBin(["status", "--json", "--config", cfg], { cwd: dir })).stdout) as StatusJson;
