@@ -360,7 +360,7 @@ export class LiveBooks {
    * scope read once. Not to be kept across an await (the scope or the connection may change).
    */
   trustCheck(): (ticker: string) => boolean {
-    if (this.closed || !this.ws.connected) return () => false;
+    if (!this.usable) return () => false;
     const scope = this.scopeSet;
     const books = this.ws.books;
     return (t) => scope.has(t) && books.get(t)?.trusted === true;
@@ -372,13 +372,13 @@ export class LiveBooks {
   }
 
   private trustedBook(ticker: string): OrderBook | null {
-    if (this.closed || !this.scopeSet.has(ticker) || !this.ws.connected) return null;
+    if (!this.usable || !this.scopeSet.has(ticker)) return null;
     const b = this.ws.books.get(ticker);
     return b?.trusted ? b : null;
   }
 
   get trustedCount(): number {
-    if (this.closed || !this.ws.connected) return 0;
+    if (!this.usable) return 0;
     let n = 0;
     for (const t of this.scopeSet) if (this.ws.books.get(t)?.trusted) n++;
     return n;

@@ -66,6 +66,12 @@ const SIZE_SIGMA = 1.71;
 /** The largest trade on the tape (its p99.9). */
 const SIZE_CAP = 5_000;
 
+interface Quoter {
+  rng: Rng;
+  style: Style;
+  lastRef?: number;
+}
+
 interface Episode {
   untilMs: number;
   edge: number;
@@ -98,8 +104,8 @@ export class Participants {
   private readonly processes = new Map<string, EventProcess>();
   private readonly meEvents: string[] = [];
   private readonly episodes = new Map<string, Episode>();
-  /** Each market's maker stream and style, for quotes outside its own schedule (episodes). */
-  private readonly quoters = new Map<string, { rng: Rng; style: Style; lastRef?: number }>();
+  /** Each market's maker: its stream, its style, and the reference of its last quote. */
+  private readonly quoters = new Map<string, Quoter>();
   private readonly rng: Rng;
 
   constructor(
@@ -138,12 +144,12 @@ export class Participants {
       const mStart = Math.max(m.openMs, this.ex.now());
       // One stream per participant per market: one's draws never shift another's.
       if (this.opts.makers) {
-        const rng = new Rng(`${seed}:${m.ticker}:maker`);
-        this.quoters.set(m.ticker, { rng, style });
+        const q: Quoter = { rng: new Rng(`${seed}:${m.ticker}:maker`), style };
+        this.quoters.set(m.ticker, q);
         const loop = (at: number) => {
           if (!this.alive(m)) return;
-          if (m.status === "active") this.quote(m, process, style, rng, at);
-          this.ex.at(at + Math.round((style.quoteEveryMs * (0.7 + 0.6 * rng.next())) / act), loop);
+          if (m.status === "active") this.quote(m, process, q, at);
+          this.ex.at(at + Math.round((style.quoteEveryMs * (0.7 + 0.6 * q.rng.next())) / act), loop);
         };
         this.ex.at(mStart, loop);
       }
@@ -189,7 +195,7 @@ export class Participants {
     for (const t of ev.marketTickers) {
       const m = this.ex.markets.get(t);
       const q = this.quoters.get(t);
-      if (m && q && m.status === "active") this.quote(m, proc, q.style, q.rng, this.ex.now());
+      if (m && q && m.status === "active") this.quote(m, proc, q, this.ex.now());
     }
   }
 
@@ -226,11 +232,11 @@ export class Participants {
     return Math.min(0.99, Math.max(0.01, own / sum));
   }
 
-  private quote(m: Market, proc: EventProcess, style: Style, rng: Rng, now: number, withSiblings = true): void {
+  private quote(m: Market, proc: EventProcess, q: Quoter, now: number, withSiblings = true): void {
+    const { style, rng } = q;
     const ref = Math.round(this.reference(m, proc, now) * PRICE_ONE);
-    const q = this.quoters.get(m.ticker);
-    const jumped = q?.lastRef !== undefined && Math.abs(ref - q.lastRef) >= SIBLING_REQUOTE_MOVE;
-    if (q) q.lastRef = ref;
+    const jumped = q.lastRef !== undefined && Math.abs(ref - q.lastRef) >= SIBLING_REQUOTE_MOVE;
+    q.lastRef = ref;
     // Wider by half the fair value's recent move (makers know the past, not the next move).
     const moved = Math.abs(ref - Math.round(this.reference(m, proc, now - style.quoteEveryMs) * PRICE_ONE));
     const half = style.halfSpread + Math.round(moved / 2);
@@ -291,7 +297,7 @@ export class Participants {
       for (const t of ev.marketTickers) {
         const sib = this.ex.markets.get(t);
         const sq = this.quoters.get(t);
-        if (t !== m.ticker && sib && sq && sib.status === "active") this.quote(sib, proc, sq.style, sq.rng, now, false);
+        if (t !== m.ticker && sib && sq && sib.status === "active") this.quote(sib, proc, sq, now, false);
       }
   }
 
