@@ -95,7 +95,10 @@ export class RecordedSource implements ReplaySource {
           l.price = it.price;
           l.volume += it.count;
           this.last.set(it.ticker, l);
-          onPrint({ ticker: it.ticker, price: it.price, count: it.count, takerBookSide: it.takerBookSide, tsMs: it.ms });
+          // While the market's book is unknown (a gap until its next snapshot) no order fills in it:
+          // its prints do not reach our resting orders either.
+          if (!this.open.has(it.ticker))
+            onPrint({ ticker: it.ticker, price: it.price, count: it.count, takerBookSide: it.takerBookSide, tsMs: it.ms });
           break;
         }
         case "lifecycle":
