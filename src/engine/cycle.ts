@@ -102,6 +102,8 @@ export interface EngineDeps {
   marketData: MarketDataSource;
   transport: OrderTransport;
   paperTransport: PaperTransport | null;
+  /** The exchange's clock (shared with the paper transport, which stamps paper fills with it). */
+  exchangeClock?: ExchangeClock;
   limits: ResolvedRiskLimits;
   scope: Scope;
   mode: "trade" | "scan";
@@ -196,9 +198,10 @@ export class Engine {
   /** Decision cache (decision-cache.ts): full cycles re-test only what changed. */
   private decisionCache: DecisionCache | null = null;
 
-  /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts)
-   * and fill times compared with it (burst cap). */
-  private readonly exchangeClock = new ExchangeClock();
+  /** The exchange's time as reconciliations see it (paper: its balance reads and the prints it
+   * reads): order expiries are set from it (order-ttl.ts), fill times compared with it (burst cap),
+   * and the strategies decide on it. */
+  private readonly exchangeClock: ExchangeClock;
   private readonly group: OrderGroupGuard;
   private readonly renewal: OrderRenewal;
   private readonly arb: ArbRepairer;
@@ -206,6 +209,7 @@ export class Engine {
   private readonly paperUpkeep: PaperUpkeep | null;
 
   constructor(readonly d: EngineDeps) {
+    this.exchangeClock = d.exchangeClock ?? new ExchangeClock();
     this.gate = {
       snapshot: fromRiskRow(
         d.ledger.loadRisk(),
@@ -255,6 +259,8 @@ export class Engine {
           client: d.session.client,
           loaded: d.loaded,
           ttlSeconds: this.ttlSeconds,
+          now: () => this.ordersNow(),
+          exchangeTime: (ms) => this.exchangeClock.observe(ms),
         })
       : null;
   }
@@ -263,9 +269,9 @@ export class Engine {
     return this.d.orderTtlSeconds ?? 0;
   }
 
-  /** Now on the clock order expiries are in: the exchange's (this machine's for paper orders, and before the first reconciliation). */
+  /** Now on the clock order expiries are in: the exchange's (this machine's before the first reconciliation, or for paper without a key). */
   private ordersNow(): number {
-    return (this.paper ? null : this.exchangeClock.now()) ?? Date.now();
+    return this.exchangeClock.now() ?? Date.now();
   }
 
   /** True once a resting order of the bot is due for renewal: the daemon starts a cycle early. */
@@ -375,6 +381,9 @@ export class Engine {
       return { cashQuiet: rec.cashQuiet };
     }
     if (full) reconcilePaper(ledger);
+    // The exchange's clock, as a live reconciliation reads it: paper decides, stamps and expires on
+    // it too (this machine's clock may be off; exchange times are compared with exchange times).
+    c.requests += await this.paperUpkeep.sampleClock();
     if (ledger.cashMicros() === null) await this.paperUpkeep.anchor();
     this.needFullReconcile = false;
     c.balanceMicros = this.paperUpkeep.availableMicros();
