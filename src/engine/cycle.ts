@@ -44,7 +44,8 @@ import {
   type RiskSnapshot,
 } from "./risk.ts";
 import type { OrderTransport } from "./transport.ts";
-import { DecisionCache, verifyDecision } from "./decision-cache.ts";
+import { DecisionCache, sameValue, verifyDecision } from "./decision-cache.ts";
+import { TrackedMarkets } from "./market-changes.ts";
 
 export type CycleStatus = "active" | "disabled" | "paused" | "halted" | "error";
 
@@ -405,7 +406,7 @@ export class Engine {
     if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
     const pv = portfolioView(c.balanceMicros, ledger.positions(), resting);
     // The depth choice reads the market, the strategies and this portfolio: the same key, the same answers.
-    const depthKey = `${this.strategiesLoaded}|${JSON.stringify(pv, (_k, v: unknown) => (v instanceof Map ? [...v] : v))}`;
+    const depthKey = this.depthKey(pv);
     this.view.setCycle(md, (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv)), {
       changed: this.changedBases,
       depthKey,
@@ -415,6 +416,15 @@ export class Engine {
     if (this.d.session.client.hasCredentials) await marketData.loadDepth(md, this.strategies, pv);
     return md;
   }
+
+  /** A new key whenever the strategies were reloaded or the portfolio differs in any field from the last call's. */
+  private depthKey(pv: PortfolioView): string {
+    const k = this.lastDepthInputs;
+    if (!k || k.loaded !== this.strategiesLoaded || !sameValue(k.pv, pv))
+      this.lastDepthInputs = { loaded: this.strategiesLoaded, pv, n: (k?.n ?? 0) + 1 };
+    return String(this.lastDepthInputs!.n);
+  }
+  private lastDepthInputs: { loaded: number; pv: PortfolioView; n: number } | null = null;
 
   /** Paper: the paper exchange sees this cycle's markets; resting orders fill, positions settle. */
   private async paperMaintenance(c: CycleCtx, md: MarketData): Promise<void> {
@@ -612,10 +622,8 @@ export class Engine {
     const live = this.live;
     const prev = this.lastMd;
     if (live && prev && now - this.lastFullLoadAt < FULL_MARKET_LOAD_MS) {
-      const stale: string[] = [];
       const restViews = this.view.restViews;
-      const trusted = live.trustCheck();
-      for (const [t, m] of restViews) if (!trusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now)) stale.push(t);
+      const stale = this.view.staleBases(live, now);
       for (const t of extra) if (!restViews.has(t)) stale.push(t);
       // Mostly untrusted (the WebSocket is down): a full load costs less than per-market reads.
       if (stale.length <= restViews.size / 2) {
@@ -740,16 +748,22 @@ export class Engine {
     const c = this.feeMultCache;
     if (c?.md === md) return c.rec;
     // A new load mostly repeats the last one's fees: the record is rebuilt only when one differs.
-    if (c !== null && c.size === md.markets.size && sameFees(c.rec, md)) {
-      this.feeMultCache = { md, rec: c.rec, size: c.size };
+    // Between full loads only the markets the map's lineage names can differ (market-changes.ts).
+    const changed = c && md.markets instanceof TrackedMarkets ? md.markets.changesSince(c.markets) : null;
+    const same = changed
+      ? [...changed].every((t) => c!.rec[t] === md.markets.get(t)?.feeMultiplierE4)
+      : c !== null && c.size === md.markets.size && sameFees(c.rec, md);
+    if (c !== null && same) {
+      this.feeMultCache = { md, markets: md.markets, rec: c.rec, size: c.size };
       return c.rec;
     }
     const rec: Record<string, number> = {};
     for (const m of md.markets.values()) rec[m.ticker] = m.feeMultiplierE4;
-    this.feeMultCache = { md, rec, size: md.markets.size };
+    this.feeMultCache = { md, markets: md.markets, rec, size: md.markets.size };
     return rec;
   }
-  private feeMultCache: { md: MarketData; rec: Record<string, number>; size: number } | null = null;
+  private feeMultCache: { md: MarketData; markets: ReadonlyMap<string, MarketView>; rec: Record<string, number>; size: number } | null =
+    null;
 
   /** Every strategy on the markets not blocked by an unknown outcome; scope enforced here. */
   private decide(
@@ -774,7 +788,7 @@ export class Engine {
       marketsFor || !this.live || this.d.loaded.config.trading.decision_cache === "off"
         ? null
         : (this.decisionCache ??= new DecisionCache({ immutableViews: true })); // [decision-cache hook 1/3]
-    cache?.begin(all, md.events, portfolio); // [decision-cache hook 2/3]
+    cache?.begin(all, md.events, portfolio, cache && this.cacheChanges(md.markets, blocked)); // [decision-cache hook 2/3]
     for (const s of this.strategies) {
       try {
         const only = marketsFor?.(s) ?? null;
@@ -846,6 +860,24 @@ export class Engine {
       });
     return { decisions, intents, inScope, outOfScope };
   }
+
+  /**
+   * For the decision cache: the markets whose view or presence among the strategies' markets may
+   * differ from what its last begin saw (null: compare them all). The map's lineage (market-changes.ts)
+   * and the markets blocked then or now (left out of the strategies' markets).
+   */
+  private cacheChanges(markets: ReadonlyMap<string, MarketView>, blocked: ReadonlySet<string>): ReadonlySet<string> | null {
+    const saw = this.cacheSaw;
+    this.cacheSaw = { markets, blocked };
+    const changed = markets instanceof TrackedMarkets && saw ? markets.changesSince(saw.markets) : null;
+    if (!changed || !saw) return null;
+    const out = new Set(changed);
+    for (const t of blocked) if (!saw.blocked.has(t)) out.add(t);
+    for (const t of saw.blocked) if (!blocked.has(t)) out.add(t);
+    return out;
+  }
+  /** The market map and blocked markets the decision cache's last begin saw. */
+  private cacheSaw: { markets: ReadonlyMap<string, MarketView>; blocked: ReadonlySet<string> } | null = null;
 
   /** Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything. */
   private inventories(view: PortfolioView): Map<string, ReadonlyMap<string, number>> {
