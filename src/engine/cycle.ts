@@ -46,6 +46,7 @@ import {
 import type { OrderTransport } from "./transport.ts";
 import { DecisionCache, sameValue, verifyDecision } from "./decision-cache.ts";
 import { TrackedMarkets } from "./market-changes.ts";
+import { viewWithoutOwn, withTopFromDepth } from "./view-without-own.ts";
 
 export type CycleStatus = "active" | "disabled" | "paused" | "halted" | "error";
 
@@ -515,7 +516,31 @@ export class Engine {
       c.requests++;
     }
     const resting = this.d.ledger.ordersWithStatus(["resting"]);
+    if (!this.paperUpkeep) await this.dropCancelled(md, book.resting, resting);
     return { positions: book.positions, resting, snap: this.refreshRisk(md, c.balanceMicros, c.cycleId, c.now) };
+  }
+
+  /**
+   * Live: the views were read with the renewed orders in them. The strategies see the book after
+   * the cancels (as a dry run does): the orders are taken out of the views, and a market whose top
+   * level was only ours and has no depth is read again (counted in the market data's requests).
+   */
+  private async dropCancelled(md: MarketData, before: readonly OrderRow[], after: readonly OrderRow[]): Promise<void> {
+    const still = new Set(after.map((r) => r.id));
+    const gone = new Map<string, OrderRow[]>();
+    for (const r of before) if (!still.has(r.id) && md.markets.has(r.ticker)) gone.set(r.ticker, [...(gone.get(r.ticker) ?? []), r]);
+    const reread: string[] = [];
+    for (const [t, rs] of gone) {
+      const v = viewWithoutOwn(md.markets.get(t)!, rs);
+      if (v) md.markets.set(t, v);
+      else reread.push(t);
+    }
+    if (reread.length === 0) return;
+    await this.d.marketData.loadBooks(md, reread);
+    for (const t of reread) {
+      const m = md.markets.get(t);
+      if (m) md.markets.set(t, withTopFromDepth(m));
+    }
   }
 
   /** Strategies decide (also while disabled/paused: the scan table and the summary show them). */

@@ -70,7 +70,8 @@ describe("cash check in the live daemon", () => {
           deltaMicros: 12_340_000,
         },
       ]);
-      expect(bot.output()).toContain("cash differs from the exchange by $12.34");
+      // Logged right after the row is written; the pipe may deliver it a moment after the row shows.
+      await until("the deposit logged", () => bot.output().includes("cash differs from the exchange by $12.34"), 10_000);
       // Measured with the quotes taken off the book (they held part of the difference).
       expect(count(db, "select count(*) as n from order_events where detail like 'canceled: cash check%'")).toBeGreaterThan(0);
 
