@@ -453,6 +453,12 @@ export class LiveBooks {
     };
   }
 
+  /** Resting size at one level (NO leg in NO prices), or null when the book may not be used. O(1). */
+  sizeAt(ticker: string, leg: "yes" | "no", price: Price): Count | null {
+    const b = this.trustedBook(ticker);
+    return b ? b.sizeAt(leg, price) : null;
+  }
+
   /**
    * `m` (from REST) with the live top of book and depth laid over it, or null when the live book is
    * not trusted (keep the REST view, and fetch depth over REST if a strategy needs it).

@@ -29,6 +29,13 @@ export interface ReactorOptions {
   reconcileGapMs?: number;
   /** Monotonic milliseconds (default): `wait`'s deadline is on this clock. */
   now?: () => number;
+  /**
+   * The narrow requote path (Engine.requote), tried in the update's listener itself before the
+   * market is left pending for a pass: "taken" needs no pass for it, "shared" and null do. Never
+   * for a market with own fills waiting, nor while a reconciliation is wanted, and at most once
+   * per minGapMs per market (a busy feed falls back to the bounded passes).
+   */
+  narrow?: (ticker: string) => "taken" | "shared" | null;
 }
 
 export interface ReactorWork {
@@ -70,6 +77,7 @@ export class Reactor {
           return;
         }
         if (!this.o.moved(ticker)) return;
+        if (this.tryNarrow(ticker) === "taken") return;
         this.pending.add(ticker);
         this.ask();
       }),
@@ -83,6 +91,18 @@ export class Reactor {
         }),
       );
     }
+  }
+
+  /** When the narrow path last answered each market (monotonic ms). */
+  private readonly narrowAt = new Map<string, number>();
+
+  private tryNarrow(ticker: string): "taken" | "shared" | null {
+    if (!this.o.narrow || this.filled.has(ticker) || this.wantsReconcile()) return null;
+    const now = this.now();
+    if (now - (this.narrowAt.get(ticker) ?? Number.NEGATIVE_INFINITY) < this.minGapMs) return null;
+    const r = this.o.narrow(ticker);
+    if (r !== null) this.narrowAt.set(ticker, now);
+    return r;
   }
 
   private ask(): void {
