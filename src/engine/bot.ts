@@ -443,7 +443,7 @@ class BotRun {
         moved: (t) => engine.moved(t),
         ownMove: (t) => engine.ownMove(t),
         paper: dryRun,
-        narrow: (t) => engine.requote(t),
+        narrow: (t, at) => engine.requote(t, at),
       });
     }
     log.info(`live books: WebSocket ${session.wsUrl}${this.reactor ? "; reacting to book moves between cycles" : ""}`);

@@ -45,7 +45,7 @@ import {
 } from "./risk.ts";
 import type { OrderTransport } from "./transport.ts";
 import { DecisionCache, verifyDecision } from "./decision-cache.ts";
-import { LatencySamples, ownQuotesIntact } from "./requote.ts";
+import { LatencySamples, ownQuotesIntact, sweptTowardOurs } from "./requote.ts";
 
 export type CycleStatus = "active" | "disabled" | "paused" | "halted" | "error";
 
@@ -1087,11 +1087,12 @@ export class Engine {
   }
 
   /**
-   * The narrow path for a moved market (called by the reactor in the book update's listener): null
+   * The narrow path for a moved market (called by the reactor once the burst of frames that moved
+   * it is applied; `burstAt`: the first of them arrived, ws.lastFrameAt's clock): null
    * when the general pass must handle it, "taken" when this path decided it, "shared" when it
    * decided market_maker's part and the general pass still runs for the other strategies.
    */
-  requote(ticker: string): "taken" | "shared" | null {
+  requote(ticker: string, burstAt: number): "taken" | "shared" | null {
     if (this.busy || this.narrowInFlight || this.paper || this.d.mode !== "trade" || !this.narrowAllowed()) return null;
     const mm = this.strategies.find((s) => s.name === "market_maker");
     if (!mm) return null;
@@ -1110,6 +1111,8 @@ export class Engine {
     const m = this.view.refreshView(md, ticker)!;
     const pv = portfolioView(this.gate.snapshot.cashMicros, ledger.positions(), ledger.ordersWithStatus(["resting"]));
     const own = pv.restingOrders.filter((o) => o.ticker === ticker && o.strategy === mm.name);
+    if (sweptTowardOurs(live.removedSince(ticker, burstAt), own))
+      return this.narrowDeclined(ticker, "a level at or before our quote lost size: a sweep toward it may be under way");
     if (!ownQuotesIntact(own, (leg, price) => live.sizeAt(ticker, leg, price)))
       return this.narrowDeclined(ticker, "the book does not show our quotes as the ledger has them");
     const stratNow = this.exchangeClock.now() ?? Date.now();
@@ -1139,7 +1142,7 @@ export class Engine {
     }
     const verdict = this.strategies.length === 1 ? "taken" : "shared";
     if (verdict === "taken") this.view.noteDecided(md, new Set([ticker]));
-    if (intents.length > 0) this.narrowInFlight = this.narrowSend(base, ticker, intents, live.ws.lastFrameAt);
+    if (intents.length > 0) this.narrowInFlight = this.narrowSend(base, ticker, intents, burstAt);
     return verdict;
   }
 

@@ -123,6 +123,8 @@ export interface LiveBooksStats {
 }
 
 const EMPTY_DEPTH = (): BookDepth => ({ yes: [], no: [] });
+/** Level removals kept per market (removedSince): a sweep's burst is a few levels. */
+const REMOVALS_KEPT = 16;
 
 /** A fixed-capacity ring of prints, oldest first when read. */
 class TradeRing {
@@ -299,6 +301,7 @@ export class LiveBooks {
       this.scopeSet = want;
       for (const t of removed) {
         this.rings.delete(t);
+        this.removals.delete(t);
         this.tradeCoverage.delete(t);
         this.dirty.delete(t);
       }
@@ -460,6 +463,23 @@ export class LiveBooks {
   }
 
   /**
+   * Levels of `ticker` that lost size (NO leg in NO prices) in frames that arrived at or after
+   * `sinceMono` (the WebSocket's frame clock, ws.lastFrameAt); the last few only. The narrow
+   * requote path reads it to tell a sweep toward our quote from a market that only moved.
+   */
+  removedSince(ticker: string, sinceMono: number): Array<readonly ["yes" | "no", Price]> {
+    const r = this.removals.get(ticker);
+    return r ? r.filter((x) => x[2] >= sinceMono).map((x) => [x[0], x[1]] as const) : [];
+  }
+  private readonly removals = new Map<string, Array<readonly ["yes" | "no", Price, number]>>();
+  private noteRemoval(ticker: string, leg: "yes" | "no", price: Price): void {
+    let r = this.removals.get(ticker);
+    if (!r) this.removals.set(ticker, (r = []));
+    r.push([leg, price, this.ws.lastFrameAt]);
+    if (r.length > REMOVALS_KEPT) r.splice(0, r.length - REMOVALS_KEPT);
+  }
+
+  /**
    * `m` (from REST) with the live top of book and depth laid over it, or null when the live book is
    * not trusted (keep the REST view, and fetch depth over REST if a strategy needs it).
    */
@@ -618,6 +638,8 @@ export class LiveBooks {
     const b = this.ws.books.get(d.market_ticker);
     if (b?.trusted) {
       this.stats.deltas++;
+      if (d.delta_fp < 0)
+        this.noteRemoval(d.market_ticker, d.side, d.side === "no" && this.opts.useYesPrice ? PRICE_ONE - d.price_dollars : d.price_dollars);
       this.notify(d.market_ticker, "delta", d.client_order_id !== undefined);
     } else {
       this.stats.deltasDropped++;

@@ -24,6 +24,22 @@ export function ownQuotesIntact(own: readonly RestingOrderView[], sizeAt: (leg: 
   return true;
 }
 
+/**
+ * True when one of `removed` (levels that lost size in the burst of frames being answered, NO leg
+ * in NO prices) is at or better than one of `own` on its side: a bid level at or above our bid,
+ * a NO level at or above 1 − our ask. A taker sweeping toward our quote looks like that on its
+ * first deltas, before the one that fills us and before our fill's message: the narrow path leaves
+ * such a move to the general pass rather than requote on half a sweep (a cancel there looks the same).
+ */
+export function sweptTowardOurs(removed: ReadonlyArray<readonly ["yes" | "no", Price]>, own: readonly RestingOrderView[]): boolean {
+  for (const [leg, p] of removed)
+    for (const o of own) {
+      if (leg === "yes" && o.side === "bid" && p >= o.price) return true;
+      if (leg === "no" && o.side === "ask" && p >= PRICE_ONE - o.price) return true;
+    }
+  return false;
+}
+
 /** The last `cap` samples (ms) and their percentiles: the daemon's own part of the latency. */
 export class LatencySamples {
   private readonly buf: Float64Array;
