@@ -1149,9 +1149,10 @@ export class Engine {
   /** The narrow path's intents through the order manager, then what a pass does after sending. */
   private async narrowSend(base: PassBase, ticker: string, intents: Intent[], frameAt: number): Promise<void> {
     const client = this.d.session.client;
-    let fetchAt: number | null = null;
+    // When the first request was handed to fetch (NaN: none yet).
+    const first = { at: Number.NaN };
     client.beforeFetch = () => {
-      fetchAt ??= monoNow();
+      if (Number.isNaN(first.at)) first.at = monoNow();
     };
     try {
       const exec = await this.om.execute(intents, base.cycleId);
@@ -1161,10 +1162,11 @@ export class Engine {
       this.passNote(base.md, intents);
       this.narrowSends++;
       const what = exec.decisions.map((d) => `${d.intent.kind} ${d.result}`).join(", ");
-      if (fetchAt !== null) this.narrowLatency.add(fetchAt - frameAt);
+      const sent = !Number.isNaN(first.at);
+      if (sent) this.narrowLatency.add(first.at - frameAt);
       this.d.log(
         "debug",
-        `narrow requote ${ticker}: ${what}${fetchAt !== null ? `; frame→fetch ${(fetchAt - frameAt).toFixed(3)} ms` : "; nothing sent"}`,
+        `narrow requote ${ticker}: ${what}${sent ? `; frame→fetch ${(first.at - frameAt).toFixed(3)} ms` : "; nothing sent"}`,
       );
     } catch (e) {
       // The ledger is written before every request: nothing went out unrecorded; the next pass or cycle decides again.
