@@ -1093,6 +1093,17 @@ export class Engine {
    * decided market_maker's part and the general pass still runs for the other strategies.
    */
   requote(ticker: string, burstAt: number): "taken" | "shared" | null {
+    try {
+      return this.narrowDecide(ticker, burstAt);
+    } catch (e) {
+      // Runs outside any pass (a timer callback): an error here (a ledger read failing) must not
+      // escape; the pass that follows meets it too, and says so.
+      this.d.log("warn", `narrow requote ${ticker} not decided: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  private narrowDecide(ticker: string, burstAt: number): "taken" | "shared" | null {
     if (this.busy || this.narrowInFlight || this.paper || this.d.mode !== "trade" || !this.narrowAllowed()) return null;
     const mm = this.strategies.find((s) => s.name === "market_maker");
     if (!mm) return null;

@@ -215,6 +215,7 @@ export class Reactor {
    */
   cycleStarting(): void {
     this.narrowQueue.clear();
+    this.narrowAt.clear();
     this.pending.clear();
     this.firstAskAt = null;
     this.fillsArrived = false;
