@@ -1122,7 +1122,9 @@ export class Engine {
     const m = this.view.refreshView(md, ticker)!;
     const pv = portfolioView(this.gate.snapshot.cashMicros, ledger.positions(), ledger.ordersWithStatus(["resting"]));
     const own = pv.restingOrders.filter((o) => o.ticker === ticker && o.strategy === mm.name);
-    if (sweptTowardOurs(live.removedSince(ticker, burstAt), own))
+    const removed = live.removedSince(ticker, burstAt);
+    if (removed === null) return this.narrowDeclined(ticker, "too many book changes since the update to tell a sweep");
+    if (sweptTowardOurs(removed, own))
       return this.narrowDeclined(ticker, "a level at or before our quote lost size: a sweep toward it may be under way");
     if (!ownQuotesIntact(own, (leg, price) => live.sizeAt(ticker, leg, price)))
       return this.narrowDeclined(ticker, "the book does not show our quotes as the ledger has them");

@@ -123,8 +123,8 @@ export interface LiveBooksStats {
 }
 
 const EMPTY_DEPTH = (): BookDepth => ({ yes: [], no: [] });
-/** Level removals kept per market (removedSince): a sweep's burst is a few levels. */
-const REMOVALS_KEPT = 16;
+/** Level removals kept, all markets together (removedSince): far more than one burst of frames brings. */
+const REMOVALS_KEPT = 1024;
 
 /** A fixed-capacity ring of prints, oldest first when read. */
 class TradeRing {
@@ -301,7 +301,6 @@ export class LiveBooks {
       this.scopeSet = want;
       for (const t of removed) {
         this.rings.delete(t);
-        this.removals.delete(t);
         this.tradeCoverage.delete(t);
         this.dirty.delete(t);
       }
@@ -464,19 +463,38 @@ export class LiveBooks {
 
   /**
    * Levels of `ticker` that lost size (NO leg in NO prices) in frames that arrived at or after
-   * `sinceMono` (the WebSocket's frame clock, ws.lastFrameAt); the last few only. The narrow
+   * `sinceMono` (the WebSocket's frame clock, ws.lastFrameAt), or null when that cannot be told
+   * (the ring of recent removals, shared by every market, has wrapped since then). The narrow
    * requote path reads it to tell a sweep toward our quote from a market that only moved.
    */
-  removedSince(ticker: string, sinceMono: number): Array<readonly ["yes" | "no", Price]> {
-    const r = this.removals.get(ticker);
-    return r ? r.filter((x) => x[2] >= sinceMono).map((x) => [x[0], x[1]] as const) : [];
+  removedSince(ticker: string, sinceMono: number): Array<readonly ["yes" | "no", Price]> | null {
+    const r = this.rem;
+    if (r.count > REMOVALS_KEPT && r.at[r.next]! >= sinceMono) return null;
+    const out: Array<readonly ["yes" | "no", Price]> = [];
+    for (let k = 1; k <= Math.min(r.count, REMOVALS_KEPT); k++) {
+      const i = (r.next - k + REMOVALS_KEPT) % REMOVALS_KEPT;
+      if (r.at[i]! < sinceMono) break;
+      if (r.ticker[i] === ticker) out.push([r.no[i] ? "no" : "yes", r.price[i]!]);
+    }
+    return out;
   }
-  private readonly removals = new Map<string, Array<readonly ["yes" | "no", Price, number]>>();
+  /** The last REMOVALS_KEPT level removals of every market, newest at next − 1 (fixed arrays: nothing allocated per delta). */
+  private readonly rem = {
+    ticker: new Array<string>(REMOVALS_KEPT).fill(""),
+    no: new Uint8Array(REMOVALS_KEPT),
+    price: new Int32Array(REMOVALS_KEPT),
+    at: new Float64Array(REMOVALS_KEPT),
+    next: 0,
+    count: 0,
+  };
   private noteRemoval(ticker: string, leg: "yes" | "no", price: Price): void {
-    let r = this.removals.get(ticker);
-    if (!r) this.removals.set(ticker, (r = []));
-    r.push([leg, price, this.ws.lastFrameAt]);
-    if (r.length > REMOVALS_KEPT) r.splice(0, r.length - REMOVALS_KEPT);
+    const r = this.rem;
+    r.ticker[r.next] = ticker;
+    r.no[r.next] = leg === "no" ? 1 : 0;
+    r.price[r.next] = price;
+    r.at[r.next] = this.ws.lastFrameAt;
+    r.next = (r.next + 1) % REMOVALS_KEPT;
+    r.count++;
   }
 
   /**
