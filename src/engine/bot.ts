@@ -443,7 +443,8 @@ class BotRun {
         moved: (t) => engine.moved(t),
         ownMove: (t) => engine.ownMove(t),
         paper: dryRun,
-        narrow: (t, at) => engine.requote(t, at),
+        // Live only: paper passes stay as they were.
+        ...(dryRun ? {} : { narrow: (t: string, at: number) => engine.requote(t, at) }),
       });
     }
     log.info(`live books: WebSocket ${session.wsUrl}${this.reactor ? "; reacting to book moves between cycles" : ""}`);
