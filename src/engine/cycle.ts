@@ -1173,10 +1173,12 @@ export class Engine {
       if (exec.filledImmediately > 0) await this.arb.repair(base.md, base.cycleId, exec, (t) => this.view.refreshView(base.md, t));
       await this.afterExecute(exec);
       this.passNote(base.md, intents);
-      this.narrowSends++;
       const what = exec.decisions.map((d) => `${d.intent.kind} ${d.result}`).join(", ");
       const sent = !Number.isNaN(first.at);
-      if (sent) this.narrowLatency.add(first.at - frameAt);
+      if (sent) {
+        this.narrowSends++;
+        this.narrowLatency.add(first.at - frameAt);
+      }
       this.d.log(
         "debug",
         `narrow requote ${ticker}: ${what}${sent ? `; frame→fetch ${(first.at - frameAt).toFixed(3)} ms` : "; nothing sent"}`,
@@ -1189,7 +1191,7 @@ export class Engine {
       this.narrowInFlight = null;
     }
   }
-  /** Narrow requotes sent since the start (for the between-cycles line). */
+  /** Narrow requotes that sent a request, since the start (for the between-cycles line). */
   narrowSends = 0;
 
   private narrowDeclined(ticker: string, why: string): null {
