@@ -2,6 +2,7 @@
 //
 //   bun scripts/bench/paper-parity.ts [--seeds 1,2,...] [--cycles 16] [--step-s 7]
 //                                     [--only event_arbitrage|market_maker] [--params JSON] [--markdown]
+//                                     [--flow reactive|fixed]
 //
 // The machinery of test/engine/e2e-dryrun-vs-live.test.ts, over several seeds: per seed and
 // strategy, two local exchanges with that seed and the same start (the same scenario), their manual
@@ -11,12 +12,17 @@
 // paper ledger's cash + positions at venue B's marks − the start), live notional (Σ price × count of
 // live fills), the gap (paper − live) as % of live notional, and fill rows live/paper. The target:
 // |gap| <= 1 % of live notional and paper's fills within 25 % of live's, on every seed.
-// The two markets diverge by construction: live's orders trade on venue A (the participants there
-// see and react to them), venue B never sees paper's.
+// With `--flow reactive` (the default) the two markets diverge by construction: live's orders trade
+// on venue A (the participants there see and react to them), venue B never sees paper's. With
+// `--flow fixed` a third exchange of the seed runs first without any bot and records what its
+// participants send; venues A and B replay that recording instead of deciding, so their other
+// traders send the same orders whatever live did on A, and a gap is the fill model's alone (live's
+// orders still take liquidity and rest in queues on A, as they would on Kalshi).
 import { Database } from "bun:sqlite";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { formatDollars2 } from "../../src/kalshi/money.ts";
+import { ParticipantFlow } from "../../src/sim/participant-flow.ts";
 import { ensureBinary, runBin, tempDir } from "../../test/helpers/bin.ts";
 import {
   E2E_START_MS,
@@ -41,6 +47,8 @@ const MARKDOWN = argv.includes("--markdown");
 // Parameters of the strategy under test on top of the shipped defaults (a scenario choice of the
 // bench, e.g. '{"max_markets":8}' for a market maker that quotes more markets and so fills more).
 const PARAMS = JSON.parse(arg("params", "{}")) as Record<string, unknown>;
+const FLOW = arg("flow", "reactive");
+if (FLOW !== "reactive" && FLOW !== "fixed") throw new Error(`--flow: reactive or fixed, not ${FLOW}`);
 const START_MICROS = 1_000_000_000;
 
 interface Fill {
@@ -67,11 +75,27 @@ interface Row {
   paperFills: Fill[];
 }
 
+/** The participants of the seed's market over the bench's span, with no bot on it. */
+async function recordFlow(seed: number): Promise<ParticipantFlow> {
+  const dir = tempDir(`parity-flow-${seed}`);
+  const flow = new ParticipantFlow();
+  const r = await startVenue(dir, { seed, startMs: E2E_START_MS, balanceMicros: START_MICROS, flow: { record: flow } });
+  try {
+    for (let i = 0; i < CYCLES; i++) r.step(STEP_MS);
+    return flow;
+  } finally {
+    await r.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function runOne(strategy: string, seed: number): Promise<Row> {
   const dirA = tempDir(`parity-live-${seed}`);
   const dirB = tempDir(`parity-paper-${seed}`);
-  const a = await startVenue(dirA, { seed, startMs: E2E_START_MS, balanceMicros: START_MICROS });
-  const b = await startVenue(dirB, { seed, startMs: E2E_START_MS, balanceMicros: START_MICROS });
+  const flow = FLOW === "fixed" ? await recordFlow(seed) : null;
+  const venue = { seed, startMs: E2E_START_MS, balanceMicros: START_MICROS, ...(flow ? { flow: { replay: flow } } : {}) };
+  const a = await startVenue(dirA, venue);
+  const b = await startVenue(dirB, venue);
   try {
     const strategies = {
       event_arbitrage: { enabled: false },
@@ -157,7 +181,7 @@ for (const strategy of STRATEGIES) {
       Math.abs(r.paperFills.length - r.liveFills.length) <= r.liveFills.length * 0.25,
   ).length;
   console.log(
-    `\n${strategy} alone${Object.keys(PARAMS).length ? ` (${JSON.stringify(PARAMS)})` : ""}, ${CYCLES + 1} cycles, ${STEP_MS / 1000} s of market between cycles; fills as rows (taker/maker):`,
+    `\n${strategy} alone${Object.keys(PARAMS).length ? ` (${JSON.stringify(PARAMS)})` : ""}, ${FLOW} flow, ${CYCLES + 1} cycles, ${STEP_MS / 1000} s of market between cycles; fills as rows (taker/maker):`,
   );
   if (MARKDOWN) {
     console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);

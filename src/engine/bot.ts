@@ -35,6 +35,7 @@
 //   killed and restarted; a blocked event loop stops the pings by itself. STATUS= carries a one-line
 //   summary of each cycle for `systemctl status`; STOPPING=1 goes out on SIGTERM/SIGINT and on any
 //   deliberate exit of the daemon.
+import { ExchangeClock } from "./exchange-clock.ts";
 import { KalshiApiError, authFix } from "../kalshi/index.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { EXIT, UserError } from "../errors.ts";
@@ -343,7 +344,9 @@ class BotRun {
     const sampler = new HeartbeatCounterSampler(limiter, () => this.live?.ws ?? null);
     this.heart.counters = () => sampler.read();
     const marketData = new MarketDataSource(session.client, { signal: this.stopReads.signal });
-    const paperTransport = dryRun ? new PaperTransport(ledger) : null;
+    // Paper stamps its fills on the exchange's clock, as the exchange stamps live ones.
+    const exchangeClock = new ExchangeClock();
+    const paperTransport = dryRun ? new PaperTransport(ledger, () => exchangeClock.now() ?? Date.now()) : null;
     const engine = new Engine({
       loaded,
       session,
@@ -351,6 +354,7 @@ class BotRun {
       marketData,
       transport: paperTransport ?? new LiveTransport(session.client),
       paperTransport,
+      exchangeClock,
       orderTtlSeconds: opts.mode === "trade" ? this.ttlSeconds : 0,
       limits: this.plan.limits,
       scope: this.plan.scope,

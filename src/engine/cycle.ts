@@ -44,7 +44,8 @@ import {
   type RiskSnapshot,
 } from "./risk.ts";
 import type { OrderTransport } from "./transport.ts";
-import { DecisionCache, verifyDecision } from "./decision-cache.ts";
+import { DecisionCache, sameValue, verifyDecision } from "./decision-cache.ts";
+import { TrackedMarkets } from "./market-changes.ts";
 import { LatencySamples, ownQuotesIntact, sweptTowardOurs } from "./requote.ts";
 
 export type CycleStatus = "active" | "disabled" | "paused" | "halted" | "error";
@@ -103,6 +104,8 @@ export interface EngineDeps {
   marketData: MarketDataSource;
   transport: OrderTransport;
   paperTransport: PaperTransport | null;
+  /** The exchange's clock (shared with the paper transport, which stamps paper fills with it). */
+  exchangeClock?: ExchangeClock;
   limits: ResolvedRiskLimits;
   scope: Scope;
   mode: "trade" | "scan";
@@ -197,9 +200,10 @@ export class Engine {
   /** Decision cache (decision-cache.ts): full cycles re-test only what changed. */
   private decisionCache: DecisionCache | null = null;
 
-  /** The exchange's time as reconciliations see it: order expiries are set from it (order-ttl.ts)
-   * and fill times compared with it (burst cap). */
-  private readonly exchangeClock = new ExchangeClock();
+  /** The exchange's time as reconciliations see it (paper: its balance reads and the prints it
+   * reads): order expiries are set from it (order-ttl.ts), fill times compared with it (burst cap),
+   * and the strategies decide on it. */
+  private readonly exchangeClock: ExchangeClock;
   private readonly group: OrderGroupGuard;
   private readonly renewal: OrderRenewal;
   private readonly arb: ArbRepairer;
@@ -207,6 +211,7 @@ export class Engine {
   private readonly paperUpkeep: PaperUpkeep | null;
 
   constructor(readonly d: EngineDeps) {
+    this.exchangeClock = d.exchangeClock ?? new ExchangeClock();
     this.gate = {
       snapshot: fromRiskRow(
         d.ledger.loadRisk(),
@@ -256,6 +261,8 @@ export class Engine {
           client: d.session.client,
           loaded: d.loaded,
           ttlSeconds: this.ttlSeconds,
+          now: () => this.ordersNow(),
+          exchangeTime: (ms) => this.exchangeClock.observe(ms),
         })
       : null;
   }
@@ -264,9 +271,9 @@ export class Engine {
     return this.d.orderTtlSeconds ?? 0;
   }
 
-  /** Now on the clock order expiries are in: the exchange's (this machine's for paper orders, and before the first reconciliation). */
+  /** Now on the clock order expiries are in: the exchange's (this machine's before the first reconciliation, or for paper without a key). */
   private ordersNow(): number {
-    return (this.paper ? null : this.exchangeClock.now()) ?? Date.now();
+    return this.exchangeClock.now() ?? Date.now();
   }
 
   /** True once a resting order of the bot is due for renewal: the daemon starts a cycle early. */
@@ -380,6 +387,9 @@ export class Engine {
       return { cashQuiet: rec.cashQuiet };
     }
     if (full) reconcilePaper(ledger);
+    // The exchange's clock, as a live reconciliation reads it: paper decides, stamps and expires on
+    // it too (this machine's clock may be off; exchange times are compared with exchange times).
+    c.requests += await this.paperUpkeep.sampleClock();
     if (ledger.cashMicros() === null) await this.paperUpkeep.anchor();
     this.needFullReconcile = false;
     c.balanceMicros = this.paperUpkeep.availableMicros();
@@ -401,7 +411,7 @@ export class Engine {
     if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
     const pv = portfolioView(c.balanceMicros, ledger.positions(), resting);
     // The depth choice reads the market, the strategies and this portfolio: the same key, the same answers.
-    const depthKey = `${this.strategiesLoaded}|${JSON.stringify(pv, (_k, v: unknown) => (v instanceof Map ? [...v] : v))}`;
+    const depthKey = this.depthKey(pv);
     this.view.setCycle(md, (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv)), {
       changed: this.changedBases,
       depthKey,
@@ -411,6 +421,15 @@ export class Engine {
     if (this.d.session.client.hasCredentials) await marketData.loadDepth(md, this.strategies, pv);
     return md;
   }
+
+  /** A new key whenever the strategies were reloaded or the portfolio differs in any field from the last call's. */
+  private depthKey(pv: PortfolioView): string {
+    const k = this.lastDepthInputs;
+    if (!k || k.loaded !== this.strategiesLoaded || !sameValue(k.pv, pv))
+      this.lastDepthInputs = { loaded: this.strategiesLoaded, pv, n: (k?.n ?? 0) + 1 };
+    return String(this.lastDepthInputs!.n);
+  }
+  private lastDepthInputs: { loaded: number; pv: PortfolioView; n: number } | null = null;
 
   /** Paper: the paper exchange sees this cycle's markets; resting orders fill, positions settle. */
   private async paperMaintenance(c: CycleCtx, md: MarketData): Promise<void> {
@@ -608,10 +627,8 @@ export class Engine {
     const live = this.live;
     const prev = this.lastMd;
     if (live && prev && now - this.lastFullLoadAt < FULL_MARKET_LOAD_MS) {
-      const stale: string[] = [];
       const restViews = this.view.restViews;
-      const trusted = live.trustCheck();
-      for (const [t, m] of restViews) if (!trusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now)) stale.push(t);
+      const stale = this.view.staleBases(live, now);
       for (const t of extra) if (!restViews.has(t)) stale.push(t);
       // Mostly untrusted (the WebSocket is down): a full load costs less than per-market reads.
       if (stale.length <= restViews.size / 2) {
@@ -736,16 +753,22 @@ export class Engine {
     const c = this.feeMultCache;
     if (c?.md === md) return c.rec;
     // A new load mostly repeats the last one's fees: the record is rebuilt only when one differs.
-    if (c !== null && c.size === md.markets.size && sameFees(c.rec, md)) {
-      this.feeMultCache = { md, rec: c.rec, size: c.size };
+    // Between full loads only the markets the map's lineage names can differ (market-changes.ts).
+    const changed = c && md.markets instanceof TrackedMarkets ? md.markets.changesSince(c.markets) : null;
+    const same = changed
+      ? [...changed].every((t) => c!.rec[t] === md.markets.get(t)?.feeMultiplierE4)
+      : c !== null && c.size === md.markets.size && sameFees(c.rec, md);
+    if (c !== null && same) {
+      this.feeMultCache = { md, markets: md.markets, rec: c.rec, size: c.size };
       return c.rec;
     }
     const rec: Record<string, number> = {};
     for (const m of md.markets.values()) rec[m.ticker] = m.feeMultiplierE4;
-    this.feeMultCache = { md, rec, size: md.markets.size };
+    this.feeMultCache = { md, markets: md.markets, rec, size: md.markets.size };
     return rec;
   }
-  private feeMultCache: { md: MarketData; rec: Record<string, number>; size: number } | null = null;
+  private feeMultCache: { md: MarketData; markets: ReadonlyMap<string, MarketView>; rec: Record<string, number>; size: number } | null =
+    null;
 
   /** Every strategy on the markets not blocked by an unknown outcome; scope enforced here. */
   private decide(
@@ -770,7 +793,7 @@ export class Engine {
       marketsFor || !this.live || this.d.loaded.config.trading.decision_cache === "off"
         ? null
         : (this.decisionCache ??= new DecisionCache({ immutableViews: true })); // [decision-cache hook 1/3]
-    cache?.begin(all, md.events, portfolio); // [decision-cache hook 2/3]
+    cache?.begin(all, md.events, portfolio, cache && this.cacheChanges(md.markets, blocked)); // [decision-cache hook 2/3]
     for (const s of this.strategies) {
       try {
         const only = marketsFor?.(s) ?? null;
@@ -842,6 +865,24 @@ export class Engine {
       });
     return { decisions, intents, inScope, outOfScope };
   }
+
+  /**
+   * For the decision cache: the markets whose view or presence among the strategies' markets may
+   * differ from what its last begin saw (null: compare them all). The map's lineage (market-changes.ts)
+   * and the markets blocked then or now (left out of the strategies' markets).
+   */
+  private cacheChanges(markets: ReadonlyMap<string, MarketView>, blocked: ReadonlySet<string>): ReadonlySet<string> | null {
+    const saw = this.cacheSaw;
+    this.cacheSaw = { markets, blocked };
+    const changed = markets instanceof TrackedMarkets && saw ? markets.changesSince(saw.markets) : null;
+    if (!changed || !saw) return null;
+    const out = new Set(changed);
+    for (const t of blocked) if (!saw.blocked.has(t)) out.add(t);
+    for (const t of saw.blocked) if (!blocked.has(t)) out.add(t);
+    return out;
+  }
+  /** The market map and blocked markets the decision cache's last begin saw. */
+  private cacheSaw: { markets: ReadonlyMap<string, MarketView>; blocked: ReadonlySet<string> } | null = null;
 
   /** Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything. */
   private inventories(view: PortfolioView): Map<string, ReadonlyMap<string, number>> {

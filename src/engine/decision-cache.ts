@@ -75,30 +75,23 @@ export class DecisionCache {
    * Start of a cycle's decisions: compare the scope and the portfolio with the previous cycle's and
    * note what changed. `markets` is what the strategies see (blocked markets already left out).
    */
-  begin(markets: ReadonlyMap<string, MarketView>, events: ReadonlyMap<string, EventView>, portfolio: PortfolioView): void {
+  begin(
+    markets: ReadonlyMap<string, MarketView>,
+    events: ReadonlyMap<string, EventView>,
+    portfolio: PortfolioView,
+    /**
+     * Optional (with `immutableViews`): the tickers whose view or presence in `markets` may differ
+     * from the last begin's; the caller vouches that every other one is the same view object as
+     * then. Only these are compared (10,000 markets a cycle, most of them the same).
+     */
+    changed?: ReadonlySet<string> | null,
+  ): void {
     const dirty = new Set<string>();
     const holdings = holdingsByTicker(portfolio);
-    for (const [t, m] of markets) {
-      // With `immutableViews`, the very view object seen last cycle is the same input (the engine's
-      // views are never changed in place: market-data.ts and live-view.ts make new ones, and
-      // live-view.ts keeps the unchanged ones), so only new objects are compared field by field.
-      if (this.refs) {
-        if (this.refs.get(t) === m) continue;
-        this.refs.set(t, m);
-      }
-      const prev = this.markets.get(t);
-      if (prev === undefined || !sameView(prev, m)) {
-        dirty.add(t);
-        // A view that is never changed in place is its own copy (10,000 fewer objects kept).
-        this.markets.set(t, this.refs ? m : copyView(m));
-      }
-    }
-    for (const t of this.markets.keys()) {
-      if (!markets.has(t)) {
-        dirty.add(t);
-        this.markets.delete(t);
-        this.refs?.delete(t);
-      }
+    const hinted = this.refs !== null && changed != null && this.cycle > 0;
+    for (const t of hinted ? changed : markets.keys()) this.noteMarket(t, markets.get(t), dirty);
+    if (!hinted) {
+      for (const t of this.markets.keys()) if (!markets.has(t)) this.noteMarket(t, undefined, dirty);
     }
     for (const t of new Set([...holdings.keys(), ...this.holdings.keys()])) {
       const h = holdings.get(t);
@@ -108,7 +101,54 @@ export class DecisionCache {
         else this.holdings.set(t, h);
       }
     }
+    const dirtyEvents = this.noteEvents(events, dirty);
+    this.cycle++;
+    this.dirtyMarkets = dirty;
+    this.dirtyEvents = dirtyEvents;
+    this.stats = { tested: 0, reused: 0 };
+  }
+
+  /** One market's view now (undefined: not in the scope): kept, and marked dirty when it changed. */
+  private noteMarket(t: string, m: MarketView | undefined, dirty: Set<string>): void {
+    if (m === undefined) {
+      if (this.markets.delete(t)) dirty.add(t);
+      this.refs?.delete(t);
+      return;
+    }
+    // With `immutableViews`, the very view object seen last cycle is the same input (the engine's
+    // views are never changed in place: market-data.ts and live-view.ts make new ones, and
+    // live-view.ts keeps the unchanged ones), so only new objects are compared field by field.
+    if (this.refs) {
+      if (this.refs.get(t) === m) return;
+      this.refs.set(t, m);
+    }
+    const prev = this.markets.get(t);
+    if (prev === undefined || !sameView(prev, m)) {
+      dirty.add(t);
+      // A view that is never changed in place is its own copy (10,000 fewer objects kept).
+      this.markets.set(t, this.refs ? m : copyView(m));
+    }
+  }
+
+  /**
+   * The events whose view changed, or one of whose markets did. When every event is the same
+   * object as last cycle (between full loads), the events of the dirty markets are found through
+   * an index of legs instead of walking every event's markets.
+   */
+  private noteEvents(events: ReadonlyMap<string, EventView>, dirty: ReadonlySet<string>): Set<string> {
     const dirtyEvents = new Set<string>();
+    let same = this.refs !== null && this.legs !== null && events.size === this.events.size;
+    if (same) {
+      for (const [e, ev] of events)
+        if (this.events.get(e) !== ev) {
+          same = false;
+          break;
+        }
+    }
+    if (same) {
+      for (const t of dirty) for (const e of this.legs!.get(t) ?? []) dirtyEvents.add(e);
+      return dirtyEvents;
+    }
     for (const [e, ev] of events) {
       const prev = this.events.get(e);
       // With `immutableViews` the event seen last cycle is kept as is: the same object, the same event.
@@ -127,11 +167,22 @@ export class DecisionCache {
     for (const v of this.verdicts.values()) {
       for (const k of v.byUnit.keys()) if (!events.has(k)) v.byUnit.delete(k);
     }
-    this.cycle++;
-    this.dirtyMarkets = dirty;
-    this.dirtyEvents = dirtyEvents;
-    this.stats = { tested: 0, reused: 0 };
+    if (this.refs) {
+      // The kept events are the caller's objects from here on: next cycle, the same objects mean the same events.
+      for (const [e, ev] of events) this.events.set(e, ev);
+      const legs = new Map<string, string[]>();
+      for (const [e, ev] of events)
+        for (const t of ev.marketTickers) {
+          const l = legs.get(t);
+          if (l) l.push(e);
+          else legs.set(t, [e]);
+        }
+      this.legs = legs;
+    }
+    return dirtyEvents;
   }
+  /** Per market ticker, the events that list it (immutableViews, rebuilt whenever an event changed). */
+  private legs: Map<string, string[]> | null = null;
 
   /** The part of the scope that can matter to `s` this cycle (all of it for a strategy without `relevance`). */
   inputFor(
@@ -346,10 +397,15 @@ export function sameView(a: MarketView, b: MarketView): boolean {
   return n === m;
 }
 
-/** Structural equality of plain data (arrays, plain objects, primitives): a REST reload makes new objects with the same content. */
-function sameValue(x: unknown, y: unknown): boolean {
+/** Structural equality of plain data (maps, arrays, plain objects, primitives): a REST reload makes new objects with the same content. */
+export function sameValue(x: unknown, y: unknown): boolean {
   if (x === y) return true;
   if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+  if (x instanceof Map || y instanceof Map) {
+    if (!(x instanceof Map) || !(y instanceof Map) || x.size !== y.size) return false;
+    for (const [k, v] of x) if (!y.has(k) || !sameValue(v, y.get(k))) return false;
+    return true;
+  }
   if (Array.isArray(x)) {
     if (!Array.isArray(y) || x.length !== y.length) return false;
     for (let i = 0; i < x.length; i++) if (!sameValue(x[i], y[i])) return false;

@@ -9,6 +9,7 @@ import type { StrategyDecision } from "./cycle.ts";
 import type { Ledger } from "./ledger.ts";
 import type { LiveBooks } from "./live-books.ts";
 import type { MarketData } from "./market-data.ts";
+import { TrackedMarkets } from "./market-changes.ts";
 
 export interface LiveViewDeps {
   ledger: Ledger;
@@ -44,6 +45,8 @@ export class LiveView {
     this.restViews = this.restShared ? md.markets : new Map(md.markets);
     this.wantsDepth = wantsDepth;
     this.changedBases = opts.changed;
+    if (opts.changed === null) this.stale = null;
+    else if (this.stale) for (const t of opts.changed) this.stale.rebased.add(t);
     this.depthSame = opts.depthKey === this.depthKey;
     this.depthKey = opts.depthKey;
   }
@@ -83,7 +86,7 @@ export class LiveView {
       }
     }
     // Markets whose live book changed (or turned untrusted) since the last overlay.
-    const dirty = live.takeDirty();
+    const dirty = this.takeDirty(live);
     const prev = this.lastOverlay;
     // Until this overlay completes, the next one starts from scratch (a throw here loses `dirty`).
     this.lastOverlay = null;
@@ -91,12 +94,82 @@ export class LiveView {
     // overlay is laid again: the markets re-read over REST, those whose live book changed, and those
     // whose depth choice did (rebuilding or re-checking 10,000 views a cycle was most of its cost).
     if (sameScope && prev !== null && prev.live === live && this.changedBases !== null && live.usable) {
-      return this.overlayChanged(live, md, prev.markets, dirty);
+      return this.overlayChanged(live, md, prev.markets, prev.out, dirty);
     }
     this.scopeEpoch++;
     this.unshareRest();
     return this.overlayAll(live, md, new Set(dirty), reuse);
   }
+
+  /** The live books' change notices since the last overlay (some may have been taken earlier, by staleBases). */
+  private takeDirty(live: LiveBooks): string[] {
+    const out = this.pendingFrom === live ? this.pendingDirty : [];
+    this.pendingDirty = [];
+    const taken = live.takeDirty();
+    // staleBases must see these too (a trust change among them).
+    if (this.stale?.live === live) for (const t of taken) this.stale.noticed.push(t);
+    return out.length ? [...out, ...taken] : taken;
+  }
+  private pendingDirty: string[] = [];
+  private pendingFrom: LiveBooks | null = null;
+
+  /**
+   * The markets of restViews a refresh must re-read over REST: those whose live book is not trusted
+   * and those past their close time. A book's trust changes only with a notice while the books are
+   * usable and the scope the same (live-books.ts), and a close time only with a re-read REST view:
+   * so between full loads and full overlays only the noticed and re-read markets are asked again,
+   * with the untrusted and closing ones kept from the last call (10,000 checks a cycle otherwise).
+   */
+  staleBases(live: LiveBooks, now: number): string[] {
+    const taken = live.takeDirty();
+    if (this.pendingFrom !== live) this.pendingDirty = [];
+    this.pendingFrom = live;
+    for (const t of taken) this.pendingDirty.push(t);
+    const trusted = live.trustCheck();
+    let st = this.stale;
+    if (!st || st.live !== live || st.epoch !== this.scopeEpoch || !live.usable) {
+      // From scratch: every market's trust, the close times in order.
+      const untrusted = new Set<string>();
+      const closing: Array<[number, string]> = [];
+      for (const [t, m] of this.restViews) {
+        if (!trusted(t)) untrusted.add(t);
+        if (m.closeTimeMs !== null) closing.push([m.closeTimeMs, t]);
+      }
+      closing.sort((a, b) => a[0] - b[0]);
+      st = { live, epoch: this.scopeEpoch, untrusted, closing, next: 0, closed: new Set(), rebased: new Set(), noticed: [] };
+      this.stale = live.usable ? st : null;
+    } else {
+      for (const t of [...st.noticed, ...taken]) {
+        if (trusted(t)) st.untrusted.delete(t);
+        else st.untrusted.add(t);
+      }
+      st.noticed = [];
+    }
+    // Close times passed since the last call (as the views had them when ordered; re-read ones are in `rebased`).
+    while (st.next < st.closing.length && st.closing[st.next]![0] <= now) st.closed.add(st.closing[st.next++]![1]);
+    const out: string[] = [];
+    const seen = new Set<string>();
+    for (const set of [st.untrusted, st.closed, st.rebased])
+      for (const t of set) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        const m = this.restViews.get(t);
+        if (m && (!trusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now))) out.push(t);
+      }
+    return out;
+  }
+  /** staleBases' state: valid while the live books, the overlay's scope epoch and (setCycle) the REST load's markets are the same. */
+  private stale: {
+    live: LiveBooks;
+    epoch: number;
+    untrusted: Set<string>;
+    closing: Array<[number, string]>;
+    next: number;
+    closed: Set<string>;
+    rebased: Set<string>;
+    /** Notices the overlay took from the live books since the last call. */
+    noticed: string[];
+  } | null = null;
 
   /** restViews as its own map (the overlay then changes md.markets in place). */
   private unshareRest(): void {
@@ -135,7 +208,10 @@ export class LiveView {
     if (overlaid.size > n) for (const t of overlaid.keys()) if (!decided.has(t)) overlaid.delete(t);
     this.decided = decided;
     this.passEdited.clear();
-    this.lastOverlay = { live, markets: new Map(md.markets) };
+    // No lineage: whoever kept something per market compares it all this cycle.
+    const out = new TrackedMarkets(md.markets, null);
+    md.markets = out;
+    this.lastOverlay = { live, markets: new Map(out), out };
     return n;
   }
 
@@ -145,7 +221,13 @@ export class LiveView {
    * view, live book (its changes are in `dirty`, trust included) and depth choice are the same as
    * then, so its overlaid view (or REST view, untrusted) is too.
    */
-  private overlayChanged(live: LiveBooks, md: MarketData, last: Map<string, MarketView>, dirty: readonly string[]): number {
+  private overlayChanged(
+    live: LiveBooks,
+    md: MarketData,
+    last: Map<string, MarketView>,
+    out: TrackedMarkets,
+    dirty: readonly string[],
+  ): number {
     const overlaid = this.overlaid;
     const changed = new Set<string>(this.changedBases);
     for (const t of dirty) changed.add(t);
@@ -172,16 +254,18 @@ export class LiveView {
       else this.decided.delete(t);
     }
     this.passEdited.clear();
-    // restViews stays md.markets' REST map; the strategies get a copy of the overlaid one.
+    // restViews stays md.markets' REST map; the strategies get a copy of the overlaid one, which
+    // differs from the last one handed out only at `changed` (and whatever was set on either since).
     this.restShared = false;
-    md.markets = new Map(last);
-    this.lastOverlay = { live, markets: last };
+    const next = new TrackedMarkets(last, { from: out, differ: changed });
+    md.markets = next;
+    this.lastOverlay = { live, markets: last, out: next };
     return overlaid.size;
   }
   /** Overlays that were not incremental: while it stays the same, md.markets has the same markets. */
   private scopeEpoch = 0;
-  /** The last overlay's result (never changed by anyone else) and the live books it was read from. */
-  private lastOverlay: { live: LiveBooks; markets: Map<string, MarketView> } | null = null;
+  /** The last overlay's result (never changed by anyone else), the live books it was read from and the map it handed out. */
+  private lastOverlay: { live: LiveBooks; markets: Map<string, MarketView>; out: TrackedMarkets } | null = null;
   /** Markets whose `decided` view a reactive pass changed since the last overlay. */
   private readonly passEdited = new Set<string>();
 

@@ -25,6 +25,10 @@ export interface PaperUpkeepDeps {
   loaded: LoadedConfig;
   /** Orders expire on their own (order-ttl.ts): paper orders expire as live ones would. */
   ttlSeconds: number;
+  /** Now on the clock expiries are set in (the exchange's as far as known). */
+  now: () => number;
+  /** An exchange time known to have passed (a balance read's, a print's). */
+  exchangeTime: (ms: number) => void;
 }
 
 export class PaperUpkeep {
@@ -73,6 +77,21 @@ export class PaperUpkeep {
   /** Cash the paper book has free (its balance less what resting orders hold). */
   availableMicros(): Micros {
     return this.d.transport.availableMicros();
+  }
+
+  /**
+   * With a key, one balance read for the exchange's clock (its `updated_ts`), as each live
+   * reconciliation has; without one, the prints read are the only exchange times. Returns the
+   * requests made.
+   */
+  async sampleClock(): Promise<number> {
+    if (!this.d.client.hasCredentials) return 0;
+    try {
+      this.d.exchangeTime((await this.d.client.getBalance()).updated_ts * 1000);
+    } catch {
+      // A failed read leaves the clock where it was (the monotonic time since the last sample).
+    }
+    return 1;
   }
 
   /** The paper bankroll starts at the account's balance (or sim.balance_dollars without a key). */
@@ -134,7 +153,7 @@ export class PaperUpkeep {
     if (this.d.ttlSeconds <= 0) return;
     const { ledger } = this.d;
     for (const r of ledger.ordersWithStatus(["resting"])) {
-      if (r.expiresAt !== null && r.expiresAt <= Date.now())
+      if (r.expiresAt !== null && r.expiresAt <= this.d.now())
         ledger.updateOrder(r.id, { status: "expired", remainingCount: 0 }, `paper: expired at ${new Date(r.expiresAt).toISOString()}`);
     }
   }
@@ -164,6 +183,7 @@ export class PaperUpkeep {
       }
       ledger.setMeta(markKey(t), String(r.latestMs));
       this.printMark.set(t, r.latestMs);
+      this.d.exchangeTime(r.latestMs);
     }
     return { trades, since };
   }

@@ -21,8 +21,9 @@ import { snapDown, snapUp, tickAt } from "../kalshi/price-grid.ts";
 import type { EventProcess } from "./process.ts";
 import { Rng } from "./rng.ts";
 import type { Liquidity } from "./scenario-schema.ts";
-import type { BookSide, Market } from "./types.ts";
+import type { BookSide, Market, Order } from "./types.ts";
 import { SimError } from "./errors.ts";
+import type { FlowAction, FlowMode } from "./participant-flow.ts";
 
 export const MAKER_USER = "sim-maker";
 export const NOISE_USER = "sim-noise";
@@ -86,6 +87,8 @@ export interface ParticipantOptions {
   arbitrageurs: boolean;
   mispricingEveryS: number;
   activity: number;
+  /** Record what they do, or replay a recording of the same seed instead of deciding. */
+  flow?: FlowMode;
 }
 
 /** The makers' biased reference: longshots priced above their fair value, favourites below. */
@@ -107,6 +110,12 @@ export class Participants {
   /** Each market's maker: its stream, its style, and the reference of its last quote. */
   private readonly quoters = new Map<string, Quoter>();
   private readonly rng: Rng;
+  /** Recording: the current call's orders and cancels. */
+  private recording: FlowAction[] | null = null;
+  /** Replay: the recording's order ids → this exchange's orders. */
+  private readonly replayed = new Map<string, Order>();
+  /** Replay: per one-off key (stale quotes), how many of its calls ran. */
+  private readonly cursor = new Map<string, number>();
 
   constructor(
     private readonly ex: Exchange,
@@ -146,40 +155,104 @@ export class Participants {
       if (this.opts.makers) {
         const q: Quoter = { rng: new Rng(`${seed}:${m.ticker}:maker`), style };
         this.quoters.set(m.ticker, q);
-        const loop = (at: number) => {
-          if (!this.alive(m)) return;
-          if (m.status === "active") this.quote(m, process, q, at);
-          this.ex.at(at + Math.round((style.quoteEveryMs * (0.7 + 0.6 * q.rng.next())) / act), loop);
-        };
-        this.ex.at(mStart, loop);
+        this.loop(
+          `maker:${m.ticker}`,
+          mStart,
+          () => this.alive(m),
+          (at) => {
+            if (m.status === "active") this.quote(m, process, q, at);
+          },
+          (at) => at + Math.round((style.quoteEveryMs * (0.7 + 0.6 * q.rng.next())) / act),
+        );
       }
       if (this.opts.noiseTakers) {
         const rng = new Rng(`${seed}:${m.ticker}:noise`);
-        const loop = (at: number) => {
-          if (!this.alive(m)) return;
-          this.noiseTrade(m, process, style, rng, at);
-          this.ex.at(at + Math.max(50, Math.round(rng.exp(style.noiseEveryMs) / act)), loop);
-        };
-        this.ex.at(mStart + Math.round(rng.exp(style.noiseEveryMs) / act), loop);
+        this.loop(
+          `noise:${m.ticker}`,
+          mStart + Math.round(rng.exp(style.noiseEveryMs) / act),
+          () => this.alive(m),
+          (at) => this.noiseTrade(m, process, style, rng, at),
+          (at) => at + Math.max(50, Math.round(rng.exp(style.noiseEveryMs) / act)),
+        );
       }
       if (this.opts.informedTakers) {
         const rng = new Rng(`${seed}:${m.ticker}:informed`);
-        const loop = (at: number) => {
-          if (!this.alive(m)) return;
-          this.informedTrade(m, process, rng, at);
-          this.ex.at(at + Math.max(50, Math.round(rng.exp(style.informedEveryMs) / act)), loop);
-        };
-        this.ex.at(mStart + Math.round(rng.exp(style.informedEveryMs) / act), loop);
+        this.loop(
+          `informed:${m.ticker}`,
+          mStart + Math.round(rng.exp(style.informedEveryMs) / act),
+          () => this.alive(m),
+          (at) => this.informedTrade(m, process, rng, at),
+          (at) => at + Math.max(50, Math.round(rng.exp(style.informedEveryMs) / act)),
+        );
       }
     }
     if (this.opts.arbitrageurs && mutuallyExclusive && markets.length >= 2) {
       const rng = new Rng(`${seed}:${eventTicker}:arb`);
-      const loop = (at: number) => {
-        if (!markets.some((m) => this.alive(m))) return;
-        this.arbitrage(markets, rng);
-        this.ex.at(at + Math.max(200, Math.round(rng.exp(ARB_EVERY_MS))), loop);
+      this.loop(
+        `arb:${eventTicker}`,
+        start + Math.round(rng.exp(ARB_EVERY_MS)),
+        () => markets.some((m) => this.alive(m)),
+        () => this.arbitrage(markets, rng),
+        (at) => at + Math.max(200, Math.round(rng.exp(ARB_EVERY_MS))),
+      );
+    }
+  }
+
+  /**
+   * A participant's loop: from `first`, while `alive`, `body` then the next call at `next`. Replaying,
+   * the recorded calls of `key` at their recorded times instead (scheduled from the same places, so
+   * ties with the exchange's own work at the same time run in the same order).
+   */
+  private loop(key: string, first: number, alive: () => boolean, body: (at: number) => void, next: (at: number) => number): void {
+    const flow = this.opts.flow;
+    if (flow && "replay" in flow) {
+      const calls = flow.replay.calls.get(key) ?? [];
+      let i = 0;
+      const run = () => {
+        this.replay(calls[i++]!.actions);
+        if (i < calls.length) this.ex.at(calls[i]!.at, run);
       };
-      this.ex.at(start + Math.round(rng.exp(ARB_EVERY_MS)), loop);
+      if (calls.length > 0) this.ex.at(calls[0]!.at, run);
+      return;
+    }
+    const run = (at: number) => {
+      if (!alive()) return;
+      this.call(key, at, () => body(at));
+      this.ex.at(next(at), run);
+    };
+    this.ex.at(first, run);
+  }
+
+  /** One call of a participant: decided here (and recorded when recording), or replayed. */
+  private call(key: string, at: number, body: () => void): void {
+    const flow = this.opts.flow;
+    if (!flow) return body();
+    if ("replay" in flow) {
+      const n = this.cursor.get(key) ?? 0;
+      this.cursor.set(key, n + 1);
+      const c = flow.replay.calls.get(key)?.[n];
+      if (c) this.replay(c.actions);
+      return;
+    }
+    this.recording = flow.record.add(key, at);
+    try {
+      body();
+    } finally {
+      this.recording = null;
+    }
+  }
+
+  private replay(actions: FlowAction[]): void {
+    for (const a of actions) {
+      if (a.kind === "place") {
+        const o = this.send(a.user, a.ticker, a.side, a.price, a.count, a.tif);
+        if (o) this.replayed.set(a.id, o);
+        continue;
+      }
+      // An order the scenario placed (a starting book) has the same id on every exchange of a seed;
+      // anything else found under a recorded id must still be that participant's order there.
+      const o = this.replayed.get(a.id) ?? this.ex.orders.get(a.id);
+      if (o && o.userId === a.user && o.ticker === a.ticker && o.side === a.side && o.price === a.price) this.ex.cancelResting(o, "Cancel");
     }
   }
 
@@ -188,6 +261,10 @@ export class Participants {
    * reference, once per strike: an ask that is hit is not posted again.
    */
   startEpisode(eventTicker: string, durationMs: number, edge: number): void {
+    this.call(`episode:${eventTicker}`, this.ex.now(), () => this.openEpisode(eventTicker, durationMs, edge));
+  }
+
+  private openEpisode(eventTicker: string, durationMs: number, edge: number): void {
     this.episodes.set(eventTicker, { untilMs: this.ex.now() + durationMs, edge, posted: new Map() });
     const ev = this.ex.events.get(eventTicker);
     const proc = this.processes.get(eventTicker);
@@ -286,7 +363,7 @@ export class Participants {
     for (const o of mine) {
       const i = desired.findIndex((d) => d.side === o.side && d.price === o.price);
       if (i >= 0 && o.remaining * 2 >= desired[i]!.size) desired.splice(i, 1);
-      else this.ex.cancelResting(o, "Cancel");
+      else this.cancel(o);
     }
     for (const d of desired) this.place(MAKER_USER, m, d.side, d.price, d.size, "good_till_canceled");
     // A maker keeps a mutually exclusive event's quotes coherent: after a jump in one market it
@@ -369,11 +446,29 @@ export class Participants {
     count: Count,
     tif: "good_till_canceled" | "immediate_or_cancel",
   ): void {
+    const o = this.send(user, m.ticker, side, price, count, tif);
+    if (o && this.recording) this.recording.push({ kind: "place", user, ticker: m.ticker, side, price, count, tif, id: o.id });
+  }
+
+  private cancel(o: Order): void {
+    this.recording?.push({ kind: "cancel", id: o.id, user: o.userId, ticker: o.ticker, side: o.side, price: o.price });
+    this.ex.cancelResting(o, "Cancel");
+  }
+
+  private send(
+    user: string,
+    ticker: string,
+    side: BookSide,
+    price: Price,
+    count: Count,
+    tif: "good_till_canceled" | "immediate_or_cancel",
+  ): Order | null {
     try {
-      this.ex.placeOrder(user, { ticker: m.ticker, side, price, count, tif, stp: "taker_at_cross" });
+      return this.ex.placeOrder(user, { ticker, side, price, count, tif, stp: "taker_at_cross" }).order;
     } catch (e) {
       // A participant's order can meet a closed market or an off-grid edge case; they just skip it.
       if (!(e instanceof SimError)) throw e;
+      return null;
     }
   }
 }

@@ -3,6 +3,7 @@
 import { multiplierE4, parseCount, parsePrice, PRICE_ONE } from "../kalshi/money.ts";
 import type { Exchange } from "./exchange.ts";
 import { Participants } from "./participants.ts";
+import type { FlowMode } from "./participant-flow.ts";
 import { rangesForStructure } from "../kalshi/price-grid.ts";
 import { makeProcess } from "./process.ts";
 import { Rng } from "./rng.ts";
@@ -15,7 +16,7 @@ const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "
 const STAMP_RE = /(\d{2})([A-Z]{3})(\d{2})(\d{4})?/;
 const START_BOOK_USER = "sim-maker";
 
-export function loadScenario(ex: Exchange, sc: Scenario, seed: number | string): Participants {
+export function loadScenario(ex: Exchange, sc: Scenario, seed: number | string, flow?: FlowMode): Participants {
   const p = sc.participants;
   const parts = new Participants(ex, seed, {
     makers: p.makers,
@@ -24,6 +25,7 @@ export function loadScenario(ex: Exchange, sc: Scenario, seed: number | string):
     arbitrageurs: p.arbitrageurs,
     mispricingEveryS: p.mispricing_every_s,
     activity: p.activity,
+    ...(flow ? { flow } : {}),
   });
   for (const s of sc.series) {
     const series: Series = {

@@ -17,6 +17,7 @@ import { Rng } from "./rng.ts";
 import { defaultScenario, DEFAULT_MARKETS } from "./scenario-default.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario-schema.ts";
 import { loadScenario } from "./scenario.ts";
+import type { FlowMode } from "./participant-flow.ts";
 import { WsHub, type WsData } from "./ws-server.ts";
 
 export interface SimAccountOptions {
@@ -49,6 +50,8 @@ export interface SimServerOptions {
   startMs?: number;
   /** Override the scenario's participants block (e.g. switch the competing arbitrageurs off). */
   participants?: Partial<Scenario["participants"]>;
+  /** Record the participants' orders and cancels, or replay such a recording of the same seed instead of deciding. */
+  flow?: FlowMode;
   /** Archive settled markets and trades to `/historical/*` this many sim seconds after (default: never). */
   historyAfterS?: number;
   /** A clock of your own (tests: ManualClock, then call `tick()`); overrides `speed`. */
@@ -166,7 +169,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     addAccount({ apiKeyId: a.api_key_id, publicKeyPem: pem, balanceMicros: parseDollars(a.balance_dollars) });
   }
   ex.onError = (e) => log(`sim: scheduled work failed: ${(e as Error)?.stack ?? String(e)}`);
-  const participants = loadScenario(ex, scenario, seed);
+  const participants = loadScenario(ex, scenario, seed, opts.flow);
   ex.tick();
 
   const tierName = opts.tier ?? "basic";

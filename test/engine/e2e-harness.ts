@@ -44,6 +44,8 @@ export interface VenueOptions {
   botWallMs?: number;
   /** Overrides of the scenario's participants (e.g. no competing arbitrageurs). */
   participants?: SimServerOptions["participants"];
+  /** Record the participants, or replay a recording of the same seed (a market that does not react to the bot). */
+  flow?: SimServerOptions["flow"];
 }
 
 export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<Venue> {
@@ -65,6 +67,7 @@ export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<
     ...(opts.markets ? { markets: opts.markets } : {}),
     ...(opts.faults ? { faults: opts.faults } : {}),
     ...(opts.participants ? { participants: opts.participants } : {}),
+    ...(opts.flow ? { flow: opts.flow } : {}),
     accounts: [{ apiKeyId: keyId, publicKeyPem: kp.publicKeyPem, balanceMicros: opts.balanceMicros ?? 1_000_000_000 }],
   });
   const step = (ms = 5_000) => {

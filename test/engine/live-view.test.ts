@@ -9,6 +9,7 @@ import { openDb } from "../../src/db/open.ts";
 import { Ledger } from "../../src/engine/ledger.ts";
 import { LiveBooks } from "../../src/engine/live-books.ts";
 import { LiveView } from "../../src/engine/live-view.ts";
+import { TrackedMarkets } from "../../src/engine/market-changes.ts";
 import { MarketDataSource, type MarketData } from "../../src/engine/market-data.ts";
 import { KalshiClient } from "../../src/kalshi/client.ts";
 import { privateKeyFromPem } from "../../src/kalshi/signer.ts";
@@ -88,6 +89,9 @@ describe("live overlay between full loads", () => {
     await view.overlayLive(md);
     expect(md.markets).toEqual(fromScratch(rest, wantsDepth));
     let incremental = 0;
+    // What a consumer (the decision cache) last saw: the map and its views then.
+    let saw = { map: md.markets, views: new Map(md.markets) };
+    let depthSet = 0;
     for (let round = 0; round < 12; round++) {
       // Even rounds: the exchange moves, books change on the feed (their markets are taken as dirty).
       if (round % 2 === 0) {
@@ -103,11 +107,11 @@ describe("live overlay between full loads", () => {
       // Now and then a strategy wants depth somewhere else (a new portfolio): the depth key changes.
       const depthKey = String(Math.floor(round / 3));
       if (round % 3 === 0) depthFor = new Set(tickers.filter((_, i) => (i + round) % 5 === 0));
-      const passed = md.markets;
       view.setCycle(md, wantsDepth, { changed: new Set(stale), depthKey });
       rest = new Map(md.markets);
       const n = await view.overlayLive(md);
-      if (md.markets !== passed) incremental++;
+      // The incremental path: a map derived from the last one handed out (market-changes.ts).
+      if ((md.markets as TrackedMarkets).changesSince(saw.map) !== null) incremental++;
       const expected = fromScratch(rest, wantsDepth);
       expect([...md.markets.keys()]).toEqual([...expected.keys()]);
       expect(md.markets).toEqual(expected);
@@ -125,9 +129,24 @@ describe("live overlay between full loads", () => {
       const m0 = md.markets.get(t0)!;
       view.noteDecided({ ...md, markets: new Map([[t0, { ...m0, yesBidSize: m0.yesBidSize + 1 }]]) }, new Set([t0]));
       expect(view.moved(t0)).toBe(true);
+      // Depth read over REST after the overlay (loadDepth): a new view set on this cycle's map. The
+      // map's lineage then names every market whose view differs from what the consumer saw last
+      // cycle (that one had its own depth view, which this cycle's overlay does not carry).
+      const td = tickers[(round * 3) % tickers.length]!;
+      md.markets.set(td, { ...md.markets.get(td)!, book: { yes: [], no: [] } });
+      depthSet++;
+      expect(md.markets).toBeInstanceOf(TrackedMarkets);
+      const ch = (md.markets as TrackedMarkets).changesSince(saw.map);
+      expect(ch).not.toBeNull();
+      const differ = tickers.filter((t) => md.markets.get(t) !== saw.views.get(t));
+      expect(differ.filter((t) => !ch!.has(t))).toEqual([]);
+      expect(differ.length).toBeGreaterThan(0);
+      expect((md.markets as TrackedMarkets).changesSince(new Map(md.markets))).toBeNull();
+      saw = { map: md.markets, views: new Map(md.markets) };
     }
     // Between full loads the overlay took the incremental path (a new map, not md.markets changed in place).
     expect(incremental).toBe(12);
+    expect(depthSet).toBe(12);
     // After the last pass edit, one more overlay with nothing changed restores the decided views.
     md = await source.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, []);
     view.setCycle(md, wantsDepth, { changed: new Set(), depthKey: "3" });
@@ -181,5 +200,87 @@ describe("live overlay between full loads", () => {
     // And the next incremental cycle keeps that answer (not last time's).
     await cycle(new Set());
     expect(watched()).toBe(false);
+  }, 60_000);
+});
+
+describe("the markets a refresh re-reads between full loads", () => {
+  test("every untrusted or closed one, as checking all of them finds, under seq gaps", async () => {
+    const gclock = new ManualClock(Date.now());
+    const gsim = await startSimServer({
+      port: 0,
+      seed: 5,
+      markets: 40,
+      clock: gclock,
+      quiet: true,
+      tier: "unlimited",
+      faults: "ws_skip_seq=0.03",
+      accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+    });
+    const client = new KalshiClient({ baseUrl: gsim.baseUrl, apiKeyId: KEY, privateKey, tier: "prime", backoffBaseMs: 5 });
+    const src = new MarketDataSource(client);
+    let md = await src.load(scope);
+    const lb = await LiveBooks.open({
+      wsOptions: { url: gsim.wsUrl, apiKeyId: KEY, privateKey, reconnectBaseMs: 20, reconnectMaxMs: 200, commandTimeoutMs: 2_000 },
+      tickers: [...md.markets.keys()],
+      ownOrders: false,
+    });
+    const drive = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        gclock.advance(1_000);
+        gsim.tick();
+        await Bun.sleep(3);
+      }
+    };
+    try {
+      const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => lb, log: () => {} });
+      view.setCycle(md, () => false, { changed: null, depthKey: "" });
+      await view.overlayLive(md);
+      let lastOut = md.markets;
+      // "Now" moves past one more close time every other round (the sim's own markets stay open).
+      const closes = [...md.markets.values()].flatMap((m) => (m.closeTimeMs === null ? [] : [m.closeTimeMs])).sort((a, b) => a - b);
+      let now = gclock.now();
+      const seen = { untrusted: 0, closed: 0, rebased: 0 };
+      let rebased = new Set<string>();
+      let incremental = 0;
+      for (let round = 0; round < 30; round++) {
+        await drive(3);
+        if (round % 2 === 1) now = Math.max(now, closes[Math.min(closes.length - 1, round >> 1)]!);
+        const got = view.staleBases(lb, now).sort();
+        const want = [...view.restViews]
+          .filter(([t, m]) => !lb.isTrusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now))
+          .map(([t]) => t)
+          .sort();
+        expect(got).toEqual(want);
+        for (const t of got) {
+          if (!lb.isTrusted(t)) seen.untrusted++;
+          if (rebased.has(t) && lb.isTrusted(t)) seen.rebased++;
+          else if (view.restViews.get(t)!.closeTimeMs! <= now) seen.closed++;
+        }
+        // Frames arrive between this call and the overlay (the overlay takes their notices).
+        await drive(2);
+        md = await src.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, got);
+        // A re-read market may carry a new, earlier close time: only the re-read view shows it.
+        rebased = new Set();
+        for (const t of got.filter((t) => !lb.isTrusted(t)).slice(0, 2)) {
+          md.markets.set(t, { ...md.markets.get(t)!, closeTimeMs: now - 1 });
+          rebased.add(t);
+        }
+        const before = md.markets;
+        view.setCycle(md, () => false, { changed: new Set(got), depthKey: "" });
+        const last = lastOut;
+        await view.overlayLive(md);
+        lastOut = md.markets;
+        // Incremental: the new map derives from the last one handed out.
+        if (md.markets !== before && (md.markets as TrackedMarkets).changesSince(last) !== null) incremental++;
+      }
+      // Each way a market turns stale happened, between full overlays.
+      expect(incremental).toBe(30);
+      expect(seen.untrusted).toBeGreaterThan(0);
+      expect(seen.closed).toBeGreaterThan(0);
+      expect(seen.rebased).toBeGreaterThan(0);
+    } finally {
+      lb.close();
+      await gsim.stop();
+    }
   }, 60_000);
 });

@@ -417,7 +417,16 @@ describe("PaperTransport: liquidity paper took stays taken until the venue's lev
       const { PaperUpkeep } = await import("../../src/engine/paper-upkeep.ts");
       const d = md(m);
       // Only setMarkets is used here: the other dependencies are not touched.
-      new PaperUpkeep({ ledger, transport: t, marketData: null!, client: null!, loaded: null!, ttlSeconds: 0 }).setMarkets(d);
+      new PaperUpkeep({
+        ledger,
+        transport: t,
+        marketData: null!,
+        client: null!,
+        loaded: null!,
+        ttlSeconds: 0,
+        now: () => 1_000,
+        exchangeTime: () => {},
+      }).setMarkets(d);
       const [out] = await t.create([fok(id, count)]);
       return { out, seen: d.markets.get("A")! };
     };
@@ -544,7 +553,16 @@ describe("PaperUpkeep + PaperTransport: the paper exchange as the strategies and
     });
     const t = new PaperTransport(ledger, () => 1_000);
     // Only setMarkets is used until maintain: the other dependencies are not touched.
-    const upkeep = new PaperUpkeep({ ledger, transport: t, marketData: null!, client: null!, loaded: null!, ttlSeconds: 0 });
+    const upkeep = new PaperUpkeep({
+      ledger,
+      transport: t,
+      marketData: null!,
+      client: null!,
+      loaded: null!,
+      ttlSeconds: 0,
+      now: () => 1_000,
+      exchangeTime: () => {},
+    });
     upkeep.setMarkets(md(view([[4600, 300]])));
     const req = {
       clientOrderId: "c1",
