@@ -15,8 +15,8 @@
 // it (this process: a request signed ahead, sent, taken by the exchange), the floor of the
 // transport and exchange part of every sample.
 //
-//   bun scripts/bench/engine-daemon-latency.ts [--samples 60] [--markets 40]   (PROFILE_DIR=dir: the daemon from source under Bun's CPU profiler)
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+//   bun scripts/bench/engine-daemon-latency.ts [--samples 60] [--markets 40] [--bin path/to/kalshi-bot]   (PROFILE_DIR=dir: the daemon from source under Bun's CPU profiler)
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { constants, createPrivateKey, randomUUID, sign } from "node:crypto";
@@ -33,7 +33,9 @@ const arg = (name: string, d: number) => {
 };
 const SAMPLES = arg("samples", 60);
 const MARKETS = arg("markets", 40);
-const BIN = resolve(import.meta.dir, "../../dist/kalshi-bot");
+// --bin: another build of the binary (a baseline, measured in turn with this one in the same session).
+const binArg = args.indexOf("--bin");
+const BIN = binArg >= 0 ? resolve(args[binArg + 1]!) : resolve(import.meta.dir, "../../dist/kalshi-bot");
 const POKE = "poke-user";
 
 const pct = (xs: number[], p: number) => {
@@ -193,7 +195,12 @@ const passes = [
   ),
 ].filter((m) => Number(m[1]) + Number(m[2]) + Number(m[3]) > 0);
 const waited = passes.map((m) => Number(m[5]));
+// The daemon's own part, on its monotonic clock: the book frame's arrival in the WebSocket handler →
+// the first request of the narrow requote handed to fetch (--verbose debug lines).
+const own = [...(await botOut).matchAll(/narrow requote \S+: .*; frame→fetch ([\d.]+) ms/g)].map((m) => Number(m[1]));
 const passCpu = passes.map((m) => Number(m[4]));
+// BOT_LOG=file: the daemon's output kept for a look.
+if (process.env.BOT_LOG) writeFileSync(process.env.BOT_LOG, await botOut);
 rmSync(dir, { recursive: true, force: true });
 
 console.log(
@@ -202,6 +209,10 @@ console.log(
 if (passes.length)
   console.log(
     `  the daemon's passes that sent something (${passes.length}): wait from the first update to the pass p50 ${fmt(pct(waited, 0.5))}, p99 ${fmt(pct(waited, 0.99))}; pass CPU p50 ${fmt(pct(passCpu, 0.5))}, p99 ${fmt(pct(passCpu, 0.99))}`,
+  );
+if (own.length)
+  console.log(
+    `  the daemon's own part (its monotonic clock: frame arrival in the WebSocket handler → request handed to fetch), narrow requotes (${own.length}): p50 ${fmt(pct(own, 0.5))}, p99 ${fmt(pct(own, 0.99))}, max ${fmt(Math.max(...own))}`,
   );
 console.log(
   `  yardsticks, same run: one bare RSA-PSS signature p50 ${fmt(pct(sig, 0.5))}; a bare signed request round to the exchange's handler p50 ${fmt(pct(round, 0.5))}, p99 ${fmt(pct(round, 0.99))} (${round.length} requests)`,

@@ -440,8 +440,17 @@ class BotRun {
       this.wake?.();
     });
     live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
-    if (opts.mode === "trade")
-      this.reactor = new Reactor(live, { moved: (t) => engine.moved(t), ownMove: (t) => engine.ownMove(t), paper: dryRun });
+    if (opts.mode === "trade") {
+      // The narrow requote path sends from the update's listener: same rules as a pass (lock, no stop).
+      engine.narrowAllowed = () => !this.stopping && this.lock.stillOwned();
+      this.reactor = new Reactor(live, {
+        moved: (t) => engine.moved(t),
+        ownMove: (t) => engine.ownMove(t),
+        paper: dryRun,
+        // Live only: paper passes stay as they were.
+        ...(dryRun ? {} : { narrow: (t: string, at: number) => engine.requote(t, at) }),
+      });
+    }
     log.info(`live books: WebSocket ${session.wsUrl}${this.reactor ? "; reacting to book moves between cycles" : ""}`);
   }
 
@@ -556,7 +565,7 @@ class BotRun {
     heart.cycle = report.cycleId;
     heart.fromReport(report);
     this.print(opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun: this.dryRun, mode: opts.mode }));
-    if (this.live) log.info(this.between.summary(this.live, report));
+    if (this.live) log.info(`${this.between.summary(this.live, report)}${narrowLine(engine)}`);
     this.housekeeping();
     const status = report.status;
     if (status === "halted" && opts.mode === "trade") {
@@ -713,6 +722,8 @@ class BotRun {
     this.stopPresigning?.();
     this.reactor?.close();
     this.live?.close();
+    // A narrow requote still on the wire settles before the exit's cancels read the ledger.
+    await this.engine?.quiesce();
     await this.cancelAtExit();
     // A daemon leaving on purpose (signal, halt, lock lost) says so; --once is not a service.
     if (!this.opts.once) this.notifyStopping();
@@ -854,6 +865,14 @@ class BetweenCycles {
     this.cpu = [];
     return s;
   }
+}
+
+/** The narrow requotes so far and the daemon's own part of their latency (frame arrival → fetch), for the between-cycles line. */
+function narrowLine(engine: Engine): string {
+  const l = engine.narrowLatency;
+  if (engine.narrowSends === 0) return "";
+  const f = (x: number | null) => (x === null ? "-" : x.toFixed(3));
+  return `; narrow requotes since start: ${engine.narrowSends}, frame→fetch p50 ${f(l.percentile(0.5))} ms, p99 ${f(l.percentile(0.99))} ms (last ${Math.min(l.count, 1024)})`;
 }
 
 /** STATUS= is one line; systemd shows it verbatim. */

@@ -47,6 +47,7 @@ import type { OrderTransport } from "./transport.ts";
 import { DecisionCache, sameValue, verifyDecision } from "./decision-cache.ts";
 import { TrackedMarkets } from "./market-changes.ts";
 import { viewWithoutOwn, withTopFromDepth } from "./view-without-own.ts";
+import { LatencySamples, ownQuotesIntact, sweptTowardOurs } from "./requote.ts";
 
 export type CycleStatus = "active" | "disabled" | "paused" | "halted" | "error";
 
@@ -325,6 +326,10 @@ export class Engine {
   // ---- one cycle: the table of contents -----------------------------------------------------------
 
   async run(): Promise<CycleReport> {
+    return this.exclusive(() => this.runCycle());
+  }
+
+  private async runCycle(): Promise<CycleReport> {
     const cpu0 = process.cpuUsage();
     this.cycles++;
     const cycleId = this.d.ledger.startCycle(this.d.mode);
@@ -957,6 +962,14 @@ export class Engine {
    * the ledger is brought up to date over REST before anything is decided.
    */
   async react(work: { woken: ReadonlySet<string>; reconcile: boolean; unreconciled?: ReadonlySet<string> }): Promise<ReactReport> {
+    return this.exclusive(() => this.reactPass(work));
+  }
+
+  private async reactPass(work: {
+    woken: ReadonlySet<string>;
+    reconcile: boolean;
+    unreconciled?: ReadonlySet<string>;
+  }): Promise<ReactReport> {
     const cpu0 = process.cpuUsage();
     const out: ReactReport = { acted: false, skipped: null, woken: 0, reconciled: false, exec: null, cpuMs: 0 };
     const done = (why: string | null) => {
@@ -1094,7 +1107,166 @@ export class Engine {
 
   /** Mid history for strategies that ask for it (market_maker's volatility and fast-move checks). */
   private mids: MidHistory | null = null;
+
+  // ---- the narrow requote path ----------------------------------------------------------------------
+  //
+  // A book update of a market where market_maker quotes, answered in the WebSocket message handler
+  // itself instead of by a general pass: that one market decided by the same strategy function on
+  // that market's view, the intents on it executed by the order manager (risk gate at that instant,
+  // ledger row first, kill switch right before the request, presigned paths). It runs only where the
+  // general pass would decide the same for that market:
+  //   - no cycle, pass or other narrow send running (they are serialized: `exclusive`), the lock held
+  //     and no stop asked (narrowAllowed), a clean active cycle before and nothing waiting for a
+  //     reconciliation (passBase, needsReconcile; the reactor also holds it back while own fills wait);
+  //   - not a market with own fills the ledger lacks (filledSinceReconcile, the reactor's `filled`),
+  //     nor one whose book no longer shows our quotes as the ledger has them (a fill whose message
+  //     has not come yet), nor one blocked by an unknown outcome;
+  //   - market_maker's choice cannot differ: its markets between cycles (those it acted on or rests
+  //     orders in) are no more than its top-N cut, so each is chosen on its own merits; and every
+  //     own fill of its markout window is in this market (the markouts read those markets' mids).
+  // Anything else goes to the general pass as before. With other strategies enabled the market is
+  // left pending for the general pass too ("shared"): it decides market_maker again on the ledger
+  // the narrow send left, which finds nothing more to do there.
+
+  /** A cycle, a pass or a narrow send is running (they never overlap). */
+  private busy = false;
+  private narrowInFlight: Promise<void> | null = null;
+  /** The daemon's own part: book frame arrival → the first request of a narrow requote handed to fetch (ms). */
+  readonly narrowLatency = new LatencySamples(1024);
+  /** Set by the lifecycle: the lock still ours and no stop asked (a narrow send is an order like any other). */
+  narrowAllowed: () => boolean = () => false;
+
+  /** Runs `fn` with nothing else of the engine's running (a narrow send in flight is waited for). */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    await this.quiesce();
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Resolves once no narrow send is in flight (before a cycle, a pass, the exit's cancels). */
+  async quiesce(): Promise<void> {
+    while (this.narrowInFlight) await this.narrowInFlight;
+  }
+
+  /**
+   * The narrow path for a moved market (called by the reactor once the burst of frames that moved
+   * it is applied; `burstAt`: the first of them arrived, ws.lastFrameAt's clock): null
+   * when the general pass must handle it, "taken" when this path decided it, "shared" when it
+   * decided market_maker's part and the general pass still runs for the other strategies.
+   */
+  requote(ticker: string, burstAt: number): "taken" | "shared" | null {
+    try {
+      return this.narrowDecide(ticker, burstAt);
+    } catch (e) {
+      // Runs outside any pass (a timer callback): an error here (a ledger read failing) must not
+      // escape; the pass that follows meets it too, and says so.
+      this.d.log("warn", `narrow requote ${ticker} not decided: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  private narrowDecide(ticker: string, burstAt: number): "taken" | "shared" | null {
+    if (this.busy || this.narrowInFlight || this.paper || this.d.mode !== "trade" || !this.narrowAllowed()) return null;
+    const mm = this.strategies.find((s) => s.name === "market_maker");
+    if (!mm) return null;
+    const base = this.passBase();
+    if (typeof base === "string") return this.narrowDeclined(ticker, base);
+    const { live, md, cycleId } = base;
+    if (!md.markets.has(ticker) || !live.isTrusted(ticker)) return null;
+    if (this.om.needsReconcile) return this.narrowDeclined(ticker, "an order outcome to look up first");
+    if (this.om.filledSinceReconcile.has(ticker)) return this.narrowDeclined(ticker, "own fill not reconciled yet");
+    const { ledger } = this.d;
+    if (ledger.blockedTickers().has(ticker)) return this.narrowDeclined(ticker, "an order outcome unknown here");
+    const mine = this.view.passMarkets(mm, NO_MARKETS);
+    const rel = mm.strategy.relevance;
+    const limit = rel?.unit === "market" ? (rel.top?.limit(mm.params) ?? Infinity) : 0;
+    if (!mine?.has(ticker) || mine.size > limit) return null;
+    const m = this.view.refreshView(md, ticker)!;
+    const pv = portfolioView(this.gate.snapshot.cashMicros, ledger.positions(), ledger.ordersWithStatus(["resting"]));
+    const own = pv.restingOrders.filter((o) => o.ticker === ticker && o.strategy === mm.name);
+    const removed = live.removedSince(ticker, burstAt);
+    if (removed === null) return this.narrowDeclined(ticker, "too many book changes since the update to tell a sweep");
+    if (sweptTowardOurs(removed, own))
+      return this.narrowDeclined(ticker, "a level at or before our quote lost size: a sweep toward it may be under way");
+    if (!ownQuotesIntact(own, (leg, price) => live.sizeAt(ticker, leg, price)))
+      return this.narrowDeclined(ticker, "the book does not show our quotes as the ledger has them");
+    const stratNow = this.exchangeClock.now() ?? Date.now();
+    const since = mm.strategy.fillsSince?.(mm.params, stratNow);
+    const ownFills = since === undefined ? undefined : ledger.strategyFills(mm.name, since);
+    if (ownFills?.some((f) => f.ticker !== ticker)) return null;
+    const portfolio: PortfolioView = { ...pv, inventory: this.inventories(pv), equityMicros: this.gate.snapshot.equityMicros };
+    const markets = new Map([[ticker, m]]);
+    const hist = mm.strategy.historyFor?.(markets, mm.params, portfolio, stratNow) ?? null;
+    this.mids ??= ledger.midHistory();
+    const midHistory = hist?.length ? this.mids.observe([m], stratNow, cycleId) : undefined;
+    let intents: Intent[];
+    try {
+      intents = mm.strategy
+        .decide({
+          markets,
+          events: md.events,
+          portfolio,
+          params: mm.params,
+          nowMs: stratNow,
+          ...(midHistory ? { midHistory } : {}),
+          ...(ownFills ? { ownFills } : {}),
+        })
+        .filter((i) => i.ticker === ticker);
+    } catch {
+      return null;
+    }
+    const verdict = this.strategies.length === 1 ? "taken" : "shared";
+    if (verdict === "taken") this.view.noteDecided(md, new Set([ticker]));
+    if (intents.length > 0) this.narrowInFlight = this.narrowSend(base, ticker, intents, burstAt);
+    return verdict;
+  }
+
+  /** The narrow path's intents through the order manager, then what a pass does after sending. */
+  private async narrowSend(base: PassBase, ticker: string, intents: Intent[], frameAt: number): Promise<void> {
+    const client = this.d.session.client;
+    // When the first request was handed to fetch (NaN: none yet).
+    const first = { at: Number.NaN };
+    client.beforeFetch = () => {
+      if (Number.isNaN(first.at)) first.at = monoNow();
+    };
+    try {
+      const exec = await this.om.execute(intents, base.cycleId);
+      client.beforeFetch = null;
+      if (exec.filledImmediately > 0) await this.arb.repair(base.md, base.cycleId, exec, (t) => this.view.refreshView(base.md, t));
+      await this.afterExecute(exec);
+      this.passNote(base.md, intents);
+      const what = exec.decisions.map((d) => `${d.intent.kind} ${d.result}`).join(", ");
+      const sent = !Number.isNaN(first.at);
+      if (sent) {
+        this.narrowSends++;
+        this.narrowLatency.add(first.at - frameAt);
+      }
+      this.d.log(
+        "debug",
+        `narrow requote ${ticker}: ${what}${sent ? `; frame→fetch ${(first.at - frameAt).toFixed(3)} ms` : "; nothing sent"}`,
+      );
+    } catch (e) {
+      // The ledger is written before every request: nothing went out unrecorded; the next pass or cycle decides again.
+      this.d.log("warn", `narrow requote ${ticker} failed: ${(e as Error).message}`);
+    } finally {
+      client.beforeFetch = null;
+      this.narrowInFlight = null;
+    }
+  }
+  /** Narrow requotes that sent a request, since the start (for the between-cycles line). */
+  narrowSends = 0;
+
+  private narrowDeclined(ticker: string, why: string): null {
+    this.d.log("debug", `narrow requote ${ticker}: left to the general pass (${why})`);
+    return null;
+  }
 }
+
+const NO_MARKETS: ReadonlySet<string> = new Set();
 
 /** Every market of `md` has the fee multiplier `rec` gives it (with as many entries: the same record). */
 function sameFees(rec: Record<string, number>, md: MarketData): boolean {

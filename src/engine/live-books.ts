@@ -123,6 +123,8 @@ export interface LiveBooksStats {
 }
 
 const EMPTY_DEPTH = (): BookDepth => ({ yes: [], no: [] });
+/** Level removals kept, all markets together (removedSince): far more than one burst of frames brings. */
+const REMOVALS_KEPT = 1024;
 
 /** A fixed-capacity ring of prints, oldest first when read. */
 class TradeRing {
@@ -453,6 +455,48 @@ export class LiveBooks {
     };
   }
 
+  /** Resting size at one level (NO leg in NO prices), or null when the book may not be used. O(1). */
+  sizeAt(ticker: string, leg: "yes" | "no", price: Price): Count | null {
+    const b = this.trustedBook(ticker);
+    return b ? b.sizeAt(leg, price) : null;
+  }
+
+  /**
+   * Levels of `ticker` that lost size (NO leg in NO prices) in frames that arrived at or after
+   * `sinceMono` (the WebSocket's frame clock, ws.lastFrameAt), or null when that cannot be told
+   * (the ring of recent removals, shared by every market, has wrapped since then). The narrow
+   * requote path reads it to tell a sweep toward our quote from a market that only moved.
+   */
+  removedSince(ticker: string, sinceMono: number): Array<readonly ["yes" | "no", Price]> | null {
+    const r = this.rem;
+    if (r.count > REMOVALS_KEPT && r.at[r.next]! >= sinceMono) return null;
+    const out: Array<readonly ["yes" | "no", Price]> = [];
+    for (let k = 1; k <= Math.min(r.count, REMOVALS_KEPT); k++) {
+      const i = (r.next - k + REMOVALS_KEPT) % REMOVALS_KEPT;
+      if (r.at[i]! < sinceMono) break;
+      if (r.ticker[i] === ticker) out.push([r.no[i] ? "no" : "yes", r.price[i]!]);
+    }
+    return out;
+  }
+  /** The last REMOVALS_KEPT level removals of every market, newest at next − 1 (fixed arrays: nothing allocated per delta). */
+  private readonly rem = {
+    ticker: new Array<string>(REMOVALS_KEPT).fill(""),
+    no: new Uint8Array(REMOVALS_KEPT),
+    price: new Int32Array(REMOVALS_KEPT),
+    at: new Float64Array(REMOVALS_KEPT),
+    next: 0,
+    count: 0,
+  };
+  private noteRemoval(ticker: string, leg: "yes" | "no", price: Price): void {
+    const r = this.rem;
+    r.ticker[r.next] = ticker;
+    r.no[r.next] = leg === "no" ? 1 : 0;
+    r.price[r.next] = price;
+    r.at[r.next] = this.ws.lastFrameAt;
+    r.next = (r.next + 1) % REMOVALS_KEPT;
+    r.count++;
+  }
+
   /**
    * `m` (from REST) with the live top of book and depth laid over it, or null when the live book is
    * not trusted (keep the REST view, and fetch depth over REST if a strategy needs it).
@@ -612,6 +656,8 @@ export class LiveBooks {
     const b = this.ws.books.get(d.market_ticker);
     if (b?.trusted) {
       this.stats.deltas++;
+      if (d.delta_fp < 0)
+        this.noteRemoval(d.market_ticker, d.side, d.side === "no" && this.opts.useYesPrice ? PRICE_ONE - d.price_dollars : d.price_dollars);
       this.notify(d.market_ticker, "delta", d.client_order_id !== undefined);
     } else {
       this.stats.deltasDropped++;

@@ -29,6 +29,16 @@ export interface ReactorOptions {
   reconcileGapMs?: number;
   /** Monotonic milliseconds (default): `wait`'s deadline is on this clock. */
   now?: () => number;
+  /**
+   * The narrow requote path (Engine.requote), tried before the market is left pending for a pass:
+   * "taken" needs no pass for it, "shared" and null do. Tried once the frames that arrived together
+   * are all applied (setImmediate after the update), not on the first of them: a sweep through our
+   * quote comes as several deltas and our fill, and a decision on the first delta alone would
+   * requote an order that the rest show filled. Never for a market with own fills waiting, nor
+   * while a reconciliation is wanted, and at most once per minGapMs per market (a busy feed falls
+   * back to the bounded passes).
+   */
+  narrow?: (ticker: string, burstAt: number) => "taken" | "shared" | null;
 }
 
 export interface ReactorWork {
@@ -65,11 +75,16 @@ export class Reactor {
         if (cause === "trade") return;
         // Our own quote landing is not news: it would only cost a pass (and the debounce gap after
         // it) that finds nothing to do. Unless the market already moved for someone else's reason.
-        if (own && !this.pending.has(ticker)) {
+        if (own && !this.pending.has(ticker) && !this.narrowQueue.has(ticker)) {
           this.o.ownMove?.(ticker);
           return;
         }
         if (!this.o.moved(ticker)) return;
+        if (this.o.narrow && !this.pending.has(ticker)) {
+          if (!this.narrowQueue.has(ticker)) this.narrowQueue.set(ticker, this.live.ws.lastFrameAt);
+          this.narrowFlush ??= setImmediate(() => this.flushNarrow());
+          return;
+        }
         this.pending.add(ticker);
         this.ask();
       }),
@@ -83,6 +98,36 @@ export class Reactor {
         }),
       );
     }
+  }
+
+  /** When the narrow path last answered each market (monotonic ms). */
+  private readonly narrowAt = new Map<string, number>();
+
+  /** Markets moved in the burst of frames being applied, and when the first of those frames arrived (ws.lastFrameAt). */
+  private readonly narrowQueue = new Map<string, number>();
+  private narrowFlush: ReturnType<typeof setImmediate> | null = null;
+
+  /** The markets that moved in the last burst of frames: the narrow path, else a pass as before. */
+  private flushNarrow(): void {
+    this.narrowFlush = null;
+    const queued = [...this.narrowQueue];
+    this.narrowQueue.clear();
+    for (const [t, at] of queued) {
+      // Moved back within the burst: nothing to decide.
+      if (!this.o.moved(t)) continue;
+      if (this.tryNarrow(t, at) === "taken") continue;
+      this.pending.add(t);
+      this.ask();
+    }
+  }
+
+  private tryNarrow(ticker: string, burstAt: number): "taken" | "shared" | null {
+    if (!this.o.narrow || this.closed || this.filled.has(ticker) || this.wantsReconcile()) return null;
+    const now = this.now();
+    if (now - (this.narrowAt.get(ticker) ?? Number.NEGATIVE_INFINITY) < this.minGapMs) return null;
+    const r = this.o.narrow(ticker, burstAt);
+    if (r !== null) this.narrowAt.set(ticker, now);
+    return r;
   }
 
   private ask(): void {
@@ -169,13 +214,21 @@ export class Reactor {
    * reconciliation, must still ask for a pass.)
    */
   cycleStarting(): void {
+    this.narrowQueue.clear();
+    this.narrowAt.clear();
     this.pending.clear();
     this.firstAskAt = null;
     this.fillsArrived = false;
     this.filled.clear();
   }
 
+  private closed = false;
+
   close(): void {
+    this.closed = true;
+    if (this.narrowFlush) clearImmediate(this.narrowFlush);
+    this.narrowFlush = null;
+    this.narrowQueue.clear();
     for (const off of this.offs) off();
     this.offs.length = 0;
     this.kick?.();

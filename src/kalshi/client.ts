@@ -309,6 +309,9 @@ export class KalshiClient {
 
   private presigner: Presigner | undefined;
 
+  /** Called right before a request is handed to fetch (the daemon's latency figure stamps it there). */
+  beforeFetch: (() => void) | null = null;
+
   /**
    * Keep signatures for order create (single and batched) ready ahead of time (see Presigner): the daemon's hot path then
    * sends without RSA work. Returns the presigner (stats; stop() ends it). Needs credentials.
@@ -410,6 +413,7 @@ export class KalshiClient {
       const onOuterAbort = () => ctrl.abort(c.signal?.reason);
       c.signal?.addEventListener("abort", onOuterAbort, { once: true });
       try {
+        this.beforeFetch?.();
         const resp = await this.fetchImpl(url, { method: c.method, headers, body: bodyText, signal: ctrl.signal });
         status = resp.status;
         // The timeout keeps running while the body streams in: a stalled body is a timeout too.

@@ -120,6 +120,11 @@ export class KalshiWs {
     return this.ws?.readyState === WebSocket.OPEN;
   }
 
+  /** When the last frame (or ping) arrived, monotonic: read inside a message listener, that message's arrival. */
+  get lastFrameAt(): number {
+    return this.lastRx;
+  }
+
   subscriptions(): Subscription[] {
     return [...this.subs.values()];
   }
