@@ -1,0 +1,99 @@
+// What the daemon keeps per market (issue 14, resident memory at 10,000 markets): market views share
+// one priceRanges array per price grid, within a load and across loads, with the table of grids
+// bounded; and the decision cache, whose views are never changed in place, lets an old view go when
+// an equal new one arrives (a full load every minute makes new objects of the same content), so a
+// market's view is held once, not twice. Against the in-process local exchange over real HTTP.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { DecisionCache } from "../../src/engine/decision-cache.ts";
+import { MAX_SHARED_GRIDS, MarketDataSource } from "../../src/engine/market-data.ts";
+import { KalshiClient } from "../../src/kalshi/client.ts";
+import { privateKeyFromPem } from "../../src/kalshi/signer.ts";
+import { ManualClock } from "../../src/sim/clock.ts";
+import { generateKeyPair } from "../../src/sim/keys.ts";
+import { startSimServer, type SimServer } from "../../src/sim/server.ts";
+import type { MarketView, PortfolioView } from "../../src/strategies/types.ts";
+
+const kp = generateKeyPair();
+const KEY = "view-memory-key";
+const scope = { seriesTickers: [], eventTickers: [], marketTickers: [], whole: true };
+let sim: SimServer;
+let client: KalshiClient;
+
+beforeAll(async () => {
+  sim = await startSimServer({
+    port: 0,
+    seed: 5,
+    markets: 200,
+    clock: new ManualClock(Date.now()),
+    quiet: true,
+    tier: "unlimited",
+    accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+  });
+  client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: KEY, privateKey: privateKeyFromPem(kp.privateKeyPem), tier: "prime" });
+}, 60_000);
+
+afterAll(async () => {
+  await sim?.stop();
+});
+
+const gridKey = (v: MarketView) => JSON.stringify(v.priceRanges);
+
+describe("price grids are shared", () => {
+  test("views on the same grid hold one array, within a load and across loads", async () => {
+    const source = new MarketDataSource(client);
+    const a = await source.load(scope);
+    const b = await source.load(scope);
+    const views = [...a.markets.values(), ...a.inactive.values()];
+    expect(views.length).toBeGreaterThan(100);
+    const byGrid = new Map<string, MarketView["priceRanges"]>();
+    for (const v of views) {
+      const first = byGrid.get(gridKey(v));
+      if (first) expect(v.priceRanges).toBe(first);
+      else byGrid.set(gridKey(v), v.priceRanges);
+    }
+    // Fewer grids than markets, or the test shows nothing.
+    expect(byGrid.size).toBeLessThan(views.length / 10);
+    for (const [t, v] of b.markets) {
+      expect(v).not.toBe(a.markets.get(t)); // a new view per load ...
+      expect(v.priceRanges).toBe(byGrid.get(gridKey(v))!); // ... on the grid already known
+    }
+  });
+
+  test(`at most ${MAX_SHARED_GRIDS} grids are kept; a market on a grid met after that gets its own array`, async () => {
+    const source = new MarketDataSource(client);
+    const [m] = (await client.walkMarkets({ limit: 1 }).next()).value!;
+    const fee = { feeType: "quadratic", feeMultiplierE4: 10_000 } as const;
+    const onGrid = (k: number) => source.toView({ ...m!, price_ranges: [{ start: 0, end: 10_000, step: 10 + k }] }, "S", fee);
+    for (let k = 0; k < MAX_SHARED_GRIDS; k++) expect(onGrid(k).priceRanges).toBe(onGrid(k).priceRanges);
+    const extra = onGrid(MAX_SHARED_GRIDS);
+    expect(onGrid(MAX_SHARED_GRIDS).priceRanges).not.toBe(extra.priceRanges);
+    expect(onGrid(MAX_SHARED_GRIDS).priceRanges).toEqual(extra.priceRanges);
+    // The kept ones are still shared.
+    expect(onGrid(0).priceRanges).toBe(onGrid(0).priceRanges);
+  });
+});
+
+describe("the decision cache holds one view a market", () => {
+  test("after a reload of equal views, the previous load's views are collectable", async () => {
+    const source = new MarketDataSource(client);
+    const cache = new DecisionCache({ immutableViews: true });
+    const portfolio: PortfolioView = { cashMicros: 0, positions: new Map(), restingOrders: [] };
+    // In a function of its own, so no local of this test keeps the first load alive.
+    const first = async (): Promise<Array<WeakRef<MarketView>>> => {
+      const md = await source.load(scope);
+      cache.begin(md.markets, md.events, portfolio);
+      return [...md.markets.values()].map((v) => new WeakRef(v));
+    };
+    const old = await first();
+    const md2 = await source.load(scope);
+    cache.begin(md2.markets, md2.events, portfolio);
+    // WeakRef targets stay alive until the job that made them ends.
+    await Bun.sleep(0);
+    Bun.gc(true);
+    const alive = old.filter((w) => w.deref() !== undefined).length;
+    expect(old.length).toBeGreaterThan(100);
+    // The second load is equal (the exchange's clock did not move): the cache had kept every old view.
+    expect(alive).toBe(0);
+    expect(md2.markets.size).toBe(old.length);
+  });
+});
