@@ -271,6 +271,8 @@ export class MarketDataSource {
     // meet. One that is needed again is looked up again (loadTickers, refresh).
     const keep = new Set<string>([...out.events.keys(), ...[...out.markets.values(), ...out.inactive.values()].map((m) => m.eventTicker)]);
     for (const e of this.eventMeta.keys()) if (!keep.has(e)) this.eventMeta.delete(e);
+    // Markets too: the client's shard table keeps what this load met (open in scope, or held).
+    this.client.retainShards(new Set([...out.markets.keys(), ...out.inactive.keys()]));
     out.requests = this.requests - before;
     return out;
   }

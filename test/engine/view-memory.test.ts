@@ -2,7 +2,9 @@
 // one priceRanges array per price grid, within a load and across loads, with the table of grids
 // bounded; and the decision cache, whose views are never changed in place, lets an old view go when
 // an equal new one arrives (a full load every minute makes new objects of the same content), so a
-// market's view is held once, not twice. Against the in-process local exchange over real HTTP.
+// market's view is held once, not twice; and the client's shard table (exchange_index by ticker)
+// keeps only the markets the last full load met, where it grew by every market ever seen. Against
+// the in-process local exchange over real HTTP.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DecisionCache } from "../../src/engine/decision-cache.ts";
 import { MAX_SHARED_GRIDS, MarketDataSource } from "../../src/engine/market-data.ts";
@@ -11,6 +13,7 @@ import { privateKeyFromPem } from "../../src/kalshi/signer.ts";
 import { ManualClock } from "../../src/sim/clock.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
+import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
 import type { MarketView, PortfolioView } from "../../src/strategies/types.ts";
 
 const kp = generateKeyPair();
@@ -95,5 +98,46 @@ describe("the decision cache holds one view a market", () => {
     // The second load is equal (the exchange's clock did not move): the cache had kept every old view.
     expect(alive).toBe(0);
     expect(md2.markets.size).toBe(old.length);
+  });
+});
+
+describe("the client's shard table follows the scope", () => {
+  test("a market no longer open (nor held) is forgotten at the next full load; open ones are kept", async () => {
+    const book = { yes: [["0.4000", "10.00"]] as [string, string][], no: [["0.5000", "10.00"]] as [string, string][] };
+    const event = (t: string, closeInS: number) => ({
+      event_ticker: t,
+      series_ticker: "KXS",
+      title: t,
+      close_in_s: closeInS,
+      liquidity: "none" as const,
+      markets: [{ ticker: `${t}-A`, yes_sub_title: "A", book }],
+    });
+    const scenario: ScenarioInput = {
+      name: "shards",
+      series: [{ ticker: "KXS", title: "S", fee_type: "quadratic", fee_multiplier: 1 }],
+      events: [event("KXS-SOON", 60), event("KXS-LATER", 3600)],
+      participants: { makers: false, noise_takers: false, mispricing_every_s: 0, activity: 0 },
+    };
+    const clock = new ManualClock(Date.UTC(2026, 5, 10, 13));
+    const own = await startSimServer({ port: 0, seed: 1, scenario, clock, quiet: true, tier: "unlimited" });
+    try {
+      const c = new KalshiClient({ baseUrl: own.baseUrl });
+      const source = new MarketDataSource(c);
+      const first = await source.load(scope);
+      expect([...first.markets.keys()].sort()).toEqual(["KXS-LATER-A", "KXS-SOON-A"]);
+      expect(c.shardOf("KXS-SOON-A")).toBe(0);
+      expect(c.shardOf("KXS-LATER-A")).toBe(0);
+      clock.advance(120_000);
+      own.tick();
+      const second = await source.load(scope);
+      expect([...second.markets.keys()]).toEqual(["KXS-LATER-A"]);
+      expect(c.shardOf("KXS-SOON-A")).toBeUndefined();
+      expect(c.shardOf("KXS-LATER-A")).toBe(0);
+      // Held (a position or order outside what is open): kept, as the load reads it for marks.
+      await source.load(scope, ["KXS-SOON-A"]);
+      expect(c.shardOf("KXS-SOON-A")).toBe(0);
+    } finally {
+      await own.stop();
+    }
   });
 });
