@@ -85,11 +85,21 @@ export class OrderBook {
     while (i >= 0 && lv[i]! > price) i -= 2;
     if (i >= 0 && lv[i] === price) {
       const v = lv[i + 1]! + delta;
-      if (v > 0) lv[i + 1] = v;
-      else lv.splice(i, 2);
-      return v >= 0;
+      if (v > 0) {
+        lv[i + 1] = v;
+        return true;
+      }
+      // The level goes: the pairs above it move down one (no splice, which allocates its result).
+      for (let k = i + 2; k < lv.length; k++) lv[k - 2] = lv[k]!;
+      lv.length -= 2;
+      return v === 0;
     }
-    if (delta > 0) lv.splice(i + 2, 0, price, delta);
+    if (delta > 0) {
+      lv.push(price, delta);
+      for (let k = lv.length - 1; k >= i + 4; k--) lv[k] = lv[k - 2]!;
+      lv[i + 2] = price;
+      lv[i + 3] = delta;
+    }
     return delta >= 0;
   }
 
