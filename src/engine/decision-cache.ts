@@ -127,7 +127,7 @@ export class DecisionCache {
       dirty.add(t);
       // A view that is never changed in place is its own copy (10,000 fewer objects kept).
       this.markets.set(t, this.refs ? m : copyView(m));
-    }
+    } else if (this.refs) this.markets.set(t, m); // an equal new view replaces the old: one view a market held, not two
   }
 
   /**
@@ -154,6 +154,7 @@ export class DecisionCache {
       // With `immutableViews` the event seen last cycle is kept as is: the same object, the same event.
       const same = prev === ev || (prev !== undefined && sameEvent(prev, ev));
       if (!same) this.events.set(e, this.refs ? ev : { ...ev, marketTickers: [...ev.marketTickers] });
+      else if (this.refs && prev !== ev) this.events.set(e, ev); // the old equal event is let go (issue 14: memory)
       if (!same || ev.marketTickers.some((t) => dirty.has(t))) dirtyEvents.add(e);
     }
     for (const e of this.events.keys()) {

@@ -7,7 +7,7 @@
 import type { KalshiClient } from "../kalshi/index.ts";
 import type * as W from "../kalshi/wire/rest.ts";
 import { multiplierE4, PRICE_ONE, type Count, type FeeType, type Price } from "../kalshi/money.ts";
-import type { BookDepth, EventView, MarketView, PortfolioView, Strategy, TradePrint } from "../strategies/types.ts";
+import type { BookDepth, EventView, MarketView, PortfolioView, PriceRange, Strategy, TradePrint } from "../strategies/types.ts";
 import { isExhaustive } from "./event-coverage.ts";
 
 export interface Scope {
@@ -124,8 +124,20 @@ export function depthFromOrderbook(b: {
 }
 const QUADRATIC = { feeType: "quadratic", feeMultiplierE4: 10_000 } as const;
 
+/**
+ * Distinct price grids kept for sharing. Kalshi uses a handful (the cent grid, a tapered one); a
+ * grid met after this many is built per market as before, so an odd answer cannot grow the table.
+ */
+export const MAX_SHARED_GRIDS = 32;
+
 export class MarketDataSource {
   private readonly series = new Map<string, SeriesInfo>();
+  /**
+   * One priceRanges array per distinct grid, shared by every view on it (views are never changed in
+   * place): at 10,000 markets a full load otherwise made 10,000 arrays of the same ranges, every
+   * minute, each kept as long as its view (issue 14, the daemon's memory).
+   */
+  private readonly grids = new Map<string, PriceRange[]>();
   private readonly eventMeta = new Map<string, { seriesTicker: string; mutuallyExclusive: boolean; fees: EventFees }>();
   requests = 0;
 
@@ -180,12 +192,22 @@ export class MarketDataSource {
       lastPrice: m.last_price_dollars > 0 ? m.last_price_dollars : null,
       volume: m.volume_fp,
       openInterest: m.open_interest_fp,
-      priceRanges: m.price_ranges.map((r) => ({ start: r.start, end: r.end, step: r.step })),
+      priceRanges: this.grid(m.price_ranges),
       feeType: fee.feeType,
       feeMultiplierE4: fee.feeMultiplierE4,
       closeTimeMs: m.close_time ? Date.parse(m.close_time) : null,
       ...(m.result ? { result: m.result } : {}),
     } as MarketView;
+  }
+
+  private grid(ranges: readonly W.PriceRange[]): PriceRange[] {
+    let key = "";
+    for (const r of ranges) key += `${r.start}/${r.end}/${r.step};`;
+    const known = this.grids.get(key);
+    if (known) return known;
+    const g = ranges.map((r) => ({ start: r.start, end: r.end, step: r.step }));
+    if (this.grids.size < MAX_SHARED_GRIDS) this.grids.set(key, g);
+    return g;
   }
 
   private async addEvent(out: MarketData, ev: W.EventData, markets: W.Market[], scope: Scope): Promise<void> {
@@ -249,6 +271,8 @@ export class MarketDataSource {
     // meet. One that is needed again is looked up again (loadTickers, refresh).
     const keep = new Set<string>([...out.events.keys(), ...[...out.markets.values(), ...out.inactive.values()].map((m) => m.eventTicker)]);
     for (const e of this.eventMeta.keys()) if (!keep.has(e)) this.eventMeta.delete(e);
+    // Markets too: the client's shard table keeps what this load met (open in scope, or held).
+    this.client.retainShards(new Set([...out.markets.keys(), ...out.inactive.keys()]));
     out.requests = this.requests - before;
     return out;
   }

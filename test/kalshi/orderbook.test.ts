@@ -65,7 +65,7 @@ describe("book mechanics", () => {
     b.applySnapshot([[4700, 100]], []);
     expect(b.trusted).toBe(true);
   });
-  test("sub-penny prices switch to a finer grid without losing levels", () => {
+  test("sub-penny prices sit beside cent ones, none lost", () => {
     const b = new OrderBook("T");
     b.applySnapshot([[4700, 100]], [[5100, 100]]);
     b.applyDelta("yes", 4705, 200);
@@ -76,6 +76,24 @@ describe("book mechanics", () => {
       [3, 100],
     ]);
     expect(b.bestNoBid()).toEqual({ price: 5100, size: 100 });
+  });
+  test("sizes stay exact whatever they are: above 2^32 hundredths, fractions, beside a sub-penny level", () => {
+    const b = new OrderBook("T");
+    // 50M contracts (5e9 hundredths) on the YES side in the snapshot, a sum past 2^32 on the NO side.
+    b.applySnapshot([[4700, 5_000_000_000]], [[5100, 4_294_967_295]]);
+    expect(b.bestYesBid()).toEqual({ price: 4700, size: 5_000_000_000 });
+    expect(b.applyDelta("no", 5100, 1)).toBe(true);
+    expect(b.bestNoBid()).toEqual({ price: 5100, size: 4_294_967_296 });
+    expect(b.applyDelta("yes", 4600, 0.5)).toBe(true);
+    b.applyDelta("yes", 4705, 7);
+    expect(b.levels("yes")).toEqual([
+      [4705, 7],
+      [4700, 5_000_000_000],
+      [4600, 0.5],
+    ]);
+    expect(b.depth("no")).toBe(4_294_967_296);
+    expect(b.applyDelta("yes", 4700, -5_000_000_000)).toBe(true);
+    expect(b.levels("yes", 1)).toEqual([[4705, 7]]);
   });
   test("ignores deltas while untrusted; a gap on one sid distrusts only its books", () => {
     const books = new OrderBooks();
@@ -118,6 +136,45 @@ describe("property: the array book equals a naive map model in both pricing mode
         const yb = b.bestYesBid();
         expect(b.bestNoAsk()).toEqual(yb ? { price: 10_000 - yb.price, size: yb.size } : null);
       }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("property: any integer price, snapshot levels then deltas, equal a naive map model", () => {
+  // Sub-penny and cent prices mixed, repeated levels in a snapshot (they add up), sizes past 2^32.
+  const price = fc.integer({ min: 1, max: 9_999 });
+  const size = fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 2 ** 32 - 10, max: 2 ** 33 }));
+  const level = fc.tuple(price, size);
+  const op = fc.record({ side: fc.constantFrom("yes" as const, "no" as const), price, delta: fc.integer({ min: -3_000, max: 3_000 }) });
+  test("random books", () => {
+    fc.assert(
+      fc.property(
+        fc.array(level, { maxLength: 30 }),
+        fc.array(level, { maxLength: 30 }),
+        fc.array(op, { maxLength: 300 }),
+        (ys, ns, ops) => {
+          const model = { yes: new Map<number, number>(), no: new Map<number, number>() };
+          for (const [p, c] of ys) model.yes.set(p, (model.yes.get(p) ?? 0) + c);
+          for (const [p, c] of ns) model.no.set(p, (model.no.get(p) ?? 0) + c);
+          const b = new OrderBook("T");
+          b.applySnapshot(ys, ns);
+          for (const o of ops) {
+            const next = (model[o.side].get(o.price) ?? 0) + o.delta;
+            if (next < 0) continue;
+            if (next === 0) model[o.side].delete(o.price);
+            else model[o.side].set(o.price, next);
+            expect(b.applyDelta(o.side, o.price, o.delta)).toBe(true);
+          }
+          for (const side of ["yes", "no"] as const) {
+            const want = [...model[side].entries()].sort((x, y) => y[0] - x[0]);
+            expect(b.levels(side)).toEqual(want);
+            expect(b.levels(side, 3)).toEqual(want.slice(0, 3));
+            for (const [p, c] of want) expect(b.sizeAt(side, p)).toBe(c);
+            expect(b.depth(side)).toBe(want.reduce((t, [, c]) => t + c, 0));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
