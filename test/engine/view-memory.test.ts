@@ -96,7 +96,9 @@ describe("the decision cache holds one view a market", () => {
     const alive = old.filter((w) => w.deref() !== undefined).length;
     expect(old.length).toBeGreaterThan(100);
     // The second load is equal (the exchange's clock did not move): the cache had kept every old view.
-    expect(alive).toBe(0);
+    // JSC scans the stack conservatively, so a stale word can keep one or two alive (seen here when
+    // run after other test files); with the cache holding them, every one of them stays.
+    expect(alive).toBeLessThanOrEqual(Math.floor(old.length / 20));
     expect(md2.markets.size).toBe(old.length);
   });
 });
