@@ -345,6 +345,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
               }),
               now,
               null,
+              pv.restingOrders,
             )
           : undefined;
         const since = s.strategy.fillsSince?.(s.params, now);

@@ -851,6 +851,7 @@ export class Engine {
               }),
               stratNow,
               cycleId,
+              portfolio.restingOrders,
             )
           : undefined;
         const out = s.strategy.decide({
@@ -1202,7 +1203,7 @@ export class Engine {
     const markets = new Map([[ticker, m]]);
     const hist = mm.strategy.historyFor?.(markets, mm.params, portfolio, stratNow) ?? null;
     this.mids ??= ledger.midHistory();
-    const midHistory = hist?.length ? this.mids.observe([m], stratNow, cycleId) : undefined;
+    const midHistory = hist?.length ? this.mids.observe([m], stratNow, cycleId, portfolio.restingOrders) : undefined;
     let intents: Intent[];
     try {
       intents = mm.strategy

@@ -1,7 +1,7 @@
 // The market as a paper exchange shows it to the strategies: the venue's (or the recording's) view
 // with our own resting paper orders in it, at their levels, as the real exchange's book and top of
-// book would carry them. Live, the strategies see their own quotes in the book (and the market maker
-// prices off the book without them, the engine's mid history records mids with them); a dry run or
+// book would carry them. Live, the strategies see their own quotes in the book (the market maker
+// prices off the book without them, and the engine's mid history records it so); a dry run or
 // a backtest that hid them would decide differently from live on the same market. Used by paper
 // trading (paper-upkeep.ts) and the backtest (src/backtest/replay.ts) alike. The fill model itself
 // never sees these views: it fills against the book without our orders (we cannot trade with

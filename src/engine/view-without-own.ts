@@ -4,7 +4,7 @@
 // someone else's liquidity, and the mid history would record a level that is gone), the same book
 // a dry run shows (paper-view.ts puts only resting paper orders in).
 import { PRICE_ONE, type Count, type Price } from "../kalshi/money.ts";
-import type { BookDepth, MarketView } from "../strategies/types.ts";
+import type { BookDepth, MarketView, RestingOrderView } from "../strategies/types.ts";
 import type { OwnResting } from "./paper-view.ts";
 
 function depthWithout(book: BookDepth, gone: readonly OwnResting[]): BookDepth {
@@ -60,4 +60,16 @@ export function viewWithoutOwn(v: MarketView, gone: readonly OwnResting[]): Mark
 /** A view whose depth was read after the cancels: its top of book from that depth. */
 export function withTopFromDepth(v: MarketView): MarketView {
   return v.book ? { ...v, ...topOf(v.book) } : v;
+}
+
+/**
+ * The market's own view of `v`: our resting orders in it (any strategy's) taken out, as the market
+ * maker prices off it (externalTop). Null when what is left at the top is unknown (a top level that
+ * was only ours, no depth). The mid history records this: a mid with our quotes in it moves when we
+ * requote or are filled, and the markouts and volatility read from it would measure ourselves.
+ */
+export function marketOnlyView(v: MarketView, resting: readonly RestingOrderView[]): MarketView | null {
+  const own: OwnResting[] = [];
+  for (const o of resting) if (o.ticker === v.ticker) own.push({ side: o.side, price: o.price, remainingCount: o.remaining });
+  return own.length === 0 ? v : viewWithoutOwn(v, own);
 }

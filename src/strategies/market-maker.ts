@@ -2,7 +2,7 @@
 // price: r = fair − q × (skew_per_contract + γσ²τ), full width = spread + γσ²τ, where q is the
 // strategy's OWN inventory (its fills in the ledger, not the account's position, which also holds
 // the arbitrage's hedged legs), σ the mid volatility per √minute from the engine's mid history
-// (floored by min_volatility), τ the minutes to close (capped by horizon_minutes), γ risk_aversion.
+// (mids of the book without our resting orders; floored by min_volatility), τ the minutes to close (capped by horizon_minutes), γ risk_aversion.
 // Each quote keeps at least min_edge + the maker fee from the fair value.
 //
 // It quotes nothing (and pulls its quotes) when the market closes within stop_before_close_minutes,

@@ -112,12 +112,63 @@ describe("mid history kept in memory", () => {
     times.push(T0 + 30 * 60_000); // the exchange clock stepped back 70 minutes: older rows than kept are asked for
     times.push(T0 + 101 * 60_000);
     for (const [i, at] of times.entries()) {
-      const got = kept.observe(views(3000 + (i % 7) * 100), at, null);
+      const got = kept.observe(views(3000 + (i % 7) * 100), at, null, []);
       // A fresh reader sees only the ledger (it writes nothing: each market was written under 5 s ago or now).
-      const want = new MidHistory(ledger.db.$client).observe(views(3000 + (i % 7) * 100), at, null);
+      const want = new MidHistory(ledger.db.$client).observe(views(3000 + (i % 7) * 100), at, null, []);
       expect(got).toEqual(want);
       for (const rows of got.values()) for (const [t] of rows) expect(t >= at - MID_HISTORY_WINDOW_MS && t <= at).toBe(true);
     }
-    expect(kept.observe(views(3000), times.at(-1)!, null).get("A")!.length).toBeGreaterThan(80);
+    expect(kept.observe(views(3000), times.at(-1)!, null, []).get("A")!.length).toBeGreaterThan(80);
+  });
+
+  test("records the market without our resting quotes: the mid of others' quotes, as the market maker prices", () => {
+    const { ledger, file } = fresh();
+    const mids = ledger.midHistory();
+    const T0 = Date.UTC(2026, 10, 24, 14, 0, 0);
+    const ours = (ticker: string, side: "bid" | "ask", price: number, remaining: number) => ({
+      orderId: `o-${ticker}-${side}`,
+      clientOrderId: `c-${ticker}-${side}`,
+      ticker,
+      side,
+      price,
+      remaining,
+      strategy: "market_maker",
+    });
+    const views = [
+      // Our bid improves the touch; the depth shows what others quote behind it.
+      market("A", {
+        yesBid: 4100,
+        yesBidSize: 200,
+        yesAsk: 4500,
+        yesAskSize: 1000,
+        book: {
+          yes: [
+            [3900, 500],
+            [4100, 200],
+          ],
+          no: [[5500, 1000]],
+        },
+      }),
+      // Top of book only, our ask shares the top level: the level stays, the mid is the same.
+      market("B", { yesBid: 5000, yesBidSize: 1000, yesAsk: 5200, yesAskSize: 900 }),
+      // Top of book only and our bid is the whole top level: what is behind it is unknown, no row.
+      market("C", { yesBid: 6000, yesBidSize: 300, yesAsk: 6400, yesAskSize: 500 }),
+      // Someone else's market-maker quote at the same price as ours in another market does not count.
+      market("D", { yesBid: 4100, yesBidSize: 200, yesAsk: 4300, yesAskSize: 100 }),
+    ];
+    const resting = [ours("A", "bid", 4100, 200), ours("B", "ask", 5200, 100), ours("C", "bid", 6000, 300)];
+    const got = mids.observe(views, T0, null, resting);
+    expect(got.get("A")).toEqual([[T0, 4200]]); // (3900 + 4500) / 2, not (4100 + 4500) / 2
+    expect(got.get("B")).toEqual([[T0, 5100]]);
+    expect(got.get("C")).toEqual([]);
+    expect(got.get("D")).toEqual([[T0, 4200]]);
+    const db = new Database(file, { readonly: true });
+    const rows = db.query("select ticker, yes_bid as bid, yes_ask as ask from market_snapshots order by ticker").all();
+    db.close();
+    expect(rows).toEqual([
+      { ticker: "A", bid: 3900, ask: 4500 },
+      { ticker: "B", bid: 5000, ask: 5200 },
+      { ticker: "D", bid: 4100, ask: 4300 },
+    ]);
   });
 });

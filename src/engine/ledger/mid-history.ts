@@ -3,7 +3,8 @@
 // row per market at most every MIN_GAP_MS; read back for the last WINDOW_MS.
 import type { Database } from "bun:sqlite";
 import type { Price } from "../../kalshi/money.ts";
-import type { MarketView } from "../../strategies/types.ts";
+import type { MarketView, RestingOrderView } from "../../strategies/types.ts";
+import { marketOnlyView } from "../view-without-own.ts";
 
 export const MID_HISTORY_WINDOW_MS = 30 * 60_000;
 const MIN_GAP_MS = 5_000;
@@ -20,14 +21,23 @@ export class MidHistory {
 
   constructor(private readonly db: Database) {}
 
-  /** Record the two-sided markets among `views` (throttled), then return their history since now − window. */
-  observe(views: readonly MarketView[], nowMs: number, cycleId: number | null): Map<string, Array<readonly [number, Price]>> {
+  /**
+   * Record the two-sided markets among `views` (throttled), then return their history since now − window.
+   * What is recorded is the market without our own resting orders (`resting`): the mid of others' quotes.
+   */
+  observe(
+    views: readonly MarketView[],
+    nowMs: number,
+    cycleId: number | null,
+    resting: readonly RestingOrderView[],
+  ): Map<string, Array<readonly [number, Price]>> {
     const ins = this.db.query(
       "insert into market_snapshots (cycle_id, ticker, yes_bid, yes_ask, last_price, volume, at) values (?, ?, ?, ?, ?, ?, ?)",
     );
     const from = nowMs - MID_HISTORY_WINDOW_MS;
-    for (const m of views) {
-      if (m.yesBid === null || m.yesAsk === null || m.yesBid >= m.yesAsk) continue;
+    for (const v of views) {
+      const m = marketOnlyView(v, resting);
+      if (m === null || m.yesBid === null || m.yesAsk === null || m.yesBid >= m.yesAsk) continue;
       const last = this.lastWrite.get(m.ticker) ?? this.lastWrittenAt(m.ticker);
       if (last !== null && nowMs - last < MIN_GAP_MS) continue;
       const k = this.rowsSince(m.ticker, from);
