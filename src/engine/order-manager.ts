@@ -111,15 +111,16 @@ export class OrderManager {
   /**
    * Contracts matched inside the burst window: the ledger's fills recorded in it (persisted, so a
    * `--once` run sees the previous runs'), plus live immediate fills not reconciled yet. One clock
-   * per comparison: a fill's time is the exchange's (live) or this process's (paper), so the window
-   * ends at that clock's now; the immediate fills are kept on the monotonic clock.
+   * per comparison: a fill's time is the exchange's (live and paper alike), so the window ends at the
+   * exchange's now; the immediate fills are kept on the monotonic clock.
    */
   burstUsed(): Count {
     const cap = this.d.burstCap;
     if (!cap) return 0;
     const mono = monoNow();
     this.burstLog = this.burstLog.filter(([t]) => t > mono - cap.windowMs);
-    const fillsNow = this.d.transport.paper ? Date.now() : (this.d.exchangeNow?.() ?? Date.now());
+    // Fills carry exchange time, a dry run's as a live run's (paper-transport.ts): so does the window's end.
+    const fillsNow = this.d.exchangeNow?.() ?? Date.now();
     return this.d.ledger.filledContractsSince(fillsNow - cap.windowMs) + this.burstLog.reduce((a, [, c]) => a + c, 0);
   }
 
