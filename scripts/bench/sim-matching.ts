@@ -62,6 +62,7 @@ const m: Market = {
   floorStrike: null,
   capStrike: null,
   priceLevelStructure: "linear_cent",
+  feeWaiverUntilMs: null,
   priceRanges: rangesForStructure("linear_cent"),
   canCloseEarly: true,
   lastPrice: 0,

@@ -343,9 +343,9 @@ class BotRun {
     const limiter = session.client.limiter;
     const sampler = new HeartbeatCounterSampler(limiter, () => this.live?.ws ?? null);
     this.heart.counters = () => sampler.read();
-    const marketData = new MarketDataSource(session.client, { signal: this.stopReads.signal });
-    // Paper stamps its fills on the exchange's clock, as the exchange stamps live ones.
+    // Paper stamps its fills on the exchange's clock, as the exchange stamps live ones; fee waivers are judged on it too.
     const exchangeClock = new ExchangeClock();
+    const marketData = new MarketDataSource(session.client, { signal: this.stopReads.signal, exchangeNow: () => exchangeClock.now() });
     const paperTransport = dryRun ? new PaperTransport(ledger, () => exchangeClock.now() ?? Date.now()) : null;
     const engine = new Engine({
       loaded,

@@ -103,6 +103,13 @@ export class StopRequested extends Error {
 export interface MarketDataOptions {
   /** Aborted (with a StopRequested) when the bot is asked to stop. */
   signal?: AbortSignal;
+  /**
+   * The exchange's time as last seen (a lower bound), or null before any sample. A fee waiver is
+   * judged against the later of it and this machine's clock: an exchange time compared with the
+   * exchange's, and when in doubt the fee is assumed (a waiver taken for running when it has ended
+   * makes every edge look a fee bigger than it is).
+   */
+  exchangeNow?: () => number | null;
 }
 
 /**
@@ -142,12 +149,19 @@ export class MarketDataSource {
   requests = 0;
 
   private readonly signal: AbortSignal | undefined;
+  private readonly exchangeNow: () => number | null;
 
   constructor(
     private readonly client: KalshiClient,
     opts: MarketDataOptions = {},
   ) {
     this.signal = opts.signal;
+    this.exchangeNow = opts.exchangeNow ?? (() => null);
+  }
+
+  /** Now, for the fee waivers: the later of the exchange's clock and this machine's. */
+  private feeNow(): number {
+    return Math.max(Date.now(), this.exchangeNow() ?? 0);
   }
 
   /**
@@ -216,7 +230,7 @@ export class MarketDataSource {
     const series = await this.seriesInfo(ev.series_ticker);
     const tickers: string[] = [];
     for (const m of markets) {
-      const fee = effectiveFee(series, fees, m, Date.now());
+      const fee = effectiveFee(series, fees, m, this.feeNow());
       const view = this.toView(m, ev.series_ticker, "reason" in fee ? QUADRATIC : fee);
       if (!inScope(scope, view)) continue;
       tickers.push(m.ticker);
@@ -303,7 +317,7 @@ export class MarketDataSource {
   /** A market's view with its fees (plain quadratic when the series is unknown), and why it cannot be traded, if so. */
   private async viewWithFees(m: W.Market, seriesTicker: string): Promise<{ view: MarketView; untradeable?: string }> {
     const series = seriesTicker ? await this.seriesInfo(seriesTicker) : QUADRATIC;
-    const fee = effectiveFee(series, this.eventMeta.get(m.event_ticker)?.fees, m, Date.now());
+    const fee = effectiveFee(series, this.eventMeta.get(m.event_ticker)?.fees, m, this.feeNow());
     if ("reason" in fee) return { view: this.toView(m, seriesTicker, QUADRATIC), untradeable: fee.reason };
     return { view: this.toView(m, seriesTicker, fee) };
   }

@@ -279,8 +279,12 @@ export class Exchange {
   feeParams(m: Market): { feeType: Series["feeType"]; mult: number } {
     const s = this.series.get(m.seriesTicker);
     const e = this.events.get(m.eventTicker);
-    // An event's overrides win over its series' fee schedule, as on Kalshi.
-    return { feeType: e?.feeTypeOverride ?? s?.feeType ?? "quadratic", mult: e?.feeMultE4Override ?? s?.feeMultE4 ?? 10_000 };
+    // An event's overrides win over its series' fee schedule, as on Kalshi; a market's waiver, while it runs, over both.
+    const waived = m.feeWaiverUntilMs !== null && this.now() < m.feeWaiverUntilMs;
+    return {
+      feeType: e?.feeTypeOverride ?? s?.feeType ?? "quadratic",
+      mult: waived ? 0 : (e?.feeMultE4Override ?? s?.feeMultE4 ?? 10_000),
+    };
   }
 
   // ---- orders ------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ export const MarketSpecSchema = z.strictObject({
   /** Starting book, YES bids and NO bids as on the REST order book. */
   book: z.strictObject({ yes: z.array(level).default([]), no: z.array(level).default([]) }).optional(),
   price_level_structure: z.enum(["linear_cent", "deci_cent", "tapered_deci_cent"]).optional(),
+  /** A fee waiver (GetMarkets fee_waiver_expiration_time): no fees on the market for this many seconds after it opens. */
+  fee_waiver_s: z.number().positive().optional(),
 });
 
 export const ProcessSchema = z.discriminatedUnion("kind", [

@@ -107,6 +107,7 @@ function openEvent(
       floorStrike: ms.floor_strike ?? null,
       capStrike: ms.cap_strike ?? null,
       priceLevelStructure: structure,
+      feeWaiverUntilMs: ms.fee_waiver_s === undefined ? null : openMs + ms.fee_waiver_s * 1000,
       exchangeIndex: ex.series.get(spec.series_ticker)?.exchangeIndex ?? 0,
       priceRanges: rangesForStructure(structure),
       canCloseEarly: true,

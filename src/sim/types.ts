@@ -79,6 +79,8 @@ export interface Market {
   floorStrike: number | null;
   capStrike: number | null;
   priceLevelStructure: string;
+  /** Exchange time its fee waiver ends (fee_waiver_expiration_time), or null: no waiver. */
+  feeWaiverUntilMs: number | null;
   /** Kalshi's shard (its series'). */
   exchangeIndex: number;
   priceRanges: PriceRange[];
