@@ -20,10 +20,11 @@
 // fair_value needs a probability source: before each run this script writes one (ticker →
 // probability, every open market) from the exchange's own fair value `--fv-lag-s` seconds ago (0:
 // now; never ahead, unlike the informed takers, who see a minute ahead), unbiased (the makers quote
-// a favourite-longshot-biased price), its modification time the exchange's clock. So the figure
+// a favourite-longshot-biased price), written just before the run (its age is read on this machine's
+// clock, as the bot reads it). So the figure
 // says what the strategy makes of a good, honest forecast, not what a real source would be worth.
 import { Database } from "bun:sqlite";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PRICE_ONE } from "../../src/kalshi/money.ts";
@@ -97,7 +98,7 @@ async function runSeed(seed: number): Promise<Row> {
     strategies[name] = { ...params, ...(ONLY ? { enabled: name === ONLY } : {}) };
   const fvSource = join(dir, "fair.json");
   if (strategies.fair_value) strategies.fair_value = { ...strategies.fair_value, source: fvSource };
-  // The forecast: each open market's fair value as the exchange has it (FV_LAG_MS ago), dated on the exchange's clock.
+  // The forecast: each open market's fair value as the exchange has it (FV_LAG_MS ago).
   const writeForecast = () => {
     const probs: Record<string, string> = {};
     const at = clock.now() - FV_LAG_MS;
@@ -106,8 +107,8 @@ async function runSeed(seed: number): Promise<Row> {
       const p = sim.participants.process(m.eventTicker)?.fair(m.ticker, at);
       if (p !== undefined) probs[m.ticker] = Math.min(1, Math.max(0, p)).toFixed(4);
     }
+    // Written now on this machine's clock, as a forecast job beside the bot would write it.
     writeFileSync(fvSource, JSON.stringify(probs));
-    utimesSync(fvSource, clock.now() / 1000, clock.now() / 1000);
   };
   const cfg = {
     exchange: { environment: "sim", base_url: sim.baseUrl, api_key_id: "bench", private_key_path: keyPath, rate_tier: "prime" },

@@ -303,8 +303,21 @@ export class Engine {
     const fv = this.d.loaded.config.trading.strategies.fair_value;
     if (!fv.enabled || !fv.source || /^https?:/.test(fv.source)) return undefined;
     const p = fv.source.startsWith("/") ? fv.source : `${this.d.loaded.baseDir}/${fv.source}`;
-    // The file's age is its modification time: fair_value refuses to trade on a stale one.
-    return { probabilities: parseProbabilities(readFileSync(p, "utf8")), probabilitiesAsOfMs: statSync(p).mtimeMs };
+    // The file's age is its modification time on this machine's clock: fair_value refuses to trade on a stale one.
+    return {
+      probabilities: parseProbabilities(readFileSync(p, "utf8")),
+      probabilitiesAsOfMs: this.sourceAsOf(Date.now() - statSync(p).mtimeMs),
+    };
+  }
+
+  /**
+   * When a probability source was written, on the exchange's clock the strategy decides on, from
+   * its age on the clock that dated it (a file: this machine's; HTTP: the server's Date against its
+   * Last-Modified). A time from one clock is never compared with another's: with this machine's
+   * clock ahead of the exchange's, a forecast hours old looked fresh, and behind it a fresh one stale.
+   */
+  private sourceAsOf(ageMs: number): number {
+    return (this.exchangeClock.now() ?? Date.now()) - Math.max(0, ageMs);
   }
 
   private async loadStrategies(): Promise<void> {
@@ -313,9 +326,11 @@ export class Engine {
     if (fv.enabled && fv.source && /^https?:/.test(fv.source)) {
       const r = await fetch(fv.source, { signal: AbortSignal.timeout(5_000) });
       if (!r.ok) throw new Error(`fair_value source ${fv.source} answered HTTP ${r.status}`);
-      // Last-Modified says how old the numbers are; without it only the fetch time is known.
+      // Last-Modified against the server's own Date says how old the numbers are; without it only the fetch time is known.
       const lm = Date.parse(r.headers.get("last-modified") ?? "");
-      ctx = { probabilities: parseProbabilities(await r.text()), probabilitiesAsOfMs: Number.isFinite(lm) ? lm : Date.now() };
+      const served = Date.parse(r.headers.get("date") ?? "");
+      const age = Number.isFinite(lm) ? (Number.isFinite(served) ? served : Date.now()) - lm : 0;
+      ctx = { probabilities: parseProbabilities(await r.text()), probabilitiesAsOfMs: this.sourceAsOf(age) };
     } else ctx = this.loadProbabilities();
     this.strategies = enabledStrategies(this.d.loaded.config.trading.strategies, ctx ?? {});
     this.strategiesLoaded++;
