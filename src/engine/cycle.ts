@@ -666,9 +666,11 @@ export class Engine {
     const { marketData, scope } = this.d;
     const live = this.live;
     const prev = this.lastMd;
-    if (live && prev && now - this.lastFullLoadAt < FULL_MARKET_LOAD_MS) {
+    // How long since the last full load: the monotonic clock (a wall clock stepped back would hold
+    // the next one off by the step). Which markets are past their close: the exchange's clock.
+    if (live && prev && this.lastFullLoadMono !== null && monoNow() - this.lastFullLoadMono < FULL_MARKET_LOAD_MS) {
       const restViews = this.view.restViews;
-      const stale = this.view.staleBases(live, now);
+      const stale = this.view.staleBases(live, this.exchangeClock.now() ?? now);
       for (const t of extra) if (!restViews.has(t)) stale.push(t);
       // Mostly untrusted (the WebSocket is down): a full load costs less than per-market reads.
       if (stale.length <= restViews.size / 2) {
@@ -680,19 +682,20 @@ export class Engine {
       }
     }
     this.changedBases = null;
+    const started = monoNow();
     const md = await marketData.load(scope, extra);
-    this.lastFullLoadAt = now;
+    this.lastFullLoadMono = started;
     return md;
   }
   /** The markets whose REST view this cycle's market data may have changed (null: a full load, any of them). */
   private changedBases: ReadonlySet<string> | null = null;
-  private lastFullLoadAt = 0;
+  private lastFullLoadMono: number | null = null;
   /** The last cycle's cash check asked for no order resting (see reconcile.ts checkCash). */
   private cashQuiet = false;
 
   /** The next cycle reads the whole scope over REST (a market was created or opened in it). */
   requestFullLoad(): void {
-    this.lastFullLoadAt = 0;
+    this.lastFullLoadMono = null;
   }
 
   /**
