@@ -57,9 +57,21 @@ export interface MarketMakerParams {
   toxicMarkout: Price;
   /** Count units. */
   toxicMinSize: Count;
+  /** The same, with a series' overrides (`series` in the config), for that series' markets. */
+  bySeries: Readonly<Record<string, MarketMakerParams>>;
 }
 
+/** The settings for one market: its series' overrides where the config has some. */
+export const paramsFor = (params: MarketMakerParams, m: MarketView): MarketMakerParams => params.bySeries[m.seriesTicker] ?? params;
+
 export function resolveMarketMakerParams(cfg: StrategiesConfig["market_maker"]): MarketMakerParams {
+  const base = resolveOne(cfg);
+  const bySeries: Record<string, MarketMakerParams> = {};
+  for (const [series, over] of Object.entries(cfg.series)) bySeries[series] = resolveOne({ ...cfg, ...over });
+  return { ...base, bySeries };
+}
+
+function resolveOne(cfg: StrategiesConfig["market_maker"]): MarketMakerParams {
   return {
     markets: [...cfg.markets],
     maxMarkets: cfg.max_markets,
@@ -81,6 +93,7 @@ export function resolveMarketMakerParams(cfg: StrategiesConfig["market_maker"]):
     toxicWindowMs: cfg.toxic_window_seconds * 1000,
     toxicMarkout: parsePrice(cfg.toxic_markout, "market_maker.toxic_markout"),
     toxicMinSize: cfg.toxic_min_contracts * COUNT_ONE,
+    bySeries: {},
   };
 }
 
@@ -330,7 +343,8 @@ const twoSided = (m: MarketView) =>
   m.status === "active" && m.yesBid !== null && m.yesAsk !== null && m.yesBid > 0 && m.yesAsk < PRICE_ONE && m.yesBid < m.yesAsk;
 
 /** Whether chooseMarkets may pick `m` (before the max_markets cut). */
-function eligible(m: MarketView, quoted: (ticker: string) => boolean, params: MarketMakerParams, nowMs?: number): boolean {
+function eligible(m: MarketView, quoted: (ticker: string) => boolean, all: MarketMakerParams, nowMs?: number): boolean {
+  const params = paramsFor(all, m);
   const open = nowMs === undefined || m.closeTimeMs === null || m.closeTimeMs - nowMs >= params.stopBeforeCloseMs;
   return (
     twoSided(m) && open && (quoted(m.ticker) || ticksBetween(m.yesBid as Price, m.yesAsk as Price, m.priceRanges) >= params.minSpreadTicks)
@@ -509,6 +523,7 @@ export const marketMaker: Strategy<MarketMakerParams> = {
     const mk = markouts(input.ownFills ?? [], input.midHistory, input.nowMs, params.markoutMs);
     const overallToxic = toxicAverage(mk.overall, params);
     for (const m of chosen) {
+      const params = paramsFor(input.params, m);
       const own = ours(portfolio, m.ticker);
       const position = ownInventory(portfolio, m.ticker);
       const bids = own.filter((o) => o.side === "bid");

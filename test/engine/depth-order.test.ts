@@ -124,6 +124,7 @@ describe("BookDepth order: REST and WebSocket give strategies the same book", ()
       toxicWindowMs: 300_000,
       toxicMarkout: PRICE_ONE,
       toxicMinSize: COUNT_ONE,
+      bySeries: {},
     };
     // Our quotes rest at the second-best level of each side: externalTop must subtract them there.
     const portfolio: PortfolioView = {

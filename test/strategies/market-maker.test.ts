@@ -256,6 +256,39 @@ describe("market_maker: issue 16", () => {
     expect((run(ms, portfolio(), p) as CreateIntent[]).map((i) => i.ticker)).toEqual(["LATER", "LATER"]);
   });
 
+  test("per-series settings: a series' overrides apply to its markets only, the rest keep the section's", () => {
+    const wx = (ticker: string, over: Partial<MarketView> = {}) =>
+      market(ticker, { seriesTicker: "KXHIGHNY", yesBid: 4000, yesAsk: 5000, yesBidSize: 1000, yesAskSize: 1000, ...over });
+    const other = (ticker: string, over: Partial<MarketView> = {}) =>
+      market(ticker, { yesBid: 4000, yesAsk: 5000, yesBidSize: 1000, yesAskSize: 1000, ...over });
+    const p = params({ max_markets: 5, series: { KXHIGHNY: { stop_before_close_minutes: 720, spread: "0.08" } } });
+    // Five hours to close: inside the weather series' 12 h stop, outside the section's 30 min.
+    const ms = [
+      wx("WX-SOON", { volume: 900, closeTimeMs: NOW + 5 * 3_600_000 }),
+      wx("WX-LATER", { volume: 800, closeTimeMs: NOW + 13 * 3_600_000 }),
+      other("OTHER", { volume: 700, closeTimeMs: NOW + 5 * 3_600_000 }),
+    ];
+    expect(chooseMarkets(mapOf(ms), portfolio(), p, NOW).map((m) => m.ticker)).toEqual(["WX-LATER", "OTHER"]);
+    const quotes = (run(ms, portfolio(), p) as CreateIntent[]).map((i) => [i.ticker, i.side, i.price]);
+    // The series' 0.08 width around the 0.45 mid; the section's 0.04 elsewhere.
+    expect(quotes).toEqual([
+      ["WX-LATER", "bid", 4100],
+      ["WX-LATER", "ask", 4900],
+      ["OTHER", "bid", 4300],
+      ["OTHER", "ask", 4700],
+    ]);
+    // A quote resting in the weather market is pulled when it comes inside its series' stop.
+    const pulled = run(
+      [wx("WX-SOON", { closeTimeMs: NOW + 5 * 3_600_000 })],
+      portfolio({ restingOrders: [resting("bid", 4100, 200, "b1", "WX-SOON")] }),
+      p,
+    );
+    expect(pulled.map((i) => i.kind)).toEqual(["cancel"]);
+    // Settings the overrides cannot hold, and series tickers that are not ones, are refused with the key named.
+    expect(() => params({ series: { KXHIGHNY: { max_markets: 2 } } })).toThrow(/max_markets/);
+    expect(() => params({ series: { "kx high": { spread: "0.05" } } })).toThrow(/series ticker/);
+  });
+
   test("thin or one-sided book (without our quotes): no quotes, resting ones pulled", () => {
     const p = params({ markets: ["MM"], min_book_contracts: 5 });
     expect(run([mk({ yesAskSize: 400 })], portfolio(), p)).toEqual([]);
