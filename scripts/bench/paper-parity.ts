@@ -18,21 +18,9 @@
 // participants send; venues A and B replay that recording instead of deciding, so their other
 // traders send the same orders whatever live did on A, and a gap is the fill model's alone (live's
 // orders still take liquidity and rest in queues on A, as they would on Kalshi).
-import { Database } from "bun:sqlite";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { formatDollars2 } from "../../src/kalshi/money.ts";
-import { ParticipantFlow } from "../../src/sim/participant-flow.ts";
-import { ensureBinary, runBin, tempDir } from "../../test/helpers/bin.ts";
-import {
-  E2E_START_MS,
-  exchangeAccount,
-  onceArgs,
-  positionsValue,
-  readLedger,
-  startVenue,
-  writeBotConfig,
-} from "../../test/engine/e2e-harness.ts";
+import { ensureBinary } from "../../test/helpers/bin.ts";
+import { type ParityFill, type ParityRow, runParity } from "../../test/engine/parity-run.ts";
 
 const argv = process.argv.slice(2);
 const arg = (name: string, def: string) => {
@@ -49,88 +37,10 @@ const MARKDOWN = argv.includes("--markdown");
 const PARAMS = JSON.parse(arg("params", "{}")) as Record<string, unknown>;
 const FLOW = arg("flow", "reactive");
 if (FLOW !== "reactive" && FLOW !== "fixed") throw new Error(`--flow: reactive or fixed, not ${FLOW}`);
-const START_MICROS = 1_000_000_000;
-
-interface Fill {
-  price: number;
-  count: number;
-  is_taker: number;
-}
-
-function fills(dbPath: string, paper: boolean): Fill[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.query("select price, count, is_taker from fills where paper = ? order by id").all(paper ? 1 : 0) as Fill[];
-  } finally {
-    db.close();
-  }
-}
-
-interface Row {
-  seed: number;
-  livePnl: number;
-  paperPnl: number;
-  notional: number;
-  liveFills: Fill[];
-  paperFills: Fill[];
-}
-
-/** The participants of the seed's market over the bench's span, with no bot on it. */
-async function recordFlow(seed: number): Promise<ParticipantFlow> {
-  const dir = tempDir(`parity-flow-${seed}`);
-  const flow = new ParticipantFlow();
-  const r = await startVenue(dir, { seed, startMs: E2E_START_MS, balanceMicros: START_MICROS, flow: { record: flow } });
-  try {
-    for (let i = 0; i < CYCLES; i++) r.step(STEP_MS);
-    return flow;
-  } finally {
-    await r.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function runOne(strategy: string, seed: number): Promise<Row> {
-  const dirA = tempDir(`parity-live-${seed}`);
-  const dirB = tempDir(`parity-paper-${seed}`);
-  const flow = FLOW === "fixed" ? await recordFlow(seed) : null;
-  const venue = { seed, startMs: E2E_START_MS, balanceMicros: START_MICROS, ...(flow ? { flow: { replay: flow } } : {}) };
-  const a = await startVenue(dirA, venue);
-  const b = await startVenue(dirB, venue);
-  try {
-    const strategies = {
-      event_arbitrage: { enabled: false },
-      market_maker: { enabled: false },
-      fair_value: { enabled: false },
-      [strategy]: { ...PARAMS, enabled: true },
-    };
-    // Quotes rest between runs as a daemon's would (the default cancels them at the end of each --once).
-    const cfgA = writeBotConfig(dirA, a, { trading: { cancel_on_exit: false, strategies } });
-    const cfgB = writeBotConfig(dirB, b, { trading: { dry_run: true, cancel_on_exit: false, strategies } });
-    for (let i = 0; i <= CYCLES; i++) {
-      const [ra, rb] = await Promise.all([
-        runBin(onceArgs(cfgA, dirA), { cwd: dirA, timeoutMs: 60_000 }),
-        runBin(onceArgs(cfgB, dirB), { cwd: dirB, timeoutMs: 60_000 }),
-      ]);
-      if (ra.code !== 0 || rb.code !== 0)
-        throw new Error(`seed ${seed} cycle ${i + 1}: live exit ${ra.code}, paper exit ${rb.code}\n${ra.stderr}\n${rb.stderr}`);
-      if (i < CYCLES) {
-        a.step(STEP_MS);
-        b.step(STEP_MS);
-      }
-    }
-    const livePnl = a.sim.exchange.equity(exchangeAccount(a).account.userId) - START_MICROS;
-    const paper = readLedger(join(dirB, "data/kalshi.sqlite"), true);
-    const paperPnl = paper.cashMicros + positionsValue(b, paper.positions) - START_MICROS;
-    const liveFills = fills(join(dirA, "data/kalshi.sqlite"), false);
-    const paperFills = fills(join(dirB, "data/kalshi.sqlite"), true);
-    const notional = liveFills.reduce((s, f) => s + f.price * f.count, 0);
-    return { seed, livePnl, paperPnl, notional, liveFills, paperFills };
-  } finally {
-    await a.stop();
-    await b.stop();
-    if (process.env.KALSHI_BOT_KEEP_TMP !== "1") for (const d of [dirA, dirB]) rmSync(d, { recursive: true, force: true });
-  }
-}
+type Fill = ParityFill;
+type Row = ParityRow;
+const runOne = (strategy: string, seed: number): Promise<Row> =>
+  runParity({ strategy, seed, cycles: CYCLES, stepMs: STEP_MS, flow: FLOW, params: PARAMS });
 
 const usd = (m: number) => `${m < 0 ? "-" : ""}$${formatDollars2(Math.abs(m))}`;
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)} %`;

@@ -1,0 +1,105 @@
+// One paper-vs-live run of the local exchange (issue 13): two venues of the same seed and start,
+// the binary `--once` live on A and dry-run on B in lockstep, one strategy enabled. With the fixed
+// flow a third venue first records what its participants send with no bot on it, and A and B
+// replay that recording (src/sim/participant-flow.ts). Used by scripts/bench/paper-parity.ts and
+// test/engine/paper-parity-fixed.test.ts.
+import { Database } from "bun:sqlite";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { ParticipantFlow } from "../../src/sim/participant-flow.ts";
+import { runBin, tempDir } from "../helpers/bin.ts";
+import { E2E_START_MS, exchangeAccount, onceArgs, positionsValue, readLedger, startVenue, writeBotConfig } from "./e2e-harness.ts";
+
+export const PARITY_START_MICROS = 1_000_000_000;
+
+export interface ParityFill {
+  price: number;
+  count: number;
+  is_taker: number;
+}
+
+export interface ParityRow {
+  seed: number;
+  livePnl: number;
+  paperPnl: number;
+  /** Σ price × count of live's fills (micros × count units). */
+  notional: number;
+  liveFills: ParityFill[];
+  paperFills: ParityFill[];
+}
+
+export interface ParityOptions {
+  strategy: string;
+  seed: number;
+  cycles: number;
+  stepMs: number;
+  flow: "reactive" | "fixed";
+  /** The strategy's parameters over the shipped defaults. */
+  params?: Record<string, unknown>;
+}
+
+function fills(dbPath: string, paper: boolean): ParityFill[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.query("select price, count, is_taker from fills where paper = ? order by id").all(paper ? 1 : 0) as ParityFill[];
+  } finally {
+    db.close();
+  }
+}
+
+/** The participants of the seed's market over the run's span, with no bot on it. */
+async function recordFlow(o: ParityOptions): Promise<ParticipantFlow> {
+  const dir = tempDir(`parity-flow-${o.seed}`);
+  const flow = new ParticipantFlow();
+  const r = await startVenue(dir, { seed: o.seed, startMs: E2E_START_MS, balanceMicros: PARITY_START_MICROS, flow: { record: flow } });
+  try {
+    for (let i = 0; i < o.cycles; i++) r.step(o.stepMs);
+    return flow;
+  } finally {
+    await r.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runParity(o: ParityOptions): Promise<ParityRow> {
+  const dirA = tempDir(`parity-live-${o.seed}`);
+  const dirB = tempDir(`parity-paper-${o.seed}`);
+  const flow = o.flow === "fixed" ? await recordFlow(o) : null;
+  const venue = { seed: o.seed, startMs: E2E_START_MS, balanceMicros: PARITY_START_MICROS, ...(flow ? { flow: { replay: flow } } : {}) };
+  const a = await startVenue(dirA, venue);
+  const b = await startVenue(dirB, venue);
+  try {
+    const strategies = {
+      event_arbitrage: { enabled: false },
+      market_maker: { enabled: false },
+      fair_value: { enabled: false },
+      [o.strategy]: { ...o.params, enabled: true },
+    };
+    // Quotes rest between runs as a daemon's would (the default cancels them at the end of each --once).
+    const cfgA = writeBotConfig(dirA, a, { trading: { cancel_on_exit: false, strategies } });
+    const cfgB = writeBotConfig(dirB, b, { trading: { dry_run: true, cancel_on_exit: false, strategies } });
+    for (let i = 0; i <= o.cycles; i++) {
+      const [ra, rb] = await Promise.all([
+        runBin(onceArgs(cfgA, dirA), { cwd: dirA, timeoutMs: 60_000 }),
+        runBin(onceArgs(cfgB, dirB), { cwd: dirB, timeoutMs: 60_000 }),
+      ]);
+      if (ra.code !== 0 || rb.code !== 0)
+        throw new Error(`seed ${o.seed} cycle ${i + 1}: live exit ${ra.code}, paper exit ${rb.code}\n${ra.stderr}\n${rb.stderr}`);
+      if (i < o.cycles) {
+        a.step(o.stepMs);
+        b.step(o.stepMs);
+      }
+    }
+    const livePnl = a.sim.exchange.equity(exchangeAccount(a).account.userId) - PARITY_START_MICROS;
+    const paper = readLedger(join(dirB, "data/kalshi.sqlite"), true);
+    const paperPnl = paper.cashMicros + positionsValue(b, paper.positions) - PARITY_START_MICROS;
+    const liveFills = fills(join(dirA, "data/kalshi.sqlite"), false);
+    const paperFills = fills(join(dirB, "data/kalshi.sqlite"), true);
+    const notional = liveFills.reduce((s, f) => s + f.price * f.count, 0);
+    return { seed: o.seed, livePnl, paperPnl, notional, liveFills, paperFills };
+  } finally {
+    await a.stop();
+    await b.stop();
+    if (process.env.KALSHI_BOT_KEEP_TMP !== "1") for (const d of [dirA, dirB]) rmSync(d, { recursive: true, force: true });
+  }
+}
