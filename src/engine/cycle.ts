@@ -1194,12 +1194,30 @@ export class Engine {
     if (!mm) return null;
     const base = this.passBase();
     if (typeof base === "string") return this.narrowDeclined(ticker, base);
-    const { live, md, cycleId } = base;
-    if (!md.markets.has(ticker) || !live.isTrusted(ticker)) return null;
+    if (!base.md.markets.has(ticker) || !base.live.isTrusted(ticker)) return null;
     if (this.om.needsReconcile) return this.narrowDeclined(ticker, "an order outcome to look up first");
     if (this.om.filledSinceReconcile.has(ticker)) return this.narrowDeclined(ticker, "own fill not reconciled yet");
+    // The decision's ledger reads under one write check (Ledger.readOnly): it writes nothing, its
+    // mid history row included (written once the request left, or at once when none goes).
+    let intents: Intent[] | string | null = null;
+    try {
+      intents = this.d.ledger.readOnly(() => this.narrowIntents(mm, base, ticker, burstAt));
+    } finally {
+      if (!Array.isArray(intents) || intents.length === 0) this.mids?.writeLater();
+    }
+    if (typeof intents === "string") return this.narrowDeclined(ticker, intents);
+    if (intents === null) return null;
+    const verdict = this.strategies.length === 1 ? "taken" : "shared";
+    if (verdict === "taken") this.view.noteDecided(base.md, new Set([ticker]));
+    if (intents.length > 0) this.narrowInFlight = this.narrowSend(base, ticker, intents, burstAt);
+    return verdict;
+  }
+
+  /** market_maker's intents on `ticker` alone, or why the narrow path leaves it (null: silently). Reads only. */
+  private narrowIntents(mm: EnabledStrategy, base: PassBase, ticker: string, burstAt: number): Intent[] | string | null {
+    const { live, md, cycleId } = base;
     const { ledger } = this.d;
-    if (ledger.blockedTickers().has(ticker)) return this.narrowDeclined(ticker, "an order outcome unknown here");
+    if (ledger.blockedTickers().has(ticker)) return "an order outcome unknown here";
     const mine = this.view.passMarkets(mm, NO_MARKETS);
     const rel = mm.strategy.relevance;
     const limit = rel?.unit === "market" ? (rel.top?.limit(mm.params) ?? Infinity) : 0;
@@ -1208,11 +1226,10 @@ export class Engine {
     const pv = portfolioView(this.gate.snapshot.cashMicros, ledger.positions(), ledger.ordersWithStatus(["resting"]));
     const own = pv.restingOrders.filter((o) => o.ticker === ticker && o.strategy === mm.name);
     const removed = live.removedSince(ticker, burstAt);
-    if (removed === null) return this.narrowDeclined(ticker, "too many book changes since the update to tell a sweep");
-    if (sweptTowardOurs(removed, own))
-      return this.narrowDeclined(ticker, "a level at or before our quote lost size: a sweep toward it may be under way");
+    if (removed === null) return "too many book changes since the update to tell a sweep";
+    if (sweptTowardOurs(removed, own)) return "a level at or before our quote lost size: a sweep toward it may be under way";
     if (!ownQuotesIntact(own, (leg, price) => live.sizeAt(ticker, leg, price)))
-      return this.narrowDeclined(ticker, "the book does not show our quotes as the ledger has them");
+      return "the book does not show our quotes as the ledger has them";
     const stratNow = this.exchangeClock.now() ?? Date.now();
     const since = mm.strategy.fillsSince?.(mm.params, stratNow);
     const ownFills = since === undefined ? undefined : ledger.strategyFills(mm.name, since);
@@ -1221,10 +1238,9 @@ export class Engine {
     const markets = new Map([[ticker, m]]);
     const hist = mm.strategy.historyFor?.(markets, mm.params, portfolio, stratNow) ?? null;
     this.mids ??= ledger.midHistory();
-    const midHistory = hist?.length ? this.mids.observe([m], stratNow, cycleId, portfolio.restingOrders) : undefined;
-    let intents: Intent[];
+    const midHistory = hist?.length ? this.mids.observe([m], stratNow, cycleId, portfolio.restingOrders, true) : undefined;
     try {
-      intents = mm.strategy
+      return mm.strategy
         .decide({
           markets,
           events: md.events,
@@ -1238,10 +1254,6 @@ export class Engine {
     } catch {
       return null;
     }
-    const verdict = this.strategies.length === 1 ? "taken" : "shared";
-    if (verdict === "taken") this.view.noteDecided(md, new Set([ticker]));
-    if (intents.length > 0) this.narrowInFlight = this.narrowSend(base, ticker, intents, burstAt);
-    return verdict;
   }
 
   /** The narrow path's intents through the order manager, then what a pass does after sending. */
@@ -1255,6 +1267,9 @@ export class Engine {
     try {
       const exec = await this.om.execute(intents, base.cycleId);
       client.beforeFetch = null;
+      // The mid history row of this decision, kept off the path to the request (a failure above
+      // leaves it to the next narrow decision to write).
+      this.mids?.writeLater();
       if (exec.filledImmediately > 0) await this.arb.repair(base.md, base.cycleId, exec, (t) => this.view.refreshView(base.md, t));
       await this.afterExecute(exec);
       this.passNote(base.md, intents);

@@ -388,7 +388,8 @@ interface OrderShape {
 }
 
 interface Check {
-  name: string;
+  /** Built only for a failing check: formatting every limit's name cost more than the checks on each order. */
+  name: () => string;
   ok(n: Count): boolean;
 }
 
@@ -409,21 +410,27 @@ function createChecks(o: OrderShape, s: RiskSnapshot, L: ResolvedRiskLimits): Ch
   const available = s.cashMicros - L.minCashReserveMicros;
 
   const checks: Check[] = [
-    { name: `at most ${L.maxContractsPerOrder / COUNT_ONE} contracts per order`, ok: (n) => n <= L.maxContractsPerOrder },
+    { name: () => `at most ${L.maxContractsPerOrder / COUNT_ONE} contracts per order`, ok: (n) => n <= L.maxContractsPerOrder },
   ];
-  if (s.state === "reducing") checks.push({ name: "reducing: only orders that shrink the position", ok: (n) => n <= closable });
-  if (o.reduceOnly) checks.push({ name: "reduce_only beyond the position", ok: (n) => n <= closable });
+  if (s.state === "reducing") checks.push({ name: () => "reducing: only orders that shrink the position", ok: (n) => n <= closable });
+  if (o.reduceOnly) checks.push({ name: () => "reduce_only beyond the position", ok: (n) => n <= closable });
   if (!o.setLeg) {
     checks.push({
-      name: `position per market at most ${L.maxPositionPerMarket / COUNT_ONE}`,
+      name: () => `position per market at most ${L.maxPositionPerMarket / COUNT_ONE}`,
       ok: (n) => (o.side === "bid" ? naked + bids + n <= L.maxPositionPerMarket : naked - asks - n >= -L.maxPositionPerMarket),
     });
   }
   checks.push(
-    { name: `order cost at most $${formatDollars2(L.maxOrderMicros)}`, ok: (n) => lp * n + fee(n) <= L.maxOrderMicros },
-    { name: `event exposure at most $${formatDollars2(L.maxEventExposureMicros)}`, ok: (n) => ev + added(n) <= L.maxEventExposureMicros },
-    { name: `total exposure at most $${formatDollars2(L.maxTotalExposureMicros)}`, ok: (n) => tot + added(n) <= L.maxTotalExposureMicros },
-    { name: "cash available after resting orders and the reserve", ok: (n) => added(n) + fee(n) <= available },
+    { name: () => `order cost at most $${formatDollars2(L.maxOrderMicros)}`, ok: (n) => lp * n + fee(n) <= L.maxOrderMicros },
+    {
+      name: () => `event exposure at most $${formatDollars2(L.maxEventExposureMicros)}`,
+      ok: (n) => ev + added(n) <= L.maxEventExposureMicros,
+    },
+    {
+      name: () => `total exposure at most $${formatDollars2(L.maxTotalExposureMicros)}`,
+      ok: (n) => tot + added(n) <= L.maxTotalExposureMicros,
+    },
+    { name: () => "cash available after resting orders and the reserve", ok: (n) => added(n) + fee(n) <= available },
   );
   return checks;
 }
@@ -456,7 +463,7 @@ function gate(o: OrderShape, s: RiskSnapshot, L: ResolvedRiskLimits, nowMs: numb
   // Whole contracts when the intent was whole: fractional sizes are not enabled on every market.
   const unit = o.count % COUNT_ONE === 0 ? COUNT_ONE : 1;
   const n = largestFitting(checks, o.count, unit);
-  const why = failing.map((c) => c.name).join("; ");
+  const why = failing.map((c) => c.name()).join("; ");
   if (n <= 0) return { verdict: "reject", reason: why };
   return { verdict: "resize", count: n, reason: `resized to ${n / COUNT_ONE} contracts: ${why}` };
 }

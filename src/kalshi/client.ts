@@ -8,6 +8,7 @@ import { KalshiApiError, errorFromNetwork, errorFromResponse } from "./errors.ts
 import { OverCapacityError, RateLimiter, backoffMs, sleep, type Tier } from "./rate-limit.ts";
 import { normalizeBaseUrl, wsUrlFromBaseUrl } from "./urls.ts";
 import * as W from "./wire/index.ts";
+import { encodeAmendBody, encodeCreateBody } from "./wire/order-encode.ts";
 import type { Count, Price } from "./money.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -1031,13 +1032,8 @@ export class KalshiClient {
   async createOrder(input: CreateOrderInput, signal?: AbortSignal): Promise<CreateOrderResult> {
     const clientOrderId = input.client_order_id ?? randomUUID();
     const endpoint = "/portfolio/events/orders";
-    const body = this.encode(
-      W.CreateOrderV2Request,
-      { ...this.indexOf(input.ticker), ...input, client_order_id: clientOrderId },
-      "POST",
-      endpoint,
-      clientOrderId,
-    );
+    const value = { ...this.indexOf(input.ticker), ...input, client_order_id: clientOrderId };
+    const body = encodeCreateBody(value) ?? this.encode(W.CreateOrderV2Request, value, "POST", endpoint, clientOrderId);
     const r = await this.call({
       method: "POST",
       endpoint,
@@ -1139,7 +1135,8 @@ export class KalshiClient {
     signal?: AbortSignal,
   ): Promise<W.AmendOrderV2Result> {
     const endpoint = "/portfolio/events/orders/{order_id}/amend";
-    const body = this.encode(W.AmendOrderV2Request, { ...this.indexOf(input.ticker), ...input }, "POST", endpoint, input.client_order_id);
+    const value = { ...this.indexOf(input.ticker), ...input };
+    const body = encodeAmendBody(value) ?? this.encode(W.AmendOrderV2Request, value, "POST", endpoint, input.client_order_id);
     return this.call({
       method: "POST",
       endpoint,

@@ -31,7 +31,9 @@ export function setKillSwitchFile(path: string | null): void {
 /** Whether `path` exists (a stat per check: cheap next to the request it guards). */
 export function fileSwitch(path: string): { on: boolean; reason?: string } {
   try {
-    statSync(path);
+    // Missing is the usual answer, and read on the way to every order: without the exception
+    // Node's statSync throws for it (its stack trace cost ~25 us of the ~35 us of this read).
+    if (statSync(path, { throwIfNoEntry: false }) === undefined) return { on: false };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // Missing: off. Anything else (EACCES on the folder, EIO): cannot tell, so fail closed.

@@ -98,6 +98,28 @@ describe("ledger reads kept until the next write", () => {
     expect(ledger.strategyFills("market_maker", 1_500).map((f) => f.tsMs)).toEqual([2_000, 3_000]);
     expect(ledger.strategyFills("other", 0)).toEqual([]);
   });
+  test("a read-only section checks for writes around it: another connection's commit before it is seen; a write inside it throws and leaves nothing read in it", () => {
+    const { ledger, file } = fresh();
+    ledger.insertPending([order("A")]);
+    const [blocked, pending] = ledger.readOnly(() => [ledger.blockedTickers(), ledger.ordersWithStatus(["pending", "unknown"])] as const);
+    expect(blocked.has("A")).toBe(true);
+    expect(pending.map((r) => r.ticker)).toEqual(["A"]);
+
+    const other = new Database(file);
+    other.run("update orders set status = 'resting'");
+    other.close();
+    expect(ledger.readOnly(() => ledger.blockedTickers().size)).toBe(0);
+
+    // A write inside (a bug): the reads in the section may not show it, so it throws, and what they kept is dropped.
+    expect(() =>
+      ledger.readOnly(() => {
+        ledger.blockedTickers();
+        ledger.db.$client.run("update orders set status = 'unknown'");
+        return ledger.blockedTickers();
+      }),
+    ).toThrow(/written inside a read-only section/);
+    expect(ledger.blockedTickers().has("A")).toBe(true);
+  });
 });
 
 describe("mid history kept in memory", () => {
@@ -170,5 +192,26 @@ describe("mid history kept in memory", () => {
       { ticker: "B", bid: 5000, ask: 5200 },
       { ticker: "D", bid: 4100, ask: 4300 },
     ]);
+  });
+
+  test("rows observed to be written later: the same answer at once, in the file only after writeLater", () => {
+    const { ledger } = fresh();
+    const now = ledger.midHistory();
+    const later = ledger.midHistory();
+    const T0 = Date.UTC(2026, 10, 24, 14, 0, 0);
+    const rowsInFile = () => (ledger.db.$client.query("select count(*) as n from market_snapshots").get() as { n: number }).n;
+    const a = now.observe([market("A", { yesBid: 4000, yesAsk: 4200 })], T0, null, []);
+    expect(rowsInFile()).toBe(1);
+    const b = later.observe([market("B", { yesBid: 4000, yesAsk: 4200 })], T0, null, [], true);
+    expect(b.get("B")).toEqual(a.get("A")!);
+    expect(rowsInFile()).toBe(1);
+    later.writeLater();
+    expect(rowsInFile()).toBe(2);
+    // Written once: another writeLater adds nothing, and a fresh reader finds the row.
+    later.writeLater();
+    expect(rowsInFile()).toBe(2);
+    expect(new MidHistory(ledger.db.$client).observe([market("B", { yesBid: 4000, yesAsk: 4200 })], T0 + 1, null, []).get("B")).toEqual(
+      b.get("B")!,
+    );
   });
 });

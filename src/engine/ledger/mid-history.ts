@@ -21,15 +21,21 @@ export class MidHistory {
 
   constructor(private readonly db: Database) {}
 
+  /** Rows observed with `later` and not written yet (writeLater). */
+  private readonly unwritten: Array<[number | null, string, Price, Price, Price | null, number, number]> = [];
+
   /**
    * Record the two-sided markets among `views` (throttled), then return their history since now − window.
    * What is recorded is the market without our own resting orders (`resting`): the mid of others' quotes.
+   * `later`: the rows are kept in memory at once but written by writeLater() (the narrow requote
+   * writes them after its request left: a history row is no order and need not precede one).
    */
   observe(
     views: readonly MarketView[],
     nowMs: number,
     cycleId: number | null,
     resting: readonly RestingOrderView[],
+    later = false,
   ): Map<string, Array<readonly [number, Price]>> {
     const ins = this.db.query(
       "insert into market_snapshots (cycle_id, ticker, yes_bid, yes_ask, last_price, volume, at) values (?, ?, ?, ?, ?, ?, ?)",
@@ -41,7 +47,8 @@ export class MidHistory {
       const last = this.lastWrite.get(m.ticker) ?? this.lastWrittenAt(m.ticker);
       if (last !== null && nowMs - last < MIN_GAP_MS) continue;
       const k = this.rowsSince(m.ticker, from);
-      ins.run(cycleId, m.ticker, m.yesBid, m.yesAsk, m.lastPrice, m.volume, nowMs);
+      if (later) this.unwritten.push([cycleId, m.ticker, m.yesBid, m.yesAsk, m.lastPrice, m.volume, nowMs]);
+      else ins.run(cycleId, m.ticker, m.yesBid, m.yesAsk, m.lastPrice, m.volume, nowMs);
       this.lastWrite.set(m.ticker, nowMs);
       // Writes come at least MIN_GAP_MS after the newest row, so appending keeps the order.
       k.rows.push([nowMs, Math.floor((m.yesBid + m.yesAsk) / 2)]);
@@ -80,6 +87,15 @@ export class MidHistory {
       k.from = cut;
     }
     return k;
+  }
+
+  /** Write the rows observed with `later`. */
+  writeLater(): void {
+    if (this.unwritten.length === 0) return;
+    const ins = this.db.query(
+      "insert into market_snapshots (cycle_id, ticker, yes_bid, yes_ask, last_price, volume, at) values (?, ?, ?, ?, ?, ?, ?)",
+    );
+    for (const r of this.unwritten.splice(0)) ins.run(...r);
   }
 
   private lastWrittenAt(ticker: string): number | null {

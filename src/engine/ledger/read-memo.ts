@@ -12,23 +12,25 @@ import type { Database } from "bun:sqlite";
 export class ReadMemo {
   private stamp = "";
   private readonly values = new Map<string, unknown>();
-  private readonly stampQuery;
+  private readonly changes;
+  private readonly version;
 
   constructor(db: Database) {
-    this.stampQuery = db.query<{ c: number; v: number }, []>(
-      "select total_changes() as c, (select data_version from pragma_data_version) as v",
-    );
+    // Two statements: the pragma as a statement costs less than the pragma_data_version table
+    // function inside one select (~45 against ~70 us on a path that last ran a second ago).
+    this.changes = db.query<{ c: number }, []>("select total_changes() as c");
+    this.version = db.query<{ data_version: number }, []>("PRAGMA data_version");
   }
 
   /** The database's write stamp now (see the header). */
   now(): string {
-    const r = this.stampQuery.get()!;
-    return `${r.c}:${r.v}`;
+    return `${this.changes.get()!.c}:${this.version.get()!.data_version}`;
   }
 
   /** `read()`'s value, from the memo when nothing was written since it was read under `key`. */
   get<T>(key: string, read: () => T): T {
-    const stamp = this.now();
+    // Inside pinned(): the stamp read at its start stands for every read in it.
+    const stamp = this.pin ?? this.now();
     if (stamp !== this.stamp) {
       this.values.clear();
       this.stamp = stamp;
@@ -36,7 +38,38 @@ export class ReadMemo {
     if (this.values.has(key)) return this.values.get(key) as T;
     const v = read();
     // A read that wrote (none should) would leave a stamp its value does not match: not kept.
-    if (this.now() === stamp) this.values.set(key, v);
+    if (this.pin !== null || this.now() === stamp) this.values.set(key, v);
     return v;
+  }
+
+  private pin: string | null = null;
+
+  /**
+   * Runs `fn`, which must only read, with the write stamp read once at its start and once at its
+   * end instead of twice per read (each ~7 us warm, ~50 us on a path that last ran a second ago).
+   * Synchronous, so nothing of this process runs in between; another process's commit in the middle
+   * is as if it came just after. A write inside `fn` (a bug) moves the stamp: the reads kept in it
+   * are dropped and it throws, so no decision is taken on them.
+   */
+  pinned<T>(fn: () => T): T {
+    if (this.pin !== null) return fn();
+    const stamp = this.now();
+    if (stamp !== this.stamp) {
+      this.values.clear();
+      this.stamp = stamp;
+    }
+    this.pin = stamp;
+    let out: T;
+    try {
+      out = fn();
+    } finally {
+      this.pin = null;
+    }
+    if (this.now() !== stamp) {
+      this.values.clear();
+      this.stamp = "";
+      throw new Error("the ledger was written inside a read-only section");
+    }
+    return out;
   }
 }
