@@ -45,7 +45,7 @@ import {
 } from "./risk.ts";
 import type { OrderTransport } from "./transport.ts";
 import { DecisionCache, sameValue, verifyDecision } from "./decision-cache.ts";
-import { TrackedMarkets } from "./market-changes.ts";
+import { seenOf, TrackedMarkets, type MarketsSeen } from "./market-changes.ts";
 import { viewWithoutOwn, withTopFromDepth } from "./view-without-own.ts";
 import { LatencySamples, ownQuotesIntact, sweptTowardOurs } from "./requote.ts";
 
@@ -779,21 +779,20 @@ export class Engine {
     if (c?.md === md) return c.rec;
     // A new load mostly repeats the last one's fees: the record is rebuilt only when one differs.
     // Between full loads only the markets the map's lineage names can differ (market-changes.ts).
-    const changed = c && md.markets instanceof TrackedMarkets ? md.markets.changesSince(c.markets) : null;
+    const changed = c && md.markets instanceof TrackedMarkets ? md.markets.changesSince(c.seen) : null;
     const same = changed
       ? [...changed].every((t) => c!.rec[t] === md.markets.get(t)?.feeMultiplierE4)
       : c !== null && c.size === md.markets.size && sameFees(c.rec, md);
     if (c !== null && same) {
-      this.feeMultCache = { md, markets: md.markets, rec: c.rec, size: c.size };
+      this.feeMultCache = { md, seen: seenOf(md.markets), rec: c.rec, size: c.size };
       return c.rec;
     }
     const rec: Record<string, number> = {};
     for (const m of md.markets.values()) rec[m.ticker] = m.feeMultiplierE4;
-    this.feeMultCache = { md, markets: md.markets, rec, size: md.markets.size };
+    this.feeMultCache = { md, seen: seenOf(md.markets), rec, size: md.markets.size };
     return rec;
   }
-  private feeMultCache: { md: MarketData; markets: ReadonlyMap<string, MarketView>; rec: Record<string, number>; size: number } | null =
-    null;
+  private feeMultCache: { md: MarketData; seen: MarketsSeen | null; rec: Record<string, number>; size: number } | null = null;
 
   /** Every strategy on the markets not blocked by an unknown outcome; scope enforced here. */
   private decide(
@@ -898,8 +897,8 @@ export class Engine {
    */
   private cacheChanges(markets: ReadonlyMap<string, MarketView>, blocked: ReadonlySet<string>): ReadonlySet<string> | null {
     const saw = this.cacheSaw;
-    this.cacheSaw = { markets, blocked };
-    const changed = markets instanceof TrackedMarkets && saw ? markets.changesSince(saw.markets) : null;
+    this.cacheSaw = { seen: seenOf(markets), blocked };
+    const changed = markets instanceof TrackedMarkets && saw ? markets.changesSince(saw.seen) : null;
     if (!changed || !saw) return null;
     const out = new Set(changed);
     for (const t of blocked) if (!saw.blocked.has(t)) out.add(t);
@@ -907,7 +906,7 @@ export class Engine {
     return out;
   }
   /** The market map and blocked markets the decision cache's last begin saw. */
-  private cacheSaw: { markets: ReadonlyMap<string, MarketView>; blocked: ReadonlySet<string> } | null = null;
+  private cacheSaw: { seen: MarketsSeen | null; blocked: ReadonlySet<string> } | null = null;
 
   /** Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything. */
   private inventories(view: PortfolioView): Map<string, ReadonlyMap<string, number>> {

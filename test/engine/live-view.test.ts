@@ -89,8 +89,8 @@ describe("live overlay between full loads", () => {
     await view.overlayLive(md);
     expect(md.markets).toEqual(fromScratch(rest, wantsDepth));
     let incremental = 0;
-    // What a consumer (the decision cache) last saw: the map and its views then.
-    let saw = { map: md.markets, views: new Map(md.markets) };
+    // What a consumer (the decision cache) last saw: where the map stood and its views then.
+    let saw = { seen: (md.markets as TrackedMarkets).seen(), views: new Map(md.markets) };
     let depthSet = 0;
     for (let round = 0; round < 12; round++) {
       // Even rounds: the exchange moves, books change on the feed (their markets are taken as dirty).
@@ -110,8 +110,8 @@ describe("live overlay between full loads", () => {
       view.setCycle(md, wantsDepth, { changed: new Set(stale), depthKey });
       rest = new Map(md.markets);
       const n = await view.overlayLive(md);
-      // The incremental path: a map derived from the last one handed out (market-changes.ts).
-      if ((md.markets as TrackedMarkets).changesSince(saw.map) !== null) incremental++;
+      // The incremental path: the map handed out last time, changed where it changed (market-changes.ts).
+      if ((md.markets as TrackedMarkets).changesSince(saw.seen) !== null) incremental++;
       const expected = fromScratch(rest, wantsDepth);
       expect([...md.markets.keys()]).toEqual([...expected.keys()]);
       expect(md.markets).toEqual(expected);
@@ -136,15 +136,15 @@ describe("live overlay between full loads", () => {
       md.markets.set(td, { ...md.markets.get(td)!, book: { yes: [], no: [] } });
       depthSet++;
       expect(md.markets).toBeInstanceOf(TrackedMarkets);
-      const ch = (md.markets as TrackedMarkets).changesSince(saw.map);
+      const ch = (md.markets as TrackedMarkets).changesSince(saw.seen);
       expect(ch).not.toBeNull();
       const differ = tickers.filter((t) => md.markets.get(t) !== saw.views.get(t));
       expect(differ.filter((t) => !ch!.has(t))).toEqual([]);
       expect(differ.length).toBeGreaterThan(0);
-      expect((md.markets as TrackedMarkets).changesSince(new Map(md.markets))).toBeNull();
-      saw = { map: md.markets, views: new Map(md.markets) };
+      expect((md.markets as TrackedMarkets).changesSince({ map: new Map(md.markets), at: saw.seen.at })).toBeNull();
+      saw = { seen: (md.markets as TrackedMarkets).seen(), views: new Map(md.markets) };
     }
-    // Between full loads the overlay took the incremental path (a new map, not md.markets changed in place).
+    // Between full loads the overlay took the incremental path.
     expect(incremental).toBe(12);
     expect(depthSet).toBe(12);
     // After the last pass edit, one more overlay with nothing changed restores the decided views.
@@ -152,6 +152,45 @@ describe("live overlay between full loads", () => {
     view.setCycle(md, wantsDepth, { changed: new Set(), depthKey: "3" });
     await view.overlayLive(md);
     expect(tickers.filter((t) => view.moved(t))).toEqual([]);
+  }, 60_000);
+
+  test("the scope between full loads is compared at the re-read markets: one that left and one that joined are both seen", async () => {
+    const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => live, log: () => {} });
+    let md: MarketData = await source.load(scope);
+    const tickers = [...md.markets.keys()];
+    await settle(tickers);
+    // The first scope leaves out `joins`; a later refresh drops `leaves` and brings `joins` in: the
+    // same number of markets, a different scope.
+    const [leaves, joins] = [tickers[3]!, tickers[5]!];
+    const joinsView = md.markets.get(joins)!;
+    md.markets.delete(joins);
+    view.setCycle(md, () => false, { changed: null, depthKey: "" });
+    await view.overlayLive(md);
+    try {
+      for (const swap of [false, false, true]) {
+        md = await source.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, swap ? [leaves, joins] : []);
+        if (swap) {
+          md.markets.delete(leaves);
+          md.markets.set(joins, joinsView);
+        }
+        view.setCycle(md, () => false, { changed: new Set(swap ? [leaves, joins] : []), depthKey: "" });
+        const rest = new Map(md.markets);
+        await view.overlayLive(md);
+        if (swap) await settle([joins]);
+        expect([...md.markets.keys()].sort()).toEqual([...rest.keys()].sort());
+        expect(md.markets).toEqual(fromScratch(rest, () => false));
+      }
+      expect(md.markets.has(leaves)).toBe(false);
+      // The live books follow the new scope: `joins` is subscribed (its book trusted), `leaves` no longer.
+      expect(live.isTrusted(joins)).toBe(true);
+      expect(live.isTrusted(leaves)).toBe(false);
+    } finally {
+      // The other tests share these live books: the whole scope again.
+      md = await source.load(scope);
+      view.setCycle(md, () => false, { changed: null, depthKey: "" });
+      await view.overlayLive(md);
+      await settle(tickers);
+    }
   }, 60_000);
 
   test("the arbitrage watch list (every leg of an event fully in scope) follows a changed event and a changed scope", async () => {
@@ -235,7 +274,7 @@ describe("the markets a refresh re-reads between full loads", () => {
       const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => lb, log: () => {} });
       view.setCycle(md, () => false, { changed: null, depthKey: "" });
       await view.overlayLive(md);
-      let lastOut = md.markets;
+      let lastOut = (md.markets as TrackedMarkets).seen();
       // "Now" moves past one more close time every other round (the sim's own markets stay open).
       const closes = [...md.markets.values()].flatMap((m) => (m.closeTimeMs === null ? [] : [m.closeTimeMs])).sort((a, b) => a - b);
       let now = gclock.now();
@@ -269,8 +308,8 @@ describe("the markets a refresh re-reads between full loads", () => {
         view.setCycle(md, () => false, { changed: new Set(got), depthKey: "" });
         const last = lastOut;
         await view.overlayLive(md);
-        lastOut = md.markets;
-        // Incremental: the new map derives from the last one handed out.
+        lastOut = (md.markets as TrackedMarkets).seen();
+        // Incremental: the map handed out last time, changed where it changed.
         if (md.markets !== before && (md.markets as TrackedMarkets).changesSince(last) !== null) incremental++;
       }
       // Each way a market turns stale happened, between full overlays.
