@@ -323,3 +323,120 @@ describe("the markets a refresh re-reads between full loads", () => {
     }
   }, 60_000);
 });
+
+// Each way staleBases keeps its answer between calls without checking every market, alone: the
+// market in question is trusted (or open) at the first call and never re-read, so only that rule
+// can bring it into the second call's answer.
+describe("staleBases' rules, each alone", () => {
+  /** What checking every market finds: untrusted or past its close time. */
+  const fromScratchStale = (view: LiveView, lb: LiveBooks, now: number) =>
+    [...view.restViews]
+      .filter(([t, m]) => !lb.isTrusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now))
+      .map(([t]) => t)
+      .sort();
+
+  test("a close time passed since the last call", async () => {
+    const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => live, log: () => {} });
+    const md = await source.load(scope);
+    // (The overlay subscribes the whole scope: an earlier test may have left the shared books on less.)
+    view.setCycle(md, () => false, { changed: null, depthKey: "" });
+    await view.overlayLive(md);
+    await settle([...md.markets.keys()]);
+    const closes = [...view.restViews.values()].flatMap((m) => (m.closeTimeMs === null ? [] : [m.closeTimeMs])).sort((a, b) => a - b);
+    expect(closes.length).toBeGreaterThan(2);
+    // Before any close time: nothing stale (every book trusted).
+    expect(view.staleBases(live, closes[0]! - 1)).toEqual([]);
+    // Past the first two close times, with no market re-read in between.
+    const now = closes[1]!;
+    const got = view.staleBases(live, now).sort();
+    expect(got.length).toBeGreaterThanOrEqual(2);
+    expect(got).toEqual(fromScratchStale(view, live, now));
+  }, 60_000);
+
+  /**
+   * A local exchange that skips a sequence number now and then: a gap makes every book of its
+   * subscription untrusted at once, each with a notice, until the books are snapshotted again.
+   * `atGap` runs synchronously as the gap is handled (after the live books' own handler), while
+   * those books are still untrusted.
+   */
+  async function atFirstGap<T>(
+    run: (view: LiveView, md: MarketData, src: MarketDataSource) => Promise<void>,
+    atGap: (view: LiveView, lb: LiveBooks, md: MarketData) => T,
+  ): Promise<T> {
+    const gclock = new ManualClock(Date.now());
+    const gsim = await startSimServer({
+      port: 0,
+      seed: 9,
+      markets: 30,
+      clock: gclock,
+      quiet: true,
+      tier: "unlimited",
+      faults: "ws_skip_seq=0.02",
+      accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+    });
+    const client = new KalshiClient({ baseUrl: gsim.baseUrl, apiKeyId: KEY, privateKey, tier: "prime", backoffBaseMs: 5 });
+    const src = new MarketDataSource(client);
+    const md = await src.load(scope);
+    const lb = await LiveBooks.open({
+      wsOptions: { url: gsim.wsUrl, apiKeyId: KEY, privateKey, reconnectBaseMs: 20, reconnectMaxMs: 200, commandTimeoutMs: 2_000 },
+      tickers: [...md.markets.keys()],
+      ownOrders: false,
+    });
+    try {
+      const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => lb, log: () => {} });
+      view.setCycle(md, () => false, { changed: null, depthKey: "" });
+      await view.overlayLive(md);
+      // Every book trusted, then the first call (no frames run between the wait and the call).
+      const end = Date.now() + 10_000;
+      while ([...md.markets.keys()].some((t) => !lb.isTrusted(t))) {
+        if (Date.now() > end) throw new Error("live books not trusted after 10 s");
+        await Bun.sleep(10);
+      }
+      expect(view.staleBases(lb, 0)).toEqual([]);
+      await run(view, md, src);
+      let out: { value: T } | null = null;
+      const detach = lb.ws.on((e) => {
+        if (e.type === "gap" && out === null && e.tickers.length > 0) out = { value: atGap(view, lb, md) };
+      });
+      const stop = Date.now() + 20_000;
+      while (out === null) {
+        if (Date.now() > stop) throw new Error("no seq gap in 20 s");
+        gclock.advance(1_000);
+        gsim.tick();
+        await Bun.sleep(3);
+      }
+      detach();
+      return (out as { value: T }).value;
+    } finally {
+      lb.close();
+      await gsim.stop();
+    }
+  }
+
+  test("trust lost since the last call, noticed by staleBases itself", async () => {
+    const r = await atFirstGap(
+      async () => {},
+      (view, lb) => ({ got: view.staleBases(lb, 0).sort(), want: fromScratchStale(view, lb, 0) }),
+    );
+    expect(r.want.length).toBeGreaterThan(0);
+    expect(r.got).toEqual(r.want);
+  }, 60_000);
+
+  test("trust lost since the last call, noticed by an overlay in between", async () => {
+    const r = await atFirstGap(
+      // The next cycle up to its overlay: a refresh of nothing, the new REST views.
+      async (view, md, src) => {
+        const next = await src.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, []);
+        view.setCycle(next, () => false, { changed: new Set(), depthKey: "" });
+        Object.assign(md, next);
+      },
+      (view, lb, md) => {
+        // The overlay takes the live books' notices (it runs to the end synchronously: same scope, nothing to await).
+        void view.overlayLive(md);
+        return { got: view.staleBases(lb, 0).sort(), want: fromScratchStale(view, lb, 0) };
+      },
+    );
+    expect(r.want.length).toBeGreaterThan(0);
+    expect(r.got).toEqual(r.want);
+  }, 60_000);
+});
