@@ -45,6 +45,7 @@ import {
 } from "./risk.ts";
 import type { OrderTransport } from "./transport.ts";
 import { DecisionCache, sameValue, verifyDecision } from "./decision-cache.ts";
+import { DepthChoice } from "./depth-choice.ts";
 import { seenOf, TrackedMarkets, type MarketsSeen } from "./market-changes.ts";
 import { viewWithoutOwn, withTopFromDepth } from "./view-without-own.ts";
 import { LatencySamples, ownQuotesIntact, sweptTowardOurs } from "./requote.ts";
@@ -419,7 +420,8 @@ export class Engine {
     });
     if (this.live) report.liveTrusted = await this.view.overlayLive(md);
     // Depth over REST only where no trusted live book already gave it.
-    if (this.d.session.client.hasCredentials) await marketData.loadDepth(md, this.strategies, pv);
+    if (this.d.session.client.hasCredentials)
+      await marketData.loadBooks(md, this.depthChoice.want(md.markets, md.events, this.strategies, pv, depthKey));
     return md;
   }
 
@@ -431,6 +433,8 @@ export class Engine {
     return String(this.lastDepthInputs!.n);
   }
   private lastDepthInputs: { loaded: number; pv: PortfolioView; n: number } | null = null;
+  /** Where strategies want depth, asked again only where something changed (depth-choice.ts). */
+  private readonly depthChoice = new DepthChoice();
 
   /** Paper: the paper exchange sees this cycle's markets; resting orders fill, positions settle. */
   private async paperMaintenance(c: CycleCtx, md: MarketData): Promise<void> {

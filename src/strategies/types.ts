@@ -174,7 +174,10 @@ export interface Strategy<P = unknown> {
   needsDepth(market: MarketView, params: P, portfolio?: PortfolioView): boolean;
   /**
    * Markets that need full depth this cycle as a whole (e.g. every leg of an event whose top of
-   * book shows an arbitrage), beside the per-market `needsDepth`.
+   * book shows an arbitrage), beside the per-market `needsDepth`. Answered event by event: the
+   * answer for several events is the union of the answers for each alone, and one event's answer
+   * reads only that event, its markets' views, params and portfolio (the engine asks again only
+   * for the events one of whose markets changed: src/engine/depth-choice.ts).
    */
   depthFor?(
     markets: ReadonlyMap<string, MarketView>,
