@@ -44,8 +44,8 @@ import {
   type RiskSnapshot,
 } from "./risk.ts";
 import type { OrderTransport } from "./transport.ts";
-import { DecisionCache, sameValue, verifyDecision } from "./decision-cache.ts";
-import { DepthChoice } from "./depth-choice.ts";
+import { DecisionCache, verifyDecision } from "./decision-cache.ts";
+import { DepthChoice, holdingsChanged } from "./depth-choice.ts";
 import { seenOf, TrackedMarkets, type MarketsSeen } from "./market-changes.ts";
 import { viewWithoutOwn, withTopFromDepth } from "./view-without-own.ts";
 import { LatencySamples, ownQuotesIntact, sweptTowardOurs } from "./requote.ts";
@@ -412,27 +412,28 @@ export class Engine {
     report.positionsOutOfScope = held.filter((t) => !md.markets.has(t) && md.inactive.get(t)?.status === "active");
     if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
     const pv = portfolioView(c.balanceMicros, ledger.positions(), resting);
-    // The depth choice reads the market, the strategies and this portfolio: the same key, the same answers.
-    const depthKey = this.depthKey(pv);
+    // The depth choice reads the market, the strategies and the portfolio's entries for that
+    // market: the same strategies (key), the same answers except where those entries changed.
+    const depth = this.depthInputs(pv);
     this.view.setCycle(md, (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv)), {
       changed: this.changedBases,
-      depthKey,
+      depthKey: depth.key,
+      depthChanged: depth.changed,
     });
     if (this.live) report.liveTrusted = await this.view.overlayLive(md);
     // Depth over REST only where no trusted live book already gave it.
     if (this.d.session.client.hasCredentials)
-      await marketData.loadBooks(md, this.depthChoice.want(md.markets, md.events, this.strategies, pv, depthKey));
+      await marketData.loadBooks(md, this.depthChoice.want(md.markets, md.events, this.strategies, pv, depth.key));
     return md;
   }
 
-  /** A new key whenever the strategies were reloaded or the portfolio differs in any field from the last call's. */
-  private depthKey(pv: PortfolioView): string {
-    const k = this.lastDepthInputs;
-    if (!k || k.loaded !== this.strategiesLoaded || !sameValue(k.pv, pv))
-      this.lastDepthInputs = { loaded: this.strategiesLoaded, pv, n: (k?.n ?? 0) + 1 };
-    return String(this.lastDepthInputs!.n);
+  /** A new key whenever the strategies were reloaded; the tickers whose portfolio entries differ from the last call's. */
+  private depthInputs(pv: PortfolioView): { key: string; changed: ReadonlySet<string> } {
+    const prev = this.lastDepthPortfolio;
+    this.lastDepthPortfolio = pv;
+    return { key: String(this.strategiesLoaded), changed: holdingsChanged(prev ?? undefined, pv) };
   }
-  private lastDepthInputs: { loaded: number; pv: PortfolioView; n: number } | null = null;
+  private lastDepthPortfolio: PortfolioView | null = null;
   /** Where strategies want depth, asked again only where something changed (depth-choice.ts). */
   private readonly depthChoice = new DepthChoice();
 

@@ -2,8 +2,10 @@
 // (`needsDepth` per market, `depthFor` per event) and no trusted live book already gave it. Asking
 // every strategy about 10,000 markets and 1,700 events each cycle cost 3-10 ms of a warm daemon
 // cycle; between full loads the market map logs what changed (market-changes.ts), so only the
-// changed markets, and the events that list one of them, are asked again (issue 14, goal 3).
+// changed markets, those whose entries in the portfolio changed, and the events that list one of
+// them, are asked again (issue 14, goal 3).
 import type { EventView, MarketView, PortfolioView, Strategy } from "../strategies/types.ts";
+import { sameValue } from "./decision-cache.ts";
 import { seenOf, TrackedMarkets, type MarketsSeen } from "./market-changes.ts";
 
 type Asker = { strategy: Strategy<unknown>; params: unknown };
@@ -30,15 +32,21 @@ export class DepthChoice {
   private readonly named = new Map<string, number>();
   /** Per ticker, the events that list it (rebuilt when the events change). */
   private legs = new Map<string, string[]>();
-  /** What the last answer was made from: where the market map stood, the strategies and portfolio (`key`), the events. */
-  private last: { seen: MarketsSeen | null; key: string; events: ReadonlyMap<string, EventView> } | null = null;
+  /** What the last answer was made from: where the market map stood, the strategies (`key`), the portfolio, the events. */
+  private last: {
+    seen: MarketsSeen | null;
+    key: string;
+    portfolio: PortfolioView | undefined;
+    events: ReadonlyMap<string, EventView>;
+  } | null = null;
 
   /**
    * The tickers of `markets` to read depth for: wanted by a strategy, no book yet. `key` is equal to
-   * the last call's only when the strategies, their parameters and `portfolio` are the same. Then,
-   * with the same event objects and the map's log reaching back to the last call, only the markets
-   * logged since and the events listing them are asked again: a strategy's `needsDepth` reads its
-   * market's view, and `depthFor` answers event by event (src/strategies/types.ts).
+   * the last call's only when the strategies and their parameters are the same. Then, with the same
+   * event objects and the map's log reaching back to the last call, only the markets logged since,
+   * those whose portfolio entries changed, and the events listing one of them are asked again: a
+   * strategy's `needsDepth` reads its market's view and portfolio entries, and `depthFor` answers
+   * event by event (src/strategies/types.ts).
    */
   want(
     markets: ReadonlyMap<string, MarketView>,
@@ -50,12 +58,14 @@ export class DepthChoice {
     const last = this.last;
     // Until this answer is complete, the next one starts from scratch (a strategy that throws leaves it half done).
     this.last = null;
-    const changed =
+    const logged =
       last !== null && last.key === key && markets instanceof TrackedMarkets && sameEvents(last.events, events)
         ? markets.changesSince(last.seen)
         : null;
-    if (changed === null) this.rebuild(markets, events, strategies, portfolio);
+    if (logged === null || !last) this.rebuild(markets, events, strategies, portfolio);
     else {
+      const changed = new Set(logged);
+      for (const t of holdingsChanged(last.portfolio, portfolio)) changed.add(t);
       const dirtyEvents = new Set<string>();
       for (const t of changed) {
         this.ask(t, markets.get(t), strategies, portfolio);
@@ -66,7 +76,7 @@ export class DepthChoice {
         if (ev) this.askEvent(ev, markets, strategies, portfolio);
       }
     }
-    this.last = { seen: seenOf(markets), key, events };
+    this.last = { seen: seenOf(markets), key, portfolio, events };
     const out: string[] = [];
     for (const t of this.needs) if (!markets.get(t)?.book && markets.has(t)) out.push(t);
     for (const t of this.named.keys()) if (!this.needs.has(t) && markets.has(t) && !markets.get(t)!.book) out.push(t);
@@ -118,6 +128,35 @@ export class DepthChoice {
       for (const t of now) this.named.set(t, (this.named.get(t) ?? 0) + 1);
     }
   }
+}
+
+/**
+ * The tickers whose entries differ between two portfolios: position, resting orders (in their
+ * order), each strategy's inventory. Cash and equity are not per ticker (no depth choice may read them).
+ */
+export function holdingsChanged(a: PortfolioView | undefined, b: PortfolioView | undefined): Set<string> {
+  const x = byTicker(a);
+  const y = byTicker(b);
+  const out = new Set<string>();
+  for (const [t, e] of x) if (!sameValue(e, y.get(t))) out.add(t);
+  for (const t of y.keys()) if (!x.has(t)) out.add(t);
+  return out;
+}
+
+function byTicker(
+  p: PortfolioView | undefined,
+): Map<string, { position?: unknown; orders: unknown[]; inventory: Array<[string, number]> }> {
+  const out = new Map<string, { position?: unknown; orders: unknown[]; inventory: Array<[string, number]> }>();
+  if (!p) return out;
+  const at = (t: string) => {
+    let e = out.get(t);
+    if (!e) out.set(t, (e = { orders: [], inventory: [] }));
+    return e;
+  };
+  for (const [t, pos] of p.positions) at(t).position = pos;
+  for (const o of p.restingOrders) at(o.ticker).orders.push(o);
+  for (const [name, inv] of p.inventory ?? []) for (const [t, q] of inv) at(t).inventory.push([name, q]);
+  return out;
 }
 
 /** The same event objects under the same keys (a refresh between full loads keeps them). */

@@ -36,9 +36,14 @@ export class LiveView {
    * A cycle's market data, before any overlay, and which markets a strategy wants full depth in.
    * `changed`: the markets whose REST view may differ from the last cycle's (the ones re-read), or
    * null when every one may (a full load). `depthKey`: equal to the last cycle's when `wantsDepth`
-   * answers the same for the same view (same strategies, same portfolio).
+   * answers the same for the same view (same strategies, same portfolio), except for the markets in
+   * `depthChanged` (those whose portfolio entries changed).
    */
-  setCycle(md: MarketData, wantsDepth: (m: MarketView) => boolean, opts: { changed: ReadonlySet<string> | null; depthKey: string }): void {
+  setCycle(
+    md: MarketData,
+    wantsDepth: (m: MarketView) => boolean,
+    opts: { changed: ReadonlySet<string> | null; depthKey: string; depthChanged?: ReadonlySet<string> },
+  ): void {
     // Derived from the REST views whose markets are those subscribed (the last overlay's), this
     // map's markets can differ from them only at `changed`: the scope is compared there alone.
     this.scopeHint =
@@ -53,7 +58,7 @@ export class LiveView {
     this.changedBases = opts.changed;
     if (opts.changed === null) this.stale = null;
     else if (this.stale) for (const t of opts.changed) this.stale.rebased.add(t);
-    this.depthSame = opts.depthKey === this.depthKey;
+    this.depthRecheck = opts.depthKey === this.depthKey ? (opts.depthChanged ?? EMPTY) : null;
     this.depthKey = opts.depthKey;
   }
   /** Whether this cycle's markets are the subscribed ones, known from `changed` alone (null: not known, compare them all). */
@@ -64,7 +69,8 @@ export class LiveView {
   private restShared = false;
   private changedBases: ReadonlySet<string> | null = null;
   private depthKey = "";
-  private depthSame = false;
+  /** The markets whose depth choice may have changed since the last cycle (null: any of them). */
+  private depthRecheck: ReadonlySet<string> | null = null;
 
   /**
    * Subscribe the live books to this cycle's markets and lay every trusted one over its REST view
@@ -244,8 +250,15 @@ export class LiveView {
     out.revert();
     const changed = new Set<string>(this.changedBases);
     for (const t of dirty) changed.add(t);
-    // A new portfolio or strategy set may change where depth is wanted: asked again of each overlaid market.
-    if (!this.depthSame) for (const [t, e] of overlaid) if (e.depth !== this.wantsDepth(e.base)) changed.add(t);
+    // A new strategy set may change where depth is wanted: asked again of each overlaid market; a
+    // new portfolio only of the markets whose entries in it changed.
+    if (this.depthRecheck === null) {
+      for (const [t, e] of overlaid) if (e.depth !== this.wantsDepth(e.base)) changed.add(t);
+    } else
+      for (const t of this.depthRecheck) {
+        const e = overlaid.get(t);
+        if (e && e.depth !== this.wantsDepth(e.base)) changed.add(t);
+      }
     for (const t of changed) {
       const m = md.markets.get(t);
       if (!m) continue;

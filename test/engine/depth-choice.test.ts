@@ -2,7 +2,8 @@
 // markets the market map logged as changed, and the events listing one, are asked again. Over many
 // rounds of changes of every kind that can move the answer (a market's view, an arbitrage showing
 // up or going on an event's legs, a new portfolio, a changed event, a book laid over a market, a
-// market leaving), the answer must equal asking every strategy about every market and event.
+// market leaving, strategies reloaded), the answer must equal asking every strategy about every
+// market and event.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DepthChoice, depthWanted } from "../../src/engine/depth-choice.ts";
 import { TrackedMarkets } from "../../src/engine/market-changes.ts";
@@ -69,10 +70,14 @@ describe("depth choice between full loads", () => {
     markets.checkpoint();
     let events: Map<string, EventView> = new Map(md.events);
     const tickers = [...markets.keys()].sort();
-    const shipped = enabledStrategies(
-      strategiesSchema.parse({ market_maker: { enabled: true, markets: tickers.slice(0, 3) }, event_arbitrage: { enabled: true } }),
-    );
-    const strategies = [...shipped, { strategy: wideSpreads as Strategy<unknown>, params: null }];
+    // The strategies, reloaded now and then with other parameters (a new key).
+    const lineup = (n: number) => [
+      ...enabledStrategies(
+        strategiesSchema.parse({ market_maker: { enabled: true, markets: tickers.slice(n, n + 3) }, event_arbitrage: { enabled: true } }),
+      ),
+      { strategy: wideSpreads as Strategy<unknown>, params: null },
+    ];
+    let strategies = lineup(0);
     const legged = [...events.values()].filter(
       (e) => e.mutuallyExclusive && e.marketTickers.length >= 2 && e.marketTickers.every((t) => markets.has(t)),
     );
@@ -123,7 +128,6 @@ describe("depth choice between full loads", () => {
           },
         ];
         pv = portfolio();
-        key++;
       } else if (kind === 3) {
         // An event changes (a new object): one with an arbitrage planted is no longer mutually exclusive, or is again.
         const ev = legged[Math.floor(r() * legged.length)]!;
@@ -144,6 +148,10 @@ describe("depth choice between full loads", () => {
         // A market leaves the scope.
         const t = tickers[Math.floor(r() * tickers.length)]!;
         markets.delete(t);
+      } else if (kind === 7) {
+        // The strategies reloaded with other parameters: market_maker's fixed markets move.
+        strategies = lineup(round);
+        key++;
       }
       const got = choice.want(markets, events, strategies, pv, String(key)).sort();
       const want = [...depthWanted(markets, events, strategies, pv)].filter((t) => markets.has(t) && !markets.get(t)!.book).sort();

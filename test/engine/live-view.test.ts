@@ -107,7 +107,14 @@ describe("live overlay between full loads", () => {
       // Now and then a strategy wants depth somewhere else (a new portfolio): the depth key changes.
       const depthKey = String(Math.floor(round / 3));
       if (round % 3 === 0) depthFor = new Set(tickers.filter((_, i) => (i + round) % 5 === 0));
-      view.setCycle(md, wantsDepth, { changed: new Set(stale), depthKey });
+      // Otherwise, with the same key, the portfolio changed in two markets: depth wanted in one more, one fewer.
+      const depthChanged = new Set<string>();
+      if (round % 3 !== 0) {
+        const [gone, added] = [[...depthFor][0]!, tickers.find((t) => !depthFor.has(t))!];
+        depthFor = new Set([...depthFor, added].filter((t) => t !== gone));
+        depthChanged.add(gone).add(added);
+      }
+      view.setCycle(md, wantsDepth, { changed: new Set(stale), depthKey, depthChanged });
       rest = new Map(md.markets);
       const n = await view.overlayLive(md);
       // The incremental path: the map handed out last time, changed where it changed (market-changes.ts).
