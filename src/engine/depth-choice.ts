@@ -58,10 +58,10 @@ export class DepthChoice {
     const last = this.last;
     // Until this answer is complete, the next one starts from scratch (a strategy that throws leaves it half done).
     this.last = null;
-    const logged =
-      last !== null && last.key === key && markets instanceof TrackedMarkets && sameEvents(last.events, events)
-        ? markets.changesSince(last.seen)
-        : null;
+    // A map that logs nothing (REST only: every view reloaded each cycle): nothing to keep.
+    if (!(markets instanceof TrackedMarkets))
+      return [...depthWanted(markets, events, strategies, portfolio)].filter((t) => markets.has(t) && !markets.get(t)!.book);
+    const logged = last !== null && last.key === key && sameEvents(last.events, events) ? markets.changesSince(last.seen) : null;
     if (logged === null || !last) this.rebuild(markets, events, strategies, portfolio);
     else {
       const changed = new Set(logged);

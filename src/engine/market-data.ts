@@ -393,7 +393,7 @@ export class MarketDataSource {
     const wanted = depthWanted(data.markets, data.events, strategies, portfolio);
     return this.loadBooks(
       data,
-      [...wanted].filter((t) => data.markets.get(t)?.book === undefined),
+      [...wanted].filter((t) => data.markets.has(t) && !data.markets.get(t)!.book),
     );
   }
 
