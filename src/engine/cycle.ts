@@ -44,8 +44,9 @@ import {
   type RiskSnapshot,
 } from "./risk.ts";
 import type { OrderTransport } from "./transport.ts";
-import { DecisionCache, sameValue, verifyDecision } from "./decision-cache.ts";
-import { TrackedMarkets } from "./market-changes.ts";
+import { DecisionCache, verifyDecision } from "./decision-cache.ts";
+import { DepthChoice, holdingsChanged } from "./depth-choice.ts";
+import { seenOf, TrackedMarkets, type MarketsSeen } from "./market-changes.ts";
 import { viewWithoutOwn, withTopFromDepth } from "./view-without-own.ts";
 import { LatencySamples, ownQuotesIntact, sweptTowardOurs } from "./requote.ts";
 
@@ -426,26 +427,30 @@ export class Engine {
     report.positionsOutOfScope = held.filter((t) => !md.markets.has(t) && md.inactive.get(t)?.status === "active");
     if (this.strategies.length === 0 || this.d.loaded.config.trading.strategies.fair_value.enabled) await this.loadStrategies();
     const pv = portfolioView(c.balanceMicros, ledger.positions(), resting);
-    // The depth choice reads the market, the strategies and this portfolio: the same key, the same answers.
-    const depthKey = this.depthKey(pv);
+    // The depth choice reads the market, the strategies and the portfolio's entries for that
+    // market: the same strategies (key), the same answers except where those entries changed.
+    const depth = this.depthInputs(pv);
     this.view.setCycle(md, (m) => this.strategies.some((s) => s.strategy.needsDepth(m, s.params, pv)), {
       changed: this.changedBases,
-      depthKey,
+      depthKey: depth.key,
+      depthChanged: depth.changed,
     });
     if (this.live) report.liveTrusted = await this.view.overlayLive(md);
     // Depth over REST only where no trusted live book already gave it.
-    if (this.d.session.client.hasCredentials) await marketData.loadDepth(md, this.strategies, pv);
+    if (this.d.session.client.hasCredentials)
+      await marketData.loadBooks(md, this.depthChoice.want(md.markets, md.events, this.strategies, pv, depth.key));
     return md;
   }
 
-  /** A new key whenever the strategies were reloaded or the portfolio differs in any field from the last call's. */
-  private depthKey(pv: PortfolioView): string {
-    const k = this.lastDepthInputs;
-    if (!k || k.loaded !== this.strategiesLoaded || !sameValue(k.pv, pv))
-      this.lastDepthInputs = { loaded: this.strategiesLoaded, pv, n: (k?.n ?? 0) + 1 };
-    return String(this.lastDepthInputs!.n);
+  /** A new key whenever the strategies were reloaded; the tickers whose portfolio entries differ from the last call's. */
+  private depthInputs(pv: PortfolioView): { key: string; changed: ReadonlySet<string> } {
+    const prev = this.lastDepthPortfolio;
+    this.lastDepthPortfolio = pv;
+    return { key: String(this.strategiesLoaded), changed: holdingsChanged(prev ?? undefined, pv) };
   }
-  private lastDepthInputs: { loaded: number; pv: PortfolioView; n: number } | null = null;
+  private lastDepthPortfolio: PortfolioView | null = null;
+  /** Where strategies want depth, asked again only where something changed (depth-choice.ts). */
+  private readonly depthChoice = new DepthChoice();
 
   /** Paper: the paper exchange sees this cycle's markets; resting orders fill, positions settle. */
   private async paperMaintenance(c: CycleCtx, md: MarketData): Promise<void> {
@@ -797,21 +802,20 @@ export class Engine {
     if (c?.md === md) return c.rec;
     // A new load mostly repeats the last one's fees: the record is rebuilt only when one differs.
     // Between full loads only the markets the map's lineage names can differ (market-changes.ts).
-    const changed = c && md.markets instanceof TrackedMarkets ? md.markets.changesSince(c.markets) : null;
+    const changed = c && md.markets instanceof TrackedMarkets ? md.markets.changesSince(c.seen) : null;
     const same = changed
       ? [...changed].every((t) => c!.rec[t] === md.markets.get(t)?.feeMultiplierE4)
       : c !== null && c.size === md.markets.size && sameFees(c.rec, md);
     if (c !== null && same) {
-      this.feeMultCache = { md, markets: md.markets, rec: c.rec, size: c.size };
+      this.feeMultCache = { md, seen: seenOf(md.markets), rec: c.rec, size: c.size };
       return c.rec;
     }
     const rec: Record<string, number> = {};
     for (const m of md.markets.values()) rec[m.ticker] = m.feeMultiplierE4;
-    this.feeMultCache = { md, markets: md.markets, rec, size: md.markets.size };
+    this.feeMultCache = { md, seen: seenOf(md.markets), rec, size: md.markets.size };
     return rec;
   }
-  private feeMultCache: { md: MarketData; markets: ReadonlyMap<string, MarketView>; rec: Record<string, number>; size: number } | null =
-    null;
+  private feeMultCache: { md: MarketData; seen: MarketsSeen | null; rec: Record<string, number>; size: number } | null = null;
 
   /** Every strategy on the markets not blocked by an unknown outcome; scope enforced here. */
   private decide(
@@ -917,8 +921,8 @@ export class Engine {
    */
   private cacheChanges(markets: ReadonlyMap<string, MarketView>, blocked: ReadonlySet<string>): ReadonlySet<string> | null {
     const saw = this.cacheSaw;
-    this.cacheSaw = { markets, blocked };
-    const changed = markets instanceof TrackedMarkets && saw ? markets.changesSince(saw.markets) : null;
+    this.cacheSaw = { seen: seenOf(markets), blocked };
+    const changed = markets instanceof TrackedMarkets && saw ? markets.changesSince(saw.seen) : null;
     if (!changed || !saw) return null;
     const out = new Set(changed);
     for (const t of blocked) if (!saw.blocked.has(t)) out.add(t);
@@ -926,7 +930,7 @@ export class Engine {
     return out;
   }
   /** The market map and blocked markets the decision cache's last begin saw. */
-  private cacheSaw: { markets: ReadonlyMap<string, MarketView>; blocked: ReadonlySet<string> } | null = null;
+  private cacheSaw: { seen: MarketsSeen | null; blocked: ReadonlySet<string> } | null = null;
 
   /** Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything. */
   private inventories(view: PortfolioView): Map<string, ReadonlyMap<string, number>> {

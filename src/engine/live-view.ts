@@ -36,9 +36,20 @@ export class LiveView {
    * A cycle's market data, before any overlay, and which markets a strategy wants full depth in.
    * `changed`: the markets whose REST view may differ from the last cycle's (the ones re-read), or
    * null when every one may (a full load). `depthKey`: equal to the last cycle's when `wantsDepth`
-   * answers the same for the same view (same strategies, same portfolio).
+   * answers the same for the same view (same strategies, same portfolio), except for the markets in
+   * `depthChanged` (those whose portfolio entries changed).
    */
-  setCycle(md: MarketData, wantsDepth: (m: MarketView) => boolean, opts: { changed: ReadonlySet<string> | null; depthKey: string }): void {
+  setCycle(
+    md: MarketData,
+    wantsDepth: (m: MarketView) => boolean,
+    opts: { changed: ReadonlySet<string> | null; depthKey: string; depthChanged?: ReadonlySet<string> },
+  ): void {
+    // Derived from the REST views whose markets are those subscribed (the last overlay's), this
+    // map's markets can differ from them only at `changed`: the scope is compared there alone.
+    this.scopeHint =
+      opts.changed !== null && this.scopeBase !== null && this.scopeBase === this.restViews
+        ? md.markets.size === this.subscribedKeys.size && [...opts.changed].every((t) => md.markets.has(t) === this.subscribedKeys.has(t))
+        : null;
     // With live books the overlay follows (and copies it where it lays views over md.markets in
     // place); without, md.markets is changed later (REST depth), so it is copied now.
     this.restShared = this.d.live() !== null;
@@ -47,14 +58,19 @@ export class LiveView {
     this.changedBases = opts.changed;
     if (opts.changed === null) this.stale = null;
     else if (this.stale) for (const t of opts.changed) this.stale.rebased.add(t);
-    this.depthSame = opts.depthKey === this.depthKey;
+    this.depthRecheck = opts.depthKey === this.depthKey ? (opts.depthChanged ?? EMPTY) : null;
     this.depthKey = opts.depthKey;
   }
+  /** Whether this cycle's markets are the subscribed ones, known from `changed` alone (null: not known, compare them all). */
+  private scopeHint: boolean | null = null;
+  /** The REST views whose markets are exactly the subscribed ones (set by an overlay with the subscription up to date). */
+  private scopeBase: ReadonlyMap<string, MarketView> | null = null;
   /** restViews is still md.markets itself (setCycle), which the overlay may change in place. */
   private restShared = false;
   private changedBases: ReadonlySet<string> | null = null;
   private depthKey = "";
-  private depthSame = false;
+  /** The markets whose depth choice may have changed since the last cycle (null: any of them). */
+  private depthRecheck: ReadonlySet<string> | null = null;
 
   /**
    * Subscribe the live books to this cycle's markets and lay every trusted one over its REST view
@@ -67,6 +83,7 @@ export class LiveView {
       this.scopeEpoch++;
       this.unshareRest();
       this.lastOverlay = null;
+      this.scopeBase = null;
       return 0;
     }
     let reuse = true;
@@ -94,10 +111,14 @@ export class LiveView {
     // overlay is laid again: the markets re-read over REST, those whose live book changed, and those
     // whose depth choice did (rebuilding or re-checking 10,000 views a cycle was most of its cost).
     if (sameScope && prev !== null && prev.live === live && this.changedBases !== null && live.usable) {
-      return this.overlayChanged(live, md, prev.markets, prev.out, dirty);
+      const n = this.overlayChanged(live, md, prev.out, dirty);
+      this.scopeBase = this.restViews;
+      return n;
     }
     this.scopeEpoch++;
     this.unshareRest();
+    // Until the subscription is brought up to date, the scope is compared in full.
+    this.scopeBase = this.subscribed === live ? this.restViews : null;
     return this.overlayAll(live, md, new Set(dirty), reuse);
   }
 
@@ -208,31 +229,36 @@ export class LiveView {
     if (overlaid.size > n) for (const t of overlaid.keys()) if (!decided.has(t)) overlaid.delete(t);
     this.decided = decided;
     this.passEdited.clear();
-    // No lineage: whoever kept something per market compares it all this cycle.
-    const out = new TrackedMarkets(md.markets, null);
+    // A new map: whoever kept something per market compares it all this cycle.
+    const out = new TrackedMarkets(md.markets);
+    out.checkpoint();
     md.markets = out;
-    this.lastOverlay = { live, markets: new Map(out), out };
+    this.lastOverlay = { live, out };
     return n;
   }
 
   /**
-   * Only the markets that changed since the last overlay (same scope, feed open): `last` is the last
-   * overlay's result, kept up to date here and copied into md.markets. Every other market's REST
-   * view, live book (its changes are in `dirty`, trust included) and depth choice are the same as
-   * then, so its overlaid view (or REST view, untrusted) is too.
+   * Only the markets that changed since the last overlay (same scope, feed open): `out` is the map
+   * the last overlay handed out, first put back as that overlay laid it (the cycle's depth reads and
+   * reactive passes changed some views in it since), then changed where its views change and handed
+   * out again. Every other market's REST view, live book (its changes are in `dirty`, trust
+   * included) and depth choice are the same as then, so its overlaid view (or REST view, untrusted) is too.
    */
-  private overlayChanged(
-    live: LiveBooks,
-    md: MarketData,
-    last: Map<string, MarketView>,
-    out: TrackedMarkets,
-    dirty: readonly string[],
-  ): number {
+  private overlayChanged(live: LiveBooks, md: MarketData, out: TrackedMarkets, dirty: readonly string[]): number {
     const overlaid = this.overlaid;
+    // Back to the views this overlay laid last time.
+    out.revert();
     const changed = new Set<string>(this.changedBases);
     for (const t of dirty) changed.add(t);
-    // A new portfolio or strategy set may change where depth is wanted: asked again of each overlaid market.
-    if (!this.depthSame) for (const [t, e] of overlaid) if (e.depth !== this.wantsDepth(e.base)) changed.add(t);
+    // A new strategy set may change where depth is wanted: asked again of each overlaid market; a
+    // new portfolio only of the markets whose entries in it changed.
+    if (this.depthRecheck === null) {
+      for (const [t, e] of overlaid) if (e.depth !== this.wantsDepth(e.base)) changed.add(t);
+    } else
+      for (const t of this.depthRecheck) {
+        const e = overlaid.get(t);
+        if (e && e.depth !== this.wantsDepth(e.base)) changed.add(t);
+      }
     for (const t of changed) {
       const m = md.markets.get(t);
       if (!m) continue;
@@ -245,7 +271,7 @@ export class LiveView {
         overlaid.delete(t);
         this.decided.delete(t);
       }
-      last.set(t, o ?? m);
+      out.set(t, o ?? m);
     }
     // What reactive passes noted as decided since goes back to this cycle's view.
     for (const t of this.passEdited) {
@@ -254,18 +280,18 @@ export class LiveView {
       else this.decided.delete(t);
     }
     this.passEdited.clear();
-    // restViews stays md.markets' REST map; the strategies get a copy of the overlaid one, which
-    // differs from the last one handed out only at `changed` (and whatever was set on either since).
+    // restViews stays md.markets' REST map; the strategies get the overlaid one, whose log names
+    // every ticker changed since a consumer last looked (market-changes.ts).
     this.restShared = false;
-    const next = new TrackedMarkets(last, { from: out, differ: changed });
-    md.markets = next;
-    this.lastOverlay = { live, markets: last, out: next };
+    out.checkpoint();
+    md.markets = out;
+    this.lastOverlay = { live, out };
     return overlaid.size;
   }
   /** Overlays that were not incremental: while it stays the same, md.markets has the same markets. */
   private scopeEpoch = 0;
-  /** The last overlay's result (never changed by anyone else), the live books it was read from and the map it handed out. */
-  private lastOverlay: { live: LiveBooks; markets: Map<string, MarketView>; out: TrackedMarkets } | null = null;
+  /** The live books the last overlay read and the map it handed out (its checkpoint is the overlay's result). */
+  private lastOverlay: { live: LiveBooks; out: TrackedMarkets } | null = null;
   /** Markets whose `decided` view a reactive pass changed since the last overlay. */
   private readonly passEdited = new Set<string>();
 
@@ -275,6 +301,7 @@ export class LiveView {
 
   private sameScope(markets: ReadonlyMap<string, MarketView>): boolean {
     if (this.subscribed === null || this.subscribed !== this.d.live() || markets.size !== this.subscribedKeys.size) return false;
+    if (this.scopeHint !== null) return this.scopeHint;
     for (const t of markets.keys()) if (!this.subscribedKeys.has(t)) return false;
     return true;
   }

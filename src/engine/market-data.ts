@@ -4,6 +4,7 @@
 //   allowed_market_tickers  → GET /markets?tickers=… (+ their events once, cached)
 // Market lists carry the top of book; order books are fetched (batched) only for markets a
 // strategy needs depth in. Series fee parameters are static enough to cache for the process.
+import { depthWanted } from "./depth-choice.ts";
 import type { KalshiClient } from "../kalshi/index.ts";
 import type * as W from "../kalshi/wire/rest.ts";
 import { multiplierE4, PRICE_ONE, type Count, type FeeType, type Price } from "../kalshi/money.ts";
@@ -403,12 +404,11 @@ export class MarketDataSource {
     strategies: ReadonlyArray<{ strategy: Strategy<unknown>; params: unknown }>,
     portfolio?: PortfolioView,
   ): Promise<number> {
-    const whole = new Set(strategies.flatMap((s) => s.strategy.depthFor?.(data.markets, data.events, s.params, portfolio) ?? []));
-    const wants = (m: MarketView) => whole.has(m.ticker) || strategies.some((s) => s.strategy.needsDepth(m, s.params, portfolio));
-    // One pass, no intermediate arrays: 10,000 markets a cycle, nearly all without a want.
-    const want: string[] = [];
-    for (const m of data.markets.values()) if (!m.book && wants(m)) want.push(m.ticker);
-    return this.loadBooks(data, want);
+    const wanted = depthWanted(data.markets, data.events, strategies, portfolio);
+    return this.loadBooks(
+      data,
+      [...wanted].filter((t) => data.markets.has(t) && !data.markets.get(t)!.book),
+    );
   }
 
   /** Full depth for these markets of `data` (batched); returns the requests made. */

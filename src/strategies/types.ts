@@ -169,12 +169,17 @@ export interface Strategy<P = unknown> {
   name: string;
   /**
    * Which markets need full depth this cycle (the rest use top of book from the market list).
-   * `portfolio` is optional so a strategy can ask for depth only where it already has orders.
+   * `portfolio` is optional so a strategy can ask for depth only where it already has orders. Reads
+   * only the market's view, params and the portfolio's entries for its ticker (position, resting
+   * orders, inventory): the engine asks again only where one of those changed (src/engine/depth-choice.ts).
    */
   needsDepth(market: MarketView, params: P, portfolio?: PortfolioView): boolean;
   /**
    * Markets that need full depth this cycle as a whole (e.g. every leg of an event whose top of
-   * book shows an arbitrage), beside the per-market `needsDepth`.
+   * book shows an arbitrage), beside the per-market `needsDepth`. Answered event by event: the
+   * answer for several events is the union of the answers for each alone, and one event's answer
+   * reads only that event, its markets' views, params and the portfolio's entries for its markets
+   * (the engine asks again only for the events one of whose markets changed: src/engine/depth-choice.ts).
    */
   depthFor?(
     markets: ReadonlyMap<string, MarketView>,

@@ -89,8 +89,8 @@ describe("live overlay between full loads", () => {
     await view.overlayLive(md);
     expect(md.markets).toEqual(fromScratch(rest, wantsDepth));
     let incremental = 0;
-    // What a consumer (the decision cache) last saw: the map and its views then.
-    let saw = { map: md.markets, views: new Map(md.markets) };
+    // What a consumer (the decision cache) last saw: where the map stood and its views then.
+    let saw = { seen: (md.markets as TrackedMarkets).seen(), views: new Map(md.markets) };
     let depthSet = 0;
     for (let round = 0; round < 12; round++) {
       // Even rounds: the exchange moves, books change on the feed (their markets are taken as dirty).
@@ -107,11 +107,18 @@ describe("live overlay between full loads", () => {
       // Now and then a strategy wants depth somewhere else (a new portfolio): the depth key changes.
       const depthKey = String(Math.floor(round / 3));
       if (round % 3 === 0) depthFor = new Set(tickers.filter((_, i) => (i + round) % 5 === 0));
-      view.setCycle(md, wantsDepth, { changed: new Set(stale), depthKey });
+      // Otherwise, with the same key, the portfolio changed in two markets: depth wanted in one more, one fewer.
+      const depthChanged = new Set<string>();
+      if (round % 3 !== 0) {
+        const [gone, added] = [[...depthFor][0]!, tickers.find((t) => !depthFor.has(t))!];
+        depthFor = new Set([...depthFor, added].filter((t) => t !== gone));
+        depthChanged.add(gone).add(added);
+      }
+      view.setCycle(md, wantsDepth, { changed: new Set(stale), depthKey, depthChanged });
       rest = new Map(md.markets);
       const n = await view.overlayLive(md);
-      // The incremental path: a map derived from the last one handed out (market-changes.ts).
-      if ((md.markets as TrackedMarkets).changesSince(saw.map) !== null) incremental++;
+      // The incremental path: the map handed out last time, changed where it changed (market-changes.ts).
+      if ((md.markets as TrackedMarkets).changesSince(saw.seen) !== null) incremental++;
       const expected = fromScratch(rest, wantsDepth);
       expect([...md.markets.keys()]).toEqual([...expected.keys()]);
       expect(md.markets).toEqual(expected);
@@ -136,15 +143,15 @@ describe("live overlay between full loads", () => {
       md.markets.set(td, { ...md.markets.get(td)!, book: { yes: [], no: [] } });
       depthSet++;
       expect(md.markets).toBeInstanceOf(TrackedMarkets);
-      const ch = (md.markets as TrackedMarkets).changesSince(saw.map);
+      const ch = (md.markets as TrackedMarkets).changesSince(saw.seen);
       expect(ch).not.toBeNull();
       const differ = tickers.filter((t) => md.markets.get(t) !== saw.views.get(t));
       expect(differ.filter((t) => !ch!.has(t))).toEqual([]);
       expect(differ.length).toBeGreaterThan(0);
-      expect((md.markets as TrackedMarkets).changesSince(new Map(md.markets))).toBeNull();
-      saw = { map: md.markets, views: new Map(md.markets) };
+      expect((md.markets as TrackedMarkets).changesSince({ map: new Map(md.markets), at: saw.seen.at })).toBeNull();
+      saw = { seen: (md.markets as TrackedMarkets).seen(), views: new Map(md.markets) };
     }
-    // Between full loads the overlay took the incremental path (a new map, not md.markets changed in place).
+    // Between full loads the overlay took the incremental path.
     expect(incremental).toBe(12);
     expect(depthSet).toBe(12);
     // After the last pass edit, one more overlay with nothing changed restores the decided views.
@@ -152,6 +159,45 @@ describe("live overlay between full loads", () => {
     view.setCycle(md, wantsDepth, { changed: new Set(), depthKey: "3" });
     await view.overlayLive(md);
     expect(tickers.filter((t) => view.moved(t))).toEqual([]);
+  }, 60_000);
+
+  test("the scope between full loads is compared at the re-read markets: one that left and one that joined are both seen", async () => {
+    const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => live, log: () => {} });
+    let md: MarketData = await source.load(scope);
+    const tickers = [...md.markets.keys()];
+    await settle(tickers);
+    // The first scope leaves out `joins`; a later refresh drops `leaves` and brings `joins` in: the
+    // same number of markets, a different scope.
+    const [leaves, joins] = [tickers[3]!, tickers[5]!];
+    const joinsView = md.markets.get(joins)!;
+    md.markets.delete(joins);
+    view.setCycle(md, () => false, { changed: null, depthKey: "" });
+    await view.overlayLive(md);
+    try {
+      for (const swap of [false, false, true]) {
+        md = await source.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, swap ? [leaves, joins] : []);
+        if (swap) {
+          md.markets.delete(leaves);
+          md.markets.set(joins, joinsView);
+        }
+        view.setCycle(md, () => false, { changed: new Set(swap ? [leaves, joins] : []), depthKey: "" });
+        const rest = new Map(md.markets);
+        await view.overlayLive(md);
+        if (swap) await settle([joins]);
+        expect([...md.markets.keys()].sort()).toEqual([...rest.keys()].sort());
+        expect(md.markets).toEqual(fromScratch(rest, () => false));
+      }
+      expect(md.markets.has(leaves)).toBe(false);
+      // The live books follow the new scope: `joins` is subscribed (its book trusted), `leaves` no longer.
+      expect(live.isTrusted(joins)).toBe(true);
+      expect(live.isTrusted(leaves)).toBe(false);
+    } finally {
+      // The other tests share these live books: the whole scope again.
+      md = await source.load(scope);
+      view.setCycle(md, () => false, { changed: null, depthKey: "" });
+      await view.overlayLive(md);
+      await settle(tickers);
+    }
   }, 60_000);
 
   test("the arbitrage watch list (every leg of an event fully in scope) follows a changed event and a changed scope", async () => {
@@ -235,7 +281,7 @@ describe("the markets a refresh re-reads between full loads", () => {
       const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => lb, log: () => {} });
       view.setCycle(md, () => false, { changed: null, depthKey: "" });
       await view.overlayLive(md);
-      let lastOut = md.markets;
+      let lastOut = (md.markets as TrackedMarkets).seen();
       // "Now" moves past one more close time every other round (the sim's own markets stay open).
       const closes = [...md.markets.values()].flatMap((m) => (m.closeTimeMs === null ? [] : [m.closeTimeMs])).sort((a, b) => a - b);
       let now = gclock.now();
@@ -269,8 +315,8 @@ describe("the markets a refresh re-reads between full loads", () => {
         view.setCycle(md, () => false, { changed: new Set(got), depthKey: "" });
         const last = lastOut;
         await view.overlayLive(md);
-        lastOut = md.markets;
-        // Incremental: the new map derives from the last one handed out.
+        lastOut = (md.markets as TrackedMarkets).seen();
+        // Incremental: the map handed out last time, changed where it changed.
         if (md.markets !== before && (md.markets as TrackedMarkets).changesSince(last) !== null) incremental++;
       }
       // Each way a market turns stale happened, between full overlays.
@@ -282,5 +328,122 @@ describe("the markets a refresh re-reads between full loads", () => {
       lb.close();
       await gsim.stop();
     }
+  }, 60_000);
+});
+
+// Each way staleBases keeps its answer between calls without checking every market, alone: the
+// market in question is trusted (or open) at the first call and never re-read, so only that rule
+// can bring it into the second call's answer.
+describe("staleBases' rules, each alone", () => {
+  /** What checking every market finds: untrusted or past its close time. */
+  const fromScratchStale = (view: LiveView, lb: LiveBooks, now: number) =>
+    [...view.restViews]
+      .filter(([t, m]) => !lb.isTrusted(t) || (m.closeTimeMs !== null && m.closeTimeMs <= now))
+      .map(([t]) => t)
+      .sort();
+
+  test("a close time passed since the last call", async () => {
+    const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => live, log: () => {} });
+    const md = await source.load(scope);
+    // (The overlay subscribes the whole scope: an earlier test may have left the shared books on less.)
+    view.setCycle(md, () => false, { changed: null, depthKey: "" });
+    await view.overlayLive(md);
+    await settle([...md.markets.keys()]);
+    const closes = [...view.restViews.values()].flatMap((m) => (m.closeTimeMs === null ? [] : [m.closeTimeMs])).sort((a, b) => a - b);
+    expect(closes.length).toBeGreaterThan(2);
+    // Before any close time: nothing stale (every book trusted).
+    expect(view.staleBases(live, closes[0]! - 1)).toEqual([]);
+    // Past the first two close times, with no market re-read in between.
+    const now = closes[1]!;
+    const got = view.staleBases(live, now).sort();
+    expect(got.length).toBeGreaterThanOrEqual(2);
+    expect(got).toEqual(fromScratchStale(view, live, now));
+  }, 60_000);
+
+  /**
+   * A local exchange that skips a sequence number now and then: a gap makes every book of its
+   * subscription untrusted at once, each with a notice, until the books are snapshotted again.
+   * `atGap` runs synchronously as the gap is handled (after the live books' own handler), while
+   * those books are still untrusted.
+   */
+  async function atFirstGap<T>(
+    run: (view: LiveView, md: MarketData, src: MarketDataSource) => Promise<void>,
+    atGap: (view: LiveView, lb: LiveBooks, md: MarketData) => T,
+  ): Promise<T> {
+    const gclock = new ManualClock(Date.now());
+    const gsim = await startSimServer({
+      port: 0,
+      seed: 9,
+      markets: 30,
+      clock: gclock,
+      quiet: true,
+      tier: "unlimited",
+      faults: "ws_skip_seq=0.02",
+      accounts: [{ apiKeyId: KEY, publicKeyPem: kp.publicKeyPem, balanceMicros: 1_000_000_000 }],
+    });
+    const client = new KalshiClient({ baseUrl: gsim.baseUrl, apiKeyId: KEY, privateKey, tier: "prime", backoffBaseMs: 5 });
+    const src = new MarketDataSource(client);
+    const md = await src.load(scope);
+    const lb = await LiveBooks.open({
+      wsOptions: { url: gsim.wsUrl, apiKeyId: KEY, privateKey, reconnectBaseMs: 20, reconnectMaxMs: 200, commandTimeoutMs: 2_000 },
+      tickers: [...md.markets.keys()],
+      ownOrders: false,
+    });
+    try {
+      const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => lb, log: () => {} });
+      view.setCycle(md, () => false, { changed: null, depthKey: "" });
+      await view.overlayLive(md);
+      // Every book trusted, then the first call (no frames run between the wait and the call).
+      const end = Date.now() + 10_000;
+      while ([...md.markets.keys()].some((t) => !lb.isTrusted(t))) {
+        if (Date.now() > end) throw new Error("live books not trusted after 10 s");
+        await Bun.sleep(10);
+      }
+      expect(view.staleBases(lb, 0)).toEqual([]);
+      await run(view, md, src);
+      let out: { value: T } | null = null;
+      const detach = lb.ws.on((e) => {
+        if (e.type === "gap" && out === null && e.tickers.length > 0) out = { value: atGap(view, lb, md) };
+      });
+      const stop = Date.now() + 20_000;
+      while (out === null) {
+        if (Date.now() > stop) throw new Error("no seq gap in 20 s");
+        gclock.advance(1_000);
+        gsim.tick();
+        await Bun.sleep(3);
+      }
+      detach();
+      return (out as { value: T }).value;
+    } finally {
+      lb.close();
+      await gsim.stop();
+    }
+  }
+
+  test("trust lost since the last call, noticed by staleBases itself", async () => {
+    const r = await atFirstGap(
+      async () => {},
+      (view, lb) => ({ got: view.staleBases(lb, 0).sort(), want: fromScratchStale(view, lb, 0) }),
+    );
+    expect(r.want.length).toBeGreaterThan(0);
+    expect(r.got).toEqual(r.want);
+  }, 60_000);
+
+  test("trust lost since the last call, noticed by an overlay in between", async () => {
+    const r = await atFirstGap(
+      // The next cycle up to its overlay: a refresh of nothing, the new REST views.
+      async (view, md, src) => {
+        const next = await src.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, []);
+        view.setCycle(next, () => false, { changed: new Set(), depthKey: "" });
+        Object.assign(md, next);
+      },
+      (view, lb, md) => {
+        // The overlay takes the live books' notices (it runs to the end synchronously: same scope, nothing to await).
+        void view.overlayLive(md);
+        return { got: view.staleBases(lb, 0).sort(), want: fromScratchStale(view, lb, 0) };
+      },
+    );
+    expect(r.want.length).toBeGreaterThan(0);
+    expect(r.got).toEqual(r.want);
   }, 60_000);
 });
