@@ -79,7 +79,6 @@ export class LiveView {
       try {
         await live.updateScope(md.markets.keys());
         this.subscribed = live;
-        this.subscribedKeys = new Set(md.markets.keys());
       } catch (e) {
         reuse = false;
         this.d.log("warn", `live books: subscription update failed (${(e as Error).message}); REST for now, retried next cycle`);
@@ -269,13 +268,13 @@ export class LiveView {
   /** Markets whose `decided` view a reactive pass changed since the last overlay. */
   private readonly passEdited = new Set<string>();
 
-  /** The live books and markets of the last subscription update that succeeded. */
+  /** The live books of the last subscription update that succeeded (their scope is then its markets: no copy kept here). */
   private subscribed: LiveBooks | null = null;
-  private subscribedKeys = new Set<string>();
 
   private sameScope(markets: ReadonlyMap<string, MarketView>): boolean {
-    if (this.subscribed === null || this.subscribed !== this.d.live() || markets.size !== this.subscribedKeys.size) return false;
-    for (const t of markets.keys()) if (!this.subscribedKeys.has(t)) return false;
+    const live = this.subscribed;
+    if (live === null || live !== this.d.live() || markets.size !== live.scopeSize) return false;
+    for (const t of markets.keys()) if (!live.inScope(t)) return false;
     return true;
   }
 

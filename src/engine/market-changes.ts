@@ -11,33 +11,35 @@ import type { MarketView } from "../strategies/types.ts";
  * on it since. A consumer that last saw `prev` asks `changesSince(prev)`.
  */
 export class TrackedMarkets extends Map<string, MarketView> {
-  /** Tickers set or deleted since construction (null while the constructor copies). */
-  private touched: Set<string> | null = null;
-  /** clear() was called: every ticker may have changed. */
-  private cleared = false;
-  private origin: { from: TrackedMarkets; differ: ReadonlySet<string> } | null;
+  /**
+   * Tickers set or deleted since construction (null while the constructor copies), and whether
+   * clear() was called (every ticker may have changed). Its own object, so that a map derived from
+   * this one can hold it without holding this whole map (10,000 entries) alive.
+   */
+  private readonly marks: { touched: Set<string> | null; cleared: boolean } = { touched: null, cleared: false };
+  private origin: { from: TrackedMarkets["marks"]; differ: ReadonlySet<string> } | null;
 
   constructor(entries: Iterable<readonly [string, MarketView]>, origin: { from: TrackedMarkets; differ: ReadonlySet<string> } | null) {
     super();
     for (const [t, m] of entries) super.set(t, m);
-    this.touched = new Set();
-    this.origin = origin;
-    // Only one step of lineage is kept (a longer chain would keep every old map alive).
+    this.marks.touched = new Set();
+    this.origin = origin ? { from: origin.from.marks, differ: origin.differ } : null;
+    // Only one step of lineage is kept.
     if (origin) origin.from.origin = null;
   }
 
   override set(ticker: string, m: MarketView): this {
-    this.touched?.add(ticker);
+    this.marks.touched?.add(ticker);
     return super.set(ticker, m);
   }
 
   override delete(ticker: string): boolean {
-    this.touched?.add(ticker);
+    this.marks.touched?.add(ticker);
     return super.delete(ticker);
   }
 
   override clear(): void {
-    this.cleared = true;
+    this.marks.cleared = true;
     super.clear();
   }
 
@@ -48,10 +50,11 @@ export class TrackedMarkets extends Map<string, MarketView> {
    */
   changesSince(prev: ReadonlyMap<string, MarketView> | null): ReadonlySet<string> | null {
     const o = this.origin;
-    if (!o || o.from !== prev || o.from.cleared || this.cleared || !o.from.touched || !this.touched) return null;
+    if (!o || !(prev instanceof TrackedMarkets) || o.from !== prev.marks) return null;
+    if (o.from.cleared || this.marks.cleared || !o.from.touched || !this.marks.touched) return null;
     const out = new Set(o.differ);
     for (const t of o.from.touched) out.add(t);
-    for (const t of this.touched) out.add(t);
+    for (const t of this.marks.touched) out.add(t);
     return out;
   }
 }
