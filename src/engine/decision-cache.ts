@@ -52,10 +52,13 @@ export interface DecisionCacheStats {
 }
 
 export class DecisionCache {
-  /** The inputs as last seen, per ticker: a private copy (views can be changed in place later). */
+  /**
+   * The inputs as last seen, per ticker: a private copy (views can be changed in place later), or
+   * with `immutableViews` the view objects themselves (the same object needs no comparison).
+   */
   private readonly markets = new Map<string, MarketView>();
-  /** The view objects themselves as last seen, per ticker (immutableViews only): the same object needs no comparison. */
-  private readonly refs: Map<string, MarketView> | null;
+  /** The caller never changes a view in place (see the constructor). */
+  private readonly immutable: boolean;
   private readonly holdings = new Map<string, string>();
   private readonly events = new Map<string, EventView>();
   private readonly verdicts = new Map<string, Verdicts>();
@@ -68,7 +71,7 @@ export class DecisionCache {
 
   /** `immutableViews`: the caller never changes a view (market or event) in place once handed over (the engine's promise). */
   constructor(opts: { immutableViews?: boolean } = {}) {
-    this.refs = opts.immutableViews ? new Map() : null;
+    this.immutable = opts.immutableViews === true;
   }
 
   /**
@@ -88,7 +91,7 @@ export class DecisionCache {
   ): void {
     const dirty = new Set<string>();
     const holdings = holdingsByTicker(portfolio);
-    const hinted = this.refs !== null && changed != null && this.cycle > 0;
+    const hinted = this.immutable && changed != null && this.cycle > 0;
     for (const t of hinted ? changed : markets.keys()) this.noteMarket(t, markets.get(t), dirty);
     if (!hinted) {
       for (const t of this.markets.keys()) if (!markets.has(t)) this.noteMarket(t, undefined, dirty);
@@ -112,22 +115,18 @@ export class DecisionCache {
   private noteMarket(t: string, m: MarketView | undefined, dirty: Set<string>): void {
     if (m === undefined) {
       if (this.markets.delete(t)) dirty.add(t);
-      this.refs?.delete(t);
       return;
     }
     // With `immutableViews`, the very view object seen last cycle is the same input (the engine's
     // views are never changed in place: market-data.ts and live-view.ts make new ones, and
     // live-view.ts keeps the unchanged ones), so only new objects are compared field by field.
-    if (this.refs) {
-      if (this.refs.get(t) === m) return;
-      this.refs.set(t, m);
-    }
     const prev = this.markets.get(t);
+    if (this.immutable && prev === m) return;
     if (prev === undefined || !sameView(prev, m)) {
       dirty.add(t);
       // A view that is never changed in place is its own copy (10,000 fewer objects kept).
-      this.markets.set(t, this.refs ? m : copyView(m));
-    } else if (this.refs) this.markets.set(t, m); // an equal new view replaces the old: one view a market held, not two
+      this.markets.set(t, this.immutable ? m : copyView(m));
+    } else if (this.immutable) this.markets.set(t, m); // an equal new view replaces the old: one view a market held, not two
   }
 
   /**
@@ -137,7 +136,7 @@ export class DecisionCache {
    */
   private noteEvents(events: ReadonlyMap<string, EventView>, dirty: ReadonlySet<string>): Set<string> {
     const dirtyEvents = new Set<string>();
-    let same = this.refs !== null && this.legs !== null && events.size === this.events.size;
+    let same = this.immutable && this.legs !== null && events.size === this.events.size;
     if (same) {
       for (const [e, ev] of events)
         if (this.events.get(e) !== ev) {
@@ -153,8 +152,8 @@ export class DecisionCache {
       const prev = this.events.get(e);
       // With `immutableViews` the event seen last cycle is kept as is: the same object, the same event.
       const same = prev === ev || (prev !== undefined && sameEvent(prev, ev));
-      if (!same) this.events.set(e, this.refs ? ev : { ...ev, marketTickers: [...ev.marketTickers] });
-      else if (this.refs && prev !== ev) this.events.set(e, ev); // the old equal event is let go (issue 14: memory)
+      if (!same) this.events.set(e, this.immutable ? ev : { ...ev, marketTickers: [...ev.marketTickers] });
+      else if (this.immutable && prev !== ev) this.events.set(e, ev); // the old equal event is let go (issue 14: memory)
       if (!same || ev.marketTickers.some((t) => dirty.has(t))) dirtyEvents.add(e);
     }
     for (const e of this.events.keys()) {
@@ -168,7 +167,7 @@ export class DecisionCache {
     for (const v of this.verdicts.values()) {
       for (const k of v.byUnit.keys()) if (!events.has(k)) v.byUnit.delete(k);
     }
-    if (this.refs) {
+    if (this.immutable) {
       // The kept events are the caller's objects from here on: next cycle, the same objects mean the same events.
       for (const [e, ev] of events) this.events.set(e, ev);
       const legs = new Map<string, string[]>();
@@ -259,7 +258,7 @@ export class DecisionCache {
       for (const t of relevant) out.set(t, markets.get(t)!);
     } else if (limit > 0) {
       // Ranked on the views as this cache last saw them (the current ones, for every market in scope).
-      const viewOf = (t: string) => (this.refs ? markets.get(t)! : this.markets.get(t)!);
+      const viewOf = (t: string) => (this.immutable ? markets.get(t)! : this.markets.get(t)!);
       const order = (a: string, b: string) => top.order(viewOf(a), viewOf(b));
       const want = limit + PREFIX_SPARE;
       const cut = (tickers: string[], complete: boolean, cutoff: MarketView | null) =>

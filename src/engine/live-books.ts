@@ -282,6 +282,11 @@ export class LiveBooks {
     return this.scopeSet.has(ticker);
   }
 
+  /** Markets in the scope (the last updateScope's). */
+  get scopeSize(): number {
+    return this.scopeSet.size;
+  }
+
   /**
    * Make the scope exactly `tickers`: add_markets for new ones (each arrives with a snapshot),
    * delete_markets for dropped ones (their books and prints are forgotten). Serialized; resolves

@@ -46,9 +46,10 @@ export class LiveView {
   ): void {
     // Derived from the REST views whose markets are those subscribed (the last overlay's), this
     // map's markets can differ from them only at `changed`: the scope is compared there alone.
+    const live = this.subscribed;
     this.scopeHint =
-      opts.changed !== null && this.scopeBase !== null && this.scopeBase === this.restViews
-        ? md.markets.size === this.subscribedKeys.size && [...opts.changed].every((t) => md.markets.has(t) === this.subscribedKeys.has(t))
+      opts.changed !== null && live !== null && this.scopeBase !== null && this.scopeBase === this.restViews
+        ? md.markets.size === live.scopeSize && [...opts.changed].every((t) => md.markets.has(t) === live.inScope(t))
         : null;
     // With live books the overlay follows (and copies it where it lays views over md.markets in
     // place); without, md.markets is changed later (REST depth), so it is copied now.
@@ -96,7 +97,6 @@ export class LiveView {
       try {
         await live.updateScope(md.markets.keys());
         this.subscribed = live;
-        this.subscribedKeys = new Set(md.markets.keys());
       } catch (e) {
         reuse = false;
         this.d.log("warn", `live books: subscription update failed (${(e as Error).message}); REST for now, retried next cycle`);
@@ -295,14 +295,14 @@ export class LiveView {
   /** Markets whose `decided` view a reactive pass changed since the last overlay. */
   private readonly passEdited = new Set<string>();
 
-  /** The live books and markets of the last subscription update that succeeded. */
+  /** The live books of the last subscription update that succeeded (their scope is then its markets: no copy kept here). */
   private subscribed: LiveBooks | null = null;
-  private subscribedKeys = new Set<string>();
 
   private sameScope(markets: ReadonlyMap<string, MarketView>): boolean {
-    if (this.subscribed === null || this.subscribed !== this.d.live() || markets.size !== this.subscribedKeys.size) return false;
+    const live = this.subscribed;
+    if (live === null || live !== this.d.live() || markets.size !== live.scopeSize) return false;
     if (this.scopeHint !== null) return this.scopeHint;
-    for (const t of markets.keys()) if (!this.subscribedKeys.has(t)) return false;
+    for (const t of markets.keys()) if (!live.inScope(t)) return false;
     return true;
   }
 
