@@ -128,7 +128,7 @@ describe("narrow requote path (daemon, through the binary)", () => {
       const q1 = bids().find((q) => poke(v, q.ticker));
       expect(q1).toBeDefined();
       const w0 = writes.length;
-      await until("the requote", () => writes.slice(w0).some((w) => w.kind === "amend") || null, 3_000);
+      await until("the requote", () => writes.slice(w0).some((w) => w.kind === "amend") || null, 10_000);
       await Bun.sleep(1_000);
       expect(bot.output()).toMatch(new RegExp(`narrow requote ${q1!.ticker}: [^\\n]*amend amended; frame→fetch [\\d.]+ ms`));
       const amended = writes.slice(w0).filter((w) => w.kind === "amend");
@@ -165,9 +165,11 @@ describe("narrow requote path (daemon, through the binary)", () => {
       writeFileSync(join(dir, "data/disable-trading"), "narrow path test\n");
       const w2 = writes.length;
       expect(poke(v, q3.ticker)).toBe(true);
+      // Waited for by its log line (a loaded machine can be slow to answer), then a quiet spell for any late send.
+      const refused = new RegExp(`narrow requote ${q3.ticker}: left to the general pass \\(kill switch active\\)`);
+      await until("the narrow path's refusal", () => refused.test(bot.output().slice(o2)) || null, 10_000);
       await Bun.sleep(1_500);
       expect(writes.slice(w2).filter((w) => SENDS.has(w.kind))).toEqual([]);
-      expect(bot.output().slice(o2)).toMatch(new RegExp(`narrow requote ${q3.ticker}: left to the general pass \\(kill switch active\\)`));
       rmSync(join(dir, "data/disable-trading"));
       expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
       expect(duplicateClientIds(v)).toEqual([]);
@@ -189,9 +191,10 @@ describe("narrow requote path (daemon, through the binary)", () => {
       const w0 = writes.length;
       const o0 = bot.output().length;
       expect(poke(v, q.ticker)).toBe(true);
+      const rejected = new RegExp(`narrow requote ${q.ticker}: [^\\n]*amend risk rejected[^\\n]*; nothing sent`);
+      await until("the gate's refusal", () => rejected.test(bot.output().slice(o0)) || null, 10_000);
       await Bun.sleep(1_500);
       expect(writes.slice(w0).filter((w) => SENDS.has(w.kind))).toEqual([]);
-      expect(bot.output().slice(o0)).toMatch(new RegExp(`narrow requote ${q.ticker}: [^\\n]*amend risk rejected[^\\n]*; nothing sent`));
       expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
     } finally {
       await v.stop();
@@ -209,13 +212,16 @@ describe("narrow requote path (daemon, through the binary)", () => {
       expect(q).toBeDefined();
       const w0 = writes.length;
       const o0 = bot.output().length;
-      await until("the requote", () => writes.slice(w0).some((w) => w.kind === "amend") || null, 3_000);
-      await Bun.sleep(1_500);
-      const out = bot.output().slice(o0);
-      expect(out).toMatch(new RegExp(`narrow requote ${q!.ticker}: [^\\n]*amend amended; frame→fetch`));
+      await until("the requote", () => writes.slice(w0).some((w) => w.kind === "amend") || null, 10_000);
       // The general pass ran on the moved market after the narrow send and found nothing to send.
-      const after = out.slice(out.indexOf(`narrow requote ${q!.ticker}:`));
-      expect(after).toMatch(/reactive pass: [1-9]\d* moved: 0 placed, 0 amended, 0 canceled/);
+      const after = () => {
+        const out = bot.output().slice(o0);
+        const i = out.search(new RegExp(`narrow requote ${q!.ticker}: [^\\n]*amend amended; frame→fetch`));
+        return i < 0 ? "" : out.slice(i);
+      };
+      await until("the general pass after the narrow send", () => /reactive pass: [1-9]\d* moved: /.test(after()) || null, 10_000);
+      await Bun.sleep(500);
+      expect(after()).toMatch(/reactive pass: [1-9]\d* moved: 0 placed, 0 amended, 0 canceled/);
       const amended = writes.slice(w0).filter((w) => w.kind === "amend");
       expect(new Set(amended.map((w) => w.orderId)).size).toBe(amended.length);
       expect(duplicateClientIds(v)).toEqual([]);
