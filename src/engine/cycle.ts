@@ -1341,8 +1341,8 @@ export class Engine {
     this.warmChars = warmNarrow({ strategy: mm.strategy, input, ticker, snapshot: this.gate.snapshot, limits: this.gate.limits }, rounds);
     return performance.now() - t0;
   }
-  /** What the last warm-up encoded (kept so its work is not optimized away). */
-  private warmChars = 0;
+  /** Characters the last warm-up encoded (kept so its work is not optimized away). */
+  warmChars = 0;
 }
 
 const NO_MARKETS: ReadonlySet<string> = new Set();
