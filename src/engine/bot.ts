@@ -636,6 +636,7 @@ class BotRun {
       await this.reactUntil(engine, reactor, nextMono);
     } finally {
       clearInterval(warm);
+      if (this.warm.rounds > 0) log.debug(this.warmLine().slice(2));
     }
   }
 
