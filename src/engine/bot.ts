@@ -565,7 +565,7 @@ class BotRun {
     heart.cycle = report.cycleId;
     heart.fromReport(report);
     this.print(opts.mode === "scan" ? scanTable(report) : cycleSummary(report, { dryRun: this.dryRun, mode: opts.mode }));
-    if (this.live) log.info(`${this.between.summary(this.live, report)}${narrowLine(engine)}`);
+    if (this.live) log.info(`${this.between.summary(this.live, report)}${narrowLine(engine)}${this.warmLine()}`);
     this.housekeeping();
     const status = report.status;
     if (status === "halted" && opts.mode === "trade") {
@@ -587,6 +587,12 @@ class BotRun {
     );
     await this.betweenCycles(engine, nextMono);
     return this.stopping ? "break" : "next";
+  }
+
+  /** The warm-up's rounds and CPU so far, for the between-cycles line. */
+  private warmLine(): string {
+    const w = this.warm;
+    return w.rounds === 0 ? "" : `; narrow path warm-up: ${w.rounds} rounds, ${w.cpuMs.toFixed(1)} ms CPU since start`;
   }
 
   /** Between cycles, in the daemon, never during one: a full collection, the ledger's prune, memory figures. */
@@ -625,6 +631,39 @@ class BotRun {
       );
       return;
     }
+    const warm = setInterval(() => this.warmTick(engine), WARM_TICK_MS);
+    try {
+      await this.reactUntil(engine, reactor, nextMono);
+    } finally {
+      clearInterval(warm);
+      if (this.warm.rounds > 0) log.debug(this.warmLine().slice(2));
+    }
+  }
+
+  /**
+   * The narrow requote path's pure parts run in idle moments (Engine.warmNarrowPath, reads only):
+   * WARM_START_ROUNDS after start-up, so the first book moves do not meet an interpreted path, then
+   * a batch whenever the path has not sent for WARM_IDLE_MS. Batches are small: a frame arriving
+   * during one waits for it.
+   */
+  private warmTick(engine: Engine): void {
+    const w = this.warm;
+    const now = monoNow();
+    if (engine.narrowSends !== w.sends) {
+      w.sends = engine.narrowSends;
+      w.lastUse = now;
+    }
+    if (w.rounds >= WARM_START_ROUNDS && (now - w.lastUse < WARM_IDLE_MS || now - w.lastAt < WARM_IDLE_MS)) return;
+    const ms = engine.warmNarrowPath(WARM_BATCH);
+    if (ms === 0) return;
+    w.rounds += WARM_BATCH;
+    w.cpuMs += ms;
+    w.lastAt = now;
+    if (w.rounds === WARM_START_ROUNDS) log.debug(`narrow path warm-up: ${w.rounds} rounds after start-up, ${w.cpuMs.toFixed(1)} ms CPU`);
+  }
+  private readonly warm = { rounds: 0, cpuMs: 0, sends: 0, lastUse: Number.NEGATIVE_INFINITY, lastAt: Number.NEGATIVE_INFINITY };
+
+  private async reactUntil(engine: Engine, reactor: Reactor, nextMono: number): Promise<void> {
     for (;;) {
       const r = await reactor.wait(
         nextMono,
@@ -803,6 +842,11 @@ function pruneLedgerHistory(db: Db, historyDays: number): void {
 
 /** Minimum time between two forced full collections in the daemon (see the loop). */
 const GC_EVERY_MS = 5_000;
+/** The narrow path's warm-up (warmTick): how often it may run, its rounds at start-up and per batch, and the quiet spell before a batch after that. */
+const WARM_TICK_MS = 25;
+const WARM_START_ROUNDS = 2_000;
+const WARM_BATCH = 10;
+const WARM_IDLE_MS = 1_000;
 
 /**
  * KalshiWs/LiveBooks log lines into ours: chatter at debug, the first of a repeated warning (a

@@ -23,6 +23,7 @@ import type { ExchangeSession } from "./exchange-session.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
 import type { LiveBooks } from "./live-books.ts";
 import { LiveView } from "./live-view.ts";
+import { warmNarrow } from "./narrow-warmup.ts";
 import { StopRequested, type MarketData, type MarketDataSource, type Scope } from "./market-data.ts";
 import type { MidHistory } from "./ledger/mid-history.ts";
 import { ORDER_GROUP_WINDOW_MS, OrderGroupGuard, orderGroupLimit, type OrderGroupCheck } from "./order-group.ts";
@@ -1302,6 +1303,46 @@ export class Engine {
     this.d.log("debug", `narrow requote ${ticker}: left to the general pass (${why})`);
     return null;
   }
+
+  /**
+   * The narrow path's pure parts run `rounds` times on one of market_maker's markets as it stands
+   * (narrow-warmup.ts), in an idle moment: reads only. Nothing here can send or record: the
+   * decision's inputs are read (ledger reads, the live view without storing it, the kept mid
+   * history without observing) and handed, as plain values, to a module that has no transport,
+   * order manager or ledger. Returns the ms of CPU it took (0: nothing to warm).
+   */
+  warmNarrowPath(rounds: number): number {
+    if (this.busy || this.narrowInFlight || this.paper || this.d.mode !== "trade") return 0;
+    const mm = this.strategies.find((s) => s.name === "market_maker");
+    const live = this.live;
+    const md = this.lastMd;
+    if (!mm || !live || !md) return 0;
+    const t0 = performance.now();
+    const mine = [...(this.view.passMarkets(mm, NO_MARKETS) ?? [])].filter((t) => md.markets.has(t) && live.isTrusted(t));
+    const ticker = mine[Math.floor(Math.random() * mine.length)];
+    const m = ticker === undefined ? undefined : this.view.peekView(md, ticker);
+    if (ticker === undefined || !m) return 0;
+    const { ledger } = this.d;
+    const pv = portfolioView(this.gate.snapshot.cashMicros, ledger.positions(), ledger.ordersWithStatus(["resting"]));
+    const portfolio: PortfolioView = { ...pv, inventory: this.inventories(pv), equityMicros: this.gate.snapshot.equityMicros };
+    const nowMs = this.exchangeClock.now() ?? Date.now();
+    const since = mm.strategy.fillsSince?.(mm.params, nowMs);
+    const ownFills = since === undefined ? undefined : ledger.strategyFills(mm.name, since);
+    const midHistory = this.mids?.peek(ticker, nowMs);
+    const input = {
+      markets: new Map([[ticker, m]]),
+      events: md.events,
+      portfolio,
+      params: mm.params,
+      nowMs,
+      ...(midHistory ? { midHistory } : {}),
+      ...(ownFills ? { ownFills } : {}),
+    };
+    this.warmChars = warmNarrow({ strategy: mm.strategy, input, ticker, snapshot: this.gate.snapshot, limits: this.gate.limits }, rounds);
+    return performance.now() - t0;
+  }
+  /** Characters the last warm-up encoded (kept so its work is not optimized away). */
+  warmChars = 0;
 }
 
 const NO_MARKETS: ReadonlySet<string> = new Set();

@@ -343,16 +343,21 @@ export class LiveView {
     }
   }
 
+  /** refreshView's answer without storing it (the narrow path's warm-up: reads only). */
+  peekView(md: MarketData, ticker: string): MarketView | undefined {
+    const base = this.restViews.get(ticker);
+    const live = this.d.live();
+    if (!base || !live) return md.markets.get(ticker);
+    return this.overlayOne(live, base) ?? base;
+  }
+
   /**
    * The freshest view of `ticker` for a reactive pass: the live book laid over the cycle's REST view
    * (or that REST view when the live book is not trusted), stored into `md`.
    */
   refreshView(md: MarketData, ticker: string): MarketView | undefined {
-    const base = this.restViews.get(ticker);
-    const live = this.d.live();
-    if (!base || !live) return md.markets.get(ticker);
-    const v = this.overlayOne(live, base) ?? base;
-    md.markets.set(ticker, v);
+    const v = this.peekView(md, ticker);
+    if (v) md.markets.set(ticker, v);
     return v;
   }
 

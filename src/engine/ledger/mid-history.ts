@@ -89,6 +89,14 @@ export class MidHistory {
     return k;
   }
 
+  /** The kept rows of `ticker` within the window before `nowMs`, as observe gives them, or undefined: reads nothing, records nothing (the narrow path's warm-up). */
+  peek(ticker: string, nowMs: number): Map<string, Array<readonly [number, Price]>> | undefined {
+    const k = this.kept.get(ticker);
+    const from = nowMs - MID_HISTORY_WINDOW_MS;
+    if (!k || from < k.from) return undefined;
+    return new Map([[ticker, k.rows.filter(([at]) => at >= from && at <= nowMs)]]);
+  }
+
   /** Write the rows observed with `later`. */
   writeLater(): void {
     if (this.unwritten.length === 0) return;
