@@ -135,6 +135,9 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
         b.step(o.stepMs);
       }
     }
+    // Both valued at the marks of a book without our quotes: live's last quotes rest on venue A
+    // (cancel_on_exit false) and would move its mid; paper's were never on venue B.
+    a.sim.exchange.cancelAll(exchangeAccount(a).account.userId);
     const livePnl = a.sim.exchange.equity(exchangeAccount(a).account.userId) - PARITY_START_MICROS;
     const paper = readLedger(join(dirB, "data/kalshi.sqlite"), true);
     const paperPnl = paper.cashMicros + positionsValue(b, paper.positions) - PARITY_START_MICROS;
