@@ -17,7 +17,10 @@
 // `--flow fixed` a third exchange of the seed runs first without any bot and records what its
 // participants send; venues A and B replay that recording instead of deciding, so their other
 // traders send the same orders whatever live did on A, and a gap is the fill model's alone (live's
-// orders still take liquidity and rest in queues on A, as they would on Kalshi).
+// orders still take liquidity and rest in queues on A, as they would on Kalshi). Both P&Ls are at
+// the marks of a book without our quotes (live's last ones are cancelled on A before it is valued).
+// KALSHI_PARITY_TRACE=DIR writes each venue's trades (with the taker's order) and live's order
+// events to DIR/seed-N-{live,paper}.jsonl, to tell why a fill happened on one venue only.
 import { formatDollars2 } from "../../src/kalshi/money.ts";
 import { ensureBinary } from "../../test/helpers/bin.ts";
 import { type ParityFill, type ParityRow, runParity } from "../../test/engine/parity-run.ts";

@@ -57,6 +57,28 @@ export class PaperTransport implements OrderTransport {
   }
 
   /**
+   * When the fill model last saw each market's book with our resting orders in it, uncrossed
+   * (exchange ms; meta `paper_book_seen:<ticker>`, so the next `--once` run knows it): when an
+   * order began resting at its price, or the last crossing check. A maker that requotes through
+   * our price does so at some moment between that look and the look that finds it; live, our order
+   * trades at that moment. A crossed fill is stamped at the middle of that span rather than at the
+   * look that found it: the look is always late, by up to a whole cycle, and a fill stamped late
+   * shifts what is measured after it (the market maker's markout reads the mid markout_seconds
+   * after each fill, so a late stamp reads a later mid than live's and can pull quotes live keeps).
+   */
+  private noteBookSeen(ticker: string): void {
+    this.ledger.setMeta(`paper_book_seen:${ticker}`, String(this.now()));
+  }
+
+  /** The middle of the span in which a cross found now can have happened (noteBookSeen). */
+  private crossedAt(ticker: string): number {
+    const now = this.now();
+    const v = this.ledger.getMeta(`paper_book_seen:${ticker}`);
+    const seen = v === null ? now : Number(v);
+    return seen < now ? seen + Math.floor((now - seen) / 2) : now;
+  }
+
+  /**
    * Liquidity paper orders took, per market, as taker fills (order side, YES-scale price, count).
    * The book the model reads comes from a venue that never saw the paper orders, so it still shows
    * what paper took; a live taker would have emptied it. What was taken stays subtracted across
@@ -233,7 +255,10 @@ export class PaperTransport implements OrderTransport {
         });
         filled += f.count;
       });
-      if (res.restingCount > 0) this.setQueue(orderId, queueAheadAt(book, r.side, r.price, m.book !== undefined));
+      if (res.restingCount > 0) {
+        this.setQueue(orderId, queueAheadAt(book, r.side, r.price, m.book !== undefined));
+        this.noteBookSeen(r.ticker);
+      }
       this.books.set(r.ticker, consumeBook(book, r.side, res.fills));
       this.noteTaken(
         r.ticker,
@@ -271,6 +296,7 @@ export class PaperTransport implements OrderTransport {
     if (remaining <= 0) return { kind: "rejected", error: "invalid amend count" };
     // An amend goes to the back of the queue at its (new) price.
     this.setQueue(order.orderId, m ? queueAheadAt(this.bookOf(order.ticker, m), order.side, price, m.book !== undefined) : null);
+    this.noteBookSeen(order.ticker);
     return { kind: "ok", remaining, filled: row.filledCount };
   }
 
@@ -378,11 +404,15 @@ export class PaperTransport implements OrderTransport {
   fillCrossed(onTaken?: (ticker: string, side: BookSide, price: Price, count: Count) => void): number {
     let n = 0;
     const byTicker = new Map<string, OrderRow[]>();
-    for (const row of this.ledger.ordersWithStatus(["resting"])) {
+    const resting = this.ledger.ordersWithStatus(["resting"]);
+    for (const row of resting) {
       const m = this.markets.get(row.ticker);
       if (!row.orderId || !m?.book || m.status !== "active") continue;
       byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
     }
+    const restingIn = new Set(resting.map((r) => r.ticker));
+    for (const { key } of this.ledger.metaWithPrefix("paper_book_seen:"))
+      if (!restingIn.has(key.slice("paper_book_seen:".length))) this.ledger.deleteMeta(key);
     for (const [ticker, rows] of byTicker) {
       const m = this.markets.get(ticker)!;
       const book = this.bookOf(ticker, m);
@@ -391,10 +421,13 @@ export class PaperTransport implements OrderTransport {
         book,
         m,
       );
+      const at = used.length > 0 ? this.crossedAt(ticker) : 0;
+      this.noteBookSeen(ticker);
       if (used.length === 0) continue;
       rows.forEach((row, k) => {
         const r = results[k]!;
-        n += this.recordRestingFills(row, r.fills, r.remaining, `paper fill: the book crossed ${row.price}`);
+        const fills = r.fills.map((f) => ({ ...f, tsMs: at }));
+        n += this.recordRestingFills(row, fills, r.remaining, `paper fill: the book crossed ${row.price}`);
       });
       let after = book;
       for (const u of used) after = consumeBook(after, u.side, [{ price: u.price, count: u.count, feeMicros: 0, isTaker: true }]);

@@ -46,6 +46,8 @@ export interface VenueOptions {
   participants?: SimServerOptions["participants"];
   /** Record the participants, or replay a recording of the same seed (a market that does not react to the bot). */
   flow?: SimServerOptions["flow"];
+  /** A scenario of the test's own instead of the built-in one. */
+  scenario?: SimServerOptions["scenario"];
 }
 
 export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<Venue> {
@@ -68,6 +70,7 @@ export async function startVenue(dir: string, opts: VenueOptions = {}): Promise<
     ...(opts.faults ? { faults: opts.faults } : {}),
     ...(opts.participants ? { participants: opts.participants } : {}),
     ...(opts.flow ? { flow: opts.flow } : {}),
+    ...(opts.scenario ? { scenario: opts.scenario } : {}),
     accounts: [{ apiKeyId: keyId, publicKeyPem: kp.publicKeyPem, balanceMicros: opts.balanceMicros ?? 1_000_000_000 }],
   });
   const step = (ms = 5_000) => {

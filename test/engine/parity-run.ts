@@ -4,11 +4,21 @@
 // replay that recording (src/sim/participant-flow.ts). Used by scripts/bench/paper-parity.ts and
 // test/engine/paper-parity-fixed.test.ts.
 import { Database } from "bun:sqlite";
-import { rmSync } from "node:fs";
+import { appendFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ParticipantFlow } from "../../src/sim/participant-flow.ts";
 import { runBin, tempDir } from "../helpers/bin.ts";
-import { E2E_START_MS, exchangeAccount, onceArgs, positionsValue, readLedger, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import type { Fill } from "../../src/sim/types.ts";
+import {
+  E2E_START_MS,
+  type Venue,
+  exchangeAccount,
+  onceArgs,
+  positionsValue,
+  readLedger,
+  startVenue,
+  writeBotConfig,
+} from "./e2e-harness.ts";
 
 export const PARITY_START_MICROS = 1_000_000_000;
 
@@ -61,6 +71,36 @@ async function recordFlow(o: ParityOptions): Promise<ParticipantFlow> {
   }
 }
 
+/**
+ * With KALSHI_PARITY_TRACE=DIR, each venue's trades (with the taker's order: who, limit, time in
+ * force) and the bot's order events go to DIR/seed-N-{live,paper}.jsonl, to tell why a fill
+ * happened on one venue and not the other.
+ */
+function trace(v: Venue, file: string): void {
+  const bot = exchangeAccount(v).account.userId;
+  const ex = v.sim.exchange;
+  // The exchange emits the maker's fill, then the taker's.
+  let makerFill: Fill | null = null;
+  ex.on((e) => {
+    if (e.type === "fill" && !e.fill.isTaker) makerFill = e.fill;
+    else if (e.type === "fill" && makerFill) {
+      const takerFill = e.fill;
+      const t = ex.orders.get(takerFill.orderId);
+      const top = ex.top(takerFill.ticker);
+      appendFileSync(
+        file,
+        `${JSON.stringify({ k: "trade", ts: takerFill.tsMs, ticker: takerFill.ticker, price: takerFill.price, count: takerFill.count, makerSide: makerFill.side, makerBot: makerFill.userId === bot, maker: makerFill.userId, makerOrder: makerFill.orderId, takerBot: takerFill.userId === bot, taker: takerFill.userId, takerSide: takerFill.side, takerLimit: t?.price, takerTif: t?.tif, takerInitial: t?.initial, bid: top.bid, ask: top.ask })}\n`,
+      );
+    } else if (e.type === "order" && e.order.userId === bot) {
+      const o = e.order;
+      appendFileSync(
+        file,
+        `${JSON.stringify({ k: "order", ts: ex.now(), id: o.id, ticker: o.ticker, side: o.side, price: o.price, remaining: o.remaining, status: o.status })}\n`,
+      );
+    }
+  });
+}
+
 export async function runParity(o: ParityOptions): Promise<ParityRow> {
   const dirA = tempDir(`parity-live-${o.seed}`);
   const dirB = tempDir(`parity-paper-${o.seed}`);
@@ -68,6 +108,11 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
   const venue = { seed: o.seed, startMs: E2E_START_MS, balanceMicros: PARITY_START_MICROS, ...(flow ? { flow: { replay: flow } } : {}) };
   const a = await startVenue(dirA, venue);
   const b = await startVenue(dirB, venue);
+  const traceDir = process.env.KALSHI_PARITY_TRACE;
+  if (traceDir) {
+    trace(a, join(traceDir, `seed-${o.seed}-live.jsonl`));
+    trace(b, join(traceDir, `seed-${o.seed}-paper.jsonl`));
+  }
   try {
     const strategies = {
       event_arbitrage: { enabled: false },
@@ -90,6 +135,9 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
         b.step(o.stepMs);
       }
     }
+    // Both valued at the marks of a book without our quotes: live's last quotes rest on venue A
+    // (cancel_on_exit false) and would move its mid; paper's were never on venue B.
+    a.sim.exchange.cancelAll(exchangeAccount(a).account.userId);
     const livePnl = a.sim.exchange.equity(exchangeAccount(a).account.userId) - PARITY_START_MICROS;
     const paper = readLedger(join(dirB, "data/kalshi.sqlite"), true);
     const paperPnl = paper.cashMicros + positionsValue(b, paper.positions) - PARITY_START_MICROS;
