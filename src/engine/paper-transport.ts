@@ -410,9 +410,14 @@ export class PaperTransport implements OrderTransport {
       if (!row.orderId || !m?.book || m.status !== "active") continue;
       byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
     }
+    // A market whose book this look cannot see (a gap in a recording, not active) loses its last
+    // look too: a cross found after it can have happened while the book was unknown, and a fill is
+    // never stamped inside such a stretch (it is stamped at the look that finds it, as without one).
     const restingIn = new Set(resting.map((r) => r.ticker));
-    for (const { key } of this.ledger.metaWithPrefix("paper_book_seen:"))
-      if (!restingIn.has(key.slice("paper_book_seen:".length))) this.ledger.deleteMeta(key);
+    for (const { key } of this.ledger.metaWithPrefix("paper_book_seen:")) {
+      const t = key.slice("paper_book_seen:".length);
+      if (!restingIn.has(t) || !byTicker.has(t)) this.ledger.deleteMeta(key);
+    }
     for (const [ticker, rows] of byTicker) {
       const m = this.markets.get(ticker)!;
       const book = this.bookOf(ticker, m);
