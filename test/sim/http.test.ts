@@ -204,19 +204,17 @@ describe("lists, errors and idempotency", () => {
 describe("token buckets", () => {
   test('basic tier: 200 read tokens at 10 each, then 429 {"error":"too many requests"} without headers', async () => {
     const { a } = await start({ scenario: handScenario(), tier: "basic" });
-    const statuses: number[] = [];
-    let last;
-    for (let i = 0; i < 25; i++) {
-      last = await a.get("/portfolio/balance");
-      statuses.push(last.status);
-    }
-    expect(statuses.slice(0, 20).every((s) => s === 200)).toBe(true);
-    expect(statuses.slice(20)).toContain(429);
-    const limited = await a.get("/portfolio/balance");
-    expect(limited.status).toBe(429);
-    expect(limited.body).toEqual({ error: "too many requests" });
-    expect(limited.headers.get("retry-after")).toBeNull();
-    expect((await a.get("/account/limits")).status === 429 || true).toBe(true);
+    // Sent at once: the bucket refills 200 tokens a second in real time, so a slow machine answering
+    // one by one could refill between them. 100 reads cost 1,000 tokens; only a burst slower than 4 s
+    // could be served whole. The first 20 always fit (the bucket starts full and only refills).
+    const answers = await Promise.all(Array.from({ length: 100 }, () => a.get("/portfolio/balance")));
+    const ok = answers.filter((r) => r.status === 200).length;
+    const limited = answers.filter((r) => r.status === 429);
+    expect(ok).toBeGreaterThanOrEqual(20);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(ok + limited.length).toBe(100);
+    expect(limited[0]!.body).toEqual({ error: "too many requests" });
+    expect(limited[0]!.headers.get("retry-after")).toBeNull();
     await new Promise((r) => setTimeout(r, 250));
     expect((await a.get("/portfolio/balance")).status).toBe(200);
   });

@@ -13,12 +13,10 @@ afterAll(async () => {
 });
 
 describe("default scenario", () => {
-  test("starts fast with ~40 Kalshi-like markets, brackets of 7 strikes, several grids and fee types", async () => {
-    const t = performance.now();
+  // How fast it starts is a benchmark's question (scripts/bench), not a test's: no timed assertion.
+  test("starts with ~40 Kalshi-like markets, brackets of 7 strikes, several grids and fee types", async () => {
     const s = await startSimServer({ quiet: true });
-    const ms = performance.now() - t;
     servers.push(s);
-    expect(ms).toBeLessThan(200);
     const ex = s.exchange;
     expect(ex.markets.size).toBeGreaterThanOrEqual(35);
     expect(ex.markets.size).toBeLessThanOrEqual(45);
