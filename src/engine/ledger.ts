@@ -392,6 +392,14 @@ export class Ledger {
     return this.memo.pinned(fn);
   }
 
+  /**
+   * `read()`'s value kept until the next write, like the ledger's own hot reads (ReadMemo): for a
+   * value computed from ledger reads alone (the narrow requote path's portfolio). Shared: read-only.
+   */
+  derived<T>(key: string, read: () => T): T {
+    return this.memo.get(`derived:${key}`, read);
+  }
+
   /** The resting order with this exchange order id, if the ledger has one resting. */
   restingByOrderId(orderId: string): OrderRow | undefined {
     return this.memo

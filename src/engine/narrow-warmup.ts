@@ -3,13 +3,15 @@
 // JavaScriptCore still interprets them (its optimizing tiers wait for ~1,000 calls), so the first
 // answers cost several times what they cost warm. In idle moments the engine hands this module
 // plain data read from its state; it runs the same strategy function, the risk gate's judgement
-// and the order body encoding on them, and throws the results away.
+// and the order body encoding on them, and the frame decoder on the text of a book frame that came
+// before, and throws the results away.
 //
 // It cannot send or record anything: it is given no transport, client, order manager or ledger,
 // only values and pure functions (the strategy's `decide`, `evaluateIntents`, the body encoders).
 import type { ResolvedRiskLimits, RiskSnapshot } from "./risk.ts";
 import { evaluateIntents } from "./risk.ts";
 import { encodeAmendBody, encodeCreateBody } from "../kalshi/wire/order-encode.ts";
+import { parseWsFrame } from "../kalshi/wire/ws-fast.ts";
 import type { Intent, RestingOrderView, Strategy, StrategyInput } from "../strategies/types.ts";
 
 export interface WarmInput<P> {
@@ -19,6 +21,8 @@ export interface WarmInput<P> {
   ticker: string;
   snapshot: RiskSnapshot;
   limits: ResolvedRiskLimits;
+  /** A book delta frame's text, as the WebSocket brought it: decoded each round (the frame scanner is pure). */
+  frame?: string | null;
 }
 
 /**
@@ -31,6 +35,7 @@ export function warmNarrow<P>(w: WarmInput<P>, rounds: number): number {
   const own = w.input.portfolio.restingOrders.filter((o) => o.ticker === w.ticker && o.strategy === w.strategy.name);
   let chars = 0;
   for (let r = 0; r < rounds; r++) {
+    if (w.frame) chars += parseWsFrame(w.frame).ok ? 1 : 0;
     let intents: Intent[];
     try {
       intents = w.strategy.decide(w.input).filter((i) => i.ticker === w.ticker);

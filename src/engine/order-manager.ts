@@ -8,7 +8,7 @@ import { countToContractsFloat, formatCount, formatPrice, type Count } from "../
 import type { AmendIntent, CancelIntent, CreateIntent, Intent } from "../strategies/types.ts";
 import type { Ledger, NewOrder, OrderRow, OrderStatus } from "./ledger.ts";
 import { canceledOrExpired } from "./order-ttl.ts";
-import { evaluateIntents, type BatchVerdict, type ResolvedRiskLimits, type RiskSnapshot } from "./risk.ts";
+import { applyIntent, evaluateIntent, evaluateIntents, type BatchVerdict, type ResolvedRiskLimits, type RiskSnapshot } from "./risk.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport } from "./transport.ts";
 import { monoNow } from "../ops/clock.ts";
 
@@ -144,10 +144,11 @@ export class OrderManager {
     const cancels = intents.filter((i): i is CancelIntent => i.kind === "cancel");
     const amends = intents.filter((i): i is AmendIntent => i.kind === "amend");
     const creates = intents.filter((i): i is CreateIntent => i.kind === "create");
-    // Cancels first: they free collateral and are always allowed, even halted or disabled.
-    await this.cancel(cancels, sum);
+    // Cancels first: they free collateral and are always allowed, even halted or disabled. Each
+    // kind only when there is one: an await of nothing is still a promise turn before the request.
+    if (cancels.length > 0) await this.cancel(cancels, sum);
     for (const a of amends) await this.amend(a, sum);
-    await this.create(creates, cycleId, sum);
+    if (creates.length > 0) await this.create(creates, cycleId, sum);
     return sum;
   }
 
@@ -210,9 +211,10 @@ export class OrderManager {
       sum.decisions.push({ intent: a, result: "blocked", detail: "an order on this market has an unknown outcome" });
       return;
     }
+    // The verdict before the request; the snapshot it leaves once the request is handed over (below).
     const judgedFrom = this.d.gate.snapshot;
-    const judged = evaluateIntents([a], judgedFrom, this.d.gate.limits, this.now());
-    const v = judged.verdicts[0]!.verdict;
+    const judgedAt = this.now();
+    const v = evaluateIntent(a, judgedFrom, this.d.gate.limits, judgedAt);
     if (v.verdict === "reject") {
       sum.decisions.push({ intent: a, result: "risk rejected", detail: v.reason });
       return;
@@ -230,12 +232,6 @@ export class OrderManager {
     const remaining = total - row.filledCount;
     // A pure size reduction at the same price keeps queue priority: decrease instead of amend.
     const decrease = a.price === row.price && remaining < row.remainingCount && remaining > 0;
-    // The snapshot the verdict left (the amend applied at the count it allowed, `total`), unless the
-    // gate's snapshot moved meanwhile (an operator prompt was awaited): then applied to the new one.
-    this.d.gate.snapshot =
-      this.d.gate.snapshot === judgedFrom
-        ? judged.snapshot
-        : evaluateIntents([{ ...a, count: total }], this.d.gate.snapshot, this.d.gate.limits, this.now()).snapshot;
     this.d.ledger.updateOrder(
       row.id,
       {},
@@ -246,14 +242,22 @@ export class OrderManager {
       sum.decisions.push({ intent: a, result: "skipped", detail: "kill switch active" });
       return;
     }
-    const r = decrease
-      ? await this.d.transport.decrease({ orderId: row.orderId!, ticker: row.ticker }, remaining)
-      : await this.d.transport.amend(
+    const sent = decrease
+      ? this.d.transport.decrease({ orderId: row.orderId!, ticker: row.ticker }, remaining)
+      : this.d.transport.amend(
           { orderId: row.orderId!, ticker: row.ticker, side: row.side, clientOrderId: row.clientOrderId },
           a.price,
           total,
           newCid,
         );
+    // The snapshot the verdict leaves (the amend applied at the count it allowed, `total`), in the
+    // same turn as the hand-over, so no other judgement can come between; unless the gate's
+    // snapshot moved meanwhile (an operator prompt was awaited): then applied to the new one.
+    this.d.gate.snapshot =
+      this.d.gate.snapshot === judgedFrom
+        ? applyIntent(judgedFrom, a, v.verdict === "resize" ? v.count : undefined, judgedAt)
+        : evaluateIntents([{ ...a, count: total }], this.d.gate.snapshot, this.d.gate.limits, this.now()).snapshot;
+    const r = await sent;
     if (r.kind === "ok") {
       const rem = r.remaining ?? remaining;
       const filled = r.filled ?? row.filledCount;

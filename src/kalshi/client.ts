@@ -391,7 +391,9 @@ export class KalshiClient {
       if (c.signal?.aborted) throw c.signal.reason ?? new Error("aborted");
       let res: Awaited<ReturnType<RateLimiter["acquire"]>>;
       try {
-        res = await this.limiter.acquire(c.method, signPath, c.items ?? 1, c.signal);
+        // No promise turn when no wait is due: the request then leaves in the caller's own turn.
+        res = this.limiter.reserve(c.method, signPath, c.items ?? 1);
+        if (res.waitedMs > 0) await this.limiter.waitOut(res, c.signal);
       } catch (e) {
         if (!(e instanceof OverCapacityError)) throw e;
         throw new KalshiApiError({

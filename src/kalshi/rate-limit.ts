@@ -252,6 +252,17 @@ export class RateLimiter {
    * request with 429 however long one waits.
    */
   async acquire(method: string, path: string, items = 1, signal?: AbortSignal): Promise<Reservation> {
+    const r = this.reserve(method, path, items);
+    if (r.waitedMs > 0) await this.waitOut(r, signal);
+    return r;
+  }
+
+  /**
+   * acquire's first half, synchronous: the tokens are reserved now and `waitedMs` says how long to
+   * wait before sending (waitOut); 0 sends at once. A request that need not wait then reaches
+   * fetch with no promise turn in between (the daemon's requote path: book update → request).
+   */
+  reserve(method: string, path: string, items = 1): Reservation {
     const bucketName = bucketOf(method, path);
     const bucket = bucketName === "read" ? this.read : this.write;
     const cost = this.costOf(method, path) * Math.max(1, items);
@@ -261,15 +272,20 @@ export class RateLimiter {
     if (wait > 0) {
       this.stats.waits++;
       this.stats.waitedMs += wait;
-      try {
-        await this.sleep(wait, signal);
-      } catch (e) {
-        bucket.refund(cost);
-        throw e;
-      }
     }
     this.stats.tokens[bucketName] += cost;
     return { bucket: bucketName, cost, waitedMs: wait };
+  }
+
+  /** Sleep out a reservation's wait (reserve); aborted, its tokens are given back and the abort thrown. */
+  async waitOut(r: Reservation, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.sleep(r.waitedMs, signal);
+    } catch (e) {
+      (r.bucket === "read" ? this.read : this.write).refund(r.cost);
+      this.stats.tokens[r.bucket] -= r.cost;
+      throw e;
+    }
   }
 
   /** Called on a 429: the server disagrees with our books, so assume its bucket is empty. */

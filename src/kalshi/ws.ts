@@ -120,6 +120,9 @@ export class KalshiWs {
     return this.ws?.readyState === WebSocket.OPEN;
   }
 
+  /** The text of the last orderbook_delta frame applied (the daemon's idle warm-up decodes copies of it). */
+  lastDeltaFrame: string | null = null;
+
   /** When the last frame (or ping) arrived, monotonic: read inside a message listener, that message's arrival. */
   get lastFrameAt(): number {
     return this.lastRx;
@@ -400,6 +403,7 @@ export class KalshiWs {
         break;
       }
       case "orderbook_delta": {
+        this.lastDeltaFrame = text;
         const b = this.books.delta(m.msg.market_ticker, m.msg.side, m.msg.price_dollars, m.msg.delta_fp);
         if (b && !b.trusted) this.requestSnapshot(m.sid, [m.msg.market_ticker]);
         else if (b) this.emit({ type: "book", book: b });

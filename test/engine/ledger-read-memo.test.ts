@@ -67,6 +67,30 @@ describe("ledger reads kept until the next write", () => {
     expect(ledger.restingByOrderId("o-1")?.status).toBe("resting");
   });
 
+  test("a value derived from ledger reads (the narrow path's portfolio) is kept until a write, then derived again", () => {
+    const { ledger, file } = fresh();
+    const [row] = ledger.insertPending([order("A")]);
+    ledger.updateOrder(row!.id, { status: "resting", orderId: "o-1" }, "accepted");
+    let derivations = 0;
+    const resting = () =>
+      ledger.derived("resting-tickers", () => {
+        derivations++;
+        return ledger.ordersWithStatus(["resting"]).map((r) => r.ticker);
+      });
+    const first = resting();
+    expect(first).toEqual(["A"]);
+    expect(ledger.readOnly(() => resting())).toBe(first);
+    expect(derivations).toBe(1);
+    ledger.insertPending([order("B")]);
+    expect(resting()).toEqual(["A"]);
+    expect(derivations).toBe(2);
+    const other = new Database(file);
+    other.run("update orders set status = 'resting', order_id = 'o-2' where ticker = 'B'");
+    other.close();
+    expect(resting()).toEqual(["A", "B"]);
+    expect(derivations).toBe(3);
+  });
+
   test("a strategy's inventory and fills follow its fills; a later window is cut from the kept read, an earlier one read again", () => {
     const { ledger } = fresh();
     const fillAt = (ticker: string, tsMs: number) => {

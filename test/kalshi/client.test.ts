@@ -299,6 +299,43 @@ describe("rate limiting", () => {
     expect(elapsed).toBeLessThan(2500);
   });
 
+  test("a write with tokens to spare is handed to fetch in the caller's own turn; one that must wait is not, and is sent after", async () => {
+    // The daemon's requote path (book update → request) runs in one turn when nothing makes it wait:
+    // a promise turn for a rate-limit check that waits for nothing let other work in before the send.
+    const s = serve(() => json({ order_id: "a", remaining_count: "2.00", fill_count: "0.00", ts_ms: 2 }));
+    // 10 write tokens a second, a bucket of 10 (basic tier's write budget at these factors): an amend costs 10.
+    const limiter = new RateLimiter({ tier: "basic", rateFactor: 0.1, burstFactor: 0.1 });
+    const c = client(s.url, { rateLimiter: limiter });
+    let handed = 0;
+    c.beforeFetch = () => handed++;
+    const first = c.amendOrder("a", { ticker: "T", side: "bid", price: 4800, count: 200 });
+    expect(handed).toBe(1);
+    const second = c.amendOrder("a", { ticker: "T", side: "bid", price: 4900, count: 200 });
+    expect(handed).toBe(1);
+    expect((await first).remaining_count).toBe(200);
+    await second;
+    expect(handed).toBe(2);
+    expect(s.hits.map((h) => JSON.parse(h.body!).price)).toEqual(["0.4800", "0.4900"]);
+    expect(limiter.stats.waits).toBe(1);
+  });
+
+  test("a reservation whose wait is aborted gives its tokens back", async () => {
+    const limiter = new RateLimiter({ tier: "basic", rateFactor: 0.1, burstFactor: 0.1 });
+    const path = "/trade-api/v2/portfolio/events/orders/a/amend";
+    expect(limiter.reserve("POST", path).waitedMs).toBe(0);
+    const level = limiter.write.level;
+    const r = limiter.reserve("POST", path);
+    expect(r.waitedMs).toBeGreaterThan(0);
+    const ctrl = new AbortController();
+    const waiting = limiter.waitOut(r, ctrl.signal);
+    ctrl.abort(new Error("gave up"));
+    expect(waiting).rejects.toThrow("gave up");
+    await waiting.catch(() => {});
+    // Back to where it was before the second reservation (plus what refilled meanwhile).
+    expect(limiter.write.level).toBeGreaterThanOrEqual(level);
+    expect(limiter.write.level).toBeLessThan(level + r.cost / 2);
+  });
+
   test("starting from a full server bucket, a long run stays under budget with zero 429s", async () => {
     let tokens = 200;
     let last = performance.now();
