@@ -37,6 +37,7 @@ import { dirname, resolve } from "node:path";
 import { Database } from "bun:sqlite";
 import { dlopen, FFIType, read as ffiRead } from "bun:ffi";
 import { EXIT, UserError } from "../errors.ts";
+import { monoNow } from "./clock.ts";
 import { holdLockSidecar, probeLockSidecar } from "../db/maintenance.ts";
 import { pidAlive } from "./proc.ts";
 
@@ -106,6 +107,25 @@ export function readLockHolder(path: string): number | null {
   if (!m) return null;
   const pid = Number(m[1]);
   return pid > 0 ? pid : null;
+}
+
+/** How long a refused start waits for the holder to write its PID (monotonic ms). */
+const HOLDER_PID_WAIT_MS = 2_000;
+
+/**
+ * The PID of the process that holds the lock, for the refusal's message. The holder writes it just
+ * after taking the lock; until then the file is empty or still names a dead earlier holder (a stale
+ * file), and on a loaded machine the holder can be off its core for longer than a moment. So wait,
+ * bounded, for a PID of a live process; null (the message then names no PID) past the bound.
+ */
+function holderOnceWritten(abs: string): number | null {
+  const until = monoNow() + HOLDER_PID_WAIT_MS;
+  for (;;) {
+    const pid = readLockHolder(abs);
+    if (pid !== null && pid !== process.pid && pidAlive(pid)) return pid;
+    if (monoNow() >= until) return null;
+    Bun.sleepSync(10);
+  }
 }
 
 function heldError(path: string, pid: number | null): UserError {
@@ -189,7 +209,7 @@ function acquireFlock(abs: string, flock: Flock): LockHandle {
       }
       if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
         closeSync(fd);
-        throw heldError(abs, readLockHolder(abs));
+        throw heldError(abs, holderOnceWritten(abs));
       }
       closeSync(fd);
       throw permissionError(abs, code);
@@ -200,13 +220,7 @@ function acquireFlock(abs: string, flock: Flock): LockHandle {
       // EWOULDBLOCK (11) is the normal "held" answer; EINTR (4) deserves another try.
       if (errno === 4) continue;
       if (errno !== 11 && errno !== 35 && errno !== 0) throw permissionError(abs, `flock errno ${errno}`);
-      // The holder may be between its open and its PID write: give it a moment for the message.
-      let pid = readLockHolder(abs);
-      for (let i = 0; i < 20 && pid === null; i++) {
-        Bun.sleepSync(5);
-        pid = readLockHolder(abs);
-      }
-      throw heldError(abs, pid);
+      throw heldError(abs, holderOnceWritten(abs));
     }
     // We hold a lock on the inode we opened; make sure the path still names it.
     let now: ReturnType<typeof statSync> | null = null;

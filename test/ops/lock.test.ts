@@ -206,6 +206,42 @@ describe("lock through the binary", () => {
     await holder.stop();
   }, 40_000);
 
+  // The holder writes its PID just after taking the lock; a start refused in between (the file still
+  // empty, or naming the dead holder of a stale file) must not name a dead PID or none: on a loaded
+  // machine that gap outlasted the 100 ms the refusal used to wait (CI, 20 starts at load 20).
+  const flockCmd = Bun.which("flock");
+  test.skipIf(!flockCmd)(
+    "a start refused before the holder wrote its PID names the holder, not the stale PID",
+    async () => {
+      const d = tempDir();
+      const lock = join(d, "bot.lock");
+      writeFileSync(lock, "999999\n"); // a stale file: its holder is long dead
+      // util-linux flock(1) takes the kernel lock at once; its shell child writes its own PID a second later.
+      const holder = Bun.spawn([flockCmd!, "-n", "-x", lock, "sh", "-c", `sleep 1; echo $$ > "${lock}"; sleep 30`], {
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      try {
+        const r = await runBin(["--mode", "trade", "--skip-setup-wizard", "--non-interactive", "--lock-file", lock], { cwd: d });
+        // The holder's own PID, once it has written it (bounded wait).
+        let pid = readFileSync(lock, "utf8").trim();
+        for (let i = 0; i < 100 && (pid === "999999" || pid === ""); i++) {
+          await Bun.sleep(100);
+          pid = readFileSync(lock, "utf8").trim();
+        }
+        expect(pid).toMatch(/^\d+$/);
+        expect(pid).not.toBe("999999");
+        expect(r.code).toBe(3);
+        expect(r.output).toContain(`Failed to acquire lock: held by PID ${pid} (`);
+        expect(r.output).not.toMatch(/\n\s+at /);
+      } finally {
+        holder.kill("SIGKILL");
+        await holder.exited;
+      }
+    },
+    40_000,
+  );
+
   // Enabled once the run command takes the lock (the engine's run path lives in src/cli/run.ts + src/engine/).
   const runSources = [
     join(ROOT, "src/cli/run.ts"),
