@@ -360,24 +360,34 @@ export class MarketDataSource {
    */
   async refresh(
     prev: {
-      markets: ReadonlyMap<string, MarketView>;
-      events: ReadonlyMap<string, EventView>;
-      inactive: ReadonlyMap<string, MarketView>;
-      untradeable?: ReadonlyMap<string, string>;
+      markets: Map<string, MarketView>;
+      events: Map<string, EventView>;
+      inactive: Map<string, MarketView>;
+      untradeable?: Map<string, string>;
     },
     stale: readonly string[],
   ): Promise<MarketData> {
     const before = this.requests;
+    // The previous maps themselves until a re-read market changes one: a refresh runs every cycle
+    // between full loads, and copying 10,000-entry maps each time was ~1 MB of large allocations a
+    // second for the collector (issue 14, the daemon's memory). Events are never changed here.
     const out: MarketData = {
-      markets: new Map(prev.markets),
-      events: new Map(prev.events),
+      markets: prev.markets,
+      events: prev.events,
       requests: 0,
-      inactive: new Map(prev.inactive),
-      untradeable: new Map(prev.untradeable ?? []),
+      inactive: prev.inactive,
+      untradeable: prev.untradeable ?? new Map(),
     };
+    let own = false;
     const want = [...new Set(stale)];
     for (let i = 0; i < want.length; i += BATCH_TICKERS) {
       const ms = await this.fetchByTickers(want.slice(i, i + BATCH_TICKERS));
+      if (ms.length > 0 && !own) {
+        out.markets = new Map(prev.markets);
+        out.inactive = new Map(prev.inactive);
+        out.untradeable = new Map(prev.untradeable ?? []);
+        own = true;
+      }
       for (const m of ms) {
         const seriesTicker = this.eventMeta.get(m.event_ticker)?.seriesTicker ?? prev.markets.get(m.ticker)?.seriesTicker ?? "";
         const { view, untradeable } = await this.viewWithFees(m, seriesTicker);

@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
+import { mutate, nasty, paths, plainDecimal } from "./mutations.ts";
 import { WsMessage } from "../../src/kalshi/wire/ws.ts";
 import { FAST_WS_TYPES, fastDecodeWsMessage, parseWsFrame } from "../../src/kalshi/wire/ws-fast.ts";
 
@@ -187,101 +188,6 @@ const BASES: Record<string, unknown>[] = [
   { type: "unsubscribed", id: 5, sid: 1, seq: 9 },
   { type: "event_fee_update", sid: 8, msg: { event_ticker: "E", fee_type_override: null, fee_multiplier_override: 0.5 } },
 ];
-
-/** Every path into a frame (objects and arrays), for mutations to aim at. */
-function paths(v: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-  const out: (string | number)[][] = [];
-  if (Array.isArray(v))
-    v.forEach((x, i) => {
-      out.push([...prefix, i], ...paths(x, [...prefix, i]));
-    });
-  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) out.push([...prefix, k], ...paths(x, [...prefix, k]));
-  return out;
-}
-
-const plainDecimal = fc
-  .tuple(fc.boolean(), fc.stringMatching(/^\d{1,17}$/), fc.stringMatching(/^\d{0,8}$/))
-  .map(([neg, whole, frac]) => `${neg ? "-" : ""}${whole}${frac ? `.${frac}` : ""}`);
-const nasty = fc.oneof(
-  fc.constantFrom<unknown>(
-    null,
-    true,
-    false,
-    0,
-    -0,
-    1,
-    -1,
-    1.5,
-    2 ** 53,
-    -(2 ** 53),
-    1e21,
-    "",
-    "yes",
-    "no",
-    "bid",
-    "ask",
-    "resting",
-    "pending",
-    "orderbook_delta",
-    "ticker",
-    "0.5600",
-    " 0.56",
-    "0.56 ",
-    "0.5",
-    "1",
-    "-1.00",
-    "-0",
-    "-0.0000",
-    "0.52001",
-    "0.520000",
-    "0.",
-    ".5",
-    "+1",
-    "1e2",
-    "0x10",
-    "00.50",
-    "٣",
-    "123456789012345.67",
-    "9007199254740993",
-    "1234567890123.4567",
-    "999999999.999999",
-    [],
-    {},
-    [["0.5", "1.00"]],
-    ["0.5", "1.00"],
-    [["0.5", "1.00", "x"]],
-    { code: 5 },
-  ),
-  plainDecimal,
-  fc.integer(),
-  fc.double(),
-  fc.string({ maxLength: 6 }),
-  fc.jsonValue({ maxDepth: 2 }),
-);
-
-interface Mutation {
-  path: readonly (string | number)[];
-  op: "delete" | "set";
-  value: unknown;
-}
-
-function mutate(base: unknown, muts: Mutation[]): unknown {
-  const frame = structuredClone(base) as Record<string | number, unknown>;
-  for (const m of muts) {
-    let o: Record<string | number, unknown> = frame;
-    for (const k of m.path.slice(0, -1)) {
-      const next = o[k];
-      if (!next || typeof next !== "object") break;
-      o = next as Record<string | number, unknown>;
-    }
-    const last = m.path[m.path.length - 1]!;
-    if (m.op === "delete") {
-      if (Array.isArray(o) && typeof last === "number") o.splice(last, 1);
-      else delete o[last];
-    } else o[last] = m.value;
-  }
-  return frame;
-}
 
 /** parseWsFrame and the fast path against zod, on one frame's text. */
 function agree(text: string): void {
