@@ -2,7 +2,7 @@
 //
 //   bun scripts/bench/paper-parity.ts [--seeds 1,2,...] [--cycles 16] [--step-s 7]
 //                                     [--only event_arbitrage|market_maker] [--params JSON] [--markdown]
-//                                     [--flow reactive|fixed]
+//                                     [--flow reactive|fixed] [--bot once|daemon] [--interval-s 2]
 //
 // The machinery of test/engine/e2e-dryrun-vs-live.test.ts, over several seeds: per seed and
 // strategy, two local exchanges with that seed and the same start (the same scenario), their manual
@@ -39,11 +39,16 @@ const MARKDOWN = argv.includes("--markdown");
 // bench, e.g. '{"max_markets":8}' for a market maker that quotes more markets and so fills more).
 const PARAMS = JSON.parse(arg("params", "{}")) as Record<string, unknown>;
 const FLOW = arg("flow", "reactive");
+// `--bot daemon`: a daemon per venue (WebSocket books; paper checks each book delta for a cross),
+// each venue stepped after its daemon's cycle ends; `--interval-s` its cycle interval.
+const BOT = arg("bot", "once");
+if (BOT !== "once" && BOT !== "daemon") throw new Error(`--bot: once or daemon, not ${BOT}`);
+const INTERVAL_S = Number(arg("interval-s", "2"));
 if (FLOW !== "reactive" && FLOW !== "fixed") throw new Error(`--flow: reactive or fixed, not ${FLOW}`);
 type Fill = ParityFill;
 type Row = ParityRow;
 const runOne = (strategy: string, seed: number): Promise<Row> =>
-  runParity({ strategy, seed, cycles: CYCLES, stepMs: STEP_MS, flow: FLOW, params: PARAMS });
+  runParity({ strategy, seed, cycles: CYCLES, stepMs: STEP_MS, flow: FLOW, params: PARAMS, bot: BOT, intervalS: INTERVAL_S });
 
 const usd = (m: number) => `${m < 0 ? "-" : ""}$${formatDollars2(Math.abs(m))}`;
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)} %`;
@@ -94,7 +99,7 @@ for (const strategy of STRATEGIES) {
       Math.abs(r.paperFills.length - r.liveFills.length) <= r.liveFills.length * 0.25,
   ).length;
   console.log(
-    `\n${strategy} alone${Object.keys(PARAMS).length ? ` (${JSON.stringify(PARAMS)})` : ""}, ${FLOW} flow, ${CYCLES + 1} cycles, ${STEP_MS / 1000} s of market between cycles; fills as rows (taker/maker):`,
+    `\n${strategy} alone${Object.keys(PARAMS).length ? ` (${JSON.stringify(PARAMS)})` : ""}, ${FLOW} flow, ${BOT === "daemon" ? `daemons (${INTERVAL_S} s cycles), ` : ""}${CYCLES + 1} cycles, ${STEP_MS / 1000} s of market between cycles; fills as rows (taker/maker):`,
   );
   if (MARKDOWN) {
     console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
