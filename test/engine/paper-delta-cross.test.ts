@@ -72,7 +72,14 @@ describe("paper in the daemon", () => {
       const ex = v.sim.exchange;
       ex.addAccount(new Account("crosser", 1_000_000_000));
       const at = v.clock.now();
-      const o = ex.placeOrder("crosser", { ticker: TICKER, side: "ask", price: bid.price, count: 100, tif: "good_till_canceled", stp: "taker_at_cross" });
+      const o = ex.placeOrder("crosser", {
+        ticker: TICKER,
+        side: "ask",
+        price: bid.price,
+        count: 100,
+        tif: "good_till_canceled",
+        stp: "taker_at_cross",
+      });
       ex.cancelOrder("crosser", o.order.id);
       const fills = await until(
         "the paper fill",

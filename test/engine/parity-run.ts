@@ -147,10 +147,12 @@ async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions)
       slipped = Math.max(slipped, n - (i + 1));
       if (i < o.cycles) v.step(o.stepMs);
     }
-  } finally {
-    const code = await bot.stop("SIGTERM", 30_000);
-    if (code !== 0) throw new Error(`seed ${o.seed}: daemon exit ${code}\n${bot.output().slice(-3000)}`);
+  } catch (e) {
+    await bot.stop("SIGKILL", 5_000);
+    throw e;
   }
+  const code = await bot.stop("SIGTERM", 30_000);
+  if (code !== 0) throw new Error(`seed ${o.seed}: daemon exit ${code}\n${bot.output().slice(-3000)}`);
   return slipped;
 }
 
