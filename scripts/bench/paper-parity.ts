@@ -19,6 +19,12 @@
 // traders send the same orders whatever live did on A, and a gap is the fill model's alone (live's
 // orders still take liquidity and rest in queues on A, as they would on Kalshi). Both P&Ls are at
 // the marks of a book without our quotes (live's last ones are cancelled on A before it is valued).
+// `--bot daemon`: instead of a `--once` run per step, one daemon per venue (WebSocket books: paper
+// checks every book delta for a cross of its resting orders), each venue stepped right after its
+// daemon's cycle ends (cycle_interval_seconds `--interval-s`); a cycle that began before its step is
+// reported as a slipped lockstep. The daemons' own timers (cycle interval, order renewal, debounce,
+// the exchange clock's estimate between samples) run on the machine's monotonic clock while the
+// venues' clocks jump a step at a time: a difference from a real market that both venues share.
 // KALSHI_PARITY_TRACE=DIR writes each venue's trades (with the taker's order) and live's order
 // events to DIR/seed-N-{live,paper}.jsonl, to tell why a fill happened on one venue only.
 import { formatDollars2 } from "../../src/kalshi/money.ts";
