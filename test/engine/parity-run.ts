@@ -33,6 +33,9 @@ export interface ParityFill {
 export interface ParityRow {
   seed: number;
   livePnl: number;
+  /** Live's cash and positions, the positions at venue B's marks (where paper's are valued): what
+   * is left of the gap then is the fills', not the two venues' marks at the end. */
+  livePnlAtPaperMarks: number;
   paperPnl: number;
   /** Σ price × count of live's fills (micros × count units). */
   notional: number;
@@ -201,12 +204,14 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     // (cancel_on_exit false) and would move its mid; paper's were never on venue B.
     a.sim.exchange.cancelAll(exchangeAccount(a).account.userId);
     const livePnl = a.sim.exchange.equity(exchangeAccount(a).account.userId) - PARITY_START_MICROS;
+    const live = exchangeAccount(a);
+    const livePnlAtPaperMarks = live.cashMicros + positionsValue(b, live.positions) - PARITY_START_MICROS;
     const paper = readLedger(join(dirB, "data/kalshi.sqlite"), true);
     const paperPnl = paper.cashMicros + positionsValue(b, paper.positions) - PARITY_START_MICROS;
     const liveFills = fills(join(dirA, "data/kalshi.sqlite"), false);
     const paperFills = fills(join(dirB, "data/kalshi.sqlite"), true);
     const notional = liveFills.reduce((s, f) => s + f.price * f.count, 0);
-    return { seed: o.seed, livePnl, paperPnl, notional, liveFills, paperFills };
+    return { seed: o.seed, livePnl, livePnlAtPaperMarks, paperPnl, notional, liveFills, paperFills };
   } finally {
     await a.stop();
     await b.stop();
