@@ -57,7 +57,7 @@ export class RecordedSource implements ReplaySource {
     }
   }
 
-  advance(t: number, onPrint: (p: TradePrint) => void): number {
+  advance(t: number, onPrint: (p: TradePrint) => void, onDelta?: (ticker: string, ms: number) => void): number {
     const before = this.done;
     while (this.done < this.total && this.items[this.done]!.ms <= t) {
       const it = this.items[this.done++]!;
@@ -85,6 +85,7 @@ export class RecordedSource implements ReplaySource {
           }
           const tk = this.taken.get(it.ticker);
           if (tk && b.sizeAt(it.side, it.price) === 0) tk.delete(`${it.side}:${it.price}`);
+          onDelta?.(it.ticker, it.ms);
           break;
         }
         case "seq":

@@ -23,6 +23,7 @@ import { COUNT_ONE, parseDollars, type FeeType, type Micros, type Price } from "
 import { Ledger, type PositionRow } from "../engine/ledger.ts";
 import type { MidHistory } from "../engine/ledger/mid-history.ts";
 import { OrderManager } from "../engine/order-manager.ts";
+import { crossingLevels } from "../engine/paper.ts";
 import { PaperTransport } from "../engine/paper-transport.ts";
 import { viewsWithOwn } from "../engine/paper-view.ts";
 import { collateralOf, portfolioView, valuePositions } from "../engine/portfolio.ts";
@@ -269,6 +270,17 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
     fillsKept.set(strategy, { fillId: lastFillId, sinceMs, rows: [...rows] });
     return rows;
   };
+  // Resting paper orders per market, for the check of each recorded book delta (onDelta); a tape has none.
+  let watched = new Map<string, Array<{ side: BookSide; price: Price }>>();
+  const rewatch = () => {
+    if (src.format !== "recording") return;
+    watched = new Map();
+    for (const r of ledger.ordersWithStatus(["resting"])) {
+      let list = watched.get(r.ticker);
+      if (!list) watched.set(r.ticker, (list = []));
+      list.push({ side: r.side, price: r.price });
+    }
+  };
   const pass = async () => {
     passes++;
     let ext = openViews();
@@ -389,6 +401,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
       }
     }
     collectFills();
+    rewatch();
     markEquity(ext);
   };
 
@@ -400,6 +413,24 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
     if (!list) pending.set(p.ticker, (list = []));
     list.push(p);
   };
+  // A recorded book delta that crosses a resting paper order fills it then, at the delta's time
+  // (PaperTransport.fillCrossedIn: the model the daemon's paper uses on its WebSocket deltas), so a
+  // maker's order through our price that is withdrawn before the next pass is not missed. The
+  // prints before it reach our orders first. Only on a book the source knows (src.book: null in a gap).
+  const onDelta = (ticker: string, ms: number) => {
+    const orders = watched.get(ticker);
+    if (!orders) return;
+    const b = src.book(ticker, ms);
+    if (!b?.book || crossingLevels(orders, b.book).length === 0) return;
+    pt.setMarkets(openViews());
+    if (pending.size) {
+      pt.fillResting(pending, (row) => stamps.get(row.orderId ?? "")?.ms ?? now);
+      pending.clear();
+    }
+    pt.fillCrossedIn(ticker, b.book, ms, (t, side, price, count) => src.take(t, side, price, count));
+    collectFills();
+    rewatch();
+  };
   const progressEvery = Math.max(1, Math.floor(n / 200));
   let nextProgress = 0;
   while (src.nextMs() !== Number.POSITIVE_INFINITY || nextClose < closing.length) {
@@ -409,7 +440,7 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
     const t = Math.min(Math.max(nextItem, lastPass + opts.stepMs), closeAt);
     if (t === Number.POSITIVE_INFINITY) break;
     // Every item up to t moves its book; the prints may fill our resting orders.
-    const moved = src.advance(t, onPrint);
+    const moved = src.advance(t, onPrint, onDelta);
     now = t;
     if (pending.size && restingCount > 0) {
       pt.setMarkets(openViews());

@@ -699,6 +699,11 @@ export class Engine {
   /** The last cycle's cash check asked for no order resting (see reconcile.ts checkCash). */
   private cashQuiet = false;
 
+  /** Dry run in daemon mode: paper checks each book delta of `live` for a cross of its resting orders. */
+  watchPaperCrosses(live: LiveBooks): void {
+    this.paperUpkeep?.watchBooks(live);
+  }
+
   /** The next cycle reads the whole scope over REST (a market was created or opened in it). */
   requestFullLoad(): void {
     this.lastFullLoadMono = null;

@@ -7,7 +7,15 @@ import { randomUUID } from "node:crypto";
 import { PRICE_ONE, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookDepth, BookSide, CreateIntent, MarketView, TradePrint } from "../strategies/types.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
-import { consumeBook, paperCrossedFills, paperExecute, paperRestingFillsShared, queueAheadAt, type PaperFill } from "./paper.ts";
+import {
+  consumeBook,
+  ownLevelSize,
+  paperCrossedFills,
+  paperExecute,
+  paperRestingFillsShared,
+  queueAheadAt,
+  type PaperFill,
+} from "./paper.ts";
 import { orderCollateral } from "./position-math.ts";
 import type { CreateOutcome, ExchangeOrder, OrderRequest, OrderTransport, WriteOutcome } from "./transport.ts";
 
@@ -129,30 +137,35 @@ export class PaperTransport implements OrderTransport {
   private bookOf(ticker: string, m: MarketView): BookDepth {
     const cached = this.books.get(ticker);
     if (cached) return cached;
-    let book = depthOf(m);
-    if (this.netted.has(m)) {
-      this.books.set(ticker, book);
-      return book;
-    }
+    const book = this.netted.has(m) ? depthOf(m) : this.netOf(ticker, depthOf(m));
+    this.books.set(ticker, book);
+    return book;
+  }
+
+  /** The venue's book of `ticker` less what paper took from it and still holds (takenOf). */
+  private netOf(ticker: string, venue: BookDepth): BookDepth {
+    let book = venue;
     const held: Taken[] = [];
     for (const t of this.takenOf(ticker)) {
       // A level that shrank (others traded or cancelled at it) still holds what paper took: we were
       // ahead of them, so live they took from what was left after us. One that grew or emptied was
       // requoted or is gone on both venues.
-      const shown = levelSize(book, t.side, t.price);
+      const shown = levelSize(venue, t.side, t.price);
       if (shown <= 0 || shown > t.shown) continue;
       held.push({ ...t, shown });
       book = consumeBook(book, t.side, [{ price: t.price, count: Math.min(t.count, shown), feeMicros: 0, isTaker: true }]);
     }
     this.saveTaken(ticker, held);
-    this.books.set(ticker, book);
     return book;
   }
 
   /** Liquidity paper orders just took (order side, YES-scale level price, contracts): it stays taken (takenOf). */
-  private noteTaken(ticker: string, took: ReadonlyArray<{ side: BookSide; price: Price; count: Count }>): void {
+  private noteTaken(
+    ticker: string,
+    took: ReadonlyArray<{ side: BookSide; price: Price; count: Count }>,
+    venue: BookDepth = depthOf(this.raw.get(ticker) ?? this.markets.get(ticker)!),
+  ): void {
     if (took.length === 0 || !this.trackTaken) return;
-    const venue = depthOf(this.raw.get(ticker) ?? this.markets.get(ticker)!);
     const merged = this.takenOf(ticker);
     for (const f of took) {
       const same = merged.find((t) => t.side === f.side && t.price === f.price);
@@ -394,6 +407,61 @@ export class PaperTransport implements OrderTransport {
   }
 
   /**
+   * Nobody is queued ahead of a resting order beyond what the venue's book shows at its price on its
+   * side (ownLevelSize): the venue never saw our order, so what it shows there is who is left ahead
+   * of us plus who joined behind. A queue counted ahead that the level no longer holds was
+   * withdrawn; counted on, it would keep our order from prints at its price that reach it live.
+   */
+  private capQueues(rows: readonly OrderRow[], book: BookDepth): void {
+    for (const row of rows) {
+      const q = this.queueOf(row.orderId!);
+      const shown = ownLevelSize(book, row.side, row.price);
+      if (q !== null && q > shown) this.setQueue(row.orderId!, shown);
+    }
+  }
+
+  /**
+   * Resting paper orders of `ticker` that the venue's book crossed when a book delta arrived
+   * (`venue`: the book right after it, exchange time `tsMs`): a maker's order through our price,
+   * which live trades with ours at that moment. Checked on every delta (the daemon's WebSocket
+   * books, a recording's deltas), this sees a cross the venue shows only until it is withdrawn,
+   * which a look at the book each cycle misses, and stamps it when it happened. The same fill as
+   * fillCrossed's (paperCrossedFills, what paper took stays taken); never while the book is unknown
+   * (the caller passes only a book it holds trusted). Returns the number of paper fills.
+   */
+  fillCrossedIn(
+    ticker: string,
+    venue: BookDepth,
+    tsMs: number,
+    onTaken?: (ticker: string, side: BookSide, price: Price, count: Count) => void,
+  ): number {
+    const m = this.markets.get(ticker);
+    if (m?.status !== "active") return 0;
+    // An order that had expired by then was no longer there to trade.
+    const rows = this.ledger
+      .ordersWithStatus(["resting"])
+      .filter((r) => r.ticker === ticker && r.orderId && (r.expiresAt === null || r.expiresAt > tsMs));
+    if (rows.length === 0) return 0;
+    const book = this.netOf(ticker, venue);
+    const { results, used } = paperCrossedFills(
+      rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount })),
+      book,
+      m,
+    );
+    if (used.length === 0) return 0;
+    let n = 0;
+    rows.forEach((row, k) => {
+      const r = results[k]!;
+      const fills = r.fills.map((f) => ({ ...f, tsMs }));
+      n += this.recordRestingFills(row, fills, r.remaining, `paper fill: a book delta crossed ${row.price}`);
+    });
+    this.books.delete(ticker);
+    this.noteTaken(ticker, used, venue);
+    for (const u of used) onTaken?.(ticker, u.side, u.price, u.count);
+    return n;
+  }
+
+  /**
    * Fill resting paper orders that the venue's full book now crosses (paperCrossedFills): an order
    * on the other side at or better than ours came after ours and would have traded with it live.
    * Only where the view carries the full book (a top of book alone, or a tape's book formed from
@@ -421,6 +489,7 @@ export class PaperTransport implements OrderTransport {
     for (const [ticker, rows] of byTicker) {
       const m = this.markets.get(ticker)!;
       const book = this.bookOf(ticker, m);
+      this.capQueues(rows, book);
       const { results, used } = paperCrossedFills(
         rows.map((row) => ({ ticker, side: row.side, price: row.price, remaining: row.remainingCount })),
         book,

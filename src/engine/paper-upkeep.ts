@@ -6,10 +6,12 @@
 // price: only later prints can fill it) is its row's paper_since_ms.
 import type { LoadedConfig } from "../config/load.ts";
 import type { KalshiClient } from "../kalshi/client.ts";
-import { formatDollars2, parseDollars, type Micros } from "../kalshi/money.ts";
-import type { MarketView, TradePrint } from "../strategies/types.ts";
+import { formatDollars2, parseDollars, type Micros, type Price } from "../kalshi/money.ts";
+import type { BookDepth, BookSide, MarketView, TradePrint } from "../strategies/types.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
+import type { LiveBooks } from "./live-books.ts";
 import type { MarketData, MarketDataSource } from "./market-data.ts";
+import { crossingLevels } from "./paper.ts";
 import type { PaperTransport } from "./paper-transport.ts";
 import { viewsWithOwn } from "./paper-view.ts";
 import { balanceMicrosOf } from "./portfolio.ts";
@@ -31,9 +33,27 @@ export interface PaperUpkeepDeps {
   exchangeTime: (ms: number) => void;
 }
 
+/** A book delta that crossed resting paper orders: the venue's book right after it, and when (exchange ms). */
+interface SeenCross {
+  ticker: string;
+  tsMs: number;
+  book: BookDepth;
+}
+
+/** Crosses kept between two sync points; past it the oldest go (each is also found, later, by a look). */
+const MAX_SEEN_CROSSES = 1_000;
+
 export class PaperUpkeep {
   /** Newest print (exchange ms) per market fetched in this cycle's maintenance. */
   private printMark = new Map<string, number>();
+  /** Resting paper orders per market, as last read: what a book delta is checked against (watch). */
+  private watched = new Map<string, Array<{ side: BookSide; price: Price }>>();
+  /** Crosses seen on deltas since the last sync point, oldest first (watch). */
+  private seen: SeenCross[] = [];
+  /** Per market, the crossing levels of its last kept cross: a delta that leaves them as they were adds nothing. */
+  private lastCross = new Map<string, string>();
+  /** Paper fills from crosses seen on deltas, not yet counted in a cycle's report. */
+  private crossFills = 0;
 
   constructor(private readonly d: PaperUpkeepDeps) {}
 
@@ -51,14 +71,72 @@ export class PaperUpkeep {
     const { transport, ledger } = this.d;
     for (const [t, m] of md.markets) md.markets.set(t, this.venueOf.get(m) ?? m);
     transport.setMarkets(new Map([...md.inactive, ...md.markets]));
+    this.applySeenCrosses();
     for (const [t, m] of md.markets) md.markets.set(t, transport.netOfTaken(m));
     transport.setMarkets(new Map([...md.inactive, ...md.markets]));
     const resting = ledger.ordersWithStatus(["resting"]);
+    this.watch(resting);
     for (const [t, m] of viewsWithOwn(md.markets, resting)) {
       if (m === md.markets.get(t)) continue;
       this.venueOf.set(m, md.markets.get(t)!);
       md.markets.set(t, m);
     }
+  }
+
+  /**
+   * Daemon: every book delta of the WebSocket books is checked, as it arrives, against the resting
+   * paper orders of its market (crossingLevels). A maker's order through our price trades with ours
+   * live at that moment; the venue, which never saw ours, may show it only until it is withdrawn,
+   * before the next look at the book. A cross is kept with the book after the delta and the delta's
+   * exchange time (its `ts_ms`; without one, the time of arrival on the exchange clock) and filled
+   * at the next sync point (applySeenCrosses), by the same model as a look's. Only while the book is
+   * trusted: a delta on an unknown book (a seq gap, before the snapshot) is never acted on.
+   */
+  watchBooks(live: LiveBooks): void {
+    live.ws.on((e) => {
+      if (e.type !== "message" || e.message.type !== "orderbook_delta") return;
+      const d = e.message.msg;
+      const orders = this.watched.get(d.market_ticker);
+      if (!orders) return;
+      const v = live.view(d.market_ticker);
+      if (!v.trusted) return;
+      const levels = crossingLevels(orders, v.book);
+      const key = JSON.stringify(levels);
+      if (levels.length === 0) {
+        this.lastCross.delete(d.market_ticker);
+        return;
+      }
+      if (this.lastCross.get(d.market_ticker) === key) return;
+      this.lastCross.set(d.market_ticker, key);
+      const parsed = d.ts !== undefined ? Date.parse(d.ts) : Number.NaN;
+      const tsMs = d.ts_ms ?? (Number.isFinite(parsed) ? parsed : this.d.now());
+      this.seen.push({
+        ticker: d.market_ticker,
+        tsMs,
+        book: { yes: v.book.yes.map(([p, c]) => [p, c]), no: v.book.no.map(([p, c]) => [p, c]) },
+      });
+      if (this.seen.length > MAX_SEEN_CROSSES) this.seen.shift();
+    });
+  }
+
+  /** The resting paper orders book deltas are checked against (watchBooks). */
+  private watch(resting: readonly OrderRow[]): void {
+    const w = new Map<string, Array<{ side: BookSide; price: Price }>>();
+    for (const r of resting) {
+      if (!r.orderId) continue;
+      let list = w.get(r.ticker);
+      if (!list) w.set(r.ticker, (list = []));
+      list.push({ side: r.side, price: r.price });
+    }
+    this.watched = w;
+  }
+
+  /** The crosses seen on deltas since the last sync point, filled in the order they happened. */
+  private applySeenCrosses(): void {
+    if (this.seen.length === 0) return;
+    const seen = this.seen;
+    this.seen = [];
+    for (const c of seen) this.crossFills += this.d.transport.fillCrossedIn(c.ticker, c.book, c.tsMs);
   }
 
   /**
@@ -119,7 +197,9 @@ export class PaperUpkeep {
    */
   async stampSince(sinceWall: number, fresh: boolean): Promise<void> {
     const { ledger, marketData } = this.d;
-    const rows = ledger.ordersWithStatus(["resting"]).filter((r) => r.updatedAt >= sinceWall);
+    const resting = ledger.ordersWithStatus(["resting"]);
+    this.watch(resting);
+    const rows = resting.filter((r) => r.updatedAt >= sinceWall);
     if (rows.length === 0) return;
     const latest = new Map<string, number>(fresh ? this.printMark : []);
     for (const row of rows) {
@@ -142,6 +222,8 @@ export class PaperUpkeep {
     let fills = this.d.transport.fillResting(trades, (row) => Math.max(since.get(row.ticker) ?? Number.POSITIVE_INFINITY, stamp(row)));
     // Orders the venue's book now crosses (a maker requoted through our price) fill as they would live.
     fills += this.d.transport.fillCrossed();
+    fills += this.crossFills;
+    this.crossFills = 0;
     this.settle(md);
     // The strategies see the book with what still rests after these fills.
     if (fills > 0) this.setMarkets(md);

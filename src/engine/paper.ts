@@ -284,6 +284,35 @@ export function paperRestingFillsShared(
 }
 
 /**
+ * The venue's levels that cross one of our resting orders (an ask at or below one of our bids, a bid
+ * at or above one of our asks), as `oppositeLevels` gives them: empty when the book crosses none.
+ * What a book delta is checked with as it arrives, so that a cross the venue shows only for a
+ * moment (a maker's order through our price, withdrawn before the next look) is seen.
+ */
+export function crossingLevels(
+  orders: ReadonlyArray<Pick<PaperRestingOrder, "side" | "price">>,
+  book: BookDepth,
+): Array<{ side: BookSide; price: Price; count: Count }> {
+  const out: Array<{ side: BookSide; price: Price; count: Count }> = [];
+  for (const side of ["bid", "ask"] as const) {
+    const mine = orders.filter((o) => o.side === side);
+    if (mine.length === 0) continue;
+    const best = side === "bid" ? Math.max(...mine.map((o) => o.price)) : Math.min(...mine.map((o) => o.price));
+    for (const [p, c] of oppositeLevels(book, side)) if (takes(side, best, p)) out.push({ side, price: p, count: c });
+  }
+  return out;
+}
+
+/**
+ * The size the venue's book shows on an order's own side at its price (YES bids for a bid, NO bids
+ * at 1 − p for an ask). The venue never saw our order, so whoever is queued ahead of it is within
+ * that: a queue ahead larger than it has partly left (cancelled), and is capped to it.
+ */
+export function ownLevelSize(book: BookDepth, side: BookSide, price: Price): Count {
+  return side === "bid" ? (book.yes.find(([p]) => p === price)?.[1] ?? 0) : (book.no.find(([q]) => q === PRICE_ONE - price)?.[1] ?? 0);
+}
+
+/**
  * Fills of resting paper orders that the venue's full book now crosses: an order on the other side
  * at or better than ours (an ask at or below our bid) that came after ours. The venue never saw our
  * order, so that order rests there; live it would have traded with ours first, at our price (we

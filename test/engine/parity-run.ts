@@ -4,14 +4,16 @@
 // replay that recording (src/sim/participant-flow.ts). Used by scripts/bench/paper-parity.ts and
 // test/engine/paper-parity-fixed.test.ts.
 import { Database } from "bun:sqlite";
-import { appendFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ParticipantFlow } from "../../src/sim/participant-flow.ts";
-import { runBin, tempDir } from "../helpers/bin.ts";
+import { runBin, startBin, tempDir } from "../helpers/bin.ts";
+import { until } from "../helpers/until.ts";
 import type { Fill } from "../../src/sim/types.ts";
 import {
   E2E_START_MS,
   type Venue,
+  daemonArgs,
   exchangeAccount,
   onceArgs,
   positionsValue,
@@ -31,6 +33,9 @@ export interface ParityFill {
 export interface ParityRow {
   seed: number;
   livePnl: number;
+  /** Live's cash and positions, the positions at venue B's marks (where paper's are valued): what
+   * is left of the gap then is the fills', not the two venues' marks at the end. */
+  livePnlAtPaperMarks: number;
   paperPnl: number;
   /** Σ price × count of live's fills (micros × count units). */
   notional: number;
@@ -46,6 +51,14 @@ export interface ParityOptions {
   flow: "reactive" | "fixed";
   /** The strategy's parameters over the shipped defaults. */
   params?: Record<string, unknown>;
+  /**
+   * How the binary runs: `once` (default) a `--once` run per step on each venue; `daemon` one daemon
+   * per venue with its WebSocket books, `cycle_interval_seconds: intervalS`, each venue stepped right
+   * after its daemon's cycle ends (so every cycle sees one more step of market; the deltas of a step
+   * reach the daemon between cycles, stamped with their exchange times).
+   */
+  bot?: "once" | "daemon";
+  intervalS?: number;
 }
 
 function fills(dbPath: string, paper: boolean): ParityFill[] {
@@ -101,6 +114,51 @@ function trace(v: Venue, file: string): void {
   });
 }
 
+function cyclesEnded(dbPath: string): number {
+  if (!existsSync(dbPath)) return 0;
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return (db.query("select count(*) as n from cycles where ended_at is not null").get() as { n: number }).n;
+  } catch {
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * One venue's daemon in lockstep with its market: after each cycle ends, one step. The venue's clock
+ * stands still between steps, so a cycle and the passes between cycles all see the market at the
+ * end of the last step. Returns the cycles the daemon ran past the count (a cycle that began before
+ * the step it should have waited for: the lockstep slipped).
+ */
+async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions): Promise<number> {
+  const db = join(dir, "data/kalshi.sqlite");
+  const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
+  let slipped = 0;
+  try {
+    for (let i = 0; i <= o.cycles; i++) {
+      const n = await until(
+        `cycle ${i + 1} (seed ${o.seed})`,
+        () => {
+          const k = cyclesEnded(db);
+          return k >= i + 1 ? k : null;
+        },
+        120_000,
+        { pollMs: 10, tolerateErrors: true },
+      );
+      slipped = Math.max(slipped, n - (i + 1));
+      if (i < o.cycles) v.step(o.stepMs);
+    }
+  } catch (e) {
+    await bot.stop("SIGKILL", 5_000);
+    throw e;
+  }
+  const code = await bot.stop("SIGTERM", 30_000);
+  if (code !== 0) throw new Error(`seed ${o.seed}: daemon exit ${code}\n${bot.output().slice(-3000)}`);
+  return slipped;
+}
+
 export async function runParity(o: ParityOptions): Promise<ParityRow> {
   const dirA = tempDir(`parity-live-${o.seed}`);
   const dirB = tempDir(`parity-paper-${o.seed}`);
@@ -123,7 +181,14 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     // Quotes rest between runs as a daemon's would (the default cancels them at the end of each --once).
     const cfgA = writeBotConfig(dirA, a, { trading: { cancel_on_exit: false, strategies } });
     const cfgB = writeBotConfig(dirB, b, { trading: { dry_run: true, cancel_on_exit: false, strategies } });
-    for (let i = 0; i <= o.cycles; i++) {
+    if (o.bot === "daemon") {
+      const interval = { trading: { cycle_interval_seconds: o.intervalS ?? 2 } };
+      const dA = writeBotConfig(dirA, a, { trading: { ...interval.trading, cancel_on_exit: false, strategies } });
+      const dB = writeBotConfig(dirB, b, { trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies } });
+      const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o), driveDaemon(b, dirB, dB, o)]);
+      if (sa + sb > 0) console.error(`seed ${o.seed}: the lockstep slipped (cycles past the step: live ${sa}, paper ${sb})`);
+    }
+    for (let i = 0; o.bot !== "daemon" && i <= o.cycles; i++) {
       const [ra, rb] = await Promise.all([
         runBin(onceArgs(cfgA, dirA), { cwd: dirA, timeoutMs: 60_000 }),
         runBin(onceArgs(cfgB, dirB), { cwd: dirB, timeoutMs: 60_000 }),
@@ -139,12 +204,14 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     // (cancel_on_exit false) and would move its mid; paper's were never on venue B.
     a.sim.exchange.cancelAll(exchangeAccount(a).account.userId);
     const livePnl = a.sim.exchange.equity(exchangeAccount(a).account.userId) - PARITY_START_MICROS;
+    const live = exchangeAccount(a);
+    const livePnlAtPaperMarks = live.cashMicros + positionsValue(b, live.positions) - PARITY_START_MICROS;
     const paper = readLedger(join(dirB, "data/kalshi.sqlite"), true);
     const paperPnl = paper.cashMicros + positionsValue(b, paper.positions) - PARITY_START_MICROS;
     const liveFills = fills(join(dirA, "data/kalshi.sqlite"), false);
     const paperFills = fills(join(dirB, "data/kalshi.sqlite"), true);
     const notional = liveFills.reduce((s, f) => s + f.price * f.count, 0);
-    return { seed: o.seed, livePnl, paperPnl, notional, liveFills, paperFills };
+    return { seed: o.seed, livePnl, livePnlAtPaperMarks, paperPnl, notional, liveFills, paperFills };
   } finally {
     await a.stop();
     await b.stop();
