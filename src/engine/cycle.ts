@@ -953,6 +953,12 @@ export class Engine {
     });
   }
 
+  /** A decision's portfolio on the narrow path: the ledger's part (heldPortfolio) with the gate's cash and equity now. */
+  private narrowPortfolio(held: ReturnType<Engine["heldPortfolio"]>): PortfolioView {
+    const { cashMicros, equityMicros } = this.gate.snapshot;
+    return { cashMicros, positions: held.positions, restingOrders: held.restingOrders, inventory: held.inventory, equityMicros };
+  }
+
   /** Each strategy's own inventory (its fills in the ledger), where the account holds or rests anything. */
   private inventories(view: PortfolioView): Map<string, ReadonlyMap<string, number>> {
     const held = [...new Set([...view.positions.keys(), ...view.restingOrders.map((o) => o.ticker)])];
@@ -1259,14 +1265,7 @@ export class Engine {
     const since = mm.strategy.fillsSince?.(mm.params, stratNow);
     const ownFills = since === undefined ? undefined : ledger.strategyFills(mm.name, since);
     if (ownFills?.some((f) => f.ticker !== ticker)) return null;
-    const { cashMicros, equityMicros } = this.gate.snapshot;
-    const portfolio: PortfolioView = {
-      cashMicros,
-      positions: held.positions,
-      restingOrders: held.restingOrders,
-      inventory: held.inventory,
-      equityMicros,
-    };
+    const portfolio = this.narrowPortfolio(held);
     const markets = new Map([[ticker, m]]);
     const hist = mm.strategy.historyFor?.(markets, mm.params, portfolio, stratNow) ?? null;
     this.mids ??= ledger.midHistory();
@@ -1351,14 +1350,7 @@ export class Engine {
     if (ticker === undefined || !m) return 0;
     const { ledger } = this.d;
     const held = this.heldPortfolio();
-    const { cashMicros, equityMicros } = this.gate.snapshot;
-    const portfolio: PortfolioView = {
-      cashMicros,
-      positions: held.positions,
-      restingOrders: held.restingOrders,
-      inventory: held.inventory,
-      equityMicros,
-    };
+    const portfolio = this.narrowPortfolio(held);
     const nowMs = this.exchangeClock.now() ?? Date.now();
     const since = mm.strategy.fillsSince?.(mm.params, nowMs);
     const ownFills = since === undefined ? undefined : ledger.strategyFills(mm.name, since);
