@@ -119,8 +119,8 @@ export class LiveView {
       return n;
     }
     this.scopeEpoch++;
-    this.unshareRest();
-    // Until the subscription is brought up to date, the scope is compared in full.
+    // Until the subscription is brought up to date, the scope is compared in full. (overlayAll
+    // leaves md.markets' REST map as it is: restViews, shared or not, stays these REST views.)
     this.scopeBase = this.subscribed === live ? this.restViews : null;
     return this.overlayAll(live, md, new Set(dirty), reuse);
   }
@@ -213,7 +213,11 @@ export class LiveView {
     // Entries laid or kept by this overlay carry its epoch (overlayLive raised it); the rest are dropped below.
     const epoch = this.scopeEpoch;
     const trusted = live.trustCheck();
-    for (const [t, m] of md.markets) {
+    const rest = md.markets;
+    // The overlaid map is made as the views are laid, in md.markets' order; md.markets, left as
+    // loaded, stays the REST views (no copy of 10,000 entries kept aside first, then another made).
+    const out = new TrackedMarkets([]);
+    for (const [t, m] of rest) {
       const depth = this.wantsDepth(m);
       const prev = overlaid.get(t);
       let o: MarketView | null;
@@ -227,17 +231,16 @@ export class LiveView {
         if (o) overlaid.set(t, { base: m, view: o, depth, decided: o, epoch });
         else overlaid.delete(t);
       }
-      if (o) {
-        md.markets.set(t, o);
-        n++;
-      }
+      if (o) n++;
+      out.init(t, o ?? m);
     }
     // Markets gone from the scope are forgotten.
     if (overlaid.size > n) for (const [t, e] of overlaid) if (e.epoch !== epoch) overlaid.delete(t);
     this.decidedElsewhere.clear();
     this.passEdited.clear();
     // A new map: whoever kept something per market compares it all this cycle.
-    const out = new TrackedMarkets(md.markets);
+    // restViews was md.markets' REST map or a copy of it: either way not the map handed out from here on.
+    this.restShared = false;
     out.checkpoint();
     md.markets = out;
     this.lastOverlay = { live, out };
