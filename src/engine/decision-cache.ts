@@ -22,6 +22,7 @@
 // the strategies as shipped, against a live exchange (test/engine/decision-cache-e2e.test.ts).
 import type { EnabledStrategy } from "../strategies/index.ts";
 import type { EventView, Intent, MarketView, PortfolioView, Relevance, StrategyInput } from "../strategies/types.ts";
+import { legsByTicker, type LegIndex } from "./event-legs.ts";
 
 /** What one strategy decides over this cycle. */
 export interface DecisionInput {
@@ -170,19 +171,12 @@ export class DecisionCache {
     if (this.immutable) {
       // The kept events are the caller's objects from here on: next cycle, the same objects mean the same events.
       for (const [e, ev] of events) this.events.set(e, ev);
-      const legs = new Map<string, string[]>();
-      for (const [e, ev] of events)
-        for (const t of ev.marketTickers) {
-          const l = legs.get(t);
-          if (l) l.push(e);
-          else legs.set(t, [e]);
-        }
-      this.legs = legs;
+      this.legs = legsByTicker(events);
     }
     return dirtyEvents;
   }
   /** Per market ticker, the events that list it (immutableViews, rebuilt whenever an event changed). */
-  private legs: Map<string, string[]> | null = null;
+  private legs: LegIndex | null = null;
 
   /** The part of the scope that can matter to `s` this cycle (all of it for a strategy without `relevance`). */
   inputFor(

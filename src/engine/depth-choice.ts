@@ -6,6 +6,7 @@
 // them, are asked again (issue 14, goal 3).
 import type { EventView, MarketView, PortfolioView, Strategy } from "../strategies/types.ts";
 import { sameValue } from "./decision-cache.ts";
+import { legsByTicker, type LegIndex } from "./event-legs.ts";
 import { seenOf, TrackedMarkets, type MarketsSeen } from "./market-changes.ts";
 
 type Asker = { strategy: Strategy<unknown>; params: unknown };
@@ -31,7 +32,7 @@ export class DepthChoice {
   /** Per ticker, how many events' answers name it. */
   private readonly named = new Map<string, number>();
   /** Per ticker, the events that list it (rebuilt when the events change). */
-  private legs = new Map<string, string[]>();
+  private legs: LegIndex = new Map();
   /** What the last answer was made from: where the market map stood, the strategies (`key`), the portfolio, the events. */
   private last: {
     seen: MarketsSeen | null;
@@ -93,14 +94,7 @@ export class DepthChoice {
     this.byEvent.clear();
     this.named.clear();
     for (const [t, m] of markets) this.ask(t, m, strategies, portfolio);
-    const legs = new Map<string, string[]>();
-    for (const [e, ev] of events)
-      for (const t of ev.marketTickers) {
-        const l = legs.get(t);
-        if (l) l.push(e);
-        else legs.set(t, [e]);
-      }
-    this.legs = legs;
+    this.legs = legsByTicker(events);
     if (strategies.some((s) => s.strategy.depthFor)) for (const ev of events.values()) this.askEvent(ev, markets, strategies, portfolio);
   }
 

@@ -21,9 +21,12 @@ export interface LiveViewDeps {
 export class LiveView {
   /** REST views of the last cycle, before any overlay (the base a live book is laid over). */
   restViews = new Map<string, MarketView>();
-  /** The view (live overlay) each market had when strategies last decided on it. Rebuilt each
-   * cycle from the markets in scope, so markets that closed and left do not pile up in it. */
-  private decided = new Map<string, MarketView>();
+  /**
+   * The view each market had when strategies last decided on it, where it has no overlaid entry
+   * (`Overlaid.decided` holds it for the others: one table per market, not two). Only reactive
+   * passes add here, and every overlay empties it (all its markets are among `passEdited`).
+   */
+  private readonly decidedElsewhere = new Map<string, MarketView>();
   /** Markets whose book moving may change a decision: bot orders rest there, a strategy wanted to
    * act there last time, or they are legs of a mutually exclusive event (arbitrage). */
   private watch = new Set<string>();
@@ -116,8 +119,8 @@ export class LiveView {
       return n;
     }
     this.scopeEpoch++;
-    this.unshareRest();
-    // Until the subscription is brought up to date, the scope is compared in full.
+    // Until the subscription is brought up to date, the scope is compared in full. (overlayAll
+    // leaves md.markets' REST map as it is: restViews, shared or not, stays these REST views.)
     this.scopeBase = this.subscribed === live ? this.restViews : null;
     return this.overlayAll(live, md, new Set(dirty), reuse);
   }
@@ -207,30 +210,37 @@ export class LiveView {
     const overlaid = this.overlaid;
     if (!reuse) overlaid.clear();
     let n = 0;
-    const decided = new Map<string, MarketView>();
+    // Entries laid or kept by this overlay carry its epoch (overlayLive raised it); the rest are dropped below.
+    const epoch = this.scopeEpoch;
     const trusted = live.trustCheck();
-    for (const [t, m] of md.markets) {
+    const rest = md.markets;
+    // The overlaid map is made as the views are laid, in md.markets' order; md.markets, left as
+    // loaded, stays the REST views (no copy of 10,000 entries kept aside first, then another made).
+    const out = new TrackedMarkets([]);
+    for (const [t, m] of rest) {
       const depth = this.wantsDepth(m);
       const prev = overlaid.get(t);
       let o: MarketView | null;
-      if (prev && prev.base === m && prev.depth === depth && !dirty.has(t) && trusted(t)) o = prev.view;
-      else {
+      if (prev && prev.base === m && prev.depth === depth && !dirty.has(t) && trusted(t)) {
+        o = prev.view;
+        // Strategies decide on this overlay's view from here on.
+        prev.decided = o;
+        prev.epoch = epoch;
+      } else {
         o = this.overlayOne(live, m, depth);
-        if (o) overlaid.set(t, { base: m, view: o, depth });
+        if (o) overlaid.set(t, { base: m, view: o, depth, decided: o, epoch });
         else overlaid.delete(t);
       }
-      if (o) {
-        md.markets.set(t, o);
-        decided.set(t, o);
-        n++;
-      }
+      if (o) n++;
+      out.init(t, o ?? m);
     }
     // Markets gone from the scope are forgotten.
-    if (overlaid.size > n) for (const t of overlaid.keys()) if (!decided.has(t)) overlaid.delete(t);
-    this.decided = decided;
+    if (overlaid.size > n) for (const [t, e] of overlaid) if (e.epoch !== epoch) overlaid.delete(t);
+    this.decidedElsewhere.clear();
     this.passEdited.clear();
     // A new map: whoever kept something per market compares it all this cycle.
-    const out = new TrackedMarkets(md.markets);
+    // restViews was md.markets' REST map or a copy of it: either way not the map handed out from here on.
+    this.restShared = false;
     out.checkpoint();
     md.markets = out;
     this.lastOverlay = { live, out };
@@ -264,21 +274,16 @@ export class LiveView {
       if (!m) continue;
       const depth = this.wantsDepth(m);
       const o = this.overlayOne(live, m, depth);
-      if (o) {
-        overlaid.set(t, { base: m, view: o, depth });
-        this.decided.set(t, o);
-      } else {
-        overlaid.delete(t);
-        this.decided.delete(t);
-      }
+      if (o) overlaid.set(t, { base: m, view: o, depth, decided: o, epoch: this.scopeEpoch });
+      else overlaid.delete(t);
       out.set(t, o ?? m);
     }
     // What reactive passes noted as decided since goes back to this cycle's view.
     for (const t of this.passEdited) {
-      const o = overlaid.get(t)?.view;
-      if (o) this.decided.set(t, o);
-      else this.decided.delete(t);
+      const e = overlaid.get(t);
+      if (e) e.decided = e.view;
     }
+    this.decidedElsewhere.clear();
     this.passEdited.clear();
     // restViews stays md.markets' REST map; the strategies get the overlaid one, whose log names
     // every ticker changed since a consumer last looked (market-changes.ts).
@@ -306,8 +311,20 @@ export class LiveView {
     return true;
   }
 
-  /** Last overlay per market: the REST view it was laid over, whether with full depth, and the result. */
-  private readonly overlaid = new Map<string, { base: MarketView; view: MarketView; depth: boolean }>();
+  /** Last overlay per market (see Overlaid). */
+  private readonly overlaid = new Map<string, Overlaid>();
+
+  /** The view strategies last decided on for `ticker` (see `moved`). */
+  private decided(ticker: string): MarketView | undefined {
+    return this.overlaid.get(ticker)?.decided ?? this.decidedElsewhere.get(ticker);
+  }
+
+  private setDecided(ticker: string, m: MarketView): void {
+    const e = this.overlaid.get(ticker);
+    if (e) e.decided = m;
+    else this.decidedElsewhere.set(ticker, m);
+    this.passEdited.add(ticker);
+  }
 
   /**
    * One REST view with its trusted live book laid over it, or null. Full depth only where a
@@ -329,18 +346,15 @@ export class LiveView {
     if (!live || !(this.watch.has(ticker) || this.watchLegs.has(ticker))) return false;
     const top = live.top(ticker);
     if (!top) return false;
-    const d = this.decided.get(ticker);
+    const d = this.decided(ticker);
     return !d || top.yesBid !== d.yesBid || top.yesBidSize !== d.yesBidSize || top.yesAsk !== d.yesAsk || top.yesAskSize !== d.yesAskSize;
   }
 
   /** Our own order changed `ticker`'s live top: the decision that sent it expected that. */
   ownMove(ticker: string): void {
     const top = this.d.live()?.top(ticker);
-    const d = this.decided.get(ticker);
-    if (top && d) {
-      this.decided.set(ticker, { ...d, ...top });
-      this.passEdited.add(ticker);
-    }
+    const d = this.decided(ticker);
+    if (top && d) this.setDecided(ticker, { ...d, ...top });
   }
 
   /** refreshView's answer without storing it (the narrow path's warm-up: reads only). */
@@ -430,10 +444,7 @@ export class LiveView {
   noteDecided(md: MarketData, woken: ReadonlySet<string>): void {
     for (const t of woken) {
       const m = md.markets.get(t);
-      if (m) {
-        this.decided.set(t, m);
-        this.passEdited.add(t);
-      }
+      if (m) this.setDecided(t, m);
     }
   }
 
@@ -449,3 +460,16 @@ export class LiveView {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * One market's last overlay: the REST view it was laid over, whether with full depth, the result,
+ * and the view strategies last decided on there (the result, or what a reactive pass saw since).
+ * `epoch`: the scopeEpoch of the overlay that laid or kept it.
+ */
+interface Overlaid {
+  readonly base: MarketView;
+  readonly view: MarketView;
+  readonly depth: boolean;
+  decided: MarketView;
+  epoch: number;
+}

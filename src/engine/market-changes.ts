@@ -32,6 +32,11 @@ export class TrackedMarkets extends Map<string, MarketView> {
     for (const [t, m] of entries) super.set(t, m);
   }
 
+  /** While the map is being made (before its first checkpoint): an entry, not logged as a change. */
+  init(ticker: string, m: MarketView): void {
+    super.set(ticker, m);
+  }
+
   override set(ticker: string, m: MarketView): this {
     this.note(ticker);
     return super.set(ticker, m);

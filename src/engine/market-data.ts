@@ -284,10 +284,13 @@ export class MarketDataSource {
     await this.loadTickers(out, missing, { ...scope, whole: true }, true);
     // Events come and go (a daemon sees thousands over months): forget the ones this load did not
     // meet. One that is needed again is looked up again (loadTickers, refresh).
-    const keep = new Set<string>([...out.events.keys(), ...[...out.markets.values(), ...out.inactive.values()].map((m) => m.eventTicker)]);
-    for (const e of this.eventMeta.keys()) if (!keep.has(e)) this.eventMeta.delete(e);
+    // Asked of the load's own maps, without copying their 10,000 keys into arrays and sets first (issue 14, memory).
+    const otherEvents = new Set<string>();
+    for (const ms of [out.markets, out.inactive])
+      for (const m of ms.values()) if (!out.events.has(m.eventTicker)) otherEvents.add(m.eventTicker);
+    for (const e of this.eventMeta.keys()) if (!out.events.has(e) && !otherEvents.has(e)) this.eventMeta.delete(e);
     // Markets too: the client's shard table keeps what this load met (open in scope, or held).
-    this.client.retainShards(new Set([...out.markets.keys(), ...out.inactive.keys()]));
+    this.client.retainShards((t) => out.markets.has(t) || out.inactive.has(t));
     out.requests = this.requests - before;
     return out;
   }

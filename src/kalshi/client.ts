@@ -250,12 +250,12 @@ export class KalshiClient {
   }
 
   /**
-   * Forget the shard of every market not in `keep` (a full load of the scope: what is open or held).
+   * Forget the shard of every market `keep` says no to (a full load of the scope: what is open or held).
    * A daemon meets thousands of new markets a week; without this the table grew by each for good.
    * A market met again in an answer is learnt again; a write meanwhile names its ticker only.
    */
-  retainShards(keep: ReadonlySet<string>): void {
-    for (const t of this.shards.keys()) if (!keep.has(t)) this.shards.delete(t);
+  retainShards(keep: (ticker: string) => boolean): void {
+    for (const t of this.shards.keys()) if (!keep(t)) this.shards.delete(t);
   }
 
   /** Orders per batch create that fit the exchange's write bucket (each item is billed), at most 20. */

@@ -88,6 +88,10 @@ describe("live overlay between full loads", () => {
     let rest = new Map(md.markets);
     await view.overlayLive(md);
     expect(md.markets).toEqual(fromScratch(rest, wantsDepth));
+    // The REST views stay as loaded, the very objects, under the overlaid map handed out (the next refresh's base).
+    expect([...view.restViews.keys()]).toEqual([...rest.keys()]);
+    for (const [t, m] of rest) expect(view.restViews.get(t)).toBe(m);
+    expect(view.restViews).not.toBe(md.markets);
     let incremental = 0;
     // What a consumer (the decision cache) last saw: where the map stood and its views then.
     let saw = { seen: (md.markets as TrackedMarkets).seen(), views: new Map(md.markets) };

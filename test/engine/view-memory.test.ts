@@ -7,6 +7,7 @@
 // the in-process local exchange over real HTTP.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DecisionCache } from "../../src/engine/decision-cache.ts";
+import { legsByTicker } from "../../src/engine/event-legs.ts";
 import { MAX_SHARED_GRIDS, MarketDataSource } from "../../src/engine/market-data.ts";
 import { KalshiClient } from "../../src/kalshi/client.ts";
 import { privateKeyFromPem } from "../../src/kalshi/signer.ts";
@@ -100,6 +101,34 @@ describe("the decision cache holds one view a market", () => {
     // run after other test files); with the cache holding them, every one of them stays.
     expect(alive).toBeLessThanOrEqual(Math.floor(old.length / 20));
     expect(md2.markets.size).toBe(old.length);
+  });
+});
+
+describe("one index of event legs", () => {
+  test("the same index while the events are the same objects (a refresh keeps them); a new one, right, when one changes", async () => {
+    const source = new MarketDataSource(client);
+    const md = await source.load(scope);
+    const legs = legsByTicker(md.events);
+    // What the decision cache and the depth choice each built: per ticker, the events listing it, in order.
+    const expected = new Map<string, string[]>();
+    for (const [e, ev] of md.events) for (const t of ev.marketTickers) expected.set(t, [...(expected.get(t) ?? []), e]);
+    expect(new Map([...legs].map(([t, es]) => [t, [...es]]))).toEqual(expected);
+    expect(legs.size).toBeGreaterThan(100);
+    // Both ask on every cycle with the same events: one index, not one each and not one per cycle.
+    expect(legsByTicker(md.events)).toBe(legs);
+    expect(legsByTicker(new Map(md.events))).toBe(legs);
+    // One event changed (a new object, one more leg): a new index that has it.
+    const [e0, ev0] = md.events.entries().next().value!;
+    const changed = new Map(md.events);
+    changed.set(e0, { ...ev0, marketTickers: [...ev0.marketTickers, "KX-NEW-LEG"] });
+    const next = legsByTicker(changed);
+    expect(next).not.toBe(legs);
+    expect(next.get("KX-NEW-LEG")).toEqual([e0]);
+    // A full load makes new event objects of the same content: rebuilt once, then shared again.
+    const md2 = await source.load(scope);
+    const again = legsByTicker(md2.events);
+    expect(again).not.toBe(legs);
+    expect(legsByTicker(md2.events)).toBe(again);
   });
 });
 
