@@ -50,15 +50,25 @@ export class RecordedSource implements ReplaySource {
     return this.done < this.total ? this.items[this.done]!.ms : Number.POSITIVE_INFINITY;
   }
 
+  /** advance's listener for books that become unknown (set for the duration of one advance). */
+  private onUnknown: ((ticker: string) => void) | undefined;
+
   private unknown(tickers: Iterable<string>, ms: number, reason: string): void {
     for (const t of tickers) {
       if (!this.markets.has(t) || this.open.has(t)) continue;
       this.open.set(t, { ticker: t, fromMs: ms, toMs: null, reason });
+      this.onUnknown?.(t);
     }
   }
 
-  advance(t: number, onPrint: (p: TradePrint) => void, onDelta?: (ticker: string, ms: number) => void): number {
+  advance(
+    t: number,
+    onPrint: (p: TradePrint) => void,
+    onDelta?: (ticker: string, ms: number) => void,
+    onUnknown?: (ticker: string) => void,
+  ): number {
     const before = this.done;
+    this.onUnknown = onUnknown;
     while (this.done < this.total && this.items[this.done]!.ms <= t) {
       const it = this.items[this.done++]!;
       switch (it.kind) {
@@ -112,6 +122,14 @@ export class RecordedSource implements ReplaySource {
           const tickers = it.tickers.length ? it.tickers : this.books.distrustSid(it.sid, `seq gap on sid ${it.sid}`);
           for (const tk of tickers) this.books.get(tk)?.distrust(`seq gap on sid ${it.sid}`);
           this.unknown(tickers, it.ms, `recorded seq gap on sid ${it.sid}: expected ${it.expected}, got ${it.got}`);
+          // What the recorder expected must follow what the files hold: a message lost from the files
+          // just before a recorded gap leaves every book of the sid unknown too (the reset below would
+          // otherwise hide it).
+          const last = this.lastSeq.get(it.sid);
+          if (last !== undefined && last !== it.expected - 1) {
+            const lost = this.books.distrustSid(it.sid, `seq ${last} then ${it.expected - 1} on sid ${it.sid}`);
+            this.unknown(lost, it.ms, `unrecorded seq jump on sid ${it.sid}: ${last} then ${it.expected - 1}`);
+          }
           // The message that jumped comes next: its seq follows on from here.
           this.lastSeq.set(it.sid, it.got - 1);
           break;
@@ -125,6 +143,7 @@ export class RecordedSource implements ReplaySource {
         }
       }
     }
+    this.onUnknown = undefined;
     return this.done - before;
   }
 

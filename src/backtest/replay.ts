@@ -440,7 +440,9 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
     const t = Math.min(Math.max(nextItem, lastPass + opts.stepMs), closeAt);
     if (t === Number.POSITIVE_INFINITY) break;
     // Every item up to t moves its book; the prints may fill our resting orders.
-    const moved = src.advance(t, onPrint, onDelta);
+    // A book that became unknown since the last look: a cross found after it is stamped at the look
+    // that finds it, never in the middle of a span that held an unknown stretch.
+    const moved = src.advance(t, onPrint, onDelta, (tk) => pt.forgetLook(tk));
     now = t;
     if (pending.size && restingCount > 0) {
       pt.setMarkets(openViews());

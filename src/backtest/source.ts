@@ -42,10 +42,15 @@ export interface ReplaySource {
   nextMs(): number;
   /**
    * Consume every item at or before `t`; each public trade goes to `onPrint`, and each book delta
-   * applied to a known book to `onDelta` (market, exchange ms) right after it moved the book.
-   * Returns the count consumed.
+   * applied to a known book to `onDelta` (market, exchange ms) right after it moved the book, and
+   * each market whose book becomes unknown (a gap begins) to `onUnknown`. Returns the count consumed.
    */
-  advance(t: number, onPrint: (p: TradePrint) => void, onDelta?: (ticker: string, ms: number) => void): number;
+  advance(
+    t: number,
+    onPrint: (p: TradePrint) => void,
+    onDelta?: (ticker: string, ms: number) => void,
+    onUnknown?: (ticker: string) => void,
+  ): number;
   /** What the market's book shows at `nowMs`, or null while it is unknown (no strategy may act on it). */
   book(ticker: string, nowMs: number): SourceBook | null;
   /** Our taker order took `count` at `price` from the level opposite `side`: it stays taken. */

@@ -78,6 +78,14 @@ export class PaperTransport implements OrderTransport {
     this.ledger.setMeta(`paper_book_seen:${ticker}`, String(this.now()));
   }
 
+  /**
+   * The market's book became unknown (a gap in a recording): the span since the last look held a
+   * stretch where no fill may be stamped, so a cross found next is stamped at that look instead.
+   */
+  forgetLook(ticker: string): void {
+    this.ledger.deleteMeta(`paper_book_seen:${ticker}`);
+  }
+
   /** The middle of the span in which a cross found now can have happened (noteBookSeen). */
   private crossedAt(ticker: string): number {
     const now = this.now();
