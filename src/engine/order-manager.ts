@@ -202,12 +202,14 @@ export class OrderManager {
   // ---- amends --------------------------------------------------------------------------------------
 
   private async amend(a: AmendIntent, sum: ExecSummary): Promise<void> {
-    const row = this.d.ledger.restingByOrderId(a.orderId);
+    // Both reads under one write check (Ledger.readOnly): they sit between a book update and its amend.
+    const { ledger } = this.d;
+    const [row, blocked] = ledger.readOnly(() => [ledger.restingByOrderId(a.orderId), ledger.blockedTickers().has(a.ticker)] as const);
     if (row?.status !== "resting") {
       sum.decisions.push({ intent: a, result: "skipped", detail: "not resting in the ledger" });
       return;
     }
-    if (this.d.ledger.blockedTickers().has(a.ticker)) {
+    if (blocked) {
       sum.decisions.push({ intent: a, result: "blocked", detail: "an order on this market has an unknown outcome" });
       return;
     }
