@@ -11,12 +11,13 @@
 // request (after its HTTP parsing and signature check, as in the yardstick round). Samples are spaced past the
 // reactor's 250 ms gap between passes: this is the leading edge, a first move after a quiet spell.
 //
-// Yardsticks in the same run: one bare RSA-PSS signature; a bare request round with nothing before
-// it (this process: a request signed ahead, sent, taken by the exchange), the floor of the
-// transport and exchange part of every sample.
+// Yardsticks in the same run: four distinct cheap operations after the same quiet spell as a
+// sample, then again at once (how cold the machine leaves code that slept); one bare RSA-PSS
+// signature; a bare request round with nothing before it (this process: a request signed ahead,
+// sent, taken by the exchange), the floor of the transport and exchange part of every sample.
 //
 //   bun scripts/bench/engine-daemon-latency.ts [--samples 60] [--markets 40] [--gap 400] [--bin path/to/kalshi-bot]   (PROFILE_DIR=dir: the daemon from source under Bun's CPU profiler)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { constants, createPrivateKey, randomUUID, sign } from "node:crypto";
@@ -188,6 +189,39 @@ for (let i = 0; i < 60; i++) {
   if (arrivals.length > n0) round.push(arrivals[n0]! - t0);
 }
 
+// A few distinct operations after the same quiet spell as each sample (this process, on the same
+// machine): a clock read, a stat, a read of 32 bytes, one SQLite statement on a WAL file. Each is
+// cheap warm; the first of its kind after a sleep is what the daemon's path meets ~35 times between
+// a frame and fetch. Tells the machine from the code.
+const coldDb = new Database(join(dir, "cold.sqlite"));
+coldDb.run("PRAGMA journal_mode = WAL");
+coldDb.run("create table t (id integer primary key)");
+const coldStmt = coldDb.query("select count(*) as n from t");
+const coldFile = join(dir, "cold.txt");
+writeFileSync(coldFile, "123\n");
+const coldFd = openSync(coldFile, "r");
+const coldBuf = Buffer.alloc(32);
+const coldOps = () => {
+  performance.now();
+  statSync(coldFile);
+  readSync(coldFd, coldBuf, 0, 32, 0);
+  coldStmt.get();
+};
+for (let i = 0; i < 2_000; i++) coldOps();
+const cold: number[] = [];
+const warm: number[] = [];
+for (let i = 0; i < 20; i++) {
+  await Bun.sleep(GAP);
+  const t = performance.now();
+  coldOps();
+  const u = performance.now();
+  coldOps();
+  cold.push((u - t) * 1000);
+  warm.push((performance.now() - u) * 1000);
+}
+closeSync(coldFd);
+coldDb.close();
+
 bot.kill("SIGTERM");
 await bot.exited;
 await v.stop();
@@ -217,6 +251,9 @@ if (own.length)
   console.log(
     `  the daemon's own part (its monotonic clock: frame arrival in the WebSocket handler → request handed to fetch), narrow requotes (${own.length}): p50 ${fmt(pct(own, 0.5))}, p99 ${fmt(pct(own, 0.99))}, max ${fmt(Math.max(...own))}`,
   );
+console.log(
+  `  yardstick, same run: four distinct cheap operations (clock, stat, pread, a SQLite statement) after a ${GAP} ms sleep p50 ${pct(cold, 0.5).toFixed(1)} us, the same again at once ${pct(warm, 0.5).toFixed(1)} us (${cold.length} rounds)`,
+);
 console.log(
   `  yardsticks, same run: one bare RSA-PSS signature p50 ${fmt(pct(sig, 0.5))}; a bare signed request round to the exchange's handler p50 ${fmt(pct(round, 0.5))}, p99 ${fmt(pct(round, 0.99))} (${round.length} requests)`,
 );

@@ -92,7 +92,7 @@ test("an amend reaches fetch within execute()'s own turn, after its ledger row i
     null,
   );
   expect(rowsAtHandOff as number).toBe(1);
-  expect(rowAtHandOff).toEqual({ price: 4000, updated_at: 1 });
+  expect(rowAtHandOff as { price: number; updated_at: number } | null).toEqual({ price: 4000, updated_at: 1 });
   expect(gate.snapshot.resting.map((o) => o.price)).toEqual([4100]);
   const sum = await running;
   reader.close();
