@@ -202,14 +202,12 @@ export class OrderManager {
   // ---- amends --------------------------------------------------------------------------------------
 
   private async amend(a: AmendIntent, sum: ExecSummary): Promise<void> {
-    // Both reads under one write check (Ledger.readOnly): they sit between a book update and its amend.
-    const { ledger } = this.d;
-    const [row, blocked] = ledger.readOnly(() => [ledger.restingByOrderId(a.orderId), ledger.blockedTickers().has(a.ticker)] as const);
+    const row = this.d.ledger.restingByOrderId(a.orderId);
     if (row?.status !== "resting") {
       sum.decisions.push({ intent: a, result: "skipped", detail: "not resting in the ledger" });
       return;
     }
-    if (blocked) {
+    if (this.d.ledger.blockedTickers().has(a.ticker)) {
       sum.decisions.push({ intent: a, result: "blocked", detail: "an order on this market has an unknown outcome" });
       return;
     }

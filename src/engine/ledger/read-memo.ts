@@ -24,11 +24,8 @@ export class ReadMemo {
 
   /** The database's write stamp now (see the header). */
   now(): string {
-    this.lastChanges = this.changes.get()!.c;
-    return `${this.lastChanges}:${this.version.get()!.data_version}`;
+    return `${this.changes.get()!.c}:${this.version.get()!.data_version}`;
   }
-  /** total_changes() as the last now() read it. */
-  private lastChanges = -1;
 
   /** `read()`'s value, from the memo when nothing was written since it was read under `key`. */
   get<T>(key: string, read: () => T): T {
@@ -62,16 +59,13 @@ export class ReadMemo {
       this.stamp = stamp;
     }
     this.pin = stamp;
-    const changes = this.lastChanges;
     let out: T;
     try {
       out = fn();
     } finally {
       this.pin = null;
     }
-    // Only this connection's own writes are looked for at the end (one statement, not two): another
-    // process's commit in the middle is as if it came just after, and the next stamp retires it.
-    if (this.changes.get()!.c !== changes) {
+    if (this.now() !== stamp) {
       this.values.clear();
       this.stamp = "";
       throw new Error("the ledger was written inside a read-only section");
