@@ -11,12 +11,13 @@
 // request (after its HTTP parsing and signature check, as in the yardstick round). Samples are spaced past the
 // reactor's 250 ms gap between passes: this is the leading edge, a first move after a quiet spell.
 //
-// Yardsticks in the same run: one bare RSA-PSS signature; a bare request round with nothing before
-// it (this process: a request signed ahead, sent, taken by the exchange), the floor of the
-// transport and exchange part of every sample.
+// Yardsticks in the same run: four distinct cheap operations after the same quiet spell as a
+// sample, then again at once (how cold the machine leaves code that slept); one bare RSA-PSS
+// signature; a bare request round with nothing before it (this process: a request signed ahead,
+// sent, taken by the exchange), the floor of the transport and exchange part of every sample.
 //
 //   bun scripts/bench/engine-daemon-latency.ts [--samples 60] [--markets 40] [--gap 400] [--bin path/to/kalshi-bot]   (PROFILE_DIR=dir: the daemon from source under Bun's CPU profiler)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { constants, createPrivateKey, randomUUID, sign } from "node:crypto";
@@ -25,6 +26,7 @@ import { Account } from "../../src/sim/accounts.ts";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
 import { daemonArgs, startVenue, writeBotConfig } from "../../test/engine/e2e-harness.ts";
 import { childEnv } from "../../test/helpers/bin.ts";
+import { TEST_WALL_OFFSET_ENV } from "../../src/ops/clock.ts";
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: number) => {
@@ -48,7 +50,11 @@ const pct = (xs: number[], p: number) => {
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
 const dir = mkdtempSync(join(tmpdir(), "kbot-daemon-lat-"));
-const v = await startVenue(dir, { seed: 51, markets: MARKETS });
+// The daemon runs on the machine's own wall clock, as in production, without the e2e tests' pinned
+// calendar (src/ops/clock.ts's offset file, re-read by the first Date.now() after 100 ms: ~0.04 ms
+// of every sample here, the moves being ≥ 300 ms apart). The exchange checks signatures against that
+// wall clock (botWallMs: true time); its market clock stays the scenario's manual one.
+const v = await startVenue(dir, { seed: 51, markets: MARKETS, botWallMs: Date.now() });
 v.sim.exchange.addAccount(new Account(POKE, 1_000_000_000_000, null, null, true));
 const botUser = v.sim.exchange.accountsByKey.get(v.keyId)!.userId;
 
@@ -91,7 +97,12 @@ const cfg = writeBotConfig(dir, v, {
 const botCmd = process.env.PROFILE_DIR
   ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${resolve(process.env.PROFILE_DIR)}`, resolve(import.meta.dir, "../../src/cli.ts")]
   : [BIN];
-const bot = Bun.spawn([...botCmd, ...daemonArgs(cfg, dir), "--verbose"], { cwd: dir, env: childEnv(), stdout: "pipe", stderr: "pipe" });
+const bot = Bun.spawn([...botCmd, ...daemonArgs(cfg, dir), "--verbose"], {
+  cwd: dir,
+  env: childEnv({ [TEST_WALL_OFFSET_ENV]: undefined }),
+  stdout: "pipe",
+  stderr: "pipe",
+});
 const botOut = new Response(bot.stdout).text();
 void new Response(bot.stderr).text();
 
@@ -188,6 +199,39 @@ for (let i = 0; i < 60; i++) {
   if (arrivals.length > n0) round.push(arrivals[n0]! - t0);
 }
 
+// A few distinct operations after the same quiet spell as each sample (this process, on the same
+// machine): a clock read, a stat, a read of 32 bytes, one SQLite statement on a WAL file. Each is
+// cheap warm; the first of its kind after a sleep is what the daemon's path meets ~35 times between
+// a frame and fetch. Tells the machine from the code.
+const coldDb = new Database(join(dir, "cold.sqlite"));
+coldDb.run("PRAGMA journal_mode = WAL");
+coldDb.run("create table t (id integer primary key)");
+const coldStmt = coldDb.query("select count(*) as n from t");
+const coldFile = join(dir, "cold.txt");
+writeFileSync(coldFile, "123\n");
+const coldFd = openSync(coldFile, "r");
+const coldBuf = Buffer.alloc(32);
+const coldOps = () => {
+  performance.now();
+  statSync(coldFile);
+  readSync(coldFd, coldBuf, 0, 32, 0);
+  coldStmt.get();
+};
+for (let i = 0; i < 2_000; i++) coldOps();
+const cold: number[] = [];
+const warm: number[] = [];
+for (let i = 0; i < 20; i++) {
+  await Bun.sleep(GAP);
+  const t = performance.now();
+  coldOps();
+  const u = performance.now();
+  coldOps();
+  cold.push((u - t) * 1000);
+  warm.push((performance.now() - u) * 1000);
+}
+closeSync(coldFd);
+coldDb.close();
+
 bot.kill("SIGTERM");
 await bot.exited;
 await v.stop();
@@ -217,6 +261,9 @@ if (own.length)
   console.log(
     `  the daemon's own part (its monotonic clock: frame arrival in the WebSocket handler → request handed to fetch), narrow requotes (${own.length}): p50 ${fmt(pct(own, 0.5))}, p99 ${fmt(pct(own, 0.99))}, max ${fmt(Math.max(...own))}`,
   );
+console.log(
+  `  yardstick, same run: four distinct cheap operations (clock, stat, pread, a SQLite statement) after a ${GAP} ms sleep p50 ${pct(cold, 0.5).toFixed(1)} us, the same again at once ${pct(warm, 0.5).toFixed(1)} us (${cold.length} rounds)`,
+);
 console.log(
   `  yardsticks, same run: one bare RSA-PSS signature p50 ${fmt(pct(sig, 0.5))}; a bare signed request round to the exchange's handler p50 ${fmt(pct(round, 0.5))}, p99 ${fmt(pct(round, 0.99))} (${round.length} requests)`,
 );

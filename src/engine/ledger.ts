@@ -333,6 +333,17 @@ export class Ledger {
     });
   }
 
+  /**
+   * An event on an order whose row itself does not change (an amend requested, before its request
+   * leaves): the event row alone, one insert committed on its own (SQLite's autocommit: as durable
+   * as a transaction of one statement). The row's updated_at stays as it was: nothing in it changed
+   * (the amend's answer updates the row). A statement, not BEGIN, UPDATE, INSERT and COMMIT: on the
+   * way from a book update to its amend.
+   */
+  orderEvent(rowId: number, detail: string): void {
+    this.orderEventStmt().run(rowId, "update", detail, wallNow());
+  }
+
   private orderEventStmt() {
     return this.stmt("insertOrderEvent", () =>
       this.db.$client.prepare<unknown, [number, string, string | null, number]>(

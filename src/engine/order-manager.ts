@@ -232,9 +232,8 @@ export class OrderManager {
     const remaining = total - row.filledCount;
     // A pure size reduction at the same price keeps queue priority: decrease instead of amend.
     const decrease = a.price === row.price && remaining < row.remainingCount && remaining > 0;
-    this.d.ledger.updateOrder(
+    this.d.ledger.orderEvent(
       row.id,
-      {},
       `${decrease ? "decrease" : "amend"} requested: price ${a.price} total ${total}${decrease ? "" : ` new client_order_id ${newCid}`} (${a.reason})`,
     );
     // The kill switch is read once more right before the request leaves.

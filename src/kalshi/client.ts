@@ -1361,7 +1361,7 @@ class RepeatedParam {
 }
 
 function buildQuery(q: Record<string, QueryValue> | undefined): string {
-  if (!q) return "";
+  if (!q || !hasValue(q)) return "";
   const sp = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) {
     if (v === undefined || v === null) continue;
@@ -1373,6 +1373,12 @@ function buildQuery(q: Record<string, QueryValue> | undefined): string {
   }
   const s = sp.toString();
   return s ? `?${s}` : "";
+}
+
+/** Some key of `q` has a value (most writes have no query: no URLSearchParams for them). */
+function hasValue(q: Record<string, QueryValue>): boolean {
+  for (const k in q) if (q[k] !== undefined && q[k] !== null) return true;
+  return false;
 }
 
 function toOrderbook(ticker: string, fp: W.OrderbookFp): Orderbook {

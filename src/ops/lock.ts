@@ -28,6 +28,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -103,6 +104,11 @@ export function readLockHolder(path: string): number | null {
   } catch {
     return null;
   }
+  return pidOf(text);
+}
+
+/** The PID a lock file's text names, or null when it is not one. */
+function pidOf(text: string): number | null {
   const m = /^\s*(\d{1,10})\s*$/.exec(text);
   if (!m) return null;
   const pid = Number(m[1]);
@@ -235,7 +241,7 @@ function acquireFlock(abs: string, flock: Flock): LockHandle {
       continue;
     }
     if (writable) writePid(fd, process.pid);
-    return makeHandle(abs, "flock", mine, () => closeSync(fd));
+    return makeHandle(abs, "flock", mine, () => closeSync(fd), fd);
   }
   throw new UserError(`Failed to acquire lock: ${abs} keeps being replaced by another process; check what else writes it`, EXIT.LOCKED);
 }
@@ -277,11 +283,21 @@ function makeHandle(
   method: "flock" | "sqlite",
   st: { dev: number | bigint; ino: number | bigint },
   unlock: () => void,
+  heldFd?: number,
 ): LockHandle {
   let released = false;
+  // With the locked file's descriptor at hand, its PID is read through it (one pread) once the path
+  // is found to name that same inode: the same bytes readFileSync would find at the path, without
+  // its open, fstat and close (stillOwned is read on the way to every narrow requote).
+  const pidBuf = Buffer.alloc(32);
+  const holder = (): number | null => {
+    if (heldFd === undefined) return readLockHolder(abs);
+    const n = readSync(heldFd, pidBuf, 0, pidBuf.length, 0);
+    return n < pidBuf.length ? pidOf(pidBuf.toString("latin1", 0, n)) : null;
+  };
   const ours = (): boolean => {
     try {
-      return sameFile(statSync(abs), st) && readLockHolder(abs) === process.pid;
+      return sameFile(statSync(abs), st) && holder() === process.pid;
     } catch {
       return false;
     }

@@ -57,15 +57,24 @@ test("an amend reaches fetch within execute()'s own turn, after its ledger row i
   };
   const om = new OrderManager({ ledger, transport: new LiveTransport(client), gate, killSwitchActive: () => false, orderGroupId: null });
 
-  // At the hand-over, another connection must already see the "amend requested" row (committed).
+  // A time of the row's last change that no write of this test could stamp again.
+  ledger.db.$client.run("update orders set updated_at = 1 where id = ?", [row!.id]);
+
+  // At the hand-over, another connection must already see the "amend requested" row (committed),
+  // naming the new client_order_id the request carries (what a lookup after a crash needs). The
+  // order's row itself is as the exchange last confirmed it: the event alone is written before the
+  // request (one insert), the row changes with the answer.
   const reader = new Database(file, { readonly: true });
   let rowsAtHandOff = -1;
+  let rowAtHandOff: { price: number; updated_at: number } | null = null;
+  let newCid = "";
   client.beforeFetch = () => {
-    rowsAtHandOff = (
-      reader.query("select count(*) as n from order_events where order_row_id = ? and detail like 'amend requested%'").get(row!.id) as {
-        n: number;
-      }
-    ).n;
+    const events = reader
+      .query("select detail from order_events where order_row_id = ? and detail like 'amend requested%'")
+      .all(row!.id) as Array<{ detail: string }>;
+    rowsAtHandOff = events.length;
+    newCid = /new client_order_id (\S+)/.exec(events[0]?.detail ?? "")?.[1] ?? "";
+    rowAtHandOff = reader.query("select price, updated_at from orders where id = ?").get(row!.id) as { price: number; updated_at: number };
   };
   const running = om.execute(
     [
@@ -83,10 +92,13 @@ test("an amend reaches fetch within execute()'s own turn, after its ledger row i
     null,
   );
   expect(rowsAtHandOff as number).toBe(1);
+  expect(rowAtHandOff as { price: number; updated_at: number } | null).toEqual({ price: 4000, updated_at: 1 });
   expect(gate.snapshot.resting.map((o) => o.price)).toEqual([4100]);
   const sum = await running;
   reader.close();
   expect(sum.decisions.map((d) => d.result)).toEqual(["amended"]);
   expect(server.hits.map((h) => h.url.pathname)).toEqual(["/trade-api/v2/portfolio/events/orders/ex-1/amend"]);
+  expect(newCid).not.toBe("");
+  expect(JSON.parse(server.hits[0]!.body).updated_client_order_id).toBe(newCid);
   expect(ledger.restingByOrderId("ex-1")?.price).toBe(4100);
 });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { acquireLock } from "../../src/ops/lock.ts";
 import { BUN, ROOT, barrierAt, cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 
 const FIXTURE = join(ROOT, "test/ops/fixtures/lock-holder.ts");
@@ -151,6 +152,34 @@ describe("lock lifecycle", () => {
     const r = await runBin([FIXTURE, lock, "50"], { command: [BUN], timeoutMs: 10_000 });
     expect(r.code).toBe(0);
   }, 20_000);
+
+  test("stillOwned: true while the path names our inode and our PID, false once the PID, the file or the inode is another", () => {
+    const d = tempDir();
+    const lock = join(d, "bot.lock");
+    const h = acquireLock(lock);
+    try {
+      expect(h.stillOwned()).toBe(true);
+      // Rewritten in place (the same inode) naming another process.
+      writeFileSync(lock, "424242\n");
+      expect(h.stillOwned()).toBe(false);
+      writeFileSync(lock, `${process.pid}\n`);
+      expect(h.stillOwned()).toBe(true);
+      writeFileSync(lock, `${process.pid}\n${"x".repeat(40)}\n`);
+      expect(h.stillOwned()).toBe(false);
+      writeFileSync(lock, "");
+      expect(h.stillOwned()).toBe(false);
+      writeFileSync(lock, `${process.pid}\n`);
+      expect(h.stillOwned()).toBe(true);
+      // Deleted (the manual release), then a new file naming our PID: not the inode we locked.
+      unlinkSync(lock);
+      expect(h.stillOwned()).toBe(false);
+      writeFileSync(lock, `${process.pid}\n`);
+      expect(h.stillOwned()).toBe(false);
+    } finally {
+      h.release();
+    }
+    expect(h.stillOwned()).toBe(false);
+  });
 
   test("a lock path that cannot be created prints the guide's advice (exit 2)", async () => {
     const d = tempDir();
