@@ -9,7 +9,7 @@
 //   3. Resident memory over many cycles (a short run: --seconds, default 120, at 1 s cycles against
 //      a 10× sped-up exchange; the issue asks for an hour, this is the short version).
 //
-//   bun scripts/bench/engine-cycle.ts [--cycles 8] [--seconds 120] [--sizes 1000,10000] [--modes rest,daemon] [--profile DIR] [--decision-cache on,off] [--market-maker on]
+//   bun scripts/bench/engine-cycle.ts [--cycles 8] [--seconds 120] [--sizes 1000,10000] [--modes rest,daemon] [--profile DIR] [--decision-cache on,off] [--market-maker on] [--bot-env NAME=VALUE]
 //
 // The bot runs event_arbitrage and market_maker (`--market-maker off`: event_arbitrage alone, as the
 // shipped advanced_config.json has it).
@@ -31,6 +31,14 @@ const MODES = arg("modes", "rest,daemon").split(",");
 // trading.decision_cache for each run ("on,off": the same runs with and without, the yardstick for the cache).
 const CACHE = arg("decision-cache", "on,off").split(",");
 const MARKET_MAKER = arg("market-maker", "on") === "on";
+// --bot-env NAME=VALUE (repeatable): extra environment for the bot alone, not this process (which
+// runs the exchange), e.g. to price a JavaScriptCore option a unit's Environment= line would set.
+const BOT_ENV: Record<string, string> = {};
+process.argv.forEach((a, i) => {
+  if (a !== "--bot-env") return;
+  const [name, ...rest] = process.argv[i + 1]!.split("=");
+  BOT_ENV[name!] = rest.join("=");
+});
 // --profile DIR: run the bot from source under Bun's CPU profiler (markdown profile written on exit) instead of the binary.
 const PROFILE = arg("profile", "");
 const botCmd = PROFILE
@@ -130,7 +138,7 @@ async function cycleBench(markets: number, websocket: boolean, decisionCache: st
       "--lock-file",
       join(dir, "bot.lock"),
     ],
-    { cwd: dir, stdout: "pipe", stderr: "pipe" },
+    { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...BOT_ENV } },
   );
   let out = "";
   const dec = new TextDecoder();

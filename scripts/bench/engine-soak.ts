@@ -2,6 +2,7 @@
 //
 //   bun scripts/bench/engine-soak.ts [--minutes 10] [--markets 1000] [--speed 20] [--interval 1]
 //                                     [--dry-run] [--no-ws] [--sample-s 10] [--bin dist/kalshi-bot]
+//                                     [--bot-env NAME=VALUE ...] [--bot-log FILE]
 //
 // Everything through the binary, as a VPS runs it: `kalshi-bot sim` (the local exchange, its own
 // process, at `speed`× sim time so markets move, trade, close and settle quickly) and the daemon
@@ -11,7 +12,7 @@
 // samples and over the samples after the first quarter (start-up and JIT warm-up excluded), plus
 // cycles completed and the sim's own RSS for scale. The binary is copied to the temp folder first,
 // so a rebuild of dist/ during a long soak does not matter.
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { generateKeyPair } from "../../src/sim/keys.ts";
@@ -29,6 +30,17 @@ const SAMPLE_S = Number(arg("sample-s", "10"));
 const DRY = argv.includes("--dry-run");
 const NO_WS = argv.includes("--no-ws");
 const SRC_BIN = resolve(arg("bin", resolve(import.meta.dir, "../../dist/kalshi-bot")));
+// Extra environment for the bot alone (not the sim), e.g. a JavaScriptCore option as a unit's
+// Environment= line would set it: --bot-env BUN_JSC_smallHeapGrowthFactor=1.3 (repeatable).
+const BOT_ENV: Record<string, string> = {};
+// --bot-log FILE: the bot runs with --verbose and all its output goes to FILE (its debug lines carry
+// the JS heap beside RSS after each collection), for looking into where memory goes.
+const BOT_LOG = arg("bot-log", "");
+argv.forEach((a, i) => {
+  if (a !== "--bot-env") return;
+  const [name, ...rest] = argv[i + 1]!.split("=");
+  BOT_ENV[name!] = rest.join("=");
+});
 
 const dir = mkdtempSync(join(tmpdir(), "kbot-soak-"));
 const BIN = join(dir, "kalshi-bot");
@@ -120,10 +132,11 @@ const bot = Bun.spawn(
     "plain",
     "--lock-file",
     join(dir, "bot.lock"),
+    ...(BOT_LOG ? ["--verbose"] : []),
   ],
   {
     cwd: dir,
-    env: { ...process.env },
+    env: { ...process.env, ...BOT_ENV },
     stdout: "pipe",
     stderr: "pipe",
   },
@@ -134,6 +147,7 @@ const drain = async (s: ReadableStream<Uint8Array>) => {
   const dec = new TextDecoder();
   for await (const c of s) {
     const text = dec.decode(c, { stream: true });
+    if (BOT_LOG) appendFileSync(BOT_LOG, text);
     tail = (tail + text).slice(-4000);
   }
 };
@@ -149,7 +163,13 @@ const stop = () => {
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 console.log(
-  `soak: ${MINUTES} min, ${MARKETS} markets, sim ×${SPEED}, cycle ${INTERVAL} s, ${DRY ? "dry-run" : "live"}${NO_WS ? ", REST only" : ", WebSocket books"}; bot pid ${bot.pid}, folder ${dir}`,
+  `soak: ${MINUTES} min, ${MARKETS} markets, sim ×${SPEED}, cycle ${INTERVAL} s, ${DRY ? "dry-run" : "live"}${NO_WS ? ", REST only" : ", WebSocket books"}; bot pid ${bot.pid}, folder ${dir}${
+    Object.keys(BOT_ENV).length > 0
+      ? `; bot env ${Object.entries(BOT_ENV)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")}`
+      : ""
+  }`,
 );
 while (!stopped && Date.now() - t0 < MINUTES * 60_000) {
   await Bun.sleep(SAMPLE_S * 1000);
@@ -170,6 +190,17 @@ while (!stopped && Date.now() - t0 < MINUTES * 60_000) {
   );
 }
 
+// The bot's CPU over the soak (user + system, /proc/<pid>/stat), for knobs that trade CPU for memory.
+function cpuSeconds(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+const botCpu = cpuSeconds(bot.pid);
+const wallS = (Date.now() - t0) / 1000;
 bot.kill("SIGTERM");
 const code = await bot.exited;
 sim.kill("SIGTERM");
@@ -214,6 +245,10 @@ if (samples.length === 0) {
       `first ${mb(samples[0]!.rss)} MB, median ${mb(rs[Math.floor(rs.length / 2)]!)} MB, last ${mb(last.rss)} MB, max ${mb(rs.at(-1)!)} MB; ` +
       `slope ${slopeMbPerHour(samples).toFixed(1)} MB/h over all ${samples.length} samples, ${slopeMbPerHour(warm).toFixed(1)} MB/h after the first quarter; bot exit ${code}`,
   );
+  if (botCpu !== null)
+    console.log(
+      `bot CPU ${botCpu.toFixed(1)} s over ${wallS.toFixed(0)} s = ${((100 * botCpu) / wallS).toFixed(1)}% of a core (${(botCpu / Math.max(1, last.cycle)).toFixed(3)} s a cycle)`,
+    );
 }
 if (process.env.KALSHI_BOT_KEEP_TMP !== "1") rmSync(dir, { recursive: true, force: true });
 process.exit(0);
