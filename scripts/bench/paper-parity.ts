@@ -2,7 +2,7 @@
 //
 //   bun scripts/bench/paper-parity.ts [--seeds 1,2,...] [--cycles 16] [--step-s 7]
 //                                     [--only event_arbitrage|market_maker] [--params JSON] [--markdown]
-//                                     [--flow reactive|fixed] [--bot once|daemon] [--interval-s 2]
+//                                     [--flow reactive|fixed] [--bot once|daemon] [--interval-s 2] [--ttl-s S]
 //
 // The machinery of test/engine/e2e-dryrun-vs-live.test.ts, over several seeds: per seed and
 // strategy, two local exchanges with that seed and the same start (the same scenario), their manual
@@ -53,11 +53,25 @@ const FLOW = arg("flow", "reactive");
 const BOT = arg("bot", "once");
 if (BOT !== "once" && BOT !== "daemon") throw new Error(`--bot: once or daemon, not ${BOT}`);
 const INTERVAL_S = Number(arg("interval-s", "2"));
+// `--ttl-s`: the daemons' order_ttl_seconds. Default (daemon mode): 100 steps, so that renewals (a
+// cancel and a new quote on each venue every step or two at the product's 60 s, the venues jumping
+// a step at a time) do not dominate what the two venues do; `--ttl-s 60` is the product's default.
+const TTL_S = argv.includes("--ttl-s") ? Number(arg("ttl-s", "60")) : BOT === "daemon" ? Number(arg("step-s", "7")) * 100 : undefined;
 if (FLOW !== "reactive" && FLOW !== "fixed") throw new Error(`--flow: reactive or fixed, not ${FLOW}`);
 type Fill = ParityFill;
 type Row = ParityRow;
 const runOne = (strategy: string, seed: number): Promise<Row> =>
-  runParity({ strategy, seed, cycles: CYCLES, stepMs: STEP_MS, flow: FLOW, params: PARAMS, bot: BOT, intervalS: INTERVAL_S });
+  runParity({
+    strategy,
+    seed,
+    cycles: CYCLES,
+    stepMs: STEP_MS,
+    flow: FLOW,
+    params: PARAMS,
+    bot: BOT,
+    intervalS: INTERVAL_S,
+    ...(TTL_S !== undefined ? { ttlS: TTL_S } : {}),
+  });
 
 const usd = (m: number) => `${m < 0 ? "-" : ""}$${formatDollars2(Math.abs(m))}`;
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)} %`;
@@ -120,7 +134,7 @@ for (const strategy of STRATEGIES) {
       Math.abs(r.paperFills.length - r.liveFills.length) <= r.liveFills.length * 0.25,
   ).length;
   console.log(
-    `\n${strategy} alone${Object.keys(PARAMS).length ? ` (${JSON.stringify(PARAMS)})` : ""}, ${FLOW} flow, ${BOT === "daemon" ? `daemons (${INTERVAL_S} s cycles), ` : ""}${CYCLES + 1} cycles, ${STEP_MS / 1000} s of market between cycles; fills as rows (taker/maker):`,
+    `\n${strategy} alone${Object.keys(PARAMS).length ? ` (${JSON.stringify(PARAMS)})` : ""}, ${FLOW} flow, ${BOT === "daemon" ? `daemons (${INTERVAL_S} s cycles, ${TTL_S ?? "default"} s order TTL), ` : ""}${CYCLES + 1} cycles, ${STEP_MS / 1000} s of market between cycles; fills as rows (taker/maker):`,
   );
   if (MARKDOWN) {
     console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);

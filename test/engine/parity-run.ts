@@ -59,6 +59,13 @@ export interface ParityOptions {
    */
   bot?: "once" | "daemon";
   intervalS?: number;
+  /**
+   * The daemons' `order_ttl_seconds` (unset: the product's default, 60 s). Renewal is timed on the
+   * exchange's expiry but the venues jump a whole step at a time: at 27 s steps and 60 s every
+   * quote is cancelled and sent again every step or two (~1,000 renewals a run per venue), each a
+   * moment where the two venues can part. A TTL many steps long leaves the quoting to the strategy.
+   */
+  ttlS?: number;
 }
 
 function fills(dbPath: string, paper: boolean): ParityFill[] {
@@ -182,7 +189,9 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     const cfgA = writeBotConfig(dirA, a, { trading: { cancel_on_exit: false, strategies } });
     const cfgB = writeBotConfig(dirB, b, { trading: { dry_run: true, cancel_on_exit: false, strategies } });
     if (o.bot === "daemon") {
-      const interval = { trading: { cycle_interval_seconds: o.intervalS ?? 2 } };
+      const interval = {
+        trading: { cycle_interval_seconds: o.intervalS ?? 2, ...(o.ttlS !== undefined ? { order_ttl_seconds: o.ttlS } : {}) },
+      };
       const dA = writeBotConfig(dirA, a, { trading: { ...interval.trading, cancel_on_exit: false, strategies } });
       const dB = writeBotConfig(dirB, b, { trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies } });
       const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o), driveDaemon(b, dirB, dB, o)]);
