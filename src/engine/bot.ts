@@ -256,10 +256,15 @@ class BotRun {
   private readonly between = new BetweenCycles();
   private readonly sigterm = () => this.onSignal("SIGTERM");
   private readonly sigint = () => this.onSignal("SIGINT");
-  /** SIGUSR1 asked for a cycle now (an operator's "look again"; a harness stepping a local exchange). */
+  /**
+   * SIGUSR1 asked for a cycle now, with a full load of the scope's markets (an operator's "look
+   * again"; a harness stepping a local exchange, where the full load's own timer, on this machine's
+   * clock, would fall at a different step on each run).
+   */
   private cycleAsked = false;
   private readonly sigusr1 = () => {
     this.cycleAsked = true;
+    this.engine?.requestFullLoad();
     this.wake?.();
   };
   /** Cycles this process finished, between cycles now, a reactive pass running: the idle report. */
