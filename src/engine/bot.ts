@@ -707,6 +707,8 @@ class BotRun {
    */
   private readonly idleCheck = (): void => {
     const { engine, reactor, live, session } = this;
+    // A debug line: no work at all for it unless debug logging is on (--verbose).
+    if (log.level < 4) return;
     if (!this.betweenNow || this.passRunning || this.stopping || !engine || !reactor || !live || !session) return;
     const r = reactor.idle();
     if (r === "settling") {
