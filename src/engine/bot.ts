@@ -462,6 +462,7 @@ class BotRun {
     live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
     // After the burst of frames being applied (the reactor's listeners run first).
     live.ws.on(() => {
+      if (log.level < 4) return;
       this.idleCheckQueued ??= setImmediate(() => {
         this.idleCheckQueued = null;
         this.idleCheck();
