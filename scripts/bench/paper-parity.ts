@@ -2,7 +2,7 @@
 //
 //   bun scripts/bench/paper-parity.ts [--seeds 1,2,...] [--cycles 16] [--step-s 7]
 //                                     [--only event_arbitrage|market_maker] [--params JSON] [--markdown]
-//                                     [--flow reactive|fixed] [--bot once|daemon] [--interval-s 2]
+//                                     [--flow reactive|fixed] [--bot once|daemon] [--ttl-s S]
 //
 // The machinery of test/engine/e2e-dryrun-vs-live.test.ts, over several seeds: per seed and
 // strategy, two local exchanges with that seed and the same start (the same scenario), their manual
@@ -23,11 +23,13 @@
 // differ where live's orders changed A's book (a maker that traded with live's quote is gone from A),
 // and that moves the gap with identical fills; what is left is the fills' alone.
 // `--bot daemon`: instead of a `--once` run per step, one daemon per venue (WebSocket books: paper
-// checks every book delta for a cross of its resting orders), each venue stepped right after its
-// daemon's cycle ends (cycle_interval_seconds `--interval-s`); a cycle that began before its step is
-// reported as a slipped lockstep. The daemons' own timers (cycle interval, order renewal, debounce,
-// the exchange clock's estimate between samples) run on the machine's monotonic clock while the
-// venues' clocks jump a step at a time: a difference from a real market that both venues share.
+// checks every book delta for a cross of its resting orders). Each venue is stepped only when its
+// daemon is idle after everything the venue sent it (its idle line counts every frame the venue sent
+// and every request the venue received, answered; no pass running or due), and each cycle is asked
+// for (SIGUSR1) once the daemon is idle after the step: both daemons decide in the same phase of every
+// step, whatever the machine's timing. A cycle the daemon ran unasked is reported as a slipped
+// lockstep. What still runs on the machine's clock: the reactive passes' 250 ms debounce (a pass waits
+// for it, the venue stands still meanwhile) and the exchange clock's estimate between samples.
 // KALSHI_PARITY_TRACE=DIR writes each venue's trades (with the taker's order) and live's order
 // events to DIR/seed-N-{live,paper}.jsonl, to tell why a fill happened on one venue only.
 import { formatDollars2 } from "../../src/kalshi/money.ts";
@@ -49,15 +51,27 @@ const MARKDOWN = argv.includes("--markdown");
 const PARAMS = JSON.parse(arg("params", "{}")) as Record<string, unknown>;
 const FLOW = arg("flow", "reactive");
 // `--bot daemon`: a daemon per venue (WebSocket books; paper checks each book delta for a cross),
-// each venue stepped after its daemon's cycle ends; `--interval-s` its cycle interval.
+// each venue stepped once its daemon is idle (test/engine/parity-run.ts driveDaemon).
 const BOT = arg("bot", "once");
 if (BOT !== "once" && BOT !== "daemon") throw new Error(`--bot: once or daemon, not ${BOT}`);
-const INTERVAL_S = Number(arg("interval-s", "2"));
+// `--ttl-s`: the daemons' order_ttl_seconds. Default (daemon mode): 100 steps, so that renewals (a
+// cancel and a new quote on each venue every step or two at the product's 60 s, the venues jumping
+// a step at a time) do not dominate what the two venues do; `--ttl-s 60` is the product's default.
+const TTL_S = argv.includes("--ttl-s") ? Number(arg("ttl-s", "60")) : BOT === "daemon" ? (STEP_MS / 1000) * 100 : undefined;
 if (FLOW !== "reactive" && FLOW !== "fixed") throw new Error(`--flow: reactive or fixed, not ${FLOW}`);
 type Fill = ParityFill;
 type Row = ParityRow;
 const runOne = (strategy: string, seed: number): Promise<Row> =>
-  runParity({ strategy, seed, cycles: CYCLES, stepMs: STEP_MS, flow: FLOW, params: PARAMS, bot: BOT, intervalS: INTERVAL_S });
+  runParity({
+    strategy,
+    seed,
+    cycles: CYCLES,
+    stepMs: STEP_MS,
+    flow: FLOW,
+    params: PARAMS,
+    bot: BOT,
+    ...(TTL_S !== undefined ? { ttlS: TTL_S } : {}),
+  });
 
 const usd = (m: number) => `${m < 0 ? "-" : ""}$${formatDollars2(Math.abs(m))}`;
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)} %`;
@@ -120,7 +134,7 @@ for (const strategy of STRATEGIES) {
       Math.abs(r.paperFills.length - r.liveFills.length) <= r.liveFills.length * 0.25,
   ).length;
   console.log(
-    `\n${strategy} alone${Object.keys(PARAMS).length ? ` (${JSON.stringify(PARAMS)})` : ""}, ${FLOW} flow, ${BOT === "daemon" ? `daemons (${INTERVAL_S} s cycles), ` : ""}${CYCLES + 1} cycles, ${STEP_MS / 1000} s of market between cycles; fills as rows (taker/maker):`,
+    `\n${strategy} alone${Object.keys(PARAMS).length ? ` (${JSON.stringify(PARAMS)})` : ""}, ${FLOW} flow, ${BOT === "daemon" ? `daemons (cycles asked for once idle, ${TTL_S} s order TTL), ` : ""}${CYCLES + 1} cycles, ${STEP_MS / 1000} s of market between cycles; fills as rows (taker/maker):`,
   );
   if (MARKDOWN) {
     console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);

@@ -53,6 +53,7 @@ import { resolveRiskLimits, type ResolvedRiskLimits } from "./risk.ts";
 import { Engine, type CycleReport, type ReactReport } from "./cycle.ts";
 import { LiveBooks } from "./live-books.ts";
 import { Reactor, type ReactorWork } from "./reactor.ts";
+import { IdleReport } from "./idle-report.ts";
 import { openSession, type ExchangeSession } from "./exchange-session.ts";
 import { Ledger, pruneHistory } from "./ledger.ts";
 import { LiveTransport } from "./live-transport.ts";
@@ -255,6 +256,22 @@ class BotRun {
   private readonly between = new BetweenCycles();
   private readonly sigterm = () => this.onSignal("SIGTERM");
   private readonly sigint = () => this.onSignal("SIGINT");
+  /**
+   * SIGUSR1 asked for a cycle now, with a full load of the scope's markets (an operator's "look
+   * again"; a harness stepping a local exchange, where the full load's own timer, on this machine's
+   * clock, would fall at a different step on each run).
+   */
+  private cycleAsked = false;
+  private readonly sigusr1 = () => {
+    this.cycleAsked = true;
+    this.engine?.requestFullLoad();
+    this.wake?.();
+  };
+  /** Cycles this process finished, between cycles now, a reactive pass running: the idle report. */
+  private cyclesDone = 0;
+  private betweenNow = false;
+  private passRunning = false;
+  private readonly idleReport = new IdleReport((line) => log.debug(line));
 
   constructor(
     private readonly loaded: LoadedConfig,
@@ -275,6 +292,7 @@ class BotRun {
   async main(): Promise<number> {
     process.on("SIGTERM", this.sigterm);
     process.on("SIGINT", this.sigint);
+    if (!this.opts.once) process.on("SIGUSR1", this.sigusr1);
     this.stopWatchdog = startSdWatchdog(() => loopAlive(this.lastIterationEnd, monoNow(), this.intervalMs));
     // The daemon's JIT compiles only what runs often (see DAEMON_JIT_POLICY); --once is one cycle.
     if (!this.opts.once) Bun.unsafe.setJITPolicy(DAEMON_JIT_POLICY);
@@ -444,6 +462,14 @@ class BotRun {
       this.wake?.();
     });
     live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
+    // After the burst of frames being applied (the reactor's listeners run first).
+    live.ws.on(() => {
+      if (log.level < 4) return;
+      this.idleCheckQueued ??= setImmediate(() => {
+        this.idleCheckQueued = null;
+        this.idleCheck();
+      });
+    });
     if (opts.mode === "trade") {
       // The narrow requote path sends from the update's listener: same rules as a pass (lock, no stop).
       engine.narrowAllowed = () => !this.stopping && this.lock.stillOwned();
@@ -496,6 +522,7 @@ class BotRun {
     this.killPolledAt = monoNow();
     this.heart.write(statusBefore(engine, this.exchangeFailing), null);
     this.reactor?.cycleStarting();
+    this.cycleAsked = false;
   }
 
   private async runCycle(engine: Engine): Promise<CycleReport> {
@@ -585,6 +612,7 @@ class BotRun {
       return "break";
     }
     const nextMono = monoNow() + this.cfg.trading.cycle_interval_seconds * 1000;
+    this.cyclesDone++;
     heart.write(status, wallAt(nextMono));
     sdNotify(
       `STATUS=cycle ${heart.cycle}: ${status}${report.statusReason ? ` (${oneLine(report.statusReason)})` : ""}, ${report.marketsScanned} markets${report.liveTrusted !== null ? ` (${report.liveTrusted} live)` : ""}, ${report.exec?.created ?? 0} orders sent, ${report.openOrders} open, bankroll $${heart.bankroll?.total_dollars ?? "?"}`,
@@ -677,6 +705,40 @@ class BotRun {
   private readonly warm = { rounds: 0, cpuMs: 0, sends: 0, lastUse: Number.NEGATIVE_INFINITY, lastAt: Number.NEGATIVE_INFINITY };
 
   private async reactUntil(engine: Engine, reactor: Reactor, nextMono: number): Promise<void> {
+    this.betweenNow = true;
+    try {
+      await this.reactLoop(engine, reactor, nextMono);
+    } finally {
+      this.betweenNow = false;
+    }
+  }
+
+  /**
+   * Idle between cycles (idle-report.ts)? Looked at after a cycle, after each pass and after each
+   * burst of frames; a burst still to be looked at, or a narrow send on the wire, looks again after.
+   */
+  private readonly idleCheck = (): void => {
+    const { engine, reactor, live, session } = this;
+    // A debug line: no work at all for it unless debug logging is on (--verbose).
+    if (log.level < 4) return;
+    if (!this.betweenNow || this.passRunning || this.stopping || !engine || !reactor || !live || !session) return;
+    const r = reactor.idle();
+    if (r === "settling") {
+      setImmediate(this.idleCheck);
+      return;
+    }
+    // "due": the pass runs, and looks again after.
+    if (r === "due") return;
+    if (!engine.idle) {
+      void engine.quiesce().then(this.idleCheck);
+      return;
+    }
+    this.idleReport.note({ cycles: this.cyclesDone, frames: live.ws.stats.frames, requests: session.client.requestsSent });
+  };
+  private idleCheckQueued: ReturnType<typeof setImmediate> | null = null;
+
+  private async reactLoop(engine: Engine, reactor: Reactor, nextMono: number): Promise<void> {
+    this.idleCheck();
     for (;;) {
       const r = await reactor.wait(
         nextMono,
@@ -687,6 +749,7 @@ class BotRun {
       // Same rule as before a cycle: a process that lost its lock never sends another order.
       if (!this.lock.stillOwned()) break;
       const work = reactor.take();
+      this.passRunning = true;
       try {
         const rr = await engine.react(work);
         this.between.record(work, rr);
@@ -698,7 +761,10 @@ class BotRun {
         // the next cycle reconciles and decides again.
         this.between.failed++;
         log.warn(`reactive pass failed: ${(e as Error).message}`);
+      } finally {
+        this.passRunning = false;
       }
+      this.idleCheck();
     }
   }
 
@@ -719,6 +785,7 @@ class BotRun {
       this.killPolled = killSwitch().active;
     }
     return (
+      this.cycleAsked ||
       this.killPolled !== this.killAtCycle ||
       (this.newMarketAt !== null && monoNow() - this.cycleStartedAt >= EARLY_CYCLE_GAP_MS) ||
       this.engine?.renewalDue() === true
@@ -781,6 +848,7 @@ class BotRun {
     if (!this.opts.once) this.notifyStopping();
     process.off("SIGTERM", this.sigterm);
     process.off("SIGINT", this.sigint);
+    process.off("SIGUSR1", this.sigusr1);
     this.stopWatchdog();
     try {
       await this.session?.close();

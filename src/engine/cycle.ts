@@ -1197,6 +1197,11 @@ export class Engine {
     }
   }
 
+  /** No cycle, pass or narrow send running (the daemon's idle report). */
+  get idle(): boolean {
+    return !this.busy && this.narrowInFlight === null;
+  }
+
   /** Resolves once no narrow send is in flight (before a cycle, a pass, the exit's cancels). */
   async quiesce(): Promise<void> {
     while (this.narrowInFlight) await this.narrowInFlight;

@@ -94,12 +94,25 @@ export class PaperUpkeep {
    */
   watchBooks(live: LiveBooks): void {
     live.ws.on((e) => {
+      // A book that becomes unknown (a seq gap, the connection lost, a snapshot refused) forgets
+      // paper's last look at it, as the recorded backtest does (RecordedSource's onUnknown): a cross
+      // found by a later look may have come while deltas were not read, and is stamped at that look,
+      // never in the middle of a span that held the unknown stretch.
+      if (e.type === "gap") for (const t of e.tickers) this.forgetLook(t);
+      else if (e.type === "close") for (const t of this.watched.keys()) this.forgetLook(t);
+      else if (e.type === "book") {
+        if (e.book.trusted) this.forgotten.delete(e.book.ticker);
+        else this.forgetLook(e.book.ticker);
+      }
       if (e.type !== "message" || e.message.type !== "orderbook_delta") return;
       const d = e.message.msg;
       const orders = this.watched.get(d.market_ticker);
       if (!orders) return;
       const v = live.view(d.market_ticker);
-      if (!v.trusted) return;
+      if (!v.trusted) {
+        this.forgetLook(d.market_ticker);
+        return;
+      }
       const levels = crossingLevels(orders, v.book);
       const key = JSON.stringify(levels);
       if (levels.length === 0) {
@@ -117,6 +130,15 @@ export class PaperUpkeep {
       });
       if (this.seen.length > MAX_SEEN_CROSSES) this.seen.shift();
     });
+  }
+
+  /** Markets whose last look was forgotten since their book was last trusted (one ledger write per unknown stretch). */
+  private readonly forgotten = new Set<string>();
+
+  private forgetLook(ticker: string): void {
+    if (this.forgotten.has(ticker)) return;
+    this.forgotten.add(ticker);
+    this.d.transport.forgetLook(ticker);
   }
 
   /** The resting paper orders book deltas are checked against (watchBooks). */

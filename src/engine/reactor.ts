@@ -182,6 +182,15 @@ export class Reactor {
     }
   }
 
+  /**
+   * Nothing asks for a pass and no burst of frames waits for the narrow path. `settling`: a burst
+   * is still to be looked at (after the frames being applied: setImmediate).
+   */
+  idle(): "idle" | "settling" | "due" {
+    if (this.narrowFlush !== null || this.narrowQueue.size > 0) return "settling";
+    return this.dueAt() === Number.POSITIVE_INFINITY ? "idle" : "due";
+  }
+
   /** Hand out the work of a due pass and start its gap. */
   take(): ReactorWork {
     const now = this.now();

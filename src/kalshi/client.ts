@@ -335,6 +335,9 @@ export class KalshiClient {
   /** Called right before a request is handed to fetch (the daemon's latency figure stamps it there). */
   beforeFetch: (() => void) | null = null;
 
+  /** Requests handed to fetch so far, retries included (the daemon's idle report: bot.ts). */
+  requestsSent = 0;
+
   /**
    * Keep signatures for order create (single and batched) ready ahead of time (see Presigner): the daemon's hot path then
    * sends without RSA work. Returns the presigner (stats; stop() ends it). Needs credentials.
@@ -439,6 +442,7 @@ export class KalshiClient {
       c.signal?.addEventListener("abort", onOuterAbort, { once: true });
       try {
         this.beforeFetch?.();
+        this.requestsSent++;
         const resp = await this.fetchImpl(url, { method: c.method, headers, body: bodyText, signal: ctrl.signal });
         status = resp.status;
         // The timeout keeps running while the body streams in: a stalled body is a timeout too.

@@ -97,7 +97,8 @@ export class KalshiWs {
   private lastRx = 0;
   private openWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   /** Counters for heartbeats and tests. */
-  readonly stats = { connects: 0, reconnects: 0, messages: 0, gaps: 0, pingsAnswered: 0 };
+  /** `frames`: every text or binary frame received, whatever it holds (a harness compares it with what the server sent). */
+  readonly stats = { connects: 0, reconnects: 0, messages: 0, frames: 0, gaps: 0, pingsAnswered: 0 };
 
   constructor(opts: KalshiWsOptions) {
     this.opts = {
@@ -296,6 +297,7 @@ export class KalshiWs {
     ws.addEventListener("message", (ev) => {
       if (this.ws !== ws) return;
       this.lastRx = performance.now();
+      this.stats.frames++;
       this.onText(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString("utf8"));
     });
     ws.addEventListener("ping", () => {

@@ -85,6 +85,12 @@ export interface SimServer {
   addAccount(a: SimAccountOptions): Account;
   /** What an account holds right now (for tests and the embedding bot), or undefined for an unknown key. */
   accountSnapshot(apiKeyId: string): AccountSnapshot | undefined;
+  /**
+   * What went over the wire so far: REST requests received and answered, WebSocket frames sent (a
+   * harness that steps a manual clock compares these with what a bot says it sent and received, to
+   * step only once the bot has seen and answered everything: test/engine/parity-run.ts).
+   */
+  traffic(): { requestsReceived: number; requestsAnswered: number; framesSent: number };
   stop(): Promise<void>;
 }
 
@@ -191,6 +197,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       pending.add(h);
     });
   let stopping = false;
+  const requests = { received: 0, answered: 0 };
 
   const lookup = (keyId: string) => ex.accountsByKey.get(keyId);
 
@@ -263,7 +270,14 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
         return json(500, { error: { code: "internal_server_error", message: "internal server error", service: "exchange" } });
       },
       async fetch(req, srv) {
-        const res = await handle(req, srv);
+        const rest = !new URL(req.url).pathname.startsWith(WS_PATH);
+        if (rest) requests.received++;
+        let res: Response | undefined;
+        try {
+          res = await handle(req, srv);
+        } finally {
+          if (rest) requests.answered++;
+        }
         // An exchange on a shifted wall clock (tests pin the calendar) dates its answers by that clock,
         // as Kalshi dates them by its own: `verify` compares this machine's clock with the Date header.
         if (res && opts.wallNow) res.headers.set("date", new Date(wallNow()).toUTCString());
@@ -301,6 +315,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     scenario,
     tick: () => void ex.tick(),
     addAccount,
+    traffic: () => ({ requestsReceived: requests.received, requestsAnswered: requests.answered, framesSent: hub.framesSent }),
     accountSnapshot(apiKeyId) {
       const a = ex.accountsByKey.get(apiKeyId);
       if (!a) return undefined;

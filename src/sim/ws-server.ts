@@ -85,6 +85,8 @@ export class WsHub {
   private unsubscribe: () => void;
   /** Last ticker message per market, so unchanged tops are not re-sent. */
   private lastTicker = new Map<string, string>();
+  /** Frames handed to connections so far, over all of them (SimServer.traffic). */
+  framesSent = 0;
 
   constructor(
     private readonly ex: Exchange,
@@ -511,7 +513,8 @@ export class WsHub {
     const clean: Record<string, unknown> = {};
     // Command id 0 means "no id" (AsyncAPI commandId): replies then carry none.
     for (const [k, v] of Object.entries(frame)) if (v !== undefined && !(k === "id" && v === 0)) clean[k] = v;
-    c.ws.send(JSON.stringify(clean));
+    // 0: dropped (the connection is going away), never reaches the client.
+    if (c.ws.send(JSON.stringify(clean)) !== 0) this.framesSent++;
     if (this.faults?.wsDisconnect()) {
       c.closed = true;
       this.conns.delete(c);

@@ -35,7 +35,8 @@ export interface Venue {
 
 export interface VenueOptions {
   seed?: number;
-  faults?: string;
+  /** A fault spec; a parsed one (parseFaults) can be changed while the venue runs (its rates are read at each use). */
+  faults?: SimServerOptions["faults"];
   markets?: number;
   balanceMicros?: number;
   /** The exchange's start (sim time); default E2E_START_MS. */

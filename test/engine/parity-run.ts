@@ -4,7 +4,7 @@
 // replay that recording (src/sim/participant-flow.ts). Used by scripts/bench/paper-parity.ts and
 // test/engine/paper-parity-fixed.test.ts.
 import { Database } from "bun:sqlite";
-import { appendFileSync, existsSync, rmSync } from "node:fs";
+import { appendFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ParticipantFlow } from "../../src/sim/participant-flow.ts";
 import { runBin, startBin, tempDir } from "../helpers/bin.ts";
@@ -53,12 +53,19 @@ export interface ParityOptions {
   params?: Record<string, unknown>;
   /**
    * How the binary runs: `once` (default) a `--once` run per step on each venue; `daemon` one daemon
-   * per venue with its WebSocket books, `cycle_interval_seconds: intervalS`, each venue stepped right
-   * after its daemon's cycle ends (so every cycle sees one more step of market; the deltas of a step
-   * reach the daemon between cycles, stamped with their exchange times).
+   * per venue with its WebSocket books, each venue stepped only when its daemon is idle, each cycle
+   * asked for once it is idle after the step (driveDaemon): every cycle sees one more step of market;
+   * the deltas of a step reach the daemon, and its passes answer them, before the cycle.
    */
   bot?: "once" | "daemon";
-  intervalS?: number;
+  /**
+   * The daemons' `order_ttl_seconds` (unset: the product's default, 60 s). Renewal is timed on the
+   * exchange's expiry but the venues jump a whole step at a time: at 27 s steps and 60 s every
+   * quote is cancelled and sent again every step or two (~1,000 renewals a run per venue), and
+   * whether one is due at a given look depends on how much of this machine's time has passed since
+   * the exchange clock's last sample. A TTL many steps long leaves the quoting to the strategy.
+   */
+  ttlS?: number;
 }
 
 function fills(dbPath: string, paper: boolean): ParityFill[] {
@@ -114,41 +121,49 @@ function trace(v: Venue, file: string): void {
   });
 }
 
-function cyclesEnded(dbPath: string): number {
-  if (!existsSync(dbPath)) return 0;
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return (db.query("select count(*) as n from cycles where ended_at is not null").get() as { n: number }).n;
-  } catch {
-    return 0;
-  } finally {
-    db.close();
-  }
+/** The last idle line of a daemon's output (src/engine/idle-report.ts), or null. */
+function lastIdle(output: string): { cycles: number; frames: number; requests: number } | null {
+  const at = output.lastIndexOf("idle: after cycle ");
+  if (at < 0) return null;
+  const m = /^idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent/.exec(output.slice(at, at + 120));
+  return m ? { cycles: Number(m[1]), frames: Number(m[2]), requests: Number(m[3]) } : null;
 }
 
 /**
- * One venue's daemon in lockstep with its market: after each cycle ends, one step. The venue's clock
- * stands still between steps, so a cycle and the passes between cycles all see the market at the
- * end of the last step. Returns the cycles the daemon ran past the count (a cycle that began before
- * the step it should have waited for: the lockstep slipped).
+ * One venue's daemon in lockstep with its market, each venue moved only when its daemon is idle
+ * after everything the venue sent it: the daemon's last idle line (no cycle or pass running or due,
+ * no narrow requote deciding or on the wire) counts as many frames received as the venue sent and as
+ * many requests as the venue received, all answered. Then one step, then idle again (the passes the
+ * step's deltas asked for have run), then a cycle asked for by SIGUSR1 (the cycle interval never runs
+ * out), and idle again. So both daemons decide in the same phase of every step, whatever either
+ * machine's timing: the venues' clocks stand still while their daemons work. Returns the cycles the
+ * daemon ran unasked (a timer of the daemon's own: the lockstep slipped).
  */
 async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions): Promise<number> {
-  const db = join(dir, "data/kalshi.sqlite");
-  const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
+  const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
   let slipped = 0;
+  const idle = (cycles: number, what: string) =>
+    until(
+      `${what} (seed ${o.seed})`,
+      () => {
+        const r = lastIdle(bot.output());
+        const t = v.sim.traffic();
+        if (!r || r.cycles < cycles) return null;
+        if (r.frames !== t.framesSent || r.requests !== t.requestsReceived || t.requestsReceived !== t.requestsAnswered) return null;
+        return r;
+      },
+      120_000,
+      { pollMs: 2 },
+    );
   try {
     for (let i = 0; i <= o.cycles; i++) {
-      const n = await until(
-        `cycle ${i + 1} (seed ${o.seed})`,
-        () => {
-          const k = cyclesEnded(db);
-          return k >= i + 1 ? k : null;
-        },
-        120_000,
-        { pollMs: 10, tolerateErrors: true },
-      );
-      slipped = Math.max(slipped, n - (i + 1));
-      if (i < o.cycles) v.step(o.stepMs);
+      if (i > 0) bot.proc.kill("SIGUSR1");
+      const r = await idle(i + 1, `idle after cycle ${i + 1}`);
+      slipped = Math.max(slipped, r.cycles - (i + 1));
+      if (i < o.cycles) {
+        v.step(o.stepMs);
+        await idle(i + 1, `idle after step ${i + 1}`);
+      }
     }
   } catch (e) {
     await bot.stop("SIGKILL", 5_000);
@@ -182,7 +197,10 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     const cfgA = writeBotConfig(dirA, a, { trading: { cancel_on_exit: false, strategies } });
     const cfgB = writeBotConfig(dirB, b, { trading: { dry_run: true, cancel_on_exit: false, strategies } });
     if (o.bot === "daemon") {
-      const interval = { trading: { cycle_interval_seconds: o.intervalS ?? 2 } };
+      // Cycles are asked for (driveDaemon): an interval that never runs out.
+      const interval = {
+        trading: { cycle_interval_seconds: 86_400, ...(o.ttlS !== undefined ? { order_ttl_seconds: o.ttlS } : {}) },
+      };
       const dA = writeBotConfig(dirA, a, { trading: { ...interval.trading, cancel_on_exit: false, strategies } });
       const dB = writeBotConfig(dirB, b, { trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies } });
       const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o), driveDaemon(b, dirB, dB, o)]);

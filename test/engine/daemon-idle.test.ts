@@ -1,0 +1,84 @@
+// The daemon's idle line and SIGUSR1, what the paper vs live bench steps its venues by
+// (test/engine/parity-run.ts): between cycles the daemon says it is idle once it has answered
+// everything it received, with the counts of frames received and requests sent, which match what
+// the exchange sent and received; SIGUSR1 starts a cycle at once, long before the interval runs out.
+// Through the binary as a daemon with its WebSocket books, against the local exchange.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Account } from "../../src/sim/accounts.ts";
+import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
+import { cleanup, ensureBinary, startBin, tempDir } from "../helpers/bin.ts";
+import { until } from "../helpers/until.ts";
+import { daemonArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
+
+beforeAll(() => ensureBinary(), 180_000);
+afterAll(() => cleanup());
+
+const TICKER = "KXS-E-A";
+// One market, 0.40 bid / 0.50 ask, and nobody else trading: only the test's own orders move it.
+const scenario: ScenarioInput = {
+  name: "daemon-idle",
+  series: [{ ticker: "KXS", title: "S", fee_type: "quadratic", fee_multiplier: 1 }],
+  events: [
+    {
+      event_ticker: "KXS-E",
+      series_ticker: "KXS",
+      title: "E",
+      close_in_s: 86_400,
+      liquidity: "none",
+      markets: [{ ticker: TICKER, yes_sub_title: "A", book: { yes: [["0.4000", "20.00"]], no: [["0.5000", "20.00"]] } }],
+    },
+  ],
+  participants: { makers: false, noise_takers: false, informed_takers: false, arbitrageurs: false, mispricing_every_s: 0, activity: 0 },
+};
+
+const IDLE = /idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent/g;
+
+describe("daemon idle line and SIGUSR1", () => {
+  for (const dryRun of [false, true]) {
+    test(`${dryRun ? "paper" : "live"}: idle after everything the exchange sent; SIGUSR1 runs a cycle now`, async () => {
+      const dir = tempDir("daemon-idle-");
+      const v = await startVenue(dir, { seed: 1, scenario });
+      try {
+        const strategies = {
+          event_arbitrage: { enabled: false },
+          fair_value: { enabled: false },
+          market_maker: { enabled: true, markets: [TICKER], stop_before_close_minutes: 0 },
+        };
+        // A day between cycles: any second cycle here is the signal's.
+        const cfg = writeBotConfig(dir, v, { trading: { dry_run: dryRun, cycle_interval_seconds: 86_400, strategies } });
+        const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
+        const idle = (cycles: number) =>
+          until(
+            `idle after cycle ${cycles}, matching the exchange's traffic`,
+            () => {
+              const all = [...bot.output().matchAll(IDLE)];
+              const m = all.at(-1);
+              if (!m) return null;
+              const t = v.sim.traffic();
+              const [c, f, r] = [Number(m[1]), Number(m[2]), Number(m[3])];
+              return c === cycles && f === t.framesSent && r === t.requestsReceived && t.requestsReceived === t.requestsAnswered
+                ? { frames: f, requests: r }
+                : null;
+            },
+            30_000,
+          );
+        const first = await idle(1);
+        // Subscribed (snapshots received) and the first cycle's requests all counted.
+        expect(first.frames).toBeGreaterThan(0);
+        expect(first.requests).toBeGreaterThan(0);
+        // A trade through the market moves the book: the daemon hears it, answers, and is idle again.
+        const ex = v.sim.exchange;
+        ex.addAccount(new Account("taker", 1_000_000_000));
+        ex.placeOrder("taker", { ticker: TICKER, side: "bid", price: 5000, count: 500, tif: "immediate_or_cancel", stp: "taker_at_cross" });
+        const moved = await idle(1);
+        expect(moved.frames).toBeGreaterThan(first.frames);
+        bot.proc.kill("SIGUSR1");
+        const second = await idle(2);
+        expect(second.requests).toBeGreaterThan(moved.requests);
+        expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+      } finally {
+        await v.stop();
+      }
+    }, 120_000);
+  }
+});
