@@ -263,6 +263,8 @@ class BotRun {
    */
   private cycleAsked = false;
   private readonly sigusr1 = () => {
+    // A --once run is its one cycle: the signal is ignored there (unhandled, it would kill the run).
+    if (this.opts.once) return;
     this.cycleAsked = true;
     this.engine?.requestFullLoad();
     this.wake?.();
@@ -292,7 +294,7 @@ class BotRun {
   async main(): Promise<number> {
     process.on("SIGTERM", this.sigterm);
     process.on("SIGINT", this.sigint);
-    if (!this.opts.once) process.on("SIGUSR1", this.sigusr1);
+    process.on("SIGUSR1", this.sigusr1);
     this.stopWatchdog = startSdWatchdog(() => loopAlive(this.lastIterationEnd, monoNow(), this.intervalMs));
     // The daemon's JIT compiles only what runs often (see DAEMON_JIT_POLICY); --once is one cycle.
     if (!this.opts.once) Bun.unsafe.setJITPolicy(DAEMON_JIT_POLICY);

@@ -8,7 +8,7 @@ import { Account } from "../../src/sim/accounts.ts";
 import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
 import { cleanup, ensureBinary, startBin, tempDir } from "../helpers/bin.ts";
 import { until } from "../helpers/until.ts";
-import { daemonArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { daemonArgs, onceArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -81,4 +81,28 @@ describe("daemon idle line and SIGUSR1", () => {
       }
     }, 120_000);
   }
+
+  test("--once: SIGUSR1 in the middle of the run is ignored; the cycle finishes and the run exits 0", async () => {
+    const dir = tempDir("once-usr1-");
+    // Every request answered 300 ms late: the one cycle takes seconds, time to signal it mid-run.
+    const v = await startVenue(dir, { seed: 1, scenario, faults: "slow=1,slow_ms=300" });
+    try {
+      const strategies = {
+        event_arbitrage: { enabled: false },
+        fair_value: { enabled: false },
+        market_maker: { enabled: true, markets: [TICKER], stop_before_close_minutes: 0 },
+      };
+      const cfg = writeBotConfig(dir, v, { trading: { dry_run: true, strategies } });
+      const bot = startBin(onceArgs(cfg, dir), { cwd: dir });
+      // A request reached the exchange: the run is past its start-up, in its cycle.
+      const before = await until("the run's first request", () => v.sim.traffic().requestsReceived || null, 30_000);
+      expect(bot.proc.exitCode).toBeNull();
+      bot.proc.kill("SIGUSR1");
+      expect(await bot.exited, bot.output()).toBe(0);
+      // The run went on after the signal (unhandled, SIGUSR1 ends a process at once: exit 138).
+      expect(v.sim.traffic().requestsReceived).toBeGreaterThan(before);
+    } finally {
+      await v.stop();
+    }
+  }, 120_000);
 });
