@@ -13,6 +13,7 @@ import { replay } from "../backtest/replay.ts";
 import { renderText, summarize, writeOutputs } from "../backtest/report.ts";
 import { multiplierE4 } from "../kalshi/money.ts";
 import { parseProbabilities } from "../strategies/index.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -42,10 +43,7 @@ export function progressBar(): { update: (label: string, done: number, total: nu
 }
 
 export default defineCommand({
-  meta: {
-    name: "backtest",
-    description: "Replay a trade tape or a recording through the strategies, risk gate, order manager and paper fill model",
-  },
+  meta: COMMAND_META.backtest,
   args: {
     data: {
       type: "string",

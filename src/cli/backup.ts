@@ -6,6 +6,7 @@ import { relative, isAbsolute } from "node:path";
 import { configArgs, guarded, lockArgs, UserError, EXIT } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
 import { backupDatabase, BackupError } from "../ops/backup.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 /** A path as the operator wants to read it: relative to the current folder when inside it. */
 export function displayPath(p: string): string {
@@ -52,7 +53,7 @@ export async function backupMain(args: Record<string, unknown>): Promise<number>
 }
 
 export default defineCommand({
-  meta: { name: "backup", description: "Write a verified, timestamped backup of the database (safe while the bot runs)" },
+  meta: COMMAND_META.backup,
   args: {
     ...configArgs,
     ...lockArgs,

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { mkdirSync } from "node:fs";
 import { configArgs, guarded, UserError } from "./shared.ts";
 import { configJsonSchema, loadConfig, redactedConfig, ConfigError, type LoadedConfig } from "../config/load.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 /**
  * Load the config or explain why not (one line per problem, exit 2). Commands that write state
@@ -45,6 +46,6 @@ const schema = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "config", description: "Show the merged configuration or print its JSON Schema" },
+  meta: COMMAND_META.config,
   subCommands: { show, schema },
 });

@@ -7,6 +7,7 @@ import { log } from "../ops/log.ts";
 import { DashboardConfigError } from "../dashboard/server.ts";
 import { serveDashboard } from "../dashboard/serve.ts";
 import { startNotifier } from "../notify/notifier.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 export async function dashboardMain(args: Record<string, unknown>): Promise<number> {
   const loaded = loadOrExplain(args as { config?: string; "lock-file"?: string }, { readOnly: true });
@@ -40,7 +41,7 @@ export async function dashboardMain(args: Record<string, unknown>): Promise<numb
 }
 
 export default defineCommand({
-  meta: { name: "dashboard", description: "Serve the web dashboard and Prometheus /metrics (read-only; safe while the bot runs)" },
+  meta: COMMAND_META.dashboard,
   args: {
     ...configArgs,
     ...lockArgs,

@@ -10,6 +10,7 @@ import { configuredBaseUrl, openSession } from "../engine/exchange-session.ts";
 import { isKalshiApiError } from "../kalshi/index.ts";
 import { FetchHistoryError, fetchHistory } from "../history/fetch.ts";
 import { log } from "../ops/log.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const SERIES = /^[A-Z0-9][A-Z0-9._-]*$/;
@@ -24,10 +25,7 @@ function day(v: string | undefined, name: string): string {
 }
 
 export default defineCommand({
-  meta: {
-    name: "fetch-history",
-    description: "Download a series' settled events, markets, trades and one-minute candlesticks into the tape format backtest reads",
-  },
+  meta: COMMAND_META["fetch-history"],
   args: {
     series: {
       type: "string",

@@ -6,11 +6,13 @@ import { VERSION } from "../version.ts";
 import { configArgs, guarded, runArgs, UserError, EXIT } from "./shared.ts";
 import { installOutputGuards, isBrokenPipe, log } from "../ops/log.ts";
 import { exitCodeSummary } from "./exit-codes.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each command declares its own args; citty's CommandDef is invariant in them
 type Loader = () => Promise<CommandDef<any>>;
 
-export const SUBCOMMANDS: Record<string, Loader> = {
+// One loader per command of COMMAND_META, and no other (the type says so).
+export const SUBCOMMANDS: Record<keyof typeof COMMAND_META, Loader> & Record<string, Loader | undefined> = {
   run: () => import("./run.ts").then((m) => m.default),
   backup: () => import("./backup.ts").then((m) => m.default),
   restore: () => import("./restore.ts").then((m) => m.default),
@@ -53,16 +55,10 @@ export const rootCommand = defineCommand({
   }),
 });
 
-/** The root's help: its options, then each command with its own `meta.description` (the one text `<command> --help` shows too). */
+/** The root's help: its options, then each command with its one-line description (COMMAND_META: no command module is loaded). */
 export async function rootUsage(): Promise<string> {
   const usage = await renderUsage(rootCommand);
-  const cmds = await Promise.all(
-    Object.entries(SUBCOMMANDS).map(async ([k, load]) => {
-      const m = (await load()).meta;
-      const meta = await (typeof m === "function" ? m() : m);
-      return `  ${k.padEnd(14)} ${meta?.description ?? ""}`;
-    }),
-  );
+  const cmds = Object.entries(COMMAND_META).map(([k, m]) => `  ${k.padEnd(14)} ${m.description}`);
   return `${usage}\n\nCOMMANDS\n\n${cmds.join("\n")}\n\nUse kalshi-bot <command> --help for the options of a command.\nExit codes: ${exitCodeSummary()}.\n`;
 }
 

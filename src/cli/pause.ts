@@ -7,6 +7,7 @@ import { configArgs, guarded, lockArgs, UserError, EXIT } from "./shared.ts";
 import { loadOrExplain } from "./config.ts";
 import { displayPath } from "./backup.ts";
 import { fileSwitch, removePause, writePause } from "../ops/kill-switch.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 function fsFail(action: string, path: string, e: unknown): UserError {
   const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
@@ -53,7 +54,7 @@ export function resumeMain(args: Record<string, unknown>): number {
 }
 
 export const pauseCommand = defineCommand({
-  meta: { name: "pause", description: "Disable trading in the running bot without a restart (writes paths.kill_switch_file)" },
+  meta: COMMAND_META.pause,
   args: {
     ...configArgs,
     ...lockArgs,
@@ -63,7 +64,7 @@ export const pauseCommand = defineCommand({
 });
 
 export const resumeCommand = defineCommand({
-  meta: { name: "resume", description: "End a pause (removes paths.kill_switch_file)" },
+  meta: COMMAND_META.resume,
   args: { ...configArgs, ...lockArgs },
   run: guarded(async ({ args }) => resumeMain(args)),
 });

@@ -11,11 +11,12 @@ import { KalshiWs } from "../kalshi/ws.ts";
 import { record } from "../history/record.ts";
 import { log } from "../ops/log.ts";
 import { EXIT } from "../errors.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 const SERIES = /^[A-Z0-9][A-Z0-9._-]*$/;
 
 export default defineCommand({
-  meta: { name: "record", description: "Record a series' order book, trade, ticker and lifecycle streams into hourly gzip JSONL files" },
+  meta: COMMAND_META.record,
   args: {
     series: { type: "string", description: "Series tickers, comma-separated, e.g. KXHIGHNY,KXHIGHCHI", valueHint: "TICKERS" },
     out: { type: "string", description: "Folder for the YYYY-MM-DDTHH.jsonl.gz files (appended to on a re-run)", valueHint: "DIR" },

@@ -27,6 +27,7 @@ import {
   type DayRange,
 } from "../engine/ledger-report.ts";
 import type { BookSide } from "../strategies/types.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 const KINDS = ["fills", "orders", "settlements", "daily"] as const;
 type Kind = (typeof KINDS)[number];
@@ -308,11 +309,7 @@ export async function reportMain(args: Record<string, unknown>): Promise<number>
 }
 
 export default defineCommand({
-  meta: {
-    name: "report",
-    description:
-      "Records from the ledger for books, taxes and review: fills, orders, settlements, or one line per trading day (read-only; safe while the bot runs)",
-  },
+  meta: COMMAND_META.report,
   args: {
     kind: { type: "positional", required: false, description: "fills | orders | settlements | daily", valueHint: "KIND" },
     ...configArgs,

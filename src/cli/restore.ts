@@ -6,6 +6,7 @@ import { loadOrExplain } from "./config.ts";
 import { displayPath } from "./backup.ts";
 import { restoreDatabase } from "../ops/restore.ts";
 import { log } from "../ops/log.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 export async function restoreMain(args: Record<string, unknown>): Promise<number> {
   const backup = typeof args.backup === "string" ? args.backup : undefined;
@@ -40,10 +41,7 @@ export async function restoreMain(args: Record<string, unknown>): Promise<number
 }
 
 export default defineCommand({
-  meta: {
-    name: "restore",
-    description: "Restore the database from a verified backup (replaces restore_db.sh); refuses while the bot runs",
-  },
+  meta: COMMAND_META.restore,
   args: {
     backup: {
       type: "positional",

@@ -10,6 +10,7 @@ import { shouldRunWizard, runSetupWizard } from "../ops/setup-wizard.ts";
 import { runBot } from "../engine/bot.ts";
 import { startOperatorView } from "../notify/operator-view.ts";
 import { log, loggerSettings, type LogFormat, type LogLevelName } from "../ops/log.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 export async function runMain(args: Record<string, unknown>): Promise<number> {
   const mode = (args.mode as string | undefined) ?? "trade";
@@ -53,7 +54,7 @@ export async function runMain(args: Record<string, unknown>): Promise<number> {
 }
 
 export default defineCommand({
-  meta: { name: "run", description: "Run the bot: a daemon of trading cycles, or one cycle with --once" },
+  meta: COMMAND_META.run,
   args: {
     ...configArgs,
     ...runArgs,

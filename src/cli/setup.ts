@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { configArgs, guarded, UserError, EXIT } from "./shared.ts";
 import { configFilePath, ConfigError } from "../config/load.ts";
 import { runSetupWizard, shouldRunWizard } from "../ops/setup-wizard.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 export async function setupMain(args: Record<string, unknown>): Promise<number> {
   if (args["non-interactive"])
@@ -28,7 +29,7 @@ export async function setupMain(args: Record<string, unknown>): Promise<number> 
 }
 
 export default defineCommand({
-  meta: { name: "setup", description: "Interactive setup wizard: writes advanced_config.json (needs a terminal)" },
+  meta: COMMAND_META.setup,
   args: {
     ...configArgs,
     "non-interactive": { type: "boolean", description: "Refuse to prompt (setup then exits with a hint)" },

@@ -11,6 +11,7 @@ import { startSimServer, type SimAccountOptions } from "../sim/server.ts";
 import { configArgs, guarded, UserError } from "./shared.ts";
 import { log } from "../ops/log.ts";
 import { LOCAL_KEY_ID, localConfig, localKey } from "./sim-config.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 const args = {
   ...configArgs,
@@ -87,7 +88,7 @@ function num(name: string, v: unknown, check: (n: number) => boolean, what: stri
 }
 
 export default defineCommand({
-  meta: { name: "sim", description: "Run the local Kalshi-compatible exchange" },
+  meta: COMMAND_META.sim,
   args,
   run: guarded(
     async ({ args: a, rawArgs }) => {

@@ -4,6 +4,7 @@ import { defineCommand } from "citty";
 import { configArgs, guarded, EXIT } from "./shared.ts";
 import { collectStatus, renderStatus } from "../ops/status.ts";
 import { terminalWidth } from "../ops/table.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 export async function statusMain(args: Record<string, unknown>): Promise<number> {
   const r = collectStatus(args);
@@ -13,10 +14,7 @@ export async function statusMain(args: Record<string, unknown>): Promise<number>
 }
 
 export default defineCommand({
-  meta: {
-    name: "status",
-    description: "Heartbeat, bankroll, positions, open orders, today's P&L and the last cycles (read-only; safe while the bot runs)",
-  },
+  meta: COMMAND_META.status,
   args: {
     ...configArgs,
     "lock-file": { type: "string", description: "Lock file to report on (overrides paths.lock_file)", valueHint: "PATH" },

@@ -10,6 +10,7 @@ import { formatDollars2, centsToMicros } from "../kalshi/money.ts";
 import { credentialPresence, hostPort, liveChecklist, networkProblem, pathChecks, type CheckResult } from "../ops/verify.ts";
 import { log } from "../ops/log.ts";
 import { configArgs, EXIT, guarded, lockArgs, UserError } from "./shared.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 interface VerifyArgs {
   config?: string;
@@ -283,7 +284,7 @@ export async function verifyMain(args: VerifyArgs): Promise<number> {
 }
 
 export default defineCommand({
-  meta: { name: "verify", description: "Check everything a live run needs (same as --verify-config); lists every problem at once" },
+  meta: COMMAND_META.verify,
   args: {
     ...configArgs,
     ...lockArgs,

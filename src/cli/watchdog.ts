@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { judgeHeartbeat, postAlert, redactUrl } from "../ops/watchdog.ts";
 import { nextWatchdogState, readWatchdogState, statePathFor, writeWatchdogState, type WatchdogState } from "../ops/watchdog-state.ts";
 import { log } from "../ops/log.ts";
+import { COMMAND_META } from "./command-meta.ts";
 
 export async function watchdogMain(args: Record<string, unknown>): Promise<number> {
   if (args.heartbeat === "") throw new UserError("--heartbeat needs a path, e.g. --heartbeat reports/heartbeat.json", EXIT.USAGE);
@@ -64,10 +65,7 @@ export async function watchdogMain(args: Record<string, unknown>): Promise<numbe
 }
 
 export default defineCommand({
-  meta: {
-    name: "watchdog",
-    description: "Judge the running bot's health from its heartbeat: exit 0 healthy, 6 unhealthy with one line of reason",
-  },
+  meta: COMMAND_META.watchdog,
   args: {
     ...configArgs,
     ...lockArgs,

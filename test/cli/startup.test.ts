@@ -74,4 +74,29 @@ describe("each command loads only what it uses", () => {
     expect(versionBranch).not.toContain("cli/main.ts");
     expect(await loads("src/version.ts")).toEqual(expect.not.arrayContaining([expect.stringContaining("node_modules/")]));
   });
+
+  test("--help: the root's usage lists every command without loading any command module; each command's own help says the same", async () => {
+    // A fresh process (this one has loaded modules of its own): what the root's usage loads, by Bun's module registry.
+    const script = `
+      const { rootUsage, SUBCOMMANDS } = await import(${JSON.stringify(join(ROOT, "src/cli/main.ts"))});
+      const text = await rootUsage();
+      const loaded = Object.keys(require.cache).filter((k) => k.includes("/src/"));
+      const metas = {};
+      for (const [k, load] of Object.entries(SUBCOMMANDS)) metas[k] = (await load()).meta;
+      console.log(JSON.stringify({ text, loaded, metas }));`;
+    const p = Bun.spawnSync([process.execPath, "-e", script], { cwd: ROOT });
+    expect(p.exitCode, p.stderr.toString()).toBe(0);
+    const { text, loaded, metas } = JSON.parse(p.stdout.toString()) as {
+      text: string;
+      loaded: string[];
+      metas: Record<string, { name: string; description: string }>;
+    };
+    expect(
+      loaded.filter((f) => /src\/cli\/(?!main|shared|exit-codes|command-meta)|src\/(engine|sim|kalshi|dashboard|db|strategies)\//.test(f)),
+    ).toEqual([]);
+    for (const [k, m] of Object.entries(metas)) {
+      expect(m.name).toBe(k);
+      expect(text).toContain(`  ${k.padEnd(14)} ${m.description}`);
+    }
+  });
 });
