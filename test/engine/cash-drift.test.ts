@@ -4,30 +4,22 @@
 // is only known to within their collateral: the amount must be measured with none resting, once,
 // exactly, and the ledger's cash must equal the exchange's to the micro-dollar afterwards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
-import { daemonArgs, exchangeAccount, onceArgs, readLedger, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { daemonArgs, exchangeAccount, onceArgs, queryLedger, readLedger, startVenue, writeBotConfig } from "./e2e-harness.ts";
 import { until } from "../helpers/until.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
-function query<T>(db: string, sql: string): T[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.query(sql).all() as T[];
-  } finally {
-    d.close();
-  }
-}
-
 const adjustments = (db: string) =>
-  query<{ message: string; data: string }>(db, "select message, data from audit_log where kind = 'cash_adjust' order by id").map((r) => ({
-    message: r.message,
-    deltaMicros: (JSON.parse(r.data) as { deltaMicros: number }).deltaMicros,
-  }));
-const count = (db: string, sql: string) => query<{ n: number }>(db, sql)[0]!.n;
+  queryLedger<{ message: string; data: string }>(db, "select message, data from audit_log where kind = 'cash_adjust' order by id").map(
+    (r) => ({
+      message: r.message,
+      deltaMicros: (JSON.parse(r.data) as { deltaMicros: number }).deltaMicros,
+    }),
+  );
+const count = (db: string, sql: string) => queryLedger<{ n: number }>(db, sql)[0]!.n;
 
 describe("cash check in the live daemon", () => {
   test("a deposit while quotes rest is recorded once, exactly; trading and renewals leave no adjustment; ledger cash = exchange cash", async () => {

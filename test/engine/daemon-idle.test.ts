@@ -5,31 +5,15 @@
 // Through the binary as a daemon with its WebSocket books, against the local exchange.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Account } from "../../src/sim/accounts.ts";
-import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
 import { cleanup, ensureBinary, startBin, tempDir } from "../helpers/bin.ts";
 import { until } from "../helpers/until.ts";
-import { daemonArgs, onceArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { daemonArgs, onceArgs, QUIET_TICKER, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
-const TICKER = "KXS-E-A";
-// One market, 0.40 bid / 0.50 ask, and nobody else trading: only the test's own orders move it.
-const scenario: ScenarioInput = {
-  name: "daemon-idle",
-  series: [{ ticker: "KXS", title: "S", fee_type: "quadratic", fee_multiplier: 1 }],
-  events: [
-    {
-      event_ticker: "KXS-E",
-      series_ticker: "KXS",
-      title: "E",
-      close_in_s: 86_400,
-      liquidity: "none",
-      markets: [{ ticker: TICKER, yes_sub_title: "A", book: { yes: [["0.4000", "20.00"]], no: [["0.5000", "20.00"]] } }],
-    },
-  ],
-  participants: { makers: false, noise_takers: false, informed_takers: false, arbitrageurs: false, mispricing_every_s: 0, activity: 0 },
-};
+const TICKER = QUIET_TICKER;
+const scenario = quietMarket("daemon-idle");
 
 const IDLE = /idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent/g;
 

@@ -11,6 +11,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ManualClock, ScaledClock } from "../../src/sim/clock.ts";
 import { generateKeyPair } from "../../src/sim/keys.ts";
+import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
 import { startSimServer, type SimServer, type SimServerOptions } from "../../src/sim/server.ts";
 import { COUNT_ONE, PRICE_ONE } from "../../src/kalshi/money.ts";
 import { E2E_START_MS, pinChildClock } from "../helpers/calendar.ts";
@@ -326,5 +327,37 @@ export function auditKinds(dbPath: string): Map<string, number> {
     return m;
   } finally {
     db.close();
+  }
+}
+
+/** The one market of quietMarket(). */
+export const QUIET_TICKER = "KXS-E-A";
+
+/** One market, 0.40 bid / 0.50 ask, and nobody else trading: only a test's own orders move it. */
+export function quietMarket(name: string): ScenarioInput {
+  return {
+    name,
+    series: [{ ticker: "KXS", title: "S", fee_type: "quadratic", fee_multiplier: 1 }],
+    events: [
+      {
+        event_ticker: "KXS-E",
+        series_ticker: "KXS",
+        title: "E",
+        close_in_s: 86_400,
+        liquidity: "none",
+        markets: [{ ticker: QUIET_TICKER, yes_sub_title: "A", book: { yes: [["0.4000", "20.00"]], no: [["0.5000", "20.00"]] } }],
+      },
+    ],
+    participants: { makers: false, noise_takers: false, informed_takers: false, arbitrageurs: false, mispricing_every_s: 0, activity: 0 },
+  };
+}
+
+/** Rows of a read-only query of a bot's SQLite ledger (a test's look, beside the running bot). */
+export function queryLedger<T>(db: string, sql: string): T[] {
+  const d = new Database(db, { readonly: true });
+  try {
+    return d.query(sql).all() as T[];
+  } finally {
+    d.close();
   }
 }

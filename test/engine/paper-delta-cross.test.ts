@@ -6,43 +6,17 @@
 // paper vs live bench's "transient crosses", README). Through the binary as a daemon with its
 // WebSocket books, against the local exchange; the fill carries the delta's exchange time.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { Account } from "../../src/sim/accounts.ts";
-import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
 import { cleanup, ensureBinary, startBin, tempDir } from "../helpers/bin.ts";
 import { until } from "../helpers/until.ts";
-import { daemonArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { daemonArgs, queryLedger, QUIET_TICKER, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
-const TICKER = "KXS-E-A";
-// One market, 0.40 bid / 0.50 ask, and nobody else trading: only the test's own orders move it.
-const scenario: ScenarioInput = {
-  name: "delta-cross",
-  series: [{ ticker: "KXS", title: "S", fee_type: "quadratic", fee_multiplier: 1 }],
-  events: [
-    {
-      event_ticker: "KXS-E",
-      series_ticker: "KXS",
-      title: "E",
-      close_in_s: 86_400,
-      liquidity: "none",
-      markets: [{ ticker: TICKER, yes_sub_title: "A", book: { yes: [["0.4000", "20.00"]], no: [["0.5000", "20.00"]] } }],
-    },
-  ],
-  participants: { makers: false, noise_takers: false, informed_takers: false, arbitrageurs: false, mispricing_every_s: 0, activity: 0 },
-};
-
-function query<T>(db: string, sql: string): T[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.query(sql).all() as T[];
-  } finally {
-    d.close();
-  }
-}
+const TICKER = QUIET_TICKER;
+const scenario = quietMarket("delta-cross");
 
 describe("paper in the daemon", () => {
   test("a maker's ask through our paper bid, withdrawn before the next look, fills the bid at the delta's time", async () => {
@@ -61,7 +35,8 @@ describe("paper in the daemon", () => {
       await bot.waitFor(/cycle 1 \(/, 30_000);
       const bid = await until(
         "the paper bid resting",
-        () => query<{ price: number }>(db, "select price from orders where paper = 1 and status = 'resting' and side = 'bid'")[0] ?? null,
+        () =>
+          queryLedger<{ price: number }>(db, "select price from orders where paper = 1 and status = 'resting' and side = 'bid'")[0] ?? null,
         15_000,
       );
       // The market maker quotes inside the 0.40/0.50 book: no one else bids at its price.
@@ -84,7 +59,7 @@ describe("paper in the daemon", () => {
       const fills = await until(
         "the paper fill",
         () => {
-          const f = query<{ price: number; count: number; is_taker: number; created_at: number }>(
+          const f = queryLedger<{ price: number; count: number; is_taker: number; created_at: number }>(
             db,
             "select price, count, is_taker, created_at from fills where paper = 1",
           );

@@ -5,44 +5,18 @@
 // order that crossed ours existed). Through the binary, as a daemon then `--once`, against the
 // local exchange with a seq gap injected on one frame.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { Account } from "../../src/sim/accounts.ts";
 import { parseFaults } from "../../src/sim/faults.ts";
-import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { until } from "../helpers/until.ts";
-import { daemonArgs, onceArgs, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { daemonArgs, onceArgs, queryLedger, QUIET_TICKER, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
 
-const TICKER = "KXS-E-A";
-// One market, 0.40 bid / 0.50 ask, and nobody else trading: only the test's own orders move it.
-const scenario: ScenarioInput = {
-  name: "paper-gap-look",
-  series: [{ ticker: "KXS", title: "S", fee_type: "quadratic", fee_multiplier: 1 }],
-  events: [
-    {
-      event_ticker: "KXS-E",
-      series_ticker: "KXS",
-      title: "E",
-      close_in_s: 86_400,
-      liquidity: "none",
-      markets: [{ ticker: TICKER, yes_sub_title: "A", book: { yes: [["0.4000", "20.00"]], no: [["0.5000", "20.00"]] } }],
-    },
-  ],
-  participants: { makers: false, noise_takers: false, informed_takers: false, arbitrageurs: false, mispricing_every_s: 0, activity: 0 },
-};
-
-function query<T>(db: string, sql: string): T[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.query(sql).all() as T[];
-  } finally {
-    d.close();
-  }
-}
+const TICKER = QUIET_TICKER;
+const scenario = quietMarket("paper-gap-look");
 
 const IDLE = /idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent/g;
 
@@ -76,9 +50,12 @@ describe("paper in the daemon, a seq gap", () => {
           30_000,
         );
       await idle();
-      const bid = query<{ price: number }>(db, "select price from orders where paper = 1 and status = 'resting' and side = 'bid'")[0]!;
+      const bid = queryLedger<{ price: number }>(
+        db,
+        "select price from orders where paper = 1 and status = 'resting' and side = 'bid'",
+      )[0]!;
       expect(bid.price).toBeGreaterThan(4000);
-      const seen = () => query<{ key: string }>(db, `select key from meta where key like '%paper_book_seen:${TICKER}'`).length;
+      const seen = () => queryLedger<{ key: string }>(db, `select key from meta where key like '%paper_book_seen:${TICKER}'`).length;
       expect(seen()).toBe(1);
       // An ask behind the top (the top does not move: no pass, no look), on a frame whose seq skips one.
       const ex = v.sim.exchange;
@@ -103,7 +80,7 @@ describe("paper in the daemon, a seq gap", () => {
       });
       const r = await runBin(onceArgs(cfg, dir), { cwd: dir, timeoutMs: 60_000 });
       expect(r.code).toBe(0);
-      const fills = query<{ price: number; created_at: number }>(db, "select price, created_at from fills where paper = 1");
+      const fills = queryLedger<{ price: number; created_at: number }>(db, "select price, created_at from fills where paper = 1");
       expect(fills.map((f) => f.price)).toEqual([bid.price]);
       // Stamped at the look that found it, not halfway between the daemon's last look and that look.
       expect(fills[0]!.created_at).toBeGreaterThanOrEqual(crossAt);
