@@ -67,10 +67,20 @@ fi
 
 # journal_reason: the failed run's last error line (indented detail lines skipped), else its last
 # line. Reading the journal needs group systemd-journal (SupplementaryGroups= in the alert unit).
+# journald reads the unit's output stream on its own schedule: on a busy machine the failed run's
+# last lines can be stored after this alert has started (seen at load 38: an alert without the
+# bot's refusal line), so an error line is looked for again, every 0.5 s for up to 10 s, before
+# falling back; a run that logged no error line delays its alert by those 10 s.
 journal_reason() {
   inv=$(systemctl show --property=InvocationID --value "$unit" 2>/dev/null)
   [ -n "$inv" ] || return 0
-  r=$(journalctl --no-pager -o cat -p err -u "$unit" "_SYSTEMD_INVOCATION_ID=$inv" 2>/dev/null | grep -v '^[[:space:]]' | tail -n 1)
+  tries=0
+  while :; do
+    r=$(journalctl --no-pager -o cat -p err -u "$unit" "_SYSTEMD_INVOCATION_ID=$inv" 2>/dev/null | grep -v '^[[:space:]]' | tail -n 1)
+    if [ -n "$r" ] || [ "$tries" -ge 20 ]; then break; fi
+    tries=$((tries + 1))
+    sleep 0.5
+  done
   [ -n "$r" ] || r=$(journalctl --no-pager -o cat -u "$unit" "_SYSTEMD_INVOCATION_ID=$inv" 2>/dev/null | grep -v '^[[:space:]]' | tail -n 1)
   printf '%s' "$r"
 }

@@ -124,4 +124,31 @@ describe("kalshi-bot-alert", () => {
     expect(r.stderr).toContain("kalshi-bot.service failed");
     expect(r.stderr).toContain("exchange refused the key (401)");
   });
+
+  test("a failed bot unit whose error line reaches the journal after the alert started still carries that line", () => {
+    // systemctl and journalctl stand-ins (the system's tools, not ours): journald stores the failed
+    // run's lines on its own schedule, here its error line only from the third look on.
+    const d = tempDir("kb-alert-late-");
+    const bin = join(d, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "systemctl"), `#!/bin/sh\ncase "$*" in *InvocationID*) echo inv-1 ;; esac\n`);
+    writeFileSync(
+      join(bin, "journalctl"),
+      [
+        "#!/bin/sh",
+        `n=$(cat ${join(d, "looks")} 2>/dev/null || echo 0)`,
+        'case "$*" in',
+        `  *"-p err"*) n=$((n + 1)); echo "$n" > ${join(d, "looks")}; [ "$n" -ge 3 ] && echo "live trading refused: dry_run is false and autonomous_mode is false" ;;`,
+        '  *) echo "starting kalshi-bot" ;;',
+        "esac",
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(bin, "systemctl"), 0o755);
+    chmodSync(join(bin, "journalctl"), 0o755);
+    const r = run(["sh", script, "kalshi-bot.service"], { env: { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("kalshi-bot.service failed");
+    expect(r.stderr).toContain(": live trading refused: dry_run is false and autonomous_mode is false. See: journalctl");
+  });
 });
