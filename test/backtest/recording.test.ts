@@ -217,7 +217,27 @@ describe("a recording of the local exchange", () => {
       base.s.book_gaps.some((g) => g.reason.startsWith("recorded seq gap") && g.to !== null),
       JSON.stringify(base.s.book_gaps),
     ).toBe(true);
-    for (const g of base.s.book_gaps) expect(fillsIn(base.fills, g)).toEqual([]);
+    // A fill stamped at the very millisecond a recorded gap opens may come from the records before
+    // the gap record that share its exchange time (a burst read at one instant on a loaded machine):
+    // such a fill must be one that the recording cut just before the gap record (results kept) makes
+    // too. Any other fill inside a gap is wrong.
+    const fillKey = (f: Record<string, string>) => `${f.time}|${f.ticker}|${f.side}|${f.yes_price}|${f.count}`;
+    for (const g of base.s.book_gaps) {
+      const inside = fillsIn(base.fills, g);
+      const ties = inside.filter((f) => Date.parse(f.time!) === Date.parse(g.from));
+      expect(inside.filter((f) => !ties.includes(f))).toEqual([]);
+      if (ties.length === 0) continue;
+      const m = /^recorded seq gap on sid (\d+): expected (\d+), got (\d+)/.exec(g.reason);
+      expect(m, `${g.reason}: ${JSON.stringify(ties)}`).not.toBeNull();
+      const at = recs.findIndex(
+        (r) => r.kind === "gap" && r.sid === Number(m![1]) && r.expected === Number(m![2]) && r.got === Number(m![3]),
+      );
+      expect(at).toBeGreaterThan(0);
+      writeRecs(join(dir, `rec-cut-${at}`), [...recs.slice(0, at), ...recs.filter((r) => r.kind === "market")]);
+      const cut = await backtest(`rec-cut-${at}`, `out-cut-${at}`);
+      const made = new Set(cut.fills.map(fillKey));
+      for (const f of ties) expect(made.has(fillKey(f)), fillKey(f)).toBe(true);
+    }
 
     // A constructed gap: in the market with the most fills, a gap right after its first snapshot,
     // then a snapshot (the book as the deltas left it) halfway through the rest of the recording.
