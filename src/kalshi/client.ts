@@ -1365,24 +1365,20 @@ class RepeatedParam {
 }
 
 function buildQuery(q: Record<string, QueryValue> | undefined): string {
-  if (!q || !hasValue(q)) return "";
-  const sp = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) {
+  // Made on the first value only: most writes have no query, and build no URLSearchParams.
+  let sp: URLSearchParams | null = null;
+  for (const k in q) {
+    const v = q[k];
     if (v === undefined || v === null) continue;
+    sp ??= new URLSearchParams();
     if ((v as unknown) instanceof RepeatedParam) {
       for (const x of (v as unknown as RepeatedParam).values) sp.append(k, x);
     } else if (Array.isArray(v)) {
       if (v.length) sp.set(k, v.join(","));
     } else sp.set(k, String(v));
   }
-  const s = sp.toString();
+  const s = sp?.toString() ?? "";
   return s ? `?${s}` : "";
-}
-
-/** Some key of `q` has a value (most writes have no query: no URLSearchParams for them). */
-function hasValue(q: Record<string, QueryValue>): boolean {
-  for (const k in q) if (q[k] !== undefined && q[k] !== null) return true;
-  return false;
 }
 
 function toOrderbook(ticker: string, fp: W.OrderbookFp): Orderbook {

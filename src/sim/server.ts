@@ -215,6 +215,16 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
         throw e;
       }
     }
+    // Everything else is a REST request: counted in and out for traffic().
+    requests.received++;
+    try {
+      return await handleRest(req, srv, url, path);
+    } finally {
+      requests.answered++;
+    }
+  }
+
+  async function handleRest(req: Request, srv: Server<WsData>, url: URL, path: string): Promise<Response> {
     if (!path.startsWith(REST_PREFIX)) return json(404, { error: { code: "not_found", message: "not found" } });
     const m = matchRoute(req.method, path);
     if (m === null) return json(404, { error: { code: "not_found", message: "not found" } });
@@ -270,14 +280,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
         return json(500, { error: { code: "internal_server_error", message: "internal server error", service: "exchange" } });
       },
       async fetch(req, srv) {
-        const rest = !new URL(req.url).pathname.startsWith(WS_PATH);
-        if (rest) requests.received++;
-        let res: Response | undefined;
-        try {
-          res = await handle(req, srv);
-        } finally {
-          if (rest) requests.answered++;
-        }
+        const res = await handle(req, srv);
         // An exchange on a shifted wall clock (tests pin the calendar) dates its answers by that clock,
         // as Kalshi dates them by its own: `verify` compares this machine's clock with the Date header.
         if (res && opts.wallNow) res.headers.set("date", new Date(wallNow()).toUTCString());
