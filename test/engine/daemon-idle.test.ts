@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Account } from "../../src/sim/accounts.ts";
 import { cleanup, ensureBinary, startBin, tempDir } from "../helpers/bin.ts";
 import { until } from "../helpers/until.ts";
-import { daemonArgs, onceArgs, QUIET_TICKER, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { daemonArgs, onceArgs, QUIET_TICKER, quietMakerOnly, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -23,11 +23,7 @@ describe("daemon idle line and SIGUSR1", () => {
       const dir = tempDir("daemon-idle-");
       const v = await startVenue(dir, { seed: 1, scenario });
       try {
-        const strategies = {
-          event_arbitrage: { enabled: false },
-          fair_value: { enabled: false },
-          market_maker: { enabled: true, markets: [TICKER], stop_before_close_minutes: 0 },
-        };
+        const strategies = quietMakerOnly({ stop_before_close_minutes: 0 });
         // A day between cycles: any second cycle here is the signal's.
         const cfg = writeBotConfig(dir, v, { trading: { dry_run: dryRun, cycle_interval_seconds: 86_400, strategies } });
         const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
@@ -71,11 +67,7 @@ describe("daemon idle line and SIGUSR1", () => {
     // Every request answered 300 ms late: the one cycle takes seconds, time to signal it mid-run.
     const v = await startVenue(dir, { seed: 1, scenario, faults: "slow=1,slow_ms=300" });
     try {
-      const strategies = {
-        event_arbitrage: { enabled: false },
-        fair_value: { enabled: false },
-        market_maker: { enabled: true, markets: [TICKER], stop_before_close_minutes: 0 },
-      };
+      const strategies = quietMakerOnly({ stop_before_close_minutes: 0 });
       const cfg = writeBotConfig(dir, v, { trading: { dry_run: true, strategies } });
       const bot = startBin(onceArgs(cfg, dir), { cwd: dir });
       // A request reached the exchange: the run is past its start-up, in its cycle.

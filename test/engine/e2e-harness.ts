@@ -352,6 +352,15 @@ export function quietMarket(name: string): ScenarioInput {
   };
 }
 
+/** market_maker alone, quoting quietMarket()'s one market (`extra` adds to its settings). */
+export function quietMakerOnly(extra: Record<string, unknown> = {}): Record<string, Record<string, unknown>> {
+  return {
+    event_arbitrage: { enabled: false },
+    fair_value: { enabled: false },
+    market_maker: { enabled: true, markets: [QUIET_TICKER], ...extra },
+  };
+}
+
 /** Rows of a read-only query of a bot's SQLite ledger (a test's look, beside the running bot). */
 export function queryLedger<T>(db: string, sql: string): T[] {
   const d = new Database(db, { readonly: true });

@@ -10,7 +10,7 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { Account } from "../../src/sim/accounts.ts";
 import { cleanup, ensureBinary, runBin, tempDir } from "../helpers/bin.ts";
-import { onceArgs, QUIET_TICKER, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { onceArgs, QUIET_TICKER, quietMakerOnly, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -23,11 +23,7 @@ describe("a crossed paper fill's time", () => {
     const dir = tempDir("paper-cross-time-");
     const v = await startVenue(dir, { seed: 1, scenario });
     try {
-      const strategies = {
-        event_arbitrage: { enabled: false },
-        fair_value: { enabled: false },
-        market_maker: { enabled: true, markets: [TICKER] },
-      };
+      const strategies = quietMakerOnly();
       const cfg = writeBotConfig(dir, v, { trading: { dry_run: true, cancel_on_exit: false, strategies } });
       const db = join(dir, "data/kalshi.sqlite");
       const first = v.clock.now();

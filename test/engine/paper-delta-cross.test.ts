@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Account } from "../../src/sim/accounts.ts";
 import { cleanup, ensureBinary, startBin, tempDir } from "../helpers/bin.ts";
 import { until } from "../helpers/until.ts";
-import { daemonArgs, queryLedger, QUIET_TICKER, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { daemonArgs, queryLedger, QUIET_TICKER, quietMakerOnly, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -23,11 +23,7 @@ describe("paper in the daemon", () => {
     const dir = tempDir("paper-delta-cross-");
     const v = await startVenue(dir, { seed: 1, scenario });
     try {
-      const strategies = {
-        event_arbitrage: { enabled: false },
-        fair_value: { enabled: false },
-        market_maker: { enabled: true, markets: [TICKER], stop_before_close_minutes: 0 },
-      };
+      const strategies = quietMakerOnly({ stop_before_close_minutes: 0 });
       // Cycles a minute apart: everything here happens between two looks at the book.
       const cfg = writeBotConfig(dir, v, { trading: { dry_run: true, cycle_interval_seconds: 60, strategies } });
       const db = join(dir, "data/kalshi.sqlite");

@@ -10,7 +10,7 @@ import { Account } from "../../src/sim/accounts.ts";
 import { parseFaults } from "../../src/sim/faults.ts";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { until } from "../helpers/until.ts";
-import { daemonArgs, onceArgs, queryLedger, QUIET_TICKER, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { daemonArgs, onceArgs, queryLedger, QUIET_TICKER, quietMakerOnly, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -28,11 +28,7 @@ describe("paper in the daemon, a seq gap", () => {
     const v = await startVenue(dir, { seed: 1, scenario, faults });
     faults.wsSkipSeq = 0;
     try {
-      const strategies = {
-        event_arbitrage: { enabled: false },
-        fair_value: { enabled: false },
-        market_maker: { enabled: true, markets: [TICKER], stop_before_close_minutes: 0 },
-      };
+      const strategies = quietMakerOnly({ stop_before_close_minutes: 0 });
       // A day between cycles: nothing but the book's frames moves the daemon. Quotes rest at the exit.
       const cfg = writeBotConfig(dir, v, {
         trading: { dry_run: true, cycle_interval_seconds: 86_400, cancel_on_exit: false, order_ttl_seconds: 86_400, strategies },
