@@ -246,6 +246,14 @@ const waited = passes.map((m) => Number(m[5]));
 // the first request of the narrow requote handed to fetch (--verbose debug lines).
 const own = [...(await botOut).matchAll(/narrow requote \S+: .*; frame→fetch ([\d.]+) ms/g)].map((m) => Number(m[1]));
 const passCpu = passes.map((m) => Number(m[4]));
+// The same sends' step timings (the daemon's debug line: monotonic stamps on the way), ms each.
+const steps = new Map<string, number[]>();
+for (const m of (await botOut).matchAll(/narrow requote \S+: .*; frame→fetch [\d.]+ ms; steps \(ms\): (.*)/g)) {
+  for (const part of m[1]!.split(", ")) {
+    const s = /^(.*) ([\d.]+)$/.exec(part);
+    if (s) steps.set(s[1]!, [...(steps.get(s[1]!) ?? []), Number(s[2])]);
+  }
+}
 // BOT_LOG=file: the daemon's output kept for a look.
 if (process.env.BOT_LOG) writeFileSync(process.env.BOT_LOG, await botOut);
 rmSync(dir, { recursive: true, force: true });
@@ -260,6 +268,10 @@ if (passes.length)
 if (own.length)
   console.log(
     `  the daemon's own part (its monotonic clock: frame arrival in the WebSocket handler → request handed to fetch), narrow requotes (${own.length}): p50 ${fmt(pct(own, 0.5))}, p99 ${fmt(pct(own, 0.99))}, max ${fmt(Math.max(...own))}`,
+  );
+if (steps.size)
+  console.log(
+    `  its steps, p50 each (ms): ${[...steps].map(([name, xs]) => `${name} ${pct(xs, 0.5).toFixed(3)}`).join(", ")} (the sum of medians is not the median)`,
   );
 console.log(
   `  yardstick, same run: four distinct cheap operations (clock, stat, pread, a SQLite statement) after a ${GAP} ms sleep p50 ${pct(cold, 0.5).toFixed(1)} us, the same again at once ${pct(warm, 0.5).toFixed(1)} us (${cold.length} rounds)`,

@@ -475,6 +475,7 @@ class BotRun {
     if (opts.mode === "trade") {
       // The narrow requote path sends from the update's listener: same rules as a pass (lock, no stop).
       engine.narrowAllowed = () => !this.stopping && this.lock.stillOwned();
+      engine.narrowStepTimes = log.level >= 4;
       this.reactor = new Reactor(live, {
         moved: (t) => engine.moved(t),
         ownMove: (t) => engine.ownMove(t),

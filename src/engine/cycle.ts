@@ -1185,6 +1185,16 @@ export class Engine {
   readonly narrowLatency = new LatencySamples(1024);
   /** Set by the lifecycle: the lock still ours and no stop asked (a narrow send is an order like any other). */
   narrowAllowed: () => boolean = () => false;
+  /**
+   * Set by the lifecycle at debug level: each narrow send's debug line carries its step timings
+   * (the latency bench's), from monotonic stamps taken on the way; off, no clock read for them.
+   */
+  set narrowStepTimes(on: boolean) {
+    this.narrowStamps = on ? { entry: 0, guarded: 0, decided: 0 } : null;
+    this.om.stepStamps = on ? { judged: Number.NaN, written: Number.NaN } : null;
+  }
+  /** The narrow decision's stamps (narrowStepTimes): entered, lock and guards through, intents decided. */
+  private narrowStamps: { entry: number; guarded: number; decided: number } | null = null;
 
   /** Runs `fn` with nothing else of the engine's running (a narrow send in flight is waited for). */
   private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -1225,6 +1235,8 @@ export class Engine {
   }
 
   private narrowDecide(ticker: string, burstAt: number): "taken" | "shared" | null {
+    const stamps = this.narrowStamps;
+    if (stamps) stamps.entry = monoNow();
     if (this.busy || this.narrowInFlight || this.paper || this.d.mode !== "trade" || !this.narrowAllowed()) return null;
     const mm = this.strategies.find((s) => s.name === "market_maker");
     if (!mm) return null;
@@ -1233,6 +1245,7 @@ export class Engine {
     if (!base.md.markets.has(ticker) || !base.live.isTrusted(ticker)) return null;
     if (this.om.needsReconcile) return this.narrowDeclined(ticker, "an order outcome to look up first");
     if (this.om.filledSinceReconcile.has(ticker)) return this.narrowDeclined(ticker, "own fill not reconciled yet");
+    if (stamps) stamps.guarded = monoNow();
     // The decision's ledger reads under one write check (Ledger.readOnly): it writes nothing, its
     // mid history row included (written once the request left, or at once when none goes).
     let intents: Intent[] | string | null = null;
@@ -1241,6 +1254,7 @@ export class Engine {
     } finally {
       if (!Array.isArray(intents) || intents.length === 0) this.mids?.writeLater();
     }
+    if (stamps) stamps.decided = monoNow();
     if (typeof intents === "string") return this.narrowDeclined(ticker, intents);
     if (intents === null) return null;
     const verdict = this.strategies.length === 1 ? "taken" : "shared";
@@ -1297,8 +1311,15 @@ export class Engine {
     const client = this.d.session.client;
     // When the first request was handed to fetch (NaN: none yet).
     const first = { at: Number.NaN };
+    const om = this.om.stepStamps;
+    if (om) om.judged = om.written = Number.NaN;
+    // The order manager's stamps as they stood when the first request left (NaN: it was a cancel).
+    let judged = Number.NaN;
+    let written = Number.NaN;
     client.beforeFetch = () => {
-      if (Number.isNaN(first.at)) first.at = monoNow();
+      if (!Number.isNaN(first.at)) return;
+      first.at = monoNow();
+      if (om) ({ judged, written } = om);
     };
     try {
       const exec = await this.om.execute(intents, base.cycleId);
@@ -1317,7 +1338,7 @@ export class Engine {
       }
       this.d.log(
         "debug",
-        `narrow requote ${ticker}: ${what}${sent ? `; frame→fetch ${(first.at - frameAt).toFixed(3)} ms` : "; nothing sent"}`,
+        `narrow requote ${ticker}: ${what}${sent ? `; frame→fetch ${(first.at - frameAt).toFixed(3)} ms${this.narrowStepLine(frameAt, judged, written, first.at)}` : "; nothing sent"}`,
       );
     } catch (e) {
       // The ledger is written before every request: nothing went out unrecorded; the next pass or cycle decides again.
@@ -1329,6 +1350,17 @@ export class Engine {
   }
   /** Narrow requotes that sent a request, since the start (for the between-cycles line). */
   narrowSends = 0;
+
+  /** The step timings of a narrow send (narrowStepTimes), ms between the stamps; "" when off. */
+  private narrowStepLine(frameAt: number, judged: number, written: number, fetchAt: number): string {
+    const s = this.narrowStamps;
+    if (!s) return "";
+    const ms = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? "-" : (b - a).toFixed(3));
+    return (
+      `; steps (ms): to the decision ${ms(frameAt, s.entry)}, lock and guards ${ms(s.entry, s.guarded)}, decision ${ms(s.guarded, s.decided)},` +
+      ` risk and kill switch ${ms(s.decided, judged)}, ledger ${ms(judged, written)}, to fetch ${ms(written, fetchAt)}`
+    );
+  }
 
   private narrowDeclined(ticker: string, why: string): null {
     this.d.log("debug", `narrow requote ${ticker}: left to the general pass (${why})`);

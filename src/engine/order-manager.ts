@@ -107,6 +107,12 @@ export class OrderManager {
   private burstLog: Array<[number, Count]> = [];
   /** When each capped set (or market) was last written to the audit log. */
   private readonly burstAudited = new Map<string, number>();
+  /**
+   * When set (the daemon's narrow path at debug level), the monotonic instants at which the last
+   * order's risk verdict and kill switch were through (`judged`) and its ledger row committed
+   * (`written`): the latency bench's step timings. Null: no clock read for them.
+   */
+  stepStamps: { judged: number; written: number } | null = null;
 
   /**
    * Contracts matched inside the burst window: the ledger's fills recorded in it (persisted, so a
@@ -228,6 +234,7 @@ export class OrderManager {
       sum.decisions.push({ intent: a, result: "skipped", detail: "declined by the operator" });
       return;
     }
+    if (this.stepStamps) this.stepStamps.judged = monoNow();
     const newCid = randomUUID();
     const remaining = total - row.filledCount;
     // A pure size reduction at the same price keeps queue priority: decrease instead of amend.
@@ -236,6 +243,7 @@ export class OrderManager {
       row.id,
       `${decrease ? "decrease" : "amend"} requested: price ${a.price} total ${total}${decrease ? "" : ` new client_order_id ${newCid}`} (${a.reason})`,
     );
+    if (this.stepStamps) this.stepStamps.written = monoNow();
     // The kill switch is read once more right before the request leaves.
     if (this.d.killSwitchActive()) {
       sum.decisions.push({ intent: a, result: "skipped", detail: "kill switch active" });
@@ -308,9 +316,11 @@ export class OrderManager {
     const confirmed = await this.confirmCreates(toSend, sum);
     if (confirmed.length === 0) return;
     this.d.gate.snapshot = snapshot;
+    if (this.stepStamps) this.stepStamps.judged = monoNow();
     // The rows exist (committed) before any byte leaves: a crash from here on leaves `pending`
     // rows that start-up resolves by lookup, never a request the ledger does not know about.
     const rows = this.d.ledger.insertPending(confirmed.map((s) => this.pendingRow(s, cycleId)));
+    if (this.stepStamps) this.stepStamps.written = monoNow();
     // Kill switch once more, immediately before the request.
     if (this.d.killSwitchActive()) {
       for (const row of rows)
