@@ -464,9 +464,11 @@ class BotRun {
       this.wake?.();
     });
     live.start().catch((e) => log.warn(`live books: ${(e as Error).message}; trading on REST`));
-    // After the burst of frames being applied (the reactor's listeners run first).
-    live.ws.on(() => {
-      if (log.level < 4) return;
+    // After the burst of frames being applied (the reactor's listeners run first: they hear a
+    // frame's "message" event through the live books, which listen to it before this does; a
+    // book's "book" event comes before it, and queued the idle check ahead of the narrow path).
+    live.ws.on((e) => {
+      if (log.level < 4 || e.type !== "message") return;
       this.idleCheckQueued ??= setImmediate(() => {
         this.idleCheckQueued = null;
         this.idleCheck();

@@ -185,6 +185,7 @@ export class RateLimiter {
     this.defaultCost = table.default_cost > 0 ? table.default_cost : DEFAULT_COST;
     this.exact = new Map();
     this.patterns = [];
+    this.costMemo.clear();
     for (const e of table.endpoint_costs) {
       const method = e.method.toUpperCase();
       const path = stripPrefix(e.path);
@@ -223,6 +224,22 @@ export class RateLimiter {
 
   /** Token cost of one request (or one item of a batch). Exact paths win over `:param` patterns. */
   costOf(method: string, path: string): number {
+    // Looked up once per method and path: an order's amend path (on the way from a book update to
+    // the amend) matches none of the table's `:param` patterns, so every one of them was tried.
+    const key = `${method} ${path}`;
+    const memo = this.costMemo.get(key);
+    if (memo !== undefined) return memo;
+    const cost = this.lookUpCost(method, path);
+    // Bounded: every order id is a path of its own.
+    if (this.costMemo.size >= 512) this.costMemo.clear();
+    this.costMemo.set(key, cost);
+    return cost;
+  }
+
+  /** Costs found by costOf, per `METHOD path` (cleared with a new table). */
+  private readonly costMemo = new Map<string, number>();
+
+  private lookUpCost(method: string, path: string): number {
     const m = method.toUpperCase();
     const p = stripPrefix(path);
     const exact = this.exact.get(`${m} ${p}`);

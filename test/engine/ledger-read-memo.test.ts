@@ -122,7 +122,7 @@ describe("ledger reads kept until the next write", () => {
     expect(ledger.strategyFills("market_maker", 1_500).map((f) => f.tsMs)).toEqual([2_000, 3_000]);
     expect(ledger.strategyFills("other", 0)).toEqual([]);
   });
-  test("a read-only section checks for writes around it: another connection's commit before it is seen; a write inside it throws and leaves nothing read in it", () => {
+  test("a read-only section checks for writes around it: another connection's commit before it is seen, one inside it is as if it came just after; a write of its own inside it throws and leaves nothing read in it", () => {
     const { ledger, file } = fresh();
     ledger.insertPending([order("A")]);
     const [blocked, pending] = ledger.readOnly(() => [ledger.blockedTickers(), ledger.ordersWithStatus(["pending", "unknown"])] as const);
@@ -143,6 +143,18 @@ describe("ledger reads kept until the next write", () => {
       }),
     ).toThrow(/written inside a read-only section/);
     expect(ledger.blockedTickers().has("A")).toBe(true);
+
+    // Another connection's commit inside (another process, at that moment): as if it came just
+    // after. The section's reads stand; the next read outside sees the commit.
+    const inside = ledger.readOnly(() => {
+      const before = ledger.blockedTickers().has("A");
+      const o = new Database(file);
+      o.run("update orders set status = 'resting'");
+      o.close();
+      return before && ledger.blockedTickers().has("A");
+    });
+    expect(inside).toBe(true);
+    expect(ledger.blockedTickers().has("A")).toBe(false);
   });
 });
 

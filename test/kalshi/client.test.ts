@@ -286,6 +286,19 @@ describe("all V2 writes and order groups hit the right paths with string bodies"
 });
 
 describe("rate limiting", () => {
+  test("an endpoint's cost, once looked up, follows a new cost table", () => {
+    const limiter = new RateLimiter({ tier: "basic" });
+    const amend = "/trade-api/v2/portfolio/events/orders/o-1/amend";
+    expect(limiter.costOf("POST", amend)).toBe(10); // no pattern of the known table: the default
+    expect(limiter.costOf("POST", amend)).toBe(10);
+    limiter.setEndpointCosts({
+      default_cost: 12,
+      endpoint_costs: [{ method: "POST", path: "/trade-api/v2/portfolio/events/orders/:order_id/amend", cost: 25 }],
+    });
+    expect(limiter.costOf("POST", amend)).toBe(25);
+    expect(limiter.costOf("GET", "/trade-api/v2/markets")).toBe(12);
+  });
+
   test("requests wait for tokens instead of overdrawing the bucket", async () => {
     // A tiny 100 tokens/s budget: 10 requests of cost 10 = 1 s worth; 20 requests must take >= ~1 s beyond the burst.
     const s = serve(() => json(fixture("exchange__status")));
