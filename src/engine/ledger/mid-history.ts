@@ -37,9 +37,6 @@ export class MidHistory {
     resting: readonly RestingOrderView[],
     later = false,
   ): Map<string, Array<readonly [number, Price]>> {
-    const ins = this.db.query(
-      "insert into market_snapshots (cycle_id, ticker, yes_bid, yes_ask, last_price, volume, at) values (?, ?, ?, ?, ?, ?, ?)",
-    );
     const from = nowMs - MID_HISTORY_WINDOW_MS;
     for (const v of views) {
       const m = marketOnlyView(v, resting);
@@ -48,20 +45,21 @@ export class MidHistory {
       if (last !== null && nowMs - last < MIN_GAP_MS) continue;
       const k = this.rowsSince(m.ticker, from);
       if (later) this.unwritten.push([cycleId, m.ticker, m.yesBid, m.yesAsk, m.lastPrice, m.volume, nowMs]);
-      else ins.run(cycleId, m.ticker, m.yesBid, m.yesAsk, m.lastPrice, m.volume, nowMs);
+      else this.insertStmt().run(cycleId, m.ticker, m.yesBid, m.yesAsk, m.lastPrice, m.volume, nowMs);
       this.lastWrite.set(m.ticker, nowMs);
       // Writes come at least MIN_GAP_MS after the newest row, so appending keeps the order.
       k.rows.push([nowMs, Math.floor((m.yesBid + m.yesAsk) / 2)]);
     }
     const out = new Map<string, Array<readonly [number, Price]>>();
-    for (const m of views) {
-      const k = this.rowsSince(m.ticker, from);
-      out.set(
-        m.ticker,
-        k.rows.filter(([at]) => at >= from && at <= nowMs),
-      );
-    }
+    for (const m of views) out.set(m.ticker, within(this.rowsSince(m.ticker, from).rows, from, nowMs));
     return out;
+  }
+
+  /** The row insert, looked up only when a row is written now (not on the narrow path's `later`). */
+  private insertStmt() {
+    return this.db.query(
+      "insert into market_snapshots (cycle_id, ticker, yes_bid, yes_ask, last_price, volume, at) values (?, ?, ?, ?, ?, ?, ?)",
+    );
   }
 
   /**
@@ -94,15 +92,13 @@ export class MidHistory {
     const k = this.kept.get(ticker);
     const from = nowMs - MID_HISTORY_WINDOW_MS;
     if (!k || from < k.from) return undefined;
-    return new Map([[ticker, k.rows.filter(([at]) => at >= from && at <= nowMs)]]);
+    return new Map([[ticker, within(k.rows, from, nowMs)]]);
   }
 
   /** Write the rows observed with `later`. */
   writeLater(): void {
     if (this.unwritten.length === 0) return;
-    const ins = this.db.query(
-      "insert into market_snapshots (cycle_id, ticker, yes_bid, yes_ask, last_price, volume, at) values (?, ?, ?, ?, ?, ?, ?)",
-    );
+    const ins = this.insertStmt();
     for (const r of this.unwritten.splice(0)) ins.run(...r);
   }
 
@@ -110,4 +106,24 @@ export class MidHistory {
     const r = this.db.query("select max(at) as at from market_snapshots where ticker = ?").get(ticker) as { at: number | null } | null;
     return r?.at ?? null;
   }
+}
+
+/**
+ * The rows with `from` <= at <= `to`, oldest first: one slice found by two binary searches, the
+ * rows being kept in time order (read ordered by time; a row is appended only MIN_GAP_MS or more
+ * after the newest).
+ */
+function within(rows: ReadonlyArray<readonly [number, Price]>, from: number, to: number): Array<readonly [number, Price]> {
+  const firstAtOrAfter = (t: number, strict: boolean) => {
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = rows[mid]![0];
+      if (at < t || (strict && at === t)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return rows.slice(firstAtOrAfter(from, false), firstAtOrAfter(to, true));
 }
