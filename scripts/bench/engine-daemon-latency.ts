@@ -49,6 +49,7 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
+const runStart = performance.now();
 const dir = mkdtempSync(join(tmpdir(), "kbot-daemon-lat-"));
 // The daemon runs on the machine's own wall clock, as in production, without the e2e tests' pinned
 // calendar (src/ops/clock.ts's offset file, re-read by the first Date.now() after 100 ms: ~0.04 ms
@@ -234,6 +235,9 @@ coldDb.close();
 
 bot.kill("SIGTERM");
 await bot.exited;
+// The daemon's CPU over the whole run (start-up, cycles, the moves and the idle time between them).
+const cpuTime = bot.resourceUsage()?.cpuTime;
+const botCpu = cpuTime ? { user: Number(cpuTime.user), system: Number(cpuTime.system) } : null;
 await v.stop();
 // The daemon's own account of its reactive passes (--verbose): the wait from the first update to the pass, and its CPU.
 const passes = [
@@ -268,6 +272,10 @@ if (passes.length)
 if (own.length)
   console.log(
     `  the daemon's own part (its monotonic clock: frame arrival in the WebSocket handler → request handed to fetch), narrow requotes (${own.length}): p50 ${fmt(pct(own, 0.5))}, p99 ${fmt(pct(own, 0.99))}, max ${fmt(Math.max(...own))}`,
+  );
+if (botCpu)
+  console.log(
+    `  the daemon's CPU over the run: ${((botCpu.user + botCpu.system) / 1e6).toFixed(2)} s (user ${(botCpu.user / 1e6).toFixed(2)}, system ${(botCpu.system / 1e6).toFixed(2)}) in ${((performance.now() - runStart) / 1000).toFixed(0)} s of wall time`,
   );
 if (steps.size)
   console.log(
