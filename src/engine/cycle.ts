@@ -363,6 +363,7 @@ export class Engine {
       await this.orderGroupUpkeep(c);
       const capped = await this.killHaltPause(c, { snap: book.snap, kill, exchange, cashQuiet }, exec);
       const mayTrade = () => this.d.mode === "trade" && c.report.status === "active" && this.gate.snapshot.state !== "halted" && !capped;
+      this.renewal.look();
       if (mayTrade() && (await this.renewal.cancelDue(exec)) > 0) book = await this.afterRenewal(c, md, book);
       const decided = this.decidePhase(c, md, book);
       if (mayTrade()) await this.executePhase(c, md, decided.inScope, exec);

@@ -22,6 +22,8 @@ export interface OrderRenewalDeps {
 export class OrderRenewal {
   /** Monotonic time (performance.now()) at which the first resting order is due for renewal. */
   private dueMono = Number.POSITIVE_INFINITY;
+  /** When a cycle last looked at renewals (the orders' clock); rows due by then were that cycle's. */
+  private lookedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly d: OrderRenewalDeps) {}
 
@@ -30,20 +32,32 @@ export class OrderRenewal {
     return performance.now() >= this.dueMono;
   }
 
-  /** When the next renewal is due, from the bot's resting orders now. */
+  /**
+   * A cycle looks at renewals, whether or not it may trade (a paused or halted cycle renews nothing,
+   * and must not be started again and again for it): what is due by now is this cycle's business.
+   */
+  look(): void {
+    this.lookedAt = this.d.ordersNow();
+  }
+
+  /**
+   * When the next renewal is due, from the bot's resting orders now: at once for an order that came
+   * due after the last cycle's look (while that cycle's requests or a reactive pass were running,
+   * which call this at their end), else at the next order's due time.
+   */
   schedule(): void {
     if (this.d.ttlSeconds <= 0 || !this.d.trading) return;
     const rows = this.d.ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot");
-    const ms = msUntilRenewal(rows, this.d.ttlSeconds, this.d.ordersNow());
+    const ms = msUntilRenewal(rows, this.d.ttlSeconds, this.d.ordersNow(), this.lookedAt);
     this.dueMono = ms === null ? Number.POSITIVE_INFINITY : performance.now() + ms;
   }
 
-  /** Cancels the bot's orders past half their TTL (counted into `exec`). Returns the orders cancelled. */
+  /** Cancels the bot's orders due at the cycle's look (counted into `exec`). Returns the orders cancelled. */
   async cancelDue(exec: ExecSummary): Promise<number> {
     const ttl = this.d.ttlSeconds;
     if (ttl <= 0) return 0;
     const rows = this.d.ledger.ordersWithStatus(["resting"]).filter((r) => r.origin === "bot" && r.orderId);
-    const due = dueForRenewal(rows, ttl, this.d.ordersNow());
+    const due = dueForRenewal(rows, ttl, this.lookedAt);
     if (due.length === 0) return 0;
     const before = exec.canceled;
     await this.d.om.cancel(

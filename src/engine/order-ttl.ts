@@ -42,19 +42,28 @@ export function dueForRenewal<T extends { expiresAt: number | null }>(rows: read
 }
 
 /**
- * Milliseconds (a duration, measured in exchange time) until the next of `rows` becomes due for
- * renewal; null: none. Rows already due are left out: the cycle that just ran either renewed them
- * or could not (kill switch, halt, a failed cancel), and an early cycle would not do better; the
- * regular cycles retry them, and if they cannot, the orders expire as they should.
+ * Milliseconds (a duration, measured in exchange time) until the next of `rows` is due for renewal;
+ * 0 when one is due already and came due after `lookedAtMs`, the last look at renewals (a cycle's
+ * start); null: none. Rows already due at that look are left out: that cycle either renewed them or
+ * could not (kill switch, halt, a failed cancel), and an early cycle would not do better; the regular
+ * cycles retry them, and if they cannot, the orders expire as they should. A row that came due since
+ * (during a cycle's own requests or a reactive pass) no cycle has looked at yet: it is due now.
  */
-export function msUntilRenewal(rows: ReadonlyArray<{ expiresAt: number | null }>, ttlSeconds: number, nowMs: number): number | null {
+export function msUntilRenewal(
+  rows: ReadonlyArray<{ expiresAt: number | null }>,
+  ttlSeconds: number,
+  nowMs: number,
+  lookedAtMs: number,
+): number | null {
   if (ttlSeconds <= 0) return null;
   const ahead = renewAheadMs(ttlSeconds);
   let first: number | null = null;
   for (const r of rows) {
     if (r.expiresAt === null) continue;
-    const due = r.expiresAt - ahead - nowMs;
-    if (due > 0) first = first === null ? due : Math.min(first, due);
+    const dueAt = r.expiresAt - ahead;
+    if (dueAt <= lookedAtMs) continue;
+    const ms = Math.max(0, dueAt - nowMs);
+    first = first === null ? ms : Math.min(first, ms);
   }
   return first;
 }

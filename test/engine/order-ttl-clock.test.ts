@@ -50,10 +50,26 @@ describe("expiry and renewal", () => {
       { id: 4, expiresAt: null },
     ];
     expect(dueForRenewal(rows, 60, now).map((r) => r.id)).toEqual([2, 3]);
-    expect(msUntilRenewal(rows, 60, now)).toBe(10_000);
-    expect(msUntilRenewal([{ expiresAt: now + 5_000 }], 60, now)).toBeNull();
+    // The last cycle looked at renewals now: rows 2 and 3 were its business.
+    expect(msUntilRenewal(rows, 60, now, now)).toBe(10_000);
+    expect(msUntilRenewal([{ expiresAt: now + 5_000 }], 60, now, now)).toBeNull();
     expect(dueForRenewal(rows, 0, now)).toEqual([]);
-    expect(msUntilRenewal(rows, 0, now)).toBeNull();
+    expect(msUntilRenewal(rows, 0, now, now)).toBeNull();
+  });
+
+  test("an order that came due after the last cycle's look is due at once: a pass or a cycle's own requests ending past its due time do not drop it", () => {
+    // The cycle looked 2 s ago; since then row 2 came due (1 s ago), row 1 comes due in 10 s.
+    const now = 1_000_000;
+    const lookedAt = now - 2_000;
+    const rows = [
+      { expiresAt: now + 40_000 },
+      { expiresAt: now + 29_000 },
+      { expiresAt: now + 20_000 }, // due at the look already: that cycle renewed it or could not
+    ];
+    expect(msUntilRenewal(rows, 60, now, lookedAt)).toBe(0);
+    expect(msUntilRenewal([rows[0]!, rows[2]!], 60, now, lookedAt)).toBe(10_000);
+    // No cycle has looked yet (a pass before the first cycle's look): anything due is due now.
+    expect(msUntilRenewal(rows, 60, now, Number.NEGATIVE_INFINITY)).toBe(0);
   });
 
   test("expired: canceled at or after its expiry by the exchange's own timestamp", () => {
