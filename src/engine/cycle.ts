@@ -664,62 +664,38 @@ export class Engine {
    * This cycle's market data. A full REST load of the scope (every market of every event, top of
    * book in each) is the bulk of a cycle's requests and CPU: at 10,000 markets, ~50 pages whose JSON
    * parsing and validation cost most of a second. With trusted live books it is only needed for what
-   * the WebSocket does not carry (new markets and events, status, volume): so the daemon looks at
-   * the scope again at most every FULL_MARKET_LOAD_MS, and in between re-reads over REST only the
-   * markets whose live book is not trusted, past their close time, or held/resting but not open.
-   * That look is itself a full load only every SAFETY_FULL_LOAD_MS (or when one is asked for: a
-   * market created or opened, an event's fees changed, SIGUSR1); in between it reads only the
-   * markets whose metadata changed since the last look (MarketDataSource.update).
+   * the WebSocket does not carry (new markets and events, status, volume): so the daemon loads in
+   * full at most every FULL_MARKET_LOAD_MS, and in between re-reads over REST only the markets whose
+   * live book is not trusted, past their close time, or held/resting but not open.
    */
   private async loadMarkets(extra: readonly string[], now: number): Promise<MarketData> {
     const { marketData, scope } = this.d;
     const live = this.live;
     const prev = this.lastMd;
-    // How long since the last look: the monotonic clock (a wall clock stepped back would hold
+    // How long since the last full load: the monotonic clock (a wall clock stepped back would hold
     // the next one off by the step). Which markets are past their close: the exchange's clock.
-    const mono = monoNow();
-    if (live && prev && this.lastLookMono !== null && this.lastFullLoadMono !== null) {
+    if (live && prev && this.lastFullLoadMono !== null && monoNow() - this.lastFullLoadMono < FULL_MARKET_LOAD_MS) {
       const restViews = this.view.restViews;
       const stale = this.view.staleBases(live, this.exchangeClock.now() ?? now);
       for (const t of extra) if (!restViews.has(t)) stale.push(t);
-      const base = { markets: restViews, events: prev.events, inactive: prev.inactive, untradeable: prev.untradeable };
       // Mostly untrusted (the WebSocket is down): a full load costs less than per-market reads.
       if (stale.length <= restViews.size / 2) {
-        if (mono - this.lastLookMono < FULL_MARKET_LOAD_MS) {
-          // Only these markets' REST views can differ from the last cycle's.
-          this.changedBases = null;
-          const md = await marketData.refresh(base, stale);
-          this.changedBases = new Set(stale);
-          return md;
-        }
-        const exSeen = this.exchangeClock.lastSeen();
-        if (mono - this.lastFullLoadMono < SAFETY_FULL_LOAD_MS && this.lastLookEx !== null && exSeen !== null) {
-          this.changedBases = null;
-          const up = await marketData.update(base, scope, this.lastLookEx - LOOK_OVERLAP_MS, stale);
-          if (up) {
-            this.lastLookMono = mono;
-            this.lastLookEx = exSeen;
-            this.changedBases = new Set([...stale, ...up.changed]);
-            return up.data;
-          }
-        }
+        // Only these markets' REST views can differ from the last cycle's.
+        this.changedBases = null;
+        const md = await marketData.refresh({ markets: restViews, events: prev.events, inactive: prev.inactive }, stale);
+        this.changedBases = new Set(stale);
+        return md;
       }
     }
     this.changedBases = null;
-    // An exchange time passed before this load starts: the next update reads what changed after it.
-    const exStart = this.exchangeClock.lastSeen();
+    const started = monoNow();
     const md = await marketData.load(scope, extra);
-    this.lastFullLoadMono = mono;
-    this.lastLookMono = mono;
-    this.lastLookEx = exStart;
+    this.lastFullLoadMono = started;
     return md;
   }
   /** The markets whose REST view this cycle's market data may have changed (null: a full load, any of them). */
   private changedBases: ReadonlySet<string> | null = null;
   private lastFullLoadMono: number | null = null;
-  /** The last full load or update: when (monotonic), and an exchange time passed before it started (null: none known). */
-  private lastLookMono: number | null = null;
-  private lastLookEx: number | null = null;
   /** The last cycle's cash check asked for no order resting (see reconcile.ts checkCash). */
   private cashQuiet = false;
 
@@ -731,7 +707,6 @@ export class Engine {
   /** The next cycle reads the whole scope over REST (a market was created or opened in it). */
   requestFullLoad(): void {
     this.lastFullLoadMono = null;
-    this.lastLookMono = null;
   }
 
   /**
@@ -1421,9 +1396,5 @@ interface PassBase {
 
 /** Longest time between two full REST loads of the scope's markets when live books are trusted. */
 const FULL_MARKET_LOAD_MS = 60_000;
-/** A full load at least this often, whatever `update` saw (the safety net under min_updated_ts; volumes refreshed). */
-const SAFETY_FULL_LOAD_MS = 600_000;
-/** How far before the last look's exchange time an update asks from: whole seconds, with room. */
-const LOOK_OVERLAP_MS = 5_000;
 
 export { orderGroupLimit } from "./order-group.ts";

@@ -18,15 +18,6 @@ export class ExchangeClock {
     if (est === null || exMs > est) this.base = { exMs, mono: this.mono() };
   }
 
-  /**
-   * The latest exchange time seen (ms), or null before any sample: a time the exchange has passed
-   * whatever its pace (a local exchange may run slower than this machine, or stand still), which
-   * `now()`, adding this machine's time since, cannot promise.
-   */
-  lastSeen(): number | null {
-    return this.base === null ? null : this.base.exMs;
-  }
-
   /** The exchange's time now (ms), or null before any sample. */
   now(): number | null {
     return this.base === null ? null : this.base.exMs + (this.mono() - this.base.mono);

@@ -147,12 +147,6 @@ export class MarketDataSource {
    */
   private readonly grids = new Map<string, PriceRange[]>();
   private readonly eventMeta = new Map<string, { seriesTicker: string; mutuallyExclusive: boolean; fees: EventFees }>();
-  /**
-   * The earliest fee waiver end still ahead among the markets read since the last full load (+∞:
-   * none). A view's fee is fixed when it is made and `min_updated_ts` does not name a market whose
-   * waiver merely ran out, so `update` hands over to a full load once this has passed.
-   */
-  private waiverEndsMs = Number.POSITIVE_INFINITY;
   requests = 0;
 
   private readonly signal: AbortSignal | undefined;
@@ -231,23 +225,13 @@ export class MarketDataSource {
     return g;
   }
 
-  /** A market's fee schedule now, noting when a waiver it has ends (see waiverEndsMs). */
-  private feeOf(series: SeriesInfo, ev: EventFees | undefined, m: W.Market): ReturnType<typeof effectiveFee> {
-    const now = this.feeNow();
-    if (m.fee_waiver_expiration_time) {
-      const ends = Date.parse(m.fee_waiver_expiration_time);
-      if (ends > now && ends < this.waiverEndsMs) this.waiverEndsMs = ends;
-    }
-    return effectiveFee(series, ev, m, now);
-  }
-
   private async addEvent(out: MarketData, ev: W.EventData, markets: W.Market[], scope: Scope): Promise<void> {
     const fees = eventFees(ev);
     this.eventMeta.set(ev.event_ticker, { seriesTicker: ev.series_ticker, mutuallyExclusive: ev.mutually_exclusive, fees });
     const series = await this.seriesInfo(ev.series_ticker);
     const tickers: string[] = [];
     for (const m of markets) {
-      const fee = this.feeOf(series, fees, m);
+      const fee = effectiveFee(series, fees, m, this.feeNow());
       const view = this.toView(m, ev.series_ticker, "reason" in fee ? QUADRATIC : fee);
       if (!inScope(scope, view)) continue;
       tickers.push(m.ticker);
@@ -283,7 +267,6 @@ export class MarketDataSource {
   /** One cycle's market data for the scope. `extraTickers`: markets outside the lists we must mark (positions). */
   async load(scope: Scope, extraTickers: readonly string[] = []): Promise<MarketData> {
     const before = this.requests;
-    this.waiverEndsMs = Number.POSITIVE_INFINITY;
     const out: MarketData = { markets: new Map(), events: new Map(), requests: 0, inactive: new Map(), untradeable: new Map() };
     if (scope.whole) {
       await this.walkEvents(out, { status: "open" }, scope);
@@ -338,7 +321,7 @@ export class MarketDataSource {
   /** A market's view with its fees (plain quadratic when the series is unknown), and why it cannot be traded, if so. */
   private async viewWithFees(m: W.Market, seriesTicker: string): Promise<{ view: MarketView; untradeable?: string }> {
     const series = seriesTicker ? await this.seriesInfo(seriesTicker) : QUADRATIC;
-    const fee = this.feeOf(series, this.eventMeta.get(m.event_ticker)?.fees, m);
+    const fee = effectiveFee(series, this.eventMeta.get(m.event_ticker)?.fees, m, this.feeNow());
     if ("reason" in fee) return { view: this.toView(m, seriesTicker, QUADRATIC), untradeable: fee.reason };
     return { view: this.toView(m, seriesTicker, fee) };
   }
@@ -376,8 +359,7 @@ export class MarketDataSource {
    * markets re-read over REST (GET /markets?tickers=…, 100 per request): those whose live book is
    * not trusted, those past their close time, held or resting ones that are not open, and extra
    * tickers not seen yet. A market that is no longer open moves to `inactive`. New markets and
-   * events, volumes and other slow fields arrive with the next full `load` (or `update`).
-   * `read`: markets already read (by `update`), laid in the same way first.
+   * events, volumes and other slow fields arrive with the next full `load`.
    */
   async refresh(
     prev: {
@@ -387,7 +369,6 @@ export class MarketDataSource {
       untradeable?: Map<string, string>;
     },
     stale: readonly string[],
-    read: readonly W.Market[] = [],
   ): Promise<MarketData> {
     const before = this.requests;
     // The previous maps themselves until a re-read market changes one: a refresh runs every cycle
@@ -401,7 +382,9 @@ export class MarketDataSource {
       untradeable: prev.untradeable ?? new Map(),
     };
     let own = false;
-    const lay = async (ms: readonly W.Market[]) => {
+    const want = [...new Set(stale)];
+    for (let i = 0; i < want.length; i += BATCH_TICKERS) {
+      const ms = await this.fetchByTickers(want.slice(i, i + BATCH_TICKERS));
       if (ms.length > 0 && !own) {
         out.markets = new Map(prev.markets);
         out.inactive = new Map(prev.inactive);
@@ -419,64 +402,9 @@ export class MarketDataSource {
           out.inactive.set(m.ticker, view);
         }
       }
-    };
-    await lay(read);
-    const done = new Set(read.map((m) => m.ticker));
-    const want = [...new Set(stale)].filter((t) => !done.has(t));
-    for (let i = 0; i < want.length; i += BATCH_TICKERS) await lay(await this.fetchByTickers(want.slice(i, i + BATCH_TICKERS)));
+    }
     out.requests = this.requests - before;
     return out;
-  }
-
-  /** Whether `update` can stand in for a full load of this scope: series or the whole exchange, no event or market lists. */
-  static canUpdate(scope: Scope): boolean {
-    return scope.eventTickers.length === 0 && scope.marketTickers.length === 0 && (scope.whole || scope.seriesTickers.length > 0);
-  }
-
-  /**
-   * A full load's stand-in between the full ones (daemon with trusted live books): `refresh`, plus
-   * the scope's markets whose metadata (status, close time, result…) changed since `sinceMs`
-   * (exchange time), read with GET /markets?min_updated_ts per series, which Kalshi allows only
-   * beside series_ticker and mve_filter=exclude. A full load every minute made 10,000 new views and
-   * maps and parsed every page of the scope (issue 14, the daemon's memory); this reads what
-   * changed. Kalshi's `updated_time` follows non-trading changes only: volume, open interest and
-   * the last price of a market whose metadata did not change wait for the next full load.
-   *
-   * Null when only a full load will do: a market new to the scope or open again (its event's
-   * listing, arbitrage's legs, comes with the event), or a fee waiver read earlier has ended since.
-   * `changed`: the tickers read (their views may differ from the previous ones).
-   */
-  async update(
-    prev: {
-      markets: Map<string, MarketView>;
-      events: Map<string, EventView>;
-      inactive: Map<string, MarketView>;
-      untradeable?: Map<string, string>;
-    },
-    scope: Scope,
-    sinceMs: number,
-    stale: readonly string[],
-  ): Promise<{ data: MarketData; changed: string[] } | null> {
-    if (!MarketDataSource.canUpdate(scope) || this.feeNow() >= this.waiverEndsMs) return null;
-    const before = this.requests;
-    const since = Math.max(0, Math.floor(sinceMs / 1000));
-    const read: W.Market[] = [];
-    for (const q of scope.whole ? [{}] : scope.seriesTickers.map((s) => ({ series_ticker: s }))) {
-      this.checkStop();
-      for await (const page of this.client.walkMarkets({ ...q, mve_filter: "exclude", min_updated_ts: since }, this.signalOpt())) {
-        this.requests++;
-        for (const m of page) {
-          const open = prev.markets.has(m.ticker);
-          if (m.status === "active" && !open && !prev.untradeable?.has(m.ticker)) return null;
-          // Not open and not known: a full load would list it only beside an open market of its
-          // event, for marks (held markets are re-read as `stale` anyway); it does not reach strategies.
-          if (open || prev.inactive.has(m.ticker)) read.push(m);
-        }
-      }
-    }
-    const data = await this.refresh(prev, stale, read);
-    data.requests = this.requests - before;
-    return { data, changed: read.map((m) => m.ticker) };
   }
 
   /**
