@@ -28,8 +28,9 @@
 // and every request the venue received, answered; no pass running or due), and each cycle is asked
 // for (SIGUSR1) once the daemon is idle after the step: both daemons decide in the same phase of every
 // step, whatever the machine's timing. A cycle the daemon ran unasked is reported as a slipped
-// lockstep. What still runs on the machine's clock: the reactive passes' 250 ms debounce (a pass waits
-// for it, the venue stands still meanwhile) and the exchange clock's estimate between samples.
+// lockstep. The bots run with `exchange.clock: "stepped"`: their estimate of the exchange's time is
+// the newest time a venue sent (a delta's, a fill's, a balance read's), never run on this machine's
+// clock between samples, and the reactive passes' 250 ms gap is measured on it.
 // KALSHI_PARITY_TRACE=DIR writes each venue's trades (with the taker's order) and live's order
 // events to DIR/seed-N-{live,paper}.jsonl, to tell why a fill happened on one venue only.
 import { formatDollars2 } from "../../src/kalshi/money.ts";

@@ -224,6 +224,7 @@ class BotRun {
   private stopPresigning: (() => void) | undefined;
   private reactor: Reactor | null = null;
   private engine: Engine | null = null;
+  private exchangeClock: ExchangeClock | null = null;
   private lockLost = false;
   private stopping = false;
   private wake: (() => void) | null = null;
@@ -366,7 +367,9 @@ class BotRun {
     const sampler = new HeartbeatCounterSampler(limiter, () => this.live?.ws ?? null);
     this.heart.counters = () => sampler.read();
     // Paper stamps its fills on the exchange's clock, as the exchange stamps live ones; fee waivers are judged on it too.
-    const exchangeClock = new ExchangeClock();
+    // A stepped local exchange (exchange.clock): its time is the newest it sent, never run on this machine's clock.
+    const exchangeClock = new ExchangeClock(cfg.exchange.clock === "stepped" ? null : monoNow);
+    this.exchangeClock = exchangeClock;
     const marketData = new MarketDataSource(session.client, { signal: this.stopReads.signal, exchangeNow: () => exchangeClock.now() });
     const paperTransport = dryRun ? new PaperTransport(ledger, () => exchangeClock.now() ?? Date.now()) : null;
     const engine = new Engine({
@@ -442,6 +445,8 @@ class BotRun {
       ownOrders: !dryRun,
       lifecycle: true,
       logger: wsLogger(),
+      // Every frame's exchange time is a sample of the exchange's clock, taken before its listeners decide.
+      ...(this.exchangeClock ? { exchangeTime: (ms: number) => this.exchangeClock!.observe(ms) } : {}),
     });
     this.live = live;
     engine.live = live;
@@ -479,6 +484,10 @@ class BotRun {
         moved: (t) => engine.moved(t),
         ownMove: (t) => engine.ownMove(t),
         paper: dryRun,
+        // Stepped: the passes' gap is measured on the exchange's time, as the frames carry it.
+        ...(this.exchangeClock && !this.exchangeClock.runs
+          ? { now: () => this.exchangeClock!.now() ?? Number.NEGATIVE_INFINITY, clockRuns: false }
+          : {}),
         // Live only: paper passes stay as they were.
         ...(dryRun ? {} : { narrow: (t: string, at: number) => engine.requote(t, at) }),
       });

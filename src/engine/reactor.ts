@@ -27,8 +27,14 @@ export interface ReactorOptions {
   minGapMs?: number;
   /** Minimum time between two reactive REST reconciliations (default 2 s). */
   reconcileGapMs?: number;
-  /** Monotonic milliseconds (default): `wait`'s deadline is on this clock. */
+  /** The clock the gaps between passes are measured on: monotonic milliseconds (default), or the exchange's. */
   now?: () => number;
+  /**
+   * False when `now` is a stepped exchange's clock (exchange.clock "stepped"): it moves only by the
+   * exchange's frames, so a pass due later on it waits for a frame that moves it (or the next cycle,
+   * which covers what is pending), never for this machine's time. Default true.
+   */
+  clockRuns?: boolean;
   /**
    * The narrow requote path (Engine.requote), tried before the market is left pending for a pass:
    * "taken" needs no pass for it, "shared" and null do. Tried once the frames that arrived together
@@ -62,6 +68,7 @@ export class Reactor {
   private readonly minGapMs: number;
   private readonly reconcileGapMs: number;
   private readonly now: () => number;
+  private readonly clockRuns: boolean;
 
   constructor(
     private readonly live: LiveBooks,
@@ -70,8 +77,11 @@ export class Reactor {
     this.minGapMs = o.minGapMs ?? 250;
     this.reconcileGapMs = o.reconcileGapMs ?? 2_000;
     this.now = o.now ?? monoNow;
+    this.clockRuns = o.clockRuns ?? true;
     this.offs.push(
       live.onUpdate((ticker, cause, own) => {
+        // A stepped clock moved only by frames: a pass waiting for it may be due now.
+        if (!this.clockRuns && this.pending.size > 0) this.kick?.();
         if (cause === "trade") return;
         // Our own quote landing is not news: it would only cost a pass (and the debounce gap after
         // it) that finds nothing to do. Unless the market already moved for someone else's reason.
@@ -161,12 +171,14 @@ export class Reactor {
       for (;;) {
         if (stopped()) return "timeout";
         const now = this.now();
+        const mono = monoNow();
         if (this.dueAt() <= now) return "pass";
-        if (now >= untilMs) return "timeout";
-        const until = Math.min(untilMs, this.dueAt());
+        if (mono >= untilMs) return "timeout";
+        // A pass due later on a stepped clock comes with the frame that moves it (the listener kicks).
+        const untilPass = this.clockRuns ? this.dueAt() - now : Number.POSITIVE_INFINITY;
         await new Promise<void>((resolve) => {
           // Re-checked at least every second (signals, the cycle's deadline).
-          const t = setTimeout(resolve, Math.max(0, Math.min(1_000, until - now)));
+          const t = setTimeout(resolve, Math.max(0, Math.min(1_000, untilMs - mono, untilPass)));
           const wake = () => {
             clearTimeout(t);
             this.kick = null;
@@ -188,7 +200,10 @@ export class Reactor {
    */
   idle(): "idle" | "settling" | "due" {
     if (this.narrowFlush !== null || this.narrowQueue.size > 0) return "settling";
-    return this.dueAt() === Number.POSITIVE_INFINITY ? "idle" : "due";
+    const due = this.dueAt();
+    if (due === Number.POSITIVE_INFINITY) return "idle";
+    // On a stepped clock a pass due later waits for the exchange: nothing here will run it meanwhile.
+    return this.clockRuns || due <= this.now() ? "due" : "idle";
   }
 
   /** Hand out the work of a due pass and start its gap. */

@@ -194,15 +194,17 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
       [o.strategy]: { ...o.params, enabled: true },
     };
     // Quotes rest between runs as a daemon's would (the default cancels them at the end of each --once).
-    const cfgA = writeBotConfig(dirA, a, { trading: { cancel_on_exit: false, strategies } });
-    const cfgB = writeBotConfig(dirB, b, { trading: { dry_run: true, cancel_on_exit: false, strategies } });
+    // The venues' clocks move only when stepped: the bots take the exchange's time from what it sends.
+    const exchange = { clock: "stepped" };
+    const cfgA = writeBotConfig(dirA, a, { exchange, trading: { cancel_on_exit: false, strategies } });
+    const cfgB = writeBotConfig(dirB, b, { exchange, trading: { dry_run: true, cancel_on_exit: false, strategies } });
     if (o.bot === "daemon") {
       // Cycles are asked for (driveDaemon): an interval that never runs out.
       const interval = {
         trading: { cycle_interval_seconds: 86_400, ...(o.ttlS !== undefined ? { order_ttl_seconds: o.ttlS } : {}) },
       };
-      const dA = writeBotConfig(dirA, a, { trading: { ...interval.trading, cancel_on_exit: false, strategies } });
-      const dB = writeBotConfig(dirB, b, { trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies } });
+      const dA = writeBotConfig(dirA, a, { exchange, trading: { ...interval.trading, cancel_on_exit: false, strategies } });
+      const dB = writeBotConfig(dirB, b, { exchange, trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies } });
       const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o), driveDaemon(b, dirB, dB, o)]);
       if (sa + sb > 0) console.error(`seed ${o.seed}: the lockstep slipped (cycles past the step: live ${sa}, paper ${sb})`);
     }
