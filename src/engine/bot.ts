@@ -488,8 +488,8 @@ class BotRun {
         ...(this.exchangeClock && !this.exchangeClock.runs
           ? { now: () => this.exchangeClock!.now() ?? Number.NEGATIVE_INFINITY, clockRuns: false }
           : {}),
-        // Live only: paper passes stay as they were.
-        ...(dryRun ? {} : { narrow: (t: string, at: number) => engine.requote(t, at) }),
+        // Paper too: the same decisions as live, only the transport and its fill model differ.
+        narrow: (t: string, at: number) => engine.requote(t, at),
       });
     }
     log.info(`live books: WebSocket ${session.wsUrl}${this.reactor ? "; reacting to book moves between cycles" : ""}`);
