@@ -37,6 +37,14 @@ export interface ParityRow {
    * is left of the gap then is the fills', not the two venues' marks at the end. */
   livePnlAtPaperMarks: number;
   paperPnl: number;
+  /**
+   * Both P&Ls at settlement: after the last cycle, with no more decisions, each venue's clock is
+   * stepped until every market either side holds is determined, and positions are worth their
+   * payout (cash + payouts − the start). What a trader earns, and no one's orders move it; null when
+   * a held market is not determined within SETTLE_WITHIN_MS of market time.
+   */
+  liveSettled: number | null;
+  paperSettled: number | null;
   /** Σ price × count of live's fills (micros × count units). */
   notional: number;
   liveFills: ParityFill[];
@@ -174,6 +182,29 @@ async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions)
   return slipped;
 }
 
+/** Market time a held market may take to be determined after the run (the bench's markets close within a day). */
+const SETTLE_WITHIN_MS = 3 * 86_400_000;
+const SETTLE_STEP_MS = 600_000;
+
+/**
+ * Steps the venue's clock (the bots are gone: nothing decides any more) until every market in
+ * `positions` is determined, whereupon its mark is its payout (0 or $1, SimExchange.mark). False
+ * when one is not within SETTLE_WITHIN_MS.
+ */
+function settle(v: Venue, positions: ReadonlyMap<string, number>): boolean {
+  const ex = v.sim.exchange;
+  const open = () =>
+    [...positions.keys()].filter((t) => {
+      const st = ex.markets.get(t)?.status;
+      return st !== "determined" && st !== "finalized";
+    });
+  for (let ran = 0; open().length > 0; ran += SETTLE_STEP_MS) {
+    if (ran >= SETTLE_WITHIN_MS) return false;
+    v.step(SETTLE_STEP_MS);
+  }
+  return true;
+}
+
 export async function runParity(o: ParityOptions): Promise<ParityRow> {
   const dirA = tempDir(`parity-live-${o.seed}`);
   const dirB = tempDir(`parity-paper-${o.seed}`);
@@ -231,7 +262,11 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     const liveFills = fills(join(dirA, "data/kalshi.sqlite"), false);
     const paperFills = fills(join(dirB, "data/kalshi.sqlite"), true);
     const notional = liveFills.reduce((s, f) => s + f.price * f.count, 0);
-    return { seed: o.seed, livePnl, livePnlAtPaperMarks, paperPnl, notional, liveFills, paperFills };
+    const settledA = settle(a, live.positions);
+    const settledB = settle(b, paper.positions);
+    const liveSettled = settledA ? live.cashMicros + positionsValue(a, live.positions) - PARITY_START_MICROS : null;
+    const paperSettled = settledB ? paper.cashMicros + positionsValue(b, paper.positions) - PARITY_START_MICROS : null;
+    return { seed: o.seed, livePnl, livePnlAtPaperMarks, paperPnl, liveSettled, paperSettled, notional, liveFills, paperFills };
   } finally {
     await a.stop();
     await b.stop();
