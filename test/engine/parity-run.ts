@@ -169,7 +169,16 @@ async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions)
       const r = await idle(i + 1, `idle after cycle ${i + 1}`);
       slipped = Math.max(slipped, r.cycles - (i + 1));
       if (i < o.cycles) {
-        v.step(o.stepMs);
+        // The daemon stands still while the venue moves (as the venue's clock stands still while the
+        // daemon works): the step's frames wait in its socket and reach it as one burst, however this
+        // machine would have split them into reads, so what it decides depends on the frames and
+        // their order alone.
+        bot.proc.kill("SIGSTOP");
+        try {
+          v.step(o.stepMs);
+        } finally {
+          bot.proc.kill("SIGCONT");
+        }
         await idle(i + 1, `idle after step ${i + 1}`);
       }
     }
