@@ -270,6 +270,19 @@ class BotRun {
     this.engine?.requestFullLoad();
     this.wake?.();
   };
+  /**
+   * SIGUSR2, stepped venue only (exchange.clock): every frame of the step is in, answer the moves
+   * held since (Reactor.release; a harness stepping a local exchange sends it once the daemon is
+   * idle after the step).
+   */
+  private readonly sigusr2 = () => {
+    this.reactor?.release();
+    // A release with nothing to answer still changes the idle line (its count).
+    setImmediate(this.idleCheck);
+  };
+  private get stepped(): boolean {
+    return this.cfg.exchange.clock === "stepped";
+  }
   /** Cycles this process finished, between cycles now, a reactive pass running: the idle report. */
   private cyclesDone = 0;
   private betweenNow = false;
@@ -296,6 +309,7 @@ class BotRun {
     process.on("SIGTERM", this.sigterm);
     process.on("SIGINT", this.sigint);
     process.on("SIGUSR1", this.sigusr1);
+    if (this.stepped && !this.opts.once) process.on("SIGUSR2", this.sigusr2);
     this.stopWatchdog = startSdWatchdog(() => loopAlive(this.lastIterationEnd, monoNow(), this.intervalMs));
     // The daemon's JIT compiles only what runs often (see DAEMON_JIT_POLICY); --once is one cycle.
     if (!this.opts.once) Bun.unsafe.setJITPolicy(DAEMON_JIT_POLICY);
@@ -486,7 +500,7 @@ class BotRun {
         paper: dryRun,
         // Stepped: the passes' gap is measured on the exchange's time, as the frames carry it.
         ...(this.exchangeClock && !this.exchangeClock.runs
-          ? { now: () => this.exchangeClock!.now() ?? Number.NEGATIVE_INFINITY, clockRuns: false }
+          ? { now: () => this.exchangeClock!.now() ?? Number.NEGATIVE_INFINITY, clockRuns: false, holdUntilReleased: true }
           : {}),
         // Paper too: the same decisions as live, only the transport and its fill model differ.
         narrow: (t: string, at: number) => engine.requote(t, at),
@@ -744,7 +758,12 @@ class BotRun {
       void engine.quiesce().then(this.idleCheck);
       return;
     }
-    this.idleReport.note({ cycles: this.cyclesDone, frames: live.ws.stats.frames, requests: session.client.requestsSent });
+    this.idleReport.note({
+      cycles: this.cyclesDone,
+      frames: live.ws.stats.frames,
+      requests: session.client.requestsSent,
+      ...(this.stepped ? { releases: reactor.releases } : {}),
+    });
   };
   private idleCheckQueued: ReturnType<typeof setImmediate> | null = null;
 
@@ -860,6 +879,7 @@ class BotRun {
     process.off("SIGTERM", this.sigterm);
     process.off("SIGINT", this.sigint);
     process.off("SIGUSR1", this.sigusr1);
+    process.off("SIGUSR2", this.sigusr2);
     this.stopWatchdog();
     try {
       await this.session?.close();

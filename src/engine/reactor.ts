@@ -36,6 +36,14 @@ export interface ReactorOptions {
    */
   clockRuns?: boolean;
   /**
+   * Stepped venue driven by a harness: book moves are collected but neither the narrow path nor a
+   * pass answers them until `release()` (the harness: every frame of the step is in). A stepped
+   * venue's step happens at one instant for a bot's orders (it answers none until the step is over),
+   * so answering after the whole step loses nothing, and what is decided then depends on the
+   * frames and their order, not on how this machine split them into reads.
+   */
+  holdUntilReleased?: boolean;
+  /**
    * The narrow requote path (Engine.requote), tried before the market is left pending for a pass:
    * "taken" needs no pass for it, "shared" and null do. Tried once the frames that arrived together
    * are all applied (setImmediate after the update), not on the first of them: a sweep through our
@@ -69,6 +77,10 @@ export class Reactor {
   private readonly reconcileGapMs: number;
   private readonly now: () => number;
   private readonly clockRuns: boolean;
+  /** holdUntilReleased: reactions wait for release() (true), or a release is being answered (false). */
+  private holding: boolean;
+  /** Releases answered so far (the idle report says so, for the harness). */
+  releases = 0;
 
   constructor(
     private readonly live: LiveBooks,
@@ -78,6 +90,7 @@ export class Reactor {
     this.reconcileGapMs = o.reconcileGapMs ?? 2_000;
     this.now = o.now ?? monoNow;
     this.clockRuns = o.clockRuns ?? true;
+    this.holding = o.holdUntilReleased ?? false;
     this.offs.push(
       live.onUpdate((ticker, cause, own) => {
         // A stepped clock moved only by frames: a pass waiting for it may be due now.
@@ -92,11 +105,11 @@ export class Reactor {
         if (!this.o.moved(ticker)) return;
         if (this.o.narrow && !this.pending.has(ticker)) {
           if (!this.narrowQueue.has(ticker)) this.narrowQueue.set(ticker, this.live.ws.lastFrameAt);
-          this.narrowFlush ??= setImmediate(() => this.flushNarrow());
+          if (!this.holding) this.narrowFlush ??= setImmediate(() => this.flushNarrow());
           return;
         }
         this.pending.add(ticker);
-        this.ask();
+        if (!this.holding) this.ask();
       }),
     );
     if (!o.paper) {
@@ -150,9 +163,26 @@ export class Reactor {
     return !this.o.paper && (this.fillsArrived || (this.live.fillGap && this.live.ws.connected));
   }
 
+  /**
+   * holdUntilReleased: answer the moves collected so far now (the narrow path first, then a pass),
+   * and hold again from the next cycle on.
+   */
+  release(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.releases++;
+    // The gaps between passes are for a running feed: a release is answered at once.
+    this.lastPassAt = this.lastReconcileAt = Number.NEGATIVE_INFINITY;
+    this.flushNarrow();
+    // One narrow round and one pass answer a release; then moves are held again (take()).
+    if (this.pending.size > 0 || this.wantsReconcile()) this.ask();
+    else this.holding = true;
+  }
+
   /** When the next pass may start (ms epoch), or Infinity when nothing asks for one. */
   dueAt(): number {
     let due = Number.POSITIVE_INFINITY;
+    if (this.holding) return due;
     if (this.wantsReconcile()) due = Math.max(this.lastPassAt + this.minGapMs, this.lastReconcileAt + this.reconcileGapMs);
     for (const t of this.pending) {
       if (this.filled.has(t)) continue;
@@ -199,7 +229,7 @@ export class Reactor {
    * is still to be looked at (after the frames being applied: setImmediate).
    */
   idle(): "idle" | "settling" | "due" {
-    if (this.narrowFlush !== null || this.narrowQueue.size > 0) return "settling";
+    if (this.narrowFlush !== null || (this.narrowQueue.size > 0 && !this.holding)) return "settling";
     const due = this.dueAt();
     if (due === Number.POSITIVE_INFINITY) return "idle";
     // On a stepped clock a pass due later waits for the exchange: nothing here will run it meanwhile.
@@ -229,6 +259,7 @@ export class Reactor {
     }
     this.lastPassAt = now;
     if (reconcile) this.lastReconcileAt = now;
+    if (this.o.holdUntilReleased) this.holding = true;
     return work;
   }
 
@@ -238,6 +269,7 @@ export class Reactor {
    * reconciliation, must still ask for a pass.)
    */
   cycleStarting(): void {
+    this.holding = this.o.holdUntilReleased ?? false;
     this.narrowQueue.clear();
     this.narrowAt.clear();
     this.pending.clear();

@@ -130,11 +130,11 @@ function trace(v: Venue, file: string): void {
 }
 
 /** The last idle line of a daemon's output (src/engine/idle-report.ts), or null. */
-function lastIdle(output: string): { cycles: number; frames: number; requests: number } | null {
+function lastIdle(output: string): { cycles: number; frames: number; requests: number; releases: number } | null {
   const at = output.lastIndexOf("idle: after cycle ");
   if (at < 0) return null;
-  const m = /^idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent/.exec(output.slice(at, at + 120));
-  return m ? { cycles: Number(m[1]), frames: Number(m[2]), requests: Number(m[3]) } : null;
+  const m = /^idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent(?:, (\d+) releases)?/.exec(output.slice(at, at + 140));
+  return m ? { cycles: Number(m[1]), frames: Number(m[2]), requests: Number(m[3]), releases: Number(m[4] ?? 0) } : null;
 }
 
 /**
@@ -151,13 +151,13 @@ function lastIdle(output: string): { cycles: number; frames: number; requests: n
 async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions): Promise<number> {
   const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
   let slipped = 0;
-  const idle = (cycles: number, what: string) =>
+  const idle = (cycles: number, what: string, releases = 0) =>
     until(
       `${what} (seed ${o.seed})`,
       () => {
         const r = lastIdle(bot.output());
         const t = v.sim.traffic();
-        if (!r || r.cycles < cycles) return null;
+        if (!r || r.cycles < cycles || r.releases < releases) return null;
         if (r.frames !== t.framesSent || r.requests !== t.requestsReceived || t.requestsReceived !== t.requestsAnswered) return null;
         return r;
       },
@@ -181,6 +181,9 @@ async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions)
           bot.proc.kill("SIGCONT");
         }
         await idle(i + 1, `idle after step ${i + 1}`);
+        // Every frame of the step is in: the moves it held are answered now (exchange.clock stepped).
+        bot.proc.kill("SIGUSR2");
+        await idle(i + 1, `idle after the step's release ${i + 1}`, i + 1);
       }
     }
   } catch (e) {
