@@ -33,9 +33,10 @@
 // step, whatever the machine's timing. A cycle the daemon ran unasked is reported as a slipped
 // lockstep. The bots run with `exchange.clock: "stepped"`: their estimate of the exchange's time is
 // the newest time a venue sent (a delta's, a fill's, a balance read's), never run on this machine's
-// clock between samples, and the reactive passes' 250 ms gap is measured on it. Each daemon is
-// stopped (SIGSTOP) while its venue steps, so the step's frames reach it together. Not yet
-// deterministic per seed: README, Paper vs live, says what still depends on this machine.
+// clock between samples. Each daemon is stopped (SIGSTOP) while its venue steps, holds the step's
+// book moves until the bench, once it is idle after the step, sends SIGUSR2 (then a narrow round
+// and one pass answer them), and so decides on the frames and their order, not on this machine's
+// timing: a seed gives the same figures run to run (README, Paper vs live).
 // KALSHI_PARITY_TRACE=DIR writes each venue's trades (with the taker's order) and live's order
 // events to DIR/seed-N-{live,paper}.jsonl, to tell why a fill happened on one venue only.
 import { formatDollars2 } from "../../src/kalshi/money.ts";

@@ -142,9 +142,9 @@ function lastIdle(output: string): { cycles: number; frames: number; requests: n
  * after everything the venue sent it: the daemon's last idle line (no cycle or pass running or due,
  * no narrow requote deciding or on the wire) counts as many frames received as the venue sent and as
  * many requests as the venue received, all answered. Then one step (the daemon stopped meanwhile:
- * SIGSTOP, SIGCONT), then idle again (the passes the
- * step's deltas asked for have run), then a cycle asked for by SIGUSR1 (the cycle interval never runs
- * out), and idle again. So both daemons decide in the same phase of every step, whatever either
+ * SIGSTOP, SIGCONT), then idle again (every frame of the step in; the moves held: exchange.clock
+ * stepped), then SIGUSR2 (the held moves answered) and idle again, then a cycle asked for by SIGUSR1
+ * (the cycle interval never runs out), and idle again. So both daemons decide in the same phase of every step, whatever either
  * machine's timing: the venues' clocks stand still while their daemons work. Returns the cycles the
  * daemon ran unasked (a timer of the daemon's own: the lockstep slipped).
  */
