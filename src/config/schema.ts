@@ -28,7 +28,7 @@ export const exchangeSchema = z
       .enum(["running", "stepped"])
       .default("running")
       .describe(
-        "running: the exchange's time runs between its messages (estimated on this machine's monotonic clock); stepped (environment sim only): a local exchange whose clock a harness steps, the exchange's time is the newest it sent",
+        "running: the exchange's time runs between its messages (estimated on this machine's monotonic clock); stepped (environment sim only): a local exchange whose clock a harness steps, the exchange's time is the newest it sent and the daemon holds book moves until SIGUSR2",
       ),
   })
   .refine((e) => e.clock === "running" || e.environment === "sim", {
