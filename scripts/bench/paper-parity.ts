@@ -21,15 +21,22 @@
 // the marks of a book without our quotes (live's last ones are cancelled on A before it is valued).
 // "gap, same marks" values live's holdings at venue B's marks too: the end marks of the two venues
 // differ where live's orders changed A's book (a maker that traded with live's quote is gone from A),
-// and that moves the gap with identical fills; what is left is the fills' alone.
+// and that moves the gap with identical fills; what is left is the fills' alone. "settled": both
+// P&Ls once every market either side holds is determined (each venue's clock stepped on after the
+// last cycle, no more decisions; positions at their payout): what a trader earns, which no one's
+// orders move.
 // `--bot daemon`: instead of a `--once` run per step, one daemon per venue (WebSocket books: paper
 // checks every book delta for a cross of its resting orders). Each venue is stepped only when its
 // daemon is idle after everything the venue sent it (its idle line counts every frame the venue sent
 // and every request the venue received, answered; no pass running or due), and each cycle is asked
 // for (SIGUSR1) once the daemon is idle after the step: both daemons decide in the same phase of every
 // step, whatever the machine's timing. A cycle the daemon ran unasked is reported as a slipped
-// lockstep. What still runs on the machine's clock: the reactive passes' 250 ms debounce (a pass waits
-// for it, the venue stands still meanwhile) and the exchange clock's estimate between samples.
+// lockstep. The bots run with `exchange.clock: "stepped"`: their estimate of the exchange's time is
+// the newest time a venue sent (a delta's, a fill's, a balance read's), never run on this machine's
+// clock between samples. Each daemon is stopped (SIGSTOP) while its venue steps, holds the step's
+// book moves until the bench, once it is idle after the step, sends SIGUSR2 (then a narrow round
+// and one pass answer them), and so decides on the frames and their order, not on this machine's
+// timing: a seed gives the same figures run to run (README, Paper vs live).
 // KALSHI_PARITY_TRACE=DIR writes each venue's trades (with the taker's order) and live's order
 // events to DIR/seed-N-{live,paper}.jsonl, to tell why a fill happened on one venue only.
 import { formatDollars2 } from "../../src/kalshi/money.ts";
@@ -61,6 +68,9 @@ const TTL_S = argv.includes("--ttl-s") ? Number(arg("ttl-s", "60")) : BOT === "d
 if (FLOW !== "reactive" && FLOW !== "fixed") throw new Error(`--flow: reactive or fixed, not ${FLOW}`);
 type Fill = ParityFill;
 type Row = ParityRow;
+/** Paper − live at settlement as a share of live notional (null: not settled, or no notional). */
+const settledGap = (r: Row): number | null =>
+  r.liveSettled === null || r.paperSettled === null || r.notional === 0 ? null : (r.paperSettled - r.liveSettled) / r.notional;
 const runOne = (strategy: string, seed: number): Promise<Row> =>
   runParity({
     strategy,
@@ -89,6 +99,9 @@ for (const strategy of STRATEGIES) {
     "live notional",
     "gap % notional",
     "gap, same marks",
+    "settled live",
+    "settled paper",
+    "gap, settled",
     "fills live",
     "fills paper",
     "fill ratio",
@@ -106,6 +119,9 @@ for (const strategy of STRATEGIES) {
       usd(r.notional),
       pct(gap),
       pct(r.notional > 0 ? (r.paperPnl - r.livePnlAtPaperMarks) / r.notional : 0),
+      r.liveSettled === null ? "-" : usd(r.liveSettled),
+      r.paperSettled === null ? "-" : usd(r.paperSettled),
+      settledGap(r) === null ? "-" : pct(settledGap(r)!),
       mix(r.liveFills),
       mix(r.paperFills),
       ratio.toFixed(2),
@@ -123,6 +139,9 @@ for (const strategy of STRATEGIES) {
     usd(notional),
     pct(notional > 0 ? sum((r) => r.paperPnl - r.livePnl) / notional : 0),
     pct(notional > 0 ? sum((r) => r.paperPnl - r.livePnlAtPaperMarks) / notional : 0),
+    rows.every((r) => r.liveSettled !== null) ? usd(sum((r) => r.liveSettled!)) : "-",
+    rows.every((r) => r.paperSettled !== null) ? usd(sum((r) => r.paperSettled!)) : "-",
+    rows.every((r) => settledGap(r) !== null) && notional > 0 ? pct(sum((r) => r.paperSettled! - r.liveSettled!) / notional) : "-",
     String(lf),
     String(pf),
     (lf > 0 ? pf / lf : 0).toFixed(2),
@@ -155,6 +174,16 @@ for (const strategy of STRATEGIES) {
   ).length;
   console.log(`the same with fills counted in contracts rather than fill rows: ${metContracts} of ${rows.length}`);
   console.log(
-    `the same (fill rows) with live's holdings valued at venue B's marks, as paper's are (the fills' gap alone): ${metSameMarks} of ${rows.length}\n`,
+    `the same (fill rows) with live's holdings valued at venue B's marks, as paper's are (the fills' gap alone): ${metSameMarks} of ${rows.length}`,
   );
+  const metSettled = rows.filter((r) => {
+    const g = settledGap(r);
+    return (
+      g !== null &&
+      Math.abs(g) <= 0.01 &&
+      r.liveFills.length > 0 &&
+      Math.abs(r.paperFills.length - r.liveFills.length) <= r.liveFills.length * 0.25
+    );
+  }).length;
+  console.log(`the same (fill rows) with both P&Ls at settlement (cash + payouts): ${metSettled} of ${rows.length}\n`);
 }

@@ -24,6 +24,16 @@ export const exchangeSchema = z
       .boolean()
       .default(false)
       .describe("Use api.elections.kalshi.com / demo-api.kalshi.co instead of the dedicated hosts"),
+    clock: z
+      .enum(["running", "stepped"])
+      .default("running")
+      .describe(
+        "running: the exchange's time runs between its messages (estimated on this machine's monotonic clock); stepped (environment sim only): a local exchange whose clock a harness steps, the exchange's time is the newest it sent and the daemon holds book moves until SIGUSR2",
+      ),
+  })
+  .refine((e) => e.clock === "running" || e.environment === "sim", {
+    path: ["clock"],
+    message: '"stepped" is for a local exchange (environment "sim"): a real exchange\'s clock runs',
   })
   .prefault({});
 

@@ -224,6 +224,7 @@ class BotRun {
   private stopPresigning: (() => void) | undefined;
   private reactor: Reactor | null = null;
   private engine: Engine | null = null;
+  private exchangeClock: ExchangeClock | null = null;
   private lockLost = false;
   private stopping = false;
   private wake: (() => void) | null = null;
@@ -269,6 +270,19 @@ class BotRun {
     this.engine?.requestFullLoad();
     this.wake?.();
   };
+  /**
+   * SIGUSR2, stepped venue only (exchange.clock): every frame of the step is in, answer the moves
+   * held since (Reactor.release; a harness stepping a local exchange sends it once the daemon is
+   * idle after the step).
+   */
+  private readonly sigusr2 = () => {
+    this.reactor?.release();
+    // A release with nothing to answer still changes the idle line (its count).
+    setImmediate(this.idleCheck);
+  };
+  private get stepped(): boolean {
+    return this.cfg.exchange.clock === "stepped";
+  }
   /** Cycles this process finished, between cycles now, a reactive pass running: the idle report. */
   private cyclesDone = 0;
   private betweenNow = false;
@@ -295,6 +309,7 @@ class BotRun {
     process.on("SIGTERM", this.sigterm);
     process.on("SIGINT", this.sigint);
     process.on("SIGUSR1", this.sigusr1);
+    if (this.stepped && !this.opts.once) process.on("SIGUSR2", this.sigusr2);
     this.stopWatchdog = startSdWatchdog(() => loopAlive(this.lastIterationEnd, monoNow(), this.intervalMs));
     // The daemon's JIT compiles only what runs often (see DAEMON_JIT_POLICY); --once is one cycle.
     if (!this.opts.once) Bun.unsafe.setJITPolicy(DAEMON_JIT_POLICY);
@@ -366,7 +381,9 @@ class BotRun {
     const sampler = new HeartbeatCounterSampler(limiter, () => this.live?.ws ?? null);
     this.heart.counters = () => sampler.read();
     // Paper stamps its fills on the exchange's clock, as the exchange stamps live ones; fee waivers are judged on it too.
-    const exchangeClock = new ExchangeClock();
+    // A stepped local exchange (exchange.clock): its time is the newest it sent, never run on this machine's clock.
+    const exchangeClock = new ExchangeClock(cfg.exchange.clock === "stepped" ? null : monoNow);
+    this.exchangeClock = exchangeClock;
     const marketData = new MarketDataSource(session.client, { signal: this.stopReads.signal, exchangeNow: () => exchangeClock.now() });
     const paperTransport = dryRun ? new PaperTransport(ledger, () => exchangeClock.now() ?? Date.now()) : null;
     const engine = new Engine({
@@ -442,6 +459,8 @@ class BotRun {
       ownOrders: !dryRun,
       lifecycle: true,
       logger: wsLogger(),
+      // Every frame's exchange time is a sample of the exchange's clock, taken before its listeners decide.
+      ...(this.exchangeClock ? { exchangeTime: (ms: number) => this.exchangeClock!.observe(ms) } : {}),
     });
     this.live = live;
     engine.live = live;
@@ -482,8 +501,12 @@ class BotRun {
         moved: (t) => engine.moved(t),
         ownMove: (t) => engine.ownMove(t),
         paper: dryRun,
-        // Live only: paper passes stay as they were.
-        ...(dryRun ? {} : { narrow: (t: string, at: number) => engine.requote(t, at) }),
+        // Stepped: the passes' gap is measured on the exchange's time, as the frames carry it.
+        ...(this.exchangeClock && !this.exchangeClock.runs
+          ? { now: () => this.exchangeClock!.now() ?? Number.NEGATIVE_INFINITY, clockRuns: false, holdUntilReleased: true }
+          : {}),
+        // Paper too: the same decisions as live, only the transport and its fill model differ.
+        narrow: (t: string, at: number) => engine.requote(t, at),
       });
     }
     log.info(`live books: WebSocket ${session.wsUrl}${this.reactor ? "; reacting to book moves between cycles" : ""}`);
@@ -738,7 +761,12 @@ class BotRun {
       void engine.quiesce().then(this.idleCheck);
       return;
     }
-    this.idleReport.note({ cycles: this.cyclesDone, frames: live.ws.stats.frames, requests: session.client.requestsSent });
+    this.idleReport.note({
+      cycles: this.cyclesDone,
+      frames: live.ws.stats.frames,
+      requests: session.client.requestsSent,
+      ...(this.stepped ? { releases: reactor.releases } : {}),
+    });
   };
   private idleCheckQueued: ReturnType<typeof setImmediate> | null = null;
 
@@ -854,6 +882,7 @@ class BotRun {
     process.off("SIGTERM", this.sigterm);
     process.off("SIGINT", this.sigint);
     process.off("SIGUSR1", this.sigusr1);
+    process.off("SIGUSR2", this.sigusr2);
     this.stopWatchdog();
     try {
       await this.session?.close();

@@ -955,8 +955,10 @@ export class Engine {
   }
 
   /** A decision's portfolio on the narrow path: the ledger's part (heldPortfolio) with the gate's cash and equity now. */
-  private narrowPortfolio(held: ReturnType<Engine["heldPortfolio"]>): PortfolioView {
-    const { cashMicros, equityMicros } = this.gate.snapshot;
+  private narrowPortfolio(held: ReturnType<Engine["heldPortfolio"]>, paperCash?: Micros): PortfolioView {
+    const { equityMicros } = this.gate.snapshot;
+    // Paper: the cash its book has free, as a pass decides on (passDecide).
+    const cashMicros = paperCash ?? this.gate.snapshot.cashMicros;
     return { cashMicros, positions: held.positions, restingOrders: held.restingOrders, inventory: held.inventory, equityMicros };
   }
 
@@ -1238,7 +1240,7 @@ export class Engine {
   private narrowDecide(ticker: string, burstAt: number): "taken" | "shared" | null {
     const stamps = this.narrowStamps;
     if (stamps) stamps.entry = monoNow();
-    if (this.busy || this.narrowInFlight || this.paper || this.d.mode !== "trade" || !this.narrowAllowed()) return null;
+    if (this.busy || this.narrowInFlight || this.d.mode !== "trade" || !this.narrowAllowed()) return null;
     const mm = this.strategies.find((s) => s.name === "market_maker");
     if (!mm) return null;
     const base = this.passBase();
@@ -1247,11 +1249,16 @@ export class Engine {
     if (this.om.needsReconcile) return this.narrowDeclined(ticker, "an order outcome to look up first");
     if (this.om.filledSinceReconcile.has(ticker)) return this.narrowDeclined(ticker, "own fill not reconciled yet");
     if (stamps) stamps.guarded = monoNow();
+    // The market's view as a pass makes it; paper's (its fills from the deltas so far applied, its
+    // quotes in the book) writes the ledger, so before the decision's read-only span.
+    const m = this.view.refreshView(base.md, ticker)!;
+    this.paperUpkeep?.setMarkets(base.md);
+    const view = this.paperUpkeep ? base.md.markets.get(ticker)! : m;
     // The decision's ledger reads under one write check (Ledger.readOnly): it writes nothing, its
     // mid history row included (written once the request left, or at once when none goes).
     let intents: Intent[] | string | null = null;
     try {
-      intents = this.d.ledger.readOnly(() => this.narrowIntents(mm, base, ticker, burstAt));
+      intents = this.d.ledger.readOnly(() => this.narrowIntents(mm, base, view, burstAt));
     } finally {
       if (!Array.isArray(intents) || intents.length === 0) this.mids?.writeLater();
     }
@@ -1265,27 +1272,28 @@ export class Engine {
   }
 
   /** market_maker's intents on `ticker` alone, or why the narrow path leaves it (null: silently). Reads only. */
-  private narrowIntents(mm: EnabledStrategy, base: PassBase, ticker: string, burstAt: number): Intent[] | string | null {
+  private narrowIntents(mm: EnabledStrategy, base: PassBase, m: MarketView, burstAt: number): Intent[] | string | null {
     const { live, md, cycleId } = base;
     const { ledger } = this.d;
+    const ticker = m.ticker;
     if (ledger.blockedTickers().has(ticker)) return "an order outcome unknown here";
     const mine = this.view.passMarkets(mm, NO_MARKETS);
     const rel = mm.strategy.relevance;
     const limit = rel?.unit === "market" ? (rel.top?.limit(mm.params) ?? Infinity) : 0;
     if (!mine?.has(ticker) || mine.size > limit) return null;
-    const m = this.view.refreshView(md, ticker)!;
     const held = this.heldPortfolio();
     const own = held.restingOrders.filter((o) => o.ticker === ticker && o.strategy === mm.name);
     const removed = live.removedSince(ticker, burstAt);
     if (removed === null) return "too many book changes since the update to tell a sweep";
     if (sweptTowardOurs(removed, own)) return "a level at or before our quote lost size: a sweep toward it may be under way";
-    if (!ownQuotesIntact(own, (leg, price) => live.sizeAt(ticker, leg, price)))
+    // Paper's fills are its own model's, applied above: the venue's book never shows paper quotes.
+    if (!this.paper && !ownQuotesIntact(own, (leg, price) => live.sizeAt(ticker, leg, price)))
       return "the book does not show our quotes as the ledger has them";
     const stratNow = this.exchangeClock.now() ?? Date.now();
     const since = mm.strategy.fillsSince?.(mm.params, stratNow);
     const ownFills = since === undefined ? undefined : ledger.strategyFills(mm.name, since);
     if (ownFills?.some((f) => f.ticker !== ticker)) return null;
-    const portfolio = this.narrowPortfolio(held);
+    const portfolio = this.narrowPortfolio(held, this.paperUpkeep?.availableMicros());
     const markets = new Map([[ticker, m]]);
     const hist = mm.strategy.historyFor?.(markets, mm.params, portfolio, stratNow) ?? null;
     this.mids ??= ledger.midHistory();
@@ -1322,9 +1330,12 @@ export class Engine {
       first.at = monoNow();
       if (om) ({ judged, written } = om);
     };
+    const execStart = Date.now();
     try {
       const exec = await this.om.execute(intents, base.cycleId);
       client.beforeFetch = null;
+      // Paper: its new quotes stamped with the market's newest print, as after a pass (passExecute).
+      await this.paperUpkeep?.stampSince(execStart, false);
       // The mid history row of this decision, kept off the path to the request (a failure above
       // leaves it to the next narrow decision to write).
       this.mids?.writeLater();
@@ -1339,7 +1350,7 @@ export class Engine {
       }
       this.d.log(
         "debug",
-        `narrow requote ${ticker}: ${what}${sent ? `; frame→fetch ${(first.at - frameAt).toFixed(3)} ms${this.narrowStepLine(frameAt, judged, written, first.at)}` : "; nothing sent"}`,
+        `narrow requote ${ticker}: ${what}${this.paper ? " (paper)" : sent ? `; frame→fetch ${(first.at - frameAt).toFixed(3)} ms${this.narrowStepLine(frameAt, judged, written, first.at)}` : "; nothing sent"}`,
       );
     } catch (e) {
       // The ledger is written before every request: nothing went out unrecorded; the next pass or cycle decides again.

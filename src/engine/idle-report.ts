@@ -11,9 +11,12 @@ export interface IdleCounts {
   frames: number;
   /** REST requests handed to fetch (KalshiClient.requestsSent). */
   requests: number;
+  /** Stepped venue (exchange.clock "stepped"): SIGUSR2 releases answered (Reactor.release). */
+  releases?: number;
 }
 
-const idleLine = (c: IdleCounts): string => `idle: after cycle ${c.cycles}, ${c.frames} frames received, ${c.requests} requests sent`;
+const idleLine = (c: IdleCounts): string =>
+  `idle: after cycle ${c.cycles}, ${c.frames} frames received, ${c.requests} requests sent${c.releases === undefined ? "" : `, ${c.releases} releases`}`;
 
 export class IdleReport {
   private last = "";

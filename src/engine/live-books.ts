@@ -104,6 +104,8 @@ export interface LiveBooksOptions {
    */
   lifecycle?: boolean;
   logger?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  /** Each exchange time a frame carries (a delta's, a print's, a fill's `ts_ms`), before its listeners run: the exchange clock's samples. */
+  exchangeTime?: (ms: number) => void;
   /** Wall clock (tests). */
   now?: () => number;
 }
@@ -166,6 +168,7 @@ export class LiveBooks {
   private readonly opts: Required<Pick<LiveBooksOptions, "trades" | "ownOrders" | "tradeRing" | "maxQueued" | "useYesPrice" | "lifecycle">>;
   private readonly log: NonNullable<LiveBooksOptions["logger"]>;
   private readonly now: () => number;
+  private readonly exchangeTime: (ms: number) => void;
   private scopeSet = new Set<string>();
   /** The market-filtered subscriptions (orderbook_delta, trade); null while the scope is empty. */
   private marketSubs: Subscription[] | null = null;
@@ -217,6 +220,7 @@ export class LiveBooks {
       lifecycle: opts.lifecycle ?? false,
     };
     this.log = opts.logger ?? (() => {});
+    this.exchangeTime = opts.exchangeTime ?? (() => {});
     this.now = opts.now ?? Date.now;
     for (const t of opts.tickers ?? []) this.scopeSet.add(t);
     this.detach = this.ws.on((e) => {
@@ -658,6 +662,7 @@ export class LiveBooks {
   }
 
   private handleDelta(d: WsMsg<"orderbook_delta">): void {
+    if (d.ts_ms !== undefined) this.exchangeTime(d.ts_ms);
     const b = this.ws.books.get(d.market_ticker);
     if (b?.trusted) {
       this.stats.deltas++;
@@ -676,6 +681,7 @@ export class LiveBooks {
     let ring = this.rings.get(t.market_ticker);
     if (!ring) this.rings.set(t.market_ticker, (ring = new TradeRing(this.opts.tradeRing)));
     const tsMs = t.ts_ms ?? (t.ts !== undefined ? t.ts * 1000 : this.now());
+    if (t.ts_ms !== undefined || t.ts !== undefined) this.exchangeTime(tsMs);
     ring.push({
       ticker: t.market_ticker,
       price: t.yes_price_dollars,
@@ -687,6 +693,7 @@ export class LiveBooks {
   }
 
   private handleFill(f: WsMsg<"fill">): void {
+    if (f.ts_ms !== undefined) this.exchangeTime(f.ts_ms);
     const fill: LiveFill = {
       tradeId: f.trade_id,
       orderId: f.order_id,

@@ -27,8 +27,22 @@ export interface ReactorOptions {
   minGapMs?: number;
   /** Minimum time between two reactive REST reconciliations (default 2 s). */
   reconcileGapMs?: number;
-  /** Monotonic milliseconds (default): `wait`'s deadline is on this clock. */
+  /** The clock the gaps between passes are measured on: monotonic milliseconds (default), or the exchange's. */
   now?: () => number;
+  /**
+   * False when `now` is a stepped exchange's clock (exchange.clock "stepped"): it moves only by the
+   * exchange's frames, so a pass due later on it waits for a frame that moves it (or the next cycle,
+   * which covers what is pending), never for this machine's time. Default true.
+   */
+  clockRuns?: boolean;
+  /**
+   * Stepped venue driven by a harness: book moves are collected but neither the narrow path nor a
+   * pass answers them until `release()` (the harness: every frame of the step is in). A stepped
+   * venue's step happens at one instant for a bot's orders (it answers none until the step is over),
+   * so answering after the whole step loses nothing, and what is decided then depends on the
+   * frames and their order, not on how this machine split them into reads.
+   */
+  holdUntilReleased?: boolean;
   /**
    * The narrow requote path (Engine.requote), tried before the market is left pending for a pass:
    * "taken" needs no pass for it, "shared" and null do. Tried once the frames that arrived together
@@ -62,6 +76,11 @@ export class Reactor {
   private readonly minGapMs: number;
   private readonly reconcileGapMs: number;
   private readonly now: () => number;
+  private readonly clockRuns: boolean;
+  /** holdUntilReleased: reactions wait for release() (true), or a release is being answered (false). */
+  private holding: boolean;
+  /** Releases answered so far (the idle report says so, for the harness). */
+  releases = 0;
 
   constructor(
     private readonly live: LiveBooks,
@@ -70,8 +89,12 @@ export class Reactor {
     this.minGapMs = o.minGapMs ?? 250;
     this.reconcileGapMs = o.reconcileGapMs ?? 2_000;
     this.now = o.now ?? monoNow;
+    this.clockRuns = o.clockRuns ?? true;
+    this.holding = o.holdUntilReleased ?? false;
     this.offs.push(
       live.onUpdate((ticker, cause, own) => {
+        // A stepped clock moved only by frames: a pass waiting for it may be due now.
+        if (!this.clockRuns && this.pending.size > 0) this.kick?.();
         if (cause === "trade") return;
         // Our own quote landing is not news: it would only cost a pass (and the debounce gap after
         // it) that finds nothing to do. Unless the market already moved for someone else's reason.
@@ -82,11 +105,11 @@ export class Reactor {
         if (!this.o.moved(ticker)) return;
         if (this.o.narrow && !this.pending.has(ticker)) {
           if (!this.narrowQueue.has(ticker)) this.narrowQueue.set(ticker, this.live.ws.lastFrameAt);
-          this.narrowFlush ??= setImmediate(() => this.flushNarrow());
+          if (!this.holding) this.narrowFlush ??= setImmediate(() => this.flushNarrow());
           return;
         }
         this.pending.add(ticker);
-        this.ask();
+        if (!this.holding) this.ask();
       }),
     );
     if (!o.paper) {
@@ -140,9 +163,26 @@ export class Reactor {
     return !this.o.paper && (this.fillsArrived || (this.live.fillGap && this.live.ws.connected));
   }
 
+  /**
+   * holdUntilReleased: answer the moves collected so far now (the narrow path first, then a pass),
+   * and hold again from the next cycle on.
+   */
+  release(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.releases++;
+    // The gaps between passes are for a running feed: a release is answered at once.
+    this.lastPassAt = this.lastReconcileAt = Number.NEGATIVE_INFINITY;
+    this.flushNarrow();
+    // One narrow round and one pass answer a release; then moves are held again (take()).
+    if (this.pending.size > 0 || this.wantsReconcile()) this.ask();
+    else this.holding = true;
+  }
+
   /** When the next pass may start (ms epoch), or Infinity when nothing asks for one. */
   dueAt(): number {
     let due = Number.POSITIVE_INFINITY;
+    if (this.holding) return due;
     if (this.wantsReconcile()) due = Math.max(this.lastPassAt + this.minGapMs, this.lastReconcileAt + this.reconcileGapMs);
     for (const t of this.pending) {
       if (this.filled.has(t)) continue;
@@ -161,12 +201,14 @@ export class Reactor {
       for (;;) {
         if (stopped()) return "timeout";
         const now = this.now();
+        const mono = monoNow();
         if (this.dueAt() <= now) return "pass";
-        if (now >= untilMs) return "timeout";
-        const until = Math.min(untilMs, this.dueAt());
+        if (mono >= untilMs) return "timeout";
+        // A pass due later on a stepped clock comes with the frame that moves it (the listener kicks).
+        const untilPass = this.clockRuns ? this.dueAt() - now : Number.POSITIVE_INFINITY;
         await new Promise<void>((resolve) => {
           // Re-checked at least every second (signals, the cycle's deadline).
-          const t = setTimeout(resolve, Math.max(0, Math.min(1_000, until - now)));
+          const t = setTimeout(resolve, Math.max(0, Math.min(1_000, untilMs - mono, untilPass)));
           const wake = () => {
             clearTimeout(t);
             this.kick = null;
@@ -187,8 +229,11 @@ export class Reactor {
    * is still to be looked at (after the frames being applied: setImmediate).
    */
   idle(): "idle" | "settling" | "due" {
-    if (this.narrowFlush !== null || this.narrowQueue.size > 0) return "settling";
-    return this.dueAt() === Number.POSITIVE_INFINITY ? "idle" : "due";
+    if (this.narrowFlush !== null || (this.narrowQueue.size > 0 && !this.holding)) return "settling";
+    const due = this.dueAt();
+    if (due === Number.POSITIVE_INFINITY) return "idle";
+    // On a stepped clock a pass due later waits for the exchange: nothing here will run it meanwhile.
+    return this.clockRuns || due <= this.now() ? "due" : "idle";
   }
 
   /** Hand out the work of a due pass and start its gap. */
@@ -214,6 +259,7 @@ export class Reactor {
     }
     this.lastPassAt = now;
     if (reconcile) this.lastReconcileAt = now;
+    if (this.o.holdUntilReleased) this.holding = true;
     return work;
   }
 
@@ -223,6 +269,7 @@ export class Reactor {
    * reconciliation, must still ask for a pass.)
    */
   cycleStarting(): void {
+    this.holding = this.o.holdUntilReleased ?? false;
     this.narrowQueue.clear();
     this.narrowAt.clear();
     this.pending.clear();

@@ -62,6 +62,57 @@ describe("daemon idle line and SIGUSR1", () => {
     }, 120_000);
   }
 
+  test("stepped venue (exchange.clock stepped): a book move is held until SIGUSR2, then answered; the idle line counts the release", async () => {
+    const dir = tempDir("daemon-release-");
+    const v = await startVenue(dir, { seed: 1, scenario });
+    try {
+      const strategies = quietMakerOnly({ stop_before_close_minutes: 0 });
+      const cfg = writeBotConfig(dir, v, {
+        exchange: { clock: "stepped" },
+        trading: { dry_run: true, cycle_interval_seconds: 86_400, strategies },
+      });
+      const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
+      const RELEASED = /idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent, (\d+) releases/g;
+      const idle = (releases: number) =>
+        until(
+          `idle after ${releases} releases, matching the exchange's traffic`,
+          () => {
+            const m = [...bot.output().matchAll(RELEASED)].at(-1);
+            const t = v.sim.traffic();
+            return m && Number(m[4]) === releases && Number(m[2]) === t.framesSent && t.requestsReceived === t.requestsAnswered
+              ? bot.output().length
+              : null;
+          },
+          30_000,
+        );
+      await idle(0);
+      // Another account bids just under the ask: the market's fair value moves, our quotes would
+      // follow; held, nothing decides on it yet.
+      const ex = v.sim.exchange;
+      ex.addAccount(new Account("poker", 1_000_000_000_000));
+      const o0 = bot.output().length;
+      const top = ex.top(TICKER);
+      ex.placeOrder("poker", {
+        ticker: TICKER,
+        side: "bid",
+        price: top.ask - 100,
+        count: 5_000,
+        tif: "good_till_canceled",
+        stp: "taker_at_cross",
+      });
+      const held = await idle(0);
+      const answers = /reactive pass: |narrow requote /;
+      expect(bot.output().slice(o0, held)).not.toMatch(answers);
+      // The harness says the step is in: the held move is answered, once, and the line counts it.
+      bot.proc.kill("SIGUSR2");
+      await idle(1);
+      expect(bot.output().slice(held)).toMatch(answers);
+      expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+    } finally {
+      await v.stop();
+    }
+  }, 120_000);
+
   test("--once: SIGUSR1 in the middle of the run is ignored; the cycle finishes and the run exits 0", async () => {
     const dir = tempDir("once-usr1-");
     // Every request answered 300 ms late: the one cycle takes seconds, time to signal it mid-run.

@@ -29,6 +29,20 @@ describe("ExchangeClock", () => {
     clock.observe(ex + 10_000); // the exchange is further on than the estimate: followed
     expect(clock.now()).toBe(ex + 10_000);
   });
+
+  test("a stepped exchange's clock (exchange.clock stepped, sim only) is the newest time it sent, whatever time passes here", () => {
+    const clock = new ExchangeClock(null);
+    expect(clock.runs).toBe(false);
+    const ex = Date.UTC(2026, 11, 4, 12, 0, 0);
+    clock.observe(ex);
+    expect(clock.now()).toBe(ex);
+    clock.observe(ex - 1); // older: ignored
+    clock.observe(ex + 27_000);
+    expect(clock.now()).toBe(ex + 27_000);
+    expect(configSchema.parse({ exchange: { clock: "stepped" } }).exchange.clock).toBe("stepped");
+    expect(configSchema.safeParse({ exchange: { environment: "demo", clock: "stepped" } }).success).toBe(false);
+    expect(configSchema.parse({}).exchange.clock).toBe("running");
+  });
 });
 
 describe("expiry and renewal", () => {

@@ -37,6 +37,14 @@ export interface ParityRow {
    * is left of the gap then is the fills', not the two venues' marks at the end. */
   livePnlAtPaperMarks: number;
   paperPnl: number;
+  /**
+   * Both P&Ls at settlement: after the last cycle, with no more decisions, each venue's clock is
+   * stepped until every market either side holds is determined, and positions are worth their
+   * payout (cash + payouts − the start). What a trader earns, and no one's orders move it; null when
+   * a held market is not determined within SETTLE_WITHIN_MS of market time.
+   */
+  liveSettled: number | null;
+  paperSettled: number | null;
   /** Σ price × count of live's fills (micros × count units). */
   notional: number;
   liveFills: ParityFill[];
@@ -122,33 +130,34 @@ function trace(v: Venue, file: string): void {
 }
 
 /** The last idle line of a daemon's output (src/engine/idle-report.ts), or null. */
-function lastIdle(output: string): { cycles: number; frames: number; requests: number } | null {
+function lastIdle(output: string): { cycles: number; frames: number; requests: number; releases: number } | null {
   const at = output.lastIndexOf("idle: after cycle ");
   if (at < 0) return null;
-  const m = /^idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent/.exec(output.slice(at, at + 120));
-  return m ? { cycles: Number(m[1]), frames: Number(m[2]), requests: Number(m[3]) } : null;
+  const m = /^idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent(?:, (\d+) releases)?/.exec(output.slice(at, at + 140));
+  return m ? { cycles: Number(m[1]), frames: Number(m[2]), requests: Number(m[3]), releases: Number(m[4] ?? 0) } : null;
 }
 
 /**
  * One venue's daemon in lockstep with its market, each venue moved only when its daemon is idle
  * after everything the venue sent it: the daemon's last idle line (no cycle or pass running or due,
  * no narrow requote deciding or on the wire) counts as many frames received as the venue sent and as
- * many requests as the venue received, all answered. Then one step, then idle again (the passes the
- * step's deltas asked for have run), then a cycle asked for by SIGUSR1 (the cycle interval never runs
- * out), and idle again. So both daemons decide in the same phase of every step, whatever either
+ * many requests as the venue received, all answered. Then one step (the daemon stopped meanwhile:
+ * SIGSTOP, SIGCONT), then idle again (every frame of the step in; the moves held: exchange.clock
+ * stepped), then SIGUSR2 (the held moves answered) and idle again, then a cycle asked for by SIGUSR1
+ * (the cycle interval never runs out), and idle again. So both daemons decide in the same phase of every step, whatever either
  * machine's timing: the venues' clocks stand still while their daemons work. Returns the cycles the
  * daemon ran unasked (a timer of the daemon's own: the lockstep slipped).
  */
 async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions): Promise<number> {
   const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
   let slipped = 0;
-  const idle = (cycles: number, what: string) =>
+  const idle = (cycles: number, what: string, releases = 0) =>
     until(
       `${what} (seed ${o.seed})`,
       () => {
         const r = lastIdle(bot.output());
         const t = v.sim.traffic();
-        if (!r || r.cycles < cycles) return null;
+        if (!r || r.cycles < cycles || r.releases < releases) return null;
         if (r.frames !== t.framesSent || r.requests !== t.requestsReceived || t.requestsReceived !== t.requestsAnswered) return null;
         return r;
       },
@@ -161,8 +170,20 @@ async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions)
       const r = await idle(i + 1, `idle after cycle ${i + 1}`);
       slipped = Math.max(slipped, r.cycles - (i + 1));
       if (i < o.cycles) {
-        v.step(o.stepMs);
+        // The daemon stands still while the venue moves (as the venue's clock stands still while the
+        // daemon works): the step's frames wait in its socket and reach it as one burst, however this
+        // machine would have split them into reads, so what it decides depends on the frames and
+        // their order alone.
+        bot.proc.kill("SIGSTOP");
+        try {
+          v.step(o.stepMs);
+        } finally {
+          bot.proc.kill("SIGCONT");
+        }
         await idle(i + 1, `idle after step ${i + 1}`);
+        // Every frame of the step is in: the moves it held are answered now (exchange.clock stepped).
+        bot.proc.kill("SIGUSR2");
+        await idle(i + 1, `idle after the step's release ${i + 1}`, i + 1);
       }
     }
   } catch (e) {
@@ -172,6 +193,29 @@ async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions)
   const code = await bot.stop("SIGTERM", 30_000);
   if (code !== 0) throw new Error(`seed ${o.seed}: daemon exit ${code}\n${bot.output().slice(-3000)}`);
   return slipped;
+}
+
+/** Market time a held market may take to be determined after the run (the bench's markets close within a day). */
+const SETTLE_WITHIN_MS = 3 * 86_400_000;
+const SETTLE_STEP_MS = 600_000;
+
+/**
+ * Steps the venue's clock (the bots are gone: nothing decides any more) until every market in
+ * `positions` is determined, whereupon its mark is its payout (0 or $1, SimExchange.mark). False
+ * when one is not within SETTLE_WITHIN_MS.
+ */
+function settle(v: Venue, positions: ReadonlyMap<string, number>): boolean {
+  const ex = v.sim.exchange;
+  const open = () =>
+    [...positions.keys()].filter((t) => {
+      const st = ex.markets.get(t)?.status;
+      return st !== "determined" && st !== "finalized";
+    });
+  for (let ran = 0; open().length > 0; ran += SETTLE_STEP_MS) {
+    if (ran >= SETTLE_WITHIN_MS) return false;
+    v.step(SETTLE_STEP_MS);
+  }
+  return true;
 }
 
 export async function runParity(o: ParityOptions): Promise<ParityRow> {
@@ -194,15 +238,17 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
       [o.strategy]: { ...o.params, enabled: true },
     };
     // Quotes rest between runs as a daemon's would (the default cancels them at the end of each --once).
-    const cfgA = writeBotConfig(dirA, a, { trading: { cancel_on_exit: false, strategies } });
-    const cfgB = writeBotConfig(dirB, b, { trading: { dry_run: true, cancel_on_exit: false, strategies } });
+    // The venues' clocks move only when stepped: the bots take the exchange's time from what it sends.
+    const exchange = { clock: "stepped" };
+    const cfgA = writeBotConfig(dirA, a, { exchange, trading: { cancel_on_exit: false, strategies } });
+    const cfgB = writeBotConfig(dirB, b, { exchange, trading: { dry_run: true, cancel_on_exit: false, strategies } });
     if (o.bot === "daemon") {
       // Cycles are asked for (driveDaemon): an interval that never runs out.
       const interval = {
         trading: { cycle_interval_seconds: 86_400, ...(o.ttlS !== undefined ? { order_ttl_seconds: o.ttlS } : {}) },
       };
-      const dA = writeBotConfig(dirA, a, { trading: { ...interval.trading, cancel_on_exit: false, strategies } });
-      const dB = writeBotConfig(dirB, b, { trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies } });
+      const dA = writeBotConfig(dirA, a, { exchange, trading: { ...interval.trading, cancel_on_exit: false, strategies } });
+      const dB = writeBotConfig(dirB, b, { exchange, trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies } });
       const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o), driveDaemon(b, dirB, dB, o)]);
       if (sa + sb > 0) console.error(`seed ${o.seed}: the lockstep slipped (cycles past the step: live ${sa}, paper ${sb})`);
     }
@@ -229,7 +275,11 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     const liveFills = fills(join(dirA, "data/kalshi.sqlite"), false);
     const paperFills = fills(join(dirB, "data/kalshi.sqlite"), true);
     const notional = liveFills.reduce((s, f) => s + f.price * f.count, 0);
-    return { seed: o.seed, livePnl, livePnlAtPaperMarks, paperPnl, notional, liveFills, paperFills };
+    const settledA = settle(a, live.positions);
+    const settledB = settle(b, paper.positions);
+    const liveSettled = settledA ? live.cashMicros + positionsValue(a, live.positions) - PARITY_START_MICROS : null;
+    const paperSettled = settledB ? paper.cashMicros + positionsValue(b, paper.positions) - PARITY_START_MICROS : null;
+    return { seed: o.seed, livePnl, livePnlAtPaperMarks, paperPnl, liveSettled, paperSettled, notional, liveFills, paperFills };
   } finally {
     await a.stop();
     await b.stop();
