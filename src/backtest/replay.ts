@@ -124,6 +124,8 @@ export async function replay(src: ReplaySource, loaded: LoadedConfig, opts: Repl
     orderGroupId: null,
     burstCap: { limit: orderGroupLimit(loaded) * COUNT_ONE, windowMs: BURST_WINDOW_MS },
     now: clock,
+    // The replay's fills carry its clock's times: the burst window ends at its now, not this machine's.
+    exchangeNow: clock,
   });
 
   const seriesOf = new Map<string, string>();

@@ -465,6 +465,53 @@ describe("the fill model on a recorded book", () => {
     expect(parseCsv(readFileSync(join(dir2, "out", "fills.csv"), "utf8"))).toEqual([]);
   });
 
+  test("the order group's burst cap holds on the replay's own clock, whatever the day the backtest runs", async () => {
+    // A deep ask and a fair_value sure of YES: it would take 10 contracts every second. The burst cap
+    // (max(10, 10 x max_contracts_per_order) = 100 contracts per 15 s, as live) must hold on the
+    // recording's time. It counted the ledger's fills from this machine's clock back, so in a replay
+    // of any other day it counted none and let every order through (and in a replay near today,
+    // what it let through depended on the minute it ran).
+    const dir = tempDir("bt-rec-burst");
+    const prints = Array.from({ length: 60 }, (_, k) => ({ s: k + 1, price: 4300, count: 100, taker: "ask" as const }));
+    writeRecs(join(dir, "rec"), synthetic([[4300, 1000]], [[5300, 10_000_000]], prints));
+    writeFileSync(join(dir, "probs.json"), JSON.stringify({ [TICKER]: 0.9 }));
+    writeConfig(dir, {
+      risk: {
+        max_contracts_per_order: 10,
+        max_position_per_market: 100_000,
+        max_order_dollars: "100000",
+        max_event_exposure_dollars: "100000",
+        max_total_exposure_dollars: "100000",
+        max_daily_loss_dollars: "100000",
+      },
+      sim: { balance_dollars: "100000" },
+      trading: {
+        strategies: {
+          event_arbitrage: { enabled: false },
+          market_maker: { enabled: false },
+          fair_value: {
+            enabled: true,
+            source: "probs.json",
+            max_contracts: 100_000,
+            max_order_dollars: "100000",
+            max_event_dollars: "100000",
+          },
+        },
+      },
+    });
+    const r = await runBin(["backtest", "--data", "rec", "--out", "out", "--step", "1"], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.code, r.output).toBe(0);
+    const taken = parseCsv(readFileSync(join(dir, "out", "fills.csv"), "utf8"))
+      .filter((f) => f.is_taker === "true")
+      .map((f) => ({ ms: Date.parse(f.time!), n: micros(f.count!) / 1_000_000 }));
+    // It traded, and more than one window's worth over the minute: the cap paces, it does not stop.
+    expect(taken.reduce((a, f) => a + f.n, 0)).toBeGreaterThan(100);
+    // No 15 s of the recording's time holds more than 100 contracts taken.
+    for (const f of taken)
+      expect(taken.filter((g) => g.ms > f.ms - 15_000 && g.ms <= f.ms).reduce((a, g) => a + g.n, 0)).toBeLessThanOrEqual(100);
+  });
+
   test("a taker order takes only the recorded levels, and what it took stays taken", async () => {
     // YES asks: 10 at 47 and 5 at 48 (NO bids at 53 and 52). fair_value at 0.9 wants 50; the
     // recording keeps showing those levels for 5 minutes of prints, but they were ours to take once.
