@@ -17,6 +17,7 @@ import { constants, gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { isExhaustive } from "../engine/event-coverage.ts";
 import { eventDate } from "../history/tape-format.ts";
+import { PRICE_ONE } from "../kalshi/money.ts";
 import { TapeError, type TapeEvent, type TapeMarket } from "./tape.ts";
 
 /** `record`'s file names: the UTC hour, and `.k` for the sibling a restart wrote after a damaged file. */
@@ -141,6 +142,11 @@ export function loadRecording(
   const results = new Map<string, "yes" | "no">();
   const items: RecordingItem[] = [];
   let trades = 0;
+  // How the book frames that follow price their NO levels: `book_format` records say (the recorder
+  // subscribes with use_yes_price, NO levels at their YES-equivalent price); without one, at NO
+  // prices. Read into NO prices here, as the rest of the backtest keeps books.
+  let noAtYesPrice = false;
+  const noPrice = (p: number) => (noAtYesPrice ? PRICE_ONE - p : p);
   let lastExch: number | null = null;
   let lastRecv = 0;
   /** Items before the first exchange time: stamped once it is known. */
@@ -191,6 +197,8 @@ export function loadRecording(
         const g = z.looseObject({ sid: int, expected: int, got: int, tickers: z.array(z.string()) }).safeParse(rec);
         if (!g.success) throw bad("gap", g.error);
         stamp({ ms: 0, kind: "gap", sid: g.data.sid, tickers: g.data.tickers, expected: g.data.expected, got: g.data.got }, null, rec.t);
+      } else if (rec.kind === "book_format") {
+        noAtYesPrice = rec.use_yes_price === true;
       } else if (rec.kind === "connection") {
         stamp({ ms: 0, kind: "connection", state: String(rec.state ?? "") }, null, rec.t);
       } else if (rec.kind === "ws") {
@@ -207,7 +215,7 @@ export function loadRecording(
               seq,
               ticker: m.data.market_ticker,
               yes: m.data.yes_dollars_fp ?? [],
-              no: m.data.no_dollars_fp ?? [],
+              no: (m.data.no_dollars_fp ?? []).map(([p, c]): [number, number] => [noPrice(p), c]),
             },
             null,
             rec.t,
@@ -223,7 +231,7 @@ export function loadRecording(
               seq,
               ticker: m.data.market_ticker,
               side: m.data.side,
-              price: m.data.price_dollars,
+              price: m.data.side === "no" ? noPrice(m.data.price_dollars) : m.data.price_dollars,
               delta: m.data.delta_fp,
             },
             ownTime(m.data),

@@ -113,7 +113,11 @@ export async function record(client: KalshiClient, ws: KalshiWs, o: RecordOption
   }, o.flushMs ?? 1000);
   try {
     await ws.connect();
-    if (scope.size > 0) [bookSub] = await ws.subscribe(["orderbook_delta"], { market_tickers: [...scope] });
+    if (scope.size > 0) {
+      // The frames are written as they come: the backtest reads their NO levels by this record.
+      put("book_format", { use_yes_price: true });
+      [bookSub] = await ws.subscribe(["orderbook_delta"], { market_tickers: [...scope], use_yes_price: true });
+    }
     // Trades, tickers and lifecycle of every market, kept for the scope's series: a market created
     // later is seen without resubscribing.
     await ws.subscribe(["trade", "ticker", "market_lifecycle_v2"]);

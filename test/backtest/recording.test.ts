@@ -10,6 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { cleanup, ensureBinary, runBin, startBin, tempDir, writeConfig } from "../helpers/bin.ts";
+import { loadRecording } from "../../src/backtest/recording.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -182,6 +183,29 @@ describe("a recording of the local exchange", () => {
     }
   }
 
+  test("the recording's NO levels are read at NO prices: a YES buyer's print at p takes the NO bid at 1 - p", () => {
+    // The recorder subscribes with use_yes_price (NO levels at their YES-equivalent price, Kalshi's
+    // coming only mode) and says so in the recording; the backtest read every NO level as a NO
+    // price, so each YES ask p stood at 1 - p in its books (a 4c ask at 96c).
+    expect(recs.some((r) => r.kind === "book_format" && r.use_yes_price === true)).toBe(true);
+    const items = loadRecording(join(dir, "rec")).items;
+    const lastNoDelta = new Map<string, { price: number; delta: number }>();
+    let checked = 0;
+    for (const it of items) {
+      if (it.kind === "delta" && it.side === "no") lastNoDelta.set(it.ticker, { price: it.price, delta: it.delta });
+      else if (it.kind === "snapshot") lastNoDelta.delete(it.ticker);
+      else if (it.kind === "trade" && it.takerBookSide === "bid") {
+        // The maker a YES buyer met is a NO bid; the delta that took it came just before the print.
+        const d = lastNoDelta.get(it.ticker);
+        lastNoDelta.delete(it.ticker);
+        if (!d || d.delta >= 0) continue;
+        expect(d.price).toBe(10_000 - it.price);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
   test("the report: fills settle by the recorded results and reconcile with P&L; takers never exceed the recorded book", async () => {
     expect(results.size).toBeGreaterThan(0);
     const { s, fills, stdout } = await backtest("rec", "out");
@@ -234,7 +258,8 @@ describe("a recording of the local exchange", () => {
       });
       const p = micros(price) / 100;
       // Buying YES at p takes NO bids at 1 − p; buying NO takes YES bids at p.
-      const shown = side === "buy YES" ? (book.no.get(10_000 - p) ?? 0) : (book.yes.get(p) ?? 0);
+      // The recording's NO levels are at YES-equivalent prices (use_yes_price): a YES ask at p is a NO level at p.
+      const shown = side === "buy YES" ? (book.no.get(p) ?? 0) : (book.yes.get(p) ?? 0);
       expect(count, k).toBeLessThanOrEqual(shown);
     }
   }, 200_000);
