@@ -6,12 +6,12 @@
 // price: only later prints can fill it) is its row's paper_since_ms.
 import type { LoadedConfig } from "../config/load.ts";
 import type { KalshiClient } from "../kalshi/client.ts";
-import { formatDollars2, parseDollars, type Count, type Micros, type Price } from "../kalshi/money.ts";
+import { formatDollars2, parseDollars, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookDepth, BookSide, MarketView, TradePrint } from "../strategies/types.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
 import type { LiveBooks } from "./live-books.ts";
 import type { MarketData, MarketDataSource } from "./market-data.ts";
-import { crossingLevels, ownLevelSize } from "./paper.ts";
+import { crossingLevels } from "./paper.ts";
 import type { PaperTransport } from "./paper-transport.ts";
 import { viewsWithOwn } from "./paper-view.ts";
 import { balanceMicrosOf } from "./portfolio.ts";
@@ -46,14 +46,6 @@ interface SeenPrint {
   print: TradePrint;
 }
 
-/** A book delta left `shown` contracts at a resting paper order's price on its side: fewer than may be counted ahead of it. */
-interface SeenLevel {
-  ticker: string;
-  side: BookSide;
-  price: Price;
-  shown: Count;
-}
-
 /** Crosses kept between two sync points; past it the oldest go (each is also found, later, by a look). */
 const MAX_SEEN_CROSSES = 1_000;
 
@@ -63,11 +55,9 @@ export class PaperUpkeep {
   /** Resting paper orders per market, as last read: what a book delta is checked against (watch). */
   private watched = new Map<string, Array<{ side: BookSide; price: Price }>>();
   /** Crosses seen on deltas and prints seen on the trade channel since the last sync point, in arrival order (watch). */
-  private seen: Array<SeenCross | SeenPrint | SeenLevel> = [];
+  private seen: Array<SeenCross | SeenPrint> = [];
   /** Per market, the crossing levels of its last kept cross: a delta that leaves them as they were adds nothing. */
   private lastCross = new Map<string, string>();
-  /** Per resting paper order's market, side and price: the smallest size a delta showed there since the last sync point. */
-  private lowLevel = new Map<string, number>();
   /** Markets where a print seen on the trade channel filled a paper quote at the last sync point. */
   readonly printFilled = new Set<string>();
   /** Paper fills from crosses seen on deltas and prints seen on the trade channel, not yet counted in a cycle's report. */
@@ -154,15 +144,6 @@ export class PaperUpkeep {
         this.forgetLook(d.market_ticker);
         return;
       }
-      // Makers ahead of a paper quote that withdraw leave its queue at that delta, not at the next look.
-      for (const o of orders) {
-        const shown = ownLevelSize(v.book, o.side, o.price);
-        const key = `${d.market_ticker}:${o.side}:${o.price}`;
-        const low = this.lowLevel.get(key);
-        if (low !== undefined && shown >= low) continue;
-        this.lowLevel.set(key, shown);
-        this.seen.push({ ticker: d.market_ticker, side: o.side, price: o.price, shown });
-      }
       const levels = crossingLevels(orders, v.book);
       const key = JSON.stringify(levels);
       if (levels.length === 0) {
@@ -211,7 +192,6 @@ export class PaperUpkeep {
    */
   private applySeenCrosses(): void {
     this.printFilled.clear();
-    this.lowLevel.clear();
     if (this.seen.length === 0) return;
     const seen = this.seen;
     this.seen = [];
@@ -219,10 +199,6 @@ export class PaperUpkeep {
     // Each market's mark as this sync point found it: the prints of one match share a time.
     const marks = new Map<string, number>();
     for (const c of seen) {
-      if ("shown" in c) {
-        transport.capQueuesAt(c.ticker, c.side, c.price, c.shown);
-        continue;
-      }
       if (!("print" in c)) {
         this.crossFills += transport.fillCrossedIn(c.ticker, c.book, c.tsMs);
         continue;
