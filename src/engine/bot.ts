@@ -455,8 +455,7 @@ class BotRun {
     }
     const live = new LiveBooks({
       wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 },
-      // Paper: the public prints fill its resting orders before it decides again (PaperUpkeep.watchBooks).
-      trades: dryRun,
+      trades: false,
       ownOrders: !dryRun,
       lifecycle: true,
       logger: wsLogger(),
