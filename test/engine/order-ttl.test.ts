@@ -39,6 +39,22 @@ function renewalCancels(dir: string): number {
   }
 }
 
+/**
+ * The market maker as a live daemon with orders of `ttl` s, once its first quotes rest. Cycles 120 s
+ * apart: every renewal comes from the early cycle the TTL asks for. The local exchange's books hold
+ * fewer contracts at the touch than the thin-book rule wants (min_book_contracts 5): with the rule on
+ * it would pull its quotes after the first cycle and there would be nothing to renew.
+ */
+async function startQuoting(dir: string, v: Venue, ttl: number) {
+  const cfg = writeBotConfig(dir, v, {
+    trading: { cycle_interval_seconds: 120, order_ttl_seconds: ttl, strategies: { market_maker: { min_book_contracts: 1 } } },
+  });
+  const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
+  await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 60_000);
+  await until("quotes resting on the exchange", () => restingOnExchange(v).length >= 2, 20_000);
+  return bot;
+}
+
 describe("orders that expire on their own", () => {
   test("kill -9 of the daemon: after the TTL no order of the dead process rests; the next run records them expired", async () => {
     const dir = tempDir("ttl-kill-");
@@ -91,16 +107,7 @@ describe("orders that expire on their own", () => {
     const stopDrive = v.drive(100, 100);
     try {
       const ttl = 10;
-      // Cycles 120 s apart: every renewal comes from the early cycle the TTL asks for. The local
-      // exchange's books hold fewer contracts at the touch than the market maker's thin-book rule
-      // wants (min_book_contracts 5): with the rule on it would pull its quotes after the first
-      // cycle and there would be nothing to renew.
-      const cfg = writeBotConfig(dir, v, {
-        trading: { cycle_interval_seconds: 120, order_ttl_seconds: ttl, strategies: { market_maker: { min_book_contracts: 1 } } },
-      });
-      const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
-      await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 60_000);
-      await until("quotes resting on the exchange", () => restingOnExchange(v).length >= 2, 20_000);
+      const bot = await startQuoting(dir, v, ttl);
       const firstQuotes = new Set(restingOnExchange(v).map((o) => o.id));
       const simStart = v.clock.now();
       let worst = 0;
@@ -149,12 +156,7 @@ describe("orders that expire on their own", () => {
     const stopDrive = v.drive(100, 100);
     try {
       const ttl = 20;
-      const cfg = writeBotConfig(dir, v, {
-        trading: { cycle_interval_seconds: 120, order_ttl_seconds: ttl, strategies: { market_maker: { min_book_contracts: 1 } } },
-      });
-      const bot = startBin(daemonArgs(cfg, dir), { cwd: dir });
-      await bot.waitFor(/cycle 1 \(trade, LIVE\)/, 60_000);
-      await until("quotes resting on the exchange", () => restingOnExchange(v).length >= 2, 20_000);
+      const bot = await startQuoting(dir, v, ttl);
       const first = restingOnExchange(v);
       const dueAt = Math.min(...first.map((o) => o.expirationMs!)) - (ttl * 1000) / 2;
       await until("2 s before the first quotes come due", () => v.clock.now() >= dueAt - 2_000, 30_000);
