@@ -455,7 +455,8 @@ class BotRun {
     }
     const live = new LiveBooks({
       wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 },
-      trades: false,
+      // Paper: the public prints fill its resting orders before it decides again (PaperUpkeep.watchBooks).
+      trades: dryRun,
       ownOrders: !dryRun,
       lifecycle: true,
       logger: wsLogger(),

@@ -1253,6 +1253,9 @@ export class Engine {
     // quotes in the book) writes the ledger, so before the decision's read-only span.
     const m = this.view.refreshView(base.md, ticker)!;
     this.paperUpkeep?.setMarkets(base.md);
+    // Live leaves a market with an own fill to the pass (Reactor: its fill arrived); paper the same
+    // when a print it just saw filled one of its quotes there.
+    if (this.paperUpkeep?.printFilled.has(ticker)) return this.narrowDeclined(ticker, "own fill (paper, from a print) just recorded");
     const view = this.paperUpkeep ? base.md.markets.get(ticker)! : m;
     // The decision's ledger reads under one write check (Ledger.readOnly): it writes nothing, its
     // mid history row included (written once the request left, or at once when none goes).
