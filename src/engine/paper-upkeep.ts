@@ -68,8 +68,8 @@ export class PaperUpkeep {
   private lastCross = new Map<string, string>();
   /** Per resting paper order's market, side and price: the size the last delta showed there. */
   private lowLevel = new Map<string, number>();
-  /** Markets where a print seen on the trade channel filled a paper quote at the last sync point. */
-  readonly printFilled = new Set<string>();
+  /** Markets where a cross seen on a delta or a print seen on the trade channel filled a paper quote at the last sync point. */
+  readonly justFilled = new Set<string>();
   /** Paper fills from crosses seen on deltas and prints seen on the trade channel, not yet counted in a cycle's report. */
   private crossFills = 0;
 
@@ -109,8 +109,12 @@ export class PaperUpkeep {
    * exchange time (its `ts_ms`; without one, the time of arrival on the exchange clock) and filled
    * at the next sync point (applySeenCrosses), by the same model as a look's. Only while the book is
    * trusted: a delta on an unknown book (a seq gap, before the snapshot) is never acted on.
+   * `fillSeen`: told of each cross, and of each print at or through a resting paper quote's price,
+   * as it is kept. Live, the fill on the private feed asks for a pass; the sync point that fills
+   * paper's quote needs one too, even when the burst moved the top of book back (a cross withdrawn
+   * at once leaves the narrow path nothing to decide, and the fill would wait for the next cycle).
    */
-  watchBooks(live: LiveBooks): void {
+  watchBooks(live: LiveBooks, fillSeen: (ticker: string) => void): void {
     live.ws.on((e) => {
       // A book that becomes unknown (a seq gap, the connection lost, a snapshot refused) forgets
       // paper's last look at it, as the recorded backtest does (RecordedSource's onUnknown): a cross
@@ -130,7 +134,8 @@ export class PaperUpkeep {
         // same step's moves amended the order first, and the next cycle's look at the prints found
         // it at its new price or gone (issue 13, seeds 1 and 3 of the daemon parity bench).
         const t = e.message.msg;
-        if (!this.watched.has(t.market_ticker)) return;
+        const quotes = this.watched.get(t.market_ticker);
+        if (!quotes) return;
         // The maker's level shrank by this trade in the delta before it: not a withdrawal.
         const makerSide = t.taker_book_side === "ask" ? "bid" : t.taker_book_side === "bid" ? "ask" : null;
         const last = this.seen.at(-1);
@@ -155,6 +160,8 @@ export class PaperUpkeep {
           },
         });
         if (this.seen.length > MAX_SEEN_CROSSES) this.seen.shift();
+        const p = t.yes_price_dollars;
+        if (quotes.some((o) => (o.side === "bid" ? p <= o.price : p >= o.price))) fillSeen(t.market_ticker);
         return;
       }
       if (e.message.type !== "orderbook_delta") return;
@@ -193,6 +200,7 @@ export class PaperUpkeep {
         book: { yes: v.book.yes.map(([p, c]) => [p, c]), no: v.book.no.map(([p, c]) => [p, c]) },
       });
       if (this.seen.length > MAX_SEEN_CROSSES) this.seen.shift();
+      fillSeen(d.market_ticker);
     });
   }
 
@@ -224,7 +232,7 @@ export class PaperUpkeep {
    * to it, so the next look does not count it again.
    */
   private applySeenCrosses(): void {
-    this.printFilled.clear();
+    this.justFilled.clear();
     if (this.seen.length === 0) return;
     const seen = this.seen;
     this.seen = [];
@@ -237,7 +245,9 @@ export class PaperUpkeep {
         continue;
       }
       if (!("print" in c)) {
-        this.crossFills += transport.fillCrossedIn(c.ticker, c.book, c.tsMs);
+        const n = transport.fillCrossedIn(c.ticker, c.book, c.tsMs);
+        if (n > 0) this.justFilled.add(c.ticker);
+        this.crossFills += n;
         continue;
       }
       let mark = marks.get(c.ticker);
@@ -250,7 +260,7 @@ export class PaperUpkeep {
       const n = transport.fillResting(new Map([[c.ticker, [c.print]]]), (row) =>
         Math.max(since, row.paperSinceMs ?? Number.POSITIVE_INFINITY),
       );
-      if (n > 0) this.printFilled.add(c.ticker);
+      if (n > 0) this.justFilled.add(c.ticker);
       this.crossFills += n;
       const newest = Number(ledger.getMeta(markKey(c.ticker)) ?? Number.NEGATIVE_INFINITY);
       if (c.print.tsMs > newest) ledger.setMeta(markKey(c.ticker), String(c.print.tsMs));
