@@ -46,12 +46,19 @@ interface SeenPrint {
   print: TradePrint;
 }
 
-/** A book delta left `shown` contracts at a resting paper order's price on its side: fewer than may be counted ahead of it. */
+/**
+ * A book delta left `shown` contracts at a resting paper order's price on its side: fewer than may
+ * be counted ahead of it. `drop`: by how much it shrank (0 when its size before was not known);
+ * `credited`: how much of that drop prints seen after it explain (a trade's own shrink, whose print
+ * may come after its delta: the print counts down the queue itself, so the cap leaves room for it).
+ */
 interface SeenLevel {
   ticker: string;
   side: BookSide;
   price: Price;
   shown: Count;
+  drop: Count;
+  credited: Count;
 }
 
 /** Crosses kept between two sync points; past it the oldest go (each is also found, later, by a look). */
@@ -136,18 +143,21 @@ export class PaperUpkeep {
         const t = e.message.msg;
         const quotes = this.watched.get(t.market_ticker);
         if (!quotes) return;
-        // The maker's level shrank by this trade in the delta before it: not a withdrawal.
+        // A trade shrinks the maker's level by a delta of its own, before or after its print: Kalshi
+        // sends the two on separate channels and promises no order between them. A shrink seen
+        // before this print (since the last sync point) is credited with it, most recent first, so
+        // its cap does not count the same contracts off the queue twice; a shrink that comes after
+        // its print needs nothing (the print counts down first, then the cap). A credit given to the
+        // wrong shrink only loosens a cap that the print's own delta, when it comes, tightens again.
         const makerSide = t.taker_book_side === "ask" ? "bid" : t.taker_book_side === "bid" ? "ask" : null;
-        const last = this.seen.at(-1);
-        if (
-          makerSide &&
-          last &&
-          "shown" in last &&
-          last.ticker === t.market_ticker &&
-          last.side === makerSide &&
-          last.price === t.yes_price_dollars
-        )
-          this.seen.pop();
+        let left = t.count_fp;
+        for (let i = this.seen.length - 1; makerSide && left > 0 && i >= 0; i--) {
+          const c = this.seen[i]!;
+          if (!("shown" in c) || c.ticker !== t.market_ticker || c.side !== makerSide || c.price !== t.yes_price_dollars) continue;
+          const take = Math.min(left, c.drop - c.credited);
+          c.credited += take;
+          left -= take;
+        }
         const tsMs = t.ts_ms ?? (t.ts !== undefined ? t.ts * 1000 : this.d.now());
         this.seen.push({
           ticker: t.market_ticker,
@@ -182,7 +192,14 @@ export class PaperUpkeep {
         const before = this.lowLevel.get(key);
         this.lowLevel.set(key, shown);
         if (before !== undefined && shown >= before) continue;
-        this.seen.push({ ticker: d.market_ticker, side: o.side, price: o.price, shown });
+        this.seen.push({
+          ticker: d.market_ticker,
+          side: o.side,
+          price: o.price,
+          shown,
+          drop: before === undefined ? 0 : before - shown,
+          credited: 0,
+        });
       }
       const levels = crossingLevels(orders, v.book);
       const key = JSON.stringify(levels);
@@ -241,7 +258,7 @@ export class PaperUpkeep {
     const marks = new Map<string, number>();
     for (const c of seen) {
       if ("shown" in c) {
-        transport.capQueuesAt(c.ticker, c.side, c.price, c.shown);
+        transport.capQueuesAt(c.ticker, c.side, c.price, c.shown + c.credited);
         continue;
       }
       if (!("print" in c)) {
