@@ -279,9 +279,15 @@ export class Engine {
     return this.exchangeClock.now() ?? Date.now();
   }
 
-  /** True once a resting order of the bot is due for renewal: the daemon starts a cycle early. */
+  /**
+   * True once a resting order of the bot is due for renewal: the daemon starts a cycle early. Never
+   * on a stepped exchange clock (exchange.clock "stepped"): its time moves only with the exchange's
+   * steps, not with this machine's, so a due time turned into this machine's time means nothing
+   * there (under load it started cycles the harness driving the steps had not asked for); each
+   * cycle still renews what is due by its look.
+   */
   renewalDue(): boolean {
-    return this.renewal.due();
+    return this.exchangeClock.runs && this.renewal.due();
   }
 
   get paper(): boolean {
