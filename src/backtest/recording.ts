@@ -17,7 +17,7 @@ import { constants, gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { isExhaustive } from "../engine/event-coverage.ts";
 import { eventDate } from "../history/tape-format.ts";
-import { PRICE_ONE } from "../kalshi/money.ts";
+import { formatPrice, PRICE_ONE } from "../kalshi/money.ts";
 import { TapeError, type TapeEvent, type TapeMarket } from "./tape.ts";
 
 /** `record`'s file names: the UTC hour, and `.k` for the sibling a restart wrote after a damaged file. */
@@ -146,6 +146,7 @@ export function loadRecording(
   // subscribes with use_yes_price, NO levels at their YES-equivalent price); without one, at NO
   // prices. Read into NO prices here, as the rest of the backtest keeps books.
   let noAtYesPrice = false;
+  let formatRecorded = false;
   const noPrice = (p: number) => (noAtYesPrice ? PRICE_ONE - p : p);
   let lastExch: number | null = null;
   let lastRecv = 0;
@@ -199,6 +200,7 @@ export function loadRecording(
         stamp({ ms: 0, kind: "gap", sid: g.data.sid, tickers: g.data.tickers, expected: g.data.expected, got: g.data.got }, null, rec.t);
       } else if (rec.kind === "book_format") {
         noAtYesPrice = rec.use_yes_price === true;
+        formatRecorded = true;
       } else if (rec.kind === "connection") {
         stamp({ ms: 0, kind: "connection", state: String(rec.state ?? "") }, null, rec.t);
       } else if (rec.kind === "ws") {
@@ -207,6 +209,7 @@ export function loadRecording(
         if (rec.type === "orderbook_snapshot") {
           const m = snapshotMsg.safeParse(rec.msg);
           if (!m.success) throw bad("order book snapshot", m.error);
+          if (!formatRecorded) refuseCrossedAtNoPrices(m.data, `${path}: line ${n + 1}`);
           stamp(
             {
               ms: 0,
@@ -321,4 +324,21 @@ export function loadRecording(
   }
   events.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.eventTicker < b.eventTicker ? -1 : 1));
   return { events, markets, items, trades, leftOut: leftOut.sort(), files: files.length };
+}
+
+/**
+ * A recording without a `book_format` record is read at NO prices (hand-written recordings, and
+ * Kalshi's mode without use_yes_price). A snapshot whose best YES and NO bids add up to a dollar or
+ * more cannot be that: a book with NO levels at their YES-equivalent price (what `kalshi-bot record`
+ * subscribed before it wrote the record), which read as NO prices would misstate every ask.
+ */
+function refuseCrossedAtNoPrices(snap: z.infer<typeof snapshotMsg>, where: string): void {
+  const best = (levels: z.infer<typeof snapshotMsg>["yes_dollars_fp"]) =>
+    Math.max(-1, ...(levels ?? []).filter(([, c]) => c > 0).map(([p]) => p));
+  const yes = best(snap.yes_dollars_fp);
+  const no = best(snap.no_dollars_fp);
+  if (yes < 0 || no < 0 || yes + no < PRICE_ONE) return;
+  throw new TapeError(
+    `${where}: ${snap.market_ticker}'s book has a YES bid at ${formatPrice(yes)} and a NO level at ${formatPrice(no)}, crossed if NO levels are NO prices: the recording priced NO levels at their YES equivalent (use_yes_price) and says nothing about it (made before kalshi-bot record wrote a book_format record). Add the line {"t":0,"kind":"book_format","use_yes_price":true} at the top of its first file, or record again`,
+  );
 }

@@ -455,7 +455,8 @@ class BotRun {
     }
     const live = new LiveBooks({
       wsOptions: { url: session.wsUrl, ...wsAuth, logger: wsLogger(), commandTimeoutMs: 5_000 },
-      trades: false,
+      // Paper: the public prints fill its resting orders before it decides again (PaperUpkeep.watchBooks).
+      trades: dryRun,
       ownOrders: !dryRun,
       lifecycle: true,
       logger: wsLogger(),
@@ -465,7 +466,8 @@ class BotRun {
     this.live = live;
     engine.live = live;
     // Paper sees a maker's order through a paper quote as the delta arrives, not only at the next look.
-    if (dryRun) engine.watchPaperCrosses(live);
+    // Such a fill waits for the next sync point: a pass for its market, as a live fill asks for one.
+    if (dryRun) engine.watchPaperCrosses(live, () => this.reactor?.paperFillSeen());
     // A market created or opened in scope starts a cycle early (with a full REST load): between
     // full loads the daemon would otherwise see it only up to FULL_MARKET_LOAD_MS later.
     live.onLifecycle((e) => {

@@ -279,9 +279,15 @@ export class Engine {
     return this.exchangeClock.now() ?? Date.now();
   }
 
-  /** True once a resting order of the bot is due for renewal: the daemon starts a cycle early. */
+  /**
+   * True once a resting order of the bot is due for renewal: the daemon starts a cycle early. Never
+   * on a stepped exchange clock (exchange.clock "stepped"): its time moves only with the exchange's
+   * steps, not with this machine's, so a due time turned into this machine's time means nothing
+   * there (under load it started cycles the harness driving the steps had not asked for); each
+   * cycle still renews what is due by its look.
+   */
   renewalDue(): boolean {
-    return this.renewal.due();
+    return this.exchangeClock.runs && this.renewal.due();
   }
 
   get paper(): boolean {
@@ -700,9 +706,12 @@ export class Engine {
   /** The last cycle's cash check asked for no order resting (see reconcile.ts checkCash). */
   private cashQuiet = false;
 
-  /** Dry run in daemon mode: paper checks each book delta of `live` for a cross of its resting orders. */
-  watchPaperCrosses(live: LiveBooks): void {
-    this.paperUpkeep?.watchBooks(live);
+  /**
+   * Dry run in daemon mode: paper checks each book delta of `live` for a cross of its resting orders,
+   * and each print for one at their price (`fillSeen`: such a fill is waiting for a sync point).
+   */
+  watchPaperCrosses(live: LiveBooks, fillSeen: (ticker: string) => void): void {
+    this.paperUpkeep?.watchBooks(live, fillSeen);
   }
 
   /** The next cycle reads the whole scope over REST (a market was created or opened in it). */
@@ -1034,7 +1043,11 @@ export class Engine {
     const base = this.passBase();
     if (typeof base === "string") return done(base);
     const now = Date.now();
-    if (work.reconcile && !this.paper) {
+    if (work.reconcile && this.paperUpkeep) {
+      // Paper's reconciliation: the sync point records the fills seen on the feed since the last one.
+      this.paperUpkeep.setMarkets(base.md);
+      out.reconciled = true;
+    } else if (work.reconcile) {
       const refused = await this.passReconcile(base, now);
       if (refused) return done(refused);
       out.reconciled = true;
@@ -1253,6 +1266,9 @@ export class Engine {
     // quotes in the book) writes the ledger, so before the decision's read-only span.
     const m = this.view.refreshView(base.md, ticker)!;
     this.paperUpkeep?.setMarkets(base.md);
+    // Live leaves a market with an own fill to the pass (Reactor: its fill arrived); paper the same
+    // when a cross or a print it just saw filled one of its quotes there.
+    if (this.paperUpkeep?.justFilled.has(ticker)) return this.narrowDeclined(ticker, "own fill (paper) just recorded");
     const view = this.paperUpkeep ? base.md.markets.get(ticker)! : m;
     // The decision's ledger reads under one write check (Ledger.readOnly): it writes nothing, its
     // mid history row included (written once the request left, or at once when none goes).

@@ -429,6 +429,20 @@ export class PaperTransport implements OrderTransport {
   }
 
   /**
+   * A book delta showed `shown` contracts on `side` at `price` (ownLevelSize): nobody is queued
+   * ahead of our resting orders there beyond that from then on (capQueues, on every delta rather
+   * than at a look: a maker ahead that cancels and quotes the same price again within one look
+   * rejoins behind us, as price-time priority has it).
+   */
+  capQueuesAt(ticker: string, side: BookSide, price: Price, shown: Count): void {
+    for (const row of this.ledger.ordersWithStatus(["resting"])) {
+      if (row.ticker !== ticker || row.side !== side || row.price !== price || !row.orderId) continue;
+      const q = this.queueOf(row.orderId);
+      if (q !== null && q > shown) this.setQueue(row.orderId, shown);
+    }
+  }
+
+  /**
    * Resting paper orders of `ticker` that the venue's book crossed when a book delta arrived
    * (`venue`: the book right after it, exchange time `tsMs`): a maker's order through our price,
    * which live trades with ours at that moment. Checked on every delta (the daemon's WebSocket

@@ -6,12 +6,12 @@
 // price: only later prints can fill it) is its row's paper_since_ms.
 import type { LoadedConfig } from "../config/load.ts";
 import type { KalshiClient } from "../kalshi/client.ts";
-import { formatDollars2, parseDollars, type Micros, type Price } from "../kalshi/money.ts";
+import { formatDollars2, parseDollars, type Count, type Micros, type Price } from "../kalshi/money.ts";
 import type { BookDepth, BookSide, MarketView, TradePrint } from "../strategies/types.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
 import type { LiveBooks } from "./live-books.ts";
 import type { MarketData, MarketDataSource } from "./market-data.ts";
-import { crossingLevels } from "./paper.ts";
+import { crossingLevels, ownLevelSize } from "./paper.ts";
 import type { PaperTransport } from "./paper-transport.ts";
 import { viewsWithOwn } from "./paper-view.ts";
 import { balanceMicrosOf } from "./portfolio.ts";
@@ -40,6 +40,27 @@ interface SeenCross {
   book: BookDepth;
 }
 
+/** A public print in a market where paper orders rest, as the trade channel sent it. */
+interface SeenPrint {
+  ticker: string;
+  print: TradePrint;
+}
+
+/**
+ * A book delta left `shown` contracts at a resting paper order's price on its side: fewer than may
+ * be counted ahead of it. `drop`: by how much it shrank (0 when its size before was not known);
+ * `credited`: how much of that drop prints seen after it explain (a trade's own shrink, whose print
+ * may come after its delta: the print counts down the queue itself, so the cap leaves room for it).
+ */
+interface SeenLevel {
+  ticker: string;
+  side: BookSide;
+  price: Price;
+  shown: Count;
+  drop: Count;
+  credited: Count;
+}
+
 /** Crosses kept between two sync points; past it the oldest go (each is also found, later, by a look). */
 const MAX_SEEN_CROSSES = 1_000;
 
@@ -48,11 +69,15 @@ export class PaperUpkeep {
   private printMark = new Map<string, number>();
   /** Resting paper orders per market, as last read: what a book delta is checked against (watch). */
   private watched = new Map<string, Array<{ side: BookSide; price: Price }>>();
-  /** Crosses seen on deltas since the last sync point, oldest first (watch). */
-  private seen: SeenCross[] = [];
+  /** Crosses seen on deltas and prints seen on the trade channel since the last sync point, in arrival order (watch). */
+  private seen: Array<SeenCross | SeenPrint | SeenLevel> = [];
   /** Per market, the crossing levels of its last kept cross: a delta that leaves them as they were adds nothing. */
   private lastCross = new Map<string, string>();
-  /** Paper fills from crosses seen on deltas, not yet counted in a cycle's report. */
+  /** Per resting paper order's market, side and price: the size the last delta showed there. */
+  private lowLevel = new Map<string, number>();
+  /** Markets where a cross seen on a delta or a print seen on the trade channel filled a paper quote at the last sync point. */
+  readonly justFilled = new Set<string>();
+  /** Paper fills from crosses seen on deltas and prints seen on the trade channel, not yet counted in a cycle's report. */
   private crossFills = 0;
 
   constructor(private readonly d: PaperUpkeepDeps) {}
@@ -91,8 +116,12 @@ export class PaperUpkeep {
    * exchange time (its `ts_ms`; without one, the time of arrival on the exchange clock) and filled
    * at the next sync point (applySeenCrosses), by the same model as a look's. Only while the book is
    * trusted: a delta on an unknown book (a seq gap, before the snapshot) is never acted on.
+   * `fillSeen`: told of each cross, and of each print at or through a resting paper quote's price,
+   * as it is kept. Live, the fill on the private feed asks for a pass; the sync point that fills
+   * paper's quote needs one too, even when the burst moved the top of book back (a cross withdrawn
+   * at once leaves the narrow path nothing to decide, and the fill would wait for the next cycle).
    */
-  watchBooks(live: LiveBooks): void {
+  watchBooks(live: LiveBooks, fillSeen: (ticker: string) => void): void {
     live.ws.on((e) => {
       // A book that becomes unknown (a seq gap, the connection lost, a snapshot refused) forgets
       // paper's last look at it, as the recorded backtest does (RecordedSource's onUnknown): a cross
@@ -104,7 +133,48 @@ export class PaperUpkeep {
         if (e.book.trusted) this.forgotten.delete(e.book.ticker);
         else this.forgetLook(e.book.ticker);
       }
-      if (e.type !== "message" || e.message.type !== "orderbook_delta") return;
+      if (e.type !== "message") return;
+      if (e.message.type === "trade") {
+        // A print through (or at) a resting paper order's price fills it as it would live, where the
+        // private feed tells the bot of its fill before it decides again. Kept until the next sync
+        // point, which comes before any decision: without it the narrow path or a pass answering the
+        // same step's moves amended the order first, and the next cycle's look at the prints found
+        // it at its new price or gone (issue 13, seeds 1 and 3 of the daemon parity bench).
+        const t = e.message.msg;
+        const quotes = this.watched.get(t.market_ticker);
+        if (!quotes) return;
+        // A trade shrinks the maker's level by a delta of its own, before or after its print: Kalshi
+        // sends the two on separate channels and promises no order between them. A shrink seen
+        // before this print (since the last sync point) is credited with it, most recent first, so
+        // its cap does not count the same contracts off the queue twice; a shrink that comes after
+        // its print needs nothing (the print counts down first, then the cap). A credit given to the
+        // wrong shrink only loosens a cap that the print's own delta, when it comes, tightens again.
+        const makerSide = t.taker_book_side === "ask" ? "bid" : t.taker_book_side === "bid" ? "ask" : null;
+        let left = t.count_fp;
+        for (let i = this.seen.length - 1; makerSide && left > 0 && i >= 0; i--) {
+          const c = this.seen[i]!;
+          if (!("shown" in c) || c.ticker !== t.market_ticker || c.side !== makerSide || c.price !== t.yes_price_dollars) continue;
+          const take = Math.min(left, c.drop - c.credited);
+          c.credited += take;
+          left -= take;
+        }
+        const tsMs = t.ts_ms ?? (t.ts !== undefined ? t.ts * 1000 : this.d.now());
+        this.seen.push({
+          ticker: t.market_ticker,
+          print: {
+            ticker: t.market_ticker,
+            price: t.yes_price_dollars,
+            count: t.count_fp,
+            ...(t.taker_book_side ? { takerBookSide: t.taker_book_side } : {}),
+            tsMs,
+          },
+        });
+        if (this.seen.length > MAX_SEEN_CROSSES) this.seen.shift();
+        const p = t.yes_price_dollars;
+        if (quotes.some((o) => (o.side === "bid" ? p <= o.price : p >= o.price))) fillSeen(t.market_ticker);
+        return;
+      }
+      if (e.message.type !== "orderbook_delta") return;
       const d = e.message.msg;
       const orders = this.watched.get(d.market_ticker);
       if (!orders) return;
@@ -112,6 +182,24 @@ export class PaperUpkeep {
       if (!v.trusted) {
         this.forgetLook(d.market_ticker);
         return;
+      }
+      // Makers ahead of a paper quote that withdraw leave its queue at that delta, not at the next
+      // look. A level that shrank by a trade is not a withdrawal: the print that follows it takes
+      // it back (the trade branch above), and counts down the queue itself.
+      for (const o of orders) {
+        const shown = ownLevelSize(v.book, o.side, o.price);
+        const key = `${d.market_ticker}:${o.side}:${o.price}`;
+        const before = this.lowLevel.get(key);
+        this.lowLevel.set(key, shown);
+        if (before !== undefined && shown >= before) continue;
+        this.seen.push({
+          ticker: d.market_ticker,
+          side: o.side,
+          price: o.price,
+          shown,
+          drop: before === undefined ? 0 : before - shown,
+          credited: 0,
+        });
       }
       const levels = crossingLevels(orders, v.book);
       const key = JSON.stringify(levels);
@@ -129,6 +217,7 @@ export class PaperUpkeep {
         book: { yes: v.book.yes.map(([p, c]) => [p, c]), no: v.book.no.map(([p, c]) => [p, c]) },
       });
       if (this.seen.length > MAX_SEEN_CROSSES) this.seen.shift();
+      fillSeen(d.market_ticker);
     });
   }
 
@@ -153,12 +242,46 @@ export class PaperUpkeep {
     this.watched = w;
   }
 
-  /** The crosses seen on deltas since the last sync point, filled in the order they happened. */
+  /**
+   * The crosses seen on deltas and the prints seen on the trade channel since the last sync point,
+   * filled in the order they came. A print counts for an order as a look at the prints would count
+   * it (fillResting: newer than the market's mark and the order's own stamp); the mark then moves
+   * to it, so the next look does not count it again.
+   */
   private applySeenCrosses(): void {
+    this.justFilled.clear();
     if (this.seen.length === 0) return;
     const seen = this.seen;
     this.seen = [];
-    for (const c of seen) this.crossFills += this.d.transport.fillCrossedIn(c.ticker, c.book, c.tsMs);
+    const { ledger, transport } = this.d;
+    // Each market's mark as this sync point found it: the prints of one match share a time.
+    const marks = new Map<string, number>();
+    for (const c of seen) {
+      if ("shown" in c) {
+        transport.capQueuesAt(c.ticker, c.side, c.price, c.shown + c.credited);
+        continue;
+      }
+      if (!("print" in c)) {
+        const n = transport.fillCrossedIn(c.ticker, c.book, c.tsMs);
+        if (n > 0) this.justFilled.add(c.ticker);
+        this.crossFills += n;
+        continue;
+      }
+      let mark = marks.get(c.ticker);
+      if (mark === undefined) {
+        const meta = ledger.getMeta(markKey(c.ticker));
+        marks.set(c.ticker, (mark = meta === null ? Number.NEGATIVE_INFINITY : Number(meta)));
+      }
+      if (c.print.tsMs <= mark) continue;
+      const since = mark;
+      const n = transport.fillResting(new Map([[c.ticker, [c.print]]]), (row) =>
+        Math.max(since, row.paperSinceMs ?? Number.POSITIVE_INFINITY),
+      );
+      if (n > 0) this.justFilled.add(c.ticker);
+      this.crossFills += n;
+      const newest = Number(ledger.getMeta(markKey(c.ticker)) ?? Number.NEGATIVE_INFINITY);
+      if (c.print.tsMs > newest) ledger.setMeta(markKey(c.ticker), String(c.print.tsMs));
+    }
   }
 
   /**

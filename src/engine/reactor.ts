@@ -2,6 +2,8 @@
 //
 //   book update of a watched market whose trusted top of book moved since the last decision
 //        → a pass, at once if the last one started ≥ minGapMs ago, else when that much has passed
+//   paper: a fill of a paper quote seen on the feed (a cross on a delta, a print at its price)
+//        → a pass whose sync point records it (paper's reconciliation), even when nothing moved
 //   own fill on the private feed (or a feed gap while connected)
 //        → a pass that reconciles over REST first, at most one per reconcileGapMs. Until it ran,
 //          book-driven passes leave the filled markets alone (a position the risk gate does not
@@ -67,6 +69,8 @@ export interface ReactorWork {
 export class Reactor {
   private readonly pending = new Set<string>();
   private fillsArrived = false;
+  /** Paper: fills of its quotes seen on the feed wait for a pass's sync point (paperFillSeen). */
+  private paperFills = false;
   private readonly filled = new Set<string>();
   private firstAskAt: number | null = null;
   private lastPassAt = Number.NEGATIVE_INFINITY;
@@ -153,6 +157,18 @@ export class Reactor {
     return r;
   }
 
+  /**
+   * Paper: a fill of a resting paper quote was seen on the feed (PaperUpkeep.watchBooks) and waits
+   * for the next sync point. Live, the fill on the private feed asks for a pass; paper has nothing to
+   * reconcile over REST, but its market still needs one, even when the burst moved its top of book
+   * back and the narrow path finds nothing to decide.
+   */
+  paperFillSeen(): void {
+    if (this.closed || !this.o.paper) return;
+    this.paperFills = true;
+    if (!this.holding) this.ask();
+  }
+
   private ask(): void {
     this.firstAskAt ??= this.now();
     this.kick?.();
@@ -184,6 +200,7 @@ export class Reactor {
     let due = Number.POSITIVE_INFINITY;
     if (this.holding) return due;
     if (this.wantsReconcile()) due = Math.max(this.lastPassAt + this.minGapMs, this.lastReconcileAt + this.reconcileGapMs);
+    if (this.paperFills) due = Math.min(due, this.lastPassAt + this.minGapMs);
     for (const t of this.pending) {
       if (this.filled.has(t)) continue;
       due = Math.min(due, this.lastPassAt + this.minGapMs);
@@ -239,7 +256,8 @@ export class Reactor {
   /** Hand out the work of a due pass and start its gap. */
   take(): ReactorWork {
     const now = this.now();
-    const reconcile = this.wantsReconcile() && now >= this.lastReconcileAt + this.reconcileGapMs;
+    // Paper's "reconciliation" is the pass's sync point, which records the fills seen on the feed.
+    const reconcile = this.o.paper ? this.paperFills : this.wantsReconcile() && now >= this.lastReconcileAt + this.reconcileGapMs;
     const work: ReactorWork = {
       woken: new Set(this.pending),
       reconcile,
@@ -250,6 +268,7 @@ export class Reactor {
     this.firstAskAt = null;
     if (reconcile) {
       this.fillsArrived = false;
+      this.paperFills = false;
       this.filled.clear();
     } else {
       // Filled markets stay pending: their pass comes with the reconciliation.
@@ -275,6 +294,7 @@ export class Reactor {
     this.pending.clear();
     this.firstAskAt = null;
     this.fillsArrived = false;
+    this.paperFills = false;
     this.filled.clear();
   }
 

@@ -159,6 +159,28 @@ export class Exchange {
     return this.ids.uuid();
   }
 
+  /**
+   * Kalshi sends a trade's print (trade channel) and its maker's book delta (orderbook_delta) on
+   * separate channels and promises no order between them. Default: each print right after its
+   * delta. True: the prints of one incoming order after all of its book moves, for tests of clients
+   * that must not depend on either order.
+   */
+  printsAfterBookMoves = false;
+  /** While an incoming order matches with printsAfterBookMoves: its prints, sent once it is done. */
+  private heldPrints: Trade[] | null = null;
+
+  /** `match` (an incoming order against the book), its prints sent after its book moves when printsAfterBookMoves. */
+  private matching<T>(match: () => T): T {
+    this.heldPrints = this.printsAfterBookMoves ? [] : null;
+    try {
+      return match();
+    } finally {
+      const held = this.heldPrints ?? [];
+      this.heldPrints = null;
+      for (const trade of held) this.emit({ type: "trade", trade });
+    }
+  }
+
   on(l: Listener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
@@ -378,13 +400,15 @@ export class Exchange {
     // maker was hit, the rest of the incoming order never rests.
     let makerStp = false;
     const stpStopped =
-      matchIncoming(book, o, {
-        trade: (maker, taker, price, q) => fills.push(this.execute(m, book, maker, taker, price, q)),
-        cancelMaker: (maker) => {
-          makerStp = true;
-          this.cancelResting(maker, "SelfTradeCancel");
-        },
-      }) || makerStp;
+      this.matching(() =>
+        matchIncoming(book, o, {
+          trade: (maker, taker, price, q) => fills.push(this.execute(m, book, maker, taker, price, q)),
+          cancelMaker: (maker) => {
+            makerStp = true;
+            this.cancelResting(maker, "SelfTradeCancel");
+          },
+        }),
+      ) || makerStp;
     if (o.remaining > 0) {
       if (stpStopped) {
         o.remaining = 0;
@@ -500,7 +524,8 @@ export class Exchange {
       subaccount: maker.subaccount,
       tsMs: now,
     });
-    this.emit({ type: "trade", trade });
+    if (this.heldPrints) this.heldPrints.push(trade);
+    else this.emit({ type: "trade", trade });
     this.emit({ type: "fill", fill: makerFill });
     this.emit({ type: "fill", fill: takerFill });
     this.emit({ type: "order", order: maker });
@@ -701,13 +726,15 @@ export class Exchange {
     const fills: Fill[] = [];
     let makerStp = false;
     const stopped =
-      matchIncoming(book, o, {
-        trade: (maker, taker, p, q) => fills.push(this.execute(m, book, maker, taker, p, q)),
-        cancelMaker: (maker) => {
-          makerStp = true;
-          this.cancelResting(maker, "SelfTradeCancel");
-        },
-      }) || makerStp;
+      this.matching(() =>
+        matchIncoming(book, o, {
+          trade: (maker, taker, p, q) => fills.push(this.execute(m, book, maker, taker, p, q)),
+          cancelMaker: (maker) => {
+            makerStp = true;
+            this.cancelResting(maker, "SelfTradeCancel");
+          },
+        }),
+      ) || makerStp;
     if (o.remaining === 0) this.finish(o, "executed", "Trade");
     else if (stopped) {
       o.remaining = 0;

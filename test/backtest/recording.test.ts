@@ -608,5 +608,18 @@ describe("bad input: one line, exit 2", () => {
     expect(r5.code).toBe(2);
     oneLine(r5);
     expect(r5.stderr).toContain("line 1 is not JSON");
+    // NO levels at their YES-equivalent price with nothing saying so (a YES bid at 0.60 and an ask
+    // at 0.62, recorded as a NO level at 0.62): read at NO prices that book is crossed.
+    writeRecs(join(dir, "yesmode"), synthetic([[6000, 1000]], [[6200, 1000]], []));
+    const r6 = await runBin(["backtest", "--data", "yesmode"], { cwd: dir });
+    expect(r6.code).toBe(2);
+    oneLine(r6);
+    expect(r6.stderr).toContain("KXTEST-Q-A's book has a YES bid at 0.6000 and a NO level at 0.6200");
+    expect(r6.stderr).toContain('Add the line {"t":0,"kind":"book_format","use_yes_price":true} at the top of its first file');
+    // With that line it is read (the NO level as a YES ask at 0.62) and backtested.
+    writeRecs(join(dir, "yesmode"), [{ t: 0, kind: "book_format", use_yes_price: true }, ...synthetic([[6000, 1000]], [[6200, 1000]], [])]);
+    const r7 = await runBin(["backtest", "--data", "yesmode", "--out", "out7"], { cwd: dir });
+    expect(r7.stderr).toBe("");
+    expect(r7.code).toBe(0);
   });
 });

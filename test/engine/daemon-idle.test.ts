@@ -113,6 +113,33 @@ describe("daemon idle line and SIGUSR1", () => {
     }
   }, 120_000);
 
+  test("stepped venue: an order's renewal waits for the exchange's time, not this machine's; the next cycle renews it", async () => {
+    const dir = tempDir("daemon-stepped-ttl-");
+    const v = await startVenue(dir, { seed: 1, scenario });
+    try {
+      const strategies = quietMakerOnly({ stop_before_close_minutes: 0 });
+      // Quotes expire 10 s after they are sent, renewed from 5 s on, on the exchange's clock.
+      const cfg = writeBotConfig(dir, v, {
+        exchange: { clock: "stepped" },
+        trading: { dry_run: false, cycle_interval_seconds: 86_400, order_ttl_seconds: 10, strategies },
+      });
+      const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
+      await until("idle after cycle 1", () => [...bot.output().matchAll(IDLE)].some((m) => m[1] === "1") || null, 30_000);
+      // 7 s of this machine's time, none of the exchange's: nothing is due there yet.
+      await Bun.sleep(7_000);
+      expect(bot.output()).not.toMatch(/cycle 2 \(/);
+      // The exchange's time moves past the renewal point; the cycle asked for renews the quotes.
+      bot.proc.kill("SIGSTOP");
+      v.step(6_000);
+      bot.proc.kill("SIGCONT");
+      bot.proc.kill("SIGUSR1");
+      await bot.waitFor(/renewal: 2 of 2 order\(s\) past half their 10 s TTL cancelled/, 30_000);
+      expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+    } finally {
+      await v.stop();
+    }
+  }, 120_000);
+
   test("--once: SIGUSR1 in the middle of the run is ignored; the cycle finishes and the run exits 0", async () => {
     const dir = tempDir("once-usr1-");
     // Every request answered 300 ms late: the one cycle takes seconds, time to signal it mid-run.

@@ -1,5 +1,6 @@
 // Hand-worked matching, fee and collateral cases over real HTTP on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Account } from "../../src/sim/accounts.ts";
 import { ManualClock } from "../../src/sim/clock.ts";
 import { startSimServer, type SimServer } from "../../src/sim/server.ts";
 import { Client, handScenario, testKeys, T_BIN, T_DECI, T_MAKERFEE } from "./helpers.ts";
@@ -215,5 +216,50 @@ describe("matching and fees, by hand", () => {
     expect(r.text).toBe("");
     const acct = s.exchange.accountsByKey.get("key-a")!;
     expect(acct.reserved).toBe(0);
+  });
+});
+
+describe("a trade's print and its book delta", () => {
+  // Kalshi sends them on separate channels in no promised order; the exchange can send either.
+  const sweep = (printsAfterBookMoves: boolean) => {
+    const ex = s.exchange;
+    ex.addAccount(new Account(`maker-${printsAfterBookMoves}`, 1_000_000_000));
+    ex.addAccount(new Account(`taker-${printsAfterBookMoves}`, 1_000_000_000));
+    const rest = (price: number) =>
+      ex.placeOrder(`maker-${printsAfterBookMoves}`, {
+        ticker: T_BIN,
+        side: "ask",
+        price,
+        count: 100,
+        tif: "good_till_canceled",
+        stp: "taker_at_cross",
+      });
+    rest(4600);
+    rest(4700);
+    const seen: string[] = [];
+    const off = ex.on((e) => {
+      if (e.type === "book" && e.ticker === T_BIN) seen.push(`book ${e.price}`);
+      if (e.type === "trade" && e.trade.ticker === T_BIN) seen.push(`print ${e.trade.price}`);
+    });
+    ex.placeOrder(`taker-${printsAfterBookMoves}`, {
+      ticker: T_BIN,
+      side: "bid",
+      price: 6200,
+      count: 200,
+      tif: "immediate_or_cancel",
+      stp: "taker_at_cross",
+    });
+    off();
+    ex.printsAfterBookMoves = false;
+    return seen;
+  };
+
+  test("each print right after its delta by default", () => {
+    expect(sweep(false)).toEqual(["book 4600", "print 4600", "book 4700", "print 4700"]);
+  });
+
+  test("the prints of an incoming order after all its book moves when asked", () => {
+    s.exchange.printsAfterBookMoves = true;
+    expect(sweep(true)).toEqual(["book 4600", "book 4700", "print 4600", "print 4700"]);
   });
 });
