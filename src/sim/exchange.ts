@@ -56,6 +56,8 @@ export type ExchangeEvent =
       userId?: string;
       clientOrderId?: string;
       subaccount?: number;
+      /** A trade's delta: the taker's order triggered it (the maker's order is the one it changed). */
+      taker?: { userId: string; clientOrderId: string; subaccount: number };
       tsMs: number;
     }
   | { type: "trade"; trade: Trade }
@@ -498,6 +500,7 @@ export class Exchange {
       userId: maker.userId,
       clientOrderId: maker.clientOrderId,
       subaccount: maker.subaccount,
+      taker: { userId: taker.userId, clientOrderId: taker.clientOrderId, subaccount: taker.subaccount },
       tsMs: now,
     });
     this.emit({ type: "trade", trade });

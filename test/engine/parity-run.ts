@@ -168,7 +168,14 @@ function lastIdle(output: string): { cycles: number; frames: number; requests: n
  * machine's timing: the venues' clocks stand still while their daemons work. Returns the cycles the
  * daemon ran unasked (a timer of the daemon's own: the lockstep slipped).
  */
-async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions, forecast: () => void): Promise<number> {
+async function driveDaemon(
+  v: Venue,
+  dir: string,
+  cfg: string,
+  o: ParityOptions,
+  side: "live" | "paper",
+  forecast: () => void,
+): Promise<number> {
   forecast();
   const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
   let slipped = 0;
@@ -216,6 +223,9 @@ async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions,
     throw e;
   }
   const code = await bot.stop("SIGTERM", 30_000);
+  // With KALSHI_PARITY_TRACE the daemon's own account of each step (--verbose) beside the venue's trace.
+  const traceDir = process.env.KALSHI_PARITY_TRACE;
+  if (traceDir) writeFileSync(join(traceDir, `seed-${o.seed}-${side}.log`), bot.output());
   if (code !== 0) throw new Error(`seed ${o.seed}: daemon exit ${code}\n${bot.output().slice(-3000)}`);
   return slipped;
 }
@@ -289,7 +299,7 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
         exchange,
         trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies: strategies(sourceB) },
       });
-      const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o, forecastA), driveDaemon(b, dirB, dB, o, forecastB)]);
+      const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o, "live", forecastA), driveDaemon(b, dirB, dB, o, "paper", forecastB)]);
       if (sa + sb > 0) console.error(`seed ${o.seed}: the lockstep slipped (cycles past the step: live ${sa}, paper ${sb})`);
     }
     for (let i = 0; o.bot !== "daemon" && i <= o.cycles; i++) {
