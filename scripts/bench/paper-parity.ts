@@ -1,7 +1,7 @@
 // Paper vs live on the same scenario, per strategy run alone (issue 13 item 4).
 //
 //   bun scripts/bench/paper-parity.ts [--seeds 1,2,...] [--cycles 16] [--step-s 7]
-//                                     [--only event_arbitrage|market_maker] [--params JSON] [--markdown]
+//                                     [--only event_arbitrage|market_maker|fair_value] [--params JSON] [--markdown]
 //                                     [--flow reactive|fixed] [--bot once|daemon] [--ttl-s S]
 //
 // The machinery of test/engine/e2e-dryrun-vs-live.test.ts, over several seeds: per seed and
@@ -37,6 +37,11 @@
 // book moves until the bench, once it is idle after the step, sends SIGUSR2 (then a narrow round
 // and one pass answer them), and so decides on the frames and their order, not on this machine's
 // timing: a seed gives the same figures run to run (README, Paper vs live).
+// fair_value needs a probability source: before each cycle each venue's bot gets a file (ticker →
+// probability, every active market) of that venue's own fair value at its time now (as
+// scripts/bench/strategies-pnl.ts writes it with --fv-lag-s 0). The seed's price process is a fixed
+// path no order moves, so both files are the same at every step; the run checks that they were.
+// Live's fills are counted as venue A has them (its ledger learns the last cycle's at a later read).
 // KALSHI_PARITY_TRACE=DIR writes each venue's trades (with the taker's order) and live's order
 // events to DIR/seed-N-{live,paper}.jsonl, to tell why a fill happened on one venue only.
 import { formatDollars2 } from "../../src/kalshi/money.ts";

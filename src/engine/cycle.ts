@@ -601,6 +601,12 @@ export class Engine {
   /** After sending: rejections make the group suspect; an unknown outcome is looked up at once. */
   private async afterExecute(exec: ExecSummary): Promise<void> {
     this.group.noteRejections(exec.rejected);
+    // Live learns of an immediate fill on the private feed, and a pass reconciles it; paper's are in
+    // its ledger already, and the pass that answers them rebuilds its risk state the same way.
+    if (this.paperFillSeen && exec.filledImmediately > 0) {
+      const sent = exec.decisions.filter((d) => d.intent.kind === "create" && (d.result === "executed" || d.result === "resting"));
+      for (const t of new Set(sent.map((d) => d.intent.ticker))) this.paperFillSeen(t);
+    }
     if (this.om.needsReconcile && !this.paper) {
       // Right after an unknown outcome: try to resolve it now, so the market unblocks early.
       const rr = await this.om.resolveOpen(notFoundGraceMs(this.d.loaded.config.exchange.request_timeout_ms)).catch(() => null);
@@ -712,7 +718,10 @@ export class Engine {
    */
   watchPaperCrosses(live: LiveBooks, fillSeen: (ticker: string) => void): void {
     this.paperUpkeep?.watchBooks(live, fillSeen);
+    this.paperFillSeen = fillSeen;
   }
+  /** Paper in the daemon: its own fills ask for a pass that reconciles, as live's fills on the feed do. */
+  private paperFillSeen: ((ticker: string) => void) | null = null;
 
   /** The next cycle reads the whole scope over REST (a market was created or opened in it). */
   requestFullLoad(): void {
@@ -1044,8 +1053,15 @@ export class Engine {
     if (typeof base === "string") return done(base);
     const now = Date.now();
     if (work.reconcile && this.paperUpkeep) {
-      // Paper's reconciliation: the sync point records the fills seen on the feed since the last one.
+      // Paper's reconciliation: the sync point records the fills seen on the feed since the last one;
+      // then, as live's does, the risk state is recomputed from the ledger (paper's own fills since
+      // the last rebuild are positions there, not orders still resting).
       this.paperUpkeep.setMarkets(base.md);
+      const snap = this.refreshRisk(base.md, this.paperUpkeep.availableMicros(), base.cycleId, now);
+      if (snap.state === "halted") {
+        this.lastStatus = "halted";
+        return done("risk state halted");
+      }
       out.reconciled = true;
     } else if (work.reconcile) {
       const refused = await this.passReconcile(base, now);

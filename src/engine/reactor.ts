@@ -191,7 +191,7 @@ export class Reactor {
     this.lastPassAt = this.lastReconcileAt = Number.NEGATIVE_INFINITY;
     this.flushNarrow();
     // One narrow round and one pass answer a release; then moves are held again (take()).
-    if (this.pending.size > 0 || this.wantsReconcile()) this.ask();
+    if (this.pending.size > 0 || this.wantsReconcile() || this.paperFills) this.ask();
     else this.holding = true;
   }
 

@@ -56,6 +56,8 @@ export type ExchangeEvent =
       userId?: string;
       clientOrderId?: string;
       subaccount?: number;
+      /** A trade's delta: the taker's order triggered it (the maker's order is the one it changed). */
+      taker?: { userId: string; clientOrderId: string; subaccount: number };
       tsMs: number;
     }
   | { type: "trade"; trade: Trade }
@@ -522,6 +524,7 @@ export class Exchange {
       userId: maker.userId,
       clientOrderId: maker.clientOrderId,
       subaccount: maker.subaccount,
+      taker: { userId: taker.userId, clientOrderId: taker.clientOrderId, subaccount: taker.subaccount },
       tsMs: now,
     });
     if (this.heldPrints) this.heldPrints.push(trade);

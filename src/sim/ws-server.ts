@@ -351,10 +351,14 @@ export class WsHub {
             ts: isoMicro(e.tsMs),
             ts_ms: e.tsMs,
           };
-          if (e.userId && e.userId === c.userId) {
-            if (e.clientOrderId) msg.client_order_id = e.clientOrderId;
+          // "Present only when you caused this orderbook change": "the client_order_id of your order
+          // that triggered this delta" (AsyncAPI). A trade's delta goes to the maker tagged with the
+          // maker's order, whose size it changed, and to the taker with the taker's, which triggered it.
+          const own = e.userId && e.userId === c.userId ? e : e.taker && e.taker.userId === c.userId ? e.taker : null;
+          if (own) {
+            if (own.clientOrderId) msg.client_order_id = own.clientOrderId;
             // "Present only when you caused this orderbook change and are using subaccounts" (AsyncAPI).
-            if (e.subaccount) msg.subaccount = e.subaccount;
+            if (own.subaccount) msg.subaccount = own.subaccount;
           }
           this.sendSeq(c, s, { msg, type: "orderbook_delta" });
         });

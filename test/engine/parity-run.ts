@@ -4,7 +4,7 @@
 // replay that recording (src/sim/participant-flow.ts). Used by scripts/bench/paper-parity.ts and
 // test/engine/paper-parity-fixed.test.ts.
 import { Database } from "bun:sqlite";
-import { appendFileSync, rmSync } from "node:fs";
+import { appendFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ParticipantFlow } from "../../src/sim/participant-flow.ts";
 import { runBin, startBin, tempDir } from "../helpers/bin.ts";
@@ -129,6 +129,26 @@ function trace(v: Venue, file: string): void {
   });
 }
 
+/**
+ * fair_value's probability source for one venue (ticker → probability, every active market): the
+ * exchange's own fair value at the venue's time now, as scripts/bench/strategies-pnl.ts writes it.
+ * The seed's price process is a fixed path (src/sim/process.ts) that no order moves, so the two
+ * venues, stepped to the same time, write the same file; each written text is kept in `log` so the
+ * run can check that they did.
+ */
+function writeForecast(v: Venue, file: string, log: string[]): void {
+  const ex = v.sim.exchange;
+  const probs: Record<string, string> = {};
+  for (const m of ex.markets.values()) {
+    if (m.status !== "active") continue;
+    const p = v.sim.participants.process(m.eventTicker)?.fair(m.ticker, ex.now());
+    if (p !== undefined) probs[m.ticker] = Math.min(1, Math.max(0, p)).toFixed(4);
+  }
+  const text = JSON.stringify(probs);
+  writeFileSync(file, text);
+  log.push(text);
+}
+
 /** The last idle line of a daemon's output (src/engine/idle-report.ts), or null. */
 function lastIdle(output: string): { cycles: number; frames: number; requests: number; releases: number } | null {
   const at = output.lastIndexOf("idle: after cycle ");
@@ -148,7 +168,15 @@ function lastIdle(output: string): { cycles: number; frames: number; requests: n
  * machine's timing: the venues' clocks stand still while their daemons work. Returns the cycles the
  * daemon ran unasked (a timer of the daemon's own: the lockstep slipped).
  */
-async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions): Promise<number> {
+async function driveDaemon(
+  v: Venue,
+  dir: string,
+  cfg: string,
+  o: ParityOptions,
+  side: "live" | "paper",
+  forecast: () => void,
+): Promise<number> {
+  forecast();
   const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
   let slipped = 0;
   const idle = (cycles: number, what: string, releases = 0) =>
@@ -166,7 +194,11 @@ async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions)
     );
   try {
     for (let i = 0; i <= o.cycles; i++) {
-      if (i > 0) bot.proc.kill("SIGUSR1");
+      if (i > 0) {
+        // The cycle reloads fair_value's source: this step's forecast, written while the daemon is idle.
+        forecast();
+        bot.proc.kill("SIGUSR1");
+      }
       const r = await idle(i + 1, `idle after cycle ${i + 1}`);
       slipped = Math.max(slipped, r.cycles - (i + 1));
       if (i < o.cycles) {
@@ -191,6 +223,9 @@ async function driveDaemon(v: Venue, dir: string, cfg: string, o: ParityOptions)
     throw e;
   }
   const code = await bot.stop("SIGTERM", 30_000);
+  // With KALSHI_PARITY_TRACE the daemon's own account of each step (--verbose) beside the venue's trace.
+  const traceDir = process.env.KALSHI_PARITY_TRACE;
+  if (traceDir) writeFileSync(join(traceDir, `seed-${o.seed}-${side}.log`), bot.output());
   if (code !== 0) throw new Error(`seed ${o.seed}: daemon exit ${code}\n${bot.output().slice(-3000)}`);
   return slipped;
 }
@@ -231,28 +266,45 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     trace(b, join(traceDir, `seed-${o.seed}-paper.jsonl`));
   }
   try {
-    const strategies = {
+    // fair_value reads its probabilities from a file each cycle: each venue's own, written before
+    // each cycle from that venue's fair value at its time (the same on both: writeForecast).
+    const fairValue = o.strategy === "fair_value";
+    const sourceA = join(dirA, "fair.json");
+    const sourceB = join(dirB, "fair.json");
+    const forecastsA: string[] = [];
+    const forecastsB: string[] = [];
+    const forecastA = () => fairValue && writeForecast(a, sourceA, forecastsA);
+    const forecastB = () => fairValue && writeForecast(b, sourceB, forecastsB);
+    const strategies = (source: string) => ({
       event_arbitrage: { enabled: false },
       market_maker: { enabled: false },
       fair_value: { enabled: false },
-      [o.strategy]: { ...o.params, enabled: true },
-    };
+      [o.strategy]: { ...o.params, ...(fairValue ? { source } : {}), enabled: true },
+    });
     // Quotes rest between runs as a daemon's would (the default cancels them at the end of each --once).
     // The venues' clocks move only when stepped: the bots take the exchange's time from what it sends.
     const exchange = { clock: "stepped" };
-    const cfgA = writeBotConfig(dirA, a, { exchange, trading: { cancel_on_exit: false, strategies } });
-    const cfgB = writeBotConfig(dirB, b, { exchange, trading: { dry_run: true, cancel_on_exit: false, strategies } });
+    const cfgA = writeBotConfig(dirA, a, { exchange, trading: { cancel_on_exit: false, strategies: strategies(sourceA) } });
+    const cfgB = writeBotConfig(dirB, b, { exchange, trading: { dry_run: true, cancel_on_exit: false, strategies: strategies(sourceB) } });
     if (o.bot === "daemon") {
       // Cycles are asked for (driveDaemon): an interval that never runs out.
       const interval = {
         trading: { cycle_interval_seconds: 86_400, ...(o.ttlS !== undefined ? { order_ttl_seconds: o.ttlS } : {}) },
       };
-      const dA = writeBotConfig(dirA, a, { exchange, trading: { ...interval.trading, cancel_on_exit: false, strategies } });
-      const dB = writeBotConfig(dirB, b, { exchange, trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies } });
-      const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o), driveDaemon(b, dirB, dB, o)]);
+      const dA = writeBotConfig(dirA, a, {
+        exchange,
+        trading: { ...interval.trading, cancel_on_exit: false, strategies: strategies(sourceA) },
+      });
+      const dB = writeBotConfig(dirB, b, {
+        exchange,
+        trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies: strategies(sourceB) },
+      });
+      const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o, "live", forecastA), driveDaemon(b, dirB, dB, o, "paper", forecastB)]);
       if (sa + sb > 0) console.error(`seed ${o.seed}: the lockstep slipped (cycles past the step: live ${sa}, paper ${sb})`);
     }
     for (let i = 0; o.bot !== "daemon" && i <= o.cycles; i++) {
+      forecastA();
+      forecastB();
       const [ra, rb] = await Promise.all([
         runBin(onceArgs(cfgA, dirA), { cwd: dirA, timeoutMs: 60_000 }),
         runBin(onceArgs(cfgB, dirB), { cwd: dirB, timeoutMs: 60_000 }),
@@ -264,6 +316,8 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
         b.step(o.stepMs);
       }
     }
+    if (forecastsA.length !== forecastsB.length || forecastsA.some((t, i) => t !== forecastsB[i]))
+      throw new Error(`seed ${o.seed}: the two venues' fair_value sources differ (${forecastsA.length} and ${forecastsB.length} written)`);
     // Both valued at the marks of a book without our quotes: live's last quotes rest on venue A
     // (cancel_on_exit false) and would move its mid; paper's were never on venue B.
     a.sim.exchange.cancelAll(exchangeAccount(a).account.userId);
@@ -272,7 +326,13 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     const livePnlAtPaperMarks = live.cashMicros + positionsValue(b, live.positions) - PARITY_START_MICROS;
     const paper = readLedger(join(dirB, "data/kalshi.sqlite"), true);
     const paperPnl = paper.cashMicros + positionsValue(b, paper.positions) - PARITY_START_MICROS;
-    const liveFills = fills(join(dirA, "data/kalshi.sqlite"), false);
+    // Live's fills as venue A has them: the ledger learns a fill at its next read, so the last
+    // cycle's (an immediate-or-cancel order's, for fair_value) may not be in it yet; paper's ledger
+    // records each fill when the fill model makes it.
+    const liveFills: ParityFill[] = live.account.fills.map((f) => ({ price: f.price, count: f.count, is_taker: f.isTaker ? 1 : 0 }));
+    const liveLedgerFills = fills(join(dirA, "data/kalshi.sqlite"), false).length;
+    if (liveLedgerFills !== liveFills.length)
+      console.error(`seed ${o.seed}: live's ledger holds ${liveLedgerFills} fills, venue A ${liveFills.length} (counted: venue A's)`);
     const paperFills = fills(join(dirB, "data/kalshi.sqlite"), true);
     const notional = liveFills.reduce((s, f) => s + f.price * f.count, 0);
     const settledA = settle(a, live.positions);
