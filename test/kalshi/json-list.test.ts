@@ -6,6 +6,7 @@
 // outside Latin-1 and outside the BMP) and on random edits of their bytes; then through the client,
 // over HTTP, that a page of events decodes as before and a broken one fails as before.
 import { afterAll, describe, expect, test } from "bun:test";
+import { jscDescribe } from "bun:jsc";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -123,6 +124,43 @@ describe("the list reader against JSON.parse", () => {
     for (const c of refused) expect(agree(enc.encode(c))).toBeUndefined();
     // A byte-order mark: JSON.parse of the decoded text takes it (TextDecoder drops it); the reader leaves it to that path.
     expect(parseListBody(new Uint8Array([0xef, 0xbb, 0xbf, ...enc.encode('{"events":[]}')]), "events")).toBeUndefined();
+  });
+
+  test("characters outside ASCII: escaped or not, after backslashes, and invalid UTF-8, all as JSON.parse reads the decoded text", () => {
+    const bodies: Array<string | number[]> = [
+      '{"events":[{"a":"é ° ≥ ’ 🎯"}]}',
+      '{"events":[{"a":"\\\\é"}]}', // an escaped backslash, then é: read
+      '{"events":[{"a":"\\\\\\é"}]}',
+      '{"events":[{"é":1,"b":"\\u00e9"}]}',
+      '{"events":["\\é"]}', // an invalid escape: JSON.parse refuses it
+      '{"events":[é]}', // outside a string: refused
+    ];
+    const bad = [[0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x80], [0xe2, 0x82], [0xf0, 0x9f, 0x8e], [0xff], [0xc2]];
+    for (const seq of bad) bodies.push([...enc.encode('{"events":[{"a":"x'), ...seq, ...enc.encode('y"},{"b":"é"}]}')]);
+    for (const b of bodies) agree(typeof b === "string" ? enc.encode(b) : new Uint8Array(b));
+    expect(agree(enc.encode('{"events":[{"a":"\\\\é"}]}'))).toBeDefined();
+    expect(agree(enc.encode('{"events":["\\é"]}'))).toBeUndefined();
+  });
+
+  test("an ASCII value is an 8-bit string even where its item has text outside ASCII (a 16-bit one holds twice the bytes)", () => {
+    const body = {
+      events: [
+        {
+          event_ticker: "KXHIGHNY-26DEC07",
+          title: "Highest temperature ≥ 50°F",
+          markets: [{ ticker: "KXHIGHNY-26DEC07-B50", title: "50° or above" }],
+        },
+      ],
+    };
+    const got = parseListBody(enc.encode(JSON.stringify(body)), "events") as typeof body;
+    expect(got).toStrictEqual(body);
+    const eightBit = (s: string) => jscDescribe(s).includes("8Bit:(1)");
+    expect(eightBit(got.events[0]!.event_ticker)).toBe(true);
+    expect(eightBit(got.events[0]!.markets[0]!.ticker)).toBe(true);
+    // Text outside Latin-1 stays 16-bit; the reference, JSON.parse of the decoded text, makes every value 16-bit.
+    expect(eightBit(got.events[0]!.title)).toBe(false);
+    const whole = JSON.parse(dec.decode(enc.encode(JSON.stringify(body)))) as typeof body;
+    expect(eightBit(whole.events[0]!.markets[0]!.ticker)).toBe(false);
   });
 
   test("random edits of a body's bytes: read only as JSON.parse reads the text", () => {

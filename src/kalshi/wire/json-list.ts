@@ -2,10 +2,11 @@
 // goal 5, the daemon's memory). The daemon's full load reads ~25 pages of GET /events with nested
 // markets a minute at 10,000 markets, ~690 KB each. Through `Response.text()` each page became one
 // string of the whole body: a UTF-16 one (~1.4 MB, twice the bytes) as soon as a single title or
-// rule held a character outside Latin-1, and JSON.parse then held the whole page's object tree at
-// once. Here the body stays the fetch's own bytes; each item and each other member of the envelope
-// is decoded and given to JSON.parse on its own, so the strings are the size of one event (8-bit
-// unless that event has such a character) and no allocation is the size of the page.
+// rule held a character outside ASCII (nearly every page does), and JSON.parse then held the whole
+// page's object tree at once. Here the body stays the fetch's own bytes; each item and each other member of the envelope
+// is decoded and given to JSON.parse on its own, as ASCII text (characters outside ASCII written as
+// \u escapes: asciiText), so no allocation is the size of the page and the strings parsed are 8-bit
+// wherever their own characters allow.
 //
 // The result is what `JSON.parse(new TextDecoder().decode(bytes))` gives, or undefined when the body
 // is not in the plain form read here (not an object, a byte-order mark, a `__proto__` member, or
@@ -81,10 +82,89 @@ export function parseListBody(bytes: Uint8Array, list: string): Record<string, u
 
 function parseSpan(bytes: Uint8Array, start: number, end: number): unknown {
   try {
-    return JSON.parse(utf8.decode(bytes.subarray(start, end)));
+    return JSON.parse(asciiText(bytes, start, end) ?? utf8.decode(bytes.subarray(start, end)));
   } catch {
     return FAIL;
   }
+}
+
+/** Reused for asciiText's output (grown to the largest span met; three bytes out per byte in at most). */
+let scratch = new Uint8Array(0);
+const HEX = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
+
+/**
+ * The span as JSON text in ASCII, each character outside ASCII written as its \u escape (a pair
+ * for one outside the BMP): the same JSON value, from an 8-bit string. A JSON text holding a single
+ * character outside ASCII, decoded, is a 16-bit string, and JSON.parse then makes every string
+ * value in it 16-bit, tickers and all (nearly every market's title or rules has one: "°", "≥", "’"),
+ * twice the bytes, kept as long as the views. Undefined when the span is ASCII already (decoded
+ * as is, it is 8-bit) and where the escape could read differently from the character: invalid
+ * UTF-8 (the decoder's replacement characters are its own to make) or a character right after an
+ * unescaped backslash (an invalid escape the escape would turn valid); the span is then decoded as is.
+ */
+function asciiText(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let i = start;
+  while (i < end && bytes[i]! < 0x80) i++;
+  if (i === end) return undefined;
+  if (scratch.length < (end - start) * 3) scratch = new Uint8Array((end - start) * 3);
+  const out = scratch;
+  let n = 0;
+  let backslashes = 0;
+  for (let j = start; j < i; j++) {
+    const c = bytes[j]!;
+    out[n++] = c;
+    backslashes = c === BACKSLASH ? backslashes + 1 : 0;
+  }
+  while (i < end) {
+    const c = bytes[i]!;
+    if (c < 0x80) {
+      out[n++] = c;
+      backslashes = c === BACKSLASH ? backslashes + 1 : 0;
+      i++;
+      continue;
+    }
+    if (backslashes % 2 === 1) return undefined;
+    backslashes = 0;
+    let cp: number;
+    // Well-formed UTF-8 only (the table of RFC 3629 / the WHATWG decoder): no overlong forms, no surrogates, nothing past U+10FFFF.
+    const c1 = i + 1 < end ? bytes[i + 1]! : -1;
+    if (c >= 0xc2 && c <= 0xdf) {
+      if (c1 < 0x80 || c1 > 0xbf) return undefined;
+      cp = ((c & 0x1f) << 6) | (c1 & 0x3f);
+      i += 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      const lo = c === 0xe0 ? 0xa0 : 0x80;
+      const hi = c === 0xed ? 0x9f : 0xbf;
+      const c2 = i + 2 < end ? bytes[i + 2]! : -1;
+      if (c1 < lo || c1 > hi || c2 < 0x80 || c2 > 0xbf) return undefined;
+      cp = ((c & 0x0f) << 12) | ((c1 & 0x3f) << 6) | (c2 & 0x3f);
+      i += 3;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      const lo = c === 0xf0 ? 0x90 : 0x80;
+      const hi = c === 0xf4 ? 0x8f : 0xbf;
+      const c2 = i + 2 < end ? bytes[i + 2]! : -1;
+      const c3 = i + 3 < end ? bytes[i + 3]! : -1;
+      if (c1 < lo || c1 > hi || c2 < 0x80 || c2 > 0xbf || c3 < 0x80 || c3 > 0xbf) return undefined;
+      cp = ((c & 0x07) << 18) | ((c1 & 0x3f) << 12) | ((c2 & 0x3f) << 6) | (c3 & 0x3f);
+      i += 4;
+    } else return undefined;
+    if (cp > 0xffff) {
+      const v = cp - 0x10000;
+      n = writeEscape(out, n, 0xd800 | (v >> 10));
+      n = writeEscape(out, n, 0xdc00 | (v & 0x3ff));
+    } else n = writeEscape(out, n, cp);
+  }
+  return utf8.decode(out.subarray(0, n));
+}
+
+function writeEscape(out: Uint8Array, n: number, unit: number): number {
+  out[n] = BACKSLASH;
+  out[n + 1] = 117; // u
+  out[n + 2] = HEX[(unit >> 12) & 15]!;
+  out[n + 3] = HEX[(unit >> 8) & 15]!;
+  out[n + 4] = HEX[(unit >> 4) & 15]!;
+  out[n + 5] = HEX[unit & 15]!;
+  return n + 6;
 }
 
 /** The first index at or after `i` that is not JSON whitespace (space, tab, line feed, carriage return). */
