@@ -464,6 +464,28 @@ export class LiveBooks {
     };
   }
 
+  /**
+   * Whether `v` carries `ticker`'s live top of book as top() would give it (prices and sizes), or
+   * null when the book may not be used. Nothing is allocated: it runs on every book update of a
+   * watched market, and for every market whose book changed at each overlay (issue 14 goal 5).
+   */
+  topIs(
+    ticker: string,
+    v: { yesBid: Price | null; yesBidSize: Count; yesAsk: Price | null; yesAskSize: Count } | undefined,
+  ): boolean | null {
+    const b = this.trustedBook(ticker);
+    if (!b) return null;
+    if (v === undefined) return false;
+    const bid = b.bestPrice("yes");
+    const noBid = b.bestPrice("no");
+    return (
+      v.yesBid === (bid < 0 ? null : bid) &&
+      v.yesBidSize === b.bestSize("yes") &&
+      v.yesAsk === (noBid < 0 ? null : PRICE_ONE - noBid) &&
+      v.yesAskSize === b.bestSize("no")
+    );
+  }
+
   /** Resting size at one level (NO leg in NO prices), or null when the book may not be used. O(1). */
   sizeAt(ticker: string, leg: "yes" | "no", price: Price): Count | null {
     const b = this.trustedBook(ticker);

@@ -221,7 +221,7 @@ export class LiveView {
       const depth = this.wantsDepth(m);
       const prev = overlaid.get(t);
       let o: MarketView | null;
-      if (prev && prev.base === m && prev.depth === depth && !dirty.has(t) && trusted(t)) {
+      if (prev && prev.depth === depth && (dirty.has(t) ? this.keepsView(live, prev, m, depth) : prev.base === m && trusted(t))) {
         o = prev.view;
         // Strategies decide on this overlay's view from here on.
         prev.decided = o;
@@ -273,6 +273,13 @@ export class LiveView {
       const m = md.markets.get(t);
       if (!m) continue;
       const depth = this.wantsDepth(m);
+      const prev = overlaid.get(t);
+      if (prev && this.keepsView(live, prev, m, depth)) {
+        prev.decided = prev.view;
+        prev.epoch = this.scopeEpoch;
+        if (out.get(t) !== prev.view) out.set(t, prev.view);
+        continue;
+      }
       const o = this.overlayOne(live, m, depth);
       if (o) overlaid.set(t, { base: m, view: o, depth, decided: o, epoch: this.scopeEpoch });
       else overlaid.delete(t);
@@ -327,6 +334,16 @@ export class LiveView {
   }
 
   /**
+   * A market whose book changed only below its top (most book deltas) keeps its last overlaid view
+   * when that view carries no depth: the same REST view under the same live top makes an equal
+   * view, so the old object stands (no new one for the collector, and the decision cache, which
+   * compares views by identity, sees no change). Depth views are laid again: their levels changed.
+   */
+  private keepsView(live: LiveBooks, prev: Overlaid, m: MarketView, depth: boolean): boolean {
+    return !depth && !prev.depth && prev.base === m && live.topIs(m.ticker, prev.view) === true;
+  }
+
+  /**
    * One REST view with its trusted live book laid over it, or null. Full depth only where a
    * strategy asks for it (building level arrays for every one of 10,000 markets each cycle was a
    * large share of the cycle); elsewhere only the live top of book replaces the REST one.
@@ -344,10 +361,8 @@ export class LiveView {
   moved(ticker: string): boolean {
     const live = this.d.live();
     if (!live || !(this.watch.has(ticker) || this.watchLegs.has(ticker))) return false;
-    const top = live.top(ticker);
-    if (!top) return false;
-    const d = this.decided(ticker);
-    return !d || top.yesBid !== d.yesBid || top.yesBidSize !== d.yesBidSize || top.yesAsk !== d.yesAsk || top.yesAskSize !== d.yesAskSize;
+    // Untrusted (null): not moved; no decision yet (false): moved.
+    return live.topIs(ticker, this.decided(ticker)) === false;
   }
 
   /** Our own order changed `ticker`'s live top: the decision that sent it expected that. */

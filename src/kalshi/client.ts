@@ -10,6 +10,7 @@ import { normalizeBaseUrl, wsUrlFromBaseUrl } from "./urls.ts";
 import * as W from "./wire/index.ts";
 import { encodeAmendBody, encodeCreateBody } from "./wire/order-encode.ts";
 import { fastDecodeMarket } from "./wire/rest-fast.ts";
+import { parseListBody } from "./wire/json-list.ts";
 import type { Count, Price } from "./money.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -55,6 +56,11 @@ interface Call<S extends z.ZodType> {
   retry: RetryClass;
   /** Batch endpoints cost per item. */
   items?: number;
+  /**
+   * A list answer's member read item by item from the body's bytes (json-list.ts): the daemon's
+   * large pages never become one string of the whole body.
+   */
+  list?: string;
   clientOrderId?: string | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -432,6 +438,7 @@ export class KalshiClient {
       const t0 = performance.now();
       let status = 0;
       let text = "";
+      let bytes: Uint8Array | null = null;
       const ctrl = new AbortController();
       let timedOut = false;
       const timer = setTimeout(() => {
@@ -446,7 +453,8 @@ export class KalshiClient {
         const resp = await this.fetchImpl(url, { method: c.method, headers, body: bodyText, signal: ctrl.signal });
         status = resp.status;
         // The timeout keeps running while the body streams in: a stalled body is a timeout too.
-        text = await resp.text();
+        if (c.list !== undefined && status >= 200 && status < 300) bytes = await resp.bytes();
+        else text = await resp.text();
       } catch (e) {
         if (c.signal?.aborted && !timedOut) throw c.signal.reason ?? e;
         lastError = errorFromNetwork(e, {
@@ -471,7 +479,7 @@ export class KalshiClient {
       const ms = Math.round(performance.now() - t0);
       if (status >= 200 && status < 300) {
         this.log("debug", `${c.method} ${endpointLabel} ${status} ${ms} ms (cost ${res.cost}, waited ${Math.round(res.waitedMs)} ms)`);
-        return this.parseBody(c, status, text, attempt);
+        return this.parseBody(c, status, bytes ?? text, attempt);
       }
       lastError = errorFromResponse(status, text, {
         method: c.method,
@@ -498,9 +506,13 @@ export class KalshiClient {
     return true;
   }
 
-  private parseBody<S extends z.ZodType>(c: Call<S>, status: number, text: string, attempts: number): z.output<S> {
+  private parseBody<S extends z.ZodType>(c: Call<S>, status: number, body: string | Uint8Array, attempts: number): z.output<S> {
     let json: unknown = {};
-    if (status !== 204 && text.trim() !== "") {
+    const listed = typeof body === "string" || c.list === undefined || status === 204 ? undefined : parseListBody(body, c.list);
+    // Anything not in the list's plain form: the whole text, parsed (and refused) as before.
+    const text = listed !== undefined ? "" : typeof body === "string" ? body : UTF8.decode(body);
+    if (listed !== undefined) json = listed;
+    else if (status !== 204 && text.trim() !== "") {
       try {
         json = JSON.parse(text);
       } catch {
@@ -646,6 +658,7 @@ export class KalshiClient {
       path: "/events",
       query: { ...query },
       schema: Loose.events,
+      list: "events",
       auth: false,
       retry: "read",
       signal,
@@ -1358,6 +1371,8 @@ const Loose = {
 };
 
 const enc = (s: string): string => encodeURIComponent(s);
+/** As Response.text() decodes a body: UTF-8, a byte-order mark dropped, bad sequences replaced. */
+const UTF8 = new TextDecoder();
 
 /** Marks an array parameter that is sent as repeated `key=v` pairs instead of a comma list. */
 class RepeatedParam {

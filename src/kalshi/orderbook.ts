@@ -108,6 +108,18 @@ export class OrderBook {
   bestYesBid(): Quote | null {
     return best(this.yes);
   }
+  /**
+   * The best bid of one side (NO side in NO-leg price) and its size, read without making a Quote:
+   * -1 and 0 when the side is empty. For checks that run on every book update (issue 14 goal 5).
+   */
+  bestPrice(side: BookSideName): number {
+    const lv = side === "yes" ? this.yes : this.no;
+    return lv.length ? lv[lv.length - 2]! : -1;
+  }
+  bestSize(side: BookSideName): Count {
+    const lv = side === "yes" ? this.yes : this.no;
+    return lv.length ? lv[lv.length - 1]! : 0;
+  }
   /** Best NO bid in NO-leg price. */
   bestNoBid(): Quote | null {
     return best(this.no);

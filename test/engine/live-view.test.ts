@@ -165,6 +165,59 @@ describe("live overlay between full loads", () => {
     expect(tickers.filter((t) => view.moved(t))).toEqual([]);
   }, 60_000);
 
+  test("a book that changed only below its top keeps its overlaid view, the same object; a new top makes a new one", async () => {
+    const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => live, log: () => {} });
+    let md: MarketData = await source.load(scope);
+    const tickers = [...md.markets.keys()];
+    await settle(tickers);
+    view.setCycle(md, () => false, { changed: null, depthKey: "" });
+    await view.overlayLive(md);
+    const before = new Map(md.markets);
+    // Two markets with room in their books: a YES bid at least 3¢ and a spread of at least 2¢.
+    const roomy = tickers.filter((t) => {
+      const top = live.top(t);
+      return top !== null && top.yesBid !== null && top.yesAsk !== null && top.yesBid >= 300 && top.yesAsk - top.yesBid >= 200;
+    });
+    expect(roomy.length).toBeGreaterThanOrEqual(2);
+    const [deep, better] = [roomy[0]!, roomy[1]!];
+    const deepSize = live.sizeAt(deep, "yes", 100) ?? 0;
+    const betterBid = live.top(better)!.yesBid!;
+    const client = new KalshiClient({ baseUrl: sim.baseUrl, apiKeyId: KEY, privateKey, tier: "prime", backoffBaseMs: 5 });
+    const bid = (ticker: string, price: number) =>
+      client.createOrder({
+        ticker,
+        side: "bid",
+        price,
+        count: 100,
+        time_in_force: "good_till_canceled",
+        self_trade_prevention_type: "taker_at_cross",
+      });
+    // A bid at 1¢ changes `deep`'s book below its top; one a cent above `better`'s best bid makes its new top.
+    await bid(deep, 100);
+    await bid(better, betterBid + 100);
+    const end = Date.now() + 5_000;
+    while (live.sizeAt(deep, "yes", 100) === deepSize || live.top(better)!.yesBid === betterBid) {
+      if (Date.now() > end) throw new Error("the two book changes did not arrive on the feed");
+      await Bun.sleep(10);
+    }
+    md = await source.refresh({ markets: view.restViews, events: md.events, inactive: md.inactive }, []);
+    view.setCycle(md, () => false, { changed: new Set(), depthKey: "" });
+    const rest = new Map(md.markets);
+    await view.overlayLive(md);
+    expect(md.markets.get(deep)).toBe(before.get(deep)!);
+    expect(md.markets.get(better)).not.toBe(before.get(better)!);
+    expect(md.markets.get(better)!.yesBid).toBe(betterBid + 100);
+    expect(md.markets).toEqual(fromScratch(rest, () => false));
+    // Nothing moved since the decision, for the kept view and the new one alike.
+    view.updateWatch(
+      md,
+      [deep, better].map((t): Intent => ({ kind: "cancel", strategy: "s", ticker: t, orderId: "x", reason: "" })),
+      [],
+    );
+    expect(view.moved(deep)).toBe(false);
+    expect(view.moved(better)).toBe(false);
+  }, 30_000);
+
   test("the scope between full loads is compared at the re-read markets: one that left and one that joined are both seen", async () => {
     const view = new LiveView({ ledger: new Ledger(openDb(":memory:"), true), live: () => live, log: () => {} });
     let md: MarketData = await source.load(scope);
