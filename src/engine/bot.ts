@@ -65,7 +65,7 @@ import { nextCycleId } from "./ledger/cycle-number.ts";
 import { HeartbeatCounterSampler } from "./heartbeat-counters.ts";
 import { checkLiveTrading, resolveScope } from "./live-guard.ts";
 import { resolveOrderTtlSeconds } from "./order-ttl.ts";
-import { cancelOnExit, describeExitCancel } from "./shutdown.ts";
+import { cancelOnExit, describeExitCancel, recordFillsAtExit } from "./shutdown.ts";
 
 export interface RunOptions {
   mode: "trade" | "scan";
@@ -879,6 +879,7 @@ class BotRun {
     // A narrow requote still on the wire settles before the exit's cancels read the ledger.
     await this.engine?.quiesce();
     await this.cancelAtExit();
+    await this.fillsAtExit();
     // A daemon leaving on purpose (signal, halt, lock lost) says so; --once is not a service.
     if (!this.opts.once) this.notifyStopping();
     process.off("SIGTERM", this.sigterm);
@@ -894,6 +895,19 @@ class BotRun {
     } catch {}
     this.dbGuard?.release();
     this.lock.release();
+  }
+
+  /** The fills since the last read, into the ledger before the exit (shutdown.ts); not when the lock was lost. */
+  private async fillsAtExit(): Promise<void> {
+    const { engine, opts } = this;
+    if (!engine || opts.mode !== "trade" || this.lockLost) return;
+    try {
+      const r = await recordFillsAtExit(engine, { abandon: this.abandoned });
+      if ("failed" in r) log.warn(`fills at exit not read (${oneLine(r.failed)}); the next start records them`);
+      else if (r.added > 0) log.info(`${this.stopping ? "stopped" : "exiting"}: ${r.added} fill(s) since the last read recorded`);
+    } catch (e) {
+      log.warn(`fills at exit not recorded (${oneLine((e as Error).message)}); the next start records them`);
+    }
   }
 
   /**

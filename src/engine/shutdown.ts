@@ -10,7 +10,7 @@
 import type { Engine } from "./cycle.ts";
 import type { ExecSummary } from "./order-manager.ts";
 import { notFoundGraceMs } from "./order-manager.ts";
-import { balanceMicrosOf, syncOrders } from "./portfolio.ts";
+import { balanceMicrosOf, syncFills, syncOrders } from "./portfolio.ts";
 
 /** Longest the exit's cancels may take: well inside TimeoutStopSec=90s after a cycle that was running. */
 export const EXIT_CANCEL_TIMEOUT_MS = 30_000;
@@ -115,4 +115,38 @@ export function describeExitCancel(r: ExitCancelReport, ttlSeconds: number): str
   if (r.policy === "keep") return `${r.kept} resting order(s) left on the exchange on purpose (trading.cancel_on_exit is false)${expiry}`;
   if (r.failed === 0) return `${r.canceled} resting order(s) cancelled, 0 could not be`;
   return `${r.canceled} resting order(s) cancelled, ${r.failed} could not be (${r.reason ?? "unknown"})${expiry}; the next start reconciles them`;
+}
+
+/** Longest the exit's last read of fills may take. */
+export const EXIT_FILLS_TIMEOUT_MS = 10_000;
+
+/**
+ * Live only: the exchange's fills since the ledger's last read, recorded before the exit, so the
+ * ledger holds what the account holds when the bot stops. A fill can come after the last
+ * reconciliation: an immediate-or-cancel order's at the end of `--once` or of a daemon's last pass,
+ * or a fill that beat an exit cancel. Before, those reached the ledger only at the next start.
+ * Paper's fills are in its ledger when the fill model makes them. Returns the fills recorded, or
+ * why none could be read (the next start reads them then).
+ */
+export async function recordFillsAtExit(
+  engine: Engine,
+  opts: { timeoutMs?: number; abandon?: Promise<string> },
+): Promise<{ added: number } | { failed: string }> {
+  if (engine.paper) return { added: 0 };
+  const { ledger } = engine.d;
+  const read = syncFills(engine.d.session.client, ledger, (t) => ledger.positions().get(t)?.eventTicker ?? null).then(
+    ([added]) => ({ added }),
+    (e: unknown) => ({ failed: (e as Error).message }),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeoutMs = opts.timeoutMs ?? EXIT_FILLS_TIMEOUT_MS;
+  const out = await Promise.race([
+    read,
+    new Promise<{ failed: string }>(
+      (r) => (timer = setTimeout(() => r({ failed: `no answer within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs)),
+    ),
+    ...(opts.abandon ? [opts.abandon.then((why) => ({ failed: why }))] : []),
+  ]);
+  clearTimeout(timer);
+  return out;
 }
