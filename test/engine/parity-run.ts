@@ -284,8 +284,18 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
     // Quotes rest between runs as a daemon's would (the default cancels them at the end of each --once).
     // The venues' clocks move only when stepped: the bots take the exchange's time from what it sends.
     const exchange = { clock: "stepped" };
-    const cfgA = writeBotConfig(dirA, a, { exchange, trading: { cancel_on_exit: false, strategies: strategies(sourceA) } });
-    const cfgB = writeBotConfig(dirB, b, { exchange, trading: { dry_run: true, cancel_on_exit: false, strategies: strategies(sourceB) } });
+    // The orders-per-minute limit counts this machine's minutes (a rate of requests), and a step of
+    // market time passes here in a fraction of a second: at the harness's 600 a --once market_maker
+    // reached it within 21 s of a run and sent nothing more until that minute was over, so what each
+    // venue traded depended on how fast this machine ran the two bots (seed 1: 4 to 8 fills run to
+    // run). Lifted here, for both venues alike; the limit is not what this bench measures.
+    const risk = { max_orders_per_minute: 1_000_000 };
+    const cfgA = writeBotConfig(dirA, a, { exchange, risk, trading: { cancel_on_exit: false, strategies: strategies(sourceA) } });
+    const cfgB = writeBotConfig(dirB, b, {
+      exchange,
+      risk,
+      trading: { dry_run: true, cancel_on_exit: false, strategies: strategies(sourceB) },
+    });
     if (o.bot === "daemon") {
       // Cycles are asked for (driveDaemon): an interval that never runs out.
       const interval = {
@@ -293,10 +303,12 @@ export async function runParity(o: ParityOptions): Promise<ParityRow> {
       };
       const dA = writeBotConfig(dirA, a, {
         exchange,
+        risk,
         trading: { ...interval.trading, cancel_on_exit: false, strategies: strategies(sourceA) },
       });
       const dB = writeBotConfig(dirB, b, {
         exchange,
+        risk,
         trading: { ...interval.trading, dry_run: true, cancel_on_exit: false, strategies: strategies(sourceB) },
       });
       const [sa, sb] = await Promise.all([driveDaemon(a, dirA, dA, o, "live", forecastA), driveDaemon(b, dirB, dB, o, "paper", forecastB)]);
