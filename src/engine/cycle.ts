@@ -720,6 +720,10 @@ export class Engine {
     this.paperUpkeep?.watchBooks(live, fillSeen);
     this.paperFillSeen = fillSeen;
   }
+  /** Paper at exit: what the feed showed since the last sync point fills first (PaperUpkeep.syncAtExit). */
+  paperSyncAtExit(): number {
+    return this.paperUpkeep?.syncAtExit() ?? 0;
+  }
   /** Paper in the daemon: its own fills ask for a pass that reconciles, as live's fills on the feed do. */
   private paperFillSeen: ((ticker: string) => void) | null = null;
 

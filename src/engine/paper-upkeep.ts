@@ -285,6 +285,17 @@ export class PaperUpkeep {
   }
 
   /**
+   * The exit's sync point (daemon): the crosses and prints the feed showed since the last one fill
+   * the paper quotes they reached, before the exit cancels them, as those quotes would have traded
+   * live before the cancel. Returns how many paper fills that made.
+   */
+  syncAtExit(): number {
+    const before = this.crossFills;
+    this.applySeenCrosses();
+    return this.crossFills - before;
+  }
+
+  /**
    * Depth for the markets where paper took liquidity it still holds: the venue still shows that
    * level, and what a live bot would meet behind it (the next level) is only in the depth.
    */

@@ -46,6 +46,10 @@ export async function cancelOnExit(
     log: (level: "info" | "warn" | "debug" | "error", msg: string) => void;
   },
 ): Promise<ExitCancelReport> {
+  // Paper: the feed's crosses and prints since the last sync point fill before any cancel, as live's
+  // would have on the exchange (live's own are read after the cancels: recordFillsAtExit).
+  const paperFills = engine.paper ? engine.paperSyncAtExit() : 0;
+  if (paperFills > 0) opts.log("info", `${paperFills} paper fill(s) seen on the feed since the last pass recorded before the exit`);
   const open = openBotOrders(engine);
   const restingAfter = () => engine.d.ledger.ordersWithStatus(["resting"]).length;
   if (!opts.cancel) return { policy: "keep", canceled: 0, failed: 0, kept: open.length, reason: null, restingAfter: restingAfter() };

@@ -6,9 +6,20 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
+import { Account } from "../../src/sim/accounts.ts";
 import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin.ts";
 import { until } from "../helpers/until.ts";
-import { daemonArgs, onceArgs, QUIET_TICKER, queryLedger, quietMarket, startVenue, type Venue, writeBotConfig } from "./e2e-harness.ts";
+import {
+  daemonArgs,
+  onceArgs,
+  QUIET_TICKER,
+  queryLedger,
+  quietMakerOnly,
+  quietMarket,
+  startVenue,
+  type Venue,
+  writeBotConfig,
+} from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -70,6 +81,57 @@ describe("fills at exit", () => {
     }
     expect(held(dir, v)).toEqual({ ledger: 5, exchange: 5 });
     expect(bot.output()).toContain("stopped: 1 fill(s) since the last read recorded");
+    await v.stop();
+  }, 120_000);
+
+  test("paper daemon: a cross the feed showed since the last pass fills before the exit cancels the quote", async () => {
+    const dir = tempDir("exit-fills-paper-");
+    const v = await startVenue(dir, { seed: 1, scenario: quietMarket("exit-fills-paper") });
+    const db = join(dir, "data/kalshi.sqlite");
+    // On a stepped clock the daemon holds what the feed brings until told (SIGUSR2): no pass fills it.
+    const cfg = writeBotConfig(dir, v, {
+      exchange: { clock: "stepped" },
+      trading: { dry_run: true, cycle_interval_seconds: 86_400, strategies: quietMakerOnly({ stop_before_close_minutes: 0 }) },
+    });
+    const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
+    const IDLE = /idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent/g;
+    const idle = (what: string) =>
+      until(
+        what,
+        () => {
+          const m = [...bot.output().matchAll(IDLE)].at(-1);
+          const t = v.sim.traffic();
+          return m && Number(m[1]) >= 1 && Number(m[2]) === t.framesSent && Number(m[3]) === t.requestsReceived ? m : null;
+        },
+        30_000,
+      );
+    const paperFills = () => queryLedger<{ price: number; count: number }>(db, "select price, count from fills where paper = 1");
+    let bid = 0;
+    try {
+      await until("the live books", () => /live books: WebSocket/.test(bot.output()) || null, 30_000);
+      await idle("idle after the first cycle, its books in");
+      bid = queryLedger<{ price: number }>(db, "select price from orders where paper = 1 and status = 'resting' and side = 'bid'")[0]!
+        .price;
+      // The market maker quotes inside the 0.40/0.50 book: no one else bids at its price.
+      expect(bid).toBeGreaterThan(4000);
+      // A maker's ask through the paper bid, withdrawn at once: live, it would have traded with the bid.
+      v.sim.exchange.addAccount(new Account("crosser", 1_000_000_000));
+      const o = v.sim.exchange.placeOrder("crosser", {
+        ticker: QUIET_TICKER,
+        side: "ask",
+        price: bid,
+        count: 100,
+        tif: "good_till_canceled",
+        stp: "taker_at_cross",
+      });
+      v.sim.exchange.cancelOrder("crosser", o.order.id);
+      await idle("idle with both deltas in");
+      expect(paperFills()).toEqual([]);
+    } finally {
+      expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+    }
+    expect(paperFills()).toEqual([{ price: bid, count: 100 }]);
+    expect(bot.output()).toContain("1 paper fill(s) seen on the feed since the last pass recorded before the exit");
     await v.stop();
   }, 120_000);
 });
