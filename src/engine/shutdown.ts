@@ -48,8 +48,13 @@ export async function cancelOnExit(
 ): Promise<ExitCancelReport> {
   // Paper: the feed's crosses and prints since the last sync point fill before any cancel, as live's
   // would have on the exchange (live's own are read after the cancels: recordFillsAtExit).
-  const paperFills = engine.paper ? engine.paperSyncAtExit() : 0;
-  if (paperFills > 0) opts.log("info", `${paperFills} paper fill(s) seen on the feed since the last pass recorded before the exit`);
+  // A failure here (the ledger's own, which may be what ended the run) must not keep the cancels from running.
+  try {
+    const paperFills = engine.paper ? engine.paperSyncAtExit() : 0;
+    if (paperFills > 0) opts.log("info", `${paperFills} paper fill(s) seen on the feed since the last pass recorded before the exit`);
+  } catch (e) {
+    opts.log("warn", `paper fills seen on the feed not recorded at exit: ${(e as Error).message}`);
+  }
   const open = openBotOrders(engine);
   const restingAfter = () => engine.d.ledger.ordersWithStatus(["resting"]).length;
   if (!opts.cancel) return { policy: "keep", canceled: 0, failed: 0, kept: open.length, reason: null, restingAfter: restingAfter() };
