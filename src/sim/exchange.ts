@@ -171,11 +171,25 @@ export class Exchange {
   /** While an incoming order matches with printsAfterBookMoves: its prints, sent once it is done. */
   private heldPrints: Trade[] | null = null;
 
-  /** `match` (an incoming order against the book), its prints sent after its book moves when printsAfterBookMoves. */
-  private matching<T>(match: () => T): T {
+  /**
+   * An incoming order (a create or an amend that crosses) matched against the book, with Kalshi's
+   * self-trade prevention; its prints sent after its book moves when printsAfterBookMoves. STP
+   * `maker`: "cancels the resting maker order and continues matching; after execution, any remaining
+   * taker quantity is canceled" (Kalshi's SelfTradePreventionType). True: matching stopped for
+   * self-trade prevention, so the rest of the order must not rest.
+   */
+  private matchWithStp(m: Market, book: Book, o: Order, fills: Fill[]): boolean {
     this.heldPrints = this.printsAfterBookMoves ? [] : null;
+    let makerStp = false;
     try {
-      return match();
+      const stopped = matchIncoming(book, o, {
+        trade: (maker, taker, p, q) => fills.push(this.execute(m, book, maker, taker, p, q)),
+        cancelMaker: (maker) => {
+          makerStp = true;
+          this.cancelResting(maker, "SelfTradeCancel");
+        },
+      });
+      return stopped || makerStp;
     } finally {
       const held = this.heldPrints ?? [];
       this.heldPrints = null;
@@ -397,20 +411,7 @@ export class Exchange {
       this.emit({ type: "order", order: o });
       return { order: o, fills };
     }
-    // STP `maker`: "cancels the resting maker order and continues matching; after execution, any
-    // remaining taker quantity is canceled" (Kalshi's SelfTradePreventionType) — so once a self
-    // maker was hit, the rest of the incoming order never rests.
-    let makerStp = false;
-    const stpStopped =
-      this.matching(() =>
-        matchIncoming(book, o, {
-          trade: (maker, taker, price, q) => fills.push(this.execute(m, book, maker, taker, price, q)),
-          cancelMaker: (maker) => {
-            makerStp = true;
-            this.cancelResting(maker, "SelfTradeCancel");
-          },
-        }),
-      ) || makerStp;
+    const stpStopped = this.matchWithStp(m, book, o, fills);
     if (o.remaining > 0) {
       if (stpStopped) {
         o.remaining = 0;
@@ -727,17 +728,7 @@ export class Exchange {
     o.lastUpdateReason = "Amend";
     o.updatedMs = this.now();
     const fills: Fill[] = [];
-    let makerStp = false;
-    const stopped =
-      this.matching(() =>
-        matchIncoming(book, o, {
-          trade: (maker, taker, p, q) => fills.push(this.execute(m, book, maker, taker, p, q)),
-          cancelMaker: (maker) => {
-            makerStp = true;
-            this.cancelResting(maker, "SelfTradeCancel");
-          },
-        }),
-      ) || makerStp;
+    const stopped = this.matchWithStp(m, book, o, fills);
     if (o.remaining === 0) this.finish(o, "executed", "Trade");
     else if (stopped) {
       o.remaining = 0;
