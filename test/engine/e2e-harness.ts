@@ -15,6 +15,7 @@ import type { ScenarioInput } from "../../src/sim/scenario-schema.ts";
 import { startSimServer, type SimServer, type SimServerOptions } from "../../src/sim/server.ts";
 import { COUNT_ONE, PRICE_ONE } from "../../src/kalshi/money.ts";
 import { E2E_START_MS, pinChildClock } from "../helpers/calendar.ts";
+import { until } from "../helpers/until.ts";
 
 export { E2E_START_MS };
 
@@ -369,4 +370,30 @@ export function queryLedger<T>(db: string, sql: string): T[] {
   } finally {
     d.close();
   }
+}
+
+const IDLE_LINE = /idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent, (\d+) releases/g;
+
+/**
+ * A daemon run with --verbose, idle after `cycles` cycles and `releases` releases of held moves,
+ * its idle line counting every frame the venue sent and every request the venue answered: all the
+ * venue said is in, and all the daemon sent was answered.
+ */
+export function daemonIdle(bot: { output(): string }, v: Pick<Venue, "sim">, cycles: number, releases: number, timeoutMs = 30_000) {
+  return until(
+    `idle after cycle ${cycles} and ${releases} releases, matching the exchange's traffic`,
+    () => {
+      const m = [...bot.output().matchAll(IDLE_LINE)].at(-1);
+      const t = v.sim.traffic();
+      return m &&
+        Number(m[1]) === cycles &&
+        Number(m[4]) === releases &&
+        Number(m[2]) === t.framesSent &&
+        Number(m[3]) === t.requestsReceived &&
+        t.requestsReceived === t.requestsAnswered
+        ? m
+        : null;
+    },
+    timeoutMs,
+  );
 }

@@ -12,8 +12,7 @@ import { join } from "node:path";
 import { COUNT_ONE } from "../../src/kalshi/money.ts";
 import { Account } from "../../src/sim/accounts.ts";
 import { cleanup, ensureBinary, startBin, tempDir } from "../helpers/bin.ts";
-import { until } from "../helpers/until.ts";
-import { daemonArgs, queryLedger, QUIET_TICKER, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
+import { daemonIdle, daemonArgs, queryLedger, QUIET_TICKER, quietMarket, startVenue, writeBotConfig } from "./e2e-harness.ts";
 
 beforeAll(() => ensureBinary(), 180_000);
 afterAll(() => cleanup());
@@ -38,24 +37,7 @@ async function positionAfterPass(dryRun: boolean): Promise<number> {
       risk: { max_contracts_per_order: 10, max_position_per_market: 10 },
     });
     const bot = startBin([...daemonArgs(cfg, dir), "--verbose"], { cwd: dir });
-    const IDLE = /idle: after cycle (\d+), (\d+) frames received, (\d+) requests sent, (\d+) releases/g;
-    const idle = (cycles: number, releases: number) =>
-      until(
-        `idle after cycle ${cycles} and ${releases} releases, matching the exchange's traffic`,
-        () => {
-          const m = [...bot.output().matchAll(IDLE)].at(-1);
-          const t = v.sim.traffic();
-          return m &&
-            Number(m[1]) === cycles &&
-            Number(m[4]) === releases &&
-            Number(m[2]) === t.framesSent &&
-            Number(m[3]) === t.requestsReceived &&
-            t.requestsReceived === t.requestsAnswered
-            ? m
-            : null;
-        },
-        30_000,
-      );
+    const idle = (cycles: number, releases: number) => daemonIdle(bot, v, cycles, releases);
     const yes = () =>
       dryRun
         ? (queryLedger<{ position: number }>(
