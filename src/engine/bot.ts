@@ -242,6 +242,8 @@ class BotRun {
   // names what is left resting; it expires on the exchange within the TTL).
   private abandonExit: (why: string) => void = () => {};
   private readonly abandoned = new Promise<string>((r) => (this.abandonExit = r));
+  /** When this run began (wall clock, as the ledger stamps orders): the exit reads fills only after a run that sent orders. */
+  private readonly startedAt = Date.now();
   private forced = false;
   // Monotonic, like every duration in the loop: a wall clock stepped back must not freeze the
   // daemon for the size of the step, nor a step forward fire everything at once.
@@ -902,6 +904,9 @@ class BotRun {
     const { engine, opts } = this;
     if (!engine || opts.mode !== "trade" || this.lockLost) return;
     try {
+      // Nothing sent in this run: no fill can be newer than its reconciliations, and an exchange that
+      // was down all along must not hold up the exit.
+      if (engine.d.ledger.sendTimesSince(this.startedAt).length === 0) return;
       const r = await recordFillsAtExit(engine, { abandon: this.abandoned });
       if ("failed" in r) log.warn(`fills at exit not read (${oneLine(r.failed)}); the next start records them`);
       else if (r.added > 0) log.info(`${this.stopping ? "stopped" : "exiting"}: ${r.added} fill(s) since the last read recorded`);

@@ -127,7 +127,7 @@ export function describeExitCancel(r: ExitCancelReport, ttlSeconds: number): str
 }
 
 /** Longest the exit's last read of fills may take. */
-export const EXIT_FILLS_TIMEOUT_MS = 10_000;
+export const EXIT_FILLS_TIMEOUT_MS = 5_000;
 
 /**
  * Live only: the exchange's fills since the ledger's last read, recorded before the exit, so the
