@@ -880,8 +880,8 @@ class BotRun {
     this.live?.close();
     // A narrow requote still on the wire settles before the exit's cancels read the ledger.
     await this.engine?.quiesce();
-    await this.cancelAtExit();
-    await this.fillsAtExit();
+    const canceled = await this.cancelAtExit();
+    await this.fillsAtExit(canceled);
     // A daemon leaving on purpose (signal, halt, lock lost) says so; --once is not a service.
     if (!this.opts.once) this.notifyStopping();
     process.off("SIGTERM", this.sigterm);
@@ -899,14 +899,18 @@ class BotRun {
     this.lock.release();
   }
 
-  /** The fills since the last read, into the ledger before the exit (shutdown.ts); not when the lock was lost. */
-  private async fillsAtExit(): Promise<void> {
+  /**
+   * The fills since the last read, into the ledger before the exit (shutdown.ts); not when the lock
+   * was lost. `canceled`: orders the exit's cancels took off the book.
+   */
+  private async fillsAtExit(canceled: number): Promise<void> {
     const { engine, opts } = this;
     if (!engine || opts.mode !== "trade" || this.lockLost) return;
     try {
-      // Nothing sent in this run: no fill can be newer than its reconciliations, and an exchange that
-      // was down all along must not hold up the exit.
-      if (engine.d.ledger.sendTimesSince(this.startedAt).length === 0) return;
+      // Read when this run sent orders, or when the exit cancelled orders (an earlier run's quotes
+      // may have filled since the last read). Neither: no order of ours could have traded since this
+      // run's reconciliations, and an exchange that was down all along must not hold up the exit.
+      if (canceled === 0 && engine.d.ledger.sendTimesSince(this.startedAt).length === 0) return;
       const r = await recordFillsAtExit(engine, { abandon: this.abandoned });
       if ("failed" in r) log.warn(`fills at exit not read (${oneLine(r.failed)}); the next start records them`);
       else if (r.added > 0) log.info(`${this.stopping ? "stopped" : "exiting"}: ${r.added} fill(s) since the last read recorded`);
@@ -919,9 +923,9 @@ class BotRun {
    * Cancel on exit (shutdown.ts), whatever the way out: a stop, the end of --once, a halt, a
    * failure. Not when the lock was lost: the orders may be another instance's to manage now.
    */
-  private async cancelAtExit(): Promise<void> {
+  private async cancelAtExit(): Promise<number> {
     const { engine, heart, opts } = this;
-    if (!engine || opts.mode !== "trade" || this.lockLost) return;
+    if (!engine || opts.mode !== "trade" || this.lockLost) return 0;
     try {
       const r = await cancelOnExit(engine, { cancel: this.cfg.trading.cancel_on_exit, abandon: this.abandoned, log: engineLog });
       heart.exitOrders = { policy: r.policy, canceled: r.canceled, not_canceled: r.failed, kept: r.kept, reason: r.reason };
@@ -931,10 +935,12 @@ class BotRun {
       const line = describeExitCancel(r, this.ttlSeconds);
       if (!opts.once) sdNotify(`STATUS=${this.stopping ? "stopped" : "exiting"}: ${oneLine(line)}`);
       log[r.failed > 0 ? "warn" : "info"](`${this.stopping ? "stopped" : "exiting"}: ${line}`);
+      return r.canceled;
     } catch (e) {
       log.error(
         `cancel on exit failed: ${(e as Error).message}; resting orders may remain until they expire, and the next start reconciles them`,
       );
+      return 0;
     }
   }
 }

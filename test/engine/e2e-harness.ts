@@ -377,9 +377,17 @@ const IDLE_LINE = /idle: after cycle (\d+), (\d+) frames received, (\d+) request
 /**
  * A daemon run with --verbose, idle after `cycles` cycles and `releases` releases of held moves,
  * its idle line counting every frame the venue sent and every request the venue answered: all the
- * venue said is in, and all the daemon sent was answered.
+ * venue said is in, and all the daemon sent was answered. `before`: the venue's traffic before this
+ * daemon started (an earlier run's requests are not its own).
  */
-export function daemonIdle(bot: { output(): string }, v: Pick<Venue, "sim">, cycles: number, releases: number, timeoutMs = 30_000) {
+export function daemonIdle(
+  bot: { output(): string },
+  v: Pick<Venue, "sim">,
+  cycles: number,
+  releases: number,
+  timeoutMs = 30_000,
+  before = { framesSent: 0, requestsReceived: 0 },
+) {
   return until(
     `idle after cycle ${cycles} and ${releases} releases, matching the exchange's traffic`,
     () => {
@@ -388,8 +396,8 @@ export function daemonIdle(bot: { output(): string }, v: Pick<Venue, "sim">, cyc
       return m &&
         Number(m[1]) === cycles &&
         Number(m[4]) === releases &&
-        Number(m[2]) === t.framesSent &&
-        Number(m[3]) === t.requestsReceived &&
+        Number(m[2]) === t.framesSent - before.framesSent &&
+        Number(m[3]) === t.requestsReceived - before.requestsReceived &&
         t.requestsReceived === t.requestsAnswered
         ? m
         : null;

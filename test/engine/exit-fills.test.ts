@@ -11,6 +11,7 @@ import { cleanup, ensureBinary, runBin, startBin, tempDir } from "../helpers/bin
 import { until } from "../helpers/until.ts";
 import {
   daemonArgs,
+  daemonIdle,
   onceArgs,
   QUIET_TICKER,
   queryLedger,
@@ -132,6 +133,52 @@ describe("fills at exit", () => {
     }
     expect(paperFills()).toEqual([{ price: bid, count: 100 }]);
     expect(bot.output()).toContain("1 paper fill(s) seen on the feed since the last pass recorded before the exit");
+    await v.stop();
+  }, 120_000);
+
+  test("daemon that sent nothing: a fill of an earlier run's quote, then the exit's cancel of its rest, is in the ledger", async () => {
+    const dir = tempDir("exit-fills-earlier-");
+    const v = await startVenue(dir, { seed: 1, scenario: quietMarket("exit-fills-earlier") });
+    const db = join(dir, "data/kalshi.sqlite");
+    // Run 1 quotes and leaves its quotes resting (no cancel at exit, no expiry).
+    const quoting = writeBotConfig(dir, v, {
+      trading: { cancel_on_exit: false, order_ttl_seconds: 0, strategies: quietMakerOnly({ stop_before_close_minutes: 0 }) },
+    });
+    expect((await runBin(onceArgs(quoting, dir), { cwd: dir, timeoutMs: 60_000 })).code).toBe(0);
+    const bid = queryLedger<{ price: number; count: number }>(
+      db,
+      "select price, count from orders where paper = 0 and status = 'resting' and side = 'bid'",
+    )[0]!;
+    expect(bid.count).toBeGreaterThan(COUNT_ONE);
+    // Run 2 trades nothing (every strategy off) on a stepped clock: no pass reads what the feed brings.
+    const idleCfg = writeBotConfig(dir, v, {
+      exchange: { clock: "stepped" },
+      trading: {
+        cycle_interval_seconds: 86_400,
+        strategies: { event_arbitrage: { enabled: false }, fair_value: { enabled: false }, market_maker: { enabled: false } },
+      },
+    });
+    const before = v.sim.traffic();
+    const bot = startBin([...daemonArgs(idleCfg, dir), "--verbose"], { cwd: dir });
+    try {
+      await daemonIdle(bot, v, 1, 0, 30_000, before);
+      // Another trader sells one contract into the earlier run's bid.
+      v.sim.exchange.addAccount(new Account("seller", 1_000_000_000));
+      v.sim.exchange.placeOrder("seller", {
+        ticker: QUIET_TICKER,
+        side: "ask",
+        price: bid.price,
+        count: COUNT_ONE,
+        tif: "immediate_or_cancel",
+        stp: "taker_at_cross",
+      });
+      expect(onVenue(v)).toBe(1);
+      await daemonIdle(bot, v, 1, 0, 30_000, before);
+    } finally {
+      expect(await bot.stop("SIGTERM", 20_000)).toBe(0);
+    }
+    expect(held(dir, v)).toEqual({ ledger: 1, exchange: 1 });
+    expect(bot.output()).toContain("stopped: 1 fill(s) since the last read recorded");
     await v.stop();
   }, 120_000);
 });
