@@ -9,7 +9,7 @@
 //   3. Resident memory over many cycles (a short run: --seconds, default 120, at 1 s cycles against
 //      a 10× sped-up exchange; the issue asks for an hour, this is the short version).
 //
-//   bun scripts/bench/engine-cycle.ts [--cycles 8] [--seconds 120] [--sizes 1000,10000] [--modes rest,daemon] [--profile DIR] [--decision-cache on,off] [--market-maker on] [--bot-env NAME=VALUE]
+//   bun scripts/bench/engine-cycle.ts [--cycles 8] [--seconds 120] [--sizes 1000,10000] [--modes rest,daemon] [--profile DIR] [--decision-cache on,off] [--market-maker on] [--bot-env NAME=VALUE] [--dry-run]
 //
 // The bot runs event_arbitrage and market_maker (`--market-maker off`: event_arbitrage alone, as the
 // shipped advanced_config.json has it).
@@ -31,6 +31,8 @@ const MODES = arg("modes", "rest,daemon").split(",");
 // trading.decision_cache for each run ("on,off": the same runs with and without, the yardstick for the cache).
 const CACHE = arg("decision-cache", "on,off").split(",");
 const MARKET_MAKER = arg("market-maker", "on") === "on";
+// --dry-run: the bot trades on paper (the default mode a first run has), the fill model beside it.
+const DRY = process.argv.includes("--dry-run");
 // --bot-env NAME=VALUE (repeatable): extra environment for the bot alone, not this process (which
 // runs the exchange), e.g. to price a JavaScriptCore option a unit's Environment= line would set.
 const BOT_ENV: Record<string, string> = {};
@@ -95,7 +97,7 @@ async function venue(markets: number, speed: number, websocket = true, decisionC
       request_timeout_ms: 30_000,
     },
     trading: {
-      dry_run: false,
+      dry_run: DRY,
       autonomous_mode: true,
       non_interactive: true,
       cycle_interval_seconds: 1,
@@ -187,7 +189,7 @@ async function cycleBench(markets: number, websocket: boolean, decisionCache: st
   const writes = byPath.filter(([k]) => !k.startsWith("GET ")).reduce((n, [, c]) => n + c, 0);
   const depth = byPath.find(([k]) => k === "GET /markets/orderbooks")?.[1] ?? 0;
   console.log(
-    `${markets} markets (${events} events, ${series} series), ${websocket ? "daemon with WebSocket books" : "REST only"}, decision cache ${decisionCache}, ${MARKET_MAKER ? "event_arbitrage + market_maker" : "event_arbitrage alone"}: cycle CPU p50 ${pct(cpu, 50).toFixed(1)} ms, max ${Math.max(...cpu).toFixed(1)} ms over ${cpu.length} warm cycles (first cycle, a full load: ${first.cpu.toFixed(1)} ms, ${first.reqs} requests); ` +
+    `${markets} markets (${events} events, ${series} series), ${websocket ? "daemon with WebSocket books" : "REST only"}${DRY ? ", dry-run (paper)" : ""}, decision cache ${decisionCache}, ${MARKET_MAKER ? "event_arbitrage + market_maker" : "event_arbitrage alone"}: cycle CPU p50 ${pct(cpu, 50).toFixed(1)} ms, max ${Math.max(...cpu).toFixed(1)} ms over ${cpu.length} warm cycles (first cycle, a full load: ${first.cpu.toFixed(1)} ms, ${first.reqs} requests); ` +
       `markets in scope ${pct(scanned, 50)}; requests per cycle p50 ${pct(reqs, 50)} (REST minimum for this scope ${min}: 6 portfolio/status + ${pages} event pages; extra = order writes, order lookups, book depth${websocket ? "; with live books the market pages are only read once a minute" : ""})`,
   );
   if (byPath.length) {

@@ -13,7 +13,7 @@ import type { LiveBooks } from "./live-books.ts";
 import type { MarketData, MarketDataSource } from "./market-data.ts";
 import { crossingLevels, ownLevelSize } from "./paper.ts";
 import type { PaperTransport } from "./paper-transport.ts";
-import { viewsWithOwn } from "./paper-view.ts";
+import { ownViews } from "./paper-view.ts";
 import { balanceMicrosOf } from "./portfolio.ts";
 import { settlementRevenue } from "./position-math.ts";
 
@@ -95,13 +95,13 @@ export class PaperUpkeep {
   setMarkets(md: MarketData): void {
     const { transport, ledger } = this.d;
     for (const [t, m] of md.markets) md.markets.set(t, this.venueOf.get(m) ?? m);
-    transport.setMarkets(new Map([...md.inactive, ...md.markets]));
+    transport.setMarkets(allMarkets(md));
     this.applySeenCrosses();
     for (const [t, m] of md.markets) md.markets.set(t, transport.netOfTaken(m));
-    transport.setMarkets(new Map([...md.inactive, ...md.markets]));
+    transport.setMarkets(allMarkets(md));
     const resting = ledger.ordersWithStatus(["resting"]);
     this.watch(resting);
-    for (const [t, m] of viewsWithOwn(md.markets, resting)) {
+    for (const [t, m] of ownViews(md.markets, resting)) {
       if (m === md.markets.get(t)) continue;
       this.venueOf.set(m, md.markets.get(t)!);
       md.markets.set(t, m);
@@ -450,4 +450,11 @@ export class PaperUpkeep {
       });
     }
   }
+}
+
+/** The inactive markets and those in scope, one map (a market in scope wins), built without an entries array. */
+function allMarkets(md: MarketData): Map<string, MarketView> {
+  const all = new Map(md.inactive);
+  for (const [t, m] of md.markets) all.set(t, m);
+  return all;
 }

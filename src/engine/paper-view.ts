@@ -47,9 +47,19 @@ export function viewsWithOwn(
   views: ReadonlyMap<string, MarketView>,
   resting: ReadonlyArray<OwnResting & { ticker: string }>,
 ): Map<string, MarketView> {
+  const out = new Map(views);
+  for (const [t, v] of ownViews(views, resting)) out.set(t, v);
+  return out;
+}
+
+/** Only the views that change: each market where we rest orders, with them in its book (viewWithOwn). */
+export function ownViews(
+  views: ReadonlyMap<string, MarketView>,
+  resting: ReadonlyArray<OwnResting & { ticker: string }>,
+): Map<string, MarketView> {
   const byTicker = new Map<string, OwnResting[]>();
   for (const r of resting) if (views.has(r.ticker)) byTicker.set(r.ticker, [...(byTicker.get(r.ticker) ?? []), r]);
-  const out = new Map(views);
+  const out = new Map<string, MarketView>();
   for (const [t, rs] of byTicker) out.set(t, viewWithOwn(views.get(t)!, rs));
   return out;
 }
