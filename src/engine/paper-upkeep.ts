@@ -94,11 +94,22 @@ export class PaperUpkeep {
    */
   setMarkets(md: MarketData): void {
     const { transport, ledger } = this.d;
-    for (const [t, m] of md.markets) md.markets.set(t, this.venueOf.get(m) ?? m);
-    transport.setMarkets(allMarkets(md));
+    // Only views that change are set: the cycle's map logs every set as a change (market-changes.ts),
+    // and what is logged is decided again.
+    for (const [t, m] of md.markets) {
+      const venue = this.venueOf.get(m);
+      if (venue) md.markets.set(t, venue);
+    }
+    const all = allMarkets(md);
+    transport.setMarkets(all);
     this.applySeenCrosses();
-    for (const [t, m] of md.markets) md.markets.set(t, transport.netOfTaken(m));
-    transport.setMarkets(allMarkets(md));
+    for (const [t, m] of md.markets) {
+      const net = transport.netOfTaken(m);
+      if (net === m) continue;
+      md.markets.set(t, net);
+      all.set(t, net);
+    }
+    transport.setMarkets(all);
     const resting = ledger.ordersWithStatus(["resting"]);
     this.watch(resting);
     for (const [t, m] of ownViews(md.markets, resting)) {
