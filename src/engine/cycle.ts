@@ -1285,7 +1285,7 @@ export class Engine {
     // The market's view as a pass makes it; paper's (its fills from the deltas so far applied, its
     // quotes in the book) writes the ledger, so before the decision's read-only span.
     const m = this.view.refreshView(base.md, ticker)!;
-    this.paperUpkeep?.setMarkets(base.md);
+    this.paperUpkeep?.syncMarket(base.md, ticker);
     // Live leaves a market with an own fill to the pass (Reactor: its fill arrived); paper the same
     // when a cross or a print it just saw filled one of its quotes there.
     if (this.paperUpkeep?.justFilled.has(ticker)) return this.narrowDeclined(ticker, "own fill (paper) just recorded");

@@ -182,7 +182,7 @@ export class PaperTransport implements OrderTransport {
   private noteTaken(
     ticker: string,
     took: ReadonlyArray<{ side: BookSide; price: Price; count: Count }>,
-    venue: BookDepth = depthOf(this.raw.get(ticker) ?? this.markets.get(ticker)!),
+    venue: BookDepth = depthOf(this.raw.get(ticker) ?? this.marketOf(ticker)!),
   ): void {
     if (took.length === 0 || !this.trackTaken) return;
     const merged = this.takenOf(ticker);
@@ -216,9 +216,18 @@ export class PaperTransport implements OrderTransport {
     private readonly trackTaken = true,
   ) {}
 
+  /** The market's view at the last sync point (setMarkets, or setMarket for that market alone since). */
+  private marketOf(ticker: string): MarketView | undefined {
+    return this.synced.get(ticker) ?? this.markets.get(ticker);
+  }
+
+  /** Markets given a view of their own since the last setMarkets (the narrow path's sync point). */
+  private readonly synced = new Map<string, MarketView>();
+
   /** The cycle's market data: what the paper model may fill against. */
   setMarkets(markets: ReadonlyMap<string, MarketView>): void {
     this.markets = markets;
+    this.synced.clear();
     this.books.clear();
     const taken = new Set<string>();
     for (const { key, value } of this.ledger.metaWithPrefix("paper_taken:")) {
@@ -229,6 +238,12 @@ export class PaperTransport implements OrderTransport {
       else if (value !== "[]") taken.add(ticker);
     }
     this.takenTickers = taken;
+  }
+
+  /** One market's view at a sync point of its own; the others keep the last setMarkets's. */
+  setMarket(ticker: string, m: MarketView): void {
+    this.synced.set(ticker, m);
+    this.books.delete(ticker);
   }
 
   /** Cash not held by resting paper orders (Kalshi's "balance"). */
@@ -243,7 +258,7 @@ export class PaperTransport implements OrderTransport {
     const out: CreateOutcome[] = [];
     for (const r of reqs) {
       this.writes++;
-      const m = this.markets.get(r.ticker);
+      const m = this.marketOf(r.ticker);
       if (!m) {
         out.push({ kind: "rejected", error: "market_not_found: no market data for paper execution" });
         continue;
@@ -322,7 +337,7 @@ export class PaperTransport implements OrderTransport {
     this.writes++;
     const row = this.ledger.orderByOrderId(order.orderId);
     if (row?.status !== "resting") return { kind: "rejected", error: "not_found", gone: true };
-    const m = this.markets.get(order.ticker);
+    const m = this.marketOf(order.ticker);
     // An amend that would cross is refused rather than filled: the paper model never fills better
     // than a fresh order would, and a requote is not meant to take liquidity.
     if (m) {
@@ -383,11 +398,11 @@ export class PaperTransport implements OrderTransport {
     for (const { key } of this.ledger.metaWithPrefix("paper_queue:"))
       if (!ids.has(key.slice("paper_queue:".length))) this.ledger.deleteMeta(key);
     for (const row of resting) {
-      if (!row.orderId || !trades.get(row.ticker)?.length || !this.markets.get(row.ticker)) continue;
+      if (!row.orderId || !trades.get(row.ticker)?.length || !this.marketOf(row.ticker)) continue;
       byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
     }
     for (const [ticker, rows] of byTicker) {
-      const m = this.markets.get(ticker)!;
+      const m = this.marketOf(ticker)!;
       const results = paperRestingFillsShared(
         rows.map((row) => ({
           ticker,
@@ -476,7 +491,7 @@ export class PaperTransport implements OrderTransport {
     tsMs: number,
     onTaken?: (ticker: string, side: BookSide, price: Price, count: Count) => void,
   ): number {
-    const m = this.markets.get(ticker);
+    const m = this.marketOf(ticker);
     if (m?.status !== "active") return 0;
     // An order that had expired by then was no longer there to trade.
     const rows = this.ledger
@@ -515,7 +530,7 @@ export class PaperTransport implements OrderTransport {
     const byTicker = new Map<string, OrderRow[]>();
     const resting = this.ledger.ordersWithStatus(["resting"]);
     for (const row of resting) {
-      const m = this.markets.get(row.ticker);
+      const m = this.marketOf(row.ticker);
       if (!row.orderId || !m?.book || m.status !== "active") continue;
       byTicker.set(row.ticker, [...(byTicker.get(row.ticker) ?? []), row]);
     }
@@ -528,7 +543,7 @@ export class PaperTransport implements OrderTransport {
       if (!restingIn.has(t) || !byTicker.has(t)) this.ledger.deleteMeta(key);
     }
     for (const [ticker, rows] of byTicker) {
-      const m = this.markets.get(ticker)!;
+      const m = this.marketOf(ticker)!;
       const book = this.bookOf(ticker, m);
       this.capQueues(rows, book);
       const { results, used } = paperCrossedFills(

@@ -117,6 +117,39 @@ export class PaperUpkeep {
       this.venueOf.set(m, md.markets.get(t)!);
       md.markets.set(t, m);
     }
+    this.syncedFor = md;
+  }
+
+  /** The market data of the last setMarkets: syncMarket's other markets stand as it left them. */
+  private syncedFor: MarketData | null = null;
+
+  /**
+   * The narrow path's sync point (one market's book update): the fills the feed showed since the
+   * last sync point, and `ticker`'s view made as setMarkets makes it (the venue's, net of what paper
+   * took, with our resting quotes in it). Every other market keeps the view of its last sync point;
+   * a decision there syncs it first (its own update, a pass, a cycle). A full setMarkets on every
+   * update of a quoted market walked all 10,000 markets of a dry run each time.
+   */
+  syncMarket(md: MarketData, ticker: string): void {
+    const cur = md.markets.get(ticker);
+    if (md !== this.syncedFor || !cur) return this.setMarkets(md);
+    const { transport, ledger } = this.d;
+    const venue = this.venueOf.get(cur) ?? cur;
+    if (venue !== cur) md.markets.set(ticker, venue);
+    transport.setMarket(ticker, venue);
+    this.applySeenCrosses();
+    const net = transport.netOfTaken(venue);
+    if (net !== venue) {
+      md.markets.set(ticker, net);
+      transport.setMarket(ticker, net);
+    }
+    const resting = ledger.ordersWithStatus(["resting"]);
+    this.watch(resting);
+    const own = ownViews(new Map([[ticker, net]]), resting).get(ticker);
+    if (own && own !== net) {
+      this.venueOf.set(own, net);
+      md.markets.set(ticker, own);
+    }
   }
 
   /**
