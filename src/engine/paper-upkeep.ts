@@ -10,6 +10,7 @@ import { formatDollars2, parseDollars, type Count, type Micros, type Price } fro
 import type { BookDepth, BookSide, MarketView, TradePrint } from "../strategies/types.ts";
 import type { Ledger, OrderRow } from "./ledger.ts";
 import type { LiveBooks } from "./live-books.ts";
+import { type MarketsSeen, TrackedMarkets } from "./market-changes.ts";
 import type { MarketData, MarketDataSource } from "./market-data.ts";
 import { crossingLevels, ownLevelSize } from "./paper.ts";
 import type { PaperTransport } from "./paper-transport.ts";
@@ -94,16 +95,34 @@ export class PaperUpkeep {
    */
   setMarkets(md: MarketData): void {
     const { transport, ledger } = this.d;
+    const last = this.lastSync;
+    const same = last !== null && last.markets === md.markets && last.inactive === md.inactive;
     // Only views that change are set: the cycle's map logs every set as a change (market-changes.ts),
-    // and what is logged is decided again.
-    for (const [t, m] of md.markets) {
-      const venue = this.venueOf.get(m);
+    // and what is logged is decided again. Our quotes are only ever in the views of ownTickers.
+    for (const t of same ? this.ownTickers : md.markets.keys()) {
+      const m = md.markets.get(t);
+      const venue = m && this.venueOf.get(m);
       if (venue) md.markets.set(t, venue);
     }
-    const all = allMarkets(md);
+    // The paper exchange's map: the last one patched where the cycle's map logged a change since
+    // (the inactive map is replaced, never changed in place), or made anew; between full loads a
+    // sync point at 10,000 markets works in proportion to what changed, not to the scope.
+    const changed = same && last.seen && md.markets instanceof TrackedMarkets ? md.markets.changesSince(last.seen) : null;
+    let all: Map<string, MarketView>;
+    if (changed && last) {
+      all = last.all;
+      for (const t of changed) {
+        const v = md.markets.get(t) ?? md.inactive.get(t);
+        if (v) all.set(t, v);
+        else all.delete(t);
+      }
+    } else all = allMarkets(md);
     transport.setMarkets(all);
     this.applySeenCrosses();
-    for (const [t, m] of md.markets) {
+    // A view not changed since the last sync point is netted already (netOfTaken returns it as it is).
+    for (const t of changed ?? md.markets.keys()) {
+      const m = md.markets.get(t);
+      if (!m) continue;
       const net = transport.netOfTaken(m);
       if (net === m) continue;
       md.markets.set(t, net);
@@ -112,13 +131,32 @@ export class PaperUpkeep {
     transport.setMarkets(all);
     const resting = ledger.ordersWithStatus(["resting"]);
     this.watch(resting);
+    this.ownTickers.clear();
     for (const [t, m] of ownViews(md.markets, resting)) {
       if (m === md.markets.get(t)) continue;
       this.venueOf.set(m, md.markets.get(t)!);
       md.markets.set(t, m);
+      this.ownTickers.add(t);
     }
+    this.lastSync = {
+      markets: md.markets,
+      inactive: md.inactive,
+      all,
+      seen: md.markets instanceof TrackedMarkets ? md.markets.seen() : null,
+    };
     this.syncedFor = md;
   }
+
+  /** Where the last setMarkets left the maps: the paper exchange's map, and where the cycle's map's change log stood. */
+  private lastSync: {
+    markets: ReadonlyMap<string, MarketView>;
+    inactive: ReadonlyMap<string, MarketView>;
+    all: Map<string, MarketView>;
+    seen: MarketsSeen | null;
+  } | null = null;
+
+  /** Markets whose view in the cycle's map has our resting quotes in it (venueOf gives the venue's). */
+  private readonly ownTickers = new Set<string>();
 
   /** The market data of the last setMarkets: syncMarket's other markets stand as it left them. */
   private syncedFor: MarketData | null = null;
@@ -149,6 +187,7 @@ export class PaperUpkeep {
     if (own && own !== net) {
       this.venueOf.set(own, net);
       md.markets.set(ticker, own);
+      this.ownTickers.add(ticker);
     }
   }
 
