@@ -122,8 +122,35 @@ export class PaperTransport implements OrderTransport {
 
   /** The venue's own view of each market (before netOfTaken), for the level sizes it shows. */
   private readonly raw = new Map<string, MarketView>();
-  /** Views already net of what paper holds (netOfTaken), so nothing is subtracted twice. */
-  private readonly netted = new WeakSet<MarketView>();
+  /**
+   * Each view netOfTaken made: the venue's view it was made from, and the version of the market's
+   * taken record it is net of. A view net of an older record is made again from the venue's view:
+   * paper took more since (or gave some back), and a view kept across sync points (the venue's book
+   * did not move) would otherwise show, and let paper take again, liquidity it already took.
+   */
+  private readonly nettedFrom = new WeakMap<MarketView, { venue: MarketView; version: number }>();
+  /** Per market, bumped whenever its taken record changes. */
+  private readonly takenVersion = new Map<string, number>();
+  /** Markets whose taken record changed since the last takenChanges(). */
+  private readonly takenTouched = new Set<string>();
+
+  private bumpTaken(ticker: string): void {
+    this.takenVersion.set(ticker, (this.takenVersion.get(ticker) ?? 0) + 1);
+    this.takenTouched.add(ticker);
+  }
+
+  /** The markets whose taken record changed since the last call (their views need netting again). */
+  takenChanges(): string[] {
+    const out = [...this.takenTouched];
+    this.takenTouched.clear();
+    return out;
+  }
+
+  /** Is `m` a view netOfTaken made from the market's current taken record? */
+  private netNow(m: MarketView): boolean {
+    const made = this.nettedFrom.get(m);
+    return made !== undefined && made.version === (this.takenVersion.get(m.ticker) ?? 0);
+  }
 
   /**
    * The market as the paper exchange has it: the venue's view less the liquidity paper took and
@@ -131,8 +158,9 @@ export class PaperTransport implements OrderTransport {
    * already have taken. Top of book follows the depth; without depth a level paper emptied shows
    * nothing behind it (unknown).
    */
-  netOfTaken(m: MarketView): MarketView {
-    if (this.netted.has(m)) return m;
+  netOfTaken(view: MarketView): MarketView {
+    if (this.netNow(view)) return view;
+    const m = this.nettedFrom.get(view)?.venue ?? view;
     this.raw.set(m.ticker, m);
     if (m.status !== "active" || !this.hasTaken(m.ticker)) return m;
     this.books.delete(m.ticker);
@@ -147,7 +175,7 @@ export class PaperTransport implements OrderTransport {
       yesAskSize: bestNo ? bestNo[1] : 0,
       ...(m.book ? { book } : {}),
     };
-    this.netted.add(v);
+    this.nettedFrom.set(v, { venue: m, version: this.takenVersion.get(m.ticker) ?? 0 });
     this.books.set(m.ticker, book);
     return v;
   }
@@ -156,7 +184,7 @@ export class PaperTransport implements OrderTransport {
   private bookOf(ticker: string, m: MarketView): BookDepth {
     const cached = this.books.get(ticker);
     if (cached) return cached;
-    const book = this.netted.has(m) ? depthOf(m) : this.netOf(ticker, depthOf(m));
+    const book = this.netNow(m) ? depthOf(m) : this.netOf(ticker, depthOf(this.nettedFrom.get(m)?.venue ?? m));
     this.books.set(ticker, book);
     return book;
   }
@@ -196,13 +224,17 @@ export class PaperTransport implements OrderTransport {
 
   private saveTaken(ticker: string, held: Taken[]): void {
     const key = `paper_taken:${ticker}`;
-    if (held.length === 0) {
-      if (this.ledger.getMeta(key) !== null) this.ledger.deleteMeta(key);
+    const before = this.ledger.getMeta(key);
+    const after = held.length === 0 ? null : JSON.stringify(held);
+    if (after === before) return;
+    if (after === null) {
+      this.ledger.deleteMeta(key);
       this.takenTickers?.delete(ticker);
     } else {
-      this.ledger.setMeta(key, JSON.stringify(held));
+      this.ledger.setMeta(key, after);
       this.takenTickers?.add(ticker);
     }
+    this.bumpTaken(ticker);
   }
 
   /**
@@ -234,8 +266,10 @@ export class PaperTransport implements OrderTransport {
       const ticker = key.slice("paper_taken:".length);
       const m = markets.get(ticker);
       // What paper took in a market no longer open is of no further use.
-      if (m && m.status !== "active") this.ledger.deleteMeta(key);
-      else if (value !== "[]") taken.add(ticker);
+      if (m && m.status !== "active") {
+        this.ledger.deleteMeta(key);
+        this.bumpTaken(ticker);
+      } else if (value !== "[]") taken.add(ticker);
     }
     this.takenTickers = taken;
   }

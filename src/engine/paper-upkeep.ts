@@ -119,8 +119,10 @@ export class PaperUpkeep {
     } else all = allMarkets(md);
     transport.setMarkets(all);
     this.applySeenCrosses();
-    // A view not changed since the last sync point is netted already (netOfTaken returns it as it is).
-    for (const t of changed ?? md.markets.keys()) {
+    // A market whose view and taken record have not changed since the last sync point is netted
+    // already (netOfTaken would return its view as it is).
+    const retaken = transport.takenChanges();
+    for (const t of changed ? new Set([...changed, ...retaken]) : md.markets.keys()) {
       const m = md.markets.get(t);
       if (!m) continue;
       const net = transport.netOfTaken(m);
