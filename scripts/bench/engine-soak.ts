@@ -2,7 +2,7 @@
 //
 //   bun scripts/bench/engine-soak.ts [--minutes 10] [--markets 1000] [--speed 20] [--interval 1]
 //                                     [--dry-run] [--no-ws] [--sample-s 10] [--bin dist/kalshi-bot]
-//                                     [--bot-env NAME=VALUE ...] [--bot-log FILE]
+//                                     [--bot-env NAME=VALUE ...] [--bot-log FILE] [--no-unit-env]
 //
 // Everything through the binary, as a VPS runs it: `kalshi-bot sim` (the local exchange, its own
 // process, at `speed`× sim time so markets move, trade, close and settle quickly) and the daemon
@@ -36,6 +36,12 @@ const BOT_ENV: Record<string, string> = {};
 // --bot-log FILE: the bot runs with --verbose and all its output goes to FILE (its debug lines carry
 // the JS heap beside RSS after each collection), for looking into where memory goes.
 const BOT_LOG = arg("bot-log", "");
+// The bot runs with the JavaScriptCore options the shipped unit sets (its `Environment=BUN_JSC_*`
+// lines), as a VPS runs it; --no-unit-env: the bare binary's defaults.
+if (!argv.includes("--no-unit-env")) {
+  const unit = readFileSync(resolve(import.meta.dir, "../../deploy/systemd/kalshi-bot.service"), "utf8");
+  for (const m of unit.matchAll(/^Environment=(BUN_JSC_[A-Za-z]+)=(.*)$/gm)) BOT_ENV[m[1]!] = m[2]!;
+}
 argv.forEach((a, i) => {
   if (a !== "--bot-env") return;
   const [name, ...rest] = argv[i + 1]!.split("=");

@@ -71,6 +71,21 @@ describe("kalshi-bot.service", () => {
     expect(unitValues(MAIN, "UMask")).toEqual(["0077"]);
   });
 
+  test("the daemon runs without JavaScriptCore's optimizing tiers (memory), and the binary accepts the option", () => {
+    // Bun refuses to start on a JavaScriptCore option it does not know (exit 1): a Bun upgrade that
+    // renamed it would stop the service, so the shipped binary is run with the units' own lines.
+    for (const u of [MAIN, TEMPLATE]) {
+      const jsc = unitValues(u, "Environment").filter((e) => e.startsWith("BUN_JSC_"));
+      expect(jsc).toEqual(["BUN_JSC_useDFGJIT=false"]);
+      const env = Object.fromEntries(jsc.map((e) => e.split("=") as [string, string]));
+      const r = run([DIST_BINARY, "--version"], { env });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+      // A misspelt option is refused, so the check above can fail.
+      expect(run([DIST_BINARY, "--version"], { env: { BUN_JSC_useDFGJlT: "false" } }).code).not.toBe(0);
+    }
+  });
+
   test("the template unit isolates config, key, state, lock and heartbeat per instance", () => {
     const args = execArgs(TEMPLATE);
     expect(flag(args, "--config")).toBe("/etc/kalshi-bot/%i.json");
