@@ -14,7 +14,7 @@ import { type MarketsSeen, TrackedMarkets } from "./market-changes.ts";
 import type { MarketData, MarketDataSource } from "./market-data.ts";
 import { crossingLevels, ownLevelSize } from "./paper.ts";
 import type { PaperTransport } from "./paper-transport.ts";
-import { ownViews } from "./paper-view.ts";
+import { ownViews, viewWithOwn } from "./paper-view.ts";
 import { balanceMicrosOf } from "./portfolio.ts";
 import { settlementRevenue } from "./position-math.ts";
 
@@ -128,9 +128,8 @@ export class PaperUpkeep {
       const net = transport.netOfTaken(m);
       if (net === m) continue;
       md.markets.set(t, net);
-      all.set(t, net);
+      all.set(t, net); // the transport's own map: it sees the netted view too
     }
-    transport.setMarkets(all);
     const resting = ledger.ordersWithStatus(["resting"]);
     this.watch(resting);
     this.ownTickers.clear();
@@ -146,7 +145,6 @@ export class PaperUpkeep {
       all,
       seen: md.markets instanceof TrackedMarkets ? md.markets.seen() : null,
     };
-    this.syncedFor = md;
   }
 
   /** Where the last setMarkets left the maps: the paper exchange's map, and where the cycle's map's change log stood. */
@@ -160,9 +158,6 @@ export class PaperUpkeep {
   /** Markets whose view in the cycle's map has our resting quotes in it (venueOf gives the venue's). */
   private readonly ownTickers = new Set<string>();
 
-  /** The market data of the last setMarkets: syncMarket's other markets stand as it left them. */
-  private syncedFor: MarketData | null = null;
-
   /**
    * The narrow path's sync point (one market's book update): the fills the feed showed since the
    * last sync point, and `ticker`'s view made as setMarkets makes it (the venue's, net of what paper
@@ -172,7 +167,9 @@ export class PaperUpkeep {
    */
   syncMarket(md: MarketData, ticker: string): void {
     const cur = md.markets.get(ticker);
-    if (md !== this.syncedFor || !cur) return this.setMarkets(md);
+    // Other markets stand as the last setMarkets left them only if it synced these same maps.
+    const last = this.lastSync;
+    if (!cur || !last || last.markets !== md.markets || last.inactive !== md.inactive) return this.setMarkets(md);
     const { transport, ledger } = this.d;
     const venue = this.venueOf.get(cur) ?? cur;
     if (venue !== cur) md.markets.set(ticker, venue);
@@ -185,8 +182,11 @@ export class PaperUpkeep {
     }
     const resting = ledger.ordersWithStatus(["resting"]);
     this.watch(resting);
-    const own = ownViews(new Map([[ticker, net]]), resting).get(ticker);
-    if (own && own !== net) {
+    const own = viewWithOwn(
+      net,
+      resting.filter((r) => r.ticker === ticker),
+    );
+    if (own !== net) {
       this.venueOf.set(own, net);
       md.markets.set(ticker, own);
       this.ownTickers.add(ticker);
