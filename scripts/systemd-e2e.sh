@@ -281,9 +281,26 @@ ck "manage.sh backup: exit 0, $nb backup file(s)" '[ "$rc" -eq 0 ] && [ "$nb" -g
 
 # --- restart, systemctl stop ------------------------------------------------------------------------
 say "== restart, stop ($(elapsed))"
+# The main process's BUN_JSC_* variables, then its last variable and its name.
+jsc_env() {
+  local e; e=$(x cat "/proc/$1/environ" 2>/dev/null | tr '\0' '\n')
+  echo "$(grep '^BUN_JSC_' <<<"$e" | tr '\n' ' ')| last $(tail -n 1 <<<"$e") | $(x cat "/proc/$1/comm" 2>/dev/null)"
+}
+je=$(jsc_env "$(main_pid)")
+ck "the unit starts the daemon with its JavaScriptCore line ($je)" '[ "$je" = "BUN_JSC_useDFGJIT=false | last BUN_JSC_useDFGJIT=false | kalshi-bot" ]'
+# From here on the unit lacks that line (as if an operator deleted it): the daemon sets it itself
+# by re-executing its binary at start, under the unit's sandbox, keeping the PID systemd watches.
+# The variable after it tells the two apart: systemd would put the unit's line before it, the
+# re-executed daemon appends its own after everything.
+dropin kalshi-bot.service no-jsc '[Service]
+UnsetEnvironment=BUN_JSC_useDFGJIT
+Environment=KALSHI_BOT_E2E_MARK=1'
 pid=$(main_pid)
 out=$(x "$M" restart 2>&1); rc=$?
 ck "manage.sh restart: exit 0, new main PID $(main_pid) (was $pid)" '[ "$rc" -eq 0 ] && [ "$(main_pid)" != "$pid" ] && is_active' || printf '%s\n' "$out" | tail -15
+wait_for 30 status_cycle
+je=$(jsc_env "$(main_pid)")
+ck "without the unit's line the daemon re-executed itself with it, same main PID and name ($je)" '[ "$je" = "BUN_JSC_useDFGJIT=false | last BUN_JSC_useDFGJIT=false | kalshi-bot" ] && x grep -qa KALSHI_BOT_E2E_MARK=1 "/proc/$(main_pid)/environ" && is_active && status_cycle'
 wait_for 45 resting_some
 d=$(orders dups)
 expect "no duplicate orders after restart ($d)" grep -q '^client_ids=0 levels=0 ' <<<"$d"

@@ -37,7 +37,9 @@ const BOT_ENV: Record<string, string> = {};
 // the JS heap beside RSS after each collection), for looking into where memory goes.
 const BOT_LOG = arg("bot-log", "");
 // The bot runs with the JavaScriptCore options the shipped unit sets (its `Environment=BUN_JSC_*`
-// lines), as a VPS runs it; --no-unit-env: the bare binary's defaults.
+// lines), as a VPS runs it; --no-unit-env: the binary as started by hand (a daemon then sets the
+// same option itself, re-executing at start: src/ops/daemon-jit.ts). JavaScriptCore's own
+// defaults, all tiers: --bot-env BUN_JSC_useDFGJIT=true.
 if (!argv.includes("--no-unit-env")) {
   const unit = readFileSync(resolve(import.meta.dir, "../../deploy/systemd/kalshi-bot.service"), "utf8");
   for (const m of unit.matchAll(/^Environment=(BUN_JSC_[A-Za-z]+)=(.*)$/gm)) BOT_ENV[m[1]!] = m[2]!;

@@ -11,10 +11,14 @@ import { runBot } from "../engine/bot.ts";
 import { startOperatorView } from "../notify/operator-view.ts";
 import { log, loggerSettings, type LogFormat, type LogLevelName } from "../ops/log.ts";
 import { COMMAND_META } from "./command-meta.ts";
+import { applyDaemonJit, DAEMON_JSC_OPTION, FROM_SOURCE } from "../ops/daemon-jit.ts";
 
 export async function runMain(args: Record<string, unknown>): Promise<number> {
   const mode = (args.mode as string | undefined) ?? "trade";
   if (mode !== "trade" && mode !== "scan") throw new UserError(`--mode must be trade or scan, not "${mode}"`);
+  // A daemon replaces itself here, before any output, when its JavaScriptCore option is unset
+  // (src/ops/daemon-jit.ts); --once is one cycle and keeps the defaults.
+  const jitKept = args.once ? null : applyDaemonJit();
   const nonInteractive = Boolean(args["non-interactive"]);
   // First interactive start without a config: the setup wizard writes one (never under systemd,
   // in CI, without a terminal, or with the opt-out flags).
@@ -32,6 +36,10 @@ export async function runMain(args: Record<string, unknown>): Promise<number> {
     loaded.config.logging.format as LogFormat,
     loaded.config.logging.level as LogLevelName,
   );
+  if (jitKept)
+    log[jitKept === FROM_SOURCE ? "debug" : "warn"](
+      `${DAEMON_JSC_OPTION} could not be set (${jitKept}): JavaScriptCore keeps its optimizing tiers, so memory runs ~20 MB higher; set ${DAEMON_JSC_OPTION}=false in the environment to apply it`,
+    );
   // Under --log-format json every stdout line must be JSON: the cycle summary becomes a log record.
   const print = loggerSettings().format === "json" ? (t: string) => log.info(t) : undefined;
   // Notifications and the dashboard run beside the engine, reading what it writes (src/notify).
