@@ -28,6 +28,7 @@ export async function watchdogMain(args: Record<string, unknown>): Promise<numbe
     maxAgeSeconds: maxAge,
     fallbackIntervalSeconds: loaded.config.trading.cycle_interval_seconds,
     minBankrollDollars: loaded.config.watchdog.min_bankroll_dollars,
+    maxRssMb: loaded.config.watchdog.max_rss_mb,
     lockFile: loaded.paths.lockFile,
   });
   const url = loaded.config.watchdog.alert_webhook_url;

@@ -133,6 +133,14 @@ export const watchdogSchema = z
   .strictObject({
     max_heartbeat_age_seconds: z.number().int().min(1).optional().describe("Default: cycle interval + 120 s"),
     min_bankroll_dollars: dollarAmount.default("0"),
+    max_rss_mb: z
+      .number({ error: "expected a whole number of MB, e.g. 320 (0 turns the check off)" })
+      .int({ error: "expected a whole number of MB, e.g. 320 (0 turns the check off)" })
+      .min(0, { error: "expected 0 (no memory check) or a number of MB" })
+      .default(320)
+      .describe(
+        "Unhealthy when the bot's resident memory (the heartbeat's rss_bytes) is above this many MB (2^20 bytes, as systemd's M); 0 turns the check off. The default sits under the unit's MemoryHigh=384M, so the alert comes before systemd throttles or kills the bot",
+      ),
     alert_webhook_url: z.url({ protocol: /^https?$/ }).optional(),
   })
   .prefault({});

@@ -89,6 +89,7 @@ export function collectStatus(args: Record<string, unknown>, now = new Date()): 
         maxAgeSeconds: loaded.config.watchdog.max_heartbeat_age_seconds,
         fallbackIntervalSeconds: loaded.config.trading.cycle_interval_seconds,
         minBankrollDollars: loaded.config.watchdog.min_bankroll_dollars,
+        maxRssMb: loaded.config.watchdog.max_rss_mb,
         lockFile: loaded.paths.lockFile,
         now,
       })

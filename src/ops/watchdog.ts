@@ -1,6 +1,8 @@
 // The watchdog's verdict on the running bot, from reports/heartbeat.json (no database, and the
 // lock only probed, never taken): healthy only when the heartbeat is readable, fresh, says
-// `active`, the bot is still running, and the bankroll is at or above watchdog.min_bankroll_dollars.
+// `active`, the bot is still running, its resident memory is within watchdog.max_rss_mb (memory
+// creep in runs lasting weeks, caught before systemd's MemoryHigh/MemoryMax throttle or kill it),
+// and the bankroll is at or above watchdog.min_bankroll_dollars.
 // Money is compared as integer micros, never floats.
 //
 // "Still running": a heartbeat written by a process that has exited (a `--once` run, a `kill -9`)
@@ -25,6 +27,7 @@ export type VerdictCode =
   | "status"
   | "degraded"
   | "disabled"
+  | "memory"
   | "bankroll_unknown"
   | "low_bankroll";
 
@@ -42,6 +45,9 @@ export interface Verdict {
   cycle: number | null;
   bankroll_total_dollars: string | null;
   min_bankroll_dollars: string;
+  rss_bytes: number | null;
+  /** watchdog.max_rss_mb (0: no memory check). */
+  max_rss_mb: number;
 }
 
 export interface JudgeOptions {
@@ -51,12 +57,15 @@ export interface JudgeOptions {
   fallbackIntervalSeconds: number;
   /** watchdog.min_bankroll_dollars as a decimal string. */
   minBankrollDollars: string;
+  /** watchdog.max_rss_mb: the most resident memory a healthy bot has, in MB of 2^20 bytes; 0 or absent: no check. */
+  maxRssMb?: number;
   /** The bot's lock file (paths.lock_file / --lock-file); enables the "not running" verdict. */
   lockFile?: string;
   now?: Date;
 }
 
 const CLOCK_SKEW_SECONDS = 60;
+const MIB = 1024 * 1024;
 /** Statuses written by a process that keeps running (halted, stopped and a failed --once exit). */
 const CLAIMS_RUNNING = new Set<Heartbeat["status"]>(["active", "degraded", "disabled", "paused", "starting"]);
 
@@ -76,6 +85,8 @@ export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
     cycle: null,
     bankroll_total_dollars: null,
     min_bankroll_dollars: formatDollars2(minMicros),
+    rss_bytes: null,
+    max_rss_mb: opts.maxRssMb ?? 0,
   };
   let hb: Heartbeat;
   try {
@@ -96,6 +107,7 @@ export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
     pid: hb.pid,
     cycle: hb.cycle,
     bankroll_total_dollars: total,
+    rss_bytes: hb.rss_bytes,
   };
   if (age > maxAge) {
     return {
@@ -132,6 +144,14 @@ export function judgeHeartbeat(path: string, opts: JudgeOptions): Verdict {
   if (hb.status !== "active") {
     const why = hb.last_error ? `: ${hb.last_error}` : "";
     return { ...v, code: "status", reason: `bot status is ${hb.status}, not active${why} (PID ${hb.pid})` };
+  }
+  const maxRss = opts.maxRssMb ?? 0;
+  if (maxRss > 0 && hb.rss_bytes > maxRss * MIB) {
+    return {
+      ...v,
+      code: "memory",
+      reason: `memory: the bot's resident memory is ${Math.round(hb.rss_bytes / MIB)} MB, above ${maxRss} MB (watchdog.max_rss_mb; PID ${hb.pid}); it keeps trading, but under systemd it is throttled at MemoryHigh and killed at MemoryMax: restart it at a quiet moment (manage.sh restart) and report the figure`,
+    };
   }
   if (minMicros > 0) {
     if (total === null)

@@ -78,6 +78,28 @@ describe("watchdog", () => {
     ],
     ["bankroll exactly at minimum", heartbeat(), { watchdog: { min_bankroll_dollars: "1000" } }, 0, /^healthy/],
     ["bankroll unknown with a minimum", heartbeat({ bankroll: null }), { watchdog: { min_bankroll_dollars: "10" } }, 6, /bankroll unknown/],
+    [
+      "memory above watchdog.max_rss_mb (default 320 MB)",
+      heartbeat({ rss_bytes: 400 * 1024 * 1024 }),
+      {},
+      6,
+      /^unhealthy: memory: the bot's resident memory is 400 MB, above 320 MB \(watchdog\.max_rss_mb; PID \d+\); .*manage\.sh restart/,
+    ],
+    ["memory exactly at watchdog.max_rss_mb", heartbeat({ rss_bytes: 320 * 1024 * 1024 }), {}, 0, /^healthy/],
+    [
+      "memory above a lowered watchdog.max_rss_mb",
+      heartbeat({ rss_bytes: 130 * 1024 * 1024 }),
+      { watchdog: { max_rss_mb: 120 } },
+      6,
+      /memory: .* 130 MB, above 120 MB/,
+    ],
+    [
+      "memory check off (watchdog.max_rss_mb 0)",
+      heartbeat({ rss_bytes: 4000 * 1024 * 1024 }),
+      { watchdog: { max_rss_mb: 0 } },
+      0,
+      /^healthy/,
+    ],
   ];
   for (const [name, hb, config, code, re] of cases) {
     test(name, async () => {
@@ -89,6 +111,12 @@ describe("watchdog", () => {
       expect(line).toMatch(re);
     });
   }
+
+  test("a bad watchdog.max_rss_mb is refused, naming the key and what it takes", async () => {
+    const r = await runBin(["watchdog"], { cwd: folder(heartbeat(), { watchdog: { max_rss_mb: -5 } }) });
+    expect(r.code, r.output).toBe(2);
+    expect(r.stderr).toMatch(/watchdog\.max_rss_mb: expected 0 \(no memory check\) or a number of MB/);
+  });
 
   test("--json prints the verdict", async () => {
     const d = folder(heartbeat({ status: "halted" }));
