@@ -91,7 +91,7 @@ export interface LiveBooksOptions {
   trades?: boolean;
   /** Subscribe to `fill` and `user_orders` for all markets (default true; needs an authenticated connection). */
   ownOrders?: boolean;
-  /** Prints kept per market (default 512). */
+  /** Prints kept per market for tradesSince (default 512; 0 keeps none: listeners still hear each print). */
   tradeRing?: number;
   /** Fills / order updates kept until drained (default 10,000; the oldest are dropped, and `fillGap` is set). */
   maxQueued?: number;
@@ -214,7 +214,7 @@ export class LiveBooks {
     this.opts = {
       trades: opts.trades ?? true,
       ownOrders: opts.ownOrders ?? true,
-      tradeRing: Math.max(1, opts.tradeRing ?? 512),
+      tradeRing: Math.max(0, opts.tradeRing ?? 512),
       maxQueued: Math.max(1, opts.maxQueued ?? 10_000),
       useYesPrice: opts.useYesPrice ?? false,
       lifecycle: opts.lifecycle ?? false,
@@ -700,17 +700,19 @@ export class LiveBooks {
   private handleTrade(t: WsMsg<"trade">): void {
     if (!this.scopeSet.has(t.market_ticker)) return;
     this.stats.trades++;
-    let ring = this.rings.get(t.market_ticker);
-    if (!ring) this.rings.set(t.market_ticker, (ring = new TradeRing(this.opts.tradeRing)));
     const tsMs = t.ts_ms ?? (t.ts !== undefined ? t.ts * 1000 : this.now());
     if (t.ts_ms !== undefined || t.ts !== undefined) this.exchangeTime(tsMs);
-    ring.push({
-      ticker: t.market_ticker,
-      price: t.yes_price_dollars,
-      count: t.count_fp,
-      ...(t.taker_book_side ? { takerBookSide: t.taker_book_side } : {}),
-      tsMs,
-    });
+    if (this.opts.tradeRing > 0) {
+      let ring = this.rings.get(t.market_ticker);
+      if (!ring) this.rings.set(t.market_ticker, (ring = new TradeRing(this.opts.tradeRing)));
+      ring.push({
+        ticker: t.market_ticker,
+        price: t.yes_price_dollars,
+        count: t.count_fp,
+        ...(t.taker_book_side ? { takerBookSide: t.taker_book_side } : {}),
+        tsMs,
+      });
+    }
     this.notify(t.market_ticker, "trade");
   }
 

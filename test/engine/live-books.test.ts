@@ -219,6 +219,36 @@ describe("LiveBooks on a clean feed", () => {
     }
   });
 
+  test("with no trade ring, prints still reach the listeners and the count, and none is kept", async () => {
+    const none = await LiveBooks.open({ wsOptions: wsOptions(env), tickers: lb.scope(), tradeRing: 0, ownOrders: false });
+    const heard: string[] = [];
+    const off = none.onUpdate((ticker, cause) => {
+      if (cause === "trade") heard.push(ticker);
+    });
+    try {
+      await eventually("trusted", () => none.trustedCount === 8);
+      const t = none.scope().find((x) => none.view(x).yesAsk !== null)!;
+      const res = await env.client.createOrder({
+        ticker: t,
+        side: "bid",
+        price: none.view(t).yesAsk!,
+        count: 100,
+        time_in_force: "immediate_or_cancel",
+        self_trade_prevention_type: "taker_at_cross",
+      });
+      expect(res.fill_count).toBe(100);
+      await eventually("its print heard", () => heard.includes(t));
+      // The daemon's own LiveBooks (bot.ts) runs this way: a shared book's listener saw the same print.
+      await eventually("the ringed book kept it", () => lb.tradesSince(t, 0).length > 0);
+      expect(none.stats.trades).toBeGreaterThan(0);
+      expect(none.tradesSince(t, 0)).toEqual([]);
+      expect(none.latestTradeMs(t)).toBeNull();
+    } finally {
+      off();
+      none.close();
+    }
+  });
+
   test("the trade ring is bounded", async () => {
     const small = await LiveBooks.open({ wsOptions: wsOptions(env), tickers: lb.scope(), tradeRing: 3, ownOrders: false });
     try {
