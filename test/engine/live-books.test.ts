@@ -102,6 +102,19 @@ async function expectMatchesRest(lb: LiveBooks, env: Env, tickers: readonly stri
   }
 }
 
+/** 100 contracts bought at `t`'s ask as `books` shows it (immediate or cancel): a print on the feed. Returns the count filled. */
+async function buyAtAsk(env: Env, books: LiveBooks, t: string): Promise<number> {
+  const res = await env.client.createOrder({
+    ticker: t,
+    side: "bid",
+    price: books.view(t).yesAsk!,
+    count: 100,
+    time_in_force: "immediate_or_cancel",
+    self_trade_prevention_type: "taker_at_cross",
+  });
+  return res.fill_count;
+}
+
 describe("LiveBooks on a clean feed", () => {
   let env: Env;
   let lb: LiveBooks;
@@ -228,15 +241,7 @@ describe("LiveBooks on a clean feed", () => {
     try {
       await eventually("trusted", () => none.trustedCount === 8);
       const t = none.scope().find((x) => none.view(x).yesAsk !== null)!;
-      const res = await env.client.createOrder({
-        ticker: t,
-        side: "bid",
-        price: none.view(t).yesAsk!,
-        count: 100,
-        time_in_force: "immediate_or_cancel",
-        self_trade_prevention_type: "taker_at_cross",
-      });
-      expect(res.fill_count).toBe(100);
+      expect(await buyAtAsk(env, none, t)).toBe(100);
       await eventually("its print heard", () => heard.includes(t));
       // The daemon's own LiveBooks (bot.ts) runs this way: a shared book's listener saw the same print.
       await eventually("the ringed book kept it", () => lb.tradesSince(t, 0).length > 0);
@@ -258,15 +263,7 @@ describe("LiveBooks on a clean feed", () => {
       // minute of it prints about one trade across these 8 markets, so we print more ourselves.
       const t = small.scope().find((x) => small.view(x).yesAsk !== null)!;
       for (let i = 0; i < 10; i++) {
-        const res = await env.client.createOrder({
-          ticker: t,
-          side: "bid",
-          price: small.view(t).yesAsk!,
-          count: 100,
-          time_in_force: "immediate_or_cancel",
-          self_trade_prevention_type: "taker_at_cross",
-        });
-        expect(res.fill_count).toBe(100);
+        expect(await buyAtAsk(env, small, t)).toBe(100);
         await eventually("its print", () => small.tradesSince(t, 0).length >= Math.min(3, i + 1));
       }
       await eventually("prints", () => small.stats.trades >= 10);
