@@ -8,7 +8,8 @@
 //
 // An operator who prefers the latency to the memory sets BUN_JSC_useDFGJIT=true: a value already
 // there, whatever it is, is kept and nothing is re-executed.
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { FFIType, ptr } from "bun:ffi";
+import { openLibc } from "./libc.ts";
 import { readFileSync } from "node:fs";
 
 export const DAEMON_JSC_OPTION = "BUN_JSC_useDFGJIT";
@@ -57,9 +58,8 @@ function nulTerminated(block: Buffer): Buffer[] {
 
 /** libc's execve through bun:ffi; returns (with a reason) only when it failed. */
 function execve(path: string, args: Buffer[], environ: Buffer[]): string {
-  const libc = dlopen("libc.so.6", {
-    execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-  });
+  const libc = openLibc({ execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } });
+  if (!libc) return "libc could not be opened through bun:ffi";
   // NULL-terminated arrays of pointers into buffers that stay referenced until the call returns.
   const pointers = (bs: Buffer[]) => {
     const a = new BigUint64Array(bs.length + 1);

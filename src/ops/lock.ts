@@ -36,7 +36,8 @@ import {
 } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Database } from "bun:sqlite";
-import { dlopen, FFIType, read as ffiRead } from "bun:ffi";
+import { FFIType, read as ffiRead } from "bun:ffi";
+import { openLibc } from "./libc.ts";
 import { EXIT, UserError } from "../errors.ts";
 import { monoNow } from "./clock.ts";
 import { holdLockSidecar, probeLockSidecar } from "../db/maintenance.ts";
@@ -64,34 +65,19 @@ let errnoFn: (() => number) | null = null;
 function loadFlock(): Flock | null {
   if (flockFn !== undefined) return flockFn;
   flockFn = null;
-  if (process.env.KALSHI_BOT_LOCK_METHOD === "sqlite" || process.platform === "win32") return null;
-  try {
-    const names =
-      process.platform === "darwin"
-        ? ["libc.dylib", "libSystem.B.dylib"]
-        : ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"];
-    for (const name of names) {
-      try {
-        const lib = dlopen(name, {
-          flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-          ...(process.platform === "darwin" ? {} : { __errno_location: { args: [], returns: FFIType.ptr } }),
-        });
-        const syms = lib.symbols as unknown as { flock: Flock; __errno_location?: () => number | null };
-        flockFn = syms.flock;
-        const loc = syms.__errno_location;
-        if (loc) {
-          errnoFn = () => {
-            const p = loc();
-            return p ? ffiRead.i32(p as never, 0) : 0;
-          };
-        }
-        break;
-      } catch {
-        // try the next name
-      }
-    }
-  } catch {
-    flockFn = null; // no JIT (W^X) or no bun:ffi: fall back to the SQLite lock
+  if (process.env.KALSHI_BOT_LOCK_METHOD === "sqlite") return null;
+  // No libc through FFI (no JIT, W^X, Windows): the SQLite lock instead.
+  const lib = openLibc({ flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
+  if (!lib) return null;
+  flockFn = lib.symbols.flock;
+  // Why a flock failed (EWOULDBLOCK: held) is read from glibc's and musl's errno; elsewhere assumed.
+  const errno = process.platform === "linux" ? openLibc({ __errno_location: { args: [], returns: FFIType.ptr } }) : null;
+  if (errno) {
+    const loc = errno.symbols.__errno_location;
+    errnoFn = () => {
+      const p = loc();
+      return p ? ffiRead.i32(p, 0) : 0;
+    };
   }
   return flockFn;
 }

@@ -14,13 +14,8 @@
 //   sdNotify("STATUS=cycle 12 ok …")       optional, shown by `systemctl status`
 //   sdNotify("STOPPING=1")                 on SIGTERM/SIGINT, before cancelling and flushing
 
-import { dlopen, FFIType } from "bun:ffi";
-
-type Libc = {
-  socket: (domain: number, type: number, protocol: number) => number;
-  sendto: (fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrlen: number) => number | bigint;
-  close: (fd: number) => number;
-};
+import { FFIType, type Library } from "bun:ffi";
+import { openLibc } from "./libc.ts";
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -28,26 +23,17 @@ const SOCK_CLOEXEC = 0o2000000; // same value on x86_64 and aarch64
 const MSG_NOSIGNAL = 0x4000;
 const SUN_PATH_MAX = 108;
 
-let libc: Libc | null | undefined;
+const SYMBOLS = {
+  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
+} as const;
 
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (process.platform !== "linux") return libc;
-  try {
-    // Opened lazily: a process that never talks to systemd never loads anything through FFI.
-    const lib = dlopen("libc.so.6", {
-      socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-      sendto: {
-        args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32],
-        returns: FFIType.i64,
-      },
-      close: { args: [FFIType.i32], returns: FFIType.i32 },
-    });
-    libc = lib.symbols as unknown as Libc;
-  } catch {
-    libc = null;
-  }
+let libc: Library<typeof SYMBOLS>["symbols"] | null | undefined;
+
+// Opened lazily: a process that never talks to systemd never loads anything through FFI.
+function loadLibc(): typeof libc {
+  if (libc === undefined) libc = process.platform === "linux" ? (openLibc(SYMBOLS)?.symbols ?? null) : null;
   return libc;
 }
 
