@@ -46,6 +46,7 @@ import { killSwitch, setKillSwitchFile } from "../ops/kill-switch.ts";
 import { log } from "../ops/log.ts";
 import { redact } from "../ops/redact.ts";
 import { sdNotify, startSdWatchdog } from "../ops/sd-notify.ts";
+import { HeapCollector } from "../ops/heap-collector.ts";
 import { ClockStepWatch, monoNow, sleepUntilMono, wallAt } from "../ops/clock.ts";
 import { VERSION } from "../version.ts";
 import { centsToMicros, formatDollars2, microsToCents, parseDollars } from "../kalshi/money.ts";
@@ -254,7 +255,8 @@ class BotRun {
   private failures = 0;
   /** The last cycle failed for the exchange (unreachable, 5xx, timeouts): `degraded` until one succeeds. */
   private exchangeFailing = false;
-  private lastGc = Number.NEGATIVE_INFINITY;
+  /** The daemon's full collections: between cycles and between the pages of a full load (heap-collector.ts). */
+  private readonly collector = new HeapCollector({ now: monoNow });
   private lastPruneAt = 0;
   private readonly between = new BetweenCycles();
   private readonly sigterm = () => this.onSignal("SIGTERM");
@@ -386,7 +388,19 @@ class BotRun {
     // A stepped local exchange (exchange.clock): its time is the newest it sent, never run on this machine's clock.
     const exchangeClock = new ExchangeClock(cfg.exchange.clock === "stepped" ? null : monoNow);
     this.exchangeClock = exchangeClock;
-    const marketData = new MarketDataSource(session.client, { signal: this.stopReads.signal, exchangeNow: () => exchangeClock.now() });
+    const marketData = new MarketDataSource(session.client, {
+      signal: this.stopReads.signal,
+      exchangeNow: () => exchangeClock.now(),
+      // The daemon's full load (once a minute, ~50 MB of garbage at 10,000 markets) collects as it goes.
+      ...(opts.once
+        ? {}
+        : {
+            betweenPages: () => {
+              const ms = this.collector.collectIfDue();
+              if (ms !== null) log.debug(`full GC ${ms.toFixed(1)} ms (between pages of a full load)`);
+            },
+          }),
+    });
     const paperTransport = dryRun ? new PaperTransport(ledger, () => exchangeClock.now() ?? Date.now()) : null;
     const engine = new Engine({
       loaded,
@@ -666,15 +680,11 @@ class BotRun {
   /** Between cycles, in the daemon, never during one: a full collection, the ledger's prune, memory figures. */
   private housekeeping(): void {
     const { opts } = this;
-    // A full collection at most every GC_EVERY_MS. Bun collects lazily, and a daemon that parses a
-    // market list and a stream of book deltas sawtoothed its RSS between ~110 and ~170 MB at 1,000
-    // markets; collecting after the cycle (the heap is ~20 MB, a few ms, never during an order)
-    // keeps it at ~100-115 MB (scripts/bench/engine-soak.ts).
-    if (!opts.once && monoNow() - this.lastGc >= GC_EVERY_MS) {
-      const t0 = performance.now();
-      Bun.gc(true);
-      this.lastGc = monoNow();
-      log.debug(`full GC ${(performance.now() - t0).toFixed(1)} ms`);
+    // A full collection once the heap grew by a few MB (or 5 s passed): after the cycle, never
+    // during an order (the heap is ~30 MB: 10-20 ms). Bun collects lazily (heap-collector.ts).
+    if (!opts.once) {
+      const ms = this.collector.collectIfDue();
+      if (ms !== null) log.debug(`full GC ${ms.toFixed(1)} ms`);
     }
     // The prune is synchronous, so no order is placed meanwhile.
     if (!opts.once && monoNow() - this.lastPruneAt >= PRUNE_EVERY_MS) {
@@ -995,8 +1005,6 @@ function pruneLedgerHistory(db: Db, historyDays: number): void {
  * at 1 and a few MB lower again at 40, the bot's CPU per cycle unchanged (README, the soak row).
  */
 const DAEMON_JIT_POLICY = 40;
-/** Minimum time between two forced full collections in the daemon (see the loop). */
-const GC_EVERY_MS = 5_000;
 /** The narrow path's warm-up (warmTick): how often it may run, its rounds at start-up and per batch, and the quiet spell before a batch after that. */
 const WARM_TICK_MS = 25;
 const WARM_START_ROUNDS = 2_000;

@@ -111,6 +111,8 @@ export interface MarketDataOptions {
    * makes every edge look a fee bigger than it is).
    */
   exchangeNow?: () => number | null;
+  /** Called after each page of a walk over events (the daemon collects garbage there: ops/heap-collector.ts). */
+  betweenPages?: () => void;
 }
 
 /**
@@ -151,6 +153,7 @@ export class MarketDataSource {
 
   private readonly signal: AbortSignal | undefined;
   private readonly exchangeNow: () => number | null;
+  private readonly betweenPages: (() => void) | undefined;
 
   constructor(
     private readonly client: KalshiClient,
@@ -158,6 +161,7 @@ export class MarketDataSource {
   ) {
     this.signal = opts.signal;
     this.exchangeNow = opts.exchangeNow ?? (() => null);
+    this.betweenPages = opts.betweenPages;
   }
 
   /** Now, for the fee waivers: the later of the exchange's clock and this machine's. */
@@ -257,6 +261,7 @@ export class MarketDataSource {
     for await (const page of this.client.walkEvents({ ...q, with_nested_markets: true }, this.signalOpt())) {
       this.requests++;
       for (const ev of page) await this.addEvent(out, ev, ev.markets ?? [], scope);
+      this.betweenPages?.();
     }
   }
 
