@@ -258,6 +258,9 @@ export class PaperTransport implements OrderTransport {
 
   /** The cycle's market data: what the paper model may fill against. */
   setMarkets(markets: ReadonlyMap<string, MarketView>): void {
+    // A new map (a full load's): the venue's views of markets it no longer holds go, or a dry run
+    // kept one for every market it ever saw (tickers come and go by the thousand over days).
+    if (markets !== this.markets) for (const t of this.raw.keys()) if (!markets.has(t)) this.raw.delete(t);
     this.markets = markets;
     this.synced.clear();
     this.books.clear();

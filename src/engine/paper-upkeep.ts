@@ -273,7 +273,7 @@ export class PaperUpkeep {
       // it back (the trade branch above), and counts down the queue itself.
       for (const o of orders) {
         const shown = ownLevelSize(v.book, o.side, o.price);
-        const key = `${d.market_ticker}:${o.side}:${o.price}`;
+        const key = levelKey(d.market_ticker, o.side, o.price);
         const before = this.lowLevel.get(key);
         this.lowLevel.set(key, shown);
         if (before !== undefined && shown >= before) continue;
@@ -325,6 +325,11 @@ export class PaperUpkeep {
       list.push({ side: r.side, price: r.price });
     }
     this.watched = w;
+    // The level sizes last shown where no paper order rests any more go: kept, they grew with every
+    // price and market ever quoted, and a quote placed there again starts from its own first delta.
+    const quoted = new Set<string>();
+    for (const [ticker, list] of w) for (const o of list) quoted.add(levelKey(ticker, o.side, o.price));
+    for (const key of this.lowLevel.keys()) if (!quoted.has(key)) this.lowLevel.delete(key);
   }
 
   /**
@@ -535,6 +540,11 @@ export class PaperUpkeep {
       });
     }
   }
+}
+
+/** PaperUpkeep.lowLevel's key: a resting paper order's market, side and price. */
+function levelKey(ticker: string, side: BookSide, price: Price): string {
+  return `${ticker}:${side}:${price}`;
 }
 
 /** The inactive markets and those in scope, one map (a market in scope wins), built without an entries array. */
