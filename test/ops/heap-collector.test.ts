@@ -18,7 +18,7 @@ function makeGarbage(mb: number): number {
 
 test("collects at the first check, then only once the heap grew by the slack", () => {
   let now = 0;
-  const c = new HeapCollector({ slackBytes: 8 * MB, maxGapMs: 60_000, now: () => now });
+  const c = new HeapCollector({ heapSlackBytes: 8 * MB, rssSlackBytes: 1024 * MB, maxGapMs: 60_000, now: () => now });
   // Before any collection: due (nothing known about the heap yet).
   expect(c.collectIfDue()).not.toBeNull();
   expect(c.collections).toBe(1);
@@ -42,11 +42,25 @@ test("collects at the first check, then only once the heap grew by the slack", (
 
 test("collects once the longest gap has passed, however little the heap grew", () => {
   let now = 1_000;
-  const c = new HeapCollector({ slackBytes: 512 * MB, maxGapMs: 5_000, now: () => now });
+  const c = new HeapCollector({ heapSlackBytes: 512 * MB, rssSlackBytes: 512 * MB, maxGapMs: 5_000, now: () => now });
   expect(c.collectIfDue()).not.toBeNull();
   now += 4_999;
   expect(c.collectIfDue()).toBeNull();
   now += 1;
   expect(c.collectIfDue()).not.toBeNull();
   expect(c.collections).toBe(2);
+});
+
+test("collects once the RSS grew by its slack, memory the heap's capacity does not count (a full load's page texts)", () => {
+  let now = 0;
+  const c = new HeapCollector({ heapSlackBytes: 1024 * MB, rssSlackBytes: 16 * MB, maxGapMs: 60_000, now: () => now });
+  expect(c.collectIfDue()).not.toBeNull();
+  now += 10;
+  expect(c.due()).toBe(false);
+  // 48 MB outside the heap, written so that its pages are resident.
+  const outside = Buffer.alloc(48 * MB, 1);
+  expect(c.due()).toBe(true);
+  expect(c.collectIfDue()).not.toBeNull();
+  expect(outside[outside.length - 1]).toBe(1);
+  expect(c.due()).toBe(false);
 });
