@@ -395,10 +395,7 @@ class BotRun {
       ...(opts.once
         ? {}
         : {
-            betweenPages: () => {
-              const ms = this.collector.collectIfDue();
-              if (ms !== null) log.debug(`full GC ${ms.toFixed(1)} ms (between pages of a full load)`);
-            },
+            betweenPages: () => this.collectIfDue(" (between pages of a full load)"),
           }),
     });
     const paperTransport = dryRun ? new PaperTransport(ledger, () => exchangeClock.now() ?? Date.now()) : null;
@@ -677,15 +674,17 @@ class BotRun {
     return w.rounds === 0 ? "" : `; narrow path warm-up: ${w.rounds} rounds, ${w.cpuMs.toFixed(1)} ms CPU since start`;
   }
 
+  /** A full collection once the heap grew 4 MB or the RSS 8 MB, or 5 s passed (heap-collector.ts); `where` ends its debug line. */
+  private collectIfDue(where: string): void {
+    const ms = this.collector.collectIfDue();
+    if (ms !== null) log.debug(`full GC ${ms.toFixed(1)} ms${where}`);
+  }
+
   /** Between cycles, in the daemon, never during one: a full collection, the ledger's prune, memory figures. */
   private housekeeping(): void {
     const { opts } = this;
-    // A full collection once the heap grew by a few MB (or 5 s passed): after the cycle, never
-    // during an order (the heap is ~30 MB: 10-20 ms). Bun collects lazily (heap-collector.ts).
-    if (!opts.once) {
-      const ms = this.collector.collectIfDue();
-      if (ms !== null) log.debug(`full GC ${ms.toFixed(1)} ms`);
-    }
+    // After the cycle, never during an order (the heap is ~30 MB: 10-20 ms).
+    if (!opts.once) this.collectIfDue("");
     // The prune is synchronous, so no order is placed meanwhile.
     if (!opts.once && monoNow() - this.lastPruneAt >= PRUNE_EVERY_MS) {
       pruneLedgerHistory(this.db!, this.cfg.ledger.history_days);

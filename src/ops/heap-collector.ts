@@ -39,9 +39,8 @@ export class HeapCollector {
   private baseHeap = 0;
   private baseRss = 0;
   private lastAt = Number.NEGATIVE_INFINITY;
-  /** Collections run, and their time (ms), since start. */
+  /** Collections run since start. */
   collections = 0;
-  totalMs = 0;
 
   constructor(o: HeapCollectorOptions) {
     this.heapSlack = o.heapSlackBytes ?? DEFAULT_HEAP_SLACK_BYTES;
@@ -69,7 +68,6 @@ export class HeapCollector {
     this.baseRss = m.rss;
     const ms = this.lastAt - t0;
     this.collections++;
-    this.totalMs += ms;
     return ms;
   }
 }
