@@ -65,7 +65,7 @@ interface Call<S extends z.ZodType> {
   signal?: AbortSignal | undefined;
 }
 
-type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string>;
+type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string> | RepeatedParam;
 
 /** A book level: [price (1/10,000 $), resting count (1/100 contract)]. */
 export type Level = readonly [Price, Count];
@@ -759,7 +759,7 @@ export class KalshiClient {
       endpoint: "/markets/orderbooks",
       path: "/markets/orderbooks",
       // Repeated `tickers=` parameters, as the official SDK sends them.
-      query: { tickers: new RepeatedParam(tickers) as unknown as ReadonlyArray<string> },
+      query: { tickers: new RepeatedParam(tickers) },
       schema: W.GetMarketOrderbooksResponse,
       auth: true,
       retry: "read",
@@ -1386,8 +1386,8 @@ function buildQuery(q: Record<string, QueryValue> | undefined): string {
     const v = q[k];
     if (v === undefined || v === null) continue;
     sp ??= new URLSearchParams();
-    if ((v as unknown) instanceof RepeatedParam) {
-      for (const x of (v as unknown as RepeatedParam).values) sp.append(k, x);
+    if (v instanceof RepeatedParam) {
+      for (const x of v.values) sp.append(k, x);
     } else if (Array.isArray(v)) {
       if (v.length) sp.set(k, v.join(","));
     } else sp.set(k, String(v));
