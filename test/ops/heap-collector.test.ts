@@ -64,3 +64,24 @@ test("collects once the RSS grew by its slack, memory the heap's capacity does n
   expect(outside[outside.length - 1]).toBe(1);
   expect(c.due()).toBe(false);
 });
+
+test("measures growth from the least RSS seen since the last collection, not the RSS right after it", () => {
+  let now = 0;
+  const c = new HeapCollector({ heapSlackBytes: 1024 * MB, rssSlackBytes: 16 * MB, maxGapMs: 60_000, now: () => now });
+  // A collection while 48 MB outside the heap are resident: the RSS right after it is high.
+  let big: Buffer | null = Buffer.alloc(48 * MB, 1);
+  expect(c.collectIfDue()).not.toBeNull();
+  const high = process.memoryUsage().rss;
+  expect(big[big.length - 1]).toBe(1);
+  // Dropped and freed by a collection the policy did not run (JavaScriptCore's own), the RSS falls.
+  big = null;
+  for (let i = 0; i < 20 && process.memoryUsage().rss > high - 32 * MB; i++) Bun.gc(true);
+  expect(process.memoryUsage().rss).toBeLessThan(high - 32 * MB);
+  now += 10;
+  expect(c.due()).toBe(false);
+  // 20 MB more than that floor, still below the RSS of the last collection: due.
+  const grown = Buffer.alloc(20 * MB, 1);
+  expect(process.memoryUsage().rss).toBeLessThan(high);
+  expect(c.due()).toBe(true);
+  expect(grown[0]).toBe(1);
+});
