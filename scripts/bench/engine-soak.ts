@@ -3,6 +3,7 @@
 //   bun scripts/bench/engine-soak.ts [--minutes 10] [--markets 1000] [--speed 20] [--interval 1]
 //                                     [--dry-run] [--no-ws] [--sample-s 10] [--bin dist/kalshi-bot]
 //                                     [--bot-env NAME=VALUE ...] [--bot-log FILE] [--no-unit-env]
+//                                     [--peak-ms 10] [--limit-mb 120]
 //
 // Everything through the binary, as a VPS runs it: `kalshi-bot sim` (the local exchange, its own
 // process, at `speed`× sim time so markets move, trade, close and settle quickly) and the daemon
@@ -10,7 +11,9 @@
 // books unless --no-ws). The bot's RSS is read from /proc/<pid>/status every `sample-s` seconds.
 // Printed: first / median / last / max RSS, and the least-squares slope in MB per hour over all
 // samples and over the samples after the first quarter (start-up and JIT warm-up excluded), plus
-// cycles completed and the sim's own RSS for scale. The binary is copied to the temp folder first,
+// cycles completed and the sim's own RSS for scale. Between the samples the RSS is also read every
+// `peak-ms` (0: not), for the peaks a sample misses (a full load's lasts ~0.2 s): the highest read and
+// the share of reads above `limit-mb`. The binary is copied to the temp folder first,
 // so a rebuild of dist/ during a long soak does not matter.
 import { appendFileSync, chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +30,8 @@ const MARKETS = Number(arg("markets", "1000"));
 const SPEED = Number(arg("speed", "20"));
 const INTERVAL = Number(arg("interval", "1"));
 const SAMPLE_S = Number(arg("sample-s", "10"));
+const PEAK_MS = Number(arg("peak-ms", "10"));
+const LIMIT_MB = Number(arg("limit-mb", "120"));
 const DRY = argv.includes("--dry-run");
 const NO_WS = argv.includes("--no-ws");
 const SRC_BIN = resolve(arg("bin", resolve(import.meta.dir, "../../dist/kalshi-bot")));
@@ -179,6 +184,24 @@ console.log(
       : ""
   }`,
 );
+// The fine reads, in their own loop beside the samples.
+const peaks = { reads: 0, over: 0, max: 0, runs: 0 };
+const peakLoop = (async () => {
+  if (PEAK_MS <= 0) return;
+  let inRun = false;
+  while (!stopped && bot.exitCode === null) {
+    const rss = rssBytes(bot.pid);
+    if (rss !== null) {
+      peaks.reads++;
+      peaks.max = Math.max(peaks.max, rss);
+      const over = rss > LIMIT_MB * 1048576;
+      if (over) peaks.over++;
+      if (over && !inRun) peaks.runs++;
+      inRun = over;
+    }
+    await Bun.sleep(PEAK_MS);
+  }
+})();
 while (!stopped && Date.now() - t0 < MINUTES * 60_000) {
   await Bun.sleep(SAMPLE_S * 1000);
   if (bot.exitCode !== null) {
@@ -208,6 +231,8 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 const botCpu = cpuSeconds(bot.pid);
+stopped = true;
+await peakLoop;
 const wallS = (Date.now() - t0) / 1000;
 bot.kill("SIGTERM");
 const code = await bot.exited;
@@ -253,6 +278,10 @@ if (samples.length === 0) {
       `first ${mb(samples[0]!.rss)} MB, median ${mb(rs[Math.floor(rs.length / 2)]!)} MB, last ${mb(last.rss)} MB, max ${mb(rs.at(-1)!)} MB; ` +
       `slope ${slopeMbPerHour(samples).toFixed(1)} MB/h over all ${samples.length} samples, ${slopeMbPerHour(warm).toFixed(1)} MB/h after the first quarter; bot exit ${code}`,
   );
+  if (peaks.reads > 0)
+    console.log(
+      `RSS read every ${PEAK_MS} ms (${peaks.reads} reads): max ${mb(peaks.max)} MB; above ${LIMIT_MB} MB in ${peaks.over} reads (${((100 * peaks.over) / peaks.reads).toFixed(3)}%), ${peaks.runs} spells`,
+    );
   if (botCpu !== null)
     console.log(
       `bot CPU ${botCpu.toFixed(1)} s over ${wallS.toFixed(0)} s = ${((100 * botCpu) / wallS).toFixed(1)}% of a core (${(botCpu / Math.max(1, last.cycle)).toFixed(3)} s a cycle)`,
