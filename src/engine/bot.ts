@@ -412,6 +412,7 @@ class BotRun {
       scope: this.plan.scope,
       mode: opts.mode,
       log: engineLog,
+      ...(opts.once ? {} : { betweenSteps: () => this.collectIfDue(" (between the market-data steps of a cycle)") }),
       ...(!dryRun && !cfg.trading.autonomous_mode && this.plan.interactive ? { confirm: confirmOrder } : {}),
     });
     if (!dryRun && !opts.once && opts.mode === "trade") {

@@ -6,8 +6,10 @@
 // collection every 5 s the RSS sawtoothed ~105 -> 118 MB between cycles and reached 135-150 MB at
 // each full load. Now a collection comes once the heap's capacity grew 4 MB or the RSS 5 MB over
 // their least since the last one (the page texts' characters live outside the heap's count: a full
-// load raised the RSS by 12-22 MB and the heap's capacity by only 5-9), checked between cycles and
-// between the pages of a full load. It costs about the CPU of before (README, Benchmarks).
+// load raised the RSS by 12-22 MB and the heap's capacity by only 5-9), checked between cycles,
+// between the pages of a full load and between a cycle's market-data steps (the live overlay and
+// the REST depth after a full load left 4-5 MB each). It costs about the CPU of before (README,
+// Benchmarks).
 //
 // Both are read from process.memoryUsage() (a few microseconds), not bun:jsc's heapSize(), which
 // only moves at a collection.
