@@ -42,7 +42,7 @@ export class HeapCollector {
    * The least heap capacity and RSS seen since the last collection (0 before any: the first check
    * collects). Not the figures right after it: the allocator returns freed pages some time later,
    * and a base taken before that left the RSS 5 MB above its floor, so a full load grew that much
-   * further before the next collection (probe of this session: 107 MB right after, 102.6 a second later).
+   * further before the next collection (a probe: 107.3 MB right after one, 102.6 MB a second later).
    */
   private baseHeap = 0;
   private baseRss = 0;
