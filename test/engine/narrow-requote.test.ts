@@ -151,9 +151,16 @@ describe("narrow requote path (daemon, through the binary)", () => {
       });
       expect(v.sim.exchange.accountsByKey.get(v.keyId)!.orders.find((o) => o.id === q2.order_id)!.filled).toBeGreaterThan(0);
       await until("the fill reconciled into the ledger", () => fillsOf(dir, q2.order_id) > 0, 8_000);
-      // The market is requoted once the fill is in (waited for: on a loaded machine that can come well
-      // after the fill reached the ledger), then a quiet spell for any late send.
+      // Once the fill is in, the market is requoted again: by the pass that reconciled the fill when
+      // the sweep's move was still waiting for it, or, when a pass had already taken that move before
+      // the fill's message came (a pass decides markets whose book moved, and this one's has not
+      // since), on the next move there, which a bid under the ask makes here.
+      const reconciledPass = /reactive pass: [^\n]*, reconcile: [^\n]*\n/;
+      await until("the pass that reconciled the fill", () => reconciledPass.test(bot.output().slice(o1)) || null, 10_000);
+      await Bun.sleep(1_000);
+      if (writes.length === w1) expect(poke(v, q2.ticker)).toBe(true);
       await until("a send after the fill", () => writes.length > w1 || null, 10_000);
+      unpoke(v, q2.ticker);
       await Bun.sleep(800);
       // The sweep's deltas come before the one that fills us and before our fill's message: the
       // narrow path sent nothing for that market on them (a requote there would stand on a position
