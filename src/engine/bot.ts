@@ -675,7 +675,7 @@ class BotRun {
     return w.rounds === 0 ? "" : `; narrow path warm-up: ${w.rounds} rounds, ${w.cpuMs.toFixed(1)} ms CPU since start`;
   }
 
-  /** A full collection once the heap grew 4 MB or the RSS 8 MB, or 5 s passed (heap-collector.ts); `where` ends its debug line. */
+  /** A full collection when the collector's policy says one is due (heap-collector.ts); `where` ends its debug line. */
   private collectIfDue(where: string): void {
     const ms = this.collector.collectIfDue();
     if (ms !== null) log.debug(`full GC ${ms.toFixed(1)} ms${where}`);
